@@ -1,0 +1,37 @@
+# Every target that runs code first creates or refreshes .venv, so `make verify` and
+# `make test` work on a machine that has only Python 3.11 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv verify test bench lint figures handout notebooks clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+verify: $(STAMP)  ## the step-by-step verification report of the notes
+	$(BIN)/elbo-derivation verify
+
+test: $(STAMP)  ## the whole test suite, notebooks and doctests included
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## the figures the issues ask for (speed and accuracy)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check elbo_derivation tests benchmarks
+
+figures: $(STAMP)
+	$(BIN)/elbo-derivation figures --out figures
+
+handout: $(STAMP)
+	$(BIN)/elbo-derivation handout -o handout.html --latex handout.tex
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -1,0 +1,88 @@
+"""The ``elbo-derivation`` command line: a thin layer over the library.
+
+Each subcommand lives in :mod:`elbo_derivation.commands` as a module with ``HELP`` (one
+line), ``DESCRIPTION`` (what it does, with an example), ``add_arguments(parser)`` and
+``run(args) -> int``. This module only assembles them, and turns :class:`InputError` into a
+message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .errors import InputError
+
+__all__ = ["build_parser", "main"]
+
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS = ("verify", "check", "train", "ppca", "figures", "handout")
+
+DESCRIPTION = """\
+Check, step by step, the derivation of the variational autoencoder (VAE) loss, and see that
+loss at work in a small NumPy VAE.
+
+  elbo-derivation verify            check every step of the bundled lecture notes
+  elbo-derivation check my.deriv    check your own derivation; names the first wrong step
+  elbo-derivation train ...         train the NumPy VAE on a toy data set
+  elbo-derivation handout           write the checked derivation as a printable handout
+
+Run `elbo-derivation COMMAND --help` for the details of each command.
+Exit codes: 0 all good, 1 a step or check failed, 2 the input could not be read.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad arguments already; keep its message short and clear."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    from . import __version__
+
+    parser = _Parser(
+        prog="elbo-derivation",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"elbo_derivation.commands.{name}")
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0, 1 or 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args))
+    except InputError as err:
+        print(f"elbo-derivation {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a file that cannot be opened or written
+        name = err.filename if err.filename is not None else ""
+        reason = err.strerror or str(err)
+        print(f"elbo-derivation {args.command}: error: {name}: {reason}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

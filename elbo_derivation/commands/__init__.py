@@ -1,0 +1,1 @@
+"""One module per ``elbo-derivation`` subcommand (see :mod:`elbo_derivation.cli`)."""

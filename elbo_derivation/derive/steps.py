@@ -1,0 +1,278 @@
+"""A derivation as data: symbols, definitions, and a list of steps with their verdicts.
+
+A *derivation* starts from one expression and moves through steps. Each step states a
+relation (``=``, ``<=``, ``>=`` or "equal up to a term free of some variables") between the
+previous expression and a new one, and carries the justification a reader would write in the
+margin ("linearity of the integral", "E[x²] = σ² + μ²"). Checking a derivation fills in each
+step's :class:`SymbolicResult`; the numeric side fills in :class:`NumericCheck` results.
+
+Nothing here checks anything: see :mod:`elbo_derivation.derive.engine`.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> d = Derivation(title="toy", symbols={"x": x}, start=(x + 1) ** 2,
+...                steps=[Step(index=1, relation=Relation.EQ, expr=x**2 + 2*x + 1,
+...                            justification="binomial expansion")])
+>>> d.steps[0].lhs(d) == (x + 1) ** 2
+True
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+__all__ = [
+    "Counterexample",
+    "Derivation",
+    "NumericCheck",
+    "Relation",
+    "Step",
+    "SymbolicResult",
+    "Verdict",
+]
+
+
+class Verdict(str, enum.Enum):
+    """The symbolic verdict on one step.
+
+    ``PROVED``
+        a symbolic method showed left − right ≡ 0 under the declared assumptions.
+    ``NUMERICALLY_SUPPORTED``
+        no symbolic method succeeded within the time bound, but high-precision evaluation at
+        many random and edge points agrees.
+    ``REFUTED``
+        a point where both sides are finite and differ beyond tolerance was found; it is
+        reported as a :class:`Counterexample`.
+    ``UNDECIDED``
+        neither: for example both sides are non-finite at every probe, or the time ran out.
+    """
+
+    PROVED = "proved"
+    NUMERICALLY_SUPPORTED = "numerically-supported"
+    REFUTED = "refuted"
+    UNDECIDED = "undecided"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def ok(self) -> bool:
+        """True for the verdicts that do not count as a failure of the step."""
+        return self in (Verdict.PROVED, Verdict.NUMERICALLY_SUPPORTED)
+
+
+class Relation(str, enum.Enum):
+    """The relation a step asserts between the previous expression and its own.
+
+    ``EQ_UP_TO`` is the notes' "we can drop this term from the optimisation": the two sides
+    differ by a term that does not depend on the step's ``wrt`` variables. In a ``.deriv``
+    file it is written ``=~ [g, h]``.
+    """
+
+    EQ = "="
+    LE = "<="
+    GE = ">="
+    EQ_UP_TO = "=~"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def symbol(self) -> str:
+        """The relation as a reader sees it: ``=``, ``≤``, ``≥`` or ``≃``."""
+        return {"=": "=", "<=": "≤", ">=": "≥", "=~": "≃"}[self.value]
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point, respecting the declared assumptions, where the two sides of a step differ.
+
+    ``point`` maps symbol names to the values used; ``lhs`` and ``rhs`` are the two sides
+    evaluated there (at high precision, rounded to float for display); ``difference`` is
+    ``lhs - rhs`` computed before rounding, so that a tiny but real difference survives.
+    ``note`` says how it was found (for example "exact: the difference is the constant 1/2").
+    """
+
+    point: Mapping[str, float]
+    lhs: float
+    rhs: float
+    difference: float
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "point": {k: float(v) for k, v in self.point.items()},
+            "lhs": _json_float(self.lhs),
+            "rhs": _json_float(self.rhs),
+            "difference": _json_float(self.difference),
+            "note": self.note,
+        }
+
+
+@dataclass
+class SymbolicResult:
+    """The outcome of the symbolic check of one step.
+
+    ``method`` names the tier that decided (for example ``"expand_log"``,
+    ``"gaussian-moments"``, ``"probe"``); ``reason`` says why in words, for ``undecided`` and
+    ``numerically-supported`` above all.
+    """
+
+    verdict: Verdict
+    method: str
+    seconds: float
+    counterexample: Counterexample | None = None
+    reason: str = ""
+    mistake: str | None = None
+    explanation: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "method": self.method,
+            "seconds": round(self.seconds, 6),
+            "counterexample": None if self.counterexample is None
+            else self.counterexample.to_json(),
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class NumericCheck:
+    """The outcome of one numeric check (quadrature or sampling) of a step.
+
+    ``details`` holds what the check measured: for quadrature the number of points and the
+    worst relative error; for sampling the estimate, its standard error and the z-score.
+    """
+
+    kind: str
+    ok: bool
+    details: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "ok": bool(self.ok)}
+        out.update({k: _jsonable(v) for k, v in self.details.items()})
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class Step:
+    """One step of a derivation: ``previous <relation> expr``, with its justification.
+
+    ``index`` counts from 1 (the starting expression is not a step). ``expr`` is the display
+    form, with ``let`` names kept as symbols; the engine substitutes the definitions before
+    checking. ``line`` is the line number in the source file, when there is one; ``text`` the
+    step as written. ``wrt`` lists the variables an ``EQ_UP_TO`` step is taken with respect to.
+    """
+
+    index: int
+    relation: Relation
+    expr: sp.Expr
+    justification: str = ""
+    line: int | None = None
+    text: str = ""
+    wrt: tuple[str, ...] = ()
+    result: SymbolicResult | None = None
+    quadrature: NumericCheck | None = None
+    sampling: NumericCheck | None = None
+
+    def lhs(self, derivation: Derivation) -> sp.Expr:
+        """The expression this step starts from: the previous step's, or the start."""
+        if self.index == 1:
+            return derivation.start
+        return derivation.steps[self.index - 2].expr
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return None if self.result is None else self.result.verdict
+
+
+@dataclass
+class Derivation:
+    """A derivation: declared symbols, ``let`` definitions, a start and its steps.
+
+    ``symbols`` maps each declared name to a SymPy symbol that carries its assumptions
+    (``real=True`` or ``positive=True``). ``definitions`` maps ``let`` names (themselves
+    symbols in ``symbols``) to the expressions they stand for, in the order they were given;
+    later definitions may use earlier ones. ``densities`` names the abstract densities
+    (SymPy undefined functions) an expectation may be taken over.
+    """
+
+    title: str
+    symbols: dict[str, sp.Symbol]
+    start: sp.Expr
+    steps: list[Step]
+    source: str = ""
+    name: str = ""
+    path: str | None = None
+    definitions: dict[str, sp.Expr] = field(default_factory=dict)
+    functions: dict[str, Any] = field(default_factory=dict)
+    start_line: int | None = None
+    start_text: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def expand_definitions(self, expr: sp.Expr) -> sp.Expr:
+        """Replace every ``let`` name in ``expr`` by its definition, recursively.
+
+        >>> import sympy as sp
+        >>> a, b = sp.symbols("a b", positive=True)
+        >>> d = Derivation(title="t", symbols={"a": a, "b": b}, start=b, steps=[],
+        ...                definitions={"b": a**2})
+        >>> d.expand_definitions(b + 1)
+        a**2 + 1
+        """
+        if not self.definitions:
+            return expr
+        subs = {self.symbols[name]: value for name, value in self.definitions.items()}
+        for _ in range(len(subs) + 1):
+            new = expr.xreplace(subs)
+            if new == expr:
+                return new
+            expr = new
+        return expr
+
+    @property
+    def first_failure(self) -> Step | None:
+        """The first step whose verdict is refuted or undecided, if any."""
+        for step in self.steps:
+            if step.result is not None and not step.result.verdict.ok:
+                return step
+        return None
+
+    def counts(self) -> dict[str, int]:
+        """How many steps have each verdict (unchecked steps are not counted)."""
+        out = {v.value: 0 for v in Verdict}
+        for step in self.steps:
+            if step.result is not None:
+                out[step.result.verdict.value] += 1
+        return out
+
+
+def _json_float(value: float) -> float | str:
+    """Floats for JSON: finite values as numbers, non-finite ones as strings."""
+    v = float(value)
+    if v != v or v in (float("inf"), float("-inf")):
+        return str(v)
+    return v
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float):
+        return _json_float(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return _jsonable(value.item())
+    return value
