@@ -1,0 +1,77 @@
+"""The expectation operator E_{z ~ q}[f] as an unevaluated SymPy expression.
+
+``Expectation(f, z, q)`` stands for ∫ q · f dz over the whole real line, where ``q`` is a
+density in ``z``: either an abstract positive density (an undefined function such as the
+notes' q(z|x)) or a concrete expression (a Gaussian density written out). The engine rewrites
+expectations by the rules the notes use (linearity, constants, normalisation); the numeric
+side evaluates them by quadrature or sampling.
+
+Examples
+--------
+>>> import sympy as sp
+>>> z = sp.Symbol("z", real=True)
+>>> q = sp.Function("q", positive=True)(z)
+>>> Expectation(z**2, z, q)
+E[z**2, z ~ q(z)]
+>>> Expectation(z**2, z, q).as_integral()
+Integral(z**2*q(z), (z, -oo, oo))
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = ["Expectation"]
+
+
+class Expectation(sp.Expr):
+    """E_{variable ~ density}[integrand], unevaluated.
+
+    Parameters
+    ----------
+    integrand : sympy.Expr
+        the function of ``variable`` whose mean is taken.
+    variable : sympy.Symbol
+        the integration variable (bound: it does not appear free in the result).
+    density : sympy.Expr
+        the density of ``variable``, positive and normalised.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, integrand: sp.Expr, variable: sp.Symbol, density: sp.Expr) -> Expectation:
+        if not isinstance(variable, sp.Symbol):
+            raise TypeError(f"variable must be a SymPy Symbol, got {variable!r}")
+        return sp.Expr.__new__(cls, sp.S(integrand), variable, sp.S(density))
+
+    @property
+    def integrand(self) -> sp.Expr:
+        return self.args[0]
+
+    @property
+    def variable(self) -> sp.Symbol:
+        return self.args[1]
+
+    @property
+    def density(self) -> sp.Expr:
+        return self.args[2]
+
+    @property
+    def free_symbols(self) -> set[sp.Basic]:
+        inner = self.integrand.free_symbols | self.density.free_symbols
+        return inner - {self.variable}
+
+    def as_integral(self) -> sp.Integral:
+        """The expectation written as ∫ density · integrand d(variable) over ℝ."""
+        return sp.Integral(self.integrand * self.density, (self.variable, -sp.oo, sp.oo))
+
+    def _eval_is_real(self) -> bool | None:
+        return self.integrand.is_real
+
+    def _sympystr(self, printer: sp.printing.str.StrPrinter) -> str:
+        f, z, q = (printer._print(a) for a in self.args)
+        return f"E[{f}, {z} ~ {q}]"
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        f, q = printer._print(self.integrand), printer._print(self.density)
+        return rf"\mathbb{{E}}_{{{q}}}\left[{f}\right]"
