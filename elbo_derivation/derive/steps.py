@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     """The symbolic verdict on one step.
 
     ``PROVED``
@@ -68,7 +68,7 @@ class Verdict(str, enum.Enum):
         return self in (Verdict.PROVED, Verdict.NUMERICALLY_SUPPORTED)
 
 
-class Relation(str, enum.Enum):
+class Relation(enum.StrEnum):
     """The relation a step asserts between the previous expression and its own.
 
     ``EQ_UP_TO`` is the notes' "we can drop this term from the optimisation": the two sides

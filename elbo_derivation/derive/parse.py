@@ -1,0 +1,896 @@
+"""Reading ``.deriv`` files: a line format and a lark grammar, never ``eval``.
+
+A ``.deriv`` file is UTF-8 text, one item per line::
+
+    title: KL divergence between two univariate Gaussians
+    source: notes §3
+    symbols: x, mu1, mu2 : real
+    symbols: sigma1, sigma2 : positive
+    let: p1 = exp(-(x - mu1)^2 / (2*sigma1^2)) / sqrt(2*pi*sigma1^2)
+
+        Integral(p1*log(p1), (x, -oo, oo))
+      = Integral(p1*(-log(sqrt(2*pi*sigma1^2)) - (x - mu1)^2/(2*sigma1^2)), (x, -oo, oo))
+        # ↑ one step: the relation, the new expression, and (after #) its justification
+
+Header lines
+    ``title:`` and ``source:`` take the rest of the line as text. ``symbols: a, b : real``
+    declares symbols with an assumption (``real``, ``positive``, ``nonnegative``,
+    ``negative`` or ``nonzero``); every name used must be declared. ``let: name = expr`` names
+    an expression: it is kept for display and substituted for checking. ``densities: q(z|x),
+    p(z)`` declares abstract positive densities, used in expressions by the same signature.
+Expression lines
+    The first one is the starting expression. Each later one begins with its relation: ``=``,
+    ``<=`` (or ``≤``), ``>=`` (or ``≥``), or ``=~ [g, h]`` (also ``≃ [g, h]``): equal up to a
+    term that does not depend on g and h. ``#`` starts a comment; on a step line it is the
+    step's justification.
+Expressions
+    numbers (exact: ``0.5`` is 1/2), declared names, ``+ - * /``, ``^`` or ``**``, parentheses,
+    ``log exp sqrt abs``, ``pi``, ``oo``, ``Integral(f, (x, a, b))``, ``E[f, z ~ q(z|x)]``
+    for an expectation, and ``$...$`` for an expression in LaTeX. The unicode ``−``, ``·``,
+    ``×``, ``π`` and ``∞`` are read as ``-``, ``*``, ``*``, ``pi`` and ``oo``.
+
+Nothing in a file can run code: expressions go through a grammar whose only actions build
+SymPy objects from a fixed vocabulary. Anything the grammar cannot read is reported as
+``FILE:LINE:COLUMN: what was expected``. Limits guard against hostile files: at most
+:data:`MAX_BYTES` bytes, :data:`MAX_STEPS` steps, nesting :data:`MAX_DEPTH` deep, numbers of
+:data:`MAX_NUMBER_DIGITS` digits.
+
+Examples
+--------
+>>> d = parse_derivation('''
+... symbols: a, b : positive
+... log(a*b)
+... = log(a) + log(b)   # the log of a product
+... ''')
+>>> d.start, d.steps[0].expr, d.steps[0].justification
+(log(a*b), log(a) + log(b), 'the log of a product')
+>>> parse_derivation("symbols: a : real\\na +* 2\\n= a", file="bad.deriv")
+Traceback (most recent call last):
+...
+elbo_derivation.errors.DerivationSyntaxError: bad.deriv:2:4: unexpected '*'; expected an expression
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+from lark import Lark, Token, Transformer_NonRecursive, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..errors import DerivationSyntaxError, InputError
+from .expectation import Expectation
+from .steps import Derivation, Relation, Step
+
+__all__ = [
+    "ASSUMPTIONS",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NUMBER_DIGITS",
+    "MAX_STEPS",
+    "parse_derivation",
+    "parse_expression",
+    "read_derivation",
+    "read_text",
+]
+
+#: Largest file accepted, in bytes.
+MAX_BYTES = 1_000_000
+#: Most steps accepted in one derivation.
+MAX_STEPS = 1000
+#: Deepest nesting of brackets and operators accepted in one expression.
+MAX_DEPTH = 100
+#: Most digits in a number, written or computed from numbers (``9^9^9`` is refused).
+MAX_NUMBER_DIGITS = 1000
+#: Longest line accepted, in characters.
+MAX_LINE = 20_000
+
+#: The assumptions a ``symbols:`` line may give, and the SymPy keywords they stand for.
+ASSUMPTIONS: dict[str, dict[str, bool]] = {
+    "real": {"real": True},
+    "positive": {"positive": True},
+    "nonnegative": {"nonnegative": True},
+    "negative": {"negative": True},
+    "nonzero": {"real": True, "nonzero": True},
+}
+
+#: Names with a fixed meaning, which cannot be declared.
+RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln"})
+
+_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "log": sp.log,
+    "ln": sp.log,
+    "exp": sp.exp,
+    "sqrt": sp.sqrt,
+    "abs": sp.Abs,
+}
+
+_GRAMMAR = r"""
+?start: sum
+
+?sum: product
+    | sum "+" product          -> add
+    | sum "-" product          -> sub
+
+?product: signed
+    | product "*" signed       -> mul
+    | product "/" signed       -> div
+
+?signed: power
+    | "-" signed               -> neg
+    | "+" signed
+
+?power: atom
+    | atom POW signed          -> pow
+
+?atom: NUMBER                  -> number
+    | NAME                     -> name
+    | NAME "(" args ")"        -> call
+    | "(" sum ")"
+    | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
+    | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
+    | LATEX                    -> latex
+
+args: sum ("," sum)* (BAR sum ("," sum)*)?
+
+POW: "^" | "**"
+BAR: "|"
+LATEX: /\$[^$]*\$/
+NAME: /[^\W\d]\w*/
+NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
+
+%ignore /[ \t\f\v]+/
+"""
+
+_PARSER = Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+_READABLE_TERMINALS = {
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "LATEX": "a $...$ LaTeX expression",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "POW": "'^'",
+    "TILDE": "'~'",
+    "BAR": "'|'",
+    "INTEGRAL": "'Integral'",
+    "E": "'E'",
+    "$END": "the end of the line",
+}
+_EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX"}
+
+_UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
+_RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
+_HEADER = re.compile(r"\s*(title|source|symbols|let|densities)\s*:", re.IGNORECASE)
+_NAME = re.compile(r"[^\W\d]\w*$")
+_SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+
+
+class _Context:
+    """What an expression may refer to, and where it sits in the file (for errors)."""
+
+    def __init__(
+        self,
+        symbols: Mapping[str, sp.Symbol],
+        functions: Mapping[str, sp.Expr],
+        file: str | None,
+        line: int | None,
+        column_offset: int,
+    ) -> None:
+        self.symbols = symbols
+        self.functions = functions
+        self.file = file
+        self.line = line
+        self.offset = column_offset
+
+    def error(self, message: str, column: int | None) -> DerivationSyntaxError:
+        col = None if column is None else column + self.offset
+        return DerivationSyntaxError(message, file=self.file, line=self.line, column=col)
+
+
+def _column(node: Tree | Token) -> int | None:
+    if isinstance(node, Token):
+        return node.column
+    meta = getattr(node, "meta", None)
+    return getattr(meta, "column", None) if meta is not None and not meta.empty else None
+
+
+def _check_number_size(value: sp.Expr, ctx: _Context, column: int | None) -> None:
+    if value.is_Rational:
+        p, q = value.p, value.q  # type: ignore[attr-defined]
+        if max(len(str(abs(p))), len(str(q))) > MAX_NUMBER_DIGITS:
+            raise ctx.error(f"number too large: more than {MAX_NUMBER_DIGITS} digits", column)
+
+
+def _digits(base: sp.Rational) -> float:
+    """About how many decimal digits the numerator or denominator of ``base`` has."""
+    return max(math.log10(abs(int(base.p)) + 1), math.log10(int(base.q) + 1))
+
+
+class _Sum(list):  # type: ignore[type-arg]
+    """Terms of a sum being read; becomes one SymPy ``Add`` when complete."""
+
+    @classmethod
+    def of(cls, value: Any) -> _Sum:
+        return value if isinstance(value, _Sum) else cls([_done(value)])
+
+    def plus(self, term: sp.Expr) -> _Sum:
+        self.append(term)
+        return self
+
+
+class _Product(list):  # type: ignore[type-arg]
+    """Factors of a product being read; becomes one SymPy ``Mul`` when complete."""
+
+    @classmethod
+    def of(cls, value: Any) -> _Product:
+        return value if isinstance(value, _Product) else cls([_done(value)])
+
+    def times(self, factor: sp.Expr) -> _Product:
+        self.append(factor)
+        return self
+
+
+def _done(value: Any) -> Any:
+    """A finished SymPy expression from a chain being read (other values pass through)."""
+    if isinstance(value, _Sum):
+        return sp.Add(*value)
+    if isinstance(value, _Product):
+        return sp.Mul(*value)
+    return value
+
+
+class _Builder(Transformer_NonRecursive):
+    """Turns the parse tree into SymPy, with a fixed vocabulary (no name lookup in Python)."""
+
+    def __init__(self, ctx: _Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    # atoms -----------------------------------------------------------------------------
+    def number(self, children: list[Token]) -> sp.Expr:
+        tok = children[0]
+        text = str(tok)
+        mantissa, _, exponent = text.lower().partition("e")
+        if len(mantissa) > MAX_NUMBER_DIGITS or (exponent and abs(int(exponent)) > 10_000):
+            raise self.ctx.error(f"number too large: {text[:20]}...", tok.column)
+        value = sp.Rational(Fraction(text).numerator, Fraction(text).denominator)
+        _check_number_size(value, self.ctx, tok.column)
+        return value
+
+    def name(self, children: list[Token]) -> sp.Expr:
+        tok = children[0]
+        text = str(tok)
+        if text == "pi":
+            return sp.pi
+        if text == "oo":
+            return sp.oo
+        if text in self.ctx.symbols:
+            return self.ctx.symbols[text]
+        if text in _FUNCTIONS:
+            raise self.ctx.error(f"'{text}' is a function: write {text}(...)", tok.column)
+        raise self.ctx.error(
+            f"undeclared symbol '{text}': declare it first, e.g. 'symbols: {text} : real'",
+            tok.column,
+        )
+
+    def call(self, children: list[Any]) -> sp.Expr:
+        tok, args = children[0], children[1]
+        name = str(tok)
+        given, cond = args
+        if name in _FUNCTIONS:
+            if cond is not None or len(given) != 1:
+                raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
+            return _FUNCTIONS[name](given[0])
+        signature = _signature_of(name, given, cond)
+        if signature is not None and signature in self.ctx.functions:
+            return self.ctx.functions[signature]
+        known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))
+        if known:
+            wanted = signature or f"{name}(...)"
+            raise self.ctx.error(
+                f"'{wanted}' is not a declared density; declared: {', '.join(known)}",
+                tok.column,
+            )
+        raise self.ctx.error(
+            f"unknown function '{name}': expected one of log, exp, sqrt, abs, or a density "
+            f"declared with 'densities: {name}(...)'",
+            tok.column,
+        )
+
+    def args(self, children: list[Any]) -> tuple[list[sp.Expr], list[sp.Expr] | None]:
+        given: list[sp.Expr] = []
+        cond: list[sp.Expr] | None = None
+        for child in children:
+            if isinstance(child, Token) and child.type == "BAR":
+                cond = []
+            elif cond is None:
+                given.append(_done(child))
+            else:
+                cond.append(_done(child))
+        return given, cond
+
+    def integral(self, children: list[Any]) -> sp.Expr:
+        integrand, var_tok, lower, upper = (_done(c) for c in children)
+        var = self.ctx.symbols.get(str(var_tok))
+        if var is None or str(var_tok) in RESERVED:
+            raise self.ctx.error(
+                f"integration variable '{var_tok}' must be a declared symbol", var_tok.column
+            )
+        return sp.Integral(integrand, (var, lower, upper))
+
+    def expectation(self, children: list[Any]) -> sp.Expr:
+        integrand, var_tok, density = (_done(c) for c in children)
+        var = self.ctx.symbols.get(str(var_tok))
+        if var is None:
+            raise self.ctx.error(
+                f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column
+            )
+        return Expectation(integrand, var, density)
+
+    def latex(self, children: list[Token]) -> sp.Expr:
+        tok = children[0]
+        try:
+            from .latex import latex_to_sympy
+        except ImportError as err:  # pragma: no cover - the module ships with the package
+            raise self.ctx.error(
+                "LaTeX input is not available in this installation", tok.column
+            ) from err
+        return latex_to_sympy(
+            str(tok)[1:-1],
+            symbols=self.ctx.symbols,
+            functions=self.ctx.functions,
+            file=self.ctx.file,
+            line=self.ctx.line,
+            column=(tok.column or 1) + self.ctx.offset + 1,
+        )
+
+    # operators -------------------------------------------------------------------------
+    # Chains such as a + b - c + ... are collected first and built in one go: adding terms
+    # one at a time costs time quadratic in the length of the chain.
+    def add(self, c: list[Any]) -> _Sum:
+        return _Sum.of(c[0]).plus(_done(c[1]))
+
+    def sub(self, c: list[Any]) -> _Sum:
+        return _Sum.of(c[0]).plus(-_done(c[1]))
+
+    def mul(self, c: list[Any]) -> _Product:
+        return _Product.of(c[0]).times(_done(c[1]))
+
+    def div(self, c: list[Any]) -> _Product:
+        return _Product.of(c[0]).times(1 / _done(c[1]))
+
+    def neg(self, c: list[Any]) -> sp.Expr:
+        return -_done(c[0])
+
+    def pow(self, c: list[Any]) -> sp.Expr:
+        base, tok, exponent = _done(c[0]), c[1], _done(c[2])
+        if base.is_Rational and exponent.is_Integer and base not in (0, 1, -1):
+            if abs(int(exponent)) * _digits(base) > MAX_NUMBER_DIGITS:
+                raise self.ctx.error(
+                    f"number too large: {base}^{exponent} has more than "
+                    f"{MAX_NUMBER_DIGITS} digits",
+                    tok.column,
+                )
+        return sp.Pow(base, exponent)
+
+
+def _signature_of(name: str, given: list[sp.Expr], cond: list[sp.Expr] | None) -> str | None:
+    """``p(x|z)`` from the parsed arguments, when they are all plain symbols."""
+    parts = given + (cond or [])
+    if not all(isinstance(a, sp.Symbol) for a in parts):
+        return None
+    text = ",".join(str(a) for a in given)
+    if cond is not None:
+        text += "|" + ",".join(str(a) for a in cond)
+    return f"{name}({text})"
+
+
+_CHAINS = frozenset({"add", "sub", "mul", "div"})
+
+
+def _depth(tree: Tree) -> int:
+    """Nesting depth of a parse tree, computed without recursion.
+
+    A flat chain such as ``a + b - c + d`` counts as one level (SymPy flattens it); powers,
+    signs, function calls and brackets nest.
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(node, Tree):
+            data = str(node.data)
+            for child in node.children:
+                flat = data in _CHAINS and isinstance(child, Tree) and str(child.data) in _CHAINS
+                stack.append((child, d if flat else d + 1))
+    return deepest
+
+
+def _bracket_depth(text: str) -> tuple[int, int]:
+    """The deepest bracket nesting in ``text`` and the column where it is reached."""
+    depth = best = 0
+    where = 1
+    for i, ch in enumerate(text, start=1):
+        if ch in "([{":
+            depth += 1
+            if depth > best:
+                best, where = depth, i
+        elif ch in ")]}":
+            depth -= 1
+    return best, where
+
+
+def _explain_unexpected(err: UnexpectedInput, text: str) -> tuple[str, int | None]:
+    """A short, human message for a lark error, and its column."""
+    if isinstance(err, UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        if ch in "_.'\"`@;:{}\\!?&=<>%" or not ch.isprintable():
+            what = repr(ch) if ch.isprintable() else f"character U+{ord(ch):04X}"
+            return f"unexpected {what}; expected an operator, a name or a number", err.column
+        return f"unexpected character {ch!r}", err.column
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        expected = set(err.expected)
+        if tok.type == "$END":
+            found = "end of the line"
+            column = len(text) + 1
+            if "RPAR" in expected and text.count("(") > text.count(")"):
+                return "unexpected end of the line; expected ')' to close a '('", column
+            if "RSQB" in expected and text.count("[") > text.count("]"):
+                return "unexpected end of the line; expected ']' to close a '['", column
+        else:
+            found = repr(str(tok))
+            column = tok.column
+        if expected & _EXPRESSION_STARTS and not expected - _EXPRESSION_STARTS - {"$END"}:
+            wanted = "an expression"
+        elif tok.type in {"NAME", "NUMBER", "LPAR", "LATEX"} and "STAR" in expected:
+            wanted = "an operator such as '*' (multiplication is written explicitly)"
+        else:
+            readable = sorted({_READABLE_TERMINALS.get(t, t.lower()) for t in expected})
+            wanted = "one of " + ", ".join(readable) if len(readable) > 1 else readable[0]
+        return f"unexpected {found}; expected {wanted}", column
+    if isinstance(err, UnexpectedEOF):
+        return "unexpected end of the line; expected more of the expression", len(text) + 1
+    return str(err), None  # pragma: no cover
+
+
+def parse_expression(
+    text: str,
+    symbols: Mapping[str, sp.Symbol],
+    *,
+    functions: Mapping[str, sp.Expr] | None = None,
+    file: str | None = None,
+    line: int | None = 1,
+    column: int = 1,
+) -> sp.Expr:
+    """Read one expression of the ``.deriv`` language into SymPy.
+
+    Parameters
+    ----------
+    text : str
+        the expression, e.g. ``"log(sigma2/sigma1) + 1/2"``.
+    symbols : mapping of str to sympy.Symbol
+        the names the expression may use, with their assumptions.
+    functions : mapping of str to sympy.Expr, optional
+        declared densities by signature, e.g. ``{"q(z|x)": q}``.
+    file, line, column : optional
+        where ``text`` starts, so that errors point at the right place.
+
+    Raises
+    ------
+    DerivationSyntaxError
+        located at ``FILE:LINE:COLUMN`` when the text is not a valid expression.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> s = sp.Symbol("sigma", positive=True)
+    >>> parse_expression("log(sigma^2)/2", {"sigma": s})
+    log(sigma**2)/2
+    >>> try:
+    ...     parse_expression("2 sigma", {"sigma": s})
+    ... except DerivationSyntaxError as err:
+    ...     print(err)
+    <input>:1:3: unexpected 'sigma'; expected an operator such as '*' (multiplication is
+    written explicitly)
+    """
+    ctx = _Context(symbols, functions or {}, file, line, column - 1)
+    text = text.translate(_UNICODE) if _needs_translation(text) else text
+    if not text.strip():
+        raise ctx.error("expected an expression", 1)
+    depth, where = _bracket_depth(text)
+    if depth > MAX_DEPTH:
+        raise ctx.error(f"brackets nested {depth} deep; at most {MAX_DEPTH} are accepted", where)
+    try:
+        tree = _PARSER.parse(text)
+    except UnexpectedInput as err:
+        message, col = _explain_unexpected(err, text)
+        raise ctx.error(message, col) from None
+    if isinstance(tree, Tree) and _depth(tree) > 2 * MAX_DEPTH:
+        raise ctx.error(f"expression nested too deeply (more than {MAX_DEPTH} levels)", 1)
+    try:
+        result = _done(_Builder(ctx).transform(tree))
+    except DerivationSyntaxError:
+        raise
+    except RecursionError:
+        raise ctx.error("expression nested too deeply", 1) from None
+    except Exception as err:  # a SymPy error on a legal but meaningless expression
+        cause = err.__context__ if err.__class__.__name__ == "VisitError" else err
+        if isinstance(cause, DerivationSyntaxError):
+            raise cause from None
+        orig = getattr(err, "orig_exc", cause)
+        if isinstance(orig, DerivationSyntaxError):
+            raise orig from None
+        raise ctx.error(f"cannot build this expression: {orig}", 1) from None
+    if isinstance(result, Token | Tree):  # pragma: no cover - grammar guarantees an Expr
+        raise ctx.error("expected an expression", 1)
+    return result
+
+
+def _needs_translation(text: str) -> bool:
+    return any(ch in text for ch in "−·×π∞\u00a0")
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """Split ``line`` at the first ``#`` outside ``$...$``: (code, comment)."""
+    in_latex = False
+    for i, ch in enumerate(line):
+        if ch == "$":
+            in_latex = not in_latex
+        elif ch == "#" and not in_latex:
+            return line[:i], line[i + 1 :].strip()
+    return line, ""
+
+
+def _split_top_level(text: str) -> list[tuple[str, int]]:
+    """Split on commas outside parentheses; each part with its starting offset."""
+    parts: list[tuple[str, int]] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append((text[start:i], start))
+            start = i + 1
+    parts.append((text[start:], start))
+    return parts
+
+
+class _Reader:
+    """Reads a ``.deriv`` text line by line into a :class:`Derivation`."""
+
+    def __init__(self, file: str | None, name: str | None) -> None:
+        self.file = file
+        self.name = name or (Path(file).stem if file else "derivation")
+        self.title = ""
+        self.source = ""
+        self.symbols: dict[str, sp.Symbol] = {}
+        self.assumption_of: dict[str, str] = {}
+        self.definitions: dict[str, sp.Expr] = {}
+        self.functions: dict[str, sp.Expr] = {}
+        self.start: sp.Expr | None = None
+        self.start_line: int | None = None
+        self.start_text = ""
+        self.steps: list[Step] = []
+
+    def error(self, message: str, line: int, column: int | None = 1) -> DerivationSyntaxError:
+        return DerivationSyntaxError(message, file=self.file, line=line, column=column)
+
+    def expression(self, text: str, line: int, column: int) -> sp.Expr:
+        return parse_expression(
+            text, self.symbols, functions=self.functions, file=self.file, line=line, column=column
+        )
+
+    # header lines ----------------------------------------------------------------------
+    def header(self, key: str, rest: str, line: int, column: int) -> None:
+        key = key.lower()
+        if key in ("title", "source"):
+            setattr(self, key, rest.strip())
+            return
+        code, _ = _split_comment(rest)
+        if key == "symbols":
+            self.declare_symbols(code, line, column)
+        elif key == "let":
+            self.define(code, line, column)
+        else:
+            self.declare_densities(code, line, column)
+
+    def declare_symbols(self, text: str, line: int, column: int) -> None:
+        names_part, colon, assumption = text.rpartition(":")
+        if not colon:
+            raise self.error(
+                "expected 'symbols: NAMES : ASSUMPTION', e.g. 'symbols: mu1, mu2 : real'",
+                line,
+                column + len(text.rstrip()) + 1,
+            )
+        word = assumption.strip().lower()
+        if word not in ASSUMPTIONS:
+            raise self.error(
+                f"unknown assumption '{assumption.strip()}'; expected one of "
+                f"{', '.join(ASSUMPTIONS)}",
+                line,
+                column + len(names_part) + 1 + (len(assumption) - len(assumption.lstrip())),
+            )
+        for raw, offset in _split_top_level(names_part):
+            name = raw.strip()
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            if not _NAME.match(name):
+                raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
+            if name in RESERVED:
+                raise self.error(f"'{name}' is reserved and cannot be declared", line, col)
+            if name in self.definitions:
+                raise self.error(f"'{name}' is already defined by 'let:'", line, col)
+            if name in self.symbols and self.assumption_of.get(name) != word:
+                raise self.error(
+                    f"'{name}' was already declared {self.assumption_of.get(name)}", line, col
+                )
+            self.symbols[name] = sp.Symbol(name, **ASSUMPTIONS[word])
+            self.assumption_of[name] = word
+
+    def define(self, text: str, line: int, column: int) -> None:
+        name_part, eq, expr_text = text.partition("=")
+        name = name_part.strip()
+        col = column + (len(name_part) - len(name_part.lstrip()))
+        if not eq:
+            raise self.error("expected 'let: NAME = EXPRESSION'", line, column + len(text))
+        if not _NAME.match(name):
+            raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
+        if name in RESERVED:
+            raise self.error(f"'{name}' is reserved and cannot be defined", line, col)
+        if name in self.symbols:
+            raise self.error(f"'{name}' is already declared", line, col)
+        value = self.expression(expr_text, line, column + len(name_part) + 1)
+        self.symbols[name] = sp.Symbol(name)
+        self.definitions[name] = value
+
+    def declare_densities(self, text: str, line: int, column: int) -> None:
+        for raw, offset in _split_top_level(text):
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            m = _SIGNATURE.match(raw)
+            if not m:
+                raise self.error(
+                    f"expected a density signature like 'q(z|x)' or 'p(z)', got '{raw.strip()}'",
+                    line,
+                    col,
+                )
+            name, inner = m.group(1), m.group(2)
+            if name in RESERVED or name in self.symbols:
+                raise self.error(f"'{name}' is already a symbol or reserved", line, col)
+            given_text, bar, cond_text = inner.partition("|")
+            variables: list[sp.Symbol] = []
+            for part in [*given_text.split(","), *(cond_text.split(",") if bar else [])]:
+                var = part.strip()
+                if var not in self.symbols or var in self.definitions:
+                    raise self.error(
+                        f"density variable '{var}' must be a declared symbol", line, col
+                    )
+                variables.append(self.symbols[var])
+            signature = f"{name}({','.join(v.strip() for v in given_text.split(','))}"
+            if bar:
+                signature += "|" + ",".join(v.strip() for v in cond_text.split(","))
+            signature += ")"
+            self.functions[signature] = sp.Function(signature, positive=True)(*variables)
+
+    # expression lines ------------------------------------------------------------------
+    def relation_line(self, raw: str, line: int) -> None:
+        code, comment = _split_comment(raw)
+        m = _RELATION.match(code)
+        assert m is not None
+        token = m.group(1)
+        pos = m.end()
+        wrt: tuple[str, ...] = ()
+        if token in ("=~", "≃"):
+            relation = Relation.EQ_UP_TO
+            bracket = re.compile(r"\s*\[([^\]]*)\]").match(code, pos)
+            if bracket is None:
+                raise self.error(
+                    "expected '[names]' after '=~': the variables the dropped term is free of, "
+                    "e.g. '=~ [g, h]'",
+                    line,
+                    pos + 1,
+                )
+            names = [n.strip() for n in bracket.group(1).split(",") if n.strip()]
+            for n in names:
+                if n not in self.symbols and not any(
+                    s.startswith(n + "(") for s in self.functions
+                ):
+                    raise self.error(
+                        f"'{n}' in '=~ [...]' is not a declared symbol or density",
+                        line,
+                        bracket.start(1) + 1,
+                    )
+            if not names:
+                raise self.error("'=~ [...]' needs at least one variable name", line, pos + 1)
+            wrt = tuple(names)
+            pos = bracket.end()
+        else:
+            relation = {
+                "=": Relation.EQ,
+                "<=": Relation.LE,
+                "≤": Relation.LE,
+                ">=": Relation.GE,
+                "≥": Relation.GE,
+            }[token]
+        if self.start is None:
+            raise self.error(
+                f"a step ('{token} ...') before the starting expression; "
+                "write the starting expression first, on a line of its own",
+                line,
+                m.start(1) + 1,
+            )
+        if len(self.steps) >= MAX_STEPS:
+            raise self.error(f"more than {MAX_STEPS} steps", line)
+        expr = self.expression(code[pos:], line, pos + 1)
+        self.steps.append(
+            Step(
+                index=len(self.steps) + 1,
+                relation=relation,
+                expr=expr,
+                justification=comment,
+                line=line,
+                text=code.strip(),
+                wrt=wrt,
+            )
+        )
+
+    def start_line_(self, raw: str, line: int) -> None:
+        code, _ = _split_comment(raw)
+        if self.start is not None:
+            col = len(code) - len(code.lstrip()) + 1
+            raise self.error(
+                "expected a relation (=, <=, >=, =~ [...]) at the start of a step; the starting "
+                f"expression was already given on line {self.start_line}",
+                line,
+                col,
+            )
+        self.start = self.expression(code, line, 1)
+        self.start_line = line
+        self.start_text = code.strip()
+
+    def read(self, text: str) -> Derivation:
+        lines = re.split(r"\r\n|\r|\n", text)
+        for number, raw in enumerate(lines, start=1):
+            if len(raw) > MAX_LINE:
+                raise self.error(f"line longer than {MAX_LINE} characters", number)
+            if "\x00" in raw:
+                raise self.error("NUL byte: expected text", number, raw.index("\x00") + 1)
+            code, _ = _split_comment(raw)
+            if not code.strip():
+                continue
+            header = _HEADER.match(code)
+            if header:
+                self.header(header.group(1), raw[header.end() :], number, header.end() + 1)
+            elif _RELATION.match(code):
+                self.relation_line(raw, number)
+            else:
+                self.start_line_(raw, number)
+        if self.start is None:
+            raise self.error(
+                "no starting expression: expected an expression line, then steps beginning "
+                "with '=', '<=', '>=' or '=~ [...]'",
+                max(len(lines), 1),
+            )
+        if not self.steps:
+            raise self.error(
+                "the derivation has no steps: expected lines beginning with '=', '<=', '>=' "
+                "or '=~ [...]' after the starting expression",
+                (self.start_line or 1) + 1,
+            )
+        return Derivation(
+            title=self.title or self.name,
+            source=self.source,
+            name=self.name,
+            path=self.file,
+            symbols=self.symbols,
+            definitions=self.definitions,
+            functions=self.functions,
+            start=self.start,
+            start_line=self.start_line,
+            start_text=self.start_text,
+            steps=self.steps,
+        )
+
+
+def parse_derivation(text: str, *, file: str | None = None, name: str | None = None) -> Derivation:
+    """Read a derivation from ``.deriv`` text (unchecked: no step has a verdict yet).
+
+    Parameters
+    ----------
+    text : str
+        the file's contents.
+    file : str, optional
+        the file name, used in error messages and as the default ``name``.
+    name : str, optional
+        a short identifier for the derivation (default: the file's stem).
+
+    Returns
+    -------
+    Derivation
+
+    Raises
+    ------
+    DerivationSyntaxError
+        ``FILE:LINE:COLUMN: what was expected``, for anything the format does not allow.
+
+    Examples
+    --------
+    >>> d = parse_derivation('''title: squares
+    ... symbols: a, b : real
+    ... (a + b)^2
+    ... = a^2 + 2*a*b + b^2   # binomial formula
+    ... >= 2*a*b + b^2        # a^2 is not negative
+    ... ''')
+    >>> [(s.index, str(s.relation), s.line) for s in d.steps]
+    [(1, '=', 4), (2, '>=', 5)]
+    """
+    if len(text) > MAX_BYTES:
+        raise DerivationSyntaxError(f"input larger than {MAX_BYTES} bytes", file=file, line=1)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return _Reader(file, name).read(text)
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 text file, refusing what is too large, binary or not UTF-8.
+
+    Raises
+    ------
+    InputError
+        for a file larger than :data:`MAX_BYTES`, or a directory.
+    DerivationSyntaxError
+        located at the first byte that is not valid UTF-8, or a NUL byte.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, expected a file")
+    size = p.stat().st_size
+    if size > MAX_BYTES:
+        raise InputError(f"{p}: {size} bytes; files larger than {MAX_BYTES} bytes are refused")
+    data = p.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = data[: err.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise DerivationSyntaxError(
+            f"byte 0x{data[err.start]:02x} is not valid UTF-8; expected UTF-8 text",
+            file=str(p),
+            line=line,
+            column=column,
+        ) from None
+    return text
+
+
+def read_derivation(path: str | Path) -> Derivation:
+    """Read a ``.deriv`` file into an unchecked :class:`Derivation`.
+
+    Parameters
+    ----------
+    path : str or Path
+        the file.
+
+    Raises
+    ------
+    InputError, DerivationSyntaxError, OSError
+        for a file that is missing, too large, not UTF-8 or not a valid derivation.
+    """
+    p = Path(path)
+    return parse_derivation(read_text(p), file=str(p), name=p.stem)
