@@ -19,6 +19,7 @@ from .derive.steps import (
     Verdict,
 )
 from .errors import DerivationSyntaxError, InputError
+from .numeric.kl import kl_diag_normal, kl_mvn, kl_normal, kl_standard_normal
 
 __all__ = [
     "Counterexample",
@@ -31,4 +32,8 @@ __all__ = [
     "SymbolicResult",
     "Verdict",
     "__version__",
+    "kl_diag_normal",
+    "kl_mvn",
+    "kl_normal",
+    "kl_standard_normal",
 ]
