@@ -147,3 +147,14 @@ def test_long_flat_chains_are_read_quickly() -> None:
     a = sp.Symbol("a", real=True)
     expr = parse_expression("+".join(["a"] * 3000), {"a": a})
     assert expr == 3000 * a
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [("1/0", "undefined"), ("log(0)", "undefined"), ("oo - oo", "undefined"),
+     ("a/(a - a)", "undefined"), ("sqrt(-1)", "not real"), ("log(-2)", "not real"),
+     ("(10^500)^2", "number too large")],
+)
+def test_undefined_or_complex_values_are_refused(expr: str, words: str) -> None:
+    err = located(HEADER + "a\n= " + expr + "\n")
+    assert "f.deriv:4:" in str(err) and words in str(err), str(err)

@@ -18,6 +18,8 @@ Header lines
     ``negative`` or ``nonzero``); every name used must be declared. ``let: name = expr`` names
     an expression: it is kept for display and substituted for checking. ``densities: q(z|x),
     p(z)`` declares abstract positive densities, used in expressions by the same signature.
+    ``functions: f(z) : real`` declares abstract functions with an assumption (a decoder mean
+    f(z), say), used as ``f(z)``; each is ``sympy.Function(name, real=True)(z)``.
 Expression lines
     The first one is the starting expression. Each later one begins with its relation: ``=``,
     ``<=`` (or ``≤``), ``>=`` (or ``≥``), or ``=~ [g, h]`` (also ``≃ [g, h]``): equal up to a
@@ -26,7 +28,9 @@ Expression lines
 Expressions
     numbers (exact: ``0.5`` is 1/2), declared names, ``+ - * /``, ``^`` or ``**``, parentheses,
     ``log exp sqrt abs``, ``pi``, ``oo``, ``Integral(f, (x, a, b))``, ``E[f, z ~ q(z|x)]``
-    for an expectation, and ``$...$`` for an expression in LaTeX. The unicode ``−``, ``·``,
+    for an expectation, ``KL(q, p)`` for the Kullback-Leibler divergence E_q[log(q/p)] (an
+    :class:`~elbo_derivation.derive.expectation.KL`; the variable is the one q is a density of,
+    z for q(z|x), or is named: ``KL(p1, p2, x)``), and ``$...$`` for an expression in LaTeX. The unicode ``−``, ``·``,
     ``×``, ``π`` and ``∞`` are read as ``-``, ``*``, ``*``, ``pi`` and ``oo``.
 
 Nothing in a file can run code: expressions go through a grammar whose only actions build
@@ -64,7 +68,7 @@ from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..errors import DerivationSyntaxError, InputError
-from .expectation import Expectation
+from .expectation import KL, Expectation
 from .steps import Derivation, Relation, Step
 
 __all__ = [
@@ -100,7 +104,7 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
 }
 
 #: Names with a fixed meaning, which cannot be declared.
-RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln"})
+RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL"})
 
 _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "log": sp.log,
@@ -173,7 +177,7 @@ _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E"
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
-_HEADER = re.compile(r"\s*(title|source|symbols|let|densities)\s*:", re.IGNORECASE)
+_HEADER = re.compile(r"\s*(title|source|symbols|let|densities|functions)\s*:", re.IGNORECASE)
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 
@@ -290,6 +294,8 @@ class _Builder(Transformer_NonRecursive):
         tok, args = children[0], children[1]
         name = str(tok)
         given, cond = args
+        if name == "KL":
+            return self.kl(tok, given, cond)
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
@@ -309,6 +315,29 @@ class _Builder(Transformer_NonRecursive):
             f"declared with 'densities: {name}(...)'",
             tok.column,
         )
+
+    def kl(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None) -> sp.Expr:
+        """``KL(q, p)`` or ``KL(q, p, z)``: E_{z ~ q}[log(q/p)], the variable named or inferred."""
+        usage = (
+            "expected KL(q, p) with q a declared density such as q(z|x), or KL(q, p, z) "
+            "naming the variable"
+        )
+        if cond is not None or len(given) not in (2, 3):
+            raise self.ctx.error(usage, tok.column)
+        q, p = given[0], given[1]
+        if len(given) == 3:
+            var = given[2]
+            if not isinstance(var, sp.Symbol) or var not in self.ctx.symbols.values():
+                raise self.ctx.error(
+                    f"the third argument of KL must be a declared symbol, got '{var}'", tok.column
+                )
+        else:
+            var = _density_variable(q)
+            if var is None:
+                raise self.ctx.error(
+                    f"cannot tell the variable of KL from '{q}': " + usage, tok.column
+                )
+        return KL(q, p, var)
 
     def args(self, children: list[Any]) -> tuple[list[sp.Expr], list[sp.Expr] | None]:
         given: list[sp.Expr] = []
@@ -378,7 +407,7 @@ class _Builder(Transformer_NonRecursive):
     def pow(self, c: list[Any]) -> sp.Expr:
         base, tok, exponent = _done(c[0]), c[1], _done(c[2])
         if base.is_Rational and exponent.is_Integer and base not in (0, 1, -1):
-            if abs(int(exponent)) * _digits(base) > MAX_NUMBER_DIGITS:
+            if abs(int(exponent)) * _digits(base) >= MAX_NUMBER_DIGITS:
                 raise self.ctx.error(
                     f"number too large: {base}^{exponent} has more than "
                     f"{MAX_NUMBER_DIGITS} digits",
@@ -538,7 +567,43 @@ def parse_expression(
         raise ctx.error(f"cannot build this expression: {orig}", 1) from None
     if isinstance(result, Token | Tree):  # pragma: no cover - grammar guarantees an Expr
         raise ctx.error("expected an expression", 1)
+    _check_defined(result, ctx)
     return result
+
+
+def _check_defined(expr: sp.Expr, ctx: _Context) -> None:
+    """Refuse expressions that are undefined or not real as written (1/0, oo - oo, sqrt(-1)).
+
+    Such a value would otherwise travel on as SymPy's ``zoo``/``nan``/``I`` and end, much
+    later, as an unexplained "undecided".
+    """
+    if expr.has(sp.nan, sp.zoo):
+        raise ctx.error(
+            "the expression is undefined as written (a division by zero, log(0), or oo - oo); "
+            "expected a finite or infinite real value",
+            1,
+        )
+    if expr.has(sp.I):
+        raise ctx.error(
+            "the expression is not real as written (the square root or log of a negative "
+            "number); expected a real value",
+            1,
+        )
+
+
+def _density_variable(density: sp.Expr) -> sp.Symbol | None:
+    """The one variable a declared density is a density *of*: z for q(z|x); None otherwise."""
+    if not isinstance(getattr(density, "func", None), sp.core.function.UndefinedFunction):
+        return None
+    name = density.func.__name__
+    m = _SIGNATURE.match(name)
+    if m is None:
+        return None
+    given = [v.strip() for v in m.group(2).partition("|")[0].split(",")]
+    if len(given) != 1:
+        return None
+    var = density.args[0]
+    return var if isinstance(var, sp.Symbol) and str(var) == given[0] else None
 
 
 def _needs_translation(text: str) -> bool:
@@ -609,6 +674,8 @@ class _Reader:
             self.declare_symbols(code, line, column)
         elif key == "let":
             self.define(code, line, column)
+        elif key == "functions":
+            self.declare_functions(code, line, column)
         else:
             self.declare_densities(code, line, column)
 
@@ -659,6 +726,39 @@ class _Reader:
         value = self.expression(expr_text, line, column + len(name_part) + 1)
         self.symbols[name] = sp.Symbol(name)
         self.definitions[name] = value
+
+    def declare_functions(self, text: str, line: int, column: int) -> None:
+        """``functions: f(z), g(z) : real``: abstract functions, e.g. a decoder mean f(z)."""
+        names_part, colon, assumption = text.rpartition(":")
+        word = assumption.strip().lower()
+        if not colon or word not in ASSUMPTIONS:
+            raise self.error(
+                "expected 'functions: SIGNATURES : ASSUMPTION', e.g. 'functions: f(z) : real'",
+                line,
+                column + len(names_part) + 1 if colon else column + len(text.rstrip()) + 1,
+            )
+        for raw, offset in _split_top_level(names_part):
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            m = _SIGNATURE.match(raw)
+            if not m or "|" in m.group(2):
+                raise self.error(
+                    f"expected a function signature like 'f(z)', got '{raw.strip()}'", line, col
+                )
+            name = m.group(1)
+            if name in RESERVED or name in self.symbols or any(
+                s.startswith(name + "(") for s in self.functions
+            ):
+                raise self.error(f"'{name}' is already declared or reserved", line, col)
+            variables: list[sp.Symbol] = []
+            for part in m.group(2).split(","):
+                var = part.strip()
+                if var not in self.symbols or var in self.definitions:
+                    raise self.error(
+                        f"function variable '{var}' must be a declared symbol", line, col
+                    )
+                variables.append(self.symbols[var])
+            signature = f"{name}({','.join(str(v) for v in variables)})"
+            self.functions[signature] = sp.Function(name, **ASSUMPTIONS[word])(*variables)
 
     def declare_densities(self, text: str, line: int, column: int) -> None:
         for raw, offset in _split_top_level(text):

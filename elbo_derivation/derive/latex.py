@@ -1,0 +1,1226 @@
+r"""Reading LaTeX: a lark grammar of our own for the mathematics of the notes, never ``eval``.
+
+Two entry points:
+
+* :func:`latex_to_sympy` reads one LaTeX expression (a ``$...$`` step of a ``.deriv`` file
+  comes here) into SymPy, using only the symbols and densities the caller declares.
+* :func:`read_tex_derivation` / :func:`parse_tex_derivation` read a whole derivation from a
+  ``.tex`` file whose ``align`` (or ``align*``) environment holds it.
+
+Why not SymPy's ``parse_latex``: measured with SymPy 1.14, its lark backend misreads
+``\left( ... \right)`` and rejects ``2\pi\sigma``, and its ANTLR backend does not know
+``\mathbb{E}``; both also build names through SymPy's own machinery. The grammar here
+(``latex.lark`` beside this module, parsed LALR by lark) builds SymPy objects from a fixed
+vocabulary: no text is ever handed to ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
+
+What is read
+------------
+* numbers (exact: ``0.5`` is 1/2), ``+ -``, juxtaposition (``2\pi\sigma``), ``\cdot``,
+  ``\times``, ``/``; ``^`` and ``_`` with braces or a single token (``x^2``, ``\sigma_{2}``);
+  LaTeX's own rule applies, so ``x^23`` is refused (write ``x^{23}`` or ``x^2 3``).
+* ``\frac``, ``\dfrac``, ``\tfrac`` (also ``\frac12``), ``\sqrt``, ``\sqrt[n]``, ``\pi``,
+  ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
+  with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
+* ``\log``, ``\ln``, ``\exp``. Followed by a bracket, the argument is that bracket
+  (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
+  ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
+  ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
+  and ``\log \frac{1}{Z_1} \int p_1(x) dx`` is log(1/Z₁)·∫p₁.
+* names: a Latin letter or a Greek letter command with an optional subscript, mapped to a
+  declared name: ``\mu_1`` is ``mu_1`` or ``mu1`` (whichever is declared), ``\sigma_{2}``
+  is ``sigma_2``/``sigma2``, ``\hat{x}`` and ``x_{hat}`` are ``x_hat``/``xhat``; ``\mathbf``
+  and ``\boldsymbol`` are ignored; ``\mathrm{name}`` reads a multi-letter name. ``e`` is
+  Euler's number unless declared.
+* densities declared by signature (``functions``: ``"q(z|x)"`` → its SymPy value): ``q(z|x)``
+  written with exactly those arguments is that value, anything else of the form ``n(...)``
+  is the product n·(...).
+* ``\int_{a}^{b} f \, dx`` → ``Integral(f, (x, a, b))``; ``\int f dx`` without limits is over
+  the whole real line. A ``d`` directly followed by a one-letter name ends an integrand.
+* ``\mathbb{E}_{q(z|x)}[f]`` and ``\mathbb{E}_{z \sim q(z|x)}[f]`` (also ``z \sim q``) →
+  :class:`~elbo_derivation.derive.expectation.Expectation` over the density's first variable.
+* ``\mathrm{KL}(q(z|x), p(z))`` (also ``\operatorname{KL}``, ``D_{KL}``, ``KL(``) →
+  E_{z~q}[log(q/p)]: the definition of the notes' §2, over the first density's first variable.
+  Both arguments must be declared densities (or names declared as functions of that variable).
+
+Hostile input is bounded: at most :data:`MAX_LATEX` characters, nesting at most
+:data:`MAX_DEPTH` deep, numbers of at most :data:`MAX_NUMBER_DIGITS` digits and integer
+exponents at most :data:`MAX_EXPONENT` in size. ``\input``, ``\def``, ``\newcommand``,
+``\write18`` and every other command outside the list above are refused by name.
+
+Examples
+--------
+>>> import sympy as sp
+>>> sigma = sp.Symbol("sigma_1", positive=True)
+>>> latex_to_sympy(r"-\frac{1}{2}(\log 2\pi\sigma_1^2 + 1)", symbols={"sigma_1": sigma})
+-log(2*pi*sigma_1**2)/2 - 1/2
+>>> latex_to_sympy(r"\sigma_3", symbols={"sigma_1": sigma}, file="a.tex", line=4, column=7)
+Traceback (most recent call last):
+...
+elbo_derivation.errors.DerivationSyntaxError: a.tex:4:7: undeclared symbol '\sigma_3' (looked...
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from ..errors import DerivationSyntaxError, InputError
+from .expectation import Expectation
+from .steps import Derivation, Relation, Step
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPONENT",
+    "MAX_LATEX",
+    "MAX_NUMBER_DIGITS",
+    "latex_to_sympy",
+    "parse_tex_derivation",
+    "read_tex_derivation",
+]
+
+#: Longest LaTeX expression accepted, in characters.
+MAX_LATEX = 20_000
+#: Deepest nesting accepted (brackets, fractions, functions).
+MAX_DEPTH = 100
+#: Most digits in a number.
+MAX_NUMBER_DIGITS = 1000
+#: Largest integer exponent accepted (``10^{10^{10}}`` is refused, not computed).
+MAX_EXPONENT = 1000
+#: Largest ``.tex`` file accepted, in bytes, and most steps in it.
+MAX_BYTES = 1_000_000
+MAX_STEPS = 1000
+
+
+
+@functools.cache
+def _parser() -> Lark:
+    """The LALR parser of ``latex.lark``, built on first use (about 0.4 s)."""
+    grammar = Path(__file__).with_name("latex.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+_GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
+                  "varrho": "rho", "varsigma": "sigma"}
+
+# Replacements that keep every column where it was: each is padded to its own length.
+_SAME_WIDTH = [
+    (re.compile(r"\\left\s*\\\{"), "("),
+    (re.compile(r"\\right\s*\\\}"), ")"),
+    (re.compile(r"\\left\s*\\lvert|\\left\s*\|"), r"\lvert"),
+    (re.compile(r"\\right\s*\\rvert|\\right\s*\|"), r"\rvert"),
+    (re.compile(r"\\left\s*\."), ""),
+    (re.compile(r"\\right\s*\."), ""),
+    (re.compile(r"\\(left|right|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
+    (re.compile(r"\\\{"), "("),
+    (re.compile(r"\\\}"), ")"),
+    (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
+    (re.compile(r"\\(displaystyle|textstyle|quad|qquad|nonumber|notag)(?![a-zA-Z])"), ""),
+    (re.compile(r"\\[,;:! ]"), ""),
+    (re.compile(r"~"), ""),
+]
+
+_COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
+_KNOWN_COMMANDS = frozenset(
+    r"""\frac \sqrt \log \ln \exp \int \pi \infty \cdot \times \sim \mathbb \mathrm
+    \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
+    \overline \lvert \rvert \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta
+    \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau \upsilon \phi
+    \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon \Phi \Psi
+    \Omega""".split()
+)
+
+
+def _normalise(text: str) -> str:
+    """Drop sizes and spacing, keeping every remaining character at its column."""
+    for pattern, repl in _SAME_WIDTH:
+        text = pattern.sub(lambda m, r=repl: r + " " * (len(m.group(0)) - len(r)), text)
+    return text
+
+
+class _Where:
+    """Turns a position inside the expression into FILE:LINE:COLUMN."""
+
+    def __init__(self, file: str | None, line: int | None, column: int | None) -> None:
+        self.file, self.line, self.column = file, line, column
+
+    def error(self, message: str, line: int | None = 1, column: int | None = 1,
+              ) -> DerivationSyntaxError:
+        line = line or 1
+        out_line = (self.line or 1) + line - 1
+        out_col = column
+        if column is not None and line == 1 and self.column is not None:
+            out_col = self.column + column - 1
+        return DerivationSyntaxError(message, file=self.file, line=out_line, column=out_col)
+
+
+def _pos(offset: int, text: str) -> tuple[int, int]:
+    """Line and column (from 1) of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+class _Name:
+    """A name as written, resolved to a declared symbol when its use is known."""
+
+    def __init__(self, base: str, sub: str | None, accent: str | None, written: str,
+                 line: int, column: int) -> None:
+        self.base, self.sub, self.accent = base, sub, accent
+        self.written, self.line, self.column = written, line, column
+
+    def candidates(self) -> list[str]:
+        base = self.base
+        bases = [base] if base not in _GREEK_ALIASES else [base, _GREEK_ALIASES[base]]
+        out: list[str] = []
+        for b in bases:
+            stems = [b]
+            if self.accent:
+                stems = [f"{b}_{self.accent}", f"{b}{self.accent}"]
+            for stem in stems:
+                if self.sub is None:
+                    out.append(stem)
+                else:
+                    out += [f"{stem}_{self.sub}", f"{stem}{self.sub}"]
+        return list(dict.fromkeys(out))
+
+
+class _Paren:
+    """A bracket ``( ... )`` read as a tuple, in case it holds a density's arguments."""
+
+    def __init__(self, parts: list[Any], seps: list[str], line: int, column: int) -> None:
+        self.parts, self.seps, self.line, self.column = parts, seps, line, column
+
+
+class _Power:
+    """``base^exponent`` whose base may still be a name or a bracket (``q(z)^2``)."""
+
+    def __init__(self, base: Any, exponent: Any, line: int, column: int) -> None:
+        self.base, self.exponent, self.line, self.column = base, exponent, line, column
+
+
+class _Big:
+    """An integral, expectation or KL: it ends the argument of a preceding ``\\log``."""
+
+    def __init__(self, value: sp.Expr) -> None:
+        self.value = value
+
+
+class _Prefix:
+    """``\\log``/``\\exp`` and its argument so far; the product it sits in may extend it."""
+
+    def __init__(self, fn: Any, args: list[Any]) -> None:
+        self.fn, self.args = fn, args
+
+
+class _Bracketed:
+    """A value that came from a bracket: ``\\log(a) b`` applies the log to it alone."""
+
+    def __init__(self, value: sp.Expr) -> None:
+        self.value = value
+
+
+_ACCENT_NAMES = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar",
+                 "tilde": "tilde", "widetilde": "tilde"}
+
+
+class _Builder(Transformer_NonRecursive):
+    """Parse tree → SymPy, from a fixed vocabulary; names resolved against ``symbols``."""
+
+    def __init__(self, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, Any],
+                 where: _Where) -> None:
+        super().__init__()
+        self.symbols = symbols
+        self.functions = functions
+        self.where = where
+
+    # helpers ---------------------------------------------------------------------------
+    def err(self, message: str, node: Any) -> DerivationSyntaxError:
+        line = getattr(node, "line", None) or 1
+        column = getattr(node, "column", None) or 1
+        return self.where.error(message, line, column)
+
+    def resolve_name(self, name: _Name) -> sp.Expr:
+        for cand in name.candidates():
+            if cand in self.symbols:
+                return self.symbols[cand]
+        if name.base == "e" and name.sub is None and name.accent is None:
+            return sp.E
+        cands = name.candidates()
+        example = cands[0]
+        raise self.err(
+            f"undeclared symbol '{name.written}' (looked for {', '.join(cands)}): declare it, "
+            f"e.g. 'symbols: {example} : real' ('% symbols: ...' in a .tex file)",
+            name,
+        )
+
+    def value(self, obj: Any) -> sp.Expr:
+        """A finished SymPy expression from any intermediate object."""
+        if isinstance(obj, (_Bracketed, _Big)):
+            return obj.value
+        if isinstance(obj, _Prefix):
+            return obj.fn(self._multiply(obj.args))
+        if isinstance(obj, _Name):
+            return self.resolve_name(obj)
+        if isinstance(obj, _Paren):
+            if obj.seps:
+                sep = obj.seps[0]
+                raise self.err(
+                    f"unexpected '{sep}' in a bracket: only a declared density such as "
+                    "'q(z|x)' takes arguments separated by '|' or ','",
+                    obj,
+                )
+            return self.value(obj.parts[0])
+        if isinstance(obj, _Power):
+            return self.power_of(self.value(obj.base), obj.exponent, obj)
+        return obj
+
+    def power_of(self, base: sp.Expr, exponent: sp.Expr, where: Any) -> sp.Expr:
+        if exponent.is_Integer and abs(int(exponent)) > MAX_EXPONENT:
+            raise self.err(
+                f"exponent too large: {exponent} (at most {MAX_EXPONENT} in absolute value)",
+                where,
+            )
+        if exponent.is_Rational and not exponent.is_Integer and (
+            abs(exponent.p) > MAX_EXPONENT or exponent.q > MAX_EXPONENT  # type: ignore[attr-defined]
+        ):
+            raise self.err(f"exponent too large: {exponent}", where)
+        if base.is_Number and exponent.is_Number:
+            if abs(float(exponent)) * len(str(abs(base))) > MAX_NUMBER_DIGITS:
+                raise self.err(
+                    f"number too large: {base}^{exponent} has more than {MAX_NUMBER_DIGITS} "
+                    "digits",
+                    where,
+                )
+        return sp.Pow(base, exponent)
+
+    def density_variable(self, density: sp.Expr, where: Any) -> sp.Symbol:
+        """The variable a density is over: its first argument."""
+        if isinstance(density, sp.core.function.AppliedUndef) and density.args:
+            var = density.args[0]
+            if isinstance(var, sp.Symbol):
+                return var
+        for sig, value in self.functions.items():
+            if value == density:
+                inner = sig[sig.index("(") + 1: -1]
+                first = re.split(r"[|,]", inner)[0].strip()
+                if first in self.symbols:
+                    return self.symbols[first]
+        raise self.err(
+            "expected a declared density such as q(z|x) (its first argument is the variable "
+            "of the expectation)",
+            where,
+        )
+
+    def try_apply(self, name: _Name, paren: _Paren) -> sp.Expr | None:
+        """``name(args)`` when that signature is declared, else None."""
+        args: list[str] = []
+        for part in paren.parts:
+            v = self.value(part) if not isinstance(part, _Name) else None
+            if isinstance(part, _Name):
+                try:
+                    v = self.resolve_name(part)
+                except DerivationSyntaxError:
+                    return None
+            if not isinstance(v, sp.Symbol):
+                return None
+            args.append(str(v))
+        text = args[0]
+        for sep, arg in zip(paren.seps, args[1:], strict=True):
+            text += sep + arg
+        for cand in [*name.candidates(), name.base]:
+            sig = f"{cand}({text})"
+            if sig in self.functions:
+                return self.functions[sig]
+        return None
+
+    def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
+        known = sorted(self.functions)
+        written = f"{name.written}(...)"
+        hint = f"declared: {', '.join(known)}" if known else (
+            "declare it, e.g. 'densities: q(z|x)' ('% densities: ...' in a .tex file)"
+        )
+        return self.err(f"'{written}' is not a declared density; {hint}", name)
+
+    # atoms -----------------------------------------------------------------------------
+    def number(self, c: list[Token]) -> sp.Expr:
+        tok = c[0]
+        text = str(tok)
+        if len(text) > MAX_NUMBER_DIGITS:
+            raise self.err(f"number too large: more than {MAX_NUMBER_DIGITS} digits", tok)
+        frac = Fraction(text)
+        return sp.Rational(frac.numerator, frac.denominator)
+
+    def name(self, c: list[Token]) -> _Name:
+        base_tok = c[0]
+        base = str(base_tok).lstrip("\\")
+        sub = _sub_text(c[1]) if len(c) > 1 else None
+        written = "".join(str(t) for t in c)
+        return _Name(base, sub, None, written, base_tok.line, base_tok.column)
+
+    def accented(self, c: list[Token]) -> _Name:
+        acc_tok, base_tok = c[0], c[1]
+        accent_cmd = str(acc_tok).lstrip("\\")
+        accent = _ACCENT_NAMES.get(accent_cmd)
+        base = str(base_tok).lstrip("\\")
+        sub = _sub_text(c[2]) if len(c) > 2 else None
+        written = f"{acc_tok}{{{base_tok}}}" + (str(c[2]) if len(c) > 2 else "")
+        return _Name(base, sub, accent, written, acc_tok.line, acc_tok.column)
+
+    def word(self, c: list[Token]) -> _Name:
+        tok = c[0]
+        inner = str(tok)[str(tok).index("{") + 1: -1].strip()
+        sub = _sub_text(c[1]) if len(c) > 1 else None
+        return _Name(inner, sub, None, str(tok), tok.line, tok.column)
+
+    def pi(self, c: list[Token]) -> sp.Expr:
+        return sp.pi
+
+    def infty(self, c: list[Token]) -> sp.Expr:
+        return sp.oo
+
+    def group(self, c: list[Any]) -> Any:
+        v = self.value(c[0])
+        return _Bracketed(v)
+
+    def paren(self, c: list[Any]) -> _Paren:
+        parts: list[Any] = [c[0]]
+        seps: list[str] = []
+        for item in c[1:]:
+            if isinstance(item, Token) and item.type == "SEP":
+                seps.append(str(item))
+            else:
+                parts.append(item)
+        first = c[0]
+        line = getattr(first, "line", 1)
+        column = getattr(first, "column", 1)
+        return _Paren(parts, seps, line, max((column or 2) - 1, 1))
+
+    def frac(self, c: list[Any]) -> sp.Expr:
+        num, den = self.value(c[1]), self.value(c[2])
+        for tok, v in ((c[1], num), (c[2], den)):
+            if isinstance(tok, sp.Integer) and abs(int(tok)) >= 10:
+                raise self.err(
+                    "a \\frac argument without braces is one character: write \\frac{..}{..}",
+                    c[0],
+                )
+            del v
+        if den == 0:
+            raise self.err("division by zero in \\frac", c[0])
+        return num / den
+
+    def fracdigits(self, c: list[Token]) -> sp.Expr:
+        digits = [ch for ch in str(c[0]) if ch.isdigit()]
+        if digits[1] == "0":
+            raise self.err("division by zero in \\frac", c[0])
+        return sp.Rational(int(digits[0]), int(digits[1]))
+
+    def sqrt(self, c: list[Any]) -> sp.Expr:
+        return sp.sqrt(self.value(c[1]))
+
+    def root(self, c: list[Any]) -> sp.Expr:
+        n = self.value(c[1])
+        if n == 0:
+            raise self.err("\\sqrt[0] is undefined", c[0])
+        return self.power_of(self.value(c[2]), 1 / n, c[0])
+
+    def abs(self, c: list[Any]) -> sp.Expr:
+        return sp.Abs(self.value(c[1]))
+
+    @v_args(meta=True)
+    def power(self, meta: Any, c: list[Any]) -> Any:
+        where = _At(meta.line, meta.column) if not meta.empty else _first_pos(c[0])
+        base, exponent = c[0], self.value(c[1])
+        if isinstance(c[1], sp.Integer) and abs(int(c[1])) >= 10:
+            raise self.err(
+                f"ambiguous exponent '^{c[1]}': LaTeX reads ^{str(c[1])[0]} only; write "
+                f"^{{{c[1]}}}",
+                where,
+            )
+        if isinstance(base, (_Name, _Paren)):
+            return _Power(base, exponent, where.line, where.column)
+        return self.power_of(self.value(base), exponent, where)
+
+    def plain(self, c: list[Any]) -> Any:
+        return c[0]
+
+    # products and sums -----------------------------------------------------------------
+    def _multiply(self, items: list[Any]) -> sp.Expr:
+        factors: list[sp.Expr] = []
+        i = 0
+        divide_next = False
+        while i < len(items):
+            item = items[i]
+            if isinstance(item, Token) and item.type == "MULOP":
+                divide_next = str(item) == "/"
+                i += 1
+                continue
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            value: sp.Expr | None = None
+            if isinstance(item, _Prefix):
+                # the notes' reading: \log takes everything up to the next + or - (explicit
+                # products included), but not a following integral, expectation or \log
+                j = i + 1
+                while j < len(items) and not isinstance(items[j], (_Big, _Prefix)):
+                    j += 1
+                if j < len(items) and j > i + 1 and isinstance(items[j - 1], Token):
+                    j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
+                value = item.fn(self._multiply([*item.args, *items[i + 1: j]]))
+                i = j - 1
+            if value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power)):
+                paren = nxt if isinstance(nxt, _Paren) else nxt.base
+                if isinstance(paren, _Paren):
+                    applied = self.try_apply(item, paren)
+                    if applied is not None:
+                        value = applied
+                        if isinstance(nxt, _Power):
+                            value = self.power_of(applied, nxt.exponent, nxt)
+                        i += 1
+                    elif paren.seps:
+                        raise self.unknown_density(item, paren)
+            if value is None:
+                value = self.value(item)
+            if divide_next:
+                if value == 0:
+                    raise self.err("division by zero", _first_pos(item))
+                value = 1 / value
+                divide_next = False
+            factors.append(value)
+            i += 1
+        return sp.Mul(*factors)
+
+    def product(self, c: list[Any]) -> Any:
+        if len(c) == 1:
+            return c[0]  # a lone name or bracket stays open for its user (E_{z ~ q}, q(z))
+        return self._multiply(c)
+
+    def sum(self, c: list[Any]) -> Any:
+        if len(c) == 1:
+            return c[0]
+        terms = [self.value(c[0]) if not isinstance(c[0], _Name) else self.resolve_name(c[0])]
+        for op, term in zip(c[1::2], c[2::2], strict=True):
+            v = self.value(term) if not isinstance(term, _Name) else self.resolve_name(term)
+            terms.append(-v if str(op) == "-" else v)
+        return sp.Add(*terms)
+
+    def unary(self, c: list[Any]) -> sp.Expr:
+        v = self.value(c[1]) if not isinstance(c[1], _Name) else self.resolve_name(c[1])
+        return -v if str(c[0]) == "-" else v
+
+    # functions, integrals, expectations ------------------------------------------------
+    def prefix(self, c: list[Any]) -> Any:
+        fn_tok, args = c[0], c[1:]
+        fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp}[str(fn_tok).lstrip("\\")]
+        if isinstance(args[0], (_Bracketed, _Paren)) and not (
+            isinstance(args[0], _Paren) and args[0].seps
+        ):
+            inner = fn(self.value(args[0]))
+            rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
+            return _Big(inner * rest)
+        return _Prefix(fn, list(args))
+
+    def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
+        return self.value(c[0]), self.value(c[1])
+
+    def limits_ul(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
+        return self.value(c[1]), self.value(c[0])
+
+    def integral(self, c: list[Any]) -> _Big:
+        if isinstance(c[1], tuple):
+            (lower, upper), body, var_name = c[1], c[2], c[4]
+        else:
+            lower, upper = -sp.oo, sp.oo
+            body, var_name = c[1], c[3]
+        var = self.resolve_name(var_name)
+        if not isinstance(var, sp.Symbol):
+            raise self.err("the variable of integration must be a declared symbol", var_name)
+        return _Big(sp.Integral(self.value(body), (var, lower, upper)))
+
+    def esub_simple(self, c: list[Token]) -> tuple[str, Any]:
+        tok = c[0]
+        text = _sub_text(tok)
+        return "name", _Name(text.lstrip("\\"), None, None, text, tok.line, tok.column + 1)
+
+    def esub_density(self, c: list[Any]) -> tuple[str, Any]:
+        obj = c[0]
+        if isinstance(obj, _Name):
+            return "name", obj
+        return "density", self.value(obj)
+
+    def esub_sim(self, c: list[Any]) -> tuple[str, Any]:
+        var = self.resolve_name(c[0])
+        dens = c[2]
+        return "sim", (var, dens if isinstance(dens, _Name) else self.value(dens))
+
+    def density_by_name(self, name: _Name, var: sp.Symbol | None) -> sp.Expr:
+        matches = []
+        for sig, value in self.functions.items():
+            stem = sig[: sig.index("(")]
+            if stem in [*name.candidates(), name.base]:
+                if var is None or self.density_variable(value, name) == var:
+                    matches.append(value)
+        if len(matches) != 1:
+            how = "no" if not matches else "more than one"
+            raise self.err(
+                f"{how} declared density named '{name.written}'"
+                + ("" if var is None else f" over '{var}'")
+                + "; write its signature, e.g. \\mathbb{E}_{q(z|x)}",
+                name,
+            )
+        return matches[0]
+
+    def expectation(self, c: list[Any]) -> _Big:
+        tok = c[0]
+        if len(c) == 2:
+            raise self.err(
+                "\\mathbb{E} needs its density as a subscript: \\mathbb{E}_{q(z|x)}[...] or "
+                "\\mathbb{E}_{z \\sim q(z|x)}[...]",
+                tok,
+            )
+        kind, what = c[1]
+        body = self.value(c[2])
+        if kind == "sim":
+            var, dens = what
+            if isinstance(dens, _Name):
+                dens = self.density_by_name(dens, var)
+            return _Big(Expectation(body, var, dens))
+        dens = self.density_by_name(what, None) if kind == "name" else what
+        return _Big(Expectation(body, self.density_variable(dens, tok), dens))
+
+    def kl(self, c: list[Any]) -> _Big:
+        tok, paren = c[0], c[1]
+        if len(paren.parts) != 2 or paren.seps != [","]:
+            raise self.err("KL takes two densities: KL(q(z|x), p(z))", tok)
+        first = self.kl_density(paren.parts[0], None)
+        var = self.density_variable(first, tok)
+        second = self.kl_density(paren.parts[1], var)
+        return _Big(Expectation(sp.log(first / second), var, first))
+
+    def kl_density(self, part: Any, var: sp.Symbol | None) -> sp.Expr:
+        if isinstance(part, _Name):
+            return self.density_by_name(part, var)
+        return self.value(part)
+
+
+def _first_pos(obj: Any) -> Any:
+    """Something with ``line``/``column`` for an error about ``obj``."""
+    if hasattr(obj, "line") and hasattr(obj, "column"):
+        return obj
+    return _NoPos()
+
+
+class _At:
+    """A position (line, column) inside the expression."""
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+class _NoPos:
+    line = 1
+    column = None
+
+
+def _sub_text(tok: Token) -> str:
+    text = str(tok)[1:].strip()
+    if text.startswith("{"):
+        text = text[1:-1].strip()
+    if text.startswith("\\"):
+        text = text[1:]
+    if len(text) > 1 and text.isdigit() and not str(tok)[1:].strip().startswith("{"):
+        return text
+    return text
+
+
+def _check_depth(tree: Tree, where: _Where) -> None:
+    """Refuse trees nested deeper than :data:`MAX_DEPTH`, without recursion."""
+    stack: list[tuple[Any, int]] = [(tree, 0)]
+    while stack:
+        node, d = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        data = str(node.data)
+        deeper = d + (0 if data in ("plain", "name") else 1)
+        if deeper > MAX_DEPTH * 3:  # sum → product → atom: about three tree levels a bracket
+            meta = node.meta
+            raise where.error(
+                f"expression nested too deeply (more than {MAX_DEPTH} levels)",
+                getattr(meta, "line", 1) if not meta.empty else 1,
+                getattr(meta, "column", None) if not meta.empty else None,
+            )
+        stack.extend((child, deeper) for child in node.children)
+
+
+def _bracket_depth(text: str) -> tuple[int, int]:
+    depth = best = 0
+    where = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+            if depth > best:
+                best, where = depth, i
+        elif ch in ")]}":
+            depth -= 1
+    return best, where
+
+
+_TERMINAL_WORDS = {
+    "ADDOP": "'+' or '-'", "MULOP": "\\cdot", "SEP": "'|' or ','", "SIM": "\\sim",
+    "FUNC": "\\log", "INT": "\\int", "DIFF": "a differential such as dx",
+    "EXPECT": "\\mathbb{E}", "NUMBER": "a number", "NAMEBASE": "a name", "LPAR": "'('",
+    "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
+    "CIRCUMFLEX": "'^'", "_": "'_'", "$END": "the end of the expression",
+}
+
+
+def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntaxError:
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream
+        cmd = _COMMAND.match(text, pos)
+        line, column = err.line, err.column
+        if cmd and cmd.group(0) not in _KNOWN_COMMANDS:
+            word = cmd.group(0)
+            if word in (r"\def", r"\newcommand", r"\renewcommand", r"\let", r"\input",
+                        r"\include", r"\write", r"\immediate", r"\catcode", r"\csname"):
+                why = "macros, file inclusion and shell escapes are not read"
+            else:
+                why = "expected \\frac, \\sqrt, \\log, \\exp, \\int, \\mathbb{E}, a Greek letter..."
+            return where.error(f"unsupported LaTeX command '{word}': {why}", line, column)
+        ch = text[pos] if pos < len(text) else ""
+        if ch == "&":
+            return where.error("unexpected '&': alignment belongs to the .tex reader", line,
+                               column)
+        if ch == "d" and "\\int" not in text:
+            pass
+        shown = repr(ch) if ch.isprintable() else f"character U+{ord(ch):04X}"
+        if cmd and cmd.group(0) in _KNOWN_COMMANDS:
+            return where.error(f"unexpected '{cmd.group(0)}' here", line, column)
+        return where.error(f"unexpected {shown}", line, column)
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END":
+            line, column = _pos(len(text), text)
+            found = "end of the expression"
+        else:
+            line, column = tok.line, tok.column
+            found = repr(str(tok))
+        expected = sorted({_TERMINAL_WORDS.get(t, t.lower()) for t in err.expected})
+        if tok.type == "CIRCUMFLEX":
+            return where.error("double superscript: use braces, e.g. x^{a^{b}}", line, column)
+        if "DIFF" in err.expected and tok.type == "$END":
+            return where.error(
+                "an integral without its differential: expected 'dx' (or 'd' and the variable)",
+                line, column)
+        if len(expected) > 6:
+            wanted = "an expression or an operator"
+        else:
+            wanted = ", ".join(expected)
+        return where.error(f"unexpected {found}; expected {wanted}", line, column)
+    if isinstance(err, UnexpectedEOF):
+        line, column = _pos(len(text), text)
+        return where.error("unexpected end of the expression", line, column)
+    return where.error(str(err), 1, None)  # pragma: no cover
+
+
+def latex_to_sympy(
+    text: str,
+    *,
+    symbols: Mapping[str, sp.Symbol],
+    functions: Mapping[str, Any] | None = None,
+    file: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+) -> sp.Expr:
+    r"""Read one LaTeX expression into SymPy, through our own grammar (no ``eval``).
+
+    Parameters
+    ----------
+    text : str
+        the LaTeX, without ``$`` delimiters.
+    symbols : mapping of str to sympy.Symbol
+        the declared names (``"mu_1"``, ``"sigma2"``, ``"x_hat"``...) and their symbols,
+        which carry the assumptions.
+    functions : mapping of str to sympy.Expr, optional
+        densities by signature (``"q(z|x)"`` → ``Function("q(z|x)", positive=True)(z, x)``);
+        a signature may also map to a plain symbol (``"h(x)"`` → ``h``).
+    file, line, column : optional
+        where ``text`` starts, for error messages.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Raises
+    ------
+    DerivationSyntaxError
+        ``FILE:LINE:COLUMN: message`` for anything outside the grammar, an undeclared name
+        (with how to declare it), or input beyond the limits.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> h, g = sp.Symbol("h", positive=True), sp.Symbol("g", real=True)
+    >>> latex_to_sympy(r"\frac{1}{2}\left(h + g^2 - \log h - 1\right)", symbols={"h": h, "g": g})
+    g**2/2 + h/2 - log(h)/2 - 1/2
+    >>> z, x = sp.symbols("z x", real=True)
+    >>> q = sp.Function("q(z|x)", positive=True)(z, x)
+    >>> latex_to_sympy(r"\mathbb{E}_{q(z|x)}\left[\log q(z|x)\right]",
+    ...                symbols={"z": z, "x": x}, functions={"q(z|x)": q})
+    E[log(q(z|x)(z, x)), z ~ q(z|x)(z, x)]
+    """
+    where = _Where(file, line, column)
+    if not isinstance(text, str):
+        raise InputError(f"text must be a string, got {type(text).__name__}")
+    for name, value in symbols.items():
+        if not isinstance(value, sp.Symbol):
+            raise InputError(
+                f"symbols[{name!r}] must be a SymPy Symbol, got {type(value).__name__}")
+    for name, value in (functions or {}).items():
+        if not isinstance(value, sp.Expr):
+            raise InputError(
+                f"functions[{name!r}] must be a SymPy expression, got {type(value).__name__}")
+    if len(text) > MAX_LATEX:
+        raise where.error(f"LaTeX expression longer than {MAX_LATEX} characters", 1, 1)
+    bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+    if bad:
+        ln, col = _pos(bad.start(), text)
+        raise where.error(
+            f"control character U+{ord(bad.group(0)):04X}: expected printable text", ln, col)
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    norm = _normalise(text)
+    if not norm.strip():
+        raise where.error("empty LaTeX expression", 1, 1)
+    depth, at = _bracket_depth(norm)
+    if depth > MAX_DEPTH:
+        ln, col = _pos(at, norm)
+        raise where.error(f"brackets nested more than {MAX_DEPTH} deep", ln, col)
+    try:
+        tree = _parser().parse(norm)
+    except UnexpectedInput as err:
+        raise _explain(err, norm, where) from None
+    _check_depth(tree, where)
+    builder = _Builder(symbols, functions or {}, where)
+    try:
+        result = builder.transform(tree)
+        result = builder.value(result)
+    except VisitError as err:  # lark wraps what a rule raises
+        if isinstance(err.orig_exc, DerivationSyntaxError):
+            raise err.orig_exc from None
+        meta = getattr(err.obj, "meta", None)
+        ln = getattr(meta, "line", 1) if meta is not None and not meta.empty else 1
+        col = getattr(meta, "column", 1) if meta is not None and not meta.empty else 1
+        raise where.error(f"cannot build this expression: {err.orig_exc}", ln, col) from None
+    if not isinstance(result, sp.Expr):  # pragma: no cover - the grammar builds expressions
+        raise where.error("expected an expression", 1, 1)
+    if result.has(sp.zoo, sp.nan):
+        raise where.error("the expression is undefined (a division by zero?)", 1, 1)
+    if result.has(sp.I):
+        raise where.error("the expression is not real (a square root or log of a negative "
+                          "number?); expected a real expression", 1, 1)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# .tex files
+# --------------------------------------------------------------------------------------
+
+_ASSUMPTIONS: dict[str, dict[str, bool]] = {
+    "real": {"real": True},
+    "positive": {"positive": True},
+    "nonnegative": {"nonnegative": True},
+    "negative": {"negative": True},
+    "nonzero": {"real": True, "nonzero": True},
+}
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
+_SIGNATURE_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*\(([^()]*)\)\s*$")
+_BEGIN = re.compile(r"\\begin\s*\{\s*(align\*?|aligned|eqnarray\*?)\s*\}")
+_RELATION_RE = re.compile(
+    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
+    r"|<=|>=|<|>)"
+)
+_HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions)\s*:", re.IGNORECASE)
+_TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
+
+
+def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
+    """``\\text{...}``, ``\\tag{...}``, ``\\label{...}`` in ``row`` (nested braces allowed):
+    (command, start, end, content)."""
+    out = []
+    pos = 0
+    while True:
+        m = _TEXT_CMD.search(row, pos)
+        if m is None:
+            return out
+        depth, i = 1, m.end()
+        while i < len(row) and depth:
+            if row[i] == "{" and row[i - 1] != "\\":
+                depth += 1
+            elif row[i] == "}" and row[i - 1] != "\\":
+                depth -= 1
+            i += 1
+        if depth:
+            return out  # unbalanced: left for the expression reader to report
+        out.append((m.group(1).rstrip("*"), m.start(), i, row[m.end(): i - 1].strip()))
+        pos = i
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """``text`` with [start, end) replaced by spaces (newlines kept)."""
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+def _strip_comments(text: str) -> tuple[str, dict[int, str]]:
+    """Blank out ``%`` comments; return the text and each line's comment (by 1-based line)."""
+    comments: dict[int, str] = {}
+    out_lines = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = re.search(r"(?<!\\)%", line)
+        if m:
+            comments[number] = line[m.end():].strip()
+            line = line[: m.start()] + " " * (len(line) - m.start())
+        out_lines.append(line)
+    return "\n".join(out_lines), comments
+
+
+class _TexReader:
+    def __init__(self, file: str | None, name: str | None) -> None:
+        self.file = file
+        self.name = name or (Path(file).stem if file else "")
+        self.symbols: dict[str, sp.Symbol] = {}
+        self.definitions: dict[str, sp.Expr] = {}
+        self.functions: dict[str, Any] = {}
+        self.title = ""
+        self.source = ""
+
+    def error(self, message: str, line: int | None, column: int | None = None,
+              ) -> DerivationSyntaxError:
+        return DerivationSyntaxError(message, file=self.file, line=line, column=column)
+
+    # header comments -------------------------------------------------------------------
+    def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
+        for number, comment in sorted(comments.items()):
+            m = re.match(r"(title|source|symbols|let|densities|functions)\s*:(.*)$",
+                         comment, re.IGNORECASE | re.DOTALL)
+            if not m:
+                continue
+            key, rest = m.group(1).lower(), m.group(2)
+            col = raw_lines[number - 1].index(comment) + 1 + m.start(2)
+            if key == "title":
+                self.title = rest.strip()
+            elif key == "source":
+                self.source = rest.strip()
+            elif key == "symbols":
+                self.declare(rest, number, col)
+            elif key == "let":
+                self.define(rest, number, col)
+            elif key == "densities":
+                self.densities(rest, number, col)
+            else:
+                self.declare_functions(rest, number, col)
+
+    def declare(self, text: str, line: int, col: int) -> None:
+        names, colon, assumption = text.rpartition(":")
+        word = assumption.strip().lower()
+        if not colon or word not in _ASSUMPTIONS:
+            if colon:
+                col += len(names) + 1 + len(assumption) - len(assumption.lstrip())
+            raise self.error(
+                "expected '% symbols: a, b : real' (real, positive, nonnegative, negative or "
+                f"nonzero), got '{text.strip()}'", line, col)
+        for raw in names.split(","):
+            name = raw.strip()
+            if not _NAME_RE.match(name):
+                raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
+            if name in self.definitions:
+                raise self.error(f"'{name}' is already defined by '% let:'", line, col)
+            self.symbols[name] = sp.Symbol(name, **_ASSUMPTIONS[word])
+
+    def define(self, text: str, line: int, col: int) -> None:
+        name_part, eq, expr_text = text.partition("=")
+        name = name_part.strip()
+        if not eq or not _NAME_RE.match(name):
+            raise self.error("expected '% let: NAME = LaTeX expression'", line, col)
+        if name in self.symbols:
+            raise self.error(f"'{name}' is already declared", line, col)
+        value = latex_to_sympy(expr_text, symbols=self.symbols, functions=self.functions,
+                               file=self.file, line=line, column=col + len(name_part) + 1)
+        self.symbols[name] = sp.Symbol(name)
+        self.definitions[name] = value
+
+    def _signature(self, raw: str, line: int, col: int) -> tuple[str, str, list[sp.Symbol]]:
+        m = _SIGNATURE_RE.match(raw)
+        if not m:
+            raise self.error(f"expected a signature like 'q(z|x)', got '{raw.strip()}'",
+                             line, col)
+        stem, inner = m.group(1), m.group(2)
+        parts = re.split(r"([|,])", inner.replace(" ", ""))
+        variables = []
+        for var in parts[::2]:
+            if var not in self.symbols or var in self.definitions:
+                raise self.error(f"'{var}' in '{raw.strip()}' must be a declared symbol",
+                                 line, col)
+            variables.append(self.symbols[var])
+        return stem, f"{stem}({''.join(parts)})", variables
+
+    def densities(self, text: str, line: int, col: int) -> None:
+        for raw in _split_top(text):
+            stem, sig, variables = self._signature(raw, line, col)
+            if stem in self.symbols:
+                raise self.error(f"'{stem}' is already a symbol", line, col)
+            self.functions[sig] = sp.Function(sig, positive=True)(*variables)
+
+    def declare_functions(self, text: str, line: int, col: int) -> None:
+        # '% functions: h(x), g(x)': the notes' h(x) is the declared symbol (or let name) h.
+        for raw in _split_top(text):
+            stem, sig, _ = self._signature(raw, line, col)
+            if stem not in self.symbols:
+                raise self.error(
+                    f"'{stem}' in '% functions:' must be declared first (symbols or let)",
+                    line, col)
+            self.functions[sig] = self.symbols[stem]
+
+    # the environment -------------------------------------------------------------------
+    def read(self, text: str) -> Derivation:
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+            raise self.error(f"input larger than {MAX_BYTES} bytes", 1)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        text = text.replace("\r\n", " \n").replace("\r", "\n")
+        nul = text.find("\x00")
+        if nul >= 0:
+            ln, col = _pos(nul, text)
+            raise self.error("NUL byte: expected text", ln, col)
+        raw_lines = text.split("\n")
+        body, comments = _strip_comments(text)
+        self.header(comments, raw_lines)
+        begin = _BEGIN.search(body)
+        if begin is None:
+            raise self.error("no \\begin{align} or \\begin{align*} environment: expected the "
+                             "derivation inside one", 1, 1)
+        env = begin.group(1)
+        end_re = re.compile(r"\\end\s*\{\s*" + re.escape(env) + r"\s*\}")
+        end = end_re.search(body, begin.end())
+        if end is None:
+            ln, col = _pos(begin.start(), body)
+            raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
+        return self.rows(body, begin.end(), end.start(), comments)
+
+    def rows(self, body: str, start: int, stop: int, comments: dict[int, str]) -> Derivation:
+        # row boundaries: '\\' at the top level of braces
+        bounds: list[tuple[int, int]] = []
+        row_start = start
+        i = start
+        while i < stop:
+            if body.startswith("\\\\", i):
+                bounds.append((row_start, i))
+                i += 2
+                # an optional spacing argument: \\[2pt]
+                m = re.match(r"\s*\[[^\]]*\]", body[i:stop])
+                if m:
+                    i += m.end()
+                row_start = i
+                continue
+            i += 1
+        bounds.append((row_start, stop))
+        # each comment inside the environment belongs to the row whose content starts last
+        # before (or on) its line: that is the row it is written beside or under
+        firsts = []
+        for a, b in bounds:
+            row = body[a:b]
+            lead = len(row) - len(row.lstrip())
+            firsts.append(_pos(a + lead, body)[0] if row.strip() else None)
+        env_first, env_last = _pos(start, body)[0], _pos(stop, body)[0]
+        row_comments: dict[int, list[str]] = {}
+        for line_no, comment in sorted(comments.items()):
+            if not (env_first <= line_no <= env_last) or not comment or _HEADER_KEY.match(
+                    comment):
+                continue
+            owner = None
+            for i, first in enumerate(firsts):
+                if first is not None and first <= line_no:
+                    owner = i
+            if owner is not None:
+                row_comments.setdefault(owner, []).append(comment)
+        start_expr = None
+        start_line = None
+        start_text = ""
+        steps: list[Step] = []
+        for row_no, (a, b) in enumerate(bounds):
+            row = body[a:b]
+            if not row.strip():
+                continue
+            # justification: \text{...} after '&&', \tag{...}, or the comment on the row's
+            # last line; then remove \label, \tag, \text, \nonumber from the row.
+            just = ""
+            found = _braced_commands(row)
+            texts = [c for cmd, _, _, c in found if cmd not in ("tag", "label")]
+            tags = [c for cmd, _, _, c in found if cmd == "tag"]
+            work = body
+            for _, m_start, m_end, _ in found:
+                work = _blank(work, a + m_start, a + m_end)
+            if texts:
+                just = "; ".join(texts)
+            elif tags:
+                just = tags[0]
+            elif row_no in row_comments:
+                just = "; ".join(row_comments[row_no])
+            row_w = work[a:b]
+            # drop a trailing '&&' column (now blank text)
+            row_w = re.sub(r"&&\s*$", lambda m: " " * len(m.group(0)), row_w)
+            rel = _RELATION_RE.search(row_w)
+            first_amp = row_w.find("&")
+            if rel is None:
+                if first_amp >= 0:
+                    ln, col = _pos(a + first_amp, body)
+                    raise self.error(
+                        "expected a relation after '&': '&=', '&\\le', '&\\ge' or "
+                        "'&\\simeq_{g,h}'", ln, col)
+                ln, col = _pos(a + len(row_w) - len(row_w.lstrip()), body)
+                raise self.error("a row without a relation: expected 'LHS &= RHS' or "
+                                 "'&= RHS'", ln, col)
+            lhs_text = row_w[: rel.start()]
+            rhs_start = a + rel.end()
+            rhs_text = row_w[rel.end():]
+            rhs_text = re.sub(r"&", " ", rhs_text)  # '&&' columns before comments
+            token = rel.group(1)
+            if lhs_text.strip():
+                if start_expr is not None:
+                    ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
+                    raise self.error(
+                        "a second left-hand side: only the first row may have one; later rows "
+                        "start with '&='", ln, col)
+                ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
+                start_expr = self.expr(lhs_text.strip(), ln, col)
+                start_line, start_text = ln, lhs_text.strip()
+            elif start_expr is None:
+                ln, col = _pos(a + rel.start(), body)
+                raise self.error("the first row needs a left-hand side: 'START &= ...'",
+                                 ln, col)
+            if token.startswith("\\simeq"):
+                relation = Relation.EQ_UP_TO
+                names = [n.strip() for n in (rel.group(2) or "").split(",") if n.strip()]
+                if not names:
+                    ln, col = _pos(a + rel.start(), body)
+                    raise self.error("'&\\simeq' needs the variables: '&\\simeq_{g, h}'",
+                                     ln, col)
+                wrt = tuple(names)
+            else:
+                wrt = ()
+                relation = {"=": Relation.EQ, "<=": Relation.LE, ">=": Relation.GE,
+                            "<": Relation.LE, ">": Relation.GE}.get(token) or (
+                    Relation.LE if token.startswith("\\le") else Relation.GE)
+            if not rhs_text.strip():
+                ln, col = _pos(rhs_start, body)
+                raise self.error("expected an expression after the relation", ln, col)
+            lead = len(rhs_text) - len(rhs_text.lstrip())
+            ln, col = _pos(rhs_start + lead, body)
+            if len(steps) >= MAX_STEPS:
+                raise self.error(f"more than {MAX_STEPS} steps", ln, col)
+            expr = self.expr(rhs_text.strip(), ln, col)
+            steps.append(Step(index=len(steps) + 1, relation=relation, expr=expr,
+                              justification=just, line=ln, text=rhs_text.strip(), wrt=wrt))
+        if start_expr is None or not steps:
+            raise self.error("the align environment holds no steps: expected rows "
+                             "'START &= STEP \\\\' and '&= STEP \\\\'", 1, 1)
+        return Derivation(
+            title=self.title or self.name,
+            source=self.source,
+            name=self.name,
+            path=self.file,
+            symbols=self.symbols,
+            definitions=self.definitions,
+            functions=self.functions,
+            start=start_expr,
+            start_line=start_line,
+            start_text=start_text,
+            steps=steps,
+            metadata={"format": "tex"},
+        )
+
+    def expr(self, text: str, line: int, column: int) -> sp.Expr:
+        return latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
+                              file=self.file, line=line, column=column)
+
+
+def _split_top(text: str) -> list[str]:
+    """Split at commas outside brackets: 'q(z|x), p(z)' → ['q(z|x)', 'p(z)']."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return [p for p in parts if p.strip()]
+
+
+def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None = None,
+                         ) -> Derivation:
+    r"""Read a derivation from the ``align``/``align*`` environment of LaTeX source.
+
+    The format (the same information as a ``.deriv`` file):
+
+    * header comments anywhere before or in the file: ``% title: ...``, ``% source: ...``,
+      ``% symbols: mu_1, mu_2 : real``, ``% let: Z_1 = \sqrt{2\pi\sigma_1^2}`` (LaTeX),
+      ``% densities: q(z|x), p(z)`` (abstract densities), ``% functions: h(x), g(x)``
+      (``h(x)`` written in a row stands for the declared symbol or let name ``h``);
+    * the first row ``START &= STEP`` gives the starting expression and the first step; each
+      later row starts with its relation: ``&=``, ``&\le``/``&\leq``, ``&\ge``/``&\geq``, or
+      ``&\simeq_{g, h}`` (equal up to a term free of g and h); rows end with ``\\``;
+    * a row's justification is its ``\text{...}`` (usually after ``&&``), else its
+      ``\tag{...}``, else the ``%`` comments written beside or under it (a comment after a
+      row's ``\\`` still belongs to that row). ``\label`` and ``\nonumber`` are ignored;
+    * only the first ``align``/``align*`` environment is read.
+
+    Raises
+    ------
+    DerivationSyntaxError
+        ``FILE:LINE:COLUMN: message`` for anything unreadable.
+
+    Examples
+    --------
+    >>> d = parse_tex_derivation(r'''
+    ... % symbols: h : positive
+    ... % symbols: g : real
+    ... \begin{align*}
+    ... \log \frac{1}{\sqrt{h}} + \frac{1}{2}(h + g^2) - \frac{1}{2}
+    ...   &= \frac{1}{2}\left(h + g^2 - \log h - 1\right) && \text{log of a root}
+    ... \end{align*}''', file="kl.tex")
+    >>> d.steps[0].justification, d.steps[0].line
+    ('log of a root', 6)
+    """
+    return _TexReader(file, name).read(text)
+
+
+def read_tex_derivation(path: str | Path) -> Derivation:
+    """Read a ``.tex`` file's ``align`` environment into an unchecked :class:`Derivation`.
+
+    Raises
+    ------
+    InputError, DerivationSyntaxError, OSError
+        a missing, too large, binary or non-UTF-8 file, or one that cannot be read.
+    """
+    from .parse import read_text
+
+    p = Path(path)
+    return parse_tex_derivation(read_text(p), file=str(p), name=p.stem)
