@@ -3,37 +3,92 @@
 The lecture notes' derivation of the evidence lower bound (ELBO) loss is stored as data,
 one step per line with its justification; every step is checked symbolically (SymPy),
 by quadrature (SciPy) and by sampling (NumPy), and a small NumPy VAE shows the loss in use.
+
+The names below are imported on first use, so that ``import elbo_derivation`` (and the
+command line's ``--help``) stays fast.
+
+Examples
+--------
+>>> import elbo_derivation as ed
+>>> round(ed.kl_normal(0.0, 1.0, 1.0, 2.0), 6)
+0.443147
+>>> d = ed.check_steps(["log(sigma2/sigma1)", "log(sigma2) - log(sigma1)"],
+...                    symbols="sigma1, sigma2",
+...                    assumptions={"sigma1": "positive", "sigma2": "positive"})
+>>> d.steps[0].verdict
+<Verdict.PROVED: 'proved'>
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from .derive.steps import (
-    Counterexample,
-    Derivation,
-    NumericCheck,
-    Relation,
-    Step,
-    SymbolicResult,
-    Verdict,
-)
-from .errors import DerivationSyntaxError, InputError
-from .numeric.kl import kl_diag_normal, kl_mvn, kl_normal, kl_standard_normal
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    # the derivation as data
+    "Counterexample": "elbo_derivation.derive.steps",
+    "Derivation": "elbo_derivation.derive.steps",
+    "NumericCheck": "elbo_derivation.derive.steps",
+    "Relation": "elbo_derivation.derive.steps",
+    "Step": "elbo_derivation.derive.steps",
+    "SymbolicResult": "elbo_derivation.derive.steps",
+    "Verdict": "elbo_derivation.derive.steps",
+    "Expectation": "elbo_derivation.derive.expectation",
+    # reading and checking
+    "parse_derivation": "elbo_derivation.derive.parse",
+    "read_derivation": "elbo_derivation.derive.parse",
+    "check_derivation": "elbo_derivation.derive.engine",
+    "check_step": "elbo_derivation.derive.engine",
+    "check_steps": "elbo_derivation.derive.engine",
+    "load_derivation": "elbo_derivation.derive.engine",
+    "verify_bundled": "elbo_derivation.verification",
+    "check_file": "elbo_derivation.verification",
+    # errors
+    "DerivationSyntaxError": "elbo_derivation.errors",
+    "InputError": "elbo_derivation.errors",
+    # KL divergences
+    "kl_diag_normal": "elbo_derivation.numeric.kl",
+    "kl_mvn": "elbo_derivation.numeric.kl",
+    "kl_normal": "elbo_derivation.numeric.kl",
+    "kl_standard_normal": "elbo_derivation.numeric.kl",
+    # the VAE
+    "VAE": "elbo_derivation.vae",
+    "Adam": "elbo_derivation.vae",
+}
 
-__all__ = [
-    "Counterexample",
-    "Derivation",
-    "DerivationSyntaxError",
-    "InputError",
-    "NumericCheck",
-    "Relation",
-    "Step",
-    "SymbolicResult",
-    "Verdict",
-    "__version__",
-    "kl_diag_normal",
-    "kl_mvn",
-    "kl_normal",
-    "kl_standard_normal",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'elbo_derivation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .derive.engine import check_derivation, check_step, check_steps, load_derivation
+    from .derive.expectation import Expectation
+    from .derive.parse import parse_derivation, read_derivation
+    from .derive.steps import (
+        Counterexample,
+        Derivation,
+        NumericCheck,
+        Relation,
+        Step,
+        SymbolicResult,
+        Verdict,
+    )
+    from .errors import DerivationSyntaxError, InputError
+    from .numeric.kl import kl_diag_normal, kl_mvn, kl_normal, kl_standard_normal
+    from .vae import VAE, Adam
+    from .verification import check_file, verify_bundled

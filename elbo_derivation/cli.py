@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:
         print(f"elbo-derivation {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `elbo-derivation verify | head`: the reader left early
+        _silence_stdout()
+        return 0
     except OSError as err:  # a file that cannot be opened or written
         name = err.filename if err.filename is not None else ""
         reason = err.strerror or str(err)
@@ -82,6 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so that the final flush stays quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1040 @@
+"""Numeric evaluation of a derivation's expressions, integrals included, at many points.
+
+The quadrature and sampling checks both need a step's sides as numbers. A side is a SymPy
+expression that may hold ``let`` names, abstract densities (``q(z|x)``, ...), expectations
+``E[f, z ~ q]`` and integrals ``Integral(f, (x, -oo, oo))``. This module
+
+1. *prepares* a side (:func:`prepare`): expands the definitions, replaces the abstract
+   densities by the linear-Gaussian instance of the notes' §2
+   (:mod:`elbo_derivation.numeric.linear_gaussian`), and turns each expectation into
+   ∫ density · f;
+2. *compiles* each integral over ℝ into the standardised variable. The integrand's Gaussian
+   factor exp(Q(x)), Q(x) = A x² + B x + C with A < 0, gives μ = −B/(2A) and
+   σ = (−2A)^(−1/2), and with x = μ + σu
+
+   .. math:: \\int f(x)\\,dx = K \\sigma e^{Q(\\mu)} \\int e^{-u^2/2} R(\\mu + \\sigma u)\\,du
+
+   (K the factors free of x). R is made stable first: the logarithms of positive factors are
+   split by ``expand_log`` on symbols that carry their assumptions, so log N(x; μ, σ²)
+   becomes the polynomial −(x − μ)²/(2σ²) − log √(2πσ²); nothing like log(pdf/pdf), which is
+   nan where both densities underflow, is ever evaluated. The polynomial part of R is
+   re-centred at μ (its coefficients in u computed from those in x);
+3. *evaluates* (:func:`evaluate`) every side at every point, with all the integrals of all
+   sides at all points in one call of :func:`scipy.integrate.quad_vec` over the standardised
+   range u ∈ [−40, 40] (beyond it e^{−u²/2} < 1e-347, below the smallest double, so the cut
+   is exact in float64 for integrands of polynomial growth), each component scaled by a bound
+   on its ∫|integrand| so that the max-norm error control holds for every component.
+   Integrals over a finite interval are mapped to [0, 1]; integrals over ℝ without a
+   Gaussian factor are integrated as written over (−∞, ∞).
+
+Multiple integrals over ℝ^d (nested integrals or expectations, flattened by Fubini) are
+standardised jointly: the Gaussian factor's precision matrix Λ gives x = μ + L u with
+L Lᵀ = Λ⁻¹, the polynomial R(μ + L u) is expanded in u, its monomials' integrals over
+u₁ … u_{d−1} are computed by ``scipy.integrate.quad`` (once per power), and the last one, over
+u_d, by ``quad_vec`` as above. Multiple integrals need a polynomial R.
+
+Two precisions: the fast one evaluates the closed-form parts (the polynomial coefficients, the
+Gaussian's μ, σ, the expression around the integrals) in float64, vectorised over the points;
+the precise one (``precise=True``) evaluates them one point at a time with 30 significant
+digits (mpmath), which removes the cancellation of, for example, μ₁² − 2μ₁μ₂ + μ₂² at
+μ₁ ≈ μ₂ or of re-centring x² − 2xμ + μ² at μ ≫ σ. The checks use the fast one everywhere and
+the precise one where the fast one does not agree.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x, s = sp.Symbol("x", real=True), sp.Symbol("s", positive=True)
+>>> side = sp.Integral(x**2 * sp.exp(-x**2 / (2*s**2)), (x, -sp.oo, sp.oo))
+>>> [v] = evaluate([side], [{s: 2.0}, {s: 0.5}])
+>>> import numpy as np
+>>> bool(np.allclose(v.values, [8 * np.sqrt(2*np.pi), np.sqrt(2*np.pi) / 8], rtol=1e-13))
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+from scipy import integrate
+from sympy.core.function import AppliedUndef
+
+from ..derive.expectation import Expectation
+from ..derive.steps import Derivation
+from . import linear_gaussian
+from .points import Point, sorted_symbols
+
+__all__ = [
+    "DIGITS",
+    "EvaluationError",
+    "PreparedSide",
+    "SideValues",
+    "evaluate",
+    "prepare",
+]
+
+#: Significant digits of the precise evaluation.
+DIGITS = 30
+#: quad_vec's absolute and relative tolerance on each scaled component.
+QUAD_EPS = 1e-12
+#: The standardised integrals run over [−U_MAX, U_MAX]: beyond it e^{−u²/2} < 1e-347, below
+#: the smallest double, so for integrands of polynomial growth the cut is exact in float64.
+U_MAX = 40.0
+#: Break points of the standardised range, where the Gaussian factor's mass lies.
+_BREAKS = (-10.0, -5.0, 0.0, 5.0, 10.0)
+
+
+class EvaluationError(ValueError):
+    """A side that cannot be evaluated numerically (the message says why)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# preparing a side
+
+
+@dataclass
+class PreparedSide:
+    """One side of a step, ready for evaluation.
+
+    ``expr`` holds only ``sympy.Integral`` nodes (no expectations, no abstract densities)
+    and only symbols that are real or positive; ``instance`` says whether the
+    linear-Gaussian instance was substituted.
+    """
+
+    expr: sp.Expr
+    instance: bool
+    free_symbols: frozenset[sp.Symbol] = frozenset()
+
+
+def _realify(expr: sp.Expr) -> sp.Expr:
+    """Give every symbol without a sign assumption the assumption ``real=True``.
+
+    The points are real, so this loses nothing; it lets SymPy simplify log(exp(y)) to y.
+    """
+    mapping = {s: sp.Symbol(s.name, real=True) for s in expr.atoms(sp.Symbol)
+               if not (s.is_positive or s.is_real)}
+    return expr.xreplace(mapping) if mapping else expr
+
+
+def prepare(
+    expr: sp.Expr,
+    derivation: Derivation,
+    params: linear_gaussian.LinearGaussianSymbols | None = None,
+) -> PreparedSide:
+    """Expand definitions, instantiate abstract densities, turn expectations into integrals.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        a side of a step of ``derivation`` (``let`` names kept).
+    derivation : Derivation
+        supplies the definitions and the symbols.
+    params : LinearGaussianSymbols, optional
+        the instance's symbols (default: :func:`linear_gaussian.instance_symbols` of the
+        derivation's symbols).
+
+    Raises
+    ------
+    EvaluationError
+        when an abstract function has no linear-Gaussian instance.
+    """
+    e = derivation.expand_definitions(expr)
+    instance = bool(e.atoms(AppliedUndef))
+    if instance:
+        if params is None:
+            params = linear_gaussian.instance_symbols(derivation.symbols)
+        try:
+            e = linear_gaussian.instantiate(e, params)
+        except linear_gaussian.UnknownDensityError as err:
+            raise EvaluationError(f"cannot instantiate the densities: {err}") from None
+    if e.has(Expectation):
+        e = e.replace(lambda n: isinstance(n, Expectation), lambda n: n.as_integral())
+    if e.has(sp.Integral):
+        e = _flatten(e)
+    e = _realify(e)
+    return PreparedSide(e, instance, frozenset(e.free_symbols))
+
+
+def _whole_line(limits: Sequence[Any]) -> bool:
+    return all(len(lim) == 3 and lim[1] == -sp.oo and lim[2] == sp.oo for lim in limits)
+
+
+def _flatten(e: sp.Basic) -> sp.Basic:
+    """Nested integrals over ℝ as one multiple integral (Fubini), term by term.
+
+    ∫ c(y) ∫ f(x, y) dx dy becomes ∫∫ c(y) f(x, y) dx dy; an integrand that is a sum is split
+    into one integral per term first (linearity), so that each term is a product holding at
+    most one inner integral.
+    """
+    if not e.args or not e.has(sp.Integral):
+        return e
+    if isinstance(e, sp.Integral):
+        inner = _flatten(e.function)
+        if not (inner.has(sp.Integral) and _whole_line(e.limits)):
+            return sp.Integral(inner, *e.limits)
+        out = []
+        for term in sp.Add.make_args(inner):
+            factors = sp.Mul.make_args(term)
+            ints = [f for f in factors if isinstance(f, sp.Integral)]
+            others = [f for f in factors if not isinstance(f, sp.Integral)]
+            if (len(ints) == 1 and _whole_line(ints[0].limits)
+                    and not any(f.has(sp.Integral) for f in others)):
+                out.append(sp.Integral(sp.Mul(*others) * ints[0].function, *ints[0].limits,
+                                       *e.limits))
+            else:
+                out.append(sp.Integral(term, *e.limits))
+        return sp.Add(*out)
+    return e.func(*[_flatten(a) for a in e.args])
+
+
+# ---------------------------------------------------------------------------------------------
+# compiled integrals
+
+
+def _abs_moment(k: int) -> float:
+    """∫ exp(−u²/2) |u|^k du = 2^((k+1)/2) Γ((k+1)/2)."""
+    return 2.0 ** ((k + 1) / 2) * math.gamma((k + 1) / 2)
+
+
+_NP_FUNCS: dict[type, Callable[[Any], Any]] = {
+    sp.exp: np.exp, sp.log: np.log, sp.Abs: np.abs, sp.sin: np.sin, sp.cos: np.cos,
+    sp.tanh: np.tanh, sp.sinh: np.sinh, sp.cosh: np.cosh,
+}
+_MP_FUNCS: dict[type, Callable[[Any], Any]] = {
+    sp.exp: mpmath.exp, sp.log: mpmath.log, sp.Abs: abs, sp.sin: mpmath.sin,
+    sp.cos: mpmath.cos, sp.tanh: mpmath.tanh, sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh,
+}
+
+
+def _lambdify(args: Sequence[sp.Symbol], expr: Any, modules: str) -> Callable[..., Any]:
+    """A numeric function of ``args`` computing ``expr`` (an expression or a tuple of them).
+
+    ``modules`` is ``"numpy"`` (float64, vectorised over array arguments) or ``"mpmath"``
+    (at the working precision of mpmath). The function is a tree of closures built from the
+    expression (nothing is printed or compiled, and nothing is evaluated as code): cheaper to
+    build than :func:`sympy.lambdify`, and as fast for the small expressions used here.
+    """
+    index = {a: i for i, a in enumerate(args)}
+    mp = modules == "mpmath"
+    funcs = _MP_FUNCS if mp else _NP_FUNCS
+    memo: dict[sp.Basic, Callable[[Sequence[Any]], Any]] = {}
+
+    def number(e: sp.Expr) -> Any:
+        if e.is_Integer:
+            return mpmath.mpf(int(e)) if mp else float(int(e))
+        if e.is_Rational:
+            return mpmath.mpf(int(e.p)) / int(e.q) if mp else int(e.p) / int(e.q)
+        if e is sp.pi:
+            return mpmath.pi if mp else math.pi
+        if e is sp.E:
+            return mpmath.e if mp else math.e
+        if e.is_Float:
+            return mpmath.mpf(e) if mp else float(e)
+        raise EvaluationError(f"cannot evaluate the number {e}")
+
+    def build(e: sp.Basic) -> Callable[[Sequence[Any]], Any]:
+        if e in memo:
+            return memo[e]
+        f: Callable[[Sequence[Any]], Any]
+        if e in index:
+            i = index[e]
+            f = (lambda v, i=i: v[i])  # noqa: E731
+        elif mp and e.is_Rational and not e.is_Integer:
+            p, q = int(e.p), int(e.q)  # type: ignore[attr-defined]
+            f = (lambda v, p=p, q=q: mpmath.mpf(p) / q)  # noqa: E731  (at the current precision)
+        elif e.is_Number or e.is_NumberSymbol:
+            c = number(e)  # type: ignore[arg-type]
+            if mp and e.is_NumberSymbol:
+                f = (lambda v, c=c: +c)  # noqa: E731  (constants at the current precision)
+            else:
+                f = (lambda v, c=c: c)  # noqa: E731
+        elif isinstance(e, sp.Add):
+            parts = [build(a) for a in e.args]
+
+            def f(v: Sequence[Any], parts: list[Callable[..., Any]] = parts) -> Any:
+                acc = parts[0](v)
+                for p in parts[1:]:
+                    acc = acc + p(v)
+                return acc
+        elif isinstance(e, sp.Mul):
+            parts = [build(a) for a in e.args]
+
+            def f(v: Sequence[Any], parts: list[Callable[..., Any]] = parts) -> Any:
+                acc = parts[0](v)
+                for p in parts[1:]:
+                    acc = acc * p(v)
+                return acc
+        elif isinstance(e, sp.Pow):
+            base, ex = build(e.base), e.exp
+            if ex == sp.S.Half:
+                root = mpmath.sqrt if mp else np.sqrt
+                f = (lambda v, b=base, r=root: r(b(v)))  # noqa: E731
+            elif ex == -sp.S.Half:
+                root = mpmath.sqrt if mp else np.sqrt
+                f = (lambda v, b=base, r=root: 1 / r(b(v)))  # noqa: E731
+            elif ex.is_Integer:
+                k = int(ex)
+                f = (lambda v, b=base, k=k: b(v) ** k)  # noqa: E731
+            else:
+                power = build(ex)
+                f = (lambda v, b=base, p=power: b(v) ** p(v))  # noqa: E731
+        elif type(e) in funcs and len(e.args) == 1:
+            g, arg = funcs[type(e)], build(e.args[0])
+            f = (lambda v, g=g, a=arg: g(a(v)))  # noqa: E731
+        else:
+            raise EvaluationError(f"cannot evaluate {e} numerically")
+        memo[e] = f
+        return f
+
+    if isinstance(expr, tuple):
+        fs = [build(sp.S(e)) for e in expr]
+        return lambda *v: tuple(f(v) for f in fs)
+    f1 = build(sp.S(expr))
+    return lambda *v: f1(v)
+
+
+def _gaussian_factor(term: sp.Expr, var: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
+    """Split a product into exp(Q) · rest, Q collecting every exp factor that has ``var``."""
+    q_parts, rest = [], []
+    for f in sp.Mul.make_args(term):
+        if isinstance(f, sp.exp) and f.args[0].has(var):
+            q_parts.append(f.args[0])
+        elif (isinstance(f, sp.Pow) and isinstance(f.base, sp.exp) and f.base.args[0].has(var)
+              and not f.exp.has(var)):
+            q_parts.append(f.exp * f.base.args[0])
+        else:
+            rest.append(f)
+    return sp.Add(*q_parts), sp.Mul(*rest)
+
+
+@dataclass
+class _Integral:
+    """One integral, compiled.
+
+    ``kind`` is ``"gauss"`` (over ℝ, Gaussian-weighted, standardised), ``"line"`` (over ℝ
+    without a Gaussian factor, integrated as written) or ``"finite"`` (over [lo, hi], mapped
+    to [0, 1]).
+    """
+
+    node: sp.Integral
+    var: sp.Symbol
+    kind: str
+    params: tuple[sp.Symbol, ...]
+    closed: tuple[sp.Expr, ...] = ()  # gauss: (μ, σ, Q(μ), K, r0..rJ); finite: (lo, hi)
+    np_closed: Callable[..., Any] | None = None
+    _mp_closed: Callable[..., Any] | None = None
+    rem_func: Callable[..., Any] | None = None  # gauss: remainder of R, numpy (x, *params)
+    np_func: Callable[..., Any] | None = None  # line/finite: the integrand, numpy (x, *params)
+    dims: int = 1  # gauss over ℝ^dims (dims > 1: closed = (M, g, c0, K, r_α...))
+    monomials: tuple[tuple[int, ...], ...] = ()  # dims > 1: the exponents α of the r_α
+
+    @property
+    def mp_closed(self) -> Callable[..., Any]:
+        if self._mp_closed is None:
+            self._mp_closed = _lambdify(self.params, self.closed, "mpmath")
+        return self._mp_closed
+
+
+def _compile_integral(node: sp.Integral) -> _Integral:
+    f = node.function
+    if f.has(sp.Integral):
+        raise EvaluationError(f"nested integrals of this form cannot be evaluated: {node}")
+    params = tuple(sorted_symbols(node.free_symbols))
+    if len(node.limits) > 1 and _whole_line(node.limits):
+        return _compile_gauss_multi(node, tuple(lim[0] for lim in node.limits), f, params)
+    if len(node.limits) != 1 or len(node.limits[0]) != 3:
+        raise EvaluationError(f"only definite integrals can be evaluated: {node}")
+    var, lo, hi = node.limits[0]
+    if lo.is_infinite or hi.is_infinite:
+        if not (lo == -sp.oo and hi == sp.oo):
+            raise EvaluationError(f"half-infinite integrals cannot be evaluated: {node}")
+        compiled = _compile_gauss(node, var, f, params)
+        if compiled is not None:
+            return compiled
+        return _Integral(node, var, "line", params,
+                         np_func=_lambdify((var, *params), f, "numpy"))
+    return _Integral(node, var, "finite", params, closed=(lo, hi),
+                     np_closed=_lambdify(params, (lo, hi), "numpy"),
+                     np_func=_lambdify((var, *params), f, "numpy"))
+
+
+def _compile_gauss(
+    node: sp.Integral, var: sp.Symbol, f: sp.Expr, params: tuple[sp.Symbol, ...]
+) -> _Integral | None:
+    """The standardised form of a Gaussian-weighted integral, or None when there is none."""
+    groups: dict[sp.Expr, list[sp.Expr]] = {}
+    for term in sp.Add.make_args(f):
+        q, rest = _gaussian_factor(term, var)
+        groups.setdefault(_expand(q), []).append(rest)
+    if len(groups) != 1:
+        return None
+    ((q, rests),) = groups.items()
+    q_coeffs, q_rem = _polynomial(q, var)
+    if q_rem != 0 or len(q_coeffs) != 3:
+        return None
+    a0, a1, a2 = q_coeffs
+    constant, dependent = sp.Add(*rests).as_independent(var, as_Add=False)
+    coeffs, rem = _polynomial(_expand(_split_logs(dependent)), var)
+    rem_terms = sp.Add.make_args(rem) if rem != 0 else ()
+    mu = -a1 / (2 * a2)
+    sigma = 1 / sp.sqrt(-2 * a2)
+    q_mu = a0 - a1**2 / (4 * a2)
+    closed = (mu, sigma, q_mu, constant, *coeffs)
+    return _Integral(
+        node, var, "gauss", params, closed=closed,
+        np_closed=_lambdify(params, closed, "numpy"),
+        rem_func=_lambdify((var, *params), rem, "numpy") if rem_terms else None,
+    )
+
+
+def _log_terms(arg: sp.Expr) -> sp.Expr:
+    """log(arg) split into a sum wherever that is valid for positive factors.
+
+    log(a·b) = log a + log b and log(b^e) = e log b for positive a, b and real e (the rules
+    of ``expand_log`` without ``force``), and log(exp(y)) = y for real y. A product that
+    holds exp(y) factors and other factors of unknown sign still gives up its exp(y) factors:
+    log(exp(y)·r) = y + log r wherever the logarithm is real (r > 0 there), which is where it
+    is evaluated.
+    """
+    if isinstance(arg, sp.exp) and arg.args[0].is_real:
+        return arg.args[0]
+    if isinstance(arg, sp.Pow) and arg.base.is_positive and arg.exp.is_real:
+        return arg.exp * _log_terms(arg.base)
+    if isinstance(arg, sp.Mul):
+        split = [f for f in arg.args if f.is_positive
+                 or (isinstance(f, sp.exp) and f.args[0].is_real)]
+        if split:
+            rest = sp.Mul(*[f for f in arg.args if f not in split])
+            terms = [_log_terms(f) for f in split]
+            if rest != 1:
+                terms.append(sp.log(rest))
+            return sp.Add(*terms)
+    if arg.is_Rational and arg.is_positive and arg.q != 1:
+        return sp.log(arg.p) - sp.log(arg.q)
+    return sp.log(arg)
+
+
+def _split_logs(expr: sp.Expr) -> sp.Expr:
+    """Every logarithm in ``expr`` split by :func:`_log_terms` (cheaper than expand_log)."""
+    if not expr.has(sp.log):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.log), lambda e: _log_terms(e.args[0]))
+
+
+def _expand(expr: sp.Expr) -> sp.Expr:
+    """Products and integer powers of sums multiplied out (nothing else)."""
+    return sp.expand(expr, deep=True, mul=True, multinomial=True, power_exp=False,
+                     power_base=False, log=False, basic=False)
+
+
+def _monomials(expr: sp.Expr, variables: Sequence[sp.Symbol]
+               ) -> tuple[dict[tuple[int, ...], sp.Expr], sp.Expr]:
+    """An expanded ``expr`` as {exponents: coefficient} in ``variables``, and the rest."""
+    out: dict[tuple[int, ...], list[sp.Expr]] = {}
+    rem = []
+    for t in sp.Add.make_args(expr):
+        c, dep = t.as_independent(*variables, as_Add=False)
+        powers = {} if dep == 1 else dep.as_powers_dict()
+        if all(b in variables and getattr(k, "is_Integer", False) and k > 0
+               for b, k in powers.items()):
+            alpha = tuple(int(powers.get(v, 0)) for v in variables)
+            out.setdefault(alpha, []).append(c)
+        else:
+            rem.append(t)
+    return {a: sp.Add(*cs) for a, cs in out.items()}, sp.Add(*rem)
+
+
+def _compile_gauss_multi(node: sp.Integral, variables: tuple[sp.Symbol, ...], f: sp.Expr,
+                         params: tuple[sp.Symbol, ...]) -> _Integral:
+    """A Gaussian-weighted integral over ℝ^d, d > 1, with a polynomial remainder."""
+    groups: dict[sp.Expr, list[sp.Expr]] = {}
+    for term in sp.Add.make_args(f):
+        q_parts, rest = [], []
+        for fac in sp.Mul.make_args(term):
+            if isinstance(fac, sp.exp) and fac.args[0].has(*variables):
+                q_parts.append(fac.args[0])
+            else:
+                rest.append(fac)
+        groups.setdefault(_expand(sp.Add(*q_parts)), []).append(sp.Mul(*rest))
+    if len(groups) != 1:
+        raise EvaluationError(f"no common Gaussian factor in the multiple integral {node}")
+    ((q, rests),) = groups.items()
+    q_mono, q_rem = _monomials(q, variables)
+    d = len(variables)
+    if q_rem != 0 or any(sum(a) > 2 for a in q_mono):
+        raise EvaluationError(f"the exponent is not quadratic in {variables}: {node}")
+    m_entries, g_entries = [], []
+    for i in range(d):
+        for j in range(i, d):
+            alpha = tuple(int(k == i) + int(k == j) for k in range(d))
+            coeff = q_mono.get(alpha, sp.S(0))
+            m_entries.append(coeff if i == j else coeff / 2)
+        g_entries.append(q_mono.get(tuple(int(k == i) for k in range(d)), sp.S(0)))
+    c0 = q_mono.get((0,) * d, sp.S(0))
+    constant, dependent = sp.Add(*rests).as_independent(*variables, as_Add=False)
+    r_mono, r_rem = _monomials(_expand(_split_logs(dependent)), variables)
+    if r_rem != 0:
+        raise EvaluationError("the integrand of a multiple integral is not a Gaussian times a "
+                              f"polynomial: {r_rem}")
+    monomials = tuple(sorted(r_mono))
+    closed = (*m_entries, *g_entries, c0, constant, *(r_mono[a] for a in monomials))
+    return _Integral(node, variables[0], "gauss", params, closed=closed,
+                     np_closed=_lambdify(params, closed, "numpy"), dims=d,
+                     monomials=monomials)
+
+
+def _polynomial(expr: sp.Expr, var: sp.Symbol) -> tuple[list[sp.Expr], sp.Expr]:
+    """Coefficients [c0, c1, ...] of the polynomial part of an expanded ``expr`` in ``var``,
+    and the remainder (the terms that are not a coefficient times a power of ``var``)."""
+    coeffs: dict[int, list[sp.Expr]] = {}
+    rem = []
+    for t in sp.Add.make_args(expr):
+        c, dep = t.as_independent(var, as_Add=False)
+        if dep == 1:
+            coeffs.setdefault(0, []).append(c)
+        elif dep == var:
+            coeffs.setdefault(1, []).append(c)
+        elif (isinstance(dep, sp.Pow) and dep.base == var and dep.exp.is_Integer
+              and dep.exp > 0):
+            coeffs.setdefault(int(dep.exp), []).append(c)
+        else:
+            rem.append(t)
+    degree = max(coeffs, default=0)
+    return [sp.Add(*coeffs.get(k, [])) for k in range(degree + 1)], sp.Add(*rem)
+
+
+# ---------------------------------------------------------------------------------------------
+# compiled sides
+
+
+@dataclass
+class _Side:
+    """A side with its integrals replaced by placeholders, compiled both ways."""
+
+    expr: sp.Expr
+    integrals: list[_Integral]
+    dummies: tuple[sp.Dummy, ...]
+    params: tuple[sp.Symbol, ...]
+    outer: sp.Expr
+    terms: tuple[sp.Expr, ...]
+    np_terms: Callable[..., Any]
+    affine: bool
+    _mp_terms: Callable[..., Any] | None = None
+
+    @property
+    def mp_terms(self) -> Callable[..., Any]:
+        if self._mp_terms is None:
+            self._mp_terms = _lambdify((*self.params, *self.dummies), self.terms, "mpmath")
+        return self._mp_terms
+
+
+def _affine_term(term: sp.Expr, dummies: set[sp.Dummy]) -> bool:
+    """True when ``term`` is free of the placeholders, or one placeholder times a factor
+    free of them."""
+    found = [f for f in sp.Mul.make_args(term) if f.free_symbols & dummies]
+    return not found or (len(found) == 1 and found[0] in dummies)
+
+
+#: Compiled sides and integrals are cached by expression (a step's right side is the next
+#: step's left side); the caches are emptied when they grow past this many entries.
+_CACHE_SIZE = 4096
+_SIDES: dict[sp.Expr, _Side] = {}
+_INTEGRALS: dict[sp.Expr, _Integral] = {}
+
+
+def compile_side(expr: sp.Expr) -> _Side:
+    """Compile a prepared side (cached by expression)."""
+    cached = _SIDES.get(expr)
+    if cached is not None:
+        return cached
+    if len(_SIDES) > _CACHE_SIZE or len(_INTEGRALS) > _CACHE_SIZE:
+        _SIDES.clear()
+        _INTEGRALS.clear()
+    nodes = sorted(expr.atoms(sp.Integral), key=sp.default_sort_key)
+    integrals = []
+    for n in nodes:
+        if n not in _INTEGRALS:
+            _INTEGRALS[n] = _compile_integral(n)
+        integrals.append(_INTEGRALS[n])
+    dummies = tuple(sp.Dummy(f"I{i}") for i in range(len(nodes)))
+    outer = expr.xreplace(dict(zip(nodes, dummies, strict=True)))
+    leftover = outer.atoms(AppliedUndef) | ({outer} if outer.has(Expectation) else set())
+    if leftover:
+        raise EvaluationError(f"cannot evaluate {', '.join(map(str, leftover))}")
+    params = tuple(sorted_symbols(outer.free_symbols - set(dummies)))
+    terms = sp.Add.make_args(outer)
+    affine = all(_affine_term(t, set(dummies)) for t in terms)
+    side = _Side(expr, integrals, dummies, params, outer, terms,
+                 _lambdify((*params, *dummies), terms, "numpy"), affine)
+    _SIDES[expr] = side
+    return side
+
+
+# ---------------------------------------------------------------------------------------------
+# integrals at many points
+
+
+@dataclass
+class _Batch:
+    """One integral at several points: what quad_vec needs, and the results."""
+
+    integral: _Integral
+    args: list[np.ndarray]  # parameter values, one (n,) array per parameter
+    ok: np.ndarray  # (n,) bool: finite closed-form parts
+    mu: np.ndarray
+    sigma: np.ndarray
+    coeffs: np.ndarray  # (n, degree + 1): R(μ + σu) = Σ_k coeffs[:, k] u^k (+ remainder)
+    pref: list[Any]  # K σ e^{Q(μ)}, float or mpf
+    scale: np.ndarray  # bound on ∫|integrand| (in u), the component's unit
+    lo: np.ndarray
+    width: np.ndarray
+    values: list[Any]  # results: float or mpf, None where not finite
+    magnitudes: np.ndarray  # |pref| * scale
+    multi: dict[tuple[int, ...], Any] | None = None  # dims > 1: R(μ + Lu) in all of u
+
+
+def _broadcast(values: Sequence[Any], n: int) -> list[np.ndarray]:
+    with np.errstate(all="ignore"):
+        return [np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for v in values]
+
+
+def _shift(r: Sequence[Any], mu: Any, sigma: Any, comb: Callable[[int, int], Any]) -> list[Any]:
+    """Coefficients in u of Σ_j r_j (μ + σu)^j."""
+    out = []
+    for k in range(len(r)):
+        acc = 0 * mu
+        for j in range(k, len(r)):
+            acc = acc + r[j] * comb(j, k) * mu ** (j - k)
+        out.append(acc * sigma**k)
+    return out
+
+
+def _real(v: Any) -> Any:
+    """A finite real mpmath number, or None."""
+    if isinstance(v, mpmath.mpc):
+        if v.imag != 0:
+            return None
+        v = v.real
+    v = mpmath.mpf(v)
+    return v if mpmath.isfinite(v) else None
+
+
+def _setup(integral: _Integral, points: Sequence[Point], precise: bool) -> _Batch:
+    n = len(points)
+    args = [np.array([p[s] for p in points], dtype=float) for s in integral.params]
+    b = _Batch(integral, args, np.ones(n, bool), np.zeros(n), np.ones(n),
+               np.zeros((n, 1)), [None] * n, np.ones(n), np.zeros(n), np.ones(n),
+               [None] * n, np.zeros(n))
+    if integral.kind == "gauss" and integral.dims > 1:
+        _setup_multi(b, points, precise)
+        _gauss_scale(b)
+    elif integral.kind == "gauss":
+        if precise:
+            _setup_gauss_precise(b, points)
+        else:
+            _setup_gauss_fast(b)
+        _gauss_scale(b)
+    else:
+        _setup_plain(b)
+    return b
+
+
+def _setup_gauss_fast(b: _Batch) -> None:
+    n = len(b.ok)
+    with np.errstate(all="ignore"):
+        mu, sigma, q_mu, k_const, *r = _broadcast(b.integral.np_closed(*b.args), n)  # type: ignore[misc]
+        coeffs = np.stack(_shift(r, mu, sigma, math.comb), axis=1)
+        pref = k_const * sigma * np.exp(q_mu)
+    b.ok = (np.isfinite(mu) & np.isfinite(sigma) & (sigma > 0) & np.isfinite(pref)
+            & np.all(np.isfinite(coeffs), axis=1))
+    b.mu, b.sigma, b.coeffs = mu, sigma, np.where(b.ok[:, None], coeffs, 0.0)
+    b.pref = [float(v) for v in pref]
+
+
+def _setup_gauss_precise(b: _Batch, points: Sequence[Point]) -> None:
+    rows = []
+    with mpmath.workdps(DIGITS):
+        for i, p in enumerate(points):
+            try:
+                vals = [_real(v) for v in b.integral.mp_closed(
+                    *[mpmath.mpf(p[s]) for s in b.integral.params])]
+            except (ZeroDivisionError, ValueError, OverflowError):
+                vals = [None]
+            if any(v is None for v in vals) or vals[1] <= 0:
+                b.ok[i] = False
+                rows.append([0.0])
+                continue
+            mu, sigma, q_mu, k_const, *r = vals
+            c = _shift(r, mu, sigma, lambda j, k: mpmath.mpf(math.comb(j, k)))
+            b.mu[i], b.sigma[i] = float(mu), float(sigma)
+            b.pref[i] = k_const * sigma * mpmath.exp(q_mu)
+            rows.append([float(v) for v in c])
+    degree = max(len(r) for r in rows)
+    b.coeffs = np.zeros((len(rows), degree))
+    for i, row in enumerate(rows):
+        b.coeffs[i, : len(row)] = row
+    b.ok &= np.all(np.isfinite(b.coeffs), axis=1) & np.isfinite(b.mu) & np.isfinite(b.sigma)
+
+
+@functools.lru_cache(maxsize=64)
+def _moment(k: int) -> float:
+    """∫ exp(−u²/2) u^k du over ℝ, by quad (0 for odd k by symmetry of the integrand)."""
+    val, _ = integrate.quad(lambda u: math.exp(-0.5 * u * u) * u**k, -np.inf, np.inf,
+                            epsabs=0.0, epsrel=1e-13, limit=200)
+    return float(val)
+
+
+def _poly_mul(a: dict[tuple[int, ...], Any], b: dict[tuple[int, ...], Any]
+              ) -> dict[tuple[int, ...], Any]:
+    out: dict[tuple[int, ...], Any] = {}
+    for ka, va in a.items():
+        for kb, vb in b.items():
+            k = tuple(x + y for x, y in zip(ka, kb, strict=True))
+            out[k] = out[k] + va * vb if k in out else va * vb
+    return out
+
+
+def _shift_multi(r: Sequence[Any], monomials: Sequence[tuple[int, ...]], mu: Sequence[Any],
+                 chol: Sequence[Sequence[Any]], d: int) -> dict[tuple[int, ...], Any]:
+    """R(μ + L u) as {exponents in u: coefficient}, for R = Σ_α r_α x^α.
+
+    Works on NumPy arrays (one entry per point) and on mpmath numbers alike.
+    """
+    lin = []  # x_i = μ_i + Σ_j L_ij u_j as polynomials in u
+    for i in range(d):
+        poly = {(0,) * d: mu[i]}
+        for j in range(i + 1):
+            key = tuple(int(k == j) for k in range(d))
+            poly[key] = chol[i][j]
+        lin.append(poly)
+    total: dict[tuple[int, ...], Any] = {}
+    for coeff, alpha in zip(r, monomials, strict=True):
+        term: dict[tuple[int, ...], Any] = {(0,) * d: coeff}
+        for i, k in enumerate(alpha):
+            for _ in range(k):
+                term = _poly_mul(term, lin[i])
+        for key, v in term.items():
+            total[key] = total[key] + v if key in total else v
+    return total
+
+
+def _reduce_multi(total: dict[tuple[int, ...], Any], one: Any) -> dict[int, Any]:
+    """Coefficients in u_d of ∫ e^{−(u_1²+…+u_{d−1}²)/2} P(u) du_1 … du_{d−1}.
+
+    The inner integral of each monomial in u_1 … u_{d−1} is a product of quad moments.
+    """
+    out: dict[int, Any] = {}
+    for key, v in total.items():
+        w = one
+        for k in key[:-1]:
+            w = w * _moment(k)
+        out[key[-1]] = out[key[-1]] + v * w if key[-1] in out else v * w
+    return out
+
+
+def _setup_multi(b: _Batch, points: Sequence[Point], precise: bool) -> None:
+    d, n = b.integral.dims, len(points)
+    nm = d * (d + 1) // 2
+    rows: list[dict[int, Any]] = []
+    if precise:
+        with mpmath.workdps(DIGITS):
+            for i, p in enumerate(points):
+                try:
+                    vals = [_real(v) for v in b.integral.mp_closed(
+                        *[mpmath.mpf(p[s]) for s in b.integral.params])]
+                    if any(v is None for v in vals):
+                        raise ValueError
+                    lam = mpmath.matrix(d, d)
+                    k = 0
+                    for r in range(d):
+                        for c in range(r, d):
+                            lam[r, c] = lam[c, r] = -2 * vals[k]
+                            k += 1
+                    g = mpmath.matrix(vals[nm: nm + d])
+                    sigma = mpmath.inverse(lam)
+                    mu = sigma * g
+                    chol = mpmath.cholesky(sigma)
+                    c0, k_const = vals[nm + d], vals[nm + d + 1]
+                    q_mu = c0 + (g.T * mu)[0] / 2
+                    det_l = mpmath.fprod(chol[r, r] for r in range(d))
+                    b.pref[i] = k_const * det_l * mpmath.exp(q_mu)
+                    coeffs = _reduce_multi(_shift_multi(
+                        vals[nm + d + 2:], b.integral.monomials, [mu[r] for r in range(d)],
+                        [[chol[r, c] for c in range(d)] for r in range(d)], d), mpmath.mpf(1))
+                    rows.append({k: float(v) for k, v in coeffs.items()})
+                except (ValueError, ZeroDivisionError, ArithmeticError):
+                    b.ok[i] = False
+                    rows.append({0: 0.0})
+    else:
+        with np.errstate(all="ignore"):
+            vals = _broadcast(b.integral.np_closed(*b.args), n)  # type: ignore[misc]
+            lam = np.empty((n, d, d))
+            k = 0
+            for r in range(d):
+                for c in range(r, d):
+                    lam[:, r, c] = lam[:, c, r] = -2 * vals[k]
+                    k += 1
+            g = np.stack(vals[nm: nm + d], axis=1)
+            finite = np.all(np.isfinite(lam), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
+            lam[~finite] = np.eye(d)
+            eig = np.linalg.eigvalsh(lam)
+            # ill-conditioned precisions lose digits in float64: left to the precise path
+            pd = finite & np.all(eig > 0, axis=1) & (eig[:, -1] < 1e6 * np.abs(eig[:, 0]))
+            lam[~pd] = np.eye(d)
+            sigma = np.linalg.inv(lam)
+            mu = np.einsum("nij,nj->ni", sigma, g)
+            chol = np.linalg.cholesky(sigma)
+            c0, k_const = vals[nm + d], vals[nm + d + 1]
+            q_mu = c0 + 0.5 * np.einsum("ni,ni->n", g, mu)
+            pref = k_const * np.prod(np.diagonal(chol, axis1=1, axis2=2), axis=1) * np.exp(q_mu)
+            b.multi = _shift_multi(vals[nm + d + 2:], b.integral.monomials,
+                                   [mu[:, r] for r in range(d)],
+                                   [[chol[:, r, c] for c in range(d)] for r in range(d)], d)
+            coeffs = _reduce_multi(b.multi, np.ones(n))
+        b.ok = pd & np.isfinite(pref)
+        b.pref = [float(v) for v in pref]
+        rows = [{k: float(v[i]) for k, v in coeffs.items()} for i in range(n)]
+    degree = max((max(r) for r in rows if r), default=0) + 1
+    b.coeffs = np.zeros((n, degree))
+    for i, r in enumerate(rows):
+        for k, v in r.items():
+            b.coeffs[i, k] = v
+    b.ok &= np.all(np.isfinite(b.coeffs), axis=1)
+    b.coeffs[~b.ok] = 0.0
+    b.mu, b.sigma = np.zeros(n), np.ones(n)
+
+
+_GRID = np.linspace(-12.0, 12.0, 241)
+
+
+def _rem(b: _Batch, u: Any, rows: Any = slice(None)) -> np.ndarray:
+    """The non-polynomial remainder of R at x = μ + σu (rows of the batch × u)."""
+    mu, sigma = b.mu[rows][:, None], b.sigma[rows][:, None]
+    args = [a[rows][:, None] for a in b.args]
+    with np.errstate(all="ignore"):
+        out = b.integral.rem_func(mu + sigma * u, *args)  # type: ignore[misc]
+    return np.broadcast_to(np.asarray(out, dtype=float), np.broadcast_shapes(
+        mu.shape, np.shape(u)))
+
+
+def _gauss_scale(b: _Batch) -> None:
+    moments = np.array([_abs_moment(k) for k in range(b.coeffs.shape[1])])
+    bound = np.abs(b.coeffs) @ moments
+    if b.integral.rem_func is not None:
+        rem = _rem(b, _GRID[None, :])
+        weight = np.exp(-_GRID**2 / 2) * (_GRID[1] - _GRID[0])
+        with np.errstate(all="ignore"):
+            extra = np.abs(rem) @ weight
+        b.ok &= np.all(np.isfinite(rem), axis=1)
+        bound = bound + np.where(np.isfinite(extra), extra, 0.0)
+    b.scale = np.where(bound > 0, bound, 1.0)
+
+
+def _plain(b: _Batch, x: Any, rows: Any = slice(None)) -> np.ndarray:
+    args = [a[rows][:, None] for a in b.args]
+    n = len(b.ok[rows])
+    with np.errstate(all="ignore"):
+        out = b.integral.np_func(x, *args)  # type: ignore[misc]
+    return np.broadcast_to(np.asarray(out, dtype=float), np.broadcast_shapes((n, 1),
+                                                                             np.shape(x)))
+
+
+def _setup_plain(b: _Batch) -> None:
+    n = len(b.ok)
+    if b.integral.kind == "finite":
+        lo, hi = _broadcast(b.integral.np_closed(*b.args), n)  # type: ignore[misc]
+        b.lo, b.width = lo, hi - lo
+        b.ok = np.isfinite(lo) & np.isfinite(hi)
+        t = np.linspace(0.0, 1.0, 201)
+        grid = np.where(b.ok[:, None], lo[:, None] + b.width[:, None] * t[None, :], 0.0)
+        dx = np.abs(b.width) / 200
+    else:
+        grid = np.linspace(-60.0, 60.0, 2401)[None, :]
+        dx = np.full(n, 120.0 / 2400)
+    vals = _plain(b, grid)
+    b.ok &= np.all(np.isfinite(vals), axis=1)
+    with np.errstate(all="ignore"):
+        bound = np.sum(np.abs(vals), axis=1) * dx
+    b.scale = np.where(np.isfinite(bound) & (bound > 0), bound, 1.0)
+    b.pref = [1.0] * n
+
+
+def _integrate_all(batches: list[_Batch]) -> None:
+    """Fill ``values`` of every batch: one quad_vec over ℝ and one over [0, 1]."""
+    line = [b for b in batches if b.integral.kind in ("gauss", "line") and b.ok.any()]
+    finite = [b for b in batches if b.integral.kind == "finite" and b.ok.any()]
+    gauss = [b for b in line if b.integral.kind == "gauss"]
+    plain = [b for b in line if b.integral.kind == "line"]
+    if gauss:
+        _quad(gauss, _line_integrand(gauss), -U_MAX, U_MAX, _BREAKS)
+    if plain:
+        _quad(plain, _line_integrand(plain), -np.inf, np.inf, None)
+    if finite:
+        _quad(finite, _finite_integrand(finite), 0.0, 1.0, None)
+
+
+def _quad(batches: list[_Batch], func: Callable[[float], np.ndarray], lo: float,
+          hi: float, points: Sequence[float] | None) -> None:
+    with np.errstate(all="ignore"):
+        res, _err = integrate.quad_vec(func, lo, hi, epsabs=QUAD_EPS, epsrel=QUAD_EPS,
+                                       norm="max", limit=4000, quadrature="gk21",
+                                       points=points)
+    res = np.atleast_1d(res)
+    start = 0
+    for b in batches:
+        rows = np.flatnonzero(b.ok)
+        for i, j in zip(rows, res[start: start + len(rows)], strict=True):
+            if math.isfinite(float(j)):
+                b.values[i] = b.pref[i] * float(j) * float(b.scale[i])
+                b.magnitudes[i] = float(abs(b.pref[i])) * float(b.scale[i])
+        start += len(rows)
+
+
+def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
+    """u ↦ the scaled integrands of every valid component over ℝ, as one vector."""
+    parts = []
+    for b in batches:
+        rows = np.flatnonzero(b.ok)
+        parts.append((b, rows, b.coeffs[rows], b.scale[rows], np.arange(b.coeffs.shape[1])))
+    size = sum(len(p[1]) for p in parts)
+
+    def func(u: float) -> np.ndarray:
+        out = np.empty(size)
+        start = 0
+        weight = math.exp(-0.5 * u * u)
+        for b, rows, coeffs, scale, powers in parts:
+            if b.integral.kind == "gauss":
+                r = coeffs @ (u**powers)
+                if b.integral.rem_func is not None:
+                    r = r + _rem(b, u, rows)[:, 0]
+                vals = weight * r
+            else:
+                vals = _plain(b, u, rows)[:, 0]
+            out[start: start + len(rows)] = vals / scale
+            start += len(rows)
+        return out
+
+    return func
+
+
+def _finite_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
+    parts = [(b, np.flatnonzero(b.ok)) for b in batches]
+    size = sum(len(r) for _, r in parts)
+
+    def func(t: float) -> np.ndarray:
+        out = np.empty(size)
+        start = 0
+        for b, rows in parts:
+            x = (b.lo[rows] + b.width[rows] * t)[:, None]
+            vals = _plain(b, x, rows)[:, 0] * b.width[rows]
+            out[start: start + len(rows)] = vals / b.scale[rows]
+            start += len(rows)
+        return out
+
+    return func
+
+
+# ---------------------------------------------------------------------------------------------
+# sides at many points
+
+
+@dataclass
+class SideValues:
+    """A side at several points.
+
+    ``values[j]`` is a float (fast) or an mpmath number (precise), NaN where the side is not
+    finite or not real at point j; ``magnitudes[j]`` is the size of what was added up there:
+    the largest absolute top-level term and integral (∫|integrand|).
+    """
+
+    values: list[Any]
+    magnitudes: np.ndarray
+
+    def finite(self, j: int) -> bool:
+        v = self.values[j]
+        return v is not None and bool(mpmath.isfinite(v))
+
+
+def evaluate(
+    sides: Sequence[sp.Expr], points: Sequence[Point], *, precise: bool = False
+) -> list[SideValues]:
+    """Evaluate prepared sides (see :func:`prepare`) at every point.
+
+    Parameters
+    ----------
+    sides : sequence of sympy.Expr
+        expressions whose only unevaluated nodes are ``sympy.Integral``.
+    points : sequence of dict
+        each maps every free symbol of the sides to a float.
+    precise : bool
+        evaluate the closed-form parts with 30 digits, one point at a time (slower).
+
+    Returns
+    -------
+    list of SideValues
+        one per side.
+
+    Raises
+    ------
+    EvaluationError
+        for an expression that cannot be evaluated (a nested or half-infinite integral, an
+        unknown function).
+    """
+    compiled = [compile_side(e) for e in sides]
+    batches: dict[int, _Batch] = {}
+    for side in compiled:
+        for integral in side.integrals:
+            if id(integral) not in batches:
+                batches[id(integral)] = _setup(integral, points, precise)
+    _integrate_all(list(batches.values()))
+    out = []
+    for side in compiled:
+        ints = [batches[id(i)] for i in side.integrals]
+        if precise:
+            out.append(_outer_precise(side, ints, points))
+        else:
+            out.append(_outer_fast(side, ints, points))
+    return out
+
+
+def _outer_fast(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> SideValues:
+    n = len(points)
+    args = [np.array([p[s] for p in points], dtype=float) for s in side.params]
+    ivals = [np.array([np.nan if v is None else float(v) for v in b.values]) for b in ints]
+    with np.errstate(all="ignore"):
+        terms = np.stack(_broadcast(side.np_terms(*args, *ivals), n), axis=0)
+        values = np.sum(terms, axis=0)
+        mags = np.max(np.abs(terms), axis=0)
+    for b in ints:
+        mags = np.maximum(mags, b.magnitudes)
+    values = np.where(np.all(np.isfinite(terms), axis=0), values, np.nan)
+    return SideValues([float(v) for v in values], mags)
+
+
+def _outer_precise(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> SideValues:
+    values: list[Any] = []
+    mags = np.full(len(points), np.nan)
+    with mpmath.workdps(DIGITS):
+        for j, p in enumerate(points):
+            ivals = [b.values[j] for b in ints]
+            if any(v is None for v in ivals):
+                values.append(math.nan)
+                continue
+            try:
+                terms = [_real(t) for t in side.mp_terms(
+                    *[mpmath.mpf(p[s]) for s in side.params],
+                    *[mpmath.mpf(v) for v in ivals])]
+            except (ZeroDivisionError, ValueError, OverflowError):
+                terms = [None]
+            if any(t is None for t in terms):
+                values.append(math.nan)
+                continue
+            values.append(mpmath.fsum(terms))
+            mags[j] = max([float(abs(t)) for t in terms] + [b.magnitudes[j] for b in ints])
+    return SideValues(values, mags)

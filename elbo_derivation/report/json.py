@@ -1,0 +1,231 @@
+"""The JSON reports of ``verify`` and ``check``, exactly in the shape DESIGN.md promises.
+
+``verify``::
+
+    {"derivations": [{"name", "source", "steps": [{"index", "relation", "lhs", "rhs",
+      "justification", "symbolic": {"verdict", "method", "seconds", "counterexample"},
+      "quadrature": {...} | null, "sampling": {...} | null}]}],
+     "summary": {"steps", "proved", "numerically-supported", "refuted", "undecided",
+                 "seconds"}}
+
+``check``::
+
+    {"file", "steps": [{"index", "line", "relation", "verdict", "counterexample",
+                        "mistake"}],
+     "first_failure": step | null}
+
+``check FOLDER --json`` (not in DESIGN.md's contracts; this module defines it)::
+
+    {"folder", "files": [{"file", "status", "steps", "first_failure", "line", "mistake",
+                          "error", "seconds"}],
+     "summary": {"files", "ok", "failing", "unreadable", "ignored"}}
+
+where ``status`` is ``ok``, ``refuted``, ``undecided``, ``numeric-failure`` or
+``unreadable`` and ``first_failure`` the index of the first failing step (or null).
+
+Fields may be added (``title``, ``reason``, ``explanation``, ...), never renamed. ``index``
+counts steps from 1; ``line`` is the line in the file; ``relation`` is one of ``=``, ``<=``,
+``>=``, ``=~``; ``lhs``/``rhs`` are the two sides in the readable unicode of the text report
+(as the author wrote them when the file's text is plain ``.deriv`` syntax, see
+:func:`~elbo_derivation.report.pretty.shown`);
+a counterexample is ``{"point": {name: value}, "lhs", "rhs", "difference", "note"}``.
+Non-finite numbers appear as the strings ``"nan"``, ``"inf"``, ``"-inf"`` so the output is
+strict JSON.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from elbo_derivation.derive.steps import (Derivation, Relation, Step, SymbolicResult,
+...                                           Verdict)
+>>> a = sp.Symbol("a", positive=True)
+>>> d = Derivation(title="t", name="t", symbols={"a": a}, start=sp.log(a**2),
+...     steps=[Step(1, Relation.EQ, 2*sp.log(a), "log of a power", line=3,
+...                 result=SymbolicResult(Verdict.PROVED, "expand_log", 0.001))])
+>>> out = check_json(d, file="t.deriv")
+>>> out["file"], out["steps"][0]["verdict"], out["first_failure"]
+('t.deriv', 'proved', None)
+>>> verify_json([d], seconds=0.5)["summary"]["proved"]
+1
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..derive.steps import Derivation, NumericCheck, Step, Verdict
+from .pretty import pretty, shown_sides
+
+__all__ = [
+    "check_json",
+    "derivation_to_json",
+    "dumps",
+    "folder_json",
+    "step_to_json",
+    "summary_json",
+    "verify_json",
+]
+
+
+def _numeric(check: NumericCheck | None) -> dict[str, Any] | None:
+    return None if check is None else check.to_json()
+
+
+def _symbolic(step: Step) -> dict[str, Any] | None:
+    r = step.result
+    if r is None:
+        return None
+    out = r.to_json()
+    out["mistake"] = r.mistake
+    out["explanation"] = r.explanation
+    out.update(_differing(r))
+    return out
+
+
+def _differing(r: Any) -> dict[str, str | None]:
+    """The smallest differing sub-expression, when the engine records one."""
+    sub, expected = getattr(r, "subexpression", None), getattr(r, "expected", None)
+    return {
+        "subexpression": None if sub is None else pretty(sub),
+        "expected": None if expected is None else pretty(expected),
+    }
+
+
+def step_to_json(step: Step, d: Derivation) -> dict[str, Any]:
+    """One step as in ``verify``'s JSON (plus ``line``, ``text`` and ``wrt``)."""
+    lhs, rhs = shown_sides(d, step)
+    return {
+        "index": step.index,
+        "relation": step.relation.value,
+        "lhs": lhs,
+        "rhs": rhs,
+        "justification": step.justification,
+        "symbolic": _symbolic(step),
+        "quadrature": _numeric(step.quadrature),
+        "sampling": _numeric(step.sampling),
+        "line": step.line,
+        "text": step.text,
+        "wrt": list(step.wrt),
+    }
+
+
+def derivation_to_json(d: Derivation) -> dict[str, Any]:
+    """One derivation as in ``verify``'s JSON (plus ``title``, ``path``, ``counts`` and
+    ``timings``)."""
+    return {
+        "name": d.name,
+        "source": d.source,
+        "title": d.title,
+        "path": d.path,
+        "steps": [step_to_json(s, d) for s in d.steps],
+        "counts": d.counts(),
+        "timings": {k: round(float(v), 6) for k, v in d.metadata.get("timings", {}).items()},
+    }
+
+
+def summary_json(derivations: Sequence[Derivation], seconds: float | None = None) -> dict:
+    """Counts over all steps: ``steps``, one key per verdict, ``seconds`` (and numeric
+    counts)."""
+    out: dict[str, Any] = {"steps": sum(len(d.steps) for d in derivations)}
+    for v in Verdict:
+        out[v.value] = sum(d.counts()[v.value] for d in derivations)
+    if seconds is None:
+        seconds = sum(float(t) for d in derivations
+                      for t in d.metadata.get("timings", {}).values())
+    out["seconds"] = round(float(seconds), 6)
+    checks = [c for d in derivations for s in d.steps
+              for c in (s.quadrature, s.sampling) if c is not None]
+    out["numeric_checks"] = len(checks)
+    out["numeric_failures"] = sum(not c.ok for c in checks)
+    out["numeric_missing"] = sorted({k for d in derivations
+                                     for k in d.metadata.get("numeric_missing", ())})
+    out["derivations"] = len(derivations)
+    return out
+
+
+def verify_json(
+    derivations: Sequence[Derivation],
+    *,
+    seconds: float | None = None,
+    errata: list[dict[str, Any]] | None = None,
+    errata_note: str | None = None,
+) -> dict[str, Any]:
+    """The ``verify --json`` document; ``errata`` (from
+    :func:`elbo_derivation.verification.run_errata`) is added under ``"errata"`` when given,
+    or ``errata_note`` when the errata are unavailable."""
+    out: dict[str, Any] = {
+        "derivations": [derivation_to_json(d) for d in derivations],
+        "summary": summary_json(derivations, seconds),
+    }
+    if errata is not None:
+        out["errata"] = errata
+    elif errata_note is not None:
+        out["errata"] = None
+        out["errata_note"] = errata_note
+    return out
+
+
+def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
+    r = step.result
+    cx = None if r is None or r.counterexample is None else r.counterexample.to_json()
+    lhs, rhs = shown_sides(d, step)
+    return {
+        "index": step.index,
+        "line": step.line,
+        "relation": step.relation.value,
+        "verdict": None if r is None else r.verdict.value,
+        "counterexample": cx,
+        "mistake": None if r is None else r.mistake,
+        "explanation": "" if r is None else r.explanation,
+        **(_differing(r) if r is not None else {"subexpression": None, "expected": None}),
+        "method": None if r is None else r.method,
+        "reason": "" if r is None else r.reason,
+        "seconds": None if r is None else round(r.seconds, 6),
+        "lhs": lhs,
+        "rhs": rhs,
+        "justification": step.justification,
+        "quadrature": _numeric(step.quadrature),
+        "sampling": _numeric(step.sampling),
+    }
+
+
+def check_json(d: Derivation, *, file: str | None = None) -> dict[str, Any]:
+    """The ``check FILE --json`` document; ``first_failure`` is the first refuted or
+    undecided step (the same object as in ``steps``) or ``None``."""
+    steps = [_check_step(s, d) for s in d.steps]
+    failing = d.first_failure
+    return {
+        "file": file if file is not None else d.path,
+        "title": d.title,
+        "steps": steps,
+        "first_failure": next((j for j, s in zip(steps, d.steps, strict=True) if s is failing),
+                              None),
+        "summary": summary_json([d]),
+    }
+
+
+def folder_json(rows: Sequence[Any], *, folder: str, ignored: int = 0) -> dict[str, Any]:
+    """The ``check FOLDER --format json`` document: one entry per file and the totals."""
+    return {
+        "folder": folder,
+        "files": [row.to_json() for row in rows],
+        "summary": {
+            "files": len(rows),
+            "ok": sum(row.status == "ok" for row in rows),
+            "failing": sum(row.status not in ("ok", "unreadable") for row in rows),
+            "unreadable": sum(row.status == "unreadable" for row in rows),
+            "ignored": ignored,
+        },
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Strict JSON text (no NaN or Infinity literals), UTF-8 characters kept."""
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return value.tolist()
+    return str(value)

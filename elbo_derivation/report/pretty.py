@@ -1,0 +1,515 @@
+"""Readable one-line unicode for SymPy expressions: σ₁, μ₂², ∫ … dx, E_q(z|x)[…].
+
+SymPy's own printers give either Python syntax (``sigma1**2``) or a multi-line drawing. A
+report needs one line that reads like the notes: Greek letters with subscripts, superscript
+powers, ``√``, ``∫ f dx`` for an integral over the real line, ``E_q(z|x)[f]`` for an
+expectation, and a density declared as ``q(z|x)`` printed as just that (not
+``q(z|x)(z, x)``, which is how SymPy would print the undefined function applied to its
+variables).
+
+Examples
+--------
+>>> import sympy as sp
+>>> mu1, x = sp.symbols("mu1 x", real=True)
+>>> sigma1 = sp.Symbol("sigma1", positive=True)
+>>> pretty(-(x - mu1)**2 / (2*sigma1**2))
+'−(x − μ₁)²/(2·σ₁²)'
+>>> pretty(sp.Integral(x**2, (x, -sp.oo, sp.oo)))
+'∫ x² dx'
+>>> pretty_name("x_hat"), pretty_name("sigma_2"), pretty_name("log_var")
+('x̂', 'σ₂', 'log_var')
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.str import StrPrinter
+
+from ..derive.expectation import Expectation
+
+__all__ = [
+    "format_number",
+    "pretty",
+    "pretty_name",
+    "pretty_prose",
+    "pretty_written",
+    "shown",
+    "shown_sides",
+    "split_name",
+]
+
+#: Spelled-out Greek letters and their unicode forms (``eps`` is the notes' ε).
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eps": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ",
+    "lamda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ",
+    "tau": "τ", "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
+    "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "ell": "ℓ",
+}
+
+#: Combining marks for the name suffixes ``_hat``, ``_bar``, ``_tilde``, ``_dot``.
+ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307"}
+
+_SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx",
+                     "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUP = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
+_SUBSCRIPTABLE = set("0123456789aehijklmnoprstuvx")
+
+_NAME = re.compile(r"^(?P<base>[A-Za-z]+?)(?P<digits>\d*)(?:_(?P<rest>[A-Za-z0-9_]+))?$")
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """Split a symbol name into (base, subscript, accent), the way the notes write it.
+
+    ``sigma1`` and ``sigma_1`` give ``("sigma", "1", "")``; ``x_hat`` gives
+    ``("x", "", "hat")``; a name that does not fit the pattern comes back whole as the base.
+
+    >>> split_name("mu_2"), split_name("x_hat"), split_name("x_hat1"), split_name("log_var")
+    (('mu', '2', ''), ('x', '', 'hat'), ('x', '1', 'hat'), ('log_var', '', ''))
+    """
+    m = _NAME.match(name)
+    if m is None:
+        return name, "", ""
+    base, digits, rest = m["base"], m["digits"], m["rest"] or ""
+    accent = ""
+    parts = [p for p in rest.split("_") if p] if rest else []
+    if parts and parts[-1] in ACCENTS:
+        accent = parts.pop()
+    elif len(parts) == 1 and not digits:  # x_hat1: an accent, then the subscript
+        m2 = re.fullmatch(r"(hat|bar|tilde|dot)(\d+)", parts[0])
+        if m2:
+            return base, m2[2], m2[1]
+    if digits and parts:
+        return name, "", ""
+    sub = digits or "_".join(parts)
+    if sub and not digits and not (sub.isdigit() or len(sub) == 1):
+        return name, "", ""  # a word after the underscore (log_var): keep the name as written
+    return base, sub, accent
+
+
+@functools.lru_cache(maxsize=4096)
+def pretty_name(name: str) -> str:
+    """A symbol name in unicode: ``sigma1`` → ``σ₁``, ``x_hat`` → ``x̂``, ``Z_2`` → ``Z₂``."""
+    base, sub, accent = split_name(name)
+    text = GREEK.get(base, base)
+    if accent:
+        text += ACCENTS[accent]
+    if sub:
+        text += sub.translate(_SUB) if set(sub) <= _SUBSCRIPTABLE else "_" + sub
+    return text
+
+
+def format_number(value: float | int | None, digits: int = 6) -> str:
+    """A number for a report: ``digits`` significant figures, unicode minus, no clutter.
+
+    >>> format_number(-0.000123456789), format_number(2.0), format_number(float("nan"))
+    ('−0.000123457', '2', 'nan')
+    """
+    if value is None:
+        return "–"
+    if isinstance(value, (int, sp.Integer)) and not isinstance(value, bool):
+        text = str(int(value))
+    else:
+        v = float(value)
+        text = "nan" if v != v else format(v, f".{digits}g")
+    if text.startswith("-"):
+        text = "−" + text[1:]
+    return text.replace("inf", "∞")
+
+
+def _is_real_line(limits: tuple) -> bool:
+    return len(limits) == 3 and limits[1] is sp.S.NegativeInfinity and limits[2] is sp.oo
+
+
+def reader_order(expr: sp.Expr) -> list[sp.Expr]:
+    """The terms of a sum in the order a reader expects: SymPy's canonical order of the
+    arguments, then positive terms before negative ones (``x − μ₁``, not ``−μ₁ + x``) and
+    bare numbers last (``… − 1/2``).
+
+    SymPy's printers sort terms with ``as_ordered_terms``, which evaluates coefficients
+    numerically and takes most of the printing time for the notes' expressions; the
+    arguments of an ``Add`` are already in a canonical order, so they are used as they are.
+    """
+    terms = list(sp.Add.make_args(expr))
+    return sorted(terms, key=lambda t: (bool(t.could_extract_minus_sign()), t.is_Number))
+
+
+class UnicodePrinter(StrPrinter):
+    """StrPrinter that writes one readable unicode line (ASCII ``*`` and ``-`` internally).
+
+    The base class's decisions about signs and parentheses rely on ASCII ``-``; the
+    conversion to ``·`` and ``−`` happens once, on the finished string, in :func:`pretty`.
+    """
+
+    printmethod = "_elbo_unicode"  # so Expectation's own _sympystr is not used
+
+    def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
+        return reader_order(expr)
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return pretty_name(expr.name)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        return format(float(expr), ".6g")
+
+    def _print_Infinity(self, expr: sp.Basic) -> str:
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr: sp.Basic) -> str:
+        return "-∞"
+
+    def _print_Pi(self, expr: sp.Basic) -> str:
+        return "π"
+
+    def _print_Exp1(self, expr: sp.Basic) -> str:
+        return "e"
+
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Function(self, expr: sp.Function) -> str:
+        name = expr.func.__name__
+        if isinstance(expr, AppliedUndef) and "(" in name:
+            return name  # a declared density such as q(z|x): its name says it all
+        if isinstance(expr, AppliedUndef):
+            name = pretty_name(name)
+        return f"{name}({self.stringify(expr.args, ', ')})"
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exp = expr.base, expr.exp
+        if exp is sp.S.Half:
+            return "√" + self._root_arg(base)
+        if exp == -sp.S.Half:
+            return "1/√" + self._root_arg(base)
+        if exp is sp.S.NegativeOne:
+            return "1/" + self.parenthesize(base, precedence(expr), strict=False)
+        b = self.parenthesize(base, precedence(expr), strict=False)
+        if exp.is_Integer:
+            return b + str(exp).translate(_SUP)
+        if exp.is_Symbol and pretty_name(exp.name) == "n":
+            return b + "ⁿ"
+        return f"{b}^{self.parenthesize(exp, precedence(expr), strict=False)}"
+
+    def _root_arg(self, base: sp.Expr) -> str:
+        text = self._print(base)
+        if base.is_Atom or (isinstance(base, AppliedUndef) and "(" in base.func.__name__):
+            return text
+        return f"({text})"
+
+    def _print_Integral(self, expr: sp.Integral) -> str:
+        body = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
+        head, tail = [], []
+        for limits in expr.limits:
+            var = self._print(limits[0])
+            if len(limits) == 1 or _is_real_line(limits):
+                head.append("∫")
+            elif len(limits) == 3:
+                lo, hi = (self._print(v) for v in limits[1:])
+                head.append(f"∫_{lo}^{hi}")
+            else:
+                head.append("∫")
+            tail.append(f"d{var}")
+        return f"{' '.join(head)} {body} {' '.join(reversed(tail))}"
+
+    def _print_Expectation(self, expr: Expectation) -> str:
+        f = self._print(expr.integrand)
+        q = expr.density
+        if isinstance(q, (AppliedUndef, sp.Symbol)):  # a declared density, or a let name
+            return f"E_{self._print(q)}[{f}]"
+        return f"E_{{{self._print(expr.variable)} ~ {self._print(q)}}}[{f}]"
+
+    def _print_KL(self, expr: Expectation) -> str:
+        return f"KL({self._print(expr.args[0])} ‖ {self._print(expr.args[1])})"
+
+
+_PRINTER = UnicodePrinter()
+
+
+def pretty(expr: sp.Basic | str) -> str:
+    """One readable unicode line for ``expr``.
+
+    Parameters
+    ----------
+    expr : sympy.Basic or str
+        the expression; a string is returned unchanged.
+
+    Returns
+    -------
+    str
+        the expression with Greek letters, subscripts and superscripts, ``·`` for products and
+        ``−`` for minus.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from elbo_derivation.derive.expectation import Expectation
+    >>> z, x = sp.symbols("z x", real=True)
+    >>> q = sp.Function("q(z|x)", positive=True)(z, x)
+    >>> p = sp.Function("p(x|z)", positive=True)(x, z)
+    >>> pretty(Expectation(sp.log(q) - sp.log(p), z, q))
+    'E_q(z|x)[log(q(z|x)) − log(p(x|z))]'
+    >>> pretty(sp.sqrt(2*sp.pi*sp.Symbol("sigma_1", positive=True)**2))
+    '√2·√π·σ₁'
+    """
+    if isinstance(expr, str):
+        return expr
+    return _pretty_cached(expr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pretty_cached(expr: sp.Basic) -> str:
+    # a step's left side is the previous step's right side: each is printed once
+    text = _PRINTER.doprint(expr)
+    return text.replace("*", "·").replace("-", "−")
+
+
+# ----------------------------------------------------------------------------------------
+# The step as its author wrote it
+#
+# SymPy evaluates what the parser builds: ``-log(Z1) - 1/(2*sigma1^2)*((sigma1^2 + mu1^2) -
+# 2*mu1^2 + mu1^2)`` becomes ``-log(Z1) - 1/2`` before any printer sees it, so two steps of a
+# derivation can print the same. For the report, the written text itself is rendered in the
+# same unicode; this is string work on tokens only (nothing is evaluated), and anything it
+# does not recognise makes it give up, so the caller falls back to :func:`pretty`.
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+    r"|(?P<name>[^\W\d]\w*)|(?P<op>\*\*|[-+*/^(),\[\]~|−·×]))"
+)
+_WRITTEN_RELATION = re.compile(r"\s*(?:(?:=~|≃)\s*\[[^\]]*\]|<=|>=|≤|≥|=)")
+_UNARY_AFTER = {None, "(", ",", "[", "^", "**", "*", "/", "+", "-", "~", "|"}
+
+
+def _tokens(text: str) -> list[tuple[str, str]] | None:
+    out, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            return None
+        kind = m.lastgroup
+        assert kind is not None
+        value = m[kind]
+        value = {"−": "-", "·": "*", "×": "*"}.get(value, value)
+        if value in ("π", "∞"):
+            kind, value = "name", {"π": "pi", "∞": "oo"}[value]
+        out.append((kind, value))
+        pos = m.end()
+    return out
+
+
+def _closing(tokens: list[tuple[str, str]], i: int) -> int:
+    """Index of the bracket that closes the one at ``i``; -1 when unbalanced."""
+    pairs = {"(": ")", "[": "]"}
+    stack = []
+    for j in range(i, len(tokens)):
+        v = tokens[j][1] if tokens[j][0] == "op" else ""
+        if v in pairs:
+            stack.append(pairs[v])
+        elif v in (")", "]"):
+            if not stack or stack.pop() != v:
+                return -1
+            if not stack:
+                return j
+    return -1
+
+
+def _split(tokens: list[tuple[str, str]], sep: str) -> list[list[tuple[str, str]]]:
+    parts: list[list[tuple[str, str]]] = [[]]
+    depth = 0
+    for t in tokens:
+        v = t[1] if t[0] == "op" else ""
+        if v in ("(", "["):
+            depth += 1
+        elif v in (")", "]"):
+            depth -= 1
+        if depth == 0 and v == sep:
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    return parts
+
+
+def _has_top_level_sum(tokens: list[tuple[str, str]]) -> bool:
+    depth, prev = 0, None
+    for kind, v in tokens:
+        if kind == "op" and v in ("(", "["):
+            depth += 1
+        elif kind == "op" and v in (")", "]"):
+            depth -= 1
+        elif depth == 0 and kind == "op" and v in ("+", "-") and prev not in _UNARY_AFTER:
+            return True
+        prev = v if kind == "op" else kind
+    return False
+
+
+class _GiveUp(Exception):
+    pass
+
+
+def _render(tokens: list[tuple[str, str]]) -> str:
+    out: list[str] = []
+    prev: str | None = None  # the previous token, for telling unary from binary minus
+    i = 0
+    while i < len(tokens):
+        kind, v = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
+        if kind == "name" and nxt == ("op", "("):
+            j = _closing(tokens, i + 1)
+            if j < 0:
+                raise _GiveUp
+            out.append(_call(v, tokens[i + 2 : j]))
+            i, prev = j + 1, "name"
+            continue
+        if kind == "name" and v == "E" and nxt == ("op", "["):
+            j = _closing(tokens, i + 1)
+            if j < 0:
+                raise _GiveUp
+            out.append(_expectation(tokens[i + 2 : j]))
+            i, prev = j + 1, "name"
+            continue
+        if kind == "name":
+            out.append({"pi": "π", "oo": "∞"}.get(v, pretty_name(v)))
+        elif kind == "number":
+            out.append(v)
+        elif v in ("(", "["):
+            j = _closing(tokens, i)
+            if j < 0:
+                raise _GiveUp
+            close = ")" if v == "(" else "]"
+            out.append(v + _render(tokens[i + 1 : j]) + close)
+            i, prev = j + 1, "name"
+            continue
+        elif v in ("^", "**"):
+            if nxt[0] == "number" and nxt[1].isdigit():
+                out.append(nxt[1].translate(_SUP))
+                i, prev = i + 2, "name"
+                continue
+            out.append("^")
+        elif v == "*":
+            out.append("·")
+        elif v in ("+", "-"):
+            sign = "+" if v == "+" else "−"
+            out.append(sign if prev in _UNARY_AFTER else f" {sign} ")
+        elif v == ",":
+            out.append(", ")
+        elif v == "~":
+            out.append(" ~ ")
+        elif v in ("/", "|"):
+            out.append(v)
+        else:  # a closing bracket without its opening one
+            raise _GiveUp
+        prev = v if kind == "op" else kind
+        i += 1
+    return "".join(out)
+
+
+def _call(name: str, inner: list[tuple[str, str]]) -> str:
+    args = _split(inner, ",")
+    if name == "Integral":
+        if len(args) != 2 or not args[1] or args[1][0] != ("op", "("):
+            raise _GiveUp
+        limits = _split(args[1][1:-1], ",")
+        body = _render(args[0])
+        if _has_top_level_sum(args[0]):
+            body = f"({body})"
+        var = _render(limits[0])
+        if len(limits) == 3:
+            lo, hi = _render(limits[1]), _render(limits[2])
+            if (lo, hi) != ("−∞", "∞"):
+                return f"∫_{lo}^{hi} {body} d{var}"
+        return f"∫ {body} d{var}"
+    rendered = [_render(a) for a in args]
+    if name == "sqrt" and len(rendered) == 1:
+        single = len(args[0]) == 1
+        return "√" + (rendered[0] if single else f"({rendered[0]})")
+    if name == "abs" and len(rendered) == 1:
+        return f"|{rendered[0]}|"
+    return f"{pretty_name(name)}({', '.join(rendered)})"
+
+
+def _expectation(inner: list[tuple[str, str]]) -> str:
+    parts = _split(inner, ",")
+    if len(parts) != 2:
+        raise _GiveUp
+    over = _split(parts[1], "~")
+    if len(over) != 2:
+        raise _GiveUp
+    f, var, q = _render(parts[0]), _render(over[0]), _render(over[1])
+    if " " in q:
+        return f"E_{{{var} ~ {q}}}[{f}]"
+    return f"E_{q}[{f}]"
+
+
+def pretty_written(text: str) -> str | None:
+    """The expression of a ``.deriv`` line as written, in the report's unicode; ``None``
+    when the text is not plain ``.deriv`` syntax (LaTeX, for instance).
+
+    A leading relation (``=``, ``<=``, ``=~ [g, h]``, ...) is dropped.
+
+    >>> pretty_written("= -1/2*(log(2*pi*sigma1^2) + 1) - Integral(p1*log(p2), (x, -oo, oo))")
+    '−1/2·(log(2·π·σ₁²) + 1) − ∫ p₁·log(p₂) dx'
+    >>> pretty_written("=~ [g, h] E[log(p(x|z)), z ~ q(z|x)] + sqrt(h)")
+    'E_q(z|x)[log(p(x|z))] + √h'
+    >>> pretty_written(r"= $\\frac{1}{2}$") is None
+    True
+    """
+    m = _WRITTEN_RELATION.match(text)
+    if m:
+        text = text[m.end() :]
+    tokens = _tokens(text)
+    if not tokens:
+        return None
+    try:
+        return _render(tokens)
+    except _GiveUp:
+        return None
+
+
+_WORD = re.compile(r"(?<![\w.])([^\W\d]\w*)(?:\^(\d+))?|\^(\d+)\b")
+
+
+def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
+    """A justification with its math in unicode: the declared ``names`` and ``pi`` in
+    Greek with subscripts, ``^2`` as ``²``. Other words are left alone, so prose survives.
+
+    >>> pretty_prose("E[x^2] = sigma1^2 + mu1^2, by 2 pi sigma", ["x", "sigma1", "mu1"])
+    'E[x²] = σ₁² + μ₁², by 2 π sigma'
+    """
+    known = set(names) | {"pi"}
+
+    def sub(m: re.Match[str]) -> str:
+        if m[3] is not None:  # a power after a bracket: (x - mu)^2
+            return m[3].translate(_SUP)
+        word, power = m[1], m[2]
+        if word not in known:
+            return m[0]
+        shown = "π" if word == "pi" else pretty_name(word)
+        return shown + (power.translate(_SUP) if power else "")
+
+    return _WORD.sub(sub, text).replace(" - ", " − ")
+
+
+def shown(text: str, expr: sp.Basic) -> str:
+    """What the reports show for an expression: the author's text rendered by
+    :func:`pretty_written` when it can be, else SymPy's form rendered by :func:`pretty`."""
+    return (pretty_written(text) if text else None) or pretty(expr)
+
+
+def shown_sides(d: Any, step: Any) -> tuple[str, str]:
+    """The two sides of ``step`` of derivation ``d`` as the reports show them."""
+    if step.index == 1:
+        left_text = d.start_text
+    else:
+        left_text = d.steps[step.index - 2].text
+    return shown(left_text, step.lhs(d)), shown(step.text, step.expr)

@@ -1,0 +1,425 @@
+"""The terminal report: one line per step, its verdict mark, and what the checks found.
+
+Each step is one line — verdict mark, number, relation, the expression in readable unicode,
+the justification. The expression is shown as its author wrote it when the step's text is
+plain ``.deriv`` syntax (SymPy would already have simplified ``(σ₁² + μ₁²) − 2μ₁² + μ₁²``
+to ``σ₁²``), otherwise as SymPy holds it. Indented lines follow when there is something to
+say: the quadrature and sampling results, the counterexample of a refuted step (the point
+and both sides' values), the named mistake and its explanation, the reason for ``≈`` or
+``?``, and with ``explain=True`` what proved each proved step. A summary with counts and
+timings ends the report.
+
+Marks: ``✓`` proved, ``≈`` numerically supported, ``✗`` refuted, ``?`` undecided
+(``·`` not checked). Colour is off unless asked for; :func:`use_color` gives the usual rule
+(a terminal, and ``NO_COLOR`` unset).
+
+Examples
+--------
+>>> import sympy as sp
+>>> from elbo_derivation.derive.steps import (Derivation, Relation, Step, SymbolicResult,
+...                                           Verdict)
+>>> a, b = sp.symbols("a b", positive=True)
+>>> d = Derivation(title="log of a product", symbols={"a": a, "b": b}, start=sp.log(a*b),
+...     steps=[Step(1, Relation.EQ, sp.log(a) + sp.log(b), "log of a product",
+...                 result=SymbolicResult(Verdict.PROVED, "expand_log", 0.002))])
+>>> print(render_text([d], timings=False))
+log of a product
+          log(a·b)
+  ✓   1 = log(a) + log(b)   — log of a product
+<BLANKLINE>
+1 step: 1 ✓ proved, 0 ≈ numerically supported, 0 ✗ refuted, 0 ? undecided
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+from ..derive.steps import Counterexample, Derivation, NumericCheck, Relation, Step, Verdict
+from .pretty import format_number, pretty, pretty_name, pretty_prose, shown
+
+__all__ = [
+    "MARKS",
+    "Style",
+    "format_counterexample",
+    "numeric_summary",
+    "render_check_text",
+    "render_derivation",
+    "render_errata",
+    "render_text",
+    "use_color",
+]
+
+MARKS = {
+    Verdict.PROVED: "✓",
+    Verdict.NUMERICALLY_SUPPORTED: "≈",
+    Verdict.REFUTED: "✗",
+    Verdict.UNDECIDED: "?",
+}
+_WORDS = {
+    Verdict.PROVED: "proved",
+    Verdict.NUMERICALLY_SUPPORTED: "numerically supported",
+    Verdict.REFUTED: "refuted",
+    Verdict.UNDECIDED: "undecided",
+}
+_COLOURS = {
+    Verdict.PROVED: "32",  # green
+    Verdict.NUMERICALLY_SUPPORTED: "36",  # cyan
+    Verdict.REFUTED: "31",  # red
+    Verdict.UNDECIDED: "33",  # yellow
+}
+_INDENT = " " * 10  # the expression column: "  ✓ 123 = "
+
+
+#: Longest reason or note printed in the text report; the JSON keeps the whole text.
+MAX_NOTE = 200
+
+
+def clip(text: str, limit: int = MAX_NOTE) -> str:
+    """``text`` cut to ``limit`` characters, with ``…`` where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour for ``stream``: only a terminal, and only while ``NO_COLOR`` is unset or empty."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class Style:
+    """ANSI colours, or nothing at all when ``color`` is false."""
+
+    def __init__(self, color: bool = False) -> None:
+        self.color = color
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color and text else text
+
+    def bold(self, text: str) -> str:
+        return self.paint(text, "1")
+
+    def dim(self, text: str) -> str:
+        return self.paint(text, "2")
+
+    def verdict(self, text: str, verdict: Verdict | None) -> str:
+        return text if verdict is None else self.paint(text, _COLOURS[verdict])
+
+    def ok(self, text: str, ok: bool) -> str:
+        return self.paint(text, "32" if ok else "31")
+
+
+def format_point(point: Mapping[str, Any]) -> str:
+    """``μ₁ = 0.3, σ₁ = 1.2`` from ``{"mu1": 0.3, "sigma1": 1.2}``."""
+    return ", ".join(f"{pretty_name(k)} = {format_number(v)}" for k, v in point.items())
+
+
+def format_counterexample(cx: Counterexample) -> str:
+    """The point and both sides' values, in one line.
+
+    >>> from elbo_derivation.derive.steps import Counterexample
+    >>> format_counterexample(Counterexample({"sigma1": 2.0}, 1.5, 1.25, 0.25))
+    'at σ₁ = 2: left side 1.5, right side 1.25 (difference 0.25)'
+    """
+    where = f"at {format_point(cx.point)}: " if cx.point else "everywhere: "
+    text = (
+        f"{where}left side {format_number(cx.lhs)}, right side {format_number(cx.rhs)} "
+        f"(difference {format_number(cx.difference, 3)})"
+    )
+    return f"{text}; {clip(cx.note)}" if cx.note else text
+
+
+#: Where the numeric checks put their headline figure (the first key present wins).
+_QUADRATURE_KEYS = ("worst_rel_error", "worst_error", "max_rel_error", "max_error",
+                    "rel_error", "error")
+_SAMPLING_KEYS = ("z", "z_score", "worst_z", "max_abs_z", "max_z")
+_POINT_KEYS = ("n_points", "points", "n")
+
+
+def _first(details: Mapping[str, Any], keys: Iterable[str]) -> Any:
+    for k in keys:
+        if k in details and details[k] is not None:
+            return details[k]
+    return None
+
+
+def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
+    """A compact line for one numeric check: ``quadrature ✓ worst err 3e-15 (20 points)``.
+
+    >>> from elbo_derivation.derive.steps import NumericCheck
+    >>> numeric_summary(NumericCheck("quadrature", True, {"worst_rel_error": 3.1e-15,
+    ...                                                   "n_points": 20}))
+    'quadrature ✓ worst err 3.1e-15 (20 points)'
+    >>> numeric_summary(NumericCheck("sampling", False, {"z": 7.25}, "estimate off"))
+    'sampling ✗ z = 7.25 — estimate off'
+    """
+    style = style or Style()
+    mark = style.ok("✓" if check.ok else "✗", check.ok)
+    parts = [f"{check.kind} {mark}"]
+    d = check.details or {}
+    if check.kind == "quadrature":
+        err = _first(d, _QUADRATURE_KEYS)
+        if err is not None:
+            parts.append(f"worst err {format_number(err, 2)}")
+        n = _first(d, _POINT_KEYS)
+        if n is not None:
+            parts.append(f"({format_number(n)} points)")
+    elif check.kind == "sampling":
+        z = _first(d, _SAMPLING_KEYS)
+        if z is not None:
+            parts.append(f"z = {format_number(z, 3)}")
+    text = " ".join(parts)
+    return f"{text} — {clip(check.reason)}" if check.reason else text
+
+
+def differing_part(result: Any) -> str:
+    """``the part that differs: … where … was expected``, when the engine found the smallest
+    differing sub-expression (``result.subexpression`` and ``result.expected``)."""
+    sub = getattr(result, "subexpression", None)
+    if sub is None:
+        return ""
+    expected = getattr(result, "expected", None)
+    text = f"the part that differs: {pretty(sub)}"
+    return text + (f", where {pretty(expected)} was expected" if expected is not None else "")
+
+
+def _relation(step: Step) -> str:
+    return step.relation.symbol
+
+
+def _step_line(step: Step, style: Style, names: Iterable[str] = ()) -> str:
+    verdict = step.verdict
+    mark = style.verdict(MARKS[verdict], verdict) if verdict is not None else "·"
+    line = f"  {mark} {step.index:>3} {_relation(step)} {shown(step.text, step.expr)}"
+    notes = []
+    if step.justification:
+        notes.append(pretty_prose(step.justification, names))
+    if step.relation is Relation.EQ_UP_TO and step.wrt:
+        free_of = ", ".join(pretty_name(w) for w in step.wrt)
+        notes.append(f"(up to a term free of {free_of})")
+    if notes:
+        line += "   " + style.dim("— " + " ".join(notes))
+    return line
+
+
+def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
+    out = []
+    r = step.result
+    if r is not None:
+        if r.verdict is Verdict.REFUTED:
+            if r.counterexample is not None:
+                out.append("counterexample " + format_counterexample(r.counterexample))
+            else:
+                out.append(clip(r.reason or r.explanation or "refuted"))
+            if r.mistake:
+                out.append(style.bold(f"mistake: {r.mistake}")
+                           + (f" — {r.explanation}" if r.explanation else ""))
+            part = differing_part(r)
+            if part:
+                out.append(part)
+        elif r.verdict in (Verdict.NUMERICALLY_SUPPORTED, Verdict.UNDECIDED):
+            why = r.reason or r.explanation or "no reason given"
+            out.append(style.verdict(f"{_WORDS[r.verdict]} ({r.method}): ", r.verdict)
+                       + clip(why))
+        elif explain:
+            by = f"proved by {r.method}"
+            out.append(f"{by}: {r.explanation}" if r.explanation else by)
+    checks = [c for c in (step.quadrature, step.sampling) if c is not None]
+    if checks:
+        out.append(" · ".join(numeric_summary(c, style) for c in checks))
+    return [_INDENT + line for line in out]
+
+
+def render_derivation(
+    d: Derivation, *, style: Style | None = None, explain: bool = False, timings: bool = True
+) -> list[str]:
+    """The lines of one derivation: a heading, the start, then one line per step."""
+    style = style or Style()
+    head = d.title or d.name or "derivation"
+    where = [x for x in (d.source, d.path and os.path.basename(d.path)) if x]
+    heading = style.bold(head) + (style.dim("  (" + ", ".join(where) + ")") if where else "")
+    t = d.metadata.get("timings") if timings else None
+    if t:
+        heading += style.dim("  " + _format_timings(t))
+    lines = [heading, _INDENT + shown(d.start_text, d.start)]
+    names = set(d.symbols) | set(d.definitions)
+    for step in d.steps:
+        lines.append(_step_line(step, style, names))
+        lines.extend(_detail_lines(step, style, explain=explain))
+    return lines
+
+
+def _format_timings(t: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f} s" for k, v in t.items())
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def summary_counts(derivations: Sequence[Derivation]) -> dict[str, int]:
+    """Verdict counts over all ``derivations`` (unchecked steps are not counted)."""
+    total = {v.value: 0 for v in Verdict}
+    for d in derivations:
+        for k, n in d.counts().items():
+            total[k] += n
+    return total
+
+
+def _summary_lines(
+    derivations: Sequence[Derivation], style: Style, seconds: float | None, timings: bool
+) -> list[str]:
+    counts = summary_counts(derivations)
+    n_steps = sum(len(d.steps) for d in derivations)
+    of = f" in {_plural(len(derivations), 'derivation')}" if len(derivations) > 1 else ""
+    parts = [
+        style.verdict(f"{counts[v.value]} {MARKS[v]} {_WORDS[v]}", v if counts[v.value] else None)
+        for v in Verdict
+    ]
+    lines = [f"{_plural(n_steps, 'step')}{of}: " + ", ".join(parts)]
+    numeric = []
+    for kind in ("quadrature", "sampling"):
+        checks = [
+            c
+            for d in derivations
+            for s in d.steps
+            for c in (s.quadrature, s.sampling)
+            if c is not None and c.kind == kind
+        ]
+        if checks:
+            passed = sum(bool(c.ok) for c in checks)
+            numeric.append(style.ok(f"{passed}/{len(checks)} {kind} passed",
+                                    passed == len(checks)))
+    missing = sorted({k for d in derivations for k in d.metadata.get("numeric_missing", ())})
+    numeric.extend(style.ok(f"{kind} not available", False) for kind in missing)
+    if numeric:
+        lines.append("numeric checks: " + ", ".join(numeric))
+    if timings:
+        stages: dict[str, float] = {}
+        for d in derivations:
+            for k, v in d.metadata.get("timings", {}).items():
+                stages[k] = stages.get(k, 0.0) + float(v)
+        total = seconds if seconds is not None else sum(stages.values())
+        if stages or seconds is not None:
+            detail = f" ({_format_timings(stages)})" if stages else ""
+            lines.append(f"time: {total:.2f} s{detail}")
+    return lines
+
+
+def render_text(
+    derivations: Sequence[Derivation],
+    *,
+    color: bool = False,
+    explain: bool = False,
+    seconds: float | None = None,
+    timings: bool = True,
+) -> str:
+    """The whole report for ``derivations``: each one's steps, then a summary.
+
+    Parameters
+    ----------
+    derivations : sequence of Derivation
+        checked derivations (steps without a result are marked ``·``).
+    color : bool
+        ANSI colours (see :func:`use_color`).
+    explain : bool
+        for each proved step, say which method proved it and how.
+    seconds : float, optional
+        the wall time of the whole run, for the summary (default: the sum of the stages).
+    timings : bool
+        show timings (turn off for output that must not change from run to run).
+
+    Returns
+    -------
+    str
+        the report, without a final newline.
+    """
+    style = Style(color)
+    lines: list[str] = []
+    for d in derivations:
+        lines.extend(render_derivation(d, style=style, explain=explain, timings=timings))
+        lines.append("")
+    lines.extend(_summary_lines(derivations, style, seconds, timings))
+    return "\n".join(lines)
+
+
+def render_check_text(
+    d: Derivation, *, color: bool = False, explain: bool = False, timings: bool = True
+) -> str:
+    """The report of ``check`` on one file: its steps, then the first wrong step (number,
+    line and counterexample) or a statement that every step holds."""
+    style = Style(color)
+    lines = render_derivation(d, style=style, explain=explain, timings=False)
+    lines.append("")
+    failing = d.first_failure
+    if failing is not None and failing.result is not None:
+        r = failing.result
+        where = f"step {failing.index}" + (f" (line {failing.line})" if failing.line else "")
+        text = style.verdict(f"first wrong step: {where} — {_WORDS[r.verdict]}", r.verdict)
+        lines.append(text)
+        if r.counterexample is not None:
+            lines.append("  " + format_counterexample(r.counterexample))
+        elif r.reason or r.explanation:
+            lines.append("  " + clip(r.reason or r.explanation))
+        if failing.text:
+            lines.append(f"  as written: {failing.text}")
+        part = differing_part(r)
+        if part:
+            lines.append("  " + part)
+        if r.mistake:
+            lines.append(f"  likely mistake: {r.mistake}"
+                         + (f" — {r.explanation}" if r.explanation else ""))
+    elif d.steps and all(s.result is not None for s in d.steps):
+        bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)
+               if c is not None and not c.ok]
+        if bad:
+            s, c = bad[0]
+            where = f"step {s.index}" + (f" (line {s.line})" if s.line else "")
+            lines.append(style.ok(f"every step holds symbolically, but the {c.kind} check "
+                                  f"of {where} failed", False))
+        else:
+            lines.append(style.ok("every step holds", True))
+    lines.extend(_summary_lines([d], style, None, timings))
+    return "\n".join(lines)
+
+
+def _wrap(text: str, indent: int = 6, width: int = 100) -> str:
+    pad = " " * indent
+    return textwrap.fill(text, width=width, initial_indent=pad, subsequent_indent=pad,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def render_errata(entries: Sequence[Mapping[str, Any]] | None, *, color: bool = False,
+                  note: str = "") -> str:
+    """The errata: each with its section, title, explanation and the outcome of its check.
+
+    ``entries`` are dicts with ``section``, ``title``, ``explanation``, ``ok`` (bool or None)
+    and ``summary`` (see :func:`elbo_derivation.verification.run_errata`); ``None`` means the
+    errata are not available, and ``note`` says why.
+
+    >>> print(render_errata([{"section": "§4", "title": "h is a variance",
+    ...     "explanation": "hence log(1/√h)", "ok": True, "summary": "checked"}]))
+    Errata
+      ✓ §4  h is a variance
+          hence log(1/√h)
+          check: checked
+    """
+    style = Style(color)
+    if entries is None:
+        return "Errata: " + (note or "not available")
+    lines = [style.bold("Errata")]
+    for e in entries:
+        ok = e.get("ok")
+        mark = "·" if ok is None else style.ok("✓" if ok else "✗", bool(ok))
+        section = e.get("section") or ""
+        lines.append(f"  {mark} {section}  {e.get('title', '')}".rstrip())
+        if e.get("explanation"):
+            lines.append(_wrap(e["explanation"]))
+        if e.get("summary"):
+            lines.append(_wrap("check: " + e["summary"]))
+    if not entries:
+        lines.append("  (none)")
+    return "\n".join(lines)
