@@ -1,0 +1,670 @@
+r"""The printable handout: the checked derivations as one self-contained HTML file, or LaTeX.
+
+The HTML handout holds everything in one file that needs no network and no JavaScript: every
+step of every derivation in MathML (which browsers render natively), each with its number,
+relation, justification and verdict (and the quadrature and sampling checks, when run), the
+errata of the notes, the key figures embedded as PNG ``data:`` URIs, and a print stylesheet
+(a page per section, no dark backgrounds). The LaTeX handout is a standalone ``article`` using
+``amsmath`` only, one ``align*`` line per step. Both are rendered from the same checked
+:class:`~elbo_derivation.derive.steps.Derivation` objects, never from retyped formulas.
+
+Expressions are printed by SymPy's presentation-MathML printer, adjusted to write what the
+notes write: ``σ₁`` for ``sigma1``, ``x̂`` for ``x_hat``, ``∫ f dx`` without limits over the
+whole real line, 𝔼_{q(z|x)}[f] for an expectation, KL(q ‖ p), and a declared density such as
+``q(z|x)`` as its signature rather than as a function applied to its variables.
+
+Examples
+--------
+>>> import sympy as sp
+>>> z, x = sp.symbols("z x", real=True)
+>>> q = sp.Function("q(z|x)", positive=True)(z, x)
+>>> m = mathml_expr(q)
+>>> m.startswith("<mrow><mi>q</mi>"), ">|</mo><mi>x</mi>" in m
+(True, True)
+>>> print(mathml_expr(sp.Symbol("sigma1", positive=True) ** 2))
+<msup><msub><mi>σ</mi><mn>1</mn></msub><mn>2</mn></msup>
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import html.entities
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from ..derive.expectation import KL, Expectation
+from ..derive.steps import Derivation, Relation, Step, Verdict
+from .pretty import GREEK, pretty_name, split_name
+
+__all__ = [
+    "HandoutFigure",
+    "NotesMathMLPrinter",
+    "mathml_block",
+    "mathml_expr",
+    "render_html",
+    "render_tex",
+]
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+_ACCENTS = {"hat": "^", "bar": "¯", "tilde": "~", "dot": "˙"}
+_RELATION_MO = {Relation.EQ: "=", Relation.LE: "≤", Relation.GE: "≥", Relation.EQ_UP_TO: "≃"}
+_VERDICT_WORDS = {
+    Verdict.PROVED: "proved",
+    Verdict.NUMERICALLY_SUPPORTED: "numerically supported",
+    Verdict.REFUTED: "refuted",
+    Verdict.UNDECIDED: "undecided",
+}
+_MARKS = {
+    Verdict.PROVED: "✓",
+    Verdict.NUMERICALLY_SUPPORTED: "≈",
+    Verdict.REFUTED: "✗",
+    Verdict.UNDECIDED: "?",
+}
+#: Named character references that must stay escaped (they protect markup characters).
+_KEEP_ESCAPED = {"lt", "gt", "amp", "quot", "apos"}
+_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+
+
+def _el(printer: MathMLPresentationPrinter, tag: str, *children: Any, **attrs: str) -> Any:
+    node = printer.dom.createElement(tag)
+    for key, value in attrs.items():
+        node.setAttribute(key, value)
+    for child in children:
+        if isinstance(child, str):
+            child = printer.dom.createTextNode(html.escape(child, quote=False))
+        node.appendChild(child)
+    return node
+
+
+class NotesMathMLPrinter(MathMLPresentationPrinter):
+    """SymPy's presentation-MathML printer with the notes' conventions.
+
+    Names become Greek letters with subscripts and accents (``sigma_2`` → σ₂, ``x_hat`` →
+    x̂), a declared density prints as its signature, expectations as 𝔼 with the density as
+    subscript, ``KL(q, p)`` as KL(q ‖ p), an integral over the whole real line as ∫ f dx, and
+    sums list their positive terms first (x − μ₁ rather than −μ₁ + x).
+    """
+
+    printmethod = "_elbo_mathml"
+
+    def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
+        terms = super()._as_ordered_terms(expr, order=order)
+        return sorted(terms, key=lambda t: bool(t.could_extract_minus_sign()))
+
+    def _name(self, name: str) -> Any:
+        base, sub, accent = split_name(name)
+        text = GREEK.get(base, base)
+        node = _el(self, "mi", text)
+        if len(text) > 1:
+            node.setAttribute("mathvariant", "normal")
+        if accent:
+            node = _el(self, "mover", node, _el(self, "mo", _ACCENTS[accent]), accent="true")
+        if sub:
+            sub_node = _el(self, "mn" if sub.isdigit() else "mi", sub)
+            node = _el(self, "msub", node, sub_node)
+        return node
+
+    def _print_Symbol(self, sym: sp.Symbol, style: str = "plain") -> Any:
+        return self._name(sym.name)
+
+    _print_Dummy = _print_Symbol
+
+    def _signature(self, name: str) -> Any:
+        """``q(z|x)`` as q ( z | x ): the head and the variables as names."""
+        head, _, rest = name.partition("(")
+        inner = rest[:-1] if rest.endswith(")") else rest
+        tight = {"lspace": "0", "rspace": "0", "stretchy": "false"}
+        row = _el(self, "mrow", self._name(head), _el(self, "mo", "(", **tight))
+        for i, part in enumerate(inner.split("|")):
+            if i:
+                row.appendChild(_el(self, "mo", "|", lspace="0.1em", rspace="0.1em",
+                                    stretchy="false"))  # fmt: skip
+            for j, var in enumerate(v for v in part.split(",") if v):
+                if j:
+                    row.appendChild(_el(self, "mo", ",", lspace="0", rspace="0.1em"))
+                row.appendChild(self._name(var.strip()))
+        row.appendChild(_el(self, "mo", ")", **tight))
+        return row
+
+    def _print_Function(self, expr: sp.Function) -> Any:
+        if isinstance(expr, AppliedUndef):
+            name = expr.func.__name__
+            if "(" in name:
+                return self._signature(name)
+            return _el(self, "mrow", self._name(name), self._paren_comma_separated(*expr.args))
+        return super()._print_Function(expr)
+
+    def _fenced(self, left: str, body: Any, right: str) -> Any:
+        return _el(self, "mrow", _el(self, "mo", left, fence="true"), body,
+                   _el(self, "mo", right, fence="true"))  # fmt: skip
+
+    def _print_Expectation(self, expr: Expectation) -> Any:
+        q = expr.density
+        if isinstance(q, (sp.Symbol, AppliedUndef)):
+            sub = self._print(q)
+        else:
+            sub = _el(self, "mrow", self._print(expr.variable), _el(self, "mo", "∼"),
+                      self._print(q))  # fmt: skip
+        head = _el(self, "msub", _el(self, "mi", "𝔼"), sub)
+        return _el(self, "mrow", head, self._fenced("[", self._print(expr.integrand), "]"))
+
+    def _print_KL(self, expr: KL) -> Any:
+        bars = _el(self, "mo", "‖", lspace="0.2em", rspace="0.2em", stretchy="false")
+        body = _el(self, "mrow", self._print(expr.q), bars, self._print(expr.p))
+        return _el(self, "mrow", _el(self, "mi", "KL", mathvariant="normal"),
+                   self._fenced("(", body, ")"))  # fmt: skip
+
+    def _print_Integral(self, expr: sp.Integral) -> Any:
+        whole_line = all(len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
+                         for lim in expr.limits)  # fmt: skip
+        if not whole_line:
+            return super()._print_Integral(expr)
+        row = _el(self, "mrow")
+        for _ in expr.limits:
+            row.appendChild(_el(self, "mo", "∫"))
+        row.appendChild(self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True))
+        for lim in reversed(expr.limits):
+            row.appendChild(_el(self, "mspace", width="0.17em"))
+            row.appendChild(_el(self, "mi", "d", mathvariant="normal"))
+            row.appendChild(self._print(lim[0]))
+        return row
+
+
+_PRINTER = NotesMathMLPrinter()
+
+
+def _resolve_entities(text: str) -> str:
+    """Named character references (``&InvisibleTimes;``, ``&dd;``) as the characters, so the
+    markup parses as XML too; ``&lt;`` and its kind stay escaped. ASCII minus becomes −."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m[1]
+        if name in _KEEP_ESCAPED:
+            return m[0]
+        char = html.entities.html5.get(name + ";")
+        return char if char is not None else m[0]
+
+    text = _ENTITY.sub(sub, text)
+    text = re.sub(r"&#x([0-9A-Fa-f]+);", lambda m: _char_ref(int(m[1], 16)), text)
+    text = re.sub(r"&#([0-9]+);", lambda m: _char_ref(int(m[1])), text)
+    text = text.replace("<mo>(</mo>", '<mo lspace="0" rspace="0">(</mo>')
+    text = text.replace("<mo>)</mo>", '<mo lspace="0" rspace="0">)</mo>')
+    return text.replace("<mo>-</mo>", "<mo>−</mo>")
+
+
+def _char_ref(code: int) -> str:
+    char = chr(code)
+    return html.escape(char) if char in "<>&\"'" else char
+
+
+def mathml_expr(expr: sp.Basic) -> str:
+    """Presentation MathML for one expression (without the ``<math>`` element).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> "<mo>∫</mo>" in mathml_expr(sp.Integral(x**2, (x, -sp.oo, sp.oo)))
+    True
+    """
+    return _resolve_entities(_PRINTER.doprint(expr))
+
+
+def mathml_block(
+    *parts: str, display: str = "inline", label: str = "", namespace: bool = False
+) -> str:
+    """A ``<math>`` element around MathML fragments (an ``<mrow>`` when there are several).
+
+    ``label`` becomes the ``alttext`` (what a screen reader or a text browser shows). HTML5
+    needs no namespace on ``<math>``; ``namespace=True`` adds it, for XML documents.
+
+    >>> mathml_block("<mi>x</mi>")
+    '<math display="inline" displaystyle="true"><mi>x</mi></math>'
+    """
+    body = parts[0] if len(parts) == 1 else "<mrow>" + "".join(parts) + "</mrow>"
+    alt = f' alttext="{html.escape(label)}"' if label else ""
+    ns = f' xmlns="{MATHML_NS}"' if namespace else ""
+    return f'<math{ns} display="{display}" displaystyle="true"{alt}>{body}</math>'
+
+
+def _step_math(step: Step) -> str:
+    relation = f"<mo>{_RELATION_MO[step.relation]}</mo>"
+    from .pretty import pretty
+
+    return mathml_block(relation, mathml_expr(step.expr),
+                        label=f"{step.relation.symbol} {pretty(step.expr)}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HandoutFigure:
+    """A figure for the handout: its PNG bytes, a title and a caption."""
+
+    name: str
+    png: bytes
+    caption: str
+
+
+# ----------------------------------------------------------------------------- HTML
+
+_CSS = """\
+:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; --paper: #ffffff; --band: #f4f6f8; }
+* { box-sizing: border-box; }
+body { font-family: "Charter", "Georgia", "DejaVu Serif", serif; color: var(--ink);
+       background: var(--paper); max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem;
+       line-height: 1.45; }
+h1 { font-size: 1.9rem; margin-bottom: .2rem; }
+h2 { font-size: 1.4rem; border-bottom: 2px solid var(--rule); padding-bottom: .2rem;
+     margin-top: 2.5rem; }
+.meta, .source, figcaption, .check { color: var(--muted); }
+nav ol { columns: 2; }
+table.steps { border-collapse: collapse; width: 100%; margin: .8rem 0; }
+table.steps th, table.steps td { padding: .35rem .5rem;
+       vertical-align: top; text-align: left; }
+table.steps th { background: var(--band); font-weight: 600; }
+tr.start td { border-top: 1px solid var(--rule); }
+td.num { width: 3.2rem; font-variant-numeric: tabular-nums; color: var(--muted); }
+td.expr { max-width: 620px; }
+td.expr div.math { overflow-x: auto; }
+td.why { width: 24%; }
+td.verdict { width: 19%; }
+tr.step td { border-top: 1px solid var(--rule); }
+tr.detail td { border-top: none; padding-top: 0; font-size: .82rem; color: var(--muted); }
+math { font-size: 1.12rem; }
+.mark { font-weight: 700; }
+.v-proved .mark { color: #007a5a; }
+.v-numerically-supported .mark { color: #0072b2; }
+.v-refuted .mark { color: #c04000; }
+.v-undecided .mark, .v-unchecked .mark { color: #8a6d00; }
+.check, .method { display: block; font-size: .85rem; }
+.mistake { display: block; font-size: .85rem; color: #c04000; }
+.summary { background: var(--band); padding: .6rem .9rem; border-left: 4px solid #0072b2; }
+.errata li { margin-bottom: .8rem; }
+.errata .ok { color: #007a5a; font-weight: 600; }
+.errata .bad { color: #c04000; font-weight: 600; }
+figure { margin: 1.5rem 0; text-align: center; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption { font-size: .95rem; margin-top: .3rem; }
+@media print {
+  @page { size: A4; margin: 14mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; color: #000;
+         background: #fff; }
+  nav { display: none; }
+  section { break-before: page; page-break-before: always; }
+  table.steps th { background: none; border-bottom: 1px solid #000; }
+  .summary { background: none; border: 1px solid #000; }
+  tr, figure { break-inside: avoid; page-break-inside: avoid; }
+  td.expr div.math { overflow: visible; }
+  math { font-size: 10.5pt; }
+  a { color: #000; text-decoration: none; }
+  .mark { color: #000 !important; }
+}
+"""
+
+
+def _esc(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _anchor(d: Derivation, i: int) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", d.name or f"derivation-{i}")
+    return f"d-{stem}"
+
+
+def _verdict_cell(step: Step) -> str:
+    from .text import format_counterexample, numeric_summary
+
+    r = step.result
+    if r is None:
+        return '<td class="verdict v-unchecked"><span class="mark">·</span> not checked</td>'
+    v = r.verdict
+    parts = [f'<span class="mark">{_MARKS[v]}</span> {_esc(_VERDICT_WORDS[v])}']
+    if r.method:
+        parts.append(f'<span class="method">by {_esc(r.method)}</span>')
+    if r.counterexample is not None:
+        parts.append(f'<span class="mistake">{_esc(format_counterexample(r.counterexample))}'
+                     "</span>")  # fmt: skip
+    if r.mistake:
+        parts.append(f'<span class="mistake">likely mistake: {_esc(r.mistake)}</span>')
+    for check in (step.quadrature, step.sampling):
+        if check is not None:
+            parts.append(f'<span class="check">{_esc(numeric_summary(check))}</span>')
+    return f'<td class="verdict v-{v.value}">{"".join(parts)}</td>'
+
+
+def _detail_row(step: Step, anchor: str) -> str:
+    """A second, full-width row with the checker's explanation, when it gave one."""
+    r = step.result
+    how = "" if r is None else (r.explanation or r.reason)
+    if not how:
+        return ""
+    return (f'<tr class="detail" id="{anchor}-step-{step.index}-detail"><td></td>'
+            f'<td colspan="3">{_esc(how)}</td></tr>')  # fmt: skip
+
+
+def _justification(step: Step, d: Derivation) -> str:
+    from .pretty import pretty_prose
+
+    text = pretty_prose(step.justification, d.symbols) if step.justification else ""
+    if step.relation is Relation.EQ_UP_TO and step.wrt:
+        names = ", ".join(pretty_name(w) for w in step.wrt)
+        text = f"{text} (equal up to a term free of {names})".strip()
+    return _esc(text)
+
+
+def _counts_line(d: Derivation) -> str:
+    counts = d.counts()
+    shown = [f"{n} {_VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n]
+    unchecked = sum(1 for s in d.steps if s.result is None)
+    if unchecked:
+        shown.append(f"{unchecked} not checked")
+    n = len(d.steps)
+    return f"{n} step{'s' if n != 1 else ''}: " + ", ".join(shown)
+
+
+def _derivation_html(d: Derivation, i: int) -> str:
+    anchor = _anchor(d, i)
+    from .pretty import pretty
+
+    start = mathml_block(mathml_expr(d.start), label=pretty(d.start))
+    rows = [
+        f'<tr class="start" id="{anchor}-start"><td class="num">start</td>'
+        f'<td class="expr"><div class="math">{start}</div></td>'
+        '<td class="why">the starting expression</td><td class="verdict"></td></tr>'
+    ]
+    for step in d.steps:
+        verdict = step.result.verdict.value if step.result is not None else "unchecked"
+        line = f" (line {step.line})" if step.line else ""
+        rows.append(
+            f'<tr class="step" id="{anchor}-step-{step.index}" data-step="{step.index}" '
+            f'data-verdict="{verdict}"><td class="num">{step.index}</td>'
+            f'<td class="expr"><div class="math">{_step_math(step)}</div></td>'
+            f'<td class="why">{_justification(step, d)}'
+            f'<span class="check">{_esc(line.strip())}</span></td>'
+            f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor)
+        )
+    where = d.source or ""
+    if d.path:
+        from pathlib import Path
+
+        where = f"{where} · file {Path(d.path).name}" if where else f"file {Path(d.path).name}"
+    return (
+        f'<section class="derivation" id="{anchor}" data-steps="{len(d.steps)}">\n'
+        f"<h2>{_esc(d.title or d.name or 'derivation')}</h2>\n"
+        + (f'<p class="source">Source: {_esc(where)}</p>\n' if where else "")
+        + f'<p class="meta">{_esc(_counts_line(d))}</p>\n'
+        '<table class="steps">\n<thead><tr><th>#</th><th>step</th><th>justification</th>'
+        "<th>verdict</th></tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n"
+        "</section>"
+    )
+
+
+def _errata_html(errata: Sequence[Mapping[str, Any]] | None, note: str) -> str:
+    out = ['<section class="errata-section" id="errata">', "<h2>Errata of the notes</h2>"]
+    if errata is None:
+        out.append(f"<p>{_esc(note)}</p>")
+    elif not errata:
+        out.append("<p>No errata are recorded.</p>")
+    else:
+        out.append('<ol class="errata">')
+        for e in errata:
+            ok = e.get("ok")
+            status = ('<span class="ok">✓ confirmed by its check</span>' if ok is True
+                      else '<span class="bad">✗ its check did not confirm it</span>'
+                      if ok is False else "check gives a summary only")  # fmt: skip
+            summary = f" — {_esc(e['summary'])}" if e.get("summary") else ""
+            section = f" ({_esc(e['section'])})" if e.get("section") else ""
+            out.append(
+                f"<li><strong>{_esc(e.get('title', ''))}</strong>{section}<br>"
+                f"{_esc(e.get('explanation', ''))}<br>"
+                f'<span class="check">{status}{summary}</span></li>'
+            )
+        out.append("</ol>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _figures_html(figures: Sequence[HandoutFigure]) -> str:
+    out = ['<section class="figures" id="figures">', "<h2>Figures</h2>"]
+    for f in figures:
+        data = base64.b64encode(f.png).decode("ascii")
+        out.append(
+            f'<figure id="fig-{_esc(f.name)}"><img src="data:image/png;base64,{data}" '
+            f'alt="{_esc(f.caption)}"><figcaption><strong>{_esc(f.name)}</strong>: '
+            f"{_esc(f.caption)}</figcaption></figure>"
+        )
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def render_html(
+    derivations: Sequence[Derivation],
+    *,
+    errata: Sequence[Mapping[str, Any]] | None = None,
+    figures: Sequence[HandoutFigure] = (),
+    title: str = "The derivation of the VAE loss, checked step by step",
+    errata_note: str = "The errata are not available in this version.",
+) -> str:
+    """The handout as one self-contained HTML document.
+
+    Parameters
+    ----------
+    derivations : sequence of Derivation
+        checked or not (an unchecked step shows "not checked").
+    errata : sequence of dict, optional
+        as :func:`elbo_derivation.verification.run_errata` returns them (``title``,
+        ``section``, ``explanation``, ``ok``, ``summary``); ``None`` prints ``errata_note``.
+    figures : sequence of HandoutFigure
+        embedded as ``data:image/png;base64`` images.
+    title : str
+        the document's title.
+
+    Returns
+    -------
+    str
+        an HTML5 document with inline CSS and MathML; nothing loaded from elsewhere.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+    >>> a = sp.Symbol("a", positive=True)
+    >>> d = Derivation(title="t", symbols={"a": a}, start=sp.log(a**2), name="t",
+    ...                steps=[Step(1, Relation.EQ, 2*sp.log(a), "log of a power")])
+    >>> page = render_html([d])
+    >>> page.count("<math "), "log of a power" in page
+    (2, True)
+    """
+    total = sum(len(d.steps) for d in derivations)
+    counts: dict[str, int] = {}
+    for d in derivations:
+        for k, n in d.counts().items():
+            counts[k] = counts.get(k, 0) + n
+    summary = ", ".join(f"{n} {_VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n)
+    toc = "".join(
+        f'<li><a href="#{_anchor(d, i)}">{_esc(d.title or d.name)}</a></li>'
+        for i, d in enumerate(derivations)
+    )
+    extra = '<li><a href="#errata">Errata of the notes</a></li>'
+    if figures:
+        extra += '<li><a href="#figures">Figures</a></li>'
+    legend = ("✓ proved symbolically · ≈ numerically supported (no symbolic proof within the "
+              "time limit; high-precision evaluation agrees) · ✗ refuted, with a "
+              "counterexample · ? undecided")  # fmt: skip
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title>",
+        f"<style>\n{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{_esc(title)}</h1>",
+        '<p class="meta">From A. Selega\'s lecture notes "Derivation of the Variational '
+        'Autoencoder Evidence Lower Bound Loss" (2022), checked by elbo-derivation: each step '
+        "symbolically with SymPy and numerically by quadrature and Monte Carlo sampling.</p>",
+        f'<p class="summary">{len(derivations)} derivations, {total} steps'
+        + (f": {_esc(summary)}" if summary else "")
+        + f".<br><small>{_esc(legend)}</small></p>",
+        f"<nav><h2>Contents</h2><ol>{toc}{extra}</ol></nav>",
+        "</header>",
+        "<main>",
+    ]
+    parts += [_derivation_html(d, i) for i, d in enumerate(derivations)]
+    parts.append(_errata_html(errata, errata_note))
+    if figures:
+        parts.append(_figures_html(figures))
+    parts += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------- LaTeX
+
+
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀ"
+_SUPERSCRIPT_TEX = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "-", "=", "(", ")",
+                    "n", "i", r"\top"]  # fmt: skip
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"
+_SUBSCRIPT_TEX = list("0123456789+-=()aehijklmnoprstuvx")
+_TEX_EXTRA = {
+    **{c: f"$^{{{t}}}$" for c, t in zip(_SUPERSCRIPTS, _SUPERSCRIPT_TEX, strict=True)},
+    **{c: f"$_{{{t}}}$" for c, t in zip(_SUBSCRIPTS, _SUBSCRIPT_TEX, strict=True)},
+    "§": r"\S{}", "∼": r"$\sim$", "⊤": r"$\top$", "…": r"\ldots{}", "–": "--", "—": "---",
+    "‖": r"$\|$", "∣": r"$\mid$", "≠": r"$\ne$", "⇒": r"$\Rightarrow$", "⟨": r"$\langle$",
+    "⟩": r"$\rangle$", "“": "``", "”": "''", "’": "'", "‘": "`", "±": r"$\pm$",
+    "°": r"$^\circ$", "·": r"$\cdot$", "×": r"$\times$",
+    **{c: f"$\\{n}$" for c, n in zip("ΓΔΘΛΞΠΣΦΨΩ", ("Gamma", "Delta", "Theta", "Lambda", "Xi",
+                                                  "Pi", "Sigma", "Phi", "Psi", "Omega"),
+                                     strict=True)},
+}  # fmt: skip
+
+
+def tex_safe(text: str) -> str:
+    r"""Text from :func:`~elbo_derivation.report.latex.latex_text` made safe for pdflatex:
+    the unicode it leaves (superscripts, subscripts, §, ᵀ) in LaTeX, other characters
+    through their compatibility form (NFKC), and ``?`` for what has none.
+
+    >>> print(tex_safe("Σ Wᵀ and x¹ in §4"))
+    $\Sigma$ W$^{\top}$ and x$^{1}$ in \S{}4
+    """
+    import unicodedata
+
+    out = []
+    for ch in text:
+        if ord(ch) < 128:
+            out.append(ch)
+        elif ch in _TEX_EXTRA:
+            out.append(_TEX_EXTRA[ch])
+        elif unicodedata.category(ch).startswith("L") and ord(ch) < 256:
+            out.append(ch)  # Latin-1 letters: inputenc's utf8 knows them
+        else:
+            plain = unicodedata.normalize("NFKC", ch)
+            out.append(plain if plain.isascii() else "?")
+    return "".join(out)
+
+
+def _tex_verdict(step: Step) -> str:
+    if step.result is None:
+        return r"\textit{not checked}"
+    words = {Verdict.PROVED: r"\textsc{proved}",
+             Verdict.NUMERICALLY_SUPPORTED: r"\textsc{numerically supported}",
+             Verdict.REFUTED: r"\textbf{\textsc{refuted}}",
+             Verdict.UNDECIDED: r"\textsc{undecided}"}  # fmt: skip
+    return words[step.result.verdict]
+
+
+def _tex_note(step: Step, d: Derivation) -> str:
+    from .latex import latex_text
+    from .pretty import pretty_prose
+
+    text = pretty_prose(step.justification, d.symbols) if step.justification else ""
+    if step.relation is Relation.EQ_UP_TO and step.wrt:
+        names = ", ".join(pretty_name(w) for w in step.wrt)
+        text = f"{text} (up to a term free of {names})".strip()
+    return tex_safe(latex_text(f"({step.index}) {text}".strip()))
+
+
+def render_tex(
+    derivations: Sequence[Derivation],
+    *,
+    errata: Sequence[Mapping[str, Any]] | None = None,
+    title: str = "The derivation of the VAE loss, checked step by step",
+) -> str:
+    r"""The handout as a standalone LaTeX article (``amsmath``, ``amssymb``, ``geometry``).
+
+    Each derivation is a section with one ``align*``: the starting expression, then one line
+    per step, ``&= <expression> && \parbox{...}{(n) justification, verdict}``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+    >>> a = sp.Symbol("a", positive=True)
+    >>> d = Derivation(title="t", symbols={"a": a}, start=sp.log(a**2),
+    ...                steps=[Step(1, Relation.EQ, 2*sp.log(a), "log of a power")])
+    >>> tex = render_tex([d])
+    >>> tex.count(r"\begin{align*}"), tex.count("&= ")
+    (1, 1)
+    """
+    from .latex import _RELATIONS, latex_expr
+    from .latex import latex_text as _latex_text
+
+    def latex_text(text: str) -> str:
+        return tex_safe(_latex_text(text))
+
+    out = [
+        r"\documentclass[10pt]{article}",
+        r"\usepackage[utf8]{inputenc}",
+        r"\usepackage[T1]{fontenc}",
+        r"\usepackage[a4paper,landscape,margin=14mm]{geometry}",
+        r"\usepackage{amsmath,amssymb}",
+        r"\allowdisplaybreaks",
+        r"\setlength{\parindent}{0pt}",
+        rf"\title{{{latex_text(title)}}}",
+        r"\date{}",
+        r"\begin{document}",
+        r"\maketitle",
+        r"\noindent From A.~Selega's lecture notes (2022), checked by \texttt{elbo-derivation}: "
+        r"each step symbolically with SymPy and numerically by quadrature and sampling.",
+    ]
+    for d in derivations:
+        out.append(rf"\section*{{{latex_text(d.title or d.name or 'derivation')}}}")
+        if d.source:
+            out.append(rf"\noindent Source: {latex_text(d.source)}.")
+        lines = [r"\begin{align*}", f"  & {latex_expr(d.start)}"]
+        for step in d.steps:
+            note = rf"{_tex_note(step, d)}; {_tex_verdict(step)}"
+            lines[-1] += r" \\"
+            lines.append(
+                f"  &{_RELATIONS[step.relation]} {latex_expr(step.expr)} "
+                rf"&& \parbox[t]{{7cm}}{{\raggedright\footnotesize {note}}}"
+            )
+        lines.append(r"\end{align*}")
+        out.append("\n".join(lines))
+    out.append(r"\section*{Errata of the notes}")
+    if not errata:
+        out.append("No errata are available." if errata is None else "No errata are recorded.")
+    else:
+        out.append(r"\begin{enumerate}")
+        for e in errata:
+            ok = e.get("ok")
+            status = ("confirmed by its check" if ok is True
+                      else "its check did not confirm it" if ok is False else "")  # fmt: skip
+            section = f" ({latex_text(str(e['section']))})" if e.get("section") else ""
+            out.append(
+                rf"\item \textbf{{{latex_text(str(e.get('title', '')))}}}{section}. "
+                f"{latex_text(str(e.get('explanation', '')))}"
+                + (rf" \emph{{{latex_text(status)}}}." if status else "")
+            )
+        out.append(r"\end{enumerate}")
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"
