@@ -1,0 +1,78 @@
+"""How long the symbolic check of the notes' §3 takes, against one ``sympy.integrate``.
+
+Prints three figures:
+
+(a) checking ``kl_gaussians.deriv`` in-process, once the package is imported: parsing plus
+    every step, first with cold caches and then again (warm);
+(b) one ``sympy.integrate`` of the raw KL integrand p1·log(p1/p2) over ℝ with positive σ's, in
+    a fresh subprocess (timeout 120 s) — what the engine's Gaussian-moment tier replaces.
+
+Run with ``python benchmarks/bench_verify.py`` (or ``make bench``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+INTEGRATE = textwrap.dedent(
+    """
+    import time
+    import sympy as sp
+    x, mu1, mu2 = sp.symbols("x mu1 mu2", real=True)
+    s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
+    p1 = sp.exp(-(x - mu1)**2 / (2*s1**2)) / sp.sqrt(2*sp.pi*s1**2)
+    p2 = sp.exp(-(x - mu2)**2 / (2*s2**2)) / sp.sqrt(2*sp.pi*s2**2)
+    start = time.perf_counter()
+    sp.integrate(p1 * sp.log(p1 / p2), (x, -sp.oo, sp.oo))
+    print(time.perf_counter() - start)
+    """
+)
+
+
+def time_check_in_process() -> tuple[float, float, float, int]:
+    """(import seconds, cold check seconds, warm check seconds, number of proved steps)."""
+    start = time.perf_counter()
+    from elbo_derivation.derive.engine import check_derivation
+    from elbo_derivation.derive.notes import bundled_paths
+    from elbo_derivation.derive.parse import read_derivation
+
+    imported = time.perf_counter() - start
+    path = next(p for p in bundled_paths() if p.stem == "kl_gaussians")
+    start = time.perf_counter()
+    d = check_derivation(read_derivation(path))
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    check_derivation(read_derivation(path))
+    warm = time.perf_counter() - start
+    proved = sum(1 for s in d.steps if s.verdict is not None and s.verdict.value == "proved")
+    return imported, cold, warm, proved
+
+
+def time_sympy_integrate(timeout: float = 120.0) -> float | None:
+    """Seconds for one ``sympy.integrate`` of the raw KL integrand (None after ``timeout``)."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", INTEGRATE],
+            capture_output=True, text=True, timeout=timeout, check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    imported, cold, warm, proved = time_check_in_process()
+    print(f"(a) check kl_gaussians.deriv in-process: {cold:.3f} s cold, {warm:.3f} s warm "
+          f"({proved} steps proved; package import {imported:.2f} s, not counted)")
+    integrate = time_sympy_integrate()
+    shown = "did not finish in 120 s" if integrate is None else f"{integrate:.2f} s"
+    print(f"(b) one sympy.integrate of the raw KL integrand (positive sigmas): {shown}")
+    if integrate is not None:
+        print(f"    ratio (b)/(a cold): {integrate / cold:.0f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,391 @@
+"""Exact Gaussian integrals, without ``sympy.integrate``.
+
+The integrals of the notes' §3 all have the shape ∫ exp(Q(x)) · P(x) dx over the real line,
+where Q is a quadratic in x with a negative leading coefficient (a Gaussian density, with or
+without its normaliser) and P is a polynomial in x — possibly written as the logarithm of a
+Gaussian density, which is a polynomial in x once the logarithm is expanded. Completing the
+square, Q(x) = c' − (x − m)² / (2s²), and substituting x = m + s·u turns the integral into
+
+    exp(c') · sqrt(2π s²) · E[P(m + s·u)],   u ~ N(0, 1),
+
+where the raw moments of N(m, s²) satisfy M₀ = 1, M₁ = m and M_k = m·M_{k−1} + (k − 1)·s²·M_{k−2}
+(Stein's identity; e.g. Papoulis & Pillai, *Probability, Random Variables and Stochastic
+Processes*, §5-4). The whole computation is polynomial arithmetic, so it takes milliseconds where
+``sympy.integrate`` takes ten seconds or more on the raw KL integrand.
+
+Nothing is assumed about the normaliser: an integrand whose Gaussian factor lacks 1/sqrt(2π)
+gets the mathematically right value (sqrt(2π) times larger), so a wrong normaliser in a
+derivation is refuted rather than silently fixed. Logarithms are expanded only where that is
+sound: log(exp(Q)·R) = Q + log R needs Q real and R positive, both checked through the
+symbols' assumptions.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x, mu = sp.symbols("x mu", real=True)
+>>> sigma = sp.Symbol("sigma", positive=True)
+>>> p = gaussian_density(x, mu, sigma)
+>>> gaussian_integral(p * x**2, x)
+mu**2 + sigma**2
+>>> entropy = -gaussian_integral(p * sp.log(p), x)
+>>> sp.expand(entropy - sp.log(2*sp.pi*sp.E*sigma**2)/2)
+0
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from .expectation import Expectation
+
+__all__ = [
+    "NotGaussianError",
+    "evaluate_gaussian_integrals",
+    "gaussian_density",
+    "gaussian_integral",
+    "integral_nodes",
+    "normal_moment",
+]
+
+#: Largest integer power of an x-dependent factor the evaluator expands.
+MAX_POWER = 64
+#: Largest number of exp(Q)·R terms an integrand may split into.
+MAX_TERMS = 400
+
+
+class NotGaussianError(ValueError):
+    """The integrand is not (a sum of) Gaussian factors times polynomials in the variable."""
+
+
+def gaussian_density(x: sp.Expr, mu: sp.Expr, sigma: sp.Expr) -> sp.Expr:
+    """The normal density N(x; μ, σ²) = exp(−(x − μ)² / (2σ²)) / sqrt(2πσ²), written out.
+
+    Parameters
+    ----------
+    x : sympy.Expr
+        the variable.
+    mu : sympy.Expr
+        the mean.
+    sigma : sympy.Expr
+        the standard deviation (declare it ``positive=True``).
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> gaussian_density(x, 0, 1)
+    sqrt(2)*exp(-x**2/2)/(2*sqrt(pi))
+    """
+    mu, sigma = sp.S(mu), sp.S(sigma)
+    return sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
+
+
+def normal_moment(k: int, mean: sp.Expr = 0, variance: sp.Expr = 1) -> sp.Expr:
+    """The raw moment E[X^k] of X ~ N(mean, variance).
+
+    Uses M₀ = 1, M₁ = m, M_k = m·M_{k−1} + (k − 1)·v·M_{k−2}; for the standard normal this
+    gives E[u^k] = (k − 1)!! for even k and 0 for odd k.
+
+    Parameters
+    ----------
+    k : int
+        the order, ``k >= 0``.
+    mean, variance : sympy.Expr
+        the parameters m and v = s² of the normal distribution.
+
+    Returns
+    -------
+    sympy.Expr
+        the moment, expanded.
+
+    Raises
+    ------
+    ValueError
+        if ``k`` is negative or not an integer.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> [normal_moment(k) for k in range(7)]
+    [1, 0, 1, 0, 3, 0, 15]
+    >>> mu, s = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    >>> normal_moment(2, mu, s**2)
+    mu**2 + sigma**2
+    """
+    if not isinstance(k, int) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    return _moments(k, sp.S(mean), sp.S(variance))[k]
+
+
+def _moments(k: int, m: sp.Expr, v: sp.Expr) -> list[sp.Expr]:
+    out = [sp.S.One, m]
+    for j in range(2, k + 1):
+        out.append(sp.expand(m * out[j - 1] + (j - 1) * v * out[j - 2]))
+    return out[: k + 1]
+
+
+# --- splitting an integrand into Σ exp(Q_i) · R_i ------------------------------------------
+
+_Term = tuple[sp.Expr, sp.Expr]  # (Q, R): the term exp(Q) * R
+
+
+def _coefficients(expr: sp.Expr, x: sp.Symbol) -> dict[int, sp.Expr] | None:
+    """{k: c_k} with expr = Σ c_k x^k (c_k free of x), or None if expr is no polynomial in x.
+
+    Cheaper than ``Poly`` when the coefficients hold many other symbols (no domain to build).
+    """
+    out: dict[int, sp.Expr] = {}
+    for term in sp.Add.make_args(sp.expand(expr, log=False)):
+        coeff, part = term.as_independent(x, as_Add=False)
+        if part == 1:
+            k = 0
+        elif part == x:
+            k = 1
+        elif part.is_Pow and part.base == x and part.exp.is_Integer and part.exp > 0:
+            k = int(part.exp)
+        else:
+            return None
+        out[k] = out.get(k, sp.S.Zero) + coeff
+    return {k: c for k, c in out.items() if c != 0}
+
+
+def _is_quadratic(q: sp.Expr, x: sp.Symbol) -> bool:
+    coeffs = _coefficients(q, x)
+    return coeffs is not None and max(coeffs, default=0) <= 2
+
+
+def _mul_terms(a: list[_Term], b: list[_Term]) -> list[_Term]:
+    if len(a) * len(b) > MAX_TERMS:
+        raise NotGaussianError("the integrand splits into too many terms")
+    return [(qa + qb, ra * rb) for qa, ra in a for qb, rb in b]
+
+
+def _decompose(expr: sp.Expr, x: sp.Symbol) -> list[_Term]:
+    """Write ``expr`` as Σ exp(Q_i)·R_i with Q_i quadratic in x and R_i free of exp and log of x."""
+    if not expr.has(x):
+        return [(sp.S.Zero, expr)]
+    if expr == x:
+        return [(sp.S.Zero, x)]
+    if expr.is_Add:
+        out: list[_Term] = []
+        for arg in expr.args:
+            out.extend(_decompose(arg, x))
+            if len(out) > MAX_TERMS:
+                raise NotGaussianError("the integrand splits into too many terms")
+        return out
+    if expr.is_Mul:
+        out = [(sp.S.Zero, sp.S.One)]
+        for arg in expr.args:
+            out = _mul_terms(out, _decompose(arg, x))
+        return out
+    if isinstance(expr, sp.exp):
+        q = expr.args[0]
+        if not _is_quadratic(q, x):
+            raise NotGaussianError(f"exp({q}) is not the exponential of a quadratic in {x}")
+        if q.is_extended_real is not True:
+            raise NotGaussianError(f"cannot tell that {q} is real")
+        return [(q, sp.S.One)]
+    if expr.is_Pow:
+        base, e = expr.args
+        if e.has(x):
+            raise NotGaussianError(f"{x} appears in the exponent of {expr}")
+        if e.is_Integer and e >= 0:
+            if e > MAX_POWER:
+                raise NotGaussianError(f"the power {e} is too large to expand")
+            parts = _decompose(base, x)
+            if len(parts) > 1:
+                out = [(sp.S.Zero, sp.S.One)]
+                for _ in range(int(e)):
+                    out = _mul_terms(out, parts)
+                return out
+            q, r = parts[0]
+            return [(e * q, r**e)]
+        parts = _decompose(base, x)
+        if len(parts) == 1:
+            q, r = parts[0]
+            # (exp(Q)·R)^e = exp(e·Q)·R^e for real Q and R > 0 (or an integer e, R ≠ 0).
+            if not r.has(x) and q.is_extended_real is True and (
+                r.is_positive is True or (e.is_integer is True and r.is_zero is False)
+            ):
+                return [(e * q, r**e)]
+        raise NotGaussianError(f"cannot integrate the factor {expr}")
+    if isinstance(expr, sp.log):
+        parts = _decompose(expr.args[0], x)
+        if len(parts) == 1:
+            q, r = parts[0]
+            # log(exp(Q)·R) = Q + log R for real Q and R > 0.
+            if not r.has(x) and q.is_extended_real is True and r.is_positive is True:
+                return [(sp.S.Zero, q + sp.log(r))]
+        raise NotGaussianError(f"cannot expand {expr} into a polynomial in {x}")
+    raise NotGaussianError(f"cannot integrate the factor {expr}")
+
+
+def gaussian_integral(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """∫ integrand dx over the real line, exactly, for Gaussian factors times polynomials.
+
+    The integrand must be a sum of terms exp(Q(x)) · P(x): Q a quadratic in ``x`` whose
+    leading coefficient is provably negative, P a polynomial in ``x`` — where P may be written
+    with logarithms of Gaussian densities (log p, log(p₁/p₂), log(1/Z), ...), expanded soundly
+    using the symbols' assumptions. Normalisers are never assumed: the value returned is the
+    integral as written.
+
+    Parameters
+    ----------
+    integrand : sympy.Expr
+        the function to integrate.
+    x : sympy.Symbol
+        the integration variable (it is treated as real).
+
+    Returns
+    -------
+    sympy.Expr
+        the value of the integral, free of ``x``.
+
+    Raises
+    ------
+    NotGaussianError
+        if the integrand does not have that shape (or its leading coefficient cannot be shown
+        negative, or it is too large to expand).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, mu1, mu2 = sp.symbols("x mu1 mu2", real=True)
+    >>> s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
+    >>> p1, p2 = gaussian_density(x, mu1, s1), gaussian_density(x, mu2, s2)
+    >>> gaussian_integral(p1, x)
+    1
+    >>> kl = gaussian_integral(p1 * sp.log(p1 / p2), x)
+    >>> closed = sp.log(s2 / s1) + (s1**2 + (mu1 - mu2)**2) / (2 * s2**2) - sp.Rational(1, 2)
+    >>> sp.expand(sp.expand_log(kl - closed))
+    0
+
+    A density without its 1/sqrt(2π) integrates to sqrt(2π)·σ, not to 1:
+
+    >>> gaussian_integral(sp.exp(-x**2 / (2 * s1**2)) / s1, x)
+    sqrt(2)*sqrt(pi)
+    """
+    return _gaussian_integral_cached(sp.S(integrand), x)
+
+
+@lru_cache(maxsize=512)
+def _gaussian_integral_cached(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    u = sp.Dummy("x", real=True)
+    f = integrand.xreplace({x: u})
+    groups: dict[sp.Expr, sp.Expr] = {}
+    for q, r in _decompose(f, u):
+        q = sp.expand(q)
+        groups[q] = groups.get(q, sp.S.Zero) + r
+    total = sp.S.Zero
+    for q, r in groups.items():
+        if r == 0:
+            continue
+        coeffs = _coefficients(q, u)
+        if coeffs is None or max(coeffs, default=0) != 2:
+            if sp.expand(r) == 0:
+                continue
+            raise NotGaussianError(
+                "a term has no Gaussian factor exp(-a x² + ...), so the integral diverges "
+                "or is not of Gaussian form"
+            )
+        a, b, c = (coeffs.get(k, sp.S.Zero) for k in (2, 1, 0))
+        if a.is_negative is not True:
+            raise NotGaussianError(f"cannot show that the coefficient {a} of {x}² is negative")
+        m = sp.cancel(-b / (2 * a))
+        v = sp.cancel(-1 / (2 * a))
+        scale = sp.exp(sp.cancel(c - b**2 / (4 * a))) * sp.sqrt(2 * sp.pi * v)
+        poly_r = _coefficients(r, u)
+        if poly_r is None:
+            raise NotGaussianError(f"the factor {r.xreplace({u: x})} is not a polynomial in {x}")
+        degree = max(poly_r, default=0)
+        if degree > MAX_POWER:
+            raise NotGaussianError(f"the polynomial factor has degree {degree}")
+        moments = _moments(max(degree, 1), m, v)
+        mean = sp.Add(*[coef * moments[k] for k, coef in poly_r.items()])
+        total += scale * mean
+    return total
+
+
+def _integrate_node(node: sp.Expr) -> sp.Expr | None:
+    """The value of one Integral / Expectation node over ℝ, or None if it is not Gaussian."""
+    if isinstance(node, Expectation):
+        integrand, var = node.density * node.integrand, node.variable
+    elif isinstance(node, sp.Integral):
+        if len(node.limits) != 1 or len(node.limits[0]) != 3:
+            return None
+        var, lo, hi = node.limits[0]
+        if lo != -sp.oo or hi != sp.oo:
+            return None
+        integrand = node.function
+    else:
+        return None
+    try:
+        return gaussian_integral(integrand, var)
+    except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+
+
+def evaluate_gaussian_integrals(expr: sp.Expr) -> tuple[sp.Expr, int]:
+    """Replace every Gaussian ``Integral`` over ℝ and ``Expectation`` in ``expr`` by its value.
+
+    Nodes are evaluated innermost first; a node that is not of Gaussian form is left as it is.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+
+    Returns
+    -------
+    (sympy.Expr, int)
+        the new expression and the number of nodes evaluated.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, mu = sp.symbols("x mu", real=True)
+    >>> s = sp.Symbol("sigma", positive=True)
+    >>> p = gaussian_density(x, mu, s)
+    >>> evaluate_gaussian_integrals(sp.Integral(p * x, (x, -sp.oo, sp.oo)) + 1)
+    (mu + 1, 1)
+    >>> evaluate_gaussian_integrals(Expectation(x**2, x, p))
+    (mu**2 + sigma**2, 1)
+    >>> evaluate_gaussian_integrals(sp.Integral(p * x, (x, 0, 1)))[1]
+    0
+    """
+    count = 0
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        nonlocal count
+        if not node.args or not node.has(sp.Integral, Expectation):
+            return node
+        new_args = tuple(visit(a) for a in node.args)
+        if new_args != node.args:
+            node = node.func(*new_args)
+        if isinstance(node, (sp.Integral, Expectation)):
+            value = _integrate_node(node)
+            if value is not None:
+                count += 1
+                return value
+        return node
+
+    return visit(expr), count
+
+
+def integral_nodes(expr: sp.Expr) -> list[sp.Expr]:
+    """The Integral and Expectation nodes of ``expr`` (outermost first)."""
+    found: list[sp.Expr] = []
+    stack: list[sp.Basic] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (sp.Integral, Expectation)):
+            found.append(node)
+            continue
+        stack.extend(node.args)
+    return found
+

@@ -1,0 +1,584 @@
+"""Numeric probing at high precision: looking for a point where a step fails.
+
+When no symbolic tier settles a step, both sides are evaluated with mpmath at 50 significant
+digits at points that respect the symbols' assumptions (positive symbols positive, real symbols
+real): first a few "nice" points (small integers, simple fractions) so that a counterexample is
+easy to read, then edge points (equal means, equal standard deviations, zeros, ratios 1e-6 and
+1e6 between positive symbols), then random ones. A point where both sides are finite and
+
+    |lhs − rhs| > 1e-25 · max(1, |lhs|, |rhs|)
+
+is a candidate counterexample; it is confirmed by evaluating again at 70 digits (the two
+evaluations must agree to ten significant digits), so that a floating-point cancellation can
+never refute a true step. Agreement at 20 or more points makes
+the step *numerically supported* — never *proved*.
+
+Integrals that the symbolic tiers could not eliminate are computed with ``mpmath.quad``; a point
+where the quadrature's own error estimate is not small is not used either way.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> s = sp.Symbol("sigma", positive=True)
+>>> out = probe(sp.sqrt(s**2), s, rng_seed=0)
+>>> out.verdict, out.agreeing >= 20
+('supported', True)
+>>> out = probe((x + 1)**2, x**2 + 1, rng_seed=0)
+>>> out.verdict, out.counterexample.point
+('refuted', {'x': 1.0})
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .expectation import Expectation
+from .steps import Counterexample, Relation
+
+__all__ = ["ProbeOutcome", "Unevaluable", "evaluate", "probe", "probe_points"]
+
+#: Working precision (significant digits) and the relative tolerance that goes with it.
+DPS = 50
+TOL = mpmath.mpf("1e-25")
+#: Precision of the second evaluation that confirms a failure (it must agree to ten digits).
+CONFIRM_DPS = DPS + 20
+#: Points of agreement needed before a step counts as numerically supported.
+MIN_AGREEING = 20
+
+_NICE_REALS = (1, 2, -1, 3, 0, -2, 5)
+_NICE_POSITIVE = (2, 3, 1, 5, sp.Rational(1, 2), 4, 7)
+
+
+class Unevaluable(ValueError):
+    """The expression cannot be evaluated numerically at this point (or at all)."""
+
+
+@dataclass
+class ProbeOutcome:
+    """What probing found.
+
+    ``verdict`` is ``"refuted"``, ``"supported"`` or ``"undecided"``; ``agreeing`` counts the
+    points where the relation held; ``reason`` explains an undecided outcome.
+    """
+
+    verdict: str
+    counterexample: Counterexample | None = None
+    agreeing: int = 0
+    tried: int = 0
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+_FUNCTIONS = {
+    sp.exp: mpmath.exp,
+    sp.log: mpmath.log,
+    sp.sin: mpmath.sin,
+    sp.cos: mpmath.cos,
+    sp.tan: mpmath.tan,
+    sp.sinh: mpmath.sinh,
+    sp.cosh: mpmath.cosh,
+    sp.tanh: mpmath.tanh,
+    sp.atan: mpmath.atan,
+    sp.asin: mpmath.asin,
+    sp.acos: mpmath.acos,
+    sp.Abs: mpmath.fabs,
+    sp.gamma: mpmath.gamma,
+    sp.loggamma: mpmath.loggamma,
+    sp.erf: mpmath.erf,
+    sp.erfc: mpmath.erfc,
+    sp.factorial: mpmath.factorial,
+}
+
+
+def _real(value: mpmath.mpc | mpmath.mpf) -> mpmath.mpf:
+    """A real result, or Unevaluable for a value off the real line (log of a negative, ...)."""
+    if isinstance(value, mpmath.mpc):
+        if abs(value.imag) > mpmath.mpf(10) ** (-mpmath.mp.dps + 5) * max(1, abs(value.real)):
+            raise Unevaluable("a value off the real line")
+        value = value.real
+    return value
+
+
+def evaluate(expr: sp.Expr, point: dict[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
+    """The value of ``expr`` at ``point`` in mpmath at the current working precision.
+
+    Walks the expression tree (no code generation, no ``eval``). Integrals and expectations
+    over ℝ are computed by ``mpmath.quad``; an abstract function, a value off the real line,
+    or a quadrature whose error estimate is not small raises :class:`Unevaluable`.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+    point : dict
+        a value for every free symbol of ``expr``.
+
+    Returns
+    -------
+    mpmath.mpf
+
+    Examples
+    --------
+    >>> import sympy as sp, mpmath
+    >>> x = sp.Symbol("x", real=True)
+    >>> with mpmath.workdps(30):
+    ...     print(evaluate(sp.exp(x) + sp.pi, {x: mpmath.mpf(1)}))
+    5.85987448204883847382293085463
+    >>> t = sp.Symbol("t", real=True)
+    >>> with mpmath.workdps(30):
+    ...     print(evaluate(sp.Integral(sp.exp(-t**2), (t, -sp.oo, sp.oo))**2, {}))
+    3.14159265358979323846264338328
+    """
+    return _real(_ev(expr, point))
+
+
+def _ev(expr: sp.Basic, env: dict) -> mpmath.mpf | mpmath.mpc:
+    """Evaluate at the current precision (compiling the tree once per precision)."""
+    return _compiled(expr, mpmath.mp.dps)(env)
+
+
+_Fn = Callable[[dict], Any]
+
+
+@lru_cache(maxsize=256)
+def _compiled(expr: sp.Basic, dps: int) -> _Fn:
+    with mpmath.workdps(dps):
+        return _compile(expr)
+
+
+def _const(value: Any) -> _Fn:
+    return lambda env: value
+
+
+def _compile(expr: sp.Basic) -> _Fn:
+    """A closure computing ``expr`` from a dict symbol → mpf: the tree is walked once."""
+    if expr.is_Symbol:
+        def symbol(env: dict, s: sp.Basic = expr) -> Any:
+            try:
+                return env[s]
+            except KeyError:
+                raise Unevaluable(f"no value for {s}") from None
+        return symbol
+    if expr.is_Integer:
+        return _const(mpmath.mpf(int(expr)))
+    if expr.is_Rational:
+        return _const(mpmath.mpf(int(expr.p)) / int(expr.q))
+    if expr.is_Float:
+        return _const(mpmath.mpf(expr._mpf_))
+    if expr is sp.pi:
+        return _const(+mpmath.pi)
+    if expr is sp.E:
+        return _const(+mpmath.e)
+    if expr is sp.oo:
+        return _const(mpmath.inf)
+    if expr is sp.S.NegativeInfinity:
+        return _const(-mpmath.inf)
+    if expr.is_NumberSymbol:
+        return _const(mpmath.mpmathify(expr.evalf(mpmath.mp.dps + 5)))
+    if expr.is_Add:
+        terms = [_compile(a) for a in expr.args]
+        return lambda env: mpmath.fsum(f(env) for f in terms)
+    if expr.is_Mul:
+        factors = [_compile(a) for a in expr.args]
+
+        def product(env: dict) -> Any:
+            out = mpmath.mpf(1)
+            for f in factors:
+                out = out * f(env)
+            return out
+        return product
+    if expr.is_Pow:
+        base, exponent = _compile(expr.base), _compile(expr.exp)
+
+        def power(env: dict) -> Any:
+            b, e = base(env), exponent(env)
+            if b == 0 and mpmath.re(e) < 0:
+                raise Unevaluable("division by zero")
+            return mpmath.power(b, e)
+        return power
+    func = _FUNCTIONS.get(expr.func)
+    if func is not None:
+        args = [_compile(a) for a in expr.args]
+        if expr.func is sp.log:
+            def log(env: dict, arg: _Fn = args[0]) -> Any:
+                v = arg(env)
+                if v == 0:
+                    raise Unevaluable("log(0)")
+                return mpmath.log(v)
+            return log
+        return lambda env: func(*(f(env) for f in args))
+    if isinstance(expr, Expectation):
+        return _compile_quad(expr, expr.density * expr.integrand,
+                             [(expr.variable, -sp.oo, sp.oo)])
+    if isinstance(expr, sp.Integral):
+        if any(len(lim) != 3 for lim in expr.limits):
+            raise Unevaluable("an indefinite integral")
+        return _compile_quad(expr, expr.function, list(expr.limits))
+    raise Unevaluable(f"cannot evaluate {expr.func.__name__} numerically")
+
+
+def _compile_quad(node: sp.Basic, f: sp.Expr, limits: list) -> _Fn:
+    """∫ f over the limits (innermost first) by mpmath.quad, memoised on the free values."""
+    var, lo, hi = limits[-1]
+    lo_f, hi_f = _compile(lo), _compile(hi)
+    inner = _compile_quad(node, f, limits[:-1]) if limits[:-1] else _compile(f)
+    free = sorted(node.free_symbols, key=str)
+    memo: dict[tuple, Any] = {}
+
+    def integral(env: dict) -> Any:
+        key = (mpmath.mp.dps, *(env.get(s) for s in free))
+        if key in memo:
+            return memo[key]
+        a, b = _real(lo_f(env)), _real(hi_f(env))
+        # Break points at the values of the parameters, where Gaussian peaks usually sit.
+        marks = sorted({v for v in env.values() if isinstance(v, mpmath.mpf) and a < v < b}
+                       | ({mpmath.mpf(0)} if a < 0 < b else set()))
+        local = dict(env)
+
+        def g(t: Any) -> Any:
+            local[var] = t
+            return _real(inner(local))
+
+        value, err = mpmath.quad(g, [a, *marks, b], error=True, maxdegree=8)
+        if not mpmath.isfinite(value) or err > mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(
+            1, abs(value)
+        ):
+            raise Unevaluable("the quadrature did not converge")
+        if len(memo) < 64:
+            memo[key] = value
+        return value
+
+    return integral
+
+
+# --- points -------------------------------------------------------------------------------
+
+
+def _kind(sym: sp.Symbol) -> str:
+    if sym.is_positive:
+        return "positive"
+    if sym.is_nonnegative:
+        return "nonnegative"
+    if sym.is_integer:
+        return "integer"
+    return "real"
+
+
+def probe_points(
+    symbols: Sequence[sp.Symbol], rng: np.random.Generator, n_random: int = 24
+) -> Iterator[dict[sp.Symbol, sp.Rational]]:
+    """Points respecting the symbols' assumptions: nice ones, edge cases, then random ones.
+
+    Values are exact rationals (converted to mpmath by :func:`evaluate`), so a point can be
+    reported exactly.
+
+    Parameters
+    ----------
+    symbols : sequence of sympy.Symbol
+    rng : numpy.random.Generator
+    n_random : int
+        how many random points follow the fixed ones.
+
+    Yields
+    ------
+    dict
+        symbol → value.
+
+    Examples
+    --------
+    >>> import sympy as sp, numpy as np
+    >>> mu, s = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    >>> next(probe_points([mu, s], np.random.default_rng(0)))
+    {mu: 1, sigma: 2}
+    """
+    syms = list(symbols)
+    reals = [s for s in syms if _kind(s) in ("real", "integer")]
+    positives = [s for s in syms if _kind(s) in ("positive", "nonnegative")]
+
+    def nice(shift: int) -> dict:
+        pt = {}
+        for i, s in enumerate(reals):
+            pt[s] = sp.Integer(_NICE_REALS[(i + shift) % len(_NICE_REALS)])
+        for i, s in enumerate(positives):
+            pt[s] = sp.S(_NICE_POSITIVE[(i + shift) % len(_NICE_POSITIVE)])
+        return pt
+
+    for shift in range(4):
+        yield nice(shift)
+    base = nice(0)
+    if len(reals) > 1:
+        yield {**base, **{s: sp.Integer(1) for s in reals}}  # equal means
+        yield {**base, **{s: sp.Integer(0) for s in reals}}  # all zero
+    if len(positives) > 1:
+        yield {**base, **{s: sp.Integer(2) for s in positives}}  # equal scales
+        for ratio in (sp.Rational(1, 10**6), sp.Integer(10**6)):
+            pt = dict(base)
+            pt[positives[0]] = sp.Integer(1)
+            for s in positives[1:]:
+                pt[s] = ratio
+            yield pt
+    elif positives:
+        for value in (sp.Rational(1, 10**3), sp.Integer(10**3)):
+            yield {**base, positives[0]: value}
+    for _ in range(n_random):
+        pt = {}
+        for s in syms:
+            kind = _kind(s)
+            if kind in ("positive", "nonnegative"):
+                value = float(np.exp(rng.uniform(math.log(0.1), math.log(10.0))))
+            elif kind == "integer":
+                value = int(rng.integers(-5, 6))
+            else:
+                value = float(rng.uniform(-3.0, 3.0))
+            pt[s] = sp.Rational(round(value * 10**6), 10**6)
+        yield pt
+
+
+# --- the probe ----------------------------------------------------------------------------
+
+
+def _at(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | None:
+    """``expr`` at ``point`` with ``dps`` digits; None when not a finite real number."""
+    try:
+        with mpmath.workdps(dps):
+            env = {s: _number(v) for s, v in point.items()}
+            value = evaluate(expr, env)
+            if not mpmath.isfinite(value):
+                return None
+            return +value
+    except (Unevaluable, ZeroDivisionError, ValueError, OverflowError, TypeError,
+            RecursionError):
+        return None
+
+
+def _number(value: Any) -> mpmath.mpf:
+    """An exact point value (a SymPy rational or integer) at the working precision."""
+    value = sp.S(value)
+    if value.is_Rational:
+        return mpmath.mpf(int(value.p)) / int(value.q)
+    return _real(_ev(value, {}))
+
+
+def _differs(a: mpmath.mpf, b: mpmath.mpf) -> bool:
+    return abs(a - b) > TOL * max(1, abs(a), abs(b))
+
+
+def _floatify(value: mpmath.mpf) -> float:
+    try:
+        return float(value)
+    except (OverflowError, ValueError):
+        return math.inf if value > 0 else -math.inf
+
+
+def _point_floats(point: dict) -> dict[str, float]:
+    return {str(s): float(v) for s, v in point.items()}
+
+
+def probe(
+    lhs: sp.Expr,
+    rhs: sp.Expr,
+    *,
+    relation: Relation | str = Relation.EQ,
+    wrt: Sequence[sp.Symbol] = (),
+    gap: sp.Expr | None = None,
+    rng_seed: int = 0,
+    n_random: int = 24,
+    deadline: float | None = None,
+    max_points: int | None = None,
+) -> ProbeOutcome:
+    """Look for a point where ``lhs <relation> rhs`` fails.
+
+    For ``=`` a point fails when the two sides differ beyond the tolerance; for ``<=``/``>=``
+    when the inequality is violated beyond it; for ``=~`` (equal up to a term free of ``wrt``)
+    when moving only the ``wrt`` variables changes lhs − rhs.
+
+    When ``gap`` is given — an expression identically equal to lhs − rhs (to rhs − lhs for
+    ``<=``), obtained symbolically — it is evaluated first: a reduced difference avoids the
+    cancellation between two huge sides. A failure is accepted only when it is the same at 50
+    and at 70 digits (to ten significant digits), so rounding can never refute a true step.
+
+    Parameters
+    ----------
+    lhs, rhs : sympy.Expr
+        the two sides (``let`` names already substituted).
+    relation : Relation or str
+    wrt : sequence of sympy.Symbol
+        for ``=~`` only: the variables the difference must not depend on.
+    gap : sympy.Expr, optional
+        lhs − rhs (rhs − lhs for ``<=``), reduced symbolically.
+    rng_seed : int
+        seed of the random points (the fixed points come first regardless).
+    n_random : int
+        how many random points to try after the fixed ones.
+    deadline : float, optional
+        a ``time.monotonic()`` value after which probing stops with what it has.
+    max_points : int, optional
+        stop after this many points (a quick look for an easy counterexample).
+
+    Returns
+    -------
+    ProbeOutcome
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> t = sp.Symbol("t", positive=True)
+    >>> probe(t - sp.log(t) - 1, 0, relation=">=").verdict
+    'supported'
+    >>> out = probe(t, 2 * sp.sqrt(t), relation=">=")
+    >>> out.verdict, out.counterexample.point
+    ('refuted', {'t': 2.0})
+    """
+    relation = Relation(relation)
+    lhs, rhs = sp.S(lhs), sp.S(rhs)
+    if gap is None:
+        gap = (rhs - lhs) if relation is Relation.LE else (lhs - rhs)
+    rng = np.random.default_rng(rng_seed)
+    free = lhs.free_symbols | rhs.free_symbols | gap.free_symbols
+    symbols = sorted(free - set(wrt), key=str)
+    wrt = [w for w in wrt if w in free]
+    out = ProbeOutcome("undecided")
+    alternates = _wrt_alternatives(wrt)
+    for point in probe_points([*symbols, *wrt], rng, n_random):
+        if deadline is not None and time.monotonic() > deadline:
+            out.reason = f"time ran out after {out.tried} probe points"
+            break
+        if max_points is not None and out.tried >= max_points:
+            break
+        out.tried += 1
+        if relation is Relation.EQ_UP_TO and wrt:
+            state, found = _check_up_to(lhs, rhs, gap, point, wrt, alternates)
+        else:
+            state, found = _check_point(lhs, rhs, gap, point, relation)
+        if state == "fail":
+            out.verdict, out.counterexample = "refuted", found
+            return out
+        if state == "ok":
+            out.agreeing += 1
+    if out.agreeing >= MIN_AGREEING:
+        out.verdict = "supported"
+    elif not out.reason:
+        out.reason = (
+            f"only {out.agreeing} of {out.tried} probe points gave finite values"
+            if out.tried else "no probe points"
+        )
+    return out
+
+
+def _bad(relation: Relation, g: mpmath.mpf, scale: mpmath.mpf) -> bool:
+    """Whether the gap ``g`` shows a failure of the relation, beyond the tolerance."""
+    slack = TOL * max(1, scale)
+    if relation in (Relation.LE, Relation.GE):
+        return g < -slack
+    return abs(g) > slack
+
+
+def _same(g1: mpmath.mpf, g2: mpmath.mpf) -> bool:
+    """Two evaluations (50 and 70 digits) of the same quantity agree to ten digits."""
+    return abs(g1 - g2) <= mpmath.mpf("1e-10") * max(abs(g1), abs(g2))
+
+
+def _sides(lhs: sp.Expr, rhs: sp.Expr, point: dict, dps: int):
+    return _at(lhs, point, dps), _at(rhs, point, dps)
+
+
+_NOTES = {
+    Relation.EQ: "the two sides differ",
+    Relation.EQ_UP_TO: "the two sides differ",
+    Relation.LE: "the left side exceeds the right side",
+    Relation.GE: "the left side is below the right side",
+}
+
+
+def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | None]:
+    """"ok", "skip" (nothing finite or confirmed) or "fail" with a counterexample."""
+    g = _at(gap, point, DPS)
+    confirmed = False
+    if g is not None:
+        if not _bad(relation, g, 1):
+            return "ok", None
+        g2 = _at(gap, point, CONFIRM_DPS)
+        confirmed = g2 is not None and _same(g, g2) and _bad(relation, g2, 1)
+    if confirmed:
+        a, b = _sides(lhs, rhs, point, DPS)
+        diff = -g2 if relation is Relation.LE else g2
+    else:  # no usable reduced difference here: compare the sides, relative to their size
+        a, b = _sides(lhs, rhs, point, DPS)
+        if a is None or b is None:
+            return "skip", None
+        d1 = (b - a) if relation is Relation.LE else (a - b)
+        scale = max(abs(a), abs(b))
+        if not _bad(relation, d1, scale):
+            return "ok", None
+        a2, b2 = _sides(lhs, rhs, point, CONFIRM_DPS)
+        if a2 is None or b2 is None:
+            return "skip", None
+        d2 = (b2 - a2) if relation is Relation.LE else (a2 - b2)
+        if not _same(d1, d2) or not _bad(relation, d2, scale):
+            return "skip", None
+        diff = a2 - b2
+    return "fail", Counterexample(
+        point=_point_floats(point),
+        lhs=_floatify(a) if a is not None else math.nan,
+        rhs=_floatify(b) if b is not None else math.nan,
+        difference=_floatify(diff),
+        note=f"{_NOTES[relation]} (mpmath, {DPS} digits, confirmed at {CONFIRM_DPS}): "
+        f"lhs − rhs = {mpmath.nstr(diff, 20)}",
+    )
+
+
+def _wrt_alternatives(wrt: Sequence[sp.Symbol]) -> list[dict]:
+    """Other values for the ``wrt`` variables (respecting their assumptions)."""
+    alts = []
+    for shift in (3, 5):
+        alt = {}
+        for i, s in enumerate(wrt):
+            table = _NICE_POSITIVE if _kind(s) in ("positive", "nonnegative") else _NICE_REALS
+            alt[s] = sp.S(table[(i + shift) % len(table)])
+        alts.append(alt)
+    return alts
+
+
+def _check_up_to(lhs, rhs, gap, point, wrt, alternates) -> tuple[str, Counterexample | None]:
+    d0 = _at(gap, point, DPS)
+    if d0 is None:
+        return "skip", None
+    seen = False
+    for alt in alternates:
+        moved = {**point, **alt}
+        if all(moved[s] == point[s] for s in wrt):
+            continue
+        d1 = _at(gap, moved, DPS)
+        if d1 is None:
+            continue
+        seen = True
+        if not _differs(d0, d1):
+            continue
+        e0, e1 = _at(gap, point, CONFIRM_DPS), _at(gap, moved, CONFIRM_DPS)
+        if None in (e0, e1) or not (_same(d0, e0) and _same(d1, e1)) or not _differs(e0, e1):
+            continue
+        a, b = _sides(lhs, rhs, point, DPS)
+        names = ", ".join(f"{s}={float(moved[s]):g}" for s in wrt)
+        return "fail", Counterexample(
+            point=_point_floats(point),
+            lhs=_floatify(a) if a is not None else math.nan,
+            rhs=_floatify(b) if b is not None else math.nan,
+            difference=_floatify(e0),
+            note=(
+                f"lhs − rhs = {mpmath.nstr(e0, 15)} here, but {mpmath.nstr(e1, 15)} after "
+                f"moving only {names}: the dropped term depends on "
+                + ", ".join(map(str, wrt))
+            ),
+        )
+    return ("ok", None) if seen else ("skip", None)

@@ -1,0 +1,148 @@
+"""Running a piece of SymPy work with a time bound that is really enforced.
+
+SymPy cannot be interrupted from another thread, so a bound needs either a signal or a
+separate process:
+
+* in the main thread of the main interpreter, ``signal.setitimer`` arms ``SIGALRM``, whose
+  handler raises :class:`TimeLimitExceeded` inside the running computation. It derives from
+  ``BaseException`` so that SymPy's own ``except Exception`` clauses cannot swallow it. A timer
+  already armed by someone else (pytest-timeout, an outer bound) is saved and re-armed
+  afterwards with the time it had left.
+* anywhere else (worker threads, notebooks' background threads) the work runs in a forked child
+  process, and the parent waits on a pipe for at most the bound, then kills the child.
+
+A signal handler runs between Python bytecodes, so one long C-level operation (a huge integer
+power) is not interrupted until it returns; the engine screens expressions for such sizes before
+running anything (see ``engine._screen``).
+
+Examples
+--------
+>>> run_bounded(lambda: 1 + 1, 1.0)
+Outcome(ok=True, value=2, error='')
+>>> import time
+>>> out = run_bounded(lambda: time.sleep(5), 0.05)
+>>> out.ok, out.error
+(False, 'timed out after 0.05 s')
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Outcome", "TimeLimitExceeded", "run_bounded"]
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised inside bounded work when its time is up."""
+
+
+@dataclass
+class Outcome:
+    """The result of :func:`run_bounded`: the value, or why there is none."""
+
+    ok: bool
+    value: Any = None
+    error: str = ""
+
+
+def _can_use_signal() -> bool:
+    return (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+
+
+def run_bounded(fn: Callable[[], Any], seconds: float) -> Outcome:
+    """Call ``fn()`` and return its value, giving up after ``seconds``.
+
+    Parameters
+    ----------
+    fn : callable
+        work without arguments; in the subprocess fallback its value must be picklable.
+    seconds : float
+        the bound, > 0.
+
+    Returns
+    -------
+    Outcome
+        ``ok=True`` with the value, or ``ok=False`` with ``error`` saying "timed out after
+        ... s" or naming the exception ``fn`` raised (``RecursionError``, ``MemoryError``, ...).
+
+    Raises
+    ------
+    ValueError
+        if ``seconds`` is not positive.
+
+    Examples
+    --------
+    >>> run_bounded(lambda: 1 / 0, 1.0).error
+    'ZeroDivisionError: division by zero'
+    """
+    if not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds!r}")
+    if _can_use_signal():
+        return _run_with_signal(fn, seconds)
+    return _run_in_child(fn, seconds)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TimeLimitExceeded
+
+    start = time.monotonic()
+    old_handler = signal.signal(signal.SIGALRM, on_alarm)
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    bound = seconds if old_delay <= 0 else min(seconds, old_delay)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, bound)
+        try:
+            return Outcome(True, fn())
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except TimeLimitExceeded:
+        return Outcome(False, error=f"timed out after {seconds:g} s")
+    except (Exception, RecursionError, MemoryError) as exc:
+        return Outcome(False, error=_describe(exc))
+    finally:
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay > 0:
+            left = old_delay - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), old_interval)
+
+
+def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            sender.send(Outcome(True, fn()))
+        except BaseException as exc:
+            sender.send(Outcome(False, error=_describe(exc) or traceback.format_exc(limit=1)))
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        if receiver.poll(seconds):
+            try:
+                return receiver.recv()
+            except (EOFError, OSError) as exc:
+                return Outcome(False, error=f"the worker process failed: {_describe(exc)}")
+        return Outcome(False, error=f"timed out after {seconds:g} s")
+    finally:
+        receiver.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(1.0)
