@@ -459,8 +459,12 @@ def compare(
         else:
             reasons.append(f"algebra: {out.error}")
 
-    # 2b. the expectation rules of §2, for abstract densities
-    if symbolic and (lhs.has(AppliedUndef) or rhs.has(AppliedUndef)):
+    # 2b. the expectation rules of §2 (derive/rules.py): for abstract densities, for
+    #     expectations (split into exact Gaussian moments term by term, cheaper than the
+    #     whole-integrand Gaussian tier), and for inequalities (KL ≥ 0, log t ≤ t − 1 on the
+    #     difference as written, before its logarithms are expanded)
+    if symbolic and (lhs.has(AppliedUndef, Expectation) or rhs.has(AppliedUndef, Expectation)
+                     or relation in (Relation.GE, Relation.LE)):
         out = run_bounded(lambda: _expectation_rules(lhs, rhs, relation, wrt, left()),
                           max(min(0.5 * time_limit, left()), 1e-3))
         if out.ok and out.value is not None:

@@ -15,13 +15,21 @@ Examples
 E[z**2, z ~ q(z)]
 >>> Expectation(z**2, z, q).as_integral()
 Integral(z**2*q(z), (z, -oo, oo))
+
+The Kullback-Leibler divergence KL(q ‖ p) = E_{z ~ q}[log(q/p)] is an :class:`Expectation` too,
+kept under its own name for display:
+
+>>> p = sp.Function("p", positive=True)(z)
+>>> kl = KL(q, p, z)
+>>> kl, kl.integrand, isinstance(kl, Expectation)
+(KL(q(z), p(z)), log(q(z)/p(z)), True)
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["Expectation"]
+__all__ = ["KL", "Expectation"]
 
 
 class Expectation(sp.Expr):
@@ -75,3 +83,74 @@ class Expectation(sp.Expr):
     def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
         f, q = printer._print(self.integrand), printer._print(self.density)
         return rf"\mathbb{{E}}_{{{q}}}\left[{f}\right]"
+
+
+class KL(Expectation):
+    """KL(q ‖ p) = E_{variable ~ q}[log(q / p)], the Kullback-Leibler divergence, unevaluated.
+
+    An :class:`Expectation` whose integrand is log(q/p) and whose density is q, so that every
+    tool that evaluates expectations (Gaussian moments, quadrature, sampling) evaluates it too;
+    it only prints differently. Its arguments are ``(q, p, variable)``.
+
+    Parameters
+    ----------
+    q : sympy.Expr
+        the density the expectation is taken over (the first argument of KL).
+    p : sympy.Expr
+        the other density.
+    variable : sympy.Symbol
+        the variable both are densities of (bound).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> q, p = sp.Function("q", positive=True)(x), sp.Function("p", positive=True)(x)
+    >>> KL(q, p, x).as_expectation()
+    E[log(q(x)/p(x)), x ~ q(x)]
+
+    References
+    ----------
+    Kullback & Leibler (1951), "On information and sufficiency"; notes §2 and §3.
+    """
+
+    def __new__(cls, q: sp.Expr, p: sp.Expr, variable: sp.Symbol) -> KL:  # type: ignore[override]
+        if not isinstance(variable, sp.Symbol):
+            raise TypeError(f"variable must be a SymPy Symbol, got {variable!r}")
+        return sp.Expr.__new__(cls, sp.S(q), sp.S(p), variable)
+
+    @property
+    def q(self) -> sp.Expr:
+        """The density the expectation is taken over."""
+        return self.args[0]
+
+    @property
+    def p(self) -> sp.Expr:
+        """The reference density (the second argument)."""
+        return self.args[1]
+
+    @property
+    def integrand(self) -> sp.Expr:
+        return sp.log(self.q / self.p)
+
+    @property
+    def variable(self) -> sp.Symbol:
+        return self.args[2]
+
+    @property
+    def density(self) -> sp.Expr:
+        return self.q
+
+    def as_expectation(self) -> Expectation:
+        """The definition: E_{variable ~ q}[log(q / p)]."""
+        return Expectation(self.integrand, self.variable, self.q)
+
+    def _eval_is_real(self) -> bool | None:
+        return True if self.q.is_positive and self.p.is_positive else None
+
+    def _sympystr(self, printer: sp.printing.str.StrPrinter) -> str:
+        return f"KL({printer._print(self.q)}, {printer._print(self.p)})"
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        q, p = printer._print(self.q), printer._print(self.p)
+        return rf"\operatorname{{KL}}\left({q} \,\middle\|\, {p}\right)"

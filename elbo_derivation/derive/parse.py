@@ -30,8 +30,9 @@ Expressions
     ``log exp sqrt abs``, ``pi``, ``oo``, ``Integral(f, (x, a, b))``, ``E[f, z ~ q(z|x)]``
     for an expectation, ``KL(q, p)`` for the Kullback-Leibler divergence E_q[log(q/p)] (an
     :class:`~elbo_derivation.derive.expectation.KL`; the variable is the one q is a density of,
-    z for q(z|x), or is named: ``KL(p1, p2, x)``), and ``$...$`` for an expression in LaTeX. The unicode ``−``, ``·``,
-    ``×``, ``π`` and ``∞`` are read as ``-``, ``*``, ``*``, ``pi`` and ``oo``.
+    z for q(z|x), or is named: ``KL(p1, p2, x)``), and ``$...$`` for an expression in LaTeX.
+    The unicode ``−``, ``·``, ``×``, ``π`` and ``∞`` are read as ``-``, ``*``, ``*``, ``pi``
+    and ``oo``.
 
 Nothing in a file can run code: expressions go through a grammar whose only actions build
 SymPy objects from a fixed vocabulary. Anything the grammar cannot read is reported as
