@@ -163,8 +163,40 @@ class _Progress:
             self.bar.close()
 
 
+def _verify_one(
+    path: Path, rng: np.random.Generator, numeric: bool, time_limit: float
+) -> Derivation:
+    """Read, check and (optionally) numerically check one bundled derivation."""
+    from .derive.parse import read_derivation
+
+    t0 = time.perf_counter()
+    d = read_derivation(path)
+    timings = {"read": time.perf_counter() - t0}
+    timings["symbolic"] = _check_symbolic(d, time_limit)
+    if numeric:
+        timings.update(run_numeric(d, rng))
+    d.metadata["timings"] = timings
+    return d
+
+
+def _default_jobs(n_tasks: int) -> int:
+    """Worker processes for ``n_tasks`` derivations: one per core, at most one per task."""
+    import multiprocessing as mp
+    import os
+
+    if "fork" not in mp.get_all_start_methods():  # pragma: no cover - not on Linux
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, n_tasks))
+
+
 def verify_bundled(
-    *, numeric: bool = True, seed: int = 0, time_limit: float = 5.0, progress: bool = False
+    *,
+    numeric: bool = True,
+    seed: int = 0,
+    time_limit: float = 5.0,
+    progress: bool = False,
+    jobs: int | None = None,
 ) -> list[Derivation]:
     """Check every bundled derivation of the notes: symbolically, then numerically.
 
@@ -173,11 +205,16 @@ def verify_bundled(
     numeric : bool
         also run the quadrature and sampling checks on every step.
     seed : int
-        seeds ``np.random.default_rng(seed)``; each derivation gets its own spawned stream.
+        seeds ``np.random.default_rng(seed)``; each derivation gets its own spawned stream,
+        so the numbers do not depend on ``jobs`` or on the order of work.
     time_limit : float
         seconds allowed to each step's symbolic check.
     progress : bool
         show a progress bar on stderr (only when stderr is a terminal).
+    jobs : int, optional
+        worker processes; the derivations are independent, so they are checked side by side
+        (forked workers, Linux). Default: one per available core. ``1`` checks in this
+        process.
 
     Returns
     -------
@@ -191,30 +228,61 @@ def verify_bundled(
     check_file : the same for one file of anyone's.
     """
     _validate(time_limit, seed)
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        raise InputError(f"jobs must be a positive integer, got {jobs!r}")
     from .derive.notes import bundled_paths
-    from .derive.parse import read_derivation
 
     paths = bundled_paths()
     streams = np.random.default_rng(seed).spawn(len(paths)) if paths else []
-    bar = _Progress(len(paths) * (2 if numeric else 1), progress)
-    out = []
+    n_jobs = _default_jobs(len(paths)) if jobs is None else min(jobs, max(1, len(paths)))
+    bar = _Progress(len(paths), progress)
     try:
-        for path, rng in zip(paths, streams, strict=True):
-            t0 = time.perf_counter()
-            d = read_derivation(path)
-            timings = {"read": time.perf_counter() - t0}
-            bar.stage(f"{path.stem}: symbolic")
-            timings["symbolic"] = _check_symbolic(d, time_limit)
-            bar.done()
-            if numeric:
-                bar.stage(f"{path.stem}: numeric")
-                timings.update(run_numeric(d, rng))
+        if n_jobs <= 1:
+            out = []
+            for path, rng in zip(paths, streams, strict=True):
+                bar.stage(path.stem)
+                out.append(_verify_one(path, rng, numeric, time_limit))
                 bar.done()
-            d.metadata["timings"] = timings
-            out.append(d)
+            return out
+        return _verify_parallel(paths, streams, numeric, time_limit, n_jobs, bar)
     finally:
         bar.close()
-    return out
+
+
+def _verify_parallel(
+    paths: list[Path],
+    streams: list[np.random.Generator],
+    numeric: bool,
+    time_limit: float,
+    jobs: int,
+    bar: _Progress,
+) -> list[Derivation]:
+    """:func:`verify_bundled`'s work spread over ``jobs`` forked worker processes.
+
+    The heavy modules are imported before the fork, so workers start warm; the largest files
+    go first, so that the slowest derivation does not start last.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from .derive import engine  # noqa: F401  (imported before the fork, on purpose)
+
+    if numeric:
+        from .numeric import quadrature, sampling  # noqa: F401
+
+    order = sorted(range(len(paths)), key=lambda i: -paths[i].stat().st_size)
+    results: dict[int, Derivation] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
+        futures = {
+            pool.submit(_verify_one, paths[i], streams[i], numeric, time_limit): i
+            for i in order
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            bar.stage(paths[i].stem)
+            bar.done()
+    return [results[i] for i in range(len(paths))]
 
 
 def check_file(
