@@ -573,6 +573,42 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, d: Derivation, step: Step, seconds: fl
     return out.value if out.ok else None
 
 
+def _locate(result: SymbolicResult, mistake: Any, *pairs: sp.Expr) -> None:
+    """Store the smallest part of the written step that differs from the correct one.
+
+    Tried on the step as written (``let`` names kept, so the part is one the reader can find
+    on the line), then with the definitions substituted. Never raises.
+    """
+    sub = getattr(mistake, "subexpression", None)
+    if sub is not None:
+        result.subexpression = sub
+        expected = getattr(mistake, "expected", None)
+        result.expected = None if expected is None else _evaluated(expected)
+        return
+    try:
+        from .mistakes import locate_difference
+
+        for lhs, rhs in (pairs[0:2], pairs[2:4]):
+            found = locate_difference(lhs, rhs)
+            if found is not None and found != (lhs, rhs):
+                result.expected, result.subexpression = found
+                result.expected = _evaluated(result.expected)
+                return
+    except Exception:  # the location is a hint: never let it break the verdict
+        return
+
+
+def _evaluated(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with its Gaussian integrals done, when that is quick: a value, not a formula."""
+    try:
+        if not expr.has(sp.Integral):
+            return expr
+        value, done = evaluate_gaussian_integrals(expr)
+        return sp.factor(sp.expand(value)) if done else expr
+    except Exception:
+        return expr
+
+
 def _wrt_names(d: Derivation, wrt: Sequence[str]) -> tuple[str, ...]:
     """The ``=~`` names, a ``let`` name replaced by the symbols of its definition.
 
@@ -630,6 +666,7 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symboli
         if mistake is not None:
             result.mistake = getattr(mistake, "name", None)
             result.explanation = getattr(mistake, "explanation", "") or result.explanation
+        _locate(result, mistake, step.lhs(d), step.expr, lhs, rhs)
     result.seconds = time.perf_counter() - start
     return result
 

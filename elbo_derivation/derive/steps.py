@@ -132,6 +132,10 @@ class SymbolicResult:
     reason: str = ""
     mistake: str | None = None
     explanation: str = ""
+    #: for a refuted step: the smallest part of the written expression that differs from the
+    #: matching part of the correct one, and that correct part (SymPy), where one was found
+    subexpression: Any = None
+    expected: Any = None
 
     def to_json(self) -> dict[str, Any]:
         return {
