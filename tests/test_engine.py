@@ -397,3 +397,22 @@ def test_probe_does_not_refute_because_of_cancellation():
 def test_engine_module_exports_the_contract():
     for name in ("check_derivation", "check_step", "check_steps", "load_derivation"):
         assert callable(getattr(engine, name))
+
+
+def test_refuted_step_locates_the_part_that_differs() -> None:
+    """E[x²] = σ² (μ² forgotten): the checker points at the bracket and gives its value."""
+    from elbo_derivation.derive.parse import parse_derivation
+
+    d = parse_derivation(
+        "symbols: x, mu1 : real\nsymbols: sigma1 : positive\n"
+        "let: p1 = exp(-(x - mu1)^2/(2*sigma1^2))/sqrt(2*pi*sigma1^2)\n"
+        "Integral(p1*(x^2 - 2*x*mu1 + mu1^2), (x, -oo, oo))\n"
+        "= sigma1^2 - 2*mu1^2 + mu1^2\n"
+    )
+    check_derivation(d)
+    result = d.steps[0].result
+    mu1, sigma1 = d.symbols["mu1"], d.symbols["sigma1"]
+    assert result.verdict is Verdict.REFUTED
+    assert result.mistake == "second-moment-missing-mean"
+    assert sp.simplify(result.subexpression - (sigma1**2 - mu1**2)) == 0
+    assert sp.simplify(result.expected - sigma1**2) == 0
