@@ -9,7 +9,20 @@ __all__ = ["bundled_paths"]
 _HERE = Path(__file__).resolve().parent
 
 #: The order in which ``verify`` reports the bundled derivations: the notes' order first.
-ORDER = ("elbo", "kl_gaussians", "kl_standard_normal")
+ORDER = (
+    "elbo",  # §2
+    "evidence",
+    "elbo_gaussian_likelihood",
+    "kl_gaussians",  # §3
+    "kl_nonnegative",
+    "kl_standard_normal",  # §4
+    "loss_log_variance",
+    "kl_multivariate_quadratic_form",  # beyond the notes: the multivariate KL
+    "kl_multivariate_chain_rule",
+    "kl_multivariate",
+    "kl_multivariate_diagonal",
+    "kl_multivariate_k1",
+)
 
 
 def bundled_paths() -> list[Path]:
