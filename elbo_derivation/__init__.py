@@ -59,7 +59,33 @@ _EXPORTS: dict[str, str] = {
     "Adam": "elbo_derivation.vae",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "VAE",
+    "Adam",
+    "Counterexample",
+    "Derivation",
+    "DerivationSyntaxError",
+    "Expectation",
+    "InputError",
+    "NumericCheck",
+    "Relation",
+    "Step",
+    "SymbolicResult",
+    "Verdict",
+    "__version__",
+    "check_derivation",
+    "check_file",
+    "check_step",
+    "check_steps",
+    "kl_diag_normal",
+    "kl_mvn",
+    "kl_normal",
+    "kl_standard_normal",
+    "load_derivation",
+    "parse_derivation",
+    "read_derivation",
+    "verify_bundled",
+]
 
 
 def __getattr__(name: str) -> Any:
