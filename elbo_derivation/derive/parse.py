@@ -253,7 +253,10 @@ def _done(value: Any) -> Any:
     if isinstance(value, _Sum):
         return sp.Add(*value)
     if isinstance(value, _Product):
-        return sp.Mul(*value)
+        # a written 1/x is read as 1 · x⁻¹: the 1 is dropped, so that the unevaluated
+        # display form prints as 1/x rather than 1·(1/x)
+        factors = [f for f in value if f is not sp.S.One] or [sp.S.One]
+        return sp.Mul(*factors)
     return value
 
 
@@ -400,7 +403,7 @@ class _Builder(Transformer_NonRecursive):
         return _Product.of(c[0]).times(_done(c[1]))
 
     def div(self, c: list[Any]) -> _Product:
-        return _Product.of(c[0]).times(1 / _done(c[1]))
+        return _Product.of(c[0]).times(sp.Pow(_done(c[1]), -1))
 
     def neg(self, c: list[Any]) -> sp.Expr:
         return -_done(c[0])
@@ -415,6 +418,24 @@ class _Builder(Transformer_NonRecursive):
                     tok.column,
                 )
         return sp.Pow(base, exponent)
+
+
+def _without_unit_factors(expr: sp.Basic) -> sp.Basic:
+    """Drop the factors 1 that unevaluated construction leaves (``Integral`` adds one)."""
+    if not expr.args or isinstance(expr, sp.core.function.AppliedUndef):
+        return expr
+    args = [_without_unit_factors(a) for a in expr.args]
+    if isinstance(expr, sp.Mul):
+        args = [a for a in args if a is not sp.S.One] or [sp.S.One]
+        if len(args) == 1:
+            return args[0]
+    if args == list(expr.args):
+        return expr
+    if isinstance(expr, sp.Integral):  # its constructor would put the 1 back
+        rebuilt = sp.Basic.__new__(type(expr), *args)
+        rebuilt.is_commutative = expr.is_commutative
+        return rebuilt
+    return expr.func(*args)
 
 
 def _signature_of(name: str, given: list[sp.Expr], cond: list[sp.Expr] | None) -> str | None:
@@ -652,6 +673,7 @@ class _Reader:
         self.definitions: dict[str, sp.Expr] = {}
         self.functions: dict[str, sp.Expr] = {}
         self.start: sp.Expr | None = None
+        self.start_display: sp.Expr | None = None
         self.start_line: int | None = None
         self.start_text = ""
         self.steps: list[Step] = []
@@ -663,6 +685,18 @@ class _Reader:
         return parse_expression(
             text, self.symbols, functions=self.functions, file=self.file, line=line, column=column
         )
+
+    def display(self, text: str) -> sp.Expr | None:
+        """The expression as written, for display: built without SymPy's automatic evaluation
+        (so ``sqrt(h)^2`` stays as written instead of becoming ``h``). None if that fails;
+        the checked form is always the evaluated one."""
+        try:
+            with sp.evaluate(False):
+                return _without_unit_factors(
+                    parse_expression(text, self.symbols, functions=self.functions)
+                )
+        except Exception:
+            return None
 
     # header lines ----------------------------------------------------------------------
     def header(self, key: str, rest: str, line: int, column: int) -> None:
@@ -844,6 +878,7 @@ class _Reader:
                 index=len(self.steps) + 1,
                 relation=relation,
                 expr=expr,
+                display=self.display(code[pos:]),
                 justification=comment,
                 line=line,
                 text=code.strip(),
@@ -862,6 +897,7 @@ class _Reader:
                 col,
             )
         self.start = self.expression(code, line, 1)
+        self.start_display = self.display(code)
         self.start_line = line
         self.start_text = code.strip()
 
@@ -905,6 +941,7 @@ class _Reader:
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,
+            start_display=self.start_display,
             steps=self.steps,
         )
 

@@ -187,6 +187,8 @@ class Step:
     text: str = ""
     wrt: tuple[str, ...] = ()
     result: SymbolicResult | None = None
+    #: the expression as written (built without SymPy's automatic simplification), for display
+    display: sp.Expr | None = None
     quadrature: NumericCheck | None = None
     sampling: NumericCheck | None = None
 
@@ -195,6 +197,11 @@ class Step:
         if self.index == 1:
             return derivation.start
         return derivation.steps[self.index - 2].expr
+
+    @property
+    def shown(self) -> sp.Expr:
+        """The expression to show a reader: as written when known, else the checked one."""
+        return self.expr if self.display is None else self.display
 
     @property
     def verdict(self) -> Verdict | None:
@@ -223,6 +230,8 @@ class Derivation:
     functions: dict[str, Any] = field(default_factory=dict)
     start_line: int | None = None
     start_text: str = ""
+    #: the starting expression as written, for display (see :attr:`Step.display`)
+    start_display: sp.Expr | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def expand_definitions(self, expr: sp.Expr) -> sp.Expr:
@@ -244,6 +253,11 @@ class Derivation:
                 return new
             expr = new
         return expr
+
+    @property
+    def start_shown(self) -> sp.Expr:
+        """The starting expression to show a reader (as written when known)."""
+        return self.start if self.start_display is None else self.start_display
 
     @property
     def first_failure(self) -> Step | None:

@@ -179,7 +179,7 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
         return row
 
 
-_PRINTER = NotesMathMLPrinter()
+_PRINTER = NotesMathMLPrinter({"order": "none"})  # keep the terms in the order written
 
 
 def _resolve_entities(text: str) -> str:
@@ -238,7 +238,7 @@ def _step_math(step: Step) -> str:
     relation = f"<mo>{_RELATION_MO[step.relation]}</mo>"
     from .pretty import pretty
 
-    return mathml_block(relation, mathml_expr(step.expr),
+    return mathml_block(relation, mathml_expr(step.shown),
                         label=f"{step.relation.symbol} {pretty(step.expr)}")  # fmt: skip
 
 
@@ -372,7 +372,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
     anchor = _anchor(d, i)
     from .pretty import pretty
 
-    start = mathml_block(mathml_expr(d.start), label=pretty(d.start))
+    start = mathml_block(mathml_expr(d.start_shown), label=pretty(d.start))
     rows = [
         f'<tr class="start" id="{anchor}-start"><td class="num">start</td>'
         f'<td class="expr"><div class="math">{start}</div></td>'
@@ -640,12 +640,12 @@ def render_tex(
         out.append(rf"\section*{{{latex_text(d.title or d.name or 'derivation')}}}")
         if d.source:
             out.append(rf"\noindent Source: {latex_text(d.source)}.")
-        lines = [r"\begin{align*}", f"  & {latex_expr(d.start)}"]
+        lines = [r"\begin{align*}", f"  & {latex_expr(d.start_shown)}"]
         for step in d.steps:
             note = rf"{_tex_note(step, d)}; {_tex_verdict(step)}"
             lines[-1] += r" \\"
             lines.append(
-                f"  &{_RELATIONS[step.relation]} {latex_expr(step.expr)} "
+                f"  &{_RELATIONS[step.relation]} {latex_expr(step.shown)} "
                 rf"&& \parbox[t]{{7cm}}{{\raggedright\footnotesize {note}}}"
             )
         lines.append(r"\end{align*}")

@@ -93,7 +93,7 @@ class NotesLatexPrinter(LatexPrinter):
         return r"\int" * len(expr.limits) + f" {body}{ds}"
 
 
-_PRINTER = NotesLatexPrinter()
+_PRINTER = NotesLatexPrinter({"order": "none"})  # keep the terms in the order written
 
 
 def latex_expr(expr: sp.Basic) -> str:
@@ -169,9 +169,9 @@ def render_latex(d: Derivation, *, justifications: bool = True) -> str:
     str
         ``\begin{align*} ... \end{align*}``, without a final newline.
     """
-    lines = [r"\begin{align*}", f"  & {latex_expr(d.start)}"]
+    lines = [r"\begin{align*}", f"  & {latex_expr(d.start_shown)}"]
     for step in d.steps:
-        line = f"  &{_relation(step)} {latex_expr(step.expr)}"
+        line = f"  &{_relation(step)} {latex_expr(step.shown)}"
         note = _note(step) if justifications else ""
         if note:
             line += rf" && \text{{{note}}}"
