@@ -420,6 +420,40 @@ class _Builder(Transformer_NonRecursive):
         return sp.Pow(base, exponent)
 
 
+def written_form(d: Derivation, text: str) -> sp.Expr | None:
+    """An expression of ``d`` as written, for display: built without SymPy's automatic
+    evaluation, so that ``sqrt(h)^2`` stays as written instead of becoming ``h``.
+
+    Returns None when ``text`` cannot be read that way; the checked form of a step is always
+    the evaluated one (:attr:`Step.expr`), this one is only shown.
+
+    Examples
+    --------
+    >>> d = parse_derivation("symbols: h : positive\\nsqrt(h)^2\\n= h")
+    >>> d.start, written_form(d, d.start_text)
+    (h, (sqrt(h))**2)
+    """
+    try:
+        with sp.evaluate(False):
+            return _without_unit_factors(
+                parse_expression(text, d.symbols, functions=d.functions)
+            )
+    except Exception:
+        return None
+
+
+def shown_expression(d: Derivation, step: Step | None = None) -> sp.Expr:
+    """What to show a reader for ``step`` (or, with None, for the start): as written when
+    that can be rebuilt, else the checked expression. Computed once, then kept."""
+    if step is None:
+        if d.start_display is None and d.start_text:
+            d.start_display = written_form(d, d.start_text)
+        return d.start_shown
+    if step.display is None and step.expr_text:
+        step.display = written_form(d, step.expr_text)
+    return step.shown
+
+
 def _without_unit_factors(expr: sp.Basic) -> sp.Basic:
     """Drop the factors 1 that unevaluated construction leaves (``Integral`` adds one)."""
     if not expr.args or isinstance(expr, sp.core.function.AppliedUndef):
@@ -673,7 +707,6 @@ class _Reader:
         self.definitions: dict[str, sp.Expr] = {}
         self.functions: dict[str, sp.Expr] = {}
         self.start: sp.Expr | None = None
-        self.start_display: sp.Expr | None = None
         self.start_line: int | None = None
         self.start_text = ""
         self.steps: list[Step] = []
@@ -686,17 +719,6 @@ class _Reader:
             text, self.symbols, functions=self.functions, file=self.file, line=line, column=column
         )
 
-    def display(self, text: str) -> sp.Expr | None:
-        """The expression as written, for display: built without SymPy's automatic evaluation
-        (so ``sqrt(h)^2`` stays as written instead of becoming ``h``). None if that fails;
-        the checked form is always the evaluated one."""
-        try:
-            with sp.evaluate(False):
-                return _without_unit_factors(
-                    parse_expression(text, self.symbols, functions=self.functions)
-                )
-        except Exception:
-            return None
 
     # header lines ----------------------------------------------------------------------
     def header(self, key: str, rest: str, line: int, column: int) -> None:
@@ -878,7 +900,7 @@ class _Reader:
                 index=len(self.steps) + 1,
                 relation=relation,
                 expr=expr,
-                display=self.display(code[pos:]),
+                expr_text=code[pos:].strip(),
                 justification=comment,
                 line=line,
                 text=code.strip(),
@@ -897,7 +919,6 @@ class _Reader:
                 col,
             )
         self.start = self.expression(code, line, 1)
-        self.start_display = self.display(code)
         self.start_line = line
         self.start_text = code.strip()
 
@@ -941,7 +962,6 @@ class _Reader:
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,
-            start_display=self.start_display,
             steps=self.steps,
         )
 

@@ -187,7 +187,10 @@ class Step:
     text: str = ""
     wrt: tuple[str, ...] = ()
     result: SymbolicResult | None = None
-    #: the expression as written (built without SymPy's automatic simplification), for display
+    #: the expression's text as written (without the relation), and the expression rebuilt
+    #: from it without SymPy's automatic simplification, for display (see
+    #: :func:`~elbo_derivation.derive.parse.shown_expression`)
+    expr_text: str = ""
     display: sp.Expr | None = None
     quadrature: NumericCheck | None = None
     sampling: NumericCheck | None = None

@@ -41,6 +41,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.expectation import KL, Expectation
+from ..derive.parse import shown_expression
 from ..derive.steps import Derivation, Relation, Step, Verdict
 from .pretty import GREEK, pretty_name, split_name
 
@@ -234,11 +235,11 @@ def mathml_block(
     return f'<math{ns} display="{display}" displaystyle="true"{alt}>{body}</math>'
 
 
-def _step_math(step: Step) -> str:
+def _step_math(d: Derivation, step: Step) -> str:
     relation = f"<mo>{_RELATION_MO[step.relation]}</mo>"
     from .pretty import pretty
 
-    return mathml_block(relation, mathml_expr(step.shown),
+    return mathml_block(relation, mathml_expr(shown_expression(d, step)),
                         label=f"{step.relation.symbol} {pretty(step.expr)}")  # fmt: skip
 
 
@@ -372,7 +373,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
     anchor = _anchor(d, i)
     from .pretty import pretty
 
-    start = mathml_block(mathml_expr(d.start_shown), label=pretty(d.start))
+    start = mathml_block(mathml_expr(shown_expression(d)), label=pretty(d.start))
     rows = [
         f'<tr class="start" id="{anchor}-start"><td class="num">start</td>'
         f'<td class="expr"><div class="math">{start}</div></td>'
@@ -384,7 +385,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
         rows.append(
             f'<tr class="step" id="{anchor}-step-{step.index}" data-step="{step.index}" '
             f'data-verdict="{verdict}"><td class="num">{step.index}</td>'
-            f'<td class="expr"><div class="math">{_step_math(step)}</div></td>'
+            f'<td class="expr"><div class="math">{_step_math(d, step)}</div></td>'
             f'<td class="why">{_justification(step, d)}'
             f'<span class="check">{_esc(line.strip())}</span></td>'
             f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor)
@@ -640,12 +641,12 @@ def render_tex(
         out.append(rf"\section*{{{latex_text(d.title or d.name or 'derivation')}}}")
         if d.source:
             out.append(rf"\noindent Source: {latex_text(d.source)}.")
-        lines = [r"\begin{align*}", f"  & {latex_expr(d.start_shown)}"]
+        lines = [r"\begin{align*}", f"  & {latex_expr(shown_expression(d))}"]
         for step in d.steps:
             note = rf"{_tex_note(step, d)}; {_tex_verdict(step)}"
             lines[-1] += r" \\"
             lines.append(
-                f"  &{_RELATIONS[step.relation]} {latex_expr(step.shown)} "
+                f"  &{_RELATIONS[step.relation]} {latex_expr(shown_expression(d, step))} "
                 rf"&& \parbox[t]{{7cm}}{{\raggedright\footnotesize {note}}}"
             )
         lines.append(r"\end{align*}")

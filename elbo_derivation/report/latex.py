@@ -32,6 +32,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from ..derive.parse import shown_expression
 from ..derive.steps import Derivation, Relation, Step
 from .pretty import GREEK, reader_order, split_name
 
@@ -169,9 +170,9 @@ def render_latex(d: Derivation, *, justifications: bool = True) -> str:
     str
         ``\begin{align*} ... \end{align*}``, without a final newline.
     """
-    lines = [r"\begin{align*}", f"  & {latex_expr(d.start_shown)}"]
+    lines = [r"\begin{align*}", f"  & {latex_expr(shown_expression(d))}"]
     for step in d.steps:
-        line = f"  &{_relation(step)} {latex_expr(step.shown)}"
+        line = f"  &{_relation(step)} {latex_expr(shown_expression(d, step))}"
         note = _note(step) if justifications else ""
         if note:
             line += rf" && \text{{{note}}}"
