@@ -5,7 +5,10 @@ Prints three figures:
 (a) checking ``kl_gaussians.deriv`` in-process, once the package is imported: parsing plus
     every step, first with cold caches and then again (warm);
 (b) one ``sympy.integrate`` of the raw KL integrand p1·log(p1/p2) over ℝ with positive σ's, in
-    a fresh subprocess (timeout 120 s) — what the engine's Gaussian-moment tier replaces.
+    a fresh subprocess (timeout 120 s) — what the engine's Gaussian-moment tier replaces;
+(c) ``elbo-derivation verify`` for everything bundled as a whole process (import, symbolic,
+    quadrature and sampling checks, report), median of 5 runs, and how much of it is only
+    importing NumPy, SymPy and SciPy.
 
 Run with ``python benchmarks/bench_verify.py`` (or ``make bench``).
 """
@@ -63,6 +66,20 @@ def time_sympy_integrate(timeout: float = 120.0) -> float | None:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+WHOLE = [sys.executable, "-m", "elbo_derivation", "verify"]
+IMPORTS = [sys.executable, "-c", "import numpy, sympy, scipy.integrate"]
+
+
+def time_process(cmd: list[str], repeats: int = 5) -> tuple[float, int]:
+    """Median wall-clock seconds of running ``cmd``, and its exit code."""
+    times, code = [], 0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        code = subprocess.run(cmd, capture_output=True, check=False).returncode
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2], code
+
+
 def main() -> None:
     imported, cold, warm, proved = time_check_in_process()
     print(f"(a) check kl_gaussians.deriv in-process: {cold:.3f} s cold, {warm:.3f} s warm "
@@ -72,6 +89,13 @@ def main() -> None:
     print(f"(b) one sympy.integrate of the raw KL integrand (positive sigmas): {shown}")
     if integrate is not None:
         print(f"    ratio (b)/(a cold): {integrate / cold:.0f}x")
+    whole, code = time_process(WHOLE)
+    imports, _ = time_process(IMPORTS)
+    print(f"(c) `elbo-derivation verify`, whole process, all bundled derivations: {whole:.2f} s "
+          f"(median of 5, exit code {code}); of which importing numpy, sympy, scipy.integrate "
+          f"alone: {imports:.2f} s")
+    if integrate is not None:
+        print(f"    one sympy.integrate (b) / whole verify (c): {integrate / whole:.1f}x")
 
 
 if __name__ == "__main__":
