@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .verify import positive_seconds
+from .argtypes import positive_seconds
 
 HELP = "check your own derivation (.deriv or .tex), or every file in a folder"
 DESCRIPTION = """\

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InputError
+from .argtypes import seed
 
 HELP = "regenerate the figures (KL surface, ELBO gap, VAE latent space, ...) as PNG files"
 DESCRIPTION = """\
@@ -37,20 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--list", action="store_true", help="list the figures, each with what it shows, and exit"
     )
     parser.add_argument(
-        "--seed", type=_seed, default=0, metavar="S",
+        "--seed", type=seed, default=0, metavar="S",
         help="seed of the random draws and of the VAE training (default: 0, as committed)",
     )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no file list")
 
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

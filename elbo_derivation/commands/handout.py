@@ -37,7 +37,7 @@ HANDOUT_FIGURES = ("elbo_gap", "kl_surface", "kl_asymmetry", "mc_convergence", "
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-o FILE``, ``--latex FILE``, ``--figures DIR``, ``--no-figures``, ``--no-numeric``,
     ``--seed``, ``--time-limit``."""
-    from .verify import positive_seconds, seed_value
+    from .argtypes import positive_seconds, seed
 
     parser.add_argument(
         "-o", "--output", metavar="FILE", default="handout.html",
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the quadrature and sampling checks (symbolic verdicts only)",
     )  # fmt: skip
     parser.add_argument(
-        "--seed", type=seed_value, default=0, metavar="S",
+        "--seed", type=seed, default=0, metavar="S",
         help="seed of the numeric checks and of the figures (default: 0)",
     )  # fmt: skip
     parser.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InputError
+from .argtypes import positive_int, seed
 
 HELP = "train a linear VAE on an (N, D) .npy array; compare its ELBO with pPCA"
 DESCRIPTION = """\
@@ -24,21 +25,12 @@ example:
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="FILE.npy", help="(N, D) float array")
-    parser.add_argument("--latent", type=_positive_int, required=True, metavar="K",
+    parser.add_argument("--latent", type=positive_int, required=True, metavar="K",
                         help="latent dimension, 1 <= K < D")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="initialisation seed (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="initialisation seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InputError
+from .argtypes import positive_float, positive_int, seed
 
 HELP = "train the NumPy VAE on a toy data set; save model, history and figures"
 DESCRIPTION = """\
@@ -27,46 +28,28 @@ example:
 DATASETS = ("moons", "pinwheel", "mixture", "ppca", "digits")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def _obs_var(text: str) -> float | str:
-    return "learned" if text == "learned" else _positive_float(text)
+    return "learned" if text == "learned" else positive_float(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", choices=DATASETS, default="moons", help="default: moons")
-    parser.add_argument("--latent", type=_positive_int, default=2, help="K (default 2)")
-    parser.add_argument("--hidden", type=_positive_int, default=32,
+    parser.add_argument("--latent", type=positive_int, default=2, help="K (default 2)")
+    parser.add_argument("--hidden", type=positive_int, default=32,
                         help="hidden width (default 32)")  # fmt: skip
     parser.add_argument("--linear", action="store_true", help="no hidden layers (linear VAE)")
-    parser.add_argument("--epochs", type=_positive_int, default=100, help="default 100")
-    parser.add_argument("--batch-size", type=_positive_int, default=64, help="default 64")
-    parser.add_argument("--lr", type=_positive_float, default=3e-3,
+    parser.add_argument("--epochs", type=positive_int, default=100, help="default 100")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="default 64")
+    parser.add_argument("--lr", type=positive_float, default=3e-3,
                         help="Adam step size (default 0.003)")  # fmt: skip
-    parser.add_argument("--n", type=_positive_int, default=1000,
+    parser.add_argument("--n", type=positive_int, default=1000,
                         help="samples to generate (default 1000; digits: all 1797)")  # fmt: skip
     parser.add_argument("--obs-var", type=_obs_var, default="learned", metavar="C",
                         help='observation variance c, or "learned" (default)')  # fmt: skip
     parser.add_argument("--raw", action="store_true", help="do not standardise the data")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

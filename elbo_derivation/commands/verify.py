@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 
 from ..errors import InputError
+from .argtypes import positive_seconds, seed
 
 HELP = "check every step of the notes' derivations, symbolically and numerically"
 DESCRIPTION = """\
@@ -31,26 +31,6 @@ argument or file cannot be used.
 """
 
 
-def positive_seconds(text: str) -> float:
-    """argparse type: a positive, finite number of seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
-    return value
-
-
-def seed_value(text: str) -> int:
-    """argparse type: a non-negative integer seed."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the quadrature and sampling checks (symbolic verdicts only)",
     )
     parser.add_argument(
-        "--seed", type=seed_value, default=0, metavar="S",
+        "--seed", type=seed, default=0, metavar="S",
         help="seed of the numeric checks' random numbers (default: 0)",
     )
     parser.add_argument(

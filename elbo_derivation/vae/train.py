@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .model import _positive_int
 from .optim import Adam
 
 __all__ = ["History", "train"]
@@ -42,12 +43,6 @@ class History:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1)
             f.write("\n")
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def train(

@@ -1,0 +1,60 @@
+"""Argument types shared by the subcommands: each checks one kind of value and says why not.
+
+argparse turns an ``ArgumentTypeError`` into ``error: argument --seed: must not be negative,
+got '-1'`` and exit code 2, so every message names the argument and what was expected.
+
+Examples
+--------
+>>> seed("3"), positive_int("10"), positive_float("0.5"), positive_seconds("2")
+(3, 10, 0.5, 2.0)
+>>> positive_int("0")
+Traceback (most recent call last):
+...
+argparse.ArgumentTypeError: expected a positive integer, got '0'
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+__all__ = ["positive_float", "positive_int", "positive_seconds", "seed"]
+
+
+def _number(text: str, kind: type, expected: str) -> float:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def seed(text: str) -> int:
+    """A non-negative integer seed."""
+    value = int(_number(text, int, "a whole number"))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number ≥ 1 (epochs, sizes, dimensions)."""
+    value = int(_number(text, int, "a positive integer"))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A positive, finite number (a learning rate, a variance)."""
+    value = _number(text, float, "a positive number")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """A positive, finite number of seconds (a time limit)."""
+    value = _number(text, float, "a number of seconds")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
