@@ -80,6 +80,8 @@ from lark.exceptions import (
 
 from ..errors import DerivationSyntaxError, InputError
 from .expectation import Expectation
+from .parse import ASSUMPTIONS as _ASSUMPTIONS
+from .parse import MAX_BYTES, MAX_DEPTH, MAX_NUMBER_DIGITS, MAX_STEPS, _split_top_level
 from .steps import Derivation, Relation, Step
 
 __all__ = [
@@ -94,15 +96,8 @@ __all__ = [
 
 #: Longest LaTeX expression accepted, in characters.
 MAX_LATEX = 20_000
-#: Deepest nesting accepted (brackets, fractions, functions).
-MAX_DEPTH = 100
-#: Most digits in a number.
-MAX_NUMBER_DIGITS = 1000
 #: Largest integer exponent accepted (``10^{10^{10}}`` is refused, not computed).
 MAX_EXPONENT = 1000
-#: Largest ``.tex`` file accepted, in bytes, and most steps in it.
-MAX_BYTES = 1_000_000
-MAX_STEPS = 1000
 
 
 
@@ -838,13 +833,6 @@ def latex_to_sympy(
 # .tex files
 # --------------------------------------------------------------------------------------
 
-_ASSUMPTIONS: dict[str, dict[str, bool]] = {
-    "real": {"real": True},
-    "positive": {"positive": True},
-    "nonnegative": {"nonnegative": True},
-    "negative": {"negative": True},
-    "nonzero": {"real": True, "nonzero": True},
-}
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
 _SIGNATURE_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*\(([^()]*)\)\s*$")
 _BEGIN = re.compile(r"\\begin\s*\{\s*(align\*?|aligned|eqnarray\*?)\s*\}")
@@ -1158,20 +1146,7 @@ class _TexReader:
 
 def _split_top(text: str) -> list[str]:
     """Split at commas outside brackets: 'q(z|x), p(z)' → ['q(z|x)', 'p(z)']."""
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        parts.append(cur)
-    return [p for p in parts if p.strip()]
+    return [part for part, _ in _split_top_level(text) if part.strip()]
 
 
 def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None = None,
