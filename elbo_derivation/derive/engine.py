@@ -580,7 +580,7 @@ def _locate(result: SymbolicResult, mistake: Any, *pairs: sp.Expr) -> None:
     on the line), then with the definitions substituted. Never raises.
     """
     sub = getattr(mistake, "subexpression", None)
-    if sub is not None:
+    if sub is not None and sub not in (pairs[1], pairs[3]):  # a part, not the whole side
         result.subexpression = sub
         expected = getattr(mistake, "expected", None)
         result.expected = None if expected is None else _evaluated(expected)
