@@ -448,16 +448,27 @@ def compare(
     if not symbolic:
         reasons.append(screen.probe_only)
 
-    # 2. algebra
-    if symbolic:
+    # 2. algebra. A step holding integrals or expectations goes to the tiers made for them
+    #    first (2b, 3): expanding a gap full of unevaluated integrals is the slowest way to
+    #    find that it does not vanish, and those tiers reduce the integrals exactly.
+    integrals = lhs.has(sp.Integral, Expectation) or rhs.has(sp.Integral, Expectation)
+    reduced_exactly = False  # whether a later tier replaced the integrals by their values
+
+    def algebra_tier() -> SymbolicResult | None:
+        nonlocal reduced_gap
         out = run_bounded(lambda: _algebra(gap_of(lhs, rhs)), share("algebra"))
-        if out.ok:
-            reduced_gap = out.value
-            j = _judge(out.value, relation, wrt)
-            if j is not None:
-                return verdict_from(j, "algebra", lhs, rhs)
-        else:
+        if not out.ok:
             reasons.append(f"algebra: {out.error}")
+            return None
+        if not reduced_exactly:
+            reduced_gap = out.value
+        j = _judge(out.value, relation, wrt)
+        return None if j is None else verdict_from(j, "algebra", lhs, rhs)
+
+    if symbolic and not integrals:
+        decided = algebra_tier()
+        if decided is not None:
+            return decided
 
     # 2b. the expectation rules of §2 (derive/rules.py): for abstract densities, for
     #     expectations (split into exact Gaussian moments term by term, cheaper than the
@@ -491,12 +502,18 @@ def compare(
         if out.ok:
             a, b, n, reduced = out.value
             if n:
-                sides, reduced_gap = (a, b), reduced
+                sides, reduced_gap, reduced_exactly = (a, b), reduced, True
                 j = _judge(reduced, relation, wrt)
                 if j is not None:
                     return verdict_from(j, "gaussian-moments", a, b)
         else:
             reasons.append(f"gaussian-moments: {out.error}")
+
+    # 3b. algebra, for a step with integrals that the tiers made for them did not settle
+    if symbolic and integrals:
+        decided = algebra_tier()
+        if decided is not None:
+            return decided
 
     # 4. bounded simplify — after a quick numeric look at three nice points: a step that is
     #    plainly wrong is refuted there at once, without paying for simplify.
