@@ -249,13 +249,23 @@ class Derivation:
         """
         if not self.definitions:
             return expr
-        subs = {self.symbols[name]: value for name, value in self.definitions.items()}
-        for _ in range(len(subs) + 1):
-            new = expr.xreplace(subs)
-            if new == expr:
-                return new
-            expr = new
-        return expr
+        return expr.xreplace(self._resolved_definitions())
+
+    def _resolved_definitions(self) -> dict[sp.Symbol, sp.Expr]:
+        """Each ``let`` symbol mapped to its definition with every other ``let`` name already
+        substituted; computed once per set of definitions (a step is expanded many times)."""
+        key = tuple(self.definitions.items())
+        cached = self.__dict__.get("_resolved")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        resolved = {self.symbols[name]: value for name, value in self.definitions.items()}
+        for _ in range(len(resolved) + 1):
+            new = {k: v.xreplace(resolved) for k, v in resolved.items()}
+            if new == resolved:
+                break
+            resolved = new
+        self.__dict__["_resolved"] = (key, resolved)
+        return resolved
 
     @property
     def start_shown(self) -> sp.Expr:
