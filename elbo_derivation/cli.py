@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from .errors import InputError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "entry", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
 COMMANDS = ("verify", "check", "train", "ppca", "figures", "handout")
@@ -85,6 +85,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def entry() -> None:
+    """The console script: run :func:`main`, then leave without tearing the interpreter down.
+
+    A run holds many SymPy objects; freeing them one by one at exit takes about half a second
+    and does nothing useful. Output is flushed first and every file this package writes is
+    closed by then (they are all written inside ``with`` blocks), so ``os._exit`` loses nothing.
+    """
+    import os
+
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            _silence_stdout()
+    os._exit(code)
 
 
 def _silence_stdout() -> None:
