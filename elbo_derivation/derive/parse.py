@@ -397,7 +397,9 @@ class _Builder(Transformer_NonRecursive):
         return _Sum.of(c[0]).plus(_done(c[1]))
 
     def sub(self, c: list[Any]) -> _Sum:
-        return _Sum.of(c[0]).plus(-_done(c[1]))
+        # -1·b rather than -b: the same when evaluated, and `g - 0` stays as written in the
+        # unevaluated display form
+        return _Sum.of(c[0]).plus(sp.Mul(sp.S.NegativeOne, _done(c[1])))
 
     def mul(self, c: list[Any]) -> _Product:
         return _Product.of(c[0]).times(_done(c[1]))
