@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -428,3 +429,24 @@ def test_a_wrong_whole_side_is_not_repeated_as_the_part_that_differs() -> None:
     result = d.steps[0].result
     assert result.verdict is Verdict.REFUTED and result.mistake == "dropped-half"
     assert result.subexpression is None
+
+
+@pytest.mark.parametrize(
+    ("exprs", "assumptions", "verdict"),
+    [
+        (["log(a*b)", "log(a) + log(b)"], {"a": "real", "b": "real"}, Verdict.REFUTED),
+        (["log(a*b)", "log(a) + log(b)"], {"a": "positive", "b": "positive"}, Verdict.PROVED),
+        (["log(a^2)/2", "log(a)"], {"a": "real"}, Verdict.REFUTED),
+        (["(a^2 - 1)/(a - 1)", "a + 1"], {"a": "real"}, Verdict.PROVED),
+    ],
+)
+def test_a_step_must_hold_on_the_whole_declared_domain(exprs, assumptions, verdict) -> None:
+    """Declared real, log(a·b) = log a + log b fails at a = b = −1 (the right side is not
+    real there); declared positive it is proved; a removable 0/0 is no counterexample."""
+    d = check_steps(exprs, symbols=", ".join(assumptions), assumptions=assumptions)
+    result = d.steps[0].result
+    assert result.verdict is verdict, result
+    if verdict is Verdict.REFUTED:
+        cex = result.counterexample
+        assert any(v < 0 for v in cex.point.values())
+        assert math.isnan(cex.rhs) and math.isfinite(cex.lhs)

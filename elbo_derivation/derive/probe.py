@@ -450,6 +450,7 @@ def probe(
     wrt = [w for w in wrt if w in free]
     out = ProbeOutcome("undecided")
     alternates = _wrt_alternatives(wrt)
+    domain: Counterexample | None = None  # a point where only one side is a real number
     for point in probe_points([*symbols, *wrt], rng, n_random):
         if deadline is not None and time.monotonic() > deadline:
             out.reason = f"time ran out after {out.tried} probe points"
@@ -466,6 +467,14 @@ def probe(
             return out
         if state == "ok":
             out.agreeing += 1
+        elif state == "skip" and domain is None and relation is Relation.EQ:
+            domain = _domain_mismatch(lhs, rhs, point)
+    if domain is not None:
+        # e.g. log(a·b) = log a + log b with a, b declared real: at a = b = −1 the left side
+        # is log 1 = 0 and the right side is not a real number. The step does not hold on
+        # the declared domain, however many points agree elsewhere.
+        out.verdict, out.counterexample = "refuted", domain
+        return out
     if out.agreeing >= MIN_AGREEING:
         out.verdict = "supported"
     elif not out.reason:
@@ -535,6 +544,42 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         difference=_floatify(diff),
         note=f"{_NOTES[relation]} (mpmath, {DPS} digits, confirmed at {CONFIRM_DPS}): "
         f"lhs − rhs = {mpmath.nstr(diff, 20)}",
+    )
+
+
+def _off_real_line(expr: sp.Expr, point: dict) -> bool:
+    """Whether ``expr`` at ``point`` is a number off the real line (not merely undefined)."""
+    try:
+        with mpmath.workdps(DPS):
+            evaluate(expr, {s: _number(v) for s, v in point.items()})
+    except Unevaluable as err:
+        return "off the real line" in str(err)
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError, RecursionError):
+        return False
+    return False
+
+
+def _domain_mismatch(lhs: sp.Expr, rhs: sp.Expr, point: dict) -> Counterexample | None:
+    """A counterexample where one side is a finite real number and the other is not real.
+
+    Only a value off the real line counts (the log or square root of a negative number); a
+    side that is merely undefined (0/0, a pole) is no evidence against the step.
+    """
+    a, b = _sides(lhs, rhs, point, DPS)
+    if (a is None) == (b is None):
+        return None
+    real_side, other = ("left", rhs) if a is not None else ("right", lhs)
+    if not _off_real_line(other, point):
+        return None
+    other_name = "right" if real_side == "left" else "left"
+    return Counterexample(
+        point=_point_floats(point),
+        lhs=_floatify(a) if a is not None else math.nan,
+        rhs=_floatify(b) if b is not None else math.nan,
+        difference=math.nan,
+        note=f"the {real_side} side is a real number here but the {other_name} side is not "
+        "(the log or square root of a negative number): the step does not hold for every "
+        "value the declared assumptions allow",
     )
 
 

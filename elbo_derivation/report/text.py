@@ -125,10 +125,13 @@ def format_counterexample(cx: Counterexample) -> str:
     'at σ₁ = 2: left side 1.5, right side 1.25 (difference 0.25)'
     """
     where = f"at {format_point(cx.point)}: " if cx.point else "everywhere: "
-    text = (
-        f"{where}left side {format_number(cx.lhs)}, right side {format_number(cx.rhs)} "
-        f"(difference {format_number(cx.difference, 3)})"
-    )
+
+    def side(value: float) -> str:  # nan: the side has no real value at this point
+        return "not a real number" if value != value else format_number(value)
+
+    text = f"{where}left side {side(cx.lhs)}, right side {side(cx.rhs)}"
+    if cx.difference == cx.difference:
+        text += f" (difference {format_number(cx.difference, 3)})"
     return f"{text}; {clip(cx.note)}" if cx.note else text
 
 
