@@ -33,5 +33,9 @@ figures: $(STAMP)
 handout: $(STAMP)
 	$(BIN)/elbo-derivation handout -o handout.html --latex handout.tex
 
+notebooks: $(STAMP)  ## rebuild the notebooks from notebooks/_src, then run them
+	$(BIN)/python notebooks/_build.py
+	$(BIN)/python -m pytest tests/test_notebooks.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -91,15 +91,18 @@ def train(
     >>> len(hist.loss), hist.loss[-1] < hist.loss[0]
     (20, True)
     """
-    from tqdm.auto import tqdm
-
     epochs = _positive_int(epochs, "epochs")
     batch_size = _positive_int(batch_size, "batch_size")
     data = model.check_input(data, "data", model.n_input)
     n = data.shape[0]
     opt = optimizer if optimizer is not None else Adam(model.params, lr=lr)
     history = History()
-    bar = tqdm(range(1, epochs + 1), disable=not progress, desc="training", unit="epoch")
+    if progress:  # tqdm.auto picks a notebook widget or a terminal bar, as available
+        from tqdm.auto import tqdm
+
+        bar: Any = tqdm(range(1, epochs + 1), desc="training", unit="epoch")
+    else:
+        bar = range(1, epochs + 1)
     for epoch in bar:
         order = rng.permutation(n)
         total = rec = kl = 0.0
@@ -126,7 +129,8 @@ def train(
         history.loss.append(total / n)
         history.reconstruction.append(rec / n)
         history.kl.append(kl / n)
-        bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
+        if progress:
+            bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
     if not np.isfinite(model.params.flat).all():  # pragma: no cover - Adam refuses first
         raise FloatingPointError("training produced a non-finite parameter")
     return history
