@@ -213,8 +213,8 @@ def verify_bundled(
         show a progress bar on stderr (only when stderr is a terminal).
     jobs : int, optional
         worker processes; the derivations are independent, so they are checked side by side
-        (forked workers, Linux). Default: one per available core. ``1`` checks in this
-        process.
+        (forked workers, Linux; see :mod:`elbo_derivation.workers`). Default: one per
+        available core. ``1`` checks in this process.
 
     Returns
     -------
@@ -244,45 +244,16 @@ def verify_bundled(
                 out.append(_verify_one(path, rng, numeric, time_limit))
                 bar.done()
             return out
-        return _verify_parallel(paths, streams, numeric, time_limit, n_jobs, bar)
+        from .workers import verify_in_workers
+
+        def done(name: str) -> None:
+            bar.stage(name)
+            bar.done()
+
+        return verify_in_workers(paths, streams, numeric=numeric, time_limit=time_limit,
+                                 jobs=n_jobs, on_done=done)
     finally:
         bar.close()
-
-
-def _verify_parallel(
-    paths: list[Path],
-    streams: list[np.random.Generator],
-    numeric: bool,
-    time_limit: float,
-    jobs: int,
-    bar: _Progress,
-) -> list[Derivation]:
-    """:func:`verify_bundled`'s work spread over ``jobs`` forked worker processes.
-
-    The heavy modules are imported before the fork, so workers start warm; the largest files
-    go first, so that the slowest derivation does not start last.
-    """
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from .derive import engine  # noqa: F401  (imported before the fork, on purpose)
-
-    if numeric:
-        from .numeric import quadrature, sampling  # noqa: F401
-
-    order = sorted(range(len(paths)), key=lambda i: -paths[i].stat().st_size)
-    results: dict[int, Derivation] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
-        futures = {
-            pool.submit(_verify_one, paths[i], streams[i], numeric, time_limit): i
-            for i in order
-        }
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            bar.stage(paths[i].stem)
-            bar.done()
-    return [results[i] for i in range(len(paths))]
 
 
 def check_file(

@@ -958,6 +958,8 @@ class SideValues:
 
     def finite(self, j: int) -> bool:
         v = self.values[j]
+        if isinstance(v, float):
+            return math.isfinite(v)
         return v is not None and bool(mpmath.isfinite(v))
 
 

@@ -1,0 +1,51 @@
+"""The worker processes' result pickles: SymPy nodes come back exactly as they were stored."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.derive.notes import bundled_paths
+from elbo_derivation.derive.parse import read_derivation
+from elbo_derivation.verification import check_file
+from elbo_derivation.workers import dumps
+
+
+def _expressions(d):  # type: ignore[no-untyped-def]
+    yield d.start
+    yield from d.definitions.values()
+    for step in d.steps:
+        yield step.expr
+        r = step.result
+        if r is not None and r.counterexample is not None:
+            yield from (sp.S(v) for v in r.counterexample.point.values())
+
+
+@pytest.mark.parametrize("path", bundled_paths(), ids=lambda p: p.stem)
+def test_bundled_derivations_round_trip_node_for_node(path) -> None:  # type: ignore[no-untyped-def]
+    d = read_derivation(path)
+    back = pickle.loads(dumps(d))
+    for a, b in zip(_expressions(d), _expressions(back), strict=True):
+        assert sp.srepr(a) == sp.srepr(b)
+        assert a == b and hash(a) == hash(b)
+
+
+def test_a_refuted_step_round_trips_with_its_counterexample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "wrong.deriv"
+    path.write_text("symbols: a, b : positive\nlog(a*b)\n= log(a) - log(b)  # wrong sign\n",
+                    encoding="utf-8")
+    d = check_file(path)
+    back = pickle.loads(dumps(d))
+    assert back.steps[0].verdict is d.steps[0].verdict
+    assert back.steps[0].result.counterexample == d.steps[0].result.counterexample
+    for a, b in zip(_expressions(d), _expressions(back), strict=True):
+        assert sp.srepr(a) == sp.srepr(b)
+
+
+def test_unevaluated_rebuild_is_not_applied_to_other_types() -> None:
+    x = sp.Symbol("x", real=True)
+    integral = sp.Integral(sp.exp(-x**2) * x, (x, -sp.oo, sp.oo))
+    back = pickle.loads(dumps(integral))
+    assert sp.srepr(back) == sp.srepr(integral)  # not Integral(1*(...))
