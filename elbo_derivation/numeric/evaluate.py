@@ -897,30 +897,79 @@ def _quad(batches: list[_Batch], func: Callable[[float], np.ndarray], lo: float,
 
 
 def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
-    """u ↦ the scaled integrands of every valid component over ℝ, as one vector."""
-    parts = []
+    """u ↦ the scaled integrands of every valid component over ℝ, as one vector.
+
+    quad_vec calls this thousands of times with a scalar u, so the per-call work is kept to
+    a few array operations: the polynomial parts of all Gaussian components are one matrix
+    (rows padded with zero coefficients to a common degree) applied to the powers of u;
+    only components with a non-polynomial remainder, or no Gaussian form, are visited one by
+    one, with their parameters sliced once here rather than at every call.
+    """
+    size = sum(int(b.ok.sum()) for b in batches)
+    degree = max([b.coeffs.shape[1] for b in batches if b.integral.kind == "gauss"], default=1)
+    poly_rows, poly_coeffs, poly_scale = [], [], []
+    others: list[tuple[np.ndarray, Callable[[float], np.ndarray]]] = []
+    start = 0
     for b in batches:
         rows = np.flatnonzero(b.ok)
-        parts.append((b, rows, b.coeffs[rows], b.scale[rows], np.arange(b.coeffs.shape[1])))
-    size = sum(len(p[1]) for p in parts)
+        where = np.arange(start, start + len(rows))
+        start += len(rows)
+        if b.integral.kind == "gauss":
+            coeffs = np.zeros((len(rows), degree))
+            coeffs[:, : b.coeffs.shape[1]] = b.coeffs[rows]
+            poly_rows.append(where)
+            poly_coeffs.append(coeffs)
+            poly_scale.append(b.scale[rows])
+            if b.integral.rem_func is not None:
+                others.append((where, _remainder_at(b, rows)))
+        else:
+            others.append((where, _plain_at(b, rows)))
+    poly_where = np.concatenate(poly_rows) if poly_rows else np.zeros(0, int)
+    matrix = np.concatenate(poly_coeffs) if poly_coeffs else np.zeros((0, degree))
+    scale = np.concatenate(poly_scale) if poly_scale else np.zeros(0)
+    powers = np.arange(degree)
 
     def func(u: float) -> np.ndarray:
-        out = np.empty(size)
-        start = 0
+        out = np.zeros(size)
         weight = math.exp(-0.5 * u * u)
-        for b, rows, coeffs, scale, powers in parts:
-            if b.integral.kind == "gauss":
-                r = coeffs @ (u**powers)
-                if b.integral.rem_func is not None:
-                    r = r + _rem(b, u, rows)[:, 0]
-                vals = weight * r
-            else:
-                vals = _plain(b, u, rows)[:, 0]
-            out[start: start + len(rows)] = vals / scale
-            start += len(rows)
+        out[poly_where] = matrix @ (u**powers)
+        for where, extra in others:
+            out[where] += extra(u)
+        out[poly_where] *= weight
+        out[poly_where] /= scale
         return out
 
     return func
+
+
+def _remainder_at(b: _Batch, rows: np.ndarray) -> Callable[[float], np.ndarray]:
+    """u ↦ the remainder of R at μ + σu for the given rows (see :func:`_rem`)."""
+    mu, sigma = b.mu[rows], b.sigma[rows]
+    args = [a[rows] for a in b.args]
+    shape = (len(rows),)
+    rem_func = b.integral.rem_func
+
+    def at(u: float) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = rem_func(mu + sigma * u, *args)  # type: ignore[misc]
+        return np.broadcast_to(np.asarray(out, dtype=float), shape)
+
+    return at
+
+
+def _plain_at(b: _Batch, rows: np.ndarray) -> Callable[[float], np.ndarray]:
+    """u ↦ the integrand of a component without a Gaussian form, divided by its scale."""
+    args = [a[rows] for a in b.args]
+    scale = b.scale[rows]
+    shape = (len(rows),)
+    np_func = b.integral.np_func
+
+    def at(u: float) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = np_func(u, *args)  # type: ignore[misc]
+        return np.broadcast_to(np.asarray(out, dtype=float), shape) / scale
+
+    return at
 
 
 def _finite_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
