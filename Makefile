@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 verify: $(STAMP)  ## the step-by-step verification report of the notes
+	@$(BIN)/python -m compileall -q elbo_derivation > /dev/null  # byte-code, as a wheel has it
 	$(BIN)/elbo-derivation verify
 
 test: $(STAMP)  ## the whole test suite, notebooks and doctests included

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 INTEGRATE = textwrap.dedent(
     """
@@ -89,6 +90,13 @@ def main() -> None:
     print(f"(b) one sympy.integrate of the raw KL integrand (positive sigmas): {shown}")
     if integrate is not None:
         print(f"    ratio (b)/(a cold): {integrate / cold:.0f}x")
+    # as a wheel install would leave it: the package byte-compiled (an editable install under
+    # PYTHONDONTWRITEBYTECODE would otherwise compile the package's source on every run)
+    import compileall
+
+    import elbo_derivation
+
+    compileall.compile_dir(Path(elbo_derivation.__file__).parent, quiet=1)
     whole, code = time_process(WHOLE)
     imports, _ = time_process(IMPORTS)
     print(f"(c) `elbo-derivation verify`, whole process, all bundled derivations: {whole:.2f} s "
