@@ -282,13 +282,14 @@ def _gaussian_shape(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, ...] | None:
     const, dep = q.as_independent(z, as_Add=False)
     if not isinstance(dep, sp.exp) or const.has(z) or const.is_positive is not True:
         return None
-    try:
-        poly = sp.Poly(sp.expand(dep.args[0]), z)
-    except (sp.PolynomialError, sp.GeneratorsNeeded):
+    from .gaussian import _coefficients  # (no Poly: no coefficient domain to build)
+
+    coeffs = _coefficients(dep.args[0], z)
+    if coeffs is None or max(coeffs, default=0) != 2:
         return None
-    if poly.degree() != 2 or any(c.is_real is not True for c in poly.all_coeffs()):
+    a, b, c0 = (coeffs.get(k, sp.S.Zero) for k in (2, 1, 0))
+    if any(c.is_real is not True for c in (a, b, c0)):
         return None
-    a, b, c0 = (poly.coeff_monomial(z**k) for k in (2, 1, 0))
     if a.is_negative is not True:
         return None
     return const, a, b, c0

@@ -258,12 +258,25 @@ class Derivation:
         cached = self.__dict__.get("_resolved")
         if cached is not None and cached[0] == key:
             return cached[1]
-        resolved = {self.symbols[name]: value for name, value in self.definitions.items()}
-        for _ in range(len(resolved) + 1):
-            new = {k: v.xreplace(resolved) for k, v in resolved.items()}
-            if new == resolved:
-                break
-            resolved = new
+        raw = {self.symbols[name]: value for name, value in self.definitions.items()}
+        names = {k: v.atoms(sp.Symbol) for k, v in raw.items()}  # bound ones too, as xreplace
+        resolved: dict[sp.Symbol, sp.Expr] = {}
+        # each definition once, after the definitions it uses (depth first, no recursion);
+        # a name met again while still open is a cycle, and is left as it stands
+        for root in raw:
+            stack, open_ = [root], {root}
+            while stack:
+                name = stack[-1]
+                pending = [s for s in names[name]
+                           if s in raw and s not in resolved and s not in open_]
+                if pending:
+                    stack.extend(pending)
+                    open_.update(pending)
+                    continue
+                stack.pop()
+                if name not in resolved:
+                    uses = {s: resolved[s] for s in names[name] if s in resolved}
+                    resolved[name] = raw[name].xreplace(uses) if uses else raw[name]
         self.__dict__["_resolved"] = (key, resolved)
         return resolved
 
