@@ -220,3 +220,26 @@ def test_parsed_mutants_fail_at_the_mutated_step(name: str, old: str, new: str) 
     checks = check_quadrature(d, rng=np.random.default_rng(0))
     assert not checks[mutated.index - 1].ok
     assert all(c.ok for c in checks[: mutated.index - 1])
+
+
+def test_poly_in_multiplies_out_only_the_variables() -> None:
+    from elbo_derivation.numeric.evaluate import _poly_in
+
+    u, v = sp.symbols("u v", real=True)
+    a, b, m = sp.symbols("a b m", real=True)
+    cases = [
+        a * (u - m) ** 2 + 2 * b * (u - m) * (v + a) + (v + 1) ** 3,
+        (a + b) ** 2 * u * v + sp.log(a) * u**2 + 7,
+        u * sp.log(u) + (u + a) ** 2 * sp.exp(b) + 1 / (u + 1),
+        sp.Integer(3),
+    ]
+    for expr in cases:
+        poly, rem = _poly_in(expr, (u, v))
+        rebuilt = sp.Add(*[c * u**i * v**j for (i, j), c in poly.items()]) + rem
+        assert sp.expand(rebuilt - expr) == 0
+        assert all(not c.has(u, v) for c in poly.values())
+        for term in sp.Add.make_args(rem) if rem != 0 else ():  # only non-polynomial terms
+            assert not sp.expand(term).is_polynomial(u, v)
+    poly, rem = _poly_in(a * (u - m) ** 2, (u,))
+    assert rem == 0 and poly[(0,)] == a * m**2  # the coefficient is not expanded further
+    assert sp.expand(poly[(1,)] + 2 * a * m) == 0 and poly[(2,)] == a

@@ -380,7 +380,8 @@ def _compile_gauss(
         return None
     a0, a1, a2 = q_coeffs
     constant, dependent = sp.Add(*rests).as_independent(var, as_Add=False)
-    coeffs, rem = _polynomial(_expand(_split_logs(dependent)), var)
+    mono, rem = _poly_in(_split_logs(dependent), (var,))
+    coeffs = [mono.get((k,), sp.S.Zero) for k in range(max((k for (k,) in mono), default=0) + 1)]
     rem_terms = sp.Add.make_args(rem) if rem != 0 else ()
     mu = -a1 / (2 * a2)
     sigma = 1 / sp.sqrt(-2 * a2)
@@ -433,6 +434,83 @@ def _expand(expr: sp.Expr) -> sp.Expr:
                      power_base=False, log=False, basic=False)
 
 
+#: Largest integer power of a sum that :func:`_poly_in` multiplies out (beyond it, the power is
+#: left to numeric evaluation as part of the remainder).
+_MAX_POLY_POWER = 64
+
+
+def _poly_in(expr: sp.Expr, variables: Sequence[sp.Symbol]
+             ) -> tuple[dict[tuple[int, ...], sp.Expr], sp.Expr]:
+    """``expr`` as {exponents: coefficient} in ``variables`` plus a remainder.
+
+    Only the dependence on ``variables`` is multiplied out: a coefficient such as
+    A·(μ − m)² stays as written instead of being expanded into its five terms, which is what
+    makes this cheaper than ``expand`` followed by :func:`_monomials` (and the coefficients
+    cheaper to evaluate). A term in which a variable appears other than in a polynomial way
+    (log u, 1/u, ...) goes to the remainder whole.
+    """
+    variables = tuple(variables)
+    d = len(variables)
+    zero = (0,) * d
+    unit = {v: tuple(int(i == k) for i in range(d)) for k, v in enumerate(variables)}
+
+    def times(p: dict[tuple[int, ...], Any], q: dict[tuple[int, ...], Any]
+              ) -> dict[tuple[int, ...], Any]:
+        out: dict[tuple[int, ...], list[sp.Expr]] = {}
+        for a, ca in p.items():
+            for b, cb in q.items():
+                out.setdefault(tuple(i + j for i, j in zip(a, b)), []).append(ca * cb)
+        return {k: sp.Add(*v) for k, v in out.items()}
+
+    def walk(e: sp.Expr) -> dict[tuple[int, ...], Any] | None:
+        """The polynomial, or None when ``e`` is not a polynomial in the variables."""
+        if e in unit:
+            return {unit[e]: sp.S.One}
+        if not e.has(*variables):
+            return {zero: e}
+        if e.is_Add:
+            out: dict[tuple[int, ...], list[sp.Expr]] = {}
+            for a in e.args:
+                p = walk(a)
+                if p is None:
+                    return None
+                for k, c in p.items():
+                    out.setdefault(k, []).append(c)
+            return {k: sp.Add(*v) for k, v in out.items()}
+        if e.is_Mul:
+            acc: dict[tuple[int, ...], Any] | None = {zero: sp.S.One}
+            for f in e.args:
+                p = walk(f)
+                if p is None:
+                    return None
+                acc = times(acc, p)
+            return acc
+        if e.is_Pow and e.exp.is_Integer and 0 < int(e.exp) <= _MAX_POLY_POWER:
+            base = walk(e.base)
+            if base is None:
+                return None
+            acc, n = {zero: sp.S.One}, int(e.exp)
+            while n:  # by squaring
+                if n & 1:
+                    acc = times(acc, base)
+                n >>= 1
+                if n:
+                    base = times(base, base)
+            return acc
+        return None
+
+    poly: dict[tuple[int, ...], list[sp.Expr]] = {}
+    rem = []
+    for term in sp.Add.make_args(expr):
+        p = walk(term)
+        if p is None:
+            rem.append(term)
+            continue
+        for k, c in p.items():
+            poly.setdefault(k, []).append(c)
+    return {k: sp.Add(*v) for k, v in poly.items()}, sp.Add(*rem)
+
+
 def _monomials(expr: sp.Expr, variables: Sequence[sp.Symbol]
                ) -> tuple[dict[tuple[int, ...], sp.Expr], sp.Expr]:
     """An expanded ``expr`` as {exponents: coefficient} in ``variables``, and the rest."""
@@ -478,7 +556,7 @@ def _compile_gauss_multi(node: sp.Integral, variables: tuple[sp.Symbol, ...], f:
         g_entries.append(q_mono.get(tuple(int(k == i) for k in range(d)), sp.S(0)))
     c0 = q_mono.get((0,) * d, sp.S(0))
     constant, dependent = sp.Add(*rests).as_independent(*variables, as_Add=False)
-    r_mono, r_rem = _monomials(_expand(_split_logs(dependent)), variables)
+    r_mono, r_rem = _poly_in(_split_logs(dependent), variables)
     if r_rem != 0:
         raise EvaluationError("the integrand of a multiple integral is not a Gaussian times a "
                               f"polynomial: {r_rem}")
