@@ -459,7 +459,7 @@ def _poly_in(expr: sp.Expr, variables: Sequence[sp.Symbol]
         out: dict[tuple[int, ...], list[sp.Expr]] = {}
         for a, ca in p.items():
             for b, cb in q.items():
-                out.setdefault(tuple(i + j for i, j in zip(a, b)), []).append(ca * cb)
+                out.setdefault(tuple(i + j for i, j in zip(a, b, strict=True)), []).append(ca * cb)
         return {k: sp.Add(*v) for k, v in out.items()}
 
     def walk(e: sp.Expr) -> dict[tuple[int, ...], Any] | None:
