@@ -29,12 +29,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .derive.steps import Derivation, Step
 from .errors import InputError
+
+if TYPE_CHECKING:  # (SymPy is imported only once the checks start: see workers.start)
+    from .derive.steps import Derivation, Step
 
 __all__ = [
     "MAX_FILES",
@@ -212,9 +214,11 @@ def verify_bundled(
     progress : bool
         show a progress bar on stderr (only when stderr is a terminal).
     jobs : int, optional
-        worker processes; the derivations are independent, so they are checked side by side
-        (forked workers, Linux; see :mod:`elbo_derivation.workers`). Default: one per
-        available core. ``1`` checks in this process.
+        processes, this one included. With more than one (Linux, ``fork``), this process
+        reads the files and checks them symbolically while ``jobs - 1`` forked workers run
+        the numeric checks and then help with the symbolic ones (see
+        :mod:`elbo_derivation.workers`). Default: one per available core. ``1`` does
+        everything in this process.
 
     Returns
     -------
@@ -235,23 +239,27 @@ def verify_bundled(
     paths = bundled_paths()
     streams = np.random.default_rng(seed).spawn(len(paths)) if paths else []
     n_jobs = _default_jobs(len(paths)) if jobs is None else min(jobs, max(1, len(paths)))
-    bar = _Progress(len(paths), progress)
+    lanes = None
+    if n_jobs > 1:
+        from . import workers
+
+        lanes = workers.start(len(paths), numeric=numeric, jobs=n_jobs)  # before SymPy loads
+    bar = _Progress(len(paths) * (2 if numeric and lanes else 1), progress)
     try:
-        if n_jobs <= 1:
+        if lanes is None:
             out = []
             for path, rng in zip(paths, streams, strict=True):
                 bar.stage(path.stem)
                 out.append(_verify_one(path, rng, numeric, time_limit))
                 bar.done()
             return out
-        from .workers import verify_in_workers
 
-        def done(name: str) -> None:
-            bar.stage(name)
+        def done(stage: str) -> None:
+            bar.stage(stage)
             bar.done()
 
-        return verify_in_workers(paths, streams, numeric=numeric, time_limit=time_limit,
-                                 jobs=n_jobs, on_done=done)
+        return workers.verify_in_lanes(lanes, paths, streams, time_limit=time_limit,
+                                       on_done=done)
     finally:
         bar.close()
 

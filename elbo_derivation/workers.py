@@ -1,41 +1,49 @@
-"""Checking the bundled derivations side by side in forked worker processes.
+"""Checking the bundled derivations in two lanes: symbolic here, numeric in forked workers.
 
-The derivations are independent, so :func:`verify_in_workers` hands them to ``jobs`` forked
-workers, each of which reads, checks symbolically and checks numerically whole derivations
-(one process does all the work on a derivation, so SymPy's caches, warmed by the symbolic
-check, serve the numeric one). Before forking, this process imports everything the checks
-need (NumPy, SymPy, SciPy, the parser) and reads one small expression, which makes SymPy
-import the modules it otherwise loads on first use: the workers start warm instead of each
-paying for those imports again. The largest files go first, so that the slowest derivation
-does not start last.
+:func:`~elbo_derivation.verification.verify_bundled` spends its time importing (NumPy, SymPy,
+and SciPy for the quadrature: more than a second together), reading the ``.deriv`` files,
+checking symbolically and checking numerically. Only the numeric checks need SciPy. So:
 
-Nothing depends on which worker did what: the checks are deterministic and each
-derivation's random numbers come from its own stream (a test holds this).
+* :func:`start` forks ``jobs - 1`` workers *before* this process imports SymPy. While this
+  process imports SymPy and reads the files, the workers import SciPy and SymPy: the two
+  imports, which would otherwise run one after the other, run side by side.
+* This process reads each file and hands the derivation (as a pickle) to the workers for
+  the quadrature and sampling checks, then checks every derivation symbolically.
+* A worker that runs out of numeric work helps with the symbolic checks, taking
+  derivations from the end of the list while this process takes them from the front (a
+  table of claims shared under a lock makes sure each is checked once).
 
-A worker's result comes back as a pickle. SymPy's own pickles rebuild every sum, product,
-power, log and exp through its constructor, which simplifies the arguments again; for the
-whole report that costs this process about a quarter of a second, on the cores the workers
-need. The stored arguments are already canonical, so :class:`_Pickler` has them rebuilt as
-they were (``evaluate=False``): the rebuilt node has the same arguments in the same order,
-hence the same hash and equality.
+Results come back as pickles and are attached to this process's derivations. Nothing depends
+on which process did what: the checks are deterministic and each derivation's random
+numbers come from its own stream (a test holds this).
+
+Pickles of SymPy expressions normally rebuild every sum, product, power, log and exp through
+its constructor, which simplifies the arguments again; for the whole report that costs
+about a quarter of a second. The stored arguments are already canonical, so :func:`dumps`
+has them rebuilt as they were (``evaluate=False``): the rebuilt node has the same arguments
+in the same order, hence the same hash and equality.
 
 Linux only (``fork``); elsewhere :func:`~elbo_derivation.verification.verify_bundled` checks
-in one process.
+in one process. This module imports nothing heavy at the top, so that :func:`start` can fork
+before SymPy is loaded.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from .derive.steps import Derivation
+    from .derive.steps import Derivation
 
-__all__ = ["dumps", "verify_in_workers", "warm_up"]
+__all__ = ["Lanes", "dumps", "start", "verify_in_lanes", "warm_up"]
 
 
 def _rebuilt(cls: type, args: tuple[Any, ...]) -> Any:
@@ -73,13 +81,82 @@ def dumps(obj: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _verify_task(
-    path: Path, rng: np.random.Generator, numeric: bool, time_limit: float
-) -> bytes:
-    """One derivation read and checked in a worker, pickled by :func:`dumps`."""
-    from .verification import _verify_one
+# --- the workers' side ----------------------------------------------------------------------
 
-    return dumps(_verify_one(path, rng, numeric, time_limit))
+
+@dataclass
+class _Shared:
+    """The claims table (one byte per derivation: 0 free, 1 taken) and its lock."""
+
+    claims: Any
+    lock: Any
+
+    def claim(self, order: Sequence[int]) -> int | None:
+        """The first unclaimed derivation in ``order``, now claimed; None when all are."""
+        with self.lock:
+            for i in order:
+                if not self.claims[i]:
+                    self.claims[i] = 1
+                    return i
+        return None
+
+
+_SHARED: _Shared | None = None
+#: derivations this worker has unpickled, by index
+_LOADED: dict[int, Derivation] = {}
+
+
+def _start_worker(shared: _Shared, numeric: bool) -> None:
+    """Runs in each worker right after the fork: the imports its checks will need."""
+    global _SHARED
+    _SHARED = shared
+    _LOADED.clear()
+    if numeric:
+        import scipy.integrate  # noqa: F401  (the slow one first)
+
+        from .numeric import quadrature, sampling  # noqa: F401
+    from .derive import engine  # noqa: F401
+
+
+def _ready() -> bool:
+    return True
+
+
+def _load(i: int, blob: bytes) -> Derivation:
+    if i not in _LOADED:
+        _LOADED[i] = pickle.loads(blob)
+    return _LOADED[i]
+
+
+def _numeric_task(i: int, blob: bytes, rng: np.random.Generator) -> bytes:
+    """The numeric checks of derivation ``i``: each step's two checks, seconds and notes."""
+    from .verification import run_numeric
+
+    d = _load(i, blob)
+    timings = run_numeric(d, rng)
+    return dumps((
+        [(s.quadrature, s.sampling) for s in d.steps],
+        timings,
+        d.metadata.get("numeric_missing"),
+    ))
+
+
+def _symbolic_help(blobs: tuple[bytes, ...], time_limit: float) -> bytes:
+    """Symbolic checks of derivations taken from the end of the list, until none is left."""
+    from .verification import _check_symbolic
+
+    if _SHARED is None:  # pragma: no cover - only runs in workers made by start()
+        raise RuntimeError("_symbolic_help runs in a worker started by workers.start")
+    done = []
+    while (i := _SHARED.claim(range(len(blobs) - 1, -1, -1))) is not None:
+        d = _load(i, blobs[i])
+        seconds = _check_symbolic(d, time_limit)
+        done.append((i, [s.result for s in d.steps], seconds,
+                     d.metadata.get("symbolic_seconds")))
+    return dumps(done)
+
+
+# --- this process's side -------------------------------------------------------------------
 
 
 def warm_up() -> None:
@@ -98,53 +175,107 @@ def warm_up() -> None:
     parse_expression("log(exp(a) + a^2/2 - sqrt(a)) * abs(a)", {"a": a})
 
 
-def verify_in_workers(
+class Lanes:
+    """Forked workers for :func:`verify_in_lanes`; made by :func:`start`, closed by it."""
+
+    def __init__(self, n: int, numeric: bool, jobs: int) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("fork")
+        self.numeric = numeric
+        self.jobs = jobs
+        self.shared = _Shared(ctx.Array("b", n, lock=False), ctx.Lock())
+        self.pool = ProcessPoolExecutor(max_workers=jobs - 1, mp_context=ctx,
+                                        initializer=_start_worker,
+                                        initargs=(self.shared, numeric))
+        self.pool.submit(_ready)  # forks the workers now, so that they import alongside us
+
+    def close(self, *, cancel: bool = False) -> None:
+        """Stop the workers: after their work, or at once (queued work dropped) on ``cancel``."""
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def start(n: int, *, numeric: bool, jobs: int) -> Lanes:
+    """Fork ``jobs - 1`` workers for checking ``n`` derivations (call before importing SymPy)."""
+    if jobs < 2:
+        raise ValueError(f"two lanes need at least 2 processes, got {jobs}")
+    return Lanes(n, numeric, jobs)
+
+
+def verify_in_lanes(
+    lanes: Lanes,
     paths: Sequence[Path],
     streams: Sequence[np.random.Generator],
     *,
-    numeric: bool,
     time_limit: float,
-    jobs: int,
-    on_done: Callable[[str], None] = lambda name: None,
+    on_done: Callable[[str], None] = lambda stage: None,
 ) -> list[Derivation]:
-    """Read and check ``paths`` in ``jobs`` forked worker processes (see the module docstring).
+    """Read and check ``paths``: symbolically here, numerically in ``lanes``' workers.
 
     Parameters
     ----------
+    lanes : Lanes
+        from :func:`start` (with ``n = len(paths)``); closed before this returns or raises.
     paths, streams : sequences
         the files, and one random stream each for the numeric checks.
-    numeric : bool
-        also run the quadrature and sampling checks.
     time_limit : float
         seconds per step for the symbolic checks.
-    jobs : int
-        worker processes (at least 1).
     on_done : callable
-        called with the file's stem after each derivation (for a progress bar).
+        called with a short description after each derivation's symbolic check and each
+        numeric check (for a progress bar).
 
     Returns
     -------
     list of Derivation
-        in the order of ``paths``, as :func:`~elbo_derivation.verification.verify_bundled`
+        in the order of ``paths``, with results, numeric checks and
+        ``metadata["timings"]`` as :func:`~elbo_derivation.verification.verify_bundled`
         gives them.
     """
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from .derive.parse import read_derivation
+    from .verification import _check_symbolic
 
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
-    if numeric:
-        from .numeric import quadrature, sampling  # noqa: F401  (before the fork, on purpose)
-    warm_up()
-    order = sorted(range(len(paths)), key=lambda i: -paths[i].stat().st_size)
-    results: dict[int, Derivation] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
-        futures = {
-            pool.submit(_verify_task, paths[i], streams[i], numeric, time_limit): i
-            for i in order
-        }
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = pickle.loads(future.result())
-            on_done(paths[i].stem)
-    return [results[i] for i in range(len(paths))]
+    pool, shared = lanes.pool, lanes.shared
+    try:
+        warm_up()
+        derivations, blobs, numeric_futures = [], [], []
+        for i, (path, rng) in enumerate(zip(paths, streams, strict=True)):
+            t0 = time.perf_counter()
+            d = read_derivation(path)
+            d.metadata["timings"] = {"read": time.perf_counter() - t0}
+            for step in d.steps:  # needed here anyway, and then known to the workers too
+                d.expand_definitions(step.expr)
+            d.expand_definitions(d.start)
+            derivations.append(d)
+            blobs.append(dumps(d))
+            if lanes.numeric:
+                numeric_futures.append(pool.submit(_numeric_task, i, blobs[-1], rng))
+        helpers = [pool.submit(_symbolic_help, tuple(blobs), time_limit)
+                   for _ in range(lanes.jobs - 1)]
+
+        while (i := shared.claim(range(len(paths)))) is not None:
+            d = derivations[i]
+            d.metadata["timings"]["symbolic"] = _check_symbolic(d, time_limit)
+            on_done(f"{paths[i].stem} (symbolic)")
+        for future in helpers:
+            for i, results, seconds, total in pickle.loads(future.result()):
+                d = derivations[i]
+                for step, result in zip(d.steps, results, strict=True):
+                    step.result = result
+                d.metadata["timings"]["symbolic"] = seconds
+                d.metadata["symbolic_seconds"] = total
+                on_done(f"{paths[i].stem} (symbolic)")
+        for i, future in enumerate(numeric_futures):
+            checks, timings, missing = pickle.loads(future.result())
+            d = derivations[i]
+            for step, (quadrature, sampling) in zip(d.steps, checks, strict=True):
+                step.quadrature, step.sampling = quadrature, sampling
+            d.metadata["timings"].update(timings)
+            if missing:
+                d.metadata["numeric_missing"] = missing
+            on_done(f"{paths[i].stem} (numeric)")
+    except BaseException:
+        lanes.close(cancel=True)  # an error here, or Ctrl-C: do not wait for queued work
+        raise
+    lanes.close()
+    return derivations

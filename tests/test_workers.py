@@ -49,3 +49,64 @@ def test_unevaluated_rebuild_is_not_applied_to_other_types() -> None:
     integral = sp.Integral(sp.exp(-x**2) * x, (x, -sp.oo, sp.oo))
     back = pickle.loads(dumps(integral))
     assert sp.srepr(back) == sp.srepr(integral)  # not Integral(1*(...))
+
+
+def _verdicts(ds):  # type: ignore[no-untyped-def]
+    return [(d.name, s.index, s.verdict, s.result.method) for d in ds for s in d.steps]
+
+
+def test_symbolic_only_lanes_agree_with_one_process() -> None:
+    from elbo_derivation.verification import verify_bundled
+
+    serial = verify_bundled(numeric=False, jobs=1)
+    lanes = verify_bundled(numeric=False, jobs=2)
+    assert _verdicts(lanes) == _verdicts(serial)
+    assert all(s.quadrature is None and s.sampling is None for d in lanes for s in d.steps)
+    assert all(set(d.metadata["timings"]) == {"read", "symbolic"} for d in lanes)
+
+
+def test_more_numeric_workers_give_the_same_report() -> None:
+    import json
+
+    from elbo_derivation.report.json import derivation_to_json
+    from elbo_derivation.verification import verify_bundled
+
+    def without_seconds(d):  # type: ignore[no-untyped-def]
+        doc = derivation_to_json(d)
+        doc.pop("timings", None)
+        for step in doc["steps"]:
+            for key in ("symbolic", "quadrature", "sampling"):
+                if step.get(key):
+                    step[key].pop("seconds", None)
+        return json.dumps(doc, sort_keys=True)
+
+    serial = verify_bundled(numeric=True, jobs=1)
+    three = verify_bundled(numeric=True, jobs=3)
+    assert [without_seconds(d) for d in three] == [without_seconds(d) for d in serial]
+    for d in three:
+        assert list(d.metadata["timings"]) == ["read", "symbolic", "quadrature", "sampling"]
+
+
+def test_lanes_need_two_processes() -> None:
+    from elbo_derivation import workers
+
+    with pytest.raises(ValueError, match="at least 2"):
+        workers.start(3, numeric=True, jobs=1)
+
+
+def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import multiprocessing as mp
+    import time
+
+    from elbo_derivation import verification
+
+    def broken(d, time_limit):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(verification, "_check_symbolic", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        verification.verify_bundled(numeric=True, jobs=2)
+    deadline = time.monotonic() + 30
+    while mp.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not mp.active_children()

@@ -65,9 +65,8 @@ ERRATA_MISSING = "not available yet (elbo_derivation.derive.errata is not built)
 
 def run(args: argparse.Namespace) -> int:
     """Check, render, and return 0 (all good) or 1 (something failed)."""
-    from .. import verification
-    from ..report import json as report_json
-    from ..report import text as report_text
+    from .. import verification  # (the report modules come after: they load SymPy, which
+    #                               verify_bundled wants to import only once its workers run)
 
     if args.latex == "-" and args.json:
         raise InputError("--latex - and --json both want stdout; give --latex a file name")
@@ -75,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     derivations = verification.verify_bundled(
         numeric=args.numeric, seed=args.seed, time_limit=args.time_limit, progress=not args.json
     )
+    from ..report import json as report_json
+    from ..report import text as report_text
+
     errata = verification.run_errata() if args.errata else None
     seconds = time.perf_counter() - t0
 

@@ -249,7 +249,12 @@ class Derivation:
         """
         if not self.definitions:
             return expr
-        return expr.xreplace(self._resolved_definitions())
+        resolved = self._resolved_definitions()
+        memo = self.__dict__["_expanded"]  # made with the resolved definitions, for them
+        out = memo.get(expr)
+        if out is None:
+            out = memo[expr] = expr.xreplace(resolved)
+        return out
 
     def _resolved_definitions(self) -> dict[sp.Symbol, sp.Expr]:
         """Each ``let`` symbol mapped to its definition with every other ``let`` name already
@@ -278,6 +283,9 @@ class Derivation:
                     uses = {s: resolved[s] for s in names[name] if s in resolved}
                     resolved[name] = raw[name].xreplace(uses) if uses else raw[name]
         self.__dict__["_resolved"] = (key, resolved)
+        # expression -> expanded: each side is expanded by the symbolic check and by both
+        # numeric checks, and the memo travels with a pickled derivation to a worker
+        self.__dict__["_expanded"] = {}
         return resolved
 
     @property

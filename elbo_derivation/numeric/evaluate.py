@@ -62,7 +62,6 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy as sp
-from scipy import integrate
 from sympy.core.function import AppliedUndef
 
 from ..derive.expectation import Expectation
@@ -763,6 +762,8 @@ def _setup_gauss_precise(b: _Batch, points: Sequence[Point]) -> None:
 @functools.lru_cache(maxsize=64)
 def _moment(k: int) -> float:
     """∫ exp(−u²/2) u^k du over ℝ, by quad (0 for odd k by symmetry of the integrand)."""
+    from scipy import integrate
+
     val, _ = integrate.quad(lambda u: math.exp(-0.5 * u * u) * u**k, -np.inf, np.inf,
                             epsabs=0.0, epsrel=1e-13, limit=200)
     return float(val)
@@ -959,6 +960,8 @@ def _integrate_all(batches: list[_Batch]) -> None:
 
 def _quad(batches: list[_Batch], func: Callable[[float], np.ndarray], lo: float,
           hi: float, points: Sequence[float] | None) -> None:
+    from scipy import integrate  # here, not at the top: preparing sides needs only SymPy
+
     with np.errstate(all="ignore"):
         res, _err = integrate.quad_vec(func, lo, hi, epsabs=QUAD_EPS, epsrel=QUAD_EPS,
                                        norm="max", limit=4000, quadrature="gk21",
