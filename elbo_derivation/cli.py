@@ -93,9 +93,15 @@ def entry() -> None:
     A run holds many SymPy objects; freeing them one by one at exit takes about half a second
     and does nothing useful. Output is flushed first and every file this package writes is
     closed by then (they are all written inside ``with`` blocks), so ``os._exit`` loses nothing.
+
+    SymPy's caches keep 1000 results per cached function by default; checking the bundled
+    derivations reuses more than that (the files are read before they are checked), so the
+    console script lets SymPy keep 10 000 unless ``SYMPY_CACHE_SIZE`` says otherwise
+    (measured: about 0.2 s less CPU for ``verify``).
     """
     import os
 
+    os.environ.setdefault("SYMPY_CACHE_SIZE", "10000")  # read by SymPy when first imported
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
