@@ -142,7 +142,7 @@ def _algebra(diff: sp.Expr) -> sp.Expr:
     """
     masked, nodes = _mask(diff)
     f = sp.expand(masked)
-    if f != 0:
+    if f != 0 and f.has(sp.log):
         f = sp.expand(sp.expand_log(f, deep=True))
     if f != 0:
         g = sp.cancel(sp.together(f))

@@ -204,6 +204,8 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, used: set[str]) -> sp.Expr:
 
 
 def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
+    if not expr.has(sp.log):
+        return expr
     new = sp.expand_log(expr, deep=True)  # sound: uses only declared positivity
     if new != expr:
         used.add(LOG_RULES)
