@@ -219,14 +219,19 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, used: set[str]) -> sp.Exp
     terms = sp.Add.make_args(f)
     if len(terms) > 1:
         used.add(LINEARITY)
-    out = []
+    # terms grouped by their part that depends on z: each E[part] is worked out once
+    groups: dict[sp.Expr, list[sp.Expr]] = {}
     for term in terms:
         coeff, dep = term.as_independent(z, as_Add=False)
+        groups.setdefault(dep, []).append(coeff)
+    out = []
+    for dep, coeffs in groups.items():
+        coeff = sp.Add(*coeffs)
         if dep == 1 and _is_normalised(q, z):
             used.add(NORMALISED)
             out.append(coeff)
             continue
-        if coeff != 1:
+        if any(c != 1 for c in coeffs):
             used.add(PULL_OUT)
         value = _gaussian_moment(dep, z, q)
         if value is not None:
