@@ -69,3 +69,7 @@ def _without_timings(d) -> str:  # type: ignore[no-untyped-def]
 def test_results_do_not_depend_on_the_number_of_workers(derivations) -> None:  # type: ignore[no-untyped-def]
     serial = verify_bundled(numeric=True, seed=0, jobs=1)
     assert [_without_timings(d) for d in serial] == [_without_timings(d) for d in derivations]
+    three = verify_bundled(numeric=True, seed=0, jobs=3)  # two numeric workers
+    assert [_without_timings(d) for d in three] == [_without_timings(d) for d in serial]
+    for d in three:
+        assert list(d.metadata["timings"]) == ["read", "symbolic", "quadrature", "sampling"]
