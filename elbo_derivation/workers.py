@@ -7,8 +7,10 @@ checking symbolically and checking numerically. Only the numeric checks need Sci
 * :func:`start` forks ``jobs - 1`` workers *before* this process imports SymPy. While this
   process imports SymPy and reads the files, the workers import SciPy and SymPy: the two
   imports, which would otherwise run one after the other, run side by side.
-* This process reads each file and hands the derivation (as a pickle) to the workers for
-  the quadrature and sampling checks, then checks every derivation symbolically.
+* This process reads each file, substitutes its ``let`` definitions into every step (the
+  results are memoised on the derivation, so they travel with it), and hands the derivation
+  (as a pickle) to the workers for the quadrature and sampling checks; then it checks every
+  derivation symbolically.
 * A worker that runs out of numeric work helps with the symbolic checks, taking
   derivations from the end of the list while this process takes them from the front (a
   table of claims shared under a lock makes sure each is checked once).
