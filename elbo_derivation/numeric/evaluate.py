@@ -374,13 +374,14 @@ def _compile_gauss(
     if len(groups) != 1:
         return None
     ((q, rests),) = groups.items()
-    q_coeffs, q_rem = _polynomial(q, var)
+    q_mono, q_rem = _poly_in(q, (var,))
+    q_coeffs = _coefficient_list(q_mono)
     if q_rem != 0 or len(q_coeffs) != 3:
         return None
     a0, a1, a2 = q_coeffs
     constant, dependent = sp.Add(*rests).as_independent(var, as_Add=False)
     mono, rem = _poly_in(_split_logs(dependent), (var,))
-    coeffs = [mono.get((k,), sp.S.Zero) for k in range(max((k for (k,) in mono), default=0) + 1)]
+    coeffs = _coefficient_list(mono)
     rem_terms = sp.Add.make_args(rem) if rem != 0 else ()
     mu = -a1 / (2 * a2)
     sigma = 1 / sp.sqrt(-2 * a2)
@@ -444,9 +445,10 @@ def _poly_in(expr: sp.Expr, variables: Sequence[sp.Symbol]
 
     Only the dependence on ``variables`` is multiplied out: a coefficient such as
     A·(μ − m)² stays as written instead of being expanded into its five terms, which is what
-    makes this cheaper than ``expand`` followed by :func:`_monomials` (and the coefficients
+    makes this cheaper than ``expand`` followed by collecting terms (and the coefficients
     cheaper to evaluate). A term in which a variable appears other than in a polynomial way
-    (log u, 1/u, ...) goes to the remainder whole.
+    (log u, 1/u, ...) goes to the remainder whole, and so does a power of a sum beyond
+    :data:`_MAX_POLY_POWER`.
     """
     variables = tuple(variables)
     d = len(variables)
@@ -484,6 +486,8 @@ def _poly_in(expr: sp.Expr, variables: Sequence[sp.Symbol]
                     return None
                 acc = times(acc, p)
             return acc
+        if e.is_Pow and e.base in unit and e.exp.is_Integer and e.exp > 0:
+            return {tuple(int(e.exp) * i for i in unit[e.base]): sp.S.One}
         if e.is_Pow and e.exp.is_Integer and 0 < int(e.exp) <= _MAX_POLY_POWER:
             base = walk(e.base)
             if base is None:
@@ -510,23 +514,6 @@ def _poly_in(expr: sp.Expr, variables: Sequence[sp.Symbol]
     return {k: sp.Add(*v) for k, v in poly.items()}, sp.Add(*rem)
 
 
-def _monomials(expr: sp.Expr, variables: Sequence[sp.Symbol]
-               ) -> tuple[dict[tuple[int, ...], sp.Expr], sp.Expr]:
-    """An expanded ``expr`` as {exponents: coefficient} in ``variables``, and the rest."""
-    out: dict[tuple[int, ...], list[sp.Expr]] = {}
-    rem = []
-    for t in sp.Add.make_args(expr):
-        c, dep = t.as_independent(*variables, as_Add=False)
-        powers = {} if dep == 1 else dep.as_powers_dict()
-        if all(b in variables and getattr(k, "is_Integer", False) and k > 0
-               for b, k in powers.items()):
-            alpha = tuple(int(powers.get(v, 0)) for v in variables)
-            out.setdefault(alpha, []).append(c)
-        else:
-            rem.append(t)
-    return {a: sp.Add(*cs) for a, cs in out.items()}, sp.Add(*rem)
-
-
 def _compile_gauss_multi(node: sp.Integral, variables: tuple[sp.Symbol, ...], f: sp.Expr,
                          params: tuple[sp.Symbol, ...]) -> _Integral:
     """A Gaussian-weighted integral over ℝ^d, d > 1, with a polynomial remainder."""
@@ -542,7 +529,7 @@ def _compile_gauss_multi(node: sp.Integral, variables: tuple[sp.Symbol, ...], f:
     if len(groups) != 1:
         raise EvaluationError(f"no common Gaussian factor in the multiple integral {node}")
     ((q, rests),) = groups.items()
-    q_mono, q_rem = _monomials(q, variables)
+    q_mono, q_rem = _poly_in(q, variables)
     d = len(variables)
     if q_rem != 0 or any(sum(a) > 2 for a in q_mono):
         raise EvaluationError(f"the exponent is not quadratic in {variables}: {node}")
@@ -566,24 +553,10 @@ def _compile_gauss_multi(node: sp.Integral, variables: tuple[sp.Symbol, ...], f:
                      monomials=monomials)
 
 
-def _polynomial(expr: sp.Expr, var: sp.Symbol) -> tuple[list[sp.Expr], sp.Expr]:
-    """Coefficients [c0, c1, ...] of the polynomial part of an expanded ``expr`` in ``var``,
-    and the remainder (the terms that are not a coefficient times a power of ``var``)."""
-    coeffs: dict[int, list[sp.Expr]] = {}
-    rem = []
-    for t in sp.Add.make_args(expr):
-        c, dep = t.as_independent(var, as_Add=False)
-        if dep == 1:
-            coeffs.setdefault(0, []).append(c)
-        elif dep == var:
-            coeffs.setdefault(1, []).append(c)
-        elif (isinstance(dep, sp.Pow) and dep.base == var and dep.exp.is_Integer
-              and dep.exp > 0):
-            coeffs.setdefault(int(dep.exp), []).append(c)
-        else:
-            rem.append(t)
-    degree = max(coeffs, default=0)
-    return [sp.Add(*coeffs.get(k, [])) for k in range(degree + 1)], sp.Add(*rem)
+def _coefficient_list(mono: dict[tuple[int, ...], sp.Expr]) -> list[sp.Expr]:
+    """[c0, c1, ..., c_degree] from :func:`_poly_in`'s {(k,): c_k} in one variable."""
+    degree = max((k for (k,) in mono), default=0)
+    return [mono.get((k,), sp.S.Zero) for k in range(degree + 1)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -892,21 +865,30 @@ def _setup_multi(b: _Batch, points: Sequence[Point], precise: bool) -> None:
 _GRID = np.linspace(-12.0, 12.0, 241)
 
 
-def _rem(b: _Batch, u: Any, rows: Any = slice(None)) -> np.ndarray:
-    """The non-polynomial remainder of R at x = μ + σu (rows of the batch × u)."""
+def _rem(b: _Batch, rows: Any = slice(None)) -> Callable[[Any], np.ndarray]:
+    """u ↦ the non-polynomial remainder of R at x = μ + σu, for the given rows of the batch.
+
+    The result is (rows × len(u)) for a row of u values, (rows × 1) for one u. The rows'
+    parameters are sliced once, here: quadrature calls the function at every node.
+    """
     mu, sigma = b.mu[rows][:, None], b.sigma[rows][:, None]
     args = [a[rows][:, None] for a in b.args]
-    with np.errstate(all="ignore"):
-        out = b.integral.rem_func(mu + sigma * u, *args)  # type: ignore[misc]
-    return np.broadcast_to(np.asarray(out, dtype=float), np.broadcast_shapes(
-        mu.shape, np.shape(u)))
+    rem_func = b.integral.rem_func
+
+    def at(u: Any) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = rem_func(mu + sigma * u, *args)  # type: ignore[misc]
+        return np.broadcast_to(np.asarray(out, dtype=float),
+                               np.broadcast_shapes(mu.shape, np.shape(u)))
+
+    return at
 
 
 def _gauss_scale(b: _Batch) -> None:
     moments = np.array([_abs_moment(k) for k in range(b.coeffs.shape[1])])
     bound = np.abs(b.coeffs) @ moments
     if b.integral.rem_func is not None:
-        rem = _rem(b, _GRID[None, :])
+        rem = _rem(b)(_GRID[None, :])
         weight = np.exp(-_GRID**2 / 2) * (_GRID[1] - _GRID[0])
         with np.errstate(all="ignore"):
             extra = np.abs(rem) @ weight
@@ -915,13 +897,22 @@ def _gauss_scale(b: _Batch) -> None:
     b.scale = np.where(bound > 0, bound, 1.0)
 
 
-def _plain(b: _Batch, x: Any, rows: Any = slice(None)) -> np.ndarray:
+def _plain(b: _Batch, rows: Any = slice(None)) -> Callable[[Any], np.ndarray]:
+    """x ↦ the integrand of a component without a Gaussian form, for the given rows.
+
+    Shapes and the one-time slicing as in :func:`_rem`.
+    """
     args = [a[rows][:, None] for a in b.args]
-    n = len(b.ok[rows])
-    with np.errstate(all="ignore"):
-        out = b.integral.np_func(x, *args)  # type: ignore[misc]
-    return np.broadcast_to(np.asarray(out, dtype=float), np.broadcast_shapes((n, 1),
-                                                                             np.shape(x)))
+    shape = (len(b.ok[rows]), 1)
+    np_func = b.integral.np_func
+
+    def at(x: Any) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = np_func(x, *args)  # type: ignore[misc]
+        return np.broadcast_to(np.asarray(out, dtype=float),
+                               np.broadcast_shapes(shape, np.shape(x)))
+
+    return at
 
 
 def _setup_plain(b: _Batch) -> None:
@@ -936,7 +927,7 @@ def _setup_plain(b: _Batch) -> None:
     else:
         grid = np.linspace(-60.0, 60.0, 2401)[None, :]
         dx = np.full(n, 120.0 / 2400)
-    vals = _plain(b, grid)
+    vals = _plain(b)(grid)
     b.ok &= np.all(np.isfinite(vals), axis=1)
     with np.errstate(all="ignore"):
         bound = np.sum(np.abs(vals), axis=1) * dx
@@ -989,7 +980,8 @@ def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
     size = sum(int(b.ok.sum()) for b in batches)
     degree = max([b.coeffs.shape[1] for b in batches if b.integral.kind == "gauss"], default=1)
     poly_rows, poly_coeffs, poly_scale = [], [], []
-    others: list[tuple[np.ndarray, Callable[[float], np.ndarray]]] = []
+    remainders: list[tuple[np.ndarray, Callable[[Any], np.ndarray]]] = []
+    plains: list[tuple[np.ndarray, np.ndarray, Callable[[Any], np.ndarray]]] = []
     start = 0
     for b in batches:
         rows = np.flatnonzero(b.ok)
@@ -1002,9 +994,9 @@ def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
             poly_coeffs.append(coeffs)
             poly_scale.append(b.scale[rows])
             if b.integral.rem_func is not None:
-                others.append((where, _remainder_at(b, rows)))
+                remainders.append((where, _rem(b, rows)))
         else:
-            others.append((where, _plain_at(b, rows)))
+            plains.append((where, b.scale[rows], _plain(b, rows)))
     poly_where = np.concatenate(poly_rows) if poly_rows else np.zeros(0, int)
     matrix = np.concatenate(poly_coeffs) if poly_coeffs else np.zeros((0, degree))
     scale = np.concatenate(poly_scale) if poly_scale else np.zeros(0)
@@ -1014,57 +1006,32 @@ def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
         out = np.zeros(size)
         weight = math.exp(-0.5 * u * u)
         out[poly_where] = matrix @ (u**powers)
-        for where, extra in others:
-            out[where] += extra(u)
+        for where, rem in remainders:
+            out[where] += rem(u)[:, 0]
         out[poly_where] *= weight
         out[poly_where] /= scale
+        for where, plain_scale, plain in plains:
+            out[where] = plain(u)[:, 0] / plain_scale
         return out
 
     return func
 
 
-def _remainder_at(b: _Batch, rows: np.ndarray) -> Callable[[float], np.ndarray]:
-    """u ↦ the remainder of R at μ + σu for the given rows (see :func:`_rem`)."""
-    mu, sigma = b.mu[rows], b.sigma[rows]
-    args = [a[rows] for a in b.args]
-    shape = (len(rows),)
-    rem_func = b.integral.rem_func
-
-    def at(u: float) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            out = rem_func(mu + sigma * u, *args)  # type: ignore[misc]
-        return np.broadcast_to(np.asarray(out, dtype=float), shape)
-
-    return at
-
-
-def _plain_at(b: _Batch, rows: np.ndarray) -> Callable[[float], np.ndarray]:
-    """u ↦ the integrand of a component without a Gaussian form, divided by its scale."""
-    args = [a[rows] for a in b.args]
-    scale = b.scale[rows]
-    shape = (len(rows),)
-    np_func = b.integral.np_func
-
-    def at(u: float) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            out = np_func(u, *args)  # type: ignore[misc]
-        return np.broadcast_to(np.asarray(out, dtype=float), shape) / scale
-
-    return at
-
-
 def _finite_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
-    parts = [(b, np.flatnonzero(b.ok)) for b in batches]
-    size = sum(len(r) for _, r in parts)
+    parts = []
+    for b in batches:
+        rows = np.flatnonzero(b.ok)
+        parts.append((b.lo[rows], b.width[rows], b.scale[rows], _plain(b, rows)))
+    size = sum(len(lo) for lo, *_ in parts)
 
     def func(t: float) -> np.ndarray:
         out = np.empty(size)
         start = 0
-        for b, rows in parts:
-            x = (b.lo[rows] + b.width[rows] * t)[:, None]
-            vals = _plain(b, x, rows)[:, 0] * b.width[rows]
-            out[start: start + len(rows)] = vals / b.scale[rows]
-            start += len(rows)
+        for lo, width, scale, plain in parts:
+            x = (lo + width * t)[:, None]
+            vals = plain(x)[:, 0] * width
+            out[start: start + len(lo)] = vals / scale
+            start += len(lo)
         return out
 
     return func
