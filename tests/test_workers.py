@@ -88,3 +88,17 @@ def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # typ
     while mp.active_children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not mp.active_children()
+
+
+def test_the_verify_path_imports_no_sympy_before_forking() -> None:
+    """verify_bundled forks its workers before SymPy loads, so that they import SciPy while
+    this process imports SymPy; a SymPy import at the top of these modules would undo that."""
+    import subprocess
+    import sys
+
+    code = ("import sys, elbo_derivation.cli, elbo_derivation.commands.verify, "
+            "elbo_derivation.verification, elbo_derivation.workers; "
+            "print('sympy' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -65,8 +65,9 @@ ERRATA_MISSING = "not available yet (elbo_derivation.derive.errata is not built)
 
 def run(args: argparse.Namespace) -> int:
     """Check, render, and return 0 (all good) or 1 (something failed)."""
-    from .. import verification  # (the report modules come after: they load SymPy, which
-    #                               verify_bundled wants to import only once its workers run)
+    # the report modules are imported after the checks: they load SymPy, and verify_bundled
+    # forks its workers before SymPy is loaded (see elbo_derivation.workers)
+    from .. import verification
 
     if args.latex == "-" and args.json:
         raise InputError("--latex - and --json both want stdout; give --latex a file name")

@@ -249,20 +249,23 @@ class Derivation:
         """
         if not self.definitions:
             return expr
-        resolved = self._resolved_definitions()
-        memo = self.__dict__["_expanded"]  # made with the resolved definitions, for them
+        resolved, memo = self._resolved()
         out = memo.get(expr)
         if out is None:
             out = memo[expr] = expr.xreplace(resolved)
         return out
 
-    def _resolved_definitions(self) -> dict[sp.Symbol, sp.Expr]:
+    def _resolved(self) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Expr, sp.Expr]]:
         """Each ``let`` symbol mapped to its definition with every other ``let`` name already
-        substituted; computed once per set of definitions (a step is expanded many times)."""
+        substituted, and a memo of expanded expressions; made once per set of definitions.
+
+        Each side is expanded by the symbolic check and by both numeric checks, and the memo
+        travels with a pickled derivation to a worker.
+        """
         key = tuple(self.definitions.items())
-        cached = self.__dict__.get("_resolved")
+        cached = self.__dict__.get("_resolved_cache")
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return cached[1], cached[2]
         raw = {self.symbols[name]: value for name, value in self.definitions.items()}
         names = {k: v.atoms(sp.Symbol) for k, v in raw.items()}  # bound ones too, as xreplace
         resolved: dict[sp.Symbol, sp.Expr] = {}
@@ -282,11 +285,9 @@ class Derivation:
                 if name not in resolved:
                     uses = {s: resolved[s] for s in names[name] if s in resolved}
                     resolved[name] = raw[name].xreplace(uses) if uses else raw[name]
-        self.__dict__["_resolved"] = (key, resolved)
-        # expression -> expanded: each side is expanded by the symbolic check and by both
-        # numeric checks, and the memo travels with a pickled derivation to a worker
-        self.__dict__["_expanded"] = {}
-        return resolved
+        memo: dict[sp.Expr, sp.Expr] = {}
+        self.__dict__["_resolved_cache"] = (key, resolved, memo)
+        return resolved, memo
 
     @property
     def start_shown(self) -> sp.Expr:

@@ -96,7 +96,7 @@ def prepare_steps(
     """
     if params is None:
         params = linear_gaussian.instance_symbols(d.symbols)
-    context = _context(d, params)
+    context = (tuple(d.definitions.items()), tuple(d.symbols.items()), params)
 
     def prep(expr: sp.Expr) -> PreparedSide | str:
         key = (expr, context)
@@ -119,11 +119,6 @@ def prepare_steps(
         else:
             out[step.index] = (lhs, rhs)
     return out
-
-
-def _context(d: Derivation, params: linear_gaussian.LinearGaussianSymbols) -> Any:
-    """What a prepared side depends on besides its expression (part of the cache key)."""
-    return (tuple(d.definitions.items()), tuple(d.symbols.items()), params)
 
 
 @dataclass
