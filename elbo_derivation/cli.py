@@ -98,9 +98,18 @@ def entry() -> None:
     derivations reuses more than that (the files are read before they are checked), so the
     console script lets SymPy keep 10 000 unless ``SYMPY_CACHE_SIZE`` says otherwise
     (measured: about 0.2 s less CPU for ``verify``).
+
+    The cyclic garbage collector is told to run rarely. With Python's default thresholds it
+    walks the young objects every 700 allocations, and importing NumPy, SymPy and SciPy and
+    building expressions allocates millions of objects that all live to the end of the run:
+    for ``verify`` those passes cost about a tenth of its CPU time and free almost nothing
+    (the peak memory is the same, measured). Collection still happens, every 100 000
+    allocations.
     """
+    import gc
     import os
 
+    gc.set_threshold(100_000, 50, 100)
     os.environ.setdefault("SYMPY_CACHE_SIZE", "10000")  # read by SymPy when first imported
     code = main()
     for stream in (sys.stdout, sys.stderr):

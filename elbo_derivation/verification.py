@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import importlib
+import numbers
 import sys
 import time
 from collections.abc import Callable
@@ -31,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .errors import InputError
 
-if TYPE_CHECKING:  # (SymPy is imported only once the checks start: see workers.start)
+if TYPE_CHECKING:  # (NumPy and SymPy are imported once the checks start: see workers.start)
+    import numpy as np
+
     from .derive.steps import Derivation, Step
 
 __all__ = [
@@ -138,7 +139,7 @@ def _check_symbolic(d: Derivation, time_limit: float) -> float:
 def _validate(time_limit: float, seed: int | None = 0) -> None:
     if not (isinstance(time_limit, (int, float)) and 0 < time_limit < float("inf")):
         raise InputError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-    if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+    if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
 
 
@@ -237,13 +238,15 @@ def verify_bundled(
     from .derive.notes import bundled_paths
 
     paths = bundled_paths()
-    streams = np.random.default_rng(seed).spawn(len(paths)) if paths else []
     n_jobs = _default_jobs(len(paths)) if jobs is None else min(jobs, max(1, len(paths)))
     lanes = None
     if n_jobs > 1:
         from . import workers
 
-        lanes = workers.start(len(paths), numeric=numeric, jobs=n_jobs)  # before SymPy loads
+        lanes = workers.start(len(paths), numeric=numeric, jobs=n_jobs)  # before NumPy loads
+    import numpy as np
+
+    streams = np.random.default_rng(seed).spawn(len(paths)) if paths else []
     bar = _Progress(len(paths) * (2 if numeric and lanes else 1), progress)
     try:
         if lanes is None:
@@ -308,6 +311,8 @@ def check_file(
     timings = {"read": time.perf_counter() - t0}
     timings["symbolic"] = _check_symbolic(d, time_limit)
     if numeric:
+        import numpy as np
+
         timings.update(run_numeric(d, np.random.default_rng(seed)))
     d.metadata["timings"] = timings
     return d
@@ -480,6 +485,8 @@ def _message(err: BaseException) -> str:
 
 def _interpret_check(result: Any) -> tuple[bool | None, str]:
     """(ok, summary) from whatever an erratum's ``check()`` returned."""
+    import numpy as np
+
     if isinstance(result, (bool, np.bool_)):
         return bool(result), ""
     if isinstance(result, str):

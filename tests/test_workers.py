@@ -91,14 +91,38 @@ def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # typ
 
 
 def test_the_verify_path_imports_no_sympy_before_forking() -> None:
-    """verify_bundled forks its workers before SymPy loads, so that they import SciPy while
-    this process imports SymPy; a SymPy import at the top of these modules would undo that."""
+    """verify_bundled forks its workers before NumPy and SymPy load, so that they import SciPy
+    while this process imports SymPy; an import at the top of these modules would undo that."""
     import subprocess
     import sys
 
     code = ("import sys, elbo_derivation.cli, elbo_derivation.commands.verify, "
             "elbo_derivation.verification, elbo_derivation.workers; "
-            "print('sympy' in sys.modules, 'scipy' in sys.modules)")
+            "print('sympy' in sys.modules, 'scipy' in sys.modules, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_the_console_script_collects_garbage_rarely(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cli.entry raises the collector's threshold (see its docstring) before anything heavy
+    is imported, and still leaves collection on."""
+    import gc
+
+    from elbo_derivation import cli
+
+    seen = {}
+
+    def main() -> int:
+        seen["threshold"] = gc.get_threshold()
+        return 0
+
+    monkeypatch.setattr(cli, "main", main)
+    monkeypatch.setattr("os._exit", lambda code: seen.setdefault("code", code))
+    before = gc.get_threshold()
+    try:
+        cli.entry()
+    finally:
+        gc.set_threshold(*before)
+    assert seen["threshold"][0] >= 10_000 and gc.isenabled()
+    assert seen["code"] == 0
