@@ -152,7 +152,7 @@ NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 %ignore /[ \t\f\v]+/
 """
 
-_PARSER = Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+_PARSER = Lark(_GRAMMAR, parser="lalr", maybe_placeholders=False)  # tokens carry columns
 
 _READABLE_TERMINALS = {
     "NUMBER": "a number",
@@ -203,13 +203,6 @@ class _Context:
     def error(self, message: str, column: int | None) -> DerivationSyntaxError:
         col = None if column is None else column + self.offset
         return DerivationSyntaxError(message, file=self.file, line=self.line, column=col)
-
-
-def _column(node: Tree | Token) -> int | None:
-    if isinstance(node, Token):
-        return node.column
-    meta = getattr(node, "meta", None)
-    return getattr(meta, "column", None) if meta is not None and not meta.empty else None
 
 
 def _check_number_size(value: sp.Expr, ctx: _Context, column: int | None) -> None:
