@@ -137,7 +137,7 @@ class _Values:
         if not needed:
             return
         js = sorted(set().union(*needed.values()))
-        exprs = sorted(needed, key=sp.default_sort_key)
+        exprs = list(needed)  # (in step order)
         precise = evaluate(exprs, [self.points[j] for j in js], precise=True)
         for e, sv in zip(exprs, precise, strict=True):
             for k, j in enumerate(js):
@@ -210,7 +210,7 @@ def check_quadrature(
     for lhs, rhs in usable.values():
         symbols |= lhs.free_symbols | rhs.free_symbols
     points = draw_points(symbols, rng=rng, n_random=int(n_points))
-    exprs = sorted({s.expr for pair in usable.values() for s in pair}, key=sp.default_sort_key)
+    exprs = list(dict.fromkeys(s.expr for pair in usable.values() for s in pair))  # step order
     broken: dict[sp.Expr, str] = {}
     for e in exprs:
         try:

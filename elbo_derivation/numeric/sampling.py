@@ -206,7 +206,7 @@ def check_sampling(
             plan[step.index] = (lhs, rhs, "lhs")
         elif _samplable(rhs.expr):
             plan[step.index] = (rhs, lhs, "rhs")
-    refs = sorted({r.expr for _, r, _ in plan.values()}, key=sp.default_sort_key)
+    refs = list(dict.fromkeys(r.expr for _, r, _ in plan.values()))  # in step order
     try:
         ref_values = dict(zip(refs, evaluate(refs, [point]), strict=True))
     except EvaluationError:
