@@ -128,6 +128,20 @@ def run_numeric(d: Derivation, rng: np.random.Generator) -> dict[str, float]:
     return timings
 
 
+def _stream(seed: int, n: int, i: int) -> np.random.Generator:
+    """The random stream of the ``i``-th of ``n`` derivations: ``default_rng(seed).spawn(n)[i]``.
+
+    Each derivation draws from its own stream, so its numbers depend neither on the other
+    derivations nor on the process that checks it.
+
+    >>> float(_stream(0, 3, 1).random()) == float(_stream(0, 3, 1).random())
+    True
+    """
+    import numpy as np
+
+    return np.random.default_rng(seed).spawn(n)[i]
+
+
 def _check_symbolic(d: Derivation, time_limit: float) -> float:
     from .derive.engine import check_derivation
 
@@ -244,16 +258,13 @@ def verify_bundled(
         from . import workers
 
         lanes = workers.start(len(paths), numeric=numeric, jobs=n_jobs)  # before NumPy loads
-    import numpy as np
-
-    streams = np.random.default_rng(seed).spawn(len(paths)) if paths else []
     bar = _Progress(len(paths) * (2 if numeric and lanes else 1), progress)
     try:
         if lanes is None:
             out = []
-            for path, rng in zip(paths, streams, strict=True):
+            for i, path in enumerate(paths):
                 bar.stage(path.stem)
-                out.append(_verify_one(path, rng, numeric, time_limit))
+                out.append(_verify_one(path, _stream(seed, len(paths), i), numeric, time_limit))
                 bar.done()
             return out
 
@@ -261,7 +272,7 @@ def verify_bundled(
             bar.stage(stage)
             bar.done()
 
-        return workers.verify_in_lanes(lanes, paths, streams, time_limit=time_limit,
+        return workers.verify_in_lanes(lanes, paths, seed, time_limit=time_limit,
                                        on_done=done)
     finally:
         bar.close()

@@ -41,8 +41,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from .derive.steps import Derivation
 
 __all__ = ["Lanes", "dumps", "start", "verify_in_lanes", "warm_up"]
@@ -130,12 +128,12 @@ def _load(i: int, blob: bytes) -> Derivation:
     return _LOADED[i]
 
 
-def _numeric_task(i: int, blob: bytes, rng: np.random.Generator) -> bytes:
-    """The numeric checks of derivation ``i``: each step's two checks, seconds and notes."""
-    from .verification import run_numeric
+def _numeric_task(i: int, blob: bytes, seed: int, n: int) -> bytes:
+    """The numeric checks of derivation ``i`` of ``n``: each step's two checks, seconds, notes."""
+    from .verification import _stream, run_numeric
 
     d = _load(i, blob)
-    timings = run_numeric(d, rng)
+    timings = run_numeric(d, _stream(seed, n, i))
     return dumps((
         [(s.quadrature, s.sampling) for s in d.steps],
         timings,
@@ -208,7 +206,7 @@ def start(n: int, *, numeric: bool, jobs: int) -> Lanes:
 def verify_in_lanes(
     lanes: Lanes,
     paths: Sequence[Path],
-    streams: Sequence[np.random.Generator],
+    seed: int,
     *,
     time_limit: float,
     on_done: Callable[[str], None] = lambda stage: None,
@@ -219,8 +217,12 @@ def verify_in_lanes(
     ----------
     lanes : Lanes
         from :func:`start` (with ``n = len(paths)``); closed before this returns or raises.
-    paths, streams : sequences
-        the files, and one random stream each for the numeric checks.
+    paths : sequence of Path
+        the files.
+    seed : int
+        the numeric checks of ``paths[i]`` draw from
+        ``verification._stream(seed, len(paths), i)``, made in the
+        worker (this process need not import NumPy).
     time_limit : float
         seconds per step for the symbolic checks.
     on_done : callable
@@ -241,7 +243,7 @@ def verify_in_lanes(
     try:
         warm_up()
         derivations, blobs, numeric_futures = [], [], []
-        for i, (path, rng) in enumerate(zip(paths, streams, strict=True)):
+        for i, path in enumerate(paths):
             t0 = time.perf_counter()
             d = read_derivation(path)
             d.metadata["timings"] = {"read": time.perf_counter() - t0}
@@ -251,7 +253,8 @@ def verify_in_lanes(
             derivations.append(d)
             blobs.append(dumps(d))
             if lanes.numeric:
-                numeric_futures.append(pool.submit(_numeric_task, i, blobs[-1], rng))
+                numeric_futures.append(
+                    pool.submit(_numeric_task, i, blobs[-1], seed, len(paths)))
         helpers = [pool.submit(_symbolic_help, tuple(blobs), time_limit)
                    for _ in range(lanes.jobs - 1)]
 

@@ -104,6 +104,22 @@ def test_the_verify_path_imports_no_sympy_before_forking() -> None:
     assert out.stdout.split() == ["False", "False", "False"]
 
 
+def test_the_reading_and_symbolic_lane_needs_no_numpy() -> None:
+    """In two lanes this process reads and checks symbolically; the random streams are made
+    in the workers, and the probe imports NumPy only when it runs, so NumPy is never loaded
+    here (its import would sit on this process's share of the time)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from elbo_derivation.verification import verify_bundled\n"
+            "ds = verify_bundled(numeric=True, jobs=2)\n"
+            "print(len(ds), 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == [str(len(bundled_paths())), "False"]
+
+
 def test_the_console_script_collects_garbage_rarely(monkeypatch: pytest.MonkeyPatch) -> None:
     """cli.entry raises the collector's threshold (see its docstring) before anything heavy
     is imported, and still leaves collection on."""

@@ -36,14 +36,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mpmath
-import numpy as np
 import sympy as sp
 
 from .expectation import Expectation
 from .steps import Counterexample, Relation
+
+if TYPE_CHECKING:  # (NumPy is imported when a probe runs: checks that need none spare it)
+    import numpy as np
 
 __all__ = ["ProbeOutcome", "Unevaluable", "evaluate", "probe", "probe_points"]
 
@@ -302,6 +304,8 @@ def probe_points(
     >>> next(probe_points([mu, s], np.random.default_rng(0)))
     {mu: 1, sigma: 2}
     """
+    import numpy as np
+
     syms = list(symbols)
     reals = [s for s in syms if _kind(s) in ("real", "integer")]
     positives = [s for s in syms if _kind(s) in ("positive", "nonnegative")]
@@ -444,6 +448,8 @@ def probe(
     lhs, rhs = sp.S(lhs), sp.S(rhs)
     if gap is None:
         gap = (rhs - lhs) if relation is Relation.LE else (lhs - rhs)
+    import numpy as np
+
     rng = np.random.default_rng(rng_seed)
     free = lhs.free_symbols | rhs.free_symbols | gap.free_symbols
     symbols = sorted(free - set(wrt), key=str)
