@@ -85,8 +85,12 @@ QUAD_EPS = 1e-12
 #: The standardised integrals run over [−U_MAX, U_MAX]: beyond it e^{−u²/2} < 1e-347, below
 #: the smallest double, so for integrands of polynomial growth the cut is exact in float64.
 U_MAX = 40.0
-#: Break points of the standardised range, where the Gaussian factor's mass lies.
-_BREAKS = (-10.0, -5.0, 0.0, 5.0, 10.0)
+#: Break points of the standardised range, where the Gaussian factor's mass lies: panels of
+#: width 3 out to ±9 (e^{−u²/2} < 3e-18 beyond), on which one 21-point Gauss–Kronrod rule
+#: already meets QUAD_EPS for a Gaussian times a polynomial of moderate degree. Wider
+#: central panels (±5, ±10) cost a third more integrand evaluations in subdivisions over
+#: the bundled derivations, measured.
+_BREAKS = (-9.0, -6.0, -3.0, 0.0, 3.0, 6.0, 9.0)
 
 
 class EvaluationError(ValueError):
