@@ -11,9 +11,11 @@ checking symbolically and checking numerically. Only the numeric checks need Sci
   results are memoised on the derivation, so they travel with it), and hands the derivation
   (as a pickle) to the workers for the quadrature and sampling checks; then it checks every
   derivation symbolically.
-* A worker that runs out of numeric work helps with the symbolic checks, taking
-  derivations from the end of the list while this process takes them from the front (a
-  table of claims shared under a lock makes sure each is checked once).
+* A worker that runs out of numeric work helps with the symbolic checks. The steps of all
+  derivations, in order, form a queue: this process takes steps from its front, the workers
+  from its back (two indices shared under a lock make sure each step is checked once). Taking
+  single steps rather than whole derivations keeps the two lanes finishing together; taking
+  them in runs keeps consecutive steps, which share expressions, in one process.
 
 Results come back as pickles and are attached to this process's derivations. Nothing depends
 on which process did what: the checks are deterministic and each derivation's random
@@ -86,19 +88,34 @@ def dumps(obj: Any) -> bytes:
 
 @dataclass
 class _Shared:
-    """The claims table (one byte per derivation: 0 free, 1 taken) and its lock."""
+    """The symbolic work as a queue taken from both ends, shared under a lock.
 
-    claims: Any
+    The work is the list of every step of every derivation, in order; ``ends`` holds the
+    first and one past the last step not yet taken. This process takes steps from the
+    front, the workers from the back, so each side checks runs of consecutive steps (which
+    share expressions, and SymPy's caches with them) and only one derivation, where the
+    two meet, is split between processes.
+    """
+
+    ends: Any
     lock: Any
 
-    def claim(self, order: Sequence[int]) -> int | None:
-        """The first unclaimed derivation in ``order``, now claimed; None when all are."""
+    def open(self, n: int) -> None:
+        """Make ``n`` steps available (before any worker takes one)."""
         with self.lock:
-            for i in order:
-                if not self.claims[i]:
-                    self.claims[i] = 1
-                    return i
-        return None
+            self.ends[0], self.ends[1] = 0, n
+
+    def take(self, *, back: bool) -> int | None:
+        """The next step from the front (or the back), now taken; None when none is left."""
+        with self.lock:
+            first, stop = self.ends[0], self.ends[1]
+            if first >= stop:
+                return None
+            if back:
+                self.ends[1] = stop - 1
+                return stop - 1
+            self.ends[0] = first + 1
+            return first
 
 
 _SHARED: _Shared | None = None
@@ -141,18 +158,18 @@ def _numeric_task(i: int, blob: bytes, seed: int, n: int) -> bytes:
     ))
 
 
-def _symbolic_help(blobs: tuple[bytes, ...], time_limit: float) -> bytes:
-    """Symbolic checks of derivations taken from the end of the list, until none is left."""
-    from .verification import _check_symbolic
+def _symbolic_help(blobs: tuple[bytes, ...], units: tuple[tuple[int, int], ...],
+                   time_limit: float) -> bytes:
+    """Symbolic checks of steps ``units[k] = (derivation, step)`` taken from the back."""
+    from .derive.engine import check_step
 
     if _SHARED is None:  # pragma: no cover - only runs in workers made by start()
         raise RuntimeError("_symbolic_help runs in a worker started by workers.start")
     done = []
-    while (i := _SHARED.claim(range(len(blobs) - 1, -1, -1))) is not None:
+    while (k := _SHARED.take(back=True)) is not None:
+        i, j = units[k]
         d = _load(i, blobs[i])
-        seconds = _check_symbolic(d, time_limit)
-        done.append((i, [s.result for s in d.steps], seconds,
-                     d.metadata.get("symbolic_seconds")))
+        done.append((i, j, check_step(d, d.steps[j], time_limit=time_limit)))
     return dumps(done)
 
 
@@ -185,7 +202,7 @@ class Lanes:
         ctx = mp.get_context("fork")
         self.numeric = numeric
         self.jobs = jobs
-        self.shared = _Shared(ctx.Array("b", n, lock=False), ctx.Lock())
+        self.shared = _Shared(ctx.Array("l", 2, lock=False), ctx.Lock())
         self.pool = ProcessPoolExecutor(max_workers=jobs - 1, mp_context=ctx,
                                         initializer=_start_worker,
                                         initargs=(self.shared, numeric))
@@ -236,8 +253,8 @@ def verify_in_lanes(
         ``metadata["timings"]`` as :func:`~elbo_derivation.verification.verify_bundled`
         gives them.
     """
+    from .derive.engine import check_step
     from .derive.parse import read_derivation
-    from .verification import _check_symbolic
 
     pool, shared = lanes.pool, lanes.shared
     try:
@@ -255,21 +272,31 @@ def verify_in_lanes(
             if lanes.numeric:
                 numeric_futures.append(
                     pool.submit(_numeric_task, i, blobs[-1], seed, len(paths)))
-        helpers = [pool.submit(_symbolic_help, tuple(blobs), time_limit)
+        units = tuple((i, j) for i, d in enumerate(derivations) for j in range(len(d.steps)))
+        shared.open(len(units))
+        helpers = [pool.submit(_symbolic_help, tuple(blobs), units, time_limit)
                    for _ in range(lanes.jobs - 1)]
 
-        while (i := shared.claim(range(len(paths)))) is not None:
+        def finish(i: int) -> None:
             d = derivations[i]
-            d.metadata["timings"]["symbolic"] = _check_symbolic(d, time_limit)
+            seconds = sum(s.result.seconds for s in d.steps)
+            d.metadata["timings"]["symbolic"] = d.metadata["symbolic_seconds"] = seconds
             on_done(f"{paths[i].stem} (symbolic)")
+
+        finished = set()
+        while (k := shared.take(back=False)) is not None:
+            i, j = units[k]
+            d = derivations[i]
+            d.steps[j].result = check_step(d, d.steps[j], time_limit=time_limit)
+            if j == len(d.steps) - 1:  # (every step of d was taken from the front)
+                finish(i)
+                finished.add(i)
         for future in helpers:
-            for i, results, seconds, total in pickle.loads(future.result()):
-                d = derivations[i]
-                for step, result in zip(d.steps, results, strict=True):
-                    step.result = result
-                d.metadata["timings"]["symbolic"] = seconds
-                d.metadata["symbolic_seconds"] = total
-                on_done(f"{paths[i].stem} (symbolic)")
+            for i, j, result in pickle.loads(future.result()):
+                derivations[i].steps[j].result = result
+        for i in range(len(derivations)):
+            if i not in finished:
+                finish(i)
         for i, future in enumerate(numeric_futures):
             checks, timings, missing = pickle.loads(future.result())
             d = derivations[i]

@@ -65,6 +65,20 @@ def test_symbolic_only_lanes_agree_with_one_process() -> None:
     assert all(set(d.metadata["timings"]) == {"read", "symbolic"} for d in lanes)
 
 
+def test_the_shared_queue_hands_out_each_step_once_from_both_ends() -> None:
+    import threading
+
+    from elbo_derivation.workers import _Shared
+
+    shared = _Shared([0, 0], threading.Lock())
+    assert shared.take(back=False) is None  # nothing open yet
+    shared.open(5)
+    got = [shared.take(back=False), shared.take(back=True), shared.take(back=True),
+           shared.take(back=False), shared.take(back=False), shared.take(back=True)]
+    assert got == [0, 4, 3, 1, 2, None]
+    assert shared.take(back=False) is None
+
+
 def test_lanes_need_two_processes() -> None:
     from elbo_derivation import workers
 
@@ -77,11 +91,12 @@ def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # typ
     import time
 
     from elbo_derivation import verification
+    from elbo_derivation.derive import engine
 
-    def broken(d, time_limit):  # type: ignore[no-untyped-def]
+    def broken(d, step, time_limit):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(verification, "_check_symbolic", broken)
+    monkeypatch.setattr(engine, "check_step", broken)
     with pytest.raises(RuntimeError, match="boom"):
         verification.verify_bundled(numeric=True, jobs=2)
     deadline = time.monotonic() + 30
