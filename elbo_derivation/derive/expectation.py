@@ -145,6 +145,16 @@ class KL(Expectation):
         """The definition: E_{variable ~ q}[log(q / p)]."""
         return Expectation(self.integrand, self.variable, self.q)
 
+    def as_integral(self) -> sp.Integral:
+        """∫ q · (log q − log p) d(variable) over ℝ.
+
+        The log of the quotient is written as a difference of log-densities (sound: both
+        densities are positive), which is the stable way to evaluate it, and for written-out
+        densities it skips building q/p only to take it apart again.
+        """
+        integrand = sp.log(self.q) - sp.log(self.p)
+        return sp.Integral(self.q * integrand, (self.variable, -sp.oo, sp.oo))
+
     def _eval_is_real(self) -> bool | None:
         return True if self.q.is_positive and self.p.is_positive else None
 
