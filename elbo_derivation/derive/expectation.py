@@ -150,9 +150,11 @@ class KL(Expectation):
 
         The log of the quotient is written as a difference of log-densities (sound: both
         densities are positive), which is the stable way to evaluate it, and for written-out
-        densities it skips building q/p only to take it apart again.
+        densities it skips building q/p only to take it apart again. The two logarithms are
+        left unevaluated: for a written-out density SymPy's automatic simplification of
+        log(q) finds nothing to do, slowly, and the numeric preparation splits them itself.
         """
-        integrand = sp.log(self.q) - sp.log(self.p)
+        integrand = sp.log(self.q, evaluate=False) - sp.log(self.p, evaluate=False)
         return sp.Integral(self.q * integrand, (self.variable, -sp.oo, sp.oo))
 
     def _eval_is_real(self) -> bool | None:
