@@ -257,7 +257,7 @@ def verify_bundled(
     if n_jobs > 1:
         from . import workers
 
-        lanes = workers.start(len(paths), numeric=numeric, jobs=n_jobs)  # before NumPy loads
+        lanes = workers.start(numeric=numeric, jobs=n_jobs)  # before NumPy loads
     bar = _Progress(len(paths) * (2 if numeric and lanes else 1), progress)
     try:
         if lanes is None:

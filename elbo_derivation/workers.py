@@ -195,7 +195,7 @@ def warm_up() -> None:
 class Lanes:
     """Forked workers for :func:`verify_in_lanes`; made by :func:`start`, closed by it."""
 
-    def __init__(self, n: int, numeric: bool, jobs: int) -> None:
+    def __init__(self, numeric: bool, jobs: int) -> None:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
@@ -213,11 +213,11 @@ class Lanes:
         self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
-def start(n: int, *, numeric: bool, jobs: int) -> Lanes:
-    """Fork ``jobs - 1`` workers for checking ``n`` derivations (call before importing SymPy)."""
+def start(*, numeric: bool, jobs: int) -> Lanes:
+    """Fork ``jobs - 1`` workers (call before importing NumPy and SymPy)."""
     if jobs < 2:
         raise ValueError(f"two lanes need at least 2 processes, got {jobs}")
-    return Lanes(n, numeric, jobs)
+    return Lanes(numeric, jobs)
 
 
 def verify_in_lanes(
@@ -233,7 +233,7 @@ def verify_in_lanes(
     Parameters
     ----------
     lanes : Lanes
-        from :func:`start` (with ``n = len(paths)``); closed before this returns or raises.
+        from :func:`start`; closed before this returns or raises.
     paths : sequence of Path
         the files.
     seed : int

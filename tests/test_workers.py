@@ -83,7 +83,7 @@ def test_lanes_need_two_processes() -> None:
     from elbo_derivation import workers
 
     with pytest.raises(ValueError, match="at least 2"):
-        workers.start(3, numeric=True, jobs=1)
+        workers.start(numeric=True, jobs=1)
 
 
 def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
