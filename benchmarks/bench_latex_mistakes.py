@@ -15,8 +15,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from elbo_derivation.derive.latex import latex_to_sympy, read_tex_derivation
-from elbo_derivation.derive.mistakes import diagnose
+from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.read.tex import latex_to_sympy, read_tex_derivation
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 REPEATS = 5

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from elbo_derivation.derive import gradients, rules
-from elbo_derivation.derive.engine import check_derivation
-from elbo_derivation.derive.parse import read_derivation
+from elbo_derivation.decide import rules
+from elbo_derivation.decide.engine import check_derivation
+from elbo_derivation.read.deriv import read_derivation
+from elbo_derivation.vae import sympy_gradients as gradients
 
 NOTES = Path(rules.__file__).resolve().parent / "notes"
 FILES = (

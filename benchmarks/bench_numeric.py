@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.steps import Derivation, Relation, Step
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.numeric.quadrature import check_quadrature
 from elbo_derivation.numeric.sampling import check_sampling, convergence_study
 
@@ -56,8 +56,8 @@ def _timed(func: Callable[[], Any]) -> tuple[Any, float, float]:
 def _derivations() -> list[tuple[str, Callable[[], Derivation]]]:
     out: list[tuple[str, Callable[[], Derivation]]] = [("section2_by_hand", section2_chain)]
     try:
-        from elbo_derivation.derive.notes import bundled_paths
-        from elbo_derivation.derive.parse import read_derivation
+        from elbo_derivation.notes import bundled_paths
+        from elbo_derivation.read.deriv import read_derivation
     except ImportError:  # pragma: no cover - the parser not built yet
         return out
     for path in bundled_paths():

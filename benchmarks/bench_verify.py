@@ -39,9 +39,9 @@ INTEGRATE = textwrap.dedent(
 def time_check_in_process() -> tuple[float, float, float, int]:
     """(import seconds, cold check seconds, warm check seconds, number of proved steps)."""
     start = time.perf_counter()
-    from elbo_derivation.derive.engine import check_derivation
-    from elbo_derivation.derive.notes import bundled_paths
-    from elbo_derivation.derive.parse import read_derivation
+    from elbo_derivation.decide.engine import check_derivation
+    from elbo_derivation.notes import bundled_paths
+    from elbo_derivation.read.deriv import read_derivation
 
     imported = time.perf_counter() - start
     path = next(p for p in bundled_paths() if p.stem == "kl_gaussians")

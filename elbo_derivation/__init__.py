@@ -29,21 +29,21 @@ __version__ = "0.1.0"
 #: Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
     # the derivation as data
-    "Counterexample": "elbo_derivation.derive.steps",
-    "Derivation": "elbo_derivation.derive.steps",
-    "NumericCheck": "elbo_derivation.derive.steps",
-    "Relation": "elbo_derivation.derive.steps",
-    "Step": "elbo_derivation.derive.steps",
-    "SymbolicResult": "elbo_derivation.derive.steps",
-    "Verdict": "elbo_derivation.derive.steps",
-    "Expectation": "elbo_derivation.derive.expectation",
+    "Counterexample": "elbo_derivation.core.steps",
+    "Derivation": "elbo_derivation.core.steps",
+    "NumericCheck": "elbo_derivation.core.steps",
+    "Relation": "elbo_derivation.core.steps",
+    "Step": "elbo_derivation.core.steps",
+    "SymbolicResult": "elbo_derivation.core.steps",
+    "Verdict": "elbo_derivation.core.steps",
+    "Expectation": "elbo_derivation.core.expectation",
     # reading and checking
-    "parse_derivation": "elbo_derivation.derive.parse",
-    "read_derivation": "elbo_derivation.derive.parse",
-    "check_derivation": "elbo_derivation.derive.engine",
-    "check_step": "elbo_derivation.derive.engine",
-    "check_steps": "elbo_derivation.derive.engine",
-    "load_derivation": "elbo_derivation.derive.engine",
+    "parse_derivation": "elbo_derivation.read.deriv",
+    "read_derivation": "elbo_derivation.read.deriv",
+    "check_derivation": "elbo_derivation.decide.engine",
+    "check_step": "elbo_derivation.decide.engine",
+    "check_steps": "elbo_derivation.decide.engine",
+    "load_derivation": "elbo_derivation.decide.engine",
     "verify_bundled": "elbo_derivation.verification",
     "check_file": "elbo_derivation.verification",
     # errors
@@ -102,10 +102,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .derive.engine import check_derivation, check_step, check_steps, load_derivation
-    from .derive.expectation import Expectation
-    from .derive.parse import parse_derivation, read_derivation
-    from .derive.steps import (
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.core.steps import (
         Counterexample,
         Derivation,
         NumericCheck,
@@ -114,7 +112,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SymbolicResult,
         Verdict,
     )
-    from .errors import DerivationSyntaxError, InputError
-    from .numeric.kl import kl_diag_normal, kl_mvn, kl_normal, kl_standard_normal
-    from .vae import VAE, Adam
-    from .verification import check_file, verify_bundled
+    from elbo_derivation.decide.engine import (
+        check_derivation,
+        check_step,
+        check_steps,
+        load_derivation,
+    )
+    from elbo_derivation.errors import DerivationSyntaxError, InputError
+    from elbo_derivation.numeric.kl import kl_diag_normal, kl_mvn, kl_normal, kl_standard_normal
+    from elbo_derivation.read.deriv import parse_derivation, read_derivation
+    from elbo_derivation.vae import VAE, Adam
+    from elbo_derivation.verification import check_file, verify_bundled

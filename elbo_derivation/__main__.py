@@ -1,5 +1,5 @@
 """``python -m elbo_derivation`` runs the command line."""
 
-from .cli import entry
+from elbo_derivation.cli import entry
 
 entry()

@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .errors import InputError
+from elbo_derivation.errors import InputError
 
 __all__ = ["build_parser", "entry", "main"]
 
@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    from . import __version__
+    from elbo_derivation import __version__
 
     parser = _Parser(
         prog="elbo-derivation",

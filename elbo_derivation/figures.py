@@ -159,7 +159,7 @@ def kl_surface() -> Any:
     >>> fig.axes[0].get_yscale()
     'log'
     """
-    from .numeric.kl import kl_normal
+    from elbo_derivation.numeric.kl import kl_normal
 
     d = np.linspace(-3.0, 3.0, 241)
     r = np.geomspace(0.1, 10.0, 241)
@@ -215,7 +215,7 @@ def kl_asymmetry(*, seed: int = 0) -> Any:
     >>> [ax.get_xscale() for ax in fig.axes[:2]]
     ['log', 'log']
     """
-    from .numeric.kl import kl_normal
+    from elbo_derivation.numeric.kl import kl_normal
 
     rng = np.random.default_rng(_check_seed(seed))
     r = np.geomspace(0.2, 5.0, 400)
@@ -280,9 +280,9 @@ def mc_convergence(*, seed: int = 0) -> Any:
     >>> fig.axes[0].get_xscale(), fig.axes[0].get_yscale()  # doctest: +SKIP
     ('log', 'log')
     """
-    from .derive.notes import bundled_paths
-    from .derive.parse import read_derivation
-    from .numeric.sampling import convergence_study
+    from elbo_derivation.notes import bundled_paths
+    from elbo_derivation.numeric.sampling import convergence_study
+    from elbo_derivation.read.deriv import read_derivation
 
     path = next(p for p in bundled_paths() if p.stem == "kl_gaussians")
     study = convergence_study(read_derivation(path), rng=np.random.default_rng(_check_seed(seed)),
@@ -336,7 +336,7 @@ def elbo_gap() -> Any:
     >>> [ax.get_xlabel() for ax in fig.axes]
     ['m  (mean of q(z|x))', 's  (standard deviation of q(z|x), log scale)']
     """
-    from .numeric import linear_gaussian as lg
+    from elbo_derivation.numeric import linear_gaussian as lg
 
     x, a, b, c = (ELBO_GAP_MODEL[k] for k in ("x", "a", "b", "c"))
     mean, var = lg.posterior(x, a, b, c)
@@ -391,7 +391,7 @@ def _moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np
     first ⌈n/2⌉ rows and the lower moon (centre (1, ½)) in the rest; the position is the
     angle of the point seen from its moon's centre, divided by π.
     """
-    from .vae.data import make_moons, standardize
+    from elbo_derivation.vae.data import make_moons, standardize
 
     raw = make_moons(n, rng=rng)
     label = (np.arange(n) >= n // 2 + n % 2).astype(int)
@@ -404,8 +404,8 @@ def _moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np
 @functools.lru_cache(maxsize=4)
 def _moons_run(seed: int) -> _MoonsRun:
     """A VAE (2 → 32 → 2 → 32 → 2, c = 0.05) trained for 150 epochs on 1000 moons points."""
-    from .vae.model import VAE
-    from .vae.train import train
+    from elbo_derivation.vae.model import VAE
+    from elbo_derivation.vae.train import train
 
     rng = np.random.default_rng(seed)
     rng_data, rng_init, rng_train = rng.spawn(3)
@@ -507,8 +507,8 @@ C_SWEEP_VALUES = (100.0, 30.0, 10.0, 3.0, 1.0, 0.3, 0.1, 0.03)
 
 @functools.lru_cache(maxsize=4)
 def _c_sweep_run(seed: int) -> dict[str, np.ndarray]:
-    from .vae.model import VAE
-    from .vae.train import train
+    from elbo_derivation.vae.model import VAE
+    from elbo_derivation.vae.train import train
 
     rng_data, *rngs = np.random.default_rng(seed).spawn(1 + len(C_SWEEP_VALUES))
     x, _, _ = _moons(512, rng_data)
@@ -586,11 +586,11 @@ def c_sweep(*, seed: int = 0) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _linear_run(seed: int) -> dict[str, Any]:
-    from .vae.data import sample_ppca
-    from .vae.model import VAE
-    from .vae.optim import Adam
-    from .vae.ppca import linear_vae_exact_elbo, ppca_ml
-    from .vae.train import train
+    from elbo_derivation.vae.data import sample_ppca
+    from elbo_derivation.vae.model import VAE
+    from elbo_derivation.vae.optim import Adam
+    from elbo_derivation.vae.ppca import linear_vae_exact_elbo, ppca_ml
+    from elbo_derivation.vae.train import train
 
     rng_data, rng_init, rng_train = np.random.default_rng(seed).spawn(3)
     x = sample_ppca(500, rng=rng_data, d=5, k=2, noise_var=0.1)

@@ -1,8 +1,8 @@
 """Running the checks: the bundled notes, one file, or a whole folder of submissions.
 
-This module only orchestrates. Reading is :mod:`elbo_derivation.derive.parse` (``.deriv``)
-and :mod:`elbo_derivation.derive.latex` (``.tex``); the symbolic verdicts come from
-:mod:`elbo_derivation.derive.engine`; the numeric checks from
+This module only orchestrates. Reading is :mod:`elbo_derivation.read.deriv` (``.deriv``)
+and :mod:`elbo_derivation.read.tex` (``.tex``); the symbolic verdicts come from
+:mod:`elbo_derivation.decide.engine`; the numeric checks from
 :mod:`elbo_derivation.numeric.quadrature` and :mod:`elbo_derivation.numeric.sampling`. What
 this module adds is the order of work, explicit randomness (one seed, split into independent
 streams per derivation and per check, so one derivation's numbers do not depend on which
@@ -12,7 +12,7 @@ folder, the rule that one unreadable file never stops the others.
 Examples
 --------
 >>> import sympy as sp
->>> from elbo_derivation.derive.steps import (Derivation, Relation, Step, SymbolicResult,
+>>> from elbo_derivation.core.steps import (Derivation, Relation, Step, SymbolicResult,
 ...                                           Verdict)
 >>> a = sp.Symbol("a", real=True)
 >>> d = Derivation(title="t", symbols={"a": a}, start=a, steps=[
@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from elbo_derivation.errors import InputError
 
 if TYPE_CHECKING:  # (NumPy and SymPy are imported once the checks start: see workers.start)
     import numpy as np
 
-    from .derive.steps import Derivation, Step
+    from elbo_derivation.core.steps import Derivation, Step
 
 __all__ = [
     "MAX_FILES",
@@ -61,7 +61,7 @@ MAX_FILES = 10_000
 
 
 def _max_steps() -> int:
-    from .derive.parse import MAX_STEPS
+    from elbo_derivation.read.deriv import MAX_STEPS
 
     return MAX_STEPS
 
@@ -70,7 +70,7 @@ def read_any(path: str | Path) -> Derivation:
     """Read a ``.deriv`` or ``.tex`` file into an unchecked derivation.
 
     The ``.deriv`` reader enforces the size and step limits itself (1 MB, 1000 steps, see
-    :mod:`elbo_derivation.derive.parse`); the same step limit is applied here to whatever the
+    :mod:`elbo_derivation.read.deriv`); the same step limit is applied here to whatever the
     LaTeX reader returns, so both kinds of file obey one rule.
 
     Raises
@@ -87,12 +87,12 @@ def read_any(path: str | Path) -> Derivation:
         raise InputError(f"{p}: is a folder; expected a .deriv or .tex file")
     suffix = p.suffix.lower()
     if suffix == ".deriv":
-        from .derive.parse import read_derivation
+        from elbo_derivation.read.deriv import read_derivation
 
         d = read_derivation(p)
     elif suffix == ".tex":
         try:
-            from .derive.latex import read_tex_derivation
+            from elbo_derivation.read.tex import read_tex_derivation
         except ImportError:
             raise InputError(f"{p}: reading .tex files is not available yet") from None
         d = read_tex_derivation(p)
@@ -143,7 +143,7 @@ def _stream(seed: int, n: int, i: int) -> np.random.Generator:
 
 
 def _check_symbolic(d: Derivation, time_limit: float) -> float:
-    from .derive.engine import check_derivation
+    from elbo_derivation.decide.engine import check_derivation
 
     t0 = time.perf_counter()
     check_derivation(d, time_limit=time_limit)
@@ -184,7 +184,7 @@ def _verify_one(
     path: Path, rng: np.random.Generator, numeric: bool, time_limit: float
 ) -> Derivation:
     """Read, check and (optionally) numerically check one bundled derivation."""
-    from .derive.parse import read_derivation
+    from elbo_derivation.read.deriv import read_derivation
 
     t0 = time.perf_counter()
     d = read_derivation(path)
@@ -238,7 +238,7 @@ def verify_bundled(
     Returns
     -------
     list of Derivation
-        in the order of :func:`elbo_derivation.derive.notes.bundled_paths`, every step with
+        in the order of :func:`elbo_derivation.notes.bundled_paths`, every step with
         its ``result`` (and ``quadrature``/``sampling`` when ``numeric``); seconds per stage in
         ``metadata["timings"]``.
 
@@ -249,13 +249,13 @@ def verify_bundled(
     _validate(time_limit, seed)
     if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
         raise InputError(f"jobs must be a positive integer, got {jobs!r}")
-    from .derive.notes import bundled_paths
+    from elbo_derivation.notes import bundled_paths
 
     paths = bundled_paths()
     n_jobs = _default_jobs(len(paths)) if jobs is None else min(jobs, max(1, len(paths)))
     lanes = None
     if n_jobs > 1:
-        from . import workers
+        from elbo_derivation import workers
 
         lanes = workers.start(numeric=numeric, jobs=n_jobs)  # before NumPy loads
     bar = _Progress(len(paths) * (2 if numeric and lanes else 1), progress)
@@ -517,7 +517,7 @@ def _interpret_check(result: Any) -> tuple[bool | None, str]:
 
 
 def run_errata() -> list[dict[str, Any]] | None:
-    """Run the check of every erratum in ``elbo_derivation.derive.errata.ERRATA``.
+    """Run the check of every erratum in ``elbo_derivation.explain.errata.ERRATA``.
 
     Returns
     -------
@@ -528,7 +528,7 @@ def run_errata() -> list[dict[str, Any]] | None:
         errata module is not available.
     """
     try:
-        from .derive.errata import ERRATA
+        from elbo_derivation.explain.errata import ERRATA
     except ModuleNotFoundError as err:
         if err.name and err.name.endswith("errata"):
             return None

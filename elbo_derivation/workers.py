@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .derive.steps import Derivation
+    from elbo_derivation.core.steps import Derivation
 
 __all__ = ["Lanes", "dumps", "start", "verify_in_lanes", "warm_up"]
 
@@ -131,8 +131,8 @@ def _start_worker(shared: _Shared, numeric: bool) -> None:
     if numeric:
         import scipy.integrate  # noqa: F401  (the slow one first)
 
-        from .numeric import quadrature, sampling  # noqa: F401
-    from .derive import engine  # noqa: F401
+        from elbo_derivation.numeric import quadrature, sampling  # noqa: F401
+    from elbo_derivation.decide import engine  # noqa: F401
 
 
 def _ready() -> bool:
@@ -147,7 +147,7 @@ def _load(i: int, blob: bytes) -> Derivation:
 
 def _numeric_task(i: int, blob: bytes, seed: int, n: int) -> bytes:
     """The numeric checks of derivation ``i`` of ``n``: each step's two checks, seconds, notes."""
-    from .verification import _stream, run_numeric
+    from elbo_derivation.verification import _stream, run_numeric
 
     d = _load(i, blob)
     timings = run_numeric(d, _stream(seed, n, i))
@@ -161,7 +161,7 @@ def _numeric_task(i: int, blob: bytes, seed: int, n: int) -> bytes:
 def _symbolic_help(blobs: tuple[bytes, ...], units: tuple[tuple[int, int], ...],
                    time_limit: float) -> bytes:
     """Symbolic checks of steps ``units[k] = (derivation, step)`` taken from the back."""
-    from .derive.engine import check_step
+    from elbo_derivation.decide.engine import check_step
 
     if _SHARED is None:  # pragma: no cover - only runs in workers made by start()
         raise RuntimeError("_symbolic_help runs in a worker started by workers.start")
@@ -185,8 +185,10 @@ def warm_up() -> None:
     """
     import sympy as sp
 
-    from .derive import engine, rules  # noqa: F401
-    from .derive.parse import parse_expression
+    from elbo_derivation.decide import (
+        rules,  # noqa: F401
+    )
+    from elbo_derivation.read.deriv import parse_expression
 
     a = sp.Symbol("a", positive=True)
     parse_expression("log(exp(a) + a^2/2 - sqrt(a)) * abs(a)", {"a": a})
@@ -253,8 +255,8 @@ def verify_in_lanes(
         ``metadata["timings"]`` as :func:`~elbo_derivation.verification.verify_bundled`
         gives them.
     """
-    from .derive.engine import check_step
-    from .derive.parse import read_derivation
+    from elbo_derivation.decide.engine import check_step
+    from elbo_derivation.read.deriv import read_derivation
 
     pool, shared = lanes.pool, lanes.shared
     try:

@@ -20,7 +20,7 @@ import sympy as sp
 
 from elbo_derivation import verification
 from elbo_derivation.cli import main
-from elbo_derivation.derive.steps import Derivation, Relation, Step, SymbolicResult, Verdict
+from elbo_derivation.core.steps import Derivation, Relation, Step, SymbolicResult, Verdict
 
 from .test_report import assert_check_shape
 
@@ -139,7 +139,7 @@ def test_numeric_option_runs_both_numeric_checks(
     _, out, _ = run(["check", str(files / "good.deriv"), "--json"], capsys)
     assert all(s["quadrature"] is None for s in json.loads(out)["steps"])
     # a derivation with integrals: sampling estimates them too
-    from elbo_derivation.derive.notes import bundled_paths
+    from elbo_derivation.notes import bundled_paths
 
     kl = next(p for p in bundled_paths() if p.stem == "kl_gaussians")
     code, out, _ = run(["check", str(kl), "--numeric", "--json"], capsys)
@@ -258,7 +258,7 @@ def test_folder_survives_an_internal_error(
 def test_step_limit_applies_to_every_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from elbo_derivation.derive import parse
+    from elbo_derivation.read import deriv as parse
 
     monkeypatch.setattr(parse, "MAX_STEPS", 1)
     (tmp_path / "g.deriv").write_text(GOOD, encoding="utf-8")
@@ -267,9 +267,9 @@ def test_step_limit_applies_to_every_reader(
 
 
 def test_tex_file_goes_to_the_latex_reader(tmp_path: Path) -> None:
-    latex = pytest.importorskip("elbo_derivation.derive.latex")
+    latex = pytest.importorskip("elbo_derivation.read.tex")
     if not hasattr(latex, "read_tex_derivation"):
-        pytest.skip("derive.latex.read_tex_derivation has not landed yet")
+        pytest.skip("read.tex.read_tex_derivation has not landed yet")
     path = tmp_path / "h.tex"
     path.write_text(
         "% symbols: a, b : positive\n"

@@ -16,15 +16,14 @@ from typing import Any
 
 import pytest
 
-from elbo_derivation import verification
+from elbo_derivation import notes, verification
 from elbo_derivation.cli import main
-from elbo_derivation.derive import notes
-from elbo_derivation.derive.steps import NumericCheck, SymbolicResult, Verdict
+from elbo_derivation.core.steps import NumericCheck, SymbolicResult, Verdict
 from elbo_derivation.report.text import MARKS
 
 from .test_report import assert_verify_shape, make_derivation, proved_derivation
 
-ERRATA_MODULE = "elbo_derivation.derive.errata"
+ERRATA_MODULE = "elbo_derivation.explain.errata"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

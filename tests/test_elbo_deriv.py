@@ -1,6 +1,6 @@
 """§2 of the notes as checked steps: the ELBO, the evidence identity, the Gaussian likelihood.
 
-Also the expectation rules of ``derive/rules.py`` on their own, and mutants of §2 (the sign of
+Also the expectation rules of ``decide/rules.py`` on their own, and mutants of §2 (the sign of
 log p(x), the KL direction swapped, C for c, a term dropped that depends on q) refuted at the
 step that introduces the mistake.
 """
@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive import rules
-from elbo_derivation.derive.engine import check_derivation, load_derivation
-from elbo_derivation.derive.expectation import KL, Expectation
-from elbo_derivation.derive.notes import bundled_paths
-from elbo_derivation.derive.parse import parse_derivation
-from elbo_derivation.derive.steps import Derivation, Relation, Verdict
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Verdict
+from elbo_derivation.decide import rules
+from elbo_derivation.decide.engine import check_derivation, load_derivation
+from elbo_derivation.notes import bundled_paths
+from elbo_derivation.read.deriv import parse_derivation
 
-NOTES = Path(rules.__file__).resolve().parent / "notes"
+NOTES = Path(rules.__file__).resolve().parents[1] / "notes"
 SECTION_2 = ("elbo", "evidence", "elbo_gaussian_likelihood")
 
 x, z = sp.symbols("x z", real=True)

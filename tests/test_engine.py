@@ -10,13 +10,14 @@ import mpmath
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive import engine, mistakes
-from elbo_derivation.derive.engine import check_derivation, check_step, check_steps, compare
-from elbo_derivation.derive.gaussian import gaussian_density
-from elbo_derivation.derive.probe import probe, probe_points
-from elbo_derivation.derive.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.derive.timeout import run_bounded
+from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
+from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.decide import engine
+from elbo_derivation.decide.engine import check_derivation, check_step, check_steps, compare
+from elbo_derivation.decide.gaussian import gaussian_density
+from elbo_derivation.decide.probe import probe, probe_points
 from elbo_derivation.errors import InputError
+from elbo_derivation.explain import mistakes
 
 x, y, mu1, mu2 = sp.symbols("x y mu1 mu2", real=True)
 s1, s2, t = sp.symbols("sigma1 sigma2 t", positive=True)
@@ -175,7 +176,7 @@ def test_equal_up_to_with_densities():
     q = sp.Function("q(z|x)", positive=True)(z, x)
     px = sp.Function("p(x)", positive=True)(x)
     lik = sp.Function("p(x|z)", positive=True)(x, z)
-    from elbo_derivation.derive.expectation import Expectation
+    from elbo_derivation.core.expectation import Expectation
 
     e_lik = Expectation(sp.log(lik), z, q)
     assert compare(e_lik + sp.log(px), e_lik, "=~", wrt=["q"]).verdict is Verdict.PROVED
@@ -402,7 +403,7 @@ def test_engine_module_exports_the_contract():
 
 def test_refuted_step_locates_the_part_that_differs() -> None:
     """E[x²] = σ² (μ² forgotten): the checker points at the bracket and gives its value."""
-    from elbo_derivation.derive.parse import parse_derivation
+    from elbo_derivation.read.deriv import parse_derivation
 
     d = parse_derivation(
         "symbols: x, mu1 : real\nsymbols: sigma1 : positive\n"
@@ -421,7 +422,7 @@ def test_refuted_step_locates_the_part_that_differs() -> None:
 
 
 def test_a_wrong_whole_side_is_not_repeated_as_the_part_that_differs() -> None:
-    from elbo_derivation.derive.parse import parse_derivation
+    from elbo_derivation.read.deriv import parse_derivation
 
     d = parse_derivation("symbols: g : real\nsymbols: h : positive\n"
                          "(h + g^2 - log(h) - 1)/2\n= h + g^2 - log(h) - 1\n")

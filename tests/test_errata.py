@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from elbo_derivation.derive import errata
-from elbo_derivation.derive.errata import ERRATA, Erratum, ErratumCheck
+from elbo_derivation.explain import errata
+from elbo_derivation.explain.errata import ERRATA, Erratum, ErratumCheck
 
 
 def test_shape_of_the_list() -> None:

@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 from scipy import integrate
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.gaussian import (
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.decide.gaussian import (
     NotGaussianError,
     evaluate_gaussian_integrals,
     gaussian_density,

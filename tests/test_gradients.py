@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive import gradients as G
+from elbo_derivation.vae import sympy_gradients as G
 
 
 def kl(g, lv):

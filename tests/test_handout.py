@@ -18,9 +18,9 @@ import pytest
 import sympy as sp
 
 from elbo_derivation.cli import main
-from elbo_derivation.derive.notes import bundled_paths
-from elbo_derivation.derive.parse import read_derivation
-from elbo_derivation.derive.steps import Relation
+from elbo_derivation.core.steps import Relation
+from elbo_derivation.notes import bundled_paths
+from elbo_derivation.read.deriv import read_derivation
 from elbo_derivation.report.handout import (
     MATHML_NS,
     HandoutFigure,
@@ -163,7 +163,7 @@ def test_errata_and_figures_are_embedded(page):
 
 def test_no_errata_module_gives_a_note():
     a = sp.Symbol("a", positive=True)
-    from elbo_derivation.derive.steps import Derivation, Step
+    from elbo_derivation.core.steps import Derivation, Step
 
     d = Derivation(title="t", symbols={"a": a}, start=a, name="t",
                    steps=[Step(1, Relation.EQ, a)])  # fmt: skip

@@ -13,10 +13,10 @@ import pytest
 import sympy as sp
 from scipy import integrate
 
-from elbo_derivation.derive.engine import check_derivation, check_step
-from elbo_derivation.derive.notes import bundled_paths
-from elbo_derivation.derive.parse import parse_derivation, read_text
-from elbo_derivation.derive.steps import Verdict
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.decide.engine import check_derivation, check_step
+from elbo_derivation.notes import bundled_paths
+from elbo_derivation.read.deriv import parse_derivation, read_text
 
 PATH = next(p for p in bundled_paths() if p.stem == "kl_gaussians")
 TEXT = read_text(PATH)

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.latex import (
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Relation
+from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.read.tex import (
     latex_to_sympy,
     parse_tex_derivation,
     read_tex_derivation,
 )
-from elbo_derivation.derive.steps import Relation
-from elbo_derivation.errors import DerivationSyntaxError
 
 DATA = Path(__file__).parent / "data"
 
@@ -184,7 +184,7 @@ def test_no_text_reaches_eval_exec_or_sympify(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_grammar_ships_inside_the_package() -> None:
-    assert importlib.resources.files("elbo_derivation.derive").joinpath("latex.lark").is_file()
+    assert importlib.resources.files("elbo_derivation.read").joinpath("latex.lark").is_file()
 
 
 # --- .tex derivations --------------------------------------------------------------------
@@ -209,7 +209,7 @@ def test_notes_section_3_1_read_from_the_notes_own_latex() -> None:
 
 
 def test_notes_sections_3_and_4_are_proved_from_latex() -> None:
-    engine = pytest.importorskip("elbo_derivation.derive.engine")
+    engine = pytest.importorskip("elbo_derivation.decide.engine")
     for name, steps in [("notes_s3_1.tex", 6), ("notes_s3_2.tex", 4), ("notes_s3_3.tex", 4),
                         ("notes_s4.tex", 1)]:
         d = engine.check_derivation(read_tex_derivation(DATA / name))
@@ -225,7 +225,7 @@ def test_kl_in_the_notes_section_3_opening_is_the_integral_definition() -> None:
 
 
 def test_a_wrong_tex_step_is_refuted_and_named() -> None:
-    engine = pytest.importorskip("elbo_derivation.derive.engine")
+    engine = pytest.importorskip("elbo_derivation.decide.engine")
     d = engine.check_derivation(read_tex_derivation(DATA / "wrong_s4.tex"))
     step = d.steps[0]
     assert step.verdict.value == "refuted"
@@ -234,8 +234,8 @@ def test_a_wrong_tex_step_is_refuted_and_named() -> None:
 
 
 def test_deriv_file_with_latex_steps_end_to_end() -> None:
-    parse = pytest.importorskip("elbo_derivation.derive.parse")
-    engine = pytest.importorskip("elbo_derivation.derive.engine")
+    parse = pytest.importorskip("elbo_derivation.read.deriv")
+    engine = pytest.importorskip("elbo_derivation.decide.engine")
     d = parse.read_derivation(DATA / "latex_steps.deriv")
     h_, g_ = d.symbols["h"], d.symbols["g"]
     assert d.steps[0].expr == (h_ + g_**2 - sp.log(h_) - 1) / 2
@@ -244,7 +244,7 @@ def test_deriv_file_with_latex_steps_end_to_end() -> None:
 
 
 def test_deriv_latex_error_is_located_in_the_deriv_file() -> None:
-    parse = pytest.importorskip("elbo_derivation.derive.parse")
+    parse = pytest.importorskip("elbo_derivation.read.deriv")
     text = "symbols: h : positive\nh\n= $\\frac{1}{2}\\log \\sigma_9$\n"
     with pytest.raises(DerivationSyntaxError) as info:
         parse.parse_derivation(text, file="s.deriv")

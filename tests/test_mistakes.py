@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.mistakes import CATALOGUE, Mistake, diagnose
-from elbo_derivation.derive.steps import Derivation, Relation, Step
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.explain.mistakes import CATALOGUE, Mistake, diagnose
 
 x, z, mu1, mu2, g, x_hat = sp.symbols("x z mu_1 mu_2 g x_hat", real=True)
 s1, s2, h, C, c = sp.symbols("sigma_1 sigma_2 h C c", positive=True)
@@ -149,7 +149,7 @@ def test_uses_the_derivations_let_definitions_for_normalisers() -> None:
 
 
 def test_engine_stores_the_name_of_a_refuted_step() -> None:
-    engine = pytest.importorskip("elbo_derivation.derive.engine")
+    engine = pytest.importorskip("elbo_derivation.decide.engine")
     d = Derivation("kl4", {"h": h, "g": g}, KL_4,
                    [Step(1, Relation.EQ, h + g**2 - sp.log(h) - 1, line=2)])
     result = engine.check_step(d, d.steps[0])
@@ -187,8 +187,8 @@ DATA = Path(__file__).parent / "data"
 ])
 def test_wrong_variants_of_the_notes_latex_are_named_by_the_engine(
         file: str, correct: str, wrong: str, step: int, name: str) -> None:
-    engine = pytest.importorskip("elbo_derivation.derive.engine")
-    from elbo_derivation.derive.latex import parse_tex_derivation
+    engine = pytest.importorskip("elbo_derivation.decide.engine")
+    from elbo_derivation.read.tex import parse_tex_derivation
 
     text = (DATA / file).read_text(encoding="utf-8")
     assert correct in text
@@ -200,7 +200,7 @@ def test_wrong_variants_of_the_notes_latex_are_named_by_the_engine(
 
 
 def test_locate_difference_works_without_a_named_mistake() -> None:
-    from elbo_derivation.derive.mistakes import locate_difference
+    from elbo_derivation.explain.mistakes import locate_difference
 
     right = KL_4_FINAL
     wrong = (h + g**3 - sp.log(h) - 1) / 2  # matches no catalogue entry

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive import rules
-from elbo_derivation.derive.engine import check_derivation, load_derivation
-from elbo_derivation.derive.notes import bundled_paths
-from elbo_derivation.derive.parse import parse_derivation, read_derivation
-from elbo_derivation.derive.steps import Verdict
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.decide import rules
+from elbo_derivation.decide.engine import check_derivation, load_derivation
+from elbo_derivation.notes import bundled_paths
 from elbo_derivation.numeric.kl import kl_mvn, kl_normal
+from elbo_derivation.read.deriv import parse_derivation, read_derivation
 
-NOTES = Path(rules.__file__).resolve().parent / "notes"
+NOTES = Path(rules.__file__).resolve().parents[1] / "notes"
 FILES = (
     "kl_multivariate",
     "kl_multivariate_quadratic_form",

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.parse import (
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Relation
+from elbo_derivation.errors import DerivationSyntaxError, InputError
+from elbo_derivation.read.deriv import (
     MAX_BYTES,
     parse_derivation,
     parse_expression,
     read_derivation,
 )
-from elbo_derivation.derive.steps import Relation
-from elbo_derivation.errors import DerivationSyntaxError, InputError
 
 HEADER = "symbols: a, x : real\nsymbols: s : positive\n"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.expectation import KL, Expectation
-from elbo_derivation.derive.parse import parse_derivation
+from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.read.deriv import parse_derivation
 
 HEAD = "symbols: x, z : real\nsymbols: s : positive\ndensities: q(z|x), p(z)\n"
 

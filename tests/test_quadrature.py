@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.steps import Derivation, Relation, Step
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.numeric.evaluate import evaluate, prepare
 from elbo_derivation.numeric.quadrature import TOLERANCE, check_quadrature
 
-NOTES = Path(__file__).resolve().parents[1] / "elbo_derivation" / "derive" / "notes"
+NOTES = Path(__file__).resolve().parents[1] / "elbo_derivation" / "notes"
 
 x, mu1, mu2 = sp.symbols("x mu1 mu2", real=True)
 s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
@@ -175,7 +175,7 @@ def test_n_points_is_validated() -> None:
 
 @pytest.mark.parametrize("name", ["kl_gaussians", "elbo", "kl_multivariate_quadratic_form"])
 def test_parsed_bundled_derivations_pass(name: str) -> None:
-    parse = pytest.importorskip("elbo_derivation.derive.parse")
+    parse = pytest.importorskip("elbo_derivation.read.deriv")
     path = NOTES / f"{name}.deriv"
     if not path.exists():
         pytest.skip(f"{path.name} not written yet")
@@ -187,7 +187,7 @@ def test_parsed_bundled_derivations_pass(name: str) -> None:
 
 
 def test_parsed_section3_with_a_mutated_step_fails_there() -> None:
-    parse = pytest.importorskip("elbo_derivation.derive.parse")
+    parse = pytest.importorskip("elbo_derivation.read.deriv")
     path = NOTES / "kl_gaussians.deriv"
     if not path.exists():
         pytest.skip("kl_gaussians.deriv not written yet")
@@ -208,7 +208,7 @@ def test_parsed_section3_with_a_mutated_step_fails_there() -> None:
     ],
 )
 def test_parsed_mutants_fail_at_the_mutated_step(name: str, old: str, new: str) -> None:
-    parse = pytest.importorskip("elbo_derivation.derive.parse")
+    parse = pytest.importorskip("elbo_derivation.read.deriv")
     path = NOTES / f"{name}.deriv"
     if not path.exists():
         pytest.skip(f"{path.name} not written yet")

@@ -14,8 +14,8 @@ import re
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.steps import (
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import (
     Counterexample,
     Derivation,
     NumericCheck,

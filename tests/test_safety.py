@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from elbo_derivation.cli import main
-from elbo_derivation.derive.latex import parse_tex_derivation
-from elbo_derivation.derive.parse import parse_derivation
 from elbo_derivation.errors import DerivationSyntaxError, InputError
+from elbo_derivation.read.deriv import parse_derivation
+from elbo_derivation.read.tex import parse_tex_derivation
 
 HEADER = "symbols: h : positive\nsymbols: g : real\n"
 TEX_HEADER = "% symbols: h : positive\n% symbols: g : real\n"

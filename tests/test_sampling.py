@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.expectation import Expectation
-from elbo_derivation.derive.steps import Derivation, Relation, Step
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.numeric import linear_gaussian as lg
 from elbo_derivation.numeric.sampling import (
     Z_THRESHOLD,
@@ -18,7 +18,7 @@ from elbo_derivation.numeric.sampling import (
     convergence_study,
 )
 
-NOTES = Path(__file__).resolve().parents[1] / "elbo_derivation" / "derive" / "notes"
+NOTES = Path(__file__).resolve().parents[1] / "elbo_derivation" / "notes"
 
 x, mu1, mu2 = sp.symbols("x mu1 mu2", real=True)
 s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
@@ -91,7 +91,7 @@ def test_convergence_study_slope_is_one_over_root_n() -> None:
 
 
 def test_parsed_section3_every_integral_step_is_sampled() -> None:
-    parse = pytest.importorskip("elbo_derivation.derive.parse")
+    parse = pytest.importorskip("elbo_derivation.read.deriv")
     path = NOTES / "kl_gaussians.deriv"
     if not path.exists():
         pytest.skip("kl_gaussians.deriv not written yet")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from elbo_derivation.derive import gradients as G
+from elbo_derivation.vae import sympy_gradients as G
 from elbo_derivation.vae.model import LOG_VAR_BOUND, VAE
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from elbo_derivation.derive.steps import Verdict
+from elbo_derivation.core.steps import Verdict
 from elbo_derivation.report.json import derivation_to_json
 from elbo_derivation.verification import verify_bundled
 

@@ -7,8 +7,8 @@ import pickle
 import pytest
 import sympy as sp
 
-from elbo_derivation.derive.notes import bundled_paths
-from elbo_derivation.derive.parse import read_derivation
+from elbo_derivation.notes import bundled_paths
+from elbo_derivation.read.deriv import read_derivation
 from elbo_derivation.verification import check_file
 from elbo_derivation.workers import dumps
 
@@ -91,7 +91,7 @@ def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # typ
     import time
 
     from elbo_derivation import verification
-    from elbo_derivation.derive import engine
+    from elbo_derivation.decide import engine
 
     def broken(d, step, time_limit):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from .argtypes import positive_seconds
+from elbo_derivation.commands.argtypes import positive_seconds
+from elbo_derivation.errors import InputError
 
 HELP = "check your own derivation (.deriv or .tex), or every file in a folder"
 DESCRIPTION = """\
@@ -71,15 +71,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_file(path: Path, args: argparse.Namespace, fmt: str) -> int:
-    from .. import verification
-    from ..report import json as report_json
-    from ..report import text as report_text
+    from elbo_derivation import verification
+    from elbo_derivation.report import json as report_json
+    from elbo_derivation.report import text as report_text
 
     d = verification.check_file(path, numeric=args.numeric, time_limit=args.time_limit)
     if fmt == "json":
         print(report_json.dumps(report_json.check_json(d, file=args.path)))
     elif fmt == "csv":
-        from ..report.table import steps_csv
+        from elbo_derivation.report.table import steps_csv
 
         sys.stdout.write(steps_csv(d))
     else:
@@ -89,9 +89,9 @@ def _run_file(path: Path, args: argparse.Namespace, fmt: str) -> int:
 
 
 def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
-    from .. import verification
-    from ..report import json as report_json
-    from ..report import table
+    from elbo_derivation import verification
+    from elbo_derivation.report import json as report_json
+    from elbo_derivation.report import table
 
     rows = verification.check_folder(
         path, numeric=args.numeric, time_limit=args.time_limit, progress=fmt == "text"
@@ -103,7 +103,7 @@ def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
     elif fmt == "csv":
         sys.stdout.write(table.folder_csv(rows))
     else:
-        from ..report.text import use_color
+        from elbo_derivation.report.text import use_color
 
         color = use_color(sys.stdout)
         print(table.render_folder_text(rows, color=color, ignored=len(ignored)))
@@ -113,7 +113,7 @@ def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
 
 
 def _explain_folder(rows: list, color: bool) -> None:
-    from ..report.text import render_check_text
+    from elbo_derivation.report.text import render_check_text
 
     for row in rows:
         if row.derivation is not None:

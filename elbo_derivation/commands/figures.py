@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import InputError
-from .argtypes import seed
+from elbo_derivation.commands.argtypes import seed
+from elbo_derivation.errors import InputError
 
 HELP = "regenerate the figures (KL surface, ELBO gap, VAE latent space, ...) as PNG files"
 DESCRIPTION = """\
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """List the figures, or draw them into ``args.out``; returns 0."""
-    from .. import figures
+    from elbo_derivation import figures
 
     if args.list:
         width = max(len(name) for name in figures.FIGURES)

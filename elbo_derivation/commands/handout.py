@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from elbo_derivation.errors import InputError
 
 HELP = "write the checked derivation as one printable HTML file (MathML), optionally LaTeX"
 DESCRIPTION = """\
@@ -37,7 +37,7 @@ HANDOUT_FIGURES = ("elbo_gap", "kl_surface", "kl_asymmetry", "mc_convergence", "
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-o FILE``, ``--latex FILE``, ``--figures DIR``, ``--no-figures``, ``--no-numeric``,
     ``--seed``, ``--time-limit``."""
-    from .argtypes import positive_seconds, seed
+    from elbo_derivation.commands.argtypes import positive_seconds, seed
 
     parser.add_argument(
         "-o", "--output", metavar="FILE", default="handout.html",
@@ -71,8 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _figures(args: argparse.Namespace) -> list:
-    from .. import figures
-    from ..report.handout import HandoutFigure
+    from elbo_derivation import figures
+    from elbo_derivation.report.handout import HandoutFigure
 
     out = []
     if not args.with_figures:
@@ -111,8 +111,8 @@ def _write(path: str, text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the notes, draw or read the figures, write the handout(s); returns 0."""
-    from .. import verification
-    from ..report.handout import render_html, render_tex
+    from elbo_derivation import verification
+    from elbo_derivation.report.handout import render_html, render_tex
 
     if args.output == "-" and args.latex == "-":
         raise InputError("-o - and --latex - both want stdout; give one of them a file name")
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     )
     errata = verification.run_errata()
     figs = _figures(args)
-    note = "The errata module (elbo_derivation.derive.errata) is not available yet."
+    note = "The errata module (elbo_derivation.explain.errata) is not available yet."
     _write(args.output, render_html(derivations, errata=errata, figures=figs, errata_note=note))
     if args.latex:
         _write(args.latex, render_tex(derivations, errata=errata))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import InputError
-from .argtypes import positive_int, seed
+from elbo_derivation.commands.argtypes import positive_int, seed
+from elbo_derivation.errors import InputError
 
 HELP = "train a linear VAE on an (N, D) .npy array; compare its ELBO with pPCA"
 DESCRIPTION = """\
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..vae.ppca import fit_linear_vae
+    from elbo_derivation.vae.ppca import fit_linear_vae
 
     x = read_matrix(args.data)
     if not args.latent < x.shape[1]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import InputError
-from .argtypes import positive_float, positive_int, seed
+from elbo_derivation.commands.argtypes import positive_float, positive_int, seed
+from elbo_derivation.errors import InputError
 
 HELP = "train the NumPy VAE on a toy data set; save model, history and figures"
 DESCRIPTION = """\
@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ..vae import VAE, load_dataset, save, train
-    from ..vae.plots import plot_history, plot_latent, plot_samples
+    from elbo_derivation.vae import VAE, load_dataset, save, train
+    from elbo_derivation.vae.plots import plot_history, plot_latent, plot_samples
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -6,8 +6,8 @@ import argparse
 import sys
 import time
 
-from ..errors import InputError
-from .argtypes import positive_seconds, seed
+from elbo_derivation.commands.argtypes import positive_seconds, seed
+from elbo_derivation.errors import InputError
 
 HELP = "check every step of the notes' derivations, symbolically and numerically"
 DESCRIPTION = """\
@@ -60,14 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-ERRATA_MISSING = "not available yet (elbo_derivation.derive.errata is not built)"
+ERRATA_MISSING = "not available yet (elbo_derivation.explain.errata is not built)"
 
 
 def run(args: argparse.Namespace) -> int:
     """Check, render, and return 0 (all good) or 1 (something failed)."""
     # the report modules are imported after the checks: they load SymPy, and verify_bundled
     # forks its workers before SymPy is loaded (see elbo_derivation.workers)
-    from .. import verification
+    from elbo_derivation import verification
 
     if args.latex == "-" and args.json:
         raise InputError("--latex - and --json both want stdout; give --latex a file name")
@@ -75,14 +75,14 @@ def run(args: argparse.Namespace) -> int:
     derivations = verification.verify_bundled(
         numeric=args.numeric, seed=args.seed, time_limit=args.time_limit, progress=not args.json
     )
-    from ..report import json as report_json
-    from ..report import text as report_text
+    from elbo_derivation.report import json as report_json
+    from elbo_derivation.report import text as report_text
 
     errata = verification.run_errata() if args.errata else None
     seconds = time.perf_counter() - t0
 
     if args.latex:
-        from ..report.latex import latex_document
+        from elbo_derivation.report.latex import latex_document
 
         document = latex_document(derivations, title="The derivation of the VAE loss, checked")
         if args.latex == "-":

@@ -64,10 +64,10 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..derive.expectation import Expectation
-from ..derive.steps import Derivation
-from . import linear_gaussian
-from .points import Point, sorted_symbols
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Derivation
+from elbo_derivation.numeric import linear_gaussian
+from elbo_derivation.numeric.points import Point, sorted_symbols
 
 __all__ = [
     "DIGITS",

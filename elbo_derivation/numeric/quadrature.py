@@ -33,7 +33,7 @@ the point is evaluated again with 30-digit closed-form parts, and that result co
 Examples
 --------
 >>> import numpy as np, sympy as sp
->>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+>>> from elbo_derivation.core.steps import Derivation, Relation, Step
 >>> x, mu = sp.Symbol("x", real=True), sp.Symbol("mu", real=True)
 >>> sigma = sp.Symbol("sigma", positive=True)
 >>> p = sp.exp(-(x - mu)**2 / (2*sigma**2)) / sp.sqrt(2*sp.pi*sigma**2)
@@ -59,9 +59,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..derive.steps import Derivation, NumericCheck, Relation, Step
-from . import linear_gaussian
-from .evaluate import (
+from elbo_derivation.core.steps import Derivation, NumericCheck, Relation, Step
+from elbo_derivation.numeric import linear_gaussian
+from elbo_derivation.numeric.evaluate import (
     EvaluationError,
     PreparedSide,
     SideValues,
@@ -69,7 +69,7 @@ from .evaluate import (
     evaluate,
     prepare,
 )
-from .points import Point, draw_points, random_point
+from elbo_derivation.numeric.points import Point, draw_points, random_point
 
 __all__ = ["TOLERANCE", "check_quadrature", "prepare_steps"]
 

@@ -23,7 +23,7 @@ Each check's ``details``: ``estimate``, ``standard_error``, ``z_score``, ``n_sam
 Examples
 --------
 >>> import numpy as np, sympy as sp
->>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+>>> from elbo_derivation.core.steps import Derivation, Relation, Step
 >>> x, mu = sp.Symbol("x", real=True), sp.Symbol("mu", real=True)
 >>> sigma = sp.Symbol("sigma", positive=True)
 >>> p = sp.exp(-(x - mu)**2 / (2*sigma**2)) / sp.sqrt(2*sp.pi*sigma**2)
@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..derive.steps import Derivation, NumericCheck, Relation, Step
-from . import linear_gaussian
-from .evaluate import (
+from elbo_derivation.core.steps import Derivation, NumericCheck, Relation, Step
+from elbo_derivation.numeric import linear_gaussian
+from elbo_derivation.numeric.evaluate import (
     EvaluationError,
     PreparedSide,
     SideValues,
@@ -56,8 +56,8 @@ from .evaluate import (
     compile_side,
     evaluate,
 )
-from .points import Point, is_positive_symbol, sorted_symbols
-from .quadrature import prepare_steps
+from elbo_derivation.numeric.points import Point, is_positive_symbol, sorted_symbols
+from elbo_derivation.numeric.quadrature import prepare_steps
 
 __all__ = [
     "N_SAMPLES",
@@ -334,7 +334,7 @@ def convergence_study(
     Examples
     --------
     >>> import numpy as np, sympy as sp
-    >>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+    >>> from elbo_derivation.core.steps import Derivation, Relation, Step
     >>> x, s = sp.Symbol("x", real=True), sp.Symbol("s", positive=True)
     >>> p = sp.exp(-x**2 / (2*s**2)) / sp.sqrt(2*sp.pi*s**2)
     >>> d = Derivation(title="variance", symbols={"x": x, "s": s},

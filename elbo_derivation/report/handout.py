@@ -6,7 +6,7 @@ relation, justification and verdict (and the quadrature and sampling checks, whe
 errata of the notes, the key figures embedded as PNG ``data:`` URIs, and a print stylesheet
 (a page per section, no dark backgrounds). The LaTeX handout is a standalone ``article`` using
 ``amsmath`` only, one ``align*`` line per step. Both are rendered from the same checked
-:class:`~elbo_derivation.derive.steps.Derivation` objects, never from retyped formulas.
+:class:`~elbo_derivation.core.steps.Derivation` objects, never from retyped formulas.
 
 Expressions are printed by SymPy's presentation-MathML printer, adjusted to write what the
 notes write: ``σ₁`` for ``sigma1``, ``x̂`` for ``x_hat``, ``∫ f dx`` without limits over the
@@ -40,10 +40,10 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from ..derive.expectation import KL, Expectation
-from ..derive.parse import shown_expression
-from ..derive.steps import Derivation, Relation, Step, Verdict
-from .pretty import GREEK, pretty_name, split_name
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
+from elbo_derivation.read.deriv import shown_expression
+from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
 
 __all__ = [
     "HandoutFigure",
@@ -237,7 +237,7 @@ def mathml_block(
 
 def _step_math(d: Derivation, step: Step) -> str:
     relation = f"<mo>{_RELATION_MO[step.relation]}</mo>"
-    from .pretty import pretty
+    from elbo_derivation.report.pretty import pretty
 
     return mathml_block(relation, mathml_expr(shown_expression(d, step)),
                         label=f"{step.relation.symbol} {pretty(step.expr)}")  # fmt: skip
@@ -319,7 +319,7 @@ def _anchor(d: Derivation, i: int) -> str:
 
 
 def _verdict_cell(step: Step) -> str:
-    from .text import format_counterexample, numeric_summary
+    from elbo_derivation.report.text import format_counterexample, numeric_summary
 
     r = step.result
     if r is None:
@@ -350,7 +350,7 @@ def _detail_row(step: Step, anchor: str) -> str:
 
 
 def _justification(step: Step, d: Derivation) -> str:
-    from .pretty import pretty_prose
+    from elbo_derivation.report.pretty import pretty_prose
 
     text = pretty_prose(step.justification, d.symbols) if step.justification else ""
     if step.relation is Relation.EQ_UP_TO and step.wrt:
@@ -371,7 +371,7 @@ def _counts_line(d: Derivation) -> str:
 
 def _derivation_html(d: Derivation, i: int) -> str:
     anchor = _anchor(d, i)
-    from .pretty import pretty
+    from elbo_derivation.report.pretty import pretty
 
     start = mathml_block(mathml_expr(shown_expression(d)), label=pretty(d.start))
     rows = [
@@ -474,7 +474,7 @@ def render_html(
     Examples
     --------
     >>> import sympy as sp
-    >>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+    >>> from elbo_derivation.core.steps import Derivation, Relation, Step
     >>> a = sp.Symbol("a", positive=True)
     >>> d = Derivation(title="t", symbols={"a": a}, start=sp.log(a**2), name="t",
     ...                steps=[Step(1, Relation.EQ, 2*sp.log(a), "log of a power")])
@@ -584,8 +584,8 @@ def _tex_verdict(step: Step) -> str:
 
 
 def _tex_note(step: Step, d: Derivation) -> str:
-    from .latex import latex_text
-    from .pretty import pretty_prose
+    from elbo_derivation.report.latex import latex_text
+    from elbo_derivation.report.pretty import pretty_prose
 
     text = pretty_prose(step.justification, d.symbols) if step.justification else ""
     if step.relation is Relation.EQ_UP_TO and step.wrt:
@@ -608,7 +608,7 @@ def render_tex(
     Examples
     --------
     >>> import sympy as sp
-    >>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+    >>> from elbo_derivation.core.steps import Derivation, Relation, Step
     >>> a = sp.Symbol("a", positive=True)
     >>> d = Derivation(title="t", symbols={"a": a}, start=sp.log(a**2),
     ...                steps=[Step(1, Relation.EQ, 2*sp.log(a), "log of a power")])
@@ -616,8 +616,8 @@ def render_tex(
     >>> tex.count(r"\begin{align*}"), tex.count("&= ")
     (1, 1)
     """
-    from .latex import _RELATIONS, latex_expr
-    from .latex import latex_text as _latex_text
+    from elbo_derivation.report.latex import _RELATIONS, latex_expr
+    from elbo_derivation.report.latex import latex_text as _latex_text
 
     def latex_text(text: str) -> str:
         return tex_safe(_latex_text(text))

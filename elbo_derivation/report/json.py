@@ -35,7 +35,7 @@ strict JSON.
 Examples
 --------
 >>> import sympy as sp
->>> from elbo_derivation.derive.steps import (Derivation, Relation, Step, SymbolicResult,
+>>> from elbo_derivation.core.steps import (Derivation, Relation, Step, SymbolicResult,
 ...                                           Verdict)
 >>> a = sp.Symbol("a", positive=True)
 >>> d = Derivation(title="t", name="t", symbols={"a": a}, start=sp.log(a**2),
@@ -54,8 +54,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..derive.steps import Derivation, NumericCheck, Step, Verdict
-from .pretty import pretty, shown_sides
+from elbo_derivation.core.steps import Derivation, NumericCheck, Step, Verdict
+from elbo_derivation.report.pretty import pretty, shown_sides
 
 __all__ = [
     "check_json",

@@ -11,7 +11,7 @@ variables. :func:`latex_document` wraps several derivations into a file that com
 Examples
 --------
 >>> import sympy as sp
->>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+>>> from elbo_derivation.core.steps import Derivation, Relation, Step
 >>> s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
 >>> d = Derivation(title="t", symbols={}, start=sp.log(s2 / s1),
 ...                steps=[Step(1, Relation.EQ, sp.log(s2) - sp.log(s1), "log of a quotient")])
@@ -32,9 +32,9 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from ..derive.parse import shown_expression
-from ..derive.steps import Derivation, Relation, Step
-from .pretty import GREEK, reader_order, split_name
+from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.read.deriv import shown_expression
+from elbo_derivation.report.pretty import GREEK, reader_order, split_name
 
 __all__ = ["latex_document", "latex_expr", "latex_text", "render_latex"]
 

@@ -32,7 +32,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
-from ..derive.expectation import Expectation
+from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
     "format_number",
@@ -252,7 +252,7 @@ def pretty(expr: sp.Basic | str) -> str:
     Examples
     --------
     >>> import sympy as sp
-    >>> from elbo_derivation.derive.expectation import Expectation
+    >>> from elbo_derivation.core.expectation import Expectation
     >>> z, x = sp.symbols("z x", real=True)
     >>> q = sp.Function("q(z|x)", positive=True)(z, x)
     >>> p = sp.Function("p(x|z)", positive=True)(x, z)

@@ -23,9 +23,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from ..derive.steps import Derivation
-from .pretty import shown_sides
-from .text import Style
+from elbo_derivation.core.steps import Derivation
+from elbo_derivation.report.pretty import shown_sides
+from elbo_derivation.report.text import Style
 
 __all__ = ["FOLDER_COLUMNS", "STEP_COLUMNS", "folder_csv", "render_folder_text", "steps_csv"]
 

@@ -16,7 +16,7 @@ Marks: ``✓`` proved, ``≈`` numerically supported, ``✗`` refuted, ``?`` und
 Examples
 --------
 >>> import sympy as sp
->>> from elbo_derivation.derive.steps import (Derivation, Relation, Step, SymbolicResult,
+>>> from elbo_derivation.core.steps import (Derivation, Relation, Step, SymbolicResult,
 ...                                           Verdict)
 >>> a, b = sp.symbols("a b", positive=True)
 >>> d = Derivation(title="log of a product", symbols={"a": a, "b": b}, start=sp.log(a*b),
@@ -37,8 +37,15 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
-from ..derive.steps import Counterexample, Derivation, NumericCheck, Relation, Step, Verdict
-from .pretty import format_number, pretty, pretty_name, pretty_prose, shown
+from elbo_derivation.core.steps import (
+    Counterexample,
+    Derivation,
+    NumericCheck,
+    Relation,
+    Step,
+    Verdict,
+)
+from elbo_derivation.report.pretty import format_number, pretty, pretty_name, pretty_prose, shown
 
 __all__ = [
     "MARKS",
@@ -120,7 +127,7 @@ def format_point(point: Mapping[str, Any]) -> str:
 def format_counterexample(cx: Counterexample) -> str:
     """The point and both sides' values, in one line.
 
-    >>> from elbo_derivation.derive.steps import Counterexample
+    >>> from elbo_derivation.core.steps import Counterexample
     >>> format_counterexample(Counterexample({"sigma1": 2.0}, 1.5, 1.25, 0.25))
     'at σ₁ = 2: left side 1.5, right side 1.25 (difference 0.25)'
     """
@@ -152,7 +159,7 @@ def _first(details: Mapping[str, Any], keys: Iterable[str]) -> Any:
 def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     """A compact line for one numeric check: ``quadrature ✓ worst err 3e-15 (20 points)``.
 
-    >>> from elbo_derivation.derive.steps import NumericCheck
+    >>> from elbo_derivation.core.steps import NumericCheck
     >>> numeric_summary(NumericCheck("quadrature", True, {"worst_rel_error": 3.1e-15,
     ...                                                   "n_points": 20}))
     'quadrature ✓ worst err 3.1e-15 (20 points)'

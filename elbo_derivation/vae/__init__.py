@@ -6,7 +6,7 @@ See :mod:`elbo_derivation.vae.model` for the loss and its gradient, and
 
 from __future__ import annotations
 
-from .data import (
+from elbo_derivation.vae.data import (
     DATASETS,
     load_dataset,
     load_digits,
@@ -16,10 +16,10 @@ from .data import (
     sample_ppca,
     standardize,
 )
-from .gradcheck import gradcheck, gradcheck_function
-from .model import LOG_C_BOUND, LOG_VAR_BOUND, VAE, Cache, ParamDict, load, save
-from .optim import Adam
-from .ppca import (
+from elbo_derivation.vae.gradcheck import gradcheck, gradcheck_function
+from elbo_derivation.vae.model import LOG_C_BOUND, LOG_VAR_BOUND, VAE, Cache, ParamDict, load, save
+from elbo_derivation.vae.optim import Adam
+from elbo_derivation.vae.ppca import (
     PPCA,
     LinearVAEFit,
     fit_linear_vae,
@@ -28,7 +28,7 @@ from .ppca import (
     ppca_log_likelihood,
     ppca_ml,
 )
-from .train import History, train
+from elbo_derivation.vae.train import History, train
 
 __all__ = [
     "DATASETS",

@@ -616,7 +616,7 @@ def load(path: str | PathLike[str]) -> VAE:
     elbo_derivation.errors.InputError
         if the file is not a saved VAE or its arrays do not fit the architecture.
     """
-    from ..errors import InputError
+    from elbo_derivation.errors import InputError
 
     with np.load(path, allow_pickle=False) as f:
         if "format" not in f.files or str(f["format"]) != "elbo-derivation VAE 1":

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import LOG_C_BOUND, LOG_VAR_BOUND, VAE, ParamDict
+from elbo_derivation.vae.model import LOG_C_BOUND, LOG_VAR_BOUND, VAE, ParamDict
 
 __all__ = [
     "PPCA",

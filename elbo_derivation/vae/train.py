@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .model import _positive_int
-from .optim import Adam
+from elbo_derivation.vae.model import _positive_int
+from elbo_derivation.vae.optim import Adam
 
 __all__ = ["History", "train"]
 

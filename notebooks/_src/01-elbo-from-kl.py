@@ -25,9 +25,9 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from elbo_derivation.derive.engine import load_derivation
-from elbo_derivation.derive.errata import ERRATA
-from elbo_derivation.derive.notes import bundled_paths
+from elbo_derivation.decide.engine import load_derivation
+from elbo_derivation.explain.errata import ERRATA
+from elbo_derivation.notes import bundled_paths
 from elbo_derivation.numeric import linear_gaussian as lg
 from elbo_derivation.numeric.quadrature import check_quadrature
 from elbo_derivation.report.text import render_text

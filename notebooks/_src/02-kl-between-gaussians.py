@@ -29,8 +29,8 @@ import sympy as sp
 from scipy import integrate, stats
 
 from elbo_derivation import kl_normal
-from elbo_derivation.derive.engine import load_derivation
-from elbo_derivation.derive.notes import bundled_paths
+from elbo_derivation.decide.engine import load_derivation
+from elbo_derivation.notes import bundled_paths
 from elbo_derivation.numeric.quadrature import check_quadrature
 from elbo_derivation.numeric.sampling import check_sampling, convergence_study
 from elbo_derivation.report.text import render_text

@@ -27,9 +27,9 @@ import numpy as np
 import sympy as sp
 
 from elbo_derivation import kl_diag_normal, kl_mvn, kl_normal, kl_standard_normal
-from elbo_derivation.derive import gradients
-from elbo_derivation.derive.engine import load_derivation
-from elbo_derivation.derive.notes import bundled_paths
+from elbo_derivation.vae import sympy_gradients as gradients
+from elbo_derivation.decide.engine import load_derivation
+from elbo_derivation.notes import bundled_paths
 from elbo_derivation.numeric.quadrature import check_quadrature
 from elbo_derivation.report.text import render_text
 from elbo_derivation.vae import gradcheck_function
@@ -117,7 +117,7 @@ assert np.argmin(kl_standard_normal(0.0, np.log(hh))) == np.argmin(abs(hh - 1))
 # ## 3. Gradients
 #
 # Training moves $g$ and $\ell$ downhill, so the backward pass needs the derivatives of the
-# loss. `elbo_derivation.derive.gradients` has SymPy differentiate the §4 loss in the
+# loss. `elbo_derivation.vae.sympy_gradients` has SymPy differentiate the §4 loss in the
 # log-variance form, $C(x - \hat x)^2 + \tfrac12(e^\ell + g^2 - \ell - 1)$, and exports the results
 # as NumPy functions (the VAE's hand-written backward pass is tested against them):
 #

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from elbo_derivation import kl_standard_normal
-from elbo_derivation.derive import gradients
+from elbo_derivation.vae import sympy_gradients as gradients
 from elbo_derivation.vae import VAE, gradcheck, make_moons, standardize, train
 
 rng_data, rng_init, rng_check, rng_train, rng_sample = np.random.default_rng(2014).spawn(5)
@@ -102,7 +102,7 @@ assert max(errors.values()) < 1e-7
 
 # %% [markdown]
 # The gradients with respect to the encoder's outputs are the ones notebook 3 derived from the
-# notes' formula with SymPy (`elbo_derivation.derive.gradients`): the KL term contributes
+# notes' formula with SymPy (`elbo_derivation.vae.sympy_gradients`): the KL term contributes
 # $\partial\,\mathrm{KL}/\partial g = g$ and $\partial\,\mathrm{KL}/\partial \ell = (e^\ell - 1)/2$,
 # the reconstruction term adds its part through the sample $z$:
 # $dL/dg = \partial L/\partial z + g$ and

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.linalg import subspace_angles
 
 from elbo_derivation import kl_standard_normal
-from elbo_derivation.derive.errata import ERRATA
+from elbo_derivation.explain.errata import ERRATA
 from elbo_derivation.vae import (
     VAE,
     fit_linear_vae,

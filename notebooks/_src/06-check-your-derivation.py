@@ -24,10 +24,10 @@
 # bar to the left of a collapsed cell to open it).
 
 # %%
-from elbo_derivation.derive.engine import check_derivation, check_steps
-from elbo_derivation.derive.latex import parse_tex_derivation
-from elbo_derivation.derive.mistakes import CATALOGUE
-from elbo_derivation.derive.parse import parse_derivation
+from elbo_derivation.decide.engine import check_derivation, check_steps
+from elbo_derivation.read.tex import parse_tex_derivation
+from elbo_derivation.explain.mistakes import CATALOGUE
+from elbo_derivation.read.deriv import parse_derivation
 from elbo_derivation.report.text import render_text
 
 # %% [markdown]
@@ -382,7 +382,7 @@ assert handed_out.steps[1].verdict.value == "refuted"
 # ## Going further
 #
 # * Write the whole of §3 yourself, from $\int p_1\log(p_1/p_2)\,dx$ to the final formula, and
-#   compare with the package's version, `elbo_derivation/derive/notes/kl_gaussians.deriv`.
+#   compare with the package's version, `elbo_derivation/notes/kl_gaussians.deriv`.
 # * On the command line: `elbo-derivation check my.deriv` (or `my.tex`) prints the same report;
 #   `--json` gives it as data; `--explain` says what proved each step; and
 #   `elbo-derivation check submissions/` checks a whole folder of files at once, one row per file.

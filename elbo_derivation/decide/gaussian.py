@@ -38,7 +38,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .expectation import Expectation
+from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
     "NotGaussianError",

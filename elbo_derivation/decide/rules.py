@@ -13,7 +13,7 @@ E_q[c] = c (``NORMALISED``)
     (computed exactly), so a wrong normaliser is never silently fixed.
 Gaussian moments (``GAUSSIAN_MOMENTS``)
     E_q[f] for a written-out Gaussian q and a polynomial atom f, computed exactly by
-    :mod:`~elbo_derivation.derive.gaussian` (after the other rules have split the integrand,
+    :mod:`~elbo_derivation.decide.gaussian` (after the other rules have split the integrand,
     so each integral is small).
 log of products and quotients (``LOG_RULES``)
     log(a·b) = log a + log b and log(a/b) = log a − log b for *positive* a, b. Densities are
@@ -71,8 +71,8 @@ from functools import lru_cache
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .expectation import KL, Expectation
-from .steps import Counterexample, Relation
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.steps import Counterexample, Relation
 
 __all__ = [
     "BAYES",
@@ -247,11 +247,11 @@ def _gaussian_moment(f: sp.Expr, z: sp.Symbol, q: sp.Expr) -> sp.Expr | None:
 
     When q is a normalised Gaussian N(m, v) and f a polynomial in z, E[f] = Σ_k f_k M_k with
     the raw moments M_k of N(m, v) (m and v are found once per density); otherwise the whole
-    integral ∫ q f dz is computed by :func:`~elbo_derivation.derive.gaussian.gaussian_integral`.
+    integral ∫ q f dz is computed by :func:`~elbo_derivation.decide.gaussian.gaussian_integral`.
     """
     if has_abstract(q) or has_abstract(f) or f.has(Expectation, sp.Integral):
         return None
-    from .gaussian import NotGaussianError, gaussian_integral, normal_moment
+    from elbo_derivation.decide.gaussian import NotGaussianError, gaussian_integral, normal_moment
 
     params = _normal_parameters(q, z)
     if params is not None:
@@ -289,7 +289,9 @@ def _gaussian_shape(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, ...] | None:
     const, dep = q.as_independent(z, as_Add=False)
     if not isinstance(dep, sp.exp) or const.has(z) or const.is_positive is not True:
         return None
-    from .gaussian import _coefficients  # (no Poly: no coefficient domain to build)
+    from elbo_derivation.decide.gaussian import (
+        _coefficients,  # (no Poly: no coefficient domain to build)
+    )
 
     coeffs = _coefficients(dep.args[0], z)
     if coeffs is None or max(coeffs, default=0) != 2:
@@ -318,7 +320,7 @@ def _is_normalised(q: sp.Expr, z: sp.Symbol) -> bool:
 
 @lru_cache(maxsize=256)
 def _integrates_to_one(q: sp.Expr, z: sp.Symbol) -> bool:
-    from .gaussian import NotGaussianError, gaussian_integral
+    from elbo_derivation.decide.gaussian import NotGaussianError, gaussian_integral
 
     try:
         value = gaussian_integral(q, z)
@@ -585,8 +587,8 @@ def linear_gaussian_instance(
 def _refute_on_instance(
     lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: tuple[str, ...], seconds: float
 ) -> Counterexample | None:
-    from .gaussian import evaluate_gaussian_integrals
-    from .probe import probe
+    from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+    from elbo_derivation.decide.probe import probe
 
     inst = linear_gaussian_instance(lhs, rhs)
     if inst is None:

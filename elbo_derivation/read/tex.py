@@ -37,7 +37,7 @@ What is read
 * ``\int_{a}^{b} f \, dx`` → ``Integral(f, (x, a, b))``; ``\int f dx`` without limits is over
   the whole real line. A ``d`` directly followed by a one-letter name ends an integrand.
 * ``\mathbb{E}_{q(z|x)}[f]`` and ``\mathbb{E}_{z \sim q(z|x)}[f]`` (also ``z \sim q``) →
-  :class:`~elbo_derivation.derive.expectation.Expectation` over the density's first variable.
+  :class:`~elbo_derivation.core.expectation.Expectation` over the density's first variable.
 * ``\mathrm{KL}(q(z|x), p(z))`` (also ``\operatorname{KL}``, ``D_{KL}``, ``KL(``) →
   E_{z~q}[log(q/p)]: the definition of the notes' §2, over the first density's first variable.
   Both arguments must be declared densities (or names declared as functions of that variable).
@@ -78,11 +78,17 @@ from lark.exceptions import (
     VisitError,
 )
 
-from ..errors import DerivationSyntaxError, InputError
-from .expectation import Expectation
-from .parse import ASSUMPTIONS as _ASSUMPTIONS
-from .parse import MAX_BYTES, MAX_DEPTH, MAX_NUMBER_DIGITS, MAX_STEPS, _split_top_level
-from .steps import Derivation, Relation, Step
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.errors import DerivationSyntaxError, InputError
+from elbo_derivation.read.deriv import ASSUMPTIONS as _ASSUMPTIONS
+from elbo_derivation.read.deriv import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_NUMBER_DIGITS,
+    MAX_STEPS,
+    _split_top_level,
+)
 
 __all__ = [
     "MAX_DEPTH",
@@ -1195,7 +1201,7 @@ def read_tex_derivation(path: str | Path) -> Derivation:
     InputError, DerivationSyntaxError, OSError
         a missing, too large, binary or non-UTF-8 file, or one that cannot be read.
     """
-    from .parse import read_text
+    from elbo_derivation.read.deriv import read_text
 
     p = Path(path)
     return parse_tex_derivation(read_text(p), file=str(p), name=p.stem)

@@ -8,18 +8,18 @@ definitions and then tries, cheapest first, each within its share of the step's 
    SymPy expands only where that is sound), then ``cancel``/``together``, reduce the
    difference to zero;
    **expectation-rules** — for steps over abstract densities (§2), the rules of
-   :mod:`~elbo_derivation.derive.rules` (linearity, constants, normalisation, Bayes' rule);
+   :mod:`~elbo_derivation.decide.rules` (linearity, constants, normalisation, Bayes' rule);
 3. **gaussian-moments** — every integral over ℝ and every expectation whose integrand is a
    Gaussian factor times a polynomial (or the log of Gaussian densities) is evaluated exactly
-   by :mod:`~elbo_derivation.derive.gaussian`, then the algebra tier runs again;
+   by :mod:`~elbo_derivation.decide.gaussian`, then the algebra tier runs again;
 4. **simplify** — ``sympy.simplify`` of the difference (after a look at three nice points: a
    step that is plainly wrong is refuted there without paying for ``simplify``);
-5. **probe** — high-precision numeric evaluation (:mod:`~elbo_derivation.derive.probe`) at
+5. **probe** — high-precision numeric evaluation (:mod:`~elbo_derivation.decide.probe`) at
    nice, edge and random points: it can refute a step or *numerically support* it, never prove.
 
 A difference that any symbolic tier reduces to a nonzero constant refutes the step, however
 small the constant; the note of the counterexample gives it exactly. Each tier runs under
-:func:`~elbo_derivation.derive.timeout.run_bounded`, so a slow tier falls through to the next
+:func:`~elbo_derivation.core.timeout.run_bounded`, so a slow tier falls through to the next
 and no step can hang a report; expressions too deep or with huge powers skip the symbolic tiers.
 
 Relations: ``=``; ``<=``/``>=`` (proved when the gap is non-negative by SymPy's sign rules,
@@ -31,7 +31,7 @@ different differences).
 Examples
 --------
 >>> import sympy as sp
->>> from elbo_derivation.derive.gaussian import gaussian_density
+>>> from elbo_derivation.decide.gaussian import gaussian_density
 >>> x, mu = sp.symbols("x mu", real=True)
 >>> s = sp.Symbol("sigma", positive=True)
 >>> p = gaussian_density(x, mu, s)
@@ -56,11 +56,18 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .expectation import Expectation
-from .gaussian import evaluate_gaussian_integrals
-from .probe import DPS, _at, _floatify, probe, probe_points
-from .steps import Counterexample, Derivation, Relation, Step, SymbolicResult, Verdict
-from .timeout import run_bounded
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import (
+    Counterexample,
+    Derivation,
+    Relation,
+    Step,
+    SymbolicResult,
+    Verdict,
+)
+from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+from elbo_derivation.decide.probe import DPS, _at, _floatify, probe, probe_points
 
 __all__ = [
     "check_derivation",
@@ -181,7 +188,7 @@ def _expectation_rules(lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: Sequ
                        seconds: float) -> Any:
     """The §2 rules (:mod:`.rules`) on steps over abstract densities, when that module exists."""
     try:
-        from . import rules
+        from elbo_derivation.decide import rules
     except ImportError:  # pragma: no cover - the module ships with the package
         return None
     return rules.check(lhs, rhs, relation, tuple(wrt), seconds=max(0.5 * seconds, 0.1))
@@ -470,7 +477,7 @@ def compare(
         if decided is not None:
             return decided
 
-    # 2b. the expectation rules of §2 (derive/rules.py): for abstract densities, for
+    # 2b. the expectation rules of §2 (decide/rules.py): for abstract densities, for
     #     expectations (split into exact Gaussian moments term by term, cheaper than the
     #     whole-integrand Gaussian tier), and for inequalities (KL ≥ 0, log t ≤ t − 1 on the
     #     difference as written, before its logarithms are expanded)
@@ -582,7 +589,7 @@ def compare(
 def _diagnose(lhs: sp.Expr, rhs: sp.Expr, d: Derivation, step: Step, seconds: float) -> Any:
     """``mistakes.diagnose``, bounded and shielded: a failure there never breaks the check."""
     try:
-        from . import mistakes
+        from elbo_derivation.explain import mistakes
 
         out = run_bounded(lambda: mistakes.diagnose(lhs, rhs, d, step), seconds)
     except Exception:
@@ -603,7 +610,7 @@ def _locate(result: SymbolicResult, mistake: Any, *pairs: sp.Expr) -> None:
         result.expected = None if expected is None else _evaluated(expected)
         return
     try:
-        from .mistakes import locate_difference
+        from elbo_derivation.explain.mistakes import locate_difference
 
         for lhs, rhs in (pairs[0:2], pairs[2:4]):
             found = locate_difference(lhs, rhs)
@@ -647,7 +654,7 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symboli
     """Check one step of ``d`` (its previous expression against its own) and return the result.
 
     ``let`` names are substituted before checking. A refuted step is passed to
-    :func:`elbo_derivation.derive.mistakes.diagnose`; a named mistake it recognises is stored in
+    :func:`elbo_derivation.explain.mistakes.diagnose`; a named mistake it recognises is stored in
     ``result.mistake`` and ``result.explanation``.
 
     Parameters
@@ -666,7 +673,7 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symboli
     Examples
     --------
     >>> import sympy as sp
-    >>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+    >>> from elbo_derivation.core.steps import Derivation, Relation, Step
     >>> s = sp.Symbol("sigma", positive=True)
     >>> d = Derivation("t", {"sigma": s}, sp.log(s**2) / 2,
     ...                [Step(1, Relation.EQ, sp.log(s))])
@@ -705,7 +712,7 @@ def check_derivation(d: Derivation, *, time_limit: float = 5.0) -> Derivation:
     Examples
     --------
     >>> import sympy as sp
-    >>> from elbo_derivation.derive.steps import Derivation, Relation, Step
+    >>> from elbo_derivation.core.steps import Derivation, Relation, Step
     >>> a = sp.Symbol("a", real=True)
     >>> d = Derivation("t", {"a": a}, (a + 1)**2, [Step(1, Relation.EQ, a**2 + 2*a + 1),
     ...                                             Step(2, Relation.EQ, a**2 + 1)])
@@ -744,13 +751,13 @@ def load_derivation(path: str | Path, *, time_limit: float = 5.0) -> Derivation:
 
     Examples
     --------
-    >>> from elbo_derivation.derive.notes import bundled_paths
+    >>> from elbo_derivation.notes import bundled_paths
     >>> path = [p for p in bundled_paths() if p.stem == "kl_gaussians"][0]
     >>> d = load_derivation(path)
     >>> all(s.verdict.value == "proved" for s in d.steps)
     True
     """
-    from .parse import read_derivation
+    from elbo_derivation.read.deriv import read_derivation
 
     return check_derivation(read_derivation(path), time_limit=time_limit)
 
@@ -765,7 +772,7 @@ def _declare(
     assumptions: Mapping[str, str] | None,
     exprs: Sequence[Any],
 ) -> dict[str, sp.Symbol]:
-    from .parse import ASSUMPTIONS
+    from elbo_derivation.read.deriv import ASSUMPTIONS
 
     assumptions = dict(assumptions or {})
     for name, word in assumptions.items():
@@ -845,8 +852,8 @@ def check_steps(
     >>> check_steps(["a^2 + b^2", ">= 2*a*b"], symbols="a, b").steps[0].verdict.value
     'proved'
     """
-    from ..errors import InputError
-    from .parse import parse_expression
+    from elbo_derivation.errors import InputError
+    from elbo_derivation.read.deriv import parse_expression
 
     exprs = list(exprs)
     if len(exprs) < 2:

@@ -162,7 +162,7 @@ def _one_sample_monte_carlo() -> ErratumCheck:
 
 def _vectors() -> ErratumCheck:
     """For vectors: a squared norm and a sum over latent coordinates."""
-    from ..numeric.kl import kl_mvn
+    from elbo_derivation.numeric.kl import kl_mvn
 
     rng = np.random.default_rng(7)
     K, D = 3, 4

@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 import mpmath
 import sympy as sp
 
-from .expectation import Expectation
-from .steps import Counterexample, Relation
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Counterexample, Relation
 
 if TYPE_CHECKING:  # (NumPy is imported when a probe runs: checks that need none spare it)
     import numpy as np

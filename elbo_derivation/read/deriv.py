@@ -29,7 +29,7 @@ Expressions
     numbers (exact: ``0.5`` is 1/2), declared names, ``+ - * /``, ``^`` or ``**``, parentheses,
     ``log exp sqrt abs``, ``pi``, ``oo``, ``Integral(f, (x, a, b))``, ``E[f, z ~ q(z|x)]``
     for an expectation, ``KL(q, p)`` for the Kullback-Leibler divergence E_q[log(q/p)] (an
-    :class:`~elbo_derivation.derive.expectation.KL`; the variable is the one q is a density of,
+    :class:`~elbo_derivation.core.expectation.KL`; the variable is the one q is a density of,
     z for q(z|x), or is named: ``KL(p1, p2, x)``), and ``$...$`` for an expression in LaTeX.
     The unicode ``−``, ``·``, ``×``, ``π`` and ``∞`` are read as ``-``, ``*``, ``*``, ``pi``
     and ``oo``.
@@ -68,9 +68,9 @@ import sympy as sp
 from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..errors import DerivationSyntaxError, InputError
-from .expectation import KL, Expectation
-from .steps import Derivation, Relation, Step
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.errors import DerivationSyntaxError, InputError
 
 __all__ = [
     "ASSUMPTIONS",
@@ -369,7 +369,7 @@ class _Builder(Transformer_NonRecursive):
     def latex(self, children: list[Token]) -> sp.Expr:
         tok = children[0]
         try:
-            from .latex import latex_to_sympy
+            from elbo_derivation.read.tex import latex_to_sympy
         except ImportError as err:  # pragma: no cover - the module ships with the package
             raise self.ctx.error(
                 "LaTeX input is not available in this installation", tok.column

@@ -6,7 +6,7 @@ previous expression and a new one, and carries the justification a reader would 
 margin ("linearity of the integral", "E[x²] = σ² + μ²"). Checking a derivation fills in each
 step's :class:`SymbolicResult`; the numeric side fills in :class:`NumericCheck` results.
 
-Nothing here checks anything: see :mod:`elbo_derivation.derive.engine`.
+Nothing here checks anything: see :mod:`elbo_derivation.decide.engine`.
 
 Examples
 --------
@@ -189,7 +189,7 @@ class Step:
     result: SymbolicResult | None = None
     #: the expression's text as written (without the relation), and the expression rebuilt
     #: from it without SymPy's automatic simplification, for display (see
-    #: :func:`~elbo_derivation.derive.parse.shown_expression`)
+    #: :func:`~elbo_derivation.read.deriv.shown_expression`)
     expr_text: str = ""
     display: sp.Expr | None = None
     quadrature: NumericCheck | None = None

@@ -43,8 +43,8 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .expectation import Expectation
-from .subexpr import smallest_difference
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.explain.subexpr import smallest_difference
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
 
@@ -885,7 +885,7 @@ def locate_difference(lhs: Any, rhs: Any) -> tuple[sp.Basic, sp.Basic] | None:
     """The smallest part of ``rhs`` that differs from the matching part of ``lhs``.
 
     For any refuted step, named mistake or not: the parallel tree walk of
-    :func:`~elbo_derivation.derive.subexpr.smallest_difference`, comparing sub-expressions
+    :func:`~elbo_derivation.explain.subexpr.smallest_difference`, comparing sub-expressions
     at the same random points as :func:`diagnose`. Bounded by :data:`TIME_BUDGET`; never
     raises.
 

@@ -1,0 +1,2 @@
+"""The objects every layer shares: the derivation data model, the expectation and KL nodes,
+and the bounded runner."""

@@ -1,0 +1,1 @@
+"""Deciding: the symbolic tiers that give each step its verdict."""

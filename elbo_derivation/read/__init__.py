@@ -1,0 +1,1 @@
+"""Reading: text (``.deriv``, ``.tex``, Python strings) into one :class:`Derivation`."""
