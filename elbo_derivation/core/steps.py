@@ -290,6 +290,25 @@ class Derivation:
         return resolved, memo
 
     @property
+    def parts(self) -> list[Derivation]:
+        """Every part of the file this derivation was read from, this one first.
+
+        A file may hold several derivations (a ``.tex`` file with two ``align``
+        environments, a ``.deriv`` file with ``part:`` headers): the reader returns the
+        first, and the later ones travel in ``metadata["later_parts"]``; each part's
+        ``metadata["part"]`` says which it is (``{"number", "of", "label", "line"}``).
+
+        >>> import sympy as sp
+        >>> a = sp.Symbol("a")
+        >>> first = Derivation(title="t", symbols={"a": a}, start=a, steps=[])
+        >>> second = Derivation(title="t", symbols={"a": a}, start=2 * a, steps=[])
+        >>> first.metadata["later_parts"] = [second]
+        >>> [p.start for p in first.parts]
+        [a, 2*a]
+        """
+        return [self, *self.metadata.get("later_parts", ())]
+
+    @property
     def start_shown(self) -> sp.Expr:
         """The starting expression to show a reader (as written when known)."""
         return self.start if self.start_display is None else self.start_display

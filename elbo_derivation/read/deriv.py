@@ -20,6 +20,14 @@ Header lines
     p(z)`` declares abstract positive densities, used in expressions by the same signature.
     ``functions: f(z) : real`` declares abstract functions with an assumption (a decoder mean
     f(z), say), used as ``f(z)``; each is ``sympy.Function(name, real=True)(z)``.
+    ``goal: expr`` states what the derivation should arrive at (kept, as written, with its
+    line and column, in ``metadata["goal"]``).
+Parts
+    A file may hold several derivations, each checked and reported on its own (see
+    :attr:`~elbo_derivation.core.steps.Derivation.parts`): ``part: (b) label`` starts a new
+    part, and so does a new starting expression after at least one step and a blank line.
+    A starting expression right under a step, without a blank line, is an error (most often
+    a step whose relation was forgotten). Declarations carry over to later parts.
 Expression lines
     The first one is the starting expression. Each later one begins with its relation: ``=``,
     ``<=`` (or ``≤``), ``>=`` (or ``≥``), or ``=~ [g, h]`` (also ``≃ [g, h]``): equal up to a
@@ -178,7 +186,9 @@ _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E"
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
-_HEADER = re.compile(r"\s*(title|source|symbols|let|densities|functions)\s*:", re.IGNORECASE)
+_HEADER = re.compile(
+    r"\s*(title|source|symbols|let|densities|functions|part|goal)\s*:", re.IGNORECASE
+)
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 
@@ -705,6 +715,12 @@ class _Reader:
         self.start_line: int | None = None
         self.start_text = ""
         self.steps: list[Step] = []
+        #: finished parts, and the current part's label, header line and goal
+        self.parts: list[Derivation] = []
+        self.part_label = ""
+        self.part_line: int | None = None
+        self.goal: dict[str, Any] | None = None
+        self.blank_before = False
 
     def error(self, message: str, line: int, column: int | None = 1) -> DerivationSyntaxError:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
@@ -720,6 +736,16 @@ class _Reader:
         key = key.lower()
         if key in ("title", "source"):
             setattr(self, key, rest.strip())
+            return
+        if key == "part":
+            if self.start is not None:
+                self.close_part(line)
+            self.part_label = rest.strip()
+            self.part_line = line
+            return
+        if key == "goal":
+            lead = len(rest) - len(rest.lstrip())
+            self.goal = {"text": rest.strip(), "line": line, "column": column + lead}
             return
         code, _ = _split_comment(rest)
         if key == "symbols":
@@ -905,6 +931,8 @@ class _Reader:
 
     def start_line_(self, raw: str, line: int) -> None:
         code, _ = _split_comment(raw)
+        if self.start is not None and self.steps and self.blank_before:
+            self.close_part(line)  # a new starting expression after a blank line: a new part
         if self.start is not None:
             col = len(code) - len(code.lstrip()) + 1
             raise self.error(
@@ -926,6 +954,7 @@ class _Reader:
                 raise self.error("NUL byte: expected text", number, raw.index("\x00") + 1)
             code, _ = _split_comment(raw)
             if not code.strip():
+                self.blank_before = self.blank_before or not raw.strip()
                 continue
             header = _HEADER.match(code)
             if header:
@@ -934,31 +963,55 @@ class _Reader:
                 self.relation_line(raw, number)
             else:
                 self.start_line_(raw, number)
+            self.blank_before = False
+        self.close_part(max(len(lines), 1))
+        first, *later = self.parts
+        if later:
+            for number, part in enumerate(self.parts, start=1):
+                part.metadata["part"] = {**part.metadata["part"], "number": number,
+                                         "of": len(self.parts)}
+            first.metadata["later_parts"] = later
+        else:
+            first.metadata.pop("part", None)
+        return first
+
+    def close_part(self, line: int) -> None:
+        """Finish the part being read (its start and steps) and begin an empty one."""
+        what = f"part '{self.part_label}'" if self.part_label else "the derivation"
         if self.start is None:
             raise self.error(
-                "no starting expression: expected an expression line, then steps beginning "
-                "with '=', '<=', '>=' or '=~ [...]'",
-                max(len(lines), 1),
+                f"no starting expression in {what}: expected an expression line, then steps "
+                "beginning with '=', '<=', '>=' or '=~ [...]'",
+                self.part_line or line,
             )
         if not self.steps:
             raise self.error(
-                "the derivation has no steps: expected lines beginning with '=', '<=', '>=' "
+                f"{what} has no steps: expected lines beginning with '=', '<=', '>=' "
                 "or '=~ [...]' after the starting expression",
                 (self.start_line or 1) + 1,
             )
-        return Derivation(
+        number = len(self.parts) + 1
+        metadata: dict[str, Any] = {"part": {
+            "number": number, "of": number, "label": self.part_label or str(number),
+            "line": self.part_line or self.start_line}}
+        if self.goal is not None:
+            metadata["goal"] = self.goal
+        self.parts.append(Derivation(
             title=self.title or self.name,
             source=self.source,
             name=self.name,
             path=self.file,
-            symbols=self.symbols,
-            definitions=self.definitions,
-            functions=self.functions,
+            symbols=dict(self.symbols),
+            definitions=dict(self.definitions),
+            functions=dict(self.functions),
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,
             steps=self.steps,
-        )
+            metadata=metadata,
+        ))
+        self.start, self.start_line, self.start_text, self.steps = None, None, "", []
+        self.part_label, self.part_line, self.goal = "", None, None
 
 
 def parse_derivation(text: str, *, file: str | None = None, name: str | None = None) -> Derivation:

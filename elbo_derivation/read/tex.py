@@ -846,7 +846,8 @@ _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
     r"|<=|>=|<|>)"
 )
-_HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions)\s*:", re.IGNORECASE)
+_HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions|part|goal)\s*:",
+                         re.IGNORECASE)
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
 
 
@@ -899,6 +900,9 @@ class _TexReader:
         self.functions: dict[str, Any] = {}
         self.title = ""
         self.source = ""
+        #: '% part:' and '% goal:' comments (line, key, value): they belong to the
+        #: environment they are written in or before
+        self.placed: list[tuple[int, str, dict[str, Any]]] = []
 
     def error(self, message: str, line: int | None, column: int | None = None,
               ) -> DerivationSyntaxError:
@@ -907,13 +911,17 @@ class _TexReader:
     # header comments -------------------------------------------------------------------
     def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
         for number, comment in sorted(comments.items()):
-            m = re.match(r"(title|source|symbols|let|densities|functions)\s*:(.*)$",
+            m = re.match(r"(title|source|symbols|let|densities|functions|part|goal)\s*:(.*)$",
                          comment, re.IGNORECASE | re.DOTALL)
             if not m:
                 continue
             key, rest = m.group(1).lower(), m.group(2)
             col = raw_lines[number - 1].index(comment) + 1 + m.start(2)
-            if key == "title":
+            if key in ("part", "goal"):
+                lead = len(rest) - len(rest.lstrip())
+                self.placed.append((number, key, {"text": rest.strip(), "line": number,
+                                                  "column": col + lead}))
+            elif key == "title":
                 self.title = rest.strip()
             elif key == "source":
                 self.source = rest.strip()
@@ -1001,17 +1009,43 @@ class _TexReader:
         raw_lines = text.split("\n")
         body, comments = _strip_comments(text)
         self.header(comments, raw_lines)
-        begin = _BEGIN.search(body)
-        if begin is None:
+        spans = []
+        pos = 0
+        while (begin := _BEGIN.search(body, pos)) is not None:
+            env = begin.group(1)
+            end_re = re.compile(r"\\end\s*\{\s*" + re.escape(env) + r"\s*\}")
+            end = end_re.search(body, begin.end())
+            if end is None:
+                ln, col = _pos(begin.start(), body)
+                raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
+            spans.append((begin, end))
+            pos = end.end()
+        if not spans:
             raise self.error("no \\begin{align} or \\begin{align*} environment: expected the "
                              "derivation inside one", 1, 1)
-        env = begin.group(1)
-        end_re = re.compile(r"\\end\s*\{\s*" + re.escape(env) + r"\s*\}")
-        end = end_re.search(body, begin.end())
-        if end is None:
-            ln, col = _pos(begin.start(), body)
-            raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
-        return self.rows(body, begin.end(), end.start(), comments)
+        parts = []
+        previous_end = 0
+        for i, (begin, end) in enumerate(spans):
+            part = self.rows(body, begin.end(), end.start(), comments)
+            last_line = _pos(end.end(), body)[0] if i + 1 < len(spans) else len(raw_lines)
+            label = ""
+            for number, key, value in self.placed:
+                if previous_end < number <= last_line:
+                    if key == "part":
+                        label = value["text"]
+                    else:
+                        part.metadata["goal"] = value
+            part.metadata["part"] = {"number": i + 1, "of": len(spans),
+                                     "label": label or str(i + 1),
+                                     "line": _pos(begin.start(), body)[0]}
+            previous_end = last_line
+            parts.append(part)
+        first, *later = parts
+        if later:
+            first.metadata["later_parts"] = later
+        else:
+            first.metadata.pop("part", None)
+        return first
 
     def rows(self, body: str, start: int, stop: int, comments: dict[int, str]) -> Derivation:
         # row boundaries: '\\' at the top level of braces
@@ -1135,9 +1169,9 @@ class _TexReader:
             source=self.source,
             name=self.name,
             path=self.file,
-            symbols=self.symbols,
-            definitions=self.definitions,
-            functions=self.functions,
+            symbols=dict(self.symbols),
+            definitions=dict(self.definitions),
+            functions=dict(self.functions),
             start=start_expr,
             start_line=start_line,
             start_text=start_text,
@@ -1171,7 +1205,9 @@ def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None
     * a row's justification is its ``\text{...}`` (usually after ``&&``), else its
       ``\tag{...}``, else the ``%`` comments written beside or under it (a comment after a
       row's ``\\`` still belongs to that row). ``\label`` and ``\nonumber`` are ignored;
-    * only the first ``align``/``align*`` environment is read.
+    * every ``align``/``align*`` environment is read, each as its own part (see
+      :attr:`~elbo_derivation.core.steps.Derivation.parts`); a ``% part: (b)`` comment
+      before an environment names its part, a ``% goal: ...`` comment there states its goal.
 
     Raises
     ------
