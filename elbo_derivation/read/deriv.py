@@ -113,7 +113,10 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
 }
 
 #: Names with a fixed meaning, which cannot be declared.
-RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL"})
+RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
+                      "diff", "Derivative"})
+#: Highest order of a derivative that is read.
+MAX_DERIVATIVE_ORDER = 10
 
 _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "log": sp.log,
@@ -144,6 +147,7 @@ _GRAMMAR = r"""
 ?atom: NUMBER                  -> number
     | NAME                     -> name
     | NAME "(" args ")"        -> call
+    | NAME PRIME "(" args ")"  -> primed
     | "(" sum ")"
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
@@ -153,6 +157,7 @@ args: sum ("," sum)* (BAR sum ("," sum)*)?
 
 POW: "^" | "**"
 BAR: "|"
+PRIME: /'+/
 LATEX: /\$[^$]*\$/
 NAME: /[^\W\d]\w*/
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
@@ -178,6 +183,7 @@ _READABLE_TERMINALS = {
     "POW": "'^'",
     "TILDE": "'~'",
     "BAR": "'|'",
+    "PRIME": "a prime (')",
     "INTEGRAL": "'Integral'",
     "E": "'E'",
     "$END": "the end of the line",
@@ -303,6 +309,8 @@ class _Builder(Transformer_NonRecursive):
         given, cond = args
         if name == "KL":
             return self.kl(tok, given, cond)
+        if name in ("diff", "Derivative"):
+            return self.derivative(tok, given, cond)
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
@@ -322,6 +330,49 @@ class _Builder(Transformer_NonRecursive):
             f"declared with 'densities: {name}(...)'",
             tok.column,
         )
+
+    def derivative(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None,
+                   ) -> sp.Expr:
+        """``diff(f, x)``, ``diff(f, x, 2)``, ``diff(f, x, y)``: the derivative, unevaluated."""
+        usage = (f"expected {tok}(f, x), {tok}(f, x, 2) for a second derivative, or "
+                 f"{tok}(f, x, y) for a mixed one, with x and y declared symbols")
+        if cond is not None or len(given) < 2:
+            raise self.ctx.error(usage, tok.column)
+        variables: list[tuple[sp.Symbol, int]] = []
+        for arg in given[1:]:
+            if isinstance(arg, sp.Symbol) and arg in self.ctx.symbols.values():
+                variables.append((arg, 1))
+            elif arg.is_Integer and variables and variables[-1][1] == 1 and (
+                    2 <= int(arg) <= MAX_DERIVATIVE_ORDER):
+                variables[-1] = (variables[-1][0], int(arg))
+            else:
+                raise self.ctx.error(usage, tok.column)
+        merged: dict[sp.Symbol, int] = {}
+        for var, n in variables:
+            merged[var] = merged.get(var, 0) + n
+        if sum(merged.values()) > MAX_DERIVATIVE_ORDER:
+            raise self.ctx.error(f"a derivative of order above {MAX_DERIVATIVE_ORDER}",
+                                 tok.column)
+        return sp.Derivative(given[0], *merged.items())
+
+    def primed(self, children: list[Any]) -> sp.Expr:
+        """``f'(z)`` for a function declared with ``functions: f(z) : real``."""
+        tok, primes, (given, cond) = children
+        name, n = str(tok), len(str(primes))
+        how = (f"write diff({name}(z), z), with {name} declared as a function of z "
+               f"('functions: {name}(z) : real')")
+        signature = _signature_of(name, given, cond)
+        value = self.ctx.functions.get(signature) if signature is not None else None
+        if value is None or cond is not None or not (
+                isinstance(value, sp.core.function.AppliedUndef) and value.func.is_real):
+            raise self.ctx.error(f"'{name}{primes}' is not the derivative of a declared "
+                                 f"function: {how}", tok.column)
+        if len(value.args) != 1:
+            raise self.ctx.error(f"'{name}{primes}' of a function of several variables is "
+                                 f"ambiguous: write diff({signature}, x)", tok.column)
+        if n > MAX_DERIVATIVE_ORDER:
+            raise self.ctx.error("too many primes", tok.column)
+        return sp.Derivative(value, (value.args[0], n))
 
     def kl(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None) -> sp.Expr:
         """``KL(q, p)`` or ``KL(q, p, z)``: E_{z ~ q}[log(q/p)], the variable named or inferred."""

@@ -138,7 +138,7 @@ _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
     r"""\frac \sqrt \log \ln \exp \int \pi \infty \cdot \times \sim \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
-    \overline \lvert \rvert \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta
+    \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta
     \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau \upsilon \phi
     \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon \Phi \Psi
     \Omega""".split()
@@ -227,6 +227,34 @@ class _Prefix:
         self.fn, self.args = fn, args
 
 
+class _Order:
+    """The order ``^n`` of a derivative operator: a positive integer."""
+
+    def __init__(self, value: sp.Expr) -> None:
+        self.value = value
+
+
+class _DVar:
+    """One ``dx`` (or ``\\partial x^2``) below the bar of a derivative."""
+
+    def __init__(self, var: sp.Symbol, order: int) -> None:
+        self.var, self.order = var, order
+
+
+class _DOp:
+    """``\\frac{d}{dx}``: a derivative waiting for what it applies to."""
+
+    def __init__(self, variables: list[tuple[sp.Symbol, int]]) -> None:
+        self.variables = variables
+
+    def __call__(self, expr: sp.Expr) -> sp.Expr:
+        return sp.Derivative(expr, *self.variables)
+
+
+#: Highest order of a derivative that is read.
+MAX_DERIVATIVE_ORDER = 10
+
+
 class _Bracketed:
     """A value that came from a bracket: ``\\log(a) b`` applies the log to it alone."""
 
@@ -260,6 +288,15 @@ class _Builder(Transformer_NonRecursive):
                 return self.symbols[cand]
         if name.base == "e" and name.sub is None and name.accent is None:
             return sp.E
+        if name.base in ("d", "partial") and name.sub is None and name.accent is None:
+            # never suggest declaring d: d·h would then be read where a derivative is meant
+            raise self.err(
+                f"'{name.written}' is not a quantity here: write a derivative as "
+                "\\frac{d}{dx}\\left(...\\right) or \\frac{d f}{d x} (\\partial for a partial "
+                "derivative), and an integral's differential after its integrand, "
+                "\\int f(x)\\, dx",
+                name,
+            )
         cands = name.candidates()
         example = cands[0]
         raise self.err(
@@ -471,6 +508,14 @@ class _Builder(Transformer_NonRecursive):
                 continue
             nxt = items[i + 1] if i + 1 < len(items) else None
             value: sp.Expr | None = None
+            if (isinstance(item, _Name) and item.base in ("d", "partial") and item.sub is None
+                    and item.accent is None and _is_one_name(nxt)):
+                # 'd x' could be a differential as well as a product: refused, not guessed
+                raise self.err(
+                    f"'{item.written} {_first_name(nxt).written}' is ambiguous: a differential "
+                    f"or a product. Write a product with \\cdot ('{item.written} \\cdot "
+                    f"{_first_name(nxt).written}'), a derivative as \\frac{{d}}{{dx}}(...), and "
+                    "a differential only after an integrand (\\int f(x)\\, dx)", item)
             if isinstance(item, _Prefix):
                 # the notes' reading: \log takes everything up to the next + or - (explicit
                 # products included), but not a following integral, expectation or \log
@@ -532,6 +577,85 @@ class _Builder(Transformer_NonRecursive):
             rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
             return _Big(inner * rest)
         return _Prefix(fn, list(args))
+
+    # derivatives ---------------------------------------------------------------------
+    def order(self, c: list[Any]) -> _Order:
+        return _Order(self.value(c[0]))
+
+    def dvar(self, c: list[Any]) -> _DVar:
+        tok, name = c[0], c[1]
+        var = self.resolve_name(name)
+        if not isinstance(var, sp.Symbol):
+            raise self.err(f"'{name.written}' below the bar of a derivative must be a declared "
+                           "symbol", name)
+        order = self.derivative_order(c[2], tok) if len(c) > 2 else 1
+        return _DVar(var, order)
+
+    def derivative_order(self, order: _Order, where: Any) -> int:
+        n = order.value
+        if not (n.is_Integer and 1 <= int(n) <= MAX_DERIVATIVE_ORDER):
+            raise self.err(f"the order of a derivative must be a whole number from 1 to "
+                           f"{MAX_DERIVATIVE_ORDER}, got '{n}'", where)
+        return int(n)
+
+    def derivative_operator(self, c: list[Any]) -> tuple[_DOp, list[Any]]:
+        """The operator of ``\\frac{d^n ...}{dx ...}`` and what its numerator holds."""
+        tok = c[0]
+        rest = c[2:]
+        top = 1
+        if rest and isinstance(rest[0], _Order):
+            top = self.derivative_order(rest[0], tok)
+            rest = rest[1:]
+        body = [r for r in rest if not isinstance(r, _DVar)]
+        dvars = [r for r in rest if isinstance(r, _DVar)]
+        bottom = sum(v.order for v in dvars)
+        if top != bottom:
+            raise self.err(
+                f"the orders of this derivative do not match: {top} above the bar, {bottom} "
+                "below it (\\frac{d^2 f}{dx^2} is a second derivative)", tok)
+        merged: dict[sp.Symbol, int] = {}
+        for v in dvars:
+            merged[v.var] = merged.get(v.var, 0) + v.order
+        return _DOp(list(merged.items())), body
+
+    def dop(self, c: list[Any]) -> _DOp:
+        op, _ = self.derivative_operator(c)
+        return op
+
+    def dfrac(self, c: list[Any]) -> sp.Expr:
+        op, body = self.derivative_operator(c)
+        return op(self.value(body[0]))
+
+    def dprefix(self, c: list[Any]) -> Any:
+        op, args = c[0], c[1:]
+        if isinstance(args[0], (_Bracketed, _Paren)) and not (
+            isinstance(args[0], _Paren) and args[0].seps
+        ):
+            inner = op(self.value(args[0]))
+            rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
+            return _Big(inner * rest)
+        return _Prefix(op, list(args))
+
+    def primed(self, c: list[Any]) -> sp.Expr:
+        name, primes, paren = c[0], c[1], c[2]
+        n = len(str(primes))
+        how = ("write the derivative as \\frac{d}{dx} f(x), with f declared as a function of x "
+               "('% functions: f(x) : real')")
+        applied = self.try_apply(name, paren)
+        if applied is None:
+            raise self.err(f"'{name.written}{primes}(...)' is not the derivative of a declared "
+                           f"function: {how}", name)
+        variables = [a for a in getattr(applied, "args", ())]
+        if not isinstance(applied, sp.core.function.AppliedUndef) or not applied.func.is_real:
+            raise self.err(f"'{name.written}{primes}' is the derivative of '{name.written}', "
+                           f"which is declared as a name, not as a function of its argument: "
+                           f"{how}", name)
+        if len(variables) != 1:
+            raise self.err(f"'{name.written}{primes}' of a function of several variables is "
+                           "ambiguous: write \\frac{\\partial}{\\partial x} f(x, y)", name)
+        if n > MAX_DERIVATIVE_ORDER:
+            raise self.err("too many primes", name)
+        return sp.Derivative(applied, (variables[0], n))
 
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
@@ -614,6 +738,15 @@ class _Builder(Transformer_NonRecursive):
         if isinstance(part, _Name):
             return self.density_by_name(part, var)
         return self.value(part)
+
+
+def _first_name(obj: Any) -> Any:
+    return obj.base if isinstance(obj, _Power) else obj
+
+
+def _is_one_name(obj: Any) -> bool:
+    """A lone name (or its power), such as ``x`` or ``\\mu^2``: what may follow a ``d``."""
+    return isinstance(_first_name(obj), _Name)
 
 
 def _first_pos(obj: Any) -> Any:

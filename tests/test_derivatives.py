@@ -1,0 +1,95 @@
+"""Derivatives are read as derivatives, in LaTeX and in ``.deriv``, and checked as such.
+
+Leibniz's ``\\frac{d}{dh}`` was once read as the fraction d/(d·h), with a message that
+suggested declaring ``d``: following it proved a wrong step. These tests pin the reading
+(a SymPy ``Derivative``, kept unevaluated) and the verdicts it leads to.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from elbo_derivation import verification
+from elbo_derivation.decide.engine import check_steps
+from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.read.deriv import parse_derivation
+from elbo_derivation.read.tex import latex_to_sympy
+
+h = sp.Symbol("h", positive=True)
+x, mu = sp.symbols("x mu", real=True)
+S = {"h": h, "x": x, "mu": mu}
+
+
+@pytest.mark.parametrize("text,expected", [
+    (r"\frac{d}{dh}\left(h^2\right)", sp.Derivative(h**2, h)),
+    (r"\frac{d}{dh}(h - \log h)", sp.Derivative(h - sp.log(h), h)),
+    (r"\frac{d h^2}{d h}", sp.Derivative(h**2, h)),
+    (r"\frac{\mathrm{d}}{\mathrm{d}h} \log h", sp.Derivative(sp.log(h), h)),
+    (r"\frac{\partial}{\partial \mu}(x - \mu)^2", sp.Derivative((x - mu) ** 2, mu)),
+    (r"\frac{\partial^2}{\partial x^2} x^3 + 1", sp.Derivative(x**3, (x, 2)) + 1),
+    (r"\frac{\partial^2}{\partial x \partial \mu} x \mu", sp.Derivative(x * mu, x, mu)),
+])
+def test_leibniz_notation_is_a_derivative(text, expected):
+    got = latex_to_sympy(text, symbols=S)
+    assert got == expected
+    assert got.has(sp.Derivative)  # kept unevaluated for display
+
+
+def test_values_of_the_deciding_form():
+    assert latex_to_sympy(r"\frac{d}{dh}(h - \log h)", symbols=S).doit() == 1 - 1 / h
+    assert latex_to_sympy(r"\frac{d^2 h^3}{dh^2}", symbols=S).doit() == 6 * h
+
+
+@pytest.mark.parametrize("text,column,words", [
+    (r"\frac{d}{2}", 7, "not a quantity"),
+    (r"d h", 1, "ambiguous"),
+    (r"\frac{d^2}{dh} h", 1, "orders of this derivative do not match"),
+])
+def test_d_is_never_offered_as_a_declaration(text, column, words):
+    with pytest.raises(DerivationSyntaxError) as err:
+        latex_to_sympy(text, symbols=S, file="a.tex", line=3, column=1)
+    assert f"a.tex:3:{column}:" in str(err.value) and words in str(err.value)
+    assert "declare" not in str(err.value)
+
+
+def test_declared_d_next_to_a_name_is_refused_not_guessed():
+    d = sp.Symbol("d", positive=True)
+    with pytest.raises(DerivationSyntaxError, match="ambiguous: a differential or a product"):
+        latex_to_sympy(r"d x", symbols={**S, "d": d})
+    assert latex_to_sympy(r"d \cdot x", symbols={**S, "d": d}) == d * x
+    assert latex_to_sympy(r"\frac{d}{2}", symbols={**S, "d": d}) == d / 2
+
+
+def test_deriv_diff_derivative_and_prime():
+    d = parse_derivation("symbols: x, y : real\nDerivative(x^3*y, x, 2, y)\n= diff(x^2, x)")
+    assert d.start == sp.Derivative(d.symbols["x"] ** 3 * d.symbols["y"],
+                                    (d.symbols["x"], 2), d.symbols["y"])
+    d = parse_derivation("symbols: z : real\nfunctions: f(z) : real\nf'(z)\n= f''(z)")
+    f = d.functions["f(z)"]
+    assert d.start == sp.Derivative(f, d.symbols["z"])
+    assert d.steps[0].expr == sp.Derivative(f, (d.symbols["z"], 2))
+    with pytest.raises(DerivationSyntaxError, match=r"x.deriv:2:1: 'g'' is not the derivative "
+                                                    r"of a declared function: write diff"):
+        parse_derivation("symbols: z : real\ng'(z)\n= 1", file="x.deriv")
+
+
+@pytest.mark.parametrize("chain,verdict", [
+    ([r"$\frac{d}{dh}(h^2)$", "h"], "refuted"),
+    ([r"$\frac{d}{dh}(h - \log h)$", r"$1 - \frac{1}{h}$"], "proved"),
+    (["diff(h^2, h)", "2*h"], "proved"),
+    (["diff(h^2, h)", "h"], "refuted"),
+])
+def test_whole_pipeline_verdicts(chain, verdict):
+    d = check_steps(chain, symbols="h", assumptions={"h": "positive"})
+    assert d.steps[0].verdict.value == verdict
+
+
+def test_tex_file_with_derivatives(tmp_path):
+    path = tmp_path / "deriv.tex"
+    path.write_text("% symbols: h : positive\n\\begin{align*}\n"
+                    "\\frac{d}{dh}\\left(h - \\log h\\right) &= 1 - \\frac{1}{h}\n"
+                    "\\end{align*}\n\\begin{align*}\n"
+                    "\\frac{d}{dh}\\left(h^2\\right) &= h\n\\end{align*}\n", encoding="utf-8")
+    d = verification.check_file(path)
+    assert [p.steps[0].verdict.value for p in d.parts] == ["proved", "refuted"]
