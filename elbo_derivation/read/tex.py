@@ -139,8 +139,8 @@ _KNOWN_COMMANDS = frozenset(
     r"""\frac \sqrt \log \ln \exp \int \pi \infty \cdot \times \sim \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
-    \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau \upsilon \phi
-    \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon \Phi \Psi
+    \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
+    \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon \Phi \Psi
     \Omega""".split()
 )
 
