@@ -140,8 +140,8 @@ _KNOWN_COMMANDS = frozenset(
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
-    \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon \Phi \Psi
-    \Omega""".split()
+    \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
+    \Phi \Psi \Omega""".split()
 )
 
 
