@@ -194,6 +194,9 @@ class Step:
     display: sp.Expr | None = None
     quadrature: NumericCheck | None = None
     sampling: NumericCheck | None = None
+    #: where the expression is written: (line, column, end line, end column), columns from
+    #: 1, the end exclusive; None when it was not given as text
+    span: tuple[int, int, int, int] | None = None
 
     def lhs(self, derivation: Derivation) -> sp.Expr:
         """The expression this step starts from: the previous step's, or the start."""
@@ -236,6 +239,11 @@ class Derivation:
     #: the starting expression as written, for display (see :attr:`Step.display`)
     start_display: sp.Expr | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: what every name means (a :class:`~elbo_derivation.read.declarations.Declarations`:
+    #: symbols, intervals, densities, families and parameter roles), when a reader built it
+    declarations: Any = field(default=None, repr=False, compare=False)
+    #: where the starting expression is written (see :attr:`Step.span`)
+    start_span: tuple[int, int, int, int] | None = None
 
     def expand_definitions(self, expr: sp.Expr) -> sp.Expr:
         """Replace every ``let`` name in ``expr`` by its definition, recursively.

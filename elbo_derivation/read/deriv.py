@@ -79,6 +79,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
+from elbo_derivation.read.declarations import ASSUMPTIONS, RESERVED, Declarations
 
 __all__ = [
     "ASSUMPTIONS",
@@ -103,18 +104,6 @@ MAX_NUMBER_DIGITS = 1000
 #: Longest line accepted, in characters.
 MAX_LINE = 20_000
 
-#: The assumptions a ``symbols:`` line may give, and the SymPy keywords they stand for.
-ASSUMPTIONS: dict[str, dict[str, bool]] = {
-    "real": {"real": True},
-    "positive": {"positive": True},
-    "nonnegative": {"nonnegative": True},
-    "negative": {"negative": True},
-    "nonzero": {"real": True, "nonzero": True},
-}
-
-#: Names with a fixed meaning, which cannot be declared.
-RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
-                      "diff", "Derivative"})
 #: Highest order of a derivative that is read.
 MAX_DERIVATIVE_ORDER = 10
 
@@ -124,6 +113,8 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "exp": sp.exp,
     "sqrt": sp.sqrt,
     "abs": sp.Abs,
+    "factorial": sp.factorial,
+    "gamma": sp.gamma,
 }
 
 _GRAMMAR = r"""
@@ -150,12 +141,14 @@ _GRAMMAR = r"""
     | NAME PRIME "(" args ")"  -> primed
     | "(" sum ")"
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
+    | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
     | LATEX                    -> latex
 
 args: sum ("," sum)* (BAR sum ("," sum)*)?
 
 POW: "^" | "**"
+BIGOP.2: /(Sum|Product)(?=\s*\()/
 BAR: "|"
 PRIME: /'+/
 LATEX: /\$[^$]*\$/
@@ -184,11 +177,13 @@ _READABLE_TERMINALS = {
     "TILDE": "'~'",
     "BAR": "'|'",
     "PRIME": "a prime (')",
+    "BIGOP": "Sum or Product",
     "INTEGRAL": "'Integral'",
     "E": "'E'",
     "$END": "the end of the line",
 }
-_EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX"}
+_EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX",
+                      "BIGOP"}
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
@@ -311,6 +306,10 @@ class _Builder(Transformer_NonRecursive):
             return self.kl(tok, given, cond)
         if name in ("diff", "Derivative"):
             return self.derivative(tok, given, cond)
+        if name == "binomial":
+            if cond is not None or len(given) != 2:
+                raise self.ctx.error("binomial(n, k) takes exactly two arguments", tok.column)
+            return sp.binomial(*given)
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
@@ -319,6 +318,13 @@ class _Builder(Transformer_NonRecursive):
         if signature is not None and signature in self.ctx.functions:
             return self.ctx.functions[signature]
         known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))
+        # a declared density at another point: q(h1|x) is the declared q(h|x) at h = h1
+        shape = (len(given), None if cond is None else len(cond))
+        same = {self.ctx.functions[s].func for s in known
+                if _shape(s) == shape
+                and isinstance(self.ctx.functions[s], sp.core.function.AppliedUndef)}
+        if len(same) == 1:
+            return same.pop()(*given, *(cond or []))
         if known:
             wanted = signature or f"{name}(...)"
             raise self.ctx.error(
@@ -390,7 +396,8 @@ class _Builder(Transformer_NonRecursive):
                     f"the third argument of KL must be a declared symbol, got '{var}'", tok.column
                 )
         else:
-            var = _density_variable(q)
+            var = _density_variable(q) or _variable_by_signature(q, self.ctx.functions,
+                                                                  self.ctx.symbols)
             if var is None:
                 raise self.ctx.error(
                     f"cannot tell the variable of KL from '{q}': " + usage, tok.column
@@ -417,6 +424,18 @@ class _Builder(Transformer_NonRecursive):
                 f"integration variable '{var_tok}' must be a declared symbol", var_tok.column
             )
         return sp.Integral(integrand, (var, lower, upper))
+
+    def bigop(self, children: list[Any]) -> sp.Expr:
+        """``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))``, over a declared integer k."""
+        kind_tok, body, var_tok, lower, upper = children
+        body, lower, upper = _done(body), _done(lower), _done(upper)
+        var = self.ctx.symbols.get(str(var_tok))
+        if var is None or not var.is_integer:
+            raise self.ctx.error(
+                f"the index '{var_tok}' of {kind_tok} must be a symbol declared integer, "
+                f"e.g. 'symbols: {var_tok} : integer'", var_tok.column)
+        kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        return kind(body, (var, lower, upper))
 
     def expectation(self, children: list[Any]) -> sp.Expr:
         integrand, var_tok, density = (_done(c) for c in children)
@@ -526,6 +545,13 @@ def _without_unit_factors(expr: sp.Basic) -> sp.Basic:
         rebuilt.is_commutative = expr.is_commutative
         return rebuilt
     return expr.func(*args)
+
+
+def _shape(signature: str) -> tuple[int, int | None]:
+    """How many variables a signature has before and after its bar: q(z|x) → (1, 1)."""
+    inner = signature[signature.index("(") + 1: -1]
+    given, bar, cond = inner.partition("|")
+    return len(given.split(",")), (len(cond.split(",")) if bar else None)
 
 
 def _signature_of(name: str, given: list[sp.Expr], cond: list[sp.Expr] | None) -> str | None:
@@ -718,6 +744,17 @@ def _density_variable(density: sp.Expr) -> sp.Symbol | None:
     return var if isinstance(var, sp.Symbol) and str(var) == given[0] else None
 
 
+def _variable_by_signature(density: sp.Expr, functions: Mapping[str, sp.Expr],
+                           symbols: Mapping[str, sp.Symbol]) -> sp.Symbol | None:
+    """The variable of a density declared in a family (written out): its signature's first."""
+    for sig, value in functions.items():
+        if value == density:
+            given = sig[sig.index("(") + 1: -1].split("|")[0].split(",")
+            if len(given) == 1 and given[0].strip() in symbols:
+                return symbols[given[0].strip()]
+    return None
+
+
 def _needs_translation(text: str) -> bool:
     return any(ch in text for ch in "−·×π∞\u00a0")
 
@@ -758,10 +795,11 @@ class _Reader:
         self.name = name or (Path(file).stem if file else "derivation")
         self.title = ""
         self.source = ""
-        self.symbols: dict[str, sp.Symbol] = {}
-        self.assumption_of: dict[str, str] = {}
-        self.definitions: dict[str, sp.Expr] = {}
-        self.functions: dict[str, sp.Expr] = {}
+        #: every name and its meaning, through the one builder all front ends share
+        self.decl = Declarations(file=file)
+        self.symbols = self.decl.symbols
+        self.definitions = self.decl.definitions
+        self.functions = self.decl.functions
         self.start: sp.Expr | None = None
         self.start_line: int | None = None
         self.start_text = ""
@@ -809,36 +847,7 @@ class _Reader:
             self.declare_densities(code, line, column)
 
     def declare_symbols(self, text: str, line: int, column: int) -> None:
-        names_part, colon, assumption = text.rpartition(":")
-        if not colon:
-            raise self.error(
-                "expected 'symbols: NAMES : ASSUMPTION', e.g. 'symbols: mu1, mu2 : real'",
-                line,
-                column + len(text.rstrip()) + 1,
-            )
-        word = assumption.strip().lower()
-        if word not in ASSUMPTIONS:
-            raise self.error(
-                f"unknown assumption '{assumption.strip()}'; expected one of "
-                f"{', '.join(ASSUMPTIONS)}",
-                line,
-                column + len(names_part) + 1 + (len(assumption) - len(assumption.lstrip())),
-            )
-        for raw, offset in _split_top_level(names_part):
-            name = raw.strip()
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            if not _NAME.match(name):
-                raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
-            if name in RESERVED:
-                raise self.error(f"'{name}' is reserved and cannot be declared", line, col)
-            if name in self.definitions:
-                raise self.error(f"'{name}' is already defined by 'let:'", line, col)
-            if name in self.symbols and self.assumption_of.get(name) != word:
-                raise self.error(
-                    f"'{name}' was already declared {self.assumption_of.get(name)}", line, col
-                )
-            self.symbols[name] = sp.Symbol(name, **ASSUMPTIONS[word])
-            self.assumption_of[name] = word
+        self.decl.declare_symbols(text, line, column)
 
     def define(self, text: str, line: int, column: int) -> None:
         name_part, eq, expr_text = text.partition("=")
@@ -846,76 +855,20 @@ class _Reader:
         col = column + (len(name_part) - len(name_part.lstrip()))
         if not eq:
             raise self.error("expected 'let: NAME = EXPRESSION'", line, column + len(text))
-        if not _NAME.match(name):
-            raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
-        if name in RESERVED:
-            raise self.error(f"'{name}' is reserved and cannot be defined", line, col)
+        self.decl.check_name(name, line, col)
         if name in self.symbols:
             raise self.error(f"'{name}' is already declared", line, col)
         value = self.expression(expr_text, line, column + len(name_part) + 1)
-        self.symbols[name] = sp.Symbol(name)
-        self.definitions[name] = value
+        self.decl.define(name, value, line, col)
 
     def declare_functions(self, text: str, line: int, column: int) -> None:
         """``functions: f(z), g(z) : real``: abstract functions, e.g. a decoder mean f(z)."""
-        names_part, colon, assumption = text.rpartition(":")
-        word = assumption.strip().lower()
-        if not colon or word not in ASSUMPTIONS:
-            raise self.error(
-                "expected 'functions: SIGNATURES : ASSUMPTION', e.g. 'functions: f(z) : real'",
-                line,
-                column + len(names_part) + 1 if colon else column + len(text.rstrip()) + 1,
-            )
-        for raw, offset in _split_top_level(names_part):
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            m = _SIGNATURE.match(raw)
-            if not m or "|" in m.group(2):
-                raise self.error(
-                    f"expected a function signature like 'f(z)', got '{raw.strip()}'", line, col
-                )
-            name = m.group(1)
-            if name in RESERVED or name in self.symbols or any(
-                s.startswith(name + "(") for s in self.functions
-            ):
-                raise self.error(f"'{name}' is already declared or reserved", line, col)
-            variables: list[sp.Symbol] = []
-            for part in m.group(2).split(","):
-                var = part.strip()
-                if var not in self.symbols or var in self.definitions:
-                    raise self.error(
-                        f"function variable '{var}' must be a declared symbol", line, col
-                    )
-                variables.append(self.symbols[var])
-            signature = f"{name}({','.join(str(v) for v in variables)})"
-            self.functions[signature] = sp.Function(name, **ASSUMPTIONS[word])(*variables)
+        self.decl.declare_functions(text, line, column)
 
     def declare_densities(self, text: str, line: int, column: int) -> None:
-        for raw, offset in _split_top_level(text):
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            m = _SIGNATURE.match(raw)
-            if not m:
-                raise self.error(
-                    f"expected a density signature like 'q(z|x)' or 'p(z)', got '{raw.strip()}'",
-                    line,
-                    col,
-                )
-            name, inner = m.group(1), m.group(2)
-            if name in RESERVED or name in self.symbols:
-                raise self.error(f"'{name}' is already a symbol or reserved", line, col)
-            given_text, bar, cond_text = inner.partition("|")
-            variables: list[sp.Symbol] = []
-            for part in [*given_text.split(","), *(cond_text.split(",") if bar else [])]:
-                var = part.strip()
-                if var not in self.symbols or var in self.definitions:
-                    raise self.error(
-                        f"density variable '{var}' must be a declared symbol", line, col
-                    )
-                variables.append(self.symbols[var])
-            signature = f"{name}({','.join(v.strip() for v in given_text.split(','))}"
-            if bar:
-                signature += "|" + ",".join(v.strip() for v in cond_text.split(","))
-            signature += ")"
-            self.functions[signature] = sp.Function(signature, positive=True)(*variables)
+        self.decl.declare_densities(
+            text, line, column,
+            expression=lambda part, col: self.expression(part, line, col))
 
     # expression lines ------------------------------------------------------------------
     def relation_line(self, raw: str, line: int) -> None:
@@ -1055,6 +1008,7 @@ class _Reader:
             symbols=dict(self.symbols),
             definitions=dict(self.definitions),
             functions=dict(self.functions),
+            declarations=self.decl.copy(),
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,

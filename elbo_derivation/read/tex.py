@@ -78,10 +78,10 @@ from lark.exceptions import (
     VisitError,
 )
 
-from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
-from elbo_derivation.read.deriv import ASSUMPTIONS as _ASSUMPTIONS
+from elbo_derivation.read.declarations import Declarations
 from elbo_derivation.read.deriv import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -141,7 +141,7 @@ _KNOWN_COMMANDS = frozenset(
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
-    \Phi \Psi \Omega""".split()
+    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \|""".split()
 )
 
 
@@ -149,7 +149,44 @@ def _normalise(text: str) -> str:
     """Drop sizes and spacing, keeping every remaining character at its column."""
     for pattern, repl in _SAME_WIDTH:
         text = pattern.sub(lambda m, r=repl: r + " " * (len(m.group(0)) - len(r)), text)
-    return text
+    return _absolute_bars(text) if "|" in text else text
+
+
+_CALL_BEFORE = re.compile(r"([a-zA-Z}']|\\[a-zA-Z]+)\s*$")
+
+
+def _absolute_bars(text: str) -> str:
+    """Bare ``|`` bars that delimit an absolute value, as U+E000 (open) and U+E001 (close).
+
+    A ``|`` inside the brackets of a call such as ``q(z|x)`` (a bracket right after a name)
+    separates arguments; every other ``|`` opens or closes an absolute value, in turn at
+    its bracket level: ``|x - \\mu|``, ``\\exp(-|x|/b)``.
+    """
+    out = list(text)
+    # per bracket level: is it a call's bracket, and the positions of its bars
+    stack: list[tuple[bool, list[int]]] = [(False, [])]
+
+    def close(level: tuple[bool, list[int]]) -> None:
+        bars = level[1]
+        if len(bars) % 2:  # unpaired: leave them as written, for the grammar to report
+            return
+        for k, pos in enumerate(bars):
+            out[pos] = "\ue001" if k % 2 else "\ue000"
+
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            before = text[:i]
+            call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
+                r"\\(log|ln|exp|sqrt|left|Gamma)\s*$", before)
+            stack.append((call, []))
+        elif ch in ")]}":
+            if len(stack) > 1:
+                close(stack.pop())
+        elif ch == "|" and (i == 0 or text[i - 1] != "\\") and not stack[-1][0]:
+            stack[-1][1].append(i)
+    while stack:
+        close(stack.pop())
+    return "".join(out)
 
 
 class _Where:
@@ -363,6 +400,11 @@ class _Builder(Transformer_NonRecursive):
             where,
         )
 
+    def is_gamma(self, name: _Name) -> bool:
+        """``\\Gamma`` written before a bracket, and not declared as a symbol: Euler's Γ."""
+        return (name.written.startswith("\\Gamma") and name.sub is None
+                and not any(c in self.symbols for c in name.candidates()))
+
     def try_apply(self, name: _Name, paren: _Paren) -> sp.Expr | None:
         """``name(args)`` when that signature is declared, else None."""
         args: list[str] = []
@@ -383,6 +425,21 @@ class _Builder(Transformer_NonRecursive):
             sig = f"{cand}({text})"
             if sig in self.functions:
                 return self.functions[sig]
+        # a declared density (or function) applied at another point: q(h_1|x) is the
+        # declared q(h|x) at h = h_1; only the arguments change
+        values = [self.value(p) if not isinstance(p, _Name) else self.resolve_name(p)
+                  for p in paren.parts]
+        shapes = set()
+        for cand in [*name.candidates(), name.base]:
+            for sig, declared in self.functions.items():
+                if not (sig.startswith(cand + "(") and isinstance(
+                        declared, sp.core.function.AppliedUndef)):
+                    continue
+                seps = [ch for ch in sig[len(cand) + 1: -1] if ch in "|,"]
+                if seps == paren.seps and len(declared.args) == len(values):
+                    shapes.add(declared.func)
+        if len(shapes) == 1:  # only when the declared density meant is the only candidate
+            return shapes.pop()(*values)
         return None
 
     def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
@@ -439,7 +496,7 @@ class _Builder(Transformer_NonRecursive):
         seps: list[str] = []
         for item in c[1:]:
             if isinstance(item, Token) and item.type == "SEP":
-                seps.append(str(item))
+                seps.append(str(item) if str(item) in ",|" else "||")
             else:
                 parts.append(item)
         first = c[0]
@@ -495,6 +552,12 @@ class _Builder(Transformer_NonRecursive):
     def plain(self, c: list[Any]) -> Any:
         return c[0]
 
+    def script(self, c: list[Any]) -> Any:  # a lone name as an exponent or a limit: x^n
+        return c[0]
+
+    def arg(self, c: list[Any]) -> Any:  # a lone name as an argument: \frac a b
+        return c[0]
+
     # products and sums -----------------------------------------------------------------
     def _multiply(self, items: list[Any]) -> sp.Expr:
         factors: list[sp.Expr] = []
@@ -526,6 +589,14 @@ class _Builder(Transformer_NonRecursive):
                     j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
                 value = item.fn(self._multiply([*item.args, *items[i + 1: j]]))
                 i = j - 1
+            if (value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power))
+                    and self.is_gamma(item)):
+                paren = nxt if isinstance(nxt, _Paren) else nxt.base
+                if isinstance(paren, _Paren) and not paren.seps:
+                    value = sp.gamma(self.value(paren))
+                    if isinstance(nxt, _Power):
+                        value = self.power_of(value, nxt.exponent, nxt)
+                    i += 1
             if value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power)):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren):
@@ -657,6 +728,53 @@ class _Builder(Transformer_NonRecursive):
             raise self.err("too many primes", name)
         return sp.Derivative(applied, (variables[0], n))
 
+    # sums, products, special functions ------------------------------------------------
+    def range(self, c: list[Any]) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
+        name, lower, upper = c[0], self.value(c[1]), self.value(c[2])
+        index = self.resolve_name(name)
+        if not (isinstance(index, sp.Symbol) and index.is_integer):
+            raise self.err(
+                f"the index '{name.written}' of a sum or product must be declared an integer, "
+                f"e.g. '% symbols: {name.candidates()[0]} : integer'", name)
+        return index, lower, upper
+
+    def bigop(self, c: list[Any]) -> _Prefix:
+        tok, (index, lower, upper), args = c[0], c[1], c[2:]
+        kind = sp.Sum if str(tok).endswith("sum") else sp.Product
+        return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args))
+
+    def bigop_nolimits(self, c: list[Any]) -> Any:
+        tok = c[0]
+        raise self.err(
+            f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}} (a sum or product over an "
+            "unstated range is not checked)", tok)
+
+    def factorial(self, c: list[Any]) -> sp.Expr:
+        return sp.factorial(self.value(c[0]))
+
+    def binom(self, c: list[Any]) -> sp.Expr:
+        return sp.binomial(self.value(c[1]), self.value(c[2]))
+
+    def normal_density(self, c: list[Any]) -> sp.Expr:
+        """``\\mathcal{N}(x; \\mu, \\sigma^2)``: the Gaussian density, written out."""
+        x, mean, variance = (self.value(v) for v in (c[1], c[2], c[4]))
+        if str(c[3]) != ",":
+            raise self.err("expected \\\\mathcal{N}(x; \\\\mu, \\\\sigma^2)", c[0])
+        if variance.is_nonpositive:
+            raise self.err("the variance of \\mathcal{N}(x; \\mu, \\sigma^2) must be "
+                           "positive", c[0])
+        return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+
+    def variance(self, c: list[Any]) -> _Big:
+        """``\\operatorname{Var}_{q(z|x)}[f]``: E_q[(f − E_q[f])²], the definition."""
+        tok = c[0]
+        if len(c) == 2:
+            raise self.err("\\operatorname{Var} needs its density as a subscript: "
+                           "\\operatorname{Var}_{q(z|x)}[f]", tok)
+        mean = self.expectation([tok, c[1], c[2]]).value
+        assert isinstance(mean, Expectation)
+        return _Big(Expectation((mean.args[0] - mean) ** 2, *mean.args[1:]))
+
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
 
@@ -727,12 +845,13 @@ class _Builder(Transformer_NonRecursive):
 
     def kl(self, c: list[Any]) -> _Big:
         tok, paren = c[0], c[1]
-        if len(paren.parts) != 2 or paren.seps != [","]:
-            raise self.err("KL takes two densities: KL(q(z|x), p(z))", tok)
+        if len(paren.parts) != 2 or paren.seps not in ([","], ["||"]):
+            raise self.err("KL takes two densities: KL(q(z|x), p(z)) or "
+                           "\\mathrm{KL}(q(z|x) \\,\\|\\, p(z))", tok)
         first = self.kl_density(paren.parts[0], None)
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
-        return _Big(Expectation(sp.log(first / second), var, first))
+        return _Big(KL(first, second, var))  # one meaning of KL in every front end
 
     def kl_density(self, part: Any, var: sp.Symbol | None) -> sp.Expr:
         if isinstance(part, _Name):
@@ -813,7 +932,8 @@ def _bracket_depth(text: str) -> tuple[int, int]:
 
 _TERMINAL_WORDS = {
     "ADDOP": "'+' or '-'", "MULOP": "\\cdot", "SEP": "'|' or ','", "SIM": "\\sim",
-    "FUNC": "\\log", "INT": "\\int", "DIFF": "a differential such as dx",
+    "FUNC": "\\log", "INT": "\\int", "RVERT": "a closing '|'", "LVERT": "'|'",
+    "DIFF": "a differential such as dx",
     "EXPECT": "\\mathbb{E}", "NUMBER": "a number", "NAMEBASE": "a name", "LPAR": "'('",
     "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
     "CIRCUMFLEX": "'^'", "_": "'_'", "$END": "the end of the expression",
@@ -1028,9 +1148,11 @@ class _TexReader:
     def __init__(self, file: str | None, name: str | None) -> None:
         self.file = file
         self.name = name or (Path(file).stem if file else "")
-        self.symbols: dict[str, sp.Symbol] = {}
-        self.definitions: dict[str, sp.Expr] = {}
-        self.functions: dict[str, Any] = {}
+        #: every name and its meaning, through the one builder all front ends share
+        self.decl = Declarations(file=file)
+        self.symbols = self.decl.symbols
+        self.definitions = self.decl.definitions
+        self.functions = self.decl.functions
         self.title = ""
         self.source = ""
         #: '% part:' and '% goal:' comments (line, key, value): they belong to the
@@ -1068,21 +1190,7 @@ class _TexReader:
                 self.declare_functions(rest, number, col)
 
     def declare(self, text: str, line: int, col: int) -> None:
-        names, colon, assumption = text.rpartition(":")
-        word = assumption.strip().lower()
-        if not colon or word not in _ASSUMPTIONS:
-            if colon:
-                col += len(names) + 1 + len(assumption) - len(assumption.lstrip())
-            raise self.error(
-                "expected '% symbols: a, b : real' (real, positive, nonnegative, negative or "
-                f"nonzero), got '{text.strip()}'", line, col)
-        for raw in names.split(","):
-            name = raw.strip()
-            if not _NAME_RE.match(name):
-                raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
-            if name in self.definitions:
-                raise self.error(f"'{name}' is already defined by '% let:'", line, col)
-            self.symbols[name] = sp.Symbol(name, **_ASSUMPTIONS[word])
+        self.decl.declare_symbols(text, line, col)
 
     def define(self, text: str, line: int, col: int) -> None:
         name_part, eq, expr_text = text.partition("=")
@@ -1093,40 +1201,19 @@ class _TexReader:
             raise self.error(f"'{name}' is already declared", line, col)
         value = latex_to_sympy(expr_text, symbols=self.symbols, functions=self.functions,
                                file=self.file, line=line, column=col + len(name_part) + 1)
-        self.symbols[name] = sp.Symbol(name)
-        self.definitions[name] = value
-
-    def _signature(self, raw: str, line: int, col: int) -> tuple[str, str, list[sp.Symbol]]:
-        m = _SIGNATURE_RE.match(raw)
-        if not m:
-            raise self.error(f"expected a signature like 'q(z|x)', got '{raw.strip()}'",
-                             line, col)
-        stem, inner = m.group(1), m.group(2)
-        parts = re.split(r"([|,])", inner.replace(" ", ""))
-        variables = []
-        for var in parts[::2]:
-            if var not in self.symbols or var in self.definitions:
-                raise self.error(f"'{var}' in '{raw.strip()}' must be a declared symbol",
-                                 line, col)
-            variables.append(self.symbols[var])
-        return stem, f"{stem}({''.join(parts)})", variables
+        self.decl.define(name, value, line, col)
 
     def densities(self, text: str, line: int, col: int) -> None:
-        for raw in _split_top(text):
-            stem, sig, variables = self._signature(raw, line, col)
-            if stem in self.symbols:
-                raise self.error(f"'{stem}' is already a symbol", line, col)
-            self.functions[sig] = sp.Function(sig, positive=True)(*variables)
+        self.decl.declare_densities(
+            text, line, col,
+            expression=lambda part, c: latex_to_sympy(
+                part, symbols=self.symbols, functions=self.functions, file=self.file,
+                line=line, column=c))
 
     def declare_functions(self, text: str, line: int, col: int) -> None:
-        # '% functions: h(x), g(x)': the notes' h(x) is the declared symbol (or let name) h.
-        for raw in _split_top(text):
-            stem, sig, _ = self._signature(raw, line, col)
-            if stem not in self.symbols:
-                raise self.error(
-                    f"'{stem}' in '% functions:' must be declared first (symbols or let)",
-                    line, col)
-            self.functions[sig] = self.symbols[stem]
+        # '% functions: h(x), g(x)': the notes' h(x) is the declared symbol (or let name) h;
+        # '% functions: f(z) : real' an abstract function, as in a .deriv file
+        self.decl.declare_functions(text, line, col)
 
     # the environment -------------------------------------------------------------------
     def read(self, text: str) -> Derivation:
@@ -1305,6 +1392,7 @@ class _TexReader:
             symbols=dict(self.symbols),
             definitions=dict(self.definitions),
             functions=dict(self.functions),
+            declarations=self.decl.copy(),
             start=start_expr,
             start_line=start_line,
             start_text=start_text,
