@@ -235,7 +235,7 @@ class Declarations:
         if not colon:
             chain = _CHAIN.match(text)
             if chain and (chain.group(1) or chain.group(4)):
-                self.declare_chain(chain, line, column)
+                self.declare_chain(chain, line, column + len(text) - len(text.lstrip()))
                 return
             raise self.error(
                 "expected 'symbols: NAMES : ASSUMPTION', e.g. 'symbols: mu1, mu2 : real', "
@@ -302,7 +302,7 @@ class Declarations:
                 raise self.error("expected 'a < y < b', 'y > a' or 'y < b'", line, column)
             lower, left_open = hi, hi_op == ">"
         interval = self.make_interval(lower, upper, left_open, right_open, line, column)
-        col = column + chain.start(3)
+        col = column + chain.start(3) - (len(chain.string) - len(chain.string.lstrip()))
         self.add_symbol(name, str(interval), _interval_keywords(interval), line, col, interval)
 
     # let -------------------------------------------------------------------------------
@@ -338,20 +338,18 @@ class Declarations:
     def declare_densities(self, text: str, line: int | None, column: int,
                           expression: Callable[[str, int], sp.Expr] | None = None) -> None:
         """``q(z|x), p(z)``, or one density in a family: ``q(z|x) = N(m, s^2)``."""
-        head, eq, family_text = _split_equals(text)
-        if eq:
-            if expression is None:  # pragma: no cover - every front end passes one
-                raise self.error("a family needs an expression reader", line, column)
-            raw, offset = head, 0
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            stem, sig, variables, n_given = self.signature(raw, line, col)
-            self.family(sig, stem, variables, n_given, family_text, line,
-                        column + len(head) + 1, expression)
-            return
-        for raw, offset in _split_top_level(text):
-            if not raw.strip():
+        for part, offset in _split_top_level(text):
+            if not part.strip():
                 continue
+            raw, eq, family_text = _split_equals(part)
             col = column + offset + (len(raw) - len(raw.lstrip()))
+            if eq:
+                if expression is None:  # pragma: no cover - every front end passes one
+                    raise self.error("a family needs an expression reader", line, col)
+                stem, sig, variables, n_given = self.signature(raw, line, col)
+                self.family(sig, stem, variables, n_given, family_text, line,
+                            column + offset + len(raw) + 1, expression)
+                continue
             stem, sig, variables, _ = self.signature(raw, line, col)
             if stem in RESERVED or stem in self.symbols:
                 raise self.error(f"'{stem}' is already a symbol or reserved", line, col)

@@ -803,6 +803,7 @@ class _Reader:
         self.start: sp.Expr | None = None
         self.start_line: int | None = None
         self.start_text = ""
+        self.start_span: tuple[int, int, int, int] | None = None
         self.steps: list[Step] = []
         #: finished parts, and the current part's label, header line and goal
         self.parts: list[Derivation] = []
@@ -920,8 +921,11 @@ class _Reader:
         if len(self.steps) >= MAX_STEPS:
             raise self.error(f"more than {MAX_STEPS} steps", line)
         expr = self.expression(code[pos:], line, pos + 1)
+        written = code[pos:].strip()
+        first = pos + 1 + len(code[pos:]) - len(code[pos:].lstrip())
         self.steps.append(
             Step(
+                span=(line, first, line, first + len(written)),
                 index=len(self.steps) + 1,
                 relation=relation,
                 expr=expr,
@@ -948,6 +952,8 @@ class _Reader:
         self.start = self.expression(code, line, 1)
         self.start_line = line
         self.start_text = code.strip()
+        first = len(code) - len(code.lstrip()) + 1
+        self.start_span = (line, first, line, first + len(self.start_text))
 
     def read(self, text: str) -> Derivation:
         lines = re.split(r"\r\n|\r|\n", text)
@@ -1012,6 +1018,7 @@ class _Reader:
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,
+            start_span=self.start_span,
             steps=self.steps,
             metadata=metadata,
         ))

@@ -1306,6 +1306,8 @@ class _TexReader:
         start_expr = None
         start_line = None
         start_text = ""
+        start_span = None
+        start_display = None
         steps: list[Step] = []
         for row_no, (a, b) in enumerate(bounds):
             row = body[a:b]
@@ -1354,6 +1356,9 @@ class _TexReader:
                 ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
                 start_expr = self.expr(lhs_text.strip(), ln, col)
                 start_line, start_text = ln, lhs_text.strip()
+                lhs_at = a + len(lhs_text) - len(lhs_text.lstrip())
+                start_span = (ln, col, *_pos(lhs_at + len(start_text), body))
+                start_display = self.shown(start_text, ln, col)
             elif start_expr is None:
                 ln, col = _pos(a + rel.start(), body)
                 raise self.error("the first row needs a left-hand side: 'START &= ...'",
@@ -1379,7 +1384,10 @@ class _TexReader:
             if len(steps) >= MAX_STEPS:
                 raise self.error(f"more than {MAX_STEPS} steps", ln, col)
             expr = self.expr(rhs_text.strip(), ln, col)
+            written = rhs_text.strip()
             steps.append(Step(index=len(steps) + 1, relation=relation, expr=expr,
+                              expr_text=written, display=self.shown(written, ln, col),
+                              span=(ln, col, *_pos(rhs_start + lead + len(written), body)),
                               justification=just, line=ln, text=rhs_text.strip(), wrt=wrt))
         if start_expr is None or not steps:
             raise self.error("the align environment holds no steps: expected rows "
@@ -1396,9 +1404,20 @@ class _TexReader:
             start=start_expr,
             start_line=start_line,
             start_text=start_text,
+            start_span=start_span,
+            start_display=start_display,
             steps=steps,
             metadata={"format": "tex"},
         )
+
+    def shown(self, text: str, line: int, column: int) -> sp.Expr | None:
+        """The expression as written, built without SymPy's automatic evaluation (for
+        display only; None when it cannot be built that way)."""
+        try:
+            with sp.evaluate(False):
+                return self.expr(text, line, column)
+        except Exception:
+            return None
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         return latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
