@@ -769,6 +769,8 @@ def check_steps(
     definitions: Mapping[str, str | sp.Expr] | None = None,
     time_limit: float = 5.0,
     title: str = "steps",
+    densities: str | Iterable[str] | None = None,
+    functions: str | Iterable[str] | None = None,
 ) -> Derivation:
     """Check a chain of expressions: the first is the start, each next one a step.
 
@@ -786,6 +788,10 @@ def check_steps(
         ``{"sigma": "positive"}``; undeclared assumptions default to ``"real"``.
     definitions : mapping of str to str or Expr, optional
         ``let`` names, substituted for checking.
+    densities, functions : str or iterable of str, optional
+        declarations as a ``.deriv`` header writes them: ``"q(z|x), p(z)"``,
+        ``"q(z|x) = N(m, s^2)"``; ``"f(z) : real"`` (see
+        :mod:`elbo_derivation.read.declarations`).
     time_limit : float
         seconds allowed per step.
     title : str
@@ -816,5 +822,5 @@ def check_steps(
     from elbo_derivation.read.steps import read_steps
 
     d = read_steps(exprs, symbols=symbols, assumptions=assumptions, definitions=definitions,
-                   title=title)
+                   densities=densities, functions=functions, title=title)
     return check_derivation(d, time_limit=time_limit)

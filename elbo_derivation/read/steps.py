@@ -89,6 +89,8 @@ def read_steps(
     symbols: str | Iterable[str] | Mapping[str, sp.Symbol] | None = None,
     assumptions: Mapping[str, str] | None = None,
     definitions: Mapping[str, str | sp.Expr] | None = None,
+    densities: str | Iterable[str] | None = None,
+    functions: str | Iterable[str] | None = None,
     title: str = "steps",
 ) -> Derivation:
     """Read a chain of expressions into an unchecked :class:`Derivation`.
@@ -121,6 +123,18 @@ def read_steps(
         return expr.xreplace({s: table[s.name] for s in expr.free_symbols
                               if isinstance(s, sp.Symbol) and s.name in table})
 
+    for what, given in (("densities", densities), ("functions", functions)):
+        if given is None:
+            continue
+        texts = [given] if isinstance(given, str) else list(given)
+        for text in texts:
+            try:
+                if what == "densities":
+                    decl.declare_densities(text, 1, 1, expression=lambda part, col: read(part, 0))
+                else:
+                    decl.declare_functions(text, 1, 1)
+            except InputError as err:
+                raise ValueError(f"{what} {text!r}: {getattr(err, 'message', err)}") from None
     for name, value in (definitions or {}).items():
         decl.define(name, read(value, 0), None, None)  # type: ignore[arg-type]
     start = read(exprs[0], 0)
