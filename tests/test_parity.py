@@ -69,7 +69,7 @@ def _wrap(pair: tuple[str, int], at_least: int) -> str:
     return rf"\left({text}\right)" if prec < at_least else text
 
 
-def _emit(node: Tree | Token, aliases: dict[str, str]) -> tuple[str, int]:  # noqa: C901
+def _emit(node: Tree | Token, aliases: dict[str, str]) -> tuple[str, int]:
     if isinstance(node, Token):
         return tex_name(str(node)), 5
     kind, c = str(node.data), node.children
@@ -162,7 +162,7 @@ class Source:
             s = _STEP.match(code)
             self.lines.append((s.group(1), s.group(2).strip()) if s else ("", code.strip()))
         if wrong:
-            rel, last = self.lines[-1]
+            _, last = self.lines[-1]
             self.lines.append(("=", f"{last}{WRONG[0]}"))
 
     def deriv(self) -> str:
