@@ -103,3 +103,22 @@ def test_functions_one_meaning_in_both_formats():
 def test_goal_header():
     d = parse_derivation("symbols: a : positive\ngoal: 2*log(a)\nlog(a^2)\n= 2*log(a)\n")
     assert d.metadata["goal"] == {"text": "2*log(a)", "line": 2, "column": 7}
+
+
+def test_vectors_with_a_symbolic_dimension_in_both_formats():
+    from elbo_derivation.decide.engine import check_derivation
+
+    head = ("symbols: D : positive integer\nsymbols: j : integer\n"
+            "symbols: s : vector(D) positive\nsymbols: mu : vector(D) real\n")
+    d = parse_derivation(head + "Sum(log(s[j]^2) + mu[j]^2, (j, 1, D))\n"
+                         "= Sum(2*log(s[j]), (j, 1, D)) + Sum(mu[j]^2, (j, 1, D))")
+    s_, j_ = d.declarations.indexed["s"], d.symbols["j"]
+    assert s_[j_].is_positive and d.declarations.vectors["s"] == d.symbols["D"]
+    tex = parse_tex_derivation(
+        "% " + head.replace("\n", "\n% ").replace(": s :", ": sigma :").rstrip("% ")
+        + "\\begin{align*}\n\\sum_{j=1}^{D} (\\log \\sigma_j^2 + \\mu_j^2) "
+        "&= \\sum_{j=1}^{D} 2\\log\\sigma_j + \\sum_{j=1}^{D} \\mu_j^2\n\\end{align*}\n")
+    assert [s.verdict.value for s in check_derivation(d).steps] == ["proved"]
+    assert [s.verdict.value for s in check_derivation(tex).steps] == ["proved"]
+    with pytest.raises(DerivationSyntaxError, match="index of s"):
+        parse_derivation(head + "symbols: t : real\ns[t]\n= s[t]")

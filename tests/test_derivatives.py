@@ -93,3 +93,24 @@ def test_tex_file_with_derivatives(tmp_path):
                     "\\frac{d}{dh}\\left(h^2\\right) &= h\n\\end{align*}\n", encoding="utf-8")
     d = verification.check_file(path)
     assert [p.steps[0].verdict.value for p in d.parts] == ["proved", "refuted"]
+
+
+def test_prime_of_a_declared_function_in_latex():
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    d = parse_tex_derivation("% symbols: z : real\n% functions: f(z) : real\n"
+                             "\\begin{align*}\nf'(z) &= f''(z)\n\\end{align*}\n")
+    f = d.functions["f(z)"]
+    assert d.start == sp.Derivative(f, d.symbols["z"])
+    assert d.steps[0].expr == sp.Derivative(f, (d.symbols["z"], 2))
+    with pytest.raises(DerivationSyntaxError, match="declared as a name, not as a function"):
+        parse_tex_derivation("% symbols: x : real\n% symbols: h : positive\n% functions: h(x)\n"
+                             "\\begin{align*}\nh'(x) &= 1\n\\end{align*}\n")
+
+
+def test_deriv_never_offers_to_declare_d():
+    for text in ("symbols: h : positive\nd/dh*(h^2)\n= 2*h",
+                 "symbols: h : positive\nd/(d*h)*(h^2)\n= 2*h"):
+        with pytest.raises(DerivationSyntaxError) as err:
+            parse_derivation(text)
+        assert "diff(f, x)" in str(err.value) and "symbols:" not in str(err.value)

@@ -9,8 +9,9 @@ symbols
     ``a, b : real`` (also ``positive``, ``nonnegative``, ``negative``, ``nonzero``,
     ``integer``, and combinations such as ``positive integer``); an interval
     ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; a vector
-    ``mu : vector(D) real`` (a SymPy ``IndexedBase`` whose entries are written ``mu_j``
-    (LaTeX) and whose dimension ``D`` is a declared integer symbol).
+    ``mu : vector(D) real`` (a SymPy ``IndexedBase`` whose entries are written ``mu[j]``
+    in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension ``D`` is a declared integer
+    symbol).
 let
     ``name = expression``: kept as a symbol for display, substituted for checking.
 densities
@@ -188,6 +189,8 @@ class Declarations:
     families: dict[str, Family] = field(default_factory=dict)
     roles: dict[sp.Expr, str] = field(default_factory=dict)
     vectors: dict[str, sp.Expr] = field(default_factory=dict)
+    #: each vector's entries, ``indexed["mu"][j]`` (a SymPy ``IndexedBase``)
+    indexed: dict[str, sp.IndexedBase] = field(default_factory=dict)
     #: the name each symbol was written with in the source, when it differs (LaTeX)
     written: dict[str, str] = field(default_factory=dict)
 
@@ -200,7 +203,8 @@ class Declarations:
         return Declarations(
             self.file, dict(self.symbols), dict(self.assumption_of), dict(self.intervals),
             dict(self.definitions), dict(self.functions), list(self.densities),
-            dict(self.families), dict(self.roles), dict(self.vectors), dict(self.written))
+            dict(self.families), dict(self.roles), dict(self.vectors), dict(self.indexed),
+            dict(self.written))
 
     # symbols ---------------------------------------------------------------------------
     def check_name(self, name: str, line: int | None, column: int | None) -> None:
@@ -272,9 +276,12 @@ class Declarations:
             col = column + offset + (len(raw) - len(raw.lstrip()))
             if dimension is not None:
                 self.check_name(name, line, col)
+                if name in self.symbols or name in self.indexed:
+                    raise self.error(f"'{name}' is already declared", line, col)
                 self.vectors[name] = dimension
                 self.assumption_of[name] = f"vector({dimension}) {words}"
-                self.symbols[name] = sp.Symbol(name, **keywords)  # the vector's entries' kind
+                # its entries mu[j] carry the assumption; the vector itself is no scalar
+                self.indexed[name] = sp.IndexedBase(name, shape=(dimension,), **keywords)
                 continue
             self.add_symbol(name, words if interval is None else str(interval), keywords,
                             line, col, interval)

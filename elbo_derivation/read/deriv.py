@@ -139,6 +139,7 @@ _GRAMMAR = r"""
     | NAME                     -> name
     | NAME "(" args ")"        -> call
     | NAME PRIME "(" args ")"  -> primed
+    | NAME "[" sum "]"         -> entry
     | "(" sum ")"
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
@@ -204,9 +205,11 @@ class _Context:
         file: str | None,
         line: int | None,
         column_offset: int,
+        indexed: Mapping[str, sp.IndexedBase] | None = None,
     ) -> None:
         self.symbols = symbols
         self.functions = functions
+        self.indexed = indexed or {}
         self.file = file
         self.line = line
         self.offset = column_offset
@@ -293,6 +296,12 @@ class _Builder(Transformer_NonRecursive):
             return self.ctx.symbols[text]
         if text in _FUNCTIONS:
             raise self.ctx.error(f"'{text}' is a function: write {text}(...)", tok.column)
+        if text == "d" or (text[0] == "d" and text[1:] in self.ctx.symbols):
+            # never suggest declaring it: d/dh*f would then be read as a fraction
+            raise self.ctx.error(
+                f"'{text}' is not declared: a derivative is written diff(f, x) (or "
+                "Derivative(f, x), or in LaTeX $\\frac{d}{dx} f$), not as a fraction",
+                tok.column)
         raise self.ctx.error(
             f"undeclared symbol '{text}': declare it first, e.g. 'symbols: {text} : real'",
             tok.column,
@@ -360,6 +369,18 @@ class _Builder(Transformer_NonRecursive):
             raise self.ctx.error(f"a derivative of order above {MAX_DERIVATIVE_ORDER}",
                                  tok.column)
         return sp.Derivative(given[0], *merged.items())
+
+    def entry(self, children: list[Any]) -> sp.Expr:
+        """``mu[j]``: an entry of a vector declared with ``symbols: mu : vector(D) real``."""
+        tok, index = children[0], _done(children[1])
+        base = self.ctx.indexed.get(str(tok))
+        if base is None:
+            raise self.ctx.error(f"'{tok}' is not a declared vector (declare it with "
+                                 f"'symbols: {tok} : vector(D) real')", tok.column)
+        if not index.is_integer:
+            raise self.ctx.error(f"the index of {tok}[...] must be an integer (a number, or "
+                                 "a symbol declared integer)", tok.column)
+        return base[index]
 
     def primed(self, children: list[Any]) -> sp.Expr:
         """``f'(z)`` for a function declared with ``functions: f(z) : real``."""
@@ -458,6 +479,7 @@ class _Builder(Transformer_NonRecursive):
             str(tok)[1:-1],
             symbols=self.ctx.symbols,
             functions=self.ctx.functions,
+            indexed=self.ctx.indexed,
             file=self.ctx.file,
             line=self.ctx.line,
             column=(tok.column or 1) + self.ctx.offset + 1,
@@ -511,7 +533,8 @@ def written_form(d: Derivation, text: str) -> sp.Expr | None:
     try:
         with sp.evaluate(False):
             return _without_unit_factors(
-                parse_expression(text, d.symbols, functions=d.functions)
+                parse_expression(text, d.symbols, functions=d.functions,
+                                 indexed=getattr(d.declarations, "indexed", None))
             )
     except Exception:
         return None
@@ -643,6 +666,7 @@ def parse_expression(
     file: str | None = None,
     line: int | None = 1,
     column: int = 1,
+    indexed: Mapping[str, sp.IndexedBase] | None = None,
 ) -> sp.Expr:
     """Read one expression of the ``.deriv`` language into SymPy.
 
@@ -675,7 +699,7 @@ def parse_expression(
     <input>:1:3: unexpected 'sigma'; expected an operator such as '*' (multiplication is
     written explicitly)
     """
-    ctx = _Context(symbols, functions or {}, file, line, column - 1)
+    ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed)
     text = text.translate(_UNICODE) if _needs_translation(text) else text
     if not text.strip():
         raise ctx.error("expected an expression", 1)
@@ -817,7 +841,8 @@ class _Reader:
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
         return parse_expression(
-            text, self.symbols, functions=self.functions, file=self.file, line=line, column=column
+            text, self.symbols, functions=self.functions, file=self.file, line=line,
+            column=column, indexed=self.decl.indexed,
         )
 
 

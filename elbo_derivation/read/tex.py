@@ -260,8 +260,10 @@ class _Big:
 class _Prefix:
     """``\\log``/``\\exp`` and its argument so far; the product it sits in may extend it."""
 
-    def __init__(self, fn: Any, args: list[Any]) -> None:
-        self.fn, self.args = fn, args
+    def __init__(self, fn: Any, args: list[Any], whole: bool = False) -> None:
+        #: ``whole``: the operator takes the whole product that follows, \log and integrals
+        #: included (a sum or product sign: its summand runs to the next + or -)
+        self.fn, self.args, self.whole = fn, args, whole
 
 
 class _Order:
@@ -307,11 +309,12 @@ class _Builder(Transformer_NonRecursive):
     """Parse tree → SymPy, from a fixed vocabulary; names resolved against ``symbols``."""
 
     def __init__(self, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, Any],
-                 where: _Where) -> None:
+                 where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None) -> None:
         super().__init__()
         self.symbols = symbols
         self.functions = functions
         self.where = where
+        self.indexed = indexed or {}
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -323,6 +326,11 @@ class _Builder(Transformer_NonRecursive):
         for cand in name.candidates():
             if cand in self.symbols:
                 return self.symbols[cand]
+        if name.sub is not None and self.indexed:
+            whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+            for cand in whole.candidates():
+                if cand in self.indexed:  # \mu_j: entry j of the declared vector mu
+                    return self.indexed[cand][self.vector_index(name)]
         if name.base == "e" and name.sub is None and name.accent is None:
             return sp.E
         if name.base in ("d", "partial") and name.sub is None and name.accent is None:
@@ -341,6 +349,16 @@ class _Builder(Transformer_NonRecursive):
             f"e.g. 'symbols: {example} : real' ('% symbols: ...' in a .tex file)",
             name,
         )
+
+    def vector_index(self, name: _Name) -> sp.Expr:
+        sub = name.sub or ""
+        if sub.isdigit():
+            return sp.Integer(int(sub))
+        index = self.symbols.get(sub)
+        if index is None or not index.is_integer:
+            raise self.err(f"the index '{sub}' of '{name.written}' must be a number or a "
+                           "symbol declared integer", name)
+        return index
 
     def value(self, obj: Any) -> sp.Expr:
         """A finished SymPy expression from any intermediate object."""
@@ -583,7 +601,7 @@ class _Builder(Transformer_NonRecursive):
                 # the notes' reading: \log takes everything up to the next + or - (explicit
                 # products included), but not a following integral, expectation or \log
                 j = i + 1
-                while j < len(items) and not isinstance(items[j], (_Big, _Prefix)):
+                while j < len(items) and (item.whole or not isinstance(items[j], (_Big, _Prefix))):
                     j += 1
                 if j < len(items) and j > i + 1 and isinstance(items[j - 1], Token):
                     j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
@@ -741,7 +759,7 @@ class _Builder(Transformer_NonRecursive):
     def bigop(self, c: list[Any]) -> _Prefix:
         tok, (index, lower, upper), args = c[0], c[1], c[2:]
         kind = sp.Sum if str(tok).endswith("sum") else sp.Product
-        return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args))
+        return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args), whole=True)
 
     def bigop_nolimits(self, c: list[Any]) -> Any:
         tok = c[0]
@@ -997,6 +1015,7 @@ def latex_to_sympy(
     file: str | None = None,
     line: int | None = None,
     column: int | None = None,
+    indexed: Mapping[str, sp.IndexedBase] | None = None,
 ) -> sp.Expr:
     r"""Read one LaTeX expression into SymPy, through our own grammar (no ``eval``).
 
@@ -1067,7 +1086,7 @@ def latex_to_sympy(
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
-    builder = _Builder(symbols, functions or {}, where)
+    builder = _Builder(symbols, functions or {}, where, indexed)
     try:
         result = builder.transform(tree)
         result = builder.value(result)
@@ -1421,7 +1440,8 @@ class _TexReader:
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         return latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
-                              file=self.file, line=line, column=column)
+                              file=self.file, line=line, column=column,
+                              indexed=self.decl.indexed)
 
 
 def _split_top(text: str) -> list[str]:
