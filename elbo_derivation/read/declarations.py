@@ -464,6 +464,47 @@ class Declarations:
             else:
                 self.functions[sig] = sp.Function(stem, **keywords)(*variables)
 
+    def density_roles(self) -> dict[str, tuple[str, str]]:
+        """Each declared density's place in its model: ``(model, role)``.
+
+        Densities written with the same letter form one model (whatever the letter); the
+        one over the most variables with no condition is the *joint*; a density without a
+        condition over fewer of the joint's variables is a *marginal*, one with a condition
+        a *conditional*. Without a joint declared, the model's variables are all those its
+        densities mention.
+
+        >>> import sympy as sp
+        >>> decl = Declarations()
+        >>> decl.declare_symbols("a, b : real", 1, 1)
+        >>> decl.declare_densities("P(a, b), P(a|b), P(b)", 2, 1)
+        >>> decl.density_roles()
+        {'P(a,b)': ('P', 'joint'), 'P(a|b)': ('P', 'conditional'), 'P(b)': ('P', 'marginal')}
+        """
+        out: dict[str, tuple[str, str]] = {}
+        stems: dict[str, list[str]] = {}
+        for sig in self.densities:
+            stems.setdefault(sig[: sig.index("(")], []).append(sig)
+        for stem, sigs in stems.items():
+            def variables(sig: str) -> tuple[set[str], bool]:
+                inner = sig[sig.index("(") + 1: -1]
+                given, bar, cond = inner.partition("|")
+                names = {v.strip() for v in (given + "," + cond).split(",") if v.strip()}
+                return names, bool(bar)
+
+            unconditioned = [s for s in sigs if not variables(s)[1]]
+            joint = max(unconditioned, key=lambda s: len(variables(s)[0]), default=None)
+            all_vars = set().union(*(variables(s)[0] for s in sigs))
+            for sig in sigs:
+                names, conditioned = variables(sig)
+                if conditioned:
+                    role = "conditional"
+                elif sig == joint and len(names) > 1 and names == all_vars:
+                    role = "joint"
+                else:
+                    role = "marginal"
+                out[sig] = (stem, role)
+        return out
+
     def variable_of(self, density: sp.Expr) -> sp.Symbol | None:
         """The variable a declared density is a density *of*: z for q(z|x)."""
         for sig, value in self.functions.items():

@@ -40,7 +40,17 @@ Expressions
     :class:`~elbo_derivation.core.expectation.KL`; the variable is the one q is a density of,
     z for q(z|x), or is named: ``KL(p1, p2, x)``), and ``$...$`` for an expression in LaTeX.
     The unicode ``−``, ``·``, ``×``, ``π`` and ``∞`` are read as ``-``, ``*``, ``*``, ``pi``
-    and ``oo``.
+    and ``oo``. Also: ``diff(f, x)``, ``diff(f, x, 2)``, ``diff(f, x, y)`` and
+    ``Derivative(...)`` (an unevaluated derivative), ``f'(z)`` for a declared function;
+    ``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))`` over an index declared integer;
+    ``factorial``, ``binomial(n, k)``, ``gamma``; ``mu[j]`` for an entry of a vector; a
+    declared density at another point (``q(h1|x)`` for the declared ``q(h|x)``).
+Declarations
+    ``symbols:``, ``densities:``, ``functions:`` and ``let:`` are read by
+    :class:`~elbo_derivation.read.declarations.Declarations` (the same builder as the
+    ``.tex`` reader and ``check_steps``): assumptions may combine (``positive integer``),
+    a symbol may be declared in an interval (``y : (0, 1)``, ``0 < y < 1``) or as a vector
+    (``mu : vector(D) real``), and a density in a family (``q(z|x) = N(m, s^2)``).
 
 Nothing in a file can run code: expressions go through a grammar whose only actions build
 SymPy objects from a fixed vocabulary. Anything the grammar cannot read is reported as

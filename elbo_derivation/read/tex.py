@@ -38,9 +38,28 @@ What is read
   the whole real line. A ``d`` directly followed by a one-letter name ends an integrand.
 * ``\mathbb{E}_{q(z|x)}[f]`` and ``\mathbb{E}_{z \sim q(z|x)}[f]`` (also ``z \sim q``) →
   :class:`~elbo_derivation.core.expectation.Expectation` over the density's first variable.
-* ``\mathrm{KL}(q(z|x), p(z))`` (also ``\operatorname{KL}``, ``D_{KL}``, ``KL(``) →
-  E_{z~q}[log(q/p)]: the definition of the notes' §2, over the first density's first variable.
+* ``\mathrm{KL}(q(z|x), p(z))`` (also ``\operatorname{KL}``, ``D_{KL}``, ``KL(``) → the
+  :class:`~elbo_derivation.core.expectation.KL` node, E_{z~q}[log(q/p)] by the notes' §2,
+  over the first density's first variable (the same node as ``KL(q, p)`` in ``.deriv``).
   Both arguments must be declared densities (or names declared as functions of that variable).
+
+* derivatives in Leibniz's notation: ``\frac{d}{dh}\left(...\right)``, ``\frac{d f}{d h}``,
+  ``\frac{\partial^2}{\partial x^2} f``, ``\frac{\partial^2 f}{\partial x \partial y}``
+  (also ``\mathrm{d}``), as an unevaluated ``Derivative``: the operator takes the bracket
+  right after it, or else the product up to the next ``+`` or ``-``. ``f'(x)`` is the
+  derivative of a function declared ``% functions: f(x) : real``. A ``d`` that is neither
+  (``d x`` with ``d`` declared, an undeclared ``d``) is refused with a message saying how to
+  write what was meant.
+* ``\sum_{k=0}^{\infty}``, ``\prod_{i=1}^{N}`` over an index declared integer, taking the
+  whole product that follows as the summand; ``|x - \mu|``, ``\Gamma(\alpha)``, ``k!``,
+  ``\binom{n}{k}``, ``\mathcal{N}(x; \mu, \sigma^2)`` (the Gaussian density written out),
+  ``\operatorname{Var}_{q(z|x)}[f]`` (E_q[(f − E_q f)²]), ``\ell``; ``\mathrm{KL}(q \,\|\, p)``
+  and ``D_{\mathrm{KL}}(q\|p)``; a declared density at another point (``q(h_1|x)`` for the
+  only declared density ``q(h|x)`` of that shape); entries ``\mu_j`` of a declared vector.
+
+Declarations (``% symbols:``, ``% densities:``, ``% functions:``, ``% let:``) mean what they
+mean in a ``.deriv`` file: both readers build them with
+:class:`~elbo_derivation.read.declarations.Declarations`.
 
 Hostile input is bounded: at most :data:`MAX_LATEX` characters, nesting at most
 :data:`MAX_DEPTH` deep, numbers of at most :data:`MAX_NUMBER_DIGITS` digits and integer
