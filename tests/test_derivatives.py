@@ -114,3 +114,14 @@ def test_deriv_never_offers_to_declare_d():
         with pytest.raises(DerivationSyntaxError) as err:
             parse_derivation(text)
         assert "diff(f, x)" in str(err.value) and "symbols:" not in str(err.value)
+
+
+def test_no_derivative_over_a_let_name():
+    with pytest.raises(DerivationSyntaxError, match=r"x.deriv:3:1: .v. is a let name"):
+        parse_derivation("symbols: h : positive\nlet: v = h^2\n"
+                         "diff(v, v)\n= 1", file="x.deriv")
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    with pytest.raises(DerivationSyntaxError, match=r"x.tex:4:1: 'v' is a let name"):
+        parse_tex_derivation("% symbols: h : positive\n% let: v = h^2\n\\begin{align*}\n"
+                             "\\frac{d}{dv} v &= 1\n\\end{align*}\n", file="x.tex")

@@ -62,9 +62,12 @@ def test_textbook_latex(text, expected):
 
 def test_a_declared_density_at_another_point():
     assert read(r"q(h_1|x)", {"q(h|x)": qh}) == qh.func(h_1, x)
-    # two candidates of the same shape: refused rather than guessed
+    # with two densities of that shape, the copy's name says which one is meant
+    assert read(r"q(h_1|x)", {"q(h|x)": qh, "q(z|x)": q}) == qh.func(h_1, x)
+    # a density at a point that is no copy of its variable is another density (textbooks
+    # overload p: p(x) and p(z) differ): refused rather than guessed
     with pytest.raises(DerivationSyntaxError, match="not a declared density"):
-        read(r"q(h_1|x)", {"q(h|x)": qh, "q(z|x)": q})
+        read(r"p(x)")
 
 
 @pytest.mark.parametrize("text,words", [

@@ -52,7 +52,7 @@ Interval.open(0, 1)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,8 @@ __all__ = [
     "RESERVED",
     "Declarations",
     "assumption_keywords",
+    "bound_to_definitions",
+    "is_copy_of",
 ]
 
 #: The assumption words a declaration may use, and the SymPy keywords they stand for.
@@ -516,6 +518,44 @@ class Declarations:
                 if len(first) == 1 and first[0] in self.symbols:
                     return self.symbols[first[0]]
         return None
+
+
+def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
+    """Whether ``new`` may stand where ``declared`` was declared, in a density at another
+    point: the same symbol, or a copy written with the declared name and a subscript or
+    suffix (``h_1``, ``h1``, ``h_a`` for ``h``), with the same assumptions.
+
+    >>> import sympy as sp
+    >>> h, h1, x = sp.Symbol("h", real=True), sp.Symbol("h_1", real=True), sp.Symbol("x", real=True)
+    >>> is_copy_of(h1, h), is_copy_of(x, h)
+    (True, False)
+    """
+    if new == declared:
+        return True
+    if not (isinstance(new, sp.Symbol) and isinstance(declared, sp.Symbol)):
+        return False
+    a, b = new.name, declared.name
+    return (a.startswith(b) and len(a) > len(b) and (a[len(b)] == "_" or a[len(b)].isdigit()
+                                                     or a[len(b)] == "'")
+            and new.assumptions0 == declared.assumptions0)
+
+
+def bound_to_definitions(expr: sp.Expr, definitions: Mapping[str, sp.Expr]) -> str | None:
+    """The name of a ``let`` definition that ``expr`` differentiates or sums over, if any:
+    such a variable would be replaced by its expression when checking."""
+    if not definitions:
+        return None
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Derivative):
+            names = [str(v) for v, _ in node.variable_count]
+        elif isinstance(node, (sp.Sum, sp.Product)):
+            names = [str(lim[0]) for lim in node.limits]
+        else:
+            continue
+        for name in names:
+            if name in definitions:
+                return name
+    return None
 
 
 def _split_equals(text: str) -> tuple[str, str, str]:

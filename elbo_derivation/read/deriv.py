@@ -89,7 +89,13 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
-from elbo_derivation.read.declarations import ASSUMPTIONS, RESERVED, Declarations
+from elbo_derivation.read.declarations import (
+    ASSUMPTIONS,
+    RESERVED,
+    Declarations,
+    bound_to_definitions,
+    is_copy_of,
+)
 
 __all__ = [
     "ASSUMPTIONS",
@@ -339,11 +345,14 @@ class _Builder(Transformer_NonRecursive):
         known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))
         # a declared density at another point: q(h1|x) is the declared q(h|x) at h = h1
         shape = (len(given), None if cond is None else len(cond))
+        args = [*given, *(cond or [])]
         same = {self.ctx.functions[s].func for s in known
                 if _shape(s) == shape
-                and isinstance(self.ctx.functions[s], sp.core.function.AppliedUndef)}
+                and isinstance(self.ctx.functions[s], sp.core.function.AppliedUndef)
+                and all(is_copy_of(a, b) for a, b in zip(args, self.ctx.functions[s].args,
+                                                         strict=True))}
         if len(same) == 1:
-            return same.pop()(*given, *(cond or []))
+            return same.pop()(*args)
         if known:
             wanted = signature or f"{name}(...)"
             raise self.ctx.error(
@@ -850,10 +859,15 @@ class _Reader:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
-        return parse_expression(
+        expr = parse_expression(
             text, self.symbols, functions=self.functions, file=self.file, line=line,
             column=column, indexed=self.decl.indexed,
         )
+        name = bound_to_definitions(expr, self.definitions)
+        if name is not None:
+            raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
+                             "declared symbol, not over a name for an expression", line, column)
+        return expr
 
 
     # header lines ----------------------------------------------------------------------

@@ -25,7 +25,12 @@ import sympy as sp
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import InputError
-from elbo_derivation.read.declarations import ASSUMPTIONS, Declarations, assumption_keywords
+from elbo_derivation.read.declarations import (
+    ASSUMPTIONS,
+    Declarations,
+    assumption_keywords,
+    bound_to_definitions,
+)
 from elbo_derivation.read.deriv import parse_expression, written_form
 
 __all__ = ["read_steps"]
@@ -117,8 +122,13 @@ def read_steps(
         if isinstance(item, str):
             if "\n" in item or "\r" in item:
                 raise InputError(f"exprs[{where}] must be one line, got a line break")
-            return parse_expression(item, table, functions=decl.functions, file=_FILE,
-                                    line=where + 1, column=column)
+            expr = parse_expression(item, table, functions=decl.functions, file=_FILE,
+                                    line=where + 1, column=column, indexed=decl.indexed)
+            name = bound_to_definitions(expr, decl.definitions)
+            if name is not None:
+                raise InputError(f"{_FILE}:{where + 1}:{column}: '{name}' is a let name: a "
+                                 "derivative or sum is taken over a declared symbol")
+            return expr
         expr = sp.sympify(item, strict=True)  # an Expr already: nothing is parsed
         return expr.xreplace({s: table[s.name] for s in expr.free_symbols
                               if isinstance(s, sp.Symbol) and s.name in table})

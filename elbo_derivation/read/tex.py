@@ -100,7 +100,7 @@ from lark.exceptions import (
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
-from elbo_derivation.read.declarations import Declarations
+from elbo_derivation.read.declarations import Declarations, bound_to_definitions, is_copy_of
 from elbo_derivation.read.deriv import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -473,7 +473,8 @@ class _Builder(Transformer_NonRecursive):
                         declared, sp.core.function.AppliedUndef)):
                     continue
                 seps = [ch for ch in sig[len(cand) + 1: -1] if ch in "|,"]
-                if seps == paren.seps and len(declared.args) == len(values):
+                if seps == paren.seps and len(declared.args) == len(values) and all(
+                        is_copy_of(v, d) for v, d in zip(values, declared.args, strict=True)):
                     shapes.add(declared.func)
         if len(shapes) == 1:  # only when the declared density meant is the only candidate
             return shapes.pop()(*values)
@@ -643,8 +644,17 @@ class _Builder(Transformer_NonRecursive):
                         if isinstance(nxt, _Power):
                             value = self.power_of(applied, nxt.exponent, nxt)
                         i += 1
-                    elif paren.seps:
+                    elif paren.seps or any(
+                            sig.startswith(c + "(") for sig in self.functions
+                            for c in [*item.candidates(), item.base]):
                         raise self.unknown_density(item, paren)
+                    elif not any(c in self.symbols for c in item.candidates()):
+                        raise self.err(
+                            f"'{item.written}(...)': '{item.written}' is not declared. A "
+                            f"density or function is declared by its signature ('% densities: "
+                            f"{item.candidates()[0]}(x)', '% functions: "
+                            f"{item.candidates()[0]}(x) : real'); a symbol multiplying a "
+                            f"bracket by '% symbols: {item.candidates()[0]} : real'", item)
             if value is None:
                 value = self.value(item)
             if divide_next:
@@ -1458,9 +1468,14 @@ class _TexReader:
             return None
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
-        return latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
+        expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
                               file=self.file, line=line, column=column,
                               indexed=self.decl.indexed)
+        name = bound_to_definitions(expr, self.definitions)
+        if name is not None:
+            raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
+                             "declared symbol, not over a name for an expression", line, column)
+        return expr
 
 
 def _split_top(text: str) -> list[str]:
