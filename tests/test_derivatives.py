@@ -125,3 +125,20 @@ def test_no_derivative_over_a_let_name():
     with pytest.raises(DerivationSyntaxError, match=r"x.tex:4:1: 'v' is a let name"):
         parse_tex_derivation("% symbols: h : positive\n% let: v = h^2\n\\begin{align*}\n"
                              "\\frac{d}{dv} v &= 1\n\\end{align*}\n", file="x.tex")
+
+
+def test_derivative_of_a_name_declared_with_an_argument_is_refused():
+    # 'functions: h(x)' names the symbol h: d/dx h(x) would be 0, a wrong proof waiting
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    with pytest.raises(DerivationSyntaxError, match=r"a.tex:5:\d+: 'h\(x\)' is declared as a "
+                                                    r"name for the symbol h"):
+        parse_tex_derivation("% symbols: x : real\n% symbols: h : positive\n"
+                             "% functions: h(x)\n\\begin{align*}\n"
+                             "\\frac{d}{dx} h(x) &= 0\n\\end{align*}\n", file="a.tex")
+    with pytest.raises(DerivationSyntaxError, match="declare an abstract function"):
+        parse_derivation("symbols: x : real\nsymbols: h : positive\nfunctions: h(x)\n"
+                         "diff(h(x), x)\n= 0")
+    d = parse_derivation("symbols: x : real\nfunctions: h(x) : real\ndiff(h(x)^2, x)\n"
+                         "= 2*h(x)*diff(h(x), x)")
+    assert d.start.doit() == d.steps[0].expr.doit()

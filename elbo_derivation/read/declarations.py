@@ -65,6 +65,7 @@ __all__ = [
     "FAMILIES",
     "RESERVED",
     "Declarations",
+    "alias_dependence",
     "assumption_keywords",
     "bound_to_definitions",
     "is_copy_of",
@@ -538,6 +539,22 @@ def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
     return (a.startswith(b) and len(a) > len(b) and (a[len(b)] == "_" or a[len(b)].isdigit()
                                                      or a[len(b)] == "'")
             and new.assumptions0 == declared.assumptions0)
+
+
+def alias_dependence(expr: sp.Expr, variables: list[sp.Symbol],
+                     functions: Mapping[str, Any]) -> str | None:
+    """A signature such as ``h(x)`` declared as a name for the symbol ``h``, whose symbol
+    appears in ``expr`` while one of ``variables`` is among its arguments: differentiating
+    it would treat h as a constant although the declaration says it depends on x."""
+    names = {str(v) for v in variables}
+    free = expr.free_symbols
+    for sig, value in functions.items():
+        if not isinstance(value, sp.Symbol) or value not in free:
+            continue
+        inner = sig[sig.index("(") + 1: -1].replace("|", ",")
+        if names & {v.strip() for v in inner.split(",")}:
+            return sig
+    return None
 
 
 def bound_to_definitions(expr: sp.Expr, definitions: Mapping[str, sp.Expr]) -> str | None:

@@ -93,6 +93,7 @@ from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
     RESERVED,
     Declarations,
+    alias_dependence,
     bound_to_definitions,
     is_copy_of,
 )
@@ -387,6 +388,10 @@ class _Builder(Transformer_NonRecursive):
         if sum(merged.values()) > MAX_DERIVATIVE_ORDER:
             raise self.ctx.error(f"a derivative of order above {MAX_DERIVATIVE_ORDER}",
                                  tok.column)
+        alias = alias_dependence(given[0], list(merged), self.ctx.functions)
+        if alias is not None:
+            raise self.ctx.error(_ALIAS_DERIVATIVE.format(alias=alias, stem=alias.split("(")[0]),
+                                 tok.column)
         return sp.Derivative(given[0], *merged.items())
 
     def entry(self, children: list[Any]) -> sp.Expr:
@@ -587,6 +592,12 @@ def _without_unit_factors(expr: sp.Basic) -> sp.Basic:
         rebuilt.is_commutative = expr.is_commutative
         return rebuilt
     return expr.func(*args)
+
+
+_ALIAS_DERIVATIVE = (
+    "'{alias}' is declared as a name for the symbol {stem}, which does not say how {stem} "
+    "changes with its argument, so its derivative cannot be taken: declare an abstract "
+    "function instead ('functions: {alias} : real')")
 
 
 def _shape(signature: str) -> tuple[int, int | None]:

@@ -100,7 +100,12 @@ from lark.exceptions import (
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
-from elbo_derivation.read.declarations import Declarations, bound_to_definitions, is_copy_of
+from elbo_derivation.read.declarations import (
+    Declarations,
+    alias_dependence,
+    bound_to_definitions,
+    is_copy_of,
+)
 from elbo_derivation.read.deriv import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -306,6 +311,9 @@ class _DOp:
         self.variables = variables
 
     def __call__(self, expr: sp.Expr) -> sp.Expr:
+        check = getattr(self, "check", None)
+        if check is not None:
+            check(expr)
         return sp.Derivative(expr, *self.variables)
 
 
@@ -738,11 +746,23 @@ class _Builder(Transformer_NonRecursive):
 
     def dop(self, c: list[Any]) -> _DOp:
         op, _ = self.derivative_operator(c)
+        op.check = lambda expr: self.check_derivative(expr, op, c[0])  # type: ignore[attr-defined]
         return op
 
     def dfrac(self, c: list[Any]) -> sp.Expr:
         op, body = self.derivative_operator(c)
-        return op(self.value(body[0]))
+        expr = self.value(body[0])
+        self.check_derivative(expr, op, c[0])
+        return op(expr)
+
+    def check_derivative(self, expr: sp.Expr, op: _DOp, where: Any) -> None:
+        alias = alias_dependence(expr, [v for v, _ in op.variables], self.functions)
+        if alias is not None:
+            stem = alias.split("(")[0]
+            raise self.err(
+                f"'{alias}' is declared as a name for the symbol {stem}, which does not say "
+                f"how {stem} changes with its argument, so its derivative cannot be taken: "
+                f"declare an abstract function instead ('% functions: {alias} : real')", where)
 
     def dprefix(self, c: list[Any]) -> Any:
         op, args = c[0], c[1:]
