@@ -134,6 +134,10 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "gamma": sp.gamma,
 }
 
+#: Functions whose names may also be declared as symbols (γ is a common parameter): a
+#: declared symbol wins, and then the call is refused.
+_SOFT_FUNCTIONS = frozenset({"gamma", "factorial", "binomial"})
+
 _GRAMMAR = r"""
 ?start: sum
 
@@ -332,6 +336,10 @@ class _Builder(Transformer_NonRecursive):
             return self.kl(tok, given, cond)
         if name in ("diff", "Derivative"):
             return self.derivative(tok, given, cond)
+        if name in self.ctx.symbols and name in _SOFT_FUNCTIONS:
+            raise self.ctx.error(
+                f"'{name}' is a declared symbol here, so '{name}(...)' is not the function "
+                f"{name}: multiplication is written with '*' ('{name}*(...)')", tok.column)
         if name == "binomial":
             if cond is not None or len(given) != 2:
                 raise self.ctx.error("binomial(n, k) takes exactly two arguments", tok.column)

@@ -1181,6 +1181,10 @@ def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
         m = _TEXT_CMD.search(row, pos)
         if m is None:
             return out
+        before = row[: m.start()]
+        if before.count("{") - before.count("\\{") > before.count("}") - before.count("\\}"):
+            pos = m.end()  # inside braces (D_{\text{KL}}): part of the mathematics
+            continue
         depth, i = 1, m.end()
         while i < len(row) and depth:
             if row[i] == "{" and row[i - 1] != "\\":
