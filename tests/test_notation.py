@@ -106,3 +106,12 @@ def test_deriv_sums_products_and_special_functions():
 def test_decided_end_to_end(chain, symbols, assumptions, verdict):
     d = check_steps(chain, symbols=symbols, assumptions=assumptions)
     assert d.steps[0].verdict.value == verdict
+
+
+def test_deriv_variance_is_the_same_node_as_latex():
+    d = parse_derivation("symbols: x, z : real\ndensities: q(z|x)\nVar[z, z ~ q(z|x)]\n"
+                         "= $\\operatorname{Var}_{q(z|x)}[z]$")
+    assert d.start == d.steps[0].expr
+    assert d.start == Expectation((d.symbols["z"] - Expectation(d.symbols["z"], d.symbols["z"],
+                                                                d.functions["q(z|x)"])) ** 2,
+                                  d.symbols["z"], d.functions["q(z|x)"])

@@ -83,7 +83,7 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
 
 #: Names with a fixed meaning, which cannot be declared (in any front end).
 RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
-                      "diff", "Derivative", "Sum", "Product"})
+                      "diff", "Derivative", "Sum", "Product", "Var"})
 
 #: Named families: their spellings, and the role of each parameter, in order. ``None``
 #: for a family whose parameters are all probabilities (categorical: any number of them).

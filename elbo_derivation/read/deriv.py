@@ -43,7 +43,7 @@ Expressions
     and ``oo``. Also: ``diff(f, x)``, ``diff(f, x, 2)``, ``diff(f, x, y)`` and
     ``Derivative(...)`` (an unevaluated derivative), ``f'(z)`` for a declared function;
     ``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))`` over an index declared integer;
-    ``factorial``, ``binomial(n, k)``, ``gamma``; ``mu[j]`` for an entry of a vector; a
+    ``factorial``, ``binomial(n, k)``, ``gamma``; ``Var[f, z ~ q(z|x)]``; ``mu[j]`` for an entry of a vector; a
     declared density at another point (``q(h1|x)`` for the declared ``q(h|x)``).
 Declarations
     ``symbols:``, ``densities:``, ``functions:`` and ``let:`` are read by
@@ -165,6 +165,7 @@ _GRAMMAR = r"""
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
+    | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
 
 args: sum ("," sum)* (BAR sum ("," sum)*)?
@@ -202,10 +203,11 @@ _READABLE_TERMINALS = {
     "BIGOP": "Sum or Product",
     "INTEGRAL": "'Integral'",
     "E": "'E'",
+    "VAR": "'Var'",
     "$END": "the end of the line",
 }
 _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX",
-                      "BIGOP"}
+                      "BIGOP", "VAR"}
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
@@ -499,6 +501,11 @@ class _Builder(Transformer_NonRecursive):
             )
         return Expectation(integrand, var, density)
 
+    def variance(self, children: list[Any]) -> sp.Expr:
+        """``Var[f, z ~ q(z|x)]``: E_q[(f − E_q[f])²], the definition."""
+        mean = self.expectation(children)
+        return Expectation((mean.args[0] - mean) ** 2, *mean.args[1:])
+
     def latex(self, children: list[Token]) -> sp.Expr:
         tok = children[0]
         try:
@@ -575,6 +582,8 @@ def written_form(d: Derivation, text: str) -> sp.Expr | None:
 def shown_expression(d: Derivation, step: Step | None = None) -> sp.Expr:
     """What to show a reader for ``step`` (or, with None, for the start): as written when
     that can be rebuilt, else the checked expression. Computed once, then kept."""
+    if d.metadata.get("format") == "tex":  # the LaTeX reader built its display forms itself
+        return d.start_shown if step is None else step.shown
     if step is None:
         if d.start_display is None and d.start_text:
             d.start_display = written_form(d, d.start_text)
