@@ -43,8 +43,9 @@ Expressions
     and ``oo``. Also: ``diff(f, x)``, ``diff(f, x, 2)``, ``diff(f, x, y)`` and
     ``Derivative(...)`` (an unevaluated derivative), ``f'(z)`` for a declared function;
     ``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))`` over an index declared integer;
-    ``factorial``, ``binomial(n, k)``, ``gamma``; ``Var[f, z ~ q(z|x)]``; ``mu[j]`` for an entry of a vector; a
-    declared density at another point (``q(h1|x)`` for the declared ``q(h|x)``).
+    ``factorial``, ``binomial(n, k)``, ``gamma``; ``Var[f, z ~ q(z|x)]``; ``mu[j]`` for an
+    entry of a vector; a declared density at another point (``q(h1|x)`` for the declared
+    ``q(h|x)``).
 Declarations
     ``symbols:``, ``densities:``, ``functions:`` and ``let:`` are read by
     :class:`~elbo_derivation.read.declarations.Declarations` (the same builder as the
