@@ -290,10 +290,10 @@ def _gaussian_shape(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, ...] | None:
     if not isinstance(dep, sp.exp) or const.has(z) or const.is_positive is not True:
         return None
     from elbo_derivation.decide.gaussian import (
-        _coefficients,  # (no Poly: no coefficient domain to build)
+        polynomial_coefficients,  # (no Poly: no coefficient domain to build)
     )
 
-    coeffs = _coefficients(dep.args[0], z)
+    coeffs = polynomial_coefficients(dep.args[0], z)
     if coeffs is None or max(coeffs, default=0) != 2:
         return None
     a, b, c0 = (coeffs.get(k, sp.S.Zero) for k in (2, 1, 0))
