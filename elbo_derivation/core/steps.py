@@ -136,6 +136,14 @@ class SymbolicResult:
     #: matching part of the correct one, and that correct part (SymPy), where one was found
     subexpression: Any = None
     expected: Any = None
+    #: the rules that decided the step, in a textbook's words ("log of a quotient",
+    #: "linearity of E", ...); empty for a numeric verdict
+    rules: tuple[str, ...] = ()
+
+    @property
+    def rule(self) -> str:
+        """The deciding rules as one phrase ("" when none): ``"; ".join(rules)``."""
+        return "; ".join(self.rules)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,6 +153,7 @@ class SymbolicResult:
             "counterexample": None if self.counterexample is None
             else self.counterexample.to_json(),
             "reason": self.reason,
+            "rule": self.rule,
         }
 
 
