@@ -22,7 +22,7 @@ from lark import Token, Tree
 
 from elbo_derivation.decide.engine import check_derivation, check_steps
 from elbo_derivation.notes import bundled_paths
-from elbo_derivation.read.deriv import _PARSER, parse_derivation
+from elbo_derivation.read.deriv import parse_derivation, syntax_tree
 from elbo_derivation.read.tex import parse_tex_derivation
 
 GREEK = set("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma "
@@ -171,8 +171,8 @@ class Source:
         return "\n".join(out) + "\n"
 
     def tex(self) -> str:
-        trees = {text: _PARSER.parse(text) for _, text in self.lines}
-        lets = {v.split("=", 1)[0].strip(): _PARSER.parse(v.split("=", 1)[1])
+        trees = {text: syntax_tree(text) for _, text in self.lines}
+        lets = {v.split("=", 1)[0].strip(): syntax_tree(v.split("=", 1)[1])
                 for k, v in self.headers if k == "let"}
         aliases: dict[str, str] = {}
         for tree in [*trees.values(), *lets.values()]:
@@ -267,7 +267,7 @@ def test_three_front_ends_agree(path: Path, wrong: bool) -> None:
 def test_the_printer_writes_textbook_latex() -> None:
     assert tex_name("mu1") == r"\mu_{1}" and tex_name("x_hat1") == r"\hat{x}_{1}"
     assert tex_name("S1_11") == r"\mathrm{S1}_{11}" and tex_name("det1") == r"\mathrm{det}_{1}"
-    tree = _PARSER.parse("Integral(p1*log(p1/p2), (x, -oo, oo))")
+    tree = syntax_tree("Integral(p1*log(p1/p2), (x, -oo, oo))")
     assert to_latex(tree, {}) == (r"\int_{-\infty}^{\infty} p_{1} \cdot \left(\log\left("
                                   r"\frac{p_{1}}{p_{2}}\right)\right) \, dx")
     assert isinstance(sp.S(1), sp.Integer)

@@ -69,6 +69,7 @@ __all__ = [
     "assumption_keywords",
     "bound_to_definitions",
     "is_copy_of",
+    "split_top_level",
 ]
 
 #: The assumption words a declaration may use, and the SymPy keywords they stand for.
@@ -273,7 +274,7 @@ class Declarations:
                     f"one or more of {', '.join(ASSUMPTIONS)} (e.g. 'positive integer'), or "
                     "an interval such as (0, 1)", line, words_col)
             keywords = found
-        for raw, offset in _split_top_level(names_part):
+        for raw, offset in split_top_level(names_part):
             name = raw.strip()
             col = column + offset + (len(raw) - len(raw.lstrip()))
             if dimension is not None:
@@ -347,7 +348,7 @@ class Declarations:
     def declare_densities(self, text: str, line: int | None, column: int,
                           expression: Callable[[str, int], sp.Expr] | None = None) -> None:
         """``q(z|x), p(z)``, or one density in a family: ``q(z|x) = N(m, s^2)``."""
-        for part, offset in _split_top_level(text):
+        for part, offset in split_top_level(text):
             if not part.strip():
                 continue
             raw, eq, family_text = _split_equals(part)
@@ -387,7 +388,7 @@ class Declarations:
                              f"'{sig}' has {n_given}", line, column)
         args_start = column + lead + m.start(2)
         params = tuple(expression(part, args_start + offset)
-                       for part, offset in _split_top_level(m.group(2)))
+                       for part, offset in split_top_level(m.group(2)))
         roles = FAMILIES[key]
         if roles is not None and len(params) != len(roles):
             raise self.error(f"{m.group(1).strip()}(...) takes {len(roles)} parameter"
@@ -445,7 +446,7 @@ class Declarations:
         usage = "expected 'functions: SIGNATURES : ASSUMPTION', e.g. 'functions: f(z) : real'"
         if words and keywords is None:
             raise self.error(usage, line, column + len(names_part) + 1)
-        for raw, offset in _split_top_level(names_part):
+        for raw, offset in split_top_level(names_part):
             if not raw.strip():
                 continue
             col = column + offset + (len(raw) - len(raw.lstrip()))
@@ -587,8 +588,12 @@ def _split_equals(text: str) -> tuple[str, str, str]:
     return text, "", ""
 
 
-def _split_top_level(text: str) -> list[tuple[str, int]]:
-    """Split on commas outside brackets; each part with its starting offset."""
+def split_top_level(text: str) -> list[tuple[str, int]]:
+    """Split on commas outside brackets; each part with its starting offset.
+
+    >>> split_top_level("q(z|x), p(z)")
+    [('q(z|x)', 0), (' p(z)', 7)]
+    """
     parts: list[tuple[str, int]] = []
     depth = 0
     start = 0

@@ -706,6 +706,15 @@ def _explain_unexpected(err: UnexpectedInput, text: str) -> tuple[str, int | Non
     return str(err), None  # pragma: no cover
 
 
+def syntax_tree(text: str) -> Tree | Token:
+    """The parse tree of one ``.deriv`` expression (for tools that print it another way).
+
+    >>> syntax_tree("a + 2").data
+    Token('RULE', 'add')
+    """
+    return _PARSER.parse(text)
+
+
 def parse_expression(
     text: str,
     symbols: Mapping[str, sp.Symbol],
@@ -840,23 +849,6 @@ def _split_comment(line: str) -> tuple[str, str]:
         elif ch == "#" and not in_latex:
             return line[:i], line[i + 1 :].strip()
     return line, ""
-
-
-def _split_top_level(text: str) -> list[tuple[str, int]]:
-    """Split on commas outside parentheses; each part with its starting offset."""
-    parts: list[tuple[str, int]] = []
-    depth = 0
-    start = 0
-    for i, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append((text[start:i], start))
-            start = i + 1
-    parts.append((text[start:], start))
-    return parts
 
 
 class _Reader:

@@ -105,13 +105,13 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+    split_top_level,
 )
 from elbo_derivation.read.deriv import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_NUMBER_DIGITS,
     MAX_STEPS,
-    _split_top_level,
 )
 
 __all__ = [
@@ -1507,7 +1507,7 @@ class _TexReader:
 
 def _split_top(text: str) -> list[str]:
     """Split at commas outside brackets: 'q(z|x), p(z)' → ['q(z|x)', 'p(z)']."""
-    return [part for part, _ in _split_top_level(text) if part.strip()]
+    return [part for part, _ in split_top_level(text) if part.strip()]
 
 
 def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None = None,
