@@ -710,7 +710,7 @@ def syntax_tree(text: str) -> Tree | Token:
     """The parse tree of one ``.deriv`` expression (for tools that print it another way).
 
     >>> syntax_tree("a + 2").data
-    Token('RULE', 'add')
+    'add'
     """
     return _PARSER.parse(text)
 
