@@ -110,7 +110,9 @@ _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
-_INTERVAL = re.compile(rf"\s*([(\[])\s*({_NUMBER})\s*,\s*({_NUMBER})\s*([)\]])\s*$")
+_BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
+_INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_BOUND})\s*"
+                       rf"([)\]])\s*$")
 _CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤)\s*)?([^\W\d]\w*)\s*(?:(<=|<|≤|>=|>|≥)\s*"
                     rf"({_NUMBER}))?\s*$")
 _VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
@@ -262,9 +264,17 @@ class Declarations:
             words = " ".join(vector.group(2).split()).lower() or "real"
         m = _INTERVAL.match(assumption)
         if m:
-            interval = self.make_interval(m.group(2), m.group(3), m.group(1) == "(",
-                                          m.group(4) == ")", line, words_col)
+            interval = self.make_interval(m.group(3), m.group(4), m.group(2) == "(",
+                                          m.group(5) == ")", line, words_col)
             keywords = _interval_keywords(interval)
+            if m.group(1):  # 'integer [1, N]': words and an interval
+                extra = assumption_keywords(m.group(1))
+                if extra is None or (extra.get("negative") and keywords.get("positive")):
+                    raise self.error(f"unknown or contradictory assumption '{m.group(1)}' "
+                                     f"for the interval {interval}", line, words_col)
+                keywords = {**keywords, **extra}
+                if keywords.get("positive") or keywords.get("negative"):
+                    keywords.pop("nonnegative", None)
         else:
             found = assumption_keywords(words)
             if found is None:
@@ -286,16 +296,27 @@ class Declarations:
                 # its entries mu[j] carry the assumption; the vector itself is no scalar
                 self.indexed[name] = sp.IndexedBase(name, shape=(dimension,), **keywords)
                 continue
-            self.add_symbol(name, words if interval is None else str(interval), keywords,
-                            line, col, interval)
+            self.add_symbol(name, words if interval is None else " ".join(
+                [*([m.group(1).strip()] if m and m.group(1) else []), str(interval)]),
+                keywords, line, col, interval)
 
     def make_interval(self, lo_text: str, hi_text: str, left_open: bool, right_open: bool,
                       line: int | None, column: int) -> sp.Interval:
-        lo, hi = _number(lo_text), _number(hi_text)
+        lo, hi = (self.bound(t, line, column) for t in (lo_text, hi_text))
         interval = sp.Interval(lo, hi, left_open or lo == -sp.oo, right_open or hi == sp.oo)
         if interval is sp.S.EmptySet or not isinstance(interval, sp.Interval):
             raise self.error(f"the interval from {lo} to {hi} is empty", line, column)
         return interval
+
+    def bound(self, text: str, line: int | None, column: int) -> sp.Expr:
+        """A bound of an interval: a number, ±oo, or a declared symbol (``[1, N]``)."""
+        name = text.strip()
+        if _NAME.match(name) and name not in ("oo", "inf"):
+            if name not in self.symbols or name in self.definitions:
+                raise self.error(f"the bound '{name}' of an interval must be a number or a "
+                                 "declared symbol", line, column)
+            return self.symbols[name]
+        return _number(name)
 
     def declare_chain(self, chain: re.Match[str], line: int | None, column: int) -> None:
         """``0 < y < 1``, ``y > 0``, ``0 <= y``: the symbol y in that interval."""

@@ -165,6 +165,7 @@ _GRAMMAR = r"""
     | "(" sum ")"
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
+    | BIGOP "(" sum "," NAME ")"                                -> bigop_declared
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
     | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
@@ -230,10 +231,12 @@ class _Context:
         line: int | None,
         column_offset: int,
         indexed: Mapping[str, sp.IndexedBase] | None = None,
+        ranges: Mapping[str, sp.Interval] | None = None,
     ) -> None:
         self.symbols = symbols
         self.functions = functions
         self.indexed = indexed or {}
+        self.ranges = ranges or {}
         self.file = file
         self.line = line
         self.offset = column_offset
@@ -493,6 +496,21 @@ class _Builder(Transformer_NonRecursive):
         kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
         return kind(body, (var, lower, upper))
 
+    def bigop_declared(self, children: list[Any]) -> sp.Expr:
+        """``Sum(f, i)``: over the range the index was declared with (``integer [1, N]``)."""
+        kind_tok, body, var_tok = children
+        var = self.ctx.symbols.get(str(var_tok))
+        interval = self.ctx.ranges.get(str(var_tok))
+        if var is None or not var.is_integer or interval is None or (
+                interval.left_open and interval.inf.is_finite) or (
+                interval.right_open and interval.sup.is_finite):
+            raise self.ctx.error(
+                f"{kind_tok}(f, {var_tok}) needs the index declared with a closed range, e.g. "
+                f"'symbols: {var_tok} : integer [1, N]', or the range written: "
+                f"{kind_tok}(f, ({var_tok}, 1, N))", var_tok.column)
+        kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        return kind(_done(body), (var, interval.inf, interval.sup))
+
     def expectation(self, children: list[Any]) -> sp.Expr:
         integrand, var_tok, density = (_done(c) for c in children)
         var = self.ctx.symbols.get(str(var_tok))
@@ -520,6 +538,7 @@ class _Builder(Transformer_NonRecursive):
             symbols=self.ctx.symbols,
             functions=self.ctx.functions,
             indexed=self.ctx.indexed,
+            ranges=self.ctx.ranges,
             file=self.ctx.file,
             line=self.ctx.line,
             column=(tok.column or 1) + self.ctx.offset + 1,
@@ -574,7 +593,8 @@ def written_form(d: Derivation, text: str) -> sp.Expr | None:
         with sp.evaluate(False):
             return _without_unit_factors(
                 parse_expression(text, d.symbols, functions=d.functions,
-                                 indexed=getattr(d.declarations, "indexed", None))
+                                 indexed=getattr(d.declarations, "indexed", None),
+                                 ranges=getattr(d.declarations, "intervals", None))
             )
     except Exception:
         return None
@@ -724,6 +744,7 @@ def parse_expression(
     line: int | None = 1,
     column: int = 1,
     indexed: Mapping[str, sp.IndexedBase] | None = None,
+    ranges: Mapping[str, sp.Interval] | None = None,
 ) -> sp.Expr:
     """Read one expression of the ``.deriv`` language into SymPy.
 
@@ -756,7 +777,7 @@ def parse_expression(
     <input>:1:3: unexpected 'sigma'; expected an operator such as '*' (multiplication is
     written explicitly)
     """
-    ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed)
+    ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed, ranges)
     text = text.translate(_UNICODE) if _needs_translation(text) else text
     if not text.strip():
         raise ctx.error("expected an expression", 1)
@@ -882,7 +903,7 @@ class _Reader:
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
         expr = parse_expression(
             text, self.symbols, functions=self.functions, file=self.file, line=line,
-            column=column, indexed=self.decl.indexed,
+            column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,
         )
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:

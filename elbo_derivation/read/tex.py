@@ -336,12 +336,14 @@ class _Builder(Transformer_NonRecursive):
     """Parse tree → SymPy, from a fixed vocabulary; names resolved against ``symbols``."""
 
     def __init__(self, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, Any],
-                 where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None) -> None:
+                 where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None,
+                 ranges: Mapping[str, sp.Interval] | None = None) -> None:
         super().__init__()
         self.symbols = symbols
         self.functions = functions
         self.where = where
         self.indexed = indexed or {}
+        self.ranges = ranges or {}
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -811,10 +813,30 @@ class _Builder(Transformer_NonRecursive):
         return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args), whole=True)
 
     def bigop_nolimits(self, c: list[Any]) -> Any:
-        tok = c[0]
-        raise self.err(
-            f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}} (a sum or product over an "
-            "unstated range is not checked)", tok)
+        """``\\prod_i f``: over the range the index was declared with (``i : integer [1, N]``)."""
+        tok, index_name, args = c[0], c[1], c[2:]
+        how = (f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}}, or declare the index with "
+               "its range ('% symbols: i : integer [1, N]')")
+        if not isinstance(index_name, _Name):
+            raise self.err(how, tok)
+        try:
+            index = self.resolve_name(index_name)
+        except DerivationSyntaxError:
+            raise self.err(how, tok) from None
+        interval = self.ranges.get(str(index))
+        if not (isinstance(index, sp.Symbol) and index.is_integer) or interval is None:
+            raise self.err(how, tok)
+        kind = sp.Sum if str(tok).endswith("sum") else sp.Product
+        limits = (index, interval.inf, interval.sup)
+        if interval.left_open or interval.right_open:
+            if not (interval.inf.is_infinite or interval.inf.is_integer) or not (
+                    interval.sup.is_infinite or interval.sup.is_integer):
+                raise self.err(how, tok)
+            limits = (index, interval.inf + (1 if interval.left_open and interval.inf.is_finite
+                                             else 0),
+                      interval.sup - (1 if interval.right_open and interval.sup.is_finite
+                                      else 0))
+        return _Prefix(lambda body: kind(body, limits), list(args), whole=True)
 
     def factorial(self, c: list[Any]) -> sp.Expr:
         return sp.factorial(self.value(c[0]))
@@ -1068,6 +1090,7 @@ def latex_to_sympy(
     line: int | None = None,
     column: int | None = None,
     indexed: Mapping[str, sp.IndexedBase] | None = None,
+    ranges: Mapping[str, sp.Interval] | None = None,
 ) -> sp.Expr:
     r"""Read one LaTeX expression into SymPy, through our own grammar (no ``eval``).
 
@@ -1138,7 +1161,7 @@ def latex_to_sympy(
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
-    builder = _Builder(symbols, functions or {}, where, indexed)
+    builder = _Builder(symbols, functions or {}, where, indexed, ranges)
     try:
         result = builder.transform(tree)
         result = builder.value(result)
@@ -1497,7 +1520,7 @@ class _TexReader:
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
                               file=self.file, line=line, column=column,
-                              indexed=self.decl.indexed)
+                              indexed=self.decl.indexed, ranges=self.decl.intervals)
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
