@@ -8,7 +8,8 @@ name or a family means the same thing in each:
 symbols
     ``a, b : real`` (also ``positive``, ``nonnegative``, ``negative``, ``nonzero``,
     ``integer``, and combinations such as ``positive integer``); an interval
-    ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; a vector
+    ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; an index with its range
+    ``i : integer [1, N]`` (bounds may be declared symbols; ``\sum_i`` runs over it); a vector
     ``mu : vector(D) real`` (a SymPy ``IndexedBase`` whose entries are written ``mu[j]``
     in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension ``D`` is a declared integer
     symbol).
