@@ -114,8 +114,14 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
 _INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_BOUND})\s*"
                        rf"([)\]])\s*$")
-_CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤)\s*)?([^\W\d]\w*)\s*(?:(<=|<|≤|>=|>|≥)\s*"
-                    rf"({_NUMBER}))?\s*$")
+_CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
+                    rf"(\\?[^\W\d]\w*(?:\s*_\s*\{{?\s*\\?\w+\s*\}}?)?)\s*"
+                    rf"(?:(<=|<|≤|>=|>|≥|\\leq?|\\geq?)\s*({_NUMBER}))?\s*$")
+_LATEX_NAME = re.compile(
+    r"\s*(?:\\(hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*\{?\s*)?"
+    r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*\{?\s*\\?([A-Za-z0-9]+)\s*\}?)?\s*$")
+_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
+            "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 _VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
 
 
@@ -204,6 +210,21 @@ class Declarations:
               ) -> DerivationSyntaxError:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
 
+    def plain(self, written: str) -> str:
+        """The name a declaration gives, as the readers look it up: a LaTeX name as the body
+        writes it (``\\mu_{1}``, ``\\hat{x}``, ``\\ell``) becomes ``mu_1``, ``x_hat``, ``ell``;
+        a plain name stays as it is."""
+        if "\\" not in written and "{" not in written:
+            return written
+        m = _LATEX_NAME.match(written)
+        if m is None:
+            return written  # left for check_name to refuse
+        accent, base, sub = m.group(1), m.group(2), m.group(3)
+        name = base + (f"_{_ACCENTS[accent]}" if accent and _ACCENTS[accent] else "") + (
+            f"_{sub}" if sub else "")
+        self.written[name] = written
+        return name
+
     def copy(self) -> Declarations:
         """A snapshot (for a part of a file: later declarations do not reach back)."""
         return Declarations(
@@ -286,7 +307,7 @@ class Declarations:
                     "an interval such as (0, 1)", line, words_col)
             keywords = found
         for raw, offset in split_top_level(names_part):
-            name = raw.strip()
+            name = self.plain(raw.strip())
             col = column + offset + (len(raw) - len(raw.lstrip()))
             if dimension is not None:
                 self.check_name(name, line, col)
@@ -321,18 +342,18 @@ class Declarations:
 
     def declare_chain(self, chain: re.Match[str], line: int | None, column: int) -> None:
         """``0 < y < 1``, ``y > 0``, ``0 <= y``: the symbol y in that interval."""
-        name = chain.group(3)
+        name = self.plain(chain.group(3))
         lo, lo_op, hi_op, hi = chain.group(1), chain.group(2), chain.group(4), chain.group(5)
         lower, upper = "-oo", "oo"
         left_open = right_open = True
         if lo is not None:
             lower, left_open = lo, lo_op == "<"
-        if hi_op in ("<", "<=", "≤"):
+        if hi_op in ("<", "<=", "≤", "\\le", "\\leq"):
             upper, right_open = hi, hi_op == "<"
         elif hi_op is not None:  # y > 0
             if lo is not None:
                 raise self.error("expected 'a < y < b', 'y > a' or 'y < b'", line, column)
-            lower, left_open = hi, hi_op == ">"
+            lower, left_open = hi, hi_op == ">"  # '>=', '≥', '\\ge' are closed
         interval = self.make_interval(lower, upper, left_open, right_open, line, column)
         col = column + chain.start(3) - (len(chain.string) - len(chain.string.lstrip()))
         self.add_symbol(name, str(interval), _interval_keywords(interval), line, col, interval)
@@ -393,6 +414,9 @@ class Declarations:
                text: str, line: int | None, column: int,
                expression: Callable[[str, int], sp.Expr]) -> None:
         lead = len(text) - len(text.lstrip())
+        text = re.sub(r"\\mathcal\s*\{\s*N\s*\}", "N    ", text, count=1)  # same width
+        text = re.sub(r"\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
+                      lambda mm: mm.group(2).ljust(len(mm.group(0))), text, count=1)
         m = _FAMILY.match(text)
         if not m:
             raise self.error("expected a family such as 'N(m, s^2)' after '='", line,
