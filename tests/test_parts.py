@@ -94,3 +94,17 @@ def test_wrong_later_part_fails_the_file(tmp_path, capsys, name, text):
     assert [p["part"]["number"] for p in doc["parts"]] == list(range(1, len(d.parts) + 1))
     rows = verification.check_folder(tmp_path)
     assert rows[0].status == "refuted" and rows[0].line == d.parts[1].steps[0].line
+
+
+def test_equations_holding_a_chain_are_parts_and_other_display_maths_is_named(tmp_path, capsys):
+    text = ("% symbols: a : positive\n\\begin{equation}\n\\log a^2 = 3 \\log a.\n"
+            "\\end{equation}\n\\begin{align*}\n\\log a^2 &= 2\\log a\n\\end{align*}\n"
+            "\\[ a \\le a + 1 = 1 + a \\]\n\\begin{gather}\na \\\\ b\n\\end{gather}\n")
+    d = parse_tex_derivation(text, file="e.tex")
+    assert [[s.relation.value for s in p.steps] for p in d.parts] == [["="], ["="], ["<=", "="]]
+    assert d.parts[0].steps[0].expr_text == "3 \\log a"
+    assert d.metadata["unread"] == [{"line": 9, "what": "\\begin{gather}"}]
+    path = tmp_path / "e.tex"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check", str(path)]) == 1  # the equation's wrong claim is not skipped
+    assert "e.tex:9: \\begin{gather} is not checked" in capsys.readouterr().err

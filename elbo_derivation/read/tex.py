@@ -1189,6 +1189,9 @@ def latex_to_sympy(
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
 _SIGNATURE_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*\(([^()]*)\)\s*$")
 _BEGIN = re.compile(r"\\begin\s*\{\s*(align\*?|aligned|eqnarray\*?)\s*\}")
+_OTHER_MATH = re.compile(
+    r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?|split)\s*\}"
+    r"|(?<!\\)\\\[()")
 _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
     r"|<=|>=|<|>)"
@@ -1196,6 +1199,35 @@ _RELATION_RE = re.compile(
 _HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions|part|goal)\s*:",
                          re.IGNORECASE)
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
+
+
+_TOP_RELATION = re.compile(r"=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])")
+
+
+def _top_relations(text: str, start: int, stop: int) -> list[tuple[int, int, str]]:
+    """The relations ``=``, ``\\le``, ``\\ge`` of ``text[start:stop]`` outside braces and
+    brackets (so not the ``=`` of ``\\sum_{k=0}``): (start, end, token)."""
+    out = []
+    depth = 0
+    i = start
+    while i < stop:
+        ch = text[i]
+        if ch == "\\" and i + 1 < stop and text[i + 1] in "{}[]()":
+            i += 2
+            continue
+        if ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        elif depth == 0:
+            m = _TOP_RELATION.match(text, i)
+            if m and m.end() <= stop:
+                token = m.group(0)
+                out.append((i, m.end(), "=" if token == "=" else token.rstrip("q")))
+                i = m.end()
+                continue
+        i += 1
+    return out
 
 
 def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
@@ -1327,7 +1359,8 @@ class _TexReader:
         raw_lines = text.split("\n")
         body, comments = _strip_comments(text)
         self.header(comments, raw_lines)
-        spans = []
+        # (start, content start, content end, end, kind) of every environment read
+        spans: list[tuple[int, int, int, int, str]] = []
         pos = 0
         while (begin := _BEGIN.search(body, pos)) is not None:
             env = begin.group(1)
@@ -1336,16 +1369,39 @@ class _TexReader:
             if end is None:
                 ln, col = _pos(begin.start(), body)
                 raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
-            spans.append((begin, end))
+            spans.append((begin.start(), begin.end(), end.start(), end.end(), "rows"))
             pos = end.end()
+        # display maths holding a chain a = b = c (equation, equation*, \[ \]) is read too;
+        # other display maths is reported as not checked
+        unread = []
+        for m in _OTHER_MATH.finditer(body):
+            if any(a <= m.start() < z for a, _, _, z, _ in spans):
+                continue
+            closing = (re.compile(r"\\end\s*\{\s*" + re.escape(m.group(1)) + r"\s*\}")
+                       if m.group(1) else re.compile(r"\\\]"))
+            end = closing.search(body, m.end())
+            if end is None:
+                ln, col = _pos(m.start(), body)
+                raise self.error(f"{m.group(0).strip()} without its end", ln, col)
+            if any(m.start() < a < end.start() for a, _, _, _, _ in spans):
+                continue  # an equation around an aligned environment: that one is read
+            kind = m.group(1) or "["
+            if kind.rstrip("*") == "equation" or kind == "[":
+                if _top_relations(body, m.end(), end.start()):
+                    spans.append((m.start(), m.end(), end.start(), end.end(), "chain"))
+                    continue
+            unread.append({"line": _pos(m.start(), body)[0],
+                           "what": m.group(0).replace(" ", "")})
+        spans.sort()
         if not spans:
-            raise self.error("no \\begin{align} or \\begin{align*} environment: expected the "
-                             "derivation inside one", 1, 1)
+            raise self.error("no \\begin{align} or \\begin{align*} environment (or equation "
+                             "with a relation): expected the derivation inside one", 1, 1)
         parts = []
         previous_end = 0
-        for i, (begin, end) in enumerate(spans):
-            part = self.rows(body, begin.end(), end.start(), comments)
-            last_line = _pos(end.end(), body)[0] if i + 1 < len(spans) else len(raw_lines)
+        for i, (start, inner, stop, end_at, kind) in enumerate(spans):
+            part = (self.rows(body, inner, stop, comments) if kind == "rows"
+                    else self.chain(body, inner, stop))
+            last_line = _pos(end_at, body)[0] if i + 1 < len(spans) else len(raw_lines)
             label = ""
             for number, key, value in self.placed:
                 if previous_end < number <= last_line:
@@ -1355,7 +1411,7 @@ class _TexReader:
                         part.metadata["goal"] = value
             part.metadata["part"] = {"number": i + 1, "of": len(spans),
                                      "label": label or str(i + 1),
-                                     "line": _pos(begin.start(), body)[0]}
+                                     "line": _pos(start, body)[0]}
             previous_end = last_line
             parts.append(part)
         first, *later = parts
@@ -1363,7 +1419,59 @@ class _TexReader:
             first.metadata["later_parts"] = later
         else:
             first.metadata.pop("part", None)
+        if unread:
+            first.metadata["unread"] = unread
         return first
+
+    def chain(self, body: str, start: int, stop: int) -> Derivation:
+        """``\\begin{equation} a = b \\le c \\end{equation}``: a start and its steps."""
+        work = body
+        found = _braced_commands(body[start:stop])
+        for _, m_start, m_end, _ in found:
+            work = _blank(work, start + m_start, start + m_end)
+        text = work[start:stop]
+        trail = re.search(r"[\s.,;]*$", text)
+        if trail is not None:  # a sentence's full stop after the display
+            stop = start + trail.start()
+        relations = _top_relations(work, start, stop)
+        pieces = []
+        at = start
+        for r_start, r_end, token in relations:
+            pieces.append((at, r_start, token))
+            at = r_end
+        pieces.append((at, stop, None))
+        steps: list[Step] = []
+        (a, z, _), rest = pieces[0], pieces[1:]
+        lead = len(work[a:z]) - len(work[a:z].lstrip())
+        start_text = work[a:z].strip()
+        if not start_text:
+            ln, col = _pos(a, body)
+            raise self.error("expected an expression before the relation", ln, col)
+        ln, col = _pos(a + lead, body)
+        start_expr = self.expr(start_text, ln, col)
+        start_span = (ln, col, *_pos(a + lead + len(start_text), body))
+        start_display = self.shown(start_text, ln, col)
+        tokens = [tok for _, _, tok in pieces[:-1]]
+        for (a, z, _), token in zip(rest, tokens, strict=True):
+            piece = work[a:z]
+            written = piece.strip()
+            lead = len(piece) - len(piece.lstrip())
+            ln, col = _pos(a + lead, body)
+            if not written:
+                raise self.error("expected an expression after the relation", ln, col)
+            relation = {"=": Relation.EQ}.get(token) or (
+                Relation.LE if token.startswith("\\le") else Relation.GE)
+            steps.append(Step(index=len(steps) + 1, relation=relation,
+                              expr=self.expr(written, ln, col), expr_text=written,
+                              display=self.shown(written, ln, col),
+                              span=(ln, col, *_pos(a + lead + len(written), body)),
+                              line=ln, text=written))
+        return Derivation(
+            title=self.title or self.name, source=self.source, name=self.name, path=self.file,
+            symbols=dict(self.symbols), definitions=dict(self.definitions),
+            functions=dict(self.functions), declarations=self.decl.copy(), start=start_expr,
+            start_line=start_span[0], start_text=start_text, start_span=start_span,
+            start_display=start_display, steps=steps, metadata={"format": "tex"})
 
     def rows(self, body: str, start: int, stop: int, comments: dict[int, str]) -> Derivation:
         # row boundaries: '\\' at the top level of braces
@@ -1549,7 +1657,8 @@ def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None
     * a row's justification is its ``\text{...}`` (usually after ``&&``), else its
       ``\tag{...}``, else the ``%`` comments written beside or under it (a comment after a
       row's ``\\`` still belongs to that row). ``\label`` and ``\nonumber`` are ignored;
-    * every ``align``/``align*`` environment is read, each as its own part (see
+    * every ``align``/``align*`` environment is read, each as its own part, and so is every
+      ``equation``, ``equation*`` or ``\[ ... \]`` holding a chain ``a = b \le c`` (see
       :attr:`~elbo_derivation.core.steps.Derivation.parts`); a ``% part: (b)`` comment
       before an environment names its part, a ``% goal: ...`` comment there states its goal.
 
