@@ -65,6 +65,7 @@ __all__ = [
     "ASSUMPTIONS",
     "FAMILIES",
     "RESERVED",
+    "SUPPORTS",
     "Declarations",
     "alias_dependence",
     "assumption_keywords",
@@ -168,13 +169,32 @@ def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
     return {"real": True}
 
 
+#: Where each family's variable lives: a set of reals (continuous) or of integers
+#: (discrete; ``Range`` for a finite one, ``Naturals0`` for counts).
+SUPPORTS: dict[str, Any] = {
+    "normal": sp.S.Reals,
+    "laplace": sp.S.Reals,
+    "exponential": sp.Interval(0, sp.oo, left_open=True),
+    "gamma": sp.Interval(0, sp.oo, left_open=True),
+    "bernoulli": sp.FiniteSet(0, 1),
+    "poisson": sp.S.Naturals0,
+    "categorical": None,  # {1, ..., K}: K is the number of its parameters
+}
+
+
 @dataclass
 class Family:
-    """A named family a density is declared in, with its parameters (SymPy)."""
+    """A named family a density is declared in, with its parameters (SymPy), its variable
+    and that variable's support (``discrete`` when it is a set of integers)."""
 
     name: str
     parameters: tuple[sp.Expr, ...]
     variable: sp.Symbol
+    support: Any = None
+
+    @property
+    def discrete(self) -> bool:
+        return self.name in ("bernoulli", "poisson", "categorical")
 
 
 @dataclass
@@ -444,11 +464,18 @@ class Declarations:
         for k, param in enumerate(params):
             role = "probability" if roles is None else roles[k]
             self.give_roles(param, role, line, args_start)
-        self.families[sig] = Family(key, params, variable)
+        support = SUPPORTS[key] if key != "categorical" else sp.Range(1, len(params) + 1)
+        self.families[sig] = Family(key, params, variable, support)
+        # a density on the whole line is written out: that formula is what the name means
+        # (integrals and expectations over it are then computed); the others stay abstract,
+        # their family and parameters recorded here
         if key == "normal":
             mean, var = params
             self.functions[sig] = (sp.exp(-((variable - mean) ** 2) / (2 * var))
                                    / sp.sqrt(2 * sp.pi * var))
+        elif key == "laplace":
+            mean, scale = params
+            self.functions[sig] = sp.exp(-sp.Abs(variable - mean) / scale) / (2 * scale)
         else:
             self.functions[sig] = sp.Function(sig, positive=True)(*variables)
         if sig not in self.densities:
