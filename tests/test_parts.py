@@ -108,3 +108,11 @@ def test_equations_holding_a_chain_are_parts_and_other_display_maths_is_named(tm
     path.write_text(text, encoding="utf-8")
     assert main(["check", str(path)]) == 1  # the equation's wrong claim is not skipped
     assert "e.tex:9: \\begin{gather} is not checked" in capsys.readouterr().err
+
+
+def test_each_part_keeps_the_declarations_made_before_it():
+    d = parse_derivation("symbols: a : positive\nlog(a^2)\n= 2*log(a)\n\n"
+                         "symbols: b : positive\nlog(a*b)\n= log(a) + log(b)\n")
+    first, second = d.parts
+    assert "b" not in first.symbols and "b" not in first.declarations.symbols
+    assert "b" in second.symbols and second.declarations.assumption_of["b"] == "positive"

@@ -52,6 +52,8 @@ Interval.open(0, 1)
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -247,11 +249,9 @@ class Declarations:
 
     def copy(self) -> Declarations:
         """A snapshot (for a part of a file: later declarations do not reach back)."""
-        return Declarations(
-            self.file, dict(self.symbols), dict(self.assumption_of), dict(self.intervals),
-            dict(self.definitions), dict(self.functions), list(self.densities),
-            dict(self.families), dict(self.roles), dict(self.vectors), dict(self.indexed),
-            dict(self.written))
+        return dataclasses.replace(self, **{
+            f.name: copy.copy(getattr(self, f.name)) for f in dataclasses.fields(self)
+            if f.name != "file"})
 
     # symbols ---------------------------------------------------------------------------
     def check_name(self, name: str, line: int | None, column: int | None) -> None:
@@ -504,9 +504,8 @@ class Declarations:
                     self.intervals[str(expr)].sup > 1):
                 raise self.error(f"'{expr}' is a probability but its interval "
                                  f"{self.intervals[str(expr)]} goes beyond 1", line, column)
-            if (r != "mean" and r != "log-variance" and isinstance(expr, sp.Symbol)
-                    and expr.is_positive is None and r in _POSITIVE_ROLES):
-                pass  # declared real: allowed (a weaker declaration), the role is kept
+            # a positive role on a symbol declared only real is allowed (a weaker
+            # declaration, not a contradiction): the role is kept
             self.roles[expr] = r
 
     def declare_functions(self, text: str, line: int | None, column: int) -> None:
