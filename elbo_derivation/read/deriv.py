@@ -1058,9 +1058,10 @@ class _Reader:
                 self.blank_before = self.blank_before or not raw.strip()
                 continue
             header = _HEADER.match(code)
-            if header:
+            if header:  # declarations between a blank line and a new start keep the part break
                 self.header(header.group(1), raw[header.end() :], number, header.end() + 1)
-            elif _RELATION.match(code):
+                continue
+            if _RELATION.match(code):
                 self.relation_line(raw, number)
             else:
                 self.start_line_(raw, number)
