@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sympy as sp
 
 from elbo_derivation import verification
 from elbo_derivation.cli import main
@@ -116,3 +117,8 @@ def test_each_part_keeps_the_declarations_made_before_it():
     first, second = d.parts
     assert "b" not in first.symbols and "b" not in first.declarations.symbols
     assert "b" in second.symbols and second.declarations.assumption_of["b"] == "positive"
+
+
+def test_a_let_between_steps_stays_in_its_part():
+    d = parse_derivation("symbols: a : positive\nlog(a^2)\n= 2*log(a)\nlet: c = log(a)\n= 2*c\n")
+    assert d.parts == [d] and d.definitions == {"c": sp.log(d.symbols["a"])}

@@ -896,6 +896,8 @@ class _Reader:
         self.part_line: int | None = None
         self.goal: dict[str, Any] | None = None
         self.blank_before = False
+        #: the declarations as they stood after the current part's last step
+        self.decl_of_part: Declarations | None = None
 
     def error(self, message: str, line: int, column: int | None = 1) -> DerivationSyntaxError:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
@@ -915,6 +917,9 @@ class _Reader:
     # header lines ----------------------------------------------------------------------
     def header(self, key: str, rest: str, line: int, column: int) -> None:
         key = key.lower()
+        if self.steps and self.decl_of_part is None:
+            # a declaration after the part's steps belongs to the next part
+            self.decl_of_part = self.decl.copy()
         if key in ("title", "source"):
             setattr(self, key, rest.strip())
             return
@@ -1012,6 +1017,7 @@ class _Reader:
         if len(self.steps) >= MAX_STEPS:
             raise self.error(f"more than {MAX_STEPS} steps", line)
         expr = self.expression(code[pos:], line, pos + 1)
+        self.decl_of_part = None  # declarations made before this step belong to its part
         written = code[pos:].strip()
         first = pos + 1 + len(code[pos:]) - len(code[pos:].lstrip())
         self.steps.append(
@@ -1092,6 +1098,8 @@ class _Reader:
                 "or '=~ [...]' after the starting expression",
                 (self.start_line or 1) + 1,
             )
+        decl = self.decl_of_part or self.decl.copy()
+        self.decl_of_part = None
         number = len(self.parts) + 1
         metadata: dict[str, Any] = {"part": {
             "number": number, "of": number, "label": self.part_label or str(number),
@@ -1103,10 +1111,10 @@ class _Reader:
             source=self.source,
             name=self.name,
             path=self.file,
-            symbols=dict(self.symbols),
-            definitions=dict(self.definitions),
-            functions=dict(self.functions),
-            declarations=self.decl.copy(),
+            symbols=dict(decl.symbols),
+            definitions=dict(decl.definitions),
+            functions=dict(decl.functions),
+            declarations=decl,
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,
