@@ -107,11 +107,12 @@ from elbo_derivation.read.declarations import (
     is_copy_of,
     split_top_level,
 )
-from elbo_derivation.read.deriv import (
+from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_NUMBER_DIGITS,
     MAX_STEPS,
+    read_text,
 )
 
 __all__ = [
@@ -1690,7 +1691,5 @@ def read_tex_derivation(path: str | Path) -> Derivation:
     InputError, DerivationSyntaxError, OSError
         a missing, too large, binary or non-UTF-8 file, or one that cannot be read.
     """
-    from elbo_derivation.read.deriv import read_text
-
     p = Path(path)
     return parse_tex_derivation(read_text(p), file=str(p), name=p.stem)
