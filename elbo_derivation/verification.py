@@ -282,13 +282,15 @@ def check_file(
     _validate(time_limit, seed)
     t0 = time.perf_counter()
     d = read_any(path)
-    timings = {"read": time.perf_counter() - t0}
-    timings["symbolic"] = _check_symbolic(d, time_limit)
-    if numeric:
-        import numpy as np
+    read_seconds = time.perf_counter() - t0
+    for part in d.parts:  # every part of the file is checked (Derivation.parts)
+        timings = {"read": read_seconds if part is d else 0.0}
+        timings["symbolic"] = _check_symbolic(part, time_limit)
+        if numeric:
+            import numpy as np
 
-        timings.update(run_numeric(d, np.random.default_rng(seed)))
-    d.metadata["timings"] = timings
+            timings.update(run_numeric(part, np.random.default_rng(seed)))
+        part.metadata["timings"] = timings
     return d
 
 
@@ -305,6 +307,10 @@ def numeric_failures(d: Derivation) -> list[tuple[Step, str]]:
 def derivation_ok(d: Derivation, *, numeric: bool = True) -> bool:
     """True when every step is checked and proved or numerically supported, and (with
     ``numeric``) no quadrature or sampling check failed or was missing."""
+    return all(_part_ok(part, numeric) for part in d.parts)  # every part of the file
+
+
+def _part_ok(d: Derivation, numeric: bool) -> bool:
     if any(s.result is None or not s.result.verdict.ok for s in d.steps):
         return False
     return not (numeric and (numeric_failures(d) or d.metadata.get("numeric_missing")))
@@ -348,6 +354,8 @@ class FolderRow:
 
 
 def _row_for(name: str, d: Derivation, seconds: float, numeric: bool) -> FolderRow:
+    # a file of several parts: the first part that fails speaks for the file
+    d = next((p for p in d.parts if not _part_ok(p, numeric)), d)
     failing = d.first_failure
     if failing is not None:
         assert failing.result is not None

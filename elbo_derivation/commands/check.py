@@ -76,15 +76,27 @@ def _run_file(path: Path, args: argparse.Namespace, fmt: str) -> int:
     from elbo_derivation.report import text as report_text
 
     d = verification.check_file(path, numeric=args.numeric, time_limit=args.time_limit)
+    parts = d.parts  # a file with several parts: each is reported, in order
     if fmt == "json":
-        print(report_json.dumps(report_json.check_json(d, file=args.path)))
+        docs = [report_json.check_json(part, file=args.path) for part in parts]
+        if len(parts) > 1:
+            for doc, part in zip(docs, parts, strict=True):
+                doc["part"] = part.metadata["part"]
+        print(report_json.dumps(docs[0] if len(parts) == 1 else {"parts": docs}))
     elif fmt == "csv":
         from elbo_derivation.report.table import steps_csv
 
-        sys.stdout.write(steps_csv(d))
+        for i, part in enumerate(parts):
+            text = steps_csv(part)
+            sys.stdout.write(text if i == 0 else text.split("\n", 1)[1])
     else:
         color = report_text.use_color(sys.stdout)
-        print(report_text.render_check_text(d, color=color, explain=args.explain))
+        for i, part in enumerate(parts):
+            if len(parts) > 1:
+                info = part.metadata["part"]
+                print(("" if i == 0 else "\n") + f"== part {info['label']} "
+                      f"({info['number']} of {info['of']}, line {info['line']})")
+            print(report_text.render_check_text(part, color=color, explain=args.explain))
     return 0 if verification.derivation_ok(d, numeric=args.numeric) else 1
 
 

@@ -203,6 +203,9 @@ class Step:
     display: sp.Expr | None = None
     quadrature: NumericCheck | None = None
     sampling: NumericCheck | None = None
+    #: where the expression is written: (line, column, end line, end column), columns from
+    #: 1, the end exclusive; None when it was not given as text
+    span: tuple[int, int, int, int] | None = None
 
     def lhs(self, derivation: Derivation) -> sp.Expr:
         """The expression this step starts from: the previous step's, or the start."""
@@ -245,6 +248,11 @@ class Derivation:
     #: the starting expression as written, for display (see :attr:`Step.display`)
     start_display: sp.Expr | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: what every name means (a :class:`~elbo_derivation.read.declarations.Declarations`:
+    #: symbols, intervals, densities, families and parameter roles), when a reader built it
+    declarations: Any = field(default=None, repr=False, compare=False)
+    #: where the starting expression is written (see :attr:`Step.span`)
+    start_span: tuple[int, int, int, int] | None = None
 
     def expand_definitions(self, expr: sp.Expr) -> sp.Expr:
         """Replace every ``let`` name in ``expr`` by its definition, recursively.
@@ -297,6 +305,25 @@ class Derivation:
         memo: dict[sp.Expr, sp.Expr] = {}
         self.__dict__["_resolved_cache"] = (key, resolved, memo)
         return resolved, memo
+
+    @property
+    def parts(self) -> list[Derivation]:
+        """Every part of the file this derivation was read from, this one first.
+
+        A file may hold several derivations (a ``.tex`` file with two ``align``
+        environments, a ``.deriv`` file with ``part:`` headers): the reader returns the
+        first, and the later ones travel in ``metadata["later_parts"]``; each part's
+        ``metadata["part"]`` says which it is (``{"number", "of", "label", "line"}``).
+
+        >>> import sympy as sp
+        >>> a = sp.Symbol("a")
+        >>> first = Derivation(title="t", symbols={"a": a}, start=a, steps=[])
+        >>> second = Derivation(title="t", symbols={"a": a}, start=2 * a, steps=[])
+        >>> first.metadata["later_parts"] = [second]
+        >>> [p.start for p in first.parts]
+        [a, 2*a]
+        """
+        return [self, *self.metadata.get("later_parts", ())]
 
     @property
     def start_shown(self) -> sp.Expr:

@@ -21,13 +21,11 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import sympy as sp
 
-from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.core.steps import Derivation
 from elbo_derivation.decide.verdict import compare
 from elbo_derivation.pipeline import check_derivation, check_step, load_derivation
 
@@ -40,44 +38,6 @@ __all__ = [
 ]
 
 
-_STEP_RELATION = re.compile(r"\s*(?:(=~|≃)\s*\[([^\]]*)\]|(<=|>=|≤|≥|=))")
-_RELATION_WORDS = {"=": Relation.EQ, "<=": Relation.LE, "≤": Relation.LE, ">=": Relation.GE,
-                   "≥": Relation.GE}
-
-
-def _declare(
-    symbols: str | Iterable[str] | Mapping[str, sp.Symbol] | None,
-    assumptions: Mapping[str, str] | None,
-    exprs: Sequence[Any],
-) -> dict[str, sp.Symbol]:
-    from elbo_derivation.read.deriv import ASSUMPTIONS
-
-    assumptions = dict(assumptions or {})
-    for name, word in assumptions.items():
-        if word not in ASSUMPTIONS:
-            raise ValueError(
-                f"assumptions[{name!r}] must be one of {', '.join(ASSUMPTIONS)}, got {word!r}"
-            )
-    if isinstance(symbols, Mapping):
-        out = dict(symbols)
-    else:
-        if symbols is None:  # the SymPy inputs' own symbols, with their own assumptions
-            items = [e[1] if isinstance(e, tuple) else e for e in exprs]
-            own = {s.name: s for e in items if isinstance(e, sp.Basic)
-                   for s in e.free_symbols if isinstance(s, sp.Symbol)}
-            own.update((n, sp.Symbol(n, **ASSUMPTIONS[w])) for n, w in assumptions.items())
-            return own
-        if isinstance(symbols, str):
-            names = [n.strip() for n in symbols.replace(" ", ",").split(",") if n.strip()]
-        else:
-            names = list(symbols)
-        out = {n: sp.Symbol(n, **ASSUMPTIONS[assumptions.get(n, "real")]) for n in names}
-    unknown = set(assumptions) - set(out)
-    if unknown:
-        raise ValueError(f"assumptions name undeclared symbols: {', '.join(sorted(unknown))}")
-    return out
-
-
 def check_steps(
     exprs: Sequence[str | sp.Expr | tuple[str, sp.Expr]],
     *,
@@ -86,6 +46,8 @@ def check_steps(
     definitions: Mapping[str, str | sp.Expr] | None = None,
     time_limit: float = 5.0,
     title: str = "steps",
+    densities: str | Iterable[str] | None = None,
+    functions: str | Iterable[str] | None = None,
 ) -> Derivation:
     """Check a chain of expressions: the first is the start, each next one a step.
 
@@ -103,6 +65,10 @@ def check_steps(
         ``{"sigma": "positive"}``; undeclared assumptions default to ``"real"``.
     definitions : mapping of str to str or Expr, optional
         ``let`` names, substituted for checking.
+    densities, functions : str or iterable of str, optional
+        declarations as a ``.deriv`` header writes them: ``"q(z|x), p(z)"``,
+        ``"q(z|x) = N(m, s^2)"``; ``"f(z) : real"`` (see
+        :mod:`elbo_derivation.read.declarations`).
     time_limit : float
         seconds allowed per step.
     title : str
@@ -130,47 +96,8 @@ def check_steps(
     >>> check_steps(["a^2 + b^2", ">= 2*a*b"], symbols="a, b").steps[0].verdict.value
     'proved'
     """
-    from elbo_derivation.errors import InputError
-    from elbo_derivation.read.deriv import parse_expression
+    from elbo_derivation.read.steps import read_steps
 
-    exprs = list(exprs)
-    if len(exprs) < 2:
-        raise ValueError(f"exprs must hold at least two expressions, got {len(exprs)}")
-    table = _declare(symbols, assumptions, exprs)
-    by_name = {name: sym for name, sym in table.items()}
-
-    def read(item: str | sp.Expr, where: int, column: int = 1) -> sp.Expr:
-        if isinstance(item, str):
-            if "\n" in item or "\r" in item:
-                raise InputError(f"exprs[{where}] must be one line, got a line break")
-            return parse_expression(item, table, file="<check_steps>", line=where + 1,
-                                    column=column)
-        expr = sp.sympify(item, strict=True)  # an Expr already: nothing is parsed
-        return expr.xreplace({s: by_name[s.name] for s in expr.free_symbols
-                              if isinstance(s, sp.Symbol) and s.name in by_name})
-
-    defs: dict[str, sp.Expr] = {}
-    for name, value in (definitions or {}).items():
-        defs[name] = read(value, 0)
-        table[name] = sp.Symbol(name)
-    start = read(exprs[0], 0)
-    steps = []
-    for i, item in enumerate(exprs[1:], start=1):
-        relation, wrt, text = Relation.EQ, (), item
-        if isinstance(item, tuple):
-            relation, text = Relation(item[0]), item[1]
-        elif isinstance(item, str):
-            m = _STEP_RELATION.match(item)
-            if m:
-                if m.group(1):
-                    relation = Relation.EQ_UP_TO
-                    wrt = tuple(n.strip() for n in m.group(2).split(",") if n.strip())
-                else:
-                    relation = _RELATION_WORDS[m.group(3)]
-                text = item[m.end():]
-        column = 1 + (len(item) - len(text) if isinstance(item, str) else 0)
-        steps.append(Step(index=i, relation=relation, expr=read(text, i, column),
-                          text=text.strip() if isinstance(text, str) else str(text), wrt=wrt))
-    d = Derivation(title=title, symbols=table, start=start, steps=steps, definitions=defs,
-                   name=title)
+    d = read_steps(exprs, symbols=symbols, assumptions=assumptions, definitions=definitions,
+                   densities=densities, functions=functions, title=title)
     return check_derivation(d, time_limit=time_limit)
