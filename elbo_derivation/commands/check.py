@@ -26,8 +26,15 @@ examples:
   elbo-derivation check my_kl.deriv --json
   elbo-derivation check submissions/ --format csv > marks.csv
 
-exit status, for a file: 0 no step refuted or undecided; 1 a step is refuted or undecided
-(or, with --numeric, a numeric check failed); 2 the file cannot be read.
+A goal (a 'goal: EXPR' header, '% goal:' in .tex, --goal EXPR, or the last line of
+--reference model.deriv) must be reached: a derivation whose last line is not equal to it is
+not ok ("stops at ..., the goal is ..."). After the first wrong step, a step that follows
+from the wrong line is reported as carried forward, and one that returns to an earlier,
+right line as back on the right path (see 'elbo-derivation mark' for a whole class).
+
+exit status, for a file: 0 no step refuted or undecided, and the goal (if any) reached; 1 a
+step is refuted or undecided, the goal is not reached (or, with --numeric, a numeric check
+failed); 2 the file cannot be read.
 For a folder: 0 every file read and holds; 1 some file has a wrong step or cannot be read;
 2 only when the folder itself cannot be used (missing, or no .deriv/.tex file in it).
 """
@@ -53,6 +60,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time-limit", type=positive_seconds, default=5.0, metavar="SEC",
         help="seconds allowed to each step's symbolic check (default: 5)",
     )
+    parser.add_argument(
+        "--goal", metavar="EXPR", default=None,
+        help="the expression the derivation must reach (read with the file's declarations)",
+    )
+    parser.add_argument(
+        "--reference", metavar="FILE", default=None,
+        help="a model solution: its last line is the goal, and the report says where the "
+        "work leaves it",
+    )
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -66,18 +82,31 @@ def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     path = Path(args.path)
     if path.is_dir():
+        if args.goal is not None or args.reference is not None:
+            raise InputError("--goal and --reference apply to one file; to mark a folder, use "
+                             "'elbo-derivation mark FOLDER'")
         return _run_folder(path, args, fmt)
     return _run_file(path, args, fmt)
 
 
 def _run_file(path: Path, args: argparse.Namespace, fmt: str) -> int:
-    from elbo_derivation import verification
+    from elbo_derivation import marking, verification
     from elbo_derivation.report import json as report_json
     from elbo_derivation.report import text as report_text
 
+    reference = None if args.reference is None else marking.load_reference(args.reference)
     d = verification.check_file(path, numeric=args.numeric, time_limit=args.time_limit)
+    goal = marking.goal_of(d, args.goal, reference)
+    mark = marking.mark_derivation(d, goal=goal, reference=reference,
+                                   time_limit=args.time_limit, file=args.path)
     if fmt == "json":
-        print(report_json.dumps(report_json.check_json(d, file=args.path)))
+        doc = report_json.check_json(d, file=args.path)
+        for step_doc, step in zip(doc["steps"], d.steps, strict=True):
+            step_doc["status"] = step.status
+            step_doc["follows_from"] = step.follows_from
+        if goal is not None or reference is not None:
+            doc["marking"] = mark.to_json()
+        print(report_json.dumps(doc))
     elif fmt == "csv":
         from elbo_derivation.report.table import steps_csv
 
@@ -85,7 +114,29 @@ def _run_file(path: Path, args: argparse.Namespace, fmt: str) -> int:
     else:
         color = report_text.use_color(sys.stdout)
         print(report_text.render_check_text(d, color=color, explain=args.explain))
-    return 0 if verification.derivation_ok(d, numeric=args.numeric) else 1
+        for line in _marking_lines(mark):
+            print(line)
+    ok = verification.derivation_ok(d, numeric=args.numeric) and mark.goal_reached is not False
+    return 0 if ok else 1
+
+
+def _marking_lines(mark: object) -> list[str]:
+    """What marking adds to the text report: carried-forward and recovered steps, where the
+    work leaves the model solution, and the goal."""
+    out = []
+    for sm in getattr(mark, "step_marks", []):
+        if sm.status == "carried-forward":
+            out.append(f"step {sm.index} follows correctly from line {sm.follows_from}, which "
+                       "is wrong: error carried forward")
+        elif sm.status == "recovered":
+            out.append(f"step {sm.index} is back on the right path (it follows from line "
+                       f"{sm.follows_from})")
+    out.extend(getattr(mark, "notes", []))
+    if getattr(mark, "goal_reached", None) is False:
+        out.append(f"not ok: {mark.goal_reason}")  # type: ignore[attr-defined]
+    elif getattr(mark, "goal_reached", None):
+        out.append(f"the goal {mark.goal} is reached")  # type: ignore[attr-defined]
+    return out
 
 
 def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:

@@ -194,6 +194,11 @@ class Step:
     display: sp.Expr | None = None
     quadrature: NumericCheck | None = None
     sampling: NumericCheck | None = None
+    #: set by marking (:mod:`elbo_derivation.marking`): the step's status when it differs
+    #: from the verdict (``carried-forward``, ``recovered``), and, after the first error, the
+    #: index of the line it follows from (0: the start; None: none)
+    status: str | None = None
+    follows_from: int | None = None
 
     def lhs(self, derivation: Derivation) -> sp.Expr:
         """The expression this step starts from: the previous step's, or the start."""

@@ -178,7 +178,8 @@ _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E"
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
-_HEADER = re.compile(r"\s*(title|source|symbols|let|densities|functions)\s*:", re.IGNORECASE)
+_HEADER = re.compile(r"\s*(title|source|symbols|let|densities|functions|goal)\s*:",
+                     re.IGNORECASE)
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 
@@ -705,6 +706,7 @@ class _Reader:
         self.start_line: int | None = None
         self.start_text = ""
         self.steps: list[Step] = []
+        self.goal: dict[str, Any] | None = None  # 'goal: EXPR', read by elbo_derivation.marking
 
     def error(self, message: str, line: int, column: int | None = 1) -> DerivationSyntaxError:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
@@ -722,6 +724,13 @@ class _Reader:
             setattr(self, key, rest.strip())
             return
         code, _ = _split_comment(rest)
+        if key == "goal":  # kept as text: parsed with every declaration, see marking.goal_of
+            text = code.strip()
+            if not text:
+                raise self.error("expected 'goal: EXPRESSION'", line, column)
+            self.goal = {"text": text, "line": line,
+                         "column": column + len(code) - len(code.lstrip())}
+            return
         if key == "symbols":
             self.declare_symbols(code, line, column)
         elif key == "let":
@@ -958,6 +967,7 @@ class _Reader:
             start_line=self.start_line,
             start_text=self.start_text,
             steps=self.steps,
+            metadata={"goal": self.goal} if self.goal else {},
         )
 
 

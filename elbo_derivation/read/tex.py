@@ -899,6 +899,7 @@ class _TexReader:
         self.functions: dict[str, Any] = {}
         self.title = ""
         self.source = ""
+        self.goal: dict[str, Any] | None = None
 
     def error(self, message: str, line: int | None, column: int | None = None,
               ) -> DerivationSyntaxError:
@@ -907,13 +908,16 @@ class _TexReader:
     # header comments -------------------------------------------------------------------
     def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
         for number, comment in sorted(comments.items()):
-            m = re.match(r"(title|source|symbols|let|densities|functions)\s*:(.*)$",
+            m = re.match(r"(title|source|symbols|let|densities|functions|goal)\s*:(.*)$",
                          comment, re.IGNORECASE | re.DOTALL)
             if not m:
                 continue
             key, rest = m.group(1).lower(), m.group(2)
             col = raw_lines[number - 1].index(comment) + 1 + m.start(2)
-            if key == "title":
+            if key == "goal":  # LaTeX text, parsed by elbo_derivation.marking.goal_of
+                self.goal = {"text": rest.strip(), "line": number,
+                             "column": col + len(rest) - len(rest.lstrip())}
+            elif key == "title":
                 self.title = rest.strip()
             elif key == "source":
                 self.source = rest.strip()
@@ -1142,7 +1146,7 @@ class _TexReader:
             start_line=start_line,
             start_text=start_text,
             steps=steps,
-            metadata={"format": "tex"},
+            metadata={"format": "tex", **({"goal": self.goal} if self.goal else {})},
         )
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:

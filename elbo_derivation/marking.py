@@ -1,0 +1,839 @@
+"""Marking a derivation: a goal to reach, error carried forward, the model solution, a score.
+
+Checking (:mod:`elbo_derivation.decide.engine`) says whether each step follows from the line
+before it. Marking a student's work asks more:
+
+* **the goal.** Does the last line reach the expression the question asked for, up to
+  equivalence (decided by :func:`~elbo_derivation.decide.engine.compare`)? The goal comes from
+  a ``goal: EXPR`` header in the file (``% goal:`` in a ``.tex`` file), from the command line
+  (``--goal EXPR``, read by the ``.deriv`` grammar with the file's declarations), or from a
+  model solution (``--reference model.deriv``: its last line).
+* **error carried forward.** After the first wrong step, a step that follows from the
+  previous, wrong, line is not wrong again: its status is ``carried-forward``. A step that is
+  wrong against the previous line but follows from an earlier line is ``recovered`` when that
+  earlier line is on the right path ("back on track"), ``carried-forward`` when it is not.
+  Every step after the first error has ``follows_from``: the index of the line it follows
+  from (0 is the starting expression), or ``None``. The first error stays the first error.
+* **the model solution.** Each student line is matched, in order, to the first line of the
+  reference that it equals and that comes at or after the last matched one. The first line
+  that matches none is where the work *left* the model solution. A step that jumps over more
+  reference lines than :attr:`Rules.max_reference_steps` is *too big to follow*. (The
+  deciding layer does not report which rules a step used, so step size is measured in
+  reference lines covered by one student step.)
+* **a score, with reasons.** A documented partial-credit rule (:class:`Rules`, read from
+  TOML; the default is ``marking_default.toml`` next to this module) turns the above into
+  points, and every lost mark gets a sentence.
+
+Comparisons are remembered (:class:`Memo`): a class's files share most of their lines, so
+the same pair of expressions is decided once per process.
+
+Examples
+--------
+>>> g = grade('''symbols: a, b : positive
+... goal: log(a) + log(b)
+... log(a*b)
+... = log(a) + log(b)
+... ''')
+>>> g.score, g.max_score
+(10.0, 10.0)
+>>> g = grade('''symbols: a, b : positive
+... goal: log(a) + 2*log(b)
+... log(a*b^2)
+... = log(a) + log(b)
+... ''')
+>>> g.score, "Step 1 is wrong (line 4)" in g.feedback
+(0.0, True)
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from elbo_derivation.errors import InputError
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+    from elbo_derivation.core.steps import Derivation, Step, SymbolicResult
+
+__all__ = [
+    "DEFAULT_RULES",
+    "Goal",
+    "Grade",
+    "Mark",
+    "Memo",
+    "Reference",
+    "Rules",
+    "StepMark",
+    "apply_error_carried_forward",
+    "goal_of",
+    "grade",
+    "load_reference",
+    "load_rules",
+    "mark_derivation",
+    "mark_file",
+]
+
+#: The partial-credit rule used when none is given.
+DEFAULT_RULES = Path(__file__).with_name("marking_default.toml")
+
+#: Marking statuses of a step, besides the engine's verdicts.
+CARRIED_FORWARD = "carried-forward"
+RECOVERED = "recovered"
+
+
+# --- the partial-credit rule ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A partial-credit rule: how many points each part of a derivation earns.
+
+    A derivation that reaches the goal with no wrong, undecided or carried-forward step earns
+    ``total`` (less the ``too_big`` penalties). Any other earns
+
+        ``goal`` (if the goal is reached)
+        + min(``step_cap``, ``per_step`` × correct steps + ``carried_forward`` ×
+          carried-forward steps + ``recovered`` × recovered steps)
+        − ``wrong_step`` (or ``mistakes[name]``) per wrong step
+        − ``undecided`` per undecided step − ``too_big`` per step too big to follow
+
+    kept between 0 and ``total``. A correct step that repeats the line before it (``x = x``)
+    earns nothing, and with a model solution no step earns anything when the work does not
+    start from the question's expression.
+
+    Examples
+    --------
+    >>> r = load_rules()
+    >>> r.total, r.goal, r.step_cap
+    (10.0, 4.0, 6.0)
+    """
+
+    total: float = 10.0
+    goal: float = 4.0
+    per_step: float = 1.5
+    step_cap: float = 6.0
+    carried_forward: float = 1.0
+    recovered: float = 1.0
+    wrong_step: float = 1.0
+    undecided: float = 0.0
+    too_big: float = 0.5
+    max_reference_steps: int = 2
+    mistakes: Mapping[str, float] = field(default_factory=dict)
+    source: str = "built-in"
+
+    def penalty_for(self, mistake: str | None) -> float:
+        """The penalty for a wrong step with this mistake name (None: unnamed)."""
+        if mistake is not None and mistake in self.mistakes:
+            return float(self.mistakes[mistake])
+        return self.wrong_step
+
+
+_RULE_KEYS = {"total", "goal", "per_step", "step_cap", "carried_forward", "recovered",
+              "wrong_step", "undecided", "too_big", "max_reference_steps"}
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read a partial-credit rule from a TOML file (default: :data:`DEFAULT_RULES`).
+
+    The file has a ``[points]`` table (``total``, ``goal``, ``per_step``, ``step_cap``,
+    ``carried_forward``, ``recovered``), a ``[penalties]`` table (``wrong_step``,
+    ``undecided``, ``too_big``), optionally ``max_reference_steps`` in ``[steps]``, and a
+    ``[mistakes]`` table mapping a mistake's name (as in ``check --json``) to its penalty.
+
+    Raises
+    ------
+    InputError
+        naming the file and the key, for a missing file, bad TOML, an unknown key or a value
+        that is not a finite number >= 0.
+
+    Examples
+    --------
+    >>> load_rules().penalty_for("sign-error") >= 0
+    True
+    """
+    import math
+
+    p = DEFAULT_RULES if path is None else Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"--rules {p}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"--rules {p}: not valid TOML: {err}") from None
+    values: dict[str, Any] = {}
+    for table in ("points", "penalties", "steps"):
+        section = raw.pop(table, {})
+        if not isinstance(section, dict):
+            raise InputError(f"--rules {p}: [{table}] must be a table")
+        for key, value in section.items():
+            if key not in _RULE_KEYS:
+                raise InputError(f"--rules {p}: unknown key '{key}' in [{table}]; expected one "
+                                 f"of {', '.join(sorted(_RULE_KEYS))}")
+            values[key] = value
+    mistakes = raw.pop("mistakes", {})
+    if not isinstance(mistakes, dict):
+        raise InputError(f"--rules {p}: [mistakes] must be a table of name = penalty")
+    if raw:
+        raise InputError(f"--rules {p}: unknown table or key {', '.join(sorted(raw))}; expected "
+                         "[points], [penalties], [steps], [mistakes]")
+    for key, value in [*values.items(), *mistakes.items()]:
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value) or value < 0:
+            raise InputError(f"--rules {p}: '{key}' must be a number >= 0, got {value!r}")
+    if "max_reference_steps" in values:
+        if int(values["max_reference_steps"]) != values["max_reference_steps"] \
+                or values["max_reference_steps"] < 1:
+            raise InputError(f"--rules {p}: 'max_reference_steps' must be a whole number >= 1")
+        values["max_reference_steps"] = int(values["max_reference_steps"])
+    floats = {k: float(v) for k, v in values.items() if k != "max_reference_steps"}
+    if "max_reference_steps" in values:
+        floats["max_reference_steps"] = values["max_reference_steps"]  # type: ignore[assignment]
+    rules = Rules(**floats, mistakes={k: float(v) for k, v in mistakes.items()},  # type: ignore[arg-type]
+                  source=str(p))
+    if rules.goal > rules.total:
+        raise InputError(f"--rules {p}: the goal's points ({rules.goal:g}) exceed the total "
+                         f"({rules.total:g})")
+    return rules
+
+
+# --- comparisons, remembered -------------------------------------------------------------------
+
+
+class Memo:
+    """Decisions already taken, by (left, right, relation, variables): one per process.
+
+    Students' files share most of their lines, so most steps of a class have been decided
+    before; SymPy expressions hash by structure, so equal lines from different files meet.
+    """
+
+    def __init__(self) -> None:
+        self.steps: dict[tuple, SymbolicResult] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def check_step(self, d: Derivation, step: Step, time_limit: float) -> SymbolicResult:
+        """:func:`~elbo_derivation.decide.engine.check_step`, remembered."""
+        from elbo_derivation.decide import engine
+
+        lhs = d.expand_definitions(step.lhs(d))
+        rhs = d.expand_definitions(step.expr)
+        key = ("step", lhs, rhs, step.relation, engine._wrt_names(d, step.wrt))
+        found = self.steps.get(key)
+        if found is None:
+            self.misses += 1
+            found = self.steps[key] = engine.check_step(d, step, time_limit=time_limit)
+        else:
+            self.hits += 1
+        return copy.copy(found)
+
+    def compare(self, lhs: sp.Expr, rhs: sp.Expr, relation: Any = "=", wrt: Sequence[str] = (),
+                time_limit: float = 5.0) -> SymbolicResult:
+        """:func:`~elbo_derivation.decide.engine.compare`, remembered."""
+        from elbo_derivation.decide.engine import compare
+
+        key = ("compare", lhs, rhs, str(relation), tuple(wrt))
+        found = self.steps.get(key)
+        if found is None:
+            self.misses += 1
+            try:
+                found = compare(lhs, rhs, relation, wrt=wrt, time_limit=time_limit)
+            except ValueError:  # e.g. '=~' without variables: no decision
+                from elbo_derivation.core.steps import SymbolicResult, Verdict
+
+                found = SymbolicResult(Verdict.UNDECIDED, "none", 0.0)
+            self.steps[key] = found
+        else:
+            self.hits += 1
+        return found
+
+    def holds(self, lhs: sp.Expr, rhs: sp.Expr, relation: Any = "=", wrt: Sequence[str] = (),
+              time_limit: float = 5.0) -> bool:
+        """True when ``lhs <relation> rhs`` is proved or numerically supported."""
+        return self.compare(lhs, rhs, relation, wrt, time_limit).verdict.ok
+
+
+#: The memo a process uses unless given another (a forked worker inherits the parent's).
+MEMO = Memo()
+
+
+# --- the goal -------------------------------------------------------------------------------
+
+
+@dataclass
+class Goal:
+    """The expression a derivation must reach: as written (``text``) and as SymPy (``expr``,
+    ``let`` names substituted), and where it came from (``"header"``, ``"--goal"`` or
+    ``"reference"``)."""
+
+    text: str
+    expr: Any
+    origin: str
+    shown: str = ""
+
+
+def _parse_in(d: Derivation, text: str, *, tex: bool, file: str | None, line: int | None,
+              column: int) -> sp.Expr:
+    if tex:
+        from elbo_derivation.read.tex import latex_to_sympy
+
+        return latex_to_sympy(text, symbols=d.symbols, functions=d.functions, file=file,
+                              line=line, column=column)
+    from elbo_derivation.read.deriv import parse_expression
+
+    return parse_expression(text, d.symbols, functions=d.functions, file=file, line=line,
+                            column=column)
+
+
+def goal_of(d: Derivation, goal: str | None = None,
+            reference: Reference | None = None) -> Goal | None:
+    """The goal of ``d``: ``goal`` (text), else the reference's last line, else the file's
+    ``goal:`` header; None when there is none.
+
+    ``goal`` is read by the ``.deriv`` grammar with the declarations of ``d`` (never
+    ``eval``); a header by the grammar of the file's own format.
+
+    Raises
+    ------
+    InputError
+        (a :class:`~elbo_derivation.errors.DerivationSyntaxError`) located at ``--goal`` or
+        at the header's FILE:LINE:COLUMN, when the expression cannot be read.
+
+    Examples
+    --------
+    >>> from elbo_derivation.read.deriv import parse_derivation
+    >>> d = parse_derivation("symbols: a : positive\\nlog(a^2)\\n= 2*log(a)\\n")
+    >>> goal_of(d, "2*log(a)").expr
+    2*log(a)
+    """
+    from elbo_derivation.report.pretty import pretty
+
+    if goal is not None:
+        expr = _parse_in(d, goal, tex=False, file="--goal", line=1, column=1)
+        return Goal(goal.strip(), d.expand_definitions(expr), "--goal", pretty(expr))
+    if reference is not None:
+        return Goal(reference.goal_text, reference.in_terms_of(d, reference.lines[-1]),
+                    "reference", reference.goal_shown)
+    header = d.metadata.get("goal")
+    if not header:
+        return None
+    expr = _parse_in(d, header["text"], tex=d.metadata.get("format") == "tex", file=d.path,
+                     line=header.get("line"), column=header.get("column") or 1)
+    return Goal(header["text"], d.expand_definitions(expr), "header", pretty(expr))
+
+
+# --- the model solution ------------------------------------------------------------------------
+
+
+@dataclass
+class Reference:
+    """A model solution: its lines (``let`` names substituted), read once.
+
+    ``in_terms_of(d, expr)`` rewrites a reference expression with the symbols of a student's
+    derivation ``d`` (same declared name, the student's assumptions), so that the two can be
+    compared.
+    """
+
+    path: str
+    derivation: Any
+    lines: list[Any]
+    goal_text: str
+    goal_shown: str
+
+    def in_terms_of(self, d: Derivation, expr: sp.Expr) -> sp.Expr:
+        mapping = {}
+        for name, sym in self.derivation.symbols.items():
+            own = d.symbols.get(name)
+            if own is not None and own != sym and name not in d.definitions:
+                mapping[sym] = own
+        return expr.xreplace(mapping) if mapping else expr
+
+
+def load_reference(path: str | Path) -> Reference:
+    """Read a model solution (``.deriv`` or ``.tex``); its last line is the goal.
+
+    Raises
+    ------
+    InputError
+        for a file that cannot be read, named as ``--reference FILE: ...``.
+    """
+    from elbo_derivation import verification
+    from elbo_derivation.errors import DerivationSyntaxError
+    from elbo_derivation.read.deriv import shown_expression
+    from elbo_derivation.report.pretty import pretty
+
+    try:
+        d = verification.read_any(path)
+    except DerivationSyntaxError:
+        raise
+    except InputError as err:
+        raise InputError(f"--reference {err}") from None
+    lines = [d.expand_definitions(d.start)] + [d.expand_definitions(s.expr) for s in d.steps]
+    last = d.steps[-1]
+    return Reference(str(path), d, lines, last.expr_text or last.text,
+                     pretty(shown_expression(d, last)))
+
+
+# --- error carried forward -----------------------------------------------------------------------
+
+
+@dataclass
+class StepMark:
+    """How one step is marked.
+
+    ``status`` is the engine's verdict (``proved``, ``numerically-supported``, ``refuted``,
+    ``undecided``) or ``carried-forward`` / ``recovered``; ``follows_from`` the index of the
+    line it follows from (0: the start), set for every step after the first error (None when
+    it follows from none). ``reference_line`` is the model solution's line it equals (None if
+    none it could reach), ``skipped`` the reference lines it jumps over. ``trivial``: the step
+    repeats the line before it.
+    """
+
+    index: int
+    line: int | None
+    status: str
+    mistake: str | None = None
+    follows_from: int | None = None
+    reference_line: int | None = None
+    skipped: int = 0
+    trivial: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "line": self.line, "status": self.status,
+                "mistake": self.mistake, "follows_from": self.follows_from,
+                "reference_line": self.reference_line, "skipped": self.skipped,
+                "trivial": self.trivial}
+
+
+def _lines(d: Derivation) -> list[Any]:
+    return [d.expand_definitions(d.start)] + [d.expand_definitions(s.expr) for s in d.steps]
+
+
+def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
+                                memo: Memo | None = None) -> list[StepMark]:
+    """Mark the steps of a checked derivation for error carried forward and recovery.
+
+    Every step must have its ``result``. Sets ``step.status`` and ``step.follows_from`` (on
+    every step after the first error) and returns one :class:`StepMark` per step. A step
+    after the first error that is refuted against the line before it is compared, with its
+    own relation, to each earlier line (latest first): following from a line on the right
+    path makes it ``recovered``; from a wrong one, ``carried-forward``; from none, it stays
+    ``refuted`` (a further error).
+
+    An undecided step counts as an error here: the lines after it are not known to be right.
+
+    Examples
+    --------
+    >>> from elbo_derivation.decide.engine import check_steps
+    >>> d = check_steps(["(a + 1)^2", "a^2 + 2*a + 1", "a^2 + 2*a + 2", "a^2 + 2*(a + 1)",
+    ...                  "a^2 + 2*a + 1"], symbols="a")
+    >>> [(m.status, m.follows_from) for m in apply_error_carried_forward(d)]
+    [('proved', None), ('refuted', None), ('carried-forward', 2), ('recovered', 1)]
+    """
+    memo = MEMO if memo is None else memo
+    from elbo_derivation.decide import engine
+
+    lines = _lines(d)
+    on_track = [True] + [False] * len(d.steps)
+    first_error: int | None = None
+    marks: list[StepMark] = []
+    for step in d.steps:
+        i = step.index
+        r = step.result
+        assert r is not None, "apply_error_carried_forward needs a checked derivation"
+        mark = StepMark(i, step.line, r.verdict.value, r.mistake)
+        mark.trivial = r.verdict.ok and lines[i] == lines[i - 1]
+        if first_error is None:
+            if r.verdict.ok:
+                on_track[i] = True
+            else:
+                first_error = i
+        elif r.verdict.ok:
+            mark.follows_from = i - 1
+            on_track[i] = on_track[i - 1]
+            if not on_track[i - 1]:
+                mark.status = CARRIED_FORWARD
+        else:
+            wrt = engine._wrt_names(d, step.wrt)
+            for j in range(i - 2, -1, -1):
+                if memo.holds(lines[j], lines[i], step.relation, wrt, time_limit):
+                    mark.follows_from = j
+                    on_track[i] = on_track[j]
+                    mark.status = RECOVERED if on_track[j] else CARRIED_FORWARD
+                    mark.mistake = None if on_track[j] else r.mistake
+                    break
+        step.status = mark.status
+        step.follows_from = mark.follows_from
+        marks.append(mark)
+    return marks
+
+
+# --- one derivation, marked ---------------------------------------------------------------------
+
+
+@dataclass
+class Mark:
+    """One student's file, marked: the row of ``mark FOLDER``.
+
+    ``status`` is ``"marked"`` or ``"unreadable"`` (``error`` says why). ``first_wrong`` is
+    the first refuted or undecided step, ``mistake`` its name; ``goal_reached`` is None when
+    there is no goal. ``reasons`` holds one sentence per lost mark, ``feedback`` the text for
+    the student.
+    """
+
+    file: str
+    status: str
+    steps: int = 0
+    first_wrong: int | None = None
+    first_wrong_line: int | None = None
+    mistake: str | None = None
+    goal: str | None = None
+    goal_reached: bool | None = None
+    goal_reason: str = ""
+    carried_forward: list[int] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
+    left_reference_at: int | None = None
+    too_big: list[int] = field(default_factory=list)
+    score: float = 0.0
+    max_score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    step_marks: list[StepMark] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every step holds, and the goal (if any) is reached."""
+        return (self.status == "marked" and self.first_wrong is None
+                and self.goal_reached is not False)
+
+    @property
+    def feedback(self) -> str:
+        """The text a student reads: the score, then what was found and why marks were lost."""
+        head = f"Score: {_num(self.score)} / {_num(self.max_score)}"
+        return "\n".join([head, *self.notes, *self.reasons])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "status": self.status, "steps": self.steps,
+            "first_wrong_step": self.first_wrong, "first_wrong_line": self.first_wrong_line,
+            "mistake": self.mistake, "goal": self.goal, "goal_reached": self.goal_reached,
+            "goal_reason": self.goal_reason, "carried_forward": self.carried_forward,
+            "recovered": self.recovered, "left_reference_at": self.left_reference_at,
+            "too_big": self.too_big, "score": self.score, "max_score": self.max_score,
+            "reasons": self.reasons, "notes": self.notes, "error": self.error,
+            "seconds": round(self.seconds, 6),
+            "step_marks": [m.to_json() for m in self.step_marks],
+        }
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _shown(d: Derivation, i: int) -> str:
+    from elbo_derivation.read.deriv import shown_expression
+    from elbo_derivation.report.pretty import pretty
+
+    try:
+        return pretty(shown_expression(d, None if i == 0 else d.steps[i - 1]))
+    except Exception:  # a display problem never stops the marking
+        return d.start_text if i == 0 else d.steps[i - 1].text
+
+
+def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
+               memo: Memo | None = None) -> tuple[bool, str]:
+    """(reached, reason): whether the last line of ``d`` equals the goal, and if not, the
+    sentence "stops at …, the goal is …".
+
+    Examples
+    --------
+    >>> from elbo_derivation.read.deriv import parse_derivation
+    >>> d = parse_derivation("symbols: x : real\\nx\\n= x\\n")
+    >>> check_goal(d, goal_of(d, "2*x"))
+    (False, 'stops at x, the goal is 2·x')
+    """
+    memo = MEMO if memo is None else memo
+    last = _lines(d)[-1]
+    result = memo.compare(last, goal.expr, "=", (), time_limit)
+    if result.verdict.ok:
+        return True, ""
+    shown = _shown(d, len(d.steps))
+    why = "" if result.verdict.value == "refuted" else " (not decided: " + (
+        result.reason or "no method settled it") + ")"
+    return False, f"stops at {shown}, the goal is {goal.shown or goal.text}{why}"
+
+
+def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark], rules: Rules,
+                     time_limit: float, memo: Memo) -> tuple[int | None, bool]:
+    """Match the student's lines to the reference in order; returns (left_at, start_ok)."""
+    lines = _lines(d)
+    ref_lines = [ref.in_terms_of(d, e) for e in ref.lines]
+    left_at: int | None = None
+    pos = 0
+    start_ok = False
+    for i, expr in enumerate(lines):
+        found = None
+        for k in range(pos, len(ref_lines)):
+            if expr == ref_lines[k] or memo.holds(expr, ref_lines[k], "=", (), time_limit):
+                found = k
+                break
+        if i == 0:
+            start_ok = found == 0
+        if found is None:
+            if left_at is None:
+                left_at = i
+            continue
+        if i > 0:
+            marks[i - 1].reference_line = found
+            marks[i - 1].skipped = max(found - pos - 1, 0)
+        pos = found
+    return left_at, start_ok
+
+
+def mark_derivation(d: Derivation, *, goal: Goal | None = None,
+                    reference: Reference | None = None, rules: Rules | None = None,
+                    time_limit: float = 5.0, memo: Memo | None = None,
+                    file: str | None = None) -> Mark:
+    """Check and mark one derivation: verdicts, error carried forward, goal, reference, score.
+
+    Parameters
+    ----------
+    d : Derivation
+        read but not necessarily checked (unchecked steps are checked here).
+    goal : Goal, optional
+        default: :func:`goal_of` ``(d, reference=reference)``.
+    reference : Reference, optional
+        the model solution.
+    rules : Rules, optional
+        default: :func:`load_rules` ``()``.
+    time_limit : float
+        seconds per comparison.
+    memo : Memo, optional
+        remembered decisions (default: this process's).
+    file : str, optional
+        the name in the row (default: ``d.path``).
+
+    Returns
+    -------
+    Mark
+    """
+    memo = MEMO if memo is None else memo
+    rules = load_rules() if rules is None else rules
+    t0 = time.perf_counter()
+    for step in d.steps:
+        if step.result is None:
+            step.result = memo.check_step(d, step, time_limit)
+    marks = apply_error_carried_forward(d, time_limit=time_limit, memo=memo)
+    if goal is None:
+        goal = goal_of(d, reference=reference)
+    m = Mark(file or d.path or d.name, "marked", steps=len(d.steps), max_score=rules.total,
+             step_marks=marks)
+    first = d.first_failure
+    if first is not None:
+        m.first_wrong, m.first_wrong_line = first.index, first.line
+        m.mistake = first.result.mistake if first.result is not None else None
+    m.carried_forward = [s.index for s in marks if s.status == CARRIED_FORWARD]
+    m.recovered = [s.index for s in marks if s.status == RECOVERED]
+    if goal is not None:
+        m.goal = goal.shown or goal.text
+        m.goal_reached, m.goal_reason = check_goal(d, goal, time_limit=time_limit, memo=memo)
+    start_ok = True
+    if reference is not None:
+        m.left_reference_at, start_ok = _match_reference(d, reference, marks, rules,
+                                                         time_limit, memo)
+        m.too_big = [s.index for s in marks if s.reference_line is not None
+                     and s.skipped + 1 > rules.max_reference_steps]
+        if m.left_reference_at is not None:
+            where = m.left_reference_at
+            m.notes.append(
+                "The work leaves the model solution at the start." if where == 0 else
+                f"The work leaves the model solution at step {where} (line "
+                f"{d.steps[where - 1].line}): {_shown(d, where)} is none of the model "
+                "solution's lines from there on.")
+    _score(m, d, marks, rules, start_ok, reference)
+    m.seconds = time.perf_counter() - t0
+    return m
+
+
+def _steps_list(indices: Sequence[int]) -> str:
+    return ("step " if len(indices) == 1 else "steps ") + ", ".join(map(str, indices))
+
+
+def _score(m: Mark, d: Derivation, marks: list[StepMark], rules: Rules, start_ok: bool,
+           reference: Reference | None) -> None:
+    reasons = m.reasons
+    wrong = [s for s in marks if s.status == "refuted"]
+    undecided = [s for s in marks if s.status == "undecided"]
+    correct = [s for s in marks if s.status in ("proved", "numerically-supported")]
+    trivial = [s for s in correct if s.trivial]
+    earning = [s for s in correct if not s.trivial]
+    penalties = 0.0
+    for s in wrong:
+        p = rules.penalty_for(s.mistake)
+        penalties += p
+        name = f" ({s.mistake})" if s.mistake else ""
+        first = " the first error" if s.index == m.first_wrong else " a further error"
+        reasons.append(f"Step {s.index} is wrong (line {s.line}){name}:{first}, no credit"
+                       + (f", −{_num(p)}." if p else "."))
+    for s in undecided:
+        reasons.append(f"Step {s.index} (line {s.line}) could not be decided: no credit"
+                       + (f", −{_num(rules.undecided)}" if rules.undecided else "")
+                       + "; for the lecturer to read.")
+        penalties += rules.undecided
+    for i in m.too_big:
+        sm = marks[i - 1]
+        reasons.append(f"Step {i} (line {sm.line}) is too big to follow: it covers "
+                       f"{sm.skipped + 1} steps of the model solution (at most "
+                       f"{rules.max_reference_steps}), −{_num(rules.too_big)}.")
+        penalties += rules.too_big
+    if trivial:
+        reasons.append(f"{_steps_list([s.index for s in trivial]).capitalize()} repeat"
+                       f"{'s' if len(trivial) == 1 else ''} the line before: no credit.")
+    complete = (m.goal_reached is True and not wrong and not undecided
+                and not m.carried_forward and start_ok)
+    if complete:
+        m.score = max(0.0, rules.total - penalties)
+        return
+    if m.carried_forward:
+        lost = rules.per_step - rules.carried_forward
+        reasons.append(f"{_steps_list(m.carried_forward).capitalize()} follow"
+                       f"{'s' if len(m.carried_forward) == 1 else ''} correctly from an earlier "
+                       f"error (error carried forward): {_num(rules.carried_forward)} each"
+                       + (f" instead of {_num(rules.per_step)}." if lost > 0 else "."))
+    if m.recovered:
+        reasons.append(f"{_steps_list(m.recovered).capitalize()} "
+                       f"{'is' if len(m.recovered) == 1 else 'are'} back on the right path: "
+                       f"{_num(rules.recovered)} each.")
+    points = (rules.per_step * len(earning) + rules.carried_forward * len(m.carried_forward)
+              + rules.recovered * len(m.recovered))
+    if reference is not None and not start_ok:
+        reasons.append("The work does not start from the question's expression: no credit "
+                       "for its steps.")
+        points = 0.0
+    steps_points = min(points, rules.step_cap)
+    if steps_points < rules.step_cap:
+        reasons.append(f"Steps earn {_num(steps_points)} of the {_num(rules.step_cap)} points "
+                       "for steps.")
+    goal_points = 0.0
+    if m.goal_reached:
+        goal_points = rules.goal
+    elif m.goal_reached is False:
+        reasons.append(f"The goal is not reached ({m.goal_reason}): −{_num(rules.goal)}.")
+    total = goal_points + steps_points - penalties
+    m.score = round(min(max(total, 0.0), rules.total), 6)
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _unreadable(name: str, err: BaseException | str, rules: Rules, seconds: float) -> Mark:
+    from elbo_derivation.verification import _message
+
+    text = err if isinstance(err, str) else _message(err)
+    return Mark(name, "unreadable", max_score=rules.total, error=text, seconds=seconds,
+                reasons=[f"The file could not be read: {text}."])
+
+
+def mark_file(path: str | Path, *, name: str | None = None, goal: str | None = None,
+              reference: Reference | None = None, rules: Rules | None = None,
+              time_limit: float = 5.0, memo: Memo | None = None) -> Mark:
+    """Read and mark one file; a file that cannot be read gives an ``unreadable`` row.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.deriv"
+    >>> _ = p.write_bytes(b"\\xff\\xfe")
+    >>> mark_file(p).status
+    'unreadable'
+    """
+    from elbo_derivation import verification
+
+    rules = load_rules() if rules is None else rules
+    shown = name or str(path)
+    t0 = time.perf_counter()
+    try:
+        d = verification.read_any(path)
+        g = goal_of(d, goal, reference)
+        m = mark_derivation(d, goal=g, reference=reference, rules=rules,
+                            time_limit=time_limit, memo=memo, file=shown)
+    except (InputError, OSError, UnicodeError) as err:
+        return _unreadable(shown, err, rules, time.perf_counter() - t0)
+    except RecursionError:
+        return _unreadable(shown, "expression nested too deeply", rules,
+                           time.perf_counter() - t0)
+    m.seconds = time.perf_counter() - t0
+    return m
+
+
+# --- autograder cells ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grade:
+    """What an autograder cell needs: the score, the most it could be, and the feedback."""
+
+    score: float
+    max_score: float
+    feedback: str
+    mark: Mark = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+
+
+def grade(text_or_path: str | Path, *, goal: str | None = None,
+          reference: str | Path | None = None, rules: str | Path | Rules | None = None,
+          time_limit: float = 5.0) -> Grade:
+    """Mark one derivation for an nbgrader or Otter-Grader cell: score *and* feedback.
+
+    Parameters
+    ----------
+    text_or_path : str or Path
+        the derivation as ``.deriv`` text, or the path of a ``.deriv``/``.tex`` file.
+    goal : str, optional
+        the goal (``.deriv`` grammar); default: the reference's last line or the file's
+        ``goal:`` header.
+    reference : str or Path, optional
+        a model solution file.
+    rules : str, Path or Rules, optional
+        a TOML rule file, or rules; default :data:`DEFAULT_RULES`.
+    time_limit : float
+        seconds per comparison.
+
+    Returns
+    -------
+    Grade
+        ``score``, ``max_score`` and ``feedback`` (the score, the first error, and one
+        sentence per lost mark). A derivation that cannot be read scores 0 with the reason.
+
+    Examples
+    --------
+    >>> g = grade("symbols: x : real\\ngoal: 2*x\\nx\\n= x\\n")
+    >>> g.score, "stops at x, the goal is 2·x" in g.feedback
+    (0.0, True)
+    """
+    from elbo_derivation.errors import DerivationSyntaxError
+
+    r = rules if isinstance(rules, Rules) else load_rules(rules)
+    ref = None if reference is None else load_reference(reference)
+    if isinstance(text_or_path, Path) or (
+            isinstance(text_or_path, str) and "\n" not in text_or_path
+            and text_or_path.strip().lower().endswith((".deriv", ".tex"))):
+        m = mark_file(text_or_path, goal=goal, reference=ref, rules=r, time_limit=time_limit)
+    else:
+        from elbo_derivation.read.deriv import parse_derivation
+
+        try:
+            d = parse_derivation(str(text_or_path), file="<answer>", name="answer")
+            g = goal_of(d, goal, ref)
+            m = mark_derivation(d, goal=g, reference=ref, rules=r, time_limit=time_limit,
+                                file="<answer>")
+        except (DerivationSyntaxError, InputError) as err:
+            m = _unreadable("<answer>", err, r, 0.0)
+    return Grade(m.score, m.max_score, m.feedback, m)
