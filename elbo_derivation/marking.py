@@ -3,9 +3,13 @@
 Checking (:mod:`elbo_derivation.decide.engine`) says whether each step follows from the line
 before it. Marking a student's work asks more:
 
-* **the goal.** Does the last line reach the expression the question asked for, up to
-  equivalence (decided by :func:`~elbo_derivation.decide.engine.compare`)? The goal comes from
-  a ``goal: EXPR`` header in the file (``% goal:`` in a ``.tex`` file), from the command line
+* **the goal.** Does the last line reach the expression the question asked for? It must be
+  the goal up to rearranging sums and products (:func:`same_form`): in a derivation by
+  equalities *every* line is equivalent to the goal, so equivalence alone would accept work
+  that stopped after one line (or ``x = x``). When the last line is not in the goal's form,
+  :func:`~elbo_derivation.decide.engine.compare` says whether it at least equals the goal,
+  and the reason says which ("stops at …, the goal is …"). The goal comes from a
+  ``goal: EXPR`` header in the file (``% goal:`` in a ``.tex`` file), from the command line
   (``--goal EXPR``, read by the ``.deriv`` grammar with the file's declarations), or from a
   model solution (``--reference model.deriv``: its last line).
 * **error carried forward.** After the first wrong step, a step that follows from the
@@ -15,11 +19,12 @@ before it. Marking a student's work asks more:
   Every step after the first error has ``follows_from``: the index of the line it follows
   from (0 is the starting expression), or ``None``. The first error stays the first error.
 * **the model solution.** Each student line is matched, in order, to the first line of the
-  reference that it equals and that comes at or after the last matched one. The first line
-  that matches none is where the work *left* the model solution. A step that jumps over more
-  reference lines than :attr:`Rules.max_reference_steps` is *too big to follow*. (The
-  deciding layer does not report which rules a step used, so step size is measured in
-  reference lines covered by one student step.)
+  reference that has its form (:func:`same_form`; consecutive reference lines of one form
+  count as one) and comes at or after the last matched one. The first line that matches
+  none is where the work *left* the model solution. A step that covers more reference steps
+  than :attr:`Rules.max_reference_steps` is *too big to follow*. (The deciding layer does not
+  report which rules a step used, so step size is measured in reference steps covered by one
+  student step.)
 * **a score, with reasons.** A documented partial-credit rule (:class:`Rules`, read from
   TOML; the default is ``marking_default.toml`` next to this module) turns the above into
   points, and every lost mark gets a sentence.
@@ -263,6 +268,47 @@ class Memo:
 MEMO = Memo()
 
 
+_NORMAL: dict[Any, Any] = {}
+
+
+def normal_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with its brackets multiplied out and its terms in SymPy's order, and nothing
+    else: logs, powers, integrals and expectations are left as they are. Two lines with the
+    same normal form differ only by rearranging sums and products (remembered)."""
+    import sympy as sp
+
+    out = _NORMAL.get(expr)
+    if out is None:
+        try:
+            out = sp.expand(expr, deep=True, mul=True, multinomial=True, log=False,
+                            power_base=False, power_exp=False, basic=True)
+        except Exception:  # a form that cannot be expanded is its own normal form
+            out = expr
+        if len(_NORMAL) > 200_000:
+            _NORMAL.clear()
+        _NORMAL[expr] = out
+    return out
+
+
+def same_form(a: sp.Expr, b: sp.Expr) -> bool:
+    """True when ``a`` and ``b`` differ only by rearranging sums and products.
+
+    A derivation by equalities has every line *equivalent* to the goal, so equivalence alone
+    cannot tell a finished derivation from one that stopped after its first line: reaching
+    the goal (and matching a model solution's line) asks for the goal's form as well.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> same_form((a + b)**2 / 2, a**2/2 + a*b + b**2/2)
+    True
+    >>> same_form(sp.log(a*b), sp.log(a) + sp.log(b))
+    False
+    """
+    return a == b or normal_form(a) == normal_form(b)
+
+
 # --- the goal -------------------------------------------------------------------------------
 
 
@@ -411,6 +457,12 @@ class StepMark:
                 "trivial": self.trivial}
 
 
+def _written(d: Derivation, i: int) -> str:
+    """Line ``i`` as written, without spaces (0: the start)."""
+    text = d.start_text if i == 0 else (d.steps[i - 1].expr_text or d.steps[i - 1].text)
+    return "".join(text.split())
+
+
 def _lines(d: Derivation) -> list[Any]:
     return [d.expand_definitions(d.start)] + [d.expand_definitions(s.expr) for s in d.steps]
 
@@ -448,7 +500,7 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
         r = step.result
         assert r is not None, "apply_error_carried_forward needs a checked derivation"
         mark = StepMark(i, step.line, r.verdict.value, r.mistake)
-        mark.trivial = r.verdict.ok and lines[i] == lines[i - 1]
+        mark.trivial = r.verdict.ok and _written(d, i) == _written(d, i - 1)
         if first_error is None:
             if r.verdict.ok:
                 on_track[i] = True
@@ -550,8 +602,13 @@ def _shown(d: Derivation, i: int) -> str:
 
 def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
                memo: Memo | None = None) -> tuple[bool, str]:
-    """(reached, reason): whether the last line of ``d`` equals the goal, and if not, the
+    """(reached, reason): whether the last line of ``d`` reaches the goal, and if not, the
     sentence "stops at …, the goal is …".
+
+    The last line reaches the goal when it is the goal up to rearranging sums and products
+    (:func:`same_form`). When it is not, :func:`~elbo_derivation.decide.engine.compare`
+    decides whether it is at least equal to the goal, and the reason says so ("which equals
+    the goal but is not yet in its form").
 
     Examples
     --------
@@ -562,27 +619,35 @@ def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
     """
     memo = MEMO if memo is None else memo
     last = _lines(d)[-1]
-    result = memo.compare(last, goal.expr, "=", (), time_limit)
-    if result.verdict.ok:
+    if same_form(last, goal.expr):
         return True, ""
+    result = memo.compare(last, goal.expr, "=", (), time_limit)
     shown = _shown(d, len(d.steps))
+    target = goal.shown or goal.text
+    if result.verdict.ok:
+        return False, (f"stops at {shown}, which equals the goal but is not yet in its form; "
+                       f"the goal is {target}")
     why = "" if result.verdict.value == "refuted" else " (not decided: " + (
         result.reason or "no method settled it") + ")"
-    return False, f"stops at {shown}, the goal is {goal.shown or goal.text}{why}"
+    return False, f"stops at {shown}, the goal is {target}{why}"
 
 
 def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark], rules: Rules,
                      time_limit: float, memo: Memo) -> tuple[int | None, bool]:
     """Match the student's lines to the reference in order; returns (left_at, start_ok)."""
     lines = _lines(d)
-    ref_lines = [ref.in_terms_of(d, e) for e in ref.lines]
+    ref_lines: list[Any] = []
+    for e in ref.lines:  # consecutive lines of one form count as one line of the solution
+        e = ref.in_terms_of(d, e)
+        if not ref_lines or not same_form(ref_lines[-1], e):
+            ref_lines.append(e)
     left_at: int | None = None
     pos = 0
     start_ok = False
     for i, expr in enumerate(lines):
         found = None
         for k in range(pos, len(ref_lines)):
-            if expr == ref_lines[k] or memo.holds(expr, ref_lines[k], "=", (), time_limit):
+            if same_form(expr, ref_lines[k]):
                 found = k
                 break
         if i == 0:
@@ -837,3 +902,144 @@ def grade(text_or_path: str | Path, *, goal: str | None = None,
         except (DerivationSyntaxError, InputError) as err:
             m = _unreadable("<answer>", err, r, 0.0)
     return Grade(m.score, m.max_score, m.feedback, m)
+
+
+# --- a folder, on every core ---------------------------------------------------------------------
+
+#: What a forked worker needs (set in the parent before the fork, inherited by the workers).
+_JOB: dict[str, Any] = {}
+
+
+def _warm(reference: Reference | None, rules: Rules, time_limit: float) -> None:
+    """Import the heavy modules and decide the model solution's own steps once, before the
+    workers are forked, so that every worker starts with them (and with the memo)."""
+    import sympy  # noqa: F401
+
+    from elbo_derivation.decide import engine  # noqa: F401
+    from elbo_derivation.explain import mistakes  # noqa: F401
+    from elbo_derivation.read import deriv, tex  # noqa: F401
+    from elbo_derivation.report import pretty  # noqa: F401
+
+    if reference is not None:
+        from elbo_derivation.core.timeout import run_bounded
+
+        d = reference.derivation
+        run_bounded(lambda: mark_derivation(copy.deepcopy(d), reference=reference, rules=rules,
+                                            time_limit=time_limit), 10 * time_limit)
+
+
+def _mark_task(item: tuple[str, str]) -> Mark:
+    """Mark one file in a worker, bounded in time; never raises."""
+    from elbo_derivation.core.timeout import run_bounded
+
+    path, name = item
+    job = _JOB
+    t0 = time.perf_counter()
+    out = run_bounded(lambda: mark_file(path, name=name, goal=job["goal"],
+                                        reference=job["reference"], rules=job["rules"],
+                                        time_limit=job["time_limit"]), job["file_time_limit"])
+    if out.ok:
+        return out.value
+    seconds = time.perf_counter() - t0
+    why = out.error
+    if why.startswith("timed out"):
+        why = (f"marking took longer than {job['file_time_limit']:g} s and was stopped; "
+               "read it yourself")
+    else:
+        why = f"internal error ({why})"
+    m = _unreadable(name, why, job["rules"], seconds)
+    m.status = "timed-out" if "longer than" in why else "error"
+    return m
+
+
+def mark_folder(folder: str | Path, *, goal: str | None = None,
+                reference: Reference | None = None, rules: Rules | None = None,
+                time_limit: float = 5.0, file_time_limit: float = 30.0, jobs: int | None = None,
+                progress: bool = False) -> list[Mark]:
+    """Mark every ``.deriv`` and ``.tex`` file under ``folder``: one :class:`Mark` per file.
+
+    Files are marked in parallel by ``jobs`` forked worker processes (default: one per core,
+    at most 2 per CPU reported by the system); the heavy imports, and the model solution's own
+    steps, are done once before the fork. Each file is bounded by ``file_time_limit``
+    seconds: a file that cannot be read, or that takes too long, gets its own row (status
+    ``unreadable``, ``timed-out`` or ``error``, score 0, and the reason), and never stops the
+    others.
+
+    Parameters
+    ----------
+    folder : str or Path
+    goal, reference, rules, time_limit
+        as for :func:`mark_file`.
+    file_time_limit : float
+        seconds allowed to one file.
+    jobs : int, optional
+        worker processes; 1 marks in this process.
+    progress : bool
+        a tqdm bar on stderr, when stderr is a terminal.
+
+    Returns
+    -------
+    list of Mark
+        sorted by file name (relative to ``folder``).
+
+    Raises
+    ------
+    InputError
+        when ``folder`` is not a folder or holds no ``.deriv``/``.tex`` file.
+    """
+    import multiprocessing
+    import os
+    import sys
+
+    from elbo_derivation.verification import MAX_FILES, candidate_files
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder")
+    files, _ = candidate_files(root)
+    if not files:
+        raise InputError(f"{root}: no .deriv or .tex files in this folder")
+    if len(files) > MAX_FILES:
+        raise InputError(f"{root}: {len(files)} .deriv/.tex files; at most {MAX_FILES} are "
+                         "marked at once")
+    rules = load_rules() if rules is None else rules
+    items = [(str(p), p.relative_to(root).as_posix()) for p in files]
+    _warm(reference, rules, time_limit)
+    _JOB.update(goal=goal, reference=reference, rules=rules, time_limit=time_limit,
+                file_time_limit=file_time_limit)
+    if jobs is None:
+        jobs = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                   else (os.cpu_count() or 1), len(items))
+    jobs = max(1, min(jobs, len(items)))
+    bar = None
+    if progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), file=sys.stderr, leave=False, unit="file")
+    results: dict[str, Mark] = {}
+    try:
+        if jobs == 1:
+            for item in items:
+                results[item[1]] = _mark_task(item)
+                if bar is not None:
+                    bar.update(1)
+        else:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(jobs) as pool:
+                pending = [(item, pool.apply_async(_mark_task, (item,)))
+                           for item in items]
+                for item, res in pending:
+                    try:  # a worker that dies never completes its task: the row says so
+                        results[item[1]] = res.get(timeout=file_time_limit + 60)
+                    except Exception as err:
+                        m = _unreadable(item[1], f"the worker marking it failed ({err!r})",
+                                        rules, 0.0)
+                        m.status = "error"
+                        results[item[1]] = m
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return [results[name] for _, name in items]
+
