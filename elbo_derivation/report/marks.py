@@ -231,7 +231,8 @@ def summary_figure(marks: Sequence[Any], *, top: int = 8) -> Any:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1, 1.3]})
     scores = np.array([m.score for m in marks], dtype=float)
     most = marks[0].max_score if marks else 1.0
-    bins = np.linspace(0, most, min(21, int(most * 2) + 2) if most > 0 else 2)
+    width = max(0.5, most / 40)  # one bar per half point (for up to 20 points)
+    bins = np.arange(-width / 2, most + width, width)
     ax1.hist(scores, bins=bins, color="#4477aa", edgecolor="white")
     ax1.set_xlabel("score")
     ax1.set_ylabel("files")
