@@ -478,7 +478,8 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
     path makes it ``recovered``; from a wrong one, ``carried-forward``; from none, it stays
     ``refuted`` (a further error).
 
-    An undecided step counts as an error here: the lines after it are not known to be right.
+    After an undecided step the line is not known to be right or wrong: a step that follows
+    from it keeps its own verdict (it is not carried forward from an error).
 
     Examples
     --------
@@ -492,7 +493,8 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
     from elbo_derivation.decide import engine
 
     lines = _lines(d)
-    on_track = [True] + [False] * len(d.steps)
+    # each line is right, wrong, or (after an undecided step) not known to be either
+    state = ["right"] + ["wrong"] * len(d.steps)
     first_error: int | None = None
     marks: list[StepMark] = []
     for step in d.steps:
@@ -501,24 +503,29 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
         assert r is not None, "apply_error_carried_forward needs a checked derivation"
         mark = StepMark(i, step.line, r.verdict.value, r.mistake)
         mark.trivial = r.verdict.ok and _written(d, i) == _written(d, i - 1)
+        own = "wrong" if r.verdict.value == "refuted" else "unknown"
         if first_error is None:
             if r.verdict.ok:
-                on_track[i] = True
+                state[i] = "right"
             else:
                 first_error = i
+                state[i] = own
         elif r.verdict.ok:
             mark.follows_from = i - 1
-            on_track[i] = on_track[i - 1]
-            if not on_track[i - 1]:
+            state[i] = state[i - 1]
+            if state[i - 1] == "wrong":
                 mark.status = CARRIED_FORWARD
         else:
+            state[i] = own
             wrt = engine._wrt_names(d, step.wrt)
             for j in range(i - 2, -1, -1):
-                if memo.holds(lines[j], lines[i], step.relation, wrt, time_limit):
+                found = memo.compare(lines[j], lines[i], step.relation, wrt, time_limit)
+                if found.verdict.ok:
                     mark.follows_from = j
-                    on_track[i] = on_track[j]
-                    mark.status = RECOVERED if on_track[j] else CARRIED_FORWARD
-                    mark.mistake = None if on_track[j] else r.mistake
+                    state[i] = state[j]
+                    mark.status = {"right": RECOVERED, "wrong": CARRIED_FORWARD}.get(
+                        state[j], found.verdict.value)
+                    mark.mistake = r.mistake if state[j] == "wrong" else None
                     break
         step.status = mark.status
         step.follows_from = mark.follows_from

@@ -317,3 +317,17 @@ def test_grade_returns_score_and_feedback(model: Path) -> None:
     assert "Step 3 is wrong (line 6)" in g.feedback and "carried forward" in g.feedback
     g = marking.grade("symbols: a : real\na\n= a +* 1\n", goal="a")
     assert g.score == 0 and "could not be read" in g.feedback
+
+
+def test_after_an_undecided_step_nothing_is_carried_forward() -> None:
+    import sympy as sp
+
+    from elbo_derivation.core.steps import Derivation, Relation, Step, SymbolicResult, Verdict
+
+    a = sp.Symbol("a", real=True)
+    d = Derivation("t", {"a": a}, a, [Step(1, Relation.EQ, 2 * a, text="2*a"),
+                                      Step(2, Relation.EQ, a + a, text="a + a")])
+    d.steps[0].result = SymbolicResult(Verdict.UNDECIDED, "none", 0.0)  # as if time ran out
+    d.steps[1].result = SymbolicResult(Verdict.PROVED, "structural", 0.0)
+    marks = marking.apply_error_carried_forward(d)
+    assert [(m.status, m.follows_from) for m in marks] == [("undecided", None), ("proved", 1)]

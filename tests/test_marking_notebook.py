@@ -42,7 +42,7 @@ def test_grade_in_a_notebook_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     client.execute()
     outputs = nb.cells[0].outputs
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    result = [o for o in outputs if o.output_type == "execute_result"][0]["data"]["text/plain"]
+    result = next(o for o in outputs if o.output_type == "execute_result")["data"]["text/plain"]
     # step 1 correct (1.5), step 2 wrong (−1), step 3 carried forward (1), goal not reached
     assert result == "(1.5, 10.0)"
     assert printed.startswith("Score: 1.5 / 10")
