@@ -987,7 +987,8 @@ def mark_folder(folder: str | Path, *, goal: str | None = None,
     Returns
     -------
     list of Mark
-        sorted by file name (relative to ``folder``).
+        sorted by file name (relative to ``folder``); a file of another kind (not hidden)
+        gets a row with status ``ignored``.
 
     Raises
     ------
@@ -1003,7 +1004,7 @@ def mark_folder(folder: str | Path, *, goal: str | None = None,
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"{root}: not a folder")
-    files, _ = candidate_files(root)
+    files, ignored = candidate_files(root)
     if not files:
         raise InputError(f"{root}: no .deriv or .tex files in this folder")
     if len(files) > MAX_FILES:
@@ -1048,5 +1049,10 @@ def mark_folder(folder: str | Path, *, goal: str | None = None,
     finally:
         if bar is not None:
             bar.close()
-    return [results[name] for _, name in items]
+    for p in ignored:  # none is skipped silently: a .pdf or .txt handed in gets its row
+        name = p.relative_to(root).as_posix()
+        m = _unreadable(name, f"{name}: not a .deriv or .tex file, so not marked", rules, 0.0)
+        m.status = "ignored"
+        results[name] = m
+    return [results[name] for name in sorted(results)]
 

@@ -162,9 +162,10 @@ def marked(klass: Path, model: Path) -> dict[str, marking.Mark]:
 
 def test_every_file_has_a_row_with_the_expected_score(marked) -> None:
     assert sorted(marked) == ["big.deriv", "binary.deriv", "carried.deriv", "correct.deriv",
-                              "early.deriv", "recovered.deriv", "regrouped.deriv",
+                              "early.deriv", "notes.txt", "recovered.deriv", "regrouped.deriv",
                               "syntax.deriv", "trivial.deriv"]
-    scores = {name: m.score for name, m in marked.items()}
+    assert marked["notes.txt"].status == "ignored"  # not skipped silently
+    scores = {name: m.score for name, m in marked.items() if name != "notes.txt"}
     assert scores == {"correct.deriv": 10, "regrouped.deriv": 10, "big.deriv": 9.5,
                       "carried.deriv": 3, "recovered.deriv": 7, "trivial.deriv": 0,
                       "early.deriv": 3, "binary.deriv": 0, "syntax.deriv": 0}
@@ -233,7 +234,7 @@ def test_mark_command_csv_formats(tmp_path: Path, klass: Path, model: Path, caps
     code, text, _ = run(["mark", str(klass), "--reference", str(model), "--csv", str(out),
                          "--csv-format", "canvas", "--assignment", "Derivation 1"], capsys)
     assert code == 1  # two files could not be read
-    assert "binary.deriv" in text and "9 files" in text
+    assert "binary.deriv" in text and "10 files" in text
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                        "Derivation 1"]
@@ -248,7 +249,7 @@ def test_mark_command_csv_formats(tmp_path: Path, klass: Path, model: Path, caps
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {"file", "steps", "first_wrong_step", "mistake", "goal_reached", "carried_forward",
             "score", "reasons"} <= set(rows[0])
-    assert len(rows) == 9
+    assert len(rows) == 10
 
 
 def test_roster_fills_in_names(tmp_path: Path, klass: Path, model: Path, capsys) -> None:
@@ -267,7 +268,7 @@ def test_mark_json_and_html(tmp_path: Path, klass: Path, model: Path, capsys) ->
     run(["mark", str(klass), "--reference", str(model), "--json", str(j), "--html", str(h)],
         capsys)
     doc = json.loads(j.read_text(encoding="utf-8"))
-    assert doc["summary"]["files"] == 9 and doc["summary"]["not_marked"] == 2
+    assert doc["summary"]["files"] == 10 and doc["summary"]["not_marked"] == 3
     assert doc["summary"]["mistakes"]["goal not reached"] == 3
     row = {f["file"]: f for f in doc["files"]}["carried.deriv"]
     assert [s["follows_from"] for s in row["step_marks"]] == [None, None, None, 3]
