@@ -332,3 +332,15 @@ def test_after_an_undecided_step_nothing_is_carried_forward() -> None:
     d.steps[1].result = SymbolicResult(Verdict.PROVED, "structural", 0.0)
     marks = marking.apply_error_carried_forward(d)
     assert [(m.status, m.follows_from) for m in marks] == [("undecided", None), ("proved", 1)]
+
+
+def test_check_folder_holds_files_to_their_goal(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.deriv").write_text("symbols: x : real\ngoal: 2*x\nx\n= x\n", encoding="utf-8")
+    (tmp_path / "b.deriv").write_text("symbols: x : real\ngoal: 2*x\nx + x\n= 2*x\n",
+                                      encoding="utf-8")
+    code, out, _ = run(["check", str(tmp_path), "--format", "json"], capsys)
+    assert code == 1
+    rows = {r["file"]: r for r in json.loads(out)["files"]}
+    assert rows["a.deriv"]["status"] == "goal-not-reached"
+    assert "stops at x, the goal is 2·x" in rows["a.deriv"]["error"]
+    assert rows["b.deriv"]["status"] == "ok"

@@ -144,6 +144,7 @@ def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
     rows = verification.check_folder(
         path, numeric=args.numeric, time_limit=args.time_limit, progress=fmt == "text"
     )
+    _goals_in_folder(rows, args.time_limit)
     _, ignored = verification.candidate_files(path)
     if fmt == "json":
         doc = report_json.folder_json(rows, folder=args.path, ignored=len(ignored))
@@ -168,3 +169,24 @@ def _explain_folder(rows: list, color: bool) -> None:
             print()
             print(f"== {row.file}")
             print(render_check_text(row.derivation, color=color, explain=True, timings=False))
+
+
+def _goals_in_folder(rows: list, time_limit: float) -> None:
+    """A file with a 'goal:' header whose steps all hold but whose last line is not the goal
+    is not ok: its row gets the status 'goal-not-reached' and the reason."""
+    from elbo_derivation import marking
+
+    for row in rows:
+        d = row.derivation
+        if row.status != "ok" or d is None or not d.metadata.get("goal"):
+            continue
+        try:
+            goal = marking.goal_of(d)
+        except InputError as err:
+            row.status, row.error = "unreadable", str(err)
+            continue
+        if goal is None:
+            continue
+        reached, reason = marking.check_goal(d, goal, time_limit=time_limit)
+        if not reached:
+            row.status, row.mistake, row.error = "goal-not-reached", "goal not reached", reason
