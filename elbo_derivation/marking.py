@@ -735,6 +735,22 @@ def mark_derivation(d: Derivation, *, goal: Goal | None = None,
     return m
 
 
+def _points(x: float) -> str:
+    return f"{_num(x)} point" + ("" if x == 1 else "s")
+
+
+def _mistake_title(name: str) -> str:
+    """A mistake's name with its title from the catalogue: "sign-error: one term with the
+    wrong sign"."""
+    try:
+        from elbo_derivation.explain.mistakes import CATALOGUE
+
+        title = next((e.title for e in CATALOGUE if e.name == name), "")
+    except Exception:  # the title is a courtesy; the name is what matters
+        title = ""
+    return f"{name}: {title}" if title else name
+
+
 def _steps_list(indices: Sequence[int]) -> str:
     return ("step " if len(indices) == 1 else "steps ") + ", ".join(map(str, indices))
 
@@ -751,7 +767,7 @@ def _score(m: Mark, d: Derivation, marks: list[StepMark], rules: Rules, start_ok
     for s in wrong:
         p = rules.penalty_for(s.mistake)
         penalties += p
-        name = f" ({s.mistake})" if s.mistake else ""
+        name = f" ({_mistake_title(s.mistake)})" if s.mistake else ""
         first = " the first error" if s.index == m.first_wrong else " a further error"
         reasons.append(f"Step {s.index} is wrong (line {s.line}){name}:{first}, no credit"
                        + (f", −{_num(p)}." if p else "."))
@@ -776,14 +792,16 @@ def _score(m: Mark, d: Derivation, marks: list[StepMark], rules: Rules, start_ok
         return
     if m.carried_forward:
         lost = rules.per_step - rules.carried_forward
+        one = len(m.carried_forward) == 1
         reasons.append(f"{_steps_list(m.carried_forward).capitalize()} follow"
-                       f"{'s' if len(m.carried_forward) == 1 else ''} correctly from an earlier "
-                       f"error (error carried forward): {_num(rules.carried_forward)} each"
+                       f"{'s' if one else ''} correctly from an earlier error (error carried "
+                       f"forward): {_points(rules.carried_forward)}{'' if one else ' each'}"
                        + (f" instead of {_num(rules.per_step)}." if lost > 0 else "."))
     if m.recovered:
+        one = len(m.recovered) == 1
         reasons.append(f"{_steps_list(m.recovered).capitalize()} "
-                       f"{'is' if len(m.recovered) == 1 else 'are'} back on the right path: "
-                       f"{_num(rules.recovered)} each.")
+                       f"{'is' if one else 'are'} back on the right path: "
+                       f"{_points(rules.recovered)}{'' if one else ' each'}.")
     points = (rules.per_step * len(earning) + rules.carried_forward * len(m.carried_forward)
               + rules.recovered * len(m.recovered))
     if reference is not None and not start_ok:
