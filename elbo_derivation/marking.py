@@ -278,6 +278,8 @@ def normal_form(expr: sp.Expr) -> sp.Expr:
     import sympy as sp
 
     out = _NORMAL.get(expr)
+    if out is None and not _small_expansion(expr):
+        out = expr  # (x + m)^100000 is compared as written, not multiplied out
     if out is None:
         try:
             out = sp.expand(expr, deep=True, mul=True, multinomial=True, log=False,
@@ -288,6 +290,27 @@ def normal_form(expr: sp.Expr) -> sp.Expr:
             _NORMAL.clear()
         _NORMAL[expr] = out
     return out
+
+
+#: Most terms multiplying out one power of a sum may give before normal_form leaves it be.
+MAX_EXPANDED_TERMS = 2000
+
+
+def _small_expansion(expr: sp.Expr) -> bool:
+    """False when multiplying out a power of a sum in ``expr`` would give more than
+    :data:`MAX_EXPANDED_TERMS` terms (a hostile ``(a + b)^100000``)."""
+    import math
+
+    import sympy as sp
+
+    for p in expr.atoms(sp.Pow):
+        base, n = p.as_base_exp()
+        if isinstance(base, sp.Add) and n.is_Integer and n > 1:
+            k = len(base.args)
+            if int(n) > MAX_EXPANDED_TERMS or math.comb(int(n) + k - 1, k - 1) > \
+                    MAX_EXPANDED_TERMS:
+                return False
+    return True
 
 
 def same_form(a: sp.Expr, b: sp.Expr) -> bool:
@@ -824,12 +847,13 @@ def _score(m: Mark, d: Derivation, marks: list[StepMark], rules: Rules, start_ok
 # --- files ------------------------------------------------------------------------------------
 
 
-def _unreadable(name: str, err: BaseException | str, rules: Rules, seconds: float) -> Mark:
+def _unreadable(name: str, err: BaseException | str, rules: Rules, seconds: float,
+                verb: str = "read") -> Mark:
     from elbo_derivation.verification import _message
 
     text = err if isinstance(err, str) else _message(err)
     return Mark(name, "unreadable", max_score=rules.total, error=text, seconds=seconds,
-                reasons=[f"The file could not be read: {text}."])
+                reasons=[f"The file could not be {verb}: {text}."])
 
 
 def mark_file(path: str | Path, *, name: str | None = None, goal: str | None = None,
@@ -972,7 +996,7 @@ def _mark_task(item: tuple[str, str]) -> Mark:
                "read it yourself")
     else:
         why = f"internal error ({why})"
-    m = _unreadable(name, why, job["rules"], seconds)
+    m = _unreadable(name, why, job["rules"], seconds, verb="marked")
     m.status = "timed-out" if "longer than" in why else "error"
     return m
 
@@ -1059,7 +1083,7 @@ def mark_folder(folder: str | Path, *, goal: str | None = None,
                         results[item[1]] = res.get(timeout=file_time_limit + 60)
                     except Exception as err:
                         m = _unreadable(item[1], f"the worker marking it failed ({err!r})",
-                                        rules, 0.0)
+                                        rules, 0.0, verb="marked")
                         m.status = "error"
                         results[item[1]] = m
                     if bar is not None:
@@ -1069,7 +1093,7 @@ def mark_folder(folder: str | Path, *, goal: str | None = None,
             bar.close()
     for p in ignored:  # none is skipped silently: a .pdf or .txt handed in gets its row
         name = p.relative_to(root).as_posix()
-        m = _unreadable(name, f"{name}: not a .deriv or .tex file, so not marked", rules, 0.0)
+        m = _unreadable(name, "not a .deriv or .tex file", rules, 0.0, verb="marked")
         m.status = "ignored"
         results[name] = m
     return [results[name] for name in sorted(results)]
