@@ -449,6 +449,10 @@ def load_reference(path: str | Path) -> Reference:
                      pretty(shown_expression(d, last)))
 
 
+#: How many earlier lines a wrong step is compared with, looking for the line it follows from.
+LOOKBACK = 12
+
+
 # --- error carried forward -----------------------------------------------------------------------
 
 
@@ -497,9 +501,10 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
     Every step must have its ``result``. Sets ``step.status`` and ``step.follows_from`` (on
     every step after the first error) and returns one :class:`StepMark` per step. A step
     after the first error that is refuted against the line before it is compared, with its
-    own relation, to each earlier line (latest first): following from a line on the right
-    path makes it ``recovered``; from a wrong one, ``carried-forward``; from none, it stays
-    ``refuted`` (a further error).
+    own relation, to each earlier line (latest first; at most :data:`LOOKBACK` lines, each
+    comparison at most 2 s, all of them at most ``10 × time_limit``): following from a line
+    on the right path makes it ``recovered``; from a wrong one, ``carried-forward``; from
+    none, it stays ``refuted`` (a further error).
 
     After an undecided step the line is not known to be right or wrong: a step that follows
     from it keeps its own verdict (it is not carried forward from an error).
@@ -516,6 +521,7 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
     from elbo_derivation.decide import engine
 
     lines = _lines(d)
+    budget = time.monotonic() + 10 * time_limit  # for the search of earlier lines, in all
     # each line is right, wrong, or (after an undecided step) not known to be either
     state = ["right"] + ["wrong"] * len(d.steps)
     first_error: int | None = None
@@ -541,8 +547,11 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
         else:
             state[i] = own
             wrt = engine._wrt_names(d, step.wrt)
-            for j in range(i - 2, -1, -1):
-                found = memo.compare(lines[j], lines[i], step.relation, wrt, time_limit)
+            for j in range(i - 2, max(i - 2 - LOOKBACK, -1), -1):
+                if time.monotonic() > budget:
+                    break
+                found = memo.compare(lines[j], lines[i], step.relation, wrt,
+                                     min(time_limit, 2.0))
                 if found.verdict.ok:
                     mark.follows_from = j
                     state[i] = state[j]
