@@ -885,7 +885,19 @@ def mark_file(path: str | Path, *, name: str | None = None, goal: str | None = N
     t0 = time.perf_counter()
     try:
         d = verification.read_any(path)
+    except (InputError, OSError, UnicodeError) as err:
+        return _unreadable(shown, err, rules, time.perf_counter() - t0)
+    except RecursionError:
+        return _unreadable(shown, "expression nested too deeply", rules,
+                           time.perf_counter() - t0)
+    try:
         g = goal_of(d, goal, reference)
+    except InputError as err:
+        m = _unreadable(shown, f"the goal cannot be read with this file's declarations: {err}",
+                        rules, time.perf_counter() - t0, verb="marked")
+        m.status = "error"
+        return m
+    try:
         m = mark_derivation(d, goal=g, reference=reference, rules=rules,
                             time_limit=time_limit, memo=memo, file=shown)
     except (InputError, OSError, UnicodeError) as err:

@@ -354,3 +354,8 @@ def test_a_huge_power_is_not_multiplied_out() -> None:
     assert marking.normal_form(big) is big
     assert marking.same_form(big, (m + x) ** 100000)
     assert not marking.same_form(big, x)
+
+
+def test_a_goal_no_file_can_read_is_a_usage_error(klass: Path, capsys) -> None:
+    code, _, err = run(["mark", str(klass), "--goal", "x +"], capsys)
+    assert code == 2 and "--goal:1:" in err and "Traceback" not in err

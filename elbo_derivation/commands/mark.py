@@ -120,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
                                 file_time_limit=args.file_time_limit, jobs=args.jobs,
                                 progress=not to_stdout)
     seconds = time.perf_counter() - t0
+    tried = [m for m in marks if m.status not in ("ignored", "unreadable")]
+    if args.goal is not None and tried and all(
+            "the goal cannot be read" in (m.error or "") for m in tried):
+        raise InputError(tried[0].error.split(": ", 1)[1])  # the same for every file
     if args.csv is not None:
         _write(args.csv, report_marks.marks_csv(marks, args.csv_format,
                                                 assignment=args.assignment, roster=roster))
