@@ -211,6 +211,22 @@ def load_rules(path: str | Path | None = None) -> Rules:
 # --- comparisons, remembered -------------------------------------------------------------------
 
 
+def _wrt_names(d: Derivation, wrt: Sequence[str]) -> tuple[str, ...]:
+    """The ``=~`` variables of a step, a ``let`` name replaced by what its definition uses
+    (as the engine does: definitions are substituted before checking)."""
+    from sympy.core.function import AppliedUndef
+
+    out: list[str] = []
+    for name in wrt:
+        if name in d.definitions:
+            expanded = d.expand_definitions(d.symbols[name])
+            out.extend(sorted(str(s) for s in expanded.free_symbols))
+            out.extend(str(f.func).split("(")[0] for f in expanded.atoms(AppliedUndef))
+        else:
+            out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
 class Memo:
     """Decisions already taken, by (left, right, relation, variables): one per process.
 
@@ -229,7 +245,9 @@ class Memo:
 
         lhs = d.expand_definitions(step.lhs(d))
         rhs = d.expand_definitions(step.expr)
-        key = ("step", lhs, rhs, step.relation, engine._wrt_names(d, step.wrt))
+        # the written sides too: the located sub-expression is shown as the file wrote it
+        key = ("step", step.lhs(d), step.expr, lhs, rhs, step.relation,
+               _wrt_names(d, step.wrt))
         found = self.steps.get(key)
         if found is None:
             self.misses += 1
@@ -518,8 +536,6 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
     [('proved', None), ('refuted', None), ('carried-forward', 2), ('recovered', 1)]
     """
     memo = MEMO if memo is None else memo
-    from elbo_derivation.decide import engine
-
     lines = _lines(d)
     budget = time.monotonic() + 10 * time_limit  # for the search of earlier lines, in all
     # each line is right, wrong, or (after an undecided step) not known to be either
@@ -546,7 +562,7 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
                 mark.status = CARRIED_FORWARD
         else:
             state[i] = own
-            wrt = engine._wrt_names(d, step.wrt)
+            wrt = _wrt_names(d, step.wrt)
             for j in range(i - 2, max(i - 2 - LOOKBACK, -1), -1):
                 if time.monotonic() > budget:
                     break
