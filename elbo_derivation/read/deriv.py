@@ -67,6 +67,7 @@ from typing import Any
 import sympy as sp
 from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
@@ -589,6 +590,12 @@ def parse_expression(
     <input>:1:3: unexpected 'sigma'; expected an operator such as '*' (multiplication is
     written explicitly)
     """
+    # an expression read once with the same declarations is not read again (a class's
+    # scripts share most of their lines); only successes are kept, so errors stay located
+    key = (text, frozenset(symbols.items()), frozenset((functions or {}).items()),
+           global_parameters.evaluate, global_parameters.distribute)  # cf. written_form
+    if key in _READ:
+        return _READ[key]
     ctx = _Context(symbols, functions or {}, file, line, column - 1)
     text = text.translate(_UNICODE) if _needs_translation(text) else text
     if not text.strip():
@@ -620,7 +627,12 @@ def parse_expression(
     if isinstance(result, Token | Tree):  # pragma: no cover - grammar guarantees an Expr
         raise ctx.error("expected an expression", 1)
     _check_defined(result, ctx)
+    if len(_READ) < 100_000:
+        _READ[key] = result
     return result
+
+
+_READ: dict[tuple, sp.Expr] = {}
 
 
 def _check_defined(expr: sp.Expr, ctx: _Context) -> None:
