@@ -687,7 +687,7 @@ def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
     return False, f"stops at {shown}, the goal is {target}{why}"
 
 
-def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark], rules: Rules,
+def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark],
                      time_limit: float, memo: Memo) -> tuple[int | None, bool]:
     """Match the student's lines to the reference in order; returns (left_at, start_ok)."""
     lines = _lines(d)
@@ -698,23 +698,26 @@ def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark], rules
             ref_lines.append(e)
     left_at: int | None = None
     pos = 0
-    start_ok = False
+    previous_matched = False
+    # the same question: the start equals the model's start (in any form)
+    start_ok = memo.holds(lines[0], ref_lines[0], "=", (), time_limit)
     for i, expr in enumerate(lines):
         found = None
         for k in range(pos, len(ref_lines)):
             if same_form(expr, ref_lines[k]):
                 found = k
                 break
-        if i == 0:
-            start_ok = found == 0
         if found is None:
             if left_at is None:
                 left_at = i
+            previous_matched = False
             continue
         if i > 0:
             marks[i - 1].reference_line = found
-            marks[i - 1].skipped = max(found - pos - 1, 0)
+            # a step's size is known only from a line of the model solution to another
+            marks[i - 1].skipped = max(found - pos - 1, 0) if previous_matched else 0
         pos = found
+        previous_matched = True
     return left_at, start_ok
 
 
@@ -767,8 +770,8 @@ def mark_derivation(d: Derivation, *, goal: Goal | None = None,
         m.goal_reached, m.goal_reason = check_goal(d, goal, time_limit=time_limit, memo=memo)
     start_ok = True
     if reference is not None:
-        m.left_reference_at, start_ok = _match_reference(d, reference, marks, rules,
-                                                         time_limit, memo)
+        m.left_reference_at, start_ok = _match_reference(d, reference, marks, time_limit,
+                                                         memo)
         m.too_big = [s.index for s in marks if s.reference_line is not None
                      and s.skipped + 1 > rules.max_reference_steps]
         if m.left_reference_at is not None:

@@ -359,3 +359,15 @@ def test_a_huge_power_is_not_multiplied_out() -> None:
 def test_a_goal_no_file_can_read_is_a_usage_error(klass: Path, capsys) -> None:
     code, _, err = run(["mark", str(klass), "--goal", "x +"], capsys)
     assert code == 2 and "--goal:1:" in err and "Traceback" not in err
+
+
+def test_a_detour_leaves_the_model_and_the_step_back_is_not_too_big(tmp_path: Path,
+                                                                    model: Path) -> None:
+    ref = marking.load_reference(model)
+    p = tmp_path / "detour.deriv"
+    p.write_text(script("-log(s)/2 - log(2*pi*s)/2 - (x - m)^2/(2*s^2)", L4), encoding="utf-8")
+    m = marking.mark_file(p, reference=ref)
+    assert m.goal_reached and m.first_wrong is None
+    assert m.left_reference_at == 1 and m.too_big == []
+    assert m.score == 10
+    assert "leaves the model solution at step 1" in m.feedback
