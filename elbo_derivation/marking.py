@@ -131,7 +131,7 @@ class Rules:
     too_big: float = 0.5
     max_reference_steps: int = 2
     mistakes: Mapping[str, float] = field(default_factory=dict)
-    source: str = "built-in"
+    source: str = field(default="built-in", compare=False)
 
     def penalty_for(self, mistake: str | None) -> float:
         """The penalty for a wrong step with this mistake name (None: unnamed)."""
@@ -201,7 +201,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     if "max_reference_steps" in values:
         floats["max_reference_steps"] = values["max_reference_steps"]  # type: ignore[assignment]
     rules = Rules(**floats, mistakes={k: float(v) for k, v in mistakes.items()},  # type: ignore[arg-type]
-                  source=str(p))
+                  source="the default (marking_default.toml)" if path is None else str(p))
     if rules.goal > rules.total:
         raise InputError(f"--rules {p}: the goal's points ({rules.goal:g}) exceed the total "
                          f"({rules.total:g})")
