@@ -18,7 +18,7 @@ from elbo_derivation.errors import InputError
 __all__ = ["build_parser", "entry", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS = ("verify", "check", "train", "ppca", "figures", "handout")
+COMMANDS = ("verify", "check", "mark", "train", "ppca", "figures", "handout")
 
 DESCRIPTION = """\
 Check, step by step, the derivation of the variational autoencoder (VAE) loss, and see that

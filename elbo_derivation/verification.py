@@ -439,7 +439,7 @@ def check_folder(
             try:
                 d = check_file(p, numeric=numeric, time_limit=time_limit, seed=seed)
             except (InputError, OSError, UnicodeError) as err:
-                row = FolderRow(name, "unreadable", error=_message(err),
+                row = FolderRow(name, "unreadable", error=error_message(err),
                                 seconds=time.perf_counter() - t0)
             except RecursionError:
                 row = FolderRow(name, "unreadable", error="expression nested too deeply",
@@ -459,7 +459,9 @@ def check_folder(
     return rows
 
 
-def _message(err: BaseException) -> str:
+def error_message(err: BaseException) -> str:
+    """What a reader is told of ``err``: the file and the system's reason for an OSError,
+    else the error's own message (already located for input errors)."""
     if isinstance(err, OSError) and err.filename is not None:
         return f"{err.filename}: {err.strerror or err}"
     return str(err)

@@ -206,6 +206,11 @@ class Step:
     #: where the expression is written: (line, column, end line, end column), columns from
     #: 1, the end exclusive; None when it was not given as text
     span: tuple[int, int, int, int] | None = None
+    #: set by marking (:mod:`elbo_derivation.marking`): the step's status when it differs
+    #: from the verdict (``carried-forward``, ``recovered``), and, after the first error, the
+    #: index of the line it follows from (0: the start; None: none)
+    status: str | None = None
+    follows_from: int | None = None
 
     def lhs(self, derivation: Derivation) -> sp.Expr:
         """The expression this step starts from: the previous step's, or the start."""

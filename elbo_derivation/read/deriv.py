@@ -86,6 +86,7 @@ from typing import Any
 import sympy as sp
 from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
@@ -774,6 +775,13 @@ def parse_expression(
     <input>:1:3: unexpected 'sigma'; expected an operator such as '*' (multiplication is
     written explicitly)
     """
+    # an expression read once with the same declarations is not read again (a class's
+    # scripts share most of their lines); only successes are kept, so errors stay located
+    key = (text, frozenset(symbols.items()), frozenset((functions or {}).items()),
+           frozenset((indexed or {}).items()), frozenset((ranges or {}).items()),
+           global_parameters.evaluate, global_parameters.distribute)  # cf. written_form
+    if key in _READ:
+        return _READ[key]
     ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed, ranges)
     text = text.translate(_UNICODE) if _needs_translation(text) else text
     if not text.strip():
@@ -805,7 +813,12 @@ def parse_expression(
     if isinstance(result, Token | Tree):  # pragma: no cover - grammar guarantees an Expr
         raise ctx.error("expected an expression", 1)
     _check_defined(result, ctx)
+    if len(_READ) < 100_000:
+        _READ[key] = result
     return result
+
+
+_READ: dict[tuple, sp.Expr] = {}
 
 
 def _check_defined(expr: sp.Expr, ctx: _Context) -> None:
@@ -926,11 +939,14 @@ class _Reader:
             self.part_label = rest.strip()
             self.part_line = line
             return
-        if key == "goal":
-            lead = len(rest) - len(rest.lstrip())
-            self.goal = {"text": rest.strip(), "line": line, "column": column + lead}
-            return
         code, _ = _split_comment(rest)
+        if key == "goal":  # kept as text: parsed with every declaration, see marking.goal_of
+            text = code.strip()
+            if not text:
+                raise self.error("expected 'goal: EXPRESSION'", line, column)
+            self.goal = {"text": text, "line": line,
+                         "column": column + len(code) - len(code.lstrip())}
+            return
         if key == "symbols":
             self.declare_symbols(code, line, column)
         elif key == "let":

@@ -188,6 +188,9 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "justification": step.justification,
         "quadrature": _numeric(step.quadrature),
         "sampling": _numeric(step.sampling),
+        # set by marking: carried-forward / recovered, and the line the step follows from
+        "status": step.status,
+        "follows_from": step.follows_from,
     }
 
 
