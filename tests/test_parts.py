@@ -122,3 +122,14 @@ def test_each_part_keeps_the_declarations_made_before_it():
 def test_a_let_between_steps_stays_in_its_part():
     d = parse_derivation("symbols: a : positive\nlog(a^2)\n= 2*log(a)\nlet: c = log(a)\n= 2*c\n")
     assert d.parts == [d] and d.definitions == {"c": sp.log(d.symbols["a"])}
+
+
+def test_the_step_limit_holds_for_the_whole_file():
+    from elbo_derivation.read.limits import MAX_STEPS
+
+    part = "a\n= a\n\n"
+    with pytest.raises(DerivationSyntaxError, match="in all parts together"):
+        parse_derivation("symbols: a : real\n" + part * (MAX_STEPS + 1))
+    tex = "% symbols: a : real\n" + "\\begin{align*}\na &= a\n\\end{align*}\n" * (MAX_STEPS + 1)
+    with pytest.raises(DerivationSyntaxError, match="in all parts together"):
+        parse_tex_derivation(tex)

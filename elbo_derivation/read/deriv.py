@@ -1027,8 +1027,8 @@ class _Reader:
                 line,
                 m.start(1) + 1,
             )
-        if len(self.steps) >= MAX_STEPS:
-            raise self.error(f"more than {MAX_STEPS} steps", line)
+        if len(self.steps) + sum(len(p.steps) for p in self.parts) >= MAX_STEPS:
+            raise self.error(f"more than {MAX_STEPS} steps (in all parts together)", line)
         expr = self.expression(code[pos:], line, pos + 1)
         self.decl_of_part = None  # declarations made before this step belong to its part
         written = code[pos:].strip()

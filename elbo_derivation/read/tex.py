@@ -1286,6 +1286,8 @@ class _TexReader:
         self.functions = self.decl.functions
         self.title = ""
         self.source = ""
+        #: steps read in earlier parts: the step limit holds for the whole file
+        self.steps_before = 0
         #: '% part:' and '% goal:' comments (line, key, value): they belong to the
         #: environment they are written in or before
         self.placed: list[tuple[int, str, dict[str, Any]]] = []
@@ -1402,6 +1404,7 @@ class _TexReader:
         for i, (start, inner, stop, end_at, kind) in enumerate(spans):
             part = (self.rows(body, inner, stop, comments) if kind == "rows"
                     else self.chain(body, inner, stop))
+            self.steps_before += len(part.steps)
             last_line = _pos(end_at, body)[0] if i + 1 < len(spans) else len(raw_lines)
             label = ""
             for number, key, value in self.placed:
@@ -1454,6 +1457,9 @@ class _TexReader:
         start_display = self.shown(start_text, ln, col)
         tokens = [tok for _, _, tok in pieces[:-1]]
         for (a, z, _), token in zip(rest, tokens, strict=True):
+            if len(steps) + self.steps_before >= MAX_STEPS:
+                raise self.error(f"more than {MAX_STEPS} steps (in all parts together)",
+                                 *_pos(a, body))
             piece = work[a:z]
             written = piece.strip()
             lead = len(piece) - len(piece.lstrip())
@@ -1588,8 +1594,9 @@ class _TexReader:
                 raise self.error("expected an expression after the relation", ln, col)
             lead = len(rhs_text) - len(rhs_text.lstrip())
             ln, col = _pos(rhs_start + lead, body)
-            if len(steps) >= MAX_STEPS:
-                raise self.error(f"more than {MAX_STEPS} steps", ln, col)
+            if len(steps) + self.steps_before >= MAX_STEPS:
+                raise self.error(f"more than {MAX_STEPS} steps (in all parts together)", ln,
+                                 col)
             expr = self.expr(rhs_text.strip(), ln, col)
             written = rhs_text.strip()
             steps.append(Step(index=len(steps) + 1, relation=relation, expr=expr,
