@@ -245,16 +245,13 @@ _PI_FORMS = [k * sp.pi for k in (1, 2, 4, HALF)] + [sp.sqrt(2 * sp.pi), sp.sqrt(
 
 
 def _round_pi(node: sp.Basic, roles: Roles) -> list[Variant]:
-    if node not in _PI_FORMS and not (isinstance(node, sp.Mul) and sp.pi in node.args):
+    if node not in _PI_FORMS:
         return []
-    coeff = node / sp.pi if node.has(sp.pi) and (node / sp.pi).is_Rational else None
     out = []
-    if coeff is not None:
-        for digits in (2, 3, 4, 5, 6):
-            rounded = sp.Float(round(float(sp.pi), digits), 15)
-            out.append((coeff * rounded, {"right": node, "wrong": coeff * rounded}))
-            out.append((sp.Float(round(float(node), digits), 15),
-                        {"right": node, "wrong": sp.Float(round(float(node), digits), 15)}))
+    for digits in (2, 3, 4, 5, 6):
+        pi = sp.Float(round(float(sp.pi), digits), 15)
+        for wrong in {node.xreplace({sp.pi: pi}), sp.Float(round(float(node), digits), 15)}:
+            out.append((wrong, {"right": node, "wrong": wrong}))
     return out
 
 

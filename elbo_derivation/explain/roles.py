@@ -222,14 +222,15 @@ def _scan(expr: sp.Basic, bound: set[sp.Basic], out: _Collector) -> None:
         if isinstance(node, sp.exp) and node.args[0].free_symbols:
             _gaussian_exponent(node, bound, out)
         elif isinstance(node, (sp.log, sp.Pow)) and node.has(sp.pi):
-            # normalisers: log(2πV), √(2πV) (and their reciprocals)
-            arg = node.args[0] if isinstance(node, sp.log) else node.base
+            # normalisers: log(2πV), log √(2πV), √(2πV) (and their reciprocals)
             if isinstance(node, sp.Pow) and abs(node.exp) != sp.Rational(1, 2):
                 continue
-            if isinstance(arg, sp.Mul) and sp.pi in arg.args:
-                rest = sp.Mul(*(a for a in arg.args if a is not sp.pi)) / 2
-                if rest.free_symbols and not (rest.free_symbols & bound):
-                    out.family(None, rest)
+            arg = node.args[0] if isinstance(node, sp.log) else node.base
+            for k in ((1, 2, -1, -2) if isinstance(node, sp.log) else (1,)):
+                v = sp.powsimp(sp.expand_power_base(arg**k / (2 * sp.pi), force=False))
+                if v.free_symbols and not v.has(sp.pi) and not (v.free_symbols & bound):
+                    out.family(None, v)
+                    break
         elif isinstance(node, sp.Add):
             _scan_sum(node, bound, out)
         elif isinstance(node, sp.Mul):
