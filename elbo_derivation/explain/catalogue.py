@@ -38,10 +38,10 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.explain.roles import Roles
 
-__all__ = ["CATALOGUE", "BY_NAME", "Entry", "Example"]
+__all__ = ["BY_NAME", "CATALOGUE", "Entry", "Example"]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
 Local = Callable[[sp.Basic, Roles], list[Variant]]
@@ -198,11 +198,11 @@ def _restore_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
 
 
 def _is_normaliser_term(t: sp.Basic, roles: Roles) -> bool:
-    logs = [n for n in sp.preorder_traversal(t) if isinstance(n, sp.log)]
-    if not logs or len(logs) != len(list(sp.preorder_traversal(t))) and not all(
-            isinstance(a, (sp.log, sp.Number)) for a in sp.Mul.make_args(t)):
+    """A term c·log(...) whose log holds π and a variance-like parameter: −½ log(2πσ²)."""
+    factors = sp.Mul.make_args(t)
+    if not all(isinstance(f, (sp.log, sp.Number)) for f in factors):
         return False
-    for lg in logs:
+    for lg in (f for f in factors if isinstance(f, sp.log)):
         arg = lg.args[0]
         if arg.has(sp.pi) and any(roles.role(s) in ("variance", "standard-deviation",
                                                        "log-variance", "precision")
@@ -222,12 +222,12 @@ def _drop_normaliser(node: sp.Basic, roles: Roles) -> list[Variant]:
 
 
 _CONSTANT_CHANGES = (lambda c: c + 1, lambda c: c - 1, lambda c: c + HALF, lambda c: c - HALF,
-                     lambda c: 2 * c, lambda c: c / 2, lambda c: -c, lambda c: sp.S(0))
+                     lambda c: 2 * c, lambda c: c / 2, lambda c: -c)
 
 
 def _change_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
-    return _each_term(node, lambda t: [f(t) for f in _CONSTANT_CHANGES] if t.is_Rational
-                      else [])
+    return _each_term(node, lambda t: [v for f in _CONSTANT_CHANGES if (v := f(t)) != 0]
+                      if t.is_Rational else [])
 
 
 def _restore_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
@@ -236,7 +236,9 @@ def _restore_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
     c = node.as_coeff_Add()[0]
     rest = node - c
     out = []
-    for new in {c - 1, c + 1, c - HALF, c + HALF, c / 2, 2 * c, -c}:
+    for new in {c - 1, c + 1, c - HALF, c + HALF, c / 2, 2 * c, -c} - {c, sp.S(0)}:
+        if c == 0:
+            continue  # a constant added is not a constant written wrong
         out.append((rest + new, {"right": new, "wrong": c}))
     return out
 

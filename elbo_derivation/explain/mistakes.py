@@ -20,10 +20,14 @@ no symbolic check settles it, agreement to 40 of 50 digits (mpmath) at four poin
 every assumption (:func:`.numbers.exactly_equal`). A double-precision screen at three points
 only discards candidates quickly; it never names anything.
 
-Every entry is tried; a name is given only when the matches agree on one mistake. An entry
-that declares another in ``special_case_of`` (its simulation is a special case of the other's:
-a ½ dropped in front of everything is a factor 2) wins over it; two matches neither of which
-is a special case of the other leave the step **not recognised** (None), and so does no match.
+Every entry is tried; a name is given only when the matches agree on one mistake:
+
+1. an entry that declares another in ``special_case_of`` (its simulation is a special case of
+   the other's: a ½ dropped in front of everything is a factor 2) wins over it;
+2. then a forward match (the previous line itself, with the mistake, is the written step)
+   wins over a backward one, which assumes an unseen rewrite of the previous line first;
+3. two matches left that neither rule separates leave the step **not recognised** (None),
+   and so does no match.
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
@@ -112,6 +116,7 @@ class _Match:
     written_part: sp.Basic | None
     right_part: sp.Basic | None
     expected_step: sp.Basic
+    direct: bool = True  # reproduced from the previous line itself, no rewrite assumed
 
 
 Path = tuple[int, ...]
@@ -281,15 +286,22 @@ def _match(entry: Entry, ctx: _Context) -> _Match | None:
     for right, b, redo in _backward(entry, ctx):
         ctx.tick()
         if ctx.screen_equal(right, ctx.lhs) and redo() and ctx.exact(right, ctx.lhs):
-            return _Match(entry, b, b.get("wrong"), b.get("right"), right)
+            return _Match(entry, b, b.get("wrong"), b.get("right"), right, direct=False)
     return None
 
 
 def _choose(matches: list[_Match]) -> _Match | None:
-    """The one mistake the matches agree on, or None (see the module docstring)."""
+    """The one mistake the matches agree on, or None (see the module docstring).
+
+    1. a match whose entry another match declares itself a special case of is set aside;
+    2. if forward matches remain, backward ones are set aside;
+    3. a name is given only if one entry remains.
+    """
     names = {m.entry.name for m in matches}
     kept = [m for m in matches
             if not any(m.entry.name in BY_NAME[o].special_case_of for o in names - {m.entry.name})]
+    if any(m.direct for m in kept):
+        kept = [m for m in kept if m.direct]
     return kept[0] if len({m.entry.name for m in kept}) == 1 else None
 
 
@@ -359,6 +371,9 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     chosen = _choose(matches)
     if chosen is None:
         return None
+    if chosen.entry.relation is not None:  # the expression may be right; the relation is not
+        return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None, rhs,
+                       chosen.entry.title)
     sub, expected = chosen.written_part, chosen.right_part
     if sub is None or sub == rhs:
         try:

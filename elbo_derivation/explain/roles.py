@@ -112,7 +112,8 @@ class Roles:
         return None
 
     def describe(self, sym: sp.Basic) -> str:
-        """``"s is the standard deviation of the Gaussian with mean m"``, in the author's symbols."""
+        """``"s is the standard deviation of the Gaussian with mean m"``, in the author's
+        symbols."""
         role = self.role(sym)
         if role is None:
             return f"{_show(sym)} has no known role"
@@ -141,9 +142,9 @@ def _spread(v: sp.Expr) -> tuple[sp.Symbol, str] | None:
     coeff, rest = v.as_coeff_Mul()
     if coeff != 1:
         return None
-    if isinstance(rest, sp.Symbol):
+    if isinstance(rest, sp.Symbol) and rest.is_positive:
         return rest, "variance"
-    if rest.is_Pow and isinstance(rest.base, sp.Symbol):
+    if rest.is_Pow and isinstance(rest.base, sp.Symbol) and rest.base.is_positive:
         if rest.exp == 2:
             return rest.base, "standard-deviation"
         if rest.exp == -1:
@@ -285,8 +286,8 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
     if any(_squared_difference(f) for f in factors):
         rest = sp.Mul(*(f for f in factors if not _squared_difference(f)))
         coeff, body = rest.as_coeff_Mul()
-        if body.is_Pow and body.exp == -1 and coeff == sp.Rational(1, 2):
-            out.family(None, body.base)
+        if body.is_Pow and body.exp.is_negative and coeff == sp.Rational(1, 2):
+            out.family(None, 1 / body)
         elif isinstance(body, sp.Symbol) and body.is_positive and coeff == 1:
             out.vote(body, "balancing-constant")
     if any(isinstance(f, sp.Add) and any(_squared_difference(t) for t in f.args)
