@@ -96,9 +96,11 @@ class Mistake:
     """A named mistake found in a refuted step.
 
     ``name`` is a stable kebab-case id (the JSON ``mistake`` field); ``explanation`` says what
-    is wrong in the roles of the author's symbols; ``subexpression`` is the part of the written
-    step that is wrong and ``expected`` its right value; ``expected_step`` is what the whole
-    step should have been (the way back); ``title`` a short heading.
+    is wrong in the roles of the author's symbols; ``subexpression`` is the smallest part of
+    the written step that differs in value from the right one and ``expected`` its right value;
+    ``expected_step`` is what the whole step should have been (the way back); ``wrong_part``
+    and ``right_part`` are where the recognised mistake was made and what belonged there (the
+    repair: σ₁² written where σ₁² + μ₁² belongs); ``title`` a short heading.
     """
 
     name: str
@@ -107,6 +109,8 @@ class Mistake:
     expected: sp.Basic | None = None
     expected_step: sp.Basic | None = None
     title: str = ""
+    wrong_part: sp.Basic | None = None
+    right_part: sp.Basic | None = None
 
 
 @dataclass
@@ -374,15 +378,14 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     if chosen.entry.relation is not None:  # the expression may be right; the relation is not
         return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None, rhs,
                        chosen.entry.title)
-    sub, expected = chosen.written_part, chosen.right_part
-    if sub is None or sub == rhs:
-        try:
-            found = smallest_difference(lhs, rhs, ctx.screen.differs)
-        except Exception:
-            found = None
-        expected, sub = found if found else (None, None)
+    try:
+        found = smallest_difference(lhs, rhs, ctx.screen.differs)
+    except Exception:
+        found = None
+    expected, sub = found if found else (chosen.right_part, chosen.written_part)
     return Mistake(chosen.entry.name, _explain(chosen, ctx), sub, expected,
-                   chosen.expected_step, chosen.entry.title)
+                   chosen.expected_step, chosen.entry.title, chosen.written_part,
+                   chosen.right_part)
 
 
 def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
