@@ -248,12 +248,35 @@ class _Context:
 # --- matching one entry ----------------------------------------------------------------------
 
 
+def _integrals(expr: sp.Basic) -> int:
+    return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, (sp.Integral,
+                                                                        Expectation)))
+
+
+def _inside_integral(expr: sp.Basic, path: Path) -> bool:
+    node = expr
+    for i in path:
+        if isinstance(node, (sp.Integral, Expectation)):
+            return True
+        node = node.args[i]
+    return False
+
+
 def _forward(entry: Entry, ctx: _Context) -> Iterator[tuple[sp.Basic, dict[str, Any]]]:
+    """The simulation on the previous line.
+
+    When the step evaluates integrals (the written side has fewer), a simulated mistake inside
+    an integral is not located on the written line: many mistakes there give the same value
+    (σ for σ² in a moment, or in the density's normaliser), so such sites are not tried.
+    """
     if entry.whole is not None:
         for wrong, b in entry.whole(ctx.lhs, ctx.roles):
             yield wrong, b
     if entry.local is not None:
+        evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
+            if evaluated and _inside_integral(ctx.lhs, path):
+                continue
             for new, b in entry.local(node, ctx.roles):
                 yield _replace(ctx.lhs, path, new), b
 
