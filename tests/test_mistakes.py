@@ -43,8 +43,10 @@ CASES = [
     ("pi-approximated", sp.log(2 * sp.pi * s1**2) / 2,
      sp.log(sp.Rational(314, 100) * 2 * s1**2) / 2),
     ("pi-approximated", -sp.log(Z1) - half, -sp.log(sp.sqrt(sp.Float("6.2832") * s1**2)) - half),
-    ("second-moment-missing-mean", STEP_31_EXPANDED,
-     -sp.log(Z1) - (s1**2 - 2 * mu1**2 + mu1**2) / (2 * s1**2)),
+    # §3.2's cross moment: E_{p1}[x²] = σ₁² + μ₁² with μ₁² forgotten (no other term of the
+    # integrand gives the same value if dropped)
+    ("second-moment-missing-mean", integral(p1 * (x**2 - 2 * x * mu2 + mu2**2)),
+     s1**2 - 2 * mu2 * mu1 + mu2**2),
     ("second-moment-missing-mean", E(z**2, sp.exp(-(z - g)**2 / (2 * h)) / sp.sqrt(2 * sp.pi * h)),
      h),
     ("cross-term-sign", STEP_31_EXPANDED,
@@ -174,8 +176,9 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize(("file", "correct", "wrong", "step", "name"), [
+    # σ₁² − 2μ₁² + μ₁² is also what dropping the integrand's μ₁² gives: not recognised
     ("notes_s3_1.tex", r"\left((\sigma_1^2 + \mu_1^2) - 2\mu_1^2", r"\left(\sigma_1^2 - 2\mu_1^2",
-     4, "second-moment-missing-mean"),
+     4, None),
     ("notes_s3_1.tex", r"&= -\log Z_1 - \frac{1}{2} \\", r"&= -\log Z_1 - 1 \\", 5,
      "dropped-half"),
     ("notes_s3_1.tex", r"&= -\log Z_1 - \frac{1}{2} \\", r"&= -\frac{1}{2} \\", 5,
@@ -189,7 +192,7 @@ DATA = Path(__file__).parent / "data"
      1, "variance-as-std"),
 ])
 def test_wrong_variants_of_the_notes_latex_are_named_by_the_engine(
-        file: str, correct: str, wrong: str, step: int, name: str) -> None:
+        file: str, correct: str, wrong: str, step: int, name: str | None) -> None:
     engine = pytest.importorskip("elbo_derivation.decide.engine")
     from elbo_derivation.read.tex import parse_tex_derivation
 

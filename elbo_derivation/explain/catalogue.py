@@ -756,9 +756,8 @@ CATALOGUE: tuple[Entry, ...] = (
           "includes the squared mean ({m_role}).",
           local=_moment_forget("mean"), undo=_moment_restore("mean"),
           special_case_of=("dropped-term",),
-          example=Example(-sp.log(sp.sqrt(2 * sp.pi * _s**2)) - _int(
-              _DENS * (_x**2 - 2 * _x * _m + _m**2)) / (2 * _s**2),
-              -sp.log(sp.sqrt(2 * sp.pi * _s**2)) - (_s**2 - _m**2) / (2 * _s**2))),
+          example=Example(_int(_DENS * (_x**2 - 2 * _x * _m2 + _m2**2)) / (2 * _s2**2),
+                          (_s**2 - 2 * _m * _m2 + _m2**2) / (2 * _s2**2))),
     Entry("second-moment-missing-variance", "E[x²] = μ² (σ² forgotten)", ("variance", "mean"),
           "Under N({m}, {variance}), E[x²] = {right}, not {wrong}: the variance is part of "
           "the second moment ({s_role}).",

@@ -20,14 +20,20 @@ no symbolic check settles it, agreement to 40 of 50 digits (mpmath) at four poin
 every assumption (:func:`.numbers.exactly_equal`). A double-precision screen at three points
 only discards candidates quickly; it never names anything.
 
-Every entry is tried; a name is given only when the matches agree on one mistake:
+Every entry is tried, and every way it reproduces the step is a *match*; a name is given only
+when the matches agree on one mistake:
 
-1. an entry that declares another in ``special_case_of`` (its simulation is a special case of
-   the other's: a ½ dropped in front of everything is a factor 2) wins over it;
-2. then a forward match (the previous line itself, with the mistake, is the written step)
-   wins over a backward one, which assumes an unseen rewrite of the previous line first;
-3. two matches left that neither rule separates leave the step **not recognised** (None),
-   and so does no match.
+1. a match of an entry B is set aside when another match, of an entry A that declares B in
+   ``special_case_of`` (A's simulation is a special case of B's: a ½ dropped in front of
+   everything is a factor 2), was made at the same place: both on the whole expression, or
+   one site inside the other, or the same written part;
+2. the step is named only if the matches left are all of one entry and one of them is
+   *located*: a forward simulation inside an integral that the step evaluated reproduces the
+   value but not where the mistake was made (σ for σ² in a moment and in the density's
+   normaliser give the same value), so it is never named, only stands in the way;
+3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
+   **not recognised** (None).
+
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
@@ -121,6 +127,8 @@ class _Match:
     right_part: sp.Basic | None
     expected_step: sp.Basic
     direct: bool = True  # reproduced from the previous line itself, no rewrite assumed
+    path: tuple[int, ...] = ()  # where: in the previous line (direct) or the written step
+    located: bool = True  # the site shows on the written line (see _forward)
 
 
 Path = tuple[int, ...]
@@ -166,6 +174,22 @@ def _replace(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
     return expr.func(*args)
 
 
+def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
+    """The step as its author wrote it (no automatic simplification), definitions expanded."""
+    try:
+        shown = getattr(step, "display", None)
+        text = getattr(step, "expr_text", "")
+        if shown is None and text and derivation is not None:
+            from elbo_derivation.read.deriv import written_form
+
+            shown = written_form(derivation, text)
+        if shown is None:
+            return None
+        return derivation.expand_definitions(shown) if derivation is not None else shown
+    except Exception:
+        return None
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
@@ -182,6 +206,10 @@ class _Context:
         self.hp = HighPrecision(symbols, deadline)
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._reversed: Any = ...
+        self.written_forms = [rhs]
+        shown = _as_written(derivation, step)
+        if shown is not None and shown != rhs:
+            self.written_forms.append(shown)
         left, right = _subtrees(lhs), _subtrees(rhs)
         self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
         self.shared_in_lhs = self.shared_in_rhs
@@ -262,74 +290,113 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     return False
 
 
-def _forward(entry: Entry, ctx: _Context) -> Iterator[tuple[sp.Basic, dict[str, Any]]]:
-    """The simulation on the previous line.
+def _forward(entry: Entry, ctx: _Context,
+             ) -> Iterator[tuple[sp.Basic, dict[str, Any], Path, bool]]:
+    """The simulation on the previous line: (wrong step, binding, site, located).
 
-    When the step evaluates integrals (the written side has fewer), a simulated mistake inside
-    an integral is not located on the written line: many mistakes there give the same value
-    (σ for σ² in a moment, or in the density's normaliser), so such sites are not tried.
+    When the step evaluates integrals (the written side has fewer), a mistake simulated
+    inside an integral is *not located* on the written line: it may reproduce the written
+    value, but so may other mistakes there (σ for σ² in a moment, or in the density's
+    normaliser), and the written step does not show which. Such a match is never named; it
+    only stands in the way of other names.
     """
     if entry.whole is not None:
         for wrong, b in entry.whole(ctx.lhs, ctx.roles):
-            yield wrong, b
+            yield wrong, b, (), True
     if entry.local is not None:
         evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
-            if evaluated and _inside_integral(ctx.lhs, path):
-                continue
+            located = not (evaluated and _inside_integral(ctx.lhs, path))
             for new, b in entry.local(node, ctx.roles):
-                yield _replace(ctx.lhs, path, new), b
+                yield _replace(ctx.lhs, path, new), b, path, located
 
 
-def _backward(entry: Entry, ctx: _Context) -> Iterator[tuple[sp.Basic, dict[str, Any], Any]]:
-    """(repaired written step, binding, check) where check() redoes the mistake."""
+def _backward(entry: Entry, ctx: _Context,
+              ) -> Iterator[tuple[sp.Basic, dict[str, Any], Path, Any]]:
+    """(repaired written step, binding, site, check) where check() redoes the mistake.
+
+    Tried on the step as evaluated and, when the reading layer can rebuild it, as written
+    (without SymPy's automatic simplification: ``(σ₁ + μ₁²) − 2μ₁² + μ₁²`` keeps its σ₁).
+    """
     if entry.whole_undo is not None and entry.whole is not None:
         for right, b in entry.whole_undo(ctx.rhs, ctx.roles):
-            yield right, b, lambda right=right: any(
+            yield right, b, (), lambda right=right: any(
                 ctx.exact(w, ctx.rhs) for w, _ in entry.whole(right, ctx.roles))
     if entry.undo is not None and entry.local is not None:
-        for path, node in _nodes(ctx.rhs, ctx.shared_in_lhs):
-            for new, b in entry.undo(node, ctx.roles):
-                b = {**b, "wrong": node, "right": new} if "right" not in b else b
-                yield _replace(ctx.rhs, path, new), b, lambda new=new, node=node: any(
-                    ctx.exact(w, node) for w, _ in entry.local(new, ctx.roles))
+        for written in ctx.written_forms:
+            for path, node in _nodes(written, ctx.shared_in_lhs):
+                for new, b in entry.undo(node, ctx.roles):
+                    b = {**b, "wrong": node, "right": new} if "right" not in b else b
+                    if b.get("guard") is not None and not b["guard"](written, path):
+                        continue
+                    yield _replace(written, path, new), b, path, lambda new=new, node=node: any(
+                        ctx.exact(w, node) for w, _ in entry.local(new, ctx.roles))
 
 
-def _match(entry: Entry, ctx: _Context) -> _Match | None:
+def _match(entry: Entry, ctx: _Context) -> list[_Match]:
+    """The ways ``entry`` reproduces the written step: at most one forward match (a located
+    one if there is one) and one backward match."""
     if entry.relation is not None:
         if ctx.relation not in ("<=", ">="):
-            return None
+            return []
         fields = entry.relation(ctx)
-        return None if fields is None else _Match(entry, fields, None, None, ctx.lhs)
+        return [] if fields is None else [_Match(entry, fields, None, None, ctx.rhs)]
     if ctx.relation in ("<=", ">="):
-        return None
-    for wrong, b in _forward(entry, ctx):
+        return []
+    out: list[_Match] = []
+    unlocated: _Match | None = None
+    for wrong, b, path, located in _forward(entry, ctx):
         ctx.tick()
+        if not located and unlocated is not None:
+            continue
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
         if ctx.screen_equal(wrong, ctx.rhs) and ctx.exact(wrong, ctx.rhs):
-            return _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs)
-    for right, b, redo in _backward(entry, ctx):
+            m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
+                       located=located)
+            if located:
+                out.append(m)
+                break
+            unlocated = m
+    if not out and unlocated is not None:
+        out.append(unlocated)
+    for right, b, path, redo in _backward(entry, ctx):
         ctx.tick()
         if ctx.screen_equal(right, ctx.lhs) and redo() and ctx.exact(right, ctx.lhs):
-            return _Match(entry, b, b.get("wrong"), b.get("right"), right, direct=False)
-    return None
+            out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
+                              direct=False, path=path))
+            break
+    return out
 
 
 def _choose(matches: list[_Match]) -> _Match | None:
-    """The one mistake the matches agree on, or None (see the module docstring).
+    """The one mistake the matches agree on, or None (see the module docstring)."""
+    def nested(p: Path, q: Path) -> bool:
+        return p[:len(q)] == q or q[:len(p)] == p
 
-    1. a match whose entry another match declares itself a special case of is set aside;
-    2. if forward matches remain, backward ones are set aside;
-    3. a name is given only if one entry remains.
-    """
-    names = {m.entry.name for m in matches}
-    kept = [m for m in matches
-            if not any(m.entry.name in BY_NAME[o].special_case_of for o in names - {m.entry.name})]
-    if any(m.direct for m in kept):
-        kept = [m for m in kept if m.direct]
-    return kept[0] if len({m.entry.name for m in kept}) == 1 else None
+    def same_place(a: _Match, b: _Match) -> bool:
+        if a.path == () and b.path == ():
+            return True  # both the whole expression
+        if a.direct == b.direct:
+            return nested(a.path, b.path)  # one site inside the other, in the same tree
+        u, v = a.written_part, b.written_part
+        if u is None or v is None:
+            return False
+        try:  # the same written part, perhaps in another form (log(1/a) and −log a)
+            return u == v or sp.expand(sp.expand_log(u - v, force=True)) == 0
+        except Exception:
+            return False
+
+    def covers(a: _Match, b: _Match) -> bool:  # a is a special case of b, at the same place
+        return b.entry.name in a.entry.special_case_of and same_place(a, b)
+
+    kept = [b for b in matches if not any(covers(a, b) for a in matches if a is not b)]
+    names = {m.entry.name for m in kept}
+    if len(names) != 1:
+        return None
+    located = [m for m in kept if m.located]
+    return located[0] if located else None
 
 
 # --- explanations ------------------------------------------------------------------------------
@@ -383,18 +450,16 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     ctx = _Context(lhs, rhs, derivation, step, deadline)
     if ctx.relation not in ("<=", ">=") and not ctx.screen.differs(lhs, rhs):
         return None
-    matches = []
+    matches: list[_Match] = []
     for entry in CATALOGUE:
         try:
-            found = _match(entry, ctx)
+            matches.extend(_match(entry, ctx))
         except OutOfTime:
             return None
         except Exception:
-            found = None
-        if found is not None:
-            matches.append(found)
+            continue
     if _DEBUG:
-        print("matches:", [m.entry.name for m in matches], "roles:", ctx.roles.roles)
+        print("matches:", [(m.entry.name, m.direct, m.located, m.path) for m in matches], "roles:", ctx.roles.roles)
     chosen = _choose(matches)
     if chosen is None:
         return None
