@@ -76,7 +76,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.timeout import run_bounded
-from elbo_derivation.explain.catalogue import BY_NAME, CATALOGUE, Entry
+from elbo_derivation.explain.catalogue import CATALOGUE, Entry
 from elbo_derivation.explain.numbers import (
     FloatScreen,
     HighPrecision,
@@ -93,7 +93,6 @@ TIME_BUDGET = 3.0
 #: Most nodes of an expression the simulations walk over.
 MAX_NODES = 300
 
-_DEBUG = False
 CatalogueEntry = Entry  # the old name of a catalogue entry
 
 
@@ -458,8 +457,6 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             return None
         except Exception:
             continue
-    if _DEBUG:
-        print("matches:", [(m.entry.name, m.direct, m.located, m.path) for m in matches], "roles:", ctx.roles.roles)
     chosen = _choose(matches)
     if chosen is None:
         return None
