@@ -201,7 +201,8 @@ def _drop_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
 def _restore_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
     if not isinstance(node, sp.Add):
         return []
-    return [(node + c, {"right": node + c, "wrong": node}) for c in (sp.Integer(-1), -HALF)]
+    return [(node + c, {"right": node + c, "wrong": node, "lhs_constant": c})
+            for c in (sp.Integer(-1), -HALF)]
 
 
 def _is_normaliser_term(t: sp.Basic, roles: Roles) -> bool:
@@ -243,9 +244,9 @@ def _restore_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
     c = node.as_coeff_Add()[0]
     rest = node - c
     out = []
+    if c == 0:
+        return []  # a constant added is not a constant written wrong
     for new in {c - 1, c + 1, c - HALF, c + HALF, c / 2, 2 * c, -c} - {c, sp.S(0)}:
-        if c == 0:
-            continue  # a constant added is not a constant written wrong
         out.append((rest + new, {"right": new, "wrong": c}))
     return out
 
@@ -523,8 +524,7 @@ def _flip_abstract_term(evidence: bool) -> Local:
                 return False
             bound = _bound_in(t) | roles.bound
             apps = [a for lg in logs for a in lg.atoms(AppliedUndef)]
-            is_evidence = not t.has(Expectation) and all(
-                not (set(a.args) & bound) for a in apps)
+            is_evidence = all(not (set(a.args) & bound) for a in apps)
             return is_evidence == evidence
         return _each_term(node, lambda t: [-t], keep)
     return local

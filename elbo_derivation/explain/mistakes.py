@@ -25,8 +25,8 @@ when the matches agree on one mistake:
 
 1. a match of an entry B is set aside when another match, of an entry A that declares B in
    ``special_case_of`` (A's simulation is a special case of B's: a ½ dropped in front of
-   everything is a factor 2), was made at the same place: both on the whole expression, or
-   one site inside the other, or the same written part;
+   everything is a factor 2), was made at the same place: one site inside the other (the
+   whole expression holds every site), or the same written part;
 2. the step is named only if the matches left are all of one entry and one of them is
    *located*: a forward simulation inside an integral that the step evaluated reproduces the
    value but not where the mistake was made (σ for σ² in a moment and in the density's
@@ -362,11 +362,32 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         out.append(unlocated)
     for right, b, path, redo in _backward(entry, ctx):
         ctx.tick()
+        if "lhs_constant" in b and not _same_constant(right, ctx.lhs):
+            continue  # a constant said to be lost must be one the previous line has
         if ctx.screen_equal(right, ctx.lhs) and redo() and ctx.exact(right, ctx.lhs):
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
                               direct=False, path=path))
             break
     return out
+
+
+def _constant_term(expr: sp.Basic) -> sp.Basic | None:
+    """The constant term of ``expr`` expanded, Gaussian integrals and KLs evaluated first
+    (None when some integral stays or the expression is large)."""
+    if expr.has(sp.Integral, Expectation):
+        from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+
+        expr, _ = evaluate_gaussian_integrals(expr)
+        if expr.has(sp.Integral, Expectation):
+            return None
+    if sp.count_ops(expr) > 400:
+        return None
+    return sp.expand(sp.expand_log(expr, force=False)).as_coeff_Add()[0]
+
+
+def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
+    ca = _constant_term(a)
+    return ca is not None and ca == _constant_term(b)
 
 
 def _choose(matches: list[_Match]) -> _Match | None:
@@ -375,8 +396,8 @@ def _choose(matches: list[_Match]) -> _Match | None:
         return p[:len(q)] == q or q[:len(p)] == p
 
     def same_place(a: _Match, b: _Match) -> bool:
-        if a.path == () and b.path == ():
-            return True  # both the whole expression
+        if a.path == () or b.path == ():
+            return True  # the whole expression holds every place
         if a.direct == b.direct:
             return nested(a.path, b.path)  # one site inside the other, in the same tree
         u, v = a.written_part, b.written_part
