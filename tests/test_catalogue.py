@@ -187,3 +187,18 @@ def test_diagnosis_is_time_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     start = time.perf_counter()
     assert diagnose(big, big + g, None, None) is None
     assert time.perf_counter() - start < 2.0
+
+
+def test_declarations_in_the_reading_layers_form() -> None:
+    # roles keyed by symbol or expression, with "standard deviation" spelt with a space, and a
+    # declared Gaussian family (q(z|x) = N(m, s^2)): s is a standard deviation of mean m
+    m_, s_ = sp.Symbol("m", real=True), sp.Symbol("s", positive=True)
+    fam = SimpleNamespace(name="normal", parameters=(m_, s_**2), variable=x)
+    decl = SimpleNamespace(roles={m_: "mean", s_: "standard deviation", s_**2: "variance"},
+                           families={"q(z|x)": fam})
+    d = SimpleNamespace(declarations=decl, symbols={"m": m_, "s": s_}, steps=[],
+                        definitions={}, start=sp.S(0))
+    right = sp.sqrt(2 * sp.pi) * s_ + m_
+    found = diagnose(right, sp.sqrt(2 * sp.pi) * s_**2 + m_, d, None)
+    assert found is not None and found.name == "variance-for-std"
+    assert "s is the standard deviation of the Gaussian with mean m" in found.explanation

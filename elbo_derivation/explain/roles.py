@@ -6,9 +6,12 @@ come from two sources:
 
 1. **declarations**, when the reading layer provides them: ``derivation.declarations`` with a
    mapping ``roles`` (a symbol, or its name, to a role string such as ``"mean"``,
+   ``"standard deviation"`` or ``"standard-deviation"``,
    ``"variance"``, ``"standard-deviation"``, ``"log-variance"``, ``"precision"``, ``"rate"``,
    ``"probability"``, ``"dimension"``, ``"balancing-constant"``) and, optionally, the pairs of
-   densities of a KL (``kl_pairs``, ``kls`` or ``kl``: pairs (q, p)). Declarations win.
+   densities of a KL (``kl_pairs``, ``kls`` or ``kl``: pairs (q, p)), and ``families``
+   (a declared ``q(z|x) = N(m, s^2)`` is a Gaussian with mean m and variance s²).
+   Declarations win.
 2. **structure**, read from the right expression and the derivation's own earlier lines and
    definitions (never from the written, possibly wrong, step):
 
@@ -313,7 +316,8 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
 def infer_roles(exprs: Iterable[sp.Basic],
                 declared: Mapping[Any, str] | None = None,
                 kl_pairs: Iterable[tuple[sp.Basic, sp.Basic]] = (),
-                symbols: Mapping[str, sp.Symbol] | None = None) -> Roles:
+                symbols: Mapping[str, sp.Symbol] | None = None,
+                declared_gaussians: Iterable[tuple[sp.Expr, sp.Expr]] = ()) -> Roles:
     """Roles from declarations (which win) and from the structure of ``exprs``.
 
     Parameters
@@ -327,6 +331,8 @@ def infer_roles(exprs: Iterable[sp.Basic],
         the two densities of each KL the derivation declares.
     symbols : mapping, optional
         the derivation's declared symbols, to resolve names in ``declared``.
+    declared_gaussians : iterable of (mean, variance), optional
+        the Gaussians the declarations name (``q(z|x) = N(m, s^2)``).
     """
     exprs = [e for e in exprs if isinstance(e, sp.Basic)]
     bound = _bound(exprs)
@@ -340,8 +346,10 @@ def infer_roles(exprs: Iterable[sp.Basic],
             sym = (symbols or {}).get(key) or next(
                 (s for s in out.votes if s.name == key), None)
         if isinstance(sym, sp.Symbol) and isinstance(role, str):
-            roles[sym] = role
-    families = [f for f in out.families if roles.get(f.param) == f.kind]
+            roles[sym] = role.strip().replace(" ", "-")  # "standard deviation" too
+    for mean, variance in declared_gaussians:
+        out.family(mean, variance)
+    families = list(dict.fromkeys(f for f in out.families if roles.get(f.param) == f.kind))
     for sym, role in roles.items():  # declared spreads without a structural Gaussian
         if role in SCALE_ROLES and not any(f.param == sym for f in families):
             families.append(Family(None, sym, role))
@@ -359,6 +367,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     exprs: list[sp.Basic] = [lhs]
     declared: Mapping[Any, str] = {}
     pairs: list[tuple[sp.Basic, sp.Basic]] = []
+    gaussians: list[tuple[sp.Expr, sp.Expr]] = []
     symbols = getattr(derivation, "symbols", None) or {}
     if derivation is not None:
         decl = getattr(derivation, "declarations", None)
@@ -366,6 +375,13 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
             got = getattr(decl, "roles", None)
             if isinstance(got, Mapping):
                 declared = got
+            families = getattr(decl, "families", None)
+            if isinstance(families, Mapping):
+                for fam in families.values():
+                    params = tuple(getattr(fam, "parameters", ()) or ())
+                    if str(getattr(fam, "name", "")).lower() in ("normal", "n", "gaussian") \
+                            and len(params) == 2:
+                        gaussians.append((params[0], params[1]))
             for attr in ("kl_pairs", "kls", "kl"):
                 got = getattr(decl, attr, None)
                 if got:
@@ -393,4 +409,4 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                 exprs.append(expand(start))
             except Exception:
                 pass
-    return infer_roles(exprs, declared, pairs, symbols)
+    return infer_roles(exprs, declared, pairs, symbols, gaussians)
