@@ -74,7 +74,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
 from elbo_derivation.explain.numbers import (
@@ -244,6 +244,13 @@ class _Context:
             return (na, nb) != (a, b) and exactly_equal(na, nb, self.deadline, self.hp)
         return False
 
+    def any_exact(self, candidates: list[sp.Basic], target: sp.Basic) -> bool:
+        """Whether one of ``candidates`` is exactly ``target`` (identical ones first, then
+        those that pass the screen)."""
+        if any(c == target for c in candidates):
+            return True
+        return any(self.screen_equal(c, target) and self.exact(c, target) for c in candidates)
+
     def reversed_relation_holds(self) -> dict[str, Any] | None:
         """For a refuted ≤ or ≥ step: the fields of the explanation when the reverse is proved."""
         if self._reversed is not ...:
@@ -319,8 +326,8 @@ def _backward(entry: Entry, ctx: _Context,
     """
     if entry.whole_undo is not None and entry.whole is not None:
         for right, b in entry.whole_undo(ctx.rhs, ctx.roles):
-            yield right, b, (), lambda right=right: any(
-                ctx.exact(w, ctx.rhs) for w, _ in entry.whole(right, ctx.roles))
+            yield right, b, (), lambda right=right: ctx.any_exact(
+                [w for w, _ in entry.whole(right, ctx.roles)], ctx.rhs)
     if entry.undo is not None and entry.local is not None:
         for written in ctx.written_forms:
             for path, node in _nodes(written, ctx.shared_in_lhs):
@@ -328,8 +335,8 @@ def _backward(entry: Entry, ctx: _Context,
                     b = {**b, "wrong": node, "right": new} if "right" not in b else b
                     if b.get("guard") is not None and not b["guard"](written, path):
                         continue
-                    yield _replace(written, path, new), b, path, lambda new=new, node=node: any(
-                        ctx.exact(w, node) for w, _ in entry.local(new, ctx.roles))
+                    yield _replace(written, path, new), b, path, lambda new=new, node=node: (
+                        ctx.any_exact([w for w, _ in entry.local(new, ctx.roles)], node))
 
 
 def _match(entry: Entry, ctx: _Context) -> list[_Match]:
@@ -372,14 +379,16 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
 
 
 def _constant_term(expr: sp.Basic) -> sp.Basic | None:
-    """The constant term of ``expr`` expanded, Gaussian integrals and KLs evaluated first
-    (None when some integral stays or the expression is large)."""
-    if expr.has(sp.Integral, Expectation):
+    """The constant term of ``expr`` expanded, KLs of Gaussians replaced by their closed form
+    (½(… − 1) per coordinate, notes §3.3); None when an integral or expectation stays (its
+    value may hold a constant that the line does not show) or the expression is large."""
+    kls = expr.atoms(KL)
+    if kls:
         from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 
-        expr, _ = evaluate_gaussian_integrals(expr)
-        if expr.has(sp.Integral, Expectation):
-            return None
+        expr = expr.xreplace({k: evaluate_gaussian_integrals(k)[0] for k in kls})
+    if expr.has(sp.Integral, Expectation):
+        return None
     if sp.count_ops(expr) > 400:
         return None
     return sp.expand(sp.expand_log(expr, force=False)).as_coeff_Add()[0]
