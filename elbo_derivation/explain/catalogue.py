@@ -766,7 +766,8 @@ CATALOGUE: tuple[Entry, ...] = (
           example=Example((_s**2 + _m**2) / 2 + sp.log(_s), _m**2 / 2 + sp.log(_s))),
     Entry("other-distributions-parameter", "a parameter of the other distribution",
           ("mean", "standard-deviation", "variance"),
-          "{wrong} was written where {right} belongs: {s_role}, and {o_role}.",
+          "{wrong}, a parameter of the other distribution, was written where {right} "
+          "belongs ({s_role}).",
           local=_other_parameter, undo=_other_parameter,
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s1**2) - HALF)),
@@ -813,14 +814,15 @@ CATALOGUE: tuple[Entry, ...] = (
           example=Example(_KL4, (sp.sqrt(_h) + _g**2 - sp.log(_h) - 1) / 2)),
     Entry("precision-for-variance", "the precision where the variance is meant",
           ("variance", "standard-deviation"),
-          "{s_role}; the precision {wrong} is its reciprocal, not {right}.",
+          "{s_role}; {wrong} is the precision, its reciprocal, and {right} belongs here.",
           local=lambda n, r: _replace_symbol("variance", lambda s: s, lambda s: 1 / s)(n, r)
           + _replace_symbol("standard-deviation", lambda s: s**2, lambda s: s**-2)(n, r),
           undo=lambda n, r: _replace_symbol("variance", lambda s: 1 / s, lambda s: s)(n, r)
           + _replace_symbol("standard-deviation", lambda s: s**-2, lambda s: s**2)(n, r),
           example=Example(_KL4, (1 / _h + _g**2 - sp.log(_h) - 1) / 2)),
     Entry("log-variance-exponentiated", "log(exp ℓ) written exp ℓ", ("log-variance",),
-          "{s_role}: log h = log(exp {s}) = {s}, so {right} belongs here, not {wrong}.",
+          "{s_role}: the log of the variance exp({s}) is {s}, so {right} belongs here, not "
+          "{wrong}.",
           local=_replace_symbol("log-variance", lambda s: s, sp.exp),
           undo=_replace_symbol("log-variance", sp.exp, lambda s: s),
           example=Example(_l / 2 + _g, sp.exp(_l) / 2 + _g, {"l": "log-variance"})),
@@ -875,7 +877,7 @@ CATALOGUE: tuple[Entry, ...] = (
                           _c * (_x - _xh + _z - _g) ** 2)),
     Entry("kl-direction-swapped", "the KL direction swapped", ("mean", "variance"),
           "KL is not symmetric: KL(q ‖ p) = E_q[log q/p] ≠ KL(p ‖ q); the two distributions "
-          "({q} and {p}) were exchanged.", whole=_swap_kl, whole_undo=_swap_kl_nodes,
+          "(the one of {q} and the one of {p}) were exchanged.", whole=_swap_kl, whole_undo=_swap_kl_nodes,
           example=Example(_KL3, sp.log(_s1 / _s2) + (_s2**2 + (_m2 - _m1) ** 2)
                           / (2 * _s1**2) - HALF)),
     Entry("log-evidence-sign", "the sign of log p(x)", (),
