@@ -877,7 +877,8 @@ CATALOGUE: tuple[Entry, ...] = (
                           _c * (_x - _xh + _z - _g) ** 2)),
     Entry("kl-direction-swapped", "the KL direction swapped", ("mean", "variance"),
           "KL is not symmetric: KL(q ‖ p) = E_q[log q/p] ≠ KL(p ‖ q); the two distributions "
-          "(the one of {q} and the one of {p}) were exchanged.", whole=_swap_kl, whole_undo=_swap_kl_nodes,
+          "(the one of {q} and the one of {p}) were exchanged.",
+          whole=_swap_kl, whole_undo=_swap_kl_nodes,
           example=Example(_KL3, sp.log(_s1 / _s2) + (_s2**2 + (_m2 - _m1) ** 2)
                           / (2 * _s1**2) - HALF)),
     Entry("log-evidence-sign", "the sign of log p(x)", (),
