@@ -202,3 +202,16 @@ def test_declarations_in_the_reading_layers_form() -> None:
     found = diagnose(right, sp.sqrt(2 * sp.pi) * s_**2 + m_, d, None)
     assert found is not None and found.name == "variance-for-std"
     assert "s is the standard deviation of the Gaussian with mean m" in found.explanation
+
+
+def test_an_optimisation_step_is_reproduced_up_to_what_it_may_drop() -> None:
+    # =~ [x, μ]: the constant −½ log 2π may go, nothing with x or μ may; the written step
+    # also dropped (x − μ)²'s cross term: named, though a constant went too
+    right = -sp.log(2 * sp.pi) / 2 - (x - mu) ** 2 / 2
+    written = -(x**2 + mu**2) / 2
+    step = Step(1, Relation.EQ_UP_TO, written, wrt=("x", "mu"))
+    m = diagnose(right, written, None, step)
+    assert m is not None and m.name == "missing-cross-term"
+    # with μ alone optimised, dropping x from (x − μ)² fits as well: no name
+    step = Step(1, Relation.EQ_UP_TO, written, wrt=("mu",))
+    assert diagnose(right, written, None, step) is None

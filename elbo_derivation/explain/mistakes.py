@@ -36,6 +36,8 @@ when the matches agree on one mistake:
 
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
+For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means
+equal up to a term free of the ``wrt`` names, as the step itself claims.
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
 when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
 log of an expectation faces an expectation of a log).
@@ -173,6 +175,21 @@ def _replace(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
     return expr.func(*args)
 
 
+def _wrt_names(derivation: Any, wrt: tuple[str, ...]) -> set[str]:
+    """The names an ``=~`` step optimises, a ``let`` name replaced by what it stands for."""
+    out: set[str] = set()
+    definitions = getattr(derivation, "definitions", None) or {}
+    symbols = getattr(derivation, "symbols", None) or {}
+    for name in wrt:
+        if name in definitions and name in symbols:
+            value = derivation.expand_definitions(symbols[name])
+            out |= {str(s) for s in value.free_symbols}
+            out |= {str(f.func).split("(")[0] for f in value.atoms(AppliedUndef)}
+        else:
+            out.add(name)
+    return out
+
+
 def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
     """The step as its author wrote it (no automatic simplification), definitions expanded."""
     try:
@@ -200,6 +217,7 @@ class _Context:
         relation = getattr(step, "relation", None)
         self.relation = str(getattr(relation, "value", relation) or "=")
         self.roles: Roles = roles_for(lhs, derivation, step)
+        self.wrt = _wrt_names(derivation, tuple(getattr(step, "wrt", ()) or ()))
         symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
         self.screen = FloatScreen(symbols, deadline)
         self.hp = HighPrecision(symbols, deadline)
@@ -243,6 +261,20 @@ class _Context:
             na, nb = self._normalised(a), self._normalised(b)
             return (na, nb) != (a, b) and exactly_equal(na, nb, self.deadline, self.hp)
         return False
+
+    def reproduces(self, right: sp.Basic, written: sp.Basic) -> bool:
+        """``right`` and ``written`` are equal; for an ``=~ [wrt]`` step, equal up to a term
+        free of what the step optimises (the relation the author claimed)."""
+        if self.screen_equal(right, written) and self.exact(right, written):
+            return True
+        if self.relation != "=~" or not self.wrt:
+            return False
+        diff = sp.expand(right - written)
+        if diff == 0:
+            return True
+        names = {str(s) for s in diff.free_symbols}
+        names |= {str(f.func).split("(")[0] for f in diff.atoms(AppliedUndef)}
+        return not (names & self.wrt)
 
     def any_exact(self, candidates: list[sp.Basic], target: sp.Basic) -> bool:
         """Whether one of ``candidates`` is exactly ``target`` (identical ones first, then
@@ -358,7 +390,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
-        if ctx.screen_equal(wrong, ctx.rhs) and ctx.exact(wrong, ctx.rhs):
+        if ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
                        located=located)
             if located:
@@ -371,7 +403,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         ctx.tick()
         if "lhs_constant" in b and not _same_constant(right, ctx.lhs):
             continue  # a constant said to be lost must be one the previous line has
-        if ctx.screen_equal(right, ctx.lhs) and redo() and ctx.exact(right, ctx.lhs):
+        if ctx.reproduces(ctx.lhs, right) and redo():
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
                               direct=False, path=path))
             break
