@@ -66,7 +66,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "wrong normaliser in p1 (no pi)": ("normaliser-pi-lost",),
     "wrong normaliser Z1 (no pi), so ∫p1 ≠ 1": ("normaliser-pi-lost",),
     # tests/test_kl_standard_normal_deriv.py (notes §4), keyed by the new text
-    "+ log(1/h) + (sqrt(h)^2": ("log-root-lost", "dropped-half"),
+    "+ log(1/h) + (sqrt(h)^2": ("log-inverse-sqrt", "dropped-half"),
     "(h + g^2 - log(h))/2": ("missing-minus-one",),
     "+ (h^2 + g^2)/2 - 1/2": ("variance-as-std",),
     "(exp(l2) + g2^2 - l2)/2": ("missing-minus-one",),

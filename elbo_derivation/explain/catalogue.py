@@ -388,13 +388,22 @@ def _log_power_lost(node: sp.Basic, roles: Roles) -> list[Variant]:
 
 
 def _root_lost_in_log(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log √B written log B: a square root inside the log lost (log(1/√h) taken as −log h).
+
+    SymPy may already have split √(2πσ²) into √2·√π·σ, so the root of the whole argument is
+    also tried: log A written log A² when A shows a square root.
+    """
     if not isinstance(node, sp.log):
         return []
     out = []
-    for sub in sp.preorder_traversal(node.args[0]):
-        if sub.is_Pow and sub.exp in (HALF, -HALF):
-            wrong = sp.log(node.args[0].xreplace({sub: sub.base ** (2 * sub.exp)}))
-            out.append((wrong, {"right": node, "wrong": wrong}))
+    arg = node.args[0]
+    roots = [sub for sub in sp.preorder_traversal(arg) if sub.is_Pow and sub.exp in (HALF, -HALF)]
+    for sub in roots:
+        wrong = sp.log(arg.xreplace({sub: sub.base ** (2 * sub.exp)}))
+        out.append((wrong, {"right": node, "wrong": wrong}))
+    if roots and any(f in roots for f in sp.Mul.make_args(arg)):
+        wrong = sp.log(sp.expand_power_base(arg**2, force=False))
+        out.append((wrong, {"right": node, "wrong": wrong}))
     return out
 
 
@@ -843,7 +852,7 @@ CATALOGUE: tuple[Entry, ...] = (
           "log aᵏ = k log a: the power was lost ({right} written {wrong}).",
           local=_log_power_lost,
           example=Example(sp.log(_h**3) + _g, sp.log(_h) + _g)),
-    Entry("log-root-lost", "log(1/√h) taken as −log h", (),
+    Entry("log-inverse-sqrt", "log √a written log a (a square root lost in a log)", (),
           "log √a = ½ log a: the square root halves the logarithm ({right} written "
           "{wrong}).", local=_root_lost_in_log, special_case_of=("dropped-half",),
           example=Example(sp.log(1 / sp.sqrt(1 + _g**2)) + _g, -sp.log(1 + _g**2) + _g)),

@@ -448,8 +448,10 @@ def _choose(matches: list[_Match]) -> _Match | None:
         u, v = a.written_part, b.written_part
         if u is None or v is None:
             return False
-        try:  # the same written part, perhaps in another form (log(1/a) and −log a)
-            return u == v or sp.expand(sp.expand_log(u - v, force=True)) == 0
+        try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
+            # one inside the other (log B inside −log B)
+            return (u == v or u.has(v) or v.has(u)
+                    or sp.expand(sp.expand_log(u - v, force=True)) == 0)
         except Exception:
             return False
 
