@@ -58,7 +58,8 @@ LABELS: dict[str, tuple[str, ...]] = {
     "missing mu2^2 term": ("dropped-term",),
     "E[x] = mu2 in the cross term": ("other-distributions-parameter",),
     "sigma1 for sigma1^2 in the final sum": ("std-for-variance",),
-    "dropped 1/2 on log(2 pi sigma2^2)": ("dropped-half",),
+    # the previous line has log Z₂ = log √(2πσ₂²): the ½ dropped is the square root's
+    "dropped 1/2 on log(2 pi sigma2^2)": ("dropped-half", "log-inverse-sqrt"),
     "1/(2 sigma1^2) for 1/(2 sigma2^2)": ("other-distributions-parameter",),
     "log(sigma1/sigma2) flipped": ("log-ratio-flipped",),
     "+1/2 for -1/2": ("sign-error",),
