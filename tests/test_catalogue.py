@@ -215,3 +215,12 @@ def test_an_optimisation_step_is_reproduced_up_to_what_it_may_drop() -> None:
     # with μ alone optimised, dropping x from (x − μ)² fits as well: no name
     step = Step(1, Relation.EQ_UP_TO, written, wrt=("mu",))
     assert diagnose(right, written, None, step) is None
+
+
+def test_the_way_back_keeps_the_students_own_line() -> None:
+    # a ½ dropped on one term: the repair is the written line with that ½ restored
+    right = sp.log(2 * sp.pi * s**2) / 2 + (x - mu) ** 2 / (2 * s**2)
+    wrong = sp.log(2 * sp.pi * s**2) + (x - mu) ** 2 / (2 * s**2)
+    m = diagnose(right, wrong, None, None)
+    assert m is not None and m.name == "dropped-half"
+    assert sp.expand(m.expected_step - right) == 0

@@ -512,6 +512,22 @@ def _explain(m: _Match, ctx: _Context) -> str:
         return m.entry.explanation
 
 
+def _way_back(m: _Match, ctx: _Context) -> sp.Basic:
+    """The step as it should have been: for a forward match, the written step with the wrong
+    part put right when that part shows in it (else the previous line itself)."""
+    wrong, right = m.written_part, m.right_part
+    if not m.direct or wrong is None or right is None or wrong == ctx.rhs:
+        return m.expected_step
+    try:
+        if ctx.rhs.has(wrong) and not wrong.is_Atom:
+            repaired = ctx.rhs.xreplace({wrong: right})
+            if ctx.screen_equal(repaired, ctx.lhs) and ctx.exact(repaired, ctx.lhs):
+                return repaired
+    except Exception:
+        pass
+    return m.expected_step
+
+
 def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
               deadline: float) -> Mistake | None:
     ctx = _Context(lhs, rhs, derivation, step, deadline)
@@ -537,7 +553,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         found = None
     expected, sub = found if found else (chosen.right_part, chosen.written_part)
     return Mistake(chosen.entry.name, _explain(chosen, ctx), sub, expected,
-                   chosen.expected_step, chosen.entry.title, chosen.written_part,
+                   _way_back(chosen, ctx), chosen.entry.title, chosen.written_part,
                    chosen.right_part)
 
 
