@@ -68,8 +68,12 @@ def main() -> None:
         "σ for σ² (§3.3)": (kl3, kl3.xreplace({s1**2: s1})),
         "KL swapped (§3.3)": (kl3, kl3.xreplace({s1: s2, s2: s1, mu1: mu2, mu2: mu1})),
         "missing −1 (§4)": (kl4, kl4 + half),
-        "E[x²] = σ² (§3.1)": (-sp.log(z1) - integral / (2 * s1**2),
-                             -sp.log(z1) - (s1**2 - mu1**2) / (2 * s1**2)),
+        # σ₁² − μ₁² is also what dropping the integrand's μ₁² gives: not recognised
+        "E[x²] = σ² (§3.1, ambiguous)": (-sp.log(z1) - integral / (2 * s1**2),
+                                        -sp.log(z1) - (s1**2 - mu1**2) / (2 * s1**2)),
+        "E[x²] = σ² (§3.2, cross moment)": (
+            sp.Integral(dens * (x**2 - 2 * x * mu2 + mu2**2), (x, -sp.oo, sp.oo)),
+            s1**2 - 2 * mu1 * mu2 + mu2**2),
         "cross term (§3.1, integral)": (
             -sp.log(z1) - integral / (2 * s1**2),
             -sp.log(z1) - integral.xreplace({-2 * x * mu1: 2 * x * mu1}) / (2 * s1**2)),

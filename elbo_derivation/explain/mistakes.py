@@ -1,20 +1,53 @@
-r"""Named mistakes: recognising *why* a refuted step is wrong.
+r"""Named mistakes: what the student did in a refuted step, said only when it is proved.
 
-When the engine refutes a step, :func:`diagnose` compares the expression the step should have
-equalled (``lhs``, the previous expression) with what was written (``rhs``), both with the
-``let`` definitions substituted. Each entry of :data:`CATALOGUE` is one common mistake of these
-derivations, with a *detector*: a small set of candidate repairs of the written expression (or
-simulations of the mistake on the correct one). If a repaired expression equals the correct one,
-the mistake is named. "Equals" is decided numerically, at three fixed random points where every
-symbol (bound integration variables included) takes a value respecting its assumptions, in
-double precision with a relative tolerance of 1e-9; integrals by composite Gauss–Legendre
-quadrature vectorised with NumPy, and expectations over abstract densities (the notes'
-q(z|x)) by a fixed positive linear functional that keeps what the notes use of them:
-linearity, constants pulled out, E[1] = 1. The verdict of the step is
-the engine's; a name here is a diagnosis, and a wrong step that matches no entry gets None.
+When the engine refutes a step, :func:`diagnose` compares the right expression (``lhs``: the
+previous line, definitions substituted) with the written one (``rhs``). Each entry of the
+catalogue (:mod:`.catalogue`, data: a name, the roles it acts on, a simulation of the
+mistake, a teaching explanation) is tried, on roles found by :mod:`.roles` from the
+declarations and the structure of the derivation, never from letters.
 
-Entries are tried in the order of :data:`CATALOGUE` (specific ones before generic ones); the
-first match wins. The whole diagnosis is bounded in time and never raises.
+**The rule for a name.** An entry is a *match* when its simulation of the mistake reproduces
+the written step exactly:
+
+* forward: the simulation applied to the right expression equals the written one; or
+* backward, for steps that also transform the expression: undoing the mistake at one place of
+  the written expression gives an expression equal to the right one, and the simulation
+  applied to the repaired part gives back the written part.
+
+"Equal" means proved: the difference simplifies to 0 (SymPy, under the symbols' assumptions,
+bounded effort; expectations over abstract densities after the rules' normal form), or, where
+no symbolic check settles it, agreement to 40 of 50 digits (mpmath) at four points that respect
+every assumption (:func:`.numbers.exactly_equal`). A double-precision screen at three points
+only discards candidates quickly; it never names anything.
+
+Every entry is tried, and every way it reproduces the step is a *match*; a name is given only
+when the matches agree on one mistake:
+
+1. a match of an entry B is set aside when another match, of an entry A that declares B in
+   ``special_case_of`` (A's simulation is a special case of B's: a ½ dropped in front of
+   everything is a factor 2), was made at the same place: one site inside the other (the
+   whole expression holds every site), or the same written part;
+2. the step is named only if the matches left are all of one entry and one of them is
+   *located*: a forward simulation inside an integral that the step evaluated reproduces the
+   value but not where the mistake was made (σ for σ² in a moment and in the density's
+   normaliser give the same value), so it is never named, only stands in the way;
+3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
+   **not recognised** (None).
+
+Then the engine shows the smallest differing part (:func:`locate_difference`).
+
+For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means
+equal up to a term free of the ``wrt`` names, as the step itself claims.
+For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
+when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
+log of an expectation faces an expectation of a log).
+
+The way back: :attr:`Mistake.expected_step` is what the step should have been (the written
+step with the mistake undone, or the previous line), and :attr:`Mistake.expected` the right
+value of the part that was written wrong (:attr:`Mistake.subexpression`).
+
+The diagnosis is bounded in time by :func:`~elbo_derivation.core.timeout.run_bounded` and
+never raises.
 
 Examples
 --------
@@ -22,11 +55,13 @@ Examples
 >>> h = sp.Symbol("h", positive=True)
 >>> g = sp.Symbol("g", real=True)
 >>> right = (h + g**2 - sp.log(h) - 1) / 2
->>> m = diagnose(right, h + g**2 - sp.log(h) - 1, None, None)
->>> m.name
+>>> diagnose(right, h + g**2 - sp.log(h) - 1, None, None).name
 'dropped-half'
 >>> diagnose(right, (h + g**2 - sp.log(h)) / 2, None, None).name
 'missing-minus-one'
+>>> m = diagnose(right, (h**2 + g**2 - sp.log(h**2) - 1) / 2, None, None)
+>>> m.name
+'variance-as-std'
 >>> diagnose(right, right + g, None, None) is None
 True
 """
@@ -34,27 +69,33 @@ True
 from __future__ import annotations
 
 import time
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.explain.catalogue import CATALOGUE, Entry
+from elbo_derivation.explain.numbers import (
+    FloatScreen,
+    HighPrecision,
+    OutOfTime,
+    exactly_equal,
+)
+from elbo_derivation.explain.roles import Roles, roles_for
 from elbo_derivation.explain.subexpr import smallest_difference
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
 
-#: Seconds a diagnosis may take before it gives up (returns None).
-TIME_BUDGET = 0.8
-#: Most nodes of an expression the repairs walk over.
+#: Seconds a diagnosis may take before it gives up (returns None: not recognised).
+TIME_BUDGET = 3.0
+#: Most nodes of an expression the simulations walk over.
 MAX_NODES = 300
 
-#: Relative difference below which two values count as equal.
-_TOL = 1e-9
+CatalogueEntry = Entry  # the old name of a catalogue entry
 
 
 @dataclass(frozen=True)
@@ -62,285 +103,66 @@ class Mistake:
     """A named mistake found in a refuted step.
 
     ``name`` is a stable kebab-case id (the JSON ``mistake`` field); ``explanation`` says what
-    is wrong and points at the notes; ``subexpression`` is the smallest part of the written
-    step that differs from the corresponding correct part (``expected``), when one was found.
+    is wrong in the roles of the author's symbols; ``subexpression`` is the smallest part of
+    the written step that differs in value from the right one and ``expected`` its right value;
+    ``expected_step`` is what the whole step should have been (the way back); ``wrong_part``
+    and ``right_part`` are where the recognised mistake was made and what belonged there (the
+    repair: σ₁² written where σ₁² + μ₁² belongs); ``title`` a short heading.
     """
 
     name: str
     explanation: str
     subexpression: sp.Basic | None = None
     expected: sp.Basic | None = None
+    expected_step: sp.Basic | None = None
+    title: str = ""
+    wrong_part: sp.Basic | None = None
+    right_part: sp.Basic | None = None
 
 
-@dataclass(frozen=True)
-class CatalogueEntry:
-    """One mistake the catalogue knows: its id, a short title, explanation and detector."""
+@dataclass
+class _Match:
+    entry: Entry
+    binding: dict[str, Any]
+    written_part: sp.Basic | None
+    right_part: sp.Basic | None
+    expected_step: sp.Basic
+    direct: bool = True  # reproduced from the previous line itself, no rewrite assumed
+    path: tuple[int, ...] = ()  # where: in the previous line (direct) or the written step
+    located: bool = True  # the site shows on the written line (see _forward)
 
-    name: str
-    title: str
-    explanation: str
-    detector: Callable[[_Context], bool] = field(repr=False)
-
-
-class _Unsure(Exception):
-    """A value could not be computed: the diagnosis gives up on that candidate."""
-
-
-class _OutOfTime(Exception):
-    """The time budget is spent."""
-
-
-# --- numbers -------------------------------------------------------------------------------
-
-# The abstract-density functional: fixed nodes and positive weights summing to one.
-_NODES = np.array([-1.3, -0.45, 0.35, 0.9, 1.7])
-_WEIGHTS = np.array([0.1, 0.25, 0.3, 0.2, 0.15])
-
-
-def _legendre_grid(lo: float, hi: float, panels: int = 60, order: int = 12,
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Composite Gauss–Legendre nodes and weights on [lo, hi]."""
-    t, w = np.polynomial.legendre.leggauss(order)
-    edges = np.linspace(lo, hi, panels + 1)
-    half = (edges[1:] - edges[:-1]) / 2
-    mid = (edges[1:] + edges[:-1]) / 2
-    nodes = (mid[:, None] + half[:, None] * t[None, :]).ravel()
-    weights = (half[:, None] * w[None, :]).ravel()
-    return nodes, weights
-
-
-# Over ℝ: the sample points keep every mean within ±2 and every scale below 2.5, so ±40
-# holds any Gaussian-type integrand of these derivations to double precision.
-_REAL_LINE = _legendre_grid(-40.0, 40.0)
-
-_FUNCS: dict[Any, Callable[..., Any]] = {
-    sp.log: np.log, sp.exp: np.exp, sp.sqrt: np.sqrt, sp.Abs: np.abs,
-    sp.sin: np.sin, sp.cos: np.cos, sp.tanh: np.tanh,
-}
-
-
-def _coefficients(name: str, n: int) -> np.ndarray:
-    seed = zlib.crc32(name.encode("utf-8"))
-    return np.random.default_rng(seed).uniform(-1.0, 1.0, size=n + 1)
-
-
-class _Numeric:
-    """Values of expressions at a few fixed random points (float64), cached per node.
-
-    Integrals are computed by composite Gauss–Legendre quadrature, vectorised over the nodes;
-    an expectation over an abstract density by a fixed positive linear functional (linearity,
-    constants and E[1] = 1 hold exactly). Differences below :data:`_TOL` (relative) count as
-    equal: a diagnosis, unlike a verdict, does not need the last digits.
-    """
-
-    def __init__(self, symbols: set[sp.Symbol], deadline: float, n_points: int = 3) -> None:
-        rng = np.random.default_rng(20260301)
-        self.deadline = deadline
-        self.points: list[dict[sp.Basic, Any]] = []
-        ordered = sorted(symbols, key=lambda s: s.name)
-        for _ in range(n_points):
-            point: dict[sp.Basic, Any] = {}
-            for s in ordered:
-                if s.is_positive or s.is_nonnegative:
-                    v = rng.uniform(0.6, 2.3)
-                elif s.is_negative:
-                    v = -rng.uniform(0.6, 2.3)
-                else:
-                    v = rng.uniform(-1.9, 1.9)
-                point[s] = float(v)
-            self.points.append(point)
-        self.caches: list[dict[sp.Basic, Any]] = [{} for _ in self.points]
-
-    def tick(self) -> None:
-        if time.perf_counter() > self.deadline:
-            raise _OutOfTime
-
-    def value(self, expr: sp.Basic, k: int) -> float:
-        with np.errstate(all="ignore"):
-            v = self._ev(expr, self.points[k], self.caches[k])
-        v = np.asarray(v)
-        if v.shape != () or not np.isfinite(v) or np.iscomplexobj(v):
-            raise _Unsure("not a finite real number")
-        return float(v)
-
-    def _ev(self, expr: sp.Basic, env: dict, cache: dict | None) -> Any:
-        if cache is not None and expr in cache:
-            return cache[expr]
-        out = self._compute(expr, env, cache)
-        if np.any(np.isnan(out)):
-            raise _Unsure("nan")
-        if cache is not None:
-            cache[expr] = out
-        return out
-
-    def _compute(self, expr: sp.Basic, env: dict, cache: dict | None) -> Any:
-        if expr.is_Symbol:
-            if expr not in env:
-                raise _Unsure(f"no value for {expr}")
-            return env[expr]
-        if expr.is_Number:
-            if expr.is_Rational and max(abs(expr.p), expr.q) > 10**300:
-                raise _Unsure("a huge number")
-            return float(expr)
-        if expr is sp.pi:
-            return np.pi
-        if expr is sp.E:
-            return np.e
-        if expr.is_Add:
-            return sum(self._ev(a, env, cache) for a in expr.args)
-        if expr.is_Mul:
-            out: Any = 1.0
-            for a in expr.args:
-                out = out * self._ev(a, env, cache)
-            return out
-        if expr.is_Pow:
-            base, e = self._ev(expr.base, env, cache), self._ev(expr.exp, env, cache)
-            if np.any(np.abs(e) > 1000):
-                raise _Unsure("huge exponent")
-            if np.any(base == 0) and np.any(e < 0):
-                raise _Unsure("division by zero")
-            return np.power(base, e)
-        fn = _FUNCS.get(expr.func)
-        if fn is not None:
-            arg = self._ev(expr.args[0], env, cache)
-            if expr.func in (sp.log, sp.sqrt) and np.any(np.asarray(arg) < 0):
-                raise _Unsure("off the real line")
-            return fn(arg)
-        if isinstance(expr, AppliedUndef):
-            args = [self._ev(a, env, cache) for a in expr.args]
-            c = _coefficients(str(expr.func), len(args))
-            inner = sum(ci * a for ci, a in zip(c, args, strict=False)) + c[-1]
-            return np.exp(0.4 * np.sin(inner))
-        if isinstance(expr, (sp.Integral, Expectation)):
-            return self._integral(expr, env)
-        raise _Unsure(f"cannot evaluate {expr.func}")
-
-    def _integral(self, expr: sp.Basic, env: dict) -> Any:
-        self.tick()
-        if isinstance(expr, Expectation):
-            var, body, density = expr.variable, expr.integrand, expr.density
-            lo, hi = -sp.oo, sp.oo
-        else:
-            if len(expr.limits) != 1 or len(expr.limits[0]) != 3:
-                raise _Unsure("a multiple or indefinite integral")
-            (var, lo, hi), body, density = expr.limits[0], expr.function, None
-        if any(np.ndim(v) for v in env.values()):
-            raise _Unsure("a nested integral")
-        local = dict(env)
-        if density is not None and density.has(AppliedUndef):
-            # an abstract density: a fixed positive linear functional with E[1] = 1
-            local[var] = _NODES
-            return float(np.dot(_WEIGHTS, np.broadcast_to(self._ev(body, local, None),
-                                                           _NODES.shape)))
-        a = float(self._ev(lo, env, None)) if lo.is_finite else None
-        b = float(self._ev(hi, env, None)) if hi.is_finite else None
-        if a is None and b is None:
-            nodes, weights = _REAL_LINE
-        else:
-            nodes, weights = _legendre_grid(a if a is not None else b - 80.0,
-                                            b if b is not None else a + 80.0)
-        local[var] = nodes
-        f = body if density is None else density * body
-        values = np.broadcast_to(self._ev(f, local, None), nodes.shape)
-        return float(np.dot(weights, values))
-
-    def close(self, a: float, b: float) -> bool:
-        return abs(a - b) <= _TOL * max(1.0, abs(a), abs(b))
-
-    def equal(self, a: sp.Basic, b: sp.Basic) -> bool:
-        """True when ``a`` and ``b`` agree at every point (False when either fails)."""
-        self.tick()
-        try:
-            for k in range(len(self.points)):
-                if not self.close(self.value(a, k), self.value(b, k)):
-                    return False
-        except (_Unsure, ValueError, ZeroDivisionError, OverflowError, TypeError):
-            return False
-        return True
-
-    def differs(self, a: sp.Basic, b: sp.Basic) -> bool:
-        """True when ``a`` and ``b`` differ at some point (or cannot be compared)."""
-        try:
-            for k in range(len(self.points)):
-                if not self.close(self.value(a, k), self.value(b, k)):
-                    return True
-        except (_Unsure, ValueError, ZeroDivisionError, OverflowError, TypeError):
-            return True
-        return False
-
-
-# --- the context a detector sees -----------------------------------------------------------
-
-
-class _Context:
-    """The correct side, the written side and the tools to compare repairs against it."""
-
-    def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, deadline: float) -> None:
-        self.lhs = lhs
-        self.rhs = rhs
-        self.derivation = derivation
-        symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
-        declared = getattr(derivation, "symbols", None) or {}
-        definitions = getattr(derivation, "definitions", None) or {}
-        for name, sym in declared.items():
-            if name not in definitions and isinstance(sym, sp.Symbol):
-                symbols.add(sym)
-        self.symbols = symbols
-        self.num = _Numeric(symbols, deadline)
-        free = lhs.free_symbols | rhs.free_symbols
-        self.positive = sorted((s for s in free if isinstance(s, sp.Symbol) and s.is_positive),
-                               key=str)
-        self.real = sorted((s for s in free if isinstance(s, sp.Symbol) and s.is_real
-                            and not s.is_positive), key=str)
-        self._diff: list[Any] | None = None
-
-    def is_correct(self, candidate: sp.Basic) -> bool:
-        """True when ``candidate`` equals the correct side."""
-        return self.num.equal(self.lhs, candidate)
-
-    def diff_values(self) -> list[Any] | None:
-        """lhs − rhs at each point (None if it cannot be evaluated)."""
-        if self._diff is None:
-            try:
-                self._diff = [self.num.value(self.lhs, k) - self.num.value(self.rhs, k)
-                              for k in range(len(self.num.points))]
-            except (_Unsure, ValueError, ZeroDivisionError, OverflowError, TypeError):
-                self._diff = []
-        return self._diff or None
-
-    def diff_is(self, candidate: sp.Basic) -> bool:
-        """True when lhs − rhs equals ``candidate`` at every point."""
-        diff = self.diff_values()
-        if diff is None:
-            return False
-        try:
-            for k, d in enumerate(diff):
-                if not self.num.close(d, self.num.value(candidate, k)):
-                    return False
-        except (_Unsure, ValueError, ZeroDivisionError, OverflowError, TypeError):
-            return False
-        return True
-
-
-# --- tree helpers --------------------------------------------------------------------------
 
 Path = tuple[int, ...]
 
 
-def _nodes(expr: sp.Basic) -> Iterator[tuple[Path, sp.Basic]]:
-    """(path, node) pairs, outermost first, at most :data:`MAX_NODES` of them."""
+def _subtrees(expr: sp.Basic) -> set[sp.Basic]:
+    """The compound sub-expressions of ``expr`` (more than a symbol, a number or its power)."""
+    return {n for n in sp.preorder_traversal(expr)
+            if not n.is_Atom and sp.count_ops(n) >= 2}
+
+
+def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
+           ) -> Iterator[tuple[Path, sp.Basic]]:
+    """(path, node) pairs, outermost first, at most :data:`MAX_NODES` of them.
+
+    Nodes in ``shared`` (compound parts that stand unchanged on the other side, such as a
+    density carried through a step) are skipped with everything inside them: the written step
+    shows that part untouched, so no mistake is simulated there.
+    """
     stack: list[tuple[Path, sp.Basic]] = [((), expr)]
     seen = 0
     while stack and seen < MAX_NODES:
         path, node = stack.pop(0)
+        if path and node in shared:
+            continue
         seen += 1
         yield path, node
         if isinstance(node, (sp.Integral, Expectation)):
             stack.append(((*path, 0), node.args[0]))
             continue
-        if isinstance(node, sp.exp) and node.has(sp.Symbol):
-            continue  # a density's exponent: repairs there are not the mistakes we name
         for i, a in enumerate(node.args):
+            if node.is_Pow and i == 1 and a.is_Number:
+                continue  # a numeric exponent is not a place a mistake is simulated
             stack.append(((*path, i), a))
 
 
@@ -353,483 +175,390 @@ def _replace(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
     return expr.func(*args)
 
 
-def _terms_with_paths(expr: sp.Basic) -> Iterator[tuple[Path, sp.Basic]]:
-    """Every term of every sum in ``expr``, with its path."""
-    for path, node in _nodes(expr):
-        if isinstance(node, sp.Add):
-            for i, t in enumerate(node.args):
-                yield (*path, i), t
+def _wrt_names(derivation: Any, wrt: tuple[str, ...]) -> set[str]:
+    """The names an ``=~`` step optimises, a ``let`` name replaced by what it stands for."""
+    out: set[str] = set()
+    definitions = getattr(derivation, "definitions", None) or {}
+    symbols = getattr(derivation, "symbols", None) or {}
+    for name in wrt:
+        if name in definitions and name in symbols:
+            value = derivation.expand_definitions(symbols[name])
+            out |= {str(s) for s in value.free_symbols}
+            out |= {str(f.func).split("(")[0] for f in value.atoms(AppliedUndef)}
+        else:
+            out.add(name)
+    return out
 
 
-def _any(ctx: _Context, candidates: Iterator[sp.Basic] | list[sp.Basic]) -> bool:
-    for cand in candidates:
-        if ctx.is_correct(cand):
+def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
+    """The step as its author wrote it (no automatic simplification), definitions expanded."""
+    try:
+        shown = getattr(step, "display", None)
+        text = getattr(step, "expr_text", "")
+        if shown is None and text and derivation is not None:
+            from elbo_derivation.read.deriv import written_form
+
+            shown = written_form(derivation, text)
+        if shown is None:
+            return None
+        return derivation.expand_definitions(shown) if derivation is not None else shown
+    except Exception:
+        return None
+
+
+class _Context:
+    """The right side, the written side, the roles, and the two kinds of comparison."""
+
+    def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
+                 deadline: float) -> None:
+        self.lhs, self.rhs = lhs, rhs
+        self.derivation, self.step = derivation, step
+        self.deadline = deadline
+        relation = getattr(step, "relation", None)
+        self.relation = str(getattr(relation, "value", relation) or "=")
+        self.roles: Roles = roles_for(lhs, derivation, step)
+        self.wrt = _wrt_names(derivation, tuple(getattr(step, "wrt", ()) or ()))
+        symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
+        self.screen = FloatScreen(symbols, deadline)
+        self.hp = HighPrecision(symbols, deadline)
+        self._normal: dict[sp.Basic, sp.Basic] = {}
+        self._reversed: Any = ...
+        self.written_forms = [rhs]
+        shown = _as_written(derivation, step)
+        if shown is not None and shown != rhs:
+            self.written_forms.append(shown)
+        left, right = _subtrees(lhs), _subtrees(rhs)
+        self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
+        self.shared_in_lhs = self.shared_in_rhs
+
+    def tick(self) -> None:
+        if time.perf_counter() > self.deadline:
+            raise OutOfTime
+
+    def _normalised(self, e: sp.Basic) -> sp.Basic:
+        if e not in self._normal:
+            from elbo_derivation.decide.rules import normalize
+
+            try:
+                self._normal[e] = normalize(e)
+            except Exception:
+                self._normal[e] = e
+        return self._normal[e]
+
+    def screen_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """The fast double-precision screen (abstract densities: also after the normal form)."""
+        if self.screen.equal(a, b):
             return True
-    return False
-
-
-def _is_variance_name(sym: sp.Symbol) -> bool:
-    name = sym.name.lower()
-    return name in {"h", "v", "var", "variance", "s2", "tau2"} or name.startswith(
-        ("var", "h_", "sigmasq", "sigma2sq"))
-
-
-# --- detectors -----------------------------------------------------------------------------
-
-
-_PI_FORMS = [k * sp.pi**e for e in (1, sp.Rational(1, 2)) for k in
-             (1, 2, sp.Rational(1, 2), 4, sp.sqrt(2), 1 / sp.sqrt(2))]
-
-
-def _pi_approximated(ctx: _Context) -> bool:
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.rhs):
-            if node.is_Number and not node.is_Integer:
-                v = float(node)
-                for form in _PI_FORMS:
-                    if v != 0 and abs(float(form) / v - 1) < 0.003:
-                        yield _replace(ctx.rhs, path, form)
-
-    return _any(ctx, cands())
-
-
-def _second_moment(ctx: _Context) -> bool:
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.rhs):
-            var = None
-            if node.is_Pow and node.exp == 2 and node.base in ctx.positive:
-                var = node
-            elif node in ctx.positive and _is_variance_name(node):
-                var = node
-            if var is None:
-                continue
-            for m in ctx.real:
-                yield _replace(ctx.rhs, path, var + m**2)
-
-    return _any(ctx, cands())
-
-
-def _cross_term_sign(ctx: _Context) -> bool:
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.rhs):
-            if isinstance(node, sp.Add):
-                for i, t in enumerate(node.args):
-                    coeff, rest = t.as_coeff_Mul()
-                    if abs(coeff) == 2 and len(rest.free_symbols) >= 2:
-                        yield _replace(ctx.rhs, (*path, i), -t)
-            if node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Add) \
-                    and len(node.base.args) == 2:
-                a, b = node.base.args
-                yield _replace(ctx.rhs, path, (a - b) ** 2)
-
-    return _any(ctx, cands())
-
-
-def _missing_cross_term(ctx: _Context) -> bool:
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.lhs):
-            if node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Add):
-                yield _replace(ctx.lhs, path, sp.Add(*(t**2 for t in node.base.args)))
-
-    for cand in cands():
-        if ctx.num.equal(cand, ctx.rhs):
-            return True
-    return False
-
-
-def _square_of_sum(ctx: _Context) -> bool:
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.lhs):
-            if isinstance(node, sp.Add) and len(node.args) >= 2 and all(
-                t.is_Pow and t.exp == 2 for t in node.args
-            ):
-                yield _replace(ctx.lhs, path, sp.Add(*(t.base for t in node.args)) ** 2)
-
-    for cand in cands():
-        if ctx.num.equal(cand, ctx.rhs):
-            return True
-    return False
-
-
-def _log_of_sum_split(ctx: _Context) -> bool:
-    for path, node in _nodes(ctx.lhs):
-        if isinstance(node, sp.log) and isinstance(node.args[0], sp.Add):
-            wrong = sp.Add(*(sp.log(t) for t in node.args[0].args))
-            if ctx.num.equal(_replace(ctx.lhs, path, wrong), ctx.rhs):
-                return True
-    return False
-
-
-def _has_log_of_root(expr: sp.Basic) -> bool:
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.log):
-            for sub in sp.preorder_traversal(node.args[0]):
-                if sub.is_Pow and sub.exp in (sp.Rational(1, 2), sp.Rational(-1, 2)):
-                    return True
-    return False
-
-
-def _log_inverse_sqrt(ctx: _Context) -> bool:
-    if not _has_log_of_root(ctx.lhs):
+        if a.has(AppliedUndef) or b.has(AppliedUndef):
+            return self.screen.equal(self._normalised(a), self._normalised(b))
         return False
 
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.rhs):
-            if isinstance(node, sp.log):
-                yield _replace(ctx.rhs, path, node / 2)
-        for s in ctx.positive:
-            yield ctx.rhs + sp.log(s) / 2
-
-    return _any(ctx, cands())
-
-
-def _log_std_for_log_var(ctx: _Context) -> bool:
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.rhs):
-            if isinstance(node, sp.log):
-                arg = node.args[0]
-                for s in ctx.positive:
-                    if arg.has(s):
-                        yield _replace(ctx.rhs, path, sp.log(arg.xreplace({s: s**2})))
-                        yield _replace(ctx.rhs, path, sp.log(arg.xreplace({s**2: s})))
-                yield _replace(ctx.rhs, path, 2 * node)
-
-    return _any(ctx, cands())
-
-
-def _occurrences(expr: sp.Basic, sym: sp.Symbol) -> list[Path]:
-    return [p for p, n in _nodes(expr) if n == sym]
-
-
-def _sigma_for_variance(ctx: _Context) -> bool:
-    for s in ctx.positive:
-        if _is_variance_name(s):
-            continue
-        paths = [p for p in _occurrences(ctx.rhs, s)]
-        cands = [ctx.rhs.xreplace({s: s**2})]
-        # a single occurrence that is not already the base of a square
-        for p in paths:
-            parent = _get(ctx.rhs, p[:-1]) if p else None
-            if parent is not None and parent.is_Pow and parent.base == s:
-                cands.append(_replace(ctx.rhs, p[:-1], s ** (2 * parent.exp)))
-            else:
-                cands.append(_replace(ctx.rhs, p, s**2))
-        if _any(ctx, cands):
+    def exact(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """Proved equal: symbolically, or to 40 of 50 digits at every point."""
+        if exactly_equal(a, b, self.deadline, self.hp):
             return True
-    return False
+        if a.has(AppliedUndef) or b.has(AppliedUndef):
+            na, nb = self._normalised(a), self._normalised(b)
+            return (na, nb) != (a, b) and exactly_equal(na, nb, self.deadline, self.hp)
+        return False
+
+    def reproduces(self, right: sp.Basic, written: sp.Basic) -> bool:
+        """``right`` and ``written`` are equal; for an ``=~ [wrt]`` step, equal up to a term
+        free of what the step optimises (the relation the author claimed)."""
+        if self.screen_equal(right, written) and self.exact(right, written):
+            return True
+        if self.relation != "=~" or not self.wrt:
+            return False
+        diff = sp.expand(right - written)
+        if diff == 0:
+            return True
+        names = {str(s) for s in diff.free_symbols}
+        names |= {str(f.func).split("(")[0] for f in diff.atoms(AppliedUndef)}
+        return not (names & self.wrt)
+
+    def any_exact(self, candidates: list[sp.Basic], target: sp.Basic) -> bool:
+        """Whether one of ``candidates`` is exactly ``target`` (identical ones first, then
+        those that pass the screen)."""
+        if any(c == target for c in candidates):
+            return True
+        return any(self.screen_equal(c, target) and self.exact(c, target) for c in candidates)
+
+    def reversed_relation_holds(self) -> dict[str, Any] | None:
+        """For a refuted ≤ or ≥ step: the fields of the explanation when the reverse is proved."""
+        if self._reversed is not ...:
+            return self._reversed
+        self._reversed = None
+        if self.relation not in ("<=", ">="):
+            return None
+        from elbo_derivation.core.steps import Relation, Verdict
+
+        try:  # where the engine's decision lives (it moved between versions)
+            from elbo_derivation.decide.verdict import compare
+        except ImportError:
+            from elbo_derivation.decide.engine import compare
+
+        opposite = Relation.GE if self.relation == "<=" else Relation.LE
+        seconds = max(0.2, min(2.0, self.deadline - time.perf_counter() - 0.1))
+        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds)
+        if result.verdict is not Verdict.PROVED:
+            return None
+        chain = ""
+        steps = getattr(self.derivation, "steps", None) or []
+        for s in steps:
+            if s is self.step or getattr(s, "index", None) == getattr(self.step, "index", -1):
+                break
+            if str(getattr(s.relation, "value", s.relation)) == opposite.value:
+                chain = f"; the chain runs {opposite.symbol} from step {s.index}"
+                break
+        self._reversed = {"holds": opposite.symbol,
+                          "written": Relation(self.relation).symbol, "chain": chain}
+        return self._reversed
 
 
-def _get(expr: sp.Basic, path: Path) -> sp.Basic:
+# --- matching one entry ----------------------------------------------------------------------
+
+
+def _integrals(expr: sp.Basic) -> int:
+    return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, (sp.Integral,
+                                                                        Expectation)))
+
+
+def _inside_integral(expr: sp.Basic, path: Path) -> bool:
+    node = expr
     for i in path:
-        expr = expr.args[i]
-    return expr
-
-
-def _squared_paths(expr: sp.Basic, s: sp.Symbol) -> list[tuple[Path, sp.Basic]]:
-    return [(p, n) for p, n in _nodes(expr) if n.is_Pow and n.base == s and n.exp.is_Integer
-            and n.exp % 2 == 0]
-
-
-def _variance_as_std(ctx: _Context) -> bool:
-    for s in ctx.positive:
-        if not _is_variance_name(s):
-            continue
-        cands = [ctx.rhs.xreplace({s**2: s}), ctx.rhs.xreplace({s: sp.sqrt(s)})]
-        cands += [_replace(ctx.rhs, p, s ** (n.exp / 2)) for p, n in _squared_paths(ctx.rhs, s)]
-        # log h where log sqrt(h) is meant (h used as a standard deviation in log sigma)
-        cands += [_replace(ctx.rhs, p, sp.sqrt(s)) for p in _occurrences(ctx.rhs, s)]
-        if _any(ctx, cands):
+        if isinstance(node, (sp.Integral, Expectation)):
             return True
+        node = node.args[i]
     return False
 
 
-def _variance_for_sigma(ctx: _Context) -> bool:
-    for s in ctx.positive:
-        if _is_variance_name(s):
+def _forward(entry: Entry, ctx: _Context,
+             ) -> Iterator[tuple[sp.Basic, dict[str, Any], Path, bool]]:
+    """The simulation on the previous line: (wrong step, binding, site, located).
+
+    When the step evaluates integrals (the written side has fewer), a mistake simulated
+    inside an integral is *not located* on the written line: it may reproduce the written
+    value, but so may other mistakes there (σ for σ² in a moment, or in the density's
+    normaliser), and the written step does not show which. Such a match is never named; it
+    only stands in the way of other names.
+    """
+    if entry.whole is not None:
+        for wrong, b in entry.whole(ctx.lhs, ctx.roles):
+            yield wrong, b, (), True
+    if entry.local is not None:
+        evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
+        for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
+            located = not (evaluated and _inside_integral(ctx.lhs, path))
+            for new, b in entry.local(node, ctx.roles):
+                yield _replace(ctx.lhs, path, new), b, path, located
+
+
+def _backward(entry: Entry, ctx: _Context,
+              ) -> Iterator[tuple[sp.Basic, dict[str, Any], Path, Any]]:
+    """(repaired written step, binding, site, check) where check() redoes the mistake.
+
+    Tried on the step as evaluated and, when the reading layer can rebuild it, as written
+    (without SymPy's automatic simplification: ``(σ₁ + μ₁²) − 2μ₁² + μ₁²`` keeps its σ₁).
+    """
+    if entry.whole_undo is not None and entry.whole is not None:
+        for right, b in entry.whole_undo(ctx.rhs, ctx.roles):
+            yield right, b, (), lambda right=right: ctx.any_exact(
+                [w for w, _ in entry.whole(right, ctx.roles)], ctx.rhs)
+    if entry.undo is not None and entry.local is not None:
+        for written in ctx.written_forms:
+            for path, node in _nodes(written, ctx.shared_in_lhs):
+                for new, b in entry.undo(node, ctx.roles):
+                    b = {**b, "wrong": node, "right": new} if "right" not in b else b
+                    if b.get("guard") is not None and not b["guard"](written, path):
+                        continue
+                    yield _replace(written, path, new), b, path, lambda new=new, node=node: (
+                        ctx.any_exact([w for w, _ in entry.local(new, ctx.roles)], node))
+
+
+def _match(entry: Entry, ctx: _Context) -> list[_Match]:
+    """The ways ``entry`` reproduces the written step: at most one forward match (a located
+    one if there is one) and one backward match."""
+    if entry.relation is not None:
+        if ctx.relation not in ("<=", ">="):
+            return []
+        fields = entry.relation(ctx)
+        return [] if fields is None else [_Match(entry, fields, None, None, ctx.rhs)]
+    if ctx.relation in ("<=", ">="):
+        return []
+    out: list[_Match] = []
+    unlocated: _Match | None = None
+    for wrong, b, path, located in _forward(entry, ctx):
+        ctx.tick()
+        if not located and unlocated is not None:
             continue
-        cands = [ctx.rhs.xreplace({s**2: s})]
-        cands += [_replace(ctx.rhs, p, s ** (n.exp / 2)) for p, n in _squared_paths(ctx.rhs, s)]
-        if _any(ctx, cands):
-            return True
-    return False
-
-
-def _swap_pairs(ctx: _Context) -> list[dict[sp.Basic, sp.Basic]]:
-    by_name = {s.name: s for s in ctx.symbols}
-    swap: dict[sp.Basic, sp.Basic] = {}
-    for name, s in by_name.items():
-        if name.endswith("1"):
-            other = by_name.get(name[:-1] + "2")
-            if other is not None:
-                swap[s], swap[other] = other, s
-    out = [swap] if swap else []
-    apps = sorted({a for a in (ctx.lhs.atoms(AppliedUndef) | ctx.rhs.atoms(AppliedUndef))},
-                  key=str)
-    for i, a in enumerate(apps):
-        for b in apps[i + 1:]:
-            out.append({a: b, b: a})
+        if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
+                                 and ctx.exact(ctx.lhs, b["needs"])):
+            continue
+        if ctx.reproduces(wrong, ctx.rhs):
+            m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
+                       located=located)
+            if located:
+                out.append(m)
+                break
+            unlocated = m
+    if not out and unlocated is not None:
+        out.append(unlocated)
+    for right, b, path, redo in _backward(entry, ctx):
+        ctx.tick()
+        if "lhs_constant" in b and not _same_constant(right, ctx.lhs):
+            continue  # a constant said to be lost must be one the previous line has
+        if ctx.reproduces(ctx.lhs, right) and redo():
+            out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
+                              direct=False, path=path))
+            break
     return out
-
-
-def _kl_normal(m1: sp.Expr, v1: sp.Expr, m2: sp.Expr, v2: sp.Expr) -> sp.Expr:
-    """KL(N(m1, v1) ‖ N(m2, v2)) for variances v1, v2 (notes §3.3)."""
-    return sp.log(v2 / v1) / 2 + (v1 + (m1 - m2) ** 2) / (2 * v2) - sp.Rational(1, 2)
-
-
-def _kl_swapped(ctx: _Context) -> bool:
-    for mapping in _swap_pairs(ctx):
-        if ctx.num.equal(ctx.lhs.xreplace(mapping), ctx.rhs):
-            return True
-    # KL(q ‖ N(0, 1)) against KL(N(0, 1) ‖ q), for q = N(m, v) with v a variance or a sd
-    for v in ctx.positive:
-        for m in ctx.real:
-            for var in (v, v**2):
-                if ctx.num.equal(ctx.lhs, _kl_normal(m, var, 0, 1)) and ctx.num.equal(
-                        ctx.rhs, _kl_normal(0, 1, m, var)):
-                    return True
-    return False
-
-
-def _log_ratio_flipped(ctx: _Context) -> bool:
-    def cands() -> Iterator[sp.Basic]:
-        for path, node in _nodes(ctx.rhs):
-            if isinstance(node, sp.log):
-                yield _replace(ctx.rhs, path, -node)
-
-    return _any(ctx, cands())
-
-
-def _bound_variables(expr: sp.Basic) -> set[sp.Basic]:
-    out: set[sp.Basic] = set()
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, Expectation):
-            out.add(node.variable)
-        elif isinstance(node, sp.Integral):
-            out.update(lim[0] for lim in node.limits)
-    return out
-
-
-def _density_logs(term: sp.Basic) -> list[sp.Basic]:
-    return [n for n in sp.preorder_traversal(term)
-            if isinstance(n, sp.log) and n.args[0].has(AppliedUndef)]
-
-
-def _flip_density_term(ctx: _Context, evidence: bool) -> bool:
-    bound = _bound_variables(ctx.rhs) | _bound_variables(ctx.lhs)
-    for path, t in _terms_with_paths(ctx.rhs):
-        logs = _density_logs(t)
-        if not logs:
-            continue
-        apps = [a for lg in logs for a in lg.atoms(AppliedUndef)]
-        is_evidence = all(not (set(a.args) & bound) for a in apps) and not t.has(Expectation)
-        if is_evidence != evidence:
-            continue
-        if ctx.is_correct(_replace(ctx.rhs, path, -t)):
-            return True
-    return False
-
-
-def _log_evidence_sign(ctx: _Context) -> bool:
-    return _flip_density_term(ctx, evidence=True)
-
-
-def _log_density_sign(ctx: _Context) -> bool:
-    return _flip_density_term(ctx, evidence=False)
-
-
-def _c_for_C(ctx: _Context) -> bool:
-    by_name = {sym.name: sym for sym in ctx.symbols}
-    small = by_name.get("c")
-    big = by_name.get("C", sp.Symbol("C", positive=True))
-    if small is None:
-        return False
-    meaning = {big: 1 / (2 * small)}  # §2: C = 1/(2c)
-    target = ctx.lhs.xreplace(meaning)
-    if ctx.num.equal(target, ctx.rhs.xreplace(meaning)):
-        return False
-    # undo one confusion in what was written, then read C as 1/(2c) on both sides
-    for repair in ({small: big}, {big: small}, {big: 1 / small}, {small: 1 / big},
-                   {big: 2 * small}, {small: 2 * big}):
-        if ctx.num.equal(target, ctx.rhs.xreplace(repair).xreplace(meaning)):
-            return True
-    return False
-
-
-def _logs_of_pi(expr: sp.Basic) -> bool:
-    return any(isinstance(n, sp.log) and n.args[0].has(sp.pi) for n in sp.preorder_traversal(expr))
-
-
-def _normaliser_one_side(ctx: _Context) -> bool:
-    if _logs_of_pi(ctx.lhs) and _logs_of_pi(ctx.rhs):
-        return False  # a normaliser on both sides: a factor went wrong, not a normaliser
-    two_pi = 2 * sp.pi
-    cands: list[sp.Basic] = []
-    for k in (sp.Rational(1, 2), -sp.Rational(1, 2), 1, -1):
-        cands.append(k * sp.log(two_pi))
-        for s in ctx.positive:
-            cands += [k * sp.log(two_pi * s**2), k * sp.log(two_pi * s)]
-    definitions = getattr(ctx.derivation, "definitions", None) or {}
-    for value in definitions.values():
-        if isinstance(value, sp.Expr) and not value.has(sp.Integral, Expectation) and \
-                not (value.free_symbols & _bound_variables(ctx.lhs)):
-            cands += [sp.log(value), -sp.log(value)]
-    return any(ctx.diff_is(c) for c in cands)
 
 
 def _constant_term(expr: sp.Basic) -> sp.Basic | None:
-    if expr.has(sp.Integral, Expectation) or sp.count_ops(expr) > 200:
+    """The constant term of ``expr`` expanded, KLs of Gaussians replaced by their closed form
+    (½(… − 1) per coordinate, notes §3.3); None when an integral or expectation stays (its
+    value may hold a constant that the line does not show) or the expression is large."""
+    kls = expr.atoms(KL)
+    if kls:
+        from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+
+        expr = expr.xreplace({k: evaluate_gaussian_integrals(k)[0] for k in kls})
+    if expr.has(sp.Integral, Expectation):
         return None
-    return sp.expand(expr).as_coeff_Add()[0]
+    if sp.count_ops(expr) > 400:
+        return None
+    return sp.expand(sp.expand_log(expr, force=False)).as_coeff_Add()[0]
 
 
-def _missing_minus_one(ctx: _Context) -> bool:
-    for missing in (-sp.Rational(1, 2), sp.Integer(-1)):
-        if ctx.diff_is(missing):
-            # the correct side's constant is exactly what went missing
-            constant = _constant_term(ctx.lhs)
-            return constant is None or constant == missing
-    return False
+def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
+    ca = _constant_term(a)
+    return ca is not None and ca == _constant_term(b)
 
 
-def _has_half(expr: sp.Basic) -> bool:
-    return any(r.q == 2 for r in expr.atoms(sp.Rational))
+def _choose(matches: list[_Match]) -> _Match | None:
+    """The one mistake the matches agree on, or None (see the module docstring)."""
+    def nested(p: Path, q: Path) -> bool:
+        return p[:len(q)] == q or q[:len(p)] == p
+
+    def same_place(a: _Match, b: _Match) -> bool:
+        if a.path == () or b.path == ():
+            return True  # the whole expression holds every place
+        if a.direct == b.direct:
+            return nested(a.path, b.path)  # one site inside the other, in the same tree
+        u, v = a.written_part, b.written_part
+        if u is None or v is None:
+            return False
+        try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
+            # one inside the other (log B inside −log B)
+            return (u == v or u.has(v) or v.has(u)
+                    or sp.expand(sp.expand_log(u - v, force=True)) == 0)
+        except Exception:
+            return False
+
+    def covers(a: _Match, b: _Match) -> bool:  # a is a special case of b, at the same place
+        return b.entry.name in a.entry.special_case_of and same_place(a, b)
+
+    kept = [b for b in matches if not any(covers(a, b) for a in matches if a is not b)]
+    names = {m.entry.name for m in kept}
+    if len(names) != 1:
+        return None
+    located = [m for m in kept if m.located]
+    return located[0] if located else None
 
 
-def _factor_two(ctx: _Context) -> bool:
-    return not _has_half(ctx.lhs) and ctx.num.equal(2 * ctx.lhs, ctx.rhs)
+# --- explanations ------------------------------------------------------------------------------
 
 
-def _dropped_half(ctx: _Context) -> bool:
-    if not _has_half(ctx.lhs):
-        return False
+def _show(expr: Any) -> str:
+    if isinstance(expr, str):
+        return expr
+    try:
+        from elbo_derivation.report.pretty import pretty
 
-    def cands() -> Iterator[sp.Basic]:
-        yield ctx.rhs / 2
-        for path, node in _nodes(ctx.rhs):
-            if path and (isinstance(node, (sp.Add, sp.Mul, sp.Pow, sp.log, sp.Symbol))
-                         or (node.is_Number and node != 0)):
-                yield _replace(ctx.rhs, path, node / 2)
-
-    return _any(ctx, cands())
+        return pretty(expr)
+    except Exception:
+        return str(expr)
 
 
-def _overall_sign(ctx: _Context) -> bool:
-    return ctx.num.equal(-ctx.lhs, ctx.rhs)
+class _Fields(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
-def _sign_error(ctx: _Context) -> bool:
-    return _any(ctx, (_replace(ctx.rhs, p, -t) for p, t in _terms_with_paths(ctx.rhs)))
+def _explain(m: _Match, ctx: _Context) -> str:
+    fields = _Fields()
+    roles = ctx.roles
+    for k, v in m.binding.items():
+        fields[k] = _show(v)
+        if k in ("s", "o", "m") and isinstance(v, sp.Basic):
+            fields[k + "_role"] = roles.describe(v)
+    s = m.binding.get("s")
+    fam = roles.family_of(s) if s is not None else None
+    if fam is not None:
+        fields["variance"] = _show(fam.variance)
+        if "m" not in m.binding and fam.mean is not None:
+            fields["m"] = _show(fam.mean)
+            fields["m_role"] = roles.describe(fam.mean)
+    wrt = tuple(getattr(ctx.step, "wrt", ()) or ())
+    right = m.binding.get("right")
+    if ctx.relation == "=~" and isinstance(right, sp.Basic) and wrt:
+        dep = sorted(str(x) for x in right.free_symbols if str(x) in wrt)
+        if dep:
+            fields["optimised"] = (f", although it depends on {', '.join(dep)}, which the step "
+                                   "optimises")
+    try:
+        return m.entry.explanation.format_map(fields)
+    except (KeyError, ValueError, IndexError):
+        return m.entry.explanation
 
 
-def _dropped_term(ctx: _Context) -> bool:
-    for _, t in _terms_with_paths(ctx.lhs):
-        if ctx.diff_is(t):
-            return True
-    return False
+def _way_back(m: _Match, ctx: _Context) -> sp.Basic:
+    """The step as it should have been: for a forward match, the written step with the wrong
+    part put right when that part shows in it (else the previous line itself)."""
+    wrong, right = m.written_part, m.right_part
+    if not m.direct or wrong is None or right is None or wrong == ctx.rhs:
+        return m.expected_step
+    try:
+        if ctx.rhs.has(wrong) and not wrong.is_Atom:
+            repaired = ctx.rhs.xreplace({wrong: right})
+            if ctx.screen_equal(repaired, ctx.lhs) and ctx.exact(repaired, ctx.lhs):
+                return repaired
+    except Exception:
+        pass
+    return m.expected_step
 
 
-# --- the catalogue -------------------------------------------------------------------------
-
-CATALOGUE: tuple[CatalogueEntry, ...] = (
-    CatalogueEntry(
-        "pi-approximated", "π replaced by a decimal",
-        "π was replaced by a rounded decimal: the normaliser is exactly √(2πσ²) (§3), so a "
-        "rounded π changes the value by a small constant.", _pi_approximated),
-    CatalogueEntry(
-        "second-moment-missing-mean", "E[x²] = σ² (μ² forgotten)",
-        "§3.1: under N(μ₁, σ₁²), E[x²] = σ₁² + μ₁², not σ₁² (the second moment includes the "
-        "squared mean); in §4, E[z²] = h + g².", _second_moment),
-    CatalogueEntry(
-        "cross-term-sign", "sign of the cross term 2xμ",
-        "§3.1: (x − μ₁)² = x² − 2xμ₁ + μ₁²: the cross term carries a minus sign (and in §3.2, "
-        "−2μ₂μ₁).", _cross_term_sign),
-    CatalogueEntry(
-        "missing-cross-term", "(a − b)² expanded as a² + b²",
-        "(a − b)² = a² − 2ab + b²: the cross term −2ab is missing (§3.1 expands (x − μ₁)² as "
-        "x² − 2xμ₁ + μ₁²).", _missing_cross_term),
-    CatalogueEntry(
-        "square-of-sum-for-squared-norm", "a squared norm written as the square of a sum",
-        "A squared norm ‖x − x̂‖² = Σᵢ (xᵢ − x̂ᵢ)² is a sum of squares, not the square of a sum "
-        "(§2's reconstruction term).", _square_of_sum),
-    CatalogueEntry(
-        "log-of-sum-split", "log(a + b) split as log a + log b",
-        "log(a + b) ≠ log a + log b: the logarithm turns products into sums (log ab = log a + "
-        "log b, used in §2 and §3), not sums into sums.", _log_of_sum_split),
-    CatalogueEntry(
-        "kl-direction-swapped", "the KL direction swapped",
-        "KL is not symmetric: KL(q ‖ p) = E_q[log q/p] ≠ KL(p ‖ q). The notes take "
-        "KL(q(z|x), p(z|x)) in §2 and KL(p₁, p₂) = ∫ p₁ log(p₁/p₂) dx in §3.", _kl_swapped),
-    CatalogueEntry(
-        "log-evidence-sign", "the sign of log p(x)",
-        "§2: by Bayes' rule −log p(z|x) = −log p(x|z) − log p(z) + log p(x), so "
-        "KL(q ‖ p(z|x)) = KL(q ‖ p(z)) − E_q[log p(x|z)] + log p(x): log p(x) enters with a "
-        "plus sign.", _log_evidence_sign),
-    CatalogueEntry(
-        "log-density-sign", "the sign of a log-density term",
-        "§2: log(q/p) = log q − log p; a log-density term has the wrong sign (check Bayes' "
-        "rule p(z|x) = p(x|z)p(z)/p(x) and the sign in front of each log).", _log_density_sign),
-    CatalogueEntry(
-        "log-inverse-sqrt", "log(1/√h) taken as −log h",
-        "§4: log(1/√h) = −½ log h, not −log h: the square root halves the logarithm.",
-        _log_inverse_sqrt),
-    CatalogueEntry(
-        "log-std-for-log-variance", "log σ where log σ² is meant (or the reverse)",
-        "log σ² = 2 log σ: the log of the variance is twice the log of the standard deviation "
-        "(§3.3: ½ log(2πσ₂²) − ½ log(2πσ₁²) = log(σ₂/σ₁)).", _log_std_for_log_var),
-    CatalogueEntry(
-        "variance-as-std", "h, a variance, used as a standard deviation",
-        "§2/§4: q(z|x) = N(g, h) has variance h, so σ₁² = h in §3's formula: the KL is "
-        "½(h + g² − log h − 1), with h (not h²) and log h (not 2 log h).", _variance_as_std),
-    CatalogueEntry(
-        "sigma-for-variance", "σ where σ² is meant",
-        "A standard deviation σ was written where the variance σ² is meant: N(μ, σ²) has "
-        "E[(x − μ)²] = σ² and the exponent −(x − μ)²/(2σ²) (§3).", _sigma_for_variance),
-    CatalogueEntry(
-        "variance-for-sigma", "σ² where σ is meant",
-        "A variance σ² was written where the standard deviation σ is meant (e.g. §3.3's "
-        "log(σ₂/σ₁) uses standard deviations).", _variance_for_sigma),
-    CatalogueEntry(
-        "log-ratio-flipped", "log(a/b) written as log(b/a)",
-        "log(a/b) = −log(b/a): the ratio inside the logarithm is upside down (§3.3: "
-        "log(σ₂/σ₁), from ½ log 2πσ₂² − ½ log 2πσ₁²).", _log_ratio_flipped),
-    CatalogueEntry(
-        "c-vs-capital-c", "C confused with c",
-        "§2: C = 1/(2c), where c is the variance of the Gaussian likelihood N(f(z), cI): "
-        "(x − x̂)²/(2c) = C(x − x̂)², and C is neither c nor 1/c.", _c_for_C),
-    CatalogueEntry(
-        "normaliser-one-side", "a normaliser kept on one side only",
-        "A normalising constant appears on one side only: log N(x; μ, σ²) = −log Z − "
-        "(x − μ)²/(2σ²) with Z = √(2πσ²) (§3.1). It may be dropped from an optimisation "
-        "(§2, the relation =~), not from an equality.", _normaliser_one_side),
-    CatalogueEntry(
-        "missing-minus-one", "the −1 (or −½) constant lost",
-        "A constant −1 (−½ after the factor ½) was lost: §3.1 gives −½ from "
-        "E[(x − μ₁)²]/(2σ₁²), and §4's KL to N(0, 1) is ½(h + g² − log h − 1), with the −1.",
-        _missing_minus_one),
-    CatalogueEntry(
-        "dropped-half", "a dropped ½",
-        "A factor ½ was lost: the Gaussian exponent is −(x − μ)²/(2σ²) and log Z = "
-        "½ log(2πσ²), so ½ runs through §3 and §4 (KL = ½(h + g² − log h − 1)).",
-        _dropped_half),
-    CatalogueEntry(
-        "factor-two", "a factor 2 on the whole",
-        "The written side is twice the correct one: a factor 2 was introduced (for example "
-        "log σ² = 2 log σ applied where the ½ had already been used).", _factor_two),
-    CatalogueEntry(
-        "overall-sign", "the sign of the whole expression",
-        "The whole expression changed sign (e.g. −∫ p₁ log p₂ in §3.2 against ∫ p₁ log p₂, or "
-        "the loss −ELBO against the ELBO).", _overall_sign),
-    CatalogueEntry(
-        "sign-error", "one term with the wrong sign",
-        "One term has the wrong sign; the rest of the step is right.", _sign_error),
-    CatalogueEntry(
-        "dropped-term", "a term dropped",
-        "A whole term of the previous expression is missing from this step.", _dropped_term),
-)
+def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
+              deadline: float) -> Mistake | None:
+    ctx = _Context(lhs, rhs, derivation, step, deadline)
+    if ctx.relation not in ("<=", ">=") and not ctx.screen.differs(lhs, rhs):
+        return None
+    matches: list[_Match] = []
+    for entry in CATALOGUE:
+        try:
+            matches.extend(_match(entry, ctx))
+        except OutOfTime:
+            return None
+        except Exception:
+            continue
+    chosen = _choose(matches)
+    if chosen is None:
+        return None
+    if chosen.entry.relation is not None:  # the expression may be right; the relation is not
+        return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None, rhs,
+                       chosen.entry.title)
+    try:
+        found = smallest_difference(lhs, rhs, ctx.screen.differs)
+    except Exception:
+        found = None
+    expected, sub = found if found else (chosen.right_part, chosen.written_part)
+    return Mistake(chosen.entry.name, _explain(chosen, ctx), sub, expected,
+                   _way_back(chosen, ctx), chosen.entry.title, chosen.written_part,
+                   chosen.right_part)
 
 
 def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
-    """Name the mistake a refuted step makes, if it is one of :data:`CATALOGUE`.
+    """Name the mistake a refuted step makes, only when it is proved (see the module doc).
 
     Parameters
     ----------
@@ -838,45 +567,32 @@ def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
     rhs : sympy.Expr
         what the step wrote, definitions substituted.
     derivation : Derivation or None
-        the derivation (its declared symbols and ``let`` definitions help some detectors).
+        the derivation: its declarations (roles), definitions and earlier lines give roles.
     step : Step or None
-        the refuted step (unused by the detectors; kept for the engine's contract).
+        the refuted step: its relation (``≤``/``≥`` steps get relation entries only) and its
+        ``wrt`` (what an ``=~`` step optimises).
 
     Returns
     -------
     Mistake or None
-        the first matching entry, with the smallest differing sub-expression of ``rhs``
-        where one is found; None when nothing matches, the two sides agree numerically,
-        the time budget (:data:`TIME_BUDGET`) runs out, or anything goes wrong.
+        the one mistake whose simulation reproduces the written step exactly; None ("not
+        recognised") when no entry or several unrelated entries do, when the two sides agree,
+        when the time budget (:data:`TIME_BUDGET`) runs out, or on any failure.
 
     Examples
     --------
     >>> import sympy as sp
     >>> mu, x = sp.symbols("mu x", real=True)
     >>> m = diagnose(x**2 - 2*x*mu + mu**2, x**2 + 2*x*mu + mu**2, None, None)
-    >>> m.name, m.subexpression
-    ('cross-term-sign', 2*mu*x)
+    >>> m.name, m.subexpression, m.expected
+    ('cross-term-sign', 2*mu*x, -2*mu*x)
     """
-    del step
     try:
         if not isinstance(lhs, sp.Basic) or not isinstance(rhs, sp.Basic):
             return None
-        deadline = time.perf_counter() + TIME_BUDGET
-        ctx = _Context(lhs, rhs, derivation, deadline)
-        if not ctx.num.differs(ctx.lhs, ctx.rhs):
-            return None
-        for entry in CATALOGUE:
-            if entry.detector(ctx):
-                found = None
-                try:
-                    found = smallest_difference(ctx.lhs, ctx.rhs, ctx.num.differs)
-                except Exception:
-                    found = None
-                expected, sub = found if found else (None, None)
-                return Mistake(entry.name, entry.explanation, sub, expected)
-        return None
-    except _OutOfTime:
-        return None
+        deadline = time.perf_counter() + TIME_BUDGET - 0.05
+        out = run_bounded(lambda: _diagnose(lhs, rhs, derivation, step, deadline), TIME_BUDGET)
+        return out.value if out.ok else None
     except Exception:
         return None
 
@@ -905,7 +621,8 @@ def locate_difference(lhs: Any, rhs: Any) -> tuple[sp.Basic, sp.Basic] | None:
     try:
         if not isinstance(lhs, sp.Basic) or not isinstance(rhs, sp.Basic):
             return None
-        ctx = _Context(lhs, rhs, None, time.perf_counter() + TIME_BUDGET)
-        return smallest_difference(lhs, rhs, ctx.num.differs)
+        symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
+        screen = FloatScreen(symbols, time.perf_counter() + TIME_BUDGET)
+        return smallest_difference(lhs, rhs, screen.differs)
     except Exception:
         return None

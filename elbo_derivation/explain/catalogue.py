@@ -1,0 +1,950 @@
+r"""The catalogue of named mistakes, as data.
+
+Each :class:`Entry` is one mistake a student makes in these derivations: a kebab-case
+``name``, the ``roles`` it acts on (see :mod:`.roles`), a one-line teaching ``explanation``
+(a template in the author's symbols), and its *simulation* from right to wrong:
+
+* ``local(node, roles)``: the wrong versions of one right sub-expression (a ½ dropped from
+  it, σ² written σ, a term negated...), applied at every node of the right expression;
+* ``undo(node, roles)``: the inverse, applied to the written expression, for steps that also
+  transform the expression (then the repaired written step is compared with the previous
+  line, and the repair must be undone by ``local`` again);
+* ``whole(expr, roles)``: wrong versions of a whole expression (the KL direction swapped,
+  every σ² written σ), and ``whole_undo`` its inverse;
+* ``relation``: for entries about the relation of a step (an inequality reversed).
+
+``special_case_of`` lists the entries whose simulation contains this one's as a special case
+(a dropped ½ in front of everything is also a factor 2): when both reproduce a step the more
+specific name is given. Otherwise two entries that both reproduce a step leave it "not
+recognised" (see :func:`.mistakes.diagnose`). ``example`` is a (right, written) pair used by
+the parametrised tests, with declared roles where structure alone cannot tell them.
+
+Adding a mistake is adding an entry: no code elsewhere changes.
+
+Examples
+--------
+>>> [e.name for e in CATALOGUE][:3]
+['inequality-reversed', 'jensen-reversed', 'overall-sign']
+>>> len(CATALOGUE) >= 40
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.explain.roles import Roles
+
+__all__ = ["BY_NAME", "CATALOGUE", "Entry", "Example"]
+
+Variant = tuple[sp.Basic, dict[str, Any]]
+Local = Callable[[sp.Basic, Roles], list[Variant]]
+
+HALF = sp.Rational(1, 2)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A right expression and the wrong one the entry's mistake makes of it."""
+
+    right: sp.Basic
+    wrong: sp.Basic
+    roles: dict[str, str] = field(default_factory=dict)  # symbol name → declared role
+    relation: str = "="
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One mistake of the catalogue (see the module docstring)."""
+
+    name: str
+    title: str
+    roles: tuple[str, ...]
+    explanation: str
+    local: Local | None = field(default=None, repr=False)
+    undo: Local | None = field(default=None, repr=False)
+    whole: Local | None = field(default=None, repr=False)
+    whole_undo: Local | None = field(default=None, repr=False)
+    relation: Callable[[Any], dict[str, Any] | None] | None = field(default=None, repr=False)
+    special_case_of: tuple[str, ...] = ()
+    example: Example | None = field(default=None, repr=False, compare=False)
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _terms(node: sp.Basic) -> tuple[sp.Basic, ...]:
+    return node.args if isinstance(node, sp.Add) else ()
+
+
+def _each_term(node: sp.Basic, change: Callable[[sp.Basic], list[sp.Basic]],
+               keep: Callable[[sp.Basic, sp.Basic], bool] = lambda t, n: True,
+               ) -> list[Variant]:
+    """Variants of a sum with one term changed (``change(term)`` gives the new terms)."""
+    out: list[Variant] = []
+    for i, t in enumerate(_terms(node)):
+        if not keep(t, node):
+            continue
+        rest = node.args[:i] + node.args[i + 1:]
+        for new in change(t):
+            out.append((sp.Add(*rest, new), {"right": t, "wrong": new}))
+    return out
+
+
+def _is_square(t: sp.Basic) -> bool:
+    return t.is_Pow and t.exp == 2
+
+
+def _square_of_difference(t: sp.Basic) -> bool:
+    return _is_square(t) and isinstance(t.base, sp.Add) and len(t.base.args) == 2
+
+
+def _abstract_logs(t: sp.Basic) -> list[sp.Basic]:
+    return [n for n in sp.preorder_traversal(t)
+            if isinstance(n, sp.log) and n.args[0].has(AppliedUndef)]
+
+
+def _bound_in(t: sp.Basic) -> set[sp.Basic]:
+    out: set[sp.Basic] = set()
+    for n in sp.preorder_traversal(t):
+        if isinstance(n, Expectation):
+            out.add(n.variable)
+        elif isinstance(n, sp.Integral):
+            out.update(lim[0] for lim in n.limits)
+    return out
+
+
+def _sym(role: str) -> Callable[[sp.Basic, Roles], bool]:
+    return lambda node, roles: isinstance(node, sp.Symbol) and roles.role(node) == role
+
+
+# --- simulations -----------------------------------------------------------------------------
+
+
+def _negate_term(node: sp.Basic, roles: Roles) -> list[Variant]:
+    return _each_term(node, lambda t: [-t])
+
+
+def _whole_negate(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    return [(-expr, {"right": expr, "wrong": -expr})]
+
+
+def _whole_double(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    return [(2 * expr, {"right": expr, "wrong": 2 * expr})]
+
+
+def _whole_halve(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    return [(expr / 2, {"right": expr, "wrong": expr / 2})]
+
+
+def _has_even_denominator(node: sp.Basic) -> bool:
+    if isinstance(node, sp.Add):
+        return all(_has_even_denominator(t) for t in node.args)
+    c = node.as_coeff_Mul()[0] if isinstance(node, sp.Mul) else node
+    return bool(c.is_Rational and c.q % 2 == 0)
+
+
+def _drop_half(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, (sp.Mul, sp.Add)) or (node.is_Rational and node != 0):
+        if _has_even_denominator(node):
+            return [(2 * node, {"right": node, "wrong": 2 * node})]
+    return []
+
+
+def _restore_half(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, (sp.Mul, sp.Add, sp.log, sp.Pow, sp.Symbol)) or (
+            node.is_Rational and node != 0):
+        return [(node / 2, {"right": node / 2, "wrong": node})]
+    return []
+
+
+def _add_half(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, (sp.Mul, sp.Add, sp.log)) or (node.is_Rational and node != 0):
+        return [(node / 2, {"right": node, "wrong": node / 2})]
+    return []
+
+
+def _remove_added_half(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if (isinstance(node, (sp.Mul, sp.Add)) or node.is_Rational) and \
+            _has_even_denominator(node):
+        return [(2 * node, {"right": 2 * node, "wrong": node})]
+    return []
+
+
+def _drop_term(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if len(_terms(node)) < 2:
+        return []
+    return _each_term(node, lambda t: [sp.S(0)])
+
+
+def _is_minus_one(t: sp.Basic) -> bool:
+    return t in (sp.Integer(-1), -HALF)
+
+
+def _drop_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A −1 (or −½ after a factor ½) lost; from a constant that merged several, one of them."""
+    def lose(t: sp.Basic) -> list[sp.Basic]:
+        if _is_minus_one(t):
+            return [sp.S(0)]
+        if t.is_Rational and t < -1:
+            return [t + 1, t + HALF]
+        return []
+    return _each_term(node, lose)
+
+
+def _restore_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if not isinstance(node, sp.Add):
+        return []
+    return [(node + c, {"right": node + c, "wrong": node, "lhs_constant": c})
+            for c in (sp.Integer(-1), -HALF)]
+
+
+def _is_normaliser_term(t: sp.Basic, roles: Roles) -> bool:
+    """A term c·log(...) whose log holds π and a variance-like parameter: −½ log(2πσ²)."""
+    factors = sp.Mul.make_args(t)
+    if not all(isinstance(f, (sp.log, sp.Number)) for f in factors):
+        return False
+    for lg in (f for f in factors if isinstance(f, sp.log)):
+        arg = lg.args[0]
+        if arg.has(sp.pi) and any(roles.role(s) in ("variance", "standard-deviation",
+                                                       "log-variance", "precision")
+                                  for s in arg.free_symbols):
+            return True
+    return False
+
+
+def _drop_normaliser(node: sp.Basic, roles: Roles) -> list[Variant]:
+    out = _each_term(node, lambda t: [sp.S(0)], keep=lambda t, n: _is_normaliser_term(t, roles))
+    if isinstance(node, sp.Mul):
+        for i, f in enumerate(node.args):
+            if f.is_Pow and f.exp == -HALF and f.base.has(sp.pi):
+                rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
+                out.append((rest, {"right": f, "wrong": sp.S(1)}))
+    return out
+
+
+_CONSTANT_CHANGES = (lambda c: c + 1, lambda c: c - 1, lambda c: c + HALF, lambda c: c - HALF,
+                     lambda c: 2 * c, lambda c: c / 2, lambda c: -c)
+
+
+def _change_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
+    return _each_term(node, lambda t: [v for f in _CONSTANT_CHANGES if (v := f(t)) != 0]
+                      if t.is_Rational else [])
+
+
+def _restore_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if not isinstance(node, sp.Add):
+        return []
+    c = node.as_coeff_Add()[0]
+    rest = node - c
+    out = []
+    if c == 0:
+        return []  # a constant added is not a constant written wrong
+    for new in {c - 1, c + 1, c - HALF, c + HALF, c / 2, 2 * c, -c} - {c, sp.S(0)}:
+        out.append((rest + new, {"right": new, "wrong": c}))
+    return out
+
+
+_PI_FORMS = [k * sp.pi for k in (1, 2, 4, HALF)] + [sp.sqrt(2 * sp.pi), sp.sqrt(sp.pi)]
+
+
+def _round_pi(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if node not in _PI_FORMS:
+        return []
+    out = []
+    for digits in (2, 3, 4, 5, 6):
+        pi = sp.Float(round(float(sp.pi), digits), 15)
+        for wrong in {node.xreplace({sp.pi: pi}), sp.Float(round(float(node), digits), 15)}:
+            out.append((wrong, {"right": node, "wrong": wrong}))
+    return out
+
+
+def _unround_pi(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if not node.is_Number or node.is_Integer:
+        return []
+    v = float(node)
+    return [(form, {"right": form, "wrong": node}) for form in _PI_FORMS
+            if v != 0 and abs(float(form) / v - 1) < 0.003]
+
+
+def _families_with_mean(roles: Roles) -> list[Any]:
+    return [f for f in roles.families if f.mean is not None]
+
+
+def _moment_forget(which: str) -> Local:
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = []
+        terms = _terms(node)
+        for f in _families_with_mean(roles):
+            v, m2 = f.variance, f.mean**2
+            for t in terms:
+                k = sp.cancel(t / v)
+                if k.is_Number and k * m2 in terms:
+                    drop = k * m2 if which == "mean" else t
+                    out.append((node - drop, {"right": v + m2, "wrong": v + m2 - drop / k,
+                                              "s": f.param, "m": f.mean}))
+        return out
+    return local
+
+
+def _moment_restore(which: str) -> Local:
+    def undo(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = []
+        for f in _families_with_mean(roles):
+            v, m2 = f.variance, f.mean**2
+            if node == (v if which == "mean" else m2):
+                out.append((v + m2, {"right": v + m2, "wrong": node, "s": f.param,
+                                     "m": f.mean}))
+        return out
+    return undo
+
+
+def _other_parameter(node: sp.Basic, roles: Roles) -> list[Variant]:
+    role = roles.role(node) if isinstance(node, sp.Symbol) else None
+    if role not in ("mean", "standard-deviation", "variance", "log-variance", "precision"):
+        return []
+    return [(o, {"right": node, "wrong": o, "s": node, "o": o})
+            for o in roles.having(role) if o != node]
+
+
+def _replace_symbol(role: str, old: Callable[[sp.Symbol], sp.Basic],
+                    new: Callable[[sp.Symbol], sp.Basic]) -> Local:
+    """One occurrence of ``old(s)`` written ``new(s)``, for each symbol ``s`` with ``role``."""
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = []
+        for s in roles.having(role):
+            if node == old(s):
+                out.append((new(s), {"right": node, "wrong": new(s), "s": s}))
+        return out
+    return local
+
+
+def _replace_everywhere(role: str, old: Callable[[sp.Symbol], sp.Basic],
+                        new: Callable[[sp.Symbol], sp.Basic]) -> Local:
+    """Every occurrence of ``old(s)`` written ``new(s)`` (the same confusion throughout)."""
+    def whole(expr: sp.Basic, roles: Roles) -> list[Variant]:
+        out = []
+        for s in roles.having(role):
+            if not expr.has(s):
+                continue
+            dummy = sp.Dummy("d", positive=True)
+            o = old(s)
+            if o == s:
+                changed = expr.xreplace({s: new(s)})
+            else:
+                changed = expr.xreplace({o: dummy}).xreplace({dummy: new(s)})
+                if changed.has(s) and new(s) != s and not new(s).has(s):
+                    continue
+            if changed != expr:
+                out.append((changed, {"right": o, "wrong": new(s), "s": s}))
+        return out
+    return whole
+
+
+def _in_log(role: str, old: Callable[[sp.Symbol], sp.Basic],
+            new: Callable[[sp.Symbol], sp.Basic]) -> Local:
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        if not isinstance(node, sp.log):
+            return []
+        out = []
+        for s in roles.having(role):
+            arg = node.args[0]
+            o = old(s)
+            if arg.has(o):
+                dummy = sp.Dummy("d", positive=True)
+                changed = sp.log(arg.xreplace({o: dummy}).xreplace({dummy: new(s)}))
+                if changed != node:
+                    out.append((changed, {"right": node, "wrong": changed, "s": s}))
+        return out
+    return local
+
+
+def _split_log(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, sp.log) and isinstance(node.args[0], sp.Add):
+        wrong = sp.Add(*(sp.log(t) for t in node.args[0].args))
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _log_product_as_product(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, sp.log) and isinstance(node.args[0], sp.Mul):
+        wrong = sp.Mul(*(sp.log(t) for t in node.args[0].args))
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _log_power_lost(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, sp.log) and node.args[0].is_Pow and node.args[0].exp not in (
+            1, -1, HALF, -HALF):
+        wrong = sp.log(node.args[0].base)
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _root_lost_in_log(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log √B written log B: a square root inside the log lost (log(1/√h) taken as −log h).
+
+    SymPy may already have split √(2πσ²) into √2·√π·σ, so the root of the whole argument is
+    also tried: log A written log A² when A shows a square root.
+    """
+    if not isinstance(node, sp.log):
+        return []
+    out = []
+    arg = node.args[0]
+    roots = [sub for sub in sp.preorder_traversal(arg) if sub.is_Pow and sub.exp in (HALF, -HALF)]
+    for sub in roots:
+        wrong = sp.log(arg.xreplace({sub: sub.base ** (2 * sub.exp)}))
+        out.append((wrong, {"right": node, "wrong": wrong}))
+    if roots and any(f in roots for f in sp.Mul.make_args(arg)):
+        wrong = sp.log(sp.expand_power_base(arg**2, force=False))
+        out.append((wrong, {"right": node, "wrong": wrong}))
+    return out
+
+
+def _flip_log(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, sp.log) and any(p.is_Pow and p.exp.is_negative
+                                        for p in sp.Mul.make_args(node.args[0])):
+        wrong = sp.log(1 / node.args[0])
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _square_pairs(node: sp.Basic) -> list[tuple[int, sp.Basic, sp.Basic, sp.Basic]]:
+    """Terms ±2ab of a sum that also holds a² and b² (an expanded square)."""
+    out = []
+    terms = _terms(node)
+    squares = {t.base for t in terms if _is_square(t)}
+    for i, t in enumerate(terms):
+        coeff, rest = t.as_coeff_Mul()
+        if abs(coeff) != 2:
+            continue
+        factors = sp.Mul.make_args(rest)
+        if len(factors) == 2 and all(f in squares for f in factors):
+            out.append((i, t, factors[0], factors[1]))
+        elif len(factors) == 1 and _is_square(rest) and rest.base in squares:
+            out.append((i, t, rest.base, rest.base))
+    return out
+
+
+def _cross_term_sign(node: sp.Basic, roles: Roles) -> list[Variant]:
+    out = []
+    for i, t, _, _ in _square_pairs(node):
+        wrong = sp.Add(*(node.args[:i] + node.args[i + 1:]), -t)
+        out.append((wrong, {"right": t, "wrong": -t}))
+    return out
+
+
+def _binomial_lost(node: sp.Basic, roles: Roles) -> list[Variant]:
+    out = []
+    for i, t, _, _ in _square_pairs(node):
+        wrong = sp.Add(*(node.args[:i] + node.args[i + 1:]), t / 2)
+        out.append((wrong, {"right": t, "wrong": t / 2}))
+    return out
+
+
+def _binomial_restore(node: sp.Basic, roles: Roles) -> list[Variant]:
+    out = []
+    terms = _terms(node)
+    squares = {t.base for t in terms if _is_square(t)}
+    for i, t in enumerate(terms):
+        coeff, rest = t.as_coeff_Mul()
+        factors = sp.Mul.make_args(rest)
+        if abs(coeff) == 1 and len(factors) == 2 and all(f in squares for f in factors):
+            wrong = sp.Add(*(node.args[:i] + node.args[i + 1:]), 2 * t)
+            out.append((wrong, {"right": 2 * t, "wrong": t}))
+    return out
+
+
+def _missing_cross(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if _square_of_difference(node):
+        wrong = sp.Add(*(t**2 for t in node.base.args))
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _sign_in_square(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if _square_of_difference(node):
+        a, b = node.base.args
+        wrong = (a - b) ** 2
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _square_of_sum(node: sp.Basic, roles: Roles) -> list[Variant]:
+    terms = _terms(node)
+    if len(terms) >= 2 and all(_is_square(t) for t in terms):
+        wrong = sp.Add(*(t.base for t in terms)) ** 2
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _kl_normal(m1: sp.Expr, v1: sp.Expr, m2: sp.Expr, v2: sp.Expr) -> sp.Expr:
+    """KL(N(m1, v1) ‖ N(m2, v2)) for variances v1, v2 (notes §3.3)."""
+    return sp.log(v2 / v1) / 2 + (v1 + (m1 - m2) ** 2) / (2 * v2) - HALF
+
+
+def _swap_kl_nodes(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """Each KL(q ‖ p) node of ``expr`` written KL(p ‖ q)."""
+    out: list[Variant] = []
+    for node in expr.atoms(KL):
+        swapped = KL(node.p, node.q, node.variable)
+        out.append((expr.xreplace({node: swapped}), {"q": node.q, "p": node.p}))
+    return out
+
+
+def _swap_kl(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    out: list[Variant] = _swap_kl_nodes(expr, roles)
+    for q, p in roles.kl_pairs:
+        if expr.has(q) and expr.has(p):
+            swapped = expr.xreplace({q: p, p: q})
+            out.append((swapped, {"q": q, "p": p}))
+    fams = roles.families
+    for i, f1 in enumerate(fams):
+        for f2 in fams[i + 1:]:
+            if f1.kind != f2.kind or f1.param == f2.param:
+                continue
+            mapping: dict[sp.Basic, sp.Basic] = {f1.param: f2.param, f2.param: f1.param}
+            means = roles.having("mean")
+            pairs = [(a, b) for a in means for b in means if str(a) < str(b)] or [(None, None)]
+            for a, b in pairs:
+                m = dict(mapping)
+                if a is not None:
+                    m.update({a: b, b: a})
+                out.append((expr.xreplace(m), {"q": f1.param, "p": f2.param}))
+    for f in fams:  # KL(q ‖ N(0, 1)) written as KL(N(0, 1) ‖ q)
+        for m in [f.mean] if f.mean is not None else roles.having("mean"):
+            out.append((_kl_normal(0, 1, m, f.variance),
+                        {"q": f.param, "p": sp.Symbol("N(0,1)"),
+                         "needs": _kl_normal(m, f.variance, 0, 1)}))
+    return out
+
+
+def _flip_abstract_term(evidence: bool) -> Local:
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        def keep(t: sp.Basic, n: sp.Basic) -> bool:
+            logs = _abstract_logs(t)
+            if not logs:
+                return False
+            bound = _bound_in(t) | roles.bound
+            apps = [a for lg in logs for a in lg.atoms(AppliedUndef)]
+            is_evidence = all(not (set(a.args) & bound) for a in apps)
+            return is_evidence == evidence
+        return _each_term(node, lambda t: [-t], keep)
+    return local
+
+
+def _invert_bayes(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if not isinstance(node, sp.log):
+        return []
+    num, den = sp.fraction(node.args[0])
+    nums = [f for f in sp.Mul.make_args(num) if isinstance(f, AppliedUndef)]
+    dens = [f for f in sp.Mul.make_args(den) if isinstance(f, AppliedUndef)]
+    out = []
+    if len(nums) + len(dens) >= 3 and dens:
+        for a in nums:
+            for b in dens:
+                wrong = sp.log(node.args[0] * b**2 / a**2)
+                out.append((wrong, {"right": node, "wrong": wrong}))
+    return out
+
+
+def _split_expectation(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if type(node) is not Expectation or not isinstance(node.integrand, sp.Mul):
+        return []
+    z = node.variable
+    deps = [f for f in node.integrand.args if f.has(z)]
+    if len(deps) < 2:
+        return []
+    rest = sp.Mul(*(f for f in node.integrand.args if not f.has(z)))
+    wrong = rest * sp.Mul(*(Expectation(f, z, node.density) for f in deps))
+    return [(wrong, {"right": node, "wrong": wrong})]
+
+
+def _swap_log_expectation(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, sp.log) and type(node.args[0]) is Expectation:
+        e = node.args[0]
+        wrong = Expectation(sp.log(e.integrand), e.variable, e.density)
+        return [(wrong, {"right": node, "wrong": wrong})]
+    if type(node) is Expectation and isinstance(node.integrand, sp.log):
+        wrong = sp.log(Expectation(node.integrand.args[0], node.variable, node.density))
+        return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _variance_for_balancing(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if not isinstance(node, sp.Mul):
+        return []
+    out = []
+    for c in roles.having("variance"):
+        k = 1 / (2 * c)
+        if (node / k).has(c):
+            continue
+        rest = node / k
+        if rest.has(sp.Pow) or rest.has(Expectation) or rest.has(sp.Integral):
+            out.append((c * rest, {"right": k, "wrong": c, "s": c}))
+            out.append((2 * c * rest, {"right": k, "wrong": 2 * c, "s": c}))
+    return out
+
+
+def _balancing_for_variance(node: sp.Basic, roles: Roles) -> list[Variant]:
+    out = []
+    for c in roles.having("variance"):
+        if isinstance(node, sp.Mul) and node.has(c) and (node / c).has(sp.Pow) \
+                and not (node / c).has(c):
+            rest = node / c
+            out.append((rest / (2 * c), {"right": 1 / (2 * c), "wrong": c, "s": c}))
+    return out
+
+
+def _drop_pi(node: sp.Basic, roles: Roles) -> list[Variant]:
+    if isinstance(node, (sp.log, sp.Pow)) and not isinstance(node, sp.exp):
+        arg = node.args[0] if isinstance(node, sp.log) else node.base
+        if isinstance(arg, sp.Mul) and sp.pi in arg.args:
+            new_arg = arg / sp.pi
+            wrong = sp.log(new_arg) if isinstance(node, sp.log) else new_arg ** node.exp
+            return [(wrong, {"right": node, "wrong": wrong})]
+    return []
+
+
+def _dimension_changes(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    out = []
+    for d in roles.having("dimension"):
+        if expr.has(d):
+            for new in (d / 2, 2 * d, d - 1, d + 1):
+                out.append((expr.xreplace({d: new}), {"right": d, "wrong": new, "s": d}))
+    return out
+
+
+def _chain_rule(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    out = []
+    for der in expr.atoms(sp.Derivative):
+        f = der.expr
+        if len(der.variables) != 1:
+            continue
+        theta = der.variables[0]
+        seen = set()
+        for u in sp.preorder_traversal(f):
+            if u == f or u == theta or u in seen or not u.has(theta) or u.is_Number:
+                continue
+            seen.add(u)
+            t = sp.Dummy("u")
+            g = f.xreplace({u: t})
+            if g.has(theta) or not g.has(t):
+                continue
+            wrong_d = sp.diff(g, t).xreplace({t: u})
+            out.append((expr.xreplace({der: wrong_d}),
+                        {"right": sp.diff(f, theta), "wrong": wrong_d, "inner": u}))
+    return out
+
+
+# --- relations ---------------------------------------------------------------------------------
+
+
+def _reversed_relation(ctx: Any) -> dict[str, Any] | None:
+    return ctx.reversed_relation_holds()
+
+
+def _jensen_pattern(ctx: Any) -> dict[str, Any] | None:
+    """log E[f] against E[log f] (same f, same density) with ≤ where Jensen gives ≥.
+
+    Jensen's inequality for the concave log proves log E[f] ≥ E[log f]; the step claims the
+    reverse, so the reversed relation is proved by the theorem itself.
+    """
+    def pair(big: sp.Basic, small: sp.Basic) -> bool:
+        return (isinstance(big, sp.log) and type(big.args[0]) is Expectation
+                and type(small) is Expectation and isinstance(small.integrand, sp.log)
+                and small.integrand.args[0] == big.args[0].integrand
+                and small.density == big.args[0].density
+                and small.variable == big.args[0].variable)
+
+    a, b = ctx.lhs, ctx.rhs
+    if ctx.relation == "<=" and pair(a, b):
+        return {"holds": "≥", "written": "≤", "chain": ""}
+    if ctx.relation == ">=" and pair(b, a):
+        return {"holds": "≤", "written": "≥", "chain": ""}
+    return None
+
+
+# --- examples (symbols with the assumptions the reading layer gives them) --------------------
+
+_x, _z, _m, _m1, _m2, _g, _xh = sp.symbols("x z mu mu_1 mu_2 g x_hat", real=True)
+_s, _s1, _s2, _h, _c, _l, _lam, _p, _D = sp.symbols("sigma sigma_1 sigma_2 h c l lambda p D",
+                                                     positive=True)
+_theta = sp.Symbol("theta", real=True)
+_q = sp.Function("q(z|x)", positive=True)(_z, _x)
+_pz = sp.Function("p(z)", positive=True)(_z)
+_pxz = sp.Function("p(x|z)", positive=True)(_x, _z)
+_px = sp.Function("p(x)", positive=True)(_x)
+_f = sp.Function("f(z)", real=True)(_z)
+_KL4 = (_h + _g**2 - sp.log(_h) - 1) / 2
+_KL3 = sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2) / (2 * _s2**2) - HALF
+_DENS = sp.exp(-(_x - _m) ** 2 / (2 * _s**2)) / sp.sqrt(2 * sp.pi * _s**2)
+_LOGN = -sp.log(2 * sp.pi * _s**2) / 2 - (_x - _m) ** 2 / (2 * _s**2)
+
+
+def _E(f: sp.Expr, d: sp.Expr = _q) -> Expectation:
+    return Expectation(f, _z, d)
+
+
+def _int(f: sp.Expr) -> sp.Integral:
+    return sp.Integral(f, (_x, -sp.oo, sp.oo))
+
+
+_STD = ("standard-deviation",)
+_VAR = ("variance",)
+
+# --- the catalogue -----------------------------------------------------------------------------
+
+CATALOGUE: tuple[Entry, ...] = (
+    Entry("inequality-reversed", "the inequality the wrong way round", ("relation",),
+          "The relation is reversed: the previous line is {holds} this one, not {written}"
+          "{chain}. A bound keeps its direction through a chain of steps.",
+          relation=_reversed_relation,
+          example=Example(_s**2 + 1, _s**2, relation="<=")),
+    Entry("jensen-reversed", "Jensen's inequality the wrong way round", ("relation",),
+          "Jensen's inequality for the concave log reads log E[f] ≥ E[log f]: the relation "
+          "here is reversed (the previous line is {holds} this one{chain}).",
+          relation=_jensen_pattern, special_case_of=("inequality-reversed",),
+          example=Example(sp.log(_E(_pxz * _pz / _q)), _E(sp.log(_pxz * _pz / _q)),
+                          relation="<=")),
+    Entry("overall-sign", "the sign of the whole expression", (),
+          "The whole expression changed sign: {wrong} was written for {right} (for example "
+          "the loss −ELBO against the ELBO).", whole=_whole_negate, whole_undo=_whole_negate,
+          example=Example(_KL4, -_KL4)),
+    Entry("factor-two", "a factor 2 on the whole", (),
+          "The written expression is twice the right one: a factor 2 crept in.",
+          whole=_whole_double, whole_undo=_whole_halve,
+          example=Example(_s**2 + _m**2, 2 * _s**2 + 2 * _m**2)),
+    Entry("dropped-half", "a dropped ½", (),
+          "A factor ½ was lost: {right} became {wrong}. The Gaussian exponent is "
+          "−(x − μ)²/(2σ²) and log Z = ½ log(2πσ²), so the ½ runs through the formulas.",
+          local=_drop_half, undo=_restore_half, special_case_of=("factor-two",
+                                                                  "constant-wrong"),
+          example=Example(_KL4, 2 * _KL4)),
+    Entry("extra-half", "an extra ½", (),
+          "A factor ½ was added: {right} became {wrong}; nothing here halves it.",
+          local=_add_half, undo=_remove_added_half, special_case_of=("constant-wrong",),
+          example=Example(_h + _g**2 - sp.log(_h) - 1, _KL4)),
+    Entry("sign-error", "one term with the wrong sign", (),
+          "One term has the wrong sign: {right} was written {wrong}; the rest of the step "
+          "is right.", local=_negate_term, undo=_negate_term,
+          special_case_of=("constant-wrong",),
+          example=Example(_KL4, (_h - _g**2 - sp.log(_h) - 1) / 2)),
+    Entry("dropped-term", "a term dropped", (),
+          "A term of the previous line is missing: {right} was dropped.",
+          local=_drop_term, example=Example(_KL3, sp.log(_s2 / _s1) - HALF)),
+    Entry("missing-minus-one", "the −1 (or −½) constant lost", (),
+          "The constant {right} was lost: in §3.1 E[(x − μ)²]/(2σ²) = ½ gives the −½, and "
+          "§4's KL to N(0, 1) is ½(h + g² − log h − 1), with the −1.",
+          local=_drop_minus_one, undo=_restore_minus_one,
+          special_case_of=("dropped-term", "constant-wrong"),
+          example=Example(_KL4, (_h + _g**2 - sp.log(_h)) / 2)),
+    Entry("normaliser-dropped", "a normaliser dropped", ("variance", "standard-deviation"),
+          "The normaliser {right} was dropped{optimised}: it depends on the variance, so it "
+          "may be dropped only while that is fixed, never from an equality.",
+          local=_drop_normaliser, special_case_of=("dropped-term",),
+          example=Example(_LOGN, -(_x - _m) ** 2 / (2 * _s**2))),
+    Entry("constant-wrong", "a constant wrong", (),
+          "The constant {right} was written {wrong}.",
+          local=_change_constant, undo=_restore_constant,
+          example=Example(_KL3, _KL3 - 1)),
+    Entry("pi-approximated", "π replaced by a decimal", (),
+          "π was replaced by a rounded decimal ({wrong} for {right}): the normaliser is "
+          "exactly √(2πσ²), so a rounded π changes the value.",
+          local=_round_pi, undo=_unround_pi,
+          example=Example(sp.log(2 * sp.pi * _s**2) / 2,
+                          sp.log(sp.Float(round(float(2 * sp.pi), 4), 15) * _s**2) / 2)),
+    Entry("second-moment-missing-mean", "E[x²] = σ² (μ² forgotten)", ("variance", "mean"),
+          "Under N({m}, {variance}), E[x²] = {right}, not {wrong}: the second moment "
+          "includes the squared mean ({m_role}).",
+          local=_moment_forget("mean"), undo=_moment_restore("mean"),
+          special_case_of=("dropped-term",),
+          example=Example(_int(_DENS * (_x**2 - 2 * _x * _m2 + _m2**2)) / (2 * _s2**2),
+                          (_s**2 - 2 * _m * _m2 + _m2**2) / (2 * _s2**2))),
+    Entry("second-moment-missing-variance", "E[x²] = μ² (σ² forgotten)", ("variance", "mean"),
+          "Under N({m}, {variance}), E[x²] = {right}, not {wrong}: the variance is part of "
+          "the second moment ({s_role}).",
+          local=_moment_forget("variance"), undo=_moment_restore("variance"),
+          special_case_of=("dropped-term",),
+          example=Example((_s**2 + _m**2) / 2 + sp.log(_s), _m**2 / 2 + sp.log(_s))),
+    Entry("other-distributions-parameter", "a parameter of the other distribution",
+          ("mean", "standard-deviation", "variance"),
+          "{wrong}, a parameter of the other distribution, was written where {right} "
+          "belongs ({s_role}).",
+          local=_other_parameter, undo=_other_parameter,
+          example=Example(_KL3, sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2)
+                          / (2 * _s1**2) - HALF)),
+    Entry("std-for-variance", "σ where σ² is meant", _STD,
+          "{s_role}; the variance {right} belongs here, not {wrong}.",
+          local=_replace_symbol("standard-deviation", lambda s: s**2, lambda s: s),
+          undo=_replace_symbol("standard-deviation", lambda s: s, lambda s: s**2),
+          whole=_replace_everywhere("standard-deviation", lambda s: s**2, lambda s: s),
+          whole_undo=_replace_everywhere("standard-deviation", lambda s: s, lambda s: s**2),
+          example=Example(_KL3, sp.log(_s2 / _s1) + (_s1 + (_m1 - _m2) ** 2) / (2 * _s2**2)
+                          - HALF)),
+    Entry("variance-for-std", "σ² where σ is meant", _STD,
+          "{s_role}; {right} belongs here, not the variance {wrong}.",
+          local=_replace_symbol("standard-deviation", lambda s: s, lambda s: s**2),
+          undo=_replace_symbol("standard-deviation", lambda s: s**2, lambda s: s),
+          example=Example(sp.sqrt(2 * sp.pi) * _s + _m, sp.sqrt(2 * sp.pi) * _s**2 + _m,
+                          {"sigma": "standard-deviation"})),
+    Entry("log-std-for-log-variance", "log σ where log σ² is meant", _STD,
+          "{s_role}: log {s}² = 2 log {s}, so {wrong} is not {right}.",
+          local=_in_log("standard-deviation", lambda s: s**2, lambda s: s),
+          undo=_in_log("standard-deviation", lambda s: s, lambda s: s**2),
+          special_case_of=("std-for-variance", "log-power-lost"),
+          example=Example(sp.log(2 * sp.pi * _s**2) / 2, sp.log(2 * sp.pi * _s) / 2)),
+    Entry("log-variance-for-log-std", "log σ² where log σ is meant", _STD,
+          "{s_role}: log {s}² = 2 log {s}, so {wrong} is twice the log that belongs here.",
+          local=_in_log("standard-deviation", lambda s: s, lambda s: s**2),
+          undo=_in_log("standard-deviation", lambda s: s**2, lambda s: s),
+          special_case_of=("variance-for-std",),
+          example=Example(sp.log(_s2 / _s1) + _s1**2 / (2 * _s2**2),
+                          sp.log(_s2**2 / _s1) + _s1**2 / (2 * _s2**2),
+                          {"sigma_1": "standard-deviation", "sigma_2": "standard-deviation"})),
+    Entry("variance-as-std", "a variance used as a standard deviation", _VAR,
+          "{s_role}, so {right} belongs here; {wrong} treats {s} as a standard deviation.",
+          local=_replace_symbol("variance", lambda s: s, lambda s: s**2),
+          undo=_replace_symbol("variance", lambda s: s**2, lambda s: s),
+          whole=_replace_everywhere("variance", lambda s: s, lambda s: s**2),
+          whole_undo=_replace_everywhere("variance", lambda s: s**2, lambda s: s),
+          example=Example(_KL4, (_h**2 + _g**2 - sp.log(_h**2) - 1) / 2)),
+    Entry("sqrt-of-variance-for-variance", "√v where the variance v is meant", _VAR,
+          "{s_role}, so {right} belongs here, not its square root {wrong}.",
+          local=_replace_symbol("variance", lambda s: s, sp.sqrt),
+          undo=_replace_symbol("variance", sp.sqrt, lambda s: s),
+          whole=_replace_everywhere("variance", lambda s: s, sp.sqrt),
+          example=Example(_KL4, (sp.sqrt(_h) + _g**2 - sp.log(_h) - 1) / 2)),
+    Entry("precision-for-variance", "the precision where the variance is meant",
+          ("variance", "standard-deviation"),
+          "{s_role}; {wrong} is the precision, its reciprocal, and {right} belongs here.",
+          local=lambda n, r: _replace_symbol("variance", lambda s: s, lambda s: 1 / s)(n, r)
+          + _replace_symbol("standard-deviation", lambda s: s**2, lambda s: s**-2)(n, r),
+          undo=lambda n, r: _replace_symbol("variance", lambda s: 1 / s, lambda s: s)(n, r)
+          + _replace_symbol("standard-deviation", lambda s: s**-2, lambda s: s**2)(n, r),
+          example=Example(_KL4, (1 / _h + _g**2 - sp.log(_h) - 1) / 2)),
+    Entry("log-variance-exponentiated", "log(exp ℓ) written exp ℓ", ("log-variance",),
+          "{s_role}: the log of the variance exp({s}) is {s}, so {right} belongs here, not "
+          "{wrong}.",
+          local=_replace_symbol("log-variance", lambda s: s, sp.exp),
+          undo=_replace_symbol("log-variance", sp.exp, lambda s: s),
+          example=Example(_l / 2 + _g, sp.exp(_l) / 2 + _g, {"l": "log-variance"})),
+    Entry("log-variance-for-variance", "ℓ where the variance exp ℓ is meant", ("log-variance",),
+          "{s_role}: the variance is {right}, not {wrong}.",
+          local=_replace_symbol("log-variance", sp.exp, lambda s: s),
+          undo=_replace_symbol("log-variance", lambda s: s, sp.exp),
+          example=Example(sp.exp(_l) / 2 + _g, _l / 2 + _g, {"l": "log-variance"})),
+    Entry("log-of-sum-split", "log(a + b) split as log a + log b", (),
+          "log(a + b) ≠ log a + log b: {right} was written {wrong}. The logarithm turns "
+          "products into sums, not sums into sums.", local=_split_log,
+          example=Example(sp.log(_h + _g**2) / 2, (sp.log(_h) + sp.log(_g**2)) / 2)),
+    Entry("log-of-product-as-product", "log(ab) written log a · log b", (),
+          "log(ab) = log a + log b, not log a · log b: {right} was written {wrong}.",
+          local=_log_product_as_product,
+          example=Example(sp.log(_h * _s) + _g, sp.log(_h) * sp.log(_s) + _g)),
+    Entry("log-power-lost", "log aᵏ written log a", (),
+          "log aᵏ = k log a: the power was lost ({right} written {wrong}).",
+          local=_log_power_lost,
+          example=Example(sp.log(_h**3) + _g, sp.log(_h) + _g)),
+    Entry("log-inverse-sqrt", "log √a written log a (a square root lost in a log)", (),
+          "log √a = ½ log a: the square root halves the logarithm ({right} written "
+          "{wrong}).", local=_root_lost_in_log, special_case_of=("dropped-half",),
+          example=Example(sp.log(1 / sp.sqrt(1 + _g**2)) + _g, -sp.log(1 + _g**2) + _g)),
+    Entry("log-ratio-flipped", "log(a/b) written as log(b/a)", (),
+          "log(a/b) = −log(b/a): the ratio inside the logarithm is upside down ({wrong} "
+          "for {right}).", local=_flip_log, undo=_flip_log,
+          special_case_of=("sign-error", "overall-sign"),
+          example=Example(_KL3, sp.log(_s1 / _s2) + (_s1**2 + (_m1 - _m2) ** 2)
+                          / (2 * _s2**2) - HALF)),
+    Entry("cross-term-sign", "the sign of the cross term", (),
+          "{right} was written {wrong}: in (a − b)² = a² − 2ab + b² only the cross term −2ab "
+          "carries the sign, and it is the one that changed.",
+          local=lambda n, r: _cross_term_sign(n, r) + _sign_in_square(n, r),
+          undo=lambda n, r: _cross_term_sign(n, r) + _sign_in_square(n, r),
+          special_case_of=("sign-error",),
+          example=Example(_int(_DENS * (_x**2 - 2 * _x * _m + _m**2)),
+                          _int(_DENS * (_x**2 + 2 * _x * _m + _m**2)))),
+    Entry("binomial-coefficient", "the binomial coefficient 2 of the cross term lost", (),
+          "(a − b)² = a² − 2ab + b²: the cross term carries the binomial coefficient 2 "
+          "({right}, written {wrong}).", local=_binomial_lost, undo=_binomial_restore,
+          special_case_of=("extra-half",),
+          example=Example(_x**2 - 2 * _x * _m + _m**2 + _s, _x**2 - _x * _m + _m**2 + _s)),
+    Entry("missing-cross-term", "(a − b)² expanded as a² + b²", (),
+          "(a − b)² = a² − 2ab + b²: the cross term is missing ({right} written {wrong}).",
+          local=_missing_cross,
+          example=Example((_x - _m) ** 2 / (2 * _s**2), (_x**2 + _m**2) / (2 * _s**2))),
+    Entry("square-of-sum", "a sum of squares written as the square of a sum", (),
+          "A squared norm is a sum of squares, not the square of a sum: {right} was written "
+          "{wrong}.", local=_square_of_sum,
+          example=Example(_c * ((_x - _xh) ** 2 + (_z - _g) ** 2),
+                          _c * (_x - _xh + _z - _g) ** 2)),
+    Entry("kl-direction-swapped", "the KL direction swapped", ("mean", "variance"),
+          "KL is not symmetric: KL(q ‖ p) = E_q[log q/p] ≠ KL(p ‖ q); the two distributions "
+          "(the one of {q} and the one of {p}) were exchanged.",
+          whole=_swap_kl, whole_undo=_swap_kl_nodes,
+          example=Example(_KL3, sp.log(_s1 / _s2) + (_s2**2 + (_m2 - _m1) ** 2)
+                          / (2 * _s1**2) - HALF)),
+    Entry("log-evidence-sign", "the sign of log p(x)", (),
+          "By Bayes' rule −log p(z|x) = −log p(x|z) − log p(z) + log p(x): the log-evidence "
+          "{right} enters with the other sign.", local=_flip_abstract_term(True),
+          undo=_flip_abstract_term(True), special_case_of=("sign-error",),
+          example=Example(_E(sp.log(_q / _pz)) - _E(sp.log(_pxz)) + sp.log(_px),
+                          _E(sp.log(_q / _pz)) - _E(sp.log(_pxz)) - sp.log(_px))),
+    Entry("log-density-sign", "the sign of a log-density", (),
+          "log(q/p) = log q − log p: the log-density term {right} has the wrong sign.",
+          local=_flip_abstract_term(False), undo=_flip_abstract_term(False),
+          special_case_of=("sign-error",),
+          example=Example(_E(sp.log(_q) - sp.log(_pxz) - sp.log(_pz)) + sp.log(_px),
+                          _E(sp.log(_q) + sp.log(_pxz) - sp.log(_pz)) + sp.log(_px))),
+    Entry("bayes-inverted", "Bayes' rule upside down", (),
+          "Bayes' rule reads p(z|x) = p(x|z) p(z) / p(x): {wrong} turns it upside down.",
+          local=_invert_bayes, undo=_invert_bayes,
+          example=Example(sp.log(_pxz * _pz / _px), sp.log(_px * _pz / _pxz))),
+    Entry("expectation-of-product-split", "E[fg] written E[f] E[g]", (),
+          "E[fg] = E[f] E[g] only for independent f and g; {right} was written {wrong}.",
+          local=_split_expectation,
+          example=Example(_E(_z**2 * _f), _E(_z**2) * _E(_f))),
+    Entry("log-expectation-swapped", "log E[f] and E[log f] exchanged", (),
+          "log E[f] ≥ E[log f] (Jensen), with equality only for a constant f: {right} is not "
+          "{wrong}.", local=_swap_log_expectation,
+          example=Example(sp.log(_E(_pxz * _pz / _q)), _E(sp.log(_pxz * _pz / _q)))),
+    Entry("variance-for-balancing-constant", "the variance where C = 1/(2c) belongs",
+          ("variance",),
+          "{s_role}; the balancing constant in front of the squared error is {right}, "
+          "not {wrong}.", local=_variance_for_balancing, undo=_balancing_for_variance,
+          example=Example((_x - _xh) ** 2 / (2 * _c) + _KL4, _c * (_x - _xh) ** 2 + _KL4,
+                          {"c": "variance"})),
+    Entry("normaliser-pi-lost", "π lost from a normaliser", (),
+          "The Gaussian normaliser is √(2πσ²): the π was lost ({right} written {wrong}).",
+          local=_drop_pi,
+          example=Example(sp.log(2 * sp.pi * _s**2) / 2 + _m, sp.log(2 * _s**2) / 2 + _m)),
+    Entry("rate-for-scale", "a rate where its reciprocal is meant", ("rate",),
+          "{s_role}; the mean (scale) of the exponential is {right}, not {wrong}.",
+          local=lambda n, r: _replace_symbol("rate", lambda s: 1 / s, lambda s: s)(n, r)
+          + _replace_symbol("rate", lambda s: s, lambda s: 1 / s)(n, r),
+          example=Example(1 / _lam + _m, _lam + _m, {"lambda": "rate"})),
+    Entry("complement-probability", "p where 1 − p is meant", ("probability",),
+          "{s_role}: the probability of the other outcome is {right}, not {wrong}.",
+          local=lambda n, r: _replace_symbol("probability", lambda s: 1 - s, lambda s: s)(
+              n, r),
+          example=Example(_x * sp.log(_p) + (1 - _x) * sp.log(1 - _p),
+                          _x * sp.log(_p) + (1 - _x) * sp.log(_p), {"p": "probability"})),
+    Entry("dimension-count", "the dimension count wrong", ("dimension",),
+          "{s_role}: the normaliser of a {s}-dimensional Gaussian is (2πσ²)^(−{s}/2), so "
+          "{right} belongs here, not {wrong}.", whole=_dimension_changes,
+          example=Example(-_D * sp.log(2 * sp.pi * _s**2) / 2,
+                          -(_D - 1) * sp.log(2 * sp.pi * _s**2) / 2, {"D": "dimension"})),
+    Entry("chain-rule-factor-forgotten", "the chain rule's inner derivative forgotten", (),
+          "The chain rule: d/dθ f(u(θ)) = f′(u) · du/dθ; the factor d({inner})/dθ is "
+          "missing.", whole=_chain_rule,
+          example=Example(sp.Derivative(sp.log(1 + _theta**2), _theta),
+                          1 / (1 + _theta**2))),
+)
+
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -1,0 +1,412 @@
+r"""The roles of a derivation's symbols, for naming mistakes: never read from letters.
+
+A mistake is a confusion of roles (a standard deviation used as a variance, the two
+distributions of a KL exchanged), so the catalogue of :mod:`.catalogue` works on roles. They
+come from two sources:
+
+1. **declarations**, when the reading layer provides them: ``derivation.declarations`` with a
+   mapping ``roles`` (a symbol, or its name, to a role string such as ``"mean"``,
+   ``"standard deviation"`` or ``"standard-deviation"``,
+   ``"variance"``, ``"standard-deviation"``, ``"log-variance"``, ``"precision"``, ``"rate"``,
+   ``"probability"``, ``"dimension"``, ``"balancing-constant"``) and, optionally, the pairs of
+   densities of a KL (``kl_pairs``, ``kls`` or ``kl``: pairs (q, p)), and ``families``
+   (a declared ``q(z|x) = N(m, s^2)`` is a Gaussian with mean m and variance s²).
+   Declarations win.
+2. **structure**, read from the right expression and the derivation's own earlier lines and
+   definitions (never from the written, possibly wrong, step):
+
+   * a Gaussian exponent ``-(x - m)²/(2V)`` (any quadratic in a bound variable ``x`` with a
+     negative leading coefficient) says that ``m`` is a mean and ``V`` a variance: ``V = s²``
+     makes ``s`` a standard deviation, ``V = v`` a variance, ``V = exp(l)`` a log-variance,
+     ``V = 1/t`` a precision;
+   * a normaliser ``√(2πV)`` or ``log(2πV)`` makes ``V`` a variance in the same way;
+   * a KL formula or second moment written out, ``V + m²`` or ``V + (m₁ − m₂)²`` with ``V`` of
+     one of the forms above, gives a Gaussian's variance and mean (§3.3, §4);
+   * a squared error ``(a − b)²`` divided by ``2V`` makes ``V`` a variance (the likelihood's,
+     §2); multiplied by a positive symbol ``k``, ``k`` is a balancing constant;
+   * ``log p`` beside ``log(1 − p)`` makes ``p`` a probability; ``λ·exp(−λx)`` a rate;
+     a positive symbol multiplying ``log 2π`` a dimension count.
+
+A symbol given two incompatible roles by structure keeps none: a name is then withheld
+rather than guessed.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x, m = sp.symbols("x m", real=True)
+>>> s = sp.Symbol("s", positive=True)
+>>> density = sp.exp(-(x - m)**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+>>> r = infer_roles([sp.Integral(density * x, (x, -sp.oo, sp.oo))])
+>>> r.role(s), r.role(m)
+('standard-deviation', 'mean')
+>>> r.describe(s)
+'s is the standard deviation of the Gaussian with mean m'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.expectation import KL, Expectation
+
+__all__ = ["Family", "Roles", "infer_roles", "roles_for"]
+
+ROLE_WORDS = {
+    "mean": "the mean",
+    "variance": "the variance",
+    "standard-deviation": "the standard deviation",
+    "log-variance": "the log-variance",
+    "precision": "the precision",
+    "rate": "the rate",
+    "probability": "a probability",
+    "dimension": "the dimension count",
+    "balancing-constant": "the balancing constant",
+}
+
+#: roles that say how a Gaussian's spread is parametrised
+SCALE_ROLES = ("variance", "standard-deviation", "log-variance", "precision")
+
+
+@dataclass(frozen=True)
+class Family:
+    """One Gaussian of the derivation: its mean (if known), variance, and how it is written.
+
+    ``param`` is the symbol that parametrises the spread and ``kind`` its role: the variance
+    is ``param`` ("variance"), ``param²`` ("standard-deviation"), ``exp(param)``
+    ("log-variance") or ``1/param`` ("precision").
+    """
+
+    mean: sp.Expr | None
+    param: sp.Symbol
+    kind: str
+
+    @property
+    def variance(self) -> sp.Expr:
+        return {"variance": self.param, "standard-deviation": self.param**2,
+                "log-variance": sp.exp(self.param), "precision": 1 / self.param}[self.kind]
+
+
+@dataclass
+class Roles:
+    """Symbol → role, the Gaussians found, and the pairs of densities of a KL."""
+
+    roles: dict[sp.Symbol, str] = field(default_factory=dict)
+    families: list[Family] = field(default_factory=list)
+    kl_pairs: list[tuple[sp.Basic, sp.Basic]] = field(default_factory=list)
+    #: the variables bound by an integral or expectation somewhere in the right lines
+    bound: set[sp.Basic] = field(default_factory=set)
+
+    def role(self, sym: sp.Basic) -> str | None:
+        return self.roles.get(sym)  # type: ignore[arg-type]
+
+    def having(self, *roles: str) -> list[sp.Symbol]:
+        """The symbols with one of ``roles``, in a fixed order."""
+        return sorted((s for s, r in self.roles.items() if r in roles), key=str)
+
+    def family_of(self, sym: sp.Basic) -> Family | None:
+        for f in self.families:
+            if f.param == sym or f.mean == sym:
+                return f
+        return None
+
+    def describe(self, sym: sp.Basic) -> str:
+        """``"s is the standard deviation of the Gaussian with mean m"``, in the author's
+        symbols."""
+        role = self.role(sym)
+        if role is None:
+            return f"{_show(sym)} has no known role"
+        text = f"{_show(sym)} is {ROLE_WORDS.get(role, 'the ' + role)}"
+        fam = self.family_of(sym)
+        if fam is not None and role in SCALE_ROLES and fam.mean is not None:
+            text += f" of the Gaussian with mean {_show(fam.mean)}"
+        elif fam is not None and role == "mean":
+            text += f" of the Gaussian with variance {_show(fam.variance)}"
+        return text
+
+
+def _show(expr: sp.Basic) -> str:
+    """An expression in the author's symbols, as a reader writes it (not Python syntax)."""
+    try:
+        from elbo_derivation.report.pretty import pretty
+
+        return pretty(expr)
+    except Exception:
+        return str(expr)
+
+
+def _spread(v: sp.Expr) -> tuple[sp.Symbol, str] | None:
+    """How a variance expression ``v`` is parametrised, if by one positive symbol."""
+    v = sp.factor_terms(v)
+    coeff, rest = v.as_coeff_Mul()
+    if coeff != 1:
+        return None
+    if isinstance(rest, sp.Symbol) and rest.is_positive:
+        return rest, "variance"
+    if rest.is_Pow and isinstance(rest.base, sp.Symbol) and rest.base.is_positive:
+        if rest.exp == 2:
+            return rest.base, "standard-deviation"
+        if rest.exp == -1:
+            return rest.base, "precision"
+    if isinstance(rest, sp.exp) and isinstance(rest.args[0], sp.Symbol):
+        return rest.args[0], "log-variance"
+    return None
+
+
+def _bound(exprs: Iterable[sp.Basic]) -> set[sp.Basic]:
+    out: set[sp.Basic] = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, Expectation):
+                out.add(node.variable)
+            elif isinstance(node, sp.Integral):
+                out.update(lim[0] for lim in node.limits)
+    return out
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.votes: dict[sp.Symbol, set[str]] = {}
+        self.families: list[Family] = []
+        self.kl_pairs: list[tuple[sp.Basic, sp.Basic]] = []
+
+    def vote(self, sym: sp.Basic, role: str) -> None:
+        if isinstance(sym, sp.Symbol):
+            self.votes.setdefault(sym, set()).add(role)
+
+    def family(self, mean: sp.Expr | None, variance: sp.Expr) -> None:
+        found = _spread(variance)
+        if found is None:
+            return
+        param, kind = found
+        self.vote(param, kind)
+        if isinstance(mean, sp.Symbol) and mean.is_real:
+            self.vote(mean, "mean")
+        elif mean is not None and not (mean.is_Symbol or isinstance(mean, AppliedUndef)):
+            mean = None  # a mean that is an expression is kept only when it is a function
+        fam = Family(mean, param, kind)
+        if fam not in self.families:
+            self.families.append(fam)
+
+
+def _gaussian_exponent(node: sp.exp, bound: set[sp.Basic], out: _Collector) -> None:
+    e = node.args[0]
+    free = [s for s in e.free_symbols if isinstance(s, sp.Symbol) and s.is_real]
+    ordered = sorted(set(free) & bound, key=str) + sorted(set(free) - bound, key=str)
+    for x in ordered:
+        try:
+            poly = sp.Poly(sp.expand(e), x)
+        except Exception:
+            continue
+        if poly.degree() != 2:
+            continue
+        a, b, _ = poly.all_coeffs()
+        if a.is_negative is not True and not (sp.factor_terms(-a).is_positive):
+            continue
+        variance = sp.simplify(-1 / (2 * a))
+        mean = sp.simplify(-b / (2 * a))
+        if variance.has(x):
+            continue
+        keep = mean.free_symbols.isdisjoint(bound) and (x in bound
+                                                         or isinstance(mean, AppliedUndef))
+        out.family(mean if keep else None, variance)
+        return
+
+
+def _squared_difference(t: sp.Basic) -> bool:
+    return t.is_Pow and t.exp == 2 and isinstance(t.base, sp.Add) and len(t.base.args) == 2
+
+
+def _scan(expr: sp.Basic, bound: set[sp.Basic], out: _Collector) -> None:
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.exp) and node.args[0].free_symbols:
+            _gaussian_exponent(node, bound, out)
+        elif isinstance(node, (sp.log, sp.Pow)) and node.has(sp.pi):
+            # normalisers: log(2πV), log √(2πV), √(2πV) (and their reciprocals)
+            if isinstance(node, sp.Pow) and abs(node.exp) != sp.Rational(1, 2):
+                continue
+            arg = node.args[0] if isinstance(node, sp.log) else node.base
+            for k in ((1, 2, -1, -2) if isinstance(node, sp.log) else (1,)):
+                v = sp.powsimp(sp.expand_power_base(arg**k / (2 * sp.pi), force=False))
+                if v.free_symbols and not v.has(sp.pi) and not (v.free_symbols & bound):
+                    out.family(None, v)
+                    break
+        elif isinstance(node, sp.Add):
+            _scan_sum(node, bound, out)
+        elif isinstance(node, sp.Mul):
+            _scan_product(node, bound, out)
+        elif isinstance(node, KL):
+            out.kl_pairs.append((node.q, node.p))
+        elif isinstance(node, Expectation) and isinstance(node.integrand, sp.log):
+            dens = node.density
+            others = [a for a in node.integrand.atoms(AppliedUndef) if a != dens]
+            if dens in node.integrand.atoms(AppliedUndef) and len(others) == 1:
+                out.kl_pairs.append((dens, others[0]))
+
+
+def _scan_sum(node: sp.Add, bound: set[sp.Basic], out: _Collector) -> None:
+    by_coeff: dict[sp.Basic, list[sp.Basic]] = {}
+    for t in node.args:
+        coeff, rest = t.as_coeff_Mul()
+        by_coeff.setdefault(coeff, []).append(rest)
+    for terms in by_coeff.values():
+        _scan_terms(terms, bound, out)
+    # Bernoulli: log p beside log(1 - p)
+    logs = [t for t in sp.preorder_traversal(node) if isinstance(t, sp.log)]
+    args = {lg.args[0] for lg in logs}
+    for a in args:
+        if isinstance(a, sp.Symbol) and sp.expand(1 - a) in args:
+            out.vote(a, "probability")
+
+
+def _scan_terms(terms: list[sp.Basic], bound: set[sp.Basic], out: _Collector) -> None:
+    """Terms with one coefficient: ``V + m²`` or ``V + (m₁ − m₂)²`` name a Gaussian."""
+    reals = [t for t in terms if t.is_Pow and t.exp == 2 and isinstance(t.base, sp.Symbol)
+             and t.base.is_real and not t.base.is_positive and t.base not in bound]
+    squares = [t for t in terms if _squared_difference(t)]
+    for t in terms:
+        if t.free_symbols & bound:
+            continue
+        found = _spread(t)
+        if found is None:
+            continue
+        for r in reals:
+            out.family(r.base, t)
+        for sq in squares:
+            out.family(None, t)
+            for m in sq.base.args:
+                m = -m if m.could_extract_minus_sign() else m
+                if isinstance(m, sp.Symbol) and m.is_real and m not in bound:
+                    out.vote(m, "mean")
+
+
+def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
+    factors = node.args
+    if any(_squared_difference(f) for f in factors):
+        rest = sp.Mul(*(f for f in factors if not _squared_difference(f)))
+        coeff, body = rest.as_coeff_Mul()
+        if body.is_Pow and body.exp.is_negative and coeff == sp.Rational(1, 2):
+            out.family(None, 1 / body)
+        elif isinstance(body, sp.Symbol) and body.is_positive and coeff == 1:
+            out.vote(body, "balancing-constant")
+    if any(isinstance(f, sp.Add) and any(_squared_difference(t) for t in f.args)
+           for f in factors):
+        rest = sp.Mul(*(f for f in factors if not isinstance(f, sp.Add)))
+        coeff, body = rest.as_coeff_Mul()
+        if coeff == sp.Rational(1, 2) and body.is_Pow and body.exp.is_negative:
+            out.family(None, 1 / body)
+    if any(isinstance(f, sp.log) and f.args[0] in (2 * sp.pi, sp.pi) for f in factors):
+        for f in factors:
+            if isinstance(f, sp.Symbol) and (f.is_integer or f.is_positive):
+                out.vote(f, "dimension")
+    for f in factors:
+        if isinstance(f, sp.exp):
+            e = f.args[0]
+            for lam in factors:
+                if isinstance(lam, sp.Symbol) and lam.is_positive:
+                    for x in e.free_symbols & bound:
+                        if sp.expand(e + lam * x) == 0:
+                            out.vote(lam, "rate")
+
+
+def infer_roles(exprs: Iterable[sp.Basic],
+                declared: Mapping[Any, str] | None = None,
+                kl_pairs: Iterable[tuple[sp.Basic, sp.Basic]] = (),
+                symbols: Mapping[str, sp.Symbol] | None = None,
+                declared_gaussians: Iterable[tuple[sp.Expr, sp.Expr]] = ()) -> Roles:
+    """Roles from declarations (which win) and from the structure of ``exprs``.
+
+    Parameters
+    ----------
+    exprs : iterable of sympy.Basic
+        right expressions only: the derivation's start, definitions, earlier steps, and the
+        previous line of the step being diagnosed.
+    declared : mapping, optional
+        symbol (or symbol name) → role string.
+    kl_pairs : iterable of (q, p), optional
+        the two densities of each KL the derivation declares.
+    symbols : mapping, optional
+        the derivation's declared symbols, to resolve names in ``declared``.
+    declared_gaussians : iterable of (mean, variance), optional
+        the Gaussians the declarations name (``q(z|x) = N(m, s^2)``).
+    """
+    exprs = [e for e in exprs if isinstance(e, sp.Basic)]
+    bound = _bound(exprs)
+    out = _Collector()
+    for e in exprs:
+        _scan(e, bound, out)
+    roles = {s: next(iter(v)) for s, v in out.votes.items() if len(v) == 1}
+    for key, role in (declared or {}).items():
+        sym = key
+        if isinstance(key, str):
+            sym = (symbols or {}).get(key) or next(
+                (s for s in out.votes if s.name == key), None)
+        if isinstance(sym, sp.Symbol) and isinstance(role, str):
+            roles[sym] = role.strip().replace(" ", "-")  # "standard deviation" too
+    for mean, variance in declared_gaussians:
+        out.family(mean, variance)
+    families = list(dict.fromkeys(f for f in out.families if roles.get(f.param) == f.kind))
+    for sym, role in roles.items():  # declared spreads without a structural Gaussian
+        if role in SCALE_ROLES and not any(f.param == sym for f in families):
+            families.append(Family(None, sym, role))
+    pairs = list(dict.fromkeys([*kl_pairs, *out.kl_pairs]))
+    return Roles(roles, families, pairs, bound)
+
+
+def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
+    """The roles for diagnosing ``step``: declarations, then the structure of right lines.
+
+    Uses ``derivation.declarations`` (``roles`` and the KL pairs) when the reading layer
+    provides it, and reads structure from ``lhs``, the start, the definitions and the steps
+    before ``step`` (never from the step itself, which may be wrong).
+    """
+    exprs: list[sp.Basic] = [lhs]
+    declared: Mapping[Any, str] = {}
+    pairs: list[tuple[sp.Basic, sp.Basic]] = []
+    gaussians: list[tuple[sp.Expr, sp.Expr]] = []
+    symbols = getattr(derivation, "symbols", None) or {}
+    if derivation is not None:
+        decl = getattr(derivation, "declarations", None)
+        if decl is not None:
+            got = getattr(decl, "roles", None)
+            if isinstance(got, Mapping):
+                declared = got
+            families = getattr(decl, "families", None)
+            if isinstance(families, Mapping):
+                for fam in families.values():
+                    params = tuple(getattr(fam, "parameters", ()) or ())
+                    if str(getattr(fam, "name", "")).lower() in ("normal", "n", "gaussian") \
+                            and len(params) == 2:
+                        gaussians.append((params[0], params[1]))
+            for attr in ("kl_pairs", "kls", "kl"):
+                got = getattr(decl, attr, None)
+                if got:
+                    try:
+                        pairs.extend((a, b) for a, b in got)
+                    except (TypeError, ValueError):
+                        pass
+        start = getattr(derivation, "start", None)
+        if isinstance(start, sp.Basic):
+            exprs.append(start)
+        defs = getattr(derivation, "definitions", None) or {}
+        exprs.extend(v for v in defs.values() if isinstance(v, sp.Basic))
+        expand = getattr(derivation, "expand_definitions", None)
+        for s in getattr(derivation, "steps", None) or []:
+            if s is step or getattr(s, "index", None) == getattr(step, "index", -1):
+                break
+            e = getattr(s, "expr", None)
+            if isinstance(e, sp.Basic):
+                try:
+                    exprs.append(expand(e) if expand else e)
+                except Exception:
+                    exprs.append(e)
+        if expand is not None and isinstance(start, sp.Basic):
+            try:
+                exprs.append(expand(start))
+            except Exception:
+                pass
+    return infer_roles(exprs, declared, pairs, symbols, gaussians)
