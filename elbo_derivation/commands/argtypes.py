@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["positive_float", "positive_int", "positive_seconds", "seed"]
+__all__ = ["bounded_float", "bounded_int", "positive_float", "positive_int", "positive_seconds",
+           "seed"]
 
 
 def _number(text: str, kind: type, expected: str) -> float:
@@ -42,6 +43,55 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def bounded_int(maximum: int):  # -> Callable[[str], int]
+    """A whole number from 1 to ``maximum``: sizes whose huge values would only exhaust memory.
+
+    Examples
+    --------
+    >>> bounded_int(100)("7")
+    7
+    >>> bounded_int(100)("101")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a whole number from 1 to 100, got '101'
+    """
+
+    def parse(text: str) -> int:
+        expected = f"a whole number from 1 to {maximum}"
+        value = int(_number(text, int, expected))
+        if not 1 <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    parse.__name__ = "bounded_int"
+    return parse
+
+
+def bounded_float(low: float, high: float):  # -> Callable[[str], float]
+    """A finite number from ``low`` to ``high`` (a variance, whose tiny or huge values
+    overflow the arithmetic that uses them).
+
+    Examples
+    --------
+    >>> bounded_float(1e-100, 1e100)("0.5")
+    0.5
+    >>> bounded_float(1e-100, 1e100)("1e-320")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a number from 1e-100 to 1e+100, got '1e-320'
+    """
+
+    def parse(text: str) -> float:
+        expected = f"a number from {low:g} to {high:g}"
+        value = _number(text, float, expected)
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    parse.__name__ = "bounded_float"
+    return parse
 
 
 def positive_float(text: str) -> float:
