@@ -67,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if path.is_dir():
         return _run_folder(path, args, fmt)
+    from elbo_derivation.verification import _not_a_file
+
+    why = _not_a_file(path) if path.exists() or path.is_symlink() else None
+    if why is not None:  # a FIFO would block the read forever: refuse before opening
+        raise InputError(f"{path}: {why}")
     return _run_file(path, args, fmt)
 
 
