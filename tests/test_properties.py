@@ -267,3 +267,27 @@ def test_dropped_term_is_refuted_with_a_valid_point() -> None:
     result = compare(lhs, sp.log(a) + sp.log(b), time_limit=TIME_LIMIT)
     assert result.verdict.value == "refuted"
     check_counterexample(result, lhs, sp.log(a) + sp.log(b), [a, b], [x])
+
+
+# --- kl_normal: its checks run late on the fast path, but never less --------------------------
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None)
+@given(n=st.integers(1, 5000), data=st.data())
+def test_kl_normal_refuses_any_bad_value_wherever_it_is(n: int, data: st.DataObject) -> None:
+    """kl_normal checks only the sigmas' signs before computing and the rest when the fast
+    result is not finite; one bad value anywhere in a large array must still be refused with
+    the argument's name and the element's index."""
+    import numpy as np
+
+    from elbo_derivation import kl_normal
+
+    rng = np.random.default_rng(n)
+    args = {"mu1": rng.uniform(-3, 3, n), "sigma1": rng.uniform(0.5, 2, n),
+            "mu2": rng.uniform(-3, 3, n), "sigma2": rng.uniform(0.5, 2, n)}  # fmt: skip
+    name = data.draw(st.sampled_from(sorted(args)))
+    bad = [np.nan, np.inf, -np.inf] + ([0.0, -1.0, -np.finfo(float).tiny]
+                                       if name.startswith("sigma") else [])  # fmt: skip
+    i = data.draw(st.integers(0, n - 1))
+    args[name][i] = data.draw(st.sampled_from(bad))
+    with pytest.raises(ValueError, match=rf"^{name} must be .* at index \({i},\)$"):
+        kl_normal(**args)
