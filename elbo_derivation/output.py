@@ -65,8 +65,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     'hello'
     """
     target = Path(path)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                suffix=f".tmp{target.suffix}")  # fmt: skip
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=f".tmp{target.suffix}")  # fmt: skip
+    except OSError as err:  # name the file the user asked for, not the temporary one
+        raise _about(err, target) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -75,10 +78,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.fsync(f.fileno())
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(err, OSError) and err.filename in (name, tmp):
+            raise _about(err, target) from None
         raise
+
+
+def _about(err: OSError, target: Path) -> OSError:
+    """The same error, about ``target`` (the temporary file's name means nothing to users)."""
+    return type(err)(err.errno, err.strerror or str(err), str(target))
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, *,

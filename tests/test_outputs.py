@@ -335,3 +335,20 @@ def test_history_json_is_valid_json(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = tmp_path / "r"
     assert run_cli([*TRAIN_FAST, "--out", str(out)], capsys)[0] == 0
     assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2]
+
+
+def test_errors_name_the_requested_file_not_the_temporary_one(tmp_path: Path) -> None:
+    """Regression: a missing folder was reported under the temporary file's name."""
+    target = tmp_path / "missing" / "handout.html"
+    with pytest.raises(FileNotFoundError) as info:
+        write_atomic(target, "x")
+    assert info.value.filename == str(target)
+
+
+def test_handout_into_a_missing_folder_is_reported_by_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "h.html"
+    code, _, err = run_cli(["handout", "-o", str(target), "--no-numeric", "--no-figures"],
+                           capsys)  # fmt: skip
+    assert code == 2 and str(target) in err and ".tmp" not in err
