@@ -81,7 +81,7 @@ def test_tiny_observation_variance_is_refused_not_an_overflow(
     assert code == 2 and "argument --obs-var" in err
 
 
-@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "x", "1e400"])
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "x", "1e400", "1e12", "100000"])
 def test_verify_bad_time_limit_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["verify", "--time-limit", value], capsys)
     assert code == 2 and "argument --time-limit" in err
@@ -352,3 +352,29 @@ def test_handout_into_a_missing_folder_is_reported_by_its_name(
     code, _, err = run_cli(["handout", "-o", str(target), "--no-numeric", "--no-figures"],
                            capsys)  # fmt: skip
     assert code == 2 and str(target) in err and ".tmp" not in err
+
+
+def test_huge_time_limit_is_refused_not_an_overflow_in_every_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: --time-limit 1e12 was accepted, and every tier of every step then failed
+    with 'OverflowError: timestamp out of range for platform time_t' (all undecided)."""
+    f = tmp_path / "a.deriv"
+    f.write_text("symbols: a : positive\n    log(a*a)\n  = 2*log(a)\n")
+    code, _, err = run_cli(["check", str(f), "--time-limit", "1e12"], capsys)
+    assert code == 2 and "argument --time-limit" in err
+    code, out, _ = run_cli(["check", str(f), "--time-limit", "86400", "--json"], capsys)
+    assert code == 0 and json.loads(out)["steps"][0]["verdict"] == "proved"
+
+
+@pytest.mark.xfail(strict=True, reason="core/timeout.run_bounded hands the time limit to "
+                   "signal.setitimer, which raises OverflowError beyond ~3e8 s (time_t), so "
+                   "check_file with such a limit gets every tier 'undecided'; the CLI now "
+                   "refuses such limits, the library does not (owner: core/decide)")
+def test_run_bounded_with_a_huge_time_limit_still_runs() -> None:
+    # in a fresh process: in the main thread with no timer armed, as the command line runs it
+    code = ("from elbo_derivation.core.timeout import run_bounded; "
+            "print(run_bounded(lambda: 2, 1e12))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout  # fmt: skip
+    assert "ok=True" in out, out

@@ -102,9 +102,25 @@ def positive_float(text: str) -> float:
     return value
 
 
+#: The longest time limit accepted: a day. Beyond about 3e8 s the clock's deadline no longer
+#: fits the platform's time_t, and every tier failed with an OverflowError instead of running.
+MAX_SECONDS = 86_400.0
+
+
 def positive_seconds(text: str) -> float:
-    """A positive, finite number of seconds (a time limit)."""
+    """A positive, finite number of seconds (a time limit), at most :data:`MAX_SECONDS`.
+
+    Examples
+    --------
+    >>> positive_seconds("1e12")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be at most 86400 seconds (a day), got '1e12'
+    """
     value = _number(text, float, "a number of seconds")
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_SECONDS:.0f} seconds (a day), got {text!r}")
     return value
