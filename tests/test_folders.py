@@ -211,3 +211,23 @@ def test_all_good_folder_exits_0_text_and_csv(tmp_path: Path,
     assert main(["check", str(tmp_path), "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert "a.deriv" in out and "b.tex" in out
+
+
+def test_ctrl_c_during_a_folder_check_keeps_the_rows_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C at the 4th of 6 files: the 3 rows done are printed, exit 130, no traceback."""
+    for i in range(6):
+        (tmp_path / f"f{i}.deriv").write_text(GOOD)
+    real = verification.check_file
+
+    def check_file(path, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(path).name == "f3.deriv":
+            raise KeyboardInterrupt
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(verification, "check_file", check_file)
+    code, doc, err = check_json(tmp_path, capsys)
+    assert code == 130
+    assert list(rows(doc)) == ["f0.deriv", "f1.deriv", "f2.deriv"]
+    assert "interrupted after 3 of 6 files" in err and "Traceback" not in err

@@ -98,9 +98,15 @@ def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
     from elbo_derivation.report import json as report_json
     from elbo_derivation.report import table
 
-    rows = verification.check_folder(
-        path, numeric=args.numeric, time_limit=args.time_limit, progress=fmt == "text"
-    )
+    done: list = []
+    interrupted = False
+    try:
+        rows = verification.check_folder(
+            path, numeric=args.numeric, time_limit=args.time_limit, progress=fmt == "text",
+            on_row=done.append,
+        )
+    except KeyboardInterrupt:  # Ctrl-C: report the files checked so far, then exit 130
+        rows, interrupted = done, True
     _, ignored = verification.candidate_files(path)
     if fmt == "json":
         doc = report_json.folder_json(rows, folder=args.path, ignored=len(ignored))
@@ -114,6 +120,11 @@ def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
         print(table.render_folder_text(rows, color=color, ignored=len(ignored)))
         if args.explain:
             _explain_folder(rows, color)
+    if interrupted:
+        total = len(verification.candidate_files(path)[0])
+        print(f"elbo-derivation check: interrupted after {len(rows)} of {total} files; "
+              "the rows above are those checked", file=sys.stderr)
+        return 130
     return 0 if all(row.ok for row in rows) else 1
 
 
