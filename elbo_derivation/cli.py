@@ -63,9 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0, 1 or 2)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line; returns the exit code (0, 1 or 2; 130 after Ctrl-C).
+
+    Ctrl-C at any moment (while the modules load, or during a long run) ends with the message
+    ``interrupted`` and exit code 130, as shells report SIGINT, and no traceback; files are
+    written atomically (:mod:`elbo_derivation.output`), so those of an earlier run stay whole.
+    """
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("elbo-derivation: interrupted", file=sys.stderr)
+        return 130
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 2
@@ -82,8 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = err.strerror or str(err)
         print(f"elbo-derivation {args.command}: error: {name}: {reason}", file=sys.stderr)
         return 2
+    except MemoryError:  # a size the machine cannot hold: say so instead of a traceback
+        print(f"elbo-derivation {args.command}: error: out of memory; try smaller sizes",
+              file=sys.stderr)  # fmt: skip
+        return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        _stop_children()
+        print(f"elbo-derivation {args.command}: interrupted", file=sys.stderr)
         return 130
 
 
@@ -111,13 +125,33 @@ def entry() -> None:
 
     gc.set_threshold(100_000, 50, 100)
     os.environ.setdefault("SYMPY_CACHE_SIZE", "10000")  # read by SymPy when first imported
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one is being handled
+        code = 130
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (BrokenPipeError, ValueError):
             _silence_stdout()
     os._exit(code)
+
+
+def _stop_children() -> None:
+    """Terminate the worker processes this process forked and has not closed yet.
+
+    Ctrl-C can arrive between the moment ``verify`` forks its workers and the moment it
+    hands them work; the workers then wait for work forever, holding the terminal's pipes
+    open, long after this process has left (found by tests/test_outputs.py).
+    """
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return
+    children = mp.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=2)
 
 
 def _silence_stdout() -> None:

@@ -722,8 +722,11 @@ def make_figure(name: str, *, seed: int = 0) -> Any:
 def save_png(fig: Any, path: str | Path) -> Path:
     """Write ``fig`` as a PNG at :data:`DPI` with no ``Software`` tag (the bytes do not depend
     on the matplotlib version string or the time)."""
+    from elbo_derivation.output import atomic_path
+
     path = Path(path)
-    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    with atomic_path(path) as tmp:  # all or nothing
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
     return path
 
 
@@ -777,15 +780,18 @@ def generate_all(
         if name not in FIGURES:
             raise ValueError(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
     _check_seed(seed)
+    from tqdm.auto import tqdm
+
+    from elbo_derivation.output import write_atomic
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from tqdm.auto import tqdm
 
     written = []
     bar = tqdm(names, disable=not progress, desc="figures", unit="figure")
     for name in bar:
         bar.set_postfix_str(name)
         path = out / f"{name}.png"
-        path.write_bytes(figure_png(name, seed=seed))
+        write_atomic(path, figure_png(name, seed=seed))  # an interrupted run keeps the old PNG
         written.append(path)
     return written

@@ -371,15 +371,96 @@ def _row_for(name: str, d: Derivation, seconds: float, numeric: bool) -> FolderR
 
 
 def candidate_files(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The ``.deriv``/``.tex`` files under ``folder`` (sorted; hidden ones skipped), and
-    the other files that were ignored."""
-    found, ignored = [], []
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or p.is_dir():
-            continue
-        (found if p.suffix.lower() in SUFFIXES else ignored).append(p)
-    return found, ignored
+    """The ``.deriv``/``.tex`` entries under ``folder`` and the other files, both sorted.
+
+    Sub-folders are searched, symbolic links to folders followed once (a link back to a
+    folder already being searched, a loop, is not entered again; it is listed with the
+    ignored entries); hidden files and folders (name starting with ``.``) are skipped.
+
+    Every entry whose name ends in ``.deriv`` or ``.tex`` and is not a folder is a
+    candidate, even when it cannot be read as a file (a broken link, a FIFO, a socket), so
+    that :func:`check_folder` gives it a row that says why instead of skipping it silently;
+    a sub-folder that cannot be listed is a candidate too, for the same reason. A folder
+    whose name ends in ``.deriv`` is a folder: it is searched, not checked.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for name in ("b.tex", "a.deriv", "notes.txt", ".hidden.deriv"):
+    ...         _ = (Path(d) / name).write_text("")
+    ...     found, ignored = candidate_files(Path(d))
+    ...     [p.name for p in found], [p.name for p in ignored]
+    (['a.deriv', 'b.tex'], ['notes.txt'])
+    """
+    import os
+
+    found: list[Path] = []
+    ignored: list[Path] = []
+    try:
+        top = folder.stat()
+    except OSError:
+        return found, ignored
+    searching = {(top.st_dev, top.st_ino)}
+
+    def walk(directory: Path) -> None:
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:  # listed as a candidate: check_folder's row says why
+            found.append(directory)
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()  # follows links
+            except OSError:
+                is_dir = False
+            if is_dir:
+                try:
+                    st = path.stat()
+                except OSError:
+                    found.append(path)
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in searching:  # a link back into the folders being searched: a loop
+                    ignored.append(path)
+                    continue
+                searching.add(key)
+                walk(path)
+                searching.discard(key)
+            elif path.suffix.lower() in SUFFIXES:
+                found.append(path)
+            else:
+                ignored.append(path)
+
+    walk(folder)
+    return sorted(found), sorted(ignored)
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a derivation file without even opening it, or None.
+
+    Opening a FIFO would wait for a writer forever, so only regular files are opened.
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a broken symbolic link (its target does not exist)" if path.is_symlink() \
+            else "no such file"
+    except OSError as err:
+        return f"cannot be read: {err.strerror or err}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder that cannot be listed"
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+    return f"{kind}, not a regular file"
 
 
 def check_folder(
@@ -436,7 +517,10 @@ def check_folder(
             name = p.relative_to(folder).as_posix()
             bar.stage(name)
             t0 = time.perf_counter()
+            why = not_a_file(p)
             try:
+                if why is not None:
+                    raise InputError(f"{p}: {why}")
                 d = check_file(p, numeric=numeric, time_limit=time_limit, seed=seed)
             except (InputError, OSError, UnicodeError) as err:
                 row = FolderRow(name, "unreadable", error=error_message(err),

@@ -86,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--goal and --reference apply to one file; to mark a folder, use "
                              "'elbo-derivation mark FOLDER'")
         return _run_folder(path, args, fmt)
+    from elbo_derivation.verification import not_a_file
+
+    why = not_a_file(path) if path.exists() or path.is_symlink() else None
+    if why is not None:  # a FIFO would block the read forever: refuse before opening
+        raise InputError(f"{path}: {why}")
     return _run_file(path, args, fmt)
 
 
@@ -163,10 +168,17 @@ def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
     from elbo_derivation.report import json as report_json
     from elbo_derivation.report import table
 
-    rows = verification.check_folder(
-        path, numeric=args.numeric, time_limit=args.time_limit, progress=fmt == "text"
-    )
-    _goals_in_folder(rows, args.time_limit)
+    done: list = []
+    interrupted = False
+    try:
+        rows = verification.check_folder(
+            path, numeric=args.numeric, time_limit=args.time_limit, progress=fmt == "text",
+            on_row=done.append,
+        )
+    except KeyboardInterrupt:  # Ctrl-C: report the files checked so far, then exit 130
+        rows, interrupted = done, True
+    if not interrupted:
+        _goals_in_folder(rows, args.time_limit)
     _, ignored = verification.candidate_files(path)
     if fmt == "json":
         doc = report_json.folder_json(rows, folder=args.path, ignored=len(ignored))
@@ -180,6 +192,11 @@ def _run_folder(path: Path, args: argparse.Namespace, fmt: str) -> int:
         print(table.render_folder_text(rows, color=color, ignored=len(ignored)))
         if args.explain:
             _explain_folder(rows, color)
+    if interrupted:
+        total = len(verification.candidate_files(path)[0])
+        print(f"elbo-derivation check: interrupted after {len(rows)} of {total} files; "
+              "the rows above are those checked", file=sys.stderr)
+        return 130
     return 0 if all(row.ok for row in rows) else 1
 
 

@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
                 f"--only: unknown figure {', '.join(repr(n) for n in unknown)}; "
                 f"known: {', '.join(figures.FIGURES)}"
             )
+    from elbo_derivation.output import output_folder
+
+    output_folder(args.out, "--out")  # a file in the way or a read-only folder: fail at once
     written = figures.generate_all(args.out, progress=not args.quiet, only=args.only,
                                    seed=args.seed)  # fmt: skip
     if not args.quiet:

@@ -105,8 +105,9 @@ def _write(path: str, text: str) -> None:
     if path == "-":
         sys.stdout.write(text)
         return
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    from elbo_derivation.output import write_atomic
+
+    write_atomic(path, text)  # all or nothing: a failed run keeps the previous file
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from elbo_derivation.commands.argtypes import positive_float, positive_int, seed
+from elbo_derivation.commands.argtypes import (
+    bounded_float,
+    bounded_int,
+    positive_float,
+    positive_int,
+    seed,
+)
 from elbo_derivation.errors import InputError
 
 HELP = "train the NumPy VAE on a toy data set; save model, history and figures"
@@ -27,24 +33,31 @@ example:
 
 DATASETS = ("moons", "pinwheel", "mixture", "ppca", "digits")
 
+#: Upper bounds of the sizes: beyond them the arrays alone would not fit in memory, or a run
+#: would take days; the message names the argument and the range.
+MAX_LATENT, MAX_HIDDEN, MAX_N, MAX_EPOCHS = 1_000, 10_000, 1_000_000, 1_000_000
 
+#: The observation variance's range: outside it log c and 1/c overflow or lose all digits.
+OBS_VAR_RANGE = (1e-100, 1e100)
 
 
 def _obs_var(text: str) -> float | str:
-    return "learned" if text == "learned" else positive_float(text)
+    return "learned" if text == "learned" else bounded_float(*OBS_VAR_RANGE)(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", choices=DATASETS, default="moons", help="default: moons")
-    parser.add_argument("--latent", type=positive_int, default=2, help="K (default 2)")
-    parser.add_argument("--hidden", type=positive_int, default=32,
+    parser.add_argument("--latent", type=bounded_int(MAX_LATENT), default=2,
+                        help="K (default 2)")  # fmt: skip
+    parser.add_argument("--hidden", type=bounded_int(MAX_HIDDEN), default=32,
                         help="hidden width (default 32)")  # fmt: skip
     parser.add_argument("--linear", action="store_true", help="no hidden layers (linear VAE)")
-    parser.add_argument("--epochs", type=positive_int, default=100, help="default 100")
+    parser.add_argument("--epochs", type=bounded_int(MAX_EPOCHS), default=100,
+                        help="default 100")  # fmt: skip
     parser.add_argument("--batch-size", type=positive_int, default=64, help="default 64")
     parser.add_argument("--lr", type=positive_float, default=3e-3,
                         help="Adam step size (default 0.003)")  # fmt: skip
-    parser.add_argument("--n", type=positive_int, default=1000,
+    parser.add_argument("--n", type=bounded_int(MAX_N), default=1000,
                         help="samples to generate (default 1000; digits: all 1797)")  # fmt: skip
     parser.add_argument("--obs-var", type=_obs_var, default="learned", metavar="C",
                         help='observation variance c, or "learned" (default)')  # fmt: skip
@@ -56,16 +69,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     import numpy as np
 
+    from elbo_derivation.output import atomic_path, output_folder, write_atomic
     from elbo_derivation.vae import VAE, load_dataset, save, train
     from elbo_derivation.vae.plots import plot_history, plot_latent, plot_samples
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory")
+    out = output_folder(args.out, "--out")  # before training: a bad --out fails at once
     rng = np.random.default_rng(args.seed)
     try:
         x = load_dataset(args.dataset, args.n, rng=rng, standardized=not args.raw)
@@ -85,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
     except FloatingPointError as err:
         raise InputError(str(err)) from None
-    out.mkdir(parents=True, exist_ok=True)
-    save(model, out / "model.npz")
+    # each file is replaced atomically: Ctrl-C or an error leaves the previous run's files
+    with atomic_path(out / "model.npz") as tmp:
+        save(model, tmp)
     history.save(out / "history.json")
     plot_history(history, out / "loss.png")
     plot_latent(model, x, out / "latent.png")
@@ -102,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         "obs_var": model.obs_var,
         "files": ["model.npz", "history.json", "loss.png", "latent.png", "samples.png"],
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    write_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     print(
         f"{args.dataset}: loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f} nats/sample "
         f"(reconstruction {history.reconstruction[-1]:.4f}, KL {history.kl[-1]:.4f}); "

@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.latex == "-" and args.json:
         raise InputError("--latex - and --json both want stdout; give --latex a file name")
+    if args.latex and args.latex != "-":
+        from elbo_derivation.output import output_file
+
+        output_file(args.latex, "--latex")  # before the checks: a bad path fails at once
     t0 = time.perf_counter()
     derivations = verification.verify_bundled(
         numeric=args.numeric, seed=args.seed, time_limit=args.time_limit, progress=not args.json
@@ -88,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         if args.latex == "-":
             sys.stdout.write(document)
         else:
-            with open(args.latex, "w", encoding="utf-8") as f:
-                f.write(document)
+            from elbo_derivation.output import write_atomic
+
+            write_atomic(args.latex, document)  # all or nothing
 
     if args.latex == "-":
         pass  # stdout holds the LaTeX document; the verdicts are in the exit status

@@ -52,6 +52,11 @@ class Outcome:
     error: str = ""
 
 
+#: the longest interval ``signal.setitimer`` is given (about 3.2 years): longer limits are
+#: capped, which is no limit in practice
+MAX_TIMER = 1e8
+
+
 def _can_use_signal() -> bool:
     return (
         hasattr(signal, "setitimer")
@@ -87,6 +92,7 @@ def run_bounded(fn: Callable[[], Any], seconds: float) -> Outcome:
     """
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds!r}")
+    seconds = min(seconds, MAX_TIMER)  # timers and polls take at most a time_t of seconds
     if _can_use_signal():
         return _run_with_signal(fn, seconds)
     return _run_in_child(fn, seconds)

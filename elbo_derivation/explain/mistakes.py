@@ -291,11 +291,7 @@ class _Context:
         if self.relation not in ("<=", ">="):
             return None
         from elbo_derivation.core.steps import Relation, Verdict
-
-        try:  # where the engine's decision lives (it moved between versions)
-            from elbo_derivation.decide.verdict import compare
-        except ImportError:
-            from elbo_derivation.decide.engine import compare
+        from elbo_derivation.decide.verdict import compare
 
         opposite = Relation.GE if self.relation == "<=" else Relation.LE
         seconds = max(0.2, min(2.0, self.deadline - time.perf_counter() - 0.1))

@@ -112,9 +112,8 @@ def _broadcast_shape(arrays: dict[str, np.ndarray]) -> tuple[int, ...]:
     return shape
 
 
-def _normal_args(
-    mu1: Any, sigma1: Any, mu2: Any, sigma2: Any
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+def _normal_arrays(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> dict[str, np.ndarray]:
+    """The four arguments as float64 arrays whose shapes broadcast; values not yet checked."""
     arrays = {
         "mu1": _as_real_array(mu1, "mu1"),
         "sigma1": _as_real_array(sigma1, "sigma1"),
@@ -122,10 +121,22 @@ def _normal_args(
         "sigma2": _as_real_array(sigma2, "sigma2"),
     }
     _broadcast_shape(arrays)
+    return arrays
+
+
+def _check_values(arrays: dict[str, np.ndarray]) -> None:
+    """ValueError naming the first argument with a bad value (means finite, sigmas > 0)."""
     _check_finite(arrays["mu1"], "mu1")
     _check_positive(arrays["sigma1"], "sigma1")
     _check_finite(arrays["mu2"], "mu2")
     _check_positive(arrays["sigma2"], "sigma2")
+
+
+def _normal_args(
+    mu1: Any, sigma1: Any, mu2: Any, sigma2: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    arrays = _normal_arrays(mu1, sigma1, mu2, sigma2)
+    _check_values(arrays)
     scalar = all(a.ndim == 0 for a in arrays.values())
     return arrays["mu1"], arrays["sigma1"], arrays["mu2"], arrays["sigma2"], scalar
 
@@ -218,9 +229,17 @@ def _kl_careful(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np
 
 
 def _kl_normal_array(
-    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+    validate: Any = None,
 ) -> np.ndarray:
-    """KL for validated float64 arrays of one shape (returns a new array of that shape).
+    """KL for float64 arrays of one shape (returns a new array of that shape).
+
+    The arguments are validated already, or ``validate`` is a function that validates them
+    (raising ValueError) and that is called before the careful path. Skipping the checks on
+    the fast path is safe only for arrays whose sigmas are known to be > 0 (their minimum was
+    checked; NaN fails that check): then a non-finite mean or sigma makes the fast result
+    NaN or infinite, which fails the fast path's own test (``kl.min() >= _FAST_ABOVE`` and
+    ``kl.max() <= _MAX``, which NaN fails too), so ``validate`` runs and raises.
 
     A cheap pass evaluates (t - 1 - log t + z^2) / 2 with t = (sigma1/sigma2)^2 directly. The
     cancellation in t - 1 - log t leaves an absolute error of a few ulp of 1 (t - 1 and log t are
@@ -244,13 +263,18 @@ def _kl_normal_array(
         t += z2
         t *= 0.5  # KL = (phi + z^2) / 2
         kl = t
-        ok = kl >= _FAST_ABOVE
         # reductions first (no temporaries); masks only when something needs the careful path
-        if not (ok.all() and log_t.min() >= -_EXTREME_ABOVE and kl.max() <= _MAX):
+        if not (kl.min() >= _FAST_ABOVE and log_t.min() >= -_EXTREME_ABOVE and kl.max() <= _MAX):
+            ok = kl >= _FAST_ABOVE
             ok &= log_t >= -_EXTREME_ABOVE
             ok &= kl <= _MAX
             idx = np.flatnonzero(~ok)
-            kl[idx] = _kl_careful(mu1[idx], sigma1[idx], mu2[idx], sigma2[idx])
+            args = (mu1[idx], sigma1[idx], mu2[idx], sigma2[idx])
+            # a non-finite argument always lands here (its fast result is NaN or infinite):
+            # checking these few elements suffices to know whether the full checks must run
+            if validate is not None and not all(np.isfinite(a).all() for a in args):
+                validate()
+            kl[idx] = _kl_careful(*args)
     return kl.reshape(shape)
 
 
@@ -353,10 +377,18 @@ def kl_normal(mu1: Any, sigma1: Any, mu2: Any, sigma2: Any) -> float | np.ndarra
     ...
     ValueError: sigma1 must be positive and finite, got -1.0
     """
-    m1, s1, m2, s2, scalar = _normal_args(mu1, sigma1, mu2, sigma2)
-    m1, s1, m2, s2 = np.broadcast_arrays(m1, s1, m2, s2)
-    kl = _kl_normal_array(m1, s1, m2, s2)
-    if not np.isfinite(kl).all():
+    arrays = _normal_arrays(mu1, sigma1, mu2, sigma2)
+    scalar = all(a.ndim == 0 for a in arrays.values())
+    s1, s2 = arrays["sigma1"], arrays["sigma2"]
+    # Full value checks cost more than the divergence itself on large arrays, so only the
+    # sigmas' signs are checked here (two reductions; NaN fails them); every other bad value
+    # makes the fast path's result non-finite, and the checks then run before the careful
+    # path (see _kl_normal_array), with the same messages.
+    if s1.size == 0 or s2.size == 0 or not (s1.min() > 0 and s2.min() > 0):
+        _check_values(arrays)
+    m1, s1, m2, s2 = np.broadcast_arrays(arrays["mu1"], s1, arrays["mu2"], s2)
+    kl = _kl_normal_array(m1, s1, m2, s2, validate=lambda: _check_values(arrays))
+    if kl.size and not kl.max() <= _MAX:  # one reduction; NaN fails it too
         _raise_overflow(kl, "(mu1 - mu2) / sigma2 or sigma1 / sigma2 is too large")
     return float(kl) if scalar else kl
 

@@ -29,6 +29,15 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _save(fig: Any, path: str | PathLike[str]) -> None:
+    """Write ``fig`` atomically (all or nothing); the temporary file keeps the suffix of
+    ``path``, from which ``savefig`` picks the format."""
+    from elbo_derivation.output import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+
+
 def plot_history(history: Any, path: str | PathLike[str]) -> None:
     """Loss per epoch (left) and its two parts, reconstruction and KL (right)."""
     fig = _figure(9, 3.5)
@@ -43,7 +52,7 @@ def plot_history(history: Any, path: str | PathLike[str]) -> None:
              label="KL(q(z|x) ‖ N(0, I))")  # fmt: skip
     ax2.set(xlabel="epoch", ylabel="nats per sample", title="the loss's two parts")
     ax2.legend()
-    fig.savefig(path, dpi=120)
+    _save(fig, path)
 
 
 def plot_latent(model: Any, x: np.ndarray, path: str | PathLike[str]) -> None:
@@ -57,7 +66,7 @@ def plot_latent(model: Any, x: np.ndarray, path: str | PathLike[str]) -> None:
     ax.set(xlabel="z₁ (posterior mean)", ylabel="z₂ (posterior mean)",
            title="latent space: g(x) for each data point")  # fmt: skip
     ax.set_aspect("equal", adjustable="datalim")
-    fig.savefig(path, dpi=120)
+    _save(fig, path)
 
 
 def plot_samples(
@@ -80,7 +89,7 @@ def plot_samples(
                 ax.set_xticks([])
                 ax.set_yticks([])
             axes[r, 0].set_ylabel(name, fontsize=8)
-        fig.savefig(path, dpi=120)
+        _save(fig, path)
         return
     fig = _figure(9, 4)
     ax1, ax2 = fig.subplots(1, 2, sharex=True, sharey=True)
@@ -95,4 +104,4 @@ def plot_samples(
                 label="decoder mean f(z), z ~ N(0, I)")  # fmt: skip
     ax2.set(xlabel="x₁", ylabel="x₂", title="data and samples")
     ax2.legend(fontsize=8)
-    fig.savefig(path, dpi=120)
+    _save(fig, path)

@@ -39,10 +39,10 @@ class History:
 
     def save(self, path: str | PathLike[str]) -> None:
         """Write the history as JSON: {"epoch": [...], "loss": [...], ...}."""
+        from elbo_derivation.output import write_atomic
+
         data = {"epoch": list(range(1, len(self.loss) + 1)), **self.to_dict()}
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
+        write_atomic(path, json.dumps(data, indent=1) + "\n")  # all or nothing
 
 
 def train(
