@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 
 _LABEL = re.compile(
-    r"^\s*[#%]\s*expect:\s*(?:(correct)|wrong\s+step=(\d+)\s+mistake=([a-z0-9-]+))\s*$"
+    r"^\s*[#%]\s*expect:\s*(?:(correct)|wrong\s+step=(\d+)\s+mistake=([a-z0-9|-]+))\s*$"
 )
 _OK = {"proved", "numerically-supported"}
 
@@ -60,6 +60,11 @@ class Label:
     correct: bool
     step: int | None = None
     mistake: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The mistake names that count as right (``a|b`` in the label: either)."""
+        return tuple(self.mistake.split("|")) if self.mistake else ()
 
 
 def read_label(path: Path) -> Label:
@@ -155,7 +160,7 @@ def check_one(path: Path, timeout: float) -> Outcome:
             out.named = step.get("mistake")
             if out.named is None:
                 out.mistake = "not-recognised"
-            elif out.named == label.mistake:
+            elif out.named in label.names:
                 out.mistake = "named-right"
             else:
                 out.mistake = "misnamed"

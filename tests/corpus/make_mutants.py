@@ -5,7 +5,8 @@ Each entry of :data:`EDITS` is ``(file, step, old, new, mistake)``: in the corre
 ``file`` (relative to this folder), in the expression of step ``step`` (counted from 1; the
 starting expression is not a step), the first ``old`` is replaced by ``new``. The result is
 written to ``<topic>/wrong/<stem>.s<step>.<mistake>.<ext>`` with the header
-``# expect: wrong step=<step> mistake=<mistake>`` (``%`` in a ``.tex`` file). Later steps are
+``# expect: wrong step=<step> mistake=<mistake>`` (``%`` in a ``.tex`` file); ``a|b`` lists two
+names that describe the same edit equally well (the first is the one seeded). Later steps are
 left as the author wrote them. Run ``python tests/corpus/make_mutants.py`` after editing a
 correct file or this list; the files it writes are committed.
 """
@@ -46,7 +47,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("gaussian_kl/kl_reverse_direction.deriv", 2, "log(s) - 1/2 + (1 + mu^2)/(2*s^2)", "(s^2 + mu^2 - log(s^2) - 1)/2", "kl-direction-swapped"),
     ("gaussian_kl/kl_reverse_direction.deriv", 2, "(1 + mu^2)/(2*s^2)", "mu^2/(2*s^2)", "wrong-moment"),
     ("gaussian_kl/kl_reverse_direction.deriv", 1, "log(s)", "log(s^2)", "log-std-for-log-variance"),
-    ("gaussian_kl/kl_notes_final_form.deriv", 3, "log(s2/s1)", "log(s2^2/s1^2)", "log-std-for-log-variance"),
+    ("gaussian_kl/kl_notes_final_form.deriv", 3, "log(s2/s1)", "log(s2^2/s1^2)", "log-std-for-log-variance|dropped-half"),
     ("gaussian_kl/kl_notes_final_form.deriv", 3, "- 1/2", "+ 1/2", "sign-error"),
     ("gaussian_kl/kl_notes_final_form.deriv", 1, "(log(2*pi*s2^2) - log(2*pi*s1^2))/2", "(log(2*pi*s2^2) - log(2*pi*s1^2))", "dropped-half"),
     ("gaussian_kl/kl_precision_form.deriv", 2, "t2/t1", "t1/t2", "precision-for-variance"),
@@ -65,7 +66,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("gaussian_kl/kl_standard_normal_sigma.tex", 1, r"\frac{1}{2}\left(\sigma^2", r"\left(\sigma^2", "dropped-half"),
     ("gaussian_kl/kl_equal_variances.tex", 3, r"{2\sigma^2}", r"{\sigma^2}", "dropped-half"),
     ("gaussian_kl/kl_equal_variances.tex", 1, r"\left(2x(\mu_1 - \mu_2)", r"\left(-2x(\mu_1 - \mu_2)", "cross-term-sign"),
-    ("gaussian_kl/kl_notes_final_form.tex", 2, r"\log\frac{\sigma_2}{\sigma_1}", r"\log\frac{\sigma_2^2}{\sigma_1^2}", "log-std-for-log-variance"),
+    ("gaussian_kl/kl_notes_final_form.tex", 2, r"\log\frac{\sigma_2}{\sigma_1}", r"\log\frac{\sigma_2^2}{\sigma_1^2}", "log-std-for-log-variance|dropped-half"),
     ("gaussian_kl/kl_notes_final_form.tex", 2, r"- \frac{1}{2}", r"+ \frac{1}{2}", "sign-error"),
     ("gaussian_kl/kl_diagonal_sum_D.tex", 1, r"- \frac{D}{2}", r"- D", "dropped-half"),
     ("gaussian_kl/kl_diagonal_sum_D.tex", 1, r"- \frac{D}{2}", r"- \frac{1}{2}", "dimension-count"),
@@ -97,7 +98,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("elbo/jensen_evidence.deriv", 3, ">= E[", "<= E[", "inequality-reversed"),
     ("elbo/jensen_evidence.deriv", 3, ">= E[", "= E[", "jensen-as-equality"),
     ("elbo/jensen_evidence.deriv", 2, "p(x, z)/q(z|x)", "q(z|x)/p(x, z)", "importance-weight-inverted"),
-    ("elbo/gaussian_likelihood_term.deriv", 1, "+ log(2*pi*c)/2", "- log(2*pi*c)/2", "sign-error"),
+    ("elbo/gaussian_likelihood_term.deriv", 1, "+ log(2*pi*c)/2", "- log(2*pi*c)/2", "sign-error|log-ratio-flipped"),
     ("elbo/gaussian_likelihood_term.deriv", 2, "/(2*c) + log", "/c + log", "dropped-half"),
     ("elbo/gaussian_likelihood_term.deriv", 3, "C*E[", "c*E[", "c-vs-capital-c"),
     ("elbo/evidence_minus_kl.deriv", 3, "- KL(a(v|u), b(v))", "- KL(b(v), a(v|u))", "kl-direction-swapped"),
@@ -134,22 +135,22 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("bayes/conjugate_completing_square.tex", 1, r"- 2xz", r"+ 2xz", "cross-term-sign"),
     ("bayes/conjugate_completing_square.tex", 2, r"\frac{x^2}{2(1 + c)}", r"\frac{x^2}{2c}", "wrong-constant"),
     # --- entropy -------------------------------------------------------------------------
-    ("entropy/gaussian_entropy.deriv", 2, "log(2*pi*s^2)/2 + 1/2", "log(2*pi*s)/2 + 1/2", "sigma-for-variance"),
+    ("entropy/gaussian_entropy.deriv", 2, "log(2*pi*s^2)/2 + 1/2", "log(2*pi*s)/2 + 1/2", "sigma-for-variance|log-std-for-log-variance"),
     ("entropy/gaussian_entropy.deriv", 2, "+ 1/2", "+ 1", "dropped-half"),
     ("entropy/gaussian_entropy.deriv", 3, "log(2*pi*exp(1)*s^2)/2", "log(2*pi*s^2)/2", "dropped-term"),
     ("entropy/gaussian_entropy_logvar.deriv", 2, "+ l)/2", "+ l/2)/2", "log-std-for-log-variance"),
     ("entropy/gaussian_entropy_logvar.deriv", 1, "+ 1 + log(v)", "- 1 + log(v)", "sign-error"),
-    ("entropy/exponential_entropy.deriv", 3, "1 - log(lam)", "1 + log(lam)", "sign-error"),
+    ("entropy/exponential_entropy.deriv", 3, "1 - log(lam)", "1 + log(lam)", "sign-error|log-ratio-flipped"),
     ("entropy/exponential_entropy.deriv", 2, "lam*(1/lam)", "lam*(1/lam^2)", "wrong-moment"),
     ("entropy/laplace_entropy.deriv", 2, "log(2*b) + b/b", "log(2*b) + 2*b/b", "wrong-moment"),
     ("entropy/laplace_entropy.deriv", 3, "1 + log(2*b)", "1 + log(b)", "wrong-constant"),
-    ("entropy/uniform_entropy.deriv", 2, "log(w)", "-log(w)", "overall-sign"),
+    ("entropy/uniform_entropy.deriv", 2, "log(w)", "-log(w)", "overall-sign|log-ratio-flipped"),
     ("entropy/uniform_entropy.deriv", 1, "log(w)/w", "log(w)", "dropped-factor"),
     ("entropy/bernoulli_entropy_logit.deriv", 3, "- p*t", "+ p*t", "sign-error"),
     ("entropy/bernoulli_entropy_logit.deriv", 3, "log(1 + exp(t))", "log(1) + t", "log-of-sum-split"),
-    ("entropy/gaussian_entropy.tex", 2, r"\log(2\pi\sigma^2) + \frac{1}{2}", r"\log(2\pi\sigma) + \frac{1}{2}", "sigma-for-variance"),
+    ("entropy/gaussian_entropy.tex", 2, r"\log(2\pi\sigma^2) + \frac{1}{2}", r"\log(2\pi\sigma) + \frac{1}{2}", "sigma-for-variance|log-std-for-log-variance"),
     ("entropy/gaussian_entropy.tex", 3, r"\frac{1}{2}\log(2\pi e \sigma^2)", r"\log(2\pi e \sigma^2)", "dropped-half"),
-    ("entropy/exponential_entropy.tex", 2, r"1 - \log\lambda", r"1 + \log\lambda", "sign-error"),
+    ("entropy/exponential_entropy.tex", 2, r"1 - \log\lambda", r"1 + \log\lambda", "sign-error|log-ratio-flipped"),
     ("entropy/exponential_entropy.tex", 2, r"1 - \log\lambda", r"\frac{1}{\lambda} - \log\lambda", "wrong-moment"),
     # --- moments -------------------------------------------------------------------------
     ("moments/gaussian_second_moment.deriv", 3, "s^2 + m^2", "s^2", "second-moment-missing-mean"),
@@ -169,7 +170,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("moments/reparameterised_moments.deriv", 2, "mu^2 + s^2", "mu^2 + s", "sigma-for-variance"),
     ("moments/reparameterised_moments.deriv", 2, "mu^2 + s^2", "mu^2 + 2*mu*s + s^2", "wrong-moment"),
     ("moments/exponential_moments.deriv", 1, "2/lam^2", "1/lam^2", "wrong-moment"),
-    ("moments/exponential_moments.deriv", 2, "1/lam^2", "1/lam", "rate-for-mean"),
+    ("moments/exponential_moments.deriv", 2, "1/lam^2", "1/lam", "sigma-for-variance"),
     ("moments/gaussian_second_moment.tex", 2, r"\sigma^2 + \mu^2", r"\sigma^2", "second-moment-missing-mean"),
     ("moments/gaussian_second_moment.tex", 2, r"\sigma^2 + \mu^2", r"\sigma + \mu^2", "sigma-for-variance"),
     ("moments/lognormal_mean.tex", 2, r"e^{\mu + \frac{\sigma^2}{2}}", r"e^{\mu + \sigma^2}", "dropped-half"),
@@ -177,7 +178,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("moments/reparameterised_moments.tex", 2, r"\mu^2 + \sigma^2", r"\mu^2 + \sigma", "sigma-for-variance"),
     ("moments/reparameterised_moments.tex", 2, r"\mu^2 + \sigma^2", r"\mu^2 + 2\mu\sigma + \sigma^2", "wrong-moment"),
     # --- loss ----------------------------------------------------------------------------
-    ("loss/gaussian_nll.deriv", 1, "+ log(2*pi*c)/2", "- log(2*pi*c)/2", "sign-error"),
+    ("loss/gaussian_nll.deriv", 1, "+ log(2*pi*c)/2", "- log(2*pi*c)/2", "sign-error|log-ratio-flipped"),
     ("loss/gaussian_nll.deriv", 1, "(x - xh)^2/(2*c)", "(x - xh)^2/c", "dropped-half"),
     ("loss/gaussian_nll.deriv", 2, "C*(x - xh)^2", "c*(x - xh)^2", "c-vs-capital-c"),
     ("loss/vae_loss_total.deriv", 2, "(h + g^2 - log(h) - 1)/2", "(h^2 + g^2 - log(h) - 1)/2", "variance-as-std"),
@@ -338,10 +339,11 @@ def mutate(path: Path, step: int, old: str, new: str, mistake: str) -> tuple[Pat
     if changed == code:
         raise SystemExit(f"{path}: step {step}: the edit changes nothing")
     lines[i] = changed + comment
+    first = mistake.split("|")[0]
     lines[0] = f"{c} expect: wrong step={step} mistake={mistake}"
-    lines.insert(1, f"{c} seeded mistake ({mistake}) in step {step} of ../{path.name}: "
+    lines.insert(1, f"{c} seeded mistake ({first}) in step {step} of ../{path.name}: "
                     f"{old!r} written as {new!r}; the source's derivation is right.")
-    out = path.parent / "wrong" / f"{path.stem}.s{step}.{mistake}{path.suffix}"
+    out = path.parent / "wrong" / f"{path.stem}.s{step}.{first}{path.suffix}"
     return out, "\n".join(lines)
 
 
