@@ -80,11 +80,13 @@ def read_label(path: Path) -> Label:
 
 
 def corpus_files(paths: list[Path] | None = None) -> list[Path]:
-    """Every ``.deriv`` and ``.tex`` file under the given paths (default: the corpus)."""
+    """Every ``.deriv`` and ``.tex`` file under the given paths (default: the corpus; the
+    defect reproducers in ``defects/`` are left out of a folder)."""
     out: list[Path] = []
     for p in paths or [CORPUS]:
         if p.is_dir():
-            out.extend(q for q in p.rglob("*") if q.suffix in (".deriv", ".tex"))
+            out.extend(q for q in p.rglob("*") if q.suffix in (".deriv", ".tex")
+                       and "defects" not in q.relative_to(p).parts)
         else:
             out.append(p)
     return sorted(out)
