@@ -451,7 +451,9 @@ def _compare(path: Path, variant: str = "all") -> None:
         before, after = original.mistakes[i], renamed.mistakes[i]
         if before != after and None in (before, after):
             # a diagnosis has a time budget: a name lost under load is looked for once more
-            again = support.check_text(renamed_text, path.suffix, path.stem + "-again")
+            text = path.read_text(encoding="utf-8")
+            before = support.check_text(text, path.suffix, path.stem + "-again").mistakes[i]
+            again = support.check_text(renamed_text, path.suffix, path.stem + "-renamed-again")
             after = again.mistakes[i]
         assert before == after, f"step {i + 1}: mistake {before} before renaming, {after} after"
 
