@@ -130,5 +130,10 @@ def test_corpus_file_is_safe(path: Path) -> None:
     if k <= len(verdicts):
         assert not support.is_ok(verdicts[k - 1]), f"wrong step {k} accepted: {verdicts[k - 1]}"
         named = result.mistakes[k - 1]
+        rel = path.relative_to(CORPUS).as_posix()
+        if named is None and rel in KNOWN:
+            # a diagnosis has a time budget: under load a known misnaming may not be reached
+            text = path.read_text(encoding="utf-8")
+            named = support.check_text(text, path.suffix, path.stem + "-again").mistakes[k - 1]
         assert named is None or named in label.names, (
             f"step {k} named {named!r}, seeded {label.mistake!r}")
