@@ -431,7 +431,9 @@ def _params(paths: list[Path], variants: Iterable[str] = ("all",)) -> list:
     return out
 
 
-def _compare(path: Path, variant: str = "all") -> None:
+def _compare(path: Path, variant: str = "all", named_steps: set[int] | None = None) -> None:
+    """Check ``path`` and its renamed text; the same verdicts at every step, and the same
+    mistake names at the steps in ``named_steps`` (every step when None)."""
     original = support.check(path)
     renamed_text = rename_file(path, VARIANTS[variant])
     assert renamed_text != path.read_text(encoding="utf-8")
@@ -448,6 +450,8 @@ def _compare(path: Path, variant: str = "all") -> None:
                 f"step {i + 1}: {a} before renaming, {b} after")
             continue
         assert a == b, f"step {i + 1}: {a} before renaming, {b} after ({renamed.reasons[i]})"
+        if named_steps is not None and i + 1 not in named_steps:
+            continue
         before, after = original.mistakes[i], renamed.mistakes[i]
         if before != after and None in (before, after):
             # a diagnosis has a time budget: a name lost under load is looked for once more
@@ -472,7 +476,10 @@ def test_bundled_and_test_derivations_keep_their_verdicts(path: Path, variant: s
 
 @pytest.mark.parametrize(("path", "variant"), _params(_corpus_sample()))
 def test_corpus_keeps_its_verdicts(path: Path, variant: str) -> None:
-    _compare(path, variant)
+    # names are compared at the seeded step: after it, a step compares a wrong expression with
+    # a right one, which is no labelled mistake (and its diagnosis may run out of time)
+    label = support.read_label(path)
+    _compare(path, variant, set() if label.correct else {label.step})
 
 
 def test_the_renaming_renames_every_declared_name_and_nothing_reserved() -> None:
