@@ -137,3 +137,27 @@ def test_corpus_file_is_safe(path: Path) -> None:
             named = support.check_text(text, path.suffix, path.stem + "-again").mistakes[k - 1]
         assert named is None or named in label.names, (
             f"step {k} named {named!r}, seeded {label.mistake!r}")
+
+
+def test_the_benchmark_classifies_as_documented() -> None:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_corpus.py"
+    spec = importlib.util.spec_from_file_location("bench_corpus_under_test", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up
+    spec.loader.exec_module(bench)
+    right, wrong = bench.Label(True), bench.Label(False, 2, "dropped-half|factor-two")
+    assert bench.classify(right, ["proved", "numerically-supported"]) == "right"
+    assert bench.classify(right, ["proved", "undecided"]) == "undecided"
+    assert bench.classify(right, ["undecided", "refuted"]) == "false-refutation"
+    assert bench.classify(wrong, ["proved", "refuted", "refuted"]) == "right"
+    assert bench.classify(wrong, ["refuted", "refuted"]) == "false-refutation"
+    assert bench.classify(wrong, ["proved", "proved", "refuted"]) == "missed-error"
+    assert bench.classify(wrong, ["proved", "numerically-supported"]) == "missed-error"
+    assert bench.classify(wrong, ["proved", "undecided", "refuted"]) == "wrong-step"
+    assert bench.classify(wrong, ["undecided", "refuted"]) == "undecided"
+    assert bench.classify(wrong, ["proved"]) == "undecided"
+    assert wrong.names == ("dropped-half", "factor-two")
+    for path in support.corpus_files()[::25]:  # the two readers of labels agree
+        a, b = bench.read_label(path), support.read_label(path)
+        assert (a.correct, a.step, a.mistake) == (b.correct, b.step, b.mistake)
