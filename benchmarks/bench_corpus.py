@@ -1,0 +1,265 @@
+"""The corpus benchmark: every file of ``tests/corpus`` through ``elbo-derivation check --json``.
+
+Each corpus file says in its first line what a checker should find (``# expect: correct`` or
+``# expect: wrong step=N mistake=NAME``; ``%`` in ``.tex`` files; see tests/corpus/README.md).
+This benchmark runs ``python -m elbo_derivation check FILE --json`` on every file as a whole
+process, two at a time (the machine has two cores), with a wall-clock limit per file, and
+compares the verdicts with the labels:
+
+judged right
+    a correct file with every step proved or numerically supported; a wrong file whose first
+    failing step is the labelled one, refuted.
+false refutation
+    a step known to be correct was refuted (any step of a correct file; a step before the
+    labelled one in a wrong file).
+missed error
+    the labelled wrong step was proved or numerically supported.
+refuted at the wrong step
+    the labelled step was left undecided and a later step was refuted.
+undecided
+    otherwise not judged right: a step undecided where a verdict was due.
+unreadable / crash / timeout
+    exit status 2; a traceback or any other exit status; the wall-clock limit.
+
+For the labelled wrong step, when refuted: the mistake named right (the label), not recognised
+(no name) or misnamed (another name). Times are whole-process wall-clock seconds per file.
+
+Usage::
+
+    python benchmarks/bench_corpus.py [--json] [--jobs 2] [--timeout 30] [PATH ...]
+    python benchmarks/run.py corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus"
+
+_LABEL = re.compile(
+    r"^\s*[#%]\s*expect:\s*(?:(correct)|wrong\s+step=(\d+)\s+mistake=([a-z0-9|-]+))\s*$"
+)
+_OK = {"proved", "numerically-supported"}
+
+
+@dataclass(frozen=True)
+class Label:
+    """What a corpus file expects: correct, or wrong first at ``step`` with ``mistake``."""
+
+    correct: bool
+    step: int | None = None
+    mistake: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The mistake names that count as right (``a|b`` in the label: either)."""
+        return tuple(self.mistake.split("|")) if self.mistake else ()
+
+
+def read_label(path: Path) -> Label:
+    """The label in the first line of a corpus file (ValueError when there is none)."""
+    with path.open(encoding="utf-8") as f:
+        first = f.readline()
+    m = _LABEL.match(first)
+    if m is None:
+        raise ValueError(f"{path}: first line is not an '# expect: ...' label")
+    if m.group(1):
+        return Label(True)
+    return Label(False, int(m.group(2)), m.group(3))
+
+
+def corpus_files(paths: list[Path] | None = None) -> list[Path]:
+    """Every ``.deriv`` and ``.tex`` file under the given paths (default: the corpus; the
+    defect reproducers in ``defects/`` are left out of a folder)."""
+    out: list[Path] = []
+    for p in paths or [CORPUS]:
+        if p.is_dir():
+            out.extend(q for q in p.rglob("*") if q.suffix in (".deriv", ".tex")
+                       and "defects" not in q.relative_to(p).parts)
+        else:
+            out.append(p)
+    return sorted(out)
+
+
+@dataclass
+class Outcome:
+    """One file's result: its category, the mistake outcome and the time."""
+
+    file: str
+    correct: bool
+    category: str
+    seconds: float
+    mistake: str | None = None      # named-right / not-recognised / misnamed (wrong files)
+    named: str | None = None        # the name the checker gave
+    detail: str = ""
+    verdicts: list[str | None] = field(default_factory=list)
+
+
+def classify(label: Label, verdicts: list[str | None]) -> str:
+    """The category of a checked file from its label and step verdicts (see module doc)."""
+    if label.correct:
+        if "refuted" in verdicts:
+            return "false-refutation"
+        return "right" if all(v in _OK for v in verdicts) else "undecided"
+    k = label.step or 0
+    if k > len(verdicts):
+        return "undecided"  # the labelled step is not there (a part was not read)
+    if "refuted" in verdicts[: k - 1]:
+        return "false-refutation"
+    at = verdicts[k - 1]
+    if at in _OK:
+        return "missed-error"
+    if at == "refuted":
+        return "right" if all(v in _OK for v in verdicts[: k - 1]) else "undecided"
+    if "refuted" in verdicts[k:]:
+        return "wrong-step"
+    return "undecided"
+
+
+def check_one(path: Path, timeout: float) -> Outcome:
+    """Run ``check PATH --json`` as its own process and classify the result."""
+    label = read_label(path)
+    rel = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    cmd = [sys.executable, "-m", "elbo_derivation", "check", str(path), "--json"]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                              cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return Outcome(rel, label.correct, "timeout", time.perf_counter() - t0,
+                       detail=f"over {timeout:g} s")
+    seconds = time.perf_counter() - t0
+    if "Traceback (most recent call last)" in proc.stderr + proc.stdout:
+        return Outcome(rel, label.correct, "crash", seconds, detail=proc.stderr[-300:])
+    if proc.returncode == 2:
+        return Outcome(rel, label.correct, "unreadable", seconds,
+                       detail=proc.stderr.strip().splitlines()[-1] if proc.stderr else "")
+    if proc.returncode not in (0, 1):
+        return Outcome(rel, label.correct, "crash", seconds,
+                       detail=f"exit {proc.returncode}: {proc.stderr[-300:]}")
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError as err:
+        return Outcome(rel, label.correct, "crash", seconds, detail=f"bad JSON: {err}")
+    steps = doc.get("steps", [])
+    verdicts = [s.get("verdict") for s in steps]
+    out = Outcome(rel, label.correct, classify(label, verdicts), seconds, verdicts=verdicts)
+    if not label.correct and label.step is not None and label.step <= len(steps):
+        step = steps[label.step - 1]
+        if step.get("verdict") == "refuted":
+            out.named = step.get("mistake")
+            if out.named is None:
+                out.mistake = "not-recognised"
+            elif out.named in label.names:
+                out.mistake = "named-right"
+            else:
+                out.mistake = "misnamed"
+                out.detail = f"labelled {label.mistake}, named {out.named}"
+    return out
+
+
+CATEGORIES = ["right", "false-refutation", "missed-error", "wrong-step", "undecided",
+              "unreadable", "crash", "timeout"]
+MISTAKES = ["named-right", "not-recognised", "misnamed"]
+
+
+def summarise(outcomes: list[Outcome]) -> dict:
+    """Counts per category (all, correct files, wrong files), mistakes and times."""
+    def count(rows: list[Outcome]) -> dict[str, int]:
+        return {c: sum(o.category == c for o in rows) for c in CATEGORIES}
+
+    correct = [o for o in outcomes if o.correct]
+    wrong = [o for o in outcomes if not o.correct]
+    times = sorted(o.seconds for o in outcomes)
+    slowest = max(outcomes, key=lambda o: o.seconds) if outcomes else None
+    return {
+        "files": len(outcomes),
+        "correct_files": len(correct),
+        "wrong_files": len(wrong),
+        "all": count(outcomes),
+        "correct": count(correct),
+        "wrong": count(wrong),
+        "mistakes": {m: sum(o.mistake == m for o in wrong) for m in MISTAKES},
+        "mistakes_refuted_at_label": sum(o.mistake is not None for o in wrong),
+        "median_seconds": statistics.median(times) if times else None,
+        "slowest_seconds": times[-1] if times else None,
+        "slowest_file": slowest.file if slowest else None,
+        "over_10s": sum(t > 10 for t in times),
+    }
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{n:4d}  ({100 * n / d:5.1f}%)" if d else f"{n:4d}"
+
+
+def render(summary: dict, outcomes: list[Outcome]) -> str:
+    """The table ``make bench`` prints."""
+    n, c, w = summary["files"], summary["correct_files"], summary["wrong_files"]
+    lines = [f"corpus: {n} files ({c} correct, {w} with one seeded mistake)", "",
+             f"{'':28s}{'all':>16s}{'correct files':>18s}{'wrong files':>18s}"]
+    names = {"right": "judged right", "false-refutation": "false refutations",
+             "missed-error": "missed errors", "wrong-step": "refuted at the wrong step",
+             "undecided": "undecided", "unreadable": "unreadable (exit 2)",
+             "crash": "crashes / tracebacks", "timeout": "over the time limit"}
+    for cat in CATEGORIES:
+        lines.append(f"{names[cat]:28s}{_pct(summary['all'][cat], n):>16s}"
+                     f"{_pct(summary['correct'][cat], c):>18s}"
+                     f"{_pct(summary['wrong'][cat], w):>18s}")
+    m = summary["mistakes"]
+    lines += ["", f"mistakes (of {w} labelled wrong steps; {summary['mistakes_refuted_at_label']}"
+              " refuted at the label):",
+              f"  named right {m['named-right']}, not recognised {m['not-recognised']}, "
+              f"misnamed {m['misnamed']}",
+              "", f"time per file (whole process): median {summary['median_seconds']:.2f} s, "
+              f"slowest {summary['slowest_seconds']:.2f} s ({summary['slowest_file']}), "
+              f"over 10 s: {summary['over_10s']}"]
+    bad = [o for o in outcomes if o.category in ("false-refutation", "missed-error", "crash",
+                                                 "timeout") or o.mistake == "misnamed"]
+    if bad:
+        lines += ["", "to look at:"]
+        for o in bad:
+            what = o.category if o.mistake != "misnamed" else "misnamed"
+            lines.append(f"  {what:18s} {o.file}  {o.detail}".rstrip())
+    return "\n".join(lines)
+
+
+def run(paths: list[Path] | None = None, *, jobs: int = 2, timeout: float = 30.0,
+        ) -> list[Outcome]:
+    """Check every corpus file (``jobs`` processes at a time); outcomes in file order."""
+    files = corpus_files(paths)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda p: check_one(p, timeout), files))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="wall-clock seconds allowed per file (default 30)")
+    args = parser.parse_args([] if argv is None else argv)
+    outcomes = run(args.paths or None, jobs=args.jobs, timeout=args.timeout)
+    summary = summarise(outcomes)
+    if args.json:
+        print(json.dumps({"summary": summary, "files": [asdict(o) for o in outcomes]},
+                         indent=2))
+    else:
+        print(render(summary, outcomes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

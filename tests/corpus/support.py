@@ -1,0 +1,122 @@
+"""Reading the corpus's labels and checking its files in-process, for the tests.
+
+``tests/test_corpus.py`` and ``tests/test_rename.py`` load this module by path (the tests run
+with ``--import-mode=importlib``) under one name, so a file checked by one of them is not
+checked again by the other in the same session. See README.md beside this file for the labels.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parent
+
+#: Seconds allowed to each step's symbolic check in the tests (the benchmark uses the default).
+TIME_LIMIT = 1.0
+
+_LABEL = re.compile(
+    r"^\s*[#%]\s*expect:\s*(?:(correct)|wrong\s+step=(\d+)\s+mistake=([a-z0-9|-]+))\s*$"
+)
+_OK = ("proved", "numerically-supported")
+
+
+@dataclass(frozen=True)
+class Label:
+    """What a corpus file expects: correct, or wrong first at ``step`` with ``mistake``."""
+
+    correct: bool
+    step: int | None = None
+    mistake: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The mistake names that count as right (``a|b`` in the label: either)."""
+        return tuple(self.mistake.split("|")) if self.mistake else ()
+
+
+def read_label(path: Path) -> Label:
+    """The label in the first line of a corpus file.
+
+    >>> read_label(CORPUS / "gaussian_kl" / "kl_equal_variances.deriv")
+    Label(correct=True, step=None, mistake=None)
+    """
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    m = _LABEL.match(first)
+    if m is None:
+        raise ValueError(f"{path}: first line is not an '# expect: ...' label")
+    if m.group(1):
+        return Label(True)
+    return Label(False, int(m.group(2)), m.group(3))
+
+
+def corpus_files() -> list[Path]:
+    """Every ``.deriv`` and ``.tex`` file of the corpus, sorted (not the defect reproducers)."""
+    return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".deriv", ".tex")
+                  and "defects" not in p.relative_to(CORPUS).parts)
+
+
+def defect_files() -> list[Path]:
+    """The minimal reproducers of checker defects found with the corpus (``defects/``)."""
+    return sorted(p for p in (CORPUS / "defects").glob("*") if p.suffix in (".deriv", ".tex"))
+
+
+@dataclass(frozen=True)
+class Result:
+    """A file's check: ``kind`` is ``checked``, ``unreadable`` (an InputError) or ``crash``."""
+
+    kind: str
+    verdicts: tuple[str | None, ...] = ()
+    mistakes: tuple[str | None, ...] = ()
+    reasons: tuple[str, ...] = ()
+    message: str = ""
+
+    @property
+    def timed_out(self) -> bool:
+        """True when some step's verdict may depend on the time it was given."""
+        return any("time" in r and ("ran out" in r or "timed out" in r) for r in self.reasons)
+
+
+def _check_path(path: Path, time_limit: float) -> Result:
+    from elbo_derivation.errors import InputError
+    from elbo_derivation.verification import check_file
+
+    try:
+        d = check_file(path, time_limit=time_limit)
+    except InputError as err:
+        return Result("unreadable", message=str(err))
+    except Exception:  # a crash is what the tests look for: keep the traceback
+        return Result("crash", message=traceback.format_exc())
+    steps = d.steps
+    return Result(
+        "checked",
+        tuple(None if s.result is None else s.result.verdict.value for s in steps),
+        tuple(None if s.result is None else s.result.mistake for s in steps),
+        tuple("" if s.result is None else s.result.reason for s in steps),
+    )
+
+
+@functools.cache
+def check_text(text: str, suffix: str, name: str = "derivation",
+               time_limit: float = TIME_LIMIT) -> Result:
+    """Check ``text`` as a ``.deriv`` or ``.tex`` file (cached on the text)."""
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{name}-{digest}{suffix}"
+        path.write_text(text, encoding="utf-8")
+        return _check_path(path, time_limit)
+
+
+def check(path: Path, time_limit: float = TIME_LIMIT) -> Result:
+    """Check the file at ``path`` (cached on its text)."""
+    return check_text(path.read_text(encoding="utf-8"), path.suffix, path.stem, time_limit)
+
+
+def is_ok(verdict: str | None) -> bool:
+    """True for the verdicts that accept a step."""
+    return verdict in _OK

@@ -1,0 +1,163 @@
+"""The corpus (tests/corpus): the safety properties that must hold on every file, always.
+
+Each corpus file is checked in-process with a short time limit per step, and these must hold:
+
+* nothing crashes: a file is either checked or refused as unreadable (an ``InputError``);
+* no step known to be correct is refuted (every step of a correct file; the steps before the
+  labelled one in a wrong file);
+* the labelled wrong step is never accepted (proved or numerically supported);
+* a mistake name given to the labelled step is the label (or "not recognised"): never another.
+
+How many files are read and judged right is measured by ``benchmarks/bench_corpus.py``, not
+asserted here. Files that break a property today are marked ``xfail(strict=True)`` one by one in
+:data:`KNOWN`, with the defect; each has a minimal reproducer under tests/corpus/defects/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _support():  # type: ignore[no-untyped-def]
+    name = "elbo_corpus_support"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent / "corpus" / "support.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+support = _support()
+CORPUS = support.CORPUS
+
+_MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
+
+#: Files that break a safety property today, and why (relative to tests/corpus).
+KNOWN: dict[str, str] = {
+    "continuous/kl_lognormal.deriv":
+        "false refutation: the probe evaluates the log-normal integral at s = 0.001, where "
+        "quadrature misses the peak (lhs 0), and refutes a correct step "
+        "(defects/probe_narrow_lognormal.deriv)",
+    "elbo/wrong/beta_vae_bound.s2.inequality-reversed.deriv": _MISNAMED.format("dropped-term"),
+    "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.deriv":
+        _MISNAMED.format("kl-direction-swapped, but E_q[log p/q] is -KL(q||p), not KL(p||q)"),
+    "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.tex":
+        _MISNAMED.format("kl-direction-swapped, but E_q[log p/q] is -KL(q||p), not KL(p||q)"),
+    "elbo/wrong/blei_elbo.s2.sign-error.deriv":
+        _MISNAMED.format("kl-direction-swapped for +KL(q||p) written for -KL(q||p)"),
+    "elbo/wrong/blei_elbo.s2.sign-error.tex":
+        _MISNAMED.format("kl-direction-swapped for +KL(q||p) written for -KL(q||p)"),
+    "elbo/wrong/iwae_single_sample.s2.sign-error.deriv":
+        _MISNAMED.format("kl-direction-swapped for +KL written for -KL"),
+    "entropy/wrong/bernoulli_entropy_logit.s3.log-of-sum-split.deriv":
+        _MISNAMED.format("normaliser-one-side"),
+    # the minimal reproducers of tests/corpus/defects/
+    "defects/probe_narrow_lognormal.deriv":
+        "false refutation: a log-normal integral evaluated at s = 0.001 by quadrature that "
+        "misses the peak",
+    "defects/tex_annotation_math.tex":
+        "false refutation: math after \\text{} in the && annotation column is multiplied into "
+        "the step",
+    "defects/misname_reversed_inequality.deriv": _MISNAMED.format("dropped-term"),
+    "defects/misname_kl_sign.deriv":
+        _MISNAMED.format("kl-direction-swapped for +KL written for -KL"),
+    "entropy/wrong/gaussian_entropy.s2.dropped-half.deriv":
+        _MISNAMED.format("missing-minus-one for 1 written for 1/2"),
+    "inequalities/wrong/am_gm.s2.inequality-reversed.deriv": _MISNAMED.format("dropped-term"),
+    "inequalities/wrong/am_gm.s2.inequality-reversed.tex": _MISNAMED.format("dropped-term"),
+    "inequalities/wrong/beta_kl_nonnegative.s1.inequality-reversed.deriv":
+        _MISNAMED.format("second-moment-missing-mean"),
+    "inequalities/wrong/elbo_below_evidence.s2.inequality-reversed.deriv":
+        _MISNAMED.format("kl-direction-swapped"),
+    "inequalities/wrong/elbo_below_evidence.s2.inequality-reversed.tex":
+        _MISNAMED.format("kl-direction-swapped"),
+    "inequalities/wrong/gibbs_two_point.s2.wrong-constant.deriv":
+        _MISNAMED.format("missing-minus-one"),
+    "inequalities/wrong/jensen_quadratic.s2.inequality-reversed.deriv":
+        _MISNAMED.format("dropped-term"),
+    "loss/wrong/bernoulli_nll_logit.s3.log-of-sum-split.deriv":
+        _MISNAMED.format("normaliser-one-side"),
+    "loss/wrong/bernoulli_nll_logit.s3.log-of-sum-split.tex":
+        _MISNAMED.format("normaliser-one-side"),
+}
+
+
+def _params() -> list:
+    out = []
+    for path in support.corpus_files() + support.defect_files():
+        rel = path.relative_to(CORPUS).as_posix()
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN[rel])] if rel in KNOWN else []
+        out.append(pytest.param(path, id=rel, marks=marks))
+    return out
+
+
+def test_corpus_is_large_and_labelled() -> None:
+    files = support.corpus_files()
+    labels = [support.read_label(p) for p in files]
+    correct = [p for p, lab in zip(files, labels, strict=True) if lab.correct]
+    assert len(correct) >= 60
+    assert len(files) - len(correct) >= 2 * len(correct)
+    for p in correct:  # every correct file cites its source
+        text = p.read_text(encoding="utf-8")
+        assert "source:" in text and "Cited from:" in text, p
+    for rel in KNOWN:
+        assert (CORPUS / rel).exists(), rel
+
+
+@pytest.mark.parametrize("path", _params())
+def test_corpus_file_is_safe(path: Path) -> None:
+    label = support.read_label(path)
+    result = support.check(path)
+    assert result.kind != "crash", result.message
+    if result.kind == "unreadable":
+        assert "Traceback" not in result.message
+        return
+    verdicts = result.verdicts
+    if label.correct:
+        refuted = [i + 1 for i, v in enumerate(verdicts) if v == "refuted"]
+        assert not refuted, f"correct steps refuted: {refuted}"
+        return
+    k = label.step
+    before = [i + 1 for i, v in enumerate(verdicts[: k - 1]) if v == "refuted"]
+    assert not before, f"correct steps before the seeded mistake refuted: {before}"
+    if k <= len(verdicts):
+        assert not support.is_ok(verdicts[k - 1]), f"wrong step {k} accepted: {verdicts[k - 1]}"
+        named = result.mistakes[k - 1]
+        rel = path.relative_to(CORPUS).as_posix()
+        if named is None and rel in KNOWN:
+            # a diagnosis has a time budget: under load a known misnaming may not be reached
+            text = path.read_text(encoding="utf-8")
+            named = support.check_text(text, path.suffix, path.stem + "-again").mistakes[k - 1]
+        assert named is None or named in label.names, (
+            f"step {k} named {named!r}, seeded {label.mistake!r}")
+
+
+def test_the_benchmark_classifies_as_documented() -> None:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_corpus.py"
+    spec = importlib.util.spec_from_file_location("bench_corpus_under_test", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up
+    spec.loader.exec_module(bench)
+    right, wrong = bench.Label(True), bench.Label(False, 2, "dropped-half|factor-two")
+    assert bench.classify(right, ["proved", "numerically-supported"]) == "right"
+    assert bench.classify(right, ["proved", "undecided"]) == "undecided"
+    assert bench.classify(right, ["undecided", "refuted"]) == "false-refutation"
+    assert bench.classify(wrong, ["proved", "refuted", "refuted"]) == "right"
+    assert bench.classify(wrong, ["refuted", "refuted"]) == "false-refutation"
+    assert bench.classify(wrong, ["proved", "proved", "refuted"]) == "missed-error"
+    assert bench.classify(wrong, ["proved", "numerically-supported"]) == "missed-error"
+    assert bench.classify(wrong, ["proved", "undecided", "refuted"]) == "wrong-step"
+    assert bench.classify(wrong, ["undecided", "refuted"]) == "undecided"
+    assert bench.classify(wrong, ["proved"]) == "undecided"
+    assert wrong.names == ("dropped-half", "factor-two")
+    for path in support.corpus_files()[::25]:  # the two readers of labels agree
+        a, b = bench.read_label(path), support.read_label(path)
+        assert (a.correct, a.step, a.mistake) == (b.correct, b.step, b.mistake)
