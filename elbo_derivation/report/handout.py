@@ -599,11 +599,18 @@ def render_tex(
     *,
     errata: Sequence[Mapping[str, Any]] | None = None,
     title: str = "The derivation of the VAE loss, checked step by step",
+    figures: Sequence[tuple[str, str]] = (),
+    fragment: bool = False,
+    intro: str = ("From A. Selega's lecture notes (2022), checked by elbo-derivation: each "
+                  "step symbolically with SymPy and numerically by quadrature and sampling."),
 ) -> str:
-    r"""The handout as a standalone LaTeX article (``amsmath``, ``amssymb``, ``geometry``).
+    r"""The handout as a LaTeX article that compiles with pdflatex and lualatex as it is.
 
     Each derivation is a section with one ``align*``: the starting expression, then one line
-    per step, ``&= <expression> && \parbox{...}{(n) justification, verdict}``.
+    per step as its author wrote it, ``&= <expression> && \parbox{...}{(n) justification;
+    verdict}``; then the errata, their mathematics typeset, and the figures (``figures``:
+    PNG paths relative to the ``.tex`` file, with captions). With ``fragment`` there is no
+    preamble: the result is for ``\input`` into one's own notes.
 
     Examples
     --------
@@ -616,56 +623,9 @@ def render_tex(
     >>> tex.count(r"\begin{align*}"), tex.count("&= ")
     (1, 1)
     """
-    from elbo_derivation.report.latex import _RELATIONS, latex_expr
-    from elbo_derivation.report.latex import latex_text as _latex_text
+    from elbo_derivation.report.latex import latex_document, latex_fragment
 
-    def latex_text(text: str) -> str:
-        return tex_safe(_latex_text(text))
-
-    out = [
-        r"\documentclass[10pt]{article}",
-        r"\usepackage[utf8]{inputenc}",
-        r"\usepackage[T1]{fontenc}",
-        r"\usepackage[a4paper,landscape,margin=14mm]{geometry}",
-        r"\usepackage{amsmath,amssymb}",
-        r"\allowdisplaybreaks",
-        r"\setlength{\parindent}{0pt}",
-        rf"\title{{{latex_text(title)}}}",
-        r"\date{}",
-        r"\begin{document}",
-        r"\maketitle",
-        r"\noindent From A.~Selega's lecture notes (2022), checked by \texttt{elbo-derivation}: "
-        r"each step symbolically with SymPy and numerically by quadrature and sampling.",
-    ]
-    for d in derivations:
-        out.append(rf"\section*{{{latex_text(d.title or d.name or 'derivation')}}}")
-        if d.source:
-            out.append(rf"\noindent Source: {latex_text(d.source)}.")
-        lines = [r"\begin{align*}", f"  & {latex_expr(shown_expression(d))}"]
-        for step in d.steps:
-            note = rf"{_tex_note(step, d)}; {_tex_verdict(step)}"
-            lines[-1] += r" \\"
-            lines.append(
-                f"  &{_RELATIONS[step.relation]} {latex_expr(shown_expression(d, step))} "
-                rf"&& \parbox[t]{{7cm}}{{\raggedright\footnotesize {note}}}"
-            )
-        lines.append(r"\end{align*}")
-        out.append("\n".join(lines))
-    out.append(r"\section*{Errata of the notes}")
-    if not errata:
-        out.append("No errata are available." if errata is None else "No errata are recorded.")
-    else:
-        out.append(r"\begin{enumerate}")
-        for e in errata:
-            ok = e.get("ok")
-            status = ("confirmed by its check" if ok is True
-                      else "its check did not confirm it" if ok is False else "")  # fmt: skip
-            section = f" ({latex_text(str(e['section']))})" if e.get("section") else ""
-            out.append(
-                rf"\item \textbf{{{latex_text(str(e.get('title', '')))}}}{section}. "
-                f"{latex_text(str(e.get('explanation', '')))}"
-                + (rf" \emph{{{latex_text(status)}}}." if status else "")
-            )
-        out.append(r"\end{enumerate}")
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+    if fragment:
+        return latex_fragment(derivations, verdicts=True, errata=errata)
+    return latex_document(derivations, title=title, verdicts=True, errata=errata,
+                          figures=figures, intro=intro)  # fmt: skip
