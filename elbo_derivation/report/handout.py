@@ -44,6 +44,7 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
 from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
+from elbo_derivation.report.written import is_bracket, split_sign
 
 __all__ = [
     "HandoutFigure",
@@ -52,6 +53,7 @@ __all__ = [
     "mathml_expr",
     "render_html",
     "render_tex",
+    "shown_mathml",
 ]
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -97,9 +99,63 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
 
     printmethod = "_elbo_mathml"
 
+    def __init__(self, settings: dict | None = None, *, written: bool = False) -> None:
+        super().__init__(settings)
+        self._written = written
+
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
+        if self._written:
+            return list(expr.args)
         terms = super()._as_ordered_terms(expr, order=order)
         return sorted(terms, key=lambda t: bool(t.could_extract_minus_sign()))
+
+    def _op(self, text: str) -> Any:
+        return _el(self, "mo", text)
+
+    def _bracketed(self, expr: sp.Basic) -> Any:
+        return self._fenced("(", self._print(expr), ")")
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> Any:
+        if not self._written:
+            return super()._print_Add(expr, order=order)
+        row = _el(self, "mrow")
+        for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            negative, rest = split_sign(term)
+            if negative:
+                row.appendChild(self._op("−"))
+            elif i:
+                row.appendChild(self._op("+"))
+            bracket = is_bracket(rest) or (negative and isinstance(rest, sp.Add))
+            row.appendChild(self._bracketed(rest) if bracket else self._print(rest))
+        return row
+
+    def _print_Mul(self, expr: sp.Mul) -> Any:
+        if not self._written:
+            return super()._print_Mul(expr)
+        from sympy.simplify import fraction
+
+        negative, rest = split_sign(expr)
+        row = _el(self, "mrow")
+        if negative:
+            row.appendChild(self._op("−"))
+        if not isinstance(rest, sp.Mul):
+            row.appendChild(self._bracketed(rest) if isinstance(rest, sp.Add)
+                            else self._print(rest))  # fmt: skip
+            return row
+        numer, denom = fraction(rest, exact=True)
+        if denom is not sp.S.One:
+            row.appendChild(_el(self, "mfrac", self._print(numer), self._print(denom)))
+            return row
+        factors = list(rest.args)
+        for i, factor in enumerate(factors):
+            if i:  # 2·1², not "21²": a visible dot before a factor that starts with a digit
+                row.appendChild(self._op("·" if _starts_with_number(factor) else "\u2062"))
+            row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))
+        return row
+
+    def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> Any:
+        inner = expr.args[0]
+        return self._bracketed(inner) if isinstance(inner, sp.Add) else self._print(inner)
 
     def _name(self, name: str) -> Any:
         base, sub, accent = split_name(name)
@@ -180,7 +236,14 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
         return row
 
 
-_PRINTER = NotesMathMLPrinter({"order": "none"})  # keep the terms in the order written
+def _starts_with_number(expr: sp.Basic) -> bool:
+    while isinstance(expr, (sp.Pow, sp.Mul)) and expr.args:
+        expr = expr.args[0]
+    return isinstance(expr, sp.Number)
+
+
+_PRINTER = NotesMathMLPrinter({"order": "none"})
+_WRITTEN = NotesMathMLPrinter({"order": "none"}, written=True)  # the author's order and signs
 
 
 def _resolve_entities(text: str) -> str:
@@ -207,7 +270,7 @@ def _char_ref(code: int) -> str:
     return html.escape(char) if char in "<>&\"'" else char
 
 
-def mathml_expr(expr: sp.Basic) -> str:
+def mathml_expr(expr: sp.Basic, *, written: bool = False) -> str:
     """Presentation MathML for one expression (without the ``<math>`` element).
 
     >>> import sympy as sp
@@ -215,7 +278,15 @@ def mathml_expr(expr: sp.Basic) -> str:
     >>> "<mo>∫</mo>" in mathml_expr(sp.Integral(x**2, (x, -sp.oo, sp.oo)))
     True
     """
-    return _resolve_entities(_PRINTER.doprint(expr))
+    return _resolve_entities((_WRITTEN if written else _PRINTER).doprint(expr))
+
+
+def shown_mathml(d: Derivation, step: Step | None = None) -> str:
+    """MathML for a step (or, with None, the start) as its author wrote it, when the reading
+    layer kept that form; else the checked expression in the reader's order."""
+    expr = shown_expression(d, step)
+    display = d.start_display if step is None else step.display
+    return mathml_expr(expr, written=display is not None)
 
 
 def mathml_block(
@@ -237,10 +308,10 @@ def mathml_block(
 
 def _step_math(d: Derivation, step: Step) -> str:
     relation = f"<mo>{_RELATION_MO[step.relation]}</mo>"
-    from elbo_derivation.report.pretty import pretty
+    from elbo_derivation.report.pretty import shown_pretty
 
-    return mathml_block(relation, mathml_expr(shown_expression(d, step)),
-                        label=f"{step.relation.symbol} {pretty(step.expr)}")  # fmt: skip
+    return mathml_block(relation, shown_mathml(d, step),
+                        label=f"{step.relation.symbol} {shown_pretty(d, step)}")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -371,9 +442,9 @@ def _counts_line(d: Derivation) -> str:
 
 def _derivation_html(d: Derivation, i: int) -> str:
     anchor = _anchor(d, i)
-    from elbo_derivation.report.pretty import pretty
+    from elbo_derivation.report.pretty import shown_pretty
 
-    start = mathml_block(mathml_expr(shown_expression(d)), label=pretty(d.start))
+    start = mathml_block(shown_mathml(d), label=shown_pretty(d))
     rows = [
         f'<tr class="start" id="{anchor}-start"><td class="num">start</td>'
         f'<td class="expr"><div class="math">{start}</div></td>'

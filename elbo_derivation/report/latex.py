@@ -4,7 +4,7 @@ Each step becomes ``&<relation> <expression> && \text{<justification>}``, the re
 ``\le``, ``\ge`` or ``\simeq`` where the step says so. Expressions are printed by SymPy's
 LaTeX printer, adjusted to write what the notes write: ``\sigma_{1}`` for ``sigma1``,
 ``\hat{x}`` for ``x_hat``, ``\int f \, dx`` without limits over the whole real line, and a
-declared density ``q(z|x)`` as ``q(z \mid x)`` rather than as a function applied to its
+declared density ``q(z|x)`` as written (which the LaTeX reader reads back) rather than as a function applied to its
 variables. :func:`latex_document` wraps several derivations into a file that compiles with
 ``pdflatex`` (amsmath only).
 
@@ -87,6 +87,8 @@ class NotesLatexPrinter(LatexPrinter):
     factor ``-1`` as a minus sign (``-\\frac{(x - f)^{2}}{2 c}``, not ``\\left(-1\\right)…``).
     """
 
+    printmethod = "_elbo_latex"  # so Expectation's and KL's own _latex are not used
+
     def __init__(self, settings: dict | None = None, *, written: bool = False) -> None:
         super().__init__(settings)
         self._written = written
@@ -95,6 +97,27 @@ class NotesLatexPrinter(LatexPrinter):
         if self._written:
             return list(expr.args)
         return reader_order(expr)  # as in the text report: x − μ₁, numbers last
+
+    def _print_Pi(self, expr: sp.Basic) -> str:
+        return r"\pi"
+
+    def _print_Exp1(self, expr: sp.Basic) -> str:
+        return "e"
+
+    def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
+        return "i"
+
+    def _print_Expectation(self, expr: Any) -> str:
+        f, q = self._print(expr.integrand), expr.density
+        if isinstance(q, AppliedUndef) and "(" in q.func.__name__:
+            sub = self._print(q)  # a declared density: its signature says what is integrated
+        else:
+            sub = rf"{self._print(expr.variable)} \sim {self._print(q)}"
+        return rf"\mathbb{{E}}_{{{sub}}}\left[{f}\right]"
+
+    def _print_KL(self, expr: Any) -> str:
+        q, p = self._print(expr.q), self._print(expr.p)
+        return rf"\mathrm{{KL}}\left({q} \,\middle\|\, {p}\right)"
 
     def _needs_add_brackets(self, expr: sp.Basic) -> bool:
         return (self._written and is_bracket(expr)) or super()._needs_add_brackets(expr)
@@ -137,10 +160,14 @@ class NotesLatexPrinter(LatexPrinter):
         if isinstance(expr, AppliedUndef) and "(" in name:
             head, _, rest = name.partition("(")
             inner = rest[:-1] if rest.endswith(")") else rest
-            given = r" \mid ".join(
+            given = "|".join(
                 ", ".join(_tex_name(v) for v in part.split(",") if v) for part in inner.split("|")
             )
             text = f"{_tex_name(head)}({given})"
+            return f"{text}^{{{exp}}}" if exp is not None else text
+        if isinstance(expr, AppliedUndef):  # a declared function: f(z), as written
+            args = ", ".join(self._print(a) for a in expr.args)
+            text = f"{_tex_name(name)}({args})"
             return f"{text}^{{{exp}}}" if exp is not None else text
         return super()._print_Function(expr, exp)
 
@@ -167,7 +194,7 @@ def latex_expr(expr: sp.Basic, *, written: bool = False) -> str:
     >>> x = sp.Symbol("x", real=True)
     >>> latex_expr(sp.Integral(x**2 * sp.Function("p(x|z)")(x, sp.Symbol("z")),
     ...                        (x, -sp.oo, sp.oo)))
-    '\\int x^{2} p(x \\mid z) \\, dx'
+    '\\int x^{2} p(x|z) \\, dx'
     """
     return (_WRITTEN if written else _PRINTER).doprint(expr)
 

@@ -41,6 +41,7 @@ __all__ = [
     "pretty_prose",
     "pretty_written",
     "shown",
+    "shown_pretty",
     "shown_sides",
     "split_name",
 ]
@@ -151,8 +152,40 @@ class UnicodePrinter(StrPrinter):
 
     printmethod = "_elbo_unicode"  # so Expectation's own _sympystr is not used
 
+    def __init__(self, settings: dict | None = None, *, written: bool = False) -> None:
+        super().__init__(settings)
+        self._written = written
+
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
-        return reader_order(expr)
+        return list(expr.args) if self._written else reader_order(expr)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        if not self._written:
+            return super()._print_Add(expr, order=order)
+        from elbo_derivation.report.written import is_bracket, split_sign
+
+        out = ""
+        for i, term in enumerate(self._as_ordered_terms(expr)):
+            negative, rest = split_sign(term)
+            body = self._print(rest)
+            if is_bracket(rest) or (negative and isinstance(rest, sp.Add)):
+                body = f"({body})"
+            out += ("-" if negative else "") + body if i == 0 else (
+                (" - " if negative else " + ") + body)
+        return out
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        if not self._written:
+            return super()._print_Mul(expr)
+        from elbo_derivation.report.written import split_sign
+
+        negative, rest = split_sign(expr)
+        if rest is expr:
+            return super()._print_Mul(expr)
+        body = self._print(rest)
+        if negative and isinstance(rest, sp.Add):
+            body = f"({body})"
+        return ("-" if negative else "") + body
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return pretty_name(expr.name)
@@ -233,9 +266,10 @@ class UnicodePrinter(StrPrinter):
 
 
 _PRINTER = UnicodePrinter()
+_WRITTEN = UnicodePrinter(written=True)
 
 
-def pretty(expr: sp.Basic | str) -> str:
+def pretty(expr: sp.Basic | str, *, written: bool = False) -> str:
     """One readable unicode line for ``expr``.
 
     Parameters
@@ -263,13 +297,13 @@ def pretty(expr: sp.Basic | str) -> str:
     """
     if isinstance(expr, str):
         return expr
-    return _pretty_cached(expr)
+    return _pretty_cached(expr, written)
 
 
 @functools.lru_cache(maxsize=4096)
-def _pretty_cached(expr: sp.Basic) -> str:
+def _pretty_cached(expr: sp.Basic, written: bool = False) -> str:
     # a step's left side is the previous step's right side: each is printed once
-    text = _PRINTER.doprint(expr)
+    text = (_WRITTEN if written else _PRINTER).doprint(expr)
     return text.replace("*", "·").replace("-", "−")
 
 
@@ -500,16 +534,29 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
     return _WORD.sub(sub, text).replace(" - ", " − ")
 
 
-def shown(text: str, expr: sp.Basic) -> str:
+def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None) -> str:
     """What the reports show for an expression: the author's text rendered by
-    :func:`pretty_written` when it can be, else SymPy's form rendered by :func:`pretty`."""
-    return (pretty_written(text) if text else None) or pretty(expr)
+    :func:`pretty_written` when it can be, else the reading layer's as-written form
+    (``display``), else SymPy's form, rendered by :func:`pretty`."""
+    written = pretty_written(text) if text else None
+    if written:
+        return written
+    if display is not None:
+        return pretty(display, written=True)
+    return pretty(expr)
+
+
+def shown_pretty(d: Any, step: Any = None) -> str:
+    """One unicode line for ``step`` of ``d`` (or, with None, its start) as written."""
+    from elbo_derivation.read.deriv import shown_expression
+
+    shown_expression(d, step)  # fills the display form when it can be rebuilt
+    if step is None:
+        return shown(d.start_text, d.start, d.start_display)
+    return shown(step.text, step.expr, step.display)
 
 
 def shown_sides(d: Any, step: Any) -> tuple[str, str]:
     """The two sides of ``step`` of derivation ``d`` as the reports show them."""
-    if step.index == 1:
-        left_text = d.start_text
-    else:
-        left_text = d.steps[step.index - 2].text
-    return shown(left_text, step.lhs(d)), shown(step.text, step.expr)
+    previous = None if step.index == 1 else d.steps[step.index - 2]
+    return shown_pretty(d, previous), shown_pretty(d, step)
