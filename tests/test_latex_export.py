@@ -10,7 +10,6 @@ FAIL in CI (the environment variable ``CI`` set): ``.ci/run`` installs TeX Live.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -43,21 +42,14 @@ def require(tool: str) -> str:
 def compile_tex(source: str, engine: str, folder: Path, name: str = "doc") -> str:
     """Compile ``source`` with ``engine`` in ``folder``; returns the log. Asserts it worked:
     exit status 0, no ``!`` error line, no overfull box wider than MAX_OVERFULL_PT."""
-    exe = require(engine)
-    tex = folder / f"{name}.tex"
-    tex.write_text(source, encoding="utf-8")
-    run = subprocess.run(
-        [exe, "-interaction=nonstopmode", "-halt-on-error", tex.name],
-        cwd=folder, capture_output=True, text=True, timeout=240,
-        env={**os.environ, "TEXMFOUTPUT": str(folder)},
-    )  # fmt: skip
-    log = (folder / f"{name}.log").read_text(encoding="utf-8", errors="replace")
-    errors = [line for line in log.splitlines() if line.startswith("!")]
-    assert run.returncode == 0 and not errors, f"{engine}: {errors[:5]}\n{log[-2000:]}"
-    widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)]
-    assert max(widths, default=0.0) <= MAX_OVERFULL_PT, f"{engine}: overfull boxes {widths}"
-    assert (folder / f"{name}.pdf").stat().st_size > 1000
-    return log
+    from elbo_derivation.report.texcompile import compile_latex
+
+    require(engine)
+    result = compile_latex(source, engine, folder, name)
+    assert result.ok, f"{engine}: {result.errors[:5]}\n{result.log[-2000:]}"
+    assert result.widest_overfull_pt <= MAX_OVERFULL_PT, f"{engine}: {result.overfull_pt}"
+    assert result.pdf is not None and result.pdf.stat().st_size > 1000
+    return result.log
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -4,9 +4,9 @@ Each step becomes ``&<relation> <expression> && \text{<justification>}``, the re
 ``\le``, ``\ge`` or ``\simeq`` where the step says so. Expressions are printed by SymPy's
 LaTeX printer, adjusted to write what the notes write: ``\sigma_{1}`` for ``sigma1``,
 ``\hat{x}`` for ``x_hat``, ``\int f \, dx`` without limits over the whole real line, and a
-declared density ``q(z|x)`` as written (which the LaTeX reader reads back) rather than as a function applied to its
-variables. :func:`latex_document` wraps several derivations into a file that compiles with
-``pdflatex`` (amsmath only).
+declared density ``q(z|x)`` as written (which the LaTeX reader reads back) rather than as
+a function applied to its variables. :func:`latex_document` wraps several derivations into
+a file that compiles with ``pdflatex`` and ``lualatex``.
 
 Examples
 --------
