@@ -26,6 +26,7 @@ from elbo_derivation.report.handout import (
     HandoutFigure,
     mathml_expr,
     render_html,
+    prose_html,
     render_tex,
 )
 
@@ -134,7 +135,7 @@ def test_steps_show_number_justification_and_verdict(page, checked):
         if step.result.explanation:  # the checker's words, in a full-width row below
             detail = re.search(rf'id="{anchor}-step-{step.index}-detail".*?</tr>', body,
                                flags=re.S)  # fmt: skip
-            assert html.escape(step.result.explanation) in detail[0]
+            assert prose_html(step.result.explanation) in detail[0]
     assert any(s.sampling is not None for s in checked.steps)
 
 

@@ -159,6 +159,9 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
 
     def _name(self, name: str) -> Any:
         base, sub, accent = split_name(name)
+        head, _, tail = name.partition("_")
+        if base == name and tail and (len(head) == 1 or head in GREEK):
+            return _el(self, "msub", self._name(head), self._name(tail))  # p_x1: p with x₁
         text = GREEK.get(base, base)
         node = _el(self, "mi", text)
         if len(text) > 1:
@@ -335,20 +338,32 @@ h1 { font-size: 1.9rem; margin-bottom: .2rem; }
 h2 { font-size: 1.4rem; border-bottom: 2px solid var(--rule); padding-bottom: .2rem;
      margin-top: 2.5rem; }
 .meta, .source, figcaption, .check { color: var(--muted); }
-nav ol { columns: 2; }
-table.steps { border-collapse: collapse; width: 100%; margin: .8rem 0; }
-table.steps th, table.steps td { padding: .35rem .5rem;
-       vertical-align: top; text-align: left; }
-table.steps th { background: var(--band); font-weight: 600; }
-tr.start td { border-top: 1px solid var(--rule); }
-td.num { width: 3.2rem; font-variant-numeric: tabular-nums; color: var(--muted); }
-td.expr { max-width: 620px; }
-td.expr div.math { overflow-x: auto; }
-td.why { width: 24%; }
-td.verdict { width: 19%; }
-tr.step td { border-top: 1px solid var(--rule); }
-tr.detail td { border-top: none; padding-top: 0; font-size: .82rem; color: var(--muted); }
+nav ol { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); column-gap: 2.5rem;
+         row-gap: .25rem; padding-left: 1.6rem; }
+nav li { break-inside: avoid; }
+/* the table of steps is laid out as one grid per row: a long expression takes the whole
+   width, with its justification and verdict under it, and nothing overlaps */
+table.steps, table.steps thead, table.steps tbody { display: block; width: 100%; }
+table.steps { margin: .8rem 0; border-collapse: collapse; }
+table.steps tr { display: grid; grid-template-columns: 3.2rem minmax(0, 1fr) 24% 19%;
+                 border-top: 1px solid var(--rule); }
+table.steps th, table.steps td { display: block; padding: .35rem .5rem; text-align: left;
+                                 min-width: 0; }
+table.steps thead tr { background: var(--band); border-top: none; }
+table.steps th { font-weight: 600; }
+td.num { font-variant-numeric: tabular-nums; color: var(--muted); }
+td.expr div.math { overflow: hidden; }
+table.steps tr[data-wide] td.num { grid-row: 1 / span 2; }
+table.steps tr[data-wide] td.expr { grid-column: 2 / 5; }
+table.steps tr[data-wide] td.why { grid-column: 2 / 4; grid-row: 2; }
+table.steps tr[data-wide] td.verdict { grid-column: 4; grid-row: 2; }
+table.steps tr.detail { border-top: none; }
+table.steps tr.detail td + td { grid-column: 2 / 5; }
+tr.detail td { padding-top: 0; font-size: .82rem; color: var(--muted); }
 math { font-size: 1.12rem; }
+.size-2 math { font-size: .95rem; }
+.size-3 math { font-size: .82rem; }
+.size-4 math { font-size: .7rem; }
 .mark { font-weight: 700; }
 .v-proved .mark { color: #007a5a; }
 .v-numerically-supported .mark { color: #0072b2; }
@@ -362,18 +377,30 @@ math { font-size: 1.12rem; }
 .errata .bad { color: #c04000; font-weight: 600; }
 figure { margin: 1.5rem 0; text-align: center; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
-figcaption { font-size: .95rem; margin-top: .3rem; }
+figcaption { font-size: .95rem; margin-top: .3rem; text-align: left; }
 @media print {
   @page { size: A4; margin: 14mm; }
-  body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; color: #000;
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; color: #000;
          background: #fff; }
   nav { display: none; }
-  section { break-before: page; page-break-before: always; }
-  table.steps th { background: none; border-bottom: 1px solid #000; }
+  h2, .source, .meta { break-after: avoid; page-break-after: avoid; }
+  h2 { margin-top: 1.4rem; }
+  section.figures { break-before: page; page-break-before: always; }
+  /* on paper every step is stacked: the expression on the full width, then the
+     justification and the verdict side by side under it */
+  table.steps tr, table.steps tr[data-wide] { grid-template-columns: 2.2rem minmax(0, 1fr) 32%; }
+  table.steps tr td.num { grid-row: 1 / span 2; }
+  table.steps tr td.expr, table.steps tr[data-wide] td.expr { grid-column: 2 / 4; }
+  table.steps tr td.why, table.steps tr[data-wide] td.why { grid-column: 2; grid-row: 2; }
+  table.steps tr td.verdict, table.steps tr[data-wide] td.verdict { grid-column: 3; grid-row: 2; }
+  table.steps tr.detail td + td { grid-column: 2 / 4; grid-row: auto; }
+  table.steps thead { display: none; }
   .summary { background: none; border: 1px solid #000; }
-  tr, figure { break-inside: avoid; page-break-inside: avoid; }
-  td.expr div.math { overflow: visible; }
+  tr, figure, li { break-inside: avoid; page-break-inside: avoid; }
   math { font-size: 10.5pt; }
+  .psize-2 math { font-size: 9pt; }
+  .psize-3 math { font-size: 7.5pt; }
+  .psize-4 math { font-size: 6.5pt; }
   a { color: #000; text-decoration: none; }
   .mark { color: #000 !important; }
 }
@@ -387,6 +414,26 @@ def _esc(text: str) -> str:
 def _anchor(d: Derivation, i: int) -> str:
     stem = re.sub(r"[^A-Za-z0-9_-]", "-", d.name or f"derivation-{i}")
     return f"d-{stem}"
+
+
+def prose_html(text: str) -> str:
+    """A sentence for the page: escaped, with the mathematics written in it as text
+    (``E_{q(z|x)}``, ``R^D``, ``x ~ q``, ``g**2/2``) shown as mathematics: 𝔼 with a
+    subscript, ℝ with a superscript, ∼, ``g²/2``.
+
+    >>> prose_html("E_{q(z|x)}[f] with z ~ q(z|x) in R^D, and g**2/2 < 1")
+    '𝔼<sub>q(z|x)</sub>[f] with z ∼ q(z|x) in ℝ<sup>D</sup>, and g²/2 &lt; 1'
+    """
+    from elbo_derivation.report.pretty import pretty_reason
+
+    text = _esc(pretty_reason(text))
+    text = re.sub(r"\bE_(?=\{|\w)", "𝔼_", text)
+    text = re.sub(r"\bR\^(?=\{|\w)", "ℝ^", text)
+    text = re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text)
+    text = re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
+    text = re.sub(r"(?<=[^\W\d_])_([A-Za-z0-9]+)\b", r"<sub>\1</sub>", text)
+    text = re.sub(r"\^([A-Za-z0-9]+)\b", r"<sup>\1</sup>", text)
+    return re.sub(r"(?<=\s)~(?=\s)", "∼", text)
 
 
 def _verdict_cell(step: Step) -> str:
@@ -403,7 +450,7 @@ def _verdict_cell(step: Step) -> str:
         parts.append(f'<span class="mistake">{_esc(format_counterexample(r.counterexample))}'
                      "</span>")  # fmt: skip
     if r.mistake:
-        parts.append(f'<span class="mistake">likely mistake: {_esc(r.mistake)}</span>')
+        parts.append(f'<span class="mistake">likely mistake: {prose_html(r.mistake)}</span>')
     for check in (step.quadrature, step.sampling):
         if check is not None:
             parts.append(f'<span class="check">{_esc(numeric_summary(check))}</span>')
@@ -417,7 +464,7 @@ def _detail_row(step: Step, anchor: str) -> str:
     if not how:
         return ""
     return (f'<tr class="detail" id="{anchor}-step-{step.index}-detail"><td></td>'
-            f'<td colspan="3">{_esc(how)}</td></tr>')  # fmt: skip
+            f'<td colspan="3">{prose_html(how)}</td></tr>')  # fmt: skip
 
 
 def _justification(step: Step, d: Derivation) -> str:
@@ -427,7 +474,7 @@ def _justification(step: Step, d: Derivation) -> str:
     if step.relation is Relation.EQ_UP_TO and step.wrt:
         names = ", ".join(pretty_name(w) for w in step.wrt)
         text = f"{text} (equal up to a term free of {names})".strip()
-    return _esc(text)
+    return prose_html(text)
 
 
 def _counts_line(d: Derivation) -> str:
@@ -440,23 +487,75 @@ def _counts_line(d: Derivation) -> str:
     return f"{n} step{'s' if n != 1 else ''}: " + ", ".join(shown)
 
 
+def math_width(mathml: str) -> float:
+    """A rough width of a MathML expression in em, from its structure: fractions as wide as
+    their wider part, scripts smaller, operators with their spacing. Used to lay long
+    expressions out on the full width and to set them smaller, so none is clipped.
+
+    >>> math_width("<mrow><mi>x</mi><mo>+</mo><mn>1</mn></mrow>") > 2
+    True
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(f"<root>{mathml}</root>")
+    except ET.ParseError:
+        return len(re.sub(r"<[^>]+>", "", mathml)) * 0.6
+
+    def width(node: Any) -> float:
+        tag = node.tag
+        kids = list(node)
+        text = (node.text or "").strip()
+        if tag == "mfrac":
+            return max((width(k) for k in kids), default=0.0) + 0.4
+        if tag in ("msub", "msup", "msubsup", "munder", "mover", "munderover"):
+            return width(kids[0]) + 0.72 * sum(width(k) for k in kids[1:]) if kids else 0.0
+        if tag == "msqrt":
+            return sum(width(k) for k in kids) + 1.0
+        if tag == "mspace":
+            return 0.2
+        if tag == "mo":
+            return 0.0 if text in ("\u2062", "") else (0.45 if text in "()[]|" else 0.95)
+        if tag in ("mi", "mn", "mtext"):
+            return 0.58 * len(text) + (0.3 if len(text) > 1 else 0.0)
+        return sum(width(k) for k in kids)
+
+    return sum(width(k) for k in root)
+
+
+def _layout(mathml: str) -> tuple[str, str]:
+    """The row's attribute for a long expression and the size class of its mathematics."""
+    w = math_width(mathml)
+    wide = ' data-wide=""' if w > 22 else ""
+    # on screen a long expression has the full width (about 55 em at the normal size); on
+    # A4 paper about 37 em: each gets the largest size at which it fits
+    screen = ("" if w <= 48 else " size-2" if w <= 56 else " size-3" if w <= 65
+              else " size-4")  # fmt: skip
+    paper = ("" if w <= 36 else " psize-2" if w <= 43 else " psize-3" if w <= 52
+             else " psize-4")  # fmt: skip
+    return wide, screen + paper
+
+
 def _derivation_html(d: Derivation, i: int) -> str:
     anchor = _anchor(d, i)
     from elbo_derivation.report.pretty import shown_pretty
 
     start = mathml_block(shown_mathml(d), label=shown_pretty(d))
+    wide, size = _layout(start)
     rows = [
-        f'<tr class="start" id="{anchor}-start"><td class="num">start</td>'
-        f'<td class="expr"><div class="math">{start}</div></td>'
+        f'<tr class="start" id="{anchor}-start"{wide}><td class="num">start</td>'
+        f'<td class="expr"><div class="math{size}">{start}</div></td>'
         '<td class="why">the starting expression</td><td class="verdict"></td></tr>'
     ]
     for step in d.steps:
         verdict = step.result.verdict.value if step.result is not None else "unchecked"
         line = f" (line {step.line})" if step.line else ""
+        math = _step_math(d, step)
+        wide, size = _layout(math)
         rows.append(
             f'<tr class="step" id="{anchor}-step-{step.index}" data-step="{step.index}" '
-            f'data-verdict="{verdict}"><td class="num">{step.index}</td>'
-            f'<td class="expr"><div class="math">{_step_math(d, step)}</div></td>'
+            f'data-verdict="{verdict}"{wide}><td class="num">{step.index}</td>'
+            f'<td class="expr"><div class="math{size}">{math}</div></td>'
             f'<td class="why">{_justification(step, d)}'
             f'<span class="check">{_esc(line.strip())}</span></td>'
             f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor)
@@ -465,11 +564,15 @@ def _derivation_html(d: Derivation, i: int) -> str:
     if d.path:
         from pathlib import Path
 
-        where = f"{where} · file {Path(d.path).name}" if where else f"file {Path(d.path).name}"
+        where = _esc(where)
+        name = f"file <code>{_esc(Path(d.path).name)}</code>"
+        where = f"{where} · {name}" if where else name
+    else:
+        where = _esc(where)
     return (
         f'<section class="derivation" id="{anchor}" data-steps="{len(d.steps)}">\n'
         f"<h2>{_esc(d.title or d.name or 'derivation')}</h2>\n"
-        + (f'<p class="source">Source: {_esc(where)}</p>\n' if where else "")
+        + (f'<p class="source">Source: {where}</p>\n' if where else "")
         + f'<p class="meta">{_esc(_counts_line(d))}</p>\n'
         '<table class="steps">\n<thead><tr><th>#</th><th>step</th><th>justification</th>'
         "<th>verdict</th></tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n"
@@ -490,11 +593,11 @@ def _errata_html(errata: Sequence[Mapping[str, Any]] | None, note: str) -> str:
             status = ('<span class="ok">✓ confirmed by its check</span>' if ok is True
                       else '<span class="bad">✗ its check did not confirm it</span>'
                       if ok is False else "check gives a summary only")  # fmt: skip
-            summary = f" — {_esc(e['summary'])}" if e.get("summary") else ""
+            summary = f" — {prose_html(str(e['summary']))}" if e.get("summary") else ""
             section = f" ({_esc(e['section'])})" if e.get("section") else ""
             out.append(
-                f"<li><strong>{_esc(e.get('title', ''))}</strong>{section}<br>"
-                f"{_esc(e.get('explanation', ''))}<br>"
+                f"<li><strong>{prose_html(str(e.get('title', '')))}</strong>{section}<br>"
+                f"{prose_html(str(e.get('explanation', '')))}<br>"
                 f'<span class="check">{status}{summary}</span></li>'
             )
         out.append("</ol>")
@@ -504,12 +607,12 @@ def _errata_html(errata: Sequence[Mapping[str, Any]] | None, note: str) -> str:
 
 def _figures_html(figures: Sequence[HandoutFigure]) -> str:
     out = ['<section class="figures" id="figures">', "<h2>Figures</h2>"]
-    for f in figures:
+    for i, f in enumerate(figures, start=1):
         data = base64.b64encode(f.png).decode("ascii")
         out.append(
             f'<figure id="fig-{_esc(f.name)}"><img src="data:image/png;base64,{data}" '
-            f'alt="{_esc(f.caption)}"><figcaption><strong>{_esc(f.name)}</strong>: '
-            f"{_esc(f.caption)}</figcaption></figure>"
+            f'alt="{_esc(f.caption)}"><figcaption>Figure {i}. {_esc(f.caption)}</figcaption>'
+            "</figure>"
         )
     out.append("</section>")
     return "\n".join(out)

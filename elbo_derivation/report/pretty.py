@@ -39,6 +39,7 @@ __all__ = [
     "pretty",
     "pretty_name",
     "pretty_prose",
+    "pretty_reason",
     "pretty_written",
     "shown",
     "shown_pretty",
@@ -100,6 +101,13 @@ def split_name(name: str) -> tuple[str, str, str]:
 def pretty_name(name: str) -> str:
     """A symbol name in unicode: ``sigma1`` → ``σ₁``, ``x_hat`` → ``x̂``, ``Z_2`` → ``Z₂``."""
     base, sub, accent = split_name(name)
+    head, _, tail = name.partition("_")
+    if base == name and tail and (len(head) == 1 or head in GREEK):
+        inner = pretty_name(tail)  # p_x1: p with the subscript x₁
+        plain = tail.replace("_", "")
+        if set(plain) <= _SUBSCRIPTABLE:
+            return GREEK.get(head, head) + plain.translate(_SUB)
+        return f"{GREEK.get(head, head)}_{inner}"
     text = GREEK.get(base, base)
     if accent:
         text += ACCENTS[accent]
@@ -560,3 +568,58 @@ def shown_sides(d: Any, step: Any) -> tuple[str, str]:
     """The two sides of ``step`` of derivation ``d`` as the reports show them."""
     previous = None if step.index == 1 else d.steps[step.index - 2]
     return shown_pretty(d, previous), shown_pretty(d, step)
+
+
+_MATH_WORD = re.compile(r"[A-Za-z_]*\d+[A-Za-z_\d]*|\w+_\w+|.*[*/^()].*|[-+=−]|\*\*")
+_OPERATOR_WORDS = {"+", "-", "−", "="}
+
+
+def pretty_reason(text: str) -> str:
+    """A checker's sentence with the expressions in it, written in Python syntax
+    (``mu1**2/(2*sigma2**2)``), rendered in the report's unicode (``μ₁²/(2·σ₂²)``).
+
+    Words are grouped into runs of mathematics (names with digits or underscores, anything
+    with ``* / ^ ( )``, and the operators between them); each run that reads as an
+    expression is rendered by :func:`pretty_written`, the rest is left alone.
+
+    >>> pretty_reason("the gap mu1**2/(2*sigma2**2) - mu1*mu2/sigma2**2 is ≥ 0: it factors "
+    ...               "as (mu1 - mu2)**2/(2*sigma2**2), non-negative.")
+    'the gap μ₁²/(2·σ₂²) − μ₁·μ₂/σ₂² is ≥ 0: it factors as (μ₁ − μ₂)²/(2·σ₂²), non-negative.'
+    """
+    if not any(mark in text for mark in ("**", "*", "_", "/")):
+        return text
+    words = re.split(r"(\s+)", text)
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        while run and (run[-1].isspace() or run[-1] in _OPERATOR_WORDS):
+            tail = run.pop()
+            out_tail.insert(0, tail)
+        if run:
+            chunk = "".join(run)
+            shown = pretty_written(chunk) if re.search(r"[A-Za-z0-9]", chunk) else None
+            out.append(shown if shown is not None else chunk)
+        out.extend(out_tail)
+        run.clear()
+        out_tail.clear()
+
+    out_tail: list[str] = []
+    for w in words:
+        if not w:
+            continue
+        if w.isspace():
+            (run if run else out).append(w)
+            continue
+        m = re.match(r"^(.*?)([.,;:]*)$", w)
+        core, punct = (m[1], m[2]) if m else (w, "")
+        if core and _MATH_WORD.fullmatch(core) and (run or core not in _OPERATOR_WORDS):
+            run.append(core)
+            if punct:
+                flush()
+                out.append(punct)
+            continue
+        flush()
+        out.append(w)
+    flush()
+    return "".join(out)

@@ -85,7 +85,11 @@ MAX_NOTE = 200
 
 
 def clip(text: str, limit: int = MAX_NOTE) -> str:
-    """``text`` cut to ``limit`` characters, with ``…`` where it was cut."""
+    """``text`` cut to ``limit`` characters, with ``…`` where it was cut; expressions in it
+    written in Python syntax are shown as mathematics (:func:`pretty_reason`)."""
+    from elbo_derivation.report.pretty import pretty_reason
+
+    text = pretty_reason(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
