@@ -123,3 +123,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from elbo_derivation.read.deriv import parse_derivation, read_derivation
     from elbo_derivation.vae import VAE, Adam
     from elbo_derivation.verification import check_file, verify_bundled
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext elbo_derivation``: the ``%%derivation`` cell magic (see
+    :mod:`elbo_derivation.notebook`)."""
+    from elbo_derivation.notebook import load_ipython_extension as load
+
+    load(ipython)

@@ -25,8 +25,8 @@ from elbo_derivation.report.handout import (
     MATHML_NS,
     HandoutFigure,
     mathml_expr,
-    render_html,
     prose_html,
+    render_html,
     render_tex,
 )
 

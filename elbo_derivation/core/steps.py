@@ -147,6 +147,15 @@ class SymbolicResult:
             "reason": self.reason,
         }
 
+    # rich display in Jupyter (see elbo_derivation.notebook)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from elbo_derivation.notebook import mimebundle
+
+        return mimebundle(self)
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
+
 
 @dataclass
 class NumericCheck:
@@ -209,6 +218,15 @@ class Step:
     @property
     def verdict(self) -> Verdict | None:
         return None if self.result is None else self.result.verdict
+
+    # rich display in Jupyter (see elbo_derivation.notebook)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from elbo_derivation.notebook import mimebundle
+
+        return mimebundle(self)
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
 
 
 @dataclass
@@ -309,6 +327,24 @@ class Derivation:
             if step.result is not None:
                 out[step.result.verdict.value] += 1
         return out
+
+    # rich display in Jupyter (see elbo_derivation.notebook)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from elbo_derivation.notebook import mimebundle
+
+        return mimebundle(self)
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
+
+    def _repr_latex_(self) -> str:
+        return self._repr_mimebundle_()["text/latex"]
+
+    def __str__(self) -> str:
+        """The derivation as the text report prints it (``print(d)``)."""
+        from elbo_derivation.report.text import render_text
+
+        return render_text([self], timings=False)
 
 
 def _json_float(value: float) -> float | str:

@@ -1,0 +1,70 @@
+"""Rich display in Jupyter and the ``%%derivation`` cell magic, in a real kernel.
+
+The objects' ``_repr_html_``/``_repr_latex_``/``_repr_mimebundle_`` are checked directly; the
+magic is run by nbclient in a ``python3`` kernel started with this interpreter, exactly as a
+lecturer's notebook would run it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from elbo_derivation.decide.engine import check_derivation
+from elbo_derivation.read.deriv import parse_derivation
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+GOOD = ("title: powers\nsymbols: a, b : positive\nlog(a^2*b)\n"
+        "= 2*log(a) + log(b)  # log of a product\n")
+WRONG = ("title: a slip\nsymbols: mu : real\nsymbols: sigma : positive\n"
+         "-(mu - 1)^2/(2*sigma^2)\n= -(mu^2 - 2*mu + 1)/(2*sigma^2)  # expand the square\n"
+         "= -(mu^2 + 1)/(2*sigma^2)  # drop a term (wrong)\n")  # fmt: skip
+
+
+def test_rich_display_of_objects():
+    d = check_derivation(parse_derivation(WRONG))
+    bundle = d._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/latex", "text/plain"}
+    html = d._repr_html_()
+    assert html.count("<math") == 3 and "✗" in html and "✓" in html
+    assert "First problem: step 2 (line 6)" in html
+    assert "**" not in html and "(-1)" not in html
+    latex = d._repr_latex_()
+    assert latex.startswith(r"$$\begin{aligned}") and r"\times" in latex
+    step = d.steps[1]
+    assert "<math" in step._repr_html_() and "refuted" in step._repr_html_()
+    assert "refuted" in step.result._repr_html_()
+    assert "refuted" in str(d) and "Derivation(" not in str(d)  # print(d): the report
+
+
+def _run(cells: list[str], monkeypatch) -> list:
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     allow_errors=False)  # fmt: skip
+    client.execute()
+    return nb.cells
+
+
+@pytest.mark.notebook
+def test_cell_magic_in_a_kernel(monkeypatch):
+    cells = _run([
+        "%load_ext elbo_derivation",
+        "%%derivation --no-numeric\n" + GOOD,
+        "%%derivation\n" + WRONG,
+        "print(_derivation.first_failure.index)",
+        "%%derivation --no-verdicts\n" + WRONG,
+        "%%derivation\nsymbols: a : positive\nlog(a^2)\n= 2*log(b)\n",
+    ], monkeypatch)  # fmt: skip
+    good = cells[1].outputs[0]["data"]
+    assert "text/html" in good and "<math" in good["text/html"]
+    assert "all 1 step hold" in good["text/html"]
+    wrong = cells[2].outputs[0]["data"]["text/html"]
+    assert "First problem: step 2 (line 7)" in wrong and "✗" in wrong  # the cell's line
+    assert cells[3].outputs[0]["text"].strip() == "2"
+    quiz = cells[4].outputs[0]["data"]["text/html"]
+    assert "<math" in quiz and "✗" not in quiz and "First problem" not in quiz
+    err = [o for o in cells[5].outputs if o.get("name") == "stderr"]
+    assert err and "cell:4" in err[0]["text"] and "'b'" in err[0]["text"]
+    assert not any(o.get("output_type") == "error" for o in cells[5].outputs)
