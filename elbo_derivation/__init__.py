@@ -98,7 +98,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    # the public names (and the dunders), not the helpers this module itself imports
+    public = {n for n in globals() if n.startswith("__") or n in __all__}
+    return sorted(public | set(_EXPORTS) | {"load_ipython_extension"})
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -1,0 +1,74 @@
+"""Smaller defects of the teaching material (issue 18), each with a test that catches it."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import elbo_derivation
+from elbo_derivation import figures
+from elbo_derivation.numeric.kl import kl_normal
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_kl_surface_caption_states_the_growth_right():
+    """With r = σ₁/σ₂ and equal means KL = ½(r² − 1) − log r: like −log r as r → 0, like
+    r²/2 as r grows. The caption (figures --list, handout, README, notebook 02) says so."""
+    for r in (1e-3, 1e-6):  # the claim itself
+        assert math.isclose(kl_normal(0.0, r, 0.0, 1.0), 0.5 * (r * r - 1) - math.log(r))
+        assert kl_normal(0.0, r, 0.0, 1.0) / -math.log(r) < 1.1
+    assert math.isclose(kl_normal(0.0, 1e3, 0.0, 1.0) / (1e6 / 2), 1.0, rel_tol=1e-4)
+    caption = figures.FIGURES["kl_surface"].caption
+    assert "−log r" in caption and "r²/2" in caption and "steeply" not in caption
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if "figures/kl_surface.png" in line)
+    assert "−log r" in row and "steeply" not in row
+    nb = (ROOT / "notebooks" / "_src" / "02-kl-between-gaussians.py").read_text("utf-8")
+    assert "much faster for $r \\to 0$" not in nb and "like $-\\log r$" in nb
+
+
+def test_captions_explain_what_looks_odd():
+    loss = figures.FIGURES["loss_curves"].caption
+    assert "negative" in loss and "KL lies above the total" in loss
+    linear = figures.FIGURES["linear_vae_ppca"].caption
+    assert "single-sample" in linear and "above the maximum" in linear
+
+
+def test_kl_asymmetry_has_no_literal_underscores():
+    source = (ROOT / "elbo_derivation" / "figures.py").read_text(encoding="utf-8")
+    body = source[source.index("def kl_asymmetry"): source.index("def mc_convergence")]
+    labels = re.findall(r'set_(?:x|y)?label\((r?"[^"]*")', body)
+    assert labels
+    for label in labels:
+        text = label.lstrip("r").strip('"')
+        assert "_" not in text or text.count("$") >= 2, label  # subscripts only in mathtext
+
+
+def test_top_level_help_lists_every_command():
+    from elbo_derivation.cli import COMMANDS, DESCRIPTION
+
+    for name in COMMANDS:
+        assert f"elbo-derivation {name}" in DESCRIPTION, name
+
+
+def test_handout_help_does_not_say_a_minute():
+    out = subprocess.run([sys.executable, "-m", "elbo_derivation", "handout", "--help"],
+                         capture_output=True, text=True, timeout=60).stdout  # fmt: skip
+    assert "about a minute" not in out and "a few seconds" in out
+
+
+def test_dir_lists_only_the_public_names():
+    names = set(dir(elbo_derivation))
+    assert not {"Any", "TYPE_CHECKING", "importlib"} & names
+    assert {"Derivation", "check_steps", "load_ipython_extension"} <= names
+
+
+def test_print_derivation_is_the_report():
+    d = elbo_derivation.check_steps(["log(a^2)", "2*log(a)"], symbols="a",
+                                    assumptions={"a": "positive"})  # fmt: skip
+    text = str(d)
+    assert "Derivation(" not in text and "proved" in text and "2·log(a)" in text
