@@ -72,3 +72,27 @@ def test_print_derivation_is_the_report():
                                     assumptions={"a": "positive"})  # fmt: skip
     text = str(d)
     assert "Derivation(" not in text and "proved" in text and "2·log(a)" in text
+
+
+def test_first_failure_has_a_short_repr():
+    d = elbo_derivation.check_steps(["(x - mu)^2", "x^2 + 2*x*mu + mu^2"], symbols="x, mu")
+    text = repr(d.first_failure)
+    assert len(text) < 120 and "refuted" in text and text.startswith("<Step 1")
+
+
+def test_counterexample_says_the_difference_once():
+    from elbo_derivation.core.steps import Counterexample
+    from elbo_derivation.report.text import format_counterexample
+
+    line = format_counterexample(Counterexample({}, 1.5, 1.0, 0.5,
+                                                "exact: the difference is the constant 1/2"))
+    assert line.count("difference") == 1
+
+
+def test_inequality_sampling_line_reads_as_a_pass():
+    from elbo_derivation.core.steps import NumericCheck
+    from elbo_derivation.report.text import numeric_summary
+
+    line = numeric_summary(NumericCheck("sampling", True, {"z_score": 6.41e11,
+                                                           "one_sided": True, "threshold": 5.0}))
+    assert "z = " not in line and "bound holds by" in line and "✓" in line

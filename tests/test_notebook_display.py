@@ -68,3 +68,35 @@ def test_cell_magic_in_a_kernel(monkeypatch):
     err = [o for o in cells[5].outputs if o.get("name") == "stderr"]
     assert err and "cell:4" in err[0]["text"] and "'b'" in err[0]["text"]
     assert not any(o.get("output_type") == "error" for o in cells[5].outputs)
+
+
+def test_student_notebooks_hold_no_solutions(tmp_path):
+    """``make student-notebooks``: every notebook without its worked solutions, and nothing
+    hidden left in it that an HTML export would show (hints stay, folded in <details>)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, str(root / "notebooks" / "_build.py"),
+                          "--without-solutions", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    copies = sorted(tmp_path.glob("*.ipynb"))
+    assert len(copies) == 6
+    hidden_solutions = 0
+    for path in copies:
+        nb = nbformat.read(path, as_version=4)
+        full = nbformat.read(root / "notebooks" / path.name, as_version=4)
+        hidden_solutions += sum(
+            1 for c in full.cells
+            if c.cell_type == "code" and c.metadata.get("jupyter", {}).get("source_hidden"))
+        for cell in nb.cells:
+            assert not cell.get("outputs"), path.name  # no stored verdicts or results
+            if cell.cell_type == "code":
+                assert not cell.metadata.get("jupyter", {}).get("source_hidden"), path.name
+                assert "Worked solution" not in cell.source, path.name
+            else:  # a hint in markdown stays folded in a <details> element
+                if cell.metadata.get("jupyter", {}).get("source_hidden"):
+                    assert cell.source.lstrip().startswith("<details>"), path.name
+    assert hidden_solutions > 0  # the full notebooks do have solutions to remove

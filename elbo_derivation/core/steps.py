@@ -219,6 +219,15 @@ class Step:
     def verdict(self) -> Verdict | None:
         return None if self.result is None else self.result.verdict
 
+    def __repr__(self) -> str:
+        """Short: ``<Step 2 (line 6): = x**2 + 1, refuted>`` (the full data is in the fields)."""
+        where = f" (line {self.line})" if self.line else ""
+        written = self.expr_text or str(self.expr)
+        if len(written) > 60:
+            written = written[:59] + "…"
+        verdict = "not checked" if self.result is None else self.result.verdict.value
+        return f"<Step {self.index}{where}: {self.relation.symbol} {written}, {verdict}>"
+
     # rich display in Jupyter (see elbo_derivation.notebook)
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from elbo_derivation.notebook import mimebundle

@@ -33,6 +33,7 @@ log of a product
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
@@ -134,6 +135,9 @@ def format_counterexample(cx: Counterexample) -> str:
     >>> from elbo_derivation.core.steps import Counterexample
     >>> format_counterexample(Counterexample({"sigma1": 2.0}, 1.5, 1.25, 0.25))
     'at σ₁ = 2: left side 1.5, right side 1.25 (difference 0.25)'
+    >>> format_counterexample(Counterexample({}, 1.5, 1.0, 0.5,
+    ...                                      "exact: the difference is the constant 1/2"))
+    'everywhere: left side 1.5, right side 1; exact: the difference is the constant 1/2'
     """
     where = f"at {format_point(cx.point)}: " if cx.point else "everywhere: "
 
@@ -141,9 +145,10 @@ def format_counterexample(cx: Counterexample) -> str:
         return "not a real number" if value != value else format_number(value)
 
     text = f"{where}left side {side(cx.lhs)}, right side {side(cx.rhs)}"
-    if cx.difference == cx.difference:
+    note = re.sub(r":?\s*lhs\s*[−-]\s*rhs\s*=\s*\S+$", "", cx.note or "")  # said once
+    if cx.difference == cx.difference and "difference" not in note:
         text += f" (difference {format_number(cx.difference, 3)})"
-    return f"{text}; {clip(cx.note)}" if cx.note else text
+    return f"{text}; {clip(note)}" if note else text
 
 
 #: Where the numeric checks put their headline figure (the first key present wins).
@@ -169,6 +174,9 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     'quadrature ✓ worst err 3.1e-15 (20 points)'
     >>> numeric_summary(NumericCheck("sampling", False, {"z": 7.25}, "estimate off"))
     'sampling ✗ z = 7.25 — estimate off'
+    >>> numeric_summary(NumericCheck("sampling", True, {"z_score": 6.41e11, "one_sided": True,
+    ...                                                 "threshold": 5.0}))
+    'sampling ✓ bound holds by 6.41e+11 standard errors (passes above −5)'
     """
     style = style or Style()
     mark = style.ok("✓" if check.ok else "✗", check.ok)
@@ -183,7 +191,12 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
             parts.append(f"({format_number(n)} points)")
     elif check.kind == "sampling":
         z = _first(d, _SAMPLING_KEYS)
-        if z is not None:
+        if z is not None and d.get("one_sided"):
+            # an inequality: z is the margin by which the bound holds, in standard errors
+            threshold = d.get("threshold", 5)
+            parts.append(f"bound holds by {format_number(z, 3)} standard errors "
+                         f"(passes above −{format_number(threshold)})")  # fmt: skip
+        elif z is not None:
             parts.append(f"z = {format_number(z, 3)}")
     text = " ".join(parts)
     return f"{text} — {clip(check.reason)}" if check.reason else text
@@ -379,7 +392,9 @@ def render_check_text(
         elif r.reason or r.explanation:
             lines.append("  " + clip(r.reason or r.explanation))
         if failing.text:
-            lines.append(f"  as written: {failing.text}")
+            from elbo_derivation.report.pretty import shown_pretty
+
+            lines.append(f"  as written: {failing.relation.symbol} {shown_pretty(d, failing)}")
         part = differing_part(r)
         if part:
             lines.append("  " + part)
