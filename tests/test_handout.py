@@ -29,6 +29,7 @@ from elbo_derivation.report.handout import (
     render_html,
     render_tex,
 )
+from elbo_derivation.report.text import explanation
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
@@ -135,7 +136,7 @@ def test_steps_show_number_justification_and_verdict(page, checked):
         if step.result.explanation:  # the checker's words, in a full-width row below
             detail = re.search(rf'id="{anchor}-step-{step.index}-detail".*?</tr>', body,
                                flags=re.S)  # fmt: skip
-            assert prose_html(step.result.explanation) in detail[0]
+            assert prose_html(explanation(step.result)) in detail[0]
     assert any(s.sampling is not None for s in checked.steps)
 
 

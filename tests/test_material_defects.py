@@ -96,3 +96,25 @@ def test_inequality_sampling_line_reads_as_a_pass():
     line = numeric_summary(NumericCheck("sampling", True, {"z_score": 6.41e11,
                                                            "one_sided": True, "threshold": 5.0}))
     assert "z = " not in line and "bound holds by" in line and "✓" in line
+
+
+def test_train_quiet_when_not_a_terminal_and_summary_documented(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "elbo_derivation", "train", "--epochs", "3",
+                          "--out", str(tmp_path / "run")],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert len(run.stderr) < 200, run.stderr[:300]  # no progress lines into a pipe
+    assert (tmp_path / "run" / "summary.json").is_file()
+    from elbo_derivation.commands.train import DESCRIPTION
+
+    assert "summary.json" in DESCRIPTION
+
+
+def test_explain_does_not_call_different_lines_the_same():
+    from elbo_derivation.report.text import render_text
+
+    d = elbo_derivation.check_steps(["2*1^2*a", "2*a"], symbols="a")
+    assert d.steps[0].result.method == "structural"
+    out = render_text([d], explain=True, timings=False)
+    assert "Both sides are the same expression." not in out
+    assert "Written differently" in out

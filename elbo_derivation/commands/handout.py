@@ -184,8 +184,11 @@ def run(args: argparse.Namespace) -> int:
                            else "The derivation of the VAE loss, checked step by step")  # fmt: skip
     note = ("No errata: these are your own derivations." if own else
             "The errata module (elbo_derivation.explain.errata) is not available yet.")
+    intro = ("Checked by elbo-derivation: each step symbolically with SymPy"
+             + (" and numerically by quadrature and Monte Carlo sampling." if args.numeric
+                else ".")) if own else None
     _write(args.output, render_html(derivations, errata=errata, figures=figs, errata_note=note,
-                                    title=title))  # fmt: skip
+                                    title=title, intro=intro))  # fmt: skip
     if args.latex:
         tex_figs = _latex_figures(figs, args.latex)
         _write(args.latex, render_tex(derivations, errata=errata, title=title,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from elbo_derivation.commands.argtypes import positive_float, positive_int, seed
 from elbo_derivation.errors import InputError
@@ -17,6 +18,11 @@ set generated on the spot (nothing is downloaded), then write to --out:
   loss.png         the loss curve and its two parts
   latent.png       the posterior means g(x) of the data
   samples.png      data against reconstructions and prior samples
+  summary.json     the data set, its size, the epochs, the final loss, reconstruction and
+                   KL (nats per sample), the observation variance c and the files written
+
+A progress bar is shown only when standard error is a terminal (or with --no-progress,
+never), so a log file or a pipe gets the one summary line, not a line per update.
 
 Data sets: moons, pinwheel, mixture, ppca, digits (scikit-learn's 8x8 digits). They are
 standardised (each column to mean 0, standard deviation 1) unless --raw is given.
@@ -81,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         history = train(
             model, x, epochs=args.epochs, batch_size=args.batch_size, rng=rng,
-            progress=not args.no_progress, lr=args.lr,
+            progress=not args.no_progress and sys.stderr.isatty(), lr=args.lr,
         )  # fmt: skip
     except FloatingPointError as err:
         raise InputError(str(err)) from None
@@ -100,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         "final_reconstruction": history.reconstruction[-1],
         "final_kl": history.kl[-1],
         "obs_var": model.obs_var,
-        "files": ["model.npz", "history.json", "loss.png", "latent.png", "samples.png"],
+        "files": ["model.npz", "history.json", "loss.png", "latent.png", "samples.png",
+                  "summary.json"],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(

@@ -460,7 +460,9 @@ def _verdict_cell(step: Step) -> str:
 def _detail_row(step: Step, anchor: str) -> str:
     """A second, full-width row with the checker's explanation, when it gave one."""
     r = step.result
-    how = "" if r is None else (r.explanation or r.reason)
+    from elbo_derivation.report.text import explanation
+
+    how = "" if r is None else (explanation(r) or r.reason)
     if not how:
         return ""
     return (f'<tr class="detail" id="{anchor}-step-{step.index}-detail"><td></td>'
@@ -618,6 +620,12 @@ def _figures_html(figures: Sequence[HandoutFigure]) -> str:
     return "\n".join(out)
 
 
+_NOTES_INTRO = ("From A. Selega's lecture notes \"Derivation of the Variational Autoencoder "
+                "Evidence Lower Bound Loss\" (2022), checked by elbo-derivation: each step "
+                "symbolically with SymPy and numerically by quadrature and Monte Carlo "
+                "sampling.")
+
+
 def render_html(
     derivations: Sequence[Derivation],
     *,
@@ -625,6 +633,7 @@ def render_html(
     figures: Sequence[HandoutFigure] = (),
     title: str = "The derivation of the VAE loss, checked step by step",
     errata_note: str = "The errata are not available in this version.",
+    intro: str | None = None,
 ) -> str:
     """The handout as one self-contained HTML document.
 
@@ -639,6 +648,8 @@ def render_html(
         embedded as ``data:image/png;base64`` images.
     title : str
         the document's title.
+    intro : str, optional
+        the paragraph under the title (default: where the notes come from).
 
     Returns
     -------
@@ -684,9 +695,7 @@ def render_html(
         "<body>",
         "<header>",
         f"<h1>{_esc(title)}</h1>",
-        '<p class="meta">From A. Selega\'s lecture notes "Derivation of the Variational '
-        'Autoencoder Evidence Lower Bound Loss" (2022), checked by elbo-derivation: each step '
-        "symbolically with SymPy and numerically by quadrature and Monte Carlo sampling.</p>",
+        f'<p class="meta">{_esc(_NOTES_INTRO if intro is None else intro)}</p>',
         f'<p class="summary">{len(derivations)} derivations, {total} steps'
         + (f": {_esc(summary)}" if summary else "")
         + f".<br><small>{_esc(legend)}</small></p>",

@@ -94,6 +94,29 @@ def clip(text: str, limit: int = MAX_NOTE) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_SAME = "Both sides are the same expression."
+
+
+def explanation(result: Any) -> str:
+    """What a result says about how it was reached, as a reader should read it.
+
+    A step proved structurally is one whose two sides SymPy already builds as the same
+    expression; the author wrote them differently (that is what a step is), so saying only
+    "the same expression" would puzzle a reader looking at two different lines.
+
+    >>> from elbo_derivation.core.steps import SymbolicResult, Verdict
+    >>> explanation(SymbolicResult(Verdict.PROVED, "structural", 0.0,
+    ...                            explanation="Both sides are the same expression."))[:60]
+    'Written differently, the two sides become the same expressio'
+    """
+    text = getattr(result, "explanation", "") or ""
+    if getattr(result, "method", "") == "structural" and text.strip() == _SAME:
+        return ("Written differently, the two sides become the same expression once SymPy has "
+                "read them (numbers multiplied out, like terms collected, brackets opened "
+                "where they carry a number).")
+    return text
+
+
 def use_color(stream: TextIO) -> bool:
     """Colour for ``stream``: only a terminal, and only while ``NO_COLOR`` is unset or empty."""
     if os.environ.get("NO_COLOR"):
@@ -253,7 +276,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
                        + clip(why))
         elif explain:
             by = f"proved by {r.method}"
-            out.append(f"{by}: {r.explanation}" if r.explanation else by)
+            out.append(f"{by}: {explanation(r)}" if r.explanation else by)
     checks = [c for c in (step.quadrature, step.sampling) if c is not None]
     if checks:
         out.append(" · ".join(numeric_summary(c, style) for c in checks))
