@@ -304,7 +304,9 @@ def _math_latex(text: str) -> str:
             out.append("^")
             i += 2
             continue
-        if ch in _MATH_CHARS:
+        if ch == "\u0302" and out:  # x̂: a combining hat on what came before
+            out[-1] = r"\hat{" + out[-1].strip() + "}"
+        elif ch in _MATH_CHARS:
             out.append(_MATH_CHARS[ch])
         elif ch == "{":
             depth += 1
@@ -374,6 +376,8 @@ def prose_latex(text: str, names: Iterable[str] = ()) -> str:
     --------
     >>> print(prose_latex("E[x^2] = sigma1^2 + mu1^2 (50% of cases)", ["x", "sigma1", "mu1"]))
     $\mathbb{E}[x^{2}] = \sigma_{1}^{2} + \mu_{1}^{2}$ (50\% of cases)
+    >>> print(prose_latex("q(z|x) = N(g(x), h(x)) and C‖x − x̂‖²"))
+    $q(z\mid x) = N(g(x), h(x))$ and $C\|x - \hat{x}\|^{2}$
     >>> print(prose_latex("Σ⁻¹ = L⁻ᵀL⁻¹, with z ~ q(z|x) in R^D."))
     $\Sigma^{-1} = L^{-\top}L^{-1}$, with $z \sim q(z\mid x)$ in $R^D$.
     """
@@ -398,15 +402,24 @@ def prose_latex(text: str, names: Iterable[str] = ()) -> str:
             run.clear()
         out.extend(spaces)
 
-    for piece in pieces:
+    def following(i: int) -> str:
+        return next((p for p in pieces[i + 1 :] if p and not p.isspace()), "")
+
+    for i, piece in enumerate(pieces):
         if not piece:
             continue
         if piece.isspace():
             (run if run else out).append(" ")
             continue
-        if _chunk_is_math(piece, known):
+        # log, exp, det...: mathematics when what follows is ("log 2πc"), prose otherwise
+        function = piece in _FUNCTION_WORDS and _chunk_is_math(following(i), known)
+        if function or _chunk_is_math(piece, known):
             trail = _TRAIL.search(piece)
             core = piece[: trail.start()] if trail else piece
+            so_far = "".join(run) + core
+            if trail and trail[0] in (",", ";") and so_far.count("(") > so_far.count(")"):
+                run.append(piece)  # a comma inside brackets: N(g(x), h(x)) stays one formula
+                continue
             run.append(core)
             if trail:
                 flush()
