@@ -118,3 +118,13 @@ def test_explain_does_not_call_different_lines_the_same():
     out = render_text([d], explain=True, timings=False)
     assert "Both sides are the same expression." not in out
     assert "Written differently" in out
+
+
+def test_numeric_reasons_show_points_not_python_dicts():
+    from elbo_derivation.core.steps import NumericCheck
+    from elbo_derivation.report.text import numeric_summary
+
+    line = numeric_summary(NumericCheck("quadrature", False, {"worst_rel_error": 0.5},
+                                        "the sides differ by 0.5 (relative) at "
+                                        "{'sigma1': 2.0, 'mu1': -1.5}"))  # fmt: skip
+    assert "{" not in line and "'" not in line and "σ₁ = 2, μ₁ = −1.5" in line

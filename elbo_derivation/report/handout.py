@@ -204,8 +204,9 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
         return super()._print_Function(expr)
 
     def _fenced(self, left: str, body: Any, right: str) -> Any:
-        return _el(self, "mrow", _el(self, "mo", left, fence="true"), body,
-                   _el(self, "mo", right, fence="true"))  # fmt: skip
+        tight = {"fence": "true", "lspace": "0", "rspace": "0"}
+        return _el(self, "mrow", _el(self, "mo", left, **tight), body,
+                   _el(self, "mo", right, **tight))  # fmt: skip
 
     def _print_Expectation(self, expr: Expectation) -> Any:
         q = expr.density

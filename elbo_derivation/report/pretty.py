@@ -570,6 +570,22 @@ def shown_sides(d: Any, step: Any) -> tuple[str, str]:
     return shown_pretty(d, previous), shown_pretty(d, step)
 
 
+_DICT = re.compile(r"\{\s*'[^'{}]+'\s*:\s*[^,{}]+(?:,\s*'[^'{}]+'\s*:\s*[^,{}]+)*\s*\}")
+
+
+def _point(m: re.Match[str]) -> str:
+    """A Python dict of a point, ``{'sigma1': 2.0, 'mu1': -1.5}``, as ``σ₁ = 2, μ₁ = −1.5``."""
+    parts = []
+    for item in re.finditer(r"'([^']+)'\s*:\s*([^,{}]+)", m[0]):
+        value = item[2].strip()
+        try:
+            shown_value = format_number(float(value))
+        except ValueError:
+            shown_value = value
+        parts.append(f"{pretty_name(item[1])} = {shown_value}")
+    return ", ".join(parts)
+
+
 _MATH_WORD = re.compile(r"[A-Za-z_]*\d+[A-Za-z_\d]*|\w+_\w+|.*[*/^()].*|[-+=−]|\*\*")
 _OPERATOR_WORDS = {"+", "-", "−", "="}
 
@@ -582,10 +598,13 @@ def pretty_reason(text: str) -> str:
     with ``* / ^ ( )``, and the operators between them); each run that reads as an
     expression is rendered by :func:`pretty_written`, the rest is left alone.
 
+    >>> pretty_reason("the sides differ by 0.5 at {'sigma1': 2.0, 'mu1': -1.5}")
+    'the sides differ by 0.5 at σ₁ = 2, μ₁ = −1.5'
     >>> pretty_reason("the gap mu1**2/(2*sigma2**2) - mu1*mu2/sigma2**2 is ≥ 0: it factors "
     ...               "as (mu1 - mu2)**2/(2*sigma2**2), non-negative.")
     'the gap μ₁²/(2·σ₂²) − μ₁·μ₂/σ₂² is ≥ 0: it factors as (μ₁ − μ₂)²/(2·σ₂²), non-negative.'
     """
+    text = _DICT.sub(_point, text)
     if not any(mark in text for mark in ("**", "*", "_", "/")):
         return text
     words = re.split(r"(\s+)", text)
