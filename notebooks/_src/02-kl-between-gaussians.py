@@ -73,15 +73,15 @@ assert len(section3.steps) == 12
 assert all(step.verdict.value == "proved" for step in section3.steps)
 assert all(check.ok for check in quadrature)
 assert all(check.ok for check in sampling) and len(sampling) >= 1
+print(f"{len(sampling)} steps also checked by sampling; largest |z| = "
+      f"{max(abs(c.details['z_score']) for c in sampling):.2f}")
 
 # %% [markdown]
 # In a notebook the checked derivation also shows itself as mathematics: each step as it is
-# written in the file (the brackets of step 5 included), with its justification and verdict.
+# written in the file, with its justification and verdict.
 
 # %%
 section3
-print(f"{len(sampling)} steps also checked by sampling; largest |z| = "
-      f"{max(abs(c.details['z_score']) for c in sampling):.2f}")
 
 # %% [markdown]
 # Look at one sampling check in detail: the left side of step 1 is the KL itself, estimated as
