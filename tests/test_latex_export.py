@@ -138,3 +138,19 @@ def test_cli_exports_compile(tmp_path):
     compile_tex(tex, "pdflatex", tmp_path, name="h2")
     html = (tmp_path / "h.html").read_text(encoding="utf-8")
     assert "A log identity for week 3" in html and "VAE" not in html and "Selega" not in html
+
+
+def test_cli_verify_fragment(tmp_path):
+    """``verify --latex FILE --fragment``: the derivations only, ready for ``\\input``, that
+    compile inside a document using the package's preamble."""
+    from elbo_derivation.report.latex import PREAMBLE
+
+    run = _cli("verify", "--no-numeric", "--latex", "frag.tex", "--fragment", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    fragment = (tmp_path / "frag.tex").read_text(encoding="utf-8")
+    assert r"\documentclass" not in fragment and fragment.count(r"\begin{align*}") >= 10
+    _clean_source(fragment)
+    doc = ("\\documentclass{article}\n" + PREAMBLE
+           + "\n\\usepackage[a4paper,landscape,margin=14mm]{geometry}\n"
+           "\\begin{document}\n\\input{frag}\n\\end{document}\n")  # fmt: skip
+    compile_tex(doc, "pdflatex", tmp_path, name="notes")

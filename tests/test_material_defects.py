@@ -128,3 +128,13 @@ def test_numeric_reasons_show_points_not_python_dicts():
                                         "the sides differ by 0.5 (relative) at "
                                         "{'sigma1': 2.0, 'mu1': -1.5}"))  # fmt: skip
     assert "{" not in line and "'" not in line and "σ₁ = 2, μ₁ = −1.5" in line
+
+
+def test_figure_captions_do_not_start_with_file_names():
+    from elbo_derivation.report.handout import HandoutFigure, render_html
+
+    fig = HandoutFigure("kl_surface", b"\x89PNG fake", figures.FIGURES["kl_surface"].caption)
+    page = render_html([], figures=[fig])
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", page)[1]
+    assert not caption.startswith(("kl_surface", "<strong>kl_surface"))
+    assert caption.startswith("Figure 1. KL(")
