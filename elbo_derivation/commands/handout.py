@@ -198,7 +198,9 @@ def run(args: argparse.Namespace) -> int:
     ok = sum(1 for d in derivations for s in d.steps if s.result and s.result.verdict.ok)
     written = [p for p in (args.output, args.latex) if p and p != "-"]
     if written:
-        print(f"wrote {', '.join(written)}: {len(derivations)} derivations, {steps} steps "
+        n = len(derivations)
+        print(f"wrote {', '.join(written)}: {n} derivation{'s' if n != 1 else ''}, "
+              f"{steps} step{'s' if steps != 1 else ''} "
               f"({ok} proved or numerically supported), {len(figs)} figures",
               file=sys.stderr)  # fmt: skip
     return 0

@@ -266,7 +266,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
                 out.append(clip(r.reason or r.explanation or "refuted"))
             if r.mistake:
                 out.append(style.bold(f"mistake: {r.mistake}")
-                           + (f" — {r.explanation}" if r.explanation else ""))
+                           + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
             part = differing_part(r)
             if part:
                 out.append(part)
@@ -423,7 +423,7 @@ def render_check_text(
             lines.append("  " + part)
         if r.mistake:
             lines.append(f"  likely mistake: {r.mistake}"
-                         + (f" — {r.explanation}" if r.explanation else ""))
+                         + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
     elif d.steps and all(s.result is not None for s in d.steps):
         bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)
                if c is not None and not c.ok]
