@@ -98,3 +98,61 @@ def test_products_of_numbers_keep_a_dot():
     assert "<mn>2</mn><mo>·</mo>" in mml.replace("\n", "")
     assert "·" in pretty(shown_expression(d), written=True) or "2·1²" in pretty(
         shown_expression(d), written=True)
+
+
+def _top_terms(text: str) -> list[str]:
+    """The terms of a written sum at the top level, each with its sign, as written."""
+    depth, current, out, previous = 0, "", [], ""
+    for ch in text:
+        depth += ch in "(["
+        depth -= ch in ")]"
+        binary = previous not in ("", "*", "/", "^", "(", ",", "[")
+        if depth == 0 and ch in "+-" and current.strip() and binary:
+            out.append(current)
+            current = ch
+        else:
+            current += ch
+        if not ch.isspace():
+            previous = ch
+    out.append(current)
+    return [t.strip() for t in out if t.strip()]
+
+
+def _evaluated(expr: sp.Basic) -> sp.Basic:
+    from sympy.core.function import AppliedUndef
+
+    if not expr.args or isinstance(expr, AppliedUndef):
+        return expr
+    return expr.func(*[_evaluated(a) for a in expr.args])
+
+
+def _order_compared(path: Path) -> int:
+    """Each step's display form lists its terms in the order the author wrote them (the
+    written renderers print ``args`` in order: test_grouping_and_order_as_written)."""
+    from elbo_derivation.read.deriv import parse_expression
+
+    d = read_derivation(path)
+    compared = 0
+    for step in [None, *d.steps]:
+        text = d.start_text if step is None else step.expr_text
+        display = shown_expression(d, step)
+        terms = _top_terms(text)
+        if len(terms) < 2 or not isinstance(display, sp.Add):
+            continue
+        wanted = [parse_expression(t, d.symbols, functions=d.functions) for t in terms]
+        got = [_evaluated(a) for a in display.args]
+        assert len(wanted) == len(got), (step and step.index, terms)
+        for w, g in zip(wanted, got, strict=True):
+            assert w == g or sp.simplify(w - g) == 0, (step and step.index, w, g)
+        compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("path", NOTES, ids=[p.stem for p in NOTES])
+def test_display_keeps_the_authors_term_order(path):
+    _order_compared(path)
+
+
+def test_term_order_checked_on_most_steps():
+    total = sum(_order_compared(p) for p in NOTES)
+    assert total >= 30, total  # 41 multi-term steps in the notes when this was written

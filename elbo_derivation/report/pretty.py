@@ -185,15 +185,26 @@ class UnicodePrinter(StrPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         if not self._written:
             return super()._print_Mul(expr)
+        from sympy.simplify import fraction
+
         from elbo_derivation.report.written import split_sign
 
         negative, rest = split_sign(expr)
-        if rest is expr:
-            return super()._print_Mul(expr)
-        body = self._print(rest)
-        if negative and isinstance(rest, sp.Add):
-            body = f"({body})"
-        return ("-" if negative else "") + body
+        sign = "-" if negative else ""
+        if not isinstance(rest, sp.Mul):
+            body = self._print(rest)
+            return sign + (f"({body})" if negative and isinstance(rest, sp.Add) else body)
+        numer, denom = fraction(rest, exact=True)
+        if denom is sp.S.One:  # the factors in the order written
+            parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in rest.args]
+            return sign + "*".join(parts)
+        top = self._print(numer)
+        if isinstance(numer, sp.Add) or (negative and isinstance(numer, sp.Mul)):
+            top = f"({top})"
+        bottom = self._print(denom)
+        if isinstance(denom, (sp.Add, sp.Mul)) or (denom.is_Number and not denom.is_Integer):
+            bottom = f"({bottom})"
+        return f"{sign}{top}/{bottom}"
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return pretty_name(expr.name)
