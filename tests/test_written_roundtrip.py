@@ -23,6 +23,8 @@ from elbo_derivation.report.latex import latex_expr, shown_latex
 from elbo_derivation.report.pretty import pretty
 
 NOTES = sorted((Path(__file__).resolve().parents[1] / "elbo_derivation" / "notes").glob("*.deriv"))
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = sorted([*DATA.glob("*.deriv"), *DATA.glob("*.tex")])
 
 
 def _kl_as_expectation(expr: sp.Basic) -> sp.Basic:
@@ -35,9 +37,11 @@ def _over_let_density(d, expr: sp.Basic) -> bool:
                for e in sp.preorder_traversal(expr))  # fmt: skip
 
 
-@pytest.mark.parametrize("path", NOTES, ids=[p.stem for p in NOTES])
+@pytest.mark.parametrize("path", NOTES + CORPUS, ids=[p.name for p in NOTES + CORPUS])
 def test_latex_reads_back_to_the_checked_expression(path):
-    d = read_derivation(path)
+    from elbo_derivation.verification import read_any
+
+    d = read_any(path)
     read, skipped = 0, 0
     for step in [None, *d.steps]:
         checked = d.start if step is None else step.expr
