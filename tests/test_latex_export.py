@@ -154,3 +154,26 @@ def test_cli_verify_fragment(tmp_path):
            + "\n\\usepackage[a4paper,landscape,margin=14mm]{geometry}\n"
            "\\begin{document}\n\\input{frag}\n\\end{document}\n")  # fmt: skip
     compile_tex(doc, "pdflatex", tmp_path, name="notes")
+
+
+NASTY = [
+    r"50% of $5 & #1 {unbalanced \alpha ~ x^ _y",
+    "emoji 😀, ‰ and ☃ in prose; E_{q(z|x)}[log p(x|z)] ≥ −∞",
+    "}}{{ brackets ]] (( and a backslash \\ at the end \\",
+    "x_1^2 + x_{2}^{3} = σ²·μ₁ ⇒ ‖x − x̂‖² ≤ ½ ∑ ∂f/∂x",
+]
+
+
+def test_any_justification_compiles(tmp_path):
+    """Whatever a user writes as a justification, title or source, the export compiles."""
+    from elbo_derivation.read.deriv import parse_derivation
+    from elbo_derivation.report.latex import latex_document
+
+    derivations = []
+    for i, why in enumerate(NASTY):
+        d = parse_derivation("symbols: a : positive\nlog(a^2)\n= 2*log(a)\n", name=f"n{i}")
+        d.title, d.source, d.steps[0].justification = why, why, why
+        derivations.append(d)
+    tex = latex_document(derivations, verdicts=True, title=NASTY[0])
+    assert tex.isascii()
+    compile_tex(tex, "pdflatex", tmp_path)

@@ -332,7 +332,65 @@ def _math_latex(text: str) -> str:
         i += 1
     out.extend("}" * depth)
     text = re.sub(r"\s+", " ", "".join(out)).strip()
-    return re.sub(r"\s+([_^}])", r"\1", text)
+    return _fix_scripts(re.sub(r"\s+([_^}])", r"\1", text))
+
+
+def _fix_scripts(tex: str) -> str:
+    r"""Sub- and superscripts TeX accepts: a ``^`` or ``_`` with nothing to raise becomes a
+    visible character, and a second script of the same kind gets its own base (``{}``).
+
+    >>> _fix_scripts("x^{2}^{3} + y^ + z_")
+    'x^{2}{}^{3} + y\\hat{\\ } + z\\_'
+    """
+    out: list[str] = []
+    i, last = 0, ""
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\":  # a command or an escaped character: copied whole
+            m = re.match(r"\\[A-Za-z]+|\\.", tex[i:])
+            piece = m[0] if m else c
+            out.append(piece)
+            i += len(piece)
+            last = ""
+            continue
+        if c in "^_":
+            nxt = tex[i + 1 : i + 2]
+            if not nxt or not (nxt.isalnum() or nxt in "{\\"):
+                out.append(r"\hat{\ }" if c == "^" else r"\_")
+                i += 1
+                last = ""
+                continue
+            if last == c:
+                out.append("{}")
+            out.append(c)
+            i += 1
+            if tex[i] == "{":
+                depth, j = 0, i
+                while j < len(tex):
+                    if tex[j] == "\\":
+                        j += 2
+                        continue
+                    depth += tex[j] == "{"
+                    depth -= tex[j] == "}"
+                    if depth == 0:
+                        break
+                    j += 1
+                out.append(tex[i : j + 1])
+                i = j + 1
+            elif tex[i] == "\\":
+                m = re.match(r"\\[A-Za-z]+|\\.", tex[i:])
+                out.append(m[0] if m else tex[i])
+                i += len(m[0]) if m else 1
+            else:
+                out.append(tex[i])
+                i += 1
+            last = c
+            continue
+        out.append(c)
+        i += 1
+        if not c.isspace():
+            last = ""
+    return "".join(out)
 
 
 def _text_char(ch: str, *, in_math: bool = False) -> str:
