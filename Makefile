@@ -25,8 +25,9 @@ test: $(STAMP)  ## the whole test suite, notebooks and doctests included
 bench: $(STAMP)  ## the figures the issues ask for (speed and accuracy)
 	$(BIN)/python benchmarks/run.py
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and the import contracts of pyproject.toml (the package's layers)
 	$(BIN)/ruff check elbo_derivation tests benchmarks
+	$(BIN)/lint-imports
 
 figures: $(STAMP)
 	$(BIN)/elbo-derivation figures --out figures

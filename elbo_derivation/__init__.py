@@ -40,10 +40,10 @@ _EXPORTS: dict[str, str] = {
     # reading and checking
     "parse_derivation": "elbo_derivation.read.deriv",
     "read_derivation": "elbo_derivation.read.deriv",
-    "check_derivation": "elbo_derivation.decide.engine",
-    "check_step": "elbo_derivation.decide.engine",
+    "check_derivation": "elbo_derivation.pipeline",
+    "check_step": "elbo_derivation.pipeline",
     "check_steps": "elbo_derivation.decide.engine",
-    "load_derivation": "elbo_derivation.decide.engine",
+    "load_derivation": "elbo_derivation.pipeline",
     "verify_bundled": "elbo_derivation.verification",
     "check_file": "elbo_derivation.verification",
     # errors
@@ -114,14 +114,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SymbolicResult,
         Verdict,
     )
-    from elbo_derivation.decide.engine import (
-        check_derivation,
-        check_step,
-        check_steps,
-        load_derivation,
-    )
+    from elbo_derivation.decide.engine import check_steps
     from elbo_derivation.errors import DerivationSyntaxError, InputError
     from elbo_derivation.numeric.kl import kl_diag_normal, kl_mvn, kl_normal, kl_standard_normal
+    from elbo_derivation.pipeline import check_derivation, check_step, load_derivation
     from elbo_derivation.read.deriv import parse_derivation, read_derivation
     from elbo_derivation.vae import VAE, Adam
     from elbo_derivation.verification import check_file, verify_bundled

@@ -18,7 +18,7 @@ from elbo_derivation.errors import InputError
 __all__ = ["build_parser", "entry", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS = ("verify", "check", "train", "ppca", "figures", "handout", "slides")
+COMMANDS = ("verify", "check", "mark", "train", "ppca", "figures", "handout", "slides")
 
 DESCRIPTION = """\
 Check, step by step, the derivation of the variational autoencoder (VAE) loss, and see that
@@ -26,6 +26,7 @@ loss at work in a small NumPy VAE.
 
   elbo-derivation verify            check every step of the bundled lecture notes
   elbo-derivation check my.deriv    check your own derivation; names the first wrong step
+  elbo-derivation mark FOLDER       mark a class's derivations, each against its goal
   elbo-derivation train ...         train the NumPy VAE on a toy data set
   elbo-derivation ppca ...          fit probabilistic PCA in closed form, the linear VAE's optimum
   elbo-derivation figures           draw the figures of the notes and of the trained VAE

@@ -1,13 +1,14 @@
 """Running the checks: the bundled notes, one file, or a whole folder of submissions.
 
 This module only orchestrates. Reading is :mod:`elbo_derivation.read.deriv` (``.deriv``)
-and :mod:`elbo_derivation.read.tex` (``.tex``); the symbolic verdicts come from
-:mod:`elbo_derivation.decide.engine`; the numeric checks from
-:mod:`elbo_derivation.numeric.quadrature` and :mod:`elbo_derivation.numeric.sampling`. What
-this module adds is the order of work, explicit randomness (one seed, split into independent
-streams per derivation and per check, so one derivation's numbers do not depend on which
-others ran), timings (``derivation.metadata["timings"]``, seconds per stage), and, for a
-folder, the rule that one unreadable file never stops the others.
+and :mod:`elbo_derivation.read.tex` (``.tex``); checking one derivation (the verdicts of
+:mod:`elbo_derivation.decide`, the explanations of :mod:`elbo_derivation.explain`, the numeric
+checks of :mod:`elbo_derivation.numeric`) is :mod:`elbo_derivation.pipeline`; the fast path
+over several processes is :mod:`elbo_derivation.workers`, used by :func:`verify_bundled` and
+by nothing else. What this module adds is the order of work, explicit randomness (one seed,
+split into independent streams per derivation and per check, so one derivation's numbers do
+not depend on which others ran), timings (``derivation.metadata["timings"]``, seconds per
+stage), and, for a folder, the rule that one unreadable file never stops the others.
 
 Examples
 --------
@@ -23,7 +24,6 @@ True
 
 from __future__ import annotations
 
-import importlib
 import numbers
 import sys
 import time
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elbo_derivation.errors import InputError
+from elbo_derivation.pipeline import check_derivation, derivation_stream, run_numeric
 
 if TYPE_CHECKING:  # (NumPy and SymPy are imported once the checks start: see workers.start)
     import numpy as np
@@ -105,46 +106,7 @@ def read_any(path: str | Path) -> Derivation:
     return d
 
 
-def run_numeric(d: Derivation, rng: np.random.Generator) -> dict[str, float]:
-    """Run the quadrature and the sampling checks on ``d``; returns seconds per check.
-
-    The two checks get independent streams spawned from ``rng``, so adding draws to one never
-    changes the other's numbers.
-    """
-    rng_quadrature, rng_sampling = rng.spawn(2)
-    timings = {}
-    for kind, stream in (("quadrature", rng_quadrature), ("sampling", rng_sampling)):
-        try:
-            module = importlib.import_module(f"elbo_derivation.numeric.{kind}")
-        except ModuleNotFoundError as err:
-            if err.name != f"elbo_derivation.numeric.{kind}":
-                raise
-            # not built yet: say so in the report rather than pretend the check passed
-            d.metadata.setdefault("numeric_missing", []).append(kind)
-            continue
-        t0 = time.perf_counter()
-        getattr(module, f"check_{kind}")(d, rng=stream)
-        timings[kind] = time.perf_counter() - t0
-    return timings
-
-
-def _stream(seed: int, n: int, i: int) -> np.random.Generator:
-    """The random stream of the ``i``-th of ``n`` derivations: ``default_rng(seed).spawn(n)[i]``.
-
-    Each derivation draws from its own stream, so its numbers depend neither on the other
-    derivations nor on the process that checks it.
-
-    >>> float(_stream(0, 3, 1).random()) == float(_stream(0, 3, 1).random())
-    True
-    """
-    import numpy as np
-
-    return np.random.default_rng(seed).spawn(n)[i]
-
-
 def _check_symbolic(d: Derivation, time_limit: float) -> float:
-    from elbo_derivation.decide.engine import check_derivation
-
     t0 = time.perf_counter()
     check_derivation(d, time_limit=time_limit)
     return time.perf_counter() - t0
@@ -264,7 +226,8 @@ def verify_bundled(
             out = []
             for i, path in enumerate(paths):
                 bar.stage(path.stem)
-                out.append(_verify_one(path, _stream(seed, len(paths), i), numeric, time_limit))
+                stream = derivation_stream(seed, len(paths), i)
+                out.append(_verify_one(path, stream, numeric, time_limit))
                 bar.done()
             return out
 
@@ -319,13 +282,15 @@ def check_file(
     _validate(time_limit, seed)
     t0 = time.perf_counter()
     d = read_any(path)
-    timings = {"read": time.perf_counter() - t0}
-    timings["symbolic"] = _check_symbolic(d, time_limit)
-    if numeric:
-        import numpy as np
+    read_seconds = time.perf_counter() - t0
+    for part in d.parts:  # every part of the file is checked (Derivation.parts)
+        timings = {"read": read_seconds if part is d else 0.0}
+        timings["symbolic"] = _check_symbolic(part, time_limit)
+        if numeric:
+            import numpy as np
 
-        timings.update(run_numeric(d, np.random.default_rng(seed)))
-    d.metadata["timings"] = timings
+            timings.update(run_numeric(part, np.random.default_rng(seed)))
+        part.metadata["timings"] = timings
     return d
 
 
@@ -342,6 +307,10 @@ def numeric_failures(d: Derivation) -> list[tuple[Step, str]]:
 def derivation_ok(d: Derivation, *, numeric: bool = True) -> bool:
     """True when every step is checked and proved or numerically supported, and (with
     ``numeric``) no quadrature or sampling check failed or was missing."""
+    return all(_part_ok(part, numeric) for part in d.parts)  # every part of the file
+
+
+def _part_ok(d: Derivation, numeric: bool) -> bool:
     if any(s.result is None or not s.result.verdict.ok for s in d.steps):
         return False
     return not (numeric and (numeric_failures(d) or d.metadata.get("numeric_missing")))
@@ -385,6 +354,8 @@ class FolderRow:
 
 
 def _row_for(name: str, d: Derivation, seconds: float, numeric: bool) -> FolderRow:
+    # a file of several parts: the first part that fails speaks for the file
+    d = next((p for p in d.parts if not _part_ok(p, numeric)), d)
     failing = d.first_failure
     if failing is not None:
         assert failing.result is not None
@@ -468,7 +439,7 @@ def check_folder(
             try:
                 d = check_file(p, numeric=numeric, time_limit=time_limit, seed=seed)
             except (InputError, OSError, UnicodeError) as err:
-                row = FolderRow(name, "unreadable", error=_message(err),
+                row = FolderRow(name, "unreadable", error=error_message(err),
                                 seconds=time.perf_counter() - t0)
             except RecursionError:
                 row = FolderRow(name, "unreadable", error="expression nested too deeply",
@@ -488,7 +459,9 @@ def check_folder(
     return rows
 
 
-def _message(err: BaseException) -> str:
+def error_message(err: BaseException) -> str:
+    """What a reader is told of ``err``: the file and the system's reason for an OSError,
+    else the error's own message (already located for input errors)."""
     if isinstance(err, OSError) and err.filename is not None:
         return f"{err.filename}: {err.strerror or err}"
     return str(err)

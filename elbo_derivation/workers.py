@@ -132,7 +132,8 @@ def _start_worker(shared: _Shared, numeric: bool) -> None:
         import scipy.integrate  # noqa: F401  (the slow one first)
 
         from elbo_derivation.numeric import quadrature, sampling  # noqa: F401
-    from elbo_derivation.decide import engine  # noqa: F401
+    from elbo_derivation import pipeline  # noqa: F401
+    from elbo_derivation.decide import verdict  # noqa: F401
 
 
 def _ready() -> bool:
@@ -147,10 +148,10 @@ def _load(i: int, blob: bytes) -> Derivation:
 
 def _numeric_task(i: int, blob: bytes, seed: int, n: int) -> bytes:
     """The numeric checks of derivation ``i`` of ``n``: each step's two checks, seconds, notes."""
-    from elbo_derivation.verification import _stream, run_numeric
+    from elbo_derivation.pipeline import derivation_stream, run_numeric
 
     d = _load(i, blob)
-    timings = run_numeric(d, _stream(seed, n, i))
+    timings = run_numeric(d, derivation_stream(seed, n, i))
     return dumps((
         [(s.quadrature, s.sampling) for s in d.steps],
         timings,
@@ -161,7 +162,7 @@ def _numeric_task(i: int, blob: bytes, seed: int, n: int) -> bytes:
 def _symbolic_help(blobs: tuple[bytes, ...], units: tuple[tuple[int, int], ...],
                    time_limit: float) -> bytes:
     """Symbolic checks of steps ``units[k] = (derivation, step)`` taken from the back."""
-    from elbo_derivation.decide.engine import check_step
+    from elbo_derivation.pipeline import check_step
 
     if _SHARED is None:  # pragma: no cover - only runs in workers made by start()
         raise RuntimeError("_symbolic_help runs in a worker started by workers.start")
@@ -240,7 +241,7 @@ def verify_in_lanes(
         the files.
     seed : int
         the numeric checks of ``paths[i]`` draw from
-        ``verification._stream(seed, len(paths), i)``, made in the
+        ``pipeline.derivation_stream(seed, len(paths), i)``, made in the
         worker (this process need not import NumPy).
     time_limit : float
         seconds per step for the symbolic checks.
@@ -255,7 +256,7 @@ def verify_in_lanes(
         ``metadata["timings"]`` as :func:`~elbo_derivation.verification.verify_bundled`
         gives them.
     """
-    from elbo_derivation.decide.engine import check_step
+    from elbo_derivation.pipeline import check_step
     from elbo_derivation.read.deriv import read_derivation
 
     pool, shared = lanes.pool, lanes.shared

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Relation
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.tex import (
@@ -121,10 +121,13 @@ def test_expectations_and_kl() -> None:
         sp.log(q) - sp.log(p_z), z, q)
     assert read(r"\mathbb{E}_{z \sim q}[z^2]") == Expectation(z**2, z, q)
     assert read(r"\mathbb{E}_{q}[z]") == Expectation(z, z, q)
-    # KL(q, p) is the notes' definition E_q[log q/p] (§2), whatever the spelling
+    # KL(q, p) is the KL node of every front end, whose definition is the notes' E_q[log q/p]
+    # (§2), whatever the spelling
     for spelling in (r"KL(q(z|x), p(z))", r"\mathrm{KL}(q(z|x),p(z))",
-                     r"\operatorname{KL}\left(q(z|x), p(z)\right)", r"D_{\mathrm{KL}}(q, p)"):
-        assert read(spelling) == want, spelling
+                     r"\operatorname{KL}\left(q(z|x), p(z)\right)", r"D_{\mathrm{KL}}(q, p)",
+                     r"\mathrm{KL}(q(z|x) \,\|\, p(z))", r"D_{\mathrm{KL}}(q(z|x)\|p(z))"):
+        assert read(spelling) == KL(q, p_z, z), spelling
+        assert read(spelling).as_expectation() == want, spelling
 
 
 def test_densities_and_functions_of_x() -> None:
@@ -220,7 +223,7 @@ def test_notes_sections_3_and_4_are_proved_from_latex() -> None:
 def test_kl_in_the_notes_section_3_opening_is_the_integral_definition() -> None:
     d = read_tex_derivation(DATA / "notes_s3_3.tex")
     p1, p2, x_ = (d.symbols[n] for n in ("p_1", "p_2", "x"))
-    assert d.start == Expectation(sp.log(p1 / p2), x_, p1)
+    assert d.start.as_expectation() == Expectation(sp.log(p1 / p2), x_, p1)
     assert d.steps[0].expr == sp.Integral(p1 * sp.log(p1 / p2), (x_, -sp.oo, sp.oo))
 
 
@@ -304,8 +307,8 @@ def test_notes_section_2_reads_densities_expectations_and_kl() -> None:
     f = d.functions
     q_, pz_, pzx_, pxz_, px_ = (f[k] for k in ("q(z|x)", "p(z)", "p(z|x)", "p(x|z)", "p(x)"))
     z_ = d.symbols["z"]
-    assert d.start == Expectation(sp.log(q_ / pzx_), z_, q_)
+    assert d.start.as_expectation() == Expectation(sp.log(q_ / pzx_), z_, q_)
     assert len(d.steps) == 6 and d.steps[1].justification == "Bayes' rule"
     assert d.steps[1].expr == Expectation(sp.log(q_) - sp.log(pxz_ * pz_ / px_), z_, q_)
-    assert d.steps[-1].expr == (Expectation(sp.log(q_ / pz_), z_, q_)
+    assert d.steps[-1].expr == (KL(q_, pz_, z_)
                                 - Expectation(sp.log(pxz_), z_, q_) + sp.log(px_))

@@ -90,13 +90,12 @@ def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # typ
     import multiprocessing as mp
     import time
 
-    from elbo_derivation import verification
-    from elbo_derivation.decide import engine
+    from elbo_derivation import pipeline, verification
 
     def broken(d, step, time_limit):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "check_step", broken)
+    monkeypatch.setattr(pipeline, "check_step", broken)
     with pytest.raises(RuntimeError, match="boom"):
         verification.verify_bundled(numeric=True, jobs=2)
     deadline = time.monotonic() + 30

@@ -136,6 +136,14 @@ class SymbolicResult:
     #: matching part of the correct one, and that correct part (SymPy), where one was found
     subexpression: Any = None
     expected: Any = None
+    #: the rules that decided the step, in a textbook's words ("log of a quotient",
+    #: "linearity of E", ...); empty for a numeric verdict
+    rules: tuple[str, ...] = ()
+
+    @property
+    def rule(self) -> str:
+        """The deciding rules as one phrase ("" when none): ``"; ".join(rules)``."""
+        return "; ".join(self.rules)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,6 +153,7 @@ class SymbolicResult:
             "counterexample": None if self.counterexample is None
             else self.counterexample.to_json(),
             "reason": self.reason,
+            "rule": self.rule,
         }
 
     # rich display in Jupyter (see elbo_derivation.notebook)
@@ -203,6 +212,14 @@ class Step:
     display: sp.Expr | None = None
     quadrature: NumericCheck | None = None
     sampling: NumericCheck | None = None
+    #: where the expression is written: (line, column, end line, end column), columns from
+    #: 1, the end exclusive; None when it was not given as text
+    span: tuple[int, int, int, int] | None = None
+    #: set by marking (:mod:`elbo_derivation.marking`): the step's status when it differs
+    #: from the verdict (``carried-forward``, ``recovered``), and, after the first error, the
+    #: index of the line it follows from (0: the start; None: none)
+    status: str | None = None
+    follows_from: int | None = None
 
     def lhs(self, derivation: Derivation) -> sp.Expr:
         """The expression this step starts from: the previous step's, or the start."""
@@ -263,6 +280,11 @@ class Derivation:
     #: the starting expression as written, for display (see :attr:`Step.display`)
     start_display: sp.Expr | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: what every name means (a :class:`~elbo_derivation.read.declarations.Declarations`:
+    #: symbols, intervals, densities, families and parameter roles), when a reader built it
+    declarations: Any = field(default=None, repr=False, compare=False)
+    #: where the starting expression is written (see :attr:`Step.span`)
+    start_span: tuple[int, int, int, int] | None = None
 
     def expand_definitions(self, expr: sp.Expr) -> sp.Expr:
         """Replace every ``let`` name in ``expr`` by its definition, recursively.
@@ -315,6 +337,25 @@ class Derivation:
         memo: dict[sp.Expr, sp.Expr] = {}
         self.__dict__["_resolved_cache"] = (key, resolved, memo)
         return resolved, memo
+
+    @property
+    def parts(self) -> list[Derivation]:
+        """Every part of the file this derivation was read from, this one first.
+
+        A file may hold several derivations (a ``.tex`` file with two ``align``
+        environments, a ``.deriv`` file with ``part:`` headers): the reader returns the
+        first, and the later ones travel in ``metadata["later_parts"]``; each part's
+        ``metadata["part"]`` says which it is (``{"number", "of", "label", "line"}``).
+
+        >>> import sympy as sp
+        >>> a = sp.Symbol("a")
+        >>> first = Derivation(title="t", symbols={"a": a}, start=a, steps=[])
+        >>> second = Derivation(title="t", symbols={"a": a}, start=2 * a, steps=[])
+        >>> first.metadata["later_parts"] = [second]
+        >>> [p.start for p in first.parts]
+        [a, 2*a]
+        """
+        return [self, *self.metadata.get("later_parts", ())]
 
     @property
     def start_shown(self) -> sp.Expr:

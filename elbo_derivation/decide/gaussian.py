@@ -135,10 +135,16 @@ def _moments(k: int, m: sp.Expr, v: sp.Expr) -> list[sp.Expr]:
 _Term = tuple[sp.Expr, sp.Expr]  # (Q, R): the term exp(Q) * R
 
 
-def _coefficients(expr: sp.Expr, x: sp.Symbol) -> dict[int, sp.Expr] | None:
+def polynomial_coefficients(expr: sp.Expr, x: sp.Symbol) -> dict[int, sp.Expr] | None:
     """{k: c_k} with expr = Σ c_k x^k (c_k free of x), or None if expr is no polynomial in x.
 
     Cheaper than ``Poly`` when the coefficients hold many other symbols (no domain to build).
+
+    >>> x, a = sp.symbols("x a")
+    >>> polynomial_coefficients(a * x**2 - 3 * x + a, x) == {2: a, 1: -3, 0: a}
+    True
+    >>> polynomial_coefficients(sp.exp(x), x) is None
+    True
     """
     out: dict[int, sp.Expr] = {}
     for term in sp.Add.make_args(sp.expand(expr, log=False)):
@@ -156,7 +162,7 @@ def _coefficients(expr: sp.Expr, x: sp.Symbol) -> dict[int, sp.Expr] | None:
 
 
 def _is_quadratic(q: sp.Expr, x: sp.Symbol) -> bool:
-    coeffs = _coefficients(q, x)
+    coeffs = polynomial_coefficients(q, x)
     return coeffs is not None and max(coeffs, default=0) <= 2
 
 
@@ -286,7 +292,7 @@ def _gaussian_integral_cached(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr:
     for q, r in groups.items():
         if r == 0:
             continue
-        coeffs = _coefficients(q, u)
+        coeffs = polynomial_coefficients(q, u)
         if coeffs is None or max(coeffs, default=0) != 2:
             if sp.expand(r) == 0:
                 continue
@@ -300,7 +306,7 @@ def _gaussian_integral_cached(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr:
         m = sp.cancel(-b / (2 * a))
         v = sp.cancel(-1 / (2 * a))
         scale = sp.exp(sp.cancel(c - b**2 / (4 * a))) * sp.sqrt(2 * sp.pi * v)
-        poly_r = _coefficients(r, u)
+        poly_r = polynomial_coefficients(r, u)
         if poly_r is None:
             raise NotGaussianError(f"the factor {r.xreplace({u: x})} is not a polynomial in {x}")
         degree = max(poly_r, default=0)

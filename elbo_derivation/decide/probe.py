@@ -352,8 +352,13 @@ def probe_points(
 # --- the probe ----------------------------------------------------------------------------
 
 
-def _at(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | None:
-    """``expr`` at ``point`` with ``dps`` digits; None when not a finite real number."""
+def value_at(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | None:
+    """``expr`` at ``point`` with ``dps`` digits; None when not a finite real number.
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> value_at(sp.log(x), {x: 1}, 30), value_at(sp.log(x), {x: 0}, 30)
+    (mpf('0.0'), None)
+    """
     try:
         with mpmath.workdps(dps):
             env = {s: _number(v) for s, v in point.items()}
@@ -378,7 +383,12 @@ def _differs(a: mpmath.mpf, b: mpmath.mpf) -> bool:
     return abs(a - b) > TOL * max(1, abs(a), abs(b))
 
 
-def _floatify(value: mpmath.mpf) -> float:
+def to_float(value: mpmath.mpf) -> float:
+    """``value`` as a Python float, ±inf when it is beyond the float range.
+
+    >>> to_float(mpmath.mpf("1e400"))
+    inf
+    """
     try:
         return float(value)
     except (OverflowError, ValueError):
@@ -505,7 +515,7 @@ def _same(g1: mpmath.mpf, g2: mpmath.mpf) -> bool:
 
 
 def _sides(lhs: sp.Expr, rhs: sp.Expr, point: dict, dps: int):
-    return _at(lhs, point, dps), _at(rhs, point, dps)
+    return value_at(lhs, point, dps), value_at(rhs, point, dps)
 
 
 _NOTES = {
@@ -518,12 +528,12 @@ _NOTES = {
 
 def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | None]:
     """"ok", "skip" (nothing finite or confirmed) or "fail" with a counterexample."""
-    g = _at(gap, point, DPS)
+    g = value_at(gap, point, DPS)
     confirmed = False
     if g is not None:
         if not _bad(relation, g, 1):
             return "ok", None
-        g2 = _at(gap, point, CONFIRM_DPS)
+        g2 = value_at(gap, point, CONFIRM_DPS)
         confirmed = g2 is not None and _same(g, g2) and _bad(relation, g2, 1)
     if confirmed:
         a, b = _sides(lhs, rhs, point, DPS)
@@ -545,9 +555,9 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         diff = a2 - b2
     return "fail", Counterexample(
         point=_point_floats(point),
-        lhs=_floatify(a) if a is not None else math.nan,
-        rhs=_floatify(b) if b is not None else math.nan,
-        difference=_floatify(diff),
+        lhs=to_float(a) if a is not None else math.nan,
+        rhs=to_float(b) if b is not None else math.nan,
+        difference=to_float(diff),
         note=f"{_NOTES[relation]} (mpmath, {DPS} digits, confirmed at {CONFIRM_DPS}): "
         f"lhs − rhs = {mpmath.nstr(diff, 20)}",
     )
@@ -580,8 +590,8 @@ def _domain_mismatch(lhs: sp.Expr, rhs: sp.Expr, point: dict) -> Counterexample 
     other_name = "right" if real_side == "left" else "left"
     return Counterexample(
         point=_point_floats(point),
-        lhs=_floatify(a) if a is not None else math.nan,
-        rhs=_floatify(b) if b is not None else math.nan,
+        lhs=to_float(a) if a is not None else math.nan,
+        rhs=to_float(b) if b is not None else math.nan,
         difference=math.nan,
         note=f"the {real_side} side is a real number here but the {other_name} side is not "
         "(the log or square root of a negative number): the step does not hold for every "
@@ -602,7 +612,7 @@ def _wrt_alternatives(wrt: Sequence[sp.Symbol]) -> list[dict]:
 
 
 def _check_up_to(lhs, rhs, gap, point, wrt, alternates) -> tuple[str, Counterexample | None]:
-    d0 = _at(gap, point, DPS)
+    d0 = value_at(gap, point, DPS)
     if d0 is None:
         return "skip", None
     seen = False
@@ -610,22 +620,22 @@ def _check_up_to(lhs, rhs, gap, point, wrt, alternates) -> tuple[str, Counterexa
         moved = {**point, **alt}
         if all(moved[s] == point[s] for s in wrt):
             continue
-        d1 = _at(gap, moved, DPS)
+        d1 = value_at(gap, moved, DPS)
         if d1 is None:
             continue
         seen = True
         if not _differs(d0, d1):
             continue
-        e0, e1 = _at(gap, point, CONFIRM_DPS), _at(gap, moved, CONFIRM_DPS)
+        e0, e1 = value_at(gap, point, CONFIRM_DPS), value_at(gap, moved, CONFIRM_DPS)
         if None in (e0, e1) or not (_same(d0, e0) and _same(d1, e1)) or not _differs(e0, e1):
             continue
         a, b = _sides(lhs, rhs, point, DPS)
         names = ", ".join(f"{s}={float(moved[s]):g}" for s in wrt)
         return "fail", Counterexample(
             point=_point_floats(point),
-            lhs=_floatify(a) if a is not None else math.nan,
-            rhs=_floatify(b) if b is not None else math.nan,
-            difference=_floatify(e0),
+            lhs=to_float(a) if a is not None else math.nan,
+            rhs=to_float(b) if b is not None else math.nan,
+            difference=to_float(e0),
             note=(
                 f"lhs − rhs = {mpmath.nstr(e0, 15)} here, but {mpmath.nstr(e1, 15)} after "
                 f"moving only {names}: the dropped term depends on "

@@ -22,10 +22,13 @@ log of products and quotients (``LOG_RULES``)
 definition of KL (``KL_DEFINITION``)
     KL(q, p) = E_q[log(q/p)].
 Bayes' rule (``BAYES``)
-    p(z|x) = p(x|z) p(z) / p(x). Densities of the family ``p`` are read as the conditionals
-    and marginals of one joint density p(x, z) (the model), so the posterior of the variable
-    an expectation is taken over is rewritten by Bayes' rule. Densities of any other family
-    (the variational q) are free: nothing relates them.
+    p(z|x) = p(x|z) p(z) / p(x). The densities of a *model* family are read as the
+    conditionals and marginals of one joint density (p(x, z)), so the posterior of the
+    variable an expectation is taken over is rewritten by Bayes' rule. Which families are
+    models is read from the step's structure, whatever their letters (:func:`model_families`):
+    a family that expectations are taken over and that appears with one density only is
+    variational (q(z|x)), free — nothing relates it to anything; every other family is a
+    model.
 
 :func:`normalize` applies them all and returns a canonical form: a sum of coefficients times
 expectations of "atoms" (log q(z|x), log p(x|z), f(z)², ...), so that two expressions equal by
@@ -37,8 +40,9 @@ off); a ``>=`` step whose difference is a KL divergence, or a
 sum of squares and terms t − log t − 1, is *proved* (Gibbs' inequality; log t ≤ t − 1). A step
 the rules cannot prove is tried on a concrete instance of the abstract densities — the
 linear-Gaussian model p(z) = N(0, 1), p(x|z) = N(az + b, c), q(z|x) = N(m, s²), for which
-p(x) = N(b, a² + c) and p(z|x) are exact — and a point where it fails there refutes it, since
-an identity about all densities must hold for these ones too.
+p(x) = N(b, a² + c) and p(z|x) are exact, z being the variable expectations are taken over
+— and a point where it fails there refutes it, since an identity about all densities must
+hold for these ones too.
 
 Examples
 --------
@@ -90,6 +94,7 @@ __all__ = [
     "has_abstract",
     "linear_gaussian_instance",
     "log_inequality_lemma",
+    "model_families",
     "nonnegative_certificate",
     "normalize",
     "normalize_traced",
@@ -104,9 +109,6 @@ BAYES = "Bayes' rule p(z|x) = p(x|z) p(z) / p(x)"
 GAUSSIAN_MOMENTS = "exact moments of a written-out Gaussian density"
 GIBBS = "KL ≥ 0 (Gibbs' inequality)"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
-
-#: The family of densities read as one joint model, to which Bayes' rule applies.
-MODEL_FAMILY = "p"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
 _ORDER = (KL_DEFINITION, BAYES, LOG_RULES, LINEARITY, PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
@@ -176,17 +178,52 @@ def depends_on(expr: sp.Basic, name: str) -> bool:
     return False
 
 
+def model_families(*exprs: sp.Expr) -> frozenset[str]:
+    """The density families of ``exprs`` read as joint models, to which Bayes' rule applies.
+
+    A family is *variational* — free, related to nothing — when an expectation (or a KL
+    divergence) is taken over one of its densities and it appears with that one density
+    only, as q(z|x) does in the notes; every other family of abstract densities is a model,
+    its densities the conditionals and marginals of one joint. Only structure counts, never
+    the letters.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, w = sp.symbols("x w", real=True)
+    >>> r = sp.Function("r(w|x)", positive=True)(w, x)
+    >>> post = sp.Function("P(w|x)", positive=True)(w, x)
+    >>> sorted(model_families(Expectation(sp.log(post), w, r)))
+    ['P']
+    >>> sorted(model_families(KL(r, post, w)))
+    ['P']
+    """
+    members: dict[str, set[_Signature]] = {}
+    over: set[str] = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(sp.S(e)):
+            if isinstance(node, Expectation):  # (a KL divergence too: over its first density)
+                sig = _signature(node.density)
+                if sig is not None:
+                    over.add(sig.family)
+            sig = _signature(node)
+            if sig is not None:
+                members.setdefault(sig.family, set()).add(sig)
+    return frozenset(f for f, sigs in members.items() if f not in over or len(sigs) > 1)
+
+
 # --- normal form --------------------------------------------------------------------------
 
 
-def _bayes(expr: sp.Expr, variable: sp.Symbol, used: set[str]) -> sp.Expr:
-    """Rewrite the model's posterior of ``variable`` by Bayes' rule."""
+def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
+           used: set[str]) -> sp.Expr:
+    """Rewrite the posterior of ``variable`` of each ``model`` family by Bayes' rule."""
     subs = {}
     for node in expr.atoms(AppliedUndef):
         sig = _signature(node)
         if (
             sig is None
-            or sig.family != MODEL_FAMILY
+            or sig.family not in model
             or sig.given != (str(variable),)
             or not sig.cond
         ):
@@ -194,8 +231,8 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, used: set[str]) -> sp.Expr:
         n = len(sig.given)
         given, cond = node.args[:n], node.args[n:]
         subs[node] = (
-            _density(MODEL_FAMILY, cond, given) * _density(MODEL_FAMILY, given)
-            / _density(MODEL_FAMILY, cond)
+            _density(sig.family, cond, given) * _density(sig.family, given)
+            / _density(sig.family, cond)
         )
     if not subs:
         return expr
@@ -212,9 +249,10 @@ def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
     return new
 
 
-def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, used: set[str]) -> sp.Expr:
+def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
+                 used: set[str]) -> sp.Expr:
     """E_{z~q}[f] as Σ coefficient · E[atom], by Bayes, the log rules and linearity."""
-    f = _bayes(f, z, used)
+    f = _bayes(f, z, model, used)
     f = sp.expand(_expand_logs(f, used))
     terms = sp.Add.make_args(f)
     if len(terms) > 1:
@@ -290,10 +328,10 @@ def _gaussian_shape(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, ...] | None:
     if not isinstance(dep, sp.exp) or const.has(z) or const.is_positive is not True:
         return None
     from elbo_derivation.decide.gaussian import (
-        _coefficients,  # (no Poly: no coefficient domain to build)
+        polynomial_coefficients,  # (no Poly: no coefficient domain to build)
     )
 
-    coeffs = _coefficients(dep.args[0], z)
+    coeffs = polynomial_coefficients(dep.args[0], z)
     if coeffs is None or max(coeffs, default=0) != 2:
         return None
     a, b, c0 = (coeffs.get(k, sp.S.Zero) for k in (2, 1, 0))
@@ -329,8 +367,13 @@ def _integrates_to_one(q: sp.Expr, z: sp.Symbol) -> bool:
     return sp.simplify(value - 1) == 0
 
 
-def normalize_traced(expr: sp.Expr) -> tuple[sp.Expr, list[str]]:
+def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
+                     ) -> tuple[sp.Expr, list[str]]:
     """:func:`normalize`, with the names of the rules it used (in a fixed order).
+
+    ``model`` names the model families (Bayes' rule applies to them); by default
+    :func:`model_families` of ``expr``. Both sides of a step must be normalised with the
+    families of the whole step.
 
     >>> import sympy as sp
     >>> z = sp.Symbol("z", real=True)
@@ -342,12 +385,13 @@ def normalize_traced(expr: sp.Expr) -> tuple[sp.Expr, list[str]]:
     linearity of E
     factors free of the variable pulled out of E
     """
-    out, used = _normal_form(sp.S(expr))
+    expr = sp.S(expr)
+    out, used = _normal_form(expr, model_families(expr) if model is None else frozenset(model))
     return out, list(used)
 
 
 @lru_cache(maxsize=512)
-def _normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
+def _normal_form(expr: sp.Expr, model: frozenset[str]) -> tuple[sp.Expr, tuple[str, ...]]:
     """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs)."""
     used: set[str] = set()
 
@@ -356,7 +400,8 @@ def _normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
             used.add(KL_DEFINITION)
             node = node.as_expectation()
         if isinstance(node, Expectation):
-            return _expectation(visit(node.integrand), node.variable, node.density, used)
+            return _expectation(visit(node.integrand), node.variable, node.density, model,
+                                used)
         if not node.args or not node.has(Expectation):
             return node
         new = tuple(visit(a) for a in node.args)
@@ -367,7 +412,7 @@ def _normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     return out, tuple(name for name in _ORDER if name in used)
 
 
-def normalize(expr: sp.Expr) -> sp.Expr:
+def normalize(expr: sp.Expr, model: frozenset[str] | None = None) -> sp.Expr:
     """A canonical form of an expression with expectations over abstract positive densities.
 
     KL nodes become expectations (definition of KL); inside each expectation the model's
@@ -380,6 +425,8 @@ def normalize(expr: sp.Expr) -> sp.Expr:
     Parameters
     ----------
     expr : sympy.Expr
+    model : frozenset of str, optional
+        the model families (default: :func:`model_families` of ``expr``).
 
     Returns
     -------
@@ -395,7 +442,7 @@ def normalize(expr: sp.Expr) -> sp.Expr:
     >>> normalize(Expectation(sp.log(q / px) + 2, z, q))
     -log(p(x)(x)) + E[log(q(z|x)(z, x)), z ~ q(z|x)(z, x)] + 2
     """
-    return normalize_traced(expr)[0]
+    return normalize_traced(expr, model)[0]
 
 
 # --- inequalities -------------------------------------------------------------------------
@@ -463,7 +510,7 @@ def nonnegative_certificate(expr: sp.Expr) -> str | None:
     return None
 
 
-def _kl_nodes(*exprs: sp.Expr) -> list[KL]:
+def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:
     """KL divergences that the gap of an inequality might be: those written in the step, and
     KL(Q ‖ R) for each density Q an expectation is taken over and each other declared density
     R of the same variable (including the model's posterior of that variable)."""
@@ -489,7 +536,7 @@ def _kl_nodes(*exprs: sp.Expr) -> list[KL]:
         others = {d for d in densities if d != dens and _signature(d).given == (str(var),)}
         cond = dens.args[len(sig.given):]
         if cond:
-            others.add(_density(MODEL_FAMILY, (var,), tuple(cond)))
+            others.update(_density(f, (var,), tuple(cond)) for f in sorted(model))
         for other in sorted(others, key=sp.default_sort_key):
             add(KL(dens, other, var))
     return found
@@ -510,24 +557,69 @@ def _fresh(name: str, taken: set[str], **assumptions: bool) -> sp.Symbol:
 
 
 def _instance_of(
-    sig: _Signature, zs: sp.Symbol | None, xs: sp.Symbol | None, params: tuple[sp.Symbol, ...]
+    sig: _Signature, node: sp.Basic, model: frozenset[str], latent: sp.Symbol | None,
+    params: tuple[sp.Symbol, ...],
 ) -> sp.Expr | None:
-    """The linear-Gaussian density standing for the abstract density ``sig``, or None."""
+    """The linear-Gaussian density standing for the abstract density ``node``, or None.
+
+    The roles come from the step: ``latent`` is the variable expectations are taken over (z),
+    any other variable is the data (x); a ``model`` family is the joint p(x, z), any other
+    family the variational q(z|x).
+    """
     a, b, c, m, s = params
-    key = (sig.given, sig.cond)
-    if sig.family == MODEL_FAMILY:
-        if key == (("z",), ()):
-            return _normal(zs, 0, 1)
-        if key == (("x",), ()):
-            return _normal(xs, b, a**2 + c)
-        if key == (("x",), ("z",)):
-            return _normal(xs, a * zs + b, c)
-        if key == (("z",), ("x",)):
-            return _normal(zs, a * (xs - b) / (a**2 + c), c / (a**2 + c))
+    n = len(sig.given)
+    given, cond = node.args[:n], node.args[n:]
+    if len(given) != 1 or len(cond) > 1:
         return None
-    if key in ((("z",), ("x",)), (("z",), ())):
-        return _normal(zs, m, s**2)
+    (v,) = given
+    w = cond[0] if cond else None
+    if sig.family in model:
+        if w is None:
+            return _normal(v, 0, 1) if v == latent else _normal(v, b, a**2 + c)
+        if w == latent and v != latent:
+            return _normal(v, a * w + b, c)
+        if v == latent and w != latent:
+            return _normal(v, a * (w - b) / (a**2 + c), c / (a**2 + c))
+        return None
+    if v == latent and w != latent:
+        return _normal(v, m, s**2)
     return None
+
+
+def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
+                     ) -> tuple[bool, sp.Symbol | None]:
+    """(whether the densities' variables fit the instance, the latent variable or None).
+
+    The latent variable is the one expectations are taken over; failing that, the variable a
+    variational density is over, or the argument of an abstract function (a decoder mean
+    f(z)). With two variables and no such sign, either may play the latent one (the instance
+    is a valid joint density either way); the choice is made by sorting.
+    """
+    variables: set[sp.Basic] = set()
+    over: set[sp.Basic] = set()
+    variational: set[sp.Basic] = set()
+    functions: set[sp.Basic] = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, Expectation) and _signature(node.density) is not None:
+                over.add(node.variable)
+            sig = _signature(node)
+            if sig is not None:
+                variables.update(node.args)
+                if sig.family not in model:
+                    variational.update(node.args[: len(sig.given)])
+            elif isinstance(node, AppliedUndef) and len(node.args) == 1:
+                functions.add(node.args[0])
+    if len(variables) > 2 or not all(isinstance(v, sp.Symbol) for v in variables):
+        return False, None
+    for sign in (over, variational, functions & variables):
+        if len(sign) == 1:
+            return True, next(iter(sign))
+        if len(sign) > 1:
+            return False, None
+    if len(variables) == 2:
+        return True, sorted(variables, key=str)[0]
+    return True, None
 
 
 def linear_gaussian_instance(
@@ -535,11 +627,13 @@ def linear_gaussian_instance(
 ) -> tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None:
     """Replace the abstract densities by the linear-Gaussian model (z latent, x data).
 
-    p(z) = N(0, 1), p(x|z) = N(az + b, c), p(x) = N(b, a² + c),
-    p(z|x) = N(a(x − b)/(a² + c), c/(a² + c)), q(z|x) = N(m, s²), and an abstract real
-    function f(z) = a·z + b (the decoder mean). Returns the substituted expressions and, for
-    each family, the symbols that parametrise it (so ``=~ [q]`` can move m and s); None when
-    an abstract function has no instance here.
+    For a model family p (see :func:`model_families`): p(z) = N(0, 1), p(x|z) = N(az + b, c),
+    p(x) = N(b, a² + c), p(z|x) = N(a(x − b)/(a² + c), c/(a² + c)); for each variational
+    family q(z|x) = N(m, s²), with its own m and s; and an abstract real function
+    f(z) = a·z + b (the decoder mean). The roles are read from the step, whatever the letters:
+    z is the variable expectations are taken over. Returns the substituted expressions and,
+    for each family, the symbols that parametrise it (so ``=~ [q]`` can move m and s); None
+    when an abstract function has no instance here.
 
     Examples
     --------
@@ -557,29 +651,28 @@ def linear_gaussian_instance(
     a = _fresh("a", taken, real=True)
     b = _fresh("b", taken, real=True)
     c = _fresh("c", taken, positive=True)
-    m = _fresh("m", taken, real=True)
-    s = _fresh("s", taken, positive=True)
+    model = model_families(*exprs)
+    fits, latent = _latent_variable(exprs, model)
+    if not fits:
+        return None
     subs: dict[sp.Basic, sp.Expr] = {}
-    params: dict[str, tuple[sp.Symbol, ...]] = {MODEL_FAMILY: (a, b, c)}
+    params: dict[str, tuple[sp.Symbol, ...]] = {family: (a, b, c) for family in sorted(model)}
+    variational = sorted({sig.family for e in exprs for n in e.atoms(AppliedUndef)
+                          if (sig := _signature(n)) is not None and sig.family not in model})
+    for family in variational:  # each its own mean and standard deviation
+        params[family] = (_fresh("m", taken, real=True), _fresh("s", taken, positive=True))
     for e in exprs:
         for node in e.atoms(AppliedUndef):
             sig = _signature(node)
-            names = [str(v) for v in node.args]
             if sig is None:  # an abstract function such as f(z): the decoder mean
                 if len(node.args) == 1 and node.is_real:
                     subs[node] = a * node.args[0] + b
                     params[node.func.__name__] = (a, b)
                     continue
                 return None
-            if not set(names) <= {"x", "z"}:
-                return None
-            zs = next((v for v in node.args if str(v) == "z"), None)
-            xs = next((v for v in node.args if str(v) == "x"), None)
-            value = _instance_of(sig, zs, xs, (a, b, c, m, s))
+            value = _instance_of(sig, node, model, latent, (a, b, c, *params[sig.family][:2]))
             if value is None:
                 return None
-            if sig.family != MODEL_FAMILY:
-                params[sig.family] = (m, s)
             subs[node] = value
     return [e.xreplace(subs) for e in exprs], params
 
@@ -613,7 +706,8 @@ def _refute_on_instance(
     return Counterexample(
         point=ce.point, lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference,
         note="on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-        "q(z|x) = N(m, s²) (p(x) and p(z|x) exact): " + ce.note,
+        "q(z|x) = N(m, s²) (p(x) and p(z|x) exact; z the variable of the expectations, p the "
+        "model, q the variational density): " + ce.note,
     )
 
 
@@ -675,8 +769,9 @@ def check(
     """
     relation = Relation(relation)
     lhs, rhs = sp.S(lhs), sp.S(rhs)
-    left, used_left = normalize_traced(lhs)
-    right, used_right = normalize_traced(rhs)
+    model = model_families(lhs, rhs)
+    left, used_left = normalize_traced(lhs, model)
+    right, used_right = normalize_traced(rhs, model)
     diff = sp.expand(left - right)
     rules = [name for name in _ORDER if name in {*used_left, *used_right}]
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
@@ -701,8 +796,8 @@ def check(
         )
     if relation in (Relation.GE, Relation.LE):
         sign = 1 if relation is Relation.GE else -1
-        for node in _kl_nodes(lhs, rhs):
-            rest, more = normalize_traced(sign * (lhs - rhs) - node)
+        for node in _kl_nodes(lhs, rhs, model=model):
+            rest, more = normalize_traced(sign * (lhs - rhs) - node, model)
             if rest == 0:
                 rules = [*dict.fromkeys([*rules, *more, GIBBS])]
                 return RuleOutcome(

@@ -682,7 +682,14 @@ def _real(v: Any) -> Any:
     return v if mpmath.isfinite(v) else None
 
 
-def _setup(integral: _Integral, points: Sequence[Point], precise: bool) -> _Batch:
+def setup_batch(integral: _Integral, points: Sequence[Point], precise: bool) -> _Batch:
+    """The per-point data of ``integral`` at ``points``: its parameters, and for a Gaussian
+    integral the mean, scale, polynomial coefficients and prefactor of the integrand (``ok``
+    marks the points where they are finite). ``precise`` computes them with mpmath.
+
+    Shared by the quadrature and the sampling check, which draws
+    from the same Gaussian.
+    """
     n = len(points)
     args = [np.array([p[s] for p in points], dtype=float) for s in integral.params]
     b = _Batch(integral, args, np.ones(n, bool), np.zeros(n), np.ones(n),
@@ -872,7 +879,7 @@ def _setup_multi(b: _Batch, points: Sequence[Point], precise: bool) -> None:
 _GRID = np.linspace(-12.0, 12.0, 241)
 
 
-def _rem(b: _Batch, rows: Any = slice(None)) -> Callable[[Any], np.ndarray]:
+def remainder_function(b: _Batch, rows: Any = slice(None)) -> Callable[[Any], np.ndarray]:
     """u ↦ the non-polynomial remainder of R at x = μ + σu, for the given rows of the batch.
 
     The result is (rows × len(u)) for a row of u values, (rows × 1) for one u. The rows'
@@ -895,7 +902,7 @@ def _gauss_scale(b: _Batch) -> None:
     moments = np.array([_abs_moment(k) for k in range(b.coeffs.shape[1])])
     bound = np.abs(b.coeffs) @ moments
     if b.integral.rem_func is not None:
-        rem = _rem(b)(_GRID[None, :])
+        rem = remainder_function(b)(_GRID[None, :])
         weight = np.exp(-_GRID**2 / 2) * (_GRID[1] - _GRID[0])
         with np.errstate(all="ignore"):
             extra = np.abs(rem) @ weight
@@ -907,7 +914,7 @@ def _gauss_scale(b: _Batch) -> None:
 def _plain(b: _Batch, rows: Any = slice(None)) -> Callable[[Any], np.ndarray]:
     """x ↦ the integrand of a component without a Gaussian form, for the given rows.
 
-    Shapes and the one-time slicing as in :func:`_rem`.
+    Shapes and the one-time slicing as in :func:`remainder_function`.
     """
     args = [a[rows][:, None] for a in b.args]
     shape = (len(b.ok[rows]), 1)
@@ -1001,7 +1008,7 @@ def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
             poly_coeffs.append(coeffs)
             poly_scale.append(b.scale[rows])
             if b.integral.rem_func is not None:
-                remainders.append((where, _rem(b, rows)))
+                remainders.append((where, remainder_function(b, rows)))
         else:
             plains.append((where, b.scale[rows], _plain(b, rows)))
     poly_where = np.concatenate(poly_rows) if poly_rows else np.zeros(0, int)
@@ -1097,7 +1104,7 @@ def evaluate(
     for side in compiled:
         for integral in side.integrals:
             if id(integral) not in batches:
-                batches[id(integral)] = _setup(integral, points, precise)
+                batches[id(integral)] = setup_batch(integral, points, precise)
     _integrate_all(list(batches.values()))
     out = []
     for side in compiled:

@@ -51,10 +51,10 @@ from elbo_derivation.numeric.evaluate import (
     EvaluationError,
     PreparedSide,
     SideValues,
-    _rem,
-    _setup,
     compile_side,
     evaluate,
+    remainder_function,
+    setup_batch,
 )
 from elbo_derivation.numeric.points import Point, is_positive_symbol, sorted_symbols
 from elbo_derivation.numeric.quadrature import prepare_steps
@@ -137,7 +137,7 @@ def sample_side(expr: sp.Expr, point: Point, *, rng: np.random.Generator,
     u = rng.standard_normal((dims, int(n_samples)))
     draws = []
     for integral in side.integrals:
-        b = _setup(integral, [point], False)
+        b = setup_batch(integral, [point], False)
         if not b.ok[0]:
             raise EvaluationError(f"{integral.node} is not finite at the sampling point")
         if integral.dims > 1:
@@ -150,7 +150,7 @@ def sample_side(expr: sp.Expr, point: Point, *, rng: np.random.Generator,
             powers = u[0][None, :] ** np.arange(b.coeffs.shape[1])[:, None]
             r = b.coeffs[0] @ powers
             if integral.rem_func is not None:
-                r = r + _rem(b, u[0][None, :])[0]
+                r = r + remainder_function(b, u[0][None, :])[0]
         draws.append(float(b.pref[0]) * (2 * math.pi) ** (integral.dims / 2) * r)
     # side = alpha0 + Σ alpha_k I_k: read the coefficients off the compiled terms
     args = [point[s] for s in side.params]

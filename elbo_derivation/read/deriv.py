@@ -20,6 +20,14 @@ Header lines
     p(z)`` declares abstract positive densities, used in expressions by the same signature.
     ``functions: f(z) : real`` declares abstract functions with an assumption (a decoder mean
     f(z), say), used as ``f(z)``; each is ``sympy.Function(name, real=True)(z)``.
+    ``goal: expr`` states what the derivation should arrive at (kept, as written, with its
+    line and column, in ``metadata["goal"]``).
+Parts
+    A file may hold several derivations, each checked and reported on its own (see
+    :attr:`~elbo_derivation.core.steps.Derivation.parts`): ``part: (b) label`` starts a new
+    part, and so does a new starting expression after at least one step and a blank line.
+    A starting expression right under a step, without a blank line, is an error (most often
+    a step whose relation was forgotten). Declarations carry over to later parts.
 Expression lines
     The first one is the starting expression. Each later one begins with its relation: ``=``,
     ``<=`` (or ``≤``), ``>=`` (or ``≥``), or ``=~ [g, h]`` (also ``≃ [g, h]``): equal up to a
@@ -32,7 +40,18 @@ Expressions
     :class:`~elbo_derivation.core.expectation.KL`; the variable is the one q is a density of,
     z for q(z|x), or is named: ``KL(p1, p2, x)``), and ``$...$`` for an expression in LaTeX.
     The unicode ``−``, ``·``, ``×``, ``π`` and ``∞`` are read as ``-``, ``*``, ``*``, ``pi``
-    and ``oo``.
+    and ``oo``. Also: ``diff(f, x)``, ``diff(f, x, 2)``, ``diff(f, x, y)`` and
+    ``Derivative(...)`` (an unevaluated derivative), ``f'(z)`` for a declared function;
+    ``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))`` over an index declared integer;
+    ``factorial``, ``binomial(n, k)``, ``gamma``; ``Var[f, z ~ q(z|x)]``; ``mu[j]`` for an
+    entry of a vector; a declared density at another point (``q(h1|x)`` for the declared
+    ``q(h|x)``).
+Declarations
+    ``symbols:``, ``densities:``, ``functions:`` and ``let:`` are read by
+    :class:`~elbo_derivation.read.declarations.Declarations` (the same builder as the
+    ``.tex`` reader and ``check_steps``): assumptions may combine (``positive integer``),
+    a symbol may be declared in an interval (``y : (0, 1)``, ``0 < y < 1``) or as a vector
+    (``mu : vector(D) real``), and a density in a family (``q(z|x) = N(m, s^2)``).
 
 Nothing in a file can run code: expressions go through a grammar whose only actions build
 SymPy objects from a fixed vocabulary. Anything the grammar cannot read is reported as
@@ -67,10 +86,19 @@ from typing import Any
 import sympy as sp
 from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
+from elbo_derivation.read.declarations import (
+    ASSUMPTIONS,
+    RESERVED,
+    Declarations,
+    alias_dependence,
+    bound_to_definitions,
+    is_copy_of,
+)
 
 __all__ = [
     "ASSUMPTIONS",
@@ -95,17 +123,8 @@ MAX_NUMBER_DIGITS = 1000
 #: Longest line accepted, in characters.
 MAX_LINE = 20_000
 
-#: The assumptions a ``symbols:`` line may give, and the SymPy keywords they stand for.
-ASSUMPTIONS: dict[str, dict[str, bool]] = {
-    "real": {"real": True},
-    "positive": {"positive": True},
-    "nonnegative": {"nonnegative": True},
-    "negative": {"negative": True},
-    "nonzero": {"real": True, "nonzero": True},
-}
-
-#: Names with a fixed meaning, which cannot be declared.
-RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL"})
+#: Highest order of a derivative that is read.
+MAX_DERIVATIVE_ORDER = 10
 
 _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "log": sp.log,
@@ -113,7 +132,13 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "exp": sp.exp,
     "sqrt": sp.sqrt,
     "abs": sp.Abs,
+    "factorial": sp.factorial,
+    "gamma": sp.gamma,
 }
+
+#: Functions whose names may also be declared as symbols (γ is a common parameter): a
+#: declared symbol wins, and then the call is refused.
+_SOFT_FUNCTIONS = frozenset({"gamma", "factorial", "binomial"})
 
 _GRAMMAR = r"""
 ?start: sum
@@ -136,15 +161,21 @@ _GRAMMAR = r"""
 ?atom: NUMBER                  -> number
     | NAME                     -> name
     | NAME "(" args ")"        -> call
+    | NAME PRIME "(" args ")"  -> primed
+    | NAME "[" sum "]"         -> entry
     | "(" sum ")"
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
+    | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
+    | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
 
 args: sum ("," sum)* (BAR sum ("," sum)*)?
 
 POW: "^" | "**"
+BIGOP.2: /(Sum|Product)(?=\s*\()/
 BAR: "|"
+PRIME: /'+/
 LATEX: /\$[^$]*\$/
 NAME: /[^\W\d]\w*/
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
@@ -170,15 +201,21 @@ _READABLE_TERMINALS = {
     "POW": "'^'",
     "TILDE": "'~'",
     "BAR": "'|'",
+    "PRIME": "a prime (')",
+    "BIGOP": "Sum or Product",
     "INTEGRAL": "'Integral'",
     "E": "'E'",
+    "VAR": "'Var'",
     "$END": "the end of the line",
 }
-_EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX"}
+_EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX",
+                      "BIGOP", "VAR"}
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
-_HEADER = re.compile(r"\s*(title|source|symbols|let|densities|functions)\s*:", re.IGNORECASE)
+_HEADER = re.compile(
+    r"\s*(title|source|symbols|let|densities|functions|part|goal)\s*:", re.IGNORECASE
+)
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 
@@ -193,9 +230,11 @@ class _Context:
         file: str | None,
         line: int | None,
         column_offset: int,
+        indexed: Mapping[str, sp.IndexedBase] | None = None,
     ) -> None:
         self.symbols = symbols
         self.functions = functions
+        self.indexed = indexed or {}
         self.file = file
         self.line = line
         self.offset = column_offset
@@ -282,6 +321,12 @@ class _Builder(Transformer_NonRecursive):
             return self.ctx.symbols[text]
         if text in _FUNCTIONS:
             raise self.ctx.error(f"'{text}' is a function: write {text}(...)", tok.column)
+        if text == "d" or (text[0] == "d" and text[1:] in self.ctx.symbols):
+            # never suggest declaring it: d/dh*f would then be read as a fraction
+            raise self.ctx.error(
+                f"'{text}' is not declared: a derivative is written diff(f, x) (or "
+                "Derivative(f, x), or in LaTeX $\\frac{d}{dx} f$), not as a fraction",
+                tok.column)
         raise self.ctx.error(
             f"undeclared symbol '{text}': declare it first, e.g. 'symbols: {text} : real'",
             tok.column,
@@ -293,6 +338,16 @@ class _Builder(Transformer_NonRecursive):
         given, cond = args
         if name == "KL":
             return self.kl(tok, given, cond)
+        if name in ("diff", "Derivative"):
+            return self.derivative(tok, given, cond)
+        if name in self.ctx.symbols and name in _SOFT_FUNCTIONS:
+            raise self.ctx.error(
+                f"'{name}' is a declared symbol here, so '{name}(...)' is not the function "
+                f"{name}: multiplication is written with '*' ('{name}*(...)')", tok.column)
+        if name == "binomial":
+            if cond is not None or len(given) != 2:
+                raise self.ctx.error("binomial(n, k) takes exactly two arguments", tok.column)
+            return sp.binomial(*given)
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
@@ -301,6 +356,16 @@ class _Builder(Transformer_NonRecursive):
         if signature is not None and signature in self.ctx.functions:
             return self.ctx.functions[signature]
         known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))
+        # a declared density at another point: q(h1|x) is the declared q(h|x) at h = h1
+        shape = (len(given), None if cond is None else len(cond))
+        args = [*given, *(cond or [])]
+        same = {self.ctx.functions[s].func for s in known
+                if _shape(s) == shape
+                and isinstance(self.ctx.functions[s], sp.core.function.AppliedUndef)
+                and all(is_copy_of(a, b) for a, b in zip(args, self.ctx.functions[s].args,
+                                                         strict=True))}
+        if len(same) == 1:
+            return same.pop()(*args)
         if known:
             wanted = signature or f"{name}(...)"
             raise self.ctx.error(
@@ -312,6 +377,65 @@ class _Builder(Transformer_NonRecursive):
             f"declared with 'densities: {name}(...)'",
             tok.column,
         )
+
+    def derivative(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None,
+                   ) -> sp.Expr:
+        """``diff(f, x)``, ``diff(f, x, 2)``, ``diff(f, x, y)``: the derivative, unevaluated."""
+        usage = (f"expected {tok}(f, x), {tok}(f, x, 2) for a second derivative, or "
+                 f"{tok}(f, x, y) for a mixed one, with x and y declared symbols")
+        if cond is not None or len(given) < 2:
+            raise self.ctx.error(usage, tok.column)
+        variables: list[tuple[sp.Symbol, int]] = []
+        for arg in given[1:]:
+            if isinstance(arg, sp.Symbol) and arg in self.ctx.symbols.values():
+                variables.append((arg, 1))
+            elif arg.is_Integer and variables and variables[-1][1] == 1 and (
+                    2 <= int(arg) <= MAX_DERIVATIVE_ORDER):
+                variables[-1] = (variables[-1][0], int(arg))
+            else:
+                raise self.ctx.error(usage, tok.column)
+        merged: dict[sp.Symbol, int] = {}
+        for var, n in variables:
+            merged[var] = merged.get(var, 0) + n
+        if sum(merged.values()) > MAX_DERIVATIVE_ORDER:
+            raise self.ctx.error(f"a derivative of order above {MAX_DERIVATIVE_ORDER}",
+                                 tok.column)
+        alias = alias_dependence(given[0], list(merged), self.ctx.functions)
+        if alias is not None:
+            raise self.ctx.error(_ALIAS_DERIVATIVE.format(alias=alias, stem=alias.split("(")[0]),
+                                 tok.column)
+        return sp.Derivative(given[0], *merged.items())
+
+    def entry(self, children: list[Any]) -> sp.Expr:
+        """``mu[j]``: an entry of a vector declared with ``symbols: mu : vector(D) real``."""
+        tok, index = children[0], _done(children[1])
+        base = self.ctx.indexed.get(str(tok))
+        if base is None:
+            raise self.ctx.error(f"'{tok}' is not a declared vector (declare it with "
+                                 f"'symbols: {tok} : vector(D) real')", tok.column)
+        if not index.is_integer:
+            raise self.ctx.error(f"the index of {tok}[...] must be an integer (a number, or "
+                                 "a symbol declared integer)", tok.column)
+        return base[index]
+
+    def primed(self, children: list[Any]) -> sp.Expr:
+        """``f'(z)`` for a function declared with ``functions: f(z) : real``."""
+        tok, primes, (given, cond) = children
+        name, n = str(tok), len(str(primes))
+        how = (f"write diff({name}(z), z), with {name} declared as a function of z "
+               f"('functions: {name}(z) : real')")
+        signature = _signature_of(name, given, cond)
+        value = self.ctx.functions.get(signature) if signature is not None else None
+        if value is None or cond is not None or not (
+                isinstance(value, sp.core.function.AppliedUndef) and value.func.is_real):
+            raise self.ctx.error(f"'{name}{primes}' is not the derivative of a declared "
+                                 f"function: {how}", tok.column)
+        if len(value.args) != 1:
+            raise self.ctx.error(f"'{name}{primes}' of a function of several variables is "
+                                 f"ambiguous: write diff({signature}, x)", tok.column)
+        if n > MAX_DERIVATIVE_ORDER:
+            raise self.ctx.error("too many primes", tok.column)
+        return sp.Derivative(value, (value.args[0], n))
 
     def kl(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None) -> sp.Expr:
         """``KL(q, p)`` or ``KL(q, p, z)``: E_{z ~ q}[log(q/p)], the variable named or inferred."""
@@ -329,7 +453,8 @@ class _Builder(Transformer_NonRecursive):
                     f"the third argument of KL must be a declared symbol, got '{var}'", tok.column
                 )
         else:
-            var = _density_variable(q)
+            var = _density_variable(q) or _variable_by_signature(q, self.ctx.functions,
+                                                                  self.ctx.symbols)
             if var is None:
                 raise self.ctx.error(
                     f"cannot tell the variable of KL from '{q}': " + usage, tok.column
@@ -357,6 +482,18 @@ class _Builder(Transformer_NonRecursive):
             )
         return sp.Integral(integrand, (var, lower, upper))
 
+    def bigop(self, children: list[Any]) -> sp.Expr:
+        """``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))``, over a declared integer k."""
+        kind_tok, body, var_tok, lower, upper = children
+        body, lower, upper = _done(body), _done(lower), _done(upper)
+        var = self.ctx.symbols.get(str(var_tok))
+        if var is None or not var.is_integer:
+            raise self.ctx.error(
+                f"the index '{var_tok}' of {kind_tok} must be a symbol declared integer, "
+                f"e.g. 'symbols: {var_tok} : integer'", var_tok.column)
+        kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        return kind(body, (var, lower, upper))
+
     def expectation(self, children: list[Any]) -> sp.Expr:
         integrand, var_tok, density = (_done(c) for c in children)
         var = self.ctx.symbols.get(str(var_tok))
@@ -365,6 +502,11 @@ class _Builder(Transformer_NonRecursive):
                 f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column
             )
         return Expectation(integrand, var, density)
+
+    def variance(self, children: list[Any]) -> sp.Expr:
+        """``Var[f, z ~ q(z|x)]``: E_q[(f − E_q[f])²], the definition."""
+        mean = self.expectation(children)
+        return Expectation((mean.args[0] - mean) ** 2, *mean.args[1:])
 
     def latex(self, children: list[Token]) -> sp.Expr:
         tok = children[0]
@@ -378,6 +520,7 @@ class _Builder(Transformer_NonRecursive):
             str(tok)[1:-1],
             symbols=self.ctx.symbols,
             functions=self.ctx.functions,
+            indexed=self.ctx.indexed,
             file=self.ctx.file,
             line=self.ctx.line,
             column=(tok.column or 1) + self.ctx.offset + 1,
@@ -431,7 +574,8 @@ def written_form(d: Derivation, text: str) -> sp.Expr | None:
     try:
         with sp.evaluate(False):
             return _without_unit_factors(
-                parse_expression(text, d.symbols, functions=d.functions)
+                parse_expression(text, d.symbols, functions=d.functions,
+                                 indexed=getattr(d.declarations, "indexed", None))
             )
     except Exception:
         return None
@@ -440,6 +584,8 @@ def written_form(d: Derivation, text: str) -> sp.Expr | None:
 def shown_expression(d: Derivation, step: Step | None = None) -> sp.Expr:
     """What to show a reader for ``step`` (or, with None, for the start): as written when
     that can be rebuilt, else the checked expression. Computed once, then kept."""
+    if d.metadata.get("format") == "tex":  # the LaTeX reader built its display forms itself
+        return d.start_shown if step is None else step.shown
     if step is None:
         if d.start_display is None and d.start_text:
             d.start_display = written_form(d, d.start_text)
@@ -465,6 +611,19 @@ def _without_unit_factors(expr: sp.Basic) -> sp.Basic:
         rebuilt.is_commutative = expr.is_commutative
         return rebuilt
     return expr.func(*args)
+
+
+_ALIAS_DERIVATIVE = (
+    "'{alias}' is declared as a name for the symbol {stem}, which does not say how {stem} "
+    "changes with its argument, so its derivative cannot be taken: declare an abstract "
+    "function instead ('functions: {alias} : real')")
+
+
+def _shape(signature: str) -> tuple[int, int | None]:
+    """How many variables a signature has before and after its bar: q(z|x) → (1, 1)."""
+    inner = signature[signature.index("(") + 1: -1]
+    given, bar, cond = inner.partition("|")
+    return len(given.split(",")), (len(cond.split(",")) if bar else None)
 
 
 def _signature_of(name: str, given: list[sp.Expr], cond: list[sp.Expr] | None) -> str | None:
@@ -556,6 +715,7 @@ def parse_expression(
     file: str | None = None,
     line: int | None = 1,
     column: int = 1,
+    indexed: Mapping[str, sp.IndexedBase] | None = None,
 ) -> sp.Expr:
     """Read one expression of the ``.deriv`` language into SymPy.
 
@@ -588,7 +748,14 @@ def parse_expression(
     <input>:1:3: unexpected 'sigma'; expected an operator such as '*' (multiplication is
     written explicitly)
     """
-    ctx = _Context(symbols, functions or {}, file, line, column - 1)
+    # an expression read once with the same declarations is not read again (a class's
+    # scripts share most of their lines); only successes are kept, so errors stay located
+    key = (text, frozenset(symbols.items()), frozenset((functions or {}).items()),
+           frozenset((indexed or {}).items()),
+           global_parameters.evaluate, global_parameters.distribute)  # cf. written_form
+    if key in _READ:
+        return _READ[key]
+    ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed)
     text = text.translate(_UNICODE) if _needs_translation(text) else text
     if not text.strip():
         raise ctx.error("expected an expression", 1)
@@ -619,7 +786,12 @@ def parse_expression(
     if isinstance(result, Token | Tree):  # pragma: no cover - grammar guarantees an Expr
         raise ctx.error("expected an expression", 1)
     _check_defined(result, ctx)
+    if len(_READ) < 100_000:
+        _READ[key] = result
     return result
+
+
+_READ: dict[tuple, sp.Expr] = {}
 
 
 def _check_defined(expr: sp.Expr, ctx: _Context) -> None:
@@ -655,6 +827,17 @@ def _density_variable(density: sp.Expr) -> sp.Symbol | None:
         return None
     var = density.args[0]
     return var if isinstance(var, sp.Symbol) and str(var) == given[0] else None
+
+
+def _variable_by_signature(density: sp.Expr, functions: Mapping[str, sp.Expr],
+                           symbols: Mapping[str, sp.Symbol]) -> sp.Symbol | None:
+    """The variable of a density declared in a family (written out): its signature's first."""
+    for sig, value in functions.items():
+        if value == density:
+            given = sig[sig.index("(") + 1: -1].split("|")[0].split(",")
+            if len(given) == 1 and given[0].strip() in symbols:
+                return symbols[given[0].strip()]
+    return None
 
 
 def _needs_translation(text: str) -> bool:
@@ -697,22 +880,36 @@ class _Reader:
         self.name = name or (Path(file).stem if file else "derivation")
         self.title = ""
         self.source = ""
-        self.symbols: dict[str, sp.Symbol] = {}
-        self.assumption_of: dict[str, str] = {}
-        self.definitions: dict[str, sp.Expr] = {}
-        self.functions: dict[str, sp.Expr] = {}
+        #: every name and its meaning, through the one builder all front ends share
+        self.decl = Declarations(file=file)
+        self.symbols = self.decl.symbols
+        self.definitions = self.decl.definitions
+        self.functions = self.decl.functions
         self.start: sp.Expr | None = None
         self.start_line: int | None = None
         self.start_text = ""
+        self.start_span: tuple[int, int, int, int] | None = None
         self.steps: list[Step] = []
+        #: finished parts, and the current part's label, header line and goal
+        self.parts: list[Derivation] = []
+        self.part_label = ""
+        self.part_line: int | None = None
+        self.goal: dict[str, Any] | None = None
+        self.blank_before = False
 
     def error(self, message: str, line: int, column: int | None = 1) -> DerivationSyntaxError:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
-        return parse_expression(
-            text, self.symbols, functions=self.functions, file=self.file, line=line, column=column
+        expr = parse_expression(
+            text, self.symbols, functions=self.functions, file=self.file, line=line,
+            column=column, indexed=self.decl.indexed,
         )
+        name = bound_to_definitions(expr, self.definitions)
+        if name is not None:
+            raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
+                             "declared symbol, not over a name for an expression", line, column)
+        return expr
 
 
     # header lines ----------------------------------------------------------------------
@@ -721,7 +918,20 @@ class _Reader:
         if key in ("title", "source"):
             setattr(self, key, rest.strip())
             return
+        if key == "part":
+            if self.start is not None:
+                self.close_part(line)
+            self.part_label = rest.strip()
+            self.part_line = line
+            return
         code, _ = _split_comment(rest)
+        if key == "goal":  # kept as text: parsed with every declaration, see marking.goal_of
+            text = code.strip()
+            if not text:
+                raise self.error("expected 'goal: EXPRESSION'", line, column)
+            self.goal = {"text": text, "line": line,
+                         "column": column + len(code) - len(code.lstrip())}
+            return
         if key == "symbols":
             self.declare_symbols(code, line, column)
         elif key == "let":
@@ -732,36 +942,7 @@ class _Reader:
             self.declare_densities(code, line, column)
 
     def declare_symbols(self, text: str, line: int, column: int) -> None:
-        names_part, colon, assumption = text.rpartition(":")
-        if not colon:
-            raise self.error(
-                "expected 'symbols: NAMES : ASSUMPTION', e.g. 'symbols: mu1, mu2 : real'",
-                line,
-                column + len(text.rstrip()) + 1,
-            )
-        word = assumption.strip().lower()
-        if word not in ASSUMPTIONS:
-            raise self.error(
-                f"unknown assumption '{assumption.strip()}'; expected one of "
-                f"{', '.join(ASSUMPTIONS)}",
-                line,
-                column + len(names_part) + 1 + (len(assumption) - len(assumption.lstrip())),
-            )
-        for raw, offset in _split_top_level(names_part):
-            name = raw.strip()
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            if not _NAME.match(name):
-                raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
-            if name in RESERVED:
-                raise self.error(f"'{name}' is reserved and cannot be declared", line, col)
-            if name in self.definitions:
-                raise self.error(f"'{name}' is already defined by 'let:'", line, col)
-            if name in self.symbols and self.assumption_of.get(name) != word:
-                raise self.error(
-                    f"'{name}' was already declared {self.assumption_of.get(name)}", line, col
-                )
-            self.symbols[name] = sp.Symbol(name, **ASSUMPTIONS[word])
-            self.assumption_of[name] = word
+        self.decl.declare_symbols(text, line, column)
 
     def define(self, text: str, line: int, column: int) -> None:
         name_part, eq, expr_text = text.partition("=")
@@ -769,76 +950,20 @@ class _Reader:
         col = column + (len(name_part) - len(name_part.lstrip()))
         if not eq:
             raise self.error("expected 'let: NAME = EXPRESSION'", line, column + len(text))
-        if not _NAME.match(name):
-            raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
-        if name in RESERVED:
-            raise self.error(f"'{name}' is reserved and cannot be defined", line, col)
+        self.decl.check_name(name, line, col)
         if name in self.symbols:
             raise self.error(f"'{name}' is already declared", line, col)
         value = self.expression(expr_text, line, column + len(name_part) + 1)
-        self.symbols[name] = sp.Symbol(name)
-        self.definitions[name] = value
+        self.decl.define(name, value, line, col)
 
     def declare_functions(self, text: str, line: int, column: int) -> None:
         """``functions: f(z), g(z) : real``: abstract functions, e.g. a decoder mean f(z)."""
-        names_part, colon, assumption = text.rpartition(":")
-        word = assumption.strip().lower()
-        if not colon or word not in ASSUMPTIONS:
-            raise self.error(
-                "expected 'functions: SIGNATURES : ASSUMPTION', e.g. 'functions: f(z) : real'",
-                line,
-                column + len(names_part) + 1 if colon else column + len(text.rstrip()) + 1,
-            )
-        for raw, offset in _split_top_level(names_part):
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            m = _SIGNATURE.match(raw)
-            if not m or "|" in m.group(2):
-                raise self.error(
-                    f"expected a function signature like 'f(z)', got '{raw.strip()}'", line, col
-                )
-            name = m.group(1)
-            if name in RESERVED or name in self.symbols or any(
-                s.startswith(name + "(") for s in self.functions
-            ):
-                raise self.error(f"'{name}' is already declared or reserved", line, col)
-            variables: list[sp.Symbol] = []
-            for part in m.group(2).split(","):
-                var = part.strip()
-                if var not in self.symbols or var in self.definitions:
-                    raise self.error(
-                        f"function variable '{var}' must be a declared symbol", line, col
-                    )
-                variables.append(self.symbols[var])
-            signature = f"{name}({','.join(str(v) for v in variables)})"
-            self.functions[signature] = sp.Function(name, **ASSUMPTIONS[word])(*variables)
+        self.decl.declare_functions(text, line, column)
 
     def declare_densities(self, text: str, line: int, column: int) -> None:
-        for raw, offset in _split_top_level(text):
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            m = _SIGNATURE.match(raw)
-            if not m:
-                raise self.error(
-                    f"expected a density signature like 'q(z|x)' or 'p(z)', got '{raw.strip()}'",
-                    line,
-                    col,
-                )
-            name, inner = m.group(1), m.group(2)
-            if name in RESERVED or name in self.symbols:
-                raise self.error(f"'{name}' is already a symbol or reserved", line, col)
-            given_text, bar, cond_text = inner.partition("|")
-            variables: list[sp.Symbol] = []
-            for part in [*given_text.split(","), *(cond_text.split(",") if bar else [])]:
-                var = part.strip()
-                if var not in self.symbols or var in self.definitions:
-                    raise self.error(
-                        f"density variable '{var}' must be a declared symbol", line, col
-                    )
-                variables.append(self.symbols[var])
-            signature = f"{name}({','.join(v.strip() for v in given_text.split(','))}"
-            if bar:
-                signature += "|" + ",".join(v.strip() for v in cond_text.split(","))
-            signature += ")"
-            self.functions[signature] = sp.Function(signature, positive=True)(*variables)
+        self.decl.declare_densities(
+            text, line, column,
+            expression=lambda part, col: self.expression(part, line, col))
 
     # expression lines ------------------------------------------------------------------
     def relation_line(self, raw: str, line: int) -> None:
@@ -890,8 +1015,11 @@ class _Reader:
         if len(self.steps) >= MAX_STEPS:
             raise self.error(f"more than {MAX_STEPS} steps", line)
         expr = self.expression(code[pos:], line, pos + 1)
+        written = code[pos:].strip()
+        first = pos + 1 + len(code[pos:]) - len(code[pos:].lstrip())
         self.steps.append(
             Step(
+                span=(line, first, line, first + len(written)),
                 index=len(self.steps) + 1,
                 relation=relation,
                 expr=expr,
@@ -905,6 +1033,8 @@ class _Reader:
 
     def start_line_(self, raw: str, line: int) -> None:
         code, _ = _split_comment(raw)
+        if self.start is not None and self.steps and self.blank_before:
+            self.close_part(line)  # a new starting expression after a blank line: a new part
         if self.start is not None:
             col = len(code) - len(code.lstrip()) + 1
             raise self.error(
@@ -916,6 +1046,8 @@ class _Reader:
         self.start = self.expression(code, line, 1)
         self.start_line = line
         self.start_text = code.strip()
+        first = len(code) - len(code.lstrip()) + 1
+        self.start_span = (line, first, line, first + len(self.start_text))
 
     def read(self, text: str) -> Derivation:
         lines = re.split(r"\r\n|\r|\n", text)
@@ -926,6 +1058,7 @@ class _Reader:
                 raise self.error("NUL byte: expected text", number, raw.index("\x00") + 1)
             code, _ = _split_comment(raw)
             if not code.strip():
+                self.blank_before = self.blank_before or not raw.strip()
                 continue
             header = _HEADER.match(code)
             if header:
@@ -934,31 +1067,57 @@ class _Reader:
                 self.relation_line(raw, number)
             else:
                 self.start_line_(raw, number)
+            self.blank_before = False
+        self.close_part(max(len(lines), 1))
+        first, *later = self.parts
+        if later:
+            for number, part in enumerate(self.parts, start=1):
+                part.metadata["part"] = {**part.metadata["part"], "number": number,
+                                         "of": len(self.parts)}
+            first.metadata["later_parts"] = later
+        else:
+            first.metadata.pop("part", None)
+        return first
+
+    def close_part(self, line: int) -> None:
+        """Finish the part being read (its start and steps) and begin an empty one."""
+        what = f"part '{self.part_label}'" if self.part_label else "the derivation"
         if self.start is None:
             raise self.error(
-                "no starting expression: expected an expression line, then steps beginning "
-                "with '=', '<=', '>=' or '=~ [...]'",
-                max(len(lines), 1),
+                f"no starting expression in {what}: expected an expression line, then steps "
+                "beginning with '=', '<=', '>=' or '=~ [...]'",
+                self.part_line or line,
             )
         if not self.steps:
             raise self.error(
-                "the derivation has no steps: expected lines beginning with '=', '<=', '>=' "
+                f"{what} has no steps: expected lines beginning with '=', '<=', '>=' "
                 "or '=~ [...]' after the starting expression",
                 (self.start_line or 1) + 1,
             )
-        return Derivation(
+        number = len(self.parts) + 1
+        metadata: dict[str, Any] = {"part": {
+            "number": number, "of": number, "label": self.part_label or str(number),
+            "line": self.part_line or self.start_line}}
+        if self.goal is not None:
+            metadata["goal"] = self.goal
+        self.parts.append(Derivation(
             title=self.title or self.name,
             source=self.source,
             name=self.name,
             path=self.file,
-            symbols=self.symbols,
-            definitions=self.definitions,
-            functions=self.functions,
+            symbols=dict(self.symbols),
+            definitions=dict(self.definitions),
+            functions=dict(self.functions),
+            declarations=self.decl.copy(),
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,
+            start_span=self.start_span,
             steps=self.steps,
-        )
+            metadata=metadata,
+        ))
+        self.start, self.start_line, self.start_text, self.steps = None, None, "", []
+        self.part_label, self.part_line, self.goal = "", None, None
 
 
 def parse_derivation(text: str, *, file: str | None = None, name: str | None = None) -> Derivation:

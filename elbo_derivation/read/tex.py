@@ -38,9 +38,28 @@ What is read
   the whole real line. A ``d`` directly followed by a one-letter name ends an integrand.
 * ``\mathbb{E}_{q(z|x)}[f]`` and ``\mathbb{E}_{z \sim q(z|x)}[f]`` (also ``z \sim q``) →
   :class:`~elbo_derivation.core.expectation.Expectation` over the density's first variable.
-* ``\mathrm{KL}(q(z|x), p(z))`` (also ``\operatorname{KL}``, ``D_{KL}``, ``KL(``) →
-  E_{z~q}[log(q/p)]: the definition of the notes' §2, over the first density's first variable.
+* ``\mathrm{KL}(q(z|x), p(z))`` (also ``\operatorname{KL}``, ``D_{KL}``, ``KL(``) → the
+  :class:`~elbo_derivation.core.expectation.KL` node, E_{z~q}[log(q/p)] by the notes' §2,
+  over the first density's first variable (the same node as ``KL(q, p)`` in ``.deriv``).
   Both arguments must be declared densities (or names declared as functions of that variable).
+
+* derivatives in Leibniz's notation: ``\frac{d}{dh}\left(...\right)``, ``\frac{d f}{d h}``,
+  ``\frac{\partial^2}{\partial x^2} f``, ``\frac{\partial^2 f}{\partial x \partial y}``
+  (also ``\mathrm{d}``), as an unevaluated ``Derivative``: the operator takes the bracket
+  right after it, or else the product up to the next ``+`` or ``-``. ``f'(x)`` is the
+  derivative of a function declared ``% functions: f(x) : real``. A ``d`` that is neither
+  (``d x`` with ``d`` declared, an undeclared ``d``) is refused with a message saying how to
+  write what was meant.
+* ``\sum_{k=0}^{\infty}``, ``\prod_{i=1}^{N}`` over an index declared integer, taking the
+  whole product that follows as the summand; ``|x - \mu|``, ``\Gamma(\alpha)``, ``k!``,
+  ``\binom{n}{k}``, ``\mathcal{N}(x; \mu, \sigma^2)`` (the Gaussian density written out),
+  ``\operatorname{Var}_{q(z|x)}[f]`` (E_q[(f − E_q f)²]), ``\ell``; ``\mathrm{KL}(q \,\|\, p)``
+  and ``D_{\mathrm{KL}}(q\|p)``; a declared density at another point (``q(h_1|x)`` for the
+  only declared density ``q(h|x)`` of that shape); entries ``\mu_j`` of a declared vector.
+
+Declarations (``% symbols:``, ``% densities:``, ``% functions:``, ``% let:``) mean what they
+mean in a ``.deriv`` file: both readers build them with
+:class:`~elbo_derivation.read.declarations.Declarations`.
 
 Hostile input is bounded: at most :data:`MAX_LATEX` characters, nesting at most
 :data:`MAX_DEPTH` deep, numbers of at most :data:`MAX_NUMBER_DIGITS` digits and integer
@@ -78,10 +97,15 @@ from lark.exceptions import (
     VisitError,
 )
 
-from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
-from elbo_derivation.read.deriv import ASSUMPTIONS as _ASSUMPTIONS
+from elbo_derivation.read.declarations import (
+    Declarations,
+    alias_dependence,
+    bound_to_definitions,
+    is_copy_of,
+)
 from elbo_derivation.read.deriv import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -138,10 +162,10 @@ _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
     r"""\frac \sqrt \log \ln \exp \int \pi \infty \cdot \times \sim \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
-    \overline \lvert \rvert \alpha \beta \gamma \delta \epsilon \varepsilon \zeta \eta \theta
-    \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau \upsilon \phi
-    \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon \Phi \Psi
-    \Omega""".split()
+    \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
+    \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
+    \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
+    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \|""".split()
 )
 
 
@@ -149,7 +173,44 @@ def _normalise(text: str) -> str:
     """Drop sizes and spacing, keeping every remaining character at its column."""
     for pattern, repl in _SAME_WIDTH:
         text = pattern.sub(lambda m, r=repl: r + " " * (len(m.group(0)) - len(r)), text)
-    return text
+    return _absolute_bars(text) if "|" in text else text
+
+
+_CALL_BEFORE = re.compile(r"([a-zA-Z}']|\\[a-zA-Z]+)\s*$")
+
+
+def _absolute_bars(text: str) -> str:
+    """Bare ``|`` bars that delimit an absolute value, as U+E000 (open) and U+E001 (close).
+
+    A ``|`` inside the brackets of a call such as ``q(z|x)`` (a bracket right after a name)
+    separates arguments; every other ``|`` opens or closes an absolute value, in turn at
+    its bracket level: ``|x - \\mu|``, ``\\exp(-|x|/b)``.
+    """
+    out = list(text)
+    # per bracket level: is it a call's bracket, and the positions of its bars
+    stack: list[tuple[bool, list[int]]] = [(False, [])]
+
+    def close(level: tuple[bool, list[int]]) -> None:
+        bars = level[1]
+        if len(bars) % 2:  # unpaired: leave them as written, for the grammar to report
+            return
+        for k, pos in enumerate(bars):
+            out[pos] = "\ue001" if k % 2 else "\ue000"
+
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            before = text[:i]
+            call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
+                r"\\(log|ln|exp|sqrt|left|Gamma)\s*$", before)
+            stack.append((call, []))
+        elif ch in ")]}":
+            if len(stack) > 1:
+                close(stack.pop())
+        elif ch == "|" and (i == 0 or text[i - 1] != "\\") and not stack[-1][0]:
+            stack[-1][1].append(i)
+    while stack:
+        close(stack.pop())
+    return "".join(out)
 
 
 class _Where:
@@ -223,8 +284,41 @@ class _Big:
 class _Prefix:
     """``\\log``/``\\exp`` and its argument so far; the product it sits in may extend it."""
 
-    def __init__(self, fn: Any, args: list[Any]) -> None:
-        self.fn, self.args = fn, args
+    def __init__(self, fn: Any, args: list[Any], whole: bool = False) -> None:
+        #: ``whole``: the operator takes the whole product that follows, \log and integrals
+        #: included (a sum or product sign: its summand runs to the next + or -)
+        self.fn, self.args, self.whole = fn, args, whole
+
+
+class _Order:
+    """The order ``^n`` of a derivative operator: a positive integer."""
+
+    def __init__(self, value: sp.Expr) -> None:
+        self.value = value
+
+
+class _DVar:
+    """One ``dx`` (or ``\\partial x^2``) below the bar of a derivative."""
+
+    def __init__(self, var: sp.Symbol, order: int) -> None:
+        self.var, self.order = var, order
+
+
+class _DOp:
+    """``\\frac{d}{dx}``: a derivative waiting for what it applies to."""
+
+    def __init__(self, variables: list[tuple[sp.Symbol, int]]) -> None:
+        self.variables = variables
+
+    def __call__(self, expr: sp.Expr) -> sp.Expr:
+        check = getattr(self, "check", None)
+        if check is not None:
+            check(expr)
+        return sp.Derivative(expr, *self.variables)
+
+
+#: Highest order of a derivative that is read.
+MAX_DERIVATIVE_ORDER = 10
 
 
 class _Bracketed:
@@ -242,11 +336,12 @@ class _Builder(Transformer_NonRecursive):
     """Parse tree → SymPy, from a fixed vocabulary; names resolved against ``symbols``."""
 
     def __init__(self, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, Any],
-                 where: _Where) -> None:
+                 where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None) -> None:
         super().__init__()
         self.symbols = symbols
         self.functions = functions
         self.where = where
+        self.indexed = indexed or {}
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -258,8 +353,22 @@ class _Builder(Transformer_NonRecursive):
         for cand in name.candidates():
             if cand in self.symbols:
                 return self.symbols[cand]
+        if name.sub is not None and self.indexed:
+            whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+            for cand in whole.candidates():
+                if cand in self.indexed:  # \mu_j: entry j of the declared vector mu
+                    return self.indexed[cand][self.vector_index(name)]
         if name.base == "e" and name.sub is None and name.accent is None:
             return sp.E
+        if name.base in ("d", "partial") and name.sub is None and name.accent is None:
+            # never suggest declaring d: d·h would then be read where a derivative is meant
+            raise self.err(
+                f"'{name.written}' is not a quantity here: write a derivative as "
+                "\\frac{d}{dx}\\left(...\\right) or \\frac{d f}{d x} (\\partial for a partial "
+                "derivative), and an integral's differential after its integrand, "
+                "\\int f(x)\\, dx",
+                name,
+            )
         cands = name.candidates()
         example = cands[0]
         raise self.err(
@@ -267,6 +376,16 @@ class _Builder(Transformer_NonRecursive):
             f"e.g. 'symbols: {example} : real' ('% symbols: ...' in a .tex file)",
             name,
         )
+
+    def vector_index(self, name: _Name) -> sp.Expr:
+        sub = name.sub or ""
+        if sub.isdigit():
+            return sp.Integer(int(sub))
+        index = self.symbols.get(sub)
+        if index is None or not index.is_integer:
+            raise self.err(f"the index '{sub}' of '{name.written}' must be a number or a "
+                           "symbol declared integer", name)
+        return index
 
     def value(self, obj: Any) -> sp.Expr:
         """A finished SymPy expression from any intermediate object."""
@@ -326,6 +445,11 @@ class _Builder(Transformer_NonRecursive):
             where,
         )
 
+    def is_gamma(self, name: _Name) -> bool:
+        """``\\Gamma`` written before a bracket, and not declared as a symbol: Euler's Γ."""
+        return (name.written.startswith("\\Gamma") and name.sub is None
+                and not any(c in self.symbols for c in name.candidates()))
+
     def try_apply(self, name: _Name, paren: _Paren) -> sp.Expr | None:
         """``name(args)`` when that signature is declared, else None."""
         args: list[str] = []
@@ -346,6 +470,22 @@ class _Builder(Transformer_NonRecursive):
             sig = f"{cand}({text})"
             if sig in self.functions:
                 return self.functions[sig]
+        # a declared density (or function) applied at another point: q(h_1|x) is the
+        # declared q(h|x) at h = h_1; only the arguments change
+        values = [self.value(p) if not isinstance(p, _Name) else self.resolve_name(p)
+                  for p in paren.parts]
+        shapes = set()
+        for cand in [*name.candidates(), name.base]:
+            for sig, declared in self.functions.items():
+                if not (sig.startswith(cand + "(") and isinstance(
+                        declared, sp.core.function.AppliedUndef)):
+                    continue
+                seps = [ch for ch in sig[len(cand) + 1: -1] if ch in "|,"]
+                if seps == paren.seps and len(declared.args) == len(values) and all(
+                        is_copy_of(v, d) for v, d in zip(values, declared.args, strict=True)):
+                    shapes.add(declared.func)
+        if len(shapes) == 1:  # only when the declared density meant is the only candidate
+            return shapes.pop()(*values)
         return None
 
     def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
@@ -402,7 +542,7 @@ class _Builder(Transformer_NonRecursive):
         seps: list[str] = []
         for item in c[1:]:
             if isinstance(item, Token) and item.type == "SEP":
-                seps.append(str(item))
+                seps.append(str(item) if str(item) in ",|" else "||")
             else:
                 parts.append(item)
         first = c[0]
@@ -458,6 +598,12 @@ class _Builder(Transformer_NonRecursive):
     def plain(self, c: list[Any]) -> Any:
         return c[0]
 
+    def script(self, c: list[Any]) -> Any:  # a lone name as an exponent or a limit: x^n
+        return c[0]
+
+    def arg(self, c: list[Any]) -> Any:  # a lone name as an argument: \frac a b
+        return c[0]
+
     # products and sums -----------------------------------------------------------------
     def _multiply(self, items: list[Any]) -> sp.Expr:
         factors: list[sp.Expr] = []
@@ -471,16 +617,32 @@ class _Builder(Transformer_NonRecursive):
                 continue
             nxt = items[i + 1] if i + 1 < len(items) else None
             value: sp.Expr | None = None
+            if (isinstance(item, _Name) and item.base in ("d", "partial") and item.sub is None
+                    and item.accent is None and _is_one_name(nxt)):
+                # 'd x' could be a differential as well as a product: refused, not guessed
+                raise self.err(
+                    f"'{item.written} {_first_name(nxt).written}' is ambiguous: a differential "
+                    f"or a product. Write a product with \\cdot ('{item.written} \\cdot "
+                    f"{_first_name(nxt).written}'), a derivative as \\frac{{d}}{{dx}}(...), and "
+                    "a differential only after an integrand (\\int f(x)\\, dx)", item)
             if isinstance(item, _Prefix):
                 # the notes' reading: \log takes everything up to the next + or - (explicit
                 # products included), but not a following integral, expectation or \log
                 j = i + 1
-                while j < len(items) and not isinstance(items[j], (_Big, _Prefix)):
+                while j < len(items) and (item.whole or not isinstance(items[j], (_Big, _Prefix))):
                     j += 1
                 if j < len(items) and j > i + 1 and isinstance(items[j - 1], Token):
                     j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
                 value = item.fn(self._multiply([*item.args, *items[i + 1: j]]))
                 i = j - 1
+            if (value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power))
+                    and self.is_gamma(item)):
+                paren = nxt if isinstance(nxt, _Paren) else nxt.base
+                if isinstance(paren, _Paren) and not paren.seps:
+                    value = sp.gamma(self.value(paren))
+                    if isinstance(nxt, _Power):
+                        value = self.power_of(value, nxt.exponent, nxt)
+                    i += 1
             if value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power)):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren):
@@ -490,8 +652,17 @@ class _Builder(Transformer_NonRecursive):
                         if isinstance(nxt, _Power):
                             value = self.power_of(applied, nxt.exponent, nxt)
                         i += 1
-                    elif paren.seps:
+                    elif paren.seps or any(
+                            sig.startswith(c + "(") for sig in self.functions
+                            for c in [*item.candidates(), item.base]):
                         raise self.unknown_density(item, paren)
+                    elif not any(c in self.symbols for c in item.candidates()):
+                        raise self.err(
+                            f"'{item.written}(...)': '{item.written}' is not declared. A "
+                            f"density or function is declared by its signature ('% densities: "
+                            f"{item.candidates()[0]}(x)', '% functions: "
+                            f"{item.candidates()[0]}(x) : real'); a symbol multiplying a "
+                            f"bracket by '% symbols: {item.candidates()[0]} : real'", item)
             if value is None:
                 value = self.value(item)
             if divide_next:
@@ -532,6 +703,144 @@ class _Builder(Transformer_NonRecursive):
             rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
             return _Big(inner * rest)
         return _Prefix(fn, list(args))
+
+    # derivatives ---------------------------------------------------------------------
+    def order(self, c: list[Any]) -> _Order:
+        return _Order(self.value(c[0]))
+
+    def dvar(self, c: list[Any]) -> _DVar:
+        tok, name = c[0], c[1]
+        var = self.resolve_name(name)
+        if not isinstance(var, sp.Symbol):
+            raise self.err(f"'{name.written}' below the bar of a derivative must be a declared "
+                           "symbol", name)
+        order = self.derivative_order(c[2], tok) if len(c) > 2 else 1
+        return _DVar(var, order)
+
+    def derivative_order(self, order: _Order, where: Any) -> int:
+        n = order.value
+        if not (n.is_Integer and 1 <= int(n) <= MAX_DERIVATIVE_ORDER):
+            raise self.err(f"the order of a derivative must be a whole number from 1 to "
+                           f"{MAX_DERIVATIVE_ORDER}, got '{n}'", where)
+        return int(n)
+
+    def derivative_operator(self, c: list[Any]) -> tuple[_DOp, list[Any]]:
+        """The operator of ``\\frac{d^n ...}{dx ...}`` and what its numerator holds."""
+        tok = c[0]
+        rest = c[2:]
+        top = 1
+        if rest and isinstance(rest[0], _Order):
+            top = self.derivative_order(rest[0], tok)
+            rest = rest[1:]
+        body = [r for r in rest if not isinstance(r, _DVar)]
+        dvars = [r for r in rest if isinstance(r, _DVar)]
+        bottom = sum(v.order for v in dvars)
+        if top != bottom:
+            raise self.err(
+                f"the orders of this derivative do not match: {top} above the bar, {bottom} "
+                "below it (\\frac{d^2 f}{dx^2} is a second derivative)", tok)
+        merged: dict[sp.Symbol, int] = {}
+        for v in dvars:
+            merged[v.var] = merged.get(v.var, 0) + v.order
+        return _DOp(list(merged.items())), body
+
+    def dop(self, c: list[Any]) -> _DOp:
+        op, _ = self.derivative_operator(c)
+        op.check = lambda expr: self.check_derivative(expr, op, c[0])  # type: ignore[attr-defined]
+        return op
+
+    def dfrac(self, c: list[Any]) -> sp.Expr:
+        op, body = self.derivative_operator(c)
+        expr = self.value(body[0])
+        self.check_derivative(expr, op, c[0])
+        return op(expr)
+
+    def check_derivative(self, expr: sp.Expr, op: _DOp, where: Any) -> None:
+        alias = alias_dependence(expr, [v for v, _ in op.variables], self.functions)
+        if alias is not None:
+            stem = alias.split("(")[0]
+            raise self.err(
+                f"'{alias}' is declared as a name for the symbol {stem}, which does not say "
+                f"how {stem} changes with its argument, so its derivative cannot be taken: "
+                f"declare an abstract function instead ('% functions: {alias} : real')", where)
+
+    def dprefix(self, c: list[Any]) -> Any:
+        op, args = c[0], c[1:]
+        if isinstance(args[0], (_Bracketed, _Paren)) and not (
+            isinstance(args[0], _Paren) and args[0].seps
+        ):
+            inner = op(self.value(args[0]))
+            rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
+            return _Big(inner * rest)
+        return _Prefix(op, list(args))
+
+    def primed(self, c: list[Any]) -> sp.Expr:
+        name, primes, paren = c[0], c[1], c[2]
+        n = len(str(primes))
+        how = ("write the derivative as \\frac{d}{dx} f(x), with f declared as a function of x "
+               "('% functions: f(x) : real')")
+        applied = self.try_apply(name, paren)
+        if applied is None:
+            raise self.err(f"'{name.written}{primes}(...)' is not the derivative of a declared "
+                           f"function: {how}", name)
+        variables = [a for a in getattr(applied, "args", ())]
+        if not isinstance(applied, sp.core.function.AppliedUndef) or not applied.func.is_real:
+            raise self.err(f"'{name.written}{primes}' is the derivative of '{name.written}', "
+                           f"which is declared as a name, not as a function of its argument: "
+                           f"{how}", name)
+        if len(variables) != 1:
+            raise self.err(f"'{name.written}{primes}' of a function of several variables is "
+                           "ambiguous: write \\frac{\\partial}{\\partial x} f(x, y)", name)
+        if n > MAX_DERIVATIVE_ORDER:
+            raise self.err("too many primes", name)
+        return sp.Derivative(applied, (variables[0], n))
+
+    # sums, products, special functions ------------------------------------------------
+    def range(self, c: list[Any]) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
+        name, lower, upper = c[0], self.value(c[1]), self.value(c[2])
+        index = self.resolve_name(name)
+        if not (isinstance(index, sp.Symbol) and index.is_integer):
+            raise self.err(
+                f"the index '{name.written}' of a sum or product must be declared an integer, "
+                f"e.g. '% symbols: {name.candidates()[0]} : integer'", name)
+        return index, lower, upper
+
+    def bigop(self, c: list[Any]) -> _Prefix:
+        tok, (index, lower, upper), args = c[0], c[1], c[2:]
+        kind = sp.Sum if str(tok).endswith("sum") else sp.Product
+        return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args), whole=True)
+
+    def bigop_nolimits(self, c: list[Any]) -> Any:
+        tok = c[0]
+        raise self.err(
+            f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}} (a sum or product over an "
+            "unstated range is not checked)", tok)
+
+    def factorial(self, c: list[Any]) -> sp.Expr:
+        return sp.factorial(self.value(c[0]))
+
+    def binom(self, c: list[Any]) -> sp.Expr:
+        return sp.binomial(self.value(c[1]), self.value(c[2]))
+
+    def normal_density(self, c: list[Any]) -> sp.Expr:
+        """``\\mathcal{N}(x; \\mu, \\sigma^2)``: the Gaussian density, written out."""
+        x, mean, variance = (self.value(v) for v in (c[1], c[2], c[4]))
+        if str(c[3]) != ",":
+            raise self.err("expected \\\\mathcal{N}(x; \\\\mu, \\\\sigma^2)", c[0])
+        if variance.is_nonpositive:
+            raise self.err("the variance of \\mathcal{N}(x; \\mu, \\sigma^2) must be "
+                           "positive", c[0])
+        return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+
+    def variance(self, c: list[Any]) -> _Big:
+        """``\\operatorname{Var}_{q(z|x)}[f]``: E_q[(f − E_q[f])²], the definition."""
+        tok = c[0]
+        if len(c) == 2:
+            raise self.err("\\operatorname{Var} needs its density as a subscript: "
+                           "\\operatorname{Var}_{q(z|x)}[f]", tok)
+        mean = self.expectation([tok, c[1], c[2]]).value
+        assert isinstance(mean, Expectation)
+        return _Big(Expectation((mean.args[0] - mean) ** 2, *mean.args[1:]))
 
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
@@ -603,17 +912,27 @@ class _Builder(Transformer_NonRecursive):
 
     def kl(self, c: list[Any]) -> _Big:
         tok, paren = c[0], c[1]
-        if len(paren.parts) != 2 or paren.seps != [","]:
-            raise self.err("KL takes two densities: KL(q(z|x), p(z))", tok)
+        if len(paren.parts) != 2 or paren.seps not in ([","], ["||"]):
+            raise self.err("KL takes two densities: KL(q(z|x), p(z)) or "
+                           "\\mathrm{KL}(q(z|x) \\,\\|\\, p(z))", tok)
         first = self.kl_density(paren.parts[0], None)
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
-        return _Big(Expectation(sp.log(first / second), var, first))
+        return _Big(KL(first, second, var))  # one meaning of KL in every front end
 
     def kl_density(self, part: Any, var: sp.Symbol | None) -> sp.Expr:
         if isinstance(part, _Name):
             return self.density_by_name(part, var)
         return self.value(part)
+
+
+def _first_name(obj: Any) -> Any:
+    return obj.base if isinstance(obj, _Power) else obj
+
+
+def _is_one_name(obj: Any) -> bool:
+    """A lone name (or its power), such as ``x`` or ``\\mu^2``: what may follow a ``d``."""
+    return isinstance(_first_name(obj), _Name)
 
 
 def _first_pos(obj: Any) -> Any:
@@ -680,7 +999,11 @@ def _bracket_depth(text: str) -> tuple[int, int]:
 
 _TERMINAL_WORDS = {
     "ADDOP": "'+' or '-'", "MULOP": "\\cdot", "SEP": "'|' or ','", "SIM": "\\sim",
-    "FUNC": "\\log", "INT": "\\int", "DIFF": "a differential such as dx",
+    "FUNC": "\\log", "INT": "\\int", "RVERT": "a closing '|'", "LVERT": "'|'",
+    "DIFF": "a differential such as dx",
+    "DOP": "d or \\partial and one variable, as in \\frac{d}{dx}",
+    "PRIME": "a prime", "BIGOP": "\\sum or \\prod", "BINOM": "\\binom",
+    "NORMAL": "\\mathcal{N}", "VAR": "\\operatorname{Var}", "DFRAC": "\\frac",
     "EXPECT": "\\mathbb{E}", "NUMBER": "a number", "NAMEBASE": "a name", "LPAR": "'('",
     "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
     "CIRCUMFLEX": "'^'", "_": "'_'", "$END": "the end of the expression",
@@ -744,6 +1067,7 @@ def latex_to_sympy(
     file: str | None = None,
     line: int | None = None,
     column: int | None = None,
+    indexed: Mapping[str, sp.IndexedBase] | None = None,
 ) -> sp.Expr:
     r"""Read one LaTeX expression into SymPy, through our own grammar (no ``eval``).
 
@@ -814,7 +1138,7 @@ def latex_to_sympy(
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
-    builder = _Builder(symbols, functions or {}, where)
+    builder = _Builder(symbols, functions or {}, where, indexed)
     try:
         result = builder.transform(tree)
         result = builder.value(result)
@@ -846,7 +1170,8 @@ _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
     r"|<=|>=|<|>)"
 )
-_HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions)\s*:", re.IGNORECASE)
+_HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions|part|goal)\s*:",
+                         re.IGNORECASE)
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
 
 
@@ -859,6 +1184,10 @@ def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
         m = _TEXT_CMD.search(row, pos)
         if m is None:
             return out
+        before = row[: m.start()]
+        if before.count("{") - before.count("\\{") > before.count("}") - before.count("\\}"):
+            pos = m.end()  # inside braces (D_{\text{KL}}): part of the mathematics
+            continue
         depth, i = 1, m.end()
         while i < len(row) and depth:
             if row[i] == "{" and row[i - 1] != "\\":
@@ -894,11 +1223,16 @@ class _TexReader:
     def __init__(self, file: str | None, name: str | None) -> None:
         self.file = file
         self.name = name or (Path(file).stem if file else "")
-        self.symbols: dict[str, sp.Symbol] = {}
-        self.definitions: dict[str, sp.Expr] = {}
-        self.functions: dict[str, Any] = {}
+        #: every name and its meaning, through the one builder all front ends share
+        self.decl = Declarations(file=file)
+        self.symbols = self.decl.symbols
+        self.definitions = self.decl.definitions
+        self.functions = self.decl.functions
         self.title = ""
         self.source = ""
+        #: '% part:' and '% goal:' comments (line, key, value): they belong to the
+        #: environment they are written in or before
+        self.placed: list[tuple[int, str, dict[str, Any]]] = []
 
     def error(self, message: str, line: int | None, column: int | None = None,
               ) -> DerivationSyntaxError:
@@ -907,13 +1241,17 @@ class _TexReader:
     # header comments -------------------------------------------------------------------
     def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
         for number, comment in sorted(comments.items()):
-            m = re.match(r"(title|source|symbols|let|densities|functions)\s*:(.*)$",
+            m = re.match(r"(title|source|symbols|let|densities|functions|part|goal)\s*:(.*)$",
                          comment, re.IGNORECASE | re.DOTALL)
             if not m:
                 continue
             key, rest = m.group(1).lower(), m.group(2)
             col = raw_lines[number - 1].index(comment) + 1 + m.start(2)
-            if key == "title":
+            if key in ("part", "goal"):
+                lead = len(rest) - len(rest.lstrip())
+                self.placed.append((number, key, {"text": rest.strip(), "line": number,
+                                                  "column": col + lead}))
+            elif key == "title":
                 self.title = rest.strip()
             elif key == "source":
                 self.source = rest.strip()
@@ -927,21 +1265,7 @@ class _TexReader:
                 self.declare_functions(rest, number, col)
 
     def declare(self, text: str, line: int, col: int) -> None:
-        names, colon, assumption = text.rpartition(":")
-        word = assumption.strip().lower()
-        if not colon or word not in _ASSUMPTIONS:
-            if colon:
-                col += len(names) + 1 + len(assumption) - len(assumption.lstrip())
-            raise self.error(
-                "expected '% symbols: a, b : real' (real, positive, nonnegative, negative or "
-                f"nonzero), got '{text.strip()}'", line, col)
-        for raw in names.split(","):
-            name = raw.strip()
-            if not _NAME_RE.match(name):
-                raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, col)
-            if name in self.definitions:
-                raise self.error(f"'{name}' is already defined by '% let:'", line, col)
-            self.symbols[name] = sp.Symbol(name, **_ASSUMPTIONS[word])
+        self.decl.declare_symbols(text, line, col)
 
     def define(self, text: str, line: int, col: int) -> None:
         name_part, eq, expr_text = text.partition("=")
@@ -952,40 +1276,19 @@ class _TexReader:
             raise self.error(f"'{name}' is already declared", line, col)
         value = latex_to_sympy(expr_text, symbols=self.symbols, functions=self.functions,
                                file=self.file, line=line, column=col + len(name_part) + 1)
-        self.symbols[name] = sp.Symbol(name)
-        self.definitions[name] = value
-
-    def _signature(self, raw: str, line: int, col: int) -> tuple[str, str, list[sp.Symbol]]:
-        m = _SIGNATURE_RE.match(raw)
-        if not m:
-            raise self.error(f"expected a signature like 'q(z|x)', got '{raw.strip()}'",
-                             line, col)
-        stem, inner = m.group(1), m.group(2)
-        parts = re.split(r"([|,])", inner.replace(" ", ""))
-        variables = []
-        for var in parts[::2]:
-            if var not in self.symbols or var in self.definitions:
-                raise self.error(f"'{var}' in '{raw.strip()}' must be a declared symbol",
-                                 line, col)
-            variables.append(self.symbols[var])
-        return stem, f"{stem}({''.join(parts)})", variables
+        self.decl.define(name, value, line, col)
 
     def densities(self, text: str, line: int, col: int) -> None:
-        for raw in _split_top(text):
-            stem, sig, variables = self._signature(raw, line, col)
-            if stem in self.symbols:
-                raise self.error(f"'{stem}' is already a symbol", line, col)
-            self.functions[sig] = sp.Function(sig, positive=True)(*variables)
+        self.decl.declare_densities(
+            text, line, col,
+            expression=lambda part, c: latex_to_sympy(
+                part, symbols=self.symbols, functions=self.functions, file=self.file,
+                line=line, column=c))
 
     def declare_functions(self, text: str, line: int, col: int) -> None:
-        # '% functions: h(x), g(x)': the notes' h(x) is the declared symbol (or let name) h.
-        for raw in _split_top(text):
-            stem, sig, _ = self._signature(raw, line, col)
-            if stem not in self.symbols:
-                raise self.error(
-                    f"'{stem}' in '% functions:' must be declared first (symbols or let)",
-                    line, col)
-            self.functions[sig] = self.symbols[stem]
+        # '% functions: h(x), g(x)': the notes' h(x) is the declared symbol (or let name) h;
+        # '% functions: f(z) : real' an abstract function, as in a .deriv file
+        self.decl.declare_functions(text, line, col)
 
     # the environment -------------------------------------------------------------------
     def read(self, text: str) -> Derivation:
@@ -1001,17 +1304,43 @@ class _TexReader:
         raw_lines = text.split("\n")
         body, comments = _strip_comments(text)
         self.header(comments, raw_lines)
-        begin = _BEGIN.search(body)
-        if begin is None:
+        spans = []
+        pos = 0
+        while (begin := _BEGIN.search(body, pos)) is not None:
+            env = begin.group(1)
+            end_re = re.compile(r"\\end\s*\{\s*" + re.escape(env) + r"\s*\}")
+            end = end_re.search(body, begin.end())
+            if end is None:
+                ln, col = _pos(begin.start(), body)
+                raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
+            spans.append((begin, end))
+            pos = end.end()
+        if not spans:
             raise self.error("no \\begin{align} or \\begin{align*} environment: expected the "
                              "derivation inside one", 1, 1)
-        env = begin.group(1)
-        end_re = re.compile(r"\\end\s*\{\s*" + re.escape(env) + r"\s*\}")
-        end = end_re.search(body, begin.end())
-        if end is None:
-            ln, col = _pos(begin.start(), body)
-            raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
-        return self.rows(body, begin.end(), end.start(), comments)
+        parts = []
+        previous_end = 0
+        for i, (begin, end) in enumerate(spans):
+            part = self.rows(body, begin.end(), end.start(), comments)
+            last_line = _pos(end.end(), body)[0] if i + 1 < len(spans) else len(raw_lines)
+            label = ""
+            for number, key, value in self.placed:
+                if previous_end < number <= last_line:
+                    if key == "part":
+                        label = value["text"]
+                    else:
+                        part.metadata["goal"] = value
+            part.metadata["part"] = {"number": i + 1, "of": len(spans),
+                                     "label": label or str(i + 1),
+                                     "line": _pos(begin.start(), body)[0]}
+            previous_end = last_line
+            parts.append(part)
+        first, *later = parts
+        if later:
+            first.metadata["later_parts"] = later
+        else:
+            first.metadata.pop("part", None)
+        return first
 
     def rows(self, body: str, start: int, stop: int, comments: dict[int, str]) -> Derivation:
         # row boundaries: '\\' at the top level of braces
@@ -1052,6 +1381,8 @@ class _TexReader:
         start_expr = None
         start_line = None
         start_text = ""
+        start_span = None
+        start_display = None
         steps: list[Step] = []
         for row_no, (a, b) in enumerate(bounds):
             row = body[a:b]
@@ -1100,6 +1431,9 @@ class _TexReader:
                 ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
                 start_expr = self.expr(lhs_text.strip(), ln, col)
                 start_line, start_text = ln, lhs_text.strip()
+                lhs_at = a + len(lhs_text) - len(lhs_text.lstrip())
+                start_span = (ln, col, *_pos(lhs_at + len(start_text), body))
+                start_display = self.shown(start_text, ln, col)
             elif start_expr is None:
                 ln, col = _pos(a + rel.start(), body)
                 raise self.error("the first row needs a left-hand side: 'START &= ...'",
@@ -1125,7 +1459,10 @@ class _TexReader:
             if len(steps) >= MAX_STEPS:
                 raise self.error(f"more than {MAX_STEPS} steps", ln, col)
             expr = self.expr(rhs_text.strip(), ln, col)
+            written = rhs_text.strip()
             steps.append(Step(index=len(steps) + 1, relation=relation, expr=expr,
+                              expr_text=written, display=self.shown(written, ln, col),
+                              span=(ln, col, *_pos(rhs_start + lead + len(written), body)),
                               justification=just, line=ln, text=rhs_text.strip(), wrt=wrt))
         if start_expr is None or not steps:
             raise self.error("the align environment holds no steps: expected rows "
@@ -1135,19 +1472,37 @@ class _TexReader:
             source=self.source,
             name=self.name,
             path=self.file,
-            symbols=self.symbols,
-            definitions=self.definitions,
-            functions=self.functions,
+            symbols=dict(self.symbols),
+            definitions=dict(self.definitions),
+            functions=dict(self.functions),
+            declarations=self.decl.copy(),
             start=start_expr,
             start_line=start_line,
             start_text=start_text,
+            start_span=start_span,
+            start_display=start_display,
             steps=steps,
             metadata={"format": "tex"},
         )
 
+    def shown(self, text: str, line: int, column: int) -> sp.Expr | None:
+        """The expression as written, built without SymPy's automatic evaluation (for
+        display only; None when it cannot be built that way)."""
+        try:
+            with sp.evaluate(False):
+                return self.expr(text, line, column)
+        except Exception:
+            return None
+
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
-        return latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
-                              file=self.file, line=line, column=column)
+        expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
+                              file=self.file, line=line, column=column,
+                              indexed=self.decl.indexed)
+        name = bound_to_definitions(expr, self.definitions)
+        if name is not None:
+            raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
+                             "declared symbol, not over a name for an expression", line, column)
+        return expr
 
 
 def _split_top(text: str) -> list[str]:
@@ -1171,7 +1526,9 @@ def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None
     * a row's justification is its ``\text{...}`` (usually after ``&&``), else its
       ``\tag{...}``, else the ``%`` comments written beside or under it (a comment after a
       row's ``\\`` still belongs to that row). ``\label`` and ``\nonumber`` are ignored;
-    * only the first ``align``/``align*`` environment is read.
+    * every ``align``/``align*`` environment is read, each as its own part (see
+      :attr:`~elbo_derivation.core.steps.Derivation.parts`); a ``% part: (b)`` comment
+      before an environment names its part, a ``% goal: ...`` comment there states its goal.
 
     Raises
     ------

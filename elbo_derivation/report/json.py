@@ -180,6 +180,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "explanation": "" if r is None else r.explanation,
         **(_differing(r) if r is not None else {"subexpression": None, "expected": None}),
         "method": None if r is None else r.method,
+        "rule": None if r is None else r.rule,
         "reason": "" if r is None else r.reason,
         "seconds": None if r is None else round(r.seconds, 6),
         "lhs": lhs,
@@ -187,6 +188,9 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "justification": step.justification,
         "quadrature": _numeric(step.quadrature),
         "sampling": _numeric(step.sampling),
+        # set by marking: carried-forward / recovered, and the line the step follows from
+        "status": step.status,
+        "follows_from": step.follows_from,
     }
 
 

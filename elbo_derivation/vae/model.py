@@ -148,7 +148,18 @@ def _glorot(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-def _positive_int(value: Any, name: str) -> int:
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as an ``int`` when it is a positive integer; otherwise a ``ValueError`` naming it.
+
+    Examples
+    --------
+    >>> positive_int(3, "epochs")
+    3
+    >>> positive_int(0, "epochs")
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be a positive integer, got 0
+    """
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
@@ -281,9 +292,9 @@ class VAE:
         rng: np.random.Generator,
         obs_var: float | str = 1.0,
     ) -> None:
-        self.n_input = _positive_int(n_input, "n_input")
-        self.n_hidden = None if n_hidden is None else _positive_int(n_hidden, "n_hidden")
-        self.n_latent = _positive_int(n_latent, "n_latent")
+        self.n_input = positive_int(n_input, "n_input")
+        self.n_hidden = None if n_hidden is None else positive_int(n_hidden, "n_hidden")
+        self.n_latent = positive_int(n_latent, "n_latent")
         if not isinstance(rng, np.random.Generator):
             raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         if isinstance(obs_var, str):
@@ -403,7 +414,7 @@ class VAE:
 
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """Means x̂ = f(z) of the decoder at n draws z ~ N(0, I), shape (n, n_input)."""
-        n = _positive_int(n, "n")
+        n = positive_int(n, "n")
         return self.decode(rng.standard_normal((n, self.n_latent)))
 
     # ------------------------------------------------------------------ forward

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from elbo_derivation.vae.model import _positive_int
+from elbo_derivation.vae.model import positive_int
 from elbo_derivation.vae.optim import Adam
 
 __all__ = ["History", "train"]
@@ -91,8 +91,8 @@ def train(
     >>> len(hist.loss), hist.loss[-1] < hist.loss[0]
     (20, True)
     """
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
     data = model.check_input(data, "data", model.n_input)
     n = data.shape[0]
     opt = optimizer if optimizer is not None else Adam(model.params, lr=lr)

@@ -1,0 +1,667 @@
+"""The tiers that decide a step, each one small object: cheapest and surest first.
+
+A step is posed as a :class:`Problem` (the two sides, the relation, the names of ``=~``, the
+time left, and the most reduced form of the gap found so far). Each tier says whether it
+:meth:`~Tier.applies` to the problem and, when it does, :meth:`~Tier.judge` returns a
+:class:`Judgement` — the verdict and the rules that gave it, in a textbook's words — or None
+to pass the problem on (a tier may leave the sides or the gap more reduced for the next).
+:func:`elbo_derivation.decide.verdict.compare` runs :data:`TIERS` in order:
+
+1. :class:`Structural` — the two sides are the same SymPy expression (or differ by a nonzero
+   constant, which refutes the step);
+2. :class:`Calculus` — derivatives, sums and products evaluated (``doit``);
+3. :class:`Algebra` — ``expand`` (products, powers, and logarithms of positive quantities,
+   which SymPy expands only where that is sound), then ``cancel``/``together``;
+4. :class:`ExpectationRules` — for steps over abstract densities, expectations and
+   inequalities, the rules of :mod:`~elbo_derivation.decide.rules` (linearity of E,
+   normalisation, Bayes' rule, Gibbs' inequality, ...);
+5. :class:`GaussianMoments` — every integral over ℝ and every expectation whose integrand is
+   a Gaussian factor times a polynomial (or the log of Gaussian densities) evaluated exactly
+   by :mod:`~elbo_derivation.decide.gaussian`; then :class:`Algebra` again for a step with
+   integrals;
+6. :class:`Simplify` — a look at three nice points (a plainly wrong step is refuted there
+   without paying for it), then a bounded ``sympy.simplify``;
+7. :class:`Probe` — high-precision evaluation at nice, edge and random points: it refutes a
+   step or *numerically supports* it, never proves it. It always answers.
+
+A gap that any symbolic tier reduces to a nonzero constant refutes the step, however small
+the constant. Every tier runs under :func:`~elbo_derivation.core.timeout.run_bounded` with its
+share of the step's time, so a slow tier falls through to the next. No tier knows a letter:
+they work from the expressions' structure and the symbols' assumptions.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> n = sp.Symbol("n", integer=True, positive=True)
+>>> k = sp.Symbol("k", integer=True)
+>>> p = Problem.of(sp.Derivative(x**3, x), 3 * x**2)
+>>> CALCULUS.applies(p), CALCULUS.judge(p).rules
+(True, ('differentiation',))
+>>> CALCULUS.judge(Problem.of(sp.Sum(k, (k, 1, n)), n * (n + 1) / 2)).verdict.value
+'proved'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Counterexample, Relation, Verdict
+from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+from elbo_derivation.decide.probe import DPS, probe, value_at
+
+__all__ = [
+    "ALGEBRA",
+    "CALCULUS",
+    "EXPECTATION_RULES",
+    "GAUSSIAN_MOMENTS",
+    "PROBE",
+    "SIMPLIFY",
+    "STRUCTURAL",
+    "TIERS",
+    "Algebra",
+    "Calculus",
+    "ExpectationRules",
+    "GaussianMoments",
+    "Judgement",
+    "Probe",
+    "Problem",
+    "Simplify",
+    "Structural",
+    "Tier",
+    "constant_value",
+    "reduce_algebra",
+]
+
+#: Expressions nested deeper than this are not handled symbolically at all.
+MAX_DEPTH = 200
+#: Expressions with more nodes than this skip the symbolic tiers (probing only).
+MAX_NODES = 20_000
+#: Integer powers beyond this are not expanded (probing only).
+MAX_EXPAND_POWER = 1000
+
+# The rules, as a textbook names them (what a Judgement's ``rules`` hold).
+SAME_EXPRESSION = "identical sides"
+EXPANSION = "expanding products and powers"
+CANCELLING = "common denominator and cancelling"
+LOG_PRODUCT = "log of a product"
+LOG_QUOTIENT = "log of a quotient"
+LOG_POWER = "log of a power"
+LOG_EXP = "log of an exponential"
+DIFFERENTIATION = "differentiation"
+FINITE_SUM = "a finite sum"
+SERIES = "a closed-form sum"
+FINITE_PRODUCT = "a product"
+NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² + μ², ...)"
+SIGN_RULES = "non-negative by the signs of its terms"
+FACTORING = "factoring into a non-negative form"
+LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
+SIMPLIFICATION = "simplification (sympy.simplify)"
+
+
+@dataclass
+class Judgement:
+    """A tier's answer about a step.
+
+    Attributes
+    ----------
+    verdict : Verdict
+    tier : str
+        the tier that decided (the result's ``method``).
+    rules : tuple of str
+        the rules that decided it, in a textbook's words ("log of a quotient",
+        "linearity of E", "Bayes' rule ..."); empty for a numeric answer.
+    explanation : str
+        what proved or refuted the step, as a sentence.
+    reason : str
+        why a step is refuted, only numerically supported or undecided.
+    counterexample : Counterexample or None
+    constant : sympy.Expr or None
+        for a step refuted because the gap reduces to a nonzero constant: that constant (the
+        counterexample is then made at a point of ``sides``).
+    sides : tuple of sympy.Expr or None
+        the two sides on which ``constant`` was found.
+    """
+
+    verdict: Verdict
+    tier: str
+    rules: tuple[str, ...] = ()
+    explanation: str = ""
+    reason: str = ""
+    counterexample: Counterexample | None = None
+    constant: sp.Expr | None = None
+    sides: tuple[sp.Expr, sp.Expr] | None = None
+
+
+@dataclass
+class Problem:
+    """One step to decide, and what the tiers have learnt about it so far.
+
+    ``lhs``/``rhs`` are the sides as the tiers that look inside integrals should see them;
+    ``sides`` the most evaluated sides (after the Gaussian integrals were done), ``gap`` the
+    most reduced form of the gap (``lhs − rhs``, or for ``<=`` ``rhs − lhs``), always exactly
+    equal to it. ``reasons`` collects why tiers failed, for an undecided step.
+    """
+
+    lhs: sp.Expr
+    rhs: sp.Expr
+    relation: Relation
+    wrt: tuple[str, ...]
+    time_limit: float
+    deadline: float
+    sides: tuple[sp.Expr, sp.Expr] = ()  # type: ignore[assignment]
+    gap: sp.Expr = sp.S.Zero
+    symbolic: bool = True
+    reduced_exactly: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
+           wrt: Sequence[str] = (), time_limit: float = 5.0) -> Problem:
+        """The problem ``lhs <relation> rhs`` with ``time_limit`` seconds from now."""
+        lhs, rhs = sp.S(lhs), sp.S(rhs)
+        p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
+                time.monotonic() + time_limit)
+        p.sides, p.gap = (lhs, rhs), p.gap_of(lhs, rhs)
+        return p
+
+    def gap_of(self, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+        """What must vanish (``=``, ``=~``) or be non-negative (``<=``, ``>=``)."""
+        return b - a if self.relation is Relation.LE else a - b
+
+    def left(self) -> float:
+        """Seconds left for this step."""
+        return max(self.deadline - time.monotonic(), 0.0)
+
+    def share(self, fraction: float) -> float:
+        """``fraction`` of the step's time, or what is left if less (at least 1 ms)."""
+        return max(min(fraction * self.time_limit, self.left()), 1e-3)
+
+    @property
+    def integrals(self) -> bool:
+        """Whether a side holds an integral or an expectation."""
+        return self.lhs.has(sp.Integral, Expectation) or self.rhs.has(sp.Integral, Expectation)
+
+    def judge_gap(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
+                  sides: tuple[sp.Expr, sp.Expr] | None = None) -> Judgement | None:
+        """The verdict a reduced gap ``f`` gives, or None when it settles nothing."""
+        rules = tuple(rules)
+        if self.relation is Relation.EQ_UP_TO:
+            if not depends_on(f, self.wrt):
+                return Judgement(Verdict.PROVED, tier, (*rules, "dropping terms free of "
+                                                        + ", ".join(self.wrt)),
+                                 f"left − right = {f}, which does not depend on "
+                                 + ", ".join(self.wrt))
+            return None
+        if f == 0:
+            return Judgement(Verdict.PROVED, tier, rules)
+        if self.relation is Relation.EQ:
+            if is_constant(f) and constant_value(f) is not None:
+                return Judgement(Verdict.REFUTED, tier, constant=f, sides=sides)
+            return None
+        # inequalities: f is the gap that must be ≥ 0
+        if is_constant(f):
+            value = constant_value(f)
+            if value is not None and value < 0:
+                return Judgement(Verdict.REFUTED, tier, constant=f, sides=sides)
+        reason, rule = nonnegative(f)
+        if reason:
+            return Judgement(Verdict.PROVED, tier, (*rules, rule),
+                             f"the gap {f} is ≥ 0: {reason}")
+        return None
+
+
+class Tier:
+    """One way of deciding a step: ``applies`` is cheap, ``judge`` does the work."""
+
+    name = ""
+
+    def applies(self, p: Problem) -> bool:
+        """Whether this tier has anything to say about ``p``."""
+        return p.symbolic
+
+    def judge(self, p: Problem) -> Judgement | None:  # pragma: no cover - every tier has one
+        """A verdict on ``p``, or None to pass it on."""
+        raise NotImplementedError
+
+
+# --- helpers shared by the tiers ------------------------------------------------------------
+
+
+def is_constant(f: sp.Expr) -> bool:
+    """Whether ``f`` is a number: no symbol, integral, expectation or abstract function."""
+    return not f.free_symbols and not f.has(sp.Integral, Expectation, AppliedUndef)
+
+
+def constant_value(f: sp.Expr) -> mpmath.mpf | None:
+    """The value of a constant expression when it is certainly nonzero, else None.
+
+    >>> constant_value(sp.log(2) - sp.log(3)) < 0, constant_value(sp.log(6) - sp.log(2 * 3))
+    (True, None)
+    """
+    lo, hi = value_at(f, {}, DPS), value_at(f, {}, 2 * DPS)
+    if lo is None or hi is None:
+        return None
+    if abs(hi) > mpmath.mpf(10) ** (-(DPS + DPS // 2)) and abs(lo - hi) <= abs(hi) / 1000:
+        return hi
+    return None
+
+
+def depends_on(f: sp.Expr, wrt: Sequence[str]) -> bool:
+    """Whether ``f`` involves a symbol or an abstract function named in ``wrt``."""
+    names = set(wrt)
+    if any(s.name in names for s in f.free_symbols if isinstance(s, sp.Symbol)):
+        return True
+    return any(str(a.func).split("(")[0] in names or str(a.func) in names
+               for a in f.atoms(AppliedUndef))
+
+
+def nonnegative(f: sp.Expr) -> tuple[str, str]:
+    """(a reason why ``f`` ≥ 0 under the assumptions, the rule), or ("", "") when none is found."""
+    if f.is_nonnegative is True:
+        return "it is non-negative by SymPy's sign rules", SIGN_RULES
+    g = sp.factor(f)
+    if g.is_nonnegative is True:
+        return f"it factors as {g}, non-negative by SymPy's sign rules", FACTORING
+    # t − log t − 1 ≥ 0 for t > 0, with equality only at t = 1: look for c·(t − log t − 1) with
+    # c > 0, on the expression as written and with its logarithms combined (logcombine only
+    # combines logs of positive quantities, so both forms are equal to f).
+    for form in (f, sp.logcombine(f)):
+        rest, used = sp.expand(form, log=False), []
+        for log_term in sorted(rest.atoms(sp.log), key=str):
+            t = log_term.args[0]
+            k = rest.coeff(log_term)
+            if t.is_positive is True and (-k).is_positive is True:
+                rest = sp.expand(rest - (-k) * (t - log_term - 1), log=False)
+                used.append(str(t))
+                if rest == 0 or rest.is_nonnegative is True or (
+                    sp.factor(rest).is_nonnegative is True
+                ):
+                    return (f"it is a positive multiple of t − log t − 1 ≥ 0 (t = "
+                            f"{', '.join(used)}) plus {rest}, which is non-negative",
+                            LOG_INEQUALITY)
+    # ... or with t read off a positive term c·t of f, log t expanded to match f's logarithms.
+    expanded = sp.expand(f)
+    for term in sp.Add.make_args(expanded):
+        c, t = term.as_coeff_Mul()
+        if not (c.is_positive and t.is_positive is True and not t.has(sp.log) and t != 1):
+            continue
+        rest = sp.expand(sp.expand_log(expanded - c * (t - sp.log(t) - 1), deep=True))
+        if rest == 0 or rest.is_nonnegative is True or sp.factor(rest).is_nonnegative is True:
+            return (f"it is {c}·(t − log t − 1) with t = {t}, which is ≥ 0 for t > 0, plus "
+                    f"{rest}, which is non-negative", LOG_INEQUALITY)
+    return "", ""
+
+
+def _mask(expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]:
+    """``expr`` with each Integral / Expectation replaced by a fresh symbol, and the inverse map."""
+    found = list(_outer_nodes(expr))
+    if not found:
+        return expr, {}
+    forward = {n: sp.Dummy("I") for n in found}
+    return expr.xreplace(forward), {v: k for k, v in forward.items()}
+
+
+def _outer_nodes(expr: sp.Basic) -> set[sp.Basic]:
+    out: set[sp.Basic] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (sp.Integral, Expectation)):
+            out.add(node)
+        else:
+            stack.extend(node.args)
+    return out
+
+
+def _log_rule(log: sp.Expr) -> str:
+    """The rule that rewrites ``log`` when its argument is expanded."""
+    arg = log.args[0]
+    if isinstance(arg, sp.exp):
+        return LOG_EXP
+    if arg.is_Pow:
+        return LOG_QUOTIENT if arg.exp.could_extract_minus_sign() else LOG_POWER
+    if arg.is_Mul:
+        if any(f.is_Pow and f.exp.could_extract_minus_sign() for f in arg.args):
+            return LOG_QUOTIENT
+        return LOG_PRODUCT
+    return ""
+
+
+def _has_product_to_expand(expr: sp.Expr) -> bool:
+    """Whether ``expr`` holds a product with a sum among its factors, or a power of a sum."""
+    for node in sp.preorder_traversal(expr):
+        if node.is_Pow and node.base.is_Add and node.exp.is_Integer:
+            return True
+        if node.is_Mul and any(a.is_Add for a in node.args):
+            return True
+    return False
+
+
+def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
+    """``diff`` reduced by expand (with sound log expansion) and cancel/together, and the rules
+    that changed it.
+
+    Integrals and expectations are treated as opaque atoms here (two equal ones cancel);
+    looking inside them is the Gaussian tier's work.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> reduce_algebra(sp.log(a / b) - sp.log(a) + sp.log(b))
+    (0, ('log of a quotient',))
+    >>> reduce_algebra((a + b)**2 - a**2 - 2*a*b - b**2)
+    (0, ('expanding products and powers',))
+    """
+    masked, nodes = _mask(diff)
+    logs = masked.atoms(sp.log)
+    f = sp.expand(masked)
+    expanded = f != masked
+    if f != 0 and f.has(sp.log):
+        f = sp.expand(sp.expand_log(f, deep=True))
+    cancelled = False
+    if f != 0:
+        g = sp.cancel(sp.together(f))
+        g = sp.expand(g) if g != 0 else g
+        cancelled, f = g != f, g
+    gone = logs - f.atoms(sp.log)
+    log_rules = {_log_rule(log) for log in gone} - {""}
+    rules = [r for r in (LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP) if r in log_rules]
+    if expanded and _has_product_to_expand(masked):
+        rules.append(EXPANSION)
+    if cancelled:
+        rules.append(CANCELLING)
+    return f.xreplace(nodes), tuple(rules)
+
+
+# --- the tiers ------------------------------------------------------------------------------
+
+
+class Structural(Tier):
+    """The two sides are the same expression (SymPy's automatic simplification may leave a
+    constant gap, which refutes the step)."""
+
+    name = "structural"
+
+    def applies(self, p: Problem) -> bool:
+        return True
+
+    def judge(self, p: Problem) -> Judgement | None:
+        if p.lhs == p.rhs or p.gap == 0:
+            return Judgement(Verdict.PROVED, self.name, (SAME_EXPRESSION,),
+                             "both sides are the same expression")
+        if p.relation is not Relation.EQ_UP_TO and is_constant(p.gap):
+            j = p.judge_gap(p.gap, self.name, sides=(p.lhs, p.rhs))
+            if j is not None and j.verdict is Verdict.REFUTED:
+                return j
+        return None
+
+
+class Calculus(Tier):
+    """Derivatives, sums and products evaluated by SymPy (``doit``), then the algebra of the
+    gap. What is evaluated stays evaluated for the tiers after this one."""
+
+    name = "calculus"
+    share = 0.2
+    _NODES = (sp.Derivative, sp.Sum, sp.Product)
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES))
+
+    @classmethod
+    def _rules(cls, *exprs: sp.Expr) -> tuple[str, ...]:
+        out = []
+        for e in exprs:
+            for node in e.atoms(*cls._NODES):
+                if isinstance(node, sp.Derivative):
+                    out.append(DIFFERENTIATION)
+                elif isinstance(node, sp.Product):
+                    out.append(FINITE_PRODUCT)
+                else:
+                    finite = all(lim[1].is_finite and lim[2].is_finite for lim in node.limits)
+                    out.append(FINITE_SUM if finite else SERIES)
+        return tuple(dict.fromkeys(out))
+
+    @classmethod
+    def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
+        return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
+
+    def judge(self, p: Problem) -> Judgement | None:
+        def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
+            a, b = self._evaluate(p.lhs), self._evaluate(p.rhs)
+            reduced, rules = reduce_algebra(p.gap_of(a, b))
+            return a, b, reduced, rules
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        a, b, reduced, algebra_rules = out.value
+        rules = self._rules(p.lhs, p.rhs)
+        if (a, b) == (p.lhs, p.rhs):
+            return None
+        p.lhs, p.rhs = a, b
+        p.sides, p.gap = (a, b), reduced
+        return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
+
+
+class Algebra(Tier):
+    """``expand`` (with sound log expansion), then ``cancel``/``together``, on the gap.
+
+    A step with integrals or expectations is left to the tiers made for them first
+    (``after_integrals=False``), and comes here after them (``after_integrals=True``):
+    expanding a gap full of unevaluated integrals is the slowest way to find that it does not
+    vanish.
+    """
+
+    name = "algebra"
+    share = 0.2
+
+    def __init__(self, *, after_integrals: bool) -> None:
+        self.after_integrals = after_integrals
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.integrals == self.after_integrals
+
+    def judge(self, p: Problem) -> Judgement | None:
+        out = run_bounded(lambda: reduce_algebra(p.gap_of(p.lhs, p.rhs)), p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        reduced, rules = out.value
+        if not p.reduced_exactly:
+            p.gap = reduced
+        return p.judge_gap(reduced, self.name, rules, sides=(p.lhs, p.rhs))
+
+
+class ExpectationRules(Tier):
+    """The rules of expectations over densities (:mod:`~elbo_derivation.decide.rules`): for
+    abstract densities, for expectations (split into exact Gaussian moments term by term,
+    cheaper than the whole-integrand Gaussian tier), and for inequalities (KL ≥ 0,
+    log t ≤ t − 1 on the difference as written, before its logarithms are expanded)."""
+
+    name = "expectation-rules"
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and (p.lhs.has(AppliedUndef, Expectation)
+                               or p.rhs.has(AppliedUndef, Expectation)
+                               or p.relation in (Relation.GE, Relation.LE))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import rules
+
+        out = run_bounded(lambda: rules.check(p.lhs, p.rhs, p.relation, p.wrt,
+                                              seconds=max(0.5 * p.left(), 0.1)),
+                          max(min(0.5 * p.time_limit, p.left()), 1e-3))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        found = out.value
+        if found is None:
+            return None
+        if found.verdict == "proved":
+            return Judgement(Verdict.PROVED, self.name, tuple(found.rules), found.explanation)
+        if found.verdict == "refuted" and found.counterexample is not None:
+            text = found.explanation
+            return Judgement(Verdict.REFUTED, self.name, tuple(found.rules),
+                             text[:1].upper() + text[1:] + ".", reason=text,
+                             counterexample=found.counterexample)
+        return None
+
+
+class GaussianMoments(Tier):
+    """Every Gaussian integral and expectation evaluated exactly (x = μ + σu and the moments of
+    the standard normal), then the algebra of the gap. The evaluated sides and gap stay for
+    the tiers after this one."""
+
+    name = "gaussian-moments"
+    share = 0.25
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.integrals
+
+    def judge(self, p: Problem) -> Judgement | None:
+        def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
+            a, n1 = evaluate_gaussian_integrals(p.lhs)
+            b, n2 = evaluate_gaussian_integrals(p.rhs)
+            if not n1 + n2:
+                return a, b, 0, sp.S.NaN, ()
+            return a, b, n1 + n2, *reduce_algebra(p.gap_of(a, b))
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        a, b, n, reduced, rules = out.value
+        if not n:
+            return None
+        p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
+        return p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
+
+
+_PROBE_REFUTED = {
+    Relation.EQ: "At the point reported the two sides have different values (mpmath, 50 and "
+    "70 digits).",
+    Relation.LE: "At the point reported the left side exceeds the right side (mpmath, 50 and "
+    "70 digits).",
+    Relation.GE: "At the point reported the left side is below the right side (mpmath, 50 and "
+    "70 digits).",
+    Relation.EQ_UP_TO: "Moving only the variables named in [...] changes left − right, so the "
+    "dropped term depends on them.",
+}
+_FOUND_BY_PROBE = "a point where the step fails was found by high-precision evaluation"
+
+
+def _wrt_symbols(p: Problem) -> list[sp.Symbol]:
+    a, b = p.sides
+    names = set(p.wrt)
+    return sorted((s for s in (a.free_symbols | b.free_symbols) if str(s) in names), key=str)
+
+
+def _probe_refuted(tier: str, p: Problem, counterexample: Counterexample) -> Judgement:
+    return Judgement(Verdict.REFUTED, tier, (), _PROBE_REFUTED[p.relation],
+                     reason=_FOUND_BY_PROBE, counterexample=counterexample)
+
+
+class Simplify(Tier):
+    """A quick look at three nice points — a step that is plainly wrong is refuted there at
+    once, without paying for ``simplify`` — then a bounded ``sympy.simplify`` of the gap."""
+
+    name = "simplify"
+    share = 0.25
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.left() > 0
+
+    def judge(self, p: Problem) -> Judgement | None:
+        a, b = p.sides
+        seconds = min(0.1 * p.time_limit, p.left())
+        wrt = _wrt_symbols(p)
+        if seconds > 0 and (p.relation is not Relation.EQ_UP_TO or wrt):
+            quick = run_bounded(lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
+                                              n_random=0, max_points=3), seconds)
+            if quick.ok and quick.value.verdict == "refuted":
+                return _probe_refuted("probe", p, quick.value.counterexample)
+        out = run_bounded(lambda: sp.simplify(p.gap), p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        p.gap = out.value
+        return p.judge_gap(out.value, self.name, (SIMPLIFICATION,), sides=(a, b))
+
+
+class Probe(Tier):
+    """High-precision evaluation at nice, edge and random points
+    (:mod:`~elbo_derivation.decide.probe`): refuted, numerically supported or undecided —
+    never proved. Always answers."""
+
+    name = "probe"
+
+    def applies(self, p: Problem) -> bool:
+        return True
+
+    def _undecided(self, p: Problem) -> Judgement:
+        return Judgement(Verdict.UNDECIDED, self.name, reason="; ".join(p.reasons))
+
+    def judge(self, p: Problem) -> Judgement:
+        if p.left() <= 0:
+            p.reasons.append("the time limit was used up before probing")
+            return self._undecided(p)
+        a, b = p.sides
+        wrt = _wrt_symbols(p)
+        if p.relation is Relation.EQ_UP_TO and depends_on(a - b, [
+            w for w in p.wrt if w not in {str(s) for s in wrt}
+        ]):
+            p.reasons.append("the difference involves densities named in the step's [...]; "
+                             "they cannot be varied numerically")
+            return self._undecided(p)
+        budget = p.left()
+        out = run_bounded(
+            lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
+                          deadline=time.monotonic() + 0.9 * budget),
+            budget,
+        )
+        if not out.ok:
+            p.reasons.append(f"probe: {out.error}")
+            return self._undecided(p)
+        found = out.value
+        if found.verdict == "refuted":
+            return _probe_refuted(self.name, p, found.counterexample)
+        p.reasons.insert(0, "no symbolic tier settled the step")
+        if found.verdict == "supported":
+            return Judgement(
+                Verdict.NUMERICALLY_SUPPORTED, self.name,
+                reason="; ".join(p.reasons) + f"; the relation holds at {found.agreeing} probe "
+                f"points (mpmath, {DPS} digits)",
+                explanation=f"Not proved: the relation holds numerically at {found.agreeing} "
+                "points, including edge cases.",
+            )
+        p.reasons.append(f"probe: {found.reason}")
+        return self._undecided(p)
+
+
+STRUCTURAL = Structural()
+CALCULUS = Calculus()
+ALGEBRA = Algebra(after_integrals=False)
+EXPECTATION_RULES = ExpectationRules()
+GAUSSIAN_MOMENTS = GaussianMoments()
+SIMPLIFY = Simplify()
+PROBE = Probe()
+
+#: The tiers in the order they are tried.
+TIERS: tuple[Tier, ...] = (
+    STRUCTURAL,
+    CALCULUS,
+    ALGEBRA,
+    EXPECTATION_RULES,
+    GAUSSIAN_MOMENTS,
+    Algebra(after_integrals=True),
+    SIMPLIFY,
+    PROBE,
+)

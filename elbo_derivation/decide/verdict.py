@@ -1,0 +1,297 @@
+"""Deciding a step: an honest verdict for ``lhs <relation> rhs``, and nothing else.
+
+:func:`compare` poses the step as a :class:`~elbo_derivation.decide.tiers.Problem` and asks
+the tiers of :mod:`elbo_derivation.decide.tiers`, cheapest and surest first, until one
+judges it: structural, calculus, algebra, expectation rules, exact Gaussian moments, a quick
+probe and bounded simplify, and the numeric probe, which always answers (refuted, numerically
+supported or undecided: a probe never proves). :func:`decide_step` does this for one step of a
+derivation, its ``let`` names substituted. Explaining a refuted step is not done here (see
+:mod:`elbo_derivation.pipeline`).
+
+A gap that any symbolic tier reduces to a nonzero constant refutes the step, however small
+the constant; the note of the counterexample gives it exactly. Expressions nested too deeply
+are not tried at all, and those too large or with huge powers go to the probe only.
+
+Relations: ``=``; ``<=``/``>=`` (proved when the gap is non-negative by SymPy's sign rules,
+after factoring into squares, or as c·(t − log t − 1) plus such a term, with c, t > 0; otherwise
+probed for a violation); ``=~`` with the step's ``wrt`` names (proved when the reduced
+difference is free of them; refuted by two points that differ only in those variables and give
+different differences).
+
+Examples
+--------
+>>> import sympy as sp
+>>> from elbo_derivation.decide.gaussian import gaussian_density
+>>> x, mu = sp.symbols("x mu", real=True)
+>>> s = sp.Symbol("sigma", positive=True)
+>>> p = gaussian_density(x, mu, s)
+>>> r = compare(sp.Integral(p * x**2, (x, -sp.oo, sp.oo)), s**2 + mu**2)
+>>> r.verdict.value, r.method
+('proved', 'gaussian-moments')
+>>> r = compare(sp.Integral(p * x**2, (x, -sp.oo, sp.oo)), s**2)
+>>> r.verdict.value, r.counterexample.point
+('refuted', {'mu': 1.0, 'sigma': 2.0})
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import (
+    Counterexample,
+    Derivation,
+    Relation,
+    Step,
+    SymbolicResult,
+    Verdict,
+)
+from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+from elbo_derivation.decide.probe import DPS, probe_points, to_float, value_at
+from elbo_derivation.decide.tiers import (
+    MAX_DEPTH,
+    MAX_EXPAND_POWER,
+    MAX_NODES,
+    TIERS,
+    Judgement,
+    Problem,
+    constant_value,
+)
+
+__all__ = ["compare", "decide_step", "wrt_names"]
+
+#: What each tier's proof rests on, when the tier gives no more particular words.
+_EXPLAIN = {
+    "structural": "both sides are the same expression",
+    "calculus": "evaluating the derivatives, sums and products, then expanding and "
+    "cancelling, reduces left − right to 0",
+    "algebra": "expanding products, powers and logarithms (of positive quantities) and "
+    "cancelling reduces left − right to 0",
+    "gaussian-moments": "each Gaussian integral was evaluated exactly (substituting x = μ + σu "
+    "and using the moments of the standard normal), after which left − right expands to 0",
+    "simplify": "sympy.simplify reduces left − right to 0",
+    "expectation-rules": "the rules of expectations over densities reduce left − right to 0",
+}
+
+
+# --- screening ------------------------------------------------------------------------------
+
+
+def _screen(*exprs: sp.Basic) -> tuple[str, str]:
+    """(why nothing can be tried, why only the probe can be), "" where it can: the depth,
+    size and huge powers of the expressions, found without recursion."""
+    depth_max, nodes, big_power = 0, 0, ""
+    stack = [(e, 1) for e in exprs]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        depth_max = max(depth_max, depth)
+        if depth_max > MAX_DEPTH or nodes > MAX_NODES:
+            break
+        if node.is_Pow and not big_power:
+            e = node.exp
+            if e.is_Number and abs(e) > MAX_EXPAND_POWER and node.base.free_symbols:
+                big_power = f"the power {e} is too large to expand"
+        stack.extend((a, depth + 1) for a in node.args)
+    blocked = (f"the expression is nested more than {MAX_DEPTH} levels deep"
+               if depth_max > MAX_DEPTH else "")
+    probe_only = f"the expression has more than {MAX_NODES} parts" if nodes > MAX_NODES else ""
+    return blocked, probe_only or big_power
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def _nice_point(exprs: Iterable[sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+    symbols: set[sp.Symbol] = set()
+    for e in exprs:
+        symbols |= e.free_symbols
+    ordered = sorted(symbols, key=str)
+    import numpy as np
+
+    return next(probe_points(ordered, np.random.default_rng(0)))
+
+
+def _tidy(constant: sp.Expr) -> sp.Expr:
+    """A constant for display: logarithms of positive numbers combined (sound, no force)."""
+    out = run_bounded(lambda: sp.logcombine(constant), 0.2)
+    if out.ok and sp.count_ops(out.value) <= sp.count_ops(constant):
+        return out.value
+    return constant
+
+
+def _refuted_exactly(lhs: sp.Expr, rhs: sp.Expr, constant: sp.Expr, method: str,
+                     relation: Relation, start: float) -> SymbolicResult:
+    point = _nice_point([lhs, rhs])
+    if lhs.has(sp.Integral, Expectation) or rhs.has(sp.Integral, Expectation):
+        out = run_bounded(lambda: (evaluate_gaussian_integrals(lhs)[0],
+                                   evaluate_gaussian_integrals(rhs)[0]), 1.0)  # exact values
+        if out.ok:
+            lhs, rhs = out.value
+    a, b = value_at(lhs, point, DPS), value_at(rhs, point, DPS)
+    if relation is Relation.LE:  # the gap was right − left
+        constant = -constant
+    value = constant_value(constant)
+    what = "left − right"
+    cex = Counterexample(
+        point={str(s): float(v) for s, v in point.items()},
+        lhs=to_float(a) if a is not None else float("nan"),
+        rhs=to_float(b) if b is not None else float("nan"),
+        difference=to_float(value),
+        note=f"exact: {what} is the constant {_tidy(constant)} ≈ {mpmath.nstr(value, 15)}",
+    )
+    return SymbolicResult(
+        Verdict.REFUTED, method, time.perf_counter() - start, counterexample=cex,
+        reason=f"{what} reduces to the nonzero constant {_tidy(constant)}",
+        explanation=f"{what.capitalize()} reduces to the nonzero constant {_tidy(constant)}, "
+        "the same at every point.",
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _result(j: Judgement, relation: Relation, start: float) -> SymbolicResult:
+    """The result of the step from the judgement of the tier that decided it."""
+    if j.constant is not None:
+        lhs, rhs = j.sides  # type: ignore[misc]
+        out = _refuted_exactly(lhs, rhs, j.constant, j.tier, relation, start)
+        out.rules = j.rules
+        return out
+    explanation = j.explanation
+    if j.verdict is Verdict.PROVED:
+        explanation = _sentence(explanation or _EXPLAIN[j.tier])
+    return SymbolicResult(j.verdict, j.tier, time.perf_counter() - start,
+                          counterexample=j.counterexample, reason=j.reason,
+                          explanation=explanation, rules=j.rules)
+
+
+def compare(
+    lhs: sp.Expr,
+    rhs: sp.Expr,
+    relation: Relation | str = Relation.EQ,
+    *,
+    wrt: Sequence[str] = (),
+    time_limit: float = 5.0,
+) -> SymbolicResult:
+    """Decide ``lhs <relation> rhs`` by the tiers of this module.
+
+    Parameters
+    ----------
+    lhs, rhs : sympy.Expr
+        the two sides, with ``let`` names already substituted; symbols carry assumptions.
+    relation : Relation or str
+        ``"="``, ``"<="``, ``">="`` or ``"=~"``.
+    wrt : sequence of str
+        for ``"=~"``: names of the symbols (or densities) the difference must be free of.
+    time_limit : float
+        seconds for the whole decision (each tier gets a share; the probe gets the rest).
+
+    Returns
+    -------
+    SymbolicResult
+        ``method`` names the deciding tier, ``explanation`` says what proved or refuted it,
+        ``reason`` why a step is only numerically supported or undecided.
+
+    Raises
+    ------
+    ValueError
+        if ``time_limit`` is not positive or ``"=~"`` comes without ``wrt``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> compare(sp.log(a / b), sp.log(a) - sp.log(b)).method
+    'algebra'
+    >>> r = compare(sp.log(a / b), sp.log(a) - sp.log(b) + sp.Rational(1, 10**30))
+    >>> r.verdict.value, r.counterexample.note
+    ('refuted', 'exact: left − right is the constant -1/1000000000000000000000000000000 ≈ -1.0e-30')
+    >>> compare(a**2 + b**2, 2*a*b, ">=").verdict.value
+    'proved'
+    >>> compare(a + sp.log(b), sp.log(b), "=~", wrt=["a"]).verdict.value
+    'refuted'
+    """
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be positive, got {time_limit!r}")
+    relation = Relation(relation)
+    if relation is Relation.EQ_UP_TO and not wrt:
+        raise ValueError("wrt must name at least one variable for the '=~' relation")
+    lhs, rhs = sp.S(lhs), sp.S(rhs)
+    start = time.perf_counter()
+    blocked, probe_only = _screen(lhs, rhs)
+    if blocked:
+        return SymbolicResult(Verdict.UNDECIDED, "screen", time.perf_counter() - start,
+                              reason=blocked + "; nothing was tried")
+    problem = Problem.of(lhs, rhs, relation, wrt=wrt, time_limit=time_limit)
+    if probe_only:
+        problem.symbolic = False
+        problem.reasons.append(probe_only)
+    for tier in TIERS:
+        if tier.applies(problem):
+            judgement = tier.judge(problem)
+            if judgement is not None:
+                return _result(judgement, relation, start)
+    raise AssertionError("the probe, the last tier, always answers")  # pragma: no cover
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+def wrt_names(d: Derivation, wrt: Sequence[str]) -> tuple[str, ...]:
+    """The ``=~`` names, a ``let`` name replaced by the symbols of its definition.
+
+    Definitions are substituted before checking, so "free of h" for ``let: h = exp(l)`` must
+    mean "free of l": otherwise any difference would look free of h.
+    """
+    out: list[str] = []
+    for name in wrt:
+        if name in d.definitions:
+            expanded = d.expand_definitions(d.symbols[name])
+            out.extend(sorted(str(s) for s in expanded.free_symbols))
+            out.extend(str(f.func).split("(")[0] for f in expanded.atoms(AppliedUndef))
+        else:
+            out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> SymbolicResult:
+    """The verdict on one step of ``d`` (its previous expression against its own), nothing more.
+
+    ``let`` names are substituted before deciding. A refuted step is not explained here:
+    naming the mistake is the work of :mod:`elbo_derivation.explain`, which the checking
+    pipeline (:func:`elbo_derivation.pipeline.check_step`) runs after this.
+
+    Parameters
+    ----------
+    d : Derivation
+    step : Step
+        one of ``d.steps``.
+    time_limit : float
+        seconds allowed for this step.
+
+    Returns
+    -------
+    SymbolicResult
+        (``step.result`` is not modified).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from elbo_derivation.core.steps import Derivation, Relation, Step
+    >>> s = sp.Symbol("sigma", positive=True)
+    >>> d = Derivation("t", {"sigma": s}, sp.log(s**2) / 2,
+    ...                [Step(1, Relation.EQ, sp.log(s))])
+    >>> decide_step(d, d.steps[0]).verdict.value
+    'proved'
+    """
+    lhs = d.expand_definitions(step.lhs(d))
+    rhs = d.expand_definitions(step.expr)
+    return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt), time_limit=time_limit)

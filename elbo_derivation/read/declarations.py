@@ -1,0 +1,604 @@
+r"""Declarations: one meaning for every name a derivation uses, whichever front end reads it.
+
+The ``.deriv`` reader (header lines), the ``.tex`` reader (``%`` comments) and
+:func:`~elbo_derivation.decide.engine.check_steps` (keyword arguments) all declare their names
+through one :class:`Declarations` object, so that a symbol, a density, a function, a ``let``
+name or a family means the same thing in each:
+
+symbols
+    ``a, b : real`` (also ``positive``, ``nonnegative``, ``negative``, ``nonzero``,
+    ``integer``, and combinations such as ``positive integer``); an interval
+    ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; a vector
+    ``mu : vector(D) real`` (a SymPy ``IndexedBase`` whose entries are written ``mu[j]``
+    in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension ``D`` is a declared integer
+    symbol).
+let
+    ``name = expression``: kept as a symbol for display, substituted for checking.
+densities
+    ``q(z|x), p(z)``: abstract positive densities, ``sympy.Function("q(z|x)")(z, x)``; every
+    density named with the same letter *and* the same shape is the same function, so
+    ``q(z1|x)`` is the declared ``q(z|x)`` at ``z = z1``. With a family,
+    ``q(z|x) = N(m, s^2)`` (``N``/``Normal``/``Gaussian``, ``Bernoulli``, ``Categorical``,
+    ``Poisson``, ``Exponential``, ``Laplace``, ``Gamma``), the parameters get their roles
+    (:attr:`Declarations.roles`) and a Gaussian is written out (its density formula is what
+    the name stands for). Roles are inferred from structure: in ``N(m, s^2)`` the mean is m,
+    the variance s², so s is a standard deviation; in ``N(m, exp(l))`` l is a log-variance.
+functions
+    ``f(z) : real``: an abstract function of z (``sympy.Function("f", real=True)(z)``); when
+    the name is already a declared symbol or ``let`` name (``h(x)`` with ``h`` declared),
+    ``h(x)`` is that name written with its argument, as the notes write it.
+
+A declaration that contradicts an earlier one (a symbol declared twice with different
+assumptions, a parameter in two roles, a standard deviation declared negative, an empty
+interval) or names an unknown family is an error at ``FILE:LINE:COLUMN``.
+
+Examples
+--------
+>>> import sympy as sp
+>>> decl = Declarations()
+>>> decl.declare_symbols("m : real", line=1, column=10)
+>>> decl.declare_symbols("s : positive", line=2, column=10)
+>>> decl.declare_symbols("z, x : real", line=3, column=10)
+>>> from elbo_derivation.read.deriv import parse_expression
+>>> decl.declare_densities("q(z|x) = N(m, s^2)", line=4, column=12,
+...                        expression=lambda text, col: parse_expression(text, decl.symbols))
+>>> sorted((str(k), v) for k, v in decl.roles.items())
+[('m', 'mean'), ('s', 'standard deviation'), ('s**2', 'variance')]
+>>> decl.declare_symbols("0 < y < 1", line=5, column=10)
+>>> decl.intervals["y"]
+Interval.open(0, 1)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from elbo_derivation.errors import DerivationSyntaxError
+
+__all__ = [
+    "ASSUMPTIONS",
+    "FAMILIES",
+    "RESERVED",
+    "Declarations",
+    "alias_dependence",
+    "assumption_keywords",
+    "bound_to_definitions",
+    "is_copy_of",
+]
+
+#: The assumption words a declaration may use, and the SymPy keywords they stand for.
+ASSUMPTIONS: dict[str, dict[str, bool]] = {
+    "real": {"real": True},
+    "positive": {"positive": True},
+    "nonnegative": {"nonnegative": True},
+    "negative": {"negative": True},
+    "nonzero": {"real": True, "nonzero": True},
+    "integer": {"integer": True},
+}
+
+#: Names with a fixed meaning, which cannot be declared (in any front end).
+RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
+                      "diff", "Derivative", "Sum", "Product", "Var"})
+
+#: Named families: their spellings, and the role of each parameter, in order. ``None``
+#: for a family whose parameters are all probabilities (categorical: any number of them).
+FAMILIES: dict[str, tuple[str, ...] | None] = {
+    "normal": ("mean", "variance"),
+    "bernoulli": ("probability",),
+    "categorical": None,
+    "poisson": ("rate",),
+    "exponential": ("rate",),
+    "laplace": ("mean", "scale"),
+    "gamma": ("shape", "rate"),
+}
+_FAMILY_NAMES = {"n": "normal", "normal": "normal", "gaussian": "normal",
+                 "bernoulli": "bernoulli", "ber": "bernoulli", "bern": "bernoulli",
+                 "categorical": "categorical", "cat": "categorical",
+                 "poisson": "poisson", "pois": "poisson",
+                 "exponential": "exponential", "exp": "exponential", "expon": "exponential",
+                 "laplace": "laplace", "gamma": "gamma"}
+#: Roles whose value must be positive.
+_POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "probability"}
+
+_NAME = re.compile(r"[^\W\d]\w*$")
+_SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+_FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
+_INTERVAL = re.compile(rf"\s*([(\[])\s*({_NUMBER})\s*,\s*({_NUMBER})\s*([)\]])\s*$")
+_CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤)\s*)?([^\W\d]\w*)\s*(?:(<=|<|≤|>=|>|≥)\s*"
+                    rf"({_NUMBER}))?\s*$")
+_VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
+
+
+def assumption_keywords(text: str) -> dict[str, bool] | None:
+    """SymPy assumption keywords for words such as ``"positive integer"``; None if unknown.
+
+    >>> assumption_keywords("positive integer")
+    {'positive': True, 'integer': True}
+    >>> assumption_keywords("positive negative") is None
+    True
+    """
+    words = [w for w in re.split(r"[\s,]+", text.strip().lower()) if w]
+    if not words or any(w not in ASSUMPTIONS for w in words):
+        return None
+    out: dict[str, bool] = {}
+    for w in words:
+        out.update(ASSUMPTIONS[w])
+    try:  # a contradiction (positive and negative) is caught by SymPy itself
+        sp.Symbol("_", **out).is_positive  # noqa: B018
+    except Exception:
+        return None
+    if out.get("positive") and out.get("negative"):
+        return None
+    return out
+
+
+def _number(text: str) -> sp.Expr:
+    t = text.strip().replace("∞", "oo").replace("inf", "oo")
+    if t.lstrip("+-") == "oo":
+        return -sp.oo if t.startswith("-") else sp.oo
+    return sp.Rational(t)
+
+
+def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
+    """The strongest SymPy assumption an interval implies (the bounds are kept aside)."""
+    lo = interval.inf
+    if lo.is_nonnegative and (lo.is_positive or interval.left_open):
+        return {"positive": True}
+    if lo.is_nonnegative:
+        return {"nonnegative": True}
+    hi = interval.sup
+    if hi.is_nonpositive and (hi.is_negative or interval.right_open):
+        return {"negative": True}
+    return {"real": True}
+
+
+@dataclass
+class Family:
+    """A named family a density is declared in, with its parameters (SymPy)."""
+
+    name: str
+    parameters: tuple[sp.Expr, ...]
+    variable: sp.Symbol
+
+
+@dataclass
+class Declarations:
+    """Every name of a derivation and what it means; built by all front ends alike.
+
+    ``symbols`` maps each declared (or ``let``) name to its SymPy symbol; ``assumption_of``
+    the words it was declared with; ``intervals`` the interval a symbol was declared in;
+    ``definitions`` the ``let`` names' expressions; ``functions`` maps a signature
+    (``"q(z|x)"``) to what it stands for; ``densities`` lists the density signatures;
+    ``families`` the declared family of a density; ``roles`` maps a parameter (a symbol or an
+    expression such as ``s**2``) to its role (``"mean"``, ``"variance"``, ``"standard
+    deviation"``, ``"log-variance"``, ``"rate"``, ``"scale"``, ``"shape"``,
+    ``"probability"``); ``vectors`` maps a vector's name to its dimension.
+    """
+
+    file: str | None = None
+    symbols: dict[str, sp.Symbol] = field(default_factory=dict)
+    assumption_of: dict[str, str] = field(default_factory=dict)
+    intervals: dict[str, sp.Interval] = field(default_factory=dict)
+    definitions: dict[str, sp.Expr] = field(default_factory=dict)
+    functions: dict[str, Any] = field(default_factory=dict)
+    densities: list[str] = field(default_factory=list)
+    families: dict[str, Family] = field(default_factory=dict)
+    roles: dict[sp.Expr, str] = field(default_factory=dict)
+    vectors: dict[str, sp.Expr] = field(default_factory=dict)
+    #: each vector's entries, ``indexed["mu"][j]`` (a SymPy ``IndexedBase``)
+    indexed: dict[str, sp.IndexedBase] = field(default_factory=dict)
+    #: the name each symbol was written with in the source, when it differs (LaTeX)
+    written: dict[str, str] = field(default_factory=dict)
+
+    def error(self, message: str, line: int | None, column: int | None,
+              ) -> DerivationSyntaxError:
+        return DerivationSyntaxError(message, file=self.file, line=line, column=column)
+
+    def copy(self) -> Declarations:
+        """A snapshot (for a part of a file: later declarations do not reach back)."""
+        return Declarations(
+            self.file, dict(self.symbols), dict(self.assumption_of), dict(self.intervals),
+            dict(self.definitions), dict(self.functions), list(self.densities),
+            dict(self.families), dict(self.roles), dict(self.vectors), dict(self.indexed),
+            dict(self.written))
+
+    # symbols ---------------------------------------------------------------------------
+    def check_name(self, name: str, line: int | None, column: int | None) -> None:
+        if not _NAME.match(name):
+            raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, column)
+        if name in RESERVED:
+            raise self.error(f"'{name}' is reserved and cannot be declared", line, column)
+        if name in self.definitions:
+            raise self.error(f"'{name}' is already defined by 'let:'", line, column)
+
+    def add_symbol(self, name: str, words: str, keywords: dict[str, bool],
+                   line: int | None, column: int | None,
+                   interval: sp.Interval | None = None) -> sp.Symbol:
+        """Declare one symbol; a different earlier declaration is an error."""
+        self.check_name(name, line, column)
+        if name in self.symbols and self.assumption_of.get(name) != words:
+            raise self.error(
+                f"'{name}' was already declared {self.assumption_of.get(name)}; a second, "
+                f"different declaration ({words}) contradicts it", line, column)
+        if any(sig.startswith(name + "(") for sig in self.functions):
+            raise self.error(f"'{name}' is already a density or function", line, column)
+        symbol = self.symbols.get(name) or sp.Symbol(name, **keywords)
+        self.symbols[name] = symbol
+        self.assumption_of[name] = words
+        if interval is not None:
+            self.intervals[name] = interval
+        return symbol
+
+    def declare_symbols(self, text: str, line: int | None, column: int) -> None:
+        """``a, b : real``, ``y : (0, 1)``, ``0 < y < 1``, ``mu : vector(D) real``."""
+        names_part, colon, assumption = text.rpartition(":")
+        if not colon:
+            chain = _CHAIN.match(text)
+            if chain and (chain.group(1) or chain.group(4)):
+                self.declare_chain(chain, line, column + len(text) - len(text.lstrip()))
+                return
+            raise self.error(
+                "expected 'symbols: NAMES : ASSUMPTION', e.g. 'symbols: mu1, mu2 : real', "
+                "or an interval such as 'symbols: 0 < y < 1'",
+                line, column + len(text.rstrip()) + 1)
+        words_col = column + len(names_part) + 1 + (len(assumption) - len(assumption.lstrip()))
+        words = " ".join(assumption.split()).lower()
+        interval = None
+        dimension = None
+        vector = _VECTOR.match(assumption)
+        if vector:
+            dim_name = vector.group(1)
+            dimension = self.symbols.get(dim_name)
+            if dimension is None or not dimension.is_integer:
+                raise self.error(f"the dimension '{dim_name}' of a vector must be a symbol "
+                                 f"declared integer first", line, words_col)
+            words = " ".join(vector.group(2).split()).lower() or "real"
+        m = _INTERVAL.match(assumption)
+        if m:
+            interval = self.make_interval(m.group(2), m.group(3), m.group(1) == "(",
+                                          m.group(4) == ")", line, words_col)
+            keywords = _interval_keywords(interval)
+        else:
+            found = assumption_keywords(words)
+            if found is None:
+                raise self.error(
+                    f"unknown assumption '{assumption.strip()}' (or a contradictory one); "
+                    "expected "
+                    f"one or more of {', '.join(ASSUMPTIONS)} (e.g. 'positive integer'), or "
+                    "an interval such as (0, 1)", line, words_col)
+            keywords = found
+        for raw, offset in _split_top_level(names_part):
+            name = raw.strip()
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            if dimension is not None:
+                self.check_name(name, line, col)
+                if name in self.symbols or name in self.indexed:
+                    raise self.error(f"'{name}' is already declared", line, col)
+                self.vectors[name] = dimension
+                self.assumption_of[name] = f"vector({dimension}) {words}"
+                # its entries mu[j] carry the assumption; the vector itself is no scalar
+                self.indexed[name] = sp.IndexedBase(name, shape=(dimension,), **keywords)
+                continue
+            self.add_symbol(name, words if interval is None else str(interval), keywords,
+                            line, col, interval)
+
+    def make_interval(self, lo_text: str, hi_text: str, left_open: bool, right_open: bool,
+                      line: int | None, column: int) -> sp.Interval:
+        lo, hi = _number(lo_text), _number(hi_text)
+        interval = sp.Interval(lo, hi, left_open or lo == -sp.oo, right_open or hi == sp.oo)
+        if interval is sp.S.EmptySet or not isinstance(interval, sp.Interval):
+            raise self.error(f"the interval from {lo} to {hi} is empty", line, column)
+        return interval
+
+    def declare_chain(self, chain: re.Match[str], line: int | None, column: int) -> None:
+        """``0 < y < 1``, ``y > 0``, ``0 <= y``: the symbol y in that interval."""
+        name = chain.group(3)
+        lo, lo_op, hi_op, hi = chain.group(1), chain.group(2), chain.group(4), chain.group(5)
+        lower, upper = "-oo", "oo"
+        left_open = right_open = True
+        if lo is not None:
+            lower, left_open = lo, lo_op == "<"
+        if hi_op in ("<", "<=", "≤"):
+            upper, right_open = hi, hi_op == "<"
+        elif hi_op is not None:  # y > 0
+            if lo is not None:
+                raise self.error("expected 'a < y < b', 'y > a' or 'y < b'", line, column)
+            lower, left_open = hi, hi_op == ">"
+        interval = self.make_interval(lower, upper, left_open, right_open, line, column)
+        col = column + chain.start(3) - (len(chain.string) - len(chain.string.lstrip()))
+        self.add_symbol(name, str(interval), _interval_keywords(interval), line, col, interval)
+
+    # let -------------------------------------------------------------------------------
+    def define(self, name: str, value: sp.Expr, line: int | None, column: int) -> None:
+        self.check_name(name, line, column)
+        if name in self.symbols:
+            raise self.error(f"'{name}' is already declared", line, column)
+        self.symbols[name] = sp.Symbol(name)
+        self.definitions[name] = value
+
+    # densities and functions -----------------------------------------------------------
+    def signature(self, raw: str, line: int | None, column: int,
+                  what: str = "a density signature like 'q(z|x)' or 'p(z)'",
+                  kind: str = "density",
+                  ) -> tuple[str, str, list[sp.Symbol], int]:
+        """(stem, canonical signature, variables, given count) of ``q(z|x)``."""
+        m = _SIGNATURE.match(raw)
+        if not m:
+            raise self.error(f"expected {what}, got '{raw.strip()}'", line, column)
+        stem, inner = m.group(1), m.group(2)
+        given_text, bar, cond_text = inner.partition("|")
+        given = [v.strip() for v in given_text.split(",")]
+        cond = [v.strip() for v in cond_text.split(",")] if bar else []
+        variables: list[sp.Symbol] = []
+        for var in [*given, *cond]:
+            if var not in self.symbols or var in self.definitions:
+                raise self.error(f"{kind} variable '{var}' must be a declared symbol "
+                                 f"(in '{raw.strip()}')", line, column)
+            variables.append(self.symbols[var])
+        sig = f"{stem}({','.join(given)}" + ("|" + ",".join(cond) if bar else "") + ")"
+        return stem, sig, variables, len(given)
+
+    def declare_densities(self, text: str, line: int | None, column: int,
+                          expression: Callable[[str, int], sp.Expr] | None = None) -> None:
+        """``q(z|x), p(z)``, or one density in a family: ``q(z|x) = N(m, s^2)``."""
+        for part, offset in _split_top_level(text):
+            if not part.strip():
+                continue
+            raw, eq, family_text = _split_equals(part)
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            if eq:
+                if expression is None:  # pragma: no cover - every front end passes one
+                    raise self.error("a family needs an expression reader", line, col)
+                stem, sig, variables, n_given = self.signature(raw, line, col)
+                self.family(sig, stem, variables, n_given, family_text, line,
+                            column + offset + len(raw) + 1, expression)
+                continue
+            stem, sig, variables, _ = self.signature(raw, line, col)
+            if stem in RESERVED or stem in self.symbols:
+                raise self.error(f"'{stem}' is already a symbol or reserved", line, col)
+            self.functions[sig] = sp.Function(sig, positive=True)(*variables)
+            if sig not in self.densities:
+                self.densities.append(sig)
+
+    def family(self, sig: str, stem: str, variables: list[sp.Symbol], n_given: int,
+               text: str, line: int | None, column: int,
+               expression: Callable[[str, int], sp.Expr]) -> None:
+        lead = len(text) - len(text.lstrip())
+        m = _FAMILY.match(text)
+        if not m:
+            raise self.error("expected a family such as 'N(m, s^2)' after '='", line,
+                             column + lead)
+        key = _FAMILY_NAMES.get(" ".join(m.group(1).split()).lower().rstrip("."))
+        if key is None:
+            raise self.error(
+                f"unknown family '{m.group(1).strip()}'; expected one of N (Normal, "
+                "Gaussian), Bernoulli, Categorical, Poisson, Exponential, Laplace, Gamma",
+                line, column + lead)
+        if stem in RESERVED or stem in self.symbols:
+            raise self.error(f"'{stem}' is already a symbol or reserved", line, column)
+        if n_given != 1:
+            raise self.error(f"a density in a family is a density of one variable: "
+                             f"'{sig}' has {n_given}", line, column)
+        args_start = column + lead + m.start(2)
+        params = tuple(expression(part, args_start + offset)
+                       for part, offset in _split_top_level(m.group(2)))
+        roles = FAMILIES[key]
+        if roles is not None and len(params) != len(roles):
+            raise self.error(f"{m.group(1).strip()}(...) takes {len(roles)} parameter"
+                             f"{'s' if len(roles) > 1 else ''} ({', '.join(roles)}), got "
+                             f"{len(params)}", line, args_start)
+        variable = variables[0]
+        for k, param in enumerate(params):
+            role = "probability" if roles is None else roles[k]
+            self.give_roles(param, role, line, args_start)
+        self.families[sig] = Family(key, params, variable)
+        if key == "normal":
+            mean, var = params
+            self.functions[sig] = (sp.exp(-((variable - mean) ** 2) / (2 * var))
+                                   / sp.sqrt(2 * sp.pi * var))
+        else:
+            self.functions[sig] = sp.Function(sig, positive=True)(*variables)
+        if sig not in self.densities:
+            self.densities.append(sig)
+
+    def give_roles(self, param: sp.Expr, role: str, line: int | None, column: int) -> None:
+        """Record ``param``'s role, and what its structure implies for its parts."""
+        found = [(param, role)]
+        if role == "variance":
+            base, exponent = param.as_base_exp()
+            if exponent == 2 and isinstance(base, sp.Symbol):
+                found.append((base, "standard deviation"))
+            elif isinstance(param, sp.exp) and isinstance(param.args[0], sp.Symbol):
+                found.append((param.args[0], "log-variance"))
+        for expr, r in found:
+            old = self.roles.get(expr)
+            if old is not None and old != r:
+                raise self.error(f"'{expr}' is declared a {old} and a {r}: contradictory roles",
+                                 line, column)
+            if r in _POSITIVE_ROLES and isinstance(expr, sp.Symbol) and (
+                    expr.is_nonpositive or expr.is_negative):
+                raise self.error(f"'{expr}' is a {r}, which is positive, but it is declared "
+                                 f"{self.assumption_of.get(str(expr), 'non-positive')}",
+                                 line, column)
+            if r == "probability" and str(expr) in self.intervals and (
+                    self.intervals[str(expr)].sup > 1):
+                raise self.error(f"'{expr}' is a probability but its interval "
+                                 f"{self.intervals[str(expr)]} goes beyond 1", line, column)
+            if (r != "mean" and r != "log-variance" and isinstance(expr, sp.Symbol)
+                    and expr.is_positive is None and r in _POSITIVE_ROLES):
+                pass  # declared real: allowed (a weaker declaration), the role is kept
+            self.roles[expr] = r
+
+    def declare_functions(self, text: str, line: int | None, column: int) -> None:
+        """``f(z), g(z) : real`` (abstract), or ``h(x)`` for a declared name h."""
+        names_part, colon, assumption = text.rpartition(":")
+        if not colon or "(" in assumption:
+            names_part, assumption = text, ""
+        words = " ".join(assumption.split()).lower()
+        keywords = assumption_keywords(words) if words else None
+        usage = "expected 'functions: SIGNATURES : ASSUMPTION', e.g. 'functions: f(z) : real'"
+        if words and keywords is None:
+            raise self.error(usage, line, column + len(names_part) + 1)
+        for raw, offset in _split_top_level(names_part):
+            if not raw.strip():
+                continue
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            m = _SIGNATURE.match(raw)
+            if not m or "|" in m.group(2):
+                raise self.error(
+                    f"expected a function signature like 'f(z)', got '{raw.strip()}'", line, col)
+            stem, sig, variables, _ = self.signature(raw, line, col, "a function like 'f(z)'",
+                                                     "function")
+            if stem in RESERVED or any(s.startswith(stem + "(") for s in self.functions):
+                raise self.error(f"'{stem}' is already declared or reserved", line, col)
+            if stem in self.symbols:
+                # the notes' h(x): the declared symbol (or let name) h, written with its
+                # argument
+                self.functions[sig] = self.symbols[stem]
+            elif keywords is None:  # a new function needs to say what its values are
+                raise self.error(usage, line, column + len(text.rstrip()) + 1)
+            else:
+                self.functions[sig] = sp.Function(stem, **keywords)(*variables)
+
+    def density_roles(self) -> dict[str, tuple[str, str]]:
+        """Each declared density's place in its model: ``(model, role)``.
+
+        Densities written with the same letter form one model (whatever the letter); the
+        one over the most variables with no condition is the *joint*; a density without a
+        condition over fewer of the joint's variables is a *marginal*, one with a condition
+        a *conditional*. Without a joint declared, the model's variables are all those its
+        densities mention.
+
+        >>> import sympy as sp
+        >>> decl = Declarations()
+        >>> decl.declare_symbols("a, b : real", 1, 1)
+        >>> decl.declare_densities("P(a, b), P(a|b), P(b)", 2, 1)
+        >>> decl.density_roles()
+        {'P(a,b)': ('P', 'joint'), 'P(a|b)': ('P', 'conditional'), 'P(b)': ('P', 'marginal')}
+        """
+        out: dict[str, tuple[str, str]] = {}
+        stems: dict[str, list[str]] = {}
+        for sig in self.densities:
+            stems.setdefault(sig[: sig.index("(")], []).append(sig)
+        for stem, sigs in stems.items():
+            def variables(sig: str) -> tuple[set[str], bool]:
+                inner = sig[sig.index("(") + 1: -1]
+                given, bar, cond = inner.partition("|")
+                names = {v.strip() for v in (given + "," + cond).split(",") if v.strip()}
+                return names, bool(bar)
+
+            unconditioned = [s for s in sigs if not variables(s)[1]]
+            joint = max(unconditioned, key=lambda s: len(variables(s)[0]), default=None)
+            all_vars = set().union(*(variables(s)[0] for s in sigs))
+            for sig in sigs:
+                names, conditioned = variables(sig)
+                if conditioned:
+                    role = "conditional"
+                elif sig == joint and len(names) > 1 and names == all_vars:
+                    role = "joint"
+                else:
+                    role = "marginal"
+                out[sig] = (stem, role)
+        return out
+
+    def variable_of(self, density: sp.Expr) -> sp.Symbol | None:
+        """The variable a declared density is a density *of*: z for q(z|x)."""
+        for sig, value in self.functions.items():
+            if value == density and sig in self.densities:
+                family = self.families.get(sig)
+                if family is not None:
+                    return family.variable
+                first = sig[sig.index("(") + 1:].split("|")[0].split(",")
+                if len(first) == 1 and first[0] in self.symbols:
+                    return self.symbols[first[0]]
+        return None
+
+
+def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
+    """Whether ``new`` may stand where ``declared`` was declared, in a density at another
+    point: the same symbol, or a copy written with the declared name and a subscript or
+    suffix (``h_1``, ``h1``, ``h_a`` for ``h``), with the same assumptions.
+
+    >>> import sympy as sp
+    >>> h, h1, x = sp.Symbol("h", real=True), sp.Symbol("h_1", real=True), sp.Symbol("x", real=True)
+    >>> is_copy_of(h1, h), is_copy_of(x, h)
+    (True, False)
+    """
+    if new == declared:
+        return True
+    if not (isinstance(new, sp.Symbol) and isinstance(declared, sp.Symbol)):
+        return False
+    a, b = new.name, declared.name
+    return (a.startswith(b) and len(a) > len(b) and (a[len(b)] == "_" or a[len(b)].isdigit()
+                                                     or a[len(b)] == "'")
+            and new.assumptions0 == declared.assumptions0)
+
+
+def alias_dependence(expr: sp.Expr, variables: list[sp.Symbol],
+                     functions: Mapping[str, Any]) -> str | None:
+    """A signature such as ``h(x)`` declared as a name for the symbol ``h``, whose symbol
+    appears in ``expr`` while one of ``variables`` is among its arguments: differentiating
+    it would treat h as a constant although the declaration says it depends on x."""
+    names = {str(v) for v in variables}
+    free = expr.free_symbols
+    for sig, value in functions.items():
+        if not isinstance(value, sp.Symbol) or value not in free:
+            continue
+        inner = sig[sig.index("(") + 1: -1].replace("|", ",")
+        if names & {v.strip() for v in inner.split(",")}:
+            return sig
+    return None
+
+
+def bound_to_definitions(expr: sp.Expr, definitions: Mapping[str, sp.Expr]) -> str | None:
+    """The name of a ``let`` definition that ``expr`` differentiates or sums over, if any:
+    such a variable would be replaced by its expression when checking."""
+    if not definitions:
+        return None
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Derivative):
+            names = [str(v) for v, _ in node.variable_count]
+        elif isinstance(node, (sp.Sum, sp.Product)):
+            names = [str(lim[0]) for lim in node.limits]
+        else:
+            continue
+        for name in names:
+            if name in definitions:
+                return name
+    return None
+
+
+def _split_equals(text: str) -> tuple[str, str, str]:
+    """``q(z|x) = N(m, s)`` → (``q(z|x) ``, ``=``, `` N(m, s)``) at the first top-level '='."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            return text[:i], "=", text[i + 1:]
+    return text, "", ""
+
+
+def _split_top_level(text: str) -> list[tuple[str, int]]:
+    """Split on commas outside brackets; each part with its starting offset."""
+    parts: list[tuple[str, int]] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append((text[start:i], start))
+            start = i + 1
+    parts.append((text[start:], start))
+    return parts

@@ -1,0 +1,124 @@
+"""One declarations builder for every front end: what a declaration means, and its errors."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.cli import main
+from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.read.deriv import parse_derivation
+from elbo_derivation.read.steps import read_steps
+from elbo_derivation.read.tex import parse_tex_derivation
+
+
+def _deriv(header: str) -> sp.Basic:
+    return parse_derivation(header + "\nx\n= x\n", file="d.deriv")
+
+
+def test_assumption_words_and_intervals():
+    d = parse_derivation("symbols: k : nonnegative integer\nsymbols: y : (0, 1)\n"
+                         "symbols: 0 <= w < 2\nsymbols: v > 3\nk + y + w + v\n= v + w + y + k")
+    k, y, w, v = (d.symbols[n] for n in "kywv")
+    assert k.is_integer and k.is_nonnegative
+    assert y.is_positive and d.declarations.intervals["y"] == sp.Interval.open(0, 1)
+    assert w.is_nonnegative and d.declarations.intervals["w"] == sp.Interval.Ropen(0, 2)
+    assert v.is_positive and d.declarations.intervals["v"] == sp.Interval.open(3, sp.oo)
+
+
+def test_families_give_roles_inferred_from_structure():
+    d = parse_derivation("symbols: z, x, m : real\nsymbols: s, l : positive\n"
+                         "symbols: lv : real\nsymbols: 0 < t < 1\n"
+                         "densities: q(z|x) = N(m, s^2)\ndensities: r(x) = Normal(0, exp(lv))\n"
+                         "densities: b(z) = Bernoulli(t)\ndensities: c(x) = Poisson(l)\n"
+                         "q(z|x)\n= q(z|x)")
+    decl = d.declarations
+    m, s, lv, t, l_ = (d.symbols[n] for n in ("m", "s", "lv", "t", "l"))
+    assert decl.roles[m] == "mean" and decl.roles[s] == "standard deviation"
+    assert decl.roles[s**2] == "variance" and decl.roles[lv] == "log-variance"
+    assert decl.roles[t] == "probability" and decl.roles[l_] == "rate"
+    assert decl.families["q(z|x)"].name == "normal"
+    # the Gaussian is written out: q(z|x) stands for its density formula
+    z = d.symbols["z"]
+    written_out = sp.exp(-(z - m) ** 2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    assert sp.simplify(d.start - written_out) == 0
+
+
+def test_same_declarations_in_tex():
+    d = parse_tex_derivation("% symbols: z, x, m : real\n% symbols: s : positive\n"
+                             "% symbols: 0 < y < 1\n% densities: q(z|x) = N(m, s^2)\n"
+                             "\\begin{align*}\ny &= y\n\\end{align*}\n", file="a.tex")
+    assert d.declarations.roles[d.symbols["s"]] == "standard deviation"
+    assert d.declarations.intervals["y"] == sp.Interval.open(0, 1)
+
+
+@pytest.mark.parametrize("header,where,words", [
+    ("symbols: x : real\nsymbols: x : positive", "d.deriv:2:10", "contradicts"),
+    ("symbols: x : positive negative", "d.deriv:1:14", "unknown assumption"),
+    ("symbols: x : real\nsymbols: 1 < y < 0", "d.deriv:2:10", "empty"),
+    ("symbols: x, m : real\nsymbols: s : negative\ndensities: q(x) = N(m, s^2)", "d.deriv:3:",
+     "positive"),
+    ("symbols: x, m : real\ndensities: q(x) = Student(m)", "d.deriv:2:19", "unknown family"),
+    ("symbols: x, m : real\ndensities: q(x) = N(m)", "d.deriv:2:", "takes 2 parameters"),
+    ("symbols: x, m, v : real\ndensities: q(x) = N(m, v), r(x) = N(v, m)", "d.deriv:2:",
+     "contradictory roles"),
+    ("symbols: log : real", "d.deriv:1:10", "reserved"),
+])
+def test_contradictions_and_unknown_families_are_located(header, where, words):
+    with pytest.raises(DerivationSyntaxError) as err:
+        _deriv(header)
+    assert str(err.value).startswith(where) and words in str(err.value)
+
+
+def test_contradiction_exits_2_from_the_cli(tmp_path, capsys):
+    path = tmp_path / "bad.tex"
+    path.write_text("% symbols: x : real\n% symbols: x : positive\n"
+                    "\\begin{align*}\nx &= x\n\\end{align*}\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    assert "bad.tex:2:" in capsys.readouterr().err
+
+
+def test_check_steps_uses_the_same_words():
+    d = read_steps(["y", "y"], symbols="y, k", assumptions={"y": "(0, 1)",
+                                                            "k": "positive integer"})
+    assert d.symbols["y"].is_positive and d.symbols["k"].is_integer
+    assert d.declarations.intervals["y"] == sp.Interval.open(0, 1)
+    with pytest.raises(ValueError, match="assumptions\\['y'\\]"):
+        read_steps(["y", "y"], symbols="y", assumptions={"y": "complex"})
+
+
+def test_functions_one_meaning_in_both_formats():
+    tex = parse_tex_derivation("% symbols: z : real\n% functions: f(z) : real\n"
+                               "\\begin{align*}\nf(z) &= f(z)\n\\end{align*}\n")
+    deriv = parse_derivation("symbols: z : real\nfunctions: f(z) : real\nf(z)\n= f(z)")
+    assert tex.start == deriv.start and isinstance(tex.start, sp.core.function.AppliedUndef)
+    # a declared name written with its argument stays that name (the notes' h(x))
+    tex = parse_tex_derivation("% symbols: x : real\n% symbols: h : positive\n"
+                               "% functions: h(x)\n\\begin{align*}\nh(x) &= h\n\\end{align*}\n")
+    deriv = parse_derivation("symbols: x : real\nsymbols: h : positive\nfunctions: h(x)\n"
+                             "h(x)\n= h")
+    assert tex.start == deriv.start == tex.symbols["h"]
+
+
+def test_goal_header():
+    d = parse_derivation("symbols: a : positive\ngoal: 2*log(a)\nlog(a^2)\n= 2*log(a)\n")
+    assert d.metadata["goal"] == {"text": "2*log(a)", "line": 2, "column": 7}
+
+
+def test_vectors_with_a_symbolic_dimension_in_both_formats():
+    from elbo_derivation.decide.engine import check_derivation
+
+    head = ("symbols: D : positive integer\nsymbols: j : integer\n"
+            "symbols: s : vector(D) positive\nsymbols: mu : vector(D) real\n")
+    d = parse_derivation(head + "Sum(log(s[j]^2) + mu[j]^2, (j, 1, D))\n"
+                         "= Sum(2*log(s[j]), (j, 1, D)) + Sum(mu[j]^2, (j, 1, D))")
+    s_, j_ = d.declarations.indexed["s"], d.symbols["j"]
+    assert s_[j_].is_positive and d.declarations.vectors["s"] == d.symbols["D"]
+    tex = parse_tex_derivation(
+        "% " + head.replace("\n", "\n% ").replace(": s :", ": sigma :").rstrip("% ")
+        + "\\begin{align*}\n\\sum_{j=1}^{D} (\\log \\sigma_j^2 + \\mu_j^2) "
+        "&= \\sum_{j=1}^{D} 2\\log\\sigma_j + \\sum_{j=1}^{D} \\mu_j^2\n\\end{align*}\n")
+    assert [s.verdict.value for s in check_derivation(d).steps] == ["proved"]
+    assert [s.verdict.value for s in check_derivation(tex).steps] == ["proved"]
+    with pytest.raises(DerivationSyntaxError, match="index of s"):
+        parse_derivation(head + "symbols: t : real\ns[t]\n= s[t]")

@@ -1,0 +1,119 @@
+"""The tiers that decide a step: their order, the calculus tier, and the rules they report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
+from elbo_derivation.decide import tiers
+from elbo_derivation.decide.verdict import compare
+from elbo_derivation.report.json import check_json
+
+x = sp.Symbol("x", real=True)
+a, b = sp.symbols("a b", positive=True)
+k = sp.Symbol("k", integer=True)
+n = sp.Symbol("n", integer=True, positive=True)
+
+
+def test_the_tiers_run_in_the_documented_order() -> None:
+    names = [t.name for t in tiers.TIERS]
+    assert names == ["structural", "calculus", "algebra", "expectation-rules",
+                     "gaussian-moments", "algebra", "simplify", "probe"]
+    assert [t.after_integrals for t in tiers.TIERS if isinstance(t, tiers.Algebra)] == [
+        False, True]
+
+
+@pytest.mark.parametrize(
+    ("lhs", "rhs", "rule"),
+    [
+        (sp.Derivative(x**3 + sp.sin(x), x), 3 * x**2 + sp.cos(x), "differentiation"),
+        (sp.Derivative(sp.log(a * x**2 + 1), x), 2 * a * x / (a * x**2 + 1), "differentiation"),
+        (sp.Sum(k, (k, 1, n)), n * (n + 1) / 2, "a finite sum"),
+        (sp.Sum(k**2, (k, 1, 4)), 30, "a finite sum"),
+        (sp.Sum(sp.Rational(1, 2)**k, (k, 0, sp.oo)), 2, "a closed-form sum"),
+        (sp.Product(k, (k, 1, 5)), 120, "a product"),
+    ],
+)
+def test_the_calculus_tier_proves_derivatives_sums_and_products(lhs, rhs, rule) -> None:  # type: ignore[no-untyped-def]
+    r = compare(lhs, rhs)
+    assert (r.verdict, r.method) == (Verdict.PROVED, "calculus")
+    assert rule in r.rules
+
+
+@pytest.mark.parametrize(
+    ("lhs", "rhs"),
+    [
+        (sp.Derivative(x**3, x), 2 * x**2),  # the power rule misapplied
+        (sp.Sum(k, (k, 1, n)), n**2 / 2),  # the closed form off by n/2
+        (sp.Product(k, (k, 1, 5)), 24),
+    ],
+)
+def test_a_wrong_derivative_sum_or_product_is_refuted(lhs, rhs) -> None:  # type: ignore[no-untyped-def]
+    r = compare(lhs, rhs)
+    assert r.verdict is Verdict.REFUTED
+    assert r.counterexample is not None
+
+
+def test_the_calculus_tier_stays_out_of_steps_without_its_nodes() -> None:
+    p = tiers.Problem.of(sp.log(a * b), sp.log(a) + sp.log(b))
+    assert not tiers.CALCULUS.applies(p)
+    assert compare(sp.log(a * b), sp.log(a) + sp.log(b)).method == "algebra"
+
+
+def test_an_unevaluable_derivative_is_left_to_the_other_tiers() -> None:
+    f = sp.Function("f", real=True)
+    r = compare(sp.Derivative(f(x), x) + x - x, sp.Derivative(f(x), x))
+    assert r.verdict is Verdict.PROVED
+    assert r.method in ("structural", "algebra")
+
+
+@pytest.mark.parametrize(
+    ("lhs", "rhs", "rule"),
+    [
+        (sp.log(a / b), sp.log(a) - sp.log(b), "log of a quotient"),
+        (sp.log(a * b), sp.log(a) + sp.log(b), "log of a product"),
+        (sp.log(a**3), 3 * sp.log(a), "log of a power"),
+        ((a + b)**2, a**2 + 2 * a * b + b**2, "expanding products and powers"),
+        (a + b, b + a, "identical sides"),
+    ],
+)
+def test_the_deciding_rule_is_named_in_textbook_words(lhs, rhs, rule) -> None:  # type: ignore[no-untyped-def]
+    r = compare(lhs, rhs)
+    assert r.verdict is Verdict.PROVED
+    assert rule in r.rules and rule in r.rule
+
+
+def test_expectation_rules_report_linearity_and_bayes() -> None:
+    z = sp.Symbol("z", real=True)
+    q = sp.Function("q(z|x)", positive=True)(z, x)
+    lik = sp.Function("p(x|z)", positive=True)(x, z)
+    prior = sp.Function("p(z)", positive=True)(z)
+    post = sp.Function("p(z|x)", positive=True)(z, x)
+    evidence = sp.Function("p(x)", positive=True)(x)
+    lhs = Expectation(sp.log(post), z, q)
+    rhs = Expectation(sp.log(lik) + sp.log(prior), z, q) - sp.log(evidence)
+    r = compare(lhs, rhs)
+    assert (r.verdict, r.method) == (Verdict.PROVED, "expectation-rules")
+    assert any("Bayes' rule" in rule for rule in r.rules)
+    assert "linearity of E" in r.rules
+
+
+def test_a_numeric_verdict_names_no_rule() -> None:
+    r = compare(sp.log(a / b), sp.log(a) - sp.log(b) + 1)
+    assert r.verdict is Verdict.REFUTED
+    assert r.rule == ""
+
+
+def test_the_rule_is_in_the_json_reports() -> None:
+    d = Derivation("t", {"a": a, "b": b}, sp.log(a / b),
+                   [Step(1, Relation.EQ, sp.log(a) - sp.log(b))])
+    from elbo_derivation.pipeline import check_derivation
+
+    check_derivation(d)
+    out = json.loads(json.dumps(check_json(d, file="t.deriv")))
+    assert out["steps"][0]["rule"] == "log of a quotient"
+    assert d.steps[0].result.to_json()["rule"] == "log of a quotient"
