@@ -94,6 +94,10 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'elbo_derivation' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
+    if module.startswith(("elbo_derivation.read", "elbo_derivation.decide",
+                          "elbo_derivation.verification", "elbo_derivation.pipeline")):
+        # derivations are made: print(d) shows them as the text report does
+        importlib.import_module("elbo_derivation.report.text")
     return value
 
 
@@ -129,3 +133,30 @@ def load_ipython_extension(ipython: Any) -> None:
     from elbo_derivation.notebook import load_ipython_extension as load
 
     load(ipython)
+
+
+def _display_in_ipython() -> None:
+    """Inside IPython or Jupyter, derivations, steps and check results display as
+    mathematics with their verdicts (the renderers are imported on first display)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+
+    def renderer(kind: str) -> Any:
+        def render(obj: Any) -> str | None:
+            from elbo_derivation.notebook import mimebundle
+
+            return mimebundle(obj).get(kind)
+
+        return render
+
+    formatters = shell.display_formatter.formatters
+    for name in ("Derivation", "Step", "SymbolicResult"):
+        for kind in ("text/html", "text/latex"):
+            formatters[kind].for_type_by_name("elbo_derivation.core.steps", name, renderer(kind))
+
+
+_display_in_ipython()

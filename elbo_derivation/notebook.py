@@ -43,7 +43,7 @@ import html as _html
 import shlex
 from typing import Any
 
-from elbo_derivation.core.steps import Derivation, Step, SymbolicResult, Verdict
+from elbo_derivation.core.steps import RENDERERS, Derivation, Step, SymbolicResult, Verdict
 
 __all__ = [
     "derivation_html",
@@ -193,6 +193,10 @@ def mimebundle(obj: Any) -> dict[str, str]:
         return {"text/html": f'{_STYLE}<div class="elbo-d">{result_html(obj)}</div>',
                 "text/plain": text}  # fmt: skip
     raise TypeError(f"no rich display for {type(obj).__name__}")
+
+
+# the data model's _repr_*_ methods show objects through this module once it is loaded
+RENDERERS["bundle"] = mimebundle
 
 
 # ------------------------------------------------------------------------ the cell magic

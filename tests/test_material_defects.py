@@ -67,6 +67,15 @@ def test_dir_lists_only_the_public_names():
     assert {"Derivation", "check_steps", "load_ipython_extension"} <= names
 
 
+def test_print_derivation_is_the_report_in_a_fresh_process():
+    code = ("import elbo_derivation as ed\n"
+            "d = ed.check_steps(['log(a^2)', '2*log(a)'], symbols='a',"
+            " assumptions={'a': 'positive'})\nprint(d)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120).stdout  # fmt: skip
+    assert "Derivation(" not in out and "✓" in out and "2·log(a)" in out
+
+
 def test_print_derivation_is_the_report():
     d = elbo_derivation.check_steps(["log(a^2)", "2*log(a)"], symbols="a",
                                     assumptions={"a": "positive"})  # fmt: skip

@@ -23,6 +23,8 @@ WRONG = ("title: a slip\nsymbols: mu : real\nsymbols: sigma : positive\n"
 
 
 def test_rich_display_of_objects():
+    import elbo_derivation.notebook  # noqa: F401  (registers the renderers, as IPython does)
+
     d = check_derivation(parse_derivation(WRONG))
     bundle = d._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/latex", "text/plain"}
@@ -50,6 +52,9 @@ def _run(cells: list[str], monkeypatch) -> list:
 @pytest.mark.notebook
 def test_cell_magic_in_a_kernel(monkeypatch):
     cells = _run([
+        "import elbo_derivation\n"
+        "elbo_derivation.check_steps(['log(a^2)', '2*log(a)'], symbols='a',\n"
+        "                            assumptions={'a': 'positive'})",
         "%load_ext elbo_derivation",
         "%%derivation --no-numeric\n" + GOOD,
         "%%derivation\n" + WRONG,
@@ -57,6 +62,10 @@ def test_cell_magic_in_a_kernel(monkeypatch):
         "%%derivation --no-verdicts\n" + WRONG,
         "%%derivation\nsymbols: a : positive\nlog(a^2)\n= 2*log(b)\n",
     ], monkeypatch)  # fmt: skip
+    plain = cells[0].outputs[0]["data"]  # rich display without the extension loaded
+    assert "<math" in plain["text/html"] and "✓" in plain["text/html"]
+    assert plain["text/latex"].startswith("$$")
+    cells = cells[1:]
     good = cells[1].outputs[0]["data"]
     assert "text/html" in good and "<math" in good["text/html"]
     assert "all 1 step hold" in good["text/html"]

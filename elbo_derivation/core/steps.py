@@ -158,12 +158,10 @@ class SymbolicResult:
 
     # rich display in Jupyter (see elbo_derivation.notebook)
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from elbo_derivation.notebook import mimebundle
+        return _bundle(self)
 
-        return mimebundle(self)
-
-    def _repr_html_(self) -> str:
-        return self._repr_mimebundle_()["text/html"]
+    def _repr_html_(self) -> str | None:
+        return _bundle(self).get("text/html")
 
 
 @dataclass
@@ -247,12 +245,10 @@ class Step:
 
     # rich display in Jupyter (see elbo_derivation.notebook)
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from elbo_derivation.notebook import mimebundle
+        return _bundle(self)
 
-        return mimebundle(self)
-
-    def _repr_html_(self) -> str:
-        return self._repr_mimebundle_()["text/html"]
+    def _repr_html_(self) -> str | None:
+        return _bundle(self).get("text/html")
 
 
 @dataclass
@@ -380,21 +376,40 @@ class Derivation:
 
     # rich display in Jupyter (see elbo_derivation.notebook)
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from elbo_derivation.notebook import mimebundle
+        return _bundle(self)
 
-        return mimebundle(self)
+    def _repr_html_(self) -> str | None:
+        return _bundle(self).get("text/html")
 
-    def _repr_html_(self) -> str:
-        return self._repr_mimebundle_()["text/html"]
-
-    def _repr_latex_(self) -> str:
-        return self._repr_mimebundle_()["text/latex"]
+    def _repr_latex_(self) -> str | None:
+        return _bundle(self).get("text/latex")
 
     def __str__(self) -> str:
-        """The derivation as the text report prints it (``print(d)``)."""
-        from elbo_derivation.report.text import render_text
+        """The derivation as the text report prints it (``print(d)``), once the report has
+        been loaded; else one plain line per step, as written."""
+        render = RENDERERS.get("text")
+        if render is not None:
+            return render(self)
+        lines = [self.title or self.name or "derivation", f"      {self.start_text or self.start}"]
+        for step in self.steps:
+            verdict = "" if step.result is None else f"  [{step.result.verdict}]"
+            why = f"   — {step.justification}" if step.justification else ""
+            lines.append(f"  {step.index:>3} {step.relation.symbol} {step.expr_text or step.expr}"
+                         f"{why}{verdict}")  # fmt: skip
+        return "\n".join(lines)
 
-        return render_text([self], timings=False)
+
+#: How the layers above show this module's objects: ``"bundle"`` (a MIME bundle for Jupyter,
+#: set by :mod:`elbo_derivation.notebook`) and ``"text"`` (the report of ``print(d)``, set by
+#: :mod:`elbo_derivation.report.text`). The data model itself imports neither.
+RENDERERS: dict[str, Any] = {}
+
+
+def _bundle(obj: Any) -> dict[str, str]:
+    render = RENDERERS.get("bundle")
+    if render is None:  # the notebook module is not loaded: plain text only
+        return {"text/plain": str(obj) if isinstance(obj, Derivation) else repr(obj)}
+    return render(obj)
 
 
 def _json_float(value: float) -> float | str:

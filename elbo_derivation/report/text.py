@@ -38,6 +38,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from elbo_derivation.core import steps as _steps_module
 from elbo_derivation.core.steps import (
     Counterexample,
     Derivation,
@@ -475,3 +476,11 @@ def render_errata(entries: Sequence[Mapping[str, Any]] | None, *, color: bool = 
     if not entries:
         lines.append("  (none)")
     return "\n".join(lines)
+
+
+def _print_form(d: Derivation) -> str:
+    return render_text([d], timings=False)
+
+
+# print(derivation) shows this report once the report is loaded (see core.steps.RENDERERS)
+_steps_module.RENDERERS.setdefault("text", _print_form)
