@@ -85,12 +85,12 @@ def _esc(text: str) -> str:
 
 def result_html(result: SymbolicResult | None) -> str:
     """A verdict as a coloured mark and a word, with how it was reached (HTML)."""
-    from elbo_derivation.report.handout import _MARKS, _VERDICT_WORDS, prose_html
+    from elbo_derivation.report.handout import MARKS, VERDICT_WORDS, prose_html
 
     if result is None:
         return '<span class="und">·</span> not checked'
     v = result.verdict
-    out = f'<span class="{_CLASS[v]}">{_MARKS[v]}</span> {_esc(_VERDICT_WORDS[v])}'
+    out = f'<span class="{_CLASS[v]}">{MARKS[v]}</span> {_esc(VERDICT_WORDS[v])}'
     if result.method:
         out += f' <small>by {_esc(result.method)}</small>'
     if result.mistake:
@@ -127,13 +127,13 @@ def _first_problem(d: Derivation) -> str:
 def derivation_html(d: Derivation, *, verdicts: bool = True) -> str:
     """A derivation as an HTML block for a notebook: one row per step, as written, in MathML,
     with its justification and (with ``verdicts``) its verdict, then the first problem."""
-    from elbo_derivation.report.handout import _RELATION_MO, mathml_block, shown_mathml
-    from elbo_derivation.report.handout import _justification as justification
+    from elbo_derivation.report.handout import RELATION_MO, mathml_block, shown_mathml
+    from elbo_derivation.report.handout import justification_html as justification
 
     rows = [f'<tr><td class="n"></td><td>{mathml_block(shown_mathml(d))}</td>'
             f'<td class="why">start</td>{"<td></td>" if verdicts else ""}</tr>']  # fmt: skip
     for step in d.steps:
-        math = mathml_block(f"<mo>{_RELATION_MO[step.relation]}</mo>", shown_mathml(d, step))
+        math = mathml_block(f"<mo>{RELATION_MO[step.relation]}</mo>", shown_mathml(d, step))
         cells = (f'<td class="n">{step.index}</td><td>{math}</td>'
                  f'<td class="why">{justification(step, d)}</td>')  # fmt: skip
         if verdicts:
@@ -147,10 +147,10 @@ def derivation_html(d: Derivation, *, verdicts: bool = True) -> str:
 
 def step_html(step: Step) -> str:
     """One step on its own: relation, expression as written, justification, verdict."""
-    from elbo_derivation.report.handout import _RELATION_MO, mathml_block, mathml_expr
+    from elbo_derivation.report.handout import RELATION_MO, mathml_block, mathml_expr
 
     written = step.display is not None
-    math = mathml_block(f"<mo>{_RELATION_MO[step.relation]}</mo>",
+    math = mathml_block(f"<mo>{RELATION_MO[step.relation]}</mo>",
                         mathml_expr(step.shown, written=written))  # fmt: skip
     why = f" <small>{_esc(step.justification)}</small>" if step.justification else ""
     return (f'{_STYLE}<div class="elbo-d">{step.index}. {math}{why} · '
@@ -159,7 +159,7 @@ def step_html(step: Step) -> str:
 
 def derivation_latex(d: Derivation, *, verdicts: bool = True) -> str:
     r"""A derivation as ``$$\begin{aligned}...\end{aligned}$$`` (MathJax, LaTeX exports)."""
-    from elbo_derivation.report.latex import _RELATIONS, shown_latex
+    from elbo_derivation.report.latex import RELATIONS, shown_latex
 
     lines = [r"$$\begin{aligned}", f"  & {shown_latex(d)}"]
     for step in d.steps:
@@ -167,7 +167,7 @@ def derivation_latex(d: Derivation, *, verdicts: bool = True) -> str:
         if verdicts and step.result is not None:
             mark = " " + _TEX_MARK[step.result.verdict]
         lines[-1] += r" \\"
-        lines.append(f"  &{_RELATIONS[step.relation]} {shown_latex(d, step)}"
+        lines.append(f"  &{RELATIONS[step.relation]} {shown_latex(d, step)}"
                      rf" && \text{{({step.index}){mark}}}")  # fmt: skip
     lines.append(r"\end{aligned}$$")
     return "\n".join(lines)

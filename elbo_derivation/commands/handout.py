@@ -164,6 +164,11 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
+def write_output(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` (``-``: standard output), as the handout does."""
+    _write(path, text)
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the notes, draw or read the figures, write the handout(s); returns 0."""
     from elbo_derivation import verification

@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the derivations and write the deck(s); returns 0."""
-    from elbo_derivation.commands.handout import _write, load_checked
+    from elbo_derivation.commands.handout import load_checked, write_output
     from elbo_derivation.report.slides import beamer_deck, html_deck
 
     if not args.html and not args.beamer:
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     for path, render in ((args.html, html_deck), (args.beamer, beamer_deck)):
         if not path:
             continue
-        _write(path, render(derivations, title=title, verdicts=args.verdicts))
+        write_output(path, render(derivations, title=title, verdicts=args.verdicts))
     written = [p for p in (args.html, args.beamer) if p and p != "-"]
     if written:
         n = sum(len(d.steps) for d in derivations)

@@ -44,13 +44,18 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
 from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
-from elbo_derivation.report.written import is_bracket, split_sign
+from elbo_derivation.report.written import is_bracket, signature_symbols, split_sign
 
 __all__ = [
+    "MARKS",
+    "RELATION_MO",
+    "VERDICT_WORDS",
     "HandoutFigure",
     "NotesMathMLPrinter",
+    "justification_html",
     "mathml_block",
     "mathml_expr",
+    "prose_html",
     "render_html",
     "render_tex",
     "shown_mathml",
@@ -99,9 +104,11 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
 
     printmethod = "_elbo_mathml"
 
-    def __init__(self, settings: dict | None = None, *, written: bool = False) -> None:
+    def __init__(self, settings: dict | None = None, *, written: bool = False,
+                 signatures: dict[sp.Symbol, str] | None = None) -> None:
         super().__init__(settings)
         self._written = written
+        self._signatures = signatures or {}
 
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
         if self._written:
@@ -174,6 +181,8 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
         return node
 
     def _print_Symbol(self, sym: sp.Symbol, style: str = "plain") -> Any:
+        if sym in self._signatures:  # p_1(x), declared so and read as the symbol p_1
+            return self._signature(self._signatures[sym])
         return self._name(sym.name)
 
     _print_Dummy = _print_Symbol
@@ -290,6 +299,11 @@ def shown_mathml(d: Derivation, step: Step | None = None) -> str:
     layer kept that form; else the checked expression in the reader's order."""
     expr = shown_expression(d, step)
     display = d.start_display if step is None else step.display
+    signatures = signature_symbols(d)
+    if signatures:
+        printer = NotesMathMLPrinter({"order": "none"}, written=display is not None,
+                                     signatures=signatures)  # fmt: skip
+        return _resolve_entities(printer.doprint(expr))
     return mathml_expr(expr, written=display is not None)
 
 
@@ -478,6 +492,18 @@ def _justification(step: Step, d: Derivation) -> str:
         names = ", ".join(pretty_name(w) for w in step.wrt)
         text = f"{text} (equal up to a term free of {names})".strip()
     return prose_html(text)
+
+
+#: Public names for the other renderers (slides, notebooks): the verdict marks and words,
+#: the relations as MathML operators, and a step's justification as HTML.
+MARKS = _MARKS
+VERDICT_WORDS = _VERDICT_WORDS
+RELATION_MO = _RELATION_MO
+
+
+def justification_html(step: Step, d: Derivation) -> str:
+    """A step's justification as HTML, its mathematics shown as such (see :func:`prose_html`)."""
+    return _justification(step, d)
 
 
 def _counts_line(d: Derivation) -> str:

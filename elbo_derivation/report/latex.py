@@ -37,10 +37,11 @@ from sympy.printing.precedence import PRECEDENCE
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
-from elbo_derivation.report.written import is_bracket, split_sign
+from elbo_derivation.report.written import is_bracket, signature_symbols, split_sign
 
 __all__ = [
     "PREAMBLE",
+    "RELATIONS",
     "ascii_tex",
     "errata_latex",
     "latex_document",
@@ -50,6 +51,7 @@ __all__ = [
     "prose_latex",
     "render_latex",
     "shown_latex",
+    "step_note",
     "verdict_tex",
 ]
 
@@ -89,9 +91,11 @@ class NotesLatexPrinter(LatexPrinter):
 
     printmethod = "_elbo_latex"  # so Expectation's and KL's own _latex are not used
 
-    def __init__(self, settings: dict | None = None, *, written: bool = False) -> None:
+    def __init__(self, settings: dict | None = None, *, written: bool = False,
+                 signatures: dict[sp.Symbol, str] | None = None) -> None:
         super().__init__(settings)
         self._written = written
+        self._signatures = signatures or {}
 
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
         if self._written:
@@ -153,6 +157,12 @@ class NotesLatexPrinter(LatexPrinter):
         return rf"\left({inner}\right)" if isinstance(expr.args[0], sp.Add) else inner
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        signature = self._signatures.get(expr)
+        if signature is not None:  # p_1(x), declared so and read as the symbol p_1
+            head, _, rest = signature.partition("(")
+            inner = ", ".join(_tex_name(v.strip()) for v in rest.rstrip(")").split(",") if v)
+            name = re.sub(r"_\{(.)\}$", r"_\1", _tex_name(head))
+            return f"{name}({inner})"
         return _tex_name(expr.name)
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
@@ -163,7 +173,10 @@ class NotesLatexPrinter(LatexPrinter):
             given = "|".join(
                 ", ".join(_tex_name(v) for v in part.split(",") if v) for part in inner.split("|")
             )
-            text = f"{_tex_name(head)}({given})"
+            # p_1(x) as declared (a one-character subscript needs no braces, and the
+            # LaTeX reader matches the declared signature)
+            name = re.sub(r"_\{(.)\}$", r"_\1", _tex_name(head))
+            text = f"{name}({given})"
             return f"{text}^{{{exp}}}" if exp is not None else text
         if isinstance(expr, AppliedUndef):  # a declared function: f(z), as written
             args = ", ".join(self._print(a) for a in expr.args)
@@ -528,7 +541,20 @@ def shown_latex(d: Derivation, step: Step | None = None) -> str:
     layer kept that form; else the checked expression in the reader's order."""
     expr = shown_expression(d, step)
     display = d.start_display if step is None else step.display
+    signatures = signature_symbols(d)
+    if signatures:
+        printer = NotesLatexPrinter({"order": "none"}, written=display is not None,
+                                    signatures=signatures)  # fmt: skip
+        return printer.doprint(expr)
     return latex_expr(expr, written=display is not None)
+
+
+RELATIONS = _RELATIONS  # the relations in LaTeX, for the other renderers
+
+
+def step_note(step: Step, d: Derivation | None = None) -> str:
+    """A step's justification (and, for ``≃``, the variables) as LaTeX text."""
+    return _note(step, d)
 
 
 def _visible_length(tex: str) -> int:

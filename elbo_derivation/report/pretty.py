@@ -160,9 +160,11 @@ class UnicodePrinter(StrPrinter):
 
     printmethod = "_elbo_unicode"  # so Expectation's own _sympystr is not used
 
-    def __init__(self, settings: dict | None = None, *, written: bool = False) -> None:
+    def __init__(self, settings: dict | None = None, *, written: bool = False,
+                 signatures: dict[sp.Symbol, str] | None = None) -> None:
         super().__init__(settings)
         self._written = written
+        self._signatures = signatures or {}
 
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
         return list(expr.args) if self._written else reader_order(expr)
@@ -207,6 +209,11 @@ class UnicodePrinter(StrPrinter):
         return f"{sign}{top}/{bottom}"
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
+        signature = self._signatures.get(expr)
+        if signature is not None:  # p_1(x), declared so and read as the symbol p_1
+            head, _, rest = signature.partition("(")
+            inner = ", ".join(pretty_name(v.strip()) for v in rest.rstrip(")").split(",") if v)
+            return f"{pretty_name(head)}({inner})"
         return pretty_name(expr.name)
 
     _print_Dummy = _print_Symbol
@@ -553,7 +560,8 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
     return _WORD.sub(sub, text).replace(" - ", " − ")
 
 
-def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None) -> str:
+def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None,
+          signatures: dict[sp.Symbol, str] | None = None) -> str:
     """What the reports show for an expression: the author's text rendered by
     :func:`pretty_written` when it can be, else the reading layer's as-written form
     (``display``), else SymPy's form, rendered by :func:`pretty`."""
@@ -561,6 +569,9 @@ def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None) -> str:
     if written:
         return written
     if display is not None:
+        if signatures:
+            text = UnicodePrinter(written=True, signatures=signatures).doprint(display)
+            return text.replace("*", "·").replace("-", "−")
         return pretty(display, written=True)
     return pretty(expr)
 
@@ -568,11 +579,13 @@ def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None) -> str:
 def shown_pretty(d: Any, step: Any = None) -> str:
     """One unicode line for ``step`` of ``d`` (or, with None, its start) as written."""
     from elbo_derivation.read.deriv import shown_expression
+    from elbo_derivation.report.written import signature_symbols
 
     shown_expression(d, step)  # fills the display form when it can be rebuilt
+    signatures = signature_symbols(d)
     if step is None:
-        return shown(d.start_text, d.start, d.start_display)
-    return shown(step.text, step.expr, step.display)
+        return shown(d.start_text, d.start, d.start_display, signatures)
+    return shown(step.text, step.expr, step.display, signatures)
 
 
 def shown_sides(d: Any, step: Any) -> tuple[str, str]:

@@ -32,14 +32,17 @@ import html
 from collections.abc import Sequence
 
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.report.handout import _MARKS, _RELATION_MO, _VERDICT_WORDS, mathml_block
+from elbo_derivation.report.handout import MARKS as _MARKS
+from elbo_derivation.report.handout import RELATION_MO as _RELATION_MO
+from elbo_derivation.report.handout import VERDICT_WORDS as _VERDICT_WORDS
+from elbo_derivation.report.handout import justification_html, mathml_block
 from elbo_derivation.report.handout import shown_mathml as _shown_mathml
 from elbo_derivation.report.latex import (
     PREAMBLE,
-    _note,
     ascii_tex,
     prose_latex,
     shown_latex,
+    step_note,
     verdict_tex,
 )
 
@@ -120,7 +123,7 @@ def beamer_deck(derivations: Sequence[Derivation], *, title: str = "Derivations,
         out.append("\n".join(intro))
         for step in d.steps:
             previous = d.steps[step.index - 2] if step.index > 1 else None
-            note = _note(step, d)
+            note = step_note(step, d)
             frame = [
                 rf"\begin{{frame}}{{{name}}}",
                 rf"{{\small Step {step.index} of {n}}}",
@@ -248,12 +251,6 @@ def _verdict_html(step: Step) -> str:
     return f'<div class="verdict v-{v.value} fragment">{text}</div>'
 
 
-def _justification_html(step: Step, d: Derivation) -> str:
-    from elbo_derivation.report.handout import _justification
-
-    return _justification(step, d)
-
-
 def html_deck(derivations: Sequence[Derivation], *, title: str = "Derivations, checked",
               verdicts: bool = True, subtitle: str = "") -> str:
     """A self-contained HTML slide deck: one step per slide, revealed in turn.
@@ -302,7 +299,7 @@ def html_deck(derivations: Sequence[Derivation], *, title: str = "Derivations, c
             lhs = mathml_block(_shown_mathml(d, previous), display="block")
             rhs = mathml_block(f"<mo>{_RELATION_MO[step.relation]}</mo>",
                                _shown_mathml(d, step), display="block")  # fmt: skip
-            why = _justification_html(step, d)
+            why = justification_html(step, d)
             verdict = step.result.verdict.value if step.result is not None else "unchecked"
             slides.append(
                 f'<section class="slide step" data-derivation="{i}" data-step="{step.index}" '

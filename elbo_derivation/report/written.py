@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["is_bracket", "split_sign"]
+__all__ = ["is_bracket", "signature_symbols", "split_sign"]
 
 
 def _unevaluated_mul(args: list[sp.Basic]) -> sp.Basic:
@@ -43,23 +43,27 @@ def split_sign(expr: sp.Basic) -> tuple[bool, sp.Basic]:
         return True, -expr
     if not isinstance(expr, sp.Mul):
         return False, expr
-    negative, args = False, []
+    negative, args, changed = False, [], False
     for a in expr.args:
+        if a is sp.S.One:  # a factor 1 that unevaluated construction left
+            changed = True
+            continue
         if a is sp.S.NegativeOne:
-            negative = not negative
+            negative, changed = not negative, True
             continue
         if isinstance(a, sp.Number) and a.is_negative:
-            negative = not negative
+            negative, changed = not negative, True
             args.append(-a)
             continue
         if isinstance(a, sp.Mul):
             inner_negative, inner = split_sign(a)
             negative ^= inner_negative
+            changed = changed or inner is not a
             if inner is not sp.S.One:
                 args.extend(sp.Mul.make_args(inner) if isinstance(inner, sp.Mul) else [inner])
             continue
         args.append(a)
-    if not negative and len(args) == len(expr.args):
+    if not changed:
         return False, expr
     return negative, _unevaluated_mul(args)
 
@@ -70,3 +74,20 @@ def is_bracket(term: sp.Basic) -> bool:
     if isinstance(term, sp.UnevaluatedExpr):
         term = term.args[0]
     return isinstance(term, sp.Add)
+
+
+def signature_symbols(d: object) -> dict[sp.Symbol, str]:
+    """The symbols that stand for a declared signature (a ``.tex`` file's ``p_1(x)`` read as
+    the symbol ``p_1``), each with the signature as written, so that it is shown as written.
+
+    >>> import sympy as sp
+    >>> class D:
+    ...     functions = {"p_1(x)": sp.Symbol("p_1"), "q(z|x)": sp.Function("q(z|x)")}
+    >>> signature_symbols(D())
+    {p_1: 'p_1(x)'}
+    """
+    out: dict[sp.Symbol, str] = {}
+    for signature, value in (getattr(d, "functions", None) or {}).items():
+        if isinstance(value, sp.Symbol) and "(" in signature:
+            out[value] = signature
+    return out
