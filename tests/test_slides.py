@@ -93,3 +93,18 @@ def test_cli_slides_from_own_file(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "elbo_derivation", "slides", "nope.deriv"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert bad.returncode == 2 and "nope.deriv" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_every_part_of_a_file_becomes_slides(tmp_path):
+    own = tmp_path / "two.tex"
+    own.write_text("% symbols: a, b : positive\n"
+                   "\\begin{align*}\n\\log(ab) &= \\log a + \\log b\n\\end{align*}\n"
+                   "\\begin{align*}\n\\log(a^2) &= 2\\log a\n\\end{align*}\n",
+                   encoding="utf-8")  # fmt: skip
+    run = subprocess.run([sys.executable, "-m", "elbo_derivation", "slides", str(own),
+                          "--no-numeric", "--html", "d.html"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    page = (tmp_path / "d.html").read_text(encoding="utf-8")
+    assert page.count('<section class="slide step"') == 2
+    assert page.count('class="slide derivation-title"') == 2

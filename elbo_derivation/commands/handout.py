@@ -137,7 +137,7 @@ def load_checked(files: list[str], *, numeric: bool, seed: int, time_limit: floa
     for i, path in enumerate(files):
         d = verification.check_file(path, numeric=numeric, seed=seed + i,
                                     time_limit=time_limit)  # fmt: skip
-        out.append(d)
+        out.extend(d.parts)  # every part of the file (each align environment of a .tex)
     return out
 
 
