@@ -160,3 +160,17 @@ def test_display_keeps_the_authors_term_order(path):
 def test_term_order_checked_on_most_steps():
     total = sum(_order_compared(p) for p in NOTES)
     assert total >= 30, total  # 41 multi-term steps in the notes when this was written
+
+
+def test_section3_step5_grouping_in_every_renderer():
+    """The notes' own file: §3 step 5 keeps its bracket in LaTeX, MathML and unicode."""
+    from elbo_derivation.report.handout import shown_mathml
+    from elbo_derivation.report.pretty import pretty
+
+    d = read_derivation(next(p for p in NOTES if p.stem == "kl_gaussians"))
+    step = d.steps[4]
+    tex = shown_latex(d, step)
+    assert r"\left(\sigma_{1}^{2} + \mu_{1}^{2}\right) - 2 \mu_{1}^{2} + \mu_{1}^{2}" in tex
+    assert "(σ₁² + μ₁²) − 2·μ₁² + μ₁²" in pretty(shown_expression(d, step), written=True)
+    mml = shown_mathml(d, step)
+    assert mml.count('<mo fence="true" lspace="0" rspace="0">(</mo>') >= 1
