@@ -545,6 +545,8 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
 
     >>> pretty_prose("E[x^2] = sigma1^2 + mu1^2, by 2 pi sigma", ["x", "sigma1", "mu1"])
     'E[x²] = σ₁² + μ₁², by 2 π sigma'
+    >>> pretty_prose("Z1 = sqrt(2 pi sigma1^2)", ["Z1", "sigma1"])
+    'Z₁ = √(2 π σ₁²)'
     """
     known = set(names) | {"pi"}
 
@@ -557,6 +559,7 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
         shown = "π" if word == "pi" else pretty_name(word)
         return shown + (power.translate(_SUP) if power else "")
 
+    text = re.sub(r"\bsqrt(?=\()", "√", text)  # sqrt(2 π σ₁²) → √(2 π σ₁²)
     return _WORD.sub(sub, text).replace(" - ", " − ")
 
 
