@@ -291,7 +291,40 @@ def mathml_expr(expr: sp.Basic, *, written: bool = False) -> str:
     >>> "<mo>∫</mo>" in mathml_expr(sp.Integral(x**2, (x, -sp.oo, sp.oo)))
     True
     """
-    return _resolve_entities((_WRITTEN if written else _PRINTER).doprint(expr))
+    return _flat_brackets(_resolve_entities((_WRITTEN if written else _PRINTER).doprint(expr)))
+
+
+_TALL = {"mfrac", "msqrt", "mroot", "munderover", "munder", "mover", "mtable"}
+_OPEN, _CLOSE = {"(", "["}, {")", "]"}
+
+
+def _flat_brackets(mathml: str) -> str:
+    """Brackets around content of one line's height drawn at the text's size
+    (``stretchy="false"``): a stretchy bracket from the math font keeps wide side bearings
+    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(f"<root>{mathml}</root>")
+    except ET.ParseError:
+        return mathml
+    changed = False
+    for row in root.iter("mrow"):
+        kids = list(row)
+        if len(kids) < 2 or kids[0].tag != "mo" or kids[-1].tag != "mo":
+            continue
+        if (kids[0].text or "") not in _OPEN or (kids[-1].text or "") not in _CLOSE:
+            continue
+        if any(node.tag in _TALL for kid in kids[1:-1] for node in kid.iter()):
+            continue
+        for mo in (kids[0], kids[-1]):
+            if mo.get("stretchy") is None:
+                mo.set("stretchy", "false")
+                changed = True
+    if not changed:
+        return mathml
+    text = ET.tostring(root, encoding="unicode").replace(" />", "/>")
+    return text[len("<root>") : -len("</root>")]
 
 
 def shown_mathml(d: Derivation, step: Step | None = None) -> str:
@@ -303,7 +336,7 @@ def shown_mathml(d: Derivation, step: Step | None = None) -> str:
     if signatures:
         printer = NotesMathMLPrinter({"order": "none"}, written=display is not None,
                                      signatures=signatures)  # fmt: skip
-        return _resolve_entities(printer.doprint(expr))
+        return _flat_brackets(_resolve_entities(printer.doprint(expr)))
     return mathml_expr(expr, written=display is not None)
 
 
