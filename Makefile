@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv verify test bench lint figures handout notebooks clean
+.PHONY: venv verify test bench lint figures handout slides notebooks student-notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,17 @@ lint: $(STAMP)  ## ruff, and the import contracts of pyproject.toml (the package
 figures: $(STAMP)
 	$(BIN)/elbo-derivation figures --out figures
 
-handout: $(STAMP)
+handout: $(STAMP)  ## handout.html, handout.tex (and handout.pdf when pdflatex is installed)
 	$(BIN)/elbo-derivation handout -o handout.html --latex handout.tex
+	@if command -v pdflatex >/dev/null; then \
+	  pdflatex -interaction=nonstopmode -halt-on-error handout.tex >/dev/null && echo "wrote handout.pdf"; \
+	fi
+
+slides: $(STAMP)  ## slides.html (offline deck) and slides.tex (Beamer)
+	$(BIN)/elbo-derivation slides --html slides.html --beamer slides.tex
+
+student-notebooks: $(STAMP)  ## the notebooks without their worked solutions, in notebooks/student/
+	$(BIN)/python notebooks/_build.py --without-solutions notebooks/student
 
 notebooks: $(STAMP)  ## rebuild the notebooks from notebooks/_src, then run them
 	$(BIN)/python notebooks/_build.py

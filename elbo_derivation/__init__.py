@@ -94,11 +94,17 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'elbo_derivation' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
+    if module.startswith(("elbo_derivation.read", "elbo_derivation.decide",
+                          "elbo_derivation.verification", "elbo_derivation.pipeline")):
+        # derivations are made: print(d) shows them as the text report does
+        importlib.import_module("elbo_derivation.report.text")
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    # the public names (and the dunders), not the helpers this module itself imports
+    public = {n for n in globals() if n.startswith("__") or n in __all__}
+    return sorted(public | set(_EXPORTS) | {"load_ipython_extension"})
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -119,3 +125,38 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from elbo_derivation.read.deriv import parse_derivation, read_derivation
     from elbo_derivation.vae import VAE, Adam
     from elbo_derivation.verification import check_file, verify_bundled
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext elbo_derivation``: the ``%%derivation`` cell magic (see
+    :mod:`elbo_derivation.notebook`)."""
+    from elbo_derivation.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def _display_in_ipython() -> None:
+    """Inside IPython or Jupyter, derivations, steps and check results display as
+    mathematics with their verdicts (the renderers are imported on first display)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+
+    def renderer(kind: str) -> Any:
+        def render(obj: Any) -> str | None:
+            from elbo_derivation.notebook import mimebundle
+
+            return mimebundle(obj).get(kind)
+
+        return render
+
+    formatters = shell.display_formatter.formatters
+    for name in ("Derivation", "Step", "SymbolicResult"):
+        for kind in ("text/html", "text/latex"):
+            formatters[kind].for_type_by_name("elbo_derivation.core.steps", name, renderer(kind))
+
+
+_display_in_ipython()

@@ -18,7 +18,7 @@ from elbo_derivation.errors import InputError
 __all__ = ["build_parser", "entry", "main"]
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS = ("verify", "check", "mark", "train", "ppca", "figures", "handout")
+COMMANDS = ("verify", "check", "mark", "train", "ppca", "figures", "handout", "slides")
 
 DESCRIPTION = """\
 Check, step by step, the derivation of the variational autoencoder (VAE) loss, and see that
@@ -26,8 +26,12 @@ loss at work in a small NumPy VAE.
 
   elbo-derivation verify            check every step of the bundled lecture notes
   elbo-derivation check my.deriv    check your own derivation; names the first wrong step
+  elbo-derivation mark FOLDER       mark a class's derivations, each against its goal
   elbo-derivation train ...         train the NumPy VAE on a toy data set
-  elbo-derivation handout           write the checked derivation as a printable handout
+  elbo-derivation ppca ...          fit probabilistic PCA in closed form, the linear VAE's optimum
+  elbo-derivation figures           draw the figures of the notes and of the trained VAE
+  elbo-derivation handout [FILES]   write checked derivations as a printable handout (HTML, LaTeX)
+  elbo-derivation slides [FILES]    write checked derivations as slides (HTML deck, Beamer)
 
 Run `elbo-derivation COMMAND --help` for the details of each command.
 Exit codes: 0 all good, 1 a step or check failed, 2 the input could not be read.

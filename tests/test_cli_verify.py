@@ -112,7 +112,7 @@ def test_latex_file(fake_bundled: dict, tmp_path: Path,
     tex = target.read_text(encoding="utf-8")
     assert code == 1 and "log ratio" in out  # the text report is still printed
     assert tex.startswith(r"\documentclass") and tex.count(r"\begin{align*}") == 2
-    assert r"\text{log of a quotient}" in tex
+    assert r"\footnotesize (1) log of a quotient" in tex
     code, out, _ = run(["verify", "--latex", "-"], capsys)
     assert out.startswith(r"\documentclass") and "✓" not in out
 

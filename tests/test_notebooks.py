@@ -175,3 +175,9 @@ def test_notebook_runs(path, monkeypatch):
               for out in cell.get("outputs", []) if out.get("output_type") == "error"]
     assert not errors
     assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+    # derivations shown by their rich display (02) or the %%derivation magic (06): real math
+    html = [out["data"]["text/html"] for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if "text/html" in out.get("data", {})]
+    if path.stem.startswith(("02", "06")):
+        assert html and all("<math" in h for h in html)
+        assert not any("**" in h or "Integral(" in h for h in html)

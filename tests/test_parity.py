@@ -76,6 +76,8 @@ def _emit(node: Tree | Token, aliases: dict[str, str]) -> tuple[str, int]:
         return str(c[0]), 5
     if kind == "name":
         return tex_name(str(c[0])), 5
+    if kind == "group":  # brackets as written: the printer puts back those it needs
+        return _emit(c[0], aliases)
     if kind == "add":
         return f"{_emit(c[0], aliases)[0]} + {_wrap(_emit(c[1], aliases), 2)}", 1
     if kind == "sub":

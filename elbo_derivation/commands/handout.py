@@ -23,10 +23,15 @@ examples:
   elbo-derivation handout -o notes.html --latex notes.tex
   elbo-derivation handout --figures figures/       # embed the committed PNGs, no redrawing
   elbo-derivation handout --no-numeric --no-figures -o quick.html
+  elbo-derivation handout mine.deriv other.tex -o week3.html --latex week3.tex
 
-Checking takes about a minute (the symbolic checks, then the numeric ones); drawing the
-figures about half a minute more. The exit status is 0 when the files were written, 2 when
-an argument or a file cannot be used.
+Give your own .deriv or .tex files to make a handout of them (their titles, sources and
+justifications are used; the notes' errata and figures are left out). The LaTeX compiles
+with pdflatex and lualatex as it is; --fragment gives only the derivations, for \\input.
+
+Checking the notes takes a few seconds (the symbolic checks, then the numeric ones);
+drawing the figures about half a minute more. The exit status is 0 when the files were
+written, 2 when an argument or a file cannot be used.
 """
 
 #: The figures the handout embeds (names from :data:`elbo_derivation.figures.FIGURES`).
@@ -39,6 +44,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ``--seed``, ``--time-limit``."""
     from elbo_derivation.commands.argtypes import positive_seconds, seed
 
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE",
+        help="your own .deriv or .tex files, one or many (default: the bundled notes)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--title", metavar="TEXT",
+        help="the handout's title (default: the notes' title, or the single file's title)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fragment", action="store_true",
+        help="with --latex: write only the derivations (no preamble), for \\input",
+    )  # fmt: skip
     parser.add_argument(
         "-o", "--output", metavar="FILE", default="handout.html",
         help="the HTML file to write ('-': standard output; default: handout.html)",
@@ -101,6 +118,44 @@ def _figures(args: argparse.Namespace) -> list:
     return out
 
 
+_INTRO = ("From A. Selega's lecture notes (2022), checked by elbo-derivation: each step "
+          "symbolically with SymPy and numerically by quadrature and sampling.")
+
+
+def load_checked(files: list[str], *, numeric: bool, seed: int, time_limit: float) -> list:
+    """The derivations of ``files`` (``.deriv``/``.tex``), checked; the notes when none.
+
+    Each file is checked as ``elbo-derivation check`` checks it (symbolically, then by
+    quadrature and sampling unless ``numeric`` is false).
+    """
+    from elbo_derivation import verification
+
+    if not files:
+        return verification.verify_bundled(numeric=numeric, seed=seed, time_limit=time_limit,
+                                           progress=True)  # fmt: skip
+    out = []
+    for i, path in enumerate(files):
+        d = verification.check_file(path, numeric=numeric, seed=seed + i,
+                                    time_limit=time_limit)  # fmt: skip
+        out.extend(d.parts)  # every part of the file (each align environment of a .tex)
+    return out
+
+
+def _latex_figures(figs: list, latex_path: str) -> list[tuple[str, str]]:
+    """The handout's figures as PNG files beside the LaTeX file (``NAME-figures/``), for
+    ``\\includegraphics``; their paths relative to it, with captions."""
+    if not figs or latex_path == "-":
+        return []
+    tex = Path(latex_path)
+    folder = tex.with_name(tex.stem + "-figures")
+    folder.mkdir(exist_ok=True)
+    out = []
+    for f in figs:
+        (folder / f"{f.name}.png").write_bytes(f.png)
+        out.append((f"{folder.name}/{f.name}.png", f.caption))
+    return out
+
+
 def _write(path: str, text: str) -> None:
     if path == "-":
         sys.stdout.write(text)
@@ -108,6 +163,11 @@ def _write(path: str, text: str) -> None:
     from elbo_derivation.output import write_atomic
 
     write_atomic(path, text)  # all or nothing: a failed run keeps the previous file
+
+
+def write_output(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` (``-``: standard output), as the handout does."""
+    _write(path, text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,20 +180,33 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.output, args.latex):
         if path and path != "-" and Path(path).is_dir():
             raise InputError(f"{path}: is a folder; expected a file name")
-    derivations = verification.verify_bundled(
-        numeric=args.numeric, seed=args.seed, time_limit=args.time_limit, progress=True
-    )
-    errata = verification.run_errata()
-    figs = _figures(args)
-    note = "The errata module (elbo_derivation.explain.errata) is not available yet."
-    _write(args.output, render_html(derivations, errata=errata, figures=figs, errata_note=note))
+    derivations = load_checked(args.files, numeric=args.numeric, seed=args.seed,
+                               time_limit=args.time_limit)  # fmt: skip
+    own = bool(args.files)
+    errata = None if own else verification.run_errata()
+    figs = [] if own else _figures(args)
+    title = args.title or (derivations[0].title if own and len(derivations) == 1
+                           else "Derivations, checked step by step" if own
+                           else "The derivation of the VAE loss, checked step by step")  # fmt: skip
+    note = ("No errata: these are your own derivations." if own else
+            "The errata module (elbo_derivation.explain.errata) is not available yet.")
+    intro = ("Checked by elbo-derivation: each step symbolically with SymPy"
+             + (" and numerically by quadrature and Monte Carlo sampling." if args.numeric
+                else ".")) if own else None
+    _write(args.output, render_html(derivations, errata=errata, figures=figs, errata_note=note,
+                                    title=title, intro=intro))  # fmt: skip
     if args.latex:
-        _write(args.latex, render_tex(derivations, errata=errata))
+        tex_figs = _latex_figures(figs, args.latex)
+        _write(args.latex, render_tex(derivations, errata=errata, title=title,
+                                      figures=tex_figs, fragment=args.fragment,
+                                      intro="" if own else _INTRO))  # fmt: skip
     steps = sum(len(d.steps) for d in derivations)
     ok = sum(1 for d in derivations for s in d.steps if s.result and s.result.verdict.ok)
     written = [p for p in (args.output, args.latex) if p and p != "-"]
     if written:
-        print(f"wrote {', '.join(written)}: {len(derivations)} derivations, {steps} steps "
+        n = len(derivations)
+        print(f"wrote {', '.join(written)}: {n} derivation{'s' if n != 1 else ''}, "
+              f"{steps} step{'s' if steps != 1 else ''} "
               f"({ok} proved or numerically supported), {len(figs)} figures",
               file=sys.stderr)  # fmt: skip
     return 0

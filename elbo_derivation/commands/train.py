@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from elbo_derivation.commands.argtypes import (
     bounded_float,
@@ -23,6 +24,11 @@ set generated on the spot (nothing is downloaded), then write to --out:
   loss.png         the loss curve and its two parts
   latent.png       the posterior means g(x) of the data
   samples.png      data against reconstructions and prior samples
+  summary.json     the data set, its size, the epochs, the final loss, reconstruction and
+                   KL (nats per sample), the observation variance c and the files written
+
+A progress bar is shown only when standard error is a terminal (or with --no-progress,
+never), so a log file or a pipe gets the one summary line, not a line per update.
 
 Data sets: moons, pinwheel, mixture, ppca, digits (scikit-learn's 8x8 digits). They are
 standardised (each column to mean 0, standard deviation 1) unless --raw is given.
@@ -92,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         history = train(
             model, x, epochs=args.epochs, batch_size=args.batch_size, rng=rng,
-            progress=not args.no_progress, lr=args.lr,
+            progress=not args.no_progress and sys.stderr.isatty(), lr=args.lr,
         )  # fmt: skip
     except FloatingPointError as err:
         raise InputError(str(err)) from None
@@ -112,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
         "final_reconstruction": history.reconstruction[-1],
         "final_kl": history.kl[-1],
         "obs_var": model.obs_var,
-        "files": ["model.npz", "history.json", "loss.png", "latent.png", "samples.png"],
+        "files": ["model.npz", "history.json", "loss.png", "latent.png", "samples.png",
+                  "summary.json"],
     }
     write_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     print(

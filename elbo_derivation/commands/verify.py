@@ -40,7 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--latex", metavar="FILE",
         help="also write the derivations as a LaTeX document to FILE ('-': to stdout, "
-        "instead of the report)",
+        "instead of the report); it compiles with pdflatex and lualatex",
+    )
+    parser.add_argument(
+        "--fragment", action="store_true",
+        help="with --latex: write only the derivations (no preamble, no \\begin{document}), "
+        "for \\input into one's own notes",
     )
     parser.add_argument(
         "--errata", action="store_true",
@@ -86,9 +91,13 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
 
     if args.latex:
-        from elbo_derivation.report.latex import latex_document
+        from elbo_derivation.report.latex import latex_document, latex_fragment
 
-        document = latex_document(derivations, title="The derivation of the VAE loss, checked")
+        if args.fragment:
+            document = latex_fragment(derivations, verdicts=True)
+        else:
+            document = latex_document(derivations, verdicts=True,
+                                      title="The derivation of the VAE loss, checked")
         if args.latex == "-":
             sys.stdout.write(document)
         else:

@@ -156,6 +156,13 @@ class SymbolicResult:
             "rule": self.rule,
         }
 
+    # rich display in Jupyter (see elbo_derivation.notebook)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return _bundle(self)
+
+    def _repr_html_(self) -> str | None:
+        return _bundle(self).get("text/html")
+
 
 @dataclass
 class NumericCheck:
@@ -226,6 +233,22 @@ class Step:
     @property
     def verdict(self) -> Verdict | None:
         return None if self.result is None else self.result.verdict
+
+    def __repr__(self) -> str:
+        """Short: ``<Step 2 (line 6): = x**2 + 1, refuted>`` (the full data is in the fields)."""
+        where = f" (line {self.line})" if self.line else ""
+        written = self.expr_text or str(self.expr)
+        if len(written) > 60:
+            written = written[:59] + "…"
+        verdict = "not checked" if self.result is None else self.result.verdict.value
+        return f"<Step {self.index}{where}: {self.relation.symbol} {written}, {verdict}>"
+
+    # rich display in Jupyter (see elbo_derivation.notebook)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return _bundle(self)
+
+    def _repr_html_(self) -> str | None:
+        return _bundle(self).get("text/html")
 
 
 @dataclass
@@ -350,6 +373,43 @@ class Derivation:
             if step.result is not None:
                 out[step.result.verdict.value] += 1
         return out
+
+    # rich display in Jupyter (see elbo_derivation.notebook)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return _bundle(self)
+
+    def _repr_html_(self) -> str | None:
+        return _bundle(self).get("text/html")
+
+    def _repr_latex_(self) -> str | None:
+        return _bundle(self).get("text/latex")
+
+    def __str__(self) -> str:
+        """The derivation as the text report prints it (``print(d)``), once the report has
+        been loaded; else one plain line per step, as written."""
+        render = RENDERERS.get("text")
+        if render is not None:
+            return render(self)
+        lines = [self.title or self.name or "derivation", f"      {self.start_text or self.start}"]
+        for step in self.steps:
+            verdict = "" if step.result is None else f"  [{step.result.verdict}]"
+            why = f"   — {step.justification}" if step.justification else ""
+            lines.append(f"  {step.index:>3} {step.relation.symbol} {step.expr_text or step.expr}"
+                         f"{why}{verdict}")  # fmt: skip
+        return "\n".join(lines)
+
+
+#: How the layers above show this module's objects: ``"bundle"`` (a MIME bundle for Jupyter,
+#: set by :mod:`elbo_derivation.notebook`) and ``"text"`` (the report of ``print(d)``, set by
+#: :mod:`elbo_derivation.report.text`). The data model itself imports neither.
+RENDERERS: dict[str, Any] = {}
+
+
+def _bundle(obj: Any) -> dict[str, str]:
+    render = RENDERERS.get("bundle")
+    if render is None:  # the notebook module is not loaded: plain text only
+        return {"text/plain": str(obj) if isinstance(obj, Derivation) else repr(obj)}
+    return render(obj)
 
 
 def _json_float(value: float) -> float | str:

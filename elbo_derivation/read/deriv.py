@@ -160,7 +160,7 @@ _GRAMMAR = r"""
     | NAME "(" args ")"        -> call
     | NAME PRIME "(" args ")"  -> primed
     | NAME "[" sum "]"         -> entry
-    | "(" sum ")"
+    | "(" sum ")"              -> group
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | BIGOP "(" sum "," NAME ")"                                -> bigop_declared
@@ -552,6 +552,11 @@ class _Builder(Transformer_NonRecursive):
         # -1·b rather than -b: the same when evaluated, and `g - 0` stays as written in the
         # unevaluated display form
         return _Sum.of(c[0]).plus(sp.Mul(sp.S.NegativeOne, _done(c[1])))
+
+    def group(self, c: list[Any]) -> Any:
+        # a bracketed sum or product is finished here, so that a chain around it keeps it
+        # whole: ((σ² + μ²) − 2μ² + μ²) shows its bracket in the unevaluated display form
+        return _done(c[0])
 
     def mul(self, c: list[Any]) -> _Product:
         return _Product.of(c[0]).times(_done(c[1]))

@@ -44,14 +44,21 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
 from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
+from elbo_derivation.report.written import is_bracket, signature_symbols, split_sign
 
 __all__ = [
+    "MARKS",
+    "RELATION_MO",
+    "VERDICT_WORDS",
     "HandoutFigure",
     "NotesMathMLPrinter",
+    "justification_html",
     "mathml_block",
     "mathml_expr",
+    "prose_html",
     "render_html",
     "render_tex",
+    "shown_mathml",
 ]
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -97,12 +104,71 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
 
     printmethod = "_elbo_mathml"
 
+    def __init__(self, settings: dict | None = None, *, written: bool = False,
+                 signatures: dict[sp.Symbol, str] | None = None) -> None:
+        super().__init__(settings)
+        self._written = written
+        self._signatures = signatures or {}
+
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
+        if self._written:
+            return list(expr.args)
         terms = super()._as_ordered_terms(expr, order=order)
         return sorted(terms, key=lambda t: bool(t.could_extract_minus_sign()))
 
+    def _op(self, text: str) -> Any:
+        return _el(self, "mo", text)
+
+    def _bracketed(self, expr: sp.Basic) -> Any:
+        return self._fenced("(", self._print(expr), ")")
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> Any:
+        if not self._written:
+            return super()._print_Add(expr, order=order)
+        row = _el(self, "mrow")
+        for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            negative, rest = split_sign(term)
+            if negative:
+                row.appendChild(self._op("−"))
+            elif i:
+                row.appendChild(self._op("+"))
+            bracket = is_bracket(rest) or (negative and isinstance(rest, sp.Add))
+            row.appendChild(self._bracketed(rest) if bracket else self._print(rest))
+        return row
+
+    def _print_Mul(self, expr: sp.Mul) -> Any:
+        if not self._written:
+            return super()._print_Mul(expr)
+        from sympy.simplify import fraction
+
+        negative, rest = split_sign(expr)
+        row = _el(self, "mrow")
+        if negative:
+            row.appendChild(self._op("−"))
+        if not isinstance(rest, sp.Mul):
+            row.appendChild(self._bracketed(rest) if isinstance(rest, sp.Add)
+                            else self._print(rest))  # fmt: skip
+            return row
+        numer, denom = fraction(rest, exact=True)
+        if denom is not sp.S.One:
+            row.appendChild(_el(self, "mfrac", self._print(numer), self._print(denom)))
+            return row
+        factors = list(rest.args)
+        for i, factor in enumerate(factors):
+            if i:  # 2·1², not "21²": a visible dot before a factor that starts with a digit
+                row.appendChild(self._op("·" if _starts_with_number(factor) else "\u2062"))
+            row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))
+        return row
+
+    def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> Any:
+        inner = expr.args[0]
+        return self._bracketed(inner) if isinstance(inner, sp.Add) else self._print(inner)
+
     def _name(self, name: str) -> Any:
         base, sub, accent = split_name(name)
+        head, _, tail = name.partition("_")
+        if base == name and tail and (len(head) == 1 or head in GREEK):
+            return _el(self, "msub", self._name(head), self._name(tail))  # p_x1: p with x₁
         text = GREEK.get(base, base)
         node = _el(self, "mi", text)
         if len(text) > 1:
@@ -115,6 +181,8 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
         return node
 
     def _print_Symbol(self, sym: sp.Symbol, style: str = "plain") -> Any:
+        if sym in self._signatures:  # p_1(x), declared so and read as the symbol p_1
+            return self._signature(self._signatures[sym])
         return self._name(sym.name)
 
     _print_Dummy = _print_Symbol
@@ -145,8 +213,9 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
         return super()._print_Function(expr)
 
     def _fenced(self, left: str, body: Any, right: str) -> Any:
-        return _el(self, "mrow", _el(self, "mo", left, fence="true"), body,
-                   _el(self, "mo", right, fence="true"))  # fmt: skip
+        tight = {"fence": "true", "lspace": "0", "rspace": "0"}
+        return _el(self, "mrow", _el(self, "mo", left, **tight), body,
+                   _el(self, "mo", right, **tight))  # fmt: skip
 
     def _print_Expectation(self, expr: Expectation) -> Any:
         q = expr.density
@@ -180,7 +249,14 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
         return row
 
 
-_PRINTER = NotesMathMLPrinter({"order": "none"})  # keep the terms in the order written
+def _starts_with_number(expr: sp.Basic) -> bool:
+    while isinstance(expr, (sp.Pow, sp.Mul)) and expr.args:
+        expr = expr.args[0]
+    return isinstance(expr, sp.Number)
+
+
+_PRINTER = NotesMathMLPrinter({"order": "none"})
+_WRITTEN = NotesMathMLPrinter({"order": "none"}, written=True)  # the author's order and signs
 
 
 def _resolve_entities(text: str) -> str:
@@ -207,7 +283,7 @@ def _char_ref(code: int) -> str:
     return html.escape(char) if char in "<>&\"'" else char
 
 
-def mathml_expr(expr: sp.Basic) -> str:
+def mathml_expr(expr: sp.Basic, *, written: bool = False) -> str:
     """Presentation MathML for one expression (without the ``<math>`` element).
 
     >>> import sympy as sp
@@ -215,7 +291,53 @@ def mathml_expr(expr: sp.Basic) -> str:
     >>> "<mo>∫</mo>" in mathml_expr(sp.Integral(x**2, (x, -sp.oo, sp.oo)))
     True
     """
-    return _resolve_entities(_PRINTER.doprint(expr))
+    return _flat_brackets(_resolve_entities((_WRITTEN if written else _PRINTER).doprint(expr)))
+
+
+_TALL = {"mfrac", "msqrt", "mroot", "munderover", "munder", "mover", "mtable"}
+_OPEN, _CLOSE = {"(", "["}, {")", "]"}
+
+
+def _flat_brackets(mathml: str) -> str:
+    """Brackets around content of one line's height drawn at the text's size
+    (``stretchy="false"``): a stretchy bracket from the math font keeps wide side bearings
+    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(f"<root>{mathml}</root>")
+    except ET.ParseError:
+        return mathml
+    changed = False
+    for row in root.iter("mrow"):
+        kids = list(row)
+        if len(kids) < 2 or kids[0].tag != "mo" or kids[-1].tag != "mo":
+            continue
+        if (kids[0].text or "") not in _OPEN or (kids[-1].text or "") not in _CLOSE:
+            continue
+        if any(node.tag in _TALL for kid in kids[1:-1] for node in kid.iter()):
+            continue
+        for mo in (kids[0], kids[-1]):
+            if mo.get("stretchy") is None:
+                mo.set("stretchy", "false")
+                changed = True
+    if not changed:
+        return mathml
+    text = ET.tostring(root, encoding="unicode").replace(" />", "/>")
+    return text[len("<root>") : -len("</root>")]
+
+
+def shown_mathml(d: Derivation, step: Step | None = None) -> str:
+    """MathML for a step (or, with None, the start) as its author wrote it, when the reading
+    layer kept that form; else the checked expression in the reader's order."""
+    expr = shown_expression(d, step)
+    display = d.start_display if step is None else step.display
+    signatures = signature_symbols(d)
+    if signatures:
+        printer = NotesMathMLPrinter({"order": "none"}, written=display is not None,
+                                     signatures=signatures)  # fmt: skip
+        return _flat_brackets(_resolve_entities(printer.doprint(expr)))
+    return mathml_expr(expr, written=display is not None)
 
 
 def mathml_block(
@@ -237,10 +359,10 @@ def mathml_block(
 
 def _step_math(d: Derivation, step: Step) -> str:
     relation = f"<mo>{_RELATION_MO[step.relation]}</mo>"
-    from elbo_derivation.report.pretty import pretty
+    from elbo_derivation.report.pretty import shown_pretty
 
-    return mathml_block(relation, mathml_expr(shown_expression(d, step)),
-                        label=f"{step.relation.symbol} {pretty(step.expr)}")  # fmt: skip
+    return mathml_block(relation, shown_mathml(d, step),
+                        label=f"{step.relation.symbol} {shown_pretty(d, step)}")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -264,20 +386,32 @@ h1 { font-size: 1.9rem; margin-bottom: .2rem; }
 h2 { font-size: 1.4rem; border-bottom: 2px solid var(--rule); padding-bottom: .2rem;
      margin-top: 2.5rem; }
 .meta, .source, figcaption, .check { color: var(--muted); }
-nav ol { columns: 2; }
-table.steps { border-collapse: collapse; width: 100%; margin: .8rem 0; }
-table.steps th, table.steps td { padding: .35rem .5rem;
-       vertical-align: top; text-align: left; }
-table.steps th { background: var(--band); font-weight: 600; }
-tr.start td { border-top: 1px solid var(--rule); }
-td.num { width: 3.2rem; font-variant-numeric: tabular-nums; color: var(--muted); }
-td.expr { max-width: 620px; }
-td.expr div.math { overflow-x: auto; }
-td.why { width: 24%; }
-td.verdict { width: 19%; }
-tr.step td { border-top: 1px solid var(--rule); }
-tr.detail td { border-top: none; padding-top: 0; font-size: .82rem; color: var(--muted); }
+nav ol { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); column-gap: 2.5rem;
+         row-gap: .25rem; padding-left: 1.6rem; }
+nav li { break-inside: avoid; }
+/* the table of steps is laid out as one grid per row: a long expression takes the whole
+   width, with its justification and verdict under it, and nothing overlaps */
+table.steps, table.steps thead, table.steps tbody { display: block; width: 100%; }
+table.steps { margin: .8rem 0; border-collapse: collapse; }
+table.steps tr { display: grid; grid-template-columns: 3.2rem minmax(0, 1fr) 24% 19%;
+                 border-top: 1px solid var(--rule); }
+table.steps th, table.steps td { display: block; padding: .35rem .5rem; text-align: left;
+                                 min-width: 0; }
+table.steps thead tr { background: var(--band); border-top: none; }
+table.steps th { font-weight: 600; }
+td.num { font-variant-numeric: tabular-nums; color: var(--muted); }
+td.expr div.math { overflow: hidden; }
+table.steps tr[data-wide] td.num { grid-row: 1 / span 2; }
+table.steps tr[data-wide] td.expr { grid-column: 2 / 5; }
+table.steps tr[data-wide] td.why { grid-column: 2 / 4; grid-row: 2; }
+table.steps tr[data-wide] td.verdict { grid-column: 4; grid-row: 2; }
+table.steps tr.detail { border-top: none; }
+table.steps tr.detail td + td { grid-column: 2 / 5; }
+tr.detail td { padding-top: 0; font-size: .82rem; color: var(--muted); }
 math { font-size: 1.12rem; }
+.size-2 math { font-size: .95rem; }
+.size-3 math { font-size: .82rem; }
+.size-4 math { font-size: .7rem; }
 .mark { font-weight: 700; }
 .v-proved .mark { color: #007a5a; }
 .v-numerically-supported .mark { color: #0072b2; }
@@ -291,18 +425,30 @@ math { font-size: 1.12rem; }
 .errata .bad { color: #c04000; font-weight: 600; }
 figure { margin: 1.5rem 0; text-align: center; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
-figcaption { font-size: .95rem; margin-top: .3rem; }
+figcaption { font-size: .95rem; margin-top: .3rem; text-align: left; }
 @media print {
   @page { size: A4; margin: 14mm; }
-  body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; color: #000;
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; color: #000;
          background: #fff; }
   nav { display: none; }
-  section { break-before: page; page-break-before: always; }
-  table.steps th { background: none; border-bottom: 1px solid #000; }
+  h2, .source, .meta { break-after: avoid; page-break-after: avoid; }
+  h2 { margin-top: 1.4rem; }
+  section.figures { break-before: page; page-break-before: always; }
+  /* on paper every step is stacked: the expression on the full width, then the
+     justification and the verdict side by side under it */
+  table.steps tr, table.steps tr[data-wide] { grid-template-columns: 2.2rem minmax(0, 1fr) 32%; }
+  table.steps tr td.num { grid-row: 1 / span 2; }
+  table.steps tr td.expr, table.steps tr[data-wide] td.expr { grid-column: 2 / 4; }
+  table.steps tr td.why, table.steps tr[data-wide] td.why { grid-column: 2; grid-row: 2; }
+  table.steps tr td.verdict, table.steps tr[data-wide] td.verdict { grid-column: 3; grid-row: 2; }
+  table.steps tr.detail td + td { grid-column: 2 / 4; grid-row: auto; }
+  table.steps thead { display: none; }
   .summary { background: none; border: 1px solid #000; }
-  tr, figure { break-inside: avoid; page-break-inside: avoid; }
-  td.expr div.math { overflow: visible; }
+  tr, figure, li { break-inside: avoid; page-break-inside: avoid; }
   math { font-size: 10.5pt; }
+  .psize-2 math { font-size: 9pt; }
+  .psize-3 math { font-size: 7.5pt; }
+  .psize-4 math { font-size: 6.5pt; }
   a { color: #000; text-decoration: none; }
   .mark { color: #000 !important; }
 }
@@ -316,6 +462,26 @@ def _esc(text: str) -> str:
 def _anchor(d: Derivation, i: int) -> str:
     stem = re.sub(r"[^A-Za-z0-9_-]", "-", d.name or f"derivation-{i}")
     return f"d-{stem}"
+
+
+def prose_html(text: str) -> str:
+    """A sentence for the page: escaped, with the mathematics written in it as text
+    (``E_{q(z|x)}``, ``R^D``, ``x ~ q``, ``g**2/2``) shown as mathematics: 𝔼 with a
+    subscript, ℝ with a superscript, ∼, ``g²/2``.
+
+    >>> prose_html("E_{q(z|x)}[f] with z ~ q(z|x) in R^D, and g**2/2 < 1")
+    '𝔼<sub>q(z|x)</sub>[f] with z ∼ q(z|x) in ℝ<sup>D</sup>, and g²/2 &lt; 1'
+    """
+    from elbo_derivation.report.pretty import pretty_reason
+
+    text = _esc(pretty_reason(text))
+    text = re.sub(r"\bE_(?=\{|\w)", "𝔼_", text)
+    text = re.sub(r"\bR\^(?=\{|\w)", "ℝ^", text)
+    text = re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text)
+    text = re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
+    text = re.sub(r"(?<=[^\W\d_])_([A-Za-z0-9]+)\b", r"<sub>\1</sub>", text)
+    text = re.sub(r"\^([A-Za-z0-9]+)\b", r"<sup>\1</sup>", text)
+    return re.sub(r"(?<=\s)~(?=\s)", "∼", text)
 
 
 def _verdict_cell(step: Step) -> str:
@@ -332,7 +498,7 @@ def _verdict_cell(step: Step) -> str:
         parts.append(f'<span class="mistake">{_esc(format_counterexample(r.counterexample))}'
                      "</span>")  # fmt: skip
     if r.mistake:
-        parts.append(f'<span class="mistake">likely mistake: {_esc(r.mistake)}</span>')
+        parts.append(f'<span class="mistake">likely mistake: {prose_html(r.mistake)}</span>')
     for check in (step.quadrature, step.sampling):
         if check is not None:
             parts.append(f'<span class="check">{_esc(numeric_summary(check))}</span>')
@@ -342,11 +508,13 @@ def _verdict_cell(step: Step) -> str:
 def _detail_row(step: Step, anchor: str) -> str:
     """A second, full-width row with the checker's explanation, when it gave one."""
     r = step.result
-    how = "" if r is None else (r.explanation or r.reason)
+    from elbo_derivation.report.text import explanation
+
+    how = "" if r is None else (explanation(r) or r.reason)
     if not how:
         return ""
     return (f'<tr class="detail" id="{anchor}-step-{step.index}-detail"><td></td>'
-            f'<td colspan="3">{_esc(how)}</td></tr>')  # fmt: skip
+            f'<td colspan="3">{prose_html(how)}</td></tr>')  # fmt: skip
 
 
 def _justification(step: Step, d: Derivation) -> str:
@@ -356,7 +524,19 @@ def _justification(step: Step, d: Derivation) -> str:
     if step.relation is Relation.EQ_UP_TO and step.wrt:
         names = ", ".join(pretty_name(w) for w in step.wrt)
         text = f"{text} (equal up to a term free of {names})".strip()
-    return _esc(text)
+    return prose_html(text)
+
+
+#: Public names for the other renderers (slides, notebooks): the verdict marks and words,
+#: the relations as MathML operators, and a step's justification as HTML.
+MARKS = _MARKS
+VERDICT_WORDS = _VERDICT_WORDS
+RELATION_MO = _RELATION_MO
+
+
+def justification_html(step: Step, d: Derivation) -> str:
+    """A step's justification as HTML, its mathematics shown as such (see :func:`prose_html`)."""
+    return _justification(step, d)
 
 
 def _counts_line(d: Derivation) -> str:
@@ -369,23 +549,75 @@ def _counts_line(d: Derivation) -> str:
     return f"{n} step{'s' if n != 1 else ''}: " + ", ".join(shown)
 
 
+def math_width(mathml: str) -> float:
+    """A rough width of a MathML expression in em, from its structure: fractions as wide as
+    their wider part, scripts smaller, operators with their spacing. Used to lay long
+    expressions out on the full width and to set them smaller, so none is clipped.
+
+    >>> math_width("<mrow><mi>x</mi><mo>+</mo><mn>1</mn></mrow>") > 2
+    True
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(f"<root>{mathml}</root>")
+    except ET.ParseError:
+        return len(re.sub(r"<[^>]+>", "", mathml)) * 0.6
+
+    def width(node: Any) -> float:
+        tag = node.tag
+        kids = list(node)
+        text = (node.text or "").strip()
+        if tag == "mfrac":
+            return max((width(k) for k in kids), default=0.0) + 0.4
+        if tag in ("msub", "msup", "msubsup", "munder", "mover", "munderover"):
+            return width(kids[0]) + 0.72 * sum(width(k) for k in kids[1:]) if kids else 0.0
+        if tag == "msqrt":
+            return sum(width(k) for k in kids) + 1.0
+        if tag == "mspace":
+            return 0.2
+        if tag == "mo":
+            return 0.0 if text in ("\u2062", "") else (0.45 if text in "()[]|" else 0.95)
+        if tag in ("mi", "mn", "mtext"):
+            return 0.58 * len(text) + (0.3 if len(text) > 1 else 0.0)
+        return sum(width(k) for k in kids)
+
+    return sum(width(k) for k in root)
+
+
+def _layout(mathml: str) -> tuple[str, str]:
+    """The row's attribute for a long expression and the size class of its mathematics."""
+    w = math_width(mathml)
+    wide = ' data-wide=""' if w > 22 else ""
+    # on screen a long expression has the full width (about 55 em at the normal size); on
+    # A4 paper about 37 em: each gets the largest size at which it fits
+    screen = ("" if w <= 48 else " size-2" if w <= 56 else " size-3" if w <= 65
+              else " size-4")  # fmt: skip
+    paper = ("" if w <= 36 else " psize-2" if w <= 43 else " psize-3" if w <= 52
+             else " psize-4")  # fmt: skip
+    return wide, screen + paper
+
+
 def _derivation_html(d: Derivation, i: int) -> str:
     anchor = _anchor(d, i)
-    from elbo_derivation.report.pretty import pretty
+    from elbo_derivation.report.pretty import shown_pretty
 
-    start = mathml_block(mathml_expr(shown_expression(d)), label=pretty(d.start))
+    start = mathml_block(shown_mathml(d), label=shown_pretty(d))
+    wide, size = _layout(start)
     rows = [
-        f'<tr class="start" id="{anchor}-start"><td class="num">start</td>'
-        f'<td class="expr"><div class="math">{start}</div></td>'
+        f'<tr class="start" id="{anchor}-start"{wide}><td class="num">start</td>'
+        f'<td class="expr"><div class="math{size}">{start}</div></td>'
         '<td class="why">the starting expression</td><td class="verdict"></td></tr>'
     ]
     for step in d.steps:
         verdict = step.result.verdict.value if step.result is not None else "unchecked"
         line = f" (line {step.line})" if step.line else ""
+        math = _step_math(d, step)
+        wide, size = _layout(math)
         rows.append(
             f'<tr class="step" id="{anchor}-step-{step.index}" data-step="{step.index}" '
-            f'data-verdict="{verdict}"><td class="num">{step.index}</td>'
-            f'<td class="expr"><div class="math">{_step_math(d, step)}</div></td>'
+            f'data-verdict="{verdict}"{wide}><td class="num">{step.index}</td>'
+            f'<td class="expr"><div class="math{size}">{math}</div></td>'
             f'<td class="why">{_justification(step, d)}'
             f'<span class="check">{_esc(line.strip())}</span></td>'
             f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor)
@@ -394,11 +626,15 @@ def _derivation_html(d: Derivation, i: int) -> str:
     if d.path:
         from pathlib import Path
 
-        where = f"{where} · file {Path(d.path).name}" if where else f"file {Path(d.path).name}"
+        where = _esc(where)
+        name = f"file <code>{_esc(Path(d.path).name)}</code>"
+        where = f"{where} · {name}" if where else name
+    else:
+        where = _esc(where)
     return (
         f'<section class="derivation" id="{anchor}" data-steps="{len(d.steps)}">\n'
         f"<h2>{_esc(d.title or d.name or 'derivation')}</h2>\n"
-        + (f'<p class="source">Source: {_esc(where)}</p>\n' if where else "")
+        + (f'<p class="source">Source: {where}</p>\n' if where else "")
         + f'<p class="meta">{_esc(_counts_line(d))}</p>\n'
         '<table class="steps">\n<thead><tr><th>#</th><th>step</th><th>justification</th>'
         "<th>verdict</th></tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n"
@@ -419,11 +655,11 @@ def _errata_html(errata: Sequence[Mapping[str, Any]] | None, note: str) -> str:
             status = ('<span class="ok">✓ confirmed by its check</span>' if ok is True
                       else '<span class="bad">✗ its check did not confirm it</span>'
                       if ok is False else "check gives a summary only")  # fmt: skip
-            summary = f" — {_esc(e['summary'])}" if e.get("summary") else ""
+            summary = f" — {prose_html(str(e['summary']))}" if e.get("summary") else ""
             section = f" ({_esc(e['section'])})" if e.get("section") else ""
             out.append(
-                f"<li><strong>{_esc(e.get('title', ''))}</strong>{section}<br>"
-                f"{_esc(e.get('explanation', ''))}<br>"
+                f"<li><strong>{prose_html(str(e.get('title', '')))}</strong>{section}<br>"
+                f"{prose_html(str(e.get('explanation', '')))}<br>"
                 f'<span class="check">{status}{summary}</span></li>'
             )
         out.append("</ol>")
@@ -433,15 +669,21 @@ def _errata_html(errata: Sequence[Mapping[str, Any]] | None, note: str) -> str:
 
 def _figures_html(figures: Sequence[HandoutFigure]) -> str:
     out = ['<section class="figures" id="figures">', "<h2>Figures</h2>"]
-    for f in figures:
+    for i, f in enumerate(figures, start=1):
         data = base64.b64encode(f.png).decode("ascii")
         out.append(
             f'<figure id="fig-{_esc(f.name)}"><img src="data:image/png;base64,{data}" '
-            f'alt="{_esc(f.caption)}"><figcaption><strong>{_esc(f.name)}</strong>: '
-            f"{_esc(f.caption)}</figcaption></figure>"
+            f'alt="{_esc(f.caption)}"><figcaption>Figure {i}. {_esc(f.caption)}</figcaption>'
+            "</figure>"
         )
     out.append("</section>")
     return "\n".join(out)
+
+
+_NOTES_INTRO = ("From A. Selega's lecture notes \"Derivation of the Variational Autoencoder "
+                "Evidence Lower Bound Loss\" (2022), checked by elbo-derivation: each step "
+                "symbolically with SymPy and numerically by quadrature and Monte Carlo "
+                "sampling.")
 
 
 def render_html(
@@ -451,6 +693,7 @@ def render_html(
     figures: Sequence[HandoutFigure] = (),
     title: str = "The derivation of the VAE loss, checked step by step",
     errata_note: str = "The errata are not available in this version.",
+    intro: str | None = None,
 ) -> str:
     """The handout as one self-contained HTML document.
 
@@ -465,6 +708,8 @@ def render_html(
         embedded as ``data:image/png;base64`` images.
     title : str
         the document's title.
+    intro : str, optional
+        the paragraph under the title (default: where the notes come from).
 
     Returns
     -------
@@ -510,9 +755,7 @@ def render_html(
         "<body>",
         "<header>",
         f"<h1>{_esc(title)}</h1>",
-        '<p class="meta">From A. Selega\'s lecture notes "Derivation of the Variational '
-        'Autoencoder Evidence Lower Bound Loss" (2022), checked by elbo-derivation: each step '
-        "symbolically with SymPy and numerically by quadrature and Monte Carlo sampling.</p>",
+        f'<p class="meta">{_esc(_NOTES_INTRO if intro is None else intro)}</p>',
         f'<p class="summary">{len(derivations)} derivations, {total} steps'
         + (f": {_esc(summary)}" if summary else "")
         + f".<br><small>{_esc(legend)}</small></p>",
@@ -599,11 +842,18 @@ def render_tex(
     *,
     errata: Sequence[Mapping[str, Any]] | None = None,
     title: str = "The derivation of the VAE loss, checked step by step",
+    figures: Sequence[tuple[str, str]] = (),
+    fragment: bool = False,
+    intro: str = ("From A. Selega's lecture notes (2022), checked by elbo-derivation: each "
+                  "step symbolically with SymPy and numerically by quadrature and sampling."),
 ) -> str:
-    r"""The handout as a standalone LaTeX article (``amsmath``, ``amssymb``, ``geometry``).
+    r"""The handout as a LaTeX article that compiles with pdflatex and lualatex as it is.
 
     Each derivation is a section with one ``align*``: the starting expression, then one line
-    per step, ``&= <expression> && \parbox{...}{(n) justification, verdict}``.
+    per step as its author wrote it, ``&= <expression> && \parbox{...}{(n) justification;
+    verdict}``; then the errata, their mathematics typeset, and the figures (``figures``:
+    PNG paths relative to the ``.tex`` file, with captions). With ``fragment`` there is no
+    preamble: the result is for ``\input`` into one's own notes.
 
     Examples
     --------
@@ -616,56 +866,9 @@ def render_tex(
     >>> tex.count(r"\begin{align*}"), tex.count("&= ")
     (1, 1)
     """
-    from elbo_derivation.report.latex import _RELATIONS, latex_expr
-    from elbo_derivation.report.latex import latex_text as _latex_text
+    from elbo_derivation.report.latex import latex_document, latex_fragment
 
-    def latex_text(text: str) -> str:
-        return tex_safe(_latex_text(text))
-
-    out = [
-        r"\documentclass[10pt]{article}",
-        r"\usepackage[utf8]{inputenc}",
-        r"\usepackage[T1]{fontenc}",
-        r"\usepackage[a4paper,landscape,margin=14mm]{geometry}",
-        r"\usepackage{amsmath,amssymb}",
-        r"\allowdisplaybreaks",
-        r"\setlength{\parindent}{0pt}",
-        rf"\title{{{latex_text(title)}}}",
-        r"\date{}",
-        r"\begin{document}",
-        r"\maketitle",
-        r"\noindent From A.~Selega's lecture notes (2022), checked by \texttt{elbo-derivation}: "
-        r"each step symbolically with SymPy and numerically by quadrature and sampling.",
-    ]
-    for d in derivations:
-        out.append(rf"\section*{{{latex_text(d.title or d.name or 'derivation')}}}")
-        if d.source:
-            out.append(rf"\noindent Source: {latex_text(d.source)}.")
-        lines = [r"\begin{align*}", f"  & {latex_expr(shown_expression(d))}"]
-        for step in d.steps:
-            note = rf"{_tex_note(step, d)}; {_tex_verdict(step)}"
-            lines[-1] += r" \\"
-            lines.append(
-                f"  &{_RELATIONS[step.relation]} {latex_expr(shown_expression(d, step))} "
-                rf"&& \parbox[t]{{7cm}}{{\raggedright\footnotesize {note}}}"
-            )
-        lines.append(r"\end{align*}")
-        out.append("\n".join(lines))
-    out.append(r"\section*{Errata of the notes}")
-    if not errata:
-        out.append("No errata are available." if errata is None else "No errata are recorded.")
-    else:
-        out.append(r"\begin{enumerate}")
-        for e in errata:
-            ok = e.get("ok")
-            status = ("confirmed by its check" if ok is True
-                      else "its check did not confirm it" if ok is False else "")  # fmt: skip
-            section = f" ({latex_text(str(e['section']))})" if e.get("section") else ""
-            out.append(
-                rf"\item \textbf{{{latex_text(str(e.get('title', '')))}}}{section}. "
-                f"{latex_text(str(e.get('explanation', '')))}"
-                + (rf" \emph{{{latex_text(status)}}}." if status else "")
-            )
-        out.append(r"\end{enumerate}")
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+    if fragment:
+        return latex_fragment(derivations, verdicts=True, errata=errata)
+    return latex_document(derivations, title=title, verdicts=True, errata=errata,
+                          figures=figures, intro=intro)  # fmt: skip

@@ -4,9 +4,9 @@ Each step becomes ``&<relation> <expression> && \text{<justification>}``, the re
 ``\le``, ``\ge`` or ``\simeq`` where the step says so. Expressions are printed by SymPy's
 LaTeX printer, adjusted to write what the notes write: ``\sigma_{1}`` for ``sigma1``,
 ``\hat{x}`` for ``x_hat``, ``\int f \, dx`` without limits over the whole real line, and a
-declared density ``q(z|x)`` as ``q(z \mid x)`` rather than as a function applied to its
-variables. :func:`latex_document` wraps several derivations into a file that compiles with
-``pdflatex`` (amsmath only).
+declared density ``q(z|x)`` as written (which the LaTeX reader reads back) rather than as
+a function applied to its variables. :func:`latex_document` wraps several derivations into
+a file that compiles with ``pdflatex`` and ``lualatex``.
 
 Examples
 --------
@@ -15,17 +15,19 @@ Examples
 >>> s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
 >>> d = Derivation(title="t", symbols={}, start=sp.log(s2 / s1),
 ...                steps=[Step(1, Relation.EQ, sp.log(s2) - sp.log(s1), "log of a quotient")])
->>> print(render_latex(d))
+>>> print(render_latex(d))  # doctest: +NORMALIZE_WHITESPACE
 \begin{align*}
   & \log{\left(\frac{\sigma_{2}}{\sigma_{1}} \right)} \\
-  &= \log{\left(\sigma_{2} \right)} - \log{\left(\sigma_{1} \right)} && \text{log of a quotient}
+  &= \log{\left(\sigma_{2} \right)} - \log{\left(\sigma_{1} \right)}
+  && \parbox[t]{0.34\linewidth}{\raggedright\footnotesize (1) log of a quotient}
 \end{align*}
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -35,10 +37,26 @@ from sympy.printing.precedence import PRECEDENCE
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
+from elbo_derivation.report.written import is_bracket, signature_symbols, split_sign
 
-__all__ = ["latex_document", "latex_expr", "latex_text", "render_latex"]
+__all__ = [
+    "PREAMBLE",
+    "RELATIONS",
+    "ascii_tex",
+    "errata_latex",
+    "latex_document",
+    "latex_expr",
+    "latex_fragment",
+    "latex_text",
+    "prose_latex",
+    "render_latex",
+    "shown_latex",
+    "step_note",
+    "verdict_tex",
+]
 
-_RELATIONS = {Relation.EQ: "=", Relation.LE: r"\le", Relation.GE: r"\ge",
+#: the relations in LaTeX, for every renderer
+RELATIONS = {Relation.EQ: "=", Relation.LE: r"\le", Relation.GE: r"\ge",
               Relation.EQ_UP_TO: r"\simeq"}
 _GREEK_TEX = {name: "\\" + ("epsilon" if name == "eps" else name) for name in GREEK}
 _GREEK_TEX["lamda"] = r"\lambda"
@@ -48,6 +66,9 @@ _ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde", "dot": r"\dot"}
 
 def _tex_name(name: str) -> str:
     base, sub, accent = split_name(name)
+    head, _, tail = name.partition("_")
+    if base == name and tail and (len(head) == 1 or head in _GREEK_TEX):
+        return f"{_tex_name(head)}_{{{_tex_name(tail)}}}"  # p_x1: p with subscript x₁
     if base in _GREEK_TEX:
         text = _GREEK_TEX[base]
     elif len(base) == 1:
@@ -62,12 +83,87 @@ def _tex_name(name: str) -> str:
 
 
 class NotesLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer with the notes' conventions for names, densities, integrals."""
+    """SymPy's LaTeX printer with the notes' conventions for names, densities, integrals.
+
+    With ``written=True`` it prints an expression as its author wrote it (a step's display
+    form): the terms of a sum in the order given, a sum inside a sum in brackets, and a
+    factor ``-1`` as a minus sign (``-\\frac{(x - f)^{2}}{2 c}``, not ``\\left(-1\\right)…``).
+    """
+
+    printmethod = "_elbo_latex"  # so Expectation's and KL's own _latex are not used
+
+    def __init__(self, settings: dict | None = None, *, written: bool = False,
+                 signatures: dict[sp.Symbol, str] | None = None) -> None:
+        super().__init__(settings)
+        self._written = written
+        self._signatures = signatures or {}
 
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
+        if self._written:
+            return list(expr.args)
         return reader_order(expr)  # as in the text report: x − μ₁, numbers last
 
+    def _print_Pi(self, expr: sp.Basic) -> str:
+        return r"\pi"
+
+    def _print_Exp1(self, expr: sp.Basic) -> str:
+        return "e"
+
+    def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
+        return "i"
+
+    def _print_Expectation(self, expr: Any) -> str:
+        f, q = self._print(expr.integrand), expr.density
+        if isinstance(q, AppliedUndef) and "(" in q.func.__name__:
+            sub = self._print(q)  # a declared density: its signature says what is integrated
+        else:
+            sub = rf"{self._print(expr.variable)} \sim {self._print(q)}"
+        return rf"\mathbb{{E}}_{{{sub}}}\left[{f}\right]"
+
+    def _print_KL(self, expr: Any) -> str:
+        q, p = self._print(expr.q), self._print(expr.p)
+        return rf"\mathrm{{KL}}\left({q} \,\middle\|\, {p}\right)"
+
+    def _needs_add_brackets(self, expr: sp.Basic) -> bool:
+        return (self._written and is_bracket(expr)) or super()._needs_add_brackets(expr)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        if not self._written:
+            return super()._print_Add(expr, order=order)
+        tex = ""
+        for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            negative, rest = split_sign(term)
+            body = self._print(rest)
+            if is_bracket(rest) or (negative and isinstance(rest, sp.Add)):
+                body = rf"\left({body}\right)"
+            if i == 0:
+                tex = ("-" if negative else "") + body
+            else:
+                tex += (" - " if negative else " + ") + body
+        return tex
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        if not self._written:
+            return super()._print_Mul(expr)
+        negative, rest = split_sign(expr)
+        if rest is not expr:
+            body = self._print(rest)
+            if negative and isinstance(rest, sp.Add):
+                body = rf"\left({body}\right)"
+            return ("-" if negative else "") + body
+        return super()._print_Mul(expr)
+
+    def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> str:
+        inner = self._print(expr.args[0])
+        return rf"\left({inner}\right)" if isinstance(expr.args[0], sp.Add) else inner
+
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        signature = self._signatures.get(expr)
+        if signature is not None:  # p_1(x), declared so and read as the symbol p_1
+            head, _, rest = signature.partition("(")
+            inner = ", ".join(_tex_name(v.strip()) for v in rest.rstrip(")").split(",") if v)
+            name = re.sub(r"_\{(.)\}$", r"_\1", _tex_name(head))
+            return f"{name}({inner})"
         return _tex_name(expr.name)
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
@@ -75,10 +171,17 @@ class NotesLatexPrinter(LatexPrinter):
         if isinstance(expr, AppliedUndef) and "(" in name:
             head, _, rest = name.partition("(")
             inner = rest[:-1] if rest.endswith(")") else rest
-            given = r" \mid ".join(
+            given = "|".join(
                 ", ".join(_tex_name(v) for v in part.split(",") if v) for part in inner.split("|")
             )
-            text = f"{_tex_name(head)}({given})"
+            # p_1(x) as declared (a one-character subscript needs no braces, and the
+            # LaTeX reader matches the declared signature)
+            name = re.sub(r"_\{(.)\}$", r"_\1", _tex_name(head))
+            text = f"{name}({given})"
+            return f"{text}^{{{exp}}}" if exp is not None else text
+        if isinstance(expr, AppliedUndef):  # a declared function: f(z), as written
+            args = ", ".join(self._print(a) for a in expr.args)
+            text = f"{_tex_name(name)}({args})"
             return f"{text}^{{{exp}}}" if exp is not None else text
         return super()._print_Function(expr, exp)
 
@@ -94,19 +197,20 @@ class NotesLatexPrinter(LatexPrinter):
         return r"\int" * len(expr.limits) + f" {body}{ds}"
 
 
-_PRINTER = NotesLatexPrinter({"order": "none"})  # keep the terms in the order written
+_PRINTER = NotesLatexPrinter({"order": "none"})
+_WRITTEN = NotesLatexPrinter({"order": "none"}, written=True)  # the author's order and signs
 
 
-def latex_expr(expr: sp.Basic) -> str:
+def latex_expr(expr: sp.Basic, *, written: bool = False) -> str:
     r"""LaTeX for one expression, in the notes' conventions.
 
     >>> import sympy as sp
     >>> x = sp.Symbol("x", real=True)
     >>> latex_expr(sp.Integral(x**2 * sp.Function("p(x|z)")(x, sp.Symbol("z")),
     ...                        (x, -sp.oo, sp.oo)))
-    '\\int x^{2} p(x \\mid z) \\, dx'
+    '\\int x^{2} p(x|z) \\, dx'
     """
-    return _PRINTER.doprint(expr)
+    return (_WRITTEN if written else _PRINTER).doprint(expr)
 
 
 #: Unicode a justification may contain, and what stands for it inside ``\text{}``.
@@ -143,66 +247,496 @@ def latex_text(text: str) -> str:
     return re.sub(r"(?<!\\)\$\$", "", "".join(out))  # $\mu$$_1$ → $\mu_1$
 
 
+_MATH_CHARS = {
+    "²": "^{2}", "³": "^{3}", "¹": "^{1}", "⁰": "^{0}", "⁴": "^{4}", "ⁿ": "^{n}",
+    "⁻": "^{-}", "⁺": "^{+}", "ᵀ": r"^{\top}", "ⁱ": "^{i}",
+    "₀": "_{0}", "₁": "_{1}", "₂": "_{2}", "₃": "_{3}", "₄": "_{4}", "ᵢ": "_{i}", "ⱼ": "_{j}",
+    "ₖ": "_{k}", "ₙ": "_{n}", "ₓ": "_{x}", "ₚ": "_{p}", "ₛ": "_{s}", "ₜ": "_{t}", "ₘ": "_{m}",
+    "½": r"\tfrac{1}{2}", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ", "≈": r"\approx ",
+    "≃": r"\simeq ", "−": "-", "·": r"\cdot ", "×": r"\times ", "∫": r"\int ", "‖": r"\|",
+    "→": r"\to ", "∞": r"\infty ", "√": r"\surd ", "∑": r"\sum ", "∂": r"\partial ",
+    "∈": r"\in ", "ℓ": r"\ell ", "∼": r"\sim ", "~": r"\sim ", "⊤": r"\top ", "∣": r"\mid ",
+    "⟨": r"\langle ", "⟩": r"\rangle ", "±": r"\pm ", "⇒": r"\Rightarrow ", "𝔼": r"\mathbb{E}",
+    "\u0302": "", "ℝ": r"\mathbb{R}", "≡": r"\equiv ", "∝": r"\propto ", "∇": r"\nabla ",
+    "Σ": r"\Sigma ", "Δ": r"\Delta ", "Γ": r"\Gamma ", "Θ": r"\Theta ", "Λ": r"\Lambda ",
+    "Π": r"\Pi ", "Φ": r"\Phi ", "Ψ": r"\Psi ", "Ω": r"\Omega ",
+}
+_MATH_CHARS.update({ch: _GREEK_TEX[name] + " " for name, ch in GREEK.items()
+                    if name in _GREEK_TEX and ch.islower() and name not in ("eps", "lamda")})
+_MATH_CHARS["ε"] = r"\varepsilon "
+_FUNCTION_WORDS = {"log": r"\log ", "exp": r"\exp ", "det": r"\det ", "tr": r"\operatorname{tr}",
+                   "KL": r"\mathrm{KL}", "diag": r"\operatorname{diag}", "sqrt": r"\surd ",
+                   "var": r"\operatorname{var}", "Var": r"\operatorname{Var}"}
+_PROSE_WORDS = {"a", "A", "I"}
+_CHUNK = re.compile(r"(\s+)")
+_TRAIL = re.compile(r"[.,;:!?]+$")
+_MATHY = re.compile(r"[_^=+*/|<>{}]|\*\*")
+
+
+def _chunk_is_math(chunk: str, names: frozenset[str]) -> bool:
+    core = _TRAIL.sub("", chunk)
+    if not core:
+        return False
+    if any(ch in _MATH_CHARS and ch not in "~" for ch in core):
+        return True
+    if core in ("=", "+", "-", "−", "*", "/", "~", "<", ">", "<=", ">="):
+        return True
+    bare = core.strip("()[]")
+    if bare in _PROSE_WORDS:  # "a", "I": an article or a pronoun unless written with math
+        return bare != core
+    if bare and bare in names:
+        return True
+    if len(bare) == 1 and bare.isalpha() and bare.isascii() and bare not in _PROSE_WORDS:
+        return True
+    if _MATHY.search(core) and re.search(r"[A-Za-z0-9)\]]", core):
+        return True
+    return bool(re.fullmatch(r"[A-Za-z]\(.*\)", core))  # q(z|x), f(z)
+
+
+def _math_latex(text: str) -> str:
+    """The inside of ``$...$`` for a run of the justification that is mathematics."""
+    out: list[str] = []
+    i, depth = 0, 0
+    while i < len(text):
+        ch = text[i]
+        word = re.match(r"[A-Za-z]+", text[i:])
+        if word:
+            w = word[0]
+            if w in _FUNCTION_WORDS:
+                out.append(_FUNCTION_WORDS[w])
+            elif w == "E" and text[i + 1 : i + 2] in ("_", "["):
+                out.append(r"\mathbb{E}")
+            elif len(w) == 1:
+                out.append(w)
+            elif w in _GREEK_TEX:
+                out.append(_GREEK_TEX[w] + " ")
+            else:
+                out.append(r"\mathrm{" + w + "}")
+            i += len(w)
+            continue
+        if text.startswith("**", i):
+            out.append("^")
+            i += 2
+            continue
+        if ch == "\u0302" and out:  # x̂: a combining hat on what came before
+            out[-1] = r"\hat{" + out[-1].strip() + "}"
+        elif ch in _MATH_CHARS:
+            out.append(_MATH_CHARS[ch])
+        elif ch == "{":
+            depth += 1
+            out.append("{")
+        elif ch == "}":
+            if depth:
+                depth -= 1
+                out.append("}")
+            else:
+                out.append(r"\}")
+        elif ch == "*":
+            out.append(r"\cdot ")
+        elif ch == "|":
+            out.append(r"\mid ")
+        elif ch in "#$%&\\":
+            out.append("\\" + ch if ch != "\\" else r"\backslash ")
+        elif ch == "^" and i + 1 == len(text):
+            out.append(r"\hat{}")
+        elif ord(ch) > 127:
+            out.append(_text_char(ch, in_math=True))
+        else:
+            out.append(ch)
+        i += 1
+    out.extend("}" * depth)
+    text = re.sub(r"\s+", " ", "".join(out)).strip()
+    return _fix_scripts(re.sub(r"\s+([_^}])", r"\1", text))
+
+
+def _fix_scripts(tex: str) -> str:
+    r"""Sub- and superscripts TeX accepts: a ``^`` or ``_`` with nothing to raise becomes a
+    visible character, and a second script of the same kind gets its own base (``{}``).
+
+    >>> _fix_scripts("x^{2}^{3} + y^ + z_")
+    'x^{2}{}^{3} + y\\hat{\\ } + z\\_'
+    """
+    out: list[str] = []
+    i, last = 0, ""
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\":  # a command or an escaped character: copied whole
+            m = re.match(r"\\[A-Za-z]+|\\.", tex[i:])
+            piece = m[0] if m else c
+            out.append(piece)
+            i += len(piece)
+            last = ""
+            continue
+        if c in "^_":
+            nxt = tex[i + 1 : i + 2]
+            if not nxt or not (nxt.isalnum() or nxt in "{\\"):
+                out.append(r"\hat{\ }" if c == "^" else r"\_")
+                i += 1
+                last = ""
+                continue
+            if last == c:
+                out.append("{}")
+            out.append(c)
+            i += 1
+            if tex[i] == "{":
+                depth, j = 0, i
+                while j < len(tex):
+                    if tex[j] == "\\":
+                        j += 2
+                        continue
+                    depth += tex[j] == "{"
+                    depth -= tex[j] == "}"
+                    if depth == 0:
+                        break
+                    j += 1
+                out.append(tex[i : j + 1])
+                i = j + 1
+            elif tex[i] == "\\":
+                m = re.match(r"\\[A-Za-z]+|\\.", tex[i:])
+                out.append(m[0] if m else tex[i])
+                i += len(m[0]) if m else 1
+            else:
+                out.append(tex[i])
+                i += 1
+            last = c
+            continue
+        out.append(c)
+        i += 1
+        if not c.isspace():
+            last = ""
+    return "".join(out)
+
+
+def _text_char(ch: str, *, in_math: bool = False) -> str:
+    import unicodedata
+
+    ch = unicodedata.normalize("NFKC", ch) if len(unicodedata.normalize("NFKC", ch)) == 1 else ch
+    if ch in _MATH_CHARS:
+        m = _MATH_CHARS[ch].strip()
+        return m if in_math else f"${m}$"
+    special = {"§": r"\S{}", "…": r"\ldots{}", "–": "--", "—": "---", "“": "``", "”": "''",
+               "’": "'", "‘": "`", "°": r"\textdegree{}", "✓": r"\checkmark{}",
+               "✗": r"$\times$"}  # fmt: skip
+    if ch in special:
+        return special[ch]
+    plain = unicodedata.normalize("NFKD", ch)
+    base = "".join(c for c in plain if c.isascii())
+    accents = {"\u0301": "\\'", "\u0300": "\\`", "\u0308": '\\"', "\u0302": "\\^",
+               "\u0303": "\\~", "\u0327": "\\c"}  # fmt: skip
+    marks = [c for c in plain if not c.isascii()]
+    if base and len(marks) == 1 and marks[0] in accents and not in_math:
+        return accents[marks[0]] + "{" + base + "}"
+    return base or "?"
+
+
+def prose_latex(text: str, names: Iterable[str] = ()) -> str:
+    r"""A justification (or any sentence with some mathematics in it) as LaTeX text.
+
+    Runs of words that are mathematics (declared names, single letters, Greek letters,
+    sub- and superscripts, ``E_{q(z|x)}``, ``R^D``, ``x ~ q``) become one ``$...$`` each;
+    the prose around them is escaped. The result is plain ASCII, so it compiles with
+    pdflatex and lualatex alike.
+
+    Parameters
+    ----------
+    text : str
+        the sentence.
+    names : iterable of str
+        the derivation's declared names (``sigma1``, ``mu_2``), written as math.
+
+    Examples
+    --------
+    >>> print(prose_latex("E[x^2] = sigma1^2 + mu1^2 (50% of cases)", ["x", "sigma1", "mu1"]))
+    $\mathbb{E}[x^{2}] = \sigma_{1}^{2} + \mu_{1}^{2}$ (50\% of cases)
+    >>> print(prose_latex("q(z|x) = N(g(x), h(x)) and C‖x − x̂‖²"))
+    $q(z\mid x) = N(g(x), h(x))$ and $C\|x - \hat{x}\|^{2}$
+    >>> print(prose_latex("Σ⁻¹ = L⁻ᵀL⁻¹, with z ~ q(z|x) in R^D."))
+    $\Sigma^{-1} = L^{-\top}L^{-1}$, with $z \sim q(z\mid x)$ in $R^D$.
+    """
+    from elbo_derivation.report.pretty import pretty_prose
+
+    known = frozenset(names)
+    text = pretty_prose(text, known) if known else text
+    text = re.sub(r"([⁰¹²³⁴-⁹⁺⁻ᵀⁿⁱ]+)", lambda m: "^{" + "".join(
+        "⊤" if c == "ᵀ" else _MATH_CHARS[c][2:-1] for c in m[1]) + "}", text)  # ⁻¹ → ^{-1}
+    text = re.sub(r"([₀-₉ᵢⱼₖₙₓₚₛₜₘ]+)", lambda m: "_{" + "".join(
+        _MATH_CHARS[c][2:-1] for c in m[1]) + "}", text)
+    pieces = _CHUNK.split(text)
+    out: list[str] = []
+    run: list[str] = []  # the chunks (and spaces) of the current math run
+
+    def flush() -> None:
+        spaces = []
+        while run and not run[-1].strip():
+            spaces.append(run.pop())
+        if run:
+            out.append("$" + _math_latex("".join(run)) + "$")
+            run.clear()
+        out.extend(spaces)
+
+    def following(i: int) -> str:
+        return next((p for p in pieces[i + 1 :] if p and not p.isspace()), "")
+
+    for i, piece in enumerate(pieces):
+        if not piece:
+            continue
+        if piece.isspace():
+            (run if run else out).append(" ")
+            continue
+        # log, exp, det...: mathematics when what follows is ("log 2πc"), prose otherwise
+        function = piece in _FUNCTION_WORDS and _chunk_is_math(following(i), known)
+        if function or _chunk_is_math(piece, known):
+            trail = _TRAIL.search(piece)
+            core = piece[: trail.start()] if trail else piece
+            so_far = "".join(run) + core
+            if trail and trail[0] in (",", ";") and so_far.count("(") > so_far.count(")"):
+                run.append(piece)  # a comma inside brackets: N(g(x), h(x)) stays one formula
+                continue
+            run.append(core)
+            if trail:
+                flush()
+                out.append(trail[0])
+            continue
+        flush()
+        out.append("".join(_SPECIAL.get(c) or (c if c.isascii() else _text_char(c))
+                           for c in piece))  # fmt: skip
+    flush()
+    return "".join(out).strip()
+
+
+def ascii_tex(text: str) -> str:
+    r"""Any non-ASCII character left in LaTeX source written in LaTeX, so that the file
+    compiles with pdflatex and lualatex alike.
+
+    >>> ascii_tex("x² in §4 – µ")
+    'x$^{2}$ in \\S{}4 -- $\\mu$'
+    """
+    out = []
+    for ch in text:
+        if ord(ch) < 128:
+            out.append(ch)
+        elif ch in _MATH_CHARS and _MATH_CHARS[ch].startswith(("^", "_")):
+            out.append(f"${_MATH_CHARS[ch]}$")
+        else:
+            out.append(_text_char(ch))
+    return "".join(out)
+
+
+_VERDICT_TEX = {
+    "proved": r"\textcolor{okgreen}{\checkmark}~proved",
+    "numerically-supported": r"\textcolor{okblue}{$\approx$}~numerically supported",
+    "refuted": r"\textcolor{badred}{$\times$}~\textbf{refuted}",
+    "undecided": r"\textcolor{warnbrown}{?}~undecided",
+}
+
+
+def verdict_tex(step: Step) -> str:
+    """A step's verdict as a mark and a word (``\\checkmark proved``), for LaTeX."""
+    if step.result is None:
+        return r"\textit{not checked}"
+    return _VERDICT_TEX[step.result.verdict.value]
+
+
+def shown_latex(d: Derivation, step: Step | None = None) -> str:
+    """LaTeX for a step (or, with None, the start) as its author wrote it, when the reading
+    layer kept that form; else the checked expression in the reader's order."""
+    expr = shown_expression(d, step)
+    display = d.start_display if step is None else step.display
+    signatures = signature_symbols(d)
+    if signatures:
+        printer = NotesLatexPrinter({"order": "none"}, written=display is not None,
+                                    signatures=signatures)  # fmt: skip
+        return printer.doprint(expr)
+    return latex_expr(expr, written=display is not None)
+
+
+
+
+def step_note(step: Step, d: Derivation | None = None) -> str:
+    """A step's justification (and, for ``≃``, the variables) as LaTeX text."""
+    return _note(step, d)
+
+
+def _visible_length(tex: str) -> int:
+    """Roughly how many characters a line of LaTeX mathematics shows."""
+    tex = re.sub(r"\\(left|right|mathbb|mathrm|operatorname|frac|cdot|,|mid)(?![A-Za-z])", "", tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    return len(re.sub(r"[{}^_\s&]", "", tex))
+
+
 def _relation(step: Step) -> str:
-    return _RELATIONS[step.relation]
+    return RELATIONS[step.relation]
 
 
-def _note(step: Step) -> str:
-    parts = [latex_text(step.justification)] if step.justification else []
+def _note(step: Step, d: Derivation | None = None) -> str:
+    names = list(d.symbols) if d is not None else []
+    parts = [prose_latex(step.justification, names)] if step.justification else []
     if step.relation is Relation.EQ_UP_TO and step.wrt:
-        names = ", ".join(f"${_tex_name(w)}$" for w in step.wrt)
-        parts.append(f"(up to a term free of {names})")
+        wrt = ", ".join(f"${_tex_name(w)}$" for w in step.wrt)
+        parts.append(f"(up to a term free of {wrt})")
     return " ".join(parts)
 
 
-def render_latex(d: Derivation, *, justifications: bool = True) -> str:
-    r"""The derivation as an ``align*`` environment, one line per step.
+def render_latex(d: Derivation, *, justifications: bool = True, verdicts: bool = False,
+                 width: str = r"0.34\linewidth", wide_at: int = 80) -> str:
+    r"""The derivation as an ``align*`` environment, one line per step, as written.
 
     Parameters
     ----------
     d : Derivation
-        checked or not: verdicts are not shown.
+        checked or not.
     justifications : bool
-        put each step's justification beside it, as ``&& \text{...}``.
+        put each step's justification beside it, in a ragged-right ``\parbox`` of ``width``
+        (it wraps instead of running off the page).
+    verdicts : bool
+        add each step's verdict after its justification.
 
     Returns
     -------
     str
         ``\begin{align*} ... \end{align*}``, without a final newline.
     """
-    lines = [r"\begin{align*}", f"  & {latex_expr(shown_expression(d))}"]
-    for step in d.steps:
-        line = f"  &{_relation(step)} {latex_expr(shown_expression(d, step))}"
-        note = _note(step) if justifications else ""
-        if note:
-            line += rf" && \text{{{note}}}"
+    exprs = [shown_latex(d)] + [shown_latex(d, step) for step in d.steps]
+    # a derivation with a long line puts each justification under its step (\intertext), before it;
+    # beside it, the column of justifications would start after the longest expression
+    under = max(_visible_length(e) for e in exprs) > wide_at
+    lines = [r"\begin{align*}", f"  & {exprs[0]}"]
+    for step, expr in zip(d.steps, exprs[1:], strict=True):
+        note = f"({step.index}) " + _note(step, d) if justifications else ""
+        if verdicts:
+            note = f"{note}; {verdict_tex(step)}" if note else verdict_tex(step)
         lines[-1] += r" \\"
+        line = f"  &{_relation(step)} {expr}"
+        if note and under:  # the reason, then the step it gives
+            line = ("  \\intertext{\\footnotesize\\raggedright\\hspace*{2em}" + note + "}\n"
+                    + line)
+        elif note:
+            line += rf" && \parbox[t]{{{width}}}{{\raggedright\footnotesize {note}}}"
         lines.append(line)
     lines.append(r"\end{align*}")
-    return "\n".join(lines)
+    return ascii_tex("\n".join(lines))
 
 
-def latex_document(derivations: Sequence[Derivation], *, title: str = "") -> str:
+#: The preamble every exported document uses: it compiles with pdflatex and lualatex.
+PREAMBLE = r"""\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\usepackage{amsmath,amssymb}
+\usepackage{xcolor}
+\usepackage{graphicx}
+\definecolor{okgreen}{HTML}{007A5A}
+\definecolor{okblue}{HTML}{0072B2}
+\definecolor{badred}{HTML}{C04000}
+\definecolor{warnbrown}{HTML}{8A6D00}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}"""
+
+
+def latex_fragment(derivations: Sequence[Derivation], *, verdicts: bool = False,
+                   errata: Sequence[Mapping[str, Any]] | None = None) -> str:
+    r"""The derivations as a fragment to ``\input`` into one's own notes: no preamble.
+
+    It needs ``amsmath``, ``amssymb`` and ``xcolor`` (with the colours ``okgreen``,
+    ``okblue``, ``badred``, ``warnbrown`` when ``verdicts``); a comment at its top says so.
+
+    >>> print(latex_fragment([]).splitlines()[0])
+    % elbo-derivation: a fragment; needs \usepackage{amsmath,amssymb,xcolor}
+    """
+    parts = [r"% elbo-derivation: a fragment; needs \usepackage{amsmath,amssymb,xcolor}"]
+    if verdicts:
+        parts.append("% and the colours okgreen, okblue, badred, warnbrown (\\definecolor)")
+    for d in derivations:
+        heading = prose_latex(d.title or d.name or "derivation")
+        parts.append(rf"\subsection*{{{ascii_tex(heading)}}}")
+        if d.source:
+            parts.append(rf"Source: {ascii_tex(prose_latex(d.source))}.")
+        parts.append(render_latex(d, verdicts=verdicts))
+    if errata is not None:
+        parts.append(errata_latex(errata))
+    return "\n".join(parts) + "\n"
+
+
+def errata_latex(errata: Sequence[Mapping[str, Any]]) -> str:
+    """The errata of the notes as a LaTeX list, their mathematics typeset."""
+    out = [r"\section*{Errata of the notes}"]
+    if not errata:
+        out.append("No errata are recorded.")
+        return "\n".join(out)
+    out.append(r"\begin{enumerate}")
+    for e in errata:
+        ok = e.get("ok")
+        status = ("confirmed by its check" if ok is True
+                  else "its check did not confirm it" if ok is False else "")  # fmt: skip
+        section = f" ({prose_latex(str(e['section']))})" if e.get("section") else ""
+        out.append(
+            rf"\item \textbf{{{prose_latex(str(e.get('title', '')))}}}{section}. "
+            f"{prose_latex(str(e.get('explanation', '')))}"
+            + (rf" \emph{{{status}}}." if status else "")
+        )
+    out.append(r"\end{enumerate}")
+    return ascii_tex("\n".join(out))
+
+
+def latex_document(
+    derivations: Sequence[Derivation],
+    *,
+    title: str = "",
+    verdicts: bool = False,
+    errata: Sequence[Mapping[str, Any]] | None = None,
+    figures: Sequence[tuple[str, str]] = (),
+    intro: str = "",
+    landscape: bool = True,
+) -> str:
     r"""A complete LaTeX document: one section per derivation, each an ``align*``.
+
+    It compiles as it is with ``pdflatex`` and ``lualatex`` (T1 fonts, Latin Modern, only
+    ASCII in the source), and every line stays within the page: justifications wrap in a
+    column of their own.
+
+    Parameters
+    ----------
+    derivations : sequence of Derivation
+    title : str
+    verdicts : bool
+        show each step's verdict.
+    errata : sequence of dict, optional
+        a section of errata (``title``, ``section``, ``explanation``, ``ok``).
+    figures : sequence of (path, caption)
+        PNG files to include, with their captions.
+    intro : str
+        a paragraph under the title.
+    landscape : bool
+        A4 landscape (the default: long expressions need the width) or portrait.
 
     >>> doc = latex_document([])
     >>> doc.startswith(r"\documentclass") and doc.rstrip().endswith(r"\end{document}")
     True
     """
+    geometry = "a4paper,landscape,margin=14mm" if landscape else "a4paper,margin=18mm"
+    wide_at = 80 if landscape else 45
     parts = [
-        r"\documentclass{article}",
-        r"\usepackage[utf8]{inputenc}",
-        r"\usepackage{amsmath,amssymb}",
-        r"\allowdisplaybreaks",
+        r"\documentclass[10pt]{article}",
+        PREAMBLE,
+        rf"\usepackage[{geometry}]{{geometry}}",
         r"\begin{document}",
     ]
     if title:
-        parts.append(rf"\section*{{{latex_text(title)}}}")
+        parts.append(rf"\section*{{{prose_latex(title)}}}")
+    if intro:
+        parts.append(prose_latex(intro))
     for d in derivations:
-        heading = latex_text(d.title or d.name or "derivation")
+        heading = prose_latex(d.title or d.name or "derivation")
         parts.append(rf"\subsection*{{{heading}}}")
         if d.source:
-            parts.append(rf"\noindent Source: {latex_text(d.source)}.")
-        parts.append(render_latex(d))
+            parts.append(rf"Source: {prose_latex(d.source)}.")
+        parts.append(render_latex(d, verdicts=verdicts, wide_at=wide_at))
+    if errata is not None:
+        parts.append(errata_latex(errata))
+    if figures:
+        parts.append(r"\section*{Figures}")
+        for path, caption in figures:
+            parts.append(r"\begin{figure}[htbp]\centering"
+                         rf"\includegraphics[width=0.8\linewidth,height=0.7\textheight,"
+                         rf"keepaspectratio]{{{path}}}"
+                         rf"\caption*{{{prose_latex(caption)}}}\end{{figure}}")  # fmt: skip
     parts.append(r"\end{document}")
-    return "\n".join(parts) + "\n"
+    return ascii_tex("\n".join(parts)) + "\n"

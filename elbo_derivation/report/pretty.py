@@ -39,8 +39,10 @@ __all__ = [
     "pretty",
     "pretty_name",
     "pretty_prose",
+    "pretty_reason",
     "pretty_written",
     "shown",
+    "shown_pretty",
     "shown_sides",
     "split_name",
 ]
@@ -99,6 +101,13 @@ def split_name(name: str) -> tuple[str, str, str]:
 def pretty_name(name: str) -> str:
     """A symbol name in unicode: ``sigma1`` → ``σ₁``, ``x_hat`` → ``x̂``, ``Z_2`` → ``Z₂``."""
     base, sub, accent = split_name(name)
+    head, _, tail = name.partition("_")
+    if base == name and tail and (len(head) == 1 or head in GREEK):
+        inner = pretty_name(tail)  # p_x1: p with the subscript x₁
+        plain = tail.replace("_", "")
+        if set(plain) <= _SUBSCRIPTABLE:
+            return GREEK.get(head, head) + plain.translate(_SUB)
+        return f"{GREEK.get(head, head)}_{inner}"
     text = GREEK.get(base, base)
     if accent:
         text += ACCENTS[accent]
@@ -151,10 +160,60 @@ class UnicodePrinter(StrPrinter):
 
     printmethod = "_elbo_unicode"  # so Expectation's own _sympystr is not used
 
+    def __init__(self, settings: dict | None = None, *, written: bool = False,
+                 signatures: dict[sp.Symbol, str] | None = None) -> None:
+        super().__init__(settings)
+        self._written = written
+        self._signatures = signatures or {}
+
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
-        return reader_order(expr)
+        return list(expr.args) if self._written else reader_order(expr)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        if not self._written:
+            return super()._print_Add(expr, order=order)
+        from elbo_derivation.report.written import is_bracket, split_sign
+
+        out = ""
+        for i, term in enumerate(self._as_ordered_terms(expr)):
+            negative, rest = split_sign(term)
+            body = self._print(rest)
+            if is_bracket(rest) or (negative and isinstance(rest, sp.Add)):
+                body = f"({body})"
+            out += ("-" if negative else "") + body if i == 0 else (
+                (" - " if negative else " + ") + body)
+        return out
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        if not self._written:
+            return super()._print_Mul(expr)
+        from sympy.simplify import fraction
+
+        from elbo_derivation.report.written import split_sign
+
+        negative, rest = split_sign(expr)
+        sign = "-" if negative else ""
+        if not isinstance(rest, sp.Mul):
+            body = self._print(rest)
+            return sign + (f"({body})" if negative and isinstance(rest, sp.Add) else body)
+        numer, denom = fraction(rest, exact=True)
+        if denom is sp.S.One:  # the factors in the order written
+            parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in rest.args]
+            return sign + "*".join(parts)
+        top = self._print(numer)
+        if isinstance(numer, sp.Add) or (negative and isinstance(numer, sp.Mul)):
+            top = f"({top})"
+        bottom = self._print(denom)
+        if isinstance(denom, (sp.Add, sp.Mul)) or (denom.is_Number and not denom.is_Integer):
+            bottom = f"({bottom})"
+        return f"{sign}{top}/{bottom}"
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
+        signature = self._signatures.get(expr)
+        if signature is not None:  # p_1(x), declared so and read as the symbol p_1
+            head, _, rest = signature.partition("(")
+            inner = ", ".join(pretty_name(v.strip()) for v in rest.rstrip(")").split(",") if v)
+            return f"{pretty_name(head)}({inner})"
         return pretty_name(expr.name)
 
     _print_Dummy = _print_Symbol
@@ -233,9 +292,10 @@ class UnicodePrinter(StrPrinter):
 
 
 _PRINTER = UnicodePrinter()
+_WRITTEN = UnicodePrinter(written=True)
 
 
-def pretty(expr: sp.Basic | str) -> str:
+def pretty(expr: sp.Basic | str, *, written: bool = False) -> str:
     """One readable unicode line for ``expr``.
 
     Parameters
@@ -263,13 +323,13 @@ def pretty(expr: sp.Basic | str) -> str:
     """
     if isinstance(expr, str):
         return expr
-    return _pretty_cached(expr)
+    return _pretty_cached(expr, written)
 
 
 @functools.lru_cache(maxsize=4096)
-def _pretty_cached(expr: sp.Basic) -> str:
+def _pretty_cached(expr: sp.Basic, written: bool = False) -> str:
     # a step's left side is the previous step's right side: each is printed once
-    text = _PRINTER.doprint(expr)
+    text = (_WRITTEN if written else _PRINTER).doprint(expr)
     return text.replace("*", "·").replace("-", "−")
 
 
@@ -485,6 +545,8 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
 
     >>> pretty_prose("E[x^2] = sigma1^2 + mu1^2, by 2 pi sigma", ["x", "sigma1", "mu1"])
     'E[x²] = σ₁² + μ₁², by 2 π sigma'
+    >>> pretty_prose("Z1 = sqrt(2 pi sigma1^2)", ["Z1", "sigma1"])
+    'Z₁ = √(2 π σ₁²)'
     """
     known = set(names) | {"pi"}
 
@@ -497,19 +559,113 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
         shown = "π" if word == "pi" else pretty_name(word)
         return shown + (power.translate(_SUP) if power else "")
 
+    text = re.sub(r"\bsqrt(?=\()", "√", text)  # sqrt(2 π σ₁²) → √(2 π σ₁²)
     return _WORD.sub(sub, text).replace(" - ", " − ")
 
 
-def shown(text: str, expr: sp.Basic) -> str:
+def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None,
+          signatures: dict[sp.Symbol, str] | None = None) -> str:
     """What the reports show for an expression: the author's text rendered by
-    :func:`pretty_written` when it can be, else SymPy's form rendered by :func:`pretty`."""
-    return (pretty_written(text) if text else None) or pretty(expr)
+    :func:`pretty_written` when it can be, else the reading layer's as-written form
+    (``display``), else SymPy's form, rendered by :func:`pretty`."""
+    written = pretty_written(text) if text else None
+    if written:
+        return written
+    if display is not None:
+        if signatures:
+            text = UnicodePrinter(written=True, signatures=signatures).doprint(display)
+            return text.replace("*", "·").replace("-", "−")
+        return pretty(display, written=True)
+    return pretty(expr)
+
+
+def shown_pretty(d: Any, step: Any = None) -> str:
+    """One unicode line for ``step`` of ``d`` (or, with None, its start) as written."""
+    from elbo_derivation.read.deriv import shown_expression
+    from elbo_derivation.report.written import signature_symbols
+
+    shown_expression(d, step)  # fills the display form when it can be rebuilt
+    signatures = signature_symbols(d)
+    if step is None:
+        return shown(d.start_text, d.start, d.start_display, signatures)
+    return shown(step.text, step.expr, step.display, signatures)
 
 
 def shown_sides(d: Any, step: Any) -> tuple[str, str]:
     """The two sides of ``step`` of derivation ``d`` as the reports show them."""
-    if step.index == 1:
-        left_text = d.start_text
-    else:
-        left_text = d.steps[step.index - 2].text
-    return shown(left_text, step.lhs(d)), shown(step.text, step.expr)
+    previous = None if step.index == 1 else d.steps[step.index - 2]
+    return shown_pretty(d, previous), shown_pretty(d, step)
+
+
+_DICT = re.compile(r"\{\s*'[^'{}]+'\s*:\s*[^,{}]+(?:,\s*'[^'{}]+'\s*:\s*[^,{}]+)*\s*\}")
+
+
+def _point(m: re.Match[str]) -> str:
+    """A Python dict of a point, ``{'sigma1': 2.0, 'mu1': -1.5}``, as ``σ₁ = 2, μ₁ = −1.5``."""
+    parts = []
+    for item in re.finditer(r"'([^']+)'\s*:\s*([^,{}]+)", m[0]):
+        value = item[2].strip()
+        try:
+            shown_value = format_number(float(value))
+        except ValueError:
+            shown_value = value
+        parts.append(f"{pretty_name(item[1])} = {shown_value}")
+    return ", ".join(parts)
+
+
+_MATH_WORD = re.compile(r"[A-Za-z_]*\d+[A-Za-z_\d]*|\w+_\w+|.*[*/^()].*|[-+=−]|\*\*")
+_OPERATOR_WORDS = {"+", "-", "−", "="}
+
+
+def pretty_reason(text: str) -> str:
+    """A checker's sentence with the expressions in it, written in Python syntax
+    (``mu1**2/(2*sigma2**2)``), rendered in the report's unicode (``μ₁²/(2·σ₂²)``).
+
+    Words are grouped into runs of mathematics (names with digits or underscores, anything
+    with ``* / ^ ( )``, and the operators between them); each run that reads as an
+    expression is rendered by :func:`pretty_written`, the rest is left alone.
+
+    >>> pretty_reason("the sides differ by 0.5 at {'sigma1': 2.0, 'mu1': -1.5}")
+    'the sides differ by 0.5 at σ₁ = 2, μ₁ = −1.5'
+    >>> pretty_reason("the gap mu1**2/(2*sigma2**2) - mu1*mu2/sigma2**2 is ≥ 0: it factors "
+    ...               "as (mu1 - mu2)**2/(2*sigma2**2), non-negative.")
+    'the gap μ₁²/(2·σ₂²) − μ₁·μ₂/σ₂² is ≥ 0: it factors as (μ₁ − μ₂)²/(2·σ₂²), non-negative.'
+    """
+    text = _DICT.sub(_point, text)
+    if not any(mark in text for mark in ("**", "*", "_", "/")):
+        return text
+    words = re.split(r"(\s+)", text)
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        while run and (run[-1].isspace() or run[-1] in _OPERATOR_WORDS):
+            tail = run.pop()
+            out_tail.insert(0, tail)
+        if run:
+            chunk = "".join(run)
+            shown = pretty_written(chunk) if re.search(r"[A-Za-z0-9]", chunk) else None
+            out.append(shown if shown is not None else chunk)
+        out.extend(out_tail)
+        run.clear()
+        out_tail.clear()
+
+    out_tail: list[str] = []
+    for w in words:
+        if not w:
+            continue
+        if w.isspace():
+            (run if run else out).append(w)
+            continue
+        m = re.match(r"^(.*?)([.,;:]*)$", w)
+        core, punct = (m[1], m[2]) if m else (w, "")
+        if core and _MATH_WORD.fullmatch(core) and (run or core not in _OPERATOR_WORDS):
+            run.append(core)
+            if punct:
+                flush()
+                out.append(punct)
+            continue
+        flush()
+        out.append(w)
+    flush()
+    return "".join(out)

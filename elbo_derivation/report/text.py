@@ -33,10 +33,12 @@ log of a product
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from elbo_derivation.core import steps as _steps_module
 from elbo_derivation.core.steps import (
     Counterexample,
     Derivation,
@@ -85,8 +87,35 @@ MAX_NOTE = 200
 
 
 def clip(text: str, limit: int = MAX_NOTE) -> str:
-    """``text`` cut to ``limit`` characters, with ``…`` where it was cut."""
+    """``text`` cut to ``limit`` characters, with ``…`` where it was cut; expressions in it
+    written in Python syntax are shown as mathematics (:func:`pretty_reason`)."""
+    from elbo_derivation.report.pretty import pretty_reason
+
+    text = pretty_reason(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SAME = "Both sides are the same expression."
+
+
+def explanation(result: Any) -> str:
+    """What a result says about how it was reached, as a reader should read it.
+
+    A step proved structurally is one whose two sides SymPy already builds as the same
+    expression; the author wrote them differently (that is what a step is), so saying only
+    "the same expression" would puzzle a reader looking at two different lines.
+
+    >>> from elbo_derivation.core.steps import SymbolicResult, Verdict
+    >>> explanation(SymbolicResult(Verdict.PROVED, "structural", 0.0,
+    ...                            explanation="Both sides are the same expression."))[:60]
+    'Written differently, the two sides become the same expressio'
+    """
+    text = getattr(result, "explanation", "") or ""
+    if getattr(result, "method", "") == "structural" and text.strip() == _SAME:
+        return ("Written differently, the two sides become the same expression once SymPy has "
+                "read them (numbers multiplied out, like terms collected, brackets opened "
+                "where they carry a number).")
+    return text
 
 
 def use_color(stream: TextIO) -> bool:
@@ -130,6 +159,9 @@ def format_counterexample(cx: Counterexample) -> str:
     >>> from elbo_derivation.core.steps import Counterexample
     >>> format_counterexample(Counterexample({"sigma1": 2.0}, 1.5, 1.25, 0.25))
     'at σ₁ = 2: left side 1.5, right side 1.25 (difference 0.25)'
+    >>> format_counterexample(Counterexample({}, 1.5, 1.0, 0.5,
+    ...                                      "exact: the difference is the constant 1/2"))
+    'everywhere: left side 1.5, right side 1; exact: the difference is the constant 1/2'
     """
     where = f"at {format_point(cx.point)}: " if cx.point else "everywhere: "
 
@@ -137,9 +169,10 @@ def format_counterexample(cx: Counterexample) -> str:
         return "not a real number" if value != value else format_number(value)
 
     text = f"{where}left side {side(cx.lhs)}, right side {side(cx.rhs)}"
-    if cx.difference == cx.difference:
+    note = re.sub(r":?\s*lhs\s*[−-]\s*rhs\s*=\s*\S+$", "", cx.note or "")  # said once
+    if cx.difference == cx.difference and "difference" not in note:
         text += f" (difference {format_number(cx.difference, 3)})"
-    return f"{text}; {clip(cx.note)}" if cx.note else text
+    return f"{text}; {clip(note)}" if note else text
 
 
 #: Where the numeric checks put their headline figure (the first key present wins).
@@ -165,6 +198,9 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     'quadrature ✓ worst err 3.1e-15 (20 points)'
     >>> numeric_summary(NumericCheck("sampling", False, {"z": 7.25}, "estimate off"))
     'sampling ✗ z = 7.25 — estimate off'
+    >>> numeric_summary(NumericCheck("sampling", True, {"z_score": 6.41e11, "one_sided": True,
+    ...                                                 "threshold": 5.0}))
+    'sampling ✓ bound holds by 6.41e+11 standard errors (passes above −5)'
     """
     style = style or Style()
     mark = style.ok("✓" if check.ok else "✗", check.ok)
@@ -179,7 +215,12 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
             parts.append(f"({format_number(n)} points)")
     elif check.kind == "sampling":
         z = _first(d, _SAMPLING_KEYS)
-        if z is not None:
+        if z is not None and d.get("one_sided"):
+            # an inequality: z is the margin by which the bound holds, in standard errors
+            threshold = d.get("threshold", 5)
+            parts.append(f"bound holds by {format_number(z, 3)} standard errors "
+                         f"(passes above −{format_number(threshold)})")  # fmt: skip
+        elif z is not None:
             parts.append(f"z = {format_number(z, 3)}")
     text = " ".join(parts)
     return f"{text} — {clip(check.reason)}" if check.reason else text
@@ -226,7 +267,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
                 out.append(clip(r.reason or r.explanation or "refuted"))
             if r.mistake:
                 out.append(style.bold(f"mistake: {r.mistake}")
-                           + (f" — {r.explanation}" if r.explanation else ""))
+                           + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
             part = differing_part(r)
             if part:
                 out.append(part)
@@ -236,7 +277,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
                        + clip(why))
         elif explain:
             by = f"proved by {r.method}"
-            out.append(f"{by}: {r.explanation}" if r.explanation else by)
+            out.append(f"{by}: {explanation(r)}" if r.explanation else by)
     checks = [c for c in (step.quadrature, step.sampling) if c is not None]
     if checks:
         out.append(" · ".join(numeric_summary(c, style) for c in checks))
@@ -375,13 +416,15 @@ def render_check_text(
         elif r.reason or r.explanation:
             lines.append("  " + clip(r.reason or r.explanation))
         if failing.text:
-            lines.append(f"  as written: {failing.text}")
+            from elbo_derivation.report.pretty import shown_pretty
+
+            lines.append(f"  as written: {failing.relation.symbol} {shown_pretty(d, failing)}")
         part = differing_part(r)
         if part:
             lines.append("  " + part)
         if r.mistake:
             lines.append(f"  likely mistake: {r.mistake}"
-                         + (f" — {r.explanation}" if r.explanation else ""))
+                         + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
     elif d.steps and all(s.result is not None for s in d.steps):
         bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)
                if c is not None and not c.ok]
@@ -433,3 +476,11 @@ def render_errata(entries: Sequence[Mapping[str, Any]] | None, *, color: bool = 
     if not entries:
         lines.append("  (none)")
     return "\n".join(lines)
+
+
+def _print_form(d: Derivation) -> str:
+    return render_text([d], timings=False)
+
+
+# print(derivation) shows this report once the report is loaded (see core.steps.RENDERERS)
+_steps_module.RENDERERS.setdefault("text", _print_form)

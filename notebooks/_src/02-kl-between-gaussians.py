@@ -77,6 +77,13 @@ print(f"{len(sampling)} steps also checked by sampling; largest |z| = "
       f"{max(abs(c.details['z_score']) for c in sampling):.2f}")
 
 # %% [markdown]
+# In a notebook the checked derivation also shows itself as mathematics: each step as it is
+# written in the file, with its justification and verdict.
+
+# %%
+section3
+
+# %% [markdown]
 # Look at one sampling check in detail: the left side of step 1 is the KL itself, estimated as
 # the mean of $\log p_1(x) - \log p_2(x)$ over draws $x \sim p_1$; its standard error says how
 # far the estimate may stray by chance.
@@ -117,8 +124,9 @@ assert np.isclose(textbook(*args), kl_normal(*args), rtol=1e-13)
 # Write $\delta = (\mu_1 - \mu_2)/\sigma_2$ and $r = \sigma_1/\sigma_2$. The formula becomes
 # $\mathrm{KL} = -\log r + \tfrac12(r^2 + \delta^2) - \tfrac12$: it depends on the two
 # Gaussians only through $\delta$ and $r$ (shifting both means, or scaling everything, changes
-# nothing). It is zero only at $\delta = 0, r = 1$, grows quadratically in $\delta$, and grows
-# much faster for $r \to 0$ ($-\log r$) than one might guess.
+# nothing). It is zero only at $\delta = 0, r = 1$ and grows quadratically in $\delta$. Along
+# $\delta = 0$ it is $\tfrac12(r^2 - 1) - \log r$: as $r \to 0$ it grows only like $-\log r$
+# (slowly: $r = 10^{-3}$ gives about 6.4 nats), while as $r$ grows it grows like $r^2/2$.
 
 # %%
 delta = np.linspace(-3, 3, 241)

@@ -382,6 +382,45 @@ assert handed_out.steps[1].verdict.value == "refuted"
 
 # %% [markdown]
 # ---
+# ## Checking a derivation typed in a cell
+#
+# `%load_ext elbo_derivation` adds the cell magic `%%derivation`: type a derivation in the
+# `.deriv` format below it (or a LaTeX `align` environment), run the cell, and it is checked
+# and shown as mathematics, each step as you wrote it with its verdict and, if one fails, the
+# first mistake spelled out. `--no-numeric` skips the quadrature and sampling checks;
+# `--no-verdicts` shows the steps only. The checked derivation is kept in `_derivation`.
+
+# %%
+%load_ext elbo_derivation
+
+# %%
+%%derivation --no-numeric
+title: Expanding a square
+symbols: x, mu : real
+(x - mu)^2
+= x^2 - 2*x*mu + mu^2     # expand the square
+= mu^2 - 2*mu*x + x^2     # the same terms, reordered
+
+# %%
+assert [step.verdict.value for step in _derivation.steps] == ["proved", "proved"]
+
+# %% [markdown]
+# And one with a slip in the sign of the cross term: the first problem is named, with the
+# point where the two sides differ.
+
+# %%
+%%derivation --no-numeric
+title: A sign slip
+symbols: x, mu : real
+(x - mu)^2
+= x^2 + 2*x*mu + mu^2     # expand the square
+
+# %%
+assert _derivation.first_failure.index == 1
+assert _derivation.steps[0].verdict.value == "refuted"
+
+# %% [markdown]
+# ---
 # ## Going further
 #
 # * Write the whole of §3 yourself, from $\int p_1\log(p_1/p_2)\,dx$ to the final formula, and

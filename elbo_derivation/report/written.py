@@ -1,0 +1,93 @@
+"""Signs and grouping of an expression as its author wrote it, shared by the printers.
+
+The reading layer builds each step's display form without SymPy's evaluation
+(:attr:`~elbo_derivation.core.steps.Step.display`): its sums keep the author's order, a sum
+inside a sum is a bracket the author wrote, and a minus sign is a factor ``-1``. SymPy's
+printers would sort the terms and print that factor as ``(-1)·x``. The functions here give the
+printers (unicode, LaTeX, MathML) what they need to write ``−x`` and keep the brackets.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x, y = sp.symbols("x y")
+>>> with sp.evaluate(False):
+...     e = sp.Mul(-1, sp.Mul(-1, x), y)
+>>> split_sign(e)
+(False, x*y)
+>>> split_sign(sp.Rational(-1, 2))
+(True, 1/2)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = ["is_bracket", "signature_symbols", "split_sign"]
+
+
+def _unevaluated_mul(args: list[sp.Basic]) -> sp.Basic:
+    if not args:
+        return sp.S.One
+    if len(args) == 1:
+        return args[0]
+    return sp.Mul(*args, evaluate=False)
+
+
+def split_sign(expr: sp.Basic) -> tuple[bool, sp.Basic]:
+    """``(negative, rest)`` with ``expr == -rest`` when ``negative``: the factors ``-1`` of a
+    product (and of the products inside it) taken out, and a negative number made positive.
+
+    Nothing is evaluated: the remaining factors keep their order.
+    """
+    if isinstance(expr, sp.Number) and expr.is_negative:
+        return True, -expr
+    if not isinstance(expr, sp.Mul):
+        return False, expr
+    negative, args, changed = False, [], False
+    for a in expr.args:
+        if a is sp.S.One:  # a factor 1 that unevaluated construction left
+            changed = True
+            continue
+        if a is sp.S.NegativeOne:
+            negative, changed = not negative, True
+            continue
+        if isinstance(a, sp.Number) and a.is_negative:
+            negative, changed = not negative, True
+            args.append(-a)
+            continue
+        if isinstance(a, sp.Mul):
+            inner_negative, inner = split_sign(a)
+            negative ^= inner_negative
+            changed = changed or inner is not a
+            if inner is not sp.S.One:
+                args.extend(sp.Mul.make_args(inner) if isinstance(inner, sp.Mul) else [inner])
+            continue
+        args.append(a)
+    if not changed:
+        return False, expr
+    return negative, _unevaluated_mul(args)
+
+
+def is_bracket(term: sp.Basic) -> bool:
+    """True for a term of a sum that must be printed in brackets: a sum itself (a sum inside
+    a sum is a grouping the author wrote), or an unevaluated expression wrapping one."""
+    if isinstance(term, sp.UnevaluatedExpr):
+        term = term.args[0]
+    return isinstance(term, sp.Add)
+
+
+def signature_symbols(d: object) -> dict[sp.Symbol, str]:
+    """The symbols that stand for a declared signature (a ``.tex`` file's ``p_1(x)`` read as
+    the symbol ``p_1``), each with the signature as written, so that it is shown as written.
+
+    >>> import sympy as sp
+    >>> class D:
+    ...     functions = {"p_1(x)": sp.Symbol("p_1"), "q(z|x)": sp.Function("q(z|x)")}
+    >>> signature_symbols(D())
+    {p_1: 'p_1(x)'}
+    """
+    out: dict[sp.Symbol, str] = {}
+    for signature, value in (getattr(d, "functions", None) or {}).items():
+        if isinstance(value, sp.Symbol) and "(" in signature:
+            out[value] = signature
+    return out
