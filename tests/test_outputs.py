@@ -183,6 +183,30 @@ def test_handout_output_is_a_folder_is_refused(tmp_path: Path,
     assert code == 2 and "is a folder" in err
 
 
+@pytest.mark.parametrize(("argv", "argument"), [
+    (["handout", "--no-numeric", "--no-figures", "-o"], "-o"),
+    (["handout", "--no-numeric", "--no-figures", "--latex"], "--latex"),
+    (["slides", "--no-numeric", "--html"], "--html"),
+    (["slides", "--no-numeric", "--beamer"], "--beamer"),
+    (["mark", "{folder}", "--csv"], "--csv"),
+    (["mark", "{folder}", "--html"], "--html"),
+])
+def test_a_destination_in_a_missing_folder_fails_before_any_work(
+    argv: list[str], argument: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: handout, slides and mark checked every derivation (or marked every file)
+    before finding that the output could not be written."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.deriv").write_text("symbols: a : positive\n    log(a*a)\n  = 2*log(a)\n")
+    argv = [a.replace("{folder}", str(folder)) for a in argv]
+    t0 = time.perf_counter()
+    code, _, err = run_cli([*argv, str(tmp_path / "missing" / "out.file")], capsys)
+    assert code == 2 and argument in err and "does not exist" in err, err
+    assert time.perf_counter() - t0 < 5  # refused before the work
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["class"]  # nothing written
+
+
 # --- atomic writing -------------------------------------------------------------------------
 
 def test_write_atomic_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -146,12 +146,14 @@ def _latex_figures(figs: list, latex_path: str) -> list[tuple[str, str]]:
     ``\\includegraphics``; their paths relative to it, with captions."""
     if not figs or latex_path == "-":
         return []
+    from elbo_derivation.output import write_atomic
+
     tex = Path(latex_path)
     folder = tex.with_name(tex.stem + "-figures")
     folder.mkdir(exist_ok=True)
     out = []
     for f in figs:
-        (folder / f"{f.name}.png").write_bytes(f.png)
+        write_atomic(folder / f"{f.name}.png", f.png)
         out.append((f"{folder.name}/{f.name}.png", f.caption))
     return out
 
@@ -177,9 +179,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output == "-" and args.latex == "-":
         raise InputError("-o - and --latex - both want stdout; give one of them a file name")
-    for path in (args.output, args.latex):
-        if path and path != "-" and Path(path).is_dir():
-            raise InputError(f"{path}: is a folder; expected a file name")
+    from elbo_derivation.output import output_file
+
+    for path, argument in ((args.output, "-o"), (args.latex, "--latex")):
+        if path and path != "-":
+            output_file(path, argument)  # a bad destination fails before the checking
     derivations = load_checked(args.files, numeric=args.numeric, seed=args.seed,
                                time_limit=args.time_limit)  # fmt: skip
     own = bool(args.files)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -80,23 +78,9 @@ def _write(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.write(text)
         return
-    path = Path(target)
-    if path.is_dir():
-        raise InputError(f"{target}: is a folder; expected a file name to write")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{target}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from elbo_derivation.output import write_atomic
+
+    write_atomic(target, text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise InputError(f"{args.folder}: not a folder; give the folder of students' files "
                          "(to check one file, use 'elbo-derivation check FILE --goal ...')")
+    from elbo_derivation.output import output_file
+
+    for target, argument in ((args.csv, "--csv"), (args.json, "--json"), (args.html, "--html")):
+        if target and target != "-":
+            output_file(target, argument)  # a bad destination fails before the marking
     rules = marking.load_rules(args.rules)
     roster = None if args.roster is None else report_marks.read_roster(args.roster)
     reference = None if args.reference is None else marking.load_reference(args.reference)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from elbo_derivation.errors import InputError
 
@@ -60,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
         args.html = "slides.html"
     if args.html == "-" and args.beamer == "-":
         raise InputError("--html - and --beamer - both want stdout; give one a file name")
-    for path in (args.html, args.beamer):
-        if path and path != "-" and Path(path).is_dir():
-            raise InputError(f"{path}: is a folder; expected a file name")
+    from elbo_derivation.output import output_file
+
+    for path, argument in ((args.html, "--html"), (args.beamer, "--beamer")):
+        if path and path != "-":
+            output_file(path, argument)  # a bad destination fails before the checking
     derivations = load_checked(args.files, numeric=args.numeric, seed=args.seed,
                                time_limit=args.time_limit)  # fmt: skip
     if args.title:
