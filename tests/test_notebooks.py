@@ -124,6 +124,36 @@ def test_handout_without_solutions_keeps_the_hints():
     assert sum("<details>" in c.source for c in handout.cells) >= 4
 
 
+def _html_text(nb: nbformat.NotebookNode) -> str:
+    """What a reader sees of ``nb`` exported to HTML by nbconvert: the text, tags removed."""
+    import html
+    import re
+
+    from nbconvert import HTMLExporter
+
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    body = page[page.index("<body"):]
+    return html.unescape(re.sub(r"<[^>]+>", "", body))
+
+
+def test_student_versions_show_no_solution_in_an_html_export():
+    """The HTML export of each student notebook holds none of the worked solutions, which the
+    export of the full notebook shows (collapsing a cell hides it only inside Jupyter)."""
+    build = _builder()
+    checked = 0
+    for name in EXPECTED:
+        nb = build.build(NOTEBOOKS / "_src" / f"{name}.py")
+        solutions = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "code"
+                     and c.metadata.get("jupyter", {}).get("source_hidden")]
+        if not solutions:
+            continue
+        assert all(line in _html_text(nb) for line in solutions)  # the check can see them
+        student = _html_text(build.without_solutions(nb))
+        assert not [line for line in solutions if line in student], name
+        checked += len(solutions)
+    assert checked >= 4
+
+
 def test_readme_lists_every_notebook():
     text = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
     for name in EXPECTED:
