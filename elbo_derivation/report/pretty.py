@@ -244,6 +244,42 @@ class UnicodePrinter(StrPrinter):
             name = pretty_name(name)
         return f"{name}({self.stringify(expr.args, ', ')})"
 
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        # d/dx for a function of one variable, ∂/∂x otherwise; dⁿ/dxⁿ for repeated ones
+        d = "d" if len(expr.expr.free_symbols) <= 1 and len(expr.variable_count) == 1 else "∂"
+        top, bottom = 0, []
+        for var, count in expr.variable_count:
+            top += count
+            power = "" if count == 1 else str(count).translate(_SUP)
+            bottom.append(f"{d}{self._print(var)}{power}")
+        head = f"{d}{'' if top == 1 else str(top).translate(_SUP)}/{''.join(bottom)}"
+        body = self._print(expr.expr)
+        return f"{head} {body}" if expr.expr.is_Atom else f"{head} ({body})"
+
+    def _print_limits(self, sign: str, expr: sp.Sum | sp.Product) -> str:
+        head = []
+        for var, lo, hi in expr.limits:
+            head.append(f"{sign}_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(hi)}}}")
+        body = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
+        return f"{' '.join(head)} {body}"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        return self._print_limits("Σ", expr)
+
+    def _print_Product(self, expr: sp.Product) -> str:
+        return self._print_limits("∏", expr)
+
+    def _print_factorial(self, expr: sp.Expr) -> str:
+        arg = expr.args[0]
+        return f"{self._print(arg)}!" if arg.is_Atom else f"({self._print(arg)})!"
+
+    def _print_binomial(self, expr: sp.Expr) -> str:
+        n, k = (self._print(a) for a in expr.args)
+        return f"({n} choose {k})"
+
+    def _print_gamma(self, expr: sp.Expr) -> str:
+        return f"Γ({self._print(expr.args[0])})"
+
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.base, expr.exp
         if exp is sp.S.Half:
@@ -474,7 +510,15 @@ def _render(tokens: list[tuple[str, str]]) -> str:
     return "".join(out)
 
 
+#: calls whose text is .deriv syntax, not notation: the reading layer's as-written form
+#: (an unevaluated Derivative, Sum, ...) prints them as a textbook does
+_NOTATION_CALLS = frozenset({"Derivative", "diff", "Sum", "Product", "factorial", "binomial",
+                             "gamma", "Var"})
+
+
 def _call(name: str, inner: list[tuple[str, str]]) -> str:
+    if name in _NOTATION_CALLS:
+        raise _GiveUp
     args = _split(inner, ",")
     if name == "Integral":
         if len(args) != 2 or not args[1] or args[1][0] != ("op", "("):
