@@ -678,7 +678,8 @@ def linear_gaussian_instance(
 
 
 def _refute_on_instance(
-    lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: tuple[str, ...], seconds: float
+    lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: tuple[str, ...], seconds: float,
+    domains: dict[sp.Symbol, sp.Interval] | None = None,
 ) -> Counterexample | None:
     from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
     from elbo_derivation.decide.probe import probe
@@ -698,7 +699,7 @@ def _refute_on_instance(
         return None  # nothing named in [...] can be moved on the instance: no verdict here
     out = probe(
         l_inst, r_inst, relation=relation, wrt=moving, n_random=8,
-        deadline=time.monotonic() + seconds,
+        deadline=time.monotonic() + seconds, domains=domains,
     )
     if out.verdict != "refuted" or out.counterexample is None:
         return None
@@ -736,6 +737,7 @@ def check(
     *,
     refute: bool = True,
     seconds: float = 2.0,
+    domains: dict[sp.Symbol, sp.Interval] | None = None,
 ) -> RuleOutcome | None:
     """Decide ``lhs <relation> rhs`` by the expectation rules, or return None.
 
@@ -752,6 +754,8 @@ def check(
         try the linear-Gaussian instance when the rules do not prove the step.
     seconds : float
         time allowed for the search on the instance.
+    domains : dict, optional
+        symbol → its declared interval; the instance is probed inside them.
 
     Returns
     -------
@@ -817,7 +821,7 @@ def check(
                 [*rules, reason],
             )
     if refute and has_abstract(lhs - rhs):
-        ce = _refute_on_instance(lhs, rhs, relation, tuple(wrt), seconds)
+        ce = _refute_on_instance(lhs, rhs, relation, tuple(wrt), seconds, domains)
         if ce is not None:
             return RuleOutcome(
                 "refuted",

@@ -45,7 +45,7 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import mpmath
@@ -56,7 +56,7 @@ from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Counterexample, Relation, Verdict
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
-from elbo_derivation.decide.probe import DPS, probe, value_at
+from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
 
 __all__ = [
     "ALGEBRA",
@@ -78,6 +78,7 @@ __all__ = [
     "Structural",
     "Tier",
     "constant_value",
+    "missing_mathematics",
     "reduce_algebra",
 ]
 
@@ -148,7 +149,9 @@ class Problem:
     ``lhs``/``rhs`` are the sides as the tiers that look inside integrals should see them;
     ``sides`` the most evaluated sides (after the Gaussian integrals were done), ``gap`` the
     most reduced form of the gap (``lhs − rhs``, or for ``<=`` ``rhs − lhs``), always exactly
-    equal to it. ``reasons`` collects why tiers failed, for an undecided step.
+    equal to it. ``reasons`` collects why tiers failed, for an undecided step. ``domains``
+    maps each symbol declared in an interval (``0 < y < 1``) to that interval: every point a
+    tier evaluates at lies inside it.
     """
 
     lhs: sp.Expr
@@ -162,14 +165,16 @@ class Problem:
     symbolic: bool = True
     reduced_exactly: bool = False
     reasons: list[str] = field(default_factory=list)
+    domains: dict[sp.Symbol, sp.Interval] = field(default_factory=dict)
 
     @classmethod
     def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
-           wrt: Sequence[str] = (), time_limit: float = 5.0) -> Problem:
+           wrt: Sequence[str] = (), time_limit: float = 5.0,
+           domains: Mapping[sp.Symbol, sp.Interval] | None = None) -> Problem:
         """The problem ``lhs <relation> rhs`` with ``time_limit`` seconds from now."""
         lhs, rhs = sp.S(lhs), sp.S(rhs)
         p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
-                time.monotonic() + time_limit)
+                time.monotonic() + time_limit, domains=dict(domains or {}))
         p.sides, p.gap = (lhs, rhs), p.gap_of(lhs, rhs)
         return p
 
@@ -206,7 +211,7 @@ class Problem:
         if self.relation is Relation.EQ:
             if is_constant(f) and constant_value(f) is not None:
                 return Judgement(Verdict.REFUTED, tier, constant=f, sides=sides)
-            return None
+            return self.refute_exactly(f, tier, rules, sides)
         # inequalities: f is the gap that must be ≥ 0
         if is_constant(f):
             value = constant_value(f)
@@ -216,6 +221,52 @@ class Problem:
         if reason:
             return Judgement(Verdict.PROVED, tier, (*rules, rule),
                              f"the gap {f} is ≥ 0: {reason}")
+        return self.refute_exactly(f, tier, rules, sides)
+
+    def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
+                       sides: tuple[sp.Expr, sp.Expr] | None = None,
+                       max_points: int = 3) -> Judgement | None:
+        """A refutation from an exact gap ``f`` (identically lhs − rhs, or rhs − lhs for
+        ``<=``) in closed form: a point inside the declared domain where ``f`` is nonzero
+        (negative, for an inequality) at 50 and 70 digits and both sides are finite.
+
+        None when ``f`` still holds unevaluated integrals, sums, derivatives or abstract
+        functions, or no such point is among the first ``max_points``.
+        """
+        if f.has(sp.Integral, Expectation, AppliedUndef, sp.Sum, sp.Product, sp.Derivative,
+                 sp.Limit) or not f.free_symbols:
+            return None
+        a, b = sides if sides is not None else self.sides
+        if a.has(AppliedUndef) or b.has(AppliedUndef):
+            return None
+        import numpy as np
+
+        symbols = sorted(f.free_symbols | a.free_symbols | b.free_symbols, key=str)
+        points = probe_points(symbols, np.random.default_rng(0), 0, self.domains)
+        for point in list(points)[:max_points]:
+            g = value_at(f, point, DPS)
+            if g is None or not _fails(self.relation, g):
+                continue
+            g2 = value_at(f, point, CONFIRM_DPS)
+            if g2 is None or not _fails(self.relation, g2) or (
+                    abs(g - g2) > mpmath.mpf("1e-10") * abs(g2)):
+                continue
+            va, vb = value_at(a, point, DPS), value_at(b, point, DPS)
+            if va is None or vb is None:
+                continue
+            diff = -g2 if self.relation is Relation.LE else g2
+            what = "right − left" if self.relation is Relation.LE else "left − right"
+            cex = Counterexample(
+                point={str(s): float(v) for s, v in point.items()},
+                lhs=to_float(va), rhs=to_float(vb), difference=to_float(diff),
+                note=f"exact: {what} = {f}, which is {mpmath.nstr(g2, 15)} here "
+                     f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})")
+            sign = "nonzero" if self.relation is Relation.EQ else "negative"
+            return Judgement(
+                Verdict.REFUTED, tier, tuple(rules),
+                f"{what.capitalize()} reduces exactly to {f}, which is {sign} at the point "
+                "reported.", reason=f"{what} reduces exactly to {f}, {sign} at a point",
+                counterexample=cex)
         return None
 
 
@@ -234,6 +285,57 @@ class Tier:
 
 
 # --- helpers shared by the tiers ------------------------------------------------------------
+
+
+def _fails(relation: Relation, g: mpmath.mpf) -> bool:
+    """Whether the gap value ``g`` breaks the relation beyond the probe's tolerance."""
+    from elbo_derivation.decide.probe import TOL
+
+    if relation in (Relation.LE, Relation.GE):
+        return g < -TOL
+    return abs(g) > TOL
+
+
+def missing_mathematics(*exprs: sp.Expr) -> list[str]:
+    """What no tier had a rule for, in words a user can act on: the sums, products,
+    derivatives and integrals left unevaluated in ``exprs``, and the abstract functions.
+
+    >>> n = sp.Symbol("D", integer=True, positive=True)
+    >>> j = sp.Symbol("j", integer=True)
+    >>> missing_mathematics(sp.Sum(sp.Function("f", real=True)(j), (j, 1, n)))
+    ['no rule for a sum with symbolic upper bound D', 'no numeric value for the abstract function f(j)']
+    """
+    out: list[str] = []
+
+    def bound(lim: tuple) -> str:
+        var, lo, hi = lim
+        if hi.free_symbols:
+            return f" with symbolic upper bound {hi}"
+        if lo.free_symbols:
+            return f" with symbolic lower bound {lo}"
+        if hi.is_infinite or lo.is_infinite:
+            return " (an infinite series)"
+        return ""
+
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, sp.Sum):
+                out.append("no rule for a sum" + bound(node.limits[0]))
+            elif isinstance(node, sp.Product):
+                out.append("no rule for a product" + bound(node.limits[0]))
+            elif isinstance(node, sp.Derivative):
+                wrt = ", ".join(str(v) for v, _ in node.variable_count)
+                out.append(f"no rule for the derivative with respect to {wrt} of {node.expr}")
+            elif isinstance(node, Expectation) and not node.density.has(AppliedUndef):
+                out.append(f"no closed form for the expectation over {node.variable} "
+                           "(not a Gaussian moment)")
+            elif isinstance(node, sp.Integral) and not node.has(AppliedUndef):
+                out.append(f"no closed form for the integral over "
+                           f"{', '.join(str(lim[0]) for lim in node.limits)} "
+                           "(not a Gaussian integral)")
+            elif isinstance(node, AppliedUndef):
+                out.append(f"no numeric value for the abstract function {node}")
+    return list(dict.fromkeys(out))
 
 
 def is_constant(f: sp.Expr) -> bool:
@@ -497,7 +599,8 @@ class ExpectationRules(Tier):
         from elbo_derivation.decide import rules
 
         out = run_bounded(lambda: rules.check(p.lhs, p.rhs, p.relation, p.wrt,
-                                              seconds=max(0.5 * p.left(), 0.1)),
+                                              seconds=max(0.5 * p.left(), 0.1),
+                                              domains=p.domains),
                           max(min(0.5 * p.time_limit, p.left()), 1e-3))
         if not out.ok:
             p.reasons.append(f"{self.name}: {out.error}")
@@ -585,7 +688,8 @@ class Simplify(Tier):
         wrt = _wrt_symbols(p)
         if seconds > 0 and (p.relation is not Relation.EQ_UP_TO or wrt):
             quick = run_bounded(lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
-                                              n_random=0, max_points=3), seconds)
+                                              n_random=0, max_points=3, domains=p.domains),
+                                seconds)
             if quick.ok and quick.value.verdict == "refuted":
                 return _probe_refuted("probe", p, quick.value.counterexample)
         out = run_bounded(lambda: sp.simplify(p.gap), p.share(self.share))
@@ -607,7 +711,9 @@ class Probe(Tier):
         return True
 
     def _undecided(self, p: Problem) -> Judgement:
-        return Judgement(Verdict.UNDECIDED, self.name, reason="; ".join(p.reasons))
+        missing = missing_mathematics(*p.sides)
+        return Judgement(Verdict.UNDECIDED, self.name,
+                         reason="; ".join([*missing[:3], *p.reasons]))
 
     def judge(self, p: Problem) -> Judgement:
         if p.left() <= 0:
@@ -624,7 +730,7 @@ class Probe(Tier):
         budget = p.left()
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
-                          deadline=time.monotonic() + 0.9 * budget),
+                          deadline=time.monotonic() + 0.9 * budget, domains=p.domains),
             budget,
         )
         if not out.ok:
@@ -635,6 +741,7 @@ class Probe(Tier):
             return _probe_refuted(self.name, p, found.counterexample)
         p.reasons.insert(0, "no symbolic tier settled the step")
         if found.verdict == "supported":
+            p.reasons[1:1] = missing_mathematics(*p.sides)[:3]
             return Judgement(
                 Verdict.NUMERICALLY_SUPPORTED, self.name,
                 reason="; ".join(p.reasons) + f"; the relation holds at {found.agreeing} probe "
