@@ -61,16 +61,20 @@ from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, 
 __all__ = [
     "ALGEBRA",
     "CALCULUS",
+    "DECLARED_INTERVALS",
     "EXPECTATION_RULES",
     "GAUSSIAN_MOMENTS",
+    "INEQUALITY_RULES",
     "PROBE",
     "SIMPLIFY",
     "STRUCTURAL",
     "TIERS",
     "Algebra",
     "Calculus",
+    "DeclaredIntervals",
     "ExpectationRules",
     "GaussianMoments",
+    "InequalityRules",
     "Judgement",
     "Probe",
     "Problem",
@@ -302,13 +306,13 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
 
     >>> n = sp.Symbol("D", integer=True, positive=True)
     >>> j = sp.Symbol("j", integer=True)
-    >>> missing_mathematics(sp.Sum(sp.Function("f", real=True)(j), (j, 1, n)))
-    ['no rule for a sum with symbolic upper bound D', 'no numeric value for the abstract function f(j)']
+    >>> missing_mathematics(sp.Sum(sp.Function("f", real=True)(j), (j, 1, n)))[0]
+    'no rule for a sum with symbolic upper bound D'
     """
     out: list[str] = []
 
     def bound(lim: tuple) -> str:
-        var, lo, hi = lim
+        _, lo, hi = lim
         if hi.free_symbols:
             return f" with symbolic upper bound {hi}"
         if lo.free_symbols:
@@ -334,7 +338,9 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
                            f"{', '.join(str(lim[0]) for lim in node.limits)} "
                            "(not a Gaussian integral)")
             elif isinstance(node, AppliedUndef):
-                out.append(f"no numeric value for the abstract function {node}")
+                name = node.func.__name__
+                shown = name if "(" in name else str(node)
+                out.append(f"no numeric value for the abstract function {shown}")
     return list(dict.fromkeys(out))
 
 
@@ -582,6 +588,86 @@ class Algebra(Tier):
         return p.judge_gap(reduced, self.name, rules, sides=(p.lhs, p.rhs))
 
 
+class InequalityRules(Tier):
+    """A ``<=``/``>=`` step proved by a named inequality
+    (:mod:`~elbo_derivation.decide.inequalities`): the parts of the gap that Gibbs'
+    inequality (c·KL ≥ 0 for c ≥ 0) and Jensen's inequality (for the concave or convex
+    function the step applies) make non-negative are set aside, and the rest must be
+    non-negative by the sign rules. It only proves: a failure is for the tiers after it."""
+
+    name = "inequality-rules"
+    share = 0.1
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.relation in (Relation.GE, Relation.LE) and (
+            p.lhs.has(Expectation) or p.rhs.has(Expectation))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.inequalities import mask_nonnegative
+
+        def work() -> Judgement | None:
+            for gap in (p.gap_of(p.lhs, p.rhs), p.gap):
+                masked, rules = mask_nonnegative(gap)
+                if not rules:
+                    continue
+                if masked.is_nonnegative is True:
+                    return Judgement(Verdict.PROVED, self.name, rules,
+                                     f"the gap is ≥ 0 by {'; '.join(rules)}")
+                reduced, _ = reduce_algebra(masked)
+                reason, rule = nonnegative(reduced)
+                if reason:
+                    return Judgement(Verdict.PROVED, self.name, (*rules, rule),
+                                     f"the gap is ≥ 0 by {'; '.join(rules)}, and the rest: "
+                                     f"{reason}")
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
+
+
+class DeclaredIntervals(Tier):
+    """A step about symbols declared in intervals (``0 < y < 1``), each written through a
+    positive variable that covers exactly its interval, so that the sign and log rules see
+    the bounds (1 − y > 0); then the algebra of the gap. It only proves."""
+
+    name = "declared-intervals"
+    share = 0.15
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and bool(p.domains) and p.relation is not Relation.EQ_UP_TO
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.inequalities import interval_substitution
+
+        subs, interval_rules = interval_substitution(p.domains)
+        if not subs:
+            return None
+
+        def work() -> Judgement | None:
+            gap = p.gap.xreplace(subs)
+            gap = gap.replace(lambda n: isinstance(n, sp.log),
+                              lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
+            reduced, rules = reduce_algebra(gap)
+            if reduced == 0:
+                return Judgement(Verdict.PROVED, self.name, (*interval_rules, *rules))
+            if p.relation is Relation.EQ:
+                return None
+            reason, rule = nonnegative(reduced)
+            if reason:
+                return Judgement(Verdict.PROVED, self.name, (*interval_rules, *rules, rule),
+                                 f"within the declared intervals the gap is ≥ 0: {reason}")
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
+
+
 class ExpectationRules(Tier):
     """The rules of expectations over densities (:mod:`~elbo_derivation.decide.rules`): for
     abstract densities, for expectations (split into exact Gaussian moments term by term,
@@ -756,6 +842,8 @@ class Probe(Tier):
 STRUCTURAL = Structural()
 CALCULUS = Calculus()
 ALGEBRA = Algebra(after_integrals=False)
+INEQUALITY_RULES = InequalityRules()
+DECLARED_INTERVALS = DeclaredIntervals()
 EXPECTATION_RULES = ExpectationRules()
 GAUSSIAN_MOMENTS = GaussianMoments()
 SIMPLIFY = Simplify()
@@ -766,6 +854,8 @@ TIERS: tuple[Tier, ...] = (
     STRUCTURAL,
     CALCULUS,
     ALGEBRA,
+    INEQUALITY_RULES,
+    DECLARED_INTERVALS,
     EXPECTATION_RULES,
     GAUSSIAN_MOMENTS,
     Algebra(after_integrals=True),
