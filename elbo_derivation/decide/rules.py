@@ -82,16 +82,21 @@ __all__ = [
     "BAYES",
     "GAUSSIAN_MOMENTS",
     "GIBBS",
+    "IMPORTANCE",
+    "INTEGRAL_AS_EXPECTATION",
     "KL_DEFINITION",
     "LINEARITY",
     "LOG_INEQUALITY",
     "LOG_RULES",
+    "MARGINALISATION",
     "NORMALISED",
+    "PRODUCT_RULE",
     "PULL_OUT",
     "RuleOutcome",
     "check",
     "depends_on",
     "has_abstract",
+    "joint_model",
     "linear_gaussian_instance",
     "log_inequality_lemma",
     "model_families",
@@ -108,10 +113,18 @@ KL_DEFINITION = "definition KL(q, p) = E_q[log q/p]"
 BAYES = "Bayes' rule p(z|x) = p(x|z) p(z) / p(x)"
 GAUSSIAN_MOMENTS = "exact moments of a written-out Gaussian density"
 GIBBS = "KL ≥ 0 (Gibbs' inequality)"
+PRODUCT_RULE = "product rule p(x, z) = p(x|z) p(z) (one joint density)"
+MARGINALISATION = "marginalisation ∫ p(x, z) dz = p(x)"
+INTEGRAL_AS_EXPECTATION = "∫ q(z) f(z) dz = E_q[f] (an integral against a density)"
+IMPORTANCE = "importance weights E_q[p(x, z)/q(z)] = ∫ p(x, z) dz"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
-_ORDER = (KL_DEFINITION, BAYES, LOG_RULES, LINEARITY, PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
+_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, BAYES, PRODUCT_RULE, IMPORTANCE,
+          MARGINALISATION, LOG_RULES, LINEARITY, PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
+#: The marker, among the model families handed to the normal form, that the step's model
+#: densities are to be written through one joint density (see :func:`joint_model`).
+_JOINT = "*joint"
 
 
 @dataclass(frozen=True)
@@ -240,6 +253,90 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
     return expr.xreplace(subs)
 
 
+def joint_model(*exprs: sp.Expr) -> bool:
+    """Whether the step writes a model through its joint density: a density of a model family
+    over two or more variables (p(x, z)), a condition on two or more (p(x|z, y)), or an
+    integral against a declared density. Then every density of a model family is written as
+    a ratio of the family's densities over sets of variables (the product rule), so that
+    p(x|z) p(z), p(z|x) p(x) and p(x, z) meet.
+
+    >>> import sympy as sp
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> joint_model(sp.log(sp.Function("p(x,z)", positive=True)(x, z)))
+    True
+    """
+    for e in exprs:
+        for node in sp.preorder_traversal(sp.S(e)):
+            sig = _signature(node)
+            if sig is not None and (len(sig.given) > 1 or len(sig.cond) > 1):
+                return True
+            if isinstance(node, sp.Integral) and node.function.has(AppliedUndef):
+                return True
+    return False
+
+
+def _over(family: str, variables: set[sp.Basic]) -> sp.Expr:
+    """The density of ``family`` over ``variables`` (in a fixed order), 1 over none."""
+    if not variables:
+        return sp.S.One
+    return _density(family, tuple(sorted(variables, key=str)))
+
+
+def _product_rule(expr: sp.Expr, model: frozenset[str], used: set[str]) -> sp.Expr:
+    """Each density of a model family written through the family's joint and marginals:
+    p(A|B) = p(A, B) / p(B) (the product rule, read backwards)."""
+    subs = {}
+    for node in expr.atoms(AppliedUndef):
+        sig = _signature(node)
+        if sig is None or sig.family not in model:
+            continue
+        n = len(sig.given)
+        given, cond = set(node.args[:n]), set(node.args[n:])
+        new = _over(sig.family, given | cond) / _over(sig.family, cond)
+        if new != node:
+            subs[node] = new
+    if not subs:
+        return expr
+    used.add(PRODUCT_RULE)
+    return expr.xreplace(subs)
+
+
+def _marginal(h: sp.Expr, z: sp.Symbol, model: frozenset[str]) -> sp.Expr | None:
+    """∫ h dz over the line when h is (a factor free of z times) one density of a model
+    family over a set of variables containing z, in the product rule's form: the family's
+    density over the other variables (marginalisation). None otherwise."""
+    coeff, dep = h.as_independent(z, as_Add=False)
+    sig = _signature(dep)
+    if sig is None or sig.family not in model or sig.cond or z not in dep.args:
+        return None
+    return coeff * _over(sig.family, set(dep.args) - {z})
+
+
+def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
+                             used: set[str]) -> sp.Expr | None:
+    """∫ D(z, ...) g dz over the line as an expectation over the density of z in D: E_D[g]
+    for a density of z (q(z|x)), p(x) E_{p(z|x)}[g] for a joint p(x, z)."""
+    if len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    z, lo, hi = node.limits[0]
+    if not (lo is sp.S.NegativeInfinity and hi is sp.oo):
+        return None
+    for factor in sp.Mul.make_args(node.function):
+        sig = _signature(factor)
+        if sig is None or z not in factor.args[: len(sig.given)]:
+            continue
+        rest = node.function / factor
+        if sig.given == (str(z),):
+            used.add(INTEGRAL_AS_EXPECTATION)
+            return Expectation(rest, z, factor)
+        if sig.family in model:
+            others = set(factor.args) - {z}
+            conditional = _density(sig.family, (z,), tuple(sorted(others, key=str)))
+            used.update((INTEGRAL_AS_EXPECTATION, PRODUCT_RULE))
+            return _over(sig.family, others) * Expectation(rest, z, conditional)
+    return None
+
+
 def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
     if not expr.has(sp.log):
         return expr
@@ -252,7 +349,11 @@ def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
 def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
                  used: set[str]) -> sp.Expr:
     """E_{z~q}[f] as Σ coefficient · E[atom], by Bayes, the log rules and linearity."""
+    joint = _JOINT in model
+    model = frozenset(m for m in model if m != _JOINT)
     f = _bayes(f, z, model, used)
+    if joint:
+        f = _product_rule(f, model, used)
     f = sp.expand(_expand_logs(f, used))
     terms = sp.Add.make_args(f)
     if len(terms) > 1:
@@ -271,6 +372,13 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             continue
         if any(c != 1 for c in coeffs):
             used.add(PULL_OUT)
+        if joint and not dep.has(sp.log):  # E_q[h/q] = ∫ h dz: importance weights
+            density = _product_rule(q, model, set())
+            value = _marginal(sp.powsimp(density * dep), z, model)
+            if value is not None:
+                used.update((IMPORTANCE, MARGINALISATION))
+                out.append(coeff * value)
+                continue
         value = _gaussian_moment(dep, z, q)
         if value is not None:
             used.add(GAUSSIAN_MOMENTS)
@@ -394,20 +502,28 @@ def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
 def _normal_form(expr: sp.Expr, model: frozenset[str]) -> tuple[sp.Expr, tuple[str, ...]]:
     """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs)."""
     used: set[str] = set()
+    joint = _JOINT in model
+    families = frozenset(m for m in model if m != _JOINT)
 
     def visit(node: sp.Basic) -> sp.Basic:
         if isinstance(node, KL):
             used.add(KL_DEFINITION)
             node = node.as_expectation()
+        if joint and isinstance(node, sp.Integral):
+            as_e = _integral_as_expectation(node, families, used)
+            if as_e is not None:
+                node = as_e
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
                                 used)
-        if not node.args or not node.has(Expectation):
+        if not node.args or not node.has(Expectation, sp.Integral):
             return node
         new = tuple(visit(a) for a in node.args)
         return node.func(*new) if new != node.args else node
 
     out = visit(expr)
+    if joint:
+        out = _product_rule(out, families, used)
     out = sp.expand(_expand_logs(out, used))
     return out, tuple(name for name in _ORDER if name in used)
 
@@ -556,9 +672,24 @@ def _fresh(name: str, taken: set[str], **assumptions: bool) -> sp.Symbol:
     return sp.Symbol(name, **assumptions)
 
 
+def _context(exprs: list[sp.Expr]) -> set[sp.Basic]:
+    """Variables only ever conditioned on (the y of a conditional VAE's q(z|x, y) and
+    p(x|z, y)): the instance treats them as fixed, a valid model whatever they are."""
+    given: set[sp.Basic] = set()
+    conditioned: set[sp.Basic] = set()
+    for e in exprs:
+        for node in e.atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None:
+                n = len(sig.given)
+                given.update(node.args[:n])
+                conditioned.update(node.args[n:])
+    return conditioned - given
+
+
 def _instance_of(
     sig: _Signature, node: sp.Basic, model: frozenset[str], latent: sp.Symbol | None,
-    params: tuple[sp.Symbol, ...],
+    params: tuple[sp.Symbol, ...], context: set[sp.Basic] = frozenset(),  # type: ignore[assignment]
 ) -> sp.Expr | None:
     """The linear-Gaussian density standing for the abstract density ``node``, or None.
 
@@ -568,7 +699,13 @@ def _instance_of(
     """
     a, b, c, m, s = params
     n = len(sig.given)
-    given, cond = node.args[:n], node.args[n:]
+    given, cond = node.args[:n], tuple(v for v in node.args[n:] if v not in context)
+    if sig.family not in model and len(given) == 1 and given[0] == latent and (
+            latent not in cond):
+        return _normal(latent, m, s**2)  # q(z|x), q(z|x, y): any conditioning
+    if sig.family in model and len(given) == 2 and not cond and latent in given:
+        (data,) = set(given) - {latent}  # the joint p(x, z) = p(z) p(x|z)
+        return _normal(latent, 0, 1) * _normal(data, a * latent + b, c)
     if len(given) != 1 or len(cond) > 1:
         return None
     (v,) = given
@@ -587,6 +724,7 @@ def _instance_of(
 
 
 def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
+                     context: set[sp.Basic] = frozenset(),  # type: ignore[assignment]
                      ) -> tuple[bool, sp.Symbol | None]:
     """(whether the densities' variables fit the instance, the latent variable or None).
 
@@ -610,6 +748,7 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
                     variational.update(node.args[: len(sig.given)])
             elif isinstance(node, AppliedUndef) and len(node.args) == 1:
                 functions.add(node.args[0])
+    variables -= context
     if len(variables) > 2 or not all(isinstance(v, sp.Symbol) for v in variables):
         return False, None
     for sign in (over, variational, functions & variables):
@@ -652,7 +791,8 @@ def linear_gaussian_instance(
     b = _fresh("b", taken, real=True)
     c = _fresh("c", taken, positive=True)
     model = model_families(*exprs)
-    fits, latent = _latent_variable(exprs, model)
+    context = _context(exprs)
+    fits, latent = _latent_variable(exprs, model, context)
     if not fits:
         return None
     subs: dict[sp.Basic, sp.Expr] = {}
@@ -670,7 +810,8 @@ def linear_gaussian_instance(
                     params[node.func.__name__] = (a, b)
                     continue
                 return None
-            value = _instance_of(sig, node, model, latent, (a, b, c, *params[sig.family][:2]))
+            value = _instance_of(sig, node, model, latent, (a, b, c, *params[sig.family][:2]),
+                                 context)
             if value is None:
                 return None
             subs[node] = value
@@ -774,8 +915,9 @@ def check(
     relation = Relation(relation)
     lhs, rhs = sp.S(lhs), sp.S(rhs)
     model = model_families(lhs, rhs)
-    left, used_left = normalize_traced(lhs, model)
-    right, used_right = normalize_traced(rhs, model)
+    forms = model | {_JOINT} if joint_model(lhs, rhs) else model
+    left, used_left = normalize_traced(lhs, forms)
+    right, used_right = normalize_traced(rhs, forms)
     diff = sp.expand(left - right)
     rules = [name for name in _ORDER if name in {*used_left, *used_right}]
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
@@ -801,7 +943,7 @@ def check(
     if relation in (Relation.GE, Relation.LE):
         sign = 1 if relation is Relation.GE else -1
         for node in _kl_nodes(lhs, rhs, model=model):
-            rest, more = normalize_traced(sign * (lhs - rhs) - node, model)
+            rest, more = normalize_traced(sign * (lhs - rhs) - node, forms)
             if rest == 0:
                 rules = [*dict.fromkeys([*rules, *more, GIBBS])]
                 return RuleOutcome(
