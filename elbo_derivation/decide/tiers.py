@@ -68,6 +68,7 @@ __all__ = [
     "PROBE",
     "SIMPLIFY",
     "STRUCTURAL",
+    "SUM_RULES",
     "TIERS",
     "Algebra",
     "Calculus",
@@ -80,6 +81,7 @@ __all__ = [
     "Problem",
     "Simplify",
     "Structural",
+    "SumRules",
     "Tier",
     "constant_value",
     "missing_mathematics",
@@ -559,6 +561,78 @@ class Calculus(Tier):
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
 
 
+class SumRules(Tier):
+    """Sums with symbolic bounds (Σ_{i=1}^{D}) by rule (:mod:`~elbo_derivation.decide.calculus`):
+    linearity, constants, the sum of a constant, index shifts and splitting off terms bring
+    every sum to one normal form, then the algebra of the gap. A step they do not prove is
+    evaluated exactly at small integer bounds, abstract functions replaced by a concrete
+    one: a nonzero gap there refutes it, with the values used."""
+
+    name = "sum-rules"
+    share = 0.15
+
+    def applies(self, p: Problem) -> bool:
+        from elbo_derivation.decide.calculus import has_symbolic_sum
+
+        return p.symbolic and has_symbolic_sum(p.lhs, p.rhs)
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import calculus
+
+        def work() -> Judgement | None:
+            a, rules_a = calculus.sum_normal_form(p.lhs)
+            b, rules_b = calculus.sum_normal_form(p.rhs)
+            reduced, algebra_rules = reduce_algebra(p.gap_of(a, b))
+            rules = tuple(dict.fromkeys((*rules_a, *rules_b, *algebra_rules)))
+            if reduced == 0 or (p.relation is Relation.EQ_UP_TO
+                                and not depends_on(reduced, p.wrt)):
+                return p.judge_gap(reduced, self.name, rules)
+            if p.relation in (Relation.LE, Relation.GE):
+                reason, rule = nonnegative(reduced)
+                if reason:
+                    return Judgement(Verdict.PROVED, self.name, (*rules, rule),
+                                     f"the gap {reduced} is ≥ 0: {reason}")
+            if p.relation is Relation.EQ_UP_TO:
+                return None
+            for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+                pair, note = calculus.function_instance(sp.Tuple(ea, eb))
+                ia, ib = pair
+                if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
+                    continue
+                sub = Problem.of(ia, ib, p.relation, time_limit=p.left(), domains=p.domains)
+                gap = sp.expand(sub.gap)
+                where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
+                extra = f" at {where}" + (f", with {note}" if note else "")
+                if is_constant(gap):
+                    value = constant_value(gap)
+                    bad = value is not None and (value < 0 if p.relation is not Relation.EQ
+                                                 else True)
+                    if not bad:
+                        continue
+                    va, vb = value_at(ia, {}, DPS), value_at(ib, {}, DPS)
+                    if va is None or vb is None:
+                        continue
+                    cex = Counterexample({str(k): float(v) for k, v in bounds.items()},
+                                         to_float(va), to_float(vb), to_float(value),
+                                         note=f"exact{extra}: the gap is {gap}")
+                    return Judgement(Verdict.REFUTED, self.name, rules,
+                                     f"Evaluated exactly{extra}, the two sides differ.",
+                                     reason=f"the step fails{extra}", counterexample=cex)
+                j = sub.refute_exactly(gap, self.name, rules, (ia, ib))
+                if j is not None and j.counterexample is not None:
+                    j.counterexample.point.update({str(k): float(v) for k, v in bounds.items()})
+                    j.counterexample.note += extra
+                    j.reason += extra
+                    return j
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
+
+
 class Algebra(Tier):
     """``expand`` (with sound log expansion), then ``cancel``/``together``, on the gap.
 
@@ -841,6 +915,7 @@ class Probe(Tier):
 
 STRUCTURAL = Structural()
 CALCULUS = Calculus()
+SUM_RULES = SumRules()
 ALGEBRA = Algebra(after_integrals=False)
 INEQUALITY_RULES = InequalityRules()
 DECLARED_INTERVALS = DeclaredIntervals()
@@ -853,6 +928,7 @@ PROBE = Probe()
 TIERS: tuple[Tier, ...] = (
     STRUCTURAL,
     CALCULUS,
+    SUM_RULES,
     ALGEBRA,
     INEQUALITY_RULES,
     DECLARED_INTERVALS,
