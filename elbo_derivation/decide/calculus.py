@@ -41,6 +41,7 @@ __all__ = [
     "at_integer_bounds",
     "function_instance",
     "has_symbolic_sum",
+    "resolve_conditions",
     "sum_normal_form",
 ]
 
@@ -216,3 +217,31 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
         evaluated = [e.xreplace(point).doit() if e.has(sp.Sum) else e.xreplace(point)
                      for e in exprs]
         yield point, evaluated
+
+
+def resolve_conditions(expr: sp.Expr, substitution: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """``expr`` with each ``Piecewise`` (a series' condition of convergence, |r| < 1) replaced
+    by its branch whose condition holds for every value the declarations allow:
+    ``substitution`` writes each symbol declared in an interval through a positive variable
+    (:func:`~elbo_derivation.decide.inequalities.interval_substitution`).
+
+    >>> r = sp.Symbol("r", positive=True)
+    >>> t = sp.Symbol("t", positive=True)
+    >>> series = sp.Sum(r**sp.Symbol("k", integer=True, nonnegative=True),
+    ...                 (sp.Symbol("k", integer=True, nonnegative=True), 0, sp.oo)).doit()
+    >>> resolve_conditions(series, {r: t / (1 + t)})
+    1/(1 - r)
+    """
+    if not expr.has(sp.Piecewise):
+        return expr
+
+    def pick(node: sp.Piecewise) -> sp.Expr:
+        for value, cond in node.args:
+            held = cond.xreplace(substitution) if substitution else cond
+            if held is sp.true:
+                return value
+            if held is not sp.false:
+                return node
+        return node
+
+    return expr.replace(lambda n: isinstance(n, sp.Piecewise), pick)

@@ -255,8 +255,9 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
 
 def joint_model(*exprs: sp.Expr) -> bool:
     """Whether the step writes a model through its joint density: a density of a model family
-    over two or more variables (p(x, z)), a condition on two or more (p(x|z, y)), or an
-    integral against a declared density. Then every density of a model family is written as
+    over two or more variables (p(x, z)), a condition on two or more (p(x|z, y)), a
+    conditional of a model family outside any expectation, or an integral against a declared
+    density. Then every density of a model family is written as
     a ratio of the family's densities over sets of variables (the product rule), so that
     p(x|z) p(z), p(z|x) p(x) and p(x, z) meet.
 
@@ -265,13 +266,20 @@ def joint_model(*exprs: sp.Expr) -> bool:
     >>> joint_model(sp.log(sp.Function("p(x,z)", positive=True)(x, z)))
     True
     """
+    model = model_families(*exprs)
     for e in exprs:
-        for node in sp.preorder_traversal(sp.S(e)):
+        stack = [(sp.S(e), False)]
+        while stack:
+            node, inside = stack.pop()
             sig = _signature(node)
             if sig is not None and (len(sig.given) > 1 or len(sig.cond) > 1):
                 return True
+            if sig is not None and sig.cond and not inside and sig.family in model:
+                return True  # a conditional of the model outside any expectation
             if isinstance(node, sp.Integral) and node.function.has(AppliedUndef):
                 return True
+            inside = inside or isinstance(node, Expectation)
+            stack.extend((a, inside) for a in node.args)
     return False
 
 

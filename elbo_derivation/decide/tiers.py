@@ -545,6 +545,12 @@ class Calculus(Tier):
     def judge(self, p: Problem) -> Judgement | None:
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
             a, b = self._evaluate(p.lhs), self._evaluate(p.rhs)
+            if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
+                from elbo_derivation.decide.calculus import resolve_conditions
+                from elbo_derivation.decide.inequalities import interval_substitution
+
+                subs = interval_substitution(p.domains)[0]
+                a, b = resolve_conditions(a, subs), resolve_conditions(b, subs)
             reduced, rules = reduce_algebra(p.gap_of(a, b))
             return a, b, reduced, rules
 
