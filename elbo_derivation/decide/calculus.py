@@ -245,3 +245,120 @@ def resolve_conditions(expr: sp.Expr, substitution: dict[sp.Symbol, sp.Expr]) ->
         return node
 
     return expr.replace(lambda n: isinstance(n, sp.Piecewise), pick)
+
+
+# --- gradients of expectations -------------------------------------------------------------
+
+REPARAMETERISATION = ("reparameterisation z = μ + σε, ε ~ N(0, 1) (q Gaussian, f differentiable "
+                      "with an integrable derivative)")
+UNDER_THE_INTEGRAL = ("differentiation under the integral sign (Leibniz; the parameter does not "
+                      "enter the limits, the derivative is dominated)")
+SCORE_FUNCTION = "score function ∇E_q[f] = E_q[f ∇log q] (q differentiable in θ, ∫∇q = ∇∫q)"
+
+#: The one integration variable every whole-line integral is renamed to before merging.
+_U = sp.Symbol("u_", real=True)
+
+
+def _as_integral(node: sp.Basic) -> sp.Integral | None:
+    from elbo_derivation.core.expectation import Expectation
+
+    if isinstance(node, Expectation):
+        node = node.as_integral()
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    _, lo, hi = node.limits[0]
+    if not (lo is sp.S.NegativeInfinity and hi is sp.oo):
+        return None
+    return node
+
+
+def reparameterise(expr: sp.Expr) -> tuple[sp.Expr, bool]:
+    """Every whole-line integral (or expectation) against a written-out Gaussian density of
+    its variable, whose integrand holds an abstract function, written in the standard
+    variable: ∫ N(z; μ, σ²) f(z) dz = ∫ N(ε; 0, 1) f(μ + σε) dε. Returns the expression and
+    whether anything was rewritten.
+
+    >>> z, m = sp.symbols("z m", real=True)
+    >>> s = sp.Symbol("s", positive=True)
+    >>> from elbo_derivation.decide.gaussian import gaussian_density
+    >>> f = sp.Function("f", real=True)
+    >>> line = (z, -sp.oo, sp.oo)
+    >>> out, done = reparameterise(sp.Integral(gaussian_density(z, m, s) * f(z), line))
+    >>> done, out.has(f(m + s * _U))
+    (True, True)
+    """
+    from sympy.core.function import AppliedUndef
+
+    from elbo_derivation.decide.gaussian import gaussian_density
+    from elbo_derivation.decide.rules import gaussian_parameters
+
+    changed = False
+
+    def rewrite(node: sp.Basic) -> sp.Basic:
+        nonlocal changed
+        integral = _as_integral(node)
+        if integral is None or not integral.function.has(AppliedUndef):
+            return node
+        z = integral.limits[0][0]
+        factors = sp.Mul.make_args(integral.function)
+        rest = sp.Mul(*[f for f in factors if f.has(AppliedUndef, sp.Derivative, sp.Subs)])
+        density = sp.Mul(*[f for f in factors
+                           if not f.has(AppliedUndef, sp.Derivative, sp.Subs)])
+        params = gaussian_parameters(sp.powsimp(density), z)
+        if params is None:
+            return node
+        mean, var = params
+        changed = True
+        moved = rest.xreplace({z: mean + sp.sqrt(var) * _U})
+        return sp.Integral(gaussian_density(_U, 0, 1) * moved, (_U, -sp.oo, sp.oo))
+
+    from elbo_derivation.core.expectation import Expectation
+
+    out = expr.replace(lambda n: isinstance(n, (sp.Integral, Expectation)), rewrite)
+    return out, changed
+
+
+def merge_integrals(expr: sp.Expr) -> sp.Expr:
+    """A sum of c_k · ∫ h_k over the whole line as one integral ∫ Σ c_k h_k (linearity), each
+    integral's variable renamed to one; terms without such an integral are kept aside."""
+    from elbo_derivation.core.expectation import Expectation
+
+    expr = expr.replace(lambda n: isinstance(n, Expectation), lambda n: n.as_integral())
+    inside: list[sp.Expr] = []
+    outside: list[sp.Expr] = []
+    for term in sp.Add.make_args(sp.expand(expr, log=False, power_base=False, mul=True)):
+        coeff, rest = term.as_independent(sp.Integral, as_Add=False)
+        integral = _as_integral(rest) if rest != 1 else None
+        if integral is None or coeff.has(sp.Integral):
+            outside.append(term)
+            continue
+        z = integral.limits[0][0]
+        inside.append(coeff * integral.function.xreplace({z: _U}))
+    if not inside:
+        return expr
+    return sp.Add(*outside) + sp.Integral(sp.Add(*inside), (_U, -sp.oo, sp.oo))
+
+
+def differentiate(expr: sp.Expr) -> sp.Expr:
+    """Each derivative evaluated from the outside in, an integral's by differentiating under
+    the integral sign (without first trying to evaluate the integral)."""
+    from elbo_derivation.core.expectation import Expectation
+
+    def once(node: sp.Derivative) -> sp.Expr:
+        inner = node.expr
+        if isinstance(inner, Expectation):
+            inner = inner.as_integral()
+        wrt = {v for v, _ in node.variable_count}
+        if isinstance(inner, sp.Integral) and all(
+                not (set().union(*(a.free_symbols for a in lim[1:])) & wrt)
+                for lim in inner.limits):
+            # Leibniz: the limits do not move, so the derivative goes inside, unevaluated
+            return sp.Integral(sp.diff(inner.function, *node.variable_count), *inner.limits)
+        return node.doit(deep=False)
+
+    for _ in range(4):
+        new = expr.replace(lambda n: isinstance(n, sp.Derivative), once)
+        if new == expr:
+            break
+        expr = new
+    return expr

@@ -95,6 +95,7 @@ __all__ = [
     "RuleOutcome",
     "check",
     "depends_on",
+    "gaussian_parameters",
     "has_abstract",
     "joint_model",
     "linear_gaussian_instance",
@@ -420,6 +421,19 @@ def _gaussian_moment(f: sp.Expr, z: sp.Symbol, q: sp.Expr) -> sp.Expr | None:
         return gaussian_integral(q * f, z)
     except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
         return None
+
+
+def gaussian_parameters(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
+    """(mean, variance) when the written-out density ``q`` is N(z; mean, variance) and
+    integrates to 1 (checked exactly), else None.
+
+    >>> z, m = sp.symbols("z m", real=True)
+    >>> s = sp.Symbol("s", positive=True)
+    >>> from elbo_derivation.decide.gaussian import gaussian_density
+    >>> gaussian_parameters(gaussian_density(z, m, s), z)
+    (m, s**2)
+    """
+    return _normal_parameters(q, z)
 
 
 @lru_cache(maxsize=256)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import mpmath
 import sympy as sp
@@ -64,6 +64,7 @@ __all__ = [
     "DECLARED_INTERVALS",
     "EXPECTATION_RULES",
     "GAUSSIAN_MOMENTS",
+    "GRADIENTS",
     "INEQUALITY_RULES",
     "PROBE",
     "SIMPLIFY",
@@ -75,6 +76,7 @@ __all__ = [
     "DeclaredIntervals",
     "ExpectationRules",
     "GaussianMoments",
+    "Gradients",
     "InequalityRules",
     "Judgement",
     "Probe",
@@ -567,6 +569,82 @@ class Calculus(Tier):
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
 
 
+class Gradients(Tier):
+    """The gradient of an expectation (:mod:`~elbo_derivation.decide.calculus`): the
+    derivative taken under the integral sign, directly (the score-function identity) or after
+    the reparameterisation z = μ + σε of a Gaussian, then the integrals over the whole line
+    merged (linearity) and their integrand reduced. A step it does not prove is tried with each
+    abstract function replaced by a concrete one, where the Gaussian integrals are exact: a
+    nonzero gap there refutes it."""
+
+    name = "gradients"
+    share = 0.3
+
+    def applies(self, p: Problem) -> bool:
+        return (p.symbolic and any(
+            d.has(sp.Integral, Expectation)
+            for e in (p.lhs, p.rhs) for d in e.atoms(sp.Derivative))) or (
+            p.symbolic and (p.lhs.has(sp.Integral, Expectation)
+                            or p.rhs.has(sp.Integral, Expectation))
+            and (p.lhs.has(sp.Derivative, sp.Subs) or p.rhs.has(sp.Derivative, sp.Subs)))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import calculus
+
+        def refute() -> Judgement | None:
+            if p.relation is Relation.EQ_UP_TO:
+                return None
+            pair, note = calculus.function_instance(sp.Tuple(p.lhs, p.rhs))
+            if not note:
+                return None
+            ia, ib = (evaluate_gaussian_integrals(calculus.differentiate(e))[0] for e in pair)
+            if ia.has(AppliedUndef, sp.Integral, Expectation) or ib.has(
+                    AppliedUndef, sp.Integral, Expectation):
+                return None
+            sub = Problem.of(ia, ib, p.relation, time_limit=p.left(), domains=p.domains)
+            gap = reduce_algebra(sub.gap)[0]
+            j = sub.refute_exactly(gap, self.name, (), (ia, ib))
+            if j is not None and j.counterexample is not None:
+                j.counterexample = replace(j.counterexample,
+                                           note=j.counterexample.note + f", with {note}")
+                j.reason += f", with {note}"
+            return j
+
+        def work() -> Judgement | None:
+            found = refute()
+            if found is not None:
+                return found
+            for reparam in (True, False):
+                a, b = p.lhs, p.rhs
+                if reparam:
+                    (a, done_a), (b, done_b) = (calculus.reparameterise(a),
+                                                calculus.reparameterise(b))
+                    if not (done_a or done_b):
+                        continue
+                a, b = calculus.differentiate(a), calculus.differentiate(b)
+                merged = calculus.merge_integrals(p.gap_of(a, b))
+                parts = []
+                for node in sp.Add.make_args(merged):
+                    if isinstance(node, sp.Integral):
+                        parts.append(reduce_algebra(node.function)[0])
+                    else:
+                        parts.append(node)
+                if all(reduce_algebra(part)[0] == 0 for part in parts):
+                    rules = [calculus.UNDER_THE_INTEGRAL]
+                    if reparam:
+                        rules.insert(0, calculus.REPARAMETERISATION)
+                    elif p.lhs.has(sp.log) or p.rhs.has(sp.log):
+                        rules.append(calculus.SCORE_FUNCTION)
+                    return Judgement(Verdict.PROVED, self.name, tuple(rules))
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
+
+
 class SumRules(Tier):
     """Sums with symbolic bounds (Σ_{i=1}^{D}) by rule (:mod:`~elbo_derivation.decide.calculus`):
     linearity, constants, the sum of a constant, index shifts and splitting off terms bring
@@ -626,8 +704,10 @@ class SumRules(Tier):
                                      reason=f"the step fails{extra}", counterexample=cex)
                 j = sub.refute_exactly(gap, self.name, rules, (ia, ib))
                 if j is not None and j.counterexample is not None:
-                    j.counterexample.point.update({str(k): float(v) for k, v in bounds.items()})
-                    j.counterexample.note += extra
+                    cex = j.counterexample
+                    j.counterexample = replace(
+                        cex, point={**cex.point, **{str(k): float(v) for k, v in bounds.items()}},
+                        note=cex.note + extra)
                     j.reason += extra
                     return j
             return None
@@ -922,6 +1002,7 @@ class Probe(Tier):
 STRUCTURAL = Structural()
 CALCULUS = Calculus()
 SUM_RULES = SumRules()
+GRADIENTS = Gradients()
 ALGEBRA = Algebra(after_integrals=False)
 INEQUALITY_RULES = InequalityRules()
 DECLARED_INTERVALS = DeclaredIntervals()
@@ -933,6 +1014,7 @@ PROBE = Probe()
 #: The tiers in the order they are tried.
 TIERS: tuple[Tier, ...] = (
     STRUCTURAL,
+    GRADIENTS,
     CALCULUS,
     SUM_RULES,
     ALGEBRA,

@@ -80,6 +80,7 @@ _EXPLAIN = {
     "declared-intervals": "writing each symbol through a positive variable that covers its "
     "declared interval, expanding and cancelling reduces left − right to 0",
     "inequality-rules": "the named inequalities make the gap non-negative",
+    "gradients": "differentiating under the integral sign reduces left − right to 0",
     "sum-rules": "the rules of sums (linearity, constants, index shifts, splitting off terms) "
     "reduce left − right to 0",
 }
