@@ -63,6 +63,7 @@ __all__ = [
     "CALCULUS",
     "DECLARED_INTERVALS",
     "EXPECTATION_RULES",
+    "FAMILIES",
     "GAUSSIAN_MOMENTS",
     "GRADIENTS",
     "INEQUALITY_RULES",
@@ -75,6 +76,7 @@ __all__ = [
     "Calculus",
     "DeclaredIntervals",
     "ExpectationRules",
+    "Families",
     "GaussianMoments",
     "Gradients",
     "InequalityRules",
@@ -174,15 +176,19 @@ class Problem:
     reduced_exactly: bool = False
     reasons: list[str] = field(default_factory=list)
     domains: dict[sp.Symbol, sp.Interval] = field(default_factory=dict)
+    #: each density declared in a named family → (family key, parameters, variable)
+    families: dict[sp.Expr, tuple] = field(default_factory=dict)
 
     @classmethod
     def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
            wrt: Sequence[str] = (), time_limit: float = 5.0,
-           domains: Mapping[sp.Symbol, sp.Interval] | None = None) -> Problem:
+           domains: Mapping[sp.Symbol, sp.Interval] | None = None,
+           families: Mapping[sp.Expr, tuple] | None = None) -> Problem:
         """The problem ``lhs <relation> rhs`` with ``time_limit`` seconds from now."""
         lhs, rhs = sp.S(lhs), sp.S(rhs)
         p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
-                time.monotonic() + time_limit, domains=dict(domains or {}))
+                time.monotonic() + time_limit, domains=dict(domains or {}),
+                families=dict(families or {}))
         p.sides, p.gap = (lhs, rhs), p.gap_of(lhs, rhs)
         return p
 
@@ -828,6 +834,39 @@ class DeclaredIntervals(Tier):
         return out.value
 
 
+class Families(Tier):
+    """Densities declared in a named family (Bernoulli, Poisson, exponential, Laplace,
+    Gamma; :mod:`~elbo_derivation.decide.families`): expectations by the family's moments,
+    entropy and KL, or as the sum or integral over its support, the density by its formula;
+    then ``doit`` and the algebra of the gap. The rewritten sides stay for the next tiers."""
+
+    name = "families"
+    share = 0.3
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and bool(p.families) and any(
+            e.has(*p.families) for e in (p.lhs, p.rhs))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.families import instantiate
+
+        def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
+            a, rules_a = instantiate(p.lhs, p.families)
+            b, rules_b = instantiate(p.rhs, p.families)
+            a, b = CALCULUS._evaluate(a), CALCULUS._evaluate(b)
+            reduced, algebra = reduce_algebra(p.gap_of(a, b))
+            return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *algebra)))
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        a, b, reduced, rules = out.value
+        p.lhs, p.rhs = a, b
+        p.sides, p.gap = (a, b), reduced
+        return p.judge_gap(reduced, self.name, rules, sides=(a, b))
+
+
 class ExpectationRules(Tier):
     """The rules of expectations over densities (:mod:`~elbo_derivation.decide.rules`): for
     abstract densities, for expectations (split into exact Gaussian moments term by term,
@@ -844,9 +883,11 @@ class ExpectationRules(Tier):
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import rules
 
+        # a density declared in a family is that family's, not any density: no instance
+        named = any(e.has(*p.families) for e in (p.lhs, p.rhs)) if p.families else False
         out = run_bounded(lambda: rules.check(p.lhs, p.rhs, p.relation, p.wrt,
                                               seconds=max(0.5 * p.left(), 0.1),
-                                              domains=p.domains),
+                                              domains=p.domains, refute=not named),
                           max(min(0.5 * p.time_limit, p.left()), 1e-3))
         if not out.ok:
             p.reasons.append(f"{self.name}: {out.error}")
@@ -1006,6 +1047,7 @@ GRADIENTS = Gradients()
 ALGEBRA = Algebra(after_integrals=False)
 INEQUALITY_RULES = InequalityRules()
 DECLARED_INTERVALS = DeclaredIntervals()
+FAMILIES = Families()
 EXPECTATION_RULES = ExpectationRules()
 GAUSSIAN_MOMENTS = GaussianMoments()
 SIMPLIFY = Simplify()
@@ -1019,6 +1061,7 @@ TIERS: tuple[Tier, ...] = (
     SUM_RULES,
     ALGEBRA,
     INEQUALITY_RULES,
+    FAMILIES,
     DECLARED_INTERVALS,
     EXPECTATION_RULES,
     GAUSSIAN_MOMENTS,

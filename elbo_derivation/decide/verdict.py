@@ -64,7 +64,7 @@ from elbo_derivation.decide.tiers import (
     constant_value,
 )
 
-__all__ = ["compare", "decide_step", "declared_domains", "wrt_names"]
+__all__ = ["compare", "decide_step", "declared_domains", "declared_families", "wrt_names"]
 
 #: What each tier's proof rests on, when the tier gives no more particular words.
 _EXPLAIN = {
@@ -80,6 +80,8 @@ _EXPLAIN = {
     "declared-intervals": "writing each symbol through a positive variable that covers its "
     "declared interval, expanding and cancelling reduces left − right to 0",
     "inequality-rules": "the named inequalities make the gap non-negative",
+    "families": "the facts of the declared families (moments, entropy, KL, the density) "
+    "reduce left − right to 0",
     "gradients": "differentiating under the integral sign reduces left − right to 0",
     "sum-rules": "the rules of sums (linearity, constants, index shifts, splitting off terms) "
     "reduce left − right to 0",
@@ -198,6 +200,7 @@ def compare(
     wrt: Sequence[str] = (),
     time_limit: float = 5.0,
     domains: Mapping[sp.Symbol | str, sp.Interval] | None = None,
+    families: Mapping[sp.Expr, tuple] | None = None,
 ) -> SymbolicResult:
     """Decide ``lhs <relation> rhs`` by the tiers of this module.
 
@@ -214,6 +217,9 @@ def compare(
     domains : mapping, optional
         a symbol (or its name) → the interval it was declared in (``0 < y < 1``): every
         point evaluated at, and so every counterexample, lies inside these intervals.
+    families : mapping, optional
+        each density declared in a named family → (family key, parameters, variable), as
+        :func:`declared_families` reads them.
 
     Returns
     -------
@@ -252,7 +258,7 @@ def compare(
         return SymbolicResult(Verdict.UNDECIDED, "screen", time.perf_counter() - start,
                               reason=blocked + "; nothing was tried")
     problem = Problem.of(lhs, rhs, relation, wrt=wrt, time_limit=time_limit,
-                         domains=_domains(domains, lhs, rhs))
+                         domains=_domains(domains, lhs, rhs), families=families)
     if probe_only:
         problem.symbolic = False
         problem.reasons.append(probe_only)
@@ -286,6 +292,18 @@ def declared_domains(d: Derivation) -> dict[str, sp.Interval]:
     """The interval each symbol of ``d`` was declared in (``y : (0, 1)``, ``0 < y < 1``)."""
     decl = getattr(d, "declarations", None)
     return dict(getattr(decl, "intervals", None) or {})
+
+
+def declared_families(d: Derivation) -> dict[sp.Expr, tuple]:
+    """Each density of ``d`` declared in a named family other than the normal (which the
+    reader writes out): the density → (family key, parameters, variable)."""
+    decl = getattr(d, "declarations", None)
+    out: dict[sp.Expr, tuple] = {}
+    for sig, family in (getattr(decl, "families", None) or {}).items():
+        density = decl.functions.get(sig)
+        if family.name != "normal" and density is not None:
+            out[density] = (family.name, tuple(family.parameters), family.variable)
+    return out
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -341,4 +359,4 @@ def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symbol
     lhs = d.expand_definitions(step.lhs(d))
     rhs = d.expand_definitions(step.expr)
     return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt), time_limit=time_limit,
-                   domains=declared_domains(d))
+                   domains=declared_domains(d), families=declared_families(d))
