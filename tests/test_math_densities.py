@@ -59,7 +59,8 @@ def _verdicts(text: str) -> list:
 
 def _rename(text: str) -> str:
     """p → P, q → r, x → u, z → w, y → c: the rules must not care."""
-    for old, new in ((r"\bp\(", "P("), (r"\bq\(", "r("), (r"\bx\b", "u"), (r"\bz\b", "w"),
+    for old, new in ((r"\bp\(", "P("), (r"\bq\(", "r("), (r"\[q\b", "[r"), (r"\bx\b", "u"),
+                     (r"\bz\b", "w"),
                      (r"\by\b", "c")):
         text = re.sub(old, new, text)
     return text
@@ -97,3 +98,20 @@ def test_wrong_steps_about_one_model_are_refuted_at_the_wrong_step(text, old, ne
     assert verdicts[bad] is Verdict.REFUTED, results
     assert all(v is Verdict.PROVED for v in verdicts[:bad])
     assert results[bad].counterexample is not None
+
+
+def test_numeric_instances_follow_roles_not_letters() -> None:
+    """The quadrature's linear-Gaussian instance finds q, the prior, the likelihood, the
+    posterior and the evidence from structure, so the renamed notes are checked numerically
+    like the originals (steps with the densities' own names in [...] aside)."""
+    import numpy as np
+
+    from elbo_derivation.notes import bundled_paths
+    from elbo_derivation.pipeline import check_derivation, run_numeric
+
+    (path,) = [p for p in bundled_paths() if p.stem == "elbo"]
+    d = parse_derivation(_rename(path.read_text(encoding="utf-8")))
+    check_derivation(d)
+    run_numeric(d, np.random.default_rng(0))
+    checked = [s.quadrature for s in d.steps if s.relation.value == "="]
+    assert checked and all(c is not None and c.ok for c in checked), checked
