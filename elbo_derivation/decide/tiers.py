@@ -9,23 +9,37 @@ to pass the problem on (a tier may leave the sides or the gap more reduced for t
 
 1. :class:`Structural` — the two sides are the same SymPy expression (or differ by a nonzero
    constant, which refutes the step);
-2. :class:`Calculus` — derivatives, sums and products evaluated (``doit``);
-3. :class:`Algebra` — ``expand`` (products, powers, and logarithms of positive quantities,
+2. :class:`Gradients` — the gradient of an expectation: under the integral sign, directly
+   (score function) or after the reparameterisation z = μ + σε (:mod:`.calculus`);
+3. :class:`Calculus` — derivatives, sums and products evaluated (``doit``);
+4. :class:`SumRules` — sums with symbolic bounds by linearity, constants, index shifts and
+   splitting (:mod:`.calculus`), refuted exactly at small integer bounds;
+5. :class:`Algebra` — ``expand`` (products, powers, and logarithms of positive quantities,
    which SymPy expands only where that is sound), then ``cancel``/``together``;
-4. :class:`ExpectationRules` — for steps over abstract densities, expectations and
+6. :class:`InequalityRules` — Gibbs (c·KL ≥ 0) and Jensen for the function the step applies
+   (:mod:`.inequalities`);
+7. :class:`Families` — densities declared in a named family: moments, entropy, KL, support
+   (:mod:`.families`);
+8. :class:`DeclaredIntervals` — symbols declared in intervals written through a positive
+   variable covering the interval, so the sign and log rules see the bounds;
+9. :class:`ExpectationRules` — for steps over abstract densities, expectations and
    inequalities, the rules of :mod:`~elbo_derivation.decide.rules` (linearity of E,
-   normalisation, Bayes' rule, Gibbs' inequality, ...);
-5. :class:`GaussianMoments` — every integral over ℝ and every expectation whose integrand is
-   a Gaussian factor times a polynomial (or the log of Gaussian densities) evaluated exactly
-   by :mod:`~elbo_derivation.decide.gaussian`; then :class:`Algebra` again for a step with
-   integrals;
-6. :class:`Simplify` — a look at three nice points (a plainly wrong step is refuted there
-   without paying for it), then a bounded ``sympy.simplify``;
-7. :class:`Probe` — high-precision evaluation at nice, edge and random points: it refutes a
-   step or *numerically supports* it, never proves it. It always answers.
+   normalisation, the product rule and Bayes' rule through one joint, marginalisation,
+   importance weights, Gibbs' inequality, ...);
+10. :class:`GaussianMoments` — every integral over ℝ and every expectation whose integrand is
+    a Gaussian factor times a polynomial (or the log of Gaussian densities) evaluated exactly
+    by :mod:`~elbo_derivation.decide.gaussian`; then :class:`Algebra` again for a step with
+    integrals;
+11. :class:`Simplify` — a look at three nice points (a plainly wrong step is refuted there
+    without paying for it), then a bounded ``sympy.simplify``;
+12. :class:`Probe` — high-precision evaluation at nice, edge and random points (inside the
+    declared intervals): it refutes a step or *numerically supports* it, never proves it.
+    It always answers; an undecided step names the mathematics no tier had a rule for.
 
 A gap that any symbolic tier reduces to a nonzero constant refutes the step, however small
-the constant. Every tier runs under :func:`~elbo_derivation.core.timeout.run_bounded` with its
+the constant; a gap reduced exactly to a closed form refutes it at a point inside the
+declared domain where it is nonzero and both sides are finite. An inequality is proved only
+by a named rule. Every tier runs under :func:`~elbo_derivation.core.timeout.run_bounded` with its
 share of the step's time, so a slow tier falls through to the next. No tier knows a letter:
 they work from the expressions' structure and the symbols' assumptions.
 
