@@ -264,6 +264,16 @@ class Problem:
         if f.has(sp.Integral, Expectation, AppliedUndef, sp.Sum, sp.Product, sp.Derivative,
                  sp.Limit) or not f.free_symbols:
             return None
+        seconds = min(0.1 * self.time_limit, self.left())
+        if seconds <= 0:
+            return None
+        out = run_bounded(lambda: self._refute_at_points(f, tier, rules, sides, max_points),
+                          seconds)
+        return out.value if out.ok else None
+
+    def _refute_at_points(self, f: sp.Expr, tier: str, rules: Sequence[str],
+                          sides: tuple[sp.Expr, sp.Expr] | None,
+                          max_points: int) -> Judgement | None:
         a, b = sides if sides is not None else self.sides
         if a.has(AppliedUndef) or b.has(AppliedUndef):
             return None
