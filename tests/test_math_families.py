@@ -50,3 +50,46 @@ def test_family_facts_both_ways(family, lhs, right, wrong) -> None:
     if family == "bernoulli":
         assert 0 < point["a"] < 1
     assert all(v > 0 for k, v in point.items() if k in ("lam", "mu"))
+
+
+@pytest.mark.parametrize(("power", "right", "wrong"), [
+    (4, "m^4 + 6*m^2*s^2 + 3*s^4", "m^4 + 6*m^2*s^2 + s^4"),
+    (5, "m^5 + 10*m^3*s^2 + 15*m*s^4", "m^5 + 10*m^3*s^2 + 5*m*s^4"),
+])
+def test_gaussian_moments_of_higher_order(power, right, wrong) -> None:
+    head = "symbols: x, m : real\nsymbols: s : positive\ndensities: q(x) = N(m, s^2)\n"
+    r = _decide(head + f"  E[x^{power}, x ~ q(x)]\n= {right}\n")
+    assert r.verdict is Verdict.PROVED
+    w = _decide(head + f"  E[x^{power}, x ~ q(x)]\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED and w.counterexample.point["s"] > 0
+
+
+def test_the_table_beyond_the_declared_families() -> None:
+    """Log-normal, uniform, geometric and binomial facts, checked against their definitions
+    (the support's sum or integral) so that a wrong entry in the table fails here."""
+    import sympy as sp
+
+    from elbo_derivation.decide.families import FAMILY_FACTS
+
+    m = sp.Symbol("m", real=True)
+    v, lo = sp.Symbol("v", positive=True), sp.Symbol("lo", real=True)
+    x = sp.Symbol("x", positive=True)
+    k = sp.Symbol("k", integer=True, positive=True)
+    p = sp.Rational(1, 3)
+    ln = FAMILY_FACTS["lognormal"]
+    u = sp.Symbol("u", real=True)  # x = exp(u): the mean of a log-normal
+    mean = sp.integrate(sp.exp(u) * sp.exp(-(u - m) ** 2 / (2 * v)) / sp.sqrt(2 * sp.pi * v),
+                        (u, -sp.oo, sp.oo))
+    assert sp.simplify((mean - ln.mean(m, v)).rewrite(sp.erf)) == 0
+    # normalised: with x = exp(u), dx = exp(u) du
+    total = sp.integrate(ln.density(sp.exp(u), m, v) * sp.exp(u), (u, -sp.oo, sp.oo))
+    assert sp.simplify(total - 1) == 0
+    un = FAMILY_FACTS["uniform"]
+    hi = lo + 3
+    assert sp.simplify(sp.integrate(x * un.density(x, lo, hi), (x, lo, hi)) - un.mean(lo, hi)) == 0
+    geo = FAMILY_FACTS["geometric"]
+    assert sp.simplify(sp.Sum(k * geo.density(k, p), (k, 1, sp.oo)).doit() - geo.mean(p)) == 0
+    binom = FAMILY_FACTS["binomial"]
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    total = sp.Sum(j**2 * binom.density(j, 5, p), (j, 0, 5)).doit()
+    assert total == binom.variance(5, p) + binom.mean(5, p) ** 2

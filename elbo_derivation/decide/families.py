@@ -78,7 +78,22 @@ def _gamma_kl(p: tuple, q: tuple) -> sp.Expr:
             + a2 * (sp.log(r1) - sp.log(r2)) + a1 * (r2 - r1) / r1)
 
 
-#: The families, by the names :mod:`~elbo_derivation.read.declarations` gives them.
+def _lognormal_kl(p: tuple, q: tuple) -> sp.Expr:
+    (m1, v1), (m2, v2) = p, q  # the mean and variance of log x
+    return (sp.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1) / 2
+
+
+def _binomial_kl(p: tuple, q: tuple) -> sp.Expr:
+    (n1, a), (n2, b) = p, q
+    if n1 != n2:
+        return sp.nan
+    return n1 * _bernoulli_kl((a,), (b,))
+
+
+#: The families, by the names :mod:`~elbo_derivation.read.declarations` gives them (the
+#: parameters in the order they are declared in: ``Gamma(shape, rate)``,
+#: ``LogNormal(mean of log x, variance of log x)``, ``Uniform(low, high)``,
+#: ``Binomial(n, p)``, ``Geometric(p)`` counting trials up to the first success).
 FAMILY_FACTS: dict[str, FamilyFacts] = {
     "bernoulli": FamilyFacts(
         "Bernoulli", lambda x, p: p**x * (1 - p) ** (1 - x), True, lambda p: (0, 1),
@@ -98,6 +113,24 @@ FAMILY_FACTS: dict[str, FamilyFacts] = {
         "Gamma", lambda x, a, r: r**a * x ** (a - 1) * sp.exp(-r * x) / sp.gamma(a), False,
         lambda a, r: (0, sp.oo), lambda a, r: a / r, lambda a, r: a / r**2,
         lambda a, r: a - sp.log(r) + sp.loggamma(a) + (1 - a) * sp.polygamma(0, a), _gamma_kl),
+    "lognormal": FamilyFacts(
+        "log-normal",
+        lambda x, m, v: sp.exp(-((sp.log(x) - m) ** 2) / (2 * v)) / (x * sp.sqrt(2 * sp.pi * v)),
+        False, lambda m, v: (0, sp.oo), lambda m, v: sp.exp(m + v / 2),
+        lambda m, v: (sp.exp(v) - 1) * sp.exp(2 * m + v),
+        lambda m, v: m + sp.log(2 * sp.pi * sp.E * v) / 2, _lognormal_kl),
+    "uniform": FamilyFacts(
+        "uniform", lambda x, a, b: 1 / (b - a), False, lambda a, b: (a, b),
+        lambda a, b: (a + b) / 2, lambda a, b: (b - a) ** 2 / 12,
+        lambda a, b: sp.log(b - a), None),
+    "geometric": FamilyFacts(
+        "geometric", lambda x, p: (1 - p) ** (x - 1) * p, True, lambda p: (1, sp.oo),
+        lambda p: 1 / p, lambda p: (1 - p) / p**2,
+        lambda p: (-(1 - p) * sp.log(1 - p) - p * sp.log(p)) / p, None),
+    "binomial": FamilyFacts(
+        "binomial", lambda x, n, p: sp.binomial(n, x) * p**x * (1 - p) ** (n - x), True,
+        lambda n, p: (0, n), lambda n, p: n * p, lambda n, p: n * p * (1 - p), None,
+        _binomial_kl),
 }
 
 RULES = {
