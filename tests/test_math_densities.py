@@ -115,3 +115,21 @@ def test_numeric_instances_follow_roles_not_letters() -> None:
     run_numeric(d, np.random.default_rng(0))
     checked = [s.quadrature for s in d.steps if s.relation.value == "="]
     assert checked and all(c is not None and c.ok for c in checked), checked
+
+
+def test_a_sum_against_a_discrete_density_is_an_expectation() -> None:
+    import sympy as sp
+
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.decide.verdict import compare
+
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    p = sp.Function("p(k)", positive=True)(k)
+    f = sp.Function("f", real=True)(k)
+    r = compare(sp.Sum(p * (f + 2), (k, 0, sp.oo)), Expectation(f, k, p) + 2)
+    assert r.verdict is Verdict.PROVED and rules.SUM_AS_EXPECTATION in r.rules
+    w = compare(sp.Sum(p * (f + 2), (k, 0, sp.oo)), Expectation(f, k, p) + 1)
+    assert w.verdict is Verdict.REFUTED and w.counterexample.difference == 1.0
+    # a sum over part of the range is no expectation
+    part = compare(sp.Sum(p * f, (k, 1, sp.oo)), Expectation(f, k, p))
+    assert part.verdict is not Verdict.PROVED

@@ -92,6 +92,7 @@ __all__ = [
     "NORMALISED",
     "PRODUCT_RULE",
     "PULL_OUT",
+    "SUM_AS_EXPECTATION",
     "RuleOutcome",
     "check",
     "depends_on",
@@ -118,10 +119,12 @@ PRODUCT_RULE = "product rule p(x, z) = p(x|z) p(z) (one joint density)"
 MARGINALISATION = "marginalisation ∫ p(x, z) dz = p(x)"
 INTEGRAL_AS_EXPECTATION = "∫ q(z) f(z) dz = E_q[f] (an integral against a density)"
 IMPORTANCE = "importance weights E_q[p(x, z)/q(z)] = ∫ p(x, z) dz"
+SUM_AS_EXPECTATION = "Σ_k p(k) f(k) = E_p[f] (a sum against a discrete density)"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
-_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, BAYES, PRODUCT_RULE, IMPORTANCE,
+_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, BAYES, PRODUCT_RULE,
+          IMPORTANCE,
           MARGINALISATION, LOG_RULES, LINEARITY, PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
 #: The marker, among the model families handed to the normal form, that the step's model
 #: densities are to be written through one joint density (see :func:`joint_model`).
@@ -346,6 +349,32 @@ def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
     return None
 
 
+def _whole_range(k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> bool:
+    """Whether ``lo..hi`` is every value the integer ``k`` may take (its declaration)."""
+    if hi is not sp.oo:
+        return False
+    if lo is sp.S.NegativeInfinity:
+        return True
+    if k.is_positive:
+        return lo == 1
+    return bool(k.is_nonnegative) and lo == 0
+
+
+def _sum_as_expectation(node: sp.Sum, used: set[str]) -> sp.Expr | None:
+    """Σ_k p(k) f(k) over every value of k as E_{k~p}[f] for a declared density p of k."""
+    if len(node.limits) != 1:
+        return None
+    k, lo, hi = node.limits[0]
+    if not (k.is_integer and _whole_range(k, lo, hi)):
+        return None
+    for factor in sp.Mul.make_args(node.function):
+        sig = _signature(factor)
+        if sig is not None and sig.given == (str(k),):
+            used.add(SUM_AS_EXPECTATION)
+            return Expectation(node.function / factor, k, factor)
+    return None
+
+
 def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
     if not expr.has(sp.log):
         return expr
@@ -535,10 +564,14 @@ def _normal_form(expr: sp.Expr, model: frozenset[str]) -> tuple[sp.Expr, tuple[s
             as_e = _integral_as_expectation(node, families, used)
             if as_e is not None:
                 node = as_e
+        if isinstance(node, sp.Sum) and node.function.has(AppliedUndef):
+            as_e = _sum_as_expectation(node, used)
+            if as_e is not None:
+                node = as_e
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
                                 used)
-        if not node.args or not node.has(Expectation, sp.Integral):
+        if not node.args or not node.has(Expectation, sp.Integral, sp.Sum):
             return node
         new = tuple(visit(a) for a in node.args)
         return node.func(*new) if new != node.args else node
@@ -812,6 +845,8 @@ def linear_gaussian_instance(
     a = _fresh("a", taken, real=True)
     b = _fresh("b", taken, real=True)
     c = _fresh("c", taken, positive=True)
+    if any(v.is_integer for e in exprs for n in e.atoms(AppliedUndef) for v in n.args):
+        return None  # a density of an integer variable has no Gaussian instance
     model = model_families(*exprs)
     context = _context(exprs)
     fits, latent = _latent_variable(exprs, model, context)
@@ -945,6 +980,19 @@ def check(
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
         return RuleOutcome(
             "proved", "both sides have the same normal form by " + _words(rules), rules
+        )
+    if relation is Relation.EQ and diff.is_number and diff.is_zero is False and (
+            diff.is_finite):
+        # exact: by the rules, the sides differ by the same number whatever the densities
+        return RuleOutcome(
+            "refuted",
+            f"by {_words(rules)}, left − right is the nonzero constant {diff} whatever the "
+            "densities",
+            rules,
+            Counterexample(point={}, lhs=float("nan"), rhs=float("nan"),
+                           difference=float(diff),
+                           note=f"exact: left − right = {diff} for every density (the rules "
+                           f"{_words(rules)})"),
         )
     # An abstract density may depend on symbols it does not show (q(z|x) = N(g(x), h(x)) hides
     # g and h), so "free of g, h" is decided only for differences without abstract densities;

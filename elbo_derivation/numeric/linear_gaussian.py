@@ -462,8 +462,8 @@ def role_keys(expr: sp.Expr) -> dict[sp.Expr, str]:
             if [str(a) for a in node.args] == [*given, *cond]:
                 densities[node] = (stem, node.args[: len(given)], node.args[len(given):])
                 continue
-        if len(node.args) == 1 and node.is_real:
-            functions.append(node)
+        if len(node.args) == 1 and node.is_real and not node.is_positive:
+            functions.append(node)  # (a positive function is a density, never f)
     expectations = [n for n in sp.preorder_traversal(expr) if isinstance(n, Expectation)]
     over = {n.variable for n in expectations}
     over_stems = {densities[n.density][0] for n in expectations if n.density in densities}
