@@ -122,3 +122,28 @@ def test_vectors_with_a_symbolic_dimension_in_both_formats():
     assert [s.verdict.value for s in check_derivation(tex).steps] == ["proved"]
     with pytest.raises(DerivationSyntaxError, match="index of s"):
         parse_derivation(head + "symbols: t : real\ns[t]\n= s[t]")
+
+
+def test_tex_declarations_name_symbols_as_the_body_writes_them():
+    d = parse_tex_derivation(
+        "% symbols: x, \\mu_{q}, \\hat{x}_1 : real\n% symbols: \\sigma_1, \\ell : positive\n"
+        "% symbols: 0 < \\rho < 1\n% densities: q(x) = \\mathcal{N}(\\mu_q, \\sigma_1^2)\n"
+        "\\begin{align*}\n\\hat{x}_1 + \\ell + \\rho &= \\rho + \\ell + \\hat{x}_1\n"
+        "\\end{align*}\n")
+    assert {"mu_q", "x_hat_1", "sigma_1", "ell", "rho"} <= set(d.symbols)
+    assert d.declarations.written["x_hat_1"] == "\\hat{x}_1"
+    assert d.declarations.intervals["rho"] == sp.Interval.open(0, 1)
+    assert d.declarations.roles[d.symbols["sigma_1"]] == "standard deviation"
+
+
+def test_family_supports_and_laplace_written_out():
+    d = parse_derivation("symbols: z, m : real\nsymbols: b, l, p1, p2 : positive\n"
+                         "densities: r(z) = Laplace(m, b)\ndensities: c(z) = Poisson(l)\n"
+                         "densities: k(z) = Categorical(p1, p2, 1 - p1 - p2)\nr(z)\n= r(z)")
+    fam = d.declarations.families
+    assert fam["r(z)"].support == sp.S.Reals and not fam["r(z)"].discrete
+    assert fam["c(z)"].discrete and fam["c(z)"].support == sp.S.Naturals0
+    assert fam["k(z)"].support == sp.Range(1, 4)
+    z, m, b = (d.symbols[n] for n in "zmb")
+    assert d.start == sp.exp(-sp.Abs(z - m) / b) / (2 * b)
+    assert d.declarations.density_roles()["c(z)"] == ("c", "marginal")

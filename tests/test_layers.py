@@ -22,7 +22,6 @@ PACKAGE = ROOT / "elbo_derivation"
 #: Private names still imported across modules in files owned elsewhere; each entry is
 #: (importing file, imported module, name). Empty this list as they are made public.
 KNOWN: set[tuple[str, str, str]] = {
-    ("read/tex.py", "elbo_derivation.read.deriv", "_split_top_level"),
     ("report/handout.py", "elbo_derivation.report.latex", "_RELATIONS"),
 }
 

@@ -70,6 +70,23 @@ def test_a_declared_density_at_another_point():
         read(r"p(x)")
 
 
+def test_a_sum_over_a_declared_range():
+    from elbo_derivation.decide.engine import check_derivation
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    head = ("symbols: N : positive integer\nsymbols: i : integer [1, N]\n"
+            "symbols: x : vector(N) positive\n")
+    d = parse_derivation(head + "Sum(log(x[i]), i)\n= log(Product(x[i], i))")
+    i_, n_, x_ = d.symbols["i"], d.symbols["N"], d.declarations.indexed["x"]
+    assert d.start == sp.Sum(sp.log(x_[i_]), (i_, 1, n_))
+    assert d.declarations.intervals["i"] == sp.Interval(1, n_) and i_.is_positive
+    t = parse_tex_derivation("% " + head.replace("\n", "\n% ").rstrip("% ")
+                             + "\\begin{align*}\n\\log \\prod_i x_i &= \\sum_i \\log x_i\n"
+                             "\\end{align*}\n")
+    assert t.start == sp.log(sp.Product(x_[i_], (i_, 1, n_)))
+    assert [s.verdict.value for s in check_derivation(t).steps] == ["proved"]
+
+
 @pytest.mark.parametrize("text,words", [
     (r"\prod_i x", "needs its range"),
     (r"\sum_{\mu=1}^{J} \mu", "must be declared an integer"),

@@ -17,12 +17,11 @@ import re
 from pathlib import Path
 
 import pytest
-import sympy as sp
 from lark import Token, Tree
 
 from elbo_derivation.decide.engine import check_derivation, check_steps
 from elbo_derivation.notes import bundled_paths
-from elbo_derivation.read.deriv import _PARSER, parse_derivation
+from elbo_derivation.read.deriv import parse_derivation, syntax_tree
 from elbo_derivation.read.tex import parse_tex_derivation
 
 GREEK = set("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma "
@@ -171,8 +170,8 @@ class Source:
         return "\n".join(out) + "\n"
 
     def tex(self) -> str:
-        trees = {text: _PARSER.parse(text) for _, text in self.lines}
-        lets = {v.split("=", 1)[0].strip(): _PARSER.parse(v.split("=", 1)[1])
+        trees = {text: syntax_tree(text) for _, text in self.lines}
+        lets = {v.split("=", 1)[0].strip(): syntax_tree(v.split("=", 1)[1])
                 for k, v in self.headers if k == "let"}
         aliases: dict[str, str] = {}
         for tree in [*trees.values(), *lets.values()]:
@@ -267,7 +266,41 @@ def test_three_front_ends_agree(path: Path, wrong: bool) -> None:
 def test_the_printer_writes_textbook_latex() -> None:
     assert tex_name("mu1") == r"\mu_{1}" and tex_name("x_hat1") == r"\hat{x}_{1}"
     assert tex_name("S1_11") == r"\mathrm{S1}_{11}" and tex_name("det1") == r"\mathrm{det}_{1}"
-    tree = _PARSER.parse("Integral(p1*log(p1/p2), (x, -oo, oo))")
+    tree = syntax_tree("Integral(p1*log(p1/p2), (x, -oo, oo))")
     assert to_latex(tree, {}) == (r"\int_{-\infty}^{\infty} p_{1} \cdot \left(\log\left("
                                   r"\frac{p_{1}}{p_{2}}\right)\right) \, dx")
-    assert isinstance(sp.S(1), sp.Integer)
+
+
+TEXTBOOK = Path(__file__).parent / "data" / "textbook"
+
+
+@pytest.mark.parametrize("stem", ["evidence", "kl_standard_normal", "kl_nonnegative"])
+def test_textbook_latex_of_a_bundled_derivation_gets_its_verdicts(stem: str) -> None:
+    """Hand-written LaTeX as a textbook prints it (D_KL(q ‖ p), E_{q(z|x)}[...], families
+    declared with \\mathcal{N}, names declared as the body writes them) gets the verdicts of
+    the bundled ``.deriv``."""
+    from elbo_derivation.read.tex import read_tex_derivation
+
+    deriv = check_derivation(parse_derivation(
+        next(p for p in PATHS if p.stem == stem).read_text(encoding="utf-8")))
+    tex = check_derivation(read_tex_derivation(TEXTBOOK / f"{stem}.tex"))
+    assert [(s.relation.value, s.verdict.value) for s in tex.steps] == [
+        (s.relation.value, s.verdict.value) for s in deriv.steps]
+
+
+def test_a_wrong_textbook_step_is_refuted_where_the_deriv_one_is() -> None:
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    text = (TEXTBOOK / "kl_standard_normal.tex").read_text(encoding="utf-8")
+    wrong_tex = text.replace(r"- \log h - 1\right)", r"- \log h + 1\right)")
+    assert wrong_tex != text
+    path = next(p for p in PATHS if p.stem == "kl_standard_normal")
+    source = path.read_text(encoding="utf-8")
+    wrong_deriv = source.replace("(h + g^2 - log(h) - 1)/2", "(h + g^2 - log(h) + 1)/2")
+    assert wrong_deriv != source
+    tex = check_derivation(parse_tex_derivation(wrong_tex))
+    deriv = check_derivation(parse_derivation(wrong_deriv))
+    assert [s.verdict.value for s in tex.steps] == [s.verdict.value for s in deriv.steps]
+    assert tex.first_failure.index == deriv.first_failure.index == 3
+    a, b = tex.first_failure.result.counterexample, deriv.first_failure.result.counterexample
+    assert a.difference == pytest.approx(b.difference) == pytest.approx(-1.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sympy as sp
 
 from elbo_derivation import verification
 from elbo_derivation.cli import main
@@ -94,3 +95,41 @@ def test_wrong_later_part_fails_the_file(tmp_path, capsys, name, text):
     assert [p["part"]["number"] for p in doc["parts"]] == list(range(1, len(d.parts) + 1))
     rows = verification.check_folder(tmp_path)
     assert rows[0].status == "refuted" and rows[0].line == d.parts[1].steps[0].line
+
+
+def test_equations_holding_a_chain_are_parts_and_other_display_maths_is_named(tmp_path, capsys):
+    text = ("% symbols: a : positive\n\\begin{equation}\n\\log a^2 = 3 \\log a.\n"
+            "\\end{equation}\n\\begin{align*}\n\\log a^2 &= 2\\log a\n\\end{align*}\n"
+            "\\[ a \\le a + 1 = 1 + a \\]\n\\begin{gather}\na \\\\ b\n\\end{gather}\n")
+    d = parse_tex_derivation(text, file="e.tex")
+    assert [[s.relation.value for s in p.steps] for p in d.parts] == [["="], ["="], ["<=", "="]]
+    assert d.parts[0].steps[0].expr_text == "3 \\log a"
+    assert d.metadata["unread"] == [{"line": 9, "what": "\\begin{gather}"}]
+    path = tmp_path / "e.tex"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check", str(path)]) == 1  # the equation's wrong claim is not skipped
+    assert "e.tex:9: \\begin{gather} is not checked" in capsys.readouterr().err
+
+
+def test_each_part_keeps_the_declarations_made_before_it():
+    d = parse_derivation("symbols: a : positive\nlog(a^2)\n= 2*log(a)\n\n"
+                         "symbols: b : positive\nlog(a*b)\n= log(a) + log(b)\n")
+    first, second = d.parts
+    assert "b" not in first.symbols and "b" not in first.declarations.symbols
+    assert "b" in second.symbols and second.declarations.assumption_of["b"] == "positive"
+
+
+def test_a_let_between_steps_stays_in_its_part():
+    d = parse_derivation("symbols: a : positive\nlog(a^2)\n= 2*log(a)\nlet: c = log(a)\n= 2*c\n")
+    assert d.parts == [d] and d.definitions == {"c": sp.log(d.symbols["a"])}
+
+
+def test_the_step_limit_holds_for_the_whole_file():
+    from elbo_derivation.read.limits import MAX_STEPS
+
+    part = "a\n= a\n\n"
+    with pytest.raises(DerivationSyntaxError, match="in all parts together"):
+        parse_derivation("symbols: a : real\n" + part * (MAX_STEPS + 1))
+    tex = "% symbols: a : real\n" + "\\begin{align*}\na &= a\n\\end{align*}\n" * (MAX_STEPS + 1)
+    with pytest.raises(DerivationSyntaxError, match="in all parts together"):
+        parse_tex_derivation(tex)

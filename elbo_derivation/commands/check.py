@@ -123,6 +123,9 @@ def _run_file(path: Path, args: argparse.Namespace, fmt: str) -> int:
             sys.stdout.write(text if i == 0 else text.split("\n", 1)[1])
     else:
         color = report_text.use_color(sys.stdout)
+        for unread in d.metadata.get("unread", ()):  # display maths the .tex reader skips
+            print(f"note: {args.path}:{unread['line']}: {unread['what']} is not checked (only "
+                  "align, align* and aligned environments are)", file=sys.stderr)
         for i, (part, part_mark) in enumerate(zip(parts, marks, strict=True)):
             if len(parts) > 1:
                 info = part.metadata["part"]

@@ -8,7 +8,8 @@ name or a family means the same thing in each:
 symbols
     ``a, b : real`` (also ``positive``, ``nonnegative``, ``negative``, ``nonzero``,
     ``integer``, and combinations such as ``positive integer``); an interval
-    ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; a vector
+    ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; an index with its range
+    ``i : integer [1, N]`` (bounds may be declared symbols; ``\sum_i`` runs over it); a vector
     ``mu : vector(D) real`` (a SymPy ``IndexedBase`` whose entries are written ``mu[j]``
     in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension ``D`` is a declared integer
     symbol).
@@ -51,6 +52,8 @@ Interval.open(0, 1)
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,11 +67,13 @@ __all__ = [
     "ASSUMPTIONS",
     "FAMILIES",
     "RESERVED",
+    "SUPPORTS",
     "Declarations",
     "alias_dependence",
     "assumption_keywords",
     "bound_to_definitions",
     "is_copy_of",
+    "split_top_level",
 ]
 
 #: The assumption words a declaration may use, and the SymPy keywords they stand for.
@@ -109,9 +114,17 @@ _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
-_INTERVAL = re.compile(rf"\s*([(\[])\s*({_NUMBER})\s*,\s*({_NUMBER})\s*([)\]])\s*$")
-_CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤)\s*)?([^\W\d]\w*)\s*(?:(<=|<|≤|>=|>|≥)\s*"
-                    rf"({_NUMBER}))?\s*$")
+_BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
+_INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_BOUND})\s*"
+                       rf"([)\]])\s*$")
+_CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
+                    rf"(\\?[^\W\d]\w*(?:\s*_\s*\{{?\s*\\?\w+\s*\}}?)?)\s*"
+                    rf"(?:(<=|<|≤|>=|>|≥|\\leq?|\\geq?)\s*({_NUMBER}))?\s*$")
+_LATEX_NAME = re.compile(
+    r"\s*(?:\\(hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*\{?\s*)?"
+    r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*\{?\s*\\?([A-Za-z0-9]+)\s*\}?)?\s*$")
+_ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
+            "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 _VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
 
 
@@ -158,13 +171,32 @@ def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
     return {"real": True}
 
 
+#: Where each family's variable lives: a set of reals (continuous) or of integers
+#: (discrete; ``Range`` for a finite one, ``Naturals0`` for counts).
+SUPPORTS: dict[str, Any] = {
+    "normal": sp.S.Reals,
+    "laplace": sp.S.Reals,
+    "exponential": sp.Interval(0, sp.oo, left_open=True),
+    "gamma": sp.Interval(0, sp.oo, left_open=True),
+    "bernoulli": sp.FiniteSet(0, 1),
+    "poisson": sp.S.Naturals0,
+    "categorical": None,  # {1, ..., K}: K is the number of its parameters
+}
+
+
 @dataclass
 class Family:
-    """A named family a density is declared in, with its parameters (SymPy)."""
+    """A named family a density is declared in, with its parameters (SymPy), its variable
+    and that variable's support (``discrete`` when it is a set of integers)."""
 
     name: str
     parameters: tuple[sp.Expr, ...]
     variable: sp.Symbol
+    support: Any = None
+
+    @property
+    def discrete(self) -> bool:
+        return self.name in ("bernoulli", "poisson", "categorical")
 
 
 @dataclass
@@ -200,13 +232,26 @@ class Declarations:
               ) -> DerivationSyntaxError:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
 
+    def plain(self, written: str) -> str:
+        """The name a declaration gives, as the readers look it up: a LaTeX name as the body
+        writes it (``\\mu_{1}``, ``\\hat{x}``, ``\\ell``) becomes ``mu_1``, ``x_hat``, ``ell``;
+        a plain name stays as it is."""
+        if "\\" not in written and "{" not in written:
+            return written
+        m = _LATEX_NAME.match(written)
+        if m is None:
+            return written  # left for check_name to refuse
+        accent, base, sub = m.group(1), m.group(2), m.group(3)
+        name = base + (f"_{_ACCENTS[accent]}" if accent and _ACCENTS[accent] else "") + (
+            f"_{sub}" if sub else "")
+        self.written[name] = written
+        return name
+
     def copy(self) -> Declarations:
         """A snapshot (for a part of a file: later declarations do not reach back)."""
-        return Declarations(
-            self.file, dict(self.symbols), dict(self.assumption_of), dict(self.intervals),
-            dict(self.definitions), dict(self.functions), list(self.densities),
-            dict(self.families), dict(self.roles), dict(self.vectors), dict(self.indexed),
-            dict(self.written))
+        return dataclasses.replace(self, **{
+            f.name: copy.copy(getattr(self, f.name)) for f in dataclasses.fields(self)
+            if f.name != "file"})
 
     # symbols ---------------------------------------------------------------------------
     def check_name(self, name: str, line: int | None, column: int | None) -> None:
@@ -261,9 +306,17 @@ class Declarations:
             words = " ".join(vector.group(2).split()).lower() or "real"
         m = _INTERVAL.match(assumption)
         if m:
-            interval = self.make_interval(m.group(2), m.group(3), m.group(1) == "(",
-                                          m.group(4) == ")", line, words_col)
+            interval = self.make_interval(m.group(3), m.group(4), m.group(2) == "(",
+                                          m.group(5) == ")", line, words_col)
             keywords = _interval_keywords(interval)
+            if m.group(1):  # 'integer [1, N]': words and an interval
+                extra = assumption_keywords(m.group(1))
+                if extra is None or (extra.get("negative") and keywords.get("positive")):
+                    raise self.error(f"unknown or contradictory assumption '{m.group(1)}' "
+                                     f"for the interval {interval}", line, words_col)
+                keywords = {**keywords, **extra}
+                if keywords.get("positive") or keywords.get("negative"):
+                    keywords.pop("nonnegative", None)
         else:
             found = assumption_keywords(words)
             if found is None:
@@ -273,8 +326,8 @@ class Declarations:
                     f"one or more of {', '.join(ASSUMPTIONS)} (e.g. 'positive integer'), or "
                     "an interval such as (0, 1)", line, words_col)
             keywords = found
-        for raw, offset in _split_top_level(names_part):
-            name = raw.strip()
+        for raw, offset in split_top_level(names_part):
+            name = self.plain(raw.strip())
             col = column + offset + (len(raw) - len(raw.lstrip()))
             if dimension is not None:
                 self.check_name(name, line, col)
@@ -285,31 +338,42 @@ class Declarations:
                 # its entries mu[j] carry the assumption; the vector itself is no scalar
                 self.indexed[name] = sp.IndexedBase(name, shape=(dimension,), **keywords)
                 continue
-            self.add_symbol(name, words if interval is None else str(interval), keywords,
-                            line, col, interval)
+            self.add_symbol(name, words if interval is None else " ".join(
+                [*([m.group(1).strip()] if m and m.group(1) else []), str(interval)]),
+                keywords, line, col, interval)
 
     def make_interval(self, lo_text: str, hi_text: str, left_open: bool, right_open: bool,
                       line: int | None, column: int) -> sp.Interval:
-        lo, hi = _number(lo_text), _number(hi_text)
+        lo, hi = (self.bound(t, line, column) for t in (lo_text, hi_text))
         interval = sp.Interval(lo, hi, left_open or lo == -sp.oo, right_open or hi == sp.oo)
         if interval is sp.S.EmptySet or not isinstance(interval, sp.Interval):
             raise self.error(f"the interval from {lo} to {hi} is empty", line, column)
         return interval
 
+    def bound(self, text: str, line: int | None, column: int) -> sp.Expr:
+        """A bound of an interval: a number, ±oo, or a declared symbol (``[1, N]``)."""
+        name = text.strip()
+        if _NAME.match(name) and name not in ("oo", "inf"):
+            if name not in self.symbols or name in self.definitions:
+                raise self.error(f"the bound '{name}' of an interval must be a number or a "
+                                 "declared symbol", line, column)
+            return self.symbols[name]
+        return _number(name)
+
     def declare_chain(self, chain: re.Match[str], line: int | None, column: int) -> None:
         """``0 < y < 1``, ``y > 0``, ``0 <= y``: the symbol y in that interval."""
-        name = chain.group(3)
+        name = self.plain(chain.group(3))
         lo, lo_op, hi_op, hi = chain.group(1), chain.group(2), chain.group(4), chain.group(5)
         lower, upper = "-oo", "oo"
         left_open = right_open = True
         if lo is not None:
             lower, left_open = lo, lo_op == "<"
-        if hi_op in ("<", "<=", "≤"):
+        if hi_op in ("<", "<=", "≤", "\\le", "\\leq"):
             upper, right_open = hi, hi_op == "<"
         elif hi_op is not None:  # y > 0
             if lo is not None:
                 raise self.error("expected 'a < y < b', 'y > a' or 'y < b'", line, column)
-            lower, left_open = hi, hi_op == ">"
+            lower, left_open = hi, hi_op == ">"  # '>=', '≥', '\\ge' are closed
         interval = self.make_interval(lower, upper, left_open, right_open, line, column)
         col = column + chain.start(3) - (len(chain.string) - len(chain.string.lstrip()))
         self.add_symbol(name, str(interval), _interval_keywords(interval), line, col, interval)
@@ -347,7 +411,7 @@ class Declarations:
     def declare_densities(self, text: str, line: int | None, column: int,
                           expression: Callable[[str, int], sp.Expr] | None = None) -> None:
         """``q(z|x), p(z)``, or one density in a family: ``q(z|x) = N(m, s^2)``."""
-        for part, offset in _split_top_level(text):
+        for part, offset in split_top_level(text):
             if not part.strip():
                 continue
             raw, eq, family_text = _split_equals(part)
@@ -370,6 +434,9 @@ class Declarations:
                text: str, line: int | None, column: int,
                expression: Callable[[str, int], sp.Expr]) -> None:
         lead = len(text) - len(text.lstrip())
+        text = re.sub(r"\\mathcal\s*\{\s*N\s*\}", "N    ", text, count=1)  # same width
+        text = re.sub(r"\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
+                      lambda mm: mm.group(2).ljust(len(mm.group(0))), text, count=1)
         m = _FAMILY.match(text)
         if not m:
             raise self.error("expected a family such as 'N(m, s^2)' after '='", line,
@@ -387,7 +454,7 @@ class Declarations:
                              f"'{sig}' has {n_given}", line, column)
         args_start = column + lead + m.start(2)
         params = tuple(expression(part, args_start + offset)
-                       for part, offset in _split_top_level(m.group(2)))
+                       for part, offset in split_top_level(m.group(2)))
         roles = FAMILIES[key]
         if roles is not None and len(params) != len(roles):
             raise self.error(f"{m.group(1).strip()}(...) takes {len(roles)} parameter"
@@ -397,11 +464,18 @@ class Declarations:
         for k, param in enumerate(params):
             role = "probability" if roles is None else roles[k]
             self.give_roles(param, role, line, args_start)
-        self.families[sig] = Family(key, params, variable)
+        support = SUPPORTS[key] if key != "categorical" else sp.Range(1, len(params) + 1)
+        self.families[sig] = Family(key, params, variable, support)
+        # a density on the whole line is written out: that formula is what the name means
+        # (integrals and expectations over it are then computed); the others stay abstract,
+        # their family and parameters recorded here
         if key == "normal":
             mean, var = params
             self.functions[sig] = (sp.exp(-((variable - mean) ** 2) / (2 * var))
                                    / sp.sqrt(2 * sp.pi * var))
+        elif key == "laplace":
+            mean, scale = params
+            self.functions[sig] = sp.exp(-sp.Abs(variable - mean) / scale) / (2 * scale)
         else:
             self.functions[sig] = sp.Function(sig, positive=True)(*variables)
         if sig not in self.densities:
@@ -430,9 +504,8 @@ class Declarations:
                     self.intervals[str(expr)].sup > 1):
                 raise self.error(f"'{expr}' is a probability but its interval "
                                  f"{self.intervals[str(expr)]} goes beyond 1", line, column)
-            if (r != "mean" and r != "log-variance" and isinstance(expr, sp.Symbol)
-                    and expr.is_positive is None and r in _POSITIVE_ROLES):
-                pass  # declared real: allowed (a weaker declaration), the role is kept
+            # a positive role on a symbol declared only real is allowed (a weaker
+            # declaration, not a contradiction): the role is kept
             self.roles[expr] = r
 
     def declare_functions(self, text: str, line: int | None, column: int) -> None:
@@ -445,7 +518,7 @@ class Declarations:
         usage = "expected 'functions: SIGNATURES : ASSUMPTION', e.g. 'functions: f(z) : real'"
         if words and keywords is None:
             raise self.error(usage, line, column + len(names_part) + 1)
-        for raw, offset in _split_top_level(names_part):
+        for raw, offset in split_top_level(names_part):
             if not raw.strip():
                 continue
             col = column + offset + (len(raw) - len(raw.lstrip()))
@@ -587,8 +660,12 @@ def _split_equals(text: str) -> tuple[str, str, str]:
     return text, "", ""
 
 
-def _split_top_level(text: str) -> list[tuple[str, int]]:
-    """Split on commas outside brackets; each part with its starting offset."""
+def split_top_level(text: str) -> list[tuple[str, int]]:
+    """Split on commas outside brackets; each part with its starting offset.
+
+    >>> split_top_level("q(z|x), p(z)")
+    [('q(z|x)', 0), (' p(z)', 7)]
+    """
     parts: list[tuple[str, int]] = []
     depth = 0
     start = 0

@@ -90,7 +90,7 @@ from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
-from elbo_derivation.errors import DerivationSyntaxError, InputError
+from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
     RESERVED,
@@ -98,6 +98,14 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+)
+from elbo_derivation.read.limits import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_LINE,
+    MAX_NUMBER_DIGITS,
+    MAX_STEPS,
+    read_text,
 )
 
 __all__ = [
@@ -111,17 +119,6 @@ __all__ = [
     "read_derivation",
     "read_text",
 ]
-
-#: Largest file accepted, in bytes.
-MAX_BYTES = 1_000_000
-#: Most steps accepted in one derivation.
-MAX_STEPS = 1000
-#: Deepest nesting of brackets and operators accepted in one expression.
-MAX_DEPTH = 100
-#: Most digits in a number, written or computed from numbers (``9^9^9`` is refused).
-MAX_NUMBER_DIGITS = 1000
-#: Longest line accepted, in characters.
-MAX_LINE = 20_000
 
 #: Highest order of a derivative that is read.
 MAX_DERIVATIVE_ORDER = 10
@@ -166,6 +163,7 @@ _GRAMMAR = r"""
     | "(" sum ")"
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
+    | BIGOP "(" sum "," NAME ")"                                -> bigop_declared
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
     | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
@@ -231,10 +229,12 @@ class _Context:
         line: int | None,
         column_offset: int,
         indexed: Mapping[str, sp.IndexedBase] | None = None,
+        ranges: Mapping[str, sp.Interval] | None = None,
     ) -> None:
         self.symbols = symbols
         self.functions = functions
         self.indexed = indexed or {}
+        self.ranges = ranges or {}
         self.file = file
         self.line = line
         self.offset = column_offset
@@ -494,6 +494,21 @@ class _Builder(Transformer_NonRecursive):
         kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
         return kind(body, (var, lower, upper))
 
+    def bigop_declared(self, children: list[Any]) -> sp.Expr:
+        """``Sum(f, i)``: over the range the index was declared with (``integer [1, N]``)."""
+        kind_tok, body, var_tok = children
+        var = self.ctx.symbols.get(str(var_tok))
+        interval = self.ctx.ranges.get(str(var_tok))
+        if var is None or not var.is_integer or interval is None or (
+                interval.left_open and interval.inf.is_finite) or (
+                interval.right_open and interval.sup.is_finite):
+            raise self.ctx.error(
+                f"{kind_tok}(f, {var_tok}) needs the index declared with a closed range, e.g. "
+                f"'symbols: {var_tok} : integer [1, N]', or the range written: "
+                f"{kind_tok}(f, ({var_tok}, 1, N))", var_tok.column)
+        kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        return kind(_done(body), (var, interval.inf, interval.sup))
+
     def expectation(self, children: list[Any]) -> sp.Expr:
         integrand, var_tok, density = (_done(c) for c in children)
         var = self.ctx.symbols.get(str(var_tok))
@@ -521,6 +536,7 @@ class _Builder(Transformer_NonRecursive):
             symbols=self.ctx.symbols,
             functions=self.ctx.functions,
             indexed=self.ctx.indexed,
+            ranges=self.ctx.ranges,
             file=self.ctx.file,
             line=self.ctx.line,
             column=(tok.column or 1) + self.ctx.offset + 1,
@@ -575,7 +591,8 @@ def written_form(d: Derivation, text: str) -> sp.Expr | None:
         with sp.evaluate(False):
             return _without_unit_factors(
                 parse_expression(text, d.symbols, functions=d.functions,
-                                 indexed=getattr(d.declarations, "indexed", None))
+                                 indexed=getattr(d.declarations, "indexed", None),
+                                 ranges=getattr(d.declarations, "intervals", None))
             )
     except Exception:
         return None
@@ -707,6 +724,15 @@ def _explain_unexpected(err: UnexpectedInput, text: str) -> tuple[str, int | Non
     return str(err), None  # pragma: no cover
 
 
+def syntax_tree(text: str) -> Tree | Token:
+    """The parse tree of one ``.deriv`` expression (for tools that print it another way).
+
+    >>> syntax_tree("a + 2").data
+    'add'
+    """
+    return _PARSER.parse(text)
+
+
 def parse_expression(
     text: str,
     symbols: Mapping[str, sp.Symbol],
@@ -716,6 +742,7 @@ def parse_expression(
     line: int | None = 1,
     column: int = 1,
     indexed: Mapping[str, sp.IndexedBase] | None = None,
+    ranges: Mapping[str, sp.Interval] | None = None,
 ) -> sp.Expr:
     """Read one expression of the ``.deriv`` language into SymPy.
 
@@ -751,11 +778,11 @@ def parse_expression(
     # an expression read once with the same declarations is not read again (a class's
     # scripts share most of their lines); only successes are kept, so errors stay located
     key = (text, frozenset(symbols.items()), frozenset((functions or {}).items()),
-           frozenset((indexed or {}).items()),
+           frozenset((indexed or {}).items()), frozenset((ranges or {}).items()),
            global_parameters.evaluate, global_parameters.distribute)  # cf. written_form
     if key in _READ:
         return _READ[key]
-    ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed)
+    ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed, ranges)
     text = text.translate(_UNICODE) if _needs_translation(text) else text
     if not text.strip():
         raise ctx.error("expected an expression", 1)
@@ -855,23 +882,6 @@ def _split_comment(line: str) -> tuple[str, str]:
     return line, ""
 
 
-def _split_top_level(text: str) -> list[tuple[str, int]]:
-    """Split on commas outside parentheses; each part with its starting offset."""
-    parts: list[tuple[str, int]] = []
-    depth = 0
-    start = 0
-    for i, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append((text[start:i], start))
-            start = i + 1
-    parts.append((text[start:], start))
-    return parts
-
-
 class _Reader:
     """Reads a ``.deriv`` text line by line into a :class:`Derivation`."""
 
@@ -896,6 +906,8 @@ class _Reader:
         self.part_line: int | None = None
         self.goal: dict[str, Any] | None = None
         self.blank_before = False
+        #: the declarations as they stood after the current part's last step
+        self.decl_of_part: Declarations | None = None
 
     def error(self, message: str, line: int, column: int | None = 1) -> DerivationSyntaxError:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
@@ -903,7 +915,7 @@ class _Reader:
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
         expr = parse_expression(
             text, self.symbols, functions=self.functions, file=self.file, line=line,
-            column=column, indexed=self.decl.indexed,
+            column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,
         )
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
@@ -915,6 +927,9 @@ class _Reader:
     # header lines ----------------------------------------------------------------------
     def header(self, key: str, rest: str, line: int, column: int) -> None:
         key = key.lower()
+        if self.steps and self.decl_of_part is None:
+            # a declaration after the part's steps belongs to the next part
+            self.decl_of_part = self.decl.copy()
         if key in ("title", "source"):
             setattr(self, key, rest.strip())
             return
@@ -1012,9 +1027,10 @@ class _Reader:
                 line,
                 m.start(1) + 1,
             )
-        if len(self.steps) >= MAX_STEPS:
-            raise self.error(f"more than {MAX_STEPS} steps", line)
+        if len(self.steps) + sum(len(p.steps) for p in self.parts) >= MAX_STEPS:
+            raise self.error(f"more than {MAX_STEPS} steps (in all parts together)", line)
         expr = self.expression(code[pos:], line, pos + 1)
+        self.decl_of_part = None  # declarations made before this step belong to its part
         written = code[pos:].strip()
         first = pos + 1 + len(code[pos:]) - len(code[pos:].lstrip())
         self.steps.append(
@@ -1061,9 +1077,10 @@ class _Reader:
                 self.blank_before = self.blank_before or not raw.strip()
                 continue
             header = _HEADER.match(code)
-            if header:
+            if header:  # declarations between a blank line and a new start keep the part break
                 self.header(header.group(1), raw[header.end() :], number, header.end() + 1)
-            elif _RELATION.match(code):
+                continue
+            if _RELATION.match(code):
                 self.relation_line(raw, number)
             else:
                 self.start_line_(raw, number)
@@ -1094,6 +1111,8 @@ class _Reader:
                 "or '=~ [...]' after the starting expression",
                 (self.start_line or 1) + 1,
             )
+        decl = self.decl_of_part or self.decl.copy()
+        self.decl_of_part = None
         number = len(self.parts) + 1
         metadata: dict[str, Any] = {"part": {
             "number": number, "of": number, "label": self.part_label or str(number),
@@ -1105,10 +1124,10 @@ class _Reader:
             source=self.source,
             name=self.name,
             path=self.file,
-            symbols=dict(self.symbols),
-            definitions=dict(self.definitions),
-            functions=dict(self.functions),
-            declarations=self.decl.copy(),
+            symbols=dict(decl.symbols),
+            definitions=dict(decl.definitions),
+            functions=dict(decl.functions),
+            declarations=decl,
             start=self.start,
             start_line=self.start_line,
             start_text=self.start_text,
@@ -1157,38 +1176,6 @@ def parse_derivation(text: str, *, file: str | None = None, name: str | None = N
     if text.startswith("\ufeff"):
         text = text[1:]
     return _Reader(file, name).read(text)
-
-
-def read_text(path: str | Path) -> str:
-    """Read a UTF-8 text file, refusing what is too large, binary or not UTF-8.
-
-    Raises
-    ------
-    InputError
-        for a file larger than :data:`MAX_BYTES`, or a directory.
-    DerivationSyntaxError
-        located at the first byte that is not valid UTF-8, or a NUL byte.
-    """
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{p}: is a folder, expected a file")
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise InputError(f"{p}: {size} bytes; files larger than {MAX_BYTES} bytes are refused")
-    data = p.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        before = data[: err.start]
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise DerivationSyntaxError(
-            f"byte 0x{data[err.start]:02x} is not valid UTF-8; expected UTF-8 text",
-            file=str(p),
-            line=line,
-            column=column,
-        ) from None
-    return text
 
 
 def read_derivation(path: str | Path) -> Derivation:

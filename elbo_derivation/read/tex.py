@@ -105,13 +105,14 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+    split_top_level,
 )
-from elbo_derivation.read.deriv import (
+from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_NUMBER_DIGITS,
     MAX_STEPS,
-    _split_top_level,
+    read_text,
 )
 
 __all__ = [
@@ -336,12 +337,14 @@ class _Builder(Transformer_NonRecursive):
     """Parse tree → SymPy, from a fixed vocabulary; names resolved against ``symbols``."""
 
     def __init__(self, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, Any],
-                 where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None) -> None:
+                 where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None,
+                 ranges: Mapping[str, sp.Interval] | None = None) -> None:
         super().__init__()
         self.symbols = symbols
         self.functions = functions
         self.where = where
         self.indexed = indexed or {}
+        self.ranges = ranges or {}
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -811,10 +814,30 @@ class _Builder(Transformer_NonRecursive):
         return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args), whole=True)
 
     def bigop_nolimits(self, c: list[Any]) -> Any:
-        tok = c[0]
-        raise self.err(
-            f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}} (a sum or product over an "
-            "unstated range is not checked)", tok)
+        """``\\prod_i f``: over the range the index was declared with (``i : integer [1, N]``)."""
+        tok, index_name, args = c[0], c[1], c[2:]
+        how = (f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}}, or declare the index with "
+               "its range ('% symbols: i : integer [1, N]')")
+        if not isinstance(index_name, _Name):
+            raise self.err(how, tok)
+        try:
+            index = self.resolve_name(index_name)
+        except DerivationSyntaxError:
+            raise self.err(how, tok) from None
+        interval = self.ranges.get(str(index))
+        if not (isinstance(index, sp.Symbol) and index.is_integer) or interval is None:
+            raise self.err(how, tok)
+        kind = sp.Sum if str(tok).endswith("sum") else sp.Product
+        limits = (index, interval.inf, interval.sup)
+        if interval.left_open or interval.right_open:
+            if not (interval.inf.is_infinite or interval.inf.is_integer) or not (
+                    interval.sup.is_infinite or interval.sup.is_integer):
+                raise self.err(how, tok)
+            limits = (index, interval.inf + (1 if interval.left_open and interval.inf.is_finite
+                                             else 0),
+                      interval.sup - (1 if interval.right_open and interval.sup.is_finite
+                                      else 0))
+        return _Prefix(lambda body: kind(body, limits), list(args), whole=True)
 
     def factorial(self, c: list[Any]) -> sp.Expr:
         return sp.factorial(self.value(c[0]))
@@ -1068,6 +1091,7 @@ def latex_to_sympy(
     line: int | None = None,
     column: int | None = None,
     indexed: Mapping[str, sp.IndexedBase] | None = None,
+    ranges: Mapping[str, sp.Interval] | None = None,
 ) -> sp.Expr:
     r"""Read one LaTeX expression into SymPy, through our own grammar (no ``eval``).
 
@@ -1138,7 +1162,7 @@ def latex_to_sympy(
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
-    builder = _Builder(symbols, functions or {}, where, indexed)
+    builder = _Builder(symbols, functions or {}, where, indexed, ranges)
     try:
         result = builder.transform(tree)
         result = builder.value(result)
@@ -1166,6 +1190,9 @@ def latex_to_sympy(
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
 _SIGNATURE_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*\(([^()]*)\)\s*$")
 _BEGIN = re.compile(r"\\begin\s*\{\s*(align\*?|aligned|eqnarray\*?)\s*\}")
+_OTHER_MATH = re.compile(
+    r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?|split)\s*\}"
+    r"|(?<!\\)\\\[()")
 _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
     r"|<=|>=|<|>)"
@@ -1173,6 +1200,35 @@ _RELATION_RE = re.compile(
 _HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions|part|goal)\s*:",
                          re.IGNORECASE)
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
+
+
+_TOP_RELATION = re.compile(r"=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])")
+
+
+def _top_relations(text: str, start: int, stop: int) -> list[tuple[int, int, str]]:
+    """The relations ``=``, ``\\le``, ``\\ge`` of ``text[start:stop]`` outside braces and
+    brackets (so not the ``=`` of ``\\sum_{k=0}``): (start, end, token)."""
+    out = []
+    depth = 0
+    i = start
+    while i < stop:
+        ch = text[i]
+        if ch == "\\" and i + 1 < stop and text[i + 1] in "{}[]()":
+            i += 2
+            continue
+        if ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        elif depth == 0:
+            m = _TOP_RELATION.match(text, i)
+            if m and m.end() <= stop:
+                token = m.group(0)
+                out.append((i, m.end(), "=" if token == "=" else token.rstrip("q")))
+                i = m.end()
+                continue
+        i += 1
+    return out
 
 
 def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
@@ -1230,6 +1286,8 @@ class _TexReader:
         self.functions = self.decl.functions
         self.title = ""
         self.source = ""
+        #: steps read in earlier parts: the step limit holds for the whole file
+        self.steps_before = 0
         #: '% part:' and '% goal:' comments (line, key, value): they belong to the
         #: environment they are written in or before
         self.placed: list[tuple[int, str, dict[str, Any]]] = []
@@ -1304,7 +1362,8 @@ class _TexReader:
         raw_lines = text.split("\n")
         body, comments = _strip_comments(text)
         self.header(comments, raw_lines)
-        spans = []
+        # (start, content start, content end, end, kind) of every environment read
+        spans: list[tuple[int, int, int, int, str]] = []
         pos = 0
         while (begin := _BEGIN.search(body, pos)) is not None:
             env = begin.group(1)
@@ -1313,16 +1372,40 @@ class _TexReader:
             if end is None:
                 ln, col = _pos(begin.start(), body)
                 raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
-            spans.append((begin, end))
+            spans.append((begin.start(), begin.end(), end.start(), end.end(), "rows"))
             pos = end.end()
+        # display maths holding a chain a = b = c (equation, equation*, \[ \]) is read too;
+        # other display maths is reported as not checked
+        unread = []
+        for m in _OTHER_MATH.finditer(body):
+            if any(a <= m.start() < z for a, _, _, z, _ in spans):
+                continue
+            closing = (re.compile(r"\\end\s*\{\s*" + re.escape(m.group(1)) + r"\s*\}")
+                       if m.group(1) else re.compile(r"\\\]"))
+            end = closing.search(body, m.end())
+            if end is None:
+                ln, col = _pos(m.start(), body)
+                raise self.error(f"{m.group(0).strip()} without its end", ln, col)
+            if any(m.start() < a < end.start() for a, _, _, _, _ in spans):
+                continue  # an equation around an aligned environment: that one is read
+            kind = m.group(1) or "["
+            if kind.rstrip("*") == "equation" or kind == "[":
+                if _top_relations(body, m.end(), end.start()):
+                    spans.append((m.start(), m.end(), end.start(), end.end(), "chain"))
+                    continue
+            unread.append({"line": _pos(m.start(), body)[0],
+                           "what": m.group(0).replace(" ", "")})
+        spans.sort()
         if not spans:
-            raise self.error("no \\begin{align} or \\begin{align*} environment: expected the "
-                             "derivation inside one", 1, 1)
+            raise self.error("no \\begin{align} or \\begin{align*} environment (or equation "
+                             "with a relation): expected the derivation inside one", 1, 1)
         parts = []
         previous_end = 0
-        for i, (begin, end) in enumerate(spans):
-            part = self.rows(body, begin.end(), end.start(), comments)
-            last_line = _pos(end.end(), body)[0] if i + 1 < len(spans) else len(raw_lines)
+        for i, (start, inner, stop, end_at, kind) in enumerate(spans):
+            part = (self.rows(body, inner, stop, comments) if kind == "rows"
+                    else self.chain(body, inner, stop))
+            self.steps_before += len(part.steps)
+            last_line = _pos(end_at, body)[0] if i + 1 < len(spans) else len(raw_lines)
             label = ""
             for number, key, value in self.placed:
                 if previous_end < number <= last_line:
@@ -1332,7 +1415,7 @@ class _TexReader:
                         part.metadata["goal"] = value
             part.metadata["part"] = {"number": i + 1, "of": len(spans),
                                      "label": label or str(i + 1),
-                                     "line": _pos(begin.start(), body)[0]}
+                                     "line": _pos(start, body)[0]}
             previous_end = last_line
             parts.append(part)
         first, *later = parts
@@ -1340,7 +1423,62 @@ class _TexReader:
             first.metadata["later_parts"] = later
         else:
             first.metadata.pop("part", None)
+        if unread:
+            first.metadata["unread"] = unread
         return first
+
+    def chain(self, body: str, start: int, stop: int) -> Derivation:
+        """``\\begin{equation} a = b \\le c \\end{equation}``: a start and its steps."""
+        work = body
+        found = _braced_commands(body[start:stop])
+        for _, m_start, m_end, _ in found:
+            work = _blank(work, start + m_start, start + m_end)
+        text = work[start:stop]
+        trail = re.search(r"[\s.,;]*$", text)
+        if trail is not None:  # a sentence's full stop after the display
+            stop = start + trail.start()
+        relations = _top_relations(work, start, stop)
+        pieces = []
+        at = start
+        for r_start, r_end, token in relations:
+            pieces.append((at, r_start, token))
+            at = r_end
+        pieces.append((at, stop, None))
+        steps: list[Step] = []
+        (a, z, _), rest = pieces[0], pieces[1:]
+        lead = len(work[a:z]) - len(work[a:z].lstrip())
+        start_text = work[a:z].strip()
+        if not start_text:
+            ln, col = _pos(a, body)
+            raise self.error("expected an expression before the relation", ln, col)
+        ln, col = _pos(a + lead, body)
+        start_expr = self.expr(start_text, ln, col)
+        start_span = (ln, col, *_pos(a + lead + len(start_text), body))
+        start_display = self.shown(start_text, ln, col)
+        tokens = [tok for _, _, tok in pieces[:-1]]
+        for (a, z, _), token in zip(rest, tokens, strict=True):
+            if len(steps) + self.steps_before >= MAX_STEPS:
+                raise self.error(f"more than {MAX_STEPS} steps (in all parts together)",
+                                 *_pos(a, body))
+            piece = work[a:z]
+            written = piece.strip()
+            lead = len(piece) - len(piece.lstrip())
+            ln, col = _pos(a + lead, body)
+            if not written:
+                raise self.error("expected an expression after the relation", ln, col)
+            relation = {"=": Relation.EQ}.get(token) or (
+                Relation.LE if token.startswith("\\le") else Relation.GE)
+            steps.append(Step(index=len(steps) + 1, relation=relation,
+                              expr=self.expr(written, ln, col), expr_text=written,
+                              display=self.shown(written, ln, col),
+                              span=(ln, col, *_pos(a + lead + len(written), body)),
+                              line=ln, text=written))
+        return Derivation(
+            title=self.title or self.name, source=self.source, name=self.name, path=self.file,
+            symbols=dict(self.symbols), definitions=dict(self.definitions),
+            functions=dict(self.functions), declarations=self.decl.copy(), start=start_expr,
+            start_line=start_span[0], start_text=start_text, start_span=start_span,
+            start_display=start_display, steps=steps, metadata={"format": "tex"})
 
     def rows(self, body: str, start: int, stop: int, comments: dict[int, str]) -> Derivation:
         # row boundaries: '\\' at the top level of braces
@@ -1456,8 +1594,9 @@ class _TexReader:
                 raise self.error("expected an expression after the relation", ln, col)
             lead = len(rhs_text) - len(rhs_text.lstrip())
             ln, col = _pos(rhs_start + lead, body)
-            if len(steps) >= MAX_STEPS:
-                raise self.error(f"more than {MAX_STEPS} steps", ln, col)
+            if len(steps) + self.steps_before >= MAX_STEPS:
+                raise self.error(f"more than {MAX_STEPS} steps (in all parts together)", ln,
+                                 col)
             expr = self.expr(rhs_text.strip(), ln, col)
             written = rhs_text.strip()
             steps.append(Step(index=len(steps) + 1, relation=relation, expr=expr,
@@ -1497,7 +1636,7 @@ class _TexReader:
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
                               file=self.file, line=line, column=column,
-                              indexed=self.decl.indexed)
+                              indexed=self.decl.indexed, ranges=self.decl.intervals)
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
@@ -1507,7 +1646,7 @@ class _TexReader:
 
 def _split_top(text: str) -> list[str]:
     """Split at commas outside brackets: 'q(z|x), p(z)' → ['q(z|x)', 'p(z)']."""
-    return [part for part, _ in _split_top_level(text) if part.strip()]
+    return [part for part, _ in split_top_level(text) if part.strip()]
 
 
 def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None = None,
@@ -1526,7 +1665,8 @@ def parse_tex_derivation(text: str, *, file: str | None = None, name: str | None
     * a row's justification is its ``\text{...}`` (usually after ``&&``), else its
       ``\tag{...}``, else the ``%`` comments written beside or under it (a comment after a
       row's ``\\`` still belongs to that row). ``\label`` and ``\nonumber`` are ignored;
-    * every ``align``/``align*`` environment is read, each as its own part (see
+    * every ``align``/``align*`` environment is read, each as its own part, and so is every
+      ``equation``, ``equation*`` or ``\[ ... \]`` holding a chain ``a = b \le c`` (see
       :attr:`~elbo_derivation.core.steps.Derivation.parts`); a ``% part: (b)`` comment
       before an environment names its part, a ``% goal: ...`` comment there states its goal.
 
@@ -1558,7 +1698,5 @@ def read_tex_derivation(path: str | Path) -> Derivation:
     InputError, DerivationSyntaxError, OSError
         a missing, too large, binary or non-UTF-8 file, or one that cannot be read.
     """
-    from elbo_derivation.read.deriv import read_text
-
     p = Path(path)
     return parse_tex_derivation(read_text(p), file=str(p), name=p.stem)
