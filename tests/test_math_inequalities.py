@@ -80,3 +80,45 @@ def test_kl_of_a_written_kl_node_in_a_sum() -> None:
     beta = sp.Symbol("beta", nonnegative=True)
     r = compare(f**2 + beta * KL(q, prior, z), f**2, ">=")
     assert r.verdict is Verdict.PROVED and GIBBS in r.rules
+
+
+BETA = """\
+symbols: x, z : real
+symbols: beta : {interval}
+densities: q(z|x), p(z), p(x|z)
+  E[log(p(x|z)), z ~ q(z|x)] - KL(q(z|x), p(z))
+>= E[log(p(x|z)), z ~ q(z|x)] - beta*KL(q(z|x), p(z))
+"""
+
+
+def test_the_beta_vae_bound_needs_beta_at_least_one() -> None:
+    d = parse_derivation(BETA.format(interval="[1, oo)"))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.PROVED and GIBBS in r.rules
+    assert any("declared interval beta" in rule for rule in r.rules)
+    d = parse_derivation(BETA.format(interval="[0, oo)"))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.REFUTED and 0 <= r.counterexample.point["beta"] < 1
+
+
+JENSEN_ELBO = """\
+symbols: x, z : real
+densities: q(z|x), p(x,z), p(x)
+  log(p(x))
+= log(Integral(p(x,z), (z, -oo, oo)))
+= log(Integral(q(z|x)*p(x,z)/q(z|x), (z, -oo, oo)))
+= log(E[p(x,z)/q(z|x), z ~ q(z|x)])
+>= E[log(p(x,z)/q(z|x)), z ~ q(z|x)]
+= E[log(p(x,z)), z ~ q(z|x)] - E[log(q(z|x)), z ~ q(z|x)]
+"""
+
+
+def test_the_elbo_by_jensen_from_a_file_both_ways() -> None:
+    d = parse_derivation(JENSEN_ELBO)
+    results = [decide_step(d, s) for s in d.steps]
+    assert all(r.verdict is Verdict.PROVED for r in results), results
+    assert any(rule.startswith("Jensen") for rule in results[3].rules)
+    wrong = JENSEN_ELBO.replace(">= E[log(p(x,z)/q(z|x))", ">= E[log(p(x,z)*q(z|x))")
+    d = parse_derivation(wrong)
+    verdicts = [decide_step(d, s).verdict for s in d.steps]
+    assert verdicts[:3] == [Verdict.PROVED] * 3 and verdicts[3] is Verdict.REFUTED

@@ -793,13 +793,19 @@ class InequalityRules(Tier):
             p.lhs.has(Expectation) or p.rhs.has(Expectation))
 
     def judge(self, p: Problem) -> Judgement | None:
-        from elbo_derivation.decide.inequalities import mask_nonnegative
+        from elbo_derivation.decide.inequalities import interval_substitution, mask_nonnegative
+
+        subs, interval_rules = interval_substitution(p.domains)
 
         def work() -> Judgement | None:
             for gap in (p.gap_of(p.lhs, p.rhs), p.gap):
                 masked, rules = mask_nonnegative(gap)
                 if not rules:
                     continue
+                if masked.is_nonnegative is not True and subs:
+                    within = sp.expand(masked.xreplace(subs))
+                    if within.is_nonnegative is True or sp.factor(within).is_nonnegative:
+                        masked, rules = within, (*rules, *interval_rules)
                 if masked.is_nonnegative is True:
                     return Judgement(Verdict.PROVED, self.name, rules,
                                      f"the gap is ≥ 0 by {'; '.join(rules)}")
