@@ -133,3 +133,18 @@ def test_a_sum_against_a_discrete_density_is_an_expectation() -> None:
     # a sum over part of the range is no expectation
     part = compare(sp.Sum(p * f, (k, 1, sp.oo)), Expectation(f, k, p))
     assert part.verdict is not Verdict.PROVED
+
+
+IID = """\
+symbols: x, z, x_1, x_2 : real
+densities: q(z|x), p(z)
+  (KL(q(z|x_1), p(z)) + KL(q(z|x_2), p(z)))/2
+= (E[log(q(z|x_1)/p(z)), z ~ q(z|x_1)] + E[log(q(z|x_2)) - log(p(z)), z ~ q(z|x_2)])/2
+"""
+
+
+def test_an_average_over_iid_copies_of_the_data() -> None:
+    (right,) = _verdicts(IID)
+    assert right.verdict is Verdict.PROVED
+    (wrong,) = _verdicts(IID.replace("- log(p(z)), z ~ q(z|x_2)", "+ log(p(z)), z ~ q(z|x_2)"))
+    assert wrong.verdict is Verdict.REFUTED and wrong.counterexample is not None

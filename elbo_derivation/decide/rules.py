@@ -148,9 +148,11 @@ def _signature(node: sp.Basic) -> _Signature | None:
     given, bar, cond = m.group(2).partition("|")
     g = tuple(v.strip() for v in given.split(",") if v.strip())
     c = tuple(v.strip() for v in cond.split(",") if v.strip()) if bar else ()
-    if [str(a) for a in node.args] != [*g, *c]:
+    if len(node.args) != len(g) + len(c):
         return None
-    return _Signature(m.group(1), g, c)
+    # the density at its arguments: q(z|x) applied at (z, x_1) is q(z|x_1), an i.i.d. copy
+    names = tuple(str(a) for a in node.args)
+    return _Signature(m.group(1), names[: len(g)], names[len(g):])
 
 
 def _density(family: str, given: tuple[sp.Symbol, ...], cond: tuple[sp.Symbol, ...] = ()):
@@ -215,7 +217,7 @@ def model_families(*exprs: sp.Expr) -> frozenset[str]:
     >>> sorted(model_families(KL(r, post, w)))
     ['P']
     """
-    members: dict[str, set[_Signature]] = {}
+    members: dict[str, set[str]] = {}
     over: set[str] = set()
     for e in exprs:
         for node in sp.preorder_traversal(sp.S(e)):
@@ -224,8 +226,8 @@ def model_families(*exprs: sp.Expr) -> frozenset[str]:
                 if sig is not None:
                     over.add(sig.family)
             sig = _signature(node)
-            if sig is not None:
-                members.setdefault(sig.family, set()).add(sig)
+            if sig is not None:  # one member per declared shape, whatever its arguments
+                members.setdefault(sig.family, set()).add(node.func.__name__)
     return frozenset(f for f, sigs in members.items() if f not in over or len(sigs) > 1)
 
 
