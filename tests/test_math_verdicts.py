@@ -84,3 +84,15 @@ def test_undecided_names_the_missing_mathematics() -> None:
     # (Cauchy–Schwarz: true, but no rule here; the probe cannot evaluate an abstract g)
     assert r.verdict is Verdict.UNDECIDED
     assert "no rule for a sum with symbolic upper bound D" in r.reason
+
+
+def test_integer_symbols_are_probed_at_integers() -> None:
+    n = sp.Symbol("n", integer=True, positive=True)
+    r = compare(sp.factorial(n + 1) / sp.factorial(n), n + 1)
+    assert r.verdict in (Verdict.PROVED, Verdict.NUMERICALLY_SUPPORTED)
+    # (−1)^(2n) = 1 holds for every integer n, not for n = 1/2 (a point outside the declaration)
+    r = compare((-1) ** (2 * n) + sp.cos(sp.pi * n) ** 2, 1 + sp.cos(sp.pi * n) ** 2)
+    assert r.verdict is not Verdict.REFUTED
+    w = compare(sp.factorial(n + 1) / sp.factorial(n), n)
+    assert w.verdict is Verdict.REFUTED
+    assert float(w.counterexample.point.get("n", 1)).is_integer()

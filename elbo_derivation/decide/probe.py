@@ -366,7 +366,25 @@ def probe_points(
     """
 
     used = {s: iv for s, iv in (domains or {}).items() if s in set(symbols)}
-    yield from within_domains(_points(list(symbols), rng, n_random), used, rng)
+    integers = [s for s in symbols if s.is_integer]
+    points = _points(list(symbols), rng, n_random)
+    if integers:
+        points = (_integral(pt, integers) for pt in points)
+    yield from within_domains(points, used, rng)
+
+
+def _integral(point: dict, integers: list[sp.Symbol]) -> dict:
+    """``point`` with each integer symbol at a nearby integer of its sign, at most 12 in size
+    (a count, a dimension, a bound of a sum)."""
+    for s in integers:
+        v = int(sp.floor(sp.S(point[s]) + sp.Rational(1, 2)))
+        v = max(-12, min(12, v))
+        if s.is_positive:
+            v = max(v, 1)
+        elif s.is_nonnegative:
+            v = max(v, 0)
+        point[s] = sp.Integer(v)
+    return point
 
 
 def _points(syms: list[sp.Symbol], rng: np.random.Generator, n_random: int,
