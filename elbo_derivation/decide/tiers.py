@@ -115,6 +115,7 @@ MAX_EXPAND_POWER = 1000
 
 # The rules, as a textbook names them (what a Judgement's ``rules`` hold).
 SAME_EXPRESSION = "identical sides"
+EQUAL_SIDES = "the two sides are equal (the inequality holds with equality)"
 EXPANSION = "expanding products and powers"
 CANCELLING = "common denominator and cancelling"
 LOG_PRODUCT = "log of a product"
@@ -235,6 +236,8 @@ class Problem:
                                  + ", ".join(self.wrt))
             return None
         if f == 0:
+            if self.relation is not Relation.EQ and not rules:
+                rules = (EQUAL_SIDES,)  # an inequality holds with equality: that is its rule
             return Judgement(Verdict.PROVED, tier, rules)
         if self.relation is Relation.EQ:
             if is_constant(f) and constant_value(f) is not None:
