@@ -93,3 +93,22 @@ def test_the_table_beyond_the_declared_families() -> None:
     j = sp.Symbol("j", integer=True, nonnegative=True)
     total = sp.Sum(j**2 * binom.density(j, 5, p), (j, 0, 5)).doit()
     assert total == binom.variance(5, p) + binom.mean(5, p) ** 2
+
+
+CATEGORICAL = ("symbols: a, b : (0, 1)\nsymbols: c, d : (0, 1)\nsymbols: k : positive integer\n"
+               "densities: p(k) = Categorical(a, b, 1 - a - b), "
+               "r(k) = Categorical(c, d, 1 - c - d)\n")
+
+
+@pytest.mark.parametrize(("lhs", "right", "wrong"), [
+    ("E[k, k ~ p(k)]", "a + 2*b + 3*(1 - a - b)", "a + 2*b"),
+    ("KL(p(k), r(k))", "a*log(a/c) + b*log(b/d) + (1-a-b)*log((1-a-b)/(1-c-d))",
+     "a*log(a/c) + b*log(b/d)"),
+    ("E[log(p(k)/r(k)), k ~ p(k)]", "KL(p(k), r(k))", "KL(r(k), p(k))"),
+])
+def test_categorical_both_ways(lhs, right, wrong) -> None:
+    r = _decide(CATEGORICAL + f"  {lhs}\n= {right}\n")
+    assert r.verdict is Verdict.PROVED, r
+    w = _decide(CATEGORICAL + f"  {lhs}\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED, w
+    assert all(0 < v < 1 for v in w.counterexample.point.values())

@@ -90,6 +90,12 @@ def _binomial_kl(p: tuple, q: tuple) -> sp.Expr:
     return n1 * _bernoulli_kl((a,), (b,))
 
 
+def _categorical_kl(p: tuple, q: tuple) -> sp.Expr:
+    if len(p) != len(q):
+        return sp.nan
+    return sp.Add(*[a * sp.log(a / b) for a, b in zip(p, q, strict=True)])
+
+
 #: The families, by the names :mod:`~elbo_derivation.read.declarations` gives them (the
 #: parameters in the order they are declared in: ``Gamma(shape, rate)``,
 #: ``LogNormal(mean of log x, variance of log x)``, ``Uniform(low, high)``,
@@ -127,6 +133,14 @@ FAMILY_FACTS: dict[str, FamilyFacts] = {
         "geometric", lambda x, p: (1 - p) ** (x - 1) * p, True, lambda p: (1, sp.oo),
         lambda p: 1 / p, lambda p: (1 - p) / p**2,
         lambda p: (-(1 - p) * sp.log(1 - p) - p * sp.log(p)) / p, None),
+    "categorical": FamilyFacts(  # categories 1..K with probabilities p_1..p_K
+        "categorical",
+        lambda x, *ps: sp.Add(*[p * sp.KroneckerDelta(x, i + 1) for i, p in enumerate(ps)]),
+        True, lambda *ps: (1, len(ps)),
+        lambda *ps: sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]),
+        lambda *ps: sp.Add(*[(i + 1) ** 2 * p for i, p in enumerate(ps)])
+        - sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]) ** 2,
+        lambda *ps: -sp.Add(*[p * sp.log(p) for p in ps]), _categorical_kl),
     "binomial": FamilyFacts(
         "binomial", lambda x, n, p: sp.binomial(n, x) * p**x * (1 - p) ** (n - x), True,
         lambda n, p: (0, n), lambda n, p: n * p, lambda n, p: n * p * (1 - p), None,
@@ -170,7 +184,8 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
     (lam**2 + lam, ('moments of the Poisson distribution (mean, variance)',))
     """
     used: list[str] = []
-    known = {d: v for d, v in families.items() if v[0] in FAMILY_FACTS}
+    known = {d: v for d, v in families.items() if v[0] in FAMILY_FACTS and (
+        v[0] != "categorical" or sp.simplify(sp.Add(*v[1]) - 1) == 0)}  # (p's must sum to 1)
     if not known or not expr.has(*known):
         return expr, ()
 
@@ -184,6 +199,11 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
         if isinstance(node, Expectation) and node.density in known:
             key, params, var = known[node.density]
             facts = FAMILY_FACTS[key]
+            if key == "categorical":  # E[f] = Σ_i p_i f(i), each category written out
+                f = visit(node.integrand).xreplace({node.variable: var})
+                used.append(RULES["support"].format(name=facts.name))
+                return sp.Add(*[p * f.xreplace({node.density: p, var: i + 1})
+                                for i, p in enumerate(params)])
             f = visit(node.integrand).xreplace({node.variable: var}) if (
                 node.variable != var) else visit(node.integrand)
             value = _moment(f, var, facts, params)

@@ -280,7 +280,9 @@ def _domains(domains: Mapping[sp.Symbol | str, sp.Interval] | None, *exprs: sp.E
     if not domains:
         return {}
     by_name = {str(k): v for k, v in domains.items()}
-    out = {}
+    # a declared symbol keeps its interval even where the sides do not show it (a family's
+    # parameters appear only when its facts are written in)
+    out = {k: v for k, v in domains.items() if isinstance(k, sp.Symbol)}
     for e in exprs:
         for s in e.free_symbols:
             if str(s) in by_name:
@@ -288,10 +290,12 @@ def _domains(domains: Mapping[sp.Symbol | str, sp.Interval] | None, *exprs: sp.E
     return out
 
 
-def declared_domains(d: Derivation) -> dict[str, sp.Interval]:
-    """The interval each symbol of ``d`` was declared in (``y : (0, 1)``, ``0 < y < 1``)."""
+def declared_domains(d: Derivation) -> dict[sp.Symbol | str, sp.Interval]:
+    """The interval each symbol of ``d`` was declared in (``y : (0, 1)``, ``0 < y < 1``),
+    keyed by the declared symbol (by its name when the symbol is not at hand)."""
     decl = getattr(d, "declarations", None)
-    return dict(getattr(decl, "intervals", None) or {})
+    intervals = dict(getattr(decl, "intervals", None) or {})
+    return {d.symbols.get(name, name): iv for name, iv in intervals.items()}
 
 
 def declared_families(d: Derivation) -> dict[sp.Expr, tuple]:
