@@ -366,7 +366,12 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
                 out.append("no rule for a product" + bound(node.limits[0]))
             elif isinstance(node, sp.Derivative):
                 wrt = ", ".join(str(v) for v, _ in node.variable_count)
-                out.append(f"no rule for the derivative with respect to {wrt} of {node.expr}")
+                what = str(node.expr)
+                if len(what) > 40:
+                    what = ("an integral" if node.expr.has(sp.Integral, Expectation)
+                            else "an abstract function" if node.expr.has(AppliedUndef)
+                            else "the expression")
+                out.append(f"no rule for the derivative with respect to {wrt} of {what}")
             elif isinstance(node, Expectation) and not node.density.has(AppliedUndef):
                 out.append(f"no closed form for the expectation over {node.variable} "
                            "(not a Gaussian moment)")
