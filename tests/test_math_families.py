@@ -17,6 +17,10 @@ HEAD = {
                   "densities: p(y) = Bernoulli(a), r(y) = Bernoulli(b)\n"),
     "exponential": ("symbols: lam, mu : positive\nsymbols: t : positive\n"
                     "densities: p(t) = Exponential(lam), r(t) = Exponential(mu)\n"),
+    "gamma": ("symbols: al, r1, r2 : positive\nsymbols: t : positive\n"
+              "densities: p(t) = Gamma(al, r1), r(t) = Gamma(al, r2)\n"),
+    "laplace": ("symbols: m : real\nsymbols: b1, b2 : positive\nsymbols: v : real\n"
+                "densities: p(v) = Laplace(m, b1), r(v) = Laplace(m, b2)\n"),
 }
 
 CASES = [
@@ -31,6 +35,10 @@ CASES = [
     ("exponential", "E[t, t ~ p(t)]", "1/lam", "lam"),
     ("exponential", "E[log(p(t)/r(t)), t ~ p(t)]", "log(lam/mu) + mu/lam - 1",
      "log(lam/mu) + lam/mu - 1"),
+    ("gamma", "KL(p(t), r(t))", "al*(log(r1/r2) + r2/r1 - 1)", "al*(log(r1/r2) + r1/r2 - 1)"),
+    ("gamma", "E[t^2, t ~ p(t)]", "al/r1^2 + al^2/r1^2", "al^2/r1^2"),
+    ("laplace", "KL(p(v), r(v))", "log(b2/b1) + b1/b2 - 1", "log(b2/b1) + b2/b1 - 1"),
+    ("laplace", "E[v^2, v ~ p(v)]", "m^2 + 2*b1^2", "m^2 + b1^2"),
 ]
 
 
