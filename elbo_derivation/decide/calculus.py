@@ -170,8 +170,9 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     """``expr`` with each abstract real function of one argument replaced by a concrete
     one, and a note saying which (empty when there was none).
 
-    Declared densities (positive functions) are left alone: their instances are the
-    linear-Gaussian model's (:mod:`~elbo_derivation.decide.rules`).
+    Declared densities (named by their signature, ``q(z|x)``) are left alone: their
+    instances are the linear-Gaussian model's (:mod:`~elbo_derivation.decide.rules`). The
+    instance t² + 2t + 3 is positive everywhere, so it stands for a positive function too.
 
     >>> t = sp.Symbol("t", real=True)
     >>> function_instance(sp.Function("f", real=True)(t) + 1)[0]
@@ -180,8 +181,8 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     subs = {}
     names = []
     for node in expr.atoms(AppliedUndef):
-        if node.is_positive or len(node.args) != 1 or node.is_real is not True:
-            continue
+        if "(" in node.func.__name__ or len(node.args) != 1 or node.is_real is not True:
+            continue  # a declared density (named by its signature) is no function here
         (t,) = node.args
         subs[node] = t**2 + 2 * t + 3
         names.append(node.func.__name__)
