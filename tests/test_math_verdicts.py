@@ -96,3 +96,16 @@ def test_integer_symbols_are_probed_at_integers() -> None:
     w = compare(sp.factorial(n + 1) / sp.factorial(n), n)
     assert w.verdict is Verdict.REFUTED
     assert float(w.counterexample.point.get("n", 1)).is_integer()
+
+
+def test_a_quadrature_that_misses_a_narrow_peak_does_not_refute() -> None:
+    """Murphy PML1 §2.6: KL between log-normals with a shared scale is (m1 − m2)²/(2s²). At
+    s = 0.001 mpmath's quadrature misses the peak (the integral looks like 0): one failing
+    point found by quadrature is not a counterexample."""
+    text = ("symbols: y, m1, m2 : real\nsymbols: s : positive\n"
+            "let: p = exp(-(log(y) - m1)^2/(2*s^2))/(y*sqrt(2*pi*s^2))\n"
+            "let: q = exp(-(log(y) - m2)^2/(2*s^2))/(y*sqrt(2*pi*s^2))\n"
+            "  Integral(p*((log(y) - m2)^2 - (log(y) - m1)^2), (y, 0, oo))/(2*s^2)\n"
+            "= (m1 - m2)^2/(2*s^2)\n")
+    (r,) = _decide(text)
+    assert r.verdict is not Verdict.REFUTED, r

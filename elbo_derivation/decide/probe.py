@@ -10,7 +10,9 @@ easy to read, then edge points (equal means, equal standard deviations, zeros, r
 
 is a candidate counterexample; it is confirmed by evaluating again at 70 digits (the two
 evaluations must agree to ten significant digits), so that a floating-point cancellation can
-never refute a true step. Agreement at 20 or more points makes
+never refute a true step. A failure found through numeric quadrature must be found at a
+second point too (quadrature can miss a narrow peak at an extreme scale). Agreement at 20 or
+more points makes
 the step *numerically supported* — never *proved*.
 
 Integrals that the symbolic tiers could not eliminate are computed with ``mpmath.quad``; a point
@@ -554,6 +556,8 @@ def probe(
     out = ProbeOutcome("undecided")
     alternates = _wrt_alternatives(wrt, domains or {})
     domain: Counterexample | None = None  # a point where only one side is a real number
+    quadrature = any(e.has(sp.Integral, Expectation) for e in (lhs, rhs, gap))
+    first_fail: Counterexample | None = None
     for point in probe_points([*symbols, *wrt], rng, n_random, domains):
         if deadline is not None and time.monotonic() > deadline:
             out.reason = f"time ran out after {out.tried} probe points"
@@ -566,12 +570,22 @@ def probe(
         else:
             state, found = _check_point(lhs, rhs, gap, point, relation)
         if state == "fail":
-            out.verdict, out.counterexample = "refuted", found
-            return out
+            if not quadrature or first_fail is not None:
+                out.verdict, out.counterexample = "refuted", first_fail or found
+                return out
+            # numeric quadrature can miss a narrow peak (at an extreme scale, every node
+            # lands where the integrand is 0): a failure is confirmed at a second point
+            first_fail = found
+            continue
         if state == "ok":
             out.agreeing += 1
         elif state == "skip" and domain is None and relation is Relation.EQ:
             domain = _domain_mismatch(lhs, rhs, point)
+    if first_fail is not None:
+        out.reason = ("the relation failed at one point only, by numeric quadrature, which "
+                      "may have missed the integrand's mass there; not confirmed elsewhere")
+        out.notes.append(first_fail.note)
+        return out
     if domain is not None:
         # e.g. log(a·b) = log a + log b with a, b declared real: at a = b = −1 the left side
         # is log 1 = 0 and the right side is not a real number. That is no counterexample
