@@ -259,6 +259,7 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
     return expr.xreplace(subs)
 
 
+@lru_cache(maxsize=256)
 def joint_model(*exprs: sp.Expr) -> bool:
     """Whether the step writes a model through its joint density: a density of a model family
     over two or more variables (p(x, z)), a condition on two or more (p(x|z, y)), a
@@ -272,6 +273,8 @@ def joint_model(*exprs: sp.Expr) -> bool:
     >>> joint_model(sp.log(sp.Function("p(x,z)", positive=True)(x, z)))
     True
     """
+    if not any(sp.S(e).has(AppliedUndef) for e in exprs):
+        return False
     model = model_families(*exprs)
     for e in exprs:
         stack = [(sp.S(e), False)]

@@ -619,12 +619,10 @@ class Gradients(Tier):
     share = 0.3
 
     def applies(self, p: Problem) -> bool:
-        return (p.symbolic and any(
-            d.has(sp.Integral, Expectation)
-            for e in (p.lhs, p.rhs) for d in e.atoms(sp.Derivative))) or (
-            p.symbolic and (p.lhs.has(sp.Integral, Expectation)
-                            or p.rhs.has(sp.Integral, Expectation))
-            and (p.lhs.has(sp.Derivative, sp.Subs) or p.rhs.has(sp.Derivative, sp.Subs)))
+        if not p.symbolic or not (p.lhs.has(sp.Derivative, sp.Subs)
+                                  or p.rhs.has(sp.Derivative, sp.Subs)):
+            return False
+        return p.lhs.has(sp.Integral, Expectation) or p.rhs.has(sp.Integral, Expectation)
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus
@@ -696,7 +694,8 @@ class SumRules(Tier):
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.calculus import has_symbolic_sum
 
-        return p.symbolic and has_symbolic_sum(p.lhs, p.rhs)
+        return p.symbolic and (p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
+            p.lhs, p.rhs)
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus
