@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 
@@ -435,19 +434,20 @@ def test_a_wrong_whole_side_is_not_repeated_as_the_part_that_differs() -> None:
 @pytest.mark.parametrize(
     ("exprs", "assumptions", "verdict"),
     [
-        (["log(a*b)", "log(a) + log(b)"], {"a": "real", "b": "real"}, Verdict.REFUTED),
+        (["log(a*b)", "log(a) + log(b)"], {"a": "real", "b": "real"}, Verdict.UNDECIDED),
         (["log(a*b)", "log(a) + log(b)"], {"a": "positive", "b": "positive"}, Verdict.PROVED),
-        (["log(a^2)/2", "log(a)"], {"a": "real"}, Verdict.REFUTED),
+        (["log(a^2)/2", "log(a)"], {"a": "real"}, Verdict.UNDECIDED),
         (["(a^2 - 1)/(a - 1)", "a + 1"], {"a": "real"}, Verdict.PROVED),
     ],
 )
 def test_a_step_must_hold_on_the_whole_declared_domain(exprs, assumptions, verdict) -> None:
-    """Declared real, log(a·b) = log a + log b fails at a = b = −1 (the right side is not
-    real there); declared positive it is proved; a removable 0/0 is no counterexample."""
+    """Declared real, log(a·b) = log a + log b is not supported: at a = b = −1 the right side
+    is not real. That is no counterexample (a refutation needs both sides finite), so the
+    step is undecided and the reason names the point; declared positive it is proved; a
+    removable 0/0 is no counterexample."""
     d = check_steps(exprs, symbols=", ".join(assumptions), assumptions=assumptions)
     result = d.steps[0].result
     assert result.verdict is verdict, result
-    if verdict is Verdict.REFUTED:
-        cex = result.counterexample
-        assert any(v < 0 for v in cex.point.values())
-        assert math.isnan(cex.rhs) and math.isfinite(cex.lhs)
+    if verdict is Verdict.UNDECIDED:
+        assert result.counterexample is None
+        assert "not" in result.reason and "= -" in result.reason

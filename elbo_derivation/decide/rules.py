@@ -82,16 +82,23 @@ __all__ = [
     "BAYES",
     "GAUSSIAN_MOMENTS",
     "GIBBS",
+    "IMPORTANCE",
+    "INTEGRAL_AS_EXPECTATION",
     "KL_DEFINITION",
     "LINEARITY",
     "LOG_INEQUALITY",
     "LOG_RULES",
+    "MARGINALISATION",
     "NORMALISED",
+    "PRODUCT_RULE",
     "PULL_OUT",
+    "SUM_AS_EXPECTATION",
     "RuleOutcome",
     "check",
     "depends_on",
+    "gaussian_parameters",
     "has_abstract",
+    "joint_model",
     "linear_gaussian_instance",
     "log_inequality_lemma",
     "model_families",
@@ -108,10 +115,20 @@ KL_DEFINITION = "definition KL(q, p) = E_q[log q/p]"
 BAYES = "Bayes' rule p(z|x) = p(x|z) p(z) / p(x)"
 GAUSSIAN_MOMENTS = "exact moments of a written-out Gaussian density"
 GIBBS = "KL ≥ 0 (Gibbs' inequality)"
+PRODUCT_RULE = "product rule p(x, z) = p(x|z) p(z) (one joint density)"
+MARGINALISATION = "marginalisation ∫ p(x, z) dz = p(x)"
+INTEGRAL_AS_EXPECTATION = "∫ q(z) f(z) dz = E_q[f] (an integral against a density)"
+IMPORTANCE = "importance weights E_q[p(x, z)/q(z)] = ∫ p(x, z) dz"
+SUM_AS_EXPECTATION = "Σ_k p(k) f(k) = E_p[f] (a sum against a discrete density)"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
-_ORDER = (KL_DEFINITION, BAYES, LOG_RULES, LINEARITY, PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
+_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, BAYES, PRODUCT_RULE,
+          IMPORTANCE,
+          MARGINALISATION, LOG_RULES, LINEARITY, PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
+#: The marker, among the model families handed to the normal form, that the step's model
+#: densities are to be written through one joint density (see :func:`joint_model`).
+_JOINT = "*joint"
 
 
 @dataclass(frozen=True)
@@ -131,9 +148,11 @@ def _signature(node: sp.Basic) -> _Signature | None:
     given, bar, cond = m.group(2).partition("|")
     g = tuple(v.strip() for v in given.split(",") if v.strip())
     c = tuple(v.strip() for v in cond.split(",") if v.strip()) if bar else ()
-    if [str(a) for a in node.args] != [*g, *c]:
+    if len(node.args) != len(g) + len(c):
         return None
-    return _Signature(m.group(1), g, c)
+    # the density at its arguments: q(z|x) applied at (z, x_1) is q(z|x_1), an i.i.d. copy
+    names = tuple(str(a) for a in node.args)
+    return _Signature(m.group(1), names[: len(g)], names[len(g):])
 
 
 def _density(family: str, given: tuple[sp.Symbol, ...], cond: tuple[sp.Symbol, ...] = ()):
@@ -198,7 +217,7 @@ def model_families(*exprs: sp.Expr) -> frozenset[str]:
     >>> sorted(model_families(KL(r, post, w)))
     ['P']
     """
-    members: dict[str, set[_Signature]] = {}
+    members: dict[str, set[str]] = {}
     over: set[str] = set()
     for e in exprs:
         for node in sp.preorder_traversal(sp.S(e)):
@@ -207,8 +226,8 @@ def model_families(*exprs: sp.Expr) -> frozenset[str]:
                 if sig is not None:
                     over.add(sig.family)
             sig = _signature(node)
-            if sig is not None:
-                members.setdefault(sig.family, set()).add(sig)
+            if sig is not None:  # one member per declared shape, whatever its arguments
+                members.setdefault(sig.family, set()).add(node.func.__name__)
     return frozenset(f for f, sigs in members.items() if f not in over or len(sigs) > 1)
 
 
@@ -240,6 +259,127 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
     return expr.xreplace(subs)
 
 
+@lru_cache(maxsize=256)
+def joint_model(*exprs: sp.Expr) -> bool:
+    """Whether the step writes a model through its joint density: a density of a model family
+    over two or more variables (p(x, z)), a condition on two or more (p(x|z, y)), a
+    conditional of a model family outside any expectation, or an integral against a declared
+    density. Then every density of a model family is written as
+    a ratio of the family's densities over sets of variables (the product rule), so that
+    p(x|z) p(z), p(z|x) p(x) and p(x, z) meet.
+
+    >>> import sympy as sp
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> joint_model(sp.log(sp.Function("p(x,z)", positive=True)(x, z)))
+    True
+    """
+    if not any(sp.S(e).has(AppliedUndef) for e in exprs):
+        return False
+    model = model_families(*exprs)
+    for e in exprs:
+        stack = [(sp.S(e), False)]
+        while stack:
+            node, inside = stack.pop()
+            sig = _signature(node)
+            if sig is not None and (len(sig.given) > 1 or len(sig.cond) > 1):
+                return True
+            if sig is not None and sig.cond and not inside and sig.family in model:
+                return True  # a conditional of the model outside any expectation
+            if isinstance(node, sp.Integral) and node.function.has(AppliedUndef):
+                return True
+            inside = inside or isinstance(node, Expectation)
+            stack.extend((a, inside) for a in node.args)
+    return False
+
+
+def _over(family: str, variables: set[sp.Basic]) -> sp.Expr:
+    """The density of ``family`` over ``variables`` (in a fixed order), 1 over none."""
+    if not variables:
+        return sp.S.One
+    return _density(family, tuple(sorted(variables, key=str)))
+
+
+def _product_rule(expr: sp.Expr, model: frozenset[str], used: set[str]) -> sp.Expr:
+    """Each density of a model family written through the family's joint and marginals:
+    p(A|B) = p(A, B) / p(B) (the product rule, read backwards)."""
+    subs = {}
+    for node in expr.atoms(AppliedUndef):
+        sig = _signature(node)
+        if sig is None or sig.family not in model:
+            continue
+        n = len(sig.given)
+        given, cond = set(node.args[:n]), set(node.args[n:])
+        new = _over(sig.family, given | cond) / _over(sig.family, cond)
+        if new != node:
+            subs[node] = new
+    if not subs:
+        return expr
+    used.add(PRODUCT_RULE)
+    return expr.xreplace(subs)
+
+
+def _marginal(h: sp.Expr, z: sp.Symbol, model: frozenset[str]) -> sp.Expr | None:
+    """∫ h dz over the line when h is (a factor free of z times) one density of a model
+    family over a set of variables containing z, in the product rule's form: the family's
+    density over the other variables (marginalisation). None otherwise."""
+    coeff, dep = h.as_independent(z, as_Add=False)
+    sig = _signature(dep)
+    if sig is None or sig.family not in model or sig.cond or z not in dep.args:
+        return None
+    return coeff * _over(sig.family, set(dep.args) - {z})
+
+
+def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
+                             used: set[str]) -> sp.Expr | None:
+    """∫ D(z, ...) g dz over the line as an expectation over the density of z in D: E_D[g]
+    for a density of z (q(z|x)), p(x) E_{p(z|x)}[g] for a joint p(x, z)."""
+    if len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    z, lo, hi = node.limits[0]
+    if not (lo is sp.S.NegativeInfinity and hi is sp.oo):
+        return None
+    for factor in sp.Mul.make_args(node.function):
+        sig = _signature(factor)
+        if sig is None or z not in factor.args[: len(sig.given)]:
+            continue
+        rest = node.function / factor
+        if sig.given == (str(z),):
+            used.add(INTEGRAL_AS_EXPECTATION)
+            return Expectation(rest, z, factor)
+        if sig.family in model:
+            others = set(factor.args) - {z}
+            conditional = _density(sig.family, (z,), tuple(sorted(others, key=str)))
+            used.update((INTEGRAL_AS_EXPECTATION, PRODUCT_RULE))
+            return _over(sig.family, others) * Expectation(rest, z, conditional)
+    return None
+
+
+def _whole_range(k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> bool:
+    """Whether ``lo..hi`` is every value the integer ``k`` may take (its declaration)."""
+    if hi is not sp.oo:
+        return False
+    if lo is sp.S.NegativeInfinity:
+        return True
+    if k.is_positive:
+        return lo == 1
+    return bool(k.is_nonnegative) and lo == 0
+
+
+def _sum_as_expectation(node: sp.Sum, used: set[str]) -> sp.Expr | None:
+    """Σ_k p(k) f(k) over every value of k as E_{k~p}[f] for a declared density p of k."""
+    if len(node.limits) != 1:
+        return None
+    k, lo, hi = node.limits[0]
+    if not (k.is_integer and _whole_range(k, lo, hi)):
+        return None
+    for factor in sp.Mul.make_args(node.function):
+        sig = _signature(factor)
+        if sig is not None and sig.given == (str(k),):
+            used.add(SUM_AS_EXPECTATION)
+            return Expectation(node.function / factor, k, factor)
+    return None
+
+
 def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
     if not expr.has(sp.log):
         return expr
@@ -252,7 +392,11 @@ def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
 def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
                  used: set[str]) -> sp.Expr:
     """E_{z~q}[f] as Σ coefficient · E[atom], by Bayes, the log rules and linearity."""
+    joint = _JOINT in model
+    model = frozenset(m for m in model if m != _JOINT)
     f = _bayes(f, z, model, used)
+    if joint:
+        f = _product_rule(f, model, used)
     f = sp.expand(_expand_logs(f, used))
     terms = sp.Add.make_args(f)
     if len(terms) > 1:
@@ -271,6 +415,13 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             continue
         if any(c != 1 for c in coeffs):
             used.add(PULL_OUT)
+        if joint and not dep.has(sp.log):  # E_q[h/q] = ∫ h dz: importance weights
+            density = _product_rule(q, model, set())
+            value = _marginal(sp.powsimp(density * dep), z, model)
+            if value is not None:
+                used.update((IMPORTANCE, MARGINALISATION))
+                out.append(coeff * value)
+                continue
         value = _gaussian_moment(dep, z, q)
         if value is not None:
             used.add(GAUSSIAN_MOMENTS)
@@ -304,6 +455,19 @@ def _gaussian_moment(f: sp.Expr, z: sp.Symbol, q: sp.Expr) -> sp.Expr | None:
         return gaussian_integral(q * f, z)
     except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
         return None
+
+
+def gaussian_parameters(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
+    """(mean, variance) when the written-out density ``q`` is N(z; mean, variance) and
+    integrates to 1 (checked exactly), else None.
+
+    >>> z, m = sp.symbols("z m", real=True)
+    >>> s = sp.Symbol("s", positive=True)
+    >>> from elbo_derivation.decide.gaussian import gaussian_density
+    >>> gaussian_parameters(gaussian_density(z, m, s), z)
+    (m, s**2)
+    """
+    return _normal_parameters(q, z)
 
 
 @lru_cache(maxsize=256)
@@ -394,20 +558,32 @@ def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
 def _normal_form(expr: sp.Expr, model: frozenset[str]) -> tuple[sp.Expr, tuple[str, ...]]:
     """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs)."""
     used: set[str] = set()
+    joint = _JOINT in model
+    families = frozenset(m for m in model if m != _JOINT)
 
     def visit(node: sp.Basic) -> sp.Basic:
         if isinstance(node, KL):
             used.add(KL_DEFINITION)
             node = node.as_expectation()
+        if joint and isinstance(node, sp.Integral):
+            as_e = _integral_as_expectation(node, families, used)
+            if as_e is not None:
+                node = as_e
+        if isinstance(node, sp.Sum) and node.function.has(AppliedUndef):
+            as_e = _sum_as_expectation(node, used)
+            if as_e is not None:
+                node = as_e
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
                                 used)
-        if not node.args or not node.has(Expectation):
+        if not node.args or not node.has(Expectation, sp.Integral, sp.Sum):
             return node
         new = tuple(visit(a) for a in node.args)
         return node.func(*new) if new != node.args else node
 
     out = visit(expr)
+    if joint:
+        out = _product_rule(out, families, used)
     out = sp.expand(_expand_logs(out, used))
     return out, tuple(name for name in _ORDER if name in used)
 
@@ -556,9 +732,24 @@ def _fresh(name: str, taken: set[str], **assumptions: bool) -> sp.Symbol:
     return sp.Symbol(name, **assumptions)
 
 
+def _context(exprs: list[sp.Expr]) -> set[sp.Basic]:
+    """Variables only ever conditioned on (the y of a conditional VAE's q(z|x, y) and
+    p(x|z, y)): the instance treats them as fixed, a valid model whatever they are."""
+    given: set[sp.Basic] = set()
+    conditioned: set[sp.Basic] = set()
+    for e in exprs:
+        for node in e.atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None:
+                n = len(sig.given)
+                given.update(node.args[:n])
+                conditioned.update(node.args[n:])
+    return conditioned - given
+
+
 def _instance_of(
     sig: _Signature, node: sp.Basic, model: frozenset[str], latent: sp.Symbol | None,
-    params: tuple[sp.Symbol, ...],
+    params: tuple[sp.Symbol, ...], context: set[sp.Basic] = frozenset(),  # type: ignore[assignment]
 ) -> sp.Expr | None:
     """The linear-Gaussian density standing for the abstract density ``node``, or None.
 
@@ -568,7 +759,13 @@ def _instance_of(
     """
     a, b, c, m, s = params
     n = len(sig.given)
-    given, cond = node.args[:n], node.args[n:]
+    given, cond = node.args[:n], tuple(v for v in node.args[n:] if v not in context)
+    if sig.family not in model and len(given) == 1 and given[0] == latent and (
+            latent not in cond):
+        return _normal(latent, m, s**2)  # q(z|x), q(z|x, y): any conditioning
+    if sig.family in model and len(given) == 2 and not cond and latent in given:
+        (data,) = set(given) - {latent}  # the joint p(x, z) = p(z) p(x|z)
+        return _normal(latent, 0, 1) * _normal(data, a * latent + b, c)
     if len(given) != 1 or len(cond) > 1:
         return None
     (v,) = given
@@ -587,6 +784,7 @@ def _instance_of(
 
 
 def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
+                     context: set[sp.Basic] = frozenset(),  # type: ignore[assignment]
                      ) -> tuple[bool, sp.Symbol | None]:
     """(whether the densities' variables fit the instance, the latent variable or None).
 
@@ -610,6 +808,7 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
                     variational.update(node.args[: len(sig.given)])
             elif isinstance(node, AppliedUndef) and len(node.args) == 1:
                 functions.add(node.args[0])
+    variables -= context
     if len(variables) > 2 or not all(isinstance(v, sp.Symbol) for v in variables):
         return False, None
     for sign in (over, variational, functions & variables):
@@ -651,8 +850,11 @@ def linear_gaussian_instance(
     a = _fresh("a", taken, real=True)
     b = _fresh("b", taken, real=True)
     c = _fresh("c", taken, positive=True)
+    if any(v.is_integer for e in exprs for n in e.atoms(AppliedUndef) for v in n.args):
+        return None  # a density of an integer variable has no Gaussian instance
     model = model_families(*exprs)
-    fits, latent = _latent_variable(exprs, model)
+    context = _context(exprs)
+    fits, latent = _latent_variable(exprs, model, context)
     if not fits:
         return None
     subs: dict[sp.Basic, sp.Expr] = {}
@@ -670,7 +872,8 @@ def linear_gaussian_instance(
                     params[node.func.__name__] = (a, b)
                     continue
                 return None
-            value = _instance_of(sig, node, model, latent, (a, b, c, *params[sig.family][:2]))
+            value = _instance_of(sig, node, model, latent, (a, b, c, *params[sig.family][:2]),
+                                 context)
             if value is None:
                 return None
             subs[node] = value
@@ -678,7 +881,8 @@ def linear_gaussian_instance(
 
 
 def _refute_on_instance(
-    lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: tuple[str, ...], seconds: float
+    lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: tuple[str, ...], seconds: float,
+    domains: dict[sp.Symbol, sp.Interval] | None = None,
 ) -> Counterexample | None:
     from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
     from elbo_derivation.decide.probe import probe
@@ -698,7 +902,7 @@ def _refute_on_instance(
         return None  # nothing named in [...] can be moved on the instance: no verdict here
     out = probe(
         l_inst, r_inst, relation=relation, wrt=moving, n_random=8,
-        deadline=time.monotonic() + seconds,
+        deadline=time.monotonic() + seconds, domains=domains,
     )
     if out.verdict != "refuted" or out.counterexample is None:
         return None
@@ -736,6 +940,7 @@ def check(
     *,
     refute: bool = True,
     seconds: float = 2.0,
+    domains: dict[sp.Symbol, sp.Interval] | None = None,
 ) -> RuleOutcome | None:
     """Decide ``lhs <relation> rhs`` by the expectation rules, or return None.
 
@@ -752,6 +957,8 @@ def check(
         try the linear-Gaussian instance when the rules do not prove the step.
     seconds : float
         time allowed for the search on the instance.
+    domains : dict, optional
+        symbol → its declared interval; the instance is probed inside them.
 
     Returns
     -------
@@ -770,13 +977,27 @@ def check(
     relation = Relation(relation)
     lhs, rhs = sp.S(lhs), sp.S(rhs)
     model = model_families(lhs, rhs)
-    left, used_left = normalize_traced(lhs, model)
-    right, used_right = normalize_traced(rhs, model)
+    forms = model | {_JOINT} if joint_model(lhs, rhs) else model
+    left, used_left = normalize_traced(lhs, forms)
+    right, used_right = normalize_traced(rhs, forms)
     diff = sp.expand(left - right)
     rules = [name for name in _ORDER if name in {*used_left, *used_right}]
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
         return RuleOutcome(
             "proved", "both sides have the same normal form by " + _words(rules), rules
+        )
+    if relation is Relation.EQ and diff.is_number and diff.is_zero is False and (
+            diff.is_finite):
+        # exact: by the rules, the sides differ by the same number whatever the densities
+        return RuleOutcome(
+            "refuted",
+            f"by {_words(rules)}, left − right is the nonzero constant {diff} whatever the "
+            "densities",
+            rules,
+            Counterexample(point={}, lhs=float("nan"), rhs=float("nan"),
+                           difference=float(diff),
+                           note=f"exact: left − right = {diff} for every density (the rules "
+                           f"{_words(rules)})"),
         )
     # An abstract density may depend on symbols it does not show (q(z|x) = N(g(x), h(x)) hides
     # g and h), so "free of g, h" is decided only for differences without abstract densities;
@@ -797,7 +1018,7 @@ def check(
     if relation in (Relation.GE, Relation.LE):
         sign = 1 if relation is Relation.GE else -1
         for node in _kl_nodes(lhs, rhs, model=model):
-            rest, more = normalize_traced(sign * (lhs - rhs) - node, model)
+            rest, more = normalize_traced(sign * (lhs - rhs) - node, forms)
             if rest == 0:
                 rules = [*dict.fromkeys([*rules, *more, GIBBS])]
                 return RuleOutcome(
@@ -817,7 +1038,7 @@ def check(
                 [*rules, reason],
             )
     if refute and has_abstract(lhs - rhs):
-        ce = _refute_on_instance(lhs, rhs, relation, tuple(wrt), seconds)
+        ce = _refute_on_instance(lhs, rhs, relation, tuple(wrt), seconds, domains)
         if ce is not None:
             return RuleOutcome(
                 "refuted",

@@ -9,23 +9,37 @@ to pass the problem on (a tier may leave the sides or the gap more reduced for t
 
 1. :class:`Structural` — the two sides are the same SymPy expression (or differ by a nonzero
    constant, which refutes the step);
-2. :class:`Calculus` — derivatives, sums and products evaluated (``doit``);
-3. :class:`Algebra` — ``expand`` (products, powers, and logarithms of positive quantities,
+2. :class:`Gradients` — the gradient of an expectation: under the integral sign, directly
+   (score function) or after the reparameterisation z = μ + σε (:mod:`.calculus`);
+3. :class:`Calculus` — derivatives, sums and products evaluated (``doit``);
+4. :class:`SumRules` — sums with symbolic bounds by linearity, constants, index shifts and
+   splitting (:mod:`.calculus`), refuted exactly at small integer bounds;
+5. :class:`Algebra` — ``expand`` (products, powers, and logarithms of positive quantities,
    which SymPy expands only where that is sound), then ``cancel``/``together``;
-4. :class:`ExpectationRules` — for steps over abstract densities, expectations and
+6. :class:`InequalityRules` — Gibbs (c·KL ≥ 0) and Jensen for the function the step applies
+   (:mod:`.inequalities`);
+7. :class:`Families` — densities declared in a named family: moments, entropy, KL, support
+   (:mod:`.families`);
+8. :class:`DeclaredIntervals` — symbols declared in intervals written through a positive
+   variable covering the interval, so the sign and log rules see the bounds;
+9. :class:`ExpectationRules` — for steps over abstract densities, expectations and
    inequalities, the rules of :mod:`~elbo_derivation.decide.rules` (linearity of E,
-   normalisation, Bayes' rule, Gibbs' inequality, ...);
-5. :class:`GaussianMoments` — every integral over ℝ and every expectation whose integrand is
-   a Gaussian factor times a polynomial (or the log of Gaussian densities) evaluated exactly
-   by :mod:`~elbo_derivation.decide.gaussian`; then :class:`Algebra` again for a step with
-   integrals;
-6. :class:`Simplify` — a look at three nice points (a plainly wrong step is refuted there
-   without paying for it), then a bounded ``sympy.simplify``;
-7. :class:`Probe` — high-precision evaluation at nice, edge and random points: it refutes a
-   step or *numerically supports* it, never proves it. It always answers.
+   normalisation, the product rule and Bayes' rule through one joint, marginalisation,
+   importance weights, Gibbs' inequality, ...);
+10. :class:`GaussianMoments` — every integral over ℝ and every expectation whose integrand is
+    a Gaussian factor times a polynomial (or the log of Gaussian densities) evaluated exactly
+    by :mod:`~elbo_derivation.decide.gaussian`; then :class:`Algebra` again for a step with
+    integrals;
+11. :class:`Simplify` — a look at three nice points (a plainly wrong step is refuted there
+    without paying for it), then a bounded ``sympy.simplify``;
+12. :class:`Probe` — high-precision evaluation at nice, edge and random points (inside the
+    declared intervals): it refutes a step or *numerically supports* it, never proves it.
+    It always answers; an undecided step names the mathematics no tier had a rule for.
 
 A gap that any symbolic tier reduces to a nonzero constant refutes the step, however small
-the constant. Every tier runs under :func:`~elbo_derivation.core.timeout.run_bounded` with its
+the constant; a gap reduced exactly to a closed form refutes it at a point inside the
+declared domain where it is nonzero and both sides are finite. An inequality is proved only
+by a named rule. Every tier runs under :func:`~elbo_derivation.core.timeout.run_bounded` with its
 share of the step's time, so a slow tier falls through to the next. No tier knows a letter:
 they work from the expressions' structure and the symbols' assumptions.
 
@@ -45,8 +59,8 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import mpmath
 import sympy as sp
@@ -56,28 +70,39 @@ from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Counterexample, Relation, Verdict
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
-from elbo_derivation.decide.probe import DPS, probe, value_at
+from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
 
 __all__ = [
     "ALGEBRA",
     "CALCULUS",
+    "DECLARED_INTERVALS",
     "EXPECTATION_RULES",
+    "FAMILIES",
     "GAUSSIAN_MOMENTS",
+    "GRADIENTS",
+    "INEQUALITY_RULES",
     "PROBE",
     "SIMPLIFY",
     "STRUCTURAL",
+    "SUM_RULES",
     "TIERS",
     "Algebra",
     "Calculus",
+    "DeclaredIntervals",
     "ExpectationRules",
+    "Families",
     "GaussianMoments",
+    "Gradients",
+    "InequalityRules",
     "Judgement",
     "Probe",
     "Problem",
     "Simplify",
     "Structural",
+    "SumRules",
     "Tier",
     "constant_value",
+    "missing_mathematics",
     "reduce_algebra",
 ]
 
@@ -90,6 +115,7 @@ MAX_EXPAND_POWER = 1000
 
 # The rules, as a textbook names them (what a Judgement's ``rules`` hold).
 SAME_EXPRESSION = "identical sides"
+EQUAL_SIDES = "the two sides are equal (the inequality holds with equality)"
 EXPANSION = "expanding products and powers"
 CANCELLING = "common denominator and cancelling"
 LOG_PRODUCT = "log of a product"
@@ -148,7 +174,9 @@ class Problem:
     ``lhs``/``rhs`` are the sides as the tiers that look inside integrals should see them;
     ``sides`` the most evaluated sides (after the Gaussian integrals were done), ``gap`` the
     most reduced form of the gap (``lhs − rhs``, or for ``<=`` ``rhs − lhs``), always exactly
-    equal to it. ``reasons`` collects why tiers failed, for an undecided step.
+    equal to it. ``reasons`` collects why tiers failed, for an undecided step. ``domains``
+    maps each symbol declared in an interval (``0 < y < 1``) to that interval: every point a
+    tier evaluates at lies inside it.
     """
 
     lhs: sp.Expr
@@ -162,14 +190,20 @@ class Problem:
     symbolic: bool = True
     reduced_exactly: bool = False
     reasons: list[str] = field(default_factory=list)
+    domains: dict[sp.Symbol, sp.Interval] = field(default_factory=dict)
+    #: each density declared in a named family → (family key, parameters, variable)
+    families: dict[sp.Expr, tuple] = field(default_factory=dict)
 
     @classmethod
     def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
-           wrt: Sequence[str] = (), time_limit: float = 5.0) -> Problem:
+           wrt: Sequence[str] = (), time_limit: float = 5.0,
+           domains: Mapping[sp.Symbol, sp.Interval] | None = None,
+           families: Mapping[sp.Expr, tuple] | None = None) -> Problem:
         """The problem ``lhs <relation> rhs`` with ``time_limit`` seconds from now."""
         lhs, rhs = sp.S(lhs), sp.S(rhs)
         p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
-                time.monotonic() + time_limit)
+                time.monotonic() + time_limit, domains=dict(domains or {}),
+                families=dict(families or {}))
         p.sides, p.gap = (lhs, rhs), p.gap_of(lhs, rhs)
         return p
 
@@ -202,11 +236,13 @@ class Problem:
                                  + ", ".join(self.wrt))
             return None
         if f == 0:
+            if self.relation is not Relation.EQ and not rules:
+                rules = (EQUAL_SIDES,)  # an inequality holds with equality: that is its rule
             return Judgement(Verdict.PROVED, tier, rules)
         if self.relation is Relation.EQ:
             if is_constant(f) and constant_value(f) is not None:
                 return Judgement(Verdict.REFUTED, tier, constant=f, sides=sides)
-            return None
+            return self.refute_exactly(f, tier, rules, sides)
         # inequalities: f is the gap that must be ≥ 0
         if is_constant(f):
             value = constant_value(f)
@@ -216,6 +252,62 @@ class Problem:
         if reason:
             return Judgement(Verdict.PROVED, tier, (*rules, rule),
                              f"the gap {f} is ≥ 0: {reason}")
+        return self.refute_exactly(f, tier, rules, sides)
+
+    def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
+                       sides: tuple[sp.Expr, sp.Expr] | None = None,
+                       max_points: int = 3) -> Judgement | None:
+        """A refutation from an exact gap ``f`` (identically lhs − rhs, or rhs − lhs for
+        ``<=``) in closed form: a point inside the declared domain where ``f`` is nonzero
+        (negative, for an inequality) at 50 and 70 digits and both sides are finite.
+
+        None when ``f`` still holds unevaluated integrals, sums, derivatives or abstract
+        functions, or no such point is among the first ``max_points``.
+        """
+        if f.has(sp.Integral, Expectation, AppliedUndef, sp.Sum, sp.Product, sp.Derivative,
+                 sp.Limit) or not f.free_symbols:
+            return None
+        seconds = min(0.1 * self.time_limit, self.left())
+        if seconds <= 0:
+            return None
+        out = run_bounded(lambda: self._refute_at_points(f, tier, rules, sides, max_points),
+                          seconds)
+        return out.value if out.ok else None
+
+    def _refute_at_points(self, f: sp.Expr, tier: str, rules: Sequence[str],
+                          sides: tuple[sp.Expr, sp.Expr] | None,
+                          max_points: int) -> Judgement | None:
+        a, b = sides if sides is not None else self.sides
+        if a.has(AppliedUndef) or b.has(AppliedUndef):
+            return None
+        import numpy as np
+
+        symbols = sorted(f.free_symbols | a.free_symbols | b.free_symbols, key=str)
+        points = probe_points(symbols, np.random.default_rng(0), 0, self.domains)
+        for point in list(points)[:max_points]:
+            g = value_at(f, point, DPS)
+            if g is None or not _fails(self.relation, g):
+                continue
+            g2 = value_at(f, point, CONFIRM_DPS)
+            if g2 is None or not _fails(self.relation, g2) or (
+                    abs(g - g2) > mpmath.mpf("1e-10") * abs(g2)):
+                continue
+            va, vb = value_at(a, point, DPS), value_at(b, point, DPS)
+            if va is None or vb is None:
+                continue
+            diff = -g2 if self.relation is Relation.LE else g2
+            what = "right − left" if self.relation is Relation.LE else "left − right"
+            cex = Counterexample(
+                point={str(s): float(v) for s, v in point.items()},
+                lhs=to_float(va), rhs=to_float(vb), difference=to_float(diff),
+                note=f"exact: {what} = {f}, which is {mpmath.nstr(g2, 15)} here "
+                     f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})")
+            sign = "nonzero" if self.relation is Relation.EQ else "negative"
+            return Judgement(
+                Verdict.REFUTED, tier, tuple(rules),
+                f"{what.capitalize()} reduces exactly to {f}, which is {sign} at the point "
+                "reported.", reason=f"{what} reduces exactly to {f}, {sign} at a point",
+                counterexample=cex)
         return None
 
 
@@ -234,6 +326,64 @@ class Tier:
 
 
 # --- helpers shared by the tiers ------------------------------------------------------------
+
+
+def _fails(relation: Relation, g: mpmath.mpf) -> bool:
+    """Whether the gap value ``g`` breaks the relation beyond the probe's tolerance."""
+    from elbo_derivation.decide.probe import TOL
+
+    if relation in (Relation.LE, Relation.GE):
+        return g < -TOL
+    return abs(g) > TOL
+
+
+def missing_mathematics(*exprs: sp.Expr) -> list[str]:
+    """What no tier had a rule for, in words a user can act on: the sums, products,
+    derivatives and integrals left unevaluated in ``exprs``, and the abstract functions.
+
+    >>> n = sp.Symbol("D", integer=True, positive=True)
+    >>> j = sp.Symbol("j", integer=True)
+    >>> missing_mathematics(sp.Sum(sp.Function("f", real=True)(j), (j, 1, n)))[0]
+    'no rule for a sum with symbolic upper bound D'
+    """
+    out: list[str] = []
+
+    def bound(lim: tuple) -> str:
+        _, lo, hi = lim
+        if hi.free_symbols:
+            return f" with symbolic upper bound {hi}"
+        if lo.free_symbols:
+            return f" with symbolic lower bound {lo}"
+        if hi.is_infinite or lo.is_infinite:
+            return " (an infinite series)"
+        return ""
+
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, sp.Sum):
+                out.append("no rule for a sum" + bound(node.limits[0]))
+            elif isinstance(node, sp.Product):
+                out.append("no rule for a product" + bound(node.limits[0]))
+            elif isinstance(node, sp.Derivative):
+                wrt = ", ".join(str(v) for v, _ in node.variable_count)
+                what = str(node.expr)
+                if len(what) > 40:
+                    what = ("an integral" if node.expr.has(sp.Integral, Expectation)
+                            else "an abstract function" if node.expr.has(AppliedUndef)
+                            else "the expression")
+                out.append(f"no rule for the derivative with respect to {wrt} of {what}")
+            elif isinstance(node, Expectation) and not node.density.has(AppliedUndef):
+                out.append(f"no closed form for the expectation over {node.variable} "
+                           "(not a Gaussian moment)")
+            elif isinstance(node, sp.Integral) and not node.has(AppliedUndef):
+                out.append(f"no closed form for the integral over "
+                           f"{', '.join(str(lim[0]) for lim in node.limits)} "
+                           "(not a Gaussian integral)")
+            elif isinstance(node, AppliedUndef):
+                name = node.func.__name__
+                shown = name if "(" in name else str(node)
+                out.append(f"no numeric value for the abstract function {shown}")
+    return list(dict.fromkeys(out))
 
 
 def is_constant(f: sp.Expr) -> bool:
@@ -435,6 +585,12 @@ class Calculus(Tier):
     def judge(self, p: Problem) -> Judgement | None:
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
             a, b = self._evaluate(p.lhs), self._evaluate(p.rhs)
+            if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
+                from elbo_derivation.decide.calculus import resolve_conditions
+                from elbo_derivation.decide.inequalities import interval_substitution
+
+                subs = interval_substitution(p.domains)[0]
+                a, b = resolve_conditions(a, subs), resolve_conditions(b, subs)
             reduced, rules = reduce_algebra(p.gap_of(a, b))
             return a, b, reduced, rules
 
@@ -449,6 +605,155 @@ class Calculus(Tier):
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
+
+
+class Gradients(Tier):
+    """The gradient of an expectation (:mod:`~elbo_derivation.decide.calculus`): the
+    derivative taken under the integral sign, directly (the score-function identity) or after
+    the reparameterisation z = μ + σε of a Gaussian, then the integrals over the whole line
+    merged (linearity) and their integrand reduced. A step it does not prove is tried with each
+    abstract function replaced by a concrete one, where the Gaussian integrals are exact: a
+    nonzero gap there refutes it."""
+
+    name = "gradients"
+    share = 0.3
+
+    def applies(self, p: Problem) -> bool:
+        if not p.symbolic or not (p.lhs.has(sp.Derivative, sp.Subs)
+                                  or p.rhs.has(sp.Derivative, sp.Subs)):
+            return False
+        return p.lhs.has(sp.Integral, Expectation) or p.rhs.has(sp.Integral, Expectation)
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import calculus
+
+        def refute() -> Judgement | None:
+            if p.relation is Relation.EQ_UP_TO:
+                return None
+            pair, note = calculus.function_instance(sp.Tuple(p.lhs, p.rhs))
+            if not note:
+                return None
+            ia, ib = (evaluate_gaussian_integrals(calculus.differentiate(e))[0] for e in pair)
+            if ia.has(AppliedUndef, sp.Integral, Expectation) or ib.has(
+                    AppliedUndef, sp.Integral, Expectation):
+                return None
+            sub = Problem.of(ia, ib, p.relation, time_limit=p.left(), domains=p.domains)
+            gap = reduce_algebra(sub.gap)[0]
+            j = sub.refute_exactly(gap, self.name, (), (ia, ib))
+            if j is not None and j.counterexample is not None:
+                j.counterexample = replace(j.counterexample,
+                                           note=j.counterexample.note + f", with {note}")
+                j.reason += f", with {note}"
+            return j
+
+        def work() -> Judgement | None:
+            found = refute()
+            if found is not None:
+                return found
+            for reparam in (True, False):
+                a, b = p.lhs, p.rhs
+                if reparam:
+                    (a, done_a), (b, done_b) = (calculus.reparameterise(a),
+                                                calculus.reparameterise(b))
+                    if not (done_a or done_b):
+                        continue
+                a, b = calculus.differentiate(a), calculus.differentiate(b)
+                merged = calculus.merge_integrals(p.gap_of(a, b))
+                parts = []
+                for node in sp.Add.make_args(merged):
+                    if isinstance(node, sp.Integral):
+                        parts.append(reduce_algebra(node.function)[0])
+                    else:
+                        parts.append(node)
+                if all(reduce_algebra(part)[0] == 0 for part in parts):
+                    rules = [calculus.UNDER_THE_INTEGRAL]
+                    if reparam:
+                        rules.insert(0, calculus.REPARAMETERISATION)
+                    elif p.lhs.has(sp.log) or p.rhs.has(sp.log):
+                        rules.append(calculus.SCORE_FUNCTION)
+                    return Judgement(Verdict.PROVED, self.name, tuple(rules))
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
+
+
+class SumRules(Tier):
+    """Sums with symbolic bounds (Σ_{i=1}^{D}) by rule (:mod:`~elbo_derivation.decide.calculus`):
+    linearity, constants, the sum of a constant, index shifts and splitting off terms bring
+    every sum to one normal form, then the algebra of the gap. A step they do not prove is
+    evaluated exactly at small integer bounds, abstract functions replaced by a concrete
+    one: a nonzero gap there refutes it, with the values used."""
+
+    name = "sum-rules"
+    share = 0.15
+
+    def applies(self, p: Problem) -> bool:
+        from elbo_derivation.decide.calculus import has_symbolic_sum
+
+        return p.symbolic and (p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
+            p.lhs, p.rhs)
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import calculus
+
+        def work() -> Judgement | None:
+            a, rules_a = calculus.sum_normal_form(p.lhs)
+            b, rules_b = calculus.sum_normal_form(p.rhs)
+            reduced, algebra_rules = reduce_algebra(p.gap_of(a, b))
+            rules = tuple(dict.fromkeys((*rules_a, *rules_b, *algebra_rules)))
+            if reduced == 0 or (p.relation is Relation.EQ_UP_TO
+                                and not depends_on(reduced, p.wrt)):
+                return p.judge_gap(reduced, self.name, rules)
+            if p.relation in (Relation.LE, Relation.GE):
+                reason, rule = nonnegative(reduced)
+                if reason:
+                    return Judgement(Verdict.PROVED, self.name, (*rules, rule),
+                                     f"the gap {reduced} is ≥ 0: {reason}")
+            if p.relation is Relation.EQ_UP_TO:
+                return None
+            for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+                pair, note = calculus.function_instance(sp.Tuple(ea, eb))
+                ia, ib = pair
+                if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
+                    continue
+                sub = Problem.of(ia, ib, p.relation, time_limit=p.left(), domains=p.domains)
+                gap = sp.expand(sub.gap)
+                where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
+                extra = f" at {where}" + (f", with {note}" if note else "")
+                if is_constant(gap):
+                    value = constant_value(gap)
+                    bad = value is not None and (value < 0 if p.relation is not Relation.EQ
+                                                 else True)
+                    if not bad:
+                        continue
+                    va, vb = value_at(ia, {}, DPS), value_at(ib, {}, DPS)
+                    if va is None or vb is None:
+                        continue
+                    cex = Counterexample({str(k): float(v) for k, v in bounds.items()},
+                                         to_float(va), to_float(vb), to_float(value),
+                                         note=f"exact{extra}: the gap is {gap}")
+                    return Judgement(Verdict.REFUTED, self.name, rules,
+                                     f"Evaluated exactly{extra}, the two sides differ.",
+                                     reason=f"the step fails{extra}", counterexample=cex)
+                j = sub.refute_exactly(gap, self.name, rules, (ia, ib))
+                if j is not None and j.counterexample is not None:
+                    cex = j.counterexample
+                    j.counterexample = replace(
+                        cex, point={**cex.point, **{str(k): float(v) for k, v in bounds.items()}},
+                        note=cex.note + extra)
+                    j.reason += extra
+                    return j
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
 
 
 class Algebra(Tier):
@@ -480,6 +785,125 @@ class Algebra(Tier):
         return p.judge_gap(reduced, self.name, rules, sides=(p.lhs, p.rhs))
 
 
+class InequalityRules(Tier):
+    """A ``<=``/``>=`` step proved by a named inequality
+    (:mod:`~elbo_derivation.decide.inequalities`): the parts of the gap that Gibbs'
+    inequality (c·KL ≥ 0 for c ≥ 0) and Jensen's inequality (for the concave or convex
+    function the step applies) make non-negative are set aside, and the rest must be
+    non-negative by the sign rules. It only proves: a failure is for the tiers after it."""
+
+    name = "inequality-rules"
+    share = 0.1
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.relation in (Relation.GE, Relation.LE) and (
+            p.lhs.has(Expectation) or p.rhs.has(Expectation))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.inequalities import interval_substitution, mask_nonnegative
+
+        subs, interval_rules = interval_substitution(p.domains)
+
+        def work() -> Judgement | None:
+            for gap in (p.gap_of(p.lhs, p.rhs), p.gap):
+                masked, rules = mask_nonnegative(gap)
+                if not rules:
+                    continue
+                if masked.is_nonnegative is not True and subs:
+                    within = sp.expand(masked.xreplace(subs))
+                    if within.is_nonnegative is True or sp.factor(within).is_nonnegative:
+                        masked, rules = within, (*rules, *interval_rules)
+                if masked.is_nonnegative is True:
+                    return Judgement(Verdict.PROVED, self.name, rules,
+                                     f"the gap is ≥ 0 by {'; '.join(rules)}")
+                reduced, _ = reduce_algebra(masked)
+                reason, rule = nonnegative(reduced)
+                if reason:
+                    return Judgement(Verdict.PROVED, self.name, (*rules, rule),
+                                     f"the gap is ≥ 0 by {'; '.join(rules)}, and the rest: "
+                                     f"{reason}")
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
+
+
+class DeclaredIntervals(Tier):
+    """A step about symbols declared in intervals (``0 < y < 1``), each written through a
+    positive variable that covers exactly its interval, so that the sign and log rules see
+    the bounds (1 − y > 0); then the algebra of the gap. It only proves."""
+
+    name = "declared-intervals"
+    share = 0.15
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and bool(p.domains) and p.relation is not Relation.EQ_UP_TO
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.inequalities import interval_substitution
+
+        subs, interval_rules = interval_substitution(p.domains)
+        if not subs:
+            return None
+
+        def work() -> Judgement | None:
+            gap = p.gap.xreplace(subs)
+            gap = gap.replace(lambda n: isinstance(n, sp.log),
+                              lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
+            reduced, rules = reduce_algebra(gap)
+            if reduced == 0:
+                return Judgement(Verdict.PROVED, self.name, (*interval_rules, *rules))
+            if p.relation is Relation.EQ:
+                return None
+            reason, rule = nonnegative(reduced)
+            if reason:
+                return Judgement(Verdict.PROVED, self.name, (*interval_rules, *rules, rule),
+                                 f"within the declared intervals the gap is ≥ 0: {reason}")
+            return None
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
+
+
+class Families(Tier):
+    """Densities declared in a named family (Bernoulli, Poisson, exponential, Laplace,
+    Gamma; :mod:`~elbo_derivation.decide.families`): expectations by the family's moments,
+    entropy and KL, or as the sum or integral over its support, the density by its formula;
+    then ``doit`` and the algebra of the gap. The rewritten sides stay for the next tiers."""
+
+    name = "families"
+    share = 0.3
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and bool(p.families) and any(
+            e.has(*p.families) for e in (p.lhs, p.rhs))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.families import instantiate
+
+        def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
+            a, rules_a = instantiate(p.lhs, p.families)
+            b, rules_b = instantiate(p.rhs, p.families)
+            a, b = CALCULUS._evaluate(a), CALCULUS._evaluate(b)
+            reduced, algebra = reduce_algebra(p.gap_of(a, b))
+            return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *algebra)))
+
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        a, b, reduced, rules = out.value
+        p.lhs, p.rhs = a, b
+        p.sides, p.gap = (a, b), reduced
+        return p.judge_gap(reduced, self.name, rules, sides=(a, b))
+
+
 class ExpectationRules(Tier):
     """The rules of expectations over densities (:mod:`~elbo_derivation.decide.rules`): for
     abstract densities, for expectations (split into exact Gaussian moments term by term,
@@ -496,8 +920,11 @@ class ExpectationRules(Tier):
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import rules
 
+        # a density declared in a family is that family's, not any density: no instance
+        named = any(e.has(*p.families) for e in (p.lhs, p.rhs)) if p.families else False
         out = run_bounded(lambda: rules.check(p.lhs, p.rhs, p.relation, p.wrt,
-                                              seconds=max(0.5 * p.left(), 0.1)),
+                                              seconds=max(0.5 * p.left(), 0.1),
+                                              domains=p.domains, refute=not named),
                           max(min(0.5 * p.time_limit, p.left()), 1e-3))
         if not out.ok:
             p.reasons.append(f"{self.name}: {out.error}")
@@ -585,7 +1012,8 @@ class Simplify(Tier):
         wrt = _wrt_symbols(p)
         if seconds > 0 and (p.relation is not Relation.EQ_UP_TO or wrt):
             quick = run_bounded(lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
-                                              n_random=0, max_points=3), seconds)
+                                              n_random=0, max_points=3, domains=p.domains),
+                                seconds)
             if quick.ok and quick.value.verdict == "refuted":
                 return _probe_refuted("probe", p, quick.value.counterexample)
         out = run_bounded(lambda: sp.simplify(p.gap), p.share(self.share))
@@ -607,7 +1035,9 @@ class Probe(Tier):
         return True
 
     def _undecided(self, p: Problem) -> Judgement:
-        return Judgement(Verdict.UNDECIDED, self.name, reason="; ".join(p.reasons))
+        missing = missing_mathematics(*p.sides)
+        return Judgement(Verdict.UNDECIDED, self.name,
+                         reason="; ".join([*missing[:3], *p.reasons]))
 
     def judge(self, p: Problem) -> Judgement:
         if p.left() <= 0:
@@ -624,7 +1054,7 @@ class Probe(Tier):
         budget = p.left()
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
-                          deadline=time.monotonic() + 0.9 * budget),
+                          deadline=time.monotonic() + 0.9 * budget, domains=p.domains),
             budget,
         )
         if not out.ok:
@@ -635,6 +1065,7 @@ class Probe(Tier):
             return _probe_refuted(self.name, p, found.counterexample)
         p.reasons.insert(0, "no symbolic tier settled the step")
         if found.verdict == "supported":
+            p.reasons[1:1] = missing_mathematics(*p.sides)[:3]
             return Judgement(
                 Verdict.NUMERICALLY_SUPPORTED, self.name,
                 reason="; ".join(p.reasons) + f"; the relation holds at {found.agreeing} probe "
@@ -648,7 +1079,12 @@ class Probe(Tier):
 
 STRUCTURAL = Structural()
 CALCULUS = Calculus()
+SUM_RULES = SumRules()
+GRADIENTS = Gradients()
 ALGEBRA = Algebra(after_integrals=False)
+INEQUALITY_RULES = InequalityRules()
+DECLARED_INTERVALS = DeclaredIntervals()
+FAMILIES = Families()
 EXPECTATION_RULES = ExpectationRules()
 GAUSSIAN_MOMENTS = GaussianMoments()
 SIMPLIFY = Simplify()
@@ -657,8 +1093,13 @@ PROBE = Probe()
 #: The tiers in the order they are tried.
 TIERS: tuple[Tier, ...] = (
     STRUCTURAL,
+    GRADIENTS,
     CALCULUS,
+    SUM_RULES,
     ALGEBRA,
+    INEQUALITY_RULES,
+    FAMILIES,
+    DECLARED_INTERVALS,
     EXPECTATION_RULES,
     GAUSSIAN_MOMENTS,
     Algebra(after_integrals=True),

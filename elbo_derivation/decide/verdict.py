@@ -36,7 +36,7 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 
 import mpmath
 import sympy as sp
@@ -64,7 +64,7 @@ from elbo_derivation.decide.tiers import (
     constant_value,
 )
 
-__all__ = ["compare", "decide_step", "wrt_names"]
+__all__ = ["compare", "decide_step", "declared_domains", "declared_families", "wrt_names"]
 
 #: What each tier's proof rests on, when the tier gives no more particular words.
 _EXPLAIN = {
@@ -77,6 +77,14 @@ _EXPLAIN = {
     "and using the moments of the standard normal), after which left − right expands to 0",
     "simplify": "sympy.simplify reduces left − right to 0",
     "expectation-rules": "the rules of expectations over densities reduce left − right to 0",
+    "declared-intervals": "writing each symbol through a positive variable that covers its "
+    "declared interval, expanding and cancelling reduces left − right to 0",
+    "inequality-rules": "the named inequalities make the gap non-negative",
+    "families": "the facts of the declared families (moments, entropy, KL, the density) "
+    "reduce left − right to 0",
+    "gradients": "differentiating under the integral sign reduces left − right to 0",
+    "sum-rules": "the rules of sums (linearity, constants, index shifts, splitting off terms) "
+    "reduce left − right to 0",
 }
 
 
@@ -108,14 +116,23 @@ def _screen(*exprs: sp.Basic) -> tuple[str, str]:
 # --- results --------------------------------------------------------------------------------
 
 
-def _nice_point(exprs: Iterable[sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+def _nice_point(exprs: Sequence[sp.Expr], domains: Mapping[sp.Symbol, sp.Interval],
+                ) -> dict[sp.Symbol, sp.Expr]:
+    """A nice point inside the declared domain, where every one of ``exprs`` is finite if
+    one of the first few points makes them so."""
     symbols: set[sp.Symbol] = set()
     for e in exprs:
         symbols |= e.free_symbols
     ordered = sorted(symbols, key=str)
     import numpy as np
 
-    return next(probe_points(ordered, np.random.default_rng(0)))
+    points = probe_points(ordered, np.random.default_rng(0), 4, dict(domains))
+    first = None
+    for point in list(points)[:12]:
+        first = first or point
+        if all(value_at(e, point, DPS) is not None for e in exprs):
+            return point
+    return first if first is not None else {}
 
 
 def _tidy(constant: sp.Expr) -> sp.Expr:
@@ -127,13 +144,14 @@ def _tidy(constant: sp.Expr) -> sp.Expr:
 
 
 def _refuted_exactly(lhs: sp.Expr, rhs: sp.Expr, constant: sp.Expr, method: str,
-                     relation: Relation, start: float) -> SymbolicResult:
-    point = _nice_point([lhs, rhs])
+                     relation: Relation, start: float,
+                     domains: Mapping[sp.Symbol, sp.Interval]) -> SymbolicResult:
     if lhs.has(sp.Integral, Expectation) or rhs.has(sp.Integral, Expectation):
         out = run_bounded(lambda: (evaluate_gaussian_integrals(lhs)[0],
                                    evaluate_gaussian_integrals(rhs)[0]), 1.0)  # exact values
         if out.ok:
             lhs, rhs = out.value
+    point = _nice_point([lhs, rhs], domains)
     a, b = value_at(lhs, point, DPS), value_at(rhs, point, DPS)
     if relation is Relation.LE:  # the gap was right − left
         constant = -constant
@@ -158,11 +176,12 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def _result(j: Judgement, relation: Relation, start: float) -> SymbolicResult:
+def _result(j: Judgement, relation: Relation, start: float,
+            domains: Mapping[sp.Symbol, sp.Interval]) -> SymbolicResult:
     """The result of the step from the judgement of the tier that decided it."""
     if j.constant is not None:
         lhs, rhs = j.sides  # type: ignore[misc]
-        out = _refuted_exactly(lhs, rhs, j.constant, j.tier, relation, start)
+        out = _refuted_exactly(lhs, rhs, j.constant, j.tier, relation, start, domains)
         out.rules = j.rules
         return out
     explanation = j.explanation
@@ -180,6 +199,8 @@ def compare(
     *,
     wrt: Sequence[str] = (),
     time_limit: float = 5.0,
+    domains: Mapping[sp.Symbol | str, sp.Interval] | None = None,
+    families: Mapping[sp.Expr, tuple] | None = None,
 ) -> SymbolicResult:
     """Decide ``lhs <relation> rhs`` by the tiers of this module.
 
@@ -193,6 +214,12 @@ def compare(
         for ``"=~"``: names of the symbols (or densities) the difference must be free of.
     time_limit : float
         seconds for the whole decision (each tier gets a share; the probe gets the rest).
+    domains : mapping, optional
+        a symbol (or its name) → the interval it was declared in (``0 < y < 1``): every
+        point evaluated at, and so every counterexample, lies inside these intervals.
+    families : mapping, optional
+        each density declared in a named family → (family key, parameters, variable), as
+        :func:`declared_families` reads them.
 
     Returns
     -------
@@ -230,16 +257,57 @@ def compare(
     if blocked:
         return SymbolicResult(Verdict.UNDECIDED, "screen", time.perf_counter() - start,
                               reason=blocked + "; nothing was tried")
-    problem = Problem.of(lhs, rhs, relation, wrt=wrt, time_limit=time_limit)
+    problem = Problem.of(lhs, rhs, relation, wrt=wrt, time_limit=time_limit,
+                         domains=_domains(domains, lhs, rhs), families=families)
     if probe_only:
         problem.symbolic = False
         problem.reasons.append(probe_only)
     for tier in TIERS:
         if tier.applies(problem):
             judgement = tier.judge(problem)
-            if judgement is not None:
-                return _result(judgement, relation, start)
+            if judgement is None:
+                continue
+            if (judgement.verdict is Verdict.PROVED and not judgement.rules
+                    and relation in (Relation.LE, Relation.GE)):
+                continue  # an inequality is proved by a named rule, or not at all
+            return _result(judgement, relation, start, problem.domains)
     raise AssertionError("the probe, the last tier, always answers")  # pragma: no cover
+
+
+def _domains(domains: Mapping[sp.Symbol | str, sp.Interval] | None, *exprs: sp.Expr,
+             ) -> dict[sp.Symbol, sp.Interval]:
+    """The declared intervals keyed by the symbols of ``exprs`` (a name matches its symbol)."""
+    if not domains:
+        return {}
+    by_name = {str(k): v for k, v in domains.items()}
+    # a declared symbol keeps its interval even where the sides do not show it (a family's
+    # parameters appear only when its facts are written in)
+    out = {k: v for k, v in domains.items() if isinstance(k, sp.Symbol)}
+    for e in exprs:
+        for s in e.free_symbols:
+            if str(s) in by_name:
+                out[s] = by_name[str(s)]
+    return out
+
+
+def declared_domains(d: Derivation) -> dict[sp.Symbol | str, sp.Interval]:
+    """The interval each symbol of ``d`` was declared in (``y : (0, 1)``, ``0 < y < 1``),
+    keyed by the declared symbol (by its name when the symbol is not at hand)."""
+    decl = getattr(d, "declarations", None)
+    intervals = dict(getattr(decl, "intervals", None) or {})
+    return {d.symbols.get(name, name): iv for name, iv in intervals.items()}
+
+
+def declared_families(d: Derivation) -> dict[sp.Expr, tuple]:
+    """Each density of ``d`` declared in a named family other than the normal (which the
+    reader writes out): the density → (family key, parameters, variable)."""
+    decl = getattr(d, "declarations", None)
+    out: dict[sp.Expr, tuple] = {}
+    for sig, family in (getattr(decl, "families", None) or {}).items():
+        density = decl.functions.get(sig)
+        if family.name != "normal" and density is not None:
+            out[density] = (family.name, tuple(family.parameters), family.variable)
+    return out
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -294,4 +362,5 @@ def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symbol
     """
     lhs = d.expand_definitions(step.lhs(d))
     rhs = d.expand_definitions(step.expr)
-    return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt), time_limit=time_limit)
+    return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt), time_limit=time_limit,
+                   domains=declared_domains(d), families=declared_families(d))

@@ -430,6 +430,80 @@ def _canonical(name: str, nargs: int) -> str | None:
     return key if len(variables) + len(given) == nargs else None
 
 
+def role_keys(expr: sp.Expr) -> dict[sp.Expr, str]:
+    """The instance's key for each density of ``expr`` read from its role, whatever its letters.
+
+    The latent variable is the one expectations are taken over (failing that, the variable
+    of a family with a single, conditional density, or the argument of an abstract real
+    function); any
+    other variable is the data. A family with one density of the latent variable is the
+    variational q; every other family is the model p (its joint, conditionals and marginals).
+    An abstract real function of the latent variable is the decoder mean f. Densities that
+    fit no role are left out.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> u, w = sp.symbols("u w", real=True)
+    >>> r = sp.Function("r(w|u)", positive=True)(w, u)
+    >>> lik = sp.Function("P(u|w)", positive=True)(u, w)
+    >>> from elbo_derivation.core.expectation import Expectation
+    >>> sorted(role_keys(Expectation(sp.log(lik), w, r)).values())
+    ['p(x|z)', 'q(z|x)']
+    """
+    from elbo_derivation.core.expectation import Expectation
+
+    densities: dict[sp.Expr, tuple[str, tuple, tuple]] = {}
+    functions: list[sp.Expr] = []
+    for node in expr.atoms(AppliedUndef):
+        parsed = _parse_signature(node.func.__name__)
+        if parsed is not None and node.is_positive:
+            stem, given, cond = parsed
+            if [str(a) for a in node.args] == [*given, *cond]:
+                densities[node] = (stem, node.args[: len(given)], node.args[len(given):])
+                continue
+        if len(node.args) == 1 and node.is_real and not node.is_positive:
+            functions.append(node)  # (a positive function is a density, never f)
+    expectations = [n for n in sp.preorder_traversal(expr) if isinstance(n, Expectation)]
+    over = {n.variable for n in expectations}
+    over_stems = {densities[n.density][0] for n in expectations if n.density in densities}
+    stems: dict[str, set[sp.Expr]] = {}
+    for node, (stem, _, _) in densities.items():
+        stems.setdefault(stem, set()).add(node)
+    variables = {v for _, g, c in densities.values() for v in (*g, *c)}
+    single = {densities[next(iter(ns))][1][0] for ns in stems.values()
+              if len(ns) == 1 and len(densities[next(iter(ns))][1]) == 1
+              and densities[next(iter(ns))][2]}  # a lone conditional q(z|x): z is latent
+    latent = None
+    for sign in (over, single & variables, {f.args[0] for f in functions} & variables):
+        if len(sign) == 1:
+            latent = next(iter(sign))
+            break
+    if latent is None or len(variables - {latent}) > 1:
+        return {}
+    data = next(iter(variables - {latent}), None)
+    name = {latent: "z", data: "x"}
+    lone = {stem for stem, ns in stems.items() if len(ns) == 1
+            and densities[next(iter(ns))][1] == (latent,)}
+    # the variational family: a lone density of the latent variable that expectations are
+    # over; without expectations, the only lone one (two would be ambiguous)
+    chosen = (lone & over_stems) or (lone if len(lone) == 1 and not over_stems else set())
+    if len(lone) > 1 and not chosen:
+        return {}
+    out: dict[sp.Expr, str] = {}
+    for node, (stem, given, cond) in densities.items():
+        variational = stem in chosen and len(stems) > 1
+        letter = "q" if variational else "p"
+        key = (f"{letter}({','.join(name[v] for v in given)}"
+               + ("|" + ",".join(name[v] for v in cond) if cond else "") + ")")
+        if key in SIGNATURES and (letter == "p" or key in ("q(z|x)", "q(z)")):
+            out[node] = key
+    for f in functions:
+        if f.args[0] == latent:
+            out[f] = "f(z)"
+    return out
+
+
 def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> sp.Expr:
     """Replace every abstract density in ``expr`` by the linear-Gaussian instance.
 
@@ -457,7 +531,11 @@ def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> s
     """
     params = params or instance_symbols()
     found = sorted(expr.atoms(AppliedUndef), key=str)
-    unknown = [f for f in found if _canonical(f.func.__name__, len(f.args)) is None]
+    keys = {f: _canonical(f.func.__name__, len(f.args)) for f in found}
+    if any(k is None for k in keys.values()):
+        roles = role_keys(expr)
+        keys = {f: keys[f] or roles.get(f) for f in found}
+    unknown = [f for f in found if keys[f] is None]
     if unknown:
         names = ", ".join(sorted({u.func.__name__ for u in unknown}))
         raise UnknownDensityError(f"no linear-Gaussian instance of {names}")
@@ -468,7 +546,7 @@ def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> s
             if len(_INSTANCES) > 1024:
                 _INSTANCES.clear()
             dens = density_expressions(params)
-            _INSTANCES[key] = dens[_canonical(f.func.__name__, len(f.args))](*f.args)  # type: ignore[index]
+            _INSTANCES[key] = dens[keys[f]](*f.args)  # type: ignore[index]
         mapping[f] = _INSTANCES[key]
     return expr.xreplace(mapping)
 

@@ -1,0 +1,365 @@
+"""Sums with symbolic bounds, by rule rather than by evaluation.
+
+``Sum(f, (i, 1, D))`` with a symbolic D and an abstract f cannot be evaluated, but the rules a
+textbook uses on it can be applied: linearity (Σ (a + b) = Σ a + Σ b), constants pulled out
+(Σ c·f = c·Σ f), the sum of a constant (Σ_{i=1}^{D} c = D·c), index shifts
+(Σ_{i=1}^{D} f(i) = Σ_{j=0}^{D−1} f(j + 1)) and splitting off first or last terms
+(Σ_{i=1}^{D} f(i) = f(1) + Σ_{i=2}^{D} f(i)). :func:`sum_normal_form` writes every sum in one
+canonical shape — its index running from 0 to a bound with no constant offset, its summand a
+single term free of constant factors — so that two expressions equal by these rules get the
+same form.
+
+A step these rules do not prove is tried at small integer values of the symbolic bounds,
+where every sum is finite and is evaluated exactly (:func:`at_integer_bounds`), with each
+abstract function replaced by a concrete one (:func:`function_instance`): an identity about
+every D and every f must hold for D = 3 and f(t) = t² + 2t + 3 too.
+
+Examples
+--------
+>>> import sympy as sp
+>>> i = sp.Symbol("i", integer=True)
+>>> D = sp.Symbol("D", integer=True, positive=True)
+>>> f = sp.Function("f", real=True)
+>>> a = sum_normal_form(sp.Sum(2 * f(i) + 1, (i, 1, D)))[0]
+>>> b = sum_normal_form(2 * (f(1) + sp.Sum(f(i), (i, 2, D))) + D)[0]
+>>> sp.expand(a - b)
+0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+__all__ = [
+    "INDEX_SHIFT",
+    "SUM_CONSTANT",
+    "SUM_LINEARITY",
+    "SUM_SPLIT",
+    "at_integer_bounds",
+    "function_instance",
+    "has_symbolic_sum",
+    "resolve_conditions",
+    "sum_normal_form",
+]
+
+SUM_LINEARITY = "linearity of Σ (Σ (a + b) = Σ a + Σ b, Σ c·a = c·Σ a)"
+SUM_CONSTANT = "Σ_{i=1}^{D} c = D·c"
+INDEX_SHIFT = "shifting the index of a sum"
+SUM_SPLIT = "splitting off terms of a sum"
+
+#: The canonical index of every sum in normal form.
+_J = sp.Symbol("j_", integer=True, nonnegative=True)
+
+
+def has_symbolic_sum(*exprs: sp.Expr) -> bool:
+    """Whether a sum in ``exprs`` has a bound that is not a number.
+
+    >>> D = sp.Symbol("D", integer=True, positive=True)
+    >>> i = sp.Symbol("i", integer=True)
+    >>> has_symbolic_sum(sp.Sum(i, (i, 1, D))), has_symbolic_sum(sp.Sum(i, (i, 1, 3)))
+    (True, False)
+    """
+    return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in s.limits)
+               for e in exprs for s in e.atoms(sp.Sum))
+
+
+def _split_bound(bound: sp.Expr) -> tuple[sp.Expr, int]:
+    """``D + 2`` → (D, 2); a bound without a constant integer offset → (bound, 0)."""
+    const, rest = bound.as_coeff_Add()
+    if const.is_Integer and rest != 0:
+        return rest, int(const)
+    return bound, 0
+
+
+def _natural_shift(summand: sp.Expr, i: sp.Symbol) -> int:
+    """The integer c such that the summand's functions are applied at i + c (f(i + 1) → 1):
+    the index j = i + c makes them plain f(j)."""
+    shifts = []
+    for node in summand.atoms(AppliedUndef, sp.Indexed):
+        for arg in (node.indices if isinstance(node, sp.Indexed) else node.args):
+            c = sp.expand(arg - i)
+            if c.is_Integer:
+                shifts.append(int(c))
+    return min(shifts, key=abs) if shifts else 0
+
+
+def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
+             used: set[str]) -> sp.Expr:
+    """Σ_{i=lo}^{hi} summand in normal form: Σ_{j=0}^{V} g(j) with V free of a constant
+    offset, plus the finitely many terms that shifting the bounds there takes out or adds."""
+    if lo.is_infinite or hi.is_infinite:
+        return sp.Sum(summand, (i, lo, hi))
+    c = _natural_shift(summand, i)
+    g = summand.xreplace({i: _J - c})
+    lo, hi = sp.expand(lo + c), sp.expand(hi + c)
+    if c:
+        used.add(INDEX_SHIFT)
+    out: list[sp.Expr] = []
+    base = sp.S.Zero
+    if lo.is_Integer and lo != 0:
+        span = range(0, int(lo)) if lo > 0 else range(int(lo), 0)
+        sign = -1 if lo > 0 else 1
+        extra = [sign * g.xreplace({_J: m}) for m in span]
+        if all(not t.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for t in extra):
+            used.add(SUM_SPLIT)
+            out.extend(extra)
+        else:  # the summand is undefined below its lower bound: keep that bound
+            base = lo
+    elif not lo.is_Integer:  # a symbolic lower bound: shift the index to start at 0
+        g = g.xreplace({_J: _J + lo})
+        hi = sp.expand(hi - lo)
+        used.add(INDEX_SHIFT)
+    top, offset = _split_bound(hi)
+    if offset and top.free_symbols:
+        used.add(SUM_SPLIT)
+        if offset > 0:  # peel the last terms: j = top + 1 ... top + offset
+            out.extend(g.xreplace({_J: top + m}) for m in range(1, offset + 1))
+        else:  # put back the missing ones with a minus sign
+            out.extend(-g.xreplace({_J: top - m}) for m in range(0, -offset))
+    else:
+        top = hi
+    terms = sp.Add.make_args(sp.expand(g))
+    if len(terms) > 1:
+        used.add(SUM_LINEARITY)
+    for term in terms:
+        coeff, dep = term.as_independent(_J, as_Add=False)
+        if dep == 1:
+            used.add(SUM_CONSTANT)
+            out.append(coeff * (top - base + 1))
+            continue
+        if coeff != 1:
+            used.add(SUM_LINEARITY)
+        out.append(coeff * sp.Sum(dep, (_J, base, top)))
+    return sp.Add(*out)
+
+
+def sum_normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
+    """``expr`` with every sum over one index with finite symbolic bounds in normal form,
+    and the rules used.
+
+    Sums with numeric bounds are left to evaluation (``doit``), and infinite ones to the
+    series SymPy knows.
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> N = sp.Symbol("N", integer=True, positive=True)
+    >>> form, rules = sum_normal_form(sp.Sum(3, (i, 1, N)))
+    >>> form, SUM_CONSTANT in rules
+    (3*N, True)
+    """
+    used: set[str] = set()
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if not node.args:
+            return node
+        new = node.func(*[visit(a) for a in node.args]) if node.has(sp.Sum) else node
+        if isinstance(new, sp.Sum) and len(new.limits) == 1:
+            i, lo, hi = new.limits[0]
+            if lo.free_symbols or hi.free_symbols:
+                return _one_sum(new.function, i, lo, hi, used)
+        return new
+
+    out = sp.expand(visit(expr))
+    order = (INDEX_SHIFT, SUM_SPLIT, SUM_LINEARITY, SUM_CONSTANT)
+    return out, tuple(r for r in order if r in used)
+
+
+def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
+    """``expr`` with each abstract real function of one argument replaced by a concrete
+    one, and a note saying which (empty when there was none).
+
+    Declared densities (named by their signature, ``q(z|x)``) are left alone: their
+    instances are the linear-Gaussian model's (:mod:`~elbo_derivation.decide.rules`). The
+    instance t² + 2t + 3 is positive everywhere, so it stands for a positive function too.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> function_instance(sp.Function("f", real=True)(t) + 1)[0]
+    t**2 + 2*t + 4
+    """
+    subs = {}
+    names = []
+    for node in expr.atoms(AppliedUndef):
+        if "(" in node.func.__name__ or len(node.args) != 1 or node.is_real is not True:
+            continue  # a declared density (named by its signature) is no function here
+        (t,) = node.args
+        subs[node] = t**2 + 2 * t + 3
+        names.append(node.func.__name__)
+    if not subs:
+        return expr, ""
+    names = sorted(set(names))
+    note = ", ".join(f"{n}(t) = t² + 2t + 3" for n in names)
+    return expr.xreplace(subs), note
+
+
+def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
+                                                         list[sp.Expr]]]:
+    """The ``exprs`` at small positive integer values of the symbols their sums' bounds
+    use (each symbol declared integer), with the now finite sums evaluated exactly.
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> N = sp.Symbol("N", integer=True, positive=True)
+    >>> next(at_integer_bounds(sp.Sum(i, (i, 1, N))))
+    ({N: 1}, [1])
+    """
+    bounds: set[sp.Symbol] = set()
+    for e in exprs:
+        for s in e.atoms(sp.Sum):
+            for lim in s.limits:
+                bounds |= lim[1].free_symbols | lim[2].free_symbols
+    if not bounds or any(b.is_integer is not True for b in bounds):
+        return
+    ordered = sorted(bounds, key=str)
+    for k, values in enumerate(((1,), (2,), (3,), (5,))):
+        point = {b: values[0] + (j % 2) * (k + 1) for j, b in enumerate(ordered)}
+        if any(b.is_nonnegative is False for b in ordered):
+            continue
+        evaluated = [e.xreplace(point).doit() if e.has(sp.Sum) else e.xreplace(point)
+                     for e in exprs]
+        yield point, evaluated
+
+
+def resolve_conditions(expr: sp.Expr, substitution: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """``expr`` with each ``Piecewise`` (a series' condition of convergence, |r| < 1) replaced
+    by its branch whose condition holds for every value the declarations allow:
+    ``substitution`` writes each symbol declared in an interval through a positive variable
+    (:func:`~elbo_derivation.decide.inequalities.interval_substitution`).
+
+    >>> r = sp.Symbol("r", positive=True)
+    >>> t = sp.Symbol("t", positive=True)
+    >>> series = sp.Sum(r**sp.Symbol("k", integer=True, nonnegative=True),
+    ...                 (sp.Symbol("k", integer=True, nonnegative=True), 0, sp.oo)).doit()
+    >>> resolve_conditions(series, {r: t / (1 + t)})
+    1/(1 - r)
+    """
+    if not expr.has(sp.Piecewise):
+        return expr
+
+    def pick(node: sp.Piecewise) -> sp.Expr:
+        for value, cond in node.args:
+            held = cond.xreplace(substitution) if substitution else cond
+            if held is sp.true:
+                return value
+            if held is not sp.false:
+                return node
+        return node
+
+    return expr.replace(lambda n: isinstance(n, sp.Piecewise), pick)
+
+
+# --- gradients of expectations -------------------------------------------------------------
+
+REPARAMETERISATION = ("reparameterisation z = μ + σε, ε ~ N(0, 1) (q Gaussian, f differentiable "
+                      "with an integrable derivative)")
+UNDER_THE_INTEGRAL = ("differentiation under the integral sign (Leibniz; the parameter does not "
+                      "enter the limits, the derivative is dominated)")
+SCORE_FUNCTION = "score function ∇E_q[f] = E_q[f ∇log q] (q differentiable in θ, ∫∇q = ∇∫q)"
+
+#: The one integration variable every whole-line integral is renamed to before merging.
+_U = sp.Symbol("u_", real=True)
+
+
+def _as_integral(node: sp.Basic) -> sp.Integral | None:
+    from elbo_derivation.core.expectation import Expectation
+
+    if isinstance(node, Expectation):
+        node = node.as_integral()
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    _, lo, hi = node.limits[0]
+    if not (lo is sp.S.NegativeInfinity and hi is sp.oo):
+        return None
+    return node
+
+
+def reparameterise(expr: sp.Expr) -> tuple[sp.Expr, bool]:
+    """Every whole-line integral (or expectation) against a written-out Gaussian density of
+    its variable, whose integrand holds an abstract function, written in the standard
+    variable: ∫ N(z; μ, σ²) f(z) dz = ∫ N(ε; 0, 1) f(μ + σε) dε. Returns the expression and
+    whether anything was rewritten.
+
+    >>> z, m = sp.symbols("z m", real=True)
+    >>> s = sp.Symbol("s", positive=True)
+    >>> from elbo_derivation.decide.gaussian import gaussian_density
+    >>> f = sp.Function("f", real=True)
+    >>> line = (z, -sp.oo, sp.oo)
+    >>> out, done = reparameterise(sp.Integral(gaussian_density(z, m, s) * f(z), line))
+    >>> done, out.has(f(m + s * _U))
+    (True, True)
+    """
+    from sympy.core.function import AppliedUndef
+
+    from elbo_derivation.decide.gaussian import gaussian_density
+    from elbo_derivation.decide.rules import gaussian_parameters
+
+    changed = False
+
+    def rewrite(node: sp.Basic) -> sp.Basic:
+        nonlocal changed
+        integral = _as_integral(node)
+        if integral is None or not integral.function.has(AppliedUndef):
+            return node
+        z = integral.limits[0][0]
+        factors = sp.Mul.make_args(integral.function)
+        rest = sp.Mul(*[f for f in factors if f.has(AppliedUndef, sp.Derivative, sp.Subs)])
+        density = sp.Mul(*[f for f in factors
+                           if not f.has(AppliedUndef, sp.Derivative, sp.Subs)])
+        params = gaussian_parameters(sp.powsimp(density), z)
+        if params is None:
+            return node
+        mean, var = params
+        changed = True
+        moved = rest.xreplace({z: mean + sp.sqrt(var) * _U})
+        return sp.Integral(gaussian_density(_U, 0, 1) * moved, (_U, -sp.oo, sp.oo))
+
+    from elbo_derivation.core.expectation import Expectation
+
+    out = expr.replace(lambda n: isinstance(n, (sp.Integral, Expectation)), rewrite)
+    return out, changed
+
+
+def merge_integrals(expr: sp.Expr) -> sp.Expr:
+    """A sum of c_k · ∫ h_k over the whole line as one integral ∫ Σ c_k h_k (linearity), each
+    integral's variable renamed to one; terms without such an integral are kept aside."""
+    from elbo_derivation.core.expectation import Expectation
+
+    expr = expr.replace(lambda n: isinstance(n, Expectation), lambda n: n.as_integral())
+    inside: list[sp.Expr] = []
+    outside: list[sp.Expr] = []
+    for term in sp.Add.make_args(sp.expand(expr, log=False, power_base=False, mul=True)):
+        coeff, rest = term.as_independent(sp.Integral, as_Add=False)
+        integral = _as_integral(rest) if rest != 1 else None
+        if integral is None or coeff.has(sp.Integral):
+            outside.append(term)
+            continue
+        z = integral.limits[0][0]
+        inside.append(coeff * integral.function.xreplace({z: _U}))
+    if not inside:
+        return expr
+    return sp.Add(*outside) + sp.Integral(sp.Add(*inside), (_U, -sp.oo, sp.oo))
+
+
+def differentiate(expr: sp.Expr) -> sp.Expr:
+    """Each derivative evaluated from the outside in, an integral's by differentiating under
+    the integral sign (without first trying to evaluate the integral)."""
+    from elbo_derivation.core.expectation import Expectation
+
+    def once(node: sp.Derivative) -> sp.Expr:
+        inner = node.expr
+        if isinstance(inner, Expectation):
+            inner = inner.as_integral()
+        wrt = {v for v, _ in node.variable_count}
+        if isinstance(inner, sp.Integral) and all(
+                not (set().union(*(a.free_symbols for a in lim[1:])) & wrt)
+                for lim in inner.limits):
+            # Leibniz: the limits do not move, so the derivative goes inside, unevaluated
+            return sp.Integral(sp.diff(inner.function, *node.variable_count), *inner.limits)
+        return node.doit(deep=False)
+
+    for _ in range(4):
+        new = expr.replace(lambda n: isinstance(n, sp.Derivative), once)
+        if new == expr:
+            break
+        expr = new
+    return expr

@@ -1,0 +1,231 @@
+"""Named families of distributions as data: density, support, moments, entropy and KL.
+
+A density declared in a family (``p(k) = Poisson(lam)``) is an abstract positive function to
+the reader; this table says what it is. :func:`instantiate` rewrites an expression with the
+family's facts, each a named rule: an expectation of a polynomial of degree ≤ 2 by the mean
+and variance, E[−log p] by the entropy, KL between two members of one family by its closed
+form; any other expectation as the sum (discrete) or integral (continuous) over the support,
+and the density itself by its formula. The rewritten expression is then decided by the
+ordinary tiers (``doit``, algebra).
+
+Each entry is a :class:`FamilyFacts`: every field is a function of the parameters (and the
+variable, for the density), so the table is the single place the facts live.
+
+Examples
+--------
+>>> import sympy as sp
+>>> lam = sp.Symbol("lam", positive=True)
+>>> k = sp.Symbol("k", integer=True, nonnegative=True)
+>>> FAMILY_FACTS["poisson"].mean(lam), FAMILY_FACTS["poisson"].variance(lam)
+(lam, lam)
+
+References
+----------
+Murphy, *Probabilistic Machine Learning: An Introduction* (2022), §2.2–2.7; Bishop, *Pattern
+Recognition and Machine Learning* (2006), Appendix B (Probability Distributions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from elbo_derivation.core.expectation import KL, Expectation
+
+__all__ = ["FAMILY_FACTS", "FamilyFacts", "instantiate"]
+
+
+@dataclass(frozen=True)
+class FamilyFacts:
+    """One family: its density, support and closed forms (None where there is none)."""
+
+    name: str
+    density: Callable[..., sp.Expr]  # (x, *params)
+    discrete: bool
+    support: Callable[..., tuple[sp.Expr, sp.Expr]]  # (*params) → (lo, hi)
+    mean: Callable[..., sp.Expr]
+    variance: Callable[..., sp.Expr]
+    entropy: Callable[..., sp.Expr] | None = None
+    kl: Callable[..., sp.Expr] | None = None  # (params of p, params of q) → KL(p ‖ q)
+
+
+def _bernoulli_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a,), (b,) = p, q
+    return a * sp.log(a / b) + (1 - a) * sp.log((1 - a) / (1 - b))
+
+
+def _poisson_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a,), (b,) = p, q
+    return a * sp.log(a / b) - a + b
+
+
+def _exponential_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a,), (b,) = p, q
+    return sp.log(a / b) + b / a - 1
+
+
+def _laplace_kl(p: tuple, q: tuple) -> sp.Expr:
+    (m1, b1), (m2, b2) = p, q
+    d = sp.Abs(m1 - m2)
+    return sp.log(b2 / b1) + d / b2 + b1 / b2 * sp.exp(-d / b1) - 1
+
+
+def _gamma_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a1, r1), (a2, r2) = p, q  # shape, rate
+    return ((a1 - a2) * sp.polygamma(0, a1) - sp.loggamma(a1) + sp.loggamma(a2)
+            + a2 * (sp.log(r1) - sp.log(r2)) + a1 * (r2 - r1) / r1)
+
+
+def _lognormal_kl(p: tuple, q: tuple) -> sp.Expr:
+    (m1, v1), (m2, v2) = p, q  # the mean and variance of log x
+    return (sp.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1) / 2
+
+
+def _binomial_kl(p: tuple, q: tuple) -> sp.Expr:
+    (n1, a), (n2, b) = p, q
+    if n1 != n2:
+        return sp.nan
+    return n1 * _bernoulli_kl((a,), (b,))
+
+
+def _categorical_kl(p: tuple, q: tuple) -> sp.Expr:
+    if len(p) != len(q):
+        return sp.nan
+    return sp.Add(*[a * sp.log(a / b) for a, b in zip(p, q, strict=True)])
+
+
+#: The families, by the names :mod:`~elbo_derivation.read.declarations` gives them (the
+#: parameters in the order they are declared in: ``Gamma(shape, rate)``,
+#: ``LogNormal(mean of log x, variance of log x)``, ``Uniform(low, high)``,
+#: ``Binomial(n, p)``, ``Geometric(p)`` counting trials up to the first success).
+FAMILY_FACTS: dict[str, FamilyFacts] = {
+    "bernoulli": FamilyFacts(
+        "Bernoulli", lambda x, p: p**x * (1 - p) ** (1 - x), True, lambda p: (0, 1),
+        lambda p: p, lambda p: p * (1 - p),
+        lambda p: -p * sp.log(p) - (1 - p) * sp.log(1 - p), _bernoulli_kl),
+    "poisson": FamilyFacts(
+        "Poisson", lambda x, r: r**x * sp.exp(-r) / sp.factorial(x), True,
+        lambda r: (0, sp.oo), lambda r: r, lambda r: r, None, _poisson_kl),
+    "exponential": FamilyFacts(
+        "exponential", lambda x, r: r * sp.exp(-r * x), False, lambda r: (0, sp.oo),
+        lambda r: 1 / r, lambda r: 1 / r**2, lambda r: 1 - sp.log(r), _exponential_kl),
+    "laplace": FamilyFacts(
+        "Laplace", lambda x, m, b: sp.exp(-sp.Abs(x - m) / b) / (2 * b), False,
+        lambda m, b: (-sp.oo, sp.oo), lambda m, b: m, lambda m, b: 2 * b**2,
+        lambda m, b: 1 + sp.log(2 * b), _laplace_kl),
+    "gamma": FamilyFacts(
+        "Gamma", lambda x, a, r: r**a * x ** (a - 1) * sp.exp(-r * x) / sp.gamma(a), False,
+        lambda a, r: (0, sp.oo), lambda a, r: a / r, lambda a, r: a / r**2,
+        lambda a, r: a - sp.log(r) + sp.loggamma(a) + (1 - a) * sp.polygamma(0, a), _gamma_kl),
+    "lognormal": FamilyFacts(
+        "log-normal",
+        lambda x, m, v: sp.exp(-((sp.log(x) - m) ** 2) / (2 * v)) / (x * sp.sqrt(2 * sp.pi * v)),
+        False, lambda m, v: (0, sp.oo), lambda m, v: sp.exp(m + v / 2),
+        lambda m, v: (sp.exp(v) - 1) * sp.exp(2 * m + v),
+        lambda m, v: m + sp.log(2 * sp.pi * sp.E * v) / 2, _lognormal_kl),
+    "uniform": FamilyFacts(
+        "uniform", lambda x, a, b: 1 / (b - a), False, lambda a, b: (a, b),
+        lambda a, b: (a + b) / 2, lambda a, b: (b - a) ** 2 / 12,
+        lambda a, b: sp.log(b - a), None),
+    "geometric": FamilyFacts(
+        "geometric", lambda x, p: (1 - p) ** (x - 1) * p, True, lambda p: (1, sp.oo),
+        lambda p: 1 / p, lambda p: (1 - p) / p**2,
+        lambda p: (-(1 - p) * sp.log(1 - p) - p * sp.log(p)) / p, None),
+    "categorical": FamilyFacts(  # categories 1..K with probabilities p_1..p_K
+        "categorical",
+        lambda x, *ps: sp.Add(*[p * sp.KroneckerDelta(x, i + 1) for i, p in enumerate(ps)]),
+        True, lambda *ps: (1, len(ps)),
+        lambda *ps: sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]),
+        lambda *ps: sp.Add(*[(i + 1) ** 2 * p for i, p in enumerate(ps)])
+        - sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]) ** 2,
+        lambda *ps: -sp.Add(*[p * sp.log(p) for p in ps]), _categorical_kl),
+    "binomial": FamilyFacts(
+        "binomial", lambda x, n, p: sp.binomial(n, x) * p**x * (1 - p) ** (n - x), True,
+        lambda n, p: (0, n), lambda n, p: n * p, lambda n, p: n * p * (1 - p), None,
+        _binomial_kl),
+}
+
+RULES = {
+    "moments": "moments of the {name} distribution (mean, variance)",
+    "entropy": "entropy of the {name} distribution",
+    "kl": "KL divergence between two {name} distributions",
+    "support": "an expectation over the {name} distribution as a sum/integral over its support",
+}
+
+
+def _moment(f: sp.Expr, x: sp.Symbol, facts: FamilyFacts, params: tuple) -> sp.Expr | None:
+    """E[f] for a polynomial f of degree ≤ 2 in x, from the mean and variance."""
+    try:
+        poly = sp.Poly(f, x)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if poly.degree() > 2 or any(c.has(x) for c in poly.coeffs()):
+        return None
+    mean, var = facts.mean(*params), facts.variance(*params)
+    moments = {0: sp.S.One, 1: mean, 2: var + mean**2}
+    return sp.Add(*[c * moments[k] for (k,), c in poly.terms()])
+
+
+def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
+                ) -> tuple[sp.Expr, tuple[str, ...]]:
+    """``expr`` with every density of a named family replaced by what the family says, and
+    the rules used (empty when nothing was rewritten).
+
+    ``families`` maps each declared density (the abstract function the reader made) to
+    (family key, parameters, variable).
+
+    >>> lam = sp.Symbol("lam", positive=True)
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> p = sp.Function("p(k)", positive=True)(k)
+    >>> out, rules = instantiate(Expectation(k**2, k, p), {p: ("poisson", (lam,), k)})
+    >>> out, rules
+    (lam**2 + lam, ('moments of the Poisson distribution (mean, variance)',))
+    """
+    used: list[str] = []
+    known = {d: v for d, v in families.items() if v[0] in FAMILY_FACTS and (
+        v[0] != "categorical" or sp.simplify(sp.Add(*v[1]) - 1) == 0)}  # (p's must sum to 1)
+    if not known or not expr.has(*known):
+        return expr, ()
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, KL) and node.q in known and node.p in known:
+            (k1, p1, _), (k2, p2, _) = known[node.q], known[node.p]
+            facts = FAMILY_FACTS[k1]
+            if k1 == k2 and facts.kl is not None:
+                used.append(RULES["kl"].format(name=facts.name))
+                return facts.kl(p1, p2)
+        if isinstance(node, Expectation) and node.density in known:
+            key, params, var = known[node.density]
+            facts = FAMILY_FACTS[key]
+            if key == "categorical":  # E[f] = Σ_i p_i f(i), each category written out
+                f = visit(node.integrand).xreplace({node.variable: var})
+                used.append(RULES["support"].format(name=facts.name))
+                return sp.Add(*[p * f.xreplace({node.density: p, var: i + 1})
+                                for i, p in enumerate(params)])
+            f = visit(node.integrand).xreplace({node.variable: var}) if (
+                node.variable != var) else visit(node.integrand)
+            value = _moment(f, var, facts, params)
+            if value is not None:
+                used.append(RULES["moments"].format(name=facts.name))
+                return value
+            if facts.entropy is not None and sp.expand(f + sp.log(node.density)) == 0:
+                used.append(RULES["entropy"].format(name=facts.name))
+                return facts.entropy(*params)
+            lo, hi = facts.support(*params)
+            density = facts.density(var, *params)
+            body = (density * f).xreplace({node.density: density})
+            used.append(RULES["support"].format(name=facts.name))
+            return (sp.Sum(body, (var, lo, hi)) if facts.discrete
+                    else sp.Integral(body, (var, lo, hi)))
+        if node in known:
+            key, params, var = known[node]
+            return FAMILY_FACTS[key].density(var, *params)
+        if not node.args:
+            return node
+        new = [visit(a) for a in node.args]
+        return node.func(*new) if tuple(new) != node.args else node
+
+    out = visit(expr)
+    return out, tuple(dict.fromkeys(used))

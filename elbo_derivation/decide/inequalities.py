@@ -1,0 +1,193 @@
+"""Inequalities by rule: the facts a textbook cites when it writes ≥ or ≤.
+
+Each function here finds, in the gap of a step (what must be ≥ 0), a part that a named rule
+makes non-negative, and replaces it by a fresh non-negative symbol; SymPy's sign rules then
+decide the rest. Nothing is evaluated numerically, and no letter is looked at: the parts are
+found by structure and by the declared assumptions.
+
+Gibbs' inequality (``GIBBS``)
+    KL(q ‖ p) ≥ 0, so c·KL(q ‖ p) ≥ 0 for a declared c ≥ 0 (the β of a β-VAE).
+Jensen's inequality (``jensen_rule``)
+    φ(E[X]) ≥ E[φ(X)] for a concave φ and E[φ(X)] ≥ φ(E[X]) for a convex one. φ is whatever
+    function the step applies to an expectation on one side and inside it on the other
+    (log, √, exp, a square, ...); it is concave or convex when SymPy's sign rules fix the
+    sign of φ'' over the values X can take (positive, when X is declared so).
+Bounds from a declared interval (``interval_rule``)
+    A symbol declared in an interval (``0 < y < 1``) is written as a function of a positive
+    variable t that covers exactly that interval (y = t/(1 + t) for (0, 1), y = a + t for
+    (a, ∞), ...), so that SymPy's sign and log rules, which know only "positive", see that
+    1 − y > 0.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from elbo_derivation.core.expectation import KL, Expectation
+>>> x, z = sp.symbols("x z", real=True)
+>>> beta = sp.Symbol("beta", nonnegative=True)
+>>> q = sp.Function("q(z|x)", positive=True)(z, x)
+>>> p = sp.Function("p(z)", positive=True)(z)
+>>> masked, rules = mask_nonnegative(beta * KL(q, p, z))
+>>> masked.is_nonnegative, rules == (GIBBS,)
+(True, True)
+>>> w = sp.Function("w", positive=True)(z)
+>>> gap = sp.log(Expectation(w, z, q)) - Expectation(sp.log(w), z, q)
+>>> masked, rules = mask_nonnegative(gap)
+>>> masked.is_nonnegative, rules[0].startswith("Jensen")
+(True, True)
+
+References
+----------
+Cover & Thomas, *Elements of Information Theory* (2006), Theorems 2.6.2 (Jensen) and 2.6.3
+(information inequality); Bishop, *Pattern Recognition and Machine Learning* (2006), §1.6.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from elbo_derivation.core.expectation import KL, Expectation
+
+__all__ = [
+    "GIBBS",
+    "interval_rule",
+    "interval_substitution",
+    "jensen_rule",
+    "mask_nonnegative",
+]
+
+GIBBS = "KL ≥ 0 (Gibbs' inequality)"
+
+
+def jensen_rule(phi: sp.Expr, t: sp.Symbol, concave: bool) -> str:
+    """The words of Jensen's inequality for the function ``phi`` of ``t``.
+
+    >>> t = sp.Symbol("t", positive=True)
+    >>> jensen_rule(sp.log(t), t, True)
+    "Jensen's inequality for the concave log(t): log(E[X]) ≥ E[log(X)]"
+    """
+    X = sp.Symbol("X")
+    f_e, e_f = phi.xreplace({t: sp.Symbol("E[X]")}), phi.xreplace({t: X})
+    if concave:
+        return f"Jensen's inequality for the concave {phi}: {f_e} ≥ E[{e_f}]"
+    return f"Jensen's inequality for the convex {phi}: E[{e_f}] ≥ {f_e}"
+
+
+def interval_rule(name: str, interval: sp.Interval) -> str:
+    """The words of a bound that comes from a declared interval.
+
+    >>> interval_rule("y", sp.Interval.open(0, 1))
+    'bounds from the declared interval y ∈ (0, 1)'
+    """
+    lo = "(" if interval.left_open else "["
+    hi = ")" if interval.right_open else "]"
+    return f"bounds from the declared interval {name} ∈ {lo}{interval.inf}, {interval.sup}{hi}"
+
+
+def _curvature(phi: sp.Expr, t: sp.Symbol) -> str:
+    """"concave", "convex" or "" for φ(t) over the values t may take (its assumptions)."""
+    second = sp.diff(phi, t, 2)
+    if second == 0:
+        return ""
+    if (-second).is_nonnegative is True:
+        return "concave"
+    if second.is_nonnegative is True:
+        return "convex"
+    return ""
+
+
+def _same(a: sp.Expr, b: sp.Expr) -> bool:
+    if a == b:
+        return True
+    d = sp.expand(sp.expand_log(a - b, deep=True))  # sound: positivity only, never force
+    return d == 0
+
+
+def _jensen_pairs(gap: sp.Expr) -> tuple[sp.Expr, list[str]]:
+    """``gap`` with each Jensen pair c·(φ(E[X]) − E[φ(X)]) (concave φ, c ≥ 0) or
+    c·(E[φ(X)] − φ(E[X])) (convex φ) replaced by a non-negative symbol."""
+    terms = list(sp.Add.make_args(sp.expand(gap, log=False)))
+    rules: list[str] = []
+    used: set[int] = set()
+    out: list[sp.Expr] = []
+    for i, term in enumerate(terms):
+        if i in used:
+            continue
+        coeff, rest = term.as_independent(Expectation, as_Add=False)
+        inner = [n for n in sp.preorder_traversal(rest) if isinstance(n, Expectation)]
+        if len(inner) == 1 and rest != inner[0]:
+            e = inner[0]
+            t = sp.Dummy("t", positive=True) if e.integrand.is_positive else sp.Dummy(
+                "t", real=True)
+            phi = rest.xreplace({e: t})
+            if not phi.has(Expectation) and phi.has(t):
+                for j, other in enumerate(terms):
+                    if j == i or j in used:
+                        continue
+                    c2, r2 = other.as_independent(Expectation, as_Add=False)
+                    if not (isinstance(r2, Expectation) and r2.variable == e.variable
+                            and r2.density == e.density and _same(c2, -coeff)
+                            and _same(r2.integrand, phi.xreplace({t: e.integrand}))):
+                        continue
+                    shape = _curvature(phi, t)
+                    sign_ok = ((shape == "concave" and coeff.is_nonnegative is True)
+                               or (shape == "convex" and coeff.is_nonpositive is True))
+                    if not sign_ok:
+                        continue
+                    used.update((i, j))
+                    out.append(sp.Dummy("J", nonnegative=True))
+                    rules.append(jensen_rule(phi.xreplace({t: sp.Symbol("t")}),
+                                             sp.Symbol("t"), shape == "concave"))
+                    break
+    out.extend(term for i, term in enumerate(terms) if i not in used)
+    return sp.Add(*out), rules
+
+
+def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
+    """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
+    by non-negative symbols, and the rules used (empty when none applied).
+
+    The result is ≥ 0 wherever ``gap`` is... only in the sense that ``gap`` ≥ ``result``
+    with the symbols at their true values; so ``result ≥ 0`` proves ``gap ≥ 0``.
+    """
+    rules: list[str] = []
+    kls = [n for n in sp.preorder_traversal(gap) if isinstance(n, KL)]
+    if kls:
+        gap = gap.xreplace({k: sp.Dummy("KL", nonnegative=True) for k in set(kls)})
+        rules.append(GIBBS)
+    if gap.has(Expectation):
+        gap, more = _jensen_pairs(gap)
+        rules.extend(more)
+    return gap, tuple(dict.fromkeys(rules))
+
+
+def interval_substitution(domains: Mapping[sp.Symbol, sp.Interval],
+                          ) -> tuple[dict[sp.Symbol, sp.Expr], tuple[str, ...]]:
+    """Each symbol with a declared interval written through a positive variable covering
+    exactly that interval, and the rules; intervals the symbol's own assumption already says
+    everything about ((0, ∞), [0, ∞), ℝ) are left alone.
+
+    >>> y = sp.Symbol("y", positive=True)
+    >>> subs, rules = interval_substitution({y: sp.Interval.open(0, 1)})
+    >>> (1 - subs[y]).is_positive, rules
+    (True, ('bounds from the declared interval y ∈ (0, 1)',))
+    """
+    subs: dict[sp.Symbol, sp.Expr] = {}
+    rules: list[str] = []
+    for s, iv in domains.items():
+        lo, hi = iv.inf, iv.sup
+        if hi is sp.oo and (lo is sp.S.NegativeInfinity or lo == 0):
+            continue
+        closed = not (iv.left_open and iv.right_open)
+        t = sp.Dummy(f"{s}_t", **({"nonnegative": True} if closed else {"positive": True}))
+        if lo.is_finite and hi.is_finite:
+            if closed:  # a closed end cannot be reached by t/(1 + t): leave it to the probe
+                continue
+            subs[s] = lo + (hi - lo) * t / (1 + t)
+        elif lo.is_finite:
+            subs[s] = lo + t
+        else:
+            subs[s] = hi - t
+        rules.append(interval_rule(str(s), iv))
+    return subs, tuple(rules)

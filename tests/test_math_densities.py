@@ -1,0 +1,150 @@
+"""Densities in one model, under any letters: the product rule and Bayes' rule through the
+joint density, marginalisation, integrals against a density read as expectations, importance
+weights and conditioning on extra variables; each written both ways."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.decide import rules
+from elbo_derivation.decide.verdict import decide_step
+from elbo_derivation.read.deriv import parse_derivation
+
+IMPORTANCE = """\
+symbols: x, z : real
+densities: q(z|x), p(x,z), p(x)
+  p(x)
+= Integral(p(x,z), (z, -oo, oo))
+= E[p(x,z)/q(z|x), z ~ q(z|x)]
+"""
+
+BAYES_GIVEN = """\
+symbols: x, y, z : real
+densities: p(z|y,x), p(y|z,x), p(z|x), p(y|x)
+  log(p(z|y,x))
+= log(p(y|z,x)) + log(p(z|x)) - log(p(y|x))
+"""
+
+PRODUCT = """\
+symbols: x, z : real
+densities: p(x,z), p(x|z), p(z), p(z|x), p(x)
+  log(p(x,z))
+= log(p(x|z)) + log(p(z))
+= log(p(z|x)) + log(p(x))
+"""
+
+CONDITIONAL_ELBO = """\
+symbols: x, y, z : real
+densities: q(z|x,y), p(x,z|y), p(x|z,y), p(z|y)
+  E[log(p(x,z|y)/q(z|x,y)), z ~ q(z|x,y)]
+= E[log(p(x|z,y)), z ~ q(z|x,y)] - KL(q(z|x,y), p(z|y))
+"""
+
+INTEGRAL_AS_EXPECTATION = """\
+symbols: x, z : real
+densities: q(z|x)
+functions: f(z) : real
+  Integral(q(z|x)*f(z)^2, (z, -oo, oo))
+= E[f(z)^2, z ~ q(z|x)]
+"""
+
+
+def _verdicts(text: str) -> list:
+    d = parse_derivation(text)
+    return [decide_step(d, step, time_limit=5.0) for step in d.steps]
+
+
+def _rename(text: str) -> str:
+    """p → P, q → r, x → u, z → w, y → c: the rules must not care."""
+    for old, new in ((r"\bp\(", "P("), (r"\bq\(", "r("), (r"\[q\b", "[r"), (r"\bx\b", "u"),
+                     (r"\bz\b", "w"),
+                     (r"\by\b", "c")):
+        text = re.sub(old, new, text)
+    return text
+
+
+@pytest.mark.parametrize("text", [IMPORTANCE, BAYES_GIVEN, PRODUCT, CONDITIONAL_ELBO,
+                                  INTEGRAL_AS_EXPECTATION])
+@pytest.mark.parametrize("renamed", [False, True])
+def test_true_steps_about_one_model_are_proved(text: str, renamed: bool) -> None:
+    results = _verdicts(_rename(text) if renamed else text)
+    assert all(r.verdict is Verdict.PROVED for r in results), results
+
+
+def test_the_rules_are_named() -> None:
+    first, second = _verdicts(IMPORTANCE)
+    assert rules.MARGINALISATION in first.rules or rules.INTEGRAL_AS_EXPECTATION in first.rules
+    assert rules.IMPORTANCE in second.rules and rules.MARGINALISATION in second.rules
+    (bayes,) = _verdicts(BAYES_GIVEN)
+    assert rules.PRODUCT_RULE in bayes.rules
+
+
+@pytest.mark.parametrize(("text", "old", "new"), [
+    (IMPORTANCE, "= E[p(x,z)/q(z|x)", "= E[p(x,z)*q(z|x)"),
+    (BAYES_GIVEN, "- log(p(y|x))", "+ log(p(y|x))"),
+    (PRODUCT, "= log(p(z|x)) + log(p(x))", "= log(p(z|x)) + log(p(z))"),
+    (CONDITIONAL_ELBO, "- KL(q(z|x,y)", "+ KL(q(z|x,y)"),
+])
+def test_wrong_steps_about_one_model_are_refuted_at_the_wrong_step(text, old, new) -> None:
+    wrong = text.replace(old, new)
+    assert wrong != text
+    results = _verdicts(wrong)
+    verdicts = [r.verdict for r in results]
+    bad = next(i for i, line in enumerate(wrong.splitlines()[3:]) if new in line) if (
+        text.count("\n=") > 1) else 0
+    assert verdicts[bad] is Verdict.REFUTED, results
+    assert all(v is Verdict.PROVED for v in verdicts[:bad])
+    assert results[bad].counterexample is not None
+
+
+def test_numeric_instances_follow_roles_not_letters() -> None:
+    """The quadrature's linear-Gaussian instance finds q, the prior, the likelihood, the
+    posterior and the evidence from structure, so the renamed notes are checked numerically
+    like the originals (steps with the densities' own names in [...] aside)."""
+    import numpy as np
+
+    from elbo_derivation.notes import bundled_paths
+    from elbo_derivation.pipeline import check_derivation, run_numeric
+
+    (path,) = [p for p in bundled_paths() if p.stem == "elbo"]
+    d = parse_derivation(_rename(path.read_text(encoding="utf-8")))
+    check_derivation(d)
+    run_numeric(d, np.random.default_rng(0))
+    checked = [s.quadrature for s in d.steps if s.relation.value == "="]
+    assert checked and all(c is not None and c.ok for c in checked), checked
+
+
+def test_a_sum_against_a_discrete_density_is_an_expectation() -> None:
+    import sympy as sp
+
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.decide.verdict import compare
+
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    p = sp.Function("p(k)", positive=True)(k)
+    f = sp.Function("f", real=True)(k)
+    r = compare(sp.Sum(p * (f + 2), (k, 0, sp.oo)), Expectation(f, k, p) + 2)
+    assert r.verdict is Verdict.PROVED and rules.SUM_AS_EXPECTATION in r.rules
+    w = compare(sp.Sum(p * (f + 2), (k, 0, sp.oo)), Expectation(f, k, p) + 1)
+    assert w.verdict is Verdict.REFUTED and w.counterexample.difference == 1.0
+    # a sum over part of the range is no expectation
+    part = compare(sp.Sum(p * f, (k, 1, sp.oo)), Expectation(f, k, p))
+    assert part.verdict is not Verdict.PROVED
+
+
+IID = """\
+symbols: x, z, x_1, x_2 : real
+densities: q(z|x), p(z)
+  (KL(q(z|x_1), p(z)) + KL(q(z|x_2), p(z)))/2
+= (E[log(q(z|x_1)/p(z)), z ~ q(z|x_1)] + E[log(q(z|x_2)) - log(p(z)), z ~ q(z|x_2)])/2
+"""
+
+
+def test_an_average_over_iid_copies_of_the_data() -> None:
+    (right,) = _verdicts(IID)
+    assert right.verdict is Verdict.PROVED
+    (wrong,) = _verdicts(IID.replace("- log(p(z)), z ~ q(z|x_2)", "+ log(p(z)), z ~ q(z|x_2)"))
+    assert wrong.verdict is Verdict.REFUTED and wrong.counterexample is not None

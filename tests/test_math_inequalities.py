@@ -1,0 +1,124 @@
+"""Inequality steps decided by named rules: Gibbs (c·KL ≥ 0 for declared c ≥ 0), Jensen for
+the concave or convex function the step applies, and bounds from a declared interval; each
+written both ways (true → proved with the rule, wrong → refuted at a point that satisfies
+the declarations)."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.decide.inequalities import GIBBS
+from elbo_derivation.decide.verdict import compare, decide_step
+from elbo_derivation.read.deriv import parse_derivation
+
+x, z = sp.symbols("x z", real=True)
+q = sp.Function("q(z|x)", positive=True)(z, x)
+prior = sp.Function("p(z)", positive=True)(z)
+joint = sp.Function("p(x,z)", positive=True)(x, z)
+f = sp.Function("f", real=True)(z)
+
+
+def test_beta_times_kl_is_nonnegative_for_a_declared_nonnegative_beta() -> None:
+    text = ("symbols: x, z : real\nsymbols: beta : {decl}\ndensities: q(z|x), p(z)\n"
+            "  beta*KL(q(z|x), p(z))\n>= 0\n")
+    d = parse_derivation(text.format(decl="nonnegative"))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.PROVED and GIBBS in r.rules
+    d = parse_derivation(text.format(decl="real"))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.REFUTED and r.counterexample.point["beta"] < 0
+
+
+def test_the_elbo_is_below_the_evidence_by_jensen() -> None:
+    w = joint / q
+    r = compare(sp.log(Expectation(w, z, q)), Expectation(sp.log(w), z, q), ">=")
+    assert r.verdict is Verdict.PROVED
+    assert any(rule.startswith("Jensen's inequality for the concave log") for rule in r.rules)
+    wrong = compare(sp.log(Expectation(w, z, q)), Expectation(sp.log(w), z, q), "<=")
+    assert wrong.verdict is Verdict.REFUTED and wrong.counterexample is not None
+
+
+@pytest.mark.parametrize(("phi", "convex"), [(lambda t: t**2, True), (sp.exp, True),
+                                             (sp.sqrt, False)])
+def test_jensen_for_the_function_the_step_names(phi, convex) -> None:
+    g = sp.Function("g", positive=True)(z)
+    inside, outside = Expectation(phi(g), z, q), phi(Expectation(g, z, q))
+    right = (inside, outside, ">=") if convex else (outside, inside, ">=")
+    r = compare(*right)
+    assert r.verdict is Verdict.PROVED
+    word = "convex" if convex else "concave"
+    assert any(f"Jensen's inequality for the {word}" in rule for rule in r.rules)
+    wrong = compare(right[1], right[0], ">=")
+    assert wrong.verdict is not Verdict.PROVED
+
+
+def test_evidence_bound_by_gibbs_and_the_model() -> None:
+    evidence = sp.Function("p(x)", positive=True)(x)
+    r = compare(sp.log(evidence), Expectation(sp.log(joint / q), z, q), ">=")
+    assert r.verdict is Verdict.PROVED and GIBBS in r.rules
+    r = compare(sp.log(evidence), Expectation(sp.log(joint / q), z, q), "<=")
+    assert r.verdict is Verdict.REFUTED
+
+
+def test_bounds_from_a_declared_interval() -> None:
+    text = "symbols: 0 < y < 1\n  y*(1 - y)\n{rel} {rhs}\n"
+    for rel, rhs, verdict in ((">=", "0", Verdict.PROVED), ("<=", "y", Verdict.PROVED),
+                              ("<=", "y^2", Verdict.REFUTED)):
+        d = parse_derivation(text.format(rel=rel, rhs=rhs))
+        r = decide_step(d, d.steps[0])
+        assert r.verdict is verdict, (rel, rhs, r)
+        if verdict is Verdict.PROVED:
+            assert r.rules
+        else:
+            assert 0 < r.counterexample.point["y"] < 1
+
+
+def test_kl_of_a_written_kl_node_in_a_sum() -> None:
+    beta = sp.Symbol("beta", nonnegative=True)
+    r = compare(f**2 + beta * KL(q, prior, z), f**2, ">=")
+    assert r.verdict is Verdict.PROVED and GIBBS in r.rules
+
+
+BETA = """\
+symbols: x, z : real
+symbols: beta : {interval}
+densities: q(z|x), p(z), p(x|z)
+  E[log(p(x|z)), z ~ q(z|x)] - KL(q(z|x), p(z))
+>= E[log(p(x|z)), z ~ q(z|x)] - beta*KL(q(z|x), p(z))
+"""
+
+
+def test_the_beta_vae_bound_needs_beta_at_least_one() -> None:
+    d = parse_derivation(BETA.format(interval="[1, oo)"))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.PROVED and GIBBS in r.rules
+    assert any("declared interval beta" in rule for rule in r.rules)
+    d = parse_derivation(BETA.format(interval="[0, oo)"))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.REFUTED and 0 <= r.counterexample.point["beta"] < 1
+
+
+JENSEN_ELBO = """\
+symbols: x, z : real
+densities: q(z|x), p(x,z), p(x)
+  log(p(x))
+= log(Integral(p(x,z), (z, -oo, oo)))
+= log(Integral(q(z|x)*p(x,z)/q(z|x), (z, -oo, oo)))
+= log(E[p(x,z)/q(z|x), z ~ q(z|x)])
+>= E[log(p(x,z)/q(z|x)), z ~ q(z|x)]
+= E[log(p(x,z)), z ~ q(z|x)] - E[log(q(z|x)), z ~ q(z|x)]
+"""
+
+
+def test_the_elbo_by_jensen_from_a_file_both_ways() -> None:
+    d = parse_derivation(JENSEN_ELBO)
+    results = [decide_step(d, s) for s in d.steps]
+    assert all(r.verdict is Verdict.PROVED for r in results), results
+    assert any(rule.startswith("Jensen") for rule in results[3].rules)
+    wrong = JENSEN_ELBO.replace(">= E[log(p(x,z)/q(z|x))", ">= E[log(p(x,z)*q(z|x))")
+    d = parse_derivation(wrong)
+    verdicts = [decide_step(d, s).verdict for s in d.steps]
+    assert verdicts[:3] == [Verdict.PROVED] * 3 and verdicts[3] is Verdict.REFUTED
