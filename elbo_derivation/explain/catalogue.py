@@ -780,12 +780,18 @@ CATALOGUE: tuple[Entry, ...] = (
           local=_other_parameter, undo=_other_parameter,
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s1**2) - HALF)),
-    Entry("std-for-variance", "σ where σ² is meant", _STD,
+    Entry("std-for-variance", "σ where σ² is meant", _STD + ("log-variance",),
           "{s_role}; the variance {right} belongs here, not {wrong}.",
-          local=_replace_symbol("standard-deviation", lambda s: s**2, lambda s: s),
-          undo=_replace_symbol("standard-deviation", lambda s: s, lambda s: s**2),
+          local=lambda n, r: _replace_symbol("standard-deviation", lambda s: s**2,
+                                             lambda s: s)(n, r)
+          + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r),
+          undo=lambda n, r: _replace_symbol("standard-deviation", lambda s: s,
+                                            lambda s: s**2)(n, r)
+          + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r),
           whole=_replace_everywhere("standard-deviation", lambda s: s**2, lambda s: s),
           whole_undo=_replace_everywhere("standard-deviation", lambda s: s, lambda s: s**2),
+          # σ = exp(ℓ/2) for σ² = exp(ℓ) is also a ½ put in front of ℓ: the role names it
+          special_case_of=("extra-half",),
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1 + (_m1 - _m2) ** 2) / (2 * _s2**2)
                           - HALF)),
     Entry("variance-for-std", "σ² where σ is meant", _STD,
