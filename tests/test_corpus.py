@@ -41,51 +41,16 @@ _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one 
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
 KNOWN: dict[str, str] = {
-    "continuous/kl_lognormal.deriv":
-        "false refutation: the probe evaluates the log-normal integral at s = 0.001, where "
-        "quadrature misses the peak (lhs 0), and refutes a correct step "
-        "(defects/probe_narrow_lognormal.deriv)",
-    "elbo/wrong/beta_vae_bound.s2.inequality-reversed.deriv": _MISNAMED.format("dropped-term"),
-    "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.deriv":
-        _MISNAMED.format("kl-direction-swapped, but E_q[log p/q] is -KL(q||p), not KL(p||q)"),
-    "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.tex":
-        _MISNAMED.format("kl-direction-swapped, but E_q[log p/q] is -KL(q||p), not KL(p||q)"),
-    "elbo/wrong/blei_elbo.s2.sign-error.deriv":
-        _MISNAMED.format("kl-direction-swapped for +KL(q||p) written for -KL(q||p)"),
-    "elbo/wrong/blei_elbo.s2.sign-error.tex":
-        _MISNAMED.format("kl-direction-swapped for +KL(q||p) written for -KL(q||p)"),
-    "elbo/wrong/iwae_single_sample.s2.sign-error.deriv":
-        _MISNAMED.format("kl-direction-swapped for +KL written for -KL"),
-    "entropy/wrong/bernoulli_entropy_logit.s3.log-of-sum-split.deriv":
-        _MISNAMED.format("normaliser-one-side"),
-    # the minimal reproducers of tests/corpus/defects/
-    "defects/probe_narrow_lognormal.deriv":
-        "false refutation: a log-normal integral evaluated at s = 0.001 by quadrature that "
-        "misses the peak",
     "defects/tex_annotation_math.tex":
         "false refutation: math after \\text{} in the && annotation column is multiplied into "
         "the step",
-    "defects/misname_reversed_inequality.deriv": _MISNAMED.format("dropped-term"),
-    "defects/misname_kl_sign.deriv":
-        _MISNAMED.format("kl-direction-swapped for +KL written for -KL"),
-    "entropy/wrong/gaussian_entropy.s2.dropped-half.deriv":
-        _MISNAMED.format("missing-minus-one for 1 written for 1/2"),
-    "inequalities/wrong/am_gm.s2.inequality-reversed.deriv": _MISNAMED.format("dropped-term"),
-    "inequalities/wrong/am_gm.s2.inequality-reversed.tex": _MISNAMED.format("dropped-term"),
-    "inequalities/wrong/beta_kl_nonnegative.s1.inequality-reversed.deriv":
-        _MISNAMED.format("second-moment-missing-mean"),
-    "inequalities/wrong/elbo_below_evidence.s2.inequality-reversed.deriv":
-        _MISNAMED.format("kl-direction-swapped"),
-    "inequalities/wrong/elbo_below_evidence.s2.inequality-reversed.tex":
-        _MISNAMED.format("kl-direction-swapped"),
-    "inequalities/wrong/gibbs_two_point.s2.wrong-constant.deriv":
-        _MISNAMED.format("missing-minus-one"),
-    "inequalities/wrong/jensen_quadratic.s2.inequality-reversed.deriv":
-        _MISNAMED.format("dropped-term"),
-    "loss/wrong/bernoulli_nll_logit.s3.log-of-sum-split.deriv":
-        _MISNAMED.format("normaliser-one-side"),
-    "loss/wrong/bernoulli_nll_logit.s3.log-of-sum-split.tex":
-        _MISNAMED.format("normaliser-one-side"),
+    "derivatives/wrong/score_function_gradient.s2.wrong-moment.deriv":
+        _MISNAMED.format("sign-error: E[z³] = m³ + 3m written m³ + m is repaired as well by "
+                         "negating the 1 in the correct m(m² + 1); the backward match of "
+                         "sign-error is taken at a part the step did not get wrong"),
+    "discrete/wrong/geometric_mean.s2.index-shift.deriv":
+        _MISNAMED.format("dropped-term: (1 - p)/p written for 1/p is 1/p - 1, named as a "
+                         "term 1 dropped that the previous line does not show"),
 }
 
 

@@ -371,40 +371,14 @@ def _corpus_sample() -> list[Path]:
     return out
 
 
-_BAYES = ("Bayes' rule keys on the density name p: with p renamed P the step is undecided "
-          "(no numeric instance either: 0 finite probe points)")
-_BAYES_UP = ("Bayes' rule keys on the density name p: Doersch's P(X|z) is undecided, renamed to "
-             "p it is proved")
-_INSTANCE = ("the concrete instance of abstract densities accepts only the literal names "
-             "q(z|x), p(x|z), p(z), ...: renamed, the wrong step is no longer refuted (undecided)")
-_KL_ID = ("the rule that proves log p(x) = ELBO + KL(q || p(z|x)) keys on the names: renamed, "
-          "the step is undecided")
+_HAT = ("a defect of this test's renamer: a declaration written in LaTeX (% symbols: \\hat{x}) "
+        "has its x renamed inside it (\\hat{X}) while the body's \\hat{x} is kept, so the "
+        "renamed file uses an undeclared name and is unreadable")
 
 #: Cases that fail today, and why (paths relative to the repository).
 KNOWN: dict[str, str] = {
-    "elbo_derivation/notes/elbo.deriv": _BAYES,
-    "elbo_derivation/notes/elbo.deriv[p-to-P]": _BAYES,
-    "elbo_derivation/notes/evidence.deriv": _BAYES,
-    "elbo_derivation/notes/evidence.deriv[p-to-P]": _BAYES,
-    "tests/data/elbo_s2.tex": _BAYES,
-    "tests/data/elbo_s2.tex[p-to-P]": _BAYES,
-    "tests/corpus/elbo/doersch_core_equation.deriv": _BAYES_UP,
-    "tests/corpus/elbo/doersch_core_equation.tex": _BAYES_UP,
-    "tests/corpus/inequalities/elbo_below_evidence.deriv": _KL_ID,
-    "tests/corpus/inequalities/elbo_below_evidence.tex": _KL_ID,
-    **{f"tests/corpus/{rel}": _INSTANCE for rel in (
-        "bayes/wrong/log_posterior.s1.bayes-rule-inverted.deriv",
-        "bayes/wrong/log_posterior.s1.bayes-rule-inverted.tex",
-        "elbo/wrong/beta_vae_bound.s1.sign-error.deriv",
-        "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.deriv",
-        "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.tex",
-        "elbo/wrong/blei_elbo.s2.sign-error.deriv",
-        "elbo/wrong/blei_elbo.s2.sign-error.tex",
-        "elbo/wrong/gaussian_likelihood_term.s1.sign-error.deriv",
-        "elbo/wrong/iwae_single_sample.s1.log-density-sign.deriv",
-        "inequalities/wrong/elbo_below_evidence.s1.sign-error.deriv",
-        "inequalities/wrong/elbo_below_evidence.s1.sign-error.tex",
-    )},
+    "tests/corpus/loss/vae_loss_total.tex": _HAT,
+    "tests/corpus/loss/wrong/vae_loss_total.s1.missing-minus-one.tex": _HAT,
 }
 
 
