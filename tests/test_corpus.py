@@ -10,7 +10,8 @@ Each corpus file is checked in-process with a short time limit per step, and the
 
 How many files are read and judged right is measured by ``benchmarks/bench_corpus.py``, not
 asserted here. Files that break a property today are marked ``xfail(strict=True)`` one by one in
-:data:`KNOWN`, with the defect; each has a minimal reproducer under tests/corpus/defects/.
+:data:`KNOWN`, with the defect (``strict=False`` for the few of :data:`LOAD_DEPENDENT` that show
+only when a tier runs out of time).
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one 
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
 KNOWN: dict[str, str] = {
+    "continuous/kl_lognormal.deriv":
+        "false refutation, under load: the probe evaluates the log-normal integral at "
+        "s = 0.001, where quadrature misses the peak (lhs 0), and refutes a correct step "
+        "(defects/probe_narrow_lognormal.deriv); on an idle machine a faster tier decides first",
+    "defects/probe_narrow_lognormal.deriv":
+        "false refutation, under load: a log-normal integral evaluated at s = 0.001 by "
+        "quadrature that misses the peak",
     "defects/tex_annotation_math.tex":
         "false refutation: math after \\text{} in the && annotation column is multiplied into "
         "the step",
@@ -54,11 +62,18 @@ KNOWN: dict[str, str] = {
 }
 
 
+#: Defects of :data:`KNOWN` that show only when a tier runs out of time (the machine's load):
+#: marked ``xfail(strict=False)``, as they pass on an idle machine.
+LOAD_DEPENDENT = frozenset({"continuous/kl_lognormal.deriv",
+                            "defects/probe_narrow_lognormal.deriv"})
+
+
 def _params() -> list:
     out = []
     for path in support.corpus_files() + support.defect_files():
         rel = path.relative_to(CORPUS).as_posix()
-        marks = [pytest.mark.xfail(strict=True, reason=KNOWN[rel])] if rel in KNOWN else []
+        strict = rel not in LOAD_DEPENDENT
+        marks = [pytest.mark.xfail(strict=strict, reason=KNOWN[rel])] if rel in KNOWN else []
         out.append(pytest.param(path, id=rel, marks=marks))
     return out
 

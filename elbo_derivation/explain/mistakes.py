@@ -227,9 +227,32 @@ class _Context:
         shown = _as_written(derivation, step)
         if shown is not None and shown != rhs:
             self.written_forms.append(shown)
+        self._terms_before: set[sp.Basic] | None = ...  # type: ignore[assignment]
         left, right = _subtrees(lhs), _subtrees(rhs)
         self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
         self.shared_in_lhs = self.shared_in_rhs
+
+    def terms_before(self) -> set[sp.Basic] | None:
+        """The terms of every sum in the previous line as written (``let`` names expanded
+        term by term), or None when that line is not known."""
+        if self._terms_before is ...:
+            self._terms_before = None
+            try:
+                prev = self.step.lhs(self.derivation)
+                expand = self.derivation.expand_definitions
+                self._terms_before = {expand(t) for n in sp.preorder_traversal(prev)
+                                      if isinstance(n, sp.Add) for t in n.args}
+            except Exception:
+                self._terms_before = None
+        return self._terms_before
+
+    def written_before(self, part: Any) -> bool:
+        """Whether ``part`` is a term of the previous line as its author wrote it (True when
+        that line is not known: the expression itself is then the author's)."""
+        terms = self.terms_before()
+        if terms is None or not isinstance(part, sp.Basic):
+            return True
+        return any(part == t or sp.expand(part - t) == 0 for t in terms)
 
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -389,6 +412,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
+            continue
+        if entry.written_before and not ctx.written_before(b.get("right")):
             continue
         if ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
