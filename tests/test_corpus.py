@@ -56,9 +56,6 @@ KNOWN: dict[str, str] = {
         _MISNAMED.format("sign-error: E[z³] = m³ + 3m written m³ + m is repaired as well by "
                          "negating the 1 in the correct m(m² + 1); the backward match of "
                          "sign-error is taken at a part the step did not get wrong"),
-    "discrete/wrong/geometric_mean.s2.index-shift.deriv":
-        _MISNAMED.format("dropped-term: (1 - p)/p written for 1/p is 1/p - 1, named as a "
-                         "term 1 dropped that the previous line does not show"),
 }
 
 
