@@ -52,10 +52,6 @@ KNOWN: dict[str, str] = {
     "defects/tex_annotation_math.tex":
         "false refutation: math after \\text{} in the && annotation column is multiplied into "
         "the step",
-    "derivatives/wrong/score_function_gradient.s2.wrong-moment.deriv":
-        _MISNAMED.format("sign-error: E[z³] = m³ + 3m written m³ + m is repaired as well by "
-                         "negating the 1 in the correct m(m² + 1); the backward match of "
-                         "sign-error is taken at a part the step did not get wrong"),
 }
 
 

@@ -231,3 +231,15 @@ def test_a_term_is_dropped_only_if_the_author_wrote_it() -> None:
     d2 = Derivation("t", {"a": a}, 1 + a, [Step(1, Relation.EQ, a)])
     m = diagnose(1 + a, a, d2, d2.steps[0])
     assert m is not None and m.name == "dropped-term"
+
+
+def test_a_number_changed_in_an_evaluated_value_is_not_located() -> None:
+    # corpus score_function_gradient s2: E_q[z²(z − m)] for q = N(m, 1) is 2m; written
+    # (m³ + m) − m(m² + 1), the third moment wrong. Negating the 1 of the right m(m² + 1) would
+    # also give 2m, but nothing shows that this number, not another, was the wrong one
+    z, m = sp.symbols("z m", real=True)
+    q = sp.exp(-(z - m) ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    right = sp.Integral(q * z**2 * (z - m), (z, -sp.oo, sp.oo))
+    written = (m**3 + m) - m * (m**2 + 1)
+    assert diagnose(right, written, None, None) is None
+    # a constant term of the evaluated value is located: −1 written for −½ (CASES) is named

@@ -12,7 +12,8 @@ Where a time limit cut a verdict short (it depends on the machine's load), only 
 refuted and accepted counts; a mistake name lost is looked for once more, as a diagnosis has a
 time budget too. Cases that fail today are marked ``xfail(strict=True)`` one by
 one in :data:`KNOWN`, with the defect; those seen to fail only under load (a tier out of time
-deciding differently) are marked ``strict=False``. The corpus part checks every correct corpus file and the
+deciding differently) are marked ``strict=False``. The corpus part checks every correct
+corpus file and the
 first wrong variant of each (set ``ELBO_RENAME_FULL=1`` to check every corpus file).
 """
 
