@@ -11,8 +11,8 @@ Three sets of labelled wrong steps:
 * the wrong steps of ``tests/test_mistakes.py`` (labelled there);
 * the catalogue's own examples (one per entry).
 
-If ``tests/corpus/`` exists, its labelled derivations are read through :func:`corpus_cases`
-(a hook: the format is the corpus helper's; see the function).
+If ``tests/corpus/`` exists, its labelled wrong derivations are two more sets
+(:func:`corpus_cases`).
 
 "Misnamed" is the figure that must stay at 0: a wrong name is worse than none. Times are the
 wall-clock time of ``diagnose`` alone on the failing step (the engine's own check excluded),
@@ -115,14 +115,44 @@ def _first_failure(text: str) -> tuple[Any, Any, Any, Any] | None:
 
 
 def corpus_cases(folder: Path) -> Iterator[tuple[str, str, tuple[str, ...], Any]]:
-    """Hook for ``tests/corpus/``: yield (set, id, labels, (lhs, rhs, derivation, step)).
+    """The corpus's wrong files: yield (set, id, labels, (lhs, rhs, derivation, step)).
 
-    Left empty until the corpus lands on main: its file format (how a wrong step and its
-    label are written) is the corpus helper's. Fill this in to read it, and the table below
-    reports it as one more set.
+    Each file of ``tests/corpus/*/wrong/`` says in its first line which step carries the
+    seeded mistake and its name (``# expect: wrong step=N mistake=A|B``, see
+    tests/corpus/README.md). That step is checked (2 s); when it is refuted, it is diagnosed.
+    Files the reader refuses and labelled steps that are not refuted are left out (the
+    benchmark ``bench_corpus.py`` counts them). Two sets: labels that name a catalogue entry,
+    and labels the catalogue has no entry for (for those "not recognised" is the right answer
+    and any name is a misnaming).
     """
-    del folder
-    return iter(())
+    import re
+
+    from elbo_derivation.errors import InputError
+    from elbo_derivation.explain.catalogue import BY_NAME
+    from elbo_derivation.pipeline import check_step
+    from elbo_derivation.verification import read_any
+
+    label = re.compile(r"^\s*[#%]\s*expect:\s*wrong\s+step=(\d+)\s+mistake=([a-z0-9|-]+)")
+    for path in sorted(folder.glob("*/wrong/*")):
+        if path.suffix not in (".deriv", ".tex"):
+            continue
+        m = label.match(path.read_text(encoding="utf-8").split("\n", 1)[0])
+        if m is None:
+            continue
+        k, names = int(m.group(1)), tuple(m.group(2).split("|"))
+        try:
+            d = read_any(path)
+        except InputError:
+            continue
+        if k > len(d.steps):
+            continue
+        step = d.steps[k - 1]
+        if check_step(d, step, time_limit=2.0).verdict.value != "refuted":
+            continue
+        kind = ("corpus (catalogue labels)" if any(n in BY_NAME for n in names)
+                else "corpus (other labels)")
+        yield (kind, path.relative_to(folder).as_posix(), names,
+               (d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step))
 
 
 def _score(found: str | None, labels: tuple[str, ...]) -> str:

@@ -224,3 +224,14 @@ def test_the_way_back_keeps_the_students_own_line() -> None:
     m = diagnose(right, wrong, None, None)
     assert m is not None and m.name == "dropped-half"
     assert sp.expand(m.expected_step - right) == 0
+
+
+def test_std_for_variance_under_a_log_variance_is_named_not_called_an_extra_half() -> None:
+    # corpus kl_standard_normal_logvar: σ² = exp(ℓ) written exp(ℓ/2) = σ; the ½ in front of ℓ
+    # is how the mistake shows, the declared role says which mistake it is
+    ell, m_ = sp.Symbol("k", real=True), sp.Symbol("t", real=True)
+    right = (sp.exp(ell) + m_**2 - ell - 1) / 2
+    wrong = (sp.exp(ell / 2) + m_**2 - ell - 1) / 2
+    named = _run(right, wrong, Example(right, wrong, {"k": "log-variance"}))
+    assert named is not None and named.name == "std-for-variance"
+    assert named.wrong_part == sp.exp(ell / 2) and named.right_part == sp.exp(ell)

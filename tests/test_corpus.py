@@ -10,7 +10,8 @@ Each corpus file is checked in-process with a short time limit per step, and the
 
 How many files are read and judged right is measured by ``benchmarks/bench_corpus.py``, not
 asserted here. Files that break a property today are marked ``xfail(strict=True)`` one by one in
-:data:`KNOWN`, with the defect; each has a minimal reproducer under tests/corpus/defects/.
+:data:`KNOWN`, with the defect (``strict=False`` for the few of :data:`LOAD_DEPENDENT` that show
+only when a tier runs out of time).
 """
 
 from __future__ import annotations
@@ -42,58 +43,30 @@ _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one 
 #: Files that break a safety property today, and why (relative to tests/corpus).
 KNOWN: dict[str, str] = {
     "continuous/kl_lognormal.deriv":
-        "false refutation: the probe evaluates the log-normal integral at s = 0.001, where "
-        "quadrature misses the peak (lhs 0), and refutes a correct step "
-        "(defects/probe_narrow_lognormal.deriv)",
-    "elbo/wrong/beta_vae_bound.s2.inequality-reversed.deriv": _MISNAMED.format("dropped-term"),
-    "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.deriv":
-        _MISNAMED.format("kl-direction-swapped, but E_q[log p/q] is -KL(q||p), not KL(p||q)"),
-    "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.tex":
-        _MISNAMED.format("kl-direction-swapped, but E_q[log p/q] is -KL(q||p), not KL(p||q)"),
-    "elbo/wrong/blei_elbo.s2.sign-error.deriv":
-        _MISNAMED.format("kl-direction-swapped for +KL(q||p) written for -KL(q||p)"),
-    "elbo/wrong/blei_elbo.s2.sign-error.tex":
-        _MISNAMED.format("kl-direction-swapped for +KL(q||p) written for -KL(q||p)"),
-    "elbo/wrong/iwae_single_sample.s2.sign-error.deriv":
-        _MISNAMED.format("kl-direction-swapped for +KL written for -KL"),
-    "entropy/wrong/bernoulli_entropy_logit.s3.log-of-sum-split.deriv":
-        _MISNAMED.format("normaliser-one-side"),
-    # the minimal reproducers of tests/corpus/defects/
+        "false refutation, under load: the probe evaluates the log-normal integral at "
+        "s = 0.001, where quadrature misses the peak (lhs 0), and refutes a correct step "
+        "(defects/probe_narrow_lognormal.deriv); on an idle machine a faster tier decides first",
     "defects/probe_narrow_lognormal.deriv":
-        "false refutation: a log-normal integral evaluated at s = 0.001 by quadrature that "
-        "misses the peak",
+        "false refutation, under load: a log-normal integral evaluated at s = 0.001 by "
+        "quadrature that misses the peak",
     "defects/tex_annotation_math.tex":
         "false refutation: math after \\text{} in the && annotation column is multiplied into "
         "the step",
-    "defects/misname_reversed_inequality.deriv": _MISNAMED.format("dropped-term"),
-    "defects/misname_kl_sign.deriv":
-        _MISNAMED.format("kl-direction-swapped for +KL written for -KL"),
-    "entropy/wrong/gaussian_entropy.s2.dropped-half.deriv":
-        _MISNAMED.format("missing-minus-one for 1 written for 1/2"),
-    "inequalities/wrong/am_gm.s2.inequality-reversed.deriv": _MISNAMED.format("dropped-term"),
-    "inequalities/wrong/am_gm.s2.inequality-reversed.tex": _MISNAMED.format("dropped-term"),
-    "inequalities/wrong/beta_kl_nonnegative.s1.inequality-reversed.deriv":
-        _MISNAMED.format("second-moment-missing-mean"),
-    "inequalities/wrong/elbo_below_evidence.s2.inequality-reversed.deriv":
-        _MISNAMED.format("kl-direction-swapped"),
-    "inequalities/wrong/elbo_below_evidence.s2.inequality-reversed.tex":
-        _MISNAMED.format("kl-direction-swapped"),
-    "inequalities/wrong/gibbs_two_point.s2.wrong-constant.deriv":
-        _MISNAMED.format("missing-minus-one"),
-    "inequalities/wrong/jensen_quadratic.s2.inequality-reversed.deriv":
-        _MISNAMED.format("dropped-term"),
-    "loss/wrong/bernoulli_nll_logit.s3.log-of-sum-split.deriv":
-        _MISNAMED.format("normaliser-one-side"),
-    "loss/wrong/bernoulli_nll_logit.s3.log-of-sum-split.tex":
-        _MISNAMED.format("normaliser-one-side"),
 }
+
+
+#: Defects of :data:`KNOWN` that show only when a tier runs out of time (the machine's load):
+#: marked ``xfail(strict=False)``, as they pass on an idle machine.
+LOAD_DEPENDENT = frozenset({"continuous/kl_lognormal.deriv",
+                            "defects/probe_narrow_lognormal.deriv"})
 
 
 def _params() -> list:
     out = []
     for path in support.corpus_files() + support.defect_files():
         rel = path.relative_to(CORPUS).as_posix()
-        marks = [pytest.mark.xfail(strict=True, reason=KNOWN[rel])] if rel in KNOWN else []
+        strict = rel not in LOAD_DEPENDENT
+        marks = [pytest.mark.xfail(strict=strict, reason=KNOWN[rel])] if rel in KNOWN else []
         out.append(pytest.param(path, id=rel, marks=marks))
     return out
 

@@ -214,3 +214,32 @@ def test_locate_difference_works_without_a_named_mistake() -> None:
     assert locate_difference(right, wrong) == (g**2, g**3)
     assert locate_difference(right, right) is None
     assert locate_difference("text", right) is None
+
+
+def test_a_term_is_dropped_only_if_the_author_wrote_it() -> None:
+    # corpus geometric_mean s2: with p = 1/(1 + a) the line p/(1 - (1 - p))^2 is 1 + a once
+    # the definition is substituted; (1 - p)/p (that is, a) drops no term the author wrote
+    a = sp.Symbol("a", positive=True)
+    p = sp.Symbol("p", positive=True)
+    d = Derivation("t", {"a": a, "p": p}, p / (1 - (1 - p)) ** 2,
+                   [Step(1, Relation.EQ, (1 - p) / p)], definitions={"p": 1 / (1 + a)})
+    lhs = d.expand_definitions(d.steps[0].lhs(d))
+    rhs = d.expand_definitions(d.steps[0].expr)
+    assert sp.simplify(lhs - rhs - 1) == 0
+    assert diagnose(lhs, rhs, d, d.steps[0]) is None
+    # the same values with the term on the page: named
+    d2 = Derivation("t", {"a": a}, 1 + a, [Step(1, Relation.EQ, a)])
+    m = diagnose(1 + a, a, d2, d2.steps[0])
+    assert m is not None and m.name == "dropped-term"
+
+
+def test_a_number_changed_in_an_evaluated_value_is_not_located() -> None:
+    # corpus score_function_gradient s2: E_q[z²(z − m)] for q = N(m, 1) is 2m; written
+    # (m³ + m) − m(m² + 1), the third moment wrong. Negating the 1 of the right m(m² + 1) would
+    # also give 2m, but nothing shows that this number, not another, was the wrong one
+    z, m = sp.symbols("z m", real=True)
+    q = sp.exp(-(z - m) ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    right = sp.Integral(q * z**2 * (z - m), (z, -sp.oo, sp.oo))
+    written = (m**3 + m) - m * (m**2 + 1)
+    assert diagnose(right, written, None, None) is None
+    # a constant term of the evaluated value is located: −1 written for −½ (CASES) is named

@@ -11,7 +11,9 @@ every step, and the same mistake name.
 Where a time limit cut a verdict short (it depends on the machine's load), only a flip between
 refuted and accepted counts; a mistake name lost is looked for once more, as a diagnosis has a
 time budget too. Cases that fail today are marked ``xfail(strict=True)`` one by
-one in :data:`KNOWN`, with the defect. The corpus part checks every correct corpus file and the
+one in :data:`KNOWN`, with the defect; those seen to fail only under load (a tier out of time
+deciding differently) are marked ``strict=False``. The corpus part checks every correct
+corpus file and the
 first wrong variant of each (set ``ELBO_RENAME_FULL=1`` to check every corpus file).
 """
 
@@ -371,40 +373,25 @@ def _corpus_sample() -> list[Path]:
     return out
 
 
-_BAYES = ("Bayes' rule keys on the density name p: with p renamed P the step is undecided "
-          "(no numeric instance either: 0 finite probe points)")
-_BAYES_UP = ("Bayes' rule keys on the density name p: Doersch's P(X|z) is undecided, renamed to "
-             "p it is proved")
-_INSTANCE = ("the concrete instance of abstract densities accepts only the literal names "
-             "q(z|x), p(x|z), p(z), ...: renamed, the wrong step is no longer refuted (undecided)")
-_KL_ID = ("the rule that proves log p(x) = ELBO + KL(q || p(z|x)) keys on the names: renamed, "
-          "the step is undecided")
+_HAT = ("a defect of this test's renamer: a declaration written in LaTeX (% symbols: \\hat{x}) "
+        "has its x renamed inside it (\\hat{X}) while the body's \\hat{x} is kept, so the "
+        "renamed file uses an undeclared name and is unreadable")
+
+_LOAD = ("under load the renamed (or the original) step is decided differently: the expectation "
+         "rules time out (0.5 s) and the probe finds no finite point for abstract densities "
+         "under the new names, so one of the two is undecided where the other is refuted")
+
+_LOAD_SUM = ("seen once under load: the infinite Sum's step undecided before renaming, refuted "
+             "after (its calculus tier has a 0.2 s share, so which tier decides depends on "
+             "load); not a flip between refuted and accepted")
 
 #: Cases that fail today, and why (paths relative to the repository).
 KNOWN: dict[str, str] = {
-    "elbo_derivation/notes/elbo.deriv": _BAYES,
-    "elbo_derivation/notes/elbo.deriv[p-to-P]": _BAYES,
-    "elbo_derivation/notes/evidence.deriv": _BAYES,
-    "elbo_derivation/notes/evidence.deriv[p-to-P]": _BAYES,
-    "tests/data/elbo_s2.tex": _BAYES,
-    "tests/data/elbo_s2.tex[p-to-P]": _BAYES,
-    "tests/corpus/elbo/doersch_core_equation.deriv": _BAYES_UP,
-    "tests/corpus/elbo/doersch_core_equation.tex": _BAYES_UP,
-    "tests/corpus/inequalities/elbo_below_evidence.deriv": _KL_ID,
-    "tests/corpus/inequalities/elbo_below_evidence.tex": _KL_ID,
-    **{f"tests/corpus/{rel}": _INSTANCE for rel in (
-        "bayes/wrong/log_posterior.s1.bayes-rule-inverted.deriv",
-        "bayes/wrong/log_posterior.s1.bayes-rule-inverted.tex",
-        "elbo/wrong/beta_vae_bound.s1.sign-error.deriv",
-        "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.deriv",
-        "elbo/wrong/beta_vae_objective.s1.log-ratio-flipped.tex",
-        "elbo/wrong/blei_elbo.s2.sign-error.deriv",
-        "elbo/wrong/blei_elbo.s2.sign-error.tex",
-        "elbo/wrong/gaussian_likelihood_term.s1.sign-error.deriv",
-        "elbo/wrong/iwae_single_sample.s1.log-density-sign.deriv",
-        "inequalities/wrong/elbo_below_evidence.s1.sign-error.deriv",
-        "inequalities/wrong/elbo_below_evidence.s1.sign-error.tex",
-    )},
+    "tests/corpus/elbo/wrong/doersch_core_equation.s2.log-evidence-sign.deriv": _LOAD,
+    "tests/corpus/inequalities/wrong/elbo_below_evidence.s1.sign-error.deriv": _LOAD,
+    "tests/corpus/discrete/wrong/geometric_mean.s1.wrong-series.deriv": _LOAD_SUM,
+    "tests/corpus/loss/vae_loss_total.tex": _HAT,
+    "tests/corpus/loss/wrong/vae_loss_total.s1.missing-minus-one.tex": _HAT,
 }
 
 
@@ -426,7 +413,10 @@ def _params(paths: list[Path], variants: Iterable[str] = ("all",)) -> list:
             if only is not None and not set(only) & declared(path):
                 continue
             key = rel if variant == "all" else f"{rel}[{variant}]"
-            marks = [pytest.mark.xfail(strict=True, reason=KNOWN[key])] if key in KNOWN else []
+            # a load-dependent flip passes when idle: not strict
+            strict = KNOWN.get(key) not in (_LOAD, _LOAD_SUM)
+            marks = ([pytest.mark.xfail(strict=strict, reason=KNOWN[key])] if key in KNOWN
+                     else [])
             out.append(pytest.param(path, variant, id=key, marks=marks))
     return out
 

@@ -74,6 +74,10 @@ class Entry:
     relation: Callable[[Any], dict[str, Any] | None] | None = field(default=None, repr=False)
     special_case_of: tuple[str, ...] = ()
     example: Example | None = field(default=None, repr=False, compare=False)
+    #: the part the simulation changes must be a term of the previous line as its author
+    #: wrote it (``let`` names not expanded): a term that only appears once definitions are
+    #: substituted and simplified was never on the page, so it cannot have been dropped
+    written_before: bool = False
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -738,7 +742,8 @@ CATALOGUE: tuple[Entry, ...] = (
           example=Example(_KL4, (_h - _g**2 - sp.log(_h) - 1) / 2)),
     Entry("dropped-term", "a term dropped", (),
           "A term of the previous line is missing: {right} was dropped.",
-          local=_drop_term, example=Example(_KL3, sp.log(_s2 / _s1) - HALF)),
+          local=_drop_term, written_before=True,
+          example=Example(_KL3, sp.log(_s2 / _s1) - HALF)),
     Entry("missing-minus-one", "the −1 (or −½) constant lost", (),
           "The constant {right} was lost: in §3.1 E[(x − μ)²]/(2σ²) = ½ gives the −½, and "
           "§4's KL to N(0, 1) is ½(h + g² − log h − 1), with the −1.",
@@ -780,12 +785,18 @@ CATALOGUE: tuple[Entry, ...] = (
           local=_other_parameter, undo=_other_parameter,
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s1**2) - HALF)),
-    Entry("std-for-variance", "σ where σ² is meant", _STD,
+    Entry("std-for-variance", "σ where σ² is meant", (*_STD, "log-variance"),
           "{s_role}; the variance {right} belongs here, not {wrong}.",
-          local=_replace_symbol("standard-deviation", lambda s: s**2, lambda s: s),
-          undo=_replace_symbol("standard-deviation", lambda s: s, lambda s: s**2),
+          local=lambda n, r: _replace_symbol("standard-deviation", lambda s: s**2,
+                                             lambda s: s)(n, r)
+          + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r),
+          undo=lambda n, r: _replace_symbol("standard-deviation", lambda s: s,
+                                            lambda s: s**2)(n, r)
+          + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r),
           whole=_replace_everywhere("standard-deviation", lambda s: s**2, lambda s: s),
           whole_undo=_replace_everywhere("standard-deviation", lambda s: s, lambda s: s**2),
+          # σ = exp(ℓ/2) for σ² = exp(ℓ) is also a ½ put in front of ℓ: the role names it
+          special_case_of=("extra-half",),
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1 + (_m1 - _m2) ** 2) / (2 * _s2**2)
                           - HALF)),
     Entry("variance-for-std", "σ² where σ is meant", _STD,

@@ -30,7 +30,10 @@ when the matches agree on one mistake:
 2. the step is named only if the matches left are all of one entry and one of them is
    *located*: a forward simulation inside an integral that the step evaluated reproduces the
    value but not where the mistake was made (σ for σ² in a moment and in the density's
-   normaliser give the same value), so it is never named, only stands in the way;
+   normaliser give the same value), so it is never named, only stands in the way; nor is a
+   backward repair of such a step that changes a number nested inside a part of the written
+   value (another of its numbers may be the wrong one; a constant term of the value is
+   located);
 3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
    **not recognised** (None).
 
@@ -227,9 +230,32 @@ class _Context:
         shown = _as_written(derivation, step)
         if shown is not None and shown != rhs:
             self.written_forms.append(shown)
+        self._terms_before: set[sp.Basic] | None = ...  # type: ignore[assignment]
         left, right = _subtrees(lhs), _subtrees(rhs)
         self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
         self.shared_in_lhs = self.shared_in_rhs
+
+    def terms_before(self) -> set[sp.Basic] | None:
+        """The terms of every sum in the previous line as written (``let`` names expanded
+        term by term), or None when that line is not known."""
+        if self._terms_before is ...:
+            self._terms_before = None
+            try:
+                prev = self.step.lhs(self.derivation)
+                expand = self.derivation.expand_definitions
+                self._terms_before = {expand(t) for n in sp.preorder_traversal(prev)
+                                      if isinstance(n, sp.Add) for t in n.args}
+            except Exception:
+                self._terms_before = None
+        return self._terms_before
+
+    def written_before(self, part: Any) -> bool:
+        """Whether ``part`` is a term of the previous line as its author wrote it (True when
+        that line is not known: the expression itself is then the author's)."""
+        terms = self.terms_before()
+        if terms is None or not isinstance(part, sp.Basic):
+            return True
+        return any(part == t or sp.expand(part - t) == 0 for t in terms)
 
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -390,6 +416,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
+        if entry.written_before and not ctx.written_before(b.get("right")):
+            continue
         if ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
                        located=located)
@@ -399,15 +427,26 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             unlocated = m
     if not out and unlocated is not None:
         out.append(unlocated)
+    # a step that evaluates integrals, put right by changing a number inside a part of its
+    # value (not a constant term of it): another number of that value could have been the
+    # wrong one (E[z³] = m³ + 3m written m³ + m beside a right m(m² + 1) is also put right
+    # by m(m² − 1)), so it is not located; a constant term (−1 for −½) is the value's own
+    evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
     for right, b, path, redo in _backward(entry, ctx):
         ctx.tick()
         if "lhs_constant" in b and not _same_constant(right, ctx.lhs):
             continue  # a constant said to be lost must be one the previous line has
         if ctx.reproduces(ctx.lhs, right) and redo():
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
-                              direct=False, path=path))
+                              direct=False, path=path,
+                              located=not (evaluated and len(path) > 1
+                                           and _a_number(b.get("wrong")))))
             break
     return out
+
+
+def _a_number(part: Any) -> bool:
+    return isinstance(part, sp.Basic) and part.is_Number
 
 
 def _constant_term(expr: sp.Basic) -> sp.Basic | None:
