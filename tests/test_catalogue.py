@@ -235,3 +235,21 @@ def test_std_for_variance_under_a_log_variance_is_named_not_called_an_extra_half
     named = _run(right, wrong, Example(right, wrong, {"k": "log-variance"}))
     assert named is not None and named.name == "std-for-variance"
     assert named.wrong_part == sp.exp(ell / 2) and named.right_part == sp.exp(ell)
+
+
+def test_a_mistake_found_by_repairing_the_written_step_keeps_right_and_wrong_apart():
+    """Regression: a standard deviation written where the variance belongs, recognised by
+    repairing the written step, was explained back to front ("the variance s₂ belongs here,
+    not s₂²"): the repair's binding called the written part right."""
+    from elbo_derivation.pipeline import check_derivation
+    from elbo_derivation.read.deriv import parse_derivation
+
+    d = parse_derivation(
+        "symbols: z, m : real\nsymbols: s : positive\n"
+        "densities: q(z) = N(m, s^2), p(z) = N(0, 1)\n\n"
+        "    KL(q(z), p(z))\n"
+        "  = (s + m^2 - log(s^2) - 1)/2\n", file="t.deriv")
+    check_derivation(d)
+    result = d.steps[0].result
+    assert (result.verdict.value, result.mistake) == ("refuted", "std-for-variance")
+    assert "the variance s² belongs here, not s." in result.explanation, result.explanation

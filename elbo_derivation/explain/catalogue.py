@@ -493,6 +493,25 @@ def _kl_normal(m1: sp.Expr, v1: sp.Expr, m2: sp.Expr, v2: sp.Expr) -> sp.Expr:
     return sp.log(v2 / v1) / 2 + (v1 + (m1 - m2) ** 2) / (2 * v2) - HALF
 
 
+
+def _as_undo(fn: Local) -> Local:
+    """A forward simulation used to repair the written step: applied to what was written, it
+    yields the repair, and its binding's roles turn round (what it calls right is what was
+    written, what it calls wrong is the repair; so too the two densities of a KL)."""
+    swaps = (("right", "wrong"), ("q", "p"))
+
+    def undo(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = []
+        for new, b in fn(node, roles):
+            b = dict(b)
+            for a, c in swaps:
+                if a in b and c in b:
+                    b[a], b[c] = b[c], b[a]
+            out.append((new, b))
+        return out
+    return undo
+
+
 def _swap_kl_nodes(expr: sp.Basic, roles: Roles) -> list[Variant]:
     """Each KL(q ‖ p) node of ``expr`` written KL(p ‖ q)."""
     out: list[Variant] = []
@@ -719,11 +738,12 @@ CATALOGUE: tuple[Entry, ...] = (
                           relation="<=")),
     Entry("overall-sign", "the sign of the whole expression", (),
           "The whole expression changed sign: {wrong} was written for {right} (for example "
-          "the loss −ELBO against the ELBO).", whole=_whole_negate, whole_undo=_whole_negate,
+          "the loss −ELBO against the ELBO).", whole=_whole_negate,
+          whole_undo=_as_undo(_whole_negate),
           example=Example(_KL4, -_KL4)),
     Entry("factor-two", "a factor 2 on the whole", (),
           "The written expression is twice the right one: a factor 2 crept in.",
-          whole=_whole_double, whole_undo=_whole_halve,
+          whole=_whole_double, whole_undo=_as_undo(_whole_halve),
           example=Example(_s**2 + _m**2, 2 * _s**2 + 2 * _m**2)),
     Entry("dropped-half", "a dropped ½", (),
           "A factor ½ was lost: {right} became {wrong}. The Gaussian exponent is "
@@ -737,7 +757,7 @@ CATALOGUE: tuple[Entry, ...] = (
           example=Example(_h + _g**2 - sp.log(_h) - 1, _KL4)),
     Entry("sign-error", "one term with the wrong sign", (),
           "One term has the wrong sign: {right} was written {wrong}; the rest of the step "
-          "is right.", local=_negate_term, undo=_negate_term,
+          "is right.", local=_negate_term, undo=_as_undo(_negate_term),
           special_case_of=("constant-wrong",),
           example=Example(_KL4, (_h - _g**2 - sp.log(_h) - 1) / 2)),
     Entry("dropped-term", "a term dropped", (),
@@ -782,7 +802,7 @@ CATALOGUE: tuple[Entry, ...] = (
           ("mean", "standard-deviation", "variance"),
           "{wrong}, a parameter of the other distribution, was written where {right} "
           "belongs ({s_role}).",
-          local=_other_parameter, undo=_other_parameter,
+          local=_other_parameter, undo=_as_undo(_other_parameter),
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s1**2) - HALF)),
     Entry("std-for-variance", "σ where σ² is meant", (*_STD, "log-variance"),
@@ -790,11 +810,12 @@ CATALOGUE: tuple[Entry, ...] = (
           local=lambda n, r: _replace_symbol("standard-deviation", lambda s: s**2,
                                              lambda s: s)(n, r)
           + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r),
-          undo=lambda n, r: _replace_symbol("standard-deviation", lambda s: s,
-                                            lambda s: s**2)(n, r)
-          + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r),
+          undo=_as_undo(lambda n, r: _replace_symbol("standard-deviation", lambda s: s,
+                                                     lambda s: s**2)(n, r)
+                        + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r)),
           whole=_replace_everywhere("standard-deviation", lambda s: s**2, lambda s: s),
-          whole_undo=_replace_everywhere("standard-deviation", lambda s: s, lambda s: s**2),
+          whole_undo=_as_undo(_replace_everywhere("standard-deviation", lambda s: s,
+                                                  lambda s: s**2)),
           # σ = exp(ℓ/2) for σ² = exp(ℓ) is also a ½ put in front of ℓ: the role names it
           special_case_of=("extra-half",),
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1 + (_m1 - _m2) ** 2) / (2 * _s2**2)
@@ -802,19 +823,19 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("variance-for-std", "σ² where σ is meant", _STD,
           "{s_role}; {right} belongs here, not the variance {wrong}.",
           local=_replace_symbol("standard-deviation", lambda s: s, lambda s: s**2),
-          undo=_replace_symbol("standard-deviation", lambda s: s**2, lambda s: s),
+          undo=_as_undo(_replace_symbol("standard-deviation", lambda s: s**2, lambda s: s)),
           example=Example(sp.sqrt(2 * sp.pi) * _s + _m, sp.sqrt(2 * sp.pi) * _s**2 + _m,
                           {"sigma": "standard-deviation"})),
     Entry("log-std-for-log-variance", "log σ where log σ² is meant", _STD,
           "{s_role}: log {s}² = 2 log {s}, so {wrong} is not {right}.",
           local=_in_log("standard-deviation", lambda s: s**2, lambda s: s),
-          undo=_in_log("standard-deviation", lambda s: s, lambda s: s**2),
+          undo=_as_undo(_in_log("standard-deviation", lambda s: s, lambda s: s**2)),
           special_case_of=("std-for-variance", "log-power-lost"),
           example=Example(sp.log(2 * sp.pi * _s**2) / 2, sp.log(2 * sp.pi * _s) / 2)),
     Entry("log-variance-for-log-std", "log σ² where log σ is meant", _STD,
           "{s_role}: log {s}² = 2 log {s}, so {wrong} is twice the log that belongs here.",
           local=_in_log("standard-deviation", lambda s: s, lambda s: s**2),
-          undo=_in_log("standard-deviation", lambda s: s**2, lambda s: s),
+          undo=_as_undo(_in_log("standard-deviation", lambda s: s**2, lambda s: s)),
           special_case_of=("variance-for-std",),
           example=Example(sp.log(_s2 / _s1) + _s1**2 / (2 * _s2**2),
                           sp.log(_s2**2 / _s1) + _s1**2 / (2 * _s2**2),
@@ -822,14 +843,14 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("variance-as-std", "a variance used as a standard deviation", _VAR,
           "{s_role}, so {right} belongs here; {wrong} treats {s} as a standard deviation.",
           local=_replace_symbol("variance", lambda s: s, lambda s: s**2),
-          undo=_replace_symbol("variance", lambda s: s**2, lambda s: s),
+          undo=_as_undo(_replace_symbol("variance", lambda s: s**2, lambda s: s)),
           whole=_replace_everywhere("variance", lambda s: s, lambda s: s**2),
-          whole_undo=_replace_everywhere("variance", lambda s: s**2, lambda s: s),
+          whole_undo=_as_undo(_replace_everywhere("variance", lambda s: s**2, lambda s: s)),
           example=Example(_KL4, (_h**2 + _g**2 - sp.log(_h**2) - 1) / 2)),
     Entry("sqrt-of-variance-for-variance", "√v where the variance v is meant", _VAR,
           "{s_role}, so {right} belongs here, not its square root {wrong}.",
           local=_replace_symbol("variance", lambda s: s, sp.sqrt),
-          undo=_replace_symbol("variance", sp.sqrt, lambda s: s),
+          undo=_as_undo(_replace_symbol("variance", sp.sqrt, lambda s: s)),
           whole=_replace_everywhere("variance", lambda s: s, sp.sqrt),
           example=Example(_KL4, (sp.sqrt(_h) + _g**2 - sp.log(_h) - 1) / 2)),
     Entry("precision-for-variance", "the precision where the variance is meant",
@@ -837,19 +858,21 @@ CATALOGUE: tuple[Entry, ...] = (
           "{s_role}; {wrong} is the precision, its reciprocal, and {right} belongs here.",
           local=lambda n, r: _replace_symbol("variance", lambda s: s, lambda s: 1 / s)(n, r)
           + _replace_symbol("standard-deviation", lambda s: s**2, lambda s: s**-2)(n, r),
-          undo=lambda n, r: _replace_symbol("variance", lambda s: 1 / s, lambda s: s)(n, r)
-          + _replace_symbol("standard-deviation", lambda s: s**-2, lambda s: s**2)(n, r),
+          undo=_as_undo(lambda n, r: _replace_symbol("variance", lambda s: 1 / s,
+                                                     lambda s: s)(n, r)
+                        + _replace_symbol("standard-deviation", lambda s: s**-2,
+                                          lambda s: s**2)(n, r)),
           example=Example(_KL4, (1 / _h + _g**2 - sp.log(_h) - 1) / 2)),
     Entry("log-variance-exponentiated", "log(exp ℓ) written exp ℓ", ("log-variance",),
           "{s_role}: the log of the variance exp({s}) is {s}, so {right} belongs here, not "
           "{wrong}.",
           local=_replace_symbol("log-variance", lambda s: s, sp.exp),
-          undo=_replace_symbol("log-variance", sp.exp, lambda s: s),
+          undo=_as_undo(_replace_symbol("log-variance", sp.exp, lambda s: s)),
           example=Example(_l / 2 + _g, sp.exp(_l) / 2 + _g, {"l": "log-variance"})),
     Entry("log-variance-for-variance", "ℓ where the variance exp ℓ is meant", ("log-variance",),
           "{s_role}: the variance is {right}, not {wrong}.",
           local=_replace_symbol("log-variance", sp.exp, lambda s: s),
-          undo=_replace_symbol("log-variance", lambda s: s, sp.exp),
+          undo=_as_undo(_replace_symbol("log-variance", lambda s: s, sp.exp)),
           example=Example(sp.exp(_l) / 2 + _g, _l / 2 + _g, {"l": "log-variance"})),
     Entry("log-of-sum-split", "log(a + b) split as log a + log b", (),
           "log(a + b) ≠ log a + log b: {right} was written {wrong}. The logarithm turns "
@@ -869,7 +892,7 @@ CATALOGUE: tuple[Entry, ...] = (
           example=Example(sp.log(1 / sp.sqrt(1 + _g**2)) + _g, -sp.log(1 + _g**2) + _g)),
     Entry("log-ratio-flipped", "log(a/b) written as log(b/a)", (),
           "log(a/b) = −log(b/a): the ratio inside the logarithm is upside down ({wrong} "
-          "for {right}).", local=_flip_log, undo=_flip_log,
+          "for {right}).", local=_flip_log, undo=_as_undo(_flip_log),
           special_case_of=("sign-error", "overall-sign"),
           example=Example(_KL3, sp.log(_s1 / _s2) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s2**2) - HALF)),
@@ -877,7 +900,7 @@ CATALOGUE: tuple[Entry, ...] = (
           "{right} was written {wrong}: in (a − b)² = a² − 2ab + b² only the cross term −2ab "
           "carries the sign, and it is the one that changed.",
           local=lambda n, r: _cross_term_sign(n, r) + _sign_in_square(n, r),
-          undo=lambda n, r: _cross_term_sign(n, r) + _sign_in_square(n, r),
+          undo=_as_undo(lambda n, r: _cross_term_sign(n, r) + _sign_in_square(n, r)),
           special_case_of=("sign-error",),
           example=Example(_int(_DENS * (_x**2 - 2 * _x * _m + _m**2)),
                           _int(_DENS * (_x**2 + 2 * _x * _m + _m**2)))),
@@ -898,24 +921,24 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("kl-direction-swapped", "the KL direction swapped", ("mean", "variance"),
           "KL is not symmetric: KL(q ‖ p) = E_q[log q/p] ≠ KL(p ‖ q); the two distributions "
           "(the one of {q} and the one of {p}) were exchanged.",
-          whole=_swap_kl, whole_undo=_swap_kl_nodes,
+          whole=_swap_kl, whole_undo=_as_undo(_swap_kl_nodes),
           example=Example(_KL3, sp.log(_s1 / _s2) + (_s2**2 + (_m2 - _m1) ** 2)
                           / (2 * _s1**2) - HALF)),
     Entry("log-evidence-sign", "the sign of log p(x)", (),
           "By Bayes' rule −log p(z|x) = −log p(x|z) − log p(z) + log p(x): the log-evidence "
           "{right} enters with the other sign.", local=_flip_abstract_term(True),
-          undo=_flip_abstract_term(True), special_case_of=("sign-error",),
+          undo=_as_undo(_flip_abstract_term(True)), special_case_of=("sign-error",),
           example=Example(_E(sp.log(_q / _pz)) - _E(sp.log(_pxz)) + sp.log(_px),
                           _E(sp.log(_q / _pz)) - _E(sp.log(_pxz)) - sp.log(_px))),
     Entry("log-density-sign", "the sign of a log-density", (),
           "log(q/p) = log q − log p: the log-density term {right} has the wrong sign.",
-          local=_flip_abstract_term(False), undo=_flip_abstract_term(False),
+          local=_flip_abstract_term(False), undo=_as_undo(_flip_abstract_term(False)),
           special_case_of=("sign-error",),
           example=Example(_E(sp.log(_q) - sp.log(_pxz) - sp.log(_pz)) + sp.log(_px),
                           _E(sp.log(_q) + sp.log(_pxz) - sp.log(_pz)) + sp.log(_px))),
     Entry("bayes-inverted", "Bayes' rule upside down", (),
           "Bayes' rule reads p(z|x) = p(x|z) p(z) / p(x): {wrong} turns it upside down.",
-          local=_invert_bayes, undo=_invert_bayes,
+          local=_invert_bayes, undo=_as_undo(_invert_bayes),
           example=Example(sp.log(_pxz * _pz / _px), sp.log(_px * _pz / _pxz))),
     Entry("expectation-of-product-split", "E[fg] written E[f] E[g]", (),
           "E[fg] = E[f] E[g] only for independent f and g; {right} was written {wrong}.",
