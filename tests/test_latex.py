@@ -312,3 +312,14 @@ def test_notes_section_2_reads_densities_expectations_and_kl() -> None:
     assert d.steps[1].expr == Expectation(sp.log(q_) - sp.log(pxz_ * pz_ / px_), z_, q_)
     assert d.steps[-1].expr == (KL(q_, pz_, z_)
                                 - Expectation(sp.log(pxz_), z_, q_) + sp.log(px_))
+
+
+def test_declarations_written_inside_the_environment_are_read() -> None:
+    """Regression: '% symbols:' inside align* gave a bare '2:7: unexpected ':''."""
+    text = ("\\begin{align*}\n% symbols: a : positive\n"
+            "\\log(a^2) &= 2\\log a\n\\end{align*}\n")
+    from elbo_derivation.pipeline import check_derivation
+
+    d = parse_tex_derivation(text, file="inside.tex")
+    assert str(d.symbols["a"]) == "a" and d.symbols["a"].is_positive
+    assert check_derivation(d).steps[0].verdict.value == "proved"
