@@ -453,10 +453,11 @@ def _compare(path: Path, variant: str = "all", named_steps: set[int] | None = No
 
 
 def _timing(reason: str) -> bool:
-    """True when a verdict was cut short by a time limit (so it depends on the machine's
-    load); a probe that found no finite value at any point is not one of them."""
-    return ("time ran out" in reason or "timed out" in reason) and (
-        "gave finite values" not in reason)
+    """True when a tier was cut short by a time limit, so that the verdict depends on the
+    machine's load: a tier that ran out of time may have been the one that would have decided
+    (the expectation rules, out of time, leave abstract densities without their numeric
+    instance, and the probe then finds no finite value either)."""
+    return "time ran out" in reason or "timed out" in reason
 
 
 @pytest.mark.parametrize(("path", "variant"), _params(NOTES + DATA, VARIANTS))
