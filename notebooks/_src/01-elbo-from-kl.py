@@ -69,6 +69,34 @@ assert all(step.verdict.value == "proved" for step in section2.steps), verdicts
 assert section2.first_failure is None
 
 # %% [markdown]
+# In a notebook the checked derivation shows itself as mathematics, each step as the file
+# writes it, with its justification and its verdict:
+
+# %%
+section2
+
+# %% [markdown]
+# Nothing here depends on the letters. With `%load_ext elbo_derivation`, a cell that starts
+# with `%%derivation` is checked as you type it; below, the same argument with the densities
+# called $Q$ and $P$ and the latent variable $w$. Bayes' rule is found from the declarations:
+# $P(x, w)$ is one model, $Q$ the variational density.
+
+# %%
+%load_ext elbo_derivation
+
+# %%
+%%derivation --no-numeric
+title: The ELBO under other letters
+symbols: x, w : real
+densities: Q(w|x), P(w), P(x|w), P(w|x), P(x)
+KL(Q(w|x), P(w|x))
+= E[log(Q(w|x)) - log(P(x|w)) - log(P(w)) + log(P(x)), w ~ Q(w|x)]   # definition of KL; Bayes' rule
+= KL(Q(w|x), P(w)) - E[log(P(x|w)), w ~ Q(w|x)] + log(P(x))          # linearity of E; E[c] = c
+
+# %%
+assert [step.verdict.value for step in _derivation.steps] == ["proved", "proved"]
+
+# %% [markdown]
 # A word on names. §1 of the notes calls the encoder $p(z\mid x)$; the encoder is the
 # *variational* posterior $q(z\mid x) = \mathcal N(g(x), h(x))$ that the networks compute, and
 # $p(z\mid x)$ is the model's true posterior, which the encoder only approximates. The package

@@ -84,6 +84,23 @@ print(f"{len(sampling)} steps also checked by sampling; largest |z| = "
 section3
 
 # %% [markdown]
+# Try a step yourself: `%%derivation` checks what you type. The last step of §3 in two
+# lines (change the right side to `log(s1/s2)` and run the cell again to see it refuted):
+
+# %%
+%load_ext elbo_derivation
+
+# %%
+%%derivation --no-numeric
+title: The last step of section 3
+symbols: s1, s2 : positive
+log(2*pi*s2^2)/2 - log(2*pi*s1^2)/2
+= log(s2/s1)       # log of a quotient; log of a power
+
+# %%
+assert _derivation.steps[0].verdict.value == "proved"
+
+# %% [markdown]
 # Look at one sampling check in detail: the left side of step 1 is the KL itself, estimated as
 # the mean of $\log p_1(x) - \log p_2(x)$ over draws $x \sim p_1$; its standard error says how
 # far the estimate may stray by chance.

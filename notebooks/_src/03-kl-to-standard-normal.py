@@ -54,6 +54,30 @@ print(render_text([section4], explain=True, timings=False))
 assert all(step.verdict.value == "proved" for step in section4.steps)
 assert all(step.quadrature.ok for step in section4.steps)
 
+
+# %% [markdown]
+# The checked §4, shown as mathematics with its verdicts:
+
+# %%
+section4
+
+# %% [markdown]
+# The same KL written with the log-variance $\ell = \log h$, which is what the VAE's encoder
+# outputs; `%%derivation` checks the step as typed:
+
+# %%
+%load_ext elbo_derivation
+
+# %%
+%%derivation --no-numeric
+title: KL to the standard normal, in log-variance form
+symbols: g, l : real
+(exp(l) + g^2 - log(exp(l)) - 1)/2
+= (exp(l) + g^2 - l - 1)/2      # log(exp(l)) = l
+
+# %%
+assert _derivation.steps[0].verdict.value == "proved"
+
 # %% [markdown]
 # ## 2. The KL term as a function of $g$ and $h$
 #

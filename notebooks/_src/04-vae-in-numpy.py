@@ -215,6 +215,24 @@ print(f"median distance to the nearest datum: VAE samples {to_data_vae:.3f}, "
 assert to_data_vae < to_data_gaussian
 
 # %% [markdown]
+# The backward pass's gradient of the KL term with respect to the log-variance is
+# $\partial/\partial\ell\;\tfrac12(e^\ell + g^2 - \ell - 1) = \tfrac12(e^\ell - 1)$; a derivative step
+# is checked like any other:
+
+# %%
+%load_ext elbo_derivation
+
+# %%
+%%derivation --no-numeric
+title: The gradient the backward pass uses
+symbols: g, l : real
+Derivative((exp(l) + g^2 - l - 1)/2, l)
+= (exp(l) - 1)/2      # d/dl of the KL term
+
+# %%
+assert _derivation.steps[0].verdict.value == "proved"
+
+# %% [markdown]
 # ## What to remember
 #
 # * The VAE's loss is the notes' loss, term for term: $C\lVert x - \hat x\rVert^2$ (+ a constant)

@@ -217,6 +217,26 @@ assert 1 / (2 * 0.3) > eigenvalues.max() and 1 / (2 * 1.0) < eigenvalues.min()
 assert rate[C_values.index(0.3)] < 0.05
 
 # %% [markdown]
+# Where $C$ comes from, checked: the negative log of the Gaussian likelihood
+# $\mathcal N(x; f, c)$ is $(x - f)^2/(2c)$ plus a normaliser that does not depend on $f$, so
+# minimising over $f$ may drop it (the relation `=~ [f]`: equal up to a term free of $f$):
+
+# %%
+%load_ext elbo_derivation
+
+# %%
+%%derivation --no-numeric
+title: The balancing term C = 1/(2c)
+symbols: x, f : real
+symbols: c : positive
+-log(exp(-(x - f)^2/(2*c))/sqrt(2*pi*c))
+= (x - f)^2/(2*c) + log(2*pi*c)/2      # log of a Gaussian density
+=~ [f] (x - f)^2/(2*c)                 # the normaliser is free of f
+
+# %%
+assert [step.verdict.value for step in _derivation.steps] == ["proved", "proved"]
+
+# %% [markdown]
 # ## What to remember
 #
 # * $C = 1/(2c)$ sets the exchange rate between reconstruction error and KL: large $C$, an
