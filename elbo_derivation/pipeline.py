@@ -81,6 +81,14 @@ def explain_refutation(result: SymbolicResult, d: Derivation, step: Step, *,
     if mistake is not None:
         result.mistake = getattr(mistake, "name", None)
         result.explanation = getattr(mistake, "explanation", "") or result.explanation
+        way_back = getattr(mistake, "expected_step", None)
+        if way_back is not None and way_back != lhs:  # a repair, not just the previous line
+            result.expected_step = way_back
+        if getattr(mistake, "subexpression", None) is None and getattr(
+                mistake, "wrong_part", None) is not None:
+            # the recognised mistake's own site: what was written, and what belonged there
+            result.subexpression, result.expected = mistake.wrong_part, mistake.right_part
+            return
     _locate(result, mistake, step.lhs(d), step.expr, lhs, rhs)
 
 

@@ -253,3 +253,30 @@ def test_a_mistake_found_by_repairing_the_written_step_keeps_right_and_wrong_apa
     result = d.steps[0].result
     assert (result.verdict.value, result.mistake) == ("refuted", "std-for-variance")
     assert "the variance s² belongs here, not s." in result.explanation, result.explanation
+
+
+def test_the_way_back_is_in_the_json_and_the_report(tmp_path):
+    """A named mistake says what the step should have been: ``expected_step`` in check's
+    JSON, and 'the step should have read …' in the text report."""
+    import json
+
+    from elbo_derivation.cli import main
+
+    f = tmp_path / "w.deriv"
+    f.write_text("symbols: z, m : real\nsymbols: s : positive\n"
+                 "densities: q(z) = N(m, s^2), p(z) = N(0, 1)\n\n"
+                 "    KL(q(z), p(z))\n"
+                 "  = (s + m^2 - log(s^2) - 1)/2\n", encoding="utf-8")
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["check", str(f), "--json"]) == 1
+    step = json.loads(out.getvalue())["first_failure"]
+    assert step["mistake"] == "std-for-variance"
+    assert step["expected_step"] is not None and "s²" in step["expected_step"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["check", str(f)])
+    assert "the step should have read" in out.getvalue()

@@ -136,6 +136,9 @@ class SymbolicResult:
     #: matching part of the correct one, and that correct part (SymPy), where one was found
     subexpression: Any = None
     expected: Any = None
+    #: the way back: what the whole step should have been, when a named mistake's repair
+    #: derives it from the written step (explain/mistakes.py)
+    expected_step: Any = None
     #: the rules that decided the step, in a textbook's words ("log of a quotient",
     #: "linearity of E", ...); empty for a numeric verdict
     rules: tuple[str, ...] = ()

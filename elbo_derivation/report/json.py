@@ -86,9 +86,11 @@ def _symbolic(step: Step) -> dict[str, Any] | None:
 def _differing(r: Any) -> dict[str, str | None]:
     """The smallest differing sub-expression, when the engine records one."""
     sub, expected = getattr(r, "subexpression", None), getattr(r, "expected", None)
+    way_back = getattr(r, "expected_step", None)
     return {
         "subexpression": None if sub is None else pretty(sub),
         "expected": None if expected is None else pretty(expected),
+        "expected_step": None if way_back is None else pretty(way_back),
     }
 
 
@@ -178,7 +180,8 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "counterexample": cx,
         "mistake": None if r is None else r.mistake,
         "explanation": "" if r is None else r.explanation,
-        **(_differing(r) if r is not None else {"subexpression": None, "expected": None}),
+        **(_differing(r) if r is not None else {"subexpression": None, "expected": None,
+                                               "expected_step": None}),
         "method": None if r is None else r.method,
         "rule": None if r is None else r.rule,
         "reason": "" if r is None else r.reason,

@@ -230,11 +230,14 @@ def differing_part(result: Any) -> str:
     """``the part that differs: … where … was expected``, when the engine found the smallest
     differing sub-expression (``result.subexpression`` and ``result.expected``)."""
     sub = getattr(result, "subexpression", None)
+    way_back = getattr(result, "expected_step", None)
+    back = "" if way_back is None else f"the step should have read {pretty(way_back)}"
     if sub is None:
-        return ""
+        return back
     expected = getattr(result, "expected", None)
     text = f"the part that differs: {pretty(sub)}"
-    return text + (f", where {pretty(expected)} was expected" if expected is not None else "")
+    text += f", where {pretty(expected)} was expected" if expected is not None else ""
+    return f"{text}; {back}" if back else text
 
 
 def _relation(step: Step) -> str:
