@@ -19,6 +19,7 @@ def _load(path: Path):  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it is loading
     spec.loader.exec_module(module)
     return module
 
