@@ -71,6 +71,7 @@ from elbo_derivation.core.steps import Counterexample, Relation, Verdict
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
+from elbo_derivation.decide.words import plain
 
 __all__ = [
     "ALGEBRA",
@@ -232,7 +233,7 @@ class Problem:
             if not depends_on(f, self.wrt):
                 return Judgement(Verdict.PROVED, tier, (*rules, "dropping terms free of "
                                                         + ", ".join(self.wrt)),
-                                 f"left − right = {f}, which does not depend on "
+                                 f"left − right = {plain(f)}, which does not depend on "
                                  + ", ".join(self.wrt))
             return None
         if f == 0:
@@ -251,7 +252,7 @@ class Problem:
         reason, rule = nonnegative(f)
         if reason:
             return Judgement(Verdict.PROVED, tier, (*rules, rule),
-                             f"the gap {f} is ≥ 0: {reason}")
+                             f"the gap {plain(f)} is ≥ 0: {reason}")
         return self.refute_exactly(f, tier, rules, sides)
 
     def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
@@ -300,13 +301,13 @@ class Problem:
             cex = Counterexample(
                 point={str(s): float(v) for s, v in point.items()},
                 lhs=to_float(va), rhs=to_float(vb), difference=to_float(diff),
-                note=f"exact: {what} = {f}, which is {mpmath.nstr(g2, 15)} here "
+                note=f"exact: {what} = {plain(f)}, which is {mpmath.nstr(g2, 15)} here "
                      f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})")
             sign = "nonzero" if self.relation is Relation.EQ else "negative"
             return Judgement(
                 Verdict.REFUTED, tier, tuple(rules),
-                f"{what.capitalize()} reduces exactly to {f}, which is {sign} at the point "
-                "reported.", reason=f"{what} reduces exactly to {f}, {sign} at a point",
+                f"{what.capitalize()} reduces exactly to {plain(f)}, which is {sign} at the point "
+                "reported.", reason=f"{what} reduces exactly to {plain(f)}, {sign} at a point",
                 counterexample=cex)
         return None
 
@@ -420,7 +421,7 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
         return "it is non-negative by SymPy's sign rules", SIGN_RULES
     g = sp.factor(f)
     if g.is_nonnegative is True:
-        return f"it factors as {g}, non-negative by SymPy's sign rules", FACTORING
+        return f"it factors as {plain(g)}, non-negative by SymPy's sign rules", FACTORING
     # t − log t − 1 ≥ 0 for t > 0, with equality only at t = 1: look for c·(t − log t − 1) with
     # c > 0, on the expression as written and with its logarithms combined (logcombine only
     # combines logs of positive quantities, so both forms are equal to f).
@@ -431,12 +432,12 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
             k = rest.coeff(log_term)
             if t.is_positive is True and (-k).is_positive is True:
                 rest = sp.expand(rest - (-k) * (t - log_term - 1), log=False)
-                used.append(str(t))
+                used.append(plain(t))
                 if rest == 0 or rest.is_nonnegative is True or (
                     sp.factor(rest).is_nonnegative is True
                 ):
                     return (f"it is a positive multiple of t − log t − 1 ≥ 0 (t = "
-                            f"{', '.join(used)}) plus {rest}, which is non-negative",
+                            f"{', '.join(used)}) plus {plain(rest)}, which is non-negative",
                             LOG_INEQUALITY)
     # ... or with t read off a positive term c·t of f, log t expanded to match f's logarithms.
     expanded = sp.expand(f)
@@ -446,8 +447,8 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
             continue
         rest = sp.expand(sp.expand_log(expanded - c * (t - sp.log(t) - 1), deep=True))
         if rest == 0 or rest.is_nonnegative is True or sp.factor(rest).is_nonnegative is True:
-            return (f"it is {c}·(t − log t − 1) with t = {t}, which is ≥ 0 for t > 0, plus "
-                    f"{rest}, which is non-negative", LOG_INEQUALITY)
+            return (f"it is {plain(c)}·(t − log t − 1) with t = {plain(t)}, which is ≥ 0 for t > 0, plus "
+                    f"{plain(rest)}, which is non-negative", LOG_INEQUALITY)
     return "", ""
 
 
@@ -712,7 +713,7 @@ class SumRules(Tier):
                 reason, rule = nonnegative(reduced)
                 if reason:
                     return Judgement(Verdict.PROVED, self.name, (*rules, rule),
-                                     f"the gap {reduced} is ≥ 0: {reason}")
+                                     f"the gap {plain(reduced)} is ≥ 0: {reason}")
             if p.relation is Relation.EQ_UP_TO:
                 return None
             for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
@@ -735,7 +736,7 @@ class SumRules(Tier):
                         continue
                     cex = Counterexample({str(k): float(v) for k, v in bounds.items()},
                                          to_float(va), to_float(vb), to_float(value),
-                                         note=f"exact{extra}: the gap is {gap}")
+                                         note=f"exact{extra}: the gap is {plain(gap)}")
                     return Judgement(Verdict.REFUTED, self.name, rules,
                                      f"Evaluated exactly{extra}, the two sides differ.",
                                      reason=f"the step fails{extra}", counterexample=cex)

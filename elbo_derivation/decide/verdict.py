@@ -54,6 +54,7 @@ from elbo_derivation.core.steps import (
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import DPS, probe_points, to_float, value_at
+from elbo_derivation.decide.words import plain
 from elbo_derivation.decide.tiers import (
     MAX_DEPTH,
     MAX_EXPAND_POWER,
@@ -162,12 +163,12 @@ def _refuted_exactly(lhs: sp.Expr, rhs: sp.Expr, constant: sp.Expr, method: str,
         lhs=to_float(a) if a is not None else float("nan"),
         rhs=to_float(b) if b is not None else float("nan"),
         difference=to_float(value),
-        note=f"exact: {what} is the constant {_tidy(constant)} ≈ {mpmath.nstr(value, 15)}",
+        note=f"exact: {what} is the constant {plain(_tidy(constant))} ≈ {mpmath.nstr(value, 15)}",
     )
     return SymbolicResult(
         Verdict.REFUTED, method, time.perf_counter() - start, counterexample=cex,
-        reason=f"{what} reduces to the nonzero constant {_tidy(constant)}",
-        explanation=f"{what.capitalize()} reduces to the nonzero constant {_tidy(constant)}, "
+        reason=f"{what} reduces to the nonzero constant {plain(_tidy(constant))}",
+        explanation=f"{what.capitalize()} reduces to the nonzero constant {plain(_tidy(constant))}, "
         "the same at every point.",
     )
 
