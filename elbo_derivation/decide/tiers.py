@@ -447,8 +447,8 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
             continue
         rest = sp.expand(sp.expand_log(expanded - c * (t - sp.log(t) - 1), deep=True))
         if rest == 0 or rest.is_nonnegative is True or sp.factor(rest).is_nonnegative is True:
-            return (f"it is {plain(c)}·(t − log t − 1) with t = {plain(t)}, which is ≥ 0 for t > 0, plus "
-                    f"{plain(rest)}, which is non-negative", LOG_INEQUALITY)
+            return (f"it is {plain(c)}·(t − log t − 1) with t = {plain(t)}, which is ≥ 0 "
+                    f"for t > 0, plus {plain(rest)}, which is non-negative", LOG_INEQUALITY)
     return "", ""
 
 

@@ -54,7 +54,6 @@ from elbo_derivation.core.steps import (
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import DPS, probe_points, to_float, value_at
-from elbo_derivation.decide.words import plain
 from elbo_derivation.decide.tiers import (
     MAX_DEPTH,
     MAX_EXPAND_POWER,
@@ -64,6 +63,7 @@ from elbo_derivation.decide.tiers import (
     Problem,
     constant_value,
 )
+from elbo_derivation.decide.words import plain
 
 __all__ = ["compare", "decide_step", "declared_domains", "declared_families", "wrt_names"]
 
@@ -168,8 +168,8 @@ def _refuted_exactly(lhs: sp.Expr, rhs: sp.Expr, constant: sp.Expr, method: str,
     return SymbolicResult(
         Verdict.REFUTED, method, time.perf_counter() - start, counterexample=cex,
         reason=f"{what} reduces to the nonzero constant {plain(_tidy(constant))}",
-        explanation=f"{what.capitalize()} reduces to the nonzero constant {plain(_tidy(constant))}, "
-        "the same at every point.",
+        explanation=f"{what.capitalize()} reduces to the nonzero constant "
+        f"{plain(_tidy(constant))}, the same at every point.",
     )
 
 
