@@ -102,3 +102,14 @@ def test_no_explanation_prints_python_or_sympy_internals(path: Path) -> None:
         for text in (s.result.explanation, s.result.reason):
             assert ")(" not in text, (path.stem, s.index, text)
             assert "**" not in text, (path.stem, s.index, text)
+
+
+def test_a_log_of_a_ratio_of_gaussians_is_credited_to_the_log_rules_not_the_moments() -> None:
+    # §3 step 1: ∫ p₁ log(p₁/p₂) dx = ∫ p₁ log p₁ dx − ∫ p₁ log p₂ dx
+    d = load_derivation(NOTES / "kl_gaussians.deriv", time_limit=5.0)
+    first = d.steps[0].result
+    assert first.verdict is Verdict.PROVED
+    assert "linearity of the integral" in first.rules
+    assert not any("moments" in r for r in first.rules), first.rules
+    # a step that does use E[x²] = σ² + μ² still says so
+    assert any("moments" in r for r in d.steps[4].result.rules), d.steps[4].result.rules

@@ -127,6 +127,7 @@ DIFFERENTIATION = "differentiation"
 FINITE_SUM = "a finite sum"
 SERIES = "a closed-form sum"
 FINITE_PRODUCT = "a product"
+LINEARITY_OF_INTEGRAL = "linearity of the integral"
 NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² + μ², ...)"
 SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
@@ -955,6 +956,15 @@ class GaussianMoments(Tier):
         return p.symbolic and p.integrals
 
     def judge(self, p: Problem) -> Judgement | None:
+        # the rules a textbook would name: when the integrals that differ agree term by term,
+        # the step is their linearity and log rules, not the moments (the evaluation below
+        # still decides, so every integral split off is known to converge)
+        split = None
+        if p.relation is Relation.EQ:
+            out = run_bounded(lambda: _split_integrals(p.lhs, p.rhs),
+                              p.share(0.25 * self.share))
+            split = out.value if out.ok else None
+
         def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
             a, n1 = evaluate_gaussian_integrals(p.lhs)
             b, n2 = evaluate_gaussian_integrals(p.rhs)
@@ -970,7 +980,47 @@ class GaussianMoments(Tier):
         if not n:
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
-        return p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
+        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
+        if split and judged is not None and judged.verdict is Verdict.PROVED:
+            judged.rules = split
+            judged.explanation = ("the integrals that differ agree term by term, by "
+                                  + "; ".join(split) + " (each integral evaluated exactly)")
+        return judged
+
+
+def _split_integrals(lhs: sp.Expr, rhs: sp.Expr) -> tuple[str, ...] | None:
+    """The rules that make ``lhs = rhs`` hold with the integrals unevaluated, or None.
+
+    Only the integrals written on one side and not the other are opened: each integrand's
+    logarithms are expanded (the log rules) and it is split into terms, each term's factors
+    free of the variable pulled out (linearity of the integral); the integrals both sides
+    share stay whole. So ∫ p₁ log(p₁/p₂) dx = ∫ p₁ log p₁ dx − ∫ p₁ log p₂ dx is a log of a
+    quotient and linearity, not the moments of the normal distribution.
+    """
+    one_sided = lhs.atoms(sp.Integral) ^ rhs.atoms(sp.Integral)
+    if not one_sided:
+        return None
+    used: set[str] = set()
+    subs = {}
+    for node in one_sided:
+        if len(node.limits) != 1 or node.function.has(sp.Integral):
+            return None
+        x = node.limits[0][0]
+        f = node.function
+        g = sp.expand(sp.expand_log(f, deep=True))
+        used |= {_log_rule(log) for log in f.atoms(sp.log) - g.atoms(sp.log)} - {""}
+        terms = []
+        for term in sp.Add.make_args(g):
+            coeff, dep = term.as_independent(x, as_Add=False)
+            if coeff != 1 or len(sp.Add.make_args(g)) > 1:
+                used.add(LINEARITY_OF_INTEGRAL)
+            terms.append(coeff * sp.Integral(dep, *node.limits))
+        subs[node] = sp.Add(*terms)
+    reduced, rules = reduce_algebra(lhs.xreplace(subs) - rhs.xreplace(subs))
+    if reduced != 0:
+        return None
+    order = (LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP, LINEARITY_OF_INTEGRAL)
+    return (*[r for r in order if r in used], *[r for r in rules if r not in used])
 
 
 _PROBE_REFUTED = {
