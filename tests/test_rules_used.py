@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from elbo_derivation.core.steps import Verdict
-from elbo_derivation.decide import rules
+from elbo_derivation.decide import rules, words
 from elbo_derivation.decide.engine import check_derivation, load_derivation
 from elbo_derivation.notes import bundled_paths
 from elbo_derivation.read.deriv import parse_derivation
+from elbo_derivation.report.json import check_json
 
 NOTES = Path(rules.__file__).resolve().parents[1] / "notes"
 B, K, L, E, P, N, C = (rules.BAYES, rules.KL_DEFINITION, rules.LOG_RULES, rules.LINEARITY,
@@ -113,3 +114,31 @@ def test_a_log_of_a_ratio_of_gaussians_is_credited_to_the_log_rules_not_the_mome
     assert not any("moments" in r for r in first.rules), first.rules
     # a step that does use E[x²] = σ² + μ² still says so
     assert any("moments" in r for r in d.steps[4].result.rules), d.steps[4].result.rules
+
+
+# --- a justification that names a rule the step did not need: a note, never a refutation ----
+
+
+def _elbo_with(old: str, new: str):
+    text = (NOTES / "elbo.deriv").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    return check_derivation(parse_derivation(text.replace(old, new), file="elbo-note.deriv"),
+                            time_limit=5.0)
+
+
+def test_a_justification_naming_a_rule_not_needed_gets_a_note() -> None:
+    d = _elbo_with("# definition of KL\n", "# Bayes' rule\n")
+    first = d.steps[0].result
+    assert first.verdict is Verdict.PROVED
+    assert "Bayes' rule" in first.note and "definition KL" in first.note
+    assert first.to_json()["note"] == first.note
+    assert check_json(d)["steps"][0]["note"] == first.note
+
+
+def test_a_justification_naming_the_rule_used_gets_no_note() -> None:
+    d = load_derivation(NOTES / "elbo.deriv", time_limit=5.0)
+    assert [s.result.note for s in d.steps] == [""] * len(d.steps)
+    assert words.justification_note("linearity of E; definition of KL",
+                                     (rules.KL_DEFINITION, rules.LINEARITY)) == ""
+    # phrases outside the small table are never the subject of a note
+    assert words.justification_note("collect terms", (rules.NORMALISED,)) == ""

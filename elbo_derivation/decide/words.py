@@ -60,3 +60,57 @@ def plain(expr: sp.Basic) -> str:
     """
     text = _Printer().doprint(sp.S(expr))
     return text.replace("**", "^").replace("*", "·")
+
+
+#: textbook phrases a justification may use → words one of the rules that proved the step must
+#: contain for the phrase to be borne out (all lower case). Kept small: a phrase not listed
+#: here is never the subject of a note.
+_NAMED_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    (re.compile(r"\bbayes\b"), "Bayes' rule", ("bayes",)),
+    (re.compile(r"\blinearity\b"), "linearity", ("linearity",)),
+    (re.compile(r"\bdefinition of (the )?kl\b|\bkl definition\b"), "the definition of KL",
+     ("definition kl",)),
+    (re.compile(r"\bjensen"), "Jensen's inequality", ("jensen",)),
+    (re.compile(r"\bgibbs"), "Gibbs' inequality", ("gibbs",)),
+    (re.compile(r"\bproduct rule\b"), "the product rule", ("product rule",)),
+    (re.compile(r"\bmarginali[sz]"), "marginalisation", ("marginalisation",)),
+)
+
+#: the tiers whose rules are the ones the step needed (the expectation rules leave each rule
+#: out in turn; the inequality rules name the inequality that closed the gap)
+RULE_TIERS = ("expectation-rules", "inequality-rules")
+
+
+def justification_note(justification: str, rules: tuple[str, ...] | list[str]) -> str:
+    """A note when the author's justification names a known rule the proof did not need.
+
+    Parameters
+    ----------
+    justification : str
+        the author's words beside the step.
+    rules : sequence of str
+        the rules that proved the step (only those it needed).
+
+    Returns
+    -------
+    str
+        "" when every known rule the justification names is among ``rules`` (or it names
+        none); otherwise a sentence naming the rule written and the rules used. A note, never
+        a refutation: the step holds either way.
+
+    Examples
+    --------
+    >>> print(justification_note("Bayes' rule", ["E_q[c] = c"]))
+    the justification names Bayes' rule, but the step follows from E_q[c] = c without it
+    >>> justification_note("definition of KL", ["definition KL(q, p) = E_q[log q/p]"])
+    ''
+    """
+    text = justification.lower()
+    used = [r.lower() for r in rules]
+    missing = [name for pattern, name, marks in _NAMED_RULES
+               if pattern.search(text) and not any(m in r for m in marks for r in used)]
+    if not missing:
+        return ""
+    how = "; ".join(rules) if rules else "algebra alone"
+    return (f"the justification names {' and '.join(missing)}, but the step follows from "
+            f"{how} without {'it' if len(missing) == 1 else 'them'}")

@@ -181,6 +181,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         **(_differing(r) if r is not None else {"subexpression": None, "expected": None}),
         "method": None if r is None else r.method,
         "rule": None if r is None else r.rule,
+        "note": "" if r is None else r.note,
         "reason": "" if r is None else r.reason,
         "seconds": None if r is None else round(r.seconds, 6),
         "lhs": lhs,
