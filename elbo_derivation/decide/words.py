@@ -66,14 +66,17 @@ def plain(expr: sp.Basic) -> str:
 #: contain for the phrase to be borne out (all lower case). Kept small: a phrase not listed
 #: here is never the subject of a note.
 _NAMED_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
-    (re.compile(r"\bbayes\b"), "Bayes' rule", ("bayes",)),
+    # Bayes' rule, the product rule and marginalisation are one joint density read three
+    # ways: the rules write a model through its joint (the product rule), so any of them bears
+    # out the others
+    (re.compile(r"\bbayes\b"), "Bayes' rule", ("bayes", "product rule")),
     (re.compile(r"\blinearity\b"), "linearity", ("linearity",)),
     (re.compile(r"\bdefinition of (the )?kl\b|\bkl definition\b"), "the definition of KL",
      ("definition kl",)),
     (re.compile(r"\bjensen"), "Jensen's inequality", ("jensen",)),
     (re.compile(r"\bgibbs"), "Gibbs' inequality", ("gibbs",)),
-    (re.compile(r"\bproduct rule\b"), "the product rule", ("product rule",)),
-    (re.compile(r"\bmarginali[sz]"), "marginalisation", ("marginalisation",)),
+    (re.compile(r"\bproduct rule\b"), "the product rule", ("product rule", "bayes")),
+    (re.compile(r"\bmarginali[sz]"), "marginalisation", ("marginalisation", "product rule")),
 )
 
 #: the tiers whose rules are the ones the step needed (the expectation rules leave each rule
