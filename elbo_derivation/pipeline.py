@@ -180,9 +180,12 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symboli
     """
     from elbo_derivation.core.steps import Verdict
     from elbo_derivation.decide.verdict import decide_step
+    from elbo_derivation.decide.words import RULE_TIERS, justification_note
 
     start = time.perf_counter()
     result = decide_step(d, step, time_limit=time_limit)
+    if result.verdict is Verdict.PROVED and result.method in RULE_TIERS and step.justification:
+        result.note = justification_note(step.justification, result.rules)
     if result.verdict is Verdict.REFUTED:
         explain_refutation(result, d, step, seconds=max(1.0, 0.2 * time_limit))
     result.seconds = time.perf_counter() - start

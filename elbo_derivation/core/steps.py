@@ -142,6 +142,9 @@ class SymbolicResult:
     #: the rules that decided the step, in a textbook's words ("log of a quotient",
     #: "linearity of E", ...); empty for a numeric verdict
     rules: tuple[str, ...] = ()
+    #: for a proved step whose justification names a known rule the proof did not need: a
+    #: note saying so (never a refutation)
+    note: str = ""
 
     @property
     def rule(self) -> str:
@@ -157,6 +160,7 @@ class SymbolicResult:
             else self.counterexample.to_json(),
             "reason": self.reason,
             "rule": self.rule,
+            "note": self.note,
         }
 
     # rich display in Jupyter (see elbo_derivation.notebook)

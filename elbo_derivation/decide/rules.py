@@ -77,6 +77,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Counterexample, Relation
+from elbo_derivation.decide.words import plain
 
 __all__ = [
     "BAYES",
@@ -330,7 +331,7 @@ def _marginal(h: sp.Expr, z: sp.Symbol, model: frozenset[str]) -> sp.Expr | None
 
 
 def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
-                             used: set[str]) -> sp.Expr | None:
+                             used: set[str], joint: bool = True) -> sp.Expr | None:
     """∫ D(z, ...) g dz over the line as an expectation over the density of z in D: E_D[g]
     for a density of z (q(z|x)), p(x) E_{p(z|x)}[g] for a joint p(x, z)."""
     if len(node.limits) != 1 or len(node.limits[0]) != 3:
@@ -346,7 +347,7 @@ def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
         if sig.given == (str(z),):
             used.add(INTEGRAL_AS_EXPECTATION)
             return Expectation(rest, z, factor)
-        if sig.family in model:
+        if joint and sig.family in model:
             others = set(factor.args) - {z}
             conditional = _density(sig.family, (z,), tuple(sorted(others, key=str)))
             used.update((INTEGRAL_AS_EXPECTATION, PRODUCT_RULE))
@@ -390,15 +391,20 @@ def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
 
 
 def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
-                 used: set[str]) -> sp.Expr:
-    """E_{z~q}[f] as Σ coefficient · E[atom], by Bayes, the log rules and linearity."""
+                 used: set[str], disabled: frozenset[str] = frozenset()) -> sp.Expr:
+    """E_{z~q}[f] as Σ coefficient · E[atom], by Bayes, the log rules and linearity; a rule
+    named in ``disabled`` is not applied."""
     joint = _JOINT in model
     model = frozenset(m for m in model if m != _JOINT)
-    f = _bayes(f, z, model, used)
-    if joint:
+    if BAYES not in disabled:
+        f = _bayes(f, z, model, used)
+    if joint and PRODUCT_RULE not in disabled:
         f = _product_rule(f, model, used)
-    f = sp.expand(_expand_logs(f, used))
-    terms = sp.Add.make_args(f)
+    logs = LOG_RULES not in disabled
+    if logs:
+        f = _expand_logs(f, used)
+    f = sp.expand(f, log=logs)
+    terms = (f,) if LINEARITY in disabled else sp.Add.make_args(f)
     if len(terms) > 1:
         used.add(LINEARITY)
     # terms grouped by their part that depends on z: each E[part] is worked out once
@@ -409,20 +415,27 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     out = []
     for dep, coeffs in groups.items():
         coeff = sp.Add(*coeffs)
+        if PULL_OUT in disabled and coeff != 1 and dep != 1:
+            dep, coeff = sp.expand(coeff * dep, log=logs), sp.S.One
+        if dep == 1 and NORMALISED in disabled:
+            out.append(Expectation(coeff, z, q))
+            continue
         if dep == 1 and _is_normalised(q, z):
             used.add(NORMALISED)
             out.append(coeff)
             continue
         if any(c != 1 for c in coeffs):
             used.add(PULL_OUT)
-        if joint and not dep.has(sp.log):  # E_q[h/q] = ∫ h dz: importance weights
+        if (joint and not dep.has(sp.log) and IMPORTANCE not in disabled
+                and MARGINALISATION not in disabled and PRODUCT_RULE not in disabled):
+            # E_q[h/q] = ∫ h dz: importance weights
             density = _product_rule(q, model, set())
             value = _marginal(sp.powsimp(density * dep), z, model)
             if value is not None:
                 used.update((IMPORTANCE, MARGINALISATION))
                 out.append(coeff * value)
                 continue
-        value = _gaussian_moment(dep, z, q)
+        value = None if GAUSSIAN_MOMENTS in disabled else _gaussian_moment(dep, z, q)
         if value is not None:
             used.add(GAUSSIAN_MOMENTS)
             out.append(coeff * value)
@@ -532,12 +545,14 @@ def _integrates_to_one(q: sp.Expr, z: sp.Symbol) -> bool:
 
 
 def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
+                     disabled: frozenset[str] | set[str] = frozenset(),
                      ) -> tuple[sp.Expr, list[str]]:
     """:func:`normalize`, with the names of the rules it used (in a fixed order).
 
     ``model`` names the model families (Bayes' rule applies to them); by default
     :func:`model_families` of ``expr``. Both sides of a step must be normalised with the
-    families of the whole step.
+    families of the whole step. A rule named in ``disabled`` is not applied (the form is
+    then less reduced, its value the same).
 
     >>> import sympy as sp
     >>> z = sp.Symbol("z", real=True)
@@ -550,41 +565,51 @@ def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
     factors free of the variable pulled out of E
     """
     expr = sp.S(expr)
-    out, used = _normal_form(expr, model_families(expr) if model is None else frozenset(model))
+    out, used = _normal_form(expr, model_families(expr) if model is None else frozenset(model),
+                             frozenset(disabled))
     return out, list(used)
 
 
-@lru_cache(maxsize=512)
-def _normal_form(expr: sp.Expr, model: frozenset[str]) -> tuple[sp.Expr, tuple[str, ...]]:
-    """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs)."""
+@lru_cache(maxsize=1024)
+def _normal_form(expr: sp.Expr, model: frozenset[str],
+                 disabled: frozenset[str] = frozenset()) -> tuple[sp.Expr, tuple[str, ...]]:
+    """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs).
+    A rule named in ``disabled`` is not applied (to find the rules a step needs)."""
     used: set[str] = set()
     joint = _JOINT in model
     families = frozenset(m for m in model if m != _JOINT)
 
     def visit(node: sp.Basic) -> sp.Basic:
         if isinstance(node, KL):
+            if KL_DEFINITION in disabled:
+                return node  # KL(q, p) kept whole: not read as the expectation it is
             used.add(KL_DEFINITION)
             node = node.as_expectation()
-        if joint and isinstance(node, sp.Integral):
-            as_e = _integral_as_expectation(node, families, used)
+        if joint and isinstance(node, sp.Integral) and INTEGRAL_AS_EXPECTATION not in disabled:
+            as_e = _integral_as_expectation(node, families, used,
+                                            joint=PRODUCT_RULE not in disabled)
             if as_e is not None:
                 node = as_e
-        if isinstance(node, sp.Sum) and node.function.has(AppliedUndef):
+        if (isinstance(node, sp.Sum) and node.function.has(AppliedUndef)
+                and SUM_AS_EXPECTATION not in disabled):
             as_e = _sum_as_expectation(node, used)
             if as_e is not None:
                 node = as_e
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
-                                used)
+                                used, disabled)
         if not node.args or not node.has(Expectation, sp.Integral, sp.Sum):
             return node
         new = tuple(visit(a) for a in node.args)
         return node.func(*new) if new != node.args else node
 
     out = visit(expr)
-    if joint:
+    if joint and PRODUCT_RULE not in disabled:
         out = _product_rule(out, families, used)
-    out = sp.expand(_expand_logs(out, used))
+    logs = LOG_RULES not in disabled
+    if logs:
+        out = _expand_logs(out, used)
+    out = sp.expand(out, log=logs)
     return out, tuple(name for name in _ORDER if name in used)
 
 
@@ -918,6 +943,26 @@ def _refute_on_instance(
 # --- deciding a step ----------------------------------------------------------------------
 
 
+def _needed(rules: list[str], agree, seconds: float) -> list[str]:
+    """The rules a step needed: of ``rules`` (which make ``agree(disabled)`` true with nothing
+    disabled), leave each out in turn, the rules already found unnecessary staying out, and
+    keep those whose removal breaks the agreement. The rules kept make the sides agree on
+    their own (checked), and none of them can be left out alone. Past ``seconds`` the rules not
+    yet tried are kept (still a set that proves the step)."""
+    deadline = time.monotonic() + seconds
+    dropped: set[str] = set()
+    for rule in rules:
+        if time.monotonic() > deadline:
+            break
+        trial = frozenset(dropped | {rule})
+        try:
+            if agree(trial):
+                dropped.add(rule)
+        except (TypeError, ValueError, AttributeError, NotImplementedError):  # pragma: no cover
+            continue
+    return [r for r in rules if r not in dropped]
+
+
 @dataclass
 class RuleOutcome:
     """What the expectation rules concluded about a step.
@@ -982,21 +1027,32 @@ def check(
     right, used_right = normalize_traced(rhs, forms)
     diff = sp.expand(left - right)
     rules = [name for name in _ORDER if name in {*used_left, *used_right}]
+    budget = max(0.25 * seconds, 0.05)
+
+    def differ(disabled: frozenset[str]) -> sp.Expr:
+        a = normalize_traced(lhs, forms, disabled)[0]
+        b = normalize_traced(rhs, forms, disabled)[0]
+        return sp.expand(a - b, log=LOG_RULES not in disabled)
+
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
+        rules = _needed(rules, lambda d: differ(d) == 0, budget)
         return RuleOutcome(
-            "proved", "both sides have the same normal form by " + _words(rules), rules
+            "proved",
+            "both sides have the same normal form by " + _words(rules) if rules
+            else "the two sides agree by algebra alone (no rule of expectations needed)",
+            rules,
         )
     if relation is Relation.EQ and diff.is_number and diff.is_zero is False and (
             diff.is_finite):
         # exact: by the rules, the sides differ by the same number whatever the densities
         return RuleOutcome(
             "refuted",
-            f"by {_words(rules)}, left − right is the nonzero constant {diff} whatever the "
+            f"by {_words(rules)}, left − right is the nonzero constant {plain(diff)} whatever the "
             "densities",
             rules,
             Counterexample(point={}, lhs=float("nan"), rhs=float("nan"),
                            difference=float(diff),
-                           note=f"exact: left − right = {diff} for every density (the rules "
+                           note=f"exact: left − right = {plain(diff)} for every density (the rules "
                            f"{_words(rules)})"),
         )
     # An abstract density may depend on symbols it does not show (q(z|x) = N(g(x), h(x)) hides
@@ -1009,10 +1065,16 @@ def check(
         and not hidden
         and not any(depends_on(diff, n) for n in wrt)
     ):
+        def free(disabled: frozenset[str]) -> bool:
+            d = differ(disabled)
+            return not (has_abstract(d) and not any(_is_family(n, lhs, rhs) for n in wrt)) \
+                and not any(depends_on(d, n) for n in wrt)
+
+        rules = _needed(rules, free, budget)
         return RuleOutcome(
             "proved",
-            f"the two sides differ by {diff}, which is free of {', '.join(wrt)} "
-            "(normal form by " + _words(rules) + ")",
+            f"the two sides differ by {plain(diff)}, which is free of {', '.join(wrt)}"
+            + (" (normal form by " + _words(rules) + ")" if rules else ""),
             rules,
         )
     if relation in (Relation.GE, Relation.LE):
@@ -1023,7 +1085,7 @@ def check(
                 rules = [*dict.fromkeys([*rules, *more, GIBBS])]
                 return RuleOutcome(
                     "proved",
-                    f"the difference is {node} ≥ 0 (Gibbs' inequality), by " + _words(rules),
+                    f"the difference is {plain(node)} ≥ 0 (Gibbs' inequality), by " + _words(rules),
                     rules,
                 )
         for candidate in (sign * (lhs - rhs), sign * diff):
@@ -1034,7 +1096,7 @@ def check(
                 return None
             return RuleOutcome(
                 "proved",
-                f"the difference {candidate} is non-negative: {reason}",
+                f"the difference {plain(candidate)} is non-negative: {reason}",
                 [*rules, reason],
             )
     if refute and has_abstract(lhs - rhs):

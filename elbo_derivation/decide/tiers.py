@@ -71,6 +71,7 @@ from elbo_derivation.core.steps import Counterexample, Relation, Verdict
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
+from elbo_derivation.decide.words import plain
 
 __all__ = [
     "ALGEBRA",
@@ -126,6 +127,7 @@ DIFFERENTIATION = "differentiation"
 FINITE_SUM = "a finite sum"
 SERIES = "a closed-form sum"
 FINITE_PRODUCT = "a product"
+LINEARITY_OF_INTEGRAL = "linearity of the integral"
 NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² + μ², ...)"
 SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
@@ -232,7 +234,7 @@ class Problem:
             if not depends_on(f, self.wrt):
                 return Judgement(Verdict.PROVED, tier, (*rules, "dropping terms free of "
                                                         + ", ".join(self.wrt)),
-                                 f"left − right = {f}, which does not depend on "
+                                 f"left − right = {plain(f)}, which does not depend on "
                                  + ", ".join(self.wrt))
             return None
         if f == 0:
@@ -251,7 +253,7 @@ class Problem:
         reason, rule = nonnegative(f)
         if reason:
             return Judgement(Verdict.PROVED, tier, (*rules, rule),
-                             f"the gap {f} is ≥ 0: {reason}")
+                             f"the gap {plain(f)} is ≥ 0: {reason}")
         return self.refute_exactly(f, tier, rules, sides)
 
     def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
@@ -300,13 +302,13 @@ class Problem:
             cex = Counterexample(
                 point={str(s): float(v) for s, v in point.items()},
                 lhs=to_float(va), rhs=to_float(vb), difference=to_float(diff),
-                note=f"exact: {what} = {f}, which is {mpmath.nstr(g2, 15)} here "
+                note=f"exact: {what} = {plain(f)}, which is {mpmath.nstr(g2, 15)} here "
                      f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})")
             sign = "nonzero" if self.relation is Relation.EQ else "negative"
             return Judgement(
                 Verdict.REFUTED, tier, tuple(rules),
-                f"{what.capitalize()} reduces exactly to {f}, which is {sign} at the point "
-                "reported.", reason=f"{what} reduces exactly to {f}, {sign} at a point",
+                f"{what.capitalize()} reduces exactly to {plain(f)}, which is {sign} at the point "
+                "reported.", reason=f"{what} reduces exactly to {plain(f)}, {sign} at a point",
                 counterexample=cex)
         return None
 
@@ -420,7 +422,7 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
         return "it is non-negative by SymPy's sign rules", SIGN_RULES
     g = sp.factor(f)
     if g.is_nonnegative is True:
-        return f"it factors as {g}, non-negative by SymPy's sign rules", FACTORING
+        return f"it factors as {plain(g)}, non-negative by SymPy's sign rules", FACTORING
     # t − log t − 1 ≥ 0 for t > 0, with equality only at t = 1: look for c·(t − log t − 1) with
     # c > 0, on the expression as written and with its logarithms combined (logcombine only
     # combines logs of positive quantities, so both forms are equal to f).
@@ -431,12 +433,12 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
             k = rest.coeff(log_term)
             if t.is_positive is True and (-k).is_positive is True:
                 rest = sp.expand(rest - (-k) * (t - log_term - 1), log=False)
-                used.append(str(t))
+                used.append(plain(t))
                 if rest == 0 or rest.is_nonnegative is True or (
                     sp.factor(rest).is_nonnegative is True
                 ):
                     return (f"it is a positive multiple of t − log t − 1 ≥ 0 (t = "
-                            f"{', '.join(used)}) plus {rest}, which is non-negative",
+                            f"{', '.join(used)}) plus {plain(rest)}, which is non-negative",
                             LOG_INEQUALITY)
     # ... or with t read off a positive term c·t of f, log t expanded to match f's logarithms.
     expanded = sp.expand(f)
@@ -446,8 +448,8 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
             continue
         rest = sp.expand(sp.expand_log(expanded - c * (t - sp.log(t) - 1), deep=True))
         if rest == 0 or rest.is_nonnegative is True or sp.factor(rest).is_nonnegative is True:
-            return (f"it is {c}·(t − log t − 1) with t = {t}, which is ≥ 0 for t > 0, plus "
-                    f"{rest}, which is non-negative", LOG_INEQUALITY)
+            return (f"it is {plain(c)}·(t − log t − 1) with t = {plain(t)}, which is ≥ 0 "
+                    f"for t > 0, plus {plain(rest)}, which is non-negative", LOG_INEQUALITY)
     return "", ""
 
 
@@ -712,7 +714,7 @@ class SumRules(Tier):
                 reason, rule = nonnegative(reduced)
                 if reason:
                     return Judgement(Verdict.PROVED, self.name, (*rules, rule),
-                                     f"the gap {reduced} is ≥ 0: {reason}")
+                                     f"the gap {plain(reduced)} is ≥ 0: {reason}")
             if p.relation is Relation.EQ_UP_TO:
                 return None
             for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
@@ -735,7 +737,7 @@ class SumRules(Tier):
                         continue
                     cex = Counterexample({str(k): float(v) for k, v in bounds.items()},
                                          to_float(va), to_float(vb), to_float(value),
-                                         note=f"exact{extra}: the gap is {gap}")
+                                         note=f"exact{extra}: the gap is {plain(gap)}")
                     return Judgement(Verdict.REFUTED, self.name, rules,
                                      f"Evaluated exactly{extra}, the two sides differ.",
                                      reason=f"the step fails{extra}", counterexample=cex)
@@ -954,6 +956,15 @@ class GaussianMoments(Tier):
         return p.symbolic and p.integrals
 
     def judge(self, p: Problem) -> Judgement | None:
+        # the rules a textbook would name: when the integrals that differ agree term by term,
+        # the step is their linearity and log rules, not the moments (the evaluation below
+        # still decides, so every integral split off is known to converge)
+        split = None
+        if p.relation is Relation.EQ:
+            out = run_bounded(lambda: _split_integrals(p.lhs, p.rhs),
+                              p.share(0.25 * self.share))
+            split = out.value if out.ok else None
+
         def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
             a, n1 = evaluate_gaussian_integrals(p.lhs)
             b, n2 = evaluate_gaussian_integrals(p.rhs)
@@ -969,7 +980,47 @@ class GaussianMoments(Tier):
         if not n:
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
-        return p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
+        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
+        if split and judged is not None and judged.verdict is Verdict.PROVED:
+            judged.rules = split
+            judged.explanation = ("the integrals that differ agree term by term, by "
+                                  + "; ".join(split) + " (each integral evaluated exactly)")
+        return judged
+
+
+def _split_integrals(lhs: sp.Expr, rhs: sp.Expr) -> tuple[str, ...] | None:
+    """The rules that make ``lhs = rhs`` hold with the integrals unevaluated, or None.
+
+    Only the integrals written on one side and not the other are opened: each integrand's
+    logarithms are expanded (the log rules) and it is split into terms, each term's factors
+    free of the variable pulled out (linearity of the integral); the integrals both sides
+    share stay whole. So ∫ p₁ log(p₁/p₂) dx = ∫ p₁ log p₁ dx − ∫ p₁ log p₂ dx is a log of a
+    quotient and linearity, not the moments of the normal distribution.
+    """
+    one_sided = lhs.atoms(sp.Integral) ^ rhs.atoms(sp.Integral)
+    if not one_sided:
+        return None
+    used: set[str] = set()
+    subs = {}
+    for node in one_sided:
+        if len(node.limits) != 1 or node.function.has(sp.Integral):
+            return None
+        x = node.limits[0][0]
+        f = node.function
+        g = sp.expand(sp.expand_log(f, deep=True))
+        used |= {_log_rule(log) for log in f.atoms(sp.log) - g.atoms(sp.log)} - {""}
+        terms = []
+        for term in sp.Add.make_args(g):
+            coeff, dep = term.as_independent(x, as_Add=False)
+            if coeff != 1 or len(sp.Add.make_args(g)) > 1:
+                used.add(LINEARITY_OF_INTEGRAL)
+            terms.append(coeff * sp.Integral(dep, *node.limits))
+        subs[node] = sp.Add(*terms)
+    reduced, rules = reduce_algebra(lhs.xreplace(subs) - rhs.xreplace(subs))
+    if reduced != 0:
+        return None
+    order = (LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP, LINEARITY_OF_INTEGRAL)
+    return (*[r for r in order if r in used], *[r for r in rules if r not in used])
 
 
 _PROBE_REFUTED = {

@@ -63,6 +63,7 @@ from elbo_derivation.decide.tiers import (
     Problem,
     constant_value,
 )
+from elbo_derivation.decide.words import plain
 
 __all__ = ["compare", "decide_step", "declared_domains", "declared_families", "wrt_names"]
 
@@ -162,13 +163,13 @@ def _refuted_exactly(lhs: sp.Expr, rhs: sp.Expr, constant: sp.Expr, method: str,
         lhs=to_float(a) if a is not None else float("nan"),
         rhs=to_float(b) if b is not None else float("nan"),
         difference=to_float(value),
-        note=f"exact: {what} is the constant {_tidy(constant)} ≈ {mpmath.nstr(value, 15)}",
+        note=f"exact: {what} is the constant {plain(_tidy(constant))} ≈ {mpmath.nstr(value, 15)}",
     )
     return SymbolicResult(
         Verdict.REFUTED, method, time.perf_counter() - start, counterexample=cex,
-        reason=f"{what} reduces to the nonzero constant {_tidy(constant)}",
-        explanation=f"{what.capitalize()} reduces to the nonzero constant {_tidy(constant)}, "
-        "the same at every point.",
+        reason=f"{what} reduces to the nonzero constant {plain(_tidy(constant))}",
+        explanation=f"{what.capitalize()} reduces to the nonzero constant "
+        f"{plain(_tidy(constant))}, the same at every point.",
     )
 
 

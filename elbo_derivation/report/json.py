@@ -184,6 +184,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
                                                "expected_step": None}),
         "method": None if r is None else r.method,
         "rule": None if r is None else r.rule,
+        "note": "" if r is None else r.note,
         "reason": "" if r is None else r.reason,
         "seconds": None if r is None else round(r.seconds, 6),
         "lhs": lhs,

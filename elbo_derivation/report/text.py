@@ -281,6 +281,8 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
         elif explain:
             by = f"proved by {r.method}"
             out.append(f"{by}: {explanation(r)}" if r.explanation else by)
+            if getattr(r, "note", ""):
+                out.append(f"note: {clip(r.note)}")
     checks = [c for c in (step.quadrature, step.sampling) if c is not None]
     if checks:
         out.append(" · ".join(numeric_summary(c, style) for c in checks))

@@ -1,0 +1,119 @@
+"""Expressions in words for the deciding tiers' explanations, in the author's notation.
+
+The tiers may not import :mod:`elbo_derivation.report` (the import contracts), so they print
+the expressions they name through :func:`plain`: a density by the signature the author declared
+(``p(x)``, not SymPy's ``p(x)(x)``, the function applied to its arguments once more), powers
+as ``^`` and products as ``·``, never Python's ``**`` and ``*``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.str import StrPrinter
+
+__all__ = ["plain"]
+
+_SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
+
+
+class _Printer(StrPrinter):
+    """SymPy's string printer, with a declared density printed by its declared name."""
+
+    def _print_AppliedUndef(self, expr: AppliedUndef) -> str:
+        name = expr.func.__name__
+        args = [self._print(a) for a in expr.args]
+        sig = _SIGNATURE.match(name)
+        if sig is None:
+            return f"{name}({', '.join(args)})"
+        # a density is declared with its signature, "p(x|z)": that is how the author wrote it,
+        # unless it is applied at other arguments (q(z|x) at x_1, an i.i.d. copy)
+        family, inner = sig.groups()
+        given, _, cond = inner.partition("|")
+        n = len([v for v in given.split(",") if v.strip()])
+        if [v.strip() for v in inner.replace("|", ",").split(",") if v.strip()] == args:
+            return name
+        tail = f"|{', '.join(args[n:])}" if cond.strip() else ""
+        return f"{family}({', '.join(args[:n])}{tail})"
+
+
+def plain(expr: sp.Basic) -> str:
+    """``expr`` as one line of text in the author's notation.
+
+    Parameters
+    ----------
+    expr : sympy.Basic
+
+    Returns
+    -------
+    str
+        densities by their declared names, ``^`` for powers and ``·`` for products.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, s = sp.symbols("x s", positive=True)
+    >>> plain(-sp.log(sp.Function("p(x)", positive=True)(x)) + s**2 / 2)
+    's^2/2 - log(p(x))'
+    """
+    text = _Printer().doprint(sp.S(expr))
+    return text.replace("**", "^").replace("*", "·")
+
+
+#: textbook phrases a justification may use → words one of the rules that proved the step must
+#: contain for the phrase to be borne out (all lower case). Kept small: a phrase not listed
+#: here is never the subject of a note.
+_NAMED_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    # Bayes' rule, the product rule and marginalisation are one joint density read three
+    # ways: the rules write a model through its joint (the product rule), so any of them bears
+    # out the others
+    (re.compile(r"\bbayes\b"), "Bayes' rule", ("bayes", "product rule")),
+    (re.compile(r"\blinearity\b"), "linearity", ("linearity",)),
+    (re.compile(r"\bdefinition of (the )?kl\b|\bkl definition\b"), "the definition of KL",
+     ("definition kl",)),
+    (re.compile(r"\bjensen"), "Jensen's inequality", ("jensen",)),
+    (re.compile(r"\bgibbs"), "Gibbs' inequality", ("gibbs",)),
+    (re.compile(r"\bproduct rule\b"), "the product rule", ("product rule", "bayes")),
+    (re.compile(r"\bmarginali[sz]"), "marginalisation", ("marginalisation", "product rule")),
+)
+
+#: the tiers whose rules are the ones the step needed (the expectation rules leave each rule
+#: out in turn; the inequality rules name the inequality that closed the gap)
+RULE_TIERS = ("expectation-rules", "inequality-rules")
+
+
+def justification_note(justification: str, rules: tuple[str, ...] | list[str]) -> str:
+    """A note when the author's justification names a known rule the proof did not need.
+
+    Parameters
+    ----------
+    justification : str
+        the author's words beside the step.
+    rules : sequence of str
+        the rules that proved the step (only those it needed).
+
+    Returns
+    -------
+    str
+        "" when every known rule the justification names is among ``rules`` (or it names
+        none); otherwise a sentence naming the rule written and the rules used. A note, never
+        a refutation: the step holds either way.
+
+    Examples
+    --------
+    >>> print(justification_note("Bayes' rule", ["E_q[c] = c"]))
+    the justification names Bayes' rule, but the step follows from E_q[c] = c without it
+    >>> justification_note("definition of KL", ["definition KL(q, p) = E_q[log q/p]"])
+    ''
+    """
+    text = justification.lower()
+    used = [r.lower() for r in rules]
+    missing = [name for pattern, name, marks in _NAMED_RULES
+               if pattern.search(text) and not any(m in r for m in marks for r in used)]
+    if not missing:
+        return ""
+    how = "; ".join(rules) if rules else "algebra alone"
+    return (f"the justification names {' and '.join(missing)}, but the step follows from "
+            f"{how} without {'it' if len(missing) == 1 else 'them'}")

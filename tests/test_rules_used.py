@@ -1,0 +1,144 @@
+"""The rules a proved step used: only those it needed, named in the author's notation.
+
+The expectation rules credit a step with the smallest set of rules (each left out in turn)
+that still brings its two sides to one normal form, not every rule the normal form happened
+to apply; explanations print densities as declared (``p(x)``), never SymPy's ``p(x)(x)``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.decide import rules, words
+from elbo_derivation.decide.engine import check_derivation, load_derivation
+from elbo_derivation.notes import bundled_paths
+from elbo_derivation.read.deriv import parse_derivation
+from elbo_derivation.report.json import check_json
+
+NOTES = Path(rules.__file__).resolve().parents[1] / "notes"
+B, K, L, E, P, N, C = (rules.BAYES, rules.KL_DEFINITION, rules.LOG_RULES, rules.LINEARITY,
+                       rules.PULL_OUT, rules.NORMALISED, rules.GIBBS)
+
+EXPECTED = {
+    "elbo": [
+        (K,),          # KL(q ‖ p(z|x)) = E_q[log q/p(z|x)]: the definition, nothing else
+        (B, L),        # Bayes' rule inside a log of a quotient
+        (L,),          # the log of a product and quotient expanded
+        (L,),          # the log of a quotient read backwards
+        (K, E, P),     # linearity of E (with −E[f] = E[−f]); KL(q ‖ p(z)) recognised
+        (N,),          # E_q[log p(x)] = log p(x)
+        (),            # log p(x) dropped: free of q, no rule of expectations needed
+    ],
+    "evidence": [
+        (N,),          # log p(x) = E_q[log p(x)]
+        (B,),          # Bayes' rule: p(x) = p(x|z) p(z) / p(z|x)
+        (K, L, E, P),  # add and subtract E_q[log q]; the definition of KL
+        (K, L, E, P),  # the ELBO as E_q[log p(x|z)] − KL(q ‖ p(z))
+        None,          # KL ≥ 0: decided by the inequality tier (Gibbs)
+    ],
+}
+
+
+def _rules_of(d) -> list[tuple[str, ...] | None]:
+    out = []
+    for s in d.steps:
+        assert s.result.verdict is Verdict.PROVED, (s.index, s.result)
+        out.append(tuple(s.result.rules) if s.result.method == "expectation-rules" else None)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_step_names_only_the_rules_it_needed(name: str) -> None:
+    d = load_derivation(NOTES / f"{name}.deriv", time_limit=5.0)
+    assert _rules_of(d) == EXPECTED[name]
+
+
+def _renamed(text: str) -> str:
+    """p→P, q→r, x→X, z→w in the mathematics (the comments and justifications kept)."""
+    swap = {"p": "P", "q": "r", "x": "X", "z": "w"}
+    out = []
+    for line in text.splitlines():
+        if line.lstrip().startswith("#") or line.startswith(("title:", "source:")):
+            out.append(line)
+            continue
+        body, hash_, why = line.partition("#")
+        out.append(re.sub(r"\b[pqxz]\b", lambda m: swap[m.group()], body) + hash_ + why)
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_renaming_the_letters_keeps_the_rules(name: str) -> None:
+    text = _renamed((NOTES / f"{name}.deriv").read_text(encoding="utf-8"))
+    declared = next(line for line in text.splitlines() if line.startswith("densities:"))
+    assert "r(w|X)" in declared and "P(X|w)" in declared and "q(" not in declared
+    d = check_derivation(parse_derivation(text, file=f"{name}-renamed.deriv"), time_limit=5.0)
+    assert _rules_of(d) == EXPECTED[name]
+
+
+def test_the_rules_found_still_prove_the_step_on_their_own() -> None:
+    # the definition of KL alone brings KL(q ‖ p) and E_q[log q/p] to one form; without it
+    # they differ: the rule named is the rule needed
+    d = load_derivation(NOTES / "elbo.deriv", time_limit=5.0)
+    step = d.steps[0]
+    prev = d.start
+    model = rules.model_families(prev, step.expr)
+    everything = frozenset(rules._ORDER)
+    kept = everything - {K}
+    a = rules.normalize_traced(prev, model, kept)[0]
+    b = rules.normalize_traced(step.expr, model, kept)[0]
+    assert a == b
+    a = rules.normalize_traced(prev, model, everything)[0]
+    b = rules.normalize_traced(step.expr, model, everything)[0]
+    assert a != b
+
+
+@pytest.mark.parametrize("path", bundled_paths(), ids=lambda p: p.stem)
+def test_no_explanation_prints_python_or_sympy_internals(path: Path) -> None:
+    d = load_derivation(path, time_limit=5.0)
+    for s in d.steps:
+        for text in (s.result.explanation, s.result.reason):
+            assert ")(" not in text, (path.stem, s.index, text)
+            assert "**" not in text, (path.stem, s.index, text)
+
+
+def test_a_log_of_a_ratio_of_gaussians_is_credited_to_the_log_rules_not_the_moments() -> None:
+    # §3 step 1: ∫ p₁ log(p₁/p₂) dx = ∫ p₁ log p₁ dx − ∫ p₁ log p₂ dx
+    d = load_derivation(NOTES / "kl_gaussians.deriv", time_limit=5.0)
+    first = d.steps[0].result
+    assert first.verdict is Verdict.PROVED
+    assert "linearity of the integral" in first.rules
+    assert not any("moments" in r for r in first.rules), first.rules
+    # a step that does use E[x²] = σ² + μ² still says so
+    assert any("moments" in r for r in d.steps[4].result.rules), d.steps[4].result.rules
+
+
+# --- a justification that names a rule the step did not need: a note, never a refutation ----
+
+
+def _elbo_with(old: str, new: str):
+    text = (NOTES / "elbo.deriv").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    return check_derivation(parse_derivation(text.replace(old, new), file="elbo-note.deriv"),
+                            time_limit=5.0)
+
+
+def test_a_justification_naming_a_rule_not_needed_gets_a_note() -> None:
+    d = _elbo_with("# definition of KL\n", "# Bayes' rule\n")
+    first = d.steps[0].result
+    assert first.verdict is Verdict.PROVED
+    assert "Bayes' rule" in first.note and "definition KL" in first.note
+    assert first.to_json()["note"] == first.note
+    assert check_json(d)["steps"][0]["note"] == first.note
+
+
+def test_a_justification_naming_the_rule_used_gets_no_note() -> None:
+    d = load_derivation(NOTES / "elbo.deriv", time_limit=5.0)
+    assert [s.result.note for s in d.steps] == [""] * len(d.steps)
+    assert words.justification_note("linearity of E; definition of KL",
+                                     (rules.KL_DEFINITION, rules.LINEARITY)) == ""
+    # phrases outside the small table are never the subject of a note
+    assert words.justification_note("collect terms", (rules.NORMALISED,)) == ""
