@@ -41,24 +41,12 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    "continuous/kl_lognormal.deriv":
-        "false refutation, under load: the probe evaluates the log-normal integral at "
-        "s = 0.001, where quadrature misses the peak (lhs 0), and refutes a correct step "
-        "(defects/probe_narrow_lognormal.deriv); on an idle machine a faster tier decides first",
-    "defects/probe_narrow_lognormal.deriv":
-        "false refutation, under load: a log-normal integral evaluated at s = 0.001 by "
-        "quadrature that misses the peak",
-    "defects/tex_annotation_math.tex":
-        "false refutation: math after \\text{} in the && annotation column is multiplied into "
-        "the step",
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` that show only when a tier runs out of time (the machine's load):
 #: marked ``xfail(strict=False)``, as they pass on an idle machine.
-LOAD_DEPENDENT = frozenset({"continuous/kl_lognormal.deriv",
-                            "defects/probe_narrow_lognormal.deriv"})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

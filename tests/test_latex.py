@@ -323,3 +323,19 @@ def test_declarations_written_inside_the_environment_are_read() -> None:
     d = parse_tex_derivation(text, file="inside.tex")
     assert str(d.symbols["a"]) == "a" and d.symbols["a"].is_positive
     assert check_derivation(d).steps[0].verdict.value == "proved"
+
+
+def test_math_in_the_annotation_column_belongs_to_the_remark() -> None:
+    """Regression: in '&= \\sigma^2 && \\text{the variance of } p_1' the p_1 after the
+    \\text{} was multiplied into the step, and a correct step was refuted."""
+    from elbo_derivation.pipeline import check_derivation
+
+    text = ("% symbols: x, mu : real\n% symbols: sigma : positive\n"
+            "% let: p_1 = \\frac{1}{\\sqrt{2\\pi\\sigma^2}} "
+            "\\exp\\left(-\\frac{(x - \\mu)^2}{2\\sigma^2}\\right)\n"
+            "\\begin{align*}\n\\int_{-\\infty}^{\\infty} p_1 (x - \\mu)^2 \\, dx\n"
+            "  &= \\sigma^2 && \\text{the variance of } p_1\n\\end{align*}\n")
+    d = check_derivation(parse_tex_derivation(text, file="a.tex"))
+    step = d.steps[0]
+    assert step.verdict.value == "proved"
+    assert step.justification.startswith("the variance of") and "p_1" in step.justification

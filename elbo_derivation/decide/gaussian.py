@@ -326,9 +326,14 @@ def _integrate_node(node: sp.Expr) -> sp.Expr | None:
         if len(node.limits) != 1 or len(node.limits[0]) != 3:
             return None
         var, lo, hi = node.limits[0]
+        integrand = node.function
+        if lo == 0 and hi == sp.oo and integrand.has(sp.log(var)):
+            # a log-normal form: y = e^u maps (0, ∞) onto ℝ exactly, dy = e^u du, and
+            # log(e^u) = u for real u, so a Gaussian in log y becomes a Gaussian in u
+            u = sp.Dummy("u", real=True)
+            integrand, var, lo = integrand.xreplace({var: sp.exp(u)}) * sp.exp(u), u, -sp.oo
         if lo != -sp.oo or hi != sp.oo:
             return None
-        integrand = node.function
     else:
         return None
     try:

@@ -1555,6 +1555,15 @@ class _TexReader:
                 ln, col = _pos(a + len(row_w) - len(row_w.lstrip()), body)
                 raise self.error("a row without a relation: expected 'LHS &= RHS' or "
                                  "'&= RHS'", ln, col)
+            # the annotation column: everything after a '&&' that follows the relation is
+            # the author's remark (math in it, such as the p_1 of "\text{moments of} p_1",
+            # belongs to the remark), never part of the step
+            ann = row_w.find("&&", rel.end())
+            if ann >= 0:
+                extra = " ".join(row_w[ann + 2:].split())
+                if extra:
+                    just = f"{just} {extra}".strip()
+                row_w = row_w[:ann] + re.sub(r"[^\n]", " ", row_w[ann:])
             lhs_text = row_w[: rel.start()]
             rhs_start = a + rel.end()
             rhs_text = row_w[rel.end():]
