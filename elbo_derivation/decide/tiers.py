@@ -59,8 +59,9 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -325,6 +326,15 @@ class Tier:
     def judge(self, p: Problem) -> Judgement | None:  # pragma: no cover - every tier has one
         """A verdict on ``p``, or None to pass it on."""
         raise NotImplementedError
+
+    def within_share(self, p: Problem, work: Callable[[], Any]) -> Any:
+        """``work()`` bounded by this tier's share of the step's time; None when it ran out
+        of time or failed, the reason then noted on ``p`` for an undecided step's report."""
+        out = run_bounded(work, p.share(self.share))
+        if not out.ok:
+            p.reasons.append(f"{self.name}: {out.error}")
+            return None
+        return out.value
 
 
 # --- helpers shared by the tiers ------------------------------------------------------------
@@ -596,11 +606,10 @@ class Calculus(Tier):
             reduced, rules = reduce_algebra(p.gap_of(a, b))
             return a, b, reduced, rules
 
-        out = run_bounded(work, p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
+        value = self.within_share(p, work)
+        if value is None:
             return None
-        a, b, reduced, algebra_rules = out.value
+        a, b, reduced, algebra_rules = value
         rules = self._rules(p.lhs, p.rhs)
         if (a, b) == (p.lhs, p.rhs):
             return None
@@ -676,11 +685,8 @@ class Gradients(Tier):
                     return Judgement(Verdict.PROVED, self.name, tuple(rules))
             return None
 
-        out = run_bounded(work, p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
-            return None
-        return out.value
+        value = self.within_share(p, work)
+        return value
 
 
 class SumRules(Tier):
@@ -751,11 +757,8 @@ class SumRules(Tier):
                     return j
             return None
 
-        out = run_bounded(work, p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
-            return None
-        return out.value
+        value = self.within_share(p, work)
+        return value
 
 
 class Algebra(Tier):
@@ -777,11 +780,10 @@ class Algebra(Tier):
         return p.symbolic and p.integrals == self.after_integrals
 
     def judge(self, p: Problem) -> Judgement | None:
-        out = run_bounded(lambda: reduce_algebra(p.gap_of(p.lhs, p.rhs)), p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
+        value = self.within_share(p, lambda: reduce_algebra(p.gap_of(p.lhs, p.rhs)))
+        if value is None:
             return None
-        reduced, rules = out.value
+        reduced, rules = value
         if not p.reduced_exactly:
             p.gap = reduced
         return p.judge_gap(reduced, self.name, rules, sides=(p.lhs, p.rhs))
@@ -826,11 +828,8 @@ class InequalityRules(Tier):
                                      f"{reason}")
             return None
 
-        out = run_bounded(work, p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
-            return None
-        return out.value
+        value = self.within_share(p, work)
+        return value
 
 
 class DeclaredIntervals(Tier):
@@ -866,11 +865,8 @@ class DeclaredIntervals(Tier):
                                  f"within the declared intervals the gap is ≥ 0: {reason}")
             return None
 
-        out = run_bounded(work, p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
-            return None
-        return out.value
+        value = self.within_share(p, work)
+        return value
 
 
 class Families(Tier):
@@ -896,11 +892,10 @@ class Families(Tier):
             reduced, algebra = reduce_algebra(p.gap_of(a, b))
             return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *algebra)))
 
-        out = run_bounded(work, p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
+        value = self.within_share(p, work)
+        if value is None:
             return None
-        a, b, reduced, rules = out.value
+        a, b, reduced, rules = value
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
         return p.judge_gap(reduced, self.name, rules, sides=(a, b))
@@ -972,11 +967,10 @@ class GaussianMoments(Tier):
                 return a, b, 0, sp.S.NaN, ()
             return a, b, n1 + n2, *reduce_algebra(p.gap_of(a, b))
 
-        out = run_bounded(work, p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
+        value = self.within_share(p, work)
+        if value is None:
             return None
-        a, b, n, reduced, rules = out.value
+        a, b, n, reduced, rules = value
         if not n:
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
@@ -1067,12 +1061,11 @@ class Simplify(Tier):
                                 seconds)
             if quick.ok and quick.value.verdict == "refuted":
                 return _probe_refuted("probe", p, quick.value.counterexample)
-        out = run_bounded(lambda: sp.simplify(p.gap), p.share(self.share))
-        if not out.ok:
-            p.reasons.append(f"{self.name}: {out.error}")
+        value = self.within_share(p, lambda: sp.simplify(p.gap))
+        if value is None:
             return None
-        p.gap = out.value
-        return p.judge_gap(out.value, self.name, (SIMPLIFICATION,), sides=(a, b))
+        p.gap = value
+        return p.judge_gap(value, self.name, (SIMPLIFICATION,), sides=(a, b))
 
 
 class Probe(Tier):
