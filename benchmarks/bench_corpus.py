@@ -33,9 +33,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -47,36 +47,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 
-_LABEL = re.compile(
-    r"^\s*[#%]\s*expect:\s*(?:(correct)|wrong\s+step=(\d+)\s+mistake=([a-z0-9|-]+))\s*$"
-)
+
+def _corpus_support():  # type: ignore[no-untyped-def]
+    """tests/corpus/support.py, the one reader of the corpus's labels (loaded by path under
+    the name the tests use, so both share it)."""
+    name = "elbo_corpus_support"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, CORPUS / "support.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_support = _corpus_support()
+Label = _support.Label
+read_label = _support.read_label
 _OK = {"proved", "numerically-supported"}
-
-
-@dataclass(frozen=True)
-class Label:
-    """What a corpus file expects: correct, or wrong first at ``step`` with ``mistake``."""
-
-    correct: bool
-    step: int | None = None
-    mistake: str | None = None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The mistake names that count as right (``a|b`` in the label: either)."""
-        return tuple(self.mistake.split("|")) if self.mistake else ()
-
-
-def read_label(path: Path) -> Label:
-    """The label in the first line of a corpus file (ValueError when there is none)."""
-    with path.open(encoding="utf-8") as f:
-        first = f.readline()
-    m = _LABEL.match(first)
-    if m is None:
-        raise ValueError(f"{path}: first line is not an '# expect: ...' label")
-    if m.group(1):
-        return Label(True)
-    return Label(False, int(m.group(2)), m.group(3))
 
 
 def corpus_files(paths: list[Path] | None = None) -> list[Path]:
