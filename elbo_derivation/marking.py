@@ -1068,17 +1068,9 @@ def mark_folder(folder: str | Path, *, goal: str | None = None,
     import os
     import sys
 
-    from elbo_derivation.verification import MAX_FILES, candidate_files
+    from elbo_derivation.verification import folder_files
 
-    root = Path(folder)
-    if not root.is_dir():
-        raise InputError(f"{root}: not a folder")
-    files, ignored = candidate_files(root)
-    if not files:
-        raise InputError(f"{root}: no .deriv or .tex files in this folder")
-    if len(files) > MAX_FILES:
-        raise InputError(f"{root}: {len(files)} .deriv/.tex files; at most {MAX_FILES} are "
-                         "marked at once")
+    root, files, ignored = folder_files(folder, "marked")
     rules = load_rules() if rules is None else rules
     items = [(str(p), p.relative_to(root).as_posix()) for p in files]
     _warm(reference, rules, time_limit)

@@ -48,6 +48,7 @@ __all__ = [
     "check_file",
     "check_folder",
     "derivation_ok",
+    "folder_files",
     "numeric_failures",
     "read_any",
     "run_errata",
@@ -463,6 +464,28 @@ def not_a_file(path: Path) -> str | None:
     return f"{kind}, not a regular file"
 
 
+def folder_files(path: str | Path, verb: str = "checked") -> tuple[Path, list[Path], list[Path]]:
+    """The folder, its ``.deriv``/``.tex`` files and the other files it holds (see
+    :func:`candidate_files`), for a command that treats every file of a folder.
+
+    Raises
+    ------
+    InputError
+        when ``path`` is not a folder, holds no ``.deriv``/``.tex`` file, or more than
+        :data:`MAX_FILES` of them (``verb`` says what would be done to them).
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    files, ignored = candidate_files(folder)
+    if not files:
+        raise InputError(f"{folder}: no .deriv or .tex files in this folder")
+    if len(files) > MAX_FILES:
+        raise InputError(f"{folder}: {len(files)} .deriv/.tex files; at most {MAX_FILES} are "
+                         f"{verb} at once")
+    return folder, files, ignored
+
+
 def check_folder(
     path: str | Path,
     *,
@@ -501,15 +524,7 @@ def check_folder(
         :data:`MAX_FILES` of them.
     """
     _validate(time_limit, seed)
-    folder = Path(path)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder")
-    files, _ = candidate_files(folder)
-    if not files:
-        raise InputError(f"{folder}: no .deriv or .tex files in this folder")
-    if len(files) > MAX_FILES:
-        raise InputError(f"{folder}: {len(files)} .deriv/.tex files; at most {MAX_FILES} are "
-                         "checked at once")
+    folder, files, _ = folder_files(path, "checked")
     bar = _Progress(len(files), progress)
     rows = []
     try:
