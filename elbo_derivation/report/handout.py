@@ -44,7 +44,12 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
 from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
-from elbo_derivation.report.written import is_bracket, signature_symbols, split_sign
+from elbo_derivation.report.written import (
+    WrittenOrder,
+    is_bracket,
+    signature_symbols,
+    split_sign,
+)
 
 __all__ = [
     "MARKS",
@@ -52,6 +57,7 @@ __all__ = [
     "VERDICT_WORDS",
     "HandoutFigure",
     "NotesMathMLPrinter",
+    "html_head",
     "justification_html",
     "mathml_block",
     "mathml_expr",
@@ -93,7 +99,7 @@ def _el(printer: MathMLPresentationPrinter, tag: str, *children: Any, **attrs: s
     return node
 
 
-class NotesMathMLPrinter(MathMLPresentationPrinter):
+class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
     """SymPy's presentation-MathML printer with the notes' conventions.
 
     Names become Greek letters with subscripts and accents (``sigma_2`` → σ₂, ``x_hat`` →
@@ -104,16 +110,8 @@ class NotesMathMLPrinter(MathMLPresentationPrinter):
 
     printmethod = "_elbo_mathml"
 
-    def __init__(self, settings: dict | None = None, *, written: bool = False,
-                 signatures: dict[sp.Symbol, str] | None = None) -> None:
-        super().__init__(settings)
-        self._written = written
-        self._signatures = signatures or {}
-
-    def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
-        if self._written:
-            return list(expr.args)
-        terms = super()._as_ordered_terms(expr, order=order)
+    def _reader_order(self, expr: sp.Expr, order: str | None) -> list[sp.Expr]:
+        terms = MathMLPresentationPrinter._as_ordered_terms(self, expr, order=order)
         return sorted(terms, key=lambda t: bool(t.could_extract_minus_sign()))
 
     def _op(self, text: str) -> Any:
@@ -459,6 +457,25 @@ def _esc(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
+def html_head(title: str, css: str) -> list[str]:
+    """The lines of a standalone HTML page up to and including ``<body>``.
+
+    >>> html_head("KL & ELBO", "p { margin: 0; }")[5]
+    '<title>KL &amp; ELBO</title>'
+    """
+    return [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title>",
+        f"<style>\n{css}</style>",
+        "</head>",
+        "<body>",
+    ]
+
+
 def _anchor(d: Derivation, i: int) -> str:
     stem = re.sub(r"[^A-Za-z0-9_-]", "-", d.name or f"derivation-{i}")
     return f"d-{stem}"
@@ -744,15 +761,7 @@ def render_html(
               "time limit; high-precision evaluation agrees) · ✗ refuted, with a "
               "counterexample · ? undecided")  # fmt: skip
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title>",
-        f"<style>\n{_CSS}</style>",
-        "</head>",
-        "<body>",
+        *html_head(title, _CSS),
         "<header>",
         f"<h1>{_esc(title)}</h1>",
         f'<p class="meta">{_esc(_NOTES_INTRO if intro is None else intro)}</p>',

@@ -37,7 +37,7 @@ from sympy.printing.precedence import PRECEDENCE
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
-from elbo_derivation.report.written import is_bracket, signature_symbols, split_sign
+from elbo_derivation.report.written import WrittenOrder, is_bracket, signature_symbols, split_sign
 
 __all__ = [
     "PREAMBLE",
@@ -82,7 +82,7 @@ def _tex_name(name: str) -> str:
     return text
 
 
-class NotesLatexPrinter(LatexPrinter):
+class NotesLatexPrinter(WrittenOrder, LatexPrinter):
     """SymPy's LaTeX printer with the notes' conventions for names, densities, integrals.
 
     With ``written=True`` it prints an expression as its author wrote it (a step's display
@@ -92,15 +92,7 @@ class NotesLatexPrinter(LatexPrinter):
 
     printmethod = "_elbo_latex"  # so Expectation's and KL's own _latex are not used
 
-    def __init__(self, settings: dict | None = None, *, written: bool = False,
-                 signatures: dict[sp.Symbol, str] | None = None) -> None:
-        super().__init__(settings)
-        self._written = written
-        self._signatures = signatures or {}
-
-    def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
-        if self._written:
-            return list(expr.args)
+    def _reader_order(self, expr: sp.Expr, order: str | None) -> list[sp.Expr]:
         return reader_order(expr)  # as in the text report: x − μ₁, numbers last
 
     def _print_Pi(self, expr: sp.Basic) -> str:

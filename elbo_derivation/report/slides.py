@@ -35,7 +35,7 @@ from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
 from elbo_derivation.report.handout import MARKS as _MARKS
 from elbo_derivation.report.handout import RELATION_MO as _RELATION_MO
 from elbo_derivation.report.handout import VERDICT_WORDS as _VERDICT_WORDS
-from elbo_derivation.report.handout import justification_html, mathml_block
+from elbo_derivation.report.handout import html_head, justification_html, mathml_block
 from elbo_derivation.report.handout import shown_mathml as _shown_mathml
 from elbo_derivation.report.latex import (
     PREAMBLE,
@@ -312,15 +312,7 @@ def html_deck(derivations: Sequence[Derivation], *, title: str = "Derivations, c
             )
     toggle = '<button id="toggle" type="button">verdicts</button>' if verdicts else ""
     return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title>",
-        f"<style>\n{_CSS}</style>",
-        "</head>",
-        "<body>",
+        *html_head(title, _CSS),
         *slides,
         f'<div id="bar"><span>{_esc(title)}</span><span id="where"></span><span>'
         '<button id="prev" type="button">←</button><button id="next" type="button">→</button>'

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["is_bracket", "signature_symbols", "split_sign"]
+__all__ = ["WrittenOrder", "is_bracket", "signature_symbols", "split_sign"]
 
 
 def _unevaluated_mul(args: list[sp.Basic]) -> sp.Basic:
@@ -91,3 +91,37 @@ def signature_symbols(d: object) -> dict[sp.Symbol, str]:
         if isinstance(value, sp.Symbol) and "(" in signature:
             out[value] = signature
     return out
+
+
+class WrittenOrder:
+    """A printer mixin: with ``written=True`` the terms of a sum print in the author's order.
+
+    Put it before a SymPy printer class in the bases. ``signatures`` maps the symbols that
+    stand for a declared signature to the signature as written (see
+    :func:`signature_symbols`). Without ``written`` the printer's own
+    ``_reader_order(expr, order)`` decides the order.
+
+    >>> from sympy.printing.str import StrPrinter
+    >>> class Demo(WrittenOrder, StrPrinter):
+    ...     def _reader_order(self, expr, order):
+    ...         return sorted(expr.args, key=str)
+    >>> x, y = sp.symbols("x y")
+    >>> with sp.evaluate(False):
+    ...     e = sp.Add(y, x)
+    >>> Demo(written=True).doprint(e), Demo().doprint(e)
+    ('y + x', 'x + y')
+    """
+
+    def __init__(self, settings: dict | None = None, *, written: bool = False,
+                 signatures: dict[sp.Symbol, str] | None = None) -> None:
+        super().__init__(settings)  # type: ignore[call-arg]
+        self._written = written
+        self._signatures = signatures or {}
+
+    def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
+        if self._written:
+            return list(expr.args)
+        return self._reader_order(expr, order)
+
+    def _reader_order(self, expr: sp.Expr, order: str | None) -> list[sp.Expr]:
+        raise NotImplementedError
