@@ -35,12 +35,15 @@ from sympy.core.function import AppliedUndef
 
 __all__ = [
     "INDEX_SHIFT",
+    "POLYNOMIAL_INTEGRAL",
     "SUM_CONSTANT",
     "SUM_LINEARITY",
     "SUM_SPLIT",
     "at_integer_bounds",
     "function_instance",
+    "has_polynomial_integral",
     "has_symbolic_sum",
+    "polynomial_integrals",
     "resolve_conditions",
     "sum_normal_form",
 ]
@@ -49,6 +52,7 @@ SUM_LINEARITY = "linearity of Σ (Σ (a + b) = Σ a + Σ b, Σ c·a = c·Σ a)"
 SUM_CONSTANT = "Σ_{i=1}^{D} c = D·c"
 INDEX_SHIFT = "shifting the index of a sum"
 SUM_SPLIT = "splitting off terms of a sum"
+POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
 
 #: The canonical index of every sum in normal form.
 _J = sp.Symbol("j_", integer=True, nonnegative=True)
@@ -363,3 +367,49 @@ def differentiate(expr: sp.Expr) -> sp.Expr:
             break
         expr = new
     return expr
+
+
+def _polynomial_integral(node: sp.Basic) -> sp.Expr | None:
+    """∫_a^b P(x) dx for a polynomial P (any coefficients free of x) and finite a, b:
+    the antiderivative at the ends, exactly; None for any other integral."""
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    x, lo, hi = node.limits[0]
+    if not (lo.is_finite and hi.is_finite) or lo.has(x) or hi.has(x):
+        return None
+    body = node.function
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(x):
+        return None
+    try:
+        poly = sp.Poly(body, x)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if poly.degree() > 50 or any(c.has(x) for c in poly.coeffs()):
+        return None
+    anti = poly.integrate().as_expr()
+    return anti.xreplace({x: hi}) - anti.xreplace({x: lo})
+
+
+def polynomial_integrals(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every integral of a polynomial over a bounded interval evaluated (the
+    uniform distribution's moments, a triangle's area): ∫_a^b Σ c_k x^k dx =
+    Σ c_k (b^{k+1} − a^{k+1})/(k + 1).
+
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> polynomial_integrals(sp.Integral((x - a / 2) ** 2 / a, (x, 0, a)))
+    a**2/12
+    >>> e = sp.Integral(sp.exp(x), (x, 0, 1))
+    >>> polynomial_integrals(e) == e
+    True
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        out = _polynomial_integral(node)
+        return node if out is None else sp.expand(out)
+
+    return expr.replace(lambda n: isinstance(n, sp.Integral), value)
+
+
+def has_polynomial_integral(*exprs: sp.Expr) -> bool:
+    """Whether any of ``exprs`` holds an integral :func:`polynomial_integrals` evaluates."""
+    return any(_polynomial_integral(n) is not None for e in exprs
+               for n in e.atoms(sp.Integral))

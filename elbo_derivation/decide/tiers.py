@@ -574,11 +574,16 @@ class Calculus(Tier):
     _NODES = (sp.Derivative, sp.Sum, sp.Product)
 
     def applies(self, p: Problem) -> bool:
-        return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES))
+        from elbo_derivation.decide.calculus import has_polynomial_integral
+
+        return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES)
+                               or has_polynomial_integral(p.lhs, p.rhs))
 
     @classmethod
     def _rules(cls, *exprs: sp.Expr) -> tuple[str, ...]:
-        out = []
+        from elbo_derivation.decide.calculus import POLYNOMIAL_INTEGRAL, has_polynomial_integral
+
+        out = [POLYNOMIAL_INTEGRAL] if has_polynomial_integral(*exprs) else []
         for e in exprs:
             for node in e.atoms(*cls._NODES):
                 if isinstance(node, sp.Derivative):
@@ -592,6 +597,9 @@ class Calculus(Tier):
 
     @classmethod
     def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
+        from elbo_derivation.decide.calculus import polynomial_integrals
+
+        expr = polynomial_integrals(expr)
         return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
 
     def judge(self, p: Problem) -> Judgement | None:
