@@ -24,7 +24,8 @@ densities
     ``Uniform(a, b)``, ``Geometric(p)``, ``Binomial(n, p)``: :data:`FAMILY_TABLE`), the
     parameters get their roles (:attr:`Declarations.roles`) and a Gaussian is written out
     (its density formula is what the name stands for). Roles are inferred from structure:
-    in ``N(m, s^2)`` the mean is m, the variance s², so s is a standard deviation; in ``N(m, exp(l))`` l is a log-variance.
+    in ``N(m, s^2)`` the mean is m, the variance s², so s is a standard deviation; in
+    ``N(m, exp(l))`` l is a log-variance.
 functions
     ``f(z) : real``: an abstract function of z (``sympy.Function("f", real=True)(z)``); when
     the name is already a declared symbol or ``let`` name (``h(x)`` with ``h`` declared),
