@@ -40,6 +40,7 @@ __all__ = [
     "SUM_LINEARITY",
     "SUM_SPLIT",
     "at_integer_bounds",
+    "exponential_series",
     "function_instance",
     "has_polynomial_integral",
     "has_symbolic_sum",
@@ -413,3 +414,74 @@ def has_polynomial_integral(*exprs: sp.Expr) -> bool:
     """Whether any of ``exprs`` holds an integral :func:`polynomial_integrals` evaluates."""
     return any(_polynomial_integral(n) is not None for e in exprs
                for n in e.atoms(sp.Integral))
+
+
+def _exponential_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Expr] | None:
+    """``term`` as c·k^m·r^k/k! (c and r free of k): (c, m, r); None for any other shape."""
+    const, ratio, power, factorial = [], [], 0, False
+    for f in sp.Mul.make_args(term):
+        if not f.has(k):
+            const.append(f)
+            continue
+        base, exp = f.as_base_exp()
+        if base == k and exp.is_Integer and exp > 0:
+            power += int(exp)
+        elif isinstance(base, sp.factorial) and base.args[0] == k and exp == -1 and not factorial:
+            factorial = True
+        elif isinstance(f, sp.exp) or (not base.has(k) and exp.has(k)):
+            if isinstance(f, sp.exp):
+                base, exp = sp.E, f.args[0]
+            slope, rest = sp.Poly(exp, k).all_coeffs() if sp.Poly(exp, k).degree() == 1 else (
+                None, None)
+            if slope is None or slope.has(k) or rest.has(k):
+                return None
+            const.append(base**rest)
+            ratio.append(base**slope)
+        else:
+            return None
+    if not factorial or power > 20:
+        return None
+    return sp.Mul(*const), power, sp.Mul(*ratio)
+
+
+def _exponential_series(node: sp.Sum) -> sp.Expr | None:
+    if len(node.limits) != 1:
+        return None
+    k, lo, hi = node.limits[0]
+    if hi is not sp.oo or not (lo.is_Integer and lo >= 0) or k.is_integer is not True:
+        return None
+    try:
+        body = sp.expand(sp.expand_log(node.function, deep=True))
+    except Exception:  # an expansion SymPy cannot do: the sum is left to the others
+        return None
+    total = []
+    for term in sp.Add.make_args(body):
+        found = _exponential_term(term, k)
+        if found is None:
+            return None
+        c, m, r = found
+        # Σ_{k≥0} k^m r^k / k! = e^r Σ_j S(m, j) r^j (Touchard), less the terms below lo
+        series = sp.exp(r) * sp.Add(*[sp.functions.combinatorial.numbers.stirling(m, j) * r**j
+                                      for j in range(m + 1)])
+        head = sp.Add(*[sp.Integer(i) ** m * r**i / sp.factorial(i) for i in range(int(lo))])
+        total.append(c * (series - head))
+    return sp.Add(*total)
+
+
+def exponential_series(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every series Σ_{k=n}^{∞} P(k)·r^k/k! (a polynomial P, r free of k: the
+    Poisson distribution's sums) in closed form, term by term: Σ_{k≥0} k^m r^k/k! =
+    e^r·Σ_j S(m, j)·r^j, with S the Stirling numbers of the second kind (Touchard's
+    polynomials), less the terms k < n. Exact, and valid for every r (the series converges
+    everywhere).
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> a = sp.Symbol("a", positive=True)
+    >>> exponential_series(sp.Sum(k**2 * sp.exp(-a) * a**k / sp.factorial(k), (k, 0, sp.oo)))
+    a**2 + a
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        out = _exponential_series(node)
+        return node if out is None else sp.expand(out)
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), value)

@@ -597,9 +597,9 @@ class Calculus(Tier):
 
     @classmethod
     def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
-        from elbo_derivation.decide.calculus import polynomial_integrals
+        from elbo_derivation.decide.calculus import exponential_series, polynomial_integrals
 
-        expr = polynomial_integrals(expr)
+        expr = exponential_series(polynomial_integrals(expr))
         return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
 
     def judge(self, p: Problem) -> Judgement | None:
