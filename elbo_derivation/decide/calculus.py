@@ -177,25 +177,32 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
 
     Declared densities (named by their signature, ``q(z|x)``) are left alone: their
     instances are the linear-Gaussian model's (:mod:`~elbo_derivation.decide.rules`). The
-    instance t² + 2t + 3 is positive everywhere, so it stands for a positive function too.
+    j-th function (in the order of the names) is (j + 1)t² + 2t + 3 + j, positive everywhere
+    (its discriminant 4 − 4(j + 1)(3 + j) is negative), so it stands for a positive function
+    too; different functions get different instances, so that x(i) − y(i) is not 0.
 
     >>> t = sp.Symbol("t", real=True)
     >>> function_instance(sp.Function("f", real=True)(t) + 1)[0]
     t**2 + 2*t + 4
+    >>> function_instance(sp.Function("f", real=True)(t) - sp.Function("g", real=True)(t))[0]
+    -t**2 - 1
     """
-    subs = {}
-    names = []
+    found: dict[str, list[sp.Basic]] = {}
     for node in expr.atoms(AppliedUndef):
         if "(" in node.func.__name__ or len(node.args) != 1 or node.is_real is not True:
             continue  # a declared density (named by its signature) is no function here
-        (t,) = node.args
-        subs[node] = t**2 + 2 * t + 3
-        names.append(node.func.__name__)
-    if not subs:
+        found.setdefault(node.func.__name__, []).append(node)
+    if not found:
         return expr, ""
-    names = sorted(set(names))
-    note = ", ".join(f"{n}(t) = t² + 2t + 3" for n in names)
-    return expr.xreplace(subs), note
+    subs = {}
+    notes = []
+    for j, name in enumerate(sorted(found)):
+        u = sp.Symbol("t")
+        shape = (j + 1) * u**2 + 2 * u + 3 + j
+        for node in found[name]:
+            subs[node] = shape.xreplace({u: node.args[0]})
+        notes.append(f"{name}(t) = {'' if j == 0 else str(j + 1)}t² + 2t + {3 + j}")
+    return expr.xreplace(subs), ", ".join(notes)
 
 
 def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
