@@ -50,7 +50,9 @@ import sympy as sp
 from elbo_derivation.core.expectation import KL, Expectation
 
 __all__ = [
+    "FINITE_JENSEN",
     "GIBBS",
+    "MONOTONE",
     "interval_rule",
     "interval_substitution",
     "jensen_rule",
@@ -58,6 +60,9 @@ __all__ = [
 ]
 
 GIBBS = "KL ≥ 0 (Gibbs' inequality)"
+MONOTONE = "monotonicity of E: E[f] ≥ E[g] where f ≥ g everywhere"
+FINITE_JENSEN = ("Jensen's inequality for a finite average: φ(Σ μ_k v_k) ≥ Σ μ_k φ(v_k) for a "
+                 "concave φ and weights μ_k > 0 summing to 1")
 
 
 def jensen_rule(phi: sp.Expr, t: sp.Symbol, concave: bool) -> str:
@@ -144,6 +149,71 @@ def _jensen_pairs(gap: sp.Expr) -> tuple[sp.Expr, list[str]]:
     return sp.Add(*out), rules
 
 
+def pointwise(gap: sp.Expr) -> sp.Expr | None:
+    """The integrand h of ``gap`` = Σ_i c_i·E_q[f_i] (one variable, one density, every c_i
+    free of the variable) read as E_q[h], h = Σ_i c_i f_i, repeated through nested
+    expectations; None when ``gap`` is not of that shape. E_q[h] ≥ 0 follows from h ≥ 0 at
+    every value of the variable (:data:`MONOTONE`), so a gap between two expectations over one
+    density is ≥ 0 when the gap between their integrands is.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> q = sp.Function("q(z)", positive=True)(z)
+    >>> f, g = sp.Function("f", real=True)(z), sp.Function("g", real=True)(z)
+    >>> pointwise(Expectation(f, z, q) - 2 * Expectation(g, z, q))
+    f(z) - 2*g(z)
+    """
+    out = None
+    while True:
+        key = None
+        parts = []
+        for term in sp.Add.make_args(gap):
+            coeff, e = term.as_independent(Expectation, as_Add=False)
+            if not isinstance(e, Expectation):
+                return out
+            if key is None:
+                key = (e.variable, e.density)
+            if (e.variable, e.density) != key or coeff.has(e.variable):
+                return out
+            parts.append(coeff * e.integrand)
+        gap = out = sp.Add(*parts)
+
+
+def _reduce(expr: sp.Expr) -> sp.Expr:
+    return sp.expand(sp.expand_log(expr, deep=True))  # sound: positivity only, never force
+
+
+def _finite_jensen(gap: sp.Expr) -> tuple[sp.Expr, str] | None:
+    """``gap`` written J + R, with J = φ(S) − Σ_k μ_k φ(v_k) ≥ 0 the Jensen gap of a concave φ
+    applied to a positive combination S = Σ_k λ_k u_k (μ_k = λ_k/Λ, v_k = Λ·u_k, Λ = Σ λ_k,
+    so that S = Σ μ_k v_k): J replaced by a non-negative symbol, when the rest R reduces to
+    something ≥ 0 by the sign rules (``None`` otherwise)."""
+    terms = sp.Add.make_args(gap)
+    for term in terms:
+        for S in sp.preorder_traversal(term):
+            if not isinstance(S, sp.Add) or len(S.args) < 2 or S.has(Expectation):
+                continue
+            weights, points = [], []
+            for part in S.args:
+                lam, u = part.as_coeff_Mul()
+                if not (lam.is_Number and lam > 0) or u.is_number:
+                    break
+                weights.append(lam)
+                points.append(u)
+            else:
+                total = sp.Add(*weights)
+                positive = all(u.is_positive for u in points)
+                t = sp.Dummy("t", positive=True) if positive else sp.Dummy("t", real=True)
+                phi = term.xreplace({S: t})
+                if not phi.has(t) or _curvature(phi, t) != "concave":
+                    continue
+                jensen = term - sp.Add(*[lam / total * phi.xreplace({t: total * u})
+                                        for lam, u in zip(weights, points, strict=True)])
+                rest = _reduce(gap - jensen)
+                if rest == 0 or rest.is_nonnegative is True:
+                    return sp.Dummy("J", nonnegative=True) + rest, FINITE_JENSEN
+    return None
+
+
 def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
     by non-negative symbols, and the rules used (empty when none applied).
@@ -159,6 +229,12 @@ def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     if gap.has(Expectation):
         gap, more = _jensen_pairs(gap)
         rules.extend(more)
+    if not rules:  # E[E[φ(Σ μ_k v_k)]] − E[E[Σ μ_k φ(v_k)]]: the integrands, then Jensen
+        inner = pointwise(gap) if gap.has(Expectation) else None
+        found = _finite_jensen(gap if inner is None else inner)
+        if found is not None:
+            gap = found[0]
+            rules.extend(([] if inner is None else [MONOTONE]) + [found[1]])
     return gap, tuple(dict.fromkeys(rules))
 
 

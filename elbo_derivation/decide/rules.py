@@ -603,7 +603,7 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
         new = tuple(visit(a) for a in node.args)
         return node.func(*new) if new != node.args else node
 
-    out = visit(expr)
+    out = _rename_copies(visit(expr))
     if joint and PRODUCT_RULE not in disabled:
         out = _product_rule(out, families, used)
     logs = LOG_RULES not in disabled
@@ -611,6 +611,37 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
         out = _expand_logs(out, used)
     out = sp.expand(out, log=logs)
     return out, tuple(name for name in _ORDER if name in used)
+
+
+def _rename_copies(expr: sp.Expr) -> sp.Expr:
+    """Each expectation's variable renamed to the first (by name) variable of the
+    expectations over the same density function, where that name is not free in it: E over
+    z₂ ~ q(z₂|x) of f(z₂) is E over z₁ ~ q(z₁|x) of f(z₁) (i.i.d. copies, one law; renaming a
+    bound variable changes nothing)."""
+    first: dict[tuple, sp.Symbol] = {}
+    for n in sp.preorder_traversal(expr):
+        if isinstance(n, Expectation) and isinstance(n.density, AppliedUndef):
+            key = (n.density.func, frozenset(n.variable.assumptions0.items()))
+            if key not in first or str(n.variable) < str(first[key]):
+                first[key] = n.variable
+    if len(first) == 0:
+        return expr
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, Expectation):
+            body, v, q = visit(node.integrand), node.variable, node.density
+            c = first.get((q.func, frozenset(v.assumptions0.items())), v) if isinstance(
+                q, AppliedUndef) else v
+            if c != v and c.assumptions0 == v.assumptions0 and c not in body.free_symbols \
+                    and c not in q.free_symbols:
+                return Expectation(body.xreplace({v: c}), c, q.xreplace({v: c}))
+            return node if body == node.integrand else Expectation(body, v, q)
+        if not node.args or not node.has(Expectation):
+            return node
+        new = tuple(visit(a) for a in node.args)
+        return node.func(*new) if new != node.args else node
+
+    return visit(expr)
 
 
 def normalize(expr: sp.Expr, model: frozenset[str] | None = None) -> sp.Expr:
