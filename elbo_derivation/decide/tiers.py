@@ -85,6 +85,7 @@ __all__ = [
     "INEQUALITY_RULES",
     "PROBE",
     "SIMPLIFY",
+    "STRICT_JENSEN",
     "STRUCTURAL",
     "SUM_RULES",
     "TIERS",
@@ -100,6 +101,7 @@ __all__ = [
     "Probe",
     "Problem",
     "Simplify",
+    "StrictJensen",
     "Structural",
     "SumRules",
     "Tier",
@@ -840,6 +842,31 @@ class InequalityRules(Tier):
         return value
 
 
+class StrictJensen(Tier):
+    """An ``=`` or a reversed inequality between expectations whose gap is a strict Jensen gap
+    (:func:`~elbo_derivation.decide.inequalities.strict_jensen`): refuted on the
+    linear-Gaussian instance of the densities, by strict concavity. It only refutes."""
+
+    name = "strict-jensen"
+    share = 0.1
+
+    def applies(self, p: Problem) -> bool:
+        # (a density declared in a family is that family's: no linear-Gaussian instance)
+        return p.symbolic and p.relation in (Relation.EQ, Relation.LE, Relation.GE) and (
+            p.lhs.has(Expectation) or p.rhs.has(Expectation)) and not p.families
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.inequalities import FINITE_JENSEN, MONOTONE, strict_jensen
+
+        found = self.within_share(p, lambda: strict_jensen(p.lhs, p.rhs, p.relation, p.domains))
+        if found is None:
+            return None
+        text, cex = found
+        return Judgement(Verdict.REFUTED, self.name, (MONOTONE, FINITE_JENSEN), text,
+                         reason="the step fails on a concrete instance of the densities",
+                         counterexample=cex)
+
+
 class DeclaredIntervals(Tier):
     """A step about symbols declared in intervals (``0 < y < 1``), each written through a
     positive variable that covers exactly its interval, so that the sign and log rules see
@@ -1135,6 +1162,7 @@ SUM_RULES = SumRules()
 GRADIENTS = Gradients()
 ALGEBRA = Algebra(after_integrals=False)
 INEQUALITY_RULES = InequalityRules()
+STRICT_JENSEN = StrictJensen()
 DECLARED_INTERVALS = DeclaredIntervals()
 FAMILIES = Families()
 EXPECTATION_RULES = ExpectationRules()
@@ -1150,6 +1178,7 @@ TIERS: tuple[Tier, ...] = (
     SUM_RULES,
     ALGEBRA,
     INEQUALITY_RULES,
+    STRICT_JENSEN,
     FAMILIES,
     DECLARED_INTERVALS,
     EXPECTATION_RULES,
