@@ -80,6 +80,7 @@ __all__ = [
     "DECLARED_INTERVALS",
     "EXPECTATION_RULES",
     "FAMILIES",
+    "GAUSSIAN_INSTANCE",
     "GAUSSIAN_MOMENTS",
     "GRADIENTS",
     "INEQUALITY_RULES",
@@ -94,6 +95,7 @@ __all__ = [
     "DeclaredIntervals",
     "ExpectationRules",
     "Families",
+    "GaussianInstance",
     "GaussianMoments",
     "Gradients",
     "InequalityRules",
@@ -867,6 +869,35 @@ class StrictJensen(Tier):
                          counterexample=cex)
 
 
+class GaussianInstance(Tier):
+    """A step about abstract densities, on the linear-Gaussian instance of its densities at a
+    few rational points, every integral evaluated in closed form
+    (:func:`~elbo_derivation.decide.calculus.refute_on_gaussian_instance`): two exact numbers
+    that break the relation refute it. It only refutes."""
+
+    name = "gaussian-instance"
+    share = 0.1
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.relation in (Relation.EQ, Relation.LE, Relation.GE) and (
+            p.lhs.has(AppliedUndef) or p.rhs.has(AppliedUndef)) and (
+            p.lhs.has(Expectation, sp.Integral) or p.rhs.has(Expectation, sp.Integral)) and (
+            not p.families)
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.calculus import GAUSSIAN_INSTANCE, refute_on_gaussian_instance
+
+        cex = self.within_share(p, lambda: refute_on_gaussian_instance(
+            p.lhs, p.rhs, p.relation, p.domains))
+        if cex is None:
+            return None
+        return Judgement(Verdict.REFUTED, self.name, (GAUSSIAN_INSTANCE,),
+                         "On the linear-Gaussian instance of the densities the two sides are "
+                         "exact numbers that differ.",
+                         reason="the step fails on a concrete instance of the densities",
+                         counterexample=cex)
+
+
 class DeclaredIntervals(Tier):
     """A step about symbols declared in intervals (``0 < y < 1``), each written through a
     positive variable that covers exactly its interval, so that the sign and log rules see
@@ -1166,6 +1197,7 @@ STRICT_JENSEN = StrictJensen()
 DECLARED_INTERVALS = DeclaredIntervals()
 FAMILIES = Families()
 EXPECTATION_RULES = ExpectationRules()
+GAUSSIAN_INSTANCE = GaussianInstance()
 GAUSSIAN_MOMENTS = GaussianMoments()
 SIMPLIFY = Simplify()
 PROBE = Probe()
@@ -1182,6 +1214,7 @@ TIERS: tuple[Tier, ...] = (
     FAMILIES,
     DECLARED_INTERVALS,
     EXPECTATION_RULES,
+    GAUSSIAN_INSTANCE,
     GAUSSIAN_MOMENTS,
     Algebra(after_integrals=True),
     SIMPLIFY,
