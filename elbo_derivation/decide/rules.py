@@ -614,26 +614,24 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
 
 
 def _rename_copies(expr: sp.Expr) -> sp.Expr:
-    """Each expectation's variable renamed to the first (by name) variable of the
-    expectations over the same density function, where that name is not free in it: E over
-    z₂ ~ q(z₂|x) of f(z₂) is E over z₁ ~ q(z₁|x) of f(z₁) (i.i.d. copies, one law; renaming a
-    bound variable changes nothing)."""
-    first: dict[tuple, sp.Symbol] = {}
-    for n in sp.preorder_traversal(expr):
-        if isinstance(n, Expectation) and isinstance(n.density, AppliedUndef):
-            key = (n.density.func, frozenset(n.variable.assumptions0.items()))
-            if key not in first or str(n.variable) < str(first[key]):
-                first[key] = n.variable
-    if len(first) == 0:
-        return expr
+    """Each expectation's variable renamed to the variable its density was declared with,
+    where that name is not free in it: E over z₂ ~ q(z₂|x) of f(z₂) is E over z ~ q(z|x) of
+    f(z) (i.i.d. copies have one law; renaming a bound variable changes nothing)."""
+    def declared(v: sp.Symbol, q: sp.Basic) -> sp.Symbol:
+        if not isinstance(q, AppliedUndef) or v not in q.args:
+            return v
+        m = _SIGNATURE.match(q.func.__name__)
+        names = re.split(r"[|,]", m.group(2)) if m else []
+        if len(names) != len(q.args):
+            return v
+        name = names[q.args.index(v)].strip()
+        return v if not name or name == v.name else sp.Symbol(name, **v.assumptions0)
 
     def visit(node: sp.Basic) -> sp.Basic:
         if isinstance(node, Expectation):
             body, v, q = visit(node.integrand), node.variable, node.density
-            c = first.get((q.func, frozenset(v.assumptions0.items())), v) if isinstance(
-                q, AppliedUndef) else v
-            if c != v and c.assumptions0 == v.assumptions0 and c not in body.free_symbols \
-                    and c not in q.free_symbols:
+            c = declared(v, q)
+            if c != v and c not in body.free_symbols and c not in q.free_symbols:
                 return Expectation(body.xreplace({v: c}), c, q.xreplace({v: c}))
             return node if body == node.integrand else Expectation(body, v, q)
         if not node.args or not node.has(Expectation):
