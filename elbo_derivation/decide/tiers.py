@@ -850,7 +850,7 @@ class StrictJensen(Tier):
     linear-Gaussian instance of the densities, by strict concavity. It only refutes."""
 
     name = "strict-jensen"
-    share = 0.1
+    share = 0.2
 
     def applies(self, p: Problem) -> bool:
         # (a density declared in a family is that family's: no linear-Gaussian instance)
