@@ -550,6 +550,9 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
     def value(node: sp.Basic) -> sp.Basic:
         if isinstance(node, Expectation):
             z, body = node.variable, node.integrand * node.density
+            if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
+                failed.append(node)  # a density on part of the line has no Gaussian instance
+                return node
         elif (isinstance(node, sp.Integral) and len(node.limits) == 1
               and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
               and node.limits[0][2] is sp.oo):
@@ -595,8 +598,13 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     digits and confirmed at 70. None when no point of the few tried gives two finite sides
     that break the relation.
     """
+    from elbo_derivation.core.expectation import Expectation
     from elbo_derivation.decide.rules import linear_gaussian_instance
 
+    bound = {n.variable for e in (lhs, rhs) for n in sp.preorder_traversal(e)
+             if isinstance(n, Expectation)}
+    if any(v in (domains or {}) for v in bound):
+        return None  # a variable declared in an interval: no Gaussian instance for it
     inst = linear_gaussian_instance(lhs, rhs)
     if inst is None:
         return None

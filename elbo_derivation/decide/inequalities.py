@@ -262,8 +262,10 @@ def strict_jensen(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     for sign in signs:
         d = sign * (lhs - rhs)
         inner, taken = _peel(d) if d.has(Expectation) else (d, [])
-        if inner is None:
-            continue
+        if inner is None or any(
+                v.is_positive or v.is_nonnegative or v.is_nonpositive or v.is_integer
+                or v in (domains or {}) for v, _ in taken):
+            continue  # (a density on part of the line has no Gaussian instance)
         for phi, t, mus, vs, rest in _jensen_parts(inner):
             if not (rest == 0 or rest.is_nonnegative is True):
                 continue
