@@ -876,7 +876,7 @@ class GaussianInstance(Tier):
     that break the relation refute it. It only refutes."""
 
     name = "gaussian-instance"
-    share = 0.1
+    share = 0.2
 
     def applies(self, p: Problem) -> bool:
         return p.symbolic and p.relation in (Relation.EQ, Relation.LE, Relation.GE) and (
