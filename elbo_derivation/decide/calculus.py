@@ -460,7 +460,8 @@ def _exponential_series(node: sp.Sum) -> sp.Expr | None:
     if len(node.limits) != 1:
         return None
     k, lo, hi = node.limits[0]
-    if hi is not sp.oo or not (lo.is_Integer and lo >= 0) or k.is_integer is not True:
+    if hi is not sp.oo or not (lo.is_Integer and lo >= 0) or k.is_integer is not True or (
+            not node.function.has(sp.factorial)):
         return None
     try:
         body = sp.expand(sp.expand_log(node.function, deep=True))
