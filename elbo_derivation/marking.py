@@ -242,16 +242,27 @@ class Memo:
         return copy.copy(found)
 
     def compare(self, lhs: sp.Expr, rhs: sp.Expr, relation: Any = "=", wrt: Sequence[str] = (),
-                time_limit: float = 5.0) -> SymbolicResult:
-        """:func:`~elbo_derivation.decide.engine.compare`, remembered."""
-        from elbo_derivation.decide.verdict import compare
+                time_limit: float = 5.0, derivation: Derivation | None = None,
+                ) -> SymbolicResult:
+        """:func:`~elbo_derivation.decide.engine.compare`, remembered.
 
-        key = ("compare", lhs, rhs, str(relation), tuple(wrt))
+        With ``derivation``, the comparison knows what its declarations say (the intervals
+        its symbols were declared in, the families of its densities), so that a line is
+        judged exactly as ``check`` judges a step of that derivation.
+        """
+        from elbo_derivation.decide.verdict import compare, declared_domains, declared_families
+
+        domains = declared_domains(derivation) if derivation is not None else {}
+        families = declared_families(derivation) if derivation is not None else {}
+        context = (tuple(sorted(((str(k), v) for k, v in domains.items()), key=str)),
+                   tuple(sorted(families.items(), key=str)))
+        key = ("compare", lhs, rhs, str(relation), tuple(wrt), context)
         found = self.steps.get(key)
         if found is None:
             self.misses += 1
             try:
-                found = compare(lhs, rhs, relation, wrt=wrt, time_limit=time_limit)
+                found = compare(lhs, rhs, relation, wrt=wrt, time_limit=time_limit,
+                                domains=domains, families=families)
             except ValueError:  # e.g. '=~' without variables: no decision
                 from elbo_derivation.core.steps import SymbolicResult, Verdict
 
@@ -262,9 +273,10 @@ class Memo:
         return found
 
     def holds(self, lhs: sp.Expr, rhs: sp.Expr, relation: Any = "=", wrt: Sequence[str] = (),
-              time_limit: float = 5.0) -> bool:
-        """True when ``lhs <relation> rhs`` is proved or numerically supported."""
-        return self.compare(lhs, rhs, relation, wrt, time_limit).verdict.ok
+              time_limit: float = 5.0, derivation: Derivation | None = None) -> bool:
+        """True when ``lhs <relation> rhs`` is proved or numerically supported (in the
+        context of ``derivation``'s declarations, when given)."""
+        return self.compare(lhs, rhs, relation, wrt, time_limit, derivation).verdict.ok
 
 
 #: The memo a process uses unless given another (a forked worker inherits the parent's).
@@ -554,7 +566,7 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
                 if time.monotonic() > budget:
                     break
                 found = memo.compare(lines[j], lines[i], step.relation, wrt,
-                                     min(time_limit, 2.0))
+                                     min(time_limit, 2.0), d)
                 if found.verdict.ok:
                     mark.follows_from = j
                     state[i] = state[j]
@@ -663,7 +675,7 @@ def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
     last = _lines(d)[-1]
     if same_form(last, goal.expr):
         return True, ""
-    result = memo.compare(last, goal.expr, "=", (), time_limit)
+    result = memo.compare(last, goal.expr, "=", (), time_limit, d)
     shown = _shown(d, len(d.steps))
     target = goal.shown or goal.text
     if result.verdict.ok:
@@ -687,7 +699,7 @@ def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark],
     pos = 0
     previous_matched = False
     # the same question: the start equals the model's start (in any form)
-    start_ok = memo.holds(lines[0], ref_lines[0], "=", (), time_limit)
+    start_ok = memo.holds(lines[0], ref_lines[0], "=", (), time_limit, d)
     for i, expr in enumerate(lines):
         found = None
         for k in range(pos, len(ref_lines)):

@@ -371,3 +371,32 @@ def test_a_detour_leaves_the_model_and_the_step_back_is_not_too_big(tmp_path: Pa
     assert m.left_reference_at == 1 and m.too_big == []
     assert m.score == 10
     assert "leaves the model solution at step 1" in m.feedback
+
+
+# --- the marking judges a line as check does: with the derivation's declarations ---------------
+
+INTERVAL = "symbols: 0 < y < 1\nlog(y^2)\n"  # |log y| = −log y only for y ≤ 1
+
+
+def test_memo_compare_uses_the_declared_interval() -> None:
+    from elbo_derivation.read.deriv import parse_derivation
+
+    d = parse_derivation(INTERVAL + "= 2*log(y)\n")
+    memo = marking.Memo()
+    left, right = d.steps[0].expr, -2 * abs(d.steps[0].expr / 2)
+    # without the declarations the step is false (y = 2), with them it is true
+    assert memo.compare(right, left, "=", (), 5.0).verdict.value == "refuted"
+    assert memo.compare(right, left, "=", (), 5.0, d).verdict.value == "proved"
+
+
+def test_recovery_and_goal_are_judged_inside_the_declared_interval() -> None:
+    from elbo_derivation.pipeline import check_derivation
+    from elbo_derivation.read.deriv import parse_derivation
+
+    d = parse_derivation(INTERVAL + "= 3*log(y)\n= -2*abs(log(y))\n")
+    check_derivation(d)
+    marks = marking.apply_error_carried_forward(d, memo=marking.Memo())
+    assert [m.status for m in marks] == ["refuted", marking.RECOVERED]
+    assert marks[1].follows_from == 0  # −2|log y| = log y² holds for 0 < y < 1
+    reached, reason = marking.check_goal(d, marking.goal_of(d, "2*log(y)"), memo=marking.Memo())
+    assert not reached and "which equals the goal" in reason

@@ -120,3 +120,106 @@ def test_categorical_both_ways(lhs, right, wrong) -> None:
     w = _decide(CATEGORICAL + f"  {lhs}\n= {wrong}\n")
     assert w.verdict is Verdict.REFUTED, w
     assert all(0 < v < 1 for v in w.counterexample.point.values())
+
+
+# --- log-normal, uniform, geometric and binomial, declared like the others ---------------------
+
+NEW_HEAD = {
+    "lognormal": ("symbols: m1, m2 : real\nsymbols: s1, s2 : positive\nsymbols: y : positive\n"
+                  "densities: p(y) = LogNormal(m1, s1^2), r(y) = LogNormal(m2, s2^2)\n"),
+    "uniform": ("symbols: a : real\nsymbols: w, v : positive\nsymbols: u : real\n"
+                "densities: p(u) = Uniform(a, a + w), r(u) = Uniform(a, a + w + v)\n"),
+    "geometric": ("symbols: 0 < a < 1\nsymbols: 0 < b < 1\nsymbols: k : positive integer\n"
+                  "densities: p(k) = Geometric(a), r(k) = Geometric(b)\n"),
+    "binomial": ("symbols: n : positive integer\nsymbols: 0 < a < 1\nsymbols: 0 < b < 1\n"
+                 "symbols: k : nonnegative integer\n"
+                 "densities: p(k) = Binomial(n, a), r(k) = Binomial(n, b)\n"),
+}
+
+NEW_CASES = [
+    ("lognormal", "E[y, y ~ p(y)]", "exp(m1 + s1^2/2)", "exp(m1)"),
+    ("lognormal", "KL(p(y), r(y))", "log(s2/s1) + (s1^2 + (m1-m2)^2)/(2*s2^2) - 1/2",
+     "log(s1/s2) + (s1^2 + (m1-m2)^2)/(2*s2^2) - 1/2"),
+    ("lognormal", "-E[log(p(y)), y ~ p(y)]", "m1 + log(2*pi*exp(1)*s1^2)/2",
+     "log(2*pi*exp(1)*s1^2)/2"),
+    ("uniform", "E[u^2, u ~ p(u)]", "(a + w/2)^2 + w^2/12", "(a + w/2)^2"),
+    ("uniform", "KL(p(u), r(u))", "log((w + v)/w)", "log(w/(w + v))"),
+    ("uniform", "-E[log(p(u)), u ~ p(u)]", "log(w)", "-log(w)"),
+    ("geometric", "E[k, k ~ p(k)]", "1/a", "(1-a)/a"),
+    ("geometric", "E[log(p(k)) - log(r(k)), k ~ p(k)]",
+     "log(a/b) + (1-a)/a*log((1-a)/(1-b))", "log(a/b) + (1-a)*log((1-a)/(1-b))"),
+    ("binomial", "E[k^2, k ~ p(k)]", "n*a*(1-a) + n^2*a^2", "n^2*a^2"),
+    ("binomial", "KL(p(k), r(k))", "n*(a*log(a/b) + (1-a)*log((1-a)/(1-b)))",
+     "a*log(a/b) + (1-a)*log((1-a)/(1-b))"),
+]
+
+
+@pytest.mark.parametrize(("family", "lhs", "right", "wrong"), NEW_CASES)
+def test_new_families_both_ways(family, lhs, right, wrong) -> None:
+    r = _decide(NEW_HEAD[family] + f"  {lhs}\n= {right}\n")
+    assert r.verdict is Verdict.PROVED, r
+    w = _decide(NEW_HEAD[family] + f"  {lhs}\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED, w
+    point = w.counterexample.point
+    assert all(0 < point[s] < 1 for s in ("a", "b") if s in point and family != "uniform")
+    if family == "binomial":
+        assert float(point["n"]).is_integer() and point["n"] >= 1
+
+
+def test_new_families_roles_and_supports() -> None:
+    import sympy as sp
+
+    d = parse_derivation(
+        "symbols: m : real\nsymbols: s, lo, w : positive\nsymbols: n : positive integer\n"
+        "symbols: 0 < a < 1\nsymbols: y, t : positive\nsymbols: k, j : positive integer\n"
+        "densities: p(y) = LogNormal(m, s^2), q(t) = Uniform(lo, lo + w), "
+        "g(k) = Geometric(a), b(j) = Binomial(n, a)\n  m\n= m\n")
+    decl = d.declarations
+    roles = {str(k): v for k, v in decl.roles.items()}
+    assert roles["m"] == "mean of log" and roles["s"] == "standard deviation of log"
+    assert roles["lo"] == "lower bound" and roles["n"] == "number of trials"
+    assert roles["a"] == "probability"
+    fam = decl.families
+    lo, w, n = (decl.symbols[x] for x in ("lo", "w", "n"))
+    assert fam["p(y)"].support == sp.Interval.open(0, sp.oo) and not fam["p(y)"].discrete
+    assert fam["q(t)"].support == sp.Interval.open(lo, lo + w)
+    assert fam["g(k)"].discrete and fam["g(k)"].support == sp.Range(1, sp.oo)
+    assert fam["b(j)"].discrete and fam["b(j)"].support == sp.Range(0, n + 1)
+
+
+def test_one_table_of_families() -> None:
+    from elbo_derivation.decide.families import FAMILY_FACTS
+    from elbo_derivation.read.declarations import FAMILY_TABLE
+
+    assert set(FAMILY_FACTS) | {"normal"} == set(FAMILY_TABLE)
+    assert all(facts.spec is FAMILY_TABLE[key] for key, facts in FAMILY_FACTS.items())
+
+
+@pytest.mark.parametrize(("declaration", "message", "column"), [
+    ("p(k) = Binomial(n, a)", "number of trials", 28),
+    ("p(k) = Uniform(w, w - 1)", "lower bound must be below", 27),
+    ("p(k) = Beta(a, a)", "unknown family 'Beta'", 19),
+    ("p(k) = Geometric(a, a)", "takes 1 parameter", 29),
+])
+def test_new_families_bad_declarations(tmp_path, capsys, declaration, message, column) -> None:
+    from elbo_derivation.cli import main
+
+    f = tmp_path / "bad.deriv"
+    f.write_text("symbols: 0 < a < 1\nsymbols: n, w : positive\nsymbols: k : positive integer\n"
+                 f"densities: {declaration}\n  k\n= k\n")
+    assert main(["check", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert f"bad.deriv:4:{column}:" in err and message in err and "Traceback" not in err
+
+
+def test_new_families_in_tex_comments() -> None:
+    from elbo_derivation.read.tex import parse_tex_derivation as parse_tex
+
+    d = parse_tex(
+        "% symbols: 0 < a < 1\n% symbols: k : positive integer\n"
+        "% densities: p(k) = \\mathrm{Geometric}(a)\n"
+        "\\begin{align*}\n\\mathbb{E}_{p(k)}[k] &= \\frac{1}{a}\n\\end{align*}\n")
+    part = d[0] if isinstance(d, list) else d
+    assert part.declarations.families["p(k)"].name == "geometric"
+    r = decide_step(part, part.steps[0], time_limit=5.0)
+    assert r.verdict is Verdict.PROVED, r

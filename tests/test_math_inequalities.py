@@ -122,3 +122,68 @@ def test_the_elbo_by_jensen_from_a_file_both_ways() -> None:
     d = parse_derivation(wrong)
     verdicts = [decide_step(d, s).verdict for s in d.steps]
     assert verdicts[:3] == [Verdict.PROVED] * 3 and verdicts[3] is Verdict.REFUTED
+
+
+# --- Jensen over a finite average of i.i.d. copies (IWAE), and its strict form ----------------
+
+IWAE = ("symbols: x, z, z1, z2, z3 : real\ndensities: q(z|x), p(x, z)\n"
+        "  E[E[E[log((p(x, z1)/q(z1|x) + p(x, z2)/q(z2|x) + p(x, z3)/q(z3|x))/3), "
+        "z3 ~ q(z3|x)], z2 ~ q(z2|x)], z1 ~ q(z1|x)]\n")
+IWAE_RHS = ("E[E[E[(log(p(x, z1)/q(z1|x)) + log(p(x, z2)/q(z2|x)) + log(p(x, z3)/q(z3|x)))/3, "
+            "z3 ~ q(z3|x)], z2 ~ q(z2|x)], z1 ~ q(z1|x)]")
+
+
+@pytest.mark.parametrize(("relation", "verdict"), [
+    (">=", Verdict.PROVED), ("<=", Verdict.REFUTED), ("=", Verdict.REFUTED)])
+def test_jensen_over_three_importance_weights(relation, verdict) -> None:
+    from elbo_derivation.decide.inequalities import FINITE_JENSEN, MONOTONE
+
+    d = parse_derivation(IWAE + f"{relation} {IWAE_RHS}\n")
+    r = decide_step(d, d.steps[0], time_limit=10.0)  # (the machine may be loaded)
+    assert r.verdict is verdict, r
+    assert FINITE_JENSEN in r.rules and MONOTONE in r.rules
+    if verdict is Verdict.REFUTED:
+        assert r.method == "strict-jensen" and r.counterexample.difference > 0
+        assert "strictly concave" in r.counterexample.note
+
+
+def test_iid_copies_have_one_law() -> None:
+    d = parse_derivation(IWAE + f"= {IWAE_RHS}\n= E[log(p(x, z)/q(z|x)), z ~ q(z|x)]\n")
+    r = decide_step(d, d.steps[1], time_limit=5.0)
+    assert r.verdict is Verdict.PROVED, r
+
+
+def test_finite_jensen_with_unequal_weights_and_any_total() -> None:
+    """log(a + 3b) ≥ ¼ log(4a) + ¾ log(4b): weights ¼, ¾ after taking out the total 4."""
+    a, b = sp.symbols("a b", positive=True)
+    w = sp.Function("w", positive=True)
+    e1, e2 = Expectation(sp.log(w(z) + 3 * w(x)), z, q), Expectation(
+        sp.log(4 * w(z)) / 4 + 3 * sp.log(4 * w(x)) / 4, z, q)
+    assert compare(e1, e2, ">=").verdict is Verdict.PROVED
+    # a convex function gives no such bound: (Σ μ v)² ≥ Σ μ v² is false, and not proved
+    e3 = Expectation((w(z) / 2 + w(x) / 2) ** 2, z, q)
+    e4 = Expectation(w(z) ** 2 / 2 + w(x) ** 2 / 2, z, q)
+    assert compare(e3, e4, ">=").verdict is not Verdict.PROVED
+    assert compare(a / 2 + b / 2, a / 2 + b / 2, ">=").verdict is Verdict.PROVED
+
+
+def test_inverted_importance_weight_refuted_exactly_on_the_gaussian_instance() -> None:
+    text = ("symbols: x, z : real\ndensities: q(z|x), p(x, z)\n"
+            "  log(Integral(p(x, z), (z, -oo, oo)))\n= log(E[{w}, z ~ q(z|x)])\n")
+    d = parse_derivation(text.format(w="q(z|x)/p(x, z)"))
+    r = decide_step(d, d.steps[0], time_limit=10.0)  # (the machine may be loaded)
+    assert r.verdict is Verdict.REFUTED and r.method == "gaussian-instance", r
+    assert "exact on the linear-Gaussian instance" in r.counterexample.note
+    assert abs(r.counterexample.lhs - r.counterexample.rhs) > 1e-6
+    d = parse_derivation(text.format(w="p(x, z)/q(z|x)"))
+    assert decide_step(d, d.steps[0], time_limit=5.0).verdict is Verdict.PROVED
+
+
+def test_gaussian_integrals_at_a_point_are_exact() -> None:
+    from elbo_derivation.decide.calculus import gaussian_integrals_at_point
+
+    u = sp.Symbol("u", real=True)
+    e = sp.Integral((u**3 + 1) * sp.exp(-(u - 1) ** 2 / 2) / sp.sqrt(2 * sp.pi),
+                    (u, -sp.oo, sp.oo))
+    assert sp.simplify(gaussian_integrals_at_point(e) - 5) == 0  # E[u³] + 1, u ~ N(1, 1)
+    assert gaussian_integrals_at_point(sp.Integral(sp.exp(u**2), (u, -sp.oo, sp.oo))) is None

@@ -131,10 +131,11 @@ def _declared_deriv(lines: list[str]) -> set[str]:
             names.update(n.strip() for n in body.split(":", 1)[0].split(",") if n.strip())
         elif key == "let":
             names.add(body.split("=", 1)[0].strip())
-        else:
-            for m in _SIG.finditer(body):
-                names.add(m.group(1))
-                names.update(_TOKEN.findall(m.group(2)))
+        else:  # a family after '=' (q(z) = Binomial(n, a)) is a fixed word, not a name
+            for part in re.split(r",(?![^()]*\))", body):
+                for m in _SIG.finditer(part.split("=", 1)[0]):
+                    names.add(m.group(1))
+                    names.update(_TOKEN.findall(m.group(2)))
     return names
 
 

@@ -28,19 +28,28 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from elbo_derivation.core.steps import Counterexample, Relation
+
 __all__ = [
+    "GAUSSIAN_INSTANCE",
     "INDEX_SHIFT",
+    "POLYNOMIAL_INTEGRAL",
     "SUM_CONSTANT",
     "SUM_LINEARITY",
     "SUM_SPLIT",
     "at_integer_bounds",
+    "exponential_series",
     "function_instance",
+    "gaussian_integrals_at_point",
+    "has_polynomial_integral",
     "has_symbolic_sum",
+    "polynomial_integrals",
+    "refute_on_gaussian_instance",
     "resolve_conditions",
     "sum_normal_form",
 ]
@@ -49,6 +58,7 @@ SUM_LINEARITY = "linearity of Σ (Σ (a + b) = Σ a + Σ b, Σ c·a = c·Σ a)"
 SUM_CONSTANT = "Σ_{i=1}^{D} c = D·c"
 INDEX_SHIFT = "shifting the index of a sum"
 SUM_SPLIT = "splitting off terms of a sum"
+POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
 
 #: The canonical index of every sum in normal form.
 _J = sp.Symbol("j_", integer=True, nonnegative=True)
@@ -172,25 +182,32 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
 
     Declared densities (named by their signature, ``q(z|x)``) are left alone: their
     instances are the linear-Gaussian model's (:mod:`~elbo_derivation.decide.rules`). The
-    instance t² + 2t + 3 is positive everywhere, so it stands for a positive function too.
+    j-th function (in the order of the names) is (j + 1)t² + 2t + 3 + j, positive everywhere
+    (its discriminant 4 − 4(j + 1)(3 + j) is negative), so it stands for a positive function
+    too; different functions get different instances, so that x(i) − y(i) is not 0.
 
     >>> t = sp.Symbol("t", real=True)
     >>> function_instance(sp.Function("f", real=True)(t) + 1)[0]
     t**2 + 2*t + 4
+    >>> function_instance(sp.Function("f", real=True)(t) - sp.Function("g", real=True)(t))[0]
+    -t**2 - 1
     """
-    subs = {}
-    names = []
+    found: dict[str, list[sp.Basic]] = {}
     for node in expr.atoms(AppliedUndef):
         if "(" in node.func.__name__ or len(node.args) != 1 or node.is_real is not True:
             continue  # a declared density (named by its signature) is no function here
-        (t,) = node.args
-        subs[node] = t**2 + 2 * t + 3
-        names.append(node.func.__name__)
-    if not subs:
+        found.setdefault(node.func.__name__, []).append(node)
+    if not found:
         return expr, ""
-    names = sorted(set(names))
-    note = ", ".join(f"{n}(t) = t² + 2t + 3" for n in names)
-    return expr.xreplace(subs), note
+    subs = {}
+    notes = []
+    for j, name in enumerate(sorted(found)):
+        u = sp.Symbol("t")
+        shape = (j + 1) * u**2 + 2 * u + 3 + j
+        for node in found[name]:
+            subs[node] = shape.xreplace({u: node.args[0]})
+        notes.append(f"{name}(t) = {'' if j == 0 else str(j + 1)}t² + 2t + {3 + j}")
+    return expr.xreplace(subs), ", ".join(notes)
 
 
 def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
@@ -363,3 +380,274 @@ def differentiate(expr: sp.Expr) -> sp.Expr:
             break
         expr = new
     return expr
+
+
+def _polynomial_integral(node: sp.Basic) -> sp.Expr | None:
+    """∫_a^b P(x) dx for a polynomial P (any coefficients free of x) and finite a, b:
+    the antiderivative at the ends, exactly; None for any other integral."""
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    x, lo, hi = node.limits[0]
+    if not (lo.is_finite and hi.is_finite) or lo.has(x) or hi.has(x):
+        return None
+    body = node.function
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(x):
+        return None
+    try:
+        poly = sp.Poly(body, x)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if poly.degree() > 50 or any(c.has(x) for c in poly.coeffs()):
+        return None
+    anti = poly.integrate().as_expr()
+    return anti.xreplace({x: hi}) - anti.xreplace({x: lo})
+
+
+def polynomial_integrals(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every integral of a polynomial over a bounded interval evaluated (the
+    uniform distribution's moments, a triangle's area): ∫_a^b Σ c_k x^k dx =
+    Σ c_k (b^{k+1} − a^{k+1})/(k + 1).
+
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> polynomial_integrals(sp.Integral((x - a / 2) ** 2 / a, (x, 0, a)))
+    a**2/12
+    >>> e = sp.Integral(sp.exp(x), (x, 0, 1))
+    >>> polynomial_integrals(e) == e
+    True
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        out = _polynomial_integral(node)
+        return node if out is None else sp.expand(out)
+
+    return expr.replace(lambda n: isinstance(n, sp.Integral), value)
+
+
+def has_polynomial_integral(*exprs: sp.Expr) -> bool:
+    """Whether any of ``exprs`` holds an integral :func:`polynomial_integrals` evaluates."""
+    return any(_polynomial_integral(n) is not None for e in exprs
+               for n in e.atoms(sp.Integral))
+
+
+def _exponential_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Expr] | None:
+    """``term`` as c·k^m·r^k/k! (c and r free of k): (c, m, r); None for any other shape."""
+    const, ratio, power, factorial = [], [], 0, False
+    for f in sp.Mul.make_args(term):
+        if not f.has(k):
+            const.append(f)
+            continue
+        base, exp = f.as_base_exp()
+        if base == k and exp.is_Integer and exp > 0:
+            power += int(exp)
+        elif isinstance(base, sp.factorial) and base.args[0] == k and exp == -1 and not factorial:
+            factorial = True
+        elif isinstance(f, sp.exp) or (not base.has(k) and exp.has(k)):
+            if isinstance(f, sp.exp):
+                base, exp = sp.E, f.args[0]
+            slope, rest = sp.Poly(exp, k).all_coeffs() if sp.Poly(exp, k).degree() == 1 else (
+                None, None)
+            if slope is None or slope.has(k) or rest.has(k):
+                return None
+            const.append(base**rest)
+            ratio.append(base**slope)
+        else:
+            return None
+    if not factorial or power > 20:
+        return None
+    return sp.Mul(*const), power, sp.Mul(*ratio)
+
+
+def _exponential_series(node: sp.Sum) -> sp.Expr | None:
+    if len(node.limits) != 1:
+        return None
+    k, lo, hi = node.limits[0]
+    if hi is not sp.oo or not (lo.is_Integer and lo >= 0) or k.is_integer is not True or (
+            not node.function.has(sp.factorial)):
+        return None
+    try:
+        body = sp.expand(sp.expand_log(node.function, deep=True))
+    except Exception:  # an expansion SymPy cannot do: the sum is left to the others
+        return None
+    total = []
+    for term in sp.Add.make_args(body):
+        found = _exponential_term(term, k)
+        if found is None:
+            return None
+        c, m, r = found
+        # Σ_{k≥0} k^m r^k / k! = e^r Σ_j S(m, j) r^j (Touchard), less the terms below lo
+        series = sp.exp(r) * sp.Add(*[sp.functions.combinatorial.numbers.stirling(m, j) * r**j
+                                      for j in range(m + 1)])
+        head = sp.Add(*[sp.Integer(i) ** m * r**i / sp.factorial(i) for i in range(int(lo))])
+        total.append(c * (series - head))
+    return sp.Add(*total)
+
+
+def exponential_series(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every series Σ_{k=n}^{∞} P(k)·r^k/k! (a polynomial P, r free of k: the
+    Poisson distribution's sums) in closed form, term by term: Σ_{k≥0} k^m r^k/k! =
+    e^r·Σ_j S(m, j)·r^j, with S the Stirling numbers of the second kind (Touchard's
+    polynomials), less the terms k < n. Exact, and valid for every r (the series converges
+    everywhere).
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> a = sp.Symbol("a", positive=True)
+    >>> exponential_series(sp.Sum(k**2 * sp.exp(-a) * a**k / sp.factorial(k), (k, 0, sp.oo)))
+    a**2 + a
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        out = _exponential_series(node)
+        return node if out is None else sp.expand(out)
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), value)
+
+
+# --- Gaussian integrals at a numeric point --------------------------------------------------
+
+GAUSSIAN_INSTANCE = ("the step's densities replaced by the linear-Gaussian model at a rational "
+                     "point, every integral ∫ P(z)·exp(−αz² + βz + γ) dz (α > 0) evaluated "
+                     "exactly")
+
+
+def _gaussian_term(term: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
+    """∫_ℝ term dz for term = P(z)·exp(Q(z)), P a polynomial, Q = −αz² + βz + γ with α > 0
+    a number: exact, by completing the square; None for any other term (or α ≤ 0)."""
+    exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp) and f.has(z)]
+    rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps])
+    exponent = sp.expand(sp.Add(*[f.args[0] for f in exps]))
+    try:
+        q = sp.Poly(exponent, z) if exponent.has(z) else sp.Poly(exponent + 0 * z, z)
+        p = sp.Poly(rest, z)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if q.degree() > 2 or any(c.has(z) for c in (*q.all_coeffs(), *p.all_coeffs())):
+        return None
+    a2, a1, a0 = ([sp.S.Zero] * (3 - len(q.all_coeffs())) + q.all_coeffs())
+    alpha = -a2
+    if not (alpha.is_number and alpha.is_positive is True):
+        return None
+    mu = a1 / (2 * alpha)
+    scale = sp.exp(a0 + a1**2 / (4 * alpha))
+    u = sp.Dummy("u")
+    shifted = sp.Poly(sp.expand(p.as_expr().xreplace({z: u + mu})), u)
+    total = sp.S.Zero
+    for (k,), c in shifted.terms():
+        if k % 2 == 0:  # ∫ u^k e^{−αu²} du = Γ((k + 1)/2) / α^((k + 1)/2)
+            total += c * sp.gamma(sp.Rational(k + 1, 2)) / alpha ** sp.Rational(k + 1, 2)
+    return scale * total
+
+
+def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
+    """``expr`` (numbers everywhere but the integration variables) with every integral over
+    ℝ and every expectation evaluated exactly, innermost first, when each is of the form
+    ∫ P(z)·exp(Q(z)) dz with a quadratic Q that decays; None if one is not (or diverges).
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> gaussian_integrals_at_point(sp.Integral(z**2 * sp.exp(-z**2 / 2), (z, -sp.oo, sp.oo)))
+    sqrt(2)*sqrt(pi)
+    """
+    from elbo_derivation.core.expectation import Expectation
+
+    failed = []
+
+    def value(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, Expectation):
+            z, body = node.variable, node.integrand * node.density
+            if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
+                failed.append(node)  # a density on part of the line has no Gaussian instance
+                return node
+        elif (isinstance(node, sp.Integral) and len(node.limits) == 1
+              and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
+              and node.limits[0][2] is sp.oo):
+            z, body = node.limits[0][0], node.function
+        else:
+            return node
+        if body.has(sp.Integral, Expectation, AppliedUndef):
+            failed.append(node)
+            return node
+        body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
+        total = sp.S.Zero
+        for term in sp.Add.make_args(body):
+            got = _gaussian_term(sp.powsimp(term, combine="exp"), z)
+            if got is None:
+                failed.append(node)
+                return node
+            total += got
+        return total
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if not node.args or not node.has(sp.Integral, Expectation):
+            return node
+        args = tuple(visit(a) for a in node.args)
+        return value(node.func(*args) if args != node.args else node)
+
+    out = visit(expr)
+    return None if failed else out
+
+
+#: Values tried, in turn, for the symbols of an instance (a positive symbol takes the positive
+#: ones): small standard deviations first, so that ratios of densities stay integrable.
+_POSITIVE_TRIALS = (sp.Rational(1, 2), 1, 2, sp.Rational(3, 2), sp.Rational(1, 3))
+_REAL_TRIALS = (1, sp.Rational(1, 2), -1, 2, 0, sp.Rational(-3, 2))
+
+
+def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                                domains: Mapping[sp.Symbol, sp.Interval] | None = None,
+                                ) -> Counterexample | None:
+    """A counterexample to ``lhs <relation> rhs`` on the linear-Gaussian instance of its
+    abstract densities (:func:`~elbo_derivation.decide.rules.linear_gaussian_instance`) at a
+    rational point, with every integral and expectation evaluated in closed form
+    (:func:`gaussian_integrals_at_point`): both sides are then exact numbers, compared at 50
+    digits and confirmed at 70. None when no point of the few tried gives two finite sides
+    that break the relation.
+    """
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.decide.rules import linear_gaussian_instance
+
+    bound = {n.variable for e in (lhs, rhs) for n in sp.preorder_traversal(e)
+             if isinstance(n, Expectation)}
+    if any(v in (domains or {}) for v in bound):
+        return None  # a variable declared in an interval: no Gaussian instance for it
+    inst = linear_gaussian_instance(lhs, rhs)
+    if inst is None:
+        return None
+    (left, right), _ = inst
+    free = sorted(left.free_symbols | right.free_symbols, key=str)
+    domains = domains or {}
+    for shift in range(len(_REAL_TRIALS)):
+        point: dict[sp.Symbol, sp.Expr] = {}
+        for j, s in enumerate(free):
+            trials = _POSITIVE_TRIALS if (s.is_positive or s.is_nonnegative) else _REAL_TRIALS
+            inside = domains.get(s, sp.S.Reals)
+            for k in range(len(trials)):
+                value = sp.S(trials[(j + shift + k) % len(trials)])
+                if inside.contains(value) is sp.true and not (
+                        s.is_integer and not value.is_integer):
+                    point[s] = value
+                    break
+            else:
+                return None
+        a = gaussian_integrals_at_point(left.xreplace(point))
+        b = gaussian_integrals_at_point(right.xreplace(point))
+        if a is None or b is None or a.free_symbols or b.free_symbols:
+            continue
+        values = []
+        for digits in (50, 70):
+            va, vb = a.evalf(digits), b.evalf(digits)
+            if not (va.is_real and vb.is_real and va.is_finite and vb.is_finite):
+                break
+            values.append((va, vb, va - vb))
+        if len(values) != 2:
+            continue
+        (va, vb, d50), (_, _, d70) = values
+        tol = sp.Float("1e-30") * (1 + abs(va) + abs(vb))
+        fails = {Relation.EQ: abs(d50) > tol, Relation.LE: d50 > tol,
+                 Relation.GE: d50 < -tol}.get(relation, False)
+        if not fails or abs(d70 - d50) > tol:
+            continue
+        where = ", ".join(f"{k} = {v}" for k, v in point.items())
+        return Counterexample(
+            point={str(k): float(v) for k, v in point.items()}, lhs=float(va), rhs=float(vb),
+            difference=float(d50),
+            note=("exact on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
+                  f"q(z|x) = N(m, s²) at {where}: every integral in closed form, left − right "
+                  f"= {float(d50):.6g} (50 digits, confirmed at 70)"))
+    return None

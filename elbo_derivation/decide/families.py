@@ -33,22 +33,40 @@ from dataclasses import dataclass
 import sympy as sp
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.read.declarations import FAMILY_TABLE, FamilySpec
 
 __all__ = ["FAMILY_FACTS", "FamilyFacts", "instantiate"]
 
 
 @dataclass(frozen=True)
 class FamilyFacts:
-    """One family: its density, support and closed forms (None where there is none)."""
+    """One family's closed forms (None where there is none). Its name, parameters' roles and
+    support are the reader's :data:`~elbo_derivation.read.declarations.FAMILY_TABLE` entry
+    of the same key (:attr:`spec`): one table, read here and in the reader."""
 
-    name: str
+    key: str
     density: Callable[..., sp.Expr]  # (x, *params)
-    discrete: bool
-    support: Callable[..., tuple[sp.Expr, sp.Expr]]  # (*params) → (lo, hi)
     mean: Callable[..., sp.Expr]
     variance: Callable[..., sp.Expr]
     entropy: Callable[..., sp.Expr] | None = None
     kl: Callable[..., sp.Expr] | None = None  # (params of p, params of q) → KL(p ‖ q)
+
+    @property
+    def spec(self) -> FamilySpec:
+        return FAMILY_TABLE[self.key]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def discrete(self) -> bool:
+        return self.spec.discrete
+
+    def support(self, *params: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        """The ends of the support (for a sum or an integral over it)."""
+        where = self.spec.support(*params)
+        return where.inf, where.sup
 
 
 def _bernoulli_kl(p: tuple, q: tuple) -> sp.Expr:
@@ -83,6 +101,21 @@ def _lognormal_kl(p: tuple, q: tuple) -> sp.Expr:
     return (sp.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1) / 2
 
 
+def _uniform_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a1, b1), (a2, b2) = p, q  # finite only when [a1, b1] lies inside [a2, b2]
+    inside = sp.And(a2 <= a1, b1 <= b2)
+    if inside is sp.false:
+        return sp.oo
+    if inside is not sp.true:
+        return sp.Piecewise((sp.log((b2 - a2) / (b1 - a1)), inside), (sp.oo, True))
+    return sp.log((b2 - a2) / (b1 - a1))
+
+
+def _geometric_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a,), (b,) = p, q  # Σ_k (1-a)^(k-1) a [log(a/b) + (k-1) log((1-a)/(1-b))], E[k-1] = (1-a)/a
+    return sp.log(a / b) + (1 - a) / a * sp.log((1 - a) / (1 - b))
+
+
 def _binomial_kl(p: tuple, q: tuple) -> sp.Expr:
     (n1, a), (n2, b) = p, q
     if n1 != n2:
@@ -102,48 +135,47 @@ def _categorical_kl(p: tuple, q: tuple) -> sp.Expr:
 #: ``Binomial(n, p)``, ``Geometric(p)`` counting trials up to the first success).
 FAMILY_FACTS: dict[str, FamilyFacts] = {
     "bernoulli": FamilyFacts(
-        "Bernoulli", lambda x, p: p**x * (1 - p) ** (1 - x), True, lambda p: (0, 1),
+        "bernoulli", lambda x, p: p**x * (1 - p) ** (1 - x),
         lambda p: p, lambda p: p * (1 - p),
         lambda p: -p * sp.log(p) - (1 - p) * sp.log(1 - p), _bernoulli_kl),
     "poisson": FamilyFacts(
-        "Poisson", lambda x, r: r**x * sp.exp(-r) / sp.factorial(x), True,
-        lambda r: (0, sp.oo), lambda r: r, lambda r: r, None, _poisson_kl),
+        "poisson", lambda x, r: r**x * sp.exp(-r) / sp.factorial(x),
+        lambda r: r, lambda r: r, None, _poisson_kl),
     "exponential": FamilyFacts(
-        "exponential", lambda x, r: r * sp.exp(-r * x), False, lambda r: (0, sp.oo),
+        "exponential", lambda x, r: r * sp.exp(-r * x),
         lambda r: 1 / r, lambda r: 1 / r**2, lambda r: 1 - sp.log(r), _exponential_kl),
     "laplace": FamilyFacts(
-        "Laplace", lambda x, m, b: sp.exp(-sp.Abs(x - m) / b) / (2 * b), False,
-        lambda m, b: (-sp.oo, sp.oo), lambda m, b: m, lambda m, b: 2 * b**2,
+        "laplace", lambda x, m, b: sp.exp(-sp.Abs(x - m) / b) / (2 * b),
+        lambda m, b: m, lambda m, b: 2 * b**2,
         lambda m, b: 1 + sp.log(2 * b), _laplace_kl),
     "gamma": FamilyFacts(
-        "Gamma", lambda x, a, r: r**a * x ** (a - 1) * sp.exp(-r * x) / sp.gamma(a), False,
-        lambda a, r: (0, sp.oo), lambda a, r: a / r, lambda a, r: a / r**2,
+        "gamma", lambda x, a, r: r**a * x ** (a - 1) * sp.exp(-r * x) / sp.gamma(a),
+        lambda a, r: a / r, lambda a, r: a / r**2,
         lambda a, r: a - sp.log(r) + sp.loggamma(a) + (1 - a) * sp.polygamma(0, a), _gamma_kl),
-    "lognormal": FamilyFacts(
-        "log-normal",
+    "lognormal": FamilyFacts(  # the KL is that of the normals of log x (KL is invariant)
+        "lognormal",
         lambda x, m, v: sp.exp(-((sp.log(x) - m) ** 2) / (2 * v)) / (x * sp.sqrt(2 * sp.pi * v)),
-        False, lambda m, v: (0, sp.oo), lambda m, v: sp.exp(m + v / 2),
+        lambda m, v: sp.exp(m + v / 2),
         lambda m, v: (sp.exp(v) - 1) * sp.exp(2 * m + v),
         lambda m, v: m + sp.log(2 * sp.pi * sp.E * v) / 2, _lognormal_kl),
     "uniform": FamilyFacts(
-        "uniform", lambda x, a, b: 1 / (b - a), False, lambda a, b: (a, b),
+        "uniform", lambda x, a, b: 1 / (b - a),
         lambda a, b: (a + b) / 2, lambda a, b: (b - a) ** 2 / 12,
-        lambda a, b: sp.log(b - a), None),
+        lambda a, b: sp.log(b - a), _uniform_kl),
     "geometric": FamilyFacts(
-        "geometric", lambda x, p: (1 - p) ** (x - 1) * p, True, lambda p: (1, sp.oo),
+        "geometric", lambda x, p: (1 - p) ** (x - 1) * p,
         lambda p: 1 / p, lambda p: (1 - p) / p**2,
-        lambda p: (-(1 - p) * sp.log(1 - p) - p * sp.log(p)) / p, None),
+        lambda p: (-(1 - p) * sp.log(1 - p) - p * sp.log(p)) / p, _geometric_kl),
     "categorical": FamilyFacts(  # categories 1..K with probabilities p_1..p_K
         "categorical",
         lambda x, *ps: sp.Add(*[p * sp.KroneckerDelta(x, i + 1) for i, p in enumerate(ps)]),
-        True, lambda *ps: (1, len(ps)),
         lambda *ps: sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]),
         lambda *ps: sp.Add(*[(i + 1) ** 2 * p for i, p in enumerate(ps)])
         - sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]) ** 2,
         lambda *ps: -sp.Add(*[p * sp.log(p) for p in ps]), _categorical_kl),
     "binomial": FamilyFacts(
-        "binomial", lambda x, n, p: sp.binomial(n, x) * p**x * (1 - p) ** (n - x), True,
-        lambda n, p: (0, n), lambda n, p: n * p, lambda n, p: n * p * (1 - p), None,
+        "binomial", lambda x, n, p: sp.binomial(n, x) * p**x * (1 - p) ** (n - x),
+        lambda n, p: n * p, lambda n, p: n * p * (1 - p), None,
         _binomial_kl),
 }
 
@@ -210,6 +242,15 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
             if value is not None:
                 used.append(RULES["moments"].format(name=facts.name))
                 return value
+            if facts.kl is not None:  # E_p[log p − log r] = KL(p ‖ r), r of the same family
+                for other, (key2, params2, _) in known.items():
+                    if other == node.density or key2 != key:
+                        continue
+                    ratio = sp.log(node.density) - sp.log(other.xreplace({known[other][2]: var}))
+                    raw = node.integrand.xreplace({node.variable: var})
+                    if sp.expand(sp.expand_log(raw - ratio)) == 0:
+                        used.append(RULES["kl"].format(name=facts.name))
+                        return facts.kl(params, params2)
             if facts.entropy is not None and sp.expand(f + sp.log(node.density)) == 0:
                 used.append(RULES["entropy"].format(name=facts.name))
                 return facts.entropy(*params)

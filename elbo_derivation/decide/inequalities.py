@@ -43,21 +43,32 @@ Cover & Thomas, *Elements of Information Theory* (2006), Theorems 2.6.2 (Jensen)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.steps import Counterexample, Relation
+from elbo_derivation.decide.words import plain
 
 __all__ = [
+    "FINITE_JENSEN",
     "GIBBS",
+    "MONOTONE",
     "interval_rule",
     "interval_substitution",
     "jensen_rule",
     "mask_nonnegative",
+    "pointwise",
+    "strict_jensen",
 ]
 
 GIBBS = "KL ≥ 0 (Gibbs' inequality)"
+MONOTONE = "monotonicity of E: E[f] ≥ E[g] where f ≥ g everywhere"
+FINITE_JENSEN = ("Jensen's inequality for a finite average: φ(Σ μ_k v_k) ≥ Σ μ_k φ(v_k) for a "
+                 "concave φ and weights μ_k > 0 summing to 1")
 
 
 def jensen_rule(phi: sp.Expr, t: sp.Symbol, concave: bool) -> str:
@@ -144,6 +155,208 @@ def _jensen_pairs(gap: sp.Expr) -> tuple[sp.Expr, list[str]]:
     return sp.Add(*out), rules
 
 
+def pointwise(gap: sp.Expr) -> sp.Expr | None:
+    """The integrand h of ``gap`` = Σ_i c_i·E_q[f_i] (one variable, one density, every c_i
+    free of the variable) read as E_q[h], h = Σ_i c_i f_i, repeated through nested
+    expectations; None when ``gap`` is not of that shape. E_q[h] ≥ 0 follows from h ≥ 0 at
+    every value of the variable (:data:`MONOTONE`), so a gap between two expectations over one
+    density is ≥ 0 when the gap between their integrands is.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> q = sp.Function("q(z)", positive=True)(z)
+    >>> f, g = sp.Function("f", real=True)(z), sp.Function("g", real=True)(z)
+    >>> pointwise(Expectation(f, z, q) - 2 * Expectation(g, z, q))
+    f(z) - 2*g(z)
+    """
+    return _peel(gap)[0]
+
+
+def _peel(gap: sp.Expr) -> tuple[sp.Expr | None, list[tuple[sp.Symbol, sp.Expr]]]:
+    """:func:`pointwise`, with the (variable, density) of each expectation taken off."""
+    out = None
+    taken: list[tuple[sp.Symbol, sp.Expr]] = []
+    while True:
+        key = None
+        parts = []
+        for term in sp.Add.make_args(gap):
+            coeff, e = term.as_independent(Expectation, as_Add=False)
+            if not isinstance(e, Expectation):
+                return out, taken
+            if key is None:
+                key = (e.variable, e.density)
+            if (e.variable, e.density) != key or coeff.has(e.variable):
+                return out, taken
+            parts.append(coeff * e.integrand)
+        gap = out = sp.Add(*parts)
+        taken.append(key)
+
+
+def _reduce(expr: sp.Expr) -> sp.Expr:
+    return sp.expand(sp.expand_log(expr, deep=True))  # sound: positivity only, never force
+
+
+def _jensen_parts(gap: sp.Expr) -> Iterator[tuple[sp.Expr, sp.Dummy, list, list, sp.Expr]]:
+    """Each way of writing ``gap`` = J + R, with J = φ(S) − Σ_k μ_k φ(v_k) ≥ 0 the Jensen gap
+    of a concave φ applied to a positive combination S = Σ_k λ_k u_k (μ_k = λ_k/Λ,
+    v_k = Λ·u_k, Λ = Σ λ_k, so that S = Σ μ_k v_k): (φ as a function of t, t, the μ_k, the
+    v_k, R reduced)."""
+    for term in sp.Add.make_args(gap):
+        for S in sp.preorder_traversal(term):
+            if not isinstance(S, sp.Add) or len(S.args) < 2 or S.has(Expectation):
+                continue
+            weights, points = [], []
+            for part in S.args:
+                lam, u = part.as_coeff_Mul()
+                if not (lam.is_Number and lam > 0) or u.is_number:
+                    break
+                weights.append(lam)
+                points.append(u)
+            else:
+                total = sp.Add(*weights)
+                positive = all(u.is_positive for u in points)
+                t = sp.Dummy("t", positive=True) if positive else sp.Dummy("t", real=True)
+                phi = term.xreplace({S: t})
+                if not phi.has(t) or _curvature(phi, t) != "concave":
+                    continue
+                mus = [lam / total for lam in weights]
+                vs = [total * u for u in points]
+                jensen = term - sp.Add(*[mu * phi.xreplace({t: v})
+                                        for mu, v in zip(mus, vs, strict=True)])
+                yield phi, t, mus, vs, _reduce(gap - jensen)
+
+
+def _finite_jensen(gap: sp.Expr) -> tuple[sp.Expr, str] | None:
+    """``gap`` with a finite Jensen gap J (:func:`_jensen_parts`) replaced by a non-negative
+    symbol, when the rest reduces to something ≥ 0 by the sign rules (``None`` otherwise)."""
+    for _phi, _t, _mus, _vs, rest in _jensen_parts(gap):
+        if rest == 0 or rest.is_nonnegative is True:
+            return sp.Dummy("J", nonnegative=True) + rest, FINITE_JENSEN
+    return None
+
+
+#: Values tried for the free symbols when looking for a point where two of Jensen's points
+#: differ (each kept only where the symbol's assumptions allow it).
+_TRIAL_VALUES = (sp.Rational(7, 10), sp.Rational(13, 10), sp.Rational(-3, 10), 2,
+                 sp.Rational(-17, 10), sp.Rational(1, 3))
+
+
+def strict_jensen(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                  domains: Mapping[sp.Symbol, sp.Interval] | None = None,
+                  ) -> tuple[str, Counterexample] | None:
+    """A refutation of ``lhs <relation> rhs`` when one side exceeds the other *strictly*
+    by Jensen's inequality: the gap d (between expectations over one density, as in
+    :func:`pointwise`) is J + R with R ≥ 0 and J = φ(Σ μ_k v_k) − Σ μ_k φ(v_k) for a strictly
+    concave φ, and on the linear-Gaussian instance of the densities
+    (:func:`~elbo_derivation.decide.rules.linear_gaussian_instance`) two of the v_k differ at
+    a point. J is then > 0 at that point, so on an open set around it (continuity), where the
+    instance's densities are positive: the expectation of J is > 0, and d > 0. A step that
+    says d ≤ 0 (``=`` or the inequality reversed) is false for that instance.
+
+    Returns (the explanation, a counterexample whose point is the instance's parameters and
+    the point where J > 0, inside the declared ``domains``; ``difference`` is J there, the
+    sides' own values are not computed: NaN), or None.
+    """
+    from elbo_derivation.decide.rules import linear_gaussian_instance, model_families
+
+    signs = {Relation.EQ: (1, -1), Relation.LE: (1,), Relation.GE: (-1,)}.get(relation, ())
+    for sign in signs:
+        d = sign * (lhs - rhs)
+        inner, taken = _peel(d) if d.has(Expectation) else (d, [])
+        if inner is None or any(
+                v.is_positive or v.is_nonnegative or v.is_nonpositive or v.is_integer
+                or v in (domains or {}) for v, _ in taken):
+            continue  # (a density on part of the line has no Gaussian instance)
+        for phi, t, mus, vs, rest in _jensen_parts(inner):
+            if not (rest == 0 or rest.is_nonnegative is True):
+                continue
+            if (-sp.diff(phi, t, 2)).is_positive is not True:
+                continue  # not strictly concave: J may vanish everywhere
+            if not _copies(vs, [var for var, _ in taken]):
+                continue  # only i.i.d. copies of one quantity get one instance each
+            around = [Expectation(vs[0], var, q) for var, q in taken if vs[0].has(var)]
+            present = {n.func.__name__.split("(")[0]
+                       for e in (vs[0], *around) for n in e.atoms(AppliedUndef)}
+            if model_families(vs[0], *around) & present != model_families(lhs, rhs) & present:
+                continue  # the roles read from one copy are not the step's: no instance
+
+            def instance(v: sp.Expr, taken: list = taken) -> Any:
+                # v with the expectation it sat in, so that the instance reads the roles
+                around = [Expectation(v, var, q) for var, q in taken if v.has(var)]
+                return linear_gaussian_instance(v, *around)
+
+            found = _point_where_apart(vs, instance, domains or {})
+            if found is None:
+                continue
+            point, values = found
+            gap_value = (phi.xreplace({t: sp.Add(*[m * v for m, v in zip(mus, values,
+                                                                        strict=True)])})
+                         - sp.Add(*[m * phi.xreplace({t: v})
+                                    for m, v in zip(mus, values, strict=True)])).evalf(50)
+            if not (gap_value.is_number and gap_value > 0):
+                continue
+            side = "left − right" if sign == 1 else "right − left"
+            where = ", ".join(f"{k} = {v:g}" for k, v in point.items())
+            text = (f"{side} is the expectation of a Jensen gap J = φ(Σ μ_k v_k) − Σ μ_k φ(v_k) "
+                    f"with φ(t) = {plain(phi.xreplace({t: sp.Symbol('t')}))} strictly concave, "
+                    f"and J = {float(gap_value):.6g} > 0 at {where} on the linear-Gaussian "
+                    "instance of the densities: so J > 0 near that point, where the densities "
+                    f"are positive, and {side} > 0 there")
+            ce = Counterexample(point=point, lhs=float("nan"), rhs=float("nan"),
+                                difference=float(sign * gap_value),
+                                note="exact (strict Jensen): " + text)
+            return text, ce
+    return None
+
+
+def _copies(vs: list[sp.Expr], variables: list[sp.Symbol]) -> bool:
+    """Whether every v_k is v_1 with one of ``variables`` renamed to v_1's (i.i.d. copies)."""
+    first = [var for var in variables if vs[0].has(var)]
+    if len(first) != 1:
+        return False
+    for v in vs[1:]:
+        own = [var for var in variables if v.has(var)]
+        if len(own) != 1 or v.xreplace({own[0]: first[0]}) != vs[0]:
+            return False
+    return True
+
+
+def _point_where_apart(vs: list[sp.Expr], instance: Any,
+                       domains: Mapping[sp.Symbol, sp.Interval],
+                       ) -> tuple[dict[str, float], list[sp.Expr]] | None:
+    """A point (values for every free symbol of the instanced v_k, within their assumptions)
+    where two of the v_k differ, with the v_k there; None if none was found."""
+    if any(v.has(AppliedUndef) for v in vs):
+        # each point on its own (its copy of the latent variable is the instance's latent
+        # one); the instance's parameters are named alike each time, so they are shared
+        got = [instance(v) for v in vs]
+        if any(g is None for g in got):
+            return None
+        vs = [g[0][0] for g in got]
+        if any(v.has(AppliedUndef) for v in vs):
+            return None
+    free = sorted(set().union(*(v.free_symbols for v in vs)), key=str)
+    for shift in range(len(_TRIAL_VALUES)):
+        point: dict[sp.Symbol, sp.Expr] = {}
+        for j, s in enumerate(free):
+            inside = domains.get(s, sp.S.Reals)
+            for k in range(len(_TRIAL_VALUES)):
+                value = _TRIAL_VALUES[(j + shift + k) % len(_TRIAL_VALUES)]
+                if not (s.is_positive and value <= 0) and not (
+                        s.is_nonnegative and value < 0) and inside.contains(value) is sp.true:
+                    break
+            else:
+                return None
+            if s.is_integer and not sp.S(value).is_integer:
+                return None
+            point[s] = value
+        values = [v.xreplace(point).evalf(50) for v in vs]
+        if not all(v.is_real and v.is_finite for v in values):
+            continue
+        if any(abs(a - b) > sp.Float("1e-30") for a in values for b in values):
+            return {str(k): float(v) for k, v in point.items()}, values
+    return None
+
+
 def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
     by non-negative symbols, and the rules used (empty when none applied).
@@ -159,6 +372,12 @@ def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     if gap.has(Expectation):
         gap, more = _jensen_pairs(gap)
         rules.extend(more)
+    if not rules:  # E[E[φ(Σ μ_k v_k)]] − E[E[Σ μ_k φ(v_k)]]: the integrands, then Jensen
+        inner = pointwise(gap) if gap.has(Expectation) else None
+        found = _finite_jensen(gap if inner is None else inner)
+        if found is not None:
+            gap = found[0]
+            rules.extend(([] if inner is None else [MONOTONE]) + [found[1]])
     return gap, tuple(dict.fromkeys(rules))
 
 

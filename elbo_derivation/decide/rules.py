@@ -603,7 +603,7 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
         new = tuple(visit(a) for a in node.args)
         return node.func(*new) if new != node.args else node
 
-    out = visit(expr)
+    out = _rename_copies(visit(expr))
     if joint and PRODUCT_RULE not in disabled:
         out = _product_rule(out, families, used)
     logs = LOG_RULES not in disabled
@@ -611,6 +611,35 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
         out = _expand_logs(out, used)
     out = sp.expand(out, log=logs)
     return out, tuple(name for name in _ORDER if name in used)
+
+
+def _rename_copies(expr: sp.Expr) -> sp.Expr:
+    """Each expectation's variable renamed to the variable its density was declared with,
+    where that name is not free in it: E over z₂ ~ q(z₂|x) of f(z₂) is E over z ~ q(z|x) of
+    f(z) (i.i.d. copies have one law; renaming a bound variable changes nothing)."""
+    def declared(v: sp.Symbol, q: sp.Basic) -> sp.Symbol:
+        if not isinstance(q, AppliedUndef) or v not in q.args:
+            return v
+        m = _SIGNATURE.match(q.func.__name__)
+        names = re.split(r"[|,]", m.group(2)) if m else []
+        if len(names) != len(q.args):
+            return v
+        name = names[q.args.index(v)].strip()
+        return v if not name or name == v.name else sp.Symbol(name, **v.assumptions0)
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, Expectation):
+            body, v, q = visit(node.integrand), node.variable, node.density
+            c = declared(v, q)
+            if c != v and c not in body.free_symbols and c not in q.free_symbols:
+                return Expectation(body.xreplace({v: c}), c, q.xreplace({v: c}))
+            return node if body == node.integrand else Expectation(body, v, q)
+        if not node.args or not node.has(Expectation):
+            return node
+        new = tuple(visit(a) for a in node.args)
+        return node.func(*new) if new != node.args else node
+
+    return visit(expr)
 
 
 def normalize(expr: sp.Expr, model: frozenset[str] | None = None) -> sp.Expr:

@@ -80,11 +80,13 @@ __all__ = [
     "DECLARED_INTERVALS",
     "EXPECTATION_RULES",
     "FAMILIES",
+    "GAUSSIAN_INSTANCE",
     "GAUSSIAN_MOMENTS",
     "GRADIENTS",
     "INEQUALITY_RULES",
     "PROBE",
     "SIMPLIFY",
+    "STRICT_JENSEN",
     "STRUCTURAL",
     "SUM_RULES",
     "TIERS",
@@ -93,6 +95,7 @@ __all__ = [
     "DeclaredIntervals",
     "ExpectationRules",
     "Families",
+    "GaussianInstance",
     "GaussianMoments",
     "Gradients",
     "InequalityRules",
@@ -100,6 +103,7 @@ __all__ = [
     "Probe",
     "Problem",
     "Simplify",
+    "StrictJensen",
     "Structural",
     "SumRules",
     "Tier",
@@ -574,11 +578,16 @@ class Calculus(Tier):
     _NODES = (sp.Derivative, sp.Sum, sp.Product)
 
     def applies(self, p: Problem) -> bool:
-        return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES))
+        from elbo_derivation.decide.calculus import has_polynomial_integral
+
+        return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES)
+                               or has_polynomial_integral(p.lhs, p.rhs))
 
     @classmethod
     def _rules(cls, *exprs: sp.Expr) -> tuple[str, ...]:
-        out = []
+        from elbo_derivation.decide.calculus import POLYNOMIAL_INTEGRAL, has_polynomial_integral
+
+        out = [POLYNOMIAL_INTEGRAL] if has_polynomial_integral(*exprs) else []
         for e in exprs:
             for node in e.atoms(*cls._NODES):
                 if isinstance(node, sp.Derivative):
@@ -592,6 +601,9 @@ class Calculus(Tier):
 
     @classmethod
     def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
+        from elbo_derivation.decide.calculus import exponential_series, polynomial_integrals
+
+        expr = exponential_series(polynomial_integrals(expr))
         return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
 
     def judge(self, p: Problem) -> Judgement | None:
@@ -830,6 +842,60 @@ class InequalityRules(Tier):
 
         value = self.within_share(p, work)
         return value
+
+
+class StrictJensen(Tier):
+    """An ``=`` or a reversed inequality between expectations whose gap is a strict Jensen gap
+    (:func:`~elbo_derivation.decide.inequalities.strict_jensen`): refuted on the
+    linear-Gaussian instance of the densities, by strict concavity. It only refutes."""
+
+    name = "strict-jensen"
+    share = 0.2
+
+    def applies(self, p: Problem) -> bool:
+        # (a density declared in a family is that family's: no linear-Gaussian instance)
+        return p.symbolic and p.relation in (Relation.EQ, Relation.LE, Relation.GE) and (
+            p.lhs.has(Expectation) or p.rhs.has(Expectation)) and not p.families
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.inequalities import FINITE_JENSEN, MONOTONE, strict_jensen
+
+        found = self.within_share(p, lambda: strict_jensen(p.lhs, p.rhs, p.relation, p.domains))
+        if found is None:
+            return None
+        text, cex = found
+        return Judgement(Verdict.REFUTED, self.name, (MONOTONE, FINITE_JENSEN), text,
+                         reason="the step fails on a concrete instance of the densities",
+                         counterexample=cex)
+
+
+class GaussianInstance(Tier):
+    """A step about abstract densities, on the linear-Gaussian instance of its densities at a
+    few rational points, every integral evaluated in closed form
+    (:func:`~elbo_derivation.decide.calculus.refute_on_gaussian_instance`): two exact numbers
+    that break the relation refute it. It only refutes."""
+
+    name = "gaussian-instance"
+    share = 0.2
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.relation in (Relation.EQ, Relation.LE, Relation.GE) and (
+            p.lhs.has(AppliedUndef) or p.rhs.has(AppliedUndef)) and (
+            p.lhs.has(Expectation, sp.Integral) or p.rhs.has(Expectation, sp.Integral)) and (
+            not p.families)
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.calculus import GAUSSIAN_INSTANCE, refute_on_gaussian_instance
+
+        cex = self.within_share(p, lambda: refute_on_gaussian_instance(
+            p.lhs, p.rhs, p.relation, p.domains))
+        if cex is None:
+            return None
+        return Judgement(Verdict.REFUTED, self.name, (GAUSSIAN_INSTANCE,),
+                         "On the linear-Gaussian instance of the densities the two sides are "
+                         "exact numbers that differ.",
+                         reason="the step fails on a concrete instance of the densities",
+                         counterexample=cex)
 
 
 class DeclaredIntervals(Tier):
@@ -1127,9 +1193,11 @@ SUM_RULES = SumRules()
 GRADIENTS = Gradients()
 ALGEBRA = Algebra(after_integrals=False)
 INEQUALITY_RULES = InequalityRules()
+STRICT_JENSEN = StrictJensen()
 DECLARED_INTERVALS = DeclaredIntervals()
 FAMILIES = Families()
 EXPECTATION_RULES = ExpectationRules()
+GAUSSIAN_INSTANCE = GaussianInstance()
 GAUSSIAN_MOMENTS = GaussianMoments()
 SIMPLIFY = Simplify()
 PROBE = Probe()
@@ -1142,9 +1210,11 @@ TIERS: tuple[Tier, ...] = (
     SUM_RULES,
     ALGEBRA,
     INEQUALITY_RULES,
+    STRICT_JENSEN,
     FAMILIES,
     DECLARED_INTERVALS,
     EXPECTATION_RULES,
+    GAUSSIAN_INSTANCE,
     GAUSSIAN_MOMENTS,
     Algebra(after_integrals=True),
     SIMPLIFY,

@@ -20,10 +20,12 @@ densities
     density named with the same letter *and* the same shape is the same function, so
     ``q(z1|x)`` is the declared ``q(z|x)`` at ``z = z1``. With a family,
     ``q(z|x) = N(m, s^2)`` (``N``/``Normal``/``Gaussian``, ``Bernoulli``, ``Categorical``,
-    ``Poisson``, ``Exponential``, ``Laplace``, ``Gamma``), the parameters get their roles
-    (:attr:`Declarations.roles`) and a Gaussian is written out (its density formula is what
-    the name stands for). Roles are inferred from structure: in ``N(m, s^2)`` the mean is m,
-    the variance s², so s is a standard deviation; in ``N(m, exp(l))`` l is a log-variance.
+    ``Poisson``, ``Exponential``, ``Laplace``, ``Gamma``, ``LogNormal(m, s^2)``,
+    ``Uniform(a, b)``, ``Geometric(p)``, ``Binomial(n, p)``: :data:`FAMILY_TABLE`), the
+    parameters get their roles (:attr:`Declarations.roles`) and a Gaussian is written out
+    (its density formula is what the name stands for). Roles are inferred from structure:
+    in ``N(m, s^2)`` the mean is m, the variance s², so s is a standard deviation; in
+    ``N(m, exp(l))`` l is a log-variance.
 functions
     ``f(z) : real``: an abstract function of z (``sympy.Function("f", real=True)(z)``); when
     the name is already a declared symbol or ``let`` name (``h(x)`` with ``h`` declared),
@@ -66,9 +68,10 @@ from elbo_derivation.errors import DerivationSyntaxError
 __all__ = [
     "ASSUMPTIONS",
     "FAMILIES",
+    "FAMILY_TABLE",
     "RESERVED",
-    "SUPPORTS",
     "Declarations",
+    "FamilySpec",
     "alias_dependence",
     "assumption_keywords",
     "bound_to_definitions",
@@ -90,25 +93,59 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
 RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
                       "diff", "Derivative", "Sum", "Product", "Var"})
 
-#: Named families: their spellings, and the role of each parameter, in order. ``None``
-#: for a family whose parameters are all probabilities (categorical: any number of them).
-FAMILIES: dict[str, tuple[str, ...] | None] = {
-    "normal": ("mean", "variance"),
-    "bernoulli": ("probability",),
-    "categorical": None,
-    "poisson": ("rate",),
-    "exponential": ("rate",),
-    "laplace": ("mean", "scale"),
-    "gamma": ("shape", "rate"),
+@dataclass(frozen=True)
+class FamilySpec:
+    """A named family as a declaration writes it: its name as shown, the spellings a
+    declaration may use (lower case), the role of each parameter in order (``None`` for a
+    family whose parameters are all probabilities, any number of them: the categorical),
+    and where its variable lives, a function of the parameters (``discrete`` when that is a
+    set of integers). The facts about each family (density, moments, entropy, KL) are in
+    :mod:`elbo_derivation.decide.families`, keyed by the same names."""
+
+    name: str
+    spellings: tuple[str, ...]
+    roles: tuple[str, ...] | None
+    support: Callable[..., Any]
+    discrete: bool = False
+
+
+_POSITIVE_REALS = sp.Interval.open(0, sp.oo)
+
+#: The one table of named families (the key is the name every other module uses).
+#: Parameters: ``N(mean, variance)``, ``Laplace(mean, scale)``, ``Gamma(shape, rate)``,
+#: ``LogNormal(mean of log, variance of log)`` (of log x), ``Uniform(lower, upper)``,
+#: ``Geometric(p)`` (the number of trials up to and including the first success, 1, 2, ...),
+#: ``Binomial(n, p)``.
+FAMILY_TABLE: dict[str, FamilySpec] = {
+    "normal": FamilySpec("normal", ("n", "normal", "gaussian"), ("mean", "variance"),
+                         lambda *_: sp.S.Reals),
+    "bernoulli": FamilySpec("Bernoulli", ("bernoulli", "ber", "bern"), ("probability",),
+                            lambda *_: sp.FiniteSet(0, 1), True),
+    "categorical": FamilySpec("categorical", ("categorical", "cat"), None,
+                              lambda *ps: sp.Range(1, len(ps) + 1), True),
+    "poisson": FamilySpec("Poisson", ("poisson", "pois"), ("rate",),
+                          lambda *_: sp.S.Naturals0, True),
+    "exponential": FamilySpec("exponential", ("exponential", "exp", "expon"), ("rate",),
+                              lambda *_: _POSITIVE_REALS),
+    "laplace": FamilySpec("Laplace", ("laplace",), ("mean", "scale"), lambda *_: sp.S.Reals),
+    "gamma": FamilySpec("Gamma", ("gamma",), ("shape", "rate"), lambda *_: _POSITIVE_REALS),
+    "lognormal": FamilySpec("log-normal", ("lognormal", "log normal", "lognorm"),
+                            ("mean of log", "variance of log"), lambda *_: _POSITIVE_REALS),
+    "uniform": FamilySpec("uniform", ("uniform", "unif", "u"), ("lower bound", "upper bound"),
+                          lambda a, b: sp.Interval.open(a, b)),
+    "geometric": FamilySpec("geometric", ("geometric", "geom"), ("probability",),
+                            lambda *_: sp.Range(1, sp.oo), True),
+    "binomial": FamilySpec("binomial", ("binomial", "bin", "binom"),
+                           ("number of trials", "probability"),
+                           lambda n, _p: sp.Range(0, n + 1), True),
 }
-_FAMILY_NAMES = {"n": "normal", "normal": "normal", "gaussian": "normal",
-                 "bernoulli": "bernoulli", "ber": "bernoulli", "bern": "bernoulli",
-                 "categorical": "categorical", "cat": "categorical",
-                 "poisson": "poisson", "pois": "poisson",
-                 "exponential": "exponential", "exp": "exponential", "expon": "exponential",
-                 "laplace": "laplace", "gamma": "gamma"}
+
+#: Each family's parameters' roles, by its key (from :data:`FAMILY_TABLE`).
+FAMILIES: dict[str, tuple[str, ...] | None] = {k: f.roles for k, f in FAMILY_TABLE.items()}
+_FAMILY_NAMES = {spelling: k for k, f in FAMILY_TABLE.items() for spelling in f.spellings}
 #: Roles whose value must be positive.
-_POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "probability"}
+_POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "probability",
+                   "variance of log", "standard deviation of log"}
 
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
@@ -171,19 +208,6 @@ def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
     return {"real": True}
 
 
-#: Where each family's variable lives: a set of reals (continuous) or of integers
-#: (discrete; ``Range`` for a finite one, ``Naturals0`` for counts).
-SUPPORTS: dict[str, Any] = {
-    "normal": sp.S.Reals,
-    "laplace": sp.S.Reals,
-    "exponential": sp.Interval(0, sp.oo, left_open=True),
-    "gamma": sp.Interval(0, sp.oo, left_open=True),
-    "bernoulli": sp.FiniteSet(0, 1),
-    "poisson": sp.S.Naturals0,
-    "categorical": None,  # {1, ..., K}: K is the number of its parameters
-}
-
-
 @dataclass
 class Family:
     """A named family a density is declared in, with its parameters (SymPy), its variable
@@ -196,7 +220,7 @@ class Family:
 
     @property
     def discrete(self) -> bool:
-        return self.name in ("bernoulli", "poisson", "categorical")
+        return FAMILY_TABLE[self.name].discrete
 
 
 @dataclass
@@ -445,14 +469,14 @@ class Declarations:
         if key is None:
             raise self.error(
                 f"unknown family '{m.group(1).strip()}'; expected one of N (Normal, "
-                "Gaussian), Bernoulli, Categorical, Poisson, Exponential, Laplace, Gamma",
-                line, column + lead)
+                "Gaussian), Bernoulli, Categorical, Poisson, Exponential, Laplace, Gamma, "
+                "LogNormal, Uniform, Geometric, Binomial", line, column + lead)
         if stem in RESERVED or stem in self.symbols:
             raise self.error(f"'{stem}' is already a symbol or reserved", line, column)
         if n_given != 1:
             raise self.error(f"a density in a family is a density of one variable: "
                              f"'{sig}' has {n_given}", line, column)
-        args_start = column + lead + m.start(2)
+        args_start = column + m.start(2)  # (the match starts at the text, spaces and all)
         params = tuple(expression(part, args_start + offset)
                        for part, offset in split_top_level(m.group(2)))
         roles = FAMILIES[key]
@@ -461,10 +485,18 @@ class Declarations:
                              f"{'s' if len(roles) > 1 else ''} ({', '.join(roles)}), got "
                              f"{len(params)}", line, args_start)
         variable = variables[0]
+        offsets = [args_start + offset for _, offset in split_top_level(m.group(2))]
         for k, param in enumerate(params):
             role = "probability" if roles is None else roles[k]
-            self.give_roles(param, role, line, args_start)
-        support = SUPPORTS[key] if key != "categorical" else sp.Range(1, len(params) + 1)
+            self.give_roles(param, role, line, offsets[k])
+            if role == "number of trials" and param.is_integer is not True:
+                raise self.error(f"'{param}' is the number of trials of {m.group(1).strip()}"
+                                 f"(...), a whole number: declare it an integer (e.g. "
+                                 f"'{param} : positive integer')", line, offsets[k])
+        if key == "uniform" and (params[1] - params[0]).is_positive is False:
+            raise self.error(f"{m.group(1).strip()}({m.group(2).strip()}): the lower bound "
+                             "must be below the upper bound", line, args_start)
+        support = FAMILY_TABLE[key].support(*params)
         self.families[sig] = Family(key, params, variable, support)
         # a density on the whole line is written out: that formula is what the name means
         # (integrals and expectations over it are then computed); the others stay abstract,
@@ -490,6 +522,10 @@ class Declarations:
                 found.append((base, "standard deviation"))
             elif isinstance(param, sp.exp) and isinstance(param.args[0], sp.Symbol):
                 found.append((param.args[0], "log-variance"))
+        elif role == "variance of log":
+            base, exponent = param.as_base_exp()
+            if exponent == 2 and isinstance(base, sp.Symbol):
+                found.append((base, "standard deviation of log"))
         for expr, r in found:
             old = self.roles.get(expr)
             if old is not None and old != r:
