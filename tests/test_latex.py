@@ -339,3 +339,17 @@ def test_math_in_the_annotation_column_belongs_to_the_remark() -> None:
     step = d.steps[0]
     assert step.verdict.value == "proved"
     assert step.justification.startswith("the variance of") and "p_1" in step.justification
+
+
+def test_let_may_name_a_greek_letter_as_latex_writes_it() -> None:
+    """Regression: '% let: \\lambda = ...' was refused ('expected % let: NAME = ...') though
+    '% symbols:' takes '\\mu'; the body's \\lambda is the let's value."""
+    text = ("% symbols: a, b : positive\n% let: \\lambda = \\frac{1}{a} + \\frac{1}{b}\n"
+            "\\begin{align*}\n\\lambda a b\n  &= a + b\n\\end{align*}\n")
+    from elbo_derivation.pipeline import check_derivation
+
+    d = check_derivation(parse_tex_derivation(text, file="let.tex"))
+    assert d.steps[0].verdict.value == "proved"
+    wrong = text.replace("&= a + b", "&= a b")
+    assert check_derivation(parse_tex_derivation(wrong, file="let.tex")).steps[0].verdict.value \
+        == "refuted"

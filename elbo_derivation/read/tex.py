@@ -1327,7 +1327,7 @@ class _TexReader:
 
     def define(self, text: str, line: int, col: int) -> None:
         name_part, eq, expr_text = text.partition("=")
-        name = name_part.strip()
+        name = self.decl.plain(name_part.strip())  # '% let: \lambda = ...' names lambda
         if not eq or not _NAME_RE.match(name):
             raise self.error("expected '% let: NAME = LaTeX expression'", line, col)
         if name in self.symbols:
