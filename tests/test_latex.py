@@ -353,3 +353,17 @@ def test_let_may_name_a_greek_letter_as_latex_writes_it() -> None:
     wrong = text.replace("&= a + b", "&= a b")
     assert check_derivation(parse_tex_derivation(wrong, file="let.tex")).steps[0].verdict.value \
         == "refuted"
+
+
+def test_tanh_is_read_in_latex_and_in_deriv() -> None:
+    """``\\tanh`` (a planar flow's nonlinearity) was refused as an unsupported command."""
+    from elbo_derivation.pipeline import check_derivation
+    from elbo_derivation.read.deriv import parse_derivation
+
+    t = sp.Symbol("t", real=True)
+    assert latex_to_sympy(r"1 - \tanh(t)\tanh(t)", symbols={"t": t}) == 1 - sp.tanh(t) ** 2
+    assert latex_to_sympy(r"\tanh 2t", symbols={"t": t}) == sp.tanh(2 * t)
+    text = "symbols: t : real\n\n    diff(tanh(t), t)\n  = 1 - tanh(t)^2\n"
+    assert check_derivation(parse_derivation(text)).steps[0].verdict.value == "proved"
+    wrong = text.replace("1 - tanh(t)^2", "1 + tanh(t)^2")
+    assert check_derivation(parse_derivation(wrong)).steps[0].verdict.value == "refuted"
