@@ -367,3 +367,18 @@ def test_tanh_is_read_in_latex_and_in_deriv() -> None:
     assert check_derivation(parse_derivation(text)).steps[0].verdict.value == "proved"
     wrong = text.replace("1 - tanh(t)^2", "1 + tanh(t)^2")
     assert check_derivation(parse_derivation(wrong)).steps[0].verdict.value == "refuted"
+
+
+def test_simeq_names_a_greek_variable_and_refuses_an_undeclared_one() -> None:
+    """Regression (a missed error): in '&\\simeq_{\\mu}' the name '\\mu' was kept as written,
+    matched no symbol, and every term counted as free of it, so a wrong step was proved."""
+    from elbo_derivation.pipeline import check_derivation
+
+    head = "% symbols: \\mu, c : real\n\\begin{align*}\n-(\\mu - c)^2\n"
+    right = head + "  &\\simeq_{\\mu} -\\mu^2 + 2c\\mu\n\\end{align*}\n"
+    wrong = head + "  &\\simeq_{\\mu} -2\\mu^2 + 4c\\mu\n\\end{align*}\n"
+    assert check_derivation(parse_tex_derivation(right)).steps[0].verdict.value == "proved"
+    assert check_derivation(parse_tex_derivation(wrong)).steps[0].verdict.value == "refuted"
+    with pytest.raises(DerivationSyntaxError, match="not a declared symbol"):
+        parse_tex_derivation(head.replace("\\mu, c", "c").replace("\\mu", "c")
+                             + "  &\\simeq_{\\nu} -c^2\n\\end{align*}\n")

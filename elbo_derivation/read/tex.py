@@ -1593,6 +1593,15 @@ class _TexReader:
                     ln, col = _pos(a + rel.start(), body)
                     raise self.error("'&\\simeq' needs the variables: '&\\simeq_{g, h}'",
                                      ln, col)
+                # '\simeq_{\mu}' names the declared mu; an undeclared name would make every
+                # term "free of it" and prove any step, so it is refused
+                names = [self.decl.plain(n) for n in names]
+                for n in names:
+                    if n not in self.symbols and not any(
+                            f.startswith(n + "(") for f in self.functions):
+                        ln, col = _pos(a + rel.start(), body)
+                        raise self.error(f"'{n}' in '&\\simeq_{{...}}' is not a declared "
+                                         "symbol or density", ln, col)
                 wrt = tuple(names)
             else:
                 wrt = ()
