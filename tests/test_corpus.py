@@ -60,9 +60,16 @@ KNOWN: dict[str, str] = {
 }
 
 
-#: Defects of :data:`KNOWN` that show only when a tier runs out of time (the machine's load):
-#: marked ``xfail(strict=False)``, as they pass on an idle machine.
-LOAD_DEPENDENT: frozenset[str] = frozenset()
+#: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
+#: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
+#: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
+#: load the step is "not recognised" and the test passes.
+LOAD_DEPENDENT: frozenset[str] = frozenset({
+    "defects/misname_half_in_a_denominator.tex",
+    "conjugate/wrong/normal_mean_posterior.s1.dimension-count.tex",
+    "defects/misname_constant_as_dropped_term.deriv",
+    "identities/wrong/tanh_sigmoid.s3.constant-wrong.deriv",
+})
 
 
 def _params() -> list:
