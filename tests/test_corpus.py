@@ -41,12 +41,35 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    "defects/tex_power_of_function.tex":
+        "false refutation: LaTeX '\\exp(x)^2' is read as exp(x^2) (and '\\log(x)^2' as "
+        "log(x^2)), the power taken inside the bracket, so (e^x)^2 = e^{2x} is refuted",
+    "defects/misname_half_in_a_denominator.tex":
+        _MISNAMED.format("2/s^2 written 1/s^2 named dropped-half, 's^2/2 became s^2': a 1/2 "
+                         "the author never wrote, and a term halved, not doubled"),
+    "conjugate/wrong/normal_mean_posterior.s1.dimension-count.tex":
+        _MISNAMED.format("2/s^2 written 1/s^2 named dropped-half; see "
+                         "defects/misname_half_in_a_denominator.tex"),
+    "defects/misname_constant_as_dropped_term.deriv":
+        _MISNAMED.format("the constant 2 written 1 named dropped-term, '1 was dropped' (2 read "
+                         "as 1 + 1)"),
+    "identities/wrong/tanh_sigmoid.s3.constant-wrong.deriv":
+        _MISNAMED.format("the constant 2 written 1 named dropped-term; see "
+                         "defects/misname_constant_as_dropped_term.deriv"),
+}
 
 
-#: Defects of :data:`KNOWN` that show only when a tier runs out of time (the machine's load):
-#: marked ``xfail(strict=False)``, as they pass on an idle machine.
-LOAD_DEPENDENT: frozenset[str] = frozenset()
+#: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
+#: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
+#: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
+#: load the step is "not recognised" and the test passes.
+LOAD_DEPENDENT: frozenset[str] = frozenset({
+    "defects/misname_half_in_a_denominator.tex",
+    "conjugate/wrong/normal_mean_posterior.s1.dimension-count.tex",
+    "defects/misname_constant_as_dropped_term.deriv",
+    "identities/wrong/tanh_sigmoid.s3.constant-wrong.deriv",
+})
 
 
 def _params() -> list:

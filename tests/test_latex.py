@@ -339,3 +339,46 @@ def test_math_in_the_annotation_column_belongs_to_the_remark() -> None:
     step = d.steps[0]
     assert step.verdict.value == "proved"
     assert step.justification.startswith("the variance of") and "p_1" in step.justification
+
+
+def test_let_may_name_a_greek_letter_as_latex_writes_it() -> None:
+    """Regression: '% let: \\lambda = ...' was refused ('expected % let: NAME = ...') though
+    '% symbols:' takes '\\mu'; the body's \\lambda is the let's value."""
+    text = ("% symbols: a, b : positive\n% let: \\lambda = \\frac{1}{a} + \\frac{1}{b}\n"
+            "\\begin{align*}\n\\lambda a b\n  &= a + b\n\\end{align*}\n")
+    from elbo_derivation.pipeline import check_derivation
+
+    d = check_derivation(parse_tex_derivation(text, file="let.tex"))
+    assert d.steps[0].verdict.value == "proved"
+    wrong = text.replace("&= a + b", "&= a b")
+    assert check_derivation(parse_tex_derivation(wrong, file="let.tex")).steps[0].verdict.value \
+        == "refuted"
+
+
+def test_tanh_is_read_in_latex_and_in_deriv() -> None:
+    """``\\tanh`` (a planar flow's nonlinearity) was refused as an unsupported command."""
+    from elbo_derivation.pipeline import check_derivation
+    from elbo_derivation.read.deriv import parse_derivation
+
+    t = sp.Symbol("t", real=True)
+    assert latex_to_sympy(r"1 - \tanh(t)\tanh(t)", symbols={"t": t}) == 1 - sp.tanh(t) ** 2
+    assert latex_to_sympy(r"\tanh 2t", symbols={"t": t}) == sp.tanh(2 * t)
+    text = "symbols: t : real\n\n    diff(tanh(t), t)\n  = 1 - tanh(t)^2\n"
+    assert check_derivation(parse_derivation(text)).steps[0].verdict.value == "proved"
+    wrong = text.replace("1 - tanh(t)^2", "1 + tanh(t)^2")
+    assert check_derivation(parse_derivation(wrong)).steps[0].verdict.value == "refuted"
+
+
+def test_simeq_names_a_greek_variable_and_refuses_an_undeclared_one() -> None:
+    """Regression (a missed error): in '&\\simeq_{\\mu}' the name '\\mu' was kept as written,
+    matched no symbol, and every term counted as free of it, so a wrong step was proved."""
+    from elbo_derivation.pipeline import check_derivation
+
+    head = "% symbols: \\mu, c : real\n\\begin{align*}\n-(\\mu - c)^2\n"
+    right = head + "  &\\simeq_{\\mu} -\\mu^2 + 2c\\mu\n\\end{align*}\n"
+    wrong = head + "  &\\simeq_{\\mu} -2\\mu^2 + 4c\\mu\n\\end{align*}\n"
+    assert check_derivation(parse_tex_derivation(right)).steps[0].verdict.value == "proved"
+    assert check_derivation(parse_tex_derivation(wrong)).steps[0].verdict.value == "refuted"
+    with pytest.raises(DerivationSyntaxError, match="not a declared symbol"):
+        parse_tex_derivation(head.replace("\\mu, c", "c").replace("\\mu", "c")
+                             + "  &\\simeq_{\\nu} -c^2\n\\end{align*}\n")

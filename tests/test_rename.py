@@ -386,8 +386,27 @@ _LOAD_SUM = ("seen once under load: the infinite Sum's step undecided before ren
              "after (its calculus tier has a 0.2 s share, so which tier decides depends on "
              "load); not a flip between refuted and accepted")
 
+_LATEX_DECL = ("a defect of this test's renamer: a declaration spelled in LaTeX ('% let: \\lambda "
+               "= ...', '% symbols: \\sigma_1, \\sigma_2', the chain '% symbols: 0 < t < 1') is "
+               "not renamed, or renamed in the declaration only, so the renamed file is unchanged "
+               "or uses an undeclared name")
+
+_FAMILY = ("a defect of this test's renamer: in 'densities: q(mu) = N(m, s^2)' it renames the "
+           "family's name N, so the renamed file declares an unknown family")
+
 #: Cases that fail today, and why (paths relative to the repository).
 KNOWN: dict[str, str] = {
+    "tests/corpus/conjugate/normal_mean_posterior.tex": _LATEX_DECL,
+    "tests/corpus/conjugate/wrong/normal_mean_posterior.s1.dimension-count.tex": _LATEX_DECL,
+    "tests/corpus/entropy/diagonal_gaussian_entropy.tex": _LATEX_DECL,
+    "tests/corpus/entropy/wrong/diagonal_gaussian_entropy.s1.dropped-half.tex": _LATEX_DECL,
+    "tests/corpus/information/kl_bernoulli_uniform.tex": _LATEX_DECL,
+    "tests/corpus/information/wrong/kl_bernoulli_uniform.s1.complement-probability.tex":
+        _LATEX_DECL,
+    "tests/corpus/elbo/cavi_mixture_assignment.deriv": _FAMILY,
+    "tests/corpus/elbo/wrong/cavi_mixture_assignment.s1.dropped-half.deriv": _FAMILY,
+    "tests/corpus/elbo/elbo_conjugate_gaussian.deriv": _FAMILY,
+    "tests/corpus/elbo/wrong/elbo_conjugate_gaussian.s1.missing-minus-one.deriv": _FAMILY,
     "tests/corpus/elbo/wrong/doersch_core_equation.s2.log-evidence-sign.deriv": _LOAD,
     "tests/corpus/inequalities/wrong/elbo_below_evidence.s1.sign-error.deriv": _LOAD,
     "tests/corpus/discrete/wrong/geometric_mean.s1.wrong-series.deriv": _LOAD_SUM,

@@ -128,6 +128,7 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "ln": sp.log,
     "exp": sp.exp,
     "sqrt": sp.sqrt,
+    "tanh": sp.tanh,
     "abs": sp.Abs,
     "factorial": sp.factorial,
     "gamma": sp.gamma,

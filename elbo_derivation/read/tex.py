@@ -21,7 +21,7 @@ What is read
 * ``\frac``, ``\dfrac``, ``\tfrac`` (also ``\frac12``), ``\sqrt``, ``\sqrt[n]``, ``\pi``,
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
-* ``\log``, ``\ln``, ``\exp``. Followed by a bracket, the argument is that bracket
+* ``\log``, ``\ln``, ``\exp``, ``\tanh``. Followed by a bracket, the argument is that bracket
   (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
   ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
   ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
@@ -161,7 +161,7 @@ _SAME_WIDTH = [
 
 _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
-    r"""\frac \sqrt \log \ln \exp \int \pi \infty \cdot \times \sim \mathbb \mathrm
+    r"""\frac \sqrt \log \ln \exp \tanh \int \pi \infty \cdot \times \sim \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
@@ -202,7 +202,7 @@ def _absolute_bars(text: str) -> str:
         if ch in "([{":
             before = text[:i]
             call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
-                r"\\(log|ln|exp|sqrt|left|Gamma)\s*$", before)
+                r"\\(log|ln|exp|tanh|sqrt|left|Gamma)\s*$", before)
             stack.append((call, []))
         elif ch in ")]}":
             if len(stack) > 1:
@@ -698,7 +698,8 @@ class _Builder(Transformer_NonRecursive):
     # functions, integrals, expectations ------------------------------------------------
     def prefix(self, c: list[Any]) -> Any:
         fn_tok, args = c[0], c[1:]
-        fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp}[str(fn_tok).lstrip("\\")]
+        fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp,
+              "tanh": sp.tanh}[str(fn_tok).lstrip("\\")]
         if isinstance(args[0], (_Bracketed, _Paren)) and not (
             isinstance(args[0], _Paren) and args[0].seps
         ):
@@ -1327,7 +1328,7 @@ class _TexReader:
 
     def define(self, text: str, line: int, col: int) -> None:
         name_part, eq, expr_text = text.partition("=")
-        name = name_part.strip()
+        name = self.decl.plain(name_part.strip())  # '% let: \lambda = ...' names lambda
         if not eq or not _NAME_RE.match(name):
             raise self.error("expected '% let: NAME = LaTeX expression'", line, col)
         if name in self.symbols:
@@ -1592,6 +1593,15 @@ class _TexReader:
                     ln, col = _pos(a + rel.start(), body)
                     raise self.error("'&\\simeq' needs the variables: '&\\simeq_{g, h}'",
                                      ln, col)
+                # '\simeq_{\mu}' names the declared mu; an undeclared name would make every
+                # term "free of it" and prove any step, so it is refused
+                names = [self.decl.plain(n) for n in names]
+                for n in names:
+                    if n not in self.symbols and not any(
+                            f.startswith(n + "(") for f in self.functions):
+                        ln, col = _pos(a + rel.start(), body)
+                        raise self.error(f"'{n}' in '&\\simeq_{{...}}' is not a declared "
+                                         "symbol or density", ln, col)
                 wrt = tuple(names)
             else:
                 wrt = ()
