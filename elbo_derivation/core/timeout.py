@@ -11,6 +11,10 @@ separate process:
 * anywhere else (worker threads, notebooks' background threads) the work runs in a forked child
   process, and the parent waits on a pipe for at most the bound, then kills the child.
 
+An import is never interrupted: a module left half-initialised would break every later use of
+it in the process (numpy, scipy and mpmath import parts of themselves lazily, on first use).
+When the time is up during an import, the handler waits for it to finish and fires then.
+
 A signal handler runs between Python bytecodes, so one long C-level operation (a huge integer
 power) is not interrupted until it returns; the engine screens expressions for such sizes before
 running anything (see ``engine._screen``).
@@ -102,8 +106,24 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+#: seconds between looks, when the time ran out during an import, for the import's end
+IMPORT_GRACE = 0.01
+
+
+def _importing(frame: Any) -> bool:
+    """Whether the interrupted code runs inside an import (a frame of importlib's bootstrap)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
     def on_alarm(signum: int, frame: Any) -> None:
+        if _importing(frame):
+            signal.setitimer(signal.ITIMER_REAL, IMPORT_GRACE)
+            return
         raise TimeLimitExceeded
 
     start = time.monotonic()
