@@ -70,3 +70,54 @@ def test_geometric_series_within_its_declared_interval() -> None:
     assert r.verdict is Verdict.PROVED
     (w,) = _decide(text.format(s="1/(1 + r)"))
     assert w.verdict is Verdict.REFUTED and 0 < w.counterexample.point["r"] < 1
+
+
+# --- indexed quantities: mu_d declared over an integer index, used at another index ---------
+
+SEQ = ("symbols: d, j : integer\nsymbols: D : positive integer\n"
+       "functions: m(d) : real\nfunctions: s(d) : positive\n")
+
+
+def test_an_indexed_quantity_at_another_index_is_the_same_sequence() -> None:
+    d = parse_derivation(SEQ + "  m(j) + m(1) + m(d + 1)\n= m(1) + m(j) + m(d + 1)\n")
+    m = d.start.atoms(sp.core.function.AppliedUndef)
+    assert {a.func for a in m} == {sp.Function("m", real=True)}
+    assert {a.args[0] for a in m} == {sp.Symbol("j", integer=True), sp.Integer(1),
+                                      sp.Symbol("d", integer=True) + 1}
+
+
+def test_a_function_of_a_real_variable_is_no_sequence() -> None:
+    from elbo_derivation.errors import DerivationSyntaxError
+
+    with pytest.raises(DerivationSyntaxError, match="not a declared density"):
+        parse_derivation("symbols: z, w : real\nfunctions: f(z) : real\n  f(w)\n= f(w)\n")
+
+
+@pytest.mark.parametrize(("rhs", "verdict"), [
+    ("m(j)", Verdict.PROVED),
+    ("2*m(j)", Verdict.REFUTED),
+    ("Sum(m(d), (d, 1, D))", Verdict.REFUTED),
+    ("0", Verdict.REFUTED),  # SymPy alone says 0: m(d) and m(j) as unrelated functions
+])
+def test_the_derivative_with_respect_to_one_coordinate(rhs: str, verdict: Verdict) -> None:
+    text = SEQ + f"  diff(Sum((s(d)^2 + m(d)^2 - log(s(d)^2) - 1)/2, (d, 1, D)), m(j))\n= {rhs}\n"
+    (r,) = _decide(text)
+    assert r.verdict is verdict, r
+    if verdict is Verdict.PROVED:
+        assert r.method == "indexed"
+
+
+def test_the_latex_declaration_of_an_indexed_quantity() -> None:
+    from elbo_derivation.read.tex import parse_tex_derivation as parse_tex
+
+    body = (r"\begin{align*}" "\n"
+            r"\sum_{d=1}^{D} \frac{1}{2}\left(\sigma_d^2 + \mu_d^2\right) &= "
+            r"\frac{1}{2}\sum_{j=1}^{D}\mu_j^2 + \frac{1}{2}\sum_{d=1}^{D}\sigma(d)^2" "\n"
+            r"\end{align*}" "\n")
+    head = ("% symbols: d, j : integer\n% symbols: D : positive integer\n"
+            "% functions: \\mu_d : real\n% functions: sigma_{d} : positive\n")
+    d = parse_tex(head + body)
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is Verdict.PROVED, r
+    wrong = parse_tex(head + body.replace(r"\frac{1}{2}\sum_{j=1}", r"\sum_{j=1}"))
+    assert decide_step(wrong, wrong.steps[0], time_limit=5.0).verdict is Verdict.REFUTED

@@ -178,18 +178,18 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     >>> function_instance(sp.Function("f", real=True)(t) + 1)[0]
     t**2 + 2*t + 4
     """
-    subs = {}
-    names = []
-    for node in expr.atoms(AppliedUndef):
-        if "(" in node.func.__name__ or len(node.args) != 1 or node.is_real is not True:
-            continue  # a declared density (named by its signature) is no function here
-        (t,) = node.args
-        subs[node] = t**2 + 2 * t + 3
-        names.append(node.func.__name__)
-    if not subs:
+    nodes = [node for node in expr.atoms(AppliedUndef)
+             if not ("(" in node.func.__name__ or len(node.args) != 1
+                     or node.is_real is not True)]  # a declared density is no function here
+    if not nodes:
         return expr, ""
-    names = sorted(set(names))
-    note = ", ".join(f"{n}(t) = t² + 2t + 3" for n in names)
+    # each function its own instance (the same one for x(i) and y(i) would make x − y vanish)
+    names = sorted({node.func.__name__ for node in nodes})
+    u = sp.Dummy("t")
+    instances = {n: u**2 + 2 * u + 3 + k * (u**2 + 1) for k, n in enumerate(names)}
+    subs = {node: instances[node.func.__name__].subs(u, node.args[0]) for node in nodes}
+    note = ", ".join(f"{n}(t) = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
+                     for k, n in enumerate(names))
     return expr.xreplace(subs), note
 
 

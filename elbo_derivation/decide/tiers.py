@@ -618,6 +618,60 @@ class Calculus(Tier):
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
 
 
+class IndexedDerivatives(Tier):
+    """Derivatives with respect to a coordinate μ_j of an indexed quantity
+    (:mod:`~elbo_derivation.decide.indexed`): ∂μ_d/∂μ_j = δ_dj, the sum over the delta done;
+    what is evaluated stays evaluated for the tiers after this one."""
+
+    name = "indexed"
+    share = 0.15
+
+    def applies(self, p: Problem) -> bool:
+        from elbo_derivation.decide.indexed import coordinate_derivatives
+
+        return p.symbolic and bool(coordinate_derivatives(p.lhs) or coordinate_derivatives(p.rhs))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import indexed
+
+        def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
+            a = indexed.evaluate_coordinate_derivatives(p.lhs)[0]
+            b = indexed.evaluate_coordinate_derivatives(p.rhs)[0]
+            reduced, rules = reduce_algebra(p.gap_of(a, b))
+            return a, b, reduced, rules
+
+        value = self.within_share(p, work)
+        if value is None:
+            return None
+        a, b, reduced, rules = value
+        p.lhs, p.rhs = a, b
+        p.sides, p.gap = (a, b), reduced
+        j = p.judge_gap(reduced, self.name, (indexed_rule(), *rules), sides=(a, b))
+        if j is None and p.relation is not Relation.EQ_UP_TO and not reduced.has(
+                sp.Sum, sp.Derivative, sp.Integral, Expectation):
+            # the sequences instanced (a step must hold for every sequence)
+            from elbo_derivation.decide.calculus import function_instance
+
+            (ia, ib), note = function_instance(sp.Tuple(a, b))
+            if note:
+                gap = reduce_algebra(p.gap_of(ia, ib))[0]
+                j = p.refute_exactly(gap, self.name, (), (ia, ib))
+                if j is not None and j.counterexample is not None:
+                    j.counterexample = replace(j.counterexample,
+                                               note=j.counterexample.note + f", with {note}")
+                    j.reason += f", with {note}"
+        if j is not None and not j.explanation and j.verdict is Verdict.PROVED:
+            j.explanation = ("differentiating with respect to one coordinate (∂μ_d/∂μ_j = "
+                             "δ_dj, the sum over the delta done) reduces left − right to 0")
+        return j
+
+
+def indexed_rule() -> str:
+    from elbo_derivation.decide.indexed import COORDINATE_DERIVATIVE
+
+    return COORDINATE_DERIVATIVE
+
+
 class Gradients(Tier):
     """The gradient of an expectation (:mod:`~elbo_derivation.decide.calculus`): the
     derivative taken under the integral sign, directly (the score-function identity) or after
@@ -1137,6 +1191,7 @@ PROBE = Probe()
 #: The tiers in the order they are tried.
 TIERS: tuple[Tier, ...] = (
     STRUCTURAL,
+    IndexedDerivatives(),
     GRADIENTS,
     CALCULUS,
     SUM_RULES,

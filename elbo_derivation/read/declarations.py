@@ -55,7 +55,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +73,8 @@ __all__ = [
     "assumption_keywords",
     "bound_to_definitions",
     "is_copy_of",
+    "is_sequence",
+    "sequence_at",
     "split_top_level",
 ]
 
@@ -125,6 +127,8 @@ _LATEX_NAME = re.compile(
     r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*\{?\s*\\?([A-Za-z0-9]+)\s*\}?)?\s*$")
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
+#: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
+_SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*)_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
 _VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
 
 
@@ -522,6 +526,7 @@ class Declarations:
             if not raw.strip():
                 continue
             col = column + offset + (len(raw) - len(raw.lstrip()))
+            raw = self.indexed_signature(raw)
             m = _SIGNATURE.match(raw)
             if not m or "|" in m.group(2):
                 raise self.error(
@@ -538,6 +543,23 @@ class Declarations:
                 raise self.error(usage, line, column + len(text.rstrip()) + 1)
             else:
                 self.functions[sig] = sp.Function(stem, **keywords)(*variables)
+
+    def indexed_signature(self, raw: str) -> str:
+        """``mu_d`` (``\\mu_d``, ``\\mu_{d}``) for an index ``d`` declared integer: the
+        indexed quantity μ_d, declared as the sequence ``mu(d)``; anything else unchanged.
+
+        >>> decl = Declarations()
+        >>> decl.declare_symbols("d : integer", 1, 1)
+        >>> decl.indexed_signature("\\mu_d"), decl.indexed_signature("mu_1")
+        ('mu(d)', 'mu_1')
+        """
+        m = _SUBSCRIPTED.match(self.plain(raw.strip()) if "\\" in raw else raw)
+        if m is None:
+            return raw
+        index = self.symbols.get(m.group(2))
+        if index is None or not index.is_integer or m.group(2) in self.definitions:
+            return raw
+        return f"{m.group(1)}({m.group(2)})"
 
     def density_roles(self) -> dict[str, tuple[str, str]]:
         """Each declared density's place in its model: ``(model, role)``.
@@ -611,6 +633,37 @@ def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
     return (a.startswith(b) and len(a) > len(b) and (a[len(b)] == "_" or a[len(b)].isdigit()
                                                      or a[len(b)] == "'")
             and new.assumptions0 == declared.assumptions0)
+
+
+def sequence_at(functions: Mapping[str, Any], stems: Sequence[str],
+                args: Sequence[sp.Expr]) -> sp.Expr | None:
+    """A declared indexed quantity (a *sequence*) at another index: ``m(j)`` or ``\\mu_j``
+    for the declared ``m(d)`` / ``\\mu_d``, whose one argument is a symbol declared integer.
+
+    The index may be any integer-valued expression (``j``, ``1``, ``d + 1``): a sequence is
+    the same quantity at every index. None when ``stems`` name no such declaration or an
+    argument is not an integer.
+
+    >>> import sympy as sp
+    >>> d, j = sp.symbols("d j", integer=True)
+    >>> m = sp.Function("m", real=True)
+    >>> sequence_at({"m(d)": m(d)}, ["m"], [j + 1])
+    m(j + 1)
+    >>> sequence_at({"m(d)": m(d)}, ["m"], [sp.Symbol("x", real=True)]) is None
+    True
+    """
+    if len(args) != 1 or args[0].is_integer is not True:
+        return None
+    found = {value.func for stem in stems for sig, value in functions.items()
+             if sig.startswith(stem + "(") and is_sequence(value)}
+    return found.pop()(*args) if len(found) == 1 else None
+
+
+def is_sequence(value: Any) -> bool:
+    """Whether a declared function is an indexed quantity: one argument, an integer symbol."""
+    return (isinstance(value, sp.core.function.AppliedUndef) and len(value.args) == 1
+            and isinstance(value.args[0], sp.Symbol) and value.args[0].is_integer is True
+            and "(" not in value.func.__name__)
 
 
 def alias_dependence(expr: sp.Expr, variables: list[sp.Symbol],

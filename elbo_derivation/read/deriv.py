@@ -98,6 +98,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+    sequence_at,
 )
 from elbo_derivation.read.limits import (
     MAX_BYTES,
@@ -356,6 +357,10 @@ class _Builder(Transformer_NonRecursive):
         if signature is not None and signature in self.ctx.functions:
             return self.ctx.functions[signature]
         known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))
+        # an indexed quantity at another index: m(j) for the declared m(d), d an integer
+        entry = sequence_at(self.ctx.functions, [name], given) if cond is None else None
+        if entry is not None:
+            return entry
         # a declared density at another point: q(h1|x) is the declared q(h|x) at h = h1
         shape = (len(given), None if cond is None else len(cond))
         args = [*given, *(cond or [])]
@@ -389,6 +394,9 @@ class _Builder(Transformer_NonRecursive):
         for arg in given[1:]:
             if isinstance(arg, sp.Symbol) and arg in self.ctx.symbols.values():
                 variables.append((arg, 1))
+            elif sequence_at(self.ctx.functions, [str(getattr(arg, "func", ""))],
+                             list(getattr(arg, "args", ()))) == arg:
+                variables.append((arg, 1))  # ∂/∂m_j: a coordinate of an indexed quantity
             elif arg.is_Integer and variables and variables[-1][1] == 1 and (
                     2 <= int(arg) <= MAX_DERIVATIVE_ORDER):
                 variables[-1] = (variables[-1][0], int(arg))

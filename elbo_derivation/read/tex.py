@@ -105,6 +105,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+    sequence_at,
     split_top_level,
 )
 from elbo_derivation.read.limits import (
@@ -361,6 +362,14 @@ class _Builder(Transformer_NonRecursive):
             for cand in whole.candidates():
                 if cand in self.indexed:  # \mu_j: entry j of the declared vector mu
                     return self.indexed[cand][self.vector_index(name)]
+        if name.sub is not None:  # \mu_j: the declared indexed quantity \mu_d at j
+            whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+            if any(sequence_at(self.functions, [cand], [sp.Integer(0)]) is not None
+                   for cand in whole.candidates()):
+                entry = sequence_at(self.functions, whole.candidates(),
+                                    [self.vector_index(name)])
+                if entry is not None:
+                    return entry
         if name.base == "e" and name.sub is None and name.accent is None:
             return sp.E
         if name.base in ("d", "partial") and name.sub is None and name.accent is None:
@@ -489,6 +498,8 @@ class _Builder(Transformer_NonRecursive):
                     shapes.add(declared.func)
         if len(shapes) == 1:  # only when the declared density meant is the only candidate
             return shapes.pop()(*values)
+        if not paren.seps:  # \mu(j): the declared indexed quantity \mu_d at j
+            return sequence_at(self.functions, [*name.candidates(), name.base], values)
         return None
 
     def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
