@@ -61,6 +61,7 @@ from typing import Any
 
 import sympy as sp
 
+from elbo_derivation.core import matrices
 from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
@@ -129,6 +130,11 @@ _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "ti
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 #: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
 _SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*)_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
+_MATRIX = re.compile(r"\s*matrix\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
+#: what a matrix may be declared to be
+_MATRIX_WORDS = {"": (), "real": (), "symmetric": ("symmetric",),
+                 "positive definite": ("positive definite",), "spd": ("positive definite",),
+                 "symmetric positive definite": ("positive definite",)}
 _VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
 
 
@@ -300,6 +306,10 @@ class Declarations:
         words = " ".join(assumption.split()).lower()
         interval = None
         dimension = None
+        matrix = _MATRIX.match(assumption)
+        if matrix:
+            self.declare_matrices(names_part, matrix, line, column, words_col)
+            return
         vector = _VECTOR.match(assumption)
         if vector:
             dim_name = vector.group(1)
@@ -341,10 +351,37 @@ class Declarations:
                 self.assumption_of[name] = f"vector({dimension}) {words}"
                 # its entries mu[j] carry the assumption; the vector itself is no scalar
                 self.indexed[name] = sp.IndexedBase(name, shape=(dimension,), **keywords)
+                # written alone, the vector is a D×1 matrix symbol (x − μ, μᵀΣ⁻¹μ)
+                whole = sp.MatrixSymbol(name, dimension, 1)
+                matrices.register(whole, self.indexed[name])
+                self.symbols[name] = whole
                 continue
             self.add_symbol(name, words if interval is None else " ".join(
                 [*([m.group(1).strip()] if m and m.group(1) else []), str(interval)]),
                 keywords, line, col, interval)
+
+    def declare_matrices(self, names_part: str, m: re.Match[str], line: int | None,
+                         column: int, words_col: int) -> None:
+        """``Sigma, S : matrix(D) positive definite``: D×D matrix symbols (also ``symmetric``,
+        ``spd``), D a declared integer symbol."""
+        dimension = self.symbols.get(m.group(1))
+        if dimension is None or not getattr(dimension, "is_integer", False):
+            raise self.error(f"the dimension '{m.group(1)}' of a matrix must be a symbol "
+                             "declared integer first", line, words_col)
+        words = " ".join(m.group(2).split()).lower()
+        if words not in _MATRIX_WORDS:
+            raise self.error(f"unknown property of a matrix '{m.group(2).strip()}'; expected "
+                             "symmetric or positive definite (spd)", line, words_col)
+        for raw, offset in split_top_level(names_part):
+            name = self.plain(raw.strip())
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            self.check_name(name, line, col)
+            if name in self.symbols or name in self.indexed:
+                raise self.error(f"'{name}' is already declared", line, col)
+            symbol = sp.MatrixSymbol(name, dimension, dimension)
+            matrices.register(symbol, properties=_MATRIX_WORDS[words])
+            self.symbols[name] = symbol
+            self.assumption_of[name] = f"matrix({dimension}) {words}".strip()
 
     def make_interval(self, lo_text: str, hi_text: str, left_open: bool, right_open: bool,
                       line: int | None, column: int) -> sp.Interval:

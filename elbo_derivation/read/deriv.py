@@ -88,6 +88,7 @@ from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from sympy.core.parameters import global_parameters
 
+from elbo_derivation.core import matrices
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError
@@ -284,11 +285,15 @@ class _Product(list):  # type: ignore[type-arg]
 def _done(value: Any) -> Any:
     """A finished SymPy expression from a chain being read (other values pass through)."""
     if isinstance(value, _Sum):
+        if any(matrices.is_matrix(t) for t in value):
+            return matrices.add(value)
         return sp.Add(*value)
     if isinstance(value, _Product):
         # a written 1/x is read as 1 · x⁻¹: the 1 is dropped, so that the unevaluated
         # display form prints as 1/x rather than 1·(1/x)
         factors = [f for f in value if f is not sp.S.One] or [sp.S.One]
+        if any(matrices.is_matrix(f) for f in factors):
+            return matrices.product(factors)
         return sp.Mul(*factors)
     return value
 
@@ -349,6 +354,13 @@ class _Builder(Transformer_NonRecursive):
             if cond is not None or len(given) != 2:
                 raise self.ctx.error("binomial(n, k) takes exactly two arguments", tok.column)
             return sp.binomial(*given)
+        if name in matrices.MATRIX_FUNCTIONS and name not in self.ctx.symbols:
+            if cond is not None or len(given) != 1:
+                raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
+            try:
+                return matrices.MATRIX_FUNCTIONS[name](given[0])
+            except matrices.MatrixReadError as err:
+                raise self.ctx.error(str(err), tok.column) from None
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
@@ -584,6 +596,11 @@ class _Builder(Transformer_NonRecursive):
                     f"{MAX_NUMBER_DIGITS} digits",
                     tok.column,
                 )
+        if matrices.is_matrix(base):
+            try:
+                return matrices.power(base, exponent)
+            except matrices.MatrixReadError as err:
+                raise self.ctx.error(str(err), tok.column) from None
         return sp.Pow(base, exponent)
 
 
