@@ -90,7 +90,7 @@ def product(factors: Sequence[sp.Expr]) -> sp.Expr:
                 return scalar(a) * b
             if b.shape == (1, 1) and a.shape[1] != 1:
                 return a * scalar(b)
-            _check(sp.simplify(a.shape[1] - b.shape[0]) == 0,
+            _check(sp.expand(a.shape[1] - b.shape[0]) == 0,
                    f"a {_shape(a)} matrix times a {_shape(b)} one: the shapes do not match")
             return a * b
         return a * b

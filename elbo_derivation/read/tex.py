@@ -97,6 +97,7 @@ from lark.exceptions import (
     VisitError,
 )
 
+from elbo_derivation.core import matrices
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
@@ -330,6 +331,10 @@ class _Bracketed:
         self.value = value
 
 
+#: matrix functions written as words: \operatorname{tr}, \mathrm{Tr}, \operatorname{diag}
+_MATRIX_WORDS = {"tr": "tr", "Tr": "tr", "trace": "tr", "diag": "diag", "det": "det",
+                 "logdet": "logdet"}
+
 _ACCENT_NAMES = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar",
                  "tilde": "tilde", "widetilde": "tilde"}
 
@@ -437,6 +442,11 @@ class _Builder(Transformer_NonRecursive):
                     "digits",
                     where,
                 )
+        if matrices.is_matrix(base):
+            try:
+                return matrices.power(base, exponent)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), where) from None
         return sp.Pow(base, exponent)
 
     def density_variable(self, density: sp.Expr, where: Any) -> sp.Symbol:
@@ -593,12 +603,33 @@ class _Builder(Transformer_NonRecursive):
         return self.power_of(self.value(c[2]), 1 / n, c[0])
 
     def abs(self, c: list[Any]) -> sp.Expr:
-        return sp.Abs(self.value(c[1]))
+        inner = self.value(c[1])
+        if matrices.is_matrix(inner):  # |Σ|: the determinant
+            return self.matrix_function("det", c[0])(inner)
+        return sp.Abs(inner)
+
+    def matrix_function(self, name: str, where: Any) -> Any:
+        """tr, det, diag, ... of a matrix expression, its errors located at ``where``."""
+        def apply(value: sp.Expr) -> sp.Expr:
+            try:
+                return matrices.MATRIX_FUNCTIONS[name](value)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), where) from None
+        return apply
+
+    @v_args(meta=True)
+    def transposed(self, meta: Any, c: list[Any]) -> sp.Expr:
+        base = self.value(c[0]) if not isinstance(c[0], _Name) else self.resolve_name(c[0])
+        return self.matrix_function("transpose", c[1])(base)
 
     @v_args(meta=True)
     def power(self, meta: Any, c: list[Any]) -> Any:
         where = _At(meta.line, meta.column) if not meta.empty else _first_pos(c[0])
-        base, exponent = c[0], self.value(c[1])
+        base = c[0]
+        if (isinstance(c[1], _Name) and c[1].written == "T" and "T" not in self.symbols
+                and matrices.is_matrix(self.value(base))):
+            return self.matrix_function("transpose", c[1])(self.value(base))  # x^T
+        exponent = self.value(c[1])
         if isinstance(c[1], sp.Integer) and abs(int(c[1])) >= 10:
             raise self.err(
                 f"ambiguous exponent '^{c[1]}': LaTeX reads ^{str(c[1])[0]} only; write "
@@ -657,6 +688,14 @@ class _Builder(Transformer_NonRecursive):
                     if isinstance(nxt, _Power):
                         value = self.power_of(value, nxt.exponent, nxt)
                     i += 1
+            if (value is None and isinstance(item, _Name) and item.sub is None
+                    and item.written.startswith("\\") and _MATRIX_WORDS.get(item.base)
+                    and not any(c in self.symbols for c in item.candidates())
+                    and (isinstance(nxt, _Bracketed) or (isinstance(nxt, _Paren)
+                                                         and not nxt.seps))):
+                # \operatorname{tr}(A), \mathrm{diag}(v), \operatorname{Tr}[A]
+                value = self.matrix_function(_MATRIX_WORDS[item.base], item)(self.value(nxt))
+                i += 1
             if value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power)):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren):
@@ -686,6 +725,11 @@ class _Builder(Transformer_NonRecursive):
                 divide_next = False
             factors.append(value)
             i += 1
+        if any(matrices.is_matrix(f) for f in factors):
+            try:
+                return matrices.product(factors)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), _first_pos(items[0])) from None
         return sp.Mul(*factors)
 
     def product(self, c: list[Any]) -> Any:
@@ -700,6 +744,11 @@ class _Builder(Transformer_NonRecursive):
         for op, term in zip(c[1::2], c[2::2], strict=True):
             v = self.value(term) if not isinstance(term, _Name) else self.resolve_name(term)
             terms.append(-v if str(op) == "-" else v)
+        if any(matrices.is_matrix(t) for t in terms):
+            try:
+                return matrices.add(terms)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), c[1]) from None
         return sp.Add(*terms)
 
     def unary(self, c: list[Any]) -> sp.Expr:
@@ -709,7 +758,8 @@ class _Builder(Transformer_NonRecursive):
     # functions, integrals, expectations ------------------------------------------------
     def prefix(self, c: list[Any]) -> Any:
         fn_tok, args = c[0], c[1:]
-        fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp}[str(fn_tok).lstrip("\\")]
+        fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp,
+              "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
         if isinstance(args[0], (_Bracketed, _Paren)) and not (
             isinstance(args[0], _Paren) and args[0].seps
         ):
@@ -1145,7 +1195,7 @@ def latex_to_sympy(
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     for name, value in symbols.items():
-        if not isinstance(value, sp.Symbol):
+        if not isinstance(value, (sp.Symbol, sp.MatrixSymbol)):
             raise InputError(
                 f"symbols[{name!r}] must be a SymPy Symbol, got {type(value).__name__}")
     for name, value in (functions or {}).items():
