@@ -21,7 +21,8 @@ n = sp.Symbol("n", integer=True, positive=True)
 
 def test_the_tiers_run_in_the_documented_order() -> None:
     names = [t.name for t in tiers.TIERS]
-    assert names == ["structural", "indexed", "matrix-rules", "gradients", "calculus", "sum-rules", "algebra",
+    assert names == ["structural", "indexed", "matrix-rules", "gradients", "calculus",
+                     "sum-rules", "algebra",
                      "inequality-rules", "families", "declared-intervals", "expectation-rules",
                      "gaussian-moments", "algebra", "simplify", "probe"]
     assert [t.after_integrals for t in tiers.TIERS if isinstance(t, tiers.Algebra)] == [

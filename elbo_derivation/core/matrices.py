@@ -28,8 +28,19 @@ from functools import reduce
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-__all__ = ["MATRIX_FUNCTIONS", "MatrixReadError", "add", "entries_of", "is_matrix", "product",
-           "power", "properties_of", "register", "scalar", "transpose"]
+__all__ = [
+    "MATRIX_FUNCTIONS",
+    "MatrixReadError",
+    "add",
+    "entries_of",
+    "is_matrix",
+    "power",
+    "product",
+    "properties_of",
+    "register",
+    "scalar",
+    "transpose",
+]
 
 
 class MatrixReadError(ValueError):
