@@ -40,6 +40,7 @@ __all__ = [
     "register",
     "scalar",
     "transpose",
+    "vector_of",
 ]
 
 
@@ -68,6 +69,11 @@ def register(symbol: sp.MatrixSymbol, entries: sp.IndexedBase | None = None,
 def entries_of(vector: sp.MatrixSymbol) -> sp.IndexedBase:
     """The entries of a declared vector, as ``mu[j]`` reads them (1-based)."""
     return _ENTRIES.get(vector) or sp.IndexedBase(vector.name, real=True)
+
+
+def vector_of(entries: sp.IndexedBase) -> sp.MatrixSymbol | None:
+    """The declared vector whose entries ``entries`` are (None when none is declared)."""
+    return next((v for v, base in _ENTRIES.items() if base == entries), None)
 
 
 def properties_of(matrix: sp.MatrixSymbol) -> frozenset[str]:

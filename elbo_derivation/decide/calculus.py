@@ -178,17 +178,21 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     >>> function_instance(sp.Function("f", real=True)(t) + 1)[0]
     t**2 + 2*t + 4
     """
-    nodes = [node for node in expr.atoms(AppliedUndef)
+    nodes = {node: (f"{node.func.__name__}(t)", node.args[0])
+             for node in expr.atoms(AppliedUndef)
              if not ("(" in node.func.__name__ or len(node.args) != 1
-                     or node.is_real is not True)]  # a declared density is no function here
+                     or node.is_real is not True)}  # a declared density is no function here
+    # the entries v[i] of a declared vector are a function of the index, too
+    nodes.update({node: (f"{node.base}[t]", node.indices[0]) for node in expr.atoms(sp.Indexed)
+                  if len(node.indices) == 1 and node.is_real is True})
     if not nodes:
         return expr, ""
     # each function its own instance (the same one for x(i) and y(i) would make x − y vanish)
-    names = sorted({node.func.__name__ for node in nodes})
+    names = sorted({name for name, _ in nodes.values()})
     u = sp.Dummy("t")
     instances = {n: u**2 + 2 * u + 3 + k * (u**2 + 1) for k, n in enumerate(names)}
-    subs = {node: instances[node.func.__name__].subs(u, node.args[0]) for node in nodes}
-    note = ", ".join(f"{n}(t) = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
+    subs = {node: instances[name].subs(u, arg) for node, (name, arg) in nodes.items()}
+    note = ", ".join(f"{n} = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
                      for k, n in enumerate(names))
     return expr.xreplace(subs), note
 

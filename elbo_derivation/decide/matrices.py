@@ -179,6 +179,11 @@ def _trace(t: sp.Trace, used: set[str]) -> sp.Expr:
 
 def _determinant(d: sp.Determinant, used: set[str]) -> sp.Expr:
     value = sp.Determinant(_clean(d.arg)).doit()
+    for _ in range(4):  # det(A B⁻¹) = det A · det(B⁻¹) = det A / det B
+        nxt = value.replace(lambda n: isinstance(n, sp.Determinant), lambda n: n.doit())
+        if nxt == value:
+            break
+        value = nxt
     if value != d:
         used.add(DET_RULES)
 
@@ -243,7 +248,7 @@ def _matrix_for(symbol: sp.MatrixSymbol, n: int, rng: random.Random) -> sp.Immut
     rows, cols = (int(sp.S(s).xreplace({d: n for d in sp.S(s).free_symbols}))
                   for s in symbol.shape)
     props = matrices.properties_of(symbol)
-    if cols == 1:
+    if symbol.shape[1] == 1:  # a vector (a D×D matrix at D = 1 is no vector)
         entries = matrices.entries_of(symbol)
         positive = sp.Indexed(entries, INDEX).is_positive
         lo = 1 if positive else -3
@@ -265,8 +270,9 @@ def _evaluate(e: sp.Expr, values: dict[sp.MatrixSymbol, sp.ImmutableMatrix],
     for m, value in values.items():
         if value.shape[1] == 1:
             base = matrices.entries_of(m)
-            for i in range(value.shape[0]):
-                entries[base[i + 1]] = value[i]
+            for b in {base, base.xreplace(dims)}:  # its shape (D,) becomes (n,) below
+                for i in range(value.shape[0]):
+                    entries[b[i + 1]] = value[i]
     out = e.xreplace(values)
     out = out.xreplace({k: v for k, v in dims.items()})
     out = out.replace(lambda n: isinstance(n, (sp.Sum, sp.Product)), lambda n: n.doit())
@@ -285,7 +291,12 @@ def instances(lhs: sp.Expr, rhs: sp.Expr, seed: int = 0, sizes: tuple[int, ...] 
               ) -> Iterator[tuple[dict[str, int], str, sp.Expr, sp.Expr]]:
     """The two sides at D = 1, 2, 3 with seeded random matrices and vectors that satisfy
     their declarations: (the dimension, a note naming the values, left, right)."""
-    symbols = sorted((lhs.atoms(sp.MatrixSymbol) | rhs.atoms(sp.MatrixSymbol)), key=str)
+    found = lhs.atoms(sp.MatrixSymbol) | rhs.atoms(sp.MatrixSymbol)
+    for entry in lhs.atoms(sp.Indexed) | rhs.atoms(sp.Indexed):  # a vector by its entries
+        vector = matrices.vector_of(entry.base)
+        if vector is not None:
+            found.add(vector)
+    symbols = sorted(found, key=str)
     dims = sorted({s for m in symbols for s in sp.S(m.shape[0]).free_symbols}, key=str)
     for n in sizes:
         rng = random.Random(1000 * seed + n)

@@ -716,8 +716,8 @@ class MatrixRules(Tier):
                     exact = constant_value(gap)
                     bad = value is not None and exact is not None and (
                         p.relation is Relation.EQ or exact < 0)
-                    if bad:
-                        va, vb = value_at(ea, {}, DPS), value_at(eb, {}, DPS)
+                    va, vb = value_at(ea, {}, DPS), value_at(eb, {}, DPS)
+                    if bad and va is not None and vb is not None:
                         cex = Counterexample(dict(dims), to_float(va), to_float(vb),
                                              to_float(value), note=f"exact, with {shown}")
                         where = ", ".join(f"{k} = {v}" for k, v in dims.items())

@@ -691,11 +691,16 @@ class _Builder(Transformer_NonRecursive):
             if (value is None and isinstance(item, _Name) and item.sub is None
                     and item.written.startswith("\\") and _MATRIX_WORDS.get(item.base)
                     and not any(c in self.symbols for c in item.candidates())
-                    and (isinstance(nxt, _Bracketed) or (isinstance(nxt, _Paren)
-                                                         and not nxt.seps))):
-                # \operatorname{tr}(A), \mathrm{diag}(v), \operatorname{Tr}[A]
-                value = self.matrix_function(_MATRIX_WORDS[item.base], item)(self.value(nxt))
-                i += 1
+                    and nxt is not None):
+                # \operatorname{tr}(A), \mathrm{diag}(v), \operatorname{Tr}[A]; without a
+                # bracket, like \log, the rest of the product: \operatorname{tr} A B = tr(AB)
+                fn = self.matrix_function(_MATRIX_WORDS[item.base], item)
+                if isinstance(nxt, _Bracketed) or (isinstance(nxt, _Paren) and not nxt.seps):
+                    value = fn(self.value(nxt))
+                    i += 1
+                else:
+                    value = fn(self._multiply(items[i + 1:]))
+                    i = len(items) - 1
             if value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power)):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren):
