@@ -169,7 +169,7 @@ def test_the_random_instances_satisfy_their_declarations() -> None:
     S = d.symbols["S"]
     rng = __import__("random").Random(3)
     for n in (1, 2, 3):
-        value = np.array(matrices._matrix_for(S, n, rng).tolist(), dtype=float)  # noqa: SLF001
+        value = np.array(matrices.instance_of(S, n, rng).tolist(), dtype=float)
         assert np.allclose(value, value.T) and np.all(np.linalg.eigvalsh(value) > 0)
 
 
@@ -184,7 +184,7 @@ def test_the_instances_agree_with_kl_mvn() -> None:
     for dims, _, value, _ in matrices.instances(d.start, sp.S.Zero, seed=2):
         n = dims["D"]
         rng = __import__("random").Random(1000 * 2 + n)
-        got = {m: np.array(matrices._matrix_for(m, n, rng).tolist(), dtype=float)  # noqa: SLF001
+        got = {m: np.array(matrices.instance_of(m, n, rng).tolist(), dtype=float)
                for m in sorted(d.start.atoms(sp.MatrixSymbol), key=str)}
         exact = kl_mvn(got[s["m1"]].ravel(), got[s["S1"]], got[s["m2"]].ravel(), got[s["S2"]])
         assert float(value) == pytest.approx(exact, rel=1e-12)

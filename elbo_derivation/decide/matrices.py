@@ -42,7 +42,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from elbo_derivation.core import matrices
 
 __all__ = ["CYCLIC", "DET_DIAGONAL", "DET_RULES", "DIAGONAL", "LINEAR_TRACE", "TRACE_IDENTITY",
-           "TRANSPOSE", "has_matrices", "instances", "normal_form", "unknowns"]
+           "TRANSPOSE", "has_matrices", "instance_of", "instances", "normal_form", "unknowns"]
 
 LINEAR_TRACE = "linearity of the trace"
 CYCLIC = "cyclic property of the trace (tr(AB) = tr(BA)) and tr(Mᵀ) = tr(M)"
@@ -244,7 +244,11 @@ def unknowns(*exprs: sp.Expr) -> tuple[list[sp.Expr], dict[sp.Expr, sp.Symbol]]:
 # --- instances ------------------------------------------------------------------------------
 
 
-def _matrix_for(symbol: sp.MatrixSymbol, n: int, rng: random.Random) -> sp.ImmutableMatrix:
+def instance_of(symbol: sp.MatrixSymbol, n: int, rng: random.Random) -> sp.ImmutableMatrix:
+    """A random integer matrix (or vector) at dimension ``n`` satisfying ``symbol``'s
+    declaration: positive definite as LLᵀ (L lower triangular, diagonal 1..3), symmetric as
+    M + Mᵀ + 4n·I, otherwise diagonally dominant; a vector's entries in −3..3 (1..3 where
+    declared positive)."""
     rows, cols = (int(sp.S(s).xreplace({d: n for d in sp.S(s).free_symbols}))
                   for s in symbol.shape)
     props = matrices.properties_of(symbol)
@@ -301,7 +305,7 @@ def instances(lhs: sp.Expr, rhs: sp.Expr, seed: int = 0, sizes: tuple[int, ...] 
     for n in sizes:
         rng = random.Random(1000 * seed + n)
         dim_values = {d: n for d in dims}
-        values = {m: _matrix_for(m, n, rng) for m in symbols}
+        values = {m: instance_of(m, n, rng) for m in symbols}
         shown = "; ".join(f"{m} = {list(v) if v.shape[1] == 1 else v.tolist()}"
                           for m, v in values.items())
         yield ({str(d): n for d in dims}, shown, _evaluate(lhs, values, dim_values),
