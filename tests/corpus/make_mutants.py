@@ -287,6 +287,9 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("inequalities/elbo_below_evidence.tex", 1, r"+ \mathrm{KL}(q(z|x), p(z|x))", r"- \mathrm{KL}(q(z|x), p(z|x))", "sign-error"),
     ("inequalities/am_gm.tex", 2, r"&\ge", r"&\le", "inequality-reversed"),
     ("inequalities/am_gm.tex", 1, r"\frac{1}{2}\left(\sqrt{a}", r"\left(\sqrt{a}", "dropped-half"),
+    ("sums/average_over_data.tex", 1, r"&= \frac{C}{N}\sum", r"&= C\sum", "dropped-factor"),
+    ("sums/average_over_data.tex", 2, r"- 2\sum_{i=1}^{N} x_i y_i", r"- \sum_{i=1}^{N} x_i y_i", "binomial-coefficient|extra-half"),
+    ("sums/average_over_data.tex", 3, r"+ \sum_{i=1}^{N-1} (x_i - y_i)^2", r"+ \sum_{i=1}^{N} (x_i - y_i)^2", "index-shift"),
     # --- multivariate (matrix notation, symbolic dimension D) ----------------------------
     ("multivariate/kl_mvn_trace_logdet.deriv", 1, "- D/2 + log(det(S1))/2", "- D + log(det(S1))/2", "dropped-half"),
     ("multivariate/kl_mvn_trace_logdet.deriv", 2, "- logdet(S0*inv(S1))/2", "+ logdet(S0*inv(S1))/2", "sign-error"),
