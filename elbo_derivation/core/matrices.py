@@ -112,7 +112,13 @@ def product(factors: Sequence[sp.Expr]) -> sp.Expr:
             return a * b
         return a * b
 
-    return scalar(reduce(times, factors))
+    # the numbers kept apart (½·(x − μ)ᵀΣ⁻¹(x − μ) stays ½ times the quadratic form)
+    numbers = [f for f in factors if not is_matrix(f)]
+    mats = [f for f in factors if is_matrix(f)]
+    if not mats:
+        return sp.Mul(*numbers)
+    value = scalar(reduce(times, mats))
+    return sp.Mul(*numbers) * value if numbers else value
 
 
 def add(terms: Sequence[sp.Expr]) -> sp.Expr:

@@ -41,8 +41,22 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from elbo_derivation.core import matrices
 
-__all__ = ["CYCLIC", "DET_DIAGONAL", "DET_RULES", "DIAGONAL", "LINEAR_TRACE", "TRACE_IDENTITY",
-           "TRANSPOSE", "has_matrices", "instance_of", "instances", "normal_form", "unknowns"]
+__all__ = [
+    "CYCLIC",
+    "DET_DIAGONAL",
+    "DET_RULES",
+    "DIAGONAL",
+    "LINEAR_TRACE",
+    "NORMAL_MOMENTS",
+    "TRACE_IDENTITY",
+    "TRANSPOSE",
+    "evaluate_expectations",
+    "has_matrices",
+    "instance_of",
+    "instances",
+    "normal_form",
+    "unknowns",
+]
 
 LINEAR_TRACE = "linearity of the trace"
 CYCLIC = "cyclic property of the trace (tr(AB) = tr(BA)) and tr(Mᵀ) = tr(M)"
@@ -51,6 +65,8 @@ DET_RULES = "determinant of a product, an inverse, a multiple (det(AB) = det A·
 DET_DIAGONAL = "determinant of a diagonal matrix (det diag(v) = ∏_d v_d)"
 DIAGONAL = "products of diagonal matrices and vectors entry by entry (uᵀdiag(v)w = Σ_d u_d v_d w_d)"
 TRACE_IDENTITY = "tr(I_D) = D"
+NORMAL_MOMENTS = ("moments of the multivariate normal (E[x] = μ, E[xxᵀ] = Σ + μμᵀ) and the "
+                  "trace trick")
 
 #: the index of the sums the diagonal rules write
 INDEX = sp.Dummy("k", integer=True)
@@ -123,10 +139,27 @@ def _diagonal_entry(m: sp.Expr, k: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def _cancel_inverses(factors: list[sp.Expr]) -> list[sp.Expr]:
+    """A⁻¹A and AA⁻¹ next to each other (cyclically, inside a trace) dropped."""
+    out = list(factors)
+    changed = True
+    while changed and len(out) >= 2:
+        changed = False
+        for i in range(len(out)):
+            a, b = out[i], out[(i + 1) % len(out)]
+            if (isinstance(a, sp.Inverse) and a.arg == b) or (
+                    isinstance(b, sp.Inverse) and b.arg == a):
+                j = (i + 1) % len(out)
+                out = [f for k, f in enumerate(out) if k not in (i, j)]
+                changed = True
+                break
+    return out
+
+
 def _trace_of_product(factors: list[sp.Expr], dim: sp.Expr, used: set[str]) -> sp.Expr:
     """tr(F₁⋯F_n) as a sum over entries when the product is diagonal (or a vector sandwich
     uᵀ·diagonal·w), else in its canonical rotation."""
-    factors = [f for f in factors if not isinstance(f, sp.Identity)]
+    factors = _cancel_inverses([f for f in factors if not isinstance(f, sp.Identity)])
     if not factors:
         used.add(TRACE_IDENTITY)
         return dim
@@ -206,6 +239,74 @@ def _log_of_products(e: sp.Expr) -> sp.Expr:
         return node
 
     return e.replace(lambda n: isinstance(n, sp.log), split)
+
+
+def _expected_trace(t: sp.Trace, x: sp.MatrixSymbol, mean: sp.Expr,
+                    cov: sp.Expr) -> sp.Expr | None:
+    """E[tr(F₁⋯F_n)] over x ~ N(mean, cov): x → mean where it appears once, an adjacent
+    x xᵀ (in some rotation) → cov + mean meanᵀ where twice; None for higher powers."""
+    arg = sp.expand(_clean(t.arg))
+    terms = arg.args if isinstance(arg, sp.MatAdd) else (arg,)
+    out = sp.S.Zero
+    xt = sp.Transpose(x)
+    for term in terms:
+        coeff, factors = term.as_coeff_matrices() if isinstance(term, sp.MatMul) else (
+            sp.S.One, [term])
+        factors = list(factors)
+        where = [i for i, f in enumerate(factors) if f.has(x)]
+        if any(f not in (x, xt) for f in (factors[i] for i in where)):
+            return None
+        if len(where) == 1:
+            factors = [f.xreplace({x: mean}) for f in factors]
+        elif len(where) == 2:
+            n = len(factors)
+            for r in range(n):
+                rot = factors[r:] + factors[:r]
+                k = next((i for i in range(n - 1) if rot[i] == x and rot[i + 1] == xt), None)
+                if k is not None:
+                    factors = [*rot[:k], cov + mean * mean.T, *rot[k + 2:]]
+                    break
+            else:
+                return None
+        elif len(where) > 2:
+            return None
+        out += coeff * sp.Trace(sp.MatMul(*factors) if len(factors) > 1 else factors[0])
+    return out
+
+
+def evaluate_expectations(expr: sp.Expr, families: dict) -> tuple[sp.Expr, bool]:
+    """Each expectation over a vector x ~ N(μ, Σ) (a declared multivariate normal) of an
+    expression at most quadratic in x, by E[x] = μ and E[xxᵀ] = Σ + μμᵀ and linearity (the
+    trace trick: E[(x − μ)ᵀA(x − μ)] = tr(AΣ)); and whether any was."""
+    done = False
+
+    def one(node: sp.Expr) -> sp.Expr:
+        nonlocal done
+        x = node.args[1]
+        info = families.get(node.args[2])
+        if not isinstance(x, sp.MatrixSymbol) or info is None or info[0] != "normal":
+            return node
+        mean, cov = info[1]
+        body = sp.expand(node.args[0])
+        out = sp.S.Zero
+        for term in sp.Add.make_args(body):
+            traces = [f for f in sp.Mul.make_args(term) if f.has(x)]
+            if not traces:
+                out += term
+                continue
+            if len(traces) != 1 or not isinstance(traces[0], sp.Trace):
+                return node
+            value = _expected_trace(traces[0], x, mean, cov)
+            if value is None:
+                return node
+            out += term.xreplace({traces[0]: value})
+        done = True
+        return out
+
+    from elbo_derivation.core.expectation import Expectation
+
+    out = expr.replace(lambda n: isinstance(n, Expectation), one)
+    return out, done
 
 
 def normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:

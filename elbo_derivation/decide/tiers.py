@@ -691,8 +691,12 @@ class MatrixRules(Tier):
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus, matrices
 
+        (lhs, moved_a), (rhs, moved_b) = (matrices.evaluate_expectations(e, p.families)
+                                          for e in (p.lhs, p.rhs))
+        moments = (matrices.NORMAL_MOMENTS,) if moved_a or moved_b else ()
+
         def by_rule() -> Judgement | None:
-            (a, ra), (b, rb) = matrices.normal_form(p.lhs), matrices.normal_form(p.rhs)
+            (a, ra), (b, rb) = matrices.normal_form(lhs), matrices.normal_form(rhs)
             (a, b), _ = matrices.unknowns(a, b)
             a, rsa = calculus.sum_normal_form(a)
             b, rsb = calculus.sum_normal_form(b)
@@ -700,13 +704,18 @@ class MatrixRules(Tier):
             if reduced == 0 or (p.relation is Relation.EQ_UP_TO
                                 and not depends_on(reduced, p.wrt)):
                 return p.judge_gap(reduced, self.name, tuple(dict.fromkeys(
-                    (*ra, *rb, *rsa, *rsb, *rules))))
+                    (*moments, *ra, *rb, *rsa, *rsb, *rules))))
             return None
 
         def by_instances() -> Judgement:
             seen = []
+            if lhs.has(Expectation) or rhs.has(Expectation):
+                return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                    "no rule for this expectation over a vector (the tier knows the first "
+                    "and second moments of a declared multivariate normal N(μ, Σ), for "
+                    "expressions at most quadratic in the vector)"))
             for seed in (0, 1):
-                for dims, shown, ea, eb in matrices.instances(p.lhs, p.rhs, seed):
+                for dims, shown, ea, eb in matrices.instances(lhs, rhs, seed):
                     gap = p.gap_of(ea, eb)
                     if gap.free_symbols or gap.has(sp.MatrixExpr, AppliedUndef):
                         return Judgement(Verdict.UNDECIDED, self.name, reason=(

@@ -502,6 +502,19 @@ class Declarations:
                              f"{'s' if len(roles) > 1 else ''} ({', '.join(roles)}), got "
                              f"{len(params)}", line, args_start)
         variable = variables[0]
+        if key == "normal" and any(matrices.is_matrix(v) for v in (variable, *params)):
+            # the multivariate normal N(μ, Σ) of a vector: kept abstract, its family recorded
+            mean, cov = params
+            if not (matrices.is_matrix(variable) and getattr(mean, "shape", None)
+                    == variable.shape and getattr(cov, "shape", (0, 1))[0] == variable.shape[0]
+                    and cov.shape[0] == cov.shape[1]):
+                raise self.error(f"a multivariate normal of a vector needs a mean of its shape "
+                                 f"and a square covariance: '{sig}'", line, args_start)
+            self.families[sig] = Family(key, params, variable, None)
+            self.functions[sig] = sp.Function(sig, positive=True)(*variables)
+            if sig not in self.densities:
+                self.densities.append(sig)
+            return
         for k, param in enumerate(params):
             role = "probability" if roles is None else roles[k]
             self.give_roles(param, role, line, args_start)

@@ -453,7 +453,7 @@ class _Builder(Transformer_NonRecursive):
         """The variable a density is over: its first argument."""
         if isinstance(density, sp.core.function.AppliedUndef) and density.args:
             var = density.args[0]
-            if isinstance(var, sp.Symbol):
+            if isinstance(var, (sp.Symbol, sp.MatrixSymbol)):
                 return var
         for sig, value in self.functions.items():
             if value == density:
@@ -482,7 +482,7 @@ class _Builder(Transformer_NonRecursive):
                     v = self.resolve_name(part)
                 except DerivationSyntaxError:
                     return None
-            if not isinstance(v, sp.Symbol):
+            if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)):
                 return None
             args.append(str(v))
         text = args[0]

@@ -305,6 +305,10 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("multivariate/quadratic_form_trace.deriv", 2, "- 2*transpose(mu)*inv(S)*x", "- transpose(mu)*inv(S)*x", "binomial-coefficient|extra-half"),
     ("multivariate/quadratic_form_trace.tex", 2, r"- 2\mu^\top", r"+ 2\mu^\top", "cross-term-sign|sign-error"),
     ("multivariate/quadratic_form_trace.tex", 2, r"+ \mu^\top\Sigma^{-1}\mu", r"+ \mu^\top\mu", "dropped-factor"),
+    ("multivariate/kl_mvn_from_expectations.deriv", 2, "- D/2 + E[", "- 1/2 + E[", "dimension-count"),
+    ("multivariate/kl_mvn_from_expectations.deriv", 3, "tr(inv(S1)*S0)", "tr(inv(S0)*S1)", "ratio-flipped"),
+    ("multivariate/kl_mvn_from_expectations.tex", 1, r"- \frac{D}{2} +", r"- \frac{1}{2} +", "dimension-count"),
+    ("multivariate/kl_mvn_from_expectations.tex", 2, r"(\mu_0 - \mu_1)^\top\Sigma_1^{-1}(\mu_0 - \mu_1)", r"(\mu_0 - \mu_1)^\top(\mu_0 - \mu_1)", "dropped-factor"),
 ]
 
 _DERIV_STEP = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
