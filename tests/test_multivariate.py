@@ -216,3 +216,38 @@ def test_the_latex_matrix_notation_reads_as_the_deriv_one() -> None:
     d = parse_tex_derivation(tex)
     assert d.start == d.steps[0].expr
     assert d.start.has(sp.Determinant, sp.Trace, sp.Inverse)
+
+
+EXPECT_HEAD = MATRIX_HEAD + "densities: q(x) = N(mu, S)\n"
+
+
+@pytest.mark.parametrize(("rhs", "verdict"), [
+    ("D", Verdict.PROVED),                                          # the trace trick
+    ("D + 1", Verdict.REFUTED),
+    ("tr(inv(S)*S) + 0", Verdict.PROVED),
+])
+def test_the_expected_quadratic_form_of_a_multivariate_normal(rhs: str, verdict: Verdict) -> None:
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = parse_derivation(EXPECT_HEAD + "  E[transpose(x - mu)*inv(S)*(x - mu), x ~ q(x)]\n"
+                         f"= {rhs}\n")
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is verdict, r
+    if verdict is Verdict.PROVED:
+        assert any("multivariate normal" in rule for rule in r.rules), r.rules
+
+
+def test_an_expectation_beyond_second_moments_stays_undecided() -> None:
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = parse_derivation(EXPECT_HEAD + "  E[(transpose(x)*x)^2, x ~ q(x)]\n= D\n")
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is Verdict.UNDECIDED and "expectation over a vector" in r.reason, r
+
+
+def test_matrix_notation_has_no_numeric_check_and_says_so() -> None:
+    from elbo_derivation.pipeline import run_numeric
+
+    d = parse_derivation(MATRIX_HEAD + "  tr(A*B)\n= tr(B*A)\n")
+    assert run_numeric(d, np.random.default_rng(0)) == {}
+    assert d.metadata["numeric_missing"] == ["quadrature", "sampling"]
