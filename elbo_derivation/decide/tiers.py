@@ -624,12 +624,13 @@ class IndexedDerivatives(Tier):
     what is evaluated stays evaluated for the tiers after this one."""
 
     name = "indexed"
-    share = 0.15
+    share = 0.3
 
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.indexed import coordinate_derivatives
 
-        return p.symbolic and bool(coordinate_derivatives(p.lhs) or coordinate_derivatives(p.rhs))
+        return p.symbolic and (p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative)) and bool(
+            coordinate_derivatives(p.lhs) or coordinate_derivatives(p.rhs))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import indexed
@@ -642,7 +643,10 @@ class IndexedDerivatives(Tier):
 
         value = self.within_share(p, work)
         if value is None:
-            return None
+            # never left to the tiers after: SymPy alone differentiates m(d) by m(j) as 0
+            return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                "no result for the derivative with respect to a coordinate within the time "
+                "bound: " + "; ".join(p.reasons)))
         a, b, reduced, rules = value
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
@@ -1034,7 +1038,10 @@ class Families(Tier):
 
         value = self.within_share(p, work)
         if value is None:
-            return None
+            # never left to the tiers after: SymPy alone differentiates m(d) by m(j) as 0
+            return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                "no result for the derivative with respect to a coordinate within the time "
+                "bound: " + "; ".join(p.reasons)))
         a, b, reduced, rules = value
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
