@@ -121,3 +121,22 @@ def test_the_latex_declaration_of_an_indexed_quantity() -> None:
     assert r.verdict is Verdict.PROVED, r
     wrong = parse_tex(head + body.replace(r"\frac{1}{2}\sum_{j=1}", r"\sum_{j=1}"))
     assert decide_step(wrong, wrong.steps[0], time_limit=5.0).verdict is Verdict.REFUTED
+
+
+@pytest.mark.parametrize(("rhs", "verdict"), [
+    (r"\frac{a}{N}\sum_{i=1}^{N} x_i + b", Verdict.PROVED),
+    (r"\frac{a}{N}\left(x_1 + \sum_{i=2}^{N} x_i\right) + b", Verdict.PROVED),
+    (r"\frac{a}{N}\sum_{i=1}^{N} x_i + N b", Verdict.REFUTED),     # the constant summed N times
+    (r"a\sum_{i=1}^{N} x_i + b", Verdict.REFUTED),                  # the 1/N lost on one term
+])
+def test_an_average_over_data_points_in_latex(rhs: str, verdict: Verdict) -> None:
+    from elbo_derivation.read.tex import parse_tex_derivation as parse_tex
+
+    tex = ("% symbols: N : positive integer\n% symbols: i : integer [1, N]\n"
+           "% symbols: a, b : real\n% functions: x_i : real\n\\begin{align*}\n"
+           f"\\frac{{1}}{{N}}\\sum_i (a x_i + b) &= {rhs}\n\\end{{align*}}\n")
+    d = parse_tex(tex)
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is verdict, r
+    if verdict is Verdict.REFUTED:
+        assert r.counterexample.point["N"] >= 1
