@@ -134,6 +134,7 @@ def add(terms: Sequence[sp.Expr]) -> sp.Expr:
 def power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
     """``A^{-1}`` (the inverse), ``A^n``; for a vector ``σ^2`` the entries squared (as in
     diag(σ²)); a non-integer power has no meaning."""
+    exponent = sp.S(exponent)
     _check(exponent.is_Integer is True,
            "a matrix to a power other than a whole number (write A^{-1} for the inverse)")
     if base.shape[1] == 1 and base.shape[0] != 1:
