@@ -126,3 +126,73 @@ def test_integral_of_a_polynomial_over_a_bounded_interval() -> None:
     assert r.verdict is Verdict.PROVED and calculus.POLYNOMIAL_INTEGRAL in r.rules, r
     (w,) = _decide(text + "= w^2/2\n")
     assert w.verdict is Verdict.REFUTED, w
+
+
+# --- indexed quantities: mu_d declared over an integer index, used at another index ---------
+
+SEQ = ("symbols: d, j : integer\nsymbols: D : positive integer\n"
+       "functions: m(d) : real\nfunctions: s(d) : positive\n")
+
+
+def test_an_indexed_quantity_at_another_index_is_the_same_sequence() -> None:
+    d = parse_derivation(SEQ + "  m(j) + m(1) + m(d + 1)\n= m(1) + m(j) + m(d + 1)\n")
+    m = d.start.atoms(sp.core.function.AppliedUndef)
+    assert {a.func for a in m} == {sp.Function("m", real=True)}
+    assert {a.args[0] for a in m} == {sp.Symbol("j", integer=True), sp.Integer(1),
+                                      sp.Symbol("d", integer=True) + 1}
+
+
+def test_a_function_of_a_real_variable_is_no_sequence() -> None:
+    from elbo_derivation.errors import DerivationSyntaxError
+
+    with pytest.raises(DerivationSyntaxError, match="not a declared density"):
+        parse_derivation("symbols: z, w : real\nfunctions: f(z) : real\n  f(w)\n= f(w)\n")
+
+
+@pytest.mark.parametrize(("rhs", "verdict"), [
+    ("m(j)", Verdict.PROVED),
+    ("2*m(j)", Verdict.REFUTED),
+    ("Sum(m(d), (d, 1, D))", Verdict.REFUTED),
+    ("0", Verdict.REFUTED),  # SymPy alone says 0: m(d) and m(j) as unrelated functions
+])
+def test_the_derivative_with_respect_to_one_coordinate(rhs: str, verdict: Verdict) -> None:
+    text = SEQ + f"  diff(Sum((s(d)^2 + m(d)^2 - log(s(d)^2) - 1)/2, (d, 1, D)), m(j))\n= {rhs}\n"
+    (r,) = _decide(text)
+    assert r.verdict is verdict, r
+    if verdict is Verdict.PROVED:
+        assert r.method == "indexed"
+
+
+def test_the_latex_declaration_of_an_indexed_quantity() -> None:
+    from elbo_derivation.read.tex import parse_tex_derivation as parse_tex
+
+    body = (r"\begin{align*}" "\n"
+            r"\sum_{d=1}^{D} \frac{1}{2}\left(\sigma_d^2 + \mu_d^2\right) &= "
+            r"\frac{1}{2}\sum_{j=1}^{D}\mu_j^2 + \frac{1}{2}\sum_{d=1}^{D}\sigma(d)^2" "\n"
+            r"\end{align*}" "\n")
+    head = ("% symbols: d, j : integer\n% symbols: D : positive integer\n"
+            "% functions: \\mu_d : real\n% functions: sigma_{d} : positive\n")
+    d = parse_tex(head + body)
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is Verdict.PROVED, r
+    wrong = parse_tex(head + body.replace(r"\frac{1}{2}\sum_{j=1}", r"\sum_{j=1}"))
+    assert decide_step(wrong, wrong.steps[0], time_limit=5.0).verdict is Verdict.REFUTED
+
+
+@pytest.mark.parametrize(("rhs", "verdict"), [
+    (r"\frac{a}{N}\sum_{i=1}^{N} x_i + b", Verdict.PROVED),
+    (r"\frac{a}{N}\left(x_1 + \sum_{i=2}^{N} x_i\right) + b", Verdict.PROVED),
+    (r"\frac{a}{N}\sum_{i=1}^{N} x_i + N b", Verdict.REFUTED),     # the constant summed N times
+    (r"a\sum_{i=1}^{N} x_i + b", Verdict.REFUTED),                  # the 1/N lost on one term
+])
+def test_an_average_over_data_points_in_latex(rhs: str, verdict: Verdict) -> None:
+    from elbo_derivation.read.tex import parse_tex_derivation as parse_tex
+
+    tex = ("% symbols: N : positive integer\n% symbols: i : integer [1, N]\n"
+           "% symbols: a, b : real\n% functions: x_i : real\n\\begin{align*}\n"
+           f"\\frac{{1}}{{N}}\\sum_i (a x_i + b) &= {rhs}\n\\end{{align*}}\n")
+    d = parse_tex(tex)
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is verdict, r
+    if verdict is Verdict.REFUTED:
+        assert r.counterexample.point["N"] >= 1

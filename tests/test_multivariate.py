@@ -100,3 +100,154 @@ def test_mutants_are_refuted(old: str, new: str, index: int) -> None:
     failure = d.first_failure
     assert failure is not None and failure.index == index
     assert failure.result.verdict is Verdict.REFUTED
+
+
+# --- matrix notation with a symbolic dimension D ----------------------------------------------
+
+MATRIX_HEAD = ("symbols: D : positive integer\nsymbols: d : integer\n"
+               "symbols: x, mu, m1, m2 : vector(D) real\nsymbols: s : vector(D) positive\n"
+               "symbols: S, S1, S2 : matrix(D) positive definite\nsymbols: A, B : matrix(D)\n")
+
+
+def _matrix_step(lhs: str, rhs: str):
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = parse_derivation(MATRIX_HEAD + f"  {lhs}\n= {rhs}\n", file="m.deriv")
+    return decide_step(d, d.steps[0], time_limit=5.0)
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "rule"), [
+    ("tr(A*B) + tr(2*A)", "tr(B*A) + 2*tr(A)", "cyclic property"),
+    ("tr(inv(S2)*S1)", "tr(S1*inv(S2))", "cyclic property"),
+    ("log(det(S2)/det(S1))", "log(det(S2)) - log(det(S1))", None),
+    ("logdet(S1*inv(S2))", "log(det(S1)) - log(det(S2))", "determinant of a product"),
+    ("transpose(x - mu)*inv(S)*(x - mu)", "tr(inv(S)*(x - mu)*transpose(x - mu))",
+     "cyclic property"),
+    ("transpose(m2 - m1)*inv(S)*(m2 - m1)", "transpose(m1 - m2)*inv(S)*(m1 - m2)", None),
+    ("logdet(diag(s^2))", "Sum(log(s[d]^2), (d, 1, D))", "determinant of a diagonal"),
+    ("tr(diag(s^2)) + transpose(mu)*mu", "Sum(s[d]^2 + mu[d]^2, (d, 1, D))", "entry by entry"),
+    ("det(2*A)", "2^D*det(A)", "determinant of a product"),
+])
+def test_dimension_free_steps_are_proved_by_rule(lhs: str, rhs: str, rule: str | None) -> None:
+    r = _matrix_step(lhs, rhs)
+    assert r.verdict is Verdict.PROVED and r.method == "matrix-rules", r
+    if rule is not None:
+        assert any(rule in x for x in r.rules), r.rules
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [
+    ("tr(inv(S2)*S1)", "tr(inv(S1)*S2)"),                       # the ratio inverted
+    ("log(det(S2)/det(S1))", "log(det(S1)) - log(det(S2))"),     # the log ratio flipped
+    ("transpose(x - mu)*inv(S)*(x - mu)", "transpose(x)*inv(S)*x - transpose(mu)*inv(S)*mu"),
+    ("tr(A*B)", "tr(A)*tr(B)"),                                  # trace of a product split
+    ("logdet(diag(s^2))", "Sum(log(s[d]), (d, 1, D))"),          # σ for σ²
+    ("tr(A + B)", "tr(A) + tr(B) + 1"),
+])
+def test_wrong_matrix_steps_are_refuted_at_a_small_dimension(lhs: str, rhs: str) -> None:
+    r = _matrix_step(lhs, rhs)
+    assert r.verdict is Verdict.REFUTED, r
+    assert r.counterexample is not None and r.counterexample.point["D"] in (1, 2, 3)
+    assert r.counterexample.lhs != pytest.approx(r.counterexample.rhs)
+
+
+def test_a_true_step_without_a_rule_is_only_numerically_supported() -> None:
+    # det(A Aᵀ) = det(A)²: no rule of the tier writes det(Aᵀ) as det(A)
+    r = _matrix_step("det(A*transpose(A))", "det(A)^2")
+    assert r.verdict in (Verdict.NUMERICALLY_SUPPORTED, Verdict.PROVED), r
+    if r.verdict is Verdict.NUMERICALLY_SUPPORTED:
+        assert "random instances" in r.reason
+
+
+def test_the_random_instances_satisfy_their_declarations() -> None:
+    from elbo_derivation.decide import matrices
+
+    d = parse_derivation(MATRIX_HEAD + "  tr(S) + tr(A) + transpose(s)*s\n= 0\n")
+    for seed in (0, 1):
+        for dims, shown, _, _ in matrices.instances(d.start, d.start, seed):
+            n = dims["D"]
+            assert n in (1, 2, 3) and "S = " in shown
+    S = d.symbols["S"]
+    rng = __import__("random").Random(3)
+    for n in (1, 2, 3):
+        value = np.array(matrices.instance_of(S, n, rng).tolist(), dtype=float)
+        assert np.allclose(value, value.T) and np.all(np.linalg.eigvalsh(value) > 0)
+
+
+def test_the_instances_agree_with_kl_mvn() -> None:
+    """The trace/log-det form at an instance is the KL that numeric.kl_mvn computes."""
+    from elbo_derivation.decide import matrices
+
+    text = MATRIX_HEAD + ("  (tr(inv(S2)*S1) + transpose(m2 - m1)*inv(S2)*(m2 - m1) - D"
+                          " + log(det(S2)/det(S1)))/2\n= 0\n")
+    d = parse_derivation(text)
+    s = d.symbols
+    for dims, _, value, _ in matrices.instances(d.start, sp.S.Zero, seed=2):
+        n = dims["D"]
+        rng = __import__("random").Random(1000 * 2 + n)
+        got = {m: np.array(matrices.instance_of(m, n, rng).tolist(), dtype=float)
+               for m in sorted(d.start.atoms(sp.MatrixSymbol), key=str)}
+        exact = kl_mvn(got[s["m1"]].ravel(), got[s["S1"]], got[s["m2"]].ravel(), got[s["S2"]])
+        assert float(value) == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("tr(x)", "not a square matrix"),
+    ("S*transpose(S*x) + 1", "shapes do not match"),
+    ("S + 1", "matrix added to a number"),
+    ("diag(S)", "not a vector"),
+])
+def test_meaningless_matrix_expressions_are_refused_where_written(text: str,
+                                                                  message: str) -> None:
+    from elbo_derivation.errors import DerivationSyntaxError
+
+    with pytest.raises(DerivationSyntaxError, match=message) as err:
+        parse_derivation(MATRIX_HEAD + f"  {text}\n= 0\n", file="m.deriv")
+    assert err.value.line == 7
+
+
+def test_the_latex_matrix_notation_reads_as_the_deriv_one() -> None:
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    tex = ("% symbols: D : positive integer\n% symbols: x, \\mu : vector(D) real\n"
+           "% symbols: \\Sigma : matrix(D) positive definite\n"
+           "\\begin{align*}\n(x - \\mu)^\\top\\Sigma^{-1}(x - \\mu) + \\log|\\Sigma|"
+           " + \\operatorname{tr}(\\Sigma^{-1}) &= (x - \\mu)^T\\Sigma^{-1}(x - \\mu)"
+           " + \\log\\det\\Sigma + \\mathrm{tr}\\,\\Sigma^{-1}\n\\end{align*}\n")
+    d = parse_tex_derivation(tex)
+    assert d.start == d.steps[0].expr
+    assert d.start.has(sp.Determinant, sp.Trace, sp.Inverse)
+
+
+EXPECT_HEAD = MATRIX_HEAD + "densities: q(x) = N(mu, S)\n"
+
+
+@pytest.mark.parametrize(("rhs", "verdict"), [
+    ("D", Verdict.PROVED),                                          # the trace trick
+    ("D + 1", Verdict.REFUTED),
+    ("tr(inv(S)*S) + 0", Verdict.PROVED),
+])
+def test_the_expected_quadratic_form_of_a_multivariate_normal(rhs: str, verdict: Verdict) -> None:
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = parse_derivation(EXPECT_HEAD + "  E[transpose(x - mu)*inv(S)*(x - mu), x ~ q(x)]\n"
+                         f"= {rhs}\n")
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is verdict, r
+    if verdict is Verdict.PROVED:
+        assert any("multivariate normal" in rule for rule in r.rules), r.rules
+
+
+def test_an_expectation_beyond_second_moments_stays_undecided() -> None:
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = parse_derivation(EXPECT_HEAD + "  E[(transpose(x)*x)^2, x ~ q(x)]\n= D\n")
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is Verdict.UNDECIDED and "expectation over a vector" in r.reason, r
+
+
+def test_matrix_notation_has_no_numeric_check_and_says_so() -> None:
+    from elbo_derivation.pipeline import run_numeric
+
+    d = parse_derivation(MATRIX_HEAD + "  tr(A*B)\n= tr(B*A)\n")
+    assert run_numeric(d, np.random.default_rng(0)) == {}
+    assert d.metadata["numeric_missing"] == ["quadrature", "sampling"]

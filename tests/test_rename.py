@@ -110,6 +110,13 @@ def build_map(names: Iterable[str]) -> dict[str, str]:
         while new in taken or new in out.values():
             new += "r"
         out[name] = new
+    # an indexed quantity mu_d over a declared index d: its index renamed with d (m_k)
+    for name in names:
+        head, _, rest = name.partition("_")
+        if rest in out and head and rest != name:
+            new = stems.get(name, out[name]).rsplit("_", 1)[0] + "_" + out[rest]
+            if new not in taken and new not in out.values():
+                out[name] = new
     return out
 
 
@@ -322,8 +329,10 @@ def rename_tex(text: str, mapping: dict[str, str] | None = None) -> tuple[str, d
             else:
                 decl, colon, assumption = body.partition(":") if key != "densities" else (
                     body, "", "")
+                # the dimension of vector(D) / matrix(D) and an index's range are names too
                 new_body = _TOKEN.sub(lambda t: mapping.get(t.group(0), t.group(0)),
-                                      decl) + colon + assumption
+                                      decl) + colon + _TOKEN.sub(
+                    lambda t: mapping.get(t.group(0), t.group(0)), assumption)
             out.append(m.group(1) + key + m.group(3) + new_body)
             continue
         if line.lstrip().startswith("%"):
@@ -394,6 +403,10 @@ _LATEX_DECL = ("a defect of this test's renamer: a declaration spelled in LaTeX 
 _FAMILY = ("a defect of this test's renamer: in 'densities: q(mu) = N(m, s^2)' it renames the "
            "family's name N, so the renamed file declares an unknown family")
 
+_INDEXED = ("a defect of this test's renamer: an indexed quantity at another index (x_N for "
+            "the declared x_i) keeps its letter x while the declaration's x_i is renamed, so "
+            "the renamed file uses an undeclared name and is unreadable")
+
 #: Cases that fail today, and why (paths relative to the repository).
 KNOWN: dict[str, str] = {
     "tests/corpus/conjugate/normal_mean_posterior.tex": _LATEX_DECL,
@@ -407,6 +420,8 @@ KNOWN: dict[str, str] = {
     "tests/corpus/elbo/wrong/cavi_mixture_assignment.s1.dropped-half.deriv": _FAMILY,
     "tests/corpus/elbo/elbo_conjugate_gaussian.deriv": _FAMILY,
     "tests/corpus/elbo/wrong/elbo_conjugate_gaussian.s1.missing-minus-one.deriv": _FAMILY,
+    "tests/corpus/sums/average_over_data.tex": _INDEXED,
+    "tests/corpus/sums/wrong/average_over_data.s1.dropped-factor.tex": _INDEXED,
     "tests/corpus/elbo/wrong/doersch_core_equation.s2.log-evidence-sign.deriv": _LOAD,
     "tests/corpus/inequalities/wrong/elbo_below_evidence.s1.sign-error.deriv": _LOAD,
     "tests/corpus/discrete/wrong/geometric_mean.s1.wrong-series.deriv": _LOAD_SUM,

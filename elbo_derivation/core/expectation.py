@@ -48,7 +48,7 @@ class Expectation(sp.Expr):
     is_commutative = True
 
     def __new__(cls, integrand: sp.Expr, variable: sp.Symbol, density: sp.Expr) -> Expectation:
-        if not isinstance(variable, sp.Symbol):
+        if not isinstance(variable, (sp.Symbol, sp.MatrixSymbol)):  # a vector x ~ N(μ, Σ) too
             raise TypeError(f"variable must be a SymPy Symbol, got {variable!r}")
         return sp.Expr.__new__(cls, sp.S(integrand), variable, sp.S(density))
 

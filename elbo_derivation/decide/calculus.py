@@ -192,22 +192,23 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     >>> function_instance(sp.Function("f", real=True)(t) - sp.Function("g", real=True)(t))[0]
     -t**2 - 1
     """
-    found: dict[str, list[sp.Basic]] = {}
-    for node in expr.atoms(AppliedUndef):
-        if "(" in node.func.__name__ or len(node.args) != 1 or node.is_real is not True:
-            continue  # a declared density (named by its signature) is no function here
-        found.setdefault(node.func.__name__, []).append(node)
-    if not found:
+    nodes = {node: (f"{node.func.__name__}(t)", node.args[0])
+             for node in expr.atoms(AppliedUndef)
+             if not ("(" in node.func.__name__ or len(node.args) != 1
+                     or node.is_real is not True)}  # a declared density is no function here
+    # the entries v[i] of a declared vector are a function of the index, too
+    nodes.update({node: (f"{node.base}[t]", node.indices[0]) for node in expr.atoms(sp.Indexed)
+                  if len(node.indices) == 1 and node.is_real is True})
+    if not nodes:
         return expr, ""
-    subs = {}
-    notes = []
-    for j, name in enumerate(sorted(found)):
-        u = sp.Symbol("t")
-        shape = (j + 1) * u**2 + 2 * u + 3 + j
-        for node in found[name]:
-            subs[node] = shape.xreplace({u: node.args[0]})
-        notes.append(f"{name}(t) = {'' if j == 0 else str(j + 1)}t² + 2t + {3 + j}")
-    return expr.xreplace(subs), ", ".join(notes)
+    # each function its own instance (the same one for x(i) and y(i) would make x − y vanish)
+    names = sorted({name for name, _ in nodes.values()})
+    u = sp.Dummy("t")
+    instances = {n: u**2 + 2 * u + 3 + k * (u**2 + 1) for k, n in enumerate(names)}
+    subs = {node: instances[name].subs(u, arg) for node, (name, arg) in nodes.items()}
+    note = ", ".join(f"{n} = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
+                     for k, n in enumerate(names))
+    return expr.xreplace(subs), note
 
 
 def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],

@@ -630,6 +630,150 @@ class Calculus(Tier):
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
 
 
+class IndexedDerivatives(Tier):
+    """Derivatives with respect to a coordinate μ_j of an indexed quantity
+    (:mod:`~elbo_derivation.decide.indexed`): ∂μ_d/∂μ_j = δ_dj, the sum over the delta done;
+    what is evaluated stays evaluated for the tiers after this one."""
+
+    name = "indexed"
+    share = 0.3
+
+    def applies(self, p: Problem) -> bool:
+        from elbo_derivation.decide.indexed import coordinate_derivatives
+
+        return p.symbolic and (p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative)) and bool(
+            coordinate_derivatives(p.lhs) or coordinate_derivatives(p.rhs))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import indexed
+
+        def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
+            a = indexed.evaluate_coordinate_derivatives(p.lhs)[0]
+            b = indexed.evaluate_coordinate_derivatives(p.rhs)[0]
+            reduced, rules = reduce_algebra(p.gap_of(a, b))
+            return a, b, reduced, rules
+
+        value = self.within_share(p, work)
+        if value is None:
+            # never left to the tiers after: SymPy alone differentiates m(d) by m(j) as 0
+            return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                "no result for the derivative with respect to a coordinate within the time "
+                "bound: " + "; ".join(p.reasons)))
+        a, b, reduced, rules = value
+        p.lhs, p.rhs = a, b
+        p.sides, p.gap = (a, b), reduced
+        j = p.judge_gap(reduced, self.name, (indexed_rule(), *rules), sides=(a, b))
+        if j is None and p.relation is not Relation.EQ_UP_TO and not reduced.has(
+                sp.Sum, sp.Derivative, sp.Integral, Expectation):
+            # the sequences instanced (a step must hold for every sequence)
+            from elbo_derivation.decide.calculus import function_instance
+
+            (ia, ib), note = function_instance(sp.Tuple(a, b))
+            if note:
+                gap = reduce_algebra(p.gap_of(ia, ib))[0]
+                j = p.refute_exactly(gap, self.name, (), (ia, ib))
+                if j is not None and j.counterexample is not None:
+                    j.counterexample = replace(j.counterexample,
+                                               note=j.counterexample.note + f", with {note}")
+                    j.reason += f", with {note}"
+        if j is not None and not j.explanation and j.verdict is Verdict.PROVED:
+            j.explanation = ("differentiating with respect to one coordinate (∂μ_d/∂μ_j = "
+                             "δ_dj, the sum over the delta done) reduces left − right to 0")
+        return j
+
+
+def indexed_rule() -> str:
+    from elbo_derivation.decide.indexed import COORDINATE_DERIVATIVE
+
+    return COORDINATE_DERIVATIVE
+
+
+class MatrixRules(Tier):
+    """Steps in matrix notation with a symbolic dimension (:mod:`~elbo_derivation.decide.matrices`):
+    the trace's linearity and cyclic property, determinants of products, inverses and
+    diagonal matrices, transposes; then the algebra (and the rules of sums) of the gap. A step
+    they do not prove is evaluated exactly at D = 1, 2, 3 with seeded random matrices that
+    satisfy their declarations: a difference refutes it; agreement is numerical support only.
+    The other tiers do not know matrices, so this one always answers."""
+
+    name = "matrix-rules"
+    share = 0.5
+
+    def applies(self, p: Problem) -> bool:
+        from elbo_derivation.decide.matrices import has_matrices
+
+        return p.symbolic and has_matrices(p.lhs, p.rhs)
+
+    def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide import calculus, matrices
+
+        (lhs, moved_a), (rhs, moved_b) = (matrices.evaluate_expectations(e, p.families)
+                                          for e in (p.lhs, p.rhs))
+        moments = (matrices.NORMAL_MOMENTS,) if moved_a or moved_b else ()
+
+        def by_rule() -> Judgement | None:
+            (a, ra), (b, rb) = matrices.normal_form(lhs), matrices.normal_form(rhs)
+            (a, b), _ = matrices.unknowns(a, b)
+            a, rsa = calculus.sum_normal_form(a)
+            b, rsb = calculus.sum_normal_form(b)
+            reduced, rules = reduce_algebra(p.gap_of(a, b))
+            if reduced == 0 or (p.relation is Relation.EQ_UP_TO
+                                and not depends_on(reduced, p.wrt)):
+                return p.judge_gap(reduced, self.name, tuple(dict.fromkeys(
+                    (*moments, *ra, *rb, *rsa, *rsb, *rules))))
+            return None
+
+        def by_instances() -> Judgement:
+            seen = []
+            if lhs.has(Expectation) or rhs.has(Expectation):
+                return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                    "no rule for this expectation over a vector (the tier knows the first "
+                    "and second moments of a declared multivariate normal N(μ, Σ), for "
+                    "expressions at most quadratic in the vector)"))
+            for seed in (0, 1):
+                for dims, shown, ea, eb in matrices.instances(lhs, rhs, seed):
+                    gap = p.gap_of(ea, eb)
+                    if gap.free_symbols or gap.has(sp.MatrixExpr, AppliedUndef):
+                        return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                            "no rule for this matrix expression, and its instances at small D "
+                            f"are not numbers ({plain(gap)} left)"))
+                    value = value_at(gap, {}, DPS)
+                    exact = constant_value(gap)
+                    bad = value is not None and exact is not None and (
+                        p.relation is Relation.EQ or exact < 0)
+                    va, vb = value_at(ea, {}, DPS), value_at(eb, {}, DPS)
+                    if bad and va is not None and vb is not None:
+                        cex = Counterexample(dict(dims), to_float(va), to_float(vb),
+                                             to_float(value), note=f"exact, with {shown}")
+                        where = ", ".join(f"{k} = {v}" for k, v in dims.items())
+                        return Judgement(Verdict.REFUTED, self.name, (),
+                                         f"Evaluated exactly at {where} with the matrices "
+                                         "reported, the two sides differ.",
+                                         reason=f"the step fails at {where}",
+                                         counterexample=cex)
+                    seen.append(", ".join(f"{k} = {v}" for k, v in dims.items()))
+            return Judgement(Verdict.NUMERICALLY_SUPPORTED, self.name, reason=(
+                "no rule of the matrix tier proved it (rules: trace linear and cyclic, "
+                "determinants of products, inverses and diagonal matrices, transposes); the "
+                f"two sides agree exactly at {len(seen)} random instances ("
+                + "; ".join(dict.fromkeys(seen)) + ") with matrices satisfying their "
+                "declarations"))
+
+        if p.relation is Relation.EQ_UP_TO:
+            return self.within_share(p, by_rule)
+        found = self.within_share(p, by_rule)
+        if found is None:
+            found = self.within_share(p, by_instances)
+        if found is None:
+            return Judgement(Verdict.UNDECIDED, self.name,
+                             reason="no rule for this matrix expression within the time "
+                             "bound: " + "; ".join(p.reasons))
+        if found.verdict is Verdict.PROVED and not found.explanation:
+            found.explanation = ("the rules of traces and determinants, then expanding and "
+                                 "cancelling, reduce left − right to 0")
+        return found
+
+
 class Gradients(Tier):
     """The gradient of an expectation (:mod:`~elbo_derivation.decide.calculus`): the
     derivative taken under the integral sign, directly (the score-function identity) or after
@@ -960,7 +1104,10 @@ class Families(Tier):
 
         value = self.within_share(p, work)
         if value is None:
-            return None
+            # never left to the tiers after: SymPy alone differentiates m(d) by m(j) as 0
+            return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                "no result for the derivative with respect to a coordinate within the time "
+                "bound: " + "; ".join(p.reasons)))
         a, b, reduced, rules = value
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
@@ -1205,6 +1352,8 @@ PROBE = Probe()
 #: The tiers in the order they are tried.
 TIERS: tuple[Tier, ...] = (
     STRUCTURAL,
+    IndexedDerivatives(),
+    MatrixRules(),
     GRADIENTS,
     CALCULUS,
     SUM_RULES,

@@ -306,7 +306,9 @@ def declared_families(d: Derivation) -> dict[sp.Expr, tuple]:
     out: dict[sp.Expr, tuple] = {}
     for sig, family in (getattr(decl, "families", None) or {}).items():
         density = decl.functions.get(sig)
-        if family.name != "normal" and density is not None:
+        # (a multivariate normal of a vector stays abstract: it is recorded too)
+        if (family.name != "normal" or not isinstance(family.variable, sp.Symbol)) and (
+                density is not None):
             out[density] = (family.name, tuple(family.parameters), family.variable)
     return out
 

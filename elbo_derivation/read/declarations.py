@@ -57,12 +57,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
+from elbo_derivation.core import matrices
 from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
@@ -76,6 +77,8 @@ __all__ = [
     "assumption_keywords",
     "bound_to_definitions",
     "is_copy_of",
+    "is_sequence",
+    "sequence_at",
     "split_top_level",
 ]
 
@@ -162,6 +165,13 @@ _LATEX_NAME = re.compile(
     r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*\{?\s*\\?([A-Za-z0-9]+)\s*\}?)?\s*$")
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
+#: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
+_SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*)_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
+_MATRIX = re.compile(r"\s*matrix\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
+#: what a matrix may be declared to be
+_MATRIX_WORDS = {"": (), "real": (), "symmetric": ("symmetric",),
+                 "positive definite": ("positive definite",), "spd": ("positive definite",),
+                 "symmetric positive definite": ("positive definite",)}
 _VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
 
 
@@ -320,6 +330,10 @@ class Declarations:
         words = " ".join(assumption.split()).lower()
         interval = None
         dimension = None
+        matrix = _MATRIX.match(assumption)
+        if matrix:
+            self.declare_matrices(names_part, matrix, line, column, words_col)
+            return
         vector = _VECTOR.match(assumption)
         if vector:
             dim_name = vector.group(1)
@@ -361,10 +375,37 @@ class Declarations:
                 self.assumption_of[name] = f"vector({dimension}) {words}"
                 # its entries mu[j] carry the assumption; the vector itself is no scalar
                 self.indexed[name] = sp.IndexedBase(name, shape=(dimension,), **keywords)
+                # written alone, the vector is a D×1 matrix symbol (x − μ, μᵀΣ⁻¹μ)
+                whole = sp.MatrixSymbol(name, dimension, 1)
+                matrices.register(whole, self.indexed[name])
+                self.symbols[name] = whole
                 continue
             self.add_symbol(name, words if interval is None else " ".join(
                 [*([m.group(1).strip()] if m and m.group(1) else []), str(interval)]),
                 keywords, line, col, interval)
+
+    def declare_matrices(self, names_part: str, m: re.Match[str], line: int | None,
+                         column: int, words_col: int) -> None:
+        """``Sigma, S : matrix(D) positive definite``: D×D matrix symbols (also ``symmetric``,
+        ``spd``), D a declared integer symbol."""
+        dimension = self.symbols.get(m.group(1))
+        if dimension is None or not getattr(dimension, "is_integer", False):
+            raise self.error(f"the dimension '{m.group(1)}' of a matrix must be a symbol "
+                             "declared integer first", line, words_col)
+        words = " ".join(m.group(2).split()).lower()
+        if words not in _MATRIX_WORDS:
+            raise self.error(f"unknown property of a matrix '{m.group(2).strip()}'; expected "
+                             "symmetric or positive definite (spd)", line, words_col)
+        for raw, offset in split_top_level(names_part):
+            name = self.plain(raw.strip())
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            self.check_name(name, line, col)
+            if name in self.symbols or name in self.indexed:
+                raise self.error(f"'{name}' is already declared", line, col)
+            symbol = sp.MatrixSymbol(name, dimension, dimension)
+            matrices.register(symbol, properties=_MATRIX_WORDS[words])
+            self.symbols[name] = symbol
+            self.assumption_of[name] = f"matrix({dimension}) {words}".strip()
 
     def make_interval(self, lo_text: str, hi_text: str, left_open: bool, right_open: bool,
                       line: int | None, column: int) -> sp.Interval:
@@ -486,6 +527,19 @@ class Declarations:
                              f"{len(params)}", line, args_start)
         variable = variables[0]
         offsets = [args_start + offset for _, offset in split_top_level(m.group(2))]
+        if key == "normal" and any(matrices.is_matrix(v) for v in (variable, *params)):
+            # the multivariate normal N(μ, Σ) of a vector: kept abstract, its family recorded
+            mean, cov = params
+            if not (matrices.is_matrix(variable) and getattr(mean, "shape", None)
+                    == variable.shape and getattr(cov, "shape", (0, 1))[0] == variable.shape[0]
+                    and cov.shape[0] == cov.shape[1]):
+                raise self.error(f"a multivariate normal of a vector needs a mean of its shape "
+                                 f"and a square covariance: '{sig}'", line, args_start)
+            self.families[sig] = Family(key, params, variable, None)
+            self.functions[sig] = sp.Function(sig, positive=True)(*variables)
+            if sig not in self.densities:
+                self.densities.append(sig)
+            return
         for k, param in enumerate(params):
             role = "probability" if roles is None else roles[k]
             self.give_roles(param, role, line, offsets[k])
@@ -558,6 +612,7 @@ class Declarations:
             if not raw.strip():
                 continue
             col = column + offset + (len(raw) - len(raw.lstrip()))
+            raw = self.indexed_signature(raw)
             m = _SIGNATURE.match(raw)
             if not m or "|" in m.group(2):
                 raise self.error(
@@ -574,6 +629,23 @@ class Declarations:
                 raise self.error(usage, line, column + len(text.rstrip()) + 1)
             else:
                 self.functions[sig] = sp.Function(stem, **keywords)(*variables)
+
+    def indexed_signature(self, raw: str) -> str:
+        """``mu_d`` (``\\mu_d``, ``\\mu_{d}``) for an index ``d`` declared integer: the
+        indexed quantity μ_d, declared as the sequence ``mu(d)``; anything else unchanged.
+
+        >>> decl = Declarations()
+        >>> decl.declare_symbols("d : integer", 1, 1)
+        >>> decl.indexed_signature("\\mu_d"), decl.indexed_signature("mu_1")
+        ('mu(d)', 'mu_1')
+        """
+        m = _SUBSCRIPTED.match(self.plain(raw.strip()) if "\\" in raw else raw)
+        if m is None:
+            return raw
+        index = self.symbols.get(m.group(2))
+        if index is None or not index.is_integer or m.group(2) in self.definitions:
+            return raw
+        return f"{m.group(1)}({m.group(2)})"
 
     def density_roles(self) -> dict[str, tuple[str, str]]:
         """Each declared density's place in its model: ``(model, role)``.
@@ -647,6 +719,37 @@ def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
     return (a.startswith(b) and len(a) > len(b) and (a[len(b)] == "_" or a[len(b)].isdigit()
                                                      or a[len(b)] == "'")
             and new.assumptions0 == declared.assumptions0)
+
+
+def sequence_at(functions: Mapping[str, Any], stems: Sequence[str],
+                args: Sequence[sp.Expr]) -> sp.Expr | None:
+    """A declared indexed quantity (a *sequence*) at another index: ``m(j)`` or ``\\mu_j``
+    for the declared ``m(d)`` / ``\\mu_d``, whose one argument is a symbol declared integer.
+
+    The index may be any integer-valued expression (``j``, ``1``, ``d + 1``): a sequence is
+    the same quantity at every index. None when ``stems`` name no such declaration or an
+    argument is not an integer.
+
+    >>> import sympy as sp
+    >>> d, j = sp.symbols("d j", integer=True)
+    >>> m = sp.Function("m", real=True)
+    >>> sequence_at({"m(d)": m(d)}, ["m"], [j + 1])
+    m(j + 1)
+    >>> sequence_at({"m(d)": m(d)}, ["m"], [sp.Symbol("x", real=True)]) is None
+    True
+    """
+    if len(args) != 1 or args[0].is_integer is not True:
+        return None
+    found = {value.func for stem in stems for sig, value in functions.items()
+             if sig.startswith(stem + "(") and is_sequence(value)}
+    return found.pop()(*args) if len(found) == 1 else None
+
+
+def is_sequence(value: Any) -> bool:
+    """Whether a declared function is an indexed quantity: one argument, an integer symbol."""
+    return (isinstance(value, sp.core.function.AppliedUndef) and len(value.args) == 1
+            and isinstance(value.args[0], sp.Symbol) and value.args[0].is_integer is True
+            and "(" not in value.func.__name__)
 
 
 def alias_dependence(expr: sp.Expr, variables: list[sp.Symbol],

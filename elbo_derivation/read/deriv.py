@@ -88,6 +88,7 @@ from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from sympy.core.parameters import global_parameters
 
+from elbo_derivation.core import matrices
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError
@@ -98,6 +99,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+    sequence_at,
 )
 from elbo_derivation.read.limits import (
     MAX_BYTES,
@@ -284,11 +286,15 @@ class _Product(list):  # type: ignore[type-arg]
 def _done(value: Any) -> Any:
     """A finished SymPy expression from a chain being read (other values pass through)."""
     if isinstance(value, _Sum):
+        if any(matrices.is_matrix(t) for t in value):
+            return matrices.add(value)
         return sp.Add(*value)
     if isinstance(value, _Product):
         # a written 1/x is read as 1 · x⁻¹: the 1 is dropped, so that the unevaluated
         # display form prints as 1/x rather than 1·(1/x)
         factors = [f for f in value if f is not sp.S.One] or [sp.S.One]
+        if any(matrices.is_matrix(f) for f in factors):
+            return matrices.product(factors)
         return sp.Mul(*factors)
     return value
 
@@ -349,6 +355,13 @@ class _Builder(Transformer_NonRecursive):
             if cond is not None or len(given) != 2:
                 raise self.ctx.error("binomial(n, k) takes exactly two arguments", tok.column)
             return sp.binomial(*given)
+        if name in matrices.MATRIX_FUNCTIONS and name not in self.ctx.symbols:
+            if cond is not None or len(given) != 1:
+                raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
+            try:
+                return matrices.MATRIX_FUNCTIONS[name](given[0])
+            except matrices.MatrixReadError as err:
+                raise self.ctx.error(str(err), tok.column) from None
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
@@ -357,6 +370,10 @@ class _Builder(Transformer_NonRecursive):
         if signature is not None and signature in self.ctx.functions:
             return self.ctx.functions[signature]
         known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))
+        # an indexed quantity at another index: m(j) for the declared m(d), d an integer
+        entry = sequence_at(self.ctx.functions, [name], given) if cond is None else None
+        if entry is not None:
+            return entry
         # a declared density at another point: q(h1|x) is the declared q(h|x) at h = h1
         shape = (len(given), None if cond is None else len(cond))
         args = [*given, *(cond or [])]
@@ -390,6 +407,9 @@ class _Builder(Transformer_NonRecursive):
         for arg in given[1:]:
             if isinstance(arg, sp.Symbol) and arg in self.ctx.symbols.values():
                 variables.append((arg, 1))
+            elif sequence_at(self.ctx.functions, [str(getattr(arg, "func", ""))],
+                             list(getattr(arg, "args", ()))) == arg:
+                variables.append((arg, 1))  # ∂/∂m_j: a coordinate of an indexed quantity
             elif arg.is_Integer and variables and variables[-1][1] == 1 and (
                     2 <= int(arg) <= MAX_DERIVATIVE_ORDER):
                 variables[-1] = (variables[-1][0], int(arg))
@@ -577,6 +597,11 @@ class _Builder(Transformer_NonRecursive):
                     f"{MAX_NUMBER_DIGITS} digits",
                     tok.column,
                 )
+        if matrices.is_matrix(base):
+            try:
+                return matrices.power(base, exponent)
+            except matrices.MatrixReadError as err:
+                raise self.ctx.error(str(err), tok.column) from None
         return sp.Pow(base, exponent)
 
 

@@ -97,6 +97,7 @@ from lark.exceptions import (
     VisitError,
 )
 
+from elbo_derivation.core import matrices
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
@@ -105,6 +106,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+    sequence_at,
     split_top_level,
 )
 from elbo_derivation.read.limits import (
@@ -329,6 +331,10 @@ class _Bracketed:
         self.value = value
 
 
+#: matrix functions written as words: \operatorname{tr}, \mathrm{Tr}, \operatorname{diag}
+_MATRIX_WORDS = {"tr": "tr", "Tr": "tr", "trace": "tr", "diag": "diag", "det": "det",
+                 "logdet": "logdet"}
+
 _ACCENT_NAMES = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar",
                  "tilde": "tilde", "widetilde": "tilde"}
 
@@ -361,6 +367,14 @@ class _Builder(Transformer_NonRecursive):
             for cand in whole.candidates():
                 if cand in self.indexed:  # \mu_j: entry j of the declared vector mu
                     return self.indexed[cand][self.vector_index(name)]
+        if name.sub is not None:  # \mu_j: the declared indexed quantity \mu_d at j
+            whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+            if any(sequence_at(self.functions, [cand], [sp.Integer(0)]) is not None
+                   for cand in whole.candidates()):
+                entry = sequence_at(self.functions, whole.candidates(),
+                                    [self.vector_index(name)])
+                if entry is not None:
+                    return entry
         if name.base == "e" and name.sub is None and name.accent is None:
             return sp.E
         if name.base in ("d", "partial") and name.sub is None and name.accent is None:
@@ -428,13 +442,18 @@ class _Builder(Transformer_NonRecursive):
                     "digits",
                     where,
                 )
+        if matrices.is_matrix(base):
+            try:
+                return matrices.power(base, exponent)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), where) from None
         return sp.Pow(base, exponent)
 
     def density_variable(self, density: sp.Expr, where: Any) -> sp.Symbol:
         """The variable a density is over: its first argument."""
         if isinstance(density, sp.core.function.AppliedUndef) and density.args:
             var = density.args[0]
-            if isinstance(var, sp.Symbol):
+            if isinstance(var, (sp.Symbol, sp.MatrixSymbol)):
                 return var
         for sig, value in self.functions.items():
             if value == density:
@@ -463,7 +482,7 @@ class _Builder(Transformer_NonRecursive):
                     v = self.resolve_name(part)
                 except DerivationSyntaxError:
                     return None
-            if not isinstance(v, sp.Symbol):
+            if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)):
                 return None
             args.append(str(v))
         text = args[0]
@@ -489,6 +508,8 @@ class _Builder(Transformer_NonRecursive):
                     shapes.add(declared.func)
         if len(shapes) == 1:  # only when the declared density meant is the only candidate
             return shapes.pop()(*values)
+        if not paren.seps:  # \mu(j): the declared indexed quantity \mu_d at j
+            return sequence_at(self.functions, [*name.candidates(), name.base], values)
         return None
 
     def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
@@ -582,12 +603,33 @@ class _Builder(Transformer_NonRecursive):
         return self.power_of(self.value(c[2]), 1 / n, c[0])
 
     def abs(self, c: list[Any]) -> sp.Expr:
-        return sp.Abs(self.value(c[1]))
+        inner = self.value(c[1])
+        if matrices.is_matrix(inner):  # |Σ|: the determinant
+            return self.matrix_function("det", c[0])(inner)
+        return sp.Abs(inner)
+
+    def matrix_function(self, name: str, where: Any) -> Any:
+        """tr, det, diag, ... of a matrix expression, its errors located at ``where``."""
+        def apply(value: sp.Expr) -> sp.Expr:
+            try:
+                return matrices.MATRIX_FUNCTIONS[name](value)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), where) from None
+        return apply
+
+    @v_args(meta=True)
+    def transposed(self, meta: Any, c: list[Any]) -> sp.Expr:
+        base = self.value(c[0]) if not isinstance(c[0], _Name) else self.resolve_name(c[0])
+        return self.matrix_function("transpose", c[1])(base)
 
     @v_args(meta=True)
     def power(self, meta: Any, c: list[Any]) -> Any:
         where = _At(meta.line, meta.column) if not meta.empty else _first_pos(c[0])
-        base, exponent = c[0], self.value(c[1])
+        base = c[0]
+        if (isinstance(c[1], _Name) and c[1].written == "T" and "T" not in self.symbols
+                and matrices.is_matrix(self.value(base))):
+            return self.matrix_function("transpose", c[1])(self.value(base))  # x^T
+        exponent = self.value(c[1])
         if isinstance(c[1], sp.Integer) and abs(int(c[1])) >= 10:
             raise self.err(
                 f"ambiguous exponent '^{c[1]}': LaTeX reads ^{str(c[1])[0]} only; write "
@@ -646,6 +688,19 @@ class _Builder(Transformer_NonRecursive):
                     if isinstance(nxt, _Power):
                         value = self.power_of(value, nxt.exponent, nxt)
                     i += 1
+            if (value is None and isinstance(item, _Name) and item.sub is None
+                    and item.written.startswith("\\") and _MATRIX_WORDS.get(item.base)
+                    and not any(c in self.symbols for c in item.candidates())
+                    and nxt is not None):
+                # \operatorname{tr}(A), \mathrm{diag}(v), \operatorname{Tr}[A]; without a
+                # bracket, like \log, the rest of the product: \operatorname{tr} A B = tr(AB)
+                fn = self.matrix_function(_MATRIX_WORDS[item.base], item)
+                if isinstance(nxt, _Bracketed) or (isinstance(nxt, _Paren) and not nxt.seps):
+                    value = fn(self.value(nxt))
+                    i += 1
+                else:
+                    value = fn(self._multiply(items[i + 1:]))
+                    i = len(items) - 1
             if value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power)):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren):
@@ -675,6 +730,11 @@ class _Builder(Transformer_NonRecursive):
                 divide_next = False
             factors.append(value)
             i += 1
+        if any(matrices.is_matrix(f) for f in factors):
+            try:
+                return matrices.product(factors)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), _first_pos(items[0])) from None
         return sp.Mul(*factors)
 
     def product(self, c: list[Any]) -> Any:
@@ -689,6 +749,11 @@ class _Builder(Transformer_NonRecursive):
         for op, term in zip(c[1::2], c[2::2], strict=True):
             v = self.value(term) if not isinstance(term, _Name) else self.resolve_name(term)
             terms.append(-v if str(op) == "-" else v)
+        if any(matrices.is_matrix(t) for t in terms):
+            try:
+                return matrices.add(terms)
+            except matrices.MatrixReadError as err:
+                raise self.err(str(err), c[1]) from None
         return sp.Add(*terms)
 
     def unary(self, c: list[Any]) -> sp.Expr:
@@ -699,7 +764,8 @@ class _Builder(Transformer_NonRecursive):
     def prefix(self, c: list[Any]) -> Any:
         fn_tok, args = c[0], c[1:]
         fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp,
-              "tanh": sp.tanh}[str(fn_tok).lstrip("\\")]
+              "tanh": sp.tanh,
+              "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
         if isinstance(args[0], (_Bracketed, _Paren)) and not (
             isinstance(args[0], _Paren) and args[0].seps
         ):
@@ -1135,7 +1201,7 @@ def latex_to_sympy(
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     for name, value in symbols.items():
-        if not isinstance(value, sp.Symbol):
+        if not isinstance(value, (sp.Symbol, sp.MatrixSymbol)):
             raise InputError(
                 f"symbols[{name!r}] must be a SymPy Symbol, got {type(value).__name__}")
     for name, value in (functions or {}).items():

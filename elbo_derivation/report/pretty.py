@@ -244,6 +244,41 @@ class UnicodePrinter(StrPrinter):
             name = pretty_name(name)
         return f"{name}({self.stringify(expr.args, ', ')})"
 
+    # vectors and matrices (elbo_derivation.core.matrices): Σ⁻¹, (x − μ)ᵀ, tr, det, diag
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        return pretty_name(expr.name)
+
+    def _matrix_operand(self, expr: sp.Basic) -> str:
+        body = self._print(expr)
+        return body if isinstance(expr, (sp.MatrixSymbol, sp.Indexed)) else f"({body})"
+
+    def _print_Transpose(self, expr: sp.Basic) -> str:
+        return self._matrix_operand(expr.arg) + "ᵀ"
+
+    def _print_Inverse(self, expr: sp.Basic) -> str:
+        return self._matrix_operand(expr.arg) + "⁻¹"
+
+    def _print_MatPow(self, expr: sp.Basic) -> str:
+        return self._matrix_operand(expr.base) + str(expr.exp).translate(_SUP)
+
+    _print_HadamardPower = _print_MatPow
+
+    def _print_Trace(self, expr: sp.Basic) -> str:
+        if expr.arg.shape == (1, 1):  # a quadratic form xᵀAx: the number it is
+            return self._print(expr.arg)
+        return f"tr({self._print(expr.arg)})"
+
+    def _print_Determinant(self, expr: sp.Basic) -> str:
+        return f"det({self._print(expr.arg)})"
+
+    def _print_DiagMatrix(self, expr: sp.Basic) -> str:
+        return f"diag({self._print(expr.args[0])})"
+
+    def _print_Indexed(self, expr: sp.Basic) -> str:
+        index = ",".join(self._print(i) for i in expr.indices)
+        return f"{pretty_name(str(expr.base))}_{index}" if len(index) == 1 else (
+            f"{pretty_name(str(expr.base))}_({index})")
+
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         # d/dx for a function of one variable, ∂/∂x otherwise; dⁿ/dxⁿ for repeated ones
         d = "d" if len(expr.expr.free_symbols) <= 1 and len(expr.variable_count) == 1 else "∂"

@@ -438,6 +438,28 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("entropy/diagonal_gaussian_entropy.tex", 2, r"&= 1 + \log(2\pi)", r"&= \frac{1}{2} + \log(2\pi)", "dimension-count|extra-half"),
     ("entropy/diagonal_gaussian_entropy.tex", 2, r"\log\sigma_1 + \log\sigma_2", r"2\log\sigma_1 + 2\log\sigma_2", "log-variance-for-log-std"),
     ("entropy/diagonal_gaussian_entropy.tex", 1, r"+ \frac{1}{2}\log(2\pi e\sigma_2^2)", r"+ \log(2\pi e\sigma_2^2)", "dropped-half"),
+    ("sums/average_over_data.tex", 1, r"&= \frac{C}{N}\sum", r"&= C\sum", "dropped-factor"),
+    ("sums/average_over_data.tex", 2, r"- 2\sum_{i=1}^{N} x_i y_i", r"- \sum_{i=1}^{N} x_i y_i", "binomial-coefficient|extra-half"),
+    ("sums/average_over_data.tex", 3, r"+ \sum_{i=1}^{N-1} (x_i - y_i)^2", r"+ \sum_{i=1}^{N} (x_i - y_i)^2", "index-shift"),
+    # --- multivariate (matrix notation, symbolic dimension D) ----------------------------
+    ("multivariate/kl_mvn_trace_logdet.deriv", 1, "- D/2 + log(det(S1))/2", "- D + log(det(S1))/2", "dropped-half"),
+    ("multivariate/kl_mvn_trace_logdet.deriv", 2, "- logdet(S0*inv(S1))/2", "+ logdet(S0*inv(S1))/2", "sign-error"),
+    ("multivariate/kl_mvn_trace_logdet.tex", 1, r"+ \frac{1}{2}\log|\Sigma_1| - \frac{1}{2}\log|\Sigma_0|", r"+ \frac{1}{2}\log|\Sigma_0| - \frac{1}{2}\log|\Sigma_1|", "log-ratio-flipped"),
+    ("multivariate/kl_mvn_trace_logdet.tex", 2, r"- \frac{1}{2}\log\det(\Sigma_0\Sigma_1^{-1})", r"+ \frac{1}{2}\log\det(\Sigma_0\Sigma_1^{-1})", "sign-error"),
+    ("multivariate/kl_mvn_diagonal_standard.deriv", 1, "Sum(log(s[d]^2), (d, 1, D))", "Sum(log(s[d]), (d, 1, D))", "log-std-for-log-variance"),
+    ("multivariate/kl_mvn_diagonal_standard.deriv", 2, "mu[d]^2 - 1 - log", "mu[d]^2 - log", "missing-minus-one"),
+    ("multivariate/kl_mvn_diagonal_standard.tex", 1, r"\sum_{d=1}^{D}\log\sigma_d^2\right)", r"\sum_{d=1}^{D}\log\sigma_d\right)", "log-std-for-log-variance"),
+    ("multivariate/kl_mvn_diagonal_standard.tex", 2, r"\mu_d^2 - 1 - \log", r"\mu_d^2 - \log", "missing-minus-one"),
+    ("multivariate/kl_mvn_two_diagonal.deriv", 1, "Sum(v1[d]/v2[d], (d, 1, D))", "Sum(v2[d]/v1[d], (d, 1, D))", "ratio-flipped"),
+    ("multivariate/kl_mvn_two_diagonal.deriv", 2, "- 1 + log(v2[d]/v1[d])", "- 1 + log(v1[d]/v2[d])", "log-ratio-flipped"),
+    ("multivariate/quadratic_form_trace.deriv", 2, "- 2*transpose(mu)", "+ 2*transpose(mu)", "cross-term-sign|sign-error"),
+    ("multivariate/quadratic_form_trace.deriv", 2, "- 2*transpose(mu)*inv(S)*x", "- transpose(mu)*inv(S)*x", "binomial-coefficient|extra-half"),
+    ("multivariate/quadratic_form_trace.tex", 2, r"- 2\mu^\top", r"+ 2\mu^\top", "cross-term-sign|sign-error"),
+    ("multivariate/quadratic_form_trace.tex", 2, r"+ \mu^\top\Sigma^{-1}\mu", r"+ \mu^\top\mu", "dropped-factor"),
+    ("multivariate/kl_mvn_from_expectations.deriv", 2, "- D/2 + E[", "- 1/2 + E[", "dimension-count"),
+    ("multivariate/kl_mvn_from_expectations.deriv", 3, "tr(inv(S1)*S0)", "tr(inv(S0)*S1)", "ratio-flipped"),
+    ("multivariate/kl_mvn_from_expectations.tex", 1, r"- \frac{D}{2} +", r"- \frac{1}{2} +", "dimension-count"),
+    ("multivariate/kl_mvn_from_expectations.tex", 2, r"(\mu_0 - \mu_1)^\top\Sigma_1^{-1}(\mu_0 - \mu_1)", r"(\mu_0 - \mu_1)^\top(\mu_0 - \mu_1)", "dropped-factor"),
 ]
 
 _DERIV_STEP = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")

@@ -1,0 +1,109 @@
+r"""Indexed quantities: derivatives with respect to one coordinate μ_j of a sequence μ_1..μ_D.
+
+A quantity declared with an integer index (``functions: m(d) : real`` with ``d`` an integer,
+in LaTeX ``% functions: \mu_d : real``) is a *sequence*: ``m(j)`` is the same quantity at the
+index j. SymPy treats the applications m(d) and m(j) as unrelated, so its derivative of
+Σ_d m(d)² with respect to m(j) is 0, which is wrong. Here every application of a sequence is
+written as an entry of an ``IndexedBase`` (whose derivative is a Kronecker delta,
+∂m_d/∂m_j = δ_dj), the derivative taken and the sum over the delta done, and the entries
+written back as the author's m(·).
+
+The convention is the textbook's: ∂/∂m_j of a sum over d = 1..D differentiates with
+respect to one of the sum's coordinates, so j is taken within 1..D (the branch "j outside the
+range", where the derivative is 0, is not the one meant). The branch is chosen only when the
+condition SymPy returns holds at both ends of the range.
+
+Examples
+--------
+>>> import sympy as sp
+>>> d, j = sp.symbols("d j", integer=True)
+>>> D = sp.Symbol("D", integer=True, positive=True)
+>>> m = sp.Function("m", real=True)
+>>> expr = sp.Derivative(sp.Sum(m(d) ** 2 / 2, (d, 1, D)), m(j))
+>>> evaluate_coordinate_derivatives(expr)
+(m(j), True)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+__all__ = ["COORDINATE_DERIVATIVE", "coordinate_derivatives", "evaluate_coordinate_derivatives",
+           "is_entry"]
+
+#: The rule, in a textbook's words.
+COORDINATE_DERIVATIVE = ("differentiation with respect to one coordinate "
+                         "(∂μ_d/∂μ_j = δ_dj: only the term d = j of a sum depends on μ_j)")
+
+
+def is_entry(node: sp.Basic) -> bool:
+    """Whether ``node`` is an entry of a sequence: an abstract function (not a density) of one
+    integer-valued argument.
+
+    >>> j = sp.Symbol("j", integer=True)
+    >>> is_entry(sp.Function("m")(j)), is_entry(sp.Function("m")(sp.Symbol("x")))
+    (True, False)
+    """
+    return (isinstance(node, AppliedUndef) and len(node.args) == 1
+            and node.args[0].is_integer is True and "(" not in node.func.__name__)
+
+
+def coordinate_derivatives(expr: sp.Expr) -> list[sp.Derivative]:
+    """The derivatives in ``expr`` taken with respect to an entry of a sequence."""
+    return [node for node in sp.preorder_traversal(expr)
+            if isinstance(node, sp.Derivative)
+            and any(is_entry(v) for v, _ in node.variable_count)]
+
+
+def _resolve(expr: sp.Expr, limits: dict[sp.Symbol, tuple[sp.Expr, sp.Expr]]) -> sp.Expr:
+    """Each ``Piecewise((e, cond), (0, True))`` whose condition holds at both ends of the range
+    of the index it constrains, replaced by ``e`` (the coordinate is one of the sum's)."""
+    def pick(pw: sp.Piecewise) -> sp.Expr:
+        (e, cond), *rest = pw.args
+        if len(rest) != 1 or rest[0] != (sp.S.Zero, sp.true):
+            return pw
+        for index, (lo, hi) in limits.items():
+            if index in cond.free_symbols and cond.subs(index, lo) is sp.true and (
+                    cond.subs(index, hi) is sp.true):
+                return e
+        return pw
+
+    return expr.replace(lambda n: isinstance(n, sp.Piecewise), pick)
+
+
+def evaluate_coordinate_derivatives(expr: sp.Expr) -> tuple[sp.Expr, bool]:
+    """``expr`` with every derivative with respect to a sequence's entry evaluated, and
+    whether any was.
+
+    The derivative's variables that are entries m(j) give each index j its range from the
+    sums in the differentiated expression whose summands hold that sequence.
+    """
+    found = coordinate_derivatives(expr)
+    if not found:
+        return expr, False
+    out = expr
+    for node in found:
+        entries = {a for a in node.atoms(AppliedUndef) if is_entry(a)}
+        bases = {a.func: sp.IndexedBase(a.func.__name__, real=a.is_real)
+                 for a in entries}
+        back = {bases[a.func][a.args[0]]: a for a in entries}
+        forward = {a: bases[a.func][a.args[0]] for a in entries}
+        body = node.expr.xreplace(forward)
+        variables = [(v.xreplace(forward), n) for v, n in node.variable_count]
+        value = sp.diff(body, *variables).doit()
+        limits = {}
+        for s in node.expr.atoms(sp.Sum):
+            for lim in s.limits:
+                for v, _ in node.variable_count:
+                    if is_entry(v) and v.args[0].free_symbols:
+                        for index in v.args[0].free_symbols:
+                            limits[index] = (lim[1], lim[2])
+        value = _resolve(value, limits)
+        # entries written back as the author's m(·), whatever index the sum left
+        funcs = {b: f for f, b in bases.items()}
+        value = value.xreplace(back)
+        value = value.xreplace({e: funcs[e.base](*e.indices) for e in value.atoms(sp.Indexed)
+                                if e.base in funcs})
+        out = out.xreplace({node: value})
+    return out, True
