@@ -42,9 +42,6 @@ _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one 
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
 KNOWN: dict[str, str] = {
-    "defects/tex_power_of_function.tex":
-        "false refutation: LaTeX '\\exp(x)^2' is read as exp(x^2) (and '\\log(x)^2' as "
-        "log(x^2)), the power taken inside the bracket, so (e^x)^2 = e^{2x} is refuted",
     "defects/misname_half_in_a_denominator.tex":
         _MISNAMED.format("2/s^2 written 1/s^2 named dropped-half, 's^2/2 became s^2': a 1/2 "
                          "the author never wrote, and a term halved, not doubled"),

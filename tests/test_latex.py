@@ -382,3 +382,28 @@ def test_simeq_names_a_greek_variable_and_refuses_an_undeclared_one() -> None:
     with pytest.raises(DerivationSyntaxError, match="not a declared symbol"):
         parse_tex_derivation(head.replace("\\mu, c", "c").replace("\\mu", "c")
                              + "  &\\simeq_{\\nu} -c^2\n\\end{align*}\n")
+
+
+@pytest.mark.parametrize(("tex", "expected"), [
+    (r"\exp(x)^2", sp.exp(x) ** 2),           # the power of the value, (e^x)^2
+    (r"\log(x)^2", sp.log(x) ** 2),
+    (r"\log(x)^2 z", sp.log(x) ** 2 * z),
+    (r"\tanh^2(x)", sp.tanh(x) ** 2),          # a power on the function's name
+    (r"\log^2 x", sp.log(x) ** 2),
+    (r"\log^{2}(x z)", sp.log(x * z) ** 2),
+    (r"\log x^2", sp.log(x**2)),               # the power of the argument, as before
+    (r"\exp(x^2)", sp.exp(x**2)),
+])
+def test_a_power_after_a_function_applies_to_its_value(tex: str, expected: sp.Expr) -> None:
+    assert read(tex) == expected
+
+
+def test_a_density_declared_with_a_latex_variable() -> None:
+    """``% densities: q(\\mu) = N(m, s^2)`` declares the density of the symbol ``\\mu``."""
+    text = ("% symbols: \\mu, m : real\n% symbols: s : positive\n"
+            "% densities: q(\\mu) = N(m, s^2)\n\\begin{align*}\n"
+            "\\mathbb{E}_{q(\\mu)}[\\mu^2] &= m^2 + s^2\n\\end{align*}\n")
+    from elbo_derivation.pipeline import check_derivation
+
+    d = parse_tex_derivation(text)
+    assert check_derivation(d).steps[0].verdict.value == "proved"

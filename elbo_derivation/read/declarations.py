@@ -462,8 +462,9 @@ class Declarations:
             raise self.error(f"expected {what}, got '{raw.strip()}'", line, column)
         stem, inner = m.group(1), m.group(2)
         given_text, bar, cond_text = inner.partition("|")
-        given = [v.strip() for v in given_text.split(",")]
-        cond = [v.strip() for v in cond_text.split(",")] if bar else []
+        # a variable as the body writes it: q(\mu) is the density of the declared mu
+        given = [self.plain(v.strip()) for v in given_text.split(",")]
+        cond = [self.plain(v.strip()) for v in cond_text.split(",")] if bar else []
         variables: list[sp.Symbol] = []
         for var in [*given, *cond]:
             if var not in self.symbols or var in self.definitions:

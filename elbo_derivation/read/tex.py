@@ -761,18 +761,32 @@ class _Builder(Transformer_NonRecursive):
         return -v if str(c[0]) == "-" else v
 
     # functions, integrals, expectations ------------------------------------------------
-    def prefix(self, c: list[Any]) -> Any:
+    def _function(self, fn_tok: Any) -> Any:
+        return {"log": sp.log, "ln": sp.log, "exp": sp.exp, "tanh": sp.tanh,
+                "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
+
+    def prefix(self, c: list[Any], fn: Any = None) -> Any:
         fn_tok, args = c[0], c[1:]
-        fn = {"log": sp.log, "ln": sp.log, "exp": sp.exp,
-              "tanh": sp.tanh,
-              "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
-        if isinstance(args[0], (_Bracketed, _Paren)) and not (
-            isinstance(args[0], _Paren) and args[0].seps
+        fn = fn or self._function(fn_tok)
+        first = args[0]
+        if isinstance(first, (_Bracketed, _Paren)) and not (
+            isinstance(first, _Paren) and first.seps
         ):
-            inner = fn(self.value(args[0]))
-            rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
-            return _Big(inner * rest)
-        return _Prefix(fn, list(args))
+            value = fn(self.value(first))
+        elif (isinstance(first, _Power) and isinstance(first.base, _Paren)
+                and not first.base.seps):
+            # \exp(x)^2, \log(x)^2: the power of the function's value, as a textbook means
+            value = self.power_of(fn(self.value(first.base)), first.exponent, first)
+        else:
+            return _Prefix(fn, list(args))
+        return _Big(value * (self._multiply(args[1:]) if len(args) > 1 else sp.S.One))
+
+    def prefix_power(self, c: list[Any]) -> Any:
+        """``\\tanh^2(u)``, ``\\log^2 x``: the function's value raised to the power."""
+        fn_tok, exponent = c[0], self.value(c[1])
+        inner = self._function(fn_tok)
+        return self.prefix([fn_tok, *c[2:]],
+                           lambda v: self.power_of(inner(v), exponent, fn_tok))
 
     # derivatives ---------------------------------------------------------------------
     def order(self, c: list[Any]) -> _Order:
