@@ -77,7 +77,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Counterexample, Relation
-from elbo_derivation.decide.words import plain
+from elbo_derivation.decide.words import log_identities, plain
 
 __all__ = [
     "BAYES",
@@ -381,17 +381,22 @@ def _sum_as_expectation(node: sp.Sum, used: set[str]) -> sp.Expr | None:
     return None
 
 
-def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
+def _expand_logs(expr: sp.Expr, used: set[str], gone: set[sp.Basic] | None = None) -> sp.Expr:
+    """Logarithms of products, quotients and powers of positive factors expanded; the
+    logarithms rewritten are added to ``gone`` (to name the identities a step used)."""
     if not expr.has(sp.log):
         return expr
     new = sp.expand_log(expr, deep=True)  # sound: uses only declared positivity
     if new != expr:
         used.add(LOG_RULES)
+        if gone is not None:
+            gone.update(expr.atoms(sp.log) - new.atoms(sp.log))
     return new
 
 
 def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
-                 used: set[str], disabled: frozenset[str] = frozenset()) -> sp.Expr:
+                 used: set[str], disabled: frozenset[str] = frozenset(),
+                 gone: set[sp.Basic] | None = None) -> sp.Expr:
     """E_{z~q}[f] as Σ coefficient · E[atom], by Bayes, the log rules and linearity; a rule
     named in ``disabled`` is not applied."""
     joint = _JOINT in model
@@ -402,7 +407,7 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
         f = _product_rule(f, model, used)
     logs = LOG_RULES not in disabled
     if logs:
-        f = _expand_logs(f, used)
+        f = _expand_logs(f, used, gone)
     f = sp.expand(f, log=logs)
     terms = (f,) if LINEARITY in disabled else sp.Add.make_args(f)
     if len(terms) > 1:
@@ -565,17 +570,19 @@ def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
     factors free of the variable pulled out of E
     """
     expr = sp.S(expr)
-    out, used = _normal_form(expr, model_families(expr) if model is None else frozenset(model),
-                             frozenset(disabled))
+    out, used, _ = _normal_form(expr, model_families(expr) if model is None
+                                else frozenset(model), frozenset(disabled))
     return out, list(used)
 
 
 @lru_cache(maxsize=1024)
-def _normal_form(expr: sp.Expr, model: frozenset[str],
-                 disabled: frozenset[str] = frozenset()) -> tuple[sp.Expr, tuple[str, ...]]:
+def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] = frozenset(),
+                 ) -> tuple[sp.Expr, tuple[str, ...], frozenset[sp.Basic]]:
     """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs).
-    A rule named in ``disabled`` is not applied (to find the rules a step needs)."""
+    A rule named in ``disabled`` is not applied (to find the rules a step needs). Returns the
+    form, the rules used and the logarithms the log rules rewrote."""
     used: set[str] = set()
+    gone: set[sp.Basic] = set()
     joint = _JOINT in model
     families = frozenset(m for m in model if m != _JOINT)
 
@@ -597,7 +604,7 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
                 node = as_e
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
-                                used, disabled)
+                                used, disabled, gone)
         if not node.args or not node.has(Expectation, sp.Integral, sp.Sum):
             return node
         new = tuple(visit(a) for a in node.args)
@@ -608,9 +615,9 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
         out = _product_rule(out, families, used)
     logs = LOG_RULES not in disabled
     if logs:
-        out = _expand_logs(out, used)
+        out = _expand_logs(out, used, gone)
     out = sp.expand(out, log=logs)
-    return out, tuple(name for name in _ORDER if name in used)
+    return out, tuple(name for name in _ORDER if name in used), frozenset(gone)
 
 
 def normalize(expr: sp.Expr, model: frozenset[str] | None = None) -> sp.Expr:
@@ -1028,10 +1035,15 @@ def check(
     lhs, rhs = sp.S(lhs), sp.S(rhs)
     model = model_families(lhs, rhs)
     forms = model | {_JOINT} if joint_model(lhs, rhs) else model
-    left, used_left = normalize_traced(lhs, forms)
-    right, used_right = normalize_traced(rhs, forms)
+    left, used_left, gone_left = _normal_form(lhs, frozenset(forms))
+    right, used_right, gone_right = _normal_form(rhs, frozenset(forms))
     diff = sp.expand(left - right)
     rules = [name for name in _ORDER if name in {*used_left, *used_right}]
+
+    def named(found: list[str]) -> list[str]:
+        """The log rules named as the identities the step used (see :func:`_log_names`)."""
+        return _log_names(found, gone_left, gone_right)
+
     budget = max(0.25 * seconds, 0.05)
 
     def differ(disabled: frozenset[str]) -> sp.Expr:
@@ -1042,6 +1054,7 @@ def check(
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
         if needed:
             rules = _needed(rules, lambda d: differ(d) == 0, budget)
+        rules = named(rules)
         return RuleOutcome(
             "proved",
             "both sides have the same normal form by " + _words(rules) if rules
@@ -1078,6 +1091,7 @@ def check(
 
         if needed:
             rules = _needed(rules, free, budget)
+        rules = named(rules)
         return RuleOutcome(
             "proved",
             f"the two sides differ by {plain(diff)}, which is free of {', '.join(wrt)}"
@@ -1089,7 +1103,7 @@ def check(
         for node in _kl_nodes(lhs, rhs, model=model):
             rest, more = normalize_traced(sign * (lhs - rhs) - node, forms)
             if rest == 0:
-                rules = [*dict.fromkeys([*rules, *more, GIBBS])]
+                rules = [*dict.fromkeys([*named(rules), *more, GIBBS])]
                 return RuleOutcome(
                     "proved",
                     f"the difference is {plain(node)} ≥ 0 (Gibbs' inequality), by " + _words(rules),
@@ -1116,6 +1130,21 @@ def check(
                 ce,
             )
     return None
+
+
+def _log_names(rules: list[str], *gone: frozenset[sp.Basic]) -> list[str]:
+    """``rules`` with the log rules named as the identities the step used: log of a
+    product, of a quotient, of a power, of an exponential (:func:`~.words.log_identities`),
+    read off the logarithms expanded on one side only (those both sides expanded are not
+    the step's work); off all of them when none is one-sided."""
+    if LOG_RULES not in rules:
+        return rules
+    left, right = gone
+    names = log_identities(left ^ right) or log_identities(left | right)
+    if not names:
+        return rules
+    i = rules.index(LOG_RULES)
+    return [*rules[:i], *[n for n in names if n not in rules], *rules[i + 1:]]
 
 
 def _is_family(name: str, *exprs: sp.Expr) -> bool:

@@ -89,6 +89,11 @@ _EXPLAIN = {
 }
 
 
+#: The tiers whose rules say all there is to say about a proof (the others describe their
+#: method in :data:`_EXPLAIN`).
+_BY_RULES = ("algebra", "calculus", "declared-intervals", "families", "sum-rules")
+
+
 # --- screening ------------------------------------------------------------------------------
 
 
@@ -187,6 +192,8 @@ def _result(j: Judgement, relation: Relation, start: float,
         return out
     explanation = j.explanation
     if j.verdict is Verdict.PROVED:
+        if not explanation and j.rules and j.tier in _BY_RULES:
+            explanation = f"by {'; '.join(j.rules)}, left − right reduces to 0"
         explanation = _sentence(explanation or _EXPLAIN[j.tier])
     return SymbolicResult(j.verdict, j.tier, time.perf_counter() - start,
                           counterexample=j.counterexample, reason=j.reason,
