@@ -236,8 +236,10 @@ def model_families(*exprs: sp.Expr) -> frozenset[str]:
 
 
 def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
-           used: set[str]) -> sp.Expr:
-    """Rewrite the posterior of ``variable`` of each ``model`` family by Bayes' rule."""
+           used: set[str], gone: set[sp.Basic] | None = None) -> sp.Expr:
+    """Rewrite the posterior of ``variable`` of each ``model`` family by Bayes' rule; each
+    rewriting (posterior, its replacement) is added to ``gone`` as a pair (to name the rule
+    in the author's densities)."""
     subs = {}
     for node in expr.atoms(AppliedUndef):
         sig = _signature(node)
@@ -257,6 +259,8 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
     if not subs:
         return expr
     used.add(BAYES)
+    if gone is not None:
+        gone.update(sp.Tuple(k, v) for k, v in subs.items())
     return expr.xreplace(subs)
 
 
@@ -402,7 +406,7 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     joint = _JOINT in model
     model = frozenset(m for m in model if m != _JOINT)
     if BAYES not in disabled:
-        f = _bayes(f, z, model, used)
+        f = _bayes(f, z, model, used, gone)
     if joint and PRODUCT_RULE not in disabled:
         f = _product_rule(f, model, used)
     logs = LOG_RULES not in disabled
@@ -1136,10 +1140,17 @@ def _log_names(rules: list[str], *gone: frozenset[sp.Basic]) -> list[str]:
     """``rules`` with the log rules named as the identities the step used: log of a
     product, of a quotient, of a power, of an exponential (:func:`~.words.log_identities`),
     read off the logarithms expanded on one side only (those both sides expanded are not
-    the step's work); off all of them when none is one-sided."""
+    the step's work); off all of them when none is one-sided. Bayes' rule is written with
+    the step's own densities (P(w|X) = P(X|w)·P(w)/P(X))."""
+    left, right = gone
+    if BAYES in rules:
+        pairs = sorted({g for g in left | right if isinstance(g, sp.Tuple)},
+                       key=sp.default_sort_key)
+        if pairs:
+            shown = "; ".join(f"{plain(a)} = {plain(b)}" for a, b in pairs)
+            rules = [f"Bayes' rule {shown}" if r == BAYES else r for r in rules]
     if LOG_RULES not in rules:
         return rules
-    left, right = gone
     names = log_identities(left ^ right) or log_identities(left | right)
     if not names:
         return rules
