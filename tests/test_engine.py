@@ -242,6 +242,27 @@ def test_run_bounded_interrupts_and_restores_an_outer_timer():
     assert not fired
 
 
+def test_a_time_bound_never_cuts_an_import_short(tmp_path, monkeypatch):
+    # an import cut short by the alarm leaves a module that cannot be loaded again (NumPy:
+    # "cannot load module more than once per process"): the bound waits for the import
+    runs = tmp_path / "runs"
+    (tmp_path / "slow_module_for_the_bound.py").write_text(
+        f"import time\nopen({str(runs)!r}, 'a').write('x')\nstart = time.monotonic()\n"
+        "while time.monotonic() - start < 0.2:\n    pass\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def work():
+        import slow_module_for_the_bound
+        assert slow_module_for_the_bound.DONE
+        time.sleep(3)
+
+    out = run_bounded(work, 0.05)
+    assert not out.ok and "timed out" in out.error
+    import slow_module_for_the_bound  # loaded whole by the bounded call: not run again
+
+    assert slow_module_for_the_bound.DONE and runs.read_text() == "x"
+
+
 def test_time_bound_holds_off_the_main_thread():
     box = {}
 

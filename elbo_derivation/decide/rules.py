@@ -919,7 +919,9 @@ def linear_gaussian_instance(
 def _refute_on_instance(
     lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: tuple[str, ...], seconds: float,
     domains: dict[sp.Symbol, sp.Interval] | None = None,
-) -> Counterexample | None:
+) -> Counterexample | str | None:
+    """A counterexample on the linear-Gaussian instance; else None, or a sentence when the
+    search ran out of time (so an undecided step says that its verdict depends on time)."""
     from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
     from elbo_derivation.decide.probe import probe
 
@@ -941,6 +943,8 @@ def _refute_on_instance(
         deadline=time.monotonic() + seconds, domains=domains,
     )
     if out.verdict != "refuted" or out.counterexample is None:
+        if "time ran out" in (out.reason or ""):
+            return f"on the linear-Gaussian instance: {out.reason}"
         return None
     ce = out.counterexample
     return Counterexample(
@@ -978,7 +982,8 @@ def _needed(rules: list[str], agree, seconds: float) -> list[str]:
 class RuleOutcome:
     """What the expectation rules concluded about a step.
 
-    ``verdict`` is ``"proved"`` or ``"refuted"``; ``rules`` names the rules used;
+    ``verdict`` is ``"proved"``, ``"refuted"`` or ``"undecided"`` (the search on the
+    instance ran out of time; ``explanation`` says so); ``rules`` names the rules used;
     ``explanation`` says it in words; ``counterexample`` is set for a refutation.
     """
 
@@ -1126,6 +1131,8 @@ def check(
             )
     if refute and has_abstract(lhs - rhs):
         ce = _refute_on_instance(lhs, rhs, relation, tuple(wrt), seconds, domains)
+        if isinstance(ce, str):  # out of time: no verdict here, and the reason kept
+            return RuleOutcome("undecided", ce, rules)
         if ce is not None:
             return RuleOutcome(
                 "refuted",

@@ -960,6 +960,9 @@ class ExpectationRules(Tier):
         found = out.value
         if found is None:
             return None
+        if found.verdict == "undecided":
+            p.reasons.append(f"{self.name}: {found.explanation}")
+            return None
         if found.verdict == "proved":
             return Judgement(Verdict.PROVED, self.name, tuple(found.rules), found.explanation)
         if found.verdict == "refuted" and found.counterexample is not None:
