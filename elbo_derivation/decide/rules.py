@@ -453,8 +453,12 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     return sp.Add(*out)
 
 
+@lru_cache(maxsize=512)
 def _gaussian_moment(f: sp.Expr, z: sp.Symbol, q: sp.Expr) -> sp.Expr | None:
     """E_{z~q}[f] exactly, for a written-out Gaussian q and a polynomial (or Gaussian) f.
+
+    Cached: finding the rules a step needed normalises its sides once per rule left out,
+    and most of those forms take the same moments.
 
     When q is a normalised Gaussian N(m, v) and f a polynomial in z, E[f] = Σ_k f_k M_k with
     the raw moments M_k of N(m, v) (m and v are found once per density); otherwise the whole
