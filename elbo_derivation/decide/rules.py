@@ -1057,7 +1057,7 @@ def check(
         """The log rules named as the identities the step used (see :func:`_log_names`)."""
         return _log_names(found, gone_left, gone_right)
 
-    budget = max(0.25 * seconds, 0.05)
+    budget = max(0.5 * seconds, 0.05)  # (half of what the tier left for the instance)
 
     def differ(disabled: frozenset[str]) -> sp.Expr:
         a = normalize_traced(lhs, forms, disabled)[0]
