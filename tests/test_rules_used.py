@@ -148,6 +148,17 @@ def test_the_log_rules_are_named_one_by_one() -> None:
     assert rules.LOG_RULES not in {r for s in d.steps for r in s.result.rules}
 
 
+def test_the_log_rules_are_read_off_the_forms_without_the_rules_not_needed() -> None:
+    # KL(q ‖ p(z|x)) = E_q[log q − log p(z|x)]: the definition of KL and the log of a
+    # quotient; Bayes' rule, not needed, expands no product here
+    from elbo_derivation.read.deriv import parse_derivation as parse
+
+    text = ("symbols: x, z : real\ndensities: q(z|x), p(z|x), p(x|z), p(z), p(x)\n"
+            "KL(q(z|x), p(z|x))\n= E[log(q(z|x)) - log(p(z|x)), z ~ q(z|x)]\n")
+    d = check_derivation(parse(text, file="kl.deriv"), time_limit=5.0)
+    assert d.steps[0].result.rules == (K, words.LOG_QUOTIENT)
+
+
 def test_explain_shows_the_rules_not_only_the_tier(tmp_path: Path) -> None:
     from elbo_derivation.report.text import render_derivation
 

@@ -1054,8 +1054,14 @@ def check(
     rules = [name for name in _ORDER if name in {*used_left, *used_right}]
 
     def named(found: list[str]) -> list[str]:
-        """The log rules named as the identities the step used (see :func:`_log_names`)."""
-        return _log_names(found, gone_left, gone_right)
+        """The log rules named as the identities the step used (see :func:`_log_names`),
+        read off the normal forms made without the rules the step did not need."""
+        left_gone, right_gone = gone_left, gone_right
+        unneeded = frozenset(rules) - set(found)
+        if unneeded and {LOG_RULES, BAYES} & set(found):
+            left_gone = _normal_form(lhs, frozenset(forms), unneeded)[2]
+            right_gone = _normal_form(rhs, frozenset(forms), unneeded)[2]
+        return _log_names(found, left_gone, right_gone)
 
     budget = max(0.5 * seconds, 0.05)  # (half of what the tier left for the instance)
 
@@ -1065,9 +1071,8 @@ def check(
         return sp.expand(a - b, log=LOG_RULES not in disabled)
 
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
-        if needed:
-            rules = _needed(rules, lambda d: differ(d) == 0, budget)
-        rules = named(rules)
+        found = _needed(rules, lambda d: differ(d) == 0, budget) if needed else rules
+        rules = named(found)
         return RuleOutcome(
             "proved",
             "both sides have the same normal form by " + _words(rules) if rules
@@ -1102,9 +1107,8 @@ def check(
             return not (has_abstract(d) and not any(_is_family(n, lhs, rhs) for n in wrt)) \
                 and not any(depends_on(d, n) for n in wrt)
 
-        if needed:
-            rules = _needed(rules, free, budget)
-        rules = named(rules)
+        found = _needed(rules, free, budget) if needed else rules
+        rules = named(found)
         return RuleOutcome(
             "proved",
             f"the two sides differ by {plain(diff)}, which is free of {', '.join(wrt)}"
