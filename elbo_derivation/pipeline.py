@@ -148,7 +148,8 @@ def _evaluated(expr: sp.Expr) -> sp.Expr:
 # --- checking steps and derivations ---------------------------------------------------------
 
 
-def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> SymbolicResult:
+def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
+               needed_rules: bool = True) -> SymbolicResult:
     """Check one step of ``d`` (its previous expression against its own) and return the result.
 
     ``let`` names are substituted before checking. A refuted step is passed to
@@ -162,6 +163,10 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symboli
         one of ``d.steps``.
     time_limit : float
         seconds allowed for this step.
+    needed_rules : bool
+        name, for a proved step, only the rules it needed, and note a justification that
+        names another (the default). False, for a report that shows neither (``verify``'s
+        text), spares that search; the verdict is the same.
 
     Returns
     -------
@@ -183,8 +188,9 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symboli
     from elbo_derivation.decide.words import RULE_TIERS, justification_note
 
     start = time.perf_counter()
-    result = decide_step(d, step, time_limit=time_limit)
-    if result.verdict is Verdict.PROVED and result.method in RULE_TIERS and step.justification:
+    result = decide_step(d, step, time_limit=time_limit, needed_rules=needed_rules)
+    if (result.verdict is Verdict.PROVED and result.method in RULE_TIERS and step.justification
+            and needed_rules):
         result.note = justification_note(step.justification, result.rules)
     if result.verdict is Verdict.REFUTED:
         explain_refutation(result, d, step, seconds=max(1.0, 0.2 * time_limit))
@@ -192,7 +198,8 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symboli
     return result
 
 
-def check_derivation(d: Derivation, *, time_limit: float = 5.0) -> Derivation:
+def check_derivation(d: Derivation, *, time_limit: float = 5.0,
+                     needed_rules: bool = True) -> Derivation:
     """Check every step of ``d``, filling in ``step.result``; returns ``d``.
 
     Parameters
@@ -200,6 +207,8 @@ def check_derivation(d: Derivation, *, time_limit: float = 5.0) -> Derivation:
     d : Derivation
     time_limit : float
         seconds allowed per step.
+    needed_rules : bool
+        as for :func:`check_step`.
 
     Returns
     -------
@@ -222,7 +231,7 @@ def check_derivation(d: Derivation, *, time_limit: float = 5.0) -> Derivation:
         raise ValueError(f"time_limit must be positive, got {time_limit!r}")
     start = time.perf_counter()
     for step in d.steps:
-        step.result = check_step(d, step, time_limit=time_limit)
+        step.result = check_step(d, step, time_limit=time_limit, needed_rules=needed_rules)
     d.metadata["symbolic_seconds"] = time.perf_counter() - start
     return d
 

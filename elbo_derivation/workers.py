@@ -160,7 +160,7 @@ def _numeric_task(i: int, blob: bytes, seed: int, n: int) -> bytes:
 
 
 def _symbolic_help(blobs: tuple[bytes, ...], units: tuple[tuple[int, int], ...],
-                   time_limit: float) -> bytes:
+                   time_limit: float, needed_rules: bool = True) -> bytes:
     """Symbolic checks of steps ``units[k] = (derivation, step)`` taken from the back."""
     from elbo_derivation.pipeline import check_step
 
@@ -170,7 +170,8 @@ def _symbolic_help(blobs: tuple[bytes, ...], units: tuple[tuple[int, int], ...],
     while (k := _SHARED.take(back=True)) is not None:
         i, j = units[k]
         d = _load(i, blobs[i])
-        done.append((i, j, check_step(d, d.steps[j], time_limit=time_limit)))
+        done.append((i, j, check_step(d, d.steps[j], time_limit=time_limit,
+                                      needed_rules=needed_rules)))
     return dumps(done)
 
 
@@ -230,6 +231,7 @@ def verify_in_lanes(
     *,
     time_limit: float,
     on_done: Callable[[str], None] = lambda stage: None,
+    needed_rules: bool = True,
 ) -> list[Derivation]:
     """Read and check ``paths``: symbolically here, numerically in ``lanes``' workers.
 
@@ -248,6 +250,8 @@ def verify_in_lanes(
     on_done : callable
         called with a short description after each derivation's symbolic check and each
         numeric check (for a progress bar).
+    needed_rules : bool
+        as for :func:`elbo_derivation.pipeline.check_step`.
 
     Returns
     -------
@@ -277,7 +281,7 @@ def verify_in_lanes(
                     pool.submit(_numeric_task, i, blobs[-1], seed, len(paths)))
         units = tuple((i, j) for i, d in enumerate(derivations) for j in range(len(d.steps)))
         shared.open(len(units))
-        helpers = [pool.submit(_symbolic_help, tuple(blobs), units, time_limit)
+        helpers = [pool.submit(_symbolic_help, tuple(blobs), units, time_limit, needed_rules)
                    for _ in range(lanes.jobs - 1)]
 
         def finish(i: int) -> None:
@@ -290,7 +294,8 @@ def verify_in_lanes(
         while (k := shared.take(back=False)) is not None:
             i, j = units[k]
             d = derivations[i]
-            d.steps[j].result = check_step(d, d.steps[j], time_limit=time_limit)
+            d.steps[j].result = check_step(d, d.steps[j], time_limit=time_limit,
+                                           needed_rules=needed_rules)
             if j == len(d.steps) - 1:  # (every step of d was taken from the front)
                 finish(i)
                 finished.add(i)

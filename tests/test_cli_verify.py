@@ -55,7 +55,7 @@ def test_all_good_exit_0(fake_bundled: dict, capsys: pytest.CaptureFixture[str])
     assert "  ✓   1 = 2·log(a)" in out and "quadrature ✓" in out and "sampling ✓ z = −0.3" in out
     assert "1 step: 1 ✓ proved" in out
     assert fake_bundled["kwargs"] == {"numeric": True, "seed": 0, "time_limit": 5.0,
-                                      "progress": True}
+                                      "progress": True, "needed_rules": False}
 
 
 @pytest.mark.parametrize("failure", ["refuted", "undecided", "numeric"])
@@ -85,6 +85,9 @@ def test_json_contract(fake_bundled: dict, capsys: pytest.CaptureFixture[str]) -
     assert [d["name"] for d in doc["derivations"]] == ["log_ratio", "good"]
     assert doc["summary"]["refuted"] == 1 and doc["summary"]["steps"] == 5
     assert fake_bundled["kwargs"]["progress"] is False  # nothing but JSON on the streams
+    # the JSON shows each proved step's rules: only those it needed are named (the text
+    # report shows none, and is spared the search)
+    assert fake_bundled["kwargs"]["needed_rules"] is True
     assert "errata" not in doc
 
 
@@ -92,7 +95,7 @@ def test_options_reach_the_library(fake_bundled: dict,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     run(["verify", "--no-numeric", "--seed", "7", "--time-limit", "2.5"], capsys)
     assert fake_bundled["kwargs"] == {"numeric": False, "seed": 7, "time_limit": 2.5,
-                                      "progress": True}
+                                      "progress": True, "needed_rules": False}
 
 
 @pytest.mark.parametrize("args", [["--time-limit", "0"], ["--time-limit", "nan"],

@@ -11,24 +11,26 @@ import re
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from elbo_derivation.core.steps import Verdict
-from elbo_derivation.decide import rules, words
+from elbo_derivation.decide import rules, tiers, words
 from elbo_derivation.decide.engine import check_derivation, load_derivation
 from elbo_derivation.notes import bundled_paths
 from elbo_derivation.read.deriv import parse_derivation
 from elbo_derivation.report.json import check_json
 
 NOTES = Path(rules.__file__).resolve().parents[1] / "notes"
-B, K, L, E, P, N, C = (rules.BAYES, rules.KL_DEFINITION, rules.LOG_RULES, rules.LINEARITY,
-                       rules.PULL_OUT, rules.NORMALISED, rules.GIBBS)
+B, K, E, P, N, C = (rules.BAYES, rules.KL_DEFINITION, rules.LINEARITY, rules.PULL_OUT,
+                    rules.NORMALISED, rules.GIBBS)
+LP, LQ = words.LOG_PRODUCT, words.LOG_QUOTIENT  # the log rules, named as the step used them
 
 EXPECTED = {
     "elbo": [
         (K,),          # KL(q ‖ p(z|x)) = E_q[log q/p(z|x)]: the definition, nothing else
-        (B, L),        # Bayes' rule inside a log of a quotient
-        (L,),          # the log of a product and quotient expanded
-        (L,),          # the log of a quotient read backwards
+        (B, LP, LQ),   # Bayes' rule inside a log of a quotient (p(x|z) p(z)/p(x) expanded)
+        (LP, LQ),      # the log of a product and quotient expanded
+        (LQ,),         # the log of a quotient read backwards
         (K, E, P),     # linearity of E (with −E[f] = E[−f]); KL(q ‖ p(z)) recognised
         (N,),          # E_q[log p(x)] = log p(x)
         (),            # log p(x) dropped: free of q, no rule of expectations needed
@@ -36,8 +38,8 @@ EXPECTED = {
     "evidence": [
         (N,),          # log p(x) = E_q[log p(x)]
         (B,),          # Bayes' rule: p(x) = p(x|z) p(z) / p(z|x)
-        (K, L, E, P),  # add and subtract E_q[log q]; the definition of KL
-        (K, L, E, P),  # the ELBO as E_q[log p(x|z)] − KL(q ‖ p(z))
+        (K, LP, LQ, E, P),  # add and subtract E_q[log q]; the definition of KL
+        (K, LQ, E, P),  # the ELBO as E_q[log p(x|z)] − KL(q ‖ p(z))
         None,          # KL ≥ 0: decided by the inequality tier (Gibbs)
     ],
 }
@@ -47,7 +49,9 @@ def _rules_of(d) -> list[tuple[str, ...] | None]:
     out = []
     for s in d.steps:
         assert s.result.verdict is Verdict.PROVED, (s.index, s.result)
-        out.append(tuple(s.result.rules) if s.result.method == "expectation-rules" else None)
+        # Bayes' rule is named with the step's own densities: compared here as the rule
+        out.append(tuple(B if r.startswith("Bayes' rule ") else r for r in s.result.rules)
+                   if s.result.method == "expectation-rules" else None)
     return out
 
 
@@ -77,6 +81,9 @@ def test_renaming_the_letters_keeps_the_rules(name: str) -> None:
     assert "r(w|X)" in declared and "P(X|w)" in declared and "q(" not in declared
     d = check_derivation(parse_derivation(text, file=f"{name}-renamed.deriv"), time_limit=5.0)
     assert _rules_of(d) == EXPECTED[name]
+    # in the author's densities, never the notes' letters
+    bayes = [r for s in d.steps for r in s.result.rules if r.startswith("Bayes")]
+    assert bayes == ["Bayes' rule P(w|X) = P(X|w)·P(w)/P(X)"], bayes
 
 
 def test_the_rules_found_still_prove_the_step_on_their_own() -> None:
@@ -112,8 +119,53 @@ def test_a_log_of_a_ratio_of_gaussians_is_credited_to_the_log_rules_not_the_mome
     assert first.verdict is Verdict.PROVED
     assert "linearity of the integral" in first.rules
     assert not any("moments" in r for r in first.rules), first.rules
-    # a step that does use E[x²] = σ² + μ² still says so
-    assert any("moments" in r for r in d.steps[4].result.rules), d.steps[4].result.rules
+    # a step that does use E[x²] = σ² + μ² says which moments it used
+    fifth = d.steps[4].result.rules
+    assert tiers.SECOND_MOMENT in fifth and tiers.MEAN_OF_NORMAL in fifth, fifth
+    assert tiers.NORMALISATION in fifth, fifth
+    # "∫ p₁ dx = 1; expand the square": the normalisation and the expanded square, no moment
+    fourth = d.steps[3].result.rules
+    assert tiers.NORMALISATION in fourth and tiers.SECOND_MOMENT not in fourth, fourth
+
+
+def test_the_algebra_names_a_completed_square() -> None:
+    d = load_derivation(NOTES / "kl_gaussians.deriv", time_limit=5.0)
+    eleventh = d.steps[10].result  # "... complete the square"
+    assert eleventh.method == "algebra" and tiers.COMPLETING_SQUARE in eleventh.rules
+
+
+def test_the_log_rules_are_named_one_by_one() -> None:
+    a, b, c = sp.symbols("a b c", positive=True)
+    assert words.log_identities([sp.log(a * b)]) == (words.LOG_PRODUCT,)
+    assert words.log_identities([sp.log(a / b)]) == (words.LOG_QUOTIENT,)
+    assert words.log_identities([sp.log(a**3)]) == (words.LOG_POWER,)
+    assert words.log_identities([sp.log(sp.exp(a) * b)]) == (words.LOG_PRODUCT, words.LOG_EXP)
+    assert words.log_identities([sp.log(a * b / c)]) == (words.LOG_PRODUCT, words.LOG_QUOTIENT)
+    # the expectation rules name them as the step used them
+    d = load_derivation(NOTES / "elbo.deriv", time_limit=5.0)
+    assert words.LOG_QUOTIENT in d.steps[3].result.rules
+    assert words.LOG_PRODUCT not in d.steps[3].result.rules
+    assert rules.LOG_RULES not in {r for s in d.steps for r in s.result.rules}
+
+
+def test_the_log_rules_are_read_off_the_forms_without_the_rules_not_needed() -> None:
+    # KL(q ‖ p(z|x)) = E_q[log q − log p(z|x)]: the definition of KL and the log of a
+    # quotient; Bayes' rule, not needed, expands no product here
+    from elbo_derivation.read.deriv import parse_derivation as parse
+
+    text = ("symbols: x, z : real\ndensities: q(z|x), p(z|x), p(x|z), p(z), p(x)\n"
+            "KL(q(z|x), p(z|x))\n= E[log(q(z|x)) - log(p(z|x)), z ~ q(z|x)]\n")
+    d = check_derivation(parse(text, file="kl.deriv"), time_limit=5.0)
+    assert d.steps[0].result.rules == (K, words.LOG_QUOTIENT)
+
+
+def test_explain_shows_the_rules_not_only_the_tier(tmp_path: Path) -> None:
+    from elbo_derivation.report.text import render_derivation
+
+    d = load_derivation(NOTES / "kl_gaussians.deriv", time_limit=5.0)
+    lines = "\n".join(render_derivation(d, explain=True))
+    assert "proved by log of a product; completing the square (algebra)" in lines
+    assert "proved by algebra" not in lines
 
 
 # --- a justification that names a rule the step did not need: a note, never a refutation ----

@@ -92,7 +92,7 @@ def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # typ
 
     from elbo_derivation import pipeline, verification
 
-    def broken(d, step, time_limit):  # type: ignore[no-untyped-def]
+    def broken(d, step, time_limit, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
     monkeypatch.setattr(pipeline, "check_step", broken)

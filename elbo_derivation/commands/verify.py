@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         output_file(args.latex, "--latex")  # before the checks: a bad path fails at once
     t0 = time.perf_counter()
     derivations = verification.verify_bundled(
-        numeric=args.numeric, seed=args.seed, time_limit=args.time_limit, progress=not args.json
+        numeric=args.numeric, seed=args.seed, time_limit=args.time_limit, progress=not args.json,
+        needed_rules=args.json,  # the text report and the LaTeX show no rules
     )
     from elbo_derivation.report import json as report_json
     from elbo_derivation.report import text as report_text

@@ -77,7 +77,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Counterexample, Relation
-from elbo_derivation.decide.words import plain
+from elbo_derivation.decide.words import log_identities, plain
 
 __all__ = [
     "BAYES",
@@ -236,8 +236,10 @@ def model_families(*exprs: sp.Expr) -> frozenset[str]:
 
 
 def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
-           used: set[str]) -> sp.Expr:
-    """Rewrite the posterior of ``variable`` of each ``model`` family by Bayes' rule."""
+           used: set[str], gone: set[sp.Basic] | None = None) -> sp.Expr:
+    """Rewrite the posterior of ``variable`` of each ``model`` family by Bayes' rule; each
+    rewriting (posterior, its replacement) is added to ``gone`` as a pair (to name the rule
+    in the author's densities)."""
     subs = {}
     for node in expr.atoms(AppliedUndef):
         sig = _signature(node)
@@ -257,6 +259,8 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
     if not subs:
         return expr
     used.add(BAYES)
+    if gone is not None:
+        gone.update(sp.Tuple(k, v) for k, v in subs.items())
     return expr.xreplace(subs)
 
 
@@ -381,28 +385,33 @@ def _sum_as_expectation(node: sp.Sum, used: set[str]) -> sp.Expr | None:
     return None
 
 
-def _expand_logs(expr: sp.Expr, used: set[str]) -> sp.Expr:
+def _expand_logs(expr: sp.Expr, used: set[str], gone: set[sp.Basic] | None = None) -> sp.Expr:
+    """Logarithms of products, quotients and powers of positive factors expanded; the
+    logarithms rewritten are added to ``gone`` (to name the identities a step used)."""
     if not expr.has(sp.log):
         return expr
     new = sp.expand_log(expr, deep=True)  # sound: uses only declared positivity
     if new != expr:
         used.add(LOG_RULES)
+        if gone is not None:
+            gone.update(expr.atoms(sp.log) - new.atoms(sp.log))
     return new
 
 
 def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
-                 used: set[str], disabled: frozenset[str] = frozenset()) -> sp.Expr:
+                 used: set[str], disabled: frozenset[str] = frozenset(),
+                 gone: set[sp.Basic] | None = None) -> sp.Expr:
     """E_{z~q}[f] as Σ coefficient · E[atom], by Bayes, the log rules and linearity; a rule
     named in ``disabled`` is not applied."""
     joint = _JOINT in model
     model = frozenset(m for m in model if m != _JOINT)
     if BAYES not in disabled:
-        f = _bayes(f, z, model, used)
+        f = _bayes(f, z, model, used, gone)
     if joint and PRODUCT_RULE not in disabled:
         f = _product_rule(f, model, used)
     logs = LOG_RULES not in disabled
     if logs:
-        f = _expand_logs(f, used)
+        f = _expand_logs(f, used, gone)
     f = sp.expand(f, log=logs)
     terms = (f,) if LINEARITY in disabled else sp.Add.make_args(f)
     if len(terms) > 1:
@@ -444,8 +453,12 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     return sp.Add(*out)
 
 
+@lru_cache(maxsize=512)
 def _gaussian_moment(f: sp.Expr, z: sp.Symbol, q: sp.Expr) -> sp.Expr | None:
     """E_{z~q}[f] exactly, for a written-out Gaussian q and a polynomial (or Gaussian) f.
+
+    Cached: finding the rules a step needed normalises its sides once per rule left out,
+    and most of those forms take the same moments.
 
     When q is a normalised Gaussian N(m, v) and f a polynomial in z, E[f] = Σ_k f_k M_k with
     the raw moments M_k of N(m, v) (m and v are found once per density); otherwise the whole
@@ -565,17 +578,19 @@ def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
     factors free of the variable pulled out of E
     """
     expr = sp.S(expr)
-    out, used = _normal_form(expr, model_families(expr) if model is None else frozenset(model),
-                             frozenset(disabled))
+    out, used, _ = _normal_form(expr, model_families(expr) if model is None
+                                else frozenset(model), frozenset(disabled))
     return out, list(used)
 
 
 @lru_cache(maxsize=1024)
-def _normal_form(expr: sp.Expr, model: frozenset[str],
-                 disabled: frozenset[str] = frozenset()) -> tuple[sp.Expr, tuple[str, ...]]:
+def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] = frozenset(),
+                 ) -> tuple[sp.Expr, tuple[str, ...], frozenset[sp.Basic]]:
     """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs).
-    A rule named in ``disabled`` is not applied (to find the rules a step needs)."""
+    A rule named in ``disabled`` is not applied (to find the rules a step needs). Returns the
+    form, the rules used and the logarithms the log rules rewrote."""
     used: set[str] = set()
+    gone: set[sp.Basic] = set()
     joint = _JOINT in model
     families = frozenset(m for m in model if m != _JOINT)
 
@@ -597,7 +612,7 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
                 node = as_e
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
-                                used, disabled)
+                                used, disabled, gone)
         if not node.args or not node.has(Expectation, sp.Integral, sp.Sum):
             return node
         new = tuple(visit(a) for a in node.args)
@@ -608,9 +623,9 @@ def _normal_form(expr: sp.Expr, model: frozenset[str],
         out = _product_rule(out, families, used)
     logs = LOG_RULES not in disabled
     if logs:
-        out = _expand_logs(out, used)
+        out = _expand_logs(out, used, gone)
     out = sp.expand(out, log=logs)
-    return out, tuple(name for name in _ORDER if name in used)
+    return out, tuple(name for name in _ORDER if name in used), frozenset(gone)
 
 
 def _rename_copies(expr: sp.Expr) -> sp.Expr:
@@ -937,7 +952,9 @@ def linear_gaussian_instance(
 def _refute_on_instance(
     lhs: sp.Expr, rhs: sp.Expr, relation: Relation, wrt: tuple[str, ...], seconds: float,
     domains: dict[sp.Symbol, sp.Interval] | None = None,
-) -> Counterexample | None:
+) -> Counterexample | str | None:
+    """A counterexample on the linear-Gaussian instance; else None, or a sentence when the
+    search ran out of time (so an undecided step says that its verdict depends on time)."""
     from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
     from elbo_derivation.decide.probe import probe
 
@@ -959,6 +976,8 @@ def _refute_on_instance(
         deadline=time.monotonic() + seconds, domains=domains,
     )
     if out.verdict != "refuted" or out.counterexample is None:
+        if "time ran out" in (out.reason or ""):
+            return f"on the linear-Gaussian instance: {out.reason}"
         return None
     ce = out.counterexample
     return Counterexample(
@@ -996,7 +1015,8 @@ def _needed(rules: list[str], agree, seconds: float) -> list[str]:
 class RuleOutcome:
     """What the expectation rules concluded about a step.
 
-    ``verdict`` is ``"proved"`` or ``"refuted"``; ``rules`` names the rules used;
+    ``verdict`` is ``"proved"``, ``"refuted"`` or ``"undecided"`` (the search on the
+    instance ran out of time; ``explanation`` says so); ``rules`` names the rules used;
     ``explanation`` says it in words; ``counterexample`` is set for a refutation.
     """
 
@@ -1015,6 +1035,7 @@ def check(
     refute: bool = True,
     seconds: float = 2.0,
     domains: dict[sp.Symbol, sp.Interval] | None = None,
+    needed: bool = True,
 ) -> RuleOutcome | None:
     """Decide ``lhs <relation> rhs`` by the expectation rules, or return None.
 
@@ -1033,6 +1054,10 @@ def check(
         time allowed for the search on the instance.
     domains : dict, optional
         symbol → its declared interval; the instance is probed inside them.
+    needed : bool
+        narrow a proved step's rules to those it needed (each left out in turn, which
+        normalises both sides again once per rule). False keeps every rule the normal form
+        applied: cheaper, for a report that does not show the rules.
 
     Returns
     -------
@@ -1052,11 +1077,22 @@ def check(
     lhs, rhs = sp.S(lhs), sp.S(rhs)
     model = model_families(lhs, rhs)
     forms = model | {_JOINT} if joint_model(lhs, rhs) else model
-    left, used_left = normalize_traced(lhs, forms)
-    right, used_right = normalize_traced(rhs, forms)
+    left, used_left, gone_left = _normal_form(lhs, frozenset(forms))
+    right, used_right, gone_right = _normal_form(rhs, frozenset(forms))
     diff = sp.expand(left - right)
     rules = [name for name in _ORDER if name in {*used_left, *used_right}]
-    budget = max(0.25 * seconds, 0.05)
+
+    def named(found: list[str]) -> list[str]:
+        """The log rules named as the identities the step used (see :func:`_log_names`),
+        read off the normal forms made without the rules the step did not need."""
+        left_gone, right_gone = gone_left, gone_right
+        unneeded = frozenset(rules) - set(found)
+        if unneeded and {LOG_RULES, BAYES} & set(found):
+            left_gone = _normal_form(lhs, frozenset(forms), unneeded)[2]
+            right_gone = _normal_form(rhs, frozenset(forms), unneeded)[2]
+        return _log_names(found, left_gone, right_gone)
+
+    budget = max(0.5 * seconds, 0.05)  # (half of what the tier left for the instance)
 
     def differ(disabled: frozenset[str]) -> sp.Expr:
         a = normalize_traced(lhs, forms, disabled)[0]
@@ -1064,7 +1100,8 @@ def check(
         return sp.expand(a - b, log=LOG_RULES not in disabled)
 
     if diff == 0 and relation in (Relation.EQ, Relation.LE, Relation.GE, Relation.EQ_UP_TO):
-        rules = _needed(rules, lambda d: differ(d) == 0, budget)
+        found = _needed(rules, lambda d: differ(d) == 0, budget) if needed else rules
+        rules = named(found)
         return RuleOutcome(
             "proved",
             "both sides have the same normal form by " + _words(rules) if rules
@@ -1099,7 +1136,8 @@ def check(
             return not (has_abstract(d) and not any(_is_family(n, lhs, rhs) for n in wrt)) \
                 and not any(depends_on(d, n) for n in wrt)
 
-        rules = _needed(rules, free, budget)
+        found = _needed(rules, free, budget) if needed else rules
+        rules = named(found)
         return RuleOutcome(
             "proved",
             f"the two sides differ by {plain(diff)}, which is free of {', '.join(wrt)}"
@@ -1111,7 +1149,7 @@ def check(
         for node in _kl_nodes(lhs, rhs, model=model):
             rest, more = normalize_traced(sign * (lhs - rhs) - node, forms)
             if rest == 0:
-                rules = [*dict.fromkeys([*rules, *more, GIBBS])]
+                rules = [*dict.fromkeys([*named(rules), *more, GIBBS])]
                 return RuleOutcome(
                     "proved",
                     f"the difference is {plain(node)} ≥ 0 (Gibbs' inequality), by " + _words(rules),
@@ -1130,6 +1168,8 @@ def check(
             )
     if refute and has_abstract(lhs - rhs):
         ce = _refute_on_instance(lhs, rhs, relation, tuple(wrt), seconds, domains)
+        if isinstance(ce, str):  # out of time: no verdict here, and the reason kept
+            return RuleOutcome("undecided", ce, rules)
         if ce is not None:
             return RuleOutcome(
                 "refuted",
@@ -1138,6 +1178,28 @@ def check(
                 ce,
             )
     return None
+
+
+def _log_names(rules: list[str], *gone: frozenset[sp.Basic]) -> list[str]:
+    """``rules`` with the log rules named as the identities the step used: log of a
+    product, of a quotient, of a power, of an exponential (:func:`~.words.log_identities`),
+    read off the logarithms expanded on one side only (those both sides expanded are not
+    the step's work); off all of them when none is one-sided. Bayes' rule is written with
+    the step's own densities (P(w|X) = P(X|w)·P(w)/P(X))."""
+    left, right = gone
+    if BAYES in rules:
+        pairs = sorted({g for g in left | right if isinstance(g, sp.Tuple)},
+                       key=sp.default_sort_key)
+        if pairs:
+            shown = "; ".join(f"{plain(a)} = {plain(b)}" for a, b in pairs)
+            rules = [f"Bayes' rule {shown}" if r == BAYES else r for r in rules]
+    if LOG_RULES not in rules:
+        return rules
+    names = log_identities(left ^ right) or log_identities(left | right)
+    if not names:
+        return rules
+    i = rules.index(LOG_RULES)
+    return [*rules[:i], *[n for n in names if n not in rules], *rules[i + 1:]]
 
 
 def _is_family(name: str, *exprs: sp.Expr) -> bool:

@@ -70,9 +70,10 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Counterexample, Relation, Verdict
 from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.decide import words
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
-from elbo_derivation.decide.words import plain
+from elbo_derivation.decide.words import log_identities, plain
 
 __all__ = [
     "ALGEBRA",
@@ -107,6 +108,7 @@ __all__ = [
     "Structural",
     "SumRules",
     "Tier",
+    "algebra_names",
     "constant_value",
     "missing_mathematics",
     "reduce_algebra",
@@ -124,10 +126,8 @@ SAME_EXPRESSION = "identical sides"
 EQUAL_SIDES = "the two sides are equal (the inequality holds with equality)"
 EXPANSION = "expanding products and powers"
 CANCELLING = "common denominator and cancelling"
-LOG_PRODUCT = "log of a product"
-LOG_QUOTIENT = "log of a quotient"
-LOG_POWER = "log of a power"
-LOG_EXP = "log of an exponential"
+LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP = words.LOG_PRODUCT, words.LOG_QUOTIENT, \
+    words.LOG_POWER, words.LOG_EXP
 DIFFERENTIATION = "differentiation"
 FINITE_SUM = "a finite sum"
 SERIES = "a closed-form sum"
@@ -138,6 +138,12 @@ SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 SIMPLIFICATION = "simplification (sympy.simplify)"
+EXPANDING_SQUARE = "expanding a square, (a + b)² = a² + 2ab + b²"
+COMPLETING_SQUARE = "completing the square"
+NORMALISATION = "a density integrates to 1"
+MEAN_OF_NORMAL = "the mean of the normal distribution, E[x] = μ"
+SECOND_MOMENT = "the second moment of the normal distribution, E[x²] = σ² + μ²"
+HIGHER_MOMENT = "a higher moment of the normal distribution"
 
 
 @dataclass
@@ -200,17 +206,21 @@ class Problem:
     domains: dict[sp.Symbol, sp.Interval] = field(default_factory=dict)
     #: each density declared in a named family → (family key, parameters, variable)
     families: dict[sp.Expr, tuple] = field(default_factory=dict)
+    #: whether a proved step's rules are narrowed to those it needed (False: a report that
+    #: does not show them, such as ``verify``'s text, is spared the cost)
+    needed_rules: bool = True
 
     @classmethod
     def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
            wrt: Sequence[str] = (), time_limit: float = 5.0,
            domains: Mapping[sp.Symbol, sp.Interval] | None = None,
-           families: Mapping[sp.Expr, tuple] | None = None) -> Problem:
+           families: Mapping[sp.Expr, tuple] | None = None,
+           needed_rules: bool = True) -> Problem:
         """The problem ``lhs <relation> rhs`` with ``time_limit`` seconds from now."""
         lhs, rhs = sp.S(lhs), sp.S(rhs)
         p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
                 time.monotonic() + time_limit, domains=dict(domains or {}),
-                families=dict(families or {}))
+                families=dict(families or {}), needed_rules=needed_rules)
         p.sides, p.gap = (lhs, rhs), p.gap_of(lhs, rhs)
         return p
 
@@ -488,20 +498,6 @@ def _outer_nodes(expr: sp.Basic) -> set[sp.Basic]:
     return out
 
 
-def _log_rule(log: sp.Expr) -> str:
-    """The rule that rewrites ``log`` when its argument is expanded."""
-    arg = log.args[0]
-    if isinstance(arg, sp.exp):
-        return LOG_EXP
-    if arg.is_Pow:
-        return LOG_QUOTIENT if arg.exp.could_extract_minus_sign() else LOG_POWER
-    if arg.is_Mul:
-        if any(f.is_Pow and f.exp.could_extract_minus_sign() for f in arg.args):
-            return LOG_QUOTIENT
-        return LOG_PRODUCT
-    return ""
-
-
 def _has_product_to_expand(expr: sp.Expr) -> bool:
     """Whether ``expr`` holds a product with a sum among its factors, or a power of a sum."""
     for node in sp.preorder_traversal(expr):
@@ -536,14 +532,46 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         g = sp.cancel(sp.together(f))
         g = sp.expand(g) if g != 0 else g
         cancelled, f = g != f, g
-    gone = logs - f.atoms(sp.log)
-    log_rules = {_log_rule(log) for log in gone} - {""}
-    rules = [r for r in (LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP) if r in log_rules]
+    rules = list(log_identities(logs - f.atoms(sp.log)))
     if expanded and _has_product_to_expand(masked):
         rules.append(EXPANSION)
     if cancelled:
         rules.append(CANCELLING)
     return f.xreplace(nodes), tuple(rules)
+
+
+def _squares(expr: sp.Expr, *, inside: bool = True) -> set[sp.Expr]:
+    """The squares (and higher integer powers) of sums in ``expr``; with ``inside=False``
+    not those inside exponentials and logarithms (a density's exponent)."""
+    out, stack = set(), [expr]
+    while stack:
+        n = stack.pop()
+        if n.is_Pow and n.base.is_Add and n.exp.is_Integer and n.exp > 1:
+            out.add(n)
+        if inside or not isinstance(n, (sp.exp, sp.log)):
+            stack.extend(n.args)
+    return out
+
+
+def algebra_names(lhs: sp.Expr, rhs: sp.Expr, rules: Sequence[str]) -> tuple[str, ...]:
+    """``rules`` with "expanding products and powers" named as the step used it, from the
+    written sides: a square of a sum on the left only was expanded, one on the right only
+    was completed (the step wrote a sum as a square).
+
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> algebra_names(a**2 - 2*a*b + b**2, (a - b)**2, (EXPANSION,))
+    ('completing the square',)
+    >>> algebra_names((a + b)**2, a**2 + 2*a*b + b**2, (EXPANSION,))
+    ('expanding a square, (a + b)² = a² + 2ab + b²',)
+    """
+    if EXPANSION not in rules:
+        return tuple(rules)
+    left, right = _squares(lhs), _squares(rhs)
+    if bool(left - right) == bool(right - left):  # none, or squares rewritten both ways
+        return tuple(rules)
+    names = [EXPANDING_SQUARE if left - right else COMPLETING_SQUARE]
+    i = list(rules).index(EXPANSION)
+    return tuple(dict.fromkeys((*rules[:i], *names, *rules[i + 1:])))
 
 
 # --- the tiers ------------------------------------------------------------------------------
@@ -942,6 +970,8 @@ class Algebra(Tier):
         reduced, rules = value
         if not p.reduced_exactly:
             p.gap = reduced
+        if reduced == 0 and p.needed_rules:
+            rules = algebra_names(p.lhs, p.rhs, rules)
         return p.judge_gap(reduced, self.name, rules, sides=(p.lhs, p.rhs))
 
 
@@ -1134,13 +1164,17 @@ class ExpectationRules(Tier):
         named = any(e.has(*p.families) for e in (p.lhs, p.rhs)) if p.families else False
         out = run_bounded(lambda: rules.check(p.lhs, p.rhs, p.relation, p.wrt,
                                               seconds=max(0.5 * p.left(), 0.1),
-                                              domains=p.domains, refute=not named),
+                                              domains=p.domains, refute=not named,
+                                              needed=p.needed_rules),
                           max(min(0.5 * p.time_limit, p.left()), 1e-3))
         if not out.ok:
             p.reasons.append(f"{self.name}: {out.error}")
             return None
         found = out.value
         if found is None:
+            return None
+        if found.verdict == "undecided":
+            p.reasons.append(f"{self.name}: {found.explanation}")
             return None
         if found.verdict == "proved":
             return Judgement(Verdict.PROVED, self.name, tuple(found.rules), found.explanation)
@@ -1168,9 +1202,8 @@ class GaussianMoments(Tier):
         # the step is their linearity and log rules, not the moments (the evaluation below
         # still decides, so every integral split off is known to converge)
         split = None
-        if p.relation is Relation.EQ:
-            out = run_bounded(lambda: _split_integrals(p.lhs, p.rhs),
-                              p.share(0.25 * self.share))
+        if p.relation is Relation.EQ and p.needed_rules:
+            out = run_bounded(lambda: _split_integrals(p.lhs, p.rhs), p.share(self.share))
             split = out.value if out.ok else None
 
         def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
@@ -1215,7 +1248,9 @@ def _split_integrals(lhs: sp.Expr, rhs: sp.Expr) -> tuple[str, ...] | None:
         x = node.limits[0][0]
         f = node.function
         g = sp.expand(sp.expand_log(f, deep=True))
-        used |= {_log_rule(log) for log in f.atoms(sp.log) - g.atoms(sp.log)} - {""}
+        used.update(log_identities(f.atoms(sp.log) - g.atoms(sp.log)))
+        if _squares(f, inside=False) - _squares(g, inside=False):
+            used.add(EXPANSION)
         terms = []
         for term in sp.Add.make_args(g):
             coeff, dep = term.as_independent(x, as_Add=False)
@@ -1224,10 +1259,57 @@ def _split_integrals(lhs: sp.Expr, rhs: sp.Expr) -> tuple[str, ...] | None:
             terms.append(coeff * sp.Integral(dep, *node.limits))
         subs[node] = sp.Add(*terms)
     reduced, rules = reduce_algebra(lhs.xreplace(subs) - rhs.xreplace(subs))
-    if reduced != 0:
+    if reduced != 0:  # what is left: the integrals of the normal density times xᵏ
+        values = {}
+        for node in reduced.atoms(sp.Integral):
+            found = _normal_moment(node)
+            if found is None:
+                return None
+            values[node], name = found
+            used.add(name)
+        reduced, more = reduce_algebra(reduced.xreplace(values))
+        if reduced != 0:
+            return None
+        rules = (*rules, *more)
+    order = (LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP, LINEARITY_OF_INTEGRAL,
+             NORMALISATION, MEAN_OF_NORMAL, SECOND_MOMENT, HIGHER_MOMENT, EXPANSION)
+    out = (*[r for r in order if r in used], *[r for r in rules if r not in used])
+    return algebra_names(lhs, rhs, tuple(dict.fromkeys(out)))
+
+
+def _normal_moment(node: sp.Integral) -> tuple[sp.Expr, str] | None:
+    """(the value, the fact's name) of ∫ xᵏ·c·exp(a x² + b x) dx over the line (a < 0: the
+    normal density, its normaliser maybe pulled out), computed exactly; None for any other
+    integral."""
+    from elbo_derivation.decide.gaussian import NotGaussianError, gaussian_integral
+
+    if len(node.limits) != 1 or len(node.limits[0]) != 3:
         return None
-    order = (LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP, LINEARITY_OF_INTEGRAL)
-    return (*[r for r in order if r in used], *[r for r in rules if r not in used])
+    x, lo, hi = node.limits[0]
+    if not (lo is sp.S.NegativeInfinity and hi is sp.oo):
+        return None
+    k, rest = 0, []
+    for factor in sp.Mul.make_args(node.function):
+        if factor == x:
+            k += 1
+        elif factor.is_Pow and factor.base == x and factor.exp.is_Integer and factor.exp > 0:
+            k += int(factor.exp)
+        else:
+            rest.append(factor)
+    _, shape = sp.powsimp(sp.Mul(*rest)).as_independent(x, as_Add=False)
+    if not isinstance(shape, sp.exp):
+        return None
+    try:
+        poly = sp.Poly(shape.args[0], x)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if poly.degree() != 2 or poly.LC().is_negative is not True:
+        return None
+    try:
+        value = gaussian_integral(node.function, x)
+    except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
+        return None
+    return value, {0: NORMALISATION, 1: MEAN_OF_NORMAL, 2: SECOND_MOMENT}.get(k, HIGHER_MOMENT)
 
 
 _PROBE_REFUTED = {
@@ -1278,7 +1360,12 @@ class Simplify(Tier):
         if value is None:
             return None
         p.gap = value
-        return p.judge_gap(value, self.name, (SIMPLIFICATION,), sides=(a, b))
+        rules: tuple[str, ...] = (SIMPLIFICATION,)
+        if value == 0 and p.needed_rules:  # the identities that relate the written sides
+            logs = log_identities(a.atoms(sp.log) ^ b.atoms(sp.log))
+            rules = (*logs, *algebra_names(a, b, (EXPANSION,)), SIMPLIFICATION)
+            rules = tuple(r for r in rules if r != EXPANSION)
+        return p.judge_gap(value, self.name, rules, sides=(a, b))
 
 
 class Probe(Tier):

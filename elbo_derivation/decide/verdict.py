@@ -89,6 +89,11 @@ _EXPLAIN = {
 }
 
 
+#: The tiers whose rules say all there is to say about a proof (the others describe their
+#: method in :data:`_EXPLAIN`).
+_BY_RULES = ("algebra", "calculus", "declared-intervals", "families", "sum-rules")
+
+
 # --- screening ------------------------------------------------------------------------------
 
 
@@ -187,6 +192,8 @@ def _result(j: Judgement, relation: Relation, start: float,
         return out
     explanation = j.explanation
     if j.verdict is Verdict.PROVED:
+        if not explanation and j.rules and j.tier in _BY_RULES:
+            explanation = f"by {'; '.join(j.rules)}, left − right reduces to 0"
         explanation = _sentence(explanation or _EXPLAIN[j.tier])
     return SymbolicResult(j.verdict, j.tier, time.perf_counter() - start,
                           counterexample=j.counterexample, reason=j.reason,
@@ -202,6 +209,7 @@ def compare(
     time_limit: float = 5.0,
     domains: Mapping[sp.Symbol | str, sp.Interval] | None = None,
     families: Mapping[sp.Expr, tuple] | None = None,
+    needed_rules: bool = True,
 ) -> SymbolicResult:
     """Decide ``lhs <relation> rhs`` by the tiers of this module.
 
@@ -221,6 +229,10 @@ def compare(
     families : mapping, optional
         each density declared in a named family → (family key, parameters, variable), as
         :func:`declared_families` reads them.
+    needed_rules : bool
+        name, for a proved step, only the rules it needed (the default). False spares that
+        search where the rules are not shown (``verify``'s text report): the verdict and
+        the method are the same, the rules are then every rule the deciding tier applied.
 
     Returns
     -------
@@ -259,7 +271,8 @@ def compare(
         return SymbolicResult(Verdict.UNDECIDED, "screen", time.perf_counter() - start,
                               reason=blocked + "; nothing was tried")
     problem = Problem.of(lhs, rhs, relation, wrt=wrt, time_limit=time_limit,
-                         domains=_domains(domains, lhs, rhs), families=families)
+                         domains=_domains(domains, lhs, rhs), families=families,
+                         needed_rules=needed_rules)
     if probe_only:
         problem.symbolic = False
         problem.reasons.append(probe_only)
@@ -333,7 +346,8 @@ def wrt_names(d: Derivation, wrt: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> SymbolicResult:
+def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
+                needed_rules: bool = True) -> SymbolicResult:
     """The verdict on one step of ``d`` (its previous expression against its own), nothing more.
 
     ``let`` names are substituted before deciding. A refuted step is not explained here:
@@ -347,6 +361,8 @@ def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symbol
         one of ``d.steps``.
     time_limit : float
         seconds allowed for this step.
+    needed_rules : bool
+        as for :func:`compare`.
 
     Returns
     -------
@@ -366,4 +382,5 @@ def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0) -> Symbol
     lhs = d.expand_definitions(step.lhs(d))
     rhs = d.expand_definitions(step.expr)
     return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt), time_limit=time_limit,
-                   domains=declared_domains(d), families=declared_families(d))
+                   domains=declared_domains(d), families=declared_families(d),
+                   needed_rules=needed_rules)

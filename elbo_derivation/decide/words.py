@@ -14,7 +14,20 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-__all__ = ["plain"]
+__all__ = [
+    "LOG_EXP",
+    "LOG_POWER",
+    "LOG_PRODUCT",
+    "LOG_QUOTIENT",
+    "log_identities",
+    "plain",
+]
+
+# The identities of the logarithm, as a textbook names them (log of positive quantities).
+LOG_PRODUCT = "log of a product"
+LOG_QUOTIENT = "log of a quotient"
+LOG_POWER = "log of a power"
+LOG_EXP = "log of an exponential"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
 
@@ -60,6 +73,57 @@ def plain(expr: sp.Basic) -> str:
     """
     text = _Printer().doprint(sp.S(expr))
     return text.replace("**", "^").replace("*", "·")
+
+
+def _log_parts(arg: sp.Expr, out: set[str]) -> None:
+    """The identities that expand log(arg) (see :func:`log_identities`)."""
+    if isinstance(arg, sp.exp):
+        out.add(LOG_EXP)
+        return
+    factors = sp.Mul.make_args(arg)
+    numerator = [f for f in factors if not (f.is_Pow and f.exp.could_extract_minus_sign())]
+    if len(numerator) < len(factors):
+        out.add(LOG_QUOTIENT)
+    if len(numerator) > 1 or (len(factors) - len(numerator)) > 1:
+        out.add(LOG_PRODUCT)
+    if any(isinstance(f, sp.exp) for f in factors):
+        out.add(LOG_EXP)
+    if len(factors) == 1 and arg.is_Pow and arg.exp not in (1, -1):
+        out.add(LOG_POWER)  # (the parts of a product are not looked into: log(a·b²) is
+        # the log of a product, whatever its factors are)
+
+
+def log_identities(logs) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The identities of the logarithm that expand each of ``logs``, in a fixed order.
+
+    log(a·b) = log a + log b (a product), log(a/b) = log a − log b (a quotient),
+    log(aᵏ) = k·log a (a power, roots included), log(eᵘ) = u (an exponential), for
+    positive a, b.
+
+    Parameters
+    ----------
+    logs : iterable of sympy.log
+        logarithms that were expanded.
+
+    Returns
+    -------
+    tuple of str
+        among :data:`LOG_PRODUCT`, :data:`LOG_QUOTIENT`, :data:`LOG_POWER`, :data:`LOG_EXP`.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a, b, s = sp.symbols("a b s", positive=True)
+    >>> log_identities([sp.log(a / b)])
+    ('log of a quotient',)
+    >>> log_identities([sp.log(s**2), sp.log(2 * sp.pi * s)])
+    ('log of a product', 'log of a power')
+    """
+    out: set[str] = set()
+    for node in logs:
+        if isinstance(node, sp.log):
+            _log_parts(node.args[0], out)
+    return tuple(n for n in (LOG_PRODUCT, LOG_QUOTIENT, LOG_POWER, LOG_EXP) if n in out)
 
 
 #: textbook phrases a justification may use → words one of the rules that proved the step must

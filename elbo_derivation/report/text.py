@@ -279,8 +279,9 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
             out.append(style.verdict(f"{_WORDS[r.verdict]} ({r.method}): ", r.verdict)
                        + clip(why))
         elif explain:
-            by = f"proved by {r.method}"
-            out.append(f"{by}: {explanation(r)}" if r.explanation else by)
+            by = f"proved by {r.rule} ({r.method})" if r.rules else f"proved by {r.method}"
+            said = r.explanation and not (r.rules and r.rule in r.explanation)
+            out.append(f"{by}: {explanation(r)}" if said else by)
             if getattr(r, "note", ""):
                 out.append(f"note: {clip(r.note)}")
     checks = [c for c in (step.quadrature, step.sampling) if c is not None]
