@@ -241,6 +241,7 @@ def test_run_bounded_interrupts_and_restores_an_outer_timer():
         signal.signal(signal.SIGALRM, old)
     assert not fired
 
+
 def test_time_bound_holds_off_the_main_thread():
     box = {}
 
