@@ -26,9 +26,10 @@ in *policy*, and each policy is a parameter here:
     numbers too large to be meaningful).
 
 Nodes this module does not know (integrals, expectations, abstract functions) are compiled by
-an ``extension``: a callable ``extension(node, compile_sub)`` that returns a function of the
-argument vector, or ``None``; ``compile_sub(expr, extra_symbols)`` compiles a
-sub-expression over the same symbols followed by ``extra_symbols`` (an integral's variable).
+an ``extension``: a callable ``extension(node, builder)`` that returns a function of the
+argument vector, or ``None``; ``builder.symbols`` are the symbols the vector holds values of,
+``builder.sub(expr, extra_symbols)`` compiles a sub-expression over them followed by
+``extra_symbols`` (an integral's variable), ``builder.policy`` is the policy.
 
 The compiled function is a tree of closures built from the expression: nothing is printed,
 nothing is evaluated as code. Compiled functions are cached by the expression, the symbols,
@@ -301,7 +302,7 @@ class _Builder:
             arg = self.build(e.args[0])
             return lambda v: func(arg(v))
         if self.extension is not None:
-            f = self.extension(e, self.sub)
+            f = self.extension(e, self)
             if f is not None:
                 return f
         raise NotEvaluable(f"cannot evaluate {e.func.__name__} numerically")
