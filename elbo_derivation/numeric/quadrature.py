@@ -230,7 +230,7 @@ def check_quadrature(
         if isinstance(item, str):
             check = NumericCheck(kind="quadrature", ok=False, details={}, reason=item)
         elif step.relation is Relation.EQ_UP_TO:
-            check = _check_up_to(step, item, values, params, rng, n_points)
+            check = _check_up_to(step, d, item, values, params, rng, n_points)
         else:
             check = _check_step(step, item, values, n_points)
         step.quadrature = check
@@ -328,35 +328,51 @@ def _check_step(step: Step, sides: tuple[PreparedSide, PreparedSide], values: _V
     return NumericCheck(kind="quadrature", ok=ok, details=details, reason=reason)
 
 
-def _wrt_symbols(step: Step, sides: Sequence[PreparedSide],
+def _wrt_symbols(step: Step, d: Derivation, sides: Sequence[PreparedSide],
                  params: linear_gaussian.LinearGaussianSymbols) -> list[sp.Symbol]:
+    """The variables a ``=~ [names]`` step is taken with respect to, resolved through the
+    derivation's declarations: a declared symbol is itself; a declared density or function
+    (named by its stem, ``q`` for ``q(z|x)``) stands for the instance parameters its
+    linear-Gaussian instance depends on (the encoder's mean and spread for the variational
+    density, the decoder mean's slope and offset for a real function of the latent
+    variable), found from its role, whatever its letters.
+    """
     present = {s.name: s for side in sides for s in side.free_symbols}
-    instance = any(s.instance for s in sides)
-    out = []
+    expanded = [d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr)]
+    out: list[sp.Symbol] = []
     for name in step.wrt:
-        if name in present:
-            out.append(present[name])
-        elif instance and name == "g":  # q(z|x) = N(g, h): the encoder's mean
-            out.append(params.q_symbols[0])
-        elif instance and name == "h":
-            out.append(params.q_symbols[-1])
-        elif instance and name == "q":  # the whole encoder
-            out.extend(params.q_symbols)
-        elif instance and name == "f":  # the decoder's mean f(z) = a z + b
-            out.extend([params.a, params.b])
-        else:
+        declared = d.symbols.get(name)
+        if isinstance(declared, sp.Symbol) and declared.name in present:
+            out.append(present[declared.name])
+            continue
+        found: list[sp.Symbol] = []
+        if any(side.instance for side in sides):
+            for expr in expanded:
+                for f, key in linear_gaussian.instance_keys(expr).items():
+                    if key is not None and _stem(f) == name:
+                        found.extend(p for p in linear_gaussian.instance_parameters(key, params)
+                                     if p not in found and p not in out)
+        if not found:
             raise EvaluationError(f"the step is taken with respect to {name!r}, which "
                                   "appears in neither side")
+        out.extend(found)
     return out
 
 
-def _check_up_to(step: Step, sides: tuple[PreparedSide, PreparedSide], values: _Values,
+def _stem(f: sp.Expr) -> str:
+    """The name an abstract function is written with: ``q`` for ``q(z|x)``, ``f`` for f."""
+    name = f.func.__name__
+    return name.split("(", 1)[0].strip()
+
+
+def _check_up_to(step: Step, d: Derivation, sides: tuple[PreparedSide, PreparedSide],
+                 values: _Values,
                  params: linear_gaussian.LinearGaussianSymbols, rng: np.random.Generator,
                  n_points: int) -> NumericCheck:
     """lhs − rhs must not change when the ``wrt`` variables are redrawn."""
     instance = sides[0].instance or sides[1].instance
     try:
-        wrt = _wrt_symbols(step, sides, params)
+        wrt = _wrt_symbols(step, d, sides, params)
     except EvaluationError as err:
         return NumericCheck(kind="quadrature", ok=False, details={"instance": instance},
                             reason=str(err))
