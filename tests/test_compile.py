@@ -47,7 +47,7 @@ def test_strict_policy_refuses_what_is_not_a_finite_real_number() -> None:
     with pytest.raises(NotEvaluable, match="no value for s"):
         compile_expr(x + s, [x], nonfinite="raise")(1.0)
     # a node nothing knows is refused when compiling, naming it
-    with pytest.raises(NotEvaluable, match="Function|q"):
+    with pytest.raises(NotEvaluable, match=r"cannot evaluate q"):
         compile_expr(sp.Function("q")(x), [x])
 
 

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,10 +126,20 @@ def _realify(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(mapping) if mapping else expr
 
 
+def instance_keys(derivation: Derivation) -> dict[sp.Expr, str | None]:
+    """What each abstract function of ``derivation`` becomes in the linear-Gaussian instance,
+    from the roles its densities and functions play in the whole derivation (so that every
+    step instantiates them alike): :func:`linear_gaussian.instance_keys` of all its sides."""
+    sides = [derivation.expand_definitions(derivation.start)]
+    sides += [derivation.expand_definitions(step.expr) for step in derivation.steps]
+    return linear_gaussian.instance_keys(sp.Add(*sides, evaluate=False))
+
+
 def prepare(
     expr: sp.Expr,
     derivation: Derivation,
     params: linear_gaussian.LinearGaussianSymbols | None = None,
+    keys: Mapping[sp.Expr, str | None] | None = None,
 ) -> PreparedSide:
     """Expand definitions, instantiate abstract densities, turn expectations into integrals.
 
@@ -142,6 +152,9 @@ def prepare(
     params : LinearGaussianSymbols, optional
         the instance's symbols (default: :func:`linear_gaussian.instance_symbols` of the
         derivation's symbols).
+    keys : mapping, optional
+        what each abstract function becomes, from the roles in the whole derivation
+        (:func:`instance_keys`); by default from ``expr``'s own.
 
     Raises
     ------
@@ -154,7 +167,7 @@ def prepare(
         if params is None:
             params = linear_gaussian.instance_symbols(derivation.symbols)
         try:
-            e = linear_gaussian.instantiate(e, params)
+            e = linear_gaussian.instantiate(e, params, keys)
         except linear_gaussian.UnknownDensityError as err:
             raise EvaluationError(f"cannot instantiate the densities: {err}") from None
     if e.has(Expectation):

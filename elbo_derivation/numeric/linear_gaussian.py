@@ -539,12 +539,16 @@ def instance_parameters(key: str, params: LinearGaussianSymbols) -> tuple[sp.Sym
     return tuple(p for p in params.all if p in free)
 
 
-def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> sp.Expr:
+def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None,
+                keys: Mapping[sp.Expr, str | None] | None = None) -> sp.Expr:
     """Replace every abstract density in ``expr`` by the linear-Gaussian instance.
 
     Undefined functions are recognised by their roles (:func:`instance_keys`): the
     variational density, the model's prior, likelihood, posterior, evidence and joint, and a
     real function of the latent variable (the decoder's mean), whatever their letters.
+
+    ``keys`` (from :func:`instance_keys` of the whole derivation) gives every function the
+    same instance in every step; a function it lacks is keyed from ``expr`` alone.
 
     Raises
     ------
@@ -555,8 +559,10 @@ def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> s
     --------
     >>> import sympy as sp
     >>> x, z = sp.symbols("x z", real=True)
-    >>> p = sp.Function("p(x|z)", positive=True)(x, z)
-    >>> instantiate(sp.log(p))
+    >>> lik = sp.Function("p(x|z)", positive=True)(x, z)
+    >>> q = sp.Function("q(z|x)", positive=True)(z, x)
+    >>> from elbo_derivation.core.expectation import Expectation
+    >>> instantiate(Expectation(sp.log(lik), z, q)).integrand
     log(sqrt(2)*exp(-(-a*z - b + x)**2/(2*c))/(2*sqrt(pi)*sqrt(c)))
     >>> instantiate(sp.Function("r(z)")(z))
     Traceback (most recent call last):
@@ -565,7 +571,8 @@ def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> s
     """
     params = params or instance_symbols()
     found = sorted(expr.atoms(AppliedUndef), key=str)
-    keys = instance_keys(expr)
+    own = instance_keys(expr)
+    keys = {f: (keys or {}).get(f) or own[f] for f in found}
     unknown = [f for f in found if keys[f] is None]
     if unknown:
         names = ", ".join(sorted({u.func.__name__ for u in unknown}))

@@ -67,6 +67,7 @@ from elbo_derivation.numeric.evaluate import (
     SideValues,
     compile_side,
     evaluate,
+    instance_keys,
     prepare,
 )
 from elbo_derivation.numeric.points import Point, draw_points, random_point
@@ -96,7 +97,9 @@ def prepare_steps(
     """
     if params is None:
         params = linear_gaussian.instance_symbols(d.symbols)
-    context = (tuple(d.definitions.items()), tuple(d.symbols.items()), params)
+    keys = instance_keys(d)
+    context = (tuple(d.definitions.items()), tuple(d.symbols.items()), params,
+               tuple(keys.items()))
 
     def prep(expr: sp.Expr) -> PreparedSide | str:
         key = (expr, context)
@@ -104,7 +107,7 @@ def prepare_steps(
             if len(_PREPARED) > 2048:
                 _PREPARED.clear()
             try:
-                _PREPARED[key] = prepare(expr, d, params)
+                _PREPARED[key] = prepare(expr, d, params, keys)
             except EvaluationError as err:
                 _PREPARED[key] = str(err)
         return _PREPARED[key]
@@ -338,7 +341,7 @@ def _wrt_symbols(step: Step, d: Derivation, sides: Sequence[PreparedSide],
     variable), found from its role, whatever its letters.
     """
     present = {s.name: s for side in sides for s in side.free_symbols}
-    expanded = [d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr)]
+    keys = instance_keys(d)
     out: list[sp.Symbol] = []
     for name in step.wrt:
         declared = d.symbols.get(name)
@@ -347,11 +350,10 @@ def _wrt_symbols(step: Step, d: Derivation, sides: Sequence[PreparedSide],
             continue
         found: list[sp.Symbol] = []
         if any(side.instance for side in sides):
-            for expr in expanded:
-                for f, key in linear_gaussian.instance_keys(expr).items():
-                    if key is not None and _stem(f) == name:
-                        found.extend(p for p in linear_gaussian.instance_parameters(key, params)
-                                     if p not in found and p not in out)
+            for f, key in keys.items():
+                if key is not None and _stem(f) == name:
+                    found.extend(p for p in linear_gaussian.instance_parameters(key, params)
+                                 if p not in found and p not in out)
         if not found:
             raise EvaluationError(f"the step is taken with respect to {name!r}, which "
                                   "appears in neither side")
