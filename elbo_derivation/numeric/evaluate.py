@@ -66,6 +66,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Derivation
 from elbo_derivation.numeric import linear_gaussian
 from elbo_derivation.numeric.points import Point, sorted_symbols
@@ -316,10 +317,8 @@ def _compile_gauss(
     mono, rem = _poly_in(_split_logs(dependent), (var,))
     coeffs = _coefficient_list(mono)
     rem_terms = sp.Add.make_args(rem) if rem != 0 else ()
-    mu = -a1 / (2 * a2)
-    sigma = 1 / sp.sqrt(-2 * a2)
-    q_mu = a0 - a1**2 / (4 * a2)
-    closed = (mu, sigma, q_mu, constant, *coeffs)
+    form = GaussianForm.from_coefficients(a2, a1, a0)
+    closed = (form.mean, form.std, form.peak, constant, *coeffs)
     return _Integral(
         node, var, "gauss", params, closed=closed,
         np_closed=_lambdify(params, closed, "numpy"),
