@@ -86,8 +86,6 @@ SIGNATURES = {
     "p(x,z)": "N(x; a z + b, c) · N(z; 0, 1)",
     "p(z,x)": "N(x; a z + b, c) · N(z; 0, 1)",
     "f(z)": "a z + b (the decoder's mean)",
-    "g(x)": "m (the encoder's mean)",
-    "h(x)": "s² (the encoder's variance)",
 }
 
 
@@ -408,8 +406,6 @@ def density_expressions(
         "p(x,z)": lambda x, z: likelihood(x, z) * prior(z),
         "p(z,x)": lambda z, x: likelihood(x, z) * prior(z),
         "f(z)": lambda z: a * z + b,
-        "g(x)": lambda x: P.q_mean,
-        "h(x)": lambda x: P.q_var,
     }
 
 
@@ -420,8 +416,6 @@ def _canonical(name: str, nargs: int) -> str | None:
     if key not in SIGNATURES or parsed is None:
         return None
     _, variables, given = parsed
-    if key[0] in "fgh":
-        return key if nargs == 1 else None
     return key if len(variables) + len(given) == nargs else None
 
 
