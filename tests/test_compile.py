@@ -179,3 +179,31 @@ def test_an_up_to_step_with_respect_to_an_undeclared_name_is_refused(tmp_path: P
     checks = check_quadrature(load_derivation(path), rng=np.random.default_rng(0))
     # m is declared, in neither side, and no letter makes it the instance's parameter m
     assert not checks[-1].ok and "'m'" in checks[-1].reason
+
+
+# --- points from declarations -----------------------------------------------------------------
+
+
+def test_points_respect_declared_intervals_and_integers() -> None:
+    from elbo_derivation.numeric.points import INTEGER_MAX, draw_points
+
+    y = sp.Symbol("y", positive=True)
+    k = sp.Symbol("k", integer=True, positive=True)
+    points = draw_points([y, k, x, s], rng=np.random.default_rng(3), n_random=30,
+                         domains={"y": sp.Interval.open(0, 1)})
+    assert all(0 < p[y] < 1 for p in points)
+    assert all(p[k] == round(p[k]) and 1 <= p[k] <= INTEGER_MAX for p in points)
+    assert any(p[s] == 1e-3 for p in points)  # the edge points are still there
+
+
+def test_a_step_true_on_its_declared_interval_passes_quadrature(tmp_path: Path) -> None:
+    from elbo_derivation.numeric.quadrature import check_quadrature
+    from elbo_derivation.pipeline import load_derivation
+
+    path = tmp_path / "interval.deriv"
+    path.write_text("title: on (0, 1)\nsymbols: y : (0, 1)\n\n    log(y*(1 - y))\n"
+                    "  = log(y) + log(1 - y)\n  = log(y) + log(1 + y)\n", encoding="utf-8")
+    right, wrong = check_quadrature(load_derivation(path), rng=np.random.default_rng(0))
+    assert right.ok and right.details["n_points"] == 26  # no point outside (0, 1) lost
+    assert 0 < right.details["worst_point"]["y"] < 1
+    assert not wrong.ok

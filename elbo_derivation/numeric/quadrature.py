@@ -70,7 +70,7 @@ from elbo_derivation.numeric.evaluate import (
     instance_keys,
     prepare,
 )
-from elbo_derivation.numeric.points import Point, draw_points, random_point
+from elbo_derivation.numeric.points import Point, declared_domains, draw_points, random_point
 
 __all__ = ["TOLERANCE", "check_quadrature", "prepare_steps"]
 
@@ -212,7 +212,8 @@ def check_quadrature(
     symbols: set[sp.Symbol] = set()
     for lhs, rhs in usable.values():
         symbols |= lhs.free_symbols | rhs.free_symbols
-    points = draw_points(symbols, rng=rng, n_random=int(n_points))
+    domains = declared_domains(d)
+    points = draw_points(symbols, rng=rng, n_random=int(n_points), domains=domains)
     exprs = list(dict.fromkeys(s.expr for pair in usable.values() for s in pair))  # step order
     broken: dict[sp.Expr, str] = {}
     for e in exprs:
@@ -391,7 +392,7 @@ def _check_up_to(step: Step, d: Derivation, sides: tuple[PreparedSide, PreparedS
     for j in base:
         for _ in range(VARIANTS):
             v = dict(values.points[j])
-            v.update(random_point(wrt, rng=rng))
+            v.update(random_point(wrt, rng=rng, domains=declared_domains(d)))
             variants.append(v)
             owners.append(j)
     var = _Values(variants, dict(zip((le, re_), evaluate([le, re_], variants), strict=True)))
