@@ -172,7 +172,7 @@ def compile_expr(
     return lambda *v: f(v)
 
 
-def real_value(value: Any, policy: Policy | None = None) -> Any:
+def real_value(value: Any) -> Any:
     """``value`` as a real number: an mpmath complex number with a negligible imaginary part
     loses it; one off the real line raises :class:`NotEvaluable`.
 
@@ -472,13 +472,16 @@ def _any(x: Any) -> bool:
 
 
 def _mp_functions() -> dict[Any, Callable[[Any], Any]]:
-    return {
-        sp.exp: mpmath.exp, sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan: mpmath.tan,
-        sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh,
-        sp.atan: mpmath.atan, sp.asin: mpmath.asin, sp.acos: mpmath.acos,
-        sp.Abs: mpmath.fabs, sp.gamma: mpmath.gamma, sp.loggamma: mpmath.loggamma,
-        sp.erf: mpmath.erf, sp.erfc: mpmath.erfc, sp.factorial: mpmath.factorial,
-    }
+    return _MP
+
+
+_MP: dict[Any, Callable[[Any], Any]] = {
+    sp.exp: mpmath.exp, sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan: mpmath.tan,
+    sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh,
+    sp.atan: mpmath.atan, sp.asin: mpmath.asin, sp.acos: mpmath.acos,
+    sp.Abs: mpmath.fabs, sp.gamma: mpmath.gamma, sp.loggamma: mpmath.loggamma,
+    sp.erf: mpmath.erf, sp.erfc: mpmath.erfc, sp.factorial: mpmath.factorial,
+}
 
 
 _NP: dict[Any, Callable[[Any], Any]] = {}
