@@ -131,9 +131,16 @@ def instance_keys(derivation: Derivation) -> dict[sp.Expr, str | None]:
     """What each abstract function of ``derivation`` becomes in the linear-Gaussian instance,
     from the roles its densities and functions play in the whole derivation (so that every
     step instantiates them alike): :func:`linear_gaussian.instance_keys` of all its sides."""
-    sides = [derivation.expand_definitions(derivation.start)]
-    sides += [derivation.expand_definitions(step.expr) for step in derivation.steps]
-    return linear_gaussian.instance_keys(sp.Add(*sides, evaluate=False))
+    key = (derivation.start, *(step.expr for step in derivation.steps))
+    cached = derivation.__dict__.get("_instance_keys")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    sides = [derivation.expand_definitions(e) for e in key]
+    keys: dict[sp.Expr, str | None] = {}
+    if any(e.has(AppliedUndef) for e in sides):  # (most derivations have no abstract function)
+        keys = linear_gaussian.instance_keys(sp.Add(*sides, evaluate=False))
+    derivation.__dict__["_instance_keys"] = (key, keys)
+    return keys
 
 
 def prepare(
