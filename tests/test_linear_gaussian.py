@@ -95,12 +95,14 @@ def test_instantiate_gives_normalised_densities_and_bayes_rule() -> None:
             float(rhs.subs(point).subs(z, zv)), rel=1e-12)
 
 
-def test_instantiate_reuses_the_derivations_g_h_and_refuses_unknown_densities() -> None:
+def test_instantiate_takes_no_symbol_by_its_letter_and_refuses_unknown_densities() -> None:
     g, h = sp.Symbol("g", real=True), sp.Symbol("h", positive=True)
+    m, c = sp.Symbol("m", real=True), sp.Symbol("c", positive=True)
     z, x = sp.symbols("z x", real=True)
-    P = lg.instance_symbols({"g": g, "h": h})
+    P = lg.instance_symbols({"g": g, "h": h, "m": m, "c": c})
     q = sp.Function("q(z|x)", positive=True)(z, x)
-    assert lg.instantiate(q, P).has(g, h)
+    assert not lg.instantiate(q, P).has(g, h, m, c)  # the derivation's own symbols stay free
+    assert {p.name for p in P.all} == {"a", "b", "c_instance", "m_instance", "s"}
     with pytest.raises(lg.UnknownDensityError, match="r"):
         lg.instantiate(sp.Function("r(w)", positive=True)(z), P)
     with pytest.raises(lg.UnknownDensityError):

@@ -172,8 +172,11 @@ def test_inverted_importance_weight_refuted_exactly_on_the_gaussian_instance() -
             "  log(Integral(p(x, z), (z, -oo, oo)))\n= log(E[{w}, z ~ q(z|x)])\n")
     d = parse_derivation(text.format(w="q(z|x)/p(x, z)"))
     r = decide_step(d, d.steps[0], time_limit=10.0)  # (the machine may be loaded)
-    assert r.verdict is Verdict.REFUTED and r.method == "gaussian-instance", r
-    assert "exact on the linear-Gaussian instance" in r.counterexample.note
+    # refuted on the linear-Gaussian instance: by the expectation rules' 50-digit evaluation
+    # there, or (when they run out of time) exactly by the gaussian-instance tier
+    assert r.verdict is Verdict.REFUTED, r
+    assert r.method in ("expectation-rules", "gaussian-instance"), r
+    assert "linear-Gaussian instance" in r.counterexample.note
     assert abs(r.counterexample.lhs - r.counterexample.rhs) > 1e-6
     d = parse_derivation(text.format(w="p(x, z)/q(z|x)"))
     assert decide_step(d, d.steps[0], time_limit=5.0).verdict is Verdict.PROVED

@@ -68,7 +68,7 @@ def elbo_chain(last: sp.Expr | None = None, wrt_last: sp.Expr | None = None) -> 
     steps = [Step(i + 1, Relation.EQ, e) for i, e in enumerate(exprs)]
     steps.append(Step(5, Relation.EQ_UP_TO,
                       wrt_last if wrt_last is not None else E(sp.log(q / prior)) - E(sp.log(lik)),
-                      wrt=("g", "h")))
+                      wrt=("q",)))  # the encoder, a declared density
     return Derivation(title="§2", symbols={"x": xs, "z": z}, start=E(sp.log(q / post)),
                       steps=steps,
                       functions={"q(z|x)": q, "p(z)": prior, "p(x|z)": lik, "p(z|x)": post,

@@ -39,6 +39,7 @@ from functools import lru_cache
 import sympy as sp
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.gaussian_form import GaussianForm, polynomial_coefficients
 
 __all__ = [
     "NotGaussianError",
@@ -47,6 +48,7 @@ __all__ = [
     "gaussian_integral",
     "integral_nodes",
     "normal_moment",
+    "polynomial_coefficients",
 ]
 
 #: Largest integer power of an x-dependent factor the evaluator expands.
@@ -133,32 +135,6 @@ def _moments(k: int, m: sp.Expr, v: sp.Expr) -> list[sp.Expr]:
 # --- splitting an integrand into Σ exp(Q_i) · R_i ------------------------------------------
 
 _Term = tuple[sp.Expr, sp.Expr]  # (Q, R): the term exp(Q) * R
-
-
-def polynomial_coefficients(expr: sp.Expr, x: sp.Symbol) -> dict[int, sp.Expr] | None:
-    """{k: c_k} with expr = Σ c_k x^k (c_k free of x), or None if expr is no polynomial in x.
-
-    Cheaper than ``Poly`` when the coefficients hold many other symbols (no domain to build).
-
-    >>> x, a = sp.symbols("x a")
-    >>> polynomial_coefficients(a * x**2 - 3 * x + a, x) == {2: a, 1: -3, 0: a}
-    True
-    >>> polynomial_coefficients(sp.exp(x), x) is None
-    True
-    """
-    out: dict[int, sp.Expr] = {}
-    for term in sp.Add.make_args(sp.expand(expr, log=False)):
-        coeff, part = term.as_independent(x, as_Add=False)
-        if part == 1:
-            k = 0
-        elif part == x:
-            k = 1
-        elif part.is_Pow and part.base == x and part.exp.is_Integer and part.exp > 0:
-            k = int(part.exp)
-        else:
-            return None
-        out[k] = out.get(k, sp.S.Zero) + coeff
-    return {k: c for k, c in out.items() if c != 0}
 
 
 def _is_quadratic(q: sp.Expr, x: sp.Symbol) -> bool:
@@ -303,9 +279,9 @@ def _gaussian_integral_cached(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr:
         a, b, c = (coeffs.get(k, sp.S.Zero) for k in (2, 1, 0))
         if a.is_negative is not True:
             raise NotGaussianError(f"cannot show that the coefficient {a} of {x}² is negative")
-        m = sp.cancel(-b / (2 * a))
-        v = sp.cancel(-1 / (2 * a))
-        scale = sp.exp(sp.cancel(c - b**2 / (4 * a))) * sp.sqrt(2 * sp.pi * v)
+        form = GaussianForm.from_coefficients(a, b, c, reduce=sp.cancel)
+        m, v = form.mean, form.variance
+        scale = sp.exp(form.peak) * sp.sqrt(2 * sp.pi * v)
         poly_r = polynomial_coefficients(r, u)
         if poly_r is None:
             raise NotGaussianError(f"the factor {r.xreplace({u: x})} is not a polynomial in {x}")

@@ -37,12 +37,12 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import mpmath
 import sympy as sp
 
+from elbo_derivation.core.compile import NotEvaluable, compile_expr, real_value
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Counterexample, Relation
 
@@ -63,8 +63,8 @@ _NICE_REALS = (1, 2, -1, 3, 0, -2, 5)
 _NICE_POSITIVE = (2, 3, 1, 5, sp.Rational(1, 2), 4, 7)
 
 
-class Unevaluable(ValueError):
-    """The expression cannot be evaluated numerically at this point (or at all)."""
+#: The expression cannot be evaluated numerically at this point (or at all).
+Unevaluable = NotEvaluable
 
 
 @dataclass
@@ -85,42 +85,15 @@ class ProbeOutcome:
 
 # --- evaluation ----------------------------------------------------------------------------
 
-_FUNCTIONS = {
-    sp.exp: mpmath.exp,
-    sp.log: mpmath.log,
-    sp.sin: mpmath.sin,
-    sp.cos: mpmath.cos,
-    sp.tan: mpmath.tan,
-    sp.sinh: mpmath.sinh,
-    sp.cosh: mpmath.cosh,
-    sp.tanh: mpmath.tanh,
-    sp.atan: mpmath.atan,
-    sp.asin: mpmath.asin,
-    sp.acos: mpmath.acos,
-    sp.Abs: mpmath.fabs,
-    sp.gamma: mpmath.gamma,
-    sp.loggamma: mpmath.loggamma,
-    sp.erf: mpmath.erf,
-    sp.erfc: mpmath.erfc,
-    sp.factorial: mpmath.factorial,
-}
-
-
-def _real(value: mpmath.mpc | mpmath.mpf) -> mpmath.mpf:
-    """A real result, or Unevaluable for a value off the real line (log of a negative, ...)."""
-    if isinstance(value, mpmath.mpc):
-        if abs(value.imag) > mpmath.mpf(10) ** (-mpmath.mp.dps + 5) * max(1, abs(value.real)):
-            raise Unevaluable("a value off the real line")
-        value = value.real
-    return value
-
 
 def evaluate(expr: sp.Expr, point: dict[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
     """The value of ``expr`` at ``point`` in mpmath at the current working precision.
 
-    Walks the expression tree (no code generation, no ``eval``). Integrals and expectations
-    over ℝ are computed by ``mpmath.quad``; an abstract function, a value off the real line,
-    or a quadrature whose error estimate is not small raises :class:`Unevaluable`.
+    Compiled once by :func:`~elbo_derivation.core.compile.compile_expr` (backend mpmath,
+    exact sums, log 0 and division by zero refused). Integrals and expectations over ℝ are
+    computed by ``mpmath.quad``; an abstract function, a value off the real line, a value
+    that is not finite, or a quadrature whose error estimate is not small raises
+    :class:`Unevaluable`.
 
     Parameters
     ----------
@@ -144,115 +117,53 @@ def evaluate(expr: sp.Expr, point: dict[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
     ...     print(evaluate(sp.Integral(sp.exp(-t**2), (t, -sp.oo, sp.oo))**2, {}))
     3.14159265358979323846264338328
     """
-    return _real(_ev(expr, point))
+    symbols = tuple(sorted(point, key=str))
+    f = compile_expr(expr, symbols, backend="mpmath", nonfinite="raise",
+                     extension=_quadrature)
+    return f(*(point[s] for s in symbols))
 
 
-def _ev(expr: sp.Basic, env: dict) -> mpmath.mpf | mpmath.mpc:
-    """Evaluate at the current precision (compiling the tree once per precision)."""
-    return _compiled(expr, mpmath.mp.dps)(env)
-
-
-_Fn = Callable[[dict], Any]
-
-
-@lru_cache(maxsize=256)
-def _compiled(expr: sp.Basic, dps: int) -> _Fn:
-    with mpmath.workdps(dps):
-        return _compile(expr)
-
-
-def _const(value: Any) -> _Fn:
-    return lambda env: value
-
-
-def _compile(expr: sp.Basic) -> _Fn:
-    """A closure computing ``expr`` from a dict symbol → mpf: the tree is walked once."""
-    if expr.is_Symbol:
-        def symbol(env: dict, s: sp.Basic = expr) -> Any:
-            try:
-                return env[s]
-            except KeyError:
-                raise Unevaluable(f"no value for {s}") from None
-        return symbol
-    if expr.is_Integer:
-        return _const(mpmath.mpf(int(expr)))
-    if expr.is_Rational:
-        return _const(mpmath.mpf(int(expr.p)) / int(expr.q))
-    if expr.is_Float:
-        return _const(mpmath.mpf(expr._mpf_))
-    if expr is sp.pi:
-        return _const(+mpmath.pi)
-    if expr is sp.E:
-        return _const(+mpmath.e)
-    if expr is sp.oo:
-        return _const(mpmath.inf)
-    if expr is sp.S.NegativeInfinity:
-        return _const(-mpmath.inf)
-    if expr.is_NumberSymbol:
-        return _const(mpmath.mpmathify(expr.evalf(mpmath.mp.dps + 5)))
-    if expr.is_Add:
-        terms = [_compile(a) for a in expr.args]
-        return lambda env: mpmath.fsum(f(env) for f in terms)
-    if expr.is_Mul:
-        factors = [_compile(a) for a in expr.args]
-
-        def product(env: dict) -> Any:
-            out = mpmath.mpf(1)
-            for f in factors:
-                out = out * f(env)
-            return out
-        return product
-    if expr.is_Pow:
-        base, exponent = _compile(expr.base), _compile(expr.exp)
-
-        def power(env: dict) -> Any:
-            b, e = base(env), exponent(env)
-            if b == 0 and mpmath.re(e) < 0:
-                raise Unevaluable("division by zero")
-            return mpmath.power(b, e)
-        return power
-    func = _FUNCTIONS.get(expr.func)
-    if func is not None:
-        args = [_compile(a) for a in expr.args]
-        if expr.func is sp.log:
-            def log(env: dict, arg: _Fn = args[0]) -> Any:
-                v = arg(env)
-                if v == 0:
-                    raise Unevaluable("log(0)")
-                return mpmath.log(v)
-            return log
-        return lambda env: func(*(f(env) for f in args))
-    if isinstance(expr, Expectation):
-        return _compile_quad(expr, expr.density * expr.integrand,
-                             [(expr.variable, -sp.oo, sp.oo)])
-    if isinstance(expr, sp.Integral):
-        if any(len(lim) != 3 for lim in expr.limits):
+def _quadrature(node: sp.Basic, builder: Any) -> Callable[[Sequence[Any]], Any] | None:
+    """The compile step's extension: integrals and expectations by ``mpmath.quad``."""
+    if isinstance(node, Expectation):
+        return _compile_quad(node, node.density * node.integrand,
+                             [(node.variable, -sp.oo, sp.oo)], builder, ())
+    if isinstance(node, sp.Integral):
+        if any(len(lim) != 3 for lim in node.limits):
             raise Unevaluable("an indefinite integral")
-        return _compile_quad(expr, expr.function, list(expr.limits))
-    raise Unevaluable(f"cannot evaluate {expr.func.__name__} numerically")
+        return _compile_quad(node, node.function, list(node.limits), builder, ())
+    return None
 
 
-def _compile_quad(node: sp.Basic, f: sp.Expr, limits: list) -> _Fn:
-    """∫ f over the limits (innermost first) by mpmath.quad, memoised on the free values."""
+def _compile_quad(node: sp.Basic, f: sp.Expr, limits: list, builder: Any,
+                  outer: tuple) -> Callable[[Sequence[Any]], Any]:
+    """∫ f over the limits (innermost first) by mpmath.quad, memoised on the free values.
+
+    ``outer`` are the integration variables of the enclosing limits, which follow the
+    compiled symbols in the argument vector.
+    """
     var, lo, hi = limits[-1]
-    lo_f, hi_f = _compile(lo), _compile(hi)
-    inner = _compile_quad(node, f, limits[:-1]) if limits[:-1] else _compile(f)
-    free = sorted(node.free_symbols, key=str)
+    lo_f, hi_f = builder.sub(lo, outer), builder.sub(hi, outer)
+    inner = (_compile_quad(node, f, limits[:-1], builder, (*outer, var)) if limits[:-1]
+             else builder.sub(f, (*outer, var)))
+    # the memo's key: the node's free values and the enclosing integrals' variables
+    where = [i for i, s in enumerate((*builder.symbols, *outer))
+             if s in node.free_symbols or s in outer]
     memo: dict[tuple, Any] = {}
 
-    def integral(env: dict) -> Any:
-        key = (mpmath.mp.dps, *(env.get(s) for s in free))
+    def integral(v: Sequence[Any]) -> Any:
+        key = (mpmath.mp.dps, *(v[i] for i in where))
         if key in memo:
             return memo[key]
-        a, b = _real(lo_f(env)), _real(hi_f(env))
+        a, b = real_value(lo_f(v)), real_value(hi_f(v))
         # Break points at the values of the parameters, where Gaussian peaks usually sit.
-        marks = sorted({v for v in env.values() if isinstance(v, mpmath.mpf) and a < v < b}
+        marks = sorted({x for x in v if isinstance(x, mpmath.mpf) and a < x < b}
                        | ({mpmath.mpf(0)} if a < 0 < b else set()))
-        local = dict(env)
+        local = [*v, None]
 
         def g(t: Any) -> Any:
-            local[var] = t
-            return _real(inner(local))
+            local[-1] = t
+            return real_value(inner(local))
 
         value, err = mpmath.quad(g, [a, *marks, b], error=True, maxdegree=8)
         if not mpmath.isfinite(value) or err > mpmath.mpf(10) ** (-mpmath.mp.dps // 2) * max(
@@ -462,7 +373,7 @@ def _number(value: Any) -> mpmath.mpf:
     value = sp.S(value)
     if value.is_Rational:
         return mpmath.mpf(int(value.p)) / int(value.q)
-    return _real(_ev(value, {}))
+    return evaluate(value, {})
 
 
 def _differs(a: mpmath.mpf, b: mpmath.mpf) -> bool:

@@ -76,6 +76,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.decide.words import log_identities, plain
 
@@ -503,11 +504,12 @@ def _normal_parameters(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | No
     if shape is None:
         return None
     const, a, b, c0 = shape
+    form = GaussianForm.from_coefficients(a, b, c0)
     # ∫ const · exp(a z² + b z + c0) dz = const · exp(c0 − b²/(4a)) · sqrt(π/(−a))
-    total = const * sp.exp(c0 - b**2 / (4 * a)) * sp.sqrt(sp.pi / (-a))
+    total = const * sp.exp(form.peak) * sp.sqrt(sp.pi / (-a))
     if total != 1 and sp.cancel(sp.powsimp(sp.expand(total))) != 1:
         return None
-    return sp.cancel(-b / (2 * a)), sp.cancel(-1 / (2 * a))
+    return sp.cancel(form.mean), sp.cancel(form.variance)
 
 
 def _gaussian_shape(q: sp.Expr, z: sp.Symbol) -> tuple[sp.Expr, ...] | None:

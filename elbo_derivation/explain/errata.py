@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from elbo_derivation.core.compile import compile_expr
+
 __all__ = ["ERRATA", "Erratum", "ErratumCheck"]
 
 
@@ -127,8 +129,8 @@ def _normaliser_only_for_fixed_c() -> ErratumCheck:
     second = sp.diff(full, c, 2).subs(c, c_full[0]) if len(c_full) == 1 else sp.S.Zero
     ok = c_full == [S / D] and never_stationary and sp.simplify(second).is_positive is True
     # A numeric illustration: D = 4, S = 2.
-    f = sp.lambdify(c, full.subs({S: 2, D: 4}))
-    g = sp.lambdify(c, notes.subs({S: 2, D: 4}))
+    f = compile_expr(full.subs({S: 2, D: 4}), [c])
+    g = compile_expr(notes.subs({S: 2, D: 4}), [c])
     grid = np.array([0.1, 0.5, 1.0, 10.0, 100.0])
     return ErratumCheck(
         bool(ok),

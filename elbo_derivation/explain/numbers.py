@@ -35,6 +35,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from elbo_derivation.core.compile import NotEvaluable, compile_expr
 from elbo_derivation.core.expectation import Expectation
 
 __all__ = ["FloatScreen", "HighPrecision", "OutOfTime", "Unsure", "exactly_equal"]
@@ -47,8 +48,8 @@ _HP_TOL = mpmath.mpf(10) ** -40
 _FLOAT_TOL = mpmath.mpf(10) ** -12
 
 
-class Unsure(Exception):
-    """A value could not be computed: the candidate is not confirmed."""
+#: A value could not be computed: the candidate is not confirmed.
+Unsure = NotEvaluable
 
 
 class OutOfTime(Exception):
@@ -90,12 +91,6 @@ def _legendre_grid(lo: float, hi: float, panels: int = 60, order: int = 12,
 # holds any Gaussian-type integrand of these derivations to double precision.
 _REAL_LINE = _legendre_grid(-40.0, 40.0)
 
-_FUNCS: dict[Any, Callable[..., Any]] = {
-    sp.log: np.log, sp.exp: np.exp, sp.sqrt: np.sqrt, sp.Abs: np.abs,
-    sp.sin: np.sin, sp.cos: np.cos, sp.tanh: np.tanh,
-}
-
-
 def _coefficients(name: str, n: int) -> np.ndarray:
     seed = zlib.crc32(name.encode("utf-8"))
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=n + 1)
@@ -126,6 +121,8 @@ class FloatScreen:
                     v = rng.uniform(-1.9, 1.9)
                 point[s] = float(v)
             self.points.append(point)
+        self.symbols = tuple(ordered)
+        self.vectors = [tuple(p[s] for s in ordered) for p in self.points]
         self.caches: list[dict[sp.Basic, Any]] = [{} for _ in self.points]
 
     def tick(self) -> None:
@@ -133,107 +130,75 @@ class FloatScreen:
             raise OutOfTime
 
     def value(self, expr: sp.Basic, k: int) -> float:
-        with np.errstate(all="ignore"):
-            v = self._ev(expr, self.points[k], self.caches[k])
-        v = np.asarray(v)
-        if v.shape != () or not np.isfinite(v) or np.iscomplexobj(v):
-            raise _Unsure("not a finite real number")
-        return float(v)
-
-    def _ev(self, expr: sp.Basic, env: dict, cache: dict | None) -> Any:
-        if cache is not None and expr in cache:
+        cache = self.caches[k]
+        if expr in cache:
             return cache[expr]
-        out = self._compute(expr, env, cache)
-        if np.any(np.isnan(out)):
-            raise _Unsure("nan")
-        if cache is not None:
-            cache[expr] = out
+        f = compile_expr(expr, self.symbols, backend="float64", nonfinite="raise",
+                         domain="real", split_log_exp=True, max_exponent=1000,
+                         extension=self._node)
+        v = np.asarray(f(*self.vectors[k]))
+        if v.shape != ():
+            raise Unsure("not a number")
+        cache[expr] = out = float(v)
         return out
 
-    def _compute(self, expr: sp.Basic, env: dict, cache: dict | None) -> Any:
-        if expr.is_Symbol:
-            if expr not in env:
-                raise _Unsure(f"no value for {expr}")
-            return env[expr]
-        if expr.is_Number:
-            if expr.is_Rational and max(abs(expr.p), expr.q) > 10**300:
-                raise _Unsure("a huge number")
-            return float(expr)
-        if expr is sp.pi:
-            return np.pi
-        if expr is sp.E:
-            return np.e
-        if expr.is_Add:
-            return sum(self._ev(a, env, cache) for a in expr.args)
-        if expr.is_Mul:
-            out: Any = 1.0
-            for a in expr.args:
-                out = out * self._ev(a, env, cache)
-            return out
-        if expr.is_Pow:
-            base, e = self._ev(expr.base, env, cache), self._ev(expr.exp, env, cache)
-            if np.any(np.abs(e) > 1000):
-                raise _Unsure("huge exponent")
-            if np.any(base == 0) and np.any(e < 0):
-                raise _Unsure("division by zero")
-            return np.power(base, e)
-        if isinstance(expr, sp.log) and isinstance(expr.args[0], sp.Mul) and \
-                expr.args[0].has(sp.exp):
-            # log of a density written out: log(c·exp(u)) = log c + u, without underflow
-            total: Any = 0.0
-            for f in expr.args[0].args:
-                if isinstance(f, sp.exp):
-                    total = total + self._ev(f.args[0], env, cache)
-                else:
-                    v = self._ev(f, env, cache)
-                    if np.any(np.asarray(v) <= 0):
-                        raise _Unsure("log of a nonpositive factor")
-                    total = total + np.log(v)
-            return total
-        fn = _FUNCS.get(expr.func)
-        if fn is not None:
-            arg = self._ev(expr.args[0], env, cache)
-            if expr.func in (sp.log, sp.sqrt) and np.any(np.asarray(arg) < 0):
-                raise _Unsure("off the real line")
-            return fn(arg)
-        if isinstance(expr, AppliedUndef):
-            args = [self._ev(a, env, cache) for a in expr.args]
-            c = _coefficients(str(expr.func), len(args))
-            inner = sum(ci * a for ci, a in zip(c, args, strict=False)) + c[-1]
-            return np.exp(0.4 * np.sin(inner))
-        if isinstance(expr, (sp.Integral, Expectation)):
-            return self._integral(expr, env)
-        raise _Unsure(f"cannot evaluate {expr.func}")
+    def _node(self, node: sp.Basic, builder: Any) -> Callable[[Any], Any] | None:
+        """The compile step's extension: abstract functions, integrals and expectations."""
+        if isinstance(node, AppliedUndef):
+            args = [builder.sub(a) for a in node.args]
+            c = _coefficients(str(node.func), len(args))
 
-    def _integral(self, expr: sp.Basic, env: dict) -> Any:
-        self.tick()
-        if isinstance(expr, Expectation):
-            var, body, density = expr.variable, expr.integrand, expr.density
+            def function(v: Any) -> Any:
+                inner = sum(ci * a(v) for ci, a in zip(c, args, strict=False)) + c[-1]
+                return np.exp(0.4 * np.sin(inner))
+            return function
+        if not isinstance(node, (sp.Integral, Expectation)):
+            return None
+        if isinstance(node, Expectation):
+            var, body, density = node.variable, node.integrand, node.density
             lo, hi = -sp.oo, sp.oo
         else:
-            if len(expr.limits) != 1 or len(expr.limits[0]) != 3:
-                raise _Unsure("a multiple or indefinite integral")
-            (var, lo, hi), body, density = expr.limits[0], expr.function, None
-        if any(np.ndim(v) for v in env.values()):
-            raise _Unsure("a nested integral")
-        local = dict(env)
+            if len(node.limits) != 1 or len(node.limits[0]) != 3:
+                raise Unsure("a multiple or indefinite integral")
+            (var, lo, hi), body, density = node.limits[0], node.function, None
+        memo: dict[tuple, float] = {}
         if density is not None and density.has(AppliedUndef):
             # an abstract density: a fixed positive linear functional with E[1] = 1
-            local[var] = _NODES
             weights = np.array([float(w) for w in density_weights(density)])
-            return float(np.dot(weights, np.broadcast_to(self._ev(body, local, None),
-                                                           _NODES.shape)))
-        a = float(self._ev(lo, env, None)) if lo.is_finite else None
-        b = float(self._ev(hi, env, None)) if hi.is_finite else None
-        if a is None and b is None:
-            nodes, weights = _REAL_LINE
-        else:
-            nodes, weights = _legendre_grid(a if a is not None else b - 80.0,
-                                            b if b is not None else a + 80.0)
-        local[var] = nodes
-        f = body if density is None else density * body
-        values = np.broadcast_to(self._ev(f, local, None), nodes.shape)
-        return float(np.dot(weights, values))
+            g = builder.sub(body, (var,))
+
+            def functional(v: Any) -> float:
+                self.tick()
+                if any(np.ndim(x) for x in v):
+                    raise Unsure("a nested integral")
+                key = tuple(v)
+                if key not in memo:
+                    memo[key] = float(np.dot(weights, np.broadcast_to(g((*v, _NODES)),
+                                                                      _NODES.shape)))
+                return memo[key]
+            return functional
+        a_f = builder.sub(lo) if lo.is_finite else None
+        b_f = builder.sub(hi) if hi.is_finite else None
+        g = builder.sub(body if density is None else density * body, (var,))
+
+        def integral(v: Any) -> float:
+            self.tick()
+            if any(np.ndim(x) for x in v):
+                raise Unsure("a nested integral")
+            key = tuple(v)
+            if key in memo:
+                return memo[key]
+            a = float(a_f(v)) if a_f is not None else None
+            b = float(b_f(v)) if b_f is not None else None
+            if a is None and b is None:
+                nodes, weights = _REAL_LINE
+            else:
+                nodes, weights = _legendre_grid(a if a is not None else b - 80.0,
+                                                b if b is not None else a + 80.0)
+            values = np.broadcast_to(g((*v, nodes)), nodes.shape)
+            memo[key] = out = float(np.dot(weights, values))
+            return out
+        return integral
 
     def close(self, a: float, b: float) -> bool:
         return abs(a - b) <= _TOL * max(1.0, abs(a), abs(b))
@@ -309,15 +274,11 @@ class HighPrecision:
             self.points.append(point)
 
     def value(self, expr: sp.Basic, k: int) -> Any:
+        symbols = tuple(sorted(self.points[k], key=lambda s: s.name))
+        f = compile_expr(expr, symbols, backend="mpmath", nonfinite="raise", domain="real",
+                         split_log_exp=True, max_exponent=1000, extension=self._node)
         with mpmath.workdps(DPS):
-            v = self._ev(expr, self.points[k])
-            if isinstance(v, mpmath.mpc):
-                if abs(v.imag) > _HP_TOL * max(1, abs(v.real)):
-                    raise Unsure("complex")
-                v = v.real
-            if not mpmath.isfinite(v):
-                raise Unsure("not finite")
-            return v
+            return f(*(self.points[k][s] for s in symbols))
 
     def equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         """True when ``a`` and ``b`` agree to 40 digits at every point.
@@ -348,110 +309,66 @@ class HighPrecision:
             return False
         return True
 
-    def _ev(self, expr: sp.Basic, env: dict) -> Any:
-        if expr.is_Symbol:
-            if expr not in env:
-                raise Unsure(f"no value for {expr}")
-            return env[expr]
-        if expr.is_Number:
-            if expr.is_Rational:
-                if max(abs(expr.p), expr.q) > 10**300:
-                    raise Unsure("a huge number")
-                return mpmath.mpf(expr.p) / expr.q
-            return mpmath.mpf(str(expr))
-        if expr is sp.pi:
-            return +mpmath.pi
-        if expr is sp.E:
-            return +mpmath.e
-        if expr.is_Add:
-            return mpmath.fsum(self._ev(a, env) for a in expr.args)
-        if expr.is_Mul:
-            out: Any = mpmath.mpf(1)
-            for a in expr.args:
-                out = out * self._ev(a, env)
-            return out
-        if expr.is_Pow:
-            base, e = self._ev(expr.base, env), self._ev(expr.exp, env)
-            if abs(e) > 1000:
-                raise Unsure("huge exponent")
-            if base == 0 and e < 0:
-                raise Unsure("division by zero")
-            if base < 0 and not expr.exp.is_Integer:
-                raise Unsure("off the real line")
-            return mpmath.power(base, e)
-        if isinstance(expr, sp.log) and isinstance(expr.args[0], sp.Mul) and \
-                expr.args[0].has(sp.exp):
-            total = mpmath.mpf(0)
-            for f in expr.args[0].args:
-                if isinstance(f, sp.exp):
-                    total += self._ev(f.args[0], env)
-                else:
-                    v = self._ev(f, env)
-                    if v <= 0:
-                        raise Unsure("log of a nonpositive factor")
-                    total += mpmath.log(v)
-            return total
-        fn = _MP_FUNCS.get(expr.func)
-        if fn is not None:
-            arg = self._ev(expr.args[0], env)
-            if expr.func in (sp.log, sp.sqrt) and arg < 0:
-                raise Unsure("off the real line")
-            if expr.func is sp.log and arg == 0:
-                raise Unsure("log 0")
-            return fn(arg)
-        if isinstance(expr, AppliedUndef):
-            args = [self._ev(a, env) for a in expr.args]
+    def _node(self, node: sp.Basic, builder: Any) -> Callable[[Any], Any] | None:
+        """The compile step's extension: abstract functions, integrals and expectations."""
+        if isinstance(node, AppliedUndef):
+            args = [builder.sub(a) for a in node.args]
             c = [sp.Rational(str(round(float(v), 6))) for v in
-                 _coefficients(str(expr.func), len(args))]
-            inner = mpmath.fsum(mpmath.mpf(ci.p) / ci.q * a for ci, a in zip(c, args,
-                                                                               strict=False))
-            inner += mpmath.mpf(c[-1].p) / c[-1].q
-            return mpmath.exp(mpmath.mpf(2) / 5 * mpmath.sin(inner))
-        if isinstance(expr, (sp.Integral, Expectation)):
-            return self._integral(expr, env)
-        raise Unsure(f"cannot evaluate {expr.func}")
+                 _coefficients(str(node.func), len(args))]
 
-    def _integral(self, expr: sp.Basic, env: dict) -> Any:
-        if time.perf_counter() > self.deadline:
-            raise OutOfTime
-        if isinstance(expr, Expectation):
-            var, body, density = expr.variable, expr.integrand, expr.density
+            def function(v: Any) -> Any:
+                inner = mpmath.fsum(mpmath.mpf(ci.p) / ci.q * a(v)
+                                    for ci, a in zip(c, args, strict=False))
+                inner += mpmath.mpf(c[-1].p) / c[-1].q
+                return mpmath.exp(mpmath.mpf(2) / 5 * mpmath.sin(inner))
+            return function
+        if not isinstance(node, (sp.Integral, Expectation)):
+            return None
+        if isinstance(node, Expectation):
+            var, body, density = node.variable, node.integrand, node.density
             lo, hi = -sp.oo, sp.oo
         else:
-            if len(expr.limits) != 1 or len(expr.limits[0]) != 3:
+            if len(node.limits) != 1 or len(node.limits[0]) != 3:
                 raise Unsure("a multiple or indefinite integral")
-            (var, lo, hi), body, density = expr.limits[0], expr.function, None
+            (var, lo, hi), body, density = node.limits[0], node.function, None
         if density is not None and density.has(AppliedUndef):
-            total = mpmath.mpf(0)
-            for node, weight in zip(_MP_NODES, density_weights(density), strict=True):
-                local = dict(env)
-                local[var] = mpmath.mpf(node.p) / node.q
-                total += mpmath.mpf(weight.p) / weight.q * self._ev(body, local)
-            return total
-        f = body if density is None else density * body
-        a = -mpmath.inf if lo is -sp.oo else self._ev(lo, env)
-        b = mpmath.inf if hi is sp.oo else self._ev(hi, env)
+            weights = density_weights(density)
+            g = builder.sub(body, (var,))
 
-        def integrand(t: Any) -> Any:
-            local = dict(env)
-            local[var] = t
-            try:
-                return self._ev(f, local)
-            except Unsure:
-                raise
-            except (ValueError, ZeroDivisionError, OverflowError):
-                raise Unsure("integrand") from None
+            def functional(v: Any) -> Any:
+                self.tick()
+                total = mpmath.mpf(0)
+                for node_, weight in zip(_MP_NODES, weights, strict=True):
+                    total += mpmath.mpf(weight.p) / weight.q * g(
+                        (*v, mpmath.mpf(node_.p) / node_.q))
+                return total
+            return functional
+        a_f = None if lo is -sp.oo else builder.sub(lo)
+        b_f = None if hi is sp.oo else builder.sub(hi)
+        g = builder.sub(body if density is None else density * body, (var,))
 
-        value, error = mpmath.quad(integrand, [a, b], error=True, maxdegree=8)
-        if error > _HP_TOL * max(1, abs(value)) * 10**10:
-            raise Unsure("quadrature not accurate enough")
-        return value
+        def integral(v: Any) -> Any:
+            self.tick()
+            a = -mpmath.inf if a_f is None else a_f(v)
+            b = mpmath.inf if b_f is None else b_f(v)
 
+            def integrand(t: Any) -> Any:
+                try:
+                    return g((*v, t))
+                except Unsure:
+                    raise
+                except (ValueError, ZeroDivisionError, OverflowError):
+                    raise Unsure("integrand") from None
 
-_MP_FUNCS: dict[Any, Callable[..., Any]] = {
-    sp.log: mpmath.log, sp.exp: mpmath.exp, sp.sqrt: mpmath.sqrt, sp.Abs: abs,
-    sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tanh: mpmath.tanh,
-}
+            value, error = mpmath.quad(integrand, [a, b], error=True, maxdegree=8)
+            if error > _HP_TOL * max(1, abs(value)) * 10**10:
+                raise Unsure("quadrature not accurate enough")
+            return value
+        return integral
+
+    def tick(self) -> None:
+        if time.perf_counter() > self.deadline:
+            raise OutOfTime
 
 
 # --- exact equality -------------------------------------------------------------------------

@@ -53,6 +53,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.gaussian_form import GaussianForm
 
 __all__ = ["Family", "Roles", "infer_roles", "roles_for"]
 
@@ -204,11 +205,11 @@ def _gaussian_exponent(node: sp.exp, bound: set[sp.Basic], out: _Collector) -> N
             continue
         if poly.degree() != 2:
             continue
-        a, b, _ = poly.all_coeffs()
+        a, b, c = poly.all_coeffs()
         if a.is_negative is not True and not (sp.factor_terms(-a).is_positive):
             continue
-        variance = sp.simplify(-1 / (2 * a))
-        mean = sp.simplify(-b / (2 * a))
+        form = GaussianForm.from_coefficients(a, b, c)
+        variance, mean = sp.simplify(form.variance), sp.simplify(form.mean)
         if variance.has(x):
             continue
         keep = mean.free_symbols.isdisjoint(bound) and (x in bound

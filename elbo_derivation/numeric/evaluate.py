@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +64,9 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from elbo_derivation.core.compile import NotEvaluable, compile_expr
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Derivation
 from elbo_derivation.numeric import linear_gaussian
 from elbo_derivation.numeric.points import Point, sorted_symbols
@@ -125,10 +127,27 @@ def _realify(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(mapping) if mapping else expr
 
 
+def instance_keys(derivation: Derivation) -> dict[sp.Expr, str | None]:
+    """What each abstract function of ``derivation`` becomes in the linear-Gaussian instance,
+    from the roles its densities and functions play in the whole derivation (so that every
+    step instantiates them alike): :func:`linear_gaussian.instance_keys` of all its sides."""
+    key = (derivation.start, *(step.expr for step in derivation.steps))
+    cached = derivation.__dict__.get("_instance_keys")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    sides = [derivation.expand_definitions(e) for e in key]
+    keys: dict[sp.Expr, str | None] = {}
+    if any(e.has(AppliedUndef) for e in sides):  # (most derivations have no abstract function)
+        keys = linear_gaussian.instance_keys(sp.Add(*sides, evaluate=False))
+    derivation.__dict__["_instance_keys"] = (key, keys)
+    return keys
+
+
 def prepare(
     expr: sp.Expr,
     derivation: Derivation,
     params: linear_gaussian.LinearGaussianSymbols | None = None,
+    keys: Mapping[sp.Expr, str | None] | None = None,
 ) -> PreparedSide:
     """Expand definitions, instantiate abstract densities, turn expectations into integrals.
 
@@ -141,6 +160,9 @@ def prepare(
     params : LinearGaussianSymbols, optional
         the instance's symbols (default: :func:`linear_gaussian.instance_symbols` of the
         derivation's symbols).
+    keys : mapping, optional
+        what each abstract function becomes, from the roles in the whole derivation
+        (:func:`instance_keys`); by default from ``expr``'s own.
 
     Raises
     ------
@@ -153,7 +175,7 @@ def prepare(
         if params is None:
             params = linear_gaussian.instance_symbols(derivation.symbols)
         try:
-            e = linear_gaussian.instantiate(e, params)
+            e = linear_gaussian.instantiate(e, params, keys)
         except linear_gaussian.UnknownDensityError as err:
             raise EvaluationError(f"cannot instantiate the densities: {err}") from None
     if e.has(Expectation):
@@ -205,101 +227,16 @@ def _abs_moment(k: int) -> float:
     return 2.0 ** ((k + 1) / 2) * math.gamma((k + 1) / 2)
 
 
-_NP_FUNCS: dict[type, Callable[[Any], Any]] = {
-    sp.exp: np.exp, sp.log: np.log, sp.Abs: np.abs, sp.sin: np.sin, sp.cos: np.cos,
-    sp.tanh: np.tanh, sp.sinh: np.sinh, sp.cosh: np.cosh,
-}
-_MP_FUNCS: dict[type, Callable[[Any], Any]] = {
-    sp.exp: mpmath.exp, sp.log: mpmath.log, sp.Abs: abs, sp.sin: mpmath.sin,
-    sp.cos: mpmath.cos, sp.tanh: mpmath.tanh, sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh,
-}
-
-
 def _lambdify(args: Sequence[sp.Symbol], expr: Any, modules: str) -> Callable[..., Any]:
-    """A numeric function of ``args`` computing ``expr`` (an expression or a tuple of them).
-
-    ``modules`` is ``"numpy"`` (float64, vectorised over array arguments) or ``"mpmath"``
-    (at the working precision of mpmath). The function is a tree of closures built from the
-    expression (nothing is printed or compiled, and nothing is evaluated as code): cheaper to
-    build than :func:`sympy.lambdify`, and as fast for the small expressions used here.
-    """
-    index = {a: i for i, a in enumerate(args)}
-    mp = modules == "mpmath"
-    funcs = _MP_FUNCS if mp else _NP_FUNCS
-    memo: dict[sp.Basic, Callable[[Sequence[Any]], Any]] = {}
-
-    def number(e: sp.Expr) -> Any:
-        if e.is_Integer:
-            return mpmath.mpf(int(e)) if mp else float(int(e))
-        if e.is_Rational:
-            return mpmath.mpf(int(e.p)) / int(e.q) if mp else int(e.p) / int(e.q)
-        if e is sp.pi:
-            return mpmath.pi if mp else math.pi
-        if e is sp.E:
-            return mpmath.e if mp else math.e
-        if e.is_Float:
-            return mpmath.mpf(e) if mp else float(e)
-        raise EvaluationError(f"cannot evaluate the number {e}")
-
-    def build(e: sp.Basic) -> Callable[[Sequence[Any]], Any]:
-        if e in memo:
-            return memo[e]
-        f: Callable[[Sequence[Any]], Any]
-        if e in index:
-            i = index[e]
-            f = (lambda v, i=i: v[i])  # noqa: E731
-        elif mp and e.is_Rational and not e.is_Integer:
-            p, q = int(e.p), int(e.q)  # type: ignore[attr-defined]
-            f = (lambda v, p=p, q=q: mpmath.mpf(p) / q)  # noqa: E731  (at the current precision)
-        elif e.is_Number or e.is_NumberSymbol:
-            c = number(e)  # type: ignore[arg-type]
-            if mp and e.is_NumberSymbol:
-                f = (lambda v, c=c: +c)  # noqa: E731  (constants at the current precision)
-            else:
-                f = (lambda v, c=c: c)  # noqa: E731
-        elif isinstance(e, sp.Add):
-            parts = [build(a) for a in e.args]
-
-            def f(v: Sequence[Any], parts: list[Callable[..., Any]] = parts) -> Any:
-                acc = parts[0](v)
-                for p in parts[1:]:
-                    acc = acc + p(v)
-                return acc
-        elif isinstance(e, sp.Mul):
-            parts = [build(a) for a in e.args]
-
-            def f(v: Sequence[Any], parts: list[Callable[..., Any]] = parts) -> Any:
-                acc = parts[0](v)
-                for p in parts[1:]:
-                    acc = acc * p(v)
-                return acc
-        elif isinstance(e, sp.Pow):
-            base, ex = build(e.base), e.exp
-            if ex == sp.S.Half:
-                root = mpmath.sqrt if mp else np.sqrt
-                f = (lambda v, b=base, r=root: r(b(v)))  # noqa: E731
-            elif ex == -sp.S.Half:
-                root = mpmath.sqrt if mp else np.sqrt
-                f = (lambda v, b=base, r=root: 1 / r(b(v)))  # noqa: E731
-            elif ex.is_Integer:
-                k = int(ex)
-                f = (lambda v, b=base, k=k: b(v) ** k)  # noqa: E731
-            else:
-                power = build(ex)
-                f = (lambda v, b=base, p=power: b(v) ** p(v))  # noqa: E731
-        elif type(e) in funcs and len(e.args) == 1:
-            g, arg = funcs[type(e)], build(e.args[0])
-            f = (lambda v, g=g, a=arg: g(a(v)))  # noqa: E731
-        else:
-            raise EvaluationError(f"cannot evaluate {e} numerically")
-        memo[e] = f
-        return f
-
-    if isinstance(expr, tuple):
-        fs = [build(sp.S(e)) for e in expr]
-        return lambda *v: tuple(f(v) for f in fs)
-    f1 = build(sp.S(expr))
-    return lambda *v: f1(v)
+    """A numeric function of ``args`` computing ``expr`` (an expression or a tuple of them):
+    :func:`~elbo_derivation.core.compile.compile_expr` with ``modules`` ``"numpy"`` (float64,
+    vectorised, non-finite values left for the caller to mask) or ``"mpmath"`` (at mpmath's
+    working precision)."""
+    try:
+        return compile_expr(expr, args, backend="mpmath" if modules == "mpmath" else "float64",
+                            nonfinite="nan")
+    except NotEvaluable as err:
+        raise EvaluationError(str(err)) from None
 
 
 def _gaussian_factor(term: sp.Expr, var: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
@@ -387,10 +324,8 @@ def _compile_gauss(
     mono, rem = _poly_in(_split_logs(dependent), (var,))
     coeffs = _coefficient_list(mono)
     rem_terms = sp.Add.make_args(rem) if rem != 0 else ()
-    mu = -a1 / (2 * a2)
-    sigma = 1 / sp.sqrt(-2 * a2)
-    q_mu = a0 - a1**2 / (4 * a2)
-    closed = (mu, sigma, q_mu, constant, *coeffs)
+    form = GaussianForm.from_coefficients(a2, a1, a0)
+    closed = (form.mean, form.std, form.peak, constant, *coeffs)
     return _Integral(
         node, var, "gauss", params, closed=closed,
         np_closed=_lambdify(params, closed, "numpy"),

@@ -63,6 +63,8 @@ __all__ = [
     "elbo",
     "evidence_identity_error",
     "gaussian_density",
+    "instance_keys",
+    "instance_parameters",
     "instance_symbols",
     "instantiate",
     "kl_to_posterior",
@@ -84,8 +86,6 @@ SIGNATURES = {
     "p(x,z)": "N(x; a z + b, c) · N(z; 0, 1)",
     "p(z,x)": "N(x; a z + b, c) · N(z; 0, 1)",
     "f(z)": "a z + b (the decoder's mean)",
-    "g(x)": "m (the encoder's mean)",
-    "h(x)": "s² (the encoder's variance)",
 }
 
 
@@ -289,9 +289,8 @@ def evidence_identity_error(x: Any, a: Any, b: Any, c: Any, m: Any, s: Any) -> f
 class LinearGaussianSymbols:
     """The instance's parameters as SymPy symbols.
 
-    ``q_mean`` and ``q_var`` are the encoder's mean and variance: (m, s²) by default, or the
-    derivation's own (g, h) when it declares them, so that a step taken "with respect to g,
-    h" varies the encoder.
+    ``q_mean`` and ``q_var`` are the encoder's mean and variance, (m, s²); ``q_symbols`` the
+    symbols they are made of.
     """
 
     a: sp.Symbol
@@ -308,36 +307,32 @@ class LinearGaussianSymbols:
 
 
 def instance_symbols(existing: Mapping[str, sp.Symbol] | None = None) -> LinearGaussianSymbols:
-    """The instance's parameter symbols, reusing a derivation's symbols of the same name.
+    """The instance's parameter symbols, distinct from every name of a derivation.
 
-    A derivation that declares ``c`` (positive) has its likelihood variance used as is; one
-    that declares ``g`` (real) and ``h`` (positive) gets q(z|x) = N(g, h), as in the notes.
-    Otherwise fresh symbols ``a, b`` (real), ``c`` (positive), ``m`` (real), ``s``
-    (positive) are used, with q(z|x) = N(m, s²).
+    The parameters are ``a, b`` (real), ``c`` (positive), ``m`` (real), ``s`` (positive),
+    with q(z|x) = N(m, s²). The instance never takes a derivation's symbol for one of its
+    own because of its letter: a name the derivation already uses (``existing``) is
+    suffixed with ``_instance``, so the instance is the same whatever the derivation's
+    names.
 
     Examples
     --------
     >>> import sympy as sp
     >>> instance_symbols().q_var
     s**2
-    >>> g, h = sp.Symbol("g", real=True), sp.Symbol("h", positive=True)
-    >>> instance_symbols({"g": g, "h": h}).q_var
-    h
+    >>> m = sp.Symbol("m", real=True)
+    >>> instance_symbols({"m": m}).q_mean
+    m_instance
     """
-    existing = dict(existing or {})
+    taken = set(existing or {})
 
-    def pick(name: str, positive: bool) -> sp.Symbol:
-        sym = existing.get(name)
-        if isinstance(sym, sp.Symbol) and (sym.is_positive if positive else sym.is_real):
-            return sym
+    def fresh(name: str, positive: bool) -> sp.Symbol:
+        while name in taken:
+            name += "_instance"
         return sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)
 
-    a, b, c = pick("a", False), pick("b", False), pick("c", True)
-    g, h = existing.get("g"), existing.get("h")
-    if (isinstance(g, sp.Symbol) and g.is_real and isinstance(h, sp.Symbol)
-            and h.is_positive):
-        return LinearGaussianSymbols(a, b, c, g, h, (g, h))
-    m, s = pick("m", False), pick("s", True)
+    a, b, c = fresh("a", False), fresh("b", False), fresh("c", True)
+    m, s = fresh("m", False), fresh("s", True)
     return LinearGaussianSymbols(a, b, c, m, s**2, (m, s))
 
 
@@ -411,22 +406,16 @@ def density_expressions(
         "p(x,z)": lambda x, z: likelihood(x, z) * prior(z),
         "p(z,x)": lambda z, x: likelihood(x, z) * prior(z),
         "f(z)": lambda z: a * z + b,
-        "g(x)": lambda x: P.q_mean,
-        "h(x)": lambda x: P.q_var,
     }
 
 
 def _canonical(name: str, nargs: int) -> str | None:
     """The :data:`SIGNATURES` key for a function name applied to ``nargs`` arguments."""
     key = name.replace(" ", "")
-    if key in ("f", "g", "h") and nargs == 1:
-        key = f"{key}(z)" if key == "f" else f"{key}(x)"
     parsed = _parse_signature(key)
     if key not in SIGNATURES or parsed is None:
         return None
     _, variables, given = parsed
-    if key[0] in "fgh":
-        return key if nargs == 1 else None
     return key if len(variables) + len(given) == nargs else None
 
 
@@ -504,13 +493,56 @@ def role_keys(expr: sp.Expr) -> dict[sp.Expr, str]:
     return out
 
 
-def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> sp.Expr:
+def instance_keys(expr: sp.Expr) -> dict[sp.Expr, str | None]:
+    """What each abstract function of ``expr`` becomes in the instance: a key of
+    :data:`SIGNATURES`, or None where the instance has nothing for it.
+
+    Every function is known by its role (:func:`role_keys`: the variable expectations are
+    taken over, which density is the variational one, which function is the decoder's
+    mean), so a renamed derivation gets the same instance; only where the roles cannot be
+    told is a density written with the notes' own signature (``q(z|x)``) known by it.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> u, w = sp.symbols("u w", real=True)
+    >>> from elbo_derivation.core.expectation import Expectation
+    >>> r = sp.Function("r(w|u)", positive=True)(w, u)
+    >>> lik = sp.Function("P(u|w)", positive=True)(u, w)
+    >>> F = sp.Function("F", real=True)(w)
+    >>> sorted(instance_keys(Expectation(F**2 * sp.log(lik), w, r)).values())
+    ['f(z)', 'p(x|z)', 'q(z|x)']
+    """
+    found = sorted(expr.atoms(AppliedUndef), key=str)
+    roles = role_keys(expr)
+    return {f: roles.get(f) or _canonical(f.func.__name__, len(f.args)) for f in found}
+
+
+def instance_parameters(key: str, params: LinearGaussianSymbols) -> tuple[sp.Symbol, ...]:
+    """The instance's parameters that the density or function ``key`` depends on: what
+    moves when a step is taken "with respect to" it (in the order of ``params.all``).
+
+    >>> P = instance_symbols()
+    >>> instance_parameters("q(z|x)", P), instance_parameters("f(z)", P)
+    ((m, s), (a, b))
+    """
+    stem = _parse_signature(key)
+    n = len(stem[1]) + len(stem[2]) if stem is not None else 1
+    dummies = [sp.Dummy(real=True) for _ in range(n)]
+    free = sp.S(density_expressions(params)[key](*dummies)).free_symbols
+    return tuple(p for p in params.all if p in free)
+
+
+def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None,
+                keys: Mapping[sp.Expr, str | None] | None = None) -> sp.Expr:
     """Replace every abstract density in ``expr`` by the linear-Gaussian instance.
 
-    Undefined functions are recognised by their name, the density's signature as the notes
-    write it (``q(z|x)``, ``p(z)``, ``p(x|z)``, ``p(z|x)``, ``p(x)``, see :data:`SIGNATURES`),
-    and applied to their arguments; the decoder mean ``f`` and the encoder's ``g``, ``h``
-    are recognised too.
+    Undefined functions are recognised by their roles (:func:`instance_keys`): the
+    variational density, the model's prior, likelihood, posterior, evidence and joint, and a
+    real function of the latent variable (the decoder's mean), whatever their letters.
+
+    ``keys`` (from :func:`instance_keys` of the whole derivation) gives every function the
+    same instance in every step; a function it lacks is keyed from ``expr`` alone.
 
     Raises
     ------
@@ -521,8 +553,10 @@ def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> s
     --------
     >>> import sympy as sp
     >>> x, z = sp.symbols("x z", real=True)
-    >>> p = sp.Function("p(x|z)", positive=True)(x, z)
-    >>> instantiate(sp.log(p))
+    >>> lik = sp.Function("p(x|z)", positive=True)(x, z)
+    >>> q = sp.Function("q(z|x)", positive=True)(z, x)
+    >>> from elbo_derivation.core.expectation import Expectation
+    >>> instantiate(Expectation(sp.log(lik), z, q)).integrand
     log(sqrt(2)*exp(-(-a*z - b + x)**2/(2*c))/(2*sqrt(pi)*sqrt(c)))
     >>> instantiate(sp.Function("r(z)")(z))
     Traceback (most recent call last):
@@ -531,10 +565,8 @@ def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None) -> s
     """
     params = params or instance_symbols()
     found = sorted(expr.atoms(AppliedUndef), key=str)
-    keys = {f: _canonical(f.func.__name__, len(f.args)) for f in found}
-    if any(k is None for k in keys.values()):
-        roles = role_keys(expr)
-        keys = {f: keys[f] or roles.get(f) for f in found}
+    own = instance_keys(expr)
+    keys = {f: (keys or {}).get(f) or own[f] for f in found}
     unknown = [f for f in found if keys[f] is None]
     if unknown:
         names = ", ".join(sorted({u.func.__name__ for u in unknown}))

@@ -12,6 +12,12 @@ and *edge points* are added where derivations typically go wrong or lose precisi
 symbols equal (μ₁ = μ₂), all positive symbols equal (σ₁ = σ₂), both at once, the extreme
 ratios 1e-3 : 1e3 in both directions, and the origin (reals 0, positives 1).
 
+A symbol declared in an interval (``y : (0, 1)``, ``0 < y < 1``; ``domains`` maps its name
+to the interval) takes its values inside it: uniform on a bounded interval, the bound plus
+a log-uniform offset in [1e-3, 1e3] on a half-line. An integer symbol takes small integers
+of its sign (at most :data:`INTEGER_MAX`). An edge value that breaks a declaration is
+replaced by the point's random value.
+
 Examples
 --------
 >>> import numpy as np
@@ -26,7 +32,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -35,21 +41,29 @@ __all__ = [
     "EDGE_NAMES",
     "POSITIVE_RANGE",
     "REAL_RANGE",
+    "Domains",
     "Point",
+    "declared_domains",
     "draw_points",
     "edge_points",
+    "inside",
     "is_positive_symbol",
     "random_point",
     "sorted_symbols",
+    "within",
 ]
 
 #: A point: a float for every symbol.
 Point = dict[sp.Symbol, float]
+#: The intervals symbols were declared in, by the symbol's name.
+Domains = Mapping[str, sp.Interval]
 
 #: Range of real symbols (uniform).
 REAL_RANGE = (-10.0, 10.0)
 #: Range of positive symbols (log-uniform).
 POSITIVE_RANGE = (1e-3, 1e3)
+#: Integer symbols take values up to this size.
+INTEGER_MAX = 10
 #: The edge points, in the order :func:`edge_points` returns them.
 EDGE_NAMES = (
     "equal reals",
@@ -59,6 +73,12 @@ EDGE_NAMES = (
     "extreme ratio 1e3 : 1e-3",
     "origin",
 )
+
+
+def declared_domains(derivation: object) -> dict[str, sp.Interval]:
+    """The intervals a derivation's symbols were declared in, by name (empty when none)."""
+    declarations = getattr(derivation, "declarations", None)
+    return dict(getattr(declarations, "intervals", None) or {})
 
 
 def is_positive_symbol(symbol: sp.Symbol) -> bool:
@@ -71,15 +91,54 @@ def sorted_symbols(symbols: Iterable[sp.Symbol]) -> list[sp.Symbol]:
     return sorted(set(symbols), key=lambda s: (s.name, str(s.assumptions0)))
 
 
-def _draw(symbol: sp.Symbol, rng: np.random.Generator) -> float:
+def _draw(symbol: sp.Symbol, rng: np.random.Generator, domains: Domains | None = None,
+          ) -> float:
+    interval = (domains or {}).get(symbol.name)
+    if interval is not None:
+        value = inside(interval, rng, POSITIVE_RANGE)
+        if symbol.is_integer:
+            value = float(np.ceil(value) if interval.contains(np.ceil(value)) is sp.true
+                          else np.floor(value))
+        return value
+    if symbol.is_integer:  # a count, a dimension, a bound: a small integer of its sign
+        lo = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else -INTEGER_MAX
+        return float(round(rng.uniform(lo, INTEGER_MAX)))
     if is_positive_symbol(symbol):
         lo, hi = np.log(POSITIVE_RANGE[0]), np.log(POSITIVE_RANGE[1])
         return float(np.exp(rng.uniform(lo, hi)))
     return float(rng.uniform(*REAL_RANGE))
 
 
-def random_point(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator) -> Point:
-    """One random point: reals uniform on [−10, 10], positives log-uniform on [1e-3, 1e3].
+def inside(interval: sp.Interval, rng: np.random.Generator,
+            offsets: tuple[float, float]) -> float:
+    """A random value inside ``interval`` (one draw of ``rng``): uniform when it is bounded,
+    its finite end plus or minus a log-uniform offset in ``offsets`` on a half-line."""
+    lo, hi = float(interval.inf), float(interval.sup)
+    if np.isfinite(lo) and np.isfinite(hi):
+        return float(lo + (hi - lo) * rng.uniform(0.02, 0.98))
+    offset = float(np.exp(rng.uniform(np.log(offsets[0]), np.log(offsets[1]))))
+    if np.isfinite(lo):
+        return lo + offset
+    if np.isfinite(hi):
+        return hi - offset
+    return float(np.sign(rng.uniform(-1, 1)) * offset)
+
+
+def within(point: Point, base: Point, domains: Domains | None) -> Point:
+    """``point`` with every value outside its symbol's declared interval, and every
+    non-integer value of an integer symbol, replaced by ``base``'s value (which fits)."""
+    for s, v in point.items():
+        interval = (domains or {}).get(s.name)
+        if ((interval is not None and interval.contains(sp.Float(v)) is not sp.true)
+                or (s.is_integer and (v != round(v) or abs(v) > INTEGER_MAX))):
+            point[s] = base[s]
+    return point
+
+
+def random_point(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator,
+                 domains: Domains | None = None) -> Point:
+    """One random point: reals uniform on [−10, 10], positives log-uniform on [1e-3, 1e3],
+    a symbol declared in an interval inside it.
 
     Parameters
     ----------
@@ -88,6 +147,8 @@ def random_point(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator) -> P
         other symbol uniformly.
     rng : numpy.random.Generator
         the source of randomness.
+    domains : mapping, optional
+        a symbol's name → the interval it was declared in.
 
     Examples
     --------
@@ -96,11 +157,16 @@ def random_point(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator) -> P
     >>> p = random_point([s], rng=np.random.default_rng(1))
     >>> 1e-3 <= p[s] <= 1e3
     True
+    >>> y = sp.Symbol("y", positive=True)
+    >>> 0 < random_point([y], rng=np.random.default_rng(1),
+    ...                  domains={"y": sp.Interval.open(0, 1)})[y] < 1
+    True
     """
-    return {s: _draw(s, rng) for s in symbols}
+    return {s: _draw(s, rng, domains) for s in symbols}
 
 
-def edge_points(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator) -> list[Point]:
+def edge_points(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator,
+                domains: Domains | None = None) -> list[Point]:
     """The edge points of :data:`EDGE_NAMES` for ``symbols``.
 
     Equal values are drawn once from the symbol's range and shared; in the extreme-ratio
@@ -120,7 +186,7 @@ def edge_points(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator) -> li
     """
     reals = [s for s in symbols if not is_positive_symbol(s)]
     positives = [s for s in symbols if is_positive_symbol(s)]
-    base = random_point(symbols, rng=rng)
+    base = random_point(symbols, rng=rng, domains=domains)
     shared_real = float(rng.uniform(*REAL_RANGE))
     lo, hi = np.log(POSITIVE_RANGE[0]), np.log(POSITIVE_RANGE[1])
     shared_positive = float(np.exp(rng.uniform(lo, hi)))
@@ -139,7 +205,7 @@ def edge_points(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator) -> li
     large_first = {s: (POSITIVE_RANGE[1] if i < half else POSITIVE_RANGE[0])
                    for i, s in enumerate(positives)}
     origin = {**{s: 0.0 for s in reals}, **{s: 1.0 for s in positives}}
-    return [
+    points = [
         with_(r=equal_reals),
         with_(p=equal_positives),
         with_(r=equal_reals, p=equal_positives),
@@ -147,6 +213,9 @@ def edge_points(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator) -> li
         with_(p=large_first),
         with_(o=origin),
     ]
+    if domains or any(s.is_integer for s in symbols):
+        return [within(p, base, domains) for p in points]
+    return points
 
 
 def draw_points(
@@ -155,6 +224,7 @@ def draw_points(
     rng: np.random.Generator,
     n_random: int = 20,
     edges: bool = True,
+    domains: Domains | None = None,
 ) -> list[Point]:
     """``n_random`` random points followed by the edge points.
 
@@ -168,6 +238,8 @@ def draw_points(
         how many random points (at least 1).
     edges : bool
         whether to append the edge points of :func:`edge_points`.
+    domains : mapping, optional
+        a symbol's name → the interval it was declared in: its values lie inside.
 
     Returns
     -------
@@ -182,7 +254,7 @@ def draw_points(
     if int(n_random) < 1:
         raise ValueError(f"n_random must be at least 1, got {n_random!r}")
     ordered = sorted_symbols(symbols)
-    points = [random_point(ordered, rng=rng) for _ in range(int(n_random))]
+    points = [random_point(ordered, rng=rng, domains=domains) for _ in range(int(n_random))]
     if edges:
-        points.extend(edge_points(ordered, rng=rng))
+        points.extend(edge_points(ordered, rng=rng, domains=domains))
     return points

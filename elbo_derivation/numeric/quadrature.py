@@ -67,9 +67,10 @@ from elbo_derivation.numeric.evaluate import (
     SideValues,
     compile_side,
     evaluate,
+    instance_keys,
     prepare,
 )
-from elbo_derivation.numeric.points import Point, draw_points, random_point
+from elbo_derivation.numeric.points import Point, declared_domains, draw_points, random_point
 
 __all__ = ["TOLERANCE", "check_quadrature", "prepare_steps"]
 
@@ -96,7 +97,9 @@ def prepare_steps(
     """
     if params is None:
         params = linear_gaussian.instance_symbols(d.symbols)
-    context = (tuple(d.definitions.items()), tuple(d.symbols.items()), params)
+    keys = instance_keys(d)
+    context = (tuple(d.definitions.items()), tuple(d.symbols.items()), params,
+               tuple(keys.items()))
 
     def prep(expr: sp.Expr) -> PreparedSide | str:
         key = (expr, context)
@@ -104,7 +107,7 @@ def prepare_steps(
             if len(_PREPARED) > 2048:
                 _PREPARED.clear()
             try:
-                _PREPARED[key] = prepare(expr, d, params)
+                _PREPARED[key] = prepare(expr, d, params, keys)
             except EvaluationError as err:
                 _PREPARED[key] = str(err)
         return _PREPARED[key]
@@ -209,7 +212,8 @@ def check_quadrature(
     symbols: set[sp.Symbol] = set()
     for lhs, rhs in usable.values():
         symbols |= lhs.free_symbols | rhs.free_symbols
-    points = draw_points(symbols, rng=rng, n_random=int(n_points))
+    domains = declared_domains(d)
+    points = draw_points(symbols, rng=rng, n_random=int(n_points), domains=domains)
     exprs = list(dict.fromkeys(s.expr for pair in usable.values() for s in pair))  # step order
     broken: dict[sp.Expr, str] = {}
     for e in exprs:
@@ -230,7 +234,7 @@ def check_quadrature(
         if isinstance(item, str):
             check = NumericCheck(kind="quadrature", ok=False, details={}, reason=item)
         elif step.relation is Relation.EQ_UP_TO:
-            check = _check_up_to(step, item, values, params, rng, n_points)
+            check = _check_up_to(step, d, item, values, params, rng, n_points)
         else:
             check = _check_step(step, item, values, n_points)
         step.quadrature = check
@@ -328,35 +332,50 @@ def _check_step(step: Step, sides: tuple[PreparedSide, PreparedSide], values: _V
     return NumericCheck(kind="quadrature", ok=ok, details=details, reason=reason)
 
 
-def _wrt_symbols(step: Step, sides: Sequence[PreparedSide],
+def _wrt_symbols(step: Step, d: Derivation, sides: Sequence[PreparedSide],
                  params: linear_gaussian.LinearGaussianSymbols) -> list[sp.Symbol]:
+    """The variables a ``=~ [names]`` step is taken with respect to, resolved through the
+    derivation's declarations: a declared symbol is itself; a declared density or function
+    (named by its stem, ``q`` for ``q(z|x)``) stands for the instance parameters its
+    linear-Gaussian instance depends on (the encoder's mean and spread for the variational
+    density, the decoder mean's slope and offset for a real function of the latent
+    variable), found from its role, whatever its letters.
+    """
     present = {s.name: s for side in sides for s in side.free_symbols}
-    instance = any(s.instance for s in sides)
-    out = []
+    keys = instance_keys(d)
+    out: list[sp.Symbol] = []
     for name in step.wrt:
-        if name in present:
-            out.append(present[name])
-        elif instance and name == "g":  # q(z|x) = N(g, h): the encoder's mean
-            out.append(params.q_symbols[0])
-        elif instance and name == "h":
-            out.append(params.q_symbols[-1])
-        elif instance and name == "q":  # the whole encoder
-            out.extend(params.q_symbols)
-        elif instance and name == "f":  # the decoder's mean f(z) = a z + b
-            out.extend([params.a, params.b])
-        else:
+        declared = d.symbols.get(name)
+        if isinstance(declared, sp.Symbol) and declared.name in present:
+            out.append(present[declared.name])
+            continue
+        found: list[sp.Symbol] = []
+        if any(side.instance for side in sides):
+            for f, key in keys.items():
+                if key is not None and _stem(f) == name:
+                    found.extend(p for p in linear_gaussian.instance_parameters(key, params)
+                                 if p not in found and p not in out)
+        if not found:
             raise EvaluationError(f"the step is taken with respect to {name!r}, which "
                                   "appears in neither side")
+        out.extend(found)
     return out
 
 
-def _check_up_to(step: Step, sides: tuple[PreparedSide, PreparedSide], values: _Values,
+def _stem(f: sp.Expr) -> str:
+    """The name an abstract function is written with: ``q`` for ``q(z|x)``, ``f`` for f."""
+    name = f.func.__name__
+    return name.split("(", 1)[0].strip()
+
+
+def _check_up_to(step: Step, d: Derivation, sides: tuple[PreparedSide, PreparedSide],
+                 values: _Values,
                  params: linear_gaussian.LinearGaussianSymbols, rng: np.random.Generator,
                  n_points: int) -> NumericCheck:
     """lhs − rhs must not change when the ``wrt`` variables are redrawn."""
     instance = sides[0].instance or sides[1].instance
     try:
-        wrt = _wrt_symbols(step, sides, params)
+        wrt = _wrt_symbols(step, d, sides, params)
     except EvaluationError as err:
         return NumericCheck(kind="quadrature", ok=False, details={"instance": instance},
                             reason=str(err))
@@ -373,7 +392,7 @@ def _check_up_to(step: Step, sides: tuple[PreparedSide, PreparedSide], values: _
     for j in base:
         for _ in range(VARIANTS):
             v = dict(values.points[j])
-            v.update(random_point(wrt, rng=rng))
+            v.update(random_point(wrt, rng=rng, domains=declared_domains(d)))
             variants.append(v)
             owners.append(j)
     var = _Values(variants, dict(zip((le, re_), evaluate([le, re_], variants), strict=True)))

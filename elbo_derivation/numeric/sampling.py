@@ -56,7 +56,14 @@ from elbo_derivation.numeric.evaluate import (
     remainder_function,
     setup_batch,
 )
-from elbo_derivation.numeric.points import Point, is_positive_symbol, sorted_symbols
+from elbo_derivation.numeric.points import (
+    Domains,
+    Point,
+    declared_domains,
+    inside,
+    is_positive_symbol,
+    sorted_symbols,
+)
 from elbo_derivation.numeric.quadrature import prepare_steps
 
 __all__ = [
@@ -80,8 +87,10 @@ REAL_RANGE = (-2.0, 2.0)
 POSITIVE_RANGE = (0.5, 2.0)
 
 
-def sampling_point(symbols: set[sp.Symbol], *, rng: np.random.Generator) -> Point:
-    """One moderate point: reals uniform on [−2, 2], positives log-uniform on [0.5, 2].
+def sampling_point(symbols: set[sp.Symbol], *, rng: np.random.Generator,
+                   domains: Domains | None = None) -> Point:
+    """One moderate point: reals uniform on [−2, 2], positives log-uniform on [0.5, 2], a
+    symbol declared in an interval (``domains``, by name) inside it.
 
     Examples
     --------
@@ -92,7 +101,10 @@ def sampling_point(symbols: set[sp.Symbol], *, rng: np.random.Generator) -> Poin
     """
     out: Point = {}
     for s in sorted_symbols(symbols):
-        if is_positive_symbol(s):
+        interval = (domains or {}).get(s.name)
+        if interval is not None:
+            out[s] = inside(interval, rng, POSITIVE_RANGE)
+        elif is_positive_symbol(s):
             out[s] = float(np.exp(rng.uniform(np.log(POSITIVE_RANGE[0]),
                                               np.log(POSITIVE_RANGE[1]))))
         else:
@@ -194,7 +206,7 @@ def check_sampling(
     for item in prepared.values():
         if not isinstance(item, str):
             symbols |= item[0].free_symbols | item[1].free_symbols
-    point = sampling_point(symbols, rng=rng)
+    point = sampling_point(symbols, rng=rng, domains=declared_domains(d))
     # which side of each step is sampled; the other sides are evaluated together (one quad)
     plan: dict[int, tuple[PreparedSide, PreparedSide, str]] = {}
     for step in d.steps:
@@ -351,7 +363,7 @@ def convergence_study(
     for item in prepared.values():
         if not isinstance(item, str):
             symbols |= item[0].free_symbols | item[1].free_symbols
-    point = sampling_point(symbols, rng=rng)
+    point = sampling_point(symbols, rng=rng, domains=declared_domains(d))
     candidates = [step] if step is not None else [s.index for s in d.steps]
     for index in candidates:
         item = prepared.get(index)
