@@ -39,6 +39,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.explain import simulations as sim
 from elbo_derivation.explain.roles import Roles
 
 __all__ = ["BY_NAME", "CATALOGUE", "Entry", "Example"]
@@ -981,4 +982,74 @@ CATALOGUE: tuple[Entry, ...] = (
                           1 / (1 + _theta**2))),
 )
 
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- extensions (issue 17): counts, sums, factors, derivatives, moments --------------------------
+# Entries of the table above that gained simulations, and new entries; kept together here.
+
+
+def _plus(*fns: Local | None) -> Local:
+    """The variants of several simulations together."""
+    parts = [f for f in fns if f is not None]
+    return lambda node, roles: [v for f in parts for v in f(node, roles)]
+
+
+_d, _i, _K = sp.Symbol("d", integer=True), sp.Symbol("i", integer=True), sp.Symbol(
+    "K", positive=True, integer=True)
+_x1, _x2, _y1, _y2 = sp.symbols("x_1 x_2 y_1 y_2", real=True)
+_beta, _k = sp.symbols("beta k", positive=True)
+_pj = sp.Function("p(x,z)", positive=True)(_x, _z)
+
+def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    return [(w, {**b, "why": f"{roles.describe(b['s'])}: the normaliser of a "
+                 f"{sim.show(b['s'])}-dimensional Gaussian is (2πσ²)^(−{sim.show(b['s'])}/2), "
+                 f"so {sim.show(b['right'])} belongs here, not {sim.show(b['wrong'])}"})
+            for w, b in _dimension_changes(expr, roles)]
+
+
+_EXTENDED: dict[str, dict[str, Any]] = {
+    "square-of-sum": {"local": _plus(_square_of_sum, sim.squares_summed_as_square)},
+    "dimension-count": {
+        "local": _plus(sim.count_lost, sim.coordinate_count_wrong),
+        # a count written wrong in the constant −K/2 is also that constant changed (halved)
+        "special_case_of": ("constant-wrong", "extra-half", "missing-minus-one"),
+        "whole": _dimension_changes_said,
+        "explanation": "A count of dimensions (or terms) is wrong: {why}.",
+    },
+}
+
+_NEW: tuple[Entry, ...] = (
+    Entry("missing-square", "a square lost from a factor", (),
+          "{right} was written {wrong}: the square of {s} was lost.",
+          local=sim.square_lost,
+          example=Example(_g**2 * _s**2 + (_x - _m) ** 2, _g * _s**2 + (_x - _m) ** 2,
+                          {"sigma": "standard-deviation"})),
+    Entry("dropped-factor", "the density dropped from an integral", (),
+          "{s} is the density of {x}: ∫ … {s} d{x} is an expectation, and without its "
+          "density the integral is another quantity ({wrong} written for {right}).",
+          local=sim.density_dropped,
+          example=Example(sp.Integral(_pxz * _pz, (_z, -sp.oo, sp.oo)),
+                          sp.Integral(_pxz, (_z, -sp.oo, sp.oo)))),
+    Entry("marginal-as-one", "a marginal written 1", (),
+          "Integrating the joint density {s} over some of its variables leaves the marginal "
+          "of the others, not 1: {right} is not 1.",
+          local=sim.marginal_as_one,
+          example=Example(sp.Integral(_pj, (_z, -sp.oo, sp.oo)) + _g, 1 + _g)),
+    Entry("factor-on-one-term", "a factor applied to one term only", (),
+          "{s} multiplies every term: {right} was written {wrong}, where {term} lacks it.",
+          local=sim.factor_on_one_term,
+          example=Example(_beta * (_h + _g**2 - sp.log(_h) - 1) / 2 + _c * _x**2,
+                          _beta * (_h + _g**2 - 1) / 2 - sp.log(_h) / 2 + _c * _x**2)),
+)
+
+
+def _extend(entry: Entry) -> Entry:
+    import dataclasses
+
+    return dataclasses.replace(entry, **_EXTENDED[entry.name]) if entry.name in \
+        _EXTENDED else entry
+
+
+CATALOGUE = tuple(_extend(e) for e in CATALOGUE) + _NEW
 BY_NAME = {e.name: e for e in CATALOGUE}

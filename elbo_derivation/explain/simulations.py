@@ -1,0 +1,277 @@
+r"""More simulations of mistakes for the catalogue: counts, sums, factors, derivatives.
+
+Each function here is a ``local`` (or ``whole``) simulation in the sense of
+:mod:`.catalogue`: given one node of the right expression and the roles, it returns the wrong
+versions a student makes of it, each with a binding (``right``, ``wrong`` and the symbols the
+explanation names). They act on roles found from structure (a summation index and its bound,
+a density inside an integral, the coordinates of a diagonal Gaussian, a factor common to the
+terms of a sum, the inner function of a composition), never on letters.
+
+Examples
+--------
+>>> import sympy as sp
+>>> D = sp.Symbol("D", positive=True, integer=True)
+>>> d = sp.Symbol("d", integer=True)
+>>> [w for w, _ in count_lost(sp.Sum(sp.Integer(1), (d, 1, D)), None)]
+[1]
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.expectation import Expectation
+
+__all__ = ["coordinates", "count_lost", "coordinate_count_wrong", "factor_on_one_term",
+           "squares_summed_as_square", "density_dropped", "marginal_as_one",
+           "square_lost"]
+
+Variant = tuple[sp.Basic, dict[str, Any]]
+HALF = sp.Rational(1, 2)
+
+
+def show(expr: Any) -> str:
+    """An expression as the reader writes it (never Python syntax)."""
+    if isinstance(expr, str):
+        return expr
+    try:
+        from elbo_derivation.report.pretty import pretty
+
+        return pretty(expr)
+    except Exception:
+        return str(expr)
+
+
+# --- a count of terms --------------------------------------------------------------------------
+
+
+def count_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{i=1}^{D} (f_i + c) written Σ f_i + c: a term free of the index counted once.
+
+    The terms of the summand that do not depend on the summation index add up to D·c over
+    the D terms; a student who takes them out of the sum without the count writes c. The
+    bound must be symbolic (a dimension count, a number of data points), so that the count is
+    a quantity of the derivation, not a number that could be mistaken in other ways.
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    i, lo, hi = node.limits[0]
+    count = sp.simplify(hi - lo + 1)
+    if not count.free_symbols or count.has(i):
+        return []
+    terms = sp.Add.make_args(sp.expand(node.function))
+    const = sp.Add(*(t for t in terms if not t.has(i)))
+    rest = sp.Add(*(t for t in terms if t.has(i)))
+    if const == 0:
+        return []
+    coeff, body = sp.factor_terms(rest).as_coeff_Mul()
+    wrong = (coeff * sp.Sum(body, node.limits[0]) if rest != 0 else sp.S(0)) + const
+    why = (f"{show(const)} does not depend on the index {show(i)}, so summed over "
+           f"{show(i)} = {show(lo)}, …, {show(hi)} it counts {show(count)} times: "
+           f"{show(count * const)} belongs here, not {show(const)} (the count {show(count)} "
+           "was lost)")
+    return [(wrong, {"right": count * const, "wrong": const, "s": count, "i": i,
+                     "c": const, "why": why})]
+
+
+def coordinates(roles: Any) -> list[sp.Symbol]:
+    """The coordinates of a diagonal Gaussian: one spread parameter (σ_j, v_j, ℓ_j) each."""
+    fams = getattr(roles, "families", None) or []
+    return sorted({f.param for f in fams}, key=str)
+
+
+def coordinate_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The constant −K/2 of a K-coordinate diagonal Gaussian's KL written for another count.
+
+    Each coordinate of KL(N(μ, diag σ²) ‖ N(0, I)) contributes −½ (notes §4); with K ≥ 2
+    coordinates found from structure (K spread parameters), a constant term −K/2 written as
+    −1/2 (one coordinate counted) or −(K ± 1)/2 is a count of coordinates gone wrong. The
+    same for a constant −K when the ½ stands outside.
+    """
+    if not isinstance(node, sp.Add):
+        return []
+    k = len(coordinates(roles))
+    if k < 2:
+        return []
+    c, rest = node.as_coeff_Add()
+    out: list[Variant] = []
+    for per in (-HALF, sp.Integer(-1)):
+        if c != per * k:
+            continue
+        for wrong_k in (1, k - 1, k + 1):
+            if wrong_k in (0, k):
+                continue
+            new = per * wrong_k
+            names = ", ".join(show(p) for p in coordinates(roles))
+            why = (f"the Gaussian has {k} coordinates ({names}, one spread each) and each "
+                   f"contributes {show(per)} to the constant, so {show(c)} belongs here, not "
+                   f"{show(new)} ({wrong_k} counted)")
+            out.append((rest + new, {"right": c, "wrong": new, "s": sp.Integer(k),
+                                     "c": per, "why": why}))
+    return out
+
+
+# --- squares -----------------------------------------------------------------------------------
+
+
+def _cross_pairs(node: sp.Add) -> list[tuple[sp.Basic, sp.Basic, sp.Basic, int]]:
+    """(a, b, the cross term, sign) for each ±2ab of ``node`` whose a² and b² are terms too."""
+    terms = node.args
+    squares = {t.base for t in terms if t.is_Pow and t.exp == 2}
+    out = []
+    for t in terms:
+        coeff, rest = t.as_coeff_Mul()
+        if abs(coeff) != 2:
+            continue
+        factors = sp.Mul.make_args(rest)
+        if len(factors) == 2 and all(f in squares for f in factors) \
+                and factors[0] != factors[1]:
+            out.append((factors[0], factors[1], t, 1 if coeff > 0 else -1))
+    return out
+
+
+def squares_summed_as_square(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ (a_j − b_j)², written expanded, taken for (Σ (a_j − b_j))²: a squared norm is a sum
+    of squares, not the square of the sum of the coordinates' differences."""
+    if not isinstance(node, sp.Add) or len(node.args) > 12:
+        return []
+    pairs = _cross_pairs(node)
+    out: list[Variant] = []
+    for n in range(2, min(4, len(pairs)) + 1):
+        for chosen in itertools.combinations(pairs, n):
+            bases = [x for a, b, _, _ in chosen for x in (a, b)]
+            if len(set(bases)) != len(bases):
+                continue
+            diffs = [a + s * b for a, b, _, s in chosen]
+            right = sp.Add(*(d**2 for d in diffs))
+            if sp.expand(node - right) != 0:
+                continue
+            wrong = sp.Add(*diffs) ** 2
+            out.append((wrong, {"right": right, "wrong": wrong}))
+    return out
+
+
+def square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """a²·X written a·X: the square of a factor with no role of its own lost.
+
+    A factor that is a standard deviation or a variance is left to the entries of its role
+    (σ for σ² is the standard deviation used for the variance).
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Symbol) \
+                and roles.role(f.base) is None:
+            wrong = node / f * f.base
+            out.append((wrong, {"right": f, "wrong": f.base, "s": f.base}))
+    return out
+
+
+# --- factors -----------------------------------------------------------------------------------
+
+
+def _linear_parts(x: sp.Basic) -> list[tuple[sp.Basic, Any]] | None:
+    """The terms of a sum, or of the sum inside one expectation or integral (linearity), with
+    a function that wraps a term back."""
+    if isinstance(x, sp.Add):
+        return [(t, lambda u: u) for t in x.args]
+    if type(x) is Expectation and isinstance(x.integrand, sp.Add):
+        return [(t, lambda u, x=x: Expectation(u, x.variable, x.density))
+                for t in x.integrand.args]
+    if isinstance(x, sp.Integral) and isinstance(x.function, sp.Add):
+        return [(t, lambda u, x=x: sp.Integral(u, *x.limits)) for t in x.function.args]
+    return None
+
+
+def factor_on_one_term(node: sp.Basic, roles: Any) -> list[Variant]:
+    """F·(t₁ + … + tₙ) written with F on one term only, or on all terms but one.
+
+    F is a non-numeric factor (β, k, a density's parameter); the sum may stand inside an
+    expectation or an integral (F·E[t₁ + t₂] = E[F t₁ + F t₂]). Also a sum whose terms all
+    carry F (F t₁ + F t₂ written F t₁ + t₂).
+    """
+    out: list[Variant] = []
+    if isinstance(node, sp.Mul):
+        for i, inner in enumerate(node.args):
+            parts = _linear_parts(inner)
+            if not parts or len(parts) < 2:
+                continue
+            others = node.args[:i] + node.args[i + 1:]
+            num = sp.Mul(*(f for f in others if f.is_Number))
+            for f in others:
+                if f.is_Number or not f.free_symbols:
+                    continue
+                rest = sp.Mul(*(g for g in others if g is not f and not g.is_Number))
+                for j, (t, wrap) in enumerate(parts):
+                    keep = sp.Add(*(u for k, (u, _) in enumerate(parts) if k != j))
+                    # F on all terms but t_j, and F on t_j alone
+                    for with_f, without in ((keep, t), (t, keep)):
+                        wrong = num * rest * (f * wrap(with_f) + wrap(without))
+                        out.append((wrong, {"right": node, "wrong": wrong, "s": f,
+                                            "term": wrap(without)}))
+    elif isinstance(node, sp.Add) and len(node.args) >= 2:
+        common = None
+        for t in node.args:
+            fs = {f for f in sp.Mul.make_args(t) if not f.is_Number and f.free_symbols}
+            common = fs if common is None else common & fs
+        for f in sorted(common or (), key=str):
+            if not isinstance(f, sp.Symbol):
+                continue
+            for j, t in enumerate(node.args):
+                rest = sp.Add(*(u for k, u in enumerate(node.args) if k != j))
+                for wrong, lacking in ((rest + t / f, t / f), (t + rest / f, rest / f)):
+                    out.append((wrong, {"right": node, "wrong": wrong, "s": f,
+                                        "term": lacking}))
+    return out
+
+
+def _densities_in(integral: sp.Integral, roles: Any) -> list[sp.Basic]:
+    """Factors of an integrand over one variable that are densities of that variable: an
+    abstract density with the variable among its arguments, or an explicit factor that
+    integrates to 1 over the integral's range."""
+    if len(integral.limits) != 1 or len(integral.limits[0]) != 3:
+        return []
+    x, lo, hi = integral.limits[0]
+    out = []
+    for f in sp.Mul.make_args(integral.function):
+        if isinstance(f, AppliedUndef) and x in f.args:
+            out.append(f)
+        elif not f.is_Number and f.free_symbols and not f.has(sp.Integral):
+            try:
+                total = (f * (hi - lo) if not f.has(x)
+                         else sp.integrate(f, (x, lo, hi), conds="none"))
+            except Exception:
+                continue
+            if total == 1 or sp.simplify(total) == 1:
+                out.append(f)
+    return out
+
+
+def density_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ p(x) f(x) dx written ∫ f(x) dx: the density of an expectation dropped."""
+    if not isinstance(node, sp.Integral) or not isinstance(node.function, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for dens in _densities_in(node, roles):
+        wrong = sp.Integral(node.function / dens, *node.limits)
+        out.append((wrong, {"right": node, "wrong": wrong, "s": dens,
+                            "x": node.limits[0][0]}))
+    return out
+
+
+def marginal_as_one(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ p(x, z) dz written 1: integrating a joint density over some of its variables gives
+    the marginal of the others, not 1."""
+    if not isinstance(node, sp.Integral) or not isinstance(node.function, AppliedUndef):
+        return []
+    joint = node.function
+    bound = {lim[0] for lim in node.limits}
+    if not bound < set(joint.args) or not all(
+            len(lim) == 3 and lim[1] == -sp.oo and lim[2] == sp.oo for lim in node.limits):
+        return []
+    return [(sp.S(1), {"right": node, "wrong": sp.S(1), "s": joint})]
