@@ -999,6 +999,7 @@ _d, _i, _K = sp.Symbol("d", integer=True), sp.Symbol("i", integer=True), sp.Symb
     "K", positive=True, integer=True)
 _x1, _x2, _y1, _y2 = sp.symbols("x_1 x_2 y_1 y_2", real=True)
 _beta, _k = sp.symbols("beta k", positive=True)
+_k2 = sp.Symbol("k", integer=True)
 _pj = sp.Function("p(x,z)", positive=True)(_x, _z)
 
 def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
@@ -1009,6 +1010,11 @@ def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
 
 
 _EXTENDED: dict[str, dict[str, Any]] = {
+    "chain-rule-factor-forgotten": {
+        "local": sim.inner_factor_forgotten, "whole": None,
+        "explanation": "The chain rule: d/d{s} of a function of {inner} is its derivative "
+                       "in {inner} times the inner factor d({inner})/d{s} = {du}, which is "
+                       "missing ({right} belongs here, not {wrong})."},
     "square-of-sum": {"local": _plus(_square_of_sum, sim.squares_summed_as_square)},
     "dimension-count": {
         "local": _plus(sim.count_lost, sim.coordinate_count_wrong),
@@ -1020,6 +1026,27 @@ _EXTENDED: dict[str, dict[str, Any]] = {
 }
 
 _NEW: tuple[Entry, ...] = (
+    Entry("index-shift", "a sum's index shifted without its bound", (),
+          "The sum over {i} starts at {i} = {lo}; the written value lacks its term for "
+          "{i} = {first}, which is {term}, as when the index is shifted without shifting its "
+          "bound ({right} was taken for {wrong}).",
+          local=sim.first_term_lost,
+          example=Example(sp.Sum(_lam**_k2 / sp.factorial(_k2), (_k2, 0, sp.oo)) + _g,
+                          sp.exp(_lam) - 1 + _g)),
+    Entry("chain-rule-factor-wrong", "the chain rule's inner derivative of another variable",
+          (),
+          "The chain rule: d/d{s} f({inner}) = f′({inner}) · ∂({inner})/∂{s}, and "
+          "∂({inner})/∂{s} = {du}; the factor {dv} written is the derivative with respect to "
+          "{o}, not {s} ({right} belongs here, not {wrong}).",
+          local=sim.inner_factor_of_another_variable,
+          example=Example(sp.Derivative((_m + _s * _z) ** 2, _m), 2 * _s * (_m + _s * _z))),
+    Entry("power-rule-factor", "the power rule's factor forgotten", (),
+          "The power rule: d/d{s} {power} = {dpower}; the factor {n} is missing ({right} "
+          "belongs here, not {wrong}).",
+          local=sim.power_rule_factor,
+          # for a square, the factor 2 lost is the term halved: the power rule names it
+          special_case_of=("extra-half", "constant-wrong"),
+          example=Example(sp.Derivative(_m**3 / 3 + _s**2, _m), _m**2 / 3)),
     Entry("missing-square", "a square lost from a factor", (),
           "{right} was written {wrong}: the square of {s} was lost.",
           local=sim.square_lost,

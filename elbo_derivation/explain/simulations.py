@@ -243,13 +243,23 @@ def _densities_in(integral: sp.Integral, roles: Any) -> list[sp.Basic]:
             out.append(f)
         elif not f.is_Number and f.free_symbols and not f.has(sp.Integral):
             try:
-                total = (f * (hi - lo) if not f.has(x)
-                         else sp.integrate(f, (x, lo, hi), conds="none"))
+                total = _total(f, x, lo, hi)
             except Exception:
                 continue
             if total == 1 or sp.simplify(total) == 1:
                 out.append(f)
     return out
+
+
+def _total(f: sp.Basic, x: sp.Symbol, lo: sp.Basic, hi: sp.Basic) -> sp.Basic | None:
+    """∫ f dx over (lo, hi) where it is quick and exact: f free of x, or a Gaussian over ℝ."""
+    if not f.has(x):
+        return f * (hi - lo)
+    if lo == -sp.oo and hi == sp.oo and f.has(sp.exp):
+        from elbo_derivation.decide.gaussian import gaussian_integral
+
+        return sp.simplify(gaussian_integral(f, x))
+    return None
 
 
 def density_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
@@ -275,3 +285,132 @@ def marginal_as_one(node: sp.Basic, roles: Any) -> list[Variant]:
             len(lim) == 3 and lim[1] == -sp.oo and lim[2] == sp.oo for lim in node.limits):
         return []
     return [(sp.S(1), {"right": node, "wrong": sp.S(1), "s": joint})]
+
+
+# --- derivatives -------------------------------------------------------------------------------
+
+
+def _by_terms(der: sp.Basic) -> list[tuple[sp.Basic, sp.Symbol, sp.Basic]] | None:
+    """For d/dθ (t₁ + … + tₙ): each term with θ and the right derivative of the other terms
+    (linearity: the rest is differentiated as it should be)."""
+    if not isinstance(der, sp.Derivative) or len(der.variable_count) != 1 \
+            or der.variable_count[0][1] != 1:
+        return None
+    theta = der.variable_count[0][0]
+    terms = sp.Add.make_args(der.expr)
+    out = []
+    for j, t in enumerate(terms):
+        if not t.has(theta):
+            continue
+        rest = sp.Add(*(u for k, u in enumerate(terms) if k != j))
+        out.append((t, theta, sp.diff(rest, theta)))
+    return out
+
+
+def _compositions(t: sp.Basic, theta: sp.Symbol) -> list[tuple[sp.Basic, sp.Basic, sp.Dummy]]:
+    """(u, g(t), t) with the term = g(u): u an inner part holding θ, g free of θ."""
+    out = []
+    seen: set[sp.Basic] = set()
+    for u in sp.preorder_traversal(t):
+        if u == t or u == theta or u in seen or not u.has(theta) or u.is_Number:
+            continue
+        seen.add(u)
+        d = sp.Dummy("u")
+        g = t.xreplace({u: d})
+        if g.has(theta) or not g.has(d):
+            continue
+        out.append((u, g, d))
+    return out
+
+
+def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ of one term g(u(θ)) written g′(u) (du/dθ forgotten), the other terms right."""
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        for u, g, d in _compositions(t, theta):
+            wrong_t = sp.diff(g, d).xreplace({d: u})
+            right_t = sp.diff(t, theta)
+            if sp.expand(wrong_t - right_t) == 0:
+                continue
+            out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
+                                         "s": theta, "du": sp.diff(u, theta)}))
+    return out
+
+
+def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ g(u) written g′(u)·∂u/∂v for another variable v of u: the inner derivative taken
+    with respect to the wrong variable."""
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        for u, g, d in _compositions(t, theta):
+            outer = sp.diff(g, d).xreplace({d: u})
+            for v in sorted(u.free_symbols - {theta}, key=str):
+                inner = sp.diff(u, v)
+                if inner == 0 or inner == sp.diff(u, theta):
+                    continue
+                wrong_t = outer * inner
+                out.append((rest + wrong_t, {"right": sp.diff(t, theta), "wrong": wrong_t,
+                                             "inner": u, "s": theta, "o": v,
+                                             "du": sp.diff(u, theta), "dv": inner}))
+    return out
+
+
+def power_rule_factor(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ c·θⁿ written c·θⁿ⁻¹: the power rule's factor n forgotten, the other terms right."""
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        coeff, body = t.as_independent(theta, as_Add=False)
+        if not (body.is_Pow and body.base == theta and body.exp.is_Integer
+                and body.exp >= 2):
+            continue
+        n = body.exp
+        wrong_t = coeff * theta ** (n - 1)
+        out.append((rest + wrong_t, {"right": n * wrong_t, "wrong": wrong_t, "s": theta,
+                                     "n": n, "power": body,
+                                     "dpower": n * theta ** (n - 1)}))
+    return out
+
+
+# --- sums: the index and its bounds -----------------------------------------------------------
+
+_CLOSED: dict[sp.Basic, sp.Basic | None] = {}
+
+
+def closed_sum(node: sp.Sum) -> sp.Basic | None:
+    """The closed form of a sum by SymPy (remembered), or None when it stays a sum."""
+    if node not in _CLOSED:
+        try:
+            value = node.doit()
+        except Exception:
+            value = None
+        if value is not None and value.has(sp.Sum, sp.Piecewise):
+            value = None
+        _CLOSED[node] = value
+    return _CLOSED[node]
+
+
+def first_term_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a} f(k) written as the sum from one index later: its first (nonzero) term lost,
+    as when the index is shifted without shifting its bound (Σ_{k≥0} λᵏ/k! = e^λ written
+    e^λ − 1)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    k, lo, hi = node.limits[0]
+    if not lo.is_Integer:
+        return []
+    first = None
+    for j in range(int(lo), int(lo) + 3):
+        if hi.is_Integer and j > hi:
+            return []
+        term = node.function.xreplace({k: sp.Integer(j)})
+        if sp.simplify(term) != 0:
+            first = j
+            break
+    if first is None or not (hi == sp.oo or (hi - first).is_positive):
+        return []
+    closed = closed_sum(node)
+    if closed is None:
+        return []
+    wrong = closed - term
+    return [(wrong, {"right": node, "wrong": sp.Sum(node.function, (k, first + 1, hi)),
+                     "i": k, "lo": lo, "first": sp.Integer(first), "term": term})]
