@@ -1010,6 +1010,12 @@ def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
 
 
 _EXTENDED: dict[str, dict[str, Any]] = {
+    "constant-wrong": {
+        "local": _plus(_change_constant, sim.coefficient_lost),
+        "relation": sim.bound_constant_wrong,
+        "explanation": "The constant {right} was written {wrong}{why}."},
+    # the binomial coefficient lost is a coefficient written wrong
+    "binomial-coefficient": {"special_case_of": ("extra-half", "constant-wrong")},
     "chain-rule-factor-forgotten": {
         "local": sim.inner_factor_forgotten, "whole": None,
         "explanation": "The chain rule: d/d{s} of a function of {inner} is its derivative "
@@ -1029,7 +1035,7 @@ _NEW: tuple[Entry, ...] = (
     Entry("index-shift", "a sum's index shifted without its bound", (),
           "The sum over {i} starts at {i} = {lo}; the written value lacks its term for "
           "{i} = {first}, which is {term}, as when the index is shifted without shifting its "
-          "bound ({right} was taken for {wrong}).",
+          "bound (the sum was taken from {i} = {next}).",
           local=sim.first_term_lost,
           example=Example(sp.Sum(_lam**_k2 / sp.factorial(_k2), (_k2, 0, sp.oo)) + _g,
                           sp.exp(_lam) - 1 + _g)),

@@ -400,7 +400,8 @@ def _backward(entry: Entry, ctx: _Context,
 def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     """The ways ``entry`` reproduces the written step: at most one forward match (a located
     one if there is one) and one backward match."""
-    if entry.relation is not None:
+    if entry.relation is not None and (ctx.relation in ("<=", ">=") or (
+            entry.local is None and entry.whole is None)):  # an entry may have both
         if ctx.relation not in ("<=", ">="):
             return []
         fields = entry.relation(ctx)
@@ -579,9 +580,10 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     chosen = _choose(matches)
     if chosen is None:
         return None
-    if chosen.entry.relation is not None:  # the expression may be right; the relation is not
-        return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None, rhs,
-                       chosen.entry.title)
+    if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):
+        # the expression may be right; the relation (or the bound) is not
+        return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None,
+                       chosen.binding.get("expected_step", rhs), chosen.entry.title)
     try:
         found = smallest_difference(lhs, rhs, ctx.screen.differs)
     except Exception:

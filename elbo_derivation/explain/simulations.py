@@ -246,7 +246,7 @@ def _densities_in(integral: sp.Integral, roles: Any) -> list[sp.Basic]:
                 total = _total(f, x, lo, hi)
             except Exception:
                 continue
-            if total == 1 or sp.simplify(total) == 1:
+            if total is not None and (total == 1 or sp.simplify(total) == 1):
                 out.append(f)
     return out
 
@@ -413,4 +413,52 @@ def first_term_lost(node: sp.Basic, roles: Any) -> list[Variant]:
         return []
     wrong = closed - term
     return [(wrong, {"right": node, "wrong": sp.Sum(node.function, (k, first + 1, hi)),
-                     "i": k, "lo": lo, "first": sp.Integer(first), "term": term})]
+                     "i": k, "lo": lo, "first": sp.Integer(first), "term": term,
+                     "next": sp.Integer(first + 1)})]
+
+
+# --- constants ---------------------------------------------------------------------------------
+
+
+def coefficient_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """n·X written X: an integer coefficient n (|n| ≥ 3, a count such as the number of
+    trials) lost. A lost 2 is a half, named by its own entries."""
+    if not isinstance(node, sp.Mul):
+        return []
+    c, rest = node.as_coeff_Mul()
+    if not (c.is_Integer and abs(c) >= 3):
+        return []
+    wrong = sp.sign(c) * rest
+    return [(wrong, {"right": c, "wrong": sp.sign(c),
+                     "why": f" (a factor {show(c)} of the product was lost)"})]
+
+
+def _bound_changes(c: sp.Basic) -> list[sp.Basic]:
+    out = [c + 1, c - 1, c + HALF, c - HALF, sp.S(0), c / 2, 2 * c, -c]
+    return list(dict.fromkeys(v for v in out if v != c))
+
+
+def bound_constant_wrong(ctx: Any) -> dict[str, Any] | None:
+    """For a refuted ≤/≥ step: the written bound's constant changed (t − 2 for t − 1, 1 for
+    0) where the bound with the right constant is *proved* by the engine."""
+    import time
+
+    from elbo_derivation.core.steps import Relation, Verdict
+    from elbo_derivation.decide.verdict import compare
+
+    written = ctx.rhs
+    c, rest = written.as_coeff_Add()
+    if not c.is_Rational or (c == 0 and rest != 0):
+        return None
+    relation = Relation(ctx.relation)
+    for new in _bound_changes(c):
+        left = ctx.deadline - time.perf_counter() - 0.1
+        if left < 0.2:
+            return None
+        repaired = rest + new
+        result = compare(ctx.lhs, repaired, relation, time_limit=min(1.0, left))
+        if result.verdict is Verdict.PROVED:
+            return {"right": new, "wrong": c, "expected_step": repaired,
+                    "why": f": the previous line is {relation.symbol} {show(repaired)}, "
+                           f"which holds, and not {relation.symbol} {show(written)}"}
+    return None
