@@ -1000,6 +1000,7 @@ _d, _i, _K = sp.Symbol("d", integer=True), sp.Symbol("i", integer=True), sp.Symb
 _x1, _x2, _y1, _y2 = sp.symbols("x_1 x_2 y_1 y_2", real=True)
 _beta, _k = sp.symbols("beta k", positive=True)
 _k2 = sp.Symbol("k", integer=True)
+_y = sp.Symbol("y", real=True)
 _pj = sp.Function("p(x,z)", positive=True)(_x, _z)
 
 def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
@@ -1010,6 +1011,10 @@ def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
 
 
 _EXTENDED: dict[str, dict[str, Any]] = {
+    "rate-for-scale": {
+        "local": _plus(BY_NAME["rate-for-scale"].local, sim.moment_rate_for_scale),
+        "explanation": "{s} is the rate of the density of {x}: its moment E[{g}] is written "
+                       "with the scale 1/{s}, and {s} was used in its place."},
     "constant-wrong": {
         "local": _plus(_change_constant, sim.coefficient_lost),
         "relation": sim.bound_constant_wrong,
@@ -1032,6 +1037,12 @@ _EXTENDED: dict[str, dict[str, Any]] = {
 }
 
 _NEW: tuple[Entry, ...] = (
+    Entry("wrong-moment", "a moment of the distribution wrong", (),
+          "The integral is an expectation under the density of {x}, evaluated term by term: "
+          "E[{g}] = {right}, but {wrong} was used{used}.",
+          local=sim.moment_wrong,
+          example=Example(sp.Integral(_lam * sp.exp(-_lam * _y) * (_lam * _y - sp.log(_lam)),
+                                      (_y, 0, sp.oo)), 1 / _lam - sp.log(_lam))),
     Entry("index-shift", "a sum's index shifted without its bound", (),
           "The sum over {i} starts at {i} = {lo}; the written value lacks its term for "
           "{i} = {first}, which is {term}, as when the index is shifted without shifting its "

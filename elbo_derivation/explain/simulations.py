@@ -462,3 +462,188 @@ def bound_constant_wrong(ctx: Any) -> dict[str, Any] | None:
                     "why": f": the previous line is {relation.symbol} {show(repaired)}, "
                            f"which holds, and not {relation.symbol} {show(written)}"}
     return None
+
+
+# --- moments of a density ----------------------------------------------------------------------
+
+
+def _weighted_terms(node: sp.Basic) -> tuple[sp.Symbol, sp.Basic, list[tuple[sp.Basic, sp.Basic]]] | None:
+    """∫ D(x)·(Σ cₜ gₜ(x)) dx: the variable, the weight D (the density, with whatever
+    constants stand beside it) and the terms (cₜ, gₜ) of the polynomial part as written."""
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    x, lo, hi = node.limits[0]
+    if hi != sp.oo or lo not in (-sp.oo, sp.S(0)):
+        return None
+    poly, weight = [], []
+    for f in sp.Mul.make_args(node.function):
+        if f.has(x) and f.is_polynomial(x) and not f.has(sp.exp):
+            poly.append(f)
+        else:
+            weight.append(f)
+    dens = sp.Mul(*weight)
+    if not poly or not dens.has(x) or not dens.has(sp.exp):
+        return None
+    body = sp.Mul(*poly)
+    if len(poly) == 1:
+        terms = sp.Add.make_args(body)  # the terms as written ((x − m)⁴ stays whole)
+    else:
+        terms = sp.Add.make_args(sp.expand(body))
+    out = []
+    for t in terms:
+        c, g = t.as_independent(x, as_Add=False)
+        out.append((c, g) if g.has(x) else (t, sp.S(1)))
+    return (x, dens, out) if any(g != 1 for _, g in out) else None
+
+
+_POWER = {2: "square", 3: "cube"}
+
+
+def _moment_candidates(g: sp.Basic, x: sp.Symbol, expect: Any) -> list[tuple[sp.Basic, str]]:
+    """Wrong values a student gives E[g] (each with the words for what was used)."""
+    out: list[tuple[sp.Basic, str]] = []
+    n = 1
+    base = g
+    if g.is_Pow and g.exp.is_Integer and g.exp >= 2:
+        base, n = g.base, int(g.exp)
+    if not (base.is_polynomial(x) and sp.degree(base, x) == 1):
+        return []
+    if base == x:
+        for i in sorted({0, 1, 2, n - 1, n + 1} - {n}):
+            if i >= 0:
+                out.append((expect(x**i) if i else sp.S(1), ""))
+        if n == 1:
+            out.append((expect(x**2) - expect(x) ** 2,
+                        f" (the variance of {show(x)}, not its mean)"))
+    if n >= 2:
+        out.append((expect(base) ** n,
+                    f" (the {_POWER.get(n, str(n) + 'th power')} of E[{show(base)}]: the "
+                    "expectation of a power is not the power of the expectation)"))
+    if n >= 4 and n % 2 == 0:
+        out.append((expect(base**2) ** (n // 2),
+                    f" (the {_POWER.get(n // 2, str(n // 2) + 'th power')} of "
+                    f"E[{show(base**2)}]: a higher moment is not a power of the second)"))
+    return out
+
+
+def _gamma_shape(dens: sp.Basic, x: sp.Symbol) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
+    """D = C·x^α·exp(−λx) on (0, ∞): (C, α, λ), or None."""
+    const, alpha, rate = [], sp.S(0), None
+    for f in sp.Mul.make_args(dens):
+        if not f.has(x):
+            const.append(f)
+        elif f == x:
+            alpha += 1
+        elif f.is_Pow and f.base == x and not f.exp.has(x):
+            alpha += f.exp
+        elif isinstance(f, sp.exp) and rate is None:
+            arg = sp.expand(f.args[0])
+            if not arg.is_polynomial(x) or sp.degree(arg, x) != 1:
+                return None
+            rate = -arg.coeff(x, 1)
+            const.append(sp.exp(arg.coeff(x, 0)))
+        else:
+            return None
+    if rate is None or rate.is_positive is not True:
+        return None
+    return sp.Mul(*const), alpha, rate
+
+
+def _expectation_under(node: sp.Integral, x: sp.Symbol, dens: sp.Basic) -> Any:
+    """(E[·] under the weight D in closed form, ∫ D), or None when no closed form is quick:
+    a Gaussian weight over ℝ (x = μ + σu), or C·x^α·exp(−λx) over (0, ∞) (the Gamma
+    integral: E[xⁿ] = (α + 1)ₙ/λⁿ)."""
+    lo = node.limits[0][1]
+    if lo == -sp.oo:
+        from elbo_derivation.decide.gaussian import gaussian_integral
+
+        try:
+            total = sp.simplify(gaussian_integral(dens, x))
+        except Exception:
+            return None
+
+        memo: dict[sp.Basic, sp.Basic] = {}
+
+        def expect(g: sp.Basic) -> sp.Basic:
+            if not g.has(x):
+                return g
+            if g not in memo:
+                memo[g] = sp.factor_terms(sp.expand(
+                    gaussian_integral(sp.expand(dens * g), x) / total))
+            return memo[g]
+        return expect, total
+    shape = _gamma_shape(dens, x)
+    if shape is None:
+        return None
+    c, alpha, rate = shape
+    total = c * sp.gamma(alpha + 1) / rate ** (alpha + 1)
+
+    def expect_gamma(g: sp.Basic) -> sp.Basic:
+        if not g.has(x):
+            return g
+        poly = sp.Poly(sp.expand(g), x)
+        return sp.Add(*(a * sp.rf(alpha + 1, n) / rate**n
+                        for (n,), a in poly.terms()))
+    return expect_gamma, total
+
+
+def moment_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ D(x) Σ cₜ gₜ(x) dx evaluated with one moment E[gₜ] wrong: another moment of the
+    same density, the power of the mean for the mean of a power, the variance for the mean.
+    The values stay integrals under D, compared at 50 digits."""
+    found = _weighted_terms(node)
+    if found is None:
+        return []
+    x, dens, terms = found
+    under = _expectation_under(node, x, dens)
+    if under is None:
+        return []
+    expect, total = under
+    value = sp.Add(*(c * expect(g) for c, g in terms))
+    out: list[Variant] = []
+    for c, g in terms:
+        right = expect(g)
+        for w, used in _moment_candidates(g, x, expect):
+            if sp.simplify(w - right) == 0:
+                continue
+            wrong = total * (value + c * (w - right))
+            out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x,
+                                "used": used}))
+    return out
+
+
+def rates_in(dens: sp.Basic, x: sp.Symbol) -> list[sp.Symbol]:
+    """The rates of a density on (0, ∞): positive symbols λ with exp(−λx) (or exp(−λx)·…)."""
+    out = []
+    for e in dens.atoms(sp.exp):
+        arg = sp.expand(e.args[0])
+        if not arg.is_polynomial(x) or sp.degree(arg, x) != 1:
+            continue
+        slope = arg.coeff(x, 1)
+        if isinstance(-slope, sp.Symbol) and (-slope).is_positive:
+            out.append(-slope)
+    return sorted(set(out), key=str)
+
+
+def moment_rate_for_scale(node: sp.Basic, roles: Any) -> list[Variant]:
+    """E[gₜ] under a density with rate λ evaluated with λ taken for its scale 1/λ: the
+    moment written with λ where 1/λ belongs (E[x] = 1/λ written λ)."""
+    found = _weighted_terms(node)
+    if found is None or node.limits[0][1] != 0:
+        return []
+    x, dens, terms = found
+    under = _expectation_under(node, x, dens)
+    if under is None:
+        return []
+    expect, total = under
+    value = sp.Add(*(c * expect(g) for c, g in terms))
+    out: list[Variant] = []
+    for lam in rates_in(dens, x):
+        for c, g in terms:
+            right = expect(g)
+            w = right.xreplace({lam: 1 / lam})
+            if sp.simplify(w - right) == 0:
+                continue
+            wrong = total * (value + c * (w - right))
+            out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x, "s": lam}))
+    return out
