@@ -1041,8 +1041,8 @@ _NEW: tuple[Entry, ...] = (
           "The integral is an expectation under the density of {x}, evaluated term by term: "
           "E[{g}] = {right}, but {wrong} was used{used}.",
           local=sim.moment_wrong,
-          example=Example(sp.Integral(_lam * sp.exp(-_lam * _y) * (_lam * _y - sp.log(_lam)),
-                                      (_y, 0, sp.oo)), 1 / _lam - sp.log(_lam))),
+          example=Example(sp.Integral(sp.exp(-_y**2 / 2) / sp.sqrt(2 * sp.pi) * (_m + _s * _y),
+                                      (_y, -sp.oo, sp.oo)), _m + _s)),
     Entry("index-shift", "a sum's index shifted without its bound", (),
           "The sum over {i} starts at {i} = {lo}; the written value lacks its term for "
           "{i} = {first}, which is {term}, as when the index is shifted without shifting its "

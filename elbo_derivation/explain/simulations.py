@@ -193,9 +193,12 @@ def factor_on_one_term(node: sp.Basic, roles: Any) -> list[Variant]:
 
     F is a non-numeric factor (β, k, a density's parameter); the sum may stand inside an
     expectation or an integral (F·E[t₁ + t₂] = E[F t₁ + F t₂]). Also a sum whose terms all
-    carry F (F t₁ + F t₂ written F t₁ + t₂).
+    carry F (F t₁ + F t₂ written F t₁ + t₂). Not inside an integrand written out as a
+    density times a function (λe^{−λx}·(…)): the density's constants are not such a factor.
     """
     out: list[Variant] = []
+    if isinstance(node, sp.Mul) and any(isinstance(f, sp.exp) for f in node.args):
+        return []  # an integrand p(x)·f(x): its constants belong to the density p
     if isinstance(node, sp.Mul):
         for i, inner in enumerate(node.args):
             parts = _linear_parts(inner)
