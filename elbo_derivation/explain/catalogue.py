@@ -1010,7 +1010,22 @@ def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
             for w, b in _dimension_changes(expr, roles)]
 
 
+def _chain_rule_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """The chain rule forgotten on the whole derivative, with the fields its words use."""
+    out = []
+    for w, b in _chain_rule(expr, roles):
+        der = next(iter(expr.atoms(sp.Derivative)), None)
+        if der is None or len(der.variables) != 1:
+            continue
+        theta = der.variables[0]
+        out.append((w, {**b, "s": theta, "du": sp.diff(b["inner"], theta)}))
+    return out
+
+
 _EXTENDED: dict[str, dict[str, Any]] = {
+    # E[x²] = μ² (σ² forgotten) is E[x²] taken as E[x]²: the specific name is given
+    "second-moment-missing-variance": {"special_case_of": ("wrong-moment",)},
+    "second-moment-missing-mean": {"special_case_of": ("wrong-moment",)},
     "rate-for-scale": {
         "local": _plus(BY_NAME["rate-for-scale"].local, sim.moment_rate_for_scale),
         "explanation": "{s} is the rate of the density of {x}: its moment E[{g}] is written "
@@ -1022,7 +1037,7 @@ _EXTENDED: dict[str, dict[str, Any]] = {
     # the binomial coefficient lost is a coefficient written wrong
     "binomial-coefficient": {"special_case_of": ("extra-half", "constant-wrong")},
     "chain-rule-factor-forgotten": {
-        "local": sim.inner_factor_forgotten, "whole": None,
+        "local": sim.inner_factor_forgotten, "whole": _chain_rule_said,
         "explanation": "The chain rule: d/d{s} of a function of {inner} is its derivative "
                        "in {inner} times the inner factor d({inner})/d{s} = {du}, which is "
                        "missing ({right} belongs here, not {wrong})."},
@@ -1089,10 +1104,14 @@ _NEW: tuple[Entry, ...] = (
 
 
 def _extend(entry: Entry) -> Entry:
+    """The entry with its new simulations; ``special_case_of`` is added to, never replaced."""
     import dataclasses
 
-    return dataclasses.replace(entry, **_EXTENDED[entry.name]) if entry.name in \
-        _EXTENDED else entry
+    more = dict(_EXTENDED.get(entry.name, {}))
+    if "special_case_of" in more:
+        more["special_case_of"] = tuple(dict.fromkeys(
+            (*entry.special_case_of, *more["special_case_of"])))
+    return dataclasses.replace(entry, **more) if more else entry
 
 
 CATALOGUE = tuple(_extend(e) for e in CATALOGUE) + _NEW

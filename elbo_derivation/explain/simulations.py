@@ -349,8 +349,9 @@ def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant
             outer = sp.diff(g, d).xreplace({d: u})
             for v in sorted(u.free_symbols - {theta}, key=str):
                 inner = sp.diff(u, v)
-                if inner == 0 or inner == sp.diff(u, theta):
-                    continue
+                du = sp.diff(u, theta)
+                if inner == 0 or sp.expand(inner - du) == 0 or sp.expand(inner + du) == 0:
+                    continue  # ∂u/∂v = −∂u/∂θ: the same as the inner factor −1 forgotten
                 wrong_t = outer * inner
                 out.append((rest + wrong_t, {"right": sp.diff(t, theta), "wrong": wrong_t,
                                              "inner": u, "s": theta, "o": v,
