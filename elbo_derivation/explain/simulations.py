@@ -632,8 +632,8 @@ def moment_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
     for c, g in terms:
         right = expect(g)
         for w, used in _moment_candidates(g, x, expect):
-            if sp.simplify(w - right) == 0:
-                continue
+            if w == 0 or sp.simplify(w - right) == 0:
+                continue  # a moment taken as 0 is its term dropped: not told apart
             wrong = total * (value + c * (w - right))
             out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x,
                                 "used": used}))
