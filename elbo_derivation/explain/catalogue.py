@@ -1053,7 +1053,7 @@ _EXTENDED: dict[str, dict[str, Any]] = {
 
 _NEW: tuple[Entry, ...] = (
     Entry("wrong-moment", "a moment of the distribution wrong", (),
-          "The integral is an expectation under the density of {x}, evaluated term by term: "
+          "The {what} is an expectation under the distribution of {x}, evaluated term by term: "
           "E[{g}] = {right}, but {wrong} was used{used}.",
           local=sim.moment_wrong,
           example=Example(sp.Integral(sp.exp(-_y**2 / 2) / sp.sqrt(2 * sp.pi) * (_m + _s * _y),

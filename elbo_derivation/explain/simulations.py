@@ -26,9 +26,27 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
 
-__all__ = ["coordinates", "count_lost", "coordinate_count_wrong", "factor_on_one_term",
-           "squares_summed_as_square", "density_dropped", "marginal_as_one",
-           "square_lost"]
+__all__ = [
+    "bound_constant_wrong",
+    "closed_sum",
+    "coefficient_lost",
+    "coordinate_count_wrong",
+    "coordinates",
+    "count_lost",
+    "density_dropped",
+    "factor_on_one_term",
+    "first_term_lost",
+    "inner_factor_forgotten",
+    "inner_factor_of_another_variable",
+    "marginal_as_one",
+    "moment_rate_for_scale",
+    "moment_wrong",
+    "power_rule_factor",
+    "rates_in",
+    "show",
+    "square_lost",
+    "squares_summed_as_square",
+]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
 HALF = sp.Rational(1, 2)
@@ -482,10 +500,14 @@ def bound_constant_wrong(ctx: Any) -> dict[str, Any] | None:
 # --- moments of a density ----------------------------------------------------------------------
 
 
-def _weighted_terms(node: sp.Basic) -> tuple[sp.Symbol, sp.Basic, list[tuple[sp.Basic, sp.Basic]]] | None:
+Weighted = tuple[sp.Symbol, sp.Basic, list[tuple[sp.Basic, sp.Basic]]]
+
+
+def _weighted_terms(node: sp.Basic) -> Weighted | None:
     """∫ D(x)·(Σ cₜ gₜ(x)) dx: the variable, the weight D (the density, with whatever
     constants stand beside it) and the terms (cₜ, gₜ) of the polynomial part as written."""
-    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+    if not isinstance(node, (sp.Integral, sp.Sum)) or len(node.limits) != 1 \
+            or len(node.limits[0]) != 3:
         return None
     x, lo, hi = node.limits[0]
     if hi != sp.oo or lo not in (-sp.oo, sp.S(0)):
@@ -497,7 +519,7 @@ def _weighted_terms(node: sp.Basic) -> tuple[sp.Symbol, sp.Basic, list[tuple[sp.
         else:
             weight.append(f)
     dens = sp.Mul(*weight)
-    if not poly or not dens.has(x) or not dens.has(sp.exp):
+    if not poly or not dens.has(x) or not (dens.has(sp.exp) or isinstance(node, sp.Sum)):
         return None
     body = sp.Mul(*poly)
     if len(poly) == 1:
@@ -564,11 +586,39 @@ def _gamma_shape(dens: sp.Basic, x: sp.Symbol) -> tuple[sp.Basic, sp.Basic, sp.B
     return sp.Mul(*const), alpha, rate
 
 
+def _poisson_expectation(dens: sp.Basic, k: sp.Symbol) -> Any:
+    """E[·] under a weight C·λᵏ/k! over k = 0, 1, …: E[kⁿ] = Σⱼ S(n, j) λʲ (Touchard), and
+    the total C·e^λ; None for another weight."""
+    const, rate, fact = [], None, False
+    for f in sp.Mul.make_args(dens):
+        if not f.has(k):
+            const.append(f)
+        elif f.is_Pow and f.exp == k and not f.base.has(k) and rate is None:
+            rate = f.base
+        elif f.is_Pow and f.exp == -1 and f.base == sp.factorial(k):
+            fact = True
+        else:
+            return None
+    if rate is None or not fact:
+        return None
+    from sympy.functions.combinatorial.numbers import stirling
+
+    def expect(g: sp.Basic) -> sp.Basic:
+        if not g.has(k):
+            return g
+        poly = sp.Poly(sp.expand(g), k)
+        return sp.Add(*(a * sp.Add(*(stirling(n, j) * rate**j for j in range(n + 1)))
+                        for (n,), a in poly.terms()))
+    return expect, sp.Mul(*const) * sp.exp(rate)
+
+
 def _expectation_under(node: sp.Integral, x: sp.Symbol, dens: sp.Basic) -> Any:
     """(E[·] under the weight D in closed form, ∫ D), or None when no closed form is quick:
     a Gaussian weight over ℝ (x = μ + σu), or C·x^α·exp(−λx) over (0, ∞) (the Gamma
     integral: E[xⁿ] = (α + 1)ₙ/λⁿ)."""
     lo = node.limits[0][1]
+    if isinstance(node, sp.Sum):
+        return _poisson_expectation(dens, x)
     if lo == -sp.oo:
         from elbo_derivation.decide.gaussian import gaussian_integral
 
@@ -624,19 +674,27 @@ def moment_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
     """∫ D(x) Σ cₜ gₜ(x) dx evaluated with one moment E[gₜ] wrong: another moment of the
     same density, the power of the mean for the mean of a power, the variance for the mean.
     The values stay integrals under D, compared at 50 digits."""
-    setup = _moment_setup(node) if isinstance(node, sp.Integral) else None
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum)) else None
     if setup is None:
         return []
     x, dens, terms, expect, total, value = setup
     out: list[Variant] = []
+    others = [(r, o) for r in roles.having("rate") if dens.has(r)
+              for o in roles.having("rate") if o != r and not dens.has(o)] if roles else []
     for c, g in terms:
         right = expect(g)
-        for w, used in _moment_candidates(g, x, expect):
+        cands = _moment_candidates(g, x, expect)
+        for r, o in others:  # the moment of the other distribution of the derivation
+            cands.append((right.xreplace({r: o}),
+                          f" (the value under the other distribution, whose rate is {show(o)}"
+                          f", not {show(r)})"))
+        for w, used in cands:
             if w == 0 or sp.simplify(w - right) == 0:
                 continue  # a moment taken as 0 is its term dropped: not told apart
             wrong = total * (value + c * (w - right))
             out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x,
-                                "used": used}))
+                                "used": used,
+                                "what": "sum" if isinstance(node, sp.Sum) else "integral"}))
     return out
 
 
