@@ -277,9 +277,8 @@ def _total(f: sp.Basic, x: sp.Symbol, lo: sp.Basic, hi: sp.Basic) -> sp.Basic | 
     if not f.has(x):
         return f * (hi - lo)
     if lo == -sp.oo and hi == sp.oo and f.has(sp.exp):
-        from elbo_derivation.decide.gaussian import gaussian_integral
-
-        return sp.simplify(gaussian_integral(f, x))
+        found = _gaussian_expectation(f, x)
+        return None if found is None else sp.simplify(found[1])
     return None
 
 
@@ -586,6 +585,44 @@ def _gamma_shape(dens: sp.Basic, x: sp.Symbol) -> tuple[sp.Basic, sp.Basic, sp.B
     return sp.Mul(*const), alpha, rate
 
 
+def _gaussian_expectation(dens: sp.Basic, x: sp.Symbol) -> Any:
+    """E[·] under a weight C·exp(a x² + b x + c) over ℝ (a < 0): the normal N(μ, v) with
+    v = −1/(2a), μ = −b/(2a), its raw moments by recursion (no integration); the total
+    C·√(2πv)·exp(c − b²/(4a)). None for another weight."""
+    from elbo_derivation.decide.gaussian import normal_moment
+
+    const, quad = [], sp.S(0)
+    for f in sp.Mul.make_args(dens):
+        if not f.has(x):
+            const.append(f)
+        elif isinstance(f, sp.exp):
+            quad += f.args[0]
+        else:
+            return None
+    try:
+        poly = sp.Poly(sp.expand(quad), x)
+    except Exception:
+        return None
+    if poly.degree() != 2:
+        return None
+    a, b, c = poly.all_coeffs()
+    if not (-a).is_positive:
+        return None
+    v, mu = -1 / (2 * a), -b / (2 * a)
+    total = sp.Mul(*const) * sp.sqrt(2 * sp.pi * v) * sp.exp(c - b**2 / (4 * a))
+    memo: dict[sp.Basic, sp.Basic] = {}
+
+    def expect(g: sp.Basic) -> sp.Basic:
+        if not g.has(x):
+            return g
+        if g not in memo:
+            terms = sp.Poly(sp.expand(g), x).terms()
+            memo[g] = sp.factor_terms(sp.expand(sp.Add(
+                *(coef * normal_moment(n, mu, v) for (n,), coef in terms))))
+        return memo[g]
+    return expect, total
+
+
 def _poisson_expectation(dens: sp.Basic, k: sp.Symbol) -> Any:
     """E[·] under a weight C·λᵏ/k! over k = 0, 1, …: E[kⁿ] = Σⱼ S(n, j) λʲ (Touchard), and
     the total C·e^λ; None for another weight."""
@@ -620,23 +657,7 @@ def _expectation_under(node: sp.Integral, x: sp.Symbol, dens: sp.Basic) -> Any:
     if isinstance(node, sp.Sum):
         return _poisson_expectation(dens, x)
     if lo == -sp.oo:
-        from elbo_derivation.decide.gaussian import gaussian_integral
-
-        try:
-            total = sp.simplify(gaussian_integral(dens, x))
-        except Exception:
-            return None
-
-        memo: dict[sp.Basic, sp.Basic] = {}
-
-        def expect(g: sp.Basic) -> sp.Basic:
-            if not g.has(x):
-                return g
-            if g not in memo:
-                memo[g] = sp.factor_terms(sp.expand(
-                    gaussian_integral(sp.expand(dens * g), x) / total))
-            return memo[g]
-        return expect, total
+        return _gaussian_expectation(dens, x)
     shape = _gamma_shape(dens, x)
     if shape is None:
         return None
@@ -714,8 +735,10 @@ def rates_in(dens: sp.Basic, x: sp.Symbol) -> list[sp.Symbol]:
 def moment_rate_for_scale(node: sp.Basic, roles: Any) -> list[Variant]:
     """E[gₜ] under a density with rate λ evaluated with λ taken for its scale 1/λ: the
     moment written with λ where 1/λ belongs (E[x] = 1/λ written λ)."""
-    setup = _moment_setup(node) if isinstance(node, sp.Integral) else None
-    if setup is None or node.limits[0][1] != 0:
+    if not isinstance(node, sp.Integral) or node.limits[0][1] != 0:
+        return []
+    setup = _moment_setup(node)
+    if setup is None:
         return []
     x, dens, terms, expect, total, value = setup
     out: list[Variant] = []
