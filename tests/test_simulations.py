@@ -94,3 +94,19 @@ def test_a_beta_on_one_term_only() -> None:
     right = beta * (s**2 + m**2 - sp.log(s**2) - 1) / 2
     wrong = beta * (s**2 + m**2 - 1) / 2 - sp.log(s**2) / 2
     assert _name(right, wrong) == "factor-on-one-term"
+
+
+def test_a_minus_one_lost_in_one_coordinate_is_not_a_count() -> None:
+    # the per-coordinate form with one −1 missing has the constant of a miscounted
+    # dimension, but the written step shows which coordinate lost it
+    from elbo_derivation.pipeline import check_derivation
+    from elbo_derivation.read.deriv import parse_derivation
+
+    text = (
+        "symbols: g1, g2, l1, l2 : real\n\n"
+        "    (exp(l1) + g1^2 - l1 - 1)/2 + (exp(l2) + g2^2 - l2 - 1)/2\n"
+        "  = (exp(l1) + g1^2 - l1 - 1)/2 + (exp(l2) + g2^2 - l2)/2\n"
+        "  = (exp(l1) + g1^2 - l1)/2 + (exp(l2) + g2^2 - l2)/2 - 1/2\n")
+    d = parse_derivation(text, file="t.deriv")
+    check_derivation(d)
+    assert d.steps[0].result.mistake != "dimension-count"

@@ -257,6 +257,27 @@ class _Context:
             return True
         return any(part == t or sp.expand(part - t) == 0 for t in terms)
 
+    def written_alone(self, part: Any) -> bool:
+        """Whether ``part`` stands as a term of its own at the top of the written step as its
+        author wrote it (not merged by SymPy from terms inside brackets); True when the step
+        is not known as written."""
+        shown = getattr(self.step, "display", None)
+        text = getattr(self.step, "expr_text", "")
+        if shown is None and text and self.derivation is not None:
+            try:
+                from elbo_derivation.read.deriv import written_form
+
+                shown = written_form(self.derivation, text)
+            except Exception:
+                shown = None
+        if shown is None:
+            return True
+        try:
+            return any(t == part or (t.is_number and sp.simplify(t - part) == 0)
+                       for t in sp.Add.make_args(shown))
+        except Exception:
+            return False
+
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
             raise OutOfTime
@@ -418,6 +439,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
         if entry.written_before and not ctx.written_before(b.get("right")):
+            continue
+        if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
         if ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,

@@ -128,8 +128,10 @@ def coordinate_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
             why = (f"the Gaussian has {k} coordinates ({names}, one spread each) and each "
                    f"contributes {show(per)} to the constant, so {show(c)} belongs here, not "
                    f"{show(new)} ({wrong_k} counted)")
+            # the wrong constant must stand alone in the written step: a −1 lost inside one
+            # coordinate's own KL is that −1 missing, not a count
             out.append((rest + new, {"right": c, "wrong": new, "s": sp.Integer(k),
-                                     "c": per, "why": why}))
+                                     "c": per, "why": why, "written_alone": True}))
     return out
 
 
