@@ -39,6 +39,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.explain import simulations as sim
 from elbo_derivation.explain.roles import Roles
 
 __all__ = ["BY_NAME", "CATALOGUE", "Entry", "Example"]
@@ -981,4 +982,137 @@ CATALOGUE: tuple[Entry, ...] = (
                           1 / (1 + _theta**2))),
 )
 
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- extensions (issue 17): counts, sums, factors, derivatives, moments --------------------------
+# Entries of the table above that gained simulations, and new entries; kept together here.
+
+
+def _plus(*fns: Local | None) -> Local:
+    """The variants of several simulations together."""
+    parts = [f for f in fns if f is not None]
+    return lambda node, roles: [v for f in parts for v in f(node, roles)]
+
+
+_d, _i, _K = sp.Symbol("d", integer=True), sp.Symbol("i", integer=True), sp.Symbol(
+    "K", positive=True, integer=True)
+_x1, _x2, _y1, _y2 = sp.symbols("x_1 x_2 y_1 y_2", real=True)
+_beta, _k = sp.symbols("beta k", positive=True)
+_k2 = sp.Symbol("k", integer=True)
+_y = sp.Symbol("y", real=True)
+_pj = sp.Function("p(x,z)", positive=True)(_x, _z)
+
+def _dimension_changes_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    return [(w, {**b, "why": f"{roles.describe(b['s'])}: the normaliser of a "
+                 f"{sim.show(b['s'])}-dimensional Gaussian is (2πσ²)^(−{sim.show(b['s'])}/2), "
+                 f"so {sim.show(b['right'])} belongs here, not {sim.show(b['wrong'])}"})
+            for w, b in _dimension_changes(expr, roles)]
+
+
+def _chain_rule_said(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """The chain rule forgotten on the whole derivative, with the fields its words use."""
+    out = []
+    for w, b in _chain_rule(expr, roles):
+        der = next(iter(expr.atoms(sp.Derivative)), None)
+        if der is None or len(der.variables) != 1:
+            continue
+        theta = der.variables[0]
+        out.append((w, {**b, "s": theta, "du": sp.diff(b["inner"], theta)}))
+    return out
+
+
+_EXTENDED: dict[str, dict[str, Any]] = {
+    # E[x²] = μ² (σ² forgotten) is E[x²] taken as E[x]²: the specific name is given
+    "second-moment-missing-variance": {"special_case_of": ("wrong-moment",)},
+    "second-moment-missing-mean": {"special_case_of": ("wrong-moment",)},
+    "rate-for-scale": {
+        "local": _plus(BY_NAME["rate-for-scale"].local, sim.moment_rate_for_scale),
+        "explanation": "{s} is the rate of the density of {x}: its moment E[{g}] is written "
+                       "with the scale 1/{s}, and {s} was used in its place."},
+    "constant-wrong": {
+        "local": _plus(_change_constant, sim.coefficient_lost),
+        "relation": sim.bound_constant_wrong,
+        "explanation": "The constant {right} was written {wrong}{why}."},
+    # the binomial coefficient lost is a coefficient written wrong
+    "binomial-coefficient": {"special_case_of": ("extra-half", "constant-wrong")},
+    "chain-rule-factor-forgotten": {
+        "local": sim.inner_factor_forgotten, "whole": _chain_rule_said,
+        "explanation": "The chain rule: d/d{s} of a function of {inner} is its derivative "
+                       "in {inner} times the inner factor d({inner})/d{s} = {du}, which is "
+                       "missing ({right} belongs here, not {wrong})."},
+    "square-of-sum": {"local": _plus(_square_of_sum, sim.squares_summed_as_square)},
+    "dimension-count": {
+        "local": _plus(sim.count_lost, sim.coordinate_count_wrong),
+        # a count written wrong in the constant −K/2 is also that constant changed (halved)
+        "special_case_of": ("constant-wrong", "extra-half", "missing-minus-one"),
+        "whole": _dimension_changes_said,
+        "explanation": "A count of dimensions (or terms) is wrong: {why}.",
+    },
+}
+
+_NEW: tuple[Entry, ...] = (
+    Entry("wrong-moment", "a moment of the distribution wrong", (),
+          "The {what} is an expectation under the distribution of {x}, evaluated term by term: "
+          "E[{g}] = {right}, but {wrong} was used{used}.",
+          local=sim.moment_wrong,
+          example=Example(sp.Integral(sp.exp(-_y**2 / 2) / sp.sqrt(2 * sp.pi) * (_m + _s * _y),
+                                      (_y, -sp.oo, sp.oo)), _m + _s)),
+    Entry("index-shift", "a sum's index shifted without its bound", (),
+          "The sum over {i} starts at {i} = {lo}; the written value lacks its term for "
+          "{i} = {first}, which is {term}, as when the index is shifted without shifting its "
+          "bound (the sum was taken from {i} = {next}).",
+          local=sim.first_term_lost,
+          example=Example(sp.Sum(_lam**_k2 / sp.factorial(_k2), (_k2, 0, sp.oo)) + _g,
+                          sp.exp(_lam) - 1 + _g)),
+    Entry("chain-rule-factor-wrong", "the chain rule's inner derivative of another variable",
+          (),
+          "The chain rule: d/d{s} f({inner}) = f′({inner}) · ∂({inner})/∂{s}, and "
+          "∂({inner})/∂{s} = {du}; the factor {dv} written is the derivative with respect to "
+          "{o}, not {s} ({right} belongs here, not {wrong}).",
+          local=sim.inner_factor_of_another_variable,
+          example=Example(sp.Derivative((_m + _s * _z) ** 2, _m), 2 * _s * (_m + _s * _z))),
+    Entry("power-rule-factor", "the power rule's factor forgotten", (),
+          "The power rule: d/d{s} {power} = {dpower}; the factor {n} is missing ({right} "
+          "belongs here, not {wrong}).",
+          local=sim.power_rule_factor,
+          # for a square, the factor 2 lost is the term halved: the power rule names it
+          special_case_of=("extra-half", "constant-wrong"),
+          example=Example(sp.Derivative(_m**3 / 3 + _s**2, _m), _m**2 / 3)),
+    Entry("missing-square", "a square lost from a factor", (),
+          "{right} was written {wrong}: the square of {s} was lost.",
+          local=sim.square_lost,
+          example=Example(_g**2 * _s**2 + (_x - _m) ** 2, _g * _s**2 + (_x - _m) ** 2,
+                          {"sigma": "standard-deviation"})),
+    Entry("dropped-factor", "the density dropped from an integral", (),
+          "{s} is the density of {x}: ∫ … {s} d{x} is an expectation, and without its "
+          "density the integral is another quantity ({wrong} written for {right}).",
+          local=sim.density_dropped,
+          example=Example(sp.Integral(_pxz * _pz, (_z, -sp.oo, sp.oo)),
+                          sp.Integral(_pxz, (_z, -sp.oo, sp.oo)))),
+    Entry("marginal-as-one", "a marginal written 1", (),
+          "Integrating the joint density {s} over some of its variables leaves the marginal "
+          "of the others, not 1: {right} is not 1.",
+          local=sim.marginal_as_one,
+          example=Example(sp.Integral(_pj, (_z, -sp.oo, sp.oo)) + _g, 1 + _g)),
+    Entry("factor-on-one-term", "a factor applied to one term only", (),
+          "{s} multiplies every term: {right} was written {wrong}, where {term} lacks it.",
+          local=sim.factor_on_one_term,
+          example=Example(_beta * (_h + _g**2 - sp.log(_h) - 1) / 2 + _c * _x**2,
+                          _beta * (_h + _g**2 - 1) / 2 - sp.log(_h) / 2 + _c * _x**2)),
+)
+
+
+def _extend(entry: Entry) -> Entry:
+    """The entry with its new simulations; ``special_case_of`` is added to, never replaced."""
+    import dataclasses
+
+    more = dict(_EXTENDED.get(entry.name, {}))
+    if "special_case_of" in more:
+        more["special_case_of"] = tuple(dict.fromkeys(
+            (*entry.special_case_of, *more["special_case_of"])))
+    return dataclasses.replace(entry, **more) if more else entry
+
+
+CATALOGUE = tuple(_extend(e) for e in CATALOGUE) + _NEW
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -257,6 +257,27 @@ class _Context:
             return True
         return any(part == t or sp.expand(part - t) == 0 for t in terms)
 
+    def written_alone(self, part: Any) -> bool:
+        """Whether ``part`` stands as a term of its own at the top of the written step as its
+        author wrote it (not merged by SymPy from terms inside brackets); True when the step
+        is not known as written."""
+        shown = getattr(self.step, "display", None)
+        text = getattr(self.step, "expr_text", "")
+        if shown is None and text and self.derivation is not None:
+            try:
+                from elbo_derivation.read.deriv import written_form
+
+                shown = written_form(self.derivation, text)
+            except Exception:
+                shown = None
+        if shown is None:
+            return True
+        try:
+            return any(t == part or (t.is_number and sp.simplify(t - part) == 0)
+                       for t in sp.Add.make_args(shown))
+        except Exception:
+            return False
+
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
             raise OutOfTime
@@ -400,7 +421,8 @@ def _backward(entry: Entry, ctx: _Context,
 def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     """The ways ``entry`` reproduces the written step: at most one forward match (a located
     one if there is one) and one backward match."""
-    if entry.relation is not None:
+    if entry.relation is not None and (ctx.relation in ("<=", ">=") or (
+            entry.local is None and entry.whole is None)):  # an entry may have both
         if ctx.relation not in ("<=", ">="):
             return []
         fields = entry.relation(ctx)
@@ -417,6 +439,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
         if entry.written_before and not ctx.written_before(b.get("right")):
+            continue
+        if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
         if ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
@@ -579,9 +603,10 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     chosen = _choose(matches)
     if chosen is None:
         return None
-    if chosen.entry.relation is not None:  # the expression may be right; the relation is not
-        return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None, rhs,
-                       chosen.entry.title)
+    if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):
+        # the expression may be right; the relation (or the bound) is not
+        return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None,
+                       chosen.binding.get("expected_step", rhs), chosen.entry.title)
     try:
         found = smallest_difference(lhs, rhs, ctx.screen.differs)
     except Exception:

@@ -340,6 +340,8 @@ def infer_roles(exprs: Iterable[sp.Basic],
     out = _Collector()
     for e in exprs:
         _scan(e, bound, out)
+        for lam in count_rates(e):
+            out.vote(lam, "rate")
     roles = {s: next(iter(v)) for s, v in out.votes.items() if len(v) == 1}
     for key, role in (declared or {}).items():
         sym = key
@@ -411,3 +413,31 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
             except Exception:
                 pass
     return infer_roles(exprs, declared, pairs, symbols, gaussians)
+
+
+def count_rates(expr: sp.Basic) -> list[sp.Symbol]:
+    """The rates of Poisson weights λᵏ e^{−λ} over a summation index k (a product holding
+    λᵏ and e^{−λ}, or λ^{−k} and e^{λ} in a denominator), found from structure.
+
+    Examples
+    --------
+    >>> a = sp.Symbol("a", positive=True)
+    >>> k = sp.Symbol("k", integer=True)
+    >>> count_rates(sp.Sum(a**k * sp.exp(-a) / sp.factorial(k), (k, 0, sp.oo)))
+    [a]
+    """
+    indices = {lim[0] for n in sp.preorder_traversal(expr) if isinstance(n, sp.Sum)
+               for lim in n.limits}
+    if not indices:
+        return []
+    out: set[sp.Symbol] = set()
+    for node in sp.preorder_traversal(expr):
+        if not isinstance(node, sp.Mul):
+            continue
+        for f in node.args:
+            if not (f.is_Pow and isinstance(f.base, sp.Symbol) and f.base.is_positive):
+                continue
+            sign = 1 if f.exp in indices else -1 if -f.exp in indices else 0
+            if sign and sp.exp(-sign * f.base) in node.args:
+                out.add(f.base)
+    return sorted(out, key=str)

@@ -1,0 +1,755 @@
+r"""More simulations of mistakes for the catalogue: counts, sums, factors, derivatives.
+
+Each function here is a ``local`` (or ``whole``) simulation in the sense of
+:mod:`.catalogue`: given one node of the right expression and the roles, it returns the wrong
+versions a student makes of it, each with a binding (``right``, ``wrong`` and the symbols the
+explanation names). They act on roles found from structure (a summation index and its bound,
+a density inside an integral, the coordinates of a diagonal Gaussian, a factor common to the
+terms of a sum, the inner function of a composition), never on letters.
+
+Examples
+--------
+>>> import sympy as sp
+>>> D = sp.Symbol("D", positive=True, integer=True)
+>>> d = sp.Symbol("d", integer=True)
+>>> [w for w, _ in count_lost(sp.Sum(sp.Integer(1), (d, 1, D)), None)]
+[1]
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.expectation import Expectation
+
+__all__ = [
+    "bound_constant_wrong",
+    "closed_sum",
+    "coefficient_lost",
+    "coordinate_count_wrong",
+    "coordinates",
+    "count_lost",
+    "density_dropped",
+    "factor_on_one_term",
+    "first_term_lost",
+    "inner_factor_forgotten",
+    "inner_factor_of_another_variable",
+    "marginal_as_one",
+    "moment_rate_for_scale",
+    "moment_wrong",
+    "power_rule_factor",
+    "rates_in",
+    "show",
+    "square_lost",
+    "squares_summed_as_square",
+]
+
+Variant = tuple[sp.Basic, dict[str, Any]]
+HALF = sp.Rational(1, 2)
+
+
+def show(expr: Any) -> str:
+    """An expression as the reader writes it (never Python syntax)."""
+    if isinstance(expr, str):
+        return expr
+    try:
+        from elbo_derivation.report.pretty import pretty
+
+        return pretty(expr)
+    except Exception:
+        return str(expr)
+
+
+# --- a count of terms --------------------------------------------------------------------------
+
+
+def count_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{i=1}^{D} (f_i + c) written Σ f_i + c: a term free of the index counted once.
+
+    The terms of the summand that do not depend on the summation index add up to D·c over
+    the D terms; a student who takes them out of the sum without the count writes c. The
+    bound must be symbolic (a dimension count, a number of data points), so that the count is
+    a quantity of the derivation, not a number that could be mistaken in other ways.
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    i, lo, hi = node.limits[0]
+    count = sp.simplify(hi - lo + 1)
+    if not count.free_symbols or count.has(i):
+        return []
+    terms = sp.Add.make_args(sp.expand(node.function))
+    const = sp.Add(*(t for t in terms if not t.has(i)))
+    rest = sp.Add(*(t for t in terms if t.has(i)))
+    if const == 0:
+        return []
+    coeff, body = sp.factor_terms(rest).as_coeff_Mul()
+    wrong = (coeff * sp.Sum(body, node.limits[0]) if rest != 0 else sp.S(0)) + const
+    why = (f"{show(const)} does not depend on the index {show(i)}, so summed over "
+           f"{show(i)} = {show(lo)}, …, {show(hi)} it counts {show(count)} times: "
+           f"{show(count * const)} belongs here, not {show(const)} (the count {show(count)} "
+           "was lost)")
+    return [(wrong, {"right": count * const, "wrong": const, "s": count, "i": i,
+                     "c": const, "why": why})]
+
+
+def coordinates(roles: Any) -> list[sp.Symbol]:
+    """The coordinates of a diagonal Gaussian: one spread parameter (σ_j, v_j, ℓ_j) each."""
+    fams = getattr(roles, "families", None) or []
+    return sorted({f.param for f in fams}, key=str)
+
+
+def coordinate_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The constant −K/2 of a K-coordinate diagonal Gaussian's KL written for another count.
+
+    Each coordinate of KL(N(μ, diag σ²) ‖ N(0, I)) contributes −½ (notes §4); with K ≥ 2
+    coordinates found from structure (K spread parameters), a constant term −K/2 written as
+    −1/2 (one coordinate counted) or −(K ± 1)/2 is a count of coordinates gone wrong. The
+    same for a constant −K when the ½ stands outside.
+    """
+    if not isinstance(node, sp.Add):
+        return []
+    k = len(coordinates(roles))
+    if k < 2:
+        return []
+    c, rest = node.as_coeff_Add()
+    out: list[Variant] = []
+    for per in (-HALF, sp.Integer(-1)):
+        if c != per * k:
+            continue
+        for wrong_k in (1, k - 1, k + 1):
+            if wrong_k in (0, k):
+                continue
+            new = per * wrong_k
+            names = ", ".join(show(p) for p in coordinates(roles))
+            why = (f"the Gaussian has {k} coordinates ({names}, one spread each) and each "
+                   f"contributes {show(per)} to the constant, so {show(c)} belongs here, not "
+                   f"{show(new)} ({wrong_k} counted)")
+            # the wrong constant must stand alone in the written step: a −1 lost inside one
+            # coordinate's own KL is that −1 missing, not a count
+            out.append((rest + new, {"right": c, "wrong": new, "s": sp.Integer(k),
+                                     "c": per, "why": why, "written_alone": True}))
+    return out
+
+
+# --- squares -----------------------------------------------------------------------------------
+
+
+def _cross_pairs(node: sp.Add) -> list[tuple[sp.Basic, sp.Basic, sp.Basic, int]]:
+    """(a, b, the cross term, sign) for each ±2ab of ``node`` whose a² and b² are terms too."""
+    terms = node.args
+    squares = {t.base for t in terms if t.is_Pow and t.exp == 2}
+    out = []
+    for t in terms:
+        coeff, rest = t.as_coeff_Mul()
+        if abs(coeff) != 2:
+            continue
+        factors = sp.Mul.make_args(rest)
+        if len(factors) == 2 and all(f in squares for f in factors) \
+                and factors[0] != factors[1]:
+            out.append((factors[0], factors[1], t, 1 if coeff > 0 else -1))
+    return out
+
+
+def squares_summed_as_square(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ (a_j − b_j)², written expanded, taken for (Σ (a_j − b_j))²: a squared norm is a sum
+    of squares, not the square of the sum of the coordinates' differences."""
+    if not isinstance(node, sp.Add) or len(node.args) > 12:
+        return []
+    pairs = _cross_pairs(node)
+    out: list[Variant] = []
+    for n in range(2, min(4, len(pairs)) + 1):
+        for chosen in itertools.combinations(pairs, n):
+            bases = [x for a, b, _, _ in chosen for x in (a, b)]
+            if len(set(bases)) != len(bases):
+                continue
+            diffs = [a + s * b for a, b, _, s in chosen]
+            right = sp.Add(*(d**2 for d in diffs))
+            if sp.expand(node - right) != 0:
+                continue
+            wrong = sp.Add(*diffs) ** 2
+            out.append((wrong, {"right": right, "wrong": wrong}))
+    return out
+
+
+def square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """a²·X written a·X: the square of a factor with no role of its own lost.
+
+    A factor that is a standard deviation or a variance is left to the entries of its role
+    (σ for σ² is the standard deviation used for the variance).
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Symbol) \
+                and roles.role(f.base) is None:
+            wrong = node / f * f.base
+            out.append((wrong, {"right": f, "wrong": f.base, "s": f.base}))
+    return out
+
+
+# --- factors -----------------------------------------------------------------------------------
+
+
+def _linear_parts(x: sp.Basic) -> list[tuple[sp.Basic, Any]] | None:
+    """The terms of a sum, or of the sum inside one expectation or integral (linearity), with
+    a function that wraps a term back."""
+    if isinstance(x, sp.Add):
+        return [(t, lambda u: u) for t in x.args]
+    if type(x) is Expectation and isinstance(x.integrand, sp.Add):
+        return [(t, lambda u, x=x: Expectation(u, x.variable, x.density))
+                for t in x.integrand.args]
+    if isinstance(x, sp.Integral) and isinstance(x.function, sp.Add):
+        return [(t, lambda u, x=x: sp.Integral(u, *x.limits)) for t in x.function.args]
+    return None
+
+
+def factor_on_one_term(node: sp.Basic, roles: Any) -> list[Variant]:
+    """F·(t₁ + … + tₙ) written with F on one term only, or on all terms but one.
+
+    F is a non-numeric factor (β, k, a density's parameter); the sum may stand inside an
+    expectation or an integral (F·E[t₁ + t₂] = E[F t₁ + F t₂]). Also a sum whose terms all
+    carry F (F t₁ + F t₂ written F t₁ + t₂). Not inside an integrand written out as a
+    density times a function (λe^{−λx}·(…)): the density's constants are not such a factor.
+    """
+    out: list[Variant] = []
+    if isinstance(node, sp.Mul) and any(isinstance(f, sp.exp) for f in node.args):
+        return []  # an integrand p(x)·f(x): its constants belong to the density p
+    if isinstance(node, sp.Mul):
+        for i, inner in enumerate(node.args):
+            parts = _linear_parts(inner)
+            if not parts or len(parts) < 2:
+                continue
+            others = node.args[:i] + node.args[i + 1:]
+            num = sp.Mul(*(f for f in others if f.is_Number))
+            for f in others:
+                if f.is_Number or not f.free_symbols:
+                    continue
+                rest = sp.Mul(*(g for g in others if g is not f and not g.is_Number))
+                for j, (t, wrap) in enumerate(parts):
+                    keep = sp.Add(*(u for k, (u, _) in enumerate(parts) if k != j))
+                    # F on all terms but t_j, and F on t_j alone
+                    for with_f, without in ((keep, t), (t, keep)):
+                        wrong = num * rest * (f * wrap(with_f) + wrap(without))
+                        out.append((wrong, {"right": node, "wrong": wrong, "s": f,
+                                            "term": wrap(without)}))
+    elif isinstance(node, sp.Add) and len(node.args) >= 2:
+        common = None
+        for t in node.args:
+            fs = {f for f in sp.Mul.make_args(t) if not f.is_Number and f.free_symbols}
+            common = fs if common is None else common & fs
+        for f in sorted(common or (), key=str):
+            if not isinstance(f, sp.Symbol):
+                continue
+            for j, t in enumerate(node.args):
+                rest = sp.Add(*(u for k, u in enumerate(node.args) if k != j))
+                for wrong, lacking in ((rest + t / f, t / f), (t + rest / f, rest / f)):
+                    out.append((wrong, {"right": node, "wrong": wrong, "s": f,
+                                        "term": lacking}))
+    return out
+
+
+def _densities_in(integral: sp.Integral, roles: Any) -> list[sp.Basic]:
+    """Factors of an integrand over one variable that are densities of that variable: an
+    abstract density with the variable among its arguments, or an explicit factor that
+    integrates to 1 over the integral's range."""
+    if len(integral.limits) != 1 or len(integral.limits[0]) != 3:
+        return []
+    x, lo, hi = integral.limits[0]
+    out = []
+    for f in sp.Mul.make_args(integral.function):
+        if isinstance(f, AppliedUndef) and x in f.args:
+            out.append(f)
+        elif not f.is_Number and f.free_symbols and not f.has(sp.Integral):
+            try:
+                total = _total(f, x, lo, hi)
+            except Exception:
+                continue
+            if total is not None and (total == 1 or sp.simplify(total) == 1):
+                out.append(f)
+    return out
+
+
+def _total(f: sp.Basic, x: sp.Symbol, lo: sp.Basic, hi: sp.Basic) -> sp.Basic | None:
+    """∫ f dx over (lo, hi) where it is quick and exact: f free of x, or a Gaussian over ℝ."""
+    if not f.has(x):
+        return f * (hi - lo)
+    if lo == -sp.oo and hi == sp.oo and f.has(sp.exp):
+        found = _gaussian_expectation(f, x)
+        return None if found is None else sp.simplify(found[1])
+    return None
+
+
+def density_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ p(x) f(x) dx written ∫ f(x) dx: the density of an expectation dropped."""
+    if not isinstance(node, sp.Integral) or not isinstance(node.function, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for dens in _densities_in(node, roles):
+        wrong = sp.Integral(node.function / dens, *node.limits)
+        out.append((wrong, {"right": node, "wrong": wrong, "s": dens,
+                            "x": node.limits[0][0]}))
+    return out
+
+
+def marginal_as_one(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ p(x, z) dz written 1: integrating a joint density over some of its variables gives
+    the marginal of the others, not 1."""
+    if not isinstance(node, sp.Integral) or not isinstance(node.function, AppliedUndef):
+        return []
+    joint = node.function
+    bound = {lim[0] for lim in node.limits}
+    if not bound < set(joint.args) or not all(
+            len(lim) == 3 and lim[1] == -sp.oo and lim[2] == sp.oo for lim in node.limits):
+        return []
+    return [(sp.S(1), {"right": node, "wrong": sp.S(1), "s": joint})]
+
+
+# --- derivatives -------------------------------------------------------------------------------
+
+
+def _by_terms(der: sp.Basic) -> list[tuple[sp.Basic, sp.Symbol, sp.Basic]] | None:
+    """For d/dθ (t₁ + … + tₙ): each term with θ and the right derivative of the other terms
+    (linearity: the rest is differentiated as it should be)."""
+    if not isinstance(der, sp.Derivative) or len(der.variable_count) != 1 \
+            or der.variable_count[0][1] != 1:
+        return None
+    theta = der.variable_count[0][0]
+    terms = sp.Add.make_args(der.expr)
+    out = []
+    for j, t in enumerate(terms):
+        if not t.has(theta):
+            continue
+        rest = sp.Add(*(u for k, u in enumerate(terms) if k != j))
+        out.append((t, theta, sp.diff(rest, theta)))
+    return out
+
+
+def _compositions(t: sp.Basic, theta: sp.Symbol) -> list[tuple[sp.Basic, sp.Basic, sp.Dummy]]:
+    """(u, g(t), t) with the term = g(u): u an inner part holding θ, g free of θ."""
+    out = []
+    seen: set[sp.Basic] = set()
+    for u in sp.preorder_traversal(t):
+        if u == t or u == theta or u in seen or not u.has(theta) or u.is_Number:
+            continue
+        seen.add(u)
+        d = sp.Dummy("u")
+        g = t.xreplace({u: d})
+        if g.has(theta) or not g.has(d):
+            continue
+        out.append((u, g, d))
+    return out
+
+
+def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ of one term g(u(θ)) written g′(u) (du/dθ forgotten), the other terms right."""
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        for u, g, d in _compositions(t, theta):
+            wrong_t = sp.diff(g, d).xreplace({d: u})
+            right_t = sp.diff(t, theta)
+            if sp.expand(wrong_t - right_t) == 0:
+                continue
+            out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
+                                         "s": theta, "du": sp.diff(u, theta)}))
+    return out
+
+
+def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ g(u) written g′(u)·∂u/∂v for another variable v of u: the inner derivative taken
+    with respect to the wrong variable."""
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        for u, g, d in _compositions(t, theta):
+            outer = sp.diff(g, d).xreplace({d: u})
+            for v in sorted(u.free_symbols - {theta}, key=str):
+                inner = sp.diff(u, v)
+                du = sp.diff(u, theta)
+                if inner == 0 or sp.expand(inner - du) == 0 or sp.expand(inner + du) == 0:
+                    continue  # ∂u/∂v = −∂u/∂θ: the same as the inner factor −1 forgotten
+                wrong_t = outer * inner
+                out.append((rest + wrong_t, {"right": sp.diff(t, theta), "wrong": wrong_t,
+                                             "inner": u, "s": theta, "o": v,
+                                             "du": sp.diff(u, theta), "dv": inner}))
+    return out
+
+
+def power_rule_factor(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ c·θⁿ written c·θⁿ⁻¹: the power rule's factor n forgotten, the other terms right."""
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        coeff, body = t.as_independent(theta, as_Add=False)
+        if not (body.is_Pow and body.base == theta and body.exp.is_Integer
+                and body.exp >= 2):
+            continue
+        n = body.exp
+        wrong_t = coeff * theta ** (n - 1)
+        out.append((rest + wrong_t, {"right": n * wrong_t, "wrong": wrong_t, "s": theta,
+                                     "n": n, "power": body,
+                                     "dpower": n * theta ** (n - 1)}))
+    return out
+
+
+# --- sums: the index and its bounds -----------------------------------------------------------
+
+_CLOSED: dict[sp.Basic, sp.Basic | None] = {}
+
+
+def closed_sum(node: sp.Sum) -> sp.Basic | None:
+    """The closed form of a series whose ratio of terms shows it at once (remembered), or
+    None: Σ_{k≥a} c·rᵏ (r free of k, 0 < r < 1 provable) and Σ_{k≥0} c·λᵏ/k! = c·e^λ. Other
+    sums are not evaluated here (SymPy's summation may take seconds)."""
+    if node in _CLOSED:
+        return _CLOSED[node]
+    value = None
+    k, lo, hi = node.limits[0]
+    f = node.function
+    if hi == sp.oo and lo.is_Integer:
+        try:
+            first = f.xreplace({k: lo})
+            ratio = sp.powsimp(sp.combsimp(f.xreplace({k: k + 1}) / f), force=False)
+            rate = sp.together(ratio * (k + 1))
+            if not ratio.has(k) and ratio.is_positive and sp.together(1 - ratio).is_positive:
+                value = first / (1 - ratio)
+            elif lo == 0 and not rate.has(k):
+                value = first * sp.exp(rate)
+        except Exception:
+            value = None
+    _CLOSED[node] = value
+    return value
+
+
+def first_term_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a} f(k) written as the sum from one index later: its first (nonzero) term lost,
+    as when the index is shifted without shifting its bound (Σ_{k≥0} λᵏ/k! = e^λ written
+    e^λ − 1)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    k, lo, hi = node.limits[0]
+    if not lo.is_Integer:
+        return []
+    first = None
+    for j in range(int(lo), int(lo) + 3):
+        if hi.is_Integer and j > hi:
+            return []
+        term = node.function.xreplace({k: sp.Integer(j)})
+        if sp.simplify(term) != 0:
+            first = j
+            break
+    if first is None or not (hi == sp.oo or (hi - first).is_positive):
+        return []
+    closed = closed_sum(node)
+    if closed is None:
+        return []
+    wrong = closed - term
+    return [(wrong, {"right": node, "wrong": sp.Sum(node.function, (k, first + 1, hi)),
+                     "i": k, "lo": lo, "first": sp.Integer(first), "term": term,
+                     "next": sp.Integer(first + 1)})]
+
+
+# --- constants ---------------------------------------------------------------------------------
+
+
+def coefficient_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """n·X written X: an integer coefficient n (|n| ≥ 3, a count such as the number of
+    trials) lost. A lost 2 is a half, named by its own entries."""
+    if not isinstance(node, sp.Mul):
+        return []
+    c, rest = node.as_coeff_Mul()
+    if not (c.is_Integer and abs(c) >= 3):
+        return []
+    wrong = sp.sign(c) * rest
+    return [(wrong, {"right": c, "wrong": sp.sign(c),
+                     "why": f" (a factor {show(c)} of the product was lost)"})]
+
+
+def _bound_changes(c: sp.Basic) -> list[sp.Basic]:
+    out = [c + 1, c - 1, sp.S(0)]
+    return list(dict.fromkeys(v for v in out if v != c))
+
+
+def bound_constant_wrong(ctx: Any) -> dict[str, Any] | None:
+    """For a refuted ≤/≥ step: the written bound's constant changed (t − 2 for t − 1, 1 for
+    0) where the bound with the right constant is *proved* by the engine."""
+    import time
+
+    from elbo_derivation.core.steps import Relation, Verdict
+    from elbo_derivation.decide.verdict import compare
+
+    written = ctx.rhs
+    c, rest = written.as_coeff_Add()
+    if not c.is_Rational or c == 0:
+        return None  # a bound with a nonzero constant, written with another one
+    relation = Relation(ctx.relation)
+    for new in _bound_changes(c):
+        left = ctx.deadline - time.perf_counter() - 0.1
+        if left < 0.2:
+            return None
+        repaired = rest + new
+        result = compare(ctx.lhs, repaired, relation, time_limit=min(0.4, left))
+        if result.verdict is Verdict.PROVED:
+            return {"right": new, "wrong": c, "expected_step": repaired,
+                    "why": f": the previous line is {relation.symbol} {show(repaired)}, "
+                           f"which holds, and not {relation.symbol} {show(written)}"}
+    return None
+
+
+# --- moments of a density ----------------------------------------------------------------------
+
+
+Weighted = tuple[sp.Symbol, sp.Basic, list[tuple[sp.Basic, sp.Basic]]]
+
+
+def _weighted_terms(node: sp.Basic) -> Weighted | None:
+    """∫ D(x)·(Σ cₜ gₜ(x)) dx: the variable, the weight D (the density, with whatever
+    constants stand beside it) and the terms (cₜ, gₜ) of the polynomial part as written."""
+    if not isinstance(node, (sp.Integral, sp.Sum)) or len(node.limits) != 1 \
+            or len(node.limits[0]) != 3:
+        return None
+    x, lo, hi = node.limits[0]
+    if hi != sp.oo or lo not in (-sp.oo, sp.S(0)):
+        return None
+    poly, weight = [], []
+    for f in sp.Mul.make_args(node.function):
+        if f.has(x) and f.is_polynomial(x) and not f.has(sp.exp):
+            poly.append(f)
+        else:
+            weight.append(f)
+    dens = sp.Mul(*weight)
+    if not poly or not dens.has(x) or not (dens.has(sp.exp) or isinstance(node, sp.Sum)):
+        return None
+    body = sp.Mul(*poly)
+    if len(poly) == 1:
+        terms = sp.Add.make_args(body)  # the terms as written ((x − m)⁴ stays whole)
+    else:
+        terms = sp.Add.make_args(sp.expand(body))
+    out = []
+    for t in terms:
+        c, g = t.as_independent(x, as_Add=False)
+        out.append((c, g) if g.has(x) else (t, sp.S(1)))
+    return (x, dens, out) if any(g != 1 for _, g in out) else None
+
+
+_POWER = {2: "square", 3: "cube"}
+
+
+def _moment_candidates(g: sp.Basic, x: sp.Symbol, expect: Any) -> list[tuple[sp.Basic, str]]:
+    """Wrong values a student gives E[g] (each with the words for what was used)."""
+    out: list[tuple[sp.Basic, str]] = []
+    n = 1
+    base = g
+    if g.is_Pow and g.exp.is_Integer and g.exp >= 2:
+        base, n = g.base, int(g.exp)
+    if not (base.is_polynomial(x) and sp.degree(base, x) == 1):
+        return []
+    if base == x:
+        for i in sorted({0, 1, 2, n - 1, n + 1} - {n}):
+            if i >= 0:
+                out.append((expect(x**i) if i else sp.S(1), ""))
+        if n == 1:
+            out.append((expect(x**2) - expect(x) ** 2,
+                        f" (the variance of {show(x)}, not its mean)"))
+    if n >= 2:
+        out.append((expect(base) ** n,
+                    f" (the {_POWER.get(n, str(n) + 'th power')} of E[{show(base)}]: the "
+                    "expectation of a power is not the power of the expectation)"))
+    if n >= 4 and n % 2 == 0:
+        out.append((expect(base**2) ** (n // 2),
+                    f" (the {_POWER.get(n // 2, str(n // 2) + 'th power')} of "
+                    f"E[{show(base**2)}]: a higher moment is not a power of the second)"))
+    return out
+
+
+def _gamma_shape(dens: sp.Basic, x: sp.Symbol) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
+    """D = C·x^α·exp(−λx) on (0, ∞): (C, α, λ), or None."""
+    const, alpha, rate = [], sp.S(0), None
+    for f in sp.Mul.make_args(dens):
+        if not f.has(x):
+            const.append(f)
+        elif f == x:
+            alpha += 1
+        elif f.is_Pow and f.base == x and not f.exp.has(x):
+            alpha += f.exp
+        elif isinstance(f, sp.exp) and rate is None:
+            arg = sp.expand(f.args[0])
+            if not arg.is_polynomial(x) or sp.degree(arg, x) != 1:
+                return None
+            rate = -arg.coeff(x, 1)
+            const.append(sp.exp(arg.coeff(x, 0)))
+        else:
+            return None
+    if rate is None or rate.is_positive is not True:
+        return None
+    return sp.Mul(*const), alpha, rate
+
+
+def _gaussian_expectation(dens: sp.Basic, x: sp.Symbol) -> Any:
+    """E[·] under a weight C·exp(a x² + b x + c) over ℝ (a < 0): the normal N(μ, v) with
+    v = −1/(2a), μ = −b/(2a), its raw moments by recursion (no integration); the total
+    C·√(2πv)·exp(c − b²/(4a)). None for another weight."""
+    from elbo_derivation.decide.gaussian import normal_moment
+
+    const, quad = [], sp.S(0)
+    for f in sp.Mul.make_args(dens):
+        if not f.has(x):
+            const.append(f)
+        elif isinstance(f, sp.exp):
+            quad += f.args[0]
+        else:
+            return None
+    try:
+        poly = sp.Poly(sp.expand(quad), x)
+    except Exception:
+        return None
+    if poly.degree() != 2:
+        return None
+    a, b, c = poly.all_coeffs()
+    if not (-a).is_positive:
+        return None
+    v, mu = -1 / (2 * a), -b / (2 * a)
+    total = sp.Mul(*const) * sp.sqrt(2 * sp.pi * v) * sp.exp(c - b**2 / (4 * a))
+    memo: dict[sp.Basic, sp.Basic] = {}
+
+    def expect(g: sp.Basic) -> sp.Basic:
+        if not g.has(x):
+            return g
+        if g not in memo:
+            terms = sp.Poly(sp.expand(g), x).terms()
+            memo[g] = sp.factor_terms(sp.expand(sp.Add(
+                *(coef * normal_moment(n, mu, v) for (n,), coef in terms))))
+        return memo[g]
+    return expect, total
+
+
+def _poisson_expectation(dens: sp.Basic, k: sp.Symbol) -> Any:
+    """E[·] under a weight C·λᵏ/k! over k = 0, 1, …: E[kⁿ] = Σⱼ S(n, j) λʲ (Touchard), and
+    the total C·e^λ; None for another weight."""
+    const, rate, fact = [], None, False
+    for f in sp.Mul.make_args(dens):
+        if not f.has(k):
+            const.append(f)
+        elif f.is_Pow and f.exp == k and not f.base.has(k) and rate is None:
+            rate = f.base
+        elif f.is_Pow and f.exp == -1 and f.base == sp.factorial(k):
+            fact = True
+        else:
+            return None
+    if rate is None or not fact:
+        return None
+    from sympy.functions.combinatorial.numbers import stirling
+
+    def expect(g: sp.Basic) -> sp.Basic:
+        if not g.has(k):
+            return g
+        poly = sp.Poly(sp.expand(g), k)
+        return sp.Add(*(a * sp.Add(*(stirling(n, j) * rate**j for j in range(n + 1)))
+                        for (n,), a in poly.terms()))
+    return expect, sp.Mul(*const) * sp.exp(rate)
+
+
+def _expectation_under(node: sp.Integral, x: sp.Symbol, dens: sp.Basic) -> Any:
+    """(E[·] under the weight D in closed form, ∫ D), or None when no closed form is quick:
+    a Gaussian weight over ℝ (x = μ + σu), or C·x^α·exp(−λx) over (0, ∞) (the Gamma
+    integral: E[xⁿ] = (α + 1)ₙ/λⁿ)."""
+    lo = node.limits[0][1]
+    if isinstance(node, sp.Sum):
+        return _poisson_expectation(dens, x)
+    if lo == -sp.oo:
+        return _gaussian_expectation(dens, x)
+    shape = _gamma_shape(dens, x)
+    if shape is None:
+        return None
+    c, alpha, rate = shape
+    total = c * sp.gamma(alpha + 1) / rate ** (alpha + 1)
+
+    def expect_gamma(g: sp.Basic) -> sp.Basic:
+        if not g.has(x):
+            return g
+        poly = sp.Poly(sp.expand(g), x)
+        return sp.Add(*(a * sp.rf(alpha + 1, n) / rate**n
+                        for (n,), a in poly.terms()))
+    return expect_gamma, total
+
+
+_SETUP: dict[sp.Basic, Any] = {}
+
+
+def _moment_setup(node: sp.Basic) -> Any:
+    """(x, terms, E[·], ∫D, the value) for an expectation integral, remembered per node."""
+    if node not in _SETUP:
+        _SETUP[node] = None
+        found = _weighted_terms(node)
+        if found is not None:
+            x, dens, terms = found
+            under = _expectation_under(node, x, dens)
+            if under is not None:
+                expect, total = under
+                value = sp.Add(*(c * expect(g) for c, g in terms))
+                _SETUP[node] = (x, dens, terms, expect, total, value)
+    return _SETUP[node]
+
+
+def moment_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ D(x) Σ cₜ gₜ(x) dx evaluated with one moment E[gₜ] wrong: another moment of the
+    same density, the power of the mean for the mean of a power, the variance for the mean.
+    The values stay integrals under D, compared at 50 digits."""
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum)) else None
+    if setup is None:
+        return []
+    x, dens, terms, expect, total, value = setup
+    out: list[Variant] = []
+    others = [(r, o) for r in roles.having("rate") if dens.has(r)
+              for o in roles.having("rate") if o != r and not dens.has(o)] if roles else []
+    for c, g in terms:
+        right = expect(g)
+        cands = _moment_candidates(g, x, expect)
+        for r, o in others:  # the moment of the other distribution of the derivation
+            cands.append((right.xreplace({r: o}),
+                          f" (the value under the other distribution, whose rate is {show(o)}"
+                          f", not {show(r)})"))
+        for w, used in cands:
+            if w == 0 or sp.simplify(w - right) == 0:
+                continue  # a moment taken as 0 is its term dropped: not told apart
+            wrong = total * (value + c * (w - right))
+            out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x,
+                                "used": used,
+                                "what": "sum" if isinstance(node, sp.Sum) else "integral"}))
+    return out
+
+
+def rates_in(dens: sp.Basic, x: sp.Symbol) -> list[sp.Symbol]:
+    """The rates of a density on (0, ∞): positive symbols λ with exp(−λx) (or exp(−λx)·…)."""
+    out = []
+    for e in dens.atoms(sp.exp):
+        arg = sp.expand(e.args[0])
+        if not arg.is_polynomial(x) or sp.degree(arg, x) != 1:
+            continue
+        slope = arg.coeff(x, 1)
+        if isinstance(-slope, sp.Symbol) and (-slope).is_positive:
+            out.append(-slope)
+    return sorted(set(out), key=str)
+
+
+def moment_rate_for_scale(node: sp.Basic, roles: Any) -> list[Variant]:
+    """E[gₜ] under a density with rate λ evaluated with λ taken for its scale 1/λ: the
+    moment written with λ where 1/λ belongs (E[x] = 1/λ written λ)."""
+    if not isinstance(node, sp.Integral) or node.limits[0][1] != 0:
+        return []
+    setup = _moment_setup(node)
+    if setup is None:
+        return []
+    x, dens, terms, expect, total, value = setup
+    out: list[Variant] = []
+    for lam in rates_in(dens, x):
+        for c, g in terms:
+            right = expect(g)
+            w = right.xreplace({lam: 1 / lam})
+            if sp.simplify(w - right) == 0:
+                continue
+            wrong = total * (value + c * (w - right))
+            out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x, "s": lam}))
+    return out

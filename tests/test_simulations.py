@@ -1,0 +1,112 @@
+"""The catalogue's simulations on structure (explain/simulations.py): each names its mistake
+only where it reproduces the written step, and stays silent where another lesson fits as well."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import sympy as sp
+
+from elbo_derivation.core.steps import Relation
+from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.explain.roles import count_rates
+from elbo_derivation.explain.simulations import closed_sum, count_lost
+
+x, m, z = sp.symbols("x m z", real=True)
+s, lam, a, b, beta = sp.symbols("s lam a b beta", positive=True)
+k = sp.Symbol("k", integer=True)
+D = sp.Symbol("D", positive=True, integer=True)
+d = sp.Symbol("d", integer=True)
+GAUSS = sp.exp(-(x - m) ** 2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+
+
+def _name(right: sp.Basic, wrong: sp.Basic, relation: str = "=") -> str | None:
+    step = SimpleNamespace(relation=Relation(relation), index=1, wrt=())
+    found = diagnose(right, wrong, None, step)
+    return None if found is None else found.name
+
+
+def test_a_fourth_moment_taken_as_the_square_of_the_second() -> None:
+    right = sp.Integral(GAUSS * (x - m) ** 4, (x, -sp.oo, sp.oo))
+    step = SimpleNamespace(relation=Relation("="), index=1, wrt=())
+    found = diagnose(right, s**4, None, step)
+    assert found is not None and found.name == "wrong-moment"
+    assert "3·s⁴" in found.explanation and "s⁴ was used" in found.explanation
+
+
+def test_a_moment_taken_as_zero_is_not_told_from_a_dropped_term() -> None:
+    # E[(x − m)²] = s² taken as (E[x] − m)² = 0 is also the term dropped: wrong-moment
+    # does not offer it, and the dropped term keeps its name
+    right = sp.log(s) + sp.Integral(GAUSS * (x - m) ** 2, (x, -sp.oo, sp.oo))
+    assert _name(right, sp.log(s)) == "dropped-term"
+
+
+def test_the_other_distributions_mean_under_a_poisson_weight() -> None:
+    right = sp.Sum(a**k * sp.exp(-a) / sp.factorial(k) * (k * sp.log(a / b) - a + b),
+                   (k, 0, sp.oo))
+    derivation = SimpleNamespace(
+        declarations=None, symbols={}, definitions={}, steps=[],
+        start=sp.Sum(a**k * sp.exp(-a) / sp.factorial(k)
+                     * sp.log(sp.exp(-a) * a**k / (sp.exp(-b) * b**k)), (k, 0, sp.oo)))
+    step = SimpleNamespace(relation=Relation("="), index=1, wrt=())
+    found = diagnose(right, b * sp.log(a / b) - a + b, derivation, step)
+    assert found is not None and found.name == "wrong-moment"
+    assert "other distribution" in found.explanation
+
+
+def test_poisson_rates_from_structure() -> None:
+    ratio = sp.log(sp.exp(-a) * a**k / (sp.exp(-b) * b**k))
+    assert count_rates(sp.Sum(ratio, (k, 0, sp.oo))) == [a, b]
+    assert count_rates(a**k * sp.exp(-a)) == []  # no summation index: no count
+
+
+def test_a_count_lost_from_a_sum() -> None:
+    f = sp.Function("f", real=True)(d)
+    [(wrong, binding)] = count_lost(sp.Sum(f**2 / 2 - sp.Rational(1, 2), (d, 1, D)), None)
+    assert binding["s"] == D and binding["right"] == -D / 2
+    assert wrong == sp.Sum(f**2, (d, 1, D)) / 2 - sp.Rational(1, 2)
+    assert count_lost(sp.Sum(d**2, (d, 1, 3)), None) == []  # nothing free of the index
+
+
+def test_series_closed_by_the_ratio_of_terms() -> None:
+    assert closed_sum(sp.Sum(lam**k / sp.factorial(k), (k, 0, sp.oo))) == sp.exp(lam)
+    assert sp.simplify(closed_sum(sp.Sum((1 + a) ** -k, (k, 0, sp.oo))) - (1 + a) / a) == 0
+    assert closed_sum(sp.Sum(k**2 * (1 + a) ** -k, (k, 0, sp.oo))) is None
+
+
+def test_the_inner_derivative_of_another_variable_and_not_a_sign() -> None:
+    right = sp.Derivative((m + s * z) ** 2, m)
+    assert _name(right, 2 * s * (m + s * z)) == "chain-rule-factor-wrong"
+    # ∂/∂x of (x − m)² is minus ∂/∂m: the inner factor −1 forgotten, not another variable
+    assert _name(sp.Derivative(s * (x - m) ** 2, m), 2 * s * (x - m)) \
+        == "chain-rule-factor-forgotten"
+
+
+def test_a_bound_with_the_wrong_constant() -> None:
+    t = sp.Symbol("t", positive=True)
+    step = SimpleNamespace(relation=Relation("<="), index=1, wrt=())
+    found = diagnose(sp.log(t), t - 2, None, step)
+    assert found is not None and found.name == "constant-wrong"
+    assert found.expected_step == t - 1
+
+
+def test_a_beta_on_one_term_only() -> None:
+    right = beta * (s**2 + m**2 - sp.log(s**2) - 1) / 2
+    wrong = beta * (s**2 + m**2 - 1) / 2 - sp.log(s**2) / 2
+    assert _name(right, wrong) == "factor-on-one-term"
+
+
+def test_a_minus_one_lost_in_one_coordinate_is_not_a_count() -> None:
+    # the per-coordinate form with one −1 missing has the constant of a miscounted
+    # dimension, but the written step shows which coordinate lost it
+    from elbo_derivation.pipeline import check_derivation
+    from elbo_derivation.read.deriv import parse_derivation
+
+    text = (
+        "symbols: g1, g2, l1, l2 : real\n\n"
+        "    (exp(l1) + g1^2 - l1 - 1)/2 + (exp(l2) + g2^2 - l2 - 1)/2\n"
+        "  = (exp(l1) + g1^2 - l1 - 1)/2 + (exp(l2) + g2^2 - l2)/2\n"
+        "  = (exp(l1) + g1^2 - l1)/2 + (exp(l2) + g2^2 - l2)/2 - 1/2\n")
+    d = parse_derivation(text, file="t.deriv")
+    check_derivation(d)
+    assert d.steps[0].result.mistake != "dimension-count"
