@@ -132,6 +132,12 @@ def _sym(role: str) -> Callable[[sp.Basic, Roles], bool]:
 
 
 def _negate_term(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """One term of a sum negated; an exponent of one term is a sum of one term
+    (e^{−λ} written e^{λ})."""
+    if isinstance(node, sp.exp) and not isinstance(node.args[0], sp.Add) and \
+            node.args[0].free_symbols:
+        t = node.args[0]
+        return [(sp.exp(-t), {"right": t, "wrong": -t})]
     return _each_term(node, lambda t: [-t])
 
 
@@ -475,6 +481,8 @@ def _missing_cross(node: sp.Basic, roles: Roles) -> list[Variant]:
 def _sign_in_square(node: sp.Basic, roles: Roles) -> list[Variant]:
     if _square_of_difference(node):
         a, b = node.base.args
+        if a.could_extract_minus_sign():
+            a, b = b, a  # (x − y)² written (x + y)², not (−y − x)²
         wrong = (a - b) ** 2
         return [(wrong, {"right": node, "wrong": wrong})]
     return []

@@ -160,7 +160,9 @@ def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
             continue
         seen += 1
         yield path, node
-        if isinstance(node, (sp.Integral, Expectation)):
+        if isinstance(node, (sp.Integral, Expectation, sp.Sum, sp.Derivative)):
+            # the body only: a bound variable, its limits or the variable differentiated
+            # by are not places a mistake is simulated
             stack.append(((*path, 0), node.args[0]))
             continue
         for i, a in enumerate(node.args):
@@ -209,6 +211,36 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
         return None
 
 
+def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
+    """``e`` with each derivative of an expression without integrals taken (``doit``), each sum
+    over finite symbolic bounds in the sum rules' normal form (linearity, Σ c = D·c, the
+    index from 0) and each series SymPy sums in closed form replaced by it; what cannot be
+    done stays as it was.
+
+    >>> mu = sp.Symbol("mu", real=True)
+    >>> _evaluate_calculus(sp.Derivative(mu**2 / 2, mu))
+    mu
+    """
+    from elbo_derivation.decide.calculus import sum_normal_form
+
+    try:
+        ders = {d: d.doit() for d in e.atoms(sp.Derivative)
+                if not d.expr.has(sp.Integral, Expectation, sp.Sum)}
+        e = e.xreplace({d: v for d, v in ders.items() if not v.has(sp.Derivative)})
+        if e.has(sp.Sum):
+            e = sum_normal_form(e)[0]
+            closed = {}
+            for s in e.atoms(sp.Sum):
+                if any(lim[2].is_infinite for lim in s.limits) and sp.count_ops(s) <= 40:
+                    v = s.doit()
+                    if not v.has(sp.Sum, sp.Piecewise):
+                        closed[s] = v
+            e = e.xreplace(closed)
+    except Exception:
+        return e
+    return e
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
@@ -225,6 +257,7 @@ class _Context:
         self.screen = FloatScreen(symbols, deadline)
         self.hp = HighPrecision(symbols, deadline)
         self._normal: dict[sp.Basic, sp.Basic] = {}
+        self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._reversed: Any = ...
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
@@ -271,8 +304,18 @@ class _Context:
                 self._normal[e] = e
         return self._normal[e]
 
+    def evaluated(self, e: sp.Basic) -> sp.Basic:
+        """``e`` with its derivatives taken and its sums in closed or normal form, so that
+        the numbers can compare it (cached; ``e`` itself when there is nothing to do)."""
+        if not e.has(sp.Sum, sp.Derivative):
+            return e
+        if e not in self._evaluated:
+            self._evaluated[e] = _evaluate_calculus(e)
+        return self._evaluated[e]
+
     def screen_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         """The fast double-precision screen (abstract densities: also after the normal form)."""
+        a, b = self.evaluated(a), self.evaluated(b)
         if self.screen.equal(a, b):
             return True
         if a.has(AppliedUndef) or b.has(AppliedUndef):
@@ -281,6 +324,7 @@ class _Context:
 
     def exact(self, a: sp.Basic, b: sp.Basic) -> bool:
         """Proved equal: symbolically, or to 40 of 50 digits at every point."""
+        a, b = self.evaluated(a), self.evaluated(b)
         if exactly_equal(a, b, self.deadline, self.hp):
             return True
         if a.has(AppliedUndef) or b.has(AppliedUndef):
@@ -484,9 +528,13 @@ def _choose(matches: list[_Match]) -> _Match | None:
         if u is None or v is None:
             return False
         try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
-            # one inside the other (log B inside −log B)
-            return (u == v or u.has(v) or v.has(u)
-                    or sp.expand(sp.expand_log(u - v, force=True)) == 0)
+            # one inside the other (log B inside −log B), or a term of the other expanded
+            # (the cross term ±2ab of (a ± b)²)
+            if (u == v or u.has(v) or v.has(u)
+                    or sp.expand(sp.expand_log(u - v, force=True)) == 0):
+                return True
+            tu, tv = (set(sp.Add.make_args(sp.expand(w))) for w in (u, v))
+            return any(t in tv or -t in tv for t in tu) and (len(tu) == 1 or len(tv) == 1)
         except Exception:
             return False
 

@@ -199,7 +199,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("loss/squared_norm_two_dims.tex", 1, r"- 2x_1y_1", r"+ 2x_1y_1", "cross-term-sign"),
     ("loss/squared_norm_two_dims.tex", 2, r"(x_1^2 + x_2^2) - 2(x_1y_1 + x_2y_2) + (y_1^2 + y_2^2)", r"(x_1 + x_2 - y_1 - y_2)^2", "square-of-sum"),
     # --- derivatives ---------------------------------------------------------------------
-    ("derivatives/dkl_dmu.deriv", 2, "= mu", "= 2*mu", "factor-two"),
+    ("derivatives/dkl_dmu.deriv", 2, "= mu", "= 2*mu", "factor-two|dropped-half"),
     ("derivatives/dkl_dmu.deriv", 1, "diff(mu^2, mu)/2", "diff(mu^2, mu)", "dropped-half"),
     ("derivatives/dkl_dsigma.deriv", 1, "(2*s - 2/s)/2", "(2*s - 1/s^2)/2", "chain-rule-factor-forgotten"),
     ("derivatives/dkl_dsigma.deriv", 2, "s - 1/s", "s + 1/s", "sign-error"),
