@@ -416,6 +416,8 @@ def _forward(entry: Entry, ctx: _Context,
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
             located = not (evaluated and _inside_integral(ctx.lhs, path))
             for new, b in entry.local(node, ctx.roles):
+                if b.get("guard") is not None and not b["guard"](ctx.lhs, path):
+                    continue
                 yield _replace(ctx.lhs, path, new), b, path, located
 
 
@@ -438,7 +440,19 @@ def _backward(entry: Entry, ctx: _Context,
                     if b.get("guard") is not None and not b["guard"](written, path):
                         continue
                     yield _replace(written, path, new), b, path, lambda new=new, node=node: (
-                        ctx.any_exact([w for w, _ in entry.local(new, ctx.roles)], node))
+                        ctx.any_exact(_redone(entry, new, ctx.roles), node))
+
+
+def _redone(entry: Entry, repaired: sp.Basic, roles: Roles) -> list[sp.Basic]:
+    """The entry's mistake made again in a repaired part: at the part itself, else at one
+    place inside it (a log of a sum put back among other terms is split there)."""
+    assert entry.local is not None
+    out = [w for w, _ in entry.local(repaired, roles)]
+    if out:
+        return out
+    for path, node in list(_nodes(repaired))[1:40]:
+        out.extend(_replace(repaired, path, w) for w, _ in entry.local(node, roles))
+    return out
 
 
 def _match(entry: Entry, ctx: _Context) -> list[_Match]:
@@ -502,6 +516,13 @@ def _constant_term(expr: sp.Basic) -> sp.Basic | None:
         from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 
         expr = expr.xreplace({k: evaluate_gaussian_integrals(k)[0] for k in kls})
+    if expr.has(sp.Integral):
+        from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+
+        try:
+            expr = evaluate_gaussian_integrals(expr)[0]
+        except Exception:
+            return None
     if expr.has(sp.Integral, Expectation):
         return None
     if sp.count_ops(expr) > 400:
