@@ -517,6 +517,20 @@ def _flip_log(node: sp.Basic, roles: Roles) -> list[Variant]:
     return []
 
 
+def _flip_ratio(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A ratio a/b of two expressions with symbols written b/a, outside a log (inside one it
+    is :func:`_flip_log`'s log-ratio-flipped)."""
+    if not isinstance(node, sp.Mul):
+        return []
+    num, den = sp.fraction(node)
+    if not (num.free_symbols and den.free_symbols):
+        return []
+    if any(roles.role(x) in ("precision", "rate") for x in node.free_symbols):
+        return []  # b/a for a/b with precisions (rates) is also each one for its reciprocal
+    wrong = den / num
+    return [(wrong, {"right": node, "wrong": wrong, "guard": _not_the_argument_of_a_log})]
+
+
 def _square_pairs(node: sp.Basic) -> list[tuple[int, sp.Basic, sp.Basic, sp.Basic]]:
     """Terms ±2ab of a sum that also holds a² and b² (an expanded square)."""
     out = []
@@ -908,14 +922,17 @@ CATALOGUE: tuple[Entry, ...] = (
           local=_other_parameter, undo=_as_undo(_other_parameter),
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s1**2) - HALF)),
-    Entry("std-for-variance", "σ where σ² is meant", (*_STD, "log-variance"),
+    Entry("std-for-variance", "σ where σ² is meant", (*_STD, "log-variance", "rate"),
           "{s_role}; the variance {right} belongs here, not {wrong}.",
+          # the exponential's standard deviation is 1/λ, its variance 1/λ²
           local=lambda n, r: _replace_symbol("standard-deviation", lambda s: s**2,
                                              lambda s: s)(n, r)
-          + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r),
+          + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r)
+          + _replace_symbol("rate", lambda s: s**-2, lambda s: 1 / s)(n, r),
           undo=_as_undo(lambda n, r: _replace_symbol("standard-deviation", lambda s: s,
                                                      lambda s: s**2)(n, r)
-                        + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r)),
+                        + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r)
+                        + _replace_symbol("rate", lambda s: 1 / s, lambda s: s**-2)(n, r)),
           whole=_replace_everywhere("standard-deviation", lambda s: s**2, lambda s: s),
           whole_undo=_as_undo(_replace_everywhere("standard-deviation", lambda s: s,
                                                   lambda s: s**2)),
@@ -1008,6 +1025,10 @@ CATALOGUE: tuple[Entry, ...] = (
           special_case_of=("sign-error", "overall-sign"),
           example=Example(_KL3, sp.log(_s1 / _s2) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s2**2) - HALF)),
+    Entry("ratio-flipped", "a ratio a/b written b/a", (),
+          "{right} was written {wrong}: the ratio is upside down.",
+          local=_flip_ratio, undo=_as_undo(_flip_ratio),
+          example=Example(_s1 / _s2 + _g, _s2 / _s1 + _g)),
     Entry("cross-term-sign", "the sign of the cross term", (),
           "{right} was written {wrong}: in (a − b)² = a² − 2ab + b² only the cross term −2ab "
           "carries the sign, and it is the one that changed.",
@@ -1088,6 +1109,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("chain-rule-factor-forgotten", "the chain rule's inner derivative forgotten", (),
           "The chain rule: d/dθ f(u(θ)) = f′(u) · du/dθ; the factor d({inner})/dθ is "
           "missing.", whole=_chain_rule,
+          # an inner derivative −1 forgotten negates the whole: the chain rule says why
+          special_case_of=("overall-sign",),
           example=Example(sp.Derivative(sp.log(1 + _theta**2), _theta),
                           1 / (1 + _theta**2))),
 )

@@ -25,6 +25,7 @@ False
 
 from __future__ import annotations
 
+import itertools
 import time
 import zlib
 from collections.abc import Callable
@@ -94,6 +95,21 @@ _FUNCS: dict[Any, Callable[..., Any]] = {
     sp.log: np.log, sp.exp: np.exp, sp.sqrt: np.sqrt, sp.Abs: np.abs,
     sp.sin: np.sin, sp.cos: np.cos, sp.tanh: np.tanh,
 }
+
+
+def kink_points(body: sp.Basic, var: sp.Symbol) -> list[sp.Expr]:
+    """Where |a + b·x| in ``body`` turns (x = −a/b): a quadrature that splits its range there
+    integrates each piece of a Laplace density smoothly."""
+    out = []
+    for node in body.atoms(sp.Abs):
+        arg = sp.expand(node.args[0])
+        if not arg.has(var):
+            continue
+        b = arg.coeff(var, 1)
+        a = arg - b * var
+        if b != 0 and not b.has(var) and not a.has(var):
+            out.append(-a / b)
+    return out
 
 
 def _coefficients(name: str, n: int) -> np.ndarray:
@@ -227,9 +243,17 @@ class FloatScreen:
         b = float(self._ev(hi, env, None)) if hi.is_finite else None
         if a is None and b is None:
             nodes, weights = _REAL_LINE
+            a, b = -40.0, 40.0
         else:
-            nodes, weights = _legendre_grid(a if a is not None else b - 80.0,
-                                            b if b is not None else a + 80.0)
+            a, b = (a if a is not None else b - 80.0), (b if b is not None else a + 80.0)
+            nodes, weights = _legendre_grid(a, b)
+        kinks = sorted(k for k in (float(self._ev(p, env, None))
+                                   for p in kink_points(body, var)) if a < k < b)
+        if kinks:  # one grid per piece between the turns of |·|
+            edges = [a, *kinks, b]
+            grids = [_legendre_grid(u, v) for u, v in itertools.pairwise(edges)]
+            nodes = np.concatenate([g[0] for g in grids])
+            weights = np.concatenate([g[1] for g in grids])
         local[var] = nodes
         f = body if density is None else density * body
         values = np.broadcast_to(self._ev(f, local, None), nodes.shape)
@@ -442,7 +466,9 @@ class HighPrecision:
             except (ValueError, ZeroDivisionError, OverflowError):
                 raise Unsure("integrand") from None
 
-        value, error = mpmath.quad(integrand, [a, b], error=True, maxdegree=8)
+        points = [a, *sorted(k for k in (self._ev(p, env) for p in kink_points(f, var))
+                             if a < k < b), b]
+        value, error = mpmath.quad(integrand, points, error=True, maxdegree=8)
         if error > _HP_TOL * max(1, abs(value)) * 10**10:
             raise Unsure("quadrature not accurate enough")
         return value
