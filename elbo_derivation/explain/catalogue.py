@@ -769,17 +769,23 @@ def _chain_rule(expr: sp.Basic, roles: Roles) -> list[Variant]:
             continue
         theta = der.variables[0]
         seen = set()
-        for u in sp.preorder_traversal(f):
-            if u == f or u == theta or u in seen or not u.has(theta) or u.is_Number:
-                continue
-            seen.add(u)
-            t = sp.Dummy("u")
-            g = f.xreplace({u: t})
-            if g.has(theta) or not g.has(t):
-                continue
-            wrong_d = sp.diff(g, t).xreplace({t: u})
-            out.append((expr.xreplace({der: wrong_d}),
-                        {"right": sp.diff(f, theta), "wrong": wrong_d, "inner": u}))
+        # the whole function, and each term of a sum on its own (the derivative of a sum is
+        # the sum of the derivatives: the factor may be forgotten in one of them)
+        parts = [f, *(_terms(f) if len(_terms(f)) > 1 else ())]
+        for part in parts:
+            rest = sp.diff(f - part, theta) if part is not f else sp.S(0)
+            for u in sp.preorder_traversal(part):
+                if u == part or u == theta or (part, u) in seen or not u.has(theta) \
+                        or u.is_Number:
+                    continue
+                seen.add((part, u))
+                t = sp.Dummy("u")
+                g = part.xreplace({u: t})
+                if g.has(theta) or not g.has(t):
+                    continue
+                wrong_d = rest + sp.diff(g, t).xreplace({t: u})
+                out.append((expr.xreplace({der: wrong_d}),
+                            {"right": sp.diff(f, theta), "wrong": wrong_d, "inner": u}))
     return out
 
 
