@@ -72,6 +72,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -552,6 +553,7 @@ def _a_number(part: Any) -> bool:
     return isinstance(part, sp.Basic) and part.is_Number
 
 
+@functools.lru_cache(maxsize=256)
 def _constant_term(expr: sp.Basic) -> sp.Basic | None:
     """The constant term of ``expr`` expanded, KLs of Gaussians replaced by their closed form
     (½(… − 1) per coordinate, notes §3.3); None when an integral or expectation stays (its
