@@ -24,6 +24,11 @@ unreadable / crash / timeout
 For the labelled wrong step, when refuted: the mistake named right (the label), not recognised
 (no name) or misnamed (another name). Times are whole-process wall-clock seconds per file.
 
+The time to name a mistake: for each labelled step refuted at its label, the diagnosis alone
+(:func:`elbo_derivation.explain.mistakes.diagnose` on the previous line and the written step,
+in this process, one file after another once the checks are done): median and worst, whether
+a name was given or not (``--no-naming-time`` skips it).
+
 Usage::
 
     python benchmarks/bench_corpus.py [--json] [--jobs 2] [--timeout 30] [PATH ...]
@@ -92,6 +97,7 @@ class Outcome:
     named: str | None = None        # the name the checker gave
     detail: str = ""
     verdicts: list[str | None] = field(default_factory=list)
+    naming_seconds: float | None = None  # the diagnosis of the labelled step alone
 
 
 def classify(label: Label, verdicts: list[str | None]) -> str:
@@ -158,6 +164,25 @@ def check_one(path: Path, timeout: float) -> Outcome:
     return out
 
 
+def naming_time(path: Path) -> float | None:
+    """Seconds :func:`~elbo_derivation.explain.mistakes.diagnose` takes on the labelled step of
+    a wrong file (the derivation read in this process), or None when it cannot be read."""
+    from elbo_derivation.explain.mistakes import diagnose
+    from elbo_derivation.verification import read_any
+
+    label = read_label(path)
+    try:
+        d = read_any(path)
+        step = d.steps[(label.step or 0) - 1]
+        lhs = d.expand_definitions(step.lhs(d))
+        rhs = d.expand_definitions(step.expr)
+    except Exception:
+        return None
+    t0 = time.perf_counter()
+    diagnose(lhs, rhs, d, step)
+    return time.perf_counter() - t0
+
+
 CATEGORIES = ["right", "false-refutation", "missed-error", "wrong-step", "undecided",
               "unreadable", "crash", "timeout"]
 MISTAKES = ["named-right", "not-recognised", "misnamed"]
@@ -172,6 +197,9 @@ def summarise(outcomes: list[Outcome]) -> dict:
     wrong = [o for o in outcomes if not o.correct]
     times = sorted(o.seconds for o in outcomes)
     slowest = max(outcomes, key=lambda o: o.seconds) if outcomes else None
+    timed = [o for o in wrong if o.naming_seconds is not None]
+    naming = sorted(o.naming_seconds for o in timed)  # type: ignore[misc]
+    worst = max(timed, key=lambda o: o.naming_seconds or 0.0) if timed else None
     return {
         "files": len(outcomes),
         "correct_files": len(correct),
@@ -185,6 +213,10 @@ def summarise(outcomes: list[Outcome]) -> dict:
         "slowest_seconds": times[-1] if times else None,
         "slowest_file": slowest.file if slowest else None,
         "over_10s": sum(t > 10 for t in times),
+        "naming_steps": len(naming),
+        "naming_median_seconds": statistics.median(naming) if naming else None,
+        "naming_worst_seconds": naming[-1] if naming else None,
+        "naming_worst_file": worst.file if worst else None,
     }
 
 
@@ -213,6 +245,10 @@ def render(summary: dict, outcomes: list[Outcome]) -> str:
               "", f"time per file (whole process): median {summary['median_seconds']:.2f} s, "
               f"slowest {summary['slowest_seconds']:.2f} s ({summary['slowest_file']}), "
               f"over 10 s: {summary['over_10s']}"]
+    if summary.get("naming_steps"):
+        lines.append(f"time to name a mistake (the diagnosis alone, {summary['naming_steps']} "
+                     f"steps): median {summary['naming_median_seconds']:.2f} s, worst "
+                     f"{summary['naming_worst_seconds']:.2f} s ({summary['naming_worst_file']})")
     bad = [o for o in outcomes if o.category in ("false-refutation", "missed-error", "crash",
                                                  "timeout") or o.mistake == "misnamed"]
     if bad:
@@ -224,11 +260,17 @@ def render(summary: dict, outcomes: list[Outcome]) -> str:
 
 
 def run(paths: list[Path] | None = None, *, jobs: int = 2, timeout: float = 30.0,
-        ) -> list[Outcome]:
-    """Check every corpus file (``jobs`` processes at a time); outcomes in file order."""
+        naming: bool = True) -> list[Outcome]:
+    """Check every corpus file (``jobs`` processes at a time); outcomes in file order. With
+    ``naming``, then time the diagnosis of each step refuted at its label (:func:`naming_time`)."""
     files = corpus_files(paths)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda p: check_one(p, timeout), files))
+        outcomes = list(pool.map(lambda p: check_one(p, timeout), files))
+    if naming:
+        for path, o in zip(files, outcomes, strict=True):
+            if o.mistake is not None:
+                o.naming_seconds = naming_time(path)
+    return outcomes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,8 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="processes at a time (default 2)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="wall-clock seconds allowed per file (default 30)")
+    parser.add_argument("--no-naming-time", action="store_true",
+                        help="do not time the diagnosis of the labelled steps")
     args = parser.parse_args([] if argv is None else argv)
-    outcomes = run(args.paths or None, jobs=args.jobs, timeout=args.timeout)
+    outcomes = run(args.paths or None, jobs=args.jobs, timeout=args.timeout,
+                   naming=not args.no_naming_time)
     summary = summarise(outcomes)
     if args.json:
         print(json.dumps({"summary": summary, "files": [asdict(o) for o in outcomes]},

@@ -133,6 +133,12 @@ def _sym(role: str) -> Callable[[sp.Basic, Roles], bool]:
 
 
 def _negate_term(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """One term of a sum negated; an exponent of one term is a sum of one term
+    (e^{−λ} written e^{λ})."""
+    if isinstance(node, sp.exp) and not isinstance(node.args[0], sp.Add) and \
+            node.args[0].free_symbols:
+        t = node.args[0]
+        return [(sp.exp(-t), {"right": t, "wrong": -t})]
     return _each_term(node, lambda t: [-t])
 
 
@@ -200,13 +206,19 @@ def _drop_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
         if t.is_Rational and t < -1:
             return [t + 1, t + HALF]
         return []
-    return _each_term(node, lose)
+    return [(new, {**b, "constant": b["right"] - b["wrong"]})
+            for new, b in _each_term(node, lose)]
 
 
 def _restore_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A −1 (or −½) put back into a sum of the written step. Not into a sum whose constant
+    is positive: losing a negative constant leaves none, or a smaller negative one, never a
+    positive one (½(… + 1) for ½(… − 1) is a sign, not a loss)."""
     if not isinstance(node, sp.Add):
         return []
-    return [(node + c, {"right": node + c, "wrong": node, "lhs_constant": c})
+    if sp.expand(node).as_coeff_Add()[0].is_positive:
+        return []
+    return [(node + c, {"right": node + c, "wrong": node, "lhs_constant": c, "constant": c})
             for c in (sp.Integer(-1), -HALF)]
 
 
@@ -330,6 +342,24 @@ def _replace_symbol(role: str, old: Callable[[sp.Symbol], sp.Basic],
     return local
 
 
+def _not_the_argument_of_a_log(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` is not the whole argument of a log: there a/b for b/a is
+    log a − log b for log b − log a, the sign of a term (sign-error), not a confused role."""
+    if not path:
+        return True
+    parent = expr
+    for i in path[:-1]:
+        parent = parent.args[i]
+    return not isinstance(parent, sp.log)
+
+
+def _rate_scale(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A rate λ written where the scale 1/λ is meant, and back (not as a log's argument)."""
+    out = (_replace_symbol("rate", lambda s: 1 / s, lambda s: s)(node, roles)
+           + _replace_symbol("rate", lambda s: s, lambda s: 1 / s)(node, roles))
+    return [(new, {**b, "guard": _not_the_argument_of_a_log}) for new, b in out]
+
+
 def _replace_everywhere(role: str, old: Callable[[sp.Symbol], sp.Basic],
                         new: Callable[[sp.Symbol], sp.Basic]) -> Local:
     """Every occurrence of ``old(s)`` written ``new(s)`` (the same confusion throughout)."""
@@ -370,11 +400,79 @@ def _in_log(role: str, old: Callable[[sp.Symbol], sp.Basic],
     return local
 
 
+def _why(variants: list[Variant], why: str) -> list[Variant]:
+    """The variants with the reason their mistake is one (``{s}`` the symbol), for the
+    explanation."""
+    out = []
+    for new, b in variants:
+        name = b.get("s")
+        shown = str(name) if name is None else _show_symbol(name)
+        out.append((new, {**b, "why": why.replace("{s}", shown)}))
+    return out
+
+
+def _show_symbol(s: sp.Basic) -> str:
+    try:
+        from elbo_derivation.report.pretty import pretty
+
+        return pretty(s)
+    except Exception:
+        return str(s)
+
+
+def _scale_log_variances(expr: sp.Basic, roles: Roles, k: sp.Basic) -> list[Variant]:
+    """Every log-variance ℓ that stands on its own (not as exp ℓ, the variance) multiplied by
+    ``k``: ℓ/2 = log σ written where ℓ = log σ² is meant, the same confusion throughout."""
+    ells = [s for s in roles.having("log-variance") if expr.has(s)]
+    if not ells:
+        return []
+    hidden = {sp.exp(s): sp.Dummy("v", positive=True) for s in ells}
+    body = expr.xreplace(hidden)
+    if not any(body.has(s) for s in ells):
+        return []
+    changed = body.xreplace({s: k * s for s in ells}).xreplace(
+        {d: v for v, d in hidden.items()})
+    s = ells[0]
+    return [(changed, {"right": s, "wrong": k * s, "s": s,
+                       "why": f"{_show_symbol(s)}/2 = log σ is half of it"})]
+
+
+def _halve_log_variances(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    return _scale_log_variances(expr, roles, HALF)
+
+
+def _double_log_variances(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    return _scale_log_variances(expr, roles, sp.Integer(2))
+
+
 def _split_log(node: sp.Basic, roles: Roles) -> list[Variant]:
     if isinstance(node, sp.log) and isinstance(node.args[0], sp.Add):
         wrong = sp.Add(*(sp.log(t) for t in node.args[0].args))
         return [(wrong, {"right": node, "wrong": wrong})]
     return []
+
+
+def _log_terms(node: sp.Basic) -> dict[sp.Basic, list[sp.Basic]]:
+    """The terms c·log(a) of a sum, by their coefficient c."""
+    out: dict[sp.Basic, list[sp.Basic]] = {}
+    for t in _terms(node):
+        c, rest = t.as_coeff_Mul()
+        if isinstance(rest, sp.log):
+            out.setdefault(c, []).append(t)
+    return out
+
+
+def _join_logs(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """c·log a + c·log b + … written c·log(a + b + …): the logs of a sum joined into the log
+    of the sum (every such group of terms, all of its logs at once)."""
+    out = []
+    for c, group in _log_terms(node).items():
+        if len(group) < 2:
+            continue
+        joined = c * sp.log(sp.Add(*(t.as_coeff_Mul()[1].args[0] for t in group)))
+        rest = [t for t in _terms(node) if t not in group]
+        out.append((sp.Add(*rest, joined), {"right": sp.Add(*group), "wrong": joined}))
+    return out
 
 
 def _log_product_as_product(node: sp.Basic, roles: Roles) -> list[Variant]:
@@ -418,6 +516,20 @@ def _flip_log(node: sp.Basic, roles: Roles) -> list[Variant]:
         wrong = sp.log(1 / node.args[0])
         return [(wrong, {"right": node, "wrong": wrong})]
     return []
+
+
+def _flip_ratio(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A ratio a/b of two expressions with symbols written b/a, outside a log (inside one it
+    is :func:`_flip_log`'s log-ratio-flipped)."""
+    if not isinstance(node, sp.Mul):
+        return []
+    num, den = sp.fraction(node)
+    if not (num.free_symbols and den.free_symbols):
+        return []
+    if any(roles.role(x) in ("precision", "rate") for x in node.free_symbols):
+        return []  # b/a for a/b with precisions (rates) is also each one for its reciprocal
+    wrong = den / num
+    return [(wrong, {"right": node, "wrong": wrong, "guard": _not_the_argument_of_a_log})]
 
 
 def _square_pairs(node: sp.Basic) -> list[tuple[int, sp.Basic, sp.Basic, sp.Basic]]:
@@ -476,6 +588,8 @@ def _missing_cross(node: sp.Basic, roles: Roles) -> list[Variant]:
 def _sign_in_square(node: sp.Basic, roles: Roles) -> list[Variant]:
     if _square_of_difference(node):
         a, b = node.base.args
+        if a.could_extract_minus_sign():
+            a, b = b, a  # (x − y)² written (x + y)², not (−y − x)²
         wrong = (a - b) ** 2
         return [(wrong, {"right": node, "wrong": wrong})]
     return []
@@ -541,11 +655,14 @@ def _swap_kl(expr: sp.Basic, roles: Roles) -> list[Variant]:
                 if a is not None:
                     m.update({a: b, b: a})
                 out.append((expr.xreplace(m), {"q": f1.param, "p": f2.param}))
-    for f in fams:  # KL(q ‖ N(0, 1)) written as KL(N(0, 1) ‖ q)
+    for f in fams:  # KL(q ‖ N(0, 1)) written as KL(N(0, 1) ‖ q), and the reverse
         for m in [f.mean] if f.mean is not None else roles.having("mean"):
             out.append((_kl_normal(0, 1, m, f.variance),
                         {"q": f.param, "p": sp.Symbol("N(0,1)"),
                          "needs": _kl_normal(m, f.variance, 0, 1)}))
+            out.append((_kl_normal(m, f.variance, 0, 1),
+                        {"q": sp.Symbol("N(0,1)"), "p": f.param,
+                         "needs": _kl_normal(0, 1, m, f.variance)}))
     return out
 
 
@@ -653,17 +770,23 @@ def _chain_rule(expr: sp.Basic, roles: Roles) -> list[Variant]:
             continue
         theta = der.variables[0]
         seen = set()
-        for u in sp.preorder_traversal(f):
-            if u == f or u == theta or u in seen or not u.has(theta) or u.is_Number:
-                continue
-            seen.add(u)
-            t = sp.Dummy("u")
-            g = f.xreplace({u: t})
-            if g.has(theta) or not g.has(t):
-                continue
-            wrong_d = sp.diff(g, t).xreplace({t: u})
-            out.append((expr.xreplace({der: wrong_d}),
-                        {"right": sp.diff(f, theta), "wrong": wrong_d, "inner": u}))
+        # the whole function, and each term of a sum on its own (the derivative of a sum is
+        # the sum of the derivatives: the factor may be forgotten in one of them)
+        parts = [f, *(_terms(f) if len(_terms(f)) > 1 else ())]
+        for part in parts:
+            rest = sp.diff(f - part, theta) if part is not f else sp.S(0)
+            for u in sp.preorder_traversal(part):
+                if u == part or u == theta or (part, u) in seen or not u.has(theta) \
+                        or u.is_Number:
+                    continue
+                seen.add((part, u))
+                t = sp.Dummy("u")
+                g = part.xreplace({u: t})
+                if g.has(theta) or not g.has(t):
+                    continue
+                wrong_d = rest + sp.diff(g, t).xreplace({t: u})
+                out.append((expr.xreplace({der: wrong_d}),
+                            {"right": sp.diff(f, theta), "wrong": wrong_d, "inner": u}))
     return out
 
 
@@ -766,7 +889,7 @@ CATALOGUE: tuple[Entry, ...] = (
           local=_drop_term, written_before=True,
           example=Example(_KL3, sp.log(_s2 / _s1) - HALF)),
     Entry("missing-minus-one", "the −1 (or −½) constant lost", (),
-          "The constant {right} was lost: in §3.1 E[(x − μ)²]/(2σ²) = ½ gives the −½, and "
+          "The constant {constant} was lost: in §3.1 E[(x − μ)²]/(2σ²) = ½ gives the −½, and "
           "§4's KL to N(0, 1) is ½(h + g² − log h − 1), with the −1.",
           local=_drop_minus_one, undo=_restore_minus_one,
           special_case_of=("dropped-term", "constant-wrong"),
@@ -806,14 +929,17 @@ CATALOGUE: tuple[Entry, ...] = (
           local=_other_parameter, undo=_as_undo(_other_parameter),
           example=Example(_KL3, sp.log(_s2 / _s1) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s1**2) - HALF)),
-    Entry("std-for-variance", "σ where σ² is meant", (*_STD, "log-variance"),
+    Entry("std-for-variance", "σ where σ² is meant", (*_STD, "log-variance", "rate"),
           "{s_role}; the variance {right} belongs here, not {wrong}.",
+          # the exponential's standard deviation is 1/λ, its variance 1/λ²
           local=lambda n, r: _replace_symbol("standard-deviation", lambda s: s**2,
                                              lambda s: s)(n, r)
-          + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r),
+          + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r)
+          + _replace_symbol("rate", lambda s: s**-2, lambda s: 1 / s)(n, r),
           undo=_as_undo(lambda n, r: _replace_symbol("standard-deviation", lambda s: s,
                                                      lambda s: s**2)(n, r)
-                        + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r)),
+                        + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r)
+                        + _replace_symbol("rate", lambda s: 1 / s, lambda s: s**-2)(n, r)),
           whole=_replace_everywhere("standard-deviation", lambda s: s**2, lambda s: s),
           whole_undo=_as_undo(_replace_everywhere("standard-deviation", lambda s: s,
                                                   lambda s: s**2)),
@@ -827,11 +953,15 @@ CATALOGUE: tuple[Entry, ...] = (
           undo=_as_undo(_replace_symbol("standard-deviation", lambda s: s**2, lambda s: s)),
           example=Example(sp.sqrt(2 * sp.pi) * _s + _m, sp.sqrt(2 * sp.pi) * _s**2 + _m,
                           {"sigma": "standard-deviation"})),
-    Entry("log-std-for-log-variance", "log σ where log σ² is meant", _STD,
-          "{s_role}: log {s}² = 2 log {s}, so {wrong} is not {right}.",
-          local=_in_log("standard-deviation", lambda s: s**2, lambda s: s),
-          undo=_as_undo(_in_log("standard-deviation", lambda s: s, lambda s: s**2)),
-          special_case_of=("std-for-variance", "log-power-lost"),
+    Entry("log-std-for-log-variance", "log σ where log σ² is meant", (*_STD, "log-variance"),
+          "{s_role}: {why}, so {wrong} is not {right}.",
+          local=lambda n, r: _why(_in_log("standard-deviation", lambda s: s**2,
+                                          lambda s: s)(n, r), "log {s}² = 2 log {s}"),
+          undo=_as_undo(lambda n, r: _why(_in_log("standard-deviation", lambda s: s,
+                                                  lambda s: s**2)(n, r),
+                                          "log {s}² = 2 log {s}")),
+          whole=_halve_log_variances, whole_undo=_as_undo(_double_log_variances),
+          special_case_of=("std-for-variance", "log-power-lost", "extra-half"),
           example=Example(sp.log(2 * sp.pi * _s**2) / 2, sp.log(2 * sp.pi * _s) / 2)),
     Entry("log-variance-for-log-std", "log σ² where log σ is meant", _STD,
           "{s_role}: log {s}² = 2 log {s}, so {wrong} is twice the log that belongs here.",
@@ -878,7 +1008,12 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("log-of-sum-split", "log(a + b) split as log a + log b", (),
           "log(a + b) ≠ log a + log b: {right} was written {wrong}. The logarithm turns "
           "products into sums, not sums into sums.", local=_split_log,
+          undo=_as_undo(_join_logs),
           example=Example(sp.log(_h + _g**2) / 2, (sp.log(_h) + sp.log(_g**2)) / 2)),
+    Entry("sum-of-logs-joined", "log a + log b written log(a + b)", (),
+          "log a + log b = log(ab), not log(a + b): {right} was written {wrong}.",
+          local=_join_logs, undo=_as_undo(_split_log),
+          example=Example(sp.log(_h) + sp.log(_s) + _g, sp.log(_h + _s) + _g)),
     Entry("log-of-product-as-product", "log(ab) written log a · log b", (),
           "log(ab) = log a + log b, not log a · log b: {right} was written {wrong}.",
           local=_log_product_as_product,
@@ -897,6 +1032,10 @@ CATALOGUE: tuple[Entry, ...] = (
           special_case_of=("sign-error", "overall-sign"),
           example=Example(_KL3, sp.log(_s1 / _s2) + (_s1**2 + (_m1 - _m2) ** 2)
                           / (2 * _s2**2) - HALF)),
+    Entry("ratio-flipped", "a ratio a/b written b/a", (),
+          "{right} was written {wrong}: the ratio is upside down.",
+          local=_flip_ratio, undo=_as_undo(_flip_ratio),
+          example=Example(_s1 / _s2 + _g, _s2 / _s1 + _g)),
     Entry("cross-term-sign", "the sign of the cross term", (),
           "{right} was written {wrong}: in (a − b)² = a² − 2ab + b² only the cross term −2ab "
           "carries the sign, and it is the one that changed.",
@@ -961,8 +1100,7 @@ CATALOGUE: tuple[Entry, ...] = (
           example=Example(sp.log(2 * sp.pi * _s**2) / 2 + _m, sp.log(2 * _s**2) / 2 + _m)),
     Entry("rate-for-scale", "a rate where its reciprocal is meant", ("rate",),
           "{s_role}; the mean (scale) of the exponential is {right}, not {wrong}.",
-          local=lambda n, r: _replace_symbol("rate", lambda s: 1 / s, lambda s: s)(n, r)
-          + _replace_symbol("rate", lambda s: s, lambda s: 1 / s)(n, r),
+          local=_rate_scale,
           example=Example(1 / _lam + _m, _lam + _m, {"lambda": "rate"})),
     Entry("complement-probability", "p where 1 − p is meant", ("probability",),
           "{s_role}: the probability of the other outcome is {right}, not {wrong}.",
@@ -978,6 +1116,8 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("chain-rule-factor-forgotten", "the chain rule's inner derivative forgotten", (),
           "The chain rule: d/dθ f(u(θ)) = f′(u) · du/dθ; the factor d({inner})/dθ is "
           "missing.", whole=_chain_rule,
+          # an inner derivative −1 forgotten negates the whole: the chain rule says why
+          special_case_of=("overall-sign",),
           example=Example(sp.Derivative(sp.log(1 + _theta**2), _theta),
                           1 / (1 + _theta**2))),
 )

@@ -28,12 +28,13 @@ when the matches agree on one mistake:
    everything is a factor 2), was made at the same place: one site inside the other (the
    whole expression holds every site), or the same written part;
 2. the step is named only if the matches left are all of one entry and one of them is
-   *located*: a forward simulation inside an integral that the step evaluated reproduces the
-   value but not where the mistake was made (σ for σ² in a moment and in the density's
-   normaliser give the same value), so it is never named, only stands in the way; nor is a
-   backward repair of such a step that changes a number nested inside a part of the written
-   value (another of its numbers may be the wrong one; a constant term of the value is
-   located);
+   *located*: a forward simulation inside an integral (a sum, a derivative) that the step
+   evaluated reproduces the value but not where the mistake was made (σ for σ² in a moment
+   and in the density's normaliser give the same value; ½ on the whole of a function or a
+   lost power-rule factor give the same derivative), so it is never named, only stands in
+   the way; nor is a backward repair of such a step that changes a number nested inside a
+   part or a factor of the written value (another of its numbers may be the wrong one; a
+   constant term of the value is located);
 3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
    **not recognised** (None).
 
@@ -71,6 +72,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -160,7 +162,9 @@ def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
             continue
         seen += 1
         yield path, node
-        if isinstance(node, (sp.Integral, Expectation)):
+        if isinstance(node, (sp.Integral, Expectation, sp.Sum, sp.Derivative)):
+            # the body only: a bound variable, its limits or the variable differentiated
+            # by are not places a mistake is simulated
             stack.append(((*path, 0), node.args[0]))
             continue
         for i, a in enumerate(node.args):
@@ -209,6 +213,48 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
         return None
 
 
+def _outer_derivatives(e: sp.Basic) -> list[sp.Derivative]:
+    """The derivatives of ``e`` outside any integral or expectation (one under an integral
+    sign is the gradient tiers' business, and its value is not the step's own)."""
+    if isinstance(e, sp.Derivative):
+        return [e]
+    if isinstance(e, (sp.Integral, Expectation)) or not e.args:
+        return []
+    return [d for a in e.args for d in _outer_derivatives(a)]
+
+
+def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
+    """``e`` with each derivative of an expression without integrals taken (``doit``), each sum
+    over finite symbolic bounds in the sum rules' normal form (linearity, Σ c = D·c, the
+    index from 0) and each series SymPy sums in closed form replaced by it; what cannot be
+    done stays as it was.
+
+    >>> mu = sp.Symbol("mu", real=True)
+    >>> _evaluate_calculus(sp.Derivative(mu**2 / 2, mu))
+    mu
+    """
+    from elbo_derivation.decide.calculus import exponential_series, sum_normal_form
+
+    try:
+        ders = {d: d.doit() for d in _outer_derivatives(e)
+                if not d.expr.has(sp.Integral, Expectation, sp.Sum)}
+        e = e.xreplace({d: v for d, v in ders.items() if not v.has(sp.Derivative)})
+        if e.has(sp.Sum):
+            e = exponential_series(e)  # the Poisson's series, exactly and at once
+        if e.has(sp.Sum):
+            e = sum_normal_form(e)[0]
+            closed = {}
+            for s in e.atoms(sp.Sum):
+                if any(lim[2].is_infinite for lim in s.limits) and sp.count_ops(s) <= 40:
+                    v = s.doit()
+                    if not v.has(sp.Sum, sp.Piecewise):
+                        closed[s] = v
+            e = e.xreplace(closed)
+    except Exception:
+        return e
+    return e
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
@@ -225,6 +271,8 @@ class _Context:
         self.screen = FloatScreen(symbols, deadline)
         self.hp = HighPrecision(symbols, deadline)
         self._normal: dict[sp.Basic, sp.Basic] = {}
+        self._evaluated: dict[sp.Basic, sp.Basic] = {}
+        self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
@@ -292,21 +340,54 @@ class _Context:
                 self._normal[e] = e
         return self._normal[e]
 
+    def evaluated(self, e: sp.Basic) -> sp.Basic:
+        """``e`` with its derivatives taken and its sums in closed or normal form, so that
+        the numbers can compare it (cached; ``e`` itself when there is nothing to do)."""
+        if not e.has(sp.Sum, sp.Derivative):
+            return e
+        if e not in self._evaluated:
+            self._evaluated[e] = _evaluate_calculus(e)
+        return self._evaluated[e]
+
+    def rules_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """Proved equal by the rules of expectations over abstract densities with the step's
+        model (Bayes' rule and the product rule through one joint density: p(z|x) p(x) and
+        p(x|z) p(z) meet), which the separate normal forms do not see. Cached."""
+        if not (a.has(AppliedUndef) and b.has(AppliedUndef)):
+            return False
+        key = (a, b)
+        if key not in self._rules:
+            from elbo_derivation.decide.rules import check
+
+            seconds = max(0.05, min(0.5, self.deadline - time.perf_counter() - 0.05))
+            try:
+                out = check(a, b, "=", refute=False, seconds=seconds)
+                self._rules[key] = out is not None and out.verdict == "proved"
+            except Exception:
+                self._rules[key] = False
+        return self._rules[key]
+
     def screen_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
-        """The fast double-precision screen (abstract densities: also after the normal form)."""
+        """The fast double-precision screen (abstract densities: also after the normal form,
+        or by the rules of expectations)."""
+        a, b = self.evaluated(a), self.evaluated(b)
         if self.screen.equal(a, b):
             return True
         if a.has(AppliedUndef) or b.has(AppliedUndef):
-            return self.screen.equal(self._normalised(a), self._normalised(b))
+            return (self.screen.equal(self._normalised(a), self._normalised(b))
+                    or self.rules_equal(a, b))
         return False
 
     def exact(self, a: sp.Basic, b: sp.Basic) -> bool:
         """Proved equal: symbolically, or to 40 of 50 digits at every point."""
+        a, b = self.evaluated(a), self.evaluated(b)
         if exactly_equal(a, b, self.deadline, self.hp):
             return True
         if a.has(AppliedUndef) or b.has(AppliedUndef):
             na, nb = self._normalised(a), self._normalised(b)
-            return (na, nb) != (a, b) and exactly_equal(na, nb, self.deadline, self.hp)
+            if (na, nb) != (a, b) and exactly_equal(na, nb, self.deadline, self.hp):
+                return True
+            return self.rules_equal(a, b)
         return False
 
     def reproduces(self, right: sp.Basic, written: sp.Basic) -> bool:
@@ -361,15 +442,18 @@ class _Context:
 # --- matching one entry ----------------------------------------------------------------------
 
 
+#: what a step may evaluate: integrals, expectations, sums and derivatives
+_EVALUATED = (sp.Integral, Expectation, sp.Sum, sp.Derivative)
+
+
 def _integrals(expr: sp.Basic) -> int:
-    return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, (sp.Integral,
-                                                                        Expectation)))
+    return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, _EVALUATED))
 
 
 def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     node = expr
     for i in path:
-        if isinstance(node, (sp.Integral, Expectation)):
+        if isinstance(node, _EVALUATED):
             return True
         node = node.args[i]
     return False
@@ -379,8 +463,8 @@ def _forward(entry: Entry, ctx: _Context,
              ) -> Iterator[tuple[sp.Basic, dict[str, Any], Path, bool]]:
     """The simulation on the previous line: (wrong step, binding, site, located).
 
-    When the step evaluates integrals (the written side has fewer), a mistake simulated
-    inside an integral is *not located* on the written line: it may reproduce the written
+    When the step evaluates integrals, sums or derivatives (the written side has fewer), a
+    mistake simulated inside one is *not located* on the written line: it may reproduce the written
     value, but so may other mistakes there (σ for σ² in a moment, or in the density's
     normaliser), and the written step does not show which. Such a match is never named; it
     only stands in the way of other names.
@@ -393,6 +477,8 @@ def _forward(entry: Entry, ctx: _Context,
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
             located = not (evaluated and _inside_integral(ctx.lhs, path))
             for new, b in entry.local(node, ctx.roles):
+                if b.get("guard") is not None and not b["guard"](ctx.lhs, path):
+                    continue
                 yield _replace(ctx.lhs, path, new), b, path, located
 
 
@@ -415,7 +501,19 @@ def _backward(entry: Entry, ctx: _Context,
                     if b.get("guard") is not None and not b["guard"](written, path):
                         continue
                     yield _replace(written, path, new), b, path, lambda new=new, node=node: (
-                        ctx.any_exact([w for w, _ in entry.local(new, ctx.roles)], node))
+                        ctx.any_exact(_redone(entry, new, ctx.roles), node))
+
+
+def _redone(entry: Entry, repaired: sp.Basic, roles: Roles) -> list[sp.Basic]:
+    """The entry's mistake made again in a repaired part: at the part itself, else at one
+    place inside it (a log of a sum put back among other terms is split there)."""
+    assert entry.local is not None
+    out = [w for w, _ in entry.local(repaired, roles)]
+    if out:
+        return out
+    for path, node in list(_nodes(repaired))[1:40]:
+        out.extend(_replace(repaired, path, w) for w, _ in entry.local(node, roles))
+    return out
 
 
 def _match(entry: Entry, ctx: _Context) -> list[_Match]:
@@ -451,10 +549,12 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             unlocated = m
     if not out and unlocated is not None:
         out.append(unlocated)
-    # a step that evaluates integrals, put right by changing a number inside a part of its
-    # value (not a constant term of it): another number of that value could have been the
-    # wrong one (E[z³] = m³ + 3m written m³ + m beside a right m(m² + 1) is also put right
-    # by m(m² − 1)), so it is not located; a constant term (−1 for −½) is the value's own
+    # a step that evaluates integrals (sums, derivatives), put right by changing a number
+    # inside a part or a factor of its value (not a constant term of it): another number of
+    # that value could have been the wrong one (E[z³] = m³ + 3m written m³ + m beside a right
+    # m(m² + 1) is also put right by m(m² − 1); d/dμ(μ²/2) written μ/2 is a ½ added or the
+    # power rule's 2 lost), so it is not located; a constant term (−1 for −½) is the value's
+    # own
     evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
     for right, b, path, redo in _backward(entry, ctx):
         ctx.tick()
@@ -463,16 +563,23 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if ctx.reproduces(ctx.lhs, right) and redo():
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
                               direct=False, path=path,
-                              located=not (evaluated and len(path) > 1
-                                           and _a_number(b.get("wrong")))))
+                              located=not (evaluated and _a_number(b.get("wrong"))
+                                           and not _constant_term_at(ctx.rhs, path))))
             break
     return out
+
+
+def _constant_term_at(written: sp.Basic, path: Path) -> bool:
+    """Whether ``path`` is a term of the written value's own sum (a number there is the
+    value's constant term, not a number nested in a part or a factor of it)."""
+    return len(path) == 1 and isinstance(written, sp.Add)
 
 
 def _a_number(part: Any) -> bool:
     return isinstance(part, sp.Basic) and part.is_Number
 
 
+@functools.lru_cache(maxsize=256)
 def _constant_term(expr: sp.Basic) -> sp.Basic | None:
     """The constant term of ``expr`` expanded, KLs of Gaussians replaced by their closed form
     (½(… − 1) per coordinate, notes §3.3); None when an integral or expectation stays (its
@@ -482,6 +589,13 @@ def _constant_term(expr: sp.Basic) -> sp.Basic | None:
         from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 
         expr = expr.xreplace({k: evaluate_gaussian_integrals(k)[0] for k in kls})
+    if expr.has(sp.Integral):
+        from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
+
+        try:
+            expr = evaluate_gaussian_integrals(expr)[0]
+        except Exception:
+            return None
     if expr.has(sp.Integral, Expectation):
         return None
     if sp.count_ops(expr) > 400:
@@ -508,9 +622,13 @@ def _choose(matches: list[_Match]) -> _Match | None:
         if u is None or v is None:
             return False
         try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
-            # one inside the other (log B inside −log B)
-            return (u == v or u.has(v) or v.has(u)
-                    or sp.expand(sp.expand_log(u - v, force=True)) == 0)
+            # one inside the other (log B inside −log B), or a term of the other expanded
+            # (the cross term ±2ab of (a ± b)²)
+            if (u == v or u.has(v) or v.has(u)
+                    or sp.expand(sp.expand_log(u - v, force=True)) == 0):
+                return True
+            tu, tv = (set(sp.Add.make_args(sp.expand(w))) for w in (u, v))
+            return any(t in tv or -t in tv for t in tu) and (len(tu) == 1 or len(tv) == 1)
         except Exception:
             return False
 
@@ -612,8 +730,12 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     except Exception:
         found = None
     expected, sub = found if found else (chosen.right_part, chosen.written_part)
+    way_back = _way_back(chosen, ctx)
+    if way_back == ctx.lhs:  # the written step repaired, when the entry also undid it there
+        way_back = next((m.expected_step for m in matches
+                         if m.entry is chosen.entry and not m.direct), way_back)
     return Mistake(chosen.entry.name, _explain(chosen, ctx), sub, expected,
-                   _way_back(chosen, ctx), chosen.entry.title, chosen.written_part,
+                   way_back, chosen.entry.title, chosen.written_part,
                    chosen.right_part)
 
 

@@ -218,6 +218,35 @@ def _gaussian_exponent(node: sp.exp, bound: set[sp.Basic], out: _Collector) -> N
         return
 
 
+def _reparameterised(node: sp.Integral, out: _Collector) -> None:
+    """∫ N(ε; 0, 1)·P(ε) dε with P a quadratic m² + 2msε + s²ε² (the square of z = m + sε):
+    the reparameterisation z = μ + σε makes s a standard deviation and m a mean."""
+    if len(node.limits) != 1:
+        return
+    e = node.limits[0][0]
+    factors = sp.Mul.make_args(node.function)
+    if not any(isinstance(f, sp.exp) and sp.expand(f.args[0] + e**2 / 2) == 0
+               for f in factors):
+        return
+    rest = sp.Mul(*(f for f in factors if not isinstance(f, sp.exp) and f.free_symbols))
+    try:
+        poly = sp.Poly(sp.expand(rest), e)
+    except Exception:
+        return
+    if poly.degree() != 2:
+        return
+    a2, a1, a0 = poly.all_coeffs()
+    if not (a2.is_Pow and a2.exp == 2 and isinstance(a2.base, sp.Symbol)
+            and a2.base.is_positive):
+        return
+    sd = a2.base
+    mean = sp.cancel(a1 / (2 * sd))
+    if isinstance(mean, sp.Symbol) and mean.is_real and sp.expand(a0 - mean**2) == 0:
+        out.family(mean, sd**2)
+    else:
+        out.family(None, sd**2)
+
+
 def _squared_difference(t: sp.Basic) -> bool:
     return t.is_Pow and t.exp == 2 and isinstance(t.base, sp.Add) and len(t.base.args) == 2
 
@@ -226,6 +255,8 @@ def _scan(expr: sp.Basic, bound: set[sp.Basic], out: _Collector) -> None:
     for node in sp.preorder_traversal(expr):
         if isinstance(node, sp.exp) and node.args[0].free_symbols:
             _gaussian_exponent(node, bound, out)
+        elif isinstance(node, sp.Integral):
+            _reparameterised(node, out)
         elif isinstance(node, (sp.log, sp.Pow)) and node.has(sp.pi):
             # normalisers: log(2πV), log √(2πV), √(2πV) (and their reciprocals)
             if isinstance(node, sp.Pow) and abs(node.exp) != sp.Rational(1, 2):

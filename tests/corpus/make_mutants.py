@@ -199,7 +199,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("loss/squared_norm_two_dims.tex", 1, r"- 2x_1y_1", r"+ 2x_1y_1", "cross-term-sign"),
     ("loss/squared_norm_two_dims.tex", 2, r"(x_1^2 + x_2^2) - 2(x_1y_1 + x_2y_2) + (y_1^2 + y_2^2)", r"(x_1 + x_2 - y_1 - y_2)^2", "square-of-sum"),
     # --- derivatives ---------------------------------------------------------------------
-    ("derivatives/dkl_dmu.deriv", 2, "= mu", "= 2*mu", "factor-two"),
+    ("derivatives/dkl_dmu.deriv", 2, "= mu", "= 2*mu", "factor-two|dropped-half"),
     ("derivatives/dkl_dmu.deriv", 1, "diff(mu^2, mu)/2", "diff(mu^2, mu)", "dropped-half"),
     ("derivatives/dkl_dsigma.deriv", 1, "(2*s - 2/s)/2", "(2*s - 1/s^2)/2", "chain-rule-factor-forgotten"),
     ("derivatives/dkl_dsigma.deriv", 2, "s - 1/s", "s + 1/s", "sign-error"),
@@ -426,7 +426,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("moments/gaussian_mgf.tex", 2, r"e^{\mu t + \frac{\sigma^2 t^2}{2}}", r"e^{\mu t + \sigma^2 t^2}", "dropped-half"),
     ("moments/gaussian_mgf.tex", 2, r"e^{\mu t + \frac{\sigma^2 t^2}{2}}", r"e^{\mu t + \frac{\sigma t^2}{2}}", "std-for-variance"),
     ("moments/gaussian_mgf.tex", 1, r"+ \mu t + \frac{\sigma^2 t^2}{2}}", r"+ \mu t - \frac{\sigma^2 t^2}{2}}", "sign-error"),
-    ("moments/gaussian_mgf_derivatives.deriv", 1, "(mu + s^2*t)*exp", "(mu + s^2*t/2)*exp", "power-rule-factor"),
+    ("moments/gaussian_mgf_derivatives.deriv", 1, "(mu + s^2*t)*exp", "(mu + s^2*t/2)*exp", "power-rule-factor|extra-half"),
     ("moments/gaussian_mgf_derivatives.deriv", 2, "(s^2 + (mu + s^2*t)^2)", "(mu + s^2*t)^2", "dropped-term"),
     ("moments/gaussian_mgf_derivatives.deriv", 2, "(s^2 + (mu + s^2*t)^2)", "(s^2 + (mu + s^2*t))", "missing-square"),
     ("moments/poisson_mgf.deriv", 1, "(lam*exp(t))^k", "lam*exp(t)^k", "power-on-one-factor"),
