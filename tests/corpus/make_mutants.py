@@ -97,7 +97,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("elbo/iwae_two_samples.deriv", 1, ">= E[E[", "= E[E[", "jensen-as-equality"),
     ("elbo/jensen_evidence.deriv", 3, ">= E[", "<= E[", "inequality-reversed|jensen-reversed"),
     ("elbo/jensen_evidence.deriv", 3, ">= E[", "= E[", "log-expectation-swapped"),
-    ("elbo/jensen_evidence.deriv", 2, "p(x, z)/q(z|x)", "q(z|x)/p(x, z)", "importance-weight-inverted"),
+    ("elbo/jensen_evidence.deriv", 2, "p(x, z)/q(z|x)", "q(z|x)/p(x, z)", "importance-weight-inverted|ratio-flipped"),
     ("elbo/gaussian_likelihood_term.deriv", 1, "+ log(2*pi*c)/2", "- log(2*pi*c)/2", "sign-error|log-ratio-flipped"),
     ("elbo/gaussian_likelihood_term.deriv", 2, "/(2*c) + log", "/c + log", "dropped-half"),
     ("elbo/gaussian_likelihood_term.deriv", 3, "C*E[", "c*E[", "variance-for-balancing-constant"),
