@@ -470,8 +470,12 @@ def _forward(entry: Entry, ctx: _Context,
     only stands in the way of other names.
     """
     if entry.whole is not None:
+        # a derivative the written step keeps is compared by its value: a whole simulation
+        # that reproduces that value (−f″ for the derivative of a wrong f′) does not show
+        # where the mistake was made
+        located = not ctx.rhs.has(sp.Derivative)
         for wrong, b in entry.whole(ctx.lhs, ctx.roles):
-            yield wrong, b, (), True
+            yield wrong, b, (), located
     if entry.local is not None:
         evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
@@ -563,8 +567,9 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if ctx.reproduces(ctx.lhs, right) and redo():
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
                               direct=False, path=path,
-                              located=not (evaluated and _a_number(b.get("wrong"))
-                                           and not _constant_term_at(ctx.rhs, path))))
+                              located=not ((evaluated and _a_number(b.get("wrong"))
+                                            and not _constant_term_at(ctx.rhs, path))
+                                           or (path == () and ctx.rhs.has(sp.Derivative)))))
             break
     return out
 

@@ -381,7 +381,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("elbo/kl_annealing.deriv", 1, "+ (1 - beta)*KL", "+ beta*KL", "complement-probability"),
     ("elbo/kl_annealing.tex", 1, r"+ (1 - \beta)\,\mathrm{KL}", r"+ \beta\,\mathrm{KL}", "complement-probability"),
     ("elbo/kl_annealing.tex", 2, r"&\ge", r"&\le", "inequality-reversed"),
-    ("elbo/vampprior_log_density.deriv", 1, "- log(2) - log(2*pi)/2", "- log(2*pi)/2", "dropped-term"),
+    ("elbo/vampprior_log_density.deriv", 1, "- log(2) - log(2*pi)/2", "- log(2*pi)/2", "dropped-term|dropped-half"),
     ("elbo/vampprior_log_density.deriv", 1, "- log(2) - log(2*pi)/2", "- log(2) - log(2*pi)", "dropped-half"),
     ("elbo/vampprior_log_density.deriv", 2, "(2*s^2) - log(s))", "(2*s^2) + log(s))", "sign-error"),
     ("elbo/elbo_conjugate_gaussian.deriv", 1, "- ((x - m)^2 + s^2)/2", "- (x - m)^2/2", "second-moment-missing-variance"),
@@ -400,7 +400,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("flows/planar_flow_logdet.deriv", 1, "1 + u*w*(1 - tanh(w*z + b)^2)", "1 + u*(1 - tanh(w*z + b)^2)", "chain-rule-factor-forgotten"),
     ("flows/planar_flow_logdet.deriv", 1, "(1 - tanh(w*z + b)^2)", "(1 + tanh(w*z + b)^2)", "sign-error"),
     ("flows/planar_flow_logdet.deriv", 2, "*(1 + tanh(w*z + b)))", "*(1 - tanh(w*z + b)))", "sign-error"),
-    ("flows/lognormal_change_of_variables.deriv", 1, "+ log(1/y)", "+ log(y)", "ratio-flipped|log-ratio-flipped"),
+    ("flows/lognormal_change_of_variables.deriv", 1, "+ log(1/y)", "+ log(y)", "ratio-flipped|log-ratio-flipped|sign-error"),
     ("flows/lognormal_change_of_variables.deriv", 2, "- log(y)", "", "dropped-term"),
     ("flows/lognormal_change_of_variables.deriv", 1, "(2*s^2) - log(2*pi*s^2)/2", "(2*s^2) - log(2*pi*s^2)", "dropped-half"),
     # --- information (corpus2) -----------------------------------------------------------
