@@ -44,3 +44,20 @@ def test_an_import_running_when_the_time_is_up_is_finished_first(
 def test_a_bound_must_be_positive() -> None:
     with pytest.raises(ValueError, match="seconds must be positive"):
         run_bounded(lambda: 1, 0)
+
+
+def test_a_bound_holds_where_long_loops_check_it_even_if_its_signal_is_lost() -> None:
+    import signal
+
+    from elbo_derivation.core.timeout import check_deadline
+
+    def work() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)  # the timer lost
+        while True:
+            check_deadline()
+
+    start = time.monotonic()
+    out = run_bounded(work, 0.1)
+    assert not out.ok and out.error == "timed out after 0.1 s"
+    assert time.monotonic() - start < 2.0
+    check_deadline()  # outside the bound again: nothing raised

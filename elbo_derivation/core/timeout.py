@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Outcome", "TimeLimitExceeded", "run_bounded"]
+__all__ = ["Outcome", "TimeLimitExceeded", "check_deadline", "run_bounded"]
 
 
 class TimeLimitExceeded(BaseException):
@@ -119,6 +119,22 @@ def _importing(frame: Any) -> bool:
     return False
 
 
+#: the deadlines (time.monotonic) of the bounds running in this thread, innermost last
+_DEADLINES: list[float] = []
+
+
+def check_deadline() -> None:
+    """Raise :class:`TimeLimitExceeded` when the innermost bound's time is up.
+
+    Long loops (a quadrature's integrand) call it, so a bound holds even when its timer
+    signal is lost; it costs one clock reading.
+
+    >>> check_deadline()  # outside any bound: nothing to do
+    """
+    if _DEADLINES and time.monotonic() > _DEADLINES[-1]:
+        raise TimeLimitExceeded
+
+
 def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
     def on_alarm(signum: int, frame: Any) -> None:
         if _importing(frame):
@@ -131,11 +147,15 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
     old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, 0)
     bound = seconds if old_delay <= 0 else min(seconds, old_delay)
     try:
-        signal.setitimer(signal.ITIMER_REAL, bound)
+        _DEADLINES.append(start + bound)
         try:
-            return Outcome(True, fn())
+            signal.setitimer(signal.ITIMER_REAL, bound)
+            try:
+                return Outcome(True, fn())
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _DEADLINES.pop()
     except TimeLimitExceeded:
         return Outcome(False, error=f"timed out after {seconds:g} s")
     except (Exception, RecursionError, MemoryError) as exc:

@@ -45,6 +45,7 @@ import sympy as sp
 from elbo_derivation.core.compile import NotEvaluable, compile_expr, real_value
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Counterexample, Relation
+from elbo_derivation.core.timeout import check_deadline
 
 if TYPE_CHECKING:  # (NumPy is imported when a probe runs: checks that need none spare it)
     import numpy as np
@@ -162,6 +163,7 @@ def _compile_quad(node: sp.Basic, f: sp.Expr, limits: list, builder: Any,
         local = [*v, None]
 
         def g(t: Any) -> Any:
+            check_deadline()  # the bound holds inside a long quadrature
             local[-1] = t
             return real_value(inner(local))
 
