@@ -91,6 +91,7 @@ from elbo_derivation.explain.numbers import (
     exactly_equal,
 )
 from elbo_derivation.explain.roles import Roles, roles_for
+from elbo_derivation.explain.simulations import show
 from elbo_derivation.explain.subexpr import smallest_difference
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
@@ -651,15 +652,7 @@ def _choose(matches: list[_Match]) -> _Match | None:
 # --- explanations ------------------------------------------------------------------------------
 
 
-def _show(expr: Any) -> str:
-    if isinstance(expr, str):
-        return expr
-    try:
-        from elbo_derivation.report.pretty import pretty
-
-        return pretty(expr)
-    except Exception:
-        return str(expr)
+_show = show  # an expression as the reader writes it
 
 
 class _Fields(dict):  # type: ignore[type-arg]
