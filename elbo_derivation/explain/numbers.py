@@ -107,6 +107,16 @@ def kink_points(body: sp.Basic, var: sp.Symbol) -> list[sp.Expr]:
     return out
 
 
+def _integral_parts(node: sp.Basic) -> tuple[sp.Symbol, sp.Basic, sp.Basic, sp.Basic, Any]:
+    """(variable, lower, upper, integrand, density or None) of one integral or expectation."""
+    if isinstance(node, Expectation):
+        return node.variable, -sp.oo, sp.oo, node.integrand, node.density
+    if len(node.limits) != 1 or len(node.limits[0]) != 3:
+        raise Unsure("a multiple or indefinite integral")
+    (var, lo, hi), body = node.limits[0], node.function
+    return var, lo, hi, body, None
+
+
 def _coefficients(name: str, n: int) -> np.ndarray:
     seed = zlib.crc32(name.encode("utf-8"))
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=n + 1)
@@ -170,13 +180,7 @@ class FloatScreen:
             return function
         if not isinstance(node, (sp.Integral, Expectation)):
             return None
-        if isinstance(node, Expectation):
-            var, body, density = node.variable, node.integrand, node.density
-            lo, hi = -sp.oo, sp.oo
-        else:
-            if len(node.limits) != 1 or len(node.limits[0]) != 3:
-                raise Unsure("a multiple or indefinite integral")
-            (var, lo, hi), body, density = node.limits[0], node.function, None
+        var, lo, hi, body, density = _integral_parts(node)
         memo: dict[tuple, float] = {}
         if density is not None and density.has(AppliedUndef):
             # an abstract density: a fixed positive linear functional with E[1] = 1
@@ -347,13 +351,7 @@ class HighPrecision:
             return function
         if not isinstance(node, (sp.Integral, Expectation)):
             return None
-        if isinstance(node, Expectation):
-            var, body, density = node.variable, node.integrand, node.density
-            lo, hi = -sp.oo, sp.oo
-        else:
-            if len(node.limits) != 1 or len(node.limits[0]) != 3:
-                raise Unsure("a multiple or indefinite integral")
-            (var, lo, hi), body, density = node.limits[0], node.function, None
+        var, lo, hi, body, density = _integral_parts(node)
         if density is not None and density.has(AppliedUndef):
             weights = density_weights(density)
             g = builder.sub(body, (var,))
