@@ -21,31 +21,17 @@ all 373 keep their verdicts and mistake names, in 5 minutes on two loaded cores)
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from corpus import support
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _support():  # type: ignore[no-untyped-def]
-    name = "elbo_corpus_support"
-    if name not in sys.modules:
-        path = ROOT / "tests" / "corpus" / "support.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-support = _support()
 
 # --- choosing new names --------------------------------------------------------------------
 

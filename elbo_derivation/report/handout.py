@@ -42,12 +42,11 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
 from elbo_derivation.report.written import (
     WrittenOrder,
     is_bracket,
-    signature_symbols,
+    shown,
     split_sign,
 )
 
@@ -327,15 +326,9 @@ def _flat_brackets(mathml: str) -> str:
 
 def shown_mathml(d: Derivation, step: Step | None = None) -> str:
     """MathML for a step (or, with None, the start) as its author wrote it, when the reading
-    layer kept that form; else the checked expression in the reader's order."""
-    expr = shown_expression(d, step)
-    display = d.start_display if step is None else step.display
-    signatures = signature_symbols(d)
-    if signatures:
-        printer = NotesMathMLPrinter({"order": "none"}, written=display is not None,
-                                     signatures=signatures)  # fmt: skip
-        return _flat_brackets(_resolve_entities(printer.doprint(expr)))
-    return mathml_expr(expr, written=display is not None)
+    layer kept that form; else the checked expression in the reader's order (see
+    :func:`~elbo_derivation.report.written.shown`)."""
+    return _flat_brackets(_resolve_entities(shown(d, step, NotesMathMLPrinter)))
 
 
 def mathml_block(

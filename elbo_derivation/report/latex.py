@@ -35,9 +35,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
-from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
-from elbo_derivation.report.written import WrittenOrder, is_bracket, signature_symbols, split_sign
+from elbo_derivation.report.written import WrittenOrder, is_bracket, shown, split_sign
 
 __all__ = [
     "PREAMBLE",
@@ -531,17 +530,9 @@ def verdict_tex(step: Step) -> str:
 
 def shown_latex(d: Derivation, step: Step | None = None) -> str:
     """LaTeX for a step (or, with None, the start) as its author wrote it, when the reading
-    layer kept that form; else the checked expression in the reader's order."""
-    expr = shown_expression(d, step)
-    display = d.start_display if step is None else step.display
-    signatures = signature_symbols(d)
-    if signatures:
-        printer = NotesLatexPrinter({"order": "none"}, written=display is not None,
-                                    signatures=signatures)  # fmt: skip
-        return printer.doprint(expr)
-    return latex_expr(expr, written=display is not None)
-
-
+    layer kept that form; else the checked expression in the reader's order (see
+    :func:`~elbo_derivation.report.written.shown`)."""
+    return shown(d, step, NotesLatexPrinter)
 
 
 def step_note(step: Step, d: Derivation | None = None) -> str:
