@@ -166,14 +166,15 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
 
     Examples
     --------
+    The square of a difference expanded with the wrong sign of its cross term:
+
     >>> import sympy as sp
     >>> from elbo_derivation.core.steps import Derivation, Relation, Step
-    >>> s = sp.Symbol("sigma", positive=True)
-    >>> d = Derivation("t", {"sigma": s}, sp.log(s**2) / 2,
-    ...                [Step(1, Relation.EQ, 2 * sp.log(s))])
-    >>> result = check_step(d, d.steps[0])
+    >>> x, m = sp.symbols("x m", real=True)
+    >>> square = Step(1, Relation.EQ, x**2 + 2*x*m + m**2)
+    >>> result = check_step(Derivation("t", {"x": x, "m": m}, (x - m)**2, [square]), square)
     >>> result.verdict.value, result.mistake
-    ('refuted', 'dropped-half')
+    ('refuted', 'cross-term-sign')
     """
     from elbo_derivation.core.steps import Verdict
     from elbo_derivation.decide.verdict import decide_step
