@@ -148,16 +148,17 @@ _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
 _SAME_WIDTH = [
     (re.compile(r"\\left\s*\\\{"), "("),
     (re.compile(r"\\right\s*\\\}"), ")"),
-    (re.compile(r"\\left\s*\\lvert|\\left\s*\|"), r"\lvert"),
-    (re.compile(r"\\right\s*\\rvert|\\right\s*\|"), r"\rvert"),
+    # \left| a \right| as the bars of an absolute value (U+E000, U+E001: see latex.lark)
+    (re.compile(r"\\left\s*\\lvert|\\left\s*\|"), "\ue000"),
+    (re.compile(r"\\right\s*\\rvert|\\right\s*\|"), "\ue001"),
     (re.compile(r"\\left\s*\."), ""),
     (re.compile(r"\\right\s*\."), ""),
     (re.compile(r"\\(left|right|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
-    (re.compile(r"\\\{"), "("),
-    (re.compile(r"\\\}"), ")"),
+    (re.compile(r"(?<!\\)\\\{"), "("),
+    (re.compile(r"(?<!\\)\\\}"), ")"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
     (re.compile(r"\\(displaystyle|textstyle|quad|qquad|nonumber|notag)(?![a-zA-Z])"), ""),
-    (re.compile(r"\\[,;:! ]"), ""),
+    (re.compile(r"(?<!\\)\\[,;:! ]"), ""),  # not the second \ of a row end \\
     (re.compile(r"~"), ""),
 ]
 
@@ -168,7 +169,8 @@ _KNOWN_COMMANDS = frozenset(
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
-    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \|""".split()
+    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \| \begin
+    \end \\""".split()
 )
 
 
@@ -607,6 +609,35 @@ class _Builder(Transformer_NonRecursive):
         if matrices.is_matrix(inner):  # |Σ|: the determinant
             return self.matrix_function("det", c[0])(inner)
         return sp.Abs(inner)
+
+    def matrix_row(self, c: list[Any]) -> list[sp.Expr]:
+        return [self.value(v) if not isinstance(v, _Name) else self.resolve_name(v)
+                for v in c if not (isinstance(v, Token) and v.type == "COLSEP")]
+
+    def matrix_rows(self, c: list[Any]) -> list[list[sp.Expr]]:
+        return [row for row in c if not (isinstance(row, Token) and row.type == "ROWSEP")]
+
+    def matrix_env(self, c: list[Any]) -> _Bracketed:
+        """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` (also ``bmatrix``,
+        ``Bmatrix``, ``matrix``): the matrix; ``vmatrix`` its determinant. It takes a
+        function's argument as a bracket does: ``\\det\\begin{pmatrix}...`` is its
+        determinant."""
+        begin, rows, end = c
+        kind = re.search(r"\{\s*(\w*)matrix", str(begin)).group(1)
+        closing = re.search(r"\{\s*(\w*)matrix", str(end)).group(1)
+        if kind != closing:
+            raise self.err(f"\\begin{{{kind}matrix}} closed by \\end{{{closing}matrix}}", end)
+        try:
+            value = matrices.explicit(rows)
+        except matrices.MatrixReadError as err:
+            raise self.err(str(err), begin) from None
+        if kind in ("v", "V"):  # |A| written with vmatrix: the determinant
+            if kind == "V":
+                raise self.err("\\begin{Vmatrix} is a norm, which is not read; write "
+                               "\\det\\begin{pmatrix}...\\end{pmatrix} for a determinant",
+                               begin)
+            return _Bracketed(self.matrix_function("det", begin)(value))
+        return _Bracketed(value)
 
     def matrix_function(self, name: str, where: Any) -> Any:
         """tr, det, diag, ... of a matrix expression, its errors located at ``where``."""
@@ -1146,6 +1177,12 @@ def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntax
             line, column = tok.line, tok.column
             found = repr(str(tok))
         expected = sorted({_TERMINAL_WORDS.get(t, t.lower()) for t in err.expected})
+        if tok.type == "DIFF":  # 'a d c': a d that is neither a differential nor a name
+            return where.error(
+                f"'d' followed by a name is ambiguous here: a differential or a product. "
+                "Write a product with \\cdot ('d \\cdot c'), a derivative as "
+                "\\frac{d}{dx}(...), and a differential only after an integrand "
+                "(\\int f(x)\\, dx)", line, column)
         if tok.type == "CIRCUMFLEX":
             return where.error("double superscript: use braces, e.g. x^{a^{b}}", line, column)
         if "DIFF" in err.expected and tok.type == "$END":
@@ -1338,6 +1375,25 @@ def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
         pos = i
 
 
+_MATRIX_ENV = re.compile(r"\\begin\s*\{\s*[pbvBV]?matrix\s*\}(.*?)\\end\s*\{\s*[pbvBV]?matrix\s*\}",
+                         re.DOTALL)
+
+
+def _mask_matrices(text: str) -> str:
+    """``text`` with the ``&`` and ``\\\\`` of every written-out matrix (``pmatrix``...) as
+    U+E002 and U+E003 U+E003, so that they do not end a row or a column of the ``align``
+    around them; the expression grammar reads both spellings alike."""
+    def hide(m: re.Match[str]) -> str:
+        inner = m.group(1).replace("\\\\", "\ue003\ue003").replace("&", "\ue002")
+        return m.group(0)[: m.start(1) - m.start(0)] + inner + m.group(0)[m.end(1) - m.start(0):]
+    return _MATRIX_ENV.sub(hide, text) if "matrix" in text else text
+
+
+def _unmask(text: str) -> str:
+    """The written text back from :func:`_mask_matrices`."""
+    return text.replace("\ue003\ue003", "\\\\").replace("\ue002", "&")
+
+
 def _blank(text: str, start: int, end: int) -> str:
     """``text`` with [start, end) replaced by spaces (newlines kept)."""
     return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
@@ -1443,6 +1499,7 @@ class _TexReader:
         raw_lines = text.split("\n")
         body, comments = _strip_comments(text)
         self.header(comments, raw_lines)
+        body = _mask_matrices(body)
         # (start, content start, content end, end, kind) of every environment read
         spans: list[tuple[int, int, int, int, str]] = []
         pos = 0
@@ -1528,7 +1585,7 @@ class _TexReader:
         steps: list[Step] = []
         (a, z, _), rest = pieces[0], pieces[1:]
         lead = len(work[a:z]) - len(work[a:z].lstrip())
-        start_text = work[a:z].strip()
+        start_text = _unmask(work[a:z].strip())
         if not start_text:
             ln, col = _pos(a, body)
             raise self.error("expected an expression before the relation", ln, col)
@@ -1542,7 +1599,7 @@ class _TexReader:
                 raise self.error(f"more than {MAX_STEPS} steps (in all parts together)",
                                  *_pos(a, body))
             piece = work[a:z]
-            written = piece.strip()
+            written = _unmask(piece.strip())
             lead = len(piece) - len(piece.lstrip())
             ln, col = _pos(a + lead, body)
             if not written:
@@ -1658,7 +1715,7 @@ class _TexReader:
                         "start with '&='", ln, col)
                 ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
                 start_expr = self.expr(lhs_text.strip(), ln, col)
-                start_line, start_text = ln, lhs_text.strip()
+                start_line, start_text = ln, _unmask(lhs_text.strip())
                 lhs_at = a + len(lhs_text) - len(lhs_text.lstrip())
                 start_span = (ln, col, *_pos(lhs_at + len(start_text), body))
                 start_display = self.shown(start_text, ln, col)
@@ -1697,11 +1754,11 @@ class _TexReader:
                 raise self.error(f"more than {MAX_STEPS} steps (in all parts together)", ln,
                                  col)
             expr = self.expr(rhs_text.strip(), ln, col)
-            written = rhs_text.strip()
+            written = _unmask(rhs_text.strip())
             steps.append(Step(index=len(steps) + 1, relation=relation, expr=expr,
                               expr_text=written, display=self.shown(written, ln, col),
                               span=(ln, col, *_pos(rhs_start + lead + len(written), body)),
-                              justification=just, line=ln, text=rhs_text.strip(), wrt=wrt))
+                              justification=just, line=ln, text=written, wrt=wrt))
         if start_expr is None or not steps:
             raise self.error("the align environment holds no steps: expected rows "
                              "'START &= STEP \\\\' and '&= STEP \\\\'", 1, 1)
