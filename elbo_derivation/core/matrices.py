@@ -220,19 +220,28 @@ def _square(name: str) -> sp.Expr:
     return check
 
 
+def _known(e: sp.Expr) -> bool:
+    """Whether ``e`` is built from written-out matrices and identities only (no declared
+    matrix symbol): its trace and determinant are then computed as it is read."""
+    return _evaluating() and not e.has(sp.MatrixSymbol)
+
+
 def _trace(e: sp.Expr) -> sp.Expr:
     _square("tr")(e)
-    if _evaluating() and (is_explicit(e) or isinstance(e, sp.Identity)):
-        return e.as_explicit().trace() if is_explicit(e) else e.rows
+    if _known(e):
+        return e.trace() if is_explicit(e) else sp.Trace(e).doit()
     return sp.Trace(e)
 
 
 def _det(e: sp.Expr) -> sp.Expr:
     _square("det")(e)
-    if _evaluating() and is_explicit(e):
-        return e.det(method="berkowitz")
-    if _evaluating() and isinstance(e, sp.Identity):
-        return sp.Integer(1)
+    if _known(e):
+        if is_explicit(e):
+            return e.det(method="berkowitz")
+        # det(cI) = c^D: SymPy leaves the det(I) factor, which is 1
+        return sp.Determinant(e).doit().replace(
+            lambda n: isinstance(n, sp.Determinant) and isinstance(n.arg, sp.Identity),
+            lambda n: sp.Integer(1))
     return sp.Determinant(e)
 
 

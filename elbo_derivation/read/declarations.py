@@ -167,12 +167,16 @@ _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "ti
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 #: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
 _SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*)_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
-_MATRIX = re.compile(r"\s*matrix\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
+_MATRIX = re.compile(r"\s*matrix\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
+#: ``I : identity(D)``: the identity matrix of a declared dimension
+_IDENTITY = re.compile(r"\s*identity\s*\(\s*(\w+)\s*\)\s*$", re.IGNORECASE)
+#: the largest dimension written as a number (matrix(3)): the instances are built entry by entry
+MAX_DIMENSION = 50
 #: what a matrix may be declared to be
 _MATRIX_WORDS = {"": (), "real": (), "symmetric": ("symmetric",),
                  "positive definite": ("positive definite",), "spd": ("positive definite",),
                  "symmetric positive definite": ("positive definite",)}
-_VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
+_VECTOR = re.compile(r"\s*vector\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
 
 
 def assumption_keywords(text: str) -> dict[str, bool] | None:
@@ -334,13 +338,13 @@ class Declarations:
         if matrix:
             self.declare_matrices(names_part, matrix, line, column, words_col)
             return
+        identity = _IDENTITY.match(assumption)
+        if identity:
+            self.declare_identity(names_part, identity, line, column, words_col)
+            return
         vector = _VECTOR.match(assumption)
         if vector:
-            dim_name = vector.group(1)
-            dimension = self.symbols.get(dim_name)
-            if dimension is None or not dimension.is_integer:
-                raise self.error(f"the dimension '{dim_name}' of a vector must be a symbol "
-                                 f"declared integer first", line, words_col)
+            dimension = self.dimension(vector.group(1), "vector", line, words_col)
             words = " ".join(vector.group(2).split()).lower() or "real"
         m = _INTERVAL.match(assumption)
         if m:
@@ -388,10 +392,7 @@ class Declarations:
                          column: int, words_col: int) -> None:
         """``Sigma, S : matrix(D) positive definite``: D×D matrix symbols (also ``symmetric``,
         ``spd``), D a declared integer symbol."""
-        dimension = self.symbols.get(m.group(1))
-        if dimension is None or not getattr(dimension, "is_integer", False):
-            raise self.error(f"the dimension '{m.group(1)}' of a matrix must be a symbol "
-                             "declared integer first", line, words_col)
+        dimension = self.dimension(m.group(1), "matrix", line, words_col)
         words = " ".join(m.group(2).split()).lower()
         if words not in _MATRIX_WORDS:
             raise self.error(f"unknown property of a matrix '{m.group(2).strip()}'; expected "
@@ -406,6 +407,35 @@ class Declarations:
             matrices.register(symbol, properties=_MATRIX_WORDS[words])
             self.symbols[name] = symbol
             self.assumption_of[name] = f"matrix({dimension}) {words}".strip()
+
+    def dimension(self, text: str, what: str, line: int | None, column: int) -> sp.Expr:
+        """The dimension of a ``vector(...)``, ``matrix(...)`` or ``identity(...)``: a whole
+        number from 1 to :data:`MAX_DIMENSION` (``matrix(3)``) or a symbol declared integer
+        before (``matrix(D)``)."""
+        if text.isdigit():
+            n = int(text)
+            if not 1 <= n <= MAX_DIMENSION:
+                raise self.error(f"the dimension {text} of a {what} must be from 1 to "
+                                 f"{MAX_DIMENSION} (or a symbol declared integer)", line, column)
+            return sp.Integer(n)
+        dimension = self.symbols.get(text)
+        if dimension is None or not getattr(dimension, "is_integer", False):
+            raise self.error(f"the dimension '{text}' of a {what} must be a whole number or a "
+                             "symbol declared integer first", line, column)
+        return dimension
+
+    def declare_identity(self, names_part: str, m: re.Match[str], line: int | None,
+                         column: int, words_col: int) -> None:
+        """``I : identity(D)``: the D×D identity matrix (``\\mathbf{I}``, ``I_D`` in LaTeX)."""
+        dimension = self.dimension(m.group(1), "identity matrix", line, words_col)
+        for raw, offset in split_top_level(names_part):
+            name = self.plain(raw.strip())
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            self.check_name(name, line, col)
+            if name in self.symbols or name in self.indexed:
+                raise self.error(f"'{name}' is already declared", line, col)
+            self.symbols[name] = matrices.identity(dimension)
+            self.assumption_of[name] = f"identity({dimension})"
 
     def make_interval(self, lo_text: str, hi_text: str, left_open: bool, right_open: bool,
                       line: int | None, column: int) -> sp.Interval:

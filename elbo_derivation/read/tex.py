@@ -364,6 +364,15 @@ class _Builder(Transformer_NonRecursive):
         for cand in name.candidates():
             if cand in self.symbols:
                 return self.symbols[cand]
+        if name.sub is not None:  # I_D, \mathbf{I}_3: a declared identity of that dimension
+            whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+            for cand in whole.candidates():
+                value = self.symbols.get(cand)
+                if isinstance(value, sp.Identity):
+                    if str(value.rows) != name.sub:
+                        raise self.err(f"'{name.written}': '{cand}' is declared the identity "
+                                       f"of dimension {value.rows}, not {name.sub}", name)
+                    return value
         if name.sub is not None and self.indexed:
             whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
             for cand in whole.candidates():
@@ -1252,7 +1261,7 @@ def latex_to_sympy(
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     for name, value in symbols.items():
-        if not isinstance(value, (sp.Symbol, sp.MatrixSymbol)):
+        if not isinstance(value, (sp.Symbol, sp.MatrixSymbol, sp.Identity)):
             raise InputError(
                 f"symbols[{name!r}] must be a SymPy Symbol, got {type(value).__name__}")
     for name, value in (functions or {}).items():
