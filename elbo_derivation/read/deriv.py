@@ -101,6 +101,7 @@ from elbo_derivation.read.declarations import (
     is_copy_of,
     sequence_at,
 )
+from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -214,9 +215,6 @@ _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E"
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
-_HEADER = re.compile(
-    r"\s*(title|source|symbols|let|densities|functions|part|goal)\s*:", re.IGNORECASE
-)
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 
@@ -957,35 +955,26 @@ class _Reader:
 
     # header lines ----------------------------------------------------------------------
     def header(self, key: str, rest: str, line: int, column: int) -> None:
-        key = key.lower()
         if self.steps and self.decl_of_part is None:
             # a declaration after the part's steps belongs to the next part
             self.decl_of_part = self.decl.copy()
-        if key in ("title", "source"):
-            setattr(self, key, rest.strip())
-            return
         if key == "part":
             if self.start is not None:
                 self.close_part(line)
             self.part_label = rest.strip()
             self.part_line = line
             return
-        code, _ = _split_comment(rest)
-        if key == "goal":  # kept as text: parsed with every declaration, see marking.goal_of
-            text = code.strip()
-            if not text:
-                raise self.error("expected 'goal: EXPRESSION'", line, column)
-            self.goal = {"text": text, "line": line,
-                         "column": column + len(code) - len(code.lstrip())}
+        if key in ("title", "source"):
+            apply_header(self, key, rest, line, column)
             return
-        if key == "symbols":
-            self.declare_symbols(code, line, column)
-        elif key == "let":
-            self.define(code, line, column)
-        elif key == "functions":
-            self.declare_functions(code, line, column)
-        else:
-            self.declare_densities(code, line, column)
+        code, _ = _split_comment(rest)
+        if apply_header(self, key, code, line, column):
+            return
+        text = code.strip()  # goal: kept as text, parsed with every declaration (marking)
+        if not text:
+            raise self.error("expected 'goal: EXPRESSION'", line, column)
+        self.goal = {"text": text, "line": line,
+                     "column": column + len(code) - len(code.lstrip())}
 
     def declare_symbols(self, text: str, line: int, column: int) -> None:
         self.decl.declare_symbols(text, line, column)
@@ -1107,9 +1096,9 @@ class _Reader:
             if not code.strip():
                 self.blank_before = self.blank_before or not raw.strip()
                 continue
-            header = _HEADER.match(code)
+            header = header_line(code)
             if header:  # declarations between a blank line and a new start keep the part break
-                self.header(header.group(1), raw[header.end() :], number, header.end() + 1)
+                self.header(header.key, raw[header.column - 1:], number, header.column)
                 continue
             if _RELATION.match(code):
                 self.relation_line(raw, number)

@@ -109,6 +109,7 @@ from elbo_derivation.read.declarations import (
     sequence_at,
     split_top_level,
 )
+from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -1324,8 +1325,6 @@ _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
     r"|<=|>=|<|>)"
 )
-_HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions|part|goal)\s*:",
-                         re.IGNORECASE)
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
 
 
@@ -1445,30 +1444,17 @@ class _TexReader:
     # header comments -------------------------------------------------------------------
     def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
         for number, comment in sorted(comments.items()):
-            m = re.match(r"(title|source|symbols|let|densities|functions|part|goal)\s*:(.*)$",
-                         comment, re.IGNORECASE | re.DOTALL)
-            if not m:
+            found = header_line(comment)
+            if found is None:
                 continue
-            key, rest = m.group(1).lower(), m.group(2)
-            col = raw_lines[number - 1].index(comment) + 1 + m.start(2)
-            if key in ("part", "goal"):
+            rest = found.value
+            col = raw_lines[number - 1].index(comment) + found.column
+            if not apply_header(self, found.key, rest, number, col):  # part:, goal:
                 lead = len(rest) - len(rest.lstrip())
-                self.placed.append((number, key, {"text": rest.strip(), "line": number,
-                                                  "column": col + lead}))
-            elif key == "title":
-                self.title = rest.strip()
-            elif key == "source":
-                self.source = rest.strip()
-            elif key == "symbols":
-                self.declare(rest, number, col)
-            elif key == "let":
-                self.define(rest, number, col)
-            elif key == "densities":
-                self.densities(rest, number, col)
-            else:
-                self.declare_functions(rest, number, col)
+                self.placed.append((number, found.key, {"text": rest.strip(), "line": number,
+                                                        "column": col + lead}))
 
-    def declare(self, text: str, line: int, col: int) -> None:
+    def declare_symbols(self, text: str, line: int, col: int) -> None:
         self.decl.declare_symbols(text, line, col)
 
     def define(self, text: str, line: int, col: int) -> None:
@@ -1482,7 +1468,7 @@ class _TexReader:
                                file=self.file, line=line, column=col + len(name_part) + 1)
         self.decl.define(name, value, line, col)
 
-    def densities(self, text: str, line: int, col: int) -> None:
+    def declare_densities(self, text: str, line: int, col: int) -> None:
         self.decl.declare_densities(
             text, line, col,
             expression=lambda part, c: latex_to_sympy(
@@ -1654,7 +1640,7 @@ class _TexReader:
         env_first, env_last = _pos(start, body)[0], _pos(stop, body)[0]
         row_comments: dict[int, list[str]] = {}
         for line_no, comment in sorted(comments.items()):
-            if not (env_first <= line_no <= env_last) or not comment or _HEADER_KEY.match(
+            if not (env_first <= line_no <= env_last) or not comment or header_line(
                     comment):
                 continue
             owner = None
