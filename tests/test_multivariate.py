@@ -323,6 +323,15 @@ def test_the_triangular_flow_reads_and_its_mistakes_are_refuted_at_their_step() 
     corpus = Path(__file__).resolve().parent / "corpus" / "flows"
     d = load(corpus / "triangular_logdet.tex")
     assert [s.result.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED]
+    # shown as written: det of the matrix, in unicode and in LaTeX that reads back
+    from elbo_derivation.read.tex import latex_to_sympy
+    from elbo_derivation.report.latex import NotesLatexPrinter
+    from elbo_derivation.report.pretty import shown_pretty
+
+    assert shown_pretty(d) == "log(|det([a, 0; c, d])|)"
+    exported = NotesLatexPrinter(written=True).doprint(d.start_display)
+    assert r"\det\begin{pmatrix}" in exported
+    assert latex_to_sympy(exported, symbols=d.symbols) == d.start
     wrong = sorted((corpus / "wrong").glob("triangular_logdet.s*.tex"))
     assert len(wrong) >= 2
     for path in wrong:

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from elbo_derivation.core import matrices
 from elbo_derivation.errors import DerivationSyntaxError
@@ -220,6 +221,31 @@ def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
     if hi.is_nonpositive and (hi.is_negative or interval.right_open):
         return {"negative": True}
     return {"real": True}
+
+
+class Subscripted(AppliedUndef):
+    """A sequence declared with a subscript (``mu_d``, ``\\mu_d``): the same quantity as
+    ``mu(d)`` (equal to it, with the same assumptions), shown as written, μ_d, by every
+    printer of the reports (their print methods print it as the indexed entry ``mu[d]``).
+
+    >>> d = sp.Symbol("d", integer=True)
+    >>> mu = UndefinedFunction("mu", bases=(Subscripted,), real=True)
+    >>> mu(d) == sp.Function("mu", real=True)(d), sp.latex(mu(d))
+    (True, '\\mu{\\left(d \\right)}')
+    """
+
+    def _as_indexed(self) -> sp.Indexed:
+        return sp.Indexed(sp.IndexedBase(self.func.__name__), *self.args)
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return printer._print(self._as_indexed())
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = printer._print(self._as_indexed())
+        return f"{text}^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        return printer._print(self._as_indexed())
 
 
 @dataclass
@@ -643,7 +669,9 @@ class Declarations:
             if not raw.strip():
                 continue
             col = column + offset + (len(raw) - len(raw.lstrip()))
-            raw = self.indexed_signature(raw)
+            subscripted = self.indexed_signature(raw)
+            written_with_subscript = subscripted != raw
+            raw = subscripted
             m = _SIGNATURE.match(raw)
             if not m or "|" in m.group(2):
                 raise self.error(
@@ -658,6 +686,9 @@ class Declarations:
                 self.functions[sig] = self.symbols[stem]
             elif keywords is None:  # a new function needs to say what its values are
                 raise self.error(usage, line, column + len(text.rstrip()) + 1)
+            elif written_with_subscript:  # mu_d: shown μ_d, as written
+                self.functions[sig] = UndefinedFunction(
+                    stem, bases=(Subscripted,), **keywords)(*variables)
             else:
                 self.functions[sig] = sp.Function(stem, **keywords)(*variables)
 

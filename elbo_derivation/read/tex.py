@@ -776,7 +776,7 @@ class _Builder(Transformer_NonRecursive):
                 return matrices.product(factors)
             except matrices.MatrixReadError as err:
                 raise self.err(str(err), _first_pos(items[0])) from None
-        return sp.Mul(*factors)
+        return factors[0] if len(factors) == 1 else sp.Mul(*factors)
 
     def product(self, c: list[Any]) -> Any:
         if len(c) == 1:
@@ -820,7 +820,7 @@ class _Builder(Transformer_NonRecursive):
             value = self.power_of(fn(self.value(first.base)), first.exponent, first)
         else:
             return _Prefix(fn, list(args))
-        return _Big(value * (self._multiply(args[1:]) if len(args) > 1 else sp.S.One))
+        return _Big(value * self._multiply(args[1:]) if len(args) > 1 else value)
 
     def prefix_power(self, c: list[Any]) -> Any:
         """``\\tanh^2(u)``, ``\\log^2 x``: the function's value raised to the power."""

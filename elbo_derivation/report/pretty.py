@@ -195,7 +195,9 @@ class UnicodePrinter(StrPrinter):
         sign = "-" if negative else ""
         if not isinstance(rest, sp.Mul):
             body = self._print(rest)
-            return sign + (f"({body})" if negative and isinstance(rest, sp.Add) else body)
+            # a product that is a sum once its factors 1 and −1 are gone (SymPy's unevaluated
+            # Sum writes its bracketed body as 1·(...)): the brackets stay
+            return sign + (f"({body})" if isinstance(rest, sp.Add) else body)
         numer, denom = fraction(rest, exact=True)
         if denom is sp.S.One:  # the factors in the order written
             parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in rest.args]
@@ -245,6 +247,12 @@ class UnicodePrinter(StrPrinter):
         return f"{name}({self.stringify(expr.args, ', ')})"
 
     # vectors and matrices (elbo_derivation.core.matrices): Σ⁻¹, (x − μ)ᵀ, tr, det, diag
+    def _print_MatrixBase(self, expr: sp.MatrixBase) -> str:  # written out: [a, b; c, d]
+        return "[" + "; ".join(", ".join(self._print(v) for v in expr.row(i))
+                               for i in range(expr.rows)) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         return pretty_name(expr.name)
 
