@@ -363,7 +363,7 @@ def test_a_declared_identity_matrix(lhs: str, rhs: str, verdict: Verdict) -> Non
 def test_the_identity_in_latex_as_a_textbook_writes_it() -> None:
     head = ("% symbols: D : positive integer\n% symbols: \\sigma : positive\n"
             "% symbols: \\mathbf{I} : identity(D)\n")
-    d, r = _tex_step(head, r"\log\det(\sigma^2 \mathbf{I}_D) + \operatorname{tr}(I_D)",
+    _, r = _tex_step(head, r"\log\det(\sigma^2 \mathbf{I}_D) + \operatorname{tr}(I_D)",
                      r"2 D \log\sigma + D")
     assert r.verdict is Verdict.PROVED, r
     from elbo_derivation.errors import DerivationSyntaxError

@@ -1188,9 +1188,11 @@ def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntax
             found = repr(str(tok))
         expected = sorted({_TERMINAL_WORDS.get(t, t.lower()) for t in err.expected})
         if tok.type == "DIFF":  # 'a d c': a d that is neither a differential nor a name
+            after = re.match(r"d\s*(\\?[a-zA-Z]+)", text[tok.start_pos or 0:])
+            name = after.group(1) if after else "x"
             return where.error(
-                f"'d' followed by a name is ambiguous here: a differential or a product. "
-                "Write a product with \\cdot ('d \\cdot c'), a derivative as "
+                f"'d {name}' is ambiguous here: a differential or a product. "
+                f"Write a product with \\cdot ('d \\cdot {name}'), a derivative as "
                 "\\frac{d}{dx}(...), and a differential only after an integrand "
                 "(\\int f(x)\\, dx)", line, column)
         if tok.type == "CIRCUMFLEX":
