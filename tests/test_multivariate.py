@@ -385,3 +385,25 @@ def test_a_numeric_dimension() -> None:
     for bad, message in (("vector(0)", "from 1 to"), ("matrix(K)", "whole number or a symbol")):
         with pytest.raises(DerivationSyntaxError, match=message):
             parse_derivation(f"symbols: y : {bad}\n  1\n= 1\n")
+
+
+def test_a_matrix_written_out_in_a_deriv_file() -> None:
+    """``[a, b; c, d]`` in .deriv, as [a, b; c, d] is shown; beside scalars and a declared
+    matrix of its size, a wrong step is refuted at a point of the scalars."""
+    from elbo_derivation.decide.verdict import decide_step
+    from elbo_derivation.report.pretty import shown_pretty
+
+    d = parse_derivation(
+        "symbols: a, d : positive\nsymbols: b, c : real\n"
+        "symbols: S : matrix(2) positive definite\n"
+        "  log(det([a, 0; c, d])) + transpose([b; c])*[a, 0; 0, d]*[b; c]\n"
+        "= log(a) + log(d) + a*b^2 + c^2*d + tr([1, 0; 0, 1]*S) - tr(S)\n"
+        "= log(a) + log(d) + a*b^2 + c^2*d + tr(inv([2, 0; 0, 1])*S) - tr(S)\n", file="m.deriv")
+    verdicts = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert verdicts[0].verdict in (Verdict.PROVED, Verdict.NUMERICALLY_SUPPORTED), verdicts[0]
+    assert verdicts[1].verdict is Verdict.REFUTED, verdicts[1]
+    assert verdicts[1].counterexample.point.keys() >= {"a", "b", "c", "d"}
+    assert "[2, 0; 0, 1]" in shown_pretty(d, d.steps[1])
+    from elbo_derivation.errors import DerivationSyntaxError
+    with pytest.raises(DerivationSyntaxError, match="row 2 of the matrix"):
+        parse_derivation("symbols: a : real\n  det([a, 1; 2])\n= 0\n")

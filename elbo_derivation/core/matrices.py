@@ -143,6 +143,12 @@ def _check(ok: bool, message: str) -> None:
         raise MatrixReadError(message)
 
 
+def _same(m: sp.Expr, n: sp.Expr) -> bool:
+    """Whether two dimensions are equal (also while an expression is built unevaluated)."""
+    with sp.evaluate(True):
+        return sp.expand(sp.S(m) - sp.S(n)) == 0
+
+
 def product(factors: Sequence[sp.Expr]) -> sp.Expr:
     """The product of ``factors`` read left to right: matrices multiplied as matrices
     (shapes checked), numbers as numbers, and a 1×1 result taken as a number."""
@@ -152,9 +158,9 @@ def product(factors: Sequence[sp.Expr]) -> sp.Expr:
                 return scalar(a) * b
             if b.shape == (1, 1) and a.shape[1] != 1:
                 return a * scalar(b)
-            _check(sp.expand(a.shape[1] - b.shape[0]) == 0,
+            _check(_same(a.shape[1], b.shape[0]),
                    f"a {_shape(a)} matrix times a {_shape(b)} one: the shapes do not match")
-            return a * b
+            return a * b if _evaluating() else sp.MatMul(a, b)  # (`*` would compute A⁻¹)
         return a * b
 
     # the numbers kept apart (½·(x − μ)ᵀΣ⁻¹(x − μ) stays ½ times the quadratic form)
@@ -247,11 +253,10 @@ def _det(e: sp.Expr) -> sp.Expr:
 
 def _inv(e: sp.Expr) -> sp.Expr:
     _square("inv")(e)
-    if is_explicit(e):
+    if is_explicit(e) and _evaluating():
         det = sp.simplify(e.det(method="berkowitz"))
         _check(det != 0, "the inverse of a matrix whose determinant is 0 (a singular matrix)")
-        if _evaluating():
-            return sp.ImmutableMatrix(e.adjugate() / det).applyfunc(sp.cancel)
+        return sp.ImmutableMatrix(e.adjugate() / det).applyfunc(sp.cancel)
     if isinstance(e, sp.Identity):
         return e
     return sp.Inverse(e)

@@ -171,12 +171,14 @@ _GRAMMAR = r"""
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
     | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
+    | "[" sum ("," sum)* (ROWEND sum ("," sum)*)* "]"          -> matrix
 
 args: sum ("," sum)* (BAR sum ("," sum)*)?
 
 POW: "^" | "**"
 BIGOP.2: /(Sum|Product)(?=\s*\()/
 BAR: "|"
+ROWEND: ";"
 PRIME: /'+/
 LATEX: /\$[^$]*\$/
 NAME: /[^\W\d]\w*/
@@ -571,6 +573,20 @@ class _Builder(Transformer_NonRecursive):
         # -1·b rather than -b: the same when evaluated, and `g - 0` stays as written in the
         # unevaluated display form
         return _Sum.of(c[0]).plus(sp.Mul(sp.S.NegativeOne, _done(c[1])))
+
+    def matrix(self, c: list[Any]) -> sp.Expr:
+        """``[a, b; c, d]``: a matrix written out, rows ended by ``;`` (``[x; y]`` a column)."""
+        rows: list[list[sp.Expr]] = [[]]
+        for item in c:
+            if isinstance(item, Token) and item.type == "ROWEND":
+                rows.append([])
+            else:
+                rows[-1].append(_done(item))
+        try:
+            return matrices.explicit(rows)
+        except matrices.MatrixReadError as err:
+            first = next((t for t in c if isinstance(t, Token)), None)
+            raise self.ctx.error(str(err), getattr(first, "column", None)) from None
 
     def group(self, c: list[Any]) -> Any:
         # a bracketed sum or product is finished here, so that a chain around it keeps it
