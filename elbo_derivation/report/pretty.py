@@ -423,7 +423,7 @@ def _pretty_cached(expr: sp.Basic, written: bool = False) -> str:
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
-    r"|(?P<name>[^\W\d]\w*)|(?P<op>\*\*|[-+*/^(),\[\]~|−·×]))"
+    r"|(?P<name>[^\W\d]\w*)|(?P<op>\*\*|[-+*/^(),;\[\]~|−·×]))"
 )
 _WRITTEN_RELATION = re.compile(r"\s*(?:(?:=~|≃)\s*\[[^\]]*\]|<=|>=|≤|≥|=)")
 _UNARY_AFTER = {None, "(", ",", "[", "^", "**", "*", "/", "+", "-", "~", "|"}
@@ -540,8 +540,8 @@ def _render(tokens: list[tuple[str, str]]) -> str:
         elif v in ("+", "-"):
             sign = "+" if v == "+" else "−"
             out.append(sign if prev in _UNARY_AFTER else f" {sign} ")
-        elif v == ",":
-            out.append(", ")
+        elif v in (",", ";"):  # ';' ends a row of a matrix written out, [a, b; c, d]
+            out.append(f"{v} ")
         elif v == "~":
             out.append(" ~ ")
         elif v in ("/", "|"):
