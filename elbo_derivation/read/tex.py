@@ -146,7 +146,7 @@ _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
                   "varrho": "rho", "varsigma": "sigma"}
 
 # Replacements that keep every column where it was: each is padded to its own length.
-_SAME_WIDTH = [
+_SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\left\s*\\\{"), "("),
     (re.compile(r"\\right\s*\\\}"), ")"),
     # \left| a \right| as the bars of an absolute value (U+E000, U+E001: see latex.lark)
@@ -154,7 +154,9 @@ _SAME_WIDTH = [
     (re.compile(r"\\right\s*\\rvert|\\right\s*\|"), "\ue001"),
     (re.compile(r"\\left\s*\."), ""),
     (re.compile(r"\\right\s*\."), ""),
-    (re.compile(r"\\(left|right|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
+    (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
+    # \operatorname{log}, \mathrm{exp}: the functions themselves
+    (re.compile(r"\\(?:operatorname|mathrm)\s*\{\s*(log|ln|exp|tanh|det)\s*\}"), None),
     (re.compile(r"(?<!\\)\\\{"), "("),
     (re.compile(r"(?<!\\)\\\}"), ")"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
@@ -177,8 +179,12 @@ _KNOWN_COMMANDS = frozenset(
 
 def _normalise(text: str) -> str:
     """Drop sizes and spacing, keeping every remaining character at its column."""
+    def padded(m: re.Match[str], repl: str | None) -> str:
+        new = repl if repl is not None else "\\" + m.group(1)  # None: the command named
+        return new + " " * (len(m.group(0)) - len(new))
+
     for pattern, repl in _SAME_WIDTH:
-        text = pattern.sub(lambda m, r=repl: r + " " * (len(m.group(0)) - len(r)), text)
+        text = pattern.sub(lambda m, r=repl: padded(m, r), text)
     return _absolute_bars(text) if "|" in text else text
 
 
@@ -511,20 +517,47 @@ class _Builder(Transformer_NonRecursive):
         shapes = set()
         for cand in [*name.candidates(), name.base]:
             for sig, declared in self.functions.items():
-                if not (sig.startswith(cand + "(") and isinstance(
-                        declared, sp.core.function.AppliedUndef)):
+                if not sig.startswith(cand + "("):
                     continue
-                seps = [ch for ch in sig[len(cand) + 1: -1] if ch in "|,"]
-                if seps == paren.seps and len(declared.args) == len(values) and all(
-                        is_copy_of(v, d) for v, d in zip(values, declared.args, strict=True)):
-                    shapes.add(declared.func)
+                inner = sig[len(cand) + 1: -1]
+                seps = [ch for ch in inner if ch in "|,"]
+                if isinstance(declared, sp.core.function.AppliedUndef):
+                    params = list(declared.args)
+                else:  # a density declared in a family: its formula, at the new point
+                    params = [self.symbols.get(n.strip()) for n in re.split(r"[|,]", inner)]
+                if seps == paren.seps and len(params) == len(values) and all(
+                        p is not None and is_copy_of(v, p)
+                        for v, p in zip(values, params, strict=True)):
+                    shapes.add(declared.func if isinstance(
+                        declared, sp.core.function.AppliedUndef) else (declared, tuple(params)))
         if len(shapes) == 1:  # only when the declared density meant is the only candidate
-            return shapes.pop()(*values)
+            found = shapes.pop()
+            if isinstance(found, tuple):
+                formula, params = found
+                return formula.xreplace(dict(zip(params, values, strict=True)))
+            return found(*values)
         if not paren.seps:  # \mu(j): the declared indexed quantity \mu_d at j
             return sequence_at(self.functions, [*name.candidates(), name.base], values)
         return None
 
     def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
+        for part in paren.parts:  # q(h_1|x) with h_1 undeclared: the copy needs declaring
+            if isinstance(part, _Name) and part.sub is not None:
+                try:
+                    self.resolve_name(part)
+                except DerivationSyntaxError:
+                    whole = _Name(part.base, None, part.accent, part.written, part.line,
+                                  part.column)
+                    found = next((c for c in whole.candidates() if c in self.symbols), None)
+                    if found is not None and isinstance(self.symbols[found], sp.Symbol):
+                        copy = part.candidates()[0]
+                        words = self.symbols[found].assumptions0
+                        kind = next((w for w in ("positive", "nonnegative", "integer", "real")
+                                     if words.get(w)), "real")
+                        return self.err(
+                            f"'{part.written}' is not declared: to write "
+                            f"{name.written}(...) at a copy of {found}, declare it as {found} "
+                            f"is declared ('% symbols: {copy} : {kind}')", part)
         known = sorted(self.functions)
         written = f"{name.written}(...)"
         hint = f"declared: {', '.join(known)}" if known else (
@@ -578,7 +611,8 @@ class _Builder(Transformer_NonRecursive):
         seps: list[str] = []
         for item in c[1:]:
             if isinstance(item, Token) and item.type == "SEP":
-                seps.append(str(item) if str(item) in ",|" else "||")
+                sep = str(item)
+                seps.append("|" if sep.startswith("\\mid") else sep if sep in ",|" else "||")
             else:
                 parts.append(item)
         first = c[0]
@@ -977,6 +1011,13 @@ class _Builder(Transformer_NonRecursive):
                            "positive", c[0])
         return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
 
+    def normal_density_given(self, c: list[Any]) -> sp.Expr:
+        """``\\mathcal{N}(x \\mid \\mu, \\sigma^2)``, Bishop's way of writing the density."""
+        if str(c[2]) not in ("|", "\\mid"):
+            raise self.err("expected \\mathcal{N}(x \\mid \\mu, \\sigma^2) or "
+                           "\\mathcal{N}(x; \\mu, \\sigma^2)", c[0])
+        return self.normal_density([c[0], c[1], c[3], c[4], c[5]])
+
     def variance(self, c: list[Any]) -> _Big:
         """``\\operatorname{Var}_{q(z|x)}[f]``: E_q[(f − E_q[f])²], the definition."""
         tok = c[0]
@@ -1064,6 +1105,10 @@ class _Builder(Transformer_NonRecursive):
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
         return _Big(KL(first, second, var))  # one meaning of KL in every front end
+
+    def kl_square(self, c: list[Any]) -> _Big:
+        """``D_{KL}[q \\| p]``: the KL written with square brackets."""
+        return self.kl([c[0], self.paren(c[1:])])
 
     def kl_density(self, part: Any, var: sp.Symbol | None) -> sp.Expr:
         if isinstance(part, _Name):
