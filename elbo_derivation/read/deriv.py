@@ -94,6 +94,7 @@ from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
+    FAMILY_TABLE,
     RESERVED,
     Declarations,
     alias_dependence,
@@ -158,6 +159,7 @@ _GRAMMAR = r"""
 
 ?power: atom
     | atom POW signed          -> pow
+    | atom "!"                 -> factorial_postfix
 
 ?atom: NUMBER                  -> number
     | NAME                     -> name
@@ -166,6 +168,7 @@ _GRAMMAR = r"""
     | NAME "[" sum "]"         -> entry
     | "(" sum ")"              -> group
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
+    | "Integral" "(" sum "," NAME ")"                           -> integral_whole
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | BIGOP "(" sum "," NAME ")"                                -> bigop_declared
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
@@ -334,6 +337,10 @@ class _Builder(Transformer_NonRecursive):
                 f"'{text}' is not declared: a derivative is written diff(f, x) (or "
                 "Derivative(f, x), or in LaTeX $\\frac{d}{dx} f$), not as a fraction",
                 tok.column)
+        if text == "e":  # Euler's number, as LaTeX reads a lone e
+            raise self.ctx.error(
+                "'e' is not declared: Euler's number is written E, and e^x as exp(x); a "
+                "symbol named e is declared 'symbols: e : real'", tok.column)
         raise self.ctx.error(
             f"undeclared symbol '{text}': declare it first, e.g. 'symbols: {text} : real'",
             tok.column,
@@ -390,6 +397,11 @@ class _Builder(Transformer_NonRecursive):
                 f"'{wanted}' is not a declared density; declared: {', '.join(known)}",
                 tok.column,
             )
+        if any(name.lower() in f.spellings for f in FAMILY_TABLE.values()):  # N(mu, s^2) written inline: not a new density
+            raise self.ctx.error(
+                f"'{name}(...)' is a family, not a density of this derivation: declare the "
+                f"density with it, 'densities: p(x) = {name}(...)', and write p(x) (x ~ p(x) "
+                "in an expectation)", tok.column)
         raise self.ctx.error(
             f"unknown function '{name}': expected one of log, exp, sqrt, abs, or a density "
             f"declared with 'densities: {name}(...)'",
@@ -493,6 +505,18 @@ class _Builder(Transformer_NonRecursive):
             else:
                 cond.append(_done(child))
         return given, cond
+
+    def integral_whole(self, children: list[Any]) -> sp.Expr:
+        """``Integral(f, x)``: refused, not guessed (SymPy's antiderivative, or a textbook's
+        integral over the whole line?)."""
+        var_tok = children[1]
+        raise self.ctx.error(
+            f"Integral(f, {var_tok}) without limits is ambiguous (an antiderivative, or over "
+            f"the whole line?): write Integral(f, ({var_tok}, -oo, oo)) or give its limits",
+            var_tok.column)
+
+    def factorial_postfix(self, children: list[Any]) -> sp.Expr:
+        return sp.factorial(_done(children[0]))
 
     def integral(self, children: list[Any]) -> sp.Expr:
         integrand, var_tok, lower, upper = (_done(c) for c in children)
