@@ -397,7 +397,8 @@ class _Builder(Transformer_NonRecursive):
                 f"'{wanted}' is not a declared density; declared: {', '.join(known)}",
                 tok.column,
             )
-        if any(name.lower() in f.spellings for f in FAMILY_TABLE.values()):  # N(mu, s^2) written inline: not a new density
+        # N(mu, s^2) written inline: a family, never to be declared as a new density
+        if any(name.lower() in f.spellings for f in FAMILY_TABLE.values()):
             raise self.ctx.error(
                 f"'{name}(...)' is a family, not a density of this derivation: declare the "
                 f"density with it, 'densities: p(x) = {name}(...)', and write p(x) (x ~ p(x) "
