@@ -407,3 +407,12 @@ def test_a_matrix_written_out_in_a_deriv_file() -> None:
     from elbo_derivation.errors import DerivationSyntaxError
     with pytest.raises(DerivationSyntaxError, match="row 2 of the matrix"):
         parse_derivation("symbols: a : real\n  det([a, 1; 2])\n= 0\n")
+
+
+def test_an_undeclared_identity_is_told_how_to_declare_it() -> None:
+    from elbo_derivation.errors import DerivationSyntaxError
+    from elbo_derivation.read.tex import latex_to_sympy
+
+    for text in (r"\mathbf{I}", "I_D"):
+        with pytest.raises(DerivationSyntaxError, match=r"I : identity\(D\)"):
+            latex_to_sympy(text, symbols={})

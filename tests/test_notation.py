@@ -190,3 +190,9 @@ def test_deriv_factorial_as_printed():
     d = parse_derivation("symbols: n : nonnegative integer\n  (n + 1)!\n= (n + 1)*n!\n")
     assert d.start == sp.factorial(d.symbols["n"] + 1)
     assert [s.verdict.value for s in check_derivation(d).steps] == ["proved"]
+
+
+def test_a_prime_without_its_argument_is_refused_with_how_to_write_it():
+    with pytest.raises(DerivationSyntaxError, match=r"f'\(x\)") as err:
+        read("h' + 1")
+    assert "x_1" in str(err.value)

@@ -11,8 +11,9 @@ symbols
     ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; an index with its range
     ``i : integer [1, N]`` (bounds may be declared symbols; ``\sum_i`` runs over it); a vector
     ``mu : vector(D) real`` (a SymPy ``IndexedBase`` whose entries are written ``mu[j]``
-    in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension ``D`` is a declared integer
-    symbol).
+    in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension is a declared integer
+    symbol ``D`` or a number, ``vector(3)``); a matrix ``S : matrix(D) positive definite``;
+    the identity ``I : identity(D)``.
 let
     ``name = expression``: kept as a symbol for display, substituted for checking.
 densities
@@ -230,8 +231,8 @@ class Subscripted(AppliedUndef):
 
     >>> d = sp.Symbol("d", integer=True)
     >>> mu = UndefinedFunction("mu", bases=(Subscripted,), real=True)
-    >>> mu(d) == sp.Function("mu", real=True)(d), sp.latex(mu(d))
-    (True, '\\mu{\\left(d \\right)}')
+    >>> mu(d) == sp.Function("mu", real=True)(d), mu(d).is_real
+    (True, True)
     """
 
     def _as_indexed(self) -> sp.Indexed:

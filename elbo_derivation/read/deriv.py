@@ -45,7 +45,9 @@ Expressions
     ``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))`` over an index declared integer;
     ``factorial``, ``binomial(n, k)``, ``gamma``; ``Var[f, z ~ q(z|x)]``; ``mu[j]`` for an
     entry of a vector; a declared density at another point (``q(h1|x)`` for the declared
-    ``q(h|x)``).
+    ``q(h|x)``); ``n!``; a matrix written out, ``[a, b; c, d]`` (rows ended by ``;``), with
+    ``tr det inv transpose diag logdet``. ``Integral(f, x)`` without limits is refused (an
+    antiderivative or the whole line? write the limits).
 Declarations
     ``symbols:``, ``densities:``, ``functions:`` and ``let:`` are read by
     :class:`~elbo_derivation.read.declarations.Declarations` (the same builder as the
@@ -216,7 +218,7 @@ _READABLE_TERMINALS = {
     "$END": "the end of the line",
 }
 _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX",
-                      "BIGOP", "VAR"}
+                      "BIGOP", "VAR", "LSQB"}
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")

@@ -56,6 +56,11 @@ What is read
   ``\operatorname{Var}_{q(z|x)}[f]`` (E_q[(f − E_q f)²]), ``\ell``; ``\mathrm{KL}(q \,\|\, p)``
   and ``D_{\mathrm{KL}}(q\|p)``; a declared density at another point (``q(h_1|x)`` for the
   only declared density ``q(h|x)`` of that shape); entries ``\mu_j`` of a declared vector.
+* matrices written out, ``\begin{pmatrix} a & b \\ c & d \end{pmatrix}`` (also
+  ``bmatrix``, ``matrix``; ``vmatrix`` is the determinant), inside ``\det``,
+  ``\operatorname{tr}``, products, powers and transposes; a declared identity ``\mathbf{I}``
+  or ``I_D``; ``\mid`` as a bar (``q(z \mid x)``, ``\mathcal{N}(x \mid \mu, \sigma^2)``); a plain
+  ``E`` before ``[`` or a density subscript as the expectation.
 
 Declarations (``% symbols:``, ``% densities:``, ``% functions:``, ``% let:``) mean what they
 mean in a ``.deriv`` file: both readers build them with
@@ -406,6 +411,11 @@ class _Builder(Transformer_NonRecursive):
             )
         cands = name.candidates()
         example = cands[0]
+        if name.base == "I" and (name.accent in (None, "mathbf", "mathrm") or name.sub):
+            raise self.err(  # the identity matrix, as a textbook writes it
+                f"undeclared symbol '{name.written}': the identity matrix is declared with its "
+                "dimension, '% symbols: I : identity(D)' ('\\mathbf{I}' and 'I_D' then name "
+                "it), a number by '% symbols: I : real'", name)
         raise self.err(
             f"undeclared symbol '{name.written}' (looked for {', '.join(cands)}): declare it, "
             f"e.g. 'symbols: {example} : real' ('% symbols: ...' in a .tex file)",
@@ -1240,6 +1250,13 @@ def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntax
                 f"Write a product with \\cdot ('d \\cdot {name}'), a derivative as "
                 "\\frac{d}{dx}(...), and a differential only after an integrand "
                 "(\\int f(x)\\, dx)", line, column)
+        before = text[: tok.start_pos if tok.type != "$END" else len(text)].rstrip()
+        if before.endswith("'") and set(err.expected) <= {"LPAR"}:  # f' without its argument
+            return where.error(
+                "a prime is read as the derivative of a function declared with its variable "
+                "('% functions: f(x) : real'), written with its argument, f'(x); write other "
+                "derivatives as \\frac{d}{dx}(...), and another quantity with a subscript "
+                "or an accent (x_1, \\tilde{x}) rather than a prime", line, column)
         if tok.type == "CIRCUMFLEX":
             return where.error("double superscript: use braces, e.g. x^{a^{b}}", line, column)
         if "DIFF" in err.expected and tok.type == "$END":
