@@ -160,8 +160,10 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\left\s*\."), ""),
     (re.compile(r"\\right\s*\."), ""),
     (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
-    # \operatorname{log}, \mathrm{exp}: the functions themselves
-    (re.compile(r"\\(?:operatorname|mathrm)\s*\{\s*(log|ln|exp|tanh|det)\s*\}"), None),
+    # \operatorname{log}, \mathrm{exp}: the functions themselves (names that cannot be
+    # declared; \mathrm{det} may be a declared symbol, \mathrm{det}_{2} is one)
+    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh)\s*\}"), None),
+    (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
     (re.compile(r"(?<!\\)\\\{"), "("),
     (re.compile(r"(?<!\\)\\\}"), ")"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
