@@ -770,7 +770,18 @@ class MatrixRules(Tier):
                     bad = value is not None and exact is not None and (
                         p.relation is Relation.EQ or exact < 0)
                     va, vb = value_at(ea, {}, DPS), value_at(eb, {}, DPS)
+                    at: dict = {}
+                    if bad and (va is None or vb is None):  # scalars beside the matrices
+                        import numpy as np
+
+                        scalars = sorted(ea.free_symbols | eb.free_symbols, key=str)
+                        for at in list(probe_points(scalars, np.random.default_rng(0), 0,
+                                                    p.domains))[:12]:
+                            va, vb = value_at(ea, at, DPS), value_at(eb, at, DPS)
+                            if va is not None and vb is not None:
+                                break
                     if bad and va is not None and vb is not None:
+                        dims = {**dims, **{str(k): to_float(v) for k, v in at.items()}}
                         cex = Counterexample(dict(dims), to_float(va), to_float(vb),
                                              to_float(value), note=f"exact, with {shown}")
                         where = ", ".join(f"{k} = {v}" for k, v in dims.items())
@@ -779,6 +790,10 @@ class MatrixRules(Tier):
                                          "reported, the two sides differ.",
                                          reason=f"the step fails at {where}",
                                          counterexample=cex)
+                    if gap != 0 and (va is None or vb is None):  # not evaluated: no agreement
+                        return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                            "no rule for this matrix expression, and its sides at a random "
+                            f"instance are not numbers (they differ by {plain(gap)})"))
                     seen.append(", ".join(f"{k} = {v}" for k, v in dims.items()))
             return Judgement(Verdict.NUMERICALLY_SUPPORTED, self.name, reason=(
                 "no rule of the matrix tier proved it (rules: trace linear and cyclic, "

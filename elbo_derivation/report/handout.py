@@ -190,6 +190,11 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         row.appendChild(_el(self, "mo", ")", **tight))
         return row
 
+    def _print_Determinant(self, expr: sp.Basic) -> Any:  # det of a matrix written out
+        if isinstance(expr.arg, sp.MatrixBase):
+            return _el(self, "mrow", _el(self, "mi", "det"), self._print(expr.arg))
+        return super()._print_Determinant(expr)
+
     def _print_Function(self, expr: sp.Function) -> Any:
         if isinstance(expr, AppliedUndef):
             name = expr.func.__name__

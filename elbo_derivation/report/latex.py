@@ -139,7 +139,7 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         negative, rest = split_sign(expr)
         if rest is not expr:
             body = self._print(rest)
-            if negative and isinstance(rest, sp.Add):
+            if isinstance(rest, sp.Add):  # 1·(a + b), −(a + b): the brackets stay
                 body = rf"\left({body}\right)"
             return ("-" if negative else "") + body
         return super()._print_Mul(expr)
@@ -156,6 +156,14 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
             name = re.sub(r"_\{(.)\}$", r"_\1", _tex_name(head))
             return f"{name}({inner})"
         return _tex_name(expr.name)
+
+    def _print_Determinant(self, expr: sp.Basic, exp: str | None = None) -> str:
+        if isinstance(expr.arg, sp.MatrixBase):  # a matrix written out: \det\begin{pmatrix}
+            rows = r" \\ ".join(" & ".join(self._print(v) for v in expr.arg.row(i))
+                                 for i in range(expr.arg.rows))
+            text = rf"\det\begin{{pmatrix}} {rows} \end{{pmatrix}}"
+            return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return super()._print_Determinant(expr, exp)
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__
