@@ -474,20 +474,8 @@ def _corpus_sample() -> list[Path]:
     return out
 
 
-_DENSITY_MATHRM = (
-    "a defect of the .tex reader, not of the renamer: \\Sigma_0 renamed \\mathrm{Sigmar}_{o} "
-    "is read in the derivation, but in '% densities: r(X) = \\mathcal{N}(m_{o}, "
-    "\\mathrm{Sigmar}_{o})' the first \\mathrm{...} after '=' is taken for the family's "
-    "name, so the parameter is read letter by letter and the renamed file is unreadable; "
-    "reproducer: tests/corpus/defects/tex_density_parameter_mathrm.tex"
-)
-
 #: Cases that fail today, and why (paths relative to the repository).
-KNOWN: dict[str, str] = {
-    "tests/corpus/multivariate/kl_mvn_from_expectations.tex": _DENSITY_MATHRM,
-    "tests/corpus/multivariate/wrong/kl_mvn_from_expectations.s1.dimension-count.tex":
-        _DENSITY_MATHRM,
-}
+KNOWN: dict[str, str] = {}
 
 
 #: One name at a time as well as all at once: a rule that finds roles from the other names

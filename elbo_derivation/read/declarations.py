@@ -557,9 +557,13 @@ class Declarations:
                text: str, line: int | None, column: int,
                expression: Callable[[str, int], sp.Expr]) -> None:
         lead = len(text) - len(text.lstrip())
-        text = re.sub(r"\\mathcal\s*\{\s*N\s*\}", "N    ", text, count=1)  # same width
-        text = re.sub(r"\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
-                      lambda mm: mm.group(2).ljust(len(mm.group(0))), text, count=1)
+        # the family's name only, where it stands first (a \mathrm{...} further on is a
+        # parameter: N(0, \mathrm{sd}^2))
+        text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N    ", text, count=1)
+        text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
+                      lambda mm: mm.group(1) + mm.group(3).ljust(len(mm.group(0))
+                                                               - len(mm.group(1))),
+                      text, count=1)
         m = _FAMILY.match(text)
         if not m:
             raise self.error("expected a family such as 'N(m, s^2)' after '='", line,
