@@ -12,8 +12,8 @@ from elbo_derivation.verification import verify_bundled
 
 
 @pytest.fixture(scope="module")
-def derivations():  # type: ignore[no-untyped-def]
-    return verify_bundled(numeric=True, seed=0)
+def derivations(bundled_numeric):  # type: ignore[no-untyped-def]
+    return bundled_numeric  # verify_bundled(numeric=True, seed=0), shared (tests/conftest.py)
 
 
 def test_every_bundled_step_is_proved(derivations) -> None:  # type: ignore[no-untyped-def]
