@@ -13,7 +13,8 @@ separate process:
 
 An import is never interrupted: a module left half-initialised would break every later use of
 it in the process (numpy, scipy and mpmath import parts of themselves lazily, on first use).
-When the time is up during an import, the handler waits for it to finish and fires then.
+Nor is a function that fills a table on first use (:data:`UNINTERRUPTIBLE`). When the time is
+up during either, the handler waits for it to finish and fires then.
 
 A signal handler runs between Python bytecodes, so one long C-level operation (a huge integer
 power) is not interrupted until it returns; the engine screens expressions for such sizes before
@@ -119,16 +120,26 @@ IMPORT_GRACE = 0.01
 RETRY = 0.05
 
 
-def _importing(frame: Any, entry: Any = None) -> bool:
-    """Whether the interrupted code runs inside an import started by the bounded work.
+#: functions that fill a module-level table on first use and never again once it is non-empty:
+#: interrupted midway, they leave it half-filled for the rest of the process. SymPy's table of
+#: Meijer G-function integrals is one: cut short, every later Gaussian integral of the process
+#: comes back unevaluated. Like an import, such a function is finished before the bound fires.
+#: (module, function) pairs, matched by name so that this module imports neither.
+UNINTERRUPTIBLE = frozenset({("sympy.integrals.meijerint", "_create_lookup_table")})
 
-    Frames of importlib's bootstrap between ``frame`` and ``entry`` (the frame that started
-    the bound) count; those below ``entry`` do not: work bounded while a module is being
-    imported (code at the top of a module, a notebook cell run by an import) is inside an
-    import all along, and would otherwise never be interrupted.
+
+def _importing(frame: Any, entry: Any = None) -> bool:
+    """Whether the interrupted code runs inside an import, or a function of
+    :data:`UNINTERRUPTIBLE`, started by the bounded work.
+
+    Frames between ``frame`` and ``entry`` (the frame that started the bound) count; those
+    below ``entry`` do not: work bounded while a module is being imported (code at the top
+    of a module) is inside an import all along, and would otherwise never be interrupted.
     """
     while frame is not None and frame is not entry:
-        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+        code = frame.f_code
+        if code.co_filename.startswith("<frozen importlib._bootstrap") or (
+                (frame.f_globals.get("__name__"), code.co_name) in UNINTERRUPTIBLE):
             return True
         frame = frame.f_back
     return False

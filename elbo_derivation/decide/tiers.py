@@ -1414,7 +1414,7 @@ class Probe(Tier):
             p.reasons.append("the difference involves densities named in the step's [...]; "
                              "they cannot be varied numerically")
             return self._undecided(p)
-        budget = p.left()
+        budget = max(p.left(), 1e-3)  # (the time may have run out since the check above)
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
                           deadline=time.monotonic() + 0.9 * budget, domains=p.domains),
