@@ -23,7 +23,7 @@ verify: $(STAMP)  ## the step-by-step verification report of the notes
 TEST_WORKERS ?= 2
 
 test: $(STAMP)  ## the whole test suite, notebooks and doctests included
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 bench: $(STAMP)  ## the figures the issues ask for (speed and accuracy)
 	$(BIN)/python benchmarks/run.py

@@ -1,6 +1,7 @@
 """What the whole test suite shares: checked notes, and how the tests are split between workers.
 
-``make test`` runs the suite on two processes (pytest-xdist, ``--dist loadgroup``). Every test
+``make test`` runs the suite on two processes (pytest-xdist, ``--dist loadscope`` with the
+scopes of :func:`group_of`). Every test
 must then pass whichever process runs it and in whatever order; what one test computed for
 another is shared only within a process, so the tests that share it are kept together:
 
@@ -16,7 +17,8 @@ another is shared only within a process, so the tests that share it are kept tog
 
 The slowest groups are dispatched first (:data:`SLOW_FIRST`, measured with ``--durations``),
 so that no process is left with a long module at the end while the other waits. Run alone
-(without ``-n``), pytest ignores the groups and runs the tests in the usual order.
+(without ``-n``), pytest ignores the groups and runs the tests in the usual order. (xdist's own
+``loadgroup`` marks do not work with pytest 9.2, whose node ids no longer read ``_nodeid``.)
 """
 
 from __future__ import annotations
@@ -43,28 +45,25 @@ SLOW_FIRST = ("test_determinism", "test_kl_gaussians_deriv", "test_notebooks",
               "test_figures", "test_workers", "test_marking", "test_outputs")
 
 
-def _corpus_file(item: pytest.Item) -> Path | None:
-    """The corpus file a parametrized test of a corpus module checks, if any."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    path = params.get("path")
-    if isinstance(path, Path) and CORPUS in path.resolve().parents:
-        return path.resolve()
-    return None
+def group_of(nodeid: str) -> str:
+    """The group of the test ``nodeid``: its corpus file, its shared run, or its module.
 
-
-def group_of(item: pytest.Item) -> str:
-    """The xdist group of ``item``: its module, its corpus file or its shared run."""
-    module = Path(str(item.path)).stem
-    if module in ("test_corpus", "test_rename"):
-        path = _corpus_file(item)
-        if path is not None:
-            return "corpus:" + path.relative_to(CORPUS).as_posix()
-    if module in SHARED_RUNS:
-        return SHARED_RUNS[module]
-    try:
-        return Path(str(item.path)).resolve().relative_to(TESTS.parent).as_posix()
-    except ValueError:  # pragma: no cover - a test outside the repository
-        return str(item.path)
+    >>> group_of("tests/test_corpus.py::test_corpus_file_is_safe[sums/a.s2.x.tex]")
+    'corpus:sums/a.s2.x.tex'
+    >>> group_of("tests/test_rename.py::test_corpus_keeps_its_verdicts[tests/corpus/sums/a.tex]")
+    'corpus:sums/a.tex'
+    >>> group_of("tests/test_slides.py::test_html_deck_one_slide_per_step")
+    'bundled-symbolic'
+    >>> group_of("elbo_derivation/workers.py::elbo_derivation.workers.dumps")
+    'elbo_derivation/workers.py'
+    """
+    module, _, rest = nodeid.partition("::")
+    for prefix, strip in (("test_corpus_file_is_safe[", ""),
+                          ("test_corpus_keeps_its_verdicts[", "tests/corpus/")):
+        if rest.startswith(prefix) and rest.endswith("]"):
+            param = rest[len(prefix):-1]
+            return "corpus:" + param.removeprefix(strip)
+    return SHARED_RUNS.get(Path(module).stem, module)
 
 
 def _rank(group: str) -> int:
@@ -72,14 +71,27 @@ def _rank(group: str) -> int:
     return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` with this suite's groups (:func:`group_of`) as its scopes."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """Each group runs whole in one process; groups go out in the order collected."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist: mark each test with its group and put the slowest groups first."""
-    if not getattr(config.option, "numprocesses", None):
+    """In an xdist worker: the slowest groups first (every worker sorts alike)."""
+    if not hasattr(config, "workerinput"):
         return
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of(item)))
     order = {id(item): n for n, item in enumerate(items)}
-    items.sort(key=lambda item: (_rank(group_of(item)), order[id(item)]))
+    items.sort(key=lambda item: (_rank(group_of(item.nodeid)), order[id(item)]))
 
 
 @pytest.fixture(scope="session")
