@@ -123,9 +123,12 @@ RETRY = 0.05
 #: functions that fill a module-level table on first use and never again once it is non-empty:
 #: interrupted midway, they leave it half-filled for the rest of the process. SymPy's table of
 #: Meijer G-function integrals is one: cut short, every later Gaussian integral of the process
-#: comes back unevaluated. Like an import, such a function is finished before the bound fires.
+#: comes back unevaluated; its holonomic functions' table is built the same way. (SymPy's
+#: hypergeometric formula collections are assigned only once built: safe.) Like an import,
+#: such a function is finished before the bound fires.
 #: (module, function) pairs, matched by name so that this module imports neither.
-UNINTERRUPTIBLE = frozenset({("sympy.integrals.meijerint", "_create_lookup_table")})
+UNINTERRUPTIBLE = frozenset({("sympy.integrals.meijerint", "_create_lookup_table"),
+                             ("sympy.holonomic.holonomic", "_create_table")})
 
 
 def _importing(frame: Any, entry: Any = None) -> bool:
