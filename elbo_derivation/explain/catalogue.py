@@ -1256,3 +1256,97 @@ def _extend(entry: Entry) -> Entry:
 
 CATALOGUE = tuple(_extend(e) for e in CATALOGUE) + _NEW
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- role, moment and index mistakes (s23) ---------------------------------------------------
+# New entries and amendments of the entries above (``special_case_of`` is added to, never
+# replaced; a simulation is added beside the old one).
+
+
+def _logs_of_std_doubled(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """Every log of a standard deviation σ doubled at once: log σ² written wherever log σ is
+    meant (the same confusion in every coordinate of a diagonal Gaussian). Inside each log
+    the standard deviations are squared, so ½ log(2πeσ²), whose σ-part is log σ, becomes
+    ½ log(2πeσ⁴), whose σ-part is log σ². With several standard deviations, all of them and
+    each one alone. Not when that is each of those logs doubled (a ½ dropped in front of
+    them, the constants inside cancelling): the step then shows a coefficient, not a role."""
+    stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
+    logs = [n for n in sp.preorder_traversal(expr) if isinstance(n, sp.log)]
+    if not stds or not logs:
+        return []
+    out: list[Variant] = []
+    for chosen in ([stds] if len(stds) == 1 else [stds, *([s] for s in stds)]):
+        change = {lg: sp.log(lg.args[0].xreplace({s: s**2 for s in chosen}))
+                  for lg in logs if any(lg.args[0].has(s) for s in chosen)}
+        if not change:
+            continue
+        wrong = expr.xreplace(change)
+        try:  # the same as each of those logs doubled (the ½ in front of them dropped):
+            # the step does not show a role confused, only a coefficient
+            doubled = expr.xreplace({lg: 2 * lg for lg in change})
+            if sp.expand(sp.expand_log(wrong - doubled, force=True)) == 0:
+                continue
+        except Exception:
+            continue
+        s = chosen[0]
+        out.append((wrong, {"right": sp.log(s), "wrong": sp.log(s**2), "s": s,
+                            "shown": _std_logs_shown(chosen)}))
+    return out
+
+
+def _std_logs_shown(stds: list[sp.Basic]) -> tuple[sp.Basic, ...]:
+    """What a written step shows when log σ² stands for log σ: log σ² or 2 log σ."""
+    return tuple(f for s in stds for f in (sp.log(s**2), 2 * sp.log(s)))
+
+
+def _log_variance_for_log_std(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log σ written log σ² at one log (the table's simulation), only where the written step
+    shows log σ² (or 2 log σ): a coefficient ½ lost in front of an unchanged log of σ² has
+    the same value, and is a dropped ½."""
+    base = _in_log("standard-deviation", lambda s: s, lambda s: s**2)(node, roles)
+    return [(new, {**b, "shown": (b["wrong"], *_std_logs_shown([b["s"]]))})
+            for new, b in base]
+
+
+_S23_AMENDED: dict[str, dict[str, Any]] = {
+    # log σ written log σ² = 2 log σ is that log doubled: a ½ dropped in front of it (the
+    # role names it, as log σ for log σ² is named rather than the ½ it adds)
+    "log-variance-for-log-std": {"special_case_of": ("dropped-half",),
+                                 "whole": _logs_of_std_doubled,
+                                 "local=": _log_variance_for_log_std},
+    # log(1 + b) split as log 1 + log b is the term 1 dropped from the sum: where both
+    # reproduce the step at one place, the written log 1 + log b shows the split
+    "log-of-sum-split": {"special_case_of": ("dropped-term",)},
+}
+
+
+def _amend(entry: Entry) -> Entry:
+    import dataclasses
+
+    more = dict(_S23_AMENDED.get(entry.name, {}))
+    if not more:
+        return entry
+    if "special_case_of" in more:
+        more["special_case_of"] = tuple(dict.fromkeys(
+            (*entry.special_case_of, *more["special_case_of"])))
+    for kind in ("local", "undo", "whole", "whole_undo"):
+        if kind in more and getattr(entry, kind) is not None:
+            more[kind] = _plus(getattr(entry, kind), more[kind])
+        if kind + "=" in more:  # a simulation that replaces the table's
+            more[kind] = more.pop(kind + "=")
+    return dataclasses.replace(entry, **more)
+
+
+_mj = sp.Function("m", real=True)
+
+_S23_NEW: tuple[Entry, ...] = (
+    Entry("index-confused", "the sum's index confused with the coordinate's", (),
+          "Only the term {i} = {j} of the sum over {i} depends on {s}, so the derivative is "
+          "{right}; {wrong} differentiates every term by its own {own}, as if {i} were {j}.",
+          local=sim.index_confused,
+          example=Example(sp.Derivative(sp.Sum(_mj(_i) ** 2 / 2, (_i, 1, _K)), _mj(_d)),
+                          sp.Sum(_mj(_i), (_i, 1, _K)))),
+)
+
+CATALOGUE = tuple(_amend(e) for e in CATALOGUE) + _S23_NEW
+BY_NAME = {e.name: e for e in CATALOGUE}

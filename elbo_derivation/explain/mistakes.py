@@ -327,6 +327,16 @@ class _Context:
         except Exception:
             return False
 
+    def shows(self, parts: Any) -> bool:
+        """Whether one of ``parts`` (or its negative) is a sub-expression of the written step,
+        as evaluated or as its author wrote it: a simulation that claims the student wrote
+        log σ² must find log σ² (or 2 log σ) on the page, not only its value."""
+        for form in self.written_forms:
+            nodes = set(sp.preorder_traversal(form))
+            if any(p in nodes or -p in nodes for p in parts):
+                return True
+        return False
+
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
             raise OutOfTime
@@ -544,6 +554,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if entry.written_before and not ctx.written_before(b.get("right")):
             continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
+            continue
+        if b.get("shown") and not ctx.shows(b["shown"]):
             continue
         if ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,

@@ -264,6 +264,9 @@ def _scan(expr: sp.Basic, bound: set[sp.Basic], out: _Collector) -> None:
             arg = node.args[0] if isinstance(node, sp.log) else node.base
             for k in ((1, 2, -1, -2) if isinstance(node, sp.log) else (1,)):
                 v = sp.powsimp(sp.expand_power_base(arg**k / (2 * sp.pi), force=False))
+                if isinstance(node, sp.log) and v.has(sp.E):
+                    # the entropy ½ log(2πeV) of a Gaussian holds the normaliser's 2πV
+                    v = sp.powsimp(sp.expand_power_base(v / sp.E, force=False))
                 if v.free_symbols and not v.has(sp.pi) and not (v.free_symbols & bound):
                     out.family(None, v)
                     break
@@ -380,7 +383,9 @@ def infer_roles(exprs: Iterable[sp.Basic],
             sym = (symbols or {}).get(key) or next(
                 (s for s in out.votes if s.name == key), None)
         if isinstance(sym, sp.Symbol) and isinstance(role, str):
-            roles[sym] = role.strip().replace(" ", "-")  # "standard deviation" too
+            role = role.strip().replace(" ", "-")  # "standard deviation" too
+            # a log-normal's parameters are those of the Gaussian of the log of its variable
+            roles[sym] = role.removesuffix("-of-log")
     for mean, variance in declared_gaussians:
         out.family(mean, variance)
     families = list(dict.fromkeys(f for f in out.families if roles.get(f.param) == f.kind))
@@ -413,7 +418,8 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
             if isinstance(families, Mapping):
                 for fam in families.values():
                     params = tuple(getattr(fam, "parameters", ()) or ())
-                    if str(getattr(fam, "name", "")).lower() in ("normal", "n", "gaussian") \
+                    if str(getattr(fam, "name", "")).lower() in ("normal", "n", "gaussian",
+                                                                 "lognormal") \
                             and len(params) == 2:
                         gaussians.append((params[0], params[1]))
             for attr in ("kl_pairs", "kls", "kl"):

@@ -36,6 +36,7 @@ __all__ = [
     "density_dropped",
     "factor_on_one_term",
     "first_term_lost",
+    "index_confused",
     "inner_factor_forgotten",
     "inner_factor_of_another_variable",
     "marginal_as_one",
@@ -753,3 +754,56 @@ def moment_rate_for_scale(node: sp.Basic, roles: Any) -> list[Variant]:
             wrong = total * (value + c * (w - right))
             out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x, "s": lam}))
     return out
+
+
+# --- role, moment and index mistakes (s23) -----------------------------------------------------
+
+
+def _coordinate(v: sp.Basic) -> tuple[Any, sp.Basic] | None:
+    """(the family, the index) of one coordinate: an applied function of one argument m(j),
+    or an indexed element m[j]; None otherwise."""
+    if isinstance(v, AppliedUndef) and len(v.args) == 1:
+        return v.func, v.args[0]
+    if isinstance(v, sp.Indexed) and len(v.indices) == 1:
+        return v.base, v.indices[0]
+    return None
+
+
+def _at(family: Any, index: sp.Basic) -> sp.Basic:
+    return family[index] if isinstance(family, sp.IndexedBase) else family(index)
+
+
+def index_confused(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∂/∂m_j Σ_i f(m_i) written Σ_i f′(m_i): the index i of the sum confused with the index j
+    of the coordinate differentiated by.
+
+    Only the term i = j of the sum depends on m_j, so the derivative is f′(m_j); a student who
+    differentiates every term by its own coordinate keeps the sum (the gradient's vector read
+    as a total). The summand must hold the coordinate at the summation index, and the index
+    of the derivative must be another symbol.
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1 \
+            or node.variable_count[0][1] != 1 or not isinstance(node.expr, sp.Sum) \
+            or len(node.expr.limits) != 1:
+        return []
+    found = _coordinate(node.variable_count[0][0])
+    if found is None:
+        return []
+    family, j = found
+    i = node.expr.limits[0][0]
+    if i == j or not isinstance(j, sp.Symbol):
+        return []
+    own = _at(family, i)
+    summand = node.expr.function
+    if not summand.has(own):
+        return []
+    try:
+        each = sp.diff(summand, own)
+    except Exception:
+        return []
+    if each == 0:
+        return []
+    wrong = sp.Sum(each, node.expr.limits[0])
+    right = each.xreplace({i: j})
+    return [(wrong, {"right": right, "wrong": wrong, "i": i, "j": j,
+                     "s": node.variable_count[0][0], "own": own})]
