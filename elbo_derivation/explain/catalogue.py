@@ -1308,7 +1308,27 @@ def _log_variance_for_log_std(node: sp.Basic, roles: Roles) -> list[Variant]:
             for new, b in base]
 
 
+def _precisions_inverted(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A product of precisions (and numbers) with each precision written for its reciprocal,
+    the variance: τ₂/τ₁ (the ratio of the variances 1/τ₁ and 1/τ₂) written τ₁/τ₂. Its own
+    inverse, so it also repairs a written step."""
+    if not isinstance(node, sp.Mul):
+        return []
+    taus = [s for s in roles.having("precision") if node.has(s)]
+    if len(taus) < 2:
+        return []
+    coeff, body = node.as_coeff_Mul()
+    if not body.free_symbols <= set(taus) or not all(
+            isinstance(f, sp.Symbol) or (f.is_Pow and isinstance(f.base, sp.Symbol))
+            for f in sp.Mul.make_args(body)):
+        return []
+    wrong = coeff * body.xreplace({t: 1 / t for t in taus})
+    return [(wrong, {"right": node, "wrong": wrong, "s": taus[0]})]
+
+
 _S23_AMENDED: dict[str, dict[str, Any]] = {
+    "precision-for-variance": {"local": _precisions_inverted,
+                               "undo": _as_undo(_precisions_inverted)},
     # log σ written log σ² = 2 log σ is that log doubled: a ½ dropped in front of it (the
     # role names it, as log σ for log σ² is named rather than the ½ it adds)
     "log-variance-for-log-std": {"special_case_of": ("dropped-half",),

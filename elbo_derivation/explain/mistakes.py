@@ -256,11 +256,31 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     return e
 
 
+def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Basic:
+    """The previous line with its densities of declared named families replaced by what the
+    family says (a KL or an entropy by its formula, a moment by its value, an expectation by
+    the sum or integral over the support), when the written step no longer holds them: the
+    step evaluated them, and the simulations act on the family's own formula (the log-normal's
+    KL in its parameters). ``lhs`` itself otherwise."""
+    try:
+        from elbo_derivation.decide.families import instantiate
+        from elbo_derivation.decide.verdict import declared_families
+
+        families = declared_families(derivation) if derivation is not None else {}
+        if not families or not lhs.has(*families) or rhs.has(*families):
+            return lhs
+        out, _ = instantiate(lhs, families)
+        return out if not out.has(*families) else lhs
+    except Exception:
+        return lhs
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                  deadline: float) -> None:
+        lhs = _families_evaluated(lhs, rhs, derivation)
         self.lhs, self.rhs = lhs, rhs
         self.derivation, self.step = derivation, step
         self.deadline = deadline

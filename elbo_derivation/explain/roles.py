@@ -110,10 +110,9 @@ class Roles:
         return sorted((s for s, r in self.roles.items() if r in roles), key=str)
 
     def family_of(self, sym: sp.Basic) -> Family | None:
-        for f in self.families:
-            if f.param == sym or f.mean == sym:
-                return f
-        return None
+        """The Gaussian ``sym`` parametrises (one whose mean is known first)."""
+        found = [f for f in self.families if f.param == sym or f.mean == sym]
+        return next((f for f in found if f.mean is not None), found[0] if found else None)
 
     def describe(self, sym: sp.Basic) -> str:
         """``"s is the standard deviation of the Gaussian with mean m"``, in the author's
@@ -328,12 +327,16 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
             out.family(None, 1 / body)
         elif isinstance(body, sp.Symbol) and body.is_positive and coeff == 1:
             out.vote(body, "balancing-constant")
+        elif isinstance(body, sp.Symbol) and body.is_positive and coeff == sp.Rational(1, 2):
+            out.family(None, 1 / body)  # τ(a − b)²/2: the exponent in precision form
     if any(isinstance(f, sp.Add) and any(_squared_difference(t) for t in f.args)
            for f in factors):
         rest = sp.Mul(*(f for f in factors if not isinstance(f, sp.Add)))
         coeff, body = rest.as_coeff_Mul()
         if coeff == sp.Rational(1, 2) and body.is_Pow and body.exp.is_negative:
             out.family(None, 1 / body)
+        elif coeff == sp.Rational(1, 2) and isinstance(body, sp.Symbol) and body.is_positive:
+            out.family(None, 1 / body)  # τ((a − b)² + …)/2
     if any(isinstance(f, sp.log) and f.args[0] in (2 * sp.pi, sp.pi) for f in factors):
         for f in factors:
             if isinstance(f, sp.Symbol) and (f.is_integer or f.is_positive):
