@@ -1326,7 +1326,35 @@ def _precisions_inverted(node: sp.Basic, roles: Roles) -> list[Variant]:
     return [(wrong, {"right": node, "wrong": wrong, "s": taus[0]})]
 
 
+def _second_moment(which: str) -> dict[str, Any]:
+    """The amendment of a second-moment entry: its simulation on evaluated moments (V + m²)
+    as before, and on a Gaussian expectation E[(a x + b)²] evaluated with a part lost; one
+    explanation for both, from the fields each gives."""
+    old = BY_NAME[f"second-moment-missing-{which}"]
+
+    def said(fn: Local | None) -> Local:
+        def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+            out = []
+            for new, b in (fn(node, roles) if fn is not None else []):
+                fam = roles.family_of(b["s"]) if "s" in b else None
+                v = fam.variance if fam is not None else None
+                out.append((new, {**b, "head": f"Under N({_show_symbol(b['m'])}, "
+                                               f"{_show_symbol(v)}), " if v is not None
+                                  else "", "g": sp.Symbol("x") ** 2,
+                                  "square": b["m"] ** 2}))
+            return out
+        return local
+
+    lost = {"variance": "the variance {variance}", "mean": "the squared mean {square}"}[which]
+    return {"local=": _plus(said(old.local), sim.second_moment_forgotten(which)),
+            "undo=": said(old.undo),
+            "explanation": "{head}E[{g}] = {right}, not {wrong}: the second moment is the "
+                           "variance plus the squared mean, and " + lost + " was lost."}
+
+
 _S23_AMENDED: dict[str, dict[str, Any]] = {
+    "second-moment-missing-variance": _second_moment("variance"),
+    "second-moment-missing-mean": _second_moment("mean"),
     "precision-for-variance": {"local": _precisions_inverted,
                                "undo": _as_undo(_precisions_inverted)},
     # log σ written log σ² = 2 log σ is that log doubled: a ½ dropped in front of it (the

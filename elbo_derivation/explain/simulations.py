@@ -27,6 +27,7 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
+    "as_integral",
     "bound_constant_wrong",
     "closed_sum",
     "coefficient_lost",
@@ -44,6 +45,7 @@ __all__ = [
     "moment_wrong",
     "power_rule_factor",
     "rates_in",
+    "second_moment_forgotten",
     "show",
     "square_lost",
     "squares_summed_as_square",
@@ -680,13 +682,14 @@ _SETUP: dict[sp.Basic, Any] = {}
 
 
 def _moment_setup(node: sp.Basic) -> Any:
-    """(x, terms, E[·], ∫D, the value) for an expectation integral, remembered per node."""
+    """(x, terms, E[·], ∫D, the value) for an expectation integral, remembered per node (an
+    expectation under an explicit density over ℝ is its integral)."""
     if node not in _SETUP:
         _SETUP[node] = None
-        found = _weighted_terms(node)
+        found = _weighted_terms(as_integral(node))
         if found is not None:
             x, dens, terms = found
-            under = _expectation_under(node, x, dens)
+            under = _expectation_under(as_integral(node), x, dens)
             if under is not None:
                 expect, total = under
                 value = sp.Add(*(c * expect(g) for c, g in terms))
@@ -698,7 +701,8 @@ def moment_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
     """∫ D(x) Σ cₜ gₜ(x) dx evaluated with one moment E[gₜ] wrong: another moment of the
     same density, the power of the mean for the mean of a power, the variance for the mean.
     The values stay integrals under D, compared at 50 digits."""
-    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum)) else None
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum, Expectation)) \
+        else None
     if setup is None:
         return []
     x, dens, terms, expect, total, value = setup
@@ -807,3 +811,44 @@ def index_confused(node: sp.Basic, roles: Any) -> list[Variant]:
     right = each.xreplace({i: j})
     return [(wrong, {"right": right, "wrong": wrong, "i": i, "j": j,
                      "s": node.variable_count[0][0], "own": own})]
+
+
+def as_integral(node: sp.Basic) -> sp.Basic:
+    """E[f] under an explicit density D(x) of a Gaussian exponent as ∫ D f dx over ℝ; any
+    other node as it is."""
+    if type(node) is not Expectation or node.density.has(AppliedUndef):
+        return node
+    x, dens = node.variable, node.density
+    if not any(isinstance(f, sp.exp) and f.has(x) for f in sp.Mul.make_args(dens)):
+        return node
+    return sp.Integral(dens * node.integrand, (x, -sp.oo, sp.oo))
+
+
+def second_moment_forgotten(which: str) -> Any:
+    """E[(a x + b)²] under a Gaussian weight evaluated with one part of the second moment
+    forgotten: ``"variance"`` takes it as (E[a x + b])² (the variance a²σ² lost), ``"mean"``
+    as a²σ² alone (the squared mean (E[a x + b])² lost). The term's other moments right."""
+    def local(node: sp.Basic, roles: Any) -> list[Variant]:
+        if not isinstance(node, (sp.Integral, Expectation)):
+            return []
+        setup = _moment_setup(node)
+        if setup is None or as_integral(node).limits[0][1] != -sp.oo:
+            return []
+        x, dens, terms, expect, total, value = setup
+        out: list[Variant] = []
+        for c, g in terms:
+            if not (g.is_Pow and g.exp == 2 and g.base.is_polynomial(x)
+                    and sp.degree(g.base, x) == 1):
+                continue
+            right = expect(g)
+            square = sp.factor_terms(expect(g.base) ** 2)
+            w = square if which == "variance" else sp.factor_terms(sp.expand(right - square))
+            if w == 0 or sp.expand(w - right) == 0:
+                continue
+            wrong = total * (value + c * (w - right))
+            shown = sp.Add(square, sp.factor_terms(sp.expand(right - square)))
+            out.append((wrong, {"right": shown, "wrong": w, "g": g, "x": x,
+                                "square": square,
+                                "variance": sp.factor_terms(sp.expand(right - square))}))
+        return out
+    return local
