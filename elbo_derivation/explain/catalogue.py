@@ -1270,8 +1270,12 @@ def _logs_of_std_doubled(expr: sp.Basic, roles: Roles) -> list[Variant]:
     ½ log(2πeσ⁴), whose σ-part is log σ². With several standard deviations, all of them and
     each one alone. Not when that is each of those logs doubled (a ½ dropped in front of
     them, the constants inside cancelling): the step then shows a coefficient, not a role."""
+    if expr.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+        return []  # a closed form: inside an integral the logs are not the step's own
     stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
-    logs = [n for n in sp.preorder_traversal(expr) if isinstance(n, sp.log)]
+    # logs of the standard deviations and constants only (log(2πeσ²), log(σ₂/σ₁))
+    logs = [n for n in sp.preorder_traversal(expr) if isinstance(n, sp.log)
+            and n.args[0].free_symbols and n.args[0].free_symbols <= set(stds)]
     if not stds or not logs:
         return []
     out: list[Variant] = []
@@ -1283,8 +1287,11 @@ def _logs_of_std_doubled(expr: sp.Basic, roles: Roles) -> list[Variant]:
         wrong = expr.xreplace(change)
         try:  # the same as each of those logs doubled (the ½ in front of them dropped):
             # the step does not show a role confused, only a coefficient
-            doubled = expr.xreplace({lg: 2 * lg for lg in change})
-            if sp.expand(sp.expand_log(wrong - doubled, force=True)) == 0:
+            dummies = {lg: sp.Dummy() for lg in change}
+            body = expr.xreplace(dummies)
+            gap = sp.Add(*(sp.diff(body, d) * sp.expand_log(change[lg] - 2 * lg, force=True)
+                           for lg, d in dummies.items()))
+            if sp.expand(gap) == 0:
                 continue
         except Exception:
             continue
@@ -1310,8 +1317,8 @@ def _log_variance_for_log_std(node: sp.Basic, roles: Roles) -> list[Variant]:
 
 def _precisions_inverted(node: sp.Basic, roles: Roles) -> list[Variant]:
     """A product of precisions (and numbers) with each precision written for its reciprocal,
-    the variance: τ₂/τ₁ (the ratio of the variances 1/τ₁ and 1/τ₂) written τ₁/τ₂. Its own
-    inverse, so it also repairs a written step."""
+    the variance: τ₂/τ₁ (the ratio of the variances 1/τ₁ and 1/τ₂) written τ₁/τ₂, not inside
+    a log. Its own inverse, so it also repairs a written step."""
     if not isinstance(node, sp.Mul):
         return []
     taus = [s for s in roles.having("precision") if node.has(s)]
@@ -1323,7 +1330,9 @@ def _precisions_inverted(node: sp.Basic, roles: Roles) -> list[Variant]:
             for f in sp.Mul.make_args(body)):
         return []
     wrong = coeff * body.xreplace({t: 1 / t for t in taus})
-    return [(wrong, {"right": node, "wrong": wrong, "s": taus[0]})]
+    # not as a log's argument: there τ₁/τ₂ for τ₂/τ₁ is the log-ratio flipped
+    return [(wrong, {"right": node, "wrong": wrong, "s": taus[0],
+                     "guard": _not_the_argument_of_a_log})]
 
 
 def _second_moment(which: str) -> dict[str, Any]:

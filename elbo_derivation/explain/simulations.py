@@ -834,7 +834,7 @@ def second_moment_forgotten(which: str) -> Any:
         setup = _moment_setup(node)
         if setup is None or as_integral(node).limits[0][1] != -sp.oo:
             return []
-        x, dens, terms, expect, total, value = setup
+        x, _dens, terms, expect, total, value = setup
         out: list[Variant] = []
         for c, g in terms:
             if not (g.is_Pow and g.exp == 2 and g.base.is_polynomial(x)
