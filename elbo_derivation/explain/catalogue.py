@@ -1361,7 +1361,23 @@ def _second_moment(which: str) -> dict[str, Any]:
                            "variance plus the squared mean, and " + lost + " was lost."}
 
 
+def _first_term_said(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The first term of a series lost (the table's simulation), said in words."""
+    out = []
+    for new, b in sim.first_term_lost(node, roles):
+        why = (f"the sum over {sim.show(b['i'])} starts at {sim.show(b['i'])} = "
+               f"{sim.show(b['lo'])}; the written value lacks its term for {sim.show(b['i'])} "
+               f"= {sim.show(b['first'])}, which is {sim.show(b['term'])}, as when the index "
+               f"is shifted without shifting its bound (the sum was taken from "
+               f"{sim.show(b['i'])} = {sim.show(b['next'])})")
+        out.append((new, {**b, "why": why}))
+    return out
+
+
 _S23_AMENDED: dict[str, dict[str, Any]] = {
+    "index-shift": {"local=": _plus(_first_term_said, sim.bound_shifted),
+                    "undo": sim.bound_restored,
+                    "explanation": "A bound of a sum moved by one: {why}."},
     "second-moment-missing-variance": _second_moment("variance"),
     "second-moment-missing-mean": _second_moment("mean"),
     "precision-for-variance": {"local": _precisions_inverted,

@@ -29,6 +29,8 @@ from elbo_derivation.core.expectation import Expectation
 __all__ = [
     "as_integral",
     "bound_constant_wrong",
+    "bound_restored",
+    "bound_shifted",
     "closed_sum",
     "coefficient_lost",
     "coordinate_count_wrong",
@@ -852,3 +854,52 @@ def second_moment_forgotten(which: str) -> Any:
                                 "variance": sp.factor_terms(sp.expand(right - square))}))
         return out
     return local
+
+
+def _bound_moves(node: sp.Basic) -> list[tuple[tuple[sp.Basic, sp.Basic], sp.Basic, str]]:
+    """The bounds of a one-index sum moved by one: ((new lower, new upper), the term at the
+    edge, whether that term is lost or counted twice)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    k, lo, hi = node.limits[0]
+    out = []
+    if hi.is_finite is not False:
+        out += [((lo, hi - 1), hi, "lost"), ((lo, hi + 1), hi + 1, "added")]
+    if lo.is_finite is not False:
+        out += [((lo + 1, hi), lo, "lost"), ((lo - 1, hi), lo - 1, "added")]
+    return out
+
+
+def _bound_said(node: sp.Sum, new: sp.Sum, edge: sp.Basic, what: str) -> dict[str, Any]:
+    k, lo, hi = node.limits[0]
+    _, wlo, whi = new.limits[0]
+    term = node.function.xreplace({k: edge})
+    told = ("its term for {i} = {e}, {t}, was lost" if what == "lost"
+            else "it gained the term for {i} = {e}, {t}").format(
+        i=show(k), e=show(edge), t=show(term))
+    why = (f"the sum over {show(k)} runs from {show(lo)} to {show(hi)}, but it was written "
+           f"from {show(wlo)} to {show(whi)}: {told} (the index shifted without its bound)")
+    return {"right": node, "wrong": new, "i": k, "why": why}
+
+
+def bound_shifted(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a}^{b} f(k) written with a bound moved by one (Σ_{k=a}^{b+1}, Σ_{k=a+1}^{b}): a
+    term lost or one too many, as when a term is split off or the index is shifted without
+    its bound."""
+    out: list[Variant] = []
+    for (lo, hi), edge, what in _bound_moves(node):
+        new = sp.Sum(node.function, (node.limits[0][0], lo, hi))
+        out.append((new, _bound_said(node, new, edge, what)))
+    return out
+
+
+def bound_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of :func:`bound_shifted` on a written sum: each sum it could have come
+    from, with the fields said from the right sum's side."""
+    out: list[Variant] = []
+    for (lo, hi), _, _ in _bound_moves(node):
+        right = sp.Sum(node.function, (node.limits[0][0], lo, hi))
+        for (lo2, hi2), edge, what in _bound_moves(right):
+            if (lo2, hi2) == node.limits[0][1:]:
+                out.append((right, _bound_said(right, node, edge, what)))
+    return out
