@@ -861,7 +861,7 @@ def _bound_moves(node: sp.Basic) -> list[tuple[tuple[sp.Basic, sp.Basic], sp.Bas
     edge, whether that term is lost or counted twice)."""
     if not isinstance(node, sp.Sum) or len(node.limits) != 1:
         return []
-    k, lo, hi = node.limits[0]
+    _, lo, hi = node.limits[0]
     out = []
     if hi.is_finite is not False:
         out += [((lo, hi - 1), hi, "lost"), ((lo, hi + 1), hi + 1, "added")]
