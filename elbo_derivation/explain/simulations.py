@@ -857,17 +857,16 @@ def second_moment_forgotten(which: str) -> Any:
 
 
 def _bound_moves(node: sp.Basic) -> list[tuple[tuple[sp.Basic, sp.Basic], sp.Basic, str]]:
-    """The bounds of a one-index sum moved by one: ((new lower, new upper), the term at the
-    edge, whether that term is lost or counted twice)."""
+    """The bounds of a one-index finite sum moved by one: ((new lower, new upper), the term
+    at the edge, whether that term is lost or counted twice). A series is left to
+    :func:`first_term_lost` (its closed form is quick; a series summed again is not)."""
     if not isinstance(node, sp.Sum) or len(node.limits) != 1:
         return []
     _, lo, hi = node.limits[0]
-    out = []
-    if hi.is_finite is not False:
-        out += [((lo, hi - 1), hi, "lost"), ((lo, hi + 1), hi + 1, "added")]
-    if lo.is_finite is not False:
-        out += [((lo + 1, hi), lo, "lost"), ((lo - 1, hi), lo - 1, "added")]
-    return out
+    if lo.is_finite is False or hi.is_finite is False:
+        return []
+    return [((lo, hi - 1), hi, "lost"), ((lo, hi + 1), hi + 1, "added"),
+            ((lo + 1, hi), lo, "lost"), ((lo - 1, hi), lo - 1, "added")]
 
 
 def _bound_said(node: sp.Sum, new: sp.Sum, edge: sp.Basic, what: str) -> dict[str, Any]:
