@@ -40,6 +40,13 @@ when the matches agree on one mistake:
 
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
+A simulation that claims what the student wrote (log σ² for log σ) may ask that it stands on
+the page (its binding's ``shown``: one of those parts in the written step, as evaluated or as
+written); the same value reached by a coefficient changed elsewhere is another mistake.
+A previous line over densities of declared named families (``densities: p(y) = LogNormal(m,
+s^2)``) is first evaluated by what each family says, when the written step no longer holds
+them, so the simulations act on the family's own formula.
+
 For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means
 equal up to a term free of the ``wrt`` names, as the step itself claims.
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
