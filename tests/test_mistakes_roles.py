@@ -178,3 +178,12 @@ def test_roles_from_an_entropy_a_precision_form_and_a_log_normal_declaration() -
     assert (r.role(a), r.role(c1)) == ("standard-deviation", "mean")
     # a squared error with a weight and no ½ stays a balancing constant
     assert infer_roles([u * (c1 - c2) ** 2]).role(u) == "balancing-constant"
+
+
+def test_gamma_recursion_misapplied_and_a_near_miss() -> None:
+    p, q = sp.symbols("p q", positive=True)
+    right = sp.gamma(p + 1) * sp.gamma(p + q) / (sp.gamma(p) * sp.gamma(p + q + 1))
+    m = diagnose(right, (p + 1) / (p + q + 1), None, None)
+    assert m is not None and m.name == "gamma-recursion"
+    assert "Γ(p + 1) = p·Γ(p)" in m.explanation
+    assert name(right, (p + 2) / (p + q + 1)) is None

@@ -1413,6 +1413,10 @@ def _amend(entry: Entry) -> Entry:
 _mj = sp.Function("m", real=True)
 
 _S23_NEW: tuple[Entry, ...] = (
+    Entry("gamma-recursion", "Γ(s + 1) = sΓ(s) misapplied", (),
+          "The Gamma function's recursion is Γ(s + 1) = s·Γ(s): {g} = {right}, not {wrong}.",
+          whole=sim.gamma_recursion_wrong,
+          example=Example(sp.gamma(_beta + 1) / sp.gamma(_beta) + _g, _beta + 1 + _g)),
     Entry("index-confused", "the sum's index confused with the coordinate's", (),
           "Only the term {i} = {j} of the sum over {i} depends on {s}, so the derivative is "
           "{right}; {wrong} differentiates every term by its own {own}, as if {i} were {j}.",

@@ -39,6 +39,7 @@ __all__ = [
     "density_dropped",
     "factor_on_one_term",
     "first_term_lost",
+    "gamma_recursion_wrong",
     "index_confused",
     "inner_factor_forgotten",
     "inner_factor_of_another_variable",
@@ -901,4 +902,22 @@ def bound_restored(node: sp.Basic, roles: Any) -> list[Variant]:
         for (lo2, hi2), edge, what in _bound_moves(right):
             if (lo2, hi2) == node.limits[0][1:]:
                 out.append((right, _bound_said(right, node, edge, what)))
+    return out
+
+
+def gamma_recursion_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + 1) = sΓ(s) applied as Γ(s + 1) = (s + 1)Γ(s): every Γ of an argument s + 1
+    taken so (and each one alone), the rest of the expression as it is."""
+    gammas = sorted({n for n in expr.atoms(sp.gamma) if n.args[0].as_coeff_Add()[0] >= 1},
+                    key=sp.default_sort_key)
+    if not gammas:
+        return []
+    out: list[Variant] = []
+    for chosen in ([gammas] if len(gammas) == 1 else [gammas, *([g] for g in gammas)]):
+        change = {g: g.args[0] * sp.gamma(g.args[0] - 1) for g in chosen}
+        wrong = expr.xreplace(change)
+        g = chosen[0]
+        s = g.args[0] - 1
+        out.append((wrong, {"right": s * sp.gamma(s), "wrong": (s + 1) * sp.gamma(s),
+                            "g": g, "s": s}))
     return out
