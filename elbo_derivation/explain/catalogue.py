@@ -1341,6 +1341,8 @@ def _second_moment(which: str) -> dict[str, Any]:
     explanation for both, from the fields each gives."""
     old = BY_NAME[f"second-moment-missing-{which}"]
 
+    role = "m" if which == "mean" else "s"
+
     def said(fn: Local | None) -> Local:
         def local(node: sp.Basic, roles: Roles) -> list[Variant]:
             out = []
@@ -1350,7 +1352,8 @@ def _second_moment(which: str) -> dict[str, Any]:
                 out.append((new, {**b, "head": f"Under N({_show_symbol(b['m'])}, "
                                                f"{_show_symbol(v)}), " if v is not None
                                   else "", "g": sp.Symbol("x") ** 2,
-                                  "square": b["m"] ** 2}))
+                                  "square": b["m"] ** 2,
+                                  "said": f" ({roles.describe(b[role])})"}))
             return out
         return local
 
@@ -1358,7 +1361,7 @@ def _second_moment(which: str) -> dict[str, Any]:
     return {"local=": _plus(said(old.local), sim.second_moment_forgotten(which)),
             "undo=": said(old.undo),
             "explanation": "{head}E[{g}] = {right}, not {wrong}: the second moment is the "
-                           "variance plus the squared mean, and " + lost + " was lost."}
+                           "variance plus the squared mean, and " + lost + " was lost{said}."}
 
 
 def _first_term_said(node: sp.Basic, roles: Roles) -> list[Variant]:
@@ -1419,7 +1422,8 @@ _S23_NEW: tuple[Entry, ...] = (
           example=Example(sp.gamma(_beta + 1) / sp.gamma(_beta) + _g, _beta + 1 + _g)),
     Entry("index-confused", "the sum's index confused with the coordinate's", (),
           "Only the term {i} = {j} of the sum over {i} depends on {s}, so the derivative is "
-          "{right}; {wrong} differentiates every term by its own {own}, as if {i} were {j}.",
+          "{right}; differentiating every term by its own {own} keeps the sum, as if {i} "
+          "were {j}.",
           local=sim.index_confused,
           example=Example(sp.Derivative(sp.Sum(_mj(_i) ** 2 / 2, (_i, 1, _K)), _mj(_d)),
                           sp.Sum(_mj(_i), (_i, 1, _K)))),

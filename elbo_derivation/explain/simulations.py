@@ -839,7 +839,7 @@ def second_moment_forgotten(which: str) -> Any:
             return []
         x, _dens, terms, expect, total, value = setup
         out: list[Variant] = []
-        for c, g in terms:
+        for n, (c, g) in enumerate(terms):
             if not (g.is_Pow and g.exp == 2 and g.base.is_polynomial(x)
                     and sp.degree(g.base, x) == 1):
                 continue
@@ -848,10 +848,20 @@ def second_moment_forgotten(which: str) -> Any:
             w = square if which == "variance" else sp.factor_terms(sp.expand(right - square))
             if w == 0 or sp.expand(w - right) == 0:
                 continue
+            # another term of the integrand dropped gives the same value (the μ² of
+            # x² − 2μx + μ² against E[x²] = σ²): two lessons, none is simulated
+            change = sp.expand(c * (w - right))
+            if any(sp.expand(c2 * expect(g2) + change) == 0
+                   for m, (c2, g2) in enumerate(terms) if m != n):
+                continue
             wrong = total * (value + c * (w - right))
+            mean = sp.factor_terms(expect(x))
+            spread = sp.factor_terms(sp.expand(expect(x**2) - mean**2))
+            said = _role_said(roles, mean, spread, which)
+            head = f"Under N({show(mean)}, {show(spread)}), " if g.base == x else ""
             shown = sp.Add(square, sp.factor_terms(sp.expand(right - square)))
             out.append((wrong, {"right": shown, "wrong": w, "g": g, "x": x,
-                                "square": square,
+                                "square": square, "said": said, "head": head,
                                 "variance": sp.factor_terms(sp.expand(right - square))}))
         return out
     return local
@@ -921,3 +931,17 @@ def gamma_recursion_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
         out.append((wrong, {"right": s * sp.gamma(s), "wrong": (s + 1) * sp.gamma(s),
                             "g": g, "s": s}))
     return out
+
+
+def _role_said(roles: Any, mean: sp.Basic, spread: sp.Basic, which: str) -> str:
+    """" (m is the mean of …)" for the part a second moment lost, when roles know it."""
+    try:
+        if which == "mean" and isinstance(mean, sp.Symbol) and roles.role(mean):
+            return f" ({roles.describe(mean)})"
+        if which == "variance":
+            for f in roles.families:
+                if sp.expand(f.variance - spread) == 0:
+                    return f" ({roles.describe(f.param)})"
+    except Exception:
+        return ""
+    return ""
