@@ -899,8 +899,39 @@ def bound_shifted(node: sp.Basic, roles: Any) -> list[Variant]:
     out: list[Variant] = []
     for (lo, hi), edge, what in _bound_moves(node):
         new = sp.Sum(node.function, (node.limits[0][0], lo, hi))
-        out.append((new, _bound_said(node, new, edge, what)))
+        out.append((new, {**_bound_said(node, new, edge, what), "guard": _not_differentiated}))
     return out
+
+
+def _parent(expr: sp.Basic, path: tuple[int, ...]) -> sp.Basic | None:
+    if not path:
+        return None
+    node = expr
+    for i in path[:-1]:
+        node = node.args[i]
+    return node
+
+
+def _not_differentiated(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` is not the function a derivative differentiates (a sum
+    under d/dθ is differentiated term by term by the step, not summed)."""
+    return not isinstance(_parent(expr, path), sp.Derivative)
+
+
+def _edge_outside(edge_term: sp.Basic) -> Any:
+    """A guard: the written step shows, outside the sum at ``path``, a coordinate of the
+    term at the moved bound (x_N beside Σ_{i=1}^{N}: a term split off)."""
+    atoms = set(edge_term.atoms(AppliedUndef, sp.Indexed))
+
+    def guard(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+        if not atoms:
+            return False
+        node = expr
+        for i in path:
+            node = node.args[i]
+        outside = expr.xreplace({node: sp.S(0)}) if path else sp.S(0)
+        return bool(outside.atoms(AppliedUndef, sp.Indexed) & atoms)
+    return guard
 
 
 def bound_restored(node: sp.Basic, roles: Any) -> list[Variant]:
@@ -911,7 +942,9 @@ def bound_restored(node: sp.Basic, roles: Any) -> list[Variant]:
         right = sp.Sum(node.function, (node.limits[0][0], lo, hi))
         for (lo2, hi2), edge, what in _bound_moves(right):
             if (lo2, hi2) == node.limits[0][1:]:
-                out.append((right, _bound_said(right, node, edge, what)))
+                term = right.function.xreplace({right.limits[0][0]: edge})
+                out.append((right, {**_bound_said(right, node, edge, what),
+                                    "guard": _edge_outside(term)}))
     return out
 
 
