@@ -110,3 +110,43 @@ def test_a_minus_one_lost_in_one_coordinate_is_not_a_count() -> None:
     d = parse_derivation(text, file="t.deriv")
     check_derivation(d)
     assert d.steps[0].result.mistake != "dimension-count"
+
+
+# --- role, moment and index simulations (s23) --------------------------------------------------
+
+
+def test_index_confused_keeps_the_sum_of_each_term_differentiated() -> None:
+    from elbo_derivation.explain.simulations import index_confused
+
+    f = sp.Function("f", real=True)
+    j = sp.Symbol("j", integer=True)
+    node = sp.Derivative(sp.Sum(f(k) ** 3 / 3, (k, 1, D)), f(j))
+    [(wrong, b)] = index_confused(node, None)
+    assert wrong == sp.Sum(f(k) ** 2, (k, 1, D)) and b["right"] == f(j) ** 2
+    # the derivative by the summation index's own coordinate is no confusion
+    assert index_confused(sp.Derivative(sp.Sum(f(k) ** 2, (k, 1, D)), f(k)), None) == []
+
+
+def test_bound_shifted_and_restored_are_inverse() -> None:
+    from elbo_derivation.explain.simulations import bound_restored, bound_shifted
+
+    node = sp.Sum(x**k, (k, 1, D))
+    shifted = {w for w, _ in bound_shifted(node, None)}
+    assert sp.Sum(x**k, (k, 1, D - 1)) in shifted and sp.Sum(x**k, (k, 2, D)) in shifted
+    back = {w for w, _ in bound_restored(sp.Sum(x**k, (k, 1, D - 1)), None)}
+    assert node in back
+    # a series is not moved (its first term lost is first_term_lost's)
+    assert bound_shifted(sp.Sum(x**k, (k, 0, sp.oo)), None) == []
+
+
+def test_second_moment_forgotten_under_an_expectation_of_an_explicit_density() -> None:
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.explain.simulations import as_integral, second_moment_forgotten
+
+    e = Expectation((z - x) ** 2, x, GAUSS.xreplace({x: x}))
+    assert isinstance(as_integral(e), sp.Integral)
+    [(wrong, b)] = second_moment_forgotten("variance")(e, None)
+    assert sp.simplify(wrong - (z - m) ** 2) == 0
+    assert sp.expand(b["wrong"] - (z - m) ** 2) == 0
+    [(wrong, _)] = second_moment_forgotten("mean")(e, None)
+    assert sp.simplify(wrong - s**2) == 0

@@ -40,6 +40,13 @@ when the matches agree on one mistake:
 
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
+A simulation that claims what the student wrote (log σ² for log σ) may ask that it stands on
+the page (its binding's ``shown``: one of those parts in the written step, as evaluated or as
+written); the same value reached by a coefficient changed elsewhere is another mistake.
+A previous line over densities of declared named families (``densities: p(y) = LogNormal(m,
+s^2)``) is first evaluated by what each family says, when the written step no longer holds
+them, so the simulations act on the family's own formula.
+
 For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means
 equal up to a term free of the ``wrt`` names, as the step itself claims.
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
@@ -256,11 +263,31 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     return e
 
 
+def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Basic:
+    """The previous line with its densities of declared named families replaced by what the
+    family says (a KL or an entropy by its formula, a moment by its value, an expectation by
+    the sum or integral over the support), when the written step no longer holds them: the
+    step evaluated them, and the simulations act on the family's own formula (the log-normal's
+    KL in its parameters). ``lhs`` itself otherwise."""
+    try:
+        from elbo_derivation.decide.families import instantiate
+        from elbo_derivation.decide.verdict import declared_families
+
+        families = declared_families(derivation) if derivation is not None else {}
+        if not families or not lhs.has(*families) or rhs.has(*families):
+            return lhs
+        out, _ = instantiate(lhs, families)
+        return out if not out.has(*families) else lhs
+    except Exception:
+        return lhs
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                  deadline: float) -> None:
+        lhs = _families_evaluated(lhs, rhs, derivation)
         self.lhs, self.rhs = lhs, rhs
         self.derivation, self.step = derivation, step
         self.deadline = deadline
@@ -326,6 +353,16 @@ class _Context:
                        for t in sp.Add.make_args(shown))
         except Exception:
             return False
+
+    def shows(self, parts: Any) -> bool:
+        """Whether one of ``parts`` (or its negative) is a sub-expression of the written step,
+        as evaluated or as its author wrote it: a simulation that claims the student wrote
+        log σ² must find log σ² (or 2 log σ) on the page, not only its value."""
+        for form in self.written_forms:
+            nodes = set(sp.preorder_traversal(form))
+            if any(p in nodes or -p in nodes for p in parts):
+                return True
+        return False
 
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -544,6 +581,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if entry.written_before and not ctx.written_before(b.get("right")):
             continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
+            continue
+        if b.get("shown") and not ctx.shows(b["shown"]):
             continue
         if ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,

@@ -27,7 +27,10 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
+    "as_integral",
     "bound_constant_wrong",
+    "bound_restored",
+    "bound_shifted",
     "closed_sum",
     "coefficient_lost",
     "coordinate_count_wrong",
@@ -36,6 +39,8 @@ __all__ = [
     "density_dropped",
     "factor_on_one_term",
     "first_term_lost",
+    "gamma_recursion_wrong",
+    "index_confused",
     "inner_factor_forgotten",
     "inner_factor_of_another_variable",
     "marginal_as_one",
@@ -43,6 +48,7 @@ __all__ = [
     "moment_wrong",
     "power_rule_factor",
     "rates_in",
+    "second_moment_forgotten",
     "show",
     "square_lost",
     "squares_summed_as_square",
@@ -679,13 +685,14 @@ _SETUP: dict[sp.Basic, Any] = {}
 
 
 def _moment_setup(node: sp.Basic) -> Any:
-    """(x, terms, E[·], ∫D, the value) for an expectation integral, remembered per node."""
+    """(x, terms, E[·], ∫D, the value) for an expectation integral, remembered per node (an
+    expectation under an explicit density over ℝ is its integral)."""
     if node not in _SETUP:
         _SETUP[node] = None
-        found = _weighted_terms(node)
+        found = _weighted_terms(as_integral(node))
         if found is not None:
             x, dens, terms = found
-            under = _expectation_under(node, x, dens)
+            under = _expectation_under(as_integral(node), x, dens)
             if under is not None:
                 expect, total = under
                 value = sp.Add(*(c * expect(g) for c, g in terms))
@@ -697,7 +704,8 @@ def moment_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
     """∫ D(x) Σ cₜ gₜ(x) dx evaluated with one moment E[gₜ] wrong: another moment of the
     same density, the power of the mean for the mean of a power, the variance for the mean.
     The values stay integrals under D, compared at 50 digits."""
-    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum)) else None
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum, Expectation)) \
+        else None
     if setup is None:
         return []
     x, dens, terms, expect, total, value = setup
@@ -753,3 +761,220 @@ def moment_rate_for_scale(node: sp.Basic, roles: Any) -> list[Variant]:
             wrong = total * (value + c * (w - right))
             out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x, "s": lam}))
     return out
+
+
+# --- role, moment and index mistakes (s23) -----------------------------------------------------
+
+
+def _coordinate(v: sp.Basic) -> tuple[Any, sp.Basic] | None:
+    """(the family, the index) of one coordinate: an applied function of one argument m(j),
+    or an indexed element m[j]; None otherwise."""
+    if isinstance(v, AppliedUndef) and len(v.args) == 1:
+        return v.func, v.args[0]
+    if isinstance(v, sp.Indexed) and len(v.indices) == 1:
+        return v.base, v.indices[0]
+    return None
+
+
+def _at(family: Any, index: sp.Basic) -> sp.Basic:
+    return family[index] if isinstance(family, sp.IndexedBase) else family(index)
+
+
+def index_confused(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∂/∂m_j Σ_i f(m_i) written Σ_i f′(m_i): the index i of the sum confused with the index j
+    of the coordinate differentiated by.
+
+    Only the term i = j of the sum depends on m_j, so the derivative is f′(m_j); a student who
+    differentiates every term by its own coordinate keeps the sum (the gradient's vector read
+    as a total). The summand must hold the coordinate at the summation index, and the index
+    of the derivative must be another symbol.
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1 \
+            or node.variable_count[0][1] != 1 or not isinstance(node.expr, sp.Sum) \
+            or len(node.expr.limits) != 1:
+        return []
+    found = _coordinate(node.variable_count[0][0])
+    if found is None:
+        return []
+    family, j = found
+    i = node.expr.limits[0][0]
+    if i == j or not isinstance(j, sp.Symbol):
+        return []
+    own = _at(family, i)
+    summand = node.expr.function
+    if not summand.has(own):
+        return []
+    try:
+        each = sp.diff(summand, own)
+    except Exception:
+        return []
+    if each == 0:
+        return []
+    wrong = sp.Sum(each, node.expr.limits[0])
+    right = each.xreplace({i: j})
+    return [(wrong, {"right": right, "wrong": wrong, "i": i, "j": j,
+                     "s": node.variable_count[0][0], "own": own})]
+
+
+def as_integral(node: sp.Basic) -> sp.Basic:
+    """E[f] under an explicit density D(x) of a Gaussian exponent as ∫ D f dx over ℝ; any
+    other node as it is."""
+    if type(node) is not Expectation or node.density.has(AppliedUndef):
+        return node
+    x, dens = node.variable, node.density
+    if not any(isinstance(f, sp.exp) and f.has(x) for f in sp.Mul.make_args(dens)):
+        return node
+    return sp.Integral(dens * node.integrand, (x, -sp.oo, sp.oo))
+
+
+def second_moment_forgotten(which: str) -> Any:
+    """E[(a x + b)²] under a Gaussian weight evaluated with one part of the second moment
+    forgotten: ``"variance"`` takes it as (E[a x + b])² (the variance a²σ² lost), ``"mean"``
+    as a²σ² alone (the squared mean (E[a x + b])² lost). The term's other moments right."""
+    def local(node: sp.Basic, roles: Any) -> list[Variant]:
+        if not isinstance(node, (sp.Integral, Expectation)):
+            return []
+        setup = _moment_setup(node)
+        if setup is None or as_integral(node).limits[0][1] != -sp.oo:
+            return []
+        x, _dens, terms, expect, total, value = setup
+        out: list[Variant] = []
+        for n, (c, g) in enumerate(terms):
+            if not (g.is_Pow and g.exp == 2 and g.base.is_polynomial(x)
+                    and sp.degree(g.base, x) == 1):
+                continue
+            right = expect(g)
+            square = sp.factor_terms(expect(g.base) ** 2)
+            w = square if which == "variance" else sp.factor_terms(sp.expand(right - square))
+            if w == 0 or sp.expand(w - right) == 0:
+                continue
+            # another term of the integrand dropped gives the same value (the μ² of
+            # x² − 2μx + μ² against E[x²] = σ²): two lessons, none is simulated
+            change = sp.expand(c * (w - right))
+            if any(sp.expand(c2 * expect(g2) + change) == 0
+                   for m, (c2, g2) in enumerate(terms) if m != n):
+                continue
+            wrong = total * (value + c * (w - right))
+            mean = sp.factor_terms(expect(x))
+            spread = sp.factor_terms(sp.expand(expect(x**2) - mean**2))
+            said = _role_said(roles, mean, spread, which)
+            head = f"Under N({show(mean)}, {show(spread)}), " if g.base == x else ""
+            shown = sp.Add(square, sp.factor_terms(sp.expand(right - square)))
+            out.append((wrong, {"right": shown, "wrong": w, "g": g, "x": x,
+                                "square": square, "said": said, "head": head,
+                                "variance": sp.factor_terms(sp.expand(right - square))}))
+        return out
+    return local
+
+
+def _bound_moves(node: sp.Basic) -> list[tuple[tuple[sp.Basic, sp.Basic], sp.Basic, str]]:
+    """The bounds of a one-index finite sum moved by one: ((new lower, new upper), the term
+    at the edge, whether that term is lost or counted twice). A series is left to
+    :func:`first_term_lost` (its closed form is quick; a series summed again is not)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    _, lo, hi = node.limits[0]
+    if lo.is_finite is False or hi.is_finite is False:
+        return []
+    return [((lo, hi - 1), hi, "lost"), ((lo, hi + 1), hi + 1, "added"),
+            ((lo + 1, hi), lo, "lost"), ((lo - 1, hi), lo - 1, "added")]
+
+
+def _bound_said(node: sp.Sum, new: sp.Sum, edge: sp.Basic, what: str) -> dict[str, Any]:
+    k, lo, hi = node.limits[0]
+    _, wlo, whi = new.limits[0]
+    term = node.function.xreplace({k: edge})
+    told = ("its term for {i} = {e}, {t}, was lost" if what == "lost"
+            else "it gained the term for {i} = {e}, {t}").format(
+        i=show(k), e=show(edge), t=show(term))
+    why = (f"the sum over {show(k)} runs from {show(lo)} to {show(hi)}, but it was written "
+           f"from {show(wlo)} to {show(whi)}: {told} (the index shifted without its bound)")
+    return {"right": node, "wrong": new, "i": k, "why": why}
+
+
+def bound_shifted(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a}^{b} f(k) written with a bound moved by one (Σ_{k=a}^{b+1}, Σ_{k=a+1}^{b}): a
+    term lost or one too many, as when a term is split off or the index is shifted without
+    its bound."""
+    out: list[Variant] = []
+    for (lo, hi), edge, what in _bound_moves(node):
+        new = sp.Sum(node.function, (node.limits[0][0], lo, hi))
+        out.append((new, {**_bound_said(node, new, edge, what), "guard": _not_differentiated}))
+    return out
+
+
+def _parent(expr: sp.Basic, path: tuple[int, ...]) -> sp.Basic | None:
+    if not path:
+        return None
+    node = expr
+    for i in path[:-1]:
+        node = node.args[i]
+    return node
+
+
+def _not_differentiated(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` is not the function a derivative differentiates (a sum
+    under d/dθ is differentiated term by term by the step, not summed)."""
+    return not isinstance(_parent(expr, path), sp.Derivative)
+
+
+def _edge_outside(edge_term: sp.Basic) -> Any:
+    """A guard: the written step shows, outside the sum at ``path``, a coordinate of the
+    term at the moved bound (x_N beside Σ_{i=1}^{N}: a term split off)."""
+    atoms = set(edge_term.atoms(AppliedUndef, sp.Indexed))
+
+    def guard(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+        if not atoms:
+            return False
+        node = expr
+        for i in path:
+            node = node.args[i]
+        outside = expr.xreplace({node: sp.S(0)}) if path else sp.S(0)
+        return bool(outside.atoms(AppliedUndef, sp.Indexed) & atoms)
+    return guard
+
+
+def bound_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of :func:`bound_shifted` on a written sum: each sum it could have come
+    from, with the fields said from the right sum's side."""
+    out: list[Variant] = []
+    for (lo, hi), _, _ in _bound_moves(node):
+        right = sp.Sum(node.function, (node.limits[0][0], lo, hi))
+        for (lo2, hi2), edge, what in _bound_moves(right):
+            if (lo2, hi2) == node.limits[0][1:]:
+                term = right.function.xreplace({right.limits[0][0]: edge})
+                out.append((right, {**_bound_said(right, node, edge, what),
+                                    "guard": _edge_outside(term)}))
+    return out
+
+
+def gamma_recursion_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + 1) = sΓ(s) applied as Γ(s + 1) = (s + 1)Γ(s): every Γ of an argument s + 1
+    taken so (and each one alone), the rest of the expression as it is."""
+    gammas = sorted({n for n in expr.atoms(sp.gamma) if n.args[0].as_coeff_Add()[0] >= 1},
+                    key=sp.default_sort_key)
+    if not gammas:
+        return []
+    out: list[Variant] = []
+    for chosen in ([gammas] if len(gammas) == 1 else [gammas, *([g] for g in gammas)]):
+        change = {g: g.args[0] * sp.gamma(g.args[0] - 1) for g in chosen}
+        wrong = expr.xreplace(change)
+        g = chosen[0]
+        s = g.args[0] - 1
+        out.append((wrong, {"right": s * sp.gamma(s), "wrong": (s + 1) * sp.gamma(s),
+                            "g": g, "s": s}))
+    return out
+
+
+def _role_said(roles: Any, mean: sp.Basic, spread: sp.Basic, which: str) -> str:
+    """" (m is the mean of …)" for the part a second moment lost, when roles know it."""
+    try:
+        if which == "mean" and isinstance(mean, sp.Symbol) and roles.role(mean):
+            return f" ({roles.describe(mean)})"
+        if which == "variance":
+            for f in roles.families:
+                if sp.expand(f.variance - spread) == 0:
+                    return f" ({roles.describe(f.param)})"
+    except Exception:
+        return ""
+    return ""
