@@ -168,10 +168,22 @@ def _drop_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     return []
 
 
+def _not_in_a_denominator(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` stands outside every negative power: a ½ put back in a
+    denominator (1/(s²/2) for 1/s²) is a factor 2 on the value, a ½ nobody writes there."""
+    node = expr
+    for i in path:
+        if node.is_Pow and i == 0 and node.exp.could_extract_minus_sign():
+            return False
+        node = node.args[i]
+    return True
+
+
 def _restore_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     if isinstance(node, (sp.Mul, sp.Add, sp.log, sp.Pow, sp.Symbol)) or (
             node.is_Rational and node != 0):
-        return [(node / 2, {"right": node / 2, "wrong": node})]
+        return [(node / 2, {"right": node / 2, "wrong": node,
+                            "guard": _not_in_a_denominator})]
     return []
 
 

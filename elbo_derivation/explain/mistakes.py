@@ -174,6 +174,12 @@ def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
             stack.append(((*path, i), a))
 
 
+def _at(expr: sp.Basic, path: Path) -> sp.Basic:
+    for i in path:
+        expr = expr.args[i]
+    return expr
+
+
 def _replace(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
     if not path:
         return new
@@ -210,6 +216,28 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
         if shown is None:
             return None
         return derivation.expand_definitions(shown) if derivation is not None else shown
+    except Exception:
+        return None
+
+
+def _previous_as_written(derivation: Any, step: Any) -> sp.Basic | None:
+    """The line before ``step`` as its author wrote it (no automatic simplification), or
+    None when it cannot be rebuilt."""
+    try:
+        index = getattr(step, "index", None)
+        if derivation is None or not index:
+            return None
+        steps = derivation.steps
+        if index == 1:
+            shown, text = derivation.start_display, getattr(derivation, "start_text", "")
+        else:
+            before = steps[index - 2]
+            shown, text = before.display, getattr(before, "expr_text", "")
+        if shown is None and text:
+            from elbo_derivation.read.deriv import written_form
+
+            shown = written_form(derivation, text)
+        return shown
     except Exception:
         return None
 
@@ -280,6 +308,8 @@ class _Context:
         if shown is not None and shown != rhs:
             self.written_forms.append(shown)
         self._terms_before: set[sp.Basic] | None = ...  # type: ignore[assignment]
+        self._sums_before: list[tuple[sp.Basic, tuple[sp.Basic, ...]]] | None = None
+        self._sums_for: dict[sp.Basic, list[tuple[sp.Basic, ...]]] = {}
         left, right = _subtrees(lhs), _subtrees(rhs)
         self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
         self.shared_in_lhs = self.shared_in_rhs
@@ -298,13 +328,56 @@ class _Context:
                 self._terms_before = None
         return self._terms_before
 
-    def written_before(self, part: Any) -> bool:
+    def written_before(self, part: Any, node: Any = None) -> bool:
         """Whether ``part`` is a term of the previous line as its author wrote it (True when
-        that line is not known: the expression itself is then the author's)."""
+        that line is not known: the expression itself is then the author's).
+
+        With ``node``, the sum of the previous line the part is dropped from: when the
+        author wrote that sum (a sum of the line as written has its value), ``part`` must be
+        one of *its* written terms, not a term written elsewhere (2 − (1 + a) is the sum
+        1 − a, but its author wrote no term 1 there: the 1 stands in another sum).
+        """
         terms = self.terms_before()
         if terms is None or not isinstance(part, sp.Basic):
             return True
+        if isinstance(node, sp.Add):
+            same = self._written_sums_for(node)
+            if same:
+                return any(part == t or sp.expand(part - t) == 0
+                           for written in same for t in written)
         return any(part == t or sp.expand(part - t) == 0 for t in terms)
+
+    def _written_sums_for(self, node: sp.Add) -> list[tuple[sp.Basic, ...]]:
+        """The written terms of each sum of the previous line as written whose value is
+        ``node`` (cached)."""
+        if node not in self._sums_for:
+            out = []
+            for value, written in self.sums_written_before():
+                try:
+                    if value == node or sp.expand(value - node) == 0:
+                        out.append(written)
+                except Exception:
+                    continue
+            self._sums_for[node] = out
+        return self._sums_for[node]
+
+    def sums_written_before(self) -> list[tuple[sp.Basic, tuple[sp.Basic, ...]]]:
+        """Each sum of the previous line as its author wrote it (not simplified by SymPy):
+        its value and its terms as written, ``let`` names expanded; empty when that line
+        cannot be rebuilt as written."""
+        if self._sums_before is None:
+            self._sums_before = []
+            prev = _previous_as_written(self.derivation, self.step)
+            if prev is not None:
+                expand = self.derivation.expand_definitions
+                try:
+                    for n in sp.preorder_traversal(prev):
+                        if isinstance(n, sp.Add):
+                            terms = tuple(expand(t) for t in n.args)
+                            self._sums_before.append((sp.Add(*terms), terms))
+                except Exception:
+                    self._sums_before = []
+        return self._sums_before
 
     def written_alone(self, part: Any) -> bool:
         """Whether ``part`` stands as a term of its own at the top of the written step as its
@@ -541,7 +614,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
-        if entry.written_before and not ctx.written_before(b.get("right")):
+        if entry.written_before and not ctx.written_before(b.get("right"),
+                                                           _at(ctx.lhs, path)):
             continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
