@@ -1268,3 +1268,52 @@ def _extend(entry: Entry) -> Entry:
 
 CATALOGUE = tuple(_extend(e) for e in CATALOGUE) + _NEW
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- factor, constant and term mistakes (s23) ---
+# Simulations added to entries above (their ``local`` extended, ``special_case_of`` added to)
+# and new entries; applied last, so the blocks above stay as they are.
+
+
+def _density_dropped_said(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The density dropped from an integral, with the words of the entry's explanation."""
+    return [(w, {**b, "why": f"{sim.show(b['s'])} is the density of {sim.show(b['x'])}: "
+                 f"∫ … {sim.show(b['s'])} d{sim.show(b['x'])} is an expectation, and without "
+                 f"its density the integral is another quantity ({sim.show(b['wrong'])} "
+                 f"written for {sim.show(b['right'])})"})
+            for w, b in sim.density_dropped(node, roles)]
+
+
+_S23_EXTENDED: dict[str, dict[str, Any]] = {
+    "chain-rule-factor-forgotten": {
+        "local": _plus(BY_NAME["chain-rule-factor-forgotten"].local,
+                       sim.inner_factor_forgotten_higher),
+        # an inner factor −1 forgotten negates one term: the chain rule says why; the inner
+        # factor is a factor of the derivative dropped
+        "special_case_of": ("sign-error", "dropped-factor")},
+    "dropped-factor": {
+        "title": "a factor dropped",
+        "local": _plus(_density_dropped_said, sim.factor_dropped),
+        "explanation": "A factor was lost: {why}."},
+    "missing-square": {"local": _plus(BY_NAME["missing-square"].local,
+                                      sim.square_of_bracket_lost)},
+    # the normaliser, a count, a factor on all terms but one: each a factor dropped, named
+    "normaliser-dropped": {"special_case_of": ("dropped-factor",)},
+    "dimension-count": {"special_case_of": ("dropped-factor",)},
+    "factor-on-one-term": {"special_case_of": ("dropped-factor",)},
+}
+
+
+def _s23(entry: Entry) -> Entry:
+    """The entry with the simulations of this block; ``special_case_of`` is added to."""
+    import dataclasses
+
+    more = dict(_S23_EXTENDED.get(entry.name, {}))
+    if "special_case_of" in more:
+        more["special_case_of"] = tuple(dict.fromkeys(
+            (*entry.special_case_of, *more["special_case_of"])))
+    return dataclasses.replace(entry, **more) if more else entry
+
+
+CATALOGUE = tuple(_s23(e) for e in CATALOGUE)
+BY_NAME = {e.name: e for e in CATALOGUE}

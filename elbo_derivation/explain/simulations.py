@@ -34,9 +34,11 @@ __all__ = [
     "coordinates",
     "count_lost",
     "density_dropped",
+    "factor_dropped",
     "factor_on_one_term",
     "first_term_lost",
     "inner_factor_forgotten",
+    "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
     "marginal_as_one",
     "moment_rate_for_scale",
@@ -44,6 +46,7 @@ __all__ = [
     "power_rule_factor",
     "rates_in",
     "show",
+    "square_of_bracket_lost",
     "square_lost",
     "squares_summed_as_square",
 ]
@@ -359,6 +362,11 @@ def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
     return out
 
 
+def _forgotten(t: sp.Basic, theta: sp.Symbol) -> list[sp.Basic]:
+    """d/dθ of the term ``t`` with the chain rule's inner factor forgotten, each way."""
+    return [sp.diff(g, d).xreplace({d: u}) for u, g, d in _compositions(t, theta)]
+
+
 def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant]:
     """d/dθ g(u) written g′(u)·∂u/∂v for another variable v of u: the inner derivative taken
     with respect to the wrong variable."""
@@ -371,7 +379,11 @@ def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant
                 du = sp.diff(u, theta)
                 if inner == 0 or sp.expand(inner - du) == 0 or sp.expand(inner + du) == 0:
                     continue  # ∂u/∂v = −∂u/∂θ: the same as the inner factor −1 forgotten
+                if inner.is_Number and abs(inner) == 1:
+                    continue  # a factor ±1 is no factor: the inner derivative forgotten
                 wrong_t = outer * inner
+                if any(sp.expand(wrong_t - f) == 0 for f in _forgotten(t, theta)):
+                    continue  # the same as an inner factor forgotten: that names it
                 out.append((rest + wrong_t, {"right": sp.diff(t, theta), "wrong": wrong_t,
                                              "inner": u, "s": theta, "o": v,
                                              "du": sp.diff(u, theta), "dv": inner}))
@@ -752,4 +764,93 @@ def moment_rate_for_scale(node: sp.Basic, roles: Any) -> list[Variant]:
                 continue
             wrong = total * (value + c * (w - right))
             out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x, "s": lam}))
+    return out
+
+
+# --- factor, constant and term mistakes (s23) ---------------------------------------------------
+
+
+def inner_factor_forgotten_higher(node: sp.Basic, roles: Any) -> list[Variant]:
+    """dⁿ/dθⁿ f written dⁿ⁻¹/dθⁿ⁻¹ of a first derivative that forgot the chain rule's inner
+    factor (d²/dη² log(1 + e^η) written d/dη 1/(1 + e^η): the e^η of d(1 + e^η)/dη lost).
+
+    The first of the n derivatives is taken wrong as in :func:`inner_factor_forgotten`; the
+    others are left to be taken, as the written step leaves them.
+
+    >>> eta = sp.Symbol("eta", real=True)
+    >>> right = sp.Derivative(sp.log(1 + sp.exp(eta)), (eta, 2))
+    >>> [w for w, _ in inner_factor_forgotten_higher(right, None)]
+    [Derivative(1/(exp(eta) + 1), eta)]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return []
+    theta, n = node.variable_count[0]
+    if not (n.is_Integer and n >= 2):
+        return []
+    out: list[Variant] = []
+    for wrong, b in inner_factor_forgotten(sp.Derivative(node.expr, theta), roles):
+        out.append((sp.Derivative(wrong, (theta, n - 1)), b))
+    return out
+
+
+_CONSTRUCTS = (sp.Integral, sp.Sum, sp.Derivative, Expectation)
+
+
+def _outside_logs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether no log, integral, sum, derivative or expectation stands above the node at
+    ``path``: a factor of a log's argument is a term of the log (log ab = log a + log b),
+    left to the entries of dropped terms; a factor lost under an integral gives a value
+    that other mistakes give too (E[λx] with its λ lost is E[x], a moment taken wrong)."""
+    node = expr
+    for i in path:
+        if isinstance(node, (sp.log, *_CONSTRUCTS)):
+            return False
+        node = node.args[i]
+    return True
+
+
+def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·F written A: a factor F with symbols lost from a product (the weight a of
+    a·H(c) in a chain rule of entropies, the 1/N of an average).
+
+    F is one factor of the product as SymPy keeps it (a symbol, a power such as 1/N, a
+    bracket); numbers are left to the entries of halves and constants, and integrals, sums,
+    derivatives and expectations are not dropped whole. Not inside a log (see
+    :func:`_outside_logs`).
+
+    >>> a, c = sp.symbols("a c", positive=True)
+    >>> [w for w, _ in factor_dropped(-a * (c * sp.log(c)), None)]
+    [-c*log(c), -a*c, -a*log(c)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for i, f in enumerate(node.args):
+        if f.is_Number or not f.free_symbols or isinstance(f, _CONSTRUCTS):
+            continue
+        rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
+        if rest.is_Number:
+            continue  # the whole of the product but its number: not a factor lost
+        why = (f"the factor {show(f)} of {show(node)} was lost ({show(rest)} written "
+               f"for {show(node)})")
+        out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
+                           "guard": _outside_logs, "drops": f}))
+    return out
+
+
+def square_of_bracket_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(a + b)²·X written (a + b)·X: the square of a bracket lost from a product (the
+    product rule's (μ + σ²t)·(μ + σ²t)e^{…} written (μ + σ²t)e^{…}).
+
+    >>> t, m = sp.symbols("t m", real=True)
+    >>> [w for w, _ in square_of_bracket_lost((m + t) ** 2 * sp.exp(t), None)]
+    [(m + t)*exp(t)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Add):
+            wrong = node / f * f.base
+            out.append((wrong, {"right": f, "wrong": f.base, "s": f.base}))
     return out
