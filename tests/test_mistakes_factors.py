@@ -102,6 +102,18 @@ def test_a_factor_still_on_the_page_was_not_dropped() -> None:
     assert _named(text) is None
 
 
+def test_a_factor_that_stands_in_the_rest_is_not_said_to_be_dropped() -> None:
+    # e^{−u}/(1 + e^{−u}) written 1/(1 + e^{−u}): the e^{−u} lost, or the sign of the exponent
+    # of 1/(1 + e^{u}) changed; the written step does not tell
+    u = sp.Symbol("u", real=True)
+    found = diagnose(sp.exp(-u) / (1 + sp.exp(-u)), 1 / (1 + sp.exp(-u)), None, None)
+    assert found is None or found.name != "dropped-factor"
+    # (1 − v) lost from N(1 − v) is its term −v lost: the dropped term is named
+    text = ("symbols: v, n, m : positive\n(n*(1 - v) - m*v)/(v*(1 - v))\n"
+            "= (n - m*v)/(v*(1 - v))\n")
+    assert _named(text) == "dropped-term"
+
+
 def test_a_factor_lost_under_an_evaluated_integral_stays_unnamed() -> None:
     # E[λx] with its λ lost is E[x]: a moment taken wrong gives the same value
     x = sp.Symbol("x", real=True)
@@ -167,3 +179,32 @@ def test_a_derivative_under_an_integral_the_step_keeps_is_located_by_its_integra
     # the same value, another integrand (an odd term added): the integrand does not show it
     other = sp.Integral(phi * (r * 2 * (e * r + c) + e), (e, -sp.oo, sp.oo))
     assert diagnose(right, other, None, None) is None
+
+
+# --- a term of a log, a log of a constant ------------------------------------------------------
+
+
+def test_a_factor_lost_inside_a_log_is_its_term_dropped() -> None:
+    text = ("symbols: u, v : real\ndensities: Q(u|v), Q(v|u), Q(u), Q(v)\n"
+            "log(Q(v|u)*Q(u)/(Q(v)*Q(u)))\n= log(Q(v|u))\n")
+    assert _named(text) == "dropped-term"
+    # a factor that stands in the rest too is not said to be lost
+    w = sp.Symbol("w", positive=True)
+    assert diagnose(sp.log(w / (1 + w)), sp.log(1 / (1 + w)), None, None) is None
+
+
+def test_the_log_of_a_constant_lost_is_a_constant_wrong() -> None:
+    text = ("symbols: b : real\nb + log(1 + 1)\n= b + 2\n")
+    assert _named(text) == "constant-wrong"
+    # another number written there is not the log lost
+    assert _named("symbols: b : real\nb + log(1 + 1)\n= b + 3\n") is None
+
+
+def test_a_power_lost_inside_the_log_of_a_product_is_named() -> None:
+    text = ("symbols: r : positive\nsymbols: n : nonnegative integer\n"
+            "log(r^n*exp(-r)/factorial(n))\n= -r + log(r) - log(factorial(n))\n")
+    assert _named(text) == "log-power-lost"
+    # the power kept and something else changed: not this mistake
+    text2 = ("symbols: r : positive\nsymbols: n : nonnegative integer\n"
+             "log(r^n*exp(-r)/factorial(n))\n= -r + n*log(r) - log(n)\n")
+    assert _named(text2) is None

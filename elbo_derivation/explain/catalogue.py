@@ -1297,6 +1297,11 @@ _S23_EXTENDED: dict[str, dict[str, Any]] = {
         "explanation": "A factor was lost: {why}."},
     "missing-square": {"local": _plus(BY_NAME["missing-square"].local,
                                       sim.square_of_bracket_lost)},
+    "dropped-term": {"local": _plus(BY_NAME["dropped-term"].local, sim.log_factor_dropped)},
+    "constant-wrong": {"local": _plus(BY_NAME["constant-wrong"].local,
+                                      sim.log_of_constant_lost)},
+    "log-power-lost": {"local": _plus(BY_NAME["log-power-lost"].local,
+                                      sim.power_lost_in_log_product)},
     # the normaliser, a count, a factor on all terms but one: each a factor dropped, named
     "normaliser-dropped": {"special_case_of": ("dropped-factor",)},
     "dimension-count": {"special_case_of": ("dropped-factor",)},

@@ -768,8 +768,9 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
         # the terms of a derivative's value come from the rules, not from the page
-        if entry.written_before and path[:1] != (VALUE,) and not ctx.written_before(
-                b.get("right"), ctx.at(path)):
+        # (a factor written inside a log is the log's term, in_log)
+        if entry.written_before and path[:1] != (VALUE,) and not b.get("in_log") \
+                and not ctx.written_before(b.get("right"), ctx.at(path)):
             continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue

@@ -40,9 +40,12 @@ __all__ = [
     "inner_factor_forgotten",
     "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
+    "log_factor_dropped",
+    "log_of_constant_lost",
     "marginal_as_one",
     "moment_rate_for_scale",
     "moment_wrong",
+    "power_lost_in_log_product",
     "power_rule_factor",
     "rates_in",
     "show",
@@ -787,10 +790,11 @@ def inner_factor_forgotten_higher(node: sp.Basic, roles: Any) -> list[Variant]:
     theta, n = node.variable_count[0]
     if not (n.is_Integer and n >= 2):
         return []
-    out: list[Variant] = []
+    out: dict[sp.Basic, Variant] = {}
     for wrong, b in inner_factor_forgotten(sp.Derivative(node.expr, theta), roles):
-        out.append((sp.Derivative(wrong, (theta, n - 1)), b))
-    return out
+        new = sp.Derivative(wrong, (theta, n - 1))
+        out.setdefault(new, (new, b))
+    return list(out.values())
 
 
 _CONSTRUCTS = (sp.Integral, sp.Sum, sp.Derivative, Expectation)
@@ -809,6 +813,18 @@ def _outside_logs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
     return True
 
 
+def _outside_constructs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether no integral, sum, derivative or expectation stands above the node at
+    ``path``: a change under one that the step evaluates gives a value other mistakes give
+    too (E[x − m] = 0 is also the term E[(x − m)²] dropped)."""
+    node = expr
+    for i in path:
+        if isinstance(node, _CONSTRUCTS):
+            return False
+        node = node.args[i]
+    return True
+
+
 def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
     """A·F written A: a factor F with symbols lost from a product (the weight a of
     a·H(c) in a chain rule of entropies, the 1/N of an average).
@@ -820,7 +836,7 @@ def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
 
     >>> a, c = sp.symbols("a c", positive=True)
     >>> [w for w, _ in factor_dropped(-a * (c * sp.log(c)), None)]
-    [-c*log(c), -a*c, -a*log(c)]
+    [-c*log(c), -a*c]
     """
     if not isinstance(node, sp.Mul):
         return []
@@ -831,6 +847,13 @@ def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
         rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
         if rest.is_Number:
             continue  # the whole of the product but its number: not a factor lost
+        if rest.has(f):
+            # F stands in the rest too (e^{−x}/(1 + e^{−x})): the written rest may be the
+            # product rewritten through F with another mistake, not F lost
+            continue
+        base = f.base if f.is_Pow else f
+        if isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args:
+            continue  # (1 + t) lost is its term t lost: the entries of terms name it
         why = (f"the factor {show(f)} of {show(node)} was lost ({show(rest)} written "
                f"for {show(node)})")
         out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
@@ -852,5 +875,79 @@ def square_of_bracket_lost(node: sp.Basic, roles: Any) -> list[Variant]:
     for f in node.args:
         if f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Add):
             wrong = node / f * f.base
-            out.append((wrong, {"right": f, "wrong": f.base, "s": f.base}))
+            out.append((wrong, {"right": f, "wrong": f.base, "s": f.base,
+                                "guard": _outside_constructs}))
+    return out
+
+
+def log_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(A·F) written log A: a factor with symbols lost inside a log, which is the term
+    log F of log A + log F dropped (log(p(y|θ)/p(y)) written log p(y|θ) drops −log p(y)).
+
+    >>> y = sp.Symbol("y", real=True)
+    >>> f, g = sp.Function("f")(y), sp.Function("g")(y)
+    >>> [(w, b["right"]) for w, b in log_factor_dropped(sp.log(f / g), None)]
+    [(log(f(y)), -log(g(y))), (log(1/g(y)), log(f(y)))]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for i, f in enumerate(arg.args):
+        if f.is_Number or not f.free_symbols:
+            continue
+        rest = sp.Mul(*(arg.args[:i] + arg.args[i + 1:]))
+        if rest.is_Number or rest.has(f):
+            continue
+        term = sp.expand_log(sp.log(f), force=True)
+        out.append((sp.log(rest), {"right": term, "wrong": sp.S(0), "in_log": True,
+                                   "guard": _outside_constructs}))
+    return out
+
+
+def log_of_constant_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """c + log k written c + k: the log of a number lost from a constant term (log(1 + 1)
+    evaluated as 2).
+
+    >>> a = sp.Symbol("a", real=True)
+    >>> [w for w, _ in log_of_constant_lost(a + sp.log(2), None)]
+    [a + 2]
+    """
+    if not isinstance(node, sp.Add):
+        return []
+    out: list[Variant] = []
+    for i, t in enumerate(node.args):
+        if isinstance(t, sp.log) and t.args[0].is_Rational and t.args[0] > 1:
+            k = t.args[0]
+            rest = node.args[:i] + node.args[i + 1:]
+            out.append((sp.Add(*rest, k), {
+                "right": t, "wrong": k,
+                "why": f" (the logarithm of {show(k)} was lost: {show(t)} is not {show(k)})"}))
+    return out
+
+
+def power_lost_in_log_product(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(Aᵏ·B) written as if it were log(A·B): the power of one factor lost inside the log
+    of a product (log(λᵏe^{−λ}/k!) expanded with log λ for k log λ).
+
+    >>> lam = sp.Symbol("lambda", positive=True)
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> [w for w, _ in power_lost_in_log_product(sp.log(lam**k * sp.exp(-lam)), None)]
+    [-lambda + log(lambda)]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for i, f in enumerate(arg.args):
+        if not (f.is_Pow and f.exp not in (1, -1, HALF, -HALF) and f.base.free_symbols
+                and not isinstance(f, sp.exp)):
+            continue
+        if f.exp.is_Number and f.exp.is_negative:
+            continue  # a power in a denominator: its sign and size are other mistakes
+        rest = arg.args[:i] + arg.args[i + 1:]
+        # the log of the product as the sum of logs (its value; the product itself may
+        # underflow at a point where its log does not)
+        wrong = sp.expand_log(sp.log(sp.Mul(*rest, f.base)))
+        out.append((wrong, {"right": sp.log(f), "wrong": sp.log(f.base)}))
     return out
