@@ -614,7 +614,7 @@ def _numeric_change(b: dict[str, Any]) -> bool:
     right, wrong = b.get("right"), b.get("wrong")
     if not isinstance(right, sp.Basic) or not isinstance(wrong, sp.Basic):
         return True
-    if right.is_Number or wrong.is_Number and wrong != 0:
+    if right.is_Number or (wrong.is_Number and wrong != 0):
         return True
     if wrong == 0:
         return False

@@ -49,8 +49,8 @@ __all__ = [
     "power_rule_factor",
     "rates_in",
     "show",
-    "square_of_bracket_lost",
     "square_lost",
+    "square_of_bracket_lost",
     "squares_summed_as_square",
 ]
 
