@@ -366,7 +366,8 @@ class _Context:
             out = []
             for value, written in self.sums_written_before():
                 try:
-                    if value == node or sp.expand(value - node) == 0:
+                    if value == node or (self.screen.equal(value, node)
+                                         and sp.expand(value - node) == 0):
                         out.append(written)
                 except Exception:
                     continue
@@ -767,16 +768,17 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
-        # the terms of a derivative's value come from the rules, not from the page
-        # (a factor written inside a log is the log's term, in_log)
-        if entry.written_before and path[:1] != (VALUE,) and not b.get("in_log") \
-                and not ctx.written_before(b.get("right"), ctx.at(path)):
-            continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
-        if "drops" in b and not ctx.shows_fewer(b["drops"]):
-            continue
         if ctx.reproduces(wrong, ctx.rhs):
+            # the checks on the page, after the (cheaper) value: the terms of a
+            # derivative's value come from the rules, not from the page, and a factor
+            # written inside a log is the log's term (in_log)
+            if entry.written_before and path[:1] != (VALUE,) and not b.get("in_log") \
+                    and not ctx.written_before(b.get("right"), ctx.at(path)):
+                continue
+            if "drops" in b and not ctx.shows_fewer(b["drops"]):
+                continue
             if located == "integrand":
                 located = ctx.same_integrand(wrong)
                 if not located and unlocated is not None:
