@@ -208,3 +208,18 @@ def test_a_power_lost_inside_the_log_of_a_product_is_named() -> None:
     text2 = ("symbols: r : positive\nsymbols: n : nonnegative integer\n"
              "log(r^n*exp(-r)/factorial(n))\n= -r + n*log(r) - log(n)\n")
     assert _named(text2) is None
+
+
+def test_the_binomial_coefficient_lost_in_a_sum_written_apart() -> None:
+    j = sp.Symbol("j", integer=True)
+    M = sp.Symbol("M", positive=True, integer=True)
+    f, g = sp.Function("f", real=True)(j), sp.Function("g", real=True)(j)
+    k = sp.Symbol("kappa", positive=True)
+    right = k * sp.Sum((f - g) ** 2, (j, 1, M))
+    apart = [sp.Sum(f**2, (j, 1, M)), sp.Sum(g**2, (j, 1, M))]
+    written = k * (apart[0] + apart[1] - sp.Sum(f * g, (j, 1, M)))
+    assert diagnose(right, written, None, None).name == "binomial-coefficient"
+    # the cross term with the wrong sign is not its coefficient lost
+    other = k * (apart[0] + apart[1] + 2 * sp.Sum(f * g, (j, 1, M)))
+    found = diagnose(right, other, None, None)
+    assert found is None or found.name != "binomial-coefficient"

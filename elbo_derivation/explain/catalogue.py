@@ -1302,6 +1302,11 @@ _S23_EXTENDED: dict[str, dict[str, Any]] = {
                                       sim.log_of_constant_lost)},
     "log-power-lost": {"local": _plus(BY_NAME["log-power-lost"].local,
                                       sim.power_lost_in_log_product)},
+    "binomial-coefficient": {
+        "local": _plus(BY_NAME["binomial-coefficient"].local,
+                       lambda n, r: sim.binomial_lost_in_a_sum(n, r, _binomial_lost)),
+        "undo": _plus(BY_NAME["binomial-coefficient"].undo,
+                      lambda n, r: sim.binomial_lost_in_a_sum(n, r, _binomial_restore))},
     # the normaliser, a count, a factor on all terms but one: each a factor dropped, named
     "normaliser-dropped": {"special_case_of": ("dropped-factor",)},
     "dimension-count": {"special_case_of": ("dropped-factor",)},

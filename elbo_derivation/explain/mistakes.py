@@ -38,6 +38,19 @@ when the matches agree on one mistake:
 3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
    **not recognised** (None).
 
+Where the step took derivatives (the written step keeps none), the simulations also act on
+each derivative's value: a term or a factor lost there shows on the written line (the product
+rule's s²e^{…} missing), but a number changed there does not (a ½ more or a sign on one term
+of the value could come from several places), so such a variant is never made. A simulation
+inside an integral (a sum) that the written step *keeps*, when the step evaluated something
+else under it (a derivative in the integrand), is located when the written integrand is the
+simulated one point by point, not only its value.
+
+What the step shows as written also decides: a term is dropped only from the sum its author
+wrote it in (2 − (1 + a) is the sum 1 − a, but its author wrote no term 1 there); a dropped
+factor takes its symbols off the page (C·N·Σ/N keeps the 1/N of Σ/N: nothing was dropped);
+a ½ is never put back inside a denominator (1/(s²/2) for 1/s² is a ½ nobody writes).
+
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
 For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means

@@ -951,3 +951,37 @@ def power_lost_in_log_product(node: sp.Basic, roles: Any) -> list[Variant]:
         wrong = sp.expand_log(sp.log(sp.Mul(*rest, f.base)))
         out.append((wrong, {"right": sp.log(f), "wrong": sp.log(f.base)}))
     return out
+
+
+def _sums_as_one(node: sp.Basic) -> tuple[sp.Basic, tuple] | None:
+    """A sum of terms c·Σ_i fₜ over one index and range, as (Σₜ c·fₜ, the limits): the
+    terms of one sum written apart (linearity), or None."""
+    if not isinstance(node, sp.Add):
+        return None
+    limits, body = None, []
+    for t in node.args:
+        c, rest = t.as_coeff_Mul()
+        if not isinstance(rest, sp.Sum) or len(rest.limits) != 1:
+            return None
+        if limits is None:
+            limits = rest.limits[0]
+        elif rest.limits[0] != limits:
+            return None
+        body.append(c * rest.function)
+    return (sp.Add(*body), limits) if limits is not None else None
+
+
+def binomial_lost_in_a_sum(node: sp.Basic, roles: Any, lost: Any = None) -> list[Variant]:
+    """Σᵢ(aᵢ² − 2aᵢbᵢ + bᵢ²) (or its terms written as sums apart) with the cross term's 2
+    lost: ``lost`` is the catalogue's simulation on one sum of terms, applied to the body."""
+    if isinstance(node, sp.Sum) and len(node.limits) == 1:
+        body, limits = node.function, node.limits[0]
+    else:
+        found = _sums_as_one(node)
+        if found is None:
+            return []
+        body, limits = found
+    body = sp.expand(body)
+    return [(sp.Sum(w, limits), {**b, "right": sp.Sum(b["right"], limits),
+                                 "wrong": sp.Sum(b["wrong"], limits)})
+            for w, b in (lost(body, roles) if lost is not None else [])]
