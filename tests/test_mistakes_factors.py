@@ -223,3 +223,17 @@ def test_the_binomial_coefficient_lost_in_a_sum_written_apart() -> None:
     other = k * (apart[0] + apart[1] + 2 * sp.Sum(f * g, (j, 1, M)))
     found = diagnose(right, other, None, None)
     assert found is None or found.name != "binomial-coefficient"
+
+
+def test_the_number_one_is_never_printed_as_true_in_an_explanation() -> None:
+    from elbo_derivation.report.pretty import pretty
+
+    assert pretty(True) == "True"  # a flag printed first must not stand for the number 1
+    e, c = sp.symbols("e c", real=True)
+    r = sp.Symbol("r", positive=True)
+    phi = sp.exp(-e**2 / 2) / sp.sqrt(2 * sp.pi)
+    right = sp.Integral(phi * sp.Derivative((e * r + c) ** 2, c), (e, -sp.oo, sp.oo))
+    found = diagnose(right, sp.Integral(phi * r * 2 * (e * r + c), (e, -sp.oo, sp.oo)),
+                     None, None)
+    assert found is not None and "True" not in found.explanation
+    assert "= 1;" in found.explanation

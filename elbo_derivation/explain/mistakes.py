@@ -914,6 +914,9 @@ def _explain(m: _Match, ctx: _Context) -> str:
     fields = _Fields()
     roles = ctx.roles
     for k, v in m.binding.items():
+        if isinstance(v, bool) or callable(v):
+            continue  # flags and guards of the simulation, not words (and True == 1 to a
+            # cache of printed expressions)
         fields[k] = _show(v)
         if k in ("s", "o", "m") and isinstance(v, sp.Basic):
             fields[k + "_role"] = roles.describe(v)
