@@ -28,32 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    "defects/misname_half_in_a_denominator.tex":
-        _MISNAMED.format("2/s^2 written 1/s^2 named dropped-half, 's^2/2 became s^2': a 1/2 "
-                         "the author never wrote, and a term halved, not doubled"),
-    "conjugate/wrong/normal_mean_posterior.s1.dimension-count.tex":
-        _MISNAMED.format("2/s^2 written 1/s^2 named dropped-half; see "
-                         "defects/misname_half_in_a_denominator.tex"),
-    "defects/misname_constant_as_dropped_term.deriv":
-        _MISNAMED.format("the constant 2 written 1 named dropped-term, '1 was dropped' (2 read "
-                         "as 1 + 1)"),
-    "identities/wrong/tanh_sigmoid.s3.constant-wrong.deriv":
-        _MISNAMED.format("the constant 2 written 1 named dropped-term; see "
-                         "defects/misname_constant_as_dropped_term.deriv"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "defects/misname_half_in_a_denominator.tex",
-    "conjugate/wrong/normal_mean_posterior.s1.dimension-count.tex",
-    "defects/misname_constant_as_dropped_term.deriv",
-    "identities/wrong/tanh_sigmoid.s3.constant-wrong.deriv",
-})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

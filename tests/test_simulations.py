@@ -150,3 +150,28 @@ def test_second_moment_forgotten_under_an_expectation_of_an_explicit_density() -
     assert sp.expand(b["wrong"] - (z - m) ** 2) == 0
     [(wrong, _)] = second_moment_forgotten("mean")(e, None)
     assert sp.simplify(wrong - s**2) == 0
+
+
+# --- factor, constant and term mistakes (s23) ---------------------------------------------------
+
+
+def test_factor_simulations_on_structure() -> None:
+    from elbo_derivation.explain import simulations as sim
+
+    u, w = sp.symbols("u w", positive=True)
+    # a factor dropped from a product, not one that stands in the rest too
+    assert -w - sp.log(w) in [v for v, _ in sim.factor_dropped(-u * (w + sp.log(w)), None)]
+    assert sim.factor_dropped(sp.exp(-u) / (1 + sp.exp(-u)), None) == []
+    # the square of a bracket lost; a square of a symbol is left to its role's entries
+    assert [v for v, _ in sim.square_of_bracket_lost((u + w) ** 2 * sp.exp(u), None)] == \
+        [(u + w) * sp.exp(u)]
+    assert sim.square_of_bracket_lost(u**2 * sp.exp(u), None) == []
+    # the inner factor forgotten in the first of two derivatives
+    wrong = [v for v, _ in sim.inner_factor_forgotten_higher(
+        sp.Derivative(sp.log(1 + sp.exp(2 * u)), (u, 2)), None)]
+    assert sp.Derivative(sp.exp(2 * u) / (1 + sp.exp(2 * u)), u) in wrong
+    # a factor of a log's argument is a term of the log; a log of a number lost
+    f = sp.Function("f")(u)
+    assert -sp.log(w) in [b["right"] for _, b in sim.log_factor_dropped(sp.log(f / w), None)]
+    assert [v for v, _ in sim.log_of_constant_lost(w + sp.log(3), None)] == [w + 3]
+    assert sim.log_of_constant_lost(w + sp.log(sp.Rational(1, 2)), None) == []

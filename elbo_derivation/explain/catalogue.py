@@ -168,10 +168,22 @@ def _drop_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     return []
 
 
+def _not_in_a_denominator(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` stands outside every negative power: a ½ put back in a
+    denominator (1/(s²/2) for 1/s²) is a factor 2 on the value, a ½ nobody writes there."""
+    node = expr
+    for i in path:
+        if node.is_Pow and i == 0 and node.exp.could_extract_minus_sign():
+            return False
+        node = node.args[i]
+    return True
+
+
 def _restore_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     if isinstance(node, (sp.Mul, sp.Add, sp.log, sp.Pow, sp.Symbol)) or (
             node.is_Rational and node != 0):
-        return [(node / 2, {"right": node / 2, "wrong": node})]
+        return [(node / 2, {"right": node / 2, "wrong": node,
+                            "guard": _not_in_a_denominator})]
     return []
 
 
@@ -1430,4 +1442,63 @@ _S23_NEW: tuple[Entry, ...] = (
 )
 
 CATALOGUE = tuple(_amend(e) for e in CATALOGUE) + _S23_NEW
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- factor, constant and term mistakes (s23) ---
+# Simulations added to entries above (their ``local`` extended, ``special_case_of`` added to)
+# and new entries; applied last, so the blocks above stay as they are.
+
+
+def _density_dropped_said(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The density dropped from an integral, with the words of the entry's explanation."""
+    return [(w, {**b, "why": f"{sim.show(b['s'])} is the density of {sim.show(b['x'])}: "
+                 f"∫ … {sim.show(b['s'])} d{sim.show(b['x'])} is an expectation, and without "
+                 f"its density the integral is another quantity ({sim.show(b['wrong'])} "
+                 f"written for {sim.show(b['right'])})"})
+            for w, b in sim.density_dropped(node, roles)]
+
+
+_S23_EXTENDED: dict[str, dict[str, Any]] = {
+    "chain-rule-factor-forgotten": {
+        "local": _plus(BY_NAME["chain-rule-factor-forgotten"].local,
+                       sim.inner_factor_forgotten_higher),
+        # an inner factor −1 forgotten negates one term: the chain rule says why; the inner
+        # factor is a factor of the derivative dropped
+        "special_case_of": ("sign-error", "dropped-factor")},
+    "dropped-factor": {
+        "title": "a factor dropped",
+        "local": _plus(_density_dropped_said, sim.factor_dropped),
+        "explanation": "A factor was lost: {why}."},
+    "missing-square": {"local": _plus(BY_NAME["missing-square"].local,
+                                      sim.square_of_bracket_lost)},
+    "dropped-term": {"local": _plus(BY_NAME["dropped-term"].local, sim.log_factor_dropped)},
+    "constant-wrong": {"local": _plus(BY_NAME["constant-wrong"].local,
+                                      sim.log_of_constant_lost)},
+    "log-power-lost": {"local": _plus(BY_NAME["log-power-lost"].local,
+                                      sim.power_lost_in_log_product)},
+    "binomial-coefficient": {
+        "local": _plus(BY_NAME["binomial-coefficient"].local,
+                       lambda n, r: sim.binomial_lost_in_a_sum(n, r, _binomial_lost)),
+        "undo": _plus(BY_NAME["binomial-coefficient"].undo,
+                      lambda n, r: sim.binomial_lost_in_a_sum(n, r, _binomial_restore))},
+    # the normaliser, a count, a factor on all terms but one: each a factor dropped, named
+    "normaliser-dropped": {"special_case_of": ("dropped-factor",)},
+    "dimension-count": {"special_case_of": ("dropped-factor",)},
+    "factor-on-one-term": {"special_case_of": ("dropped-factor",)},
+}
+
+
+def _s23(entry: Entry) -> Entry:
+    """The entry with the simulations of this block; ``special_case_of`` is added to."""
+    import dataclasses
+
+    more = dict(_S23_EXTENDED.get(entry.name, {}))
+    if "special_case_of" in more:
+        more["special_case_of"] = tuple(dict.fromkeys(
+            (*entry.special_case_of, *more["special_case_of"])))
+    return dataclasses.replace(entry, **more) if more else entry
+
+
+CATALOGUE = tuple(_s23(e) for e in CATALOGUE)
 BY_NAME = {e.name: e for e in CATALOGUE}

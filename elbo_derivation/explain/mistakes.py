@@ -38,6 +38,19 @@ when the matches agree on one mistake:
 3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
    **not recognised** (None).
 
+Where the step took derivatives (the written step keeps none), the simulations also act on
+each derivative's value: a term or a factor lost there shows on the written line (the product
+rule's s²e^{…} missing), but a number changed there does not (a ½ more or a sign on one term
+of the value could come from several places), so such a variant is never made. A simulation
+inside an integral (a sum) that the written step *keeps*, when the step evaluated something
+else under it (a derivative in the integrand), is located when the written integrand is the
+simulated one point by point, not only its value.
+
+What the step shows as written also decides: a term is dropped only from the sum its author
+wrote it in (2 − (1 + a) is the sum 1 − a, but its author wrote no term 1 there); a dropped
+factor takes its symbols off the page (C·N·Σ/N keeps the 1/N of Σ/N: nothing was dropped);
+a ½ is never put back inside a denominator (1/(s²/2) for 1/s² is a ½ nobody writes).
+
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
 A simulation that claims what the student wrote (log σ² for log σ) may ask that it stands on
@@ -146,6 +159,7 @@ class _Match:
 
 
 Path = tuple[int, ...]
+_EVALUATED_KINDS = (sp.Integral, Expectation, sp.Sum, sp.Derivative)
 
 
 def _subtrees(expr: sp.Basic) -> set[sp.Basic]:
@@ -179,6 +193,12 @@ def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
             if node.is_Pow and i == 1 and a.is_Number:
                 continue  # a numeric exponent is not a place a mistake is simulated
             stack.append(((*path, i), a))
+
+
+def _at(expr: sp.Basic, path: Path) -> sp.Basic:
+    for i in path:
+        expr = expr.args[i]
+    return expr
 
 
 def _replace(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
@@ -217,6 +237,38 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
         if shown is None:
             return None
         return derivation.expand_definitions(shown) if derivation is not None else shown
+    except Exception:
+        return None
+
+
+def _rebuilt(e: sp.Basic) -> sp.Basic:
+    """An expression built without evaluation, built again with it (E**x becomes exp(x))."""
+    if not e.args or isinstance(e, (AppliedUndef, *_EVALUATED_KINDS)):
+        return e
+    try:
+        return e.func(*[_rebuilt(a) for a in e.args])
+    except Exception:
+        return e
+
+
+def _previous_as_written(derivation: Any, step: Any) -> sp.Basic | None:
+    """The line before ``step`` as its author wrote it (no automatic simplification), or
+    None when it cannot be rebuilt."""
+    try:
+        index = getattr(step, "index", None)
+        if derivation is None or not index:
+            return None
+        steps = derivation.steps
+        if index == 1:
+            shown, text = derivation.start_display, getattr(derivation, "start_text", "")
+        else:
+            before = steps[index - 2]
+            shown, text = before.display, getattr(before, "expr_text", "")
+        if shown is None and text:
+            from elbo_derivation.read.deriv import written_form
+
+            shown = written_form(derivation, text)
+        return shown
     except Exception:
         return None
 
@@ -302,11 +354,14 @@ class _Context:
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
+        self._values: list[tuple[sp.Derivative, sp.Basic]] | None = None
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
         if shown is not None and shown != rhs:
             self.written_forms.append(shown)
         self._terms_before: set[sp.Basic] | None = ...  # type: ignore[assignment]
+        self._sums_before: list[tuple[sp.Basic, tuple[sp.Basic, ...]]] | None = None
+        self._sums_for: dict[sp.Basic, list[tuple[sp.Basic, ...]]] = {}
         left, right = _subtrees(lhs), _subtrees(rhs)
         self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
         self.shared_in_lhs = self.shared_in_rhs
@@ -325,13 +380,57 @@ class _Context:
                 self._terms_before = None
         return self._terms_before
 
-    def written_before(self, part: Any) -> bool:
+    def written_before(self, part: Any, node: Any = None) -> bool:
         """Whether ``part`` is a term of the previous line as its author wrote it (True when
-        that line is not known: the expression itself is then the author's)."""
+        that line is not known: the expression itself is then the author's).
+
+        With ``node``, the sum of the previous line the part is dropped from: when the
+        author wrote that sum (a sum of the line as written has its value), ``part`` must be
+        one of *its* written terms, not a term written elsewhere (2 − (1 + a) is the sum
+        1 − a, but its author wrote no term 1 there: the 1 stands in another sum).
+        """
         terms = self.terms_before()
         if terms is None or not isinstance(part, sp.Basic):
             return True
+        if isinstance(node, sp.Add):
+            same = self._written_sums_for(node)
+            if same:
+                return any(part == t or sp.expand(part - t) == 0
+                           for written in same for t in written)
         return any(part == t or sp.expand(part - t) == 0 for t in terms)
+
+    def _written_sums_for(self, node: sp.Add) -> list[tuple[sp.Basic, ...]]:
+        """The written terms of each sum of the previous line as written whose value is
+        ``node`` (cached)."""
+        if node not in self._sums_for:
+            out = []
+            for value, written in self.sums_written_before():
+                try:
+                    if value == node or (self.screen.equal(value, node)
+                                         and sp.expand(value - node) == 0):
+                        out.append(written)
+                except Exception:
+                    continue
+            self._sums_for[node] = out
+        return self._sums_for[node]
+
+    def sums_written_before(self) -> list[tuple[sp.Basic, tuple[sp.Basic, ...]]]:
+        """Each sum of the previous line as its author wrote it (not simplified by SymPy):
+        its value and its terms as written, ``let`` names expanded; empty when that line
+        cannot be rebuilt as written."""
+        if self._sums_before is None:
+            self._sums_before = []
+            prev = _previous_as_written(self.derivation, self.step)
+            if prev is not None:
+                expand = self.derivation.expand_definitions
+                try:
+                    for n in sp.preorder_traversal(prev):
+                        if isinstance(n, sp.Add):
+                            terms = tuple(_rebuilt(expand(t)) for t in n.args)
+                            self._sums_before.append((sp.Add(*terms), terms))
+                except Exception:
+                    self._sums_before = []
+        return self._sums_before
 
     def written_alone(self, part: Any) -> bool:
         """Whether ``part`` stands as a term of its own at the top of the written step as its
@@ -364,6 +463,23 @@ class _Context:
                 return True
         return False
 
+    def shows_fewer(self, part: sp.Basic) -> bool:
+        """Whether the written step, as written, shows some symbol of ``part`` fewer times
+        than the previous line as written: a part lost takes its symbols off the page
+        (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing)."""
+        before = _previous_as_written(self.derivation, self.step)
+        after = self.written_forms[-1]
+        if before is None:
+            before = self.lhs
+        try:
+            before = self.derivation.expand_definitions(before) if self.derivation else before
+        except Exception:
+            before = self.lhs
+
+        def count(e: sp.Basic, x: sp.Basic) -> int:
+            return sum(1 for n in sp.preorder_traversal(e) if n == x)
+        return any(count(after, x) < count(before, x) for x in part.free_symbols)
+
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
             raise OutOfTime
@@ -377,6 +493,33 @@ class _Context:
             except Exception:
                 self._normal[e] = e
         return self._normal[e]
+
+    def derivative_values(self) -> list[tuple[sp.Derivative, sp.Basic]]:
+        """Each derivative of the previous line with its value, when the written step took
+        them all (it keeps no derivative) and the previous line has no integral, sum or
+        expectation; else none."""
+        if self._values is None:
+            self._values = []
+            lhs = self.lhs
+            if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation,
+                                                                 sp.Sum):
+                for der in _outer_derivatives(lhs):
+                    try:
+                        v = der.doit()
+                    except Exception:
+                        continue
+                    if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
+                        self._values.append((der, v))
+        return self._values
+
+    def at(self, path: Path) -> sp.Basic:
+        """The node at ``path`` of the previous line (or of a derivative's value)."""
+        if path and path[0] == VALUE:
+            values = self.derivative_values()
+            if len(path) > 1 and path[1] < len(values):
+                return _at(values[path[1]][1], path[2:])
+            return self.lhs
+        return _at(self.lhs, path)
 
     def evaluated(self, e: sp.Basic) -> sp.Basic:
         """``e`` with its derivatives taken and its sums in closed or normal form, so that
@@ -442,6 +585,21 @@ class _Context:
         names |= {str(f.func).split("(")[0] for f in diff.atoms(AppliedUndef)}
         return not (names & self.wrt)
 
+    def same_integrand(self, wrong: sp.Basic) -> bool:
+        """Whether ``wrong`` and the written step hold one integral (sum, expectation) over
+        the same variable and range, with integrands (and what stands outside) equal point
+        by point: the written integrand then shows the simulated mistake, not only its
+        value."""
+        kw: list[Any] = []
+        kr: list[Any] = []
+        try:
+            a, b = _opened(wrong, kw), _opened(self.rhs, kr)
+        except Exception:
+            return False
+        if len(kw) != 1 or kw != kr:
+            return False
+        return self.screen_equal(a, b) and self.exact(a, b)
+
     def any_exact(self, candidates: list[sp.Basic], target: sp.Basic) -> bool:
         """Whether one of ``candidates`` is exactly ``target`` (identical ones first, then
         those that pass the screen)."""
@@ -497,6 +655,71 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     return False
 
 
+#: the first step of a path into the value of the previous line's derivatives
+VALUE = -1
+
+
+def _numeric_change(b: dict[str, Any]) -> bool:
+    """Whether a variant changes only a number: a number for another, a part multiplied by
+    a number (½, −1), or a number dropped."""
+    right, wrong = b.get("right"), b.get("wrong")
+    if not isinstance(right, sp.Basic) or not isinstance(wrong, sp.Basic):
+        return True
+    if right.is_Number or (wrong.is_Number and wrong != 0):
+        return True
+    if wrong == 0:
+        return False
+    try:
+        q = right / wrong
+        if not q.is_Number and sp.count_ops(q) <= 40:
+            q = sp.cancel(q)
+        return bool(q.is_Number)
+    except Exception:
+        return True
+
+
+def _kind(n: sp.Basic) -> type | None:
+    return next((k for k in _EVALUATED if isinstance(n, k)), None)
+
+
+def _evaluated_kinds(lhs: sp.Basic, rhs: sp.Basic) -> set[type]:
+    """The kinds of construct (integral, expectation, sum, derivative) the written step has
+    fewer of than the previous line: the ones it evaluated."""
+    def count(e: sp.Basic) -> dict[type, int]:
+        out: dict[type, int] = {}
+        for n in sp.preorder_traversal(e):
+            k = _kind(n)
+            if k is not None:
+                out[k] = out.get(k, 0) + 1
+        return out
+    a, b = count(lhs), count(rhs)
+    return {k for k, n in a.items() if b.get(k, 0) < n}
+
+
+def _inside_kinds(expr: sp.Basic, path: Path, kinds: set[type]) -> bool:
+    """Whether the node at ``path`` lies inside a construct of one of ``kinds``."""
+    node = expr
+    for i in path:
+        if _kind(node) in kinds:
+            return True
+        node = node.args[i]
+    return False
+
+
+def _opened(e: sp.Basic, keys: list[Any]) -> sp.Basic:
+    """``e`` with each integral, sum or expectation replaced by its integrand (their
+    variables and ranges collected in ``keys``)."""
+    if isinstance(e, (sp.Integral, sp.Sum)):
+        keys.append((type(e), e.limits))
+        return _opened(e.function, keys)
+    if type(e) is Expectation:
+        keys.append((Expectation, e.variable, e.density))
+        return _opened(e.integrand, keys)
+    if not e.args or isinstance(e, AppliedUndef):
+        return e
+    return e.func(*[_opened(a, keys) for a in e.args])
+
+
 def _forward(entry: Entry, ctx: _Context,
              ) -> Iterator[tuple[sp.Basic, dict[str, Any], Path, bool]]:
     """The simulation on the previous line: (wrong step, binding, site, located).
@@ -516,12 +739,29 @@ def _forward(entry: Entry, ctx: _Context,
             yield wrong, b, (), located
     if entry.local is not None:
         evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
+        gone = _evaluated_kinds(ctx.lhs, ctx.rhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
-            located = not (evaluated and _inside_integral(ctx.lhs, path))
+            located: Any = not (evaluated and _inside_integral(ctx.lhs, path))
+            if not located and not _inside_kinds(ctx.lhs, path, gone):
+                # inside an integral (a sum) the written step keeps, the step having evaluated
+                # something else (a derivative under it): located when the written integrand
+                # is the simulated one, point by point (see _Context.same_integrand)
+                located = "integrand"
             for new, b in entry.local(node, ctx.roles):
                 if b.get("guard") is not None and not b["guard"](ctx.lhs, path):
                     continue
                 yield _replace(ctx.lhs, path, new), b, path, located
+        for k, (der, value) in enumerate(ctx.derivative_values()):
+            # the step took the derivative: a term or a factor lost from its value shows on
+            # the written line (a number changed there does not: another number of the
+            # value could have been the wrong one, see _match)
+            for path, node in _nodes(value):
+                for new, b in entry.local(node, ctx.roles):
+                    if _numeric_change(b) or (
+                            b.get("guard") is not None and not b["guard"](value, path)):
+                        continue
+                    wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
+                    yield wrong, b, (VALUE, k, *path), True
 
 
 def _backward(entry: Entry, ctx: _Context,
@@ -578,13 +818,23 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
-        if entry.written_before and not ctx.written_before(b.get("right")):
-            continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
         if b.get("shown") and not ctx.shows(b["shown"]):
             continue
         if ctx.reproduces(wrong, ctx.rhs):
+            # the checks on the page, after the (cheaper) value: the terms of a
+            # derivative's value come from the rules, not from the page, and a factor
+            # written inside a log is the log's term (in_log)
+            if entry.written_before and path[:1] != (VALUE,) and not b.get("in_log") \
+                    and not ctx.written_before(b.get("right"), ctx.at(path)):
+                continue
+            if "drops" in b and not ctx.shows_fewer(b["drops"]):
+                continue
+            if located == "integrand":
+                located = ctx.same_integrand(wrong)
+                if not located and unlocated is not None:
+                    continue
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
                        located=located)
             if located:
@@ -703,6 +953,9 @@ def _explain(m: _Match, ctx: _Context) -> str:
     fields = _Fields()
     roles = ctx.roles
     for k, v in m.binding.items():
+        if isinstance(v, bool) or callable(v):
+            continue  # flags and guards of the simulation, not words (and True == 1 to a
+            # cache of printed expressions)
         fields[k] = _show(v)
         if k in ("s", "o", "m") and isinstance(v, sp.Basic):
             fields[k + "_role"] = roles.describe(v)

@@ -37,20 +37,26 @@ __all__ = [
     "coordinates",
     "count_lost",
     "density_dropped",
+    "factor_dropped",
     "factor_on_one_term",
     "first_term_lost",
     "gamma_recursion_wrong",
     "index_confused",
     "inner_factor_forgotten",
+    "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
+    "log_factor_dropped",
+    "log_of_constant_lost",
     "marginal_as_one",
     "moment_rate_for_scale",
     "moment_wrong",
+    "power_lost_in_log_product",
     "power_rule_factor",
     "rates_in",
     "second_moment_forgotten",
     "show",
     "square_lost",
+    "square_of_bracket_lost",
     "squares_summed_as_square",
 ]
 
@@ -365,6 +371,11 @@ def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
     return out
 
 
+def _forgotten(t: sp.Basic, theta: sp.Symbol) -> list[sp.Basic]:
+    """d/dθ of the term ``t`` with the chain rule's inner factor forgotten, each way."""
+    return [sp.diff(g, d).xreplace({d: u}) for u, g, d in _compositions(t, theta)]
+
+
 def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant]:
     """d/dθ g(u) written g′(u)·∂u/∂v for another variable v of u: the inner derivative taken
     with respect to the wrong variable."""
@@ -377,7 +388,11 @@ def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant
                 du = sp.diff(u, theta)
                 if inner == 0 or sp.expand(inner - du) == 0 or sp.expand(inner + du) == 0:
                     continue  # ∂u/∂v = −∂u/∂θ: the same as the inner factor −1 forgotten
+                if inner.is_Number and abs(inner) == 1:
+                    continue  # a factor ±1 is no factor: the inner derivative forgotten
                 wrong_t = outer * inner
+                if any(sp.expand(wrong_t - f) == 0 for f in _forgotten(t, theta)):
+                    continue  # the same as an inner factor forgotten: that names it
                 out.append((rest + wrong_t, {"right": sp.diff(t, theta), "wrong": wrong_t,
                                              "inner": u, "s": theta, "o": v,
                                              "du": sp.diff(u, theta), "dv": inner}))
@@ -978,3 +993,220 @@ def _role_said(roles: Any, mean: sp.Basic, spread: sp.Basic, which: str) -> str:
     except Exception:
         return ""
     return ""
+
+
+# --- factor, constant and term mistakes (s23) ---------------------------------------------------
+
+
+def inner_factor_forgotten_higher(node: sp.Basic, roles: Any) -> list[Variant]:
+    """dⁿ/dθⁿ f written dⁿ⁻¹/dθⁿ⁻¹ of a first derivative that forgot the chain rule's inner
+    factor (d²/dη² log(1 + e^η) written d/dη 1/(1 + e^η): the e^η of d(1 + e^η)/dη lost).
+
+    The first of the n derivatives is taken wrong as in :func:`inner_factor_forgotten`; the
+    others are left to be taken, as the written step leaves them.
+
+    >>> eta = sp.Symbol("eta", real=True)
+    >>> right = sp.Derivative(sp.log(1 + sp.exp(eta)), (eta, 2))
+    >>> [w for w, _ in inner_factor_forgotten_higher(right, None)]
+    [Derivative(1/(exp(eta) + 1), eta)]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return []
+    theta, n = node.variable_count[0]
+    if not (n.is_Integer and n >= 2):
+        return []
+    out: dict[sp.Basic, Variant] = {}
+    for wrong, b in inner_factor_forgotten(sp.Derivative(node.expr, theta), roles):
+        new = sp.Derivative(wrong, (theta, n - 1))
+        out.setdefault(new, (new, b))
+    return list(out.values())
+
+
+_CONSTRUCTS = (sp.Integral, sp.Sum, sp.Derivative, Expectation)
+
+
+def _outside_logs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether no log, integral, sum, derivative or expectation stands above the node at
+    ``path``: a factor of a log's argument is a term of the log (log ab = log a + log b),
+    left to the entries of dropped terms; a factor lost under an integral gives a value
+    that other mistakes give too (E[λx] with its λ lost is E[x], a moment taken wrong)."""
+    node = expr
+    for i in path:
+        if isinstance(node, (sp.log, *_CONSTRUCTS)):
+            return False
+        node = node.args[i]
+    return True
+
+
+def _outside_constructs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether no integral, sum, derivative or expectation stands above the node at
+    ``path``: a change under one that the step evaluates gives a value other mistakes give
+    too (E[x − m] = 0 is also the term E[(x − m)²] dropped)."""
+    node = expr
+    for i in path:
+        if isinstance(node, _CONSTRUCTS):
+            return False
+        node = node.args[i]
+    return True
+
+
+def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·F written A: a factor F with symbols lost from a product (the weight a of
+    a·H(c) in a chain rule of entropies, the 1/N of an average).
+
+    F is one factor of the product as SymPy keeps it (a symbol, a power such as 1/N, a
+    bracket); numbers are left to the entries of halves and constants, and integrals, sums,
+    derivatives and expectations are not dropped whole. Not inside a log (see
+    :func:`_outside_logs`).
+
+    >>> a, c = sp.symbols("a c", positive=True)
+    >>> [w for w, _ in factor_dropped(-a * (c * sp.log(c)), None)]
+    [-c*log(c), -a*c]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for i, f in enumerate(node.args):
+        if f.is_Number or not f.free_symbols or isinstance(f, _CONSTRUCTS):
+            continue
+        rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
+        if rest.is_Number:
+            continue  # the whole of the product but its number: not a factor lost
+        if rest.has(f):
+            # F stands in the rest too (e^{−x}/(1 + e^{−x})): the written rest may be the
+            # product rewritten through F with another mistake, not F lost
+            continue
+        base = f.base if f.is_Pow else f
+        if isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args:
+            continue  # (1 + t) lost is its term t lost: the entries of terms name it
+        why = (f"the factor {show(f)} of {show(node)} was lost ({show(rest)} written "
+               f"for {show(node)})")
+        out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
+                           "guard": _outside_logs, "drops": f}))
+    return out
+
+
+def square_of_bracket_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(a + b)²·X written (a + b)·X: the square of a bracket lost from a product (the
+    product rule's (μ + σ²t)·(μ + σ²t)e^{…} written (μ + σ²t)e^{…}).
+
+    >>> t, m = sp.symbols("t m", real=True)
+    >>> [w for w, _ in square_of_bracket_lost((m + t) ** 2 * sp.exp(t), None)]
+    [(m + t)*exp(t)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Add):
+            wrong = node / f * f.base
+            out.append((wrong, {"right": f, "wrong": f.base, "s": f.base,
+                                "guard": _outside_constructs}))
+    return out
+
+
+def log_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(A·F) written log A: a factor with symbols lost inside a log, which is the term
+    log F of log A + log F dropped (log(p(y|θ)/p(y)) written log p(y|θ) drops −log p(y)).
+
+    >>> y = sp.Symbol("y", real=True)
+    >>> f, g = sp.Function("f")(y), sp.Function("g")(y)
+    >>> [(w, b["right"]) for w, b in log_factor_dropped(sp.log(f / g), None)]
+    [(log(f(y)), -log(g(y))), (log(1/g(y)), log(f(y)))]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for i, f in enumerate(arg.args):
+        if f.is_Number or not f.free_symbols:
+            continue
+        rest = sp.Mul(*(arg.args[:i] + arg.args[i + 1:]))
+        if rest.is_Number or rest.has(f):
+            continue
+        term = sp.expand_log(sp.log(f), force=True)
+        out.append((sp.log(rest), {"right": term, "wrong": sp.S(0), "in_log": True,
+                                   "guard": _outside_constructs}))
+    return out
+
+
+def log_of_constant_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """c + log k written c + k: the log of a number lost from a constant term (log(1 + 1)
+    evaluated as 2).
+
+    >>> a = sp.Symbol("a", real=True)
+    >>> [w for w, _ in log_of_constant_lost(a + sp.log(2), None)]
+    [a + 2]
+    """
+    if not isinstance(node, sp.Add):
+        return []
+    out: list[Variant] = []
+    for i, t in enumerate(node.args):
+        if isinstance(t, sp.log) and t.args[0].is_Rational and t.args[0] > 1:
+            k = t.args[0]
+            rest = node.args[:i] + node.args[i + 1:]
+            out.append((sp.Add(*rest, k), {
+                "right": t, "wrong": k,
+                "why": f" (the logarithm of {show(k)} was lost: {show(t)} is not {show(k)})"}))
+    return out
+
+
+def power_lost_in_log_product(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(Aᵏ·B) written as if it were log(A·B): the power of one factor lost inside the log
+    of a product (log(λᵏe^{−λ}/k!) expanded with log λ for k log λ).
+
+    >>> lam = sp.Symbol("lambda", positive=True)
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> [w for w, _ in power_lost_in_log_product(sp.log(lam**k * sp.exp(-lam)), None)]
+    [-lambda + log(lambda)]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for i, f in enumerate(arg.args):
+        if not (f.is_Pow and f.exp not in (1, -1, HALF, -HALF) and f.base.free_symbols
+                and not isinstance(f, sp.exp)):
+            continue
+        if f.exp.is_Number and f.exp.is_negative:
+            continue  # a power in a denominator: its sign and size are other mistakes
+        rest = arg.args[:i] + arg.args[i + 1:]
+        # the log of the product as the sum of logs (its value; the product itself may
+        # underflow at a point where its log does not)
+        wrong = sp.expand_log(sp.log(sp.Mul(*rest, f.base)))
+        out.append((wrong, {"right": sp.log(f), "wrong": sp.log(f.base)}))
+    return out
+
+
+def _sums_as_one(node: sp.Basic) -> tuple[sp.Basic, tuple] | None:
+    """A sum of terms c·Σ_i fₜ over one index and range, as (Σₜ c·fₜ, the limits): the
+    terms of one sum written apart (linearity), or None."""
+    if not isinstance(node, sp.Add):
+        return None
+    limits, body = None, []
+    for t in node.args:
+        c, rest = t.as_coeff_Mul()
+        if not isinstance(rest, sp.Sum) or len(rest.limits) != 1:
+            return None
+        if limits is None:
+            limits = rest.limits[0]
+        elif rest.limits[0] != limits:
+            return None
+        body.append(c * rest.function)
+    return (sp.Add(*body), limits) if limits is not None else None
+
+
+def binomial_lost_in_a_sum(node: sp.Basic, roles: Any, lost: Any = None) -> list[Variant]:
+    """Σᵢ(aᵢ² − 2aᵢbᵢ + bᵢ²) (or its terms written as sums apart) with the cross term's 2
+    lost: ``lost`` is the catalogue's simulation on one sum of terms, applied to the body."""
+    if isinstance(node, sp.Sum) and len(node.limits) == 1:
+        body, limits = node.function, node.limits[0]
+    else:
+        found = _sums_as_one(node)
+        if found is None:
+            return []
+        body, limits = found
+    body = sp.expand(body)
+    return [(sp.Sum(w, limits), {**b, "right": sp.Sum(b["right"], limits),
+                                 "wrong": sp.Sum(b["wrong"], limits)})
+            for w, b in (lost(body, roles) if lost is not None else [])]

@@ -405,7 +405,7 @@ def pretty(expr: sp.Basic | str, *, written: bool = False) -> str:
     return _pretty_cached(expr, written)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: True == 1 == S.One to a dict
 def _pretty_cached(expr: sp.Basic, written: bool = False) -> str:
     # a step's left side is the previous step's right side: each is printed once
     text = (_WRITTEN if written else _PRINTER).doprint(expr)
