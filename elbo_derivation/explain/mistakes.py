@@ -141,10 +141,14 @@ class _Match:
 Path = tuple[int, ...]
 
 
-def _subtrees(expr: sp.Basic) -> set[sp.Basic]:
-    """The compound sub-expressions of ``expr`` (more than a symbol, a number or its power)."""
-    return {n for n in sp.preorder_traversal(expr)
-            if not n.is_Atom and sp.count_ops(n) >= 2}
+def _subtrees(expr: sp.Basic) -> dict[sp.Basic, int]:
+    """The compound sub-expressions of ``expr`` (more than a symbol, a number or its power),
+    each with the number of times it occurs."""
+    out: dict[sp.Basic, int] = {}
+    for n in sp.preorder_traversal(expr):
+        if not n.is_Atom and sp.count_ops(n) >= 2:
+            out[n] = out.get(n, 0) + 1
+    return out
 
 
 def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
@@ -256,6 +260,28 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     return e
 
 
+def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
+            ) -> dict[sp.Basic, tuple[Any, Any]]:
+    """Where the numbers take each symbol: inside the interval it was declared in
+    (``0 < t < 1``), and a probability (a role) inside (0, 1), so that log(1 − t) is real at
+    every point; other symbols by their assumptions alone."""
+    out: dict[sp.Basic, tuple[Any, Any]] = {}
+    declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
+    by_name = {s.name: s for s in symbols}
+    for name, interval in declared.items():
+        s = by_name.get(str(name))
+        try:
+            lo, hi = float(interval.inf), float(interval.sup)
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if s is not None and lo < hi:
+            out[s] = (lo, hi)
+    for s in roles.having("probability"):
+        if s in symbols and s not in out:
+            out[s] = (0.0, 1.0)
+    return out
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
@@ -269,8 +295,9 @@ class _Context:
         self.roles: Roles = roles_for(lhs, derivation, step)
         self.wrt = _wrt_names(derivation, tuple(getattr(step, "wrt", ()) or ()))
         symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
-        self.screen = FloatScreen(symbols, deadline)
-        self.hp = HighPrecision(symbols, deadline)
+        ranges = _ranges(symbols, derivation, self.roles)
+        self.screen = FloatScreen(symbols, deadline, intervals=ranges)
+        self.hp = HighPrecision(symbols, deadline, intervals=ranges)
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
@@ -281,7 +308,10 @@ class _Context:
             self.written_forms.append(shown)
         self._terms_before: set[sp.Basic] | None = ...  # type: ignore[assignment]
         left, right = _subtrees(lhs), _subtrees(rhs)
-        self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
+        # parts of lhs that stand unchanged in rhs: as often on one side as on the other (a
+        # part written once where the previous line has it twice, as in p·(1 − p)^b beside
+        # log(1 − p), may be the one changed)
+        self.shared_in_rhs = {n for n, k in left.items() if right.get(n) == k}
         self.shared_in_lhs = self.shared_in_rhs
 
     def terms_before(self) -> set[sp.Basic] | None:
