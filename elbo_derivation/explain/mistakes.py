@@ -282,6 +282,54 @@ def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
     return out
 
 
+def _unit_interval_probabilities(roles: Roles, derivation: Any, symbols: set[sp.Symbol],
+                                 ) -> None:
+    """A symbol declared inside [0, 1] (``0 < r < 1``) with no other role is a probability
+    (a weight r beside its complement 1 − r)."""
+    declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
+    for s in symbols:
+        interval = declared.get(s.name)
+        if interval is None or s in roles.roles:
+            continue
+        try:
+            if interval.inf >= 0 and interval.sup <= 1:
+                roles.roles[s] = "probability"
+        except TypeError:
+            continue
+
+
+def _probability_expressions(ctx: _Context, derivation: Any) -> list[sp.Basic]:
+    """Expressions E (not a lone symbol) that the right lines write beside their complement
+    1 − E and that lie inside (0, 1) at every point of the screen: a sigmoid 1/(1 + e^{−u})
+    where 1 − 1/(1 + e^{−u}) is written too is a probability."""
+    lines: list[sp.Basic] = [ctx.lhs]
+    try:
+        expand = derivation.expand_definitions
+        lines.append(expand(derivation.start))
+        for s in derivation.steps:
+            if s is ctx.step or getattr(s, "index", None) == getattr(ctx.step, "index", -1):
+                break
+            lines.append(expand(s.expr))
+    except Exception:
+        pass
+    out: list[sp.Basic] = []
+    for line in lines:
+        for node in sp.preorder_traversal(line):
+            if not (isinstance(node, sp.Add) and len(node.args) == 2 and sp.S(1) in node.args):
+                continue
+            e = 1 - node
+            if e.is_Symbol or e in out or not e.free_symbols or sp.count_ops(e) > 30:
+                continue
+            try:
+                if all(0 < ctx.screen.value(e, k) < 1 for k in range(len(ctx.screen.points))):
+                    out.append(e)
+            except Exception:
+                continue
+            if len(out) >= 4:
+                return out
+    return out
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
@@ -295,9 +343,11 @@ class _Context:
         self.roles: Roles = roles_for(lhs, derivation, step)
         self.wrt = _wrt_names(derivation, tuple(getattr(step, "wrt", ()) or ()))
         symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
+        _unit_interval_probabilities(self.roles, derivation, symbols)
         ranges = _ranges(symbols, derivation, self.roles)
         self.screen = FloatScreen(symbols, deadline, intervals=ranges)
         self.hp = HighPrecision(symbols, deadline, intervals=ranges)
+        self.roles.probabilities = _probability_expressions(self, derivation)
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
@@ -454,7 +504,15 @@ class _Context:
 
         opposite = Relation.GE if self.relation == "<=" else Relation.LE
         seconds = max(0.2, min(2.0, self.deadline - time.perf_counter() - 0.1))
-        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds)
+        from elbo_derivation.decide.verdict import declared_domains, declared_families
+
+        try:  # what the declarations say: 0 < β < 1 makes (1 − β)·KL ≥ 0
+            domains = declared_domains(self.derivation) if self.derivation else None
+            families = declared_families(self.derivation) if self.derivation else None
+        except Exception:
+            domains = families = None
+        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds, domains=domains,
+                         families=families)
         if result.verdict is not Verdict.PROVED:
             return None
         chain = ""
