@@ -362,7 +362,12 @@ class _Context:
         # part written once where the previous line has it twice, as in p·(1 − p)^b beside
         # log(1 − p), may be the one changed)
         self.shared_in_rhs = {n for n, k in left.items() if right.get(n) == k}
-        self.shared_in_lhs = self.shared_in_rhs
+        # on the written side a small part the previous line also has may still be the one
+        # written wrong when the step rewrites around it (1/(e^{−x} + 1) for 1/(e^{x} + 1)
+        # after e^{−x}/(1 + e^{−x})): only a large part, or one holding a density, an
+        # integral or an expectation, is taken as carried through
+        self.shared_in_lhs = {n for n in self.shared_in_rhs if sp.count_ops(n) > 4
+                              or n.has(AppliedUndef, sp.Integral, Expectation, sp.Sum)}
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
@@ -634,6 +639,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
         if ctx.reproduces(wrong, ctx.rhs):
+            if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
+                located = False  # two terms of an evaluated value may combine
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
                        located=located)
             if located:
@@ -658,6 +665,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                               direct=False, path=path,
                               located=not ((evaluated and _a_number(b.get("wrong"))
                                             and not _constant_term_at(ctx.rhs, path))
+                                           or (evaluated and b.get("two_places"))
                                            or (path == () and ctx.rhs.has(sp.Derivative)))))
             break
     return out

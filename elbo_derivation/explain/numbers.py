@@ -189,13 +189,12 @@ class FloatScreen:
 
     def _node(self, node: sp.Basic, builder: Any) -> Callable[[Any], Any] | None:
         """The compile step's extension: abstract functions, integrals and expectations, and
-        k! and Γ (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
-        if isinstance(node, (sp.factorial, sp.gamma)):
+        k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
+        if isinstance(node, sp.factorial):
             from scipy.special import gamma as gamma_function
 
             inner = builder.sub(node.args[0])
-            shift = 1.0 if isinstance(node, sp.factorial) else 0.0
-            return lambda v: gamma_function(inner(v) + shift)
+            return lambda v: gamma_function(inner(v) + 1.0)
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = _coefficients(str(node.func), len(args))

@@ -828,14 +828,17 @@ def _pairs(node: sp.Basic, limit: int = 8) -> list[tuple[int, int]]:
 def two_terms_negated(node: sp.Basic, roles: Any) -> list[Variant]:
     """Two terms of a sum with their signs flipped together: b − a written a − b inside a
     longer sum, or a bracket −(u + v) written +(u + v) whose terms stand apart. In a sum of
-    two terms only when that sum is a part (the whole negated is the overall sign)."""
+    two terms only when that sum is a part (the whole negated is the overall sign). The
+    binding says ``two_places``: in a step that evaluates an integral (a sum, a derivative)
+    two terms of the value may combine (m³ − m(m² + 1) = −m), so such a repair is not
+    located there (see :mod:`.mistakes`)."""
     out: list[Variant] = []
     for i, j in _pairs(node):
         args = list(node.args)
         right = args[i] + args[j]
         args[i], args[j] = -args[i], -args[j]
         wrong = sp.Add(*args)
-        variant = {"right": right, "wrong": -right}
+        variant = {"right": right, "wrong": -right, "two_places": True}
         if len(node.args) == 2:
             variant["guard"] = lambda expr, path: bool(path)
         out.append((wrong, variant))
@@ -858,12 +861,14 @@ def log_pair_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
         a, b = _log_term(node.args[i]), _log_term(node.args[j])
         if a is None or b is None or sp.expand(a[0] + b[0]) != 0:
             continue
+        if a[1].has(AppliedUndef) or b[1].has(AppliedUndef):
+            continue  # log q − log p of densities: the log-density entries' business
         args = list(node.args)
         right = args[i] + args[j]
         args[i], args[j] = -args[i], -args[j]
         ratio = a[1] / b[1] if not a[0].could_extract_minus_sign() else b[1] / a[1]
         out.append((sp.Add(*args), {"right": sp.log(ratio), "wrong": sp.log(1 / ratio),
-                                    "terms": right}))
+                                    "terms": right, "two_places": True}))
     return out
 
 
