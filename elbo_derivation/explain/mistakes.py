@@ -453,9 +453,34 @@ class _Context:
                 self._rules[key] = False
         return self._rules[key]
 
+    def matrices_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """For sides in matrix notation: proved equal by the matrix rules (the trace linear
+        and cyclic, transposes, determinants: :func:`~elbo_derivation.decide.matrices.
+        normal_form`), what is left of traces and determinants taken as unknowns; the
+        algebra of the gap must vanish. Cached."""
+        key = (a, b)
+        if key not in self._rules:
+            from elbo_derivation.decide.matrices import normal_form, unknowns
+
+            def form(e: sp.Basic) -> sp.Basic:  # term by term: candidates share terms
+                if isinstance(e, sp.Add):
+                    return sp.Add(*(form(t) for t in e.args))
+                if e not in self._normal:
+                    self._normal[e] = normal_form(e)[0]
+                return self._normal[e]
+
+            try:
+                (na, nb), _ = unknowns(form(a), form(b))
+                self._rules[key] = sp.expand(sp.expand_log(na - nb, force=False)) == 0
+            except Exception:
+                self._rules[key] = False
+        return self._rules[key]
+
     def screen_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         """The fast double-precision screen (abstract densities: also after the normal form,
-        or by the rules of expectations)."""
+        or by the rules of expectations; matrix notation: by the matrix rules)."""
+        if a.has(sp.MatrixSymbol) or b.has(sp.MatrixSymbol):
+            return self.matrices_equal(a, b)
         a, b = self.evaluated(a), self.evaluated(b)
         if self.screen.equal(a, b):
             return True
@@ -466,6 +491,8 @@ class _Context:
 
     def exact(self, a: sp.Basic, b: sp.Basic) -> bool:
         """Proved equal: symbolically, or to 40 of 50 digits at every point."""
+        if a.has(sp.MatrixSymbol) or b.has(sp.MatrixSymbol):
+            return self.matrices_equal(a, b)
         a, b = self.evaluated(a), self.evaluated(b)
         if exactly_equal(a, b, self.deadline, self.hp):
             return True
@@ -638,9 +665,12 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
-        if ctx.reproduces(wrong, ctx.rhs):
-            if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
-                located = False  # two terms of an evaluated value may combine
+        if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
+            located = False  # two terms of an evaluated value may combine
+        # a match that is not located only stands in the way of a name: the screen is
+        # enough for it (a false agreement there can only withhold a name, never give one),
+        # and it spares a 50-digit quadrature of every simulated integral
+        if ctx.screen_equal(wrong, ctx.rhs) if not located else ctx.reproduces(wrong, ctx.rhs):
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
                        located=located)
             if located:

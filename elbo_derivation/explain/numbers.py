@@ -313,6 +313,7 @@ class HighPrecision:
                  intervals: dict[sp.Basic, tuple[Any, Any]] | None = None) -> None:
         rng = np.random.default_rng(20261206)
         self.deadline = deadline
+        self._values: dict[tuple[sp.Basic, int], Any] = {}
         self.points: list[dict[sp.Basic, Any]] = []
         for _ in range(n_points):
             point: dict[sp.Basic, Any] = {}
@@ -328,11 +329,18 @@ class HighPrecision:
             self.points.append(point)
 
     def value(self, expr: sp.Basic, k: int) -> Any:
+        """The value of ``expr`` at point ``k`` (remembered: the previous line's integral is
+        compared with many candidates, and its quadrature is the cost)."""
+        key = (expr, k)
+        if key in self._values:
+            return self._values[key]
         symbols = tuple(sorted(self.points[k], key=lambda s: s.name))
         f = compile_expr(expr, symbols, backend="mpmath", nonfinite="raise", domain="real",
                          split_log_exp=True, max_exponent=1000, extension=self._node)
         with mpmath.workdps(DPS):
-            return f(*(self.points[k][s] for s in symbols))
+            out = f(*(self.points[k][s] for s in symbols))
+        self._values[key] = out
+        return out
 
     def equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         """True when ``a`` and ``b`` agree to 40 digits at every point.
