@@ -1299,6 +1299,11 @@ _S23_EXTENDED: dict[str, dict[str, Any]] = {
     "jensen-reversed": {
         "relation": _either_relation(BY_NAME["jensen-reversed"].relation,
                                      sim.jensen_weighted_reversed)},
+    # an inner factor −1 forgotten reverses a difference: (x − m) for (m − x) after d/dm is
+    # also a sign error (two terms negated); the chain rule says why
+    "chain-rule-factor-forgotten": {
+        "special_case_of": (*BY_NAME["chain-rule-factor-forgotten"].special_case_of,
+                            "sign-error")},
 }
 
 _S23_NEW: tuple[Entry, ...] = (

@@ -347,6 +347,16 @@ class _Context:
         ranges = _ranges(symbols, derivation, self.roles)
         self.screen = FloatScreen(symbols, deadline, intervals=ranges)
         self.hp = HighPrecision(symbols, deadline, intervals=ranges)
+        self.domains: Any = None
+        self.families: Any = None
+        if derivation is not None:
+            from elbo_derivation.decide.verdict import declared_domains, declared_families
+
+            try:  # what the declarations say, for the engine's own proofs
+                self.domains = declared_domains(derivation)
+                self.families = declared_families(derivation)
+            except Exception:
+                pass
         self.roles.probabilities = _probability_expressions(self, derivation)
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
@@ -428,11 +438,22 @@ class _Context:
 
     def evaluated(self, e: sp.Basic) -> sp.Basic:
         """``e`` with its derivatives taken and its sums in closed or normal form, so that
-        the numbers can compare it (cached; ``e`` itself when there is nothing to do)."""
-        if not e.has(sp.Sum, sp.Derivative):
+        the numbers can compare it, and a KL or an expectation under a density of a declared
+        family (``p(y) ~ LogNormal(m, s)``) written out by what the family says (cached;
+        ``e`` itself when there is nothing to do)."""
+        if not (e.has(sp.Sum, sp.Derivative) or (self.families and e.has(AppliedUndef))):
             return e
         if e not in self._evaluated:
-            self._evaluated[e] = _evaluate_calculus(e)
+            out = e
+            if self.families and e.has(AppliedUndef):
+                from elbo_derivation.decide.families import instantiate
+
+                try:
+                    out = instantiate(out, self.families)[0]
+                except Exception:
+                    out = e
+            self._evaluated[e] = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) \
+                else out
         return self._evaluated[e]
 
     def rules_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
@@ -451,6 +472,17 @@ class _Context:
                 self._rules[key] = out is not None and out.verdict == "proved"
             except Exception:
                 self._rules[key] = False
+        return self._rules[key]
+
+        seconds = min(0.4, self.deadline - time.perf_counter() - 0.1)
+        if seconds < 0.1:
+            return False
+        try:
+            out = compare(a, b, Relation.EQ, time_limit=seconds, domains=self.domains,
+                          families=self.families)
+            self._rules[key] = out.verdict is Verdict.PROVED
+        except Exception:
+            self._rules[key] = False
         return self._rules[key]
 
     def matrices_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
@@ -536,15 +568,9 @@ class _Context:
 
         opposite = Relation.GE if self.relation == "<=" else Relation.LE
         seconds = max(0.2, min(2.0, self.deadline - time.perf_counter() - 0.1))
-        from elbo_derivation.decide.verdict import declared_domains, declared_families
-
-        try:  # what the declarations say: 0 < β < 1 makes (1 − β)·KL ≥ 0
-            domains = declared_domains(self.derivation) if self.derivation else None
-            families = declared_families(self.derivation) if self.derivation else None
-        except Exception:
-            domains = families = None
-        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds, domains=domains,
-                         families=families)
+        # with what the declarations say: 0 < β < 1 makes (1 − β)·KL ≥ 0
+        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds,
+                         domains=self.domains, families=self.families)
         if result.verdict is not Verdict.PROVED:
             return None
         chain = ""
@@ -623,6 +649,7 @@ def _backward(entry: Entry, ctx: _Context,
             for path, node in _nodes(written, ctx.shared_in_lhs):
                 for new, b in entry.undo(node, ctx.roles):
                     b = {**b, "wrong": node, "right": new} if "right" not in b else b
+                    b = {**b, "form": written}
                     if b.get("guard") is not None and not b["guard"](written, path):
                         continue
                     yield _replace(written, path, new), b, path, lambda new=new, node=node: (
@@ -696,9 +723,24 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                               located=not ((evaluated and _a_number(b.get("wrong"))
                                             and not _constant_term_at(ctx.rhs, path))
                                            or (evaluated and b.get("two_places"))
+                                           or (evaluated and _combined(b.get("form"), path,
+                                                                       ctx.rhs))
                                            or (path == () and ctx.rhs.has(sp.Derivative)))))
             break
     return out
+
+
+def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
+    """Whether the repair at ``path`` of the step as written (``form``) lies inside a term
+    that does not stand in the evaluated value: the author's term combined with itself or
+    others (2b/b is 2), so a change inside it is not told apart from a change of the value
+    (b/2 for b in 2b/b, or 2 for 1 in the moment it came from)."""
+    if not isinstance(form, sp.Add) or form is value or len(path) < 2:
+        return False
+    try:
+        return form.args[path[0]] not in sp.Add.make_args(value)
+    except IndexError:
+        return False
 
 
 def _constant_term_at(written: sp.Basic, path: Path) -> bool:
