@@ -102,3 +102,32 @@ def test_weights_that_do_not_sum_to_one_are_not_jensen(tmp_path: Path) -> None:
             "    log(a + b)\n"
             "  = w*log(a/w) + w*log(b/w)\n")
     assert _named(tmp_path, text) is None
+
+
+def test_a_kl_of_declared_families_is_compared_in_closed_form(tmp_path: Path) -> None:
+    # other letters and family than the corpus: two exponentials with rates c and e
+    text = ("symbols: c, e : positive\nsymbols: t : positive\n"
+            "densities: f(t) = Exponential(c), g(t) = Exponential(e)\n\n"
+            "    KL(f(t), g(t))\n"
+            "  = log(e/c) + e/c - 1\n")
+    # the right value is log(c/e) + e/c − 1: the ratio inside the log flipped
+    assert _named(tmp_path, text) == "log-ratio-flipped"
+
+
+def test_a_sign_in_matrix_notation_is_named_by_the_matrix_rules(tmp_path: Path) -> None:
+    text = ("symbols: K : positive integer\nsymbols: a, b : vector(K) real\n"
+            "symbols: P : matrix(K) positive definite\n\n"
+            "    tr(inv(P)*(a - b)*transpose(a - b))\n"
+            "  = tr(inv(P)*a*transpose(a)) + 2*transpose(b)*inv(P)*a"
+            " + transpose(b)*inv(P)*b\n")
+    assert _named(tmp_path, text) in ("sign-error", "cross-term-sign")
+
+
+def test_a_repair_inside_a_term_the_value_combined_is_not_named(tmp_path: Path) -> None:
+    # E[(x − m)²]/(2v) under N(m, v) is ½, written v/v (= 1): v/2 for one v of v/v repairs
+    # the written value, as does ½ for 1; no place of the step shows which
+    text = ("symbols: m, x : real\nsymbols: v : positive\n\n"
+            "    Integral((x - m)^2/(2*v)*exp(-(x - m)^2/(2*v))/sqrt(2*pi*v), (x, -oo, oo))"
+            " + log(v)\n"
+            "  = log(v) + v/v\n")
+    assert _named(tmp_path, text) in (None, "wrong-moment", "constant-wrong")

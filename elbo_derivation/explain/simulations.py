@@ -790,7 +790,8 @@ def complement_written(node: sp.Basic, roles: Any) -> list[Variant]:
         if len(found) >= 2:
             wrong = node.xreplace(found)
             if wrong != node:
-                out.append((wrong, {"right": node, "wrong": wrong, "s": next(iter(found.values()))}))
+                first = next(iter(found.values()))
+                out.append((wrong, {"right": node, "wrong": wrong, "s": first}))
     return out
 
 
