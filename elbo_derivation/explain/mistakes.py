@@ -46,6 +46,19 @@ For an inequality step (≤, ≥) only the relation entries apply: "inequality r
 when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
 log of an expectation faces an expectation of a log).
 
+**What the comparison knows.** The numbers take each symbol inside the interval it was
+declared in (``0 < t < 1``), and a probability inside (0, 1), so that log(1 − t) is real at
+every point; a symbol declared inside [0, 1] is a probability, and so is an expression the
+right lines write beside its complement (a sigmoid beside 1 − sigmoid). A density of a
+declared family (``p(y) ~ LogNormal(m, s²)``) is written out by what its family says before
+the numbers compare; sides in matrix notation are compared by the matrix rules (their normal
+form, traces and determinants left as unknowns). A part of the previous line is taken as
+carried through the step unchanged only when it occurs as often on both sides (and, on the
+written side, only a large part or one holding a density, an integral or an expectation). A
+repair of two terms at once (b − a written a − b), or inside a term that the evaluated value
+combined (2b/b), is not located in a step that evaluates an integral. A match that is not
+located is accepted on the double-precision screen alone: it can only withhold a name.
+
 The way back: :attr:`Mistake.expected_step` is what the step should have been (the written
 step with the mistake undone, or the previous line), and :attr:`Mistake.expected` the right
 value of the part that was written wrong (:attr:`Mistake.subexpression`).
