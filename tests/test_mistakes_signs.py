@@ -124,10 +124,10 @@ def test_a_sign_in_matrix_notation_is_named_by_the_matrix_rules(tmp_path: Path) 
 
 
 def test_a_repair_inside_a_term_the_value_combined_is_not_named(tmp_path: Path) -> None:
-    # E[(x − m)²]/(2v) under N(m, v) is ½, written v/v (= 1): v/2 for one v of v/v repairs
-    # the written value, as does ½ for 1; no place of the step shows which
+    # E[(x − m)²]/v under N(m, v) is 1, written 2v/v (= 2, the moment 2v): v/2 for one v of
+    # 2v/v repairs the written value, as does 1 for 2; no place of the step shows which
     text = ("symbols: m, x : real\nsymbols: v : positive\n\n"
-            "    Integral((x - m)^2/(2*v)*exp(-(x - m)^2/(2*v))/sqrt(2*pi*v), (x, -oo, oo))"
+            "    Integral((x - m)^2/v*exp(-(x - m)^2/(2*v))/sqrt(2*pi*v), (x, -oo, oo))"
             " + log(v)\n"
-            "  = log(v) + v/v\n")
+            "  = log(v) + 2*v/v\n")
     assert _named(tmp_path, text) in (None, "wrong-moment", "constant-wrong")
