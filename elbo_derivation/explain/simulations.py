@@ -779,7 +779,16 @@ def probabilities(roles: Any) -> list[sp.Basic]:
 def complement_written(node: sp.Basic, roles: Any) -> list[Variant]:
     """1 − P written P, for a probability P: at the node 1 − P itself, and, inside one
     logarithm or power, every complement at once ((1 − a)/(1 − b) written a/b: the
-    other outcome's ratio written for this one's)."""
+    other outcome's ratio written for this one's).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> roles = Roles(roles={a: "probability", b: "probability"})
+    >>> [w for w, _ in complement_written(sp.log((1 - a) / (1 - b)), roles)]
+    [log(a/b)]
+    """
     out: list[Variant] = []
     probs = probabilities(roles)
     for p in probs:
@@ -832,7 +841,14 @@ def two_terms_negated(node: sp.Basic, roles: Any) -> list[Variant]:
     two terms only when that sum is a part (the whole negated is the overall sign). The
     binding says ``two_places``: in a step that evaluates an integral (a sum, a derivative)
     two terms of the value may combine (m³ − m(m² + 1) = −m), so such a repair is not
-    located there (see :mod:`.mistakes`)."""
+    located there (see :mod:`.mistakes`).
+
+    Examples
+    --------
+    >>> a, b, w = sp.symbols("a b w", positive=True)
+    >>> (a - b + w) in [v for v, _ in two_terms_negated(w + b - a, None)]
+    True
+    """
     out: list[Variant] = []
     for i, j in _pairs(node):
         args = list(node.args)
@@ -884,6 +900,13 @@ def jensen_as_equality(node: sp.Basic, roles: Any) -> list[Variant]:
     The weights are the numbers in front of the terms (½, ½ for an average of two), or a
     probability r and its complement 1 − r of the derivation spread over two terms
     (log(u + v) = log(r·u/r + (1 − r)·v/(1 − r)), the EM bound).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> u, v = sp.symbols("u v", positive=True)
+    >>> [w for w, _ in jensen_as_equality(sp.log(u / 2 + v / 2), Roles())]
+    [log(u)/2 + log(v)/2]
     """
     if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Add):
         return []
