@@ -302,8 +302,8 @@ def _unit_interval_probabilities(roles: Roles, derivation: Any, symbols: set[sp.
     declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
     for s in symbols:
         interval = declared.get(s.name)
-        if interval is None or s in roles.roles:
-            continue
+        if interval is None or s in roles.roles or s.is_integer:
+            continue  # an outcome 0 or 1 (an integer in [0, 1]) is not a probability
         try:
             if interval.inf >= 0 and interval.sup <= 1:
                 roles.roles[s] = "probability"
