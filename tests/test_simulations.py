@@ -175,3 +175,39 @@ def test_factor_simulations_on_structure() -> None:
     assert -sp.log(w) in [b["right"] for _, b in sim.log_factor_dropped(sp.log(f / w), None)]
     assert [v for v, _ in sim.log_of_constant_lost(w + sp.log(3), None)] == [w + 3]
     assert sim.log_of_constant_lost(w + sp.log(sp.Rational(1, 2)), None) == []
+
+
+# --- signs, complements and Jensen (s23) -------------------------------------------------------
+
+
+def test_sign_complement_and_jensen_simulations_act_on_roles_not_letters() -> None:
+    from elbo_derivation.explain import simulations as sim
+    from elbo_derivation.explain.roles import Roles
+
+    c, e = sp.symbols("c e", positive=True)
+    u = sp.Symbol("u", real=True)
+    roles = Roles(roles={c: "probability", e: "probability"})
+    # 1 − c written c, and both complements of one log ratio at once
+    assert [w for w, _ in sim.complement_written(1 - c, roles)] == [c]
+    both = [w for w, _ in sim.complement_written(sp.log((1 - c) / (1 - e)), roles)]
+    assert sp.log(c / e) in both
+    # a symbol with no role has no complement
+    assert sim.complement_written(1 - u, roles) == []
+    # an expression found beside its complement is a probability too
+    sig = 1 / (1 + sp.exp(-u))
+    assert [w for w, _ in sim.complement_written(1 - sig, Roles(probabilities=[sig]))] == [sig]
+    # the whole exponent negated; a one-term exponent is left to the sign error itself
+    assert [w for w, _ in sim.exponent_negated(sp.exp(u - c), roles)] == [sp.exp(c - u)]
+    assert sim.exponent_negated(sp.exp(-u), roles) == []
+    # two terms negated: in a sum of two only as a part (guarded), never the whole
+    (w, b), = sim.two_terms_negated(u - c, roles)
+    assert w == c - u and not b["guard"](u - c, ()) and b["guard"](u - c, (1,))
+    # a log ratio as two logs, flipped; of abstract densities it is left alone
+    pair = sim.log_pair_flipped(sp.log(c) - sp.log(e) + u, roles)
+    assert [w for w, _ in pair] == [sp.log(e) - sp.log(c) + u]
+    q = sp.Function("q", positive=True)(u)
+    assert sim.log_pair_flipped(sp.log(q) - sp.log(e) + u, roles) == []
+    # Jensen: numeric weights summing to one, or a probability and its complement
+    avg = [w for w, _ in sim.jensen_as_equality(sp.log(c / 2 + e / 2), roles)]
+    assert sp.log(c) / 2 + sp.log(e) / 2 in avg
+    assert sim.jensen_as_equality(sp.log(c / 2 + e / 3), Roles()) == []

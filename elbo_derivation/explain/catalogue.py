@@ -1502,3 +1502,72 @@ def _s23(entry: Entry) -> Entry:
 
 CATALOGUE = tuple(_s23(e) for e in CATALOGUE)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- sign, ratio and relation mistakes (s23) ---
+# A sign flipped in a whole exponent or in two terms at once (b − a written a − b), a log ratio
+# written as two logs and turned upside down, a complement 1 − P written P for a probability
+# expression or inside one log, Jensen's bound written as an equality, and Jensen's bound with
+# weights reversed. Entries of the table above that gained simulations, and new entries.
+
+
+def _either_relation(*fns: Callable[[Any], dict[str, Any] | None] | None,
+                     ) -> Callable[[Any], dict[str, Any] | None]:
+    """The first of several relation checks that holds."""
+    parts = [f for f in fns if f is not None]
+
+    def relation(ctx: Any) -> dict[str, Any] | None:
+        for f in parts:
+            found = f(ctx)
+            if found is not None:
+                return found
+        return None
+    return relation
+
+
+def _self_inverse(fn: Local) -> Local:
+    """A simulation that is its own inverse (a sign flipped), used to repair the written
+    step: what it calls right was written, and the repair belongs there."""
+    return _as_undo(fn)
+
+
+_S23_SIGNS: dict[str, dict[str, Any]] = {
+    "sign-error": {
+        "local": _plus(BY_NAME["sign-error"].local, sim.exponent_negated,
+                       sim.two_terms_negated),
+        "undo": _plus(BY_NAME["sign-error"].undo, _self_inverse(sim.exponent_negated),
+                      _self_inverse(sim.two_terms_negated))},
+    "log-ratio-flipped": {
+        "local": _plus(BY_NAME["log-ratio-flipped"].local, sim.log_pair_flipped),
+        "undo": _plus(BY_NAME["log-ratio-flipped"].undo, _self_inverse(sim.log_pair_flipped))},
+    "complement-probability": {
+        "local": sim.complement_written, "undo": sim.complement_restored},
+    "jensen-reversed": {
+        "relation": _either_relation(BY_NAME["jensen-reversed"].relation,
+                                     sim.jensen_weighted_reversed)},
+    # an inner factor −1 forgotten reverses a difference: (x − m) for (m − x) after d/dm is
+    # also a sign error (two terms negated); the chain rule says why
+    "chain-rule-factor-forgotten": {
+        "special_case_of": (*BY_NAME["chain-rule-factor-forgotten"].special_case_of,
+                            "sign-error")},
+}
+
+_S23_SIGNS_NEW: tuple[Entry, ...] = (
+    Entry("jensen-as-equality", "Jensen's inequality written as an equality", (),
+          "Jensen's inequality for the concave log gives only a bound: log of a weighted "
+          "average ≥ the weighted average of the logs, with equality only when every term "
+          "is the same, so {right} ≥ {wrong}, not =.",
+          local=sim.jensen_as_equality,
+          example=Example(sp.log(_h / 2 + _s / 2), sp.log(_h) / 2 + sp.log(_s) / 2)),
+)
+
+
+def _extend_s23(entry: Entry) -> Entry:
+    import dataclasses
+
+    more = _S23_SIGNS.get(entry.name)
+    return dataclasses.replace(entry, **more) if more else entry
+
+
+CATALOGUE = tuple(_extend_s23(e) for e in CATALOGUE) + _S23_SIGNS_NEW
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -66,6 +66,19 @@ For an inequality step (≤, ≥) only the relation entries apply: "inequality r
 when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
 log of an expectation faces an expectation of a log).
 
+**What the comparison knows.** The numbers take each symbol inside the interval it was
+declared in (``0 < t < 1``), and a probability inside (0, 1), so that log(1 − t) is real at
+every point; a symbol declared inside [0, 1] is a probability, and so is an expression the
+right lines write beside its complement (a sigmoid beside 1 − sigmoid). A density of a
+declared family (``p(y) ~ LogNormal(m, s²)``) is written out by what its family says before
+the numbers compare; sides in matrix notation are compared by the matrix rules (their normal
+form, traces and determinants left as unknowns). A part of the previous line is taken as
+carried through the step unchanged only when it occurs as often on both sides (and, on the
+written side, only a large part or one holding a density, an integral or an expectation). A
+repair of two terms at once (b − a written a − b), or inside a term that the evaluated value
+combined (2b/b), is not located in a step that evaluates an integral. A match that is not
+located is accepted on the double-precision screen alone: it can only withhold a name.
+
 The way back: :attr:`Mistake.expected_step` is what the step should have been (the written
 step with the mistake undone, or the previous line), and :attr:`Mistake.expected` the right
 value of the part that was written wrong (:attr:`Mistake.subexpression`).
@@ -162,10 +175,14 @@ Path = tuple[int, ...]
 _EVALUATED_KINDS = (sp.Integral, Expectation, sp.Sum, sp.Derivative)
 
 
-def _subtrees(expr: sp.Basic) -> set[sp.Basic]:
-    """The compound sub-expressions of ``expr`` (more than a symbol, a number or its power)."""
-    return {n for n in sp.preorder_traversal(expr)
-            if not n.is_Atom and sp.count_ops(n) >= 2}
+def _subtrees(expr: sp.Basic) -> dict[sp.Basic, int]:
+    """The compound sub-expressions of ``expr`` (more than a symbol, a number or its power),
+    each with the number of times it occurs."""
+    out: dict[sp.Basic, int] = {}
+    for n in sp.preorder_traversal(expr):
+        if not n.is_Atom and sp.count_ops(n) >= 2:
+            out[n] = out.get(n, 0) + 1
+    return out
 
 
 def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
@@ -334,6 +351,76 @@ def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Bas
         return lhs
 
 
+def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
+            ) -> dict[sp.Basic, tuple[Any, Any]]:
+    """Where the numbers take each symbol: inside the interval it was declared in
+    (``0 < t < 1``), and a probability (a role) inside (0, 1), so that log(1 − t) is real at
+    every point; other symbols by their assumptions alone."""
+    out: dict[sp.Basic, tuple[Any, Any]] = {}
+    declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
+    by_name = {s.name: s for s in symbols}
+    for name, interval in declared.items():
+        s = by_name.get(str(name))
+        try:
+            lo, hi = float(interval.inf), float(interval.sup)
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if s is not None and lo < hi:
+            out[s] = (lo, hi)
+    for s in roles.having("probability"):
+        if s in symbols and s not in out:
+            out[s] = (0.0, 1.0)
+    return out
+
+
+def _unit_interval_probabilities(roles: Roles, derivation: Any, symbols: set[sp.Symbol],
+                                 ) -> None:
+    """A symbol declared inside [0, 1] (``0 < r < 1``) with no other role is a probability
+    (a weight r beside its complement 1 − r)."""
+    declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
+    for s in symbols:
+        interval = declared.get(s.name)
+        if interval is None or s in roles.roles or s.is_integer:
+            continue  # an outcome 0 or 1 (an integer in [0, 1]) is not a probability
+        try:
+            if interval.inf >= 0 and interval.sup <= 1:
+                roles.roles[s] = "probability"
+        except TypeError:
+            continue
+
+
+def _probability_expressions(ctx: _Context, derivation: Any) -> list[sp.Basic]:
+    """Expressions E (not a lone symbol) that the right lines write beside their complement
+    1 − E and that lie inside (0, 1) at every point of the screen: a sigmoid 1/(1 + e^{−u})
+    where 1 − 1/(1 + e^{−u}) is written too is a probability."""
+    lines: list[sp.Basic] = [ctx.lhs]
+    try:
+        expand = derivation.expand_definitions
+        lines.append(expand(derivation.start))
+        for s in derivation.steps:
+            if s is ctx.step or getattr(s, "index", None) == getattr(ctx.step, "index", -1):
+                break
+            lines.append(expand(s.expr))
+    except Exception:
+        pass
+    out: list[sp.Basic] = []
+    for line in lines:
+        for node in sp.preorder_traversal(line):
+            if not (isinstance(node, sp.Add) and len(node.args) == 2 and sp.S(1) in node.args):
+                continue
+            e = 1 - node
+            if e.is_Symbol or e in out or not e.free_symbols or sp.count_ops(e) > 30:
+                continue
+            try:
+                if all(0 < ctx.screen.value(e, k) < 1 for k in range(len(ctx.screen.points))):
+                    out.append(e)
+            except Exception:
+                continue
+            if len(out) >= 4:
+                return out
+    return out
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
@@ -348,8 +435,21 @@ class _Context:
         self.roles: Roles = roles_for(lhs, derivation, step)
         self.wrt = _wrt_names(derivation, tuple(getattr(step, "wrt", ()) or ()))
         symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
-        self.screen = FloatScreen(symbols, deadline)
-        self.hp = HighPrecision(symbols, deadline)
+        _unit_interval_probabilities(self.roles, derivation, symbols)
+        ranges = _ranges(symbols, derivation, self.roles)
+        self.screen = FloatScreen(symbols, deadline, intervals=ranges)
+        self.hp = HighPrecision(symbols, deadline, intervals=ranges)
+        self.domains: Any = None
+        self.families: Any = None
+        if derivation is not None:
+            from elbo_derivation.decide.verdict import declared_domains, declared_families
+
+            try:  # what the declarations say, for the engine's own proofs
+                self.domains = declared_domains(derivation)
+                self.families = declared_families(derivation)
+            except Exception:
+                pass
+        self.roles.probabilities = _probability_expressions(self, derivation)
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
@@ -363,8 +463,16 @@ class _Context:
         self._sums_before: list[tuple[sp.Basic, tuple[sp.Basic, ...]]] | None = None
         self._sums_for: dict[sp.Basic, list[tuple[sp.Basic, ...]]] = {}
         left, right = _subtrees(lhs), _subtrees(rhs)
-        self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
-        self.shared_in_lhs = self.shared_in_rhs
+        # parts of lhs that stand unchanged in rhs: as often on one side as on the other (a
+        # part written once where the previous line has it twice, as in p·(1 − p)^b beside
+        # log(1 − p), may be the one changed)
+        self.shared_in_rhs = {n for n, k in left.items() if right.get(n) == k}
+        # on the written side a small part the previous line also has may still be the one
+        # written wrong when the step rewrites around it (1/(e^{−x} + 1) for 1/(e^{x} + 1)
+        # after e^{−x}/(1 + e^{−x})): only a large part, or one holding a density, an
+        # integral or an expectation, is taken as carried through
+        self.shared_in_lhs = {n for n in self.shared_in_rhs if sp.count_ops(n) > 4
+                              or n.has(AppliedUndef, sp.Integral, Expectation, sp.Sum)}
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
@@ -523,11 +631,22 @@ class _Context:
 
     def evaluated(self, e: sp.Basic) -> sp.Basic:
         """``e`` with its derivatives taken and its sums in closed or normal form, so that
-        the numbers can compare it (cached; ``e`` itself when there is nothing to do)."""
-        if not e.has(sp.Sum, sp.Derivative):
+        the numbers can compare it, and a KL or an expectation under a density of a declared
+        family (``p(y) ~ LogNormal(m, s)``) written out by what the family says (cached;
+        ``e`` itself when there is nothing to do)."""
+        if not (e.has(sp.Sum, sp.Derivative) or (self.families and e.has(AppliedUndef))):
             return e
         if e not in self._evaluated:
-            self._evaluated[e] = _evaluate_calculus(e)
+            out = e
+            if self.families and e.has(AppliedUndef):
+                from elbo_derivation.decide.families import instantiate
+
+                try:
+                    out = instantiate(out, self.families)[0]
+                except Exception:
+                    out = e
+            self._evaluated[e] = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) \
+                else out
         return self._evaluated[e]
 
     def rules_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
@@ -548,9 +667,39 @@ class _Context:
                 self._rules[key] = False
         return self._rules[key]
 
+    def matrices_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """For sides in matrix notation: proved equal by the matrix rules (the trace linear
+        and cyclic, transposes, determinants: :func:`~elbo_derivation.decide.matrices.
+        normal_form`), what is left of traces and determinants taken as unknowns; the
+        algebra of the gap must vanish. Cached."""
+        key = (a, b)
+        if key not in self._rules:
+            from elbo_derivation.decide.matrices import normal_form, unknowns
+
+            # none for sums over coordinates, which the rules expand slowly (a cap on the
+            # count would cut the later entries of the catalogue and favour the earlier)
+            if a.has(sp.Sum) or b.has(sp.Sum):
+                return False
+
+            def form(e: sp.Basic) -> sp.Basic:  # term by term: candidates share terms
+                if isinstance(e, sp.Add):
+                    return sp.Add(*(form(t) for t in e.args))
+                if e not in self._normal:
+                    self._normal[e] = normal_form(e)[0]
+                return self._normal[e]
+
+            try:
+                (na, nb), _ = unknowns(form(a), form(b))
+                self._rules[key] = sp.expand(sp.expand_log(na - nb, force=False)) == 0
+            except Exception:
+                self._rules[key] = False
+        return self._rules[key]
+
     def screen_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         """The fast double-precision screen (abstract densities: also after the normal form,
-        or by the rules of expectations)."""
+        or by the rules of expectations; matrix notation: by the matrix rules)."""
+        if a.has(sp.MatrixSymbol) or b.has(sp.MatrixSymbol):
+            return self.matrices_equal(a, b)
         a, b = self.evaluated(a), self.evaluated(b)
         if self.screen.equal(a, b):
             return True
@@ -561,6 +710,8 @@ class _Context:
 
     def exact(self, a: sp.Basic, b: sp.Basic) -> bool:
         """Proved equal: symbolically, or to 40 of 50 digits at every point."""
+        if a.has(sp.MatrixSymbol) or b.has(sp.MatrixSymbol):
+            return self.matrices_equal(a, b)
         a, b = self.evaluated(a), self.evaluated(b)
         if exactly_equal(a, b, self.deadline, self.hp):
             return True
@@ -619,7 +770,9 @@ class _Context:
 
         opposite = Relation.GE if self.relation == "<=" else Relation.LE
         seconds = max(0.2, min(2.0, self.deadline - time.perf_counter() - 0.1))
-        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds)
+        # with what the declarations say: 0 < β < 1 makes (1 − β)·KL ≥ 0
+        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds,
+                         domains=self.domains, families=self.families)
         if result.verdict is not Verdict.PROVED:
             return None
         chain = ""
@@ -780,6 +933,7 @@ def _backward(entry: Entry, ctx: _Context,
             for path, node in _nodes(written, ctx.shared_in_lhs):
                 for new, b in entry.undo(node, ctx.roles):
                     b = {**b, "wrong": node, "right": new} if "right" not in b else b
+                    b = {**b, "form": written}
                     if b.get("guard") is not None and not b["guard"](written, path):
                         continue
                     yield _replace(written, path, new), b, path, lambda new=new, node=node: (
@@ -822,7 +976,12 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue
         if b.get("shown") and not ctx.shows(b["shown"]):
             continue
-        if ctx.reproduces(wrong, ctx.rhs):
+        if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
+            located = False  # two terms of an evaluated value may combine
+        # a match that is not located only stands in the way of a name: the screen is
+        # enough for it (a false agreement there can only withhold a name, never give one),
+        # and it spares a 50-digit quadrature of every simulated integral
+        if ctx.screen_equal(wrong, ctx.rhs) if not located else ctx.reproduces(wrong, ctx.rhs):
             # the checks on the page, after the (cheaper) value: the terms of a
             # derivative's value come from the rules, not from the page, and a factor
             # written inside a log is the log's term (in_log)
@@ -859,9 +1018,25 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                               direct=False, path=path,
                               located=not ((evaluated and _a_number(b.get("wrong"))
                                             and not _constant_term_at(ctx.rhs, path))
+                                           or (evaluated and b.get("two_places"))
+                                           or (evaluated and _combined(b.get("form"), path,
+                                                                       ctx.rhs))
                                            or (path == () and ctx.rhs.has(sp.Derivative)))))
             break
     return out
+
+
+def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
+    """Whether the repair at ``path`` of the step as written (``form``) lies inside a term
+    that does not stand in the evaluated value: the author's term combined with itself or
+    others (2b/b is 2), so a change inside it is not told apart from a change of the value
+    (b/2 for b in 2b/b, or 2 for 1 in the moment it came from)."""
+    if not isinstance(form, sp.Add) or form is value or len(path) < 2:
+        return False
+    try:
+        return form.args[path[0]] not in sp.Add.make_args(value)
+    except IndexError:
+        return False
 
 
 def _constant_term_at(written: sp.Basic, path: Path) -> bool:

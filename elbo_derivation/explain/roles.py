@@ -101,6 +101,8 @@ class Roles:
     kl_pairs: list[tuple[sp.Basic, sp.Basic]] = field(default_factory=list)
     #: the variables bound by an integral or expectation somewhere in the right lines
     bound: set[sp.Basic] = field(default_factory=set)
+    #: expressions that are probabilities (a sigmoid written beside its complement)
+    probabilities: list[sp.Basic] = field(default_factory=list)
 
     def role(self, sym: sp.Basic) -> str | None:
         return self.roles.get(sym)  # type: ignore[arg-type]

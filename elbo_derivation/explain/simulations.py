@@ -33,10 +33,13 @@ __all__ = [
     "bound_shifted",
     "closed_sum",
     "coefficient_lost",
+    "complement_restored",
+    "complement_written",
     "coordinate_count_wrong",
     "coordinates",
     "count_lost",
     "density_dropped",
+    "exponent_negated",
     "factor_dropped",
     "factor_on_one_term",
     "first_term_lost",
@@ -45,19 +48,24 @@ __all__ = [
     "inner_factor_forgotten",
     "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
+    "jensen_as_equality",
+    "jensen_weighted_reversed",
     "log_factor_dropped",
     "log_of_constant_lost",
+    "log_pair_flipped",
     "marginal_as_one",
     "moment_rate_for_scale",
     "moment_wrong",
     "power_lost_in_log_product",
     "power_rule_factor",
+    "probabilities",
     "rates_in",
     "second_moment_forgotten",
     "show",
     "square_lost",
     "square_of_bracket_lost",
     "squares_summed_as_square",
+    "two_terms_negated",
 ]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
@@ -1210,3 +1218,180 @@ def binomial_lost_in_a_sum(node: sp.Basic, roles: Any, lost: Any = None) -> list
     return [(sp.Sum(w, limits), {**b, "right": sp.Sum(b["right"], limits),
                                  "wrong": sp.Sum(b["wrong"], limits)})
             for w, b in (lost(body, roles) if lost is not None else [])]
+
+
+# --- signs, complements and Jensen (sign, ratio and relation mistakes) -------------------------
+
+
+def probabilities(roles: Any) -> list[sp.Basic]:
+    """The probabilities of a derivation: symbols with the role (declared in (0, 1), or
+    log p beside log(1 − p)) and expressions found beside their complement (a sigmoid
+    1/(1 + e^{−u}) where 1 − 1/(1 + e^{−u}) is written too; see :mod:`.mistakes`)."""
+    if roles is None:
+        return []
+    found = list(roles.having("probability")) + list(getattr(roles, "probabilities", ()))
+    return list(dict.fromkeys(found))
+
+
+def complement_written(node: sp.Basic, roles: Any) -> list[Variant]:
+    """1 − P written P, for a probability P: at the node 1 − P itself, and, inside one
+    logarithm or power, every complement at once ((1 − a)/(1 − b) written a/b: the
+    other outcome's ratio written for this one's).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> roles = Roles(roles={a: "probability", b: "probability"})
+    >>> [w for w, _ in complement_written(sp.log((1 - a) / (1 - b)), roles)]
+    [log(a/b)]
+    """
+    out: list[Variant] = []
+    probs = probabilities(roles)
+    for p in probs:
+        if node == 1 - p:
+            out.append((p, {"right": node, "wrong": p, "s": p}))
+    if isinstance(node, (sp.log, sp.Pow)):
+        found = {1 - p: p for p in probs if node.has(1 - p)}
+        if len(found) >= 2:
+            wrong = node.xreplace(found)
+            if wrong != node:
+                first = next(iter(found.values()))
+                out.append((wrong, {"right": node, "wrong": wrong, "s": first}))
+    return out
+
+
+def complement_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of :func:`complement_written`, for the written step: P put back as 1 − P
+    (the binding says what was written and what belongs there)."""
+    out: list[Variant] = []
+    for p in probabilities(roles):
+        if node == p:
+            out.append((1 - p, {"right": 1 - p, "wrong": p, "s": p}))
+    if isinstance(node, (sp.log, sp.Pow)):
+        probs = [p for p in probabilities(roles) if node.has(p) and not node.has(1 - p)]
+        if len(probs) >= 2:
+            right = node.xreplace({p: 1 - p for p in probs})
+            out.append((right, {"right": right, "wrong": node, "s": probs[0]}))
+    return out
+
+
+def exponent_negated(node: sp.Basic, roles: Any) -> list[Variant]:
+    """e^{A} written e^{−A} for an exponent A of several terms (a difference reversed in the
+    exponent: e^{(b − a)/τ} written e^{(a − b)/τ}). An exponent of one term is a term of its
+    own, negated by the sign error's own simulation."""
+    if isinstance(node, sp.exp) and isinstance(node.args[0], sp.Add):
+        a = node.args[0]
+        return [(sp.exp(-a), {"right": a, "wrong": -a})]
+    return []
+
+
+def _pairs(node: sp.Basic, limit: int = 8) -> list[tuple[int, int]]:
+    if not isinstance(node, sp.Add) or len(node.args) > limit:
+        return []
+    return list(itertools.combinations(range(len(node.args)), 2))
+
+
+def two_terms_negated(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Two terms of a sum with their signs flipped together: b − a written a − b inside a
+    longer sum, or a bracket −(u + v) written +(u + v) whose terms stand apart. In a sum of
+    two terms only when that sum is a part (the whole negated is the overall sign). The
+    binding says ``two_places``: in a step that evaluates an integral (a sum, a derivative)
+    two terms of the value may combine (m³ − m(m² + 1) = −m), so such a repair is not
+    located there (see :mod:`.mistakes`).
+
+    Examples
+    --------
+    >>> a, b, w = sp.symbols("a b w", positive=True)
+    >>> (a - b + w) in [v for v, _ in two_terms_negated(w + b - a, None)]
+    True
+    """
+    out: list[Variant] = []
+    for i, j in _pairs(node):
+        args = list(node.args)
+        right = args[i] + args[j]
+        args[i], args[j] = -args[i], -args[j]
+        wrong = sp.Add(*args)
+        variant = {"right": right, "wrong": -right, "two_places": True}
+        if len(node.args) == 2:
+            variant["guard"] = lambda expr, path: bool(path)
+        out.append((wrong, variant))
+    return out
+
+
+def _log_term(t: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
+    """(c, X) for a term c·log X, else None."""
+    c, rest = t.as_independent(sp.log, as_Add=False)
+    if isinstance(rest, sp.log) and not c.has(sp.log):
+        return c, rest.args[0]
+    return None
+
+
+def log_pair_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """c·log X − c·log Y written c·log Y − c·log X: the log of the ratio X/Y, written as two
+    logs, turned upside down."""
+    out: list[Variant] = []
+    for i, j in _pairs(node, 12):
+        a, b = _log_term(node.args[i]), _log_term(node.args[j])
+        if a is None or b is None or sp.expand(a[0] + b[0]) != 0:
+            continue
+        if a[1].has(AppliedUndef) or b[1].has(AppliedUndef):
+            continue  # log q − log p of densities: the log-density entries' business
+        args = list(node.args)
+        right = args[i] + args[j]
+        args[i], args[j] = -args[i], -args[j]
+        ratio = a[1] / b[1] if not a[0].could_extract_minus_sign() else b[1] / a[1]
+        out.append((sp.Add(*args), {"right": sp.log(ratio), "wrong": sp.log(1 / ratio),
+                                    "terms": right, "two_places": True}))
+    return out
+
+
+def _weights_sum_to_one(weights: list[sp.Basic]) -> bool:
+    return sp.simplify(sp.Add(*weights) - 1) == 0
+
+
+def jensen_as_equality(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log Σ wᵢXᵢ written Σ wᵢ log Xᵢ (weights wᵢ ≥ 0 summing to 1): Jensen's inequality
+    for the concave log, log E[X] ≥ E[log X], written as an equality.
+
+    The weights are the numbers in front of the terms (½, ½ for an average of two), or a
+    probability r and its complement 1 − r of the derivation spread over two terms
+    (log(u + v) = log(r·u/r + (1 − r)·v/(1 − r)), the EM bound).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> u, v = sp.symbols("u v", positive=True)
+    >>> [w for w, _ in jensen_as_equality(sp.log(u / 2 + v / 2), Roles())]
+    [log(u)/2 + log(v)/2]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Add):
+        return []
+    terms = node.args[0].args
+    out: list[Variant] = []
+    weighted = [t.as_coeff_Mul() for t in terms]
+    if all(c.is_positive and c != 1 for c, _ in weighted) and _weights_sum_to_one(
+            [c for c, _ in weighted]):
+        wrong = sp.Add(*(c * sp.log(x) for c, x in weighted))
+        out.append((wrong, {"right": node, "wrong": wrong}))
+    if len(terms) == 2:
+        for r in probabilities(roles):
+            if not isinstance(r, sp.Symbol):
+                continue
+            for w1, w2 in ((r, 1 - r), (1 - r, r)):
+                wrong = w1 * sp.log(terms[0] / w1) + w2 * sp.log(terms[1] / w2)
+                out.append((wrong, {"right": node, "wrong": wrong, "s": r}))
+    return out
+
+
+def jensen_weighted_reversed(ctx: Any) -> dict[str, Any] | None:
+    """For a refuted ≤ (≥) step between log Σ wᵢXᵢ and Σ wᵢ log Xᵢ (the weights as in
+    :func:`jensen_as_equality`): Jensen proves the reverse relation."""
+    pairs = {"<=": (ctx.lhs, ctx.rhs, "≥", "≤"), ">=": (ctx.rhs, ctx.lhs, "≤", "≥")}
+    if ctx.relation not in pairs:
+        return None
+    big, small, holds, written = pairs[ctx.relation]
+    for wrong, _ in jensen_as_equality(big, ctx.roles):
+        if ctx.screen_equal(wrong, small) and ctx.exact(wrong, small):
+            return {"holds": holds, "written": written, "chain": ""}
+    return None

@@ -446,9 +446,9 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("sums/average_over_data.tex", 3, r"+ \sum_{i=1}^{N-1} (x_i - y_i)^2", r"+ \sum_{i=1}^{N} (x_i - y_i)^2", "index-shift"),
     # --- multivariate (matrix notation, symbolic dimension D) ----------------------------
     ("multivariate/kl_mvn_trace_logdet.deriv", 1, "- D/2 + log(det(S1))/2", "- D + log(det(S1))/2", "dropped-half"),
-    ("multivariate/kl_mvn_trace_logdet.deriv", 2, "- logdet(S0*inv(S1))/2", "+ logdet(S0*inv(S1))/2", "sign-error"),
+    ("multivariate/kl_mvn_trace_logdet.deriv", 2, "- logdet(S0*inv(S1))/2", "+ logdet(S0*inv(S1))/2", "sign-error|log-ratio-flipped"),
     ("multivariate/kl_mvn_trace_logdet.tex", 1, r"+ \frac{1}{2}\log|\Sigma_1| - \frac{1}{2}\log|\Sigma_0|", r"+ \frac{1}{2}\log|\Sigma_0| - \frac{1}{2}\log|\Sigma_1|", "log-ratio-flipped"),
-    ("multivariate/kl_mvn_trace_logdet.tex", 2, r"- \frac{1}{2}\log\det(\Sigma_0\Sigma_1^{-1})", r"+ \frac{1}{2}\log\det(\Sigma_0\Sigma_1^{-1})", "sign-error"),
+    ("multivariate/kl_mvn_trace_logdet.tex", 2, r"- \frac{1}{2}\log\det(\Sigma_0\Sigma_1^{-1})", r"+ \frac{1}{2}\log\det(\Sigma_0\Sigma_1^{-1})", "sign-error|log-ratio-flipped"),
     ("multivariate/kl_mvn_diagonal_standard.deriv", 1, "Sum(log(s[d]^2), (d, 1, D))", "Sum(log(s[d]), (d, 1, D))", "log-std-for-log-variance"),
     ("multivariate/kl_mvn_diagonal_standard.deriv", 2, "mu[d]^2 - 1 - log", "mu[d]^2 - log", "missing-minus-one"),
     ("multivariate/kl_mvn_diagonal_standard.tex", 1, r"\sum_{d=1}^{D}\log\sigma_d^2\right)", r"\sum_{d=1}^{D}\log\sigma_d\right)", "log-std-for-log-variance"),
