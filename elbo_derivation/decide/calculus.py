@@ -550,6 +550,14 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
     failed = []
 
     def value(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, sp.Integral) and len(node.limits) > 1 and all(
+                len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
+                for lim in node.limits):
+            # ∫∫ f dy dx = ∫ (∫ f dy) dx (Fubini): innermost variable first
+            inner = value(sp.Integral(node.function, node.limits[0]))
+            if failed:
+                return node
+            return value(sp.Integral(inner, *node.limits[1:]))
         if isinstance(node, Expectation):
             z, body = node.variable, node.integrand * node.density
             if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
@@ -567,6 +575,8 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
         body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
         total = sp.S.Zero
         for term in sp.Add.make_args(body):
+            if term == 0:  # (an integrand that vanishes at this point: E[0] = 0)
+                continue
             got = _gaussian_term(sp.powsimp(term, combine="exp"), z)
             if got is None:
                 failed.append(node)
@@ -582,6 +592,7 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
 
     out = visit(expr)
     return None if failed else out
+
 
 
 #: Values tried, in turn, for the symbols of an instance (a positive symbol takes the positive
