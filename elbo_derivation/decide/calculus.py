@@ -656,10 +656,12 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
         if not fails or abs(d70 - d50) > tol:
             continue
         where = ", ".join(f"{k} = {v}" for k, v in point.items())
+        more = (" (a second model family its own joint, latent N(e2, 1), x|z ~ N(a2 z + b2, c2))"
+                if any(str(s).startswith("e2") for s in free) else "")
         return Counterexample(
             point={str(k): float(v) for k, v in point.items()}, lhs=float(va), rhs=float(vb),
             difference=float(d50),
             note=("exact on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-                  f"q(z|x) = N(m, s²) at {where}: every integral in closed form, left − right "
+                  f"q(z|x) = N(m + x, s²){more} at {where}: every integral in closed form, left − right "
                   f"= {float(d50):.6g} (50 digits, confirmed at 70)"))
     return None

@@ -39,10 +39,12 @@ not decided here: q(z|x) = N(g, h) hides its parameters, so freedom from g, h ca
 off); a ``>=`` step whose difference is a KL divergence, or a
 sum of squares and terms t − log t − 1, is *proved* (Gibbs' inequality; log t ≤ t − 1). A step
 the rules cannot prove is tried on a concrete instance of the abstract densities — the
-linear-Gaussian model p(z) = N(0, 1), p(x|z) = N(az + b, c), q(z|x) = N(m, s²), for which
-p(x) = N(b, a² + c) and p(z|x) are exact, z being the variable expectations are taken over
-— and a point where it fails there refutes it, since an identity about all densities must
-hold for these ones too.
+linear-Gaussian model p(z) = N(0, 1), p(x|z) = N(az + b, c), q(z|x) = N(m + x, s²), for
+which p(x) = N(b, a² + c) and p(z|x) are exact, z being the variable expectations are taken
+over; a second model family gets its own joint (p(z) = N(e₂, 1), p(x|z) = N(a₂z + b₂, c₂)),
+and i.i.d. copies x₁, x₂ of the data are data points of the same model — and a point where
+it fails there refutes it, since an identity about all densities must hold for these ones
+too.
 
 Examples
 --------
@@ -822,36 +824,40 @@ def _context(exprs: list[sp.Expr]) -> set[sp.Basic]:
 def _instance_of(
     sig: _Signature, node: sp.Basic, model: frozenset[str], latent: sp.Symbol | None,
     params: tuple[sp.Symbol, ...], context: set[sp.Basic] = frozenset(),  # type: ignore[assignment]
+    e: sp.Expr = sp.S.Zero,
 ) -> sp.Expr | None:
     """The linear-Gaussian density standing for the abstract density ``node``, or None.
 
     The roles come from the step: ``latent`` is the variable expectations are taken over (z),
     any other variable is the data (x); a ``model`` family is the joint p(x, z), any other
-    family the variational q(z|x).
+    family the variational q(z|x). A model family's latent marginal is N(e, 1) (e = 0 for the
+    first model family, so that two models differ in every marginal and conditional).
     """
     a, b, c, m, s = params
     n = len(sig.given)
     given, cond = node.args[:n], tuple(v for v in node.args[n:] if v not in context)
     if sig.family not in model and len(given) == 1 and given[0] == latent and (
             latent not in cond):
-        return _normal(latent, m, s**2)  # q(z|x), q(z|x, y): any conditioning
+        # q(z|x), q(z|x, y): its mean moves with what it is conditioned on, so that the copies
+        # q(z|x_1) and q(z|x_2) at two data points are two different densities
+        return _normal(latent, m + sp.Add(*node.args[n:]), s**2)
     if sig.family in model and len(given) == 2 and not cond and latent in given:
         (data,) = set(given) - {latent}  # the joint p(x, z) = p(z) p(x|z)
-        return _normal(latent, 0, 1) * _normal(data, a * latent + b, c)
+        return _normal(latent, e, 1) * _normal(data, a * latent + b, c)
     if len(given) != 1 or len(cond) > 1:
         return None
     (v,) = given
     w = cond[0] if cond else None
     if sig.family in model:
         if w is None:
-            return _normal(v, 0, 1) if v == latent else _normal(v, b, a**2 + c)
+            return _normal(v, e, 1) if v == latent else _normal(v, a * e + b, a**2 + c)
         if w == latent and v != latent:
             return _normal(v, a * w + b, c)
         if v == latent and w != latent:
-            return _normal(v, a * (w - b) / (a**2 + c), c / (a**2 + c))
+            return _normal(v, (c * e + a * (w - b)) / (a**2 + c), c / (a**2 + c))
         return None
     if v == latent and w != latent:
-        return _normal(v, m, s**2)
+        return _normal(v, m + w, s**2)
     return None
 
 
@@ -881,13 +887,15 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
             elif isinstance(node, AppliedUndef) and len(node.args) == 1:
                 functions.add(node.args[0])
     variables -= context
-    if len(variables) > 2 or not all(isinstance(v, sp.Symbol) for v in variables):
+    if not all(isinstance(v, sp.Symbol) for v in variables):
         return False, None
     for sign in (over, variational, functions & variables):
-        if len(sign) == 1:
+        if len(sign) == 1:  # (every other variable is data: x, or i.i.d. copies x_1, x_2)
             return True, next(iter(sign))
         if len(sign) > 1:
             return False, None
+    if len(variables) > 2:
+        return False, None
     if len(variables) == 2:
         return True, sorted(variables, key=str)[0]
     return True, None
@@ -900,7 +908,9 @@ def linear_gaussian_instance(
 
     For a model family p (see :func:`model_families`): p(z) = N(0, 1), p(x|z) = N(az + b, c),
     p(x) = N(b, a² + c), p(z|x) = N(a(x − b)/(a² + c), c/(a² + c)); for each variational
-    family q(z|x) = N(m, s²), with its own m and s; and an abstract real function
+    family q(z|x) = N(m + x, s²) (its mean moving with what it is conditioned on, so that
+    q(z|x₁) and q(z|x₂) differ), with its own m and s; each further model family its own
+    joint (latent N(e, 1), data N(a'z + b', c')); and an abstract real function
     f(z) = a·z + b (the decoder mean). The roles are read from the step, whatever the letters:
     z is the variable expectations are taken over. Returns the substituted expressions and,
     for each family, the symbols that parametrise it (so ``=~ [q]`` can move m and s); None
@@ -933,10 +943,14 @@ def linear_gaussian_instance(
     # each model family its own joint: two unrelated models (the p and q of KL(p(x, y) ‖
     # q(x, y))) must not be the same density, or every log-ratio between them is 0
     params: dict[str, tuple[sp.Symbol, ...]] = {}
+    shifts: dict[str, sp.Symbol] = {}
     for i, family in enumerate(sorted(model)):
         params[family] = (a, b, c) if i == 0 else (
             _fresh(f"a{i + 1}", taken, real=True), _fresh(f"b{i + 1}", taken, real=True),
             _fresh(f"c{i + 1}", taken, positive=True))
+        if i:
+            shifts[family] = _fresh(f"e{i + 1}", taken, real=True)
+            params[family] = (*params[family], shifts[family])
     variational = sorted({sig.family for e in exprs for n in e.atoms(AppliedUndef)
                           if (sig := _signature(n)) is not None and sig.family not in model})
     for family in variational:  # each its own mean and standard deviation
@@ -952,8 +966,8 @@ def linear_gaussian_instance(
                 return None
             own = params[sig.family]
             value = _instance_of(sig, node, model, latent,
-                                 (*own, *own[:2]) if sig.family in model else (a, b, c, *own),
-                                 context)
+                                 (*own[:3], *own[:2]) if sig.family in model else (a, b, c, *own),
+                                 context, shifts.get(sig.family, sp.S.Zero))
             if value is None:
                 return None
             subs[node] = value
@@ -1004,7 +1018,7 @@ def _refute_on_instance(
     return Counterexample(
         point=ce.point, lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference,
         note="on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-        "q(z|x) = N(m, s²) (p(x) and p(z|x) exact; z the variable of the expectations, p the "
+        "q(z|x) = N(m + x, s²) (p(x) and p(z|x) exact; z the variable of the expectations, p the "
         "model, q the variational density): " + ce.note,
     )
 
