@@ -662,6 +662,6 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
             point={str(k): float(v) for k, v in point.items()}, lhs=float(va), rhs=float(vb),
             difference=float(d50),
             note=("exact on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-                  f"q(z|x) = N(m + x, s²){more} at {where}: every integral in closed form, left − right "
-                  f"= {float(d50):.6g} (50 digits, confirmed at 70)"))
+                  f"q(z|x) = N(m + x, s²){more} at {where}: every integral in closed form, "
+                  f"left − right = {float(d50):.6g} (50 digits, confirmed at 70)"))
     return None
