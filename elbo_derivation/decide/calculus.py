@@ -28,15 +28,12 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from elbo_derivation.core.steps import Counterexample, Relation
-
 __all__ = [
-    "GAUSSIAN_INSTANCE",
     "INDEX_SHIFT",
     "POLYNOMIAL_INTEGRAL",
     "SUM_CONSTANT",
@@ -45,11 +42,9 @@ __all__ = [
     "at_integer_bounds",
     "exponential_series",
     "function_instance",
-    "gaussian_integrals_at_point",
     "has_polynomial_integral",
     "has_symbolic_sum",
     "polynomial_integrals",
-    "refute_on_gaussian_instance",
     "resolve_conditions",
     "sum_normal_form",
 ]
@@ -499,169 +494,3 @@ def exponential_series(expr: sp.Expr) -> sp.Expr:
         return node if out is None else sp.expand(out)
 
     return expr.replace(lambda n: isinstance(n, sp.Sum), value)
-
-
-# --- Gaussian integrals at a numeric point --------------------------------------------------
-
-GAUSSIAN_INSTANCE = ("the step's densities replaced by the linear-Gaussian model at a rational "
-                     "point, every integral ∫ P(z)·exp(−αz² + βz + γ) dz (α > 0) evaluated "
-                     "exactly")
-
-
-def _gaussian_term(term: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
-    """∫_ℝ term dz for term = P(z)·exp(Q(z)), P a polynomial, Q = −αz² + βz + γ with α > 0
-    a number: exact, by completing the square; None for any other term (or α ≤ 0)."""
-    exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp) and f.has(z)]
-    rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps])
-    exponent = sp.expand(sp.Add(*[f.args[0] for f in exps]))
-    try:
-        q = sp.Poly(exponent, z) if exponent.has(z) else sp.Poly(exponent + 0 * z, z)
-        p = sp.Poly(rest, z)
-    except (sp.PolynomialError, sp.GeneratorsNeeded):
-        return None
-    if q.degree() > 2 or any(c.has(z) for c in (*q.all_coeffs(), *p.all_coeffs())):
-        return None
-    a2, a1, a0 = ([sp.S.Zero] * (3 - len(q.all_coeffs())) + q.all_coeffs())
-    alpha = -a2
-    if not (alpha.is_number and alpha.is_positive is True):
-        return None
-    mu = a1 / (2 * alpha)
-    scale = sp.exp(a0 + a1**2 / (4 * alpha))
-    u = sp.Dummy("u")
-    shifted = sp.Poly(sp.expand(p.as_expr().xreplace({z: u + mu})), u)
-    total = sp.S.Zero
-    for (k,), c in shifted.terms():
-        if k % 2 == 0:  # ∫ u^k e^{−αu²} du = Γ((k + 1)/2) / α^((k + 1)/2)
-            total += c * sp.gamma(sp.Rational(k + 1, 2)) / alpha ** sp.Rational(k + 1, 2)
-    return scale * total
-
-
-def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
-    """``expr`` (numbers everywhere but the integration variables) with every integral over
-    ℝ and every expectation evaluated exactly, innermost first, when each is of the form
-    ∫ P(z)·exp(Q(z)) dz with a quadratic Q that decays; None if one is not (or diverges).
-
-    >>> z = sp.Symbol("z", real=True)
-    >>> gaussian_integrals_at_point(sp.Integral(z**2 * sp.exp(-z**2 / 2), (z, -sp.oo, sp.oo)))
-    sqrt(2)*sqrt(pi)
-    """
-    from elbo_derivation.core.expectation import Expectation
-
-    failed = []
-
-    def value(node: sp.Basic) -> sp.Basic:
-        if isinstance(node, sp.Integral) and len(node.limits) > 1 and all(
-                len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
-                for lim in node.limits):
-            # ∫∫ f dy dx = ∫ (∫ f dy) dx (Fubini): innermost variable first
-            inner = value(sp.Integral(node.function, node.limits[0]))
-            if failed:
-                return node
-            return value(sp.Integral(inner, *node.limits[1:]))
-        if isinstance(node, Expectation):
-            z, body = node.variable, node.integrand * node.density
-            if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
-                failed.append(node)  # a density on part of the line has no Gaussian instance
-                return node
-        elif (isinstance(node, sp.Integral) and len(node.limits) == 1
-              and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
-              and node.limits[0][2] is sp.oo):
-            z, body = node.limits[0][0], node.function
-        else:
-            return node
-        if body.has(sp.Integral, Expectation, AppliedUndef):
-            failed.append(node)
-            return node
-        body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
-        total = sp.S.Zero
-        for term in sp.Add.make_args(body):
-            if term == 0:  # (an integrand that vanishes at this point: E[0] = 0)
-                continue
-            got = _gaussian_term(sp.powsimp(term, combine="exp"), z)
-            if got is None:
-                failed.append(node)
-                return node
-            total += got
-        return total
-
-    def visit(node: sp.Basic) -> sp.Basic:
-        if not node.args or not node.has(sp.Integral, Expectation):
-            return node
-        args = tuple(visit(a) for a in node.args)
-        return value(node.func(*args) if args != node.args else node)
-
-    out = visit(expr)
-    return None if failed else out
-
-
-
-#: Values tried, in turn, for the symbols of an instance (a positive symbol takes the positive
-#: ones): small standard deviations first, so that ratios of densities stay integrable.
-_POSITIVE_TRIALS = (sp.Rational(1, 2), 1, 2, sp.Rational(3, 2), sp.Rational(1, 3))
-_REAL_TRIALS = (1, sp.Rational(1, 2), -1, 2, 0, sp.Rational(-3, 2))
-
-
-def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
-                                domains: Mapping[sp.Symbol, sp.Interval] | None = None,
-                                ) -> Counterexample | None:
-    """A counterexample to ``lhs <relation> rhs`` on the linear-Gaussian instance of its
-    abstract densities (:func:`~elbo_derivation.decide.rules.linear_gaussian_instance`) at a
-    rational point, with every integral and expectation evaluated in closed form
-    (:func:`gaussian_integrals_at_point`): both sides are then exact numbers, compared at 50
-    digits and confirmed at 70. None when no point of the few tried gives two finite sides
-    that break the relation.
-    """
-    from elbo_derivation.core.expectation import Expectation
-    from elbo_derivation.decide.rules import linear_gaussian_instance
-
-    bound = {n.variable for e in (lhs, rhs) for n in sp.preorder_traversal(e)
-             if isinstance(n, Expectation)}
-    if any(v in (domains or {}) for v in bound):
-        return None  # a variable declared in an interval: no Gaussian instance for it
-    inst = linear_gaussian_instance(lhs, rhs)
-    if inst is None:
-        return None
-    (left, right), _ = inst
-    free = sorted(left.free_symbols | right.free_symbols, key=str)
-    domains = domains or {}
-    for shift in range(len(_REAL_TRIALS)):
-        point: dict[sp.Symbol, sp.Expr] = {}
-        for j, s in enumerate(free):
-            trials = _POSITIVE_TRIALS if (s.is_positive or s.is_nonnegative) else _REAL_TRIALS
-            inside = domains.get(s, sp.S.Reals)
-            for k in range(len(trials)):
-                value = sp.S(trials[(j + shift + k) % len(trials)])
-                if inside.contains(value) is sp.true and not (
-                        s.is_integer and not value.is_integer):
-                    point[s] = value
-                    break
-            else:
-                return None
-        a = gaussian_integrals_at_point(left.xreplace(point))
-        b = gaussian_integrals_at_point(right.xreplace(point))
-        if a is None or b is None or a.free_symbols or b.free_symbols:
-            continue
-        values = []
-        for digits in (50, 70):
-            va, vb = a.evalf(digits), b.evalf(digits)
-            if not (va.is_real and vb.is_real and va.is_finite and vb.is_finite):
-                break
-            values.append((va, vb, va - vb))
-        if len(values) != 2:
-            continue
-        (va, vb, d50), (_, _, d70) = values
-        tol = sp.Float("1e-30") * (1 + abs(va) + abs(vb))
-        fails = {Relation.EQ: abs(d50) > tol, Relation.LE: d50 > tol,
-                 Relation.GE: d50 < -tol}.get(relation, False)
-        if not fails or abs(d70 - d50) > tol:
-            continue
-        where = ", ".join(f"{k} = {v}" for k, v in point.items())
-        more = (" (a second model family its own joint, latent N(e2, 1), x|z ~ N(a2 z + b2, c2))"
-                if any(str(s).startswith("e2") for s in free) else "")
-        return Counterexample(
-            point={str(k): float(v) for k, v in point.items()}, lhs=float(va), rhs=float(vb),
-            difference=float(d50),
-            note=("exact on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-                  f"q(z|x) = N(m + x, s²){more} at {where}: every integral in closed form, "
-                  f"left − right = {float(d50):.6g} (50 digits, confirmed at 70)"))
-    return None

@@ -1046,7 +1046,7 @@ class StrictJensen(Tier):
 class GaussianInstance(Tier):
     """A step about abstract densities, on the linear-Gaussian instance of its densities at a
     few rational points, every integral evaluated in closed form
-    (:func:`~elbo_derivation.decide.calculus.refute_on_gaussian_instance`): two exact numbers
+    (:func:`~elbo_derivation.decide.rules.refute_on_gaussian_instance`): two exact numbers
     that break the relation refute it. It only refutes."""
 
     name = "gaussian-instance"
@@ -1059,7 +1059,7 @@ class GaussianInstance(Tier):
             not p.families)
 
     def judge(self, p: Problem) -> Judgement | None:
-        from elbo_derivation.decide.calculus import GAUSSIAN_INSTANCE, refute_on_gaussian_instance
+        from elbo_derivation.decide.rules import GAUSSIAN_INSTANCE, refute_on_gaussian_instance
 
         cex = self.within_share(p, lambda: refute_on_gaussian_instance(
             p.lhs, p.rhs, p.relation, p.domains))
