@@ -34,12 +34,16 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 __all__ = [
+    "BETA_INTEGRAL",
+    "GAMMA_INTEGRAL",
     "INDEX_SHIFT",
     "POLYNOMIAL_INTEGRAL",
     "SUM_CONSTANT",
     "SUM_LINEARITY",
     "SUM_SPLIT",
     "at_integer_bounds",
+    "beta_gamma_integrals",
+    "beta_gamma_rules",
     "exponential_series",
     "function_instance",
     "has_polynomial_integral",
@@ -54,6 +58,8 @@ SUM_CONSTANT = "Σ_{i=1}^{D} c = D·c"
 INDEX_SHIFT = "shifting the index of a sum"
 SUM_SPLIT = "splitting off terms of a sum"
 POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
+BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) (a, b > 0)"
+GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (a, b > 0)"
 
 #: The canonical index of every sum in normal form.
 _J = sp.Symbol("j_", integer=True, nonnegative=True)
@@ -422,6 +428,100 @@ def has_polynomial_integral(*exprs: sp.Expr) -> bool:
     """Whether any of ``exprs`` holds an integral :func:`polynomial_integrals` evaluates."""
     return any(_polynomial_integral(n) is not None for e in exprs
                for n in e.atoms(sp.Integral))
+
+
+def _power_factors(body: sp.Expr, t: sp.Symbol) -> tuple[sp.Expr, sp.Expr, sp.Expr,
+                                                           sp.Expr] | None:
+    """``body`` as c·t^p·(1 − t)^q·e^(g): (c, p, q, g) with c, p, q free of t and g the sum of
+    the exponents of its exponentials; None when a factor has any other shape."""
+    const, p, q, g = [], sp.S.Zero, sp.S.Zero, sp.S.Zero
+    for f in sp.Mul.make_args(body):
+        if not f.has(t):
+            const.append(f)
+            continue
+        if isinstance(f, sp.exp):
+            g += f.args[0]
+            continue
+        base, exp = f.as_base_exp()
+        if exp.has(t):
+            return None
+        if base == t:
+            p += exp
+        elif sp.expand(base - (1 - t)) == 0:
+            q += exp
+        else:
+            return None
+    return sp.Mul(*const), p, q, sp.expand(g)
+
+
+def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
+    """(the value, the rule) of ∫₀¹ c·t^p(1 − t)^q dt = c·B(p + 1, q + 1) or of
+    ∫₀^∞ c·t^p·e^(−rt + s) dt = c·e^s·Γ(p + 1)/r^(p + 1), when the assumptions make p + 1,
+    q + 1 and r positive (the integral converges); None otherwise."""
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    t, lo, hi = node.limits[0]
+    if lo != 0 or not (hi == 1 or hi is sp.oo):
+        return None
+    body = node.function
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
+        return None
+    found = _power_factors(sp.powsimp(body, combine="exp"), t)
+    if found is None:
+        return None
+    c, p, q, g = found
+    if (p + 1).is_positive is not True:
+        return None
+    if hi == 1:
+        if g != 0 or (q + 1).is_positive is not True:
+            return None
+        return c * sp.gamma(p + 1) * sp.gamma(q + 1) / sp.gamma(p + q + 2), BETA_INTEGRAL
+    if q != 0:
+        return None
+    try:
+        poly = sp.Poly(g, t)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if poly.degree() != 1:
+        return None
+    slope, shift = poly.all_coeffs()
+    rate = -slope
+    if rate.is_positive is not True:
+        return None
+    return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
+
+
+def beta_gamma_integrals(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) and
+    each Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (factors free of t pulled out) in
+    closed form, where the declared assumptions make a, b > 0 so that it converges.
+
+    References: Bishop, *Pattern Recognition and Machine Learning* (2006), eqs. (2.13) and
+    (2.146); Abramowitz & Stegun 6.1.1 and 6.2.1.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> beta_gamma_integrals(sp.Integral(t**a * (1 - t)**(b - 1), (t, 0, 1)))
+    gamma(b)*gamma(a + 1)/gamma(a + b + 1)
+    >>> beta_gamma_integrals(sp.Integral(t**(a - 1) * sp.exp(-b * t), (t, 0, sp.oo)))
+    gamma(a)/b**a
+    >>> x = sp.Symbol("x", real=True)  # a power that may be ≤ −1: the integral may diverge
+    >>> beta_gamma_integrals(sp.Integral(t**x, (t, 0, 1))) == sp.Integral(t**x, (t, 0, 1))
+    True
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        found = _beta_gamma_integral(node)
+        return node if found is None else found[0]
+
+    return expr.replace(lambda n: isinstance(n, sp.Integral), value)
+
+
+def beta_gamma_rules(*exprs: sp.Expr) -> tuple[str, ...]:
+    """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`) that
+    :func:`beta_gamma_integrals` would apply to ``exprs``; empty when none applies."""
+    out = [found[1] for e in exprs for n in e.atoms(sp.Integral)
+           if (found := _beta_gamma_integral(n)) is not None]
+    return tuple(dict.fromkeys(out))
 
 
 def _exponential_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Expr] | None:

@@ -606,16 +606,22 @@ class Calculus(Tier):
     _NODES = (sp.Derivative, sp.Sum, sp.Product)
 
     def applies(self, p: Problem) -> bool:
-        from elbo_derivation.decide.calculus import has_polynomial_integral
+        from elbo_derivation.decide.calculus import beta_gamma_rules, has_polynomial_integral
 
         return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES)
-                               or has_polynomial_integral(p.lhs, p.rhs))
+                               or has_polynomial_integral(p.lhs, p.rhs)
+                               or bool(beta_gamma_rules(p.lhs, p.rhs)))
 
     @classmethod
     def _rules(cls, *exprs: sp.Expr) -> tuple[str, ...]:
-        from elbo_derivation.decide.calculus import POLYNOMIAL_INTEGRAL, has_polynomial_integral
+        from elbo_derivation.decide.calculus import (
+            POLYNOMIAL_INTEGRAL,
+            beta_gamma_rules,
+            has_polynomial_integral,
+        )
 
         out = [POLYNOMIAL_INTEGRAL] if has_polynomial_integral(*exprs) else []
+        out.extend(beta_gamma_rules(*exprs))
         for e in exprs:
             for node in e.atoms(*cls._NODES):
                 if isinstance(node, sp.Derivative):
@@ -629,12 +635,29 @@ class Calculus(Tier):
 
     @classmethod
     def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
-        from elbo_derivation.decide.calculus import exponential_series, polynomial_integrals
+        from elbo_derivation.decide.calculus import (
+            beta_gamma_integrals,
+            exponential_series,
+            polynomial_integrals,
+        )
 
-        expr = exponential_series(polynomial_integrals(expr))
+        expr = exponential_series(beta_gamma_integrals(polynomial_integrals(expr)))
         return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
 
     def judge(self, p: Problem) -> Judgement | None:
+        if p.relation is Relation.EQ and not (p.lhs.has(*self._NODES)
+                                              or p.rhs.has(*self._NODES)):
+            # integrals alone: a step that is the linearity of the integral (a factor pulled
+            # out, t·t^(a−1) = t^a inside) is that, not the Beta or Gamma integral
+            def powers(e: sp.Expr) -> sp.Expr:  # t·t^(a−1) = t^a inside each integral
+                return e.replace(lambda n: isinstance(n, sp.Integral),
+                                 lambda n: sp.Integral(sp.powsimp(n.function), *n.limits))
+
+            split = run_bounded(lambda: _split_integrals(powers(p.lhs), powers(p.rhs)),
+                                p.share(self.share))
+            if split.ok and split.value:
+                return Judgement(Verdict.PROVED, self.name, split.value)
+
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
             a, b = self._evaluate(p.lhs), self._evaluate(p.rhs)
             if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
