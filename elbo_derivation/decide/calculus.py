@@ -33,6 +33,8 @@ from collections.abc import Iterator
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from elbo_derivation.core.timeout import check_deadline
+
 __all__ = [
     "BETA_INTEGRAL",
     "GAMMA_INTEGRAL",
@@ -231,6 +233,7 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
         return
     ordered = sorted(bounds, key=str)
     for k, values in enumerate(((1,), (2,), (3,), (5,))):
+        check_deadline()
         point = {b: values[0] + (j % 2) * (k + 1) for j, b in enumerate(ordered)}
         if any(b.is_nonnegative is False for b in ordered):
             continue
@@ -565,6 +568,7 @@ def _exponential_series(node: sp.Sum) -> sp.Expr | None:
         return None
     total = []
     for term in sp.Add.make_args(body):
+        check_deadline()
         found = _exponential_term(term, k)
         if found is None:
             return None

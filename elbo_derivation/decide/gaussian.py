@@ -41,6 +41,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm, polynomial_coefficients
+from elbo_derivation.core.timeout import check_deadline
 
 __all__ = [
     "NotGaussianError",
@@ -447,6 +448,7 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
         body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
         total = sp.S.Zero
         for term in sp.Add.make_args(body):
+            check_deadline()
             if term == 0:  # (an integrand that vanishes at this point: E[0] = 0)
                 continue
             got = _gaussian_term(sp.powsimp(term, combine="exp"), z)

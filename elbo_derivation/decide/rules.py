@@ -81,7 +81,7 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Counterexample, Relation
-from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.core.timeout import check_deadline, run_bounded
 from elbo_derivation.decide.words import log_identities, plain
 
 __all__ = [
@@ -1059,6 +1059,7 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     free = sorted(left.free_symbols | right.free_symbols, key=str)
     domains = domains or {}
     for shift in range(len(_REAL_TRIALS)):
+        check_deadline()
         point: dict[sp.Symbol, sp.Expr] = {}
         for j, s in enumerate(free):
             trials = _POSITIVE_TRIALS if (s.is_positive or s.is_nonnegative) else _REAL_TRIALS
@@ -1113,6 +1114,7 @@ def _needed(rules: list[str], agree, seconds: float) -> list[str]:
     deadline = time.monotonic() + seconds
     dropped: set[str] = set()
     for rule in rules:
+        check_deadline()  # the tier's bound, should its timer signal be lost
         if time.monotonic() > deadline:
             break
         trial = frozenset(dropped | {rule})

@@ -69,7 +69,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Counterexample, Relation, Verdict
-from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.core.timeout import check_deadline, run_bounded
 from elbo_derivation.decide import words
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
@@ -302,6 +302,7 @@ class Problem:
         symbols = sorted(f.free_symbols | a.free_symbols | b.free_symbols, key=str)
         points = probe_points(symbols, np.random.default_rng(0), 0, self.domains)
         for point in list(points)[:max_points]:
+            check_deadline()
             g = value_at(f, point, DPS)
             if g is None or not _fails(self.relation, g):
                 continue
@@ -931,6 +932,7 @@ class SumRules(Tier):
             if p.relation is Relation.EQ_UP_TO:
                 return None
             for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+                check_deadline()
                 pair, note = calculus.function_instance(sp.Tuple(ea, eb))
                 ia, ib = pair
                 if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
