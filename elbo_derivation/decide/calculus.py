@@ -28,7 +28,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -38,6 +38,7 @@ from elbo_derivation.core.timeout import check_deadline
 __all__ = [
     "BETA_INTEGRAL",
     "GAMMA_INTEGRAL",
+    "GEOMETRIC_SERIES",
     "INDEX_SHIFT",
     "POLYNOMIAL_INTEGRAL",
     "SUM_CONSTANT",
@@ -48,6 +49,7 @@ __all__ = [
     "beta_gamma_rules",
     "exponential_series",
     "function_instance",
+    "geometric_series",
     "has_polynomial_integral",
     "has_symbolic_sum",
     "polynomial_integrals",
@@ -61,6 +63,8 @@ INDEX_SHIFT = "shifting the index of a sum"
 SUM_SPLIT = "splitting off terms of a sum"
 POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
 BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) (a, b > 0)"
+GEOMETRIC_SERIES = ("the geometric series Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (and Σ k^m r^k, "
+                    "from its derivatives)")
 GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (a, b > 0)"
 
 #: The canonical index of every sum in normal form.
@@ -525,6 +529,80 @@ def beta_gamma_rules(*exprs: sp.Expr) -> tuple[str, ...]:
     out = [found[1] for e in exprs for n in e.atoms(sp.Integral)
            if (found := _beta_gamma_integral(n)) is not None]
     return tuple(dict.fromkeys(out))
+
+
+def _geometric_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Expr] | None:
+    """``term`` as c·k^m·r^k (c and r free of k, r ≠ 1): (c, m, r); None otherwise."""
+    const, ratio, power = [], sp.S.One, 0
+    for f in sp.Mul.make_args(term):
+        if not f.has(k):
+            const.append(f)
+            continue
+        base, exp = (sp.E, f.args[0]) if isinstance(f, sp.exp) else f.as_base_exp()
+        if base == k and exp.is_Integer and exp > 0:
+            power += int(exp)
+            continue
+        if base.has(k):
+            return None
+        slope = sp.expand(exp).coeff(k)
+        rest = sp.expand(exp - slope * k)
+        if slope == 0 or slope.has(k) or rest.has(k):
+            return None
+        const.append(base**rest)
+        ratio *= base**slope
+    if ratio == 1 or power > 6:
+        return None
+    return sp.Mul(*const), power, ratio
+
+
+def _below_one(r: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr]) -> bool:
+    """Whether |r| < 1 follows from the assumptions and the declared intervals (``subs``
+    writes each symbol declared in an interval through a positive variable covering it)."""
+    if r.is_real is not True:
+        return False
+    r = r.xreplace(dict(subs)) if subs else r
+    return all(sp.factor(sp.together(1 + sign * r)).is_positive is True for sign in (-1, 1))
+
+
+def geometric_series(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                     ) -> sp.Expr:
+    """``expr`` with every series Σ_{k=n}^{∞} P(k)·r^k (a polynomial P of degree ≤ 6, r free of
+    k) in closed form where |r| < 1 follows from the assumptions or the declared intervals:
+    Σ_{k≥0} k^m r^k = (r d/dr)^m 1/(1 − r), less the terms k < n. Where |r| < 1 is not
+    established the series is left as it is (it may diverge).
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> a = sp.Symbol("a", positive=True)
+    >>> sp.simplify(geometric_series(sp.Sum(k / (1 + a)**k, (k, 0, sp.oo))))
+    (a + 1)/a**2
+    >>> r = sp.Symbol("r", real=True)  # |r| < 1 unknown: left alone
+    >>> geometric_series(sp.Sum(r**k, (k, 0, sp.oo)))
+    Sum(r**k, (k, 0, oo))
+    """
+    subs = subs or {}
+
+    def value(node: sp.Basic) -> sp.Basic:
+        if len(node.limits) != 1:
+            return node
+        k, lo, hi = node.limits[0]
+        if hi is not sp.oo or not (lo.is_Integer and lo >= 0) or k.is_integer is not True:
+            return node
+        total = []
+        for term in sp.Add.make_args(sp.expand(node.function)):
+            check_deadline()
+            found = _geometric_term(sp.powsimp(term, combine="exp"), k)
+            if found is None or not _below_one(found[2], subs):
+                return node
+            c, m, r = found
+            u = sp.Dummy("u")
+            series = 1 / (1 - u)
+            for _ in range(m):
+                series = u * sp.diff(series, u)
+            head = sp.Add(*[sp.Integer(i) ** m * u**i for i in range(int(lo))])
+            total.append(c * (series - head).xreplace({u: r}))
+        return sp.Add(*total)
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), value)
 
 
 def _exponential_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Expr] | None:

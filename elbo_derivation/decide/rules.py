@@ -109,6 +109,7 @@ __all__ = [
     "linear_gaussian_instance",
     "log_inequality_lemma",
     "model_families",
+    "no_instance_reason",
     "nonnegative_certificate",
     "normalize",
     "normalize_traced",
@@ -928,6 +929,27 @@ def linear_gaussian_instance(
     >>> sorted(map(str, inst.free_symbols)), params["p"]
     (['a', 'b', 'c', 'x'], (a, b, c))
     """
+    return _instance(expr, *others)[0]
+
+
+def no_instance_reason(*exprs: sp.Expr) -> str | None:
+    """Why the abstract densities of ``exprs`` have no linear-Gaussian instance, in words a
+    user can act on; None when they have one (or hold no abstract function).
+
+    >>> import sympy as sp
+    >>> k = sp.Symbol("k", integer=True)
+    >>> print(no_instance_reason(sp.log(sp.Function("p(k)", positive=True)(k))))
+    no numeric instance for the density p(k) of the integer variable k (a Gaussian instance
+    needs a real variable)
+    """
+    if not any(sp.S(e).has(AppliedUndef) for e in exprs):
+        return None
+    return _instance(*exprs)[1] or None
+
+
+def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
+        tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None, str]:
+    """:func:`linear_gaussian_instance`, and when there is none the reason why."""
     exprs = [sp.S(e) for e in (expr, *others)]
     taken = {str(s) for e in exprs for s in e.free_symbols} | {
         str(v) for e in exprs for n in e.atoms(AppliedUndef) for v in n.args
@@ -935,13 +957,22 @@ def linear_gaussian_instance(
     a = _fresh("a", taken, real=True)
     b = _fresh("b", taken, real=True)
     c = _fresh("c", taken, positive=True)
-    if any(v.is_integer for e in exprs for n in e.atoms(AppliedUndef) for v in n.args):
-        return None  # a density of an integer variable has no Gaussian instance
+    for e in exprs:
+        for n in e.atoms(AppliedUndef):
+            integer = [v for v in n.args if v.is_integer]
+            if integer:  # a density of an integer variable has no Gaussian instance
+                return None, (f"no numeric instance for the density {_shown(n)} of the integer "
+                              f"variable {integer[0]} (a Gaussian instance needs a real "
+                              "variable)")
     model = model_families(*exprs)
     context = _context(exprs)
     fits, latent = _latent_variable(exprs, model, context)
     if not fits:
-        return None
+        names = sorted({_shown(n) for e in exprs for n in e.atoms(AppliedUndef)})
+        return None, ("no numeric instance for the abstract densities " + ", ".join(names)
+                      + ": the linear-Gaussian instance needs one latent variable (the one the "
+                      "expectations are over) and data, and these densities leave it open "
+                      "which variable that is")
     subs: dict[sp.Basic, sp.Expr] = {}
     # each model family its own joint: two unrelated models (the p and q of KL(p(x, y) ‖
     # q(x, y))) must not be the same density, or every log-ratio between them is 0
@@ -966,15 +997,25 @@ def linear_gaussian_instance(
                     subs[node] = a * node.args[0] + b
                     params[node.func.__name__] = (a, b)
                     continue
-                return None
+                return None, (f"no numeric instance for the abstract function {node}: only "
+                              "a real function of one variable gets one (a·t + b)")
             own = params[sig.family]
             value = _instance_of(sig, node, model, latent,
                                  (*own[:3], *own[:2]) if sig.family in model else (a, b, c, *own),
                                  context, shifts.get(sig.family, sp.S.Zero))
             if value is None:
-                return None
+                return None, (f"no numeric instance for the density {_shown(node)} in the "
+                              f"linear-Gaussian model with latent variable {latent} (a joint "
+                              "over more than two variables, or a density of the data given "
+                              "other data, is not covered)")
             subs[node] = value
-    return [e.xreplace(subs) for e in exprs], params
+    return ([e.xreplace(subs) for e in exprs], params), ""
+
+
+def _shown(node: sp.Basic) -> str:
+    """A density as the author declared it (``q(z|x)``), else the applied function."""
+    name = node.func.__name__
+    return name if "(" in name else str(node)
 
 
 def _refute_on_instance(

@@ -373,7 +373,12 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
     >>> missing_mathematics(sp.Sum(sp.Function("f", real=True)(j), (j, 1, n)))[0]
     'no rule for a sum with symbolic upper bound D'
     """
+    from elbo_derivation.decide.rules import no_instance_reason
+
     out: list[str] = []
+    instance = no_instance_reason(*exprs)  # why the abstract densities have no instance
+    if instance:
+        out.append(instance)
 
     def bound(lim: tuple) -> str:
         _, lo, hi = lim
@@ -388,6 +393,12 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
     for e in exprs:
         for node in sp.preorder_traversal(e):
             if isinstance(node, sp.Sum):
+                ratio = _geometric_ratio(node)
+                if ratio is not None:
+                    out.append(f"no rule for the geometric series with ratio {plain(ratio)}: "
+                               "it converges only where |ratio| < 1, which the "
+                               "declarations do not settle")
+                    continue
                 out.append("no rule for a sum" + bound(node.limits[0]))
             elif isinstance(node, sp.Product):
                 out.append("no rule for a product" + bound(node.limits[0]))
@@ -406,11 +417,32 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
                 out.append(f"no closed form for the integral over "
                            f"{', '.join(str(lim[0]) for lim in node.limits)} "
                            "(not a Gaussian integral)")
-            elif isinstance(node, AppliedUndef):
+            elif isinstance(node, AppliedUndef) and not instance:
                 name = node.func.__name__
                 shown = name if "(" in name else str(node)
                 out.append(f"no numeric value for the abstract function {shown}")
     return list(dict.fromkeys(out))
+
+
+def _geometric_ratio(node: sp.Sum) -> sp.Expr | None:
+    """r when ``node`` is Σ_{k=n}^{∞} c·r^k (c and r free of k, r not a number), else None."""
+    if len(node.limits) != 1:
+        return None
+    k, _, hi = node.limits[0]
+    if hi is not sp.oo:
+        return None
+    ratio = sp.S.One
+    for f in sp.Mul.make_args(sp.powsimp(sp.powdenest(node.function), combine="base")):
+        if not f.has(k):
+            continue
+        base, exp = (sp.E, f.args[0]) if isinstance(f, sp.exp) else f.as_base_exp()
+        if base.has(k):
+            return None
+        slope = sp.expand(exp).coeff(k)
+        if slope == 0 or sp.expand(exp - slope * k).has(k) or slope.has(k):
+            return None
+        ratio *= base**slope
+    return None if ratio == 1 or ratio.is_number else ratio
 
 
 def is_constant(f: sp.Expr) -> bool:
@@ -659,8 +691,18 @@ class Calculus(Tier):
             if split.ok and split.value:
                 return Judgement(Verdict.PROVED, self.name, split.value)
 
+        geometric: list[str] = []
+
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
-            a, b = self._evaluate(p.lhs), self._evaluate(p.rhs)
+            from elbo_derivation.decide.calculus import GEOMETRIC_SERIES, geometric_series
+            from elbo_derivation.decide.inequalities import interval_substitution
+
+            # geometric series first, where |r| < 1 follows from the declarations
+            inside = interval_substitution(p.domains)[0] if p.domains else {}
+            a0, b0 = geometric_series(p.lhs, inside), geometric_series(p.rhs, inside)
+            if (a0, b0) != (p.lhs, p.rhs):
+                geometric.append(GEOMETRIC_SERIES)
+            a, b = self._evaluate(a0), self._evaluate(b0)
             if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
                 from elbo_derivation.decide.calculus import resolve_conditions
                 from elbo_derivation.decide.inequalities import interval_substitution
@@ -675,6 +717,8 @@ class Calculus(Tier):
             return None
         a, b, reduced, algebra_rules = value
         rules = self._rules(p.lhs, p.rhs)
+        if geometric:  # the series were the geometric ones, not a closed form SymPy found
+            rules = tuple(r for r in (*geometric, *rules) if r != SERIES)
         if (a, b) == (p.lhs, p.rhs):
             return None
         p.lhs, p.rhs = a, b
