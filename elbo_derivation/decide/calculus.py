@@ -473,6 +473,14 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     body = node.function
     if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
         return None
+    terms = sp.Add.make_args(sp.expand(body))
+    if len(terms) > 1:  # linearity of the integral: each term its own Beta or Gamma integral
+        if len(terms) > 16:
+            return None
+        parts = [_beta_gamma_integral(sp.Integral(term, node.limits[0])) for term in terms]
+        if any(part is None for part in parts) or len({rule for _, rule in parts}) != 1:
+            return None
+        return sp.Add(*[value for value, _ in parts]), parts[0][1]
     found = _power_factors(sp.powsimp(body, combine="exp"), t)
     if found is None:
         return None
