@@ -678,10 +678,15 @@ class Calculus(Tier):
         return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
 
     def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.calculus import beta_gamma_rules, has_polynomial_integral
+
         if p.relation is Relation.EQ and not (p.lhs.has(*self._NODES)
-                                              or p.rhs.has(*self._NODES)):
-            # integrals alone: a step that is the linearity of the integral (a factor pulled
-            # out, t·t^(a−1) = t^a inside) is that, not the Beta or Gamma integral
+                                              or p.rhs.has(*self._NODES)) and all(
+                beta_gamma_rules(n) or has_polynomial_integral(n)
+                for e in (p.lhs, p.rhs) for n in e.atoms(sp.Integral)):
+            # integrals alone, each known to converge: a step that is the linearity of the
+            # integral (a factor pulled out, t·t^(a−1) = t^a inside) is that, not the Beta or
+            # Gamma integral
             def powers(e: sp.Expr) -> sp.Expr:  # t·t^(a−1) = t^a inside each integral
                 return e.replace(lambda n: isinstance(n, sp.Integral),
                                  lambda n: sp.Integral(sp.powsimp(n.function), *n.limits))
