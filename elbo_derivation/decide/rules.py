@@ -961,7 +961,8 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
         for n in e.atoms(AppliedUndef):
             integer = [v for v in n.args if v.is_integer]
             if integer:  # a density of an integer variable has no Gaussian instance
-                return None, (f"no numeric instance for the density {_shown(n)} of the integer "
+                what = "density" if _signature(n) is not None else "abstract function"
+                return None, (f"no numeric instance for the {what} {_shown(n)} of the integer "
                               f"variable {integer[0]} (a Gaussian instance needs a real "
                               "variable)")
     model = model_families(*exprs)

@@ -138,6 +138,7 @@ SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 SIMPLIFICATION = "simplification (sympy.simplify)"
+GAMMA_RECURRENCE = "Γ(s + 1) = s·Γ(s)"
 EXPANDING_SQUARE = "expanding a square, (a + b)² = a² + 2ab + b²"
 COMPLETING_SQUARE = "completing the square"
 NORMALISATION = "a density integrates to 1"
@@ -377,8 +378,6 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
 
     out: list[str] = []
     instance = no_instance_reason(*exprs)  # why the abstract densities have no instance
-    if instance:
-        out.append(instance)
 
     def bound(lim: tuple) -> str:
         _, lo, hi = lim
@@ -421,6 +420,8 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
                 name = node.func.__name__
                 shown = name if "(" in name else str(node)
                 out.append(f"no numeric value for the abstract function {shown}")
+    if instance:
+        out.append(instance)
     return list(dict.fromkeys(out))
 
 
@@ -565,11 +566,18 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         g = sp.cancel(sp.together(f))
         g = sp.expand(g) if g != 0 else g
         cancelled, f = g != f, g
+    gamma_rule = False
+    if f != 0 and f.has(sp.gamma):  # Γ(s + n) = (s + n − 1)···s·Γ(s), integer n
+        g = sp.gammasimp(f)
+        g = sp.expand(sp.cancel(sp.together(g))) if g != 0 else g
+        gamma_rule, f = g != f, g
     rules = list(log_identities(logs - f.atoms(sp.log)))
     if expanded and _has_product_to_expand(masked):
         rules.append(EXPANSION)
     if cancelled:
         rules.append(CANCELLING)
+    if gamma_rule:
+        rules.append(GAMMA_RECURRENCE)
     return f.xreplace(nodes), tuple(rules)
 
 
