@@ -473,6 +473,10 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     body = node.function
     if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
         return None
+    if t.is_positive is not True:  # inside (0, 1) or (0, ∞) the variable is positive, so
+        u = sp.Dummy(str(t), positive=True)  # y^(1−k)·y^(k−1) = 1 and log y^m = m log y
+        return _beta_gamma_integral(sp.Integral(sp.powsimp(body.xreplace({t: u})),
+                                                (u, lo, hi)))
     terms = sp.Add.make_args(sp.expand(body))
     if len(terms) > 1:  # linearity of the integral: each term its own Beta or Gamma integral
         if len(terms) > 16:

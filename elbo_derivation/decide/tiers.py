@@ -695,9 +695,16 @@ class Calculus(Tier):
             # integrals alone, each known to converge: a step that is the linearity of the
             # integral (a factor pulled out, t·t^(a−1) = t^a inside) is that, not the Beta or
             # Gamma integral
-            def powers(e: sp.Expr) -> sp.Expr:  # t·t^(a−1) = t^a inside each integral
-                return e.replace(lambda n: isinstance(n, sp.Integral),
-                                 lambda n: sp.Integral(sp.powsimp(n.function), *n.limits))
+            dummies: dict[sp.Symbol, sp.Dummy] = {}  # one per variable, on both sides
+
+            def positive(n: sp.Integral) -> sp.Integral:
+                # t·t^(a−1) = t^a inside; over (0, 1) or (0, ∞) the variable is positive
+                (v, lo, hi), = n.limits
+                u = dummies.setdefault(v, sp.Dummy(str(v), positive=True)) if lo == 0 else v
+                return sp.Integral(sp.powsimp(n.function.xreplace({v: u})), (u, lo, hi))
+
+            def powers(e: sp.Expr) -> sp.Expr:
+                return e.replace(lambda n: isinstance(n, sp.Integral), positive)
 
             split = run_bounded(lambda: _split_integrals(powers(p.lhs), powers(p.rhs)),
                                 p.share(self.share))
