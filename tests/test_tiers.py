@@ -37,14 +37,14 @@ def test_the_tiers_run_in_the_documented_order() -> None:
         (sp.Derivative(sp.log(a * x**2 + 1), x), 2 * a * x / (a * x**2 + 1), "differentiation"),
         (sp.Sum(k, (k, 1, n)), n * (n + 1) / 2, "a finite sum"),
         (sp.Sum(k**2, (k, 1, 4)), 30, "a finite sum"),
-        (sp.Sum(sp.Rational(1, 2)**k, (k, 0, sp.oo)), 2, "a closed-form sum"),
+        (sp.Sum(sp.Rational(1, 2)**k, (k, 0, sp.oo)), 2, "the geometric series"),
         (sp.Product(k, (k, 1, 5)), 120, "a product"),
     ],
 )
 def test_the_calculus_tier_proves_derivatives_sums_and_products(lhs, rhs, rule) -> None:  # type: ignore[no-untyped-def]
     r = compare(lhs, rhs)
     assert (r.verdict, r.method) == (Verdict.PROVED, "calculus")
-    assert rule in r.rules
+    assert any(name.startswith(rule) for name in r.rules), r.rules
 
 
 @pytest.mark.parametrize(
