@@ -19,8 +19,11 @@ verify: $(STAMP)  ## the step-by-step verification report of the notes
 	@$(BIN)/python -m compileall -q elbo_derivation > /dev/null  # byte-code, as a wheel has it
 	$(BIN)/elbo-derivation verify
 
+# two processes (pytest-xdist): tests/conftest.py groups the tests that share work
+TEST_WORKERS ?= 2
+
 test: $(STAMP)  ## the whole test suite, notebooks and doctests included
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 bench: $(STAMP)  ## the figures the issues ask for (speed and accuracy)
 	$(BIN)/python benchmarks/run.py

@@ -38,7 +38,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -53,20 +52,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 
 
-def _corpus_support():  # type: ignore[no-untyped-def]
-    """tests/corpus/support.py, the one reader of the corpus's labels (loaded by path under
-    the name the tests use, so both share it)."""
-    name = "elbo_corpus_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, CORPUS / "support.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+sys.path.insert(0, str(ROOT / "tests"))
+# tests/corpus/support.py, the one reader of the corpus's labels, as the tests import it
+from corpus import support as _support  # noqa: E402
 
-
-_support = _corpus_support()
 Label = _support.Label
 read_label = _support.read_label
 _OK = {"proved", "numerically-supported"}

@@ -35,3 +35,25 @@ def test_check_steps_spans_and_display():
     step = d.steps[0]
     assert step.expr_text == "s + 0*s" and step.span == (2, 5, 2, 12)
     assert step.expr == d.symbols["s"] and step.display is not None and step.display != step.expr
+
+
+def test_a_sequence_declared_with_a_subscript_is_shown_with_it():
+    """``% functions: mu_d : real`` is the sequence mu(d), shown μ_d as written, in unicode,
+    LaTeX and MathML; brackets around a sum's body stay."""
+    from elbo_derivation.read.tex import parse_tex_derivation
+    from elbo_derivation.report.handout import NotesMathMLPrinter
+    from elbo_derivation.report.latex import NotesLatexPrinter
+    from elbo_derivation.report.pretty import shown_pretty
+
+    d = parse_tex_derivation(
+        "% symbols: d : integer\n% symbols: D : positive integer\n"
+        "% functions: mu_d : real\n% functions: \\sigma_d : positive\n\\begin{align*}\n"
+        "\\sum_{d=1}^{D} \\frac{1}{2}(\\sigma_d^2 + \\mu_d^2)"
+        " &= \\frac{1}{2}\\sum_{d=1}^{D}\\left(\\sigma_d^2 + \\mu_d^2\\right)\n\\end{align*}\n")
+    assert shown_pretty(d, d.steps[0]) == "Σ_{d=1}^{D} (σ_d² + μ_d²)/2"
+    latex = NotesLatexPrinter(written=True).doprint(d.steps[0].display)
+    assert r"{\mu}_{d}^{2}" in latex and r"\left({\sigma}_{d}^{2}" in latex
+    mathml = NotesMathMLPrinter().doprint(d.steps[0].expr)
+    assert "<msub><mi>&#956;</mi><mi>d</mi></msub>" in mathml
+    mu = d.functions["mu(d)"]
+    assert mu == sp.Function("mu", real=True)(d.symbols["d"])  # the same quantity as mu(d)

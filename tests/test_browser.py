@@ -50,10 +50,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def notes():
-    from elbo_derivation import verification
-
-    return verification.verify_bundled(numeric=True, seed=0, time_limit=5.0, progress=False)
+def notes(bundled_numeric):
+    return bundled_numeric  # verify_bundled(numeric=True, seed=0, ...), shared (conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -82,9 +82,11 @@ def test_log_variance_for_log_std_is_not_called_a_normaliser_mistake() -> None:
     m = diagnose(sp.log(s2 / s) + rest, sp.log(s2**2 / s) + rest, None, None)
     assert m is not None and m.name == "log-variance-for-log-std"
     assert "s₂ is the standard deviation" in m.explanation
-    # log σ² for log σ alone is also ½ log σ² with the ½ dropped: two lessons, no name
+    # log σ² for log σ alone is also ½ log σ² with the ½ dropped: the written log σ² shows
+    # the role confused, a special case of the ½ dropped, so the role names it
     right = sp.log(s) + (x - mu) ** 2 / (2 * s**2)
-    assert diagnose(right, sp.log(s**2) + (x - mu) ** 2 / (2 * s**2), None, None) is None
+    m = diagnose(right, sp.log(s**2) + (x - mu) ** 2 / (2 * s**2), None, None)
+    assert m is not None and m.name == "log-variance-for-log-std"
 
 
 def test_an_extra_half_is_not_called_a_dropped_half() -> None:

@@ -147,3 +147,17 @@ def test_family_supports_and_laplace_written_out():
     z, m, b = (d.symbols[n] for n in "zmb")
     assert d.start == sp.exp(-sp.Abs(z - m) / b) / (2 * b)
     assert d.declarations.density_roles()["c(z)"] == ("c", "marginal")
+
+
+def test_both_formats_read_their_header_lines_through_one_piece():
+    from elbo_derivation.read.header import HEADER_KEYS, header_line
+
+    deriv = parse_derivation("Title: T\nsource: S, p. 3\nsymbols: a : positive\n"
+                             "let: b = 2*a\na + b\n= 3*a\n")
+    tex = parse_tex_derivation("% Title: T\n% source: S, p. 3\n% symbols: a : positive\n"
+                               "% let: b = 2 a\n\\begin{align*}\na + b &= 3 a\n\\end{align*}\n")
+    assert (deriv.title, deriv.source) == (tex.title, tex.source) == ("T", "S, p. 3")
+    assert deriv.symbols["a"] == tex.symbols["a"] and deriv.definitions == tex.definitions
+    assert header_line("expect: correct") is None and header_line("Cited from: x") is None
+    for key in HEADER_KEYS:
+        assert header_line(f" {key.upper()} : x").key == key

@@ -73,3 +73,36 @@ def test_check_json_on_a_folder_is_the_same_twice(tmp_path: Path) -> None:
         (tmp_path / p.name).write_bytes(p.read_bytes())
     (tmp_path / "broken.deriv").write_text("symbols: a : real\n    a\n  = (a\n", encoding="utf-8")
     same_twice(["check", str(tmp_path), "--json"])
+
+
+def test_the_rules_credited_for_a_step_do_not_depend_on_the_machines_speed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded machine, simulated: every trial of the search for the rules a proved step
+    needed (a normal form with some rules left out) takes 0.1 s longer, which is more than
+    the step's whole share for the rules at a 1 s limit. The verdict, the method that proved
+    the step, and the rules it is credited with are those of an idle machine: the search is
+    bounded by work (one trial per rule) and runs after the verdict, not within its time."""
+    import time
+
+    from elbo_derivation.decide import rules
+    from elbo_derivation.pipeline import check_step
+    from elbo_derivation.read.deriv import read_derivation
+
+    d = read_derivation(NOTES / "kl_multivariate.deriv")
+    step = d.steps[0]
+
+    def seen(result: Any) -> tuple:
+        return (result.verdict, result.method, tuple(result.rules), result.explanation)
+
+    idle = seen(check_step(d, step, time_limit=5.0))
+    assert idle[1] == "expectation-rules" and len(idle[2]) >= 2  # narrowed from more rules
+
+    normal_form = rules.normalize_traced
+
+    def slow(expr: Any, model: Any = None, disabled: Any = frozenset()) -> Any:
+        if disabled:
+            time.sleep(0.1)
+        return normal_form(expr, model, disabled)
+
+    monkeypatch.setattr(rules, "normalize_traced", slow)
+    assert seen(check_step(d, step, time_limit=1.0)) == idle

@@ -58,10 +58,8 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def notes():
-    from elbo_derivation import verification
-
-    return verification.verify_bundled(numeric=False, seed=0, time_limit=5.0, progress=False)
+def notes(bundled_symbolic):
+    return bundled_symbolic  # verify_bundled(numeric=False, seed=0, ...), shared (conftest.py)
 
 
 def _clean_source(tex: str) -> None:

@@ -70,11 +70,12 @@ def test_a_rate_inside_a_log_is_a_sign_not_a_rate_for_its_scale() -> None:
 def test_a_ratio_of_two_scales_flipped_is_named_but_not_for_precisions() -> None:
     assert _name(b1 / b2 + sp.log(b2 / b1) - 1, b2 / b1 + sp.log(b2 / b1) - 1) == \
         "ratio-flipped"
-    # t₂/t₁ written t₁/t₂ for precisions t: also each precision used for its variance
+    # t₂/t₁ written t₁/t₂ for precisions t: each precision used for its variance, which the
+    # role names (not the ratio)
     m1, m2 = sp.symbols("m1 m2", real=True)
     right = t2 * ((m1 - m2) ** 2 + 1 / t1) / 2 + sp.log(t1 / t2) / 2 - half
     written = t1 / (2 * t2) + t2 * (m1 - m2) ** 2 / 2 + sp.log(t1 / t2) / 2 - half
-    assert _name(right, written) is None
+    assert _name(right, written) == "precision-for-variance"
 
 
 def test_logs_joined_and_a_log_of_a_sum_split_are_named() -> None:

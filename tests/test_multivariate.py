@@ -251,3 +251,168 @@ def test_matrix_notation_has_no_numeric_check_and_says_so() -> None:
     d = parse_derivation(MATRIX_HEAD + "  tr(A*B)\n= tr(B*A)\n")
     assert run_numeric(d, np.random.default_rng(0)) == {}
     assert d.metadata["numeric_missing"] == ["quadrature", "sampling"]
+
+
+# --- matrices written out, the identity, a numeric dimension ------------------------------
+
+def _tex_step(header: str, lhs: str, rhs: str):
+    from elbo_derivation.decide.verdict import decide_step
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    d = parse_tex_derivation(header + "\\begin{align*}\n" + lhs + " &= " + rhs
+                             + "\n\\end{align*}\n", file="m.tex")
+    return d, decide_step(d, d.steps[0], time_limit=5.0)
+
+
+WRITTEN_HEAD = "% symbols: a, d : positive\n% symbols: b, c : real\n"
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "verdict"), [
+    (r"\det\begin{pmatrix} a & b \\ c & d \end{pmatrix}", "a d - b c", Verdict.PROVED),
+    (r"\det\begin{pmatrix} a & b \\ c & d \end{pmatrix}", "a d + b c", Verdict.REFUTED),
+    (r"\begin{vmatrix} a & 0 \\ c & d \end{vmatrix}", "a d", Verdict.PROVED),
+    (r"\operatorname{tr}\begin{bmatrix} a & b \\ c & d \end{bmatrix}", "a + d", Verdict.PROVED),
+    (r"\operatorname{tr}\left(\begin{pmatrix} a & 0 \\ 0 & d \end{pmatrix}^{-1}\right)",
+     r"\frac{1}{a} + \frac{1}{d}", Verdict.PROVED),
+    (r"\begin{pmatrix} b \\ c \end{pmatrix}^\top \begin{pmatrix} a & 0 \\ 0 & d \end{pmatrix}"
+     r"\begin{pmatrix} b \\ c \end{pmatrix}", "a b^2 + c^2 d", Verdict.PROVED),
+    (r"\begin{pmatrix} b \\ c \end{pmatrix}^\top \begin{pmatrix} b \\ c \end{pmatrix}",
+     "b^2 + c", Verdict.REFUTED),
+    (r"\det\left(2 \begin{pmatrix} a & 1 \\ 0 & d \end{pmatrix}\right)", "4 a d", Verdict.PROVED),
+])
+def test_a_matrix_written_out_is_computed_with(lhs: str, rhs: str, verdict: Verdict) -> None:
+    d, r = _tex_step(WRITTEN_HEAD, lhs, rhs)
+    assert r.verdict is verdict, r
+    assert d.start_text == lhs  # the row end inside the matrix is not the align's
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (r"\begin{pmatrix} a & b \\ c \end{pmatrix}", "row 2 of the matrix has 1 entry"),
+    (r"\begin{pmatrix} a & b \\ c & d \end{bmatrix}", "closed by"),
+    (r"\begin{pmatrix} 1 & 1 \\ 1 & 1 \end{pmatrix}^{-1}", "singular"),
+    (r"\begin{pmatrix} a & b \\ c & d \end{pmatrix} + a", "matrix added to a number"),
+    (r"\begin{pmatrix} a & b \end{pmatrix}\begin{pmatrix} a & b \end{pmatrix}",
+     "shapes do not match"),
+])
+def test_a_meaningless_written_matrix_is_refused(text: str, message: str) -> None:
+    from elbo_derivation.errors import DerivationSyntaxError
+    from elbo_derivation.read.tex import latex_to_sympy
+
+    names = {n: sp.Symbol(n, real=True) for n in "abcd"}
+    with pytest.raises(DerivationSyntaxError, match=message):
+        latex_to_sympy(text, symbols=names)
+
+
+def test_a_written_matrix_meets_a_declared_one_of_its_size() -> None:
+    head = WRITTEN_HEAD + "% symbols: S : matrix(2) positive definite\n"
+    _, r = _tex_step(head, r"\operatorname{tr}\left(\begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}"
+                     r" S\right)", r"\operatorname{tr} S", )
+    assert r.verdict in (Verdict.PROVED, Verdict.NUMERICALLY_SUPPORTED), r
+    _, r = _tex_step(head, r"\operatorname{tr}\left(\begin{pmatrix} 2 & 0 \\ 0 & 1 \end{pmatrix}"
+                     r" S\right)", r"\operatorname{tr} S")
+    assert r.verdict is Verdict.REFUTED, r
+
+
+def test_the_triangular_flow_reads_and_its_mistakes_are_refuted_at_their_step() -> None:
+    from elbo_derivation.pipeline import check_derivation as check
+    from elbo_derivation.verification import read_any
+
+    def load(path: Path):
+        return check(read_any(path), time_limit=5.0)
+
+    corpus = Path(__file__).resolve().parent / "corpus" / "flows"
+    d = load(corpus / "triangular_logdet.tex")
+    assert [s.result.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED]
+    # shown as written: det of the matrix, in unicode and in LaTeX that reads back
+    from elbo_derivation.read.tex import latex_to_sympy
+    from elbo_derivation.report.latex import NotesLatexPrinter
+    from elbo_derivation.report.pretty import shown_pretty
+
+    assert shown_pretty(d) == "log(|det([a, 0; c, d])|)"
+    exported = NotesLatexPrinter(written=True).doprint(d.start_display)
+    assert r"\det\begin{pmatrix}" in exported
+    assert latex_to_sympy(exported, symbols=d.symbols) == d.start
+    wrong = sorted((corpus / "wrong").glob("triangular_logdet.s*.tex"))
+    assert len(wrong) >= 2
+    for path in wrong:
+        step = int(path.name.split(".")[1][1:])
+        got = load(path)
+        verdicts = [s.result.verdict for s in got.steps]
+        assert verdicts[step - 1] is Verdict.REFUTED and Verdict.REFUTED not in verdicts[:step - 1]
+
+
+IDENTITY_HEAD = ("title: I\nsymbols: D : positive integer\nsymbols: s : positive\n"
+                 "symbols: I : identity(D)\nsymbols: S : matrix(D) positive definite\n")
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "verdict"), [
+    ("tr(I)", "D", Verdict.PROVED),
+    ("log(det(s^2*I))", "D*log(s^2)", Verdict.PROVED),
+    ("log(det(s^2*I))", "log(s^2)", Verdict.REFUTED),
+    ("tr(inv(s^2*I)*S)", "tr(S)/s^2", Verdict.PROVED),
+    ("tr(S*I) + tr(I)", "tr(S) + D + 1", Verdict.REFUTED),
+])
+def test_a_declared_identity_matrix(lhs: str, rhs: str, verdict: Verdict) -> None:
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = parse_derivation(IDENTITY_HEAD + f"  {lhs}\n= {rhs}\n", file="i.deriv")
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is verdict, r
+
+
+def test_the_identity_in_latex_as_a_textbook_writes_it() -> None:
+    head = ("% symbols: D : positive integer\n% symbols: \\sigma : positive\n"
+            "% symbols: \\mathbf{I} : identity(D)\n")
+    _, r = _tex_step(head, r"\log\det(\sigma^2 \mathbf{I}_D) + \operatorname{tr}(I_D)",
+                     r"2 D \log\sigma + D")
+    assert r.verdict is Verdict.PROVED, r
+    from elbo_derivation.errors import DerivationSyntaxError
+    with pytest.raises(DerivationSyntaxError, match="identity of dimension D, not 3"):
+        _tex_step(head, r"\operatorname{tr}(I_3)", "D")
+
+
+def test_a_numeric_dimension() -> None:
+    from elbo_derivation.decide.verdict import decide_step
+
+    head = ("title: n\nsymbols: x : vector(3) real\nsymbols: A : matrix(3) positive definite\n"
+            "symbols: I : identity(3)\n")
+    d = parse_derivation(head + "  transpose(x)*I*x + tr(A*I) + tr(I)\n"
+                         "= transpose(x)*x + tr(A) + 3\n= transpose(x)*x + tr(A) + 2\n")
+    assert d.symbols["A"].shape == (3, 3) and d.symbols["x"].shape == (3, 1)
+    verdicts = [decide_step(d, s, time_limit=5.0).verdict for s in d.steps]
+    assert verdicts == [Verdict.PROVED, Verdict.REFUTED]
+    from elbo_derivation.errors import DerivationSyntaxError
+    for bad, message in (("vector(0)", "from 1 to"), ("matrix(K)", "whole number or a symbol")):
+        with pytest.raises(DerivationSyntaxError, match=message):
+            parse_derivation(f"symbols: y : {bad}\n  1\n= 1\n")
+
+
+def test_a_matrix_written_out_in_a_deriv_file() -> None:
+    """``[a, b; c, d]`` in .deriv, as [a, b; c, d] is shown; beside scalars and a declared
+    matrix of its size, a wrong step is refuted at a point of the scalars."""
+    from elbo_derivation.decide.verdict import decide_step
+    from elbo_derivation.report.pretty import shown_pretty
+
+    d = parse_derivation(
+        "symbols: a, d : positive\nsymbols: b, c : real\n"
+        "symbols: S : matrix(2) positive definite\n"
+        "  log(det([a, 0; c, d])) + transpose([b; c])*[a, 0; 0, d]*[b; c]\n"
+        "= log(a) + log(d) + a*b^2 + c^2*d + tr([1, 0; 0, 1]*S) - tr(S)\n"
+        "= log(a) + log(d) + a*b^2 + c^2*d + tr(inv([2, 0; 0, 1])*S) - tr(S)\n", file="m.deriv")
+    verdicts = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert verdicts[0].verdict in (Verdict.PROVED, Verdict.NUMERICALLY_SUPPORTED), verdicts[0]
+    assert verdicts[1].verdict is Verdict.REFUTED, verdicts[1]
+    assert verdicts[1].counterexample.point.keys() >= {"a", "b", "c", "d"}
+    assert "[2, 0; 0, 1]" in shown_pretty(d, d.steps[1])
+    from elbo_derivation.errors import DerivationSyntaxError
+    with pytest.raises(DerivationSyntaxError, match="row 2 of the matrix"):
+        parse_derivation("symbols: a : real\n  det([a, 1; 2])\n= 0\n")
+
+
+def test_an_undeclared_identity_is_told_how_to_declare_it() -> None:
+    from elbo_derivation.errors import DerivationSyntaxError
+    from elbo_derivation.read.tex import latex_to_sympy
+
+    for text in (r"\mathbf{I}", "I_D"):
+        with pytest.raises(DerivationSyntaxError, match=r"I : identity\(D\)"):
+            latex_to_sympy(text, symbols={})

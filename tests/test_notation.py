@@ -3,11 +3,13 @@ where the engine already has the mathematics)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy as sp
 
 from elbo_derivation.core.expectation import KL, Expectation
-from elbo_derivation.decide.engine import check_steps
+from elbo_derivation.decide.engine import check_derivation, check_steps
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.deriv import parse_derivation
 from elbo_derivation.read.tex import latex_to_sympy
@@ -132,3 +134,65 @@ def test_deriv_variance_is_the_same_node_as_latex():
     assert d.start == Expectation((d.symbols["z"] - Expectation(d.symbols["z"], d.symbols["z"],
                                                                 d.functions["q(z|x)"])) ** 2,
                                   d.symbols["z"], d.functions["q(z|x)"])
+
+
+@pytest.mark.parametrize("text,expected", [
+    (r"\mathcal{N}(x \mid \mu, \sigma^2)", gauss(x, mu, sigma**2)),          # Bishop
+    (r"\mathcal{N}\left(x \middle| \mu, \sigma^2\right)", gauss(x, mu, sigma**2)),
+    (r"\mathbb{E}_{q(z \mid x)}[z]", Expectation(z, z, q)),
+    (r"E_{q(z|x)}[z^2]", Expectation(z**2, z, q)),                          # a plain E
+    (r"E_{z \sim q(z|x)}[z]", Expectation(z, z, q)),
+    (r"D_{\mathrm{KL}}[q(z|x) \,\|\, p(z)]", KL(q, p, z)),                   # square brackets
+    (r"\operatorname{log}(x^2) + \mathrm{exp}\,x", sp.log(x**2) + sp.exp(x)),
+    (r"\left|x - \mu\right| + 1", sp.Abs(x - mu) + 1),
+])
+def test_more_textbook_latex(text, expected):
+    assert read(text) == expected
+
+
+@pytest.mark.parametrize("text,words,never", [
+    # a plain E without a density: how to write it, never "declare E" (E[x] would be a product)
+    (r"E[z]", r"needs its density", "symbols: E"),
+    (r"\operatorname{exp}", "", "densities: exp"),
+    # a d between two names: refused, never read as a product of a declared d
+    (r"\mu d z", "ambiguous", "symbols: d"),
+    # a copy of a density's variable that is not declared: how to declare it, as h is
+    (r"\log q(h_2|x)", "'% symbols: h_2 : real'", "not a declared density"),
+])
+def test_ambiguous_or_unknown_latex_is_refused_with_how_to_write_it(text, words, never):
+    symbols = {**S, "d": sp.Symbol("d", real=True)}
+    with pytest.raises(DerivationSyntaxError) as err:
+        latex_to_sympy(text, symbols=symbols, functions={**F, "q(h|x)": qh})
+    assert words in str(err.value) and never not in str(err.value)
+
+
+def test_a_family_density_at_a_copy_of_its_variable():
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    d = parse_tex_derivation("% symbols: x, z, z_1 : real\n% densities: q(z|x) = N(x, 1)\n"
+                             "\\begin{align*}\nq(z_1|x) &= \\mathcal{N}(z_1; x, 1)\n"
+                             "\\end{align*}\n")
+    assert sp.simplify(d.start - d.steps[0].expr) == 0
+    assert d.start.has(d.symbols["z_1"]) and not d.start.has(d.symbols["z"])
+
+
+@pytest.mark.parametrize("line,words", [
+    ("e^x", "Euler's number is written E"),
+    ("Integral(exp(-x^2), x)", "Integral(f, (x, -oo, oo))"),
+    ("E[x, x ~ N(mu, 1)]", "densities: p(x) = N(...)"),
+])
+def test_deriv_refuses_with_how_to_write_it(line, words):
+    with pytest.raises(DerivationSyntaxError, match=re.escape(words)):
+        parse_derivation(f"symbols: x, mu : real\n  {line}\n= 0\n", file="t.deriv")
+
+
+def test_deriv_factorial_as_printed():
+    d = parse_derivation("symbols: n : nonnegative integer\n  (n + 1)!\n= (n + 1)*n!\n")
+    assert d.start == sp.factorial(d.symbols["n"] + 1)
+    assert [s.verdict.value for s in check_derivation(d).steps] == ["proved"]
+
+
+def test_a_prime_without_its_argument_is_refused_with_how_to_write_it():
+    with pytest.raises(DerivationSyntaxError, match=r"f'\(x\)") as err:
+        read("h' + 1")
+    assert "x_1" in str(err.value)

@@ -29,10 +29,8 @@ def require(tool: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def notes():
-    from elbo_derivation import verification
-
-    return verification.verify_bundled(numeric=False, seed=0, time_limit=5.0, progress=False)
+def notes(bundled_symbolic):
+    return bundled_symbolic  # verify_bundled(numeric=False, seed=0, ...), shared (conftest.py)
 
 
 def test_html_deck_one_slide_per_step(notes):

@@ -12,8 +12,8 @@ from elbo_derivation.verification import verify_bundled
 
 
 @pytest.fixture(scope="module")
-def derivations():  # type: ignore[no-untyped-def]
-    return verify_bundled(numeric=True, seed=0)
+def derivations(bundled_numeric):  # type: ignore[no-untyped-def]
+    return bundled_numeric  # verify_bundled(numeric=True, seed=0), shared (tests/conftest.py)
 
 
 def test_every_bundled_step_is_proved(derivations) -> None:  # type: ignore[no-untyped-def]
@@ -66,10 +66,18 @@ def _without_timings(d) -> str:  # type: ignore[no-untyped-def]
     return json.dumps(doc, sort_keys=True)
 
 
-def test_results_do_not_depend_on_the_number_of_workers(derivations) -> None:  # type: ignore[no-untyped-def]
-    serial = verify_bundled(numeric=True, seed=0, jobs=1)
-    assert [_without_timings(d) for d in serial] == [_without_timings(d) for d in derivations]
-    three = verify_bundled(numeric=True, seed=0, jobs=3)  # two numeric workers
+#: seconds a step for the runs compared below: so generous that no tier runs out of time even
+#: on a loaded machine (a tier that does passes the step on, and the verdict can change: see
+#: docs/design.md, "What depends on the machine's load"), so the runs differ only in how many
+#: processes made them. On an idle machine every bundled step takes well under a second.
+GENEROUS = 30.0
+
+
+def test_results_do_not_depend_on_the_number_of_workers() -> None:
+    serial = verify_bundled(numeric=True, seed=0, jobs=1, time_limit=GENEROUS)
+    two = verify_bundled(numeric=True, seed=0, jobs=2, time_limit=GENEROUS)
+    assert [_without_timings(d) for d in two] == [_without_timings(d) for d in serial]
+    three = verify_bundled(numeric=True, seed=0, jobs=3, time_limit=GENEROUS)  # two workers
     assert [_without_timings(d) for d in three] == [_without_timings(d) for d in serial]
     for d in three:
         assert list(d.metadata["timings"]) == ["read", "symbolic", "quadrature", "sampling"]

@@ -141,6 +141,31 @@ def load_checked(files: list[str], *, numeric: bool, seed: int, time_limit: floa
     return out
 
 
+def checked_for(args: argparse.Namespace, outputs: list[tuple[str | None, str]]) -> list:
+    """:func:`load_checked` for ``args`` (``files``, ``numeric``, ``seed``, ``time_limit``)
+    once the ``outputs`` (path or None, the argument that gave it) are known to be usable: at
+    most one of them standard output (``-``), and every file one that can be written, so
+    that a bad destination fails before the checking, which takes time.
+
+    Raises
+    ------
+    InputError
+        naming the arguments that both want standard output, or the one whose file cannot
+        be written.
+    """
+    from elbo_derivation.output import output_file
+
+    to_stdout = [argument for path, argument in outputs if path == "-"]
+    if len(to_stdout) > 1:
+        raise InputError(f"{to_stdout[0]} - and {to_stdout[1]} - both want stdout; give one "
+                         "of them a file name")
+    for path, argument in outputs:
+        if path and path != "-":
+            output_file(path, argument)
+    return load_checked(args.files, numeric=args.numeric, seed=args.seed,
+                        time_limit=args.time_limit)  # fmt: skip
+
+
 def _latex_figures(figs: list, latex_path: str) -> list[tuple[str, str]]:
     """The handout's figures as PNG files beside the LaTeX file (``NAME-figures/``), for
     ``\\includegraphics``; their paths relative to it, with captions."""
@@ -177,15 +202,7 @@ def run(args: argparse.Namespace) -> int:
     from elbo_derivation import verification
     from elbo_derivation.report.handout import render_html, render_tex
 
-    if args.output == "-" and args.latex == "-":
-        raise InputError("-o - and --latex - both want stdout; give one of them a file name")
-    from elbo_derivation.output import output_file
-
-    for path, argument in ((args.output, "-o"), (args.latex, "--latex")):
-        if path and path != "-":
-            output_file(path, argument)  # a bad destination fails before the checking
-    derivations = load_checked(args.files, numeric=args.numeric, seed=args.seed,
-                               time_limit=args.time_limit)  # fmt: skip
+    derivations = checked_for(args, [(args.output, "-o"), (args.latex, "--latex")])
     own = bool(args.files)
     errata = None if own else verification.run_errata()
     figs = [] if own else _figures(args)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from elbo_derivation.errors import InputError
-
 HELP = "write checked derivations as slides: an offline HTML deck and/or a Beamer deck"
 DESCRIPTION = """\
 Check derivations (your own .deriv or .tex files, or by default the bundled notes) and write
@@ -52,20 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the derivations and write the deck(s); returns 0."""
-    from elbo_derivation.commands.handout import load_checked, write_output
+    from elbo_derivation.commands.handout import checked_for, write_output
     from elbo_derivation.report.slides import beamer_deck, html_deck
 
     if not args.html and not args.beamer:
         args.html = "slides.html"
-    if args.html == "-" and args.beamer == "-":
-        raise InputError("--html - and --beamer - both want stdout; give one a file name")
-    from elbo_derivation.output import output_file
-
-    for path, argument in ((args.html, "--html"), (args.beamer, "--beamer")):
-        if path and path != "-":
-            output_file(path, argument)  # a bad destination fails before the checking
-    derivations = load_checked(args.files, numeric=args.numeric, seed=args.seed,
-                               time_limit=args.time_limit)  # fmt: skip
+    derivations = checked_for(args, [(args.html, "--html"), (args.beamer, "--beamer")])
     if args.title:
         title = args.title
     elif args.files and len(derivations) == 1:

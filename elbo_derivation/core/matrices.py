@@ -33,6 +33,9 @@ __all__ = [
     "MatrixReadError",
     "add",
     "entries_of",
+    "explicit",
+    "identity",
+    "is_explicit",
     "is_matrix",
     "power",
     "product",
@@ -86,8 +89,50 @@ def is_matrix(e: object) -> bool:
     return isinstance(e, sp.MatrixExpr)
 
 
+def is_explicit(e: object) -> bool:
+    """Whether ``e`` is a matrix written out entry by entry (``\\begin{pmatrix}``)."""
+    return isinstance(e, sp.MatrixBase)
+
+
+def _evaluating() -> bool:
+    """False while an expression is built as written (``sympy.evaluate(False)``): the
+    determinant of a written-out matrix is then kept as det(...), not multiplied out."""
+    return bool(sp.core.parameters.global_parameters.evaluate)
+
+
+def explicit(rows: Sequence[Sequence[sp.Expr]]) -> sp.ImmutableMatrix:
+    """A matrix written out, row by row; every row as long as the first, every entry a
+    number (a matrix inside a matrix is not read).
+
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> M = explicit([[a, 0], [b, 2]])
+    >>> MATRIX_FUNCTIONS["det"](M), MATRIX_FUNCTIONS["tr"](M)
+    (2*a, a + 2)
+    """
+    _check(len(rows) > 0 and len(rows[0]) > 0, "an empty matrix")
+    width = len(rows[0])
+    for k, row in enumerate(rows, start=1):
+        _check(len(row) == width, f"row {k} of the matrix has {len(row)} "
+                                  f"entr{'y' if len(row) == 1 else 'ies'}, row 1 has {width}")
+        _check(not any(is_matrix(v) for v in row),
+               f"row {k} of the matrix holds a matrix or vector (write its entries out)")
+    return sp.ImmutableMatrix([list(r) for r in rows])
+
+
+def identity(dimension: sp.Expr) -> sp.Expr:
+    """The identity matrix of ``dimension`` (a declared integer symbol or a number).
+
+    >>> D = sp.Symbol("D", integer=True, positive=True)
+    >>> MATRIX_FUNCTIONS["tr"](identity(D)), MATRIX_FUNCTIONS["det"](identity(3))
+    (D, 1)
+    """
+    return sp.Identity(dimension)
+
+
 def scalar(e: sp.Expr) -> sp.Expr:
     """A 1×1 matrix expression as the number it is (the trace of that 1×1 matrix)."""
+    if is_explicit(e) and e.shape == (1, 1):
+        return e[0, 0]
     if is_matrix(e) and e.shape == (1, 1):
         return sp.Trace(e)
     return e
@@ -96,6 +141,12 @@ def scalar(e: sp.Expr) -> sp.Expr:
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise MatrixReadError(message)
+
+
+def _same(m: sp.Expr, n: sp.Expr) -> bool:
+    """Whether two dimensions are equal (also while an expression is built unevaluated)."""
+    with sp.evaluate(True):
+        return sp.expand(sp.S(m) - sp.S(n)) == 0
 
 
 def product(factors: Sequence[sp.Expr]) -> sp.Expr:
@@ -107,9 +158,9 @@ def product(factors: Sequence[sp.Expr]) -> sp.Expr:
                 return scalar(a) * b
             if b.shape == (1, 1) and a.shape[1] != 1:
                 return a * scalar(b)
-            _check(sp.expand(a.shape[1] - b.shape[0]) == 0,
+            _check(_same(a.shape[1], b.shape[0]),
                    f"a {_shape(a)} matrix times a {_shape(b)} one: the shapes do not match")
-            return a * b
+            return a * b if _evaluating() else sp.MatMul(a, b)  # (`*` would compute A⁻¹)
         return a * b
 
     # the numbers kept apart (½·(x − μ)ᵀΣ⁻¹(x − μ) stays ½ times the quadratic form)
@@ -128,6 +179,9 @@ def add(terms: Sequence[sp.Expr]) -> sp.Expr:
         return sp.Add(*[scalar(t) for t in terms])
     _check(len(shapes) == 1 and all(is_matrix(t) for t in terms),
            "a matrix added to a number, or matrices of different shapes")
+    if _evaluating() and all(is_explicit(t) or isinstance(t, sp.Identity) for t in terms):
+        return reduce(lambda a, b: sp.ImmutableMatrix(a.as_explicit() + b.as_explicit()),
+                      terms)
     return sp.MatAdd(*terms)
 
 
@@ -138,9 +192,15 @@ def power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
     _check(exponent.is_Integer is True,
            "a matrix to a power other than a whole number (write A^{-1} for the inverse)")
     if base.shape[1] == 1 and base.shape[0] != 1:
+        if is_explicit(base):
+            _check(exponent >= 0 or all(v != 0 for v in base),
+                   "a zero entry of a vector to a negative power")
+            return base.applyfunc(lambda v: v ** exponent)
         return sp.HadamardPower(base, exponent)
     _check(base.shape[0] == base.shape[1],
            f"a power of a {_shape(base)} matrix (only square matrices have powers)")
+    if is_explicit(base) and exponent < 0:
+        return power(_inv(base), -exponent)
     return base ** exponent
 
 
@@ -148,6 +208,8 @@ def transpose(e: sp.Expr) -> sp.Expr:
     """``eᵀ`` (a declared symmetric matrix is its own transpose)."""
     if not is_matrix(e):
         return e
+    if is_explicit(e):
+        return e.T
     if isinstance(e, sp.MatrixSymbol) and "symmetric" in properties_of(e):
         return e
     return sp.Transpose(e)
@@ -164,23 +226,46 @@ def _square(name: str) -> sp.Expr:
     return check
 
 
+def _known(e: sp.Expr) -> bool:
+    """Whether ``e`` is built from written-out matrices and identities only (no declared
+    matrix symbol): its trace and determinant are then computed as it is read."""
+    return _evaluating() and not e.has(sp.MatrixSymbol)
+
+
 def _trace(e: sp.Expr) -> sp.Expr:
     _square("tr")(e)
+    if _known(e):
+        return e.trace() if is_explicit(e) else sp.Trace(e).doit()
     return sp.Trace(e)
 
 
 def _det(e: sp.Expr) -> sp.Expr:
     _square("det")(e)
+    if _known(e):
+        if is_explicit(e):
+            return e.det(method="berkowitz")
+        # det(cI) = c^D: SymPy leaves the det(I) factor, which is 1
+        return sp.Determinant(e).doit().replace(
+            lambda n: isinstance(n, sp.Determinant) and isinstance(n.arg, sp.Identity),
+            lambda n: sp.Integer(1))
     return sp.Determinant(e)
 
 
 def _inv(e: sp.Expr) -> sp.Expr:
     _square("inv")(e)
+    if is_explicit(e) and _evaluating():
+        det = sp.simplify(e.det(method="berkowitz"))
+        _check(det != 0, "the inverse of a matrix whose determinant is 0 (a singular matrix)")
+        return sp.ImmutableMatrix(e.adjugate() / det).applyfunc(sp.cancel)
+    if isinstance(e, sp.Identity):
+        return e
     return sp.Inverse(e)
 
 
 def _diag(e: sp.Expr) -> sp.Expr:
     _check(is_matrix(e) and e.shape[1] == 1, "diag(...) of something that is not a vector")
+    if is_explicit(e):
+        return sp.ImmutableMatrix(sp.diag(*e))
     return DiagMatrix(e)
 
 

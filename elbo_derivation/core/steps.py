@@ -52,15 +52,17 @@ class Verdict(enum.StrEnum):
         reported as a :class:`Counterexample`.
     ``UNDECIDED``
         neither: for example both sides are non-finite at every probe, or the time ran out.
+
+    A verdict (like a :class:`Relation`) is its value as a string:
+
+    >>> str(Verdict.PROVED), f"{Relation.EQ_UP_TO}"
+    ('proved', '=~')
     """
 
     PROVED = "proved"
     NUMERICALLY_SUPPORTED = "numerically-supported"
     REFUTED = "refuted"
     UNDECIDED = "undecided"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def ok(self) -> bool:
@@ -80,9 +82,6 @@ class Relation(enum.StrEnum):
     LE = "<="
     GE = ">="
     EQ_UP_TO = "=~"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def symbol(self) -> str:

@@ -356,6 +356,23 @@ class Tier:
 # --- helpers shared by the tiers ------------------------------------------------------------
 
 
+#: the backstop for naming a proved step's rules, in step time limits (see :func:`_naming`)
+NAMING_LIMITS = 4.0
+
+
+def _naming(p: Problem, work: Callable[[], Any]) -> Any:
+    """``work()``, which names the rules a step already proved needed; None if it failed.
+
+    Naming is bounded by its work (one trial per rule, see :func:`.rules.check`), not by the
+    step's clock: it runs after the verdict, outside the step's time, so that which rules are
+    credited is the same on an idle and on a loaded machine, and the verdict never waits on
+    it. ``NAMING_LIMITS`` step time limits are a backstop for a pathological expression
+    only; past it the caller keeps every rule the proof applied (still a set that proves it).
+    """
+    out = run_bounded(work, NAMING_LIMITS * p.time_limit)
+    return out.value if out.ok else None
+
+
 def _fails(relation: Relation, g: mpmath.mpf) -> bool:
     """Whether the gap value ``g`` breaks the relation beyond the probe's tolerance."""
     from elbo_derivation.decide.probe import TOL
@@ -858,7 +875,18 @@ class MatrixRules(Tier):
                     bad = value is not None and exact is not None and (
                         p.relation is Relation.EQ or exact < 0)
                     va, vb = value_at(ea, {}, DPS), value_at(eb, {}, DPS)
+                    at: dict = {}
+                    if bad and (va is None or vb is None):  # scalars beside the matrices
+                        import numpy as np
+
+                        scalars = sorted(ea.free_symbols | eb.free_symbols, key=str)
+                        for at in list(probe_points(scalars, np.random.default_rng(0), 0,
+                                                    p.domains))[:12]:
+                            va, vb = value_at(ea, at, DPS), value_at(eb, at, DPS)
+                            if va is not None and vb is not None:
+                                break
                     if bad and va is not None and vb is not None:
+                        dims = {**dims, **{str(k): to_float(v) for k, v in at.items()}}
                         cex = Counterexample(dict(dims), to_float(va), to_float(vb),
                                              to_float(value), note=f"exact, with {shown}")
                         where = ", ".join(f"{k} = {v}" for k, v in dims.items())
@@ -867,6 +895,10 @@ class MatrixRules(Tier):
                                          "reported, the two sides differ.",
                                          reason=f"the step fails at {where}",
                                          counterexample=cex)
+                    if gap != 0 and (va is None or vb is None):  # not evaluated: no agreement
+                        return Judgement(Verdict.UNDECIDED, self.name, reason=(
+                            "no rule for this matrix expression, and its sides at a random "
+                            f"instance are not numbers (they differ by {plain(gap)})"))
                     seen.append(", ".join(f"{k} = {v}" for k, v in dims.items()))
             return Judgement(Verdict.NUMERICALLY_SUPPORTED, self.name, reason=(
                 "no rule of the matrix tier proved it (rules: trace linear and cyclic, "
@@ -1248,10 +1280,11 @@ class ExpectationRules(Tier):
 
         # a density declared in a family is that family's, not any density: no instance
         named = any(e.has(*p.families) for e in (p.lhs, p.rhs)) if p.families else False
+        # the verdict within the step's time; the rules it needed afterwards (see _naming)
         out = run_bounded(lambda: rules.check(p.lhs, p.rhs, p.relation, p.wrt,
                                               seconds=max(0.5 * p.left(), 0.1),
                                               domains=p.domains, refute=not named,
-                                              needed=p.needed_rules),
+                                              needed=False),
                           max(min(0.5 * p.time_limit, p.left()), 1e-3))
         if not out.ok:
             p.reasons.append(f"{self.name}: {out.error}")
@@ -1259,6 +1292,11 @@ class ExpectationRules(Tier):
         found = out.value
         if found is None:
             return None
+        if found.verdict == "proved" and p.needed_rules:
+            narrowed = _naming(p, lambda: rules.check(p.lhs, p.rhs, p.relation, p.wrt,
+                                                     refute=False, needed=True))
+            if narrowed is not None and narrowed.verdict == "proved":
+                found = narrowed
         if found.verdict == "undecided":
             p.reasons.append(f"{self.name}: {found.explanation}")
             return None
@@ -1287,11 +1325,6 @@ class GaussianMoments(Tier):
         # the rules a textbook would name: when the integrals that differ agree term by term,
         # the step is their linearity and log rules, not the moments (the evaluation below
         # still decides, so every integral split off is known to converge)
-        split = None
-        if p.relation is Relation.EQ and p.needed_rules:
-            out = run_bounded(lambda: _split_integrals(p.lhs, p.rhs), p.share(self.share))
-            split = out.value if out.ok else None
-
         def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
             a, n1 = evaluate_gaussian_integrals(p.lhs)
             b, n2 = evaluate_gaussian_integrals(p.rhs)
@@ -1307,7 +1340,11 @@ class GaussianMoments(Tier):
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
         judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
-        if split and judged is not None and judged.verdict is Verdict.PROVED:
+        split = None
+        if (p.relation is Relation.EQ and p.needed_rules and judged is not None
+                and judged.verdict is Verdict.PROVED):
+            split = _naming(p, lambda: _split_integrals(p.lhs, p.rhs))
+        if split:
             judged.rules = split
             judged.explanation = ("the integrals that differ agree term by term, by "
                                   + "; ".join(split) + " (each integral evaluated exactly)")
@@ -1481,7 +1518,7 @@ class Probe(Tier):
             p.reasons.append("the difference involves densities named in the step's [...]; "
                              "they cannot be varied numerically")
             return self._undecided(p)
-        budget = p.left()
+        budget = max(p.left(), 1e-3)  # (the time may have run out since the check above)
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
                           deadline=time.monotonic() + 0.9 * budget, domains=p.domains),

@@ -168,10 +168,22 @@ def _drop_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     return []
 
 
+def _not_in_a_denominator(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` stands outside every negative power: a ½ put back in a
+    denominator (1/(s²/2) for 1/s²) is a factor 2 on the value, a ½ nobody writes there."""
+    node = expr
+    for i in path:
+        if node.is_Pow and i == 0 and node.exp.could_extract_minus_sign():
+            return False
+        node = node.args[i]
+    return True
+
+
 def _restore_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     if isinstance(node, (sp.Mul, sp.Add, sp.log, sp.Pow, sp.Symbol)) or (
             node.is_Rational and node != 0):
-        return [(node / 2, {"right": node / 2, "wrong": node})]
+        return [(node / 2, {"right": node / 2, "wrong": node,
+                            "guard": _not_in_a_denominator})]
     return []
 
 
@@ -1255,4 +1267,307 @@ def _extend(entry: Entry) -> Entry:
 
 
 CATALOGUE = tuple(_extend(e) for e in CATALOGUE) + _NEW
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- role, moment and index mistakes (s23) ---------------------------------------------------
+# New entries and amendments of the entries above (``special_case_of`` is added to, never
+# replaced; a simulation is added beside the old one).
+
+
+def _logs_of_std_doubled(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """Every log of a standard deviation σ doubled at once: log σ² written wherever log σ is
+    meant (the same confusion in every coordinate of a diagonal Gaussian). Inside each log
+    the standard deviations are squared, so ½ log(2πeσ²), whose σ-part is log σ, becomes
+    ½ log(2πeσ⁴), whose σ-part is log σ². With several standard deviations, all of them and
+    each one alone. Not when that is each of those logs doubled (a ½ dropped in front of
+    them, the constants inside cancelling): the step then shows a coefficient, not a role."""
+    if expr.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+        return []  # a closed form: inside an integral the logs are not the step's own
+    stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
+    # logs of the standard deviations and constants only (log(2πeσ²), log(σ₂/σ₁))
+    logs = [n for n in sp.preorder_traversal(expr) if isinstance(n, sp.log)
+            and n.args[0].free_symbols and n.args[0].free_symbols <= set(stds)]
+    if not stds or not logs:
+        return []
+    out: list[Variant] = []
+    for chosen in ([stds] if len(stds) == 1 else [stds, *([s] for s in stds)]):
+        change = {lg: sp.log(lg.args[0].xreplace({s: s**2 for s in chosen}))
+                  for lg in logs if any(lg.args[0].has(s) for s in chosen)}
+        if not change:
+            continue
+        wrong = expr.xreplace(change)
+        try:  # the same as each of those logs doubled (the ½ in front of them dropped):
+            # the step does not show a role confused, only a coefficient
+            dummies = {lg: sp.Dummy() for lg in change}
+            body = expr.xreplace(dummies)
+            gap = sp.Add(*(sp.diff(body, d) * sp.expand_log(change[lg] - 2 * lg, force=True)
+                           for lg, d in dummies.items()))
+            if sp.expand(gap) == 0:
+                continue
+        except Exception:
+            continue
+        s = chosen[0]
+        out.append((wrong, {"right": sp.log(s), "wrong": sp.log(s**2), "s": s,
+                            "shown": _std_logs_shown(chosen)}))
+    return out
+
+
+def _std_logs_shown(stds: list[sp.Basic]) -> tuple[sp.Basic, ...]:
+    """What a written step shows when log σ² stands for log σ: log σ² or 2 log σ."""
+    return tuple(f for s in stds for f in (sp.log(s**2), 2 * sp.log(s)))
+
+
+def _log_variance_for_log_std(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log σ written log σ² at one log (the table's simulation), only where the written step
+    shows log σ² (or 2 log σ): a coefficient ½ lost in front of an unchanged log of σ² has
+    the same value, and is a dropped ½."""
+    base = _in_log("standard-deviation", lambda s: s, lambda s: s**2)(node, roles)
+    return [(new, {**b, "shown": (b["wrong"], *_std_logs_shown([b["s"]]))})
+            for new, b in base]
+
+
+def _precisions_inverted(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A product of precisions (and numbers) with each precision written for its reciprocal,
+    the variance: τ₂/τ₁ (the ratio of the variances 1/τ₁ and 1/τ₂) written τ₁/τ₂, not inside
+    a log. Its own inverse, so it also repairs a written step."""
+    if not isinstance(node, sp.Mul):
+        return []
+    taus = [s for s in roles.having("precision") if node.has(s)]
+    if len(taus) < 2:
+        return []
+    coeff, body = node.as_coeff_Mul()
+    if not body.free_symbols <= set(taus) or not all(
+            isinstance(f, sp.Symbol) or (f.is_Pow and isinstance(f.base, sp.Symbol))
+            for f in sp.Mul.make_args(body)):
+        return []
+    wrong = coeff * body.xreplace({t: 1 / t for t in taus})
+    # not as a log's argument: there τ₁/τ₂ for τ₂/τ₁ is the log-ratio flipped
+    return [(wrong, {"right": node, "wrong": wrong, "s": taus[0],
+                     "guard": _not_the_argument_of_a_log})]
+
+
+def _second_moment(which: str) -> dict[str, Any]:
+    """The amendment of a second-moment entry: its simulation on evaluated moments (V + m²)
+    as before, and on a Gaussian expectation E[(a x + b)²] evaluated with a part lost; one
+    explanation for both, from the fields each gives."""
+    old = BY_NAME[f"second-moment-missing-{which}"]
+
+    role = "m" if which == "mean" else "s"
+
+    def said(fn: Local | None) -> Local:
+        def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+            out = []
+            for new, b in (fn(node, roles) if fn is not None else []):
+                fam = roles.family_of(b["s"]) if "s" in b else None
+                v = fam.variance if fam is not None else None
+                out.append((new, {**b, "head": f"Under N({_show_symbol(b['m'])}, "
+                                               f"{_show_symbol(v)}), " if v is not None
+                                  else "", "g": sp.Symbol("x") ** 2,
+                                  "square": b["m"] ** 2,
+                                  "said": f" ({roles.describe(b[role])})"}))
+            return out
+        return local
+
+    lost = {"variance": "the variance {variance}", "mean": "the squared mean {square}"}[which]
+    return {"local=": _plus(said(old.local), sim.second_moment_forgotten(which)),
+            "undo=": said(old.undo),
+            "explanation": "{head}E[{g}] = {right}, not {wrong}: the second moment is the "
+                           "variance plus the squared mean, and " + lost + " was lost{said}."}
+
+
+def _first_term_said(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The first term of a series lost (the table's simulation), said in words."""
+    out = []
+    for new, b in sim.first_term_lost(node, roles):
+        why = (f"the sum over {sim.show(b['i'])} starts at {sim.show(b['i'])} = "
+               f"{sim.show(b['lo'])}; the written value lacks its term for {sim.show(b['i'])} "
+               f"= {sim.show(b['first'])}, which is {sim.show(b['term'])}, as when the index "
+               f"is shifted without shifting its bound (the sum was taken from "
+               f"{sim.show(b['i'])} = {sim.show(b['next'])})")
+        out.append((new, {**b, "why": why}))
+    return out
+
+
+_S23_AMENDED: dict[str, dict[str, Any]] = {
+    "index-shift": {"local=": _plus(_first_term_said, sim.bound_shifted),
+                    "undo": sim.bound_restored,
+                    "explanation": "A bound of a sum moved by one: {why}."},
+    "second-moment-missing-variance": _second_moment("variance"),
+    "second-moment-missing-mean": _second_moment("mean"),
+    "precision-for-variance": {"local": _precisions_inverted,
+                               "undo": _as_undo(_precisions_inverted)},
+    # log σ written log σ² = 2 log σ is that log doubled: a ½ dropped in front of it (the
+    # role names it, as log σ for log σ² is named rather than the ½ it adds)
+    "log-variance-for-log-std": {"special_case_of": ("dropped-half",),
+                                 "whole": _logs_of_std_doubled,
+                                 "local=": _log_variance_for_log_std},
+    # log(1 + b) split as log 1 + log b is the term 1 dropped from the sum: where both
+    # reproduce the step at one place, the written log 1 + log b shows the split
+    "log-of-sum-split": {"special_case_of": ("dropped-term",)},
+}
+
+
+def _amend(entry: Entry) -> Entry:
+    import dataclasses
+
+    more = dict(_S23_AMENDED.get(entry.name, {}))
+    if not more:
+        return entry
+    if "special_case_of" in more:
+        more["special_case_of"] = tuple(dict.fromkeys(
+            (*entry.special_case_of, *more["special_case_of"])))
+    for kind in ("local", "undo", "whole", "whole_undo"):
+        if kind in more and getattr(entry, kind) is not None:
+            more[kind] = _plus(getattr(entry, kind), more[kind])
+        if kind + "=" in more:  # a simulation that replaces the table's
+            more[kind] = more.pop(kind + "=")
+    return dataclasses.replace(entry, **more)
+
+
+_mj = sp.Function("m", real=True)
+
+_S23_NEW: tuple[Entry, ...] = (
+    Entry("gamma-recursion", "Γ(s + 1) = sΓ(s) misapplied", (),
+          "The Gamma function's recursion is Γ(s + 1) = s·Γ(s): {g} = {right}, not {wrong}.",
+          whole=sim.gamma_recursion_wrong,
+          example=Example(sp.gamma(_beta + 1) / sp.gamma(_beta) + _g, _beta + 1 + _g)),
+    Entry("index-confused", "the sum's index confused with the coordinate's", (),
+          "Only the term {i} = {j} of the sum over {i} depends on {s}, so the derivative is "
+          "{right}; differentiating every term by its own {own} keeps the sum, as if {i} "
+          "were {j}.",
+          local=sim.index_confused,
+          example=Example(sp.Derivative(sp.Sum(_mj(_i) ** 2 / 2, (_i, 1, _K)), _mj(_d)),
+                          sp.Sum(_mj(_i), (_i, 1, _K)))),
+)
+
+CATALOGUE = tuple(_amend(e) for e in CATALOGUE) + _S23_NEW
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- factor, constant and term mistakes (s23) ---
+# Simulations added to entries above (their ``local`` extended, ``special_case_of`` added to)
+# and new entries; applied last, so the blocks above stay as they are.
+
+
+def _density_dropped_said(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The density dropped from an integral, with the words of the entry's explanation."""
+    return [(w, {**b, "why": f"{sim.show(b['s'])} is the density of {sim.show(b['x'])}: "
+                 f"∫ … {sim.show(b['s'])} d{sim.show(b['x'])} is an expectation, and without "
+                 f"its density the integral is another quantity ({sim.show(b['wrong'])} "
+                 f"written for {sim.show(b['right'])})"})
+            for w, b in sim.density_dropped(node, roles)]
+
+
+_S23_EXTENDED: dict[str, dict[str, Any]] = {
+    "chain-rule-factor-forgotten": {
+        "local": _plus(BY_NAME["chain-rule-factor-forgotten"].local,
+                       sim.inner_factor_forgotten_higher),
+        # an inner factor −1 forgotten negates one term: the chain rule says why; the inner
+        # factor is a factor of the derivative dropped
+        "special_case_of": ("sign-error", "dropped-factor")},
+    "dropped-factor": {
+        "title": "a factor dropped",
+        "local": _plus(_density_dropped_said, sim.factor_dropped),
+        "explanation": "A factor was lost: {why}."},
+    "missing-square": {"local": _plus(BY_NAME["missing-square"].local,
+                                      sim.square_of_bracket_lost)},
+    "dropped-term": {"local": _plus(BY_NAME["dropped-term"].local, sim.log_factor_dropped)},
+    "constant-wrong": {"local": _plus(BY_NAME["constant-wrong"].local,
+                                      sim.log_of_constant_lost)},
+    "log-power-lost": {"local": _plus(BY_NAME["log-power-lost"].local,
+                                      sim.power_lost_in_log_product)},
+    "binomial-coefficient": {
+        "local": _plus(BY_NAME["binomial-coefficient"].local,
+                       lambda n, r: sim.binomial_lost_in_a_sum(n, r, _binomial_lost)),
+        "undo": _plus(BY_NAME["binomial-coefficient"].undo,
+                      lambda n, r: sim.binomial_lost_in_a_sum(n, r, _binomial_restore))},
+    # the normaliser, a count, a factor on all terms but one: each a factor dropped, named
+    "normaliser-dropped": {"special_case_of": ("dropped-factor",)},
+    "dimension-count": {"special_case_of": ("dropped-factor",)},
+    "factor-on-one-term": {"special_case_of": ("dropped-factor",)},
+}
+
+
+def _s23(entry: Entry) -> Entry:
+    """The entry with the simulations of this block; ``special_case_of`` is added to."""
+    import dataclasses
+
+    more = dict(_S23_EXTENDED.get(entry.name, {}))
+    if "special_case_of" in more:
+        more["special_case_of"] = tuple(dict.fromkeys(
+            (*entry.special_case_of, *more["special_case_of"])))
+    return dataclasses.replace(entry, **more) if more else entry
+
+
+CATALOGUE = tuple(_s23(e) for e in CATALOGUE)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- sign, ratio and relation mistakes (s23) ---
+# A sign flipped in a whole exponent or in two terms at once (b − a written a − b), a log ratio
+# written as two logs and turned upside down, a complement 1 − P written P for a probability
+# expression or inside one log, Jensen's bound written as an equality, and Jensen's bound with
+# weights reversed. Entries of the table above that gained simulations, and new entries.
+
+
+def _either_relation(*fns: Callable[[Any], dict[str, Any] | None] | None,
+                     ) -> Callable[[Any], dict[str, Any] | None]:
+    """The first of several relation checks that holds."""
+    parts = [f for f in fns if f is not None]
+
+    def relation(ctx: Any) -> dict[str, Any] | None:
+        for f in parts:
+            found = f(ctx)
+            if found is not None:
+                return found
+        return None
+    return relation
+
+
+def _self_inverse(fn: Local) -> Local:
+    """A simulation that is its own inverse (a sign flipped), used to repair the written
+    step: what it calls right was written, and the repair belongs there."""
+    return _as_undo(fn)
+
+
+_S23_SIGNS: dict[str, dict[str, Any]] = {
+    "sign-error": {
+        "local": _plus(BY_NAME["sign-error"].local, sim.exponent_negated,
+                       sim.two_terms_negated),
+        "undo": _plus(BY_NAME["sign-error"].undo, _self_inverse(sim.exponent_negated),
+                      _self_inverse(sim.two_terms_negated))},
+    "log-ratio-flipped": {
+        "local": _plus(BY_NAME["log-ratio-flipped"].local, sim.log_pair_flipped),
+        "undo": _plus(BY_NAME["log-ratio-flipped"].undo, _self_inverse(sim.log_pair_flipped))},
+    "complement-probability": {
+        "local": sim.complement_written, "undo": sim.complement_restored},
+    "jensen-reversed": {
+        "relation": _either_relation(BY_NAME["jensen-reversed"].relation,
+                                     sim.jensen_weighted_reversed)},
+    # an inner factor −1 forgotten reverses a difference: (x − m) for (m − x) after d/dm is
+    # also a sign error (two terms negated); the chain rule says why
+    "chain-rule-factor-forgotten": {
+        "special_case_of": (*BY_NAME["chain-rule-factor-forgotten"].special_case_of,
+                            "sign-error")},
+}
+
+_S23_SIGNS_NEW: tuple[Entry, ...] = (
+    Entry("jensen-as-equality", "Jensen's inequality written as an equality", (),
+          "Jensen's inequality for the concave log gives only a bound: log of a weighted "
+          "average ≥ the weighted average of the logs, with equality only when every term "
+          "is the same, so {right} ≥ {wrong}, not =.",
+          local=sim.jensen_as_equality,
+          example=Example(sp.log(_h / 2 + _s / 2), sp.log(_h) / 2 + sp.log(_s) / 2)),
+)
+
+
+def _extend_s23(entry: Entry) -> Entry:
+    import dataclasses
+
+    more = _S23_SIGNS.get(entry.name)
+    return dataclasses.replace(entry, **more) if more else entry
+
+
+CATALOGUE = tuple(_extend_s23(e) for e in CATALOGUE) + _S23_SIGNS_NEW
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -38,13 +38,46 @@ when the matches agree on one mistake:
 3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
    **not recognised** (None).
 
+Where the step took derivatives (the written step keeps none), the simulations also act on
+each derivative's value: a term or a factor lost there shows on the written line (the product
+rule's s²e^{…} missing), but a number changed there does not (a ½ more or a sign on one term
+of the value could come from several places), so such a variant is never made. A simulation
+inside an integral (a sum) that the written step *keeps*, when the step evaluated something
+else under it (a derivative in the integrand), is located when the written integrand is the
+simulated one point by point, not only its value.
+
+What the step shows as written also decides: a term is dropped only from the sum its author
+wrote it in (2 − (1 + a) is the sum 1 − a, but its author wrote no term 1 there); a dropped
+factor takes its symbols off the page (C·N·Σ/N keeps the 1/N of Σ/N: nothing was dropped);
+a ½ is never put back inside a denominator (1/(s²/2) for 1/s² is a ½ nobody writes).
+
 Then the engine shows the smallest differing part (:func:`locate_difference`).
+
+A simulation that claims what the student wrote (log σ² for log σ) may ask that it stands on
+the page (its binding's ``shown``: one of those parts in the written step, as evaluated or as
+written); the same value reached by a coefficient changed elsewhere is another mistake.
+A previous line over densities of declared named families (``densities: p(y) = LogNormal(m,
+s^2)``) is first evaluated by what each family says, when the written step no longer holds
+them, so the simulations act on the family's own formula.
 
 For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means
 equal up to a term free of the ``wrt`` names, as the step itself claims.
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
 when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
 log of an expectation faces an expectation of a log).
+
+**What the comparison knows.** The numbers take each symbol inside the interval it was
+declared in (``0 < t < 1``), and a probability inside (0, 1), so that log(1 − t) is real at
+every point; a symbol declared inside [0, 1] is a probability, and so is an expression the
+right lines write beside its complement (a sigmoid beside 1 − sigmoid). A density of a
+declared family (``p(y) ~ LogNormal(m, s²)``) is written out by what its family says before
+the numbers compare; sides in matrix notation are compared by the matrix rules (their normal
+form, traces and determinants left as unknowns). A part of the previous line is taken as
+carried through the step unchanged only when it occurs as often on both sides (and, on the
+written side, only a large part or one holding a density, an integral or an expectation). A
+repair of two terms at once (b − a written a − b), or inside a term that the evaluated value
+combined (2b/b), is not located in a step that evaluates an integral. A match that is not
+located is accepted on the double-precision screen alone: it can only withhold a name.
 
 The way back: :attr:`Mistake.expected_step` is what the step should have been (the written
 step with the mistake undone, or the previous line), and :attr:`Mistake.expected` the right
@@ -139,12 +172,17 @@ class _Match:
 
 
 Path = tuple[int, ...]
+_EVALUATED_KINDS = (sp.Integral, Expectation, sp.Sum, sp.Derivative)
 
 
-def _subtrees(expr: sp.Basic) -> set[sp.Basic]:
-    """The compound sub-expressions of ``expr`` (more than a symbol, a number or its power)."""
-    return {n for n in sp.preorder_traversal(expr)
-            if not n.is_Atom and sp.count_ops(n) >= 2}
+def _subtrees(expr: sp.Basic) -> dict[sp.Basic, int]:
+    """The compound sub-expressions of ``expr`` (more than a symbol, a number or its power),
+    each with the number of times it occurs."""
+    out: dict[sp.Basic, int] = {}
+    for n in sp.preorder_traversal(expr):
+        if not n.is_Atom and sp.count_ops(n) >= 2:
+            out[n] = out.get(n, 0) + 1
+    return out
 
 
 def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
@@ -172,6 +210,12 @@ def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
             if node.is_Pow and i == 1 and a.is_Number:
                 continue  # a numeric exponent is not a place a mistake is simulated
             stack.append(((*path, i), a))
+
+
+def _at(expr: sp.Basic, path: Path) -> sp.Basic:
+    for i in path:
+        expr = expr.args[i]
+    return expr
 
 
 def _replace(expr: sp.Basic, path: Path, new: sp.Basic) -> sp.Basic:
@@ -210,6 +254,38 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
         if shown is None:
             return None
         return derivation.expand_definitions(shown) if derivation is not None else shown
+    except Exception:
+        return None
+
+
+def _rebuilt(e: sp.Basic) -> sp.Basic:
+    """An expression built without evaluation, built again with it (E**x becomes exp(x))."""
+    if not e.args or isinstance(e, (AppliedUndef, *_EVALUATED_KINDS)):
+        return e
+    try:
+        return e.func(*[_rebuilt(a) for a in e.args])
+    except Exception:
+        return e
+
+
+def _previous_as_written(derivation: Any, step: Any) -> sp.Basic | None:
+    """The line before ``step`` as its author wrote it (no automatic simplification), or
+    None when it cannot be rebuilt."""
+    try:
+        index = getattr(step, "index", None)
+        if derivation is None or not index:
+            return None
+        steps = derivation.steps
+        if index == 1:
+            shown, text = derivation.start_display, getattr(derivation, "start_text", "")
+        else:
+            before = steps[index - 2]
+            shown, text = before.display, getattr(before, "expr_text", "")
+        if shown is None and text:
+            from elbo_derivation.read.deriv import written_form
+
+            shown = written_form(derivation, text)
+        return shown
     except Exception:
         return None
 
@@ -256,11 +332,101 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     return e
 
 
+def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Basic:
+    """The previous line with its densities of declared named families replaced by what the
+    family says (a KL or an entropy by its formula, a moment by its value, an expectation by
+    the sum or integral over the support), when the written step no longer holds them: the
+    step evaluated them, and the simulations act on the family's own formula (the log-normal's
+    KL in its parameters). ``lhs`` itself otherwise."""
+    try:
+        from elbo_derivation.decide.families import instantiate
+        from elbo_derivation.decide.verdict import declared_families
+
+        families = declared_families(derivation) if derivation is not None else {}
+        if not families or not lhs.has(*families) or rhs.has(*families):
+            return lhs
+        out, _ = instantiate(lhs, families)
+        return out if not out.has(*families) else lhs
+    except Exception:
+        return lhs
+
+
+def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
+            ) -> dict[sp.Basic, tuple[Any, Any]]:
+    """Where the numbers take each symbol: inside the interval it was declared in
+    (``0 < t < 1``), and a probability (a role) inside (0, 1), so that log(1 − t) is real at
+    every point; other symbols by their assumptions alone."""
+    out: dict[sp.Basic, tuple[Any, Any]] = {}
+    declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
+    by_name = {s.name: s for s in symbols}
+    for name, interval in declared.items():
+        s = by_name.get(str(name))
+        try:
+            lo, hi = float(interval.inf), float(interval.sup)
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if s is not None and lo < hi:
+            out[s] = (lo, hi)
+    for s in roles.having("probability"):
+        if s in symbols and s not in out:
+            out[s] = (0.0, 1.0)
+    return out
+
+
+def _unit_interval_probabilities(roles: Roles, derivation: Any, symbols: set[sp.Symbol],
+                                 ) -> None:
+    """A symbol declared inside [0, 1] (``0 < r < 1``) with no other role is a probability
+    (a weight r beside its complement 1 − r)."""
+    declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
+    for s in symbols:
+        interval = declared.get(s.name)
+        if interval is None or s in roles.roles or s.is_integer:
+            continue  # an outcome 0 or 1 (an integer in [0, 1]) is not a probability
+        try:
+            if interval.inf >= 0 and interval.sup <= 1:
+                roles.roles[s] = "probability"
+        except TypeError:
+            continue
+
+
+def _probability_expressions(ctx: _Context, derivation: Any) -> list[sp.Basic]:
+    """Expressions E (not a lone symbol) that the right lines write beside their complement
+    1 − E and that lie inside (0, 1) at every point of the screen: a sigmoid 1/(1 + e^{−u})
+    where 1 − 1/(1 + e^{−u}) is written too is a probability."""
+    lines: list[sp.Basic] = [ctx.lhs]
+    try:
+        expand = derivation.expand_definitions
+        lines.append(expand(derivation.start))
+        for s in derivation.steps:
+            if s is ctx.step or getattr(s, "index", None) == getattr(ctx.step, "index", -1):
+                break
+            lines.append(expand(s.expr))
+    except Exception:
+        pass
+    out: list[sp.Basic] = []
+    for line in lines:
+        for node in sp.preorder_traversal(line):
+            if not (isinstance(node, sp.Add) and len(node.args) == 2 and sp.S(1) in node.args):
+                continue
+            e = 1 - node
+            if e.is_Symbol or e in out or not e.free_symbols or sp.count_ops(e) > 30:
+                continue
+            try:
+                if all(0 < ctx.screen.value(e, k) < 1 for k in range(len(ctx.screen.points))):
+                    out.append(e)
+            except Exception:
+                continue
+            if len(out) >= 4:
+                return out
+    return out
+
+
 class _Context:
     """The right side, the written side, the roles, and the two kinds of comparison."""
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                  deadline: float) -> None:
+        lhs = _families_evaluated(lhs, rhs, derivation)
         self.lhs, self.rhs = lhs, rhs
         self.derivation, self.step = derivation, step
         self.deadline = deadline
@@ -269,20 +435,44 @@ class _Context:
         self.roles: Roles = roles_for(lhs, derivation, step)
         self.wrt = _wrt_names(derivation, tuple(getattr(step, "wrt", ()) or ()))
         symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
-        self.screen = FloatScreen(symbols, deadline)
-        self.hp = HighPrecision(symbols, deadline)
+        _unit_interval_probabilities(self.roles, derivation, symbols)
+        ranges = _ranges(symbols, derivation, self.roles)
+        self.screen = FloatScreen(symbols, deadline, intervals=ranges)
+        self.hp = HighPrecision(symbols, deadline, intervals=ranges)
+        self.domains: Any = None
+        self.families: Any = None
+        if derivation is not None:
+            from elbo_derivation.decide.verdict import declared_domains, declared_families
+
+            try:  # what the declarations say, for the engine's own proofs
+                self.domains = declared_domains(derivation)
+                self.families = declared_families(derivation)
+            except Exception:
+                pass
+        self.roles.probabilities = _probability_expressions(self, derivation)
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
+        self._values: list[tuple[sp.Derivative, sp.Basic]] | None = None
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
         if shown is not None and shown != rhs:
             self.written_forms.append(shown)
         self._terms_before: set[sp.Basic] | None = ...  # type: ignore[assignment]
+        self._sums_before: list[tuple[sp.Basic, tuple[sp.Basic, ...]]] | None = None
+        self._sums_for: dict[sp.Basic, list[tuple[sp.Basic, ...]]] = {}
         left, right = _subtrees(lhs), _subtrees(rhs)
-        self.shared_in_rhs = left & right  # parts of lhs that stand unchanged in rhs
-        self.shared_in_lhs = self.shared_in_rhs
+        # parts of lhs that stand unchanged in rhs: as often on one side as on the other (a
+        # part written once where the previous line has it twice, as in p·(1 − p)^b beside
+        # log(1 − p), may be the one changed)
+        self.shared_in_rhs = {n for n, k in left.items() if right.get(n) == k}
+        # on the written side a small part the previous line also has may still be the one
+        # written wrong when the step rewrites around it (1/(e^{−x} + 1) for 1/(e^{x} + 1)
+        # after e^{−x}/(1 + e^{−x})): only a large part, or one holding a density, an
+        # integral or an expectation, is taken as carried through
+        self.shared_in_lhs = {n for n in self.shared_in_rhs if sp.count_ops(n) > 4
+                              or n.has(AppliedUndef, sp.Integral, Expectation, sp.Sum)}
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
@@ -298,13 +488,57 @@ class _Context:
                 self._terms_before = None
         return self._terms_before
 
-    def written_before(self, part: Any) -> bool:
+    def written_before(self, part: Any, node: Any = None) -> bool:
         """Whether ``part`` is a term of the previous line as its author wrote it (True when
-        that line is not known: the expression itself is then the author's)."""
+        that line is not known: the expression itself is then the author's).
+
+        With ``node``, the sum of the previous line the part is dropped from: when the
+        author wrote that sum (a sum of the line as written has its value), ``part`` must be
+        one of *its* written terms, not a term written elsewhere (2 − (1 + a) is the sum
+        1 − a, but its author wrote no term 1 there: the 1 stands in another sum).
+        """
         terms = self.terms_before()
         if terms is None or not isinstance(part, sp.Basic):
             return True
+        if isinstance(node, sp.Add):
+            same = self._written_sums_for(node)
+            if same:
+                return any(part == t or sp.expand(part - t) == 0
+                           for written in same for t in written)
         return any(part == t or sp.expand(part - t) == 0 for t in terms)
+
+    def _written_sums_for(self, node: sp.Add) -> list[tuple[sp.Basic, ...]]:
+        """The written terms of each sum of the previous line as written whose value is
+        ``node`` (cached)."""
+        if node not in self._sums_for:
+            out = []
+            for value, written in self.sums_written_before():
+                try:
+                    if value == node or (self.screen.equal(value, node)
+                                         and sp.expand(value - node) == 0):
+                        out.append(written)
+                except Exception:
+                    continue
+            self._sums_for[node] = out
+        return self._sums_for[node]
+
+    def sums_written_before(self) -> list[tuple[sp.Basic, tuple[sp.Basic, ...]]]:
+        """Each sum of the previous line as its author wrote it (not simplified by SymPy):
+        its value and its terms as written, ``let`` names expanded; empty when that line
+        cannot be rebuilt as written."""
+        if self._sums_before is None:
+            self._sums_before = []
+            prev = _previous_as_written(self.derivation, self.step)
+            if prev is not None:
+                expand = self.derivation.expand_definitions
+                try:
+                    for n in sp.preorder_traversal(prev):
+                        if isinstance(n, sp.Add):
+                            terms = tuple(_rebuilt(expand(t)) for t in n.args)
+                            self._sums_before.append((sp.Add(*terms), terms))
+                except Exception:
+                    self._sums_before = []
+        return self._sums_before
 
     def written_alone(self, part: Any) -> bool:
         """Whether ``part`` stands as a term of its own at the top of the written step as its
@@ -327,6 +561,33 @@ class _Context:
         except Exception:
             return False
 
+    def shows(self, parts: Any) -> bool:
+        """Whether one of ``parts`` (or its negative) is a sub-expression of the written step,
+        as evaluated or as its author wrote it: a simulation that claims the student wrote
+        log σ² must find log σ² (or 2 log σ) on the page, not only its value."""
+        for form in self.written_forms:
+            nodes = set(sp.preorder_traversal(form))
+            if any(p in nodes or -p in nodes for p in parts):
+                return True
+        return False
+
+    def shows_fewer(self, part: sp.Basic) -> bool:
+        """Whether the written step, as written, shows some symbol of ``part`` fewer times
+        than the previous line as written: a part lost takes its symbols off the page
+        (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing)."""
+        before = _previous_as_written(self.derivation, self.step)
+        after = self.written_forms[-1]
+        if before is None:
+            before = self.lhs
+        try:
+            before = self.derivation.expand_definitions(before) if self.derivation else before
+        except Exception:
+            before = self.lhs
+
+        def count(e: sp.Basic, x: sp.Basic) -> int:
+            return sum(1 for n in sp.preorder_traversal(e) if n == x)
+        return any(count(after, x) < count(before, x) for x in part.free_symbols)
+
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
             raise OutOfTime
@@ -341,13 +602,51 @@ class _Context:
                 self._normal[e] = e
         return self._normal[e]
 
+    def derivative_values(self) -> list[tuple[sp.Derivative, sp.Basic]]:
+        """Each derivative of the previous line with its value, when the written step took
+        them all (it keeps no derivative) and the previous line has no integral, sum or
+        expectation; else none."""
+        if self._values is None:
+            self._values = []
+            lhs = self.lhs
+            if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation,
+                                                                 sp.Sum):
+                for der in _outer_derivatives(lhs):
+                    try:
+                        v = der.doit()
+                    except Exception:
+                        continue
+                    if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
+                        self._values.append((der, v))
+        return self._values
+
+    def at(self, path: Path) -> sp.Basic:
+        """The node at ``path`` of the previous line (or of a derivative's value)."""
+        if path and path[0] == VALUE:
+            values = self.derivative_values()
+            if len(path) > 1 and path[1] < len(values):
+                return _at(values[path[1]][1], path[2:])
+            return self.lhs
+        return _at(self.lhs, path)
+
     def evaluated(self, e: sp.Basic) -> sp.Basic:
         """``e`` with its derivatives taken and its sums in closed or normal form, so that
-        the numbers can compare it (cached; ``e`` itself when there is nothing to do)."""
-        if not e.has(sp.Sum, sp.Derivative):
+        the numbers can compare it, and a KL or an expectation under a density of a declared
+        family (``p(y) ~ LogNormal(m, s)``) written out by what the family says (cached;
+        ``e`` itself when there is nothing to do)."""
+        if not (e.has(sp.Sum, sp.Derivative) or (self.families and e.has(AppliedUndef))):
             return e
         if e not in self._evaluated:
-            self._evaluated[e] = _evaluate_calculus(e)
+            out = e
+            if self.families and e.has(AppliedUndef):
+                from elbo_derivation.decide.families import instantiate
+
+                try:
+                    out = instantiate(out, self.families)[0]
+                except Exception:
+                    out = e
+            self._evaluated[e] = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) \
+                else out
         return self._evaluated[e]
 
     def rules_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
@@ -368,9 +667,39 @@ class _Context:
                 self._rules[key] = False
         return self._rules[key]
 
+    def matrices_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """For sides in matrix notation: proved equal by the matrix rules (the trace linear
+        and cyclic, transposes, determinants: :func:`~elbo_derivation.decide.matrices.
+        normal_form`), what is left of traces and determinants taken as unknowns; the
+        algebra of the gap must vanish. Cached."""
+        key = (a, b)
+        if key not in self._rules:
+            from elbo_derivation.decide.matrices import normal_form, unknowns
+
+            # none for sums over coordinates, which the rules expand slowly (a cap on the
+            # count would cut the later entries of the catalogue and favour the earlier)
+            if a.has(sp.Sum) or b.has(sp.Sum):
+                return False
+
+            def form(e: sp.Basic) -> sp.Basic:  # term by term: candidates share terms
+                if isinstance(e, sp.Add):
+                    return sp.Add(*(form(t) for t in e.args))
+                if e not in self._normal:
+                    self._normal[e] = normal_form(e)[0]
+                return self._normal[e]
+
+            try:
+                (na, nb), _ = unknowns(form(a), form(b))
+                self._rules[key] = sp.expand(sp.expand_log(na - nb, force=False)) == 0
+            except Exception:
+                self._rules[key] = False
+        return self._rules[key]
+
     def screen_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         """The fast double-precision screen (abstract densities: also after the normal form,
-        or by the rules of expectations)."""
+        or by the rules of expectations; matrix notation: by the matrix rules)."""
+        if a.has(sp.MatrixSymbol) or b.has(sp.MatrixSymbol):
+            return self.matrices_equal(a, b)
         a, b = self.evaluated(a), self.evaluated(b)
         if self.screen.equal(a, b):
             return True
@@ -381,6 +710,8 @@ class _Context:
 
     def exact(self, a: sp.Basic, b: sp.Basic) -> bool:
         """Proved equal: symbolically, or to 40 of 50 digits at every point."""
+        if a.has(sp.MatrixSymbol) or b.has(sp.MatrixSymbol):
+            return self.matrices_equal(a, b)
         a, b = self.evaluated(a), self.evaluated(b)
         if exactly_equal(a, b, self.deadline, self.hp):
             return True
@@ -405,6 +736,21 @@ class _Context:
         names |= {str(f.func).split("(")[0] for f in diff.atoms(AppliedUndef)}
         return not (names & self.wrt)
 
+    def same_integrand(self, wrong: sp.Basic) -> bool:
+        """Whether ``wrong`` and the written step hold one integral (sum, expectation) over
+        the same variable and range, with integrands (and what stands outside) equal point
+        by point: the written integrand then shows the simulated mistake, not only its
+        value."""
+        kw: list[Any] = []
+        kr: list[Any] = []
+        try:
+            a, b = _opened(wrong, kw), _opened(self.rhs, kr)
+        except Exception:
+            return False
+        if len(kw) != 1 or kw != kr:
+            return False
+        return self.screen_equal(a, b) and self.exact(a, b)
+
     def any_exact(self, candidates: list[sp.Basic], target: sp.Basic) -> bool:
         """Whether one of ``candidates`` is exactly ``target`` (identical ones first, then
         those that pass the screen)."""
@@ -424,7 +770,9 @@ class _Context:
 
         opposite = Relation.GE if self.relation == "<=" else Relation.LE
         seconds = max(0.2, min(2.0, self.deadline - time.perf_counter() - 0.1))
-        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds)
+        # with what the declarations say: 0 < β < 1 makes (1 − β)·KL ≥ 0
+        result = compare(self.lhs, self.rhs, opposite, time_limit=seconds,
+                         domains=self.domains, families=self.families)
         if result.verdict is not Verdict.PROVED:
             return None
         chain = ""
@@ -460,6 +808,71 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     return False
 
 
+#: the first step of a path into the value of the previous line's derivatives
+VALUE = -1
+
+
+def _numeric_change(b: dict[str, Any]) -> bool:
+    """Whether a variant changes only a number: a number for another, a part multiplied by
+    a number (½, −1), or a number dropped."""
+    right, wrong = b.get("right"), b.get("wrong")
+    if not isinstance(right, sp.Basic) or not isinstance(wrong, sp.Basic):
+        return True
+    if right.is_Number or (wrong.is_Number and wrong != 0):
+        return True
+    if wrong == 0:
+        return False
+    try:
+        q = right / wrong
+        if not q.is_Number and sp.count_ops(q) <= 40:
+            q = sp.cancel(q)
+        return bool(q.is_Number)
+    except Exception:
+        return True
+
+
+def _kind(n: sp.Basic) -> type | None:
+    return next((k for k in _EVALUATED if isinstance(n, k)), None)
+
+
+def _evaluated_kinds(lhs: sp.Basic, rhs: sp.Basic) -> set[type]:
+    """The kinds of construct (integral, expectation, sum, derivative) the written step has
+    fewer of than the previous line: the ones it evaluated."""
+    def count(e: sp.Basic) -> dict[type, int]:
+        out: dict[type, int] = {}
+        for n in sp.preorder_traversal(e):
+            k = _kind(n)
+            if k is not None:
+                out[k] = out.get(k, 0) + 1
+        return out
+    a, b = count(lhs), count(rhs)
+    return {k for k, n in a.items() if b.get(k, 0) < n}
+
+
+def _inside_kinds(expr: sp.Basic, path: Path, kinds: set[type]) -> bool:
+    """Whether the node at ``path`` lies inside a construct of one of ``kinds``."""
+    node = expr
+    for i in path:
+        if _kind(node) in kinds:
+            return True
+        node = node.args[i]
+    return False
+
+
+def _opened(e: sp.Basic, keys: list[Any]) -> sp.Basic:
+    """``e`` with each integral, sum or expectation replaced by its integrand (their
+    variables and ranges collected in ``keys``)."""
+    if isinstance(e, (sp.Integral, sp.Sum)):
+        keys.append((type(e), e.limits))
+        return _opened(e.function, keys)
+    if type(e) is Expectation:
+        keys.append((Expectation, e.variable, e.density))
+        return _opened(e.integrand, keys)
+    if not e.args or isinstance(e, AppliedUndef):
+        return e
+    return e.func(*[_opened(a, keys) for a in e.args])
+
+
 def _forward(entry: Entry, ctx: _Context,
              ) -> Iterator[tuple[sp.Basic, dict[str, Any], Path, bool]]:
     """The simulation on the previous line: (wrong step, binding, site, located).
@@ -479,12 +892,29 @@ def _forward(entry: Entry, ctx: _Context,
             yield wrong, b, (), located
     if entry.local is not None:
         evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
+        gone = _evaluated_kinds(ctx.lhs, ctx.rhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
-            located = not (evaluated and _inside_integral(ctx.lhs, path))
+            located: Any = not (evaluated and _inside_integral(ctx.lhs, path))
+            if not located and not _inside_kinds(ctx.lhs, path, gone):
+                # inside an integral (a sum) the written step keeps, the step having evaluated
+                # something else (a derivative under it): located when the written integrand
+                # is the simulated one, point by point (see _Context.same_integrand)
+                located = "integrand"
             for new, b in entry.local(node, ctx.roles):
                 if b.get("guard") is not None and not b["guard"](ctx.lhs, path):
                     continue
                 yield _replace(ctx.lhs, path, new), b, path, located
+        for k, (der, value) in enumerate(ctx.derivative_values()):
+            # the step took the derivative: a term or a factor lost from its value shows on
+            # the written line (a number changed there does not: another number of the
+            # value could have been the wrong one, see _match)
+            for path, node in _nodes(value):
+                for new, b in entry.local(node, ctx.roles):
+                    if _numeric_change(b) or (
+                            b.get("guard") is not None and not b["guard"](value, path)):
+                        continue
+                    wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
+                    yield wrong, b, (VALUE, k, *path), True
 
 
 def _backward(entry: Entry, ctx: _Context,
@@ -503,6 +933,7 @@ def _backward(entry: Entry, ctx: _Context,
             for path, node in _nodes(written, ctx.shared_in_lhs):
                 for new, b in entry.undo(node, ctx.roles):
                     b = {**b, "wrong": node, "right": new} if "right" not in b else b
+                    b = {**b, "form": written}
                     if b.get("guard") is not None and not b["guard"](written, path):
                         continue
                     yield _replace(written, path, new), b, path, lambda new=new, node=node: (
@@ -541,11 +972,28 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
-        if entry.written_before and not ctx.written_before(b.get("right")):
-            continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
-        if ctx.reproduces(wrong, ctx.rhs):
+        if b.get("shown") and not ctx.shows(b["shown"]):
+            continue
+        if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
+            located = False  # two terms of an evaluated value may combine
+        # a match that is not located only stands in the way of a name: the screen is
+        # enough for it (a false agreement there can only withhold a name, never give one),
+        # and it spares a 50-digit quadrature of every simulated integral
+        if ctx.screen_equal(wrong, ctx.rhs) if not located else ctx.reproduces(wrong, ctx.rhs):
+            # the checks on the page, after the (cheaper) value: the terms of a
+            # derivative's value come from the rules, not from the page, and a factor
+            # written inside a log is the log's term (in_log)
+            if entry.written_before and path[:1] != (VALUE,) and not b.get("in_log") \
+                    and not ctx.written_before(b.get("right"), ctx.at(path)):
+                continue
+            if "drops" in b and not ctx.shows_fewer(b["drops"]):
+                continue
+            if located == "integrand":
+                located = ctx.same_integrand(wrong)
+                if not located and unlocated is not None:
+                    continue
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
                        located=located)
             if located:
@@ -570,9 +1018,25 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                               direct=False, path=path,
                               located=not ((evaluated and _a_number(b.get("wrong"))
                                             and not _constant_term_at(ctx.rhs, path))
+                                           or (evaluated and b.get("two_places"))
+                                           or (evaluated and _combined(b.get("form"), path,
+                                                                       ctx.rhs))
                                            or (path == () and ctx.rhs.has(sp.Derivative)))))
             break
     return out
+
+
+def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
+    """Whether the repair at ``path`` of the step as written (``form``) lies inside a term
+    that does not stand in the evaluated value: the author's term combined with itself or
+    others (2b/b is 2), so a change inside it is not told apart from a change of the value
+    (b/2 for b in 2b/b, or 2 for 1 in the moment it came from)."""
+    if not isinstance(form, sp.Add) or form is value or len(path) < 2:
+        return False
+    try:
+        return form.args[path[0]] not in sp.Add.make_args(value)
+    except IndexError:
+        return False
 
 
 def _constant_term_at(written: sp.Basic, path: Path) -> bool:
@@ -664,6 +1128,9 @@ def _explain(m: _Match, ctx: _Context) -> str:
     fields = _Fields()
     roles = ctx.roles
     for k, v in m.binding.items():
+        if isinstance(v, bool) or callable(v):
+            continue  # flags and guards of the simulation, not words (and True == 1 to a
+            # cache of printed expressions)
         fields[k] = _show(v)
         if k in ("s", "o", "m") and isinstance(v, sp.Basic):
             fields[k + "_role"] = roles.describe(v)

@@ -122,6 +122,24 @@ def _coefficients(name: str, n: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=n + 1)
 
 
+def _inside(v: float, interval: tuple[Any, Any] | None, lo: float, hi: float) -> float:
+    """The draw ``v`` (made for the range [lo, hi] of a positive symbol, or its negative or
+    a real range) moved into a declared ``interval`` (lower, upper; ±∞ for a half-line):
+    a symbol declared in (0, 1), or a probability, takes values inside it, so that
+    log(1 − p) is real at every point. ``v`` itself without an interval."""
+    if interval is None:
+        return v
+    a, b = (float(x) for x in interval)
+    u = (abs(v) * 7.919) % 1.0  # a fraction in [0, 1) that the draw fixes
+    if np.isfinite(a) and np.isfinite(b):
+        return a + (b - a) * (0.1 + 0.8 * u)
+    if np.isfinite(a):
+        return a + lo + (hi - lo) * u
+    if np.isfinite(b):
+        return b - lo - (hi - lo) * u
+    return v
+
+
 class FloatScreen:
     """Values of expressions at a few fixed random points (float64), cached per node.
 
@@ -131,7 +149,8 @@ class FloatScreen:
     equal: a diagnosis, unlike a verdict, does not need the last digits.
     """
 
-    def __init__(self, symbols: set[sp.Symbol], deadline: float, n_points: int = 3) -> None:
+    def __init__(self, symbols: set[sp.Symbol], deadline: float, n_points: int = 3,
+                 intervals: dict[sp.Basic, tuple[Any, Any]] | None = None) -> None:
         rng = np.random.default_rng(20260301)
         self.deadline = deadline
         self.points: list[dict[sp.Basic, Any]] = []
@@ -145,7 +164,7 @@ class FloatScreen:
                     v = -rng.uniform(0.6, 2.3)
                 else:
                     v = rng.uniform(-1.9, 1.9)
-                point[s] = float(v)
+                point[s] = float(_inside(v, (intervals or {}).get(s), 0.6, 2.3))
             self.points.append(point)
         self.symbols = tuple(ordered)
         self.vectors = [tuple(p[s] for s in ordered) for p in self.points]
@@ -169,7 +188,13 @@ class FloatScreen:
         return out
 
     def _node(self, node: sp.Basic, builder: Any) -> Callable[[Any], Any] | None:
-        """The compile step's extension: abstract functions, integrals and expectations."""
+        """The compile step's extension: abstract functions, integrals and expectations, and
+        k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
+        if isinstance(node, sp.factorial):
+            from scipy.special import gamma as gamma_function
+
+            inner = builder.sub(node.args[0])
+            return lambda v: gamma_function(inner(v) + 1.0)
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = _coefficients(str(node.func), len(args))
@@ -284,9 +309,11 @@ class HighPrecision:
     fixed seed, so a diagnosis is reproducible.
     """
 
-    def __init__(self, symbols: set[sp.Symbol], deadline: float, n_points: int = 4) -> None:
+    def __init__(self, symbols: set[sp.Symbol], deadline: float, n_points: int = 4,
+                 intervals: dict[sp.Basic, tuple[Any, Any]] | None = None) -> None:
         rng = np.random.default_rng(20261206)
         self.deadline = deadline
+        self._values: dict[tuple[sp.Basic, int], Any] = {}
         self.points: list[dict[sp.Basic, Any]] = []
         for _ in range(n_points):
             point: dict[sp.Basic, Any] = {}
@@ -297,15 +324,23 @@ class HighPrecision:
                     v = -rng.integers(400, 2600) / 1000
                 else:
                     v = rng.integers(-1800, 1800) / 1000
+                v = round(_inside(v, (intervals or {}).get(s), 0.4, 2.6), 4)
                 point[s] = mpmath.mpf(sp.Rational(str(v)).p) / sp.Rational(str(v)).q
             self.points.append(point)
 
     def value(self, expr: sp.Basic, k: int) -> Any:
+        """The value of ``expr`` at point ``k`` (remembered: the previous line's integral is
+        compared with many candidates, and its quadrature is the cost)."""
+        key = (expr, k)
+        if key in self._values:
+            return self._values[key]
         symbols = tuple(sorted(self.points[k], key=lambda s: s.name))
         f = compile_expr(expr, symbols, backend="mpmath", nonfinite="raise", domain="real",
                          split_log_exp=True, max_exponent=1000, extension=self._node)
         with mpmath.workdps(DPS):
-            return f(*(self.points[k][s] for s in symbols))
+            out = f(*(self.points[k][s] for s in symbols))
+        self._values[key] = out
+        return out
 
     def equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         """True when ``a`` and ``b`` agree to 40 digits at every point.
@@ -462,12 +497,15 @@ def exactly_equal(a: sp.Basic, b: sp.Basic, deadline: float,
     """
     if time.perf_counter() > deadline:
         raise OutOfTime
+    if hp is None:
+        symbols = {s for s in (a.atoms(sp.Symbol) | b.atoms(sp.Symbol))}
+        hp = HighPrecision(symbols, deadline)
+    closed = not (a.has(*_ABSTRACT) or b.has(*_ABSTRACT))
+    if closed and hp.equal(a, b):
+        return True  # closed forms: 50 digits are quick, SymPy's simplify may take a second
     try:
         if symbolically_zero(a - b):
             return True
     except Exception:
         pass
-    if hp is None:
-        symbols = {s for s in (a.atoms(sp.Symbol) | b.atoms(sp.Symbol))}
-        hp = HighPrecision(symbols, deadline)
-    return hp.equal(a, b)
+    return False if closed else hp.equal(a, b)

@@ -101,6 +101,8 @@ class Roles:
     kl_pairs: list[tuple[sp.Basic, sp.Basic]] = field(default_factory=list)
     #: the variables bound by an integral or expectation somewhere in the right lines
     bound: set[sp.Basic] = field(default_factory=set)
+    #: expressions that are probabilities (a sigmoid written beside its complement)
+    probabilities: list[sp.Basic] = field(default_factory=list)
 
     def role(self, sym: sp.Basic) -> str | None:
         return self.roles.get(sym)  # type: ignore[arg-type]
@@ -110,10 +112,9 @@ class Roles:
         return sorted((s for s, r in self.roles.items() if r in roles), key=str)
 
     def family_of(self, sym: sp.Basic) -> Family | None:
-        for f in self.families:
-            if f.param == sym or f.mean == sym:
-                return f
-        return None
+        """The Gaussian ``sym`` parametrises (one whose mean is known first)."""
+        found = [f for f in self.families if f.param == sym or f.mean == sym]
+        return next((f for f in found if f.mean is not None), found[0] if found else None)
 
     def describe(self, sym: sp.Basic) -> str:
         """``"s is the standard deviation of the Gaussian with mean m"``, in the author's
@@ -264,6 +265,9 @@ def _scan(expr: sp.Basic, bound: set[sp.Basic], out: _Collector) -> None:
             arg = node.args[0] if isinstance(node, sp.log) else node.base
             for k in ((1, 2, -1, -2) if isinstance(node, sp.log) else (1,)):
                 v = sp.powsimp(sp.expand_power_base(arg**k / (2 * sp.pi), force=False))
+                if isinstance(node, sp.log) and v.has(sp.E):
+                    # the entropy ½ log(2πeV) of a Gaussian holds the normaliser's 2πV
+                    v = sp.powsimp(sp.expand_power_base(v / sp.E, force=False))
                 if v.free_symbols and not v.has(sp.pi) and not (v.free_symbols & bound):
                     out.family(None, v)
                     break
@@ -325,12 +329,16 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
             out.family(None, 1 / body)
         elif isinstance(body, sp.Symbol) and body.is_positive and coeff == 1:
             out.vote(body, "balancing-constant")
+        elif isinstance(body, sp.Symbol) and body.is_positive and coeff == sp.Rational(1, 2):
+            out.family(None, 1 / body)  # τ(a − b)²/2: the exponent in precision form
     if any(isinstance(f, sp.Add) and any(_squared_difference(t) for t in f.args)
            for f in factors):
         rest = sp.Mul(*(f for f in factors if not isinstance(f, sp.Add)))
         coeff, body = rest.as_coeff_Mul()
         if coeff == sp.Rational(1, 2) and body.is_Pow and body.exp.is_negative:
             out.family(None, 1 / body)
+        elif coeff == sp.Rational(1, 2) and isinstance(body, sp.Symbol) and body.is_positive:
+            out.family(None, 1 / body)  # τ((a − b)² + …)/2
     if any(isinstance(f, sp.log) and f.args[0] in (2 * sp.pi, sp.pi) for f in factors):
         for f in factors:
             if isinstance(f, sp.Symbol) and (f.is_integer or f.is_positive):
@@ -380,7 +388,9 @@ def infer_roles(exprs: Iterable[sp.Basic],
             sym = (symbols or {}).get(key) or next(
                 (s for s in out.votes if s.name == key), None)
         if isinstance(sym, sp.Symbol) and isinstance(role, str):
-            roles[sym] = role.strip().replace(" ", "-")  # "standard deviation" too
+            role = role.strip().replace(" ", "-")  # "standard deviation" too
+            # a log-normal's parameters are those of the Gaussian of the log of its variable
+            roles[sym] = role.removesuffix("-of-log")
     for mean, variance in declared_gaussians:
         out.family(mean, variance)
     families = list(dict.fromkeys(f for f in out.families if roles.get(f.param) == f.kind))
@@ -413,7 +423,8 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
             if isinstance(families, Mapping):
                 for fam in families.values():
                     params = tuple(getattr(fam, "parameters", ()) or ())
-                    if str(getattr(fam, "name", "")).lower() in ("normal", "n", "gaussian") \
+                    if str(getattr(fam, "name", "")).lower() in ("normal", "n", "gaussian",
+                                                                 "lognormal") \
                             and len(params) == 2:
                         gaussians.append((params[0], params[1]))
             for attr in ("kl_pairs", "kls", "kl"):

@@ -27,25 +27,45 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
+    "as_integral",
     "bound_constant_wrong",
+    "bound_restored",
+    "bound_shifted",
     "closed_sum",
     "coefficient_lost",
+    "complement_restored",
+    "complement_written",
     "coordinate_count_wrong",
     "coordinates",
     "count_lost",
     "density_dropped",
+    "exponent_negated",
+    "factor_dropped",
     "factor_on_one_term",
     "first_term_lost",
+    "gamma_recursion_wrong",
+    "index_confused",
     "inner_factor_forgotten",
+    "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
+    "jensen_as_equality",
+    "jensen_weighted_reversed",
+    "log_factor_dropped",
+    "log_of_constant_lost",
+    "log_pair_flipped",
     "marginal_as_one",
     "moment_rate_for_scale",
     "moment_wrong",
+    "power_lost_in_log_product",
     "power_rule_factor",
+    "probabilities",
     "rates_in",
+    "second_moment_forgotten",
     "show",
     "square_lost",
+    "square_of_bracket_lost",
     "squares_summed_as_square",
+    "two_terms_negated",
 ]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
@@ -359,6 +379,11 @@ def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
     return out
 
 
+def _forgotten(t: sp.Basic, theta: sp.Symbol) -> list[sp.Basic]:
+    """d/dθ of the term ``t`` with the chain rule's inner factor forgotten, each way."""
+    return [sp.diff(g, d).xreplace({d: u}) for u, g, d in _compositions(t, theta)]
+
+
 def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant]:
     """d/dθ g(u) written g′(u)·∂u/∂v for another variable v of u: the inner derivative taken
     with respect to the wrong variable."""
@@ -371,7 +396,11 @@ def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant
                 du = sp.diff(u, theta)
                 if inner == 0 or sp.expand(inner - du) == 0 or sp.expand(inner + du) == 0:
                     continue  # ∂u/∂v = −∂u/∂θ: the same as the inner factor −1 forgotten
+                if inner.is_Number and abs(inner) == 1:
+                    continue  # a factor ±1 is no factor: the inner derivative forgotten
                 wrong_t = outer * inner
+                if any(sp.expand(wrong_t - f) == 0 for f in _forgotten(t, theta)):
+                    continue  # the same as an inner factor forgotten: that names it
                 out.append((rest + wrong_t, {"right": sp.diff(t, theta), "wrong": wrong_t,
                                              "inner": u, "s": theta, "o": v,
                                              "du": sp.diff(u, theta), "dv": inner}))
@@ -679,13 +708,14 @@ _SETUP: dict[sp.Basic, Any] = {}
 
 
 def _moment_setup(node: sp.Basic) -> Any:
-    """(x, terms, E[·], ∫D, the value) for an expectation integral, remembered per node."""
+    """(x, terms, E[·], ∫D, the value) for an expectation integral, remembered per node (an
+    expectation under an explicit density over ℝ is its integral)."""
     if node not in _SETUP:
         _SETUP[node] = None
-        found = _weighted_terms(node)
+        found = _weighted_terms(as_integral(node))
         if found is not None:
             x, dens, terms = found
-            under = _expectation_under(node, x, dens)
+            under = _expectation_under(as_integral(node), x, dens)
             if under is not None:
                 expect, total = under
                 value = sp.Add(*(c * expect(g) for c, g in terms))
@@ -697,7 +727,8 @@ def moment_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
     """∫ D(x) Σ cₜ gₜ(x) dx evaluated with one moment E[gₜ] wrong: another moment of the
     same density, the power of the mean for the mean of a power, the variance for the mean.
     The values stay integrals under D, compared at 50 digits."""
-    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum)) else None
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum, Expectation)) \
+        else None
     if setup is None:
         return []
     x, dens, terms, expect, total, value = setup
@@ -753,3 +784,614 @@ def moment_rate_for_scale(node: sp.Basic, roles: Any) -> list[Variant]:
             wrong = total * (value + c * (w - right))
             out.append((wrong, {"right": right, "wrong": w, "g": g, "x": x, "s": lam}))
     return out
+
+
+# --- role, moment and index mistakes (s23) -----------------------------------------------------
+
+
+def _coordinate(v: sp.Basic) -> tuple[Any, sp.Basic] | None:
+    """(the family, the index) of one coordinate: an applied function of one argument m(j),
+    or an indexed element m[j]; None otherwise."""
+    if isinstance(v, AppliedUndef) and len(v.args) == 1:
+        return v.func, v.args[0]
+    if isinstance(v, sp.Indexed) and len(v.indices) == 1:
+        return v.base, v.indices[0]
+    return None
+
+
+def _at(family: Any, index: sp.Basic) -> sp.Basic:
+    return family[index] if isinstance(family, sp.IndexedBase) else family(index)
+
+
+def index_confused(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∂/∂m_j Σ_i f(m_i) written Σ_i f′(m_i): the index i of the sum confused with the index j
+    of the coordinate differentiated by.
+
+    Only the term i = j of the sum depends on m_j, so the derivative is f′(m_j); a student who
+    differentiates every term by its own coordinate keeps the sum (the gradient's vector read
+    as a total). The summand must hold the coordinate at the summation index, and the index
+    of the derivative must be another symbol.
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1 \
+            or node.variable_count[0][1] != 1 or not isinstance(node.expr, sp.Sum) \
+            or len(node.expr.limits) != 1:
+        return []
+    found = _coordinate(node.variable_count[0][0])
+    if found is None:
+        return []
+    family, j = found
+    i = node.expr.limits[0][0]
+    if i == j or not isinstance(j, sp.Symbol):
+        return []
+    own = _at(family, i)
+    summand = node.expr.function
+    if not summand.has(own):
+        return []
+    try:
+        each = sp.diff(summand, own)
+    except Exception:
+        return []
+    if each == 0:
+        return []
+    wrong = sp.Sum(each, node.expr.limits[0])
+    right = each.xreplace({i: j})
+    return [(wrong, {"right": right, "wrong": wrong, "i": i, "j": j,
+                     "s": node.variable_count[0][0], "own": own})]
+
+
+def as_integral(node: sp.Basic) -> sp.Basic:
+    """E[f] under an explicit density D(x) of a Gaussian exponent as ∫ D f dx over ℝ; any
+    other node as it is."""
+    if type(node) is not Expectation or node.density.has(AppliedUndef):
+        return node
+    x, dens = node.variable, node.density
+    if not any(isinstance(f, sp.exp) and f.has(x) for f in sp.Mul.make_args(dens)):
+        return node
+    return sp.Integral(dens * node.integrand, (x, -sp.oo, sp.oo))
+
+
+def second_moment_forgotten(which: str) -> Any:
+    """E[(a x + b)²] under a Gaussian weight evaluated with one part of the second moment
+    forgotten: ``"variance"`` takes it as (E[a x + b])² (the variance a²σ² lost), ``"mean"``
+    as a²σ² alone (the squared mean (E[a x + b])² lost). The term's other moments right."""
+    def local(node: sp.Basic, roles: Any) -> list[Variant]:
+        if not isinstance(node, (sp.Integral, Expectation)):
+            return []
+        setup = _moment_setup(node)
+        if setup is None or as_integral(node).limits[0][1] != -sp.oo:
+            return []
+        x, _dens, terms, expect, total, value = setup
+        out: list[Variant] = []
+        for n, (c, g) in enumerate(terms):
+            if not (g.is_Pow and g.exp == 2 and g.base.is_polynomial(x)
+                    and sp.degree(g.base, x) == 1):
+                continue
+            right = expect(g)
+            square = sp.factor_terms(expect(g.base) ** 2)
+            w = square if which == "variance" else sp.factor_terms(sp.expand(right - square))
+            if w == 0 or sp.expand(w - right) == 0:
+                continue
+            # another term of the integrand dropped gives the same value (the μ² of
+            # x² − 2μx + μ² against E[x²] = σ²): two lessons, none is simulated
+            change = sp.expand(c * (w - right))
+            if any(sp.expand(c2 * expect(g2) + change) == 0
+                   for m, (c2, g2) in enumerate(terms) if m != n):
+                continue
+            wrong = total * (value + c * (w - right))
+            mean = sp.factor_terms(expect(x))
+            spread = sp.factor_terms(sp.expand(expect(x**2) - mean**2))
+            said = _role_said(roles, mean, spread, which)
+            head = f"Under N({show(mean)}, {show(spread)}), " if g.base == x else ""
+            shown = sp.Add(square, sp.factor_terms(sp.expand(right - square)))
+            out.append((wrong, {"right": shown, "wrong": w, "g": g, "x": x,
+                                "square": square, "said": said, "head": head,
+                                "variance": sp.factor_terms(sp.expand(right - square))}))
+        return out
+    return local
+
+
+def _bound_moves(node: sp.Basic) -> list[tuple[tuple[sp.Basic, sp.Basic], sp.Basic, str]]:
+    """The bounds of a one-index finite sum moved by one: ((new lower, new upper), the term
+    at the edge, whether that term is lost or counted twice). A series is left to
+    :func:`first_term_lost` (its closed form is quick; a series summed again is not)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    _, lo, hi = node.limits[0]
+    if lo.is_finite is False or hi.is_finite is False:
+        return []
+    return [((lo, hi - 1), hi, "lost"), ((lo, hi + 1), hi + 1, "added"),
+            ((lo + 1, hi), lo, "lost"), ((lo - 1, hi), lo - 1, "added")]
+
+
+def _bound_said(node: sp.Sum, new: sp.Sum, edge: sp.Basic, what: str) -> dict[str, Any]:
+    k, lo, hi = node.limits[0]
+    _, wlo, whi = new.limits[0]
+    term = node.function.xreplace({k: edge})
+    told = ("its term for {i} = {e}, {t}, was lost" if what == "lost"
+            else "it gained the term for {i} = {e}, {t}").format(
+        i=show(k), e=show(edge), t=show(term))
+    why = (f"the sum over {show(k)} runs from {show(lo)} to {show(hi)}, but it was written "
+           f"from {show(wlo)} to {show(whi)}: {told} (the index shifted without its bound)")
+    return {"right": node, "wrong": new, "i": k, "why": why}
+
+
+def bound_shifted(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a}^{b} f(k) written with a bound moved by one (Σ_{k=a}^{b+1}, Σ_{k=a+1}^{b}): a
+    term lost or one too many, as when a term is split off or the index is shifted without
+    its bound."""
+    out: list[Variant] = []
+    for (lo, hi), edge, what in _bound_moves(node):
+        new = sp.Sum(node.function, (node.limits[0][0], lo, hi))
+        out.append((new, {**_bound_said(node, new, edge, what), "guard": _not_differentiated}))
+    return out
+
+
+def _parent(expr: sp.Basic, path: tuple[int, ...]) -> sp.Basic | None:
+    if not path:
+        return None
+    node = expr
+    for i in path[:-1]:
+        node = node.args[i]
+    return node
+
+
+def _not_differentiated(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` is not the function a derivative differentiates (a sum
+    under d/dθ is differentiated term by term by the step, not summed)."""
+    return not isinstance(_parent(expr, path), sp.Derivative)
+
+
+def _edge_outside(edge_term: sp.Basic) -> Any:
+    """A guard: the written step shows, outside the sum at ``path``, a coordinate of the
+    term at the moved bound (x_N beside Σ_{i=1}^{N}: a term split off)."""
+    atoms = set(edge_term.atoms(AppliedUndef, sp.Indexed))
+
+    def guard(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+        if not atoms:
+            return False
+        node = expr
+        for i in path:
+            node = node.args[i]
+        outside = expr.xreplace({node: sp.S(0)}) if path else sp.S(0)
+        return bool(outside.atoms(AppliedUndef, sp.Indexed) & atoms)
+    return guard
+
+
+def bound_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of :func:`bound_shifted` on a written sum: each sum it could have come
+    from, with the fields said from the right sum's side."""
+    out: list[Variant] = []
+    for (lo, hi), _, _ in _bound_moves(node):
+        right = sp.Sum(node.function, (node.limits[0][0], lo, hi))
+        for (lo2, hi2), edge, what in _bound_moves(right):
+            if (lo2, hi2) == node.limits[0][1:]:
+                term = right.function.xreplace({right.limits[0][0]: edge})
+                out.append((right, {**_bound_said(right, node, edge, what),
+                                    "guard": _edge_outside(term)}))
+    return out
+
+
+def gamma_recursion_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + 1) = sΓ(s) applied as Γ(s + 1) = (s + 1)Γ(s): every Γ of an argument s + 1
+    taken so (and each one alone), the rest of the expression as it is."""
+    gammas = sorted({n for n in expr.atoms(sp.gamma) if n.args[0].as_coeff_Add()[0] >= 1},
+                    key=sp.default_sort_key)
+    if not gammas:
+        return []
+    out: list[Variant] = []
+    for chosen in ([gammas] if len(gammas) == 1 else [gammas, *([g] for g in gammas)]):
+        change = {g: g.args[0] * sp.gamma(g.args[0] - 1) for g in chosen}
+        wrong = expr.xreplace(change)
+        g = chosen[0]
+        s = g.args[0] - 1
+        out.append((wrong, {"right": s * sp.gamma(s), "wrong": (s + 1) * sp.gamma(s),
+                            "g": g, "s": s}))
+    return out
+
+
+def _role_said(roles: Any, mean: sp.Basic, spread: sp.Basic, which: str) -> str:
+    """" (m is the mean of …)" for the part a second moment lost, when roles know it."""
+    try:
+        if which == "mean" and isinstance(mean, sp.Symbol) and roles.role(mean):
+            return f" ({roles.describe(mean)})"
+        if which == "variance":
+            for f in roles.families:
+                if sp.expand(f.variance - spread) == 0:
+                    return f" ({roles.describe(f.param)})"
+    except Exception:
+        return ""
+    return ""
+
+
+# --- factor, constant and term mistakes (s23) ---------------------------------------------------
+
+
+def inner_factor_forgotten_higher(node: sp.Basic, roles: Any) -> list[Variant]:
+    """dⁿ/dθⁿ f written dⁿ⁻¹/dθⁿ⁻¹ of a first derivative that forgot the chain rule's inner
+    factor (d²/dη² log(1 + e^η) written d/dη 1/(1 + e^η): the e^η of d(1 + e^η)/dη lost).
+
+    The first of the n derivatives is taken wrong as in :func:`inner_factor_forgotten`; the
+    others are left to be taken, as the written step leaves them.
+
+    >>> eta = sp.Symbol("eta", real=True)
+    >>> right = sp.Derivative(sp.log(1 + sp.exp(eta)), (eta, 2))
+    >>> [w for w, _ in inner_factor_forgotten_higher(right, None)]
+    [Derivative(1/(exp(eta) + 1), eta)]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return []
+    theta, n = node.variable_count[0]
+    if not (n.is_Integer and n >= 2):
+        return []
+    out: dict[sp.Basic, Variant] = {}
+    for wrong, b in inner_factor_forgotten(sp.Derivative(node.expr, theta), roles):
+        new = sp.Derivative(wrong, (theta, n - 1))
+        out.setdefault(new, (new, b))
+    return list(out.values())
+
+
+_CONSTRUCTS = (sp.Integral, sp.Sum, sp.Derivative, Expectation)
+
+
+def _outside_logs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether no log, integral, sum, derivative or expectation stands above the node at
+    ``path``: a factor of a log's argument is a term of the log (log ab = log a + log b),
+    left to the entries of dropped terms; a factor lost under an integral gives a value
+    that other mistakes give too (E[λx] with its λ lost is E[x], a moment taken wrong)."""
+    node = expr
+    for i in path:
+        if isinstance(node, (sp.log, *_CONSTRUCTS)):
+            return False
+        node = node.args[i]
+    return True
+
+
+def _outside_constructs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether no integral, sum, derivative or expectation stands above the node at
+    ``path``: a change under one that the step evaluates gives a value other mistakes give
+    too (E[x − m] = 0 is also the term E[(x − m)²] dropped)."""
+    node = expr
+    for i in path:
+        if isinstance(node, _CONSTRUCTS):
+            return False
+        node = node.args[i]
+    return True
+
+
+def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·F written A: a factor F with symbols lost from a product (the weight a of
+    a·H(c) in a chain rule of entropies, the 1/N of an average).
+
+    F is one factor of the product as SymPy keeps it (a symbol, a power such as 1/N, a
+    bracket); numbers are left to the entries of halves and constants, and integrals, sums,
+    derivatives and expectations are not dropped whole. Not inside a log (see
+    :func:`_outside_logs`).
+
+    >>> a, c = sp.symbols("a c", positive=True)
+    >>> [w for w, _ in factor_dropped(-a * (c * sp.log(c)), None)]
+    [-c*log(c), -a*c]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for i, f in enumerate(node.args):
+        if f.is_Number or not f.free_symbols or isinstance(f, _CONSTRUCTS):
+            continue
+        rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
+        if rest.is_Number:
+            continue  # the whole of the product but its number: not a factor lost
+        if rest.has(f):
+            # F stands in the rest too (e^{−x}/(1 + e^{−x})): the written rest may be the
+            # product rewritten through F with another mistake, not F lost
+            continue
+        base = f.base if f.is_Pow else f
+        if isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args:
+            continue  # (1 + t) lost is its term t lost: the entries of terms name it
+        why = (f"the factor {show(f)} of {show(node)} was lost ({show(rest)} written "
+               f"for {show(node)})")
+        out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
+                           "guard": _outside_logs, "drops": f}))
+    return out
+
+
+def square_of_bracket_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(a + b)²·X written (a + b)·X: the square of a bracket lost from a product (the
+    product rule's (μ + σ²t)·(μ + σ²t)e^{…} written (μ + σ²t)e^{…}).
+
+    >>> t, m = sp.symbols("t m", real=True)
+    >>> [w for w, _ in square_of_bracket_lost((m + t) ** 2 * sp.exp(t), None)]
+    [(m + t)*exp(t)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Add):
+            wrong = node / f * f.base
+            out.append((wrong, {"right": f, "wrong": f.base, "s": f.base,
+                                "guard": _outside_constructs}))
+    return out
+
+
+def log_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(A·F) written log A: a factor with symbols lost inside a log, which is the term
+    log F of log A + log F dropped (log(p(y|θ)/p(y)) written log p(y|θ) drops −log p(y)).
+
+    >>> y = sp.Symbol("y", real=True)
+    >>> f, g = sp.Function("f")(y), sp.Function("g")(y)
+    >>> [(w, b["right"]) for w, b in log_factor_dropped(sp.log(f / g), None)]
+    [(log(f(y)), -log(g(y))), (log(1/g(y)), log(f(y)))]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for i, f in enumerate(arg.args):
+        if f.is_Number or not f.free_symbols:
+            continue
+        rest = sp.Mul(*(arg.args[:i] + arg.args[i + 1:]))
+        if rest.is_Number or rest.has(f):
+            continue
+        term = sp.expand_log(sp.log(f), force=True)
+        out.append((sp.log(rest), {"right": term, "wrong": sp.S(0), "in_log": True,
+                                   "guard": _outside_constructs}))
+    return out
+
+
+def log_of_constant_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """c + log k written c + k: the log of a number lost from a constant term (log(1 + 1)
+    evaluated as 2).
+
+    >>> a = sp.Symbol("a", real=True)
+    >>> [w for w, _ in log_of_constant_lost(a + sp.log(2), None)]
+    [a + 2]
+    """
+    if not isinstance(node, sp.Add):
+        return []
+    out: list[Variant] = []
+    for i, t in enumerate(node.args):
+        if isinstance(t, sp.log) and t.args[0].is_Rational and t.args[0] > 1:
+            k = t.args[0]
+            rest = node.args[:i] + node.args[i + 1:]
+            out.append((sp.Add(*rest, k), {
+                "right": t, "wrong": k,
+                "why": f" (the logarithm of {show(k)} was lost: {show(t)} is not {show(k)})"}))
+    return out
+
+
+def power_lost_in_log_product(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(Aᵏ·B) written as if it were log(A·B): the power of one factor lost inside the log
+    of a product (log(λᵏe^{−λ}/k!) expanded with log λ for k log λ).
+
+    >>> lam = sp.Symbol("lambda", positive=True)
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> [w for w, _ in power_lost_in_log_product(sp.log(lam**k * sp.exp(-lam)), None)]
+    [-lambda + log(lambda)]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for i, f in enumerate(arg.args):
+        if not (f.is_Pow and f.exp not in (1, -1, HALF, -HALF) and f.base.free_symbols
+                and not isinstance(f, sp.exp)):
+            continue
+        if f.exp.is_Number and f.exp.is_negative:
+            continue  # a power in a denominator: its sign and size are other mistakes
+        rest = arg.args[:i] + arg.args[i + 1:]
+        # the log of the product as the sum of logs (its value; the product itself may
+        # underflow at a point where its log does not)
+        wrong = sp.expand_log(sp.log(sp.Mul(*rest, f.base)))
+        out.append((wrong, {"right": sp.log(f), "wrong": sp.log(f.base)}))
+    return out
+
+
+def _sums_as_one(node: sp.Basic) -> tuple[sp.Basic, tuple] | None:
+    """A sum of terms c·Σ_i fₜ over one index and range, as (Σₜ c·fₜ, the limits): the
+    terms of one sum written apart (linearity), or None."""
+    if not isinstance(node, sp.Add):
+        return None
+    limits, body = None, []
+    for t in node.args:
+        c, rest = t.as_coeff_Mul()
+        if not isinstance(rest, sp.Sum) or len(rest.limits) != 1:
+            return None
+        if limits is None:
+            limits = rest.limits[0]
+        elif rest.limits[0] != limits:
+            return None
+        body.append(c * rest.function)
+    return (sp.Add(*body), limits) if limits is not None else None
+
+
+def binomial_lost_in_a_sum(node: sp.Basic, roles: Any, lost: Any = None) -> list[Variant]:
+    """Σᵢ(aᵢ² − 2aᵢbᵢ + bᵢ²) (or its terms written as sums apart) with the cross term's 2
+    lost: ``lost`` is the catalogue's simulation on one sum of terms, applied to the body."""
+    if isinstance(node, sp.Sum) and len(node.limits) == 1:
+        body, limits = node.function, node.limits[0]
+    else:
+        found = _sums_as_one(node)
+        if found is None:
+            return []
+        body, limits = found
+    body = sp.expand(body)
+    return [(sp.Sum(w, limits), {**b, "right": sp.Sum(b["right"], limits),
+                                 "wrong": sp.Sum(b["wrong"], limits)})
+            for w, b in (lost(body, roles) if lost is not None else [])]
+
+
+# --- signs, complements and Jensen (sign, ratio and relation mistakes) -------------------------
+
+
+def probabilities(roles: Any) -> list[sp.Basic]:
+    """The probabilities of a derivation: symbols with the role (declared in (0, 1), or
+    log p beside log(1 − p)) and expressions found beside their complement (a sigmoid
+    1/(1 + e^{−u}) where 1 − 1/(1 + e^{−u}) is written too; see :mod:`.mistakes`)."""
+    if roles is None:
+        return []
+    found = list(roles.having("probability")) + list(getattr(roles, "probabilities", ()))
+    return list(dict.fromkeys(found))
+
+
+def complement_written(node: sp.Basic, roles: Any) -> list[Variant]:
+    """1 − P written P, for a probability P: at the node 1 − P itself, and, inside one
+    logarithm or power, every complement at once ((1 − a)/(1 − b) written a/b: the
+    other outcome's ratio written for this one's).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> roles = Roles(roles={a: "probability", b: "probability"})
+    >>> [w for w, _ in complement_written(sp.log((1 - a) / (1 - b)), roles)]
+    [log(a/b)]
+    """
+    out: list[Variant] = []
+    probs = probabilities(roles)
+    for p in probs:
+        if node == 1 - p:
+            out.append((p, {"right": node, "wrong": p, "s": p}))
+    if isinstance(node, (sp.log, sp.Pow)):
+        found = {1 - p: p for p in probs if node.has(1 - p)}
+        if len(found) >= 2:
+            wrong = node.xreplace(found)
+            if wrong != node:
+                first = next(iter(found.values()))
+                out.append((wrong, {"right": node, "wrong": wrong, "s": first}))
+    return out
+
+
+def complement_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of :func:`complement_written`, for the written step: P put back as 1 − P
+    (the binding says what was written and what belongs there)."""
+    out: list[Variant] = []
+    for p in probabilities(roles):
+        if node == p:
+            out.append((1 - p, {"right": 1 - p, "wrong": p, "s": p}))
+    if isinstance(node, (sp.log, sp.Pow)):
+        probs = [p for p in probabilities(roles) if node.has(p) and not node.has(1 - p)]
+        if len(probs) >= 2:
+            right = node.xreplace({p: 1 - p for p in probs})
+            out.append((right, {"right": right, "wrong": node, "s": probs[0]}))
+    return out
+
+
+def exponent_negated(node: sp.Basic, roles: Any) -> list[Variant]:
+    """e^{A} written e^{−A} for an exponent A of several terms (a difference reversed in the
+    exponent: e^{(b − a)/τ} written e^{(a − b)/τ}). An exponent of one term is a term of its
+    own, negated by the sign error's own simulation."""
+    if isinstance(node, sp.exp) and isinstance(node.args[0], sp.Add):
+        a = node.args[0]
+        return [(sp.exp(-a), {"right": a, "wrong": -a})]
+    return []
+
+
+def _pairs(node: sp.Basic, limit: int = 8) -> list[tuple[int, int]]:
+    if not isinstance(node, sp.Add) or len(node.args) > limit:
+        return []
+    return list(itertools.combinations(range(len(node.args)), 2))
+
+
+def two_terms_negated(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Two terms of a sum with their signs flipped together: b − a written a − b inside a
+    longer sum, or a bracket −(u + v) written +(u + v) whose terms stand apart. In a sum of
+    two terms only when that sum is a part (the whole negated is the overall sign). The
+    binding says ``two_places``: in a step that evaluates an integral (a sum, a derivative)
+    two terms of the value may combine (m³ − m(m² + 1) = −m), so such a repair is not
+    located there (see :mod:`.mistakes`).
+
+    Examples
+    --------
+    >>> a, b, w = sp.symbols("a b w", positive=True)
+    >>> (a - b + w) in [v for v, _ in two_terms_negated(w + b - a, None)]
+    True
+    """
+    out: list[Variant] = []
+    for i, j in _pairs(node):
+        args = list(node.args)
+        right = args[i] + args[j]
+        args[i], args[j] = -args[i], -args[j]
+        wrong = sp.Add(*args)
+        variant = {"right": right, "wrong": -right, "two_places": True}
+        if len(node.args) == 2:
+            variant["guard"] = lambda expr, path: bool(path)
+        out.append((wrong, variant))
+    return out
+
+
+def _log_term(t: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
+    """(c, X) for a term c·log X, else None."""
+    c, rest = t.as_independent(sp.log, as_Add=False)
+    if isinstance(rest, sp.log) and not c.has(sp.log):
+        return c, rest.args[0]
+    return None
+
+
+def log_pair_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """c·log X − c·log Y written c·log Y − c·log X: the log of the ratio X/Y, written as two
+    logs, turned upside down."""
+    out: list[Variant] = []
+    for i, j in _pairs(node, 12):
+        a, b = _log_term(node.args[i]), _log_term(node.args[j])
+        if a is None or b is None or sp.expand(a[0] + b[0]) != 0:
+            continue
+        if a[1].has(AppliedUndef) or b[1].has(AppliedUndef):
+            continue  # log q − log p of densities: the log-density entries' business
+        args = list(node.args)
+        right = args[i] + args[j]
+        args[i], args[j] = -args[i], -args[j]
+        ratio = a[1] / b[1] if not a[0].could_extract_minus_sign() else b[1] / a[1]
+        out.append((sp.Add(*args), {"right": sp.log(ratio), "wrong": sp.log(1 / ratio),
+                                    "terms": right, "two_places": True}))
+    return out
+
+
+def _weights_sum_to_one(weights: list[sp.Basic]) -> bool:
+    return sp.simplify(sp.Add(*weights) - 1) == 0
+
+
+def jensen_as_equality(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log Σ wᵢXᵢ written Σ wᵢ log Xᵢ (weights wᵢ ≥ 0 summing to 1): Jensen's inequality
+    for the concave log, log E[X] ≥ E[log X], written as an equality.
+
+    The weights are the numbers in front of the terms (½, ½ for an average of two), or a
+    probability r and its complement 1 − r of the derivation spread over two terms
+    (log(u + v) = log(r·u/r + (1 − r)·v/(1 − r)), the EM bound).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> u, v = sp.symbols("u v", positive=True)
+    >>> [w for w, _ in jensen_as_equality(sp.log(u / 2 + v / 2), Roles())]
+    [log(u)/2 + log(v)/2]
+    """
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Add):
+        return []
+    terms = node.args[0].args
+    out: list[Variant] = []
+    weighted = [t.as_coeff_Mul() for t in terms]
+    if all(c.is_positive and c != 1 for c, _ in weighted) and _weights_sum_to_one(
+            [c for c, _ in weighted]):
+        wrong = sp.Add(*(c * sp.log(x) for c, x in weighted))
+        out.append((wrong, {"right": node, "wrong": wrong}))
+    if len(terms) == 2:
+        for r in probabilities(roles):
+            if not isinstance(r, sp.Symbol):
+                continue
+            for w1, w2 in ((r, 1 - r), (1 - r, r)):
+                wrong = w1 * sp.log(terms[0] / w1) + w2 * sp.log(terms[1] / w2)
+                out.append((wrong, {"right": node, "wrong": wrong, "s": r}))
+    return out
+
+
+def jensen_weighted_reversed(ctx: Any) -> dict[str, Any] | None:
+    """For a refuted ≤ (≥) step between log Σ wᵢXᵢ and Σ wᵢ log Xᵢ (the weights as in
+    :func:`jensen_as_equality`): Jensen proves the reverse relation."""
+    pairs = {"<=": (ctx.lhs, ctx.rhs, "≥", "≤"), ">=": (ctx.rhs, ctx.lhs, "≤", "≥")}
+    if ctx.relation not in pairs:
+        return None
+    big, small, holds, written = pairs[ctx.relation]
+    for wrong, _ in jensen_as_equality(big, ctx.roles):
+        if ctx.screen_equal(wrong, small) and ctx.exact(wrong, small):
+            return {"holds": holds, "written": written, "chain": ""}
+    return None

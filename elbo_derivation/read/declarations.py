@@ -11,8 +11,9 @@ symbols
     ``y : (0, 1)``, ``y : [0, oo)``, or a chain ``0 < y < 1``; an index with its range
     ``i : integer [1, N]`` (bounds may be declared symbols; ``\sum_i`` runs over it); a vector
     ``mu : vector(D) real`` (a SymPy ``IndexedBase`` whose entries are written ``mu[j]``
-    in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension ``D`` is a declared integer
-    symbol).
+    in ``.deriv`` and ``\mu_j`` in LaTeX, and whose dimension is a declared integer
+    symbol ``D`` or a number, ``vector(3)``); a matrix ``S : matrix(D) positive definite``;
+    the identity ``I : identity(D)``.
 let
     ``name = expression``: kept as a symbol for display, substituted for checking.
 densities
@@ -62,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from elbo_derivation.core import matrices
 from elbo_derivation.errors import DerivationSyntaxError
@@ -167,12 +169,16 @@ _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "ti
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 #: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
 _SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*)_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
-_MATRIX = re.compile(r"\s*matrix\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
+_MATRIX = re.compile(r"\s*matrix\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
+#: ``I : identity(D)``: the identity matrix of a declared dimension
+_IDENTITY = re.compile(r"\s*identity\s*\(\s*(\w+)\s*\)\s*$", re.IGNORECASE)
+#: the largest dimension written as a number (matrix(3)): the instances are built entry by entry
+MAX_DIMENSION = 50
 #: what a matrix may be declared to be
 _MATRIX_WORDS = {"": (), "real": (), "symmetric": ("symmetric",),
                  "positive definite": ("positive definite",), "spd": ("positive definite",),
                  "symmetric positive definite": ("positive definite",)}
-_VECTOR = re.compile(r"\s*vector\s*\(\s*([^\W\d]\w*)\s*\)\s*(.*)$", re.IGNORECASE)
+_VECTOR = re.compile(r"\s*vector\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
 
 
 def assumption_keywords(text: str) -> dict[str, bool] | None:
@@ -216,6 +222,31 @@ def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
     if hi.is_nonpositive and (hi.is_negative or interval.right_open):
         return {"negative": True}
     return {"real": True}
+
+
+class Subscripted(AppliedUndef):
+    """A sequence declared with a subscript (``mu_d``, ``\\mu_d``): the same quantity as
+    ``mu(d)`` (equal to it, with the same assumptions), shown as written, μ_d, by every
+    printer of the reports (their print methods print it as the indexed entry ``mu[d]``).
+
+    >>> d = sp.Symbol("d", integer=True)
+    >>> mu = UndefinedFunction("mu", bases=(Subscripted,), real=True)
+    >>> mu(d) == sp.Function("mu", real=True)(d), mu(d).is_real
+    (True, True)
+    """
+
+    def _as_indexed(self) -> sp.Indexed:
+        return sp.Indexed(sp.IndexedBase(self.func.__name__), *self.args)
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return printer._print(self._as_indexed())
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = printer._print(self._as_indexed())
+        return f"{text}^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        return printer._print(self._as_indexed())
 
 
 @dataclass
@@ -334,13 +365,13 @@ class Declarations:
         if matrix:
             self.declare_matrices(names_part, matrix, line, column, words_col)
             return
+        identity = _IDENTITY.match(assumption)
+        if identity:
+            self.declare_identity(names_part, identity, line, column, words_col)
+            return
         vector = _VECTOR.match(assumption)
         if vector:
-            dim_name = vector.group(1)
-            dimension = self.symbols.get(dim_name)
-            if dimension is None or not dimension.is_integer:
-                raise self.error(f"the dimension '{dim_name}' of a vector must be a symbol "
-                                 f"declared integer first", line, words_col)
+            dimension = self.dimension(vector.group(1), "vector", line, words_col)
             words = " ".join(vector.group(2).split()).lower() or "real"
         m = _INTERVAL.match(assumption)
         if m:
@@ -388,10 +419,7 @@ class Declarations:
                          column: int, words_col: int) -> None:
         """``Sigma, S : matrix(D) positive definite``: D×D matrix symbols (also ``symmetric``,
         ``spd``), D a declared integer symbol."""
-        dimension = self.symbols.get(m.group(1))
-        if dimension is None or not getattr(dimension, "is_integer", False):
-            raise self.error(f"the dimension '{m.group(1)}' of a matrix must be a symbol "
-                             "declared integer first", line, words_col)
+        dimension = self.dimension(m.group(1), "matrix", line, words_col)
         words = " ".join(m.group(2).split()).lower()
         if words not in _MATRIX_WORDS:
             raise self.error(f"unknown property of a matrix '{m.group(2).strip()}'; expected "
@@ -406,6 +434,35 @@ class Declarations:
             matrices.register(symbol, properties=_MATRIX_WORDS[words])
             self.symbols[name] = symbol
             self.assumption_of[name] = f"matrix({dimension}) {words}".strip()
+
+    def dimension(self, text: str, what: str, line: int | None, column: int) -> sp.Expr:
+        """The dimension of a ``vector(...)``, ``matrix(...)`` or ``identity(...)``: a whole
+        number from 1 to :data:`MAX_DIMENSION` (``matrix(3)``) or a symbol declared integer
+        before (``matrix(D)``)."""
+        if text.isdigit():
+            n = int(text)
+            if not 1 <= n <= MAX_DIMENSION:
+                raise self.error(f"the dimension {text} of a {what} must be from 1 to "
+                                 f"{MAX_DIMENSION} (or a symbol declared integer)", line, column)
+            return sp.Integer(n)
+        dimension = self.symbols.get(text)
+        if dimension is None or not getattr(dimension, "is_integer", False):
+            raise self.error(f"the dimension '{text}' of a {what} must be a whole number or a "
+                             "symbol declared integer first", line, column)
+        return dimension
+
+    def declare_identity(self, names_part: str, m: re.Match[str], line: int | None,
+                         column: int, words_col: int) -> None:
+        """``I : identity(D)``: the D×D identity matrix (``\\mathbf{I}``, ``I_D`` in LaTeX)."""
+        dimension = self.dimension(m.group(1), "identity matrix", line, words_col)
+        for raw, offset in split_top_level(names_part):
+            name = self.plain(raw.strip())
+            col = column + offset + (len(raw) - len(raw.lstrip()))
+            self.check_name(name, line, col)
+            if name in self.symbols or name in self.indexed:
+                raise self.error(f"'{name}' is already declared", line, col)
+            self.symbols[name] = matrices.identity(dimension)
+            self.assumption_of[name] = f"identity({dimension})"
 
     def make_interval(self, lo_text: str, hi_text: str, left_open: bool, right_open: bool,
                       line: int | None, column: int) -> sp.Interval:
@@ -500,9 +557,13 @@ class Declarations:
                text: str, line: int | None, column: int,
                expression: Callable[[str, int], sp.Expr]) -> None:
         lead = len(text) - len(text.lstrip())
-        text = re.sub(r"\\mathcal\s*\{\s*N\s*\}", "N    ", text, count=1)  # same width
-        text = re.sub(r"\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
-                      lambda mm: mm.group(2).ljust(len(mm.group(0))), text, count=1)
+        # the family's name only, where it stands first (a \mathrm{...} further on is a
+        # parameter: N(0, \mathrm{sd}^2))
+        text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N    ", text, count=1)
+        text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
+                      lambda mm: mm.group(1) + mm.group(3).ljust(len(mm.group(0))
+                                                               - len(mm.group(1))),
+                      text, count=1)
         m = _FAMILY.match(text)
         if not m:
             raise self.error("expected a family such as 'N(m, s^2)' after '='", line,
@@ -613,7 +674,9 @@ class Declarations:
             if not raw.strip():
                 continue
             col = column + offset + (len(raw) - len(raw.lstrip()))
-            raw = self.indexed_signature(raw)
+            subscripted = self.indexed_signature(raw)
+            written_with_subscript = subscripted != raw
+            raw = subscripted
             m = _SIGNATURE.match(raw)
             if not m or "|" in m.group(2):
                 raise self.error(
@@ -628,6 +691,9 @@ class Declarations:
                 self.functions[sig] = self.symbols[stem]
             elif keywords is None:  # a new function needs to say what its values are
                 raise self.error(usage, line, column + len(text.rstrip()) + 1)
+            elif written_with_subscript:  # mu_d: shown μ_d, as written
+                self.functions[sig] = UndefinedFunction(
+                    stem, bases=(Subscripted,), **keywords)(*variables)
             else:
                 self.functions[sig] = sp.Function(stem, **keywords)(*variables)
 

@@ -45,7 +45,9 @@ Expressions
     ``Sum(f, (k, a, b))`` and ``Product(f, (k, a, b))`` over an index declared integer;
     ``factorial``, ``binomial(n, k)``, ``gamma``; ``Var[f, z ~ q(z|x)]``; ``mu[j]`` for an
     entry of a vector; a declared density at another point (``q(h1|x)`` for the declared
-    ``q(h|x)``).
+    ``q(h|x)``); ``n!``; a matrix written out, ``[a, b; c, d]`` (rows ended by ``;``), with
+    ``tr det inv transpose diag logdet``. ``Integral(f, x)`` without limits is refused (an
+    antiderivative or the whole line? write the limits).
 Declarations
     ``symbols:``, ``densities:``, ``functions:`` and ``let:`` are read by
     :class:`~elbo_derivation.read.declarations.Declarations` (the same builder as the
@@ -94,6 +96,7 @@ from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
+    FAMILY_TABLE,
     RESERVED,
     Declarations,
     alias_dependence,
@@ -101,6 +104,7 @@ from elbo_derivation.read.declarations import (
     is_copy_of,
     sequence_at,
 )
+from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -157,6 +161,7 @@ _GRAMMAR = r"""
 
 ?power: atom
     | atom POW signed          -> pow
+    | atom "!"                 -> factorial_postfix
 
 ?atom: NUMBER                  -> number
     | NAME                     -> name
@@ -165,17 +170,20 @@ _GRAMMAR = r"""
     | NAME "[" sum "]"         -> entry
     | "(" sum ")"              -> group
     | "Integral" "(" sum "," "(" NAME "," sum "," sum ")" ")"   -> integral
+    | "Integral" "(" sum "," NAME ")"                           -> integral_whole
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | BIGOP "(" sum "," NAME ")"                                -> bigop_declared
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
     | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
+    | "[" sum ("," sum)* (ROWEND sum ("," sum)*)* "]"          -> matrix
 
 args: sum ("," sum)* (BAR sum ("," sum)*)?
 
 POW: "^" | "**"
 BIGOP.2: /(Sum|Product)(?=\s*\()/
 BAR: "|"
+ROWEND: ";"
 PRIME: /'+/
 LATEX: /\$[^$]*\$/
 NAME: /[^\W\d]\w*/
@@ -210,13 +218,10 @@ _READABLE_TERMINALS = {
     "$END": "the end of the line",
 }
 _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX",
-                      "BIGOP", "VAR"}
+                      "BIGOP", "VAR", "LSQB"}
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
-_HEADER = re.compile(
-    r"\s*(title|source|symbols|let|densities|functions|part|goal)\s*:", re.IGNORECASE
-)
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 
@@ -334,6 +339,10 @@ class _Builder(Transformer_NonRecursive):
                 f"'{text}' is not declared: a derivative is written diff(f, x) (or "
                 "Derivative(f, x), or in LaTeX $\\frac{d}{dx} f$), not as a fraction",
                 tok.column)
+        if text == "e":  # Euler's number, as LaTeX reads a lone e
+            raise self.ctx.error(
+                "'e' is not declared: Euler's number is written E, and e^x as exp(x); a "
+                "symbol named e is declared 'symbols: e : real'", tok.column)
         raise self.ctx.error(
             f"undeclared symbol '{text}': declare it first, e.g. 'symbols: {text} : real'",
             tok.column,
@@ -390,6 +399,12 @@ class _Builder(Transformer_NonRecursive):
                 f"'{wanted}' is not a declared density; declared: {', '.join(known)}",
                 tok.column,
             )
+        # N(mu, s^2) written inline: a family, never to be declared as a new density
+        if any(name.lower() in f.spellings for f in FAMILY_TABLE.values()):
+            raise self.ctx.error(
+                f"'{name}(...)' is a family, not a density of this derivation: declare the "
+                f"density with it, 'densities: p(x) = {name}(...)', and write p(x) (x ~ p(x) "
+                "in an expectation)", tok.column)
         raise self.ctx.error(
             f"unknown function '{name}': expected one of log, exp, sqrt, abs, or a density "
             f"declared with 'densities: {name}(...)'",
@@ -494,6 +509,18 @@ class _Builder(Transformer_NonRecursive):
                 cond.append(_done(child))
         return given, cond
 
+    def integral_whole(self, children: list[Any]) -> sp.Expr:
+        """``Integral(f, x)``: refused, not guessed (SymPy's antiderivative, or a textbook's
+        integral over the whole line?)."""
+        var_tok = children[1]
+        raise self.ctx.error(
+            f"Integral(f, {var_tok}) without limits is ambiguous (an antiderivative, or over "
+            f"the whole line?): write Integral(f, ({var_tok}, -oo, oo)) or give its limits",
+            var_tok.column)
+
+    def factorial_postfix(self, children: list[Any]) -> sp.Expr:
+        return sp.factorial(_done(children[0]))
+
     def integral(self, children: list[Any]) -> sp.Expr:
         integrand, var_tok, lower, upper = (_done(c) for c in children)
         var = self.ctx.symbols.get(str(var_tok))
@@ -573,6 +600,20 @@ class _Builder(Transformer_NonRecursive):
         # -1·b rather than -b: the same when evaluated, and `g - 0` stays as written in the
         # unevaluated display form
         return _Sum.of(c[0]).plus(sp.Mul(sp.S.NegativeOne, _done(c[1])))
+
+    def matrix(self, c: list[Any]) -> sp.Expr:
+        """``[a, b; c, d]``: a matrix written out, rows ended by ``;`` (``[x; y]`` a column)."""
+        rows: list[list[sp.Expr]] = [[]]
+        for item in c:
+            if isinstance(item, Token) and item.type == "ROWEND":
+                rows.append([])
+            else:
+                rows[-1].append(_done(item))
+        try:
+            return matrices.explicit(rows)
+        except matrices.MatrixReadError as err:
+            first = next((t for t in c if isinstance(t, Token)), None)
+            raise self.ctx.error(str(err), getattr(first, "column", None)) from None
 
     def group(self, c: list[Any]) -> Any:
         # a bracketed sum or product is finished here, so that a chain around it keeps it
@@ -957,35 +998,26 @@ class _Reader:
 
     # header lines ----------------------------------------------------------------------
     def header(self, key: str, rest: str, line: int, column: int) -> None:
-        key = key.lower()
         if self.steps and self.decl_of_part is None:
             # a declaration after the part's steps belongs to the next part
             self.decl_of_part = self.decl.copy()
-        if key in ("title", "source"):
-            setattr(self, key, rest.strip())
-            return
         if key == "part":
             if self.start is not None:
                 self.close_part(line)
             self.part_label = rest.strip()
             self.part_line = line
             return
-        code, _ = _split_comment(rest)
-        if key == "goal":  # kept as text: parsed with every declaration, see marking.goal_of
-            text = code.strip()
-            if not text:
-                raise self.error("expected 'goal: EXPRESSION'", line, column)
-            self.goal = {"text": text, "line": line,
-                         "column": column + len(code) - len(code.lstrip())}
+        if key in ("title", "source"):
+            apply_header(self, key, rest, line, column)
             return
-        if key == "symbols":
-            self.declare_symbols(code, line, column)
-        elif key == "let":
-            self.define(code, line, column)
-        elif key == "functions":
-            self.declare_functions(code, line, column)
-        else:
-            self.declare_densities(code, line, column)
+        code, _ = _split_comment(rest)
+        if apply_header(self, key, code, line, column):
+            return
+        text = code.strip()  # goal: kept as text, parsed with every declaration (marking)
+        if not text:
+            raise self.error("expected 'goal: EXPRESSION'", line, column)
+        self.goal = {"text": text, "line": line,
+                     "column": column + len(code) - len(code.lstrip())}
 
     def declare_symbols(self, text: str, line: int, column: int) -> None:
         self.decl.declare_symbols(text, line, column)
@@ -1107,9 +1139,9 @@ class _Reader:
             if not code.strip():
                 self.blank_before = self.blank_before or not raw.strip()
                 continue
-            header = _HEADER.match(code)
+            header = header_line(code)
             if header:  # declarations between a blank line and a new start keep the part break
-                self.header(header.group(1), raw[header.end() :], number, header.end() + 1)
+                self.header(header.key, raw[header.column - 1:], number, header.column)
                 continue
             if _RELATION.match(code):
                 self.relation_line(raw, number)

@@ -56,6 +56,11 @@ What is read
   ``\operatorname{Var}_{q(z|x)}[f]`` (E_q[(f − E_q f)²]), ``\ell``; ``\mathrm{KL}(q \,\|\, p)``
   and ``D_{\mathrm{KL}}(q\|p)``; a declared density at another point (``q(h_1|x)`` for the
   only declared density ``q(h|x)`` of that shape); entries ``\mu_j`` of a declared vector.
+* matrices written out, ``\begin{pmatrix} a & b \\ c & d \end{pmatrix}`` (also
+  ``bmatrix``, ``matrix``; ``vmatrix`` is the determinant), inside ``\det``,
+  ``\operatorname{tr}``, products, powers and transposes; a declared identity ``\mathbf{I}``
+  or ``I_D``; ``\mid`` as a bar (``q(z \mid x)``, ``\mathcal{N}(x \mid \mu, \sigma^2)``); a plain
+  ``E`` before ``[`` or a density subscript as the expectation.
 
 Declarations (``% symbols:``, ``% densities:``, ``% functions:``, ``% let:``) mean what they
 mean in a ``.deriv`` file: both readers build them with
@@ -109,6 +114,7 @@ from elbo_derivation.read.declarations import (
     sequence_at,
     split_top_level,
 )
+from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -145,19 +151,24 @@ _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
                   "varrho": "rho", "varsigma": "sigma"}
 
 # Replacements that keep every column where it was: each is padded to its own length.
-_SAME_WIDTH = [
+_SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\left\s*\\\{"), "("),
     (re.compile(r"\\right\s*\\\}"), ")"),
-    (re.compile(r"\\left\s*\\lvert|\\left\s*\|"), r"\lvert"),
-    (re.compile(r"\\right\s*\\rvert|\\right\s*\|"), r"\rvert"),
+    # \left| a \right| as the bars of an absolute value (U+E000, U+E001: see latex.lark)
+    (re.compile(r"\\left\s*\\lvert|\\left\s*\|"), "\ue000"),
+    (re.compile(r"\\right\s*\\rvert|\\right\s*\|"), "\ue001"),
     (re.compile(r"\\left\s*\."), ""),
     (re.compile(r"\\right\s*\."), ""),
-    (re.compile(r"\\(left|right|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
-    (re.compile(r"\\\{"), "("),
-    (re.compile(r"\\\}"), ")"),
+    (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
+    # \operatorname{log}, \mathrm{exp}: the functions themselves (names that cannot be
+    # declared; \mathrm{det} may be a declared symbol, \mathrm{det}_{2} is one)
+    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh)\s*\}"), None),
+    (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
+    (re.compile(r"(?<!\\)\\\{"), "("),
+    (re.compile(r"(?<!\\)\\\}"), ")"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
     (re.compile(r"\\(displaystyle|textstyle|quad|qquad|nonumber|notag)(?![a-zA-Z])"), ""),
-    (re.compile(r"\\[,;:! ]"), ""),
+    (re.compile(r"(?<!\\)\\[,;:! ]"), ""),  # not the second \ of a row end \\
     (re.compile(r"~"), ""),
 ]
 
@@ -168,14 +179,19 @@ _KNOWN_COMMANDS = frozenset(
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
-    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \|""".split()
+    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \| \begin
+    \end \\""".split()
 )
 
 
 def _normalise(text: str) -> str:
     """Drop sizes and spacing, keeping every remaining character at its column."""
+    def padded(m: re.Match[str], repl: str | None) -> str:
+        new = repl if repl is not None else "\\" + m.group(1)  # None: the command named
+        return new + " " * (len(m.group(0)) - len(new))
+
     for pattern, repl in _SAME_WIDTH:
-        text = pattern.sub(lambda m, r=repl: r + " " * (len(m.group(0)) - len(r)), text)
+        text = pattern.sub(lambda m, r=repl: padded(m, r), text)
     return _absolute_bars(text) if "|" in text else text
 
 
@@ -362,6 +378,15 @@ class _Builder(Transformer_NonRecursive):
         for cand in name.candidates():
             if cand in self.symbols:
                 return self.symbols[cand]
+        if name.sub is not None:  # I_D, \mathbf{I}_3: a declared identity of that dimension
+            whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+            for cand in whole.candidates():
+                value = self.symbols.get(cand)
+                if isinstance(value, sp.Identity):
+                    if str(value.rows) != name.sub:
+                        raise self.err(f"'{name.written}': '{cand}' is declared the identity "
+                                       f"of dimension {value.rows}, not {name.sub}", name)
+                    return value
         if name.sub is not None and self.indexed:
             whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
             for cand in whole.candidates():
@@ -388,6 +413,11 @@ class _Builder(Transformer_NonRecursive):
             )
         cands = name.candidates()
         example = cands[0]
+        if name.base == "I" and (name.accent in (None, "mathbf", "mathrm") or name.sub):
+            raise self.err(  # the identity matrix, as a textbook writes it
+                f"undeclared symbol '{name.written}': the identity matrix is declared with its "
+                "dimension, '% symbols: I : identity(D)' ('\\mathbf{I}' and 'I_D' then name "
+                "it), a number by '% symbols: I : real'", name)
         raise self.err(
             f"undeclared symbol '{name.written}' (looked for {', '.join(cands)}): declare it, "
             f"e.g. 'symbols: {example} : real' ('% symbols: ...' in a .tex file)",
@@ -499,20 +529,47 @@ class _Builder(Transformer_NonRecursive):
         shapes = set()
         for cand in [*name.candidates(), name.base]:
             for sig, declared in self.functions.items():
-                if not (sig.startswith(cand + "(") and isinstance(
-                        declared, sp.core.function.AppliedUndef)):
+                if not sig.startswith(cand + "("):
                     continue
-                seps = [ch for ch in sig[len(cand) + 1: -1] if ch in "|,"]
-                if seps == paren.seps and len(declared.args) == len(values) and all(
-                        is_copy_of(v, d) for v, d in zip(values, declared.args, strict=True)):
-                    shapes.add(declared.func)
+                inner = sig[len(cand) + 1: -1]
+                seps = [ch for ch in inner if ch in "|,"]
+                if isinstance(declared, sp.core.function.AppliedUndef):
+                    params = list(declared.args)
+                else:  # a density declared in a family: its formula, at the new point
+                    params = [self.symbols.get(n.strip()) for n in re.split(r"[|,]", inner)]
+                if seps == paren.seps and len(params) == len(values) and all(
+                        p is not None and is_copy_of(v, p)
+                        for v, p in zip(values, params, strict=True)):
+                    shapes.add(declared.func if isinstance(
+                        declared, sp.core.function.AppliedUndef) else (declared, tuple(params)))
         if len(shapes) == 1:  # only when the declared density meant is the only candidate
-            return shapes.pop()(*values)
+            found = shapes.pop()
+            if isinstance(found, tuple):
+                formula, params = found
+                return formula.xreplace(dict(zip(params, values, strict=True)))
+            return found(*values)
         if not paren.seps:  # \mu(j): the declared indexed quantity \mu_d at j
             return sequence_at(self.functions, [*name.candidates(), name.base], values)
         return None
 
     def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
+        for part in paren.parts:  # q(h_1|x) with h_1 undeclared: the copy needs declaring
+            if isinstance(part, _Name) and part.sub is not None:
+                try:
+                    self.resolve_name(part)
+                except DerivationSyntaxError:
+                    whole = _Name(part.base, None, part.accent, part.written, part.line,
+                                  part.column)
+                    found = next((c for c in whole.candidates() if c in self.symbols), None)
+                    if found is not None and isinstance(self.symbols[found], sp.Symbol):
+                        copy = part.candidates()[0]
+                        words = self.symbols[found].assumptions0
+                        kind = next((w for w in ("positive", "nonnegative", "integer", "real")
+                                     if words.get(w)), "real")
+                        return self.err(
+                            f"'{part.written}' is not declared: to write "
+                            f"{name.written}(...) at a copy of {found}, declare it as {found} "
+                            f"is declared ('% symbols: {copy} : {kind}')", part)
         known = sorted(self.functions)
         written = f"{name.written}(...)"
         hint = f"declared: {', '.join(known)}" if known else (
@@ -566,7 +623,8 @@ class _Builder(Transformer_NonRecursive):
         seps: list[str] = []
         for item in c[1:]:
             if isinstance(item, Token) and item.type == "SEP":
-                seps.append(str(item) if str(item) in ",|" else "||")
+                sep = str(item)
+                seps.append("|" if sep.startswith("\\mid") else sep if sep in ",|" else "||")
             else:
                 parts.append(item)
         first = c[0]
@@ -607,6 +665,35 @@ class _Builder(Transformer_NonRecursive):
         if matrices.is_matrix(inner):  # |Σ|: the determinant
             return self.matrix_function("det", c[0])(inner)
         return sp.Abs(inner)
+
+    def matrix_row(self, c: list[Any]) -> list[sp.Expr]:
+        return [self.value(v) if not isinstance(v, _Name) else self.resolve_name(v)
+                for v in c if not (isinstance(v, Token) and v.type == "COLSEP")]
+
+    def matrix_rows(self, c: list[Any]) -> list[list[sp.Expr]]:
+        return [row for row in c if not (isinstance(row, Token) and row.type == "ROWSEP")]
+
+    def matrix_env(self, c: list[Any]) -> _Bracketed:
+        """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` (also ``bmatrix``,
+        ``Bmatrix``, ``matrix``): the matrix; ``vmatrix`` its determinant. It takes a
+        function's argument as a bracket does: ``\\det\\begin{pmatrix}...`` is its
+        determinant."""
+        begin, rows, end = c
+        kind = re.search(r"\{\s*(\w*)matrix", str(begin)).group(1)
+        closing = re.search(r"\{\s*(\w*)matrix", str(end)).group(1)
+        if kind != closing:
+            raise self.err(f"\\begin{{{kind}matrix}} closed by \\end{{{closing}matrix}}", end)
+        try:
+            value = matrices.explicit(rows)
+        except matrices.MatrixReadError as err:
+            raise self.err(str(err), begin) from None
+        if kind in ("v", "V"):  # |A| written with vmatrix: the determinant
+            if kind == "V":
+                raise self.err("\\begin{Vmatrix} is a norm, which is not read; write "
+                               "\\det\\begin{pmatrix}...\\end{pmatrix} for a determinant",
+                               begin)
+            return _Bracketed(self.matrix_function("det", begin)(value))
+        return _Bracketed(value)
 
     def matrix_function(self, name: str, where: Any) -> Any:
         """tr, det, diag, ... of a matrix expression, its errors located at ``where``."""
@@ -735,7 +822,7 @@ class _Builder(Transformer_NonRecursive):
                 return matrices.product(factors)
             except matrices.MatrixReadError as err:
                 raise self.err(str(err), _first_pos(items[0])) from None
-        return sp.Mul(*factors)
+        return factors[0] if len(factors) == 1 else sp.Mul(*factors)
 
     def product(self, c: list[Any]) -> Any:
         if len(c) == 1:
@@ -779,7 +866,7 @@ class _Builder(Transformer_NonRecursive):
             value = self.power_of(fn(self.value(first.base)), first.exponent, first)
         else:
             return _Prefix(fn, list(args))
-        return _Big(value * (self._multiply(args[1:]) if len(args) > 1 else sp.S.One))
+        return _Big(value * self._multiply(args[1:]) if len(args) > 1 else value)
 
     def prefix_power(self, c: list[Any]) -> Any:
         """``\\tanh^2(u)``, ``\\log^2 x``: the function's value raised to the power."""
@@ -936,6 +1023,13 @@ class _Builder(Transformer_NonRecursive):
                            "positive", c[0])
         return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
 
+    def normal_density_given(self, c: list[Any]) -> sp.Expr:
+        """``\\mathcal{N}(x \\mid \\mu, \\sigma^2)``, Bishop's way of writing the density."""
+        if str(c[2]) not in ("|", "\\mid"):
+            raise self.err("expected \\mathcal{N}(x \\mid \\mu, \\sigma^2) or "
+                           "\\mathcal{N}(x; \\mu, \\sigma^2)", c[0])
+        return self.normal_density([c[0], c[1], c[3], c[4], c[5]])
+
     def variance(self, c: list[Any]) -> _Big:
         """``\\operatorname{Var}_{q(z|x)}[f]``: E_q[(f − E_q[f])²], the definition."""
         tok = c[0]
@@ -1023,6 +1117,10 @@ class _Builder(Transformer_NonRecursive):
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
         return _Big(KL(first, second, var))  # one meaning of KL in every front end
+
+    def kl_square(self, c: list[Any]) -> _Big:
+        """``D_{KL}[q \\| p]``: the KL written with square brackets."""
+        return self.kl([c[0], self.paren(c[1:])])
 
     def kl_density(self, part: Any, var: sp.Symbol | None) -> sp.Expr:
         if isinstance(part, _Name):
@@ -1146,6 +1244,21 @@ def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntax
             line, column = tok.line, tok.column
             found = repr(str(tok))
         expected = sorted({_TERMINAL_WORDS.get(t, t.lower()) for t in err.expected})
+        if tok.type == "DIFF":  # 'a d c': a d that is neither a differential nor a name
+            after = re.match(r"d\s*(\\?[a-zA-Z]+)", text[tok.start_pos or 0:])
+            name = after.group(1) if after else "x"
+            return where.error(
+                f"'d {name}' is ambiguous here: a differential or a product. "
+                f"Write a product with \\cdot ('d \\cdot {name}'), a derivative as "
+                "\\frac{d}{dx}(...), and a differential only after an integrand "
+                "(\\int f(x)\\, dx)", line, column)
+        before = text[: tok.start_pos if tok.type != "$END" else len(text)].rstrip()
+        if before.endswith("'") and set(err.expected) <= {"LPAR"}:  # f' without its argument
+            return where.error(
+                "a prime is read as the derivative of a function declared with its variable "
+                "('% functions: f(x) : real'), written with its argument, f'(x); write other "
+                "derivatives as \\frac{d}{dx}(...), and another quantity with a subscript "
+                "or an accent (x_1, \\tilde{x}) rather than a prime", line, column)
         if tok.type == "CIRCUMFLEX":
             return where.error("double superscript: use braces, e.g. x^{a^{b}}", line, column)
         if "DIFF" in err.expected and tok.type == "$END":
@@ -1215,7 +1328,7 @@ def latex_to_sympy(
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
     for name, value in symbols.items():
-        if not isinstance(value, (sp.Symbol, sp.MatrixSymbol)):
+        if not isinstance(value, (sp.Symbol, sp.MatrixSymbol, sp.Identity)):
             raise InputError(
                 f"symbols[{name!r}] must be a SymPy Symbol, got {type(value).__name__}")
     for name, value in (functions or {}).items():
@@ -1278,8 +1391,6 @@ _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
     r"|<=|>=|<|>)"
 )
-_HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions|part|goal)\s*:",
-                         re.IGNORECASE)
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
 
 
@@ -1338,6 +1449,25 @@ def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
         pos = i
 
 
+_MATRIX_ENV = re.compile(r"\\begin\s*\{\s*[pbvBV]?matrix\s*\}(.*?)\\end\s*\{\s*[pbvBV]?matrix\s*\}",
+                         re.DOTALL)
+
+
+def _mask_matrices(text: str) -> str:
+    """``text`` with the ``&`` and ``\\\\`` of every written-out matrix (``pmatrix``...) as
+    U+E002 and U+E003 U+E003, so that they do not end a row or a column of the ``align``
+    around them; the expression grammar reads both spellings alike."""
+    def hide(m: re.Match[str]) -> str:
+        inner = m.group(1).replace("\\\\", "\ue003\ue003").replace("&", "\ue002")
+        return m.group(0)[: m.start(1) - m.start(0)] + inner + m.group(0)[m.end(1) - m.start(0):]
+    return _MATRIX_ENV.sub(hide, text) if "matrix" in text else text
+
+
+def _unmask(text: str) -> str:
+    """The written text back from :func:`_mask_matrices`."""
+    return text.replace("\ue003\ue003", "\\\\").replace("\ue002", "&")
+
+
 def _blank(text: str, start: int, end: int) -> str:
     """``text`` with [start, end) replaced by spaces (newlines kept)."""
     return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
@@ -1380,30 +1510,17 @@ class _TexReader:
     # header comments -------------------------------------------------------------------
     def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
         for number, comment in sorted(comments.items()):
-            m = re.match(r"(title|source|symbols|let|densities|functions|part|goal)\s*:(.*)$",
-                         comment, re.IGNORECASE | re.DOTALL)
-            if not m:
+            found = header_line(comment)
+            if found is None:
                 continue
-            key, rest = m.group(1).lower(), m.group(2)
-            col = raw_lines[number - 1].index(comment) + 1 + m.start(2)
-            if key in ("part", "goal"):
+            rest = found.value
+            col = raw_lines[number - 1].index(comment) + found.column
+            if not apply_header(self, found.key, rest, number, col):  # part:, goal:
                 lead = len(rest) - len(rest.lstrip())
-                self.placed.append((number, key, {"text": rest.strip(), "line": number,
-                                                  "column": col + lead}))
-            elif key == "title":
-                self.title = rest.strip()
-            elif key == "source":
-                self.source = rest.strip()
-            elif key == "symbols":
-                self.declare(rest, number, col)
-            elif key == "let":
-                self.define(rest, number, col)
-            elif key == "densities":
-                self.densities(rest, number, col)
-            else:
-                self.declare_functions(rest, number, col)
+                self.placed.append((number, found.key, {"text": rest.strip(), "line": number,
+                                                        "column": col + lead}))
 
-    def declare(self, text: str, line: int, col: int) -> None:
+    def declare_symbols(self, text: str, line: int, col: int) -> None:
         self.decl.declare_symbols(text, line, col)
 
     def define(self, text: str, line: int, col: int) -> None:
@@ -1417,7 +1534,7 @@ class _TexReader:
                                file=self.file, line=line, column=col + len(name_part) + 1)
         self.decl.define(name, value, line, col)
 
-    def densities(self, text: str, line: int, col: int) -> None:
+    def declare_densities(self, text: str, line: int, col: int) -> None:
         self.decl.declare_densities(
             text, line, col,
             expression=lambda part, c: latex_to_sympy(
@@ -1443,6 +1560,7 @@ class _TexReader:
         raw_lines = text.split("\n")
         body, comments = _strip_comments(text)
         self.header(comments, raw_lines)
+        body = _mask_matrices(body)
         # (start, content start, content end, end, kind) of every environment read
         spans: list[tuple[int, int, int, int, str]] = []
         pos = 0
@@ -1528,7 +1646,7 @@ class _TexReader:
         steps: list[Step] = []
         (a, z, _), rest = pieces[0], pieces[1:]
         lead = len(work[a:z]) - len(work[a:z].lstrip())
-        start_text = work[a:z].strip()
+        start_text = _unmask(work[a:z].strip())
         if not start_text:
             ln, col = _pos(a, body)
             raise self.error("expected an expression before the relation", ln, col)
@@ -1542,7 +1660,7 @@ class _TexReader:
                 raise self.error(f"more than {MAX_STEPS} steps (in all parts together)",
                                  *_pos(a, body))
             piece = work[a:z]
-            written = piece.strip()
+            written = _unmask(piece.strip())
             lead = len(piece) - len(piece.lstrip())
             ln, col = _pos(a + lead, body)
             if not written:
@@ -1588,7 +1706,7 @@ class _TexReader:
         env_first, env_last = _pos(start, body)[0], _pos(stop, body)[0]
         row_comments: dict[int, list[str]] = {}
         for line_no, comment in sorted(comments.items()):
-            if not (env_first <= line_no <= env_last) or not comment or _HEADER_KEY.match(
+            if not (env_first <= line_no <= env_last) or not comment or header_line(
                     comment):
                 continue
             owner = None
@@ -1658,7 +1776,7 @@ class _TexReader:
                         "start with '&='", ln, col)
                 ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
                 start_expr = self.expr(lhs_text.strip(), ln, col)
-                start_line, start_text = ln, lhs_text.strip()
+                start_line, start_text = ln, _unmask(lhs_text.strip())
                 lhs_at = a + len(lhs_text) - len(lhs_text.lstrip())
                 start_span = (ln, col, *_pos(lhs_at + len(start_text), body))
                 start_display = self.shown(start_text, ln, col)
@@ -1697,11 +1815,11 @@ class _TexReader:
                 raise self.error(f"more than {MAX_STEPS} steps (in all parts together)", ln,
                                  col)
             expr = self.expr(rhs_text.strip(), ln, col)
-            written = rhs_text.strip()
+            written = _unmask(rhs_text.strip())
             steps.append(Step(index=len(steps) + 1, relation=relation, expr=expr,
                               expr_text=written, display=self.shown(written, ln, col),
                               span=(ln, col, *_pos(rhs_start + lead + len(written), body)),
-                              justification=just, line=ln, text=rhs_text.strip(), wrt=wrt))
+                              justification=just, line=ln, text=written, wrt=wrt))
         if start_expr is None or not steps:
             raise self.error("the align environment holds no steps: expected rows "
                              "'START &= STEP \\\\' and '&= STEP \\\\'", 1, 1)

@@ -42,12 +42,12 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
+from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
     is_bracket,
-    signature_symbols,
+    shown,
     split_sign,
 )
 
@@ -71,18 +71,6 @@ MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
 _ACCENTS = {"hat": "^", "bar": "¯", "tilde": "~", "dot": "˙"}
 _RELATION_MO = {Relation.EQ: "=", Relation.LE: "≤", Relation.GE: "≥", Relation.EQ_UP_TO: "≃"}
-_VERDICT_WORDS = {
-    Verdict.PROVED: "proved",
-    Verdict.NUMERICALLY_SUPPORTED: "numerically supported",
-    Verdict.REFUTED: "refuted",
-    Verdict.UNDECIDED: "undecided",
-}
-_MARKS = {
-    Verdict.PROVED: "✓",
-    Verdict.NUMERICALLY_SUPPORTED: "≈",
-    Verdict.REFUTED: "✗",
-    Verdict.UNDECIDED: "?",
-}
 #: Named character references that must stay escaped (they protect markup characters).
 _KEEP_ESCAPED = {"lt", "gt", "amp", "quot", "apos"}
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
@@ -201,6 +189,11 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
                 row.appendChild(self._name(var.strip()))
         row.appendChild(_el(self, "mo", ")", **tight))
         return row
+
+    def _print_Determinant(self, expr: sp.Basic) -> Any:  # det of a matrix written out
+        if isinstance(expr.arg, sp.MatrixBase):
+            return _el(self, "mrow", _el(self, "mi", "det"), self._print(expr.arg))
+        return super()._print_Determinant(expr)
 
     def _print_Function(self, expr: sp.Function) -> Any:
         if isinstance(expr, AppliedUndef):
@@ -327,15 +320,9 @@ def _flat_brackets(mathml: str) -> str:
 
 def shown_mathml(d: Derivation, step: Step | None = None) -> str:
     """MathML for a step (or, with None, the start) as its author wrote it, when the reading
-    layer kept that form; else the checked expression in the reader's order."""
-    expr = shown_expression(d, step)
-    display = d.start_display if step is None else step.display
-    signatures = signature_symbols(d)
-    if signatures:
-        printer = NotesMathMLPrinter({"order": "none"}, written=display is not None,
-                                     signatures=signatures)  # fmt: skip
-        return _flat_brackets(_resolve_entities(printer.doprint(expr)))
-    return mathml_expr(expr, written=display is not None)
+    layer kept that form; else the checked expression in the reader's order (see
+    :func:`~elbo_derivation.report.written.shown`)."""
+    return _flat_brackets(_resolve_entities(shown(d, step, NotesMathMLPrinter)))
 
 
 def mathml_block(
@@ -508,7 +495,7 @@ def _verdict_cell(step: Step) -> str:
     if r is None:
         return '<td class="verdict v-unchecked"><span class="mark">·</span> not checked</td>'
     v = r.verdict
-    parts = [f'<span class="mark">{_MARKS[v]}</span> {_esc(_VERDICT_WORDS[v])}']
+    parts = [f'<span class="mark">{MARKS[v]}</span> {_esc(VERDICT_WORDS[v])}']
     if r.method:
         parts.append(f'<span class="method">by {_esc(r.method)}</span>')
     if r.counterexample is not None:
@@ -544,10 +531,9 @@ def _justification(step: Step, d: Derivation) -> str:
     return prose_html(text)
 
 
-#: Public names for the other renderers (slides, notebooks): the verdict marks and words,
-#: the relations as MathML operators, and a step's justification as HTML.
-MARKS = _MARKS
-VERDICT_WORDS = _VERDICT_WORDS
+#: Public names for the other renderers (slides, notebooks): the verdict marks and words
+#: (those of the text report), the relations as MathML operators, and a step's
+#: justification as HTML.
 RELATION_MO = _RELATION_MO
 
 
@@ -558,7 +544,7 @@ def justification_html(step: Step, d: Derivation) -> str:
 
 def _counts_line(d: Derivation) -> str:
     counts = d.counts()
-    shown = [f"{n} {_VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n]
+    shown = [f"{n} {VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n]
     unchecked = sum(1 for s in d.steps if s.result is None)
     if unchecked:
         shown.append(f"{unchecked} not checked")
@@ -749,7 +735,7 @@ def render_html(
     for d in derivations:
         for k, n in d.counts().items():
             counts[k] = counts.get(k, 0) + n
-    summary = ", ".join(f"{n} {_VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n)
+    summary = ", ".join(f"{n} {VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n)
     toc = "".join(
         f'<li><a href="#{_anchor(d, i)}">{_esc(d.title or d.name)}</a></li>'
         for i, d in enumerate(derivations)

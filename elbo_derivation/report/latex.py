@@ -35,9 +35,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
-from elbo_derivation.read.deriv import shown_expression
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
-from elbo_derivation.report.written import WrittenOrder, is_bracket, signature_symbols, split_sign
+from elbo_derivation.report.written import WrittenOrder, is_bracket, shown, split_sign
 
 __all__ = [
     "PREAMBLE",
@@ -140,7 +139,7 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         negative, rest = split_sign(expr)
         if rest is not expr:
             body = self._print(rest)
-            if negative and isinstance(rest, sp.Add):
+            if isinstance(rest, sp.Add):  # 1·(a + b), −(a + b): the brackets stay
                 body = rf"\left({body}\right)"
             return ("-" if negative else "") + body
         return super()._print_Mul(expr)
@@ -157,6 +156,14 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
             name = re.sub(r"_\{(.)\}$", r"_\1", _tex_name(head))
             return f"{name}({inner})"
         return _tex_name(expr.name)
+
+    def _print_Determinant(self, expr: sp.Basic, exp: str | None = None) -> str:
+        if isinstance(expr.arg, sp.MatrixBase):  # a matrix written out: \det\begin{pmatrix}
+            rows = r" \\ ".join(" & ".join(self._print(v) for v in expr.arg.row(i))
+                                 for i in range(expr.arg.rows))
+            text = rf"\det\begin{{pmatrix}} {rows} \end{{pmatrix}}"
+            return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return super()._print_Determinant(expr, exp)
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__
@@ -531,17 +538,9 @@ def verdict_tex(step: Step) -> str:
 
 def shown_latex(d: Derivation, step: Step | None = None) -> str:
     """LaTeX for a step (or, with None, the start) as its author wrote it, when the reading
-    layer kept that form; else the checked expression in the reader's order."""
-    expr = shown_expression(d, step)
-    display = d.start_display if step is None else step.display
-    signatures = signature_symbols(d)
-    if signatures:
-        printer = NotesLatexPrinter({"order": "none"}, written=display is not None,
-                                    signatures=signatures)  # fmt: skip
-        return printer.doprint(expr)
-    return latex_expr(expr, written=display is not None)
-
-
+    layer kept that form; else the checked expression in the reader's order (see
+    :func:`~elbo_derivation.report.written.shown`)."""
+    return shown(d, step, NotesLatexPrinter)
 
 
 def step_note(step: Step, d: Derivation | None = None) -> str:

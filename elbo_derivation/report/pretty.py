@@ -195,7 +195,9 @@ class UnicodePrinter(StrPrinter):
         sign = "-" if negative else ""
         if not isinstance(rest, sp.Mul):
             body = self._print(rest)
-            return sign + (f"({body})" if negative and isinstance(rest, sp.Add) else body)
+            # a product that is a sum once its factors 1 and −1 are gone (SymPy's unevaluated
+            # Sum writes its bracketed body as 1·(...)): the brackets stay
+            return sign + (f"({body})" if isinstance(rest, sp.Add) else body)
         numer, denom = fraction(rest, exact=True)
         if denom is sp.S.One:  # the factors in the order written
             parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in rest.args]
@@ -245,6 +247,12 @@ class UnicodePrinter(StrPrinter):
         return f"{name}({self.stringify(expr.args, ', ')})"
 
     # vectors and matrices (elbo_derivation.core.matrices): Σ⁻¹, (x − μ)ᵀ, tr, det, diag
+    def _print_MatrixBase(self, expr: sp.MatrixBase) -> str:  # written out: [a, b; c, d]
+        return "[" + "; ".join(", ".join(self._print(v) for v in expr.row(i))
+                               for i in range(expr.rows)) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         return pretty_name(expr.name)
 
@@ -397,7 +405,7 @@ def pretty(expr: sp.Basic | str, *, written: bool = False) -> str:
     return _pretty_cached(expr, written)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: True == 1 == S.One to a dict
 def _pretty_cached(expr: sp.Basic, written: bool = False) -> str:
     # a step's left side is the previous step's right side: each is printed once
     text = (_WRITTEN if written else _PRINTER).doprint(expr)
@@ -415,7 +423,7 @@ def _pretty_cached(expr: sp.Basic, written: bool = False) -> str:
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
-    r"|(?P<name>[^\W\d]\w*)|(?P<op>\*\*|[-+*/^(),\[\]~|−·×]))"
+    r"|(?P<name>[^\W\d]\w*)|(?P<op>\*\*|[-+*/^(),;\[\]~|−·×]))"
 )
 _WRITTEN_RELATION = re.compile(r"\s*(?:(?:=~|≃)\s*\[[^\]]*\]|<=|>=|≤|≥|=)")
 _UNARY_AFTER = {None, "(", ",", "[", "^", "**", "*", "/", "+", "-", "~", "|"}
@@ -532,8 +540,8 @@ def _render(tokens: list[tuple[str, str]]) -> str:
         elif v in ("+", "-"):
             sign = "+" if v == "+" else "−"
             out.append(sign if prev in _UNARY_AFTER else f" {sign} ")
-        elif v == ",":
-            out.append(", ")
+        elif v in (",", ";"):  # ';' ends a row of a matrix written out, [a, b; c, d]
+            out.append(f"{v} ")
         elif v == "~":
             out.append(" ~ ")
         elif v in ("/", "|"):

@@ -51,6 +51,7 @@ from elbo_derivation.report.pretty import format_number, pretty, pretty_name, pr
 
 __all__ = [
     "MARKS",
+    "VERDICT_WORDS",
     "Style",
     "format_counterexample",
     "numeric_summary",
@@ -67,7 +68,8 @@ MARKS = {
     Verdict.REFUTED: "✗",
     Verdict.UNDECIDED: "?",
 }
-_WORDS = {
+#: Each verdict in words, as the reports (text, HTML, slides, notebooks) write it.
+VERDICT_WORDS = {
     Verdict.PROVED: "proved",
     Verdict.NUMERICALLY_SUPPORTED: "numerically supported",
     Verdict.REFUTED: "refuted",
@@ -276,7 +278,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
                 out.append(part)
         elif r.verdict in (Verdict.NUMERICALLY_SUPPORTED, Verdict.UNDECIDED):
             why = r.reason or r.explanation or "no reason given"
-            out.append(style.verdict(f"{_WORDS[r.verdict]} ({r.method}): ", r.verdict)
+            out.append(style.verdict(f"{VERDICT_WORDS[r.verdict]} ({r.method}): ", r.verdict)
                        + clip(why))
         elif explain:
             by = f"proved by {r.rule} ({r.method})" if r.rules else f"proved by {r.method}"
@@ -333,7 +335,8 @@ def _summary_lines(
     n_steps = sum(len(d.steps) for d in derivations)
     of = f" in {_plural(len(derivations), 'derivation')}" if len(derivations) > 1 else ""
     parts = [
-        style.verdict(f"{counts[v.value]} {MARKS[v]} {_WORDS[v]}", v if counts[v.value] else None)
+        style.verdict(f"{counts[v.value]} {MARKS[v]} {VERDICT_WORDS[v]}",
+                      v if counts[v.value] else None)
         for v in Verdict
     ]
     lines = [f"{_plural(n_steps, 'step')}{of}: " + ", ".join(parts)]
@@ -415,7 +418,7 @@ def render_check_text(
     if failing is not None and failing.result is not None:
         r = failing.result
         where = f"step {failing.index}" + (f" (line {failing.line})" if failing.line else "")
-        text = style.verdict(f"first wrong step: {where} — {_WORDS[r.verdict]}", r.verdict)
+        text = style.verdict(f"first wrong step: {where} — {VERDICT_WORDS[r.verdict]}", r.verdict)
         lines.append(text)
         if r.counterexample is not None:
             lines.append("  " + format_counterexample(r.counterexample))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["WrittenOrder", "is_bracket", "signature_symbols", "split_sign"]
+__all__ = ["WrittenOrder", "is_bracket", "shown", "signature_symbols", "split_sign"]
 
 
 def _unevaluated_mul(args: list[sp.Basic]) -> sp.Basic:
@@ -91,6 +91,31 @@ def signature_symbols(d: object) -> dict[sp.Symbol, str]:
         if isinstance(value, sp.Symbol) and "(" in signature:
             out[value] = signature
     return out
+
+
+def shown(d: object, step: object, printer: type) -> str:
+    """``step`` of derivation ``d`` (or, with None, its start) printed by ``printer`` as its
+    author wrote it, when the reading layer kept that form; else the checked expression in
+    the reader's order.
+
+    ``printer`` is a printer class with :class:`WrittenOrder` among its bases (the LaTeX and
+    MathML printers of the reports); the declared signatures print as written.
+
+    >>> from sympy.printing.str import StrPrinter
+    >>> from elbo_derivation.read.deriv import parse_derivation
+    >>> class Demo(WrittenOrder, StrPrinter):
+    ...     def _reader_order(self, expr, order):
+    ...         return sorted(expr.args, key=str)
+    >>> d = parse_derivation("symbols: x : real\\n  x + 1\\n= 1 + x  # commute")
+    >>> shown(d, d.steps[0], Demo)
+    '1 + x'
+    """
+    from elbo_derivation.read.deriv import shown_expression
+
+    expr = shown_expression(d, step)
+    display = d.start_display if step is None else step.display  # type: ignore[attr-defined]
+    return printer({"order": "none"}, written=display is not None,
+                   signatures=signature_symbols(d)).doprint(expr)  # fmt: skip
 
 
 class WrittenOrder:

@@ -1,8 +1,9 @@
 """Reading the corpus's labels and checking its files in-process, for the tests.
 
-``tests/test_corpus.py`` and ``tests/test_rename.py`` load this module by path (the tests run
-with ``--import-mode=importlib``) under one name, so a file checked by one of them is not
-checked again by the other in the same session. See README.md beside this file for the labels.
+``tests/test_corpus.py``, ``tests/test_rename.py`` and ``benchmarks/bench_corpus.py`` import it
+as ``corpus.support`` (pytest puts ``tests/`` on the path, see ``pythonpath`` in pyproject.toml;
+the benchmark does the same), one module, so a file checked by one test is not checked again by
+the other in the same session. See README.md beside this file for the labels.
 """
 
 from __future__ import annotations

@@ -1,0 +1,189 @@
+"""Mistakes named by role, moment and index (issue 17): each mechanism on a step in other
+symbols than the corpus's, in both formats, and a near miss that must stay unnamed (or keep
+its own name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.verification import read_any
+
+a, b = sp.symbols("a b", positive=True)
+u, w = sp.symbols("u w", positive=True)
+c1, c2, x, y = sp.symbols("c1 c2 x y", real=True)
+K, N = sp.symbols("K N", positive=True, integer=True)
+i, j = sp.symbols("i j", integer=True)
+g = sp.Function("g", real=True)
+
+
+def name(right: sp.Expr, written: sp.Expr) -> str | None:
+    m = diagnose(right, written, None, None)
+    return None if m is None else m.name
+
+
+# --- log σ² for log σ, in every coordinate (roles from the entropy ½ log(2πeσ²)) ----------
+
+ENTROPY = sp.log(2 * sp.pi * sp.E * a**2) / 2 + sp.log(2 * sp.pi * sp.E * b**2) / 2
+
+
+def test_log_variance_for_log_std_in_every_coordinate() -> None:
+    written = 2 * sp.log(a) + 2 * sp.log(b) + 1 + sp.log(2 * sp.pi)
+    m = diagnose(ENTROPY, written, None, None)
+    assert m is not None and m.name == "log-variance-for-log-std"
+    assert "standard deviation" in m.explanation and "a" in m.explanation
+
+
+def test_a_half_dropped_in_front_of_the_logs_is_not_a_role() -> None:
+    # ½ lost in front of both logs: the logs of a² stand unchanged, only the coefficient moved
+    written = sp.log(2 * sp.pi * sp.E * a**2) + sp.log(2 * sp.pi * sp.E * b**2)
+    assert name(ENTROPY, written) != "log-variance-for-log-std"
+    # the ½ dropped in front of a difference of such logs (the 2πe cancels) neither
+    right = (sp.log(2 * sp.pi * b**2) - sp.log(2 * sp.pi * a**2)) / 2 + c1
+    written = sp.log(2 * sp.pi * b**2) - sp.log(2 * sp.pi * a**2) + c1
+    assert name(right, written) != "log-variance-for-log-std"
+
+
+def test_log_variance_for_log_std_needs_log_sigma_squared_on_the_page() -> None:
+    # ½ log σ written log σ: the value of log σ² for log σ, but the page shows log σ
+    right = sp.log(a) / 2 + sp.log(2 * sp.pi * a**2) / 2
+    assert name(right, sp.log(a) + sp.log(2 * sp.pi * a**2) / 2) != "log-variance-for-log-std"
+
+
+# --- precisions written for variances ------------------------------------------------------
+
+KL_PRECISION = u * ((c1 - c2) ** 2 + 1 / w) / 2 + sp.log(w / u) / 2 - sp.Rational(1, 2)
+
+
+def test_precisions_for_variances_in_a_ratio() -> None:
+    written = (sp.log(w / u) + w / u + u * (c1 - c2) ** 2 - 1) / 2
+    m = diagnose(KL_PRECISION, written, None, None)
+    assert m is not None and m.name == "precision-for-variance"
+    assert "precision" in m.explanation
+
+
+def test_the_ratio_inside_the_log_flipped_is_not_a_precision() -> None:
+    written = (sp.log(u / w) + u / w + u * (c1 - c2) ** 2 - 1) / 2
+    assert name(KL_PRECISION, written) != "precision-for-variance"
+
+
+# --- the index of a sum confused with the coordinate's ---------------------------------------
+
+
+def test_index_confused_with_a_function_and_with_an_indexed_vector() -> None:
+    right = sp.Derivative(sp.Sum(g(i) ** 2 / 2 + sp.log(a), (i, 1, K)), g(j))
+    m = diagnose(right, sp.Sum(g(i), (i, 1, K)), None, None)
+    assert m is not None and m.name == "index-confused"
+    assert "only the term" in m.explanation.lower()
+    v = sp.IndexedBase("v", real=True)
+    right = sp.Derivative(sp.Sum(v[i] ** 2 / 2, (i, 1, K)), v[j])
+    assert name(right, sp.Sum(v[i], (i, 1, K))) == "index-confused"
+
+
+def test_a_sum_of_other_derivatives_is_not_an_index_confused() -> None:
+    right = sp.Derivative(sp.Sum(g(i) ** 2 / 2, (i, 1, K)), g(j))
+    assert name(right, sp.Sum(g(i) ** 2, (i, 1, K))) is None
+
+
+# --- a second moment under a Gaussian expectation ------------------------------------------
+
+DENSITY = sp.exp(-(y - c1) ** 2 / (2 * a**2)) / sp.sqrt(2 * sp.pi * a**2)
+E_SQUARE = sp.Integral(DENSITY * ((x - y) ** 2 / 2 + b), (y, -sp.oo, sp.oo))
+
+
+def test_second_moment_lost_parts_under_a_gaussian_integral() -> None:
+    m = diagnose(E_SQUARE, (x - c1) ** 2 / 2 + b, None, None)
+    assert m is not None and m.name == "second-moment-missing-variance"
+    assert "variance" in m.explanation
+    assert name(E_SQUARE, a**2 / 2 + b) == "second-moment-missing-mean"
+
+
+def test_a_second_moment_with_the_variance_tripled_is_not_named() -> None:
+    assert name(E_SQUARE, ((x - c1) ** 2 + 3 * a**2) / 2 + b) is None
+
+
+# --- a bound of a sum moved by one -----------------------------------------------------------
+
+
+h = sp.Function("h", real=True)
+EXPANDED = (sp.Sum(g(i) ** 2, (i, 1, N)) - 2 * sp.Sum(g(i) * h(i), (i, 1, N))
+            + sp.Sum(h(i) ** 2, (i, 1, N)))
+
+
+def test_a_sum_bound_moved_with_a_term_split_off() -> None:
+    # the last term split off, and the sum still taken to N (N − 1 meant)
+    written = (g(N) - h(N)) ** 2 + sp.Sum((g(i) - h(i)) ** 2, (i, 1, N))
+    m = diagnose(EXPANDED, written, None, None)
+    assert m is not None and m.name == "index-shift"
+    assert "N − 1" in m.explanation
+
+
+def test_a_split_off_term_doubled_is_not_an_index_shift() -> None:
+    written = 2 * (g(N) - h(N)) ** 2 + sp.Sum((g(i) - h(i)) ** 2, (i, 1, N - 1))
+    assert name(EXPANDED, written) != "index-shift"
+
+
+# --- whole files, renamed, in both formats ----------------------------------------------------
+
+ENTROPY_TEX = r"""% title: entropy of a diagonal Gaussian, renamed
+% symbols: \tau_1, \tau_2 : positive
+\begin{align*}
+\frac{1}{2}\log\left((2\pi e)^2 \tau_1^2 \tau_2^2\right)
+  &= \frac{1}{2}\log(2\pi e\tau_1^2) + \frac{1}{2}\log(2\pi e\tau_2^2) \\
+  &= 1 + \log(2\pi) + 2\log\tau_1 + 2\log\tau_2
+\end{align*}
+"""
+
+LOGNORMAL_DERIV = """title: KL of two log-normals, renamed
+symbols: c, d : real
+symbols: u, v : positive
+symbols: t : positive
+densities: f(t) = LogNormal(c, u^2), h(t) = LogNormal(d, v^2)
+
+    E[log(f(t)) - log(h(t)), t ~ f(t)]
+  = KL(f(t), h(t))
+  = log(v/u) + (u + (c - d)^2)/(2*v^2) - 1/2
+"""
+
+
+@pytest.mark.parametrize("text, suffix, step, expected", [
+    (ENTROPY_TEX, ".tex", 2, "log-variance-for-log-std"),
+    (LOGNORMAL_DERIV, ".deriv", 2, "std-for-variance"),
+])
+def test_renamed_files_are_named(tmp_path: Path, text: str, suffix: str, step: int,
+                                 expected: str) -> None:
+    path = tmp_path / f"renamed{suffix}"
+    path.write_text(text, encoding="utf-8")
+    d = read_any(path)
+    s = d.steps[step - 1]
+    m = diagnose(d.expand_definitions(s.lhs(d)), d.expand_definitions(s.expr), d, s)
+    assert m is not None and m.name == expected
+
+
+# --- roles from structure and declarations ---------------------------------------------------
+
+
+def test_roles_from_an_entropy_a_precision_form_and_a_log_normal_declaration() -> None:
+    from elbo_derivation.explain.roles import infer_roles
+
+    r = infer_roles([sp.log(2 * sp.pi * sp.E * a**2) / 2])
+    assert r.role(a) == "standard-deviation"
+    r = infer_roles([u * (c1 - c2) ** 2 / 2 + sp.log(u)])
+    assert r.role(u) == "precision"
+    r = infer_roles([c1 + a], declared={"a": "standard deviation of log", "c1": "mean of log"},
+                    symbols={"a": a, "c1": c1})
+    assert (r.role(a), r.role(c1)) == ("standard-deviation", "mean")
+    # a squared error with a weight and no ½ stays a balancing constant
+    assert infer_roles([u * (c1 - c2) ** 2]).role(u) == "balancing-constant"
+
+
+def test_gamma_recursion_misapplied_and_a_near_miss() -> None:
+    p, q = sp.symbols("p q", positive=True)
+    right = sp.gamma(p + 1) * sp.gamma(p + q) / (sp.gamma(p) * sp.gamma(p + q + 1))
+    m = diagnose(right, (p + 1) / (p + q + 1), None, None)
+    assert m is not None and m.name == "gamma-recursion"
+    assert "Γ(p + 1) = p·Γ(p)" in m.explanation
+    assert name(right, (p + 2) / (p + q + 1)) is None
