@@ -148,3 +148,62 @@ def test_an_average_over_iid_copies_of_the_data() -> None:
     assert right.verdict is Verdict.PROVED
     (wrong,) = _verdicts(IID.replace("- log(p(z)), z ~ q(z|x_2)", "+ log(p(z)), z ~ q(z|x_2)"))
     assert wrong.verdict is Verdict.REFUTED and wrong.counterexample is not None
+
+
+# --- instances for two joint models, double integrals and data points ---------------------------
+
+KL_CHAIN = """\
+symbols: x, y : real
+densities: p(x,y), q(x,y), p(x), q(x), p(y|x), q(y|x)
+  E[log(p(x,y)/q(x,y)), x ~ p(x,y)]
+= E[log(p(x)*p(y|x)/(q(x)*q(y|x))), x ~ p(x,y)]
+= E[log(p(x)/q(x)), x ~ p(x,y)] + E[log(p(y|x)/q(y|x)), x ~ p(x,y)]
+"""
+
+MUTUAL_INFORMATION = """\
+symbols: x, y : real
+densities: p(x,y), p(x), p(y), p(y|x)
+  Integral(Integral(p(x,y)*log(p(x,y)/(p(x)*p(y))), (y, -oo, oo)), (x, -oo, oo))
+= Integral(Integral(p(x,y)*log(p(x)*p(y|x)/(p(x)*p(y))), (y, -oo, oo)), (x, -oo, oo))
+"""
+
+
+@pytest.mark.parametrize("text", [KL_CHAIN, MUTUAL_INFORMATION])
+def test_two_joint_models_and_double_integrals_right_steps_hold(text: str) -> None:
+    assert all(r.verdict is Verdict.PROVED for r in _verdicts(text))
+
+
+@pytest.mark.parametrize(("text", "old", "new"), [
+    # the sign of the conditional term: 0 − 0 on one shared instance of p and q
+    (KL_CHAIN, "] + E[log(p(y|x)", "] - E[log(p(y|x)"),
+    # the marginal ratio flipped: p(x) = q(x) unless the two models' latents differ
+    (KL_CHAIN, "= E[log(p(x)/q(x))", "= E[log(q(x)/p(x))"),
+    # the product rule misapplied inside a double integral over the line
+    (MUTUAL_INFORMATION, "log(p(x)*p(y|x)/", "log(p(y)*p(y|x)/"),
+    # an average of KLs over two data points with one point written twice
+    (IID, "log(q(z|x_2)) - log(p(z))", "log(q(z|x_1)) - log(p(z))"),
+])
+def test_wrong_steps_over_joints_are_refuted_exactly(text: str, old: str, new: str) -> None:
+    wrong = text.replace(old, new)
+    assert wrong != text
+    results = _verdicts(wrong)
+    bad = len(results) - 1
+    assert all(r.verdict is Verdict.PROVED for r in results[:bad]), results
+    last = results[bad]
+    assert last.verdict is Verdict.REFUTED, last
+    ce = last.counterexample
+    assert ce is not None and ce.difference != 0
+    assert ce.lhs == ce.lhs and ce.rhs == ce.rhs  # both sides finite numbers, not NaN
+    assert "50 digits, confirmed at 70" in ce.note
+
+
+def test_two_model_families_get_two_joints() -> None:
+    import sympy as sp
+
+    x, y = sp.symbols("x y", real=True)
+    p = sp.Function("p(x)", positive=True)(x)
+    q = sp.Function("q(x)", positive=True)(x)
+    pj = sp.Function("p(x,y)", positive=True)(x, y)
+    qj = sp.Function("q(x,y)", positive=True)(x, y)
+    (inst,), params = rules.linear_gaussian_instance(sp.log(p / q) + sp.log(pj / qj))
+    assert inst != 0 and set(params["p"]).isdisjoint(params["q"])

@@ -223,3 +223,45 @@ def test_new_families_in_tex_comments() -> None:
     assert part.declarations.families["p(k)"].name == "geometric"
     r = decide_step(part, part.steps[0], time_limit=5.0)
     assert r.verdict is Verdict.PROVED, r
+
+
+# --- the Beta and Gamma integrals, by rule -------------------------------------------------------
+
+BETA_GAMMA_HEAD = "symbols: t : real\nsymbols: a, b : positive\n"
+
+
+@pytest.mark.parametrize(("lhs", "right", "wrong", "rule"), [
+    ("Integral(t^(a - 1)*(1 - t)^(b - 1), (t, 0, 1))", "gamma(a)*gamma(b)/gamma(a + b)",
+     "gamma(a)*gamma(b)/gamma(a + b + 1)", "Beta integral"),
+    # the Beta mean: one more power of t
+    ("gamma(a + b)/(gamma(a)*gamma(b))*Integral(t^a*(1 - t)^(b - 1), (t, 0, 1))",
+     "gamma(a + b)/(gamma(a)*gamma(b))*gamma(a + 1)*gamma(b)/gamma(a + b + 1)",
+     "gamma(a + b)/(gamma(a)*gamma(b))*gamma(a)*gamma(b)/gamma(a + b + 1)", "Beta integral"),
+    ("Integral(t^(a - 1)*exp(-b*t), (t, 0, oo))", "gamma(a)/b^a", "gamma(a)/b^(a - 1)",
+     "Gamma integral"),
+    # the Gamma mean and second moment
+    ("b^a/gamma(a)*Integral(t^(a + 1)*exp(-b*t), (t, 0, oo))",
+     "b^a/gamma(a)*gamma(a + 2)/b^(a + 2)", "b^a/gamma(a)*gamma(a + 1)/b^(a + 2)",
+     "Gamma integral"),
+])
+def test_beta_and_gamma_integrals_are_proved_by_rule(lhs, right, wrong, rule) -> None:
+    d = parse_derivation(BETA_GAMMA_HEAD + f"  {lhs}\n= {right}\n")
+    (ok,) = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert ok.verdict is Verdict.PROVED and any(rule in r for r in ok.rules), ok
+    d = parse_derivation(BETA_GAMMA_HEAD + f"  {lhs}\n= {wrong}\n")
+    (bad,) = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert bad.verdict is Verdict.REFUTED and bad.counterexample is not None, bad
+
+
+def test_a_beta_integral_that_may_diverge_is_not_evaluated() -> None:
+    """∫₀¹ t^(c−1) dt = 1/c only for c > 0: with c merely real the rule does not apply."""
+    import sympy as sp
+
+    from elbo_derivation.decide.calculus import beta_gamma_integrals, beta_gamma_rules
+
+    t, c = sp.Symbol("t", real=True), sp.Symbol("c", real=True)
+    node = sp.Integral(t ** (c - 1) * (1 - t), (t, 0, 1))
+    assert beta_gamma_integrals(node) == node and beta_gamma_rules(node) == ()
+    r = sp.Symbol("r", real=True)  # a rate of unknown sign: e^(−rt) may grow
+    gamma = sp.Integral(t * sp.exp(-r * t), (t, 0, sp.oo))
+    assert beta_gamma_integrals(gamma) == gamma

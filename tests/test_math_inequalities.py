@@ -183,7 +183,7 @@ def test_inverted_importance_weight_refuted_exactly_on_the_gaussian_instance() -
 
 
 def test_gaussian_integrals_at_a_point_are_exact() -> None:
-    from elbo_derivation.decide.calculus import gaussian_integrals_at_point
+    from elbo_derivation.decide.gaussian import gaussian_integrals_at_point
 
     u = sp.Symbol("u", real=True)
     e = sp.Integral((u**3 + 1) * sp.exp(-(u - 1) ** 2 / 2) / sp.sqrt(2 * sp.pi),

@@ -196,3 +196,35 @@ def test_an_average_over_data_points_in_latex(rhs: str, verdict: Verdict) -> Non
     assert r.verdict is verdict, r
     if verdict is Verdict.REFUTED:
         assert r.counterexample.point["N"] >= 1
+
+
+# --- geometric series with an expression for the ratio --------------------------------------------
+
+GEOMETRIC_HEAD = "symbols: 0 < p < 1\nsymbols: k : nonnegative integer\nsymbols: t : real\n"
+
+
+@pytest.mark.parametrize(("lhs", "right", "wrong"), [
+    ("Sum(p*(1 - p)^k, (k, 0, oo))", "1", "1 - p"),
+    ("Sum(k*p*(1 - p)^k, (k, 0, oo))", "(1 - p)/p", "1/p"),
+    ("Sum(p*(1 - p)^(k - 1), (k, 1, oo))", "1", "1/(1 - p)"),
+    ("Sum((p/2)^k, (k, 0, oo))", "2/(2 - p)", "2/(2 + p)"),
+])
+def test_a_geometric_series_inside_the_declared_interval_is_proved_by_rule(lhs, right,
+                                                                           wrong) -> None:
+    from elbo_derivation.decide.calculus import GEOMETRIC_SERIES
+
+    d = parse_derivation(GEOMETRIC_HEAD + f"  {lhs}\n= {right}\n= {wrong}\n")
+    ok, bad = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert ok.verdict is Verdict.PROVED and GEOMETRIC_SERIES in ok.rules, ok
+    assert bad.verdict is Verdict.REFUTED and bad.counterexample is not None, bad
+
+
+def test_a_geometric_series_that_may_diverge_says_so() -> None:
+    """The geometric distribution's MGF Σ p((1 − p)e^t)^k converges only for (1 − p)e^t < 1:
+    with t any real number it is not proved, and the verdict names the condition."""
+    d = parse_derivation(GEOMETRIC_HEAD + "  Sum(p*((1 - p)*exp(t))^k, (k, 0, oo))\n"
+                         "= p/(1 - (1 - p)*exp(t))\n")
+    (r,) = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert r.verdict in (Verdict.UNDECIDED, Verdict.NUMERICALLY_SUPPORTED), r
+    if r.verdict is Verdict.UNDECIDED:
+        assert "geometric series with ratio" in r.reason and "|ratio| < 1" in r.reason

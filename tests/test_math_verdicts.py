@@ -109,3 +109,26 @@ def test_a_quadrature_that_misses_a_narrow_peak_does_not_refute() -> None:
             "= (m1 - m2)^2/(2*s^2)\n")
     (r,) = _decide(text)
     assert r.verdict is not Verdict.REFUTED, r
+
+
+def test_undecided_says_why_abstract_densities_have_no_instance() -> None:
+    """Densities of three variables with no expectation to say which one is latent: the
+    undecided verdict says that, rather than only that q(x) has no value."""
+    from elbo_derivation.decide.rules import no_instance_reason
+
+    x, y, w = sp.symbols("x y w", real=True)
+    pxy = sp.Function("p(x,y)", positive=True)(x, y)
+    pw = sp.Function("p(w)", positive=True)(w)
+    py = sp.Function("p(y)", positive=True)(y)
+    reason = no_instance_reason(sp.log(pxy * pw), sp.log(py))
+    assert reason is not None and "latent variable" in reason and "p(x,y)" in reason
+    k = sp.Symbol("k", integer=True)
+    reason = no_instance_reason(sp.log(sp.Function("p(k)", positive=True)(k)))
+    assert "integer variable k" in reason
+    z = sp.Symbol("z", real=True)
+    q = sp.Function("q(z|x)", positive=True)(z, x)
+    assert no_instance_reason(sp.log(q)) is None  # this one has an instance
+    r = compare(sp.log(pxy * pw), sp.log(py) + sp.log(pw) + 1)
+    assert r.verdict is not Verdict.PROVED
+    if r.verdict is Verdict.UNDECIDED:
+        assert "no numeric instance" in r.reason

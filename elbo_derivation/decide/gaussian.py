@@ -37,15 +37,18 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm, polynomial_coefficients
+from elbo_derivation.core.timeout import check_deadline
 
 __all__ = [
     "NotGaussianError",
     "evaluate_gaussian_integrals",
     "gaussian_density",
     "gaussian_integral",
+    "gaussian_integrals_at_point",
     "integral_nodes",
     "normal_moment",
     "polynomial_coefficients",
@@ -376,3 +379,90 @@ def integral_nodes(expr: sp.Expr) -> list[sp.Expr]:
         stack.extend(node.args)
     return found
 
+
+# --- Gaussian integrals at a numeric point --------------------------------------------------
+
+def _gaussian_term(term: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
+    """∫_ℝ term dz for term = P(z)·exp(Q(z)), P a polynomial, Q = −αz² + βz + γ with α > 0
+    a number: exact, by completing the square; None for any other term (or α ≤ 0)."""
+    exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp) and f.has(z)]
+    rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps])
+    exponent = sp.expand(sp.Add(*[f.args[0] for f in exps]))
+    try:
+        q = sp.Poly(exponent, z) if exponent.has(z) else sp.Poly(exponent + 0 * z, z)
+        p = sp.Poly(rest, z)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if q.degree() > 2 or any(c.has(z) for c in (*q.all_coeffs(), *p.all_coeffs())):
+        return None
+    a2, a1, a0 = ([sp.S.Zero] * (3 - len(q.all_coeffs())) + q.all_coeffs())
+    alpha = -a2
+    if not (alpha.is_number and alpha.is_positive is True):
+        return None
+    mu = a1 / (2 * alpha)
+    scale = sp.exp(a0 + a1**2 / (4 * alpha))
+    u = sp.Dummy("u")
+    shifted = sp.Poly(sp.expand(p.as_expr().xreplace({z: u + mu})), u)
+    total = sp.S.Zero
+    for (k,), c in shifted.terms():
+        if k % 2 == 0:  # ∫ u^k e^{−αu²} du = Γ((k + 1)/2) / α^((k + 1)/2)
+            total += c * sp.gamma(sp.Rational(k + 1, 2)) / alpha ** sp.Rational(k + 1, 2)
+    return scale * total
+
+
+def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
+    """``expr`` (numbers everywhere but the integration variables) with every integral over
+    ℝ and every expectation evaluated exactly, innermost first, when each is of the form
+    ∫ P(z)·exp(Q(z)) dz with a quadratic Q that decays; None if one is not (or diverges).
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> gaussian_integrals_at_point(sp.Integral(z**2 * sp.exp(-z**2 / 2), (z, -sp.oo, sp.oo)))
+    sqrt(2)*sqrt(pi)
+    """
+
+    failed = []
+
+    def value(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, sp.Integral) and len(node.limits) > 1 and all(
+                len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
+                for lim in node.limits):
+            # ∫∫ f dy dx = ∫ (∫ f dy) dx (Fubini): innermost variable first
+            inner = value(sp.Integral(node.function, node.limits[0]))
+            if failed:
+                return node
+            return value(sp.Integral(inner, *node.limits[1:]))
+        if isinstance(node, Expectation):
+            z, body = node.variable, node.integrand * node.density
+            if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
+                failed.append(node)  # a density on part of the line has no Gaussian instance
+                return node
+        elif (isinstance(node, sp.Integral) and len(node.limits) == 1
+              and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
+              and node.limits[0][2] is sp.oo):
+            z, body = node.limits[0][0], node.function
+        else:
+            return node
+        if body.has(sp.Integral, Expectation, AppliedUndef):
+            failed.append(node)
+            return node
+        body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
+        total = sp.S.Zero
+        for term in sp.Add.make_args(body):
+            check_deadline()
+            if term == 0:  # (an integrand that vanishes at this point: E[0] = 0)
+                continue
+            got = _gaussian_term(sp.powsimp(term, combine="exp"), z)
+            if got is None:
+                failed.append(node)
+                return node
+            total += got
+        return total
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if not node.args or not node.has(sp.Integral, Expectation):
+            return node
+        args = tuple(visit(a) for a in node.args)
+        return value(node.func(*args) if args != node.args else node)
+
+    out = visit(expr)
+    return None if failed else out

@@ -472,6 +472,7 @@ def probe(
     quadrature = any(e.has(sp.Integral, Expectation) for e in (lhs, rhs, gap))
     first_fail: Counterexample | None = None
     for point in probe_points([*symbols, *wrt], rng, n_random, domains):
+        check_deadline()  # the enclosing bound holds even if its timer signal is lost
         if deadline is not None and time.monotonic() > deadline:
             out.reason = f"time ran out after {out.tried} probe points"
             break
@@ -641,6 +642,7 @@ def _check_up_to(lhs, rhs, gap, point, wrt, alternates) -> tuple[str, Counterexa
         return "skip", None
     seen = False
     for alt in alternates:
+        check_deadline()
         moved = {**point, **alt}
         if all(moved[s] == point[s] for s in wrt):
             continue

@@ -69,7 +69,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Counterexample, Relation, Verdict
-from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.core.timeout import check_deadline, run_bounded
 from elbo_derivation.decide import words
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
@@ -138,6 +138,7 @@ SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 SIMPLIFICATION = "simplification (sympy.simplify)"
+GAMMA_RECURRENCE = "Γ(s + 1) = s·Γ(s)"
 EXPANDING_SQUARE = "expanding a square, (a + b)² = a² + 2ab + b²"
 COMPLETING_SQUARE = "completing the square"
 NORMALISATION = "a density integrates to 1"
@@ -302,6 +303,7 @@ class Problem:
         symbols = sorted(f.free_symbols | a.free_symbols | b.free_symbols, key=str)
         points = probe_points(symbols, np.random.default_rng(0), 0, self.domains)
         for point in list(points)[:max_points]:
+            check_deadline()
             g = value_at(f, point, DPS)
             if g is None or not _fails(self.relation, g):
                 continue
@@ -389,7 +391,10 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
     >>> missing_mathematics(sp.Sum(sp.Function("f", real=True)(j), (j, 1, n)))[0]
     'no rule for a sum with symbolic upper bound D'
     """
+    from elbo_derivation.decide.rules import no_instance_reason
+
     out: list[str] = []
+    instance = no_instance_reason(*exprs)  # why the abstract densities have no instance
 
     def bound(lim: tuple) -> str:
         _, lo, hi = lim
@@ -404,6 +409,12 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
     for e in exprs:
         for node in sp.preorder_traversal(e):
             if isinstance(node, sp.Sum):
+                ratio = _geometric_ratio(node)
+                if ratio is not None:
+                    out.append(f"no rule for the geometric series with ratio {plain(ratio)}: "
+                               "it converges only where |ratio| < 1, which the "
+                               "declarations do not settle")
+                    continue
                 out.append("no rule for a sum" + bound(node.limits[0]))
             elif isinstance(node, sp.Product):
                 out.append("no rule for a product" + bound(node.limits[0]))
@@ -422,11 +433,34 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
                 out.append(f"no closed form for the integral over "
                            f"{', '.join(str(lim[0]) for lim in node.limits)} "
                            "(not a Gaussian integral)")
-            elif isinstance(node, AppliedUndef):
+            elif isinstance(node, AppliedUndef) and not instance:
                 name = node.func.__name__
                 shown = name if "(" in name else str(node)
                 out.append(f"no numeric value for the abstract function {shown}")
+    if instance:
+        out.append(instance)
     return list(dict.fromkeys(out))
+
+
+def _geometric_ratio(node: sp.Sum) -> sp.Expr | None:
+    """r when ``node`` is Σ_{k=n}^{∞} c·r^k (c and r free of k, r not a number), else None."""
+    if len(node.limits) != 1:
+        return None
+    k, _, hi = node.limits[0]
+    if hi is not sp.oo:
+        return None
+    ratio = sp.S.One
+    for f in sp.Mul.make_args(sp.powsimp(sp.powdenest(node.function), combine="base")):
+        if not f.has(k):
+            continue
+        base, exp = (sp.E, f.args[0]) if isinstance(f, sp.exp) else f.as_base_exp()
+        if base.has(k):
+            return None
+        slope = sp.expand(exp).coeff(k)
+        if slope == 0 or sp.expand(exp - slope * k).has(k) or slope.has(k):
+            return None
+        ratio *= base**slope
+    return None if ratio == 1 or ratio.is_number else ratio
 
 
 def is_constant(f: sp.Expr) -> bool:
@@ -549,11 +583,18 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         g = sp.cancel(sp.together(f))
         g = sp.expand(g) if g != 0 else g
         cancelled, f = g != f, g
+    gamma_rule = False
+    if f != 0 and f.has(sp.gamma):  # Γ(s + n) = (s + n − 1)···s·Γ(s), integer n
+        g = sp.gammasimp(f)
+        g = sp.expand(sp.cancel(sp.together(g))) if g != 0 else g
+        gamma_rule, f = g != f, g
     rules = list(log_identities(logs - f.atoms(sp.log)))
     if expanded and _has_product_to_expand(masked):
         rules.append(EXPANSION)
     if cancelled:
         rules.append(CANCELLING)
+    if gamma_rule:
+        rules.append(GAMMA_RECURRENCE)
     return f.xreplace(nodes), tuple(rules)
 
 
@@ -623,16 +664,22 @@ class Calculus(Tier):
     _NODES = (sp.Derivative, sp.Sum, sp.Product)
 
     def applies(self, p: Problem) -> bool:
-        from elbo_derivation.decide.calculus import has_polynomial_integral
+        from elbo_derivation.decide.calculus import beta_gamma_rules, has_polynomial_integral
 
         return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES)
-                               or has_polynomial_integral(p.lhs, p.rhs))
+                               or has_polynomial_integral(p.lhs, p.rhs)
+                               or bool(beta_gamma_rules(p.lhs, p.rhs)))
 
     @classmethod
     def _rules(cls, *exprs: sp.Expr) -> tuple[str, ...]:
-        from elbo_derivation.decide.calculus import POLYNOMIAL_INTEGRAL, has_polynomial_integral
+        from elbo_derivation.decide.calculus import (
+            POLYNOMIAL_INTEGRAL,
+            beta_gamma_rules,
+            has_polynomial_integral,
+        )
 
         out = [POLYNOMIAL_INTEGRAL] if has_polynomial_integral(*exprs) else []
+        out.extend(beta_gamma_rules(*exprs))
         for e in exprs:
             for node in e.atoms(*cls._NODES):
                 if isinstance(node, sp.Derivative):
@@ -646,14 +693,53 @@ class Calculus(Tier):
 
     @classmethod
     def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
-        from elbo_derivation.decide.calculus import exponential_series, polynomial_integrals
+        from elbo_derivation.decide.calculus import (
+            beta_gamma_integrals,
+            exponential_series,
+            polynomial_integrals,
+        )
 
-        expr = exponential_series(polynomial_integrals(expr))
+        expr = exponential_series(beta_gamma_integrals(polynomial_integrals(expr)))
         return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
 
     def judge(self, p: Problem) -> Judgement | None:
+        from elbo_derivation.decide.calculus import beta_gamma_rules, has_polynomial_integral
+
+        if p.relation is Relation.EQ and not (p.lhs.has(*self._NODES)
+                                              or p.rhs.has(*self._NODES)) and all(
+                beta_gamma_rules(n) or has_polynomial_integral(n)
+                for e in (p.lhs, p.rhs) for n in e.atoms(sp.Integral)):
+            # integrals alone, each known to converge: a step that is the linearity of the
+            # integral (a factor pulled out, t·t^(a−1) = t^a inside) is that, not the Beta or
+            # Gamma integral
+            dummies: dict[sp.Symbol, sp.Dummy] = {}  # one per variable, on both sides
+
+            def positive(n: sp.Integral) -> sp.Integral:
+                # t·t^(a−1) = t^a inside; over (0, 1) or (0, ∞) the variable is positive
+                (v, lo, hi), = n.limits
+                u = dummies.setdefault(v, sp.Dummy(str(v), positive=True)) if lo == 0 else v
+                return sp.Integral(sp.powsimp(n.function.xreplace({v: u})), (u, lo, hi))
+
+            def powers(e: sp.Expr) -> sp.Expr:
+                return e.replace(lambda n: isinstance(n, sp.Integral), positive)
+
+            split = run_bounded(lambda: _split_integrals(powers(p.lhs), powers(p.rhs)),
+                                p.share(self.share))
+            if split.ok and split.value:
+                return Judgement(Verdict.PROVED, self.name, split.value)
+
+        geometric: list[str] = []
+
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
-            a, b = self._evaluate(p.lhs), self._evaluate(p.rhs)
+            from elbo_derivation.decide.calculus import GEOMETRIC_SERIES, geometric_series
+            from elbo_derivation.decide.inequalities import interval_substitution
+
+            # geometric series first, where |r| < 1 follows from the declarations
+            inside = interval_substitution(p.domains)[0] if p.domains else {}
+            a0, b0 = geometric_series(p.lhs, inside), geometric_series(p.rhs, inside)
+            if (a0, b0) != (p.lhs, p.rhs):
+                geometric.append(GEOMETRIC_SERIES)
+            a, b = self._evaluate(a0), self._evaluate(b0)
             if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
                 from elbo_derivation.decide.calculus import resolve_conditions
                 from elbo_derivation.decide.inequalities import interval_substitution
@@ -668,6 +754,8 @@ class Calculus(Tier):
             return None
         a, b, reduced, algebra_rules = value
         rules = self._rules(p.lhs, p.rhs)
+        if geometric:  # the series were the geometric ones, not a closed form SymPy found
+            rules = tuple(r for r in (*geometric, *rules) if r != SERIES)
         if (a, b) == (p.lhs, p.rhs):
             return None
         p.lhs, p.rhs = a, b
@@ -940,6 +1028,7 @@ class SumRules(Tier):
             if p.relation is Relation.EQ_UP_TO:
                 return None
             for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+                check_deadline()
                 pair, note = calculus.function_instance(sp.Tuple(ea, eb))
                 ia, ib = pair
                 if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
@@ -1078,7 +1167,7 @@ class StrictJensen(Tier):
 class GaussianInstance(Tier):
     """A step about abstract densities, on the linear-Gaussian instance of its densities at a
     few rational points, every integral evaluated in closed form
-    (:func:`~elbo_derivation.decide.calculus.refute_on_gaussian_instance`): two exact numbers
+    (:func:`~elbo_derivation.decide.rules.refute_on_gaussian_instance`): two exact numbers
     that break the relation refute it. It only refutes."""
 
     name = "gaussian-instance"
@@ -1091,7 +1180,7 @@ class GaussianInstance(Tier):
             not p.families)
 
     def judge(self, p: Problem) -> Judgement | None:
-        from elbo_derivation.decide.calculus import GAUSSIAN_INSTANCE, refute_on_gaussian_instance
+        from elbo_derivation.decide.rules import GAUSSIAN_INSTANCE, refute_on_gaussian_instance
 
         cex = self.within_share(p, lambda: refute_on_gaussian_instance(
             p.lhs, p.rhs, p.relation, p.domains))

@@ -434,6 +434,8 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("moments/gaussian_mgf_derivatives.deriv", 2, "(s^2 + (mu + s^2*t)^2)", "(s^2 + (mu + s^2*t))", "missing-square"),
     ("moments/poisson_mgf.deriv", 1, "(lam*exp(t))^k", "lam*exp(t)^k", "power-on-one-factor"),
     ("moments/poisson_mgf.deriv", 3, "exp(lam*(exp(t) - 1))", "exp(lam*(exp(t) + 1))", "sign-error"),
+    ("sums/geometric_failures_interval.deriv", 1, "p*(1 - p)*Sum(", "p*Sum(", "dropped-factor"),
+    ("sums/geometric_failures_interval.deriv", 2, "/(1 - (1 - p))^2", "/(1 - (1 - p))", "wrong-series"),
     ("moments/bernoulli_cumulant.deriv", 1, "p*exp(t)/(1 - p + p*exp(t))", "p*exp(t)/(p + p*exp(t))", "complement-probability"),
     ("moments/bernoulli_cumulant.deriv", 2, "1/(1 + (1 - p)*exp(-t)/p)", "1/(1 + (1 - p)*exp(t)/p)", "sign-error"),
     ("moments/bernoulli_cumulant.deriv", 1, "p*exp(t)/(1 - p + p*exp(t))", "p*exp(t)", "dropped-factor"),
