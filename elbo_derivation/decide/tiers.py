@@ -987,7 +987,7 @@ class InequalityRules(Tier):
 
     def applies(self, p: Problem) -> bool:
         return p.symbolic and p.relation in (Relation.GE, Relation.LE) and (
-            p.lhs.has(Expectation) or p.rhs.has(Expectation))
+            p.lhs.has(Expectation, sp.Integral) or p.rhs.has(Expectation, sp.Integral))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide.inequalities import interval_substitution, mask_nonnegative
