@@ -892,6 +892,32 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
     return True, None
 
 
+def _iid_copies(exprs: list[sp.Expr], context: set[sp.Basic]) -> frozenset[sp.Symbol] | None:
+    """The variables of nested expectations over i.i.d. copies of one latent variable
+    (E_{q(z1|x)}[E_{q(z2|x)}[...]]), when every density uses at most one of them and at most
+    one other variable (the data) besides; else None. Each copy then gets the instance the
+    latent variable gets, the model and the variational density being one for all copies.
+    """
+    over: set[sp.Basic] = set()
+    variables: set[sp.Basic] = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, Expectation) and _signature(node.density) is not None:
+                over.add(node.variable)
+            if _signature(node) is not None:
+                variables.update(v for v in node.args if v not in context)
+                if len(set(node.args) & over) > 1:
+                    return None
+    if len(over) < 2 or not all(isinstance(v, sp.Symbol) for v in variables | over) or len(
+            variables - over) > 1:
+        return None
+    for e in exprs:  # (a second pass: 'over' is complete only now)
+        for node in sp.preorder_traversal(e):
+            if _signature(node) is not None and len(set(node.args) & over) > 1:
+                return None
+    return frozenset(over)  # type: ignore[arg-type]
+
+
 def linear_gaussian_instance(
     expr: sp.Expr, *others: sp.Expr
 ) -> tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None:
@@ -926,7 +952,8 @@ def linear_gaussian_instance(
     model = model_families(*exprs)
     context = _context(exprs)
     fits, latent = _latent_variable(exprs, model, context)
-    if not fits:
+    copies = None if fits else _iid_copies(exprs, context)
+    if not fits and copies is None:
         return None
     subs: dict[sp.Basic, sp.Expr] = {}
     params: dict[str, tuple[sp.Symbol, ...]] = {family: (a, b, c) for family in sorted(model)}
@@ -943,6 +970,8 @@ def linear_gaussian_instance(
                     params[node.func.__name__] = (a, b)
                     continue
                 return None
+            if copies is not None:  # each density at its own copy of the latent variable
+                latent = next(iter(sorted(set(node.args) & copies, key=str)), min(copies, key=str))
             value = _instance_of(sig, node, model, latent, (a, b, c, *params[sig.family][:2]),
                                  context)
             if value is None:
