@@ -1107,7 +1107,7 @@ _TERMINAL_WORDS = {
     "DIFF": "a differential such as dx",
     "DOP": "d or \\partial and one variable, as in \\frac{d}{dx}",
     "PRIME": "a prime", "BIGOP": "\\sum or \\prod", "BINOM": "\\binom",
-    "NORMAL": "\\mathcal{N}", "VAR": "\\operatorname{Var}", "DFRAC": "\\frac",
+    "NORMAL": "\\mathcal{N}", "VAR": "\\operatorname{Var}", "DFRAC": "\\frac", "DOPFRAC": "\\frac",
     "EXPECT": "\\mathbb{E}", "NUMBER": "a number", "NAMEBASE": "a name", "LPAR": "'('",
     "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
     "CIRCUMFLEX": "'^'", "_": "'_'", "$END": "the end of the expression",
