@@ -918,6 +918,25 @@ def _iid_copies(exprs: list[sp.Expr], context: set[sp.Basic]) -> frozenset[sp.Sy
     return frozenset(over)  # type: ignore[arg-type]
 
 
+def _free_marginals(exprs: list[sp.Expr], model: frozenset[str],
+                    latent: sp.Symbol | None) -> frozenset[str]:
+    """``model`` less the families, after the first, seen only as one marginal density of the
+    latent variable (r(z) beside p(z) in E_q[log(r(z)/p(z))]): nothing relates such a density
+    to another, so each gets a Gaussian of its own, as a variational density does; sharing the
+    model's N(0, 1) would make r(z) and p(z) one density and hide a wrong step."""
+    if latent is None:
+        return model
+    shapes: dict[str, set] = {}
+    for e in exprs:
+        for node in e.atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None and sig.family in model:
+                shapes.setdefault(sig.family, set()).add((sig.given, sig.cond, node.args))
+    lone = sorted(f for f, found in shapes.items() if len(found) == 1 and (
+        (only := next(iter(found)))[1] == () and len(only[0]) == 1 and only[2] == (latent,)))
+    return model - frozenset(lone[1:])
+
+
 def linear_gaussian_instance(
     expr: sp.Expr, *others: sp.Expr
 ) -> tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None:
@@ -955,6 +974,7 @@ def linear_gaussian_instance(
     copies = None if fits else _iid_copies(exprs, context)
     if not fits and copies is None:
         return None
+    model = _free_marginals(exprs, model, latent if copies is None else None)
     subs: dict[sp.Basic, sp.Expr] = {}
     params: dict[str, tuple[sp.Symbol, ...]] = {family: (a, b, c) for family in sorted(model)}
     variational = sorted({sig.family for e in exprs for n in e.atoms(AppliedUndef)
