@@ -54,6 +54,12 @@ KNOWN: dict[str, str] = {
     "identities/wrong/tanh_sigmoid.s3.constant-wrong.deriv":
         _MISNAMED.format("the constant 2 written 1 named dropped-term; see "
                          "defects/misname_constant_as_dropped_term.deriv"),
+    "defects/misname_binomial_as_minus_one.deriv":
+        _MISNAMED.format("the cross term -2P^2 written -P^2 (binomial coefficient lost) named "
+                         "missing-minus-one, 'the constant -1 was lost'"),
+    "loss/wrong/bishop2_linear_autoencoder.s1.binomial-coefficient.deriv":
+        _MISNAMED.format("-2P^2 written -P^2 named missing-minus-one; see "
+                         "defects/misname_binomial_as_minus_one.deriv"),
 }
 
 
