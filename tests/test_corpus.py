@@ -60,6 +60,12 @@ KNOWN: dict[str, str] = {
     "loss/wrong/bishop2_linear_autoencoder.s1.binomial-coefficient.deriv":
         _MISNAMED.format("-2P^2 written -P^2 named missing-minus-one; see "
                          "defects/misname_binomial_as_minus_one.deriv"),
+    "defects/misname_softplus_as_log_evidence.deriv":
+        _MISNAMED.format("a softplus term's sign flipped named log-evidence-sign in a "
+                         "derivation with no density"),
+    "sums/wrong/bernoulli_pixels_sum.s1.sign-error.tex":
+        _MISNAMED.format("a softplus sum's sign flipped named log-evidence-sign; see "
+                         "defects/misname_softplus_as_log_evidence.deriv"),
 }
 
 
