@@ -78,6 +78,8 @@ LOAD_DEPENDENT: frozenset[str] = frozenset({
     "conjugate/wrong/normal_mean_posterior.s1.dimension-count.tex",
     "defects/misname_constant_as_dropped_term.deriv",
     "identities/wrong/tanh_sigmoid.s3.constant-wrong.deriv",
+    "defects/misname_binomial_as_minus_one.deriv",
+    "loss/wrong/bishop2_linear_autoencoder.s1.binomial-coefficient.deriv",
 })
 
 
