@@ -466,8 +466,18 @@ _INDEXED = ("a defect of this test's renamer: an indexed quantity at another ind
             "declaration renamed, so the renamed file uses an undeclared name and is "
             "unreadable")
 
+_FAMILY_DECL = ("a defect of this test's renamer: a family's parameter in a LaTeX densities "
+                "declaration (N(m, s^2)) is renamed to a Greek name without its backslash "
+                "(N(mu, sigma^2)), read as the product m·u of undeclared letters")
+
 #: Cases that fail today, and why (paths relative to the repository).
 KNOWN: dict[str, str] = {
+    "tests/corpus/elbo/tomczak_prior_cross_entropy.tex": _FAMILY_DECL,
+    "tests/corpus/elbo/wrong/tomczak_prior_cross_entropy.s1.log-inverse-sqrt.tex": _FAMILY_DECL,
+    "tests/corpus/loss/poisson_decoder_nll.tex": _LATEX_DECL,
+    "tests/corpus/loss/wrong/poisson_decoder_nll.s1.log-power-lost.tex": _LATEX_DECL,
+    "tests/corpus/sums/bernoulli_pixels_sum.tex": _INDEXED,
+    "tests/corpus/sums/wrong/bernoulli_pixels_sum.s1.sign-error.tex": _INDEXED,
     "tests/corpus/conjugate/vb_gaussian_precision_update.tex": _LATEX_DECL,
     "tests/corpus/conjugate/wrong/vb_gaussian_precision_update.s2.second-moment-missing-mean.tex":
         _LATEX_DECL,

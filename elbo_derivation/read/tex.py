@@ -1275,7 +1275,7 @@ _OTHER_MATH = re.compile(
     r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?|split)\s*\}"
     r"|(?<!\\)\\\[()")
 _RELATION_RE = re.compile(
-    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
+    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{((?:[^{}]|\{[^{}]*\})*)\})?"
     r"|<=|>=|<|>)"
 )
 _HEADER_KEY = re.compile(r"(title|source|symbols|let|densities|functions|part|goal)\s*:",
