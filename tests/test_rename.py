@@ -474,8 +474,6 @@ _FAMILY_DECL = ("a defect of this test's renamer: a family's parameter in a LaTe
 KNOWN: dict[str, str] = {
     "tests/corpus/elbo/tomczak_prior_cross_entropy.tex": _FAMILY_DECL,
     "tests/corpus/elbo/wrong/tomczak_prior_cross_entropy.s1.log-inverse-sqrt.tex": _FAMILY_DECL,
-    "tests/corpus/loss/poisson_decoder_nll.tex": _LATEX_DECL,
-    "tests/corpus/loss/wrong/poisson_decoder_nll.s1.log-power-lost.tex": _LATEX_DECL,
     "tests/corpus/sums/bernoulli_pixels_sum.tex": _INDEXED,
     "tests/corpus/sums/wrong/bernoulli_pixels_sum.s1.sign-error.tex": _INDEXED,
     "tests/corpus/conjugate/vb_gaussian_precision_update.tex": _LATEX_DECL,
