@@ -1393,6 +1393,9 @@ class Probe(Tier):
                              "they cannot be varied numerically")
             return self._undecided(p)
         budget = p.left()
+        if budget <= 0:  # (the time can run out between the first check and this one)
+            p.reasons.append("the time limit was used up before probing")
+            return self._undecided(p)
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
                           deadline=time.monotonic() + 0.9 * budget, domains=p.domains),

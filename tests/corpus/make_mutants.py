@@ -483,7 +483,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("information/tomczak_softmax_log.deriv", 2, "exp(a2 - a1)", "exp(a1 - a2)", "sign-error"),
     ("multivariate/tomczak_diag_gaussian_logdensity.tex", 1, r"-\log(2\pi) -", r"-\frac{1}{2}\log(2\pi) -", "dimension-count|extra-half"),
     ("multivariate/tomczak_diag_gaussian_logdensity.tex", 2, r"\log\sigma_1^2 + \log\sigma_2^2", r"\log\sigma_1 + \log\sigma_2", "log-std-for-log-variance"),
-    ("multivariate/tomczak_diag_gaussian_logdensity.tex", 2, r"2\log(2\pi)", r"\log(2\pi)", "dimension-count"),
+    ("multivariate/tomczak_diag_gaussian_logdensity.tex", 2, r"2\log(2\pi)", r"\log(2\pi)", "dimension-count|extra-half"),
     ("elbo/tomczak_prior_cross_entropy.deriv", 2, "(m^2 + s^2)/2", "s^2/2", "second-moment-missing-mean"),
     ("elbo/tomczak_prior_cross_entropy.deriv", 2, "(m^2 + s^2)/2", "(m^2 + s)/2", "std-for-variance"),
     ("elbo/tomczak_prior_cross_entropy.deriv", 1, "-log(2*pi)/2", "-log(2*pi)", "log-inverse-sqrt|dropped-half"),
