@@ -357,6 +357,54 @@ def _point_where_apart(vs: list[sp.Expr], instance: Any,
     return None
 
 
+def _density_factor(integrand: sp.Expr, v: sp.Symbol) -> sp.Expr | None:
+    """The one declared density (a positive abstract function) of ``v`` that is a factor of
+    ``integrand``, or None."""
+    found = [f for f in sp.Mul.make_args(integrand)
+             if isinstance(f, AppliedUndef) and f.is_positive is True and f.args[:1] == (v,)
+             and len(str(f.func).partition("(")[2].partition("|")[0].split(",")) == 1]
+    return found[0] if len(found) == 1 else None
+
+
+def integrals_as_expectations(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each integral over the whole line read as an expectation: ∫ q(z)·f dz as
+    E_q[f] when a declared density q of z is a factor, and any other ∫ g dz as E_q[g/q] for a
+    density q that an expectation over z in ``expr`` uses (∫ g = ∫ q·(g/q), q > 0). This is
+    what lets Jensen's inequality pair log ∫ p(x, z) dz with ∫ q(z) log(p(x, z)/q(z)) dz.
+
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> q = sp.Function("q(z)", positive=True)(z)
+    >>> p = sp.Function("p(x, z)", positive=True)(x, z)
+    >>> integrals_as_expectations(sp.log(sp.Integral(p, (z, -sp.oo, sp.oo)))
+    ...     - sp.Integral(q * sp.log(p / q), (z, -sp.oo, sp.oo)))
+    log(E[p(x, z)(x, z)/q(z)(z), z ~ q(z)(z)]) - E[log(p(x, z)(x, z)/q(z)(z)), z ~ q(z)(z)]
+    """
+    def whole_line(node: sp.Basic) -> sp.Symbol | None:
+        if isinstance(node, sp.Integral) and len(node.limits) == 1 and len(node.limits[0]) == 3:
+            v, lo, hi = node.limits[0]
+            if lo == -sp.oo and hi == sp.oo:
+                return v
+        return None
+
+    subs: dict[sp.Basic, sp.Expr] = {}
+    for node in sp.preorder_traversal(expr):
+        v = whole_line(node)
+        if v is not None and (q := _density_factor(node.function, v)) is not None:
+            subs[node] = Expectation(node.function / q, v, q)
+    expr = expr.xreplace(subs) if subs else expr
+    over: dict[sp.Symbol, set[sp.Expr]] = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, Expectation):
+            over.setdefault(node.variable, set()).add(node.density)
+    subs = {}
+    for node in sp.preorder_traversal(expr):
+        v = whole_line(node)
+        if v is not None and len(over.get(v, ())) == 1:
+            (q,) = over[v]
+            subs[node] = Expectation(node.function / q, v, q)
+    return expr.xreplace(subs) if subs else expr
+
+
 def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
     by non-negative symbols, and the rules used (empty when none applied).
@@ -369,6 +417,8 @@ def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     if kls:
         gap = gap.xreplace({k: sp.Dummy("KL", nonnegative=True) for k in set(kls)})
         rules.append(GIBBS)
+    if gap.has(sp.Integral):
+        gap = integrals_as_expectations(gap)
     if gap.has(Expectation):
         gap, more = _jensen_pairs(gap)
         rules.extend(more)

@@ -905,6 +905,51 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
     return True, None
 
 
+def _iid_copies(exprs: list[sp.Expr], context: set[sp.Basic]) -> frozenset[sp.Symbol] | None:
+    """The variables of nested expectations over i.i.d. copies of one latent variable
+    (E_{q(z1|x)}[E_{q(z2|x)}[...]]), when every density uses at most one of them and at most
+    one other variable (the data) besides; else None. Each copy then gets the instance the
+    latent variable gets, the model and the variational density being one for all copies.
+    """
+    over: set[sp.Basic] = set()
+    variables: set[sp.Basic] = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, Expectation) and _signature(node.density) is not None:
+                over.add(node.variable)
+            if _signature(node) is not None:
+                variables.update(v for v in node.args if v not in context)
+                if len(set(node.args) & over) > 1:
+                    return None
+    if len(over) < 2 or not all(isinstance(v, sp.Symbol) for v in variables | over) or len(
+            variables - over) > 1:
+        return None
+    for e in exprs:  # (a second pass: 'over' is complete only now)
+        for node in sp.preorder_traversal(e):
+            if _signature(node) is not None and len(set(node.args) & over) > 1:
+                return None
+    return frozenset(over)  # type: ignore[arg-type]
+
+
+def _free_marginals(exprs: list[sp.Expr], model: frozenset[str],
+                    latent: sp.Symbol | None) -> frozenset[str]:
+    """``model`` less the families, after the first, seen only as one marginal density of the
+    latent variable (r(z) beside p(z) in E_q[log(r(z)/p(z))]): nothing relates such a density
+    to another, so each gets a Gaussian of its own, as a variational density does; sharing the
+    model's N(0, 1) would make r(z) and p(z) one density and hide a wrong step."""
+    if latent is None:
+        return model
+    shapes: dict[str, set] = {}
+    for e in exprs:
+        for node in e.atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None and sig.family in model:
+                shapes.setdefault(sig.family, set()).add((sig.given, sig.cond, node.args))
+    lone = sorted(f for f, found in shapes.items() if len(found) == 1 and (
+        (only := next(iter(found)))[1] == () and len(only[0]) == 1 and only[2] == (latent,)))
+    return model - frozenset(lone[1:])
+
+
 def linear_gaussian_instance(
     expr: sp.Expr, *others: sp.Expr
 ) -> tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None:
@@ -968,12 +1013,14 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
     model = model_families(*exprs)
     context = _context(exprs)
     fits, latent = _latent_variable(exprs, model, context)
-    if not fits:
+    copies = None if fits else _iid_copies(exprs, context)
+    if not fits and copies is None:
         names = sorted({_shown(n) for e in exprs for n in e.atoms(AppliedUndef)})
         return None, ("no numeric instance for the abstract densities " + ", ".join(names)
                       + ": the linear-Gaussian instance needs one latent variable (the one the "
                       "expectations are over) and data, and these densities leave it open "
                       "which variable that is")
+    model = _free_marginals(exprs, model, latent if copies is None else None)
     subs: dict[sp.Basic, sp.Expr] = {}
     # each model family its own joint: two unrelated models (the p and q of KL(p(x, y) ‖
     # q(x, y))) must not be the same density, or every log-ratio between them is 0
@@ -1000,6 +1047,9 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                     continue
                 return None, (f"no numeric instance for the abstract function {node}: only "
                               "a real function of one variable gets one (a·t + b)")
+            if copies is not None:  # each density at its own copy of the latent variable
+                latent = next(iter(sorted(set(node.args) & copies, key=str)),
+                              min(copies, key=str))
             own = params[sig.family]
             value = _instance_of(sig, node, model, latent,
                                  (*own[:3], *own[:2]) if sig.family in model else (a, b, c, *own),

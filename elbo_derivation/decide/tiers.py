@@ -1108,7 +1108,7 @@ class InequalityRules(Tier):
 
     def applies(self, p: Problem) -> bool:
         return p.symbolic and p.relation in (Relation.GE, Relation.LE) and (
-            p.lhs.has(Expectation) or p.rhs.has(Expectation))
+            p.lhs.has(Expectation, sp.Integral) or p.rhs.has(Expectation, sp.Integral))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide.inequalities import interval_substitution, mask_nonnegative
@@ -1518,7 +1518,10 @@ class Probe(Tier):
             p.reasons.append("the difference involves densities named in the step's [...]; "
                              "they cannot be varied numerically")
             return self._undecided(p)
-        budget = max(p.left(), 1e-3)  # (the time may have run out since the check above)
+        budget = p.left()
+        if budget <= 0:  # (the time can run out between the first check and this one)
+            p.reasons.append("the time limit was used up before probing")
+            return self._undecided(p)
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
                           deadline=time.monotonic() + 0.9 * budget, domains=p.domains),

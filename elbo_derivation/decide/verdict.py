@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -265,6 +266,11 @@ def compare(
     if relation is Relation.EQ_UP_TO and not wrt:
         raise ValueError("wrt must name at least one variable for the '=~' relation")
     lhs, rhs = sp.S(lhs), sp.S(rhs)
+    on_simplex = _simplex_substitution(families, lhs, rhs)
+    if on_simplex:
+        return _compare_on_simplex(lhs, rhs, relation, on_simplex, wrt=wrt,
+                                   time_limit=time_limit, domains=domains,
+                                   families=families, needed_rules=needed_rules)
     start = time.perf_counter()
     blocked, probe_only = _screen(lhs, rhs)
     if blocked:
@@ -286,6 +292,72 @@ def compare(
                 continue  # an inequality is proved by a named rule, or not at all
             return _result(judgement, relation, start, problem.domains)
     raise AssertionError("the probe, the last tier, always answers")  # pragma: no cover
+
+
+#: The rule a step decided on the simplex of a categorical's probabilities is credited with.
+SIMPLEX_RULE = "the probabilities of a categorical distribution sum to 1"
+
+
+def _simplex_substitution(families: Mapping[sp.Expr, tuple] | None, *exprs: sp.Expr,
+                          ) -> dict[sp.Symbol, sp.Expr]:
+    """For each categorical declared with free probabilities (``Categorical(a1, a2, a3)``,
+    positive symbols whose sum is not 1 as written) that the sides use: each probability
+    → itself over their sum, a map from the positive orthant onto the open simplex. A step
+    holds for every point of the simplex exactly when it holds, so substituted, for every
+    positive value, and a counterexample found so is one on the simplex once normalised.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> k = sp.Symbol("k", integer=True)
+    >>> q = sp.Function("q(k)", positive=True)(k)
+    >>> _simplex_substitution({q: ("categorical", (a, b), k)}, a + b)
+    {a: a/(a + b), b: b/(a + b)}
+    """
+    used = set().union(*(e.free_symbols for e in exprs))
+    out: dict[sp.Symbol, sp.Expr] = {}
+    for key, params, _var in (families or {}).values():
+        if key != "categorical" or len(params) < 2 or not all(
+                isinstance(p, sp.Symbol) and p.is_positive for p in params):
+            continue
+        if len(set(params)) < len(params) or not used & set(params):
+            continue
+        total = sp.Add(*params)
+        if sp.simplify(total - 1) == 0 or any(p in out for p in params):
+            continue
+        out.update({p: p / total for p in params})
+    return out
+
+
+def _compare_on_simplex(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                        substitution: dict[sp.Symbol, sp.Expr], **options: Any,
+                        ) -> SymbolicResult:
+    """:func:`compare` with free categorical probabilities written through
+    :func:`_simplex_substitution`: the families' parameters then sum to 1, and a
+    counterexample's probabilities are normalised to the point of the simplex it stands for."""
+    families = {d: (key, tuple(sp.S(p).xreplace(substitution) for p in params), var)
+                for d, (key, params, var) in (options.pop("families") or {}).items()}
+    out = compare(lhs.xreplace(substitution), rhs.xreplace(substitution), relation,
+                  families=families, **options)
+    if out.verdict is Verdict.PROVED and SIMPLEX_RULE not in out.rules:
+        out.rules = (*out.rules, SIMPLEX_RULE)
+    c = out.counterexample
+    if c is not None:
+        point = dict(c.point)
+        names = [str(p) for p in substitution]
+        if all(n in point for n in names):
+            groups: dict[sp.Expr, list[str]] = {}
+            for p, image in substitution.items():
+                groups.setdefault(sp.denom(image), []).append(str(p))
+            for members in groups.values():
+                total = sum(float(point[n]) for n in members)
+                for n in members:
+                    point[n] = float(point[n]) / total
+            out.counterexample = Counterexample(point, c.lhs, c.rhs, c.difference, (
+                c.note + "; " if c.note else "") + "the probabilities of the categorical "
+                "normalised to sum to 1")
+        else:  # a point that does not show every probability cannot be placed on the simplex
+            out = SymbolicResult(Verdict.UNDECIDED, out.method, out.seconds, reason=(
+                "the counterexample does not fix every probability of the categorical"))
+    return out
 
 
 def _domains(domains: Mapping[sp.Symbol | str, sp.Interval] | None, *exprs: sp.Expr,

@@ -1205,7 +1205,7 @@ _TERMINAL_WORDS = {
     "DIFF": "a differential such as dx",
     "DOP": "d or \\partial and one variable, as in \\frac{d}{dx}",
     "PRIME": "a prime", "BIGOP": "\\sum or \\prod", "BINOM": "\\binom",
-    "NORMAL": "\\mathcal{N}", "VAR": "\\operatorname{Var}", "DFRAC": "\\frac",
+    "NORMAL": "\\mathcal{N}", "VAR": "\\operatorname{Var}", "DFRAC": "\\frac", "DOPFRAC": "\\frac",
     "EXPECT": "\\mathbb{E}", "NUMBER": "a number", "NAMEBASE": "a name", "LPAR": "'('",
     "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
     "CIRCUMFLEX": "'^'", "_": "'_'", "$END": "the end of the expression",
@@ -1388,7 +1388,7 @@ _OTHER_MATH = re.compile(
     r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?|split)\s*\}"
     r"|(?<!\\)\\\[()")
 _RELATION_RE = re.compile(
-    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{([^}]*)\})?"
+    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{((?:[^{}]|\{[^{}]*\})*)\})?"
     r"|<=|>=|<|>)"
 )
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
