@@ -28,30 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    "defects/misname_binomial_as_minus_one.deriv":
-        _MISNAMED.format("the cross term -2P^2 written -P^2 (binomial coefficient lost) named "
-                         "missing-minus-one, 'the constant -1 was lost'"),
-    "loss/wrong/bishop2_linear_autoencoder.s1.binomial-coefficient.deriv":
-        _MISNAMED.format("-2P^2 written -P^2 named missing-minus-one; see "
-                         "defects/misname_binomial_as_minus_one.deriv"),
-    "defects/misname_softplus_as_log_evidence.deriv":
-        _MISNAMED.format("a softplus term's sign flipped named log-evidence-sign in a "
-                         "derivation with no density"),
-    "sums/wrong/bernoulli_pixels_sum.s1.sign-error.tex":
-        _MISNAMED.format("a softplus sum's sign flipped named log-evidence-sign; see "
-                         "defects/misname_softplus_as_log_evidence.deriv"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "defects/misname_binomial_as_minus_one.deriv",
-    "loss/wrong/bishop2_linear_autoencoder.s1.binomial-coefficient.deriv",
-})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

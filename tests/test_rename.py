@@ -81,7 +81,11 @@ def build_map(names: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
 
     def free(candidate: str) -> bool:
-        return candidate not in taken and candidate not in stems.values()
+        # a head another stem already has is not free either: a_d → alpha_d beside d → alpha
+        # would write the renamed a_d as alpha_alpha
+        heads = {v.partition("_")[0] for v in (*stems.values(), *out.values())}
+        return (candidate not in taken and candidate not in stems.values()
+                and candidate.partition("_")[0] not in heads)
 
     for name in names:
         stem, digits = _split(name)
@@ -475,7 +479,14 @@ def _corpus_sample() -> list[Path]:
 
 
 #: Cases that fail today, and why (paths relative to the repository).
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    "tests/corpus/continuous/wrong/kl_laplace_same_location.s2.log-ratio-flipped.deriv": (
+        "a checker defect: the mistake's name depends on the name of the integration variable. "
+        "With x renamed to a name that sorts before b1, b2 (A, X) no simulation of the step "
+        "reproduces the written value of the integral of a Laplace density, |x - m| written "
+        "|A - m| rather than |m - x|, so log-ratio-flipped is not found (y still names it); "
+        "reproducer: this file with x written A"),
+}
 
 
 #: One name at a time as well as all at once: a rule that finds roles from the other names

@@ -110,9 +110,21 @@ def _square_of_difference(t: sp.Basic) -> bool:
     return _is_square(t) and isinstance(t.base, sp.Add) and len(t.base.args) == 2
 
 
+def _density_ratio(e: sp.Basic) -> bool:
+    """Whether ``e`` is a density or a ratio or product of densities (declared densities are
+    positive functions; a real function such as a logit a(d) is not one), up to a number."""
+    factors = [f.base if f.is_Pow else f for f in sp.Mul.make_args(e)]
+    return (any(isinstance(f, AppliedUndef) for f in factors)
+            and all(f.is_number or (isinstance(f, AppliedUndef) and f.is_positive)
+                    for f in factors))
+
+
 def _abstract_logs(t: sp.Basic) -> list[sp.Basic]:
+    """The logs of densities in ``t`` (log p(x), log(q/p)), never a log of another
+    expression that merely holds a function (log(1 + e^{a(d)}) is a softplus, not a
+    log-density)."""
     return [n for n in sp.preorder_traversal(t)
-            if isinstance(n, sp.log) and n.args[0].has(AppliedUndef)]
+            if isinstance(n, sp.log) and _density_ratio(n.args[0])]
 
 
 def _bound_in(t: sp.Basic) -> set[sp.Basic]:
@@ -901,8 +913,8 @@ CATALOGUE: tuple[Entry, ...] = (
           local=_drop_term, written_before=True,
           example=Example(_KL3, sp.log(_s2 / _s1) - HALF)),
     Entry("missing-minus-one", "the −1 (or −½) constant lost", (),
-          "The constant {constant} was lost: in §3.1 E[(x − μ)²]/(2σ²) = ½ gives the −½, and "
-          "§4's KL to N(0, 1) is ½(h + g² − log h − 1), with the −1.",
+          "The constant {constant} of the previous line was lost: a constant term stays until "
+          "something cancels it (the KL to N(0, 1) keeps its −1: ½(σ² + μ² − log σ² − 1)).",
           local=_drop_minus_one, undo=_restore_minus_one,
           special_case_of=("dropped-term", "constant-wrong"),
           example=Example(_KL4, (_h + _g**2 - sp.log(_h)) / 2)),

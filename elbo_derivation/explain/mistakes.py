@@ -540,6 +540,15 @@ class _Context:
                     self._sums_before = []
         return self._sums_before
 
+    def wrote_negative_constant(self) -> bool:
+        """Whether the previous line as its author wrote it has a negative number as a term of
+        one of its sums (the −1 or −½ a step may lose); True when that line is not known. A
+        −1 that only an identity makes appear (c² + s² = 1) was never written."""
+        terms = self.terms_before()
+        if terms is None:
+            return True
+        return any(t.is_Rational and t < 0 for t in terms)
+
     def written_alone(self, part: Any) -> bool:
         """Whether ``part`` stands as a term of its own at the top of the written step as its
         author wrote it (not merged by SymPy from terms inside brackets); True when the step
@@ -1011,7 +1020,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
     for right, b, path, redo in _backward(entry, ctx):
         ctx.tick()
-        if "lhs_constant" in b and not _same_constant(right, ctx.lhs):
+        if "lhs_constant" in b and not (_same_constant(right, ctx.lhs)
+                                        and ctx.wrote_negative_constant()):
             continue  # a constant said to be lost must be one the previous line has
         if ctx.reproduces(ctx.lhs, right) and redo():
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
