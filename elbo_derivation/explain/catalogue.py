@@ -1267,18 +1267,33 @@ _NEW: tuple[Entry, ...] = (
 )
 
 
-def _extend(entry: Entry) -> Entry:
-    """The entry with its new simulations; ``special_case_of`` is added to, never replaced."""
+def _amended(entries: tuple[Entry, ...], table: dict[str, dict[str, Any]],
+             new: tuple[Entry, ...] = (), *, add: bool = False) -> tuple[Entry, ...]:
+    """``entries`` with the changes of ``table`` (fields by entry name), then ``new``.
+
+    ``special_case_of`` is added to, never replaced. A simulation (``local``, ``undo``,
+    ``whole``, ``whole_undo``) given in ``table`` replaces the entry's, unless ``add``: then it
+    is added beside the entry's own, and a key ending in ``=`` (``"local="``) replaces it.
+    """
     import dataclasses
 
-    more = dict(_EXTENDED.get(entry.name, {}))
-    if "special_case_of" in more:
-        more["special_case_of"] = tuple(dict.fromkeys(
-            (*entry.special_case_of, *more["special_case_of"])))
-    return dataclasses.replace(entry, **more) if more else entry
+    def one(entry: Entry) -> Entry:
+        more = dict(table.get(entry.name, {}))
+        if not more:
+            return entry
+        if "special_case_of" in more:
+            more["special_case_of"] = tuple(dict.fromkeys(
+                (*entry.special_case_of, *more["special_case_of"])))
+        for kind in ("local", "undo", "whole", "whole_undo"):
+            if add and kind in more and getattr(entry, kind) is not None:
+                more[kind] = _plus(getattr(entry, kind), more[kind])
+            if kind + "=" in more:  # a simulation that replaces the table's
+                more[kind] = more.pop(kind + "=")
+        return dataclasses.replace(entry, **more)
+    return tuple(one(e) for e in entries) + new
 
 
-CATALOGUE = tuple(_extend(e) for e in CATALOGUE) + _NEW
+CATALOGUE = _amended(CATALOGUE, _EXTENDED, _NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
 
 
@@ -1420,23 +1435,6 @@ _S23_AMENDED: dict[str, dict[str, Any]] = {
 }
 
 
-def _amend(entry: Entry) -> Entry:
-    import dataclasses
-
-    more = dict(_S23_AMENDED.get(entry.name, {}))
-    if not more:
-        return entry
-    if "special_case_of" in more:
-        more["special_case_of"] = tuple(dict.fromkeys(
-            (*entry.special_case_of, *more["special_case_of"])))
-    for kind in ("local", "undo", "whole", "whole_undo"):
-        if kind in more and getattr(entry, kind) is not None:
-            more[kind] = _plus(getattr(entry, kind), more[kind])
-        if kind + "=" in more:  # a simulation that replaces the table's
-            more[kind] = more.pop(kind + "=")
-    return dataclasses.replace(entry, **more)
-
-
 _mj = sp.Function("m", real=True)
 
 _S23_NEW: tuple[Entry, ...] = (
@@ -1453,7 +1451,7 @@ _S23_NEW: tuple[Entry, ...] = (
                           sp.Sum(_mj(_i), (_i, 1, _K)))),
 )
 
-CATALOGUE = tuple(_amend(e) for e in CATALOGUE) + _S23_NEW
+CATALOGUE = _amended(CATALOGUE, _S23_AMENDED, _S23_NEW, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
 
 
@@ -1501,18 +1499,7 @@ _S23_EXTENDED: dict[str, dict[str, Any]] = {
 }
 
 
-def _s23(entry: Entry) -> Entry:
-    """The entry with the simulations of this block; ``special_case_of`` is added to."""
-    import dataclasses
-
-    more = dict(_S23_EXTENDED.get(entry.name, {}))
-    if "special_case_of" in more:
-        more["special_case_of"] = tuple(dict.fromkeys(
-            (*entry.special_case_of, *more["special_case_of"])))
-    return dataclasses.replace(entry, **more) if more else entry
-
-
-CATALOGUE = tuple(_s23(e) for e in CATALOGUE)
+CATALOGUE = _amended(CATALOGUE, _S23_EXTENDED)
 BY_NAME = {e.name: e for e in CATALOGUE}
 
 
@@ -1574,12 +1561,5 @@ _S23_SIGNS_NEW: tuple[Entry, ...] = (
 )
 
 
-def _extend_s23(entry: Entry) -> Entry:
-    import dataclasses
-
-    more = _S23_SIGNS.get(entry.name)
-    return dataclasses.replace(entry, **more) if more else entry
-
-
-CATALOGUE = tuple(_extend_s23(e) for e in CATALOGUE) + _S23_SIGNS_NEW
+CATALOGUE = _amended(CATALOGUE, _S23_SIGNS, _S23_SIGNS_NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
