@@ -479,14 +479,7 @@ def _corpus_sample() -> list[Path]:
 
 
 #: Cases that fail today, and why (paths relative to the repository).
-KNOWN: dict[str, str] = {
-    "tests/corpus/continuous/wrong/kl_laplace_same_location.s2.log-ratio-flipped.deriv": (
-        "a checker defect: the mistake's name depends on the name of the integration variable. "
-        "With x renamed to a name that sorts before b1, b2 (A, X) no simulation of the step "
-        "reproduces the written value of the integral of a Laplace density, |x - m| written "
-        "|A - m| rather than |m - x|, so log-ratio-flipped is not found (y still names it); "
-        "reproducer: this file with x written A"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: One name at a time as well as all at once: a rule that finds roles from the other names

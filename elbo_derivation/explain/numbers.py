@@ -89,8 +89,14 @@ def _legendre_grid(lo: float, hi: float, panels: int = 60, order: int = 12,
 
 
 # Over ℝ: the sample points keep every mean within ±2 and every scale below 2.5, so ±40
-# holds any Gaussian-type integrand of these derivations to double precision.
-_REAL_LINE = _legendre_grid(-40.0, 40.0)
+# holds any Gaussian-type integrand of these derivations to double precision; a Laplace or
+# exponential tail e^{−|x|/2.3} is still 3e-8 there, so coarser panels carry the range on to
+# ±120 (e^{−52}): without them, which scale a point drew decided whether such an integral
+# passed the screen.
+_REACH = 120.0
+_REAL_LINE = tuple(np.concatenate(parts) for parts in zip(
+    _legendre_grid(-_REACH, -40.0, panels=20), _legendre_grid(-40.0, 40.0),
+    _legendre_grid(40.0, _REACH, panels=20), strict=True))
 
 def kink_points(body: sp.Basic, var: sp.Symbol) -> list[sp.Expr]:
     """Where |a + b·x| in ``body`` turns (x = −a/b): a quadrature that splits its range there
@@ -238,7 +244,7 @@ class FloatScreen:
             b = float(b_f(v)) if b_f is not None else None
             if a is None and b is None:
                 nodes, weights = _REAL_LINE
-                a, b = -40.0, 40.0
+                a, b = -_REACH, _REACH
             else:
                 a, b = (a if a is not None else b - 80.0), (b if b is not None else a + 80.0)
                 nodes, weights = _legendre_grid(a, b)
