@@ -58,7 +58,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -395,13 +395,9 @@ class Declarations:
                     f"one or more of {', '.join(ASSUMPTIONS)} (e.g. 'positive integer'), or "
                     "an interval such as (0, 1)", line, words_col)
             keywords = found
-        for raw, offset in split_top_level(names_part):
-            name = self.plain(raw.strip())
-            col = column + offset + (len(raw) - len(raw.lstrip()))
+        for name, col in self.names_in(names_part, column):
             if dimension is not None:
-                self.check_name(name, line, col)
-                if name in self.symbols or name in self.indexed:
-                    raise self.error(f"'{name}' is already declared", line, col)
+                self.claim(name, line, col)
                 self.vectors[name] = dimension
                 self.assumption_of[name] = f"vector({dimension}) {words}"
                 # its entries mu[j] carry the assumption; the vector itself is no scalar
@@ -424,16 +420,23 @@ class Declarations:
         if words not in _MATRIX_WORDS:
             raise self.error(f"unknown property of a matrix '{m.group(2).strip()}'; expected "
                              "symmetric or positive definite (spd)", line, words_col)
-        for raw, offset in split_top_level(names_part):
-            name = self.plain(raw.strip())
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            self.check_name(name, line, col)
-            if name in self.symbols or name in self.indexed:
-                raise self.error(f"'{name}' is already declared", line, col)
+        for name, col in self.names_in(names_part, column):
+            self.claim(name, line, col)
             symbol = sp.MatrixSymbol(name, dimension, dimension)
             matrices.register(symbol, properties=_MATRIX_WORDS[words])
             self.symbols[name] = symbol
             self.assumption_of[name] = f"matrix({dimension}) {words}".strip()
+
+    def names_in(self, names_part: str, column: int) -> Iterator[tuple[str, int]]:
+        """(name, column) of each name of a declaration's comma-separated list."""
+        for raw, offset in split_top_level(names_part):
+            yield self.plain(raw.strip()), column + offset + (len(raw) - len(raw.lstrip()))
+
+    def claim(self, name: str, line: int | None, column: int) -> None:
+        """Refuse a name that is not a valid name, or one declared already."""
+        self.check_name(name, line, column)
+        if name in self.symbols or name in self.indexed:
+            raise self.error(f"'{name}' is already declared", line, column)
 
     def dimension(self, text: str, what: str, line: int | None, column: int) -> sp.Expr:
         """The dimension of a ``vector(...)``, ``matrix(...)`` or ``identity(...)``: a whole
@@ -455,12 +458,8 @@ class Declarations:
                          column: int, words_col: int) -> None:
         """``I : identity(D)``: the D×D identity matrix (``\\mathbf{I}``, ``I_D`` in LaTeX)."""
         dimension = self.dimension(m.group(1), "identity matrix", line, words_col)
-        for raw, offset in split_top_level(names_part):
-            name = self.plain(raw.strip())
-            col = column + offset + (len(raw) - len(raw.lstrip()))
-            self.check_name(name, line, col)
-            if name in self.symbols or name in self.indexed:
-                raise self.error(f"'{name}' is already declared", line, col)
+        for name, col in self.names_in(names_part, column):
+            self.claim(name, line, col)
             self.symbols[name] = matrices.identity(dimension)
             self.assumption_of[name] = f"identity({dimension})"
 
