@@ -124,7 +124,7 @@ from elbo_derivation.explain.numbers import (
     exactly_equal,
 )
 from elbo_derivation.explain.roles import Roles, roles_for
-from elbo_derivation.explain.simulations import show
+from elbo_derivation.explain.simulations import CONSTRUCTS, show, under
 from elbo_derivation.explain.subexpr import smallest_difference
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
@@ -172,7 +172,7 @@ class _Match:
 
 
 Path = tuple[int, ...]
-_EVALUATED_KINDS = (sp.Integral, Expectation, sp.Sum, sp.Derivative)
+_EVALUATED = CONSTRUCTS  # what a step may evaluate: integrals, expectations, sums, derivatives
 
 
 def _subtrees(expr: sp.Basic) -> dict[sp.Basic, int]:
@@ -260,7 +260,7 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
 
 def _rebuilt(e: sp.Basic) -> sp.Basic:
     """An expression built without evaluation, built again with it (E**x becomes exp(x))."""
-    if not e.args or isinstance(e, (AppliedUndef, *_EVALUATED_KINDS)):
+    if not e.args or isinstance(e, (AppliedUndef, *_EVALUATED)):
         return e
     try:
         return e.func(*[_rebuilt(a) for a in e.args])
@@ -801,20 +801,12 @@ class _Context:
 
 
 #: what a step may evaluate: integrals, expectations, sums and derivatives
-_EVALUATED = (sp.Integral, Expectation, sp.Sum, sp.Derivative)
-
-
 def _integrals(expr: sp.Basic) -> int:
     return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, _EVALUATED))
 
 
 def _inside_integral(expr: sp.Basic, path: Path) -> bool:
-    node = expr
-    for i in path:
-        if isinstance(node, _EVALUATED):
-            return True
-        node = node.args[i]
-    return False
+    return under(expr, path, _EVALUATED)
 
 
 #: the first step of a path into the value of the previous line's derivatives

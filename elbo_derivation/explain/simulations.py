@@ -27,6 +27,7 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
+    "CONSTRUCTS",
     "as_integral",
     "bound_constant_wrong",
     "bound_restored",
@@ -66,6 +67,7 @@ __all__ = [
     "square_of_bracket_lost",
     "squares_summed_as_square",
     "two_terms_negated",
+    "under",
 ]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
@@ -1030,7 +1032,23 @@ def inner_factor_forgotten_higher(node: sp.Basic, roles: Any) -> list[Variant]:
     return list(out.values())
 
 
-_CONSTRUCTS = (sp.Integral, sp.Sum, sp.Derivative, Expectation)
+#: The constructs a step may evaluate (their value is not their body's).
+CONSTRUCTS = (sp.Integral, sp.Sum, sp.Derivative, Expectation)
+
+
+def under(expr: sp.Basic, path: tuple[int, ...], kinds: tuple[type, ...]) -> bool:
+    """Whether a node of one of ``kinds`` stands above the node at ``path`` of ``expr``.
+
+    >>> x = sp.Symbol("x")
+    >>> under(sp.Integral(x**2, x), (0,), CONSTRUCTS), under(sp.log(x**2), (0,), CONSTRUCTS)
+    (True, False)
+    """
+    node = expr
+    for i in path:
+        if isinstance(node, kinds):
+            return True
+        node = node.args[i]
+    return False
 
 
 def _outside_logs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
@@ -1038,24 +1056,14 @@ def _outside_logs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
     ``path``: a factor of a log's argument is a term of the log (log ab = log a + log b),
     left to the entries of dropped terms; a factor lost under an integral gives a value
     that other mistakes give too (E[λx] with its λ lost is E[x], a moment taken wrong)."""
-    node = expr
-    for i in path:
-        if isinstance(node, (sp.log, *_CONSTRUCTS)):
-            return False
-        node = node.args[i]
-    return True
+    return not under(expr, path, (sp.log, *CONSTRUCTS))
 
 
 def _outside_constructs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
     """Whether no integral, sum, derivative or expectation stands above the node at
     ``path``: a change under one that the step evaluates gives a value other mistakes give
     too (E[x − m] = 0 is also the term E[(x − m)²] dropped)."""
-    node = expr
-    for i in path:
-        if isinstance(node, _CONSTRUCTS):
-            return False
-        node = node.args[i]
-    return True
+    return not under(expr, path, CONSTRUCTS)
 
 
 def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
@@ -1075,7 +1083,7 @@ def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
         return []
     out: list[Variant] = []
     for i, f in enumerate(node.args):
-        if f.is_Number or not f.free_symbols or isinstance(f, _CONSTRUCTS):
+        if f.is_Number or not f.free_symbols or isinstance(f, CONSTRUCTS):
             continue
         rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
         if rest.is_Number:
