@@ -57,3 +57,22 @@ def test_a_sequence_declared_with_a_subscript_is_shown_with_it():
     assert "<msub><mi>&#956;</mi><mi>d</mi></msub>" in mathml
     mu = d.functions["mu(d)"]
     assert mu == sp.Function("mu", real=True)(d.symbols["d"])  # the same quantity as mu(d)
+
+
+def test_a_sum_written_with_brackets_around_its_body_shows_them_once():
+    """Σ_d (a_d − log(1 + e^{a_d})) as written: one pair of brackets around the body, not the
+    author's pair inside the printer's own."""
+    import re
+
+    from elbo_derivation.report.handout import shown_mathml
+
+    text = "\n".join([
+        "% symbols: D : positive integer", "% symbols: d : integer",
+        "% functions: u_d : real", r"\begin{align*}",
+        r"\sum_{d=1}^{D}\left(u_d - \log\left(1 + e^{u_d}\right)\right)",
+        r"  &= \sum_{d=1}^{D} u_d - \sum_{d=1}^{D}\log\left(1 + e^{u_d}\right)",
+        r"\end{align*}"])
+    mathml = shown_mathml(parse_tex_derivation(text, file="t.tex"))
+    opening = [m.start() for m in re.finditer(r"<mo[^>]*>\(</mo>", mathml)]
+    assert len(opening) == 2  # the body's, and the log's
+    assert not re.search(r"\(</mo>\s*<mrow>\s*<mo[^>]*>\(</mo>", mathml)

@@ -108,6 +108,15 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
     def _bracketed(self, expr: sp.Basic) -> Any:
         return self._fenced("(", self._print(expr), ")")
 
+    def parenthesize(self, item: sp.Basic, level: int, strict: bool = False) -> Any:
+        """As SymPy's, except that a written 1·(a + b) (a bracketed sum, such as the body of
+        Σ written with its brackets) already prints its brackets: none are added around it."""
+        if self._written and isinstance(item, sp.Mul):
+            negative, rest = split_sign(item)
+            if not negative and isinstance(rest, sp.Add):
+                return self._print(item)
+        return super().parenthesize(item, level, strict)
+
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> Any:
         if not self._written:
             return super()._print_Add(expr, order=order)
