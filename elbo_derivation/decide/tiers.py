@@ -1328,6 +1328,17 @@ class GaussianMoments(Tier):
         def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
             a, n1 = evaluate_gaussian_integrals(p.lhs)
             b, n2 = evaluate_gaussian_integrals(p.rhs)
+            there, back = interval_variables(p.lhs - p.rhs, p.domains) if p.domains and (
+                a.has(sp.Integral, Expectation) or b.has(sp.Integral, Expectation)) else ({}, {})
+            if there:
+                # N(m, 1 − c) with 0 < c < 1: the variance is positive by the interval only;
+                # evaluated and reduced through c = t/(1 + t), the sides written back in c
+                at, n1 = evaluate_gaussian_integrals(p.lhs.xreplace(there))
+                bt, n2 = evaluate_gaussian_integrals(p.rhs.xreplace(there))
+                if n1 + n2:
+                    reduced, rules = reduce_algebra(p.gap_of(at, bt))
+                    return (at.xreplace(back), bt.xreplace(back), n1 + n2,
+                            reduced.xreplace(back), rules)
             if not n1 + n2:
                 return a, b, 0, sp.S.NaN, ()
             return a, b, n1 + n2, *reduce_algebra(p.gap_of(a, b))
@@ -1349,6 +1360,31 @@ class GaussianMoments(Tier):
             judged.explanation = ("the integrals that differ agree term by term, by "
                                   + "; ".join(split) + " (each integral evaluated exactly)")
         return judged
+
+
+def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],
+                       ) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Symbol, sp.Expr]]:
+    """Each symbol of ``expr`` declared in an interval written through a positive variable
+    covering it (c = t/(1 + t) for 0 < c < 1, so that 1 − c = 1/(1 + t) is known positive),
+    and the way back (t = c/(1 − c)); two empty maps when there is none.
+
+    >>> c = sp.Symbol("c", positive=True)
+    >>> there, back = interval_variables(1 - c, {c: sp.Interval.open(0, 1)})
+    >>> sp.factor((1 - c).xreplace(there)).is_positive, sp.simplify(there[c].xreplace(back))
+    (True, c)
+    """
+    from elbo_derivation.decide.inequalities import interval_substitution
+
+    subs, _ = interval_substitution(domains)
+    there = {s: v for s, v in subs.items() if expr.has(s)}
+    back = {}
+    for s, v in there.items():  # t from s = v(t): a Möbius map or a shift of the one t
+        (t,) = v.free_symbols
+        found = sp.solve(sp.Eq(v, s), t)
+        if len(found) != 1:
+            return {}, {}
+        back[t] = found[0]
+    return there, back
 
 
 def _split_integrals(lhs: sp.Expr, rhs: sp.Expr) -> tuple[str, ...] | None:

@@ -610,7 +610,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("diffusion/ho_epsilon_loss.deriv", 1, "(f - e)", "(f + e)", "sign-error"),
     ("diffusion/ho_epsilon_loss.deriv", 2, "(1 - a)^2*(e - f)^2", "(1 - a)*(e - f)^2", "missing-square"),
     ("diffusion/ho_epsilon_loss.deriv", 2, "/(2*s^2*a*", "/(s^2*a*", "dropped-half"),
-    ("diffusion/luo_prior_matching.deriv", 1, "- log(1 - c)", "- log(sqrt(1 - c))", "log-std-for-log-variance"),
+    ("diffusion/luo_prior_matching.deriv", 1, "- log(1 - c)", "- log(sqrt(1 - c))", "log-std-for-log-variance|extra-half"),
     ("diffusion/luo_prior_matching.deriv", 1, "- 1)/2", ")/2", "missing-minus-one"),
     ("diffusion/luo_prior_matching.deriv", 2, "- log(1 - c))/2", "+ log(1 - c))/2", "sign-error"),
     ("diffusion/ho_x0_loss.deriv", 1, "b*(1 - a)^2", "sqrt(b)*(1 - a)^2", "std-for-variance"),
