@@ -38,3 +38,20 @@ def test_a_normal_variance_positive_by_its_interval_is_integrated(rhs: str,
         assert result.method == "gaussian-moments"
     else:
         assert 0 < float(result.counterexample.point["c"]) < 1
+
+
+SUBSCRIPTED_DENSITIES = r"""% symbols: x, z : real
+% densities: q_{\phi}(z|x), p_\theta(x, z), p_\theta(z|x), p_\theta(x)
+\begin{align*}
+\log p_\theta(x)
+  &= \mathbb{E}_{q_{\phi}(z|x)}\left[\log\frac{p_\theta(x, z)}{q_\phi(z|x)}\right]
+     SIGN D_{\mathrm{KL}}\left(q_\phi(z|x) \,\|\, p_\theta(z|x)\right)
+\end{align*}
+"""
+
+
+@pytest.mark.parametrize(("sign", "expected"), [("+", Verdict.PROVED), ("-", Verdict.REFUTED)])
+def test_densities_declared_with_a_latex_subscript(sign: str, expected: Verdict) -> None:
+    # q_\phi(z|x) and p_\theta(x, z), the way ML papers name them, declared and used in LaTeX
+    (result,) = _verdicts(SUBSCRIPTED_DENSITIES.replace("SIGN", sign), tex=True)
+    assert result.verdict is expected, result.reason

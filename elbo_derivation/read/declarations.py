@@ -154,6 +154,9 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
 
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+#: ``q_\theta(w)``, ``q_{\phi}(z|x)``: a density named with a LaTeX subscript
+_LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*\s*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}))"
+                              r"\s*\(([^()]*)\)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
@@ -513,10 +516,11 @@ class Declarations:
                   kind: str = "density",
                   ) -> tuple[str, str, list[sp.Symbol], int]:
         """(stem, canonical signature, variables, given count) of ``q(z|x)``."""
-        m = _SIGNATURE.match(raw)
+        m = _SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
         if not m:
             raise self.error(f"expected {what}, got '{raw.strip()}'", line, column)
-        stem, inner = m.group(1), m.group(2)
+        # q_\theta(w), q_{\phi}(z|x): the stem as the body writes it (q_theta)
+        stem, inner = self.plain(m.group(1)), m.group(2)
         given_text, bar, cond_text = inner.partition("|")
         # a variable as the body writes it: q(\mu) is the density of the declared mu
         given = [self.plain(v.strip()) for v in given_text.split(",")]
