@@ -55,3 +55,25 @@ def test_densities_declared_with_a_latex_subscript(sign: str, expected: Verdict)
     # q_\phi(z|x) and p_\theta(x, z), the way ML papers name them, declared and used in LaTeX
     (result,) = _verdicts(SUBSCRIPTED_DENSITIES.replace("SIGN", sign), tex=True)
     assert result.verdict is expected, result.reason
+
+
+ACCENTED_INTERVAL = r"""% symbols: 0 < \bar{\alpha}_t < 1
+% symbols: 0 < \hat\beta < 1
+\begin{align*}
+\frac{1}{\frac{\bar{\alpha}_t}{1 - \bar{\alpha}_t} + 1}
+  &= RHS
+\end{align*}
+"""
+
+
+@pytest.mark.parametrize(("rhs", "expected"), [
+    (r"1 - \bar{\alpha}_t", Verdict.PROVED),
+    (r"1 - \bar{\alpha}_t + \hat\beta", Verdict.REFUTED),
+])
+def test_an_interval_declared_for_an_accented_name(rhs: str, expected: Verdict) -> None:
+    # '0 < \bar{\alpha}_t < 1' was refused ("expected 'symbols: NAMES : ASSUMPTION'")
+    (result,) = _verdicts(ACCENTED_INTERVAL.replace("RHS", rhs), tex=True)
+    assert result.verdict is expected, result.reason
+    if expected is Verdict.REFUTED:
+        point = result.counterexample.point
+        assert all(0 < float(v) < 1 for v in point.values())

@@ -162,8 +162,11 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
 _INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_BOUND})\s*"
                        rf"([)\]])\s*$")
+#: ``\bar{\alpha}``, ``\hat\mu``: a name under an accent, as an interval declaration writes it
+_ACCENTED = (r"\\(?:hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*"
+             r"(?:\{\s*\\?[^\W\d]\w*\s*\}|\\[A-Za-z]+)")
 _CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
-                    rf"(\\?[^\W\d]\w*(?:\s*_\s*\{{?\s*\\?\w+\s*\}}?)?)\s*"
+                    rf"((?:{_ACCENTED}|\\?[^\W\d]\w*)(?:\s*_\s*\{{?\s*\\?\w+\s*\}}?)?)\s*"
                     rf"(?:(<=|<|≤|>=|>|≥|\\leq?|\\geq?)\s*({_NUMBER}))?\s*$")
 _LATEX_NAME = re.compile(
     r"\s*(?:\\(hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*\{?\s*)?"
