@@ -77,3 +77,28 @@ def test_an_interval_declared_for_an_accented_name(rhs: str, expected: Verdict) 
     if expected is Verdict.REFUTED:
         point = result.counterexample.point
         assert all(0 < float(v) < 1 for v in point.values())
+
+
+LABELLED_START = r"""% symbols: y, \mu_0 : real
+% symbols: \sigma, \tau_0 : positive
+\begin{align*}
+LABEL = \frac{\frac{1}{\tau_0^2}\mu_0 + \frac{1}{\sigma^2}y}{\frac{1}{\tau_0^2} + \frac{1}{\sigma^2}}
+  &= \frac{\sigma^2\mu_0 + \tau_0^2 y}{\sigma^2 + \tau_0^2}
+\end{align*}
+"""
+
+
+def test_an_undeclared_name_before_the_start_is_a_label() -> None:
+    # Gelman's '\mu_1 = ... &= ...': \mu_1 names what is derived; the start is its value
+    (result,) = _verdicts(LABELLED_START.replace("LABEL", r"\mu_1"), tex=True)
+    assert result.verdict is Verdict.PROVED, result.reason
+    (result,) = _verdicts(LABELLED_START.replace("LABEL", r"\tilde{\mu}_{1}"), tex=True)
+    assert result.verdict is Verdict.PROVED, result.reason
+
+
+def test_a_declared_name_before_the_start_is_not_a_label() -> None:
+    # y is declared: 'y = ...' would be a claim about y, not a label; it is refused as before
+    from elbo_derivation.errors import DerivationSyntaxError
+
+    with pytest.raises(DerivationSyntaxError, match="unexpected '='"):
+        parse_tex_derivation(LABELLED_START.replace("LABEL", "y"))

@@ -1382,6 +1382,9 @@ def latex_to_sympy(
 # --------------------------------------------------------------------------------------
 
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
+#: a name alone, as a label before '=' writes it: \mu_1, \tilde{\mu}_t, \sigma_q^2 not
+_LABEL_NAME = re.compile(r"(?:\\(?:hat|bar|tilde|widehat|widetilde|overline)\s*\{?\s*)?"
+                         r"\\?[A-Za-z]+\s*\}?\s*(?:_\s*(?:\{\s*\\?[A-Za-z0-9]+\s*\}|\\?[A-Za-z0-9]+))?$")
 _SIGNATURE_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*\(([^()]*)\)\s*$")
 _BEGIN = re.compile(r"\\begin\s*\{\s*(align\*?|aligned|eqnarray\*?)\s*\}")
 _OTHER_MATH = re.compile(
@@ -1768,6 +1771,11 @@ class _TexReader:
             rhs_text = row_w[rel.end():]
             rhs_text = re.sub(r"&", " ", rhs_text)  # '&&' columns before comments
             token = rel.group(1)
+            label = self.defined_name(lhs_text)
+            if label and start_expr is None:
+                # '\mu_1 = \frac{...} &= ...': the name of what is derived, not declared, is a
+                # label; the derivation starts at its definition
+                lhs_text = re.sub(r"[^\n]", " ", lhs_text[:label]) + lhs_text[label:]
             if lhs_text.strip():
                 if start_expr is not None:
                     ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
@@ -1840,6 +1848,23 @@ class _TexReader:
             steps=steps,
             metadata={"format": "tex"},
         )
+
+    def defined_name(self, lhs: str) -> int:
+        """Where the definition starts in a first row ``\mu_1 = EXPR`` whose left name is
+        not declared (a symbol, a density, a function or a ``let``): the name is a label,
+        as a textbook writes the quantity it derives; 0 when the row is not of that shape.
+        A declared name before ``=`` is mathematics, and stays (read as it is written)."""
+        rels = _top_relations(lhs, 0, len(lhs))
+        if not rels or rels[0][2] != "=":
+            return 0
+        written = lhs[:rels[0][0]].strip()
+        if not written or not _LABEL_NAME.match(written):
+            return 0
+        name = self.decl.plain(written)
+        if not _NAME_RE.match(name) or name in self.symbols or name in self.definitions or any(
+                f.startswith(name + "(") for f in self.functions):
+            return 0
+        return rels[0][1]
 
     def shown(self, text: str, line: int, column: int) -> sp.Expr | None:
         """The expression as written, built without SymPy's automatic evaluation (for
