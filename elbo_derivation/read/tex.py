@@ -1850,7 +1850,7 @@ class _TexReader:
         )
 
     def defined_name(self, lhs: str) -> int:
-        """Where the definition starts in a first row ``\mu_1 = EXPR`` whose left name is
+        """Where the definition starts in a first row ``\\mu_1 = EXPR`` whose left name is
         not declared (a symbol, a density, a function or a ``let``): the name is a label,
         as a textbook writes the quantity it derives; 0 when the row is not of that shape.
         A declared name before ``=`` is mathematics, and stays (read as it is written)."""
