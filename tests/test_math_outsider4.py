@@ -82,7 +82,8 @@ def test_an_interval_declared_for_an_accented_name(rhs: str, expected: Verdict) 
 LABELLED_START = r"""% symbols: y, \mu_0 : real
 % symbols: \sigma, \tau_0 : positive
 \begin{align*}
-LABEL = \frac{\frac{1}{\tau_0^2}\mu_0 + \frac{1}{\sigma^2}y}{\frac{1}{\tau_0^2} + \frac{1}{\sigma^2}}
+LABEL = \frac{\frac{1}{\tau_0^2}\mu_0 + \frac{1}{\sigma^2}y}
+              {\frac{1}{\tau_0^2} + \frac{1}{\sigma^2}}
   &= \frac{\sigma^2\mu_0 + \tau_0^2 y}{\sigma^2 + \tau_0^2}
 \end{align*}
 """
