@@ -103,3 +103,25 @@ def test_a_declared_name_before_the_start_is_not_a_label() -> None:
 
     with pytest.raises(DerivationSyntaxError, match="unexpected '='"):
         parse_tex_derivation(LABELLED_START.replace("LABEL", "y"))
+
+
+BERNOULLI_SUM = """\
+symbols: 0 < a < 1
+symbols: 0 < b < 1
+symbols: k : nonnegative integer
+densities: q(k) = Bernoulli(a), p(k) = Bernoulli(b)
+  KL(q(k), p(k))
+= {rhs}
+"""
+
+
+@pytest.mark.parametrize(("rhs", "expected"), [
+    ("Sum(q(k)*log(q(k)/p(k)), (k, 0, 1))", Verdict.PROVED),
+    ("Sum(q(k)*log(p(k)/q(k)), (k, 0, 1))", Verdict.REFUTED),
+    ("Sum(q(k)*log(q(k)/p(k)), (k, 1, 1))", Verdict.REFUTED),
+])
+def test_a_family_density_at_the_points_of_a_sum_written_out(rhs: str,
+                                                             expected: Verdict) -> None:
+    # the calculus tier writes the sum out first (q(0), q(1)): each is the pmf at that point
+    (result,) = _verdicts(BERNOULLI_SUM.format(rhs=rhs))
+    assert result.verdict is expected, result.reason

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.read.declarations import FAMILY_TABLE, FamilySpec
@@ -218,7 +219,7 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
     used: list[str] = []
     known = {d: v for d, v in families.items() if v[0] in FAMILY_FACTS and (
         v[0] != "categorical" or sp.simplify(sp.Add(*v[1]) - 1) == 0)}  # (p's must sum to 1)
-    if not known or not expr.has(*known):
+    if not known or not expr.has(*known, *(getattr(d, "func", d) for d in known)):
         return expr, ()
 
     def visit(node: sp.Basic) -> sp.Basic:
@@ -263,6 +264,13 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
         if node in known:
             key, params, var = known[node]
             return FAMILY_FACTS[key].density(var, *params)
+        for density, (key, params, var) in known.items():
+            # the declared density at another point (q(0), q(1) of a sum over k written
+            # out): its formula there
+            if (node.func == getattr(density, "func", None) and isinstance(node, AppliedUndef)
+                    and len(node.args) == len(density.args)):
+                at = dict(zip(density.args, node.args, strict=True))
+                return FAMILY_FACTS[key].density(var, *params).xreplace(at)
         if not node.args:
             return node
         new = [visit(a) for a in node.args]

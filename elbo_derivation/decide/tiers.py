@@ -1240,8 +1240,10 @@ class Families(Tier):
     share = 0.3
 
     def applies(self, p: Problem) -> bool:
+        # (a density of a family at another point counts: q(0), q(1) of a sum written out)
+        funcs = {getattr(d, "func", d) for d in p.families}
         return p.symbolic and bool(p.families) and any(
-            e.has(*p.families) for e in (p.lhs, p.rhs))
+            e.has(*p.families, *funcs) for e in (p.lhs, p.rhs))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide.families import instantiate
