@@ -128,6 +128,7 @@ PRODUCT_RULE = "product rule p(x, z) = p(x|z) p(z) (one joint density)"
 MARGINALISATION = "marginalisation ∫ p(x, z) dz = p(x)"
 INTEGRAL_AS_EXPECTATION = "∫ q(z) f(z) dz = E_q[f] (an integral against a density)"
 IMPORTANCE = "importance weights E_q[p(x, z)/q(z)] = ∫ p(x, z) dz"
+DENSITY_NORMALISED = "a density integrates to 1"
 SUM_AS_EXPECTATION = "Σ_k p(k) f(k) = E_p[f] (a sum against a discrete density)"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 
@@ -452,6 +453,14 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
                 used.update((IMPORTANCE, MARGINALISATION))
                 out.append(coeff * value)
                 continue
+        if IMPORTANCE not in disabled and not dep.has(sp.log) and has_abstract(q):
+            # E_q[r/q] = ∫ r dz = 1 for a declared density r of z (whatever its letter)
+            scale, other = sp.powsimp(q * dep).as_independent(z, as_Add=False)
+            sig = _signature(other)
+            if sig is not None and sig.given == (str(z),) and _signature(q) is not None:
+                used.update((IMPORTANCE, DENSITY_NORMALISED))
+                out.append(coeff * scale)
+                continue
         value = None if GAUSSIAN_MOMENTS in disabled else _gaussian_moment(dep, z, q)
         if value is not None:
             used.add(GAUSSIAN_MOMENTS)
@@ -762,6 +771,54 @@ def nonnegative_certificate(expr: sp.Expr) -> str | None:
         if not rest.has(node) and _termwise_nonnegative(rest):
             return LOG_INEQUALITY
     return None
+
+
+MONOTONE_EXPECTATION = "E[g] ≥ 0 when g ≥ 0 (monotonicity of the expectation)"
+
+
+def expectation_certificate(expr: sp.Expr) -> str | None:
+    """A reason why ``expr``, a combination of expectations over one density (and constants,
+    E[c] = c), is ≥ 0: its integrand gathered into one, E[g], is non-negative wherever the
+    densities in it take positive values (:func:`nonnegative_certificate` with each density
+    value a positive number); or None.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> q, p = (sp.Function(n, positive=True)(x) for n in ("q(x)", "p(x)"))
+    >>> gap = Expectation(p / q - 1, x, q) - Expectation(sp.log(p / q), x, q)
+    >>> expectation_certificate(gap)
+    'E[g] ≥ 0 when g ≥ 0 (monotonicity of the expectation); t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)'
+    >>> expectation_certificate(Expectation(sp.log(p / q), x, q)) is None
+    True
+    """
+    expr = sp.S(expr)
+    if not expr.has(Expectation):
+        return None
+    over: set[tuple[sp.Basic, sp.Basic]] = set()
+    body = sp.S.Zero
+    for term in sp.Add.make_args(sp.expand(expr, log=False, mul=False, power_exp=False)):
+        coeff, rest = term.as_independent(Expectation, as_Add=False)
+        if rest == 1:
+            body += coeff  # a constant: E[c] = c under a density
+            continue
+        if not isinstance(rest, Expectation) or coeff.has(Expectation) or has_abstract(coeff):
+            return None
+        over.add((rest.variable, rest.density))
+        body += coeff * rest.integrand
+    if len(over) != 1 or body.has(Expectation):
+        return None
+    (_, density), = over
+    if not has_abstract(density):
+        return None  # a written-out density: its own tiers decide
+    values = {f: sp.Dummy(f"v{i}", positive=True) for i, f in enumerate(sorted(
+        (a for a in body.atoms(AppliedUndef) if _signature(a) is not None),
+        key=sp.default_sort_key))}
+    if not values or body.xreplace(values).has(AppliedUndef):
+        return None
+    reason = nonnegative_certificate(body.xreplace(values))
+    return None if reason is None else f"{MONOTONE_EXPECTATION}; {reason}"
 
 
 def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:
@@ -1362,7 +1419,7 @@ def check(
                     rules,
                 )
         for candidate in (sign * (lhs - rhs), sign * diff):
-            reason = nonnegative_certificate(candidate)
+            reason = nonnegative_certificate(candidate) or expectation_certificate(candidate)
             if reason is None:
                 continue
             if reason == LOG_INEQUALITY and not log_inequality_lemma():  # pragma: no cover
