@@ -671,7 +671,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/blei_expected_log_likelihood.deriv", 1, "- 2*x*m", "+ 2*x*m", "cross-term-sign"),
     ("vi/blei_expected_log_likelihood.deriv", 2, "((x - m)^2 + s^2)/2", "((x - m)^2 + s)/2", "std-for-variance"),
     ("vi/blei_gaussian_entropy.deriv", 1, "log(2*pi*exp(1)*s^2)/2", "log(2*pi*exp(1)*s^2)", "dropped-half"),
-    ("vi/blei_gaussian_entropy.deriv", 2, "2*log(s)", "log(s)", "log-std-for-log-variance|dropped-half"),
+    ("vi/blei_gaussian_entropy.deriv", 2, "2*log(s)", "log(s)", "log-std-for-log-variance|extra-half"),
     ("vi/blei_gaussian_entropy.deriv", 2, "(1 + log(2*pi)", "(log(2*pi)", "dropped-term"),
     ("vi/iwae_gradient_weights.deriv", 1, "exp(a)/(exp(a) + exp(b))", "exp(b)/(exp(a) + exp(b))", "complement-probability|chain-rule-factor-wrong"),
     ("vi/iwae_gradient_weights.deriv", 1, "exp(a)/(exp(a) + exp(b))", "exp(a)/(2*(exp(a) + exp(b)))", "extra-half"),
