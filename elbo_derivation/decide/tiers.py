@@ -1339,8 +1339,14 @@ class GaussianMoments(Tier):
                 bt, n2 = evaluate_gaussian_integrals(p.rhs.xreplace(there))
                 if n1 + n2:
                     reduced, rules = reduce_algebra(p.gap_of(at, bt))
-                    return (at.xreplace(back), bt.xreplace(back), n1 + n2,
-                            reduced.xreplace(back), rules)
+
+                    def written_back(e: sp.Expr) -> sp.Expr:
+                        return e.xreplace(back).replace(
+                            lambda n: isinstance(n, sp.log),
+                            lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
+
+                    return (written_back(at), written_back(bt), n1 + n2, written_back(reduced),
+                            rules)
             if not n1 + n2:
                 return a, b, 0, sp.S.NaN, ()
             return a, b, n1 + n2, *reduce_algebra(p.gap_of(a, b))
@@ -1380,12 +1386,14 @@ def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],
     subs, _ = interval_substitution(domains)
     there = {s: v for s, v in subs.items() if expr.has(s)}
     back = {}
-    for s, v in there.items():  # t from s = v(t): a Möbius map or a shift of the one t
+    for s, v in there.items():  # t from s = v(t): lo + (hi − lo)t/(1 + t), lo + t or hi − t
         (t,) = v.free_symbols
-        found = sp.solve(sp.Eq(v, s), t)
-        if len(found) != 1:
+        lo, hi = domains[s].inf, domains[s].sup
+        inverse = [w for w in ((s - lo) / (hi - s), s - lo, hi - s) if not w.has(sp.oo, -sp.oo)
+                   and sp.cancel(v.xreplace({t: w}) - s) == 0]
+        if not inverse:
             return {}, {}
-        back[t] = found[0]
+        back[t] = inverse[0]
     return there, back
 
 
