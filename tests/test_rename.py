@@ -127,7 +127,10 @@ def _declared_deriv(lines: list[str]) -> set[str]:
         if not sep or key not in ("symbols", "let", "densities", "functions"):
             continue
         body = rest.split("#", 1)[0]
-        if key == "symbols":
+        if key == "symbols" and ":" not in body:  # a chain: 0 < a < 1
+            names.update(n.strip() for n in re.split(r"<=?|>=?", body)
+                         if _TOKEN.fullmatch(n.strip()))
+        elif key == "symbols":
             names.update(n.strip() for n in body.split(":", 1)[0].split(",") if n.strip())
         elif key == "let":
             names.add(body.split("=", 1)[0].strip())
@@ -372,7 +375,8 @@ def _declared_tex(lines: list[str]) -> set[str]:
             if key == "functions":
                 names.update(n.strip() for n in body.split(":", 1)[0].split(",")
                              if re.fullmatch(r"\s*[^\W\d]\w*\s*", n))
-    return names
+    # a name the renamer cannot write back (\tilde{\mu}, \mu_\theta) is kept as it is
+    return {n for n in names if re.fullmatch(r"[^\W\d]\w*", n)}
 
 
 def rename_tex(text: str, mapping: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
