@@ -21,8 +21,9 @@ densities: q(y) = N(0, 1 - c), p(y) = N(0, 1)
 
 
 def _verdicts(text: str, tex: bool = False) -> list:
+    # a generous limit: these ask whether a rule exists, not how fast it runs on a loaded machine
     d = parse_tex_derivation(text) if tex else parse_derivation(text)
-    return [decide_step(d, step, time_limit=5.0) for step in d.steps]
+    return [decide_step(d, step, time_limit=20.0) for step in d.steps]
 
 
 @pytest.mark.parametrize(("rhs", "expected"), [
