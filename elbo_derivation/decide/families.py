@@ -129,10 +129,22 @@ def _categorical_kl(p: tuple, q: tuple) -> sp.Expr:
     return sp.Add(*[a * sp.log(a / b) for a, b in zip(p, q, strict=True)])
 
 
+def _log_beta(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b)."""
+    return sp.loggamma(a) + sp.loggamma(b) - sp.loggamma(a + b)
+
+
+def _beta_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a1, b1), (a2, b2) = p, q  # E[log t] = ψ(a) − ψ(a + b), E[log(1 − t)] = ψ(b) − ψ(a + b)
+    return (_log_beta(a2, b2) - _log_beta(a1, b1) + (a1 - a2) * sp.polygamma(0, a1)
+            + (b1 - b2) * sp.polygamma(0, b1) + (a2 - a1 + b2 - b1) * sp.polygamma(0, a1 + b1))
+
+
 #: The families, by the names :mod:`~elbo_derivation.read.declarations` gives them (the
 #: parameters in the order they are declared in: ``Gamma(shape, rate)``,
 #: ``LogNormal(mean of log x, variance of log x)``, ``Uniform(low, high)``,
-#: ``Binomial(n, p)``, ``Geometric(p)`` counting trials up to the first success).
+#: ``Binomial(n, p)``, ``Geometric(p)`` counting trials up to the first success,
+#: ``Beta(a, b)``; Bishop (2006) eq. (2.13)–(2.15), (B.6)–(B.8)).
 FAMILY_FACTS: dict[str, FamilyFacts] = {
     "bernoulli": FamilyFacts(
         "bernoulli", lambda x, p: p**x * (1 - p) ** (1 - x),
@@ -173,6 +185,13 @@ FAMILY_FACTS: dict[str, FamilyFacts] = {
         lambda *ps: sp.Add(*[(i + 1) ** 2 * p for i, p in enumerate(ps)])
         - sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]) ** 2,
         lambda *ps: -sp.Add(*[p * sp.log(p) for p in ps]), _categorical_kl),
+    "beta": FamilyFacts(
+        "beta",
+        lambda x, a, b: x ** (a - 1) * (1 - x) ** (b - 1) * sp.gamma(a + b)
+        / (sp.gamma(a) * sp.gamma(b)),
+        lambda a, b: a / (a + b), lambda a, b: a * b / ((a + b) ** 2 * (a + b + 1)),
+        lambda a, b: (_log_beta(a, b) - (a - 1) * sp.polygamma(0, a) - (b - 1) * sp.polygamma(0, b)
+                      + (a + b - 2) * sp.polygamma(0, a + b)), _beta_kl),
     "binomial": FamilyFacts(
         "binomial", lambda x, n, p: sp.binomial(n, x) * p**x * (1 - p) ** (n - x),
         lambda n, p: n * p, lambda n, p: n * p * (1 - p), None,

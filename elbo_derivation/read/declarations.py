@@ -22,7 +22,8 @@ densities
     ``q(z1|x)`` is the declared ``q(z|x)`` at ``z = z1``. With a family,
     ``q(z|x) = N(m, s^2)`` (``N``/``Normal``/``Gaussian``, ``Bernoulli``, ``Categorical``,
     ``Poisson``, ``Exponential``, ``Laplace``, ``Gamma``, ``LogNormal(m, s^2)``,
-    ``Uniform(a, b)``, ``Geometric(p)``, ``Binomial(n, p)``: :data:`FAMILY_TABLE`), the
+    ``Uniform(a, b)``, ``Geometric(p)``, ``Binomial(n, p)``, ``Beta(a, b)``:
+    :data:`FAMILY_TABLE`), the
     parameters get their roles (:attr:`Declarations.roles`) and a Gaussian is written out
     (its density formula is what the name stands for). Roles are inferred from structure:
     in ``N(m, s^2)`` the mean is m, the variance s², so s is a standard deviation; in
@@ -66,6 +67,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from elbo_derivation.core import matrices
+from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
@@ -77,11 +79,16 @@ __all__ = [
     "FamilySpec",
     "alias_dependence",
     "assumption_keywords",
+    "family_key",
     "bound_to_definitions",
+    "expectation_over",
     "is_copy_of",
+    "joint_expectation",
     "is_sequence",
     "sequence_at",
     "split_top_level",
+    "variance_of",
+    "written_density",
 ]
 
 #: The assumption words a declaration may use, and the SymPy keywords they stand for.
@@ -120,7 +127,7 @@ _POSITIVE_REALS = sp.Interval.open(0, sp.oo)
 #: Parameters: ``N(mean, variance)``, ``Laplace(mean, scale)``, ``Gamma(shape, rate)``,
 #: ``LogNormal(mean of log, variance of log)`` (of log x), ``Uniform(lower, upper)``,
 #: ``Geometric(p)`` (the number of trials up to and including the first success, 1, 2, ...),
-#: ``Binomial(n, p)``.
+#: ``Binomial(n, p)``, ``Beta(a, b)`` (the density t^(a−1)(1 − t)^(b−1)/B(a, b) on (0, 1)).
 FAMILY_TABLE: dict[str, FamilySpec] = {
     "normal": FamilySpec("normal", ("n", "normal", "gaussian"), ("mean", "variance"),
                          lambda *_: sp.S.Reals),
@@ -143,7 +150,38 @@ FAMILY_TABLE: dict[str, FamilySpec] = {
     "binomial": FamilySpec("binomial", ("binomial", "bin", "binom"),
                            ("number of trials", "probability"),
                            lambda n, _p: sp.Range(0, n + 1), True),
+    "beta": FamilySpec("Beta", ("beta",), ("shape", "shape"),
+                       lambda *_: sp.Interval.open(0, 1)),
 }
+
+def written_density(key: str, variable: sp.Expr, params: Sequence[sp.Expr]) -> sp.Expr | None:
+    """The density of the family ``key`` at ``variable``, written out, for the families on the
+    whole line (normal, Laplace), which a reader writes out wherever they appear (a declared
+    ``q(z) = N(m, s^2)``, an inline ``N(x; m, s^2)``); None for the others, which stay
+    abstract with their family recorded.
+
+    >>> x, m = sp.symbols("x m", real=True)
+    >>> written_density("laplace", x, (m, sp.S(2)))
+    exp(-Abs(m - x)/2)/4
+    """
+    if key == "normal":
+        mean, var = params
+        return sp.exp(-((variable - mean) ** 2) / (2 * var)) / sp.sqrt(2 * sp.pi * var)
+    if key == "laplace":
+        mean, scale = params
+        return sp.exp(-sp.Abs(variable - mean) / scale) / (2 * scale)
+    return None
+
+
+def family_key(name: str) -> str | None:
+    """The key of :data:`FAMILY_TABLE` a family's written name stands for (any spelling,
+    any case), None when it names no family.
+
+    >>> family_key("Gaussian"), family_key("Pois"), family_key("f")
+    ('normal', 'poisson', None)
+    """
+    return _FAMILY_NAMES.get(" ".join(name.split()).lower().rstrip("."))
+
 
 #: Each family's parameters' roles, by its key (from :data:`FAMILY_TABLE`).
 FAMILIES: dict[str, tuple[str, ...] | None] = {k: f.roles for k, f in FAMILY_TABLE.items()}
@@ -572,7 +610,7 @@ class Declarations:
             raise self.error(
                 f"unknown family '{m.group(1).strip()}'; expected one of N (Normal, "
                 "Gaussian), Bernoulli, Categorical, Poisson, Exponential, Laplace, Gamma, "
-                "LogNormal, Uniform, Geometric, Binomial", line, column + lead)
+                "LogNormal, Uniform, Geometric, Binomial, Beta", line, column + lead)
         if stem in RESERVED or stem in self.symbols:
             raise self.error(f"'{stem}' is already a symbol or reserved", line, column)
         if n_given != 1:
@@ -616,13 +654,9 @@ class Declarations:
         # a density on the whole line is written out: that formula is what the name means
         # (integrals and expectations over it are then computed); the others stay abstract,
         # their family and parameters recorded here
-        if key == "normal":
-            mean, var = params
-            self.functions[sig] = (sp.exp(-((variable - mean) ** 2) / (2 * var))
-                                   / sp.sqrt(2 * sp.pi * var))
-        elif key == "laplace":
-            mean, scale = params
-            self.functions[sig] = sp.exp(-sp.Abs(variable - mean) / scale) / (2 * scale)
+        formula = written_density(key, variable, params)
+        if formula is not None:
+            self.functions[sig] = formula
         else:
             self.functions[sig] = sp.Function(sig, positive=True)(*variables)
         if sig not in self.densities:
@@ -765,6 +799,74 @@ class Declarations:
                 if len(first) == 1 and first[0] in self.symbols:
                     return self.symbols[first[0]]
         return None
+
+
+def joint_expectation(integrand: sp.Expr, density: sp.Expr,
+                      variable: sp.Basic | None = None) -> sp.Expr | None:
+    """E over a joint density, ``E_{p(x, y)}[f]``, as the expectations one inside the other
+    that it is (the product rule p(x, y) = p(x) p(y|x)): ``E_{p(x)}[E_{p(y|x)}[f]]``; the
+    variables are those left of the density's bar, in the order written, whatever their
+    letters. None when ``density`` is not an abstract density of two or more variables (or
+    ``variable``, when given, is not one of them).
+
+    The conditional and marginal densities are those of the same name (``p(y|x)`` is the
+    declared ``p(y|x)`` when there is one): densities with one letter are the conditionals and
+    marginals of one joint.
+
+    >>> x, y, c = sp.symbols("x y c", real=True)
+    >>> p = sp.Function("p(x,y|c)", positive=True)(x, y, c)
+    >>> joint_expectation(x * y, p)
+    E[E[x*y, y ~ p(y|x,c)(y, x, c)], x ~ p(x|c)(x, c)]
+    """
+    if not (isinstance(density, AppliedUndef) and density.is_positive):
+        return None
+    m = _SIGNATURE.match(density.func.__name__)
+    if m is None:
+        return None
+    given_text, bar, cond_text = m.group(2).partition("|")
+    n = len([v for v in given_text.split(",") if v.strip()])
+    n_cond = len([v for v in cond_text.split(",") if v.strip()]) if bar else 0
+    if n < 2 or len(density.args) != n + n_cond:
+        return None
+    given, cond = density.args[:n], density.args[n:]
+    if variable is not None and variable not in given:
+        return None
+    if not all(isinstance(v, sp.Symbol) for v in given) or len(set(given)) != n:
+        return None
+    out = integrand
+    for i in range(n - 1, -1, -1):
+        behind = (*given[:i], *cond)
+        name = f"{m.group(1)}({given[i]}" + (
+            "|" + ",".join(map(str, behind)) if behind else "") + ")"
+        out = Expectation(out, given[i], sp.Function(name, positive=True)(given[i], *behind))
+    return out
+
+
+def expectation_over(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
+                     named: bool = True) -> sp.Expr:
+    """E[integrand] over ``density``: over all its variables when it is a joint density
+    (:func:`joint_expectation`; ``variable`` one of them when ``named``), else over
+    ``variable``.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> expectation_over(z, z, sp.Function("q(z)", positive=True)(z))
+    E[z, z ~ q(z)(z)]
+    """
+    joint = joint_expectation(integrand, density, variable if named else None)
+    return joint if joint is not None else Expectation(integrand, variable, density)
+
+
+def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
+                named: bool = True) -> sp.Expr:
+    """Var[f] = E[(f − E[f])²], the definition, over ``density`` as
+    :func:`expectation_over` reads it.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> variance_of(z, z, sp.Function("q(z)", positive=True)(z))
+    E[(z - E[z, z ~ q(z)(z)])**2, z ~ q(z)(z)]
+    """
+    mean = expectation_over(integrand, variable, density, named)
+    return expectation_over((integrand - mean) ** 2, variable, density, named)
 
 
 def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:

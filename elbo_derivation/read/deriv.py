@@ -97,12 +97,16 @@ from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
     FAMILY_TABLE,
+    family_key,
+    written_density,
     RESERVED,
     Declarations,
     alias_dependence,
     bound_to_definitions,
     is_copy_of,
+    expectation_over,
     sequence_at,
+    variance_of,
 )
 from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
@@ -136,6 +140,7 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sqrt": sp.sqrt,
     "tanh": sp.tanh,
     "abs": sp.Abs,
+    "Abs": sp.Abs,
     "factorial": sp.factorial,
     "gamma": sp.gamma,
 }
@@ -166,6 +171,8 @@ _GRAMMAR = r"""
 ?atom: NUMBER                  -> number
     | NAME                     -> name
     | NAME "(" args ")"        -> call
+    | NAME "(" sum ROWEND sum ("," sum)* ")"   -> density_at
+    | BAR sum BAR              -> absolute
     | NAME PRIME "(" args ")"  -> primed
     | NAME "[" sum "]"         -> entry
     | "(" sum ")"              -> group
@@ -411,6 +418,34 @@ class _Builder(Transformer_NonRecursive):
             tok.column,
         )
 
+    def absolute(self, children: list[Any]) -> sp.Expr:
+        """``|x - m|``: the absolute value, as ``abs(x - m)``."""
+        return sp.Abs(_done(children[1]))
+
+    def density_at(self, children: list[Any]) -> sp.Expr:
+        """``N(x; m, s^2)``: a family's density at a point, written out (the normal and the
+        Laplace, the families on the whole line)."""
+        tok = children[0]
+        values = [_done(c) for c in children[1:] if not (
+            isinstance(c, Token) and c.type == "ROWEND")]
+        key = family_key(str(tok))
+        usage = (f"'{tok}(x; ...)' is a density at a point: N(x; m, s^2) or Laplace(x; m, b) "
+                 "are written out; for another family declare the density, e.g. "
+                 f"'densities: p(x) = {tok}(...)', and write p(x)")
+        if key is None or str(tok) in self.ctx.symbols:
+            raise self.ctx.error(usage, tok.column)
+        roles = FAMILY_TABLE[key].roles
+        if roles is not None and len(values) - 1 != len(roles):
+            raise self.ctx.error(f"{tok}(x; ...) takes {len(roles)} parameters after the "
+                                 f"';' ({', '.join(roles)}), got {len(values) - 1}", tok.column)
+        if key == "normal" and values[2].is_nonpositive:
+            raise self.ctx.error(f"the variance of {tok}(x; m, s^2) must be positive",
+                                 tok.column)
+        formula = written_density(key, values[0], values[1:])
+        if formula is None:
+            raise self.ctx.error(usage, tok.column)
+        return formula
+
     def derivative(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None,
                    ) -> sp.Expr:
         """``diff(f, x)``, ``diff(f, x, 2)``, ``diff(f, x, y)``: the derivative, unevaluated."""
@@ -564,12 +599,14 @@ class _Builder(Transformer_NonRecursive):
             raise self.ctx.error(
                 f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column
             )
-        return Expectation(integrand, var, density)
+        # a draw from a joint density, x ~ p(x, y): over all its variables
+        return expectation_over(integrand, var, density)
 
     def variance(self, children: list[Any]) -> sp.Expr:
         """``Var[f, z ~ q(z|x)]``: E_q[(f − E_q[f])²], the definition."""
-        mean = self.expectation(children)
-        return Expectation((mean.args[0] - mean) ** 2, *mean.args[1:])
+        self.expectation(children)  # (its checks)
+        integrand, var_tok, density = (_done(c) for c in children)
+        return variance_of(integrand, self.ctx.symbols[str(var_tok)], density)
 
     def latex(self, children: list[Token]) -> sp.Expr:
         tok = children[0]

@@ -110,9 +110,12 @@ from elbo_derivation.read.declarations import (
     Declarations,
     alias_dependence,
     bound_to_definitions,
+    expectation_over,
     is_copy_of,
+    joint_expectation,
     sequence_at,
     split_top_level,
+    variance_of,
 )
 from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
@@ -1036,9 +1039,7 @@ class _Builder(Transformer_NonRecursive):
         if len(c) == 2:
             raise self.err("\\operatorname{Var} needs its density as a subscript: "
                            "\\operatorname{Var}_{q(z|x)}[f]", tok)
-        mean = self.expectation([tok, c[1], c[2]]).value
-        assert isinstance(mean, Expectation)
-        return _Big(Expectation((mean.args[0] - mean) ** 2, *mean.args[1:]))
+        return _Big(variance_of(*self.expectation_parts([tok, c[1], c[2]])))
 
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
@@ -1091,6 +1092,10 @@ class _Builder(Transformer_NonRecursive):
         return matches[0]
 
     def expectation(self, c: list[Any]) -> _Big:
+        return _Big(expectation_over(*self.expectation_parts(c)))
+
+    def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
+        """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
         tok = c[0]
         if len(c) == 2:
             raise self.err(
@@ -1104,9 +1109,11 @@ class _Builder(Transformer_NonRecursive):
             var, dens = what
             if isinstance(dens, _Name):
                 dens = self.density_by_name(dens, var)
-            return _Big(Expectation(body, var, dens))
+            return body, var, dens, True  # x ~ p(x, y): over all its variables
         dens = self.density_by_name(what, None) if kind == "name" else what
-        return _Big(Expectation(body, self.density_variable(dens, tok), dens))
+        if joint_expectation(body, dens) is not None:  # E_{p(x, y)}: over x and y
+            return body, dens.args[0], dens, False
+        return body, self.density_variable(dens, tok), dens, False
 
     def kl(self, c: list[Any]) -> _Big:
         tok, paren = c[0], c[1]
