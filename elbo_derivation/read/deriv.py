@@ -91,22 +91,22 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.expectation import KL
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
     FAMILY_TABLE,
-    family_key,
-    written_density,
     RESERVED,
     Declarations,
     alias_dependence,
     bound_to_definitions,
-    is_copy_of,
     expectation_over,
+    family_key,
+    is_copy_of,
     sequence_at,
     variance_of,
+    written_density,
 )
 from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (

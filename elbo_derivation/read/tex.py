@@ -103,7 +103,7 @@ from lark.exceptions import (
 )
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.expectation import KL
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
