@@ -182,7 +182,7 @@ _KNOWN_COMMANDS = frozenset(
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
-    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \| \begin
+    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \lVert \rVert \parallel \| \begin
     \end \\""".split()
 )
 
@@ -193,9 +193,62 @@ def _normalise(text: str) -> str:
         new = repl if repl is not None else "\\" + m.group(1)  # None: the command named
         return new + " " * (len(m.group(0)) - len(new))
 
+    text = _EVALUATED.sub(lambda m: "\ue009" + " " * (len(m.group(1)) - 1) + m.group(2)
+                          + "\ue00a" + " " * (len(m.group(3)) - 1), text)
     for pattern, repl in _SAME_WIDTH:
         text = pattern.sub(lambda m, r=repl: padded(m, r), text)
+    if "\\|" in text or "Vert" in text:
+        text = _norm_bars(text)
     return _absolute_bars(text) if "|" in text else text
+
+
+#: ``\left. f \right|_{x = t}``: f evaluated at x = t (the bars as U+E009 and U+E00A)
+_EVALUATED = re.compile(r"(\\left\s*\.)(.*?)(\\right\s*\|)(?=\s*_)", re.DOTALL)
+_NORM_BAR = re.compile(r"\\(\||Vert(?![a-zA-Z])|lVert(?![a-zA-Z])|rVert(?![a-zA-Z]))")
+_KL_BEFORE = re.compile(r"KL\s*(\}\s*){0,2}$")
+
+
+def _norm_bars(text: str) -> str:
+    """``\\|x - \\mu\\|`` (also ``\\Vert``, ``\\lVert ... \\rVert``): the bars of a norm as
+    U+E007 (open) and U+E008 (close), padded to their width, except where ``\\|`` separates
+    the two densities of a KL divergence (inside a call's brackets, ``\\mathrm{KL}(q \\| p)``,
+    or a KL's square brackets, ``D_{\\mathrm{KL}}[q \\| p]``)."""
+    out = list(text)
+    stack: list[tuple[bool, list[tuple[int, int, str]]]] = [(False, [])]
+
+    def close(level: tuple[bool, list[tuple[int, int, str]]]) -> None:
+        bars = level[1]
+        if len(bars) % 2 or any(kind == "rVert" for _, _, kind in bars[::2]) or any(
+                kind == "lVert" for _, _, kind in bars[1::2]):
+            return  # unpaired or crossed: left as written, for the grammar to report
+        for k, (start, end, _) in enumerate(bars):
+            out[start] = "\ue008" if k % 2 else "\ue007"
+            for j in range(start + 1, end):
+                out[j] = " "
+
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        m = _NORM_BAR.match(text, i) if ch == "\\" else None
+        if m is not None:
+            if not stack[-1][0]:
+                stack[-1][1].append((i, m.end(), m.group(1)))
+            i = m.end()
+            continue
+        if ch == "\\":  # another command (\\{, \\\\): skip its escaped character
+            i += 2
+            continue
+        if ch in "([{":
+            before = text[:i]
+            separating = (ch == "(" and bool(_CALL_BEFORE.search(before))) or (
+                ch == "[" and bool(_KL_BEFORE.search(before)))
+            stack.append((separating, []))
+        elif ch in ")]}" and len(stack) > 1:
+            close(stack.pop())
+        i += 1
+    while stack:
+        close(stack.pop())
+    return "".join(out)
 
 
 _CALL_BEFORE = re.compile(r"([a-zA-Z}']|\\[a-zA-Z]+)\s*$")
@@ -662,6 +715,31 @@ class _Builder(Transformer_NonRecursive):
         if n == 0:
             raise self.err("\\sqrt[0] is undefined", c[0])
         return self.power_of(self.value(c[2]), 1 / n, c[0])
+
+    def norm(self, c: list[Any]) -> sp.Expr:
+        """``\\|v\\|``: the Euclidean norm, √(vᵀv) for a vector, |v| for a number."""
+        inner = self.value(c[1])
+        if not matrices.is_matrix(inner):
+            return sp.Abs(inner)
+        if inner.shape[1] != 1:
+            raise self.err("\\|A\\| of a matrix is not read: the norm is read of a vector "
+                           "(a column), \\|x - \\mu\\|^2 = (x - \\mu)^\\top (x - \\mu)", c[0])
+        return sp.sqrt(self.matrix_product([self.matrix_function("transpose", c[0])(inner),
+                                            inner], c[0]))
+
+    def matrix_product(self, factors: list[sp.Expr], where: Any) -> sp.Expr:
+        try:
+            return matrices.product(factors)
+        except matrices.MatrixReadError as err:
+            raise self.err(str(err), where) from None
+
+    def evaluated_at(self, c: list[Any]) -> sp.Expr:
+        """``\\left. f \\right|_{x = t}``: f with x replaced by t (after differentiating)."""
+        body, name, value = self.value(c[1]), c[3], self.value(c[4])
+        var = self.resolve_name(name)
+        if not isinstance(var, sp.Symbol):
+            raise self.err("expected \\left. f \\right|_{x = t} with x a declared symbol", name)
+        return body.subs(var, value)
 
     def abs(self, c: list[Any]) -> sp.Expr:
         inner = self.value(c[1])

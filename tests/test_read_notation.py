@@ -1,0 +1,148 @@
+"""The notation a textbook prints, read in both formats and judged honestly (issue 16, items
+1, 2, 4, 5, 7 and 8): each probe has a right step and a wrong one; the right one must not be
+refuted (proved where a rule or algebra decides it) and the wrong one must be refuted at its
+own step, never proved."""
+
+from __future__ import annotations
+
+import pytest
+
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.pipeline import check_derivation
+from elbo_derivation.verification import read_any
+
+PROVED, REFUTED = Verdict.PROVED, Verdict.REFUTED
+
+_TEX = "\\begin{{align*}}\n{}\n\\end{{align*}}\n"
+
+PROBES = {
+    # an expectation over a joint density integrates over both of its variables: f(y) is
+    # not a constant under p(x, y)
+    "joint.deriv": """symbols: x, y : real
+densities: p(x, y), p(x), p(y|x)
+functions: f(y) : real
+
+    E[log(p(x, y)) + f(y), x ~ p(x, y)]
+  = E[log(p(x)) + log(p(y|x)) + f(y), x ~ p(x, y)]
+  = E[log(p(x)) + log(p(y|x)), x ~ p(x, y)] + f(y)
+""",
+    "joint.tex": "% symbols: x, y : real\n% densities: p(x, y), p(x), p(y|x)\n"
+                 "% functions: f(y) : real\n" + _TEX.format(
+        "\\mathbb{E}_{p(x, y)}[\\log p(x, y) + f(y)] "
+        "&= \\mathbb{E}_{p(x, y)}[\\log p(x) + \\log p(y|x) + f(y)] \\\\\n"
+        "&= \\mathbb{E}_{p(x, y)}[\\log p(x) + \\log p(y|x)] + f(y)"),
+    # three variables under other letters: the conditional entropy is not the marginal one
+    "joint3.tex": "% symbols: u_1, u_2, w : real\n"
+                  "% densities: r(u_1, u_2|w), r(u_1|w), r(u_2|u_1, w), r(u_2|w)\n" + _TEX.format(
+        "\\mathbb{E}_{r(u_1, u_2|w)}[\\log r(u_1, u_2|w)] "
+        "&= \\mathbb{E}_{r(u_1|w)}[\\log r(u_1|w)] + \\mathbb{E}_{r(u_1, u_2|w)}"
+        "[\\log r(u_2|u_1, w)] \\\\\n"
+        "&= \\mathbb{E}_{r(u_1|w)}[\\log r(u_1|w)] + \\mathbb{E}_{r(u_2|w)}[\\log r(u_2|w)]"),
+    "var_joint.deriv": """symbols: x, y : real
+densities: p(x, y)
+
+    Var[x + y, x ~ p(x, y)]
+  = E[(x + y)^2, x ~ p(x, y)] - E[x + y, x ~ p(x, y)]^2
+  = E[(x + y)^2, x ~ p(x, y)] - E[x + y, x ~ p(x, y)]
+""",
+    "beta.deriv": """symbols: a, b : positive
+symbols: t : (0, 1)
+densities: q(t) = Beta(a, b)
+
+    E[t^2, t ~ q(t)]
+  = a*b/((a + b)^2*(a + b + 1)) + a^2/(a + b)^2
+  = a^2/(a + b)^2
+""",
+    "beta_kl.tex": "% symbols: a, b, c, d : positive\n% symbols: t : (0, 1)\n"
+                   "% densities: q(t) = \\mathrm{Beta}(a, b), r(t) = \\mathrm{Beta}(a, d)\n"
+                   + _TEX.format(
+        "\\mathrm{KL}(q \\,\\|\\, r) &= \\log\\Gamma(d) - \\log\\Gamma(a + d) - \\log\\Gamma(b) "
+        "+ \\log\\Gamma(a + b) + (b - d)\\mathbb{E}_{q(t)}[\\log(1 - t)] \\\\\n"
+        "&= \\log\\Gamma(d) - \\log\\Gamma(a + d) - \\log\\Gamma(b) + \\log\\Gamma(a + b) "
+        "+ (d - b)\\mathbb{E}_{q(t)}[\\log(1 - t)]"),
+    "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
+    "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
+        "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
+    "normal_at.deriv": """symbols: x, m : real
+symbols: s : positive
+
+    log(N(x; m, s^2)) + log(Laplace(x; m, s))
+  = -(x - m)^2/(2*s^2) - log(2*pi*s^2)/2 - |x - m|/s - log(2*s)
+  = -(x - m)^2/(2*s^2) - log(2*pi*s^2) - |x - m|/s - log(2*s)
+""",
+    "normal_at.tex": "% symbols: x, m : real\n% symbols: s : positive\n" + _TEX.format(
+        "\\log \\mathcal{N}(x; m, s^2) &= -\\frac{(x - m)^2}{2s^2} - \\frac{1}{2}\\log(2\\pi s^2)"
+        " \\\\\n&= -\\frac{(x - m)^2}{2s^2} - \\log(2\\pi s^2)"),
+    "norm.tex": "% symbols: D : positive integer\n% symbols: x, \\mu : vector(D) real\n"
+                + _TEX.format(
+        "\\|x - \\mu\\|^2 &= x^\\top x - 2 x^\\top \\mu + \\mu^\\top \\mu \\\\\n"
+        "&= x^\\top x + \\mu^\\top \\mu"),
+    "norm_kl.tex": "% symbols: z, m : real\n% densities: q(z) = N(m, 1), p(z) = N(0, 1)\n"
+                   + _TEX.format(
+        "\\mathrm{KL}(q \\| p) + D_{\\mathrm{KL}}[q \\| p] + \\lVert m \\rVert &= m^2 + |m| \\\\\n"
+        "&= m^2 + m"),
+    "evaluated.tex": "% symbols: x, t : real\n" + _TEX.format(
+        "\\left. \\frac{d}{dx} x^3 \\right|_{x = t} &= 3t^2 \\\\\n&= 3t"),
+}
+
+#: each probe's verdicts, step by step
+EXPECTED = {
+    "joint.deriv": [PROVED, REFUTED],
+    "joint.tex": [PROVED, REFUTED],
+    "joint3.tex": [PROVED, REFUTED],
+    "var_joint.deriv": [PROVED, REFUTED],
+    "beta.deriv": [PROVED, REFUTED],
+    "beta_kl.tex": [None, REFUTED],
+    "abs.deriv": [PROVED, REFUTED],
+    "abs.tex": [PROVED, REFUTED],
+    "normal_at.deriv": [PROVED, REFUTED],
+    "normal_at.tex": [PROVED, REFUTED],
+    "norm.tex": [PROVED, REFUTED],
+    "norm_kl.tex": [PROVED, REFUTED],
+    "evaluated.tex": [PROVED, REFUTED],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_probe_read_and_judged(tmp_path, name) -> None:
+    path = tmp_path / name
+    path.write_text(PROBES[name], encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    got = [s.verdict for s in d.steps]
+    for step, (verdict, want) in enumerate(zip(got, EXPECTED[name], strict=True), 1):
+        if want is None:  # a right step: anything but refuted (at best proved)
+            assert verdict is not REFUTED, (name, step, d.steps[step - 1].result)
+        else:
+            assert verdict is want, (name, step, d.steps[step - 1].result)
+
+
+def test_joint_expectation_nests_over_the_declared_variables() -> None:
+    import sympy as sp
+
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.read.declarations import joint_expectation
+
+    a, b, w = sp.symbols("a b w", real=True)
+    joint = sp.Function("r(b,a|w)", positive=True)(b, a, w)
+    e = joint_expectation(a, joint)
+    assert isinstance(e, Expectation) and e.variable == b
+    assert e.density.func.__name__ == "r(b|w)"
+    assert e.integrand.variable == a and e.integrand.density.func.__name__ == "r(a|b,w)"
+    one = sp.Function("r(a|w)", positive=True)(a, w)
+    assert joint_expectation(a, one) is None  # one variable: an ordinary expectation
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("Poisson(k; a)", "declare the density"),
+    ("N(x; m)", "takes 2 parameters"),
+    ("N(x; m, -1)", "must be positive"),
+    ("|x - m", "expected"),
+])
+def test_deriv_refusals_say_how_to_write_it(tmp_path, text, message) -> None:
+    path = tmp_path / "bad.deriv"
+    path.write_text(f"symbols: x, m : real\nsymbols: a : positive\nsymbols: k : integer\n\n"
+                    f"    {text}\n  = 1\n", encoding="utf-8")
+    with pytest.raises(DerivationSyntaxError) as err:
+        read_any(path)
+    assert message in str(err.value) and "bad.deriv:5:" in str(err.value)
