@@ -61,6 +61,17 @@ densities: q(t) = Beta(a, b)
         "+ \\log\\Gamma(a + b) + (b - d)\\mathbb{E}_{q(t)}[\\log(1 - t)] \\\\\n"
         "&= \\log\\Gamma(d) - \\log\\Gamma(a + d) - \\log\\Gamma(b) + \\log\\Gamma(a + b) "
         "+ (d - b)\\mathbb{E}_{q(t)}[\\log(1 - t)]"),
+    # E[log t] = ψ(a) − ψ(a + b) under Beta(a, b), ψ written digamma (LaTeX \psi)
+    "beta_log.deriv": """symbols: a, b : positive
+symbols: t : (0, 1)
+densities: q(t) = Beta(a, b)
+
+    E[log(t) - log(1 - t), t ~ q(t)]
+  = digamma(a) - digamma(b)
+  = digamma(a) - digamma(a + b)
+""",
+    "digamma.tex": "% symbols: a : positive\n" + _TEX.format(
+        "\\psi(a + 1) - \\psi(a) &= \\frac{1}{a} \\\\\n&= \\frac{1}{a + 1}"),
     "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
     "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
         "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
@@ -93,7 +104,9 @@ EXPECTED = {
     "joint3.tex": [PROVED, REFUTED],
     "var_joint.deriv": [PROVED, REFUTED],
     "beta.deriv": [PROVED, REFUTED],
-    "beta_kl.tex": [None, REFUTED],
+    "beta_kl.tex": [PROVED, REFUTED],
+    "beta_log.deriv": [PROVED, REFUTED],
+    "digamma.tex": [None, REFUTED],
     "abs.deriv": [PROVED, REFUTED],
     "abs.tex": [PROVED, REFUTED],
     "normal_at.deriv": [PROVED, REFUTED],

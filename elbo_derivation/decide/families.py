@@ -131,7 +131,7 @@ def _categorical_kl(p: tuple, q: tuple) -> sp.Expr:
 
 def _log_beta(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     """log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b)."""
-    return sp.loggamma(a) + sp.loggamma(b) - sp.loggamma(a + b)
+    return sp.log(sp.gamma(a)) + sp.log(sp.gamma(b)) - sp.log(sp.gamma(a + b))  # (Γ > 0 here)
 
 
 def _beta_kl(p: tuple, q: tuple) -> sp.Expr:
@@ -219,6 +219,25 @@ def _moment(f: sp.Expr, x: sp.Symbol, facts: FamilyFacts, params: tuple) -> sp.E
     return sp.Add(*[c * moments[k] for (k,), c in poly.terms()])
 
 
+def _beta_log_moment(f: sp.Expr, x: sp.Symbol, params: tuple) -> sp.Expr | None:
+    """E[f] under Beta(a, b) for f of degree ≤ 1 in log x and log(1 − x): E[log x] =
+    ψ(a) − ψ(a + b), E[log(1 − x)] = ψ(b) − ψ(a + b) (Bishop 2006, eq. (10.66)); None for
+    any other f."""
+    a, b = params
+    u, v = sp.Dummy("u"), sp.Dummy("v")
+    g = sp.expand(sp.expand_log(f)).xreplace({sp.log(x): u, sp.log(1 - x): v})
+    if g.has(x) or not (g.has(u) or g.has(v)):
+        return None
+    try:
+        poly = sp.Poly(g, u, v)
+    except sp.PolynomialError:
+        return None
+    if poly.total_degree() > 1:
+        return None
+    both = sp.polygamma(0, a + b)
+    return g.xreplace({u: sp.polygamma(0, a) - both, v: sp.polygamma(0, b) - both})
+
+
 def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
                 ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``expr`` with every density of a named family replaced by what the family says, and
@@ -258,6 +277,8 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
             f = visit(node.integrand).xreplace({node.variable: var}) if (
                 node.variable != var) else visit(node.integrand)
             value = _moment(f, var, facts, params)
+            if value is None and key == "beta":
+                value = _beta_log_moment(f, var, params)
             if value is not None:
                 used.append(RULES["moments"].format(name=facts.name))
                 return value

@@ -143,11 +143,12 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "Abs": sp.Abs,
     "factorial": sp.factorial,
     "gamma": sp.gamma,
+    "digamma": sp.digamma,
 }
 
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
-_SOFT_FUNCTIONS = frozenset({"gamma", "factorial", "binomial"})
+_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial"})
 
 _GRAMMAR = r"""
 ?start: sum

@@ -553,10 +553,16 @@ class _Builder(Transformer_NonRecursive):
             where,
         )
 
-    def is_gamma(self, name: _Name) -> bool:
-        """``\\Gamma`` written before a bracket, and not declared as a symbol: Euler's Γ."""
-        return (name.written.startswith("\\Gamma") and name.sub is None
-                and not any(c in self.symbols for c in name.candidates()))
+    def special_function(self, name: _Name) -> Any:
+        """``\\Gamma`` or ``\\psi`` written before a bracket, and declared neither as a symbol
+        nor as a function: Euler's Γ, the digamma function ψ = Γ'/Γ (Bishop 2006, eq. (B.25));
+        else None."""
+        fn = {"\\Gamma": sp.gamma, "\\psi": sp.digamma}.get(name.written.strip())
+        if fn is None or name.sub is not None or any(
+                c in self.symbols or any(sig.startswith(c + "(") for sig in self.functions)
+                for c in name.candidates()):
+            return None
+        return fn
 
     def try_apply(self, name: _Name, paren: _Paren) -> sp.Expr | None:
         """``name(args)`` when that signature is declared, else None."""
@@ -849,10 +855,10 @@ class _Builder(Transformer_NonRecursive):
                 value = item.fn(self._multiply([*item.args, *items[i + 1: j]]))
                 i = j - 1
             if (value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power))
-                    and self.is_gamma(item)):
+                    and self.special_function(item) is not None):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren) and not paren.seps:
-                    value = sp.gamma(self.value(paren))
+                    value = self.special_function(item)(self.value(paren))
                     if isinstance(nxt, _Power):
                         value = self.power_of(value, nxt.exponent, nxt)
                     i += 1
