@@ -39,6 +39,19 @@ functions: f(y) : real
         "&= \\mathbb{E}_{r(u_1|w)}[\\log r(u_1|w)] + \\mathbb{E}_{r(u_1, u_2|w)}"
         "[\\log r(u_2|u_1, w)] \\\\\n"
         "&= \\mathbb{E}_{r(u_1|w)}[\\log r(u_1|w)] + \\mathbb{E}_{r(u_2|w)}[\\log r(u_2|w)]"),
+    # the chain rule of the KL divergence: a KL between joints is over both variables
+    "kl_joint.deriv": """symbols: x, y : real
+densities: p(x, y), q(x, y), p(x), q(x), p(y|x), q(y|x)
+
+    KL(p(x, y), q(x, y))
+  = KL(p(x), q(x)) + E[KL(p(y|x), q(y|x)), x ~ p(x)]
+  = KL(p(x), q(x)) + KL(p(y|x), q(y|x))
+""",
+    "kl_joint.tex": "% symbols: x, y : real\n"
+                    "% densities: p(x, y), q(x, y), p(x), q(x), p(y|x), q(y|x)\n" + _TEX.format(
+        "\\mathrm{KL}(p(x, y) \\,\\|\\, q(x, y)) &= \\mathrm{KL}(p(x) \\,\\|\\, q(x)) + "
+        "\\mathbb{E}_{p(x)}\\left[\\mathrm{KL}(p(y|x) \\,\\|\\, q(y|x))\\right] \\\\\n"
+        "&= \\mathrm{KL}(p(x) \\,\\|\\, q(x)) + \\mathrm{KL}(p(y|x) \\,\\|\\, q(y|x))"),
     "var_joint.deriv": """symbols: x, y : real
 densities: p(x, y)
 
@@ -103,6 +116,8 @@ EXPECTED = {
     "joint.tex": [PROVED, REFUTED],
     "joint3.tex": [PROVED, REFUTED],
     "var_joint.deriv": [PROVED, REFUTED],
+    "kl_joint.deriv": [PROVED, REFUTED],
+    "kl_joint.tex": [PROVED, REFUTED],
     "beta.deriv": [PROVED, REFUTED],
     "beta_kl.tex": [PROVED, REFUTED],
     "beta_log.deriv": [PROVED, REFUTED],

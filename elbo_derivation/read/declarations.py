@@ -67,7 +67,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
@@ -85,6 +85,7 @@ __all__ = [
     "is_copy_of",
     "is_sequence",
     "joint_expectation",
+    "kl_over",
     "sequence_at",
     "split_top_level",
     "variance_of",
@@ -854,6 +855,23 @@ def expectation_over(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
     """
     joint = joint_expectation(integrand, density, variable if named else None)
     return joint if joint is not None else Expectation(integrand, variable, density)
+
+
+def kl_over(q: sp.Expr, p: sp.Expr, variable: sp.Basic | None) -> sp.Expr | None:
+    """KL(q ‖ p) = E_q[log(q/p)]: the :class:`~elbo_derivation.core.expectation.KL` node over
+    ``variable``, or, when q is a joint density (``p(x, y)``), the expectation over all its
+    variables (:func:`joint_expectation`), a KL node being over one variable. None when
+    ``variable`` is None and q is not a joint density.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> q, r = (sp.Function(f"{n}(x,y)", positive=True)(x, y) for n in "qr")
+    >>> kl_over(q, r, None)
+    E[E[log(q(x,y)(x, y)/r(x,y)(x, y)), y ~ q(y|x)(y, x)], x ~ q(x)(x)]
+    """
+    joint = joint_expectation(sp.log(q / p), q, variable)
+    if joint is not None:
+        return joint
+    return None if variable is None else KL(q, p, variable)
 
 
 def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,

@@ -91,7 +91,6 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.expectation import KL
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
@@ -104,6 +103,7 @@ from elbo_derivation.read.declarations import (
     expectation_over,
     family_key,
     is_copy_of,
+    kl_over,
     sequence_at,
     variance_of,
     written_density,
@@ -527,11 +527,11 @@ class _Builder(Transformer_NonRecursive):
         else:
             var = _density_variable(q) or _variable_by_signature(q, self.ctx.functions,
                                                                   self.ctx.symbols)
-            if var is None:
-                raise self.ctx.error(
-                    f"cannot tell the variable of KL from '{q}': " + usage, tok.column
-                )
-        return KL(q, p, var)
+        out = kl_over(q, p, var)  # over all the variables of a joint q(x, y)
+        if out is None:
+            raise self.ctx.error(f"cannot tell the variable of KL from '{q}': " + usage,
+                                 tok.column)
+        return out
 
     def args(self, children: list[Any]) -> tuple[list[sp.Expr], list[sp.Expr] | None]:
         given: list[sp.Expr] = []

@@ -103,7 +103,6 @@ from lark.exceptions import (
 )
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.expectation import KL
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
@@ -113,6 +112,7 @@ from elbo_derivation.read.declarations import (
     expectation_over,
     is_copy_of,
     joint_expectation,
+    kl_over,
     sequence_at,
     split_top_level,
     variance_of,
@@ -1207,7 +1207,8 @@ class _Builder(Transformer_NonRecursive):
         first = self.kl_density(paren.parts[0], None)
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
-        return _Big(KL(first, second, var))  # one meaning of KL in every front end
+        # one meaning of KL in every front end; over every variable of a joint density
+        return _Big(kl_over(first, second, var))
 
     def kl_square(self, c: list[Any]) -> _Big:
         """``D_{KL}[q \\| p]``: the KL written with square brackets."""
