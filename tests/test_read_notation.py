@@ -85,6 +85,20 @@ densities: q(t) = Beta(a, b)
 """,
     "digamma.tex": "% symbols: a : positive\n" + _TEX.format(
         "\\psi(a + 1) - \\psi(a) &= \\frac{1}{a} \\\\\n&= \\frac{1}{a + 1}"),
+    # the gradient of a sum over dimensions with respect to one coordinate; a wrong factor on
+    # what is left (a sequence at an index) is refuted on a concrete sequence
+    "grad_sum.tex": "% symbols: D : positive integer\n% symbols: d, j : integer\n"
+                    "% functions: \\mu_d : real\n" + _TEX.format(
+        "\\frac{\\partial}{\\partial \\mu_j}\\sum_{d=1}^{D}\\frac{1}{2}\\mu_d^2 &= \\mu_j "
+        "\\\\\n&= 2\\mu_j"),
+    "grad_sum.deriv": """symbols: D : positive integer
+symbols: d, j : integer
+functions: m(d) : real
+
+    diff(Sum(m(d)^2/2, (d, 1, D)), m(j))
+  = m(j)
+  = 2*m(j)
+""",
     "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
     "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
         "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
@@ -122,6 +136,8 @@ EXPECTED = {
     "beta_kl.tex": [PROVED, REFUTED],
     "beta_log.deriv": [PROVED, REFUTED],
     "digamma.tex": [None, REFUTED],
+    "grad_sum.tex": [PROVED, REFUTED],
+    "grad_sum.deriv": [PROVED, REFUTED],
     "abs.deriv": [PROVED, REFUTED],
     "abs.tex": [PROVED, REFUTED],
     "normal_at.deriv": [PROVED, REFUTED],

@@ -969,9 +969,12 @@ class _Builder(Transformer_NonRecursive):
     def dvar(self, c: list[Any]) -> _DVar:
         tok, name = c[0], c[1]
         var = self.resolve_name(name)
-        if not isinstance(var, sp.Symbol):
+        coordinate = isinstance(var, sp.core.function.AppliedUndef) and sequence_at(
+            self.functions, [str(var.func)], list(var.args)) == var  # ∂/∂μ_j: μ_d declared
+        if not (isinstance(var, sp.Symbol) or coordinate):
             raise self.err(f"'{name.written}' below the bar of a derivative must be a declared "
-                           "symbol", name)
+                           "symbol, or a coordinate of a declared indexed quantity (\\mu_j for "
+                           "'% functions: \\mu_d : real')", name)
         order = self.derivative_order(c[2], tok) if len(c) > 2 else 1
         return _DVar(var, order)
 
