@@ -99,6 +99,15 @@ functions: m(d) : real
   = m(j)
   = 2*m(j)
 """,
+    # a draw from a joint density written with its variables, and a draw from N(0, 1)
+    "draw_joint.tex": "% symbols: x, y : real\n% densities: p(x, y), p(x), p(y|x)\n"
+                      "% functions: f(y) : real\n" + _TEX.format(
+        "\\mathbb{E}_{(x, y) \\sim p(x, y)}[f(y)] &= \\mathbb{E}_{x, y \\sim p(x, y)}[f(y)] "
+        "\\\\\n&= f(y)"),
+    "draw_normal.tex": "% symbols: \\mu, \\epsilon : real\n% symbols: \\sigma : positive\n"
+                       + _TEX.format(
+        "\\mathbb{E}_{\\epsilon \\sim \\mathcal{N}(0, 1)}\\left[(\\mu + \\sigma\\epsilon)^2"
+        "\\right] &= \\mu^2 + \\sigma^2 \\\\\n&= \\mu^2 + \\sigma"),
     "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
     "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
         "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
@@ -138,6 +147,8 @@ EXPECTED = {
     "digamma.tex": [None, REFUTED],
     "grad_sum.tex": [PROVED, REFUTED],
     "grad_sum.deriv": [PROVED, REFUTED],
+    "draw_joint.tex": [PROVED, REFUTED],
+    "draw_normal.tex": [PROVED, REFUTED],
     "abs.deriv": [PROVED, REFUTED],
     "abs.tex": [PROVED, REFUTED],
     "normal_at.deriv": [PROVED, REFUTED],
@@ -175,6 +186,20 @@ def test_joint_expectation_nests_over_the_declared_variables() -> None:
     assert e.integrand.variable == a and e.integrand.density.func.__name__ == "r(a|b,w)"
     one = sp.Function("r(a|w)", positive=True)(a, w)
     assert joint_expectation(a, one) is None  # one variable: an ordinary expectation
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("\\mathcal{N}(0, 1) + 1", "is a family, not a number"),
+    ("\\mathbb{E}_{(x, k) \\sim p(x, y)}[x]", "must be those of a declared joint density"),
+    ("\\mathbb{E}_{x | y \\sim p(x, y)}[x]", "separated by commas"),
+])
+def test_tex_refusals_say_how_to_write_it(tmp_path, text, message) -> None:
+    path = tmp_path / "bad.tex"
+    path.write_text("% symbols: x, y : real\n% symbols: k : integer\n% densities: p(x, y)\n"
+                    + _TEX.format(f"{text} &= 1"), encoding="utf-8")
+    with pytest.raises(DerivationSyntaxError) as err:
+        read_any(path)
+    assert message in str(err.value) and "bad.tex:5:" in str(err.value)
 
 
 @pytest.mark.parametrize(("text", "message"), [

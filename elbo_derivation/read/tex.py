@@ -116,6 +116,7 @@ from elbo_derivation.read.declarations import (
     sequence_at,
     split_top_level,
     variance_of,
+    written_density,
 )
 from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
@@ -396,6 +397,14 @@ class _DOp:
 MAX_DERIVATIVE_ORDER = 10
 
 
+class _Family:
+    """``\\mathcal{N}(\\mu, \\sigma^2)``: the family itself, which only a draw takes
+    (``\\mathbb{E}_{\\epsilon \\sim \\mathcal{N}(0, 1)}``)."""
+
+    def __init__(self, mean: sp.Expr, variance: sp.Expr, line: int, column: int) -> None:
+        self.mean, self.variance, self.line, self.column = mean, variance, line, column
+
+
 class _Bracketed:
     """A value that came from a bracket: ``\\log(a) b`` applies the log to it alone."""
 
@@ -509,6 +518,11 @@ class _Builder(Transformer_NonRecursive):
             return self.value(obj.parts[0])
         if isinstance(obj, _Power):
             return self.power_of(self.value(obj.base), obj.exponent, obj)
+        if isinstance(obj, _Family):
+            raise self.err("\\mathcal{N}(\\mu, \\sigma^2) is a family, not a number: its "
+                           "density at x is \\mathcal{N}(x; \\mu, \\sigma^2); a draw from it "
+                           "is written \\mathbb{E}_{x \\sim \\mathcal{N}(\\mu, \\sigma^2)}[...]",
+                           obj)
         return obj
 
     def power_of(self, base: sp.Expr, exponent: sp.Expr, where: Any) -> sp.Expr:
@@ -1113,6 +1127,12 @@ class _Builder(Transformer_NonRecursive):
                            "positive", c[0])
         return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
 
+    def normal_family(self, c: list[Any]) -> _Family:
+        """``\\mathcal{N}(\\mu, \\sigma^2)`` (a draw's family; refused as a value)."""
+        if str(c[2]) != ",":
+            raise self.err("expected \\mathcal{N}(\\mu, \\sigma^2)", c[0])
+        return _Family(self.value(c[1]), self.value(c[3]), c[0].line, c[0].column)
+
     def normal_density_given(self, c: list[Any]) -> sp.Expr:
         """``\\mathcal{N}(x \\mid \\mu, \\sigma^2)``, Bishop's way of writing the density."""
         if str(c[2]) not in ("|", "\\mid"):
@@ -1157,9 +1177,38 @@ class _Builder(Transformer_NonRecursive):
         return "density", self.value(obj)
 
     def esub_sim(self, c: list[Any]) -> tuple[str, Any]:
-        var = self.resolve_name(c[0])
-        dens = c[2]
-        return "sim", (var, dens if isinstance(dens, _Name) else self.value(dens))
+        """``z \\sim q(z|x)``; ``(x, y) \\sim p(x, y)`` or ``x, y \\sim p(x, y)`` for a
+        joint density, the variables all those left of its bar."""
+        at = [i for i, v in enumerate(c) if isinstance(v, Token) and v.type == "SIM"][-1]
+        drawn, dens = c[:at], c[at + 1]
+        if any(isinstance(d, Token) and str(d) != "," for d in drawn):
+            raise self.err("expected the variables drawn before \\sim separated by commas: "
+                           "(x, y) \\sim p(x, y)", c[at])
+        drawn = [d for d in drawn if not isinstance(d, Token)]
+        if len(drawn) == 1 and isinstance(drawn[0], _Paren) and not set(drawn[0].seps) - {","}:
+            drawn = drawn[0].parts
+        names = [d for d in drawn if isinstance(d, _Name)]
+        if len(names) != len(drawn):
+            raise self.err("expected the variables drawn before \\sim: z \\sim q(z|x), or "
+                           "(x, y) \\sim p(x, y) for a joint density", c[at])
+        variables = [self.resolve_name(n) for n in names]
+        if isinstance(dens, _Family) and len(variables) == 1:  # ε ~ N(0, 1): its density
+            if dens.variance.is_nonpositive:
+                raise self.err("the variance of \\mathcal{N}(\\mu, \\sigma^2) must be "
+                               "positive", dens)
+            return "sim", (variables[0], written_density("normal", variables[0],
+                                                         (dens.mean, dens.variance)))
+        dens = dens if isinstance(dens, _Name) else self.value(dens)
+        if len(variables) > 1:
+            if isinstance(dens, _Name):
+                dens = self.density_by_name(dens, variables[0])
+            joint = (isinstance(dens, sp.core.function.AppliedUndef)
+                     and joint_expectation(sp.S.One, dens, variables[0]) is not None)
+            if not joint or set(variables) != set(dens.args[:len(variables)]) or len(
+                    set(variables)) != len(variables):
+                raise self.err("the variables drawn, (x, y) \\sim p(x, y), must be those of a "
+                               "declared joint density left of its bar", c[at])
+        return "sim", (variables[0], dens)
 
     def density_by_name(self, name: _Name, var: sp.Symbol | None) -> sp.Expr:
         matches = []
