@@ -108,6 +108,18 @@ functions: m(d) : real
                        + _TEX.format(
         "\\mathbb{E}_{\\epsilon \\sim \\mathcal{N}(0, 1)}\\left[(\\mu + \\sigma\\epsilon)^2"
         "\\right] &= \\mu^2 + \\sigma^2 \\\\\n&= \\mu^2 + \\sigma"),
+    # Kingma & Welling's densities with their parameters as subscripts, and \nabla_\mu
+    "subscripted_densities.tex": "% symbols: x, z : real\n"
+                                 "% densities: q_\\phi(z|x), p_{\\theta}(x|z), p_\\theta(z)\n"
+                                 + _TEX.format(
+        "\\mathbb{E}_{q_\\phi(z|x)}\\left[\\log\\frac{p_\\theta(x|z)\\,p_\\theta(z)}"
+        "{q_\\phi(z|x)}\\right] &= \\mathbb{E}_{q_\\phi(z|x)}[\\log p_\\theta(x|z)] - "
+        "\\mathrm{KL}(q_\\phi(z|x) \\,\\|\\, p_\\theta(z)) \\\\\n"
+        "&= \\mathbb{E}_{q_\\phi(z|x)}[\\log p_\\theta(x|z)] + "
+        "\\mathrm{KL}(q_\\phi(z|x) \\,\\|\\, p_\\theta(z))"),
+    "nabla.tex": "% symbols: \\mu : real\n% symbols: \\sigma : positive\n" + _TEX.format(
+        "\\nabla_{\\mu} \\frac{1}{2}\\left(\\mu^2 + \\sigma^2 - \\log\\sigma^2 - 1\\right) "
+        "&= \\mu \\\\\n&= 2\\mu"),
     "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
     "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
         "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
@@ -149,6 +161,8 @@ EXPECTED = {
     "grad_sum.deriv": [PROVED, REFUTED],
     "draw_joint.tex": [PROVED, REFUTED],
     "draw_normal.tex": [PROVED, REFUTED],
+    "subscripted_densities.tex": [PROVED, REFUTED],
+    "nabla.tex": [PROVED, REFUTED],
     "abs.deriv": [PROVED, REFUTED],
     "abs.tex": [PROVED, REFUTED],
     "normal_at.deriv": [PROVED, REFUTED],

@@ -193,6 +193,8 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
 
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+_LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}))"
+                              r"\s*\(([^()]*)\)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
@@ -553,9 +555,14 @@ class Declarations:
                   ) -> tuple[str, str, list[sp.Symbol], int]:
         """(stem, canonical signature, variables, given count) of ``q(z|x)``."""
         m = _SIGNATURE.match(raw)
+        latex = _LATEX_SIGNATURE.match(raw) if not m else None
+        if latex is not None and _NAME.match(self.plain(latex.group(1))):
+            # q_\phi(z|x), p_{\theta}(x|z): a density named with a subscript, as the body
+            # writes it (its stem q_phi)
+            m = latex
         if not m:
             raise self.error(f"expected {what}, got '{raw.strip()}'", line, column)
-        stem, inner = m.group(1), m.group(2)
+        stem, inner = self.plain(m.group(1)), m.group(2)
         given_text, bar, cond_text = inner.partition("|")
         # a variable as the body writes it: q(\mu) is the density of the declared mu
         given = [self.plain(v.strip()) for v in given_text.split(",")]

@@ -184,6 +184,7 @@ _KNOWN_COMMANDS = frozenset(
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
     \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \lVert \rVert \parallel \| \begin
+    \nabla
     \end \\""".split()
 )
 
@@ -1018,6 +1019,23 @@ class _Builder(Transformer_NonRecursive):
         for v in dvars:
             merged[v.var] = merged.get(v.var, 0) + v.order
         return _DOp(list(merged.items())), body
+
+    def nabla(self, c: list[Any]) -> _DOp:
+        """``\\nabla_{\\mu}``: the derivative with respect to one declared scalar (or a
+        coordinate μ_j of a declared indexed quantity); a gradient with respect to a vector
+        is refused (its components are written \\frac{\\partial}{\\partial \\mu_j})."""
+        tok, sub = c
+        text = _sub_text(sub)
+        name = _Name(text.lstrip("\\"), None, None, text, sub.line, sub.column + 1)
+        try:
+            var = self.dvar([tok, name]).var
+        except DerivationSyntaxError:
+            raise self.err(f"\\nabla_{{{text}}}: the gradient is read with respect to one "
+                           "declared scalar; for a vector write each component, "
+                           "\\frac{\\partial}{\\partial \\mu_j}", tok) from None
+        op = _DOp([(var, 1)])
+        op.check = lambda expr: self.check_derivative(expr, op, tok)  # type: ignore[attr-defined]
+        return op
 
     def dop(self, c: list[Any]) -> _DOp:
         op, _ = self.derivative_operator(c)
