@@ -120,6 +120,11 @@ functions: m(d) : real
     "nabla.tex": "% symbols: \\mu : real\n% symbols: \\sigma : positive\n" + _TEX.format(
         "\\nabla_{\\mu} \\frac{1}{2}\\left(\\mu^2 + \\sigma^2 - \\log\\sigma^2 - 1\\right) "
         "&= \\mu \\\\\n&= 2\\mu"),
+    # x^{(i)}, the i-th data point (Kingma & Welling), is x_i: an i.i.d. copy of the data
+    "data_index.tex": "% symbols: z, x, x^{(i)} : real\n% densities: q(z|x)\n"
+                      "% functions: f(z) : real\n" + _TEX.format(
+        "\\mathbb{E}_{q(z|x^{(i)})}[f(z) + 1] &= \\mathbb{E}_{q(z|x_i)}[f(z)] + 1 \\\\\n"
+        "&= \\mathbb{E}_{q(z|x^{(i)})}[f(z)]"),
     "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
     "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
         "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
@@ -163,6 +168,7 @@ EXPECTED = {
     "draw_normal.tex": [PROVED, REFUTED],
     "subscripted_densities.tex": [PROVED, REFUTED],
     "nabla.tex": [PROVED, REFUTED],
+    "data_index.tex": [PROVED, REFUTED],
     "abs.deriv": [PROVED, REFUTED],
     "abs.tex": [PROVED, REFUTED],
     "normal_at.deriv": [PROVED, REFUTED],

@@ -72,6 +72,7 @@ from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
     "ASSUMPTIONS",
+    "DATA_INDEX",
     "FAMILIES",
     "FAMILY_TABLE",
     "RESERVED",
@@ -193,6 +194,8 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
 
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+#: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
+DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
 _LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}))"
                               r"\s*\(([^()]*)\)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
@@ -344,7 +347,7 @@ class Declarations:
         a plain name stays as it is."""
         if "\\" not in written and "{" not in written:
             return written
-        m = _LATEX_NAME.match(written)
+        m = _LATEX_NAME.match(DATA_INDEX.sub(r"_{\1}", written))  # x^{(i)}: the i-th x
         if m is None:
             return written  # left for check_name to refuse
         accent, base, sub = m.group(1), m.group(2), m.group(3)

@@ -106,6 +106,7 @@ from elbo_derivation.core import matrices
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
+    DATA_INDEX,
     Declarations,
     alias_dependence,
     bound_to_definitions,
@@ -195,6 +196,7 @@ def _normalise(text: str) -> str:
         new = repl if repl is not None else "\\" + m.group(1)  # None: the command named
         return new + " " * (len(m.group(0)) - len(new))
 
+    text = DATA_INDEX.sub(lambda m: ("_{" + m.group(1) + "}").ljust(len(m.group(0))), text)
     text = _EVALUATED.sub(lambda m: "\ue009" + " " * (len(m.group(1)) - 1) + m.group(2)
                           + "\ue00a" + " " * (len(m.group(3)) - 1), text)
     for pattern, repl in _SAME_WIDTH:
