@@ -125,6 +125,13 @@ functions: m(d) : real
                       "% functions: f(z) : real\n" + _TEX.format(
         "\\mathbb{E}_{q(z|x^{(i)})}[f(z) + 1] &= \\mathbb{E}_{q(z|x_i)}[f(z)] + 1 \\\\\n"
         "&= \\mathbb{E}_{q(z|x^{(i)})}[f(z)]"),
+    "draw_normal.deriv": """symbols: m, e : real
+symbols: s : positive
+
+    E[(m + s*e)^2, e ~ N(0, 1)]
+  = m^2 + s^2
+  = m^2 + s
+""",
     "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
     "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
         "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
@@ -169,6 +176,7 @@ EXPECTED = {
     "subscripted_densities.tex": [PROVED, REFUTED],
     "nabla.tex": [PROVED, REFUTED],
     "data_index.tex": [PROVED, REFUTED],
+    "draw_normal.deriv": [PROVED, REFUTED],
     "abs.deriv": [PROVED, REFUTED],
     "abs.tex": [PROVED, REFUTED],
     "normal_at.deriv": [PROVED, REFUTED],
@@ -227,6 +235,7 @@ def test_tex_refusals_say_how_to_write_it(tmp_path, text, message) -> None:
     ("N(x; m)", "takes 2 parameters"),
     ("N(x; m, -1)", "must be positive"),
     ("|x - m", "expected"),
+    ("E[x, x ~ N(0)]", "expected N(mean, variance)"),
 ])
 def test_deriv_refusals_say_how_to_write_it(tmp_path, text, message) -> None:
     path = tmp_path / "bad.deriv"

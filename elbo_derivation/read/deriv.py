@@ -182,6 +182,7 @@ _GRAMMAR = r"""
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | BIGOP "(" sum "," NAME ")"                                -> bigop_declared
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
+    | "E" "[" sum "," NAME "~" NORMAL "(" args ")" "]"         -> expectation_normal
     | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
     | "[" sum ("," sum)* (ROWEND sum ("," sum)*)* "]"          -> matrix
@@ -190,6 +191,7 @@ args: sum ("," sum)* (BAR sum ("," sum)*)?
 
 POW: "^" | "**"
 BIGOP.2: /(Sum|Product)(?=\s*\()/
+NORMAL.2: /(N|Normal|Gaussian)(?=\s*\()/
 BAR: "|"
 ROWEND: ";"
 PRIME: /'+/
@@ -220,6 +222,7 @@ _READABLE_TERMINALS = {
     "BAR": "'|'",
     "PRIME": "a prime (')",
     "BIGOP": "Sum or Product",
+    "NORMAL": "N(...)",
     "INTEGRAL": "'Integral'",
     "E": "'E'",
     "VAR": "'Var'",
@@ -602,6 +605,25 @@ class _Builder(Transformer_NonRecursive):
             )
         # a draw from a joint density, x ~ p(x, y): over all its variables
         return expectation_over(integrand, var, density)
+
+    def expectation_normal(self, children: list[Any]) -> sp.Expr:
+        """``E[f, e ~ N(0, 1)]``: a draw from a normal family, its density written out (or a
+        declared density of that name, when there is one)."""
+        integrand, var_tok, family_tok, (given, cond) = children
+        var = self.ctx.symbols.get(str(var_tok))
+        if var is None:
+            raise self.ctx.error(
+                f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column)
+        signature = _signature_of(str(family_tok), given, cond)
+        if signature is not None and signature in self.ctx.functions:
+            return expectation_over(_done(integrand), var, self.ctx.functions[signature])
+        if cond is not None or len(given) != 2:
+            raise self.ctx.error(f"expected {family_tok}(mean, variance) after '~'",
+                                 family_tok.column)
+        if given[1].is_nonpositive:
+            raise self.ctx.error(f"the variance of {family_tok}(mean, variance) must be "
+                                 "positive", family_tok.column)
+        return expectation_over(_done(integrand), var, written_density("normal", var, given))
 
     def variance(self, children: list[Any]) -> sp.Expr:
         """``Var[f, z ~ q(z|x)]``: E_q[(f − E_q[f])²], the definition."""
