@@ -216,6 +216,43 @@ def test_joint_expectation_nests_over_the_declared_variables() -> None:
     assert joint_expectation(a, one) is None  # one variable: an ordinary expectation
 
 
+def test_a_quantity_fixed_in_the_index_is_refused(tmp_path) -> None:
+    """x_i declared a symbol does not change with i: Σ_i log p(x_i|z) would be N log p(x_i|z)
+    and a wrong step proved; the message says how to declare it, and no message suggests
+    declaring x_i a symbol for a density at the i-th data point."""
+    head = "% symbols: N : positive integer\n% symbols: i : integer\n% symbols: z, x : real\n"
+    body = _TEX.format("\\sum_{i=1}^{N} \\log p(x_i|z) &= N \\log p(x_i|z)")
+    path = tmp_path / "fixed.tex"
+    path.write_text(head + "% symbols: x_i : real\n% densities: p(x|z)\n" + body, "utf-8")
+    with pytest.raises(DerivationSyntaxError) as err:
+        read_any(path)
+    assert "does not change with the index i" in str(err.value)
+    assert "% functions: x_i : real" in str(err.value)
+    path.write_text(head + "% functions: x_i : real\n% densities: p(x|z)\n" + body, "utf-8")
+    with pytest.raises(DerivationSyntaxError) as err:
+        read_any(path)
+    assert "changes with the index i, is not read" in str(err.value)
+    assert "symbols: x_i" not in str(err.value)
+    deriv = tmp_path / "fixed.deriv"
+    deriv.write_text("symbols: N : positive integer\nsymbols: i : integer\n"
+                     "symbols: x_i : real\n\n    Sum(x_i, (i, 1, N))\n  = N*x_i\n", "utf-8")
+    with pytest.raises(DerivationSyntaxError) as err:
+        read_any(deriv)
+    assert "functions: x(i) : real" in str(err.value)
+
+
+def test_pi_with_a_subscript_is_a_quantity_of_its_own(tmp_path) -> None:
+    path = tmp_path / "mixture.tex"
+    path.write_text("% symbols: K : positive integer\n% symbols: k : integer\n"
+                    "% functions: \\pi_k : positive\n" + _TEX.format(
+                        "\\sum_{k=1}^{K} \\pi_k \\log \\pi_k + \\pi &= "
+                        "-\\sum_{k=1}^{K} \\pi_k \\log \\frac{1}{\\pi_k} + \\pi \\\\\n"
+                        "&= \\sum_{k=1}^{K} \\pi_k \\log \\frac{1}{\\pi_k} + \\pi"),
+                    encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert [s.verdict for s in d.steps] == [PROVED, REFUTED]
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("\\mathcal{N}(0, 1) + 1", "is a family, not a number"),
     ("\\mathbb{E}_{(x, k) \\sim p(x, y)}[x]", "must be those of a declared joint density"),

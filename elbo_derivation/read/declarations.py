@@ -81,6 +81,7 @@ __all__ = [
     "alias_dependence",
     "assumption_keywords",
     "bound_to_definitions",
+    "constant_in_index",
     "expectation_over",
     "family_key",
     "is_copy_of",
@@ -106,6 +107,11 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
 #: Names with a fixed meaning, which cannot be declared (in any front end).
 RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
                       "diff", "Derivative", "Sum", "Product", "Var"})
+
+#: Reserved constants whose name, written with a subscript, is an indexed quantity of its
+#: own (π_k, the weights of a mixture; π alone stays 3.14159...).
+_SUBSCRIPTABLE_CONSTANTS = frozenset({"pi"})
+
 
 @dataclass(frozen=True)
 class FamilySpec:
@@ -727,7 +733,10 @@ class Declarations:
                     f"expected a function signature like 'f(z)', got '{raw.strip()}'", line, col)
             stem, sig, variables, _ = self.signature(raw, line, col, "a function like 'f(z)'",
                                                      "function")
-            if stem in RESERVED or any(s.startswith(stem + "(") for s in self.functions):
+            # π_k, mixture weights: a reserved constant's name with a subscript is free
+            reserved = stem in RESERVED and not (written_with_subscript
+                                                 and stem in _SUBSCRIPTABLE_CONSTANTS)
+            if reserved or any(s.startswith(stem + "(") for s in self.functions):
                 raise self.error(f"'{stem}' is already declared or reserved", line, col)
             if stem in self.symbols:
                 # the notes' h(x): the declared symbol (or let name) h, written with its
@@ -882,6 +891,21 @@ def kl_over(q: sp.Expr, p: sp.Expr, variable: sp.Basic | None) -> sp.Expr | None
     if joint is not None:
         return joint
     return None if variable is None else KL(q, p, variable)
+
+
+def constant_in_index(body: sp.Expr, index: sp.Symbol) -> sp.Symbol | None:
+    """A symbol of ``body`` written with the index of a sum or product as its subscript
+    (``x_i`` under Σ_i) but declared a plain symbol, so that it does not change with i; None
+    when there is none. Such a sum reads Σ_i x_i as N·x_i, which is not what is written.
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> constant_in_index(sp.Symbol("x_i") + i, i), constant_in_index(sp.Symbol("x_j"), i)
+    (x_i, None)
+    """
+    suffixes = (f"_{index}", f"_{{{index}}}")
+    return next((s for s in sorted(body.free_symbols, key=str)
+                 if isinstance(s, sp.Symbol) and s != index and str(s).endswith(suffixes)),
+                None)
 
 
 def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,

@@ -100,6 +100,7 @@ from elbo_derivation.read.declarations import (
     Declarations,
     alias_dependence,
     bound_to_definitions,
+    constant_in_index,
     expectation_over,
     family_key,
     is_copy_of,
@@ -579,7 +580,18 @@ class _Builder(Transformer_NonRecursive):
                 f"the index '{var_tok}' of {kind_tok} must be a symbol declared integer, "
                 f"e.g. 'symbols: {var_tok} : integer'", var_tok.column)
         kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        self.check_indexed(body, var, kind_tok)
         return kind(body, (var, lower, upper))
+
+    def check_indexed(self, body: sp.Expr, index: sp.Symbol, kind_tok: Token) -> None:
+        """Refuse x_i under Sum over i when x_i is a plain symbol (constant in i)."""
+        fixed = constant_in_index(body, index)
+        if fixed is not None:
+            raise self.ctx.error(
+                f"'{fixed}' is declared a symbol, so it does not change with the index {index} "
+                f"of this {kind_tok}: declare the indexed quantity as a function of the index, "
+                f"'functions: {str(fixed).split('_')[0]}({index}) : real', and write "
+                f"{str(fixed).split('_')[0]}({index})", kind_tok.column)
 
     def bigop_declared(self, children: list[Any]) -> sp.Expr:
         """``Sum(f, i)``: over the range the index was declared with (``integer [1, N]``)."""
@@ -594,6 +606,7 @@ class _Builder(Transformer_NonRecursive):
                 f"'symbols: {var_tok} : integer [1, N]', or the range written: "
                 f"{kind_tok}(f, ({var_tok}, 1, N))", var_tok.column)
         kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        self.check_indexed(_done(body), var, kind_tok)
         return kind(_done(body), (var, interval.inf, interval.sup))
 
     def expectation(self, children: list[Any]) -> sp.Expr:

@@ -110,6 +110,7 @@ from elbo_derivation.read.declarations import (
     Declarations,
     alias_dependence,
     bound_to_definitions,
+    constant_in_index,
     expectation_over,
     is_copy_of,
     joint_expectation,
@@ -640,6 +641,16 @@ class _Builder(Transformer_NonRecursive):
                     whole = _Name(part.base, None, part.accent, part.written, part.line,
                                   part.column)
                     found = next((c for c in whole.candidates() if c in self.symbols), None)
+                    index = self.symbols.get(part.sub.lstrip("\\"))
+                    if found is not None and index is not None and index.is_integer:
+                        # x_i with i an index: the i-th data point, not one fixed copy
+                        return self.err(
+                            f"{name.written}(...) at '{part.written}', a quantity that changes "
+                            f"with the index {index}, is not read: a density is read at "
+                            f"{found} or at a declared copy such as {found}_1 ('% symbols: "
+                            f"{found}_1 : real'); write a sum over data points of a declared "
+                            f"quantity instead, e.g. '% functions: \\ell_{index} : real' for "
+                            f"\\log {name.written}({part.written}|...)", part)
                     if found is not None and isinstance(self.symbols[found], sp.Symbol):
                         copy = part.candidates()[0]
                         words = self.symbols[found].assumptions0
@@ -1103,7 +1114,19 @@ class _Builder(Transformer_NonRecursive):
     def bigop(self, c: list[Any]) -> _Prefix:
         tok, (index, lower, upper), args = c[0], c[1], c[2:]
         kind = sp.Sum if str(tok).endswith("sum") else sp.Product
-        return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args), whole=True)
+        return _Prefix(lambda body: self.big_operator(kind, body, (index, lower, upper), tok),
+                       list(args), whole=True)
+
+    def big_operator(self, kind: Any, body: sp.Expr, limits: tuple, tok: Any) -> sp.Expr:
+        """Σ or ∏ of ``body``; refused when a symbol written with the index as its subscript
+        is declared a plain symbol (it would not change with the index)."""
+        fixed = constant_in_index(body, limits[0])
+        if fixed is not None:
+            raise self.err(
+                f"'{fixed}' is declared a symbol, so it does not change with the index "
+                f"{limits[0]} of this {'sum' if kind is sp.Sum else 'product'}: declare the "
+                f"indexed quantity with '% functions: {fixed} : real'", tok)
+        return kind(body, limits)
 
     def bigop_nolimits(self, c: list[Any]) -> Any:
         """``\\prod_i f``: over the range the index was declared with (``i : integer [1, N]``)."""
@@ -1129,7 +1152,8 @@ class _Builder(Transformer_NonRecursive):
                                              else 0),
                       interval.sup - (1 if interval.right_open and interval.sup.is_finite
                                       else 0))
-        return _Prefix(lambda body: kind(body, limits), list(args), whole=True)
+        return _Prefix(lambda body: self.big_operator(kind, body, limits, tok), list(args),
+                       whole=True)
 
     def factorial(self, c: list[Any]) -> sp.Expr:
         return sp.factorial(self.value(c[0]))
