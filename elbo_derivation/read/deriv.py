@@ -443,9 +443,13 @@ class _Builder(Transformer_NonRecursive):
         if roles is not None and len(values) - 1 != len(roles):
             raise self.ctx.error(f"{tok}(x; ...) takes {len(roles)} parameters after the "
                                  f"';' ({', '.join(roles)}), got {len(values) - 1}", tok.column)
-        if key == "normal" and values[2].is_nonpositive:
-            raise self.ctx.error(f"the variance of {tok}(x; m, s^2) must be positive",
-                                 tok.column)
+        if key in ("normal", "laplace") and not (values[2].is_positive or (
+                key == "normal" and values[2].is_nonnegative)):
+            what = "variance" if key == "normal" else "scale"
+            raise self.ctx.error(f"the {what} of {tok}(x; ...) must be positive: declare it "
+                                 f"so (e.g. 'symbols: {values[2]} : positive')"
+                                 if values[2].is_Symbol and values[2].is_nonpositive is None else
+                                 f"the {what} of {tok}(x; ...) must be positive", tok.column)
         formula = written_density(key, values[0], values[1:])
         if formula is None:
             raise self.ctx.error(usage, tok.column)
