@@ -132,6 +132,16 @@ symbols: s : positive
   = m^2 + s^2
   = m^2 + s
 """,
+    # the logistic sigmoid and the softplus by name (Goodfellow et al. 2016, sec. 3.10)
+    "sigmoid.deriv": """symbols: x : real
+
+    diff(softplus(x), x) + diff(sigmoid(x), x)
+  = sigmoid(x) + sigmoid(x)*(1 - sigmoid(x))
+  = sigmoid(x) + sigmoid(x)*(1 + sigmoid(x))
+""",
+    "sigmoid.tex": "% symbols: x : real\n" + _TEX.format(
+        "\\frac{d}{dx}\\operatorname{softplus}(x) &= \\operatorname{sigmoid}(x) \\\\\n"
+        "&= \\operatorname{sigmoid}(x)\\left(1 - \\operatorname{sigmoid}(x)\\right)"),
     "abs.deriv": "symbols: x, m : real\n\n    |x - m|^2\n  = Abs(m - x)^2\n  = (x + m)^2\n",
     "abs.tex": "% symbols: x, m : real\n" + _TEX.format(
         "\\lvert x - m \\rvert^2 &= (x - m)^2 \\\\\n&= |x + m|^2"),
@@ -177,6 +187,8 @@ EXPECTED = {
     "nabla.tex": [PROVED, REFUTED],
     "data_index.tex": [PROVED, REFUTED],
     "draw_normal.deriv": [PROVED, REFUTED],
+    "sigmoid.deriv": [PROVED, REFUTED],
+    "sigmoid.tex": [PROVED, REFUTED],
     "abs.deriv": [PROVED, REFUTED],
     "abs.tex": [PROVED, REFUTED],
     "normal_at.deriv": [PROVED, REFUTED],

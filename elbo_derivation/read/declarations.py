@@ -75,6 +75,7 @@ __all__ = [
     "DATA_INDEX",
     "FAMILIES",
     "FAMILY_TABLE",
+    "NAMED_FUNCTIONS",
     "RESERVED",
     "Declarations",
     "FamilySpec",
@@ -107,6 +108,14 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
 #: Names with a fixed meaning, which cannot be declared (in any front end).
 RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
                       "diff", "Derivative", "Sum", "Product", "Var"})
+
+#: Functions known by name, written out: the logistic sigmoid σ(t) = 1/(1 + e^(−t)) and the
+#: softplus log(1 + e^t) (Goodfellow, Bengio & Courville 2016, sec. 3.10); ``sigmoid(t)`` in
+#: ``.deriv``, ``\operatorname{sigmoid}(t)`` in LaTeX.
+NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
+    "softplus": lambda t: sp.log(1 + sp.exp(t)),
+}
 
 #: Reserved constants whose name, written with a subscript, is an indexed quantity of its
 #: own (π_k, the weights of a mixture; π alone stays 3.14159...).

@@ -96,6 +96,7 @@ from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
     FAMILY_TABLE,
+    NAMED_FUNCTIONS,
     RESERVED,
     Declarations,
     alias_dependence,
@@ -145,11 +146,12 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "factorial": sp.factorial,
     "gamma": sp.gamma,
     "digamma": sp.digamma,
+    **NAMED_FUNCTIONS,
 }
 
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
-_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial"})
+_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", *NAMED_FUNCTIONS})
 
 _GRAMMAR = r"""
 ?start: sum

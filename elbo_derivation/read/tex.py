@@ -107,6 +107,7 @@ from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
+    NAMED_FUNCTIONS,
     Declarations,
     alias_dependence,
     bound_to_definitions,
@@ -576,6 +577,8 @@ class _Builder(Transformer_NonRecursive):
         nor as a function: Euler's Γ, the digamma function ψ = Γ'/Γ (Bishop 2006, eq. (B.25));
         else None."""
         fn = {"\\Gamma": sp.gamma, "\\psi": sp.digamma}.get(name.written.strip())
+        if fn is None and name.written.startswith("\\"):  # \operatorname{sigmoid}(x)
+            fn = NAMED_FUNCTIONS.get(name.base)
         if fn is None or name.sub is not None or any(
                 c in self.symbols or any(sig.startswith(c + "(") for sig in self.functions)
                 for c in name.candidates()):
@@ -922,7 +925,9 @@ class _Builder(Transformer_NonRecursive):
                             f"density or function is declared by its signature ('% densities: "
                             f"{item.candidates()[0]}(x)', '% functions: "
                             f"{item.candidates()[0]}(x) : real'); a symbol multiplying a "
-                            f"bracket by '% symbols: {item.candidates()[0]} : real'", item)
+                            f"bracket by '% symbols: {item.candidates()[0]} : real'. Functions "
+                            "known by name: \\Gamma, \\psi (digamma), "
+                            "\\operatorname{sigmoid}, \\operatorname{softplus}", item)
             if value is None:
                 value = self.value(item)
             if divide_next:
