@@ -293,3 +293,13 @@ def test_deriv_refusals_say_how_to_write_it(tmp_path, text, message) -> None:
     with pytest.raises(DerivationSyntaxError) as err:
         read_any(path)
     assert message in str(err.value) and "bad.deriv:5:" in str(err.value)
+
+
+def test_a_declared_function_wins_over_a_named_one(tmp_path) -> None:
+    """softplus declared as an abstract function of the author's is that function, not
+    log(1 + e^x): an identity of the named one is then not proved for it."""
+    path = tmp_path / "own.deriv"
+    path.write_text("symbols: x : real\nfunctions: softplus(x) : real\n\n    softplus(x)\n"
+                    "  = log(1 + exp(x))\n", encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert d.steps[0].verdict is not PROVED

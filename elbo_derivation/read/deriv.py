@@ -385,6 +385,9 @@ class _Builder(Transformer_NonRecursive):
                 return matrices.MATRIX_FUNCTIONS[name](given[0])
             except matrices.MatrixReadError as err:
                 raise self.ctx.error(str(err), tok.column) from None
+        declared = _signature_of(name, given, cond)
+        if name in _SOFT_FUNCTIONS and declared in self.ctx.functions:
+            return self.ctx.functions[declared]  # a function of the author's, so named
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
