@@ -232,7 +232,7 @@ _READABLE_TERMINALS = {
     "$END": "the end of the line",
 }
 _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX",
-                      "BIGOP", "VAR", "LSQB"}
+                      "BIGOP", "VAR", "LSQB", "BAR", "NORMAL"}
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
