@@ -198,7 +198,8 @@ def test_one_table_of_families() -> None:
 @pytest.mark.parametrize(("declaration", "message", "column"), [
     ("p(k) = Binomial(n, a)", "number of trials", 28),
     ("p(k) = Uniform(w, w - 1)", "lower bound must be below", 27),
-    ("p(k) = Beta(a, a)", "unknown family 'Beta'", 19),
+    ("p(k) = Dirichlet(a, a)", "unknown family 'Dirichlet'", 19),
+    ("p(k) = Beta(a)", "takes 2 parameters", 24),
     ("p(k) = Geometric(a, a)", "takes 1 parameter", 29),
 ])
 def test_new_families_bad_declarations(tmp_path, capsys, declaration, message, column) -> None:

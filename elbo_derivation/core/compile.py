@@ -297,6 +297,12 @@ class _Builder:
             return self._power(e)
         if isinstance(e, sp.log):
             return self._log(e)
+        if isinstance(e, sp.polygamma) and e.args[0].is_Integer and e.args[0] >= 0:
+            n, arg = int(e.args[0]), self.build(e.args[1])  # ψ⁽ⁿ⁾, the digamma ψ for n = 0
+            if self.policy.mp:
+                return lambda v: mpmath.polygamma(n, arg(v))
+            from scipy.special import polygamma
+            return lambda v: polygamma(n, arg(v))
         func = self.funcs.get(e.func)
         if func is not None and len(e.args) == 1:
             arg = self.build(e.args[0])

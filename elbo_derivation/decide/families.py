@@ -130,10 +130,22 @@ def _categorical_kl(p: tuple, q: tuple) -> sp.Expr:
     return sp.Add(*[a * sp.log(a / b) for a, b in zip(p, q, strict=True)])
 
 
+def _log_beta(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b)."""
+    return sp.log(sp.gamma(a)) + sp.log(sp.gamma(b)) - sp.log(sp.gamma(a + b))  # (Γ > 0 here)
+
+
+def _beta_kl(p: tuple, q: tuple) -> sp.Expr:
+    (a1, b1), (a2, b2) = p, q  # E[log t] = ψ(a) − ψ(a + b), E[log(1 − t)] = ψ(b) − ψ(a + b)
+    return (_log_beta(a2, b2) - _log_beta(a1, b1) + (a1 - a2) * sp.polygamma(0, a1)
+            + (b1 - b2) * sp.polygamma(0, b1) + (a2 - a1 + b2 - b1) * sp.polygamma(0, a1 + b1))
+
+
 #: The families, by the names :mod:`~elbo_derivation.read.declarations` gives them (the
 #: parameters in the order they are declared in: ``Gamma(shape, rate)``,
 #: ``LogNormal(mean of log x, variance of log x)``, ``Uniform(low, high)``,
-#: ``Binomial(n, p)``, ``Geometric(p)`` counting trials up to the first success).
+#: ``Binomial(n, p)``, ``Geometric(p)`` counting trials up to the first success,
+#: ``Beta(a, b)``; Bishop (2006) eq. (2.13)–(2.15), (B.6)–(B.8)).
 FAMILY_FACTS: dict[str, FamilyFacts] = {
     "bernoulli": FamilyFacts(
         "bernoulli", lambda x, p: p**x * (1 - p) ** (1 - x),
@@ -174,6 +186,13 @@ FAMILY_FACTS: dict[str, FamilyFacts] = {
         lambda *ps: sp.Add(*[(i + 1) ** 2 * p for i, p in enumerate(ps)])
         - sp.Add(*[(i + 1) * p for i, p in enumerate(ps)]) ** 2,
         lambda *ps: -sp.Add(*[p * sp.log(p) for p in ps]), _categorical_kl),
+    "beta": FamilyFacts(
+        "beta",
+        lambda x, a, b: x ** (a - 1) * (1 - x) ** (b - 1) * sp.gamma(a + b)
+        / (sp.gamma(a) * sp.gamma(b)),
+        lambda a, b: a / (a + b), lambda a, b: a * b / ((a + b) ** 2 * (a + b + 1)),
+        lambda a, b: (_log_beta(a, b) - (a - 1) * sp.polygamma(0, a) - (b - 1) * sp.polygamma(0, b)
+                      + (a + b - 2) * sp.polygamma(0, a + b)), _beta_kl),
     "binomial": FamilyFacts(
         "binomial", lambda x, n, p: sp.binomial(n, x) * p**x * (1 - p) ** (n - x),
         lambda n, p: n * p, lambda n, p: n * p * (1 - p), None,
@@ -199,6 +218,25 @@ def _moment(f: sp.Expr, x: sp.Symbol, facts: FamilyFacts, params: tuple) -> sp.E
     mean, var = facts.mean(*params), facts.variance(*params)
     moments = {0: sp.S.One, 1: mean, 2: var + mean**2}
     return sp.Add(*[c * moments[k] for (k,), c in poly.terms()])
+
+
+def _beta_log_moment(f: sp.Expr, x: sp.Symbol, params: tuple) -> sp.Expr | None:
+    """E[f] under Beta(a, b) for f of degree ≤ 1 in log x and log(1 − x): E[log x] =
+    ψ(a) − ψ(a + b), E[log(1 − x)] = ψ(b) − ψ(a + b) (Bishop 2006, eq. (10.66)); None for
+    any other f."""
+    a, b = params
+    u, v = sp.Dummy("u"), sp.Dummy("v")
+    g = sp.expand(sp.expand_log(f)).xreplace({sp.log(x): u, sp.log(1 - x): v})
+    if g.has(x) or not (g.has(u) or g.has(v)):
+        return None
+    try:
+        poly = sp.Poly(g, u, v)
+    except sp.PolynomialError:
+        return None
+    if poly.total_degree() > 1:
+        return None
+    both = sp.polygamma(0, a + b)
+    return g.xreplace({u: sp.polygamma(0, a) - both, v: sp.polygamma(0, b) - both})
 
 
 def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
@@ -240,6 +278,8 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
             f = visit(node.integrand).xreplace({node.variable: var}) if (
                 node.variable != var) else visit(node.integrand)
             value = _moment(f, var, facts, params)
+            if value is None and key == "beta":
+                value = _beta_log_moment(f, var, params)
             if value is not None:
                 used.append(RULES["moments"].format(name=facts.name))
                 return value

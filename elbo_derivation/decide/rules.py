@@ -952,6 +952,10 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
     variables -= context
     if not all(isinstance(v, sp.Symbol) for v in variables):
         return False, None
+    if len(over) == 2 and over == variables and not variational:
+        # expectations over a joint of two variables, E_{p(x)}[E_{p(y|x)}[...]], and no
+        # other: either may play the latent one (a valid joint either way), chosen by sorting
+        return True, sorted(variables, key=str)[0]
     for sign in (over, variational, functions & variables):
         if len(sign) == 1:  # (every other variable is data: x, or i.i.d. copies x_1, x_2)
             return True, next(iter(sign))

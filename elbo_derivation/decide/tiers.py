@@ -774,7 +774,14 @@ class IndexedDerivatives(Tier):
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.indexed import coordinate_derivatives
 
-        return p.symbolic and (p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative)) and bool(
+        if not p.symbolic:
+            return False
+        if not (p.lhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation)
+                or p.rhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation)):
+            # what a derivative left behind, μ_j beside 2μ_j: sequences at an integer index,
+            # which have no Gaussian instance but the concrete ones below
+            return _has_sequence(p.lhs) or _has_sequence(p.rhs)
+        return (p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative)) and bool(
             coordinate_derivatives(p.lhs) or coordinate_derivatives(p.rhs))
 
     def judge(self, p: Problem) -> Judgement | None:
@@ -813,6 +820,12 @@ class IndexedDerivatives(Tier):
             j.explanation = ("differentiating with respect to one coordinate (∂μ_d/∂μ_j = "
                              "δ_dj, the sum over the delta done) reduces left − right to 0")
         return j
+
+
+def _has_sequence(expr: sp.Expr) -> bool:
+    """Whether ``expr`` holds an abstract real function at an integer index (m(j), μ_j)."""
+    return any(len(n.args) == 1 and n.args[0].is_integer and n.is_real
+               and "(" not in n.func.__name__ for n in expr.atoms(AppliedUndef))
 
 
 def indexed_rule() -> str:

@@ -22,7 +22,8 @@ densities
     ``q(z1|x)`` is the declared ``q(z|x)`` at ``z = z1``. With a family,
     ``q(z|x) = N(m, s^2)`` (``N``/``Normal``/``Gaussian``, ``Bernoulli``, ``Categorical``,
     ``Poisson``, ``Exponential``, ``Laplace``, ``Gamma``, ``LogNormal(m, s^2)``,
-    ``Uniform(a, b)``, ``Geometric(p)``, ``Binomial(n, p)``: :data:`FAMILY_TABLE`), the
+    ``Uniform(a, b)``, ``Geometric(p)``, ``Binomial(n, p)``, ``Beta(a, b)``:
+    :data:`FAMILY_TABLE`), the
     parameters get their roles (:attr:`Declarations.roles`) and a Gaussian is written out
     (its density formula is what the name stands for). Roles are inferred from structure:
     in ``N(m, s^2)`` the mean is m, the variance s², so s is a standard deviation; in
@@ -66,22 +67,32 @@ import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from elbo_derivation.core import matrices
+from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
     "ASSUMPTIONS",
+    "DATA_INDEX",
     "FAMILIES",
     "FAMILY_TABLE",
+    "NAMED_FUNCTIONS",
     "RESERVED",
     "Declarations",
     "FamilySpec",
     "alias_dependence",
     "assumption_keywords",
     "bound_to_definitions",
+    "constant_in_index",
+    "expectation_over",
+    "family_key",
     "is_copy_of",
     "is_sequence",
+    "joint_expectation",
+    "kl_over",
     "sequence_at",
     "split_top_level",
+    "variance_of",
+    "written_density",
 ]
 
 #: The assumption words a declaration may use, and the SymPy keywords they stand for.
@@ -97,6 +108,19 @@ ASSUMPTIONS: dict[str, dict[str, bool]] = {
 #: Names with a fixed meaning, which cannot be declared (in any front end).
 RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", "ln", "KL",
                       "diff", "Derivative", "Sum", "Product", "Var"})
+
+#: Functions known by name, written out: the logistic sigmoid σ(t) = 1/(1 + e^(−t)) and the
+#: softplus log(1 + e^t) (Goodfellow, Bengio & Courville 2016, sec. 3.10); ``sigmoid(t)`` in
+#: ``.deriv``, ``\operatorname{sigmoid}(t)`` in LaTeX.
+NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
+    "softplus": lambda t: sp.log(1 + sp.exp(t)),
+}
+
+#: Reserved constants whose name, written with a subscript, is an indexed quantity of its
+#: own (π_k, the weights of a mixture; π alone stays 3.14159...).
+_SUBSCRIPTABLE_CONSTANTS = frozenset({"pi"})
+
 
 @dataclass(frozen=True)
 class FamilySpec:
@@ -120,7 +144,7 @@ _POSITIVE_REALS = sp.Interval.open(0, sp.oo)
 #: Parameters: ``N(mean, variance)``, ``Laplace(mean, scale)``, ``Gamma(shape, rate)``,
 #: ``LogNormal(mean of log, variance of log)`` (of log x), ``Uniform(lower, upper)``,
 #: ``Geometric(p)`` (the number of trials up to and including the first success, 1, 2, ...),
-#: ``Binomial(n, p)``.
+#: ``Binomial(n, p)``, ``Beta(a, b)`` (the density t^(a−1)(1 − t)^(b−1)/B(a, b) on (0, 1)).
 FAMILY_TABLE: dict[str, FamilySpec] = {
     "normal": FamilySpec("normal", ("n", "normal", "gaussian"), ("mean", "variance"),
                          lambda *_: sp.S.Reals),
@@ -143,7 +167,38 @@ FAMILY_TABLE: dict[str, FamilySpec] = {
     "binomial": FamilySpec("binomial", ("binomial", "bin", "binom"),
                            ("number of trials", "probability"),
                            lambda n, _p: sp.Range(0, n + 1), True),
+    "beta": FamilySpec("Beta", ("beta",), ("shape", "shape"),
+                       lambda *_: sp.Interval.open(0, 1)),
 }
+
+def written_density(key: str, variable: sp.Expr, params: Sequence[sp.Expr]) -> sp.Expr | None:
+    """The density of the family ``key`` at ``variable``, written out, for the families on the
+    whole line (normal, Laplace), which a reader writes out wherever they appear (a declared
+    ``q(z) = N(m, s^2)``, an inline ``N(x; m, s^2)``); None for the others, which stay
+    abstract with their family recorded.
+
+    >>> x, m = sp.symbols("x m", real=True)
+    >>> written_density("laplace", x, (m, sp.S(2)))
+    exp(-Abs(m - x)/2)/4
+    """
+    if key == "normal":
+        mean, var = params
+        return sp.exp(-((variable - mean) ** 2) / (2 * var)) / sp.sqrt(2 * sp.pi * var)
+    if key == "laplace":
+        mean, scale = params
+        return sp.exp(-sp.Abs(variable - mean) / scale) / (2 * scale)
+    return None
+
+
+def family_key(name: str) -> str | None:
+    """The key of :data:`FAMILY_TABLE` a family's written name stands for (any spelling,
+    any case), None when it names no family.
+
+    >>> family_key("Gaussian"), family_key("Pois"), family_key("f")
+    ('normal', 'poisson', None)
+    """
+    return _FAMILY_NAMES.get(" ".join(name.split()).lower().rstrip("."))
+
 
 #: Each family's parameters' roles, by its key (from :data:`FAMILY_TABLE`).
 FAMILIES: dict[str, tuple[str, ...] | None] = {k: f.roles for k, f in FAMILY_TABLE.items()}
@@ -154,6 +209,8 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
 
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+#: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
+DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
 #: ``q_\theta(w)``, ``q_{\phi}(z|x)``: a density named with a LaTeX subscript
 _LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*\s*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}))"
                               r"\s*\(([^()]*)\)\s*$")
@@ -309,7 +366,7 @@ class Declarations:
         a plain name stays as it is."""
         if "\\" not in written and "{" not in written:
             return written
-        m = _LATEX_NAME.match(written)
+        m = _LATEX_NAME.match(DATA_INDEX.sub(r"_{\1}", written))  # x^{(i)}: the i-th x
         if m is None:
             return written  # left for check_name to refuse
         accent, base, sub = m.group(1), m.group(2), m.group(3)
@@ -519,10 +576,14 @@ class Declarations:
                   kind: str = "density",
                   ) -> tuple[str, str, list[sp.Symbol], int]:
         """(stem, canonical signature, variables, given count) of ``q(z|x)``."""
-        m = _SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
+        m = _SIGNATURE.match(raw)
+        latex = _LATEX_SIGNATURE.match(raw) if not m else None
+        if latex is not None and _NAME.match(self.plain(latex.group(1))):
+            # q_\phi(z|x), p_{\theta}(x|z): a density named with a subscript, as the body
+            # writes it (its stem q_phi)
+            m = latex
         if not m:
             raise self.error(f"expected {what}, got '{raw.strip()}'", line, column)
-        # q_\theta(w), q_{\phi}(z|x): the stem as the body writes it (q_theta)
         stem, inner = self.plain(m.group(1)), m.group(2)
         given_text, bar, cond_text = inner.partition("|")
         # a variable as the body writes it: q(\mu) is the density of the declared mu
@@ -579,7 +640,7 @@ class Declarations:
             raise self.error(
                 f"unknown family '{m.group(1).strip()}'; expected one of N (Normal, "
                 "Gaussian), Bernoulli, Categorical, Poisson, Exponential, Laplace, Gamma, "
-                "LogNormal, Uniform, Geometric, Binomial", line, column + lead)
+                "LogNormal, Uniform, Geometric, Binomial, Beta", line, column + lead)
         if stem in RESERVED or stem in self.symbols:
             raise self.error(f"'{stem}' is already a symbol or reserved", line, column)
         if n_given != 1:
@@ -623,13 +684,9 @@ class Declarations:
         # a density on the whole line is written out: that formula is what the name means
         # (integrals and expectations over it are then computed); the others stay abstract,
         # their family and parameters recorded here
-        if key == "normal":
-            mean, var = params
-            self.functions[sig] = (sp.exp(-((variable - mean) ** 2) / (2 * var))
-                                   / sp.sqrt(2 * sp.pi * var))
-        elif key == "laplace":
-            mean, scale = params
-            self.functions[sig] = sp.exp(-sp.Abs(variable - mean) / scale) / (2 * scale)
+        formula = written_density(key, variable, params)
+        if formula is not None:
+            self.functions[sig] = formula
         else:
             self.functions[sig] = sp.Function(sig, positive=True)(*variables)
         if sig not in self.densities:
@@ -689,7 +746,10 @@ class Declarations:
                     f"expected a function signature like 'f(z)', got '{raw.strip()}'", line, col)
             stem, sig, variables, _ = self.signature(raw, line, col, "a function like 'f(z)'",
                                                      "function")
-            if stem in RESERVED or any(s.startswith(stem + "(") for s in self.functions):
+            # π_k, mixture weights: a reserved constant's name with a subscript is free
+            reserved = stem in RESERVED and not (written_with_subscript
+                                                 and stem in _SUBSCRIPTABLE_CONSTANTS)
+            if reserved or any(s.startswith(stem + "(") for s in self.functions):
                 raise self.error(f"'{stem}' is already declared or reserved", line, col)
             if stem in self.symbols:
                 # the notes' h(x): the declared symbol (or let name) h, written with its
@@ -772,6 +832,106 @@ class Declarations:
                 if len(first) == 1 and first[0] in self.symbols:
                     return self.symbols[first[0]]
         return None
+
+
+def joint_expectation(integrand: sp.Expr, density: sp.Expr,
+                      variable: sp.Basic | None = None) -> sp.Expr | None:
+    """E over a joint density, ``E_{p(x, y)}[f]``, as the expectations one inside the other
+    that it is (the product rule p(x, y) = p(x) p(y|x)): ``E_{p(x)}[E_{p(y|x)}[f]]``; the
+    variables are those left of the density's bar, in the order written, whatever their
+    letters. None when ``density`` is not an abstract density of two or more variables (or
+    ``variable``, when given, is not one of them).
+
+    The conditional and marginal densities are those of the same name (``p(y|x)`` is the
+    declared ``p(y|x)`` when there is one): densities with one letter are the conditionals and
+    marginals of one joint.
+
+    >>> x, y, c = sp.symbols("x y c", real=True)
+    >>> p = sp.Function("p(x,y|c)", positive=True)(x, y, c)
+    >>> joint_expectation(x * y, p)
+    E[E[x*y, y ~ p(y|x,c)(y, x, c)], x ~ p(x|c)(x, c)]
+    """
+    if not (isinstance(density, AppliedUndef) and density.is_positive):
+        return None
+    m = _SIGNATURE.match(density.func.__name__)
+    if m is None:
+        return None
+    given_text, bar, cond_text = m.group(2).partition("|")
+    n = len([v for v in given_text.split(",") if v.strip()])
+    n_cond = len([v for v in cond_text.split(",") if v.strip()]) if bar else 0
+    if n < 2 or len(density.args) != n + n_cond:
+        return None
+    given, cond = density.args[:n], density.args[n:]
+    if variable is not None and variable not in given:
+        return None
+    if not all(isinstance(v, sp.Symbol) for v in given) or len(set(given)) != n:
+        return None
+    out = integrand
+    for i in range(n - 1, -1, -1):
+        behind = (*given[:i], *cond)
+        name = f"{m.group(1)}({given[i]}" + (
+            "|" + ",".join(map(str, behind)) if behind else "") + ")"
+        out = Expectation(out, given[i], sp.Function(name, positive=True)(given[i], *behind))
+    return out
+
+
+def expectation_over(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
+                     named: bool = True) -> sp.Expr:
+    """E[integrand] over ``density``: over all its variables when it is a joint density
+    (:func:`joint_expectation`; ``variable`` one of them when ``named``), else over
+    ``variable``.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> expectation_over(z, z, sp.Function("q(z)", positive=True)(z))
+    E[z, z ~ q(z)(z)]
+    """
+    joint = joint_expectation(integrand, density, variable if named else None)
+    return joint if joint is not None else Expectation(integrand, variable, density)
+
+
+def kl_over(q: sp.Expr, p: sp.Expr, variable: sp.Basic | None) -> sp.Expr | None:
+    """KL(q ‖ p) = E_q[log(q/p)]: the :class:`~elbo_derivation.core.expectation.KL` node over
+    ``variable``, or, when q is a joint density (``p(x, y)``), the expectation over all its
+    variables (:func:`joint_expectation`), a KL node being over one variable. None when
+    ``variable`` is None and q is not a joint density.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> q, r = (sp.Function(f"{n}(x,y)", positive=True)(x, y) for n in "qr")
+    >>> kl_over(q, r, None)
+    E[E[log(q(x,y)(x, y)/r(x,y)(x, y)), y ~ q(y|x)(y, x)], x ~ q(x)(x)]
+    """
+    joint = joint_expectation(sp.log(q / p), q, variable)
+    if joint is not None:
+        return joint
+    return None if variable is None else KL(q, p, variable)
+
+
+def constant_in_index(body: sp.Expr, index: sp.Symbol) -> sp.Symbol | None:
+    """A symbol of ``body`` written with the index of a sum or product as its subscript
+    (``x_i`` under Σ_i) but declared a plain symbol, so that it does not change with i; None
+    when there is none. Such a sum reads Σ_i x_i as N·x_i, which is not what is written.
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> constant_in_index(sp.Symbol("x_i") + i, i), constant_in_index(sp.Symbol("x_j"), i)
+    (x_i, None)
+    """
+    suffixes = (f"_{index}", f"_{{{index}}}")
+    return next((s for s in sorted(body.free_symbols, key=str)
+                 if isinstance(s, sp.Symbol) and s != index and str(s).endswith(suffixes)),
+                None)
+
+
+def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
+                named: bool = True) -> sp.Expr:
+    """Var[f] = E[(f − E[f])²], the definition, over ``density`` as
+    :func:`expectation_over` reads it.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> variance_of(z, z, sp.Function("q(z)", positive=True)(z))
+    E[(z - E[z, z ~ q(z)(z)])**2, z ~ q(z)(z)]
+    """
+    mean = expectation_over(integrand, variable, density, named)
+    return expectation_over((integrand - mean) ** 2, variable, density, named)
 
 
 def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:

@@ -91,18 +91,24 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
     FAMILY_TABLE,
+    NAMED_FUNCTIONS,
     RESERVED,
     Declarations,
     alias_dependence,
     bound_to_definitions,
+    constant_in_index,
+    expectation_over,
+    family_key,
     is_copy_of,
+    kl_over,
     sequence_at,
+    variance_of,
+    written_density,
 )
 from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
@@ -136,13 +142,16 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sqrt": sp.sqrt,
     "tanh": sp.tanh,
     "abs": sp.Abs,
+    "Abs": sp.Abs,
     "factorial": sp.factorial,
     "gamma": sp.gamma,
+    "digamma": sp.digamma,
+    **NAMED_FUNCTIONS,
 }
 
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
-_SOFT_FUNCTIONS = frozenset({"gamma", "factorial", "binomial"})
+_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", *NAMED_FUNCTIONS})
 
 _GRAMMAR = r"""
 ?start: sum
@@ -166,6 +175,8 @@ _GRAMMAR = r"""
 ?atom: NUMBER                  -> number
     | NAME                     -> name
     | NAME "(" args ")"        -> call
+    | NAME "(" sum ROWEND sum ("," sum)* ")"   -> density_at
+    | BAR sum BAR              -> absolute
     | NAME PRIME "(" args ")"  -> primed
     | NAME "[" sum "]"         -> entry
     | "(" sum ")"              -> group
@@ -174,6 +185,7 @@ _GRAMMAR = r"""
     | BIGOP "(" sum "," "(" NAME "," sum "," sum ")" ")"        -> bigop
     | BIGOP "(" sum "," NAME ")"                                -> bigop_declared
     | "E" "[" sum "," NAME "~" sum "]"                          -> expectation
+    | "E" "[" sum "," NAME "~" NORMAL "(" args ")" "]"         -> expectation_normal
     | "Var" "[" sum "," NAME "~" sum "]"                        -> variance
     | LATEX                    -> latex
     | "[" sum ("," sum)* (ROWEND sum ("," sum)*)* "]"          -> matrix
@@ -182,6 +194,7 @@ args: sum ("," sum)* (BAR sum ("," sum)*)?
 
 POW: "^" | "**"
 BIGOP.2: /(Sum|Product)(?=\s*\()/
+NORMAL.2: /(N|Normal|Gaussian)(?=\s*\()/
 BAR: "|"
 ROWEND: ";"
 PRIME: /'+/
@@ -212,13 +225,14 @@ _READABLE_TERMINALS = {
     "BAR": "'|'",
     "PRIME": "a prime (')",
     "BIGOP": "Sum or Product",
+    "NORMAL": "N(...)",
     "INTEGRAL": "'Integral'",
     "E": "'E'",
     "VAR": "'Var'",
     "$END": "the end of the line",
 }
 _EXPRESSION_STARTS = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS", "INTEGRAL", "E", "LATEX",
-                      "BIGOP", "VAR", "LSQB"}
+                      "BIGOP", "VAR", "LSQB", "BAR", "NORMAL"}
 
 _UNICODE = str.maketrans({"−": "-", "·": "*", "×": "*", "π": "pi", "∞": "oo", "\u00a0": " "})
 _RELATION = re.compile(r"\s*(=~|≃|<=|>=|≤|≥|=)")
@@ -371,6 +385,9 @@ class _Builder(Transformer_NonRecursive):
                 return matrices.MATRIX_FUNCTIONS[name](given[0])
             except matrices.MatrixReadError as err:
                 raise self.ctx.error(str(err), tok.column) from None
+        declared = _signature_of(name, given, cond)
+        if name in _SOFT_FUNCTIONS and declared in self.ctx.functions:
+            return self.ctx.functions[declared]  # a function of the author's, so named
         if name in _FUNCTIONS:
             if cond is not None or len(given) != 1:
                 raise self.ctx.error(f"{name}(...) takes exactly one argument", tok.column)
@@ -410,6 +427,38 @@ class _Builder(Transformer_NonRecursive):
             f"declared with 'densities: {name}(...)'",
             tok.column,
         )
+
+    def absolute(self, children: list[Any]) -> sp.Expr:
+        """``|x - m|``: the absolute value, as ``abs(x - m)``."""
+        return sp.Abs(_done(children[1]))
+
+    def density_at(self, children: list[Any]) -> sp.Expr:
+        """``N(x; m, s^2)``: a family's density at a point, written out (the normal and the
+        Laplace, the families on the whole line)."""
+        tok = children[0]
+        values = [_done(c) for c in children[1:] if not (
+            isinstance(c, Token) and c.type == "ROWEND")]
+        key = family_key(str(tok))
+        usage = (f"'{tok}(x; ...)' is a density at a point: N(x; m, s^2) or Laplace(x; m, b) "
+                 "are written out; for another family declare the density, e.g. "
+                 f"'densities: p(x) = {tok}(...)', and write p(x)")
+        if key is None or str(tok) in self.ctx.symbols:
+            raise self.ctx.error(usage, tok.column)
+        roles = FAMILY_TABLE[key].roles
+        if roles is not None and len(values) - 1 != len(roles):
+            raise self.ctx.error(f"{tok}(x; ...) takes {len(roles)} parameters after the "
+                                 f"';' ({', '.join(roles)}), got {len(values) - 1}", tok.column)
+        if key in ("normal", "laplace") and not (values[2].is_positive or (
+                key == "normal" and values[2].is_nonnegative)):
+            what = "variance" if key == "normal" else "scale"
+            raise self.ctx.error(f"the {what} of {tok}(x; ...) must be positive: declare it "
+                                 f"so (e.g. 'symbols: {values[2]} : positive')"
+                                 if values[2].is_Symbol and values[2].is_nonpositive is None else
+                                 f"the {what} of {tok}(x; ...) must be positive", tok.column)
+        formula = written_density(key, values[0], values[1:])
+        if formula is None:
+            raise self.ctx.error(usage, tok.column)
+        return formula
 
     def derivative(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None,
                    ) -> sp.Expr:
@@ -491,11 +540,11 @@ class _Builder(Transformer_NonRecursive):
         else:
             var = _density_variable(q) or _variable_by_signature(q, self.ctx.functions,
                                                                   self.ctx.symbols)
-            if var is None:
-                raise self.ctx.error(
-                    f"cannot tell the variable of KL from '{q}': " + usage, tok.column
-                )
-        return KL(q, p, var)
+        out = kl_over(q, p, var)  # over all the variables of a joint q(x, y)
+        if out is None:
+            raise self.ctx.error(f"cannot tell the variable of KL from '{q}': " + usage,
+                                 tok.column)
+        return out
 
     def args(self, children: list[Any]) -> tuple[list[sp.Expr], list[sp.Expr] | None]:
         given: list[sp.Expr] = []
@@ -540,7 +589,18 @@ class _Builder(Transformer_NonRecursive):
                 f"the index '{var_tok}' of {kind_tok} must be a symbol declared integer, "
                 f"e.g. 'symbols: {var_tok} : integer'", var_tok.column)
         kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        self.check_indexed(body, var, kind_tok)
         return kind(body, (var, lower, upper))
+
+    def check_indexed(self, body: sp.Expr, index: sp.Symbol, kind_tok: Token) -> None:
+        """Refuse x_i under Sum over i when x_i is a plain symbol (constant in i)."""
+        fixed = constant_in_index(body, index)
+        if fixed is not None:
+            raise self.ctx.error(
+                f"'{fixed}' is declared a symbol, so it does not change with the index {index} "
+                f"of this {kind_tok}: declare the indexed quantity as a function of the index, "
+                f"'functions: {str(fixed).split('_')[0]}({index}) : real', and write "
+                f"{str(fixed).split('_')[0]}({index})", kind_tok.column)
 
     def bigop_declared(self, children: list[Any]) -> sp.Expr:
         """``Sum(f, i)``: over the range the index was declared with (``integer [1, N]``)."""
@@ -555,6 +615,7 @@ class _Builder(Transformer_NonRecursive):
                 f"'symbols: {var_tok} : integer [1, N]', or the range written: "
                 f"{kind_tok}(f, ({var_tok}, 1, N))", var_tok.column)
         kind = sp.Sum if str(kind_tok) == "Sum" else sp.Product
+        self.check_indexed(_done(body), var, kind_tok)
         return kind(_done(body), (var, interval.inf, interval.sup))
 
     def expectation(self, children: list[Any]) -> sp.Expr:
@@ -564,12 +625,33 @@ class _Builder(Transformer_NonRecursive):
             raise self.ctx.error(
                 f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column
             )
-        return Expectation(integrand, var, density)
+        # a draw from a joint density, x ~ p(x, y): over all its variables
+        return expectation_over(integrand, var, density)
+
+    def expectation_normal(self, children: list[Any]) -> sp.Expr:
+        """``E[f, e ~ N(0, 1)]``: a draw from a normal family, its density written out (or a
+        declared density of that name, when there is one)."""
+        integrand, var_tok, family_tok, (given, cond) = children
+        var = self.ctx.symbols.get(str(var_tok))
+        if var is None:
+            raise self.ctx.error(
+                f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column)
+        signature = _signature_of(str(family_tok), given, cond)
+        if signature is not None and signature in self.ctx.functions:
+            return expectation_over(_done(integrand), var, self.ctx.functions[signature])
+        if cond is not None or len(given) != 2:
+            raise self.ctx.error(f"expected {family_tok}(mean, variance) after '~'",
+                                 family_tok.column)
+        if given[1].is_nonpositive:
+            raise self.ctx.error(f"the variance of {family_tok}(mean, variance) must be "
+                                 "positive", family_tok.column)
+        return expectation_over(_done(integrand), var, written_density("normal", var, given))
 
     def variance(self, children: list[Any]) -> sp.Expr:
         """``Var[f, z ~ q(z|x)]``: E_q[(f − E_q[f])²], the definition."""
-        mean = self.expectation(children)
-        return Expectation((mean.args[0] - mean) ** 2, *mean.args[1:])
+        self.expectation(children)  # (its checks)
+        integrand, var_tok, density = (_done(c) for c in children)
+        return variance_of(integrand, self.ctx.symbols[str(var_tok)], density)
 
     def latex(self, children: list[Token]) -> sp.Expr:
         tok = children[0]

@@ -103,16 +103,23 @@ from lark.exceptions import (
 )
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
+    DATA_INDEX,
+    NAMED_FUNCTIONS,
     Declarations,
     alias_dependence,
     bound_to_definitions,
+    constant_in_index,
+    expectation_over,
     is_copy_of,
+    joint_expectation,
+    kl_over,
     sequence_at,
     split_top_level,
+    variance_of,
+    written_density,
 )
 from elbo_derivation.read.header import apply_header, header_line
 from elbo_derivation.read.limits import (
@@ -179,7 +186,8 @@ _KNOWN_COMMANDS = frozenset(
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
-    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \parallel \| \begin
+    \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \lVert \rVert \parallel \| \begin
+    \nabla
     \end \\""".split()
 )
 
@@ -190,9 +198,63 @@ def _normalise(text: str) -> str:
         new = repl if repl is not None else "\\" + m.group(1)  # None: the command named
         return new + " " * (len(m.group(0)) - len(new))
 
+    text = DATA_INDEX.sub(lambda m: ("_{" + m.group(1) + "}").ljust(len(m.group(0))), text)
+    text = _EVALUATED.sub(lambda m: "\ue009" + " " * (len(m.group(1)) - 1) + m.group(2)
+                          + "\ue00a" + " " * (len(m.group(3)) - 1), text)
     for pattern, repl in _SAME_WIDTH:
         text = pattern.sub(lambda m, r=repl: padded(m, r), text)
+    if "\\|" in text or "Vert" in text:
+        text = _norm_bars(text)
     return _absolute_bars(text) if "|" in text else text
+
+
+#: ``\left. f \right|_{x = t}``: f evaluated at x = t (the bars as U+E009 and U+E00A)
+_EVALUATED = re.compile(r"(\\left\s*\.)(.*?)(\\right\s*\|)(?=\s*_)", re.DOTALL)
+_NORM_BAR = re.compile(r"\\(\||Vert(?![a-zA-Z])|lVert(?![a-zA-Z])|rVert(?![a-zA-Z]))")
+_KL_BEFORE = re.compile(r"KL\s*(\}\s*){0,2}$")
+
+
+def _norm_bars(text: str) -> str:
+    """``\\|x - \\mu\\|`` (also ``\\Vert``, ``\\lVert ... \\rVert``): the bars of a norm as
+    U+E007 (open) and U+E008 (close), padded to their width, except where ``\\|`` separates
+    the two densities of a KL divergence (inside a call's brackets, ``\\mathrm{KL}(q \\| p)``,
+    or a KL's square brackets, ``D_{\\mathrm{KL}}[q \\| p]``)."""
+    out = list(text)
+    stack: list[tuple[bool, list[tuple[int, int, str]]]] = [(False, [])]
+
+    def close(level: tuple[bool, list[tuple[int, int, str]]]) -> None:
+        bars = level[1]
+        if len(bars) % 2 or any(kind == "rVert" for _, _, kind in bars[::2]) or any(
+                kind == "lVert" for _, _, kind in bars[1::2]):
+            return  # unpaired or crossed: left as written, for the grammar to report
+        for k, (start, end, _) in enumerate(bars):
+            out[start] = "\ue008" if k % 2 else "\ue007"
+            for j in range(start + 1, end):
+                out[j] = " "
+
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        m = _NORM_BAR.match(text, i) if ch == "\\" else None
+        if m is not None:
+            if not stack[-1][0]:
+                stack[-1][1].append((i, m.end(), m.group(1)))
+            i = m.end()
+            continue
+        if ch == "\\":  # another command (\\{, \\\\): skip its escaped character
+            i += 2
+            continue
+        if ch in "([{":
+            before = text[:i]
+            separating = (ch == "(" and bool(_CALL_BEFORE.search(before))) or (
+                ch == "[" and bool(_KL_BEFORE.search(before)))
+            stack.append((separating, []))
+        elif ch in ")]}" and len(stack) > 1:
+            close(stack.pop())
+        i += 1
+    while stack:
+        close(stack.pop())
+    return "".join(out)
 
 
 _CALL_BEFORE = re.compile(r"([a-zA-Z}']|\\[a-zA-Z]+)\s*$")
@@ -340,6 +402,14 @@ class _DOp:
 MAX_DERIVATIVE_ORDER = 10
 
 
+class _Family:
+    """``\\mathcal{N}(\\mu, \\sigma^2)``: the family itself, which only a draw takes
+    (``\\mathbb{E}_{\\epsilon \\sim \\mathcal{N}(0, 1)}``)."""
+
+    def __init__(self, mean: sp.Expr, variance: sp.Expr, line: int, column: int) -> None:
+        self.mean, self.variance, self.line, self.column = mean, variance, line, column
+
+
 class _Bracketed:
     """A value that came from a bracket: ``\\log(a) b`` applies the log to it alone."""
 
@@ -453,6 +523,11 @@ class _Builder(Transformer_NonRecursive):
             return self.value(obj.parts[0])
         if isinstance(obj, _Power):
             return self.power_of(self.value(obj.base), obj.exponent, obj)
+        if isinstance(obj, _Family):
+            raise self.err("\\mathcal{N}(\\mu, \\sigma^2) is a family, not a number: its "
+                           "density at x is \\mathcal{N}(x; \\mu, \\sigma^2); a draw from it "
+                           "is written \\mathbb{E}_{x \\sim \\mathcal{N}(\\mu, \\sigma^2)}[...]",
+                           obj)
         return obj
 
     def power_of(self, base: sp.Expr, exponent: sp.Expr, where: Any) -> sp.Expr:
@@ -497,10 +572,18 @@ class _Builder(Transformer_NonRecursive):
             where,
         )
 
-    def is_gamma(self, name: _Name) -> bool:
-        """``\\Gamma`` written before a bracket, and not declared as a symbol: Euler's Γ."""
-        return (name.written.startswith("\\Gamma") and name.sub is None
-                and not any(c in self.symbols for c in name.candidates()))
+    def special_function(self, name: _Name) -> Any:
+        """``\\Gamma`` or ``\\psi`` written before a bracket, and declared neither as a symbol
+        nor as a function: Euler's Γ, the digamma function ψ = Γ'/Γ (Bishop 2006, eq. (B.25));
+        else None."""
+        fn = {"\\Gamma": sp.gamma, "\\psi": sp.digamma}.get(name.written.strip())
+        if fn is None and name.written.startswith("\\"):  # \operatorname{sigmoid}(x)
+            fn = NAMED_FUNCTIONS.get(name.base)
+        if fn is None or name.sub is not None or any(
+                c in self.symbols or any(sig.startswith(c + "(") for sig in self.functions)
+                for c in name.candidates()):
+            return None
+        return fn
 
     def try_apply(self, name: _Name, paren: _Paren) -> sp.Expr | None:
         """``name(args)`` when that signature is declared, else None."""
@@ -561,6 +644,16 @@ class _Builder(Transformer_NonRecursive):
                     whole = _Name(part.base, None, part.accent, part.written, part.line,
                                   part.column)
                     found = next((c for c in whole.candidates() if c in self.symbols), None)
+                    index = self.symbols.get(part.sub.lstrip("\\"))
+                    if found is not None and index is not None and index.is_integer:
+                        # x_i with i an index: the i-th data point, not one fixed copy
+                        return self.err(
+                            f"{name.written}(...) at '{part.written}', a quantity that changes "
+                            f"with the index {index}, is not read: a density is read at "
+                            f"{found} or at a declared copy such as {found}_1 ('% symbols: "
+                            f"{found}_1 : real'); write a sum over data points of a declared "
+                            f"quantity instead, e.g. '% functions: \\ell_{index} : real' for "
+                            f"\\log {name.written}({part.written}|...)", part)
                     if found is not None and isinstance(self.symbols[found], sp.Symbol):
                         copy = part.candidates()[0]
                         words = self.symbols[found].assumptions0
@@ -659,6 +752,31 @@ class _Builder(Transformer_NonRecursive):
         if n == 0:
             raise self.err("\\sqrt[0] is undefined", c[0])
         return self.power_of(self.value(c[2]), 1 / n, c[0])
+
+    def norm(self, c: list[Any]) -> sp.Expr:
+        """``\\|v\\|``: the Euclidean norm, √(vᵀv) for a vector, |v| for a number."""
+        inner = self.value(c[1])
+        if not matrices.is_matrix(inner):
+            return sp.Abs(inner)
+        if inner.shape[1] != 1:
+            raise self.err("\\|A\\| of a matrix is not read: the norm is read of a vector "
+                           "(a column), \\|x - \\mu\\|^2 = (x - \\mu)^\\top (x - \\mu)", c[0])
+        return sp.sqrt(self.matrix_product([self.matrix_function("transpose", c[0])(inner),
+                                            inner], c[0]))
+
+    def matrix_product(self, factors: list[sp.Expr], where: Any) -> sp.Expr:
+        try:
+            return matrices.product(factors)
+        except matrices.MatrixReadError as err:
+            raise self.err(str(err), where) from None
+
+    def evaluated_at(self, c: list[Any]) -> sp.Expr:
+        """``\\left. f \\right|_{x = t}``: f with x replaced by t (after differentiating)."""
+        body, name, value = self.value(c[1]), c[3], self.value(c[4])
+        var = self.resolve_name(name)
+        if not isinstance(var, sp.Symbol):
+            raise self.err("expected \\left. f \\right|_{x = t} with x a declared symbol", name)
+        return body.subs(var, value)
 
     def abs(self, c: list[Any]) -> sp.Expr:
         inner = self.value(c[1])
@@ -768,10 +886,10 @@ class _Builder(Transformer_NonRecursive):
                 value = item.fn(self._multiply([*item.args, *items[i + 1: j]]))
                 i = j - 1
             if (value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power))
-                    and self.is_gamma(item)):
+                    and self.special_function(item) is not None):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren) and not paren.seps:
-                    value = sp.gamma(self.value(paren))
+                    value = self.special_function(item)(self.value(paren))
                     if isinstance(nxt, _Power):
                         value = self.power_of(value, nxt.exponent, nxt)
                     i += 1
@@ -807,7 +925,9 @@ class _Builder(Transformer_NonRecursive):
                             f"density or function is declared by its signature ('% densities: "
                             f"{item.candidates()[0]}(x)', '% functions: "
                             f"{item.candidates()[0]}(x) : real'); a symbol multiplying a "
-                            f"bracket by '% symbols: {item.candidates()[0]} : real'", item)
+                            f"bracket by '% symbols: {item.candidates()[0]} : real'. Functions "
+                            "known by name: \\Gamma, \\psi (digamma), "
+                            "\\operatorname{sigmoid}, \\operatorname{softplus}", item)
             if value is None:
                 value = self.value(item)
             if divide_next:
@@ -882,9 +1002,12 @@ class _Builder(Transformer_NonRecursive):
     def dvar(self, c: list[Any]) -> _DVar:
         tok, name = c[0], c[1]
         var = self.resolve_name(name)
-        if not isinstance(var, sp.Symbol):
+        coordinate = isinstance(var, sp.core.function.AppliedUndef) and sequence_at(
+            self.functions, [str(var.func)], list(var.args)) == var  # ∂/∂μ_j: μ_d declared
+        if not (isinstance(var, sp.Symbol) or coordinate):
             raise self.err(f"'{name.written}' below the bar of a derivative must be a declared "
-                           "symbol", name)
+                           "symbol, or a coordinate of a declared indexed quantity (\\mu_j for "
+                           "'% functions: \\mu_d : real')", name)
         order = self.derivative_order(c[2], tok) if len(c) > 2 else 1
         return _DVar(var, order)
 
@@ -914,6 +1037,23 @@ class _Builder(Transformer_NonRecursive):
         for v in dvars:
             merged[v.var] = merged.get(v.var, 0) + v.order
         return _DOp(list(merged.items())), body
+
+    def nabla(self, c: list[Any]) -> _DOp:
+        """``\\nabla_{\\mu}``: the derivative with respect to one declared scalar (or a
+        coordinate μ_j of a declared indexed quantity); a gradient with respect to a vector
+        is refused (its components are written \\frac{\\partial}{\\partial \\mu_j})."""
+        tok, sub = c
+        text = _sub_text(sub)
+        name = _Name(text.lstrip("\\"), None, None, text, sub.line, sub.column + 1)
+        try:
+            var = self.dvar([tok, name]).var
+        except DerivationSyntaxError:
+            raise self.err(f"\\nabla_{{{text}}}: the gradient is read with respect to one "
+                           "declared scalar; for a vector write each component, "
+                           "\\frac{\\partial}{\\partial \\mu_j}", tok) from None
+        op = _DOp([(var, 1)])
+        op.check = lambda expr: self.check_derivative(expr, op, tok)  # type: ignore[attr-defined]
+        return op
 
     def dop(self, c: list[Any]) -> _DOp:
         op, _ = self.derivative_operator(c)
@@ -979,7 +1119,19 @@ class _Builder(Transformer_NonRecursive):
     def bigop(self, c: list[Any]) -> _Prefix:
         tok, (index, lower, upper), args = c[0], c[1], c[2:]
         kind = sp.Sum if str(tok).endswith("sum") else sp.Product
-        return _Prefix(lambda body: kind(body, (index, lower, upper)), list(args), whole=True)
+        return _Prefix(lambda body: self.big_operator(kind, body, (index, lower, upper), tok),
+                       list(args), whole=True)
+
+    def big_operator(self, kind: Any, body: sp.Expr, limits: tuple, tok: Any) -> sp.Expr:
+        """Σ or ∏ of ``body``; refused when a symbol written with the index as its subscript
+        is declared a plain symbol (it would not change with the index)."""
+        fixed = constant_in_index(body, limits[0])
+        if fixed is not None:
+            raise self.err(
+                f"'{fixed}' is declared a symbol, so it does not change with the index "
+                f"{limits[0]} of this {'sum' if kind is sp.Sum else 'product'}: declare the "
+                f"indexed quantity with '% functions: {fixed} : real'", tok)
+        return kind(body, limits)
 
     def bigop_nolimits(self, c: list[Any]) -> Any:
         """``\\prod_i f``: over the range the index was declared with (``i : integer [1, N]``)."""
@@ -1005,7 +1157,8 @@ class _Builder(Transformer_NonRecursive):
                                              else 0),
                       interval.sup - (1 if interval.right_open and interval.sup.is_finite
                                       else 0))
-        return _Prefix(lambda body: kind(body, limits), list(args), whole=True)
+        return _Prefix(lambda body: self.big_operator(kind, body, limits, tok), list(args),
+                       whole=True)
 
     def factorial(self, c: list[Any]) -> sp.Expr:
         return sp.factorial(self.value(c[0]))
@@ -1023,6 +1176,12 @@ class _Builder(Transformer_NonRecursive):
                            "positive", c[0])
         return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
 
+    def normal_family(self, c: list[Any]) -> _Family:
+        """``\\mathcal{N}(\\mu, \\sigma^2)`` (a draw's family; refused as a value)."""
+        if str(c[2]) != ",":
+            raise self.err("expected \\mathcal{N}(\\mu, \\sigma^2)", c[0])
+        return _Family(self.value(c[1]), self.value(c[3]), c[0].line, c[0].column)
+
     def normal_density_given(self, c: list[Any]) -> sp.Expr:
         """``\\mathcal{N}(x \\mid \\mu, \\sigma^2)``, Bishop's way of writing the density."""
         if str(c[2]) not in ("|", "\\mid"):
@@ -1036,9 +1195,7 @@ class _Builder(Transformer_NonRecursive):
         if len(c) == 2:
             raise self.err("\\operatorname{Var} needs its density as a subscript: "
                            "\\operatorname{Var}_{q(z|x)}[f]", tok)
-        mean = self.expectation([tok, c[1], c[2]]).value
-        assert isinstance(mean, Expectation)
-        return _Big(Expectation((mean.args[0] - mean) ** 2, *mean.args[1:]))
+        return _Big(variance_of(*self.expectation_parts([tok, c[1], c[2]])))
 
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
@@ -1069,9 +1226,38 @@ class _Builder(Transformer_NonRecursive):
         return "density", self.value(obj)
 
     def esub_sim(self, c: list[Any]) -> tuple[str, Any]:
-        var = self.resolve_name(c[0])
-        dens = c[2]
-        return "sim", (var, dens if isinstance(dens, _Name) else self.value(dens))
+        """``z \\sim q(z|x)``; ``(x, y) \\sim p(x, y)`` or ``x, y \\sim p(x, y)`` for a
+        joint density, the variables all those left of its bar."""
+        at = [i for i, v in enumerate(c) if isinstance(v, Token) and v.type == "SIM"][-1]
+        drawn, dens = c[:at], c[at + 1]
+        if any(isinstance(d, Token) and str(d) != "," for d in drawn):
+            raise self.err("expected the variables drawn before \\sim separated by commas: "
+                           "(x, y) \\sim p(x, y)", c[at])
+        drawn = [d for d in drawn if not isinstance(d, Token)]
+        if len(drawn) == 1 and isinstance(drawn[0], _Paren) and not set(drawn[0].seps) - {","}:
+            drawn = drawn[0].parts
+        names = [d for d in drawn if isinstance(d, _Name)]
+        if len(names) != len(drawn):
+            raise self.err("expected the variables drawn before \\sim: z \\sim q(z|x), or "
+                           "(x, y) \\sim p(x, y) for a joint density", c[at])
+        variables = [self.resolve_name(n) for n in names]
+        if isinstance(dens, _Family) and len(variables) == 1:  # ε ~ N(0, 1): its density
+            if dens.variance.is_nonpositive:
+                raise self.err("the variance of \\mathcal{N}(\\mu, \\sigma^2) must be "
+                               "positive", dens)
+            return "sim", (variables[0], written_density("normal", variables[0],
+                                                         (dens.mean, dens.variance)))
+        dens = dens if isinstance(dens, _Name) else self.value(dens)
+        if len(variables) > 1:
+            if isinstance(dens, _Name):
+                dens = self.density_by_name(dens, variables[0])
+            joint = (isinstance(dens, sp.core.function.AppliedUndef)
+                     and joint_expectation(sp.S.One, dens, variables[0]) is not None)
+            if not joint or set(variables) != set(dens.args[:len(variables)]) or len(
+                    set(variables)) != len(variables):
+                raise self.err("the variables drawn, (x, y) \\sim p(x, y), must be those of a "
+                               "declared joint density left of its bar", c[at])
+        return "sim", (variables[0], dens)
 
     def density_by_name(self, name: _Name, var: sp.Symbol | None) -> sp.Expr:
         matches = []
@@ -1091,6 +1277,10 @@ class _Builder(Transformer_NonRecursive):
         return matches[0]
 
     def expectation(self, c: list[Any]) -> _Big:
+        return _Big(expectation_over(*self.expectation_parts(c)))
+
+    def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
+        """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
         tok = c[0]
         if len(c) == 2:
             raise self.err(
@@ -1104,9 +1294,11 @@ class _Builder(Transformer_NonRecursive):
             var, dens = what
             if isinstance(dens, _Name):
                 dens = self.density_by_name(dens, var)
-            return _Big(Expectation(body, var, dens))
+            return body, var, dens, True  # x ~ p(x, y): over all its variables
         dens = self.density_by_name(what, None) if kind == "name" else what
-        return _Big(Expectation(body, self.density_variable(dens, tok), dens))
+        if joint_expectation(body, dens) is not None:  # E_{p(x, y)}: over x and y
+            return body, dens.args[0], dens, False
+        return body, self.density_variable(dens, tok), dens, False
 
     def kl(self, c: list[Any]) -> _Big:
         tok, paren = c[0], c[1]
@@ -1116,7 +1308,8 @@ class _Builder(Transformer_NonRecursive):
         first = self.kl_density(paren.parts[0], None)
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
-        return _Big(KL(first, second, var))  # one meaning of KL in every front end
+        # one meaning of KL in every front end; over every variable of a joint density
+        return _Big(kl_over(first, second, var))
 
     def kl_square(self, c: list[Any]) -> _Big:
         """``D_{KL}[q \\| p]``: the KL written with square brackets."""
