@@ -1563,3 +1563,17 @@ _S23_SIGNS_NEW: tuple[Entry, ...] = (
 
 CATALOGUE = _amended(CATALOGUE, _S23_SIGNS, _S23_SIGNS_NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- factors, constants and terms (s24) ------------------------------------------------------
+# Simulations added beside the entries' own (see :func:`_amended`, ``add=True``).
+
+_S24_FACTORS: dict[str, dict[str, Any]] = {
+    # the inner factor's symbols lost with its sign kept, and the inner derivative written as
+    # a factor of its own in the line before, then lost
+    "chain-rule-factor-forgotten": {
+        "local": _plus(sim.inner_symbols_forgotten, sim.written_inner_factor_dropped)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

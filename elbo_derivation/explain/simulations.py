@@ -49,6 +49,7 @@ __all__ = [
     "inner_factor_forgotten",
     "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
+    "inner_symbols_forgotten",
     "jensen_as_equality",
     "jensen_weighted_reversed",
     "log_factor_dropped",
@@ -68,6 +69,7 @@ __all__ = [
     "squares_summed_as_square",
     "two_terms_negated",
     "under",
+    "written_inner_factor_dropped",
 ]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
@@ -1403,3 +1405,62 @@ def jensen_weighted_reversed(ctx: Any) -> dict[str, Any] | None:
         if ctx.screen_equal(wrong, small) and ctx.exact(wrong, small):
             return {"holds": holds, "written": written, "chain": ""}
     return None
+
+
+# --- factors, constants and terms (s24) --------------------------------------------------------
+
+
+def inner_symbols_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ g(u(θ)) written g′(u)·c where du/dθ = c·F: the inner factor's symbols F lost, its
+    number c (a sign) kept (d/dt(1 − e^{−λt}) = λe^{−λt} written e^{−λt}: the −1 of −λ met
+    the minus in front, the λ was forgotten). When c is 1 this is the whole inner factor
+    forgotten (:func:`inner_factor_forgotten`), so only c ≠ 1 is made here.
+
+    >>> t, lam = sp.symbols("t lambda", positive=True)
+    >>> [w for w, _ in inner_symbols_forgotten(sp.Derivative(1 - sp.exp(-lam * t), t), None)]
+    [exp(-lambda*t)]
+    """
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        for u, g, d in _compositions(t, theta):
+            du = sp.diff(u, theta)
+            c, symbols = du.as_coeff_Mul()
+            if c == 1 or not symbols.free_symbols or symbols == 1:
+                continue
+            wrong_t = sp.diff(g, d).xreplace({d: u}) * c
+            right_t = sp.diff(t, theta)
+            if sp.expand(wrong_t - right_t) == 0:
+                continue
+            out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
+                                         "s": theta, "du": du}))
+    return out
+
+
+def written_inner_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """g′(u)·du/dθ written g′(u): the chain rule's inner derivative, written as a factor of its
+    own in the line before, lost when the derivatives are taken (exp(−e^{−t})·d/dt(−e^{−t})
+    written exp(−e^{−t})). The rest of the product must be a function of the inner u (it is
+    g′(u)), so that the factor lost is the chain rule's.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> u = -sp.exp(-t)
+    >>> [w for w, _ in written_inner_factor_dropped(sp.exp(u) * sp.Derivative(u, t), None)]
+    [exp(-exp(-t))]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if not (isinstance(f, sp.Derivative) and len(f.variable_count) == 1
+                and f.variable_count[0][1] == 1):
+            continue
+        u, theta = f.expr, f.variable_count[0][0]
+        rest = node / f
+        if rest.has(sp.Derivative) or not rest.has(u) or not u.has(theta) or u == theta:
+            continue
+        du = f.doit()
+        if du.has(sp.Derivative) or du == 1:
+            continue
+        out.append((rest, {"right": rest * du, "wrong": rest, "inner": u, "s": theta,
+                           "du": du}))
+    return out
