@@ -1573,6 +1573,11 @@ _S24_FACTORS: dict[str, dict[str, Any]] = {
     # a factor of its own in the line before, then lost
     "chain-rule-factor-forgotten": {
         "local": _plus(sim.inner_symbols_forgotten, sim.written_inner_factor_dropped)},
+    # the −½ of −½ log(2πeσ²) lost with the e inside the log (log e = 1)
+    "missing-minus-one": {"local": sim.log_of_e_lost},
+    # one term of the product rule lost (d/dq (q log q) written log q)
+    "dropped-term": {"local": sim.product_rule_term_dropped,
+                     "explanation": "A term is missing: {right} was dropped{why}."},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, add=True)

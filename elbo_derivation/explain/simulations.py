@@ -53,6 +53,7 @@ __all__ = [
     "jensen_as_equality",
     "jensen_weighted_reversed",
     "log_factor_dropped",
+    "log_of_e_lost",
     "log_of_constant_lost",
     "log_pair_flipped",
     "marginal_as_one",
@@ -61,6 +62,7 @@ __all__ = [
     "power_lost_in_log_product",
     "power_rule_factor",
     "probabilities",
+    "product_rule_term_dropped",
     "rates_in",
     "second_moment_forgotten",
     "show",
@@ -1463,4 +1465,58 @@ def written_inner_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
             continue
         out.append((rest, {"right": rest * du, "wrong": rest, "inner": u, "s": theta,
                            "du": du}))
+    return out
+
+
+def log_of_e_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """−c·log(e·A) written −c·log A: the constant −c that log e = 1 brings lost, with a
+    negative coefficient −c (−½ log(2πeσ²) = −½ − ½ log(2πσ²) written −½ log(2πσ²): the −½ of
+    the Gaussian's entropy lost). A positive constant lost is not a −1 lost, so only a term
+    with a negative number in front is made; not under an integral, a sum, a derivative or
+    an expectation (its value is not the step's own, see :func:`_outside_constructs`).
+
+    >>> s = sp.Symbol("s", positive=True)
+    >>> [w for w, _ in log_of_e_lost(-sp.log(2 * sp.E * sp.pi * s**2) / 2, None)]
+    [-log(2*pi*s**2)/2]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    c, rest = node.as_coeff_Mul()
+    if not (c.is_Rational and c < 0 and isinstance(rest, sp.log)):
+        return []
+    arg = rest.args[0]
+    if not isinstance(arg, sp.Mul) or sp.E not in arg.args or not arg.free_symbols:
+        return []
+    wrong = c * sp.log(arg / sp.E)
+    return [(wrong, {"right": node, "wrong": wrong, "constant": c,
+                     "guard": _outside_constructs})]
+
+
+def product_rule_term_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ (f·g) written f′g (or fg′): one term of the product rule lost, the other terms of
+    the derivative right (d/dq (q log q) = log q + q·(1/q) written log q: the 1 that
+    differentiating the log gives was lost). Only for a term with at least two factors that
+    depend on θ, and a term of the rule that is not 0.
+
+    >>> q = sp.Symbol("q", positive=True)
+    >>> sorted(str(w) for w, _ in product_rule_term_dropped(sp.Derivative(q * sp.log(q), q), None))
+    ['1', 'log(q)']
+    """
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        factors = [f for f in sp.Mul.make_args(t) if f.has(theta)]
+        if len(factors) < 2:
+            continue
+        right_t = sp.diff(t, theta)
+        for i, f in enumerate(factors):
+            term = t / f * sp.diff(f, theta)
+            if term == 0:
+                continue
+            wrong_t = right_t - term
+            if sp.expand(wrong_t - right_t) == 0 or wrong_t == 0:
+                continue
+            why = (f" (the product rule: d/d{show(theta)} of {show(t)} is {show(right_t)}; "
+                   f"the term {show(term)} was lost)")
+            out.append((rest + wrong_t, {"right": term, "wrong": sp.S(0), "s": theta,
+                                         "why": why, "from_rule": True}))
     return out
