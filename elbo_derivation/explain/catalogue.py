@@ -1580,5 +1580,15 @@ _S24_FACTORS: dict[str, dict[str, Any]] = {
                      "explanation": "A term is missing: {right} was dropped{why}."},
 }
 
-CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, add=True)
+_S24_FACTORS_NEW: tuple[Entry, ...] = (
+    Entry("exponent-factor-lost", "a number of an exponent lost", (),
+          "The exponent of {right} carries the factor {s}: {right} = ({wrong})^{s}, and "
+          "{wrong} was written for it.",
+          local=sim.exponent_factor_lost, undo=sim.exponent_factor_restored,
+          whole=sim.exponent_factor_lost_everywhere,
+          whole_undo=sim.exponent_factor_restored_everywhere,
+          example=Example(_g + sp.exp(-2 * _x), _g + sp.exp(-_x))),
+)
+
+CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, _S24_FACTORS_NEW, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -28,6 +28,7 @@ from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
     "CONSTRUCTS",
+    "EXPONENT_FACTORS",
     "as_integral",
     "bound_constant_wrong",
     "bound_restored",
@@ -40,6 +41,10 @@ __all__ = [
     "coordinates",
     "count_lost",
     "density_dropped",
+    "exponent_factor_lost",
+    "exponent_factor_lost_everywhere",
+    "exponent_factor_restored",
+    "exponent_factor_restored_everywhere",
     "exponent_negated",
     "factor_dropped",
     "factor_on_one_term",
@@ -1519,4 +1524,112 @@ def product_rule_term_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
                    f"the term {show(term)} was lost)")
             out.append((rest + wrong_t, {"right": term, "wrong": sp.S(0), "s": theta,
                                          "why": why, "from_rule": True}))
+    return out
+
+
+def _exponent(node: sp.Basic) -> sp.Basic | None:
+    """The exponent u of e^u (written exp(u) or as a power of e), else None."""
+    if isinstance(node, sp.exp):
+        return node.args[0]
+    if node.is_Pow and node.base == sp.E:
+        return node.exp
+    return None
+
+
+def _factor_in_exponent(node: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
+    """(c, F) for e^{c·F} with c a number other than 0 and ±1 and F holding symbols."""
+    u = _exponent(node)
+    if u is None:
+        return None
+    c, f = u.as_coeff_Mul()
+    if not c.is_Rational or c == 0 or abs(c) == 1 or not f.free_symbols:
+        return None
+    return c, f
+
+
+def exponent_factor_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """e^{c·F} written e^{±F}: the number c of an exponent lost, its sign kept (e^{−2a} written
+    e^{−a} when 2/(1 + e^{−2a}) − 1 is brought over one denominator).
+
+    >>> a = sp.Symbol("a", real=True)
+    >>> [w for w, _ in exponent_factor_lost(sp.exp(-2 * a), None)]
+    [exp(-a)]
+    """
+    found = _factor_in_exponent(node)
+    if found is None:
+        return []
+    c, f = found
+    wrong = sp.exp(sp.sign(c) * f)
+    return [(wrong, {"right": node, "wrong": wrong, "s": abs(c), "u": f})]
+
+
+#: The factors an exponent is put back with when its number was lost: a doubled argument
+#: (tanh x = (1 − e^{−2x})/(1 + e^{−2x}), e^{2x} = (e^x)²) is the one the formulas carry.
+EXPONENT_FACTORS = (sp.Integer(2),)
+
+
+def exponent_factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The undoing of :func:`exponent_factor_lost` at one place of the written step: e^{±F}
+    (a number ±1 in front of F) put back as e^{±k·F}."""
+    u = _exponent(node)
+    if u is None:
+        return []
+    c, f = u.as_coeff_Mul()
+    if abs(c) != 1 or not f.free_symbols:
+        return []
+    return [(sp.exp(k * u), {"right": sp.exp(k * u), "wrong": node, "s": k, "u": f})
+            for k in EXPONENT_FACTORS]
+
+
+def _exponentials(expr: sp.Basic) -> list[sp.Basic]:
+    return [n for n in sp.preorder_traversal(expr) if _exponent(n) is not None]
+
+
+def exponent_factor_lost_everywhere(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every e^{c·F} of one F written e^{±F} at once (the same number lost wherever the
+    exponent stands: (1 − e^{−2x})/(1 + e^{−2x}) written (1 − e^{−x})/(1 + e^{−x})).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> e = (1 - sp.exp(-2 * x)) / (1 + sp.exp(-2 * x))
+    >>> [w for w, _ in exponent_factor_lost_everywhere(e, None)]
+    [(1 - exp(-x))/(exp(-x) + 1)]
+    """
+    by_f: dict[sp.Basic, dict[sp.Basic, sp.Basic]] = {}
+    places: dict[sp.Basic, int] = {}
+    for n in _exponentials(expr):
+        found = _factor_in_exponent(n)
+        if found is not None:
+            c, f = found
+            by_f.setdefault(f, {})[n] = sp.exp(sp.sign(c) * f)
+            places[f] = places.get(f, 0) + 1
+    out: list[Variant] = []
+    for f, change in by_f.items():
+        if places[f] < 2:
+            continue  # one place: the local simulation makes it
+        first = next(iter(change))
+        out.append((expr.xreplace(change), {"right": first, "wrong": change[first],
+                                            "s": abs(_factor_in_exponent(first)[0]),
+                                            "u": f}))
+    return out
+
+
+def exponent_factor_restored_everywhere(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """The undoing of :func:`exponent_factor_lost_everywhere` on the written step: every
+    e^{±F} of one F put back as e^{±k·F}."""
+    by_f: dict[sp.Basic, dict[sp.Basic, sp.Basic]] = {}
+    places: dict[sp.Basic, int] = {}
+    for n in _exponentials(expr):
+        c, f = _exponent(n).as_coeff_Mul()
+        if abs(c) == 1 and f.free_symbols:
+            by_f.setdefault(f, {})[n] = n
+            places[f] = places.get(f, 0) + 1
+    out: list[Variant] = []
+    for f, found in by_f.items():
+        if places[f] < 2:
+            continue
+        for k in EXPONENT_FACTORS:
+            change = {n: sp.exp(k * _exponent(n)) for n in found}
+            first = next(iter(change))
+            out.append((expr.xreplace(change), {"right": change[first], "wrong": first,
+                                                "s": k, "u": f}))
     return out
