@@ -1588,6 +1588,11 @@ _S24_FACTORS_NEW: tuple[Entry, ...] = (
           whole=sim.exponent_factor_lost_everywhere,
           whole_undo=sim.exponent_factor_restored_everywhere,
           example=Example(_g + sp.exp(-2 * _x), _g + sp.exp(-_x))),
+    Entry("power-on-one-factor", "a power put on one factor of a product", (),
+          "A power of a product is the product of the powers, (a·b)^{s} = a^{s}·b^{s}: "
+          "{base} keeps the power {s} too ({right} belongs here, not {wrong}).",
+          local=sim.power_on_one_factor, undo=sim.power_put_back,
+          example=Example(_g + _beta**_k * sp.exp(_k * _x), _g + _beta * sp.exp(_k * _x))),
 )
 
 CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, _S24_FACTORS_NEW, add=True)

@@ -41,9 +41,7 @@ when the matches agree on one mistake:
 Where the step took derivatives (the written step keeps none), the simulations also act on
 each derivative's value: a term or a factor lost there shows on the written line (the product
 rule's s²e^{…} missing), but a number changed there does not (a ½ more or a sign on one term
-of the value could come from several places), so such a variant is never made. So do they
-on the closed value of each Gaussian integral or expectation a step evaluated (the exponent
-−x²/(2(s² + w²)) of a marginal written −x²/(2s²)). A simulation
+of the value could come from several places), so such a variant is never made. A simulation
 inside an integral (a sum) that the written step *keeps*, when the step evaluated something
 else under it (a derivative in the integrand), is located when the written integrand is the
 simulated one point by point, not only its value.
@@ -302,31 +300,6 @@ def _outer_derivatives(e: sp.Basic) -> list[sp.Derivative]:
     if isinstance(e, (sp.Integral, Expectation)) or not e.args:
         return []
     return [d for a in e.args for d in _outer_derivatives(a)]
-
-
-def _gaussian_values(lhs: sp.Basic, rhs: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]]:
-    """Each Gaussian integral (expectation) of ``lhs`` outside any other with its closed
-    value, when the written step ``rhs`` evaluated them all (it keeps none) and ``lhs`` holds
-    no derivative or sum; else none. The value is the step's own work (the exponent
-    −x²/(2(s² + w²)) of a marginal), so a term or a factor lost there shows on the written
-    line, as for a derivative's value."""
-    if rhs.has(sp.Integral, Expectation) or lhs.has(sp.Derivative, sp.Sum) \
-            or sp.count_ops(lhs) > 200:
-        return []
-    from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
-
-    out: list[tuple[sp.Basic, sp.Basic]] = []
-    outer = [n for n in sp.preorder_traversal(lhs) if isinstance(n, (sp.Integral, Expectation))]
-    for node in outer:
-        if any(o is not node and o.has(node) for o in outer):
-            continue  # inside another: evaluated with it
-        try:
-            v = evaluate_gaussian_integrals(node)[0]
-        except Exception:
-            continue
-        if v != node and not v.has(sp.Integral, Expectation) and sp.count_ops(v) <= 120:
-            out.append((node, v))
-    return out
 
 
 def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
@@ -656,13 +629,10 @@ class _Context:
                         continue
                     if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
                         self._values.append((der, v))
-            if not self._values:
-                self._values = _gaussian_values(lhs, self.rhs)
         return self._values
 
     def at(self, path: Path) -> sp.Basic:
-        """The node at ``path`` of the previous line (or of a derivative's or an integral's
-        value)."""
+        """The node at ``path`` of the previous line (or of a derivative's value)."""
         if path and path[0] == VALUE:
             values = self.derivative_values()
             if len(path) > 1 and path[1] < len(values):

@@ -65,6 +65,8 @@ __all__ = [
     "moment_rate_for_scale",
     "moment_wrong",
     "power_lost_in_log_product",
+    "power_on_one_factor",
+    "power_put_back",
     "power_rule_factor",
     "probabilities",
     "product_rule_term_dropped",
@@ -1632,4 +1634,60 @@ def exponent_factor_restored_everywhere(expr: sp.Basic, roles: Any) -> list[Vari
             first = next(iter(change))
             out.append((expr.xreplace(change), {"right": change[first], "wrong": first,
                                                 "s": k, "u": f}))
+    return out
+
+
+def _powered(f: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]]:
+    """(base, n) for a factor b^n with an exponent n holding symbols, and for e^{n·v} (which
+    is (e^v)^n) each symbol n of its exponent's product."""
+    u = _exponent(f)
+    if u is not None:
+        return [(sp.exp(u / n), n) for n in sp.Mul.make_args(u)
+                if n.is_Symbol and u != n]
+    if f.is_Pow and f.exp.free_symbols and not f.exp.could_extract_minus_sign():
+        return [(f.base, f.exp)]
+    return []
+
+
+def power_on_one_factor(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(a·b)ⁿ = aⁿbⁿ written a·bⁿ: a power with symbols put on one factor of a product only
+    (e^{tk}λ^k = (λe^t)^k written λ·(e^t)^k). Made where two factors of a product carry the
+    same power n (e^{n·v} counting as (e^v)^n): one of them loses it.
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> lam, t = sp.symbols("lambda t", positive=True)
+    >>> [w for w, _ in power_on_one_factor(lam**k * sp.exp(k * t), None)]
+    [lambda*exp(k*t), lambda**k*exp(t)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    carried: list[tuple[sp.Basic, sp.Basic, sp.Basic]] = [
+        (f, b, n) for f in node.args for b, n in _powered(f)]
+    out: list[Variant] = []
+    for f, b, n in carried:
+        if sum(1 for g, _, m in carried if m == n and g != f) < 1 or not b.free_symbols:
+            continue
+        wrong = node.xreplace({f: b})
+        if wrong == node:
+            continue
+        out.append((wrong, {"right": f, "wrong": b, "s": n, "base": b}))
+    return out
+
+
+def power_put_back(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The undoing of :func:`power_on_one_factor` in the written step: in a product with a
+    factor bⁿ (n holding symbols), another factor a with symbols (free of n, not a
+    denominator) raised to n as well."""
+    if not isinstance(node, sp.Mul):
+        return []
+    powers = {n for f in node.args for _, n in _powered(f)}
+    out: list[Variant] = []
+    for n in powers:
+        for a in node.args:
+            if a.is_Number or not a.free_symbols or a.has(n) or _powered(a) or (
+                    a.is_Pow and a.exp.could_extract_minus_sign()) or isinstance(
+                    a, CONSTRUCTS):
+                continue
+            right = node.xreplace({a: a ** n})
+            out.append((right, {"right": a ** n, "wrong": a, "s": n, "base": a}))
     return out
