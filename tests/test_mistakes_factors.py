@@ -302,3 +302,13 @@ def test_a_power_put_on_one_factor_of_a_product() -> None:
     # the power kept on both factors and a factorial lost is not that mistake
     assert _named(text.replace("a*exp(t)^j/factorial(j)", "a^j*exp(t)^j")) != \
         "power-on-one-factor"
+
+
+def test_the_constant_of_a_completed_square_forgotten_is_a_constant_wrong() -> None:
+    text = ("symbols: y, v : real\nsymbols: k : positive\n"
+            "-((1 + k)*v^2 - 2*y*v + y^2)/(2*k)\n"
+            "= -(1 + k)*(v - y/(1 + k))^2/(2*k) - y^2/(2*k)\n")
+    assert _named(text) == "constant-wrong"
+    # the square itself wrong (its centre y, not y/(1 + k)) is not that mistake
+    near = text.replace("(v - y/(1 + k))^2", "(v - y)^2")
+    assert _named(near) != "constant-wrong"

@@ -1576,6 +1576,8 @@ _S24_FACTORS: dict[str, dict[str, Any]] = {
     # the −½ of −½ log(2πeσ²) lost with the e inside the log (log e = 1)
     "missing-minus-one": {"local": sim.log_of_e_lost},
     # one term of the product rule lost (d/dq (q log q) written log q)
+    # the constant −b²/(4a) of a completed square forgotten
+    "constant-wrong": {"whole": sim.completion_constant_forgotten},
     "dropped-term": {"local": sim.product_rule_term_dropped,
                      "explanation": "A term is missing: {right} was dropped{why}."},
 }

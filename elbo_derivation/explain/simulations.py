@@ -37,6 +37,7 @@ __all__ = [
     "coefficient_lost",
     "complement_restored",
     "complement_written",
+    "completion_constant_forgotten",
     "coordinate_count_wrong",
     "coordinates",
     "count_lost",
@@ -58,8 +59,8 @@ __all__ = [
     "jensen_as_equality",
     "jensen_weighted_reversed",
     "log_factor_dropped",
-    "log_of_e_lost",
     "log_of_constant_lost",
+    "log_of_e_lost",
     "log_pair_flipped",
     "marginal_as_one",
     "moment_rate_for_scale",
@@ -1423,7 +1424,8 @@ def inner_symbols_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
     """d/dθ g(u(θ)) written g′(u)·c where du/dθ = c·F: the inner factor's symbols F lost, its
     number c (a sign) kept (d/dt(1 − e^{−λt}) = λe^{−λt} written e^{−λt}: the −1 of −λ met
     the minus in front, the λ was forgotten). When c is 1 this is the whole inner factor
-    forgotten (:func:`inner_factor_forgotten`), so only c ≠ 1 is made here.
+    forgotten (:func:`inner_factor_forgotten`), so only c ≠ 1 is made here, and only for an
+    outer function that is not linear.
 
     >>> t, lam = sp.symbols("t lambda", positive=True)
     >>> [w for w, _ in inner_symbols_forgotten(sp.Derivative(1 - sp.exp(-lam * t), t), None)]
@@ -1434,8 +1436,8 @@ def inner_symbols_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
         for u, g, d in _compositions(t, theta):
             du = sp.diff(u, theta)
             c, symbols = du.as_coeff_Mul()
-            if c == 1 or not symbols.free_symbols or symbols == 1:
-                continue
+            if c == 1 or not symbols.free_symbols or symbols == 1 or sp.diff(g, d, 2) == 0:
+                continue  # an outer function linear in u (−u) is no composition
             wrong_t = sp.diff(g, d).xreplace({d: u}) * c
             right_t = sp.diff(t, theta)
             if sp.expand(wrong_t - right_t) == 0:
@@ -1515,7 +1517,7 @@ def product_rule_term_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
         if len(factors) < 2:
             continue
         right_t = sp.diff(t, theta)
-        for i, f in enumerate(factors):
+        for f in factors:
             term = t / f * sp.diff(f, theta)
             if term == 0:
                 continue
@@ -1594,7 +1596,7 @@ def exponent_factor_lost_everywhere(expr: sp.Basic, roles: Any) -> list[Variant]
     >>> x = sp.Symbol("x", real=True)
     >>> e = (1 - sp.exp(-2 * x)) / (1 + sp.exp(-2 * x))
     >>> [w for w, _ in exponent_factor_lost_everywhere(e, None)]
-    [(1 - exp(-x))/(exp(-x) + 1)]
+    [(1 - exp(-x))/(1 + exp(-x))]
     """
     by_f: dict[sp.Basic, dict[sp.Basic, sp.Basic]] = {}
     places: dict[sp.Basic, int] = {}
@@ -1690,4 +1692,39 @@ def power_put_back(node: sp.Basic, roles: Any) -> list[Variant]:
                 continue
             right = node.xreplace({a: a ** n})
             out.append((right, {"right": a ** n, "wrong": a, "s": n, "base": a}))
+    return out
+
+
+def completion_constant_forgotten(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """a·v² + b·v + c completed as a(v + b/(2a))² + c: the square completed in a variable v,
+    its constant −b²/(4a) forgotten (−((1 + c)z² − 2xz + x²)/(2c) written
+    −(1 + c)(z − x/(1 + c))²/(2c) − x²/(2c)). Made for each symbol in which the whole line is
+    a quadratic polynomial; the written constant c stands where c − b²/(4a) belongs.
+
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> c = sp.Symbol("c", positive=True)
+    >>> e = -(2 * z**2 - 2 * x * z + x**2) / 2
+    >>> [(b["s"], b["right"], b["wrong"]) for _, b in completion_constant_forgotten(e, None)]
+    [(x, -z**2/2, -z**2), (z, -x**2/4, -x**2/2)]
+    """
+    if expr.has(*CONSTRUCTS) or sp.count_ops(expr) > 80:
+        return []
+    out: list[Variant] = []
+    for v in sorted(expr.free_symbols, key=str)[:6]:
+        if not v.is_real:
+            continue
+        try:
+            poly = sp.Poly(sp.expand(expr), v)
+        except (sp.PolynomialError, sp.GeneratorsNeeded):
+            continue
+        if poly.degree() != 2:
+            continue
+        a, b, c0 = (poly.coeff_monomial(v**k) for k in (2, 1, 0))
+        if b == 0 or a.has(v):
+            continue
+        lost = sp.cancel(b**2 / (4 * a))
+        why = (f" (the square completed in {show(v)} holds an extra {show(lost)}, which the "
+               "constant must give back)")
+        out.append((expr + lost, {"right": sp.cancel(c0 - lost), "wrong": c0, "s": v,
+                                  "why": why}))
     return out
