@@ -1589,6 +1589,9 @@ _S24_FACTORS_NEW: tuple[Entry, ...] = (
           local=sim.exponent_factor_lost, undo=sim.exponent_factor_restored,
           whole=sim.exponent_factor_lost_everywhere,
           whole_undo=sim.exponent_factor_restored_everywhere,
+          # e^{−2x} written e^{−x} is also its exponent halved, or its number changed: the
+          # factor of the exponent says which number was lost
+          special_case_of=("extra-half", "constant-wrong"),
           example=Example(_g + sp.exp(-2 * _x), _g + sp.exp(-_x))),
     Entry("power-on-one-factor", "a power put on one factor of a product", (),
           "A power of a product is the product of the powers, (a·b)^{s} = a^{s}·b^{s}: "
