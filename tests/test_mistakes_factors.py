@@ -312,3 +312,10 @@ def test_the_constant_of_a_completed_square_forgotten_is_a_constant_wrong() -> N
     # the square itself wrong (its centre y, not y/(1 + k)) is not that mistake
     near = text.replace("(v - y/(1 + k))^2", "(v - y)^2")
     assert _named(near) != "constant-wrong"
+
+
+def test_a_half_lost_from_an_exponent_is_no_exponent_factor_lost() -> None:
+    # e^{−u²/(2c)} written e^{−u²/c}: a ½ dropped, not a power e^{2·…} = (e^{…})² lost
+    text = ("symbols: u : real\nsymbols: k : positive\n"
+            "log(exp(-u^2/(2*k))/sqrt(2*pi*k))\n= -u^2/k - log(2*pi*k)/2\n")
+    assert _named(text) != "exponent-factor-lost"

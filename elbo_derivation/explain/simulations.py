@@ -1541,12 +1541,13 @@ def _exponent(node: sp.Basic) -> sp.Basic | None:
 
 
 def _factor_in_exponent(node: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
-    """(c, F) for e^{c·F} with c a number other than 0 and ±1 and F holding symbols."""
+    """(c, F) for e^{c·F} with c an integer other than 0 and ±1 and F holding symbols (e^{c·F}
+    is (e^{±F})^{|c|}; a fraction lost from an exponent is a ½ dropped, not a power)."""
     u = _exponent(node)
     if u is None:
         return None
     c, f = u.as_coeff_Mul()
-    if not c.is_Rational or c == 0 or abs(c) == 1 or not f.free_symbols:
+    if not c.is_Integer or abs(c) <= 1 or not f.free_symbols:
         return None
     return c, f
 
