@@ -237,3 +237,85 @@ def test_the_number_one_is_never_printed_as_true_in_an_explanation() -> None:
                      None, None)
     assert found is not None and "True" not in found.explanation
     assert "= 1;" in found.explanation
+
+
+# --- s24: the chain rule's factors, log e, the product rule, exponents and powers ------------
+
+
+def test_the_inner_factor_lost_with_its_sign_kept_is_the_chain_rule() -> None:
+    # d/dt (1 − e^{−λt}) = λe^{−λt}: the −1 of −λ met the minus, the λ was forgotten
+    text = ("symbols: t : real\nsymbols: r : positive\n"
+            "diff(1 - exp(-r*t), t)\n= exp(-r*t)\n")
+    assert _named(text) == "chain-rule-factor-forgotten"
+    # the whole inner factor −r forgotten gives −e^{−rt}: named as before
+    assert _named(text.replace("= exp(-r*t)", "= -exp(-r*t)")) == \
+        "chain-rule-factor-forgotten"
+    # a factor of another size is no chain-rule factor at all
+    assert _named(text.replace("= exp(-r*t)", "= r^2*exp(-r*t)")) is None
+
+
+def test_an_inner_derivative_written_as_a_factor_then_lost_is_the_chain_rule() -> None:
+    text = (r"% symbols: s : real" "\n" r"\begin{align*}"
+            r"\exp\left(-e^{-s}\right)\frac{d}{ds}\left(-e^{-s}\right)" "\n"
+            r"&= \exp\left(-e^{-s}\right)" "\n" r"\end{align*}" "\n")
+    assert _named(text, tex=True) == "chain-rule-factor-forgotten"
+    # the factor kept and the outer function lost instead is not that mistake
+    near = text.replace(r"&= \exp\left(-e^{-s}\right)", r"&= e^{-s}")
+    assert _named(near, tex=True) != "chain-rule-factor-forgotten"
+
+
+def test_the_minus_half_of_log_e_lost_is_a_missing_minus_one() -> None:
+    text = ("symbols: m : real\nsymbols: v : positive\n"
+            "m^2/2 - log(2*exp(1)*pi*v^2)/2 + log(2*pi)/2\n= m^2/2 - log(v^2)/2\n")
+    assert _named(text) == "missing-minus-one"
+    # a positive ½ log(2πe v²) losing its e gains no −1: not that name
+    plus = ("symbols: m : real\nsymbols: v : positive\n"
+            "m^2/2 + log(2*exp(1)*pi*v^2)/2 - log(2*pi)/2\n= m^2/2 + log(v^2)/2\n")
+    assert _named(plus) != "missing-minus-one"
+
+
+def test_a_term_of_the_product_rule_lost_is_a_dropped_term() -> None:
+    text = ("symbols: u : positive\n"
+            "diff(u*log(u) + (1 - u)*log(1 - u), u)\n= log(u) - log(1 - u) - 1\n")
+    assert _named(text) == "dropped-term"
+    # a 2 written for the 1 is no term lost
+    assert _named(text.replace("- 1\n", "- 2\n")) is None
+
+
+def test_a_number_lost_from_an_exponent_at_one_place_or_everywhere() -> None:
+    one = ("symbols: b : real\n"
+           "2/(1 + exp(-2*b)) - 1\n= (1 - exp(-b))/(1 + exp(-2*b))\n")
+    assert _named(one) == "exponent-factor-lost"
+    every = ("symbols: y : real\n"
+             "(exp(y) - exp(-y))/(exp(y) + exp(-y))\n= (1 - exp(-y))/(1 + exp(-y))\n")
+    assert _named(every) == "exponent-factor-lost"
+    # the exponent's sign changed instead is another mistake
+    assert _named(every.replace("(1 - exp(-y))/(1 + exp(-y))",
+                                "(1 - exp(2*y))/(1 + exp(2*y))")) != "exponent-factor-lost"
+
+
+def test_a_power_put_on_one_factor_of_a_product() -> None:
+    text = ("symbols: j : nonnegative integer\nsymbols: t : real\nsymbols: a : positive\n"
+            "Sum(exp(t*j)*a^j/factorial(j), (j, 0, oo))\n"
+            "= Sum(a*exp(t)^j/factorial(j), (j, 0, oo))\n")
+    assert _named(text) == "power-on-one-factor"
+    # the power kept on both factors and a factorial lost is not that mistake
+    assert _named(text.replace("a*exp(t)^j/factorial(j)", "a^j*exp(t)^j")) != \
+        "power-on-one-factor"
+
+
+def test_the_constant_of_a_completed_square_forgotten_is_a_constant_wrong() -> None:
+    text = ("symbols: y, v : real\nsymbols: k : positive\n"
+            "-((1 + k)*v^2 - 2*y*v + y^2)/(2*k)\n"
+            "= -(1 + k)*(v - y/(1 + k))^2/(2*k) - y^2/(2*k)\n")
+    assert _named(text) == "constant-wrong"
+    # the square itself wrong (its centre y, not y/(1 + k)) is not that mistake
+    near = text.replace("(v - y/(1 + k))^2", "(v - y)^2")
+    assert _named(near) != "constant-wrong"
+
+
+def test_a_half_lost_from_an_exponent_is_no_exponent_factor_lost() -> None:
+    # e^{−u²/(2c)} written e^{−u²/c}: a ½ dropped, not a power e^{2·…} = (e^{…})² lost
+    text = ("symbols: u : real\nsymbols: k : positive\n"
+            "log(exp(-u^2/(2*k))/sqrt(2*pi*k))\n= -u^2/k - log(2*pi*k)/2\n")
+    assert _named(text) != "exponent-factor-lost"

@@ -1563,3 +1563,42 @@ _S23_SIGNS_NEW: tuple[Entry, ...] = (
 
 CATALOGUE = _amended(CATALOGUE, _S23_SIGNS, _S23_SIGNS_NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- factors, constants and terms (s24) ------------------------------------------------------
+# Simulations added beside the entries' own (see :func:`_amended`, ``add=True``).
+
+_S24_FACTORS: dict[str, dict[str, Any]] = {
+    # the inner factor's symbols lost with its sign kept, and the inner derivative written as
+    # a factor of its own in the line before, then lost
+    "chain-rule-factor-forgotten": {
+        "local": _plus(sim.inner_symbols_forgotten, sim.written_inner_factor_dropped)},
+    # the −½ of −½ log(2πeσ²) lost with the e inside the log (log e = 1)
+    "missing-minus-one": {"local": sim.log_of_e_lost},
+    # one term of the product rule lost (d/dq (q log q) written log q)
+    # the constant −b²/(4a) of a completed square forgotten
+    "constant-wrong": {"whole": sim.completion_constant_forgotten},
+    "dropped-term": {"local": sim.product_rule_term_dropped,
+                     "explanation": "A term is missing: {right} was dropped{why}."},
+}
+
+_S24_FACTORS_NEW: tuple[Entry, ...] = (
+    Entry("exponent-factor-lost", "a number of an exponent lost", (),
+          "The exponent of {right} carries the factor {s}: {right} = ({wrong})^{s}, and "
+          "{wrong} was written for it.",
+          local=sim.exponent_factor_lost, undo=sim.exponent_factor_restored,
+          whole=sim.exponent_factor_lost_everywhere,
+          whole_undo=sim.exponent_factor_restored_everywhere,
+          # e^{−2x} written e^{−x} is also its exponent halved, or its number changed: the
+          # factor of the exponent says which number was lost
+          special_case_of=("extra-half", "constant-wrong"),
+          example=Example(_g + sp.exp(-2 * _x), _g + sp.exp(-_x))),
+    Entry("power-on-one-factor", "a power put on one factor of a product", (),
+          "A power of a product is the product of the powers, (a·b)^{s} = a^{s}·b^{s}: "
+          "{base} keeps the power {s} too ({right} belongs here, not {wrong}).",
+          local=sim.power_on_one_factor, undo=sim.power_put_back,
+          example=Example(_g + _beta**_k * sp.exp(_k * _x), _g + _beta * sp.exp(_k * _x))),
+)
+
+CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, _S24_FACTORS_NEW, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

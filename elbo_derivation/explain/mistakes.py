@@ -206,6 +206,8 @@ def _nodes(expr: sp.Basic, shared: set[sp.Basic] | frozenset = frozenset(),
             # by are not places a mistake is simulated
             stack.append(((*path, 0), node.args[0]))
             continue
+        if isinstance(node, (sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix)):
+            continue  # a matrix's name and shape are not places a mistake is simulated
         for i, a in enumerate(node.args):
             if node.is_Pow and i == 1 and a.is_Number:
                 continue  # a numeric exponent is not a place a mistake is simulated
@@ -984,9 +986,11 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         # and it spares a 50-digit quadrature of every simulated integral
         if ctx.screen_equal(wrong, ctx.rhs) if not located else ctx.reproduces(wrong, ctx.rhs):
             # the checks on the page, after the (cheaper) value: the terms of a
-            # derivative's value come from the rules, not from the page, and a factor
-            # written inside a log is the log's term (in_log)
-            if entry.written_before and path[:1] != (VALUE,) and not b.get("in_log") \
+            # derivative's value come from the rules, not from the page (as does a term
+            # a simulation says a rule makes: from_rule), and a factor written inside a
+            # log is the log's term (in_log)
+            if entry.written_before and path[:1] != (VALUE,) and not (
+                    b.get("in_log") or b.get("from_rule")) \
                     and not ctx.written_before(b.get("right"), ctx.at(path)):
                 continue
             if "drops" in b and not ctx.shows_fewer(b["drops"]):

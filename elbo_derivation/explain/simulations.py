@@ -28,6 +28,7 @@ from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
     "CONSTRUCTS",
+    "EXPONENT_FACTORS",
     "as_integral",
     "bound_constant_wrong",
     "bound_restored",
@@ -36,10 +37,15 @@ __all__ = [
     "coefficient_lost",
     "complement_restored",
     "complement_written",
+    "completion_constant_forgotten",
     "coordinate_count_wrong",
     "coordinates",
     "count_lost",
     "density_dropped",
+    "exponent_factor_lost",
+    "exponent_factor_lost_everywhere",
+    "exponent_factor_restored",
+    "exponent_factor_restored_everywhere",
     "exponent_negated",
     "factor_dropped",
     "factor_on_one_term",
@@ -49,17 +55,22 @@ __all__ = [
     "inner_factor_forgotten",
     "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
+    "inner_symbols_forgotten",
     "jensen_as_equality",
     "jensen_weighted_reversed",
     "log_factor_dropped",
     "log_of_constant_lost",
+    "log_of_e_lost",
     "log_pair_flipped",
     "marginal_as_one",
     "moment_rate_for_scale",
     "moment_wrong",
     "power_lost_in_log_product",
+    "power_on_one_factor",
+    "power_put_back",
     "power_rule_factor",
     "probabilities",
+    "product_rule_term_dropped",
     "rates_in",
     "second_moment_forgotten",
     "show",
@@ -68,6 +79,7 @@ __all__ = [
     "squares_summed_as_square",
     "two_terms_negated",
     "under",
+    "written_inner_factor_dropped",
 ]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
@@ -1403,3 +1415,317 @@ def jensen_weighted_reversed(ctx: Any) -> dict[str, Any] | None:
         if ctx.screen_equal(wrong, small) and ctx.exact(wrong, small):
             return {"holds": holds, "written": written, "chain": ""}
     return None
+
+
+# --- factors, constants and terms (s24) --------------------------------------------------------
+
+
+def inner_symbols_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ g(u(θ)) written g′(u)·c where du/dθ = c·F: the inner factor's symbols F lost, its
+    number c (a sign) kept (d/dt(1 − e^{−λt}) = λe^{−λt} written e^{−λt}: the −1 of −λ met
+    the minus in front, the λ was forgotten). When c is 1 this is the whole inner factor
+    forgotten (:func:`inner_factor_forgotten`), so only c ≠ 1 is made here, and only for an
+    outer function that is not linear.
+
+    >>> t, lam = sp.symbols("t lambda", positive=True)
+    >>> [w for w, _ in inner_symbols_forgotten(sp.Derivative(1 - sp.exp(-lam * t), t), None)]
+    [exp(-lambda*t)]
+    """
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        for u, g, d in _compositions(t, theta):
+            du = sp.diff(u, theta)
+            c, symbols = du.as_coeff_Mul()
+            if c == 1 or not symbols.free_symbols or symbols == 1 or sp.diff(g, d, 2) == 0:
+                continue  # an outer function linear in u (−u) is no composition
+            wrong_t = sp.diff(g, d).xreplace({d: u}) * c
+            right_t = sp.diff(t, theta)
+            if sp.expand(wrong_t - right_t) == 0:
+                continue
+            out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
+                                         "s": theta, "du": du}))
+    return out
+
+
+def written_inner_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """g′(u)·du/dθ written g′(u): the chain rule's inner derivative, written as a factor of its
+    own in the line before, lost when the derivatives are taken (exp(−e^{−t})·d/dt(−e^{−t})
+    written exp(−e^{−t})). The rest of the product must be a function of the inner u (it is
+    g′(u)), so that the factor lost is the chain rule's.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> u = -sp.exp(-t)
+    >>> [w for w, _ in written_inner_factor_dropped(sp.exp(u) * sp.Derivative(u, t), None)]
+    [exp(-exp(-t))]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if not (isinstance(f, sp.Derivative) and len(f.variable_count) == 1
+                and f.variable_count[0][1] == 1):
+            continue
+        u, theta = f.expr, f.variable_count[0][0]
+        rest = node / f
+        if rest.has(sp.Derivative) or not rest.has(u) or not u.has(theta) or u == theta:
+            continue
+        du = f.doit()
+        if du.has(sp.Derivative) or du == 1:
+            continue
+        out.append((rest, {"right": rest * du, "wrong": rest, "inner": u, "s": theta,
+                           "du": du}))
+    return out
+
+
+def log_of_e_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """−c·log(e·A) written −c·log A: the constant −c that log e = 1 brings lost, with a
+    negative coefficient −c (−½ log(2πeσ²) = −½ − ½ log(2πσ²) written −½ log(2πσ²): the −½ of
+    the Gaussian's entropy lost). A positive constant lost is not a −1 lost, so only a term
+    with a negative number in front is made; not under an integral, a sum, a derivative or
+    an expectation (its value is not the step's own, see :func:`_outside_constructs`).
+
+    >>> s = sp.Symbol("s", positive=True)
+    >>> [w for w, _ in log_of_e_lost(-sp.log(2 * sp.E * sp.pi * s**2) / 2, None)]
+    [-log(2*pi*s**2)/2]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    c, rest = node.as_coeff_Mul()
+    if not (c.is_Rational and c < 0 and isinstance(rest, sp.log)):
+        return []
+    arg = rest.args[0]
+    if not isinstance(arg, sp.Mul) or sp.E not in arg.args or not arg.free_symbols:
+        return []
+    wrong = c * sp.log(arg / sp.E)
+    return [(wrong, {"right": node, "wrong": wrong, "constant": c,
+                     "guard": _outside_constructs})]
+
+
+def product_rule_term_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ (f·g) written f′g (or fg′): one term of the product rule lost, the other terms of
+    the derivative right (d/dq (q log q) = log q + q·(1/q) written log q: the 1 that
+    differentiating the log gives was lost). Only for a term with at least two factors that
+    depend on θ, and a term of the rule that is not 0.
+
+    >>> q = sp.Symbol("q", positive=True)
+    >>> sorted(str(w) for w, _ in product_rule_term_dropped(sp.Derivative(q * sp.log(q), q), None))
+    ['1', 'log(q)']
+    """
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        factors = [f for f in sp.Mul.make_args(t) if f.has(theta)]
+        if len(factors) < 2:
+            continue
+        right_t = sp.diff(t, theta)
+        for f in factors:
+            term = t / f * sp.diff(f, theta)
+            if term == 0:
+                continue
+            wrong_t = right_t - term
+            if sp.expand(wrong_t - right_t) == 0 or wrong_t == 0:
+                continue
+            why = (f" (the product rule: d/d{show(theta)} of {show(t)} is {show(right_t)}; "
+                   f"the term {show(term)} was lost)")
+            out.append((rest + wrong_t, {"right": term, "wrong": sp.S(0), "s": theta,
+                                         "why": why, "from_rule": True}))
+    return out
+
+
+def _exponent(node: sp.Basic) -> sp.Basic | None:
+    """The exponent u of e^u (written exp(u) or as a power of e), else None."""
+    if isinstance(node, sp.exp):
+        return node.args[0]
+    if node.is_Pow and node.base == sp.E:
+        return node.exp
+    return None
+
+
+def _factor_in_exponent(node: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
+    """(c, F) for e^{c·F} with c an integer other than 0 and ±1 and F holding symbols (e^{c·F}
+    is (e^{±F})^{|c|}; a fraction lost from an exponent is a ½ dropped, not a power)."""
+    u = _exponent(node)
+    if u is None:
+        return None
+    c, f = u.as_coeff_Mul()
+    if not c.is_Integer or abs(c) <= 1 or not f.free_symbols:
+        return None
+    return c, f
+
+
+def exponent_factor_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """e^{c·F} written e^{±F}: the number c of an exponent lost, its sign kept (e^{−2a} written
+    e^{−a} when 2/(1 + e^{−2a}) − 1 is brought over one denominator).
+
+    >>> a = sp.Symbol("a", real=True)
+    >>> [w for w, _ in exponent_factor_lost(sp.exp(-2 * a), None)]
+    [exp(-a)]
+    """
+    found = _factor_in_exponent(node)
+    if found is None:
+        return []
+    c, f = found
+    wrong = sp.exp(sp.sign(c) * f)
+    return [(wrong, {"right": node, "wrong": wrong, "s": abs(c), "u": f})]
+
+
+#: The factors an exponent is put back with when its number was lost: a doubled argument
+#: (tanh x = (1 − e^{−2x})/(1 + e^{−2x}), e^{2x} = (e^x)²) is the one the formulas carry.
+EXPONENT_FACTORS = (sp.Integer(2),)
+
+
+def exponent_factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The undoing of :func:`exponent_factor_lost` at one place of the written step: e^{±F}
+    (a number ±1 in front of F) put back as e^{±k·F}."""
+    u = _exponent(node)
+    if u is None:
+        return []
+    c, f = u.as_coeff_Mul()
+    if abs(c) != 1 or not f.free_symbols:
+        return []
+    return [(sp.exp(k * u), {"right": sp.exp(k * u), "wrong": node, "s": k, "u": f})
+            for k in EXPONENT_FACTORS]
+
+
+def _exponentials(expr: sp.Basic) -> list[sp.Basic]:
+    return [n for n in sp.preorder_traversal(expr) if _exponent(n) is not None]
+
+
+def exponent_factor_lost_everywhere(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every e^{c·F} of one F written e^{±F} at once (the same number lost wherever the
+    exponent stands: (1 − e^{−2x})/(1 + e^{−2x}) written (1 − e^{−x})/(1 + e^{−x})).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> e = (1 - sp.exp(-2 * x)) / (1 + sp.exp(-2 * x))
+    >>> [w for w, _ in exponent_factor_lost_everywhere(e, None)]
+    [(1 - exp(-x))/(1 + exp(-x))]
+    """
+    by_f: dict[sp.Basic, dict[sp.Basic, sp.Basic]] = {}
+    places: dict[sp.Basic, int] = {}
+    for n in _exponentials(expr):
+        found = _factor_in_exponent(n)
+        if found is not None:
+            c, f = found
+            by_f.setdefault(f, {})[n] = sp.exp(sp.sign(c) * f)
+            places[f] = places.get(f, 0) + 1
+    out: list[Variant] = []
+    for f, change in by_f.items():
+        if places[f] < 2:
+            continue  # one place: the local simulation makes it
+        first = next(iter(change))
+        out.append((expr.xreplace(change), {"right": first, "wrong": change[first],
+                                            "s": abs(_factor_in_exponent(first)[0]),
+                                            "u": f}))
+    return out
+
+
+def exponent_factor_restored_everywhere(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """The undoing of :func:`exponent_factor_lost_everywhere` on the written step: every
+    e^{±F} of one F put back as e^{±k·F}."""
+    by_f: dict[sp.Basic, dict[sp.Basic, sp.Basic]] = {}
+    places: dict[sp.Basic, int] = {}
+    for n in _exponentials(expr):
+        c, f = _exponent(n).as_coeff_Mul()
+        if abs(c) == 1 and f.free_symbols:
+            by_f.setdefault(f, {})[n] = n
+            places[f] = places.get(f, 0) + 1
+    out: list[Variant] = []
+    for f, found in by_f.items():
+        if places[f] < 2:
+            continue
+        for k in EXPONENT_FACTORS:
+            change = {n: sp.exp(k * _exponent(n)) for n in found}
+            first = next(iter(change))
+            out.append((expr.xreplace(change), {"right": change[first], "wrong": first,
+                                                "s": k, "u": f}))
+    return out
+
+
+def _powered(f: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]]:
+    """(base, n) for a factor b^n with an exponent n holding symbols, and for e^{n·v} (which
+    is (e^v)^n) each symbol n of its exponent's product."""
+    u = _exponent(f)
+    if u is not None:
+        return [(sp.exp(u / n), n) for n in sp.Mul.make_args(u)
+                if n.is_Symbol and u != n]
+    if f.is_Pow and f.exp.free_symbols and not f.exp.could_extract_minus_sign():
+        return [(f.base, f.exp)]
+    return []
+
+
+def power_on_one_factor(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(a·b)ⁿ = aⁿbⁿ written a·bⁿ: a power with symbols put on one factor of a product only
+    (e^{tk}λ^k = (λe^t)^k written λ·(e^t)^k). Made where two factors of a product carry the
+    same power n (e^{n·v} counting as (e^v)^n): one of them loses it.
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> lam, t = sp.symbols("lambda t", positive=True)
+    >>> [w for w, _ in power_on_one_factor(lam**k * sp.exp(k * t), None)]
+    [lambda*exp(k*t), lambda**k*exp(t)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    carried: list[tuple[sp.Basic, sp.Basic, sp.Basic]] = [
+        (f, b, n) for f in node.args for b, n in _powered(f)]
+    out: list[Variant] = []
+    for f, b, n in carried:
+        if sum(1 for g, _, m in carried if m == n and g != f) < 1 or not b.free_symbols:
+            continue
+        wrong = node.xreplace({f: b})
+        if wrong == node:
+            continue
+        out.append((wrong, {"right": f, "wrong": b, "s": n, "base": b}))
+    return out
+
+
+def power_put_back(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The undoing of :func:`power_on_one_factor` in the written step: in a product with a
+    factor bⁿ (n holding symbols), another factor a with symbols (free of n, not a
+    denominator) raised to n as well."""
+    if not isinstance(node, sp.Mul):
+        return []
+    powers = {n for f in node.args for _, n in _powered(f)}
+    out: list[Variant] = []
+    for n in powers:
+        for a in node.args:
+            if a.is_Number or not a.free_symbols or a.has(n) or _powered(a) or (
+                    a.is_Pow and a.exp.could_extract_minus_sign()) or isinstance(
+                    a, CONSTRUCTS):
+                continue
+            right = node.xreplace({a: a ** n})
+            out.append((right, {"right": a ** n, "wrong": a, "s": n, "base": a}))
+    return out
+
+
+def completion_constant_forgotten(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """a·v² + b·v + c completed as a(v + b/(2a))² + c: the square completed in a variable v,
+    its constant −b²/(4a) forgotten (−((1 + c)z² − 2xz + x²)/(2c) written
+    −(1 + c)(z − x/(1 + c))²/(2c) − x²/(2c)). Made for each symbol in which the whole line is
+    a quadratic polynomial; the written constant c stands where c − b²/(4a) belongs.
+
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> c = sp.Symbol("c", positive=True)
+    >>> e = -(2 * z**2 - 2 * x * z + x**2) / 2
+    >>> [(b["s"], b["right"], b["wrong"]) for _, b in completion_constant_forgotten(e, None)]
+    [(x, -z**2/2, -z**2), (z, -x**2/4, -x**2/2)]
+    """
+    if expr.has(*CONSTRUCTS) or sp.count_ops(expr) > 80:
+        return []
+    out: list[Variant] = []
+    for v in sorted(expr.free_symbols, key=str)[:6]:
+        if not v.is_real:
+            continue
+        try:
+            poly = sp.Poly(sp.expand(expr), v)
+        except (sp.PolynomialError, sp.GeneratorsNeeded):
+            continue
+        if poly.degree() != 2:
+            continue
+        a, b, c0 = (poly.coeff_monomial(v**k) for k in (2, 1, 0))
+        if b == 0 or a.has(v):
+            continue
+        lost = sp.cancel(b**2 / (4 * a))
+        why = (f" (the square completed in {show(v)} holds an extra {show(lost)}, which the "
+               "constant must give back)")
+        out.append((expr + lost, {"right": sp.cancel(c0 - lost), "wrong": c0, "s": v,
+                                  "why": why}))
+    return out
