@@ -1115,6 +1115,149 @@ def _choose(matches: list[_Match]) -> _Match | None:
     return located[0] if located else None
 
 
+# --- witnesses on the page --------------------------------------------------------------------
+
+
+def _halves(e: sp.Basic) -> int:
+    """How many halves an expression as written shows: numbers with an even denominator
+    (½, 3/2) and divisions by an even integer (x/2, x/(2σ²))."""
+    n = 0
+    for node in sp.preorder_traversal(e):
+        if node.is_Rational and not node.is_Integer and node.q % 2 == 0:
+            n += 1
+        elif node.is_Pow and node.base.is_Integer and node.base % 2 == 0 \
+                and node.exp.is_negative:
+            n += 1
+        elif node.is_Pow and isinstance(node.base, sp.Mul) and node.exp.is_negative and any(
+                f.is_Integer and f % 2 == 0 for f in node.base.args):
+            n += 1
+    return n
+
+
+def _written_pair(ctx: _Context) -> tuple[sp.Basic, sp.Basic] | None:
+    """The previous line and the written step as their author wrote them, ``let`` names
+    expanded; None when either cannot be rebuilt."""
+    before = _previous_as_written(ctx.derivation, ctx.step)
+    after = _as_written(ctx.derivation, ctx.step)
+    if before is None or after is None:
+        return None
+    try:
+        if ctx.derivation is not None:
+            before = ctx.derivation.expand_definitions(before)
+    except Exception:
+        return None
+    return before, after
+
+
+def _written_negative(e: sp.Basic) -> bool:
+    """Whether ``e`` as written carries a minus sign in front: a negative number, or a
+    product with one as a factor (a sign inside a log's argument is no sign of the term)."""
+    if e.is_Number:
+        return bool(e.is_negative)
+    if isinstance(e, sp.Mul):
+        return sum(1 for f in e.args if _written_negative(f)) % 2 == 1
+    return False
+
+
+def _same_value(a: sp.Basic, b: sp.Basic) -> bool:
+    try:
+        return a == b or sp.expand(sp.expand_log(a - b, force=True)) == 0
+    except Exception:
+        return False
+
+
+def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> bool:
+    """A term said to be written with the wrong sign stands on the page with a sign other
+    than the one the previous line wrote it with: the written step shows a part with the
+    wrong term's value, and where the previous line shows a part with the right term's
+    value, their written signs differ (−log(1 − u) for log(1/(1 − u)) kept its written minus:
+    the log's argument changed, not the sign; log(1/(a + b)) has the value −log(a + b) but
+    no sign was written; 1/(eʳ + 1) shows no exponent −r)."""
+    wrong, right = m.binding.get("wrong"), m.binding.get("right")
+    if not isinstance(wrong, sp.Basic) or not isinstance(right, sp.Basic) \
+            or not wrong.free_symbols:
+        return True
+
+    def parts(e: sp.Basic, value: sp.Basic) -> list[sp.Basic]:
+        return [n for n in list(sp.preorder_traversal(e))[:400]
+                if not n.is_Number and not isinstance(n, sp.Add)
+                and n.free_symbols == value.free_symbols
+                and (_same_value(_rebuilt(n), value) or ctx.screen_equal(_rebuilt(n), value))]
+
+    shown = parts(after, wrong)
+    was = parts(before, right)
+    if not shown or not was:
+        return False
+    return any(_written_negative(n) != _written_negative(p) for n in shown for p in was)
+
+
+def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
+    """The dropped term is one the author wrote, and the rest of its sum still stands."""
+    dropped = m.binding.get("right")
+    if not isinstance(dropped, sp.Basic):
+        return True
+    path = m.path
+    terms = [t for _, ts in ctx.sums_written_before() for t in ts]
+    if path[:1] == (VALUE,):
+        # a term of a derivative's value: the derivative of a term the author wrote (the
+        # quotient rule's second term is no written term)
+        values = ctx.derivative_values()
+        if len(path) < 2 or path[1] >= len(values):
+            return False
+        der = values[path[1]][0]
+        try:
+            return any(_same_value(sp.Derivative(t, *der.variable_count).doit(), dropped)
+                       for t in terms if t.has(*der.variables))
+        except Exception:
+            return False
+    if m.binding.get("in_log"):
+        # a factor inside a log is a term of the log expanded, not one the author wrote
+        return any(_same_value(t, dropped) for t in terms)
+    if m.direct and path:
+        node, parent = ctx.at(path), ctx.at(path[:-1])
+        if isinstance(node, sp.Add) and not isinstance(parent, sp.Add) \
+                and (node - dropped).is_Number:
+            return False  # (1 − p) left as 1 in a product: the factor is gone, not −p
+    return True
+
+
+def witnessed(m: _Match, ctx: _Context) -> bool:
+    """Whether the page shows the mechanism of ``m``'s entry (its ``witness``, see the end of
+    :mod:`.catalogue`): True for entries without one, and when the lines cannot be rebuilt as
+    written.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> _halves(sp.Mul(x, sp.Pow(2, -1, evaluate=False), evaluate=False))
+    1
+    """
+    kind = m.entry.witness
+    if not kind:
+        return True
+    pair = _written_pair(ctx)
+    if pair is None:
+        return True
+    before, after = pair
+    try:
+        if kind == "half-gone":
+            return _halves(after) < _halves(before)
+        if kind == "half-added":
+            return _halves(after) > _halves(before)
+        if kind == "term-written":
+            return _term_written(m, ctx, before)
+        if kind == "sign-shown":
+            return _sign_shown(m, ctx, before, after)
+        if kind == "several-terms":
+            return len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1
+        if kind == "factor-absent":
+            term, factor = m.binding.get("term"), m.binding.get("s")
+            return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)
+                        and factor.free_symbols and term.has(*factor.free_symbols))
+    except Exception:
+        return True
+    return True
+
+
 # --- explanations ------------------------------------------------------------------------------
 
 
@@ -1185,7 +1328,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             return None
         except Exception:
             continue
-    chosen = _choose(matches)
+    chosen = _choose([m for m in matches if witnessed(m, ctx)])
     if chosen is None:
         return None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):
