@@ -1120,18 +1120,62 @@ def _choose(matches: list[_Match]) -> _Match | None:
 
 def _halves(e: sp.Basic) -> int:
     """How many halves an expression as written shows: numbers with an even denominator
-    (½, 3/2) and divisions by an even integer (x/2, x/(2σ²))."""
-    n = 0
-    for node in sp.preorder_traversal(e):
-        if node.is_Rational and not node.is_Integer and node.q % 2 == 0:
-            n += 1
-        elif node.is_Pow and node.base.is_Integer and node.base % 2 == 0 \
-                and node.exp.is_negative:
-            n += 1
-        elif node.is_Pow and isinstance(node.base, sp.Mul) and node.exp.is_negative and any(
-                f.is_Integer and f % 2 == 0 for f in node.base.args):
-            n += 1
-    return n
+    (½, 3/2) and divisions by an even integer (x/2, x/(2σ²)); not a root (an exponent ½ is
+    no ½ of the page) nor anything inside a density (the integrand of an expectation only).
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> _halves(sp.Mul(x, sp.Pow(2, -1, evaluate=False), evaluate=False)), _halves(sp.sqrt(x))
+    (1, 0)
+    """
+    if e.is_Rational:
+        return int(not e.is_Integer and e.q % 2 == 0)
+    if isinstance(e, AppliedUndef):
+        return 0
+    if type(e) is Expectation:
+        return _halves(e.integrand)
+    if isinstance(e, (sp.Integral, sp.Sum, sp.Derivative)):
+        return _halves(e.args[0])
+    if e.is_Pow:
+        base, exp = e.args
+        if exp.is_negative and (
+                (base.is_Integer and base % 2 == 0)
+                or (isinstance(base, sp.Mul)
+                    and any(f.is_Integer and f % 2 == 0 for f in base.args))):
+            return 1 + _halves(base)
+        return _halves(base)
+    return sum(_halves(a) for a in e.args)
+
+
+def _twos(e: sp.Basic) -> int:
+    """How many factors 2 (an even integer) an expression as written shows in its
+    numerators (2C(x − y), not the 2 of x/(2σ²), an exponent or a density)."""
+    if e.is_Integer:
+        return int(e != 0 and e % 2 == 0)
+    if e.is_Atom or isinstance(e, AppliedUndef):
+        return 0
+    if type(e) is Expectation:
+        return _twos(e.integrand)
+    if isinstance(e, (sp.Integral, sp.Sum, sp.Derivative)):
+        return _twos(e.args[0])
+    if e.is_Pow:
+        return 0 if e.exp.is_negative else _twos(e.base)
+    if isinstance(e, sp.Mul):
+        return sum(_twos(a) for a in e.args)
+    if isinstance(e, sp.Add):
+        return sum(_twos(a) for a in e.args if not a.is_Number)  # not a constant term
+    return sum(_twos(a) for a in e.args)
+
+
+def _halved_terms(e: sp.Basic) -> int:
+    """How many terms of ``e`` expanded carry an even denominator: a ½ distributed over a
+    bracket stands on each of its terms (β(… + m²)/2 written … + βm²: one term lost it)."""
+    try:
+        if sp.count_ops(e) > 200:
+            return 0
+        return sum(1 for t in sp.Add.make_args(sp.expand(e))
+                   if (c := t.as_coeff_Mul()[0]).is_Rational and c.q % 2 == 0)
+    except Exception:
+        return 0
 
 
 def _written_pair(ctx: _Context) -> tuple[sp.Basic, sp.Basic] | None:
@@ -1172,7 +1216,8 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
     wrong term's value, and where the previous line shows a part with the right term's
     value, their written signs differ (−log(1 − u) for log(1/(1 − u)) kept its written minus:
     the log's argument changed, not the sign; log(1/(a + b)) has the value −log(a + b) but
-    no sign was written; 1/(eʳ + 1) shows no exponent −r)."""
+    no sign was written). Where the page shows no such part (the term merged with others),
+    nothing on it contradicts the name."""
     wrong, right = m.binding.get("wrong"), m.binding.get("right")
     if not isinstance(wrong, sp.Basic) or not isinstance(right, sp.Basic) \
             or not wrong.free_symbols:
@@ -1185,10 +1230,13 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
                 and (_same_value(_rebuilt(n), value) or ctx.screen_equal(_rebuilt(n), value))]
 
     shown = parts(after, wrong)
+    if shown and all(_written_negative(n) != bool(wrong.could_extract_minus_sign())
+                     for n in shown):
+        return False  # the wrong value stands on the page, but not by a sign written
     was = parts(before, right)
-    if not shown or not was:
-        return False
-    return any(_written_negative(n) != _written_negative(p) for n in shown for p in was)
+    if shown and was:
+        return any(_written_negative(n) != _written_negative(p) for n in shown for p in was)
+    return True  # the term merged with others: nothing on the page contradicts the name
 
 
 def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
@@ -1226,10 +1274,6 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
     :mod:`.catalogue`): True for entries without one, and when the lines cannot be rebuilt as
     written.
 
-    >>> import sympy as sp
-    >>> x = sp.Symbol("x", real=True)
-    >>> _halves(sp.Mul(x, sp.Pow(2, -1, evaluate=False), evaluate=False))
-    1
     """
     kind = m.entry.witness
     if not kind:
@@ -1239,10 +1283,11 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         return True
     before, after = pair
     try:
-        if kind == "half-gone":
-            return _halves(after) < _halves(before)
-        if kind == "half-added":
-            return _halves(after) > _halves(before)
+        if kind == "half-gone":  # a ½ written is gone, a 2 appears, or a term lost its ½
+            return (_halves(after) < _halves(before) or _twos(after) > _twos(before)
+                    or _halved_terms(ctx.rhs) < _halved_terms(ctx.lhs))
+        if kind == "half-added":  # a ½ appears, or a 2 written is gone
+            return _halves(after) > _halves(before) or _twos(after) < _twos(before)
         if kind == "term-written":
             return _term_written(m, ctx, before)
         if kind == "sign-shown":
@@ -1328,7 +1373,10 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             return None
         except Exception:
             continue
-    chosen = _choose([m for m in matches if witnessed(m, ctx)])
+    for m in matches:  # a match the page does not witness only stands in the way
+        if m.located and not witnessed(m, ctx):
+            m.located = False
+    chosen = _choose(matches)
     if chosen is None:
         return None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):
