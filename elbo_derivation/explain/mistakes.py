@@ -1142,7 +1142,9 @@ def _halves(e: sp.Basic) -> int:
                 or (isinstance(base, sp.Mul)
                     and any(f.is_Integer and f % 2 == 0 for f in base.args))):
             return 1 + _halves(base)
-        return _halves(base)
+        # a numeric exponent is a root or a power (no ½ of the page); an exponent written
+        # as an expression (e^{μ + σ²/2}) is part of the page
+        return _halves(base) + (0 if exp.is_Number else _halves(exp))
     return sum(_halves(a) for a in e.args)
 
 
@@ -1158,7 +1160,8 @@ def _twos(e: sp.Basic) -> int:
     if isinstance(e, (sp.Integral, sp.Sum, sp.Derivative)):
         return _twos(e.args[0])
     if e.is_Pow:
-        return 0 if e.exp.is_negative else _twos(e.base)
+        return (0 if e.exp.is_negative else _twos(e.base)) + (
+            0 if e.exp.is_Number else _twos(e.exp))
     if isinstance(e, sp.Mul):
         return sum(_twos(a) for a in e.args)
     if isinstance(e, sp.Add):
@@ -1172,7 +1175,7 @@ def _halved_terms(e: sp.Basic) -> int:
     try:
         if sp.count_ops(e) > 200:
             return 0
-        return sum(1 for t in sp.Add.make_args(sp.expand(e))
+        return sum(1 for t in sp.Add.make_args(sp.expand(sp.expand_log(e, force=True)))
                    if (c := t.as_coeff_Mul()[0]).is_Rational and c.q % 2 == 0)
     except Exception:
         return 0
@@ -1285,7 +1288,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
     try:
         if kind == "half-gone":  # a ½ written is gone, a 2 appears, or a term lost its ½
             return (_halves(after) < _halves(before) or _twos(after) > _twos(before)
-                    or _halved_terms(ctx.rhs) < _halved_terms(ctx.lhs))
+                    or _halved_terms(ctx.evaluated(ctx.rhs))
+                    < _halved_terms(ctx.evaluated(ctx.lhs)))
         if kind == "half-added":  # a ½ appears, or a 2 written is gone
             return _halves(after) > _halves(before) or _twos(after) < _twos(before)
         if kind == "term-written":
