@@ -1286,10 +1286,16 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         return True
     before, after = pair
     try:
-        if kind == "half-gone":  # a ½ written is gone, a 2 appears, or a term lost its ½
+        if kind == "half-gone":  # a ½ written is gone, a 2 appears, a term lost its ½,
+            # or the part that should carry it stands on the page with no ½ at all (s²t²
+            # for s²t²/2 after completing a square; not −c²/2 for −c²/4, a square lost)
+            wrong = m.binding.get("wrong")
             return (_halves(after) < _halves(before) or _twos(after) > _twos(before)
                     or _halved_terms(ctx.evaluated(ctx.rhs))
-                    < _halved_terms(ctx.evaluated(ctx.lhs)))
+                    < _halved_terms(ctx.evaluated(ctx.lhs))
+                    or (isinstance(wrong, sp.Basic) and not wrong.is_Number and any(
+                        _halves(n) == 0 and _rebuilt(n) == wrong
+                        for n in sp.preorder_traversal(after))))
         if kind == "half-added":  # a ½ appears, or a 2 written is gone
             return _halves(after) > _halves(before) or _twos(after) < _twos(before)
         if kind == "term-written":
