@@ -79,6 +79,11 @@ class Entry:
     #: wrote it (``let`` names not expanded): a term that only appears once definitions are
     #: substituted and simplified was never on the page, so it cannot have been dropped
     written_before: bool = False
+    #: what the page must show for the name to apply (checked by
+    #: :func:`.mistakes.witnessed` on the previous line and the step as their author wrote
+    #: them): a generic entry matches by value, and the same value may come from another
+    #: mechanism the page shows (see ``WITNESSES`` at the end of this module)
+    witness: str = ""
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -1601,4 +1606,35 @@ _S24_FACTORS_NEW: tuple[Entry, ...] = (
 )
 
 CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, _S24_FACTORS_NEW, add=True)
+
+# --- witnesses on the page (s24) ---------------------------------------------------------------
+# A generic entry (a ½, a sign, a term, a factor) matches by value; it is named only when the
+# page shows its mechanism: the previous line and the written step, as their author wrote
+# them, differ the way the mistake says. The checks are in :func:`.mistakes.witnessed`:
+#
+# * ``half-gone``: a ½ (or a /2) the author wrote on the previous line is missing from the
+#   written step (it shows fewer halves);
+# * ``half-added``: the written step shows more halves than the previous line (σ²t/2 after
+#   σ²t²/2 keeps the author's ½: the power rule's 2 lost, not a ½ added);
+# * ``term-written``: the dropped term is a term the author wrote (not only a term of SymPy's
+#   expanded form, of a log's argument split, or of a derivative's value that no written term
+#   gives), and the rest of its sum still stands (n·p·(1 − p) written n·p lost the factor
+#   (1 − p), not its term −p);
+# * ``sign-shown``: the term said to have the wrong sign stands on the written step with that
+#   sign (log(1/(a + b)) is −log(a + b) in value, but no sign was written);
+# * ``several-terms``: the whole negated is told from one term negated only when the line has
+#   several terms;
+# * ``factor-absent``: the term said to lack a factor does not hold that factor itself
+#   (e·s for e²s is a square lost as much as the factor e missing).
+
+WITNESSES: dict[str, str] = {
+    "dropped-half": "half-gone",
+    "extra-half": "half-added",
+    "dropped-term": "term-written",
+    "sign-error": "sign-shown",
+    "overall-sign": "several-terms",
+    "factor-on-one-term": "factor-absent",
+}
+
+CATALOGUE = _amended(CATALOGUE, {k: {"witness": v} for k, v in WITNESSES.items()})
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -1119,6 +1119,204 @@ def _choose(matches: list[_Match]) -> _Match | None:
     return located[0] if located else None
 
 
+# --- witnesses on the page --------------------------------------------------------------------
+
+
+def _halves(e: sp.Basic) -> int:
+    """How many halves an expression as written shows: numbers with an even denominator
+    (½, 3/2) and divisions by an even integer (x/2, x/(2σ²)); not a root (an exponent ½ is
+    no ½ of the page) nor anything inside a density (the integrand of an expectation only).
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> _halves(sp.Mul(x, sp.Pow(2, -1, evaluate=False), evaluate=False)), _halves(sp.sqrt(x))
+    (1, 0)
+    """
+    if e.is_Rational:
+        return int(not e.is_Integer and e.q % 2 == 0)
+    if isinstance(e, AppliedUndef):
+        return 0
+    if type(e) is Expectation:
+        return _halves(e.integrand)
+    if isinstance(e, (sp.Integral, sp.Sum, sp.Derivative)):
+        return _halves(e.args[0])
+    if e.is_Pow:
+        base, exp = e.args
+        if exp.is_negative and (
+                (base.is_Integer and base % 2 == 0)
+                or (isinstance(base, sp.Mul)
+                    and any(f.is_Integer and f % 2 == 0 for f in base.args))):
+            return 1 + _halves(base)
+        # a numeric exponent is a root or a power (no ½ of the page); an exponent written
+        # as an expression (e^{μ + σ²/2}) is part of the page
+        return _halves(base) + (0 if exp.is_Number else _halves(exp))
+    return sum(_halves(a) for a in e.args)
+
+
+def _twos(e: sp.Basic) -> int:
+    """How many factors 2 (an even integer) an expression as written shows in its
+    numerators (2C(x − y), not the 2 of x/(2σ²), an exponent or a density)."""
+    if e.is_Integer:
+        return int(e != 0 and e % 2 == 0)
+    if e.is_Atom or isinstance(e, AppliedUndef):
+        return 0
+    if type(e) is Expectation:
+        return _twos(e.integrand)
+    if isinstance(e, (sp.Integral, sp.Sum, sp.Derivative)):
+        return _twos(e.args[0])
+    if e.is_Pow:
+        return (0 if e.exp.is_negative else _twos(e.base)) + (
+            0 if e.exp.is_Number else _twos(e.exp))
+    if isinstance(e, sp.Mul):
+        return sum(_twos(a) for a in e.args)
+    if isinstance(e, sp.Add):
+        return sum(_twos(a) for a in e.args if not a.is_Number)  # not a constant term
+    return sum(_twos(a) for a in e.args)
+
+
+def _halved_terms(e: sp.Basic) -> int:
+    """How many terms of ``e`` expanded carry an even denominator: a ½ distributed over a
+    bracket stands on each of its terms (β(… + m²)/2 written … + βm²: one term lost it)."""
+    try:
+        if sp.count_ops(e) > 200:
+            return 0
+        return sum(1 for t in sp.Add.make_args(sp.expand(sp.expand_log(e, force=True)))
+                   if (c := t.as_coeff_Mul()[0]).is_Rational and c.q % 2 == 0)
+    except Exception:
+        return 0
+
+
+def _written_pair(ctx: _Context) -> tuple[sp.Basic, sp.Basic] | None:
+    """The previous line and the written step as their author wrote them, ``let`` names
+    expanded; None when either cannot be rebuilt."""
+    before = _previous_as_written(ctx.derivation, ctx.step)
+    after = _as_written(ctx.derivation, ctx.step)
+    if before is None or after is None:
+        return None
+    try:
+        if ctx.derivation is not None:
+            before = ctx.derivation.expand_definitions(before)
+    except Exception:
+        return None
+    return before, after
+
+
+def _written_negative(e: sp.Basic) -> bool:
+    """Whether ``e`` as written carries a minus sign in front: a negative number, or a
+    product with one as a factor (a sign inside a log's argument is no sign of the term)."""
+    if e.is_Number:
+        return bool(e.is_negative)
+    if isinstance(e, sp.Mul):
+        return sum(1 for f in e.args if _written_negative(f)) % 2 == 1
+    return False
+
+
+def _same_value(a: sp.Basic, b: sp.Basic) -> bool:
+    try:
+        return a == b or sp.expand(sp.expand_log(a - b, force=True)) == 0
+    except Exception:
+        return False
+
+
+def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> bool:
+    """A term said to be written with the wrong sign stands on the page with a sign other
+    than the one the previous line wrote it with: the written step shows a part with the
+    wrong term's value, and where the previous line shows a part with the right term's
+    value, their written signs differ (−log(1 − u) for log(1/(1 − u)) kept its written minus:
+    the log's argument changed, not the sign; log(1/(a + b)) has the value −log(a + b) but
+    no sign was written). Where the page shows no such part (the term merged with others),
+    nothing on it contradicts the name."""
+    wrong, right = m.binding.get("wrong"), m.binding.get("right")
+    if not isinstance(wrong, sp.Basic) or not isinstance(right, sp.Basic) \
+            or not wrong.free_symbols:
+        return True
+
+    def parts(e: sp.Basic, value: sp.Basic) -> list[sp.Basic]:
+        return [n for n in list(sp.preorder_traversal(e))[:400]
+                if not n.is_Number and not isinstance(n, sp.Add)
+                and n.free_symbols == value.free_symbols
+                and (_same_value(_rebuilt(n), value) or ctx.screen_equal(_rebuilt(n), value))]
+
+    shown = parts(after, wrong)
+    if shown and all(_written_negative(n) != bool(wrong.could_extract_minus_sign())
+                     for n in shown):
+        return False  # the wrong value stands on the page, but not by a sign written
+    was = parts(before, right)
+    if shown and was:
+        return any(_written_negative(n) != _written_negative(p) for n in shown for p in was)
+    return True  # the term merged with others: nothing on the page contradicts the name
+
+
+def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
+    """The dropped term is one the author wrote, and the rest of its sum still stands."""
+    dropped = m.binding.get("right")
+    if not isinstance(dropped, sp.Basic):
+        return True
+    path = m.path
+    terms = [t for _, ts in ctx.sums_written_before() for t in ts]
+    if path[:1] == (VALUE,):
+        # a term of a derivative's value: the derivative of a term the author wrote (the
+        # quotient rule's second term is no written term)
+        values = ctx.derivative_values()
+        if len(path) < 2 or path[1] >= len(values):
+            return False
+        der = values[path[1]][0]
+        try:
+            return any(_same_value(sp.Derivative(t, *der.variable_count).doit(), dropped)
+                       for t in terms if t.has(*der.variables))
+        except Exception:
+            return False
+    if m.binding.get("in_log"):
+        # a factor inside a log is a term of the log expanded, not one the author wrote
+        return any(_same_value(t, dropped) for t in terms)
+    if m.direct and path:
+        node, parent = ctx.at(path), ctx.at(path[:-1])
+        if isinstance(node, sp.Add) and not isinstance(parent, sp.Add) \
+                and (node - dropped).is_Number:
+            return False  # (1 − p) left as 1 in a product: the factor is gone, not −p
+    return True
+
+
+def witnessed(m: _Match, ctx: _Context) -> bool:
+    """Whether the page shows the mechanism of ``m``'s entry (its ``witness``, see the end of
+    :mod:`.catalogue`): True for entries without one, and when the lines cannot be rebuilt as
+    written.
+
+    """
+    kind = m.entry.witness
+    if not kind:
+        return True
+    pair = _written_pair(ctx)
+    if pair is None:
+        return True
+    before, after = pair
+    try:
+        if kind == "half-gone":  # a ½ written is gone, a 2 appears, a term lost its ½,
+            # or the part that should carry it stands on the page with no ½ at all (s²t²
+            # for s²t²/2 after completing a square; not −c²/2 for −c²/4, a square lost)
+            wrong = m.binding.get("wrong")
+            return (_halves(after) < _halves(before) or _twos(after) > _twos(before)
+                    or _halved_terms(ctx.evaluated(ctx.rhs))
+                    < _halved_terms(ctx.evaluated(ctx.lhs))
+                    or (isinstance(wrong, sp.Basic) and not wrong.is_Number and any(
+                        _halves(n) == 0 and _rebuilt(n) == wrong
+                        for n in sp.preorder_traversal(after))))
+        if kind == "half-added":  # a ½ appears, or a 2 written is gone
+            return _halves(after) > _halves(before) or _twos(after) < _twos(before)
+        if kind == "term-written":
+            return _term_written(m, ctx, before)
+        if kind == "sign-shown":
+            return _sign_shown(m, ctx, before, after)
+        if kind == "several-terms":
+            return len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1
+        if kind == "factor-absent":
+            term, factor = m.binding.get("term"), m.binding.get("s")
+            return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)
+                        and factor.free_symbols and term.has(*factor.free_symbols))
+    except Exception:
+        return True
+    return True
+
+
 # --- explanations ------------------------------------------------------------------------------
 
 
@@ -1189,6 +1387,9 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             return None
         except Exception:
             continue
+    for m in matches:  # a match the page does not witness only stands in the way
+        if m.located and not witnessed(m, ctx):
+            m.located = False
     chosen = _choose(matches)
     if chosen is None:
         return None
