@@ -1253,6 +1253,8 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
         return True
     path = m.path
     terms = [t for _, ts in ctx.sums_written_before() for t in ts]
+    if m.binding.get("from_rule"):
+        return True  # a term a rule the step applies makes (the product rule's other term)
     if path[:1] == (VALUE,):
         # a term of a derivative's value: the derivative of a term the author wrote (the
         # quotient rule's second term is no written term)
