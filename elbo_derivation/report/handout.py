@@ -46,7 +46,10 @@ from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
+    extends_right,
     is_bracket,
+    leading_fraction,
+    operand,
     shown,
     split_sign,
 )
@@ -144,6 +147,14 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
             row.appendChild(self._bracketed(rest) if isinstance(rest, sp.Add)
                             else self._print(rest))  # fmt: skip
             return row
+        written_half = leading_fraction(rest)
+        if written_half is not None:  # ½(h + g²) as written, not (h + g²)/2
+            p, q, body = written_half
+            row.appendChild(_el(self, "mfrac", self._print(p), self._print(q)))
+            row.appendChild(self._op("\u2062"))
+            row.appendChild(self._bracketed(body) if isinstance(body, sp.Add)
+                            else self._print(body))  # fmt: skip
+            return row
         numer, denom = fraction(rest, exact=True)
         if denom is not sp.S.One:
             row.appendChild(_el(self, "mfrac", self._print(numer), self._print(denom)))
@@ -151,8 +162,33 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         factors = list(rest.args)
         for i, factor in enumerate(factors):
             if i:  # 2·1², not "21²": a visible dot before a factor that starts with a digit
-                row.appendChild(self._op("·" if _starts_with_number(factor) else "\u2062"))
-            row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))
+                row.appendChild(self._op("·" if _dot_between(factors[i - 1], factor)
+                                         else "\u2062"))
+            if i == len(factors) - 1 and extends_right(factor):
+                row.appendChild(self._print(factor))  # 2 Σ_d log σ_d: no brackets needed
+            else:
+                row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))
+        return row
+
+    def _print_Sum(self, expr: sp.Basic) -> Any:
+        if not self._written:
+            return super()._print_Sum(expr)
+        return self._big_operator("∑", expr)
+
+    def _print_Product(self, expr: sp.Basic) -> Any:
+        if not self._written:
+            return super()._print_Product(expr)
+        return self._big_operator("∏", expr)
+
+    def _big_operator(self, sign: str, expr: sp.Basic) -> Any:
+        """Σ or ∏ with its limits and the body as written: in brackets only when the author
+        bracketed it (a sum), Σ_d log σ_d otherwise."""
+        row = _el(self, "mrow")
+        for var, low, high in expr.limits:
+            under = _el(self, "mrow", self._print(var), self._op("="), self._print(low))
+            row.appendChild(_el(self, "munderover", self._op(sign), under, self._print(high)))
+        body = operand(expr.function)
+        row.appendChild(self._bracketed(body) if isinstance(body, sp.Add) else self._print(body))
         return row
 
     def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> Any:
@@ -247,6 +283,12 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
             row.appendChild(_el(self, "mi", "d", mathvariant="normal"))
             row.appendChild(self._print(lim[0]))
         return row
+
+
+def _dot_between(left: sp.Basic, right: sp.Basic) -> bool:
+    """A visible dot between two factors: before one that starts with a digit (2·1², not
+    "21²"), and after a factor 0 or 1, which nobody writes by juxtaposition (0·c, not 0c)."""
+    return _starts_with_number(right) or left in (sp.S.Zero, sp.S.One)
 
 
 def _starts_with_number(expr: sp.Basic) -> bool:

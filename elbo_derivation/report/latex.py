@@ -36,7 +36,14 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
-from elbo_derivation.report.written import WrittenOrder, is_bracket, shown, split_sign
+from elbo_derivation.report.written import (
+    WrittenOrder,
+    is_bracket,
+    leading_fraction,
+    operand,
+    shown,
+    split_sign,
+)
 
 __all__ = [
     "PREAMBLE",
@@ -137,12 +144,46 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         if not self._written:
             return super()._print_Mul(expr)
         negative, rest = split_sign(expr)
+        written_half = leading_fraction(rest)
+        if written_half is not None:  # \frac{1}{2}(h + g^2) as written, not \frac{h + g^2}{2}
+            p, q, body = written_half
+            shown_body = self._print(body)
+            if isinstance(body, sp.Add):
+                shown_body = rf"\left({shown_body}\right)"
+            return ("-" if negative else "") + rf"\frac{{{p}}}{{{q}}} {shown_body}"
         if rest is not expr:
             body = self._print(rest)
             if isinstance(rest, sp.Add):  # 1·(a + b), −(a + b): the brackets stay
                 body = rf"\left({body}\right)"
             return ("-" if negative else "") + body
+        if rest.args[0] in (sp.S.Zero, sp.S.One) and len(rest.args) > 1:
+            # 0·c as written: a factor 0 or 1 is never written by juxtaposition
+            tail = rest.args[1:]
+            more = tail[0] if len(tail) == 1 else sp.Mul(*tail, evaluate=False)
+            shown_more = self.parenthesize(more, PRECEDENCE["Mul"])
+            return rf"{self._print(rest.args[0])} \cdot {shown_more}"
         return super()._print_Mul(expr)
+
+    def _print_Sum(self, expr: sp.Basic) -> str:
+        if not self._written:
+            return super()._print_Sum(expr)
+        return self._big_operator(r"\sum", expr)
+
+    def _print_Product(self, expr: sp.Basic) -> str:
+        if not self._written:
+            return super()._print_Product(expr)
+        return self._big_operator(r"\prod", expr)
+
+    def _big_operator(self, sign: str, expr: sp.Basic) -> str:
+        """\\sum or \\prod with its limits and the body as written: bracketed only when the
+        author bracketed it (a sum)."""
+        head = " ".join(f"{sign}_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+                        for v, lo, hi in expr.limits)
+        body = operand(expr.function)
+        shown_body = self._print(body)
+        if isinstance(body, sp.Add):
+            shown_body = rf"\left({shown_body}\right)"
+        return f"{head} {shown_body}"
 
     def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> str:
         inner = self._print(expr.args[0])

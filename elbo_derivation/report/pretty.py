@@ -189,7 +189,7 @@ class UnicodePrinter(StrPrinter):
             return super()._print_Mul(expr)
         from sympy.simplify import fraction
 
-        from elbo_derivation.report.written import split_sign
+        from elbo_derivation.report.written import leading_fraction, split_sign
 
         negative, rest = split_sign(expr)
         sign = "-" if negative else ""
@@ -198,6 +198,13 @@ class UnicodePrinter(StrPrinter):
             # a product that is a sum once its factors 1 and −1 are gone (SymPy's unevaluated
             # Sum writes its bracketed body as 1·(...)): the brackets stay
             return sign + (f"({body})" if isinstance(rest, sp.Add) else body)
+        written_half = leading_fraction(rest)
+        if written_half is not None:  # ½(h + g²) as written: 1/2·(h + g²), not (h + g²)/2
+            p, q, body = written_half
+            shown_body = self._print(body)
+            if isinstance(body, sp.Add):
+                shown_body = f"({shown_body})"
+            return f"{sign}{p}/{q}*{shown_body}"
         numer, denom = fraction(rest, exact=True)
         if denom is sp.S.One:  # the factors in the order written
             parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in rest.args]

@@ -47,7 +47,14 @@ from elbo_derivation.core.steps import (
     Step,
     Verdict,
 )
-from elbo_derivation.report.pretty import format_number, pretty, pretty_name, pretty_prose, shown
+from elbo_derivation.report.pretty import (
+    format_number,
+    pretty,
+    pretty_name,
+    pretty_prose,
+    shown,
+    shown_pretty,
+)
 
 __all__ = [
     "MARKS",
@@ -246,10 +253,12 @@ def _relation(step: Step) -> str:
     return step.relation.symbol
 
 
-def _step_line(step: Step, style: Style, names: Iterable[str] = ()) -> str:
+def _step_line(step: Step, style: Style, names: Iterable[str] = (),
+               d: Derivation | None = None) -> str:
     verdict = step.verdict
     mark = style.verdict(MARKS[verdict], verdict) if verdict is not None else "·"
-    line = f"  {mark} {step.index:>3} {_relation(step)} {shown(step.text, step.expr)}"
+    expr = shown(step.text, step.expr) if d is None else shown_pretty(d, step)
+    line = f"  {mark} {step.index:>3} {_relation(step)} {expr}"
     notes = []
     if step.justification:
         notes.append(pretty_prose(step.justification, names))
@@ -303,10 +312,10 @@ def render_derivation(
     t = d.metadata.get("timings") if timings else None
     if t:
         heading += style.dim("  " + _format_timings(t))
-    lines = [heading, _INDENT + shown(d.start_text, d.start)]
+    lines = [heading, _INDENT + shown_pretty(d)]  # as written, in the author's order
     names = set(d.symbols) | set(d.definitions)
     for step in d.steps:
-        lines.append(_step_line(step, style, names))
+        lines.append(_step_line(step, style, names, d))
         lines.extend(_detail_lines(step, style, explain=explain))
     return lines
 
@@ -425,8 +434,6 @@ def render_check_text(
         elif r.reason or r.explanation:
             lines.append("  " + clip(r.reason or r.explanation))
         if failing.text:
-            from elbo_derivation.report.pretty import shown_pretty
-
             lines.append(f"  as written: {failing.relation.symbol} {shown_pretty(d, failing)}")
         part = differing_part(r)
         if part:

@@ -22,7 +22,16 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["WrittenOrder", "is_bracket", "shown", "signature_symbols", "split_sign"]
+__all__ = [
+    "WrittenOrder",
+    "extends_right",
+    "is_bracket",
+    "leading_fraction",
+    "operand",
+    "shown",
+    "signature_symbols",
+    "split_sign",
+]
 
 
 def _unevaluated_mul(args: list[sp.Basic]) -> sp.Basic:
@@ -74,6 +83,55 @@ def is_bracket(term: sp.Basic) -> bool:
     if isinstance(term, sp.UnevaluatedExpr):
         term = term.args[0]
     return isinstance(term, sp.Add)
+
+
+def operand(body: sp.Basic) -> sp.Basic:
+    """The body of a sum, product or integral as written: without the factor 1 that SymPy's
+    unevaluated constructor puts in front of it (``Sum(f, ...)`` keeps ``1·f``).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> operand(sp.Mul(1, sp.log(x), evaluate=False))
+    log(x)
+    """
+    while isinstance(body, sp.Mul) and len(body.args) > 1 and body.args[0] is sp.S.One:
+        rest = body.args[1:]
+        body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+    return body
+
+
+def extends_right(factor: sp.Basic) -> bool:
+    """True for a sum, product or integral: written last in a product, it needs no
+    brackets (its body reaches to the end of the product, 2·Σ_d log σ_d)."""
+    return isinstance(factor, (sp.Sum, sp.Product, sp.Integral))
+
+
+def leading_fraction(expr: sp.Basic) -> tuple[sp.Integer, sp.Integer, sp.Basic] | None:
+    """``(p, q, rest)`` for a product written with a number fraction in front,
+    ``\\frac{1}{2}(h + g^2)`` or ``1/2*(h + g^2)``, so that the printers show ½ where the
+    author wrote it instead of one fraction (h + g²)/2; None for any other expression.
+
+    >>> import sympy as sp
+    >>> h, g = sp.symbols("h g")
+    >>> leading_fraction(sp.Mul(sp.Rational(1, 2), h + g, evaluate=False))
+    (1, 2, g + h)
+    >>> leading_fraction(sp.Mul(h, sp.Pow(2, -1, evaluate=False), evaluate=False)) is None
+    True
+    """
+    if not isinstance(expr, sp.Mul) or len(expr.args) < 2:
+        return None
+    first, rest = expr.args[0], expr.args[1:]
+    if isinstance(first, sp.Rational) and not first.is_Integer and first.is_positive:
+        p, q = sp.Integer(first.p), sp.Integer(first.q)
+    elif (isinstance(first, sp.Pow) and first.exp is sp.S.NegativeOne
+            and isinstance(first.base, sp.Integer) and first.base.is_positive):
+        p, q = sp.S.One, first.base
+    else:
+        return None
+    if any(isinstance(f, sp.Pow) and f.exp.is_negative for f in rest):
+        return None  # 1/2·x/y: a fraction with more below the bar, left to the printer
+    body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+    return p, q, body
 
 
 def signature_symbols(d: object) -> dict[sp.Symbol, str]:
