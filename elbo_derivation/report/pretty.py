@@ -42,9 +42,12 @@ __all__ = [
     "pretty_reason",
     "pretty_written",
     "shown",
+    "shown_part",
     "shown_pretty",
     "shown_sides",
+    "shown_way_back",
     "split_name",
+    "written_unicode",
 ]
 
 #: Spelled-out Greek letters and their unicode forms (``eps`` is the notes' ε).
@@ -666,11 +669,83 @@ def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None,
     if written:
         return written
     if display is not None:
-        if signatures:
-            text = UnicodePrinter(written=True, signatures=signatures).doprint(display)
-            return text.replace("*", "·").replace("-", "−")
-        return pretty(display, written=True)
+        return written_unicode(display, signatures)
     return pretty(expr)
+
+
+def written_unicode(display: sp.Basic, signatures: dict[sp.Symbol, str] | None = None) -> str:
+    """An as-written (unevaluated) form in the report's unicode: the author's order, signs
+    and brackets; ``signatures`` as in :func:`shown`."""
+    if signatures:
+        text = UnicodePrinter(written=True, signatures=signatures).doprint(display)
+        return text.replace("*", "·").replace("-", "−")
+    return pretty(display, written=True)
+
+
+def _written_forms(d: Any, step: Any) -> tuple[sp.Basic | None, sp.Basic | None]:
+    """The line before ``step`` and ``step`` itself, each as its author wrote it (None where
+    the reader kept no such form)."""
+    from elbo_derivation.read.deriv import shown_expression
+
+    previous = None if step.index == 1 else d.steps[step.index - 2]
+    shown_expression(d, previous)
+    shown_expression(d, step)
+    before = d.start_display if previous is None else previous.display
+    return before, step.display
+
+
+def shown_part(value: Any, d: Any = None, step: Any = None, *, before: bool = False) -> str:
+    """A part of a step the checker found (the part that differs; with ``before``, what the
+    line before has there) in unicode, as its author wrote it when the step (or the line
+    before) holds a written part of that value, else as :func:`pretty` prints it.
+
+    >>> from elbo_derivation.read.tex import parse_tex_derivation
+    >>> d = parse_tex_derivation("% symbols: a, b : real\\n\\\\begin{align*}\\n"
+    ...                          "3 &= 2(b + a) - 2b - 2a + 3\\n\\\\end{align*}\\n")
+    >>> a, b = d.symbols["a"], d.symbols["b"]
+    >>> pretty(2*a + 2*b), shown_part(2*a + 2*b, d, d.steps[0])
+    ('2·a + 2·b', '2·(b + a)')
+    """
+    if not isinstance(value, sp.Basic):
+        return pretty(value)
+    if d is not None and step is not None:
+        from elbo_derivation.report.written import as_written_part, signature_symbols
+
+        try:
+            previous, now = _written_forms(d, step)
+            forms = [previous, now] if before else [now, previous]
+            node = as_written_part(value, forms, d.expand_definitions)
+            if node is not None:
+                return written_unicode(node, signature_symbols(d))
+        except Exception:
+            pass
+    return pretty(value)
+
+
+def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
+    """What the step should have read (``result.expected_step``), in the author's own order
+    and grouping where it is the written step with its differing part put right, else as
+    :func:`pretty` prints it."""
+    way_back = result.expected_step
+    sub, expected = getattr(result, "subexpression", None), getattr(result, "expected", None)
+    if d is None or step is None or not isinstance(sub, sp.Basic) or expected is None:
+        return pretty(way_back)
+    from elbo_derivation.report.written import as_written_part, evaluated, signature_symbols
+
+    try:
+        previous, now = _written_forms(d, step)
+        wrong = as_written_part(sub, [now], d.expand_definitions)
+        if now is None or wrong is None:
+            return pretty(way_back)
+        right = as_written_part(expected, [previous], d.expand_definitions)
+        with sp.evaluate(False):
+            repaired = now.xreplace({wrong: expected if right is None else right})
+        value = d.expand_definitions(evaluated(repaired))
+        if value == way_back or sp.expand(value - way_back) == 0:
+            return written_unicode(repaired, signature_symbols(d))
+    except Exception:
+        pass
+    return pretty(way_back)
 
 
 def shown_pretty(d: Any, step: Any = None) -> str:

@@ -49,11 +49,12 @@ from elbo_derivation.core.steps import (
 )
 from elbo_derivation.report.pretty import (
     format_number,
-    pretty,
     pretty_name,
     pretty_prose,
     shown,
+    shown_part,
     shown_pretty,
+    shown_way_back,
 )
 
 __all__ = [
@@ -235,17 +236,21 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     return f"{text} — {clip(check.reason)}" if check.reason else text
 
 
-def differing_part(result: Any) -> str:
+def differing_part(result: Any, d: Derivation | None = None, step: Step | None = None) -> str:
     """``the part that differs: … where … was expected``, when the engine found the smallest
-    differing sub-expression (``result.subexpression`` and ``result.expected``)."""
+    differing sub-expression (``result.subexpression`` and ``result.expected``); with the
+    derivation ``d`` and the ``step``, each part as its author wrote it where it can be found
+    in the step (or, for what was expected, in the line before)."""
     sub = getattr(result, "subexpression", None)
     way_back = getattr(result, "expected_step", None)
-    back = "" if way_back is None else f"the step should have read {pretty(way_back)}"
+    back = ("" if way_back is None
+            else f"the step should have read {shown_way_back(result, d, step)}")
     if sub is None:
         return back
     expected = getattr(result, "expected", None)
-    text = f"the part that differs: {pretty(sub)}"
-    text += f", where {pretty(expected)} was expected" if expected is not None else ""
+    text = f"the part that differs: {shown_part(sub, d, step)}"
+    if expected is not None:
+        text += f", where {shown_part(expected, d, step, before=True)} was expected"
     return f"{text}; {back}" if back else text
 
 
@@ -270,7 +275,8 @@ def _step_line(step: Step, style: Style, names: Iterable[str] = (),
     return line
 
 
-def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
+def _detail_lines(step: Step, style: Style, *, explain: bool,
+                  d: Derivation | None = None) -> list[str]:
     out = []
     r = step.result
     if r is not None:
@@ -282,7 +288,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
             if r.mistake:
                 out.append(style.bold(f"mistake: {r.mistake}")
                            + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
-            part = differing_part(r)
+            part = differing_part(r, d, step)
             if part:
                 out.append(part)
         elif r.verdict in (Verdict.NUMERICALLY_SUPPORTED, Verdict.UNDECIDED):
@@ -316,7 +322,7 @@ def render_derivation(
     names = set(d.symbols) | set(d.definitions)
     for step in d.steps:
         lines.append(_step_line(step, style, names, d))
-        lines.extend(_detail_lines(step, style, explain=explain))
+        lines.extend(_detail_lines(step, style, explain=explain, d=d))
     return lines
 
 
@@ -435,7 +441,7 @@ def render_check_text(
             lines.append("  " + clip(r.reason or r.explanation))
         if failing.text:
             lines.append(f"  as written: {failing.relation.symbol} {shown_pretty(d, failing)}")
-        part = differing_part(r)
+        part = differing_part(r, d, failing)
         if part:
             lines.append("  " + part)
         if r.mistake:

@@ -21,9 +21,12 @@ Examples
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 __all__ = [
     "WrittenOrder",
+    "as_written_part",
+    "evaluated",
     "extends_right",
     "is_bracket",
     "leading_fraction",
@@ -132,6 +135,56 @@ def leading_fraction(expr: sp.Basic) -> tuple[sp.Integer, sp.Integer, sp.Basic] 
         return None  # 1/2·x/y: a fraction with more below the bar, left to the printer
     body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
     return p, q, body
+
+
+def evaluated(expr: sp.Basic) -> sp.Basic:
+    """A display form built again with SymPy's evaluation: the value the checker works with.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> with sp.evaluate(False):
+    ...     e = sp.Add(x, x)
+    >>> e, evaluated(e)
+    (x + x, 2*x)
+    """
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, AppliedUndef):
+        return expr
+    try:
+        return expr.func(*[evaluated(a) for a in expr.args])
+    except Exception:
+        return expr
+
+
+def as_written_part(value: sp.Basic, forms: list[sp.Basic | None],
+                    expand: object = None) -> sp.Basic | None:
+    """The part of one of the as-written ``forms`` whose value is ``value`` (the largest,
+    first found), so that a part the checker found (the part that differs, what was
+    expected) can be shown in the author's own order and grouping; None when no part of the
+    written forms has that value. ``expand`` (a derivation's ``expand_definitions``) lets a
+    ``let`` name written on the page match its definition.
+
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b")
+    >>> with sp.evaluate(False):
+    ...     written = sp.Add(sp.Mul(2, sp.Add(b, a)), 1)
+    >>> as_written_part(2*a + 2*b, [written]).args[1].args  # the bracket, in written order
+    (b, a)
+    """
+    if not isinstance(value, sp.Basic) or value.is_Atom:
+        return None
+    for form in forms:
+        if form is None:
+            continue
+        for node in sp.preorder_traversal(form):
+            if node.is_Atom:
+                continue
+            try:
+                v = evaluated(node)
+                if v == value or (callable(expand) and expand(v) == value):
+                    return node
+            except Exception:
+                continue
+    return None
 
 
 def signature_symbols(d: object) -> dict[sp.Symbol, str]:
