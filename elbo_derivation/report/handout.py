@@ -48,10 +48,10 @@ from elbo_derivation.report.written import (
     WrittenOrder,
     extends_right,
     is_bracket,
-    leading_fraction,
     operand,
     shown,
     split_sign,
+    written_runs,
 )
 
 __all__ = [
@@ -137,34 +137,49 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
     def _print_Mul(self, expr: sp.Mul) -> Any:
         if not self._written:
             return super()._print_Mul(expr)
-        from sympy.simplify import fraction
-
-        negative, rest = split_sign(expr)
+        # the factors in the order written, each division under what was written before it
+        # (b^a/Γ(a) ∫…, ½(h + g²)), a fraction written inside the product kept whole
+        negative, runs = written_runs(expr)
         row = _el(self, "mrow")
         if negative:
             row.appendChild(self._op("−"))
-        if not isinstance(rest, sp.Mul):
-            row.appendChild(self._bracketed(rest) if isinstance(rest, sp.Add)
-                            else self._print(rest))  # fmt: skip
+        if len(runs) == 1 and not runs[0][1] and len(runs[0][0]) == 1 and isinstance(
+                runs[0][0][0], sp.Add):  # 1·(a + b), −(a + b): the author's brackets
+            row.appendChild(self._bracketed(runs[0][0][0]))
             return row
-        written_half = leading_fraction(rest)
-        if written_half is not None:  # ½(h + g²) as written, not (h + g²)/2
-            p, q, body = written_half
-            row.appendChild(_el(self, "mfrac", self._print(p), self._print(q)))
-            row.appendChild(self._op("\u2062"))
-            row.appendChild(self._bracketed(body) if isinstance(body, sp.Add)
-                            else self._print(body))  # fmt: skip
-            return row
-        numer, denom = fraction(rest, exact=True)
-        if denom is not sp.S.One:
-            row.appendChild(_el(self, "mfrac", self._print(numer), self._print(denom)))
-            return row
-        factors = list(rest.args)
+        row.appendChild(self._runs(runs))
+        return row
+
+    def _runs(self, runs: list) -> Any:
+        row = _el(self, "mrow")
+        previous = None
+        for num, den in runs:
+            node = self._factors(num, alone=bool(den)) if num else self._print(sp.S.One)
+            if den:
+                node = _el(self, "mfrac", node, self._factors(den, alone=True))
+            first = num[0] if num else sp.S.One
+            if previous is not None:
+                row.appendChild(self._op("·" if _dot_between(previous, first) else "\u2062"))
+            row.appendChild(node)
+            previous = num[-1] if num and not den else sp.Symbol("x")
+        return row
+
+    def _factors(self, factors: list, *, alone: bool) -> Any:
+        """Factors side by side; a lone factor of a fraction needs no brackets."""
+        if alone and len(factors) == 1 and not isinstance(factors[0], list):
+            return self._print(factors[0])
+        row = _el(self, "mrow")
         for i, factor in enumerate(factors):
-            if i:  # 2·1², not "21²": a visible dot before a factor that starts with a digit
-                row.appendChild(self._op("·" if _dot_between(factors[i - 1], factor)
+            if i:  # 2·1², not "21²"; 0·c, not "0c"
+                left = factors[i - 1] if not isinstance(factors[i - 1], list) else None
+                right = factor if not isinstance(factor, list) else sp.Symbol("x")
+                row.appendChild(self._op("·" if left is not None and _dot_between(left, right)
                                          else "\u2062"))
-            if i == len(factors) - 1 and extends_right(factor):
+            if isinstance(factor, list):
+                row.appendChild(self._runs(factor))
+            elif isinstance(factor, sp.Add):
+                row.appendChild(self._bracketed(factor))
+            elif i == len(factors) - 1 and extends_right(factor):
                 row.appendChild(self._print(factor))  # 2 Σ_d log σ_d: no brackets needed
             else:
                 row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))

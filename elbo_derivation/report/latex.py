@@ -38,11 +38,12 @@ from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
 from elbo_derivation.report.written import (
     WrittenOrder,
+    extends_right,
     is_bracket,
-    leading_fraction,
     operand,
     shown,
     split_sign,
+    written_runs,
 )
 
 __all__ = [
@@ -110,6 +111,14 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
     def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
         return "i"
 
+    def _print_constant(self, expr: sp.Basic) -> str:
+        # SymPy's own LaTeX for ∞, −∞, γ, ... (their _latex is not called under this
+        # printer's printmethod, which printed ∞ as \text{Infinity})
+        return expr._latex(self)
+
+    _print_Infinity = _print_NegativeInfinity = _print_ComplexInfinity = _print_constant
+    _print_NaN = _print_EulerGamma = _print_GoldenRatio = _print_Catalan = _print_constant
+
     def _print_Expectation(self, expr: Any) -> str:
         f, q = self._print(expr.integrand), expr.density
         if isinstance(q, AppliedUndef) and "(" in q.func.__name__:
@@ -143,26 +152,37 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         if not self._written:
             return super()._print_Mul(expr)
-        negative, rest = split_sign(expr)
-        written_half = leading_fraction(rest)
-        if written_half is not None:  # \frac{1}{2}(h + g^2) as written, not \frac{h + g^2}{2}
-            p, q, body = written_half
-            shown_body = self._print(body)
-            if isinstance(body, sp.Add):
-                shown_body = rf"\left({shown_body}\right)"
-            return ("-" if negative else "") + rf"\frac{{{p}}}{{{q}}} {shown_body}"
-        if rest is not expr:
-            body = self._print(rest)
-            if isinstance(rest, sp.Add):  # 1·(a + b), −(a + b): the brackets stay
-                body = rf"\left({body}\right)"
-            return ("-" if negative else "") + body
-        if rest.args[0] in (sp.S.Zero, sp.S.One) and len(rest.args) > 1:
-            # 0·c as written: a factor 0 or 1 is never written by juxtaposition
-            tail = rest.args[1:]
-            more = tail[0] if len(tail) == 1 else sp.Mul(*tail, evaluate=False)
-            shown_more = self.parenthesize(more, PRECEDENCE["Mul"])
-            return rf"{self._print(rest.args[0])} \cdot {shown_more}"
-        return super()._print_Mul(expr)
+        # the factors in the order written, each division under what was written before it
+        # (\frac{b^a}{\Gamma(a)}\int…, \frac{1}{2}(h + g^2)), a written fraction kept whole
+        negative, runs = written_runs(expr)
+        return ("-" if negative else "") + self._runs(runs)
+
+    def _runs(self, runs: list) -> str:
+        out: list[str] = []
+        for num, den in runs:
+            top = self._joined(num, alone=bool(den)) or "1"
+            text = rf"\frac{{{top}}}{{{self._joined(den, alone=True)}}}" if den else top
+            out.append(text)
+        return _joined_factors(out)
+
+    def _joined(self, factors: list, *, alone: bool) -> str:
+        """Factors side by side; a lone factor inside a fraction needs no brackets."""
+        if alone and len(factors) == 1 and not isinstance(factors[0], list):
+            return self._print(factors[0])
+        texts = []
+        for i, f in enumerate(factors):
+            if isinstance(f, list):
+                texts.append(self._runs(f))
+            elif isinstance(f, sp.Add):
+                texts.append(rf"\left({self._print(f)}\right)")
+            elif i == len(factors) - 1 and extends_right(f):
+                texts.append(self._print(f))
+            else:
+                texts.append(self.parenthesize(f, PRECEDENCE["Mul"]))
+        out = _joined_factors(texts)
+        if len(factors) > 1 and factors[0] in (sp.S.Zero, sp.S.One):
+            out = out.replace(" ", r" \cdot ", 1)  # 0·c as written, never "0 c"
+        return out
 
     def _print_Sum(self, expr: sp.Basic) -> str:
         if not self._written:
@@ -239,6 +259,16 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
 
 _PRINTER = NotesLatexPrinter({"order": "none"})
 _WRITTEN = NotesLatexPrinter({"order": "none"}, written=True)  # the author's order and signs
+
+
+def _joined_factors(texts: list[str]) -> str:
+    """Factors side by side, with ``\\cdot`` before one that starts with a digit (2 \\cdot 3)."""
+    out = ""
+    for i, t in enumerate(texts):
+        if i:
+            out += r" \cdot " if t[:1].isdigit() else " "
+        out += t
+    return out
 
 
 def latex_expr(expr: sp.Basic, *, written: bool = False) -> str:

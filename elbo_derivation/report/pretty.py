@@ -190,35 +190,38 @@ class UnicodePrinter(StrPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         if not self._written:
             return super()._print_Mul(expr)
-        from sympy.simplify import fraction
+        from elbo_derivation.report.written import written_runs
 
-        from elbo_derivation.report.written import leading_fraction, split_sign
+        # the factors in the order written, each division under what was written before it
+        # (b^a/Γ(a)·∫…, 1/2·(h + g²)), a fraction written inside a product kept whole
+        negative, runs = written_runs(expr)
+        return ("-" if negative else "") + self._runs(runs)
 
-        negative, rest = split_sign(expr)
-        sign = "-" if negative else ""
-        if not isinstance(rest, sp.Mul):
-            body = self._print(rest)
-            # a product that is a sum once its factors 1 and −1 are gone (SymPy's unevaluated
-            # Sum writes its bracketed body as 1·(...)): the brackets stay
-            return sign + (f"({body})" if isinstance(rest, sp.Add) else body)
-        written_half = leading_fraction(rest)
-        if written_half is not None:  # ½(h + g²) as written: 1/2·(h + g²), not (h + g²)/2
-            p, q, body = written_half
-            shown_body = self._print(body)
-            if isinstance(body, sp.Add):
-                shown_body = f"({shown_body})"
-            return f"{sign}{p}/{q}*{shown_body}"
-        numer, denom = fraction(rest, exact=True)
-        if denom is sp.S.One:  # the factors in the order written
-            parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in rest.args]
-            return sign + "*".join(parts)
-        top = self._print(numer)
-        if isinstance(numer, sp.Add) or (negative and isinstance(numer, sp.Mul)):
-            top = f"({top})"
-        bottom = self._print(denom)
-        if isinstance(denom, (sp.Add, sp.Mul)) or (denom.is_Number and not denom.is_Integer):
-            bottom = f"({bottom})"
-        return f"{sign}{top}/{bottom}"
+    def _runs(self, runs: list) -> str:
+        out = []
+        for num, den in runs:
+            top = "*".join(self._run_factor(f, bool(den)) for f in num) or "1"
+            if len(den) > 1:
+                top += "/(" + "*".join(self._run_factor(f, True) for f in den) + ")"
+            elif den:
+                one = den[0]
+                bottom = self._runs(one) if isinstance(one, list) else self._print(one)
+                if isinstance(one, (list, sp.Add, sp.Mul)) or (
+                        isinstance(one, sp.Number) and not one.is_Integer):
+                    bottom = f"({bottom})"
+                elif not isinstance(one, sp.Number):
+                    bottom = self.parenthesize(one, PRECEDENCE["Mul"], strict=False)
+                top += "/" + bottom
+            out.append(top)
+        return "*".join(out)
+
+    def _run_factor(self, f: Any, in_fraction: bool) -> str:
+        if isinstance(f, list):  # a fraction written whole inside the product
+            text = self._runs(f)
+            return f"({text})" if in_fraction else text
+        if isinstance(f, sp.Add):
+            return f"({self._print(f)})"
+        return self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         signature = self._signatures.get(expr)

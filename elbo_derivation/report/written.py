@@ -34,6 +34,7 @@ __all__ = [
     "shown",
     "signature_symbols",
     "split_sign",
+    "written_runs",
 ]
 
 
@@ -78,6 +79,69 @@ def split_sign(expr: sp.Basic) -> tuple[bool, sp.Basic]:
     if not changed:
         return False, expr
     return negative, _unevaluated_mul(args)
+
+
+#: A product as written, in runs of ``(numerator factors, denominator factors)``: ``a/b·c``
+#: is ``[([a], [b]), ([c], [])]``. A factor is an expression, or (a fraction written as one
+#: unit inside the product, ``\\frac{1 + c}{2c}(z - m)^2``) a nested list of runs.
+Runs = list[tuple[list, list]]
+
+
+def written_runs(expr: sp.Basic) -> tuple[bool, Runs]:
+    """``(negative, runs)`` for a product as its author wrote it: the factors in order, each
+    division ``/b`` (``b⁻¹``) under the factors written before it, a number fraction
+    (``\\frac{1}{2}``) and a fraction written inside the product kept as units of their
+    own, so that ``b^a/Γ(a)·∫…`` is not printed as one fraction with Γ(a) under the integral,
+    nor ``½(h + g²)`` as ``(h + g²)/2``. The factors ``-1`` become the sign, the factors 1
+    that unevaluated construction leaves are dropped.
+
+    >>> import sympy as sp
+    >>> a, b, c = sp.symbols("a b c")
+    >>> written_runs(sp.Mul(a, sp.Pow(b, -1), c, evaluate=False))
+    (False, [([a], [b]), ([c], [])])
+    >>> written_runs(sp.Mul(-1, sp.Rational(1, 2), a + b, evaluate=False))
+    (True, [([[([1], [2])], a + b], [])])
+    """
+    negative = False
+    runs: Runs = [([], [])]
+
+    def put(factor: object) -> None:
+        num, den = runs[-1]
+        if den:  # a factor after a division: a/b·c
+            runs.append(([factor], []))
+        else:
+            num.append(factor)
+
+    def add(f: sp.Basic) -> None:
+        nonlocal negative
+        if f is sp.S.One:
+            return
+        if f is sp.S.NegativeOne:
+            negative = not negative
+            return
+        if isinstance(f, sp.Number) and f.is_negative:
+            negative = not negative
+            f = -f
+        if isinstance(f, sp.Rational) and not f.is_Integer:
+            put([([sp.Integer(f.p)], [sp.Integer(f.q)])])
+            return
+        if isinstance(f, sp.Mul):
+            inner_negative, inner = written_runs(f)
+            negative ^= inner_negative
+            if any(d for _, d in inner):  # a fraction written as a unit
+                put(inner)
+            else:
+                for factor in inner[0][0]:
+                    add(factor) if isinstance(factor, sp.Basic) else put(factor)
+            return
+        if isinstance(f, sp.Pow) and f.exp is sp.S.NegativeOne:
+            runs[-1][1].append(f.base)
+            return
+        put(f)
+
+    for arg in expr.args if isinstance(expr, sp.Mul) else (expr,):
+        add(arg)
+    return negative, runs
 
 
 def is_bracket(term: sp.Basic) -> bool:
