@@ -135,7 +135,7 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         return row
 
     def _print_Mul(self, expr: sp.Mul) -> Any:
-        if not self._written:
+        if not self._written or not isinstance(expr, sp.Mul):  # x⁻² comes here too
             return super()._print_Mul(expr)
         # the factors in the order written, each division under what was written before it
         # (b^a/Γ(a) ∫…, ½(h + g²)), a fraction written inside the product kept whole

@@ -150,7 +150,7 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         return tex
 
     def _print_Mul(self, expr: sp.Mul) -> str:
-        if not self._written:
+        if not self._written or not isinstance(expr, sp.Mul):  # x⁻² comes here too
             return super()._print_Mul(expr)
         # the factors in the order written, each division under what was written before it
         # (\frac{b^a}{\Gamma(a)}\int…, \frac{1}{2}(h + g^2)), a written fraction kept whole

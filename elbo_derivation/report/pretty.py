@@ -106,6 +106,8 @@ def pretty_name(name: str) -> str:
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in GREEK):
+        if tail in GREEK:  # q_phi: q with the subscript φ, not the letters ₚₕᵢ
+            return f"{GREEK.get(head, head)}_{GREEK[tail]}"
         inner = pretty_name(tail)  # p_x1: p with the subscript x₁
         plain = tail.replace("_", "")
         if set(plain) <= _SUBSCRIPTABLE:
@@ -188,7 +190,7 @@ class UnicodePrinter(StrPrinter):
         return out
 
     def _print_Mul(self, expr: sp.Mul) -> str:
-        if not self._written:
+        if not self._written or not isinstance(expr, sp.Mul):  # x⁻² comes here too
             return super()._print_Mul(expr)
         from elbo_derivation.report.written import written_runs
 
@@ -254,7 +256,9 @@ class UnicodePrinter(StrPrinter):
     def _print_Function(self, expr: sp.Function) -> str:
         name = expr.func.__name__
         if isinstance(expr, AppliedUndef) and "(" in name:
-            return name  # a declared density such as q(z|x): its name says it all
+            # a declared density such as q(z|x): its name says it all (q_phi as q_φ)
+            head, _, rest = name.partition("(")
+            return pretty_name(head) + "(" + re.sub(r",\s*", ", ", rest)
         if isinstance(expr, AppliedUndef):
             name = pretty_name(name)
         return f"{name}({self.stringify(expr.args, ', ')})"
@@ -364,8 +368,9 @@ class UnicodePrinter(StrPrinter):
             var = self._print(limits[0])
             if len(limits) == 1 or _is_real_line(limits):
                 head.append("∫")
-            elif len(limits) == 3:
+            elif len(limits) == 3:  # ∫_0^∞, ∫_{e^(−λ·t)}^{1}: a longer limit in braces
                 lo, hi = (self._print(v) for v in limits[1:])
+                lo, hi = (t if len(t) == 1 or t in ("∞", "-∞") else f"{{{t}}}" for t in (lo, hi))
                 head.append(f"∫_{lo}^{hi}")
             else:
                 head.append("∫")
@@ -376,7 +381,8 @@ class UnicodePrinter(StrPrinter):
         f = self._print(expr.integrand)
         q = expr.density
         if isinstance(q, (AppliedUndef, sp.Symbol)):  # a declared density, or a let name
-            return f"E_{self._print(q)}[{f}]"
+            name = self._print(q)
+            return f"E_{{{name}}}[{f}]" if "_" in name else f"E_{name}[{f}]"  # E_{q_φ(z|x)}
         return f"E_{{{self._print(expr.variable)} ~ {self._print(q)}}}[{f}]"
 
     def _print_KL(self, expr: Expectation) -> str:
@@ -608,7 +614,7 @@ def _expectation(inner: list[tuple[str, str]]) -> str:
     f, var, q = _render(parts[0]), _render(over[0]), _render(over[1])
     if " " in q:
         return f"E_{{{var} ~ {q}}}[{f}]"
-    return f"E_{q}[{f}]"
+    return f"E_{{{q}}}[{f}]" if "_" in q else f"E_{q}[{f}]"  # E_{q_φ(z|x)}
 
 
 def pretty_written(text: str) -> str | None:
@@ -712,14 +718,18 @@ def shown_part(value: Any, d: Any = None, step: Any = None, *, before: bool = Fa
     if not isinstance(value, sp.Basic):
         return pretty(value)
     if d is not None and step is not None:
-        from elbo_derivation.report.written import as_written_part, signature_symbols
+        from elbo_derivation.report.written import (
+            as_written_part,
+            signature_symbols,
+            with_density_names,
+        )
 
         try:
             previous, now = _written_forms(d, step)
             forms = [previous, now] if before else [now, previous]
             node = as_written_part(value, forms, d.expand_definitions)
             if node is not None:
-                return written_unicode(node, signature_symbols(d))
+                return written_unicode(with_density_names(node, d), signature_symbols(d))
         except Exception:
             pass
     return pretty(value)
@@ -733,7 +743,12 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
     sub, expected = getattr(result, "subexpression", None), getattr(result, "expected", None)
     if d is None or step is None or not isinstance(sub, sp.Basic) or expected is None:
         return pretty(way_back)
-    from elbo_derivation.report.written import as_written_part, evaluated, signature_symbols
+    from elbo_derivation.report.written import (
+        as_written_part,
+        evaluated,
+        signature_symbols,
+        with_density_names,
+    )
 
     try:
         previous, now = _written_forms(d, step)
@@ -745,7 +760,7 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
             repaired = now.xreplace({wrong: expected if right is None else right})
         value = d.expand_definitions(evaluated(repaired))
         if value == way_back or sp.expand(value - way_back) == 0:
-            return written_unicode(repaired, signature_symbols(d))
+            return written_unicode(with_density_names(repaired, d), signature_symbols(d))
     except Exception:
         pass
     return pretty(way_back)
@@ -754,13 +769,16 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
 def shown_pretty(d: Any, step: Any = None) -> str:
     """One unicode line for ``step`` of ``d`` (or, with None, its start) as written."""
     from elbo_derivation.read.deriv import shown_expression
-    from elbo_derivation.report.written import signature_symbols
+    from elbo_derivation.report.written import signature_symbols, with_density_names
 
     shown_expression(d, step)  # fills the display form when it can be rebuilt
     signatures = signature_symbols(d)
     if step is None:
-        return shown(d.start_text, d.start, d.start_display, signatures)
-    return shown(step.text, step.expr, step.display, signatures)
+        text, expr, display = d.start_text, d.start, d.start_display
+    else:
+        text, expr, display = step.text, step.expr, step.display
+    expr, display = (with_density_names(e, d) for e in (expr, display))
+    return shown(text, expr, display, signatures)
 
 
 def shown_sides(d: Any, step: Any) -> tuple[str, str]:

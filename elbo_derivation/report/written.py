@@ -34,6 +34,7 @@ __all__ = [
     "shown",
     "signature_symbols",
     "split_sign",
+    "with_density_names",
     "written_runs",
 ]
 
@@ -268,6 +269,29 @@ def signature_symbols(d: object) -> dict[sp.Symbol, str]:
     return out
 
 
+def with_density_names(expr: sp.Basic, d: object) -> sp.Basic:
+    """``expr`` with each density declared in a family (``q(z) = N(m, s^2)``, which the
+    reader replaces by its formula) written back as its declared name, as its author wrote
+    it: E_q(z)[…], not E over the Gaussian's formula. Nothing is evaluated.
+
+    >>> import sympy as sp
+    >>> z, m = sp.symbols("z m", real=True)
+    >>> class D:
+    ...     functions = {"q(z)": sp.exp(-(z - m)**2/2)/sp.sqrt(2*sp.pi)}
+    >>> with_density_names(sp.log(D.functions["q(z)"]), D()).args[0].func  # the name
+    q(z)
+    """
+    named = {}
+    for signature, value in (getattr(d, "functions", None) or {}).items():
+        if isinstance(value, sp.Expr) and not isinstance(value, (sp.Symbol, AppliedUndef)) \
+                and "(" in signature:
+            named[value] = sp.Function(signature)(*sorted(value.free_symbols, key=str))
+    if not named or not isinstance(expr, sp.Basic):
+        return expr
+    with sp.evaluate(False):
+        return expr.xreplace(named)
+
+
 def shown(d: object, step: object, printer: type) -> str:
     """``step`` of derivation ``d`` (or, with None, its start) printed by ``printer`` as its
     author wrote it, when the reading layer kept that form; else the checked expression in
@@ -287,7 +311,7 @@ def shown(d: object, step: object, printer: type) -> str:
     """
     from elbo_derivation.read.deriv import shown_expression
 
-    expr = shown_expression(d, step)
+    expr = with_density_names(shown_expression(d, step), d)
     display = d.start_display if step is None else step.display  # type: ignore[attr-defined]
     return printer({"order": "none"}, written=display is not None,
                    signatures=signature_symbols(d)).doprint(expr)  # fmt: skip
