@@ -250,6 +250,12 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         row.appendChild(_el(self, "mo", ")", **tight))
         return row
 
+    def _print_Exp1(self, expr: sp.Basic) -> Any:
+        return _el(self, "mi", "e")  # the notes' e, not SymPy's ⅇ
+
+    def _print_exp(self, expr: sp.Basic) -> Any:
+        return _el(self, "msup", _el(self, "mi", "e"), self._print(expr.args[0]))
+
     def _print_Determinant(self, expr: sp.Basic) -> Any:  # det of a matrix written out
         if isinstance(expr.arg, sp.MatrixBase):
             return _el(self, "mrow", _el(self, "mi", "det"), self._print(expr.arg))
@@ -287,11 +293,14 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
     def _print_Integral(self, expr: sp.Integral) -> Any:
         whole_line = all(len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
                          for lim in expr.limits)  # fmt: skip
-        if not whole_line:
+        if not whole_line and not all(len(lim) == 3 for lim in expr.limits):
             return super()._print_Integral(expr)
         row = _el(self, "mrow")
-        for _ in expr.limits:
-            row.appendChild(_el(self, "mo", "∫"))
+        for lim in expr.limits:
+            sign = _el(self, "mo", "∫")
+            if not whole_line:  # ∫₀^∞ … dx, with the notes' d (not SymPy's ⅆ)
+                sign = _el(self, "msubsup", sign, self._print(lim[1]), self._print(lim[2]))
+            row.appendChild(sign)
         row.appendChild(self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True))
         for lim in reversed(expr.limits):
             row.appendChild(_el(self, "mspace", width="0.17em"))

@@ -224,7 +224,8 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                                  for i in range(expr.arg.rows))
             text = rf"\det\begin{{pmatrix}} {rows} \end{{pmatrix}}"
             return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
-        return super()._print_Determinant(expr, exp)
+        text = super()._print_Determinant(expr)  # |Σ| (SymPy's takes no exponent)
+        return rf"{text}^{{{exp}}}" if exp is not None else text
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__
