@@ -256,6 +256,12 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
     def _print_exp(self, expr: sp.Basic) -> Any:
         return _el(self, "msup", _el(self, "mi", "e"), self._print(expr.args[0]))
 
+    def _print_Trace(self, expr: sp.Basic) -> Any:  # tr(A), as the notes write it
+        if expr.arg.shape == (1, 1):  # a quadratic form xᵀAx: the number it is
+            return self._print(expr.arg)
+        return _el(self, "mrow", _el(self, "mi", "tr"),
+                   self._fenced("(", self._print(expr.arg), ")"))  # fmt: skip
+
     def _print_Determinant(self, expr: sp.Basic) -> Any:  # det of a matrix written out
         if isinstance(expr.arg, sp.MatrixBase):
             return _el(self, "mrow", _el(self, "mi", "det"), self._print(expr.arg))
@@ -341,6 +347,9 @@ def _resolve_entities(text: str) -> str:
     text = re.sub(r"&#([0-9]+);", lambda m: _char_ref(int(m[1])), text)
     text = text.replace("<mo>(</mo>", '<mo lspace="0" rspace="0">(</mo>')
     text = text.replace("<mo>)</mo>", '<mo lspace="0" rspace="0">)</mo>')
+    text = text.replace("<mo>ⅆ</mo>", '<mi mathvariant="normal">d</mi>')  # d/dt, the notes' d
+    text = text.replace("<mi>ⅇ</mi>", "<mi>e</mi>")
+    text = re.sub(r"<mn>-([0-9.]+)</mn>", r"<mrow><mo>−</mo><mn>\1</mn></mrow>", text)  # Σ⁻¹
     return text.replace("<mo>-</mo>", "<mo>−</mo>")
 
 

@@ -251,11 +251,41 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
             len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
             for lim in expr.limits
         )
-        if not whole_line:
+        if not whole_line and not all(len(lim) == 3 for lim in expr.limits):
             return super()._print_Integral(expr)
         body = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
-        ds = "".join(rf" \, d{self._print(lim[0])}" for lim in reversed(expr.limits))
-        return r"\int" * len(expr.limits) + f" {body}{ds}"
+        ds = "".join(rf" \, d{self._print(lim[0])}" for lim in expr.limits)
+        if whole_line:
+            return r"\int" * len(expr.limits) + f" {body}{ds}"
+        # \int_{0}^{\infty} as a textbook writes it (no \limits), innermost integral last
+        signs = "".join(rf"\int_{{{self._print(lo)}}}^{{{self._print(hi)}}}"
+                        for _, lo, hi in reversed(expr.limits))
+        return f"{signs} {body}{ds}"
+
+    def _print_Indexed(self, expr: sp.Basic) -> str:  # μ_d: \mu_{d}, as the reader reads it
+        index = ", ".join(self._print(i) for i in expr.indices)
+        return f"{_tex_name(str(expr.base))}_{{{index}}}"
+
+    def _print_Transpose(self, expr: sp.Basic) -> str:  # vᵀ as ^\top (^T is a symbol T)
+        arg = expr.arg
+        text = self._print(arg)
+        if not isinstance(arg, (sp.MatrixSymbol, sp.Symbol)):
+            text = rf"\left({text}\right)"
+        return rf"{text}^{{\top}}"
+
+    def _print_Trace(self, expr: sp.Basic) -> str:
+        if expr.arg.shape == (1, 1):  # a quadratic form xᵀAx: the number it is
+            return self._print(expr.arg)
+        return super()._print_Trace(expr)
+
+    def _print_DiagMatrix(self, expr: sp.Basic) -> str:  # diag(σ²), not DiagMatrix
+        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_HadamardPower(self, expr: sp.Basic) -> str:  # σ² entrywise, as written
+        base = self._print(expr.base)
+        if not isinstance(expr.base, (sp.MatrixSymbol, sp.Symbol)):
+            base = rf"\left({base}\right)"
+        return f"{base}^{{{self._print(expr.exp)}}}"
 
 
 _PRINTER = NotesLatexPrinter({"order": "none"})
