@@ -49,7 +49,7 @@ def test_a_one_term_sum_body_has_no_brackets_in_the_handout():
 def test_a_bracketed_sum_body_keeps_its_one_pair():
     d = _tex(r"\sum_{d=1}^{D}\left(\sigma_d - 1\right) &= \sum_{d=1}^{D}\sigma_d - D", *SUMS)
     assert len(re.findall(OPEN, shown_mathml(d))) == 1
-    assert shown_latex(d) == r"\sum_{d=1}^{D} \left({\sigma}_{d} - 1\right)"
+    assert shown_latex(d) == r"\sum_{d=1}^{D} \left(\sigma_{d} - 1\right)"
 
 
 def test_a_sign_and_a_product_stay_as_written():
@@ -112,7 +112,7 @@ def test_constants_and_greek_subscripts():
     import sympy as sp
 
     x = sp.Symbol("x")
-    assert latex_expr(sp.Integral(x, (x, 0, sp.oo))) == r"\int\limits_{0}^{\infty} x\, dx"
+    assert latex_expr(sp.Integral(x, (x, 0, sp.oo))) == r"\int_{0}^{\infty} x \, dx"
     assert pretty_name("q_phi") == "q_φ" and pretty_name("p_theta") == "p_θ"
 
 
