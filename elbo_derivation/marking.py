@@ -449,8 +449,7 @@ def load_reference(path: str | Path) -> Reference:
     """
     from elbo_derivation import verification
     from elbo_derivation.errors import DerivationSyntaxError
-    from elbo_derivation.read.deriv import shown_expression
-    from elbo_derivation.report.pretty import pretty
+    from elbo_derivation.report.pretty import shown_pretty
 
     try:
         d = verification.read_any(path)
@@ -461,7 +460,7 @@ def load_reference(path: str | Path) -> Reference:
     lines = [d.expand_definitions(d.start)] + [d.expand_definitions(s.expr) for s in d.steps]
     last = d.steps[-1]
     return Reference(str(path), d, lines, last.expr_text or last.text,
-                     pretty(shown_expression(d, last)))
+                     shown_pretty(d, last))
 
 
 #: How many earlier lines a wrong step is compared with, looking for the line it follows from.
@@ -645,11 +644,10 @@ def _num(x: float) -> str:
 
 
 def _shown(d: Derivation, i: int) -> str:
-    from elbo_derivation.read.deriv import shown_expression
-    from elbo_derivation.report.pretty import pretty
+    from elbo_derivation.report.pretty import shown_pretty
 
-    try:
-        return pretty(shown_expression(d, None if i == 0 else d.steps[i - 1]))
+    try:  # as its author wrote it
+        return shown_pretty(d, None if i == 0 else d.steps[i - 1])
     except Exception:  # a display problem never stops the marking
         return d.start_text if i == 0 else d.steps[i - 1].text
 

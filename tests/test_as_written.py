@@ -50,9 +50,9 @@ def test_a_sequence_declared_with_a_subscript_is_shown_with_it():
         "% functions: mu_d : real\n% functions: \\sigma_d : positive\n\\begin{align*}\n"
         "\\sum_{d=1}^{D} \\frac{1}{2}(\\sigma_d^2 + \\mu_d^2)"
         " &= \\frac{1}{2}\\sum_{d=1}^{D}\\left(\\sigma_d^2 + \\mu_d^2\\right)\n\\end{align*}\n")
-    assert shown_pretty(d, d.steps[0]) == "Σ_{d=1}^{D} (σ_d² + μ_d²)/2"
+    assert shown_pretty(d, d.steps[0]) == "1/2·Σ_{d=1}^{D} (σ_d² + μ_d²)"  # ½ where written
     latex = NotesLatexPrinter(written=True).doprint(d.steps[0].display)
-    assert r"{\mu}_{d}^{2}" in latex and r"\left({\sigma}_{d}^{2}" in latex
+    assert r"\mu_{d}^{2}" in latex and r"\left(\sigma_{d}^{2}" in latex
     mathml = NotesMathMLPrinter().doprint(d.steps[0].expr)
     assert "<msub><mi>&#956;</mi><mi>d</mi></msub>" in mathml
     mu = d.functions["mu(d)"]

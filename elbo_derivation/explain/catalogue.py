@@ -1265,7 +1265,7 @@ _NEW: tuple[Entry, ...] = (
           local=sim.marginal_as_one,
           example=Example(sp.Integral(_pj, (_z, -sp.oo, sp.oo)) + _g, 1 + _g)),
     Entry("factor-on-one-term", "a factor applied to one term only", (),
-          "{s} multiplies every term: {right} was written {wrong}, where {term} lacks it.",
+          "{s} multiplies every term of {right}, but {term} was written without it.",
           local=sim.factor_on_one_term,
           example=Example(_beta * (_h + _g**2 - sp.log(_h) - 1) / 2 + _c * _x**2,
                           _beta * (_h + _g**2 - 1) / 2 - sp.log(_h) / 2 + _c * _x**2)),

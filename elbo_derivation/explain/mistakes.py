@@ -1325,6 +1325,16 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
 _show = show  # an expression as the reader writes it
 
 
+def _show_as_written(v: Any, ctx: _Context, *, before: bool = False) -> str:
+    """A field of an explanation: a part of the written step (or, with ``before``, of the
+    line before) as its author wrote it, when it is one; else as the reader writes it."""
+    if isinstance(v, sp.Basic) and not v.is_Atom and ctx.derivation is not None:
+        from elbo_derivation.report.pretty import shown_part
+
+        return shown_part(v, ctx.derivation, ctx.step, before=before)
+    return _show(v)
+
+
 class _Fields(dict):  # type: ignore[type-arg]
     def __missing__(self, key: str) -> str:
         return ""
@@ -1337,7 +1347,7 @@ def _explain(m: _Match, ctx: _Context) -> str:
         if isinstance(v, bool) or callable(v):
             continue  # flags and guards of the simulation, not words (and True == 1 to a
             # cache of printed expressions)
-        fields[k] = _show(v)
+        fields[k] = _show_as_written(v, ctx, before=k == "right")
         if k in ("s", "o", "m") and isinstance(v, sp.Basic):
             fields[k + "_role"] = roles.describe(v)
     s = m.binding.get("s")

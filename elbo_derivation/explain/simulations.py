@@ -270,7 +270,7 @@ def factor_on_one_term(node: sp.Basic, roles: Any) -> list[Variant]:
                     for with_f, without in ((keep, t), (t, keep)):
                         wrong = num * rest * (f * wrap(with_f) + wrap(without))
                         out.append((wrong, {"right": node, "wrong": wrong, "s": f,
-                                            "term": wrap(without)}))
+                                            "term": without}))
     elif isinstance(node, sp.Add) and len(node.args) >= 2:
         common = None
         for t in node.args:

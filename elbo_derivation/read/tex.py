@@ -955,7 +955,7 @@ class _Builder(Transformer_NonRecursive):
         terms = [self.value(c[0]) if not isinstance(c[0], _Name) else self.resolve_name(c[0])]
         for op, term in zip(c[1::2], c[2::2], strict=True):
             v = self.value(term) if not isinstance(term, _Name) else self.resolve_name(term)
-            terms.append(-v if str(op) == "-" else v)
+            terms.append(_negated(v) if str(op) == "-" else v)
         if any(matrices.is_matrix(t) for t in terms):
             try:
                 return matrices.add(terms)
@@ -965,7 +965,7 @@ class _Builder(Transformer_NonRecursive):
 
     def unary(self, c: list[Any]) -> sp.Expr:
         v = self.value(c[1]) if not isinstance(c[1], _Name) else self.resolve_name(c[1])
-        return -v if str(c[0]) == "-" else v
+        return _negated(v) if str(c[0]) == "-" else v
 
     # functions, integrals, expectations ------------------------------------------------
     def _function(self, fn_tok: Any) -> Any:
@@ -1347,6 +1347,22 @@ class _At:
 class _NoPos:
     line = 1
     column = None
+
+
+def _negated(v: sp.Expr) -> sp.Expr:
+    """``-v``; in the unevaluated display form (see ``shown``) ``-0·c`` stays ``(-1)·0·c``
+    (SymPy's negation of a product that starts with 0 or of the number 0 loses the sign).
+
+    >>> c = sp.Symbol("c")
+    >>> with sp.evaluate(False):
+    ...     sp.srepr(_negated(sp.Mul(0, c)))
+    "Mul(Integer(-1), Mul(Integer(0), Symbol('c')))"
+    """
+    zero = v.is_zero if isinstance(v, sp.Number) else (
+        isinstance(v, sp.Mul) and v.args and v.args[0] is sp.S.Zero)
+    if zero and not sp.core.parameters.global_parameters.evaluate:
+        return sp.Mul(sp.S.NegativeOne, v, evaluate=False)
+    return -v
 
 
 def _sub_text(tok: Token) -> str:

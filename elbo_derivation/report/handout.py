@@ -46,9 +46,12 @@ from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
+    extends_right,
     is_bracket,
+    operand,
     shown,
     split_sign,
+    written_runs,
 )
 
 __all__ = [
@@ -132,27 +135,75 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         return row
 
     def _print_Mul(self, expr: sp.Mul) -> Any:
-        if not self._written:
+        if not self._written or not isinstance(expr, sp.Mul):  # x⁻² comes here too
             return super()._print_Mul(expr)
-        from sympy.simplify import fraction
-
-        negative, rest = split_sign(expr)
+        # the factors in the order written, each division under what was written before it
+        # (b^a/Γ(a) ∫…, ½(h + g²)), a fraction written inside the product kept whole
+        negative, runs = written_runs(expr)
         row = _el(self, "mrow")
         if negative:
             row.appendChild(self._op("−"))
-        if not isinstance(rest, sp.Mul):
-            row.appendChild(self._bracketed(rest) if isinstance(rest, sp.Add)
-                            else self._print(rest))  # fmt: skip
+        if len(runs) == 1 and not runs[0][1] and len(runs[0][0]) == 1 and isinstance(
+                runs[0][0][0], sp.Add):  # 1·(a + b), −(a + b): the author's brackets
+            row.appendChild(self._bracketed(runs[0][0][0]))
             return row
-        numer, denom = fraction(rest, exact=True)
-        if denom is not sp.S.One:
-            row.appendChild(_el(self, "mfrac", self._print(numer), self._print(denom)))
-            return row
-        factors = list(rest.args)
+        row.appendChild(self._runs(runs))
+        return row
+
+    def _runs(self, runs: list) -> Any:
+        row = _el(self, "mrow")
+        previous = None
+        for num, den in runs:
+            node = self._factors(num, alone=bool(den)) if num else self._print(sp.S.One)
+            if den:
+                node = _el(self, "mfrac", node, self._factors(den, alone=True))
+            first = num[0] if num else sp.S.One
+            if previous is not None:
+                row.appendChild(self._op("·" if _dot_between(previous, first) else "\u2062"))
+            row.appendChild(node)
+            previous = num[-1] if num and not den else sp.Symbol("x")
+        return row
+
+    def _factors(self, factors: list, *, alone: bool) -> Any:
+        """Factors side by side; a lone factor of a fraction needs no brackets."""
+        if alone and len(factors) == 1 and not isinstance(factors[0], list):
+            return self._print(factors[0])
+        row = _el(self, "mrow")
         for i, factor in enumerate(factors):
-            if i:  # 2·1², not "21²": a visible dot before a factor that starts with a digit
-                row.appendChild(self._op("·" if _starts_with_number(factor) else "\u2062"))
-            row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))
+            if i:  # 2·1², not "21²"; 0·c, not "0c"
+                left = factors[i - 1] if not isinstance(factors[i - 1], list) else None
+                right = factor if not isinstance(factor, list) else sp.Symbol("x")
+                row.appendChild(self._op("·" if left is not None and _dot_between(left, right)
+                                         else "\u2062"))
+            if isinstance(factor, list):
+                row.appendChild(self._runs(factor))
+            elif isinstance(factor, sp.Add):
+                row.appendChild(self._bracketed(factor))
+            elif i == len(factors) - 1 and extends_right(factor):
+                row.appendChild(self._print(factor))  # 2 Σ_d log σ_d: no brackets needed
+            else:
+                row.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"]))
+        return row
+
+    def _print_Sum(self, expr: sp.Basic) -> Any:
+        if not self._written:
+            return super()._print_Sum(expr)
+        return self._big_operator("∑", expr)
+
+    def _print_Product(self, expr: sp.Basic) -> Any:
+        if not self._written:
+            return super()._print_Product(expr)
+        return self._big_operator("∏", expr)
+
+    def _big_operator(self, sign: str, expr: sp.Basic) -> Any:
+        """Σ or ∏ with its limits and the body as written: in brackets only when the author
+        bracketed it (a sum), Σ_d log σ_d otherwise."""
+        row = _el(self, "mrow")
+        for var, low, high in expr.limits:
+            under = _el(self, "mrow", self._print(var), self._op("="), self._print(low))
+            row.appendChild(_el(self, "munderover", self._op(sign), under, self._print(high)))
+        body = operand(expr.function)
+        row.appendChild(self._bracketed(body) if isinstance(body, sp.Add) else self._print(body))
         return row
 
     def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> Any:
@@ -199,6 +250,18 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         row.appendChild(_el(self, "mo", ")", **tight))
         return row
 
+    def _print_Exp1(self, expr: sp.Basic) -> Any:
+        return _el(self, "mi", "e")  # the notes' e, not SymPy's ⅇ
+
+    def _print_exp(self, expr: sp.Basic) -> Any:
+        return _el(self, "msup", _el(self, "mi", "e"), self._print(expr.args[0]))
+
+    def _print_Trace(self, expr: sp.Basic) -> Any:  # tr(A), as the notes write it
+        if expr.arg.shape == (1, 1):  # a quadratic form xᵀAx: the number it is
+            return self._print(expr.arg)
+        return _el(self, "mrow", _el(self, "mi", "tr"),
+                   self._fenced("(", self._print(expr.arg), ")"))  # fmt: skip
+
     def _print_Determinant(self, expr: sp.Basic) -> Any:  # det of a matrix written out
         if isinstance(expr.arg, sp.MatrixBase):
             return _el(self, "mrow", _el(self, "mi", "det"), self._print(expr.arg))
@@ -236,17 +299,26 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
     def _print_Integral(self, expr: sp.Integral) -> Any:
         whole_line = all(len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
                          for lim in expr.limits)  # fmt: skip
-        if not whole_line:
+        if not whole_line and not all(len(lim) == 3 for lim in expr.limits):
             return super()._print_Integral(expr)
         row = _el(self, "mrow")
-        for _ in expr.limits:
-            row.appendChild(_el(self, "mo", "∫"))
+        for lim in expr.limits:
+            sign = _el(self, "mo", "∫")
+            if not whole_line:  # ∫₀^∞ … dx, with the notes' d (not SymPy's ⅆ)
+                sign = _el(self, "msubsup", sign, self._print(lim[1]), self._print(lim[2]))
+            row.appendChild(sign)
         row.appendChild(self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True))
         for lim in reversed(expr.limits):
             row.appendChild(_el(self, "mspace", width="0.17em"))
             row.appendChild(_el(self, "mi", "d", mathvariant="normal"))
             row.appendChild(self._print(lim[0]))
         return row
+
+
+def _dot_between(left: sp.Basic, right: sp.Basic) -> bool:
+    """A visible dot between two factors: before one that starts with a digit (2·1², not
+    "21²"), and after a factor 0 or 1, which nobody writes by juxtaposition (0·c, not 0c)."""
+    return _starts_with_number(right) or left in (sp.S.Zero, sp.S.One)
 
 
 def _starts_with_number(expr: sp.Basic) -> bool:
@@ -275,6 +347,9 @@ def _resolve_entities(text: str) -> str:
     text = re.sub(r"&#([0-9]+);", lambda m: _char_ref(int(m[1])), text)
     text = text.replace("<mo>(</mo>", '<mo lspace="0" rspace="0">(</mo>')
     text = text.replace("<mo>)</mo>", '<mo lspace="0" rspace="0">)</mo>')
+    text = text.replace("<mo>ⅆ</mo>", '<mi mathvariant="normal">d</mi>')  # d/dt, the notes' d
+    text = text.replace("<mi>ⅇ</mi>", "<mi>e</mi>")
+    text = re.sub(r"<mn>-([0-9.]+)</mn>", r"<mrow><mo>−</mo><mn>\1</mn></mrow>", text)  # Σ⁻¹
     return text.replace("<mo>-</mo>", "<mo>−</mo>")
 
 

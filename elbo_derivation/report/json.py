@@ -55,7 +55,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from elbo_derivation.core.steps import Derivation, NumericCheck, Step, Verdict
-from elbo_derivation.report.pretty import pretty, shown_sides
+from elbo_derivation.report.pretty import shown_part, shown_sides, shown_way_back
 
 __all__ = [
     "check_json",
@@ -72,25 +72,27 @@ def _numeric(check: NumericCheck | None) -> dict[str, Any] | None:
     return None if check is None else check.to_json()
 
 
-def _symbolic(step: Step) -> dict[str, Any] | None:
+def _symbolic(step: Step, d: Derivation | None = None) -> dict[str, Any] | None:
     r = step.result
     if r is None:
         return None
     out = r.to_json()
     out["mistake"] = r.mistake
     out["explanation"] = r.explanation
-    out.update(_differing(r))
+    out.update(_differing(r, d, step))
     return out
 
 
-def _differing(r: Any) -> dict[str, str | None]:
-    """The smallest differing sub-expression, when the engine records one."""
+def _differing(r: Any, d: Derivation | None = None,
+               step: Step | None = None) -> dict[str, str | None]:
+    """The smallest differing sub-expression, when the engine records one (as its author
+    wrote it where the step, or the line before, shows it)."""
     sub, expected = getattr(r, "subexpression", None), getattr(r, "expected", None)
     way_back = getattr(r, "expected_step", None)
     return {
-        "subexpression": None if sub is None else pretty(sub),
-        "expected": None if expected is None else pretty(expected),
-        "expected_step": None if way_back is None else pretty(way_back),
+        "subexpression": None if sub is None else shown_part(sub, d, step),
+        "expected": None if expected is None else shown_part(expected, d, step, before=True),
+        "expected_step": None if way_back is None else shown_way_back(r, d, step),
     }
 
 
@@ -103,7 +105,7 @@ def step_to_json(step: Step, d: Derivation) -> dict[str, Any]:
         "lhs": lhs,
         "rhs": rhs,
         "justification": step.justification,
-        "symbolic": _symbolic(step),
+        "symbolic": _symbolic(step, d),
         "quadrature": _numeric(step.quadrature),
         "sampling": _numeric(step.sampling),
         "line": step.line,
@@ -180,7 +182,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "counterexample": cx,
         "mistake": None if r is None else r.mistake,
         "explanation": "" if r is None else r.explanation,
-        **(_differing(r) if r is not None else {"subexpression": None, "expected": None,
+        **(_differing(r, d, step) if r is not None else {"subexpression": None, "expected": None,
                                                "expected_step": None}),
         "method": None if r is None else r.method,
         "rule": None if r is None else r.rule,

@@ -36,7 +36,15 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
-from elbo_derivation.report.written import WrittenOrder, is_bracket, shown, split_sign
+from elbo_derivation.report.written import (
+    WrittenOrder,
+    extends_right,
+    is_bracket,
+    operand,
+    shown,
+    split_sign,
+    written_runs,
+)
 
 __all__ = [
     "PREAMBLE",
@@ -103,6 +111,14 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
     def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
         return "i"
 
+    def _print_constant(self, expr: sp.Basic) -> str:
+        # SymPy's own LaTeX for ∞, −∞, γ, ... (their _latex is not called under this
+        # printer's printmethod, which printed ∞ as \text{Infinity})
+        return expr._latex(self)
+
+    _print_Infinity = _print_NegativeInfinity = _print_ComplexInfinity = _print_constant
+    _print_NaN = _print_EulerGamma = _print_GoldenRatio = _print_Catalan = _print_constant
+
     def _print_Expectation(self, expr: Any) -> str:
         f, q = self._print(expr.integrand), expr.density
         if isinstance(q, AppliedUndef) and "(" in q.func.__name__:
@@ -134,15 +150,60 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         return tex
 
     def _print_Mul(self, expr: sp.Mul) -> str:
-        if not self._written:
+        if not self._written or not isinstance(expr, sp.Mul):  # x⁻² comes here too
             return super()._print_Mul(expr)
-        negative, rest = split_sign(expr)
-        if rest is not expr:
-            body = self._print(rest)
-            if isinstance(rest, sp.Add):  # 1·(a + b), −(a + b): the brackets stay
-                body = rf"\left({body}\right)"
-            return ("-" if negative else "") + body
-        return super()._print_Mul(expr)
+        # the factors in the order written, each division under what was written before it
+        # (\frac{b^a}{\Gamma(a)}\int…, \frac{1}{2}(h + g^2)), a written fraction kept whole
+        negative, runs = written_runs(expr)
+        return ("-" if negative else "") + self._runs(runs)
+
+    def _runs(self, runs: list) -> str:
+        out: list[str] = []
+        for num, den in runs:
+            top = self._joined(num, alone=bool(den)) or "1"
+            text = rf"\frac{{{top}}}{{{self._joined(den, alone=True)}}}" if den else top
+            out.append(text)
+        return _joined_factors(out)
+
+    def _joined(self, factors: list, *, alone: bool) -> str:
+        """Factors side by side; a lone factor inside a fraction needs no brackets."""
+        if alone and len(factors) == 1 and not isinstance(factors[0], list):
+            return self._print(factors[0])
+        texts = []
+        for i, f in enumerate(factors):
+            if isinstance(f, list):
+                texts.append(self._runs(f))
+            elif isinstance(f, sp.Add):
+                texts.append(rf"\left({self._print(f)}\right)")
+            elif i == len(factors) - 1 and extends_right(f):
+                texts.append(self._print(f))
+            else:
+                texts.append(self.parenthesize(f, PRECEDENCE["Mul"]))
+        out = _joined_factors(texts)
+        if len(factors) > 1 and factors[0] in (sp.S.Zero, sp.S.One):
+            out = out.replace(" ", r" \cdot ", 1)  # 0·c as written, never "0 c"
+        return out
+
+    def _print_Sum(self, expr: sp.Basic) -> str:
+        if not self._written:
+            return super()._print_Sum(expr)
+        return self._big_operator(r"\sum", expr)
+
+    def _print_Product(self, expr: sp.Basic) -> str:
+        if not self._written:
+            return super()._print_Product(expr)
+        return self._big_operator(r"\prod", expr)
+
+    def _big_operator(self, sign: str, expr: sp.Basic) -> str:
+        """\\sum or \\prod with its limits and the body as written: bracketed only when the
+        author bracketed it (a sum)."""
+        head = " ".join(f"{sign}_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
+                        for v, lo, hi in expr.limits)
+        body = operand(expr.function)
+        shown_body = self._print(body)
+        if isinstance(body, sp.Add):
+            shown_body = rf"\left({shown_body}\right)"
+        return f"{head} {shown_body}"
 
     def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> str:
         inner = self._print(expr.args[0])
@@ -163,7 +224,8 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                                  for i in range(expr.arg.rows))
             text = rf"\det\begin{{pmatrix}} {rows} \end{{pmatrix}}"
             return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
-        return super()._print_Determinant(expr, exp)
+        text = super()._print_Determinant(expr)  # |Σ| (SymPy's takes no exponent)
+        return rf"{text}^{{{exp}}}" if exp is not None else text
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__
@@ -189,15 +251,55 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
             len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo
             for lim in expr.limits
         )
-        if not whole_line:
+        if not whole_line and not all(len(lim) == 3 for lim in expr.limits):
             return super()._print_Integral(expr)
         body = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
-        ds = "".join(rf" \, d{self._print(lim[0])}" for lim in reversed(expr.limits))
-        return r"\int" * len(expr.limits) + f" {body}{ds}"
+        ds = "".join(rf" \, d{self._print(lim[0])}" for lim in expr.limits)
+        if whole_line:
+            return r"\int" * len(expr.limits) + f" {body}{ds}"
+        # \int_{0}^{\infty} as a textbook writes it (no \limits), innermost integral last
+        signs = "".join(rf"\int_{{{self._print(lo)}}}^{{{self._print(hi)}}}"
+                        for _, lo, hi in reversed(expr.limits))
+        return f"{signs} {body}{ds}"
+
+    def _print_Indexed(self, expr: sp.Basic) -> str:  # μ_d: \mu_{d}, as the reader reads it
+        index = ", ".join(self._print(i) for i in expr.indices)
+        return f"{_tex_name(str(expr.base))}_{{{index}}}"
+
+    def _print_Transpose(self, expr: sp.Basic) -> str:  # vᵀ as ^\top (^T is a symbol T)
+        arg = expr.arg
+        text = self._print(arg)
+        if not isinstance(arg, (sp.MatrixSymbol, sp.Symbol)):
+            text = rf"\left({text}\right)"
+        return rf"{text}^{{\top}}"
+
+    def _print_Trace(self, expr: sp.Basic) -> str:
+        if expr.arg.shape == (1, 1):  # a quadratic form xᵀAx: the number it is
+            return self._print(expr.arg)
+        return super()._print_Trace(expr)
+
+    def _print_DiagMatrix(self, expr: sp.Basic) -> str:  # diag(σ²), not DiagMatrix
+        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_HadamardPower(self, expr: sp.Basic) -> str:  # σ² entrywise, as written
+        base = self._print(expr.base)
+        if not isinstance(expr.base, (sp.MatrixSymbol, sp.Symbol)):
+            base = rf"\left({base}\right)"
+        return f"{base}^{{{self._print(expr.exp)}}}"
 
 
 _PRINTER = NotesLatexPrinter({"order": "none"})
 _WRITTEN = NotesLatexPrinter({"order": "none"}, written=True)  # the author's order and signs
+
+
+def _joined_factors(texts: list[str]) -> str:
+    """Factors side by side, with ``\\cdot`` before one that starts with a digit (2 \\cdot 3)."""
+    out = ""
+    for i, t in enumerate(texts):
+        if i:
+            out += r" \cdot " if t[:1].isdigit() else " "
+        out += t
+    return out
 
 
 def latex_expr(expr: sp.Basic, *, written: bool = False) -> str:

@@ -42,9 +42,12 @@ __all__ = [
     "pretty_reason",
     "pretty_written",
     "shown",
+    "shown_part",
     "shown_pretty",
     "shown_sides",
+    "shown_way_back",
     "split_name",
+    "written_unicode",
 ]
 
 #: Spelled-out Greek letters and their unicode forms (``eps`` is the notes' ε).
@@ -103,6 +106,8 @@ def pretty_name(name: str) -> str:
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in GREEK):
+        if tail in GREEK:  # q_phi: q with the subscript φ, not the letters ₚₕᵢ
+            return f"{GREEK.get(head, head)}_{GREEK[tail]}"
         inner = pretty_name(tail)  # p_x1: p with the subscript x₁
         plain = tail.replace("_", "")
         if set(plain) <= _SUBSCRIPTABLE:
@@ -185,30 +190,40 @@ class UnicodePrinter(StrPrinter):
         return out
 
     def _print_Mul(self, expr: sp.Mul) -> str:
-        if not self._written:
+        if not self._written or not isinstance(expr, sp.Mul):  # x⁻² comes here too
             return super()._print_Mul(expr)
-        from sympy.simplify import fraction
+        from elbo_derivation.report.written import written_runs
 
-        from elbo_derivation.report.written import split_sign
+        # the factors in the order written, each division under what was written before it
+        # (b^a/Γ(a)·∫…, 1/2·(h + g²)), a fraction written inside a product kept whole
+        negative, runs = written_runs(expr)
+        return ("-" if negative else "") + self._runs(runs)
 
-        negative, rest = split_sign(expr)
-        sign = "-" if negative else ""
-        if not isinstance(rest, sp.Mul):
-            body = self._print(rest)
-            # a product that is a sum once its factors 1 and −1 are gone (SymPy's unevaluated
-            # Sum writes its bracketed body as 1·(...)): the brackets stay
-            return sign + (f"({body})" if isinstance(rest, sp.Add) else body)
-        numer, denom = fraction(rest, exact=True)
-        if denom is sp.S.One:  # the factors in the order written
-            parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in rest.args]
-            return sign + "*".join(parts)
-        top = self._print(numer)
-        if isinstance(numer, sp.Add) or (negative and isinstance(numer, sp.Mul)):
-            top = f"({top})"
-        bottom = self._print(denom)
-        if isinstance(denom, (sp.Add, sp.Mul)) or (denom.is_Number and not denom.is_Integer):
-            bottom = f"({bottom})"
-        return f"{sign}{top}/{bottom}"
+    def _runs(self, runs: list) -> str:
+        out = []
+        for num, den in runs:
+            top = "*".join(self._run_factor(f, bool(den)) for f in num) or "1"
+            if len(den) > 1:
+                top += "/(" + "*".join(self._run_factor(f, True) for f in den) + ")"
+            elif den:
+                one = den[0]
+                bottom = self._runs(one) if isinstance(one, list) else self._print(one)
+                if isinstance(one, (list, sp.Add, sp.Mul)) or (
+                        isinstance(one, sp.Number) and not one.is_Integer):
+                    bottom = f"({bottom})"
+                elif not isinstance(one, sp.Number):
+                    bottom = self.parenthesize(one, PRECEDENCE["Mul"], strict=False)
+                top += "/" + bottom
+            out.append(top)
+        return "*".join(out)
+
+    def _run_factor(self, f: Any, in_fraction: bool) -> str:
+        if isinstance(f, list):  # a fraction written whole inside the product
+            text = self._runs(f)
+            return f"({text})" if in_fraction else text
+        if isinstance(f, sp.Add):
+            return f"({self._print(f)})"
+        return self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         signature = self._signatures.get(expr)
@@ -241,7 +256,9 @@ class UnicodePrinter(StrPrinter):
     def _print_Function(self, expr: sp.Function) -> str:
         name = expr.func.__name__
         if isinstance(expr, AppliedUndef) and "(" in name:
-            return name  # a declared density such as q(z|x): its name says it all
+            # a declared density such as q(z|x): its name says it all (q_phi as q_φ)
+            head, _, rest = name.partition("(")
+            return pretty_name(head) + "(" + re.sub(r",\s*", ", ", rest)
         if isinstance(expr, AppliedUndef):
             name = pretty_name(name)
         return f"{name}({self.stringify(expr.args, ', ')})"
@@ -351,8 +368,9 @@ class UnicodePrinter(StrPrinter):
             var = self._print(limits[0])
             if len(limits) == 1 or _is_real_line(limits):
                 head.append("∫")
-            elif len(limits) == 3:
+            elif len(limits) == 3:  # ∫_0^∞, ∫_{e^(−λ·t)}^{1}: a longer limit in braces
                 lo, hi = (self._print(v) for v in limits[1:])
+                lo, hi = (t if len(t) == 1 or t in ("∞", "-∞") else f"{{{t}}}" for t in (lo, hi))
                 head.append(f"∫_{lo}^{hi}")
             else:
                 head.append("∫")
@@ -363,7 +381,8 @@ class UnicodePrinter(StrPrinter):
         f = self._print(expr.integrand)
         q = expr.density
         if isinstance(q, (AppliedUndef, sp.Symbol)):  # a declared density, or a let name
-            return f"E_{self._print(q)}[{f}]"
+            name = self._print(q)
+            return f"E_{{{name}}}[{f}]" if "_" in name else f"E_{name}[{f}]"  # E_{q_φ(z|x)}
         return f"E_{{{self._print(expr.variable)} ~ {self._print(q)}}}[{f}]"
 
     def _print_KL(self, expr: Expectation) -> str:
@@ -595,7 +614,7 @@ def _expectation(inner: list[tuple[str, str]]) -> str:
     f, var, q = _render(parts[0]), _render(over[0]), _render(over[1])
     if " " in q:
         return f"E_{{{var} ~ {q}}}[{f}]"
-    return f"E_{q}[{f}]"
+    return f"E_{{{q}}}[{f}]" if "_" in q else f"E_{q}[{f}]"  # E_{q_φ(z|x)}
 
 
 def pretty_written(text: str) -> str | None:
@@ -659,23 +678,107 @@ def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None,
     if written:
         return written
     if display is not None:
-        if signatures:
-            text = UnicodePrinter(written=True, signatures=signatures).doprint(display)
-            return text.replace("*", "·").replace("-", "−")
-        return pretty(display, written=True)
+        return written_unicode(display, signatures)
     return pretty(expr)
+
+
+def written_unicode(display: sp.Basic, signatures: dict[sp.Symbol, str] | None = None) -> str:
+    """An as-written (unevaluated) form in the report's unicode: the author's order, signs
+    and brackets; ``signatures`` as in :func:`shown`."""
+    if signatures:
+        text = UnicodePrinter(written=True, signatures=signatures).doprint(display)
+        return text.replace("*", "·").replace("-", "−")
+    return pretty(display, written=True)
+
+
+def _written_forms(d: Any, step: Any) -> tuple[sp.Basic | None, sp.Basic | None]:
+    """The line before ``step`` and ``step`` itself, each as its author wrote it (None where
+    the reader kept no such form)."""
+    from elbo_derivation.read.deriv import shown_expression
+
+    previous = None if step.index == 1 else d.steps[step.index - 2]
+    shown_expression(d, previous)
+    shown_expression(d, step)
+    before = d.start_display if previous is None else previous.display
+    return before, step.display
+
+
+def shown_part(value: Any, d: Any = None, step: Any = None, *, before: bool = False) -> str:
+    """A part of a step the checker found (the part that differs; with ``before``, what the
+    line before has there) in unicode, as its author wrote it when the step (or the line
+    before) holds a written part of that value, else as :func:`pretty` prints it.
+
+    >>> from elbo_derivation.read.tex import parse_tex_derivation
+    >>> d = parse_tex_derivation("% symbols: a, b : real\\n\\\\begin{align*}\\n"
+    ...                          "3 &= 2(b + a) - 2b - 2a + 3\\n\\\\end{align*}\\n")
+    >>> a, b = d.symbols["a"], d.symbols["b"]
+    >>> pretty(2*a + 2*b), shown_part(2*a + 2*b, d, d.steps[0])
+    ('2·a + 2·b', '2·(b + a)')
+    """
+    if not isinstance(value, sp.Basic):
+        return pretty(value)
+    if d is not None and step is not None:
+        from elbo_derivation.report.written import (
+            as_written_part,
+            signature_symbols,
+            with_density_names,
+        )
+
+        try:
+            previous, now = _written_forms(d, step)
+            forms = [previous, now] if before else [now, previous]
+            node = as_written_part(value, forms, d.expand_definitions)
+            if node is not None:
+                return written_unicode(with_density_names(node, d), signature_symbols(d))
+        except Exception:
+            pass
+    return pretty(value)
+
+
+def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
+    """What the step should have read (``result.expected_step``), in the author's own order
+    and grouping where it is the written step with its differing part put right, else as
+    :func:`pretty` prints it."""
+    way_back = result.expected_step
+    sub, expected = getattr(result, "subexpression", None), getattr(result, "expected", None)
+    if d is None or step is None or not isinstance(sub, sp.Basic) or expected is None:
+        return pretty(way_back)
+    from elbo_derivation.report.written import (
+        as_written_part,
+        evaluated,
+        signature_symbols,
+        with_density_names,
+    )
+
+    try:
+        previous, now = _written_forms(d, step)
+        wrong = as_written_part(sub, [now], d.expand_definitions)
+        if now is None or wrong is None:
+            return pretty(way_back)
+        right = as_written_part(expected, [previous], d.expand_definitions)
+        with sp.evaluate(False):
+            repaired = now.xreplace({wrong: expected if right is None else right})
+        value = d.expand_definitions(evaluated(repaired))
+        if value == way_back or sp.expand(value - way_back) == 0:
+            return written_unicode(with_density_names(repaired, d), signature_symbols(d))
+    except Exception:
+        pass
+    return pretty(way_back)
 
 
 def shown_pretty(d: Any, step: Any = None) -> str:
     """One unicode line for ``step`` of ``d`` (or, with None, its start) as written."""
     from elbo_derivation.read.deriv import shown_expression
-    from elbo_derivation.report.written import signature_symbols
+    from elbo_derivation.report.written import signature_symbols, with_density_names
 
     shown_expression(d, step)  # fills the display form when it can be rebuilt
     signatures = signature_symbols(d)
     if step is None:
-        return shown(d.start_text, d.start, d.start_display, signatures)
-    return shown(step.text, step.expr, step.display, signatures)
+        text, expr, display = d.start_text, d.start, d.start_display
+    else:
+        text, expr, display = step.text, step.expr, step.display
+    expr, display = (with_density_names(e, d) for e in (expr, display))
+    return shown(text, expr, display, signatures)
 
 
 def shown_sides(d: Any, step: Any) -> tuple[str, str]:

@@ -47,7 +47,15 @@ from elbo_derivation.core.steps import (
     Step,
     Verdict,
 )
-from elbo_derivation.report.pretty import format_number, pretty, pretty_name, pretty_prose, shown
+from elbo_derivation.report.pretty import (
+    format_number,
+    pretty_name,
+    pretty_prose,
+    shown,
+    shown_part,
+    shown_pretty,
+    shown_way_back,
+)
 
 __all__ = [
     "MARKS",
@@ -228,17 +236,21 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     return f"{text} — {clip(check.reason)}" if check.reason else text
 
 
-def differing_part(result: Any) -> str:
+def differing_part(result: Any, d: Derivation | None = None, step: Step | None = None) -> str:
     """``the part that differs: … where … was expected``, when the engine found the smallest
-    differing sub-expression (``result.subexpression`` and ``result.expected``)."""
+    differing sub-expression (``result.subexpression`` and ``result.expected``); with the
+    derivation ``d`` and the ``step``, each part as its author wrote it where it can be found
+    in the step (or, for what was expected, in the line before)."""
     sub = getattr(result, "subexpression", None)
     way_back = getattr(result, "expected_step", None)
-    back = "" if way_back is None else f"the step should have read {pretty(way_back)}"
+    back = ("" if way_back is None
+            else f"the step should have read {shown_way_back(result, d, step)}")
     if sub is None:
         return back
     expected = getattr(result, "expected", None)
-    text = f"the part that differs: {pretty(sub)}"
-    text += f", where {pretty(expected)} was expected" if expected is not None else ""
+    text = f"the part that differs: {shown_part(sub, d, step)}"
+    if expected is not None:
+        text += f", where {shown_part(expected, d, step, before=True)} was expected"
     return f"{text}; {back}" if back else text
 
 
@@ -246,10 +258,12 @@ def _relation(step: Step) -> str:
     return step.relation.symbol
 
 
-def _step_line(step: Step, style: Style, names: Iterable[str] = ()) -> str:
+def _step_line(step: Step, style: Style, names: Iterable[str] = (),
+               d: Derivation | None = None) -> str:
     verdict = step.verdict
     mark = style.verdict(MARKS[verdict], verdict) if verdict is not None else "·"
-    line = f"  {mark} {step.index:>3} {_relation(step)} {shown(step.text, step.expr)}"
+    expr = shown(step.text, step.expr) if d is None else shown_pretty(d, step)
+    line = f"  {mark} {step.index:>3} {_relation(step)} {expr}"
     notes = []
     if step.justification:
         notes.append(pretty_prose(step.justification, names))
@@ -261,7 +275,8 @@ def _step_line(step: Step, style: Style, names: Iterable[str] = ()) -> str:
     return line
 
 
-def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
+def _detail_lines(step: Step, style: Style, *, explain: bool,
+                  d: Derivation | None = None) -> list[str]:
     out = []
     r = step.result
     if r is not None:
@@ -273,7 +288,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool) -> list[str]:
             if r.mistake:
                 out.append(style.bold(f"mistake: {r.mistake}")
                            + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
-            part = differing_part(r)
+            part = differing_part(r, d, step)
             if part:
                 out.append(part)
         elif r.verdict in (Verdict.NUMERICALLY_SUPPORTED, Verdict.UNDECIDED):
@@ -303,11 +318,11 @@ def render_derivation(
     t = d.metadata.get("timings") if timings else None
     if t:
         heading += style.dim("  " + _format_timings(t))
-    lines = [heading, _INDENT + shown(d.start_text, d.start)]
+    lines = [heading, _INDENT + shown_pretty(d)]  # as written, in the author's order
     names = set(d.symbols) | set(d.definitions)
     for step in d.steps:
-        lines.append(_step_line(step, style, names))
-        lines.extend(_detail_lines(step, style, explain=explain))
+        lines.append(_step_line(step, style, names, d))
+        lines.extend(_detail_lines(step, style, explain=explain, d=d))
     return lines
 
 
@@ -425,10 +440,8 @@ def render_check_text(
         elif r.reason or r.explanation:
             lines.append("  " + clip(r.reason or r.explanation))
         if failing.text:
-            from elbo_derivation.report.pretty import shown_pretty
-
             lines.append(f"  as written: {failing.relation.symbol} {shown_pretty(d, failing)}")
-        part = differing_part(r)
+        part = differing_part(r, d, failing)
         if part:
             lines.append("  " + part)
         if r.mistake:

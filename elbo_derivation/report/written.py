@@ -21,8 +21,22 @@ Examples
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
-__all__ = ["WrittenOrder", "is_bracket", "shown", "signature_symbols", "split_sign"]
+__all__ = [
+    "WrittenOrder",
+    "as_written_part",
+    "evaluated",
+    "extends_right",
+    "is_bracket",
+    "leading_fraction",
+    "operand",
+    "shown",
+    "signature_symbols",
+    "split_sign",
+    "with_density_names",
+    "written_runs",
+]
 
 
 def _unevaluated_mul(args: list[sp.Basic]) -> sp.Basic:
@@ -68,12 +82,174 @@ def split_sign(expr: sp.Basic) -> tuple[bool, sp.Basic]:
     return negative, _unevaluated_mul(args)
 
 
+#: A product as written, in runs of ``(numerator factors, denominator factors)``: ``a/b·c``
+#: is ``[([a], [b]), ([c], [])]``. A factor is an expression, or (a fraction written as one
+#: unit inside the product, ``\\frac{1 + c}{2c}(z - m)^2``) a nested list of runs.
+Runs = list[tuple[list, list]]
+
+
+def written_runs(expr: sp.Basic) -> tuple[bool, Runs]:
+    """``(negative, runs)`` for a product as its author wrote it: the factors in order, each
+    division ``/b`` (``b⁻¹``) under the factors written before it, a number fraction
+    (``\\frac{1}{2}``) and a fraction written inside the product kept as units of their
+    own, so that ``b^a/Γ(a)·∫…`` is not printed as one fraction with Γ(a) under the integral,
+    nor ``½(h + g²)`` as ``(h + g²)/2``. The factors ``-1`` become the sign, the factors 1
+    that unevaluated construction leaves are dropped.
+
+    >>> import sympy as sp
+    >>> a, b, c = sp.symbols("a b c")
+    >>> written_runs(sp.Mul(a, sp.Pow(b, -1), c, evaluate=False))
+    (False, [([a], [b]), ([c], [])])
+    >>> written_runs(sp.Mul(-1, sp.Rational(1, 2), a + b, evaluate=False))
+    (True, [([[([1], [2])], a + b], [])])
+    """
+    negative = False
+    runs: Runs = [([], [])]
+
+    def put(factor: object) -> None:
+        num, den = runs[-1]
+        if den:  # a factor after a division: a/b·c
+            runs.append(([factor], []))
+        else:
+            num.append(factor)
+
+    def add(f: sp.Basic) -> None:
+        nonlocal negative
+        if f is sp.S.One:
+            return
+        if f is sp.S.NegativeOne:
+            negative = not negative
+            return
+        if isinstance(f, sp.Number) and f.is_negative:
+            negative = not negative
+            f = -f
+        if isinstance(f, sp.Rational) and not f.is_Integer:
+            put([([sp.Integer(f.p)], [sp.Integer(f.q)])])
+            return
+        if isinstance(f, sp.Mul):
+            inner_negative, inner = written_runs(f)
+            negative ^= inner_negative
+            if any(d for _, d in inner):  # a fraction written as a unit
+                put(inner)
+            else:
+                for factor in inner[0][0]:
+                    add(factor) if isinstance(factor, sp.Basic) else put(factor)
+            return
+        if isinstance(f, sp.Pow) and f.exp is sp.S.NegativeOne:
+            runs[-1][1].append(f.base)
+            return
+        put(f)
+
+    for arg in expr.args if isinstance(expr, sp.Mul) else (expr,):
+        add(arg)
+    return negative, runs
+
+
 def is_bracket(term: sp.Basic) -> bool:
     """True for a term of a sum that must be printed in brackets: a sum itself (a sum inside
     a sum is a grouping the author wrote), or an unevaluated expression wrapping one."""
     if isinstance(term, sp.UnevaluatedExpr):
         term = term.args[0]
     return isinstance(term, sp.Add)
+
+
+def operand(body: sp.Basic) -> sp.Basic:
+    """The body of a sum, product or integral as written: without the factor 1 that SymPy's
+    unevaluated constructor puts in front of it (``Sum(f, ...)`` keeps ``1·f``).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> operand(sp.Mul(1, sp.log(x), evaluate=False))
+    log(x)
+    """
+    while isinstance(body, sp.Mul) and len(body.args) > 1 and body.args[0] is sp.S.One:
+        rest = body.args[1:]
+        body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+    return body
+
+
+def extends_right(factor: sp.Basic) -> bool:
+    """True for a sum, product or integral: written last in a product, it needs no
+    brackets (its body reaches to the end of the product, 2·Σ_d log σ_d)."""
+    return isinstance(factor, (sp.Sum, sp.Product, sp.Integral))
+
+
+def leading_fraction(expr: sp.Basic) -> tuple[sp.Integer, sp.Integer, sp.Basic] | None:
+    """``(p, q, rest)`` for a product written with a number fraction in front,
+    ``\\frac{1}{2}(h + g^2)`` or ``1/2*(h + g^2)``, so that the printers show ½ where the
+    author wrote it instead of one fraction (h + g²)/2; None for any other expression.
+
+    >>> import sympy as sp
+    >>> h, g = sp.symbols("h g")
+    >>> leading_fraction(sp.Mul(sp.Rational(1, 2), h + g, evaluate=False))
+    (1, 2, g + h)
+    >>> leading_fraction(sp.Mul(h, sp.Pow(2, -1, evaluate=False), evaluate=False)) is None
+    True
+    """
+    if not isinstance(expr, sp.Mul) or len(expr.args) < 2:
+        return None
+    first, rest = expr.args[0], expr.args[1:]
+    if isinstance(first, sp.Rational) and not first.is_Integer and first.is_positive:
+        p, q = sp.Integer(first.p), sp.Integer(first.q)
+    elif (isinstance(first, sp.Pow) and first.exp is sp.S.NegativeOne
+            and isinstance(first.base, sp.Integer) and first.base.is_positive):
+        p, q = sp.S.One, first.base
+    else:
+        return None
+    if any(isinstance(f, sp.Pow) and f.exp.is_negative for f in rest):
+        return None  # 1/2·x/y: a fraction with more below the bar, left to the printer
+    body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+    return p, q, body
+
+
+def evaluated(expr: sp.Basic) -> sp.Basic:
+    """A display form built again with SymPy's evaluation: the value the checker works with.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> with sp.evaluate(False):
+    ...     e = sp.Add(x, x)
+    >>> e, evaluated(e)
+    (x + x, 2*x)
+    """
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, AppliedUndef):
+        return expr
+    try:
+        return expr.func(*[evaluated(a) for a in expr.args])
+    except Exception:
+        return expr
+
+
+def as_written_part(value: sp.Basic, forms: list[sp.Basic | None],
+                    expand: object = None) -> sp.Basic | None:
+    """The part of one of the as-written ``forms`` whose value is ``value`` (the largest,
+    first found), so that a part the checker found (the part that differs, what was
+    expected) can be shown in the author's own order and grouping; None when no part of the
+    written forms has that value. ``expand`` (a derivation's ``expand_definitions``) lets a
+    ``let`` name written on the page match its definition.
+
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b")
+    >>> with sp.evaluate(False):
+    ...     written = sp.Add(sp.Mul(2, sp.Add(b, a)), 1)
+    >>> as_written_part(2*a + 2*b, [written]).args[1].args  # the bracket, in written order
+    (b, a)
+    """
+    if not isinstance(value, sp.Basic) or value.is_Atom:
+        return None
+    for form in forms:
+        if form is None:
+            continue
+        for node in sp.preorder_traversal(form):
+            if node.is_Atom:
+                continue
+            try:
+                v = evaluated(node)
+                if v == value or (callable(expand) and expand(v) == value):
+                    return node
+            except Exception:
+                continue
+    return None
 
 
 def signature_symbols(d: object) -> dict[sp.Symbol, str]:
@@ -91,6 +267,29 @@ def signature_symbols(d: object) -> dict[sp.Symbol, str]:
         if isinstance(value, sp.Symbol) and "(" in signature:
             out[value] = signature
     return out
+
+
+def with_density_names(expr: sp.Basic, d: object) -> sp.Basic:
+    """``expr`` with each density declared in a family (``q(z) = N(m, s^2)``, which the
+    reader replaces by its formula) written back as its declared name, as its author wrote
+    it: E_q(z)[…], not E over the Gaussian's formula. Nothing is evaluated.
+
+    >>> import sympy as sp
+    >>> z, m = sp.symbols("z m", real=True)
+    >>> class D:
+    ...     functions = {"q(z)": sp.exp(-(z - m)**2/2)/sp.sqrt(2*sp.pi)}
+    >>> with_density_names(sp.log(D.functions["q(z)"]), D()).args[0].func  # the name
+    q(z)
+    """
+    named = {}
+    for signature, value in (getattr(d, "functions", None) or {}).items():
+        if isinstance(value, sp.Expr) and not isinstance(value, (sp.Symbol, AppliedUndef)) \
+                and "(" in signature:
+            named[value] = sp.Function(signature)(*sorted(value.free_symbols, key=str))
+    if not named or not isinstance(expr, sp.Basic):
+        return expr
+    with sp.evaluate(False):
+        return expr.xreplace(named)
 
 
 def shown(d: object, step: object, printer: type) -> str:
@@ -112,7 +311,7 @@ def shown(d: object, step: object, printer: type) -> str:
     """
     from elbo_derivation.read.deriv import shown_expression
 
-    expr = shown_expression(d, step)
+    expr = with_density_names(shown_expression(d, step), d)
     display = d.start_display if step is None else step.display  # type: ignore[attr-defined]
     return printer({"order": "none"}, written=display is not None,
                    signatures=signature_symbols(d)).doprint(expr)  # fmt: skip
