@@ -1563,3 +1563,128 @@ _S23_SIGNS_NEW: tuple[Entry, ...] = (
 
 CATALOGUE = _amended(CATALOGUE, _S23_SIGNS, _S23_SIGNS_NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- roles, moments, indices and series (s24) ---
+# A moment named at the integral (sum) it evaluates says the value written for it; new
+# simulations for roles, logs of sums and products, and series; appended last.
+
+
+def _names_value(fn: Local | None) -> Local:
+    """``fn`` with each variant made at an integral, sum or expectation marked as naming
+    the value written for it (``names_value``): a mistake simulated inside that construct
+    which gives the same value agrees with it, and is set aside (see
+    :func:`.mistakes._choose`)."""
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = fn(node, roles) if fn is not None else []
+        if not isinstance(node, (sp.Integral, sp.Sum, Expectation)):
+            return out
+        return [(w, {**b, "names_value": True}) for w, b in out]
+    return local
+
+
+_S24_ROLES: dict[str, dict[str, Any]] = {
+    name: {"local": _names_value(BY_NAME[name].local)}
+    for name in ("wrong-moment", "second-moment-missing-mean",
+                 "second-moment-missing-variance", "rate-for-scale")
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_ROLES)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _logs_of_std_halved(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """Every log σ of a standard deviation σ halved at once: log σ written where log σ² is
+    meant (−log σ = −½ log σ² of a Gaussian's normaliser written −½ log σ), the same
+    confusion in every coordinate; with several standard deviations, all of them and each
+    one alone. The logs must stand as log σ in the right line (not inside an integral):
+    the line then says log σ = ½ log σ², and the ½ that stays on log σ is σ for σ²."""
+    if expr.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+        return []
+    stds = [s for s in roles.having("standard-deviation") if expr.has(sp.log(s))]
+    if not stds:
+        return []
+    out: list[Variant] = []
+    for chosen in ([stds] if len(stds) == 1 else [stds, *([s] for s in stds)]):
+        wrong = expr.xreplace({sp.log(s): sp.log(s) / 2 for s in chosen})
+        if wrong == expr:
+            continue
+        s = chosen[0]
+        out.append((wrong, {"right": sp.log(s**2), "wrong": sp.log(s), "s": s,
+                            "why": f"log {_show_symbol(s)}² = 2 log {_show_symbol(s)}",
+                            "shown": tuple(sp.log(t) for t in chosen)}))
+    return out
+
+
+def _logs_of_std_doubled_back(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """The inverse of :func:`_logs_of_std_halved` on a written step (each log σ doubled),
+    to repair a step that also rearranged the terms."""
+    if expr.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+        return []
+    stds = [s for s in roles.having("standard-deviation") if expr.has(sp.log(s))]
+    if not stds:
+        return []
+    right = expr.xreplace({sp.log(s): 2 * sp.log(s) for s in stds})
+    return [(right, {"right": sp.log(stds[0] ** 2), "wrong": sp.log(stds[0]), "s": stds[0]})]
+
+
+_S24_LOG_STD: dict[str, dict[str, Any]] = {
+    "log-std-for-log-variance": {
+        "whole": _plus(BY_NAME["log-std-for-log-variance"].whole, _logs_of_std_halved),
+        "whole_undo": _plus(BY_NAME["log-std-for-log-variance"].whole_undo,
+                            _logs_of_std_doubled_back)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_LOG_STD)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _split_log_of_quotient(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log(A/(a + b + …)) (or log(A·(a + b + …))) written log A − (log a + log b + …): the
+    log of the product rightly taken apart, and the log of its sum then split as well
+    (log of a softmax with log Σ exp aₖ written Σ aₖ). Each sum factor alone."""
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    factors = sp.Mul.make_args(node.args[0])
+    out: list[Variant] = []
+    for i, f in enumerate(factors):
+        base, k = (f.base, f.exp) if f.is_Pow else (f, sp.S(1))
+        if not isinstance(base, sp.Add) or k not in (1, -1):
+            continue
+        rest = sp.Mul(*(factors[:i] + factors[i + 1:]))
+        split = sp.Add(*(sp.log(t) for t in base.args))
+        wrong = sp.expand_log(sp.log(rest), force=False) + k * split
+        out.append((wrong, {"right": sp.log(base), "wrong": split}))
+    return out
+
+
+_S24_LOGS: dict[str, dict[str, Any]] = {
+    "log-of-sum-split": {
+        "local": _plus(BY_NAME["log-of-sum-split"].local, _split_log_of_quotient)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_LOGS)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _roots_lost_in_log(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log(A/√(B·C)) written log(A/(B·C)): the one square root of a product lost, when
+    SymPy has split it into several root factors of the log's argument (√(νπ) read as
+    √ν·√π): all of them at once (each alone is :func:`_root_lost_in_log`'s)."""
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    roots = [f for f in sp.Mul.make_args(arg) if f.is_Pow and f.exp in (HALF, -HALF)]
+    if len(roots) < 2 or len({f.exp for f in roots}) != 1:
+        return []
+    wrong = sp.log(arg.xreplace({f: f.base ** (2 * f.exp) for f in roots}))
+    return [(wrong, {"right": node, "wrong": wrong})]
+
+
+_S24_ROOTS: dict[str, dict[str, Any]] = {
+    "log-inverse-sqrt": {
+        "local": _plus(BY_NAME["log-inverse-sqrt"].local, _roots_lost_in_log)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_ROOTS)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -26,7 +26,10 @@ when the matches agree on one mistake:
 1. a match of an entry B is set aside when another match, of an entry A that declares B in
    ``special_case_of`` (A's simulation is a special case of B's: a ½ dropped in front of
    everything is a factor 2), was made at the same place: one site inside the other (the
-   whole expression holds every site), or the same written part;
+   whole expression holds every site), or the same written part; and a match that is not
+   located (rule 2), made inside an integral (a sum) at which a located match names the
+   value written for it (E[x²] written E[x]², a moment), is set aside too: both say that
+   integral took the same written value, and only the located one says what it is;
 2. the step is named only if the matches left are all of one entry and one of them is
    *located*: a forward simulation inside an integral (a sum, a derivative) that the step
    evaluated reproduces the value but not where the mistake was made (σ for σ² in a moment
@@ -1107,7 +1110,15 @@ def _choose(matches: list[_Match]) -> _Match | None:
     def covers(a: _Match, b: _Match) -> bool:  # a is a special case of b, at the same place
         return b.entry.name in a.entry.special_case_of and same_place(a, b)
 
-    kept = [b for b in matches if not any(covers(a, b) for a in matches if a is not b)]
+    def inside_named(a: _Match, b: _Match) -> bool:  # b, not located, inside the
+        # construct (integral, sum) whose value a, located there, names: both say that
+        # construct took the same written value, and a says which value it is (a moment)
+        return (a.located is True and not b.located and a.direct and b.direct
+                and bool(a.binding.get("names_value")) and len(b.path) > len(a.path)
+                and b.path[:len(a.path)] == a.path)
+
+    kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
+                                          for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
         return None

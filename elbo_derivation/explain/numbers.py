@@ -194,13 +194,20 @@ class FloatScreen:
         return out
 
     def _node(self, node: sp.Basic, builder: Any) -> Callable[[Any], Any] | None:
-        """The compile step's extension: abstract functions, integrals and expectations, and
-        k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
+        """The compile step's extension: abstract functions, integrals and expectations,
+        Γ, log Γ and k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
         if isinstance(node, sp.factorial):
             from scipy.special import gamma as gamma_function
 
             inner = builder.sub(node.args[0])
             return lambda v: gamma_function(inner(v) + 1.0)
+        if isinstance(node, (sp.gamma, sp.loggamma)):  # Γ and log Γ, by SciPy's
+            from scipy.special import gamma as gamma_function
+            from scipy.special import gammaln
+
+            inner = builder.sub(node.args[0])
+            f = gamma_function if isinstance(node, sp.gamma) else gammaln
+            return lambda v: f(inner(v))
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = _coefficients(str(node.func), len(args))

@@ -325,8 +325,8 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
     if any(_squared_difference(f) for f in factors):
         rest = sp.Mul(*(f for f in factors if not _squared_difference(f)))
         coeff, body = rest.as_coeff_Mul()
-        if body.is_Pow and body.exp.is_negative and coeff == sp.Rational(1, 2):
-            out.family(None, 1 / body)
+        if body.is_Pow and body.exp.is_negative and abs(coeff) == sp.Rational(1, 2):
+            out.family(None, 1 / body)  # (a − b)²/(2V), or −(a − b)²/(2V) of a log-density
         elif isinstance(body, sp.Symbol) and body.is_positive and coeff == 1:
             out.vote(body, "balancing-constant")
         elif isinstance(body, sp.Symbol) and body.is_positive and coeff == sp.Rational(1, 2):
