@@ -1688,3 +1688,31 @@ _S24_ROOTS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S24_ROOTS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _series_said(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A series summed by the geometric series' formula without its polynomial factor, said
+    in the author's symbols."""
+    out = []
+    for w, b in sim.series_without_polynomial(node, roles):
+        out.append((w, {**b, "names_value": True,
+                        "why": f"{sim.show(b['plain'])} = {sim.show(w)} holds without the "
+                               f"factor {sim.show(b['poly'])}; with it the sum is another "
+                               f"series (Σ k rᵏ⁻¹ = 1/(1 − r)², the derivative of "
+                               f"1/(1 − r))"}))
+    return out
+
+
+_n = sp.Symbol("n", integer=True)
+
+_S24_SERIES: tuple[Entry, ...] = (
+    Entry("wrong-series", "a series summed by another series' formula", (),
+          "{right} was summed as if it were a geometric series: {why}; {wrong} was "
+          "written.",
+          local=_series_said,
+          example=Example(sp.Sum(_n * (_h / (1 + _h)) ** (_n - 1), (_n, 1, sp.oo)) + _g,
+                          1 + _h + _g)),
+)
+
+CATALOGUE = _amended(CATALOGUE, {}, _S24_SERIES)
+BY_NAME = {e.name: e for e in CATALOGUE}

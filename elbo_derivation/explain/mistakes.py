@@ -127,7 +127,13 @@ from elbo_derivation.explain.numbers import (
     exactly_equal,
 )
 from elbo_derivation.explain.roles import Roles, roles_for
-from elbo_derivation.explain.simulations import CONSTRUCTS, show, under
+from elbo_derivation.explain.simulations import (
+    CONSTRUCTS,
+    closed_sum,
+    polynomial_geometric,
+    show,
+    under,
+)
 from elbo_derivation.explain.subexpr import smallest_difference
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
@@ -136,6 +142,8 @@ __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_differe
 TIME_BUDGET = 3.0
 #: Most nodes of an expression the simulations walk over.
 MAX_NODES = 300
+#: Seconds SymPy may spend summing one series of a simulated step.
+SERIES_SECONDS = 0.6
 
 CatalogueEntry = Entry  # the old name of a catalogue entry
 
@@ -326,7 +334,13 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
             closed = {}
             for s in e.atoms(sp.Sum):
                 if any(lim[2].is_infinite for lim in s.limits) and sp.count_ops(s) <= 40:
-                    v = s.doit()
+                    v = closed_sum(s) if len(s.limits) == 1 else None  # quick forms first
+                    if v is None and polynomial_geometric(s):
+                        continue  # its ratio not in (0, 1): no value (SymPy is slow to say)
+                    if v is None:  # SymPy's summation, bounded: a series it cannot sum
+                        # soon (a simulated one, 1/k beside a power) is left as it is
+                        got = run_bounded(s.doit, SERIES_SECONDS)
+                        v = got.value if got.ok else s
                     if not v.has(sp.Sum, sp.Piecewise):
                         closed[s] = v
             e = e.xreplace(closed)
