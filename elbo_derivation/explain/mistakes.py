@@ -134,6 +134,9 @@ from elbo_derivation.explain.simulations import (
     show,
     under,
 )
+from elbo_derivation.explain.simulations import (
+    integral_value as sim_integral_value,
+)
 from elbo_derivation.explain.subexpr import smallest_difference
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
@@ -618,6 +621,28 @@ class _Context:
         if time.perf_counter() > self.deadline:
             raise OutOfTime
 
+    def term_shown_right(self, path: Path) -> bool:
+        """Whether the term of the previous line at the head of ``path`` stands right on the
+        written page: the previous line a sum of n terms, the written step as its author
+        wrote it a sum of n terms too, one of which is that term's value (its integrals in
+        closed form, a Gaussian or Gamma weight). A mistake simulated inside that term,
+        which the page shows unchanged, was not made there (E[x]² written m² beside a
+        second moment written s²: a ½ inside E[x] that doubles its square is not)."""
+        if not path or path[0] == VALUE or not isinstance(self.lhs, sp.Add):
+            return False
+        shown = self.written_forms[-1]
+        if not isinstance(shown, sp.Add) or len(shown.args) != len(self.lhs.args):
+            return False
+        try:
+            term = self.lhs.args[path[0]]
+            closed = {n: sim_integral_value(n) for n in term.atoms(sp.Integral)}
+            if not closed or any(v is None for v in closed.values()):
+                return False
+            value = term.xreplace(closed)
+            return any(sp.simplify(w - value) == 0 for w in shown.args)
+        except Exception:
+            return False
+
     def _normalised(self, e: sp.Basic) -> sp.Basic:
         if e not in self._normal:
             from elbo_derivation.decide.rules import normalize
@@ -985,7 +1010,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     unlocated: _Match | None = None
     for wrong, b, path, located in _forward(entry, ctx):
         ctx.tick()
-        if not located and unlocated is not None:
+        if not located and (unlocated is not None or ctx.term_shown_right(path)):
             continue
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):

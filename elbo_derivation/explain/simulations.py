@@ -49,6 +49,7 @@ __all__ = [
     "inner_factor_forgotten",
     "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
+    "integral_value",
     "jensen_as_equality",
     "jensen_weighted_reversed",
     "log_factor_dropped",
@@ -1515,3 +1516,20 @@ def series_without_polynomial(node: sp.Basic, roles: Any) -> list[Variant]:
         return []
     return [(value, {"right": node, "wrong": value, "i": k, "poly": p, "plain": plain,
                      "ratio": r})]
+
+
+def integral_value(node: sp.Basic) -> sp.Basic | None:
+    """The value of an expectation integral in closed form, when its weight has one at once
+    (a Gaussian weight over ℝ, C·x^α·e^{−λx} over (0, ∞), a Poisson weight; see
+    :func:`_moment_setup`), else None.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> integral_value(sp.Integral(x * sp.exp(-x), (x, 0, sp.oo)))
+    1
+    """
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum, Expectation)) \
+        else None
+    if setup is None:
+        return None
+    *_, total, value = setup
+    return total * value
