@@ -249,3 +249,9 @@ def test_polynomial_times_geometric_series_in_closed_form() -> None:
         assert sp.simplify(closed_sum(s) - s.doit()) == 0
     # a ratio outside (0, 1): no value
     assert closed_sum(sp.Sum(n * (1 + u) ** n, (n, 0, sp.oo))) is None
+
+
+def test_a_constant_joined_with_a_log_into_the_log_of_a_sum() -> None:
+    right = u * x - sp.log(u) - 1
+    assert name(right, u * x - sp.log(u + sp.E)) == "sum-of-logs-joined"
+    assert name(right, u * x - sp.log(u + 1)) is None

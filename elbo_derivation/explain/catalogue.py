@@ -1695,11 +1695,15 @@ def _series_said(node: sp.Basic, roles: Roles) -> list[Variant]:
     in the author's symbols."""
     out = []
     for w, b in sim.series_without_polynomial(node, roles):
+        k, lo, _ = b["right"].limits[0]
+        plain = b["plain"].function
         out.append((w, {**b, "names_value": True,
-                        "why": f"{sim.show(b['plain'])} = {sim.show(w)} holds without the "
-                               f"factor {sim.show(b['poly'])}; with it the sum is another "
-                               f"series (Σ k rᵏ⁻¹ = 1/(1 − r)², the derivative of "
-                               f"1/(1 − r))"}))
+                        "series": f"the sum of {sim.show(b['right'].function)} over "
+                                  f"{sim.show(k)} ≥ {sim.show(lo)}",
+                        "why": f"the geometric series of {sim.show(plain)} sums to "
+                               f"{sim.show(w)}, but the factor {sim.show(b['poly'])} makes "
+                               f"another series (Σ k rᵏ⁻¹ = 1/(1 − r)², the derivative of "
+                               f"Σ rᵏ = 1/(1 − r))"}))
     return out
 
 
@@ -1707,8 +1711,7 @@ _n = sp.Symbol("n", integer=True)
 
 _S24_SERIES: tuple[Entry, ...] = (
     Entry("wrong-series", "a series summed by another series' formula", (),
-          "{right} was summed as if it were a geometric series: {why}; {wrong} was "
-          "written.",
+          "{series} was summed as if it were a geometric series: {why}.",
           local=_series_said,
           example=Example(sp.Sum(_n * (_h / (1 + _h)) ** (_n - 1), (_n, 1, sp.oo)) + _g,
                           1 + _h + _g)),
@@ -1743,4 +1746,31 @@ _S24_START: dict[str, dict[str, Any]] = {
 }
 
 CATALOGUE = _amended(CATALOGUE, _S24_START)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _join_log_and_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """c·log a + k written c·log(a + e^{k/c}): a constant term read as the log of e^{k/c}
+    and joined with a log into the log of a sum (−log λ − 1 = −log(λe) written
+    −log(λ + e))."""
+    terms = _terms(node)
+    constants = [t for t in terms if t.is_Rational and t != 0]
+    out: list[Variant] = []
+    for t in terms:
+        c, rest = t.as_coeff_Mul()
+        if not isinstance(rest, sp.log) or not c.is_Rational:
+            continue
+        for k in constants:
+            joined = c * sp.log(rest.args[0] + sp.exp(k / c))
+            others = [u for u in terms if u is not t and u is not k]
+            out.append((sp.Add(*others, joined), {"right": t + k, "wrong": joined}))
+    return out
+
+
+_S24_JOIN: dict[str, dict[str, Any]] = {
+    "sum-of-logs-joined": {
+        "local": _plus(BY_NAME["sum-of-logs-joined"].local, _join_log_and_constant)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_JOIN)
 BY_NAME = {e.name: e for e in CATALOGUE}
