@@ -255,3 +255,14 @@ def test_a_constant_joined_with_a_log_into_the_log_of_a_sum() -> None:
     right = u * x - sp.log(u) - 1
     assert name(right, u * x - sp.log(u + sp.E)) == "sum-of-logs-joined"
     assert name(right, u * x - sp.log(u + 1)) is None
+
+
+def test_a_term_the_page_shows_right_does_not_stand_in_the_way() -> None:
+    m_, s_ = sp.Symbol("m", real=True), sp.Symbol("s", positive=True)
+    dens = sp.exp(-(x - m_) ** 2 / (2 * s_**2)) / sp.sqrt(2 * sp.pi * s_**2)
+    first, second = (sp.Integral(dens * x**k, (x, -sp.oo, sp.oo)) for k in (1, 2))
+    # s² − m²: E[x²] written s², E[x]² written m² (right); a ½ in E[x]'s exponent gives
+    # that value too, but then the term m² on the page would be 2m²
+    assert name(second - first**2, s_**2 - m_**2) == "second-moment-missing-mean"
+    # written as one term the page does not show E[x]² alone: not recognised
+    assert name(second - first**2 + c1, (s_ - m_) * (s_ + m_) + c1) is None

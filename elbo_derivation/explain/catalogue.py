@@ -1721,33 +1721,6 @@ CATALOGUE = _amended(CATALOGUE, {}, _S24_SERIES)
 BY_NAME = {e.name: e for e in CATALOGUE}
 
 
-def _moment_of_the_start(expr: sp.Basic, roles: Roles) -> list[Variant]:
-    """The value of the expectation the derivation started from (an integral or a sum under
-    a weight with closed moments: ∫ τ·Gamma(τ; a, b) dτ) written as another of its moments,
-    on a line that has already evaluated it (b^a Γ(a + 1)/(Γ(a) b^{a+1}) written a/b², the
-    variance for the mean). The line must equal that value: every line before was right."""
-    start = getattr(roles, "start", None)
-    if not isinstance(start, (sp.Integral, sp.Sum, Expectation)) or expr.has(
-            sp.Integral, sp.Sum, Expectation, sp.Derivative):
-        return []
-    value = sim.integral_value(start)
-    if value is None:
-        return []
-    try:
-        if sp.simplify(sp.gammasimp(expr - value)) != 0:
-            return []
-    except Exception:
-        return []
-    return [(w, {**b, "names_value": True}) for w, b in sim.moment_wrong(start, roles)]
-
-
-_S24_START: dict[str, dict[str, Any]] = {
-    "wrong-moment": {"whole": _moment_of_the_start},
-}
-
-CATALOGUE = _amended(CATALOGUE, _S24_START)
-BY_NAME = {e.name: e for e in CATALOGUE}
-
 
 def _join_log_and_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
     """c·log a + k written c·log(a + e^{k/c}): a constant term read as the log of e^{k/c}

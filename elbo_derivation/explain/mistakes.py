@@ -475,6 +475,7 @@ class _Context:
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
         self._values: list[tuple[sp.Derivative, sp.Basic]] | None = None
+        self._terms_shown: dict[int, bool] = {}
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
         if shown is not None and shown != rhs:
@@ -633,15 +634,18 @@ class _Context:
         shown = self.written_forms[-1]
         if not isinstance(shown, sp.Add) or len(shown.args) != len(self.lhs.args):
             return False
-        try:
-            term = self.lhs.args[path[0]]
-            closed = {n: sim_integral_value(n) for n in term.atoms(sp.Integral)}
-            if not closed or any(v is None for v in closed.values()):
-                return False
-            value = term.xreplace(closed)
-            return any(sp.simplify(w - value) == 0 for w in shown.args)
-        except Exception:
-            return False
+        cache = self._terms_shown
+        if path[0] not in cache:
+            cache[path[0]] = False
+            try:
+                term = self.lhs.args[path[0]]
+                closed = {n: sim_integral_value(n) for n in term.atoms(sp.Integral)}
+                if closed and all(v is not None for v in closed.values()):
+                    value = term.xreplace(closed)
+                    cache[path[0]] = any(sp.simplify(w - value) == 0 for w in shown.args)
+            except Exception:
+                pass
+        return cache[path[0]]
 
     def _normalised(self, e: sp.Basic) -> sp.Basic:
         if e not in self._normal:

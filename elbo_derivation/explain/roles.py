@@ -103,8 +103,6 @@ class Roles:
     bound: set[sp.Basic] = field(default_factory=set)
     #: expressions that are probabilities (a sigmoid written beside its complement)
     probabilities: list[sp.Basic] = field(default_factory=list)
-    #: the derivation's first line, definitions expanded (what every right line equals)
-    start: sp.Basic | None = None
 
     def role(self, sym: sp.Basic) -> str | None:
         return self.roles.get(sym)  # type: ignore[arg-type]
@@ -456,14 +454,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                 exprs.append(expand(start))
             except Exception:
                 pass
-    out = infer_roles(exprs, declared, pairs, symbols, gaussians)
-    start = getattr(derivation, "start", None)
-    if isinstance(start, sp.Basic):
-        try:
-            out.start = derivation.expand_definitions(start)
-        except Exception:
-            out.start = start
-    return out
+    return infer_roles(exprs, declared, pairs, symbols, gaussians)
 
 
 def count_rates(expr: sp.Basic) -> list[sp.Symbol]:
