@@ -266,3 +266,18 @@ def test_a_term_the_page_shows_right_does_not_stand_in_the_way() -> None:
     assert name(second - first**2, s_**2 - m_**2) == "second-moment-missing-mean"
     # written as one term the page does not show E[x]² alone: not recognised
     assert name(second - first**2 + c1, (s_ - m_) * (s_ + m_) + c1) is None
+
+
+@pytest.mark.parametrize("family, written", [("Exponential(c)", "c + 1"),
+                                             ("Gamma(k, c)", "k*c + 1")])
+def test_the_rate_of_a_declared_family_used_as_its_scale(tmp_path: Path, family: str,
+                                                         written: str) -> None:
+    path = tmp_path / "mean.deriv"
+    path.write_text("title: t\nsymbols: x, k, c : positive\n"
+                    f"densities: q(x) = {family}\n\n    E[x, x ~ q(x)] + 1\n"
+                    f"  = {written}   # the mean\n", encoding="utf-8")
+    d = read_any(path)
+    step = d.steps[0]
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    assert m is not None and m.name == "rate-for-scale"
+    assert "c is the rate" in m.explanation and "1/c" in m.explanation

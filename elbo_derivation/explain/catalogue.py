@@ -1747,3 +1747,29 @@ _S24_JOIN: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S24_JOIN)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _rate_said(fn: Local | None) -> Local:
+    """The rate-for-scale variants with the words of both kinds: a symbol λ written for 1/λ
+    (no moment), and a moment written with the rate for the scale."""
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = []
+        for w, b in (fn(node, roles) if fn is not None else []):
+            said = ""
+            if "g" in b and "x" in b:
+                said = (f" (in the moment E[{sim.show(b['g'])}] under the density of "
+                        f"{sim.show(b['x'])})")
+            out.append((w, {**b, "moment": said}))
+        return out
+    return local
+
+
+_S24_RATE: dict[str, dict[str, Any]] = {
+    "rate-for-scale": {
+        "local": _rate_said(BY_NAME["rate-for-scale"].local),
+        "explanation": "{s_role}, and its scale is 1/{s}: {right} belongs here, not "
+                       "{wrong}{moment}."},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_RATE)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -69,6 +69,9 @@ ROLE_WORDS = {
     "balancing-constant": "the balancing constant",
 }
 
+#: the position of the rate among a declared family's parameters (``Gamma(shape, rate)``)
+_RATE_AT = {"exponential": 0, "gamma": 1}
+
 #: roles that say how a Gaussian's spread is parametrised
 SCALE_ROLES = ("variance", "standard-deviation", "log-variance", "precision")
 
@@ -412,6 +415,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     declared: Mapping[Any, str] = {}
     pairs: list[tuple[sp.Basic, sp.Basic]] = []
     gaussians: list[tuple[sp.Expr, sp.Expr]] = []
+    rates: list[sp.Symbol] = []
     symbols = getattr(derivation, "symbols", None) or {}
     if derivation is not None:
         decl = getattr(derivation, "declarations", None)
@@ -427,6 +431,11 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                                                                  "lognormal") \
                             and len(params) == 2:
                         gaussians.append((params[0], params[1]))
+                    # the rate of a declared Exponential(λ) or Gamma(a, λ): its scale is 1/λ
+                    at = _RATE_AT.get(str(getattr(fam, "name", "")).lower())
+                    if at is not None and len(params) > at \
+                            and isinstance(params[at], sp.Symbol) and params[at].is_positive:
+                        rates.append(params[at])
             for attr in ("kl_pairs", "kls", "kl"):
                 got = getattr(decl, attr, None)
                 if got:
@@ -454,6 +463,8 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                 exprs.append(expand(start))
             except Exception:
                 pass
+    if rates:  # a role a declaration gives explicitly wins
+        declared = {**{r: "rate" for r in rates}, **declared}
     return infer_roles(exprs, declared, pairs, symbols, gaussians)
 
 
