@@ -281,3 +281,19 @@ def test_the_rate_of_a_declared_family_used_as_its_scale(tmp_path: Path, family:
     m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
     assert m is not None and m.name == "rate-for-scale"
     assert "c is the rate" in m.explanation and "1/c" in m.explanation
+
+
+@pytest.mark.parametrize("written, named", [("c", "rate-for-scale"), ("c^2", None)])
+def test_the_rate_of_the_exponential_sampler_used_as_its_scale(
+        tmp_path: Path, written: str, named: str | None) -> None:
+    # −log(v)/c over v on (0, 1) is the exponential's inverse CDF: c is a rate; the float
+    # screen integrates log v near 0 (graded panels)
+    path = tmp_path / "sampler.deriv"
+    path.write_text("title: t\nsymbols: v : real\nsymbols: c : positive\n\n"
+                    "    Integral(-log(v)/c, (v, 0, 1))\n"
+                    "  = -Integral(log(v), (v, 0, 1))/c   # linearity\n"
+                    f"  = {written}   # the integral of log v\n", encoding="utf-8")
+    d = read_any(path)
+    step = d.steps[1]
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    assert (None if m is None else m.name) == named

@@ -346,6 +346,7 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
         for f in factors:
             if isinstance(f, sp.Symbol) and (f.is_integer or f.is_positive):
                 out.vote(f, "dimension")
+    _inverse_cdf(node, bound, out)
     for f in factors:
         if isinstance(f, sp.exp):
             e = f.args[0]
@@ -354,6 +355,25 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
                     for x in e.free_symbols & bound:
                         if sp.expand(e + lam * x) == 0:
                             out.vote(lam, "rate")
+
+
+def _inverse_cdf(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
+    """−log(u)/λ or −log(1 − u)/λ over an integrated u: the exponential's sampler, its
+    inverse CDF (Kingma & Welling 2014, sec. 2.4), makes the positive λ a rate."""
+    coeff, rest = node.as_coeff_Mul()
+    if coeff != -1:
+        return
+    factors = sp.Mul.make_args(rest)
+    logs = [f for f in factors if isinstance(f, sp.log)]
+    others = [f for f in factors if not isinstance(f, sp.log)]
+    if len(logs) != 1 or len(others) != 1:
+        return
+    arg, inv = logs[0].args[0], others[0]
+    if not (inv.is_Pow and inv.exp == -1 and isinstance(inv.base, sp.Symbol)
+            and inv.base.is_positive):
+        return
+    if any(arg == u or sp.expand(arg - (1 - u)) == 0 for u in bound):
+        out.vote(inv.base, "rate")
 
 
 def infer_roles(exprs: Iterable[sp.Basic],
