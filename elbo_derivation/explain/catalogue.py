@@ -1773,3 +1773,30 @@ _S24_RATE: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S24_RATE)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _natural_for_mean(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The mean parameter θ = e^η written as the natural parameter η = log θ where it stands
+    alone as a term (the Poisson's log-partition e^η written η), not inside a log."""
+    out: list[Variant] = []
+    for s in roles.having("mean-parameter"):
+        for t in _terms(node):
+            c, rest = t.as_coeff_Mul()
+            if rest == s:
+                wrong = c * sp.log(s)
+                out.append((node - t + wrong, {"right": t, "wrong": wrong, "s": s}))
+    return out
+
+
+_S24_NATURAL: tuple[Entry, ...] = (
+    Entry("natural-for-mean-parameter", "the natural parameter where the mean parameter "
+          "is meant", ("mean-parameter",),
+          "{s_role}; its log is the natural parameter, and the mean parameter, the "
+          "exponential of the natural one, belongs here: {right}, not {wrong}.",
+          local=_natural_for_mean,
+          example=Example(_x * sp.log(_h) - _h + _g, _x * sp.log(_h) - sp.log(_h) + _g,
+                          {"h": "mean-parameter"})),
+)
+
+CATALOGUE = _amended(CATALOGUE, {}, _S24_NATURAL)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -67,6 +67,7 @@ ROLE_WORDS = {
     "probability": "a probability",
     "dimension": "the dimension count",
     "balancing-constant": "the balancing constant",
+    "mean-parameter": "the mean parameter",
 }
 
 #: the position of the rate among a declared family's parameters (``Gamma(shape, rate)``)
@@ -436,6 +437,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     pairs: list[tuple[sp.Basic, sp.Basic]] = []
     gaussians: list[tuple[sp.Expr, sp.Expr]] = []
     rates: list[sp.Symbol] = []
+    naturals: list[sp.Symbol] = []
     symbols = getattr(derivation, "symbols", None) or {}
     if derivation is not None:
         decl = getattr(derivation, "declarations", None)
@@ -468,6 +470,12 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
             exprs.append(start)
         defs = getattr(derivation, "definitions", None) or {}
         exprs.extend(v for v in defs.values() if isinstance(v, sp.Basic))
+        # a name for log θ (let η = log θ): η is the natural parameter, θ = e^η the mean
+        # parameter of an exponential family (the Poisson's λ = e^η)
+        for v in defs.values():
+            if isinstance(v, sp.log) and isinstance(v.args[0], sp.Symbol) \
+                    and v.args[0].is_positive:
+                naturals.append(v.args[0])
         expand = getattr(derivation, "expand_definitions", None)
         for s in getattr(derivation, "steps", None) or []:
             if s is step or getattr(s, "index", None) == getattr(step, "index", -1):
@@ -483,8 +491,9 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                 exprs.append(expand(start))
             except Exception:
                 pass
-    if rates:  # a role a declaration gives explicitly wins
-        declared = {**{r: "rate" for r in rates}, **declared}
+    if rates or naturals:  # a role a declaration gives explicitly wins
+        declared = {**{r: "mean-parameter" for r in naturals},
+                    **{r: "rate" for r in rates}, **declared}
     return infer_roles(exprs, declared, pairs, symbols, gaussians)
 
 
