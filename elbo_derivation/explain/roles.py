@@ -491,10 +491,12 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                 exprs.append(expand(start))
             except Exception:
                 pass
-    if rates or naturals:  # a role a declaration gives explicitly wins
-        declared = {**{r: "mean-parameter" for r in naturals},
-                    **{r: "rate" for r in rates}, **declared}
-    return infer_roles(exprs, declared, pairs, symbols, gaussians)
+    if rates:  # a role a declaration gives explicitly wins
+        declared = {**{r: "rate" for r in rates}, **declared}
+    out = infer_roles(exprs, declared, pairs, symbols, gaussians)
+    for r in naturals:  # only where nothing else gives a role (log v of a variance v)
+        out.roles.setdefault(r, "mean-parameter")
+    return out
 
 
 def count_rates(expr: sp.Basic) -> list[sp.Symbol]:
