@@ -52,7 +52,10 @@ simulated one point by point, not only its value.
 What the step shows as written also decides: a term is dropped only from the sum its author
 wrote it in (2 − (1 + a) is the sum 1 − a, but its author wrote no term 1 there); a dropped
 factor takes its symbols off the page (C·N·Σ/N keeps the 1/N of Σ/N: nothing was dropped);
-a ½ is never put back inside a denominator (1/(s²/2) for 1/s² is a ½ nobody writes).
+a ½ is never put back inside a denominator (1/(s²/2) for 1/s² is a ½ nobody writes); a
+mistake simulated inside an evaluated integral of one term of the previous line does not stand
+in the way when the written step, as written, has as many terms and shows that term's right
+value among them (s² − m² for E[x²] − E[x]²: E[x]² stands right on the page).
 
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
