@@ -347,7 +347,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("conjugate/beta_mean.deriv", 3, "a/(a + b)", "b/(a + b)", "complement-probability"),
     ("conjugate/beta_mean.deriv", 3, "a/(a + b)", "(a + 1)/(a + b + 1)", "gamma-recursion"),
     ("conjugate/gamma_mean.deriv", 3, "= a/b", "= b/a", "ratio-flipped"),
-    ("conjugate/gamma_mean.deriv", 3, "= a/b", "= a/b^2", "wrong-moment"),
+    ("conjugate/gamma_mean.deriv", 3, "= a/b", "= a/b^2", "wrong-moment|constant-wrong"),
     ("conjugate/gamma_mean.deriv", 2, "gamma(a + 1)/b^(a + 1)", "gamma(a + 1)/b^a", "dropped-factor"),
     ("conjugate/linear_gaussian_marginal.deriv", 1, "(2*(w^2 + s^2))", "(2*(w + s^2))", "missing-square"),
     ("conjugate/linear_gaussian_marginal.deriv", 1, "(2*(w^2 + s^2))", "(2*s^2)", "dropped-term"),
