@@ -187,3 +187,113 @@ def test_gamma_recursion_misapplied_and_a_near_miss() -> None:
     assert m is not None and m.name == "gamma-recursion"
     assert "Γ(p + 1) = p·Γ(p)" in m.explanation
     assert name(right, (p + 2) / (p + q + 1)) is None
+
+
+# --- s24: moments named at their integral, log σ in every coordinate, logs, roots, series --
+
+
+lam = sp.Symbol("lam", positive=True)
+t = sp.Symbol("t", real=True)
+
+
+def _moment(n: int) -> sp.Integral:
+    return sp.Integral(lam * t**n * sp.exp(-lam * t), (t, 0, sp.oo))
+
+
+def test_a_moment_named_at_its_integral_sets_aside_a_half_inside_it() -> None:
+    # E[t²] = 2/λ² written E[t]² = 1/λ²: a ½ in the integrand gives that value too, but the
+    # moment names it at the integral
+    right = _moment(2) - _moment(1) ** 2
+    assert name(right, sp.Integer(0)) == "wrong-moment"
+    # 3/λ³ for E[t³] = 6/λ³ is no moment of the exponential: the ½ inside stays in the way
+    assert name(_moment(3) + c1, 3 / lam**3 + c1) is None
+
+
+def test_log_std_for_log_variance_in_every_coordinate_of_a_log_density() -> None:
+    right = (-sp.log(a) - sp.log(b) - sp.log(2 * sp.pi) - (x - c1) ** 2 / (2 * a**2)
+             - (y - c2) ** 2 / (2 * b**2))
+    written = right + sp.log(a) / 2 + sp.log(b) / 2
+    m = diagnose(right, written, None, None)
+    assert m is not None and m.name == "log-std-for-log-variance"
+    # the logs doubled is not log σ for log σ²
+    assert name(right, right - sp.log(a) - sp.log(b)) != "log-std-for-log-variance"
+
+
+def test_the_log_of_a_softmax_sum_split() -> None:
+    right = sp.log(sp.exp(c1) / (sp.exp(c1) + sp.exp(x) + sp.exp(y)))
+    assert name(right, c1 - (c1 + x + y)) == "log-of-sum-split"
+    assert name(right, c1 - (x + y)) is None
+
+
+def test_one_square_root_lost_in_a_log_when_read_as_two() -> None:
+    right = sp.log(sp.gamma(u) / (sp.sqrt(sp.pi) * sp.sqrt(u)))
+    assert name(right, sp.log(sp.gamma(u)) - sp.log(sp.pi * u)) == "log-inverse-sqrt"
+
+
+def test_a_series_summed_by_the_geometric_series_formula() -> None:
+    n = sp.Symbol("n", integer=True)
+    r = u / (1 + u)
+    right = sp.Sum(n * r ** (n - 1), (n, 1, sp.oo)) + c1   # (1 + u)² + c1
+    m = diagnose(right, 1 + u + c1, None, None)
+    assert m is not None and m.name == "wrong-series"
+    assert name(right, 2 * (1 + u) + c1) is None
+
+
+def test_polynomial_times_geometric_series_in_closed_form() -> None:
+    from elbo_derivation.explain.simulations import closed_sum, polynomial_geometric
+
+    n = sp.Symbol("n", integer=True)
+    for s in (sp.Sum(n**2 * sp.Rational(1, 3) ** n, (n, 0, sp.oo)),
+              sp.Sum((n - 1) * (u / (u + 1)) ** (n + 1), (n, 2, sp.oo))):
+        assert polynomial_geometric(s)
+        assert sp.simplify(closed_sum(s) - s.doit()) == 0
+    # a ratio outside (0, 1): no value
+    assert closed_sum(sp.Sum(n * (1 + u) ** n, (n, 0, sp.oo))) is None
+
+
+def test_a_constant_joined_with_a_log_into_the_log_of_a_sum() -> None:
+    right = u * x - sp.log(u) - 1
+    assert name(right, u * x - sp.log(u + sp.E)) == "sum-of-logs-joined"
+    assert name(right, u * x - sp.log(u + 1)) is None
+
+
+def test_a_term_the_page_shows_right_does_not_stand_in_the_way() -> None:
+    m_, s_ = sp.Symbol("m", real=True), sp.Symbol("s", positive=True)
+    dens = sp.exp(-(x - m_) ** 2 / (2 * s_**2)) / sp.sqrt(2 * sp.pi * s_**2)
+    first, second = (sp.Integral(dens * x**k, (x, -sp.oo, sp.oo)) for k in (1, 2))
+    # s² − m²: E[x²] written s², E[x]² written m² (right); a ½ in E[x]'s exponent gives
+    # that value too, but then the term m² on the page would be 2m²
+    assert name(second - first**2, s_**2 - m_**2) == "second-moment-missing-mean"
+    # written as one term the page does not show E[x]² alone: not recognised
+    assert name(second - first**2 + c1, (s_ - m_) * (s_ + m_) + c1) is None
+
+
+@pytest.mark.parametrize("family, written", [("Exponential(c)", "c + 1"),
+                                             ("Gamma(k, c)", "k*c + 1")])
+def test_the_rate_of_a_declared_family_used_as_its_scale(tmp_path: Path, family: str,
+                                                         written: str) -> None:
+    path = tmp_path / "mean.deriv"
+    path.write_text("title: t\nsymbols: x, k, c : positive\n"
+                    f"densities: q(x) = {family}\n\n    E[x, x ~ q(x)] + 1\n"
+                    f"  = {written}   # the mean\n", encoding="utf-8")
+    d = read_any(path)
+    step = d.steps[0]
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    assert m is not None and m.name == "rate-for-scale"
+    assert "c is the rate" in m.explanation and "1/c" in m.explanation
+
+
+@pytest.mark.parametrize("written, named", [("c", "rate-for-scale"), ("c^2", None)])
+def test_the_rate_of_the_exponential_sampler_used_as_its_scale(
+        tmp_path: Path, written: str, named: str | None) -> None:
+    # −log(v)/c over v on (0, 1) is the exponential's inverse CDF: c is a rate; the float
+    # screen integrates log v near 0 (graded panels)
+    path = tmp_path / "sampler.deriv"
+    path.write_text("title: t\nsymbols: v : real\nsymbols: c : positive\n\n"
+                    "    Integral(-log(v)/c, (v, 0, 1))\n"
+                    "  = -Integral(log(v), (v, 0, 1))/c   # linearity\n"
+                    f"  = {written}   # the integral of log v\n", encoding="utf-8")
+    d = read_any(path)
+    step = d.steps[1]
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    assert (None if m is None else m.name) == named

@@ -71,7 +71,11 @@ def test_a_count_lost_from_a_sum() -> None:
 def test_series_closed_by_the_ratio_of_terms() -> None:
     assert closed_sum(sp.Sum(lam**k / sp.factorial(k), (k, 0, sp.oo))) == sp.exp(lam)
     assert sp.simplify(closed_sum(sp.Sum((1 + a) ** -k, (k, 0, sp.oo))) - (1 + a) / a) == 0
-    assert closed_sum(sp.Sum(k**2 * (1 + a) ** -k, (k, 0, sp.oo))) is None
+    # a polynomial times a geometric term: Σ k² rᵏ = r(1 + r)/(1 − r)³, r = 1/(1 + a)
+    r = 1 / (1 + a)
+    assert sp.simplify(closed_sum(sp.Sum(k**2 * (1 + a) ** -k, (k, 0, sp.oo)))
+                       - r * (1 + r) / (1 - r) ** 3) == 0
+    assert closed_sum(sp.Sum((1 + a) ** -k / (k + 1), (k, 0, sp.oo))) is None
 
 
 def test_the_inner_derivative_of_another_variable_and_not_a_sign() -> None:

@@ -1637,4 +1637,239 @@ WITNESSES: dict[str, str] = {
 }
 
 CATALOGUE = _amended(CATALOGUE, {k: {"witness": v} for k, v in WITNESSES.items()})
+
+# --- roles, moments, indices and series (s24) ---
+# A moment named at the integral (sum) it evaluates says the value written for it; new
+# simulations for roles, logs of sums and products, and series; appended last.
+
+
+def _names_value(fn: Local | None) -> Local:
+    """``fn`` with each variant made at an integral, sum or expectation marked as naming
+    the value written for it (``names_value``): a mistake simulated inside that construct
+    which gives the same value agrees with it, and is set aside (see
+    :func:`.mistakes._choose`)."""
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = fn(node, roles) if fn is not None else []
+        if not isinstance(node, (sp.Integral, sp.Sum, Expectation)):
+            return out
+        return [(w, {**b, "names_value": True}) for w, b in out]
+    return local
+
+
+_S24_ROLES: dict[str, dict[str, Any]] = {
+    name: {"local": _names_value(BY_NAME[name].local)}
+    for name in ("wrong-moment", "second-moment-missing-mean",
+                 "second-moment-missing-variance", "rate-for-scale")
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_ROLES)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _logs_of_std_halved(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """Every log σ of a standard deviation σ halved at once: log σ written where log σ² is
+    meant (−log σ = −½ log σ² of a Gaussian's normaliser written −½ log σ), the same
+    confusion in every coordinate; with several standard deviations, all of them and each
+    one alone. The logs must stand as log σ in the right line (not inside an integral):
+    the line then says log σ = ½ log σ², and the ½ that stays on log σ is σ for σ²."""
+    if expr.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+        return []
+    stds = [s for s in roles.having("standard-deviation") if expr.has(sp.log(s))]
+    if not stds:
+        return []
+    out: list[Variant] = []
+    for chosen in ([stds] if len(stds) == 1 else [stds, *([s] for s in stds)]):
+        wrong = expr.xreplace({sp.log(s): sp.log(s) / 2 for s in chosen})
+        if wrong == expr:
+            continue
+        s = chosen[0]
+        out.append((wrong, {"right": sp.log(s**2), "wrong": sp.log(s), "s": s,
+                            "why": f"log {_show_symbol(s)}² = 2 log {_show_symbol(s)}",
+                            "shown": tuple(sp.log(t) for t in chosen)}))
+    return out
+
+
+def _logs_of_std_doubled_back(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """The inverse of :func:`_logs_of_std_halved` on a written step (each log σ doubled),
+    to repair a step that also rearranged the terms."""
+    if expr.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+        return []
+    stds = [s for s in roles.having("standard-deviation") if expr.has(sp.log(s))]
+    if not stds:
+        return []
+    right = expr.xreplace({sp.log(s): 2 * sp.log(s) for s in stds})
+    return [(right, {"right": sp.log(stds[0] ** 2), "wrong": sp.log(stds[0]), "s": stds[0]})]
+
+
+_S24_LOG_STD: dict[str, dict[str, Any]] = {
+    "log-std-for-log-variance": {
+        "whole": _plus(BY_NAME["log-std-for-log-variance"].whole, _logs_of_std_halved),
+        "whole_undo": _plus(BY_NAME["log-std-for-log-variance"].whole_undo,
+                            _logs_of_std_doubled_back)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_LOG_STD)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _split_log_of_quotient(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log(A/(a + b + …)) (or log(A·(a + b + …))) written log A − (log a + log b + …): the
+    log of the product rightly taken apart, and the log of its sum then split as well
+    (log of a softmax with log Σ exp aₖ written Σ aₖ). Each sum factor alone."""
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Mul):
+        return []
+    factors = sp.Mul.make_args(node.args[0])
+    out: list[Variant] = []
+    for i, f in enumerate(factors):
+        base, k = (f.base, f.exp) if f.is_Pow else (f, sp.S(1))
+        if not isinstance(base, sp.Add) or k not in (1, -1):
+            continue
+        rest = sp.Mul(*(factors[:i] + factors[i + 1:]))
+        split = sp.Add(*(sp.log(t) for t in base.args))
+        wrong = sp.expand_log(sp.log(rest), force=False) + k * split
+        out.append((wrong, {"right": sp.log(base), "wrong": split}))
+    return out
+
+
+_S24_LOGS: dict[str, dict[str, Any]] = {
+    "log-of-sum-split": {
+        "local": _plus(BY_NAME["log-of-sum-split"].local, _split_log_of_quotient)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_LOGS)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _roots_lost_in_log(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log(A/√(B·C)) written log(A/(B·C)): the one square root of a product lost, when
+    SymPy has split it into several root factors of the log's argument (√(νπ) read as
+    √ν·√π): all of them at once (each alone is :func:`_root_lost_in_log`'s)."""
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    roots = [f for f in sp.Mul.make_args(arg) if f.is_Pow and f.exp in (HALF, -HALF)]
+    if len(roots) < 2 or len({f.exp for f in roots}) != 1:
+        return []
+    wrong = sp.log(arg.xreplace({f: f.base ** (2 * f.exp) for f in roots}))
+    return [(wrong, {"right": node, "wrong": wrong})]
+
+
+_S24_ROOTS: dict[str, dict[str, Any]] = {
+    "log-inverse-sqrt": {
+        "local": _plus(BY_NAME["log-inverse-sqrt"].local, _roots_lost_in_log)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_ROOTS)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _series_said(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A series summed by the geometric series' formula without its polynomial factor, said
+    in the author's symbols."""
+    out = []
+    for w, b in sim.series_without_polynomial(node, roles):
+        k, lo, _ = b["right"].limits[0]
+        plain = b["plain"].function
+        out.append((w, {**b, "names_value": True,
+                        "series": f"the sum of {sim.show(b['right'].function)} over "
+                                  f"{sim.show(k)} ≥ {sim.show(lo)}",
+                        "why": f"the geometric series of {sim.show(plain)} sums to "
+                               f"{sim.show(w)}, but the factor {sim.show(b['poly'])} makes "
+                               f"another series (Σ k rᵏ⁻¹ = 1/(1 − r)², the derivative of "
+                               f"Σ rᵏ = 1/(1 − r))"}))
+    return out
+
+
+_n = sp.Symbol("n", integer=True)
+
+_S24_SERIES: tuple[Entry, ...] = (
+    Entry("wrong-series", "a series summed by another series' formula", (),
+          "{series} was summed as if it were a geometric series: {why}.",
+          local=_series_said,
+          example=Example(sp.Sum(_n * (_h / (1 + _h)) ** (_n - 1), (_n, 1, sp.oo)) + _g,
+                          1 + _h + _g)),
+)
+
+CATALOGUE = _amended(CATALOGUE, {}, _S24_SERIES)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+
+def _join_log_and_constant(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """c·log a + k written c·log(a + e^{k/c}): a constant term read as the log of e^{k/c}
+    and joined with a log into the log of a sum (−log λ − 1 = −log(λe) written
+    −log(λ + e))."""
+    terms = _terms(node)
+    constants = [t for t in terms if t.is_Rational and t != 0]
+    out: list[Variant] = []
+    for t in terms:
+        c, rest = t.as_coeff_Mul()
+        if not isinstance(rest, sp.log) or not c.is_Rational:
+            continue
+        for k in constants:
+            joined = c * sp.log(rest.args[0] + sp.exp(k / c))
+            others = [u for u in terms if u is not t and u is not k]
+            out.append((sp.Add(*others, joined), {"right": t + k, "wrong": joined}))
+    return out
+
+
+_S24_JOIN: dict[str, dict[str, Any]] = {
+    "sum-of-logs-joined": {
+        "local": _plus(BY_NAME["sum-of-logs-joined"].local, _join_log_and_constant)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_JOIN)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _rate_said(fn: Local | None) -> Local:
+    """The rate-for-scale variants with the words of both kinds: a symbol λ written for 1/λ
+    (no moment), and a moment written with the rate for the scale."""
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = []
+        for w, b in (fn(node, roles) if fn is not None else []):
+            said = ""
+            if "g" in b and "x" in b:
+                said = (f" (in the moment E[{sim.show(b['g'])}] under the density of "
+                        f"{sim.show(b['x'])})")
+            out.append((w, {**b, "moment": said}))
+        return out
+    return local
+
+
+_S24_RATE: dict[str, dict[str, Any]] = {
+    "rate-for-scale": {
+        "local": _rate_said(BY_NAME["rate-for-scale"].local),
+        "explanation": "{s_role}, and its scale is 1/{s}: {right} belongs here, not "
+                       "{wrong}{moment}."},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_RATE)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _natural_for_mean(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The mean parameter θ = e^η written as the natural parameter η = log θ where it stands
+    alone as a term (the Poisson's log-partition e^η written η), not inside a log."""
+    out: list[Variant] = []
+    for s in roles.having("mean-parameter"):
+        for t in _terms(node):
+            c, rest = t.as_coeff_Mul()
+            if rest == s:
+                wrong = c * sp.log(s)
+                out.append((node - t + wrong, {"right": t, "wrong": wrong, "s": s}))
+    return out
+
+
+_S24_NATURAL: tuple[Entry, ...] = (
+    Entry("natural-for-mean-parameter", "the natural parameter where the mean parameter "
+          "is meant", ("mean-parameter",),
+          "{s_role}; its log is the natural parameter, and the mean parameter, the "
+          "exponential of the natural one, belongs here: {right}, not {wrong}.",
+          local=_natural_for_mean,
+          example=Example(_x * sp.log(_h) - _h + _g, _x * sp.log(_h) - sp.log(_h) + _g,
+                          {"h": "mean-parameter"})),
+)
+
+CATALOGUE = _amended(CATALOGUE, {}, _S24_NATURAL)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -26,7 +26,10 @@ when the matches agree on one mistake:
 1. a match of an entry B is set aside when another match, of an entry A that declares B in
    ``special_case_of`` (A's simulation is a special case of B's: a ½ dropped in front of
    everything is a factor 2), was made at the same place: one site inside the other (the
-   whole expression holds every site), or the same written part;
+   whole expression holds every site), or the same written part; and a match that is not
+   located (rule 2), made inside an integral (a sum) at which a located match names the
+   value written for it (E[x²] written E[x]², a moment), is set aside too: both say that
+   integral took the same written value, and only the located one says what it is;
 2. the step is named only if the matches left are all of one entry and one of them is
    *located*: a forward simulation inside an integral (a sum, a derivative) that the step
    evaluated reproduces the value but not where the mistake was made (σ for σ² in a moment
@@ -49,7 +52,10 @@ simulated one point by point, not only its value.
 What the step shows as written also decides: a term is dropped only from the sum its author
 wrote it in (2 − (1 + a) is the sum 1 − a, but its author wrote no term 1 there); a dropped
 factor takes its symbols off the page (C·N·Σ/N keeps the 1/N of Σ/N: nothing was dropped);
-a ½ is never put back inside a denominator (1/(s²/2) for 1/s² is a ½ nobody writes).
+a ½ is never put back inside a denominator (1/(s²/2) for 1/s² is a ½ nobody writes); a
+mistake simulated inside an evaluated integral of one term of the previous line does not stand
+in the way when the written step, as written, has as many terms and shows that term's right
+value among them (s² − m² for E[x²] − E[x]²: E[x]² stands right on the page).
 
 Then the engine shows the smallest differing part (:func:`locate_difference`).
 
@@ -124,7 +130,16 @@ from elbo_derivation.explain.numbers import (
     exactly_equal,
 )
 from elbo_derivation.explain.roles import Roles, roles_for
-from elbo_derivation.explain.simulations import CONSTRUCTS, show, under
+from elbo_derivation.explain.simulations import (
+    CONSTRUCTS,
+    closed_sum,
+    polynomial_geometric,
+    show,
+    under,
+)
+from elbo_derivation.explain.simulations import (
+    integral_value as sim_integral_value,
+)
 from elbo_derivation.explain.subexpr import smallest_difference
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
@@ -133,6 +148,8 @@ __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_differe
 TIME_BUDGET = 3.0
 #: Most nodes of an expression the simulations walk over.
 MAX_NODES = 300
+#: Seconds SymPy may spend summing one series of a simulated step.
+SERIES_SECONDS = 0.6
 
 CatalogueEntry = Entry  # the old name of a catalogue entry
 
@@ -325,7 +342,13 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
             closed = {}
             for s in e.atoms(sp.Sum):
                 if any(lim[2].is_infinite for lim in s.limits) and sp.count_ops(s) <= 40:
-                    v = s.doit()
+                    v = closed_sum(s) if len(s.limits) == 1 else None  # quick forms first
+                    if v is None and polynomial_geometric(s):
+                        continue  # its ratio not in (0, 1): no value (SymPy is slow to say)
+                    if v is None:  # SymPy's summation, bounded: a series it cannot sum
+                        # soon (a simulated one, 1/k beside a power) is left as it is
+                        got = run_bounded(s.doit, SERIES_SECONDS)
+                        v = got.value if got.ok else s
                     if not v.has(sp.Sum, sp.Piecewise):
                         closed[s] = v
             e = e.xreplace(closed)
@@ -457,6 +480,7 @@ class _Context:
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
         self._values: list[tuple[sp.Derivative, sp.Basic]] | None = None
+        self._terms_shown: dict[int, bool] = {}
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
         if shown is not None and shown != rhs:
@@ -602,6 +626,31 @@ class _Context:
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
             raise OutOfTime
+
+    def term_shown_right(self, path: Path) -> bool:
+        """Whether the term of the previous line at the head of ``path`` stands right on the
+        written page: the previous line a sum of n terms, the written step as its author
+        wrote it a sum of n terms too, one of which is that term's value (its integrals in
+        closed form, a Gaussian or Gamma weight). A mistake simulated inside that term,
+        which the page shows unchanged, was not made there (E[x]² written m² beside a
+        second moment written s²: a ½ inside E[x] that doubles its square is not)."""
+        if not path or path[0] == VALUE or not isinstance(self.lhs, sp.Add):
+            return False
+        shown = self.written_forms[-1]
+        if not isinstance(shown, sp.Add) or len(shown.args) != len(self.lhs.args):
+            return False
+        cache = self._terms_shown
+        if path[0] not in cache:
+            cache[path[0]] = False
+            try:
+                term = self.lhs.args[path[0]]
+                closed = {n: sim_integral_value(n) for n in term.atoms(sp.Integral)}
+                if closed and all(v is not None for v in closed.values()):
+                    value = term.xreplace(closed)
+                    cache[path[0]] = any(sp.simplify(w - value) == 0 for w in shown.args)
+            except Exception:
+                pass
+        return cache[path[0]]
 
     def _normalised(self, e: sp.Basic) -> sp.Basic:
         if e not in self._normal:
@@ -970,7 +1019,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     unlocated: _Match | None = None
     for wrong, b, path, located in _forward(entry, ctx):
         ctx.tick()
-        if not located and unlocated is not None:
+        if not located and (unlocated is not None or ctx.term_shown_right(path)):
             continue
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
@@ -1111,7 +1160,15 @@ def _choose(matches: list[_Match]) -> _Match | None:
     def covers(a: _Match, b: _Match) -> bool:  # a is a special case of b, at the same place
         return b.entry.name in a.entry.special_case_of and same_place(a, b)
 
-    kept = [b for b in matches if not any(covers(a, b) for a in matches if a is not b)]
+    def inside_named(a: _Match, b: _Match) -> bool:  # b, not located, inside the
+        # construct (integral, sum) whose value a, located there, names: both say that
+        # construct took the same written value, and a says which value it is (a moment)
+        return (a.located is True and not b.located and a.direct and b.direct
+                and bool(a.binding.get("names_value")) and len(b.path) > len(a.path)
+                and b.path[:len(a.path)] == a.path)
+
+    kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
+                                          for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
         return None

@@ -88,6 +88,20 @@ def _legendre_grid(lo: float, hi: float, panels: int = 60, order: int = 12,
     return nodes, weights
 
 
+def _graded_grid(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_legendre_grid` on [lo, hi] with its first and last panels graded
+    geometrically toward the ends (panels halving 40 times): an integrable singularity at
+    an end (log u at u = 0, ∫₀¹ log u du = −1) converges there too."""
+    h = (hi - lo) / 60
+    nodes, weights = _legendre_grid(lo + h, hi - h, panels=58)
+    parts = [(nodes, weights)]
+    cuts = h * 0.5 ** np.arange(41)
+    for j in range(40):
+        for a, b in ((lo + cuts[j + 1], lo + cuts[j]), (hi - cuts[j], hi - cuts[j + 1])):
+            parts.append(_legendre_grid(a, b, panels=1))
+    return (np.concatenate([n for n, _ in parts]), np.concatenate([w for _, w in parts]))
+
+
 # Over ℝ: the sample points keep every mean within ±2 and every scale below 2.5, so ±40
 # holds any Gaussian-type integrand of these derivations to double precision; a Laplace or
 # exponential tail e^{−|x|/2.3} is still 3e-8 there, so coarser panels carry the range on to
@@ -194,13 +208,20 @@ class FloatScreen:
         return out
 
     def _node(self, node: sp.Basic, builder: Any) -> Callable[[Any], Any] | None:
-        """The compile step's extension: abstract functions, integrals and expectations, and
-        k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
+        """The compile step's extension: abstract functions, integrals and expectations,
+        Γ, log Γ and k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
         if isinstance(node, sp.factorial):
             from scipy.special import gamma as gamma_function
 
             inner = builder.sub(node.args[0])
             return lambda v: gamma_function(inner(v) + 1.0)
+        if isinstance(node, (sp.gamma, sp.loggamma)):  # Γ and log Γ, by SciPy's
+            from scipy.special import gamma as gamma_function
+            from scipy.special import gammaln
+
+            inner = builder.sub(node.args[0])
+            f = gamma_function if isinstance(node, sp.gamma) else gammaln
+            return lambda v: f(inner(v))
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = _coefficients(str(node.func), len(args))
@@ -247,7 +268,7 @@ class FloatScreen:
                 a, b = -_REACH, _REACH
             else:
                 a, b = (a if a is not None else b - 80.0), (b if b is not None else a + 80.0)
-                nodes, weights = _legendre_grid(a, b)
+                nodes, weights = _graded_grid(a, b)
             kinks = sorted(k for k in (float(f(v)) for f in kink_fs) if a < k < b)
             if kinks:  # one grid per piece between the turns of |·|
                 grids = [_legendre_grid(u, w) for u, w in itertools.pairwise([a, *kinks, b])]

@@ -67,7 +67,11 @@ ROLE_WORDS = {
     "probability": "a probability",
     "dimension": "the dimension count",
     "balancing-constant": "the balancing constant",
+    "mean-parameter": "the mean parameter",
 }
+
+#: the position of the rate among a declared family's parameters (``Gamma(shape, rate)``)
+_RATE_AT = {"exponential": 0, "gamma": 1}
 
 #: roles that say how a Gaussian's spread is parametrised
 SCALE_ROLES = ("variance", "standard-deviation", "log-variance", "precision")
@@ -325,8 +329,8 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
     if any(_squared_difference(f) for f in factors):
         rest = sp.Mul(*(f for f in factors if not _squared_difference(f)))
         coeff, body = rest.as_coeff_Mul()
-        if body.is_Pow and body.exp.is_negative and coeff == sp.Rational(1, 2):
-            out.family(None, 1 / body)
+        if body.is_Pow and body.exp.is_negative and abs(coeff) == sp.Rational(1, 2):
+            out.family(None, 1 / body)  # (a − b)²/(2V), or −(a − b)²/(2V) of a log-density
         elif isinstance(body, sp.Symbol) and body.is_positive and coeff == 1:
             out.vote(body, "balancing-constant")
         elif isinstance(body, sp.Symbol) and body.is_positive and coeff == sp.Rational(1, 2):
@@ -343,6 +347,7 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
         for f in factors:
             if isinstance(f, sp.Symbol) and (f.is_integer or f.is_positive):
                 out.vote(f, "dimension")
+    _inverse_cdf(node, bound, out)
     for f in factors:
         if isinstance(f, sp.exp):
             e = f.args[0]
@@ -351,6 +356,25 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
                     for x in e.free_symbols & bound:
                         if sp.expand(e + lam * x) == 0:
                             out.vote(lam, "rate")
+
+
+def _inverse_cdf(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
+    """−log(u)/λ or −log(1 − u)/λ over an integrated u: the exponential's sampler, its
+    inverse CDF (Kingma & Welling 2014, sec. 2.4), makes the positive λ a rate."""
+    coeff, rest = node.as_coeff_Mul()
+    if coeff != -1:
+        return
+    factors = sp.Mul.make_args(rest)
+    logs = [f for f in factors if isinstance(f, sp.log)]
+    others = [f for f in factors if not isinstance(f, sp.log)]
+    if len(logs) != 1 or len(others) != 1:
+        return
+    arg, inv = logs[0].args[0], others[0]
+    if not (inv.is_Pow and inv.exp == -1 and isinstance(inv.base, sp.Symbol)
+            and inv.base.is_positive):
+        return
+    if any(arg == u or sp.expand(arg - (1 - u)) == 0 for u in bound):
+        out.vote(inv.base, "rate")
 
 
 def infer_roles(exprs: Iterable[sp.Basic],
@@ -412,6 +436,8 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     declared: Mapping[Any, str] = {}
     pairs: list[tuple[sp.Basic, sp.Basic]] = []
     gaussians: list[tuple[sp.Expr, sp.Expr]] = []
+    rates: list[sp.Symbol] = []
+    naturals: list[sp.Symbol] = []
     symbols = getattr(derivation, "symbols", None) or {}
     if derivation is not None:
         decl = getattr(derivation, "declarations", None)
@@ -427,6 +453,11 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                                                                  "lognormal") \
                             and len(params) == 2:
                         gaussians.append((params[0], params[1]))
+                    # the rate of a declared Exponential(λ) or Gamma(a, λ): its scale is 1/λ
+                    at = _RATE_AT.get(str(getattr(fam, "name", "")).lower())
+                    if at is not None and len(params) > at \
+                            and isinstance(params[at], sp.Symbol) and params[at].is_positive:
+                        rates.append(params[at])
             for attr in ("kl_pairs", "kls", "kl"):
                 got = getattr(decl, attr, None)
                 if got:
@@ -439,6 +470,12 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
             exprs.append(start)
         defs = getattr(derivation, "definitions", None) or {}
         exprs.extend(v for v in defs.values() if isinstance(v, sp.Basic))
+        # a name for log θ (let η = log θ): η is the natural parameter, θ = e^η the mean
+        # parameter of an exponential family (the Poisson's λ = e^η)
+        for v in defs.values():
+            if isinstance(v, sp.log) and isinstance(v.args[0], sp.Symbol) \
+                    and v.args[0].is_positive:
+                naturals.append(v.args[0])
         expand = getattr(derivation, "expand_definitions", None)
         for s in getattr(derivation, "steps", None) or []:
             if s is step or getattr(s, "index", None) == getattr(step, "index", -1):
@@ -454,7 +491,12 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                 exprs.append(expand(start))
             except Exception:
                 pass
-    return infer_roles(exprs, declared, pairs, symbols, gaussians)
+    if rates:  # a role a declaration gives explicitly wins
+        declared = {**{r: "rate" for r in rates}, **declared}
+    out = infer_roles(exprs, declared, pairs, symbols, gaussians)
+    for r in naturals:  # only where nothing else gives a role (log v of a variance v)
+        out.roles.setdefault(r, "mean-parameter")
+    return out
 
 
 def count_rates(expr: sp.Basic) -> list[sp.Symbol]:

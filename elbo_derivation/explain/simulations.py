@@ -56,6 +56,7 @@ __all__ = [
     "inner_factor_forgotten_higher",
     "inner_factor_of_another_variable",
     "inner_symbols_forgotten",
+    "integral_value",
     "jensen_as_equality",
     "jensen_weighted_reversed",
     "log_factor_dropped",
@@ -65,6 +66,8 @@ __all__ = [
     "marginal_as_one",
     "moment_rate_for_scale",
     "moment_wrong",
+    "polynomial_geometric",
+    "polynomial_geometric_sum",
     "power_lost_in_log_product",
     "power_on_one_factor",
     "power_put_back",
@@ -73,6 +76,7 @@ __all__ = [
     "product_rule_term_dropped",
     "rates_in",
     "second_moment_forgotten",
+    "series_without_polynomial",
     "show",
     "square_lost",
     "square_of_bracket_lost",
@@ -444,14 +448,17 @@ _CLOSED: dict[sp.Basic, sp.Basic | None] = {}
 
 def closed_sum(node: sp.Sum) -> sp.Basic | None:
     """The closed form of a series whose ratio of terms shows it at once (remembered), or
-    None: Σ_{k≥a} c·rᵏ (r free of k, 0 < r < 1 provable) and Σ_{k≥0} c·λᵏ/k! = c·e^λ. Other
+    None: Σ_{k≥a} P(k)·c·rᵏ (P a polynomial, r free of k, 0 < r < 1 provable: see
+    :func:`polynomial_geometric_sum`) and Σ_{k≥0} c·λᵏ/k! = c·e^λ. Other
     sums are not evaluated here (SymPy's summation may take seconds)."""
     if node in _CLOSED:
         return _CLOSED[node]
     value = None
     k, lo, hi = node.limits[0]
     f = node.function
-    if hi == sp.oo and lo.is_Integer:
+    if polynomial_geometric(node):  # a polynomial times a geometric term (Σ k rᵏ⁻¹)
+        value = polynomial_geometric_sum(node)
+    elif hi == sp.oo and lo.is_Integer:
         try:
             first = f.xreplace({k: lo})
             ratio = sp.powsimp(sp.combsimp(f.xreplace({k: k + 1}) / f), force=False)
@@ -1729,3 +1736,125 @@ def completion_constant_forgotten(expr: sp.Basic, roles: Any) -> list[Variant]:
         out.append((expr + lost, {"right": sp.cancel(c0 - lost), "wrong": c0, "s": v,
                                   "why": why}))
     return out
+
+# --- series: a polynomial times a geometric term (s24) -----------------------------------------
+
+
+def _polynomial_and_geometric(f: sp.Basic, k: sp.Symbol, convergent: bool = True,
+                              ) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
+    """f(k) = P(k)·G(k) with P a polynomial in k (the factors that are) and G geometric in
+    k (G(k + 1)/G(k) = r free of k, and, if ``convergent``, 0 < r < 1 provable): (P, G,
+    r), or None."""
+    poly, rest = [], []
+    for fac in sp.Mul.make_args(f):
+        (poly if fac.has(k) and fac.is_polynomial(k) else rest).append(fac)
+    p, g = sp.Mul(*poly), sp.Mul(*rest)
+    if not g.has(k):
+        return None
+    try:
+        ratio = sp.powsimp(g.xreplace({k: k + 1}) / g, force=False)
+        if ratio.has(k):
+            ratio = sp.powsimp(sp.cancel(ratio), force=False)
+    except Exception:
+        return None
+    if ratio.has(k) or (convergent and (ratio.is_positive is not True
+                                        or sp.together(1 - ratio).is_positive is not True)):
+        return None
+    return p, g, ratio
+
+
+def polynomial_geometric(node: sp.Basic) -> bool:
+    """Whether ``node`` is a series Σ_{k≥a} P(k)·G(k), P a polynomial, G geometric (its
+    ratio free of k), convergent or not: one :func:`polynomial_geometric_sum` sums when its
+    ratio lies in (0, 1), and nothing else need try (SymPy's summation of one that diverges
+    may take seconds to say so)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return False
+    k, lo, hi = node.limits[0]
+    return hi == sp.oo and lo.is_Integer is True and all(
+        _polynomial_and_geometric(t, k, convergent=False) is not None
+        for t in sp.Add.make_args(node.function))
+
+
+def polynomial_geometric_sum(node: sp.Basic, convergent: bool = False) -> sp.Basic | None:
+    """Σ_{k≥a} P(k)·G(k) in closed form, P a polynomial and G geometric with ratio r in
+    (0, 1): G(a)·Σⱼ cₘ·(t d/dt)ᵐ 1/(1 − t) at t = r, where P(a + j) = Σ cₘ jᵐ (no
+    summation by SymPy, which may take a second per series); None for another sum.
+    ``convergent``: the ratio is known to lie in (0, 1) (a probability's complement) where
+    the symbols' assumptions cannot show it.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> r = sp.Rational(1, 3)
+    >>> polynomial_geometric_sum(sp.Sum(k * r**(k - 1), (k, 1, sp.oo)))
+    9/4
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return None
+    k, lo, hi = node.limits[0]
+    if hi != sp.oo or not lo.is_Integer:
+        return None
+    terms = sp.Add.make_args(node.function)
+    if len(terms) > 1:  # term by term, when each converges
+        parts = [polynomial_geometric_sum(sp.Sum(t, node.limits[0]), convergent)
+                 for t in terms[:6]]
+        return None if len(terms) > 6 or None in parts else sp.Add(*parts)
+    found = _polynomial_and_geometric(node.function, k, convergent=not convergent)
+    if found is None:
+        return None
+    p, g, r = found
+    j, t = sp.Dummy("j", integer=True), sp.Dummy("t")
+    try:
+        coeffs = sp.Poly(sp.expand(p.xreplace({k: lo + j})), j).all_coeffs()[::-1]
+    except Exception:
+        return None
+    if len(coeffs) > 6:
+        return None
+    series, total = 1 / (1 - t), sp.S(0)
+    for c in coeffs:
+        total += c * series
+        series = t * sp.diff(series, t)
+    return g.xreplace({k: lo}) * total.xreplace({t: r})
+
+
+def series_without_polynomial(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k≥a} P(k)·G(k) (P a polynomial of degree ≥ 1, G geometric with ratio r in (0, 1))
+    summed as the geometric series Σ G(k) = G(a)/(1 − r): the formula of another series used
+    (Σ k rᵏ⁻¹ = 1/(1 − r)² written 1/(1 − r))."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return []
+    k, lo, hi = node.limits[0]
+    if hi != sp.oo or not lo.is_Integer:
+        return []
+    found = _polynomial_and_geometric(node.function, k, convergent=False)
+    if found is None or not found[0].has(k):
+        return []
+    p, g, r = found
+    # the ratio in (0, 1): by the symbols' assumptions, or a probability or its complement
+    probs = set(probabilities(roles)) if roles is not None else set()
+    known = r in probs or sp.expand(1 - r) in probs
+    if not known and (r.is_positive is not True
+                      or sp.together(1 - r).is_positive is not True):
+        return []
+    plain = sp.Sum(g, node.limits[0])
+    value = polynomial_geometric_sum(plain, convergent=True)
+    if value is None:
+        return []
+    return [(value, {"right": node, "wrong": value, "i": k, "poly": p, "plain": plain,
+                     "ratio": r})]
+
+
+def integral_value(node: sp.Basic) -> sp.Basic | None:
+    """The value of an expectation integral in closed form, when its weight has one at once
+    (a Gaussian weight over ℝ, C·x^α·e^{−λx} over (0, ∞), a Poisson weight; see
+    :func:`_moment_setup`), else None.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> integral_value(sp.Integral(x * sp.exp(-x), (x, 0, sp.oo)))
+    1
+    """
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, sp.Sum, Expectation)) \
+        else None
+    if setup is None:
+        return None
+    *_, total, value = setup
+    return total * value
