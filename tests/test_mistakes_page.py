@@ -1,0 +1,109 @@
+"""What changed on the page breaks a tie of exact names (issue 17): a log's ratio turned upside
+down and a sign put in front of it write the same value, −log(a/b) = log(b/a); the author's
+previous line, as written, shows which of the two was done. The derivations use other letters
+than the corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.explain.page import log_factors, page_change, written_as_kl
+from elbo_derivation.verification import read_any
+
+_HEAD = "symbols: u, v : real\ndensities: a(v|u), b(v), c(v)\n\n"
+
+
+def _named(tmp_path: Path, text: str, suffix: str = ".deriv", step: int = 2) -> str | None:
+    path = tmp_path / f"d{suffix}"
+    path.write_text(text, encoding="utf-8")
+    d = read_any(path)
+    s = d.steps[step - 1]
+    found = diagnose(d.expand_definitions(s.lhs(d)), d.expand_definitions(s.expr), d, s)
+    return None if found is None else found.name
+
+
+# --- the page, line against line ----------------------------------------------------------------
+
+
+def test_log_factors_give_each_factor_its_side_and_the_sign_in_front() -> None:
+    x, y, w = sp.symbols("x y w", positive=True)
+    written = sp.Add(sp.log(x / y), sp.Mul(-1, sp.log(w), evaluate=False), evaluate=False)
+    assert sorted(log_factors(written), key=str) == [(w, -1, 1), (x, 1, 1), (y, 1, -1)]
+
+
+def test_a_kl_written_is_no_log_on_the_page() -> None:
+    v = sp.Symbol("v", real=True)
+    f, g = sp.Function("f", positive=True)(v), sp.Function("g", positive=True)(v)
+    assert log_factors(KL(f, g, v)) == []
+    assert written_as_kl(-KL(f, g, v), {f, g})
+    assert not written_as_kl(Expectation(sp.log(f / g), v, f), {f, g})
+
+
+def test_the_page_tells_a_sign_from_a_ratio_and_says_nothing_when_it_shows_both() -> None:
+    x, y, w = sp.symbols("x y w", positive=True)
+    before = sp.log(x) - sp.log(y)
+    assert page_change(before, -sp.log(x / y) + w, {x, y}) is None  # x: sign, y: side
+    assert page_change(sp.log(x / y), sp.log(x / y) * -1, {x, y}) == "sign"
+    assert page_change(sp.log(x / y), sp.log(y / x), {x, y}) == "ratio"
+    # after a derivative the signs in front are not compared: only the sides
+    assert page_change(sp.log(x / y), sp.log(y / x), {x, y}, signs=False) is None
+    assert page_change(sp.log(x / y), sp.log(w), {x, y}) is None  # not on the new page
+
+
+# --- the tie broken in a diagnosis ---------------------------------------------------------------
+
+
+def test_a_ratio_turned_upside_down_under_its_own_sign_is_the_log_ratio_flipped(
+        tmp_path: Path) -> None:
+    text = (_HEAD + "    KL(a(v|u), b(v))\n"
+            "  = E[log(a(v|u)/b(v)), v ~ a(v|u)]\n"
+            "  = E[log(a(v|u)/c(v)), v ~ a(v|u)] + E[log(b(v)/c(v)), v ~ a(v|u)]\n")
+    assert _named(tmp_path, text) == "log-ratio-flipped"
+
+
+def test_a_ratio_kept_under_a_flipped_sign_is_a_sign_not_a_ratio(tmp_path: Path) -> None:
+    text = (_HEAD + "    KL(a(v|u), b(v))\n"
+            "  = E[log(a(v|u)/b(v)), v ~ a(v|u)]\n"
+            "  = E[log(a(v|u)/c(v)), v ~ a(v|u)] - E[log(c(v)/b(v)), v ~ a(v|u)]\n")
+    assert _named(tmp_path, text) == "log-density-sign"
+
+
+def test_a_kl_written_with_the_wrong_sign_is_a_sign(tmp_path: Path) -> None:
+    text = ("symbols: u, v : real\ndensities: a(v|u), b(v), e(u|v)\n\n"
+            "    E[log(e(u|v)), v ~ a(v|u)] + E[log(b(v)/a(v|u)), v ~ a(v|u)]\n"
+            "  = E[log(e(u|v)) + log(b(v)/a(v|u)), v ~ a(v|u)]\n"
+            "  = E[log(e(u|v)), v ~ a(v|u)] + KL(a(v|u), b(v))\n")
+    assert _named(tmp_path, text) == "log-density-sign"
+
+
+def test_two_logs_joined_into_one_ratio_do_not_tell_and_stay_unnamed(tmp_path: Path) -> None:
+    # log b − log a written +log(a/b): the sign of a changed, the side of b changed; the page
+    # shows a ratio flipped as much as a sign lost, so neither is named
+    text = ("symbols: u, v : real\ndensities: a(v|u), b(v), e(u|v)\n\n"
+            "    E[log(e(u|v)) + log(b(v)) - log(a(v|u)), v ~ a(v|u)]\n"
+            "  = E[log(e(u|v)) + log(b(v)) - log(a(v|u)), v ~ a(v|u)]\n"
+            "  = E[log(e(u|v)), v ~ a(v|u)] + E[log(a(v|u)/b(v)), v ~ a(v|u)]\n")
+    assert _named(tmp_path, text) is None
+
+
+def test_a_log_argument_carried_through_a_derivative_was_not_flipped(tmp_path: Path) -> None:
+    # d/dt of ((1 − t)/2)·log((1 − t)/2) is −½ log((1 − t)/2) − ½; +½ log((1 − t)/2) keeps
+    # the author's argument, so the sign is wrong, not the ratio
+    text = ("symbols: t : (-1, 1)\n\n"
+            "    Derivative((1 - t)/2*log((1 - t)/2), t)\n"
+            "  = log((1 - t)/2)/2 - 1/2\n")
+    assert _named(tmp_path, text, step=1) == "sign-error"
+
+
+def test_the_ratio_the_page_shows_in_latex(tmp_path: Path) -> None:
+    text = ("% symbols: u, v : real\n% densities: a(v|u), b(v), c(v)\n"
+            "\\begin{align*}\n"
+            "\\mathbb{E}_{a(v|u)}\\left[\\log\\frac{a(v|u)\\, c(v)}{b(v)\\, c(v)}\\right]\n"
+            "  &= \\mathbb{E}_{a(v|u)}\\left[\\log\\frac{b(v)}{c(v)}\\right]"
+            " + \\mathbb{E}_{a(v|u)}\\left[\\log\\frac{a(v|u)}{c(v)}\\right]\n"
+            "\\end{align*}\n")
+    assert _named(tmp_path, text, ".tex", step=1) == "log-ratio-flipped"
