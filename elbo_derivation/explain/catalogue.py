@@ -1563,3 +1563,17 @@ _S23_SIGNS_NEW: tuple[Entry, ...] = (
 
 CATALOGUE = _amended(CATALOGUE, _S23_SIGNS, _S23_SIGNS_NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- signs on the page (s24) --------------------------------------------------------------------
+# A step of one term negated: the whole is that one term (or a product with one factor
+# negated), so where a sign error there reproduces the step as well, the whole negated names it.
+# Where the step is a sum, negating one term never writes the whole negated, so the two meet
+# only on a step of one term.
+
+_S24_SIGNS: dict[str, dict[str, Any]] = {
+    "overall-sign": {"special_case_of": ("sign-error",)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_SIGNS)
+BY_NAME = {e.name: e for e in CATALOGUE}
