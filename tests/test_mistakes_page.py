@@ -119,3 +119,18 @@ def test_a_step_of_one_term_with_a_factor_negated_is_the_whole_negated(tmp_path:
 def test_a_sum_with_one_term_negated_is_still_a_sign_error(tmp_path: Path) -> None:
     text = "symbols: w, y : positive\n\n    w - log(y)\n  = w + log(y)\n"
     assert _named(tmp_path, text, step=1) == "sign-error"
+
+
+def test_jensen_reversed_where_the_average_is_written_as_logs_of_its_parts(
+        tmp_path: Path) -> None:
+    text = ("symbols: g, k : real\n\n"
+            "    log(exp(g) + exp(k)) - log(2)\n"
+            "  <= (g + k)/2\n")
+    assert _named(tmp_path, text, step=1) == "jensen-reversed"
+
+
+def test_logs_that_are_no_average_make_no_jensen_pattern(tmp_path: Path) -> None:
+    text = ("symbols: g, k : real\n\n"
+            "    log(exp(g) + exp(k)) - log(3)\n"
+            "  <= (g + k)/2\n")  # log 3: not the average of two, no Jensen pattern
+    assert _named(tmp_path, text, step=1) != "jensen-reversed"

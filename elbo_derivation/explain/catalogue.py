@@ -1573,6 +1573,9 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 
 _S24_SIGNS: dict[str, dict[str, Any]] = {
     "overall-sign": {"special_case_of": ("sign-error",)},
+    # Jensen's pattern also where the log of the average is written as logs of its parts
+    "jensen-reversed": {"relation": _either_relation(BY_NAME["jensen-reversed"].relation,
+                                                     sim.jensen_reversed_combined)},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S24_SIGNS)
