@@ -1441,10 +1441,10 @@ def jensen_reversed_combined(ctx: Any) -> dict[str, Any] | None:
     >>> jensen_reversed_combined(ctx)["holds"]
     '≥'
     """
-    pairs = {"<=": ("lhs", "rhs"), ">=": ("rhs", "lhs")}
-    if ctx.relation not in pairs:
+    sides = {"<=": "lhs", ">=": "rhs"}  # the side Jensen says is the larger
+    if ctx.relation not in sides:
         return None
-    big_side, small_side = pairs[ctx.relation]
+    big_side = sides[ctx.relation]
     big = getattr(ctx, big_side)
     joined = _one_log_of_a_sum(big)
     if joined is None or not (ctx.screen_equal(joined, big) and ctx.exact(joined, big)):
