@@ -134,3 +134,21 @@ def test_logs_that_are_no_average_make_no_jensen_pattern(tmp_path: Path) -> None
             "    log(exp(g) + exp(k)) - log(3)\n"
             "  <= (g + k)/2\n")  # log 3: not the average of two, no Jensen pattern
     assert _named(tmp_path, text, step=1) != "jensen-reversed"
+
+
+def test_a_sign_lost_beside_gamma_functions_is_named(tmp_path: Path) -> None:
+    # the float screen evaluates Γ (and log Γ): a step over Γ is compared like any other
+    text = ("symbols: w, k : positive\n\n"
+            "    log(gamma(w + k)/(gamma(w)*gamma(k)))\n"
+            "  = log(gamma(w + k)) - log(gamma(w)) + log(gamma(k))\n")
+    assert _named(tmp_path, text, step=1) == "sign-error"
+
+
+def test_the_screen_evaluates_gamma_and_log_gamma() -> None:
+    from elbo_derivation.explain.numbers import FloatScreen
+
+    w = sp.Symbol("w", positive=True)
+    screen = FloatScreen({w}, 1e18)
+    assert screen.equal(sp.gamma(w + 1), w * sp.gamma(w))
+    assert screen.equal(sp.loggamma(w + 1), sp.log(w) + sp.loggamma(w))
+    assert screen.differs(sp.gamma(w + 1), sp.gamma(w))

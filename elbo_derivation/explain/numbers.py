@@ -194,13 +194,27 @@ class FloatScreen:
         return out
 
     def _node(self, node: sp.Basic, builder: Any) -> Callable[[Any], Any] | None:
-        """The compile step's extension: abstract functions, integrals and expectations, and
-        k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers)."""
+        """The compile step's extension: abstract functions, integrals and expectations,
+        k! (by SciPy's Γ: k! = Γ(k + 1), continued between the integers), Γ and log Γ."""
         if isinstance(node, sp.factorial):
             from scipy.special import gamma as gamma_function
 
             inner = builder.sub(node.args[0])
             return lambda v: gamma_function(inner(v) + 1.0)
+        if isinstance(node, (sp.gamma, sp.loggamma)):
+            from scipy.special import gamma as gamma_function
+            from scipy.special import gammaln
+
+            inner = builder.sub(node.args[0])
+            if isinstance(node, sp.gamma):
+                return lambda v: gamma_function(inner(v))
+
+            def log_gamma(v: Any) -> Any:
+                x = inner(v)
+                if np.any(np.asarray(x) <= 0):
+                    raise Unsure("log Γ off the positive axis")
+                return gammaln(x)
+            return log_gamma
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = _coefficients(str(node.func), len(args))
