@@ -152,3 +152,13 @@ def test_the_screen_evaluates_gamma_and_log_gamma() -> None:
     assert screen.equal(sp.gamma(w + 1), w * sp.gamma(w))
     assert screen.equal(sp.loggamma(w + 1), sp.log(w) + sp.loggamma(w))
     assert screen.differs(sp.gamma(w + 1), sp.gamma(w))
+
+
+def test_a_ratio_of_rates_written_upside_down_is_the_ratio_flipped(tmp_path: Path) -> None:
+    text = ("% symbols: y : real\n% symbols: g, k : positive\n"
+            "% let: f = g e^{-g y}\n% let: h = k e^{-k y}\n% functions: f(y), h(y)\n"
+            "\\begin{align*}\n"
+            "\\int_0^{\\infty} f(y)\\log\\frac{f(y)}{h(y)}\\,dy\n"
+            "  &= \\log\\frac{g}{k} + \\frac{g}{k} - 1\n"
+            "\\end{align*}\n")
+    assert _named(tmp_path, text, ".tex", step=1) == "ratio-flipped"

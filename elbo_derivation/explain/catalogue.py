@@ -1571,7 +1571,27 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # Where the step is a sum, negating one term never writes the whole negated, so the two meet
 # only on a step of one term.
 
+def _flip_ratio_of_rates(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A ratio a/b written b/a where a rate stands in it (the table's :func:`_flip_ratio`
+    leaves those out, for precisions): no other entry inverts every rate of a ratio at once
+    (a rate written for its scale is one rate, one place), so the ratio flipped names it.
+    Not with a precision: τ₂/τ₁ for τ₁/τ₂ is each variance for its precision."""
+    if not isinstance(node, sp.Mul):
+        return []
+    kinds = {roles.role(x) for x in node.free_symbols}
+    if "rate" not in kinds or "precision" in kinds:
+        return []
+    num, den = sp.fraction(node)
+    if not (num.free_symbols and den.free_symbols):
+        return []
+    wrong = den / num
+    return [(wrong, {"right": node, "wrong": wrong, "guard": _not_the_argument_of_a_log})]
+
+
 _S24_SIGNS: dict[str, dict[str, Any]] = {
+    "ratio-flipped": {"local": _plus(BY_NAME["ratio-flipped"].local, _flip_ratio_of_rates),
+                      "undo": _plus(BY_NAME["ratio-flipped"].undo,
+                                    _as_undo(_flip_ratio_of_rates))},
     "overall-sign": {"special_case_of": ("sign-error",)},
     # Jensen's pattern also where the log of the average is written as logs of its parts
     "jensen-reversed": {"relation": _either_relation(BY_NAME["jensen-reversed"].relation,
