@@ -162,3 +162,16 @@ def test_a_ratio_of_rates_written_upside_down_is_the_ratio_flipped(tmp_path: Pat
             "  &= \\log\\frac{g}{k} + \\frac{g}{k} - 1\n"
             "\\end{align*}\n")
     assert _named(tmp_path, text, ".tex", step=1) == "ratio-flipped"
+
+
+def test_a_log_of_the_variance_kept_under_a_flipped_sign_is_no_precision(
+        tmp_path: Path) -> None:
+    # −log(s²)/2 written +log(s): the precision 1/s² in the log writes the same value, but the
+    # page keeps s on its side of the log and flips the sign in front
+    text = ("% symbols: g, y : real\n% symbols: s : positive\n"
+            "% densities: f(y) = N(g, s^2)\n"
+            "\\begin{align*}\n"
+            "\\frac{g^2}{2} + \\frac{s^2}{2} - \\frac{1}{2}\\log s^2 - \\frac{1}{2}\n"
+            "  &= \\frac{g^2 + s^2 - 1}{2} + \\log s\n"
+            "\\end{align*}\n")
+    assert _named(tmp_path, text, ".tex", step=1) == "sign-error"

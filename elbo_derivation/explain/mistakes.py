@@ -1123,8 +1123,9 @@ def _choose(matches: list[_Match]) -> _Match | None:
 _SIGN_ENTRIES = ("sign-error", "log-density-sign", "log-evidence-sign", "overall-sign")
 
 
-#: entries whose simulation turns (part of) a log's argument upside down
-_RATIO_ENTRIES = ("log-ratio-flipped", "bayes-inverted")
+#: entries whose simulation turns (part of) a log's argument upside down (a precision 1/σ²
+#: written for the variance inside a log is log σ² turned over)
+_RATIO_ENTRIES = ("log-ratio-flipped", "bayes-inverted", "precision-for-variance")
 
 
 def _page_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
@@ -1165,8 +1166,9 @@ def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
     factors: set[sp.Basic] = set()
     for m in flips:
         for part in (m.written_part, m.right_part):
-            if isinstance(part, sp.log):
-                factors |= {f for f, _ in ratio_factors(part.args[0])}
+            if isinstance(part, sp.Basic):
+                inner = part.args[0] if isinstance(part, sp.log) else part
+                factors |= {f for f, _ in ratio_factors(inner)}
     if not factors:
         return None
     after = ctx.written_forms[-1]
