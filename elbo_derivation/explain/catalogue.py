@@ -1588,7 +1588,23 @@ def _flip_ratio_of_rates(node: sp.Basic, roles: Roles) -> list[Variant]:
     return [(wrong, {"right": node, "wrong": wrong, "guard": _not_the_argument_of_a_log})]
 
 
+def _exponent_sign_kept(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """e^{−A} put back as e^{A} for an exponent A of one term, the repair left as written
+    (SymPy would make e^{log u} the u it equals, and then the sign error could not be made
+    again in the repaired part to check it): for the written step only."""
+    if isinstance(node, sp.exp) and not isinstance(node.args[0], sp.Add) and \
+            node.args[0].free_symbols:
+        t = node.args[0]
+        kept = sp.exp(-t, evaluate=False)
+        if kept.args[0] != -t or kept == sp.exp(-t):
+            return []  # nothing that SymPy would have simplified
+        return [(kept, {"right": t, "wrong": -t})]
+    return []
+
+
 _S24_SIGNS: dict[str, dict[str, Any]] = {
+    "sign-error": {"undo": _plus(BY_NAME["sign-error"].undo,
+                                 _as_undo(_exponent_sign_kept))},
     "ratio-flipped": {"local": _plus(BY_NAME["ratio-flipped"].local, _flip_ratio_of_rates),
                       "undo": _plus(BY_NAME["ratio-flipped"].undo,
                                     _as_undo(_flip_ratio_of_rates))},
