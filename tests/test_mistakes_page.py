@@ -175,3 +175,12 @@ def test_a_log_of_the_variance_kept_under_a_flipped_sign_is_no_precision(
             "  &= \\frac{g^2 + s^2 - 1}{2} + \\log s\n"
             "\\end{align*}\n")
     assert _named(tmp_path, text, ".tex", step=1) == "sign-error"
+
+
+def test_a_sign_lost_in_an_exponent_sympy_would_simplify_is_named(tmp_path: Path) -> None:
+    # e^{−log w} for e^{log w}: SymPy makes the repair e^{log w} the w it equals; the repair
+    # kept as written lets the sign error be made again and checked
+    text = ("symbols: w : (0, 1)\n\n"
+            "    exp(-exp(log(-log(w))))\n"
+            "  = exp(-log(w))\n")
+    assert _named(tmp_path, text, step=1) == "sign-error"
