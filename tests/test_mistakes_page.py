@@ -184,3 +184,14 @@ def test_a_sign_lost_in_an_exponent_sympy_would_simplify_is_named(tmp_path: Path
             "    exp(-exp(log(-log(w))))\n"
             "  = exp(-log(w))\n")
     assert _named(tmp_path, text, step=1) == "sign-error"
+
+
+def test_a_sigmoid_written_as_its_complement_is_the_complement(tmp_path: Path) -> None:
+    # d/dy (y·σ(r) + (1 − σ(r))·c) = σ(r), written 1 − σ(r) as a single fraction
+    text = ("% symbols: y, c, r : real\n"
+            "\\begin{align*}\n"
+            "\\log\\frac{d}{dy}\\left(\\frac{y}{1 + e^{-r}}"
+            " + \\left(1 - \\frac{1}{1 + e^{-r}}\\right)c\\right)\n"
+            "  &= \\log\\frac{e^{-r}}{1 + e^{-r}}\n"
+            "\\end{align*}\n")
+    assert _named(tmp_path, text, ".tex", step=1) == "complement-probability"

@@ -1602,7 +1602,21 @@ def _exponent_sign_kept(node: sp.Basic, roles: Roles) -> list[Variant]:
     return []
 
 
+def _complement_for_probability(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """P written 1 − P (the other way round from the table's simulation), for a probability
+    expression P the right lines write beside its complement (a sigmoid): the other
+    outcome's probability written for this one's. Not for a lone symbol, which stands in too
+    many places to say which one was meant."""
+    out: list[Variant] = []
+    for p in getattr(roles, "probabilities", ()) or ():
+        if node == p and not p.is_Symbol:
+            out.append((1 - p, {"right": p, "wrong": 1 - p, "s": p}))
+    return out
+
+
 _S24_SIGNS: dict[str, dict[str, Any]] = {
+    "complement-probability": {"local": _plus(BY_NAME["complement-probability"].local,
+                                              _complement_for_probability)},
     "sign-error": {"undo": _plus(BY_NAME["sign-error"].undo,
                                  _as_undo(_exponent_sign_kept))},
     "ratio-flipped": {"local": _plus(BY_NAME["ratio-flipped"].local, _flip_ratio_of_rates),
