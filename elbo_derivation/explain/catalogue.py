@@ -1585,7 +1585,14 @@ def _flip_ratio_of_rates(node: sp.Basic, roles: Roles) -> list[Variant]:
     if not (num.free_symbols and den.free_symbols):
         return []
     wrong = den / num
-    return [(wrong, {"right": node, "wrong": wrong, "guard": _not_the_argument_of_a_log})]
+    return [(wrong, {"right": node, "wrong": wrong, "guard": _outside_logs_and_integrals})]
+
+
+def _outside_logs_and_integrals(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Not as a log's argument, nor under an integral, a sum, an expectation or a
+    derivative: a rate stands in every factor of a Poisson or exponential weight there, too
+    many places to try, and a step that evaluates them shows none of those places."""
+    return _not_the_argument_of_a_log(expr, path) and not sim.under(expr, path, sim.CONSTRUCTS)
 
 
 def _exponent_sign_kept(node: sp.Basic, roles: Roles) -> list[Variant]:
