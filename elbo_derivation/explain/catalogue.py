@@ -1872,4 +1872,77 @@ _S24_NATURAL: tuple[Entry, ...] = (
 )
 
 CATALOGUE = _amended(CATALOGUE, {}, _S24_NATURAL)
+
+
+# --- signs on the page (s24) --------------------------------------------------------------------
+# A step of one term negated: the whole is that one term (or a product with one factor
+# negated), so where a sign error there reproduces the step as well, the whole negated names it.
+# Where the step is a sum, negating one term never writes the whole negated, so the two meet
+# only on a step of one term.
+
+def _flip_ratio_of_rates(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """A ratio a/b written b/a where a rate stands in it (the table's :func:`_flip_ratio`
+    leaves those out, for precisions): no other entry inverts every rate of a ratio at once
+    (a rate written for its scale is one rate, one place), so the ratio flipped names it.
+    Not with a precision: τ₂/τ₁ for τ₁/τ₂ is each variance for its precision."""
+    if not isinstance(node, sp.Mul):
+        return []
+    kinds = {roles.role(x) for x in node.free_symbols}
+    if "rate" not in kinds or "precision" in kinds:
+        return []
+    num, den = sp.fraction(node)
+    if not (num.free_symbols and den.free_symbols):
+        return []
+    wrong = den / num
+    return [(wrong, {"right": node, "wrong": wrong, "guard": _outside_logs_and_integrals})]
+
+
+def _outside_logs_and_integrals(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Not as a log's argument, nor under an integral, a sum, an expectation or a
+    derivative: a rate stands in every factor of a Poisson or exponential weight there, too
+    many places to try, and a step that evaluates them shows none of those places."""
+    return _not_the_argument_of_a_log(expr, path) and not sim.under(expr, path, sim.CONSTRUCTS)
+
+
+def _exponent_sign_kept(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """e^{−A} put back as e^{A} for an exponent A of one term, the repair left as written
+    (SymPy would make e^{log u} the u it equals, and then the sign error could not be made
+    again in the repaired part to check it): for the written step only."""
+    if isinstance(node, sp.exp) and not isinstance(node.args[0], sp.Add) and \
+            node.args[0].free_symbols:
+        t = node.args[0]
+        kept = sp.exp(-t, evaluate=False)
+        if kept.args[0] != -t or kept == sp.exp(-t):
+            return []  # nothing that SymPy would have simplified
+        return [(kept, {"right": t, "wrong": -t})]
+    return []
+
+
+def _complement_for_probability(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """P written 1 − P (the other way round from the table's simulation), for a probability
+    expression P the right lines write beside its complement (a sigmoid): the other
+    outcome's probability written for this one's. Not for a lone symbol, which stands in too
+    many places to say which one was meant."""
+    out: list[Variant] = []
+    for p in getattr(roles, "probabilities", ()) or ():
+        if node == p and not p.is_Symbol:
+            out.append((1 - p, {"right": p, "wrong": 1 - p, "s": p}))
+    return out
+
+
+_S24_SIGNS: dict[str, dict[str, Any]] = {
+    "complement-probability": {"local": _plus(BY_NAME["complement-probability"].local,
+                                              _complement_for_probability)},
+    "sign-error": {"undo": _plus(BY_NAME["sign-error"].undo,
+                                 _as_undo(_exponent_sign_kept))},
+    "ratio-flipped": {"local": _plus(BY_NAME["ratio-flipped"].local, _flip_ratio_of_rates),
+                      "undo": _plus(BY_NAME["ratio-flipped"].undo,
+                                    _as_undo(_flip_ratio_of_rates))},
+    "overall-sign": {"special_case_of": ("sign-error",)},
+    # Jensen's pattern also where the log of the average is written as logs of its parts
+    "jensen-reversed": {"relation": _either_relation(BY_NAME["jensen-reversed"].relation,
+                                                     sim.jensen_reversed_combined)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S24_SIGNS)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -39,7 +39,11 @@ when the matches agree on one mistake:
    part or a factor of the written value (another of its numbers may be the wrong one; a
    constant term of the value is located);
 3. otherwise (no match, or matches of two entries that rule 1 does not separate) the step is
-   **not recognised** (None).
+   **not recognised** (None), unless the page breaks the tie: a log's ratio turned upside
+   down and a sign put in front of it write the same value, but a log whose argument stands
+   as on the author's previous line was not turned over, and a fraction inverted under an
+   unchanged sign was not negated (:mod:`.page`); the matches the page contradicts are set
+   aside and rules 1–2 applied again.
 
 Where the step took derivatives (the written step keeps none), the simulations also act on
 each derivative's value: a term or a factor lost there shows on the written line (the product
@@ -1376,6 +1380,73 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
     return True
 
 
+#: entries whose simulation puts a sign in front of a term (or of the whole)
+_SIGN_ENTRIES = ("sign-error", "log-density-sign", "log-evidence-sign", "overall-sign")
+
+
+#: entries whose simulation turns (part of) a log's argument upside down (a precision 1/σ²
+#: written for the variance inside a log is log σ² turned over)
+_RATIO_ENTRIES = ("log-ratio-flipped", "bayes-inverted", "precision-for-variance")
+
+
+def _page_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
+    """The matches with one side of a tie between a log's ratio turned upside down and a
+    sign set aside, where the page shows which the author did (:mod:`.page`): both write the
+    same value (−log(a/b) is log(b/a)), but a log whose argument stands as on the previous
+    line was not turned upside down, and a fraction inverted under an unchanged sign was not
+    negated. Of two ratio mistakes left, the one whose wrong log stands on the page (the
+    author's log(b/a), not one log of a product the author wrote as two). Used only when the
+    values leave a tie."""
+    flips = [m for m in matches if m.entry.name in _RATIO_ENTRIES]
+    signs = [m for m in matches if m.entry.name in _SIGN_ENTRIES]
+    if not flips or not signs:
+        return matches
+    said = _page_says(flips, ctx)
+    if said == "sign":
+        return [m for m in matches if m not in flips]
+    if said != "ratio":
+        return matches
+    kept = [m for m in matches if m not in signs]
+    if len({m.entry.name for m in flips}) > 1:
+        shown = [m for m in flips if m.written_part is not None and ctx.shows([m.written_part])]
+        if shown:
+            kept = [m for m in kept if m not in flips or m in shown]
+    return kept
+
+
+def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
+    """``"sign"``, ``"ratio"`` or None: what the page says the author changed about the logs
+    the ratio matches act on (see :func:`.page.page_change`)."""
+    from elbo_derivation.explain.page import (
+        in_logs,
+        page_change,
+        ratio_factors,
+        written_as_kl,
+    )
+
+    factors: set[sp.Basic] = set()
+    for m in flips:
+        for part in (m.written_part, m.right_part):
+            if isinstance(part, sp.Basic):
+                inner = part.args[0] if isinstance(part, sp.log) else part
+                factors |= {f for f, _ in ratio_factors(inner)}
+    if not factors:
+        return None
+    after = ctx.written_forms[-1]
+    if not any(in_logs(w, factors) for w in ctx.written_forms) and written_as_kl(after,
+                                                                                  factors):
+        return "sign"  # KL(q ‖ p) written: no ratio on the page was turned upside down
+    before = _previous_as_written(ctx.derivation, ctx.step)
+    try:
+        before = ctx.derivation.expand_definitions(before) if before is not None else None
+    except Exception:
+        before = None
+    if before is None:
+        return None
+    signs = not (_evaluated_kinds(ctx.lhs, ctx.rhs) & {sp.Integral, sp.Sum, sp.Derivative})
+    return page_change(before, after, factors, signs)
+
+
 # --- explanations ------------------------------------------------------------------------------
 
 
@@ -1460,6 +1531,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         if m.located and not witnessed(m, ctx):
             m.located = False
     chosen = _choose(matches)
+    if chosen is None:  # a tie the values cannot break: the page may
+        chosen = _choose(_page_tie_break(matches, ctx))
     if chosen is None:
         return None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):

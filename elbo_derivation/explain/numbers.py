@@ -215,13 +215,20 @@ class FloatScreen:
 
             inner = builder.sub(node.args[0])
             return lambda v: gamma_function(inner(v) + 1.0)
-        if isinstance(node, (sp.gamma, sp.loggamma)):  # Γ and log Γ, by SciPy's
+        if isinstance(node, (sp.gamma, sp.loggamma)):
             from scipy.special import gamma as gamma_function
             from scipy.special import gammaln
 
             inner = builder.sub(node.args[0])
-            f = gamma_function if isinstance(node, sp.gamma) else gammaln
-            return lambda v: f(inner(v))
+            if isinstance(node, sp.gamma):
+                return lambda v: gamma_function(inner(v))
+
+            def log_gamma(v: Any) -> Any:
+                x = inner(v)
+                if np.any(np.asarray(x) <= 0):
+                    raise Unsure("log Γ off the positive axis")
+                return gammaln(x)
+            return log_gamma
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = _coefficients(str(node.func), len(args))

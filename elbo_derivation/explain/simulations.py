@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import itertools
 from typing import Any
 
@@ -58,6 +59,7 @@ __all__ = [
     "inner_symbols_forgotten",
     "integral_value",
     "jensen_as_equality",
+    "jensen_reversed_combined",
     "jensen_weighted_reversed",
     "log_factor_dropped",
     "log_of_constant_lost",
@@ -1858,3 +1860,50 @@ def integral_value(node: sp.Basic) -> sp.Basic | None:
         return None
     *_, total, value = setup
     return total * value
+
+
+# --- signs and relations on the page (s24) -----------------------------------------------------
+
+
+def _one_log_of_a_sum(e: sp.Basic) -> sp.Basic | None:
+    """``e`` written as one log of a sum, its logs combined and the argument expanded
+    (log(eᵃ + eᵇ) − log 2 is log(eᵃ/2 + eᵇ/2)), or None when it is not one such log."""
+    if isinstance(e, sp.log) or not e.has(sp.log) or sp.count_ops(e) > 60:
+        return None
+    try:
+        joined = sp.logcombine(e, force=True)
+    except Exception:
+        return None
+    if not isinstance(joined, sp.log):
+        return None
+    arg = sp.expand(joined.args[0])
+    return sp.log(arg) if isinstance(arg, sp.Add) else None
+
+
+def jensen_reversed_combined(ctx: Any) -> dict[str, Any] | None:
+    """:func:`jensen_weighted_reversed` where the log of the weighted average is written as
+    logs of its parts (log(eᵃ + eᵇ) − log 2 ≤ (a + b)/2): the logs joined into one, proved
+    equal to what was written, then Jensen's pattern as before.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> same = lambda u, v: sp.simplify(u - v) == 0
+    >>> ctx = SimpleNamespace(relation="<=", lhs=sp.log(sp.exp(a) + sp.exp(b)) - sp.log(2),
+    ...                       rhs=(a + b) / 2, roles=Roles(), screen_equal=same, exact=same)
+    >>> jensen_reversed_combined(ctx)["holds"]
+    '≥'
+    """
+    sides = {"<=": "lhs", ">=": "rhs"}  # the side Jensen says is the larger
+    if ctx.relation not in sides:
+        return None
+    big_side = sides[ctx.relation]
+    big = getattr(ctx, big_side)
+    joined = _one_log_of_a_sum(big)
+    if joined is None or not (ctx.screen_equal(joined, big) and ctx.exact(joined, big)):
+        return None
+    view = copy.copy(ctx)
+    setattr(view, big_side, joined)
+    return jensen_weighted_reversed(view)
