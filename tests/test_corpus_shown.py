@@ -19,6 +19,7 @@ import pytest
 import sympy as sp
 
 from elbo_derivation.core.expectation import KL
+from elbo_derivation.errors import InputError
 from elbo_derivation.read.tex import latex_to_sympy
 from elbo_derivation.report.handout import shown_mathml
 from elbo_derivation.report.latex import shown_latex
@@ -56,7 +57,11 @@ def _same(d, back: sp.Basic, checked: sp.Basic) -> bool:
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES])
 def test_every_shown_line_is_mathematics_as_written(path: Path) -> None:
-    d = read_any(path)
+    try:
+        d = read_any(path)
+    except InputError as error:  # refused with its place (tests/test_corpus.py): nothing shown
+        assert f"{path}:" in str(error) or path.name in str(error), str(error)
+        return
     for part in d.parts:
         for step in [None, *part.steps]:
             where = (path.name, 0 if step is None else step.index)
