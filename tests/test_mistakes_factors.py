@@ -138,9 +138,10 @@ def test_a_factor_lost_from_a_derivatives_value_is_named() -> None:
 def test_a_product_rule_term_dropped_and_a_square_lost_are_named() -> None:
     text = ("symbols: u, c : real\nsymbols: v : positive\n"
             "diff((c + v*u)*exp(c*u + v*u^2/2), u)\n= {}\n")
-    # the product rule's term v·e^{…} lost: a term the rule the step applies makes (the
-    # page's witness for a dropped term counts the terms a rule gives, not only those written)
-    assert _named(text.format("(c + v*u)^2*exp(c*u + v*u^2/2)")) == "dropped-term"
+    # the product rule's term v·e^{…} lost: no term the author wrote, so no dropped term is
+    # named (the same page is a square lost from the quotient rule's denominator in
+    # d/dt e^t/(1 + e^t) written e^t/(1 + e^t): a name needs a witness on the page)
+    assert _named(text.format("(c + v*u)^2*exp(c*u + v*u^2/2)")) != "dropped-term"
     assert _named(text.format("(v + (c + v*u))*exp(c*u + v*u^2/2)")) == "missing-square"
     # a number changed in the value: another number could have been the wrong one
     assert _named(text.format("(v/2 + (c + v*u)^2)*exp(c*u + v*u^2/2)")) is None
@@ -280,10 +281,12 @@ def test_the_minus_half_of_log_e_lost_is_a_missing_minus_one() -> None:
     assert _named(plus) != "missing-minus-one"
 
 
-def test_a_term_of_the_product_rule_lost_is_a_dropped_term() -> None:
+def test_a_term_only_the_product_rule_makes_is_no_dropped_term() -> None:
+    # the +1 of d/du (u log u) lost: a term no line wrote, so "dropped term" has no witness on
+    # the page (the same page is, in other steps, another mistake: see the quotient rule above)
     text = ("symbols: u : positive\n"
             "diff(u*log(u) + (1 - u)*log(1 - u), u)\n= log(u) - log(1 - u) - 1\n")
-    assert _named(text) == "dropped-term"
+    assert _named(text) != "dropped-term"
     # a 2 written for the 1 is no term lost
     assert _named(text.replace("- 1\n", "- 2\n")) is None
 

@@ -92,7 +92,7 @@ def test_half_and_divisions_as_written():
 
 
 def test_a_division_stays_where_it_was_written_in_a_deriv_file():
-    d = read_any(CORPUS / "conjugate" / "wrong" / "gamma_mean.s3.rate-for-scale.deriv")
+    d = read_any(CORPUS / "conjugate" / "wrong" / "gamma_mean.s3.ratio-flipped.deriv")
     step = d.steps[0]  # b^a/gamma(a)*Integral(...)
     assert shown_pretty(d, step) == "b^a/Γ(a)·∫_0^∞ τ^a·exp(−b·τ) dτ"
     assert shown_latex(d, step).startswith(r"\frac{b^{a}}{\Gamma\left(a\right)} \int")

@@ -1315,7 +1315,10 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
     path = m.path
     terms = [t for _, ts in ctx.sums_written_before() for t in ts]
     if m.binding.get("from_rule"):
-        return True  # a term a rule the step applies makes (the product rule's other term)
+        # a term only a rule makes (the product or quotient rule's other term) was never
+        # written: the same page is often another mistake (d/dt e^t/(1 + e^t) written
+        # e^t/(1 + e^t) is the quotient rule's square lost as much as its term)
+        return False
     if path[:1] == (VALUE,):
         # a term of a derivative's value: the derivative of a term the author wrote (the
         # quotient rule's second term is no written term)
