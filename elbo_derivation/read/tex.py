@@ -113,6 +113,7 @@ from elbo_derivation.read.declarations import (
     bound_to_definitions,
     constant_in_index,
     expectation_over,
+    expression_subscript,
     is_copy_of,
     joint_expectation,
     kl_over,
@@ -336,6 +337,8 @@ class _Name:
             for stem in stems:
                 if self.sub is None:
                     out.append(stem)
+                elif self.sub.startswith("{"):  # an expression subscript, kept whole
+                    out.append(f"{stem}_{self.sub}")
                 else:
                     out += [f"{stem}_{self.sub}", f"{stem}{self.sub}"]
         return list(dict.fromkeys(out))
@@ -1369,6 +1372,9 @@ def _sub_text(tok: Token) -> str:
     text = str(tok)[1:].strip()
     if text.startswith("{"):
         text = text[1:-1].strip()
+        expression = expression_subscript(text)
+        if expression is not None:  # x_{t-1}: one quantity of its own, alpha_bar_{t-1}
+            return "{" + expression + "}"
     if text.startswith("\\"):
         text = text[1:]
     if len(text) > 1 and text.isdigit() and not str(tok)[1:].strip().startswith("{"):
