@@ -80,3 +80,17 @@ def test_shown_as_written_and_read_back() -> None:
 def test_luo_posterior_variance_reads_and_holds() -> None:
     d = check_derivation(read_any(CORPUS / "diffusion" / "luo_posterior_variance.tex"))
     assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED]
+
+
+def test_a_declared_sequence_at_an_index_expression() -> None:
+    """``\\mu_{d+1}`` of a declared sequence ``\\mu_d`` is that sequence at d + 1 (the same
+    quantity as ``m(d + 1)`` in ``.deriv``), not a new symbol."""
+    decl = ("% symbols: d : integer", r"% functions: \mu_d : real")
+    d = _checked(r"\mu_{d+1} - \mu_{d-1} &= \mu_{d + 1} + \mu_d - \mu_{d-1} - \mu_{d} \\" "\n"
+                 r"&= \mu_{d+1}", *decl)
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]
+    assert shown_latex(d) == r"\mu_{d + 1} - \mu_{d - 1}"
+    assert shown_pretty(d) == "μ_(d + 1) − μ_(d − 1)"
+    with pytest.raises(DerivationSyntaxError, match="declared integer"):
+        parse_tex_derivation("\n".join([*decl, r"% symbols: y : real", r"\begin{align*}",
+                                        r"\mu_{d+y} &= \mu_d", r"\end{align*}"]), file="t.tex")

@@ -501,6 +501,16 @@ class _Builder(Transformer_NonRecursive):
         sub = name.sub or ""
         if sub.isdigit():
             return sp.Integer(int(sub))
+        if sub.startswith("{"):  # \mu_{d+1}: a declared sequence at an index expression
+            terms: list[sp.Expr] = []
+            for sign, term in re.findall(r"([-+]?)([A-Za-z0-9]+)", sub[1:-1]):
+                value = sp.Integer(int(term)) if term.isdigit() else self.symbols.get(term)
+                if value is None or not value.is_integer:
+                    raise self.err(f"the index '{sub[1:-1]}' of '{name.written}' must be "
+                                   "numbers and symbols declared integer, added or "
+                                   "subtracted", name)
+                terms.append(-value if sign == "-" else value)
+            return sp.Add(*terms)
         index = self.symbols.get(sub)
         if index is None or not index.is_integer:
             raise self.err(f"the index '{sub}' of '{name.written}' must be a number or a "
