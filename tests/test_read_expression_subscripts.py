@@ -94,3 +94,11 @@ def test_a_declared_sequence_at_an_index_expression() -> None:
     with pytest.raises(DerivationSyntaxError, match="declared integer"):
         parse_tex_derivation("\n".join([*decl, r"% symbols: y : real", r"\begin{align*}",
                                         r"\mu_{d+y} &= \mu_d", r"\end{align*}"]), file="t.tex")
+
+
+def test_a_symbol_at_an_expression_of_a_sum_index_is_refused() -> None:
+    """``x_{i-1}`` declared a plain symbol does not change with i: Σ_i x_{i-1} is not N·x."""
+    with pytest.raises(DerivationSyntaxError, match=r"'% functions: x_i : real'"):
+        parse_tex_derivation("% symbols: i : integer\n% symbols: N : positive integer\n"
+                             "% symbols: x_{i-1} : real\n\\begin{align*}\n"
+                             "\\sum_{i=1}^{N} x_{i-1} &= N x_{i-1}\n\\end{align*}", file="t.tex")

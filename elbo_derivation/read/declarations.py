@@ -939,11 +939,18 @@ def constant_in_index(body: sp.Expr, index: sp.Symbol) -> sp.Symbol | None:
     >>> i = sp.Symbol("i", integer=True)
     >>> constant_in_index(sp.Symbol("x_i") + i, i), constant_in_index(sp.Symbol("x_j"), i)
     (x_i, None)
+    >>> constant_in_index(sp.Symbol("x_{i-1}"), i), constant_in_index(sp.Symbol("x_{j-1}"), i)
+    (x_{i-1}, None)
     """
     suffixes = (f"_{index}", f"_{{{index}}}")
+
+    def in_index(name: str) -> bool:  # x_{i-1}: an expression subscript with i as a term
+        braced = re.search(r"_\{([^{}]*)\}$", name)
+        return bool(braced) and str(index) in re.split(r"[-+]", braced.group(1))
+
     return next((s for s in sorted(body.free_symbols, key=str)
-                 if isinstance(s, sp.Symbol) and s != index and str(s).endswith(suffixes)),
-                None)
+                 if isinstance(s, sp.Symbol) and s != index and (
+                     str(s).endswith(suffixes) or in_index(str(s)))), None)
 
 
 def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,

@@ -1143,7 +1143,8 @@ class _Builder(Transformer_NonRecursive):
             raise self.err(
                 f"'{fixed}' is declared a symbol, so it does not change with the index "
                 f"{limits[0]} of this {'sum' if kind is sp.Sum else 'product'}: declare the "
-                f"indexed quantity with '% functions: {fixed} : real'", tok)
+                f"indexed quantity with '% functions: "
+                f"{re.sub(r'_[{][^{}]*[}]$', '_' + str(limits[0]), str(fixed))} : real'", tok)
         return kind(body, limits)
 
     def bigop_nolimits(self, c: list[Any]) -> Any:
