@@ -39,9 +39,9 @@ PYTHON_TEXT = re.compile(r"\*|sqrt\(|Symbol\(|Integral\(|Function\(|Derivative\(
 #: the same in MathML (and no ASCII minus, no SymPy's ⅇ or ⅆ)
 PYTHON_MATHML = re.compile(r"\*|Symbol|Infinity|DiagMatrix|<mo>-</mo>|<mn>-1</mn>|ⅇ|ⅆ|"
                            r"<mi>sqrt</mi>|<mi>oo</mi>")
-#: and in LaTeX
+#: and in LaTeX (SymPy's ``{\alpha}_{1}``; an accent's argument, ``\bar{\alpha}_{t-1}``, is LaTeX)
 PYTHON_LATEX = re.compile(r"\*|sqrt\(|Symbol|\\text\{(Infinity|NaN)\}|\\left\(-1\\right\)|"
-                          r"DiagMatrix|\\circ|\^\{T\}|\{\\[a-zA-Z]+\}_")
+                          r"DiagMatrix|\\circ|\^\{T\}|(?<![a-zA-Z])\{\\[a-zA-Z]+\}_")
 
 
 def _kl_as_expectation(expr: sp.Basic) -> sp.Basic:

@@ -222,12 +222,35 @@ _INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_B
 #: ``\bar{\alpha}``, ``\hat\mu``: a name under an accent, as an interval declaration writes it
 _ACCENTED = (r"\\(?:hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*"
              r"(?:\{\s*\\?[^\W\d]\w*\s*\}|\\[A-Za-z]+)")
+#: a subscript that is an expression, ``_{t-1}``, ``_{t + 1}``: terms of letters and digits
+#: joined by ``+`` or ``-`` (the quantity of an indexed family at that index, its own symbol)
+_EXPRESSION_SUB = r"\{\s*[A-Za-z0-9]+(?:\s*[-+]\s*[A-Za-z0-9]+)+\s*\}"
 _CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
-                    rf"((?:{_ACCENTED}|\\?[^\W\d]\w*)(?:\s*_\s*\{{?\s*\\?\w+\s*\}}?)?)\s*"
+                    rf"((?:{_ACCENTED}|\\?[^\W\d]\w*)"
+                    rf"(?:\s*_\s*(?:{_EXPRESSION_SUB}|\{{?\s*\\?\w+\s*\}}?))?)\s*"
                     rf"(?:(<=|<|≤|>=|>|≥|\\leq?|\\geq?)\s*({_NUMBER}))?\s*$")
 _LATEX_NAME = re.compile(
     r"\s*(?:\\(hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*\{?\s*)?"
-    r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*\{?\s*\\?([A-Za-z0-9]+)\s*\}?)?\s*$")
+    r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*(?:\{?\s*\\?([A-Za-z0-9]+)\s*\}?|\{\s*([A-Za-z0-9]+"
+    r"(?:\s*[-+]\s*[A-Za-z0-9]+)+)\s*\}))?\s*$")
+#: the name of a quantity written with an expression as its subscript, ``alpha_bar_{t-1}``
+_EXPRESSION_NAME = re.compile(r"[^\W\d]\w*_\{[A-Za-z0-9]+(?:[-+][A-Za-z0-9]+)+\}$")
+
+
+def expression_subscript(text: str) -> str | None:
+    """The subscript ``text`` (without ``_`` and braces) as one canonical expression when it
+    is a sum or difference of letters and digits, ``t - 1`` → ``t-1``; else None.
+
+    A name with such a subscript, ``\\bar{\\alpha}_{t-1}``, is read as one quantity of its own
+    (``alpha_bar_{t-1}``), unrelated to ``\\bar{\\alpha}_t`` unless the author relates them.
+
+    >>> expression_subscript("t - 1"), expression_subscript("t+1"), expression_subscript("t")
+    ('t-1', 't+1', None)
+    """
+    compact = re.sub(r"\s+", "", text)
+    if re.fullmatch(r"[A-Za-z0-9]+(?:[-+][A-Za-z0-9]+)+", compact):
+        return compact
+    return None
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 #: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
@@ -370,6 +393,8 @@ class Declarations:
         if m is None:
             return written  # left for check_name to refuse
         accent, base, sub = m.group(1), m.group(2), m.group(3)
+        if m.group(4):  # \bar{\alpha}_{t-1}: the subscript an expression, kept braced
+            sub = "{" + (expression_subscript(m.group(4)) or "") + "}"
         name = base + (f"_{_ACCENTS[accent]}" if accent and _ACCENTS[accent] else "") + (
             f"_{sub}" if sub else "")
         self.written[name] = written
@@ -383,7 +408,7 @@ class Declarations:
 
     # symbols ---------------------------------------------------------------------------
     def check_name(self, name: str, line: int | None, column: int | None) -> None:
-        if not _NAME.match(name):
+        if not (_NAME.match(name) or _EXPRESSION_NAME.match(name)):
             raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, column)
         if name in RESERVED:
             raise self.error(f"'{name}' is reserved and cannot be declared", line, column)
@@ -914,11 +939,18 @@ def constant_in_index(body: sp.Expr, index: sp.Symbol) -> sp.Symbol | None:
     >>> i = sp.Symbol("i", integer=True)
     >>> constant_in_index(sp.Symbol("x_i") + i, i), constant_in_index(sp.Symbol("x_j"), i)
     (x_i, None)
+    >>> constant_in_index(sp.Symbol("x_{i-1}"), i), constant_in_index(sp.Symbol("x_{j-1}"), i)
+    (x_{i-1}, None)
     """
     suffixes = (f"_{index}", f"_{{{index}}}")
+
+    def in_index(name: str) -> bool:  # x_{i-1}: an expression subscript with i as a term
+        braced = re.search(r"_\{([^{}]*)\}$", name)
+        return bool(braced) and str(index) in re.split(r"[-+]", braced.group(1))
+
     return next((s for s in sorted(body.free_symbols, key=str)
-                 if isinstance(s, sp.Symbol) and s != index and str(s).endswith(suffixes)),
-                None)
+                 if isinstance(s, sp.Symbol) and s != index and (
+                     str(s).endswith(suffixes) or in_index(str(s)))), None)
 
 
 def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,

@@ -113,6 +113,7 @@ from elbo_derivation.read.declarations import (
     bound_to_definitions,
     constant_in_index,
     expectation_over,
+    expression_subscript,
     is_copy_of,
     joint_expectation,
     kl_over,
@@ -336,6 +337,8 @@ class _Name:
             for stem in stems:
                 if self.sub is None:
                     out.append(stem)
+                elif self.sub.startswith("{"):  # an expression subscript, kept whole
+                    out.append(f"{stem}_{self.sub}")
                 else:
                     out += [f"{stem}_{self.sub}", f"{stem}{self.sub}"]
         return list(dict.fromkeys(out))
@@ -498,6 +501,16 @@ class _Builder(Transformer_NonRecursive):
         sub = name.sub or ""
         if sub.isdigit():
             return sp.Integer(int(sub))
+        if sub.startswith("{"):  # \mu_{d+1}: a declared sequence at an index expression
+            terms: list[sp.Expr] = []
+            for sign, term in re.findall(r"([-+]?)([A-Za-z0-9]+)", sub[1:-1]):
+                value = sp.Integer(int(term)) if term.isdigit() else self.symbols.get(term)
+                if value is None or not value.is_integer:
+                    raise self.err(f"the index '{sub[1:-1]}' of '{name.written}' must be "
+                                   "numbers and symbols declared integer, added or "
+                                   "subtracted", name)
+                terms.append(-value if sign == "-" else value)
+            return sp.Add(*terms)
         index = self.symbols.get(sub)
         if index is None or not index.is_integer:
             raise self.err(f"the index '{sub}' of '{name.written}' must be a number or a "
@@ -1130,7 +1143,8 @@ class _Builder(Transformer_NonRecursive):
             raise self.err(
                 f"'{fixed}' is declared a symbol, so it does not change with the index "
                 f"{limits[0]} of this {'sum' if kind is sp.Sum else 'product'}: declare the "
-                f"indexed quantity with '% functions: {fixed} : real'", tok)
+                f"indexed quantity with '% functions: "
+                f"{re.sub(r'_[{][^{}]*[}]$', '_' + str(limits[0]), str(fixed))} : real'", tok)
         return kind(body, limits)
 
     def bigop_nolimits(self, c: list[Any]) -> Any:
@@ -1369,6 +1383,9 @@ def _sub_text(tok: Token) -> str:
     text = str(tok)[1:].strip()
     if text.startswith("{"):
         text = text[1:-1].strip()
+        expression = expression_subscript(text)
+        if expression is not None:  # x_{t-1}: one quantity of its own, alpha_bar_{t-1}
+            return "{" + expression + "}"
     if text.startswith("\\"):
         text = text[1:]
     if len(text) > 1 and text.isdigit() and not str(tok)[1:].strip().startswith("{"):

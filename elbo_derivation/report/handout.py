@@ -222,7 +222,13 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         if accent:
             node = _el(self, "mover", node, _el(self, "mo", _ACCENTS[accent]), accent="true")
         if sub:
-            sub_node = _el(self, "mn" if sub.isdigit() else "mi", sub)
+            parts = re.findall(r"[-+]|[0-9]+|[A-Za-z]", sub)
+            if len(parts) > 1 and set(sub) & set("+-"):  # t − 1: an expression subscript
+                sub_node = _el(self, "mrow", *(
+                    _el(self, "mo", "−" if p == "-" else p) if p in "+-" else
+                    _el(self, "mn" if p.isdigit() else "mi", p) for p in parts))
+            else:
+                sub_node = _el(self, "mn" if sub.isdigit() else "mi", sub)
             node = _el(self, "msub", node, sub_node)
         return node
 

@@ -69,6 +69,10 @@ _SUP = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼�
 _SUBSCRIPTABLE = set("0123456789aehijklmnoprstuvx")
 
 _NAME = re.compile(r"^(?P<base>[A-Za-z]+?)(?P<digits>\d*)(?:_(?P<rest>[A-Za-z0-9_]+))?$")
+#: a name whose subscript is an expression, ``alpha_bar_{t-1}`` (the LaTeX reader's name for
+#: ``\\bar{\\alpha}_{t-1}``)
+_EXPRESSION_SUB = re.compile(r"^(?P<stem>[A-Za-z]\w*?)_\{"
+                             r"(?P<sub>[A-Za-z0-9]+(?:[-+][A-Za-z0-9]+)+)\}$")
 
 
 def split_name(name: str) -> tuple[str, str, str]:
@@ -79,7 +83,13 @@ def split_name(name: str) -> tuple[str, str, str]:
 
     >>> split_name("mu_2"), split_name("x_hat"), split_name("x_hat1"), split_name("log_var")
     (('mu', '2', ''), ('x', '', 'hat'), ('x', '1', 'hat'), ('log_var', '', ''))
+    >>> split_name("alpha_bar_{t-1}")
+    ('alpha', 't-1', 'bar')
     """
+    braced = _EXPRESSION_SUB.match(name)
+    if braced:  # alpha_bar_{t-1}: ᾱ with the subscript t − 1, as written
+        base, _, accent = split_name(braced["stem"])
+        return base, braced["sub"], accent
     m = _NAME.match(name)
     if m is None:
         return name, "", ""
@@ -117,7 +127,10 @@ def pretty_name(name: str) -> str:
     if accent:
         text += ACCENTS[accent]
     if sub:
-        text += sub.translate(_SUB) if set(sub) <= _SUBSCRIPTABLE else "_" + sub
+        if set(sub) <= _SUBSCRIPTABLE | set("+-"):
+            text += sub.translate(_SUB)
+        else:  # b_(q−1): an expression subscript stays one subscript
+            text += f"_({sub})" if set(sub) & set("+-") else "_" + sub
     return text
 
 
