@@ -68,6 +68,7 @@ from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from elbo_derivation.core import matrices
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.written import written_joint
 from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
@@ -897,7 +898,7 @@ def joint_expectation(integrand: sp.Expr, density: sp.Expr,
         name = f"{m.group(1)}({given[i]}" + (
             "|" + ",".join(map(str, behind)) if behind else "") + ")"
         out = Expectation(out, given[i], sp.Function(name, positive=True)(given[i], *behind))
-    return out
+    return written_joint(out, density)  # shown as written, E_{p(x, y)}
 
 
 def expectation_over(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,

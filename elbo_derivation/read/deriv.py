@@ -92,6 +92,7 @@ from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core import matrices
 from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.core.written import written_log, written_power
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
@@ -137,7 +138,7 @@ MAX_DERIVATIVE_ORDER = 10
 
 _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "log": sp.log,
-    "ln": sp.log,
+    "ln": lambda arg: written_log(arg, "ln"),  # shown ln, as written
     "exp": sp.exp,
     "sqrt": sp.sqrt,
     "tanh": sp.tanh,
@@ -725,7 +726,7 @@ class _Builder(Transformer_NonRecursive):
                 return matrices.power(base, exponent)
             except matrices.MatrixReadError as err:
                 raise self.ctx.error(str(err), tok.column) from None
-        return sp.Pow(base, exponent)
+        return written_power(base, exponent)
 
 
 def written_form(d: Derivation, text: str) -> sp.Expr | None:

@@ -104,6 +104,7 @@ from lark.exceptions import (
 
 from elbo_derivation.core import matrices
 from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.core.written import written_bars, written_log, written_power
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
@@ -565,7 +566,7 @@ class _Builder(Transformer_NonRecursive):
                 return matrices.power(base, exponent)
             except matrices.MatrixReadError as err:
                 raise self.err(str(err), where) from None
-        return sp.Pow(base, exponent)
+        return written_power(base, exponent)
 
     def density_variable(self, density: sp.Expr, where: Any) -> sp.Symbol:
         """The variable a density is over: its first argument."""
@@ -823,7 +824,7 @@ class _Builder(Transformer_NonRecursive):
                 raise self.err("\\begin{Vmatrix} is a norm, which is not read; write "
                                "\\det\\begin{pmatrix}...\\end{pmatrix} for a determinant",
                                begin)
-            return _Bracketed(self.matrix_function("det", begin)(value))
+            return _Bracketed(written_bars(self.matrix_function("det", begin)(value)))
         return _Bracketed(value)
 
     def matrix_function(self, name: str, where: Any) -> Any:
@@ -982,7 +983,7 @@ class _Builder(Transformer_NonRecursive):
 
     # functions, integrals, expectations ------------------------------------------------
     def _function(self, fn_tok: Any) -> Any:
-        return {"log": sp.log, "ln": sp.log, "exp": sp.exp, "tanh": sp.tanh,
+        return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"), "exp": sp.exp, "tanh": sp.tanh,
                 "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
 
     def prefix(self, c: list[Any], fn: Any = None) -> Any:

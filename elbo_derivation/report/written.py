@@ -214,6 +214,8 @@ def evaluated(expr: sp.Basic) -> sp.Basic:
     """
     if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, AppliedUndef):
         return expr
+    if hasattr(expr, "_elbo_checked"):  # a notation kept for display (core/written.py)
+        return evaluated(expr._elbo_checked())
     try:
         return expr.func(*[evaluated(a) for a in expr.args])
     except Exception:

@@ -1,0 +1,249 @@
+"""Notations the author chose, kept on the display forms (never on the checked expressions).
+
+The readers build each step twice: the checked expression, and the display form, built
+without SymPy's evaluation (:attr:`~elbo_derivation.core.steps.Step.display`). Where two
+notations have one value, the display form keeps the one the author wrote with the classes
+here: each is a subclass of the class SymPy would build (``Ln`` is a ``log``), so code that
+looks at a display form's structure sees what it expects, and each knows how the report
+printers (unicode, LaTeX, MathML: their ``printmethod``) write it and what it is checked as
+(``_elbo_checked``).
+
+* :class:`Ln`: ``\\ln x`` or ``ln(x)``, shown ln, not log;
+* :class:`WrittenPower`: a power with a negative exponent, ``\\left(a + b\\right)^{-1}``, shown
+  as a power, not as the fraction 1/(a + b);
+* :class:`Bars`: a determinant written ``|…|`` with ``vmatrix``, shown so, not as det(…);
+* :func:`written_joint`: an expectation over a joint density, ``E_{p(x, y)}[f]``, which the
+  reader takes as the expectations one inside the other that it is, shown as one.
+
+The readers call :func:`written_log`, :func:`written_power` and :func:`written_bars`, which
+build the marker only while a display form is built (SymPy's evaluation switched off).
+
+Examples
+--------
+>>> import sympy as sp
+>>> x = sp.Symbol("x", positive=True)
+>>> with sp.evaluate(False):
+...     shown = written_log(x, "ln")
+>>> isinstance(shown, sp.log), type(shown).__name__, checked(shown) == sp.log(x)
+(True, 'Ln', True)
+>>> written_log(x, "ln") == sp.log(x)  # outside a display form: the plain log
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+from sympy.core.parameters import global_parameters
+
+__all__ = [
+    "Bars",
+    "JointExpectation",
+    "Ln",
+    "WrittenPower",
+    "checked",
+    "displaying",
+    "written_bars",
+    "written_joint",
+    "written_log",
+    "written_power",
+]
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def displaying() -> bool:
+    """True while a display form is built (SymPy's evaluation switched off)."""
+    return not global_parameters.evaluate
+
+
+def checked(expr: Any) -> Any:
+    """``expr`` with every marker of this module replaced by the plain SymPy node it stands
+    for (nothing else is evaluated)."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if hasattr(expr, "_elbo_checked"):
+        return checked(expr._elbo_checked())
+    args = [checked(a) for a in expr.args]
+    if all(a is b for a, b in zip(args, expr.args, strict=True)):
+        return expr
+    return expr.func(*args, evaluate=False) if isinstance(expr, (sp.Add, sp.Mul, sp.Pow)) \
+        else expr.func(*args)
+
+
+class Ln(sp.log):
+    """The natural logarithm written ``\\ln`` (``ln`` in a ``.deriv`` file): a ``log``,
+    shown ln as written."""
+
+    def _elbo_checked(self) -> sp.Expr:
+        return sp.log(*self.args, evaluate=False)
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return "ln" + printer._print(self._elbo_checked())[len("log"):]
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = printer._print(self._elbo_checked())
+        if text.startswith(r"\log"):
+            text = r"\ln" + text[len(r"\log"):]
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        node = printer._print(self._elbo_checked())
+        for mi in node.getElementsByTagName("mi"):
+            if mi.firstChild is not None and mi.firstChild.nodeValue == "log":
+                mi.firstChild.nodeValue = "ln"
+                break
+        return node
+
+
+class WrittenPower(sp.Pow):
+    """A power written with a negative exponent, ``(a + b)^{-1}``: shown as a power, where
+    SymPy's printers would write the fraction 1/(a + b)."""
+
+    def _elbo_checked(self) -> sp.Expr:
+        return sp.Pow(checked(self.base), self.exp, evaluate=False)
+
+    def _base(self, printer: Any) -> Any:
+        from sympy.printing.precedence import PRECEDENCE
+
+        return printer.parenthesize(self.base, PRECEDENCE["Pow"], strict=True)
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        exp = self.exp
+        if exp.is_Integer:
+            return self._base(printer) + str(exp).translate(_SUPERSCRIPT)
+        return f"{self._base(printer)}^({printer._print(exp)})"
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = f"{self._base(printer)}^{{{printer._print(self.exp)}}}"
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        doc = printer.dom
+        exp = self.exp
+        if exp.is_Number and exp.is_negative:
+            top = doc.createElement("mrow")
+            minus = doc.createElement("mo")
+            minus.appendChild(doc.createTextNode("−"))
+            top.appendChild(minus)
+            top.appendChild(printer._print(-exp))
+        else:
+            top = printer._print(exp)
+        node = doc.createElement("msup")
+        node.appendChild(self._base(printer))
+        node.appendChild(top)
+        return node
+
+
+class Bars(sp.Determinant):
+    """A determinant written with bars, ``\\begin{vmatrix} a & b \\\\ c & d \\end{vmatrix}``:
+    shown |…| as written, not det(…)."""
+
+    def _elbo_checked(self) -> sp.Expr:
+        return sp.Determinant(self.arg)
+
+    def _rows(self, printer: Any) -> list[list[Any]]:
+        m = self.arg
+        return [[printer._print(v) for v in m.row(i)] for i in range(m.rows)]
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        if not isinstance(self.arg, sp.MatrixBase):
+            return f"|{printer._print(self.arg)}|"
+        return "|" + "; ".join(", ".join(row) for row in self._rows(printer)) + "|"
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        if not isinstance(self.arg, sp.MatrixBase):
+            text = rf"\left|{printer._print(self.arg)}\right|"
+        else:
+            rows = r" \\ ".join(" & ".join(row) for row in self._rows(printer))
+            text = rf"\begin{{vmatrix}} {rows} \end{{vmatrix}}"
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        doc = printer.dom
+
+        def el(tag: str, *children: Any, text: str | None = None) -> Any:
+            node = doc.createElement(tag)
+            if text is not None:
+                node.appendChild(doc.createTextNode(text))
+            for c in children:
+                node.appendChild(c)
+            return node
+
+        if isinstance(self.arg, sp.MatrixBase):
+            body = el("mtable", *(el("mtr", *(el("mtd", c) for c in row))
+                                  for row in self._rows(printer)))
+        else:
+            body = printer._print(self.arg)
+        return el("mrow", el("mo", text="|"), body, el("mo", text="|"))
+
+
+def written_log(arg: sp.Expr, name: str) -> sp.Expr:
+    """``log(arg)``; in a display form, :class:`Ln` when the author wrote ``ln``."""
+    if name.lstrip("\\") == "ln" and displaying():
+        return Ln(arg, evaluate=False)
+    return sp.log(arg)
+
+
+def written_power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
+    """``base**exponent``; in a display form, a :class:`WrittenPower` when the exponent is
+    a negative number, so that it is shown as written."""
+    if displaying() and not getattr(base, "is_Matrix", False):
+        with sp.evaluate(True):
+            value = checked(exponent)
+            value = value.func(*value.args) if value.args else value
+        if isinstance(value, sp.Number) and value.is_negative:
+            return WrittenPower(base, value, evaluate=False)
+    return sp.Pow(base, exponent)
+
+
+def written_bars(value: sp.Expr) -> sp.Expr:
+    """The determinant ``value`` read from a ``vmatrix``; in a display form, as
+    :class:`Bars`."""
+    if displaying() and isinstance(value, sp.Determinant):
+        return Bars(value.arg)
+    return value
+
+
+class JointExpectation(sp.Expr):
+    """An expectation written over a joint density, ``E_{p(x, y)}[f]``: the nested
+    expectations the reader builds (``args[0]``), shown as the one the author wrote over
+    ``args[1]``, the joint density."""
+
+    is_commutative = True
+
+    def _elbo_checked(self) -> sp.Expr:
+        return self.args[0]
+
+    def _integrand(self) -> sp.Expr:
+        from elbo_derivation.core.expectation import Expectation
+
+        inner = self.args[0]
+        while isinstance(inner, Expectation):
+            inner = inner.integrand
+        return inner
+
+    def _as_one(self) -> sp.Expr:
+        from elbo_derivation.core.expectation import Expectation
+
+        e = self.args[0]
+        return Expectation(self._integrand(), e.variable, self.args[1])
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return printer._print(self._as_one())
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = printer._print(self._as_one())
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        return printer._print(self._as_one())
+
+
+def written_joint(nested: sp.Expr, joint: sp.Expr) -> sp.Expr:
+    """The nested expectations ``nested`` over the joint density ``joint``; in a display
+    form, a :class:`JointExpectation` that is shown as the one expectation written."""
+    if displaying():
+        return JointExpectation(nested, joint)
+    return nested
