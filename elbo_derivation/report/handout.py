@@ -46,8 +46,10 @@ from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
+    applied_density,
     extends_right,
     is_bracket,
+    is_sequence_term,
     operand,
     shown,
     split_sign,
@@ -274,12 +276,38 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         return super()._print_Determinant(expr)
 
     def _print_Function(self, expr: sp.Function) -> Any:
+        if is_sequence_term(expr):  # a declared sequence mu(d): μ_d, as the notes write it
+            return self._print(sp.Indexed(sp.IndexedBase(expr.func.__name__), *expr.args))
+        at = applied_density(expr)
+        if at is not None:  # q(z|x) at an i.i.d. copy x_1: q(z|x₁), as written
+            head, given, cond = at
+            tight = {"lspace": "0", "rspace": "0", "stretchy": "false"}
+            row = _el(self, "mrow", self._name(head), _el(self, "mo", "(", **tight))
+            for i, arg in enumerate([*given, *cond]):
+                if i == len(given):
+                    row.appendChild(_el(self, "mo", "|", lspace="0.1em", rspace="0.1em",
+                                        stretchy="false"))  # fmt: skip
+                elif i:
+                    row.appendChild(_el(self, "mo", ",", lspace="0", rspace="0.1em"))
+                row.appendChild(self._print(arg))
+            row.appendChild(_el(self, "mo", ")", **tight))
+            return row
         if isinstance(expr, AppliedUndef):
             name = expr.func.__name__
             if "(" in name:
                 return self._signature(name)
             return _el(self, "mrow", self._name(name), self._paren_comma_separated(*expr.args))
         return super()._print_Function(expr)
+
+    def _print_digamma(self, expr: sp.Expr) -> Any:  # ψ(x), as the notes write it
+        return _el(self, "mrow", _el(self, "mi", "ψ"),
+                   self._fenced("(", self._print(expr.args[0]), ")"))  # fmt: skip
+
+    def _print_polygamma(self, expr: sp.Expr) -> Any:
+        n, x = expr.args
+        if n != 0:
+            return super()._print_polygamma(expr)
+        return self._print_digamma(sp.digamma(x, evaluate=False))
 
     def _fenced(self, left: str, body: Any, right: str) -> Any:
         tight = {"fence": "true", "lspace": "0", "rspace": "0"}

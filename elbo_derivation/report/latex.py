@@ -38,8 +38,10 @@ from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
 from elbo_derivation.report.written import (
     WrittenOrder,
+    applied_density,
     extends_right,
     is_bracket,
+    is_sequence_term,
     operand,
     shown,
     split_sign,
@@ -229,6 +231,18 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__
+        if is_sequence_term(expr):  # a declared sequence mu(d): \mu_{d}, as the notes write it
+            text = self._print(sp.Indexed(sp.IndexedBase(name), *expr.args))
+            return f"{text}^{{{exp}}}" if exp is not None else text
+        at = applied_density(expr)
+        if at is not None:  # q(z|x) at an i.i.d. copy x_1: q(z|x_{1}), as written
+            head, given, cond = at
+            inner = ", ".join(self._print(a) for a in given)
+            if cond:
+                inner += "|" + ", ".join(self._print(a) for a in cond)
+            name = re.sub(r"_\{(.)\}$", r"_\1", _tex_name(head))
+            text = f"{name}({inner})"
+            return f"{text}^{{{exp}}}" if exp is not None else text
         if isinstance(expr, AppliedUndef) and "(" in name:
             head, _, rest = name.partition("(")
             inner = rest[:-1] if rest.endswith(")") else rest
@@ -261,6 +275,16 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         signs = "".join(rf"\int_{{{self._print(lo)}}}^{{{self._print(hi)}}}"
                         for _, lo, hi in reversed(expr.limits))
         return f"{signs} {body}{ds}"
+
+    def _print_digamma(self, expr: sp.Expr, exp: str | None = None) -> str:
+        text = rf"\psi\left({self._print(expr.args[0])}\right)"  # ψ, read back as digamma
+        return f"{text}^{{{exp}}}" if exp is not None else text
+
+    def _print_polygamma(self, expr: sp.Expr, exp: str | None = None) -> str:
+        n, x = expr.args
+        if n != 0:
+            return super()._print_polygamma(expr, exp)
+        return self._print_digamma(sp.digamma(x, evaluate=False), exp)
 
     def _print_Indexed(self, expr: sp.Basic) -> str:  # μ_d: \mu_{d}, as the reader reads it
         index = ", ".join(self._print(i) for i in expr.indices)

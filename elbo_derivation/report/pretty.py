@@ -267,7 +267,18 @@ class UnicodePrinter(StrPrinter):
         return f"|{self._print(expr.args[0])}|"
 
     def _print_Function(self, expr: sp.Function) -> str:
+        from elbo_derivation.report.written import applied_density, is_sequence_term
+
         name = expr.func.__name__
+        if is_sequence_term(expr):  # a declared sequence mu(d): μ_d, as the notes write it
+            return self._print(sp.Indexed(sp.IndexedBase(name), *expr.args))
+        at = applied_density(expr)
+        if at is not None:  # q(z|x) at an i.i.d. copy x_1: q(z|x₁), as written
+            head, given, cond = at
+            inner = ", ".join(self._print(a) for a in given)
+            if cond:
+                inner += "|" + ", ".join(self._print(a) for a in cond)
+            return f"{pretty_name(head)}({inner})"
         if isinstance(expr, AppliedUndef) and "(" in name:
             # a declared density such as q(z|x): its name says it all (q_phi as q_φ)
             head, _, rest = name.partition("(")
@@ -352,6 +363,14 @@ class UnicodePrinter(StrPrinter):
 
     def _print_gamma(self, expr: sp.Expr) -> str:
         return f"Γ({self._print(expr.args[0])})"
+
+    def _print_digamma(self, expr: sp.Expr) -> str:  # ψ, as the notes write it
+        return f"ψ({self._print(expr.args[0])})"
+
+    def _print_polygamma(self, expr: sp.Expr) -> str:  # ψ(x), ψ⁽¹⁾(x), not polygamma(0, x)
+        n, x = expr.args
+        order = "" if n == 0 else "⁽" + self._print(n).translate(_SUP) + "⁾"
+        return f"ψ{order}({self._print(x)})"
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.base, expr.exp
@@ -588,7 +607,7 @@ def _render(tokens: list[tuple[str, str]]) -> str:
 #: calls whose text is .deriv syntax, not notation: the reading layer's as-written form
 #: (an unevaluated Derivative, Sum, ...) prints them as a textbook does
 _NOTATION_CALLS = frozenset({"Derivative", "diff", "Sum", "Product", "factorial", "binomial",
-                             "gamma", "Var"})
+                             "gamma", "digamma", "polygamma", "Var"})
 
 
 def _call(name: str, inner: list[tuple[str, str]]) -> str:
@@ -682,12 +701,25 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
     return _WORD.sub(sub, text).replace(" - ", " − ")
 
 
+def _needs_declarations(display: sp.Basic | None) -> bool:
+    from elbo_derivation.report.written import applied_density, is_sequence_term
+
+    if not isinstance(display, sp.Basic):
+        return False
+    return any(is_sequence_term(n) or applied_density(n) is not None
+               for n in sp.preorder_traversal(display) if isinstance(n, AppliedUndef))
+
+
 def shown(text: str, expr: sp.Basic, display: sp.Basic | None = None,
           signatures: dict[sp.Symbol, str] | None = None) -> str:
     """What the reports show for an expression: the author's text rendered by
     :func:`pretty_written` when it can be, else the reading layer's as-written form
-    (``display``), else SymPy's form, rendered by :func:`pretty`."""
-    written = pretty_written(text) if text else None
+    (``display``), else SymPy's form, rendered by :func:`pretty`.
+
+    A declared sequence (``mu(d)``, shown μ_d) or a density at other arguments than its
+    signature's (``q(z|x)`` at ``x_1``) needs the declarations, which the text alone does
+    not carry: a line with one is rendered from its display form."""
+    written = pretty_written(text) if text and not _needs_declarations(display) else None
     if written:
         return written
     if display is not None:

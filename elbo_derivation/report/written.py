@@ -27,8 +27,10 @@ __all__ = [
     "WrittenOrder",
     "as_written_part",
     "evaluated",
+    "applied_density",
     "extends_right",
     "is_bracket",
+    "is_sequence_term",
     "leading_fraction",
     "operand",
     "shown",
@@ -143,6 +145,48 @@ def written_runs(expr: sp.Basic) -> tuple[bool, Runs]:
     for arg in expr.args if isinstance(expr, sp.Mul) else (expr,):
         add(arg)
     return negative, runs
+
+
+def is_sequence_term(expr: sp.Basic) -> bool:
+    """True for a declared sequence at an index, ``mu(d)`` with ``d`` an integer (a
+    ``.deriv`` file's ``functions: mu(d) : real``): shown μ_d, with a subscript, as the
+    notes write an indexed quantity.
+
+    >>> import sympy as sp
+    >>> d, x = sp.Symbol("d", integer=True), sp.Symbol("x", real=True)
+    >>> is_sequence_term(sp.Function("mu")(d)), is_sequence_term(sp.Function("f")(x))
+    (True, False)
+    """
+    return (isinstance(expr, AppliedUndef) and len(expr.args) == 1
+            and "(" not in expr.func.__name__ and expr.args[0].is_integer is True)
+
+
+def applied_density(expr: sp.Basic) -> tuple[str, list[sp.Basic], list[sp.Basic]] | None:
+    """``(head, variables, given)`` for a declared density applied at other arguments than
+    its signature names (``q(z|x)`` at ``x_1``, an i.i.d. copy): shown at those arguments,
+    ``q(z|x_1)``; None for any other expression (a density at its own variables is shown by
+    its signature).
+
+    >>> import sympy as sp
+    >>> z, x, x1 = sp.symbols("z x x_1", real=True)
+    >>> q = sp.Function("q(z|x)", positive=True)
+    >>> applied_density(q(z, x1)), applied_density(q(z, x))
+    (('q', [z], [x_1]), None)
+    """
+    if not isinstance(expr, AppliedUndef):
+        return None
+    name = expr.func.__name__
+    head, paren, rest = name.partition("(")
+    if not paren or not rest.endswith(")"):
+        return None
+    given_text, bar, cond_text = rest[:-1].partition("|")
+    given = [v.strip() for v in given_text.split(",") if v.strip()]
+    cond = [v.strip() for v in cond_text.split(",") if v.strip()] if bar else []
+    if len(given) + len(cond) != len(expr.args):
+        return None
+    if [str(a) for a in expr.args] == given + cond:
+        return None
+    return head, list(expr.args[:len(given)]), list(expr.args[len(given):])
 
 
 def is_bracket(term: sp.Basic) -> bool:
