@@ -627,12 +627,14 @@ def _verdict_cell(step: Step) -> str:
     return f'<td class="verdict v-{v.value}">{"".join(parts)}</td>'
 
 
-def _detail_row(step: Step, anchor: str) -> str:
-    """A second, full-width row with the checker's explanation, when it gave one."""
+def _detail_row(step: Step, anchor: str, d: Derivation | None = None) -> str:
+    """A second, full-width row with the checker's explanation, when it gave one (in the
+    author's notation, :func:`~elbo_derivation.report.notation.in_author_notation`)."""
     r = step.result
+    from elbo_derivation.report.notation import in_author_notation
     from elbo_derivation.report.text import explanation
 
-    how = "" if r is None else (explanation(r) or r.reason)
+    how = "" if r is None else in_author_notation(explanation(r) or r.reason, d, step)
     if not how:
         return ""
     return (f'<tr class="detail" id="{anchor}-step-{step.index}-detail"><td></td>'
@@ -741,7 +743,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
             f'<td class="expr"><div class="math{size}">{math}</div></td>'
             f'<td class="why">{_justification(step, d)}'
             f'<span class="check">{_esc(line.strip())}</span></td>'
-            f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor)
+            f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor, d)
         )
     where = d.source or ""
     if d.path:

@@ -55,6 +55,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from elbo_derivation.core.steps import Derivation, NumericCheck, Step, Verdict
+from elbo_derivation.report.notation import in_author_notation
 from elbo_derivation.report.pretty import shown_part, shown_sides, shown_way_back
 
 __all__ = [
@@ -78,7 +79,8 @@ def _symbolic(step: Step, d: Derivation | None = None) -> dict[str, Any] | None:
         return None
     out = r.to_json()
     out["mistake"] = r.mistake
-    out["explanation"] = r.explanation
+    out["explanation"] = in_author_notation(r.explanation, d, step)
+    out["rule"] = in_author_notation(out.get("rule"), d, step)
     out.update(_differing(r, d, step))
     return out
 
@@ -181,11 +183,11 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "verdict": None if r is None else r.verdict.value,
         "counterexample": cx,
         "mistake": None if r is None else r.mistake,
-        "explanation": "" if r is None else r.explanation,
+        "explanation": "" if r is None else in_author_notation(r.explanation, d, step),
         **(_differing(r, d, step) if r is not None else {"subexpression": None, "expected": None,
                                                "expected_step": None}),
         "method": None if r is None else r.method,
-        "rule": None if r is None else r.rule,
+        "rule": None if r is None else in_author_notation(r.rule, d, step),
         "note": "" if r is None else r.note,
         "reason": "" if r is None else r.reason,
         "seconds": None if r is None else round(r.seconds, 6),

@@ -47,6 +47,7 @@ from elbo_derivation.core.steps import (
     Step,
     Verdict,
 )
+from elbo_derivation.report.notation import in_author_notation
 from elbo_derivation.report.pretty import (
     format_number,
     pretty_name,
@@ -296,9 +297,10 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
             out.append(style.verdict(f"{VERDICT_WORDS[r.verdict]} ({r.method}): ", r.verdict)
                        + clip(why))
         elif explain:
-            by = f"proved by {r.rule} ({r.method})" if r.rules else f"proved by {r.method}"
+            rule = in_author_notation(r.rule, d, step)
+            by = f"proved by {rule} ({r.method})" if r.rules else f"proved by {r.method}"
             said = r.explanation and not (r.rules and r.rule in r.explanation)
-            out.append(f"{by}: {explanation(r)}" if said else by)
+            out.append(f"{by}: {in_author_notation(explanation(r), d, step)}" if said else by)
             if getattr(r, "note", ""):
                 out.append(f"note: {clip(r.note)}")
     checks = [c for c in (step.quadrature, step.sampling) if c is not None]
