@@ -1495,6 +1495,13 @@ def _explain(m: _Match, ctx: _Context) -> str:
         if dep:
             fields["optimised"] = (f", although it depends on {', '.join(dep)}, which the step "
                                    "optimises")
+    if "{right}" in m.entry.explanation and "{wrong}" in m.entry.explanation:
+        from elbo_derivation.report.pretty import shown_change  # the author's parts, not SymPy's
+
+        change = shown_change(ctx.derivation, ctx.step, right, m.binding.get("wrong"),
+                              m.expected_step)
+        if change is not None:
+            fields["right"], fields["wrong"] = change
     try:
         return m.entry.explanation.format_map(fields)
     except (KeyError, ValueError, IndexError):

@@ -786,8 +786,10 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
     :func:`pretty` prints it."""
     way_back = result.expected_step
     sub, expected = getattr(result, "subexpression", None), getattr(result, "expected", None)
-    if d is None or step is None or not isinstance(sub, sp.Basic) or expected is None:
+    if d is None or step is None:
         return pretty(way_back)
+    if not isinstance(sub, sp.Basic) or expected is None:
+        return _repaired_as_written(way_back, d, step)
     from elbo_derivation.report.written import (
         as_written_part,
         evaluated,
@@ -799,7 +801,7 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
         previous, now = _written_forms(d, step)
         wrong = as_written_part(sub, [now], d.expand_definitions)
         if now is None or wrong is None:
-            return pretty(way_back)
+            return _repaired_as_written(way_back, d, step)
         right = as_written_part(expected, [previous], d.expand_definitions)
         with sp.evaluate(False):
             repaired = now.xreplace({wrong: expected if right is None else right})
@@ -808,7 +810,67 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
             return written_unicode(with_density_names(repaired, d), signature_symbols(d))
     except Exception:
         pass
+    return _repaired_as_written(way_back, d, step)
+
+
+def _repaired_as_written(way_back: Any, d: Any, step: Any) -> str:
+    """``way_back`` as the written step with one small edit (see
+    :func:`~elbo_derivation.report.written.written_repair`), in the author's form; else as
+    :func:`pretty` prints it."""
+    from elbo_derivation.report.written import (
+        signature_symbols,
+        with_density_names,
+        written_repair,
+    )
+
+    try:
+        _, now = _written_forms(d, step)
+        found = written_repair(now, way_back, d.expand_definitions)
+        if found is not None:
+            return written_unicode(with_density_names(found[2], d), signature_symbols(d))
+    except Exception:
+        pass
     return pretty(way_back)
+
+
+def shown_change(d: Any, step: Any, right: Any, wrong: Any,
+                 way_back: Any) -> tuple[str, str] | None:
+    """What a mistake changed, ``(right, wrong)``, as the author's own written parts, for an
+    explanation that quotes them ("{right} became {wrong}"): None when both already show on
+    the page (``right`` in the line before, ``wrong`` in the step), or when the step with
+    one small edit (:func:`~elbo_derivation.report.written.written_repair`) does not read
+    ``way_back``. Then the part the edit changes, as written, and the part it puts there.
+
+    >>> from elbo_derivation.read.deriv import parse_derivation
+    >>> d = parse_derivation("symbols: a, b : positive\\n  a\\n= (a + b)/4  # wrong")
+    >>> a, b = d.symbols["a"], d.symbols["b"]
+    >>> shown_change(d, d.steps[0], (a + b) / 2, (a + b) / 4, (a + b) / 2)
+    ('(a + b)/2', '(a + b)/4')
+    """
+    from elbo_derivation.report.written import (
+        as_written_part,
+        signature_symbols,
+        with_density_names,
+        written_repair,
+    )
+
+    if d is None or step is None or not isinstance(way_back, sp.Basic):
+        return None
+    try:
+        previous, now = _written_forms(d, step)
+        if (isinstance(right, sp.Basic) and isinstance(wrong, sp.Basic)
+                and as_written_part(right, [previous], d.expand_definitions) is not None
+                and as_written_part(wrong, [now], d.expand_definitions) is not None):
+            return None
+        found = written_repair(now, way_back, d.expand_definitions)
+        if found is None:
+            return None
+        part, repaired, _ = found
+        signatures = signature_symbols(d)
+        return (written_unicode(with_density_names(repaired, d), signatures),
+                written_unicode(with_density_names(part, d), signatures))
+    except Exception:
+        return None
 
 
 def shown_pretty(d: Any, step: Any = None) -> str:

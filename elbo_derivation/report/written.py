@@ -20,6 +20,10 @@ Examples
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from typing import Any
+
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
@@ -37,6 +41,7 @@ __all__ = [
     "signature_symbols",
     "split_sign",
     "with_density_names",
+    "written_repair",
     "written_runs",
 ]
 
@@ -296,6 +301,107 @@ def as_written_part(value: sp.Basic, forms: list[sp.Basic | None],
             except Exception:
                 continue
     return None
+
+
+def _number_factor(f: sp.Basic) -> bool:
+    """A written number factor of a product: ``2``, ``1/2``, ``/4`` (``4⁻¹``)."""
+    if isinstance(f, sp.Rational):
+        return f not in (sp.S.One, sp.S.NegativeOne)
+    return (isinstance(f, sp.Pow) and f.exp is sp.S.NegativeOne
+            and isinstance(f.base, sp.Integer))
+
+
+def _scaled(f: sp.Basic) -> list[sp.Basic]:
+    """A number factor twice and half as large, as written: 2 → 4, 1, ``/4`` → ``/2``, ``/8``."""
+    if isinstance(f, sp.Rational):
+        return [f * 2, f / 2]
+    k = f.base  # /k
+    out = [sp.Pow(k * 2, -1, evaluate=False)]
+    if k % 2 == 0:
+        out.append(sp.Pow(k // 2, -1, evaluate=False) if k != 2 else sp.S.One)
+    return out
+
+
+def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic]]:
+    """The small edits of one written node a repair may be, each with its rank (a change of
+    what is written first, then a factor put in front): a number factor dropped, doubled or
+    halved, a term's sign turned, a ½ or a 2 put in front."""
+    if isinstance(node, sp.Mul):
+        args = list(node.args)
+        for i, f in enumerate(args):
+            if _number_factor(f):
+                rest = args[:i] + args[i + 1:]
+                yield 0, _unevaluated_mul(rest)
+                for g in _scaled(f):
+                    yield 0, _unevaluated_mul(args[:i] + [g] + args[i + 1:])
+    if isinstance(node, sp.Add):
+        args = list(node.args)
+        for i, t in enumerate(args):
+            negative, rest = split_sign(t)
+            turned = rest if negative else sp.Mul(sp.S.NegativeOne, t, evaluate=False)
+            yield 0, sp.Add(*(args[:i] + [turned] + args[i + 1:]), evaluate=False)
+    if node.free_symbols:  # a number's own edits are those of the product it stands in
+        yield 1, sp.Mul(sp.Rational(1, 2), node, evaluate=False)
+        yield 1, sp.Mul(2, node, evaluate=False)
+
+
+def _size(expr: sp.Basic) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+def written_repair(now: sp.Basic | None, target: sp.Basic, expand: Any = None,
+                   limit: int = 400, seconds: float = 0.5,
+                   ) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
+    """The smallest written repair of a step: ``(part, repaired_part, repaired_step)`` where
+    ``now`` (a step as its author wrote it) with ``part`` replaced by ``repaired_part`` (one
+    small edit: a number factor dropped, doubled or halved, a sign turned, a ½ put in front)
+    has the value ``target`` (the step the checker says it should have been). So that what
+    the step should have read, and what changed, are shown in the author's own form. None
+    when no such edit is found (among at most ``limit`` edits, within ``seconds``).
+
+    >>> import sympy as sp
+    >>> c, x = sp.symbols("c x", positive=True)
+    >>> with sp.evaluate(False):
+    ...     now = sp.Mul(sp.Add(c, x), sp.Pow(4, -1))
+    >>> part, right, step = written_repair(now, (c + x) / 2)
+    >>> right.args
+    (c + x, 1/2)
+    >>> step == right
+    True
+    """
+    if now is None or not isinstance(target, sp.Basic):
+        return None
+
+    def value(e: sp.Basic) -> sp.Basic:
+        v = evaluated(e)
+        return expand(v) if callable(expand) else v
+
+    try:
+        goal = sp.expand(value(sp.Mul(1, target, evaluate=False)) if callable(expand)
+                         else target)
+    except Exception:
+        return None
+    found: list[tuple[tuple[int, int], sp.Basic, sp.Basic, sp.Basic]] = []
+    tried, stop = 0, time.perf_counter() + seconds
+    nodes = [n for n in sp.preorder_traversal(now) if not n.is_Atom]
+    for node in nodes:
+        for rank, edit in _edits(node):
+            tried += 1
+            if tried > limit or time.perf_counter() > stop:
+                break
+            try:
+                with sp.evaluate(False):
+                    repaired = now.xreplace({node: edit})
+                v = value(repaired)
+                if v == target or sp.expand(v - goal) == 0:
+                    found.append(((rank, _size(node)), node, edit, repaired))
+            except Exception:
+                continue
+    if not found:
+        return None
+    found.sort(key=lambda t: t[0])
+    _, node, edit, repaired = found[0]
+    return node, edit, repaired
 
 
 def signature_symbols(d: object) -> dict[sp.Symbol, str]:
