@@ -148,3 +148,140 @@ def test_json_and_explain_carry_no_python_syntax(name, capsys):
                                 "expected_step")]  # fmt: skip
     for t in shown:
         assert not re.search(r"\*\*|\w\*\w|Symbol\(|Integral\(|sqrt\(|\(z, x\)", t), t
+
+
+# --- the author's notation kept (ln, powers, bars, sequences, joint densities, ψ, rules) ---
+
+def _deriv(text: str):
+    from elbo_derivation.read.deriv import parse_derivation
+
+    return parse_derivation(text, file="t.deriv")
+
+
+def test_a_negative_power_stays_a_power():
+    """Defect: \\left(a + b\\right)^{-1} was shown 1/(a + b)."""
+    d = _tex(r"\left(a + b\right)^{-1} &= \frac{1}{b + a}", "% symbols: a, b : positive")
+    assert shown_pretty(d) == "(a + b)⁻¹"
+    assert shown_latex(d) == r"\left(a + b\right)^{-1}"
+    mathml = shown_mathml(d)
+    assert "<msup>" in mathml and "<mfrac>" not in mathml and "<mo>−</mo><mn>1</mn>" in mathml
+    assert shown_pretty(d, d.steps[0]) == "1/(b + a)"  # a fraction written stays one
+    e = _deriv("symbols: a, b : positive\n  (a + b)^(-2)\n= 1/(a + b)^2  # a power")
+    assert shown_latex(e) == r"\left(a + b\right)^{-2}"
+
+
+def test_ln_stays_ln():
+    """Defect: \\ln was shown log."""
+    d = _tex(r"\ln(a b) &= \ln a + \log b", "% symbols: a, b : positive")
+    assert shown_pretty(d) == "ln(a·b)"
+    assert shown_pretty(d, d.steps[0]) == "ln(a) + log(b)"
+    assert shown_latex(d, d.steps[0]).startswith(r"\ln{\left(a \right)} + \log")
+    assert "<mi>ln</mi>" in shown_mathml(d) and "<mi>log</mi>" not in shown_mathml(d)
+    e = _deriv("symbols: a, b : positive\n  ln(a*b)\n= ln(a) + ln(b)  # product")
+    assert r"\ln" in shown_latex(e) and "<mi>ln</mi>" in shown_mathml(e, e.steps[0])
+
+
+def test_a_vmatrix_is_shown_with_bars():
+    """Defect: |…| written with vmatrix was shown det[…]."""
+    d = _tex(r"\ln\begin{vmatrix} a & 0 \\ c & d \end{vmatrix} &= \ln a + \ln d",
+             "% symbols: a, d : positive", "% symbols: c : real")
+    assert shown_pretty(d) == "ln(|a, 0; c, d|)"
+    assert r"\begin{vmatrix} a & 0 \\ c & d \end{vmatrix}" in shown_latex(d)
+    mathml = shown_mathml(d)
+    assert "det" not in mathml and "<mo>|</mo><mtable>" in mathml
+
+
+def test_a_declared_sequence_is_shown_with_a_subscript():
+    """Defect: a .deriv sequence mu(d) was shown μ(d)."""
+    d = read_any(CORPUS / "sums" / "kl_diag_sum_logvar.deriv")
+    assert shown_pretty(d) == "Σ_{d=1}^{D} (exp(l_d) + μ_d² − l_d − 1)/2"
+    assert r"\mu_{d}^{2}" in shown_latex(d) and "l(d)" not in shown_latex(d)
+    assert re.search(r"<msub><mi>μ</mi><mi>d</mi></msub>", shown_mathml(d))
+
+
+def test_an_expectation_over_a_joint_density_is_one_expectation():
+    """Defect: E_{p(x,y)}[…] was shown as two expectations, E_p(x)[E_p(y|x)[…]]."""
+    d = _tex(r"\mathbb{E}_{p(x, y)}\left[\ln p(x, y)\right] &= "
+             r"\mathbb{E}_{p(x,y)}\left[\ln p(x) + \ln p(y|x)\right] && \text{product rule}",
+             "% symbols: x, y : real", "% densities: p(x, y), p(x), p(y|x)")
+    assert shown_pretty(d) == "E_p(x, y)[ln(p(x, y))]"
+    assert shown_latex(d, d.steps[0]).startswith(r"\mathbb{E}_{p(x, y)}\left[\ln")
+    assert shown_mathml(d).count("𝔼") == 1
+
+
+def test_a_density_at_an_iid_copy_keeps_its_argument():
+    """Defect: q(z|x_1) was shown q(z|x)."""
+    d = _tex(r"\mathbb{E}_{q(z|x_1)}\left[\log q(z|x_1) - \log p(z)\right] &= "
+             r"\mathbb{E}_{q(z|x_1)}\left[\log q(z|x_1)\right] - "
+             r"\mathbb{E}_{q(z|x_1)}\left[\log p(z)\right]",
+             "% symbols: z, x, x_1 : real", "% densities: q(z|x), p(z)")
+    assert shown_pretty(d) == "E_q(z|x₁)[log(q(z|x₁)) − log(p(z))]"
+    assert "q(z|x_{1})" in shown_latex(d) and "q(z|x)" not in shown_latex(d)
+    assert re.search(r"<msub><mi>x</mi><mn>1</mn></msub>", shown_mathml(d))
+
+
+def test_digamma_is_psi():
+    """Defect: digamma was shown digamma(·) or polygamma(0, ·)."""
+    import sympy as sp
+
+    from elbo_derivation.report.handout import mathml_expr
+    from elbo_derivation.report.pretty import pretty
+
+    d = _deriv("symbols: a : positive\n  diff(log(gamma(a)), a)\n= digamma(a)  # definition")
+    assert shown_pretty(d, d.steps[0]) == "ψ(a)"
+    assert shown_latex(d, d.steps[0]) == r"\psi\left(a\right)"
+    assert "<mi>ψ</mi>" in shown_mathml(d, d.steps[0])
+    a = sp.Symbol("a", positive=True)
+    assert pretty(sp.polygamma(0, a)) == "ψ(a)" and latex_expr(sp.polygamma(0, a)).startswith(
+        r"\psi")
+    assert "polygamma" not in mathml_expr(sp.polygamma(0, a))
+
+
+def test_rules_are_said_in_the_author_notation(capsys):
+    """Defects: Σ_{i=1}^{D} in a rule where the author's index is d; the product rule in the
+    letters x, z where the author wrote x, y; declared names shown p_theta."""
+    from elbo_derivation.cli import main
+    from elbo_derivation.report.text import render_check_text
+
+    out = render_check_text(check_file(CORPUS / "sums" / "kl_diag_sum_logvar.deriv"),
+                            explain=True)
+    assert "Σ_{d=1}^{D} c = D·c" in out and "Σ_{i=1}" not in out
+    d = _tex(r"\mathbb{E}_{p(x, y)}\left[\log p(x, y)\right] &= "
+             r"\mathbb{E}_{p(x,y)}\left[\log p(x) + \log p(y|x)\right] && \text{product rule}",
+             "% symbols: x, y : real", "% densities: p(x, y), p(x), p(y|x)")
+    from elbo_derivation.pipeline import check_derivation
+
+    out = render_check_text(check_derivation(d), explain=True)
+    assert "product rule p(x, y) = p(y|x) p(x)" in out, out
+    main(["check", "--json", str(CORPUS / "elbo" / "kingma_welling_bound.deriv")])
+    data = json.loads(capsys.readouterr().out)
+    said = [str(s.get(k)) for s in data["steps"] for k in ("rule", "explanation")]
+    assert any("p_θ(z|x)" in t for t in said) and not any("p_theta" in t for t in said)
+
+
+def test_the_way_back_and_the_change_are_the_author_form():
+    """Defects: 'the step should have read' in SymPy's expanded form when no part was
+    located; an extra ½ explained with parts the author never wrote (−log(1 − c)/2 became
+    −log(1 − c)/4, on the prior-matching term of Luo 2022, eq. (58))."""
+    from elbo_derivation.report.pretty import shown_change
+    from elbo_derivation.report.text import render_check_text
+
+    luo = (CORPUS / "diffusion" / "luo_prior_matching.deriv").read_text(encoding="utf-8")
+    wrong = luo.replace("(c*(x0^2 - 1) - log(1 - c))/2", "(c*(x0^2 - 1) - log(1 - c)/2)/2")
+    assert wrong != luo
+    d = _deriv(wrong)
+    from elbo_derivation.pipeline import check_derivation
+
+    out = render_check_text(check_derivation(d, time_limit=20))
+    assert d.steps[1].result.mistake == "extra-half", out
+    assert "log(1 − c) became log(1 − c)/2" in out, out
+    said = next(line for line in out.splitlines() if "mistake: extra-half" in line)
+    assert "−log(1 − c)/4" not in said
+    assert "the step should have read (c·(x₀² − 1) − log(1 − c))/2" in out, out
+    # the whole step halved once more: the author's bracket, not SymPy's expansion
+    e = _deriv(luo.replace("= (1 - c + c*x0^2 - log(1 - c) - 1)/2",
+                           "= (1 - c + c*x0^2 - log(1 - c) - 1)/4"))
+    c, x0 = e.symbols["c"], e.symbols["x0"]
+    right = (1 - c + c * x0**2 - __import__("sympy").log(1 - c) - 1) / 2
+    assert shown_change(e, e.steps[0], right, right / 2, right) == (
+        "(1 − c + c·x₀² − log(1 − c) − 1)/2", "(1 − c + c·x₀² − log(1 − c) − 1)/4")

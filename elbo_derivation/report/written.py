@@ -322,27 +322,41 @@ def _scaled(f: sp.Basic) -> list[sp.Basic]:
     return out
 
 
-def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic]]:
+def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic, sp.Basic, sp.Basic]]:
     """The small edits of one written node a repair may be, each with its rank (a change of
     what is written first, then a factor put in front): a number factor dropped, doubled or
-    halved, a term's sign turned, a ½ or a 2 put in front."""
+    halved, a term's sign turned, a ½ or a 2 put in front. Each as ``(rank, part, new part,
+    new node)``: the part is the node itself, or the one term of a sum whose sign turned."""
     if isinstance(node, sp.Mul):
         args = list(node.args)
         for i, f in enumerate(args):
             if _number_factor(f):
                 rest = args[:i] + args[i + 1:]
-                yield 0, _unevaluated_mul(rest)
+                new = _unevaluated_mul(rest)
+                yield 0, node, new, new
                 for g in _scaled(f):
-                    yield 0, _unevaluated_mul(args[:i] + [g] + args[i + 1:])
+                    new = _unevaluated_mul(args[:i] + [g] + args[i + 1:])
+                    yield 0, node, new, new
     if isinstance(node, sp.Add):
         args = list(node.args)
         for i, t in enumerate(args):
             negative, rest = split_sign(t)
             turned = rest if negative else sp.Mul(sp.S.NegativeOne, t, evaluate=False)
-            yield 0, sp.Add(*(args[:i] + [turned] + args[i + 1:]), evaluate=False)
+            yield 0, t, turned, sp.Add(*(args[:i] + [turned] + args[i + 1:]), evaluate=False)
     if node.free_symbols:  # a number's own edits are those of the product it stands in
-        yield 1, sp.Mul(sp.Rational(1, 2), node, evaluate=False)
-        yield 1, sp.Mul(2, node, evaluate=False)
+        for k in (sp.Rational(1, 2), sp.Integer(2)):
+            new = sp.Mul(k, node, evaluate=False)
+            yield 1, node, new, new
+
+
+def _may_be_zero(expr: sp.Basic, point: dict) -> bool:
+    """False when ``expr`` is a number other than 0 at ``point`` (a quick screen before an
+    exact check); True when it is 0 there or cannot be evaluated to a number."""
+    try:
+        v = complex(expr.xreplace(point).evalf(15))
+    except Exception:
+        return True
+    return abs(v) < 1e-9 * (1 + abs(v))
 
 
 def _size(expr: sp.Basic) -> int:
@@ -350,7 +364,7 @@ def _size(expr: sp.Basic) -> int:
 
 
 def written_repair(now: sp.Basic | None, target: sp.Basic, expand: Any = None,
-                   limit: int = 400, seconds: float = 0.5,
+                   limit: int = 400, seconds: float = 1.0,
                    ) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
     """The smallest written repair of a step: ``(part, repaired_part, repaired_step)`` where
     ``now`` (a step as its author wrote it) with ``part`` replaced by ``repaired_part`` (one
@@ -381,11 +395,13 @@ def written_repair(now: sp.Basic | None, target: sp.Basic, expand: Any = None,
                          else target)
     except Exception:
         return None
+    point = {x: (sp.Integer(2 + i) if x.is_integer else sp.Rational(3 + 2 * i, 7 + 2 * i))
+             for i, x in enumerate(sorted(goal.free_symbols, key=str))}
     found: list[tuple[tuple[int, int], sp.Basic, sp.Basic, sp.Basic]] = []
     tried, stop = 0, time.perf_counter() + seconds
     nodes = [n for n in sp.preorder_traversal(now) if not n.is_Atom]
     for node in nodes:
-        for rank, edit in _edits(node):
+        for rank, part, new_part, edit in _edits(node):
             tried += 1
             if tried > limit or time.perf_counter() > stop:
                 break
@@ -393,8 +409,10 @@ def written_repair(now: sp.Basic | None, target: sp.Basic, expand: Any = None,
                 with sp.evaluate(False):
                     repaired = now.xreplace({node: edit})
                 v = value(repaired)
+                if v != target and not _may_be_zero(v - goal, point):
+                    continue
                 if v == target or sp.expand(v - goal) == 0:
-                    found.append(((rank, _size(node)), node, edit, repaired))
+                    found.append(((rank, _size(part)), part, new_part, repaired))
             except Exception:
                 continue
     if not found:
