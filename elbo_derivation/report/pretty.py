@@ -607,7 +607,9 @@ def _render(tokens: list[tuple[str, str]]) -> str:
 #: calls whose text is .deriv syntax, not notation: the reading layer's as-written form
 #: (an unevaluated Derivative, Sum, ...) prints them as a textbook does
 _NOTATION_CALLS = frozenset({"Derivative", "diff", "Sum", "Product", "factorial", "binomial",
-                             "gamma", "digamma", "polygamma", "Var"})
+                             "Var"})
+#: special functions by the letters the notes write them with
+_SPECIAL_CALLS = {"gamma": "Γ", "digamma": "ψ", "loggamma": "log Γ"}
 
 
 def _call(name: str, inner: list[tuple[str, str]]) -> str:
@@ -633,6 +635,11 @@ def _call(name: str, inner: list[tuple[str, str]]) -> str:
         return "√" + (rendered[0] if single else f"({rendered[0]})")
     if name == "abs" and len(rendered) == 1:
         return f"|{rendered[0]}|"
+    if name in _SPECIAL_CALLS and len(rendered) == 1:
+        return f"{_SPECIAL_CALLS[name]}({rendered[0]})"
+    if name == "polygamma" and len(rendered) == 2:
+        order = "" if rendered[0] == "0" else "⁽" + rendered[0].translate(_SUP) + "⁾"
+        return f"ψ{order}({rendered[1]})"
     return f"{pretty_name(name)}({', '.join(rendered)})"
 
 
@@ -910,7 +917,8 @@ def _point(m: re.Match[str]) -> str:
     return ", ".join(parts)
 
 
-_MATH_WORD = re.compile(r"[A-Za-z_]*\d+[A-Za-z_\d]*|\w+_\w+|.*[*/^()].*|[-+=−]|\*\*")
+_MATH_WORD = re.compile(r"[A-Za-z_]*\d+[A-Za-z_\d]*|\w+_\w+|.*[*/^()].*|[-+=−]|\*\*|"
+                        r"-[A-Za-z]\w*")  # −a, a name with its sign
 _OPERATOR_WORDS = {"+", "-", "−", "="}
 
 
@@ -929,7 +937,8 @@ def pretty_reason(text: str) -> str:
     'the gap μ₁²/(2·σ₂²) − μ₁·μ₂/σ₂² is ≥ 0: it factors as (μ₁ − μ₂)²/(2·σ₂²), non-negative.'
     """
     text = _DICT.sub(_point, text)
-    if not any(mark in text for mark in ("**", "*", "_", "/")):
+    if not any(mark in text for mark in ("**", "*", "_", "/")) and not re.search(
+            r"[A-Za-z]\(", text):
         return text
     words = re.split(r"(\s+)", text)
     out: list[str] = []
