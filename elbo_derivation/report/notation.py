@@ -24,7 +24,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from elbo_derivation.report.pretty import pretty, pretty_name
+from elbo_derivation.report.pretty import pretty, pretty_name, pretty_written
 
 __all__ = ["in_author_notation"]
 
@@ -32,7 +32,7 @@ __all__ = ["in_author_notation"]
 _SUM_CONSTANT = re.compile(r"Σ_\{i=1\}\^\{D\} c = D·c")
 _PRODUCT_RULE = re.compile(r"product rule p\(x, z\) = p\(x\|z\) p\(z\)")
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
-_WORD = re.compile(r"(?<![\w\\])([^\W\d]\w*_\w+)")
+_WORD = re.compile(r"(?<![\w\\])([^\W\d]\w*)")
 
 
 def _lines(d: Any, step: Any) -> list[sp.Basic]:
@@ -89,18 +89,36 @@ def _product_rule(text: str, lines: list[sp.Basic]) -> str:
 
 
 def _names(text: str, d: Any) -> str:
-    """Declared names with a subscript (``p_theta``, ``sigma_1``) as the reports write them."""
+    """Declared names (``p_theta``, ``sigma_1``, ``mu``) as the reports write them (p_θ, σ₁,
+    μ); words that are no declared name stay as they are."""
     declared = set(getattr(d, "symbols", {}) or {}) | set(getattr(d, "definitions", {}) or {})
     for signature in getattr(d, "functions", {}) or {}:
         declared.add(signature.partition("(")[0].strip())
     return _WORD.sub(lambda m: pretty_name(m[1]) if m[1] in declared else m[1], text)
 
 
+#: an expression a tier wrote after "=" or ":" in its sentence, up to the sentence's comma
+_SPAN = re.compile(r"(?<=[=:] )([^,;]+?)(?=,\s|;|\.\s|\.$|$)")
+_PYTHON = re.compile(r"\*\*|\^|\bsqrt\(|\bgamma\(|\bpolygamma\(|(?:^|\s)-")
+
+
+def _expressions(text: str) -> str:
+    """The expressions a tier's sentence quotes in Python's syntax (``-log(gamma(a)) -
+    x^2/2``) in the reports' unicode (−log(Γ(a)) − x²/2); the rest of the sentence as it is."""
+    def sub(m: re.Match[str]) -> str:
+        span = m[1]
+        if not _PYTHON.search(span):
+            return span
+        return pretty_written(span) or span
+    return _SPAN.sub(sub, text)
+
+
 def in_author_notation(text: str | None, d: Any = None, step: Any = None) -> str | None:
     """``text`` (a rule, or a tier's explanation) with the generic letters of the rules it
     quotes put in the author's notation for ``step`` of ``d``: a sum's index and bounds, the
-    joint density of the product rule, declared names as the reports write them. Unchanged
-    without a derivation and a step.
+    joint density of the product rule, declared names as the reports write them, an
+    expression quoted in Python's syntax in unicode. Unchanged without a derivation and a
+    step.
 
     Parameters
     ----------
@@ -120,6 +138,6 @@ def in_author_notation(text: str | None, d: Any = None, step: Any = None) -> str
         lines = _lines(d, step)
         text = _sum_constant(text, lines) if _SUM_CONSTANT.search(text) else text
         text = _product_rule(text, lines) if _PRODUCT_RULE.search(text) else text
-        return _names(text, d)
+        return _names(_expressions(text), d)
     except Exception:  # words are never worth a crash of the report
         return text

@@ -181,6 +181,9 @@ def format_counterexample(cx: Counterexample) -> str:
 
     text = f"{where}left side {side(cx.lhs)}, right side {side(cx.rhs)}"
     note = re.sub(r":?\s*lhs\s*[−-]\s*rhs\s*=\s*\S+$", "", cx.note or "")  # said once
+    note = re.sub(r"\blhs\s*[−-]\s*rhs\b", "left − right", note)
+    note = re.sub(r"(?<=[\s(≈=])-(?=\d)", "−", note)  # −0.5, the reports' minus
+    note = re.sub(r"\b([^\W\d]\w*)=(?=[−\d])", lambda m: f"{pretty_name(m[1])} = ", note)
     if cx.difference == cx.difference and "difference" not in note:
         text += f" (difference {format_number(cx.difference, 3)})"
     return f"{text}; {clip(note)}" if note else text
