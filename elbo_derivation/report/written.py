@@ -322,6 +322,24 @@ def _scaled(f: sp.Basic) -> list[sp.Basic]:
     return out
 
 
+def _is_reciprocal(f: sp.Basic) -> bool:
+    return isinstance(f, sp.Pow) and f.exp is sp.S.NegativeOne and type(f) is sp.Pow
+
+
+def _times(k: sp.Rational, node: sp.Basic) -> sp.Basic:
+    """``k·node`` as an author would write it: ½ of 1/b is 1/(2·b), ½ of a/b is a/(2·b)."""
+    if k.p == 1 and k.q > 1:
+        if _is_reciprocal(node):
+            return sp.Pow(sp.Mul(k.q, node.base, evaluate=False), -1, evaluate=False)
+        if isinstance(node, sp.Mul):
+            args = list(node.args)
+            for i, f in enumerate(args):
+                if _is_reciprocal(f):
+                    args[i] = sp.Pow(sp.Mul(k.q, f.base, evaluate=False), -1, evaluate=False)
+                    return sp.Mul(*args, evaluate=False)
+    return sp.Mul(k, node, evaluate=False)
+
+
 def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic, sp.Basic, sp.Basic]]:
     """The small edits of one written node a repair may be, each with its rank (a change of
     what is written first, then a factor put in front): a number factor dropped, doubled or
@@ -337,6 +355,10 @@ def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic, sp.Basic, sp.Basic]]
                 for g in _scaled(f):
                     new = _unevaluated_mul(args[:i] + [g] + args[i + 1:])
                     yield 0, node, new, new
+    if isinstance(node, sp.Mul) and len(node.args) == 2 and _is_reciprocal(node.args[1]):
+        top, bottom = node.args[0], node.args[1].base  # a fraction turned upside down
+        new = sp.Mul(bottom, sp.Pow(top, -1, evaluate=False), evaluate=False)
+        yield 0, node, new, new
     if isinstance(node, sp.Add):
         args = list(node.args)
         for i, t in enumerate(args):
@@ -345,7 +367,7 @@ def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic, sp.Basic, sp.Basic]]
             yield 0, t, turned, sp.Add(*(args[:i] + [turned] + args[i + 1:]), evaluate=False)
     if node.free_symbols:  # a number's own edits are those of the product it stands in
         for k in (sp.Rational(1, 2), sp.Integer(2)):
-            new = sp.Mul(k, node, evaluate=False)
+            new = _times(k, node)
             yield 1, node, new, new
 
 
