@@ -983,7 +983,8 @@ class _Builder(Transformer_NonRecursive):
 
     # functions, integrals, expectations ------------------------------------------------
     def _function(self, fn_tok: Any) -> Any:
-        return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"), "exp": sp.exp, "tanh": sp.tanh,
+        return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"),  # shown ln
+                "exp": sp.exp, "tanh": sp.tanh,
                 "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
 
     def prefix(self, c: list[Any], fn: Any = None) -> Any:

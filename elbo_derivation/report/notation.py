@@ -51,7 +51,7 @@ def _sum_constant(text: str, lines: list[sp.Basic]) -> str:
                     shown_count = f"({shown_count})"
                 said = (f"Σ_{{{pretty(var)}={pretty(lo)}}}^{{{pretty(hi)}}} c = "
                         f"{shown_count}·c")
-                return _SUM_CONSTANT.sub(lambda _: said, text)
+                return _SUM_CONSTANT.sub(lambda _, said=said: said, text)
     return text
 
 
@@ -84,7 +84,7 @@ def _product_rule(text: str, lines: list[sp.Basic]) -> str:
         h = pretty_name(head)
         said = (f"product rule {h}({', '.join(pretty_name(w) for w in joint)}) = "
                 f"{h}({pretty_name(u)}|{pretty_name(v)}) {h}({pretty_name(v)})")
-        return _PRODUCT_RULE.sub(lambda _: said, text)
+        return _PRODUCT_RULE.sub(lambda _, said=said: said, text)
     return text
 
 

@@ -743,6 +743,41 @@ def written_unicode(display: sp.Basic, signatures: dict[sp.Symbol, str] | None =
     return pretty(display, written=True)
 
 
+def _in_format(text: str, d: Any) -> str:
+    """``text`` (printed by this module) in the notation of ``d``'s format: a ``.tex`` author
+    writes the exponential e^x, so a part the checker computed is shown so too, not exp(x).
+
+    >>> class D:
+    ...     metadata = {"format": "tex"}
+    >>> _in_format("exp(x) + exp(−(a + b))·exp(l_d)", D())
+    'e^x + e^(−(a + b))·e^l_d'
+    """
+    if "exp(" not in text or getattr(d, "metadata", {}).get("format") != "tex":
+        return text
+    out, i = [], 0
+    while True:
+        k = text.find("exp(", i)
+        if k < 0:
+            out.append(text[i:])
+            return "".join(out)
+        if k and (text[k - 1].isalnum() or text[k - 1] == "_"):
+            out.append(text[i:k + 4])
+            i = k + 4
+            continue
+        depth, j = 0, k + 3
+        for j in range(k + 3, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+        if depth:
+            out.append(text[i:])
+            return "".join(out)
+        inner = _in_format(text[k + 4:j], d)
+        single = re.fullmatch(r"[^\W_]+(_[^\W_]+)?[₀-₉]*", inner) is not None
+        out.append(text[i:k] + ("e^" + inner if single else f"e^({inner})"))
+        i = j + 1
+
+
 def _written_forms(d: Any, step: Any) -> tuple[sp.Basic | None, sp.Basic | None]:
     """The line before ``step`` and ``step`` itself, each as its author wrote it (None where
     the reader kept no such form)."""
@@ -768,7 +803,7 @@ def shown_part(value: Any, d: Any = None, step: Any = None, *, before: bool = Fa
     ('2·a + 2·b', '2·(b + a)')
     """
     if not isinstance(value, sp.Basic):
-        return pretty(value)
+        return _in_format(pretty(value), d)
     if d is not None and step is not None:
         from elbo_derivation.report.written import (
             as_written_part,
@@ -781,10 +816,11 @@ def shown_part(value: Any, d: Any = None, step: Any = None, *, before: bool = Fa
             forms = [previous, now] if before else [now, previous]
             node = as_written_part(value, forms, d.expand_definitions)
             if node is not None:
-                return written_unicode(with_density_names(node, d), signature_symbols(d))
+                return _in_format(written_unicode(with_density_names(node, d),
+                                                  signature_symbols(d)), d)
         except Exception:
             pass
-    return pretty(value)
+    return _in_format(pretty(value), d)
 
 
 def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
@@ -794,7 +830,7 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
     way_back = result.expected_step
     sub, expected = getattr(result, "subexpression", None), getattr(result, "expected", None)
     if d is None or step is None:
-        return pretty(way_back)
+        return _in_format(pretty(way_back), d)
     if not isinstance(sub, sp.Basic) or expected is None:
         return _repaired_as_written(way_back, d, step)
     from elbo_derivation.report.written import (
@@ -814,7 +850,8 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
             repaired = now.xreplace({wrong: expected if right is None else right})
         value = d.expand_definitions(evaluated(repaired))
         if value == way_back or sp.expand(value - way_back) == 0:
-            return written_unicode(with_density_names(repaired, d), signature_symbols(d))
+            shown_step = written_unicode(with_density_names(repaired, d), signature_symbols(d))
+            return _in_format(shown_step, d)
     except Exception:
         pass
     return _repaired_as_written(way_back, d, step)
@@ -834,10 +871,11 @@ def _repaired_as_written(way_back: Any, d: Any, step: Any) -> str:
         _, now = _written_forms(d, step)
         found = written_repair(now, way_back, d.expand_definitions)
         if found is not None:
-            return written_unicode(with_density_names(found[2], d), signature_symbols(d))
+            shown_step = written_unicode(with_density_names(found[2], d), signature_symbols(d))
+            return _in_format(shown_step, d)
     except Exception:
         pass
-    return pretty(way_back)
+    return _in_format(pretty(way_back), d)
 
 
 def shown_change(d: Any, step: Any, right: Any, wrong: Any,
@@ -874,8 +912,8 @@ def shown_change(d: Any, step: Any, right: Any, wrong: Any,
             return None
         part, repaired, _ = found
         signatures = signature_symbols(d)
-        return (written_unicode(with_density_names(repaired, d), signatures),
-                written_unicode(with_density_names(part, d), signatures))
+        return (_in_format(written_unicode(with_density_names(repaired, d), signatures), d),
+                _in_format(written_unicode(with_density_names(part, d), signatures), d))
     except Exception:
         return None
 

@@ -29,9 +29,9 @@ from sympy.core.function import AppliedUndef
 
 __all__ = [
     "WrittenOrder",
+    "applied_density",
     "as_written_part",
     "evaluated",
-    "applied_density",
     "extends_right",
     "is_bracket",
     "is_sequence_term",
@@ -353,7 +353,7 @@ def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic, sp.Basic, sp.Basic]]
                 new = _unevaluated_mul(rest)
                 yield 0, node, new, new
                 for g in _scaled(f):
-                    new = _unevaluated_mul(args[:i] + [g] + args[i + 1:])
+                    new = _unevaluated_mul([*args[:i], g, *args[i + 1:]])
                     yield 0, node, new, new
     if isinstance(node, sp.Mul) and len(node.args) == 2 and _is_reciprocal(node.args[1]):
         top, bottom = node.args[0], node.args[1].base  # a fraction turned upside down
@@ -364,7 +364,7 @@ def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic, sp.Basic, sp.Basic]]
         for i, t in enumerate(args):
             negative, rest = split_sign(t)
             turned = rest if negative else sp.Mul(sp.S.NegativeOne, t, evaluate=False)
-            yield 0, t, turned, sp.Add(*(args[:i] + [turned] + args[i + 1:]), evaluate=False)
+            yield 0, t, turned, sp.Add(*([*args[:i], turned, *args[i + 1:]]), evaluate=False)
     if node.free_symbols:  # a number's own edits are those of the product it stands in
         for k in (sp.Rational(1, 2), sp.Integer(2)):
             new = _times(k, node)
