@@ -81,6 +81,7 @@ def _symbolic(step: Step, d: Derivation | None = None) -> dict[str, Any] | None:
     out["mistake"] = r.mistake
     out["explanation"] = in_author_notation(r.explanation, d, step)
     out["rule"] = in_author_notation(out.get("rule"), d, step)
+    out["reason"] = in_author_notation(out.get("reason"), d, step)
     out.update(_differing(r, d, step))
     return out
 
@@ -189,7 +190,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "method": None if r is None else r.method,
         "rule": None if r is None else in_author_notation(r.rule, d, step),
         "note": "" if r is None else r.note,
-        "reason": "" if r is None else r.reason,
+        "reason": "" if r is None else in_author_notation(r.reason, d, step),
         "seconds": None if r is None else round(r.seconds, 6),
         "lhs": lhs,
         "rhs": rhs,

@@ -98,7 +98,7 @@ def _names(text: str, d: Any) -> str:
 
 
 #: an expression a tier wrote after "=" or ":" in its sentence, up to the sentence's comma
-_SPAN = re.compile(r"(?<=[=:] )([^,;]+?)(?=,\s|;|\.\s|\.$|$)")
+_SPAN = re.compile(r"((?:[=:]|\bto|\bdifference|\bis)\s)([^,;]+?)(?=,\s|;|\.\s|\.$|$|\sis\s)")
 _PYTHON = re.compile(r"\*\*|\^|\bsqrt\(|\bgamma\(|\bpolygamma\(|(?:^|\s)-")
 
 
@@ -106,10 +106,10 @@ def _expressions(text: str) -> str:
     """The expressions a tier's sentence quotes in Python's syntax (``-log(gamma(a)) -
     x^2/2``) in the reports' unicode (−log(Γ(a)) − x²/2); the rest of the sentence as it is."""
     def sub(m: re.Match[str]) -> str:
-        span = m[1]
-        if not _PYTHON.search(span):
-            return span
-        return pretty_written(span) or span
+        span = m[2]
+        if not _PYTHON.search(span) or re.search(r"\w\s+\w", span):  # prose, not Python
+            return m[0]
+        return m[1] + (pretty_written(span) or span)
     return _SPAN.sub(sub, text)
 
 

@@ -288,7 +288,8 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
             if r.counterexample is not None:
                 out.append("counterexample " + format_counterexample(r.counterexample))
             else:
-                out.append(clip(r.reason or r.explanation or "refuted"))
+                out.append(clip(in_author_notation(r.reason or r.explanation, d, step)
+                                or "refuted"))
             if r.mistake:
                 out.append(style.bold(f"mistake: {r.mistake}")
                            + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
@@ -296,7 +297,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
             if part:
                 out.append(part)
         elif r.verdict in (Verdict.NUMERICALLY_SUPPORTED, Verdict.UNDECIDED):
-            why = r.reason or r.explanation or "no reason given"
+            why = in_author_notation(r.reason or r.explanation, d, step) or "no reason given"
             out.append(style.verdict(f"{VERDICT_WORDS[r.verdict]} ({r.method}): ", r.verdict)
                        + clip(why))
         elif explain:
