@@ -176,7 +176,13 @@ class Bars(sp.Determinant):
                                   for row in self._rows(printer)))
         else:
             body = printer._print(self.arg)
-        return el("mrow", el("mo", text="|"), body, el("mo", text="|"))
+        bars = []
+        for _ in range(2):
+            bar = el("mo", text="|")
+            bar.setAttribute("fence", "true")
+            bar.setAttribute("stretchy", "true")
+            bars.append(bar)
+        return el("mrow", bars[0], body, bars[1])
 
 
 def written_log(arg: sp.Expr, name: str) -> sp.Expr:
