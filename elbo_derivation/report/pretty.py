@@ -585,6 +585,16 @@ def _render(tokens: list[tuple[str, str]]) -> str:
                 out.append(nxt[1].translate(_SUP))
                 i, prev = i + 2, "name"
                 continue
+            after = [t[1] for t in tokens[i + 1:i + 5]]
+            if len(after) == 4 and after[:2] == ["(", "-"] and after[2].isdigit() and (
+                    after[3] == ")"):
+                out.append(("-" + after[2]).translate(_SUP))  # x^(-1): x⁻¹, as written
+                i, prev = i + 5, "name"
+                continue
+            if after[:1] == ["-"] and len(after) > 1 and after[1].isdigit():
+                out.append(("-" + after[1]).translate(_SUP))  # x^-2: x⁻²
+                i, prev = i + 3, "name"
+                continue
             out.append("^")
         elif v == "*":
             out.append("·")
