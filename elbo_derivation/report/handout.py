@@ -271,8 +271,12 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
                    self._fenced("(", self._print(expr.arg), ")"))  # fmt: skip
 
     def _print_Determinant(self, expr: sp.Basic) -> Any:  # det of a matrix written out
-        if isinstance(expr.arg, sp.MatrixBase):
-            return _el(self, "mrow", _el(self, "mi", "det"), self._print(expr.arg))
+        if isinstance(expr.arg, sp.MatrixBase):  # \det\begin{pmatrix}, as the LaTeX export
+            m = expr.arg
+            table = _el(self, "mtable", *(
+                _el(self, "mtr", *(_el(self, "mtd", self._print(v)) for v in m.row(i)))
+                for i in range(m.rows)))
+            return _el(self, "mrow", _el(self, "mi", "det"), self._fenced("(", table, ")"))
         return super()._print_Determinant(expr)
 
     def _print_Function(self, expr: sp.Function) -> Any:
