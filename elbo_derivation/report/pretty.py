@@ -591,7 +591,8 @@ def _render(tokens: list[tuple[str, str]]) -> str:
                 out.append(("-" + after[2]).translate(_SUP))  # x^(-1): x⁻¹, as written
                 i, prev = i + 5, "name"
                 continue
-            if after[:1] == ["-"] and len(after) > 1 and after[1].isdigit():
+            if after[:1] == ["-"] and len(after) > 1 and after[1].isdigit() and (
+                    after[2:3] not in (["^"], ["**"])):  # 2^-1**3 is no power of 2⁻¹
                 out.append(("-" + after[1]).translate(_SUP))  # x^-2: x⁻²
                 i, prev = i + 3, "name"
                 continue
