@@ -166,6 +166,8 @@ def test_a_negative_power_stays_a_power():
     mathml = shown_mathml(d)
     assert "<msup>" in mathml and "<mfrac>" not in mathml and "<mo>−</mo><mn>1</mn>" in mathml
     assert shown_pretty(d, d.steps[0]) == "1/(b + a)"  # a fraction written stays one
+    f = _tex(r"c\left(a + b\right)^{-1} &= \frac{c}{a + b}", "% symbols: a, b, c : positive")
+    assert shown_pretty(f) == "c·(a + b)⁻¹" and shown_latex(f) == r"c \left(a + b\right)^{-1}"
     e = _deriv("symbols: a, b : positive\n  (a + b)^(-2)\n= 1/(a + b)^2  # a power")
     assert shown_latex(e) == r"\left(a + b\right)^{-2}" and shown_pretty(e) == "(a + b)⁻²"
 

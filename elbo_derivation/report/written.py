@@ -142,7 +142,7 @@ def written_runs(expr: sp.Basic) -> tuple[bool, Runs]:
                 for factor in inner[0][0]:
                     add(factor) if isinstance(factor, sp.Basic) else put(factor)
             return
-        if isinstance(f, sp.Pow) and f.exp is sp.S.NegativeOne:
+        if type(f) is sp.Pow and f.exp is sp.S.NegativeOne:  # (a + b)^{-1}: a power
             runs[-1][1].append(f.base)
             return
         put(f)
@@ -240,12 +240,12 @@ def leading_fraction(expr: sp.Basic) -> tuple[sp.Integer, sp.Integer, sp.Basic] 
     first, rest = expr.args[0], expr.args[1:]
     if isinstance(first, sp.Rational) and not first.is_Integer and first.is_positive:
         p, q = sp.Integer(first.p), sp.Integer(first.q)
-    elif (isinstance(first, sp.Pow) and first.exp is sp.S.NegativeOne
+    elif (type(first) is sp.Pow and first.exp is sp.S.NegativeOne
             and isinstance(first.base, sp.Integer) and first.base.is_positive):
         p, q = sp.S.One, first.base
     else:
         return None
-    if any(isinstance(f, sp.Pow) and f.exp.is_negative for f in rest):
+    if any(type(f) is sp.Pow and f.exp.is_negative for f in rest):
         return None  # 1/2·x/y: a fraction with more below the bar, left to the printer
     body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
     return p, q, body
