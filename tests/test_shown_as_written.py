@@ -260,6 +260,8 @@ def test_rules_are_said_in_the_author_notation(capsys):
     data = json.loads(capsys.readouterr().out)
     said = [str(s.get(k)) for s in data["steps"] for k in ("rule", "explanation")]
     assert any("p_θ(z|x)" in t for t in said) and not any("p_theta" in t for t in said)
+    text = render_check_text(check_file(CORPUS / "elbo" / "kingma_welling_bound.deriv"))
+    assert "multiply and divide by q_φ" in text  # a declared density's name in the prose
 
 
 def test_the_way_back_and_the_change_are_the_author_form():

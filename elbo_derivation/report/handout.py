@@ -648,7 +648,8 @@ def _detail_row(step: Step, anchor: str, d: Derivation | None = None) -> str:
 def _justification(step: Step, d: Derivation) -> str:
     from elbo_derivation.report.pretty import pretty_prose
 
-    text = pretty_prose(step.justification, d.symbols) if step.justification else ""
+    names = set(d.symbols) | {sig.partition("(")[0].strip() for sig in d.functions}
+    text = pretty_prose(step.justification, names) if step.justification else ""
     if step.relation is Relation.EQ_UP_TO and step.wrt:
         names = ", ".join(pretty_name(w) for w in step.wrt)
         text = f"{text} (equal up to a term free of {names})".strip()
@@ -949,7 +950,8 @@ def _tex_note(step: Step, d: Derivation) -> str:
     from elbo_derivation.report.latex import latex_text
     from elbo_derivation.report.pretty import pretty_prose
 
-    text = pretty_prose(step.justification, d.symbols) if step.justification else ""
+    names = set(d.symbols) | {sig.partition("(")[0].strip() for sig in d.functions}
+    text = pretty_prose(step.justification, names) if step.justification else ""
     if step.relation is Relation.EQ_UP_TO and step.wrt:
         names = ", ".join(pretty_name(w) for w in step.wrt)
         text = f"{text} (up to a term free of {names})".strip()

@@ -325,7 +325,8 @@ def render_derivation(
     if t:
         heading += style.dim("  " + _format_timings(t))
     lines = [heading, _INDENT + shown_pretty(d)]  # as written, in the author's order
-    names = set(d.symbols) | set(d.definitions)
+    names = set(d.symbols) | set(d.definitions) | {  # and the declared densities' names: q_φ
+        sig.partition("(")[0].strip() for sig in d.functions}
     for step in d.steps:
         lines.append(_step_line(step, style, names, d))
         lines.extend(_detail_lines(step, style, explain=explain, d=d))
