@@ -1374,6 +1374,8 @@ class GaussianMoments(Tier):
         def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
             a, n1 = evaluate_gaussian_integrals(p.lhs)
             b, n2 = evaluate_gaussian_integrals(p.rhs)
+            if n1 + n2:  # d/dm E[z³] with E[z³] now m³ + 3ms²: the derivative taken too
+                a, b = _derivatives_done(a), _derivatives_done(b)
             there, back = interval_variables(p.lhs - p.rhs, p.domains) if p.domains and (
                 a.has(sp.Integral, Expectation) or b.has(sp.Integral, Expectation)) else ({}, {})
             if there:
@@ -1402,7 +1404,8 @@ class GaussianMoments(Tier):
         if not n:
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
-        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
+        took = (DIFFERENTIATION,) if p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative) else ()
+        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *took, *rules), sides=(a, b))
         split = None
         if (p.relation is Relation.EQ and p.needed_rules and judged is not None
                 and judged.verdict is Verdict.PROVED):
@@ -1412,6 +1415,19 @@ class GaussianMoments(Tier):
             judged.explanation = ("the integrals that differ agree term by term, by "
                                   + "; ".join(split) + " (each integral evaluated exactly)")
         return judged
+
+
+def _derivatives_done(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every derivative of an expression free of integrals and expectations
+    evaluated (what is left of d/dm E_q[f] once the expectation is in closed form).
+
+    >>> m = sp.Symbol("m", real=True)
+    >>> _derivatives_done(sp.Derivative(m**3 + 3*m, m))
+    3*m**2 + 3
+    """
+    return expr.replace(
+        lambda n: isinstance(n, sp.Derivative) and not n.expr.has(sp.Integral, Expectation),
+        lambda n: n.doit())
 
 
 def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],
