@@ -69,6 +69,8 @@ GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b
 
 #: The canonical index of every sum in normal form.
 _J = sp.Symbol("j_", integer=True, nonnegative=True)
+#: the indices of the sums around one in normal form (Σ_i Σ_c f), outermost last
+_OUTER_J = tuple(sp.Symbol(f"j_{k}_", integer=True, nonnegative=True) for k in range(1, 8))
 
 
 def has_symbolic_sum(*exprs: sp.Expr) -> bool:
@@ -109,8 +111,11 @@ def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
     offset, plus the finitely many terms that shifting the bounds there takes out or adds."""
     if lo.is_infinite or hi.is_infinite:
         return sp.Sum(summand, (i, lo, hi))
+    # the normal form's index, j_; a sum around one already in normal form takes the next
+    # one, j_1_, so that the inner sum's index is not replaced with the outer one's
+    J = next(k for k in (_J, *_OUTER_J) if not summand.has(k))
     c = _natural_shift(summand, i)
-    g = summand.xreplace({i: _J - c})
+    g = summand.xreplace({i: J - c})
     lo, hi = sp.expand(lo + c), sp.expand(hi + c)
     if c:
         used.add(INDEX_SHIFT)
@@ -119,37 +124,37 @@ def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
     if lo.is_Integer and lo != 0:
         span = range(0, int(lo)) if lo > 0 else range(int(lo), 0)
         sign = -1 if lo > 0 else 1
-        extra = [sign * g.xreplace({_J: m}) for m in span]
+        extra = [sign * g.xreplace({J: m}) for m in span]
         if all(not t.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for t in extra):
             used.add(SUM_SPLIT)
             out.extend(extra)
         else:  # the summand is undefined below its lower bound: keep that bound
             base = lo
     elif not lo.is_Integer:  # a symbolic lower bound: shift the index to start at 0
-        g = g.xreplace({_J: _J + lo})
+        g = g.xreplace({J: J + lo})
         hi = sp.expand(hi - lo)
         used.add(INDEX_SHIFT)
     top, offset = _split_bound(hi)
     if offset and top.free_symbols:
         used.add(SUM_SPLIT)
         if offset > 0:  # peel the last terms: j = top + 1 ... top + offset
-            out.extend(g.xreplace({_J: top + m}) for m in range(1, offset + 1))
+            out.extend(g.xreplace({J: top + m}) for m in range(1, offset + 1))
         else:  # put back the missing ones with a minus sign
-            out.extend(-g.xreplace({_J: top - m}) for m in range(0, -offset))
+            out.extend(-g.xreplace({J: top - m}) for m in range(0, -offset))
     else:
         top = hi
     terms = sp.Add.make_args(sp.expand(g))
     if len(terms) > 1:
         used.add(SUM_LINEARITY)
     for term in terms:
-        coeff, dep = term.as_independent(_J, as_Add=False)
+        coeff, dep = term.as_independent(J, as_Add=False)
         if dep == 1:
             used.add(SUM_CONSTANT)
             out.append(coeff * (top - base + 1))
             continue
         if coeff != 1:
             used.add(SUM_LINEARITY)
-        out.append(coeff * sp.Sum(dep, (_J, base, top)))
+        out.append(coeff * sp.Sum(dep, (J, base, top)))
     return sp.Add(*out)
 
 
@@ -171,6 +176,17 @@ def sum_normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     def visit(node: sp.Basic) -> sp.Basic:
         if not node.args:
             return node
+        if isinstance(node, sp.Sum) and len(node.limits) > 1:
+            # Σ_i Σ_j Σ_c f, written as one sum over several indices: the sums nested, the
+            # first limit innermost, as SymPy orders them (built one sum at a time: SymPy
+            # would merge Sum(Sum(f, a), b) back into one)
+            out = visit(node.function)
+            for i, lo, hi in node.limits:
+                if lo.free_symbols or hi.free_symbols:
+                    out = _one_sum(out, i, lo, hi, used)
+                else:
+                    out = sp.Sum(out, (i, lo, hi))
+            return out
         new = node.func(*[visit(a) for a in node.args]) if node.has(sp.Sum) else node
         if isinstance(new, sp.Sum) and len(new.limits) == 1:
             i, lo, hi = new.limits[0]

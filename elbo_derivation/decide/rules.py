@@ -400,11 +400,28 @@ def _expand_logs(expr: sp.Expr, used: set[str], gone: set[sp.Basic] | None = Non
     if not expr.has(sp.log):
         return expr
     new = sp.expand_log(expr, deep=True)  # sound: uses only declared positivity
+    # log((p + g)/2) = log(p + g) − log 2: a positive number common to every term of a sum
+    new = new.replace(lambda n: isinstance(n, sp.log) and isinstance(n.args[0], sp.Add),
+                      _log_of_scaled_sum)
     if new != expr:
         used.add(LOG_RULES)
         if gone is not None:
             gone.update(expr.atoms(sp.log) - new.atoms(sp.log))
     return new
+
+
+def _log_of_scaled_sum(node: sp.log) -> sp.Expr:
+    """log(c·a + c·b) = log c + log(a + b) for a positive rational c common to the terms
+    (the sum is positive where the log is defined, so both logs are); else the node.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> _log_of_scaled_sum(sp.log(a / 2 + b / 2))
+    log(a + b) - log(2)
+    """
+    content, rest = node.args[0].primitive()
+    if content == 1 or not content.is_positive or not content.is_Rational:
+        return node
+    return sp.log(rest) + sp.log(content)
 
 
 def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],

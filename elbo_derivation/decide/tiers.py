@@ -700,7 +700,20 @@ class Calculus(Tier):
         )
 
         expr = exponential_series(beta_gamma_integrals(polynomial_integrals(expr)))
-        return expr.replace(lambda n: isinstance(n, cls._NODES), lambda n: n.doit())
+        return expr.replace(lambda n: isinstance(n, cls._NODES), cls._doit)
+
+    @staticmethod
+    def _doit(node: sp.Expr) -> sp.Expr:
+        """``node.doit()``, except for a sum with a symbolic bound over an abstract sequence
+        (Σ_{i=1}^{N} m(i)²), which SymPy cannot sum and is slow to find so: it is left to
+        the sum rules, and a derivative of it goes inside the sum (d/dv Σ f = Σ df/dv, the
+        derivative of a finite sum) without summing again."""
+        if _abstract_symbolic_sum(node):
+            return node
+        if isinstance(node, sp.Derivative) and any(
+                _abstract_symbolic_sum(s) for s in node.expr.atoms(sp.Sum)):
+            return node.doit(deep=False)
+        return node.doit()
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide.calculus import beta_gamma_rules, has_polynomial_integral
@@ -820,6 +833,24 @@ class IndexedDerivatives(Tier):
             j.explanation = ("differentiating with respect to one coordinate (∂μ_d/∂μ_j = "
                              "δ_dj, the sum over the delta done) reduces left − right to 0")
         return j
+
+
+def _abstract_symbolic_sum(node: sp.Basic) -> bool:
+    """Whether ``node`` is a sum with a bound that is not a number whose summand holds an
+    abstract function of its index (a sequence: m(i), s(i)).
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> N = sp.Symbol("N", integer=True, positive=True)
+    >>> m = sp.Function("m", real=True)
+    >>> _abstract_symbolic_sum(sp.Sum(m(i) ** 2, (i, 1, N))), _abstract_symbolic_sum(
+    ...     sp.Sum(m(i) ** 2, (i, 1, 3)))
+    (True, False)
+    """
+    if not isinstance(node, sp.Sum):
+        return False
+    indices = {lim[0] for lim in node.limits}
+    return any(lim[1].free_symbols or lim[2].free_symbols for lim in node.limits) and any(
+        a.free_symbols & indices for a in node.function.atoms(AppliedUndef))
 
 
 def _has_sequence(expr: sp.Expr) -> bool:
@@ -1343,6 +1374,8 @@ class GaussianMoments(Tier):
         def work() -> tuple[sp.Expr, sp.Expr, int, sp.Expr, tuple[str, ...]]:
             a, n1 = evaluate_gaussian_integrals(p.lhs)
             b, n2 = evaluate_gaussian_integrals(p.rhs)
+            if n1 + n2:  # d/dm E[z³] with E[z³] now m³ + 3ms²: the derivative taken too
+                a, b = _derivatives_done(a), _derivatives_done(b)
             there, back = interval_variables(p.lhs - p.rhs, p.domains) if p.domains and (
                 a.has(sp.Integral, Expectation) or b.has(sp.Integral, Expectation)) else ({}, {})
             if there:
@@ -1371,7 +1404,8 @@ class GaussianMoments(Tier):
         if not n:
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
-        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *rules), sides=(a, b))
+        took = (DIFFERENTIATION,) if p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative) else ()
+        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *took, *rules), sides=(a, b))
         split = None
         if (p.relation is Relation.EQ and p.needed_rules and judged is not None
                 and judged.verdict is Verdict.PROVED):
@@ -1381,6 +1415,19 @@ class GaussianMoments(Tier):
             judged.explanation = ("the integrals that differ agree term by term, by "
                                   + "; ".join(split) + " (each integral evaluated exactly)")
         return judged
+
+
+def _derivatives_done(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every derivative of an expression free of integrals and expectations
+    evaluated (what is left of d/dm E_q[f] once the expectation is in closed form).
+
+    >>> m = sp.Symbol("m", real=True)
+    >>> _derivatives_done(sp.Derivative(m**3 + 3*m, m))
+    3*m**2 + 3
+    """
+    return expr.replace(
+        lambda n: isinstance(n, sp.Derivative) and not n.expr.has(sp.Integral, Expectation),
+        lambda n: n.doit())
 
 
 def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],

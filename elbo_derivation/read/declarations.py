@@ -635,6 +635,7 @@ class Declarations:
             if eq:
                 if expression is None:  # pragma: no cover - every front end passes one
                     raise self.error("a family needs an expression reader", line, col)
+                self.declare_family_variable(raw, family_text, line, col)
                 stem, sig, variables, n_given = self.signature(raw, line, col)
                 self.family(sig, stem, variables, n_given, family_text, line,
                             column + offset + len(raw) + 1, expression)
@@ -645,6 +646,40 @@ class Declarations:
             self.functions[sig] = sp.Function(sig, positive=True)(*variables)
             if sig not in self.densities:
                 self.densities.append(sig)
+
+    def declare_family_variable(self, raw: str, family_text: str, line: int | None,
+                                column: int) -> None:
+        """Declare the variable of a density in a named family where no ``symbols:`` line
+        did: the family says where it lives, as a textbook's ``z ~ Bernoulli(p)`` does (an
+        integer in [0, 1] for the Bernoulli, a natural number for the Poisson and the
+        binomial, a positive integer for the geometric and categorical, a positive number
+        for the exponential, Gamma and log-normal, (0, 1) for the Beta, a real otherwise).
+        A variable declared already keeps its declaration; anything unusual (two
+        variables, a vector, an unknown family) is left to the usual checks.
+
+        >>> d = Declarations()
+        >>> d.declare_symbols("0 < p < 1", 1, 1)
+        >>> d.declare_family_variable("q(z)", " Bernoulli(p)", 1, 1)
+        >>> d.assumption_of["z"], d.symbols["z"].is_integer
+        ('integer Interval(0, 1)', True)
+        """
+        m = _SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
+        text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N", family_text, count=1)
+        text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1\3", text,
+                      count=1)
+        fam = _FAMILY.match(text)
+        if m is None or fam is None or "|" in m.group(2) or "," in m.group(2):
+            return
+        key = family_key(fam.group(1))
+        name = self.plain(m.group(2).strip())
+        if (key is None or not _NAME.match(name) or name in RESERVED or name in self.symbols
+                or name in self.indexed or name in self.definitions):
+            return
+        words = {"bernoulli": "integer [0, 1]", "poisson": "nonnegative integer",
+                 "binomial": "nonnegative integer", "geometric": "positive integer",
+                 "categorical": "positive integer", "exponential": "positive",
+                 "gamma": "positive", "lognormal": "positive", "beta": "(0, 1)"}
+        self.declare_symbols(f"{name} : {words.get(key, 'real')}", line, column)
 
     def family(self, sig: str, stem: str, variables: list[sp.Symbol], n_given: int,
                text: str, line: int | None, column: int,

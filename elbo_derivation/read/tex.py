@@ -649,6 +649,18 @@ class _Builder(Transformer_NonRecursive):
             return sequence_at(self.functions, [*name.candidates(), name.base], values)
         return None
 
+    def indexed_value(self, name: _Name) -> sp.Expr | None:
+        """The value of ``x_i`` when it is a declared indexed quantity at its index (the
+        declared ``x_i`` or ``x(i)`` at i), else None: such a name already has its argument,
+        so a bracket after it, ``x_i(y_i - p_i)``, multiplies it, as a textbook means."""
+        if name.sub is None or any(c in self.symbols for c in name.candidates()):
+            return None
+        try:
+            value = self.resolve_name(name)
+        except DerivationSyntaxError:
+            return None
+        return value if isinstance(value, (sp.core.function.AppliedUndef, sp.Indexed)) else None
+
     def unknown_density(self, name: _Name, paren: _Paren) -> DerivationSyntaxError:
         for part in paren.parts:  # q(h_1|x) with h_1 undeclared: the copy needs declaring
             if isinstance(part, _Name) and part.sub is not None:
@@ -929,6 +941,8 @@ class _Builder(Transformer_NonRecursive):
                         if isinstance(nxt, _Power):
                             value = self.power_of(applied, nxt.exponent, nxt)
                         i += 1
+                    elif not paren.seps and self.indexed_value(item) is not None:
+                        pass  # x_i(y_i - p_i): the i-th x, already indexed, times a bracket
                     elif paren.seps or any(
                             sig.startswith(c + "(") for sig in self.functions
                             for c in [*item.candidates(), item.base]):
