@@ -67,7 +67,7 @@ def parse_shape(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | Non
     def names(text: str) -> tuple[str, ...]:
         parts, depth, start = [], 0, 0
         for i, ch in enumerate(text):
-            depth += ch in "({[" and 1 or (-1 if ch in ")}]" else 0)
+            depth += 1 if ch in "({[" else (-1 if ch in ")}]" else 0)
             if ch == "," and depth == 0:
                 parts.append(text[start:i])
                 start = i + 1
