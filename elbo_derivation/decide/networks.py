@@ -7,11 +7,12 @@ density exact:
 
 * the declared densities of one variable given others are read as the factors of a
   Bayesian network (Bishop, *Pattern Recognition and Machine Learning*, 2006, §8.1): each
-  variable gets at most one, the densities conditioned on most variables first, a factor
-  kept only when it closes no cycle. A factor v|C becomes the linear-Gaussian conditional
-  N(v; Σ_{u∈C} w_u u + b, c) (PRML §8.1.4), with its own weights w, offset b and variance
-  c > 0; a variable without a factor depends linearly on the variables without a factor
-  before it (nothing declared ties them, and a dependent joint hides fewer mistakes);
+  variable with a density of its own gets one as its factor, the acyclic choice with the
+  fewest conditioning variables (the sparsest joint the declarations allow, a special case of
+  any denser reading, so that nothing the declared model implies fails on it); two such
+  choices that differ are refused as ambiguous. A factor v|C becomes the linear-Gaussian
+  conditional N(v; Σ_{u∈C} w_u u + b, c) (PRML §8.1.4), with its own weights w, offset b and
+  variance c > 0; a variable with no density of its own is a root N(b, c);
 * the joint is then the product of the factors, exactly, and it is Gaussian: every other
   declared density — a marginal p(x), a joint p(y, z), a conditional that is not a factor
   such as p(z|x) or q(x_{t−1}|x_t, x_0) — is computed from the joint's mean and covariance
@@ -22,8 +23,7 @@ density exact:
 A density is the declared one at the point where it is applied: ``q(z|x)`` applied at
 ``(z_1, x)`` is the declared conditional at z₁, never a density of its own. The roles come
 from the declarations' structure alone, never from letters: which densities are factors is
-decided by how many variables they condition on and by acyclicity (ties broken by sorting,
-for determinism).
+decided by how many variables they condition on and by acyclicity (an ambiguity refused).
 
 Examples
 --------
@@ -39,12 +39,17 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import sympy as sp
 
-__all__ = ["Factor", "Network", "parse_shape"]
+__all__ = ["AmbiguousFactorisation", "Factor", "Network", "parse_shape"]
+
+
+class AmbiguousFactorisation(ValueError):
+    """The declared densities do not settle which joint density they are the factors of."""
 
 
 def parse_shape(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
@@ -109,35 +114,62 @@ class Network:
     @classmethod
     def from_shapes(cls, shapes: Iterable[tuple[tuple[str, ...], tuple[str, ...]]],
                     fresh: Callable[..., sp.Symbol]) -> Network:
-        """The network whose factors are the declared ``shapes`` (given names, conditioning
-        names) of one variable given others, as many as fit acyclically; ``fresh(name,
-        real=True | positive=True)`` makes each parameter symbol."""
-        shapes = sorted(set(shapes), key=lambda s: (-len(s[1]), s))
+        """The network whose factors are declared ``shapes`` (given names, conditioning
+        names) of one variable given others; ``fresh(name, real=True | positive=True)`` makes
+        each parameter symbol.
+
+        As many variables as an acyclic choice allows get one of their declared densities
+        as their factor (the others are roots); of those choices, the one with the fewest
+        conditioning variables in all (choices of one skeleton and the same v-structures
+        are one model). That joint is a special case of any other reading of the declarations as a
+        factorisation it is contained in (its missing weights 0), so an identity that holds
+        for the declared model holds for it. A variable with no density of its own is a root.
+
+        Raises
+        ------
+        AmbiguousFactorisation
+            when two such choices with as few conditioning variables differ (a chain
+            x₀ → x₁ → x₂ against x₁ ← x₀ → x₂ when q(x₁|x₀), q(x₂|x₁) and q(x₂|x₀) are all
+            declared): the declarations do not say which joint is meant.
+        """
+        shapes = sorted(set(shapes))
         variables = sorted({v for g, c in shapes for v in (*g, *c)})
-        parents: dict[str, tuple[str, ...]] = {}
-
-        def reaches(start: str, goal: str) -> bool:  # goal an ancestor of start?
-            stack, seen = [start], set()
-            while stack:
-                v = stack.pop()
-                if v == goal:
-                    return True
-                if v not in seen:
-                    seen.add(v)
-                    stack.extend(parents.get(v, ()))
-            return False
-
+        options: dict[str, list[tuple[str, ...]]] = {}
         for given, cond in shapes:
-            if len(given) != 1 or given[0] in parents:
+            if len(given) == 1:
+                options.setdefault(given[0], []).append(tuple(cond))
+        chosen = sorted(options)
+        total = 1
+        for v in chosen:
+            total *= len(options[v]) + 1
+        if total > 4096:
+            raise AmbiguousFactorisation("too many ways to read the declared densities as "
+                                         "factors of one joint")
+        best: list[dict[str, tuple[str, ...]]] = []
+        best_score = None
+        for combo in itertools.product(*([*options[v], None] for v in chosen)):
+            parents = {v: c for v, c in zip(chosen, combo, strict=True) if c is not None}
+            if _cyclic(parents):
                 continue
-            (v,) = given
-            if any(reaches(u, v) for u in cond):
-                continue
-            parents[v] = tuple(cond)
-        free = [v for v in variables if v not in parents]
+            # as many variables as can be get a declared factor; then the fewest edges
+            score = (combo.count(None), sum(len(c) for c in parents.values()))
+            if best_score is None or score < best_score:
+                best, best_score = [parents], score
+            elif score == best_score:
+                best.append(parents)
+        others = [b for b in best[1:] if not _markov_equivalent(best[0], b, variables)]
+        if others:
+            a, b = best[0], others[0]
+            v = next(v for v in variables if a.get(v) != b.get(v))
+            raise AmbiguousFactorisation(
+                f"the declared densities can be read as two different models: {v} given "
+                f"{', '.join(a.get(v, ())) or 'nothing'} or given "
+                f"{', '.join(b.get(v, ())) or 'nothing'} as the model's own conditional "
+                "(declare only the factors of the joint, or name the others differently)")
+        parents = dict(best[0])
         declared = set(parents)
-        for i, v in enumerate(free):  # the undeclared ones: each on those before it
-            parents[v] = tuple(free[:i])
+        for v in variables:
+            parents.setdefault(v, ())  # no density of its own: a root
         order: list[str] = []
         while len(order) < len(variables):
             for v in variables:
@@ -237,6 +269,40 @@ class Network:
             cond = ("|" + ", ".join(f.parents)) if f.parents else ""
             parts.append(f"{family}({f.variable}{cond}) = N({mean}, {f.variance})")
         return "; ".join(parts)
+
+
+def _markov_equivalent(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]],
+                       variables: list[str]) -> bool:
+    """Whether two DAGs (parent maps) have the same skeleton and the same v-structures, and
+    so the same Gaussian joints (Verma & Pearl 1990)."""
+
+    def skeleton(g: dict[str, tuple[str, ...]]) -> set[frozenset[str]]:
+        return {frozenset((u, v)) for v in variables for u in g.get(v, ())}
+
+    def colliders(g: dict[str, tuple[str, ...]], edges: set[frozenset[str]]) -> set:
+        return {(frozenset((u, w)), v) for v in variables for u in g.get(v, ())
+                for w in g.get(v, ()) if u < w and frozenset((u, w)) not in edges}
+
+    ea, eb = skeleton(a), skeleton(b)
+    return ea == eb and colliders(a, ea) == colliders(b, eb)
+
+
+def _cyclic(parents: dict[str, tuple[str, ...]]) -> bool:
+    """Whether the parent relation has a cycle."""
+    state: dict[str, int] = {}
+
+    def visit(v: str) -> bool:
+        if state.get(v) == 1:
+            return True
+        if state.get(v) == 2:
+            return False
+        state[v] = 1
+        if any(visit(u) for u in parents.get(v, ())):
+            return True
+        state[v] = 2
+        return False
+
+    return any(visit(v) for v in parents)
 
 
 def _normal(v: sp.Expr, mean: sp.Expr, var: sp.Expr) -> sp.Expr:

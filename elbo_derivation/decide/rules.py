@@ -82,7 +82,7 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.core.timeout import check_deadline, run_bounded
-from elbo_derivation.decide.networks import Network, parse_shape
+from elbo_derivation.decide.networks import AmbiguousFactorisation, Network, parse_shape
 from elbo_derivation.decide.words import log_identities, plain
 
 __all__ = [
@@ -1172,8 +1172,12 @@ def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
                               "(only densities and real functions of one variable)"), ""
     nets: dict[str, Network] = {}
     for family in sorted(shapes):
-        nets[family] = Network.from_shapes(
-            shapes[family], lambda n, family=family, **kw: _fresh(f"{family}_{n}", taken, **kw))
+        try:
+            nets[family] = Network.from_shapes(
+                shapes[family],
+                lambda n, family=family, **kw: _fresh(f"{family}_{n}", taken, **kw))
+        except AmbiguousFactorisation as exc:
+            return None, f"no numeric instance for the densities of {family}: {exc}", ""
         params[family] = nets[family].parameters
     made: dict[tuple, sp.Expr] = {}
     for node, (family, given, cond) in applied:
@@ -1277,10 +1281,16 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     (left, right), _ = inst
     free = sorted(left.free_symbols | right.free_symbols, key=str)
     domains = domains or {}
+    # a network's parameters: each counted among those of its kind, so that two variances
+    # never take one value for want of trials (two Gaussians of one variance hide a KL's
+    # direction)
+    kinds = [bool(s.is_positive or s.is_nonnegative) for s in free]
+    rank = ([kinds[:j].count(kinds[j]) for j in range(len(free))]
+            if words != LINEAR_GAUSSIAN else list(range(len(free))))
     for shift in range(len(_REAL_TRIALS)):
         check_deadline()
         point: dict[sp.Symbol, sp.Expr] = {}
-        for j, s in enumerate(free):
+        for j, s in zip(rank, free, strict=True):
             trials = _POSITIVE_TRIALS if (s.is_positive or s.is_nonnegative) else _REAL_TRIALS
             inside = domains.get(s, sp.S.Reals)
             for k in range(len(trials)):
