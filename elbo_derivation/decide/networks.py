@@ -33,7 +33,8 @@ Examples
 >>> [f.variable for f in net.factors if f.parents]
 ['x']
 >>> x, y, z = (net.placeholder(v) for v in "xyz")
->>> sp.simplify(net.density(("y", "z"), ()) - net.density(("y",), ()) * net.density(("z",), ()))
+>>> joint = net.log_density(("y", "z"), ())
+>>> sp.simplify(joint - net.log_density(("y",), ()) - net.log_density(("z",), ()))
 0
 """
 
@@ -235,12 +236,16 @@ class Network:
         A variable given its parents and none of its descendants is its factor (the local
         Markov property); anything else by the Gaussian conditioning formulas.
         """
+        return sp.exp(self.log_density(given, cond))
+
+    def log_density(self, given: tuple[str, ...], cond: tuple[str, ...]) -> sp.Expr:
+        """The logarithm of :meth:`density`: a quadratic in the variables, written out."""
         if len(given) == 1:
             f = self._factor(given[0])
             if set(f.parents) <= set(cond) and not (set(cond) & self._descendants(given[0])):
                 mean = f.offset + sum((w * self.placeholder(u) for w, u in
                                        zip(f.weights, f.parents, strict=True)), sp.S.Zero)
-                return _normal(self.placeholder(given[0]), mean, f.variance)
+                return _log_normal(self.placeholder(given[0]), mean, f.variance)
         a, b = list(given), list(cond)
         s_aa = sp.Matrix(len(a), len(a), lambda i, j: self.cov(a[i], a[j]))
         mu = sp.Matrix([self.mean(v) for v in a])
@@ -252,11 +257,11 @@ class Network:
             s_aa = s_aa - gain * s_ab.T
         s_aa = s_aa.applyfunc(sp.cancel)
         if len(a) == 1:
-            return _normal(self.placeholder(a[0]), sp.cancel(mu[0]), s_aa[0])
+            return _log_normal(self.placeholder(a[0]), sp.cancel(mu[0]), s_aa[0])
         d = sp.Matrix([self.placeholder(v) for v in a]) - mu
         quad = sp.cancel((d.T * s_aa.inv() * d)[0])
         det = sp.cancel(s_aa.det())
-        return sp.exp(-quad / 2) / sp.sqrt((2 * sp.pi) ** len(a) * det)
+        return -quad / 2 - sp.log((2 * sp.pi) ** len(a) * det) / 2
 
     def describe(self, family: str) -> str:
         """The factors in words: ``p(x|y, z) = N(w31·y + w32·z + b3, c3)``."""
@@ -305,5 +310,5 @@ def _cyclic(parents: dict[str, tuple[str, ...]]) -> bool:
     return any(visit(v) for v in parents)
 
 
-def _normal(v: sp.Expr, mean: sp.Expr, var: sp.Expr) -> sp.Expr:
-    return sp.exp(-((v - mean) ** 2) / (2 * var)) / sp.sqrt(2 * sp.pi * var)
+def _log_normal(v: sp.Expr, mean: sp.Expr, var: sp.Expr) -> sp.Expr:
+    return -((v - mean) ** 2) / (2 * var) - sp.log(2 * sp.pi * var) / 2

@@ -1180,15 +1180,20 @@ def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
             return None, f"no numeric instance for the densities of {family}: {exc}", ""
         params[family] = nets[family].parameters
     made: dict[tuple, sp.Expr] = {}
+    logs: dict[sp.Basic, sp.Expr] = {}
     for node, (family, given, cond) in applied:
         key = (family, given, cond)
         if key not in made:
-            made[key] = nets[family].density(given, cond)
+            made[key] = nets[family].log_density(given, cond)
         net = nets[family]
-        subs[node] = made[key].xreplace(
+        logs[sp.log(node)] = made[key].xreplace(
             {net.placeholder(n): a for n, a in zip((*given, *cond), node.args, strict=True)})
+        subs[node] = sp.exp(logs[sp.log(node)])
+    # the logs of densities split first (sound: densities are positive), so that each log
+    # density is its quadratic written out rather than the log of an exponential
+    split = [sp.expand_log(e, deep=True) for e in exprs]
     words = "; ".join(nets[f].describe(f) for f in sorted(nets))
-    return ([e.xreplace(subs) for e in exprs], params), "", (
+    return ([e.xreplace(logs).xreplace(subs) for e in split], params), "", (
         "each family of densities a linear-Gaussian network of its declared factors, "
         "every other declared density its exact marginal or conditional (" + words + ")")
 
