@@ -209,3 +209,46 @@ def test_polygamma_shifts_use_the_lowest_argument() -> None:
     # a shift by a non-integer is no recurrence
     assert polygamma_shifts(sp.digamma(s + sp.Rational(1, 2)) - sp.digamma(s)) == (
         sp.digamma(s + sp.Rational(1, 2)) - sp.digamma(s))
+
+
+# --- expression subscripts ----------------------------------------------------------------
+
+HALF_STEP = r"""% symbols: x_{t/2}, x_t : real
+% densities: p(x_{t/2}|x_t)
+\begin{align*}
+\mathbb{E}_{p(x_{t/2}|x_t)}\left[\log p(x_{t/2}|x_t)\right]
+  &= RHS
+\end{align*}
+"""
+
+
+@pytest.mark.parametrize(("rhs", "expected"), [
+    (r"-\mathbb{E}_{p(x_{t/2}|x_t)}\left[\log\frac{1}{p(x_{t/2}|x_t)}\right]", Verdict.PROVED),
+    (r"\mathbb{E}_{p(x_{t/2}|x_t)}\left[\log\frac{1}{p(x_{t/2}|x_t)}\right]", Verdict.REFUTED),
+])
+def test_a_quotient_subscript_names_one_variable(rhs: str, expected: Verdict) -> None:
+    (result,) = _verdicts(HALF_STEP.replace("RHS", rhs), tex=True)
+    assert result.verdict is expected, result.reason
+
+
+RECURSION = r"""% symbols: 0 < \alpha_t < 1
+% symbols: 0 < \bar{\alpha}_{t-1} < 1
+% let: \bar{\alpha}_t = \alpha_t \bar{\alpha}_{t-1}
+\begin{align*}
+\frac{1 - \bar{\alpha}_t}{1 - \bar{\alpha}_{t-1}} &= RHS
+\end{align*}
+"""
+
+
+@pytest.mark.parametrize(("rhs", "expected"), [
+    (r"\frac{1 - \alpha_t\bar{\alpha}_{t-1}}{1 - \bar{\alpha}_{t-1}}", Verdict.PROVED),
+    (r"\frac{1 - \alpha_t\bar{\alpha}_{t-1}}{1 - \alpha_t}", Verdict.REFUTED),
+])
+def test_the_cumulative_product_recursion_is_a_definition_used_in_deciding(
+        rhs: str, expected: Verdict) -> None:
+    # Ho et al. (2020): ᾱ_t = α_t ᾱ_{t−1}, declared by 'let:' over the expression subscript
+    (result,) = _verdicts(RECURSION.replace("RHS", rhs), tex=True)
+    assert result.verdict is expected, result.reason
+    if expected is Verdict.REFUTED:
+        point = result.counterexample.point
+        assert all(0 < v < 1 for v in point.values())  # inside the declared intervals
