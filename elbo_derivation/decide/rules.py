@@ -82,7 +82,12 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.core.timeout import check_deadline, run_bounded
-from elbo_derivation.decide.networks import AmbiguousFactorisation, Network, parse_shape
+from elbo_derivation.decide.networks import (
+    AmbiguousFactorisation,
+    Network,
+    moments_at_point,
+    parse_shape,
+)
 from elbo_derivation.decide.words import log_identities, plain
 
 __all__ = [
@@ -1306,8 +1311,13 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
                     break
             else:
                 return None
-        a = gaussian_integrals_at_point(left.xreplace(point))
-        b = gaussian_integrals_at_point(right.xreplace(point))
+        here = (left.xreplace(point), right.xreplace(point))
+        if words != LINEAR_GAUSSIAN:  # a network: Gaussians and polynomials, by moments
+            fast = [moments_at_point(e) for e in here]
+            a, b = (f if f is not None else gaussian_integrals_at_point(e)
+                    for f, e in zip(fast, here, strict=True))
+        else:
+            a, b = (gaussian_integrals_at_point(e) for e in here)
         if a is None or b is None or a.free_symbols or b.free_symbols:
             continue
         values = []
