@@ -252,3 +252,23 @@ def test_the_cumulative_product_recursion_is_a_definition_used_in_deciding(
     if expected is Verdict.REFUTED:
         point = result.counterexample.point
         assert all(0 < v < 1 for v in point.values())  # inside the declared intervals
+
+
+def test_the_moments_fast_path_agrees_with_the_gaussian_integrals() -> None:
+    from elbo_derivation.decide.gaussian import gaussian_integrals_at_point
+    from elbo_derivation.decide.networks import moments_at_point
+    from elbo_derivation.decide.rules import linear_gaussian_instance
+
+    d = parse_derivation(CHAIN.format(
+        rest="E[E[log(p(y|z)*p(z)/q(z|y)), z ~ q(z|y)], y ~ q(y|x)]"))
+    (left, _), _ = linear_gaussian_instance(d.start, d.steps[0].expr)
+    point = {s: (sp.Rational(3, 2) if s.is_positive else sp.Rational(-1, 3))
+             for s in left.free_symbols}
+    here = left.xreplace(point)
+    fast, general = moments_at_point(here), gaussian_integrals_at_point(here)
+    assert fast is not None and general is not None
+    assert abs(sp.N(fast - general, 50)) < sp.Float("1e-45")
+    # a density that is not normalised is not taken by moments
+    z = sp.Symbol("z", real=True)
+    twice = 2 * sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
+    assert moments_at_point(Expectation(z**2, z, twice)) is None
