@@ -272,3 +272,7 @@ def test_the_moments_fast_path_agrees_with_the_gaussian_integrals() -> None:
     z = sp.Symbol("z", real=True)
     twice = 2 * sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
     assert moments_at_point(Expectation(z**2, z, twice)) is None
+    # nor a variable declared on part of the line: no Gaussian density is its density
+    t = sp.Symbol("t", positive=True)
+    normal = sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi)
+    assert moments_at_point(Expectation(t**2, t, normal)) is None
