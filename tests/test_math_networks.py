@@ -276,3 +276,6 @@ def test_the_moments_fast_path_agrees_with_the_gaussian_integrals() -> None:
     t = sp.Symbol("t", positive=True)
     normal = sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi)
     assert moments_at_point(Expectation(t**2, t, normal)) is None
+    # nor an integral left unevaluated: the general Gaussian integrals take it
+    w = sp.Symbol("w", real=True)
+    assert moments_at_point(sp.Integral(sp.exp(-w**2), (w, -sp.oo, sp.oo))) is None

@@ -375,4 +375,4 @@ def moments_at_point(expr: sp.Expr) -> sp.Expr | None:
         return value(node) if isinstance(node, Expectation) else node
 
     out = visit(sp.S(expr))
-    return None if failed else out
+    return None if failed or out.has(sp.Integral, Expectation) else out

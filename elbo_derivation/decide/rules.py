@@ -1311,13 +1311,12 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
                     break
             else:
                 return None
+        # Gaussians against polynomials (log-densities written out) by the normal's moments,
+        # anything else by the general Gaussian integrals
         here = (left.xreplace(point), right.xreplace(point))
-        if words != LINEAR_GAUSSIAN:  # a network: Gaussians and polynomials, by moments
-            fast = [moments_at_point(e) for e in here]
-            a, b = (f if f is not None else gaussian_integrals_at_point(e)
-                    for f, e in zip(fast, here, strict=True))
-        else:
-            a, b = (gaussian_integrals_at_point(e) for e in here)
+        fast = [moments_at_point(e) for e in here]
+        a, b = (f if f is not None else gaussian_integrals_at_point(e)
+                for f, e in zip(fast, here, strict=True))
         if a is None or b is None or a.free_symbols or b.free_symbols:
             continue
         values = []
