@@ -279,3 +279,14 @@ def test_the_moments_fast_path_agrees_with_the_gaussian_integrals() -> None:
     # nor an integral left unevaluated: the general Gaussian integrals take it
     w = sp.Symbol("w", real=True)
     assert moments_at_point(sp.Integral(sp.exp(-w**2), (w, -sp.oo, sp.oo))) is None
+
+
+def test_a_sparser_reading_that_is_no_special_case_of_another_is_refused() -> None:
+    # q(x1) and q(x2|x0) beside the chain q(x1|x0), q(x2|x1): x1 a root and x2 given x0 is
+    # no special case of the chain (x2 would depend on x0 past x1), so no reading is chosen
+    with pytest.raises(AmbiguousFactorisation):
+        Network.from_shapes([(("x1",), ("x0",)), (("x2",), ("x1",)), (("x1",), ()),
+                             (("x2",), ("x0",))], _fresh)
+    # q(x2) beside the chain: x2 a root is the chain with its weight 0, a special case
+    net = Network.from_shapes([(("x1",), ("x0",)), (("x2",), ("x1",)), (("x2",), ())], _fresh)
+    assert {f.variable: f.parents for f in net.factors}["x2"] == ()

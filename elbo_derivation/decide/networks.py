@@ -146,19 +146,21 @@ class Network:
         if total > 4096:
             raise AmbiguousFactorisation("too many ways to read the declared densities as "
                                          "factors of one joint")
-        best: list[dict[str, tuple[str, ...]]] = []
-        best_score = None
+        readings: list[tuple[tuple[int, int], dict[str, tuple[str, ...]]]] = []
         for combo in itertools.product(*([*options[v], None] for v in chosen)):
             parents = {v: c for v, c in zip(chosen, combo, strict=True) if c is not None}
-            if _cyclic(parents):
-                continue
-            # as many variables as can be get a declared factor; then the fewest edges
-            score = (combo.count(None), sum(len(c) for c in parents.values()))
-            if best_score is None or score < best_score:
-                best, best_score = [parents], score
-            elif score == best_score:
-                best.append(parents)
-        others = [b for b in best[1:] if not _markov_equivalent(best[0], b, variables)]
+            if not _cyclic(parents):
+                # as many variables as can be get a declared factor; then the fewest edges
+                readings.append(((combo.count(None), sum(len(c) for c in parents.values())),
+                                 parents))
+        fewest = min(score for score, _ in readings)
+        best = [p for score, p in readings if score == fewest]
+        # the reading chosen must be a special case of every other reading that covers as
+        # many variables (a sub-network of it, its missing weights 0) or the same model
+        full = [p for (none, _), p in readings if none == fewest[0]]
+        others = [b for b in full if not _markov_equivalent(best[0], b, variables)
+                  and not all(set(best[0].get(v, ())) <= set(b.get(v, ())) for v in variables)]
+        others += [b for b in best[1:] if not _markov_equivalent(best[0], b, variables)]
         if others:
             a, b = best[0], others[0]
             v = next(v for v in variables if a.get(v) != b.get(v))
