@@ -82,6 +82,12 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.core.timeout import check_deadline, run_bounded
+from elbo_derivation.decide.networks import (
+    AmbiguousFactorisation,
+    Network,
+    moments_at_point,
+    parse_shape,
+)
 from elbo_derivation.decide.words import log_identities, plain
 
 __all__ = [
@@ -1057,6 +1063,12 @@ def linear_gaussian_instance(
     return _instance(expr, *others)[0]
 
 
+def instance_description(expr: sp.Expr, *others: sp.Expr) -> str:
+    """The numeric instance :func:`linear_gaussian_instance` gives ``expr`` and ``others``,
+    in words (a counterexample's note says which densities it was found with)."""
+    return _instance(expr, *others)[2]
+
+
 def no_instance_reason(*exprs: sp.Expr) -> str | None:
     """Why the abstract densities of ``exprs`` have no linear-Gaussian instance, in words a
     user can act on; None when they have one (or hold no abstract function).
@@ -1072,9 +1084,11 @@ def no_instance_reason(*exprs: sp.Expr) -> str | None:
     return _instance(*exprs)[1] or None
 
 
+@lru_cache(maxsize=64)
 def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
-        tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None, str]:
-    """:func:`linear_gaussian_instance`, and when there is none the reason why."""
+        tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None, str, str]:
+    """:func:`linear_gaussian_instance`, the reason why when there is none, and the instance
+    in words."""
     exprs = [sp.S(e) for e in (expr, *others)]
     taken = {str(s) for e in exprs for s in e.free_symbols} | {
         str(v) for e in exprs for n in e.atoms(AppliedUndef) for v in n.args
@@ -1089,17 +1103,20 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                 what = "density" if _signature(n) is not None else "abstract function"
                 return None, (f"no numeric instance for the {what} {_shown(n)} of the integer "
                               f"variable {integer[0]} (a Gaussian instance needs a real "
-                              "variable)")
+                              "variable)"), ""
     model = model_families(*exprs)
     context = _context(exprs)
     fits, latent = _latent_variable(exprs, model, context)
     copies = None if fits else _iid_copies(exprs, context)
     if not fits and copies is None:
+        network = _network_instance(exprs, taken)
+        if network[0] is not None:
+            return network
         names = sorted({_shown(n) for e in exprs for n in e.atoms(AppliedUndef)})
         return None, ("no numeric instance for the abstract densities " + ", ".join(names)
                       + ": the linear-Gaussian instance needs one latent variable (the one the "
                       "expectations are over) and data, and these densities leave it open "
-                      "which variable that is")
+                      "which variable that is; " + network[1]), ""
     model = _free_marginals(exprs, model, latent if copies is None else None)
     subs: dict[sp.Basic, sp.Expr] = {}
     # each model family its own joint: two unrelated models (the p and q of KL(p(x, y) ‖
@@ -1126,7 +1143,7 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                     params[node.func.__name__] = (a, b)
                     continue
                 return None, (f"no numeric instance for the abstract function {node}: only "
-                              "a real function of one variable gets one (a·t + b)")
+                              "a real function of one variable gets one (a·t + b)"), ""
             if copies is not None:  # each density at its own copy of the latent variable
                 latent = next(iter(sorted(set(node.args) & copies, key=str)),
                               min(copies, key=str))
@@ -1135,12 +1152,72 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                                  (*own[:3], *own[:2]) if sig.family in model else (a, b, c, *own),
                                  context, shifts.get(sig.family, sp.S.Zero))
             if value is None:
-                return None, (f"no numeric instance for the density {_shown(node)} in the "
-                              f"linear-Gaussian model with latent variable {latent} (a joint "
-                              "over more than two variables, or a density of the data given "
-                              "other data, is not covered)")
+                network = _network_instance(exprs, taken)
+                if network[0] is not None:
+                    return network
+                return None, (f"no numeric instance for the density {_shown(node)}: "
+                              + network[1]), ""
             subs[node] = value
-    return ([e.xreplace(subs) for e in exprs], params), ""
+    return ([e.xreplace(subs) for e in exprs], params), "", LINEAR_GAUSSIAN
+
+
+#: The two-variable instance, in words (a counterexample's note).
+LINEAR_GAUSSIAN = ("the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
+                   "q(z|x) = N(m + x, s²)")
+
+
+def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
+        tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None, str, str]:
+    """Each family of densities a linear-Gaussian network of its declared factors
+    (:class:`~elbo_derivation.decide.networks.Network`): a model of any number of variables,
+    every declared density exact in one joint; an abstract real function of one variable
+    a·t + b. Returns (the substituted expressions and each family's parameters, or None), the
+    reason when there is none, and the instance in words."""
+    shapes: dict[str, set[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    applied: list[tuple[sp.Basic, tuple[str, tuple[str, ...], tuple[str, ...]]]] = []
+    subs: dict[sp.Basic, sp.Expr] = {}
+    params: dict[str, tuple[sp.Symbol, ...]] = {}
+    for e in exprs:
+        for node in sorted(e.atoms(AppliedUndef), key=str):
+            shape = parse_shape(node.func.__name__) if node.is_positive else None
+            if shape is not None and len(node.args) == len(shape[1]) + len(shape[2]):
+                shapes.setdefault(shape[0], set()).add(shape[1:])
+                applied.append((node, shape))
+            elif len(node.args) == 1 and node.is_real and not node.is_positive:
+                name = node.func.__name__
+                if name not in params:
+                    params[name] = (_fresh(f"a_{name}", taken, real=True),
+                                    _fresh(f"b_{name}", taken, real=True))
+                subs[node] = params[name][0] * node.args[0] + params[name][1]
+            else:
+                return None, (f"a linear-Gaussian network has no instance of {_shown(node)} "
+                              "(only densities and real functions of one variable)"), ""
+    nets: dict[str, Network] = {}
+    for family in sorted(shapes):
+        try:
+            nets[family] = Network.from_shapes(
+                shapes[family],
+                lambda n, family=family, **kw: _fresh(f"{family}_{n}", taken, **kw))
+        except AmbiguousFactorisation as exc:
+            return None, f"no numeric instance for the densities of {family}: {exc}", ""
+        params[family] = nets[family].parameters
+    made: dict[tuple, sp.Expr] = {}
+    logs: dict[sp.Basic, sp.Expr] = {}
+    for node, (family, given, cond) in applied:
+        key = (family, given, cond)
+        if key not in made:
+            made[key] = nets[family].log_density(given, cond)
+        net = nets[family]
+        logs[sp.log(node)] = made[key].xreplace(
+            {net.placeholder(n): a for n, a in zip((*given, *cond), node.args, strict=True)})
+        subs[node] = sp.exp(logs[sp.log(node)])
+    # the logs of densities split first (sound: densities are positive), so that each log
+    # density is its quadratic written out rather than the log of an exponential
+    split = [sp.expand_log(e, deep=True) for e in exprs]
+    words = "; ".join(nets[f].describe(f) for f in sorted(nets))
+    return ([e.xreplace(logs).xreplace(subs) for e in split], params), "", (
+        "each family of densities a linear-Gaussian network of its declared factors, "
+        "every other declared density its exact marginal or conditional (" + words + ")")
 
 
 def _shown(node: sp.Basic) -> str:
@@ -1158,7 +1235,7 @@ def _refute_on_instance(
     from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
     from elbo_derivation.decide.probe import probe
 
-    inst = linear_gaussian_instance(lhs, rhs)
+    inst, _, words = _instance(lhs, rhs)
     if inst is None:
         return None
     if relation is not Relation.EQ_UP_TO:
@@ -1191,9 +1268,10 @@ def _refute_on_instance(
     ce = out.counterexample
     return Counterexample(
         point=ce.point, lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference,
-        note="on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-        "q(z|x) = N(m + x, s²) (p(x) and p(z|x) exact; z the variable of the expectations, p the "
-        "model, q the variational density): " + ce.note,
+        note=(("on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
+               "q(z|x) = N(m + x, s²) (p(x) and p(z|x) exact; z the variable of the expectations, "
+               "p the model, q the variational density): ") if words == LINEAR_GAUSSIAN else
+              f"on {words}: ") + ce.note,
     )
 
 
@@ -1224,16 +1302,22 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
              if isinstance(n, Expectation)}
     if any(v in (domains or {}) for v in bound):
         return None  # a variable declared in an interval: no Gaussian instance for it
-    inst = linear_gaussian_instance(lhs, rhs)
+    inst, _, words = _instance(lhs, rhs)
     if inst is None:
         return None
     (left, right), _ = inst
     free = sorted(left.free_symbols | right.free_symbols, key=str)
     domains = domains or {}
+    # a network's parameters: each counted among those of its kind, so that two variances
+    # never take one value for want of trials (two Gaussians of one variance hide a KL's
+    # direction)
+    kinds = [bool(s.is_positive or s.is_nonnegative) for s in free]
+    rank = ([kinds[:j].count(kinds[j]) for j in range(len(free))]
+            if words != LINEAR_GAUSSIAN else list(range(len(free))))
     for shift in range(len(_REAL_TRIALS)):
         check_deadline()
         point: dict[sp.Symbol, sp.Expr] = {}
-        for j, s in enumerate(free):
+        for j, s in zip(rank, free, strict=True):
             trials = _POSITIVE_TRIALS if (s.is_positive or s.is_nonnegative) else _REAL_TRIALS
             inside = domains.get(s, sp.S.Reals)
             for k in range(len(trials)):
@@ -1244,8 +1328,12 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
                     break
             else:
                 return None
-        a = gaussian_integrals_at_point(left.xreplace(point))
-        b = gaussian_integrals_at_point(right.xreplace(point))
+        # Gaussians against polynomials (log-densities written out) by the normal's moments,
+        # anything else by the general Gaussian integrals
+        here = (left.xreplace(point), right.xreplace(point))
+        fast = [moments_at_point(e) for e in here]
+        a, b = (f if f is not None else gaussian_integrals_at_point(e)
+                for f, e in zip(fast, here, strict=True))
         if a is None or b is None or a.free_symbols or b.free_symbols:
             continue
         values = []
@@ -1265,11 +1353,11 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
         where = ", ".join(f"{k} = {v}" for k, v in point.items())
         more = (" (a second model family its own joint, latent N(e2, 1), x|z ~ N(a2 z + b2, c2))"
                 if any(str(s).startswith("e2") for s in free) else "")
+        shown = (f"{LINEAR_GAUSSIAN}{more}" if words == LINEAR_GAUSSIAN else words)
         return Counterexample(
             point={str(k): float(v) for k, v in point.items()}, lhs=float(va), rhs=float(vb),
             difference=float(d50),
-            note=("exact on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-                  f"q(z|x) = N(m + x, s²){more} at {where}: every integral in closed form, "
+            note=(f"exact on {shown} at {where}: every integral in closed form, "
                   f"left − right = {float(d50):.6g} (50 digits, confirmed at 70)"))
     return None
 

@@ -79,6 +79,7 @@ __all__ = [
     "ALGEBRA",
     "CALCULUS",
     "DECLARED_INTERVALS",
+    "DIGAMMA_RECURRENCE",
     "EXPECTATION_RULES",
     "FAMILIES",
     "GAUSSIAN_INSTANCE",
@@ -111,6 +112,7 @@ __all__ = [
     "algebra_names",
     "constant_value",
     "missing_mathematics",
+    "polygamma_shifts",
     "reduce_algebra",
 ]
 
@@ -139,6 +141,7 @@ FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 SIMPLIFICATION = "simplification (sympy.simplify)"
 GAMMA_RECURRENCE = "Γ(s + 1) = s·Γ(s)"
+DIGAMMA_RECURRENCE = "ψ(s + 1) = ψ(s) + 1/s"
 EXPANDING_SQUARE = "expanding a square, (a + b)² = a² + 2ab + b²"
 COMPLETING_SQUARE = "completing the square"
 NORMALISATION = "a density integrates to 1"
@@ -588,6 +591,12 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         g = sp.gammasimp(f)
         g = sp.expand(sp.cancel(sp.together(g))) if g != 0 else g
         gamma_rule, f = g != f, g
+    polygamma_rule = False
+    if f != 0 and f.has(sp.polygamma):  # ψ⁽ᵐ⁾(s + n) = ψ⁽ᵐ⁾(s) + Σ (−1)ᵐ m!/(s + k)ᵐ⁺¹
+        g = polygamma_shifts(f)
+        if g != f:
+            g = sp.expand(sp.cancel(sp.together(g)))
+            polygamma_rule, f = True, g
     rules = list(log_identities(logs - f.atoms(sp.log)))
     if expanded and _has_product_to_expand(masked):
         rules.append(EXPANSION)
@@ -595,7 +604,42 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         rules.append(CANCELLING)
     if gamma_rule:
         rules.append(GAMMA_RECURRENCE)
+    if polygamma_rule:
+        rules.append(DIGAMMA_RECURRENCE)
     return f.xreplace(nodes), tuple(rules)
+
+
+def polygamma_shifts(expr: sp.Expr, limit: int = 64) -> sp.Expr:
+    """``expr`` with the polygamma functions of arguments that differ by integers written at
+    the smallest of them, by the recurrence ψ⁽ᵐ⁾(s + 1) = ψ⁽ᵐ⁾(s) + (−1)ᵐ m!/sᵐ⁺¹ (for m = 0,
+    ψ(s + 1) = ψ(s) + 1/s: differentiate log Γ(s + 1) = log s + log Γ(s); Abramowitz &
+    Stegun 6.3.5 and 6.4.6). Shifts beyond ``limit`` are left alone.
+
+    >>> s = sp.Symbol("s", positive=True)
+    >>> polygamma_shifts(sp.digamma(s + 2) - sp.digamma(s))
+    1/(s + 1) + 1/s
+    >>> polygamma_shifts(sp.polygamma(1, s + 1) - sp.polygamma(1, s))
+    -1/s**2
+    """
+    groups: dict[tuple[sp.Expr, sp.Expr], list[tuple[int, sp.Expr]]] = {}
+    for node in expr.atoms(sp.polygamma):
+        order, arg = node.args
+        if not (order.is_Integer and order >= 0):
+            continue
+        n, base = arg.as_coeff_Add()
+        if not n.is_Integer:
+            n, base = sp.S.Zero, arg
+        groups.setdefault((order, base), []).append((int(n), node))
+    subs = {}
+    for (order, base), members in groups.items():
+        low = min(n for n, _ in members)
+        for n, node in members:
+            if low < n <= low + limit:
+                m = int(order)
+                subs[node] = sp.polygamma(order, base + low) + sp.Add(*(
+                    (-1) ** m * sp.factorial(m) / (base + low + k) ** (m + 1)
+                    for k in range(n - low)))
+    return expr.xreplace(subs) if subs else expr
 
 
 def _squares(expr: sp.Expr, *, inside: bool = True) -> set[sp.Expr]:

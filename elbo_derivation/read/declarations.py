@@ -225,7 +225,7 @@ _ACCENTED = (r"\\(?:hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|m
              r"(?:\{\s*\\?[^\W\d]\w*\s*\}|\\[A-Za-z]+)")
 #: a subscript that is an expression, ``_{t-1}``, ``_{t + 1}``: terms of letters and digits
 #: joined by ``+`` or ``-`` (the quantity of an indexed family at that index, its own symbol)
-_EXPRESSION_SUB = r"\{\s*[A-Za-z0-9]+(?:\s*[-+]\s*[A-Za-z0-9]+)+\s*\}"
+_EXPRESSION_SUB = r"\{\s*[A-Za-z0-9]+(?:\s*[-+/]\s*[A-Za-z0-9]+)+\s*\}"
 _CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
                     rf"((?:{_ACCENTED}|\\?[^\W\d]\w*)"
                     rf"(?:\s*_\s*(?:{_EXPRESSION_SUB}|\{{?\s*\\?\w+\s*\}}?))?)\s*"
@@ -233,23 +233,26 @@ _CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
 _LATEX_NAME = re.compile(
     r"\s*(?:\\(hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*\{?\s*)?"
     r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*(?:\{?\s*\\?([A-Za-z0-9]+)\s*\}?|\{\s*([A-Za-z0-9]+"
-    r"(?:\s*[-+]\s*[A-Za-z0-9]+)+)\s*\}))?\s*$")
+    r"(?:\s*[-+/]\s*[A-Za-z0-9]+)+)\s*\}))?\s*$")
 #: the name of a quantity written with an expression as its subscript, ``alpha_bar_{t-1}``
-_EXPRESSION_NAME = re.compile(r"[^\W\d]\w*_\{[A-Za-z0-9]+(?:[-+][A-Za-z0-9]+)+\}$")
+_EXPRESSION_NAME = re.compile(r"[^\W\d]\w*_\{[A-Za-z0-9]+(?:[-+/][A-Za-z0-9]+)+\}$")
 
 
 def expression_subscript(text: str) -> str | None:
     """The subscript ``text`` (without ``_`` and braces) as one canonical expression when it
-    is a sum or difference of letters and digits, ``t - 1`` → ``t-1``; else None.
+    is a sum, difference or quotient of letters and digits, ``t - 1`` → ``t-1``, ``t / 2`` →
+    ``t/2``; else None.
 
     A name with such a subscript, ``\\bar{\\alpha}_{t-1}``, is read as one quantity of its own
     (``alpha_bar_{t-1}``), unrelated to ``\\bar{\\alpha}_t`` unless the author relates them.
 
     >>> expression_subscript("t - 1"), expression_subscript("t+1"), expression_subscript("t")
     ('t-1', 't+1', None)
+    >>> expression_subscript("t / 2")
+    't/2'
     """
     compact = re.sub(r"\s+", "", text)
-    if re.fullmatch(r"[A-Za-z0-9]+(?:[-+][A-Za-z0-9]+)+", compact):
+    if re.fullmatch(r"[A-Za-z0-9]+(?:[-+/][A-Za-z0-9]+)+", compact):
         return compact
     return None
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
