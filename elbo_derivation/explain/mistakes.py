@@ -1307,7 +1307,36 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
     return True  # the term merged with others: nothing on the page contradicts the name
 
 
-def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
+def _log_factor_gone(dropped: sp.Basic, before: sp.Basic, after: sp.Basic) -> bool:
+    """Whether a factor F of a log's argument (``dropped`` is F, or log F expanded) is gone
+    from the page while its logs stand: F shows fewer times inside the logs of the written
+    step than in those of the previous line as written, and the step wrote no fewer logs.
+    The log's term log F was dropped (log(A·F/(B·F')) written log A); where the step merges
+    logs into one (log a − log(b/c) written log(a/b)), the factor was lost from the product
+    it formed, which is a factor dropped, not a term.
+
+    >>> a, b, c = sp.symbols("a b c", positive=True)
+    >>> _log_factor_gone(sp.log(c), sp.log(a * b / c), sp.log(a * b))
+    True
+    >>> _log_factor_gone(sp.log(c), sp.log(a) - sp.log(b / c), sp.log(a / b))
+    False
+    """
+    factors = {lg.args[0] for lg in dropped.atoms(sp.log)} if dropped.has(sp.log) \
+        else {dropped}
+
+    def logs(e: sp.Basic) -> list[sp.Basic]:
+        return [n for n in list(sp.preorder_traversal(e))[:400] if isinstance(n, sp.log)]
+
+    def count(e: sp.Basic) -> int:
+        return sum(1 for lg in logs(e) for n in list(sp.preorder_traversal(lg.args[0]))[:200]
+                   if n in factors or _rebuilt(n) in factors)
+
+    old, new = logs(before), logs(after)
+    return bool(old) and len(new) >= len(old) and count(after) < count(before)
+
+
+def _term_written(m: _Match, ctx: _Context, before: sp.Basic,
+                  after: sp.Basic | None = None) -> bool:
     """The dropped term is one the author wrote, and the rest of its sum still stands."""
     dropped = m.binding.get("right")
     if not isinstance(dropped, sp.Basic):
@@ -1332,8 +1361,11 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
         except Exception:
             return False
     if m.binding.get("in_log"):
-        # a factor inside a log is a term of the log expanded, not one the author wrote
-        return any(_same_value(t, dropped) for t in terms)
+        # a factor inside a log is a term of the log expanded: one the author wrote, or a
+        # factor of a log's argument that the page lost while keeping its logs
+        return any(_same_value(t, dropped) for t in terms) or (
+            after is not None
+            and _log_factor_gone(m.binding.get("factor", dropped), before, after))
     if m.direct and path:
         node, parent = ctx.at(path), ctx.at(path[:-1])
         if isinstance(node, sp.Add) and not isinstance(parent, sp.Add) \
@@ -1369,7 +1401,7 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         if kind == "half-added":  # a ½ appears, or a 2 written is gone
             return _halves(after) > _halves(before) or _twos(after) < _twos(before)
         if kind == "term-written":
-            return _term_written(m, ctx, before)
+            return _term_written(m, ctx, before, after)
         if kind == "sign-shown":
             return _sign_shown(m, ctx, before, after)
         if kind == "several-terms":

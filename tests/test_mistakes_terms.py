@@ -1,0 +1,45 @@
+"""Terms, halves and constants named from the author's own page (issue 17, session 25).
+
+Each case is a corpus file whose labelled step the entry reproduces by value and whose page
+shows the mechanism; beside it, a file whose page shows another mechanism keeps no such name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from corpus.support import read_label
+
+from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.verification import read_any
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def _named(relative: str) -> str | None:
+    path = CORPUS / relative
+    label = read_label(path)
+    d = read_any(path)
+    step = d.steps[label.step - 1]
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    return None if m is None else m.name
+
+
+def test_a_factor_lost_from_a_log_the_page_keeps_is_its_term_dropped():
+    # log(P(y|θ)P(θ)/(P(y)P(θ))) written log P(y|θ): the log stands, P(y) is gone from it
+    assert _named("bayes/wrong/posterior_ratio_theta.s2.dropped-term.deriv") == "dropped-term"
+
+
+def test_a_factor_lost_while_logs_merge_is_no_term_dropped():
+    # log(a/r) − log(b/(1 − r)) written log(a/(b r)): two logs merged, (1 − r) lost from the
+    # product they formed
+    assert _named("vi/wrong/neal_hinton_free_energy_gradient.s2.dropped-factor.deriv") \
+        != "dropped-term"
+
+
+@pytest.mark.parametrize("relative", [
+    "bayes/wrong/posterior_ratio_theta.s2.dropped-term.deriv",
+])
+def test_named_right(relative):
+    assert _named(relative) in read_label(CORPUS / relative).names
