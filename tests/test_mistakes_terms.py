@@ -43,3 +43,17 @@ def test_a_factor_lost_while_logs_merge_is_no_term_dropped():
 ])
 def test_named_right(relative):
     assert _named(relative) in read_label(CORPUS / relative).names
+
+
+def test_a_constant_changed_where_no_half_shows_is_a_constant_wrong():
+    # e⁰ − 2e^{…} + e⁰ written 1 − 2e^{…}: the value 2 written 1 is ½ of it, but no ½ was
+    # written on the page; the general entry (a constant wrong) is named, not left unnamed
+    assert _named("information/wrong/infovae_mmd_two_points.s1.constant-wrong.tex") \
+        == "constant-wrong"
+
+
+def test_one_term_for_the_whole_contradicts_nothing():
+    # KL(q ‖ p) written E[(x − m)² − (x − n)²]/(2s²): the whole negated cannot be told from
+    # one term negated on a one-term line, which is no reason to name the one term
+    assert _named("diffusion/wrong/ho_kl_equal_variance.s1.log-ratio-flipped.deriv") \
+        != "sign-error"

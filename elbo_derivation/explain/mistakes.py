@@ -29,7 +29,11 @@ when the matches agree on one mistake:
    whole expression holds every site), or the same written part; and a match that is not
    located (rule 2), made inside an integral (a sum) at which a located match names the
    value written for it (E[x²] written E[x]², a moment), is set aside too: both say that
-   integral took the same written value, and only the located one says what it is;
+   integral took the same written value, and only the located one says what it is; a
+   match of A whose ½ the page shows was not added or dropped (its witness, see
+   :func:`witnessed`) sets no B aside, and is itself set aside by a match of B at the
+   same place (2 written 1 where no ½ shows on the page is a constant wrong, not a ½
+   added);
 2. the step is named only if the matches left are all of one entry and one of them is
    *located*: a forward simulation inside an integral (a sum, a derivative) that the step
    evaluated reproduces the value but not where the mistake was made (σ for σ² in a moment
@@ -190,6 +194,7 @@ class _Match:
     direct: bool = True  # reproduced from the previous line itself, no rewrite assumed
     path: tuple[int, ...] = ()  # where: in the previous line (direct) or the written step
     located: bool = True  # the site shows on the written line (see _forward)
+    witnessed: bool = True  # the page shows its entry's mechanism (see witnessed)
 
 
 Path = tuple[int, ...]
@@ -1137,6 +1142,11 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
     return ca is not None and ca == _constant_term(b)
 
 
+#: witnesses whose failure says the entry's mechanism did not happen on the page (the ½
+#: counted on both lines), not only that the page cannot tell
+_CONTRADICTING = ("half-gone", "half-added")
+
+
 def _choose(matches: list[_Match]) -> _Match | None:
     """The one mistake the matches agree on, or None (see the module docstring)."""
     def nested(p: Path, q: Path) -> bool:
@@ -1162,7 +1172,8 @@ def _choose(matches: list[_Match]) -> _Match | None:
             return False
 
     def covers(a: _Match, b: _Match) -> bool:  # a is a special case of b, at the same place
-        return b.entry.name in a.entry.special_case_of and same_place(a, b)
+        # (not when the page contradicts a: 2 written 1 is no ½ added when no ½ shows)
+        return a.witnessed and b.entry.name in a.entry.special_case_of and same_place(a, b)
 
     def inside_named(a: _Match, b: _Match) -> bool:  # b, not located, inside the
         # construct (integral, sum) whose value a, located there, names: both say that
@@ -1171,7 +1182,15 @@ def _choose(matches: list[_Match]) -> _Match | None:
                 and bool(a.binding.get("names_value")) and len(b.path) > len(a.path)
                 and b.path[:len(a.path)] == a.path)
 
+    def contradicted(a: _Match, b: _Match) -> bool:  # a, a special case of b at the same
+        # place whose ½ the page shows was not added (not dropped), is b's match seen
+        # through a narrower simulation (a witness that only cannot tell, as one term for
+        # the whole negated, contradicts nothing)
+        return not a.witnessed and a.entry.witness in _CONTRADICTING \
+            and b.entry.name in a.entry.special_case_of and same_place(a, b)
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
+                                          or contradicted(b, a)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
@@ -1564,7 +1583,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             continue
     for m in matches:  # a match the page does not witness only stands in the way
         if m.located and not witnessed(m, ctx):
-            m.located = False
+            m.located = m.witnessed = False
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))
