@@ -40,6 +40,10 @@ def test_a_factor_lost_while_logs_merge_is_no_term_dropped():
 
 @pytest.mark.parametrize("relative", [
     "bayes/wrong/posterior_ratio_theta.s2.dropped-term.deriv",
+    # −a²(a + b) over the common denominator where the author's (a + b + 1) belongs
+    "conjugate/wrong/gelman_beta_variance.s1.dropped-term.deriv",
+    # α(1 − ᾱ) − α for α(1 − ᾱ) + (1 − α): the 1 of the author's (1 − α) lost
+    "diffusion/wrong/luo_posterior_variance.s1.dropped-term.tex",
 ])
 def test_named_right(relative):
     assert _named(relative) in read_label(CORPUS / relative).names
@@ -57,3 +61,15 @@ def test_one_term_for_the_whole_contradicts_nothing():
     # one term negated on a one-term line, which is no reason to name the one term
     assert _named("diffusion/wrong/ho_kl_equal_variance.s1.log-ratio-flipped.deriv") \
         != "sign-error"
+
+
+def test_a_term_is_restored_only_beside_the_rest_of_its_written_sum():
+    import sympy as sp
+
+    from elbo_derivation.explain.simulations import written_term_restored
+
+    a, b, c = sp.symbols("a b c", positive=True)
+    roles = type("R", (), {"written_sums": [(a, b, c)]})()
+    assert [w for w, _ in written_term_restored(a + b, roles)] == [a + b + c]
+    assert written_term_restored(a + 2 * b, roles) == []  # b of the author's sum not there
+    assert written_term_restored(a + b, object()) == []  # no sums known: nothing restored

@@ -1946,3 +1946,15 @@ _S24_SIGNS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S24_SIGNS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- terms, halves and constants (s25) ---
+# A term of a sum the author wrote, missing where the rest of that sum stands in the written
+# step (over a common denominator, or expanded): restored from the written step, the term
+# comes from the page, never from SymPy's expansion.
+
+_S25_TERMS: dict[str, dict[str, Any]] = {
+    "dropped-term": {"undo": sim.written_term_restored},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S25_TERMS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

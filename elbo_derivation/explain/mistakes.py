@@ -508,6 +508,9 @@ class _Context:
         # integral or an expectation, is taken as carried through
         self.shared_in_lhs = {n for n in self.shared_in_rhs if sp.count_ops(n) > 4
                               or n.has(AppliedUndef, sp.Integral, Expectation, sp.Sum)}
+        # the sums of the previous line as written, for simulations that restore a term
+        # of the page (simulations.written_term_restored)
+        self.roles.written_sums = [ts for _, ts in self.sums_written_before()]  # type: ignore[attr-defined]
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
