@@ -44,6 +44,8 @@ def test_a_factor_lost_while_logs_merge_is_no_term_dropped():
     "conjugate/wrong/gelman_beta_variance.s1.dropped-term.deriv",
     # α(1 − ᾱ) − α for α(1 − ᾱ) + (1 − α): the 1 of the author's (1 − α) lost
     "diffusion/wrong/luo_posterior_variance.s1.dropped-term.tex",
+    # d/dt (μ + s²t)e^{…} written (μ + s²t)²e^{…}: the product rule shows, s²e^{…} lost
+    "moments/wrong/gaussian_mgf_derivatives.s2.dropped-term.deriv",
 ])
 def test_named_right(relative):
     assert _named(relative) in read_label(CORPUS / relative).names
@@ -73,3 +75,10 @@ def test_a_term_is_restored_only_beside_the_rest_of_its_written_sum():
     assert [w for w, _ in written_term_restored(a + b, roles)] == [a + b + c]
     assert written_term_restored(a + 2 * b, roles) == []  # b of the author's sum not there
     assert written_term_restored(a + b, object()) == []  # no sums known: nothing restored
+
+
+def test_a_rule_that_shows_nothing_names_no_term():
+    # d/dt e^t/(1 + e^t) written e^t/(1 + e^t): the function itself, no rule on the page
+    # (the quotient rule's square lost as much as its term)
+    assert _named("expfamily/wrong/wainwright_jordan_bernoulli_variance.s2.missing-square.deriv") \
+        != "dropped-term"

@@ -1329,6 +1329,29 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
     return True  # the term merged with others: nothing on the page contradicts the name
 
 
+def _rule_shows(function: Any, kept: Any, theta: Any) -> bool:
+    """Whether the terms a product (quotient) rule kept, ``kept``, are no constant multiple
+    of the ``function`` it differentiated in ``theta``: a written step that is the function
+    itself, or a number times it, shows no rule applied (e^t/(1 + e^t) after d/dt of
+    e^t/(1 + e^t)), so nothing on the page says which of the rule's terms was lost.
+
+    >>> t, m = sp.symbols("t m", real=True)
+    >>> f = (m + t) * sp.exp(t**2 / 2)
+    >>> _rule_shows(f, (m + t) ** 2 * sp.exp(t**2 / 2), t)
+    True
+    >>> _rule_shows(sp.exp(t) / (1 + sp.exp(t)), sp.exp(t) / (1 + sp.exp(t)), t)
+    False
+    """
+    if not all(isinstance(x, sp.Basic) for x in (function, kept, theta)) or function == 0:
+        return False
+    if sp.count_ops(kept) + sp.count_ops(function) > 200:
+        return False
+    try:
+        return bool(sp.simplify(kept / function).has(theta))
+    except Exception:
+        return False
+
+
 def _log_factor_gone(dropped: sp.Basic, before: sp.Basic, after: sp.Basic) -> bool:
     """Whether a factor F of a log's argument (``dropped`` is F, or log F expanded) is gone
     from the page while its logs stand: F shows fewer times inside the logs of the written
@@ -1368,8 +1391,11 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic,
     if m.binding.get("from_rule"):
         # a term only a rule makes (the product or quotient rule's other term) was never
         # written: the same page is often another mistake (d/dt e^t/(1 + e^t) written
-        # e^t/(1 + e^t) is the quotient rule's square lost as much as its term)
-        return False
+        # e^t/(1 + e^t) is the quotient rule's square lost as much as its term), unless
+        # what the rule kept is no constant multiple of the function differentiated (the
+        # rule shows on the page: d/dt (m + s²t)e^{…} written (m + s²t)²e^{…})
+        return _rule_shows(m.binding.get("function"), m.binding.get("kept"),
+                           m.binding.get("s"))
     if path[:1] == (VALUE,):
         # a term of a derivative's value: the derivative of a term the author wrote (the
         # quotient rule's second term is no written term)

@@ -1536,7 +1536,8 @@ def product_rule_term_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
             why = (f" (the product rule: d/d{show(theta)} of {show(t)} is {show(right_t)}; "
                    f"the term {show(term)} was lost)")
             out.append((rest + wrong_t, {"right": term, "wrong": sp.S(0), "s": theta,
-                                         "why": why, "from_rule": True}))
+                                         "why": why, "from_rule": True,
+                                         "function": t, "kept": wrong_t}))
     return out
 
 
