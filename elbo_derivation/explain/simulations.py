@@ -1940,7 +1940,10 @@ def written_term_restored(node: sp.Basic, roles: Any) -> list[Variant]:
     have = node.args
     out: list[Variant] = []
     seen: list[sp.Basic] = []
-    for terms in list(getattr(roles, "written_sums", ()) or ())[:40]:
+    sums = list(getattr(roles, "written_sums", ()) or ())[:40]
+    # the sum that accounts for most of the written one first (a + b + 1 before a + 1
+    # for a + b): it says where the term was lost
+    for terms in sorted(sums, key=lambda ts: -len(ts)):
         if len(terms) < 2:
             continue
         for i, t in enumerate(terms):
@@ -1949,5 +1952,7 @@ def written_term_restored(node: sp.Basic, roles: Any) -> list[Variant]:
                 continue
             if all(any(_same_term(r, h) for h in have) for r in rest):
                 seen.append(t)
-                out.append((sp.Add(node, t), {"right": t, "wrong": node}))
+                why = (f" from the sum {show(sp.Add(*terms))} of the line before "
+                       f"({show(node)} written for {show(sp.Add(node, t))})")
+                out.append((sp.Add(node, t), {"right": t, "wrong": node, "why": why}))
     return out
