@@ -1619,7 +1619,9 @@ CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, _S24_FACTORS_NEW, add=True)
 # * ``term-written``: the dropped term is a term the author wrote (not only a term of SymPy's
 #   expanded form, of a log's argument split, or of a derivative's value that no written term
 #   gives), and the rest of its sum still stands (n·p·(1 − p) written n·p lost the factor
-#   (1 − p), not its term −p);
+#   (1 − p), not its term −p); a log's term log F counts where the factor F the author wrote
+#   in a log is gone from the page and the logs stand (not merged into one), and a term of
+#   the product rule where the rule shows (what it kept is no multiple of the function);
 # * ``sign-shown``: the term said to have the wrong sign stands on the written step with that
 #   sign (log(1/(a + b)) is −log(a + b) in value, but no sign was written);
 # * ``several-terms``: the whole negated is told from one term negated only when the line has
