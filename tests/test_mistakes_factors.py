@@ -138,10 +138,10 @@ def test_a_factor_lost_from_a_derivatives_value_is_named() -> None:
 def test_a_product_rule_term_dropped_and_a_square_lost_are_named() -> None:
     text = ("symbols: u, c : real\nsymbols: v : positive\n"
             "diff((c + v*u)*exp(c*u + v*u^2/2), u)\n= {}\n")
-    # the product rule's term v·e^{…} lost: no term the author wrote, so no dropped term is
-    # named (the same page is a square lost from the quotient rule's denominator in
-    # d/dt e^t/(1 + e^t) written e^t/(1 + e^t): a name needs a witness on the page)
-    assert _named(text.format("(c + v*u)^2*exp(c*u + v*u^2/2)")) != "dropped-term"
+    # the product rule's term v·e^{…} lost: the rule's other term (c + v·u)²e^{…} shows on
+    # the page, no multiple of the function differentiated (d/dt e^t/(1 + e^t) written
+    # e^t/(1 + e^t) shows no rule and names nothing: see test_mistakes_terms)
+    assert _named(text.format("(c + v*u)^2*exp(c*u + v*u^2/2)")) == "dropped-term"
     assert _named(text.format("(v + (c + v*u))*exp(c*u + v*u^2/2)")) == "missing-square"
     # a number changed in the value: another number could have been the wrong one
     assert _named(text.format("(v/2 + (c + v*u)^2)*exp(c*u + v*u^2/2)")) is None
@@ -192,9 +192,13 @@ def test_a_derivative_under_an_integral_the_step_keeps_is_located_by_its_integra
 def test_a_factor_lost_inside_a_log_is_its_term_dropped() -> None:
     text = ("symbols: u, v : real\ndensities: Q(u|v), Q(v|u), Q(u), Q(v)\n"
             "log(Q(v|u)*Q(u)/(Q(v)*Q(u)))\n= log(Q(v|u))\n")
-    # the factor Q(v) lost inside the log: log Q(v) is no term the author wrote, so no
-    # dropped term is named (a name needs a witness on the page)
-    assert _named(text) != "dropped-term"
+    # the factor Q(v) gone from the log the author keeps: its term log Q(v) dropped (the
+    # page's witness: Q(v) no longer inside the logs, which stand)
+    assert _named(text) == "dropped-term"
+    # lost while two logs merge into one: the factor left the product they formed
+    merged = ("symbols: a, b : positive\nsymbols: 0 < r < 1\n"
+              "log(a/r) - log(b/(1 - r))\n= log(a/(b*r))\n")
+    assert _named(merged) != "dropped-term"
     # a factor that stands in the rest too is not said to be lost
     w = sp.Symbol("w", positive=True)
     assert diagnose(sp.log(w / (1 + w)), sp.log(1 / (1 + w)), None, None) is None
@@ -281,12 +285,12 @@ def test_the_minus_half_of_log_e_lost_is_a_missing_minus_one() -> None:
     assert _named(plus) != "missing-minus-one"
 
 
-def test_a_term_only_the_product_rule_makes_is_no_dropped_term() -> None:
-    # the +1 of d/du (u log u) lost: a term no line wrote, so "dropped term" has no witness on
-    # the page (the same page is, in other steps, another mistake: see the quotient rule above)
+def test_a_term_the_product_rule_makes_is_dropped_where_the_rule_shows() -> None:
+    # the +1 of d/du (u log u) lost: the rule's other term log u, no multiple of u log u,
+    # stands on the page (a step that wrote the function itself would show no rule)
     text = ("symbols: u : positive\n"
             "diff(u*log(u) + (1 - u)*log(1 - u), u)\n= log(u) - log(1 - u) - 1\n")
-    assert _named(text) != "dropped-term"
+    assert _named(text) == "dropped-term"
     # a 2 written for the 1 is no term lost
     assert _named(text.replace("- 1\n", "- 2\n")) is None
 

@@ -1619,7 +1619,9 @@ CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, _S24_FACTORS_NEW, add=True)
 # * ``term-written``: the dropped term is a term the author wrote (not only a term of SymPy's
 #   expanded form, of a log's argument split, or of a derivative's value that no written term
 #   gives), and the rest of its sum still stands (n·p·(1 − p) written n·p lost the factor
-#   (1 − p), not its term −p);
+#   (1 − p), not its term −p); a log's term log F counts where the factor F the author wrote
+#   in a log is gone from the page and the logs stand (not merged into one), and a term of
+#   the product rule where the rule shows (what it kept is no multiple of the function);
 # * ``sign-shown``: the term said to have the wrong sign stands on the written step with that
 #   sign (log(1/(a + b)) is −log(a + b) in value, but no sign was written);
 # * ``several-terms``: the whole negated is told from one term negated only when the line has
@@ -1945,4 +1947,16 @@ _S24_SIGNS: dict[str, dict[str, Any]] = {
 }
 
 CATALOGUE = _amended(CATALOGUE, _S24_SIGNS)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- terms, halves and constants (s25) ---
+# A term of a sum the author wrote, missing where the rest of that sum stands in the written
+# step (over a common denominator, or expanded): restored from the written step, the term
+# comes from the page, never from SymPy's expansion.
+
+_S25_TERMS: dict[str, dict[str, Any]] = {
+    "dropped-term": {"undo": sim.written_term_restored},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S25_TERMS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -29,7 +29,11 @@ when the matches agree on one mistake:
    whole expression holds every site), or the same written part; and a match that is not
    located (rule 2), made inside an integral (a sum) at which a located match names the
    value written for it (E[x²] written E[x]², a moment), is set aside too: both say that
-   integral took the same written value, and only the located one says what it is;
+   integral took the same written value, and only the located one says what it is; a
+   match of A whose ½ the page shows was not added or dropped (its witness, see
+   :func:`witnessed`) sets no B aside, and is itself set aside by a match of B at the
+   same place (2 written 1 where no ½ shows on the page is a constant wrong, not a ½
+   added);
 2. the step is named only if the matches left are all of one entry and one of them is
    *located*: a forward simulation inside an integral (a sum, a derivative) that the step
    evaluated reproduces the value but not where the mistake was made (σ for σ² in a moment
@@ -190,6 +194,7 @@ class _Match:
     direct: bool = True  # reproduced from the previous line itself, no rewrite assumed
     path: tuple[int, ...] = ()  # where: in the previous line (direct) or the written step
     located: bool = True  # the site shows on the written line (see _forward)
+    witnessed: bool = True  # the page shows its entry's mechanism (see witnessed)
 
 
 Path = tuple[int, ...]
@@ -503,6 +508,9 @@ class _Context:
         # integral or an expectation, is taken as carried through
         self.shared_in_lhs = {n for n in self.shared_in_rhs if sp.count_ops(n) > 4
                               or n.has(AppliedUndef, sp.Integral, Expectation, sp.Sum)}
+        # the sums of the previous line as written, for simulations that restore a term
+        # of the page (simulations.written_term_restored)
+        self.roles.written_sums = [ts for _, ts in self.sums_written_before()]  # type: ignore[attr-defined]
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
@@ -1137,6 +1145,11 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
     return ca is not None and ca == _constant_term(b)
 
 
+#: witnesses whose failure says the entry's mechanism did not happen on the page (the ½
+#: counted on both lines), not only that the page cannot tell
+_CONTRADICTING = ("half-gone", "half-added")
+
+
 def _choose(matches: list[_Match]) -> _Match | None:
     """The one mistake the matches agree on, or None (see the module docstring)."""
     def nested(p: Path, q: Path) -> bool:
@@ -1162,7 +1175,8 @@ def _choose(matches: list[_Match]) -> _Match | None:
             return False
 
     def covers(a: _Match, b: _Match) -> bool:  # a is a special case of b, at the same place
-        return b.entry.name in a.entry.special_case_of and same_place(a, b)
+        # (not when the page contradicts a: 2 written 1 is no ½ added when no ½ shows)
+        return a.witnessed and b.entry.name in a.entry.special_case_of and same_place(a, b)
 
     def inside_named(a: _Match, b: _Match) -> bool:  # b, not located, inside the
         # construct (integral, sum) whose value a, located there, names: both say that
@@ -1171,7 +1185,15 @@ def _choose(matches: list[_Match]) -> _Match | None:
                 and bool(a.binding.get("names_value")) and len(b.path) > len(a.path)
                 and b.path[:len(a.path)] == a.path)
 
+    def contradicted(a: _Match, b: _Match) -> bool:  # a, a special case of b at the same
+        # place whose ½ the page shows was not added (not dropped), is b's match seen
+        # through a narrower simulation (a witness that only cannot tell, as one term for
+        # the whole negated, contradicts nothing)
+        return not a.witnessed and a.entry.witness in _CONTRADICTING \
+            and b.entry.name in a.entry.special_case_of and same_place(a, b)
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
+                                          or contradicted(b, a)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
@@ -1307,7 +1329,59 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
     return True  # the term merged with others: nothing on the page contradicts the name
 
 
-def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
+def _rule_shows(function: Any, kept: Any, theta: Any) -> bool:
+    """Whether the terms a product (quotient) rule kept, ``kept``, are no constant multiple
+    of the ``function`` it differentiated in ``theta``: a written step that is the function
+    itself, or a number times it, shows no rule applied (e^t/(1 + e^t) after d/dt of
+    e^t/(1 + e^t)), so nothing on the page says which of the rule's terms was lost.
+
+    >>> t, m = sp.symbols("t m", real=True)
+    >>> f = (m + t) * sp.exp(t**2 / 2)
+    >>> _rule_shows(f, (m + t) ** 2 * sp.exp(t**2 / 2), t)
+    True
+    >>> _rule_shows(sp.exp(t) / (1 + sp.exp(t)), sp.exp(t) / (1 + sp.exp(t)), t)
+    False
+    """
+    if not all(isinstance(x, sp.Basic) for x in (function, kept, theta)) or function == 0:
+        return False
+    if sp.count_ops(kept) + sp.count_ops(function) > 200:
+        return False
+    try:
+        return bool(sp.simplify(kept / function).has(theta))
+    except Exception:
+        return False
+
+
+def _log_factor_gone(dropped: sp.Basic, before: sp.Basic, after: sp.Basic) -> bool:
+    """Whether a factor F of a log's argument (``dropped`` is F, or log F expanded) is gone
+    from the page while its logs stand: F shows fewer times inside the logs of the written
+    step than in those of the previous line as written, and the step wrote no fewer logs.
+    The log's term log F was dropped (log(A·F/(B·F')) written log A); where the step merges
+    logs into one (log a − log(b/c) written log(a/b)), the factor was lost from the product
+    it formed, which is a factor dropped, not a term.
+
+    >>> a, b, c = sp.symbols("a b c", positive=True)
+    >>> _log_factor_gone(sp.log(c), sp.log(a * b / c), sp.log(a * b))
+    True
+    >>> _log_factor_gone(sp.log(c), sp.log(a) - sp.log(b / c), sp.log(a / b))
+    False
+    """
+    factors = {lg.args[0] for lg in dropped.atoms(sp.log)} if dropped.has(sp.log) \
+        else {dropped}
+
+    def logs(e: sp.Basic) -> list[sp.Basic]:
+        return [n for n in list(sp.preorder_traversal(e))[:400] if isinstance(n, sp.log)]
+
+    def count(e: sp.Basic) -> int:
+        return sum(1 for lg in logs(e) for n in list(sp.preorder_traversal(lg.args[0]))[:200]
+                   if n in factors or _rebuilt(n) in factors)
+
+    old, new = logs(before), logs(after)
+    return bool(old) and len(new) >= len(old) and count(after) < count(before)
+
+
+def _term_written(m: _Match, ctx: _Context, before: sp.Basic,
+                  after: sp.Basic | None = None) -> bool:
     """The dropped term is one the author wrote, and the rest of its sum still stands."""
     dropped = m.binding.get("right")
     if not isinstance(dropped, sp.Basic):
@@ -1317,8 +1391,11 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
     if m.binding.get("from_rule"):
         # a term only a rule makes (the product or quotient rule's other term) was never
         # written: the same page is often another mistake (d/dt e^t/(1 + e^t) written
-        # e^t/(1 + e^t) is the quotient rule's square lost as much as its term)
-        return False
+        # e^t/(1 + e^t) is the quotient rule's square lost as much as its term), unless
+        # what the rule kept is no constant multiple of the function differentiated (the
+        # rule shows on the page: d/dt (m + s²t)e^{…} written (m + s²t)²e^{…})
+        return _rule_shows(m.binding.get("function"), m.binding.get("kept"),
+                           m.binding.get("s"))
     if path[:1] == (VALUE,):
         # a term of a derivative's value: the derivative of a term the author wrote (the
         # quotient rule's second term is no written term)
@@ -1332,8 +1409,11 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic) -> bool:
         except Exception:
             return False
     if m.binding.get("in_log"):
-        # a factor inside a log is a term of the log expanded, not one the author wrote
-        return any(_same_value(t, dropped) for t in terms)
+        # a factor inside a log is a term of the log expanded: one the author wrote, or a
+        # factor of a log's argument that the page lost while keeping its logs
+        return any(_same_value(t, dropped) for t in terms) or (
+            after is not None
+            and _log_factor_gone(m.binding.get("factor", dropped), before, after))
     if m.direct and path:
         node, parent = ctx.at(path), ctx.at(path[:-1])
         if isinstance(node, sp.Add) and not isinstance(parent, sp.Add) \
@@ -1369,7 +1449,7 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         if kind == "half-added":  # a ½ appears, or a 2 written is gone
             return _halves(after) > _halves(before) or _twos(after) < _twos(before)
         if kind == "term-written":
-            return _term_written(m, ctx, before)
+            return _term_written(m, ctx, before, after)
         if kind == "sign-shown":
             return _sign_shown(m, ctx, before, after)
         if kind == "several-terms":
@@ -1539,7 +1619,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             continue
     for m in matches:  # a match the page does not witness only stands in the way
         if m.located and not witnessed(m, ctx):
-            m.located = False
+            m.located = m.witnessed = False
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))

@@ -1536,7 +1536,8 @@ def product_rule_term_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
             why = (f" (the product rule: d/d{show(theta)} of {show(t)} is {show(right_t)}; "
                    f"the term {show(term)} was lost)")
             out.append((rest + wrong_t, {"right": term, "wrong": sp.S(0), "s": theta,
-                                         "why": why, "from_rule": True}))
+                                         "why": why, "from_rule": True,
+                                         "function": t, "kept": wrong_t}))
     return out
 
 
@@ -1907,3 +1908,51 @@ def jensen_reversed_combined(ctx: Any) -> dict[str, Any] | None:
     view = copy.copy(ctx)
     setattr(view, big_side, joined)
     return jensen_weighted_reversed(view)
+
+
+# --- terms, halves and constants (s25) ----------------------------------------------------------
+
+
+def _same_term(a: sp.Basic, b: sp.Basic) -> bool:
+    try:
+        return a == b or sp.expand(a - b) == 0
+    except Exception:
+        return False
+
+
+def written_term_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """S written where S + t belongs, t a term of a sum the author wrote on the previous line
+    whose other terms all stand in S: the author's sum carried into the step without one of
+    its terms (−a²(a + b) for −a²(a + b + 1) over a common denominator; α(1 − ᾱ) − α for
+    α(1 − ᾱ) + (1 − α) expanded). The sums come from the previous line as written
+    (``roles.written_sums``, set by :mod:`.mistakes`); without them nothing is restored.
+
+    >>> from types import SimpleNamespace
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> roles = SimpleNamespace(written_sums=[(a, b, sp.S(1))])
+    >>> [(w, v["right"]) for w, v in written_term_restored(a + b, roles)]
+    [(a + b + 1, 1)]
+    >>> written_term_restored(a + 2, roles)
+    []
+    """
+    if not isinstance(node, sp.Add):
+        return []
+    have = node.args
+    out: list[Variant] = []
+    seen: list[sp.Basic] = []
+    sums = list(getattr(roles, "written_sums", ()) or ())[:40]
+    # the sum that accounts for most of the written one first (a + b + 1 before a + 1
+    # for a + b): it says where the term was lost
+    for terms in sorted(sums, key=lambda ts: -len(ts)):
+        if len(terms) < 2:
+            continue
+        for i, t in enumerate(terms):
+            rest = terms[:i] + terms[i + 1:]
+            if any(_same_term(t, s) for s in seen) or any(_same_term(t, h) for h in have):
+                continue
+            if all(any(_same_term(r, h) for h in have) for r in rest):
+                seen.append(t)
+                why = (f" from the sum {show(sp.Add(*terms))} of the line before "
+                       f"({show(node)} written for {show(sp.Add(node, t))})")
+                out.append((sp.Add(node, t), {"right": t, "wrong": node, "why": why}))
+    return out
