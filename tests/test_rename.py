@@ -483,7 +483,13 @@ def _corpus_sample() -> list[Path]:
 
 
 #: Cases that fail today, and why (paths relative to the repository).
-KNOWN: dict[str, str] = {}
+_TILDE = ("the renamer rewrites x inside \\tilde{x} in the body but not in the '% symbols:' "
+          "line, so the renamed file declares \\tilde{x} and uses \\tilde{X} (a defect of "
+          "rename_tex, not of the checker)")
+KNOWN: dict[str, str] = {
+    "tests/corpus/diffusion/song_ermon_weighting.tex": _TILDE,
+    "tests/corpus/diffusion/wrong/song_ermon_weighting.s1.factor-on-one-term.tex": _TILDE,
+}
 
 
 #: One name at a time as well as all at once: a rule that finds roles from the other names
