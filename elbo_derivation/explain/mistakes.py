@@ -145,6 +145,7 @@ from elbo_derivation.explain.simulations import (
     integral_value as sim_integral_value,
 )
 from elbo_derivation.explain.subexpr import smallest_difference
+from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
 
@@ -1374,6 +1375,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return _sign_shown(m, ctx, before, after)
         if kind == "several-terms":
             return len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1
+        if kind in FACTOR_WITNESSES:
+            return FACTOR_WITNESSES[kind](m, ctx, before, after)
         if kind == "factor-absent":
             term, factor = m.binding.get("term"), m.binding.get("s")
             return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)
