@@ -1946,3 +1946,21 @@ _S24_SIGNS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S24_SIGNS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- factors and derivatives (s25) ------------------------------------------------------------
+# A derivative taken rule by rule with the power rule's factor forgotten in one power (inside
+# a chain rule, a product, a sum over coordinates); the page must show a derivative of such a
+# power that the step took (see :mod:`.witness_factors`).
+
+_S25_FACTORS: dict[str, dict[str, Any]] = {
+    "power-rule-factor": {
+        "local": _plus(BY_NAME["power-rule-factor"].local, sim.power_factor_lost),
+        "witness": "power-derivative",
+        "explanation": "The power rule: {power} differentiated in {base} gives {dpower}; "
+                       "the factor {n} it brings down is missing ({right} belongs here, not "
+                       "{wrong})."},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S25_FACTORS)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -438,7 +438,7 @@ def power_rule_factor(node: sp.Basic, roles: Any) -> list[Variant]:
         n = body.exp
         wrong_t = coeff * theta ** (n - 1)
         out.append((rest + wrong_t, {"right": n * wrong_t, "wrong": wrong_t, "s": theta,
-                                     "n": n, "power": body,
+                                     "n": n, "power": body, "base": theta,
                                      "dpower": n * theta ** (n - 1)}))
     return out
 
@@ -1907,3 +1907,116 @@ def jensen_reversed_combined(ctx: Any) -> dict[str, Any] | None:
     view = copy.copy(ctx)
     setattr(view, big_side, joined)
     return jensen_weighted_reversed(view)
+
+
+# --- derivatives as a textbook takes them (s25) --------------------------------------------------
+# A derivative is taken rule by rule (outer derivative × inner derivative, n·uⁿ⁻¹): a mistake in
+# one rule is simulated by taking the derivative with that one rule wrong, so that the chain and
+# product rules around it act as they should, whatever SymPy's canonical form of the value.
+
+
+class _PowerFactorLost(sp.Function):
+    """uᵏ whose derivative in u forgets the power rule's factor |k| (its sign is kept):
+    d/du uᵏ written ±uᵏ⁻¹. Differentiated by SymPy's own chain and product rules, then
+    written back as uᵏ (see :func:`power_factor_lost`)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex: int = 1) -> sp.Basic:
+        if argindex != 1:
+            raise sp.core.function.ArgumentIndexError(self, argindex)
+        u, k = self.args
+        return sp.sign(k) * u ** (k - 1)
+
+
+def _depends_on(e: sp.Basic, theta: sp.Basic) -> bool:
+    """Whether ``e`` depends on θ, an entry m(j) of a sequence depending on every m(·)."""
+    from elbo_derivation.decide.indexed import is_entry
+
+    if e.has(theta):
+        return True
+    return is_entry(theta) and any(isinstance(a, AppliedUndef) and a.func == theta.func
+                                   for a in e.atoms(AppliedUndef))
+
+
+def first_derivative(body: sp.Basic, theta: sp.Basic) -> sp.Basic | None:
+    """d/dθ ``body`` evaluated (with respect to an entry of a sequence as
+    :mod:`elbo_derivation.decide.indexed` takes it); None when a derivative stays.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> first_derivative(t**3, t)
+    3*t**2
+    """
+    from elbo_derivation.decide.indexed import evaluate_coordinate_derivatives, is_entry
+
+    der = sp.Derivative(body, theta)
+    try:
+        if is_entry(theta):
+            value, _ = evaluate_coordinate_derivatives(der)
+        else:
+            value = der.doit()
+    except Exception:
+        return None
+    if value.has(sp.Derivative, sp.Subs, sp.Piecewise):
+        return None
+    return value
+
+
+def _at_index(e: sp.Basic, theta: sp.Basic) -> sp.Basic:
+    """``e`` with the entries of θ's sequence taken at θ's index (the term of a sum over d
+    that depends on m(j), written at j)."""
+    from elbo_derivation.decide.indexed import is_entry
+
+    if not is_entry(theta) or e.has(theta):
+        return e
+    index = theta.args[0]
+    entries = [a for a in e.atoms(AppliedUndef) if a.func == theta.func]
+    olds = {a.args[0] for a in entries if a.args[0].is_Symbol}
+    return e.xreplace({o: index for o in olds}) if len(olds) == 1 else e
+
+
+def power_factor_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """dⁿ/dθⁿ f taken with the power rule's factor forgotten once: one power uᵏ of f
+    (|k| ≥ 2, u depending on θ) differentiated as uᵏ⁻¹·u′ instead of k·uᵏ⁻¹·u′, every other
+    rule right (the chain rule's inner factor, the product rule's other terms). For a
+    higher derivative the first one is taken wrong and the others are left to be taken, as
+    the written step leaves them.
+
+    >>> m, e = sp.symbols("m e", real=True)
+    >>> [w for w, _ in power_factor_lost(sp.Derivative((m + e) ** 2 / 2 + m, m), None)]
+    [e/2 + m/2 + 1]
+    >>> t = sp.Symbol("t", real=True)
+    >>> [w for w, _ in power_factor_lost(sp.Derivative(t**2 / 2, (t, 2)), None)]
+    [Derivative(t/2, t)]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return []
+    theta, n = node.variable_count[0]
+    body = node.expr
+    if not (n.is_Integer and n >= 1) or body.has(sp.Integral, Expectation):
+        return []
+    powers = [p for p in sp.preorder_traversal(body)
+              if p.is_Pow and p.exp.is_Integer and abs(p.exp) >= 2
+              and _depends_on(p.base, theta)]
+    right = first_derivative(body, theta)
+    if right is None:
+        return []
+    out: list[Variant] = []
+    for p in list(dict.fromkeys(powers))[:8]:
+        marked = body.xreplace({p: _PowerFactorLost(p.base, p.exp)})
+        value = first_derivative(marked, theta)
+        if value is None:
+            continue
+        value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
+                              lambda x: x.args[0] ** x.args[1])
+        if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
+            continue
+        wrong = value if n == 1 else sp.Derivative(value, (theta, n - 1))
+        k = p.exp
+        shown = _at_index(p, theta)
+        out.append((wrong, {"right": right, "wrong": value, "s": theta, "n": abs(k),
+                            "power": shown, "base": _at_index(p.base, theta),
+                            "dpower": sp.Mul(k, _at_index(p.base, theta) ** (k - 1),
+                                             evaluate=False),
+                            "lost_power": p}))
+    return out
