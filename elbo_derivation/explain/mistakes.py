@@ -126,6 +126,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
 from elbo_derivation.explain.numbers import (
     FloatScreen,
@@ -674,11 +675,14 @@ class _Context:
         if self._values is None:
             self._values = []
             lhs = self.lhs
-            if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation,
-                                                                 sp.Sum):
+            # a sum differentiated in one of its coordinates has a value too (decide.indexed)
+            coordinate = set(coordinate_derivatives(lhs)) if lhs.has(sp.Sum) else set()
+            if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation) \
+                    and not lhs.xreplace({d: sp.S.Zero for d in coordinate}).has(sp.Sum):
                 for der in _outer_derivatives(lhs):
                     try:
-                        v = der.doit()
+                        v = evaluate_coordinate_derivatives(der)[0] if der in coordinate \
+                            else der.doit()
                     except Exception:
                         continue
                     if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
