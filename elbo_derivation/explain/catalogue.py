@@ -1960,6 +1960,11 @@ _S25_FACTORS: dict[str, dict[str, Any]] = {
         "explanation": "The power rule: {power} differentiated in {base} gives {dpower}; "
                        "the factor {n} it brings down is missing ({right} belongs here, not "
                        "{wrong})."},
+    # a factor lost in the body of a derivative the step keeps (the written body shows it
+    # gone); the page must show the derivative kept (see :mod:`.witness_factors`)
+    "dropped-factor": {
+        "local": _plus(BY_NAME["dropped-factor"].local, sim.factor_dropped_under_derivative),
+        "witness": "factor-dropped"},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S25_FACTORS)

@@ -2020,3 +2020,24 @@ def power_factor_lost(node: sp.Basic, roles: Any) -> list[Variant]:
                                              evaluate=False),
                             "lost_power": p}))
     return out
+
+
+def _under_a_derivative_only(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether a derivative stands above the node at ``path`` and no log, integral, sum or
+    expectation does (a factor lost in the body of a derivative that the step keeps)."""
+    return under(expr, path, (sp.Derivative,)) and not under(
+        expr, path, (sp.log, sp.Integral, sp.Sum, Expectation))
+
+
+def factor_dropped_under_derivative(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·F written A in the body of a derivative, the derivative itself left to be taken:
+    d/dm (m + s·e)²/2 rewritten d/dm (m + e)²/2 lost the factor s of s·e. The written step
+    must keep the derivative (``kept_derivative``, checked on the page): a factor lost in a
+    body whose derivative is taken gives a value that other mistakes of the rules give too.
+
+    >>> m, s, e = sp.symbols("m s e", real=True)
+    >>> [w for w, _ in factor_dropped_under_derivative(s * e, None)]
+    [e, s]
+    """
+    return [(w, {**b, "guard": _under_a_derivative_only, "kept_derivative": True})
+            for w, b in factor_dropped(node, roles)]

@@ -10,6 +10,8 @@ shows the mechanism an entry names; :func:`.mistakes.witnessed` calls them by th
 * ``power-derivative``: the previous line holds a derivative of a power of the exponent whose
   factor was forgotten, and the written step took that derivative (it holds fewer orders of
   differentiation);
+* ``factor-dropped``: a factor said lost in the body of a derivative stands in a step that
+  kept the derivative (else the rules of the derivative may have written the value);
 * ``square-written``: the square said to be lost stands on the page where the mistake was made:
   on the previous line, or in the value of a derivative the step took; and the written step
   shows its base without it.
@@ -58,6 +60,15 @@ def _power_derivative(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bo
     return int(n) in powers_under_derivatives(before) and orders(after) < orders(before)
 
 
+def _factor_dropped(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """A factor said lost in the body of a derivative: the step kept that derivative (the
+    same orders of differentiation on both lines)."""
+    if not m.binding.get("kept_derivative"):
+        return True
+    return orders(before) > 0 and orders(after) == orders(before)
+
+
 FACTOR_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
     "power-derivative": _power_derivative,
+    "factor-dropped": _factor_dropped,
 }
