@@ -1965,6 +1965,12 @@ _S25_FACTORS: dict[str, dict[str, Any]] = {
     "dropped-factor": {
         "local": _plus(BY_NAME["dropped-factor"].local, sim.factor_dropped_under_derivative),
         "witness": "factor-dropped"},
+    # a square lost from a denominator, and put back on a written step that also expanded or
+    # rearranged; the page must show the base without its square (see :mod:`.witness_factors`)
+    "missing-square": {
+        "local": _plus(BY_NAME["missing-square"].local, sim.square_lost_below),
+        "undo": sim.square_restored,
+        "witness": "square-gone"},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S25_FACTORS)

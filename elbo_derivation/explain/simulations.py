@@ -2041,3 +2041,51 @@ def factor_dropped_under_derivative(node: sp.Basic, roles: Any) -> list[Variant]
     """
     return [(w, {**b, "guard": _under_a_derivative_only, "kept_derivative": True})
             for w, b in factor_dropped(node, roles)]
+
+
+def _plain_square_base(f: sp.Basic, roles: Any) -> bool:
+    """A base whose square can be lost as such: a bracket (a sum), or a symbol with no role
+    of its own (σ for σ² is the standard deviation used for the variance, named by its
+    role)."""
+    if isinstance(f, sp.Add):
+        return True
+    return isinstance(f, sp.Symbol) and (roles is None or roles.role(f) is None)
+
+
+def square_lost_below(node: sp.Basic, roles: Any) -> list[Variant]:
+    """X/a² written X/a: the square of a factor of a denominator lost (the quotient rule's
+    (a + w)² kept as a + w, a variance's (a + b)² written a + b).
+
+    >>> a, w = sp.symbols("a w", positive=True)
+    >>> [w_ for w_, _ in square_lost_below(a / (a + w) ** 2, None)]
+    [a/(a + w)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if f.is_Pow and f.exp == -2 and _plain_square_base(f.base, roles):
+            wrong = node / f * f.base ** -1
+            out.append((wrong, {"right": f.base ** 2, "wrong": f.base, "s": f.base,
+                                "guard": _outside_constructs}))
+    return out
+
+
+def square_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of a square lost, on the written step: a factor a of a product (a symbol
+    with no role, or a bracket) put back as a², to repair a step that also rearranged the
+    terms (e(es + m) expanded as em + es: the square of e lost from e·e·s).
+
+    >>> e, s = sp.symbols("e s", real=True)
+    >>> [r for r, _ in square_restored(e * s, None)]
+    [e**2*s, e*s**2]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if _plain_square_base(f, roles) and node.args.count(f) == 1:
+            right = node * f
+            out.append((right, {"right": f ** 2, "wrong": f, "s": f,
+                                "guard": _outside_constructs}))
+    return out

@@ -12,13 +12,15 @@ shows the mechanism an entry names; :func:`.mistakes.witnessed` calls them by th
   differentiation);
 * ``factor-dropped``: a factor said lost in the body of a derivative stands in a step that
   kept the derivative (else the rules of the derivative may have written the value);
-* ``square-written``: the square said to be lost stands on the page where the mistake was made:
-  on the previous line, or in the value of a derivative the step took; and the written step
-  shows its base without it.
+* ``square-gone``: the square said to be lost was written on the previous line, and the
+  written step shows fewer squares of its base (a square that only expanding or a rule of
+  derivatives makes is not on the page: e·s for the e²s of e(es + m) is as much the factor e
+  applied to one term only).
 
 Examples
 --------
 >>> import sympy as sp
+from sympy.core.function import AppliedUndef
 >>> t = sp.Symbol("t", real=True)
 >>> orders(sp.Derivative(t**3, (t, 2)) + sp.Derivative(t, t))
 3
@@ -32,8 +34,20 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
-__all__ = ["FACTOR_WITNESSES", "orders", "powers_under_derivatives"]
+__all__ = ["FACTOR_WITNESSES", "orders", "powers_under_derivatives", "squares_of"]
+
+
+def _rebuilt(e: sp.Basic) -> sp.Basic:
+    """``e`` built again with SymPy's evaluation (a part as written compares with one as
+    evaluated)."""
+    if not e.args or isinstance(e, AppliedUndef):
+        return e
+    try:
+        return e.func(*[_rebuilt(a) for a in e.args])
+    except Exception:
+        return e
 
 
 def orders(e: sp.Basic) -> int:
@@ -68,7 +82,28 @@ def _factor_dropped(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool
     return orders(before) > 0 and orders(after) == orders(before)
 
 
+def squares_of(e: sp.Basic, base: sp.Basic) -> int:
+    """How many squares (or inverse squares) of ``base`` ``e`` as written shows.
+
+    >>> a, w = sp.symbols("a w", positive=True)
+    >>> squares_of(a / (a + w) ** 2 + (a + w) ** 2, a + w), squares_of(a / (a + w), a + w)
+    (2, 0)
+    """
+    want = _rebuilt(base)
+    return sum(1 for n in sp.preorder_traversal(e)
+               if n.is_Pow and n.exp in (2, -2) and _rebuilt(n.base) == want)
+
+
+def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The square said lost was written on the previous line and is gone from the step."""
+    base = m.binding.get("s")
+    if not isinstance(base, sp.Basic):
+        return True
+    return squares_of(after, base) < squares_of(before, base)
+
+
 FACTOR_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
     "power-derivative": _power_derivative,
     "factor-dropped": _factor_dropped,
+    "square-gone": _square_gone,
 }
