@@ -36,6 +36,9 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+#: the first step of a site in a derivative's value (:data:`.mistakes.VALUE`)
+VALUE = -1
+
 __all__ = ["FACTOR_WITNESSES", "orders", "powers_under_derivatives", "squares_of"]
 
 
@@ -95,9 +98,11 @@ def squares_of(e: sp.Basic, base: sp.Basic) -> int:
 
 
 def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
-    """The square said lost was written on the previous line and is gone from the step."""
+    """The square said lost was written on the previous line and is gone from the step; or
+    it stands in the value of a derivative the step took (the chain rule's second (c + vu)
+    of d/du (c + vu)e^{cu + vu²/2}), which the written step shows without it."""
     base = m.binding.get("s")
-    if not isinstance(base, sp.Basic):
+    if not isinstance(base, sp.Basic) or tuple(m.path or ())[:1] == (VALUE,):
         return True
     return squares_of(after, base) < squares_of(before, base)
 
