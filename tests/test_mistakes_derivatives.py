@@ -70,3 +70,12 @@ def test_a_square_lost_from_a_denominator_the_author_wrote() -> None:
     assert _named(text.format("g*h/(g + v)^2 + 1")) == "missing-square"
     # the square never written as one: a product of two brackets lost one of them
     assert _named(text.format("g*h/((g + v)*(g + v)) + 1")) != "missing-square"
+
+
+def test_the_power_of_an_exponential_lost_in_a_log() -> None:
+    text = ("symbols: n : nonnegative integer\nsymbols: t : real\n"
+            "diff(log({}*exp(-exp(t))/factorial(n)), t)\n"
+            "= diff(t - exp(t) - log(factorial(n)), t)\n")
+    assert _named(text.format("exp(t)^n")) == "log-power-lost"
+    # e^{nt} written as such: no power on the page to lose
+    assert _named(text.format("exp(n*t)")) != "log-power-lost"

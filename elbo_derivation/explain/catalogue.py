@@ -1971,6 +1971,11 @@ _S25_FACTORS: dict[str, dict[str, Any]] = {
         "local": _plus(BY_NAME["missing-square"].local, sim.square_lost_below),
         "undo": sim.square_restored,
         "witness": "square-gone"},
+    # the power of an exponential lost in a log ((e^η)ᵏ, which SymPy keeps as e^{kη}); the
+    # page must show the power written
+    "log-power-lost": {
+        "local": _plus(BY_NAME["log-power-lost"].local, sim.power_of_exp_lost_in_log),
+        "witness": "power-written"},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S25_FACTORS)

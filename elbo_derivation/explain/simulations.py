@@ -2089,3 +2089,36 @@ def square_restored(node: sp.Basic, roles: Any) -> list[Variant]:
             out.append((right, {"right": f ** 2, "wrong": f, "s": f,
                                 "guard": _outside_constructs}))
     return out
+
+
+def power_of_exp_lost_in_log(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log((e^u)ᵏ·X) written log(e^u·X): the power k of a factor e^u of a log's argument
+    lost (the Poisson's λᵏ at λ = e^η, (e^η)ᵏ, taken as e^η). SymPy keeps (e^u)ᵏ as e^{ku},
+    so the power is a factor k of the exponent; the page must show the power written
+    (``exp_power``, see :mod:`.witness_factors`).
+
+    >>> eta, k = sp.symbols("eta k", real=True)
+    >>> [w for w, _ in power_of_exp_lost_in_log(sp.log(sp.exp(k * eta) / 2), None)]
+    [log(exp(eta)/2)]
+    """
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for f in sp.Mul.make_args(arg):
+        if not isinstance(f, sp.exp) or not isinstance(f.args[0], sp.Mul):
+            continue
+        exponent = f.args[0]
+        for k in exponent.args:
+            if not (k.is_Symbol and k.is_integer) or not (exponent / k).free_symbols:
+                continue
+            u = exponent / k
+            wrong = sp.log(arg.xreplace({f: sp.exp(u)}))
+            out.append((wrong, {"right": k * u, "wrong": u, "exp_power": k, "base": sp.exp(u),
+                                "guard": _outside_constructs_but_derivatives}))
+    return out
+
+
+def _outside_constructs_but_derivatives(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """No integral, sum or expectation above the node at ``path`` (a derivative may be)."""
+    return not under(expr, path, (sp.Integral, sp.Sum, Expectation))

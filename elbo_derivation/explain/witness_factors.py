@@ -12,6 +12,7 @@ shows the mechanism an entry names; :func:`.mistakes.witnessed` calls them by th
   differentiation);
 * ``factor-dropped``: a factor said lost in the body of a derivative stands in a step that
   kept the derivative (else the rules of the derivative may have written the value);
+* ``power-written``: a power of an exponential said lost in a log was written as a power;
 * ``square-gone``: the square said to be lost was written on the previous line, and the
   written step shows fewer squares of its base (a square that only expanding or a rule of
   derivatives makes is not on the page: e·s for the e²s of e(es + m) is as much the factor e
@@ -107,8 +108,19 @@ def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
     return squares_of(after, base) < squares_of(before, base)
 
 
+def _power_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The power k of an exponential said lost in a log was written as a power, (e^u)ᵏ, on
+    the previous line (e^{ku} as written is no power a student could lose)."""
+    k = m.binding.get("exp_power")
+    if not isinstance(k, sp.Basic):
+        return True
+    return any(n.is_Pow and n.exp == k and isinstance(n.base, sp.exp)
+               for n in sp.preorder_traversal(before))
+
+
 FACTOR_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
     "power-derivative": _power_derivative,
     "factor-dropped": _factor_dropped,
     "square-gone": _square_gone,
+    "power-written": _power_written,
 }
