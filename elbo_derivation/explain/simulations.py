@@ -2037,7 +2037,7 @@ def factor_dropped_under_derivative(node: sp.Basic, roles: Any) -> list[Variant]
 
     >>> m, s, e = sp.symbols("m s e", real=True)
     >>> [w for w, _ in factor_dropped_under_derivative(s * e, None)]
-    [e, s]
+    [s, e]
     """
     return [(w, {**b, "guard": _under_a_derivative_only, "kept_derivative": True})
             for w, b in factor_dropped(node, roles)]
@@ -2053,8 +2053,10 @@ def _plain_square_base(f: sp.Basic, roles: Any) -> bool:
 
 
 def square_lost_below(node: sp.Basic, roles: Any) -> list[Variant]:
-    """X/a² written X/a: the square of a factor of a denominator lost (the quotient rule's
-    (a + w)² kept as a + w, a variance's (a + b)² written a + b).
+    """X/(a + b)² written X/(a + b): the square of a bracket of a denominator lost (a
+    variance's (a + b)² written a + b). Not of a symbol: s for s² in a denominator is most
+    often a standard deviation for a variance, named by its role. The square must be written
+    on the previous line (``written_square``, see :mod:`.witness_factors`).
 
     >>> a, w = sp.symbols("a w", positive=True)
     >>> [w_ for w_, _ in square_lost_below(a / (a + w) ** 2, None)]
@@ -2064,30 +2066,30 @@ def square_lost_below(node: sp.Basic, roles: Any) -> list[Variant]:
         return []
     out: list[Variant] = []
     for f in node.args:
-        if f.is_Pow and f.exp == -2 and _plain_square_base(f.base, roles):
+        if f.is_Pow and f.exp == -2 and isinstance(f.base, sp.Add):
             wrong = node / f * f.base ** -1
             out.append((wrong, {"right": f.base ** 2, "wrong": f.base, "s": f.base,
-                                "guard": _outside_constructs}))
+                                "guard": _outside_constructs, "written_square": True}))
     return out
 
 
 def square_restored(node: sp.Basic, roles: Any) -> list[Variant]:
-    """The inverse of a square lost, on the written step: a factor a of a product (a symbol
-    with no role, or a bracket) put back as a², to repair a step that also rearranged the
-    terms (e(es + m) expanded as em + es: the square of e lost from e·e·s).
+    """The inverse of a square lost, on the written step: a bracket factor of a product put
+    back as its square, to repair a step that also rearranged the terms.
 
-    >>> e, s = sp.symbols("e s", real=True)
-    >>> [r for r, _ in square_restored(e * s, None)]
-    [e**2*s, e*s**2]
+    >>> a, b, c = sp.symbols("a b c", positive=True)
+    >>> [r for r, _ in square_restored(c / ((a + b) * (a + b + 1)), None)]
+    [c/((a + b)**2*(a + b + 1)), c/((a + b)*(a + b + 1)**2)]
     """
     if not isinstance(node, sp.Mul):
         return []
     out: list[Variant] = []
     for f in node.args:
-        if _plain_square_base(f, roles) and node.args.count(f) == 1:
+        base = f.base if f.is_Pow and f.exp == -1 else f
+        if isinstance(base, sp.Add) and node.args.count(f) == 1:
             right = node * f
-            out.append((right, {"right": f ** 2, "wrong": f, "s": f,
-                                "guard": _outside_constructs}))
+            out.append((right, {"right": base ** 2, "wrong": base, "s": base,
+                                "guard": _outside_constructs, "written_square": True}))
     return out
 
 
@@ -2097,7 +2099,7 @@ def power_of_exp_lost_in_log(node: sp.Basic, roles: Any) -> list[Variant]:
     so the power is a factor k of the exponent; the page must show the power written
     (``exp_power``, see :mod:`.witness_factors`).
 
-    >>> eta, k = sp.symbols("eta k", real=True)
+    >>> eta, k = sp.Symbol("eta", real=True), sp.Symbol("k", integer=True)
     >>> [w for w, _ in power_of_exp_lost_in_log(sp.log(sp.exp(k * eta) / 2), None)]
     [log(exp(eta)/2)]
     """

@@ -21,7 +21,6 @@ shows the mechanism an entry names; :func:`.mistakes.witnessed` calls them by th
 Examples
 --------
 >>> import sympy as sp
-from sympy.core.function import AppliedUndef
 >>> t = sp.Symbol("t", real=True)
 >>> orders(sp.Derivative(t**3, (t, 2)) + sp.Derivative(t, t))
 3
@@ -103,7 +102,13 @@ def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
     it stands in the value of a derivative the step took (the chain rule's second (c + vu)
     of d/du (c + vu)e^{cu + vu²/2}), which the written step shows without it."""
     base = m.binding.get("s")
-    if not isinstance(base, sp.Basic) or tuple(m.path or ())[:1] == (VALUE,):
+    if not isinstance(base, sp.Basic):
+        return True
+    if m.binding.get("written_square"):  # the base written on the step, its square gone
+        want = _rebuilt(base)
+        if not any(_rebuilt(n) == want for n in sp.preorder_traversal(after)):
+            return False
+    elif tuple(m.path or ())[:1] == (VALUE,):
         return True
     return squares_of(after, base) < squares_of(before, base)
 
