@@ -1960,3 +1960,37 @@ _S25_TERMS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S25_TERMS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- factors and derivatives (s25) ------------------------------------------------------------
+# A derivative taken rule by rule with the power rule's factor forgotten in one power (inside
+# a chain rule, a product, a sum over coordinates); the page must show a derivative of such a
+# power that the step took (see :mod:`.witness_factors`).
+
+_S25_FACTORS: dict[str, dict[str, Any]] = {
+    "power-rule-factor": {
+        "local": _plus(BY_NAME["power-rule-factor"].local, sim.power_factor_lost),
+        "witness": "power-derivative",
+        "explanation": "The power rule: {power} differentiated in {base} gives {dpower}; "
+                       "the factor {n} it brings down is missing ({right} belongs here, not "
+                       "{wrong})."},
+    # a factor lost in the body of a derivative the step keeps (the written body shows it
+    # gone); the page must show the derivative kept (see :mod:`.witness_factors`)
+    "dropped-factor": {
+        "local": _plus(BY_NAME["dropped-factor"].local, sim.factor_dropped_under_derivative),
+        "witness": "factor-dropped"},
+    # a square lost from a denominator, and put back on a written step that also expanded or
+    # rearranged; the page must show the base without its square (see :mod:`.witness_factors`)
+    "missing-square": {
+        "local": _plus(BY_NAME["missing-square"].local, sim.square_lost_below),
+        "undo": sim.square_restored,
+        "witness": "square-gone"},
+    # the power of an exponential lost in a log ((e^η)ᵏ, which SymPy keeps as e^{kη}); the
+    # page must show the power written
+    "log-power-lost": {
+        "local": _plus(BY_NAME["log-power-lost"].local, sim.power_of_exp_lost_in_log),
+        "witness": "power-written"},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S25_FACTORS)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -130,6 +130,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
 from elbo_derivation.explain.numbers import (
     FloatScreen,
@@ -149,6 +150,7 @@ from elbo_derivation.explain.simulations import (
     integral_value as sim_integral_value,
 )
 from elbo_derivation.explain.subexpr import smallest_difference
+from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
 
@@ -681,11 +683,14 @@ class _Context:
         if self._values is None:
             self._values = []
             lhs = self.lhs
-            if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation,
-                                                                 sp.Sum):
+            # a sum differentiated in one of its coordinates has a value too (decide.indexed)
+            coordinate = set(coordinate_derivatives(lhs)) if lhs.has(sp.Sum) else set()
+            if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation) \
+                    and not lhs.xreplace({d: sp.S.Zero for d in coordinate}).has(sp.Sum):
                 for der in _outer_derivatives(lhs):
                     try:
-                        v = der.doit()
+                        v = evaluate_coordinate_derivatives(der)[0] if der in coordinate \
+                            else der.doit()
                     except Exception:
                         continue
                     if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
@@ -1454,6 +1459,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return _sign_shown(m, ctx, before, after)
         if kind == "several-terms":
             return len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1
+        if kind in FACTOR_WITNESSES:
+            return FACTOR_WITNESSES[kind](m, ctx, before, after)
         if kind == "factor-absent":
             term, factor = m.binding.get("term"), m.binding.get("s")
             return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)

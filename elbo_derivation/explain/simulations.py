@@ -438,7 +438,7 @@ def power_rule_factor(node: sp.Basic, roles: Any) -> list[Variant]:
         n = body.exp
         wrong_t = coeff * theta ** (n - 1)
         out.append((rest + wrong_t, {"right": n * wrong_t, "wrong": wrong_t, "s": theta,
-                                     "n": n, "power": body,
+                                     "n": n, "power": body, "base": theta,
                                      "dpower": n * theta ** (n - 1)}))
     return out
 
@@ -1956,3 +1956,219 @@ def written_term_restored(node: sp.Basic, roles: Any) -> list[Variant]:
                        f"({show(node)} written for {show(sp.Add(node, t))})")
                 out.append((sp.Add(node, t), {"right": t, "wrong": node, "why": why}))
     return out
+
+# --- derivatives as a textbook takes them (s25) --------------------------------------------------
+# A derivative is taken rule by rule (outer derivative × inner derivative, n·uⁿ⁻¹): a mistake in
+# one rule is simulated by taking the derivative with that one rule wrong, so that the chain and
+# product rules around it act as they should, whatever SymPy's canonical form of the value.
+
+
+class _PowerFactorLost(sp.Function):
+    """uᵏ whose derivative in u forgets the power rule's factor |k| (its sign is kept):
+    d/du uᵏ written ±uᵏ⁻¹. Differentiated by SymPy's own chain and product rules, then
+    written back as uᵏ (see :func:`power_factor_lost`)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex: int = 1) -> sp.Basic:
+        if argindex != 1:
+            raise sp.core.function.ArgumentIndexError(self, argindex)
+        u, k = self.args
+        return sp.sign(k) * u ** (k - 1)
+
+
+def _depends_on(e: sp.Basic, theta: sp.Basic) -> bool:
+    """Whether ``e`` depends on θ, an entry m(j) of a sequence depending on every m(·)."""
+    from elbo_derivation.decide.indexed import is_entry
+
+    if e.has(theta):
+        return True
+    return is_entry(theta) and any(isinstance(a, AppliedUndef) and a.func == theta.func
+                                   for a in e.atoms(AppliedUndef))
+
+
+def first_derivative(body: sp.Basic, theta: sp.Basic) -> sp.Basic | None:
+    """d/dθ ``body`` evaluated (with respect to an entry of a sequence as
+    :mod:`elbo_derivation.decide.indexed` takes it); None when a derivative stays.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> first_derivative(t**3, t)
+    3*t**2
+    """
+    from elbo_derivation.decide.indexed import evaluate_coordinate_derivatives, is_entry
+
+    der = sp.Derivative(body, theta)
+    try:
+        if is_entry(theta):
+            value, _ = evaluate_coordinate_derivatives(der)
+        else:
+            value = der.doit()
+    except Exception:
+        return None
+    if value.has(sp.Derivative, sp.Subs, sp.Piecewise):
+        return None
+    return value
+
+
+def _at_index(e: sp.Basic, theta: sp.Basic) -> sp.Basic:
+    """``e`` with the entries of θ's sequence taken at θ's index (the term of a sum over d
+    that depends on m(j), written at j)."""
+    from elbo_derivation.decide.indexed import is_entry
+
+    if not is_entry(theta) or e.has(theta):
+        return e
+    index = theta.args[0]
+    entries = [a for a in e.atoms(AppliedUndef) if a.func == theta.func]
+    olds = {a.args[0] for a in entries if a.args[0].is_Symbol}
+    return e.xreplace({o: index for o in olds}) if len(olds) == 1 else e
+
+
+def power_factor_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """dⁿ/dθⁿ f taken with the power rule's factor forgotten once: one power uᵏ of f
+    (|k| ≥ 2, u depending on θ) differentiated as uᵏ⁻¹·u′ instead of k·uᵏ⁻¹·u′, every other
+    rule right (the chain rule's inner factor, the product rule's other terms). For a
+    higher derivative the first one is taken wrong and the others are left to be taken, as
+    the written step leaves them.
+
+    >>> m, e = sp.symbols("m e", real=True)
+    >>> [w for w, _ in power_factor_lost(sp.Derivative((m + e) ** 2 / 2 + m, m), None)]
+    [e/2 + m/2 + 1]
+    >>> t = sp.Symbol("t", real=True)
+    >>> [w for w, _ in power_factor_lost(sp.Derivative(t**2 / 2, (t, 2)), None)]
+    [Derivative(t/2, t)]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return []
+    theta, n = node.variable_count[0]
+    body = node.expr
+    if not (n.is_Integer and n >= 1) or body.has(sp.Integral, Expectation):
+        return []
+    powers = [p for p in sp.preorder_traversal(body)
+              if p.is_Pow and p.exp.is_Integer and abs(p.exp) >= 2
+              and _depends_on(p.base, theta)]
+    right = first_derivative(body, theta)
+    if right is None:
+        return []
+    out: list[Variant] = []
+    for p in list(dict.fromkeys(powers))[:8]:
+        marked = body.xreplace({p: _PowerFactorLost(p.base, p.exp)})
+        value = first_derivative(marked, theta)
+        if value is None:
+            continue
+        value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
+                              lambda x: x.args[0] ** x.args[1])
+        if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
+            continue
+        wrong = value if n == 1 else sp.Derivative(value, (theta, n - 1))
+        k = p.exp
+        shown = _at_index(p, theta)
+        out.append((wrong, {"right": right, "wrong": value, "s": theta, "n": abs(k),
+                            "power": shown, "base": _at_index(p.base, theta),
+                            "dpower": sp.Mul(k, _at_index(p.base, theta) ** (k - 1),
+                                             evaluate=False),
+                            "lost_power": p}))
+    return out
+
+
+def _under_a_derivative_only(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether a derivative stands above the node at ``path`` and no log, integral, sum or
+    expectation does (a factor lost in the body of a derivative that the step keeps)."""
+    return under(expr, path, (sp.Derivative,)) and not under(
+        expr, path, (sp.log, sp.Integral, sp.Sum, Expectation))
+
+
+def factor_dropped_under_derivative(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·F written A in the body of a derivative, the derivative itself left to be taken:
+    d/dm (m + s·e)²/2 rewritten d/dm (m + e)²/2 lost the factor s of s·e. The written step
+    must keep the derivative (``kept_derivative``, checked on the page): a factor lost in a
+    body whose derivative is taken gives a value that other mistakes of the rules give too.
+
+    >>> m, s, e = sp.symbols("m s e", real=True)
+    >>> [w for w, _ in factor_dropped_under_derivative(s * e, None)]
+    [s, e]
+    """
+    return [(w, {**b, "guard": _under_a_derivative_only, "kept_derivative": True})
+            for w, b in factor_dropped(node, roles)]
+
+
+def _plain_square_base(f: sp.Basic, roles: Any) -> bool:
+    """A base whose square can be lost as such: a bracket (a sum), or a symbol with no role
+    of its own (σ for σ² is the standard deviation used for the variance, named by its
+    role)."""
+    if isinstance(f, sp.Add):
+        return True
+    return isinstance(f, sp.Symbol) and (roles is None or roles.role(f) is None)
+
+
+def square_lost_below(node: sp.Basic, roles: Any) -> list[Variant]:
+    """X/(a + b)² written X/(a + b): the square of a bracket of a denominator lost (a
+    variance's (a + b)² written a + b). Not of a symbol: s for s² in a denominator is most
+    often a standard deviation for a variance, named by its role. The square must be written
+    on the previous line (``written_square``, see :mod:`.witness_factors`).
+
+    >>> a, w = sp.symbols("a w", positive=True)
+    >>> [w_ for w_, _ in square_lost_below(a / (a + w) ** 2, None)]
+    [a/(a + w)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if f.is_Pow and f.exp == -2 and isinstance(f.base, sp.Add):
+            wrong = node / f * f.base ** -1
+            out.append((wrong, {"right": f.base ** 2, "wrong": f.base, "s": f.base,
+                                "guard": _outside_constructs, "written_square": True}))
+    return out
+
+
+def square_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of a square lost, on the written step: a bracket factor of a product put
+    back as its square, to repair a step that also rearranged the terms.
+
+    >>> a, b, c = sp.symbols("a b c", positive=True)
+    >>> [r for r, _ in square_restored(c / ((a + b) * (a + b + 1)), None)]
+    [c/((a + b)**2*(a + b + 1)), c/((a + b)*(a + b + 1)**2)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        base = f.base if f.is_Pow and f.exp == -1 else f
+        if isinstance(base, sp.Add) and node.args.count(f) == 1:
+            right = node * f
+            out.append((right, {"right": base ** 2, "wrong": base, "s": base,
+                                "guard": _outside_constructs, "written_square": True}))
+    return out
+
+
+def power_of_exp_lost_in_log(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log((e^u)ᵏ·X) written log(e^u·X): the power k of a factor e^u of a log's argument
+    lost (the Poisson's λᵏ at λ = e^η, (e^η)ᵏ, taken as e^η). SymPy keeps (e^u)ᵏ as e^{ku},
+    so the power is a factor k of the exponent; the page must show the power written
+    (``exp_power``, see :mod:`.witness_factors`).
+
+    >>> eta, k = sp.Symbol("eta", real=True), sp.Symbol("k", integer=True)
+    >>> [w for w, _ in power_of_exp_lost_in_log(sp.log(sp.exp(k * eta) / 2), None)]
+    [log(exp(eta)/2)]
+    """
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    out: list[Variant] = []
+    for f in sp.Mul.make_args(arg):
+        if not isinstance(f, sp.exp) or not isinstance(f.args[0], sp.Mul):
+            continue
+        exponent = f.args[0]
+        for k in exponent.args:
+            if not (k.is_Symbol and k.is_integer) or not (exponent / k).free_symbols:
+                continue
+            u = exponent / k
+            wrong = sp.log(arg.xreplace({f: sp.exp(u)}))
+            out.append((wrong, {"right": k * u, "wrong": u, "exp_power": k, "base": sp.exp(u),
+                                "guard": _outside_constructs_but_derivatives}))
+    return out
+
+
+def _outside_constructs_but_derivatives(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """No integral, sum or expectation above the node at ``path`` (a derivative may be)."""
+    return not under(expr, path, (sp.Integral, sp.Sum, Expectation))

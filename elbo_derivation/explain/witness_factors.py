@@ -1,0 +1,131 @@
+r"""What the page must show for a factor, a power or a square to have been lost.
+
+The entries of factors and derivatives match by value, and a value can come from several
+mechanisms: (m + se)/2 written for d/dm (m + se)²/2 is the power rule's 2 forgotten, but the
+same value written for m + se on a line without a derivative is a ½ put in. Each check here
+says whether the page (the previous line and the written step as their author wrote them)
+shows the mechanism an entry names; :func:`.mistakes.witnessed` calls them by the entry's
+``witness`` (see ``WITNESSES`` at the end of :mod:`.catalogue`).
+
+* ``power-derivative``: the previous line holds a derivative of a power of the exponent whose
+  factor was forgotten, and the written step took that derivative (it holds fewer orders of
+  differentiation);
+* ``factor-dropped``: a factor said lost in the body of a derivative stands in a step that
+  kept the derivative (else the rules of the derivative may have written the value);
+* ``power-written``: a power of an exponential said lost in a log was written as a power;
+* ``square-gone``: the square said to be lost was written on the previous line, and the
+  written step shows fewer squares of its base (a square that only expanding or a rule of
+  derivatives makes is not on the page: e·s for the e²s of e(es + m) is as much the factor e
+  applied to one term only).
+
+Examples
+--------
+>>> import sympy as sp
+>>> t = sp.Symbol("t", real=True)
+>>> orders(sp.Derivative(t**3, (t, 2)) + sp.Derivative(t, t))
+3
+>>> powers_under_derivatives(sp.Derivative(t**3 / 3 + t, t))
+{3}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+#: the first step of a site in a derivative's value (:data:`.mistakes.VALUE`)
+VALUE = -1
+
+__all__ = ["FACTOR_WITNESSES", "orders", "powers_under_derivatives", "squares_of"]
+
+
+def _rebuilt(e: sp.Basic) -> sp.Basic:
+    """``e`` built again with SymPy's evaluation (a part as written compares with one as
+    evaluated)."""
+    if not e.args or isinstance(e, AppliedUndef):
+        return e
+    try:
+        return e.func(*[_rebuilt(a) for a in e.args])
+    except Exception:
+        return e
+
+
+def orders(e: sp.Basic) -> int:
+    """How many differentiations ``e`` as written holds (d²/dt² counts two)."""
+    return sum(int(sum(c for _, c in n.variable_count)) for n in sp.preorder_traversal(e)
+               if isinstance(n, sp.Derivative))
+
+
+def powers_under_derivatives(e: sp.Basic) -> set[int]:
+    """The integer exponents |k| ≥ 2 written under a derivative of ``e``."""
+    out: set[int] = set()
+    for n in sp.preorder_traversal(e):
+        if isinstance(n, sp.Derivative):
+            for p in sp.preorder_traversal(n.expr):
+                if p.is_Pow and p.exp.is_Integer and abs(p.exp) >= 2:
+                    out.add(int(abs(p.exp)))
+    return out
+
+
+def _power_derivative(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    n = m.binding.get("n")
+    if not isinstance(n, (int, sp.Integer)):
+        return True
+    return int(n) in powers_under_derivatives(before) and orders(after) < orders(before)
+
+
+def _factor_dropped(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """A factor said lost in the body of a derivative: the step kept that derivative (the
+    same orders of differentiation on both lines)."""
+    if not m.binding.get("kept_derivative"):
+        return True
+    return orders(before) > 0 and orders(after) == orders(before)
+
+
+def squares_of(e: sp.Basic, base: sp.Basic) -> int:
+    """How many squares (or inverse squares) of ``base`` ``e`` as written shows.
+
+    >>> a, w = sp.symbols("a w", positive=True)
+    >>> squares_of(a / (a + w) ** 2 + (a + w) ** 2, a + w), squares_of(a / (a + w), a + w)
+    (2, 0)
+    """
+    want = _rebuilt(base)
+    return sum(1 for n in sp.preorder_traversal(e)
+               if n.is_Pow and n.exp in (2, -2) and _rebuilt(n.base) == want)
+
+
+def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The square said lost was written on the previous line and is gone from the step; or
+    it stands in the value of a derivative the step took (the chain rule's second (c + vu)
+    of d/du (c + vu)e^{cu + vu²/2}), which the written step shows without it."""
+    base = m.binding.get("s")
+    if not isinstance(base, sp.Basic):
+        return True
+    if m.binding.get("written_square"):  # the base written on the step, its square gone
+        want = _rebuilt(base)
+        if not any(_rebuilt(n) == want for n in sp.preorder_traversal(after)):
+            return False
+    elif tuple(m.path or ())[:1] == (VALUE,):
+        return True
+    return squares_of(after, base) < squares_of(before, base)
+
+
+def _power_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The power k of an exponential said lost in a log was written as a power, (e^u)ᵏ, on
+    the previous line (e^{ku} as written is no power a student could lose)."""
+    k = m.binding.get("exp_power")
+    if not isinstance(k, sp.Basic):
+        return True
+    return any(n.is_Pow and n.exp == k and isinstance(n.base, sp.exp)
+               for n in sp.preorder_traversal(before))
+
+
+FACTOR_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
+    "power-derivative": _power_derivative,
+    "factor-dropped": _factor_dropped,
+    "square-gone": _square_gone,
+    "power-written": _power_written,
+}
