@@ -323,6 +323,34 @@ def _outer_derivatives(e: sp.Basic) -> list[sp.Derivative]:
     return [d for a in e.args for d in _outer_derivatives(a)]
 
 
+def _rule_terms(der: sp.Derivative) -> list[sp.Basic] | None:
+    """The terms of a first derivative as the sum and product rules write them: for each
+    term of the differentiated sum, one term per factor that depends on the variable (that
+    factor differentiated, the others kept), each simplified alone; None for a higher or a
+    mixed derivative, or one that stays unevaluated.
+
+    >>> r, a = sp.symbols("r a", positive=True)
+    >>> _rule_terms(sp.Derivative(r * sp.log(a / r), r))
+    [log(a/r), -1]
+    """
+    if len(der.variable_count) != 1 or der.variable_count[0][1] != 1:
+        return None
+    x = der.variable_count[0][0]
+    out: list[sp.Basic] = []
+    for term in sp.Add.make_args(der.expr):
+        factors = sp.Mul.make_args(term)
+        for i, f in enumerate(factors):
+            if not f.has(x):
+                continue
+            d = sp.diff(f, x)
+            if d.has(sp.Derivative):
+                return None
+            t = sp.Mul(*factors[:i], d, *factors[i + 1:])
+            if t != 0:
+                out.append(t)
+    return out
+
+
 def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     """``e`` with each derivative of an expression without integrals taken (``doit``), each sum
     over finite symbolic bounds in the sum rules' normal form (linearity, Σ c = D·c, the
@@ -378,6 +406,36 @@ def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Bas
         return out if not out.has(*families) else lhs
     except Exception:
         return lhs
+
+
+#: most terms of a sum over numbers written out term by term
+FEW_TERMS = 6
+
+
+def _few_terms_written_out(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """``lhs`` with each sum over a few numbers (Σ_{k=0}^{1} of a Bernoulli's two outcomes)
+    written out term by term, when the written step keeps no sum: the step wrote one term
+    per value, so a mistake made in one of them shows on the written line. ``lhs`` itself
+    otherwise.
+
+    >>> k, a = sp.Symbol("k", integer=True), sp.Symbol("a", positive=True)
+    >>> _few_terms_written_out(sp.Sum(a**k, (k, 0, 2)), a)
+    a**2 + a + 1
+    """
+    if rhs.has(sp.Sum) or not lhs.has(sp.Sum):
+        return lhs
+    out: dict[sp.Basic, sp.Basic] = {}
+    for s in lhs.atoms(sp.Sum):
+        if len(s.limits) != 1 or s.has(sp.Integral, Expectation):
+            continue
+        k, lo, hi = s.limits[0]
+        if not (lo.is_Integer and hi.is_Integer and 0 <= hi - lo < FEW_TERMS):
+            continue
+        try:
+            out[s] = sp.Add(*(s.function.subs(k, v) for v in range(int(lo), int(hi) + 1)))
+        except Exception:
+            continue
+    return lhs.xreplace(out) if out else lhs
 
 
 def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
@@ -455,7 +513,7 @@ class _Context:
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                  deadline: float) -> None:
-        lhs = _families_evaluated(lhs, rhs, derivation)
+        lhs = _few_terms_written_out(_families_evaluated(lhs, rhs, derivation), rhs)
         self.lhs, self.rhs = lhs, rhs
         self.derivation, self.step = derivation, step
         self.deadline = deadline
@@ -484,6 +542,7 @@ class _Context:
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
         self._values: list[tuple[sp.Derivative, sp.Basic]] | None = None
+        self._rule_terms: list[tuple[sp.Derivative, sp.Basic]] | None = None
         self._terms_shown: dict[int, bool] = {}
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
@@ -683,6 +742,19 @@ class _Context:
                     if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
                         self._values.append((der, v))
         return self._values
+
+    def rule_terms(self) -> list[tuple[sp.Derivative, sp.Basic]]:
+        """Each derivative of :meth:`derivative_values` with its value written out as the
+        sum and product rules give it, one term per factor differentiated, the terms kept
+        apart (an unevaluated sum): d/dr (r·log(a/r)) is log(a/r) + r·(−1/r), whose −1 the
+        simplified value merges with the other terms (cached)."""
+        if self._rule_terms is None:
+            self._rule_terms = []
+            for der, _ in self.derivative_values():
+                terms = _rule_terms(der)
+                if terms is not None and len(terms) > 1:
+                    self._rule_terms.append((der, sp.Add(*terms, evaluate=False)))
+        return self._rule_terms
 
     def at(self, path: Path) -> sp.Basic:
         """The node at ``path`` of the previous line (or of a derivative's value)."""
@@ -971,6 +1043,18 @@ def _forward(entry: Entry, ctx: _Context,
                         continue
                     wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
                     yield wrong, b, (VALUE, k, *path), True
+        first = len(ctx.derivative_values())
+        for k, (der, terms) in enumerate(ctx.rule_terms()):
+            # the value as the product rule writes it, its terms kept apart: one of them
+            # negated is a sign on one term wherever the sign came from (a number changed
+            # in another way, a ½, could have come from several places: not made here)
+            for new, b in entry.local(terms, ctx.roles):
+                right, wrong_part = b.get("right"), b.get("wrong")
+                if not (isinstance(right, sp.Basic) and isinstance(wrong_part, sp.Basic)
+                        and right in terms.args and wrong_part == -right):
+                    continue
+                i = terms.args.index(right)
+                yield ctx.lhs.xreplace({der: new}), b, (VALUE, first + k, i), True
 
 
 def _backward(entry: Entry, ctx: _Context,
