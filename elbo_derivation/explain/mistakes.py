@@ -870,7 +870,22 @@ class _Context:
             return True
         names = {str(s) for s in diff.free_symbols}
         names |= {str(f.func).split("(")[0] for f in diff.atoms(AppliedUndef)}
-        return not (names & self.wrt)
+        if not (names & self.wrt):
+            return True
+        # a gap that the expanded form does not show free of them (a completed square over
+        # a sum: F·u·M/F left uncancelled): free of each optimised symbol when its
+        # derivative there vanishes, exactly
+        if diff.has(AppliedUndef, sp.Integral, Expectation, sp.Sum, sp.Derivative):
+            return False
+        optimised = [x for x in diff.free_symbols if str(x) in self.wrt]
+        if len(optimised) != len(names & self.wrt):
+            return False
+        gap = right - written  # as it stands: cheaper to differentiate than expanded
+        for x in optimised:
+            d = sp.diff(gap, x)
+            if not (self.screen_equal(d, sp.S(0)) and self.exact(d, sp.S(0))):
+                return False
+        return True
 
     def same_integrand(self, wrong: sp.Basic) -> bool:
         """Whether ``wrong`` and the written step hold one integral (sum, expectation) over
