@@ -119,3 +119,24 @@ def test_log_k_written_with_a_minus_is_no_ratio_flipped(tmp_path: Path) -> None:
             "    b1*log(2*b1) + b2*log(2*b2)\n"
             "  = b1*log(b1) + b2*log(b2) - (b1 + b2)*log(2)\n")
     assert _named(tmp_path, text) != "log-ratio-flipped"
+
+
+def test_a_log_written_of_its_reciprocal(tmp_path: Path) -> None:
+    text = ("symbols: h, k : positive\n\n"
+            "    h*log(h/(h/(h + k)))/(h + k) + k*log(h + k)/(h + k)\n"
+            "  = h*log(1/(h + k))/(h + k) + k*log(h + k)/(h + k)\n")
+    assert _named(tmp_path, text) == "log-ratio-flipped"
+
+
+def test_completing_a_square_up_to_a_constant_with_its_sign_wrong(tmp_path: Path) -> None:
+    # =~ [y]: equal up to a term free of y; the gap of a completed square over a sum only
+    # shows free of y once its derivative in y is taken
+    text = ("symbols: y, g : real\nsymbols: t : positive\n\n"
+            "    -(1 + t)*y^2/2 + g*y\n"
+            "  =~ [y] -(1 + t)/2*(y + g/(1 + t))^2\n")
+    # (y + m)² for (y − m)²: the sign in the square is the cross term's
+    assert _named(tmp_path, text) == "cross-term-sign"
+    other = ("symbols: y, g : real\nsymbols: t : positive\n\n"
+             "    -(1 + t)*y^2/2 + g*y\n"
+             "  =~ [y] -(1 + t)/2*(y - 2*g/(1 + t))^2\n")
+    assert _named(tmp_path, other) is None  # a gap that depends on y: no sign explains it

@@ -1987,22 +1987,34 @@ def _flip_log_of_sum(node: sp.Basic, roles: Roles) -> list[Variant]:
 
 
 def _flip_log_of_number(node: sp.Basic, roles: Roles) -> list[Variant]:
-    """log K of a whole number K > 1 written log(1/K), as its author wrote it (SymPy makes
-    log(1/K) the −log K it equals; the turned log must stand on the page, ``shown``)."""
-    if isinstance(node, sp.log) and node.args[0].is_Integer and node.args[0] > 1:
-        wrong = sp.log(sp.Rational(1, node.args[0]), evaluate=False)
-        return [(wrong, {"right": node, "wrong": wrong, "shown": (wrong,)})]
-    return []
+    """log A written log(1/A), as its author wrote it (log K of a number K > 1, or of an
+    expression with no ratio in it, which :func:`_flip_log` turns over): the reciprocal must
+    stand on the page (``shown``: SymPy makes log(1/K) the −log K it equals, and the same
+    value reached by a sign written is a sign error)."""
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    if arg.is_Number and not (arg.is_Integer and arg > 1):
+        return []
+    if any(p.is_Pow and p.exp.is_negative for p in sp.Mul.make_args(arg)):
+        return []  # a ratio: :func:`_flip_log` turns it over
+    wrong = sp.log(sp.Pow(arg, -1), evaluate=False)
+    return [(wrong, {"right": node, "wrong": wrong, "shown": (wrong,)})]
 
 
 def _unflip_log_of_number(node: sp.Basic, roles: Roles) -> list[Variant]:
-    """The inverse of :func:`_flip_log_of_number` on the step as written: log(1/K) put back
-    as log K."""
-    if isinstance(node, sp.log) and node.args[0].is_Rational and node.args[0].p == 1 \
-            and node.args[0].q > 1:
-        right = sp.log(sp.Integer(node.args[0].q))
-        return [(right, {"right": right, "wrong": node})]
-    return []
+    """The inverse of :func:`_flip_log_of_number` on the step as written: log(1/A) put back
+    as log A."""
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    if arg.is_Rational and arg.p == 1 and arg.q > 1:
+        right = sp.log(sp.Integer(arg.q))
+    elif arg.is_Pow and arg.exp == -1 and not arg.base.is_Number:
+        right = sp.log(arg.base)
+    else:
+        return []
+    return [(right, {"right": right, "wrong": node})]
 
 
 _S25_SIGNS: dict[str, dict[str, Any]] = {
