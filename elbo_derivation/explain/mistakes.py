@@ -476,6 +476,25 @@ def _unit_interval_probabilities(roles: Roles, derivation: Any, symbols: set[sp.
             continue
 
 
+def _polynomial_integrals_done(line: sp.Basic) -> sp.Basic | None:
+    """``line`` with each integral of a polynomial over finite limits replaced by its value
+    (∫_{e^{−λt}}^{1} du = 1 − e^{−λt}: a probability beside its complement), or None when it
+    has none."""
+    done = {}
+    for n in line.atoms(sp.Integral):
+        if len(n.limits) != 1 or len(n.limits[0]) != 3:
+            continue
+        x, lo, hi = n.limits[0]
+        if lo.is_infinite or hi.is_infinite or not n.function.is_polynomial(x) \
+                or n.function.has(AppliedUndef):
+            continue
+        try:
+            done[n] = sp.integrate(n.function, (x, lo, hi))
+        except Exception:
+            continue
+    return line.xreplace(done) if done else None
+
+
 def _probability_expressions(ctx: _Context, derivation: Any) -> list[sp.Basic]:
     """Expressions E (not a lone symbol) that the right lines write beside their complement
     1 − E and that lie inside (0, 1) at every point of the screen: a sigmoid 1/(1 + e^{−u})
@@ -490,6 +509,7 @@ def _probability_expressions(ctx: _Context, derivation: Any) -> list[sp.Basic]:
             lines.append(expand(s.expr))
     except Exception:
         pass
+    lines += [v for v in (_polynomial_integrals_done(line) for line in lines) if v is not None]
     out: list[sp.Basic] = []
     for line in lines:
         for node in sp.preorder_traversal(line):
@@ -781,6 +801,9 @@ class _Context:
                     out = instantiate(out, self.families)[0]
                 except Exception:
                     out = e
+            if out.has(sp.Derivative) and out.has(sp.Integral):
+                # a derivative of an integral of a polynomial (a length ∫_a^1 du) taken
+                out = _polynomial_integrals_done(out) or out
             self._evaluated[e] = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) \
                 else out
         return self._evaluated[e]
