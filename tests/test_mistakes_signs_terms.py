@@ -140,3 +140,12 @@ def test_completing_a_square_up_to_a_constant_with_its_sign_wrong(tmp_path: Path
              "    -(1 + t)*y^2/2 + g*y\n"
              "  =~ [y] -(1 + t)/2*(y - 2*g/(1 + t))^2\n")
     assert _named(tmp_path, other) is None  # a gap that depends on y: no sign explains it
+
+
+def test_a_length_written_as_its_complement_under_a_derivative(tmp_path: Path) -> None:
+    # ∫_{e^{−κs}}^{1} dv = 1 − e^{−κs}, a probability beside its complement; e^{−κs} written
+    # for it is the complement, though the whole negated gives the same derivative
+    text = ("symbols: k, s : positive\nsymbols: v : real\n\n"
+            "    diff(Integral(1, (v, exp(-k*s), 1)), s)\n"
+            "  = diff(exp(-k*s), s)\n")
+    assert _named(tmp_path, text) == "complement-probability"

@@ -2022,6 +2022,9 @@ _S25_SIGNS: dict[str, dict[str, Any]] = {
         "local": _plus(BY_NAME["log-ratio-flipped"].local, _flip_log_of_sum,
                        _flip_log_of_number),
         "undo": _plus(BY_NAME["log-ratio-flipped"].undo, _unflip_log_of_number)},
+    # d/dt (1 − P) = −dP/dt, 2(1 − r) − 1 = −(2r − 1): where the complement written and
+    # the whole negated give the same value, the page shows P where 1 − P belongs
+    "complement-probability": {"special_case_of": ("overall-sign",)},
     "log-evidence-sign": {
         "whole": _evidence_alone, "whole_undo": _as_undo(_evidence_alone),
         # on a line of one term, the evidence negated is the whole negated
