@@ -351,6 +351,17 @@ def _rule_terms(der: sp.Derivative) -> list[sp.Basic] | None:
     return out
 
 
+def _sign_stands_apart(terms: tuple[sp.Basic, ...], i: int) -> bool:
+    """Whether the ``i``-th term of a derivative's rule terms, negated, shows on the value
+    as its own sign: it holds symbols and no other term is a number times it (a number, or
+    a term like another, merges with it, and −2 for 1 − 1 may be a 1 doubled as much as a
+    sign; then the term must stand on the written step as its author wrote it)."""
+    t = terms[i]
+    if t.is_number:
+        return False
+    return not any(j != i and (u / t).is_number for j, u in enumerate(terms))
+
+
 def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     """``e`` with each derivative of an expression without integrals taken (``doit``), each sum
     over finite symbolic bounds in the sum rules' normal form (linearity, Σ c = D·c, the
@@ -1092,6 +1103,8 @@ def _forward(entry: Entry, ctx: _Context,
                         and right in terms.args and wrong_part == -right):
                     continue
                 i = terms.args.index(right)
+                if not _sign_stands_apart(terms.args, i) and not ctx.written_alone(wrong_part):
+                    continue  # merged with a like term (−2 for 1 − 1 + …): not seen
                 yield ctx.lhs.xreplace({der: new}), b, (VALUE, first + k, i), True
 
 
