@@ -915,6 +915,9 @@ class _Context:
         if len(optimised) != len(names & self.wrt):
             return False
         gap = right - written  # as it stands: cheaper to differentiate than expanded
+        for x in optimised:  # a quick screen first: the gap moved along x stays the same
+            if not self.screen_equal(gap, gap.xreplace({x: x + sp.Rational(7, 11)})):
+                return False
         for x in optimised:
             d = sp.diff(gap, x)
             if not (self.screen_equal(d, sp.S(0)) and self.exact(d, sp.S(0))):
@@ -1228,8 +1231,15 @@ def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
     if not isinstance(form, sp.Add) or form is value or len(path) < 2:
         return False
     try:
-        return form.args[path[0]] not in sp.Add.make_args(value)
-    except IndexError:
+        term = form.args[path[0]]
+        terms = sp.Add.make_args(value)
+        if term in terms:
+            return False
+        # a bracket distributed term by term (−(a + b)/2 standing as −a/2 − b/2) was not
+        # combined with anything: each of its terms stands in the value
+        spread = sp.Add.make_args(sp.expand(_rebuilt(term)))
+        return len(spread) < 2 or not all(t in terms for t in spread)
+    except (IndexError, TypeError, ValueError):
         return False
 
 
