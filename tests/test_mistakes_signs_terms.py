@@ -150,3 +150,15 @@ def test_a_length_written_as_its_complement_under_a_derivative(tmp_path: Path) -
             "    diff(Integral(1, (v, exp(-k*s), 1)), s)\n"
             "  = diff(exp(-k*s), s)\n")
     assert _named(tmp_path, text) == "complement-probability"
+
+
+def test_the_cross_term_sign_in_a_bracket_the_value_distributes(tmp_path: Path) -> None:
+    # the written bracket −(y² + 2yk + v² + k²)/2 stands term by term in the evaluated
+    # value: the repair of its cross term is located
+    text = ("symbols: y, w, k : real\nsymbols: v : positive\ndensities: r(w) = N(k, v^2)\n\n"
+            "    E[-log(2*pi)/2 - (y - w)^2/2, w ~ r(w)]\n"
+            "  = -log(2*pi)/2 - (y^2 + 2*y*k + v^2 + k^2)/2\n")
+    assert _named(tmp_path, text) == "cross-term-sign"
+    # the right value with v² missing is another mistake, not a sign
+    other = text.replace("2*y*k + v^2", "-2*y*k")
+    assert _named(tmp_path, other) not in ("cross-term-sign", "sign-error")
