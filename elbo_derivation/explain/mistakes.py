@@ -48,7 +48,11 @@ when the matches agree on one mistake:
 Where the step took derivatives (the written step keeps none), the simulations also act on
 each derivative's value: a term or a factor lost there shows on the written line (the product
 rule's s²e^{…} missing), but a number changed there does not (a ½ more or a sign on one term
-of the value could come from several places), so such a variant is never made. A simulation
+of the value could come from several places), so such a variant is never made. A sign is the
+exception where the value is written out as the product rule gives it, its terms kept apart
+(d/dr r·log(a/r) = log(a/r) − 1, whose −1 SymPy's value merges with the other terms): one of
+those terms negated is named when it holds symbols and no like term merges with it, or when
+the negated term stands on the written step as its author wrote it. A simulation
 inside an integral (a sum) that the written step *keeps*, when the step evaluated something
 else under it (a derivative in the integrand), is located when the written integrand is the
 simulated one point by point, not only its value.
@@ -71,7 +75,10 @@ s^2)``) is first evaluated by what each family says, when the written step no lo
 them, so the simulations act on the family's own formula.
 
 For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means
-equal up to a term free of the ``wrt`` names, as the step itself claims.
+equal up to a term free of the ``wrt`` names, as the step itself claims (where the expanded gap
+does not show that, as after a square completed over a sum: its derivative in each of them
+vanishes exactly). A sum over a few numbers (Σ over k ∈ {0, 1}) that the written step no
+longer holds is written out term by term first, as the step did.
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
 when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
 log of an expectation faces an expectation of a log).
