@@ -1994,3 +1994,90 @@ _S25_FACTORS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S25_FACTORS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- signs and ratios (s25) ----------------------------------------------------------------------
+# The log-evidence alone on its line (E_{p(z|x)}[log p(x)] = log p(x), or the log of the
+# averaged importance weights, which is log p(x)): its sign flipped is the whole line negated,
+# and the evidence's sign says which term it is; a whole negated is told from one term negated
+# only where the line has several terms, so there the evidence names it.
+
+
+def _evidence_alone(expr: sp.Basic, roles: Roles) -> list[Variant]:
+    """The whole expression negated when it is one term whose every log-density is the
+    evidence's (no density of a bound variable in it): log p(x) written −log p(x)."""
+    if isinstance(expr, sp.Add) or expr.is_Number:
+        return []
+    logs = _abstract_logs(expr)
+    if not logs:
+        return []
+    bound = _bound_in(expr) | roles.bound
+    apps = [a for lg in logs for a in lg.atoms(AppliedUndef)]
+    if not apps or any(set(a.args) & bound for a in apps):
+        return []
+    return [(-expr, {"right": expr, "wrong": -expr})]
+
+
+def _flip_log_of_sum(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log A of a sum A that is one fraction N/D (1 + u/(1 − u) is 1/(1 − u)), written as the
+    log of D/N: the ratio the sum stands for turned upside down. Only when the turned log
+    stands on the written step (``shown``): −log(1 − u) for log(1 − u) written with the sign
+    kept and the argument inverted, not the same value reached by a sign written."""
+    if not isinstance(node, sp.log) or not isinstance(node.args[0], sp.Add):
+        return []
+    num, den = sp.fraction(sp.together(node.args[0]))
+    if not den.free_symbols:
+        return []
+    wrong = sp.log(sp.factor_terms(den / num))
+    if wrong == sp.log(1 / node.args[0]) and not isinstance(wrong.args[0], sp.Add):
+        return []
+    return [(wrong, {"right": node, "wrong": wrong, "shown": (wrong,)})]
+
+
+def _flip_log_of_number(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """log A written log(1/A), as its author wrote it (log K of a number K > 1, or of an
+    expression with no ratio in it, which :func:`_flip_log` turns over): the reciprocal must
+    stand on the page (``shown``: SymPy makes log(1/K) the −log K it equals, and the same
+    value reached by a sign written is a sign error)."""
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    if arg.is_Number and not (arg.is_Integer and arg > 1):
+        return []
+    if any(p.is_Pow and p.exp.is_negative for p in sp.Mul.make_args(arg)):
+        return []  # a ratio: :func:`_flip_log` turns it over
+    wrong = sp.log(sp.Pow(arg, -1), evaluate=False)
+    return [(wrong, {"right": node, "wrong": wrong, "shown": (wrong,)})]
+
+
+def _unflip_log_of_number(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The inverse of :func:`_flip_log_of_number` on the step as written: log(1/A) put back
+    as log A."""
+    if not isinstance(node, sp.log):
+        return []
+    arg = node.args[0]
+    if arg.is_Rational and arg.p == 1 and arg.q > 1:
+        right = sp.log(sp.Integer(arg.q))
+    elif arg.is_Pow and arg.exp == -1 and not arg.base.is_Number:
+        right = sp.log(arg.base)
+    else:
+        return []
+    return [(right, {"right": right, "wrong": node})]
+
+
+_S25_SIGNS: dict[str, dict[str, Any]] = {
+    "log-ratio-flipped": {
+        "local": _plus(BY_NAME["log-ratio-flipped"].local, _flip_log_of_sum,
+                       _flip_log_of_number),
+        "undo": _plus(BY_NAME["log-ratio-flipped"].undo, _unflip_log_of_number)},
+    # d/dt (1 − P) = −dP/dt, 2(1 − r) − 1 = −(2r − 1): where the complement written and
+    # the whole negated give the same value, the page shows P where 1 − P belongs
+    "complement-probability": {"special_case_of": ("overall-sign",)},
+    "log-evidence-sign": {
+        "whole": _evidence_alone, "whole_undo": _as_undo(_evidence_alone),
+        # on a line of one term, the evidence negated is the whole negated
+        "special_case_of": ("overall-sign",)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S25_SIGNS)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -52,7 +52,11 @@ when the matches agree on one mistake:
 Where the step took derivatives (the written step keeps none), the simulations also act on
 each derivative's value: a term or a factor lost there shows on the written line (the product
 rule's s²e^{…} missing), but a number changed there does not (a ½ more or a sign on one term
-of the value could come from several places), so such a variant is never made. A simulation
+of the value could come from several places), so such a variant is never made. A sign is the
+exception where the value is written out as the product rule gives it, its terms kept apart
+(d/dr r·log(a/r) = log(a/r) − 1, whose −1 SymPy's value merges with the other terms): one of
+those terms negated is named when it holds symbols and no like term merges with it, or when
+the negated term stands on the written step as its author wrote it. A simulation
 inside an integral (a sum) that the written step *keeps*, when the step evaluated something
 else under it (a derivative in the integrand), is located when the written integrand is the
 simulated one point by point, not only its value.
@@ -75,7 +79,10 @@ s^2)``) is first evaluated by what each family says, when the written step no lo
 them, so the simulations act on the family's own formula.
 
 For an ``=~ [wrt]`` step (equal up to terms free of what it optimises) "reproduces" means
-equal up to a term free of the ``wrt`` names, as the step itself claims.
+equal up to a term free of the ``wrt`` names, as the step itself claims (where the expanded gap
+does not show that, as after a square completed over a sum: its derivative in each of them
+vanishes exactly). A sum over a few numbers (Σ over k ∈ {0, 1}) that the written step no
+longer holds is written out term by term first, as the step did.
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
 when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
 log of an expectation faces an expectation of a log).
@@ -330,6 +337,45 @@ def _outer_derivatives(e: sp.Basic) -> list[sp.Derivative]:
     return [d for a in e.args for d in _outer_derivatives(a)]
 
 
+def _rule_terms(der: sp.Derivative) -> list[sp.Basic] | None:
+    """The terms of a first derivative as the sum and product rules write them: for each
+    term of the differentiated sum, one term per factor that depends on the variable (that
+    factor differentiated, the others kept), each simplified alone; None for a higher or a
+    mixed derivative, or one that stays unevaluated.
+
+    >>> r, a = sp.symbols("r a", positive=True)
+    >>> _rule_terms(sp.Derivative(r * sp.log(a / r), r))
+    [log(a/r), -1]
+    """
+    if len(der.variable_count) != 1 or der.variable_count[0][1] != 1:
+        return None
+    x = der.variable_count[0][0]
+    out: list[sp.Basic] = []
+    for term in sp.Add.make_args(der.expr):
+        factors = sp.Mul.make_args(term)
+        for i, f in enumerate(factors):
+            if not f.has(x):
+                continue
+            d = sp.diff(f, x)
+            if d.has(sp.Derivative):
+                return None
+            t = sp.Mul(*factors[:i], d, *factors[i + 1:])
+            if t != 0:
+                out.append(t)
+    return out
+
+
+def _sign_stands_apart(terms: tuple[sp.Basic, ...], i: int) -> bool:
+    """Whether the ``i``-th term of a derivative's rule terms, negated, shows on the value
+    as its own sign: it holds symbols and no other term is a number times it (a number, or
+    a term like another, merges with it, and −2 for 1 − 1 may be a 1 doubled as much as a
+    sign; then the term must stand on the written step as its author wrote it)."""
+    t = terms[i]
+    if t.is_number:
+        return False
+    return not any(j != i and (u / t).is_number for j, u in enumerate(terms))
+
+
 def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     """``e`` with each derivative of an expression without integrals taken (``doit``), each sum
     over finite symbolic bounds in the sum rules' normal form (linearity, Σ c = D·c, the
@@ -387,6 +433,36 @@ def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Bas
         return lhs
 
 
+#: most terms of a sum over numbers written out term by term
+FEW_TERMS = 6
+
+
+def _few_terms_written_out(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """``lhs`` with each sum over a few numbers (Σ_{k=0}^{1} of a Bernoulli's two outcomes)
+    written out term by term, when the written step keeps no sum: the step wrote one term
+    per value, so a mistake made in one of them shows on the written line. ``lhs`` itself
+    otherwise.
+
+    >>> k, a = sp.Symbol("k", integer=True), sp.Symbol("a", positive=True)
+    >>> _few_terms_written_out(sp.Sum(a**k, (k, 0, 2)), a)
+    a**2 + a + 1
+    """
+    if rhs.has(sp.Sum) or not lhs.has(sp.Sum):
+        return lhs
+    out: dict[sp.Basic, sp.Basic] = {}
+    for s in lhs.atoms(sp.Sum):
+        if len(s.limits) != 1 or s.has(sp.Integral, Expectation):
+            continue
+        k, lo, hi = s.limits[0]
+        if not (lo.is_Integer and hi.is_Integer and 0 <= hi - lo < FEW_TERMS):
+            continue
+        try:
+            out[s] = sp.Add(*(s.function.subs(k, v) for v in range(int(lo), int(hi) + 1)))
+        except Exception:
+            continue
+    return lhs.xreplace(out) if out else lhs
+
+
 def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
             ) -> dict[sp.Basic, tuple[Any, Any]]:
     """Where the numbers take each symbol: inside the interval it was declared in
@@ -425,6 +501,25 @@ def _unit_interval_probabilities(roles: Roles, derivation: Any, symbols: set[sp.
             continue
 
 
+def _polynomial_integrals_done(line: sp.Basic) -> sp.Basic | None:
+    """``line`` with each integral of a polynomial over finite limits replaced by its value
+    (∫_{e^{−λt}}^{1} du = 1 − e^{−λt}: a probability beside its complement), or None when it
+    has none."""
+    done = {}
+    for n in line.atoms(sp.Integral):
+        if len(n.limits) != 1 or len(n.limits[0]) != 3:
+            continue
+        x, lo, hi = n.limits[0]
+        if lo.is_infinite or hi.is_infinite or not n.function.is_polynomial(x) \
+                or n.function.has(AppliedUndef):
+            continue
+        try:
+            done[n] = sp.integrate(n.function, (x, lo, hi))
+        except Exception:
+            continue
+    return line.xreplace(done) if done else None
+
+
 def _probability_expressions(ctx: _Context, derivation: Any) -> list[sp.Basic]:
     """Expressions E (not a lone symbol) that the right lines write beside their complement
     1 − E and that lie inside (0, 1) at every point of the screen: a sigmoid 1/(1 + e^{−u})
@@ -439,6 +534,7 @@ def _probability_expressions(ctx: _Context, derivation: Any) -> list[sp.Basic]:
             lines.append(expand(s.expr))
     except Exception:
         pass
+    lines += [v for v in (_polynomial_integrals_done(line) for line in lines) if v is not None]
     out: list[sp.Basic] = []
     for line in lines:
         for node in sp.preorder_traversal(line):
@@ -462,7 +558,7 @@ class _Context:
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                  deadline: float) -> None:
-        lhs = _families_evaluated(lhs, rhs, derivation)
+        lhs = _few_terms_written_out(_families_evaluated(lhs, rhs, derivation), rhs)
         self.lhs, self.rhs = lhs, rhs
         self.derivation, self.step = derivation, step
         self.deadline = deadline
@@ -491,6 +587,7 @@ class _Context:
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
         self._values: list[tuple[sp.Derivative, sp.Basic]] | None = None
+        self._rule_terms: list[tuple[sp.Derivative, sp.Basic]] | None = None
         self._terms_shown: dict[int, bool] = {}
         self.written_forms = [rhs]
         shown = _as_written(derivation, step)
@@ -697,6 +794,19 @@ class _Context:
                         self._values.append((der, v))
         return self._values
 
+    def rule_terms(self) -> list[tuple[sp.Derivative, sp.Basic]]:
+        """Each derivative of :meth:`derivative_values` with its value written out as the
+        sum and product rules give it, one term per factor differentiated, the terms kept
+        apart (an unevaluated sum): d/dr (r·log(a/r)) is log(a/r) + r·(−1/r), whose −1 the
+        simplified value merges with the other terms (cached)."""
+        if self._rule_terms is None:
+            self._rule_terms = []
+            for der, _ in self.derivative_values():
+                terms = _rule_terms(der)
+                if terms is not None and len(terms) > 1:
+                    self._rule_terms.append((der, sp.Add(*terms, evaluate=False)))
+        return self._rule_terms
+
     def at(self, path: Path) -> sp.Basic:
         """The node at ``path`` of the previous line (or of a derivative's value)."""
         if path and path[0] == VALUE:
@@ -722,6 +832,9 @@ class _Context:
                     out = instantiate(out, self.families)[0]
                 except Exception:
                     out = e
+            if out.has(sp.Derivative) and out.has(sp.Integral):
+                # a derivative of an integral of a polynomial (a length ∫_a^1 du) taken
+                out = _polynomial_integrals_done(out) or out
             self._evaluated[e] = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) \
                 else out
         return self._evaluated[e]
@@ -811,7 +924,25 @@ class _Context:
             return True
         names = {str(s) for s in diff.free_symbols}
         names |= {str(f.func).split("(")[0] for f in diff.atoms(AppliedUndef)}
-        return not (names & self.wrt)
+        if not (names & self.wrt):
+            return True
+        # a gap that the expanded form does not show free of them (a completed square over
+        # a sum: F·u·M/F left uncancelled): free of each optimised symbol when its
+        # derivative there vanishes, exactly
+        if diff.has(AppliedUndef, sp.Integral, Expectation, sp.Sum, sp.Derivative):
+            return False
+        optimised = [x for x in diff.free_symbols if str(x) in self.wrt]
+        if len(optimised) != len(names & self.wrt):
+            return False
+        gap = right - written  # as it stands: cheaper to differentiate than expanded
+        for x in optimised:  # a quick screen first: the gap moved along x stays the same
+            if not self.screen_equal(gap, gap.xreplace({x: x + sp.Rational(7, 11)})):
+                return False
+        for x in optimised:
+            d = sp.diff(gap, x)
+            if not (self.screen_equal(d, sp.S(0)) and self.exact(d, sp.S(0))):
+                return False
+        return True
 
     def same_integrand(self, wrong: sp.Basic) -> bool:
         """Whether ``wrong`` and the written step hold one integral (sum, expectation) over
@@ -984,6 +1115,20 @@ def _forward(entry: Entry, ctx: _Context,
                         continue
                     wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
                     yield wrong, b, (VALUE, k, *path), True
+        first = len(ctx.derivative_values())
+        for k, (der, terms) in enumerate(ctx.rule_terms()):
+            # the value as the product rule writes it, its terms kept apart: one of them
+            # negated is a sign on one term wherever the sign came from (a number changed
+            # in another way, a ½, could have come from several places: not made here)
+            for new, b in entry.local(terms, ctx.roles):
+                right, wrong_part = b.get("right"), b.get("wrong")
+                if not (isinstance(right, sp.Basic) and isinstance(wrong_part, sp.Basic)
+                        and right in terms.args and wrong_part == -right):
+                    continue
+                i = terms.args.index(right)
+                if not _sign_stands_apart(terms.args, i) and not ctx.written_alone(wrong_part):
+                    continue  # merged with a like term (−2 for 1 − 1 + …): not seen
+                yield ctx.lhs.xreplace({der: new}), b, (VALUE, first + k, i), True
 
 
 def _backward(entry: Entry, ctx: _Context,
@@ -1106,8 +1251,15 @@ def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
     if not isinstance(form, sp.Add) or form is value or len(path) < 2:
         return False
     try:
-        return form.args[path[0]] not in sp.Add.make_args(value)
-    except IndexError:
+        term = form.args[path[0]]
+        terms = sp.Add.make_args(value)
+        if term in terms:
+            return False
+        # a bracket distributed term by term (−(a + b)/2 standing as −a/2 − b/2) was not
+        # combined with anything: each of its terms stands in the value
+        spread = sp.Add.make_args(sp.expand(_rebuilt(term)))
+        return len(spread) < 2 or not all(t in terms for t in spread)
+    except (IndexError, TypeError, ValueError):
         return False
 
 
