@@ -246,6 +246,16 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
             return f"{text}^{{{exp}}}" if exp is not None else text
         return super()._print_Function(expr, exp)
 
+    def _print_polygamma(self, expr: sp.Expr, exp: str | None = None) -> str:
+        order, arg = expr.args
+        if order != 0:
+            return self._print_Function(expr, exp)
+        text = rf"\psi\left({self._print(arg)}\right)"  # the digamma function, as written
+        return f"{text}^{{{exp}}}" if exp is not None else text
+
+    def _print_digamma(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._print_polygamma(sp.polygamma(0, expr.args[0], evaluate=False), exp)
+
     def _print_Integral(self, expr: sp.Integral) -> str:
         whole_line = all(
             len(lim) == 3 and lim[1] is sp.S.NegativeInfinity and lim[2] is sp.oo

@@ -353,6 +353,13 @@ class UnicodePrinter(StrPrinter):
     def _print_gamma(self, expr: sp.Expr) -> str:
         return f"Γ({self._print(expr.args[0])})"
 
+    def _print_polygamma(self, expr: sp.Expr) -> str:
+        order, arg = expr.args
+        return f"ψ({self._print(arg)})" if order == 0 else self._print_Function(expr)
+
+    def _print_digamma(self, expr: sp.Expr) -> str:
+        return f"ψ({self._print(expr.args[0])})"
+
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.base, expr.exp
         if exp is sp.S.Half:
