@@ -112,16 +112,25 @@ def test_a_quadrature_that_misses_a_narrow_peak_does_not_refute() -> None:
 
 
 def test_undecided_says_why_abstract_densities_have_no_instance() -> None:
-    """Densities of three variables with no expectation to say which one is latent: the
-    undecided verdict says that, rather than only that q(x) has no value."""
+    """Densities of three variables now have an instance (a linear-Gaussian network of the
+    declared factors); declarations that can be read as two different models have none, and
+    the undecided verdict says why, rather than only that q(x) has no value."""
+    from elbo_derivation.core.expectation import Expectation
     from elbo_derivation.decide.rules import no_instance_reason
 
     x, y, w = sp.symbols("x y w", real=True)
     pxy = sp.Function("p(x,y)", positive=True)(x, y)
     pw = sp.Function("p(w)", positive=True)(w)
     py = sp.Function("p(y)", positive=True)(y)
-    reason = no_instance_reason(sp.log(pxy * pw), sp.log(py))
-    assert reason is not None and "latent variable" in reason and "p(x,y)" in reason
+    assert no_instance_reason(sp.log(pxy * pw), sp.log(py)) is None
+    # x2 given x1 (a chain) or given x0 (a fork): no instance is guessed
+    q10 = sp.Function("q(y|x)", positive=True)(y, x)
+    q21 = sp.Function("q(w|y)", positive=True)(w, y)
+    q20 = sp.Function("q(w|x)", positive=True)(w, x)
+    qx = sp.Function("q(x)", positive=True)(x)
+    reason = no_instance_reason(Expectation(Expectation(sp.log(q20), w, q21), y, q10),
+                                sp.log(qx))
+    assert reason is not None and "two different models" in reason and "q(w|" in reason
     k = sp.Symbol("k", integer=True)
     reason = no_instance_reason(sp.log(sp.Function("p(k)", positive=True)(k)))
     assert "integer variable k" in reason
