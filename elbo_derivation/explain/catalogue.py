@@ -39,6 +39,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.decide.networks import parse_shape
 from elbo_derivation.explain import simulations as sim
 from elbo_derivation.explain.roles import Roles
 
@@ -695,16 +696,43 @@ def _swap_kl(expr: sp.Basic, roles: Roles) -> list[Variant]:
     return out
 
 
+def _density_sides(app: sp.Basic) -> tuple[set[sp.Basic], set[sp.Basic]]:
+    """The variables of a density's outcome and those it is conditioned on: q(z|x, y) gives
+    ({z}, {x, y}); a function that is no density gives its variables as outcome."""
+    shape = parse_shape(app.func.__name__)
+    n = len(shape[1]) if shape is not None else len(app.args)
+    left = {v for arg in app.args[:n] for v in arg.free_symbols}
+    right = {v for arg in app.args[n:] for v in arg.free_symbols}
+    return left, right
+
+
 def _flip_abstract_term(evidence: bool) -> Local:
+    """Variants with one log-density term negated: the evidence's term (``evidence``) or
+    another's. A term is the evidence's when its densities hold no bound variable and every
+    other density of the expression that is not about the term's variables is conditioned on
+    no more than them: log p(x) beside q(z|x) and p(x|z), but not the label prior log p(y)
+    beside q(z|x, y), which conditions on x as well (p(y) is a marginal of one observed
+    variable, not the evidence of both)."""
     def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        every = [a for lg in _abstract_logs(node) for a in lg.atoms(AppliedUndef)]
+        outer = _bound_in(node) | set(roles.bound)
+
+        def is_evidence(apps: list[sp.Basic], bound: set[sp.Basic]) -> bool:
+            if any(set(a.args) & bound for a in apps):
+                return False
+            mine = {v for a in apps for v in _density_sides(a)[0] | _density_sides(a)[1]}
+            for other in every:
+                left, right = _density_sides(other)
+                if not left & mine and not (right - outer) <= mine:
+                    return False
+            return True
+
         def keep(t: sp.Basic, n: sp.Basic) -> bool:
             logs = _abstract_logs(t)
             if not logs:
                 return False
-            bound = _bound_in(t) | roles.bound
             apps = [a for lg in logs for a in lg.atoms(AppliedUndef)]
-            is_evidence = all(not (set(a.args) & bound) for a in apps)
-            return is_evidence == evidence
+            return is_evidence(apps, _bound_in(t) | roles.bound) == evidence
         return _each_term(node, lambda t: [-t], keep)
     return local
 

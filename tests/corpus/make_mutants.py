@@ -655,7 +655,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/blundell_kl_gaussian_prior.deriv", 2, "- 1/2", "- 1", "dropped-half"),
     ("vi/blundell_kl_gaussian_prior.tex", 2, r"\frac{\sigma^2 + \mu^2}{2\sigma_0^2}", r"\frac{\sigma + \mu^2}{2\sigma_0^2}", "std-for-variance"),
     ("vi/blundell_kl_gaussian_prior.tex", 2, r"\ln\frac{\sigma_0}{\sigma}", r"\ln\frac{\sigma}{\sigma_0}", "log-ratio-flipped"),
-    ("vi/kingma_m2_labelled.deriv", 1, "+ log(p(y)) +", "- log(p(y)) +", "sign-error|log-evidence-sign"),
+    ("vi/kingma_m2_labelled.deriv", 1, "+ log(p(y)) +", "- log(p(y)) +", "sign-error|log-density-sign"),
     ("vi/kingma_m2_labelled.deriv", 2, "- KL(q(z|x, y), p(z))", "- KL(p(z), q(z|x, y))", "kl-direction-swapped"),
     ("vi/kingma_m2_labelled.deriv", 2, "- KL(q(z|x, y), p(z))", "+ KL(q(z|x, y), p(z))", "sign-error|log-density-sign"),
     ("vi/kingma_m2_unlabelled.deriv", 1, "- (1 - r)*log(1 - r)", "- r*log(1 - r)", "complement-probability"),
