@@ -269,8 +269,10 @@ def _scan(expr: sp.Basic, bound: set[sp.Basic], out: _Collector) -> None:
             arg = node.args[0] if isinstance(node, sp.log) else node.base
             for k in ((1, 2, -1, -2) if isinstance(node, sp.log) else (1,)):
                 v = sp.powsimp(sp.expand_power_base(arg**k / (2 * sp.pi), force=False))
-                if isinstance(node, sp.log) and v.has(sp.E):
+                if isinstance(node, sp.log) and (v.has(sp.E) or (
+                        isinstance(v, sp.exp) and _spread(v) is None)):
                     # the entropy ½ log(2πeV) of a Gaussian holds the normaliser's 2πV
+                    # (e·exp(ℓ) is exp(ℓ + 1) once multiplied out)
                     v = sp.powsimp(sp.expand_power_base(v / sp.E, force=False))
                 if v.free_symbols and not v.has(sp.pi) and not (v.free_symbols & bound):
                     out.family(None, v)
@@ -295,12 +297,35 @@ def _scan_sum(node: sp.Add, bound: set[sp.Basic], out: _Collector) -> None:
         by_coeff.setdefault(coeff, []).append(rest)
     for terms in by_coeff.values():
         _scan_terms(terms, bound, out)
+    _log_normaliser(node, out)
     # Bernoulli: log p beside log(1 - p)
     logs = [t for t in sp.preorder_traversal(node) if isinstance(t, sp.log)]
     args = {lg.args[0] for lg in logs}
     for a in args:
         if isinstance(a, sp.Symbol) and sp.expand(1 - a) in args:
             out.vote(a, "probability")
+
+
+def _log_normaliser(node: sp.Add, out: _Collector) -> None:
+    """``c·log 2π + 2c·log s`` (or ``c·log v``) in one sum: the Gaussian's log-normaliser
+    ``c·log(2πs²)`` multiplied out, so the positive ``s`` is a standard deviation (``v`` a
+    variance); ``−½ log 2π − log σ`` is the normaliser of log N(z; μ, σ²)."""
+    c = sp.S.Zero
+    for t in node.args:
+        k, rest = t.as_independent(sp.log(2 * sp.pi), as_Add=False)
+        if rest == sp.log(2 * sp.pi) and not k.free_symbols & {sp.pi}:
+            c += k
+    if c == 0:
+        return
+    for t in node.args:
+        for f in sp.Mul.make_args(t):
+            if isinstance(f, sp.log) and isinstance(f.args[0], sp.Symbol) \
+                    and f.args[0].is_positive:
+                k = sp.cancel(t / f)
+                if sp.cancel(k - 2 * c) == 0:
+                    out.family(None, f.args[0] ** 2)
+                elif sp.cancel(k - c) == 0:
+                    out.family(None, f.args[0])
 
 
 def _scan_terms(terms: list[sp.Basic], bound: set[sp.Basic], out: _Collector) -> None:
@@ -326,6 +351,13 @@ def _scan_terms(terms: list[sp.Basic], bound: set[sp.Basic], out: _Collector) ->
 
 def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
     factors = node.args
+    if len(factors) == 3 and node.args[0] == -sp.Rational(1, 2):
+        # −x²/(2V): the exponent of a Gaussian of mean 0 written out (a log-density)
+        sq = [f for f in factors[1:] if f.is_Pow and f.exp == 2
+              and isinstance(f.base, sp.Symbol) and f.base.is_real]
+        inv = [f for f in factors[1:] if f.is_Pow and f.exp.is_negative]
+        if len(sq) == 1 and len(inv) == 1 and sq[0].base not in inv[0].free_symbols:
+            out.family(None, 1 / inv[0])
     if any(_squared_difference(f) for f in factors):
         rest = sp.Mul(*(f for f in factors if not _squared_difference(f)))
         coeff, body = rest.as_coeff_Mul()
