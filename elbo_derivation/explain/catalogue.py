@@ -1946,3 +1946,15 @@ _S24_SIGNS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S24_SIGNS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- session 25: roles, moments and indices ---------------------------------------------------
+
+_S25_ROLES: dict[str, dict[str, Any]] = {
+    # (2π)^(K/2) of a K-coordinate Gaussian written for another count of coordinates
+    "dimension-count": {"local": _plus(BY_NAME["dimension-count"].local,
+                                       sim.normaliser_count_wrong)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S25_ROLES)
+BY_NAME = {e.name: e for e in CATALOGUE}

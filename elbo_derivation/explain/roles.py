@@ -307,25 +307,31 @@ def _scan_sum(node: sp.Add, bound: set[sp.Basic], out: _Collector) -> None:
 
 
 def _log_normaliser(node: sp.Add, out: _Collector) -> None:
-    """``c·log 2π + 2c·log s`` (or ``c·log v``) in one sum: the Gaussian's log-normaliser
-    ``c·log(2πs²)`` multiplied out, so the positive ``s`` is a standard deviation (``v`` a
-    variance); ``−½ log 2π − log σ`` is the normaliser of log N(z; μ, σ²)."""
+    """``c·log 2π`` beside ``k·log s₁ + … + k·log s_n`` in one sum: a Gaussian's
+    log-normaliser multiplied out. ``n·k = 2c`` makes each positive ``sᵢ`` a standard
+    deviation (``−½ log 2π − log σ`` of log N(z; μ, σ²), ``−log 2π − log σ₁ − log σ₂`` of a
+    two-coordinate diagonal one), ``n·k = c`` a variance (``½ log 2π + ½ log v``)."""
     c = sp.S.Zero
     for t in node.args:
         k, rest = t.as_independent(sp.log(2 * sp.pi), as_Add=False)
-        if rest == sp.log(2 * sp.pi) and not k.free_symbols & {sp.pi}:
+        if rest == sp.log(2 * sp.pi) and not k.has(sp.pi):
             c += k
     if c == 0:
         return
+    found: list[tuple[sp.Symbol, sp.Basic]] = []
     for t in node.args:
         for f in sp.Mul.make_args(t):
             if isinstance(f, sp.log) and isinstance(f.args[0], sp.Symbol) \
                     and f.args[0].is_positive:
-                k = sp.cancel(t / f)
-                if sp.cancel(k - 2 * c) == 0:
-                    out.family(None, f.args[0] ** 2)
-                elif sp.cancel(k - c) == 0:
-                    out.family(None, f.args[0])
+                found.append((f.args[0], sp.cancel(t / f)))
+    if not found or len({k for _, k in found}) != 1:
+        return
+    total = len(found) * found[0][1]
+    for sym, _ in found:
+        if sp.cancel(total - 2 * c) == 0:
+            out.family(None, sym**2)
+        elif sp.cancel(total - c) == 0:
+            out.family(None, sym)
 
 
 def _scan_terms(terms: list[sp.Basic], bound: set[sp.Basic], out: _Collector) -> None:

@@ -1907,3 +1907,71 @@ def jensen_reversed_combined(ctx: Any) -> dict[str, Any] | None:
     view = copy.copy(ctx)
     setattr(view, big_side, joined)
     return jensen_weighted_reversed(view)
+
+
+# --- session 25: roles, moments and indices ----------------------------------------------------
+
+
+def _count_choices(k: int) -> list[int]:
+    return [w for w in (1, k - 1, k + 1) if w not in (0, k)]
+
+
+def normaliser_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The (2π)^(K/2) of a K-coordinate diagonal Gaussian's normaliser written for another
+    count: ``−(K/2)·log 2π`` written ``−½ log 2π`` (one coordinate counted) or for K ± 1, and
+    the same inside the product ``(2π)^(K/2)·σ₁⋯σ_K``.
+
+    K is the number of coordinates found from structure (one spread parameter each, as for
+    :func:`coordinate_count_wrong`), at least 2; each contributes ½ log 2π to the log of the
+    normaliser (Bishop 2006, eq. 2.43; Tomczak 2022, sec. 4).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Family, Roles
+    >>> s1, s2 = sp.symbols("s_1 s_2", positive=True)
+    >>> r = Roles(families=[Family(None, s1, "standard-deviation"),
+    ...                     Family(None, s2, "standard-deviation")])
+    >>> [w for w, _ in normaliser_count_wrong(-sp.log(2 * sp.pi) - sp.log(s1), r)][0]
+    -log(s_1) - log(2*pi)/2
+    >>> [w for w, _ in normaliser_count_wrong(1 / (2 * sp.pi * s1 * s2), r)][0]
+    sqrt(2)/(2*sqrt(pi)*s_1*s_2)
+    """
+    k = len(coordinates(roles))
+    if k < 2:
+        return []
+    names = ", ".join(show(p) for p in coordinates(roles))
+    out: list[Variant] = []
+
+    def said(right: sp.Basic, wrong: sp.Basic, w: int) -> dict[str, Any]:
+        why = (f"the Gaussian has {k} coordinates ({names}, one spread each) and each "
+               f"contributes a factor √(2π) to the normaliser, so {show(right)} belongs here, "
+               f"not {show(wrong)} ({w} counted)")
+        return {"right": right, "wrong": wrong, "s": sp.Integer(k), "why": why}
+
+    log2pi = sp.log(2 * sp.pi)
+    if isinstance(node, sp.log) and isinstance(node.args[0], sp.Mul):
+        # inside a log the count shows as the log's term e·log 2π (the written part)
+        for new, b in normaliser_count_wrong(node.args[0], roles):
+            out.append((sp.log(new), said(b["e"] * log2pi, b["ew"] * log2pi, b["w"])))
+    elif isinstance(node, sp.Add):
+        for t in node.args:
+            c, rest = t.as_coeff_Mul()
+            if rest != log2pi or abs(c) != sp.Rational(k, 2):
+                continue
+            for w in _count_choices(k):
+                new = sp.sign(c) * sp.Rational(w, 2) * log2pi
+                out.append((node - t + new, said(t, new, w)))
+    elif isinstance(node, sp.Mul):
+        coeff, rest = node.as_coeff_Mul()
+        e = next((f.exp if f.is_Pow else sp.S.One for f in sp.Mul.make_args(rest)
+                  if f == sp.pi or (f.is_Pow and f.base == sp.pi)), None)
+        if e is None or abs(e) != sp.Rational(k, 2) or coeff != sp.Integer(2) ** e:
+            return []
+        others = sp.Mul(*(f for f in sp.Mul.make_args(rest)
+                          if not (f == sp.pi or (f.is_Pow and f.base == sp.pi))))
+        for w in _count_choices(k):
+            ew = sp.sign(e) * sp.Rational(w, 2)
+            new = (2 * sp.pi) ** ew * others
+            out.append((new, {**said((2 * sp.pi) ** e, (2 * sp.pi) ** ew, w),
+                              "e": e, "ew": ew, "w": w}))
+    return out
