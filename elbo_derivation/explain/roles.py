@@ -386,6 +386,7 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
             if isinstance(f, sp.Symbol) and (f.is_integer or f.is_positive):
                 out.vote(f, "dimension")
     _inverse_cdf(node, bound, out)
+    _precision_weighted(node, out)
     for f in factors:
         if isinstance(f, sp.exp):
             e = f.args[0]
@@ -394,6 +395,31 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
                     for x in e.free_symbols & bound:
                         if sp.expand(e + lam * x) == 0:
                             out.vote(lam, "rate")
+
+
+def _precision_weighted(node: sp.Mul, out: _Collector) -> None:
+    """``(m₁/V₁ + m₂/V₂)/(1/V₁ + 1/V₂)``: the precision-weighted average of two Gaussians'
+    means (the posterior mean of a normal mean, Gelman et al. BDA3 eq. 2.10; Bishop 2006,
+    eq. 2.141), so each ``Vᵢ`` is a variance (``s²`` makes ``s`` a standard deviation)."""
+    nums = [f for f in node.args if isinstance(f, sp.Add)]
+    dens = [f.base for f in node.args if f.is_Pow and f.exp == -1 and isinstance(f.base, sp.Add)]
+    if len(nums) != 1 or len(dens) != 1 or len(node.args) != 2:
+        return
+    weights = dens[0].args
+    if len(weights) < 2 or len(nums[0].args) != len(weights):
+        return
+    pairs = []
+    for w in weights:
+        means = [sp.cancel(t / w) for t in nums[0].args]
+        means = [m for m in means if m.free_symbols and m.free_symbols.isdisjoint(
+            w.free_symbols) and (m.is_Symbol or isinstance(m, AppliedUndef))]
+        if len(means) != 1 or _spread(1 / w) is None:
+            return
+        pairs.append((means[0], 1 / w))
+    if len({m for m, _ in pairs}) != len(pairs):
+        return
+    for mean, variance in pairs:
+        out.family(mean, variance)
 
 
 def _inverse_cdf(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:

@@ -677,7 +677,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/iwae_gradient_weights.deriv", 1, "exp(a)/(exp(a) + exp(b))", "exp(a)/(2*(exp(a) + exp(b)))", "extra-half"),
     ("vi/iwae_gradient_weights.deriv", 2, "exp(b - a)", "exp(a - b)", "sign-error"),
     ("conjugate/gelman_normal_shrinkage.deriv", 1, "(u0*s^2 + y*t^2)", "(u0*t^2 + y*s^2)", "precision-for-variance"),
-    ("conjugate/gelman_normal_shrinkage.deriv", 2, "(y - u0)*t^2", "(y - u0)*s^2", "index-confused"),
+    ("conjugate/gelman_normal_shrinkage.deriv", 2, "(y - u0)*t^2", "(y - u0)*s^2", "other-distributions-parameter"),
     ("conjugate/gelman_normal_shrinkage.deriv", 2, "u0 + (y - u0)", "u0 + (u0 - y)", "sign-error"),
     ("conjugate/gelman_normal_shrinkage.tex", 1, r"\frac{\sigma^2\mu_0 + \tau_0^2 y}", r"\frac{\tau_0^2\mu_0 + \sigma^2 y}", "precision-for-variance"),
     ("conjugate/gelman_normal_shrinkage.tex", 2, r"\frac{\tau_0^2}{\sigma^2 + \tau_0^2}", r"\frac{\tau_0}{\sigma + \tau_0}", "std-for-variance"),
