@@ -463,16 +463,39 @@ def closed_sum(node: sp.Sum) -> sp.Basic | None:
     elif hi == sp.oo and lo.is_Integer:
         try:
             first = f.xreplace({k: lo})
-            ratio = sp.powsimp(sp.combsimp(f.xreplace({k: k + 1}) / f), force=False)
+            # a first term that vanishes (k·λᵏ/k! at k = 0): the series from the next index,
+            # counted from 0 (g(j) = f(j + start)), so that Σ_{j≥0} g(0)·λʲ/j! shows
+            start = lo + 1 if sp.simplify(first) == 0 else lo
+            g = f.xreplace({k: k + start})
+            first = g.xreplace({k: 0})
+            ratio = sp.powsimp(sp.combsimp(g.xreplace({k: k + 1}) / g), force=False)
             rate = sp.together(ratio * (k + 1))
             if not ratio.has(k) and ratio.is_positive and sp.together(1 - ratio).is_positive:
                 value = first / (1 - ratio)
-            elif lo == 0 and not rate.has(k):
+            elif (lo == 0 or start != lo) and not rate.has(k):
                 value = first * sp.exp(rate)
+            else:
+                value = _exponential_tail(f, k, lo)
         except Exception:
             value = None
     _CLOSED[node] = value
     return value
+
+
+def _exponential_tail(f: sp.Basic, k: sp.Symbol, lo: sp.Integer) -> sp.Basic | None:
+    """Σ_{k≥lo} f(k) for the tail of an exponential series: f(k) = c·λ^(k−s)/(k−s)! for an
+    s < lo (at most three indices back), so the sum is c·e^λ less its terms s, …, lo − 1
+    (Σ_{k≥2} λ^(k−1)/(k−1)! = e^λ − 1)."""
+    for n in (1, 2, 3):
+        g = f.xreplace({k: k + lo - n})
+        first = g.xreplace({k: 0})
+        if first.has(sp.zoo, sp.nan, sp.oo) or sp.simplify(first) == 0:
+            continue
+        rate = sp.together(sp.powsimp(sp.combsimp(g.xreplace({k: k + 1}) / g),
+                                      force=False) * (k + 1))
+        if not rate.has(k):
+            return first * sp.exp(rate) - sum(g.xreplace({k: j}) for j in range(n))
+    return None
 
 
 def first_term_lost(node: sp.Basic, roles: Any) -> list[Variant]:
