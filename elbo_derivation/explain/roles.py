@@ -413,7 +413,9 @@ def _precision_weighted(node: sp.Mul, out: _Collector) -> None:
         means = [sp.cancel(t / w) for t in nums[0].args]
         means = [m for m in means if m.free_symbols and m.free_symbols.isdisjoint(
             w.free_symbols) and (m.is_Symbol or isinstance(m, AppliedUndef))]
-        if len(means) != 1 or _spread(1 / w) is None:
+        spread = _spread(1 / w)  # weights written as reciprocals 1/s², 1/v (not λ, π)
+        if len(means) != 1 or spread is None or spread[1] not in ("standard-deviation",
+                                                                  "variance"):
             return
         pairs.append((means[0], 1 / w))
     if len({m for m, _ in pairs}) != len(pairs):
