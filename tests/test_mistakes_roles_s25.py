@@ -103,3 +103,14 @@ def test_an_index_shift_in_a_poisson_mean(tmp_path: Path, bound: str, name: str 
             "    Sum(n*exp(-r)*r^n/factorial(n), (n, 0, oo))\n"
             f"  = r*exp(-r)*Sum(r^(n - 1)/factorial(n - 1), (n, {bound}, oo))   # shift\n")
     assert named(tmp_path / "p.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("sqrt(1 - g)", "std-for-variance"),
+                                           ("(1 - g)^2", None)])
+def test_the_scale_of_unit_noise_used_as_its_variance(tmp_path: Path, written: str,
+                                                      name: str | None) -> None:
+    text = ("title: t\nsymbols: u, v : real\nsymbols: 0 < g < 1\nsymbols: 0 < k < 1\n"
+            "densities: q(u) = N(0, 1), r(v) = N(0, 1)\n\n"
+            "    E[E[(sqrt(k)*u + sqrt(1 - g)*v)^2, v ~ r(v)], u ~ q(u)]\n"
+            f"  = E[k*u^2 + {written}, u ~ q(u)]   # E[v] = 0, E[v^2] = 1\n")
+    assert named(tmp_path / "n.deriv", text) == name

@@ -1954,6 +1954,9 @@ _S25_ROLES: dict[str, dict[str, Any]] = {
     # (2π)^(K/2) of a K-coordinate Gaussian written for another count of coordinates
     "dimension-count": {"local": _plus(BY_NAME["dimension-count"].local,
                                        sim.normaliser_count_wrong)},
+    # the coefficient of unit noise is a standard deviation: its square is the variance
+    "std-for-variance": {"local": _plus(BY_NAME["std-for-variance"].local,
+                                        sim.noise_std_for_variance)},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S25_ROLES)

@@ -1998,3 +1998,52 @@ def normaliser_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
             out.append((new, {**said((2 * sp.pi) ** e, (2 * sp.pi) ** ew, w),
                               "e": e, "ew": ew, "w": w}))
     return out
+
+
+def _standard_normal(dens: sp.Basic, x: sp.Symbol) -> bool:
+    try:
+        return sp.simplify(dens - sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)) == 0
+    except Exception:
+        return False
+
+
+def noise_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
+    """E[(m + c·ε)²] over a standard normal ε evaluated with c where c² belongs: c scales
+    unit noise, so it is the standard deviation of c·ε and Var(c·ε) = c² (the forward
+    process's √(1 − α)·ε, Luo 2022 eqs. 61–70); the variance is c², not c.
+
+    Examples
+    --------
+    >>> a, m = sp.Symbol("a", positive=True), sp.Symbol("m", real=True)
+    >>> e = sp.Symbol("e", real=True)
+    >>> dens = sp.exp(-e**2 / 2) / sp.sqrt(2 * sp.pi)
+    >>> [w for w, _ in noise_std_for_variance(Expectation((m + sp.sqrt(1 - a) * e)**2, e,
+    ...                                                    dens), None)]
+    [m**2 + sqrt(1 - a)]
+    """
+    if type(node) is not Expectation:
+        return []
+    if node.integrand.has(Expectation) or not _standard_normal(node.density, node.variable):
+        # an inner expectation over unit noise, evaluated under an outer one the step keeps:
+        # the wrong value stands in the written integrand
+        out: list[Variant] = []
+        for inner in sp.preorder_traversal(node.integrand):
+            if type(inner) is Expectation:
+                out.extend((node.xreplace({inner: w}), b)
+                           for w, b in noise_std_for_variance(inner, roles))
+        return out
+    eps = node.variable
+    try:
+        poly = sp.Poly(sp.expand(node.integrand), eps)
+    except Exception:
+        return []
+    if poly.degree() != 2:
+        return []
+    a2, _, a0 = poly.all_coeffs()
+    if a2.is_Number or a2.is_Symbol or a2.is_nonpositive is True:
+        return []  # a variance symbol v written √v: the table's sqrt-of-variance entry
+    c = sp.sqrt(sp.factor(a2))
+    shown = show(c)
+    return [(a0 + c, {"right": a2, "wrong": c,
+                      "s_role": f"{shown} multiplies the standard normal {show(eps)}, so "
+                                f"it is the standard deviation of {show(c * eps)}"})]
