@@ -689,7 +689,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("conjugate/gelman_normal_variance_likelihood.deriv", 1, "- log(2*pi*w)", "- log(2*pi*w)/2", "extra-half|dimension-count"),
     ("conjugate/gelman_normal_variance_likelihood.deriv", 1, "/(2*w)", "/w", "dropped-half"),
     ("conjugate/gelman_normal_variance_likelihood.deriv", 2, "- log(w)", "- log(w)/2", "extra-half|dimension-count"),
-    ("conjugate/gelman_predictive_variance.deriv", 1, "s^2 + (u - m)^2", "s^2", "wrong-moment"),
+    ("conjugate/gelman_predictive_variance.deriv", 1, "s^2 + (u - m)^2", "s^2", "wrong-moment|second-moment-missing-mean"),
     ("conjugate/gelman_predictive_variance.deriv", 2, "s^2 + t^2", "s + t^2", "std-for-variance"),
     ("conjugate/gelman_predictive_variance.deriv", 2, "s^2 + t^2", "s^2*t^2", "expectation-of-product-split"),
     ("conjugate/gelman_beta_binomial_mode.deriv", 1, "- B/(1 - t)", "+ B/(1 - t)", "chain-rule-factor-forgotten"),
