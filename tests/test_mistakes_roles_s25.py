@@ -114,3 +114,14 @@ def test_the_scale_of_unit_noise_used_as_its_variance(tmp_path: Path, written: s
             "    E[E[(sqrt(k)*u + sqrt(1 - g)*v)^2, v ~ r(v)], u ~ q(u)]\n"
             f"  = E[k*u^2 + {written}, u ~ q(u)]   # E[v] = 0, E[v^2] = 1\n")
     assert named(tmp_path / "n.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("g^2", "second-moment-missing-mean"),
+                                           ("2*g^2", None)])
+def test_an_inner_moment_evaluated_under_an_outer_expectation(tmp_path: Path, written: str,
+                                                              name: str | None) -> None:
+    text = ("title: t\nsymbols: v, c, k : real\nsymbols: g, h : positive\n"
+            "densities: q(c) = N(k, h^2), r(v|c) = N(c, g^2)\n\n"
+            "    E[E[(v - k)^2, v ~ r(v|c)], c ~ q(c)]\n"
+            f"  = E[{written}, c ~ q(c)]   # the inner second moment\n")
+    assert named(tmp_path / "m.deriv", text) == name
