@@ -1953,7 +1953,8 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 _S25_ROLES: dict[str, dict[str, Any]] = {
     # (2π)^(K/2) of a K-coordinate Gaussian written for another count of coordinates
     "dimension-count": {"local": _plus(BY_NAME["dimension-count"].local,
-                                       sim.normaliser_count_wrong)},
+                                       sim.normaliser_count_wrong,
+                                       sim.quadratic_form_count_wrong)},
     # the coefficient of unit noise is a standard deviation: its square is the variance
     "std-for-variance": {"local": _plus(BY_NAME["std-for-variance"].local,
                                         sim.noise_std_for_variance)},

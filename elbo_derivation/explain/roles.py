@@ -107,6 +107,9 @@ class Roles:
     bound: set[sp.Basic] = field(default_factory=set)
     #: expressions that are probabilities (a sigmoid written beside its complement)
     probabilities: list[sp.Basic] = field(default_factory=list)
+    #: the declared Gaussians as (variable, mean, covariance), of any shape (a vector x
+    #: declared ``q(x) = N(m, S)`` with a D×D matrix S)
+    declared_normals: list[tuple[Any, Any, Any]] = field(default_factory=list)
 
     def role(self, sym: sp.Basic) -> str | None:
         return self.roles.get(sym)  # type: ignore[arg-type]
@@ -504,6 +507,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     gaussians: list[tuple[sp.Expr, sp.Expr]] = []
     rates: list[sp.Symbol] = []
     naturals: list[sp.Symbol] = []
+    normals: list[tuple[Any, Any, Any]] = []
     symbols = getattr(derivation, "symbols", None) or {}
     if derivation is not None:
         decl = getattr(derivation, "declarations", None)
@@ -519,6 +523,8 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                                                                  "lognormal") \
                             and len(params) == 2:
                         gaussians.append((params[0], params[1]))
+                        if str(getattr(fam, "name", "")).lower() != "lognormal":
+                            normals.append((getattr(fam, "variable", None), *params))
                     # the rate of a declared Exponential(λ) or Gamma(a, λ): its scale is 1/λ
                     at = _RATE_AT.get(str(getattr(fam, "name", "")).lower())
                     if at is not None and len(params) > at \
@@ -560,6 +566,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     if rates:  # a role a declaration gives explicitly wins
         declared = {**{r: "rate" for r in rates}, **declared}
     out = infer_roles(exprs, declared, pairs, symbols, gaussians)
+    out.declared_normals = normals
     for r in naturals:  # only where nothing else gives a role (log v of a variance v)
         out.roles.setdefault(r, "mean-parameter")
     return out

@@ -2047,3 +2047,45 @@ def noise_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
     return [(a0 + c, {"right": a2, "wrong": c,
                       "s_role": f"{shown} multiplies the standard normal {show(eps)}, so "
                                 f"it is the standard deviation of {show(c * eps)}"})]
+
+
+def quadratic_form_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """E[(x − m)ᵀS⁻¹(x − m)] under x ~ N(m, S) in D dimensions is tr(S⁻¹S) = D (the trace
+    trick; Bishop 2006, ex. 2.13): written 1 (one dimension counted) or D ± 1.
+
+    The Gaussian must be declared (``q(x) = N(m, S)`` with x a D-vector); its variable, mean
+    and covariance come from the declaration, never from letters.
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> D = sp.Symbol("D", positive=True, integer=True)
+    >>> x, m, S = sp.MatrixSymbol("x", D, 1), sp.MatrixSymbol("m", D, 1), sp.MatrixSymbol(
+    ...     "S", D, D)
+    >>> q = sp.Function("q")(x)
+    >>> e = Expectation(sp.Trace((x - m).T * S.I * (x - m)), x, q)
+    >>> [w for w, _ in quadratic_form_count_wrong(e, Roles(declared_normals=[(x, m, S)]))]
+    [1, D - 1, D + 1]
+    """
+    if type(node) is not Expectation:
+        return []
+    x = node.variable
+    shape = getattr(x, "shape", None)
+    if not shape or len(shape) != 2 or shape[1] != 1 or shape[0].is_Number:
+        return []
+    dim = shape[0]
+    for var, mean, cov in getattr(roles, "declared_normals", None) or []:
+        if var != x or getattr(cov, "shape", None) != (dim, dim):
+            continue
+        if node.integrand not in (sp.Trace((x - mean).T * cov.I * (x - mean)),
+                                  (x - mean).T * cov.I * (x - mean)):
+            continue
+        out: list[Variant] = []
+        for w in (sp.S.One, dim - 1, dim + 1):
+            why = (f"{show(x)} ~ N({show(mean)}, {show(cov)}) has {show(dim)} coordinates and "
+                   f"E[({show(x)} − {show(mean)})ᵀ{show(cov)}⁻¹({show(x)} − {show(mean)})] = "
+                   f"tr({show(cov)}⁻¹{show(cov)}) = {show(dim)}, so {show(dim)} belongs here, "
+                   f"not {show(w)}")
+            out.append((w, {"right": dim, "wrong": w, "s": dim, "why": why}))
+        return out
+    return []
