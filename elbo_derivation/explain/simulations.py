@@ -2001,10 +2001,7 @@ def normaliser_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
 
 
 def _standard_normal(dens: sp.Basic, x: sp.Symbol) -> bool:
-    try:
-        return sp.simplify(dens - sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)) == 0
-    except Exception:
-        return False
+    return dens == sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)  # SymPy's own form of N(x; 0, 1)
 
 
 def noise_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
