@@ -144,3 +144,19 @@ def test_the_trace_trick_counted_for_one_dimension(tmp_path: Path, written: str,
             "    logdet(A) - E[transpose(v - c)*inv(A)*(v - c), v ~ r(v)]/2\n"
             f"  = logdet(A) - {written}/2   # the trace trick\n")
     assert named(tmp_path / "t.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("m1 + (m2 - m1)*g/(g + h)", "std-for-variance"),
+                                           ("m1 + (m2 - m1)*g/(2*g + h)", None)])
+def test_every_standard_deviation_unsquared_in_a_shrinkage_weight(
+        tmp_path: Path, written: str, name: str | None) -> None:
+    right = (m1 * h**2 + m2 * g**2) / (g**2 + h**2)
+    roles = infer_roles([(m1 / g**2 + m2 / h**2) / (1 / g**2 + 1 / h**2)])
+    assert [w for w, _ in sim.every_std_for_variance(right, roles)] == [
+        (m1 * h + m2 * g) / (g + h)]
+    # a weight no confusion of roles makes stays unnamed
+    text = ("title: t\nsymbols: m1, m2 : real\nsymbols: g, h : positive\n\n"
+            "    (m1/g^2 + m2/h^2)/(1/g^2 + 1/h^2)\n"
+            "  = (m1*h^2 + m2*g^2)/(g^2 + h^2)   # multiply above and below\n"
+            f"  = {written}   # shrinkage\n")
+    assert named(tmp_path / "s.deriv", text, 1) == name

@@ -1957,7 +1957,9 @@ _S25_ROLES: dict[str, dict[str, Any]] = {
                                        sim.quadratic_form_count_wrong)},
     # the coefficient of unit noise is a standard deviation: its square is the variance
     "std-for-variance": {"local": _plus(BY_NAME["std-for-variance"].local,
-                                        sim.noise_std_for_variance)},
+                                        sim.noise_std_for_variance),
+                         "whole": _plus(BY_NAME["std-for-variance"].whole,
+                                        sim.every_std_for_variance)},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S25_ROLES)

@@ -2086,3 +2086,30 @@ def quadratic_form_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
             out.append((w, {"right": dim, "wrong": w, "s": dim, "why": why}))
         return out
     return []
+
+
+def every_std_for_variance(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every variance s² of the expression written s, for all its standard deviations at
+    once (two or more): the same confusion throughout, as in a shrinkage weight
+    τ²/(σ² + τ²) written τ/(σ + τ).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> s, t = sp.symbols("s t", positive=True)
+    >>> r = Roles({s: "standard-deviation", t: "standard-deviation"})
+    >>> [w for w, _ in every_std_for_variance(t**2 / (s**2 + t**2), r)]
+    [t/(s + t)]
+    """
+    stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
+    if len(stds) < 2:
+        return []
+    dummies = {s: sp.Dummy("v", positive=True) for s in stds}
+    changed = expr.xreplace({s**2: dummies[s] for s in stds})
+    if any(changed.has(s) for s in stds):
+        return []  # a standard deviation also stands unsquared: not one confusion
+    changed = changed.xreplace({dummies[s]: s for s in stds})
+    names = ", ".join(show(s) for s in stds)
+    return [(changed, {"right": stds[0] ** 2, "wrong": stds[0], "s": stds[0],
+                       "why": f"{names} are standard deviations, their squares the "
+                              "variances"})]
