@@ -25,7 +25,14 @@ come from two sources:
    * a squared error ``(a − b)²`` divided by ``2V`` makes ``V`` a variance (the likelihood's,
      §2); multiplied by a positive symbol ``k``, ``k`` is a balancing constant;
    * ``log p`` beside ``log(1 − p)`` makes ``p`` a probability; ``λ·exp(−λx)`` a rate;
-     a positive symbol multiplying ``log 2π`` a dimension count.
+     a positive symbol multiplying ``log 2π`` a dimension count;
+   * the log-normaliser multiplied out, ``c·log 2π`` beside ``2c·log s`` (``−½ log 2π −
+     log σ``), makes ``s`` a standard deviation; an exponent ``−x²/(2V)`` written without
+     ``exp`` (a log-density) makes ``V`` a variance; a precision-weighted average
+     ``(m₁/V₁ + m₂/V₂)/(1/V₁ + 1/V₂)`` makes each ``Vᵢ`` a variance.
+
+Declared Gaussians of any shape (a D-vector ``x`` with ``q(x) = N(m, S)``) are kept as
+(variable, mean, covariance) in ``Roles.declared_normals``.
 
 A symbol given two incompatible roles by structure keeps none: a name is then withheld
 rather than guessed.
