@@ -1047,6 +1047,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
+        if b.get("evaluates") and not _integrals(ctx.rhs) < _integrals(ctx.lhs):
+            continue  # a mistake made in evaluating an expectation, on a step that kept it
         if b.get("shown") and not ctx.shows(b["shown"]):
             continue
         if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
