@@ -160,3 +160,12 @@ def test_every_standard_deviation_unsquared_in_a_shrinkage_weight(
             "  = (m1*h^2 + m2*g^2)/(g^2 + h^2)   # multiply above and below\n"
             f"  = {written}   # shrinkage\n")
     assert named(tmp_path / "s.deriv", text, 1) == name
+
+
+def test_noise_scale_in_an_integrand_the_step_keeps_is_not_named(tmp_path: Path) -> None:
+    # (√(1 − g))² written √(1 − g) inside an expectation the step only expands: a square
+    # lost in the integrand, not a moment evaluated with the standard deviation
+    text = ("title: t\nsymbols: v, k : real\nsymbols: 0 < g < 1\ndensities: r(v) = N(0, 1)\n\n"
+            "    E[(k + sqrt(1 - g)*v)^2, v ~ r(v)]\n"
+            "  = E[k^2 + 2*k*sqrt(1 - g)*v + sqrt(1 - g)*v^2, v ~ r(v)]   # expand\n")
+    assert named(tmp_path / "k.deriv", text) != "std-for-variance"

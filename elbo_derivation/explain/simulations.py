@@ -2041,7 +2041,7 @@ def noise_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
         return []  # a variance symbol v written √v: the table's sqrt-of-variance entry
     c = sp.sqrt(sp.factor(a2))
     shown = show(c)
-    return [(a0 + c, {"right": a2, "wrong": c,
+    return [(a0 + c, {"right": a2, "wrong": c, "evaluates": True,
                       "s_role": f"{shown} multiplies the standard normal {show(eps)}, so "
                                 f"it is the standard deviation of {show(c * eps)}"})]
 
