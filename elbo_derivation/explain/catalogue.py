@@ -2109,3 +2109,21 @@ _S25_SIGNS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S25_SIGNS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- session 25: roles, moments and indices ---------------------------------------------------
+
+_S25_ROLES: dict[str, dict[str, Any]] = {
+    # (2π)^(K/2) of a K-coordinate Gaussian written for another count of coordinates
+    "dimension-count": {"local": _plus(BY_NAME["dimension-count"].local,
+                                       sim.normaliser_count_wrong,
+                                       sim.quadratic_form_count_wrong)},
+    # the coefficient of unit noise is a standard deviation: its square is the variance
+    "std-for-variance": {"local": _plus(BY_NAME["std-for-variance"].local,
+                                        sim.noise_std_for_variance),
+                         "whole": _plus(BY_NAME["std-for-variance"].whole,
+                                        sim.every_std_for_variance)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S25_ROLES)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -1059,6 +1059,22 @@ def _inside_kinds(expr: sp.Basic, path: Path, kinds: set[type]) -> bool:
     return False
 
 
+def _one_kept_around(expr: sp.Basic, path: Path, written: sp.Basic) -> bool:
+    """Whether the node at ``path`` lies inside exactly one construct (integral, expectation,
+    sum) and the written step keeps exactly one, of the same kind: an inner expectation
+    evaluated under an outer one the step keeps (E[E[(y − m)²|u]] written E[s²]); whether
+    the written integrand shows the simulated one is then checked point by point
+    (:meth:`_Context.same_integrand`)."""
+    around = []
+    node = expr
+    for i in path:
+        if _kind(node) is not None:
+            around.append(node)
+        node = node.args[i]
+    kept = [n for n in sp.preorder_traversal(written) if _kind(n) is not None]
+    return len(around) == 1 == len(kept) and _kind(around[0]) is _kind(kept[0])
+
+
 def _opened(e: sp.Basic, keys: list[Any]) -> sp.Basic:
     """``e`` with each integral, sum or expectation replaced by its integrand (their
     variables and ranges collected in ``keys``)."""
@@ -1095,7 +1111,8 @@ def _forward(entry: Entry, ctx: _Context,
         gone = _evaluated_kinds(ctx.lhs, ctx.rhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
             located: Any = not (evaluated and _inside_integral(ctx.lhs, path))
-            if not located and not _inside_kinds(ctx.lhs, path, gone):
+            if not located and (not _inside_kinds(ctx.lhs, path, gone)
+                                or _one_kept_around(ctx.lhs, path, ctx.rhs)):
                 # inside an integral (a sum) the written step keeps, the step having evaluated
                 # something else (a derivative under it): located when the written integrand
                 # is the simulated one, point by point (see _Context.same_integrand)
@@ -1188,6 +1205,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue
         if b.get("written_alone") and not ctx.written_alone(b.get("wrong")):
             continue
+        if b.get("evaluates") and not _integrals(ctx.rhs) < _integrals(ctx.lhs):
+            continue  # a mistake made in evaluating an expectation, on a step that kept it
         if b.get("shown") and not ctx.shows(b["shown"]):
             continue
         if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):

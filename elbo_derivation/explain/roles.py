@@ -25,7 +25,14 @@ come from two sources:
    * a squared error ``(a − b)²`` divided by ``2V`` makes ``V`` a variance (the likelihood's,
      §2); multiplied by a positive symbol ``k``, ``k`` is a balancing constant;
    * ``log p`` beside ``log(1 − p)`` makes ``p`` a probability; ``λ·exp(−λx)`` a rate;
-     a positive symbol multiplying ``log 2π`` a dimension count.
+     a positive symbol multiplying ``log 2π`` a dimension count;
+   * the log-normaliser multiplied out, ``c·log 2π`` beside ``2c·log s`` (``−½ log 2π −
+     log σ``), makes ``s`` a standard deviation; an exponent ``−x²/(2V)`` written without
+     ``exp`` (a log-density) makes ``V`` a variance; a precision-weighted average
+     ``(m₁/V₁ + m₂/V₂)/(1/V₁ + 1/V₂)`` makes each ``Vᵢ`` a variance.
+
+Declared Gaussians of any shape (a D-vector ``x`` with ``q(x) = N(m, S)``) are kept as
+(variable, mean, covariance) in ``Roles.declared_normals``.
 
 A symbol given two incompatible roles by structure keeps none: a name is then withheld
 rather than guessed.
@@ -107,6 +114,9 @@ class Roles:
     bound: set[sp.Basic] = field(default_factory=set)
     #: expressions that are probabilities (a sigmoid written beside its complement)
     probabilities: list[sp.Basic] = field(default_factory=list)
+    #: the declared Gaussians as (variable, mean, covariance), of any shape (a vector x
+    #: declared ``q(x) = N(m, S)`` with a D×D matrix S)
+    declared_normals: list[tuple[Any, Any, Any]] = field(default_factory=list)
 
     def role(self, sym: sp.Basic) -> str | None:
         return self.roles.get(sym)  # type: ignore[arg-type]
@@ -269,8 +279,10 @@ def _scan(expr: sp.Basic, bound: set[sp.Basic], out: _Collector) -> None:
             arg = node.args[0] if isinstance(node, sp.log) else node.base
             for k in ((1, 2, -1, -2) if isinstance(node, sp.log) else (1,)):
                 v = sp.powsimp(sp.expand_power_base(arg**k / (2 * sp.pi), force=False))
-                if isinstance(node, sp.log) and v.has(sp.E):
+                if isinstance(node, sp.log) and (v.has(sp.E) or (
+                        isinstance(v, sp.exp) and _spread(v) is None)):
                     # the entropy ½ log(2πeV) of a Gaussian holds the normaliser's 2πV
+                    # (e·exp(ℓ) is exp(ℓ + 1) once multiplied out)
                     v = sp.powsimp(sp.expand_power_base(v / sp.E, force=False))
                 if v.free_symbols and not v.has(sp.pi) and not (v.free_symbols & bound):
                     out.family(None, v)
@@ -295,12 +307,41 @@ def _scan_sum(node: sp.Add, bound: set[sp.Basic], out: _Collector) -> None:
         by_coeff.setdefault(coeff, []).append(rest)
     for terms in by_coeff.values():
         _scan_terms(terms, bound, out)
+    _log_normaliser(node, out)
     # Bernoulli: log p beside log(1 - p)
     logs = [t for t in sp.preorder_traversal(node) if isinstance(t, sp.log)]
     args = {lg.args[0] for lg in logs}
     for a in args:
         if isinstance(a, sp.Symbol) and sp.expand(1 - a) in args:
             out.vote(a, "probability")
+
+
+def _log_normaliser(node: sp.Add, out: _Collector) -> None:
+    """``c·log 2π`` beside ``k·log s₁ + … + k·log s_n`` in one sum: a Gaussian's
+    log-normaliser multiplied out. ``n·k = 2c`` makes each positive ``sᵢ`` a standard
+    deviation (``−½ log 2π − log σ`` of log N(z; μ, σ²), ``−log 2π − log σ₁ − log σ₂`` of a
+    two-coordinate diagonal one), ``n·k = c`` a variance (``½ log 2π + ½ log v``)."""
+    c = sp.S.Zero
+    for t in node.args:
+        k, rest = t.as_independent(sp.log(2 * sp.pi), as_Add=False)
+        if rest == sp.log(2 * sp.pi) and not k.has(sp.pi):
+            c += k
+    if c == 0:
+        return
+    found: list[tuple[sp.Symbol, sp.Basic]] = []
+    for t in node.args:
+        for f in sp.Mul.make_args(t):
+            if isinstance(f, sp.log) and isinstance(f.args[0], sp.Symbol) \
+                    and f.args[0].is_positive:
+                found.append((f.args[0], sp.cancel(t / f)))
+    if not found or len({k for _, k in found}) != 1:
+        return
+    total = len(found) * found[0][1]
+    for sym, _ in found:
+        if sp.cancel(total - 2 * c) == 0:
+            out.family(None, sym**2)
+        elif sp.cancel(total - c) == 0:
+            out.family(None, sym)
 
 
 def _scan_terms(terms: list[sp.Basic], bound: set[sp.Basic], out: _Collector) -> None:
@@ -326,6 +367,13 @@ def _scan_terms(terms: list[sp.Basic], bound: set[sp.Basic], out: _Collector) ->
 
 def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
     factors = node.args
+    if len(factors) == 3 and node.args[0] == -sp.Rational(1, 2):
+        # −x²/(2V): the exponent of a Gaussian of mean 0 written out (a log-density)
+        sq = [f for f in factors[1:] if f.is_Pow and f.exp == 2
+              and isinstance(f.base, sp.Symbol) and f.base.is_real]
+        inv = [f for f in factors[1:] if f.is_Pow and f.exp.is_negative]
+        if len(sq) == 1 and len(inv) == 1 and sq[0].base not in inv[0].free_symbols:
+            out.family(None, 1 / inv[0])
     if any(_squared_difference(f) for f in factors):
         rest = sp.Mul(*(f for f in factors if not _squared_difference(f)))
         coeff, body = rest.as_coeff_Mul()
@@ -348,6 +396,7 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
             if isinstance(f, sp.Symbol) and (f.is_integer or f.is_positive):
                 out.vote(f, "dimension")
     _inverse_cdf(node, bound, out)
+    _precision_weighted(node, out)
     for f in factors:
         if isinstance(f, sp.exp):
             e = f.args[0]
@@ -356,6 +405,33 @@ def _scan_product(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
                     for x in e.free_symbols & bound:
                         if sp.expand(e + lam * x) == 0:
                             out.vote(lam, "rate")
+
+
+def _precision_weighted(node: sp.Mul, out: _Collector) -> None:
+    """``(m₁/V₁ + m₂/V₂)/(1/V₁ + 1/V₂)``: the precision-weighted average of two Gaussians'
+    means (the posterior mean of a normal mean, Gelman et al. BDA3 eq. 2.10; Bishop 2006,
+    eq. 2.141), so each ``Vᵢ`` is a variance (``s²`` makes ``s`` a standard deviation)."""
+    nums = [f for f in node.args if isinstance(f, sp.Add)]
+    dens = [f.base for f in node.args if f.is_Pow and f.exp == -1 and isinstance(f.base, sp.Add)]
+    if len(nums) != 1 or len(dens) != 1 or len(node.args) != 2:
+        return
+    weights = dens[0].args
+    if len(weights) < 2 or len(nums[0].args) != len(weights):
+        return
+    pairs = []
+    for w in weights:
+        means = [sp.cancel(t / w) for t in nums[0].args]
+        means = [m for m in means if m.free_symbols and m.free_symbols.isdisjoint(
+            w.free_symbols) and (m.is_Symbol or isinstance(m, AppliedUndef))]
+        spread = _spread(1 / w)  # weights written as reciprocals 1/s², 1/v (not λ, π)
+        if len(means) != 1 or spread is None or spread[1] not in ("standard-deviation",
+                                                                  "variance"):
+            return
+        pairs.append((means[0], 1 / w))
+    if len({m for m, _ in pairs}) != len(pairs):
+        return
+    for mean, variance in pairs:
+        out.family(mean, variance)
 
 
 def _inverse_cdf(node: sp.Mul, bound: set[sp.Basic], out: _Collector) -> None:
@@ -438,6 +514,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     gaussians: list[tuple[sp.Expr, sp.Expr]] = []
     rates: list[sp.Symbol] = []
     naturals: list[sp.Symbol] = []
+    normals: list[tuple[Any, Any, Any]] = []
     symbols = getattr(derivation, "symbols", None) or {}
     if derivation is not None:
         decl = getattr(derivation, "declarations", None)
@@ -453,6 +530,8 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                                                                  "lognormal") \
                             and len(params) == 2:
                         gaussians.append((params[0], params[1]))
+                        if str(getattr(fam, "name", "")).lower() != "lognormal":
+                            normals.append((getattr(fam, "variable", None), *params))
                     # the rate of a declared Exponential(λ) or Gamma(a, λ): its scale is 1/λ
                     at = _RATE_AT.get(str(getattr(fam, "name", "")).lower())
                     if at is not None and len(params) > at \
@@ -494,6 +573,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     if rates:  # a role a declaration gives explicitly wins
         declared = {**{r: "rate" for r in rates}, **declared}
     out = infer_roles(exprs, declared, pairs, symbols, gaussians)
+    out.declared_normals = normals
     for r in naturals:  # only where nothing else gives a role (log v of a variance v)
         out.roles.setdefault(r, "mean-parameter")
     return out

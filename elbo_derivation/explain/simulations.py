@@ -463,16 +463,39 @@ def closed_sum(node: sp.Sum) -> sp.Basic | None:
     elif hi == sp.oo and lo.is_Integer:
         try:
             first = f.xreplace({k: lo})
-            ratio = sp.powsimp(sp.combsimp(f.xreplace({k: k + 1}) / f), force=False)
+            # a first term that vanishes (k·λᵏ/k! at k = 0): the series from the next index,
+            # counted from 0 (g(j) = f(j + start)), so that Σ_{j≥0} g(0)·λʲ/j! shows
+            start = lo + 1 if sp.simplify(first) == 0 else lo
+            g = f.xreplace({k: k + start})
+            first = g.xreplace({k: 0})
+            ratio = sp.powsimp(sp.combsimp(g.xreplace({k: k + 1}) / g), force=False)
             rate = sp.together(ratio * (k + 1))
             if not ratio.has(k) and ratio.is_positive and sp.together(1 - ratio).is_positive:
                 value = first / (1 - ratio)
-            elif lo == 0 and not rate.has(k):
+            elif (lo == 0 or start != lo) and not rate.has(k):
                 value = first * sp.exp(rate)
+            else:
+                value = _exponential_tail(f, k, lo)
         except Exception:
             value = None
     _CLOSED[node] = value
     return value
+
+
+def _exponential_tail(f: sp.Basic, k: sp.Symbol, lo: sp.Integer) -> sp.Basic | None:
+    """Σ_{k≥lo} f(k) for the tail of an exponential series: f(k) = c·λ^(k−s)/(k−s)! for an
+    s < lo (at most three indices back), so the sum is c·e^λ less its terms s, …, lo − 1
+    (Σ_{k≥2} λ^(k−1)/(k−1)! = e^λ − 1)."""
+    for n in (1, 2, 3):
+        g = f.xreplace({k: k + lo - n})
+        first = g.xreplace({k: 0})
+        if first.has(sp.zoo, sp.nan, sp.oo) or sp.simplify(first) == 0:
+            continue
+        rate = sp.together(sp.powsimp(sp.combsimp(g.xreplace({k: k + 1}) / g),
+                                      force=False) * (k + 1))
+        if not rate.has(k):
+            return first * sp.exp(rate) - sum(g.xreplace({k: j}) for j in range(n))
+    return None
 
 
 def first_term_lost(node: sp.Basic, roles: Any) -> list[Variant]:
@@ -2172,3 +2195,185 @@ def power_of_exp_lost_in_log(node: sp.Basic, roles: Any) -> list[Variant]:
 def _outside_constructs_but_derivatives(expr: sp.Basic, path: tuple[int, ...]) -> bool:
     """No integral, sum or expectation above the node at ``path`` (a derivative may be)."""
     return not under(expr, path, (sp.Integral, sp.Sum, Expectation))
+
+# --- session 25: roles, moments and indices ----------------------------------------------------
+
+
+def _count_choices(k: int) -> list[int]:
+    return [w for w in (1, k - 1, k + 1) if w not in (0, k)]
+
+
+def normaliser_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The (2π)^(K/2) of a K-coordinate diagonal Gaussian's normaliser written for another
+    count: ``−(K/2)·log 2π`` written ``−½ log 2π`` (one coordinate counted) or for K ± 1, and
+    the same inside the product ``(2π)^(K/2)·σ₁⋯σ_K``.
+
+    K is the number of coordinates found from structure (one spread parameter each, as for
+    :func:`coordinate_count_wrong`), at least 2; each contributes ½ log 2π to the log of the
+    normaliser (Bishop 2006, eq. 2.43; Tomczak 2022, sec. 4).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Family, Roles
+    >>> s1, s2 = sp.symbols("s_1 s_2", positive=True)
+    >>> r = Roles(families=[Family(None, s1, "standard-deviation"),
+    ...                     Family(None, s2, "standard-deviation")])
+    >>> [w for w, _ in normaliser_count_wrong(-sp.log(2 * sp.pi) - sp.log(s1), r)][0]
+    -log(s_1) - log(2*pi)/2
+    >>> [w for w, _ in normaliser_count_wrong(1 / (2 * sp.pi * s1 * s2), r)][0]
+    sqrt(2)/(2*sqrt(pi)*s_1*s_2)
+    """
+    k = len(coordinates(roles))
+    if k < 2:
+        return []
+    names = ", ".join(show(p) for p in coordinates(roles))
+    out: list[Variant] = []
+
+    def said(right: sp.Basic, wrong: sp.Basic, w: int) -> dict[str, Any]:
+        why = (f"the Gaussian has {k} coordinates ({names}, one spread each) and each "
+               f"contributes a factor √(2π) to the normaliser, so {show(right)} belongs here, "
+               f"not {show(wrong)} ({w} counted)")
+        return {"right": right, "wrong": wrong, "s": sp.Integer(k), "why": why}
+
+    log2pi = sp.log(2 * sp.pi)
+    if isinstance(node, sp.log) and isinstance(node.args[0], sp.Mul):
+        # inside a log the count shows as the log's term e·log 2π (the written part)
+        for new, b in normaliser_count_wrong(node.args[0], roles):
+            out.append((sp.log(new), said(b["e"] * log2pi, b["ew"] * log2pi, b["w"])))
+    elif isinstance(node, sp.Add):
+        for t in node.args:
+            c, rest = t.as_coeff_Mul()
+            if rest != log2pi or abs(c) != sp.Rational(k, 2):
+                continue
+            for w in _count_choices(k):
+                new = sp.sign(c) * sp.Rational(w, 2) * log2pi
+                out.append((node - t + new, said(t, new, w)))
+    elif isinstance(node, sp.Mul):
+        coeff, rest = node.as_coeff_Mul()
+        e = next((f.exp if f.is_Pow else sp.S.One for f in sp.Mul.make_args(rest)
+                  if f == sp.pi or (f.is_Pow and f.base == sp.pi)), None)
+        if e is None or abs(e) != sp.Rational(k, 2) or coeff != sp.Integer(2) ** e:
+            return []
+        others = sp.Mul(*(f for f in sp.Mul.make_args(rest)
+                          if not (f == sp.pi or (f.is_Pow and f.base == sp.pi))))
+        for w in _count_choices(k):
+            ew = sp.sign(e) * sp.Rational(w, 2)
+            new = (2 * sp.pi) ** ew * others
+            out.append((new, {**said((2 * sp.pi) ** e, (2 * sp.pi) ** ew, w),
+                              "e": e, "ew": ew, "w": w}))
+    return out
+
+
+def _standard_normal(dens: sp.Basic, x: sp.Symbol) -> bool:
+    return dens == sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)  # SymPy's own form of N(x; 0, 1)
+
+
+def noise_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
+    """E[(m + c·ε)²] over a standard normal ε evaluated with c where c² belongs: c scales
+    unit noise, so it is the standard deviation of c·ε and Var(c·ε) = c² (the forward
+    process's √(1 − α)·ε, Luo 2022 eqs. 61–70); the variance is c², not c.
+
+    Examples
+    --------
+    >>> a, m = sp.Symbol("a", positive=True), sp.Symbol("m", real=True)
+    >>> e = sp.Symbol("e", real=True)
+    >>> dens = sp.exp(-e**2 / 2) / sp.sqrt(2 * sp.pi)
+    >>> [w for w, _ in noise_std_for_variance(Expectation((m + sp.sqrt(1 - a) * e)**2, e,
+    ...                                                    dens), None)]
+    [m**2 + sqrt(1 - a)]
+    """
+    if type(node) is not Expectation:
+        return []
+    if node.integrand.has(Expectation) or not _standard_normal(node.density, node.variable):
+        # an inner expectation over unit noise, evaluated under an outer one the step keeps:
+        # the wrong value stands in the written integrand
+        out: list[Variant] = []
+        for inner in sp.preorder_traversal(node.integrand):
+            if type(inner) is Expectation:
+                out.extend((node.xreplace({inner: w}), b)
+                           for w, b in noise_std_for_variance(inner, roles))
+        return out
+    eps = node.variable
+    try:
+        poly = sp.Poly(sp.expand(node.integrand), eps)
+    except Exception:
+        return []
+    if poly.degree() != 2:
+        return []
+    a2, _, a0 = poly.all_coeffs()
+    if a2.is_Number or a2.is_Symbol or a2.is_nonpositive is True:
+        return []  # a variance symbol v written √v: the table's sqrt-of-variance entry
+    c = sp.sqrt(sp.factor(a2))
+    shown = show(c)
+    return [(a0 + c, {"right": a2, "wrong": c, "evaluates": True,
+                      "s_role": f"{shown} multiplies the standard normal {show(eps)}, so "
+                                f"it is the standard deviation of {show(c * eps)}"})]
+
+
+def quadratic_form_count_wrong(node: sp.Basic, roles: Any) -> list[Variant]:
+    """E[(x − m)ᵀS⁻¹(x − m)] under x ~ N(m, S) in D dimensions is tr(S⁻¹S) = D (the trace
+    trick; Bishop 2006, ex. 2.13): written 1 (one dimension counted) or D ± 1.
+
+    The Gaussian must be declared (``q(x) = N(m, S)`` with x a D-vector); its variable, mean
+    and covariance come from the declaration, never from letters.
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> D = sp.Symbol("D", positive=True, integer=True)
+    >>> x, m, S = sp.MatrixSymbol("x", D, 1), sp.MatrixSymbol("m", D, 1), sp.MatrixSymbol(
+    ...     "S", D, D)
+    >>> q = sp.Function("q")(x)
+    >>> e = Expectation(sp.Trace((x - m).T * S.I * (x - m)), x, q)
+    >>> [w for w, _ in quadratic_form_count_wrong(e, Roles(declared_normals=[(x, m, S)]))]
+    [1, D - 1, D + 1]
+    """
+    if type(node) is not Expectation:
+        return []
+    x = node.variable
+    shape = getattr(x, "shape", None)
+    if not shape or len(shape) != 2 or shape[1] != 1 or shape[0].is_Number:
+        return []
+    dim = shape[0]
+    for var, mean, cov in getattr(roles, "declared_normals", None) or []:
+        if var != x or getattr(cov, "shape", None) != (dim, dim):
+            continue
+        if node.integrand not in (sp.Trace((x - mean).T * cov.I * (x - mean)),
+                                  (x - mean).T * cov.I * (x - mean)):
+            continue
+        out: list[Variant] = []
+        for w in (sp.S.One, dim - 1, dim + 1):
+            why = (f"{show(x)} ~ N({show(mean)}, {show(cov)}) has {show(dim)} coordinates and "
+                   f"E[({show(x)} − {show(mean)})ᵀ{show(cov)}⁻¹({show(x)} − {show(mean)})] = "
+                   f"tr({show(cov)}⁻¹{show(cov)}) = {show(dim)}, so {show(dim)} belongs here, "
+                   f"not {show(w)}")
+            out.append((w, {"right": dim, "wrong": w, "s": dim, "why": why}))
+        return out
+    return []
+
+
+def every_std_for_variance(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every variance s² of the expression written s, for all its standard deviations at
+    once (two or more): the same confusion throughout, as in a shrinkage weight
+    τ²/(σ² + τ²) written τ/(σ + τ).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> s, t = sp.symbols("s t", positive=True)
+    >>> r = Roles({s: "standard-deviation", t: "standard-deviation"})
+    >>> [w for w, _ in every_std_for_variance(t**2 / (s**2 + t**2), r)]
+    [t/(s + t)]
+    """
+    stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
+    if len(stds) < 2:
+        return []
+    dummies = {s: sp.Dummy("v", positive=True) for s in stds}
+    changed = expr.xreplace({s**2: dummies[s] for s in stds})
+    if any(changed.has(s) for s in stds):
+        return []  # a standard deviation also stands unsquared: not one confusion
+    changed = changed.xreplace({dummies[s]: s for s in stds})
+    names = ", ".join(show(s) for s in stds)
+    return [(changed, {"right": stds[0] ** 2, "wrong": stds[0], "s": stds[0],
+                       "why": f"{names} are standard deviations, their squares the "
+                              "variances"})]
