@@ -137,6 +137,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.core.written import checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
 from elbo_derivation.explain.numbers import (
@@ -290,6 +291,7 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
             shown = written_form(derivation, text)
         if shown is None:
             return None
+        shown = checked(shown)  # E over a joint density: the nested expectations it is
         return derivation.expand_definitions(shown) if derivation is not None else shown
     except Exception:
         return None
@@ -322,7 +324,7 @@ def _previous_as_written(derivation: Any, step: Any) -> sp.Basic | None:
             from elbo_derivation.read.deriv import written_form
 
             shown = written_form(derivation, text)
-        return shown
+        return checked(shown) if shown is not None else None
     except Exception:
         return None
 
@@ -690,7 +692,7 @@ class _Context:
         """Whether ``part`` stands as a term of its own at the top of the written step as its
         author wrote it (not merged by SymPy from terms inside brackets); True when the step
         is not known as written."""
-        shown = getattr(self.step, "display", None)
+        shown = checked(getattr(self.step, "display", None))
         text = getattr(self.step, "expr_text", "")
         if shown is None and text and self.derivation is not None:
             try:
