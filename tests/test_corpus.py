@@ -28,24 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    "information/wrong/nowozin_fgan_kl_conjugate.s1.sign-error.deriv": _MISNAMED.format(
-        "t·e^(t−1) − (t + 1)·e^(t−1) for t·e^(t−1) − (t − 1)·e^(t−1) is the right value "
-        "negated, so overall-sign reproduces it, though the only sign changed on the page is "
-        "the one inside (t − 1)"),
-    "elbo/wrong/sonderby_precision_weighted.s3.precision-for-variance.deriv": _MISNAMED.format(
-        "the mean (m1·v2 + m2·v1)/(v1 + v2) written with the variances as weights is v1 and v2 "
-        "exchanged, which kl-direction-swapped reproduces although the step holds no KL"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "information/wrong/nowozin_fgan_kl_conjugate.s1.sign-error.deriv",
-    "elbo/wrong/sonderby_precision_weighted.s3.precision-for-variance.deriv"})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

@@ -197,3 +197,33 @@ def test_a_sigmoid_written_as_its_complement_is_the_complement(tmp_path: Path) -
             "  &= \\log\\frac{e^{-r}}{1 + e^{-r}}\n"
             "\\end{align*}\n")
     assert _named(tmp_path, text, ".tex", step=1) == "complement-probability"
+
+
+def test_a_term_kept_as_it_stood_rules_out_the_whole_negated(tmp_path: Path) -> None:
+    # u·e^(u−1) − (u + 1)·e^(u−1) for u·e^(u−1) − (u − 1)·e^(u−1): the value is the right one
+    # negated, but u·e^(u−1) stands as it stood on the line before, so the page shows a sign
+    # changed inside the bracket, not the whole line negated
+    text = ("symbols: u : real\n\n    u*exp(u - 1) - exp(u - 1)*log(exp(u - 1))\n"
+            "  = u*exp(u - 1) - (u + 1)*exp(u - 1)\n")
+    assert _named(tmp_path, text, step=1) != "overall-sign"
+
+
+def test_the_whole_line_negated_with_every_term_changed_is_the_overall_sign(
+        tmp_path: Path) -> None:
+    text = "symbols: w, y : positive\n\n    (w + y)^2\n  = -w^2 - 2*w*y - y^2\n"
+    assert _named(tmp_path, text, step=1) == "overall-sign"
+
+
+def test_weights_exchanged_without_a_divergence_on_the_page_are_no_kl_turned_round(
+        tmp_path: Path) -> None:
+    # a precision-weighted mean written with the variances as weights exchanges the two
+    # Gaussians' parameters, which is what a KL turned round does; with no KL, expectation
+    # or integral anywhere in the derivation, that name would be a guess
+    text = ("symbols: u, a1, a2 : real\nsymbols: w1, w2 : positive\n\n"
+            "    -(u - a1)^2/(2*w1) - (u - a2)^2/(2*w2)\n"
+            "  = -(1/w1 + 1/w2)*u^2/2 + (a1/w1 + a2/w2)*u - (a1^2/w1 + a2^2/w2)/2\n"
+            "  = -(1/w1 + 1/w2)*(u - (a1/w1 + a2/w2)/(1/w1 + 1/w2))^2/2"
+            " + (a1/w1 + a2/w2)^2/(2*(1/w1 + 1/w2)) - (a1^2/w1 + a2^2/w2)/2\n"
+            "  = -(w1 + w2)*(u - (a1*w1 + a2*w2)/(w1 + w2))^2/(2*w1*w2)"
+            " - (a1 - a2)^2/(2*(w1 + w2))\n")
+    assert _named(tmp_path, text, step=3) != "kl-direction-swapped"

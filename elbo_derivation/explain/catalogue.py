@@ -1653,7 +1653,11 @@ CATALOGUE = _amended(CATALOGUE, _S24_FACTORS, _S24_FACTORS_NEW, add=True)
 # * ``sign-shown``: the term said to have the wrong sign stands on the written step with that
 #   sign (log(1/(a + b)) is −log(a + b) in value, but no sign was written);
 # * ``several-terms``: the whole negated is told from one term negated only when the line has
-#   several terms;
+#   several terms, and none of them stands as it stood on the line before with its sign
+#   (t·e^(t−1) − (t + 1)·e^(t−1) keeps t·e^(t−1): a sign changed inside, not the whole);
+# * ``kl-written``: two distributions' parameters exchanged are a KL's direction swapped only
+#   where the derivation writes a divergence (a KL, an expectation or an integral) up to the
+#   step: a precision-weighted mean with its weights exchanged is no KL turned round;
 # * ``factor-absent``: the term said to lack a factor does not hold that factor itself
 #   (e·s for e²s is a square lost as much as the factor e missing).
 
@@ -1664,6 +1668,7 @@ WITNESSES: dict[str, str] = {
     "sign-error": "sign-shown",
     "overall-sign": "several-terms",
     "factor-on-one-term": "factor-absent",
+    "kl-direction-swapped": "kl-written",
 }
 
 CATALOGUE = _amended(CATALOGUE, {k: {"witness": v} for k, v in WITNESSES.items()})

@@ -1600,6 +1600,18 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic,
     return True
 
 
+def _divergence_written(ctx: _Context) -> bool:
+    """Whether a KL, an expectation or an integral stands in the derivation up to the step
+    of ``ctx`` (its first line, the lines before, the step)."""
+    lines: list[Any] = [ctx.lhs, ctx.rhs]
+    derivation, index = ctx.derivation, getattr(ctx.step, "index", None)
+    if derivation is not None:
+        lines.append(derivation.start)
+        lines.extend(s.expr for s in derivation.steps[: index or len(derivation.steps)])
+    return any(isinstance(e, sp.Basic) and e.has(KL, Expectation, sp.Integral)
+               for e in lines)
+
+
 def witnessed(m: _Match, ctx: _Context) -> bool:
     """Whether the page shows the mechanism of ``m``'s entry (its ``witness``, see the end of
     :mod:`.catalogue`): True for entries without one, and when the lines cannot be rebuilt as
@@ -1631,7 +1643,11 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         if kind == "sign-shown":
             return _sign_shown(m, ctx, before, after)
         if kind == "several-terms":
-            return len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1
+            kept = set(sp.Add.make_args(before)) & set(sp.Add.make_args(after))
+            return (len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1) \
+                and not any(t.free_symbols for t in kept)
+        if kind == "kl-written":
+            return _divergence_written(ctx)
         if kind in FACTOR_WITNESSES:
             return FACTOR_WITNESSES[kind](m, ctx, before, after)
         if kind == "factor-absent":
