@@ -816,7 +816,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ('flows/papamakarios_composition.tex', 1, '|a_2 a_1|', '|a_1|', 'chain-rule-factor-forgotten'),
     ('flows/papamakarios_composition.tex', 2, '\\log a_1 + \\log a_2', '\\log a_1 \\log a_2', 'log-of-product-as-product'),
     ('flows/dinh_nice_logistic_prior.deriv', 1, '/(1 + exp(-h))^2', '/(1 + exp(-h))', 'missing-square'),
-    ('flows/dinh_nice_logistic_prior.deriv', 2, '- 2*log', '- log', 'log-power-lost'),
+    ('flows/dinh_nice_logistic_prior.deriv', 2, '- 2*log', '- log', 'log-power-lost|missing-square'),
     ('flows/dinh_nice_logistic_prior.deriv', 3, '- log(1 + exp(-h))', '+ log(1 + exp(-h))', 'sign-error'),
     ('flows/kingma_glow_actnorm.tex', 2, 'H W', 'W', 'dimension-count'),
     ('flows/kingma_glow_actnorm.tex', 1, 'W\\sum', '\\sum', 'dimension-count'),
