@@ -201,7 +201,7 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         """Σ or ∏ with its limits and the body as written: in brackets only when the author
         bracketed it (a sum), Σ_d log σ_d otherwise."""
         row = _el(self, "mrow")
-        for var, low, high in expr.limits:
+        for var, low, high in reversed(expr.limits):  # outermost first
             under = _el(self, "mrow", self._print(var), self._op("="), self._print(low))
             row.appendChild(_el(self, "munderover", self._op(sign), under, self._print(high)))
         body = operand(expr.function)

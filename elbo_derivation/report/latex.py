@@ -200,7 +200,7 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         """\\sum or \\prod with its limits and the body as written: bracketed only when the
         author bracketed it (a sum)."""
         head = " ".join(f"{sign}_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}}"
-                        for v, lo, hi in expr.limits)
+                        for v, lo, hi in reversed(expr.limits))  # outermost first
         body = operand(expr.function)
         shown_body = self._print(body)
         if isinstance(body, sp.Add):

@@ -342,7 +342,7 @@ class UnicodePrinter(StrPrinter):
 
     def _print_limits(self, sign: str, expr: sp.Sum | sp.Product) -> str:
         head = []
-        for var, lo, hi in expr.limits:
+        for var, lo, hi in reversed(expr.limits):  # outermost first
             head.append(f"{sign}_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(hi)}}}")
         body = self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
         return f"{' '.join(head)} {body}"
