@@ -9,21 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus.support import read_label
-
-from elbo_derivation.explain.mistakes import diagnose
-from elbo_derivation.verification import read_any
+from corpus.support import named_at_label, read_label
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
-def _named(relative: str) -> str | None:
-    path = CORPUS / relative
-    label = read_label(path)
-    d = read_any(path)
-    step = d.steps[label.step - 1]
-    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
-    return None if m is None else m.name
+_named = named_at_label
 
 
 def test_a_factor_lost_from_a_log_the_page_keeps_is_its_term_dropped():

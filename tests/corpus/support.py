@@ -121,3 +121,16 @@ def check(path: Path, time_limit: float = TIME_LIMIT) -> Result:
 def is_ok(verdict: str | None) -> bool:
     """True for the verdicts that accept a step."""
     return verdict in _OK
+
+
+def named_at_label(relative: str) -> str | None:
+    """The mistake the catalogue names, in process and with no time limit, at the wrong step
+    of the labelled corpus file ``relative`` (a path under ``tests/corpus``), or None."""
+    from elbo_derivation.explain.mistakes import diagnose
+    from elbo_derivation.verification import read_any
+
+    path = Path(__file__).resolve().parent / relative
+    d = read_any(path)
+    step = d.steps[read_label(path).step - 1]
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    return None if m is None else m.name
