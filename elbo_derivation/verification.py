@@ -302,11 +302,12 @@ def check_file(
 
 
 def numeric_failures(d: Derivation) -> list[tuple[Step, str]]:
-    """The (step, kind) pairs whose quadrature or sampling check did not pass."""
+    """The (step, kind) pairs whose quadrature or sampling check was made and did not pass
+    (a check that could not be made is not a failure)."""
     out = []
     for step in d.steps:
         for check in (step.quadrature, step.sampling):
-            if check is not None and not check.ok:
+            if check is not None and check.failed:
                 out.append((step, check.kind))
     return out
 

@@ -146,13 +146,25 @@ def test_inequalities_are_checked_pointwise() -> None:
     assert not no.ok and "inequality" in no.reason
 
 
-def test_unknown_density_is_a_failed_check_not_a_crash() -> None:
+def test_a_lone_density_gets_a_network_instance_and_a_wrong_mean_fails() -> None:
+    # r(w) applied at z is the declared density at z: N(b, c) on the network instance, so
+    # E_r[z] = 0 is wrong at almost every point, and the check is made and fails
     r = sp.Function("r(w)", positive=True)(z)
     d = Derivation(title="r", symbols={"z": z}, start=Expectation(z, z, r),
                    steps=[Step(1, Relation.EQ, sp.S(0))])
     [check] = check_quadrature(d, rng=np.random.default_rng(0))
-    assert not check.ok and "r(w)" in check.reason
+    assert check.made and not check.ok and "differ" in check.reason
     assert d.steps[0].quadrature is check
+
+
+def test_an_uninstantiable_function_is_a_check_not_made_not_a_failure() -> None:
+    g = sp.Function("g", real=True)(z, sp.Symbol("x", real=True))  # two arguments, no density
+    d = Derivation(title="g", symbols={"z": z}, start=Expectation(g, z, sp.exp(-z**2 / 2)
+                                                                  / sp.sqrt(2 * sp.pi)),
+                   steps=[Step(1, Relation.EQ, sp.S(0))])
+    [check] = check_quadrature(d, rng=np.random.default_rng(0))
+    assert not check.made and not check.ok and not check.failed
+    assert "g(z, x)" in check.reason and check.to_json()["made"] is False
 
 
 def test_json_has_ok_and_the_figures() -> None:

@@ -176,15 +176,26 @@ class NumericCheck:
 
     ``details`` holds what the check measured: for quadrature the number of points and the
     worst relative error; for sampling the estimate, its standard error and the z-score.
+    A check that could not be made (no numeric instance of the step's densities, a side that
+    cannot be evaluated) has ``made`` false, ``ok`` false and the reason: it is neither
+    passed nor failed, and is never counted as a failure.
     """
 
     kind: str
     ok: bool
     details: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    made: bool = True
+
+    @property
+    def failed(self) -> bool:
+        """True for a check that was made and did not pass."""
+        return self.made and not self.ok
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "ok": bool(self.ok)}
+        if not self.made:
+            out["made"] = False  # could not be made: neither passed nor failed
         out.update({k: _jsonable(v) for k, v in self.details.items()})
         if self.reason:
             out["reason"] = self.reason

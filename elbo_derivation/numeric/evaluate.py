@@ -69,6 +69,7 @@ from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.steps import Derivation
 from elbo_derivation.numeric import linear_gaussian
+from elbo_derivation.numeric.network_instance import NetworkInstance, network_instance
 from elbo_derivation.numeric.points import Point, sorted_symbols
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "PreparedSide",
     "SideValues",
     "evaluate",
+    "network_for",
     "prepare",
 ]
 
@@ -115,6 +117,9 @@ class PreparedSide:
     expr: sp.Expr
     instance: bool
     free_symbols: frozenset[sp.Symbol] = frozenset()
+    #: on a network instance: the side instantiated, its expectations kept (for ancestral
+    #: sampling, :func:`~elbo_derivation.numeric.network_instance.ancestral_draws`)
+    sampled: sp.Expr | None = None
 
 
 def _realify(expr: sp.Expr) -> sp.Expr:
@@ -143,11 +148,36 @@ def instance_keys(derivation: Derivation) -> dict[sp.Expr, str | None]:
     return keys
 
 
+def network_for(derivation: Derivation) -> NetworkInstance | str | None:
+    """The network instance of ``derivation``'s densities
+    (:func:`~elbo_derivation.numeric.network_instance.network_instance`) where the two-variable
+    linear-Gaussian instance has none for one of them; None where that one serves (or there
+    are no abstract functions), else the reason neither has one. Built once for the whole
+    derivation, so that every step instantiates the densities alike."""
+    key = (derivation.start, *(step.expr for step in derivation.steps))
+    cached = derivation.__dict__.get("_network_instance")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    keys = instance_keys(derivation)
+    out: NetworkInstance | str | None = None
+    missing = sorted({f.func.__name__ for f, k in keys.items() if k is None})
+    if missing:
+        sides = [derivation.expand_definitions(e) for e in key]
+        taken = {str(s) for s in derivation.symbols} | {
+            s.name for e in sides for s in e.free_symbols}
+        out = network_instance(sides, taken)
+        if isinstance(out, str):
+            out = (f"no linear-Gaussian instance of {', '.join(missing)}, and {out}")
+    derivation.__dict__["_network_instance"] = (key, out)
+    return out
+
+
 def prepare(
     expr: sp.Expr,
     derivation: Derivation,
     params: linear_gaussian.LinearGaussianSymbols | None = None,
     keys: Mapping[sp.Expr, str | None] | None = None,
+    network: NetworkInstance | str | None = None,
 ) -> PreparedSide:
     """Expand definitions, instantiate abstract densities, turn expectations into integrals.
 
@@ -163,15 +193,27 @@ def prepare(
     keys : mapping, optional
         what each abstract function becomes, from the roles in the whole derivation
         (:func:`instance_keys`); by default from ``expr``'s own.
+    network : NetworkInstance or str, optional
+        the derivation's network instance (:func:`network_for`), used instead of the
+        two-variable one for a model it does not cover; a string is the reason there is
+        none.
 
     Raises
     ------
     EvaluationError
-        when an abstract function has no linear-Gaussian instance.
+        when an abstract function has no numeric instance.
     """
     e = derivation.expand_definitions(expr)
     instance = bool(e.atoms(AppliedUndef))
-    if instance:
+    sampled = None
+    if instance and isinstance(network, str):
+        raise EvaluationError(f"cannot instantiate the densities: {network}")
+    if instance and network is not None:
+        try:
+            e = sampled = network.instantiate(e)  # type: ignore[union-attr]
+        except KeyError as err:  # pragma: no cover (the instance is built from every side)
+            raise EvaluationError(f"cannot instantiate the densities: {err}") from None
+    elif instance:
         if params is None:
             params = linear_gaussian.instance_symbols(derivation.symbols)
         try:
@@ -183,7 +225,8 @@ def prepare(
     if e.has(sp.Integral):
         e = _flatten(e)
     e = _realify(e)
-    return PreparedSide(e, instance, frozenset(e.free_symbols))
+    return PreparedSide(e, instance, frozenset(e.free_symbols),
+                        None if sampled is None else _realify(sampled))
 
 
 def _whole_line(limits: Sequence[Any]) -> bool:

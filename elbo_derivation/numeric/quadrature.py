@@ -68,8 +68,10 @@ from elbo_derivation.numeric.evaluate import (
     compile_side,
     evaluate,
     instance_keys,
+    network_for,
     prepare,
 )
+from elbo_derivation.numeric.network_instance import NetworkInstance
 from elbo_derivation.numeric.points import Point, declared_domains, draw_points, random_point
 
 __all__ = ["TOLERANCE", "check_quadrature", "prepare_steps"]
@@ -98,8 +100,10 @@ def prepare_steps(
     if params is None:
         params = linear_gaussian.instance_symbols(d.symbols)
     keys = instance_keys(d)
+    network = network_for(d)
     context = (tuple(d.definitions.items()), tuple(d.symbols.items()), params,
-               tuple(keys.items()))
+               tuple(keys.items()),
+               network.words if isinstance(network, NetworkInstance) else network)
 
     def prep(expr: sp.Expr) -> PreparedSide | str:
         key = (expr, context)
@@ -107,7 +111,7 @@ def prepare_steps(
             if len(_PREPARED) > 2048:
                 _PREPARED.clear()
             try:
-                _PREPARED[key] = prepare(expr, d, params, keys)
+                _PREPARED[key] = prepare(expr, d, params, keys, network)
             except EvaluationError as err:
                 _PREPARED[key] = str(err)
         return _PREPARED[key]
@@ -174,8 +178,10 @@ def check_quadrature(
     """Check every step of ``d`` by quadrature at ``n_points`` random points plus edge points.
 
     Sets ``step.quadrature`` on every step and returns the checks in step order. A step whose
-    sides cannot be evaluated (an abstract density the linear-Gaussian instance does not
-    know, a nested integral) gets a failed check whose ``reason`` says why; nothing raises.
+    sides cannot be evaluated (an abstract density no numeric instance knows, a derivative
+    or a sum left unevaluated, a half-infinite integral), or whose left side is finite at too
+    few points, gets a check that was not made (``made`` false), whose ``reason`` says why:
+    never a failure. Nothing raises.
 
     Parameters
     ----------
@@ -231,8 +237,9 @@ def check_quadrature(
     checks = []
     for step in d.steps:
         item = prepared[step.index]
-        if isinstance(item, str):
-            check = NumericCheck(kind="quadrature", ok=False, details={}, reason=item)
+        if isinstance(item, str):  # no instance, or a side that cannot be evaluated
+            check = NumericCheck(kind="quadrature", ok=False, details={}, reason=item,
+                                 made=False)
         elif step.relation is Relation.EQ_UP_TO:
             check = _check_up_to(step, d, item, values, params, rng, n_points)
         else:
@@ -303,11 +310,11 @@ def _check_step(step: Step, sides: tuple[PreparedSide, PreparedSide], values: _V
             margins.append(sign * float(rv.values[j] - lv.values[j]) / scale)
         if err > worst:
             worst, worst_j, kind = err, j, ekind
-    if used < n_points:
+    if used < n_points:  # too few points to compare at: the check is not made
         return NumericCheck(kind="quadrature", ok=False,
                             details={"n_points": used, "instance": instance},
                             reason=f"the left side is finite at only {used} of "
-                                   f"{len(values.points)} points")
+                                   f"{len(values.points)} points", made=False)
     details: dict[str, Any] = {
         "n_points": used,
         "worst_error": worst,
@@ -378,7 +385,7 @@ def _check_up_to(step: Step, d: Derivation, sides: tuple[PreparedSide, PreparedS
         wrt = _wrt_symbols(step, d, sides, params)
     except EvaluationError as err:
         return NumericCheck(kind="quadrature", ok=False, details={"instance": instance},
-                            reason=str(err))
+                            reason=str(err), made=False)
     le, re_ = sides[0].expr, sides[1].expr
     lv, rv = values.sides[le], values.sides[re_]
     base = [j for j in range(len(values.points)) if lv.finite(j) and rv.finite(j)]
@@ -386,7 +393,7 @@ def _check_up_to(step: Step, d: Derivation, sides: tuple[PreparedSide, PreparedS
         return NumericCheck(kind="quadrature", ok=False,
                             details={"n_points": len(base), "instance": instance},
                             reason=f"both sides are finite at only {len(base)} of "
-                                   f"{len(values.points)} points")
+                                   f"{len(values.points)} points", made=False)
     variants: list[Point] = []
     owners: list[int] = []
     for j in base:

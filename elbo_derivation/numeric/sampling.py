@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Derivation, NumericCheck, Relation, Step
 from elbo_derivation.numeric import linear_gaussian
 from elbo_derivation.numeric.evaluate import (
@@ -56,6 +57,7 @@ from elbo_derivation.numeric.evaluate import (
     remainder_function,
     setup_batch,
 )
+from elbo_derivation.numeric.network_instance import NotSamplable, ancestral_draws
 from elbo_derivation.numeric.points import (
     Domains,
     Point,
@@ -110,6 +112,13 @@ def sampling_point(symbols: set[sp.Symbol], *, rng: np.random.Generator,
         else:
             out[s] = float(rng.uniform(*REAL_RANGE))
     return out
+
+
+def _ancestral(side: PreparedSide) -> bool:
+    """Whether ``side`` is on a network instance and holds an expectation to sample: it is
+    then sampled ancestrally (:func:`~elbo_derivation.numeric.network_instance.ancestral_draws`),
+    one variable at a time from the network's own densities."""
+    return side.sampled is not None and side.sampled.has(Expectation)
 
 
 def _samplable(expr: sp.Expr) -> bool:
@@ -214,9 +223,9 @@ def check_sampling(
         if isinstance(item, str) or step.relation is Relation.EQ_UP_TO:
             continue
         lhs, rhs = item
-        if _samplable(lhs.expr):
+        if _ancestral(lhs) or _samplable(lhs.expr):
             plan[step.index] = (lhs, rhs, "lhs")
-        elif _samplable(rhs.expr):
+        elif _ancestral(rhs) or _samplable(rhs.expr):
             plan[step.index] = (rhs, lhs, "rhs")
     refs = list(dict.fromkeys(r.expr for _, r, _ in plan.values()))  # in step order
     try:
@@ -234,9 +243,9 @@ def check_sampling(
         checks.append(check)
     reasons = [v for v in prepared.values() if isinstance(v, str)]
     if not checks and reasons:
-        # something could not be evaluated at all: that is a failure, said in words
+        # something could not be evaluated at all: a check not made, said in words
         check = NumericCheck(
-            kind="sampling", ok=False, details={"n_samples": 0}, reason=reasons[0])
+            kind="sampling", ok=False, details={"n_samples": 0}, reason=reasons[0], made=False)
         d.steps[0].sampling = check
         checks.append(check)
     # A purely algebraic derivation (no expectation or integral anywhere) has nothing to
@@ -256,13 +265,22 @@ def _check_step(step: Step, sampled: PreparedSide, reference: PreparedSide, whic
                                          if s in sampled.free_symbols
                                          | reference.free_symbols}}
     try:
-        estimate, se = sample_side(sampled.expr, point, rng=rng, n_samples=n_samples)
+        if _ancestral(sampled):
+            assert sampled.sampled is not None
+            y = ancestral_draws(sampled.sampled, point, rng=rng, n=int(n_samples))
+            if not np.all(np.isfinite(y)):
+                raise EvaluationError("the draws are not finite at the sampling point")
+            estimate, se = float(np.mean(y)), float(np.std(y, ddof=1) / math.sqrt(len(y)))
+            details["ancestral"] = True
+        else:
+            estimate, se = sample_side(sampled.expr, point, rng=rng, n_samples=n_samples)
         if ref_values is None or not ref_values.finite(0):
             ref_values = evaluate([reference.expr], [point], precise=True)[0]
-    except EvaluationError as err:
-        return NumericCheck(kind="sampling", ok=False, details=details, reason=str(err))
+    except (EvaluationError, NotSamplable) as err:
+        return NumericCheck(kind="sampling", ok=False, details=details, reason=str(err),
+                            made=False)
     if not ref_values.finite(0):
-        return NumericCheck(kind="sampling", ok=False, details=details,
+        return NumericCheck(kind="sampling", ok=False, details=details, made=False,
                             reason="the reference side is not finite at the sampling point")
     ref = float(ref_values.values[0])
     # Draws that are constant up to rounding (the integrand is constant in z, as in

@@ -144,7 +144,8 @@ def summary_json(derivations: Sequence[Derivation], seconds: float | None = None
     checks = [c for d in derivations for s in d.steps
               for c in (s.quadrature, s.sampling) if c is not None]
     out["numeric_checks"] = len(checks)
-    out["numeric_failures"] = sum(not c.ok for c in checks)
+    out["numeric_failures"] = sum(not c.ok and c.made for c in checks)
+    out["numeric_not_made"] = sum(not c.made for c in checks)
     out["numeric_missing"] = sorted({k for d in derivations
                                      for k in d.metadata.get("numeric_missing", ())})
     out["derivations"] = len(derivations)

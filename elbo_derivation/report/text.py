@@ -215,8 +215,12 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     >>> numeric_summary(NumericCheck("sampling", True, {"z_score": 6.41e11, "one_sided": True,
     ...                                                 "threshold": 5.0}))
     'sampling ✓ bound holds by 6.41e+11 standard errors (passes above −5)'
+    >>> numeric_summary(NumericCheck("sampling", False, {}, "no instance", made=False))
+    'sampling not made — no instance'
     """
     style = style or Style()
+    if not check.made:  # neither passed nor failed: say why not made
+        return f"{check.kind} not made — {clip(check.reason)}"
     mark = style.ok("✓" if check.ok else "✗", check.ok)
     parts = [f"{check.kind} {mark}"]
     d = check.details or {}
@@ -371,10 +375,13 @@ def _summary_lines(
             for c in (s.quadrature, s.sampling)
             if c is not None and c.kind == kind
         ]
-        if checks:
-            passed = sum(bool(c.ok) for c in checks)
-            numeric.append(style.ok(f"{passed}/{len(checks)} {kind} passed",
-                                    passed == len(checks)))
+        made = [c for c in checks if c.made]
+        if made:
+            passed = sum(bool(c.ok) for c in made)
+            numeric.append(style.ok(f"{passed}/{len(made)} {kind} passed",
+                                    passed == len(made)))
+        if len(made) < len(checks):  # could not be made: not a failure, said apart
+            numeric.append(f"{len(checks) - len(made)} {kind} not made")
     missing = sorted({k for d in derivations for k in d.metadata.get("numeric_missing", ())})
     numeric.extend(style.ok(f"{kind} not available", False) for kind in missing)
     if numeric:
@@ -456,7 +463,7 @@ def render_check_text(
                          + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
     elif d.steps and all(s.result is not None for s in d.steps):
         bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)
-               if c is not None and not c.ok]
+               if c is not None and not c.ok and c.made]
         if bad:
             s, c = bad[0]
             where = f"step {s.index}" + (f" (line {s.line})" if s.line else "")
