@@ -206,6 +206,14 @@ def prepare(
     e = derivation.expand_definitions(expr)
     instance = bool(e.atoms(AppliedUndef))
     sampled = None
+    families = getattr(getattr(derivation, "declarations", None), "families", None) or {}
+    for node in sorted(e.atoms(AppliedUndef), key=str) if families else ():
+        family = families.get(node.func.__name__)
+        if family is not None:  # its own density, never a Gaussian stand-in for it
+            raise EvaluationError(
+                f"cannot instantiate the densities: {node.func.__name__} is declared in the "
+                f"{family.name} family, which the numeric checks have no instance of (its "
+                "facts are the symbolic tiers')")
     if instance and isinstance(network, str):
         raise EvaluationError(f"cannot instantiate the densities: {network}")
     if instance and network is not None:
@@ -1094,6 +1102,32 @@ def evaluate(
     return out
 
 
+def _carried(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> np.ndarray:
+    """The size each integral brings into the side: |∂side/∂I_k| · (the size of I_k), the
+    largest over k, at every point (0 where unknown). An integral under a large coefficient
+    (1/σ³ · (∫ … − σ²), σ small) carries its rounding into the side multiplied by it, so that
+    is the side's unit for comparing it, not the integral's own size. The derivative is a
+    central difference at the integrals' values (exact for a side affine in them)."""
+    n = len(points)
+    out = np.zeros(n)
+    if not ints:
+        return out
+    args = [np.array([p[s] for p in points], dtype=float) for s in side.params]
+    ivals = [np.array([np.nan if v is None else float(v) for v in b.values]) for b in ints]
+    with np.errstate(all="ignore"):
+        def total(values: list[np.ndarray]) -> np.ndarray:
+            return np.sum(np.stack(_broadcast(side.np_terms(*args, *values), n), axis=0),
+                          axis=0)
+
+        for k, b in enumerate(ints):
+            h = 1e-6 * np.maximum(np.maximum(np.abs(ivals[k]), b.magnitudes), 1e-300)
+            up = [v + h if i == k else v for i, v in enumerate(ivals)]
+            down = [v - h if i == k else v for i, v in enumerate(ivals)]
+            carried = np.abs((total(up) - total(down)) / (2 * h)) * b.magnitudes
+            out = np.maximum(out, np.where(np.isfinite(carried), carried, 0.0))
+    return out
+
+
 def _outer_fast(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> SideValues:
     n = len(points)
     args = [np.array([p[s] for p in points], dtype=float) for s in side.params]
@@ -1104,6 +1138,7 @@ def _outer_fast(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> Sid
         mags = np.max(np.abs(terms), axis=0)
     for b in ints:
         mags = np.maximum(mags, b.magnitudes)
+    mags = np.maximum(mags, _carried(side, ints, points))
     values = np.where(np.all(np.isfinite(terms), axis=0), values, np.nan)
     return SideValues([float(v) for v in values], mags)
 
@@ -1111,6 +1146,7 @@ def _outer_fast(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> Sid
 def _outer_precise(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> SideValues:
     values: list[Any] = []
     mags = np.full(len(points), np.nan)
+    carried = _carried(side, ints, points)
     with mpmath.workdps(DIGITS):
         for j, p in enumerate(points):
             ivals = [b.values[j] for b in ints]
@@ -1127,5 +1163,6 @@ def _outer_precise(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> 
                 values.append(math.nan)
                 continue
             values.append(mpmath.fsum(terms))
-            mags[j] = max([float(abs(t)) for t in terms] + [b.magnitudes[j] for b in ints])
+            mags[j] = max([float(abs(t)) for t in terms] + [b.magnitudes[j] for b in ints]
+                          + [float(carried[j])])
     return SideValues(values, mags)

@@ -44,10 +44,12 @@ __all__ = [
     "Domains",
     "Point",
     "declared_domains",
+    "declared_simplexes",
     "draw_points",
     "edge_points",
     "inside",
     "is_positive_symbol",
+    "on_simplexes",
     "random_point",
     "sorted_symbols",
     "within",
@@ -81,9 +83,52 @@ def declared_domains(derivation: object) -> dict[str, sp.Interval]:
     return dict(getattr(declarations, "intervals", None) or {})
 
 
+def declared_simplexes(derivation: object) -> list[tuple[str, ...]]:
+    """The names of the probabilities of each density declared categorical with symbols for
+    its parameters (``p(k) = Categorical(a1, a2, a3)``): at every point they sum to 1."""
+    families = getattr(getattr(derivation, "declarations", None), "families", None) or {}
+    out = []
+    for family in families.values():
+        ps = family.parameters
+        if (family.name == "categorical" and len(ps) > 1
+                and all(isinstance(q, sp.Symbol) for q in ps)):
+            out.append(tuple(q.name for q in ps))
+    return out
+
+
+def on_simplexes(points: list[Point], simplexes: Sequence[tuple[str, ...]]) -> list[Point]:
+    """``points`` with each group of probabilities in ``simplexes`` (by name) divided by
+    their sum, so that they sum to 1 (the values drawn are positive); changed in place.
+
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> on_simplexes([{a: 1.0, b: 3.0}], [("a", "b")])
+    [{a: 0.25, b: 0.75}]
+    """
+    for point in points:
+        for names in simplexes:
+            members = [s for s in point if s.name in names]
+            total = sum(point[s] for s in members)
+            if len(members) == len(names) and total > 0:
+                for s in members:
+                    point[s] = point[s] / total
+    return points
+
+
 def is_positive_symbol(symbol: sp.Symbol) -> bool:
-    """True when ``symbol`` must take positive values (declared positive)."""
-    return bool(symbol.is_positive)
+    """True when ``symbol`` must take positive values (declared positive, or nonnegative: 0
+    is left to the edge points of the expressions that allow it, never drawn at random).
+
+    >>> import sympy as sp
+    >>> is_positive_symbol(sp.Symbol("beta", nonnegative=True))
+    True
+    """
+    return bool(symbol.is_positive or symbol.is_nonnegative)
+
+
+def _negative_symbol(symbol: sp.Symbol) -> bool:
+    """True when ``symbol`` must take negative values (declared negative or nonpositive)."""
+    return bool(symbol.is_negative or symbol.is_nonpositive)
 
 
 def sorted_symbols(symbols: Iterable[sp.Symbol]) -> list[sp.Symbol]:
@@ -103,9 +148,9 @@ def _draw(symbol: sp.Symbol, rng: np.random.Generator, domains: Domains | None =
     if symbol.is_integer:  # a count, a dimension, a bound: a small integer of its sign
         lo = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else -INTEGER_MAX
         return float(round(rng.uniform(lo, INTEGER_MAX)))
-    if is_positive_symbol(symbol):
+    if is_positive_symbol(symbol) or _negative_symbol(symbol):
         lo, hi = np.log(POSITIVE_RANGE[0]), np.log(POSITIVE_RANGE[1])
-        return float(np.exp(rng.uniform(lo, hi)))
+        return float(np.exp(rng.uniform(lo, hi))) * (-1.0 if _negative_symbol(symbol) else 1.0)
     return float(rng.uniform(*REAL_RANGE))
 
 
@@ -184,7 +229,7 @@ def edge_points(symbols: Sequence[sp.Symbol], *, rng: np.random.Generator,
     >>> pts[3][s1], pts[3][s2]
     (0.001, 1000.0)
     """
-    reals = [s for s in symbols if not is_positive_symbol(s)]
+    reals = [s for s in symbols if not (is_positive_symbol(s) or _negative_symbol(s))]
     positives = [s for s in symbols if is_positive_symbol(s)]
     base = random_point(symbols, rng=rng, domains=domains)
     shared_real = float(rng.uniform(*REAL_RANGE))

@@ -72,7 +72,14 @@ from elbo_derivation.numeric.evaluate import (
     prepare,
 )
 from elbo_derivation.numeric.network_instance import NetworkInstance
-from elbo_derivation.numeric.points import Point, declared_domains, draw_points, random_point
+from elbo_derivation.numeric.points import (
+    Point,
+    declared_domains,
+    declared_simplexes,
+    draw_points,
+    on_simplexes,
+    random_point,
+)
 
 __all__ = ["TOLERANCE", "check_quadrature", "prepare_steps"]
 
@@ -219,7 +226,8 @@ def check_quadrature(
     for lhs, rhs in usable.values():
         symbols |= lhs.free_symbols | rhs.free_symbols
     domains = declared_domains(d)
-    points = draw_points(symbols, rng=rng, n_random=int(n_points), domains=domains)
+    points = on_simplexes(draw_points(symbols, rng=rng, n_random=int(n_points),
+                                      domains=domains), declared_simplexes(d))
     exprs = list(dict.fromkeys(s.expr for pair in usable.values() for s in pair))  # step order
     broken: dict[sp.Expr, str] = {}
     for e in exprs:
@@ -400,7 +408,7 @@ def _check_up_to(step: Step, d: Derivation, sides: tuple[PreparedSide, PreparedS
         for _ in range(VARIANTS):
             v = dict(values.points[j])
             v.update(random_point(wrt, rng=rng, domains=declared_domains(d)))
-            variants.append(v)
+            variants.append(on_simplexes([v], declared_simplexes(d))[0])
             owners.append(j)
     var = _Values(variants, dict(zip((le, re_), evaluate([le, re_], variants), strict=True)))
 

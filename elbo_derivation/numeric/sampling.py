@@ -62,8 +62,10 @@ from elbo_derivation.numeric.points import (
     Domains,
     Point,
     declared_domains,
+    declared_simplexes,
     inside,
     is_positive_symbol,
+    on_simplexes,
     sorted_symbols,
 )
 from elbo_derivation.numeric.quadrature import prepare_steps
@@ -171,7 +173,7 @@ def sample_side(expr: sp.Expr, point: Point, *, rng: np.random.Generator,
             powers = u[0][None, :] ** np.arange(b.coeffs.shape[1])[:, None]
             r = b.coeffs[0] @ powers
             if integral.rem_func is not None:
-                r = r + remainder_function(b, u[0][None, :])[0]
+                r = r + remainder_function(b)(u[0][None, :])[0]
         draws.append(float(b.pref[0]) * (2 * math.pi) ** (integral.dims / 2) * r)
     # side = alpha0 + Σ alpha_k I_k: read the coefficients off the compiled terms
     args = [point[s] for s in side.params]
@@ -215,7 +217,8 @@ def check_sampling(
     for item in prepared.values():
         if not isinstance(item, str):
             symbols |= item[0].free_symbols | item[1].free_symbols
-    point = sampling_point(symbols, rng=rng, domains=declared_domains(d))
+    point = on_simplexes([sampling_point(symbols, rng=rng, domains=declared_domains(d))],
+                         declared_simplexes(d))[0]
     # which side of each step is sampled; the other sides are evaluated together (one quad)
     plan: dict[int, tuple[PreparedSide, PreparedSide, str]] = {}
     for step in d.steps:
