@@ -27,16 +27,13 @@ Examples
 >>> q2 = sp.Function("q(x_2|x_1)", positive=True)(x2, x1)
 >>> side = Expectation(Expectation(x2, x2, q2), x1, q1)
 >>> inst = network_instance([side], taken={"x_0", "x_1", "x_2"})
->>> inst.families
-('q',)
->>> len(inst.parameters["q"])     # w, b, c of x_1 given x_0; w, b, c of x_2 given x_1
-6
+>>> inst.words
+'q(x_1|x_0) = N(q_w21·x_0 + q_b2, q_c2); q(x_2|x_1) = N(q_w31·x_1 + q_b3, q_c3)'
 >>> import numpy as np
->>> point = {s: 0.5 for s in inst.instantiate(side).free_symbols}
->>> y = ancestral_draws(inst.instantiate(side), point, rng=np.random.default_rng(0), n=4000)
->>> w2 = next(s for s in point if s.name == "q_w21")
->>> exact = 0.5 * (0.5 * 0.5 + 0.5) + 0.5   # E[x_2] = w21 (w11 x_0 + b1) + b2
->>> bool(abs(y.mean() - exact) < 5 * y.std() / np.sqrt(len(y)))
+>>> expr = inst.instantiate(side)
+>>> point = {s: 0.5 for s in expr.free_symbols}     # E[x_2] = w31 (w21 x_0 + b2) + b3
+>>> y = ancestral_draws(expr, point, rng=np.random.default_rng(0), n=4000)
+>>> bool(abs(y.mean() - (0.5 * (0.5 * 0.5 + 0.5) + 0.5)) < 5 * y.std() / np.sqrt(len(y)))
 True
 """
 
@@ -142,7 +139,7 @@ def network_instance(sides: Iterable[sp.Expr], taken: Iterable[str] = ()
     >>> py, pz = (sp.Function(f"p({v})", positive=True)(s) for v, s in (("y", y), ("z", z)))
     >>> inst = network_instance([sp.log(lik * py * pz)])
     >>> inst.words
-    'p(x|y, z) = N(p_w31·y + p_w32·z + p_b3, p_c3); p(y) = N(p_b1, p_c1); p(z) = N(p_b2, p_c2)'
+    'p(y) = N(p_b1, p_c1); p(z) = N(p_b2, p_c2); p(x|y, z) = N(p_w31·y + p_w32·z + p_b3, p_c3)'
     >>> network_instance([sp.Function("g", positive=True)(x, y)])
     'no numeric instance of g(x, y): only densities and real functions of one variable have one'
     """
