@@ -348,11 +348,20 @@ def _compile_integral(node: sp.Integral) -> _Integral:
         compiled = _compile_gauss(node, var, f, params)
         if compiled is not None:
             return compiled
-        return _Integral(node, var, "line", params,
-                         np_func=_lambdify((var, *params), f, "numpy"))
+        # a kink |x − c| (a Laplace density): integrated in x − c, with a break at 0, so
+        # that a narrow peak there is seen (the adaptive rule could step over it)
+        centres = set()
+        for a in f.atoms(sp.Abs):
+            lin, rem = _poly_in(_expand(a.args[0]), (var,))
+            if rem == 0 and set(lin) <= {(0,), (1,)} and (1,) in lin:
+                centres.add(-lin.get((0,), sp.S.Zero) / lin[(1,)])
+        closed = (centres.pop(),) if len(centres) == 1 else ()
+        return _Integral(node, var, "line", params, closed=closed,
+                         np_closed=_lambdify(params, closed, "numpy") if closed else None,
+                         np_func=_lambdify((var, *params), _split_logs(f), "numpy"))
     return _Integral(node, var, "finite", params, closed=(lo, hi),
                      np_closed=_lambdify(params, (lo, hi), "numpy"),
-                     np_func=_lambdify((var, *params), f, "numpy"))
+                     np_func=_lambdify((var, *params), _split_logs(f), "numpy"))
 
 
 def _compile_gauss(
@@ -925,7 +934,11 @@ def _setup_plain(b: _Batch) -> None:
         grid = np.where(b.ok[:, None], lo[:, None] + b.width[:, None] * t[None, :], 0.0)
         dx = np.abs(b.width) / 200
     else:
-        grid = np.linspace(-60.0, 60.0, 2401)[None, :]
+        if b.integral.closed:  # centred on the kink (see _compile_integral)
+            (centre,) = _broadcast(b.integral.np_closed(*b.args), n)  # type: ignore[misc]
+            b.ok = np.isfinite(centre)
+            b.lo = np.where(b.ok, centre, 0.0)
+        grid = b.lo[:, None] + np.linspace(-60.0, 60.0, 2401)[None, :]
         dx = np.full(n, 120.0 / 2400)
     vals = _plain(b)(grid)
     b.ok &= np.all(np.isfinite(vals), axis=1)
@@ -943,8 +956,8 @@ def _integrate_all(batches: list[_Batch]) -> None:
     plain = [b for b in line if b.integral.kind == "line"]
     if gauss:
         _quad(gauss, _line_integrand(gauss), -U_MAX, U_MAX, _BREAKS)
-    if plain:
-        _quad(plain, _line_integrand(plain), -np.inf, np.inf, None)
+    if plain:  # (each centred on its kink, if it has one: a break at 0)
+        _quad(plain, _line_integrand(plain), -np.inf, np.inf, (0.0,))
     if finite:
         _quad(finite, _finite_integrand(finite), 0.0, 1.0, None)
 
@@ -981,7 +994,8 @@ def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
     degree = max([b.coeffs.shape[1] for b in batches if b.integral.kind == "gauss"], default=1)
     poly_rows, poly_coeffs, poly_scale = [], [], []
     remainders: list[tuple[np.ndarray, Callable[[Any], np.ndarray]]] = []
-    plains: list[tuple[np.ndarray, np.ndarray, Callable[[Any], np.ndarray]]] = []
+    plains: list[tuple[np.ndarray, np.ndarray, Callable[[Any], np.ndarray],
+                       np.ndarray]] = []
     start = 0
     for b in batches:
         rows = np.flatnonzero(b.ok)
@@ -996,7 +1010,7 @@ def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
             if b.integral.rem_func is not None:
                 remainders.append((where, remainder_function(b, rows)))
         else:
-            plains.append((where, b.scale[rows], _plain(b, rows)))
+            plains.append((where, b.scale[rows], _plain(b, rows), b.lo[rows][:, None]))
     poly_where = np.concatenate(poly_rows) if poly_rows else np.zeros(0, int)
     matrix = np.concatenate(poly_coeffs) if poly_coeffs else np.zeros((0, degree))
     scale = np.concatenate(poly_scale) if poly_scale else np.zeros(0)
@@ -1010,8 +1024,8 @@ def _line_integrand(batches: list[_Batch]) -> Callable[[float], np.ndarray]:
             out[where] += rem(u)[:, 0]
         out[poly_where] *= weight
         out[poly_where] /= scale
-        for where, plain_scale, plain in plains:
-            out[where] = plain(u)[:, 0] / plain_scale
+        for where, plain_scale, plain, centre in plains:
+            out[where] = plain(centre + u)[:, 0] / plain_scale
         return out
 
     return func
