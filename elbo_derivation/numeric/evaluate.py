@@ -677,7 +677,8 @@ def _real(v: Any) -> Any:
     return v if mpmath.isfinite(v) else None
 
 
-def setup_batch(integral: _Integral, points: Sequence[Point], precise: bool) -> _Batch:
+def setup_batch(integral: _Integral, points: Sequence[Point], precise: bool,
+                digits: int = DIGITS) -> _Batch:
     """The per-point data of ``integral`` at ``points``: its parameters, and for a Gaussian
     integral the mean, scale, polynomial coefficients and prefactor of the integrand (``ok``
     marks the points where they are finite). ``precise`` computes them with mpmath.
@@ -691,11 +692,11 @@ def setup_batch(integral: _Integral, points: Sequence[Point], precise: bool) -> 
                np.zeros((n, 1)), [None] * n, np.ones(n), np.zeros(n), np.ones(n),
                [None] * n, np.zeros(n))
     if integral.kind == "gauss" and integral.dims > 1:
-        _setup_multi(b, points, precise)
+        _setup_multi(b, points, precise, digits)
         _gauss_scale(b)
     elif integral.kind == "gauss":
         if precise:
-            _setup_gauss_precise(b, points)
+            _setup_gauss_precise(b, points, digits)
         else:
             _setup_gauss_fast(b)
         _gauss_scale(b)
@@ -716,9 +717,9 @@ def _setup_gauss_fast(b: _Batch) -> None:
     b.pref = [float(v) for v in pref]
 
 
-def _setup_gauss_precise(b: _Batch, points: Sequence[Point]) -> None:
+def _setup_gauss_precise(b: _Batch, points: Sequence[Point], digits: int = DIGITS) -> None:
     rows = []
-    with mpmath.workdps(DIGITS):
+    with mpmath.workdps(digits):
         for i, p in enumerate(points):
             try:
                 vals = [_real(v) for v in b.integral.mp_closed(
@@ -799,12 +800,13 @@ def _reduce_multi(total: dict[tuple[int, ...], Any], one: Any) -> dict[int, Any]
     return out
 
 
-def _setup_multi(b: _Batch, points: Sequence[Point], precise: bool) -> None:
+def _setup_multi(b: _Batch, points: Sequence[Point], precise: bool,
+                 digits: int = DIGITS) -> None:
     d, n = b.integral.dims, len(points)
     nm = d * (d + 1) // 2
     rows: list[dict[int, Any]] = []
     if precise:
-        with mpmath.workdps(DIGITS):
+        with mpmath.workdps(digits):
             for i, p in enumerate(points):
                 try:
                     vals = [_real(v) for v in b.integral.mp_closed(
@@ -1075,7 +1077,8 @@ class SideValues:
 
 
 def evaluate(
-    sides: Sequence[sp.Expr], points: Sequence[Point], *, precise: bool = False
+    sides: Sequence[sp.Expr], points: Sequence[Point], *, precise: bool = False,
+    digits: int = DIGITS,
 ) -> list[SideValues]:
     """Evaluate prepared sides (see :func:`prepare`) at every point.
 
@@ -1087,6 +1090,9 @@ def evaluate(
         each maps every free symbol of the sides to a float.
     precise : bool
         evaluate the closed-form parts with 30 digits, one point at a time (slower).
+    digits : int
+        the digits of the precise evaluation (more where 30 lose a difference to
+        cancellation, as 1 − (1 − 10⁻¹⁰⁵) does).
 
     Returns
     -------
@@ -1104,13 +1110,13 @@ def evaluate(
     for side in compiled:
         for integral in side.integrals:
             if id(integral) not in batches:
-                batches[id(integral)] = setup_batch(integral, points, precise)
+                batches[id(integral)] = setup_batch(integral, points, precise, digits)
     _integrate_all(list(batches.values()))
     out = []
     for side in compiled:
         ints = [batches[id(i)] for i in side.integrals]
         if precise:
-            out.append(_outer_precise(side, ints, points))
+            out.append(_outer_precise(side, ints, points, digits))
         else:
             out.append(_outer_fast(side, ints, points))
     return out
@@ -1157,11 +1163,12 @@ def _outer_fast(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> Sid
     return SideValues([float(v) for v in values], mags)
 
 
-def _outer_precise(side: _Side, ints: list[_Batch], points: Sequence[Point]) -> SideValues:
+def _outer_precise(side: _Side, ints: list[_Batch], points: Sequence[Point],
+                   digits: int = DIGITS) -> SideValues:
     values: list[Any] = []
     mags = np.full(len(points), np.nan)
     carried = _carried(side, ints, points)
-    with mpmath.workdps(DIGITS):
+    with mpmath.workdps(digits):
         for j, p in enumerate(points):
             ivals = [b.values[j] for b in ints]
             if any(v is None for v in ivals):
