@@ -219,7 +219,7 @@ def prepare(
     if instance and network is not None:
         try:
             e = sampled = network.instantiate(e)  # type: ignore[union-attr]
-        except KeyError as err:  # pragma: no cover (the instance is built from every side)
+        except (KeyError, ValueError, TypeError) as err:  # (SymPy's refusals among them)
             raise EvaluationError(f"cannot instantiate the densities: {err}") from None
     elif instance:
         if params is None:

@@ -161,7 +161,8 @@ def network_instance(sides: Iterable[sp.Expr], taken: Iterable[str] = ()
                 return (f"no numeric instance of {node.func.__name__}: a Gaussian instance "
                         "needs real variables, not integers")
             shapes.setdefault(shape[0], set()).add(shape[1:])
-        elif len(node.args) == 1 and node.is_real and not node.is_positive:
+        elif (len(node.args) == 1 and node.is_real and not node.is_positive
+              and not node.args[0].is_integer):  # (a sequence z_j is no function of a real)
             name = node.func.__name__
             if name not in functions:
                 functions[name] = (fresh(f"a_{name}", real=True), fresh(f"b_{name}", real=True))
