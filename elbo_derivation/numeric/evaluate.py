@@ -231,10 +231,35 @@ def prepare(
     if e.has(Expectation):
         e = e.replace(lambda n: isinstance(n, Expectation), lambda n: n.as_integral())
     if e.has(sp.Integral):
-        e = _flatten(e)
+        e = _by_gaussian_factor(_flatten(e))
     e = _realify(e)
     return PreparedSide(e, instance, frozenset(e.free_symbols),
                         None if sampled is None else _realify(sampled))
+
+
+def _by_gaussian_factor(e: sp.Basic) -> sp.Basic:
+    """Each integral over ℝ whose terms carry different Gaussian factors written as the sum
+    of one integral per factor (linearity): ∫ q·(p/q − 1) dx is ∫ p dx − ∫ q dx, each
+    standardised in its own variable, where as one integral the remainder p/q would grow
+    as exp(+x²) and overflow."""
+    def split(node: sp.Integral) -> sp.Expr:
+        if len(node.limits) != 1 or not _whole_line(node.limits) or node.function.has(
+                sp.Integral):
+            return node
+        var = node.limits[0][0]
+        groups: dict[sp.Expr, list[sp.Expr]] = {}
+        for term in sp.Add.make_args(_expand(node.function)):
+            q, _ = _gaussian_factor(term, var)
+            groups.setdefault(_expand(q), []).append(term)
+        if len(groups) < 2 or any(not _poly_in(q, (var,))[0].get((2,)) for q in groups):
+            return node
+        return sp.Add(*[sp.Integral(sp.Add(*ts), node.limits[0]) for ts in groups.values()])
+
+    if not e.has(sp.Integral):
+        return e
+    e = e.replace(lambda n: isinstance(n, sp.Integral) and n.function == 0,
+                  lambda n: sp.S.Zero)  # (an integrand that cancelled to 0)
+    return e.replace(lambda n: isinstance(n, sp.Integral), split)
 
 
 def _whole_line(limits: Sequence[Any]) -> bool:

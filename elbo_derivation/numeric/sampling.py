@@ -289,6 +289,11 @@ def _check_step(step: Step, sampled: PreparedSide, reference: PreparedSide, whic
     # Draws that are constant up to rounding (the integrand is constant in z, as in
     # E_q[log p(x)]) have a standard error at the level of rounding: floor it there.
     scale = max(abs(estimate), abs(ref), float(ref_values.magnitudes[0]))
+    if se < ROUNDING * max(scale, 1.0):
+        # constant draws: their rounding is that of the terms they are made of (log-density
+        # terms of size 1 that cancel to 1e-16 where the side is 0), so never below that of
+        # unit-size terms (as the quadrature compares absolutely where all sizes are 0)
+        scale = max(scale, 1.0)
     floor = ROUNDING * scale
     se_eff = max(se, floor)
     if se_eff > 0:
