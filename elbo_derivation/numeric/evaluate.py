@@ -247,6 +247,14 @@ def _by_gaussian_factor(e: sp.Basic) -> sp.Basic:
                 sp.Integral):
             return node
         var = node.limits[0][0]
+        def bare_exp(e: sp.Basic) -> bool:  # an exp of the variable, not under a log
+            if isinstance(e, sp.log) or not e.has(var):
+                return False
+            return isinstance(e, sp.exp) or any(bare_exp(a) for a in e.args)
+
+        if not any(bare_exp(_gaussian_factor(t, var)[1])
+                   for t in sp.Add.make_args(node.function)):
+            return node  # (no exponential of the variable outside the factor: as it was)
         groups: dict[sp.Expr, list[sp.Expr]] = {}
         for term in sp.Add.make_args(_expand(node.function)):
             q, _ = _gaussian_factor(term, var)
