@@ -40,6 +40,7 @@ __all__ = [
     "pretty_name",
     "pretty_prose",
     "pretty_reason",
+    "pretty_signature",
     "pretty_written",
     "shown",
     "shown_part",
@@ -108,6 +109,23 @@ def split_name(name: str) -> tuple[str, str, str]:
     if sub and not digits and not (sub.isdigit() or len(sub) == 1):
         return name, "", ""  # a word after the underscore (log_var): keep the name as written
     return base, sub, accent
+
+
+_SIGNATURE_WORD = re.compile(r"[^\W\d]\w*_\{[^{}]*\}|[^\W\d]\w*")
+
+
+def pretty_signature(signature: str) -> str:
+    """A declared density's signature in unicode, each name in it as :func:`pretty_name`
+    writes it: ``q(x_1|x_0)`` → ``q(x₁|x₀)``, ``q_phi(z|x)`` → ``q_φ(z|x)``.
+
+    >>> pretty_signature("q(x_1|x_0)"), pretty_signature("p_theta(x_t|x_{t-1},x_0)")
+    ('q(x₁|x₀)', 'p_θ(xₜ|xₜ₋₁, x₀)')
+    """
+    head, paren, rest = signature.partition("(")
+    if not paren:
+        return pretty_name(signature)
+    inner = _SIGNATURE_WORD.sub(lambda m: pretty_name(m[0]), rest)
+    return pretty_name(head) + "(" + re.sub(r",\s*", ", ", inner)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -281,8 +299,7 @@ class UnicodePrinter(StrPrinter):
             return f"{pretty_name(head)}({inner})"
         if isinstance(expr, AppliedUndef) and "(" in name:
             # a declared density such as q(z|x): its name says it all (q_phi as q_φ)
-            head, _, rest = name.partition("(")
-            return pretty_name(head) + "(" + re.sub(r",\s*", ", ", rest)
+            return pretty_signature(name)
         if isinstance(expr, AppliedUndef):
             name = pretty_name(name)
         return f"{name}({self.stringify(expr.args, ', ')})"
@@ -325,8 +342,10 @@ class UnicodePrinter(StrPrinter):
 
     def _print_Indexed(self, expr: sp.Basic) -> str:
         index = ",".join(self._print(i) for i in expr.indices)
-        return f"{pretty_name(str(expr.base))}_{index}" if len(index) == 1 else (
-            f"{pretty_name(str(expr.base))}_({index})")
+        base = pretty_name(str(expr.base))
+        if set(index) <= _SUBSCRIPTABLE | set("+-=,") and "_" not in base:
+            return base + index.translate(_SUB)  # yᵢ, xᵢ₋₁: unicode subscripts
+        return f"{base}_{index}" if len(index) == 1 else f"{base}_({index})"
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         # d/dx for a function of one variable, ∂/∂x otherwise; dⁿ/dxⁿ for repeated ones
@@ -692,7 +711,7 @@ def pretty_written(text: str) -> str | None:
         return None
 
 
-_WORD = re.compile(r"(?<![\w.])([^\W\d]\w*)(?:\^(\d+))?|\^(\d+)\b")
+_WORD = re.compile(r"(?<![\w.])\\?([^\W\d]\w*)(?:\^(\d+))?|\^(\d+)\b")
 
 
 def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
@@ -703,6 +722,8 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
     'E[x²] = σ₁² + μ₁², by 2 π sigma'
     >>> pretty_prose("Z1 = sqrt(2 pi sigma1^2)", ["Z1", "sigma1"])
     'Z₁ = √(2 π σ₁²)'
+    >>> pretty_prose(r"divide by e^{\\beta x}", ["beta", "x"])  # a LaTeX name: no backslash left
+    'divide by e^{β x}'
     """
     known = set(names) | {"pi"}
 
