@@ -73,3 +73,39 @@ def test_density_signatures_use_unicode_subscripts():
     text = shown_pretty(d)
     assert text.startswith("E_q(x₁|x₀)[E_q(x₂|x₁)[log(p(x₂)·")
     assert "_{" not in text and "x_" not in text
+
+
+def test_the_exact_difference_is_in_the_author_notation():
+    """Defect: "exact: left − right = 2·log(1 + exp(−γ))", SymPy's string form, in a report
+    of a .tex file whose author writes e^{−γ}."""
+    from elbo_derivation.report.json import derivation_to_json
+    from elbo_derivation.report.text import format_counterexample
+
+    d = check_file(CORPUS / "diffusion/wrong/kingma_vdm_log_snr.s1.sign-error.tex",
+                   time_limit=5.0)
+    step = d.steps[0]
+    cx = step.result.counterexample
+    assert cx is not None and cx.exact is not None and cx.exact_text in cx.note
+    said = format_counterexample(cx, d, step)
+    assert "exact: left − right = 2·log(" in said and "e^(−γ)" in said, said
+    assert "exp(" not in said and "gamma" not in said, said
+    note = derivation_to_json(d)["steps"][0]["symbolic"]["counterexample"]["note"]
+    assert "e^(−γ)" in note and "exp(" not in note, note
+    from elbo_derivation.report.json import check_json
+
+    assert check_json(d)["steps"][0]["counterexample"]["note"] == note
+    # the value it quotes is the difference of the two sides
+    gamma = next(iter(cx.exact.free_symbols))
+    assert abs(float(cx.exact.subs(gamma, 1)) - cx.difference) < 1e-12
+
+
+def test_plurals_in_the_handout_and_the_reports():
+    """Defect: the handout's summary said "1 derivations"."""
+    from elbo_derivation.report.handout import render_html
+    from elbo_derivation.report.pretty import plural
+
+    d = parse_derivation("symbols: t : real\n  2*t\n= t + t  # twice")
+    html = render_html([d])
+    assert "1 derivation," in html and "1 derivations" not in html
+    assert "1 step" in html and "1 steps" not in html
+    assert plural(2, "file") == "2 files" and plural(1, "file") == "1 file"

@@ -1493,7 +1493,7 @@ def check(
             Counterexample(point={}, lhs=float("nan"), rhs=float("nan"),
                            difference=float(diff),
                            note=f"exact: left − right = {plain(diff)} for every density (the rules "
-                           f"{_words(rules)})"),
+                           f"{_words(rules)})", exact=diff, exact_text=plain(diff)),
         )
     # An abstract density may depend on symbols it does not show (q(z|x) = N(g(x), h(x)) hides
     # g and h), so "free of g, h" is decided only for differences without abstract densities;

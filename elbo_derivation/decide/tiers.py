@@ -323,7 +323,8 @@ class Problem:
                 point={str(s): float(v) for s, v in point.items()},
                 lhs=to_float(va), rhs=to_float(vb), difference=to_float(diff),
                 note=f"exact: {what} = {plain(f)}, which is {mpmath.nstr(g2, 15)} here "
-                     f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})")
+                     f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})",
+                exact=f, exact_text=plain(f))
             sign = "nonzero" if self.relation is Relation.EQ else "negative"
             return Judgement(
                 Verdict.REFUTED, tier, tuple(rules),

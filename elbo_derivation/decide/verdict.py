@@ -170,6 +170,7 @@ def _refuted_exactly(lhs: sp.Expr, rhs: sp.Expr, constant: sp.Expr, method: str,
         rhs=to_float(b) if b is not None else float("nan"),
         difference=to_float(value),
         note=f"exact: {what} is the constant {plain(_tidy(constant))} ≈ {mpmath.nstr(value, 15)}",
+        exact=_tidy(constant), exact_text=plain(_tidy(constant)),
     )
     return SymbolicResult(
         Verdict.REFUTED, method, time.perf_counter() - start, counterexample=cex,

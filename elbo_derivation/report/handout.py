@@ -42,7 +42,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
+from elbo_derivation.report.pretty import GREEK, plural, pretty_name, split_name
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
@@ -610,7 +610,7 @@ def prose_html(text: str) -> str:
     return re.sub(r"(?<=\s)~(?=\s)", "∼", text)
 
 
-def _verdict_cell(step: Step) -> str:
+def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
     from elbo_derivation.report.text import format_counterexample, numeric_summary
 
     r = step.result
@@ -621,8 +621,8 @@ def _verdict_cell(step: Step) -> str:
     if r.method:
         parts.append(f'<span class="method">by {_esc(r.method)}</span>')
     if r.counterexample is not None:
-        parts.append(f'<span class="mistake">{_esc(format_counterexample(r.counterexample))}'
-                     "</span>")  # fmt: skip
+        said = format_counterexample(r.counterexample, d, step)
+        parts.append(f'<span class="mistake">{_esc(said)}</span>')
     if r.mistake:
         parts.append(f'<span class="mistake">likely mistake: {prose_html(r.mistake)}</span>')
     for check in (step.quadrature, step.sampling):
@@ -674,7 +674,7 @@ def _counts_line(d: Derivation) -> str:
     if unchecked:
         shown.append(f"{unchecked} not checked")
     n = len(d.steps)
-    return f"{n} step{'s' if n != 1 else ''}: " + ", ".join(shown)
+    return f"{plural(n, 'step')}: " + ", ".join(shown)
 
 
 def math_width(mathml: str) -> float:
@@ -748,7 +748,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
             f'<td class="expr"><div class="math{size}">{math}</div></td>'
             f'<td class="why">{_justification(step, d)}'
             f'<span class="check">{_esc(line.strip())}</span></td>'
-            f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor, d)
+            f"{_verdict_cell(step, d)}</tr>" + _detail_row(step, anchor, d)
         )
     where = d.source or ""
     if d.path:
@@ -876,7 +876,7 @@ def render_html(
         "<header>",
         f"<h1>{_esc(title)}</h1>",
         f'<p class="meta">{_esc(_NOTES_INTRO if intro is None else intro)}</p>',
-        f'<p class="summary">{len(derivations)} derivations, {total} steps'
+        f'<p class="summary">{plural(len(derivations), "derivation")}, {plural(total, "step")}'
         + (f": {_esc(summary)}" if summary else "")
         + f".<br><small>{_esc(legend)}</small></p>",
         f"<nav><h2>Contents</h2><ol>{toc}{extra}</ol></nav>",

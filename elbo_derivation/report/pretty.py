@@ -36,6 +36,7 @@ from elbo_derivation.core.expectation import Expectation
 
 __all__ = [
     "format_number",
+    "plural",
     "pretty",
     "pretty_name",
     "pretty_prose",
@@ -109,6 +110,15 @@ def split_name(name: str) -> tuple[str, str, str]:
     if sub and not digits and not (sub.isdigit() or len(sub) == 1):
         return name, "", ""  # a word after the underscore (log_var): keep the name as written
     return base, sub, accent
+
+
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, in the plural unless ``n`` is one.
+
+    >>> plural(1, "derivation"), plural(3, "step"), plural(0, "file")
+    ('1 derivation', '3 steps', '0 files')
+    """
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 _SIGNATURE_WORD = re.compile(r"[^\W\d]\w*_\{[^{}]*\}|[^\W\d]\w*")
