@@ -109,3 +109,13 @@ def test_plurals_in_the_handout_and_the_reports():
     assert "1 derivation," in html and "1 derivations" not in html
     assert "1 step" in html and "1 steps" not in html
     assert plural(2, "file") == "2 files" and plural(1, "file") == "1 file"
+
+
+def test_the_instance_note_speaks_of_the_file_densities():
+    """Defect: on a file over x and y, the note spoke of p(z), q(z|x)."""
+    d = check_file(CORPUS / "information/wrong/kl_chain_rule.s2.sign-error.tex",
+                   time_limit=5.0)
+    cx = d.steps[1].result.counterexample
+    assert cx is not None and "linear-Gaussian instance" in cx.note
+    assert "p(x) = N(0, 1), p(y|x) = N(" in cx.note and "q(y|x) = N(" in cx.note, cx.note
+    assert "(z)" not in cx.note and "z|" not in cx.note and "|z" not in cx.note, cx.note
