@@ -119,3 +119,30 @@ def test_the_instance_note_speaks_of_the_file_densities():
     assert cx is not None and "linear-Gaussian instance" in cx.note
     assert "p(x) = N(0, 1), p(y|x) = N(" in cx.note and "q(y|x) = N(" in cx.note, cx.note
     assert "(z)" not in cx.note and "z|" not in cx.note and "|z" not in cx.note, cx.note
+
+
+def test_a_function_name_after_a_factor_gets_its_thin_space():
+    """Defect: n·a·log(a/b) in the handout read "nalog(a/b)"."""
+    import re
+
+    d = read_any(CORPUS / "discrete/binomial_kl_declared.deriv")
+    mathml = shown_mathml(d, d.steps[1])
+    assert re.search(r'<mi>a</mi><mo rspace="0.1667em">\u2062</mo><mrow><mi>log</mi>', mathml)
+    assert '<mi>n</mi><mo>\u2062</mo><mi>a</mi>' in mathml  # no space between letters
+
+
+def test_the_handout_shows_no_sympy_names_and_raised_powers():
+    """Defects: "Sympy.simplify reduces …" as a proof's words; e^(−γ) on one line in the
+    counterexample of the handout; the instance's a2, e2 beside the point's a₂, e₂."""
+    from elbo_derivation.report.handout import render_html
+    from elbo_derivation.report.text import format_counterexample
+
+    d = check_file(CORPUS / "diffusion/wrong/kingma_vdm_log_snr.s1.sign-error.tex",
+                   time_limit=5.0)
+    html = render_html([d])
+    assert "ympy" not in html, "a SymPy name in the words of a proof"
+    assert "log(e<sup>−γ</sup> + 1)" in html and "log(e^(−γ) + 1)" not in html
+    k = check_file(CORPUS / "information/wrong/kl_chain_rule.s2.sign-error.tex",
+                   time_limit=5.0)
+    said = format_counterexample(k.steps[1].result.counterexample, k, k.steps[1])
+    assert "a₂ = 0.5" in said and "e₂" in said and "a2" not in said and "e2" not in said

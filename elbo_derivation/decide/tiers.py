@@ -139,7 +139,7 @@ NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² +
 SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
-SIMPLIFICATION = "simplification (sympy.simplify)"
+SIMPLIFICATION = "simplification"
 GAMMA_RECURRENCE = "Γ(s + 1) = s·Γ(s)"
 DIGAMMA_RECURRENCE = "ψ(s + 1) = ψ(s) + 1/s"
 EXPANDING_SQUARE = "expanding a square, (a + b)² = a² + 2ab + b²"

@@ -77,7 +77,7 @@ _EXPLAIN = {
     "cancelling reduces left − right to 0",
     "gaussian-moments": "each Gaussian integral was evaluated exactly (substituting x = μ + σu "
     "and using the moments of the standard normal), after which left − right expands to 0",
-    "simplify": "sympy.simplify reduces left − right to 0",
+    "simplify": "simplifying (rewriting, expanding, cancelling) reduces left − right to 0",
     "expectation-rules": "the rules of expectations over densities reduce left − right to 0",
     "declared-intervals": "writing each symbol through a positive variable that covers its "
     "declared interval, expanding and cancelling reduces left − right to 0",

@@ -33,6 +33,7 @@ import html.entities
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import sympy as sp
@@ -411,10 +412,20 @@ _TALL = {"mfrac", "msqrt", "mroot", "munderover", "munder", "mover", "mtable"}
 _OPEN, _CLOSE = {"(", "["}, {")", "]"}
 
 
+def _function_name(node: Any) -> bool:
+    """Whether ``node`` (MathML) begins with a function's name of several letters (log, tr,
+    sigmoid, KL): after a factor it needs the thin space TeX puts before an operator name."""
+    while node.tag == "mrow" and len(node):
+        node = node[0]
+    text = node.text or ""
+    return node.tag == "mi" and len(text) > 1 and text.isalpha()
+
+
 def _flat_brackets(mathml: str) -> str:
     """Brackets around content of one line's height drawn at the text's size
     (``stretchy="false"``): a stretchy bracket from the math font keeps wide side bearings
-    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"."""
+    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"; and a thin space
+    between a factor and a function's name after it (n a log(…), not "nalog(…)")."""
     import xml.etree.ElementTree as ET
 
     try:
@@ -424,6 +435,11 @@ def _flat_brackets(mathml: str) -> str:
     changed = False
     for row in root.iter("mrow"):
         kids = list(row)
+        for times, factor in pairwise(kids):  # n·a·log(…): "n a log", not "nalog"
+            if (times.tag == "mo" and times.text == "\u2062" and times.get("rspace") is None
+                    and _function_name(factor)):
+                times.set("rspace", "0.1667em")
+                changed = True
         if len(kids) < 2 or kids[0].tag != "mo" or kids[-1].tag != "mo":
             continue
         if (kids[0].text or "") not in _OPEN or (kids[-1].text or "") not in _CLOSE:
@@ -597,6 +613,8 @@ def prose_html(text: str) -> str:
 
     >>> prose_html("E_{q(z|x)}[f] with z ~ q(z|x) in R^D, and g**2/2 < 1")
     '𝔼<sub>q(z|x)</sub>[f] with z ∼ q(z|x) in ℝ<sup>D</sup>, and g²/2 &lt; 1'
+    >>> prose_html("2·log(e^(−γ) + 1)")
+    '2·log(e<sup>−γ</sup> + 1)'
     """
     from elbo_derivation.report.pretty import pretty_reason
 
@@ -607,7 +625,19 @@ def prose_html(text: str) -> str:
     text = re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
     text = re.sub(r"(?<=[^\W\d_])_([A-Za-z0-9]+)\b", r"<sub>\1</sub>", text)
     text = re.sub(r"\^([A-Za-z0-9]+)\b", r"<sup>\1</sup>", text)
+    text = re.sub(r"\^\(([^()]*)\)", r"<sup>\1</sup>", text)  # e^(−γ): the unicode exponent
     return re.sub(r"(?<=\s)~(?=\s)", "∼", text)
+
+
+def _powers_html(text: str) -> str:
+    """A line of the report's unicode for the page: escaped, its exponents written e^(−γ)
+    or e^t raised (``<sup>``).
+
+    >>> _powers_html("2·log(e^(−γ) + 1) < e^t")
+    '2·log(e<sup>−γ</sup> + 1) &lt; e<sup>t</sup>'
+    """
+    text = re.sub(r"\^\(([^()]*)\)", r"<sup>\1</sup>", _esc(text))
+    return re.sub(r"\^([^\W_]+)", r"<sup>\1</sup>", text)
 
 
 def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
@@ -622,7 +652,7 @@ def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
         parts.append(f'<span class="method">by {_esc(r.method)}</span>')
     if r.counterexample is not None:
         said = format_counterexample(r.counterexample, d, step)
-        parts.append(f'<span class="mistake">{_esc(said)}</span>')
+        parts.append(f'<span class="mistake">{_powers_html(said)}</span>')
     if r.mistake:
         parts.append(f'<span class="mistake">likely mistake: {prose_html(r.mistake)}</span>')
     for check in (step.quadrature, step.sampling):

@@ -188,6 +188,9 @@ def format_counterexample(cx: Counterexample, d: Any = None, step: Any = None) -
         # of the deciding layer; put in after the note's own numbers are set right
         exact = shown_part(cx.exact, d, step)
         note = note.replace(cx.exact_text, "\0", 1)
+    for name in cx.point:  # the instance's parameters as the point names them (a2 as a₂)
+        if pretty_name(name) != name:
+            note = re.sub(rf"(?<![\w\\]){re.escape(name)}(?!\w)", pretty_name(name), note)
     note = re.sub(r":?\s*lhs\s*[−-]\s*rhs\s*=\s*\S+$", "", note)  # said once
     note = re.sub(r"\blhs\s*[−-]\s*rhs\b", "left − right", note)
     note = re.sub(r"(?<=[\s(≈=])-(?=\d)", "−", note)  # −0.5, the reports' minus
