@@ -146,3 +146,38 @@ def test_the_handout_shows_no_sympy_names_and_raised_powers():
                    time_limit=5.0)
     said = format_counterexample(k.steps[1].result.counterexample, k, k.steps[1])
     assert "a₂ = 0.5" in said and "e₂" in said and "a2" not in said and "e2" not in said
+
+
+def test_a_derivative_keeps_the_symbol_written():
+    """Defect: \\frac{\\partial}{\\partial \\beta} Σ… was exported \\frac{d}{d \\beta} (and
+    shown d/dβ in the handout): the printers chose the symbol from the number of variables."""
+    d = read_any(CORPUS / "sums/hastie_logistic_gradient.tex")
+    assert shown_pretty(d).startswith("∂/∂β ")
+    assert shown_latex(d).startswith(r"\frac{\partial}{\partial \beta}")
+    assert shown_mathml(d).startswith("<mrow><mfrac><mrow><mo>∂</mo></mrow><mrow><mo>∂</mo>")
+    total = _tex(r"\frac{d}{dx} (x y) &= y", "% symbols: x, y : real")
+    assert shown_pretty(total).startswith("d/dx") and r"\frac{d}{d x}" in shown_latex(total)
+    assert "<mo>d</mo>" in shown_mathml(total) and "∂" not in shown_mathml(total)
+    partial = _tex(r"\frac{\partial}{\partial x} x^2 &= 2x", "% symbols: x : real")
+    assert r"\frac{\partial}{\partial x}" in shown_latex(partial)
+    back = latex_to_sympy(shown_latex(total), symbols=total.symbols, functions=total.functions)
+    assert back == total.start
+
+
+def test_matrix_products_bars_and_det_as_written():
+    """Defects: (μ₁ − μ₀)ᵀΣ₁⁻¹(μ₁ − μ₀) shown ((μ₁ − μ₀)ᵀΣ₁⁻¹)(μ₁ − μ₀); |Σ₁| shown det(Σ₁)
+    in the terminal; \\det(Σ₀Σ₁⁻¹) shown |Σ₀Σ₁⁻¹| in the handout and the export."""
+    d = read_any(CORPUS / "multivariate/kl_mvn_trace_logdet.tex")
+    text = shown_pretty(d)
+    assert "(μ₁ − μ₀)ᵀ·Σ₁⁻¹·(μ₁ − μ₀)" in text and "log(|Σ₁|/|Σ₀|)" in text, text
+    tex = shown_latex(d)
+    assert r"\left(\mu_{1} - \mu_{0}\right)^{\top} \Sigma_{1}^{-1} \left(" in tex, tex
+    assert r"\left|\Sigma_{1}\right|" in tex
+    last = d.steps[-1]
+    assert "det(Σ₀·Σ₁⁻¹)" in shown_pretty(d, last)
+    assert r"\det\left(\Sigma_{0} \Sigma_{1}^{-1}\right)" in shown_latex(d, last)
+    assert "<mi>det</mi>" in shown_mathml(d, last)
+    for step in (None, *d.steps):  # each reads back to what was checked
+        back = latex_to_sympy(shown_latex(d, step), symbols=d.symbols, functions=d.functions)
+        want = d.start if step is None else step.expr
+        assert back == want or sp.simplify(back - want) == 0

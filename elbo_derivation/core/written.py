@@ -14,6 +14,8 @@ printers (unicode, LaTeX, MathML: their ``printmethod``) write it and what it is
 * :class:`Bars`: a determinant written ``|…|`` with ``vmatrix``, shown so, not as det(…);
 * :func:`written_joint`: an expectation over a joint density, ``E_{p(x, y)}[f]``, which the
   reader takes as the expectations one inside the other that it is, shown as one;
+* :class:`WrittenDerivative`: a derivative written with ∂ or with d, shown so whatever the
+  printers would choose from the number of variables;
 * :class:`WrittenFunction`: a function known by name, ``\\operatorname{sigmoid}(t)`` or
   ``softplus(t)``, checked as its definition (1/(1 + e^(−t))) and shown by its name.
 
@@ -44,11 +46,13 @@ __all__ = [
     "Bars",
     "JointExpectation",
     "Ln",
+    "WrittenDerivative",
     "WrittenFunction",
     "WrittenPower",
     "checked",
     "displaying",
     "written_bars",
+    "written_derivative",
     "written_function",
     "written_joint",
     "written_log",
@@ -373,3 +377,35 @@ def written_function(name: str, definition: Any, *arguments: sp.Expr) -> sp.Expr
         value = definition(*arguments)
         return WrittenFunction(value, Str(name), *arguments)
     return definition(*arguments)
+
+
+class WrittenDerivative(sp.Derivative):
+    """A derivative written ``\\frac{\\partial}{\\partial x}`` or ``\\frac{d}{dx}``: its
+    symbol, ``∂`` or ``d`` (:attr:`symbol`), as the author wrote it; the printers read it."""
+
+    symbol = "d"
+
+    def _elbo_checked(self) -> sp.Expr:
+        return sp.Derivative(checked(self.expr), *self.variable_count, evaluate=False)
+
+
+class WrittenPartial(WrittenDerivative):
+    """A derivative written with ∂."""
+
+    symbol = "∂"
+
+
+def written_derivative(expr: sp.Expr, variables: Any, partial: bool) -> sp.Expr:
+    """``Derivative(expr, *variables)``; in a display form, with the symbol written (∂ when
+    ``partial``).
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> with sp.evaluate(False):
+    ...     shown = written_derivative(x * y, [(x, 1)], partial=False)
+    >>> shown.symbol, checked(shown) == sp.Derivative(x * y, x)
+    ('d', True)
+    """
+    if displaying():
+        cls = WrittenPartial if partial else WrittenDerivative
+        return cls(expr, *variables, evaluate=False)
+    return sp.Derivative(expr, *variables)

@@ -43,6 +43,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
+from elbo_derivation.core.written import WrittenDerivative
 from elbo_derivation.report.pretty import GREEK, plural, pretty_name, split_name
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
@@ -110,6 +111,18 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
 
     def _op(self, text: str) -> Any:
         return _el(self, "mo", text)
+
+    def _print_Derivative(self, expr: sp.Derivative) -> Any:
+        node = super()._print_Derivative(expr)
+        if isinstance(expr, WrittenDerivative):  # the symbol written, ∂ or d
+            want = "\u2202" if expr.symbol == "∂" else "d"
+            frac = node.firstChild
+            for mo in frac.getElementsByTagName("mo"):
+                text = mo.firstChild
+                if text is not None and text.nodeValue in ("\u2202", "&#x2202;", "d", "ⅆ",
+                                                          "&dd;", "&#x2146;"):
+                    text.nodeValue = want
+        return node
 
     def _bracketed(self, expr: sp.Basic) -> Any:
         return self._fenced("(", self._print(expr), ")")
@@ -278,7 +291,9 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
                 _el(self, "mtr", *(_el(self, "mtd", self._print(v)) for v in m.row(i)))
                 for i in range(m.rows)))
             return _el(self, "mrow", _el(self, "mi", "det"), self._fenced("(", table, ")"))
-        return super()._print_Determinant(expr)
+        # det(Σ), as \det written (|Σ| written is kept as written: core/written.Bars)
+        return _el(self, "mrow", _el(self, "mi", "det"), self._fenced("(", self._print(expr.arg),
+                                                                      ")"))
 
     def _print_Function(self, expr: sp.Function) -> Any:
         if is_sequence_term(expr):  # a declared sequence mu(d): μ_d, as the notes write it

@@ -33,6 +33,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.written import WrittenDerivative
 
 __all__ = [
     "format_number",
@@ -347,6 +348,11 @@ class UnicodePrinter(StrPrinter):
     def _print_Determinant(self, expr: sp.Basic) -> str:
         return f"det({self._print(expr.arg)})"
 
+    def _print_MatMul(self, expr: sp.MatMul) -> str:  # aᵀ·Σ⁻¹·b, not (aᵀ·Σ⁻¹)·b
+        from elbo_derivation.report.written import flat_product
+
+        return super()._print_MatMul(flat_product(expr))
+
     def _print_DiagMatrix(self, expr: sp.Basic) -> str:
         return f"diag({self._print(expr.args[0])})"
 
@@ -360,6 +366,8 @@ class UnicodePrinter(StrPrinter):
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         # d/dx for a function of one variable, ∂/∂x otherwise; dⁿ/dxⁿ for repeated ones
         d = "d" if len(expr.expr.free_symbols) <= 1 and len(expr.variable_count) == 1 else "∂"
+        if isinstance(expr, WrittenDerivative):
+            d = expr.symbol  # as written: ∂ or d
         top, bottom = 0, []
         for var, count in expr.variable_count:
             top += count
