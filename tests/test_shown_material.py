@@ -181,3 +181,11 @@ def test_matrix_products_bars_and_det_as_written():
         back = latex_to_sympy(shown_latex(d, step), symbols=d.symbols, functions=d.functions)
         want = d.start if step is None else step.expr
         assert back == want or sp.simplify(back - want) == 0
+
+
+def test_a_power_of_a_subscripted_name_is_one_msubsup():
+    """Defect: μ_d² in the handout and the slides drew the ² staggered after μ_d."""
+    d = read_any(CORPUS / "sums/kl_diag_sum_logvar.deriv")
+    mathml = shown_mathml(d)
+    assert "<msubsup><mi>μ</mi><mi>d</mi><mn>2</mn></msubsup>" in mathml
+    assert "<msup><msub>" not in mathml

@@ -439,8 +439,9 @@ def _function_name(node: Any) -> bool:
 def _flat_brackets(mathml: str) -> str:
     """Brackets around content of one line's height drawn at the text's size
     (``stretchy="false"``): a stretchy bracket from the math font keeps wide side bearings
-    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"; and a thin space
-    between a factor and a function's name after it (n a log(…), not "nalog(…)")."""
+    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"; a thin space
+    between a factor and a function's name after it (n a log(…), not "nalog(…)"); and a
+    power of a subscripted name as one ``msubsup`` (μ_d², not a staggered μ_d then ²)."""
     import xml.etree.ElementTree as ET
 
     try:
@@ -448,6 +449,14 @@ def _flat_brackets(mathml: str) -> str:
     except ET.ParseError:
         return mathml
     changed = False
+    for node in root.iter("msup"):  # μ_d²: one subscript-superscript, not staggered
+        if len(node) == 2 and node[0].tag == "msub" and len(node[0]) == 2:
+            base, sub = list(node[0])
+            sup = node[1]
+            node.clear()
+            node.tag = "msubsup"
+            node.extend([base, sub, sup])
+            changed = True
     for row in root.iter("mrow"):
         kids = list(row)
         for times, factor in pairwise(kids):  # n·a·log(…): "n a log", not "nalog"
