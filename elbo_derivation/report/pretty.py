@@ -741,7 +741,9 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
     >>> pretty_prose("Z1 = sqrt(2 pi sigma1^2)", ["Z1", "sigma1"])
     'Z₁ = √(2 π σ₁²)'
     >>> pretty_prose(r"divide by e^{\\beta x}", ["beta", "x"])  # a LaTeX name: no backslash left
-    'divide by e^{β x}'
+    'divide by e^(β x)'
+    >>> pretty_prose(r"1 + e^{\\gamma} = e^{\\gamma}(1 + e^{-\\gamma}), x_{10}^{2}", ["gamma"])
+    '1 + e^γ = e^γ(1 + e^(−γ)), x₁₀²'
     """
     known = set(names) | {"pi"}
 
@@ -755,7 +757,24 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
         return shown + (power.translate(_SUP) if power else "")
 
     text = re.sub(r"\bsqrt(?=\()", "√", text)  # sqrt(2 π σ₁²) → √(2 π σ₁²)
-    return _WORD.sub(sub, text).replace(" - ", " − ")
+    text = _WORD.sub(sub, text).replace(" - ", " − ")
+    # a LaTeX exponent or subscript in braces: e^{γ} as e^γ, e^{-γ} as e^(−γ), x_{10} as x₁₀
+    return _BRACED.sub(_unbraced, text)
+
+
+_BRACED = re.compile(r"([\^_])\{([^{}]*)\}")
+
+
+def _unbraced(m: re.Match[str]) -> str:
+    inner = m[2].replace("-", "−")
+    if m[1] == "_":
+        plain = inner.replace("−", "-")
+        if plain and set(plain) <= _SUBSCRIPTABLE | set("+-="):
+            return plain.translate(_SUB)
+        return f"_({inner})" if len(inner) > 1 else f"_{inner}"
+    if inner.isdigit():
+        return inner.translate(_SUP)
+    return f"^{inner}" if len(inner) == 1 else f"^({inner})"
 
 
 def _needs_declarations(display: sp.Basic | None) -> bool:
