@@ -142,6 +142,8 @@ def test_the_handout_shows_no_sympy_names_and_raised_powers():
     html = render_html([d])
     assert "ympy" not in html, "a SymPy name in the words of a proof"
     assert "log(e<sup>−γ</sup> + 1)" in html and "log(e^(−γ) + 1)" not in html
+    # the justification 1 + e^{\gamma} = e^{\gamma}(1 + e^{-\gamma}), raised as written
+    assert "e<sup>γ</sup>(1 + e<sup>−γ</sup>)" in html and "e^γ(1" not in html
     k = check_file(CORPUS / "information/wrong/kl_chain_rule.s2.sign-error.tex",
                    time_limit=5.0)
     said = format_counterexample(k.steps[1].result.counterexample, k, k.steps[1])

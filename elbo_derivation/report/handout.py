@@ -22,7 +22,7 @@ Examples
 >>> m.startswith("<mrow><mi>q</mi>"), ">|</mo><mi>x</mi>" in m
 (True, True)
 >>> print(mathml_expr(sp.Symbol("sigma1", positive=True) ** 2))
-<msup><msub><mi>σ</mi><mn>1</mn></msub><mn>2</mn></msup>
+<msubsup><mi>σ</mi><mn>1</mn><mn>2</mn></msubsup>
 """
 
 from __future__ import annotations
@@ -648,7 +648,7 @@ def prose_html(text: str) -> str:
     text = re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text)
     text = re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
     text = re.sub(r"(?<=[^\W\d_])_([A-Za-z0-9]+)\b", r"<sub>\1</sub>", text)
-    text = re.sub(r"\^([A-Za-z0-9]+)\b", r"<sup>\1</sup>", text)
+    text = re.sub(r"\^([^\W_]+)", r"<sup>\1</sup>", text)  # e^γ as well as R^D
     text = re.sub(r"\^\(([^()]*)\)", r"<sup>\1</sup>", text)  # e^(−γ): the unicode exponent
     return re.sub(r"(?<=\s)~(?=\s)", "∼", text)
 
