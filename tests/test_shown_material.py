@@ -191,3 +191,14 @@ def test_a_power_of_a_subscripted_name_is_one_msubsup():
     mathml = shown_mathml(d)
     assert "<msubsup><mi>μ</mi><mi>d</mi><mn>2</mn></msubsup>" in mathml
     assert "<msup><msub>" not in mathml
+
+
+def test_deriv_words_for_matrices_and_kl_read_as_mathematics():
+    """Defect: the terminal showed a .deriv line's inv(diag(v₂)), transpose(m₂ − m₁) and
+    KL(p(k), r(k)) as typed, where every other report writes Σ⁻¹, xᵀ and KL(p ‖ r)."""
+    d = read_any(CORPUS / "multivariate/kl_mvn_two_diagonal.deriv")
+    text = shown_pretty(d)
+    assert "inv(" not in text and "transpose(" not in text, text
+    assert "(m₂ − m₁)ᵀ·diag(v₂)⁻¹·(m₂ − m₁)" in text, text
+    k = read_any(CORPUS / "discrete/geometric_kl_declared.deriv")
+    assert shown_pretty(k) == "KL(p(k) ‖ r(k))"

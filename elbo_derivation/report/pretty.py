@@ -685,6 +685,14 @@ def _call(name: str, inner: list[tuple[str, str]]) -> str:
         return f"|{rendered[0]}|"
     if name in _SPECIAL_CALLS and len(rendered) == 1:
         return f"{_SPECIAL_CALLS[name]}({rendered[0]})"
+    if name == "KL" and len(rendered) == 2:  # KL(q ‖ p), as every report writes it
+        return f"KL({rendered[0]} ‖ {rendered[1]})"
+    if name in ("inv", "transpose") and len(rendered) == 1:  # Σ⁻¹, (m₂ − m₁)ᵀ
+        arg = args[0]
+        whole = len(arg) == 1 or (len(arg) > 2 and arg[0][0] == "name"
+                                  and arg[1] == ("op", "(") and _closing(arg, 1) == len(arg) - 1)
+        base = rendered[0] if whole else f"({rendered[0]})"
+        return base + ("⁻¹" if name == "inv" else "ᵀ")
     if name == "polygamma" and len(rendered) == 2:
         order = "" if rendered[0] == "0" else "⁽" + rendered[0].translate(_SUP) + "⁾"
         return f"ψ{order}({rendered[1]})"
