@@ -116,7 +116,7 @@ def _first_problem(d: Derivation) -> str:
     parts = [f"<strong>First problem: step {bad.index}{where}</strong> — "
              f"{_esc(str(r.verdict))}."]  # fmt: skip
     if r.counterexample is not None:
-        parts.append(f"<br>{_esc(format_counterexample(r.counterexample))}")
+        parts.append(f"<br>{_esc(format_counterexample(r.counterexample, d, bad))}")
     if r.mistake:
         parts.append(f"<br>Likely mistake: {prose_html(r.mistake)}")
     if r.explanation or r.reason:

@@ -96,7 +96,10 @@ class Counterexample:
     ``point`` maps symbol names to the values used; ``lhs`` and ``rhs`` are the two sides
     evaluated there (at high precision, rounded to float for display); ``difference`` is
     ``lhs - rhs`` computed before rounding, so that a tiny but real difference survives.
-    ``note`` says how it was found (for example "exact: the difference is the constant 1/2").
+    ``note`` says how it was found (for example "exact: the difference is the constant 1/2");
+    where it quotes an exact difference, ``exact`` is that expression (SymPy) and
+    ``exact_text`` the words the note quotes it in, so that a report can show it in the
+    author's notation instead.
     """
 
     point: Mapping[str, float]
@@ -104,6 +107,8 @@ class Counterexample:
     rhs: float
     difference: float
     note: str = ""
+    exact: Any = None
+    exact_text: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -13,7 +13,11 @@ printers (unicode, LaTeX, MathML: their ``printmethod``) write it and what it is
   as a power, not as the fraction 1/(a + b);
 * :class:`Bars`: a determinant written ``|…|`` with ``vmatrix``, shown so, not as det(…);
 * :func:`written_joint`: an expectation over a joint density, ``E_{p(x, y)}[f]``, which the
-  reader takes as the expectations one inside the other that it is, shown as one.
+  reader takes as the expectations one inside the other that it is, shown as one;
+* :class:`WrittenDerivative`: a derivative written with ∂ or with d, shown so whatever the
+  printers would choose from the number of variables;
+* :class:`WrittenFunction`: a function known by name, ``\\operatorname{sigmoid}(t)`` or
+  ``softplus(t)``, checked as its definition (1/(1 + e^(−t))) and shown by its name.
 
 The readers call :func:`written_log`, :func:`written_power` and :func:`written_bars`, which
 build the marker only while a display form is built (SymPy's evaluation switched off).
@@ -36,15 +40,20 @@ from typing import Any
 
 import sympy as sp
 from sympy.core.parameters import global_parameters
+from sympy.core.symbol import Str
 
 __all__ = [
     "Bars",
     "JointExpectation",
     "Ln",
+    "WrittenDerivative",
+    "WrittenFunction",
     "WrittenPower",
     "checked",
     "displaying",
     "written_bars",
+    "written_derivative",
+    "written_function",
     "written_joint",
     "written_log",
     "written_power",
@@ -58,14 +67,32 @@ def displaying() -> bool:
     return not global_parameters.evaluate
 
 
-def checked(expr: Any) -> Any:
+def checked(expr: Any, *, names: bool = False) -> Any:
     """``expr`` with every marker of this module replaced by the plain SymPy node it stands
-    for (nothing else is evaluated)."""
+    for (nothing else is evaluated).
+
+    With ``names``, a function written by name (:class:`WrittenFunction`) is kept: what the
+    page shows, sigmoid(t) one factor of its own, for those who compare lines as written
+    (the naming of a mistake); its value is the same.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> with sp.evaluate(False):
+    ...     shown = sp.log(written_function("sigmoid", lambda u: 1 / (1 + sp.exp(-u)), t))
+    >>> checked(shown)
+    log(1/(1 + exp(-t)))
+    >>> checked(shown, names=True)
+    log(sigmoid(t))
+    """
     if not isinstance(expr, sp.Basic) or not expr.args:
         return expr
+    if names and isinstance(expr, WrittenFunction):
+        inner = [checked(a, names=True) for a in expr.args]
+        if all(a is b for a, b in zip(inner, expr.args, strict=True)):
+            return expr
+        return WrittenFunction(*inner)
     if hasattr(expr, "_elbo_checked"):
-        return checked(expr._elbo_checked())
-    args = [checked(a) for a in expr.args]
+        return checked(expr._elbo_checked(), names=names)
+    args = [checked(a, names=names) for a in expr.args]
     if all(a is b for a, b in zip(args, expr.args, strict=True)):
         return expr
     return expr.func(*args, evaluate=False) if isinstance(expr, (sp.Add, sp.Mul, sp.Pow)) \
@@ -253,3 +280,132 @@ def written_joint(nested: sp.Expr, joint: sp.Expr) -> sp.Expr:
     if displaying():
         return JointExpectation(nested, joint)
     return nested
+
+
+class WrittenFunction(sp.Expr):
+    """A function the author wrote by its name, ``\\operatorname{sigmoid}(t)``: checked as
+    its definition, ``args[0]`` (1/(1 + e^(−t)), built as the reader builds it), shown by
+    the name, ``args[1]`` (a :class:`sympy.core.symbol.Str`, no symbol), applied to
+    ``args[2:]``.
+
+    Its value, derivative and numeric evaluation are those of the definition; a printer
+    writes ``sigmoid(t)``, ``\\operatorname{sigmoid}\\left(t\\right)``, ``<mi>sigmoid</mi>``.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> with sp.evaluate(False):
+    ...     s = written_function("sigmoid", lambda u: 1 / (1 + sp.exp(-u)), t)
+    >>> s.name, s.arguments, checked(s)
+    ('sigmoid', (t,), 1/(1 + exp(-t)))
+    >>> s.free_symbols == {t}, float(s.subs(t, 0))
+    (True, 0.5)
+    """
+
+    is_commutative = True
+
+    @property
+    def name(self) -> str:
+        return str(self.args[1])
+
+    @property
+    def arguments(self) -> tuple[sp.Basic, ...]:
+        return tuple(self.args[2:])
+
+    @property
+    def free_symbols(self) -> set[sp.Basic]:
+        return set().union(*(a.free_symbols for a in self.arguments))
+
+    def _elbo_checked(self) -> sp.Expr:
+        return self.args[0]
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return checked(self)._eval_evalf(prec)
+
+    def _eval_derivative(self, s: sp.Symbol) -> sp.Expr:
+        return sp.diff(checked(self), s)
+
+    def _eval_is_real(self) -> bool | None:
+        return checked(self).is_real
+
+    def _eval_is_positive(self) -> bool | None:
+        return checked(self).is_positive
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return f"{self.name}({', '.join(printer._print(a) for a in self.arguments)})"
+
+    _sympystr = _elbo_unicode  # str(): sigmoid(t), never the class
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        inner = ", ".join(printer._print(a) for a in self.arguments)
+        head = rf"\operatorname{{{self.name}}}"
+        if exp is not None:
+            head += f"^{{{exp}}}"
+        return rf"{head}\left({inner}\right)"
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        doc = printer.dom
+        row = doc.createElement("mrow")
+        mi = doc.createElement("mi")
+        mi.setAttribute("mathvariant", "normal")
+        mi.appendChild(doc.createTextNode(self.name))
+        row.appendChild(mi)
+        apply = doc.createElement("mo")
+        apply.appendChild(doc.createTextNode("\u2061"))
+        row.appendChild(apply)
+        inner = doc.createElement("mrow")
+        for i, a in enumerate(self.arguments):
+            if i:
+                comma = doc.createElement("mo")
+                comma.appendChild(doc.createTextNode(","))
+                inner.appendChild(comma)
+            inner.appendChild(printer._print(a))
+        fenced = doc.createElement("mrow")
+        for text, node in (("(", None), (None, inner), (")", None)):
+            if node is not None:
+                fenced.appendChild(node)
+                continue
+            mo = doc.createElement("mo")
+            mo.appendChild(doc.createTextNode(text))
+            fenced.appendChild(mo)
+        row.appendChild(fenced)
+        return row
+
+
+def written_function(name: str, definition: Any, *arguments: sp.Expr) -> sp.Expr:
+    """``definition(*arguments)``, the value of the function ``name``; in a display form, a
+    :class:`WrittenFunction` that is shown ``name(arguments)`` as written."""
+    if displaying():
+        value = definition(*arguments)
+        return WrittenFunction(value, Str(name), *arguments)
+    return definition(*arguments)
+
+
+class WrittenDerivative(sp.Derivative):
+    """A derivative written ``\\frac{\\partial}{\\partial x}`` or ``\\frac{d}{dx}``: its
+    symbol, ``∂`` or ``d`` (:attr:`symbol`), as the author wrote it; the printers read it."""
+
+    symbol = "d"
+
+    def _elbo_checked(self) -> sp.Expr:
+        return sp.Derivative(checked(self.expr), *self.variable_count, evaluate=False)
+
+
+class WrittenPartial(WrittenDerivative):
+    """A derivative written with ∂."""
+
+    symbol = "∂"
+
+
+def written_derivative(expr: sp.Expr, variables: Any, partial: bool) -> sp.Expr:
+    """``Derivative(expr, *variables)``; in a display form, with the symbol written (∂ when
+    ``partial``).
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> with sp.evaluate(False):
+    ...     shown = written_derivative(x * y, [(x, 1)], partial=False)
+    >>> shown.symbol, checked(shown) == sp.Derivative(x * y, x)
+    ('d', True)
+    """
+    if displaying():
+        cls = WrittenPartial if partial else WrittenDerivative
+        return cls(expr, *variables, evaluate=False)
+    return sp.Derivative(expr, *variables)

@@ -1158,12 +1158,48 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                 return None, (f"no numeric instance for the density {_shown(node)}: "
                               + network[1]), ""
             subs[node] = value
-    return ([e.xreplace(subs) for e in exprs], params), "", LINEAR_GAUSSIAN
+    return ([e.xreplace(subs) for e in exprs], params), "", _two_variable_words(
+        exprs, sorted(model), variational, None if copies is not None else latent, context,
+        params)
 
 
-#: The two-variable instance, in words (a counterexample's note).
+#: The two-variable instance, in words (a counterexample's note); in a note, the words of
+#: :func:`_two_variable_words`, which begin so and speak of the step's own densities.
 LINEAR_GAUSSIAN = ("the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
                    "q(z|x) = N(m + x, s²)")
+_TWO_VARIABLE = "the linear-Gaussian instance "
+
+
+def _two_variable_words(exprs: list[sp.Expr], model: list[str], variational: list[str],
+                        latent: sp.Basic | None, context: set[sp.Basic],
+                        params: Mapping[str, tuple[sp.Symbol, ...]]) -> str:
+    """The two-variable instance in the step's own densities and variables: its model
+    families, its variational ones, the latent variable and the data (the notes' words,
+    :data:`LINEAR_GAUSSIAN`, when the roles are not one latent and one data variable)."""
+    variables = {v for e in exprs for n in e.atoms(AppliedUndef) if _signature(n) is not None
+                 for v in n.args}
+    data = sorted(variables - {latent} - set(context), key=str)
+    if latent is None or len(data) != 1 or not model:
+        return LINEAR_GAUSSIAN + (" (p(x) and p(z|x) exact; z the variable of the "
+                                  "expectations, p the model, q the variational density)")
+    z, x = str(latent), str(data[0])
+    parts = []
+    for i, family in enumerate(model):
+        a, b, c = (str(s) for s in params[family][:3])
+        mean = "0" if i == 0 else str(params[family][3])
+        az = f"{a}{z}" if len(a) == 1 and len(z) == 1 else f"{a}·{z}"
+        parts.append(f"{family}({z}) = N({mean}, 1), {family}({x}|{z}) = N({az} + {b}, {c})")
+    for family in variational:
+        m, s = (str(v) for v in params[family][:2])
+        parts.append(f"{family}({z}|{x}) = N({m} + {x}, {s}²)")
+    first = model[0]
+    roles = f"{z} the variable of the expectations, " + (
+        f"{first} the model" if len(model) == 1 else
+        "each of " + ", ".join(model) + " a model of its own")
+    if variational:
+        roles += ", " + ", ".join(variational) + " the variational density"
+    return (_TWO_VARIABLE + "; ".join(parts) + f" ({first}({x}) and {first}({z}|{x}) exact; "
+            + roles + ")")
 
 
 def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
@@ -1268,10 +1304,7 @@ def _refute_on_instance(
     ce = out.counterexample
     return Counterexample(
         point=ce.point, lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference,
-        note=(("on the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-               "q(z|x) = N(m + x, s²) (p(x) and p(z|x) exact; z the variable of the expectations, "
-               "p the model, q the variational density): ") if words == LINEAR_GAUSSIAN else
-              f"on {words}: ") + ce.note,
+        note=f"on {words}: " + ce.note,
     )
 
 
@@ -1313,7 +1346,7 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     # direction)
     kinds = [bool(s.is_positive or s.is_nonnegative) for s in free]
     rank = ([kinds[:j].count(kinds[j]) for j in range(len(free))]
-            if words != LINEAR_GAUSSIAN else list(range(len(free))))
+            if not words.startswith(_TWO_VARIABLE) else list(range(len(free))))
     for shift in range(len(_REAL_TRIALS)):
         check_deadline()
         point: dict[sp.Symbol, sp.Expr] = {}
@@ -1351,9 +1384,7 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
         if not fails or abs(d70 - d50) > tol:
             continue
         where = ", ".join(f"{k} = {v}" for k, v in point.items())
-        more = (" (a second model family its own joint, latent N(e2, 1), x|z ~ N(a2 z + b2, c2))"
-                if any(str(s).startswith("e2") for s in free) else "")
-        shown = (f"{LINEAR_GAUSSIAN}{more}" if words == LINEAR_GAUSSIAN else words)
+        shown = words
         return Counterexample(
             point={str(k): float(v) for k, v in point.items()}, lhs=float(va), rhs=float(vb),
             difference=float(d50),
@@ -1493,7 +1524,7 @@ def check(
             Counterexample(point={}, lhs=float("nan"), rhs=float("nan"),
                            difference=float(diff),
                            note=f"exact: left − right = {plain(diff)} for every density (the rules "
-                           f"{_words(rules)})"),
+                           f"{_words(rules)})", exact=diff, exact_text=plain(diff)),
         )
     # An abstract density may depend on symbols it does not show (q(z|x) = N(g(x), h(x)) hides
     # g and h), so "free of g, h" is decided only for differences without abstract densities;

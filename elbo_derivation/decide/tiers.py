@@ -139,7 +139,7 @@ NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² +
 SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
-SIMPLIFICATION = "simplification (sympy.simplify)"
+SIMPLIFICATION = "simplification"
 GAMMA_RECURRENCE = "Γ(s + 1) = s·Γ(s)"
 DIGAMMA_RECURRENCE = "ψ(s + 1) = ψ(s) + 1/s"
 EXPANDING_SQUARE = "expanding a square, (a + b)² = a² + 2ab + b²"
@@ -323,7 +323,8 @@ class Problem:
                 point={str(s): float(v) for s, v in point.items()},
                 lhs=to_float(va), rhs=to_float(vb), difference=to_float(diff),
                 note=f"exact: {what} = {plain(f)}, which is {mpmath.nstr(g2, 15)} here "
-                     f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})")
+                     f"(mpmath, {DPS} digits, confirmed at {CONFIRM_DPS})",
+                exact=f, exact_text=plain(f))
             sign = "nonzero" if self.relation is Relation.EQ else "negative"
             return Judgement(
                 Verdict.REFUTED, tier, tuple(rules),

@@ -77,7 +77,7 @@ _EXPLAIN = {
     "cancelling reduces left − right to 0",
     "gaussian-moments": "each Gaussian integral was evaluated exactly (substituting x = μ + σu "
     "and using the moments of the standard normal), after which left − right expands to 0",
-    "simplify": "sympy.simplify reduces left − right to 0",
+    "simplify": "simplifying (rewriting, expanding, cancelling) reduces left − right to 0",
     "expectation-rules": "the rules of expectations over densities reduce left − right to 0",
     "declared-intervals": "writing each symbol through a positive variable that covers its "
     "declared interval, expanding and cancelling reduces left − right to 0",
@@ -170,6 +170,7 @@ def _refuted_exactly(lhs: sp.Expr, rhs: sp.Expr, constant: sp.Expr, method: str,
         rhs=to_float(b) if b is not None else float("nan"),
         difference=to_float(value),
         note=f"exact: {what} is the constant {plain(_tidy(constant))} ≈ {mpmath.nstr(value, 15)}",
+        exact=_tidy(constant), exact_text=plain(_tidy(constant)),
     )
     return SymbolicResult(
         Verdict.REFUTED, method, time.perf_counter() - start, counterexample=cex,

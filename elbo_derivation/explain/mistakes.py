@@ -137,7 +137,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.timeout import run_bounded
-from elbo_derivation.core.written import checked
+from elbo_derivation.core.written import WrittenFunction, checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
 from elbo_derivation.explain.numbers import (
@@ -1614,6 +1614,20 @@ def _divergence_written(ctx: _Context) -> bool:
                for e in lines)
 
 
+def _ratio_inside_name(m: _Match, ctx: _Context) -> bool:
+    """Whether the part ``m`` turns upside down is a reciprocal the author never wrote: it
+    stands in the step only inside a function written by name (sigmoid(t) is 1/(1 + e^(−t)))."""
+    shown, part = getattr(ctx.step, "display", None), m.written_part
+    if shown is None or not isinstance(part, sp.Basic) or not shown.has(WrittenFunction):
+        return False
+    try:
+        def parts(e: sp.Basic) -> set[sp.Basic]:
+            return {_rebuilt(n) for n in sp.preorder_traversal(e)}
+        return part in parts(checked(shown)) and part not in parts(checked(shown, names=True))
+    except Exception:
+        return False
+
+
 def witnessed(m: _Match, ctx: _Context) -> bool:
     """Whether the page shows the mechanism of ``m``'s entry (its ``witness``, see the end of
     :mod:`.catalogue`): True for entries without one, and when the lines cannot be rebuilt as
@@ -1818,6 +1832,9 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     for m in matches:  # a match the page does not witness only stands in the way
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
+    # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
+    matches = [m for m in matches
+               if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))

@@ -61,6 +61,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sympy as sp
@@ -68,7 +69,7 @@ from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from elbo_derivation.core import matrices
 from elbo_derivation.core.expectation import KL, Expectation
-from elbo_derivation.core.written import written_joint
+from elbo_derivation.core.written import written_function, written_joint
 from elbo_derivation.errors import DerivationSyntaxError
 
 __all__ = [
@@ -112,11 +113,15 @@ RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", 
 
 #: Functions known by name, written out: the logistic sigmoid σ(t) = 1/(1 + e^(−t)) and the
 #: softplus log(1 + e^t) (Goodfellow, Bengio & Courville 2016, sec. 3.10); ``sigmoid(t)`` in
-#: ``.deriv``, ``\operatorname{sigmoid}(t)`` in LaTeX.
-NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+#: ``.deriv``, ``\operatorname{sigmoid}(t)`` in LaTeX. Checked as their definitions, shown by
+#: their names (:class:`~elbo_derivation.core.written.WrittenFunction`).
+_DEFINITIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
     "softplus": lambda t: sp.log(1 + sp.exp(t)),
 }
+NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    name: partial(written_function, name, definition)
+    for name, definition in _DEFINITIONS.items()}
 
 #: Reserved constants whose name, written with a subscript, is an indexed quantity of its
 #: own (π_k, the weights of a mixture; π alone stays 3.14159...).

@@ -104,7 +104,12 @@ from lark.exceptions import (
 
 from elbo_derivation.core import matrices
 from elbo_derivation.core.steps import Derivation, Relation, Step
-from elbo_derivation.core.written import written_bars, written_log, written_power
+from elbo_derivation.core.written import (
+    written_bars,
+    written_derivative,
+    written_log,
+    written_power,
+)
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
@@ -392,14 +397,15 @@ class _DVar:
 class _DOp:
     """``\\frac{d}{dx}``: a derivative waiting for what it applies to."""
 
-    def __init__(self, variables: list[tuple[sp.Symbol, int]]) -> None:
+    def __init__(self, variables: list[tuple[sp.Symbol, int]], partial: bool = False) -> None:
         self.variables = variables
+        self.partial = partial  # written with ∂, shown so
 
     def __call__(self, expr: sp.Expr) -> sp.Expr:
         check = getattr(self, "check", None)
         if check is not None:
             check(expr)
-        return sp.Derivative(expr, *self.variables)
+        return written_derivative(expr, self.variables, self.partial)
 
 
 #: Highest order of a derivative that is read.
@@ -806,8 +812,8 @@ class _Builder(Transformer_NonRecursive):
 
     def abs(self, c: list[Any]) -> sp.Expr:
         inner = self.value(c[1])
-        if matrices.is_matrix(inner):  # |Σ|: the determinant
-            return self.matrix_function("det", c[0])(inner)
+        if matrices.is_matrix(inner):  # |Σ|: the determinant, shown with bars as written
+            return written_bars(self.matrix_function("det", c[0])(inner))
         return sp.Abs(inner)
 
     def matrix_row(self, c: list[Any]) -> list[sp.Expr]:
@@ -1065,7 +1071,7 @@ class _Builder(Transformer_NonRecursive):
         merged: dict[sp.Symbol, int] = {}
         for v in dvars:
             merged[v.var] = merged.get(v.var, 0) + v.order
-        return _DOp(list(merged.items())), body
+        return _DOp(list(merged.items()), "partial" in str(c[1])), body
 
     def nabla(self, c: list[Any]) -> _DOp:
         """``\\nabla_{\\mu}``: the derivative with respect to one declared scalar (or a
@@ -1080,7 +1086,7 @@ class _Builder(Transformer_NonRecursive):
             raise self.err(f"\\nabla_{{{text}}}: the gradient is read with respect to one "
                            "declared scalar; for a vector write each component, "
                            "\\frac{\\partial}{\\partial \\mu_j}", tok) from None
-        op = _DOp([(var, 1)])
+        op = _DOp([(var, 1)], partial=True)  # ∇_μ: a partial derivative
         op.check = lambda expr: self.check_derivative(expr, op, tok)  # type: ignore[attr-defined]
         return op
 

@@ -22,7 +22,7 @@ Examples
 >>> m.startswith("<mrow><mi>q</mi>"), ">|</mo><mi>x</mi>" in m
 (True, True)
 >>> print(mathml_expr(sp.Symbol("sigma1", positive=True) ** 2))
-<msup><msub><mi>σ</mi><mn>1</mn></msub><mn>2</mn></msup>
+<msubsup><mi>σ</mi><mn>1</mn><mn>2</mn></msubsup>
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import html.entities
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import sympy as sp
@@ -42,7 +43,8 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.report.pretty import GREEK, pretty_name, split_name
+from elbo_derivation.core.written import WrittenDerivative
+from elbo_derivation.report.pretty import GREEK, plural, pretty_name, split_name
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
@@ -109,6 +111,18 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
 
     def _op(self, text: str) -> Any:
         return _el(self, "mo", text)
+
+    def _print_Derivative(self, expr: sp.Derivative) -> Any:
+        node = super()._print_Derivative(expr)
+        if isinstance(expr, WrittenDerivative):  # the symbol written, ∂ or d
+            want = "\u2202" if expr.symbol == "∂" else "d"
+            frac = node.firstChild
+            for mo in frac.getElementsByTagName("mo"):
+                text = mo.firstChild
+                if text is not None and text.nodeValue in ("\u2202", "&#x2202;", "d", "ⅆ",
+                                                          "&dd;", "&#x2146;"):
+                    text.nodeValue = want
+        return node
 
     def _bracketed(self, expr: sp.Basic) -> Any:
         return self._fenced("(", self._print(expr), ")")
@@ -277,7 +291,9 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
                 _el(self, "mtr", *(_el(self, "mtd", self._print(v)) for v in m.row(i)))
                 for i in range(m.rows)))
             return _el(self, "mrow", _el(self, "mi", "det"), self._fenced("(", table, ")"))
-        return super()._print_Determinant(expr)
+        # det(Σ), as \det written (|Σ| written is kept as written: core/written.Bars)
+        return _el(self, "mrow", _el(self, "mi", "det"), self._fenced("(", self._print(expr.arg),
+                                                                      ")"))
 
     def _print_Function(self, expr: sp.Function) -> Any:
         if is_sequence_term(expr):  # a declared sequence mu(d): μ_d, as the notes write it
@@ -411,10 +427,21 @@ _TALL = {"mfrac", "msqrt", "mroot", "munderover", "munder", "mover", "mtable"}
 _OPEN, _CLOSE = {"(", "["}, {")", "]"}
 
 
+def _function_name(node: Any) -> bool:
+    """Whether ``node`` (MathML) begins with a function's name of several letters (log, tr,
+    sigmoid, KL): after a factor it needs the thin space TeX puts before an operator name."""
+    while node.tag == "mrow" and len(node):
+        node = node[0]
+    text = node.text or ""
+    return node.tag == "mi" and len(text) > 1 and text.isalpha()
+
+
 def _flat_brackets(mathml: str) -> str:
     """Brackets around content of one line's height drawn at the text's size
     (``stretchy="false"``): a stretchy bracket from the math font keeps wide side bearings
-    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"."""
+    even when it does not stretch, which prints log(Z₁) as "log ( Z₁ )"; a thin space
+    between a factor and a function's name after it (n a log(…), not "nalog(…)"); and a
+    power of a subscripted name as one ``msubsup`` (μ_d², not a staggered μ_d then ²)."""
     import xml.etree.ElementTree as ET
 
     try:
@@ -422,8 +449,21 @@ def _flat_brackets(mathml: str) -> str:
     except ET.ParseError:
         return mathml
     changed = False
+    for node in root.iter("msup"):  # μ_d²: one subscript-superscript, not staggered
+        if len(node) == 2 and node[0].tag == "msub" and len(node[0]) == 2:
+            base, sub = list(node[0])
+            sup = node[1]
+            node.clear()
+            node.tag = "msubsup"
+            node.extend([base, sub, sup])
+            changed = True
     for row in root.iter("mrow"):
         kids = list(row)
+        for times, factor in pairwise(kids):  # n·a·log(…): "n a log", not "nalog"
+            if (times.tag == "mo" and times.text == "\u2062" and times.get("rspace") is None
+                    and _function_name(factor)):
+                times.set("rspace", "0.1667em")
+                changed = True
         if len(kids) < 2 or kids[0].tag != "mo" or kids[-1].tag != "mo":
             continue
         if (kids[0].text or "") not in _OPEN or (kids[-1].text or "") not in _CLOSE:
@@ -597,6 +637,8 @@ def prose_html(text: str) -> str:
 
     >>> prose_html("E_{q(z|x)}[f] with z ~ q(z|x) in R^D, and g**2/2 < 1")
     '𝔼<sub>q(z|x)</sub>[f] with z ∼ q(z|x) in ℝ<sup>D</sup>, and g²/2 &lt; 1'
+    >>> prose_html("2·log(e^(−γ) + 1)")
+    '2·log(e<sup>−γ</sup> + 1)'
     """
     from elbo_derivation.report.pretty import pretty_reason
 
@@ -606,11 +648,23 @@ def prose_html(text: str) -> str:
     text = re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text)
     text = re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
     text = re.sub(r"(?<=[^\W\d_])_([A-Za-z0-9]+)\b", r"<sub>\1</sub>", text)
-    text = re.sub(r"\^([A-Za-z0-9]+)\b", r"<sup>\1</sup>", text)
+    text = re.sub(r"\^([^\W_]+)", r"<sup>\1</sup>", text)  # e^γ as well as R^D
+    text = re.sub(r"\^\(([^()]*)\)", r"<sup>\1</sup>", text)  # e^(−γ): the unicode exponent
     return re.sub(r"(?<=\s)~(?=\s)", "∼", text)
 
 
-def _verdict_cell(step: Step) -> str:
+def _powers_html(text: str) -> str:
+    """A line of the report's unicode for the page: escaped, its exponents written e^(−γ)
+    or e^t raised (``<sup>``).
+
+    >>> _powers_html("2·log(e^(−γ) + 1) < e^t")
+    '2·log(e<sup>−γ</sup> + 1) &lt; e<sup>t</sup>'
+    """
+    text = re.sub(r"\^\(([^()]*)\)", r"<sup>\1</sup>", _esc(text))
+    return re.sub(r"\^([^\W_]+)", r"<sup>\1</sup>", text)
+
+
+def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
     from elbo_derivation.report.text import format_counterexample, numeric_summary
 
     r = step.result
@@ -621,8 +675,8 @@ def _verdict_cell(step: Step) -> str:
     if r.method:
         parts.append(f'<span class="method">by {_esc(r.method)}</span>')
     if r.counterexample is not None:
-        parts.append(f'<span class="mistake">{_esc(format_counterexample(r.counterexample))}'
-                     "</span>")  # fmt: skip
+        said = format_counterexample(r.counterexample, d, step)
+        parts.append(f'<span class="mistake">{_powers_html(said)}</span>')
     if r.mistake:
         parts.append(f'<span class="mistake">likely mistake: {prose_html(r.mistake)}</span>')
     for check in (step.quadrature, step.sampling):
@@ -674,7 +728,7 @@ def _counts_line(d: Derivation) -> str:
     if unchecked:
         shown.append(f"{unchecked} not checked")
     n = len(d.steps)
-    return f"{n} step{'s' if n != 1 else ''}: " + ", ".join(shown)
+    return f"{plural(n, 'step')}: " + ", ".join(shown)
 
 
 def math_width(mathml: str) -> float:
@@ -748,7 +802,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
             f'<td class="expr"><div class="math{size}">{math}</div></td>'
             f'<td class="why">{_justification(step, d)}'
             f'<span class="check">{_esc(line.strip())}</span></td>'
-            f"{_verdict_cell(step)}</tr>" + _detail_row(step, anchor, d)
+            f"{_verdict_cell(step, d)}</tr>" + _detail_row(step, anchor, d)
         )
     where = d.source or ""
     if d.path:
@@ -876,7 +930,7 @@ def render_html(
         "<header>",
         f"<h1>{_esc(title)}</h1>",
         f'<p class="meta">{_esc(_NOTES_INTRO if intro is None else intro)}</p>',
-        f'<p class="summary">{len(derivations)} derivations, {total} steps'
+        f'<p class="summary">{plural(len(derivations), "derivation")}, {plural(total, "step")}'
         + (f": {_esc(summary)}" if summary else "")
         + f".<br><small>{_esc(legend)}</small></p>",
         f"<nav><h2>Contents</h2><ol>{toc}{extra}</ol></nav>",

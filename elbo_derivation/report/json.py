@@ -73,11 +73,23 @@ def _numeric(check: NumericCheck | None) -> dict[str, Any] | None:
     return None if check is None else check.to_json()
 
 
+def _counterexample(r: Any, d: Derivation | None, step: Step) -> dict[str, Any] | None:
+    """The result's counterexample, its exact difference in the author's notation."""
+    cx = r.counterexample
+    if cx is None:
+        return None
+    out = cx.to_json()
+    if cx.exact is not None and cx.exact_text:
+        out["note"] = out["note"].replace(cx.exact_text, shown_part(cx.exact, d, step), 1)
+    return out
+
+
 def _symbolic(step: Step, d: Derivation | None = None) -> dict[str, Any] | None:
     r = step.result
     if r is None:
         return None
     out = r.to_json()
+    out["counterexample"] = _counterexample(r, d, step)
     out["mistake"] = r.mistake
     out["explanation"] = in_author_notation(r.explanation, d, step)
     out["rule"] = in_author_notation(out.get("rule"), d, step)
@@ -176,7 +188,7 @@ def verify_json(
 
 def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
     r = step.result
-    cx = None if r is None or r.counterexample is None else r.counterexample.to_json()
+    cx = None if r is None else _counterexample(r, d, step)
     lhs, rhs = shown_sides(d, step)
     return {
         "index": step.index,

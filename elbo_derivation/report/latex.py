@@ -35,6 +35,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.core.written import WrittenDerivative
 from elbo_derivation.report.pretty import GREEK, reader_order, split_name
 from elbo_derivation.report.written import (
     WrittenOrder,
@@ -106,6 +107,21 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
 
     def _print_Pi(self, expr: sp.Basic) -> str:
         return r"\pi"
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        if not isinstance(expr, WrittenDerivative):
+            return super()._print_Derivative(expr)
+        # the symbol the author wrote, ∂ or d, whatever the number of variables
+        d = r"\partial" if expr.symbol == "∂" else self._settings["diff_operator_latex"]
+        below, order = [], 0
+        for x, n in reversed(expr.variable_count):
+            order += n
+            below.append(f"{d} {self._print(x)}" if n == 1 else
+                         f"{d} {self.parenthesize_super(self._print(x))}^{{{self._print(n)}}}")
+        top = d if order == 1 else f"{d}^{{{order}}}"
+        negative = any(a.could_extract_minus_sign() for a in expr.args)
+        body = self.parenthesize(expr.expr, PRECEDENCE["Mul"], is_neg=negative, strict=True)
+        return rf"\frac{{{top}}}{{{''.join(below)}}} {body}"
 
     def _print_Exp1(self, expr: sp.Basic) -> str:
         return "e"
@@ -226,8 +242,9 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                                  for i in range(expr.arg.rows))
             text = rf"\det\begin{{pmatrix}} {rows} \end{{pmatrix}}"
             return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
-        text = super()._print_Determinant(expr)  # |Σ| (SymPy's takes no exponent)
-        return rf"{text}^{{{exp}}}" if exp is not None else text
+        # det(Σ), as \det written (|Σ| written is kept as written: core/written.Bars)
+        text = rf"\det\left({self._print(expr.arg)}\right)"
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__

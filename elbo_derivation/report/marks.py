@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from elbo_derivation.errors import InputError
+from elbo_derivation.report.pretty import plural
 
 __all__ = [
     "CSV_FORMATS",
@@ -214,7 +215,8 @@ def render_marks_text(marks: Sequence[Any]) -> str:
               for r in rows]
     s = _summary(marks)
     lines.append("")
-    lines.append(f"{s['files']} files: {s['marked']} marked, {s['not_marked']} not marked; "
+    lines.append(f"{plural(s['files'], 'file')}: {s['marked']} marked, "
+                 f"{s['not_marked']} not marked; "
                  f"{s['full_marks']} full marks; mean {_num(s['mean'])}, median "
                  f"{_num(s['median'])} of {_num(s['max_score'])}")
     return "\n".join(lines)
@@ -236,7 +238,7 @@ def summary_figure(marks: Sequence[Any], *, top: int = 8) -> Any:
     ax1.hist(scores, bins=bins, color="#4477aa", edgecolor="white")
     ax1.set_xlabel("score")
     ax1.set_ylabel("files")
-    ax1.set_title(f"scores ({len(marks)} files, mean {scores.mean():.2f} of {most:g})"
+    ax1.set_title(f"scores ({plural(len(marks), 'file')}, mean {scores.mean():.2f} of {most:g})"
                   if len(marks) else "scores")
     counts = mistake_counts(marks).most_common(top)
     if counts:
@@ -292,7 +294,7 @@ ul {{ margin: 0; padding-left: 1.2em; }}
 svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
-<p>{s['files']} files: {s['marked']} marked, {s['not_marked']} not marked;
+<p>{plural(s['files'], 'file')}: {s['marked']} marked, {s['not_marked']} not marked;
 {s['full_marks']} with full marks, {s['goal_reached']} reach the goal.
 Mean {_num(s['mean'])}, median {_num(s['median'])} of {_num(s['max_score'])}.</p>
 {rule}

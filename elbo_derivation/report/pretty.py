@@ -33,13 +33,16 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.written import WrittenDerivative
 
 __all__ = [
     "format_number",
+    "plural",
     "pretty",
     "pretty_name",
     "pretty_prose",
     "pretty_reason",
+    "pretty_signature",
     "pretty_written",
     "shown",
     "shown_part",
@@ -108,6 +111,32 @@ def split_name(name: str) -> tuple[str, str, str]:
     if sub and not digits and not (sub.isdigit() or len(sub) == 1):
         return name, "", ""  # a word after the underscore (log_var): keep the name as written
     return base, sub, accent
+
+
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, in the plural unless ``n`` is one.
+
+    >>> plural(1, "derivation"), plural(3, "step"), plural(0, "file")
+    ('1 derivation', '3 steps', '0 files')
+    """
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+_SIGNATURE_WORD = re.compile(r"[^\W\d]\w*_\{[^{}]*\}|[^\W\d]\w*")
+
+
+def pretty_signature(signature: str) -> str:
+    """A declared density's signature in unicode, each name in it as :func:`pretty_name`
+    writes it: ``q(x_1|x_0)`` → ``q(x₁|x₀)``, ``q_phi(z|x)`` → ``q_φ(z|x)``.
+
+    >>> pretty_signature("q(x_1|x_0)"), pretty_signature("p_theta(x_t|x_{t-1},x_0)")
+    ('q(x₁|x₀)', 'p_θ(xₜ|xₜ₋₁, x₀)')
+    """
+    head, paren, rest = signature.partition("(")
+    if not paren:
+        return pretty_name(signature)
+    inner = _SIGNATURE_WORD.sub(lambda m: pretty_name(m[0]), rest)
+    return pretty_name(head) + "(" + re.sub(r",\s*", ", ", inner)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -281,8 +310,7 @@ class UnicodePrinter(StrPrinter):
             return f"{pretty_name(head)}({inner})"
         if isinstance(expr, AppliedUndef) and "(" in name:
             # a declared density such as q(z|x): its name says it all (q_phi as q_φ)
-            head, _, rest = name.partition("(")
-            return pretty_name(head) + "(" + re.sub(r",\s*", ", ", rest)
+            return pretty_signature(name)
         if isinstance(expr, AppliedUndef):
             name = pretty_name(name)
         return f"{name}({self.stringify(expr.args, ', ')})"
@@ -320,17 +348,26 @@ class UnicodePrinter(StrPrinter):
     def _print_Determinant(self, expr: sp.Basic) -> str:
         return f"det({self._print(expr.arg)})"
 
+    def _print_MatMul(self, expr: sp.MatMul) -> str:  # aᵀ·Σ⁻¹·b, not (aᵀ·Σ⁻¹)·b
+        from elbo_derivation.report.written import flat_product
+
+        return super()._print_MatMul(flat_product(expr))
+
     def _print_DiagMatrix(self, expr: sp.Basic) -> str:
         return f"diag({self._print(expr.args[0])})"
 
     def _print_Indexed(self, expr: sp.Basic) -> str:
         index = ",".join(self._print(i) for i in expr.indices)
-        return f"{pretty_name(str(expr.base))}_{index}" if len(index) == 1 else (
-            f"{pretty_name(str(expr.base))}_({index})")
+        base = pretty_name(str(expr.base))
+        if set(index) <= _SUBSCRIPTABLE | set("+-=,") and "_" not in base:
+            return base + index.translate(_SUB)  # yᵢ, xᵢ₋₁: unicode subscripts
+        return f"{base}_{index}" if len(index) == 1 else f"{base}_({index})"
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         # d/dx for a function of one variable, ∂/∂x otherwise; dⁿ/dxⁿ for repeated ones
         d = "d" if len(expr.expr.free_symbols) <= 1 and len(expr.variable_count) == 1 else "∂"
+        if isinstance(expr, WrittenDerivative):
+            d = expr.symbol  # as written: ∂ or d
         top, bottom = 0, []
         for var, count in expr.variable_count:
             top += count
@@ -648,6 +685,14 @@ def _call(name: str, inner: list[tuple[str, str]]) -> str:
         return f"|{rendered[0]}|"
     if name in _SPECIAL_CALLS and len(rendered) == 1:
         return f"{_SPECIAL_CALLS[name]}({rendered[0]})"
+    if name == "KL" and len(rendered) == 2:  # KL(q ‖ p), as every report writes it
+        return f"KL({rendered[0]} ‖ {rendered[1]})"
+    if name in ("inv", "transpose") and len(rendered) == 1:  # Σ⁻¹, (m₂ − m₁)ᵀ
+        arg = args[0]
+        whole = len(arg) == 1 or (len(arg) > 2 and arg[0][0] == "name"
+                                  and arg[1] == ("op", "(") and _closing(arg, 1) == len(arg) - 1)
+        base = rendered[0] if whole else f"({rendered[0]})"
+        return base + ("⁻¹" if name == "inv" else "ᵀ")
     if name == "polygamma" and len(rendered) == 2:
         order = "" if rendered[0] == "0" else "⁽" + rendered[0].translate(_SUP) + "⁾"
         return f"ψ{order}({rendered[1]})"
@@ -692,7 +737,7 @@ def pretty_written(text: str) -> str | None:
         return None
 
 
-_WORD = re.compile(r"(?<![\w.])([^\W\d]\w*)(?:\^(\d+))?|\^(\d+)\b")
+_WORD = re.compile(r"(?<![\w.])\\?([^\W\d]\w*)(?:\^(\d+))?|\^(\d+)\b")
 
 
 def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
@@ -703,6 +748,10 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
     'E[x²] = σ₁² + μ₁², by 2 π sigma'
     >>> pretty_prose("Z1 = sqrt(2 pi sigma1^2)", ["Z1", "sigma1"])
     'Z₁ = √(2 π σ₁²)'
+    >>> pretty_prose(r"divide by e^{\\beta x}", ["beta", "x"])  # a LaTeX name: no backslash left
+    'divide by e^(β x)'
+    >>> pretty_prose(r"1 + e^{\\gamma} = e^{\\gamma}(1 + e^{-\\gamma}), x_{10}^{2}", ["gamma"])
+    '1 + e^γ = e^γ(1 + e^(−γ)), x₁₀²'
     """
     known = set(names) | {"pi"}
 
@@ -716,7 +765,24 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
         return shown + (power.translate(_SUP) if power else "")
 
     text = re.sub(r"\bsqrt(?=\()", "√", text)  # sqrt(2 π σ₁²) → √(2 π σ₁²)
-    return _WORD.sub(sub, text).replace(" - ", " − ")
+    text = _WORD.sub(sub, text).replace(" - ", " − ")
+    # a LaTeX exponent or subscript in braces: e^{γ} as e^γ, e^{-γ} as e^(−γ), x_{10} as x₁₀
+    return _BRACED.sub(_unbraced, text)
+
+
+_BRACED = re.compile(r"([\^_])\{([^{}]*)\}")
+
+
+def _unbraced(m: re.Match[str]) -> str:
+    inner = m[2].replace("-", "−")
+    if m[1] == "_":
+        plain = inner.replace("−", "-")
+        if plain and set(plain) <= _SUBSCRIPTABLE | set("+-="):
+            return plain.translate(_SUB)
+        return f"_({inner})" if len(inner) > 1 else f"_{inner}"
+    if inner.isdigit():
+        return inner.translate(_SUP)
+    return f"^{inner}" if len(inner) == 1 else f"^({inner})"
 
 
 def _needs_declarations(display: sp.Basic | None) -> bool:

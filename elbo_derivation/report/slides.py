@@ -45,6 +45,7 @@ from elbo_derivation.report.latex import (
     step_note,
     verdict_tex,
 )
+from elbo_derivation.report.pretty import plural
 
 __all__ = ["beamer_deck", "html_deck"]
 
@@ -115,7 +116,7 @@ def beamer_deck(derivations: Sequence[Derivation], *, title: str = "Derivations,
             intro.append(rf"{{\small Source: {prose_latex(d.source)}.}}")
         intro.append(_fit(shown_latex(d)))
         n = len(d.steps)
-        line = f"{n} step{'s' if n != 1 else ''}"
+        line = plural(n, "step")
         if verdicts and _counts_tex(d):
             line += ": " + _counts_tex(d)
         intro.append(rf"{{\small {line}.}}")
@@ -290,7 +291,7 @@ def html_deck(derivations: Sequence[Derivation], *, title: str = "Derivations, c
             f"<h1>{name}</h1>"
             + (f'<p class="sub">Source: {_esc(d.source)}</p>' if d.source else "")
             + f'<div class="math">{mathml_block(_shown_mathml(d), display="block")}</div>'
-            + f'<p class="sub">{n} step{"s" if n != 1 else ""}'
+            + f'<p class="sub">{plural(n, "step")}'
             + (f'<span class="counts">: {_esc(counts)}</span>' if verdicts and counts else "")
             + "</p></section>"
         )

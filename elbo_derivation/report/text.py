@@ -50,6 +50,7 @@ from elbo_derivation.core.steps import (
 from elbo_derivation.report.notation import in_author_notation
 from elbo_derivation.report.pretty import (
     format_number,
+    plural,
     pretty_name,
     pretty_prose,
     shown,
@@ -164,7 +165,7 @@ def format_point(point: Mapping[str, Any]) -> str:
     return ", ".join(f"{pretty_name(k)} = {format_number(v)}" for k, v in point.items())
 
 
-def format_counterexample(cx: Counterexample) -> str:
+def format_counterexample(cx: Counterexample, d: Any = None, step: Any = None) -> str:
     """The point and both sides' values, in one line.
 
     >>> from elbo_derivation.core.steps import Counterexample
@@ -180,12 +181,23 @@ def format_counterexample(cx: Counterexample) -> str:
         return "not a real number" if value != value else format_number(value)
 
     text = f"{where}left side {side(cx.lhs)}, right side {side(cx.rhs)}"
-    note = re.sub(r":?\s*lhs\s*[−-]\s*rhs\s*=\s*\S+$", "", cx.note or "")  # said once
+    note = cx.note or ""
+    exact = ""
+    if cx.exact is not None and cx.exact_text and cx.exact_text in note:
+        # the exact difference in the author's notation (e^x in a .tex file), not in words
+        # of the deciding layer; put in after the note's own numbers are set right
+        exact = shown_part(cx.exact, d, step)
+        note = note.replace(cx.exact_text, "\0", 1)
+    for name in cx.point:  # the instance's parameters as the point names them (a2 as a₂)
+        if pretty_name(name) != name:
+            note = re.sub(rf"(?<![\w\\]){re.escape(name)}(?!\w)", pretty_name(name), note)
+    note = re.sub(r":?\s*lhs\s*[−-]\s*rhs\s*=\s*\S+$", "", note)  # said once
     note = re.sub(r"\blhs\s*[−-]\s*rhs\b", "left − right", note)
     note = re.sub(r"(?<=[\s(≈=])-(?=\d)", "−", note)  # −0.5, the reports' minus
     note = re.sub(r"\b([^\W\d]\w*)=(?=[−\d])", lambda m: f"{pretty_name(m[1])} = ", note)
     if cx.difference == cx.difference and "difference" not in note:
         text += f" (difference {format_number(cx.difference, 3)})"
+    note = note.replace("\0", exact)
     return f"{text}; {clip(note)}" if note else text
 
 
@@ -290,7 +302,8 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
     if r is not None:
         if r.verdict is Verdict.REFUTED:
             if r.counterexample is not None:
-                out.append("counterexample " + format_counterexample(r.counterexample))
+                out.append("counterexample "
+                           + format_counterexample(r.counterexample, d, step))
             else:
                 out.append(clip(in_author_notation(r.reason or r.explanation, d, step)
                                 or "refuted"))
@@ -341,10 +354,6 @@ def _format_timings(t: Mapping[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f} s" for k, v in t.items())
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def summary_counts(derivations: Sequence[Derivation]) -> dict[str, int]:
     """Verdict counts over all ``derivations`` (unchecked steps are not counted)."""
     total = {v.value: 0 for v in Verdict}
@@ -359,13 +368,13 @@ def _summary_lines(
 ) -> list[str]:
     counts = summary_counts(derivations)
     n_steps = sum(len(d.steps) for d in derivations)
-    of = f" in {_plural(len(derivations), 'derivation')}" if len(derivations) > 1 else ""
+    of = f" in {plural(len(derivations), 'derivation')}" if len(derivations) > 1 else ""
     parts = [
         style.verdict(f"{counts[v.value]} {MARKS[v]} {VERDICT_WORDS[v]}",
                       v if counts[v.value] else None)
         for v in Verdict
     ]
-    lines = [f"{_plural(n_steps, 'step')}{of}: " + ", ".join(parts)]
+    lines = [f"{plural(n_steps, 'step')}{of}: " + ", ".join(parts)]
     numeric = []
     for kind in ("quadrature", "sampling"):
         checks = [
@@ -450,7 +459,7 @@ def render_check_text(
         text = style.verdict(f"first wrong step: {where} — {VERDICT_WORDS[r.verdict]}", r.verdict)
         lines.append(text)
         if r.counterexample is not None:
-            lines.append("  " + format_counterexample(r.counterexample))
+            lines.append("  " + format_counterexample(r.counterexample, d, failing))
         elif r.reason or r.explanation:
             lines.append("  " + clip(r.reason or r.explanation))
         if failing.text:

@@ -33,6 +33,7 @@ __all__ = [
     "as_written_part",
     "evaluated",
     "extends_right",
+    "flat_product",
     "is_bracket",
     "is_sequence_term",
     "leading_fraction",
@@ -543,3 +544,27 @@ class WrittenOrder:
 
     def _reader_order(self, expr: sp.Expr, order: str | None) -> list[sp.Expr]:
         raise NotImplementedError
+
+    def _print_MatMul(self, expr: sp.MatMul) -> Any:
+        return super()._print_MatMul(flat_product(expr))  # type: ignore[misc]
+
+
+def flat_product(expr: sp.Basic) -> sp.Basic:
+    """A matrix product with the products inside it opened: (aᵀ Σ⁻¹) b is aᵀ Σ⁻¹ b (the
+    product is associative; the reader nests what the author wrote in one row).
+
+    >>> D = sp.Symbol("D", positive=True, integer=True)
+    >>> a, S = sp.MatrixSymbol("a", D, 1), sp.MatrixSymbol("S", D, D)
+    >>> inner = sp.MatMul(a.T, S, evaluate=False)
+    >>> flat_product(sp.MatMul(inner, a, evaluate=False)).args
+    (a.T, S, a)
+    """
+    if not isinstance(expr, sp.MatMul):
+        return expr
+    args: list[sp.Basic] = []
+    for a in expr.args:
+        inner = flat_product(a)
+        args.extend(inner.args if isinstance(inner, sp.MatMul) else [inner])
+    if len(args) == len(expr.args):
+        return expr
+    return sp.MatMul(*args, evaluate=False)
