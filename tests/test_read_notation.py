@@ -303,3 +303,39 @@ def test_a_declared_function_wins_over_a_named_one(tmp_path) -> None:
                     "  = log(1 + exp(x))\n", encoding="utf-8")
     d = check_derivation(read_any(path), time_limit=5.0)
     assert d.steps[0].verdict is not PROVED
+
+
+HIERARCHY = {
+    "adam.deriv": """title: Adam's law over a joint whose factors are declared in families
+symbols: u, v, c : real
+symbols: a, b : positive
+densities: r(u) = N(c, a^2), r(v|u) = N(u, b^2), r(u, v)
+
+    E[(v - c)^2, v ~ r(u, v)]
+  = E[E[(v - c)^2, v ~ r(v|u)], u ~ r(u)]
+  = a^2 + b^2
+  = a + b^2
+""",
+    "adam.tex": r"""% symbols: u, v, c : real
+% symbols: a, b : positive
+% densities: r(u) = \mathcal{N}(c, a^2), r(v|u) = \mathcal{N}(u, b^2), r(u, v)
+\begin{align*}
+\mathbb{E}_{r(u, v)}\left[(v - c)^2\right]
+  &= \mathbb{E}_{r(u)}\left[\mathbb{E}_{r(v|u)}\left[(v - c)^2\right]\right] \\
+  &= a^2 + b^2 \\
+  &= a + b^2
+\end{align*}
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIERARCHY))
+def test_a_joint_expectation_uses_the_declared_factors(tmp_path, name) -> None:
+    """E over r(u, v) is E_{r(u)}[E_{r(v|u)}[.]] with the factors as declared: when they are
+    declared in families, the nested expectation is over those families (Blitzstein & Hwang,
+    sec. 9.3, Adam's law), not over abstract densities that a generic instance would give
+    other moments (the first step was refuted, session 26)."""
+    path = tmp_path / name
+    path.write_text(HIERARCHY[name], encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED, Verdict.REFUTED]

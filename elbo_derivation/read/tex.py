@@ -1225,7 +1225,8 @@ class _Builder(Transformer_NonRecursive):
         if len(c) == 2:
             raise self.err("\\operatorname{Var} needs its density as a subscript: "
                            "\\operatorname{Var}_{q(z|x)}[f]", tok)
-        return _Big(variance_of(*self.expectation_parts([tok, c[1], c[2]])))
+        return _Big(variance_of(*self.expectation_parts([tok, c[1], c[2]]),
+                                declared=self.functions))
 
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
@@ -1307,7 +1308,7 @@ class _Builder(Transformer_NonRecursive):
         return matches[0]
 
     def expectation(self, c: list[Any]) -> _Big:
-        return _Big(expectation_over(*self.expectation_parts(c)))
+        return _Big(expectation_over(*self.expectation_parts(c), declared=self.functions))
 
     def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
         """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
@@ -1339,7 +1340,7 @@ class _Builder(Transformer_NonRecursive):
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
         # one meaning of KL in every front end; over every variable of a joint density
-        return _Big(kl_over(first, second, var))
+        return _Big(kl_over(first, second, var, self.functions))
 
     def kl_square(self, c: list[Any]) -> _Big:
         """``D_{KL}[q \\| p]``: the KL written with square brackets."""
