@@ -114,5 +114,9 @@ def test_the_benchmark_classifies_as_documented() -> None:
     assert bench.classify(wrong, ["proved", "undecided", "refuted"]) == "wrong-step"
     assert bench.classify(wrong, ["undecided", "refuted"]) == "undecided"
     assert bench.classify(wrong, ["proved"]) == "undecided"
+    assert bench.classify(right, []) == "undecided"  # no step read is not judged right
+    # a file of several parts (check --json gives {"parts": [...]}): its steps in order
+    doc = {"parts": [{"steps": [{"verdict": "proved"}]}, {"steps": [{"verdict": "refuted"}]}]}
+    assert [s["verdict"] for s in bench.steps_of(doc)] == ["proved", "refuted"]
     assert wrong.names == ("dropped-half", "factor-two")
     assert bench.read_label is support.read_label  # one reader of the labels, shared
