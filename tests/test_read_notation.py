@@ -339,3 +339,20 @@ def test_a_joint_expectation_uses_the_declared_factors(tmp_path, name) -> None:
     path.write_text(HIERARCHY[name], encoding="utf-8")
     d = check_derivation(read_any(path), time_limit=5.0)
     assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED, Verdict.REFUTED]
+
+
+def test_an_indexed_quantity_under_an_accent_is_declared(tmp_path) -> None:
+    r"""``% functions: y_i, \hat{y}_i : real``: the fitted values ŷ_i of Goodfellow et al.
+    (2016), eq. (5.65), a sequence like y_i (the declaration was refused, session 26)."""
+    path = tmp_path / "fitted.tex"
+    path.write_text(r"""% symbols: i : integer
+% symbols: N : positive integer
+% functions: y_i, \hat{y}_i : real
+\begin{align*}
+\sum_{i=1}^{N} (\hat{y}_i - y_i)^2
+  &= \sum_{i=1}^{N} \hat{y}_i^2 - 2\sum_{i=1}^{N} \hat{y}_i y_i + \sum_{i=1}^{N} y_i^2 \\
+  &= \sum_{i=1}^{N} \hat{y}_i^2 + \sum_{i=1}^{N} y_i^2
+\end{align*}
+""", encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]

@@ -258,7 +258,9 @@ def expression_subscript(text: str) -> str | None:
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 #: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
-_SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*)_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
+#: (also under an accent, ``\hat{y}_i``, read ``y_hat_i``: the fitted value of data point i)
+_SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*(?:_(?:hat|bar|tilde))?)"
+                         r"_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
 _MATRIX = re.compile(r"\s*matrix\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
 #: ``I : identity(D)``: the identity matrix of a declared dimension
 _IDENTITY = re.compile(r"\s*identity\s*\(\s*(\w+)\s*\)\s*$", re.IGNORECASE)
