@@ -356,3 +356,24 @@ def test_an_indexed_quantity_under_an_accent_is_declared(tmp_path) -> None:
 """, encoding="utf-8")
     d = check_derivation(read_any(path), time_limit=5.0)
     assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]
+
+
+def test_the_entropy_of_a_declared_density_is_read(tmp_path) -> None:
+    r"""``H(q)``, the letter undeclared and q a declared density: −E_q[log q] (Goodfellow et
+    al. 2016, eq. 19.2), shown as written; the file was refused before (session 26)."""
+    path = tmp_path / "entropy.tex"
+    path.write_text(r"""% symbols: v, h : real
+% densities: r(h|v), p(h, v)
+\begin{align*}
+\mathbb{E}_{r(h|v)}\left[\log p(h, v) - \log r(h|v)\right]
+  &= \mathbb{E}_{r(h|v)}\left[\log p(h, v)\right] + H(r) \\
+  &= \mathbb{E}_{r(h|v)}\left[\log p(h, v)\right] - H(r)
+\end{align*}
+""", encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]
+    from elbo_derivation.report.handout import NotesMathMLPrinter
+    from elbo_derivation.report.latex import NotesLatexPrinter
+    from elbo_derivation.report.written import shown
+    assert "H" in shown(d, d.steps[0], NotesLatexPrinter)
+    assert "<mi>H</mi>" in shown(d, d.steps[0], NotesMathMLPrinter)
