@@ -133,7 +133,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("multivariate/deisenroth_quadratic_form_expectation.deriv", 1, "+ transpose(mu)*A*mu", "", "dropped-term"),
     ("multivariate/deisenroth_quadratic_form_expectation.deriv", 3, "tr(A*S)", "tr(A*S)/2", "extra-half"),
     ("continuous/soch_exponential_median.deriv", 1, "1 - exp(-lam*log(2)/lam)", "exp(-lam*log(2)/lam)", "complement-probability"),
-    ("continuous/soch_exponential_median.deriv", 3, "1/2", "1/4", "constant-wrong"),
+    ("continuous/soch_exponential_median.deriv", 3, "1/2", "1/4", "constant-wrong|extra-half"),
     ("continuous/ross_tail_integral_mean.tex", 1, "e^{-\\lambda x}", "\\lambda e^{-\\lambda x}", "chain-rule-factor-forgotten"),
     ("continuous/ross_tail_integral_mean.tex", 2, "\\frac{1}{\\lambda}", "\\lambda", "rate-for-scale"),
     ("bayes/bishop_rejection_acceptance.deriv", 2, "(z, -oo, oo))/k", "(z, -oo, oo))*k", "ratio-flipped"),
