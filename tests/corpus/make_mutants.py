@@ -132,7 +132,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("inequalities/blitzstein_jensen_square_poisson.deriv", 1, "lam^2", "lam", "missing-square"),
     ("multivariate/deisenroth_quadratic_form_expectation.deriv", 1, "+ transpose(mu)*A*mu", "", "dropped-term"),
     ("multivariate/deisenroth_quadratic_form_expectation.deriv", 3, "tr(A*S)", "tr(A*S)/2", "extra-half"),
-    ("continuous/soch_exponential_median.deriv", 1, "1 - exp(-lam*log(2)/lam)", "exp(-lam*log(2)/lam)", "complement-probability"),
+    ("continuous/soch_exponential_median.deriv", 1, "1 - exp(-lam*log(2)/lam)", "1 - exp(-log(2)/lam)", "dropped-factor"),
     ("continuous/soch_exponential_median.deriv", 3, "1/2", "1/4", "constant-wrong|extra-half"),
     ("continuous/ross_tail_integral_mean.tex", 1, "e^{-\\lambda x}", "\\lambda e^{-\\lambda x}", "chain-rule-factor-forgotten"),
     ("continuous/ross_tail_integral_mean.tex", 2, "\\frac{1}{\\lambda}", "\\lambda", "rate-for-scale"),
