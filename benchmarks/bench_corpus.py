@@ -94,7 +94,8 @@ def classify(label: Label, verdicts: list[str | None]) -> str:
     if label.correct:
         if "refuted" in verdicts:
             return "false-refutation"
-        return "right" if all(v in _OK for v in verdicts) else "undecided"
+        # no steps read (a part not read) is not a file judged right
+        return "right" if verdicts and all(v in _OK for v in verdicts) else "undecided"
     k = label.step or 0
     if k > len(verdicts):
         return "undecided"  # the labelled step is not there (a part was not read)
@@ -108,6 +109,18 @@ def classify(label: Label, verdicts: list[str | None]) -> str:
     if "refuted" in verdicts[k:]:
         return "wrong-step"
     return "undecided"
+
+
+def steps_of(doc: dict) -> list[dict]:
+    """The steps of ``check --json`` output: of a file of several parts (``{"parts": [...]}``),
+    every part's steps in order, as a label counts them.
+
+    >>> steps_of({"parts": [{"steps": [{"index": 1}]}, {"steps": [{"index": 1}]}]})
+    [{'index': 1}, {'index': 1}]
+    >>> steps_of({"steps": [{"index": 1}]})
+    [{'index': 1}]
+    """
+    return [s for part in doc.get("parts", [doc]) for s in part.get("steps", [])]
 
 
 def check_one(path: Path, timeout: float) -> Outcome:
@@ -136,7 +149,7 @@ def check_one(path: Path, timeout: float) -> Outcome:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError as err:
         return Outcome(rel, label.correct, "crash", seconds, detail=f"bad JSON: {err}")
-    steps = doc.get("steps", [])
+    steps = steps_of(doc)
     verdicts = [s.get("verdict") for s in steps]
     out = Outcome(rel, label.correct, classify(label, verdicts), seconds, verdicts=verdicts)
     if not label.correct and label.step is not None and label.step <= len(steps):
@@ -162,7 +175,8 @@ def naming_time(path: Path) -> float | None:
     label = read_label(path)
     try:
         d = read_any(path)
-        step = d.steps[(label.step or 0) - 1]
+        d, step = [(part, s) for part in (d.parts or [d])
+                   for s in part.steps][(label.step or 0) - 1]
         lhs = d.expand_definitions(step.lhs(d))
         rhs = d.expand_definitions(step.expr)
     except Exception:

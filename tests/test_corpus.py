@@ -28,14 +28,25 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    # the sixth outsider pass (o6b): ∫ x²λe^(−λx) dx by parts written ∫ x e^(−λx) dx (the 2
+    # of d(x²) lost), and (2/λ)∫ xλe^(−λx) dx written 2∫ xλe^(−λx) dx (the 1/λ lost): no
+    # moment is evaluated in either step, yet the catalogue names wrong-moment
+    **{f"moments/wrong/blitzstein_exponential_second_moment.{name}": _MISNAMED.format(
+        "wrong-moment for a factor lost in an integration by parts: the step evaluates no "
+        "moment") for name in ("s1.power-rule-factor.deriv", "s1.power-rule-factor.tex",
+                               "s2.dropped-factor.deriv")},
+}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset()
+LOAD_DEPENDENT: frozenset[str] = frozenset({
+    "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.deriv",
+    "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.tex",
+    "moments/wrong/blitzstein_exponential_second_moment.s2.dropped-factor.deriv"})
 
 
 def _params() -> list:
@@ -107,5 +118,9 @@ def test_the_benchmark_classifies_as_documented() -> None:
     assert bench.classify(wrong, ["proved", "undecided", "refuted"]) == "wrong-step"
     assert bench.classify(wrong, ["undecided", "refuted"]) == "undecided"
     assert bench.classify(wrong, ["proved"]) == "undecided"
+    assert bench.classify(right, []) == "undecided"  # no step read is not judged right
+    # a file of several parts (check --json gives {"parts": [...]}): its steps in order
+    doc = {"parts": [{"steps": [{"verdict": "proved"}]}, {"steps": [{"verdict": "refuted"}]}]}
+    assert [s["verdict"] for s in bench.steps_of(doc)] == ["proved", "refuted"]
     assert wrong.names == ("dropped-half", "factor-two")
     assert bench.read_label is support.read_label  # one reader of the labels, shared

@@ -228,3 +228,23 @@ def test_a_geometric_series_that_may_diverge_says_so() -> None:
     assert r.verdict in (Verdict.UNDECIDED, Verdict.NUMERICALLY_SUPPORTED), r
     if r.verdict is Verdict.UNDECIDED:
         assert "geometric series with ratio" in r.reason and "|ratio| < 1" in r.reason
+
+
+def test_a_geometric_ratio_below_one_as_a_product_of_factors() -> None:
+    """Σ_k e^{tk} p(1 − p)^{k−1} for t < 0 (the geometric MGF, Blitzstein & Hwang, example
+    6.4.3): the ratio (1 − p)e^t is below one as a product of 1 − p ∈ (0, 1) and e^t < 1
+    (left unsummed before, session 26); for t merely real it stays a series."""
+    import sympy as sp
+
+    from elbo_derivation.decide.calculus import geometric_series
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    a = sp.Symbol("a", positive=True)  # 0 < p < 1 written through p = a/(1 + a)
+    p = sp.Symbol("p", positive=True)
+    t = sp.Symbol("t", negative=True)
+    series = sp.Sum(sp.exp(t * k) * p * (1 - p) ** (k - 1), (k, 1, sp.oo))
+    closed = geometric_series(series, {p: a / (1 + a)})
+    assert not closed.has(sp.Sum)
+    assert sp.simplify(closed - p * sp.exp(t) / (1 - (1 - p) * sp.exp(t))) == 0
+    s = sp.Symbol("s", real=True)
+    assert geometric_series(series.xreplace({t: s}), {p: a / (1 + a)}).has(sp.Sum)

@@ -303,3 +303,77 @@ def test_a_declared_function_wins_over_a_named_one(tmp_path) -> None:
                     "  = log(1 + exp(x))\n", encoding="utf-8")
     d = check_derivation(read_any(path), time_limit=5.0)
     assert d.steps[0].verdict is not PROVED
+
+
+HIERARCHY = {
+    "adam.deriv": """title: Adam's law over a joint whose factors are declared in families
+symbols: u, v, c : real
+symbols: a, b : positive
+densities: r(u) = N(c, a^2), r(v|u) = N(u, b^2), r(u, v)
+
+    E[(v - c)^2, v ~ r(u, v)]
+  = E[E[(v - c)^2, v ~ r(v|u)], u ~ r(u)]
+  = a^2 + b^2
+  = a + b^2
+""",
+    "adam.tex": r"""% symbols: u, v, c : real
+% symbols: a, b : positive
+% densities: r(u) = \mathcal{N}(c, a^2), r(v|u) = \mathcal{N}(u, b^2), r(u, v)
+\begin{align*}
+\mathbb{E}_{r(u, v)}\left[(v - c)^2\right]
+  &= \mathbb{E}_{r(u)}\left[\mathbb{E}_{r(v|u)}\left[(v - c)^2\right]\right] \\
+  &= a^2 + b^2 \\
+  &= a + b^2
+\end{align*}
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIERARCHY))
+def test_a_joint_expectation_uses_the_declared_factors(tmp_path, name) -> None:
+    """E over r(u, v) is E_{r(u)}[E_{r(v|u)}[.]] with the factors as declared: when they are
+    declared in families, the nested expectation is over those families (Blitzstein & Hwang,
+    sec. 9.3, Adam's law), not over abstract densities that a generic instance would give
+    other moments (the first step was refuted, session 26)."""
+    path = tmp_path / name
+    path.write_text(HIERARCHY[name], encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED, Verdict.REFUTED]
+
+
+def test_an_indexed_quantity_under_an_accent_is_declared(tmp_path) -> None:
+    r"""``% functions: y_i, \hat{y}_i : real``: the fitted values ŷ_i of Goodfellow et al.
+    (2016), eq. (5.65), a sequence like y_i (the declaration was refused, session 26)."""
+    path = tmp_path / "fitted.tex"
+    path.write_text(r"""% symbols: i : integer
+% symbols: N : positive integer
+% functions: y_i, \hat{y}_i : real
+\begin{align*}
+\sum_{i=1}^{N} (\hat{y}_i - y_i)^2
+  &= \sum_{i=1}^{N} \hat{y}_i^2 - 2\sum_{i=1}^{N} \hat{y}_i y_i + \sum_{i=1}^{N} y_i^2 \\
+  &= \sum_{i=1}^{N} \hat{y}_i^2 + \sum_{i=1}^{N} y_i^2
+\end{align*}
+""", encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]
+
+
+def test_the_entropy_of_a_declared_density_is_read(tmp_path) -> None:
+    r"""``H(q)``, the letter undeclared and q a declared density: −E_q[log q] (Goodfellow et
+    al. 2016, eq. 19.2), shown as written; the file was refused before (session 26)."""
+    path = tmp_path / "entropy.tex"
+    path.write_text(r"""% symbols: v, h : real
+% densities: r(h|v), p(h, v)
+\begin{align*}
+\mathbb{E}_{r(h|v)}\left[\log p(h, v) - \log r(h|v)\right]
+  &= \mathbb{E}_{r(h|v)}\left[\log p(h, v)\right] + H(r) \\
+  &= \mathbb{E}_{r(h|v)}\left[\log p(h, v)\right] - H(r)
+\end{align*}
+""", encoding="utf-8")
+    d = check_derivation(read_any(path), time_limit=5.0)
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]
+    from elbo_derivation.report.handout import NotesMathMLPrinter
+    from elbo_derivation.report.latex import NotesLatexPrinter
+    from elbo_derivation.report.written import shown
+    assert "H" in shown(d, d.steps[0], NotesLatexPrinter)
+    assert "<mi>H</mi>" in shown(d, d.steps[0], NotesMathMLPrinter)

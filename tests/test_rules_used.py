@@ -194,3 +194,28 @@ def test_a_justification_naming_the_rule_used_gets_no_note() -> None:
                                      (rules.KL_DEFINITION, rules.LINEARITY)) == ""
     # phrases outside the small table are never the subject of a note
     assert words.justification_note("collect terms", (rules.NORMALISED,)) == ""
+
+
+def test_importance_weights_against_a_density_of_the_variable_alone() -> None:
+    """E_r[h/r] = ∫ h du where r cancels, outside a joint model too (importance and rejection
+    sampling, Bishop 2006, sec. 11.1.2 and 11.1.4; both were undecided, session 26); the
+    weight written upside down is still refuted on an instance."""
+    head = """symbols: u : real
+symbols: k : positive
+densities: a(u), r(u)
+functions: f(u) : real
+
+"""
+    chains = {
+        "weights": ("    Integral(f(u)*a(u), (u, -oo, oo))\n"
+                    "  = E[f(u)*a(u)/r(u), u ~ r(u)]\n"
+                    "  = E[f(u)*r(u)/a(u), u ~ r(u)]\n"),
+        "acceptance": ("    E[a(u)/(k*r(u)), u ~ r(u)]\n"
+                       "  = Integral(a(u)/(k*r(u))*r(u), (u, -oo, oo))\n"
+                       "  = 1/k\n"),
+    }
+    want = {"weights": [Verdict.PROVED, Verdict.REFUTED],
+            "acceptance": [Verdict.PROVED, Verdict.PROVED]}
+    for name, chain in chains.items():
+        d = check_derivation(parse_derivation(head + chain, name=name), time_limit=10.0)
+        assert [s.verdict for s in d.steps] == want[name], name

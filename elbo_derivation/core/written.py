@@ -12,6 +12,7 @@ printers (unicode, LaTeX, MathML: their ``printmethod``) write it and what it is
 * :class:`WrittenPower`: a power with a negative exponent, ``\\left(a + b\\right)^{-1}``, shown
   as a power, not as the fraction 1/(a + b);
 * :class:`Bars`: a determinant written ``|…|`` with ``vmatrix``, shown so, not as det(…);
+* :func:`written_entropy`: the entropy written H(q), checked as −E_q[log q];
 * :func:`written_joint`: an expectation over a joint density, ``E_{p(x, y)}[f]``, which the
   reader takes as the expectations one inside the other that it is, shown as one;
 * :class:`WrittenDerivative`: a derivative written with ∂ or with d, shown so whatever the
@@ -44,6 +45,7 @@ from sympy.core.symbol import Str
 
 __all__ = [
     "Bars",
+    "Entropy",
     "JointExpectation",
     "Ln",
     "WrittenDerivative",
@@ -54,6 +56,7 @@ __all__ = [
     "written_bars",
     "written_derivative",
     "written_function",
+    "written_entropy",
     "written_joint",
     "written_log",
     "written_power",
@@ -272,6 +275,42 @@ class JointExpectation(sp.Expr):
 
     def _elbo_mathml(self, printer: Any) -> Any:
         return printer._print(self._as_one())
+
+
+class Entropy(sp.Expr):
+    """The entropy written ``H(q)``: −E_q[log q] (``args[0]``), the value checked, shown as
+    the author wrote it over the density ``args[1]``."""
+
+    is_commutative = True
+
+    def _elbo_checked(self) -> sp.Expr:
+        return self.args[0]
+
+    def _shown(self) -> sp.Expr:
+        return sp.Function("H")(self.args[1])
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return printer._print(self._shown())
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = printer._print(self._shown())
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        return printer._print(self._shown())
+
+
+def written_entropy(value: sp.Expr, density: sp.Expr) -> sp.Expr:
+    """−E_q[log q], ``value``, written H(q): in a display form an :class:`Entropy`, shown
+    as written; otherwise the value itself.
+
+    >>> q = sp.Function("q")(sp.Symbol("z"))
+    >>> written_entropy(sp.Symbol("v"), q)
+    v
+    """
+    if displaying():
+        return Entropy(value, density)
+    return value
 
 
 def written_joint(nested: sp.Expr, joint: sp.Expr) -> sp.Expr:

@@ -589,7 +589,27 @@ def _below_one(r: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr]) -> bool:
     if r.is_real is not True:
         return False
     r = r.xreplace(dict(subs)) if subs else r
-    return all(sp.factor(sp.together(1 + sign * r)).is_positive is True for sign in (-1, 1))
+    if all(sp.factor(sp.together(1 + sign * r)).is_positive is True for sign in (-1, 1)):
+        return True
+    # a product of factors in (0, 1], one of them below 1: (1 − p)·e^t for p in (0, 1), t < 0
+    # (the geometric MGF, Blitzstein & Hwang, example 6.4.3)
+    bounds = [_unit_bound(f) for f in sp.Mul.make_args(sp.factor_terms(sp.together(r)))]
+    return all(b is not None for b in bounds) and "below" in bounds
+
+
+def _unit_bound(f: sp.Expr) -> str | None:
+    """"below" when 0 < f < 1 follows from the assumptions, "at most" when 0 < f ≤ 1; None
+    otherwise."""
+    if isinstance(f, sp.exp):
+        arg = f.args[0]
+        return "below" if arg.is_negative else "at most" if arg.is_nonpositive else None
+    if f.is_positive is not True:
+        return None
+    base, exponent = f.as_base_exp()
+    if exponent.is_positive and base is not f and _unit_bound(base) is not None:
+        return _unit_bound(base)
+    gap = sp.factor(sp.together(1 - f))
+    return "below" if gap.is_positive else "at most" if gap.is_nonnegative else None
 
 
 def geometric_series(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = None,

@@ -374,6 +374,14 @@ def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
     return None
 
 
+def _whole_line(z: sp.Basic) -> bool:
+    """Whether ``z`` is a real variable with no sign or integer declared: an abstract
+    positive density of it is positive on the whole line."""
+    return (isinstance(z, sp.Symbol) and z.is_real is True and z.is_integer is not True
+            and z.is_positive is None and z.is_negative is None and z.is_zero is None
+            and z.is_nonnegative is None and z.is_nonpositive is None)
+
+
 def _whole_range(k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> bool:
     """Whether ``lo..hi`` is every value the integer ``k`` may take (its declaration)."""
     if hi is not sp.oo:
@@ -483,6 +491,21 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             if sig is not None and sig.given == (str(z),) and _signature(q) is not None:
                 used.update((IMPORTANCE, DENSITY_NORMALISED))
                 out.append(coeff * scale)
+                continue
+        if (IMPORTANCE not in disabled and not dep.has(sp.log) and _whole_line(z)
+                and isinstance(q, AppliedUndef) and _signature(q) is not None
+                and _signature(q).given == (str(z),)):
+            # E_q[h/q] = ∫ h dz over the line, q positive there: the weights of importance
+            # sampling (Bishop 2006, sec. 11.1.4) and of rejection sampling (sec. 11.1.2)
+            whole = sp.powsimp(q * dep)
+            if not whole.has(q):
+                used.add(IMPORTANCE)
+                integral = sp.Integral(whole, (z, sp.S.NegativeInfinity, sp.oo))
+                as_e = (None if INTEGRAL_AS_EXPECTATION in disabled else
+                        _integral_as_expectation(integral, model, used, joint=False))
+                out.append(coeff * (integral if as_e is None else
+                                    _expectation(as_e.integrand, z, as_e.density, model,
+                                                 used, disabled, gone)))
                 continue
         value = None if GAUSSIAN_MOMENTS in disabled else _gaussian_moment(dep, z, q)
         if value is not None:
@@ -641,11 +664,19 @@ def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] 
                 return node  # KL(q, p) kept whole: not read as the expectation it is
             used.add(KL_DEFINITION)
             node = node.as_expectation()
-        if joint and isinstance(node, sp.Integral) and INTEGRAL_AS_EXPECTATION not in disabled:
+        if isinstance(node, sp.Integral) and INTEGRAL_AS_EXPECTATION not in disabled:
+            # against a density of the variable alone in any model; of a joint in a joint one
             as_e = _integral_as_expectation(node, families, used,
-                                            joint=PRODUCT_RULE not in disabled)
+                                            joint=joint and PRODUCT_RULE not in disabled)
             if as_e is not None:
                 node = as_e
+        if (isinstance(node, sp.Integral) and len(node.limits) == 1
+                and len(node.limits[0]) == 3):
+            # constant factors out of ∫ (linearity), so that ∫ g/k dz is (1/k)∫ g dz
+            z = node.limits[0][0]
+            scale, rest = node.function.as_independent(z, as_Add=False)
+            if scale != 1 and rest != 1:
+                return scale * visit(sp.Integral(rest, node.limits[0]))
         if (isinstance(node, sp.Sum) and node.function.has(AppliedUndef)
                 and SUM_AS_EXPECTATION not in disabled):
             as_e = _sum_as_expectation(node, used)

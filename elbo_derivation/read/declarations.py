@@ -263,7 +263,9 @@ def expression_subscript(text: str) -> str | None:
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
             "widetilde": "tilde", "mathbf": "", "boldsymbol": "", "mathrm": ""}
 #: ``mu_d`` / ``mu_{d}``: a name with a subscript, the way LaTeX writes an indexed quantity
-_SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*)_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
+#: (also under an accent, ``\hat{y}_i``, read ``y_hat_i``: the fitted value of data point i)
+_SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*(?:_(?:hat|bar|tilde))?)"
+                         r"_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
 _MATRIX = re.compile(r"\s*matrix\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
 #: ``I : identity(D)``: the identity matrix of a declared dimension
 _IDENTITY = re.compile(r"\s*identity\s*\(\s*(\w+)\s*\)\s*$", re.IGNORECASE)
@@ -903,8 +905,27 @@ class Declarations:
         return None
 
 
+def _declared_factor(stem: str, variable: sp.Basic, behind: tuple[sp.Basic, ...],
+                     declared: Mapping[str, sp.Expr]) -> sp.Expr | None:
+    """The declared density ``stem(variable|behind)`` (the conditioning variables in any
+    order), as declared: an abstract density or a family's density written out; None when
+    none is declared."""
+    want = (stem, str(variable), frozenset(map(str, behind)))
+    for sig, value in declared.items():
+        m = _SIGNATURE.match(sig)
+        if m is None:
+            continue
+        left, _, right = m.group(2).partition("|")
+        names = [v.strip() for v in left.split(",") if v.strip()]
+        cond = frozenset(v.strip() for v in right.split(",") if v.strip())
+        if len(names) == 1 and (m.group(1), names[0], cond) == want:
+            return value
+    return None
+
+
 def joint_expectation(integrand: sp.Expr, density: sp.Expr,
-                      variable: sp.Basic | None = None) -> sp.Expr | None:
+                      variable: sp.Basic | None = None,
+                      declared: Mapping[str, sp.Expr] | None = None) -> sp.Expr | None:
     """E over a joint density, ``E_{p(x, y)}[f]``, as the expectations one inside the other
     that it is (the product rule p(x, y) = p(x) p(y|x)): ``E_{p(x)}[E_{p(y|x)}[f]]``; the
     variables are those left of the density's bar, in the order written, whatever their
@@ -912,13 +933,16 @@ def joint_expectation(integrand: sp.Expr, density: sp.Expr,
     ``variable``, when given, is not one of them).
 
     The conditional and marginal densities are those of the same name (``p(y|x)`` is the
-    declared ``p(y|x)`` when there is one): densities with one letter are the conditionals and
+    declared ``p(y|x)`` when there is one, ``declared`` mapping signatures to the declared
+    densities, a family's written out): densities with one letter are the conditionals and
     marginals of one joint.
 
     >>> x, y, c = sp.symbols("x y c", real=True)
     >>> p = sp.Function("p(x,y|c)", positive=True)(x, y, c)
     >>> joint_expectation(x * y, p)
     E[E[x*y, y ~ p(y|x,c)(y, x, c)], x ~ p(x|c)(x, c)]
+    >>> joint_expectation(x * y, p, declared={"p(x|c)": sp.exp(-x) * c})
+    E[E[x*y, y ~ p(y|x,c)(y, x, c)], x ~ c*exp(-x)]
     """
     if not (isinstance(density, AppliedUndef) and density.is_positive):
         return None
@@ -940,12 +964,16 @@ def joint_expectation(integrand: sp.Expr, density: sp.Expr,
         behind = (*given[:i], *cond)
         name = f"{m.group(1)}({given[i]}" + (
             "|" + ",".join(map(str, behind)) if behind else "") + ")"
-        out = Expectation(out, given[i], sp.Function(name, positive=True)(given[i], *behind))
+        factor = _declared_factor(m.group(1), given[i], behind, declared or {})
+        if factor is None:
+            factor = sp.Function(name, positive=True)(given[i], *behind)
+        out = Expectation(out, given[i], factor)
     return written_joint(out, density)  # shown as written, E_{p(x, y)}
 
 
 def expectation_over(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
-                     named: bool = True) -> sp.Expr:
+                     named: bool = True,
+                     declared: Mapping[str, sp.Expr] | None = None) -> sp.Expr:
     """E[integrand] over ``density``: over all its variables when it is a joint density
     (:func:`joint_expectation`; ``variable`` one of them when ``named``), else over
     ``variable``.
@@ -954,11 +982,12 @@ def expectation_over(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
     >>> expectation_over(z, z, sp.Function("q(z)", positive=True)(z))
     E[z, z ~ q(z)(z)]
     """
-    joint = joint_expectation(integrand, density, variable if named else None)
+    joint = joint_expectation(integrand, density, variable if named else None, declared)
     return joint if joint is not None else Expectation(integrand, variable, density)
 
 
-def kl_over(q: sp.Expr, p: sp.Expr, variable: sp.Basic | None) -> sp.Expr | None:
+def kl_over(q: sp.Expr, p: sp.Expr, variable: sp.Basic | None,
+            declared: Mapping[str, sp.Expr] | None = None) -> sp.Expr | None:
     """KL(q ‖ p) = E_q[log(q/p)]: the :class:`~elbo_derivation.core.expectation.KL` node over
     ``variable``, or, when q is a joint density (``p(x, y)``), the expectation over all its
     variables (:func:`joint_expectation`), a KL node being over one variable. None when
@@ -969,7 +998,7 @@ def kl_over(q: sp.Expr, p: sp.Expr, variable: sp.Basic | None) -> sp.Expr | None
     >>> kl_over(q, r, None)
     E[E[log(q(x,y)(x, y)/r(x,y)(x, y)), y ~ q(y|x)(y, x)], x ~ q(x)(x)]
     """
-    joint = joint_expectation(sp.log(q / p), q, variable)
+    joint = joint_expectation(sp.log(q / p), q, variable, declared)
     if joint is not None:
         return joint
     return None if variable is None else KL(q, p, variable)
@@ -998,7 +1027,8 @@ def constant_in_index(body: sp.Expr, index: sp.Symbol) -> sp.Symbol | None:
 
 
 def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
-                named: bool = True) -> sp.Expr:
+                named: bool = True,
+                declared: Mapping[str, sp.Expr] | None = None) -> sp.Expr:
     """Var[f] = E[(f − E[f])²], the definition, over ``density`` as
     :func:`expectation_over` reads it.
 
@@ -1006,8 +1036,8 @@ def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
     >>> variance_of(z, z, sp.Function("q(z)", positive=True)(z))
     E[(z - E[z, z ~ q(z)(z)])**2, z ~ q(z)(z)]
     """
-    mean = expectation_over(integrand, variable, density, named)
-    return expectation_over((integrand - mean) ** 2, variable, density, named)
+    mean = expectation_over(integrand, variable, density, named, declared)
+    return expectation_over((integrand - mean) ** 2, variable, density, named, declared)
 
 
 def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:

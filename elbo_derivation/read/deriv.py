@@ -541,7 +541,7 @@ class _Builder(Transformer_NonRecursive):
         else:
             var = _density_variable(q) or _variable_by_signature(q, self.ctx.functions,
                                                                   self.ctx.symbols)
-        out = kl_over(q, p, var)  # over all the variables of a joint q(x, y)
+        out = kl_over(q, p, var, self.ctx.functions)  # over all the variables of a joint q(x, y)
         if out is None:
             raise self.ctx.error(f"cannot tell the variable of KL from '{q}': " + usage,
                                  tok.column)
@@ -627,7 +627,7 @@ class _Builder(Transformer_NonRecursive):
                 f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column
             )
         # a draw from a joint density, x ~ p(x, y): over all its variables
-        return expectation_over(integrand, var, density)
+        return expectation_over(integrand, var, density, declared=self.ctx.functions)
 
     def expectation_normal(self, children: list[Any]) -> sp.Expr:
         """``E[f, e ~ N(0, 1)]``: a draw from a normal family, its density written out (or a
@@ -639,7 +639,8 @@ class _Builder(Transformer_NonRecursive):
                 f"expectation variable '{var_tok}' must be a declared symbol", var_tok.column)
         signature = _signature_of(str(family_tok), given, cond)
         if signature is not None and signature in self.ctx.functions:
-            return expectation_over(_done(integrand), var, self.ctx.functions[signature])
+            return expectation_over(_done(integrand), var, self.ctx.functions[signature],
+                                    declared=self.ctx.functions)
         if cond is not None or len(given) != 2:
             raise self.ctx.error(f"expected {family_tok}(mean, variance) after '~'",
                                  family_tok.column)
@@ -652,7 +653,8 @@ class _Builder(Transformer_NonRecursive):
         """``Var[f, z ~ q(z|x)]``: E_q[(f − E_q[f])²], the definition."""
         self.expectation(children)  # (its checks)
         integrand, var_tok, density = (_done(c) for c in children)
-        return variance_of(integrand, self.ctx.symbols[str(var_tok)], density)
+        return variance_of(integrand, self.ctx.symbols[str(var_tok)], density,
+                           declared=self.ctx.functions)
 
     def latex(self, children: list[Token]) -> sp.Expr:
         tok = children[0]

@@ -107,6 +107,7 @@ from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import (
     written_bars,
     written_derivative,
+    written_entropy,
     written_log,
     written_power,
 )
@@ -949,6 +950,9 @@ class _Builder(Transformer_NonRecursive):
                         i += 1
                     elif not paren.seps and self.indexed_value(item) is not None:
                         pass  # x_i(y_i - p_i): the i-th x, already indexed, times a bracket
+                    elif (entropy := self.entropy_of(item, paren)) is not None:
+                        value = entropy  # H(q), the entropy of a declared density
+                        i += 1
                     elif paren.seps or any(
                             sig.startswith(c + "(") for sig in self.functions
                             for c in [*item.candidates(), item.base]):
@@ -1231,7 +1235,8 @@ class _Builder(Transformer_NonRecursive):
         if len(c) == 2:
             raise self.err("\\operatorname{Var} needs its density as a subscript: "
                            "\\operatorname{Var}_{q(z|x)}[f]", tok)
-        return _Big(variance_of(*self.expectation_parts([tok, c[1], c[2]])))
+        return _Big(variance_of(*self.expectation_parts([tok, c[1], c[2]]),
+                                declared=self.functions))
 
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
@@ -1313,7 +1318,7 @@ class _Builder(Transformer_NonRecursive):
         return matches[0]
 
     def expectation(self, c: list[Any]) -> _Big:
-        return _Big(expectation_over(*self.expectation_parts(c)))
+        return _Big(expectation_over(*self.expectation_parts(c), declared=self.functions))
 
     def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
         """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
@@ -1345,11 +1350,33 @@ class _Builder(Transformer_NonRecursive):
         var = self.density_variable(first, tok)
         second = self.kl_density(paren.parts[1], var)
         # one meaning of KL in every front end; over every variable of a joint density
-        return _Big(kl_over(first, second, var))
+        return _Big(kl_over(first, second, var, self.functions))
 
     def kl_square(self, c: list[Any]) -> _Big:
         """``D_{KL}[q \\| p]``: the KL written with square brackets."""
         return self.kl([c[0], self.paren(c[1:])])
+
+    def entropy_of(self, item: Any, paren: _Paren) -> sp.Expr | None:
+        """``H(q)``, ``H(q(h|v))``, ``\\mathcal{H}(q)``: the entropy −E_q[log q] of a declared
+        density, the letter H being undeclared (Goodfellow et al. 2016, eq. 19.2; Cover &
+        Thomas, sec. 8.1). None when H is declared, is subscripted, or holds no density."""
+        if (item.base != "H" or item.sub is not None or paren.seps or len(paren.parts) != 1
+                or any(c in self.symbols for c in item.candidates())
+                or any(sig.startswith("H(") for sig in self.functions)):
+            return None
+        part = paren.parts[0]
+        if isinstance(part, _Name):
+            if not any(sig.startswith(c + "(") for sig in self.functions
+                       for c in [*part.candidates(), part.base]):
+                return None
+            q = self.density_by_name(part, None)
+        else:
+            q = self.value(part)
+            if not (isinstance(q, sp.core.function.AppliedUndef)
+                    or q in self.functions.values()):
+                return None
+        var = self.density_variable(q, item)
+        return written_entropy(expectation_over(-sp.log(q), var, q, declared=self.functions), q)
 
     def kl_density(self, part: Any, var: sp.Symbol | None) -> sp.Expr:
         if isinstance(part, _Name):

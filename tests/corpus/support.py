@@ -93,7 +93,8 @@ def _check_path(path: Path, time_limit: float) -> Result:
         return Result("unreadable", message=str(err))
     except Exception:  # a crash is what the tests look for: keep the traceback
         return Result("crash", message=traceback.format_exc())
-    steps = d.steps
+    # every part's steps in order: a label's step counts through the parts of a file
+    steps = [s for part in (d.parts or [d]) for s in part.steps]
     return Result(
         "checked",
         tuple(None if s.result is None else s.result.verdict.value for s in steps),
@@ -131,6 +132,7 @@ def named_at_label(relative: str) -> str | None:
 
     path = Path(__file__).resolve().parent / relative
     d = read_any(path)
-    step = d.steps[read_label(path).step - 1]
+    d, step = [(part, s) for part in (d.parts or [d])
+               for s in part.steps][read_label(path).step - 1]
     m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
     return None if m is None else m.name
