@@ -503,7 +503,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("conjugate/murphy_cavi_bivariate_gaussian.tex", 2, r"-\frac{a}{2}\left(", r"-a\left(", "dropped-half"),
     ("conjugate/murphy_cavi_bivariate_gaussian.tex", 2, r"\frac{c}{a}", r"\frac{a}{c}", "ratio-flipped"),
     ("derivatives/murphy_score_gradient_mean.deriv", 1, "z*(z - m)", "z*(m - z)", "sign-error|chain-rule-factor-forgotten"),
-    ("derivatives/murphy_score_gradient_mean.deriv", 1, "E[z*(z - m)", "E[z*(z - m)/2", "extra-half"),
+    ("derivatives/murphy_score_gradient_mean.deriv", 1, "E[z*(z - m)", "E[z*(z - m)/2", "extra-half|power-rule-factor"),
     ("derivatives/murphy_score_gradient_mean.deriv", 2, "- m^2", "- m", "missing-square|factor-on-one-term"),
     ("elbo/mackay_free_energy.deriv", 2, "- log(p(x))", "+ log(p(x))", "log-evidence-sign"),
     ("elbo/mackay_free_energy.deriv", 3, "KL(q(z), p(z|x))", "KL(p(z|x), q(z))", "kl-direction-swapped"),
