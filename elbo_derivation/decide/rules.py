@@ -665,8 +665,22 @@ def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] 
     logs = LOG_RULES not in disabled
     if logs:
         out = _expand_logs(out, used, gone)
+    out = _derivatives_done(out)
     out = sp.expand(out, log=logs)
     return out, tuple(name for name in _ORDER if name in used), frozenset(gone)
+
+
+def _derivatives_done(expr: sp.Expr) -> sp.Expr:
+    """Each derivative of an expression in abstract densities (no integral or expectation
+    inside) carried out: linear, zero for a density free of the variable, the chain rule
+    through log. After Bayes' rule and the product rule, ∂/∂x log p(c|x) and
+    ∂/∂x (log p(x|c) + log p(c) − log p(x)) meet (the guidance of Ho & Salimans 2022)."""
+    if not expr.has(sp.Derivative):
+        return expr
+    return expr.replace(
+        lambda e: (isinstance(e, sp.Derivative) and e.expr.has(AppliedUndef)
+                   and not e.expr.has(Expectation, sp.Integral, sp.Sum)),
+        lambda e: e.doit())
 
 
 def _rename_copies(expr: sp.Expr) -> sp.Expr:
