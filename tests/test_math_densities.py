@@ -227,3 +227,21 @@ def test_bayes_rule_inside_a_derivative_of_log_densities(renamed: bool) -> None:
     wrong = text.replace("*p(c)/p(x)", "*p(x)/p(c)").replace("*P(c)/P(u)", "*P(u)/P(c)")
     assert wrong != text
     assert _verdicts(wrong)[0].verdict is Verdict.REFUTED
+
+
+AUXILIARY = """symbols: x, a, z : real
+densities: q(z|x), q(a|x, z), p(a|x, z)
+functions: f(z) : real
+E[f(z), z ~ q(z|x)] - E[KL(q(a|x, z), p(a|x, z)), z ~ q(z|x)]
+<= E[f(z), z ~ q(z|x)]
+"""
+
+
+def test_an_expected_kl_is_nonnegative() -> None:
+    # the auxiliary-variable bound (Maaløe et al. 2016) lies below the marginal ELBO: the
+    # expectation of a KL is >= 0; the reversed inequality is not proved
+    (result,) = _verdicts(AUXILIARY)
+    assert result.verdict is Verdict.PROVED, result
+    assert any(rules.GIBBS in r for r in result.rules), result.rules
+    (reversed_,) = _verdicts(AUXILIARY.replace("<=", ">="))
+    assert reversed_.verdict is not Verdict.PROVED

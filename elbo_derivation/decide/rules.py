@@ -846,6 +846,9 @@ def expectation_certificate(expr: sp.Expr) -> str | None:
             return None
         over.add((rest.variable, rest.density))
         body += coeff * rest.integrand
+    kls = {n for n in sp.preorder_traversal(body) if isinstance(n, KL)}
+    if kls:  # E_q(z)[KL(q(a|z) ‖ p(a|z))]: each KL a non-negative number (Gibbs)
+        body = body.xreplace({k: sp.Dummy("KL", nonnegative=True) for k in kls})
     if len(over) != 1 or body.has(Expectation):
         return None
     (_, density), = over
@@ -854,10 +857,12 @@ def expectation_certificate(expr: sp.Expr) -> str | None:
     values = {f: sp.Dummy(f"v{i}", positive=True) for i, f in enumerate(sorted(
         (a for a in body.atoms(AppliedUndef) if _signature(a) is not None),
         key=sp.default_sort_key))}
-    if not values or body.xreplace(values).has(AppliedUndef):
+    if not (values or kls) or body.xreplace(values).has(AppliedUndef):
         return None
     reason = nonnegative_certificate(body.xreplace(values))
-    return None if reason is None else f"{MONOTONE_EXPECTATION}; {reason}"
+    if reason is None:
+        return None
+    return f"{MONOTONE_EXPECTATION}; " + (f"{GIBBS}; " if kls else "") + reason
 
 
 def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:
