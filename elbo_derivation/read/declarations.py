@@ -221,7 +221,8 @@ TEXT_SUBSCRIPT = re.compile(
     r"_\s*\{\s*\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*([A-Za-z0-9]+)\s*\}\s*\}")
 #: ``\Delta\mu``, ``\delta x``: an increment written before a name, one quantity of its own
 #: when it is declared so (NVAE's residual parameters, Vahdat & Kautz 2020)
-INCREMENT = re.compile(r"\s*\\(Delta|delta)\s*(\\?[A-Za-z]+(?:\s*_\s*\{?\s*\\?[A-Za-z0-9]+\s*\}?)?)\s*$")
+INCREMENT = re.compile(r"\s*\\(Delta|delta)\s*"
+                       r"(\\?[A-Za-z]+(?:\s*_\s*\{?\s*\\?[A-Za-z0-9]+\s*\}?)?)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
