@@ -407,3 +407,31 @@ def test_a_density_declared_with_a_latex_variable() -> None:
 
     d = parse_tex_derivation(text)
     assert check_derivation(d).steps[0].verdict.value == "proved"
+
+
+def test_an_increment_declared_as_one_name_reads_as_that_quantity() -> None:
+    # NVAE (Vahdat & Kautz 2020) writes its residual parameters Δμ, Δσ: declared so, they
+    # are one quantity each (Δμ² its square); Δ and μ declared apart stay a product
+    text = ("% symbols: \\Delta\\mu : real\n% symbols: \\Delta\\sigma, \\sigma_p : positive\n"
+            "\\begin{align*}\n\\frac{\\Delta\\mu^2}{\\sigma_p^2} - \\log\\Delta\\sigma^2"
+            " &= \\frac{\\Delta\\mu^2}{\\sigma_p^2} - 2\\log\\Delta\\sigma\n\\end{align*}\n")
+    d = parse_tex_derivation(text)
+    names = {s.name for s in d.start.free_symbols}
+    assert names == {"Delta_mu", "Delta_sigma", "sigma_p"}
+    dm, ds, sp_ = (next(s for s in d.start.free_symbols if s.name == n)
+                   for n in ("Delta_mu", "Delta_sigma", "sigma_p"))
+    assert sp.simplify(d.start - (dm**2 / sp_**2 - sp.log(ds**2))) == 0
+    text = ("% symbols: \\Delta, \\mu : real\n\\begin{align*}\n\\Delta\\mu^2 &= \\Delta\\mu^2\n"
+            "\\end{align*}\n")
+    d = parse_tex_derivation(text)
+    big_delta, small_mu = sorted(d.start.free_symbols, key=lambda s: s.name)
+    assert d.start == big_delta * small_mu**2
+
+
+def test_a_density_named_with_an_upright_word_subscript() -> None:
+    # CS236's p_data: p_{\mathrm{data}}(x), declared and used as written
+    text = ("% symbols: 0 < a < 1\n% densities: p_{\\mathrm{data}}(x) = \\mathrm{Bernoulli}(a)\n"
+            "\\begin{align*}\n\\mathbb{E}_{p_{\\mathrm{data}}(x)}[x] &= a\n\\end{align*}\n")
+    d = parse_tex_derivation(text)
+    assert isinstance(d.start, Expectation)
+    assert "p_data" in str(d.start)

@@ -207,3 +207,41 @@ def test_two_model_families_get_two_joints() -> None:
     qj = sp.Function("q(x,y)", positive=True)(x, y)
     (inst,), params = rules.linear_gaussian_instance(sp.log(p / q) + sp.log(pj / qj))
     assert inst != 0 and set(params["p"]).isdisjoint(params["q"])
+
+
+GUIDANCE = """symbols: x, c : real
+symbols: w : nonnegative
+densities: p(x|c), p(c|x), p(x), p(c)
+diff(log(p(x|c)), x) + w*diff(log(p(c|x)), x)
+= diff(log(p(x|c)), x) + w*diff(log(p(x|c)*p(c)/p(x)), x)
+= (1 + w)*diff(log(p(x|c)), x) - w*diff(log(p(x)), x)
+"""
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_bayes_rule_inside_a_derivative_of_log_densities(renamed: bool) -> None:
+    # classifier-free guidance (Ho & Salimans 2022): the implicit classifier's score by
+    # Bayes' rule, p(c) free of x; the inverted rule is refuted at its step
+    text = _rename(GUIDANCE) if renamed else GUIDANCE
+    assert [r.verdict for r in _verdicts(text)] == [Verdict.PROVED] * 2
+    wrong = text.replace("*p(c)/p(x)", "*p(x)/p(c)").replace("*P(c)/P(u)", "*P(u)/P(c)")
+    assert wrong != text
+    assert _verdicts(wrong)[0].verdict is Verdict.REFUTED
+
+
+AUXILIARY = """symbols: x, a, z : real
+densities: q(z|x), q(a|x, z), p(a|x, z)
+functions: f(z) : real
+E[f(z), z ~ q(z|x)] - E[KL(q(a|x, z), p(a|x, z)), z ~ q(z|x)]
+<= E[f(z), z ~ q(z|x)]
+"""
+
+
+def test_an_expected_kl_is_nonnegative() -> None:
+    # the auxiliary-variable bound (Maaløe et al. 2016) lies below the marginal ELBO: the
+    # expectation of a KL is >= 0; the reversed inequality is not proved
+    (result,) = _verdicts(AUXILIARY)
+    assert result.verdict is Verdict.PROVED, result
+    assert any(rules.GIBBS in r for r in result.rules), result.rules
+    (reversed_,) = _verdicts(AUXILIARY.replace("<=", ">="))
+    assert reversed_.verdict is not Verdict.PROVED

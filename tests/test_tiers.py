@@ -154,3 +154,16 @@ def test_the_loops_of_the_deciding_tiers_hold_their_bound_without_a_timer_signal
         out = run_bounded(work, 0.1)
         assert not out.ok and "timed out" in out.error
         assert time.monotonic() - start < 2.0
+
+
+def test_probe_evaluates_a_derivative_taken_at_a_point() -> None:
+    # Weng (2021): the score of N(x; m, v) at x = m + sqrt(v) e is -e/sqrt(v); written with
+    # the wrong sign it is refuted, not left undecided for want of a value at any point
+    from elbo_derivation.decide.probe import probe
+
+    x, m, e = sp.symbols("x m e", real=True)
+    v = sp.Symbol("v", positive=True)
+    score = sp.Subs(sp.Derivative(-(x - m)**2 / (2 * v) - sp.log(2 * sp.pi * v) / 2, x),
+                    x, m + sp.sqrt(v) * e)
+    assert probe(score, -e / sp.sqrt(v)).verdict == "supported"
+    assert probe(score, e / sp.sqrt(v)).verdict == "refuted"

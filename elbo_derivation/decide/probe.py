@@ -351,6 +351,27 @@ def _points(syms: list[sp.Symbol], rng: np.random.Generator, n_random: int,
 # --- the probe ----------------------------------------------------------------------------
 
 
+def calculus_done(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each derivative of an explicit expression carried out, and each value
+    of one at a point (``Subs``, LaTeX's ``\\left. ... \\right|_{x = t}``) substituted, so
+    that it can be evaluated at a point; derivatives of abstract functions stay.
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> calculus_done(sp.Subs(sp.Derivative(x**3, x), x, t))
+    3*t**2
+    """
+    from sympy.core.function import AppliedUndef
+
+    if not expr.has(sp.Derivative, sp.Subs):
+        return expr
+    try:
+        return expr.replace(
+            lambda e: isinstance(e, (sp.Derivative, sp.Subs)) and not e.has(AppliedUndef),
+            lambda e: e.doit())
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return expr
+
+
 def value_at(expr: sp.Expr, point: dict, dps: int) -> mpmath.mpf | None:
     """``expr`` at ``point`` with ``dps`` digits; None when not a finite real number.
 
@@ -457,9 +478,10 @@ def probe(
     ('refuted', {'t': 2.0})
     """
     relation = Relation(relation)
-    lhs, rhs = sp.S(lhs), sp.S(rhs)
+    lhs, rhs = calculus_done(sp.S(lhs)), calculus_done(sp.S(rhs))
     if gap is None:
         gap = (rhs - lhs) if relation is Relation.LE else (lhs - rhs)
+    gap = calculus_done(gap)
     import numpy as np
 
     rng = np.random.default_rng(rng_seed)

@@ -696,8 +696,22 @@ def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] 
     logs = LOG_RULES not in disabled
     if logs:
         out = _expand_logs(out, used, gone)
+    out = _derivatives_done(out)
     out = sp.expand(out, log=logs)
     return out, tuple(name for name in _ORDER if name in used), frozenset(gone)
+
+
+def _derivatives_done(expr: sp.Expr) -> sp.Expr:
+    """Each derivative of an expression in abstract densities (no integral or expectation
+    inside) carried out: linear, zero for a density free of the variable, the chain rule
+    through log. After Bayes' rule and the product rule, ∂/∂x log p(c|x) and
+    ∂/∂x (log p(x|c) + log p(c) − log p(x)) meet (the guidance of Ho & Salimans 2022)."""
+    if not expr.has(sp.Derivative):
+        return expr
+    return expr.replace(
+        lambda e: (isinstance(e, sp.Derivative) and e.expr.has(AppliedUndef)
+                   and not e.expr.has(Expectation, sp.Integral, sp.Sum)),
+        lambda e: e.doit())
 
 
 def _rename_copies(expr: sp.Expr) -> sp.Expr:
@@ -863,6 +877,9 @@ def expectation_certificate(expr: sp.Expr) -> str | None:
             return None
         over.add((rest.variable, rest.density))
         body += coeff * rest.integrand
+    kls = {n for n in sp.preorder_traversal(body) if isinstance(n, KL)}
+    if kls:  # E_q(z)[KL(q(a|z) ‖ p(a|z))]: each KL a non-negative number (Gibbs)
+        body = body.xreplace({k: sp.Dummy("KL", nonnegative=True) for k in kls})
     if len(over) != 1 or body.has(Expectation):
         return None
     (_, density), = over
@@ -871,10 +888,12 @@ def expectation_certificate(expr: sp.Expr) -> str | None:
     values = {f: sp.Dummy(f"v{i}", positive=True) for i, f in enumerate(sorted(
         (a for a in body.atoms(AppliedUndef) if _signature(a) is not None),
         key=sp.default_sort_key))}
-    if not values or body.xreplace(values).has(AppliedUndef):
+    if not (values or kls) or body.xreplace(values).has(AppliedUndef):
         return None
     reason = nonnegative_certificate(body.xreplace(values))
-    return None if reason is None else f"{MONOTONE_EXPECTATION}; {reason}"
+    if reason is None:
+        return None
+    return f"{MONOTONE_EXPECTATION}; " + (f"{GIBBS}; " if kls else "") + reason
 
 
 def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:

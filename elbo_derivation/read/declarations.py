@@ -218,8 +218,16 @@ _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
 DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
 #: ``q_\theta(w)``, ``q_{\phi}(z|x)``: a density named with a LaTeX subscript
-_LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*\s*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}))"
+_LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*\s*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}"
+                              r"|\{\s*\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*[A-Za-z0-9]+\s*\}\s*\}))"
                               r"\s*\(([^()]*)\)\s*$")
+#: ``p_{\mathrm{data}}``: a subscript that is a word set upright names, like ``p_{data}``
+TEXT_SUBSCRIPT = re.compile(
+    r"_\s*\{\s*\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*([A-Za-z0-9]+)\s*\}\s*\}")
+#: ``\Delta\mu``, ``\delta x``: an increment written before a name, one quantity of its own
+#: when it is declared so (NVAE's residual parameters, Vahdat & Kautz 2020)
+INCREMENT = re.compile(r"\s*\\(Delta|delta)\s*"
+                       r"(\\?[A-Za-z]+(?:\s*_\s*\{?\s*\\?[A-Za-z0-9]+\s*\}?)?)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
@@ -400,7 +408,15 @@ class Declarations:
         a plain name stays as it is."""
         if "\\" not in written and "{" not in written:
             return written
-        m = _LATEX_NAME.match(DATA_INDEX.sub(r"_{\1}", written))  # x^{(i)}: the i-th x
+        increment = INCREMENT.match(written)
+        if increment is not None:  # \Delta\mu: the name Delta_mu, shown as written
+            inner = self.plain(increment.group(2))
+            if _NAME.match(inner):
+                name = f"{increment.group(1)}_{inner}"
+                self.written[name] = written
+                return name
+        m = _LATEX_NAME.match(TEXT_SUBSCRIPT.sub(r"_{\1}", DATA_INDEX.sub(r"_{\1}", written)))
+        # x^{(i)}: the i-th x; p_{\mathrm{data}}: p_data
         if m is None:
             return written  # left for check_name to refuse
         accent, base, sub = m.group(1), m.group(2), m.group(3)

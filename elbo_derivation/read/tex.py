@@ -888,7 +888,31 @@ class _Builder(Transformer_NonRecursive):
         return c[0]
 
     # products and sums -----------------------------------------------------------------
+    def _increments(self, items: list[Any]) -> list[Any]:
+        """``\\Delta\\mu`` read as the one quantity a declaration names so (``% symbols:
+        \\Delta\\mu : real``, NVAE's residual parameters); Δ times μ otherwise."""
+        out: list[Any] = []
+        i = 0
+        while i < len(items):
+            item = items[i]
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            target = nxt.base if isinstance(nxt, _Power) else nxt
+            if (isinstance(item, _Name) and item.base in ("Delta", "delta") and item.sub is None
+                    and item.accent is None and isinstance(target, _Name)
+                    and target.accent is None and not target.base.startswith("{")):
+                merged = _Name(f"{item.base}_{target.base}", target.sub, None,
+                               item.written + target.written, item.line, item.column)
+                if any(c in self.symbols for c in merged.candidates()):
+                    out.append(merged if target is nxt else
+                               _Power(merged, nxt.exponent, nxt.line, nxt.column))
+                    i += 2
+                    continue
+            out.append(item)
+            i += 1
+        return out
+
     def _multiply(self, items: list[Any]) -> sp.Expr:
+        items = self._increments(items)
         factors: list[sp.Expr] = []
         i = 0
         divide_next = False
@@ -1428,10 +1452,16 @@ def _negated(v: sp.Expr) -> sp.Expr:
     return -v
 
 
+_UPRIGHT_WORD = re.compile(r"\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*([A-Za-z0-9]+)\s*\}$")
+
+
 def _sub_text(tok: Token) -> str:
     text = str(tok)[1:].strip()
     if text.startswith("{"):
         text = text[1:-1].strip()
+        word = _UPRIGHT_WORD.match(text)
+        if word is not None:  # p_{\mathrm{data}}: the subscript is the word
+            return word.group(1)
         expression = expression_subscript(text)
         if expression is not None:  # x_{t-1}: one quantity of its own, alpha_bar_{t-1}
             return "{" + expression + "}"
