@@ -205,6 +205,7 @@ class _Match:
     path: tuple[int, ...] = ()  # where: in the previous line (direct) or the written step
     located: bool = True  # the site shows on the written line (see _forward)
     witnessed: bool = True  # the page shows its entry's mechanism (see witnessed)
+    contradicted: bool = False  # the page shows the mechanism did not happen (contradicts)
 
 
 Path = tuple[int, ...]
@@ -1369,7 +1370,7 @@ def _choose(matches: list[_Match]) -> _Match | None:
         # place whose ½ the page shows was not added (not dropped), is b's match seen
         # through a narrower simulation (a witness that only cannot tell, as one term for
         # the whole negated, contradicts nothing)
-        return not a.witnessed and a.entry.witness in _CONTRADICTING \
+        return not a.witnessed and (a.entry.witness in _CONTRADICTING or a.contradicted) \
             and b.entry.name in a.entry.special_case_of and same_place(a, b)
 
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
@@ -1661,6 +1662,29 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
     return True
 
 
+def contradicts(m: _Match, ctx: _Context) -> bool:
+    """Whether the page shows that the mechanism of ``m``'s entry did *not* happen, beyond
+    not showing it (:func:`witnessed`): the whole said negated (``several-terms``) while a
+    term with symbols stands on the written step as the previous line wrote it, with its
+    sign (t·e^(t−1) − (t + 1)·e^(t−1) after t·e^(t−1) − e^(t−1)·log e^(t−1) kept
+    t·e^(t−1)). A line of one term cannot tell, and contradicts nothing.
+
+    A contradicted special case stands in nobody's way (:func:`_choose`): the general
+    mistake at its place is named (a sign inside the second term, not the whole negated).
+    """
+    if m.entry.witness != "several-terms":
+        return False
+    pair = _written_pair(ctx)
+    if pair is None:
+        return False
+    before, after = pair
+    try:
+        kept = set(sp.Add.make_args(before)) & set(sp.Add.make_args(after))
+        return any(t.free_symbols for t in kept)
+    except Exception:
+        return False
+
+
 #: entries whose simulation puts a sign in front of a term (or of the whole)
 _SIGN_ENTRIES = ("sign-error", "log-density-sign", "log-evidence-sign", "overall-sign")
 
@@ -1818,6 +1842,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     for m in matches:  # a match the page does not witness only stands in the way
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
+            m.contradicted = contradicts(m, ctx)
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))

@@ -1,0 +1,29 @@
+"""Signs, ratios and directions (session 26): what the page tells about a sign.
+
+Each case is a labelled corpus step: the name the page witnesses is given, and the steps whose
+page cannot tell the mechanisms apart stay unnamed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from corpus.support import named_at_label
+
+
+@pytest.mark.parametrize("relative, name", [
+    # t·e^(t−1) − (t + 1)·e^(t−1) after t·e^(t−1) − e^(t−1)·log e^(t−1): the first term kept
+    # with its sign contradicts the whole negated; the sign inside (t − 1) is named
+    ("information/wrong/nowozin_fgan_kl_conjugate.s1.sign-error.deriv", "sign-error"),
+])
+def test_a_kept_term_contradicts_the_whole_negated(relative, name):
+    assert named_at_label(relative) == name
+
+
+@pytest.mark.parametrize("relative", [
+    # one term on both lines: the whole negated is that term's sign; the page cannot tell
+    "identities/wrong/logit_inverse.s3.overall-sign.deriv",
+    "moments/wrong/exponential_reparam_mean.s1.sign-error.deriv",
+    "vi/wrong/ranganath_bernoulli_score.s3.sign-error.deriv",
+])
+def test_one_term_lines_stay_unnamed(relative):
+    assert named_at_label(relative) is None
