@@ -27,3 +27,13 @@ def test_a_kept_term_contradicts_the_whole_negated(relative, name):
 ])
 def test_one_term_lines_stay_unnamed(relative):
     assert named_at_label(relative) is None
+
+
+@pytest.mark.parametrize("relative, name", [
+    # z + s²·d/dz(−z²/(2(A + s²)) − …) written z + s²z/(A + s²): the derivative's value is
+    # −z/(A + s²), so the sign written in front of s²·d/dz says nothing about the sign of
+    # the term; the term's sign is named
+    ("bayes/wrong/efron_tweedie_normal.s1.sign-error.deriv", "sign-error"),
+])
+def test_a_sign_in_front_of_an_evaluated_derivative_is_no_witness(relative, name):
+    assert named_at_label(relative) == name

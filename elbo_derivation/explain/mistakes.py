@@ -1493,15 +1493,21 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
     if not isinstance(wrong, sp.Basic) or not isinstance(right, sp.Basic) \
             or not wrong.free_symbols:
         return True
+    # a part holding a derivative (an integral, a sum) the step evaluated has the sign of
+    # its value, not the one written in front of it (s²·d/dz(−z²/2v) is −s²z/v): such a
+    # part says nothing about the sign the author wrote
+    evaluated = tuple(k for k in (sp.Derivative, sp.Integral, sp.Sum, Expectation)
+                      if before.has(k) and not after.has(k))
 
     def parts(e: sp.Basic, value: sp.Basic) -> list[sp.Basic]:
         return [n for n in list(sp.preorder_traversal(e))[:400]
                 if not n.is_Number and not isinstance(n, sp.Add)
+                and not (evaluated and n.has(*evaluated))
                 and n.free_symbols == value.free_symbols
                 and (_same_value(_rebuilt(n), value) or ctx.screen_equal(_rebuilt(n), value))]
 
     shown = parts(after, wrong)
-    if shown and all(_written_negative(n) != bool(wrong.could_extract_minus_sign())
+    if shown and not (evaluated and wrong.has(*evaluated)) and all(_written_negative(n) != bool(wrong.could_extract_minus_sign())
                      for n in shown):
         return False  # the wrong value stands on the page, but not by a sign written
     was = parts(before, right)
