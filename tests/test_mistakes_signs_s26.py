@@ -37,3 +37,13 @@ def test_one_term_lines_stay_unnamed(relative):
 ])
 def test_a_sign_in_front_of_an_evaluated_derivative_is_no_witness(relative, name):
     assert named_at_label(relative) == name
+
+
+@pytest.mark.parametrize("relative", [
+    # Σ P(k)(k log(a/b) − a + b) written a log(a/b) + a − b: the two terms −a and b the author
+    # wrote stand on the written step as terms of their own, each with the other sign
+    "discrete/wrong/kl_poisson.s2.sign-error.deriv",
+    "discrete/wrong/kl_poisson.s2.sign-error.tex",
+])
+def test_two_written_terms_negated_in_an_evaluated_sum(relative):
+    assert named_at_label(relative) == "sign-error"

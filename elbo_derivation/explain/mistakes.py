@@ -1257,12 +1257,32 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                               direct=False, path=path,
                               located=not ((evaluated and _a_number(b.get("wrong"))
                                             and not _constant_term_at(ctx.rhs, path))
-                                           or (evaluated and b.get("two_places"))
+                                           or (evaluated and b.get("two_places")
+                                               and not _pair_on_page(b, ctx))
                                            or (evaluated and _combined(b.get("form"), path,
                                                                        ctx.rhs))
                                            or (path == () and ctx.rhs.has(sp.Derivative)))))
             break
     return out
+
+
+def _pair_on_page(b: dict[str, Any], ctx: _Context) -> bool:
+    """Whether two terms said negated together (``two_places``) show on the page as such,
+    in a step that evaluated a sum (an integral): each wrong term stands as a term of its
+    own at the top of the written step as its author wrote it, and each right one is a term
+    the author wrote on the previous line (Σ P(k)(k log(a/b) − a + b) written
+    a log(a/b) + a − b: −a and b were written, and stand there as +a and −b). Terms of the
+    value that no written term gives (m³ − m(m² + 1) = −m) may have combined: not these."""
+    wrong, right = b.get("wrong"), b.get("right")
+    if not (isinstance(wrong, sp.Add) and isinstance(right, sp.Add)) \
+            or ctx.terms_before() is None:
+        return False
+    try:
+        return all(t.free_symbols and ctx.written_alone(t) for t in wrong.args) \
+            and all(t.free_symbols and any(t == w for w in ctx.terms_before())
+                    for t in right.args)
+    except Exception:
+        return False
 
 
 def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
