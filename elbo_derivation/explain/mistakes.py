@@ -1527,8 +1527,8 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
                 and (_same_value(_rebuilt(n), value) or ctx.screen_equal(_rebuilt(n), value))]
 
     shown = parts(after, wrong)
-    if shown and not (evaluated and wrong.has(*evaluated)) and all(_written_negative(n) != bool(wrong.could_extract_minus_sign())
-                     for n in shown):
+    if shown and not (evaluated and wrong.has(*evaluated)) and all(
+            _written_negative(n) != bool(wrong.could_extract_minus_sign()) for n in shown):
         return False  # the wrong value stands on the page, but not by a sign written
     was = parts(before, right)
     if shown and was:
