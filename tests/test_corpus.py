@@ -28,21 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    "diffusion/wrong/kingma_vdm_log_snr.s1.sign-error.tex": _MISNAMED.format(
-        "the .tex reader expands \\operatorname{sigmoid} in the display form as well, so the "
-        "page shows log(1/(1 + e^(−γ))) where the author wrote log sigmoid(γ), and a "
-        "reciprocal the author never wrote reads as the ratio turned over (log-ratio-flipped) "
-        "rather than the sign of log sigmoid(γ) in the log of a quotient"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "diffusion/wrong/kingma_vdm_log_snr.s1.sign-error.tex"})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:
