@@ -205,6 +205,7 @@ class _Match:
     path: tuple[int, ...] = ()  # where: in the previous line (direct) or the written step
     located: bool = True  # the site shows on the written line (see _forward)
     witnessed: bool = True  # the page shows its entry's mechanism (see witnessed)
+    contradicted: bool = False  # the page shows the mechanism did not happen (contradicts)
 
 
 Path = tuple[int, ...]
@@ -1256,12 +1257,32 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                               direct=False, path=path,
                               located=not ((evaluated and _a_number(b.get("wrong"))
                                             and not _constant_term_at(ctx.rhs, path))
-                                           or (evaluated and b.get("two_places"))
+                                           or (evaluated and b.get("two_places")
+                                               and not _pair_on_page(b, ctx))
                                            or (evaluated and _combined(b.get("form"), path,
                                                                        ctx.rhs))
                                            or (path == () and ctx.rhs.has(sp.Derivative)))))
             break
     return out
+
+
+def _pair_on_page(b: dict[str, Any], ctx: _Context) -> bool:
+    """Whether two terms said negated together (``two_places``) show on the page as such,
+    in a step that evaluated a sum (an integral): each wrong term stands as a term of its
+    own at the top of the written step as its author wrote it, and each right one is a term
+    the author wrote on the previous line (Σ P(k)(k log(a/b) − a + b) written
+    a log(a/b) + a − b: −a and b were written, and stand there as +a and −b). Terms of the
+    value that no written term gives (m³ − m(m² + 1) = −m) may have combined: not these."""
+    wrong, right = b.get("wrong"), b.get("right")
+    if not (isinstance(wrong, sp.Add) and isinstance(right, sp.Add)) \
+            or ctx.terms_before() is None:
+        return False
+    try:
+        return all(t.free_symbols and ctx.written_alone(t) for t in wrong.args) \
+            and all(t.free_symbols and any(t == w for w in ctx.terms_before())
+                    for t in right.args)
+    except Exception:
+        return False
 
 
 def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
@@ -1369,7 +1390,7 @@ def _choose(matches: list[_Match]) -> _Match | None:
         # place whose ½ the page shows was not added (not dropped), is b's match seen
         # through a narrower simulation (a witness that only cannot tell, as one term for
         # the whole negated, contradicts nothing)
-        return not a.witnessed and a.entry.witness in _CONTRADICTING \
+        return not a.witnessed and (a.entry.witness in _CONTRADICTING or a.contradicted) \
             and b.entry.name in a.entry.special_case_of and same_place(a, b)
 
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
@@ -1492,16 +1513,22 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
     if not isinstance(wrong, sp.Basic) or not isinstance(right, sp.Basic) \
             or not wrong.free_symbols:
         return True
+    # a part holding a derivative (an integral, a sum) the step evaluated has the sign of
+    # its value, not the one written in front of it (s²·d/dz(−z²/2v) is −s²z/v): such a
+    # part says nothing about the sign the author wrote
+    evaluated = tuple(k for k in (sp.Derivative, sp.Integral, sp.Sum, Expectation)
+                      if before.has(k) and not after.has(k))
 
     def parts(e: sp.Basic, value: sp.Basic) -> list[sp.Basic]:
         return [n for n in list(sp.preorder_traversal(e))[:400]
                 if not n.is_Number and not isinstance(n, sp.Add)
+                and not (evaluated and n.has(*evaluated))
                 and n.free_symbols == value.free_symbols
                 and (_same_value(_rebuilt(n), value) or ctx.screen_equal(_rebuilt(n), value))]
 
     shown = parts(after, wrong)
-    if shown and all(_written_negative(n) != bool(wrong.could_extract_minus_sign())
-                     for n in shown):
+    if shown and not (evaluated and wrong.has(*evaluated)) and all(
+            _written_negative(n) != bool(wrong.could_extract_minus_sign()) for n in shown):
         return False  # the wrong value stands on the page, but not by a sign written
     was = parts(before, right)
     if shown and was:
@@ -1675,6 +1702,29 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
     return True
 
 
+def contradicts(m: _Match, ctx: _Context) -> bool:
+    """Whether the page shows that the mechanism of ``m``'s entry did *not* happen, beyond
+    not showing it (:func:`witnessed`): the whole said negated (``several-terms``) while a
+    term with symbols stands on the written step as the previous line wrote it, with its
+    sign (t·e^(t−1) − (t + 1)·e^(t−1) after t·e^(t−1) − e^(t−1)·log e^(t−1) kept
+    t·e^(t−1)). A line of one term cannot tell, and contradicts nothing.
+
+    A contradicted special case stands in nobody's way (:func:`_choose`): the general
+    mistake at its place is named (a sign inside the second term, not the whole negated).
+    """
+    if m.entry.witness != "several-terms":
+        return False
+    pair = _written_pair(ctx)
+    if pair is None:
+        return False
+    before, after = pair
+    try:
+        kept = set(sp.Add.make_args(before)) & set(sp.Add.make_args(after))
+        return any(t.free_symbols for t in kept)
+    except Exception:
+        return False
+
+
 #: entries whose simulation puts a sign in front of a term (or of the whole)
 _SIGN_ENTRIES = ("sign-error", "log-density-sign", "log-evidence-sign", "overall-sign")
 
@@ -1832,6 +1882,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     for m in matches:  # a match the page does not witness only stands in the way
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
+            m.contradicted = contradicts(m, ctx)
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
