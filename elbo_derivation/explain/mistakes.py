@@ -1086,6 +1086,9 @@ def _opened(e: sp.Basic, keys: list[Any]) -> sp.Basic:
     if type(e) is Expectation:
         keys.append((Expectation, e.variable, e.density))
         return _opened(e.integrand, keys)
+    if isinstance(e, sp.Derivative):  # a derivative kept around an evaluated expectation
+        keys.append((sp.Derivative, e.variable_count))
+        return _opened(e.expr, keys)
     if not e.args or isinstance(e, AppliedUndef):
         return e
     return e.func(*[_opened(a, keys) for a in e.args])

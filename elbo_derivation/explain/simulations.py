@@ -636,6 +636,7 @@ def _moment_candidates(g: sp.Basic, x: sp.Symbol, expect: Any) -> list[tuple[sp.
         out.append((expect(base**2) ** (n // 2),
                     f" (the {_POWER.get(n // 2, str(n // 2) + 'th power')} of "
                     f"E[{show(base**2)}]: a higher moment is not a power of the second)"))
+    out.extend(moment_candidates_s26(base, n, x, expect))
     return out
 
 
@@ -2377,3 +2378,55 @@ def every_std_for_variance(expr: sp.Basic, roles: Any) -> list[Variant]:
     return [(changed, {"right": stds[0] ** 2, "wrong": stds[0], "s": stds[0],
                        "why": f"{names} are standard deviations, their squares the "
                               "variances"})]
+
+
+# --- moments (s26): products of moments, moments two orders up, central moments -------------
+
+
+def moment_candidates_s26(base: sp.Basic, n: int, x: sp.Symbol,
+                          expect: Any) -> list[tuple[sp.Basic, str]]:
+    """More wrong values of E[xⁿ] (``base`` is the variable itself), each a textbook
+    confusion of moments:
+
+    * E[xᵃ]·E[xⁿ⁻ᵃ] for 1 ≤ a < n − a: the expectation of a product taken as the product
+      of the expectations (E[x³] = E[x]·E[x²], which for N(m, s²) is m³ + m s², not
+      m³ + 3 m s²);
+    * E[xⁿ⁺²], the moment two orders up (E[ε²] = 1 written E[ε⁴] = 3);
+    * a central moment E[(x − μ)ᵏ] of even order k ≥ 4 in the expansion of E[xⁿ] about the
+      mean taken as the power k/2 of the variance (3σ⁴ written σ⁴).
+
+    Examples
+    --------
+    >>> from elbo_derivation.decide.gaussian import normal_moment
+    >>> m, v, x = sp.Symbol("m", real=True), sp.Symbol("v", positive=True), sp.Symbol("x")
+    >>> def expect(g):
+    ...     p = sp.Poly(sp.expand(g), x)
+    ...     return sp.expand(sum(c * normal_moment(k, m, v) for (k,), c in p.terms()))
+    >>> sp.expand(moment_candidates_s26(x, 3, x, expect)[0][0])
+    m**3 + m*v
+    >>> sp.expand(moment_candidates_s26(x, 4, x, expect)[-1][0])
+    m**4 + 6*m**2*v + v**2
+    """
+    if base != x:
+        return []
+    out: list[tuple[sp.Basic, str]] = []
+    for a in range(1, n):
+        if a < n - a:
+            out.append((expect(x**a) * expect(x**(n - a)),
+                        f" (E[{show(x**a)}]·E[{show(x**(n - a))}]: the expectation of a "
+                        "product is not the product of the expectations)"))
+    if n >= 2:
+        out.append((expect(x**(n + 2)),
+                    f" (E[{show(x**(n + 2))}], the moment two orders up)"))
+    mean = expect(x)
+    var = sp.expand(expect(x**2) - mean**2)
+    right = expect(x**n)
+    for k in range(4, n + 1, 2):
+        central = sp.expand(expect((x - mean)**k))
+        delta = sp.binomial(n, k) * mean**(n - k) * (central - var**(k // 2))
+        if sp.expand(delta) != 0:
+            out.append((right - delta,
+                        f" (the central moment E[({show(x)} − {show(mean)})^{k}] = "
+                        f"{show(central)} taken as the power {k // 2} of the variance "
+                        f"{show(var)})"))
+    return out
