@@ -1359,7 +1359,15 @@ def _choose(matches: list[_Match]) -> _Match | None:
         # (not when the page contradicts a: 2 written 1 is no ½ added when no ½ shows); only
         # the direct generalisations: through overall-sign, complement-probability would
         # cover sign-error where the page cannot tell them apart
-        return a.witnessed and b.entry.name in a.entry.special_case_of and same_place(a, b)
+        # through one intermediate entry only when that entry reproduces the step there too
+        # (log σ² for log σ is a ½ dropped, which is a factor 2: the ½'s match shows the
+        # chain; complement-probability does not cover sign-error through an overall sign
+        # that matches nothing)
+        return a.witnessed and same_place(a, b) and (
+            b.entry.name in a.entry.special_case_of
+            or any(m.entry.name in a.entry.special_case_of
+                   and b.entry.name in m.entry.special_case_of
+                   and same_place(a, m) and same_place(m, b) for m in matches))
 
     def inside_named(a: _Match, b: _Match) -> bool:  # b, not located, inside the
         # construct (integral, sum) whose value a, located there, names: both say that
