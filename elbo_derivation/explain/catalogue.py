@@ -2132,3 +2132,17 @@ _S25_ROLES: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S25_ROLES)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- session 26: roles, moments and counts ----------------------------------------------------
+
+_S26_ROLES: dict[str, dict[str, Any]] = {
+    # a sum over an index its summand does not hold, its count lost; a factor taken out of
+    # a sum with the count of its terms
+    "dimension-count": {"local": _plus(BY_NAME["dimension-count"].local,
+                                       sim.idle_index_count_lost,
+                                       sim.count_with_factor_out)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_ROLES)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -2430,3 +2430,75 @@ def moment_candidates_s26(base: sp.Basic, n: int, x: sp.Symbol,
                         f"{show(central)} taken as the power {k // 2} of the variance "
                         f"{show(var)})"))
     return out
+
+
+# --- counts (s26): a sum over an index its summand does not hold; a factor out with a count --
+
+
+def _symbolic_count(lo: sp.Basic, hi: sp.Basic, i: sp.Basic) -> sp.Basic | None:
+    count = sp.simplify(hi - lo + 1)
+    return count if count.free_symbols and not count.has(i) else None
+
+
+def idle_index_count_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σᵢ Σⱼ f written Σᵢ f when f does not hold j: the sum over j of a summand free of j
+    is that summand times the count of j's values, and the count was lost (the actnorm
+    log-determinant Σ_{i ≤ H} Σ_{j ≤ W} Σ_c log s_c = H W Σ_c log s_c). The count must be
+    symbolic (a height, a width, a number of data points).
+
+    Examples
+    --------
+    >>> i, j = sp.symbols("i j", integer=True)
+    >>> H, W = sp.symbols("H W", positive=True, integer=True)
+    >>> f = sp.Function("f")
+    >>> [w for w, _ in idle_index_count_lost(sp.Sum(f(i), (j, 1, W), (i, 1, H)), None)]
+    [Sum(f(i), (i, 1, H))]
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) < 2:
+        return []
+    out: list[Variant] = []
+    for k, (j, lo, hi) in enumerate(node.limits):
+        others = node.limits[:k] + node.limits[k + 1:]
+        if node.function.has(j) or any(lim[1:] and (lim[1].has(j) or lim[2].has(j))
+                                       for lim in others):
+            continue
+        count = _symbolic_count(lo, hi, j)
+        if count is None:
+            continue
+        rest = sp.Sum(node.function, *others)
+        why = (f"the summand does not hold {show(j)}, so the sum over {show(j)} = "
+               f"{show(lo)}, …, {show(hi)} multiplies it by {show(count)}; that count was lost")
+        out.append((rest, {"right": count * rest, "wrong": rest, "s": count, "i": j,
+                           "why": why}))
+    return out
+
+
+def count_with_factor_out(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σᵢ c·fᵢ written c·N·Σᵢ fᵢ: a factor c free of the index taken out of the sum and
+    multiplied by the count N of terms as well (Σᵢ c = N c holds for a summand that is only
+    c, not for c·fᵢ). The count must be symbolic; the written step must show the sum of the
+    fᵢ alone.
+
+    Examples
+    --------
+    >>> i = sp.Symbol("i", integer=True)
+    >>> N, C = sp.Symbol("N", positive=True, integer=True), sp.Symbol("C", positive=True)
+    >>> x = sp.Function("x")
+    >>> [w for w, _ in count_with_factor_out(sp.Sum(C * x(i)**2, (i, 1, N)), None)]
+    [C*N*Sum(x(i)**2, (i, 1, N))]
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return []
+    i, lo, hi = node.limits[0]
+    count = _symbolic_count(lo, hi, i)
+    if count is None:
+        return []
+    c, f = node.function.as_independent(i, as_Add=False)
+    if c.is_number or not f.has(i) or c.has(*count.free_symbols):
+        return []
+    inner = sp.Sum(f, node.limits[0])
+    why = (f"{show(c)} does not depend on {show(i)}, so it leaves the sum as it is: "
+           f"{show(c * inner)} belongs here, not {show(count * c * inner)} (the count "
+           f"{show(count)} of terms belongs to a sum of {show(c)} alone)")
+    return [(count * c * inner, {"right": c * inner, "wrong": count * c * inner, "s": count,
+                                 "i": i, "why": why, "shown": [inner]})]
