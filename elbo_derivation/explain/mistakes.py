@@ -140,6 +140,7 @@ from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.core.written import checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
+from elbo_derivation.explain.dimensions import consistent
 from elbo_derivation.explain.numbers import (
     FloatScreen,
     HighPrecision,
@@ -1706,6 +1707,22 @@ def _page_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
     return kept
 
 
+def _dimension_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
+    """The matches without the repairs of the written step that break its units (see
+    :mod:`.dimensions`): of σ + (μ̃ − μ)² − σ² put right as σ² + … or as … − σ, only the
+    first adds like quantities. Used only when the values leave a tie."""
+    if len({m.entry.name for m in matches}) < 2:
+        return matches
+    kept = []
+    for m in matches:
+        form, right = m.binding.get("form"), m.binding.get("right")
+        if not m.direct and isinstance(form, sp.Basic) and isinstance(right, sp.Basic) \
+                and consistent(ctx.lhs, form, ctx.roles, m.path, right) is False:
+            continue
+        kept.append(m)
+    return kept if kept and len(kept) < len(matches) else matches
+
+
 def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
     """``"sign"``, ``"ratio"`` or None: what the page says the author changed about the logs
     the ratio matches act on (see :func:`.page.page_change`)."""
@@ -1832,6 +1849,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))
+    if chosen is None:  # or the units: a repair that adds σ to a squared mean is none
+        chosen = _choose(_dimension_tie_break(matches, ctx))
     if chosen is None:
         return None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):
