@@ -1,0 +1,115 @@
+"""Roles, moments and counts (session 26): moments a student confuses (a product of lower
+moments, the moment two orders up, a central moment as a power of the variance), counts of
+a sum (an index the summand does not hold, a factor taken out with the count), the units that
+tell two repairs apart, and special cases covering through an entry that also matches. Each
+named on a step in other symbols than the corpus's, with a near miss that must stay
+unnamed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.explain.dimensions import consistent
+from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.explain.roles import Family, Roles
+from elbo_derivation.verification import read_any
+
+
+@pytest.fixture(autouse=True)
+def _unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
+    # what is named, not how fast (the benchmark measures the naming time)
+    from elbo_derivation.explain import mistakes
+
+    monkeypatch.setattr(mistakes, "TIME_BUDGET", 30.0)
+
+
+def named(path: Path, text: str, index: int = 0) -> str | None:
+    path.write_text(text, encoding="utf-8")
+    d = read_any(path)
+    step = d.steps[index]
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    return None if m is None else m.name
+
+
+CUBE = ("title: t\nsymbols: y, a : real\nsymbols: b : positive\n"
+        "densities: r(y) = N(a, b^2)\n\n"
+        "    diff(E[y^3, y ~ r(y)], a)\n"
+        "  = diff({w}, a)   # the third moment\n")
+
+
+@pytest.mark.parametrize("written, name", [("a^3 + a*b^2", "wrong-moment"),
+                                           ("a^3 + 2*a*b^2", None)])
+def test_a_third_moment_as_a_product_of_moments_inside_a_derivative(
+        tmp_path: Path, written: str, name: str | None) -> None:
+    # E[y³] = E[y]·E[y²] = a(a² + b²) for a³ + 3ab²: named inside the derivative the step keeps
+    assert named(tmp_path / "c.deriv", CUBE.replace("{w}", written)) == name
+
+
+@pytest.mark.parametrize("written, name", [("a^4 + 6*a^2*b^2 + b^4", "wrong-moment"),
+                                           ("a^4 + 6*a^2*b^2 + 2*b^4", None)])
+def test_a_fourth_central_moment_as_the_square_of_the_variance(
+        tmp_path: Path, written: str, name: str | None) -> None:
+    text = CUBE.replace("y^3", "y^4").replace("{w}", written)
+    assert named(tmp_path / "f.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("3*c^2", "wrong-moment"), ("5*c^2", None)])
+def test_a_second_moment_written_as_the_fourth(tmp_path: Path, written: str,
+                                               name: str | None) -> None:
+    text = ("title: t\nsymbols: u, c : real\ndensities: r(u) = N(0, 1)\n\n"
+            "    E[c^2*u^2, u ~ r(u)]\n"
+            f"  = {written}\n")
+    assert named(tmp_path / "s.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("Sum(Sum(log(g(k)), (k, 1, K)), (a, 1, A))",
+                                            "dimension-count"),
+                                           ("Sum(Sum(log(g(k)), (k, 1, K)), (a, 1, A))/B",
+                                            None)])
+def test_a_sum_over_an_index_the_summand_does_not_hold(tmp_path: Path, written: str,
+                                                        name: str | None) -> None:
+    text = ("title: t\nsymbols: a, b, k : integer\nsymbols: A, B, K : positive integer\n"
+            "functions: g(k) : positive\n\n"
+            "    Sum(Sum(Sum(log(g(k)), (k, 1, K)), (b, 1, B)), (a, 1, A))\n"
+            f"  = {written}\n")
+    assert named(tmp_path / "i.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("W*M*Sum(f(j)^2, (j, 1, M))/M", "dimension-count"),
+                                           ("W*(M - 1)*Sum(f(j)^2, (j, 1, M))/M", None)])
+def test_a_factor_taken_out_of_a_sum_with_the_count(tmp_path: Path, written: str,
+                                                    name: str | None) -> None:
+    text = ("title: t\nsymbols: j : integer\nsymbols: M : positive integer\n"
+            "symbols: W : positive\nfunctions: f(j) : real\n\n"
+            "    Sum(W*f(j)^2, (j, 1, M))/M\n"
+            f"  = {written}\n")
+    assert named(tmp_path / "w.deriv", text) == name
+
+
+def test_units_of_gaussian_roles() -> None:
+    s, mu, nu = sp.Symbol("s", positive=True), sp.Symbol("mu"), sp.Symbol("nu")
+    roles = Roles({s: "standard-deviation", mu: "mean"}, [Family(mu, s, "standard-deviation")])
+    before = (nu - mu)**2
+    written = sp.Add(s, (nu - mu)**2, -s**2, evaluate=False)
+    # σ² put back in the first term keeps the units; σ put in the last breaks them
+    assert consistent(before, written, roles, (0,), s**2) is True
+    assert consistent(before, written, roles, (2,), -s) is False
+    # without a Gaussian there is nothing to read
+    assert consistent(before, written, Roles(), (0,), s**2) is None
+
+
+@pytest.mark.parametrize("written, name", [("(k - k^2)/k^3", "std-for-variance"),
+                                           ("(k^3 - k^2)/k^3", None)])
+def test_a_standard_deviation_for_a_variance_told_by_units(tmp_path: Path, written: str,
+                                                           name: str | None) -> None:
+    # the value k − k² is also reached by k² − k² with the second σ² written σ (k/k³ − …):
+    # only the first repair adds like quantities
+    text = ("title: t\nsymbols: y, a : real\nsymbols: k : positive\n"
+            "densities: r(y) = N(a, k^2)\n\n"
+            "    E[((y - a)^2 - k^2)/k^3, y ~ r(y)]\n"
+            "  = (E[(y - a)^2, y ~ r(y)] - k^2)/k^3\n"
+            f"  = {written}\n")
+    assert named(tmp_path / "u.deriv", text, 1) == name
