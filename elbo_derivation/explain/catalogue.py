@@ -2146,3 +2146,11 @@ _S26_ROLES: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S26_ROLES)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S26_MOMENTS: dict[str, dict[str, Any]] = {
+    # the second moment of a declared family (Poisson, binomial, Bernoulli...) written wrong
+    "wrong-moment": {"whole": sim.declared_moment_wrong},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_MOMENTS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -561,6 +561,7 @@ class _Context:
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                  deadline: float) -> None:
+        before_families = lhs
         lhs = _few_terms_written_out(_families_evaluated(lhs, rhs, derivation), rhs)
         self.lhs, self.rhs = lhs, rhs
         self.derivation, self.step = derivation, step
@@ -585,6 +586,9 @@ class _Context:
             except Exception:
                 pass
         self.roles.probabilities = _probability_expressions(self, derivation)
+        # the previous line before its declared families were evaluated, for simulations of
+        # a family's moment (simulations.declared_moment_wrong)
+        self.roles.before_families = (before_families, self.families)  # type: ignore[attr-defined]
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}

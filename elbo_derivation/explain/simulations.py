@@ -2502,3 +2502,63 @@ def count_with_factor_out(node: sp.Basic, roles: Any) -> list[Variant]:
            f"{show(count)} of terms belongs to a sum of {show(c)} alone)")
     return [(count * c * inner, {"right": c * inner, "wrong": count * c * inner, "s": count,
                                  "i": i, "why": why, "shown": [inner]})]
+
+
+# --- moments of declared families (s26) ---------------------------------------------------------
+
+
+def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """E[g(k)] under a density declared in a named family (``p(k) = Poisson(λ)``,
+    ``Binomial(n, p)``, ``Bernoulli(p)``...), a polynomial of degree 2 in k, evaluated with its
+    second moment E[k²] = Var + E[k]² wrong: the square of the mean (the variance forgotten),
+    or the mean plus its square (the variance taken equal to the mean, as a Poisson
+    variable's is). The family's mean and variance come from its table
+    (:data:`elbo_derivation.decide.families.FAMILY_FACTS`); the rest of the previous line is
+    evaluated as the checker evaluates it.
+
+    ``roles.before_families`` holds the previous line before its families were evaluated and
+    the declared families (set by :class:`.mistakes._Context`); without it, nothing.
+    """
+    original, families = getattr(roles, "before_families", (None, None))
+    if original is None or not families:
+        return []
+    from elbo_derivation.decide.families import FAMILY_FACTS, instantiate
+
+    out: list[Variant] = []
+    for node in sp.preorder_traversal(original):
+        if type(node) is not Expectation or node.density not in families:
+            continue
+        key, params, var = families[node.density]
+        facts = FAMILY_FACTS.get(key)
+        if facts is None or key == "categorical":
+            continue
+        f = node.integrand.xreplace({node.variable: var})
+        try:
+            poly = sp.Poly(sp.expand(f), var)
+        except Exception:
+            continue
+        if poly.degree() != 2 or any(c.has(var) for c in poly.coeffs()):
+            continue
+        mean, variance = facts.mean(*params), facts.variance(*params)
+        second = variance + mean**2
+        c = poly.coeff_monomial(var**2)
+        value = sp.Add(*(a * {0: sp.S.One, 1: mean, 2: second}[k]
+                         for (k,), a in poly.terms()))
+        name = facts.name
+        for w, used in ((mean**2, f" (E[{show(var)}]², the square of the mean: the variance "
+                                  f"{show(variance)} of the {name} distribution is missing)"),
+                        (mean + mean**2, f" (the variance taken equal to the mean "
+                                         f"{show(mean)}, as for a Poisson variable; the "
+                                         f"{name} distribution's is {show(variance)})")):
+            if sp.simplify(w - second) == 0:
+                continue
+            try:
+                wrong = instantiate(original.xreplace({node: value + c * (w - second)}),
+                                    families)[0]
+            except Exception:
+                continue
+            if wrong.has(*families):
+                continue
+            out.append((wrong, {"right": second, "wrong": w, "g": var**2, "x": var,
+                                "used": used, "what": "moment"}))
+    return out
