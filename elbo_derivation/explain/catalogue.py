@@ -2154,3 +2154,20 @@ _S26_MOMENTS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S26_MOMENTS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S26_SQUARES: dict[str, dict[str, Any]] = {
+    # the 2 of the cross term lost while a square is expanded (one square, or every one)
+    "binomial-coefficient": {"local": sim.square_expanded_without_two,
+                             "whole": sim.squares_expanded_without_two},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_SQUARES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S26_PRECISIONS: dict[str, dict[str, Any]] = {
+    # every variance of a precision-weighted combination written as its precision
+    "precision-for-variance": {"whole": sim.every_variance_as_precision},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_PRECISIONS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -2562,3 +2562,88 @@ def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
             out.append((wrong, {"right": second, "wrong": w, "g": var**2, "x": var,
                                 "used": used, "what": "moment"}))
     return out
+
+
+# --- the binomial 2 lost while expanding a square (s26) ------------------------------------------
+
+
+def _expanded_without_two(node: sp.Basic) -> sp.Basic | None:
+    """(a + b)² as a² + ab + b²: the square expanded with its cross term's 2 lost."""
+    if not (node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Add)
+            and len(node.base.args) == 2):
+        return None
+    a, b = node.base.args
+    return a**2 + a * b + b**2
+
+
+def square_expanded_without_two(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(a + b)² expanded as a² + ab + b²: the binomial coefficient 2 of the cross term lost
+    while the square is expanded (the expanded form is not on the previous line).
+
+    Examples
+    --------
+    >>> a, b = sp.symbols("a b")
+    >>> [w for w, _ in square_expanded_without_two((a - b)**2, None)]
+    [a**2 - a*b + b**2]
+    """
+    wrong = _expanded_without_two(node)
+    if wrong is None:
+        return []
+    a, b = node.base.args
+    return [(wrong, {"right": 2 * a * b, "wrong": a * b})]
+
+
+def squares_expanded_without_two(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every square of a two-term sum in ``expr`` (two or more) expanded with its cross
+    term's 2 lost: the same slip in each square of a reconstruction error
+    (x₁ − c u)² + (x₂ − s u)², whose cross terms then combine.
+
+    Examples
+    --------
+    >>> a, b, c = sp.symbols("a b c")
+    >>> sp.expand(squares_expanded_without_two((a - c)**2 + (b - c)**2, None)[0][0])
+    a**2 - a*c + b**2 - b*c + 2*c**2
+    """
+    squares = {n for n in sp.preorder_traversal(expr) if _expanded_without_two(n) is not None}
+    if len(squares) < 2 or any(s.has(t) for s in squares for t in squares if s != t):
+        return []
+    wrong = expr.xreplace({s: _expanded_without_two(s) for s in squares})
+    first = sorted(squares, key=sp.default_sort_key)[0]
+    a, b = first.base.args
+    return [(wrong, {"right": 2 * a * b, "wrong": a * b})]
+
+
+# --- every variance written as its precision (s26) -------------------------------------------
+
+
+def every_variance_as_precision(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every variance of the expression (two or more Gaussians) written as its precision:
+    s² as 1/s² for a standard deviation s, v as 1/v for a variance v. In a precision-weighted
+    mean (m₀/τ² + y/σ²)/(1/τ² + 1/σ²) = (m₀σ² + yτ²)/(σ² + τ²) this gives (m₀τ² + yσ²)/…,
+    each mean weighted by its own variance instead of the other's. A standard deviation
+    must stand only squared (no log σ, no σ alone), as in every_std_for_variance.
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> s, t = sp.symbols("s t", positive=True)
+    >>> m, y = sp.symbols("m y")
+    >>> r = Roles({s: "standard-deviation", t: "standard-deviation"})
+    >>> w = every_variance_as_precision((m / t**2 + y / s**2) / (1 / t**2 + 1 / s**2), r)
+    >>> sp.simplify(w[0][0] - (m * t**2 + y * s**2) / (s**2 + t**2))
+    0
+    """
+    stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
+    variances = [v for v in roles.having("variance") if expr.has(v)]
+    if len(stds) + len(variances) < 2:
+        return []
+    dummies = {s: sp.Dummy("v", positive=True) for s in stds}
+    changed = expr.xreplace({s**2: dummies[s] for s in stds})
+    changed = changed.xreplace({s**-2: 1 / dummies[s] for s in stds})
+    if any(changed.has(s) for s in stds):
+        return []  # a standard deviation also stands unsquared: not this confusion
+    changed = changed.xreplace({**{dummies[s]: s**-2 for s in stds},
+                                **{v: 1 / v for v in variances}})
+    first = (stds + variances)[0]
+    right = first**2 if first in stds else first
+    return [(changed, {"right": right, "wrong": 1 / right, "s": first})]
