@@ -113,3 +113,38 @@ def test_a_standard_deviation_for_a_variance_told_by_units(tmp_path: Path, writt
             "  = (E[(y - a)^2, y ~ r(y)] - k^2)/k^3\n"
             f"  = {written}\n")
     assert named(tmp_path / "u.deriv", text, 1) == name
+
+
+@pytest.mark.parametrize("written, name", [("m*q + m^2*q^2 - m^2*q^2", "wrong-moment"),
+                                           ("2*m*q + m^2*q^2 - m^2*q^2", None)])
+def test_the_second_moment_of_a_declared_binomial(tmp_path: Path, written: str,
+                                                   name: str | None) -> None:
+    # E[j²] = m q (1 − q) + m² q²: written with the variance m q (a Poisson's) or without it
+    text = ("title: t\nsymbols: m : positive integer\nsymbols: j : nonnegative integer\n"
+            "symbols: 0 < q < 1\ndensities: g(j) = Binomial(m, q)\n\n"
+            "    E[j^2, j ~ g(j)] - E[j, j ~ g(j)]^2\n"
+            f"  = {written}\n")
+    assert named(tmp_path / "b.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("u^2*h^2 + u*e + e^2/h^2", "binomial-coefficient"),
+                                           ("u^2*h^2 + 3*u*e + e^2/h^2", None)])
+def test_a_square_expanded_without_its_two(tmp_path: Path, written: str,
+                                           name: str | None) -> None:
+    text = ("title: t\nsymbols: u, e : real\nsymbols: h : positive\n\n"
+            "    (u*h + e/h)^2\n"
+            f"  = {written}\n")
+    assert named(tmp_path / "q.deriv", text) == name
+
+
+@pytest.mark.parametrize("written, name", [("(a*k^2 + c*g^2)/(g^2 + k^2)",
+                                            "precision-for-variance"),
+                                           ("(a*k^3 + c*g^3)/(g^3 + k^3)", None)])
+def test_every_variance_written_as_its_precision(tmp_path: Path, written: str,
+                                                 name: str | None) -> None:
+    # (a/k² + c/g²)/(1/k² + 1/g²) = (a g² + c k²)/(g² + k²): each mean weighted by its own
+    # variance is every variance taken for its precision
+    text = ("title: t\nsymbols: a, c : real\nsymbols: g, k : positive\n\n"
+            "    (a/k^2 + c/g^2)/(1/k^2 + 1/g^2)\n"
+            f"  = {written}\n")
+    assert named(tmp_path / "p.deriv", text) == name
