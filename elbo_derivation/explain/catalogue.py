@@ -2166,7 +2166,8 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 
 _S26_PRECISIONS: dict[str, dict[str, Any]] = {
     # every variance of a precision-weighted combination written as its precision
-    "precision-for-variance": {"whole": sim.every_variance_as_precision},
+    "precision-for-variance": {"whole": sim.every_variance_as_precision,
+                               "local": sim.weighted_mean_variances_as_precisions},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S26_PRECISIONS, add=True)

@@ -2647,3 +2647,24 @@ def every_variance_as_precision(expr: sp.Basic, roles: Any) -> list[Variant]:
     first = (stds + variances)[0]
     right = first**2 if first in stds else first
     return [(changed, {"right": right, "wrong": 1 / right, "s": first})]
+
+
+def weighted_mean_variances_as_precisions(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The same confusion in one precision-weighted mean of a longer line: a quotient
+    (Σ mᵢ/Vᵢ)/(Σ 1/Vᵢ) whose variances are all written as their precisions (the mean of a
+    completed square, (m₁v₂ + m₂v₁)/(v₁ + v₂) written (m₁v₁ + m₂v₂)/(v₁ + v₂)).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> v1, v2 = sp.symbols("v1 v2", positive=True)
+    >>> m1, m2 = sp.symbols("m1 m2")
+    >>> r = Roles({v1: "variance", v2: "variance"})
+    >>> w = weighted_mean_variances_as_precisions((m1 / v1 + m2 / v2) / (1 / v1 + 1 / v2), r)
+    >>> sp.simplify(w[0][0] - (m1 * v1 + m2 * v2) / (v1 + v2))
+    0
+    """
+    if not isinstance(node, sp.Mul) or not any(
+            f.is_Pow and f.exp == -1 and isinstance(f.base, sp.Add) for f in node.args):
+        return []
+    return every_variance_as_precision(node, roles)
