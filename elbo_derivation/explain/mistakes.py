@@ -1335,6 +1335,10 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
 #: counted on both lines), not only that the page cannot tell
 _CONTRADICTING = ("half-gone", "half-added")
 
+#: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
+#: (no divergence written: no direction to swap)
+_IMPOSSIBLE = ("kl-written",)
+
 
 def _choose(matches: list[_Match]) -> _Match | None:
     """The one mistake the matches agree on, or None (see the module docstring)."""
@@ -1847,6 +1851,10 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             return None
         except Exception:
             continue
+    # a KL turned round where the derivation writes no divergence at all did not happen:
+    # it does not even stand in the way (a precision-weighted mean's weights exchanged)
+    matches = [m for m in matches
+               if not (m.entry.witness in _IMPOSSIBLE and not witnessed(m, ctx))]
     for m in matches:  # a match the page does not witness only stands in the way
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
