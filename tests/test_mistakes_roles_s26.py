@@ -148,3 +148,16 @@ def test_every_variance_written_as_its_precision(tmp_path: Path, written: str,
             "    (a/k^2 + c/g^2)/(1/k^2 + 1/g^2)\n"
             f"  = {written}\n")
     assert named(tmp_path / "p.deriv", text) == name
+
+
+@pytest.mark.parametrize("mean, name", [("(p*a + q*b)/(a + b)", "precision-for-variance"),
+                                        ("(p*a^2 + q*b^2)/(a + b)", None)])
+def test_a_completed_square_with_its_weights_exchanged_and_no_kl(
+        tmp_path: Path, mean: str, name: str | None) -> None:
+    # exchanging the two Gaussians would also give the value, but no divergence is written:
+    # there is no direction to swap, and the weights written as the variances are named
+    text = ("title: t\nsymbols: z, p, q : real\nsymbols: a, b : positive\n\n"
+            "    -(z - p)^2/(2*a) - (z - q)^2/(2*b)\n"
+            "  = -(1/a + 1/b)*(z - (p/a + q/b)/(1/a + 1/b))^2/2 - (p - q)^2/(2*(a + b))\n"
+            f"  = -(a + b)*(z - {mean})^2/(2*a*b) - (p - q)^2/(2*(a + b))   # simplify\n")
+    assert named(tmp_path / "k.deriv", text, 1) == name
