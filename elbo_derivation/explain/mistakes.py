@@ -724,7 +724,7 @@ class _Context:
                 return True
         return False
 
-    def shows_fewer(self, part: sp.Basic) -> bool:
+    def shows_fewer(self, part: sp.Basic, more: bool = False) -> bool:
         """Whether the written step, as written, shows some symbol of ``part`` fewer times
         than the previous line as written: a part lost takes its symbols off the page
         (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing)."""
@@ -739,7 +739,15 @@ class _Context:
 
         def count(e: sp.Basic, x: sp.Basic) -> int:
             return sum(1 for n in sp.preorder_traversal(e) if n == x)
+        if more:
+            return any(count(after, x) > count(before, x) for x in part.free_symbols)
         return any(count(after, x) < count(before, x) for x in part.free_symbols)
+
+    def shows_more(self, part: sp.Basic) -> bool:
+        """Whether the written step, as written, shows some symbol of ``part`` more times
+        than the previous line as written: a count put in adds it to the page (C·N·Σ/N for
+        C·Σ/N; C·Σ for C·Σ/N shows N fewer times, a factor dropped)."""
+        return self.shows_fewer(part, more=True)
 
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -1234,6 +1242,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                     and not ctx.written_before(b.get("right"), ctx.at(path)):
                 continue
             if "drops" in b and not ctx.shows_fewer(b["drops"]):
+                continue
+            if "adds" in b and not ctx.shows_more(b["adds"]):
                 continue
             if located == "integrand":
                 located = ctx.same_integrand(wrong)

@@ -2477,7 +2477,8 @@ def count_with_factor_out(node: sp.Basic, roles: Any) -> list[Variant]:
     """Σᵢ c·fᵢ written c·N·Σᵢ fᵢ: a factor c free of the index taken out of the sum and
     multiplied by the count N of terms as well (Σᵢ c = N c holds for a summand that is only
     c, not for c·fᵢ). The count must be symbolic; the written step must show the sum of the
-    fᵢ alone.
+    fᵢ alone, and the count more often than the previous line (C·Σ for C·N·Σ/N has the same
+    value: a 1/N dropped, not a count put in).
 
     Examples
     --------
@@ -2501,7 +2502,8 @@ def count_with_factor_out(node: sp.Basic, roles: Any) -> list[Variant]:
            f"{show(c * inner)} belongs here, not {show(count * c * inner)} (the count "
            f"{show(count)} of terms belongs to a sum of {show(c)} alone)")
     return [(count * c * inner, {"right": c * inner, "wrong": count * c * inner, "s": count,
-                                 "i": i, "why": why, "shown": [inner]})]
+                                 "i": i, "why": why, "shown": [inner],
+                                 "adds": count})]
 
 
 # --- moments of declared families (s26) ---------------------------------------------------------
