@@ -2580,7 +2580,8 @@ def _expanded_without_two(node: sp.Basic) -> sp.Basic | None:
 
 def square_expanded_without_two(node: sp.Basic, roles: Any) -> list[Variant]:
     """(a + b)² expanded as a² + ab + b²: the binomial coefficient 2 of the cross term lost
-    while the square is expanded (the expanded form is not on the previous line).
+    while the square is expanded (the expanded form is not on the previous line); the written
+    step must show the cross term ab.
 
     Examples
     --------
@@ -2592,7 +2593,9 @@ def square_expanded_without_two(node: sp.Basic, roles: Any) -> list[Variant]:
     if wrong is None:
         return []
     a, b = node.base.args
-    return [(wrong, {"right": 2 * a * b, "wrong": a * b})]
+    # the cross term written with its 2 lost must stand on the page (the author wrote the
+    # expansion): a value alone is also the cross term dropped from a like square elsewhere
+    return [(wrong, {"right": 2 * a * b, "wrong": a * b, "shown": [a * b]})]
 
 
 def squares_expanded_without_two(expr: sp.Basic, roles: Any) -> list[Variant]:
