@@ -2626,7 +2626,8 @@ def every_variance_as_precision(expr: sp.Basic, roles: Any) -> list[Variant]:
     s² as 1/s² for a standard deviation s, v as 1/v for a variance v. In a precision-weighted
     mean (m₀/τ² + y/σ²)/(1/τ² + 1/σ²) = (m₀σ² + yτ²)/(σ² + τ²) this gives (m₀τ² + yσ²)/…,
     each mean weighted by its own variance instead of the other's. A standard deviation
-    must stand only squared (no log σ, no σ alone), as in every_std_for_variance.
+    must stand only squared (no log σ, no σ alone), as in every_std_for_variance, and some
+    precision 1/σ² or 1/v must stand in the expression.
 
     Examples
     --------
@@ -2641,6 +2642,11 @@ def every_variance_as_precision(expr: sp.Basic, roles: Any) -> list[Variant]:
     stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
     variances = [v for v in roles.having("variance") if expr.has(v)]
     if len(stds) + len(variances) < 2:
+        return []
+    # precisions must stand in the expression (1/σ², 1/v): where none does, there is no
+    # precision to have been taken for a variance (and another parameter may explain it)
+    reciprocals = {s**-2 for s in stds} | {v**-1 for v in variances}
+    if not any(n in reciprocals for n in sp.preorder_traversal(expr)):
         return []
     dummies = {s: sp.Dummy("v", positive=True) for s in stds}
     changed = expr.xreplace({s**2: dummies[s] for s in stds})
