@@ -94,12 +94,13 @@ def test_the_one_over_n_of_an_average_dropped_is_a_dropped_factor_in_latex() -> 
 
 
 def test_a_factor_still_on_the_page_was_not_dropped() -> None:
-    # C·M·Σ/M has the value of a dropped 1/M, but the author wrote the 1/M (and an M more)
+    # C·M·Σ/M has the value of a dropped 1/M, but the author wrote the 1/M (and an M more):
+    # no factor dropped; the count M put in beside C is the mistake (dimension-count)
     text = ("symbols: j : integer\nsymbols: M : positive integer\nsymbols: C : positive\n"
             "functions: a(j), b(j) : real\n"
             "Sum(C*(a(j) - b(j))^2, (j, 1, M))/M\n"
             "= C*M*Sum((a(j) - b(j))^2, (j, 1, M))/M\n")
-    assert _named(text) is None
+    assert _named(text) == "dimension-count"
 
 
 def test_a_factor_that_stands_in_the_rest_is_not_said_to_be_dropped() -> None:

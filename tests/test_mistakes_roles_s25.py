@@ -58,11 +58,6 @@ def test_roles_from_an_exponent_and_a_precision_weighted_average() -> None:
     assert infer_roles([(m1 * g + m2 * h) / (g + h)]).roles == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "since a ½ match the page contradicts no longer covers its general entry, the unlocated "
-    "factor-two match stands beside log-variance-for-log-std and the step is not recognised; "
-    "making special cases transitive names it but also lets complement-probability cover "
-    "sign-error where the page cannot tell them apart (a misname), so it is left unnamed"))
 def test_a_log_std_for_a_log_variance_in_a_log_density(tmp_path: Path) -> None:
     text = ("title: t\nsymbols: e : real\nsymbols: g : positive\n\n"
             "    diff(-e^2/2 - log(g) - log(2*pi)/2, g)\n"

@@ -2132,3 +2132,43 @@ _S25_ROLES: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S25_ROLES)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+# --- session 26: roles, moments and counts ----------------------------------------------------
+
+_S26_ROLES: dict[str, dict[str, Any]] = {
+    # a sum over an index its summand does not hold, its count lost; a factor taken out of
+    # a sum with the count of its terms
+    "dimension-count": {"local": _plus(BY_NAME["dimension-count"].local,
+                                       sim.idle_index_count_lost,
+                                       sim.count_with_factor_out)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_ROLES)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S26_MOMENTS: dict[str, dict[str, Any]] = {
+    # the second moment of a declared family (Poisson, binomial, Bernoulli...) written wrong
+    "wrong-moment": {"whole": sim.declared_moment_wrong},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_MOMENTS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S26_SQUARES: dict[str, dict[str, Any]] = {
+    # the 2 of the cross term lost while a square is expanded (one square, or every one)
+    "binomial-coefficient": {"local": sim.square_expanded_without_two,
+                             "whole": sim.squares_expanded_without_two},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_SQUARES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S26_PRECISIONS: dict[str, dict[str, Any]] = {
+    # every variance of a precision-weighted combination written as its precision
+    "precision-for-variance": {"whole": sim.every_variance_as_precision,
+                               "local": sim.weighted_mean_variances_as_precisions},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_PRECISIONS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

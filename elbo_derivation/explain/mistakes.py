@@ -140,6 +140,7 @@ from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.core.written import WrittenFunction, checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
+from elbo_derivation.explain.dimensions import consistent
 from elbo_derivation.explain.numbers import (
     FloatScreen,
     HighPrecision,
@@ -561,6 +562,7 @@ class _Context:
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                  deadline: float) -> None:
+        before_families = lhs
         lhs = _few_terms_written_out(_families_evaluated(lhs, rhs, derivation), rhs)
         self.lhs, self.rhs = lhs, rhs
         self.derivation, self.step = derivation, step
@@ -585,6 +587,9 @@ class _Context:
             except Exception:
                 pass
         self.roles.probabilities = _probability_expressions(self, derivation)
+        # the previous line before its declared families were evaluated, for simulations of
+        # a family's moment (simulations.declared_moment_wrong)
+        self.roles.before_families = (before_families, self.families)  # type: ignore[attr-defined]
         self._normal: dict[sp.Basic, sp.Basic] = {}
         self._evaluated: dict[sp.Basic, sp.Basic] = {}
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
@@ -720,7 +725,7 @@ class _Context:
                 return True
         return False
 
-    def shows_fewer(self, part: sp.Basic) -> bool:
+    def shows_fewer(self, part: sp.Basic, more: bool = False) -> bool:
         """Whether the written step, as written, shows some symbol of ``part`` fewer times
         than the previous line as written: a part lost takes its symbols off the page
         (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing)."""
@@ -735,7 +740,15 @@ class _Context:
 
         def count(e: sp.Basic, x: sp.Basic) -> int:
             return sum(1 for n in sp.preorder_traversal(e) if n == x)
+        if more:
+            return any(count(after, x) > count(before, x) for x in part.free_symbols)
         return any(count(after, x) < count(before, x) for x in part.free_symbols)
+
+    def shows_more(self, part: sp.Basic) -> bool:
+        """Whether the written step, as written, shows some symbol of ``part`` more times
+        than the previous line as written: a count put in adds it to the page (C·N·Σ/N for
+        C·Σ/N; C·Σ for C·Σ/N shows N fewer times, a factor dropped)."""
+        return self.shows_fewer(part, more=True)
 
     def tick(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -1087,6 +1100,9 @@ def _opened(e: sp.Basic, keys: list[Any]) -> sp.Basic:
     if type(e) is Expectation:
         keys.append((Expectation, e.variable, e.density))
         return _opened(e.integrand, keys)
+    if isinstance(e, sp.Derivative):  # a derivative kept around an evaluated expectation
+        keys.append((sp.Derivative, e.variable_count))
+        return _opened(e.expr, keys)
     if not e.args or isinstance(e, AppliedUndef):
         return e
     return e.func(*[_opened(a, keys) for a in e.args])
@@ -1228,6 +1244,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                 continue
             if "drops" in b and not ctx.shows_fewer(b["drops"]):
                 continue
+            if "adds" in b and not ctx.shows_more(b["adds"]):
+                continue
             if located == "integrand":
                 located = ctx.same_integrand(wrong)
                 if not located and unlocated is not None:
@@ -1348,6 +1366,10 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
 #: counted on both lines), not only that the page cannot tell
 _CONTRADICTING = ("half-gone", "half-added")
 
+#: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
+#: (no divergence written: no direction to swap)
+_IMPOSSIBLE = ("kl-written",)
+
 
 def _choose(matches: list[_Match]) -> _Match | None:
     """The one mistake the matches agree on, or None (see the module docstring)."""
@@ -1377,7 +1399,15 @@ def _choose(matches: list[_Match]) -> _Match | None:
         # (not when the page contradicts a: 2 written 1 is no ½ added when no ½ shows); only
         # the direct generalisations: through overall-sign, complement-probability would
         # cover sign-error where the page cannot tell them apart
-        return a.witnessed and b.entry.name in a.entry.special_case_of and same_place(a, b)
+        # through one intermediate entry only when that entry reproduces the step there too
+        # (log σ² for log σ is a ½ dropped, which is a factor 2: the ½'s match shows the
+        # chain; complement-probability does not cover sign-error through an overall sign
+        # that matches nothing)
+        return a.witnessed and same_place(a, b) and (
+            b.entry.name in a.entry.special_case_of
+            or any(m.entry.name in a.entry.special_case_of
+                   and b.entry.name in m.entry.special_case_of
+                   and same_place(a, m) and same_place(m, b) for m in matches))
 
     def inside_named(a: _Match, b: _Match) -> bool:  # b, not located, inside the
         # construct (integral, sum) whose value a, located there, names: both say that
@@ -1759,6 +1789,22 @@ def _page_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
     return kept
 
 
+def _dimension_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
+    """The matches without the repairs of the written step that break its units (see
+    :mod:`.dimensions`): of σ + (μ̃ − μ)² − σ² put right as σ² + … or as … − σ, only the
+    first adds like quantities. Used only when the values leave a tie."""
+    if len({m.entry.name for m in matches}) < 2:
+        return matches
+    kept = []
+    for m in matches:
+        form, right = m.binding.get("form"), m.binding.get("right")
+        if not m.direct and isinstance(form, sp.Basic) and isinstance(right, sp.Basic) \
+                and consistent(ctx.lhs, form, ctx.roles, m.path, right) is False:
+            continue
+        kept.append(m)
+    return kept if kept and len(kept) < len(matches) else matches
+
+
 def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
     """``"sign"``, ``"ratio"`` or None: what the page says the author changed about the logs
     the ratio matches act on (see :func:`.page.page_change`)."""
@@ -1879,6 +1925,10 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             return None
         except Exception:
             continue
+    # a KL turned round where the derivation writes no divergence at all did not happen:
+    # it does not even stand in the way (a precision-weighted mean's weights exchanged)
+    matches = [m for m in matches
+               if not (m.entry.witness in _IMPOSSIBLE and not witnessed(m, ctx))]
     for m in matches:  # a match the page does not witness only stands in the way
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
@@ -1889,6 +1939,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))
+    if chosen is None:  # or the units: a repair that adds σ to a squared mean is none
+        chosen = _choose(_dimension_tie_break(matches, ctx))
     if chosen is None:
         return None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):

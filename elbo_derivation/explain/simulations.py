@@ -636,6 +636,7 @@ def _moment_candidates(g: sp.Basic, x: sp.Symbol, expect: Any) -> list[tuple[sp.
         out.append((expect(base**2) ** (n // 2),
                     f" (the {_POWER.get(n // 2, str(n // 2) + 'th power')} of "
                     f"E[{show(base**2)}]: a higher moment is not a power of the second)"))
+    out.extend(moment_candidates_s26(base, n, x, expect))
     return out
 
 
@@ -2377,3 +2378,304 @@ def every_std_for_variance(expr: sp.Basic, roles: Any) -> list[Variant]:
     return [(changed, {"right": stds[0] ** 2, "wrong": stds[0], "s": stds[0],
                        "why": f"{names} are standard deviations, their squares the "
                               "variances"})]
+
+
+# --- moments (s26): products of moments, moments two orders up, central moments -------------
+
+
+def moment_candidates_s26(base: sp.Basic, n: int, x: sp.Symbol,
+                          expect: Any) -> list[tuple[sp.Basic, str]]:
+    """More wrong values of E[xⁿ] (``base`` is the variable itself), each a textbook
+    confusion of moments:
+
+    * E[xᵃ]·E[xⁿ⁻ᵃ] for 1 ≤ a < n − a: the expectation of a product taken as the product
+      of the expectations (E[x³] = E[x]·E[x²], which for N(m, s²) is m³ + m s², not
+      m³ + 3 m s²);
+    * E[xⁿ⁺²], the moment two orders up (E[ε²] = 1 written E[ε⁴] = 3);
+    * a central moment E[(x − μ)ᵏ] of even order k ≥ 4 in the expansion of E[xⁿ] about the
+      mean taken as the power k/2 of the variance (3σ⁴ written σ⁴).
+
+    Examples
+    --------
+    >>> from elbo_derivation.decide.gaussian import normal_moment
+    >>> m, v, x = sp.Symbol("m", real=True), sp.Symbol("v", positive=True), sp.Symbol("x")
+    >>> def expect(g):
+    ...     p = sp.Poly(sp.expand(g), x)
+    ...     return sp.expand(sum(c * normal_moment(k, m, v) for (k,), c in p.terms()))
+    >>> sp.expand(moment_candidates_s26(x, 3, x, expect)[0][0])
+    m**3 + m*v
+    >>> sp.expand(moment_candidates_s26(x, 4, x, expect)[-1][0])
+    m**4 + 6*m**2*v + v**2
+    """
+    if base != x:
+        return []
+    out: list[tuple[sp.Basic, str]] = []
+    for a in range(1, n):
+        if a < n - a:
+            out.append((expect(x**a) * expect(x**(n - a)),
+                        f" (E[{show(x**a)}]·E[{show(x**(n - a))}]: the expectation of a "
+                        "product is not the product of the expectations)"))
+    if n >= 2:
+        out.append((expect(x**(n + 2)),
+                    f" (E[{show(x**(n + 2))}], the moment two orders up)"))
+    mean = expect(x)
+    var = sp.expand(expect(x**2) - mean**2)
+    right = expect(x**n)
+    for k in range(4, n + 1, 2):
+        central = sp.expand(expect((x - mean)**k))
+        delta = sp.binomial(n, k) * mean**(n - k) * (central - var**(k // 2))
+        if sp.expand(delta) != 0:
+            out.append((right - delta,
+                        f" (the central moment E[({show(x)} − {show(mean)})^{k}] = "
+                        f"{show(central)} taken as the power {k // 2} of the variance "
+                        f"{show(var)})"))
+    return out
+
+
+# --- counts (s26): a sum over an index its summand does not hold; a factor out with a count --
+
+
+def _symbolic_count(lo: sp.Basic, hi: sp.Basic, i: sp.Basic) -> sp.Basic | None:
+    count = sp.simplify(hi - lo + 1)
+    return count if count.free_symbols and not count.has(i) else None
+
+
+def idle_index_count_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σᵢ Σⱼ f written Σᵢ f when f does not hold j: the sum over j of a summand free of j
+    is that summand times the count of j's values, and the count was lost (the actnorm
+    log-determinant Σ_{i ≤ H} Σ_{j ≤ W} Σ_c log s_c = H W Σ_c log s_c). The count must be
+    symbolic (a height, a width, a number of data points).
+
+    Examples
+    --------
+    >>> i, j = sp.symbols("i j", integer=True)
+    >>> H, W = sp.symbols("H W", positive=True, integer=True)
+    >>> f = sp.Function("f")
+    >>> [w for w, _ in idle_index_count_lost(sp.Sum(f(i), (j, 1, W), (i, 1, H)), None)]
+    [Sum(f(i), (i, 1, H))]
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) < 2:
+        return []
+    out: list[Variant] = []
+    for k, (j, lo, hi) in enumerate(node.limits):
+        others = node.limits[:k] + node.limits[k + 1:]
+        if node.function.has(j) or any(lim[1:] and (lim[1].has(j) or lim[2].has(j))
+                                       for lim in others):
+            continue
+        count = _symbolic_count(lo, hi, j)
+        if count is None:
+            continue
+        rest = sp.Sum(node.function, *others)
+        why = (f"the summand does not hold {show(j)}, so the sum over {show(j)} = "
+               f"{show(lo)}, …, {show(hi)} multiplies it by {show(count)}; that count was lost")
+        out.append((rest, {"right": count * rest, "wrong": rest, "s": count, "i": j,
+                           "why": why}))
+    return out
+
+
+def count_with_factor_out(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σᵢ c·fᵢ written c·N·Σᵢ fᵢ: a factor c free of the index taken out of the sum and
+    multiplied by the count N of terms as well (Σᵢ c = N c holds for a summand that is only
+    c, not for c·fᵢ). The count must be symbolic; the written step must show the sum of the
+    fᵢ alone, and the count more often than the previous line (C·Σ for C·N·Σ/N has the same
+    value: a 1/N dropped, not a count put in).
+
+    Examples
+    --------
+    >>> i = sp.Symbol("i", integer=True)
+    >>> N, C = sp.Symbol("N", positive=True, integer=True), sp.Symbol("C", positive=True)
+    >>> x = sp.Function("x")
+    >>> [w for w, _ in count_with_factor_out(sp.Sum(C * x(i)**2, (i, 1, N)), None)]
+    [C*N*Sum(x(i)**2, (i, 1, N))]
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return []
+    i, lo, hi = node.limits[0]
+    count = _symbolic_count(lo, hi, i)
+    if count is None:
+        return []
+    c, f = node.function.as_independent(i, as_Add=False)
+    if c.is_number or not f.has(i) or c.has(*count.free_symbols):
+        return []
+    inner = sp.Sum(f, node.limits[0])
+    why = (f"{show(c)} does not depend on {show(i)}, so it leaves the sum as it is: "
+           f"{show(c * inner)} belongs here, not {show(count * c * inner)} (the count "
+           f"{show(count)} of terms belongs to a sum of {show(c)} alone)")
+    return [(count * c * inner, {"right": c * inner, "wrong": count * c * inner, "s": count,
+                                 "i": i, "why": why, "shown": [inner],
+                                 "adds": count})]
+
+
+# --- moments of declared families (s26) ---------------------------------------------------------
+
+
+def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """E[g(k)] under a density declared in a named family (``p(k) = Poisson(λ)``,
+    ``Binomial(n, p)``, ``Bernoulli(p)``...), a polynomial of degree 2 in k, evaluated with its
+    second moment E[k²] = Var + E[k]² wrong: the square of the mean (the variance forgotten),
+    or the mean plus its square (the variance taken equal to the mean, as a Poisson
+    variable's is). The family's mean and variance come from its table
+    (:data:`elbo_derivation.decide.families.FAMILY_FACTS`); the rest of the previous line is
+    evaluated as the checker evaluates it.
+
+    ``roles.before_families`` holds the previous line before its families were evaluated and
+    the declared families (set by :class:`.mistakes._Context`); without it, nothing.
+    """
+    original, families = getattr(roles, "before_families", (None, None))
+    if original is None or not families:
+        return []
+    from elbo_derivation.decide.families import FAMILY_FACTS, instantiate
+
+    out: list[Variant] = []
+    for node in sp.preorder_traversal(original):
+        if type(node) is not Expectation or node.density not in families:
+            continue
+        key, params, var = families[node.density]
+        facts = FAMILY_FACTS.get(key)
+        if facts is None or key == "categorical":
+            continue
+        f = node.integrand.xreplace({node.variable: var})
+        try:
+            poly = sp.Poly(sp.expand(f), var)
+        except Exception:
+            continue
+        if poly.degree() != 2 or any(c.has(var) for c in poly.coeffs()):
+            continue
+        mean, variance = facts.mean(*params), facts.variance(*params)
+        second = variance + mean**2
+        c = poly.coeff_monomial(var**2)
+        value = sp.Add(*(a * {0: sp.S.One, 1: mean, 2: second}[k]
+                         for (k,), a in poly.terms()))
+        name = facts.name
+        for w, used in ((mean**2, f" (E[{show(var)}]², the square of the mean: the variance "
+                                  f"{show(variance)} of the {name} distribution is missing)"),
+                        (mean + mean**2, f" (the variance taken equal to the mean "
+                                         f"{show(mean)}, as for a Poisson variable; the "
+                                         f"{name} distribution's is {show(variance)})")):
+            if sp.simplify(w - second) == 0:
+                continue
+            try:
+                wrong = instantiate(original.xreplace({node: value + c * (w - second)}),
+                                    families)[0]
+            except Exception:
+                continue
+            if wrong.has(*families):
+                continue
+            out.append((wrong, {"right": second, "wrong": w, "g": var**2, "x": var,
+                                "used": used, "what": "moment"}))
+    return out
+
+
+# --- the binomial 2 lost while expanding a square (s26) ------------------------------------------
+
+
+def _expanded_without_two(node: sp.Basic) -> sp.Basic | None:
+    """(a + b)² as a² + ab + b²: the square expanded with its cross term's 2 lost."""
+    if not (node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Add)
+            and len(node.base.args) == 2):
+        return None
+    a, b = node.base.args
+    return a**2 + a * b + b**2
+
+
+def square_expanded_without_two(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(a + b)² expanded as a² + ab + b²: the binomial coefficient 2 of the cross term lost
+    while the square is expanded (the expanded form is not on the previous line); the written
+    step must show the cross term ab.
+
+    Examples
+    --------
+    >>> a, b = sp.symbols("a b")
+    >>> [w for w, _ in square_expanded_without_two((a - b)**2, None)]
+    [a**2 - a*b + b**2]
+    """
+    wrong = _expanded_without_two(node)
+    if wrong is None:
+        return []
+    a, b = node.base.args
+    # the cross term written with its 2 lost must stand on the page (the author wrote the
+    # expansion): a value alone is also the cross term dropped from a like square elsewhere
+    return [(wrong, {"right": 2 * a * b, "wrong": a * b, "shown": [a * b]})]
+
+
+def squares_expanded_without_two(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every square of a two-term sum in ``expr`` (two or more) expanded with its cross
+    term's 2 lost: the same slip in each square of a reconstruction error
+    (x₁ − c u)² + (x₂ − s u)², whose cross terms then combine.
+
+    Examples
+    --------
+    >>> a, b, c = sp.symbols("a b c")
+    >>> sp.expand(squares_expanded_without_two((a - c)**2 + (b - c)**2, None)[0][0])
+    a**2 - a*c + b**2 - b*c + 2*c**2
+    """
+    squares = {n for n in sp.preorder_traversal(expr) if _expanded_without_two(n) is not None}
+    if len(squares) < 2 or any(s.has(t) for s in squares for t in squares if s != t):
+        return []
+    wrong = expr.xreplace({s: _expanded_without_two(s) for s in squares})
+    first = sorted(squares, key=sp.default_sort_key)[0]
+    a, b = first.base.args
+    return [(wrong, {"right": 2 * a * b, "wrong": a * b})]
+
+
+# --- every variance written as its precision (s26) -------------------------------------------
+
+
+def every_variance_as_precision(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Every variance of the expression (two or more Gaussians) written as its precision:
+    s² as 1/s² for a standard deviation s, v as 1/v for a variance v. In a precision-weighted
+    mean (m₀/τ² + y/σ²)/(1/τ² + 1/σ²) = (m₀σ² + yτ²)/(σ² + τ²) this gives (m₀τ² + yσ²)/…,
+    each mean weighted by its own variance instead of the other's. A standard deviation
+    must stand only squared (no log σ, no σ alone), as in every_std_for_variance, and some
+    precision 1/σ² or 1/v must stand in the expression.
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> s, t = sp.symbols("s t", positive=True)
+    >>> m, y = sp.symbols("m y")
+    >>> r = Roles({s: "standard-deviation", t: "standard-deviation"})
+    >>> w = every_variance_as_precision((m / t**2 + y / s**2) / (1 / t**2 + 1 / s**2), r)
+    >>> sp.simplify(w[0][0] - (m * t**2 + y * s**2) / (s**2 + t**2))
+    0
+    """
+    stds = [s for s in roles.having("standard-deviation") if expr.has(s)]
+    variances = [v for v in roles.having("variance") if expr.has(v)]
+    if len(stds) + len(variances) < 2:
+        return []
+    # precisions must stand in the expression (1/σ², 1/v): where none does, there is no
+    # precision to have been taken for a variance (and another parameter may explain it)
+    reciprocals = {s**-2 for s in stds} | {v**-1 for v in variances}
+    if not any(n in reciprocals for n in sp.preorder_traversal(expr)):
+        return []
+    dummies = {s: sp.Dummy("v", positive=True) for s in stds}
+    changed = expr.xreplace({s**2: dummies[s] for s in stds})
+    changed = changed.xreplace({s**-2: 1 / dummies[s] for s in stds})
+    if any(changed.has(s) for s in stds):
+        return []  # a standard deviation also stands unsquared: not this confusion
+    changed = changed.xreplace({**{dummies[s]: s**-2 for s in stds},
+                                **{v: 1 / v for v in variances}})
+    first = (stds + variances)[0]
+    right = first**2 if first in stds else first
+    return [(changed, {"right": right, "wrong": 1 / right, "s": first})]
+
+
+def weighted_mean_variances_as_precisions(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The same confusion in one precision-weighted mean of a longer line: a quotient
+    (Σ mᵢ/Vᵢ)/(Σ 1/Vᵢ) whose variances are all written as their precisions (the mean of a
+    completed square, (m₁v₂ + m₂v₁)/(v₁ + v₂) written (m₁v₁ + m₂v₂)/(v₁ + v₂)).
+
+    Examples
+    --------
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> v1, v2 = sp.symbols("v1 v2", positive=True)
+    >>> m1, m2 = sp.symbols("m1 m2")
+    >>> r = Roles({v1: "variance", v2: "variance"})
+    >>> w = weighted_mean_variances_as_precisions((m1 / v1 + m2 / v2) / (1 / v1 + 1 / v2), r)
+    >>> sp.simplify(w[0][0] - (m1 * v1 + m2 * v2) / (v1 + v2))
+    0
+    """
+    if not isinstance(node, sp.Mul) or not any(
+            f.is_Pow and f.exp == -1 and isinstance(f.base, sp.Add) for f in node.args):
+        return []
+    return every_variance_as_precision(node, roles)
