@@ -2377,3 +2377,53 @@ def every_std_for_variance(expr: sp.Basic, roles: Any) -> list[Variant]:
     return [(changed, {"right": stds[0] ** 2, "wrong": stds[0], "s": stds[0],
                        "why": f"{names} are standard deviations, their squares the "
                               "variances"})]
+
+
+# --- session 26: factors and derivatives ------------------------------------------------------
+
+
+def power_factor_lost_in_each(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ f taken with the power rule's factor forgotten in *every* power of one exponent
+    that depends on θ (two or more of them): the same rule misapplied term by term, as in
+    d/dm Σᵢ rᵢ(xᵢ − m)²/2 written Σᵢ rᵢ(xᵢ − m)/2. Each other rule is taken right. One power
+    alone is :func:`power_factor_lost`'s.
+
+    Examples
+    --------
+    >>> m, a, b = sp.symbols("m a b", real=True)
+    >>> [w for w, _ in power_factor_lost_in_each(
+    ...     sp.Derivative(-((a - m) ** 2 + (b - m) ** 2) / 2, m), None)]
+    [a/2 + b/2 - m]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return []
+    theta, n = node.variable_count[0]
+    body = node.expr
+    if not (n.is_Integer and n == 1) or body.has(sp.Integral, Expectation):
+        return []
+    powers = list(dict.fromkeys(
+        p for p in sp.preorder_traversal(body)
+        if p.is_Pow and p.exp.is_Integer and abs(p.exp) >= 2 and _depends_on(p.base, theta)))
+    right = first_derivative(body, theta)
+    if right is None:
+        return []
+    out: list[Variant] = []
+    for k in sorted({p.exp for p in powers}, key=abs):
+        like = [p for p in powers if p.exp == k]
+        if len(like) < 2 or any(q.has(p) for p in like for q in like if q is not p):
+            continue  # one power is power_factor_lost's; a power inside another is no term
+        marked = body.xreplace({p: _PowerFactorLost(p.base, p.exp) for p in like})
+        value = first_derivative(marked, theta)
+        if value is None:
+            continue
+        value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
+                              lambda x: x.args[0] ** x.args[1])
+        if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
+            continue
+        p = like[0]
+        out.append((value, {"right": right, "wrong": value, "s": theta, "n": abs(k),
+                            "power": _at_index(p, theta), "base": _at_index(p.base, theta),
+                            "dpower": sp.Mul(k, _at_index(p.base, theta) ** (k - 1),
+                                             evaluate=False),
+                            "lost_power": p, "each": True}))
+    return out
