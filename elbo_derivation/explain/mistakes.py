@@ -1372,8 +1372,14 @@ def _choose(matches: list[_Match]) -> _Match | None:
         return not a.witnessed and a.entry.witness in _CONTRADICTING \
             and b.entry.name in a.entry.special_case_of and same_place(a, b)
 
+    def shown_instead(a: _Match, b: _Match) -> bool:  # a's ½ the page contradicts, where
+        # b, located, shows its own mechanism on the page (the power rule's factor lost in
+        # a derivative the step took, whose ½ stays): the page says what happened there
+        return (not a.witnessed and a.entry.witness in _CONTRADICTING and b.located is True
+                and b.witnessed and b.entry.witness in FACTOR_WITNESSES and same_place(a, b))
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
-                                          or contradicted(b, a)
+                                          or contradicted(b, a) or shown_instead(b, a)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
