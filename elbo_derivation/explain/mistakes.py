@@ -1327,6 +1327,14 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
 #: counted on both lines), not only that the page cannot tell
 _CONTRADICTING = ("half-gone", "half-added")
 
+#: witnesses whose failure says the mechanism did not happen where a rule of
+#: differentiation (:data:`_RULES_TAKEN`) that the page shows reproduces the step
+_AGAINST = (*_CONTRADICTING, "factor-absent")
+
+#: entries that take a rule of differentiation wrong in the step itself (their simulation
+#: acts on a derivative the step evaluates)
+_RULES_TAKEN = ("power-rule-factor", "chain-rule-factor-forgotten", "chain-rule-factor-wrong")
+
 
 def _choose(matches: list[_Match]) -> _Match | None:
     """The one mistake the matches agree on, or None (see the module docstring)."""
@@ -1372,11 +1380,12 @@ def _choose(matches: list[_Match]) -> _Match | None:
         return not a.witnessed and a.entry.witness in _CONTRADICTING \
             and b.entry.name in a.entry.special_case_of and same_place(a, b)
 
-    def shown_instead(a: _Match, b: _Match) -> bool:  # a's ½ the page contradicts, where
-        # b, located, shows its own mechanism on the page (the power rule's factor lost in
-        # a derivative the step took, whose ½ stays): the page says what happened there
-        return (not a.witnessed and a.entry.witness in _CONTRADICTING and b.located is True
-                and b.witnessed and b.entry.witness in FACTOR_WITNESSES and same_place(a, b))
+    def shown_instead(a: _Match, b: _Match) -> bool:  # a, whose mechanism the page
+        # contradicts (a ½ counted on both lines, a factor the other term holds), where b,
+        # located and witnessed, is a rule of differentiation taken wrong in this step (the
+        # power rule's 2 lost, so the ½ before it stays): the page says what happened there
+        return (not a.witnessed and a.entry.witness in _AGAINST and b.located is True
+                and b.witnessed and b.entry.name in _RULES_TAKEN and same_place(a, b))
 
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
