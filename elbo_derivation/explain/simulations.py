@@ -1132,9 +1132,13 @@ def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
         rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
         if rest.is_Number:
             continue  # the whole of the product but its number: not a factor lost
-        if rest.has(f):
+        if rest.has(f) and not (f.is_Symbol and not any(
+                g.has(f) for g in sp.Mul.make_args(rest) if not isinstance(g, sp.Add)
+                and not (g.is_Pow and isinstance(g.base, sp.Add)))):
             # F stands in the rest too (e^{−x}/(1 + e^{−x})): the written rest may be the
-            # product rewritten through F with another mistake, not F lost
+            # product rewritten through F with another mistake, not F lost (a symbol that
+            # stands in the rest only inside sums, the weight a of a·N₁/(a·N₁ + (1 − a)·N₂),
+            # gives no such rewriting: its loss shows)
             continue
         base = f.base if f.is_Pow else f
         if isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args:
