@@ -827,13 +827,17 @@ class _Context:
             return e
         if e not in self._evaluated:
             out = e
-            if self.families and e.has(AppliedUndef):
+            if e.has(sp.Derivative) and self.derivative_values():
+                # the previous line's derivatives by the values the step took (a coordinate
+                # of a sum, d/dm_j Σ_d m_d²/2 = m_j, which the calculus below leaves)
+                out = out.xreplace(dict(self.derivative_values()))
+            if self.families and out.has(AppliedUndef):
                 from elbo_derivation.decide.families import instantiate
 
                 try:
                     out = instantiate(out, self.families)[0]
                 except Exception:
-                    out = e
+                    pass
             if out.has(sp.Derivative) and out.has(sp.Integral):
                 # a derivative of an integral of a polynomial (a length ∫_a^1 du) taken
                 out = _polynomial_integrals_done(out) or out
