@@ -102,3 +102,22 @@ def test_a_compound_factor_standing_in_the_sum_is_still_not_dropped() -> None:
     # through e^{−x} (1/(eˣ + 1)) with another mistake; no factor-dropped name
     text = ("symbols: x : real\nexp(-x)/(1 + exp(-x))\n= 1/(1 + exp(-x))\n")
     assert _named(text) != "dropped-factor"
+
+
+# --- a coordinate derivative of a sum, compared by the value the step took --------------------
+
+
+_SEQUENCE = ("symbols: k, i : integer\nsymbols: K : positive integer\n"
+             "functions: u(k) : real\nfunctions: v(k) : positive\n")
+
+
+def test_a_coordinate_derivative_doubled_is_a_factor_two() -> None:
+    # d/du_i Σ_k (u_k² + v_k²)/2 = u_i: written 2u_i, the whole doubled (the simulated step
+    # is compared through the derivative's value, which the numbers alone cannot take)
+    text = _SEQUENCE + "diff(Sum((u(k)^2 + v(k)^2)/2, (k, 1, K)), u(i))\n= 2*u(i)\n"
+    assert _named(text) == "factor-two"
+
+
+def test_a_coordinate_derivative_written_another_way_is_no_factor_two() -> None:
+    text = _SEQUENCE + "diff(Sum((u(k)^2 + v(k)^2)/2, (k, 1, K)), u(i))\n= u(i) + v(i)\n"
+    assert _named(text) != "factor-two"
