@@ -2172,3 +2172,16 @@ _S26_PRECISIONS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S26_PRECISIONS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 26: factors and derivatives ------------------------------------------------------
+# The power rule's factor forgotten in every power of one exponent (each term of a sum of
+# squares differentiated the same wrong way); the page must show the derivative of such
+# powers taken in the step (the same ``power-derivative`` witness).
+
+_S26_FACTORS: dict[str, dict[str, Any]] = {
+    "power-rule-factor": {
+        "local": _plus(BY_NAME["power-rule-factor"].local, sim.power_factor_lost_in_each)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S26_FACTORS)
+BY_NAME = {e.name: e for e in CATALOGUE}

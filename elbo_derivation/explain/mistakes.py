@@ -841,13 +841,17 @@ class _Context:
             return e
         if e not in self._evaluated:
             out = e
-            if self.families and e.has(AppliedUndef):
+            if e.has(sp.Derivative) and self.derivative_values():
+                # the previous line's derivatives by the values the step took (a coordinate
+                # of a sum, d/dm_j Σ_d m_d²/2 = m_j, which the calculus below leaves)
+                out = out.xreplace(dict(self.derivative_values()))
+            if self.families and out.has(AppliedUndef):
                 from elbo_derivation.decide.families import instantiate
 
                 try:
                     out = instantiate(out, self.families)[0]
                 except Exception:
-                    out = e
+                    pass
             if out.has(sp.Derivative) and out.has(sp.Integral):
                 # a derivative of an integral of a polynomial (a length ∫_a^1 du) taken
                 out = _polynomial_integrals_done(out) or out
@@ -1370,6 +1374,14 @@ _CONTRADICTING = ("half-gone", "half-added")
 #: (no divergence written: no direction to swap)
 _IMPOSSIBLE = ("kl-written",)
 
+#: witnesses whose failure says the mechanism did not happen where a rule of
+#: differentiation (:data:`_RULES_TAKEN`) that the page shows reproduces the step
+_AGAINST = (*_CONTRADICTING, "factor-absent")
+
+#: entries that take a rule of differentiation wrong in the step itself (their simulation
+#: acts on a derivative the step evaluates)
+_RULES_TAKEN = ("power-rule-factor", "chain-rule-factor-forgotten", "chain-rule-factor-wrong")
+
 
 def _choose(matches: list[_Match]) -> _Match | None:
     """The one mistake the matches agree on, or None (see the module docstring)."""
@@ -1423,8 +1435,15 @@ def _choose(matches: list[_Match]) -> _Match | None:
         return not a.witnessed and (a.entry.witness in _CONTRADICTING or a.contradicted) \
             and b.entry.name in a.entry.special_case_of and same_place(a, b)
 
+    def shown_instead(a: _Match, b: _Match) -> bool:  # a, whose mechanism the page
+        # contradicts (a ½ counted on both lines, a factor the other term holds), where b,
+        # located and witnessed, is a rule of differentiation taken wrong in this step (the
+        # power rule's 2 lost, so the ½ before it stays): the page says what happened there
+        return (not a.witnessed and a.entry.witness in _AGAINST and b.located is True
+                and b.witnessed and b.entry.name in _RULES_TAKEN and same_place(a, b))
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
-                                          or contradicted(b, a)
+                                          or contradicted(b, a) or shown_instead(b, a)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:

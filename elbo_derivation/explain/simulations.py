@@ -1133,9 +1133,13 @@ def factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
         rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
         if rest.is_Number:
             continue  # the whole of the product but its number: not a factor lost
-        if rest.has(f):
+        if rest.has(f) and not (f.is_Symbol and not any(
+                g.has(f) for g in sp.Mul.make_args(rest) if not isinstance(g, sp.Add)
+                and not (g.is_Pow and isinstance(g.base, sp.Add)))):
             # F stands in the rest too (e^{−x}/(1 + e^{−x})): the written rest may be the
-            # product rewritten through F with another mistake, not F lost
+            # product rewritten through F with another mistake, not F lost (a symbol that
+            # stands in the rest only inside sums, the weight a of a·N₁/(a·N₁ + (1 − a)·N₂),
+            # gives no such rewriting: its loss shows)
             continue
         base = f.base if f.is_Pow else f
         if isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args:
@@ -2679,3 +2683,53 @@ def weighted_mean_variances_as_precisions(node: sp.Basic, roles: Any) -> list[Va
             f.is_Pow and f.exp == -1 and isinstance(f.base, sp.Add) for f in node.args):
         return []
     return every_variance_as_precision(node, roles)
+
+
+# --- session 26: factors and derivatives ------------------------------------------------------
+
+
+def power_factor_lost_in_each(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ f taken with the power rule's factor forgotten in *every* power of one exponent
+    that depends on θ (two or more of them): the same rule misapplied term by term, as in
+    d/dm Σᵢ rᵢ(xᵢ − m)²/2 written Σᵢ rᵢ(xᵢ − m)/2. Each other rule is taken right. One power
+    alone is :func:`power_factor_lost`'s.
+
+    Examples
+    --------
+    >>> m, a, b = sp.symbols("m a b", real=True)
+    >>> [w for w, _ in power_factor_lost_in_each(
+    ...     sp.Derivative(-((a - m) ** 2 + (b - m) ** 2) / 2, m), None)]
+    [a/2 + b/2 - m]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return []
+    theta, n = node.variable_count[0]
+    body = node.expr
+    if not (n.is_Integer and n == 1) or body.has(sp.Integral, Expectation):
+        return []
+    powers = list(dict.fromkeys(
+        p for p in sp.preorder_traversal(body)
+        if p.is_Pow and p.exp.is_Integer and abs(p.exp) >= 2 and _depends_on(p.base, theta)))
+    right = first_derivative(body, theta)
+    if right is None:
+        return []
+    out: list[Variant] = []
+    for k in sorted({p.exp for p in powers}, key=abs):
+        like = [p for p in powers if p.exp == k]
+        if len(like) < 2 or any(q.has(p) for p in like for q in like if q is not p):
+            continue  # one power is power_factor_lost's; a power inside another is no term
+        marked = body.xreplace({p: _PowerFactorLost(p.base, p.exp) for p in like})
+        value = first_derivative(marked, theta)
+        if value is None:
+            continue
+        value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
+                              lambda x: x.args[0] ** x.args[1])
+        if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
+            continue
+        p = like[0]
+        out.append((value, {"right": right, "wrong": value, "s": theta, "n": abs(k),
+                            "power": _at_index(p, theta), "base": _at_index(p.base, theta),
+                            "dpower": sp.Mul(k, _at_index(p.base, theta) ** (k - 1),
+                                             evaluate=False),
+                            "lost_power": p, "each": True}))
+    return out
