@@ -485,12 +485,7 @@ def _corpus_sample() -> list[Path]:
 
 
 #: Cases that fail today, and why (paths relative to the repository).
-KNOWN: dict[str, str] = {
-    "tests/corpus/information/wrong/oord_infonce_uninformative.s1.dimension-count.deriv": (
-        "with f, K renamed F, M the written term e^F of e^F + (M − 1)·e^F is no longer found "
-        "dropped (dropped-term before, not recognised after): the term-written witness "
-        "depends on SymPy's order of the terms"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: One name at a time as well as all at once: a rule that finds roles from the other names

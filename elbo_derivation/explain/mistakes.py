@@ -297,6 +297,22 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
         return None
 
 
+def _step_sums(derivation: Any, shown: sp.Basic | None,
+               ) -> tuple[list[tuple[sp.Basic, ...]], bool]:
+    """The terms of each sum of the written step as written (rebuilt), the outermost first,
+    and whether the first is the step itself (the step is a sum at its top)."""
+    if shown is None:
+        return [], False
+    out: list[tuple[sp.Basic, ...]] = []
+    try:
+        for n in list(sp.preorder_traversal(shown))[:400]:
+            if isinstance(n, sp.Add):
+                out.append(tuple(_rebuilt(t) for t in n.args))
+    except Exception:
+        return [], False
+    return out, isinstance(shown, sp.Add)
+
+
 def _rebuilt(e: sp.Basic) -> sp.Basic:
     """An expression built without evaluation, built again with it (E**x becomes exp(x))."""
     if not e.args or isinstance(e, (AppliedUndef, *_EVALUATED)):
@@ -612,6 +628,10 @@ class _Context:
         # the sums of the previous line as written, for simulations that restore a term
         # of the page (simulations.written_term_restored)
         self.roles.written_sums = [ts for _, ts in self.sums_written_before()]  # type: ignore[attr-defined]
+        # the sums of the written step as written, for simulations that add one of its
+        # terms (simulations.term_added)
+        self.roles.step_sums, self.roles.step_sums_top = _step_sums(  # type: ignore[attr-defined]
+            derivation, shown)
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
@@ -687,6 +707,23 @@ class _Context:
         if terms is None:
             return True
         return any(t.is_Rational and t < 0 for t in terms)
+
+    def stands_unchanged(self, part: sp.Basic) -> bool:
+        """Whether the sum ``part`` of the previous line stands on the written step as its
+        author wrote it, at least as often as on the previous line as written (a bracket
+        K − 1 carried through the step: no number of it was written wrong); False when
+        either line cannot be rebuilt as written."""
+        pair = _written_pair(self)
+        if pair is None:
+            return False
+        want = _rebuilt(part)
+
+        def count(e: sp.Basic) -> int:
+            return sum(1 for n in list(sp.preorder_traversal(e))[:2000]
+                       if isinstance(n, sp.Add) and _rebuilt(n) == want)
+        before, after = pair
+        k = count(before)
+        return k > 0 and count(after) >= k
 
     def written_alone(self, part: Any) -> bool:
         """Whether ``part`` stands as a term of its own at the top of the written step as its
@@ -1211,6 +1248,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue  # a mistake made in evaluating an expectation, on a step that kept it
         if b.get("shown") and not ctx.shows(b["shown"]):
             continue
+        if b.get("bracket") is not None and path and ctx.stands_unchanged(b["bracket"]):
+            continue  # the bracket whose number is said wrong stands on the page unchanged
         if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
             located = False  # two terms of an evaluated value may combine
         # a match that is not located only stands in the way of a name: the screen is

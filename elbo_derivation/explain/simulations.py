@@ -2377,3 +2377,68 @@ def every_std_for_variance(expr: sp.Basic, roles: Any) -> list[Variant]:
     return [(changed, {"right": stds[0] ** 2, "wrong": stds[0], "s": stds[0],
                        "why": f"{names} are standard deviations, their squares the "
                               "variances"})]
+
+
+# --- session 26: terms, squares and indices -------------------------------------------------------
+# A term the right expression does not have, added: the term comes from the page (a term of a
+# sum of the written step as its author wrote it, ``roles.step_sums``, set by :mod:`.mistakes`),
+# never from SymPy's expansion; the rest of that written sum is the right part.
+
+
+def _step_terms(roles: Any, top: bool) -> list[tuple[sp.Basic, sp.Basic]]:
+    """(rest, term) for each term of each written sum of the step (``top``: only of the sum
+    the step is, at its top), at most a few dozen."""
+    out: list[tuple[sp.Basic, sp.Basic]] = []
+    sums = list(getattr(roles, "step_sums", ()) or ())
+    for k, terms in enumerate(sums[:12]):
+        if top and k > 0:
+            break
+        if len(terms) < 2 or len(terms) > 8:
+            continue
+        for i, t in enumerate(terms):
+            if t != 0:
+                out.append((sp.Add(*terms[:i], *terms[i + 1:]), t))
+    return out[:40]
+
+
+def term_added_to_whole(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """R + t written where R belongs, t a term of the sum the written step is (as its author
+    wrote it): the whole right expression with one written term added.
+
+    >>> from types import SimpleNamespace
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> roles = SimpleNamespace(step_sums=[(a**2, b**2)])
+    >>> [w for w, _ in term_added_to_whole(a**2, roles)]
+    [2*a**2, a**2 + b**2]
+    """
+    if not getattr(roles, "step_sums_top", False):
+        return []
+    return [(expr + t, {"right": expr, "wrong": expr + t, "s": t, "added": t})
+            for _, t in _step_terms(roles, top=True)]
+
+
+def term_added(node: sp.Basic, roles: Any) -> list[Variant]:
+    """R + t written where R belongs, inside the expression: R is what remains of a sum the
+    author wrote on the step (c + e^{−a}e^{−b} for e^{−a}e^{−b} under a log) once its term
+    t is taken out, and stands as such on the previous line.
+
+    >>> from types import SimpleNamespace
+    >>> a, c = sp.symbols("a c", positive=True)
+    >>> roles = SimpleNamespace(step_sums=[(c, sp.exp(-a))])
+    >>> [w for w, _ in term_added(sp.exp(-a), roles)]
+    [c + exp(-a)]
+    """
+    if node.is_Atom or isinstance(node, AppliedUndef):
+        return []
+    out: list[Variant] = []
+    for rest, t in _step_terms(roles, top=False):
+        if rest == node:
+            out.append((node + t, {"right": node, "wrong": node + t, "s": t, "added": t}))
+            continue
+        # R itself stands unchanged on the step, so the site is the part that holds it
+        # (the log of e^{−a}e^{−b}): the term added inside
+        for i, a in enumerate(node.args):
+            if a == rest and not isinstance(node, sp.Add):
+                new = node.func(*node.args[:i], a + t, *node.args[i + 1:])
+                out.append((new, {"right": a, "wrong": a + t, "s": t, "added": t}))
+    return out
