@@ -2407,7 +2407,7 @@ def term_added_to_whole(expr: sp.Basic, roles: Any) -> list[Variant]:
 
     >>> from types import SimpleNamespace
     >>> a, b = sp.symbols("a b", positive=True)
-    >>> roles = SimpleNamespace(step_sums=[(a**2, b**2)])
+    >>> roles = SimpleNamespace(step_sums=[(a**2, b**2)], step_sums_top=True)
     >>> [w for w, _ in term_added_to_whole(a**2, roles)]
     [2*a**2, a**2 + b**2]
     """
