@@ -67,3 +67,50 @@ def test_a_bracket_carried_unchanged_had_no_constant_written_wrong():
     # the points the screen drew for the names f, K)
     assert named_at_label(
         "information/wrong/oord_infonce_uninformative.s1.dimension-count.deriv") == "dropped-term"
+
+
+# --- a square lost from a factor of a squared bracket -------------------------------------------
+
+
+def test_a_square_over_a_bracket_lost_on_one_factor():
+    x, m = sp.symbols("x m", real=True)
+    out = [w for w, _ in sim.square_lost_on_a_factor((a * x - a * m) ** 2, None)]
+    assert a * (x - m) ** 2 in out
+    # the square of a sum with no common factor, expanded, loses it in one term only
+    u, v = sp.symbols("u v", positive=True)
+    out = [w for w, _ in sim.square_lost_on_a_factor((u + v * sp.sqrt(x)) ** 2, None)]
+    assert u**2 + 2 * u * v * sp.sqrt(x) + v * x in out
+    assert sim.square_lost_on_a_factor(a * x, None) == []
+
+
+def test_a_square_given_through_a_bracket_is_counted_once_per_factor_it_reaches():
+    from elbo_derivation.explain.witness_terms import squares_given
+
+    x, e, f = sp.symbols("x e f", positive=True)
+    # ((1 − a)(f − e))²: one square for 1 − a, a factor of the whole bracket
+    assert squares_given(sp.Pow(sp.Mul(1 - a, f - e, evaluate=False), 2, evaluate=False),
+                         1 - a) == 1
+    # (b·x + e/x)²: x reaches both terms, once each
+    assert squares_given(sp.Pow(sp.Add(b * x, e / x, evaluate=False), 2, evaluate=False),
+                         x) == 2
+    assert squares_given(sp.Pow(a + e, 2, evaluate=False), x) == 0
+
+
+@pytest.mark.parametrize("relative", [
+    # ((1 − a)(f − e)/(√a√(1 − c)))² written (1 − a)(e − f)²/(a(1 − c)): 1 − a kept no square
+    "diffusion/wrong/ho_epsilon_loss.s2.missing-square.deriv",
+    # (√a x₀ + e√(1 − a))² expanded with e²√(1 − a) for e²(1 − a)
+    "diffusion/wrong/ho_forward_second_moment.s1.missing-square.deriv",
+    # E[(a x + b − (a m + b))²] written a·E[(x − m)²]: a taken out of the square without it
+    "moments/wrong/wasserman_linear_variance.s1.missing-square.deriv",
+    # (sσ + (x̃ − x)/σ)² expanded with s²σ for s²σ²
+    "diffusion/wrong/song_ermon_weighting.s2.missing-square.tex",
+])
+def test_a_square_lost_from_a_squared_bracket_is_named(relative):
+    assert named_at_label(relative) == "missing-square"
+
+
+def test_a_square_the_page_never_wrote_is_not_named():
+    # d/dt eᵗ/(1 + eᵗ) written eᵗ/(1 + eᵗ): the quotient rule's square was never on the page
+    assert named_at_label(
+        "expfamily/wrong/wainwright_jordan_bernoulli_variance.s2.missing-square.deriv") is None

@@ -2157,6 +2157,12 @@ def _constant_in_bracket(fn: Local) -> Local:
 
 _S26_TERMS: dict[str, dict[str, Any]] = {
     "constant-wrong": {"local": _constant_in_bracket(BY_NAME["constant-wrong"].local)},
+    # a square written over a bracket, lost from one of its factors (or from a factor of one
+    # of its terms, the square expanded); the page must show that square and the factor
+    # without it (see :mod:`.witness_terms`)
+    "missing-square": {"local": _plus(BY_NAME["missing-square"].local,
+                                      sim.square_lost_on_a_factor),
+                       "witness": "square-written"},
 }
 
 # A term the right expression does not have, added: the term is one the author wrote as a

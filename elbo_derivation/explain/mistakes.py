@@ -159,6 +159,7 @@ from elbo_derivation.explain.simulations import (
 )
 from elbo_derivation.explain.subexpr import smallest_difference
 from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES
+from elbo_derivation.explain.witness_terms import TERM_WITNESSES
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
 
@@ -713,7 +714,9 @@ class _Context:
         author wrote it, at least as often as on the previous line as written (a bracket
         K − 1 carried through the step: no number of it was written wrong); False when
         either line cannot be rebuilt as written."""
-        pair = _written_pair(self)
+        if not hasattr(self, "_pair"):
+            self._pair = _written_pair(self)
+        pair = self._pair
         if pair is None:
             return False
         want = _rebuilt(part)
@@ -1691,6 +1694,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return _divergence_written(ctx)
         if kind in FACTOR_WITNESSES:
             return FACTOR_WITNESSES[kind](m, ctx, before, after)
+        if kind in TERM_WITNESSES:
+            return TERM_WITNESSES[kind](m, ctx, before, after)
         if kind == "factor-absent":
             term, factor = m.binding.get("term"), m.binding.get("s")
             return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)

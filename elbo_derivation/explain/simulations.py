@@ -2442,3 +2442,65 @@ def term_added(node: sp.Basic, roles: Any) -> list[Variant]:
                 new = node.func(*node.args[:i], a + t, *node.args[i + 1:])
                 out.append((new, {"right": a, "wrong": a + t, "s": t, "added": t}))
     return out
+
+
+# A square written over a bracket reaches each of its factors: (a·(x − m))² is a²(x − m)², and
+# expanded, (u + v·w)² is u² + 2uvw + v²w²; one factor that keeps no square (a(x − m)²,
+# u² + 2uvw + v²w) is a square lost from that factor. The page must show the square written
+# over the bracket and the factor without it (witness ``square-written``,
+# :mod:`.witness_terms`).
+
+
+def _square_factors(t: sp.Basic) -> list[sp.Basic]:
+    """The factors of a term whose square can be lost on their own: symbols' expressions
+    (not a number's sign), and numbers other than ±1, 2 (a 2 lost is a ½ or a factor 2)."""
+    out = []
+    for f in sp.Mul.make_args(t):
+        if f.is_Number:
+            if f.is_Rational and abs(f) not in (1, 2) and f.p in (1, -1):
+                out.append(abs(f))
+            continue
+        if f.free_symbols:
+            out.append(f)
+    return list(dict.fromkeys(out))
+
+
+def square_lost_on_a_factor(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(F·G)² written F·G², with F a factor of the bracket squared (its common factors taken
+    out), or, the square expanded, F a factor of one of its terms.
+
+    >>> a, x, m = sp.symbols("a x m", real=True)
+    >>> [w for w, _ in square_lost_on_a_factor((a * x - a * m) ** 2, None)][:1]
+    [a*(-m + x)**2]
+    >>> u, v = sp.symbols("u v", positive=True)
+    >>> sorted(str(w) for w, _ in square_lost_on_a_factor((u + v * sp.sqrt(x)) ** 2, None))
+    ['2*u*v*sqrt(x) + u + v**2*x', 'u**2 + 2*u*v*sqrt(x) + v**2*sqrt(x)', 'u**2 + 2*u*v*sqrt(x) + v*x']
+    """
+    if not (node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Add)):
+        return []
+    base = node.base
+    out: list[Variant] = []
+    try:
+        common = sp.factor_terms(base)
+    except Exception:
+        common = base
+    if isinstance(common, sp.Mul):
+        for f in _square_factors(common):
+            if f.is_Number or not isinstance(f, sp.Add):
+                rest = common / f
+                # a factor 1/F of the bracket: F lost its square in the denominator
+                said = f.base if f.is_Pow and f.exp == -1 else f
+                out.append((f * rest**2, {"right": f**2, "wrong": f, "s": said}))
+    terms = sp.Add.make_args(base)
+    if 2 <= len(terms) <= 4:
+        expanded = sp.Add(*(t**2 for t in terms),
+                          *(2 * terms[i] * terms[j] for i in range(len(terms))
+                            for j in range(i + 1, len(terms))))
+        for t in terms:
+            for f in _square_factors(t):
+                if (f**2).is_Number and f.is_Number is False:
+                    continue
+                wrong = expanded - t**2 + (t / f) ** 2 * f
+                if wrong != expanded:
+                    out.append((wrong, {"right": f**2, "wrong": f, "s": f}))
+    return out
