@@ -2473,8 +2473,12 @@ def square_lost_on_a_factor(node: sp.Basic, roles: Any) -> list[Variant]:
     >>> [w for w, _ in square_lost_on_a_factor((a * x - a * m) ** 2, None)][:1]
     [a*(-m + x)**2]
     >>> u, v = sp.symbols("u v", positive=True)
-    >>> sorted(str(w) for w, _ in square_lost_on_a_factor((u + v * sp.sqrt(x)) ** 2, None))
-    ['2*u*v*sqrt(x) + u + v**2*x', 'u**2 + 2*u*v*sqrt(x) + v**2*sqrt(x)', 'u**2 + 2*u*v*sqrt(x) + v*x']
+    >>> for w in sorted(str(w) for w, _ in square_lost_on_a_factor((u + v * sp.sqrt(x)) ** 2,
+    ...                                                            None)):
+    ...     print(w)
+    2*u*v*sqrt(x) + u + v**2*x
+    u**2 + 2*u*v*sqrt(x) + v**2*sqrt(x)
+    u**2 + 2*u*v*sqrt(x) + v*x
     """
     if not (node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Add)):
         return []

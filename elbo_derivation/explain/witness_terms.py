@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
-
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES, squares_of
@@ -90,7 +89,7 @@ def square_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
     if FACTOR_WITNESSES["square-gone"](m, ctx, before, after):
         return True
     base = m.binding.get("s")
-    if not isinstance(base, sp.Basic) or base.is_Number and not base.is_Rational:
+    if not isinstance(base, sp.Basic) or (base.is_Number and not base.is_Rational):
         return False
     want = rebuilt(base)
     if not any(rebuilt(n) == want for n in sp.preorder_traversal(after)):
