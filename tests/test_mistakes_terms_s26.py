@@ -114,3 +114,34 @@ def test_a_square_the_page_never_wrote_is_not_named():
     # d/dt eᵗ/(1 + eᵗ) written eᵗ/(1 + eᵗ): the quotient rule's square was never on the page
     assert named_at_label(
         "expfamily/wrong/wainwright_jordan_bernoulli_variance.s2.missing-square.deriv") is None
+
+
+# --- a change inside an evaluated expectation that linearity carries out ------------------------
+
+
+def test_a_part_free_of_the_bound_variable_stands_in_the_value_as_in_the_integrand():
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.explain.mistakes import _pulled_out
+
+    w, m, s2 = sp.symbols("w m s", real=True)
+    dens = sp.exp(-(w - m) ** 2 / 2)
+    e = Expectation(a**2 * (w - m) ** 2 + b, w, dens)
+    path_a2 = (0, 0)  # the product a²(w − m)², a term of the integrand
+    assert _pulled_out(e, path_a2, {"right": a**2, "wrong": a})
+    # a part with the bound variable does not stand apart in the value
+    assert not _pulled_out(e, path_a2, {"right": (w - m) ** 2, "wrong": w - m})
+    # nor a part of the density, nor a number changed
+    assert not _pulled_out(e, path_a2, {"right": m**2, "wrong": m})
+    assert not _pulled_out(e, (0,), {"right": b + 1, "wrong": b})
+    # nor a part inside a function of the bound variable
+    f = Expectation(sp.exp(a * w), w, dens)
+    assert not _pulled_out(f, (0, 0), {"right": a, "wrong": b})
+
+
+def test_a_term_free_of_the_noise_dropped_from_an_evaluated_expectation_is_named():
+    # E[a e²(1 − b) − a + 1] written a(1 − b) + 1: the −a of the integrand lost
+    assert named_at_label("diffusion/wrong/luo_two_steps_variance.s2.dropped-term.deriv") \
+        == "dropped-term"
+    # E[a₁²s₁² + a₂²(w₂ − m₂)²] written a₁²s₁² + a₂s₂²
+    assert named_at_label("vi/wrong/kingma_local_reparam_variance.s2.missing-square.deriv") \
+        == "missing-square"

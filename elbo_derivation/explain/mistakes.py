@@ -1050,6 +1050,40 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     return under(expr, path, _EVALUATED)
 
 
+def _pulled_out(expr: sp.Basic, path: Path, b: dict[str, Any]) -> bool:
+    """Whether a change at ``path`` inside evaluated integrals (sums, expectations) stands in
+    their value as it stands in the integrand, by linearity: the node is reached from each
+    integrand through sums and products only, and the part changed (and its replacement)
+    holds none of their bound variables and none of the density's symbols, nor only numbers
+    (E[a²g(w)] = a²E[g(w)]: a² written a stands as such in the value; a number changed could
+    as well be the evaluation's). Not for a derivative (its rules act on every factor)."""
+    right, wrong = b.get("right"), b.get("wrong")
+    if not (isinstance(right, sp.Basic) and isinstance(wrong, sp.Basic)) \
+            or _numeric_change(b) or (right - wrong).is_Number:
+        return False
+    changed = right.free_symbols | wrong.free_symbols
+    if not changed:
+        return False
+    node, inside = expr, False
+    for i in path:
+        if isinstance(node, (sp.Integral, sp.Sum)):
+            bound = {lim[0] for lim in node.limits} | {
+                s for lim in node.limits for x in lim[1:] for s in x.free_symbols}
+            if changed & bound:
+                return False
+            inside = True
+        elif type(node) is Expectation:
+            if changed & ({node.variable} | node.density.free_symbols):
+                return False
+            inside = True
+        elif isinstance(node, sp.Derivative):
+            return False
+        elif inside and not isinstance(node, (sp.Add, sp.Mul)):
+            return False
+        node = node.args[i]
+    return inside
+
+
 #: the first step of a path into the value of the previous line's derivatives
 VALUE = -1
 
@@ -1162,7 +1196,8 @@ def _forward(entry: Entry, ctx: _Context,
             for new, b in entry.local(node, ctx.roles):
                 if b.get("guard") is not None and not b["guard"](ctx.lhs, path):
                     continue
-                yield _replace(ctx.lhs, path, new), b, path, located
+                yield _replace(ctx.lhs, path, new), b, path, (
+                    located or _pulled_out(ctx.lhs, path, b))
         for k, (der, value) in enumerate(ctx.derivative_values()):
             # the step took the derivative: a term or a factor lost from its value shows on
             # the written line (a number changed there does not: another number of the

@@ -2401,6 +2401,10 @@ def _step_terms(roles: Any, top: bool) -> list[tuple[sp.Basic, sp.Basic]]:
     return out[:40]
 
 
+def _not_a_term(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    return not isinstance(_parent(expr, path), sp.Add)
+
+
 def term_added_to_whole(expr: sp.Basic, roles: Any) -> list[Variant]:
     """R + t written where R belongs, t a term of the sum the written step is (as its author
     wrote it): the whole right expression with one written term added.
@@ -2433,7 +2437,9 @@ def term_added(node: sp.Basic, roles: Any) -> list[Variant]:
     out: list[Variant] = []
     for rest, t in _step_terms(roles, top=False):
         if rest == node:
-            out.append((node + t, {"right": node, "wrong": node + t, "s": t, "added": t}))
+            # not to a term of a larger sum (1 + 1 − b for 1 − b is a number changed)
+            out.append((node + t, {"right": node, "wrong": node + t, "s": t, "added": t,
+                                   "guard": _not_a_term}))
             continue
         # R itself stands unchanged on the step, so the site is the part that holds it
         # (the log of e^{−a}e^{−b}): the term added inside
