@@ -123,7 +123,7 @@ def test_a_part_free_of_the_bound_variable_stands_in_the_value_as_in_the_integra
     from elbo_derivation.core.expectation import Expectation
     from elbo_derivation.explain.mistakes import _pulled_out
 
-    w, m, s2 = sp.symbols("w m s", real=True)
+    w, m = sp.symbols("w m", real=True)
     dens = sp.exp(-(w - m) ** 2 / 2)
     e = Expectation(a**2 * (w - m) ** 2 + b, w, dens)
     path_a2 = (0, 0)  # the product a²(w − m)², a term of the integrand
