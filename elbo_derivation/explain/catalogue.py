@@ -2173,7 +2173,8 @@ _S26_TERMS_NEW = (
     Entry("extra-term", "a term added", (),
           "The term {s} was added: the right expression has no such term ({wrong} was "
           "written where {right} belongs).",
-          local=sim.term_added, whole=sim.term_added_to_whole),
+          local=sim.term_added, whole=sim.term_added_to_whole,
+          example=Example(_g**2 * _s**2, _g**2 * _s**2 + _x**2)),
 )
 
 CATALOGUE = _amended(CATALOGUE, _S26_TERMS, _S26_TERMS_NEW)

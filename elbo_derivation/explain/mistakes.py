@@ -631,8 +631,10 @@ class _Context:
         self.roles.written_sums = [ts for _, ts in self.sums_written_before()]  # type: ignore[attr-defined]
         # the sums of the written step as written, for simulations that add one of its
         # terms (simulations.term_added)
+        # (a derivation whose step cannot be rebuilt as written: the step itself stands for
+        # the page, as for the line before; with no derivation there is no page at all)
         self.roles.step_sums, self.roles.step_sums_top = _step_sums(  # type: ignore[attr-defined]
-            derivation, shown)
+            derivation, shown if shown is not None or derivation is None else rhs)
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
@@ -1052,11 +1054,22 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
 
 def _pulled_out(expr: sp.Basic, path: Path, b: dict[str, Any]) -> bool:
     """Whether a change at ``path`` inside evaluated integrals (sums, expectations) stands in
-    their value as it stands in the integrand, by linearity: the node is reached from each
-    integrand through sums and products only, and the part changed (and its replacement)
-    holds none of their bound variables and none of the density's symbols, nor only numbers
-    (E[a²g(w)] = a²E[g(w)]: a² written a stands as such in the value; a number changed could
-    as well be the evaluation's). Not for a derivative (its rules act on every factor)."""
+    their value as it stands in the integrand, by linearity: E[c + g] = c + E[g] and
+    E[c·g] = c·E[g] for c free of the bound variables and of the density. The node is reached
+    from each integrand through sums, and through a product only into a factor free of them;
+    the part changed (and its replacement) holds none of them, nor is the change only a
+    number (E[a²g(w)] = a²E[g(w)]: a² written a stands as such in the value; a number
+    changed could as well be the evaluation's). Not under a derivative (its rules act on
+    every factor).
+
+    >>> w, a = sp.symbols("w a", real=True)
+    >>> e = Expectation(a**2 * w**2 + a, w, sp.exp(-w**2 / 2))
+    >>> _pulled_out(e, (0, 1), {"right": a**2, "wrong": a})
+    True
+    >>> _pulled_out(Expectation(w * (w + a), w, sp.exp(-w**2 / 2)), (0, 1),
+    ...             {"right": a, "wrong": -a})
+    False
+    """
     right, wrong = b.get("right"), b.get("wrong")
     if not (isinstance(right, sp.Basic) and isinstance(wrong, sp.Basic)) \
             or _numeric_change(b) or (right - wrong).is_Number:
@@ -1064,24 +1077,33 @@ def _pulled_out(expr: sp.Basic, path: Path, b: dict[str, Any]) -> bool:
     changed = right.free_symbols | wrong.free_symbols
     if not changed:
         return False
-    node, inside = expr, False
+    inner: set[sp.Basic] = set()  # bound variables and density symbols around the node
+    node, inside, constant = expr, False, False
     for i in path:
         if isinstance(node, (sp.Integral, sp.Sum)):
-            bound = {lim[0] for lim in node.limits} | {
+            inner |= {lim[0] for lim in node.limits} | {
                 s for lim in node.limits for x in lim[1:] for s in x.free_symbols}
-            if changed & bound:
-                return False
-            inside = True
+            inside, constant = True, False
         elif type(node) is Expectation:
-            if changed & ({node.variable} | node.density.free_symbols):
-                return False
-            inside = True
+            inner |= {node.variable} | node.density.free_symbols
+            inside, constant = True, False
         elif isinstance(node, sp.Derivative):
             return False
-        elif inside and not isinstance(node, (sp.Add, sp.Mul)):
-            return False
+        elif inside and not constant:
+            if isinstance(node, sp.Mul):
+                if node.args[i].free_symbols & inner:
+                    return False  # a factor that varies under the integral
+                constant = True
+            elif not isinstance(node, sp.Add):
+                return False
         node = node.args[i]
-    return inside
+    if not inside or changed & inner:
+        return False
+    if constant or not (node.free_symbols & inner):
+        return True
+    # the node itself varies: a term of it changed (dropped), or a factor of it
+    return (isinstance(node, sp.Add) and right in node.args + (sp.S(0),)) or (
+        isinstance(node, sp.Mul) and right in node.args)
 
 
 #: the first step of a path into the value of the previous line's derivatives
