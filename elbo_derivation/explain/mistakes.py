@@ -1102,7 +1102,7 @@ def _pulled_out(expr: sp.Basic, path: Path, b: dict[str, Any]) -> bool:
     if constant or not (node.free_symbols & inner):
         return True
     # the node itself varies: a term of it changed (dropped), or a factor of it
-    return (isinstance(node, sp.Add) and right in node.args + (sp.S(0),)) or (
+    return (isinstance(node, sp.Add) and right in (*node.args, sp.S(0))) or (
         isinstance(node, sp.Mul) and right in node.args)
 
 
