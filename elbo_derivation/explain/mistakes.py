@@ -314,6 +314,25 @@ def _step_sums(derivation: Any, shown: sp.Basic | None,
     return out, isinstance(shown, sp.Add)
 
 
+#: functions a step evaluates besides integrals, sums and derivatives (Γ(a + 1)/Γ(a) = a)
+_SPECIAL = (sp.gamma, sp.loggamma, sp.polygamma, sp.factorial, sp.beta, KL)
+
+
+def _evaluated_parts(lhs: sp.Basic, rhs: sp.Basic) -> tuple[bool, set[sp.Basic]]:
+    """Whether the step evaluates something (an integral, a sum, an expectation, a
+    derivative, a Γ or a KL the written step has fewer of), and the symbols of those parts:
+    a term of the written value may come from them."""
+    def parts(e: sp.Basic) -> list[sp.Basic]:
+        return [n for n in sp.preorder_traversal(e) if isinstance(n, (*_EVALUATED, *_SPECIAL))]
+    try:
+        before, after = parts(lhs), parts(rhs)
+    except Exception:
+        return True, set()
+    if len(before) <= len(after) and {type(n) for n in before} <= {type(n) for n in after}:
+        return False, set()
+    return True, {s for n in before for s in n.free_symbols}
+
+
 def _rebuilt(e: sp.Basic) -> sp.Basic:
     """An expression built without evaluation, built again with it (E**x becomes exp(x))."""
     if not e.args or isinstance(e, (AppliedUndef, *_EVALUATED)):
@@ -635,6 +654,7 @@ class _Context:
         # the page, as for the line before; with no derivation there is no page at all)
         self.roles.step_sums, self.roles.step_sums_top = _step_sums(  # type: ignore[attr-defined]
             derivation, shown if shown is not None or derivation is None else rhs)
+        self.roles.evaluated = _evaluated_parts(lhs, rhs)  # type: ignore[attr-defined]
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded

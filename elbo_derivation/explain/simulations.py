@@ -2390,15 +2390,26 @@ def _step_terms(roles: Any, top: bool) -> list[tuple[sp.Basic, sp.Basic]]:
     the step is, at its top), at most a few dozen."""
     out: list[tuple[sp.Basic, sp.Basic]] = []
     sums = list(getattr(roles, "step_sums", ()) or ())
+    # a sum the previous line wrote as well was carried through, no term added to it
+    before = [set(ts) for ts in (getattr(roles, "written_sums", ()) or ())[:60]]
     for k, terms in enumerate(sums[:12]):
         if top and k > 0:
             break
-        if len(terms) < 2 or len(terms) > 8:
+        if len(terms) < 2 or len(terms) > 8 or set(terms) in before:
             continue
         for i, t in enumerate(terms):
-            if t != 0:
+            if t != 0 and not _from_evaluation(t, roles):
                 out.append((sp.Add(*terms[:i], *terms[i + 1:]), t))
     return out[:40]
+
+
+def _from_evaluation(t: sp.Basic, roles: Any) -> bool:
+    """Whether a written term may be part of a value the step evaluated (``roles.evaluated``:
+    whether it evaluates, and the symbols of what it evaluates): a number, or a term with a
+    symbol of an evaluated integral (sum, Γ), may have come from that value written wrong
+    (the −1 of e^λ − 1 for a series from k = 0), not from a term added."""
+    evaluates, symbols = getattr(roles, "evaluated", (False, set()))
+    return bool(evaluates and (not t.free_symbols or t.free_symbols & symbols))
 
 
 def _not_a_term(expr: sp.Basic, path: tuple[int, ...]) -> bool:
