@@ -145,3 +145,22 @@ def test_a_term_free_of_the_noise_dropped_from_an_evaluated_expectation_is_named
     # E[a₁²s₁² + a₂²(w₂ − m₂)²] written a₁²s₁² + a₂s₂²
     assert named_at_label("vi/wrong/kingma_local_reparam_variance.s2.missing-square.deriv") \
         == "missing-square"
+
+
+def test_a_term_that_may_come_from_an_evaluated_value_is_not_said_added():
+    k, lam, g = sp.symbols("k lambda g", positive=True)
+    # the step evaluates a series: its −1 may be the series' own (from k = 0), and a term
+    # with the series' symbol may be its value written wrong
+    roles = SimpleNamespace(step_sums=[(g, sp.exp(lam), sp.S(-1))], step_sums_top=True,
+                            evaluated=(True, {lam}))
+    series = sp.Sum(lam**k / sp.factorial(k), (k, 0, sp.oo))
+    assert [b["added"] for _, b in sim.term_added_to_whole(g + series, roles)] == [g]
+    # a symbol the evaluated parts do not hold may be added
+    roles = SimpleNamespace(step_sums=[(a**2, b**2)], step_sums_top=True,
+                            evaluated=(True, {a}))
+    assert [w for w, _ in sim.term_added_to_whole(a**2, roles)] == [a**2 + b**2]
+
+
+def test_a_sum_carried_from_the_previous_line_had_no_term_added():
+    roles = SimpleNamespace(step_sums=[(c, sp.exp(-a))], written_sums=[(sp.exp(-a), c)])
+    assert sim.term_added(sp.log(sp.exp(-a)), roles) == []
