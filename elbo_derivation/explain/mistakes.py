@@ -328,7 +328,13 @@ def _evaluated_parts(lhs: sp.Basic, rhs: sp.Basic) -> tuple[bool, set[sp.Basic]]
         before, after = parts(lhs), parts(rhs)
     except Exception:
         return True, set()
-    if len(before) <= len(after) and {type(n) for n in before} <= {type(n) for n in after}:
+    def count(ns: list[sp.Basic]) -> dict[type, int]:
+        out: dict[type, int] = {}
+        for n in ns:
+            out[type(n)] = out.get(type(n), 0) + 1
+        return out
+    b, a = count(before), count(after)
+    if all(a.get(k, 0) >= n for k, n in b.items()):
         return False, set()
     return True, {s for n in before for s in n.free_symbols}
 
