@@ -486,10 +486,6 @@ def _corpus_sample() -> list[Path]:
 
 #: Cases that fail today, and why (paths relative to the repository).
 KNOWN: dict[str, str] = {
-    "tests/corpus/information/wrong/oord_infonce_uninformative.s1.dimension-count.deriv": (
-        "with f, K renamed F, M the written term e^F of e^F + (M − 1)·e^F is no longer found "
-        "dropped (dropped-term before, not recognised after): the term-written witness "
-        "depends on SymPy's order of the terms"),
     "tests/corpus/vi/child_vdvae_layer_kl.tex": (
         "the renaming turns the index l into rho in the body and in 's_l', but leaves it in the "
         "declaration '% functions: \\mu_l, \\nu_l' (a Greek name with the index as its "

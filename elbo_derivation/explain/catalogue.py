@@ -2185,3 +2185,49 @@ _S26_FACTORS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S26_FACTORS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 26: terms, squares and indices ---------------------------------------------------
+# A constant said to be written wrong inside a bracket of symbols (K − 1 written K − 2) must
+# not stand on the written step as its author wrote it on the previous line: where the
+# bracket stands there unchanged, as often, its constant was not written wrong (the same
+# value came from elsewhere: −log(1/(K − 1)) for −log(eᶠ/(eᶠ + (K − 1)eᶠ)) keeps K − 1).
+
+
+def _constant_in_bracket(fn: Local) -> Local:
+    """``fn``'s variants, those that change a number of a sum of symbols marked with that
+    sum (``bracket``: checked against the page by :meth:`.mistakes._Context.stands_unchanged`)."""
+    def local(node: sp.Basic, roles: Roles) -> list[Variant]:
+        out = fn(node, roles)
+        if not (isinstance(node, sp.Add) and node.free_symbols):
+            return out
+        return [(w, {**b, "bracket": node}
+                 if isinstance(b.get("right"), sp.Basic) and b["right"].is_Rational
+                 and isinstance(b.get("wrong"), sp.Basic) and b["wrong"].is_Rational else b)
+                for w, b in out]
+    return local
+
+
+_S26_TERMS: dict[str, dict[str, Any]] = {
+    "constant-wrong": {"local": _constant_in_bracket(BY_NAME["constant-wrong"].local)},
+    # a square written over a bracket, lost from one of its factors (or from a factor of one
+    # of its terms, the square expanded); the page must show that square and the factor
+    # without it (see :mod:`.witness_terms`)
+    "missing-square": {"local": _plus(BY_NAME["missing-square"].local,
+                                      sim.square_lost_on_a_factor),
+                       "witness": "square-written"},
+}
+
+# A term the right expression does not have, added: the term is one the author wrote as a
+# term of a sum of the written step, and the rest of that sum is the right part (the whole
+# right expression, or a part of it as the previous line has it); a term that only SymPy's
+# expansion shows is never said to be added.
+_S26_TERMS_NEW = (
+    Entry("extra-term", "a term added", (),
+          "The term {s} was added: the right expression has no such term ({wrong} was "
+          "written where {right} belongs).",
+          local=sim.term_added, whole=sim.term_added_to_whole,
+          example=Example(_g**2 * _s**2, _g**2 * _s**2 + _x**2)),
+)
+
+CATALOGUE = _amended(CATALOGUE, _S26_TERMS, _S26_TERMS_NEW)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -160,6 +160,7 @@ from elbo_derivation.explain.simulations import (
 )
 from elbo_derivation.explain.subexpr import smallest_difference
 from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES
+from elbo_derivation.explain.witness_terms import TERM_WITNESSES
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
 
@@ -297,6 +298,47 @@ def _as_written(derivation: Any, step: Any) -> sp.Basic | None:
         return derivation.expand_definitions(shown) if derivation is not None else shown
     except Exception:
         return None
+
+
+def _step_sums(derivation: Any, shown: sp.Basic | None,
+               ) -> tuple[list[tuple[sp.Basic, ...]], bool]:
+    """The terms of each sum of the written step as written (rebuilt), the outermost first,
+    and whether the first is the step itself (the step is a sum at its top)."""
+    if shown is None:
+        return [], False
+    out: list[tuple[sp.Basic, ...]] = []
+    try:
+        for n in list(sp.preorder_traversal(shown))[:400]:
+            if isinstance(n, sp.Add):
+                out.append(tuple(_rebuilt(t) for t in n.args))
+    except Exception:
+        return [], False
+    return out, isinstance(shown, sp.Add)
+
+
+#: functions a step evaluates besides integrals, sums and derivatives (Γ(a + 1)/Γ(a) = a)
+_SPECIAL = (sp.gamma, sp.loggamma, sp.polygamma, sp.factorial, sp.beta, KL)
+
+
+def _evaluated_parts(lhs: sp.Basic, rhs: sp.Basic) -> tuple[bool, set[sp.Basic]]:
+    """Whether the step evaluates something (an integral, a sum, an expectation, a
+    derivative, a Γ or a KL the written step has fewer of), and the symbols of those parts:
+    a term of the written value may come from them."""
+    def parts(e: sp.Basic) -> list[sp.Basic]:
+        return [n for n in sp.preorder_traversal(e) if isinstance(n, (*_EVALUATED, *_SPECIAL))]
+    try:
+        before, after = parts(lhs), parts(rhs)
+    except Exception:
+        return True, set()
+    def count(ns: list[sp.Basic]) -> dict[type, int]:
+        out: dict[type, int] = {}
+        for n in ns:
+            out[type(n)] = out.get(type(n), 0) + 1
+        return out
+    b, a = count(before), count(after)
+    if all(a.get(k, 0) >= n for k, n in b.items()):
+        return False, set()
+    return True, {s for n in before for s in n.free_symbols}
 
 
 def _rebuilt(e: sp.Basic) -> sp.Basic:
@@ -618,6 +660,13 @@ class _Context:
         # the sums of the previous line as written, for simulations that restore a term
         # of the page (simulations.written_term_restored)
         self.roles.written_sums = [ts for _, ts in self.sums_written_before()]  # type: ignore[attr-defined]
+        # the sums of the written step as written, for simulations that add one of its
+        # terms (simulations.term_added)
+        # (a derivation whose step cannot be rebuilt as written: the step itself stands for
+        # the page, as for the line before; with no derivation there is no page at all)
+        self.roles.step_sums, self.roles.step_sums_top = _step_sums(  # type: ignore[attr-defined]
+            derivation, shown if shown is not None or derivation is None else rhs)
+        self.roles.evaluated = _evaluated_parts(lhs, rhs)  # type: ignore[attr-defined]
 
     def terms_before(self) -> set[sp.Basic] | None:
         """The terms of every sum in the previous line as written (``let`` names expanded
@@ -693,6 +742,25 @@ class _Context:
         if terms is None:
             return True
         return any(t.is_Rational and t < 0 for t in terms)
+
+    def stands_unchanged(self, part: sp.Basic) -> bool:
+        """Whether the sum ``part`` of the previous line stands on the written step as its
+        author wrote it, at least as often as on the previous line as written (a bracket
+        K − 1 carried through the step: no number of it was written wrong); False when
+        either line cannot be rebuilt as written."""
+        if not hasattr(self, "_pair"):
+            self._pair = _written_pair(self)
+        pair = self._pair
+        if pair is None:
+            return False
+        want = _rebuilt(part)
+
+        def count(e: sp.Basic) -> int:
+            return sum(1 for n in list(sp.preorder_traversal(e))[:2000]
+                       if isinstance(n, sp.Add) and _rebuilt(n) == want)
+        before, after = pair
+        k = count(before)
+        return k > 0 and count(after) >= k
 
     def written_alone(self, part: Any) -> bool:
         """Whether ``part`` stands as a term of its own at the top of the written step as its
@@ -1028,6 +1096,60 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     return under(expr, path, _EVALUATED)
 
 
+def _pulled_out(expr: sp.Basic, path: Path, b: dict[str, Any]) -> bool:
+    """Whether a change at ``path`` inside evaluated integrals (sums, expectations) stands in
+    their value as it stands in the integrand, by linearity: E[c + g] = c + E[g] and
+    E[c·g] = c·E[g] for c free of the bound variables and of the density. The node is reached
+    from each integrand through sums, and through a product only into a factor free of them;
+    the part changed (and its replacement) holds none of them, nor is the change only a
+    number (E[a²g(w)] = a²E[g(w)]: a² written a stands as such in the value; a number
+    changed could as well be the evaluation's). Not under a derivative (its rules act on
+    every factor).
+
+    >>> w, a = sp.symbols("w a", real=True)
+    >>> e = Expectation(a**2 * w**2 + a, w, sp.exp(-w**2 / 2))
+    >>> _pulled_out(e, (0, 1), {"right": a**2, "wrong": a})
+    True
+    >>> _pulled_out(Expectation(w * (w + a), w, sp.exp(-w**2 / 2)), (0, 1),
+    ...             {"right": a, "wrong": -a})
+    False
+    """
+    right, wrong = b.get("right"), b.get("wrong")
+    if not (isinstance(right, sp.Basic) and isinstance(wrong, sp.Basic)) \
+            or _numeric_change(b) or (right - wrong).is_Number:
+        return False
+    changed = right.free_symbols | wrong.free_symbols
+    if not changed:
+        return False
+    inner: set[sp.Basic] = set()  # bound variables and density symbols around the node
+    node, inside, constant = expr, False, False
+    for i in path:
+        if isinstance(node, (sp.Integral, sp.Sum)):
+            inner |= {lim[0] for lim in node.limits} | {
+                s for lim in node.limits for x in lim[1:] for s in x.free_symbols}
+            inside, constant = True, False
+        elif type(node) is Expectation:
+            inner |= {node.variable} | node.density.free_symbols
+            inside, constant = True, False
+        elif isinstance(node, sp.Derivative):
+            return False
+        elif inside and not constant:
+            if isinstance(node, sp.Mul):
+                if node.args[i].free_symbols & inner:
+                    return False  # a factor that varies under the integral
+                constant = True
+            elif not isinstance(node, sp.Add):
+                return False
+        node = node.args[i]
+    if not inside or changed & inner:
+        return False
+    if constant or not (node.free_symbols & inner):
+        return True
+    # the node itself varies: a term of it changed (dropped), or a factor of it
+    return (isinstance(node, sp.Add) and right in (*node.args, sp.S(0))) or (
+        isinstance(node, sp.Mul) and right in node.args)
+
+
 #: the first step of a path into the value of the previous line's derivatives
 VALUE = -1
 
@@ -1143,7 +1265,8 @@ def _forward(entry: Entry, ctx: _Context,
             for new, b in entry.local(node, ctx.roles):
                 if b.get("guard") is not None and not b["guard"](ctx.lhs, path):
                     continue
-                yield _replace(ctx.lhs, path, new), b, path, located
+                yield _replace(ctx.lhs, path, new), b, path, (
+                    located or _pulled_out(ctx.lhs, path, b))
         for k, (der, value) in enumerate(ctx.derivative_values()):
             # the step took the derivative: a term or a factor lost from its value shows on
             # the written line (a number changed there does not: another number of the
@@ -1232,6 +1355,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue  # a mistake made in evaluating an expectation, on a step that kept it
         if b.get("shown") and not ctx.shows(b["shown"]):
             continue
+        if b.get("bracket") is not None and path and ctx.stands_unchanged(b["bracket"]):
+            continue  # the bracket whose number is said wrong stands on the page unchanged
         if b.get("two_places") and _integrals(ctx.rhs) < _integrals(ctx.lhs):
             located = False  # two terms of an evaluated value may combine
         # a match that is not located only stands in the way of a name: the screen is
@@ -1742,6 +1867,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return _divergence_written(ctx)
         if kind in FACTOR_WITNESSES:
             return FACTOR_WITNESSES[kind](m, ctx, before, after)
+        if kind in TERM_WITNESSES:
+            return TERM_WITNESSES[kind](m, ctx, before, after)
         if kind == "factor-absent":
             term, factor = m.binding.get("term"), m.binding.get("s")
             return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)

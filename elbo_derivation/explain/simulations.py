@@ -2733,3 +2733,151 @@ def power_factor_lost_in_each(node: sp.Basic, roles: Any) -> list[Variant]:
                                              evaluate=False),
                             "lost_power": p, "each": True}))
     return out
+
+
+# --- session 26: terms, squares and indices -------------------------------------------------------
+# A term the right expression does not have, added: the term comes from the page (a term of a
+# sum of the written step as its author wrote it, ``roles.step_sums``, set by :mod:`.mistakes`),
+# never from SymPy's expansion; the rest of that written sum is the right part.
+
+
+def _step_terms(roles: Any, top: bool) -> list[tuple[sp.Basic, sp.Basic]]:
+    """(rest, term) for each term of each written sum of the step (``top``: only of the sum
+    the step is, at its top), at most a few dozen."""
+    out: list[tuple[sp.Basic, sp.Basic]] = []
+    sums = list(getattr(roles, "step_sums", ()) or ())
+    # a sum the previous line wrote as well was carried through, no term added to it
+    before = [set(ts) for ts in (getattr(roles, "written_sums", ()) or ())[:60]]
+    for k, terms in enumerate(sums[:12]):
+        if top and k > 0:
+            break
+        if len(terms) < 2 or len(terms) > 8 or set(terms) in before:
+            continue
+        for i, t in enumerate(terms):
+            if t != 0 and not _from_evaluation(t, roles):
+                out.append((sp.Add(*terms[:i], *terms[i + 1:]), t))
+    return out[:40]
+
+
+def _from_evaluation(t: sp.Basic, roles: Any) -> bool:
+    """Whether a written term may be part of a value the step evaluated (``roles.evaluated``:
+    whether it evaluates, and the symbols of what it evaluates): a number, or a term with a
+    symbol of an evaluated integral (sum, Γ), may have come from that value written wrong
+    (the −1 of e^λ − 1 for a series from k = 0), not from a term added."""
+    evaluates, symbols = getattr(roles, "evaluated", (False, set()))
+    return bool(evaluates and (not t.free_symbols or t.free_symbols & symbols))
+
+
+def _not_a_term(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    return not isinstance(_parent(expr, path), sp.Add)
+
+
+def term_added_to_whole(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """R + t written where R belongs, t a term of the sum the written step is (as its author
+    wrote it): the whole right expression with one written term added.
+
+    >>> from types import SimpleNamespace
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> roles = SimpleNamespace(step_sums=[(a**2, b**2)], step_sums_top=True)
+    >>> [w for w, _ in term_added_to_whole(a**2, roles)]
+    [2*a**2, a**2 + b**2]
+    """
+    if not getattr(roles, "step_sums_top", False):
+        return []
+    return [(expr + t, {"right": expr, "wrong": expr + t, "s": t, "added": t})
+            for _, t in _step_terms(roles, top=True)]
+
+
+def term_added(node: sp.Basic, roles: Any) -> list[Variant]:
+    """R + t written where R belongs, inside the expression: R is what remains of a sum the
+    author wrote on the step (c + e^{−a}e^{−b} for e^{−a}e^{−b} under a log) once its term
+    t is taken out, and stands as such on the previous line.
+
+    >>> from types import SimpleNamespace
+    >>> a, c = sp.symbols("a c", positive=True)
+    >>> roles = SimpleNamespace(step_sums=[(c, sp.exp(-a))])
+    >>> [w for w, _ in term_added(sp.exp(-a), roles)]
+    [c + exp(-a)]
+    """
+    if node.is_Atom or isinstance(node, AppliedUndef):
+        return []
+    out: list[Variant] = []
+    for rest, t in _step_terms(roles, top=False):
+        if rest == node:
+            # not to a term of a larger sum (1 + 1 − b for 1 − b is a number changed)
+            out.append((node + t, {"right": node, "wrong": node + t, "s": t, "added": t,
+                                   "guard": _not_a_term}))
+            continue
+        # R itself stands unchanged on the step, so the site is the part that holds it
+        # (the log of e^{−a}e^{−b}): the term added inside
+        for i, a in enumerate(node.args):
+            if a == rest and not isinstance(node, sp.Add):
+                new = node.func(*node.args[:i], a + t, *node.args[i + 1:])
+                out.append((new, {"right": a, "wrong": a + t, "s": t, "added": t}))
+    return out
+
+
+# A square written over a bracket reaches each of its factors: (a·(x − m))² is a²(x − m)², and
+# expanded, (u + v·w)² is u² + 2uvw + v²w²; one factor that keeps no square (a(x − m)²,
+# u² + 2uvw + v²w) is a square lost from that factor. The page must show the square written
+# over the bracket and the factor without it (witness ``square-written``,
+# :mod:`.witness_terms`).
+
+
+def _square_factors(t: sp.Basic) -> list[sp.Basic]:
+    """The factors of a term whose square can be lost on their own: symbols' expressions
+    (not a number's sign), and numbers other than ±1, 2 (a 2 lost is a ½ or a factor 2)."""
+    out = []
+    for f in sp.Mul.make_args(t):
+        if f.is_Number:
+            if f.is_Rational and abs(f) not in (1, 2) and f.p in (1, -1):
+                out.append(abs(f))
+            continue
+        if f.free_symbols:
+            out.append(f)
+    return list(dict.fromkeys(out))
+
+
+def square_lost_on_a_factor(node: sp.Basic, roles: Any) -> list[Variant]:
+    """(F·G)² written F·G², with F a factor of the bracket squared (its common factors taken
+    out), or, the square expanded, F a factor of one of its terms.
+
+    >>> a, x, m = sp.symbols("a x m", real=True)
+    >>> [w for w, _ in square_lost_on_a_factor((a * x - a * m) ** 2, None)][:1]
+    [a*(-m + x)**2]
+    >>> u, v = sp.symbols("u v", positive=True)
+    >>> for w in sorted(str(w) for w, _ in square_lost_on_a_factor((u + v * sp.sqrt(x)) ** 2,
+    ...                                                            None)):
+    ...     print(w)
+    2*u*v*sqrt(x) + u + v**2*x
+    u**2 + 2*u*v*sqrt(x) + v**2*sqrt(x)
+    u**2 + 2*u*v*sqrt(x) + v*x
+    """
+    if not (node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Add)):
+        return []
+    base = node.base
+    out: list[Variant] = []
+    try:
+        common = sp.factor_terms(base)
+    except Exception:
+        common = base
+    if isinstance(common, sp.Mul):
+        for f in _square_factors(common):
+            if f.is_Number or not isinstance(f, sp.Add):
+                rest = common / f
+                # a factor 1/F of the bracket: F lost its square in the denominator
+                said = f.base if f.is_Pow and f.exp == -1 else f
+                out.append((f * rest**2, {"right": f**2, "wrong": f, "s": said}))
+    terms = sp.Add.make_args(base)
+    if 2 <= len(terms) <= 4:
+        expanded = sp.Add(*(t**2 for t in terms),
+                          *(2 * terms[i] * terms[j] for i in range(len(terms))
+                            for j in range(i + 1, len(terms))))
+        for t in terms:
+            for f in _square_factors(t):
+                if (f**2).is_Number and f.is_Number is False:
+                    continue
+                wrong = expanded - t**2 + (t / f) ** 2 * f
+                if wrong != expanded:
+                    out.append((wrong, {"right": f**2, "wrong": f, "s": f}))
+    return out

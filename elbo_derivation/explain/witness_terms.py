@@ -1,0 +1,102 @@
+r"""What the page must show for a square lost from a bracket the author squared.
+
+A square written over a bracket, ((1 − a)(f − e)/√a)², reaches each factor of the bracket
+(and, when the square is expanded, each factor of each term): a factor that stands on the
+written step without its square lost it there, although the previous line never wrote that
+factor squared on its own. :func:`square_written` is the ``square-gone`` witness of
+:mod:`.witness_factors` widened to such squares: the base said to have lost its square shows
+fewer squares on the written step than the previous line gave it, counting the squares of
+the brackets it is a factor of (or a factor of one of their terms).
+
+Examples
+--------
+>>> import sympy as sp
+>>> a, e, f = sp.symbols("a e f", positive=True)
+>>> before = sp.Pow(sp.Mul(1 - a, f - e, evaluate=False), 2, evaluate=False)
+>>> squares_given(before, 1 - a)
+1
+>>> squares_given(sp.Pow(a + e, 2, evaluate=False), 1 - a)
+0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES, squares_of
+
+__all__ = ["TERM_WITNESSES", "rebuilt", "squares_given"]
+
+
+def rebuilt(e: sp.Basic) -> sp.Basic:
+    """``e`` as written built again with SymPy's evaluation."""
+    if not e.args or isinstance(e, AppliedUndef):
+        return e
+    try:
+        return e.func(*[rebuilt(a) for a in e.args])
+    except Exception:
+        return e
+
+
+def _factors(e: sp.Basic) -> list[sp.Basic]:
+    """The factors of ``e`` with common factors of its terms taken out (a·x + b − (a·m + b)
+    is a·(x − m)), each also as its inverse's base (1/(1 − ab) gives 1 − ab)."""
+    try:
+        e = sp.factor_terms(e)
+    except Exception:
+        return []
+    out = []
+    for f in sp.Mul.make_args(e):
+        out.append(f)
+        if f.is_Pow and f.exp == -1:
+            out.append(f.base)
+        if f.is_Rational and f.p == 1 and f.q > 1:
+            out.append(f)
+    return out
+
+
+def squares_given(e: sp.Basic, base: sp.Basic) -> int:
+    """How many squares the page gives ``base`` in ``e`` as written: squares of ``base``
+    itself and squares of brackets that hold it as a factor (or hold it as a factor of one
+    of their terms)."""
+    want = rebuilt(base)
+    count = 0
+    for n in list(sp.preorder_traversal(e))[:2000]:
+        if not (n.is_Pow and n.exp in (2, -2)):
+            continue
+        b = rebuilt(n.base)
+        if b == want:
+            count += 1
+            continue
+        def holds(p: sp.Basic) -> bool:
+            return want in _factors(p) or bool(want.is_Rational
+                                               and want in sp.Mul.make_args(p))
+        if holds(b):
+            count += 1  # a factor of the whole bracket: one square
+        elif isinstance(b, sp.Add):
+            # expanded, the square reaches it in each term that holds it
+            count += sum(1 for p in sp.Add.make_args(b) if holds(p))
+    return count
+
+
+def square_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``square-gone`` witness, or: the base stands on the written step with fewer
+    squares than the previous line gave it through a squared bracket."""
+    if FACTOR_WITNESSES["square-gone"](m, ctx, before, after):
+        return True
+    base = m.binding.get("s")
+    if not isinstance(base, sp.Basic) or (base.is_Number and not base.is_Rational):
+        return False
+    want = rebuilt(base)
+    if not any(rebuilt(n) == want for n in sp.preorder_traversal(after)):
+        return False  # the base itself must stand on the step, without its square
+    return squares_of(after, base) < squares_given(before, base)
+
+
+TERM_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
+    "square-written": square_written,
+}
