@@ -36,6 +36,13 @@ KNOWN: dict[str, str] = {
         "wrong-moment for a factor lost in an integration by parts: the step evaluates no "
         "moment") for name in ("s1.power-rule-factor.deriv", "s1.power-rule-factor.tex",
                                "s2.dropped-factor.deriv")},
+    # merged naming of session 26 on the sixth pass's files
+    "bayes/wrong/bishop_ppca_posterior_square.s3.dropped-term.tex": _MISNAMED.format(
+        "second-moment-missing-mean for w² dropped from w² + σ² in the centre of a completed "
+        "square: no moment is taken in the step"),
+    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv": _MISNAMED.format(
+        "wrong-moment for x² = x(x − 1) + x written without its + x: E[x²] taken as the "
+        "factorial moment has the same value, but the page shows the term lost, not a moment"),
 }
 
 
@@ -46,7 +53,9 @@ KNOWN: dict[str, str] = {
 LOAD_DEPENDENT: frozenset[str] = frozenset({
     "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.deriv",
     "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.tex",
-    "moments/wrong/blitzstein_exponential_second_moment.s2.dropped-factor.deriv"})
+    "moments/wrong/blitzstein_exponential_second_moment.s2.dropped-factor.deriv",
+    "bayes/wrong/bishop_ppca_posterior_square.s3.dropped-term.tex",
+    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv"})
 
 
 def _params() -> list:

@@ -77,7 +77,7 @@ def test_true_steps_about_one_model_are_proved(text: str, renamed: bool) -> None
 def test_the_rules_are_named() -> None:
     first, second = _verdicts(IMPORTANCE)
     assert rules.MARGINALISATION in first.rules or rules.INTEGRAL_AS_EXPECTATION in first.rules
-    assert rules.IMPORTANCE in second.rules and rules.MARGINALISATION in second.rules
+    assert rules.IMPORTANCE in second.rules  # ∫ p(x, z) dz stands on both sides
     (bayes,) = _verdicts(BAYES_GIVEN)
     assert rules.PRODUCT_RULE in bayes.rules
 

@@ -145,6 +145,18 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
             sub = rf"{self._print(expr.variable)} \sim {self._print(q)}"
         return rf"\mathbb{{E}}_{{{sub}}}\left[{f}\right]"
 
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        if type(expr.base).__name__ == "Expectation" and expr.exp.is_positive:
+            # (E[x])², never E[x]^2: a power after the bracket reads as a second superscript
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
+
+    def _print_Subs(self, expr: sp.Subs) -> str:
+        # a value at a point, as a textbook writes it and the reader reads it back
+        at = ", ".join(f"{self._print(v)}={self._print(p)}"
+                       for v, p in zip(expr.variables, expr.point, strict=True))
+        return rf"\left. {self._print(expr.expr)} \right|_{{{at}}}"
+
     def _print_KL(self, expr: Any) -> str:
         q, p = self._print(expr.q), self._print(expr.p)
         return rf"\mathrm{{KL}}\left({q} \,\middle\|\, {p}\right)"
@@ -219,7 +231,7 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                         for v, lo, hi in reversed(expr.limits))  # outermost first
         body = operand(expr.function)
         shown_body = self._print(body)
-        if isinstance(body, sp.Add):
+        if isinstance(body, sp.Add) or shown_body.startswith("-"):  # Σ (−2 a_n), not Σ −2 a_n
             shown_body = rf"\left({shown_body}\right)"
         return f"{head} {shown_body}"
 

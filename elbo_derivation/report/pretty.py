@@ -86,8 +86,8 @@ def split_name(name: str) -> tuple[str, str, str]:
 
     >>> split_name("mu_2"), split_name("x_hat"), split_name("x_hat1"), split_name("log_var")
     (('mu', '2', ''), ('x', '', 'hat'), ('x', '1', 'hat'), ('log_var', '', ''))
-    >>> split_name("alpha_bar_{t-1}")
-    ('alpha', 't-1', 'bar')
+    >>> split_name("alpha_bar_{t-1}"), split_name("alpha_bar_t")
+    (('alpha', 't-1', 'bar'), ('alpha', 't', 'bar'))
     """
     braced = _EXPRESSION_SUB.match(name)
     if braced:  # alpha_bar_{t-1}: ᾱ with the subscript t − 1, as written
@@ -101,6 +101,9 @@ def split_name(name: str) -> tuple[str, str, str]:
     parts = [p for p in rest.split("_") if p] if rest else []
     if parts and parts[-1] in ACCENTS:
         accent = parts.pop()
+    elif len(parts) == 2 and parts[0] in ACCENTS and not digits and (
+            len(parts[1]) == 1 or parts[1].isdigit()):  # alpha_bar_t: ᾱ with the subscript t
+        return base, parts[1], parts[0]
     elif len(parts) == 1 and not digits:  # x_hat1: an accent, then the subscript
         m2 = re.fullmatch(r"(hat|bar|tilde|dot)(\d+)", parts[0])
         if m2:
