@@ -2051,6 +2051,21 @@ def _at_index(e: sp.Basic, theta: sp.Basic) -> sp.Basic:
     return e.xreplace({o: index for o in olds}) if len(olds) == 1 else e
 
 
+
+def _lost_factor_value(body: sp.Basic, marks: dict, theta: sp.Basic,
+                       right: sp.Basic) -> sp.Basic | None:
+    """d/dθ of ``body`` with the powers of ``marks`` differentiated without their factor, or
+    None when it cannot be taken or equals the right value ``right``."""
+    value = first_derivative(body.xreplace(marks), theta)
+    if value is None:
+        return None
+    value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
+                          lambda x: x.args[0] ** x.args[1])
+    if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
+        return None
+    return value
+
+
 def power_factor_lost(node: sp.Basic, roles: Any) -> list[Variant]:
     """dⁿ/dθⁿ f taken with the power rule's factor forgotten once: one power uᵏ of f
     (|k| ≥ 2, u depending on θ) differentiated as uᵏ⁻¹·u′ instead of k·uᵏ⁻¹·u′, every other
@@ -2079,13 +2094,8 @@ def power_factor_lost(node: sp.Basic, roles: Any) -> list[Variant]:
         return []
     out: list[Variant] = []
     for p in list(dict.fromkeys(powers))[:8]:
-        marked = body.xreplace({p: _PowerFactorLost(p.base, p.exp)})
-        value = first_derivative(marked, theta)
+        value = _lost_factor_value(body, {p: _PowerFactorLost(p.base, p.exp)}, theta, right)
         if value is None:
-            continue
-        value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
-                              lambda x: x.args[0] ** x.args[1])
-        if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
             continue
         wrong = value if n == 1 else sp.Derivative(value, (theta, n - 1))
         k = p.exp
@@ -2718,13 +2728,9 @@ def power_factor_lost_in_each(node: sp.Basic, roles: Any) -> list[Variant]:
         like = [p for p in powers if p.exp == k]
         if len(like) < 2 or any(q.has(p) for p in like for q in like if q is not p):
             continue  # one power is power_factor_lost's; a power inside another is no term
-        marked = body.xreplace({p: _PowerFactorLost(p.base, p.exp) for p in like})
-        value = first_derivative(marked, theta)
+        value = _lost_factor_value(
+            body, {p: _PowerFactorLost(p.base, p.exp) for p in like}, theta, right)
         if value is None:
-            continue
-        value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
-                              lambda x: x.args[0] ** x.args[1])
-        if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
             continue
         p = like[0]
         out.append((value, {"right": right, "wrong": value, "s": theta, "n": abs(k),
