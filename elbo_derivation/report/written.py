@@ -366,7 +366,8 @@ def _edits(node: sp.Basic) -> Iterator[tuple[int, sp.Basic, sp.Basic, sp.Basic]]
             negative, rest = split_sign(t)
             turned = rest if negative else sp.Mul(sp.S.NegativeOne, t, evaluate=False)
             yield 0, t, turned, sp.Add(*([*args[:i], turned, *args[i + 1:]]), evaluate=False)
-    if node.free_symbols:  # a number's own edits are those of the product it stands in
+    if node.free_symbols and isinstance(node, sp.Expr):  # a number's own edits are those
+        # of the product it stands in; a tuple or a relation (a sum's limits) has none
         for k in (sp.Rational(1, 2), sp.Integer(2)):
             new = _times(k, node)
             yield 1, node, new, new
