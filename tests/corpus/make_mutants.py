@@ -45,7 +45,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("continuous/soch_beta_variance.deriv", 3, "a*b/", "a/", "dropped-factor"),
     ("continuous/soch_beta_variance.tex", 1, "- \\frac{\\alpha^2}{(\\alpha+\\beta)^2}", "- \\frac{\\alpha}{\\alpha+\\beta}", "missing-square"),
     ("continuous/soch_beta_variance.tex", 2, "- \\alpha^2(\\alpha+\\beta+1)", "+ \\alpha^2(\\alpha+\\beta+1)", "sign-error"),
-    ("entropy/soch_laplace_entropy.deriv", 1, "log(2*b)", "log(b)", "constant-wrong|extra-half"),
+    ("entropy/soch_laplace_entropy.deriv", 1, "log(2*b)", "log(b)", "constant-wrong|extra-half|dropped-half"),
     ("entropy/soch_laplace_entropy.deriv", 3, "log(2*b) + 1", "log(2*b) + 1/b", "wrong-moment"),
     ("entropy/soch_laplace_entropy.deriv", 4, "1 + log(2) + log(b)", "1 + log(2)*log(b)", "log-of-product-as-product"),
     ("continuous/soch_lognormal_variance.deriv", 1, "exp(2*mu + 2*s^2)", "exp(2*mu + s^2)", "wrong-moment"),
