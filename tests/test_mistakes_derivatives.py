@@ -10,8 +10,8 @@ previous line wrote it.
 from __future__ import annotations
 
 import sympy as sp
+from corpus.support import named_in
 
-from elbo_derivation.explain.mistakes import diagnose
 from elbo_derivation.explain.simulations import power_factor_lost
 from elbo_derivation.read.deriv import parse_derivation
 
@@ -19,8 +19,7 @@ from elbo_derivation.read.deriv import parse_derivation
 def _named(text: str, step: int = 1) -> str | None:
     d = parse_derivation(text)
     st = d.steps[step - 1]
-    found = diagnose(d.expand_definitions(st.lhs(d)), d.expand_definitions(st.expr), d, st)
-    return None if found is None else found.name
+    return named_in(d, st)
 
 
 def test_the_power_rule_factor_lost_inside_the_chain_rule() -> None:

@@ -7,6 +7,7 @@ other format, beside a near miss that must stay unnamed ("not recognised").
 from __future__ import annotations
 
 import sympy as sp
+from corpus.support import named_in
 
 from elbo_derivation.explain.mistakes import diagnose
 from elbo_derivation.read.deriv import parse_derivation
@@ -17,8 +18,7 @@ def _named(text: str, step: int = 1, tex: bool = False) -> str | None:
     """The name diagnose gives step ``step`` of a derivation read from ``text``."""
     d = parse_tex_derivation(text) if tex else parse_derivation(text)
     st = d.steps[step - 1]
-    found = diagnose(d.expand_definitions(st.lhs(d)), d.expand_definitions(st.expr), d, st)
-    return None if found is None else found.name
+    return named_in(d, st)
 
 
 # --- a ½ is dropped only where an author writes one -------------------------------------------

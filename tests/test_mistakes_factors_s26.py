@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
+from corpus.support import named_in
 
 from elbo_derivation.explain import simulations as sim
-from elbo_derivation.explain.mistakes import diagnose
 from elbo_derivation.read.deriv import parse_derivation
 from elbo_derivation.read.tex import parse_tex_derivation
 
@@ -28,8 +28,7 @@ def _unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
 def _named(text: str, step: int = 1, tex: bool = False) -> str | None:
     d = parse_tex_derivation(text) if tex else parse_derivation(text)
     st = d.steps[step - 1]
-    found = diagnose(d.expand_definitions(st.lhs(d)), d.expand_definitions(st.expr), d, st)
-    return None if found is None else found.name
+    return named_in(d, st)
 
 
 # --- the power rule's 2 forgotten in each square of a sum ------------------------------------

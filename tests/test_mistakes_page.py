@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import sympy as sp
+from corpus.support import named_in
 
 from elbo_derivation.core.expectation import KL, Expectation
-from elbo_derivation.explain.mistakes import diagnose
 from elbo_derivation.explain.page import log_factors, page_change, written_as_kl
 from elbo_derivation.verification import read_any
 
@@ -22,8 +22,7 @@ def _named(tmp_path: Path, text: str, suffix: str = ".deriv", step: int = 2) -> 
     path.write_text(text, encoding="utf-8")
     d = read_any(path)
     s = d.steps[step - 1]
-    found = diagnose(d.expand_definitions(s.lhs(d)), d.expand_definitions(s.expr), d, s)
-    return None if found is None else found.name
+    return named_in(d, s)
 
 
 # --- the page, line against line ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from corpus.support import named_in
 
 from elbo_derivation.explain import simulations as sim
 from elbo_derivation.explain.mistakes import diagnose
@@ -34,8 +35,7 @@ def named(path: Path, text: str, index: int = 0) -> str | None:
     path.write_text(text, encoding="utf-8")
     d = read_any(path)
     step = d.steps[index]
-    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
-    return None if m is None else m.name
+    return named_in(d, step)
 
 
 def test_roles_from_a_log_normaliser_multiplied_out() -> None:

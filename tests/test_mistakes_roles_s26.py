@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from corpus.support import named_in
 
 from elbo_derivation.explain.dimensions import consistent
-from elbo_derivation.explain.mistakes import diagnose
 from elbo_derivation.explain.roles import Family, Roles
 from elbo_derivation.verification import read_any
 
@@ -30,8 +30,7 @@ def named(path: Path, text: str, index: int = 0) -> str | None:
     path.write_text(text, encoding="utf-8")
     d = read_any(path)
     step = d.steps[index]
-    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
-    return None if m is None else m.name
+    return named_in(d, step)
 
 
 CUBE = ("title: t\nsymbols: y, a : real\nsymbols: b : positive\n"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from corpus.support import named_in
 
 from elbo_derivation.explain.mistakes import diagnose
 from elbo_derivation.verification import read_any
@@ -20,8 +21,7 @@ def _named(tmp_path: Path, text: str, suffix: str = ".deriv", step: int = 1) -> 
     path.write_text(text, encoding="utf-8")
     d = read_any(path)
     s = d.steps[step - 1]
-    found = diagnose(d.expand_definitions(s.lhs(d)), d.expand_definitions(s.expr), d, s)
-    return None if found is None else found.name
+    return named_in(d, s)
 
 
 def test_a_complement_lost_inside_a_log_of_powers_is_named(tmp_path: Path) -> None:

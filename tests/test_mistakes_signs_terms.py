@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import sympy as sp
+from corpus.support import named_in
 
-from elbo_derivation.explain.mistakes import _few_terms_written_out, _rule_terms, diagnose
+from elbo_derivation.explain.mistakes import _few_terms_written_out, _rule_terms
 from elbo_derivation.verification import read_any
 
 
@@ -19,8 +20,7 @@ def _named(tmp_path: Path, text: str, suffix: str = ".deriv", step: int = 1) -> 
     path.write_text(text, encoding="utf-8")
     d = read_any(path)
     s = d.steps[step - 1]
-    found = diagnose(d.expand_definitions(s.lhs(d)), d.expand_definitions(s.expr), d, s)
-    return None if found is None else found.name
+    return named_in(d, s)
 
 
 def test_the_product_rule_keeps_its_terms_apart() -> None:

@@ -15,6 +15,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(__file__).resolve().parent
 
@@ -124,15 +125,22 @@ def is_ok(verdict: str | None) -> bool:
     return verdict in _OK
 
 
+def named_in(d: Any, step: Any) -> str | None:
+    """The mistake the catalogue names at ``step`` of the derivation ``d`` (its previous line
+    and the written step, definitions substituted), or None: what every naming test asks."""
+    from elbo_derivation.explain.mistakes import diagnose
+
+    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
+    return None if m is None else m.name
+
+
 def named_at_label(relative: str) -> str | None:
     """The mistake the catalogue names, in process and with no time limit, at the wrong step
     of the labelled corpus file ``relative`` (a path under ``tests/corpus``), or None."""
-    from elbo_derivation.explain.mistakes import diagnose
     from elbo_derivation.verification import read_any
 
     path = Path(__file__).resolve().parent / relative
     d = read_any(path)
     d, step = [(part, s) for part in (d.parts or [d])
                for s in part.steps][read_label(path).step - 1]
-    m = diagnose(d.expand_definitions(step.lhs(d)), d.expand_definitions(step.expr), d, step)
-    return None if m is None else m.name
+    return named_in(d, step)
