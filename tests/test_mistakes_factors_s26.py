@@ -16,13 +16,7 @@ from elbo_derivation.explain import simulations as sim
 from elbo_derivation.read.deriv import parse_derivation
 from elbo_derivation.read.tex import parse_tex_derivation
 
-
-@pytest.fixture(autouse=True)
-def _unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
-    # what is named, not how fast: a loaded machine must not turn a name into a timeout
-    from elbo_derivation.explain import mistakes
-
-    monkeypatch.setattr(mistakes, "TIME_BUDGET", 30.0)
+pytestmark = pytest.mark.usefixtures("unhurried_naming")
 
 
 def _named(text: str, step: int = 1, tex: bool = False) -> str | None:

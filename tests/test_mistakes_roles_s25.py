@@ -22,13 +22,7 @@ n = sp.Symbol("n", integer=True)
 r = sp.Symbol("r", positive=True)
 
 
-@pytest.fixture(autouse=True)
-def _unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
-    # what is named, not how fast: a loaded machine must not turn a name into a timeout
-    # (the benchmark measures the naming time)
-    from elbo_derivation.explain import mistakes
-
-    monkeypatch.setattr(mistakes, "TIME_BUDGET", 30.0)
+pytestmark = pytest.mark.usefixtures("unhurried_naming")
 
 
 def named(path: Path, text: str, index: int = 0) -> str | None:

@@ -17,13 +17,7 @@ from elbo_derivation.explain.dimensions import consistent
 from elbo_derivation.explain.roles import Family, Roles
 from elbo_derivation.verification import read_any
 
-
-@pytest.fixture(autouse=True)
-def _unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
-    # what is named, not how fast (the benchmark measures the naming time)
-    from elbo_derivation.explain import mistakes
-
-    monkeypatch.setattr(mistakes, "TIME_BUDGET", 30.0)
+pytestmark = pytest.mark.usefixtures("unhurried_naming")
 
 
 def named(path: Path, text: str, index: int = 0) -> str | None:
