@@ -44,6 +44,7 @@ import sympy as sp
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr, real_value
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.core.timeout import check_deadline
 
@@ -486,7 +487,7 @@ def probe(
 
     rng = np.random.default_rng(rng_seed)
     free = lhs.free_symbols | rhs.free_symbols | gap.free_symbols
-    symbols = sorted(free - set(wrt), key=str)
+    symbols = ordered(free - set(wrt))
     wrt = [w for w in wrt if w in free]
     out = ProbeOutcome("undecided")
     alternates = _wrt_alternatives(wrt, domains or {})
