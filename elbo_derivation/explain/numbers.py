@@ -38,6 +38,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.order import ordered as in_order
 
 __all__ = ["FloatScreen", "HighPrecision", "OutOfTime", "Unsure", "exactly_equal"]
 
@@ -174,7 +175,7 @@ class FloatScreen:
         rng = np.random.default_rng(20260301)
         self.deadline = deadline
         self.points: list[dict[sp.Basic, Any]] = []
-        ordered = sorted(symbols, key=lambda s: s.name)
+        ordered = in_order(symbols)  # the derivation's order, which renaming keeps
         for _ in range(n_points):
             point: dict[sp.Basic, Any] = {}
             for s in ordered:
@@ -351,7 +352,7 @@ class HighPrecision:
         self.points: list[dict[sp.Basic, Any]] = []
         for _ in range(n_points):
             point: dict[sp.Basic, Any] = {}
-            for s in sorted(symbols, key=lambda s: s.name):
+            for s in in_order(symbols):
                 if s.is_positive or s.is_nonnegative:
                     v = rng.integers(400, 2600) / 1000
                 elif s.is_negative:
