@@ -487,19 +487,7 @@ def _corpus_sample() -> list[Path]:
 
 
 #: Cases that fail today, and why (paths relative to the repository).
-KNOWN: dict[str, str] = {
-    "tests/corpus/flows/wrong/triangular_logdet.s1.dropped-factor.tex": (
-        "extra-term (−c added: log(ad − c) where log|ad| belongs) against the written "
-        "log|ad − c| holds only where ad > c; the naming screen's three points are drawn in "
-        "the order of the symbols' names, so with a, c, d renamed α, κ, β one point has "
-        "αβ < κ and the match is lost (named before renaming, not recognised after)"),
-    "tests/corpus/inequalities/wrong/ross_markov_exponential.s1.chain-rule-factor-forgotten"
-    ".deriv": (
-        "step 2 (after the labelled step), λe^(−λa) ≤ 1/(λa), is false where λ·(λa)e^(−λa) > 1; "
-        "with the original names no probe point falls there and the step is numerically "
-        "supported, with the names renamed one does and it is refuted: the inequality probe's "
-        "points depend on the order of the names"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: One name at a time as well as all at once: a rule that finds roles from the other names

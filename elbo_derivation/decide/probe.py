@@ -51,7 +51,8 @@ from elbo_derivation.core.timeout import check_deadline
 if TYPE_CHECKING:  # (NumPy is imported when a probe runs: checks that need none spare it)
     import numpy as np
 
-__all__ = ["ProbeOutcome", "Unevaluable", "evaluate", "probe", "probe_points"]
+__all__ = ["ProbeOutcome", "Unevaluable", "evaluate", "inequality_candidates", "probe",
+           "probe_points"]
 
 #: Working precision (significant digits) and the relative tolerance that goes with it.
 DPS = 50
@@ -349,6 +350,127 @@ def _points(syms: list[sp.Symbol], rng: np.random.Generator, n_random: int,
         yield pt
 
 
+# --- the inequality screen ------------------------------------------------------------------
+
+#: How many double-precision points the inequality screen evaluates, and how many of the
+#: points where the inequality fails there are then checked at 50 digits.
+SCREEN_POINTS = 400
+SCREEN_CANDIDATES = 8
+
+
+def _screen_values(sym: sp.Basic, interval: sp.Interval | None, rng: np.random.Generator,
+                   n: int) -> np.ndarray:
+    """``n`` double-precision values for ``sym``: spread over its declared interval, close to
+    its ends too, or over many scales of its sign (1e-3 to 1e3), or small integers."""
+    import numpy as np
+
+    scale = 10.0 ** rng.uniform(-3.0, 3.0, n)  # a magnitude over six decades
+    if interval is not None:
+        lo, hi = float(interval.inf), float(interval.sup)
+        if math.isfinite(lo) and math.isfinite(hi):
+            near = (hi - lo) * 10.0 ** rng.uniform(-5.0, -1.0, n)  # close to an end
+            values = np.where(rng.random(n) < 0.5, lo + (hi - lo) * rng.uniform(0, 1, n),
+                              np.where(rng.random(n) < 0.5, lo + near, hi - near))
+        elif math.isfinite(lo):
+            values = lo + 10.0 ** rng.uniform(-4.0, 3.0, n)
+        elif math.isfinite(hi):
+            values = hi - 10.0 ** rng.uniform(-4.0, 3.0, n)
+        else:
+            values = np.where(rng.random(n) < 0.5, rng.uniform(-10, 10, n),
+                              np.sign(rng.uniform(-1, 1, n)) * scale)
+    elif _kind(sym) in ("positive", "nonnegative"):
+        values = scale
+    elif sym.is_negative or sym.is_nonpositive:
+        values = -scale
+    else:
+        values = np.where(rng.random(n) < 0.5, rng.uniform(-10, 10, n),
+                          np.sign(rng.uniform(-1, 1, n)) * scale)
+    if sym.is_integer:
+        lo = 1 if sym.is_positive else 0 if sym.is_nonnegative else -12
+        hi = -1 if sym.is_negative else 0 if sym.is_nonpositive else 12
+        values = rng.integers(lo, hi + 1, n).astype(float)
+    return values
+
+
+def _exact(value: float) -> sp.Rational:
+    """A double as an exact decimal of eight significant digits (a readable point)."""
+    return sp.Rational(f"{value:.8g}")
+
+
+def inequality_candidates(
+    gap: sp.Expr, symbols: Sequence[sp.Basic], rng_seed: int = 0,
+    domains: dict[sp.Symbol, sp.Interval] | None = None,
+    sides: tuple[sp.Expr, sp.Expr] | None = None,
+) -> list[dict[sp.Basic, sp.Rational]]:
+    """Points where an inequality looks false in double precision, worst first.
+
+    ``gap`` (rhs − lhs for ``<=``, lhs − rhs for ``>=``) is evaluated at
+    :data:`SCREEN_POINTS` seeded points spread over each symbol's declared interval (near its
+    ends too) or over six decades of its sign; the points where it is negative are candidates
+    only, to be checked at 50 digits by the probe (double precision refutes nothing). The
+    :data:`SCREEN_CANDIDATES` returned are the half with the largest violation relative to the
+    size of the two ``sides`` (of the gap when they are not given or cannot be evaluated) and
+    a seeded choice among the rest, the point with the most moderate values first. ``symbols`` are drawn in the given order
+    (the derivation's, :func:`~elbo_derivation.core.order.ordered`), so the points do not
+    depend on the names. Empty when the gap cannot be evaluated in double precision.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> lam, a = sp.symbols("lam a", positive=True)
+    >>> gap = 1 / (lam * a) - lam * sp.exp(-lam * a)  # λe^(−λa) ≤ 1/(λa): false near λa = 1
+    >>> found = inequality_candidates(gap, [lam, a])
+    >>> len(found) > 0 and all(gap.subs(p) < 0 for p in found)
+    True
+    >>> inequality_candidates(lam + a, [lam, a])
+    []
+    """
+    import numpy as np
+
+    from elbo_derivation.core.compile import compile_expr
+
+    rng = np.random.default_rng([rng_seed, 20261206])
+    symbols = list(symbols)
+    columns = [_screen_values(s, (domains or {}).get(s), rng, SCREEN_POINTS) for s in symbols]
+    try:
+        f = compile_expr(gap, symbols, backend="float64", nonfinite="nan")
+        with np.errstate(all="ignore"):
+            g = np.broadcast_to(np.asarray(f(*columns), dtype=float), (SCREEN_POINTS,))
+    except (NotEvaluable, ValueError, TypeError, ZeroDivisionError, OverflowError,
+            ArithmeticError, RecursionError):
+        return []
+    if g.dtype.kind != "f":
+        return []
+    size = np.maximum(1.0, np.abs(g))
+    try:
+        if sides is not None:
+            h = compile_expr(tuple(sides), symbols, backend="float64", nonfinite="nan")
+            with np.errstate(all="ignore"):
+                a, b = (np.broadcast_to(np.asarray(v, dtype=float), g.shape)
+                        for v in h(*columns))
+            size = np.fmax(size, np.fmax(np.abs(a), np.abs(b)))
+    except (NotEvaluable, ValueError, TypeError, ZeroDivisionError, OverflowError,
+            ArithmeticError, RecursionError):
+        pass
+    violation = -g / size
+    bad = np.flatnonzero(np.isfinite(g) & (violation > 1e-9))
+    if not bad.size:
+        return []
+    worst = bad[np.argsort(-violation[bad], kind="stable")]
+    half = SCREEN_CANDIDATES // 2
+    rest = worst[half:]
+    chosen = [*worst[:half], *(rng.choice(rest, size=min(half, rest.size), replace=False)
+                               if rest.size else [])]
+    # the most moderate first, so that a counterexample is as readable as it can be
+    chosen.sort(key=lambda i: sum(abs(math.log10(abs(float(c[i])) or 1.0)) for c in columns))
+    out = []
+    for i in chosen:
+        point = {s: _exact(float(col[i])) for s, col in zip(symbols, columns, strict=True)}
+        if all(_inside(point[s], iv) for s, iv in (domains or {}).items() if s in point):
+            out.append(point)
+    return out
+
+
 # --- the probe ----------------------------------------------------------------------------
 
 
@@ -518,6 +640,20 @@ def probe(
             out.agreeing += 1
         elif state == "skip" and domain is None and relation is Relation.EQ:
             domain = _domain_mismatch(lhs, rhs, point)
+    if (relation in (Relation.LE, Relation.GE) and first_fail is None and max_points is None
+            and not quadrature and (deadline is None or time.monotonic() < deadline)):
+        # an inequality often fails only in a corner of the domain (λ·e^(−λa) ≤ 1/(λa) where
+        # λa ≈ 1 and λ > e): a few hundred cheap points look there, at 50 digits only the
+        # candidates they find
+        for point in inequality_candidates(gap, symbols, rng_seed, domains, (lhs, rhs)):
+            check_deadline()
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            out.tried += 1
+            state, found = _check_point(lhs, rhs, gap, point, relation)
+            if state == "fail":
+                out.verdict, out.counterexample = "refuted", found
+                return out
     if first_fail is not None:
         out.reason = ("the relation failed at one point only, by numeric quadrature, which "
                       "may have missed the integrand's mass there; not confirmed elsewhere")
