@@ -402,7 +402,7 @@ def inequality_candidates(
     domains: dict[sp.Symbol, sp.Interval] | None = None,
     sides: tuple[sp.Expr, sp.Expr] | None = None,
 ) -> list[dict[sp.Basic, sp.Rational]]:
-    """Points where an inequality looks false in double precision, worst first.
+    """Points where an inequality looks false in double precision: candidates to re-check.
 
     ``gap`` (rhs − lhs for ``<=``, lhs − rhs for ``>=``) is evaluated at
     :data:`SCREEN_POINTS` seeded points spread over each symbol's declared interval (near its
@@ -410,9 +410,10 @@ def inequality_candidates(
     only, to be checked at 50 digits by the probe (double precision refutes nothing). The
     :data:`SCREEN_CANDIDATES` returned are the half with the largest violation relative to the
     size of the two ``sides`` (of the gap when they are not given or cannot be evaluated) and
-    a seeded choice among the rest, the point with the most moderate values first. ``symbols`` are drawn in the given order
-    (the derivation's, :func:`~elbo_derivation.core.order.ordered`), so the points do not
-    depend on the names. Empty when the gap cannot be evaluated in double precision.
+    a seeded choice among the rest, the point with the most moderate values first.
+    ``symbols`` are drawn in the given order (the derivation's,
+    :func:`~elbo_derivation.core.order.ordered`), so the points do not depend on the names.
+    Empty when the gap cannot be evaluated in double precision.
 
     Examples
     --------
@@ -452,8 +453,9 @@ def inequality_candidates(
     except (NotEvaluable, ValueError, TypeError, ZeroDivisionError, OverflowError,
             ArithmeticError, RecursionError):
         pass
-    violation = -g / size
-    bad = np.flatnonzero(np.isfinite(g) & (violation > 1e-9))
+    with np.errstate(all="ignore"):
+        violation = -g / size
+    bad = np.flatnonzero(np.isfinite(g) & np.isfinite(violation) & (violation > 1e-9))
     if not bad.size:
         return []
     worst = bad[np.argsort(-violation[bad], kind="stable")]
