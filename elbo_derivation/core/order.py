@@ -10,8 +10,10 @@ were declared (then the ``let`` names), which a consistent renaming keeps.
 The order of the derivation being checked is set for a block of work by :func:`symbol_order`
 (the pipeline does it for each step, the decision and the diagnosis for their derivation), and
 read by :func:`ordered`, which every place that draws points sorts its symbols with. A name the
-derivation does not declare (an internal copy ``z_1`` of a declared ``z``, a dummy) comes right
-after the declared name it extends, or, failing that, after every declared name, by name.
+derivation does not declare (a parameter of a numeric instance the checker made, a dummy)
+comes after every declared name, by name (an entry ``mu[j]`` of a declared vector right after
+the vector). Seeds made from a density or a function (:func:`canonical_text`) take its place
+in the order, not its letters.
 Outside any :func:`symbol_order` block the order is by name, as before.
 
 Examples
@@ -38,8 +40,10 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
-__all__ = ["derivation_names", "in_derivation_order", "order_key", "ordered", "symbol_order"]
+__all__ = ["canonical_text", "derivation_names", "in_derivation_order", "order_key",
+           "order_token", "ordered", "symbol_order"]
 
 #: name → rank in the derivation being checked (None: no derivation, order by name)
 _RANKS: ContextVar[dict[str, int] | None] = ContextVar("elbo_symbol_order", default=None)
@@ -62,9 +66,9 @@ def derivation_names(derivation: Any) -> list[str]:
     names: list[str] = []
     declarations = getattr(derivation, "declarations", None)
     for table in (getattr(derivation, "symbols", None), getattr(declarations, "symbols", None),
-                  getattr(derivation, "definitions", None)):
+                  getattr(derivation, "definitions", None), getattr(derivation, "functions", None)):
         for key in (table or {}):
-            name = str(key)
+            name = str(key).split("(", 1)[0].strip()  # a density q(z|x): its name q
             if name not in names:
                 names.append(name)
     return names
@@ -106,10 +110,10 @@ def order_key(symbol: Any) -> tuple:
     """The sort key of ``symbol`` in the current order (see the module's description).
 
     >>> import sympy as sp
-    >>> z, z1, u = sp.symbols("z z_1 u", real=True)
+    >>> z, a_, u = sp.symbols("z a_ u", real=True)
     >>> with symbol_order(["z", "x"]):
-    ...     sorted([u, z1, z], key=order_key)
-    [z, z_1, u]
+    ...     sorted([u, a_, z], key=order_key)
+    [z, a_, u]
     """
     name = getattr(symbol, "name", None)
     name = name if isinstance(name, str) else str(symbol)
@@ -120,11 +124,54 @@ def order_key(symbol: Any) -> tuple:
     if name in ranks:
         return (ranks[name], 0, "", assumptions)
     # a name built on a declared one (z_1 from z, mu[j] from mu): right after it
-    base = max((n for n in ranks if len(n) < len(name) and name.startswith(n)
-                and name[len(n)] in "_[("), key=len, default=None)
-    if base is not None:
+    base = name.split("[", 1)[0]  # an entry mu[j] of a declared vector mu: right after it
+    if base in ranks:
         return (ranks[base], 1, name[len(base):], assumptions)
-    return (len(ranks), 2, name, assumptions)
+    # a name the checker made (an instance's parameter a, or a_ where a was taken): after
+    # the declared names, by the name it was made from
+    return (len(ranks), 2, name.rstrip("_"), assumptions)
+
+
+def order_token(name: str) -> str:
+    """``name`` as its place in the current order (``#0``, ``#1``, ...), or as it is when
+    the order does not know it: a seed made from it does not depend on the letters.
+
+    >>> with symbol_order(["q", "p"]):
+    ...     order_token("p"), order_token("f")
+    ('#1', 'f')
+    """
+    ranks = _RANKS.get()
+    return f"#{ranks[name]}" if ranks is not None and name in ranks else name
+
+
+def canonical_text(expr: Any) -> str:
+    """``str(expr)`` with every name as its :func:`order_token` (the terms of a sum and the
+    factors of a product sorted): the same text for a renamed expression. Outside any
+    :func:`symbol_order` block, ``str(expr)``.
+
+    >>> import sympy as sp
+    >>> x, z, w, X = sp.symbols("x z w X", real=True)
+    >>> q, r = sp.Function("q"), sp.Function("r")
+    >>> with symbol_order(["x", "z", "q"]):
+    ...     a = canonical_text(q(z, x))
+    >>> with symbol_order(["X", "w", "r"]):
+    ...     b = canonical_text(r(w, X))
+    >>> a == b, a
+    (True, '#2(#1,#0)')
+    """
+    if _RANKS.get() is None:
+        return str(expr)
+    if isinstance(expr, sp.Symbol):
+        return order_token(expr.name)
+    if isinstance(expr, AppliedUndef):
+        return order_token(expr.func.__name__) + "(" + ",".join(
+            canonical_text(a) for a in expr.args) + ")"
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return str(expr)
+    parts = [canonical_text(a) for a in expr.args]
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        parts.sort()
+    return type(expr).__name__ + "(" + ",".join(parts) + ")"
 
 
 def ordered(symbols: Iterable[Any]) -> list[Any]:
