@@ -38,6 +38,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.order import canonical_text, order_token
 from elbo_derivation.core.order import ordered as in_order
 
 __all__ = ["FloatScreen", "HighPrecision", "OutOfTime", "Unsure", "exactly_equal"]
@@ -71,7 +72,7 @@ def density_weights(density: sp.Basic) -> list[sp.Rational]:
     Each density gets its own weights, so E over q and E over p are different functionals
     (an expectation over the wrong density is not mistaken for the right one).
     """
-    seed = zlib.crc32(str(density).encode("utf-8"))
+    seed = zlib.crc32(canonical_text(density).encode("utf-8"))  # not the letters' (renaming)
     raw = [1 + ((seed >> (5 * i)) & 31) for i in range(len(_NODES))]
     total = sum(raw)
     return [sp.Rational(r, total) for r in raw]
@@ -232,7 +233,7 @@ class FloatScreen:
             return log_gamma
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
-            c = _coefficients(str(node.func), len(args))
+            c = _coefficients(order_token(str(node.func)), len(args))
 
             def function(v: Any) -> Any:
                 inner = sum(ci * a(v) for ci, a in zip(c, args, strict=False)) + c[-1]
@@ -411,7 +412,7 @@ class HighPrecision:
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = [sp.Rational(str(round(float(v), 6))) for v in
-                 _coefficients(str(node.func), len(args))]
+                 _coefficients(order_token(str(node.func)), len(args))]
 
             def function(v: Any) -> Any:
                 inner = mpmath.fsum(mpmath.mpf(ci.p) / ci.q * a(v)
