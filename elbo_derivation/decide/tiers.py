@@ -1603,7 +1603,7 @@ _FOUND_BY_PROBE = "a point where the step fails was found by high-precision eval
 def _wrt_symbols(p: Problem) -> list[sp.Symbol]:
     a, b = p.sides
     names = set(p.wrt)
-    return sorted((s for s in (a.free_symbols | b.free_symbols) if str(s) in names), key=str)
+    return ordered(s for s in (a.free_symbols | b.free_symbols) if str(s) in names)
 
 
 def _probe_refuted(tier: str, p: Problem, counterexample: Counterexample) -> Judgement:
