@@ -385,7 +385,11 @@ def _screen_values(sym: sp.Basic, interval: sp.Interval | None, rng: np.random.G
     else:
         values = np.where(rng.random(n) < 0.5, rng.uniform(-10, 10, n),
                           np.sign(rng.uniform(-1, 1, n)) * scale)
-    if sym.is_integer:
+    if sym.is_integer and interval is not None:  # the interval's integers (ends included)
+        values = np.clip(np.round(values), math.ceil(float(interval.inf)) if math.isfinite(
+            float(interval.inf)) else -1e6, math.floor(float(interval.sup)) if math.isfinite(
+            float(interval.sup)) else 1e6)
+    elif sym.is_integer:
         lo = 1 if sym.is_positive else 0 if sym.is_nonnegative else -12
         hi = -1 if sym.is_negative else 0 if sym.is_nonpositive else 12
         values = rng.integers(lo, hi + 1, n).astype(float)
