@@ -739,6 +739,8 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         if not _same(d1, d2) or not _bad(relation, d2, scale):
             return "skip", None
         diff = a2 - b2
+    if not _independently_confirmed(lhs, rhs, point, relation, gap if confirmed else None):
+        return "skip", None
     return "fail", Counterexample(
         point=_point_floats(point),
         lhs=to_float(a) if a is not None else math.nan,
@@ -747,6 +749,56 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         note=f"{_NOTES[relation]} (mpmath, {DPS} digits, confirmed at {CONFIRM_DPS}): "
         f"lhs − rhs = {mpmath.nstr(diff, 20)}",
     )
+
+
+#: Nodes SymPy's ``evalf`` does not evaluate at a point by itself (left to mpmath).
+_NOT_FOR_EVALF = (sp.Integral, Expectation, sp.Sum, sp.Product, sp.Derivative, sp.Subs)
+
+
+def _independently_confirmed(lhs: sp.Expr, rhs: sp.Expr, point: dict, relation: Relation,
+                             gap: sp.Expr | None = None) -> bool:
+    """Whether SymPy's ``evalf``, which raises its working precision wherever a sum cancels,
+    confirms the failure mpmath found at ``point`` (at 50 and 70 digits alike).
+
+    Both fixed precisions can lose a value the same way: at u = 1/4, b = 10⁻⁶ the number
+    1 − (1 − u)^(1/b) is 1 − 10^(−124939), 1 at any affordable precision, and
+    1 − (1 − y)^b is then 1 where it is 1/4. ``evalf(strict=True)`` cannot tell such a value
+    from the rounding and says so: the point is no counterexample. Where ``evalf`` cannot
+    evaluate a side (an integral, an abstract function, a value off the real line) the
+    mpmath evaluation stands. With ``gap`` (the failure was found on the reduced difference)
+    that difference is what is re-evaluated, and judged as the probe judged it.
+
+    >>> u, a, b = sp.symbols("u a b", positive=True)
+    >>> y = 1 - (1 - u)**(1 / b)
+    >>> lhs, rhs = 1 - (1 - (y**(1 / a))**a)**b, 1 - (1 - (1 - (1 - u)**(1 / b)))**b
+    >>> tiny = sp.Rational(1, 10**6)
+    >>> _independently_confirmed(lhs, rhs, {u: sp.Rational(1, 4), a: tiny, b: tiny}, Relation.EQ)
+    False
+    >>> _independently_confirmed(u**2, u, {u: sp.Integer(3)}, Relation.EQ)
+    True
+    """
+    from sympy.core.evalf import PrecisionExhausted
+    from sympy.core.function import AppliedUndef
+
+    exprs = (lhs, rhs) if gap is None else (gap,)
+    if any(sp.S(e).has(*_NOT_FOR_EVALF, AppliedUndef) for e in exprs):
+        return True
+    subs = {s: sp.S(v) for s, v in point.items()}
+    try:
+        values = [sp.S(e).evalf(DPS, subs=subs, strict=True) for e in exprs]
+    except PrecisionExhausted:
+        return False
+    except Exception:  # evalf cannot evaluate it: mpmath's value stands
+        return True
+    if not all(v.is_real and v.is_finite and v.is_Number for v in values):
+        return True
+    with mpmath.workdps(DPS):
+        numbers = [mpmath.mpf(str(v)) for v in values]
+        if gap is not None:
+            return _bad(relation, numbers[0], 1)
+        va, vb = numbers
+        d = (vb - va) if relation is Relation.LE else (va - vb)
+        return _bad(relation, d, max(abs(va), abs(vb)))
 
 
 def _off_real_line(expr: sp.Expr, point: dict) -> bool:
