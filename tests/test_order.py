@@ -94,3 +94,18 @@ def test_the_inequality_screen_proposes_only_failing_points_and_none_for_a_true_
     assert inequality_candidates(t + u - 2 * sp.sqrt(t * u), [t, u]) == []
     # a true inequality stays numerically supported, never refuted by the screen
     assert probe(t + u, 2 * sp.sqrt(t * u), relation=">=").verdict == "supported"
+
+
+def test_a_point_where_both_precisions_round_alike_refutes_nothing() -> None:
+    # the Kumaraswamy sampler's step (y^(1/a))^a = y, y = 1 − (1 − u)^(1/b): in the order
+    # u, a, b an edge point is u = 1/4, a = b = 1e-6, where y = 1 − 10^-124939 is 1 at 50
+    # and at 70 digits alike, and the left side 1 instead of 1/4 (it was refuted there)
+    u, a, b = sp.symbols("u a b", positive=True)
+    y = 1 - (1 - u) ** (1 / b)
+    lhs, rhs = 1 - (1 - (y ** (1 / a)) ** a) ** b, 1 - (1 - (1 - (1 - u) ** (1 / b))) ** b
+    with symbol_order(["u", "a", "b"]):
+        out = probe(lhs, rhs, domains={u: sp.Interval.open(0, 1)})
+    assert out.verdict == "supported", out.counterexample
+    # a wrong step is still refuted there
+    with symbol_order(["u", "a", "b"]):
+        assert probe(lhs, rhs + u / 7, domains={u: sp.Interval.open(0, 1)}).verdict == "refuted"
