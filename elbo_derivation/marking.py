@@ -250,19 +250,22 @@ class Memo:
         its symbols were declared in, the families of its densities), so that a line is
         judged exactly as ``check`` judges a step of that derivation.
         """
+        from elbo_derivation.core.order import derivation_names, symbol_order
         from elbo_derivation.decide.verdict import compare, declared_domains, declared_families
 
         domains = declared_domains(derivation) if derivation is not None else {}
         families = declared_families(derivation) if derivation is not None else {}
+        names = tuple(derivation_names(derivation))  # the order its points are drawn in
         context = (tuple(sorted(((str(k), v) for k, v in domains.items()), key=str)),
-                   tuple(sorted(families.items(), key=str)))
+                   tuple(sorted(families.items(), key=str)), names)
         key = ("compare", lhs, rhs, str(relation), tuple(wrt), context)
         found = self.steps.get(key)
         if found is None:
             self.misses += 1
             try:
-                found = compare(lhs, rhs, relation, wrt=wrt, time_limit=time_limit,
-                                domains=domains, families=families)
+                with symbol_order(list(names)):
+                    found = compare(lhs, rhs, relation, wrt=wrt, time_limit=time_limit,
+                                    domains=domains, families=families)
             except ValueError:  # e.g. '=~' without variables: no decision
                 from elbo_derivation.core.steps import SymbolicResult, Verdict
 

@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from elbo_derivation.core.order import ordered as in_order
 from elbo_derivation.core.timeout import check_deadline
 
 __all__ = [
@@ -251,7 +252,7 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
                 bounds |= lim[1].free_symbols | lim[2].free_symbols
     if not bounds or any(b.is_integer is not True for b in bounds):
         return
-    ordered = sorted(bounds, key=str)
+    ordered = in_order(bounds)
     for k, values in enumerate(((1,), (2,), (3,), (5,))):
         check_deadline()
         point = {b: values[0] + (j % 2) * (k + 1) for j, b in enumerate(ordered)}

@@ -50,6 +50,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.decide.words import plain
 
@@ -334,7 +335,7 @@ def _point_where_apart(vs: list[sp.Expr], instance: Any,
         vs = [g[0][0] for g in got]
         if any(v.has(AppliedUndef) for v in vs):
             return None
-    free = sorted(set().union(*(v.free_symbols for v in vs)), key=str)
+    free = ordered(set().union(*(v.free_symbols for v in vs)))
     for shift in range(len(_TRIAL_VALUES)):
         point: dict[sp.Symbol, sp.Expr] = {}
         for j, s in enumerate(free):

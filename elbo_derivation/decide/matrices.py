@@ -40,6 +40,7 @@ import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from elbo_derivation.core import matrices
+from elbo_derivation.core.order import ordered
 
 __all__ = [
     "CYCLIC",
@@ -401,8 +402,8 @@ def instances(lhs: sp.Expr, rhs: sp.Expr, seed: int = 0, sizes: tuple[int, ...] 
         vector = matrices.vector_of(entry.base)
         if vector is not None:
             found.add(vector)
-    symbols = sorted(found, key=str)
-    dims = sorted({s for m in symbols for s in sp.S(m.shape[0]).free_symbols}, key=str)
+    symbols = ordered(found)
+    dims = ordered({s for m in symbols for s in sp.S(m.shape[0]).free_symbols})
     for n in sizes:
         rng = random.Random(1000 * seed + n)
         dim_values = {d: n for d in dims}

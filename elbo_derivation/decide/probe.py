@@ -44,13 +44,15 @@ import sympy as sp
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr, real_value
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.core.timeout import check_deadline
 
 if TYPE_CHECKING:  # (NumPy is imported when a probe runs: checks that need none spare it)
     import numpy as np
 
-__all__ = ["ProbeOutcome", "Unevaluable", "evaluate", "probe", "probe_points"]
+__all__ = ["ProbeOutcome", "Unevaluable", "evaluate", "inequality_candidates", "probe",
+           "probe_points"]
 
 #: Working precision (significant digits) and the relative tolerance that goes with it.
 DPS = 50
@@ -348,6 +350,133 @@ def _points(syms: list[sp.Symbol], rng: np.random.Generator, n_random: int,
         yield pt
 
 
+# --- the inequality screen ------------------------------------------------------------------
+
+#: How many double-precision points the inequality screen evaluates, and how many of the
+#: points where the inequality fails there are then checked at 50 digits.
+SCREEN_POINTS = 400
+SCREEN_CANDIDATES = 8
+
+
+def _screen_values(sym: sp.Basic, interval: sp.Interval | None, rng: np.random.Generator,
+                   n: int) -> np.ndarray:
+    """``n`` double-precision values for ``sym``: spread over its declared interval, close to
+    its ends too, or over many scales of its sign (1e-3 to 1e3), or small integers."""
+    import numpy as np
+
+    scale = 10.0 ** rng.uniform(-3.0, 3.0, n)  # a magnitude over six decades
+    if interval is not None:
+        lo, hi = float(interval.inf), float(interval.sup)
+        if math.isfinite(lo) and math.isfinite(hi):
+            near = (hi - lo) * 10.0 ** rng.uniform(-5.0, -1.0, n)  # close to an end
+            values = np.where(rng.random(n) < 0.5, lo + (hi - lo) * rng.uniform(0, 1, n),
+                              np.where(rng.random(n) < 0.5, lo + near, hi - near))
+        elif math.isfinite(lo):
+            values = lo + 10.0 ** rng.uniform(-4.0, 3.0, n)
+        elif math.isfinite(hi):
+            values = hi - 10.0 ** rng.uniform(-4.0, 3.0, n)
+        else:
+            values = np.where(rng.random(n) < 0.5, rng.uniform(-10, 10, n),
+                              np.sign(rng.uniform(-1, 1, n)) * scale)
+    elif _kind(sym) in ("positive", "nonnegative"):
+        values = scale
+    elif sym.is_negative or sym.is_nonpositive:
+        values = -scale
+    else:
+        values = np.where(rng.random(n) < 0.5, rng.uniform(-10, 10, n),
+                          np.sign(rng.uniform(-1, 1, n)) * scale)
+    if sym.is_integer and interval is not None:  # the interval's integers (ends included)
+        values = np.clip(np.round(values), math.ceil(float(interval.inf)) if math.isfinite(
+            float(interval.inf)) else -1e6, math.floor(float(interval.sup)) if math.isfinite(
+            float(interval.sup)) else 1e6)
+    elif sym.is_integer:
+        lo = 1 if sym.is_positive else 0 if sym.is_nonnegative else -12
+        hi = -1 if sym.is_negative else 0 if sym.is_nonpositive else 12
+        values = rng.integers(lo, hi + 1, n).astype(float)
+    return values
+
+
+def _exact(value: float) -> sp.Rational:
+    """A double as an exact decimal of eight significant digits (a readable point)."""
+    return sp.Rational(f"{value:.8g}")
+
+
+def inequality_candidates(
+    gap: sp.Expr, symbols: Sequence[sp.Basic], rng_seed: int = 0,
+    domains: dict[sp.Symbol, sp.Interval] | None = None,
+    sides: tuple[sp.Expr, sp.Expr] | None = None,
+) -> list[dict[sp.Basic, sp.Rational]]:
+    """Points where an inequality looks false in double precision: candidates to re-check.
+
+    ``gap`` (rhs − lhs for ``<=``, lhs − rhs for ``>=``) is evaluated at
+    :data:`SCREEN_POINTS` seeded points spread over each symbol's declared interval (near its
+    ends too) or over six decades of its sign; the points where it is negative are candidates
+    only, to be checked at 50 digits by the probe (double precision refutes nothing). The
+    :data:`SCREEN_CANDIDATES` returned are the half with the largest violation relative to the
+    size of the two ``sides`` (of the gap when they are not given or cannot be evaluated) and
+    a seeded choice among the rest, the point with the most moderate values first.
+    ``symbols`` are drawn in the given order (the derivation's,
+    :func:`~elbo_derivation.core.order.ordered`), so the points do not depend on the names.
+    Empty when the gap cannot be evaluated in double precision.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> lam, a = sp.symbols("lam a", positive=True)
+    >>> gap = 1 / (lam * a) - lam * sp.exp(-lam * a)  # λe^(−λa) ≤ 1/(λa): false near λa = 1
+    >>> found = inequality_candidates(gap, [lam, a])
+    >>> len(found) > 0 and all(gap.subs(p) < 0 for p in found)
+    True
+    >>> inequality_candidates(lam + a, [lam, a])
+    []
+    """
+    import numpy as np
+
+    from elbo_derivation.core.compile import compile_expr
+
+    rng = np.random.default_rng([rng_seed, 20261206])
+    symbols = list(symbols)
+    columns = [_screen_values(s, (domains or {}).get(s), rng, SCREEN_POINTS) for s in symbols]
+    try:
+        f = compile_expr(gap, symbols, backend="float64", nonfinite="nan")
+        with np.errstate(all="ignore"):
+            g = np.broadcast_to(np.asarray(f(*columns), dtype=float), (SCREEN_POINTS,))
+    except (NotEvaluable, ValueError, TypeError, ZeroDivisionError, OverflowError,
+            ArithmeticError, RecursionError):
+        return []
+    if g.dtype.kind != "f":
+        return []
+    size = np.maximum(1.0, np.abs(g))
+    try:
+        if sides is not None:
+            h = compile_expr(tuple(sides), symbols, backend="float64", nonfinite="nan")
+            with np.errstate(all="ignore"):
+                a, b = (np.broadcast_to(np.asarray(v, dtype=float), g.shape)
+                        for v in h(*columns))
+            size = np.fmax(size, np.fmax(np.abs(a), np.abs(b)))
+    except (NotEvaluable, ValueError, TypeError, ZeroDivisionError, OverflowError,
+            ArithmeticError, RecursionError):
+        pass
+    with np.errstate(all="ignore"):
+        violation = -g / size
+    bad = np.flatnonzero(np.isfinite(g) & np.isfinite(violation) & (violation > 1e-9))
+    if not bad.size:
+        return []
+    worst = bad[np.argsort(-violation[bad], kind="stable")]
+    half = SCREEN_CANDIDATES // 2
+    rest = worst[half:]
+    chosen = [*worst[:half], *(rng.choice(rest, size=min(half, rest.size), replace=False)
+                               if rest.size else [])]
+    # the most moderate first, so that a counterexample is as readable as it can be
+    chosen.sort(key=lambda i: sum(abs(math.log10(abs(float(c[i])) or 1.0)) for c in columns))
+    out = []
+    for i in chosen:
+        point = {s: _exact(float(col[i])) for s, col in zip(symbols, columns, strict=True)}
+        if all(_inside(point[s], iv) for s, iv in (domains or {}).items() if s in point):
+            out.append(point)
+    return out
+
+
 # --- the probe ----------------------------------------------------------------------------
 
 
@@ -486,7 +615,7 @@ def probe(
 
     rng = np.random.default_rng(rng_seed)
     free = lhs.free_symbols | rhs.free_symbols | gap.free_symbols
-    symbols = sorted(free - set(wrt), key=str)
+    symbols = ordered(free - set(wrt))
     wrt = [w for w in wrt if w in free]
     out = ProbeOutcome("undecided")
     alternates = _wrt_alternatives(wrt, domains or {})
@@ -517,6 +646,20 @@ def probe(
             out.agreeing += 1
         elif state == "skip" and domain is None and relation is Relation.EQ:
             domain = _domain_mismatch(lhs, rhs, point)
+    if (relation in (Relation.LE, Relation.GE) and first_fail is None and max_points is None
+            and not quadrature and (deadline is None or time.monotonic() < deadline)):
+        # an inequality often fails only in a corner of the domain (λ·e^(−λa) ≤ 1/(λa) where
+        # λa ≈ 1 and λ > e): a few hundred cheap points look there, at 50 digits only the
+        # candidates they find
+        for point in inequality_candidates(gap, symbols, rng_seed, domains, (lhs, rhs)):
+            check_deadline()
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            out.tried += 1
+            state, found = _check_point(lhs, rhs, gap, point, relation)
+            if state == "fail":
+                out.verdict, out.counterexample = "refuted", found
+                return out
     if first_fail is not None:
         out.reason = ("the relation failed at one point only, by numeric quadrature, which "
                       "may have missed the integrand's mass there; not confirmed elsewhere")
@@ -596,6 +739,8 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         if not _same(d1, d2) or not _bad(relation, d2, scale):
             return "skip", None
         diff = a2 - b2
+    if not _independently_confirmed(lhs, rhs, point, relation, gap if confirmed else None):
+        return "skip", None
     return "fail", Counterexample(
         point=_point_floats(point),
         lhs=to_float(a) if a is not None else math.nan,
@@ -604,6 +749,56 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         note=f"{_NOTES[relation]} (mpmath, {DPS} digits, confirmed at {CONFIRM_DPS}): "
         f"lhs − rhs = {mpmath.nstr(diff, 20)}",
     )
+
+
+#: Nodes SymPy's ``evalf`` does not evaluate at a point by itself (left to mpmath).
+_NOT_FOR_EVALF = (sp.Integral, Expectation, sp.Sum, sp.Product, sp.Derivative, sp.Subs)
+
+
+def _independently_confirmed(lhs: sp.Expr, rhs: sp.Expr, point: dict, relation: Relation,
+                             gap: sp.Expr | None = None) -> bool:
+    """Whether SymPy's ``evalf``, which raises its working precision wherever a sum cancels,
+    confirms the failure mpmath found at ``point`` (at 50 and 70 digits alike).
+
+    Both fixed precisions can lose a value the same way: at u = 1/4, b = 10⁻⁶ the number
+    1 − (1 − u)^(1/b) is 1 − 10^(−124939), 1 at any affordable precision, and
+    1 − (1 − y)^b is then 1 where it is 1/4. ``evalf(strict=True)`` cannot tell such a value
+    from the rounding and says so: the point is no counterexample. Where ``evalf`` cannot
+    evaluate a side (an integral, an abstract function, a value off the real line) the
+    mpmath evaluation stands. With ``gap`` (the failure was found on the reduced difference)
+    that difference is what is re-evaluated, and judged as the probe judged it.
+
+    >>> u, a, b = sp.symbols("u a b", positive=True)
+    >>> y = 1 - (1 - u)**(1 / b)
+    >>> lhs, rhs = 1 - (1 - (y**(1 / a))**a)**b, 1 - (1 - (1 - (1 - u)**(1 / b)))**b
+    >>> tiny = sp.Rational(1, 10**6)
+    >>> _independently_confirmed(lhs, rhs, {u: sp.Rational(1, 4), a: tiny, b: tiny}, Relation.EQ)
+    False
+    >>> _independently_confirmed(u**2, u, {u: sp.Integer(3)}, Relation.EQ)
+    True
+    """
+    from sympy.core.evalf import PrecisionExhausted
+    from sympy.core.function import AppliedUndef
+
+    exprs = (lhs, rhs) if gap is None else (gap,)
+    if any(sp.S(e).has(*_NOT_FOR_EVALF, AppliedUndef) for e in exprs):
+        return True
+    subs = {s: sp.S(v) for s, v in point.items()}
+    try:
+        values = [sp.S(e).evalf(DPS, subs=subs, strict=True) for e in exprs]
+    except PrecisionExhausted:
+        return False
+    except Exception:  # evalf cannot evaluate it: mpmath's value stands
+        return True
+    if not all(v.is_real and v.is_finite and v.is_Number for v in values):
+        return True
+    with mpmath.workdps(DPS):
+        numbers = [mpmath.mpf(str(v)) for v in values]
+        if gap is not None:
+            return _bad(relation, numbers[0], 1)
+        va, vb = numbers
+        d = (vb - va) if relation is Relation.LE else (va - vb)
+        return _bad(relation, d, max(abs(va), abs(vb)))
 
 
 def _off_real_line(expr: sp.Expr, point: dict) -> bool:

@@ -80,6 +80,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
+from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.core.timeout import check_deadline, run_bounded
 from elbo_derivation.decide.networks import (
@@ -1389,7 +1390,7 @@ def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     if inst is None:
         return None
     (left, right), _ = inst
-    free = sorted(left.free_symbols | right.free_symbols, key=str)
+    free = ordered(left.free_symbols | right.free_symbols)
     domains = domains or {}
     # a network's parameters: each counted among those of its kind, so that two variances
     # never take one value for want of trials (two Gaussians of one variance hide a KL's

@@ -68,6 +68,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation, Verdict
 from elbo_derivation.core.timeout import check_deadline, run_bounded
 from elbo_derivation.decide import words
@@ -303,7 +304,7 @@ class Problem:
             return None
         import numpy as np
 
-        symbols = sorted(f.free_symbols | a.free_symbols | b.free_symbols, key=str)
+        symbols = ordered(f.free_symbols | a.free_symbols | b.free_symbols)
         points = probe_points(symbols, np.random.default_rng(0), 0, self.domains)
         for point in list(points)[:max_points]:
             check_deadline()
@@ -968,7 +969,7 @@ class MatrixRules(Tier):
                     if bad and (va is None or vb is None):  # scalars beside the matrices
                         import numpy as np
 
-                        scalars = sorted(ea.free_symbols | eb.free_symbols, key=str)
+                        scalars = ordered(ea.free_symbols | eb.free_symbols)
                         for at in list(probe_points(scalars, np.random.default_rng(0), 0,
                                                     p.domains))[:12]:
                             va, vb = value_at(ea, at, DPS), value_at(eb, at, DPS)
@@ -1602,7 +1603,7 @@ _FOUND_BY_PROBE = "a point where the step fails was found by high-precision eval
 def _wrt_symbols(p: Problem) -> list[sp.Symbol]:
     a, b = p.sides
     names = set(p.wrt)
-    return sorted((s for s in (a.free_symbols | b.free_symbols) if str(s) in names), key=str)
+    return ordered(s for s in (a.free_symbols | b.free_symbols) if str(s) in names)
 
 
 def _probe_refuted(tier: str, p: Problem, counterexample: Counterexample) -> Judgement:

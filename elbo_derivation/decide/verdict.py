@@ -44,6 +44,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.order import ordered as in_order
+from elbo_derivation.core.order import symbol_order
 from elbo_derivation.core.steps import (
     Counterexample,
     Derivation,
@@ -130,10 +132,9 @@ def _nice_point(exprs: Sequence[sp.Expr], domains: Mapping[sp.Symbol, sp.Interva
     symbols: set[sp.Symbol] = set()
     for e in exprs:
         symbols |= e.free_symbols
-    ordered = sorted(symbols, key=str)
     import numpy as np
 
-    points = probe_points(ordered, np.random.default_rng(0), 4, dict(domains))
+    points = probe_points(in_order(symbols), np.random.default_rng(0), 4, dict(domains))
     first = None
     for point in list(points)[:12]:
         first = first or point
@@ -454,6 +455,7 @@ def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
     """
     lhs = d.expand_definitions(step.lhs(d))
     rhs = d.expand_definitions(step.expr)
-    return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt), time_limit=time_limit,
-                   domains=declared_domains(d), families=declared_families(d),
-                   needed_rules=needed_rules)
+    with symbol_order(d):  # the points drawn follow the declarations, not the names
+        return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt),
+                       time_limit=time_limit, domains=declared_domains(d),
+                       families=declared_families(d), needed_rules=needed_rules)

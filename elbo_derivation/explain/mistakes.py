@@ -136,6 +136,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.order import in_derivation_order
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.core.written import WrittenFunction, checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
@@ -2107,6 +2108,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                    chosen.right_part)
 
 
+@in_derivation_order  # its points drawn in the order of the declarations, not of names
 def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
     """Name the mistake a refuted step makes, only when it is proved (see the module doc).
 

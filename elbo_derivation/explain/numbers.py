@@ -38,6 +38,8 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.order import canonical_text, order_token
+from elbo_derivation.core.order import ordered as in_order
 
 __all__ = ["FloatScreen", "HighPrecision", "OutOfTime", "Unsure", "exactly_equal"]
 
@@ -70,7 +72,7 @@ def density_weights(density: sp.Basic) -> list[sp.Rational]:
     Each density gets its own weights, so E over q and E over p are different functionals
     (an expectation over the wrong density is not mistaken for the right one).
     """
-    seed = zlib.crc32(str(density).encode("utf-8"))
+    seed = zlib.crc32(canonical_text(density).encode("utf-8"))  # not the letters' (renaming)
     raw = [1 + ((seed >> (5 * i)) & 31) for i in range(len(_NODES))]
     total = sum(raw)
     return [sp.Rational(r, total) for r in raw]
@@ -174,7 +176,7 @@ class FloatScreen:
         rng = np.random.default_rng(20260301)
         self.deadline = deadline
         self.points: list[dict[sp.Basic, Any]] = []
-        ordered = sorted(symbols, key=lambda s: s.name)
+        ordered = in_order(symbols)  # the derivation's order, which renaming keeps
         for _ in range(n_points):
             point: dict[sp.Basic, Any] = {}
             for s in ordered:
@@ -231,7 +233,7 @@ class FloatScreen:
             return log_gamma
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
-            c = _coefficients(str(node.func), len(args))
+            c = _coefficients(order_token(str(node.func)), len(args))
 
             def function(v: Any) -> Any:
                 inner = sum(ci * a(v) for ci, a in zip(c, args, strict=False)) + c[-1]
@@ -351,7 +353,7 @@ class HighPrecision:
         self.points: list[dict[sp.Basic, Any]] = []
         for _ in range(n_points):
             point: dict[sp.Basic, Any] = {}
-            for s in sorted(symbols, key=lambda s: s.name):
+            for s in in_order(symbols):
                 if s.is_positive or s.is_nonnegative:
                     v = rng.integers(400, 2600) / 1000
                 elif s.is_negative:
@@ -410,7 +412,7 @@ class HighPrecision:
         if isinstance(node, AppliedUndef):
             args = [builder.sub(a) for a in node.args]
             c = [sp.Rational(str(round(float(v), 6))) for v in
-                 _coefficients(str(node.func), len(args))]
+                 _coefficients(order_token(str(node.func)), len(args))]
 
             def function(v: Any) -> Any:
                 inner = mpmath.fsum(mpmath.mpf(ci.p) / ci.q * a(v)

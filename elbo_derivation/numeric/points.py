@@ -37,6 +37,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from elbo_derivation.core.order import ordered
+
 __all__ = [
     "EDGE_NAMES",
     "POSITIVE_RANGE",
@@ -132,8 +134,10 @@ def _negative_symbol(symbol: sp.Symbol) -> bool:
 
 
 def sorted_symbols(symbols: Iterable[sp.Symbol]) -> list[sp.Symbol]:
-    """Symbols in a deterministic order (by name, then by assumptions)."""
-    return sorted(set(symbols), key=lambda s: (s.name, str(s.assumptions0)))
+    """Symbols in a deterministic order that renaming keeps: the derivation's order of
+    declaration where one is set (:func:`elbo_derivation.core.order.symbol_order`), by name
+    otherwise."""
+    return ordered(symbols)
 
 
 def _draw(symbol: sp.Symbol, rng: np.random.Generator, domains: Domains | None = None,
