@@ -435,3 +435,32 @@ def test_a_density_named_with_an_upright_word_subscript() -> None:
     d = parse_tex_derivation(text)
     assert isinstance(d.start, Expectation)
     assert "p_data" in str(d.start)
+
+
+def test_a_density_named_pi_wins_over_the_constant_only_before_its_arguments() -> None:
+    r"""Robert (2007) writes the posterior π(θ|x): declared so, ``\pi(\theta|x)`` is the
+    density, while ``2\pi\sigma^2`` and ``\pi(\mu + 1)`` keep π the constant; a density named
+    by another Greek letter, ``\phi(\theta)``, is read the same way."""
+    from elbo_derivation.pipeline import check_derivation
+
+    text = ("% symbols: \\theta, \\mu, \\delta : real\n% symbols: \\tau, \\sigma : positive\n"
+            "% densities: \\pi(\\theta) = \\mathcal{N}(\\mu, \\tau^2), \\phi(\\theta)\n"
+            "\\begin{align*}\n\\mathbb{E}_{\\pi(\\theta)}[(\\theta - \\delta)^2] "
+            "+ \\log(2\\pi\\sigma^2) + \\pi(\\mu + 1)"
+            " &= \\tau^2 + (\\mu - \\delta)^2 + \\log 2\\pi + 2\\log\\sigma + \\pi\\mu + \\pi"
+            " \\\\\n"
+            " &= \\tau^2 + \\log 2\\pi + 2\\log\\sigma + \\pi\\mu + \\pi"
+            "\n\\end{align*}\n")
+    d = parse_tex_derivation(text)
+    assert isinstance(d.start.args[0], Expectation) or any(
+        isinstance(a, Expectation) for a in d.start.args)
+    assert sp.pi in d.start.atoms(sp.NumberSymbol)
+    verdicts = [s.verdict.value for s in check_derivation(d, time_limit=5.0).steps]
+    assert verdicts == ["proved", "refuted"]
+    d = parse_tex_derivation(text.split("\\begin")[0] + "\\begin{align*}\n\\log \\phi(\\theta) "
+                             "&= \\log \\phi(\\theta)\n\\end{align*}\n")
+    assert [str(f.func) for f in d.start.atoms(sp.core.function.AppliedUndef)] == ["phi(theta)"]
+    # without a density of that name, \pi(\theta) is the constant times θ
+    d = parse_tex_derivation("% symbols: \\theta : real\n\\begin{align*}\n\\pi(\\theta) "
+                             "&= \\pi\\theta\n\\end{align*}\n")
+    assert d.start == sp.pi * next(iter(d.start.free_symbols))

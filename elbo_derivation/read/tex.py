@@ -351,6 +351,11 @@ class _Name:
         return list(dict.fromkeys(out))
 
 
+class _ConstantName(_Name):
+    """``\\pi`` where a density of that name is declared: the density when its declared
+    arguments follow, the constant π otherwise."""
+
+
 class _Paren:
     """A bracket ``( ... )`` read as a tuple, in case it holds a density's arguments."""
 
@@ -456,6 +461,8 @@ class _Builder(Transformer_NonRecursive):
         return self.where.error(message, line, column)
 
     def resolve_name(self, name: _Name) -> sp.Expr:
+        if isinstance(name, _ConstantName):
+            return sp.pi
         for cand in name.candidates():
             if cand in self.symbols:
                 return self.symbols[cand]
@@ -734,7 +741,13 @@ class _Builder(Transformer_NonRecursive):
         sub = _sub_text(c[1]) if len(c) > 1 else None
         return _Name(inner, sub, None, str(tok), tok.line, tok.column)
 
-    def pi(self, c: list[Token]) -> sp.Expr:
+    def pi(self, c: list[Token]) -> Any:
+        """``\\pi``: the constant, unless a density is declared under that name (π(θ|x),
+        Robert 2007): then a name that is the density before its arguments and the
+        constant everywhere else (``2\\pi\\sigma^2``)."""
+        if any(sig.startswith("pi(") for sig in self.functions):
+            tok = c[0]
+            return _ConstantName("pi", None, None, str(tok), tok.line, tok.column)
         return sp.pi
 
     def infty(self, c: list[Token]) -> sp.Expr:
@@ -977,6 +990,9 @@ class _Builder(Transformer_NonRecursive):
                     elif (entropy := self.entropy_of(item, paren)) is not None:
                         value = entropy  # H(q), the entropy of a declared density
                         i += 1
+                    elif (isinstance(item, _ConstantName) and not paren.seps
+                            and not isinstance(paren.parts[0], _Name)):
+                        pass  # \pi(a + b), a density named \pi declared: the constant
                     elif paren.seps or any(
                             sig.startswith(c + "(") for sig in self.functions
                             for c in [*item.candidates(), item.base]):
