@@ -37,6 +37,7 @@ from elbo_derivation.core.timeout import check_deadline
 
 __all__ = [
     "BETA_INTEGRAL",
+    "BINOMIAL_THEOREM",
     "GAMMA_INTEGRAL",
     "GEOMETRIC_SERIES",
     "INDEX_SHIFT",
@@ -47,6 +48,8 @@ __all__ = [
     "at_integer_bounds",
     "beta_gamma_integrals",
     "beta_gamma_rules",
+    "binomial_rules",
+    "binomial_series",
     "exponential_series",
     "function_instance",
     "geometric_series",
@@ -65,6 +68,7 @@ POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
 BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) (a, b > 0)"
 GEOMETRIC_SERIES = ("the geometric series Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (and Σ k^m r^k, "
                     "from its derivatives)")
+BINOMIAL_THEOREM = "the binomial theorem Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a + b)^n"
 GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (a, b > 0)"
 
 #: The canonical index of every sum in normal form.
@@ -724,3 +728,78 @@ def exponential_series(expr: sp.Expr) -> sp.Expr:
         return node if out is None else sp.expand(out)
 
     return expr.replace(lambda n: isinstance(n, sp.Sum), value)
+
+
+def _binomial_term(term: sp.Expr, k: sp.Symbol, n: sp.Expr) -> sp.Expr | None:
+    """``term`` as c·C(n, k)·a^k·b^(n−k) (c, a, b free of k; each power's exponent linear in
+    k): its sum over k = 0..n, c·(a + b)^n; None for any other shape."""
+    const, a, b, chosen = [], [], [], False
+    for f in sp.Mul.make_args(term):
+        if not f.has(k):
+            const.append(f)
+            continue
+        if isinstance(f, sp.binomial) and not chosen and f.args[1] == k and sp.expand(
+                f.args[0] - n) == 0:
+            chosen = True
+            continue
+        base, exp = (sp.E, f.args[0]) if isinstance(f, sp.exp) else f.as_base_exp()
+        if base.has(k):
+            return None
+        slope = sp.expand(exp).coeff(k)
+        rest = sp.expand(exp - slope * k)
+        if slope == 0 or slope.has(k) or rest.has(k):
+            return None
+        if sp.expand(rest + slope * n) == 0:  # base^(slope·(k − n)): a power of n − k
+            b.append(base ** (-slope))
+        else:
+            a.append(base**slope)
+            const.append(base**rest)
+    if not chosen:
+        return None
+    return sp.Mul(*const) * (sp.Mul(*a) + sp.Mul(*b)) ** n
+
+
+def _binomial_sum(node: sp.Basic) -> sp.Expr | None:
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return None
+    k, lo, n = node.limits[0]
+    if lo != 0 or n.is_infinite or not node.function.has(sp.binomial):
+        return None
+    total = []
+    for term in sp.Add.make_args(node.function):
+        check_deadline()
+        found = _binomial_term(term, k, n)
+        if found is None:
+            return None
+        total.append(found)
+    return sp.Add(*total)
+
+
+def binomial_series(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every sum Σ_{k=0}^{n} C(n, k)·a^k·b^(n−k) (a, b and any constant factor
+    free of k; n a number or a symbol) in closed form, (a + b)^n: the binomial theorem
+    (Blitzstein & Hwang 2019, theorem 1.4.1; the binomial distribution's sums, its moment
+    generating function (1 − p + p·e^t)^n among them). A sum of such terms is summed term by
+    term; any other sum is left as it is.
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> n = sp.Symbol("n", integer=True, positive=True)
+    >>> p, t = sp.Symbol("p", positive=True), sp.Symbol("t", real=True)
+    >>> binomial_series(sp.Sum(sp.binomial(n, k) * p**k * (1 - p)**(n - k) * sp.exp(t * k),
+    ...                        (k, 0, n)))
+    (p*exp(t) - p + 1)**n
+    >>> binomial_series(sp.Sum(k * sp.binomial(n, k), (k, 0, n)))  # not of that shape
+    Sum(k*binomial(n, k), (k, 0, n))
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        out = _binomial_sum(node)
+        return node if out is None else out
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), value)
+
+
+def binomial_rules(*exprs: sp.Expr) -> tuple[str, ...]:
+    """(:data:`BINOMIAL_THEOREM`,) when :func:`binomial_series` would sum a sum in
+    ``exprs``; empty otherwise."""
+    found = any(_binomial_sum(s) is not None for e in exprs for s in e.atoms(sp.Sum))
+    return (BINOMIAL_THEOREM,) if found else ()

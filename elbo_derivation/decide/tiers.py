@@ -720,6 +720,7 @@ class Calculus(Tier):
         from elbo_derivation.decide.calculus import (
             POLYNOMIAL_INTEGRAL,
             beta_gamma_rules,
+            binomial_rules,
             has_polynomial_integral,
         )
 
@@ -727,7 +728,9 @@ class Calculus(Tier):
         out.extend(beta_gamma_rules(*exprs))
         for e in exprs:
             for node in e.atoms(*cls._NODES):
-                if isinstance(node, sp.Derivative):
+                if isinstance(node, sp.Sum) and binomial_rules(node):
+                    out.extend(binomial_rules(node))
+                elif isinstance(node, sp.Derivative):
                     out.append(DIFFERENTIATION)
                 elif isinstance(node, sp.Product):
                     out.append(FINITE_PRODUCT)
@@ -740,11 +743,13 @@ class Calculus(Tier):
     def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
         from elbo_derivation.decide.calculus import (
             beta_gamma_integrals,
+            binomial_series,
             exponential_series,
             polynomial_integrals,
         )
 
-        expr = exponential_series(beta_gamma_integrals(polynomial_integrals(expr)))
+        expr = binomial_series(exponential_series(beta_gamma_integrals(
+            polynomial_integrals(expr))))
         return expr.replace(lambda n: isinstance(n, cls._NODES), cls._doit)
 
     @staticmethod
@@ -1338,11 +1343,15 @@ class Families(Tier):
         from elbo_derivation.decide.families import instantiate
 
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
+            from elbo_derivation.decide.calculus import binomial_rules
+
             a, rules_a = instantiate(p.lhs, p.families)
             b, rules_b = instantiate(p.rhs, p.families)
+            summed = binomial_rules(a, b)  # Σ C(n, k)·a^k·b^(n−k), summed by its theorem
             a, b = CALCULUS._evaluate(a), CALCULUS._evaluate(b)
             reduced, algebra = reduce_algebra(p.gap_of(a, b))
-            return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *algebra)))
+            return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *summed,
+                                                       *algebra)))
 
         value = self.within_share(p, work)
         if value is None:
