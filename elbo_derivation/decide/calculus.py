@@ -45,6 +45,7 @@ __all__ = [
     "SUM_CONSTANT",
     "SUM_LINEARITY",
     "SUM_SPLIT",
+    "TAIL_INTEGRAL",
     "at_integer_bounds",
     "beta_gamma_integrals",
     "beta_gamma_rules",
@@ -69,6 +70,8 @@ BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a
 GEOMETRIC_SERIES = ("the geometric series Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (and Σ k^m r^k, "
                     "from its derivatives)")
 BINOMIAL_THEOREM = "the binomial theorem Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a + b)^n"
+TAIL_INTEGRAL = ("the tail integral ∫_a^∞ e^(−rt) dt = e^(−ra)/r (r > 0; t^k e^(−rt) by "
+                 "parts)")
 GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (a, b > 0)"
 
 #: The canonical index of every sum in normal form.
@@ -530,10 +533,73 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
 
 
+def _tail_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
+    """(the value, the rule) of ∫_a^∞ c·t^k·e^(−rt + s) dt over a tail (a finite lower bound
+    a ≠ 0, free of t; k a whole number ≥ 0, r positive by the assumptions), term by term:
+    e^(−ra)·Σ_{j=0}^{k} k!/(k − j)!·a^(k−j)/r^(j+1) (integration by parts; Ross 2014, sec.
+    5.5); None otherwise."""
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    t, lo, hi = node.limits[0]
+    if hi is not sp.oo or lo == 0 or lo.has(t) or lo.is_finite is not True or (
+            lo.is_real is not True):
+        return None
+    body = node.function
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
+        return None
+    terms = sp.Add.make_args(sp.expand(body))
+    if len(terms) > 16:
+        return None
+    total = []
+    for term in terms:
+        found = _power_factors(sp.powsimp(term, combine="exp"), t)
+        if found is None:
+            return None
+        c, k, q, g = found
+        if q != 0 or not (k.is_Integer and 0 <= k <= 20):
+            return None
+        try:
+            poly = sp.Poly(g, t)
+        except (sp.PolynomialError, sp.GeneratorsNeeded):
+            return None
+        if poly.degree() != 1:
+            return None
+        slope, shift = poly.all_coeffs()
+        rate = -slope
+        if rate.is_positive is not True:
+            return None
+        k = int(k)
+        total.append(c * sp.exp(shift) * sp.exp(-rate * lo) * sp.Add(*[
+            sp.factorial(k) / sp.factorial(k - j) * lo ** (k - j) / rate ** (j + 1)
+            for j in range(k + 1)]))
+    return sp.Add(*total), TAIL_INTEGRAL
+
+
+def _iterated_integral(node: sp.Basic) -> tuple[sp.Expr, tuple[str, ...]] | None:
+    """(the value, the rules) of an integral each of whose integrations, innermost first,
+    is a Beta, Gamma or tail integral (∫_0^∞ (∫_x^∞ λe^(−λy) dy) dx, Ross 2014, lemma 5.2.1:
+    the inner one a function of x, then the outer one); None unless every one is."""
+    if not isinstance(node, sp.Integral) or not node.limits or any(
+            len(lim) != 3 for lim in node.limits):
+        return None
+    if len(node.limits) == 1:
+        found = _beta_gamma_integral(node) or _tail_integral(node)
+        return None if found is None else (found[0], (found[1],))
+    inner = _iterated_integral(sp.Integral(node.function, node.limits[0]))
+    if inner is None:
+        return None
+    outer = _iterated_integral(sp.Integral(inner[0], *node.limits[1:]))
+    if outer is None:
+        return None
+    return outer[0], tuple(dict.fromkeys((*inner[1], *outer[1])))
+
+
 def beta_gamma_integrals(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with each Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) and
-    each Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (factors free of t pulled out) in
-    closed form, where the declared assumptions make a, b > 0 so that it converges.
+    """``expr`` with each Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b),
+    each Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a and each tail integral
+    ∫_c^∞ t^k e^(−bt) dt (k a whole number; factors free of t pulled out) in closed form,
+    where the declared assumptions make a, b > 0 so that it converges; an iterated integral
+    innermost first, when every integration is one of these.
 
     References: Bishop, *Pattern Recognition and Machine Learning* (2006), eqs. (2.13) and
     (2.146); Abramowitz & Stegun 6.1.1 and 6.2.1.
@@ -549,17 +615,17 @@ def beta_gamma_integrals(expr: sp.Expr) -> sp.Expr:
     True
     """
     def value(node: sp.Basic) -> sp.Basic:
-        found = _beta_gamma_integral(node)
+        found = _iterated_integral(node)
         return node if found is None else found[0]
 
     return expr.replace(lambda n: isinstance(n, sp.Integral), value)
 
 
 def beta_gamma_rules(*exprs: sp.Expr) -> tuple[str, ...]:
-    """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`) that
+    """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`, :data:`TAIL_INTEGRAL`) that
     :func:`beta_gamma_integrals` would apply to ``exprs``; empty when none applies."""
-    out = [found[1] for e in exprs for n in e.atoms(sp.Integral)
-           if (found := _beta_gamma_integral(n)) is not None]
+    out = [rule for e in exprs for n in e.atoms(sp.Integral)
+           if (found := _iterated_integral(n)) is not None for rule in found[1]]
     return tuple(dict.fromkeys(out))
 
 

@@ -1220,7 +1220,6 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
 
 def _positive_function_words(subs: Mapping[sp.Basic, sp.Expr]) -> str:
     """The instances :func:`positive_function_instance` gave, in words ("" when none)."""
-
     found = sorted(f"{node} = {plain(value)}" for node, value in subs.items()
                    if isinstance(node, AppliedUndef) and _signature(node) is None
                    and node.is_positive)

@@ -779,6 +779,8 @@ class Calculus(Tier):
 
             def positive(n: sp.Integral) -> sp.Integral:
                 # t·t^(a−1) = t^a inside; over (0, 1) or (0, ∞) the variable is positive
+                if len(n.limits) != 1:  # an iterated integral: left whole
+                    return n
                 (v, lo, hi), = n.limits
                 u = dummies.setdefault(v, sp.Dummy(str(v), positive=True)) if lo == 0 else v
                 return sp.Integral(sp.powsimp(n.function.xreplace({v: u})), (u, lo, hi))
