@@ -464,3 +464,24 @@ def test_a_density_named_pi_wins_over_the_constant_only_before_its_arguments() -
     d = parse_tex_derivation("% symbols: \\theta : real\n\\begin{align*}\n\\pi(\\theta) "
                              "&= \\pi\\theta\n\\end{align*}\n")
     assert d.start == sp.pi * next(iter(d.start.free_symbols))
+
+
+def test_a_let_of_an_indexed_name_holds_at_every_index() -> None:
+    r"""``% let: \bar{\alpha}_t = \prod_{s=1}^{t} \alpha_s`` defines ᾱ for every t (t declared
+    integer), as Ho, Jain & Abbeel (2020) do: ᾱ_{t-1} is the product up to t − 1, shown as
+    written; an index a bound variable would capture is not read so."""
+    from elbo_derivation.pipeline import check_derivation
+
+    head = ("% symbols: t, s : positive integer\n% functions: \\alpha_s : positive\n"
+            "% let: \\bar{\\alpha}_t = \\prod_{s=1}^{t} \\alpha_s\n")
+    d = parse_tex_derivation(head + "\\begin{align*}\n1 - \\bar{\\alpha}_t &= 1 - \\alpha_t "
+                             "\\bar{\\alpha}_{t-1} \\\\\n &= 1 - \\bar{\\alpha}_{t-1}\n"
+                             "\\end{align*}\n")
+    t = d.symbols["t"]
+    previous = next(v for k, v in d.definitions.items() if k != "alpha_bar_t")
+    assert previous.limits[0][2] == t - 1
+    verdicts = [s.verdict.value for s in check_derivation(d, time_limit=5.0).steps]
+    assert verdicts == ["proved", "refuted"]
+    with pytest.raises(DerivationSyntaxError, match="undeclared"):
+        parse_tex_derivation(head + "\\begin{align*}\n\\bar{\\alpha}_s &= \\bar{\\alpha}_s\n"
+                             "\\end{align*}\n")

@@ -282,3 +282,29 @@ def test_the_binomial_moment_generating_function() -> None:
     n = sp.Symbol("n", integer=True, positive=True)
     kept = sp.Sum(k * sp.binomial(n, k), (k, 0, n))
     assert calculus.binomial_series(kept) == kept and not calculus.binomial_rules(kept)
+
+
+@pytest.mark.parametrize(("right", "wrong"), [
+    ("a(T)*Product(a(u), (u, 1, T - 1))", "a(T)*Product(a(u), (u, 1, T))"),
+    ("a(1)*Product(a(u + 1), (u, 1, T - 1))", "a(1)*Product(a(u), (u, 1, T - 1))"),
+])
+def test_a_product_of_positive_factors_by_the_rules_of_sums(right: str, wrong: str) -> None:
+    # ᾱ_T = ∏_{u≤T} a_u = a_T·ᾱ_{T−1} (Ho, Jain & Abbeel 2020, sec. 2): the product as
+    # exp(Σ log a), then splitting and shifting; a wrong split refuted at a whole T
+    head = "symbols: T, u : positive integer\nfunctions: a(u) : positive\n"
+    lhs = "Product(a(u), (u, 1, T))"
+    (r,) = _decide(head + f"  {lhs}\n= {right}\n")
+    assert r.verdict is Verdict.PROVED and calculus.PRODUCT_AS_SUM in r.rules, r
+    (w,) = _decide(head + f"  {lhs}\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED and float(w.counterexample.point["T"]).is_integer(), w
+    # a factor of unknown sign has no logarithm: the product is left alone
+    r_ = sp.Function("r", real=True)
+    kept = sp.Product(r_(i), (i, 1, D))
+    assert calculus.products_as_sums(kept) == kept
+
+
+def test_a_step_about_sequences_alone_is_not_credited_to_differentiation() -> None:
+    (r,) = _decide("symbols: T, u : positive integer\nfunctions: a(u) : positive\n"
+                   "  a(T)*(1 - a(T - 1)) + 1 - a(T)\n= 1 - a(T)*a(T - 1)\n")
+    assert r.verdict is Verdict.PROVED, r
+    assert not any("coordinate" in rule for rule in r.rules), r.rules

@@ -41,6 +41,7 @@ __all__ = [
     "GAMMA_INTEGRAL",
     "GEOMETRIC_SERIES",
     "INDEX_SHIFT",
+    "PRODUCT_AS_SUM",
     "POLYNOMIAL_INTEGRAL",
     "SUM_CONSTANT",
     "SUM_LINEARITY",
@@ -55,8 +56,10 @@ __all__ = [
     "function_instance",
     "geometric_series",
     "has_polynomial_integral",
+    "has_symbolic_product",
     "has_symbolic_sum",
     "polynomial_integrals",
+    "products_as_sums",
     "resolve_conditions",
     "sum_normal_form",
 ]
@@ -65,6 +68,8 @@ SUM_LINEARITY = "linearity of Σ (Σ (a + b) = Σ a + Σ b, Σ c·a = c·Σ a)"
 SUM_CONSTANT = "Σ_{i=1}^{D} c = D·c"
 INDEX_SHIFT = "shifting the index of a sum"
 SUM_SPLIT = "splitting off terms of a sum"
+PRODUCT_AS_SUM = ("a product of positive factors as the exponential of a sum, "
+                  "∏ f = exp(Σ log f)")
 POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
 BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) (a, b > 0)"
 GEOMETRIC_SERIES = ("the geometric series Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (and Σ k^m r^k, "
@@ -90,6 +95,45 @@ def has_symbolic_sum(*exprs: sp.Expr) -> bool:
     """
     return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in s.limits)
                for e in exprs for s in e.atoms(sp.Sum))
+
+
+def has_symbolic_product(*exprs: sp.Expr) -> bool:
+    """Whether a product in ``exprs`` over one index has a bound that is not a number.
+
+    >>> T = sp.Symbol("T", integer=True, positive=True)
+    >>> s = sp.Symbol("s", integer=True)
+    >>> has_symbolic_product(sp.Product(s, (s, 1, T))), has_symbolic_product(sp.Product(s, (s, 1, 3)))
+    (True, False)
+    """
+    return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in n.limits)
+               for e in exprs for n in e.atoms(sp.Product))
+
+
+def products_as_sums(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every product ∏_{s=a}^{b} f(s) over one index with a symbolic bound and a
+    factor positive by the assumptions written exp(Σ_{s=a}^{b} log f(s)): the rules of sums
+    (splitting off the last factor, shifting the index) then apply to it, as to the
+    cumulative product ᾱ_t = ∏_{s≤t} α_s = α_t·ᾱ_{t−1} of a diffusion's noise schedule (Ho,
+    Jain & Abbeel 2020, sec. 2). Other products are left as they are.
+
+    >>> T = sp.Symbol("T", integer=True, positive=True)
+    >>> s = sp.Symbol("s", integer=True)
+    >>> a = sp.Function("a", positive=True)
+    >>> products_as_sums(sp.Product(a(s), (s, 1, T)))
+    exp(Sum(log(a(s)), (s, 1, T)))
+    >>> r = sp.Function("r", real=True)  # a factor of unknown sign: left alone
+    >>> products_as_sums(sp.Product(r(s), (s, 1, T)))
+    Product(r(s), (s, 1, T))
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        if len(node.limits) != 1:
+            return node
+        i, lo, hi = node.limits[0]
+        if not (lo.free_symbols or hi.free_symbols) or node.function.is_positive is not True:
+            return node
+        return sp.exp(sp.Sum(sp.expand_log(sp.log(node.function)), (i, lo, hi)))
+
+    return expr.replace(lambda n: isinstance(n, sp.Product), value)
 
 
 def _split_bound(bound: sp.Expr) -> tuple[sp.Expr, int]:

@@ -865,9 +865,13 @@ class IndexedDerivatives(Tier):
                 "no result for the derivative with respect to a coordinate within the time "
                 "bound: " + "; ".join(p.reasons)))
         a, b, reduced, rules = value
+        # the coordinate rule only where a derivative was taken (a step about sequences
+        # alone, α_t beside α_t·α_{t−1}, is the algebra)
+        differentiated = (a, b) != (p.lhs, p.rhs)
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
-        j = p.judge_gap(reduced, self.name, (indexed_rule(), *rules), sides=(a, b))
+        j = p.judge_gap(reduced, self.name,
+                        (indexed_rule(), *rules) if differentiated else rules, sides=(a, b))
         if j is None and p.relation is not Relation.EQ_UP_TO and not reduced.has(
                 sp.Sum, sp.Derivative, sp.Integral, Expectation):
             # the sequences instanced (a step must hold for every sequence)
@@ -883,7 +887,9 @@ class IndexedDerivatives(Tier):
                     j.reason += f", with {note}"
         if j is not None and not j.explanation and j.verdict is Verdict.PROVED:
             j.explanation = ("differentiating with respect to one coordinate (∂μ_d/∂μ_j = "
-                             "δ_dj, the sum over the delta done) reduces left − right to 0")
+                             "δ_dj, the sum over the delta done) reduces left − right to 0"
+                             if differentiated else "expanding products and powers and "
+                             "cancelling reduces left − right to 0")
         return j
 
 
@@ -1102,17 +1108,22 @@ class SumRules(Tier):
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.calculus import has_symbolic_sum
 
-        return p.symbolic and (p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
-            p.lhs, p.rhs)
+        from elbo_derivation.decide.calculus import has_symbolic_product
+
+        return p.symbolic and ((p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
+            p.lhs, p.rhs) or has_symbolic_product(p.lhs, p.rhs))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus
 
         def work() -> Judgement | None:
-            a, rules_a = calculus.sum_normal_form(p.lhs)
-            b, rules_b = calculus.sum_normal_form(p.rhs)
+            # a product of positive factors as exp(Σ log): the same rules then apply to it
+            lhs, rhs = calculus.products_as_sums(p.lhs), calculus.products_as_sums(p.rhs)
+            as_sums = (calculus.PRODUCT_AS_SUM,) if (lhs, rhs) != (p.lhs, p.rhs) else ()
+            a, rules_a = calculus.sum_normal_form(lhs)
+            b, rules_b = calculus.sum_normal_form(rhs)
             reduced, algebra_rules = reduce_algebra(p.gap_of(a, b))
-            rules = tuple(dict.fromkeys((*rules_a, *rules_b, *algebra_rules)))
+            rules = tuple(dict.fromkeys((*as_sums, *rules_a, *rules_b, *algebra_rules)))
             if reduced == 0 or (p.relation is Relation.EQ_UP_TO
                                 and not depends_on(reduced, p.wrt)):
                 return p.judge_gap(reduced, self.name, rules)
@@ -1123,7 +1134,7 @@ class SumRules(Tier):
                                      f"the gap {plain(reduced)} is ≥ 0: {reason}")
             if p.relation is Relation.EQ_UP_TO:
                 return None
-            for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+            for bounds, (ea, eb) in calculus.at_integer_bounds(lhs, rhs):
                 check_deadline()
                 pair, note = calculus.function_instance(sp.Tuple(ea, eb))
                 ia, ib = pair
