@@ -485,3 +485,14 @@ def test_a_let_of_an_indexed_name_holds_at_every_index() -> None:
     with pytest.raises(DerivationSyntaxError, match="undeclared"):
         parse_tex_derivation(head + "\\begin{align*}\n\\bar{\\alpha}_s &= \\bar{\\alpha}_s\n"
                              "\\end{align*}\n")
+
+
+def test_a_subscript_expression_may_use_a_greek_index() -> None:
+    r"""``\alpha_{\tau-1}`` for a sequence declared over the integer τ: the same sequence at
+    τ − 1, as ``\alpha_{t-1}`` is at t − 1."""
+    d = parse_tex_derivation("% symbols: \\tau, \\sigma : positive integer\n"
+                             "% functions: \\alpha_\\sigma : positive\n\\begin{align*}\n"
+                             "\\alpha_{\\tau -1} &= \\alpha_{\\tau - 1}\n\\end{align*}\n")
+    tau = d.symbols["tau"]
+    (node,) = d.start.atoms(sp.core.function.AppliedUndef)
+    assert node.args == (tau - 1,)
