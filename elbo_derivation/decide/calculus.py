@@ -41,8 +41,8 @@ __all__ = [
     "GAMMA_INTEGRAL",
     "GEOMETRIC_SERIES",
     "INDEX_SHIFT",
-    "PRODUCT_AS_SUM",
     "POLYNOMIAL_INTEGRAL",
+    "PRODUCT_AS_SUM",
     "SUM_CONSTANT",
     "SUM_LINEARITY",
     "SUM_SPLIT",
@@ -102,8 +102,10 @@ def has_symbolic_product(*exprs: sp.Expr) -> bool:
 
     >>> T = sp.Symbol("T", integer=True, positive=True)
     >>> s = sp.Symbol("s", integer=True)
-    >>> has_symbolic_product(sp.Product(s, (s, 1, T))), has_symbolic_product(sp.Product(s, (s, 1, 3)))
-    (True, False)
+    >>> has_symbolic_product(sp.Product(s, (s, 1, T)))
+    True
+    >>> has_symbolic_product(sp.Product(s, (s, 1, 3)))
+    False
     """
     return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in n.limits)
                for e in exprs for n in e.atoms(sp.Product))

@@ -1106,12 +1106,10 @@ class SumRules(Tier):
     share = 0.15
 
     def applies(self, p: Problem) -> bool:
-        from elbo_derivation.decide.calculus import has_symbolic_sum
+        from elbo_derivation.decide.calculus import has_symbolic_product, has_symbolic_sum
 
-        from elbo_derivation.decide.calculus import has_symbolic_product
-
-        return p.symbolic and ((p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
-            p.lhs, p.rhs) or has_symbolic_product(p.lhs, p.rhs))
+        return p.symbolic and (((p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
+            p.lhs, p.rhs)) or has_symbolic_product(p.lhs, p.rhs))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus
