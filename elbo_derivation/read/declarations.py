@@ -265,7 +265,7 @@ def expression_subscript(text: str) -> str | None:
 
     >>> expression_subscript("t - 1"), expression_subscript("t+1"), expression_subscript("t")
     ('t-1', 't+1', None)
-    >>> expression_subscript("t / 2"), expression_subscript("\\tau - 1")
+    >>> expression_subscript("t / 2"), expression_subscript("\\\\tau - 1")
     ('t/2', 'tau-1')
     """
     compact = re.sub(r"\\([A-Za-z]+)", r"\1", re.sub(r"\s+", "", text))  # \tau-1: tau-1
