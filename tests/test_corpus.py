@@ -43,6 +43,11 @@ KNOWN: dict[str, str] = {
     "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv": _MISNAMED.format(
         "wrong-moment for x² = x(x − 1) + x written without its + x: E[x²] taken as the "
         "factorial moment has the same value, but the page shows the term lost, not a moment"),
+    # readable since π(θ|x) is read as a density (session 27): the square of (θ − μ) lost
+    # inside the expectation has the value of the variance lost, but the page shows a square
+    "bayes/wrong/robert_posterior_squared_loss.s1.missing-square.tex": _MISNAMED.format(
+        "second-moment-missing-variance for the square of (θ − μ) dropped inside "
+        "E_π(θ|x)[...]: the step takes no moment, the page shows the square lost"),
 }
 
 
@@ -55,7 +60,8 @@ LOAD_DEPENDENT: frozenset[str] = frozenset({
     "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.tex",
     "moments/wrong/blitzstein_exponential_second_moment.s2.dropped-factor.deriv",
     "bayes/wrong/bishop_ppca_posterior_square.s3.dropped-term.tex",
-    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv"})
+    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv",
+    "bayes/wrong/robert_posterior_squared_loss.s1.missing-square.tex"})
 
 
 def _params() -> list:

@@ -161,3 +161,14 @@ def test_both_formats_read_their_header_lines_through_one_piece():
     assert header_line("expect: correct") is None and header_line("Cited from: x") is None
     for key in HEADER_KEYS:
         assert header_line(f" {key.upper()} : x").key == key
+
+
+def test_a_density_may_take_the_name_of_the_constant_pi_but_not_of_a_function():
+    # Robert (2007) names the posterior π(θ|x): a density of that name in both formats, while
+    # log, exp and the like stay reserved
+    d = parse_derivation("symbols: theta, x, mu : real\nsymbols: tau : positive\n"
+                         "densities: pi(theta|x) = N(mu, tau^2)\n\n"
+                         "  E[theta, theta ~ pi(theta|x)] + 2*pi\n= mu + 2*pi\n")
+    assert "pi(theta|x)" in d.declarations.densities and sp.pi in d.start.atoms(sp.NumberSymbol)
+    with pytest.raises(DerivationSyntaxError, match="reserved"):
+        _deriv("symbols: x : real\ndensities: log(x)")

@@ -435,3 +435,64 @@ def test_a_density_named_with_an_upright_word_subscript() -> None:
     d = parse_tex_derivation(text)
     assert isinstance(d.start, Expectation)
     assert "p_data" in str(d.start)
+
+
+def test_a_density_named_pi_wins_over_the_constant_only_before_its_arguments() -> None:
+    r"""Robert (2007) writes the posterior π(θ|x): declared so, ``\pi(\theta|x)`` is the
+    density, while ``2\pi\sigma^2`` and ``\pi(\mu + 1)`` keep π the constant; a density named
+    by another Greek letter, ``\phi(\theta)``, is read the same way."""
+    from elbo_derivation.pipeline import check_derivation
+
+    text = ("% symbols: \\theta, \\mu, \\delta : real\n% symbols: \\tau, \\sigma : positive\n"
+            "% densities: \\pi(\\theta) = \\mathcal{N}(\\mu, \\tau^2), \\phi(\\theta)\n"
+            "\\begin{align*}\n\\mathbb{E}_{\\pi(\\theta)}[(\\theta - \\delta)^2] "
+            "+ \\log(2\\pi\\sigma^2) + \\pi(\\mu + 1)"
+            " &= \\tau^2 + (\\mu - \\delta)^2 + \\log 2\\pi + 2\\log\\sigma + \\pi\\mu + \\pi"
+            " \\\\\n"
+            " &= \\tau^2 + \\log 2\\pi + 2\\log\\sigma + \\pi\\mu + \\pi"
+            "\n\\end{align*}\n")
+    d = parse_tex_derivation(text)
+    assert isinstance(d.start.args[0], Expectation) or any(
+        isinstance(a, Expectation) for a in d.start.args)
+    assert sp.pi in d.start.atoms(sp.NumberSymbol)
+    verdicts = [s.verdict.value for s in check_derivation(d, time_limit=5.0).steps]
+    assert verdicts == ["proved", "refuted"]
+    d = parse_tex_derivation(text.split("\\begin")[0] + "\\begin{align*}\n\\log \\phi(\\theta) "
+                             "&= \\log \\phi(\\theta)\n\\end{align*}\n")
+    assert [str(f.func) for f in d.start.atoms(sp.core.function.AppliedUndef)] == ["phi(theta)"]
+    # without a density of that name, \pi(\theta) is the constant times θ
+    d = parse_tex_derivation("% symbols: \\theta : real\n\\begin{align*}\n\\pi(\\theta) "
+                             "&= \\pi\\theta\n\\end{align*}\n")
+    assert d.start == sp.pi * next(iter(d.start.free_symbols))
+
+
+def test_a_let_of_an_indexed_name_holds_at_every_index() -> None:
+    r"""``% let: \bar{\alpha}_t = \prod_{s=1}^{t} \alpha_s`` defines ᾱ for every t (t declared
+    integer), as Ho, Jain & Abbeel (2020) do: ᾱ_{t-1} is the product up to t − 1, shown as
+    written; an index a bound variable would capture is not read so."""
+    from elbo_derivation.pipeline import check_derivation
+
+    head = ("% symbols: t, s : positive integer\n% functions: \\alpha_s : positive\n"
+            "% let: \\bar{\\alpha}_t = \\prod_{s=1}^{t} \\alpha_s\n")
+    d = parse_tex_derivation(head + "\\begin{align*}\n1 - \\bar{\\alpha}_t &= 1 - \\alpha_t "
+                             "\\bar{\\alpha}_{t-1} \\\\\n &= 1 - \\bar{\\alpha}_{t-1}\n"
+                             "\\end{align*}\n")
+    t = d.symbols["t"]
+    previous = next(v for k, v in d.definitions.items() if k != "alpha_bar_t")
+    assert previous.limits[0][2] == t - 1
+    verdicts = [s.verdict.value for s in check_derivation(d, time_limit=5.0).steps]
+    assert verdicts == ["proved", "refuted"]
+    with pytest.raises(DerivationSyntaxError, match="undeclared"):
+        parse_tex_derivation(head + "\\begin{align*}\n\\bar{\\alpha}_s &= \\bar{\\alpha}_s\n"
+                             "\\end{align*}\n")
+
+
+def test_a_subscript_expression_may_use_a_greek_index() -> None:
+    r"""``\alpha_{\tau-1}`` for a sequence declared over the integer τ: the same sequence at
+    τ − 1, as ``\alpha_{t-1}`` is at t − 1."""
+    d = parse_tex_derivation("% symbols: \\tau, \\sigma : positive integer\n"
+                             "% functions: \\alpha_\\sigma : positive\n\\begin{align*}\n"
+                             "\\alpha_{\\tau -1} &= \\alpha_{\\tau - 1}\n\\end{align*}\n")
+    tau = d.symbols["tau"]
+    (node,) = d.start.atoms(sp.core.function.AppliedUndef)
+    assert node.args == (tau - 1,)

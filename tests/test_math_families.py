@@ -266,3 +266,37 @@ def test_a_beta_integral_that_may_diverge_is_not_evaluated() -> None:
     r = sp.Symbol("r", real=True)  # a rate of unknown sign: e^(−rt) may grow
     gamma = sp.Integral(t * sp.exp(-r * t), (t, 0, sp.oo))
     assert beta_gamma_integrals(gamma) == gamma
+
+
+@pytest.mark.parametrize(("lhs", "right", "wrong"), [
+    # the mean of a nonnegative variable as the integral of its tail (Ross 2014, lemma
+    # 5.2.1): the inner integral a function of the outer variable, innermost first
+    ("Integral(Integral(b*exp(-b*t), (t, u, oo)), (u, 0, oo))", "Integral(exp(-b*u), (u, 0, oo))",
+     "Integral(b*exp(-b*u), (u, 0, oo))"),
+    ("Integral(Integral(b*exp(-b*t), (t, u, oo)), (u, 0, oo))", "1/b", "1"),
+    # a tail by parts: ∫_a^∞ t e^(−bt) dt = e^(−ab)(a/b + 1/b²)
+    ("Integral(t*exp(-b*t), (t, a, oo))", "exp(-a*b)*(a/b + 1/b^2)", "exp(-a*b)*a/b"),
+])
+def test_tail_and_iterated_integrals_are_evaluated_by_rule(lhs, right, wrong) -> None:
+    from elbo_derivation.decide.calculus import TAIL_INTEGRAL
+
+    head = "symbols: t, u : positive\nsymbols: a, b : positive\n"
+    d = parse_derivation(head + f"  {lhs}\n= {right}\n")
+    (ok,) = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert ok.verdict is Verdict.PROVED and TAIL_INTEGRAL in ok.rules, ok
+    d = parse_derivation(head + f"  {lhs}\n= {wrong}\n")
+    (bad,) = [decide_step(d, s, time_limit=5.0) for s in d.steps]
+    assert bad.verdict is Verdict.REFUTED and bad.counterexample is not None, bad
+
+
+def test_a_tail_integral_that_may_diverge_is_not_evaluated() -> None:
+    import sympy as sp
+
+    from elbo_derivation.decide.calculus import beta_gamma_integrals, beta_gamma_rules
+
+    t, c, r = sp.Symbol("t", real=True), sp.Symbol("c", real=True), sp.Symbol("r", real=True)
+    grows = sp.Integral(sp.exp(-r * t), (t, c, sp.oo))  # r of unknown sign
+    assert beta_gamma_integrals(grows) == grows and beta_gamma_rules(grows) == ()
+    # an iterated integral is evaluated only when every integration is
+    inner_open = sp.Integral(sp.exp(-t**2), (t, c, sp.oo), (c, 0, sp.oo))
+    assert beta_gamma_integrals(inner_open) == inner_open

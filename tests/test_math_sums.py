@@ -248,3 +248,63 @@ def test_a_geometric_ratio_below_one_as_a_product_of_factors() -> None:
     assert sp.simplify(closed - p * sp.exp(t) / (1 - (1 - p) * sp.exp(t))) == 0
     s = sp.Symbol("s", real=True)
     assert geometric_series(series.xreplace({t: s}), {p: a / (1 + a)}).has(sp.Sum)
+
+
+@pytest.mark.parametrize(("right", "wrong"), [
+    ("(a + b)^n", "(a + b)^(n - 1)"),
+    ("(a + b)^n", "a^n + b^n"),
+])
+def test_the_binomial_theorem_to_a_symbolic_power(right: str, wrong: str) -> None:
+    # Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a + b)^n (Blitzstein & Hwang 2019, thm 1.4.1), under
+    # any letters: proved by the rule, a wrong closed form refuted at an integer n
+    head = "symbols: m : positive integer\nsymbols: j : nonnegative integer\n" \
+           "symbols: a, b : positive\n"
+    lhs = "Sum(binomial(m, j)*a^j*b^(m - j), (j, 0, m))"
+    (r,) = _decide(head + f"  {lhs}\n= {right.replace('n', 'm')}\n")
+    (w,) = _decide(head + f"  {lhs}\n= {wrong.replace('n', 'm')}\n")
+    assert r.verdict is Verdict.PROVED and calculus.BINOMIAL_THEOREM in r.rules, r
+    assert w.verdict is Verdict.REFUTED, w
+    assert float(w.counterexample.point["m"]).is_integer()
+
+
+def test_the_binomial_moment_generating_function() -> None:
+    # E[e^{tK}] for K ~ Binomial(n, p) is (1 − p + p e^t)^n (Soch et al., "Binomial
+    # distribution: moment-generating function"): the expectation as a sum over the support,
+    # then the binomial theorem; dropping the 1 − p is refuted
+    head = ("symbols: N : positive integer\nsymbols: 0 < r < 1\nsymbols: s : real\n"
+            "symbols: y : nonnegative integer\ndensities: g(y) = Binomial(N, r)\n")
+    (r,) = _decide(head + "  E[exp(s*y), y ~ g(y)]\n= (1 - r + r*exp(s))^N\n")
+    (w,) = _decide(head + "  E[exp(s*y), y ~ g(y)]\n= (1 + r*exp(s))^N\n")
+    assert r.verdict is Verdict.PROVED and calculus.BINOMIAL_THEOREM in r.rules, r
+    assert w.verdict is Verdict.REFUTED and w.counterexample is not None, w
+    # a sum that is not of that shape is left to the other rules
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    n = sp.Symbol("n", integer=True, positive=True)
+    kept = sp.Sum(k * sp.binomial(n, k), (k, 0, n))
+    assert calculus.binomial_series(kept) == kept and not calculus.binomial_rules(kept)
+
+
+@pytest.mark.parametrize(("right", "wrong"), [
+    ("a(T)*Product(a(u), (u, 1, T - 1))", "a(T)*Product(a(u), (u, 1, T))"),
+    ("a(1)*Product(a(u + 1), (u, 1, T - 1))", "a(1)*Product(a(u), (u, 1, T - 1))"),
+])
+def test_a_product_of_positive_factors_by_the_rules_of_sums(right: str, wrong: str) -> None:
+    # ᾱ_T = ∏_{u≤T} a_u = a_T·ᾱ_{T−1} (Ho, Jain & Abbeel 2020, sec. 2): the product as
+    # exp(Σ log a), then splitting and shifting; a wrong split refuted at a whole T
+    head = "symbols: T, u : positive integer\nfunctions: a(u) : positive\n"
+    lhs = "Product(a(u), (u, 1, T))"
+    (r,) = _decide(head + f"  {lhs}\n= {right}\n")
+    assert r.verdict is Verdict.PROVED and calculus.PRODUCT_AS_SUM in r.rules, r
+    (w,) = _decide(head + f"  {lhs}\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED and float(w.counterexample.point["T"]).is_integer(), w
+    # a factor of unknown sign has no logarithm: the product is left alone
+    r_ = sp.Function("r", real=True)
+    kept = sp.Product(r_(i), (i, 1, D))
+    assert calculus.products_as_sums(kept) == kept
+
+
+def test_a_step_about_sequences_alone_is_not_credited_to_differentiation() -> None:
+    (r,) = _decide("symbols: T, u : positive integer\nfunctions: a(u) : positive\n"
+                   "  a(T)*(1 - a(T - 1)) + 1 - a(T)\n= 1 - a(T)*a(T - 1)\n")
+    assert r.verdict is Verdict.PROVED, r
+    assert not any("coordinate" in rule for rule in r.rules), r.rules

@@ -28,3 +28,14 @@ def test_a_written_derivative_is_shown_as_notation_not_as_a_call():
     start = shown_pretty(d)
     assert start.startswith("d/dh") and "Derivative" not in start
     assert d.steps[0].verdict.value == "proved"
+
+
+def test_an_iterated_integral_pairs_each_sign_with_its_differential():
+    # SymPy's first limit is the innermost: ∫_0^∞ (∫_x^∞ f dy) dx, in text and in MathML
+    from elbo_derivation.report.handout import NotesMathMLPrinter
+
+    e = sp.Integral(sp.exp(-y), (y, x, sp.oo), (x, 0, sp.oo))
+    assert pretty(e) == "∫_0^∞ ∫_x^∞ exp(−y) dy dx"
+    mathml = NotesMathMLPrinter().doprint(e)
+    assert mathml.index("<mn>0</mn>") < mathml.index("<mi>x</mi>")  # the outer sign first
+    assert mathml.rindex("<mi>y</mi>") < mathml.rindex("<mi>x</mi>")  # dy before dx

@@ -423,7 +423,10 @@ def rename_tex(text: str, mapping: dict[str, str] | None = None) -> tuple[str, d
             key, body = m.group(2), m.group(4)
             if key == "let":
                 name, eq, value = body.partition("=")
-                new_body = _rename_decl_tokens(name, mapping) + eq + _rename_latex(value, mapping)
+                # a LaTeX name (\bar{\alpha}_t) renamed as the body renames it
+                new_body = (_rename_latex(name, mapping) if name.strip().startswith("\\")
+                            else _rename_decl_tokens(name, mapping)) + eq + _rename_latex(
+                    value, mapping)
             elif key == "symbols" and ":" not in body:  # a chain: 0 < \beta < 1
                 new_body = _rename_decl_tokens(body, mapping)
             elif key == "symbols":

@@ -38,22 +38,29 @@ from elbo_derivation.core.timeout import check_deadline
 
 __all__ = [
     "BETA_INTEGRAL",
+    "BINOMIAL_THEOREM",
     "GAMMA_INTEGRAL",
     "GEOMETRIC_SERIES",
     "INDEX_SHIFT",
     "POLYNOMIAL_INTEGRAL",
+    "PRODUCT_AS_SUM",
     "SUM_CONSTANT",
     "SUM_LINEARITY",
     "SUM_SPLIT",
+    "TAIL_INTEGRAL",
     "at_integer_bounds",
     "beta_gamma_integrals",
     "beta_gamma_rules",
+    "binomial_rules",
+    "binomial_series",
     "exponential_series",
     "function_instance",
     "geometric_series",
     "has_polynomial_integral",
+    "has_symbolic_product",
     "has_symbolic_sum",
     "polynomial_integrals",
+    "products_as_sums",
     "resolve_conditions",
     "sum_normal_form",
 ]
@@ -62,10 +69,15 @@ SUM_LINEARITY = "linearity of Σ (Σ (a + b) = Σ a + Σ b, Σ c·a = c·Σ a)"
 SUM_CONSTANT = "Σ_{i=1}^{D} c = D·c"
 INDEX_SHIFT = "shifting the index of a sum"
 SUM_SPLIT = "splitting off terms of a sum"
+PRODUCT_AS_SUM = ("a product of positive factors as the exponential of a sum, "
+                  "∏ f = exp(Σ log f)")
 POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
 BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) (a, b > 0)"
 GEOMETRIC_SERIES = ("the geometric series Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (and Σ k^m r^k, "
                     "from its derivatives)")
+BINOMIAL_THEOREM = "the binomial theorem Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a + b)^n"
+TAIL_INTEGRAL = ("the tail integral ∫_a^∞ e^(−rt) dt = e^(−ra)/r (r > 0; t^k e^(−rt) by "
+                 "parts)")
 GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (a, b > 0)"
 
 #: The canonical index of every sum in normal form.
@@ -84,6 +96,47 @@ def has_symbolic_sum(*exprs: sp.Expr) -> bool:
     """
     return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in s.limits)
                for e in exprs for s in e.atoms(sp.Sum))
+
+
+def has_symbolic_product(*exprs: sp.Expr) -> bool:
+    """Whether a product in ``exprs`` over one index has a bound that is not a number.
+
+    >>> T = sp.Symbol("T", integer=True, positive=True)
+    >>> s = sp.Symbol("s", integer=True)
+    >>> has_symbolic_product(sp.Product(s, (s, 1, T)))
+    True
+    >>> has_symbolic_product(sp.Product(s, (s, 1, 3)))
+    False
+    """
+    return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in n.limits)
+               for e in exprs for n in e.atoms(sp.Product))
+
+
+def products_as_sums(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every product ∏_{s=a}^{b} f(s) over one index with a symbolic bound and a
+    factor positive by the assumptions written exp(Σ_{s=a}^{b} log f(s)): the rules of sums
+    (splitting off the last factor, shifting the index) then apply to it, as to the
+    cumulative product ᾱ_t = ∏_{s≤t} α_s = α_t·ᾱ_{t−1} of a diffusion's noise schedule (Ho,
+    Jain & Abbeel 2020, sec. 2). Other products are left as they are.
+
+    >>> T = sp.Symbol("T", integer=True, positive=True)
+    >>> s = sp.Symbol("s", integer=True)
+    >>> a = sp.Function("a", positive=True)
+    >>> products_as_sums(sp.Product(a(s), (s, 1, T)))
+    exp(Sum(log(a(s)), (s, 1, T)))
+    >>> r = sp.Function("r", real=True)  # a factor of unknown sign: left alone
+    >>> products_as_sums(sp.Product(r(s), (s, 1, T)))
+    Product(r(s), (s, 1, T))
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        if len(node.limits) != 1:
+            return node
+        i, lo, hi = node.limits[0]
+        if not (lo.free_symbols or hi.free_symbols) or node.function.is_positive is not True:
+            return node
+        return sp.exp(sp.Sum(sp.expand_log(sp.log(node.function)), (i, lo, hi)))
+
+    return expr.replace(lambda n: isinstance(n, sp.Product), value)
 
 
 def _split_bound(bound: sp.Expr) -> tuple[sp.Expr, int]:
@@ -527,10 +580,73 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
 
 
+def _tail_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
+    """(the value, the rule) of ∫_a^∞ c·t^k·e^(−rt + s) dt over a tail (a finite lower bound
+    a ≠ 0, free of t; k a whole number ≥ 0, r positive by the assumptions), term by term:
+    e^(−ra)·Σ_{j=0}^{k} k!/(k − j)!·a^(k−j)/r^(j+1) (integration by parts; Ross 2014, sec.
+    5.5); None otherwise."""
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    t, lo, hi = node.limits[0]
+    if hi is not sp.oo or lo == 0 or lo.has(t) or lo.is_finite is not True or (
+            lo.is_real is not True):
+        return None
+    body = node.function
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
+        return None
+    terms = sp.Add.make_args(sp.expand(body))
+    if len(terms) > 16:
+        return None
+    total = []
+    for term in terms:
+        found = _power_factors(sp.powsimp(term, combine="exp"), t)
+        if found is None:
+            return None
+        c, k, q, g = found
+        if q != 0 or not (k.is_Integer and 0 <= k <= 20):
+            return None
+        try:
+            poly = sp.Poly(g, t)
+        except (sp.PolynomialError, sp.GeneratorsNeeded):
+            return None
+        if poly.degree() != 1:
+            return None
+        slope, shift = poly.all_coeffs()
+        rate = -slope
+        if rate.is_positive is not True:
+            return None
+        k = int(k)
+        total.append(c * sp.exp(shift) * sp.exp(-rate * lo) * sp.Add(*[
+            sp.factorial(k) / sp.factorial(k - j) * lo ** (k - j) / rate ** (j + 1)
+            for j in range(k + 1)]))
+    return sp.Add(*total), TAIL_INTEGRAL
+
+
+def _iterated_integral(node: sp.Basic) -> tuple[sp.Expr, tuple[str, ...]] | None:
+    """(the value, the rules) of an integral each of whose integrations, innermost first,
+    is a Beta, Gamma or tail integral (∫_0^∞ (∫_x^∞ λe^(−λy) dy) dx, Ross 2014, lemma 5.2.1:
+    the inner one a function of x, then the outer one); None unless every one is."""
+    if not isinstance(node, sp.Integral) or not node.limits or any(
+            len(lim) != 3 for lim in node.limits):
+        return None
+    if len(node.limits) == 1:
+        found = _beta_gamma_integral(node) or _tail_integral(node)
+        return None if found is None else (found[0], (found[1],))
+    inner = _iterated_integral(sp.Integral(node.function, node.limits[0]))
+    if inner is None:
+        return None
+    outer = _iterated_integral(sp.Integral(inner[0], *node.limits[1:]))
+    if outer is None:
+        return None
+    return outer[0], tuple(dict.fromkeys((*inner[1], *outer[1])))
+
+
 def beta_gamma_integrals(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with each Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) and
-    each Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (factors free of t pulled out) in
-    closed form, where the declared assumptions make a, b > 0 so that it converges.
+    """``expr`` with each Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b),
+    each Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a and each tail integral
+    ∫_c^∞ t^k e^(−bt) dt (k a whole number; factors free of t pulled out) in closed form,
+    where the declared assumptions make a, b > 0 so that it converges; an iterated integral
+    innermost first, when every integration is one of these.
 
     References: Bishop, *Pattern Recognition and Machine Learning* (2006), eqs. (2.13) and
     (2.146); Abramowitz & Stegun 6.1.1 and 6.2.1.
@@ -546,17 +662,17 @@ def beta_gamma_integrals(expr: sp.Expr) -> sp.Expr:
     True
     """
     def value(node: sp.Basic) -> sp.Basic:
-        found = _beta_gamma_integral(node)
+        found = _iterated_integral(node)
         return node if found is None else found[0]
 
     return expr.replace(lambda n: isinstance(n, sp.Integral), value)
 
 
 def beta_gamma_rules(*exprs: sp.Expr) -> tuple[str, ...]:
-    """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`) that
+    """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`, :data:`TAIL_INTEGRAL`) that
     :func:`beta_gamma_integrals` would apply to ``exprs``; empty when none applies."""
-    out = [found[1] for e in exprs for n in e.atoms(sp.Integral)
-           if (found := _beta_gamma_integral(n)) is not None]
+    out = [rule for e in exprs for n in e.atoms(sp.Integral)
+           if (found := _iterated_integral(n)) is not None for rule in found[1]]
     return tuple(dict.fromkeys(out))
 
 
@@ -725,3 +841,78 @@ def exponential_series(expr: sp.Expr) -> sp.Expr:
         return node if out is None else sp.expand(out)
 
     return expr.replace(lambda n: isinstance(n, sp.Sum), value)
+
+
+def _binomial_term(term: sp.Expr, k: sp.Symbol, n: sp.Expr) -> sp.Expr | None:
+    """``term`` as c·C(n, k)·a^k·b^(n−k) (c, a, b free of k; each power's exponent linear in
+    k): its sum over k = 0..n, c·(a + b)^n; None for any other shape."""
+    const, a, b, chosen = [], [], [], False
+    for f in sp.Mul.make_args(term):
+        if not f.has(k):
+            const.append(f)
+            continue
+        if isinstance(f, sp.binomial) and not chosen and f.args[1] == k and sp.expand(
+                f.args[0] - n) == 0:
+            chosen = True
+            continue
+        base, exp = (sp.E, f.args[0]) if isinstance(f, sp.exp) else f.as_base_exp()
+        if base.has(k):
+            return None
+        slope = sp.expand(exp).coeff(k)
+        rest = sp.expand(exp - slope * k)
+        if slope == 0 or slope.has(k) or rest.has(k):
+            return None
+        if sp.expand(rest + slope * n) == 0:  # base^(slope·(k − n)): a power of n − k
+            b.append(base ** (-slope))
+        else:
+            a.append(base**slope)
+            const.append(base**rest)
+    if not chosen:
+        return None
+    return sp.Mul(*const) * (sp.Mul(*a) + sp.Mul(*b)) ** n
+
+
+def _binomial_sum(node: sp.Basic) -> sp.Expr | None:
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1:
+        return None
+    k, lo, n = node.limits[0]
+    if lo != 0 or n.is_infinite or not node.function.has(sp.binomial):
+        return None
+    total = []
+    for term in sp.Add.make_args(node.function):
+        check_deadline()
+        found = _binomial_term(term, k, n)
+        if found is None:
+            return None
+        total.append(found)
+    return sp.Add(*total)
+
+
+def binomial_series(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every sum Σ_{k=0}^{n} C(n, k)·a^k·b^(n−k) (a, b and any constant factor
+    free of k; n a number or a symbol) in closed form, (a + b)^n: the binomial theorem
+    (Blitzstein & Hwang 2019, theorem 1.4.1; the binomial distribution's sums, its moment
+    generating function (1 − p + p·e^t)^n among them). A sum of such terms is summed term by
+    term; any other sum is left as it is.
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> n = sp.Symbol("n", integer=True, positive=True)
+    >>> p, t = sp.Symbol("p", positive=True), sp.Symbol("t", real=True)
+    >>> binomial_series(sp.Sum(sp.binomial(n, k) * p**k * (1 - p)**(n - k) * sp.exp(t * k),
+    ...                        (k, 0, n)))
+    (p*exp(t) - p + 1)**n
+    >>> binomial_series(sp.Sum(k * sp.binomial(n, k), (k, 0, n)))  # not of that shape
+    Sum(k*binomial(n, k), (k, 0, n))
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        out = _binomial_sum(node)
+        return node if out is None else out
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), value)
+
+
+def binomial_rules(*exprs: sp.Expr) -> tuple[str, ...]:
+    """(:data:`BINOMIAL_THEOREM`,) when :func:`binomial_series` would sum a sum in
+    ``exprs``; empty otherwise."""
+    found = any(_binomial_sum(s) is not None for e in exprs for s in e.atoms(sp.Sum))
+    return (BINOMIAL_THEOREM,) if found else ()

@@ -1188,6 +1188,11 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
     for e in exprs:
         for node in e.atoms(AppliedUndef):
             sig = _signature(node)
+            if sig is None and len(node.args) == 1 and node.is_positive:
+                # a positive function, an unnormalised density g(z) (Bishop 2006, sec.
+                # 11.1.2): positive and integrable, as its declaration and its integrals need
+                subs[node] = positive_function_instance(node, params, taken)
+                continue
             if sig is None:  # an abstract function such as f(z): the decoder mean
                 if len(node.args) == 1 and node.is_real:
                     subs[node] = a * node.args[0] + b
@@ -1211,7 +1216,15 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
             subs[node] = value
     return ([e.xreplace(subs) for e in exprs], params), "", _two_variable_words(
         exprs, sorted(model), variational, None if copies is not None else latent, context,
-        params)
+        params) + _positive_function_words(subs)
+
+
+def _positive_function_words(subs: Mapping[sp.Basic, sp.Expr]) -> str:
+    """The instances :func:`positive_function_instance` gave, in words ("" when none)."""
+    found = sorted(f"{node} = {plain(value)}" for node, value in subs.items()
+                   if isinstance(node, AppliedUndef) and _signature(node) is None
+                   and node.is_positive)
+    return f"; {', '.join(found)}" if found else ""
 
 
 #: The two-variable instance, in words (a counterexample's note); in a note, the words of
@@ -1270,6 +1283,8 @@ def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
             if shape is not None and len(node.args) == len(shape[1]) + len(shape[2]):
                 shapes.setdefault(shape[0], set()).add(shape[1:])
                 applied.append((node, shape))
+            elif len(node.args) == 1 and node.is_positive:  # an unnormalised density
+                subs[node] = positive_function_instance(node, params, taken)
             elif len(node.args) == 1 and node.is_real and not node.is_positive:
                 name = node.func.__name__
                 if name not in params:
@@ -1304,7 +1319,29 @@ def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
     words = "; ".join(nets[f].describe(f) for f in sorted(nets))
     return ([e.xreplace(logs).xreplace(subs) for e in split], params), "", (
         "each family of densities a linear-Gaussian network of its declared factors, "
-        "every other declared density its exact marginal or conditional (" + words + ")")
+        "every other declared density its exact marginal or conditional (" + words + ")"
+        + _positive_function_words(subs))
+
+
+def positive_function_instance(node: sp.Basic, params: dict[str, tuple[sp.Symbol, ...]],
+                               taken: set[str]) -> sp.Expr:
+    """The instance of an abstract positive function g(t) of one variable (declared
+    ``positive``: an unnormalised density, a likelihood): exp(−t² + a_g·t + b_g), positive
+    everywhere and integrable over the line, so that ∫ g(t) dt and E_q[g/q] are finite where
+    the step writes them; its two parameters are recorded in ``params`` under g's name.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> params = {}
+    >>> positive_function_instance(sp.Function("g", positive=True)(t), params, {"t"})
+    exp(a_g*t + b_g - t**2)
+    """
+    name = node.func.__name__
+    if name not in params:
+        params[name] = (_fresh(f"a_{name}", taken, real=True),
+                        _fresh(f"b_{name}", taken, real=True))
+    a, b = params[name][:2]
+    t = node.args[0]
+    return sp.exp(-t**2 + a * t + b)
 
 
 def _shown(node: sp.Basic) -> str:

@@ -721,6 +721,7 @@ class Calculus(Tier):
         from elbo_derivation.decide.calculus import (
             POLYNOMIAL_INTEGRAL,
             beta_gamma_rules,
+            binomial_rules,
             has_polynomial_integral,
         )
 
@@ -728,7 +729,9 @@ class Calculus(Tier):
         out.extend(beta_gamma_rules(*exprs))
         for e in exprs:
             for node in e.atoms(*cls._NODES):
-                if isinstance(node, sp.Derivative):
+                if isinstance(node, sp.Sum) and binomial_rules(node):
+                    out.extend(binomial_rules(node))
+                elif isinstance(node, sp.Derivative):
                     out.append(DIFFERENTIATION)
                 elif isinstance(node, sp.Product):
                     out.append(FINITE_PRODUCT)
@@ -741,11 +744,13 @@ class Calculus(Tier):
     def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
         from elbo_derivation.decide.calculus import (
             beta_gamma_integrals,
+            binomial_series,
             exponential_series,
             polynomial_integrals,
         )
 
-        expr = exponential_series(beta_gamma_integrals(polynomial_integrals(expr)))
+        expr = binomial_series(exponential_series(beta_gamma_integrals(
+            polynomial_integrals(expr))))
         return expr.replace(lambda n: isinstance(n, cls._NODES), cls._doit)
 
     @staticmethod
@@ -775,6 +780,8 @@ class Calculus(Tier):
 
             def positive(n: sp.Integral) -> sp.Integral:
                 # t·t^(a−1) = t^a inside; over (0, 1) or (0, ∞) the variable is positive
+                if len(n.limits) != 1:  # an iterated integral: left whole
+                    return n
                 (v, lo, hi), = n.limits
                 u = dummies.setdefault(v, sp.Dummy(str(v), positive=True)) if lo == 0 else v
                 return sp.Integral(sp.powsimp(n.function.xreplace({v: u})), (u, lo, hi))
@@ -859,9 +866,13 @@ class IndexedDerivatives(Tier):
                 "no result for the derivative with respect to a coordinate within the time "
                 "bound: " + "; ".join(p.reasons)))
         a, b, reduced, rules = value
+        # the coordinate rule only where a derivative was taken (a step about sequences
+        # alone, α_t beside α_t·α_{t−1}, is the algebra)
+        differentiated = (a, b) != (p.lhs, p.rhs)
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
-        j = p.judge_gap(reduced, self.name, (indexed_rule(), *rules), sides=(a, b))
+        j = p.judge_gap(reduced, self.name,
+                        (indexed_rule(), *rules) if differentiated else rules, sides=(a, b))
         if j is None and p.relation is not Relation.EQ_UP_TO and not reduced.has(
                 sp.Sum, sp.Derivative, sp.Integral, Expectation):
             # the sequences instanced (a step must hold for every sequence)
@@ -877,7 +888,9 @@ class IndexedDerivatives(Tier):
                     j.reason += f", with {note}"
         if j is not None and not j.explanation and j.verdict is Verdict.PROVED:
             j.explanation = ("differentiating with respect to one coordinate (∂μ_d/∂μ_j = "
-                             "δ_dj, the sum over the delta done) reduces left − right to 0")
+                             "δ_dj, the sum over the delta done) reduces left − right to 0"
+                             if differentiated else "expanding products and powers and "
+                             "cancelling reduces left − right to 0")
         return j
 
 
@@ -1094,19 +1107,22 @@ class SumRules(Tier):
     share = 0.15
 
     def applies(self, p: Problem) -> bool:
-        from elbo_derivation.decide.calculus import has_symbolic_sum
+        from elbo_derivation.decide.calculus import has_symbolic_product, has_symbolic_sum
 
-        return p.symbolic and (p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
-            p.lhs, p.rhs)
+        return p.symbolic and (((p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
+            p.lhs, p.rhs)) or has_symbolic_product(p.lhs, p.rhs))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus
 
         def work() -> Judgement | None:
-            a, rules_a = calculus.sum_normal_form(p.lhs)
-            b, rules_b = calculus.sum_normal_form(p.rhs)
+            # a product of positive factors as exp(Σ log): the same rules then apply to it
+            lhs, rhs = calculus.products_as_sums(p.lhs), calculus.products_as_sums(p.rhs)
+            as_sums = (calculus.PRODUCT_AS_SUM,) if (lhs, rhs) != (p.lhs, p.rhs) else ()
+            a, rules_a = calculus.sum_normal_form(lhs)
+            b, rules_b = calculus.sum_normal_form(rhs)
             reduced, algebra_rules = reduce_algebra(p.gap_of(a, b))
-            rules = tuple(dict.fromkeys((*rules_a, *rules_b, *algebra_rules)))
+            rules = tuple(dict.fromkeys((*as_sums, *rules_a, *rules_b, *algebra_rules)))
             if reduced == 0 or (p.relation is Relation.EQ_UP_TO
                                 and not depends_on(reduced, p.wrt)):
                 return p.judge_gap(reduced, self.name, rules)
@@ -1117,7 +1133,7 @@ class SumRules(Tier):
                                      f"the gap {plain(reduced)} is ≥ 0: {reason}")
             if p.relation is Relation.EQ_UP_TO:
                 return None
-            for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+            for bounds, (ea, eb) in calculus.at_integer_bounds(lhs, rhs):
                 check_deadline()
                 pair, note = calculus.function_instance(sp.Tuple(ea, eb))
                 ia, ib = pair
@@ -1339,11 +1355,15 @@ class Families(Tier):
         from elbo_derivation.decide.families import instantiate
 
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
+            from elbo_derivation.decide.calculus import binomial_rules
+
             a, rules_a = instantiate(p.lhs, p.families)
             b, rules_b = instantiate(p.rhs, p.families)
+            summed = binomial_rules(a, b)  # Σ C(n, k)·a^k·b^(n−k), summed by its theorem
             a, b = CALCULUS._evaluate(a), CALCULUS._evaluate(b)
             reduced, algebra = reduce_algebra(p.gap_of(a, b))
-            return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *algebra)))
+            return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *summed,
+                                                       *algebra)))
 
         value = self.within_share(p, work)
         if value is None:

@@ -124,7 +124,9 @@ NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     for name, definition in _DEFINITIONS.items()}
 
 #: Reserved constants whose name, written with a subscript, is an indexed quantity of its
-#: own (π_k, the weights of a mixture; π alone stays 3.14159...).
+#: own (π_k, the weights of a mixture; π alone stays 3.14159...). Such a name may also
+#: name a declared density, π(θ|x), a posterior as Robert (2007, sec. 1.2) writes it: the
+#: name followed by the declared arguments is then the density, π elsewhere the constant.
 _SUBSCRIPTABLE_CONSTANTS = frozenset({"pi"})
 
 
@@ -215,6 +217,8 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
 
 _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+#: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
+_COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
 #: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
 DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
 #: ``q_\theta(w)``, ``q_{\phi}(z|x)``: a density named with a LaTeX subscript
@@ -261,10 +265,10 @@ def expression_subscript(text: str) -> str | None:
 
     >>> expression_subscript("t - 1"), expression_subscript("t+1"), expression_subscript("t")
     ('t-1', 't+1', None)
-    >>> expression_subscript("t / 2")
-    't/2'
+    >>> expression_subscript("t / 2"), expression_subscript("\\\\tau - 1")
+    ('t/2', 'tau-1')
     """
-    compact = re.sub(r"\s+", "", text)
+    compact = re.sub(r"\\([A-Za-z]+)", r"\1", re.sub(r"\s+", "", text))  # \tau-1: tau-1
     if re.fullmatch(r"[A-Za-z0-9]+(?:[-+/][A-Za-z0-9]+)+", compact):
         return compact
     return None
@@ -367,6 +371,16 @@ class Family:
     @property
     def discrete(self) -> bool:
         return FAMILY_TABLE[self.name].discrete
+
+
+def _reserved_density_name(stem: str) -> bool:
+    """Whether ``stem`` cannot name a density: a reserved name, except a constant a
+    textbook also uses as a density's name (π(θ|x), Robert 2007, sec. 1.2).
+
+    >>> _reserved_density_name("log"), _reserved_density_name("pi")
+    (True, False)
+    """
+    return stem in RESERVED and stem not in _SUBSCRIPTABLE_CONSTANTS
 
 
 @dataclass
@@ -629,10 +643,10 @@ class Declarations:
                   ) -> tuple[str, str, list[sp.Symbol], int]:
         """(stem, canonical signature, variables, given count) of ``q(z|x)``."""
         m = _SIGNATURE.match(raw)
-        latex = _LATEX_SIGNATURE.match(raw) if not m else None
+        latex = (_LATEX_SIGNATURE.match(raw) or _COMMAND_SIGNATURE.match(raw)) if not m else None
         if latex is not None and _NAME.match(self.plain(latex.group(1))):
             # q_\phi(z|x), p_{\theta}(x|z): a density named with a subscript, as the body
-            # writes it (its stem q_phi)
+            # writes it (its stem q_phi); \pi(\theta|x): named by a Greek letter (stem pi)
             m = latex
         if not m:
             raise self.error(f"expected {what}, got '{raw.strip()}'", line, column)
@@ -667,7 +681,7 @@ class Declarations:
                             column + offset + len(raw) + 1, expression)
                 continue
             stem, sig, variables, _ = self.signature(raw, line, col)
-            if stem in RESERVED or stem in self.symbols:
+            if _reserved_density_name(stem) or stem in self.symbols:
                 raise self.error(f"'{stem}' is already a symbol or reserved", line, col)
             self.functions[sig] = sp.Function(sig, positive=True)(*variables)
             if sig not in self.densities:
@@ -689,7 +703,8 @@ class Declarations:
         >>> d.assumption_of["z"], d.symbols["z"].is_integer
         ('integer Interval(0, 1)', True)
         """
-        m = _SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
+        m = (_SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
+             or _COMMAND_SIGNATURE.match(raw))
         text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N", family_text, count=1)
         text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1\3", text,
                       count=1)
@@ -728,7 +743,7 @@ class Declarations:
                 f"unknown family '{m.group(1).strip()}'; expected one of N (Normal, "
                 "Gaussian), Bernoulli, Categorical, Poisson, Exponential, Laplace, Gamma, "
                 "LogNormal, Uniform, Geometric, Binomial, Beta", line, column + lead)
-        if stem in RESERVED or stem in self.symbols:
+        if _reserved_density_name(stem) or stem in self.symbols:
             raise self.error(f"'{stem}' is already a symbol or reserved", line, column)
         if n_given != 1:
             raise self.error(f"a density in a family is a density of one variable: "

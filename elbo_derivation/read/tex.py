@@ -87,7 +87,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -351,6 +351,11 @@ class _Name:
         return list(dict.fromkeys(out))
 
 
+class _ConstantName(_Name):
+    """``\\pi`` where a density of that name is declared: the density when its declared
+    arguments follow, the constant π otherwise."""
+
+
 class _Paren:
     """A bracket ``( ... )`` read as a tuple, in case it holds a density's arguments."""
 
@@ -441,13 +446,15 @@ class _Builder(Transformer_NonRecursive):
 
     def __init__(self, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, Any],
                  where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None,
-                 ranges: Mapping[str, sp.Interval] | None = None) -> None:
+                 ranges: Mapping[str, sp.Interval] | None = None,
+                 definitions: MutableMapping[str, sp.Expr] | None = None) -> None:
         super().__init__()
         self.symbols = symbols
         self.functions = functions
         self.where = where
         self.indexed = indexed or {}
         self.ranges = ranges or {}
+        self.definitions = definitions
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -456,6 +463,8 @@ class _Builder(Transformer_NonRecursive):
         return self.where.error(message, line, column)
 
     def resolve_name(self, name: _Name) -> sp.Expr:
+        if isinstance(name, _ConstantName):
+            return sp.pi
         for cand in name.candidates():
             if cand in self.symbols:
                 return self.symbols[cand]
@@ -481,6 +490,10 @@ class _Builder(Transformer_NonRecursive):
                                     [self.vector_index(name)])
                 if entry is not None:
                     return entry
+        if name.sub is not None:  # ᾱ_{t−1}, the let ᾱ_t at another index
+            defined = self.defined_sequence(name)
+            if defined is not None:
+                return defined
         if name.base == "e" and name.sub is None and name.accent is None:
             return sp.E
         if name.base in ("d", "partial") and name.sub is None and name.accent is None:
@@ -504,6 +517,39 @@ class _Builder(Transformer_NonRecursive):
             f"e.g. 'symbols: {example} : real' ('% symbols: ...' in a .tex file)",
             name,
         )
+
+    def defined_sequence(self, name: _Name) -> sp.Symbol | None:
+        """``\\bar{\\alpha}_{t-1}`` where ``% let: \\bar{\\alpha}_t = \\prod_{s=1}^{t}
+        \\alpha_s`` defines the indexed name for every t (an index declared integer): a let
+        name of its own, shown as written, whose definition is the let's at that index (the
+        cumulative product of a noise schedule at t − 1, Ho, Jain & Abbeel 2020, sec. 2);
+        None when no such let is declared or the index would be captured by a bound
+        variable of the definition."""
+        if not isinstance(self.definitions, MutableMapping) or not isinstance(
+                self.symbols, MutableMapping):
+            return None
+        whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+        for stem in whole.candidates():
+            for let, value in list(self.definitions.items()):
+                index = self.symbols.get(let[len(stem) + 1:]) if let.startswith(
+                    stem + "_") else None
+                if (not isinstance(index, sp.Symbol) or index.is_integer is not True
+                        or str(index) in self.definitions):
+                    continue
+                try:
+                    at = self.vector_index(name)
+                except DerivationSyntaxError:
+                    return None
+                bound = {lim[0] for n in value.atoms(sp.Sum, sp.Product, sp.Integral)
+                         for lim in n.limits}
+                if at.free_symbols & bound:
+                    return None
+                new = name.candidates()[0]
+                with sp.evaluate(True):
+                    self.definitions[new] = value.xreplace({index: at})
+                self.symbols[new] = sp.Symbol(new)
+                return self.symbols[new]
+        return None
 
     def vector_index(self, name: _Name) -> sp.Expr:
         sub = name.sub or ""
@@ -734,7 +780,13 @@ class _Builder(Transformer_NonRecursive):
         sub = _sub_text(c[1]) if len(c) > 1 else None
         return _Name(inner, sub, None, str(tok), tok.line, tok.column)
 
-    def pi(self, c: list[Token]) -> sp.Expr:
+    def pi(self, c: list[Token]) -> Any:
+        """``\\pi``: the constant, unless a density is declared under that name (π(θ|x),
+        Robert 2007): then a name that is the density before its arguments and the
+        constant everywhere else (``2\\pi\\sigma^2``)."""
+        if any(sig.startswith("pi(") for sig in self.functions):
+            tok = c[0]
+            return _ConstantName("pi", None, None, str(tok), tok.line, tok.column)
         return sp.pi
 
     def infty(self, c: list[Token]) -> sp.Expr:
@@ -977,6 +1029,9 @@ class _Builder(Transformer_NonRecursive):
                     elif (entropy := self.entropy_of(item, paren)) is not None:
                         value = entropy  # H(q), the entropy of a declared density
                         i += 1
+                    elif (isinstance(item, _ConstantName) and not paren.seps
+                            and not isinstance(paren.parts[0], _Name)):
+                        pass  # \pi(a + b), a density named \pi declared: the constant
                     elif paren.seps or any(
                             sig.startswith(c + "(") for sig in self.functions
                             for c in [*item.candidates(), item.base]):
@@ -1591,6 +1646,7 @@ def latex_to_sympy(
     column: int | None = None,
     indexed: Mapping[str, sp.IndexedBase] | None = None,
     ranges: Mapping[str, sp.Interval] | None = None,
+    definitions: MutableMapping[str, sp.Expr] | None = None,
 ) -> sp.Expr:
     r"""Read one LaTeX expression into SymPy, through our own grammar (no ``eval``).
 
@@ -1606,6 +1662,10 @@ def latex_to_sympy(
         a signature may also map to a plain symbol (``"h(x)"`` → ``h``).
     file, line, column : optional
         where ``text`` starts, for error messages.
+    definitions : mutable mapping of str to sympy.Expr, optional
+        the ``let`` definitions; a let of an indexed name (``\bar{\alpha}_t`` for an index
+        t declared integer) written at another index (``\bar{\alpha}_{t-1}``) adds the let
+        at that index to it, and its name to ``symbols``.
 
     Returns
     -------
@@ -1661,7 +1721,7 @@ def latex_to_sympy(
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
-    builder = _Builder(symbols, functions or {}, where, indexed, ranges)
+    builder = _Builder(symbols, functions or {}, where, indexed, ranges, definitions)
     try:
         result = builder.transform(tree)
         result = builder.value(result)
@@ -1839,7 +1899,8 @@ class _TexReader:
         if name in self.symbols:
             raise self.error(f"'{name}' is already declared", line, col)
         value = latex_to_sympy(expr_text, symbols=self.symbols, functions=self.functions,
-                               file=self.file, line=line, column=col + len(name_part) + 1)
+                               file=self.file, line=line, column=col + len(name_part) + 1,
+                               definitions=self.definitions)
         self.decl.define(name, value, line, col)
 
     def declare_densities(self, text: str, line: int, col: int) -> None:
@@ -2183,7 +2244,8 @@ class _TexReader:
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
                               file=self.file, line=line, column=column,
-                              indexed=self.decl.indexed, ranges=self.decl.intervals)
+                              indexed=self.decl.indexed, ranges=self.decl.intervals,
+                              definitions=self.definitions)
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "

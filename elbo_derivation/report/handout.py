@@ -356,13 +356,13 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         if not whole_line and not all(len(lim) == 3 for lim in expr.limits):
             return super()._print_Integral(expr)
         row = _el(self, "mrow")
-        for lim in expr.limits:
+        for lim in reversed(expr.limits):  # the first limit is the innermost
             sign = _el(self, "mo", "∫")
             if not whole_line:  # ∫₀^∞ … dx, with the notes' d (not SymPy's ⅆ)
                 sign = _el(self, "msubsup", sign, self._print(lim[1]), self._print(lim[2]))
             row.appendChild(sign)
         row.appendChild(self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True))
-        for lim in reversed(expr.limits):
+        for lim in expr.limits:
             row.appendChild(_el(self, "mspace", width="0.17em"))
             row.appendChild(_el(self, "mi", "d", mathvariant="normal"))
             row.appendChild(self._print(lim[0]))

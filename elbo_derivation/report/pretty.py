@@ -447,7 +447,8 @@ class UnicodePrinter(StrPrinter):
             else:
                 head.append("∫")
             tail.append(f"d{var}")
-        return f"{' '.join(head)} {body} {' '.join(reversed(tail))}"
+        # SymPy's first limit is the innermost: ∫_0^∞ ∫_x^∞ f dy dx
+        return f"{' '.join(reversed(head))} {body} {' '.join(tail)}"
 
     def _print_Expectation(self, expr: Expectation) -> str:
         f = self._print(expr.integrand)

@@ -746,6 +746,9 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("diffusion/luo_two_step_elbo.tex", 1, r"\log\frac{p(x_1|x_2)}{q(x_1|x_0)}", r"\log\frac{q(x_1|x_0)}{p(x_1|x_2)}", "log-ratio-flipped"),
     ("diffusion/luo_two_step_elbo.tex", 1, r"\mathbb{E}_{q(x_1|x_0)}\left[\log p(x_0|x_1)\right] + ", "", "dropped-term"),
     ("diffusion/luo_two_step_elbo.tex", 2, r"\mathrm{KL}\left(q(x_2|x_1) \,\|\, p(x_2)\right)", r"\mathrm{KL}\left(p(x_2) \,\|\, q(x_2|x_1)\right)", "kl-direction-swapped"),
+    # ᾱ_t = ∏_{s≤t} α_s as a let of an indexed name, used at t − 1 (Ho et al. 2020, Luo 2022)
+    ("diffusion/ho_cumulative_alpha_variance.tex", 1, r"1 - \alpha_t \bar{\alpha}_{t-1}", r"1 - \bar{\alpha}_{t-1}", "dropped-factor"),
+    ("diffusion/ho_cumulative_alpha_variance.tex", 3, r"\prod_{s=1}^{t}", r"\prod_{s=2}^{t}", "index-shift"),
     ("vi/ranganath_fisher_score.deriv", 1, "(z - m)^2/s^4", "(z - m)^2/(4*s^4)", "power-rule-factor"),
     ("vi/ranganath_fisher_score.deriv", 2, "s^2/s^4", "s/s^4", "std-for-variance"),
     ("vi/ranganath_fisher_score.deriv", 3, "1/s^2", "1/s", "std-for-variance"),
