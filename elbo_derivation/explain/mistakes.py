@@ -629,6 +629,9 @@ class _Context:
             except Exception:
                 pass
         self.roles.probabilities = _probability_expressions(self, derivation)
+        # the page, for simulations that put back a factor it shows fewer times
+        # (simulations.factor_restored)
+        self.roles.shows_fewer = self.shows_fewer  # type: ignore[attr-defined]
         # the previous line before its declared families were evaluated, for simulations of
         # a family's moment (simulations.declared_moment_wrong)
         self.roles.before_families = (before_families, self.families)  # type: ignore[attr-defined]

@@ -2887,3 +2887,153 @@ def square_lost_on_a_factor(node: sp.Basic, roles: Any) -> list[Variant]:
                 if wrong != expanded:
                     out.append((wrong, {"right": f**2, "wrong": f, "s": f}))
     return out
+
+
+# --- session 27 (N1): a factor lost, put back on the written step ---------------------------------
+# A step that rearranges (expands, collects, puts over one denominator) and loses a factor on
+# the way shows no product of the previous line with one factor fewer: the factor is put back
+# at one place of the written step instead, and the repaired step must equal the previous line.
+# The factors tried are those the previous line holds and the page shows fewer times.
+
+#: most factors of the previous line tried when a written step is repaired
+RESTORE_FACTORS = 8
+
+
+def bracket_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·(1 ± t) written A: a bracket with the constant 1 lost whole from a product
+    (n·p·(1 − p) written n·p, the factor 1 − p of the variance lost). :func:`factor_dropped`
+    leaves such a bracket to the entries of terms; the page tells them apart (a term −p lost
+    leaves the 1 in the product, a factor lost takes the whole bracket and its symbols off
+    the page: ``drops``). Not inside a log or a construct (see :func:`_outside_logs`).
+
+    >>> n, p = sp.symbols("n p", positive=True)
+    >>> [w for w, _ in bracket_factor_dropped(n * p * (1 - p), None)]
+    [n*p]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for i, f in enumerate(node.args):
+        if not (isinstance(f, sp.Add) and len(f.args) == 2 and sp.S.One in f.args):
+            continue
+        rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
+        if rest.is_Number or not rest.free_symbols:
+            continue
+        why = (f"the factor {show(f)} of {show(node)} was lost ({show(rest)} written "
+               f"for {show(node)})")
+        out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
+                           "guard": _outside_logs, "drops": f}))
+    return out
+
+
+def _restorable(lhs: sp.Basic) -> list[sp.Basic]:
+    """The factors with symbols of the products of ``lhs`` (a power with a negative exponent
+    also as its reciprocal: the 1/σ² of a term offers σ² too), not numbers, integrals, sums,
+    expectations or derivatives, the smaller first."""
+    out: list[sp.Basic] = []
+    for n in list(sp.preorder_traversal(lhs))[:400]:
+        if not isinstance(n, sp.Mul):
+            continue
+        for f in n.args:
+            if f.is_Number or not f.free_symbols or isinstance(f, CONSTRUCTS) \
+                    or isinstance(f, AppliedUndef):
+                continue
+            out.append(f)
+            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+                out.append(f.base ** (-f.exp))
+    return sorted(dict.fromkeys(out), key=lambda f: (sp.count_ops(f), str(f)))
+
+
+def _factors_lost(roles: Any) -> list[sp.Basic]:
+    """The factors of the previous line that the page shows fewer times (cached on
+    ``roles``): the candidates :func:`factor_restored` puts back."""
+    cached = getattr(roles, "factors_lost", None)
+    if cached is not None:
+        return cached
+    out: list[sp.Basic] = []
+    before = getattr(roles, "before_families", None)
+    fewer = getattr(roles, "shows_fewer", None)
+    if before is not None and fewer is not None:
+        try:
+            for f in _restorable(before[0]):
+                if fewer(f):
+                    out.append(f)
+                if len(out) >= RESTORE_FACTORS:
+                    break
+        except Exception:
+            out = []
+    try:
+        roles.factors_lost = out
+    except Exception:
+        pass
+    return out
+
+
+def _a_factor_or_term(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` is the whole expression, a factor of a product or a term
+    of a sum (not an argument of a function, a base or an exponent), and stands inside no
+    density's argument."""
+    if not path:
+        return True
+    node = expr
+    for i in path[:-1]:
+        if isinstance(node, AppliedUndef):
+            return False
+        node = node.args[i]
+    return isinstance(node, (sp.Mul, sp.Add))
+
+
+def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of a factor dropped, on the written step: a factor F of the previous
+    line that the page shows fewer times, put back on a part of the written step (a factor
+    or a term of it, or the whole); the part must not be a number (σ² written 1 is another
+    mistake) and F must come off again as a dropped factor (:func:`factor_dropped`,
+    :func:`bracket_factor_dropped`).
+
+    >>> a, b, r = sp.symbols("a b r", positive=True)
+    >>> class R:
+    ...     factors_lost = [1 - r]
+    >>> [w for w, _ in factor_restored(a, R())]
+    [a*(1 - r)]
+    """
+    if node.is_Number:
+        return []
+    out: list[Variant] = []
+    for f in _factors_lost(roles):
+        new = node * f
+        if not isinstance(new, sp.Mul) or f not in new.args:
+            continue  # F merged with the part (σ·σ is σ², not σ times σ)
+        back = [w for w, _ in (*factor_dropped(new, roles), *bracket_factor_dropped(new, roles))]
+        if node not in back:
+            continue
+        why = (f"the factor {show(f)} of {show(new)} was lost ({show(node)} written "
+               f"for {show(new)})")
+        out.append((new, {"right": new, "wrong": node, "s": f, "why": why,
+                          "guard": _a_factor_or_term, "drops": f}))
+    return out
+
+
+def gamma_recursion_stopped(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + k)/Γ(s) = s(s + 1)⋯(s + k − 1) with one factor of the recursion lost: Γ(s + 2)
+    written (s + 1)·Γ(s), the recursion Γ(s + 1) = s·Γ(s) applied once where it is needed
+    twice (the second moment of a Gamma, Γ(a + 2)/Γ(a) = (a + 1)a written a + 1). For each Γ
+    of an argument s + k (k = 2, 3, 4) whose Γ(s) stands in the expression too.
+
+    >>> a = sp.Symbol("a", positive=True)
+    >>> [w for w, _ in gamma_recursion_stopped(sp.gamma(a + 2) / sp.gamma(a), None)]
+    [a + 1, a]
+    """
+    out: list[Variant] = []
+    for g in sorted(expr.atoms(sp.gamma), key=sp.default_sort_key):
+        k, s = g.args[0].as_coeff_Add()
+        if not (k.is_Integer and 2 <= k <= 4) or not s.free_symbols \
+                or not expr.has(sp.gamma(s)):
+            continue
+        factors = [s + i for i in range(int(k))]
+        right = sp.Mul(*factors) * sp.gamma(s)
+        for j in range(int(k)):
+            wrong = sp.Mul(*(f for i, f in enumerate(factors) if i != j)) * sp.gamma(s)
+            out.append((expr.xreplace({g: wrong}),
+                        {"right": right, "wrong": wrong, "g": g, "s": s,
+                         "lost": factors[j]}))
+    return out
