@@ -1570,14 +1570,40 @@ def _choose(matches: list[_Match]) -> _Match | None:
         return (not a.witnessed and a.entry.witness in _AGAINST and b.located is True
                 and b.witnessed and b.entry.name in _RULES_TAKEN and same_place(a, b))
 
+    def term_of_factor(a: _Match, b: _Match) -> bool:  # b, a term dropped that the page
+        # does not witness (a bracket left as 1 in a product, a log's factor lost where the
+        # logs merged), is a term of the factor a, located and witnessed, says was lost
+        return (b.entry.name == "dropped-term" and not b.witnessed
+                and a.entry.name == "dropped-factor" and a.located is True and a.witnessed
+                and _term_of_factor(b.binding.get("right"), a.binding.get("s")))
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
+                                          or term_of_factor(a, b)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
         return None
     located = [m for m in kept if m.located]
     return located[0] if located else None
+
+
+def _term_of_factor(term: Any, factor: Any) -> bool:
+    """Whether ``term`` is a term of the bracket ``factor`` (−p of 1 − p), or the log of
+    ``factor`` or of a factor of a log's argument (log(1 − r) of a·(1 − r)/b): what a term
+    dropped is when the whole factor was lost.
+
+    >>> p, r = sp.symbols("p r", positive=True)
+    >>> _term_of_factor(-p, 1 - p), _term_of_factor(-sp.log(1 - r), 1 - r), _term_of_factor(p, r)
+    (True, True, False)
+    """
+    if not isinstance(term, sp.Basic) or not isinstance(factor, sp.Basic) \
+            or not factor.free_symbols:
+        return False
+    if isinstance(factor, sp.Add) and (term in factor.args or -term in factor.args):
+        return True
+    return any(lg.args[0] == factor or factor in sp.Mul.make_args(lg.args[0])
+               for lg in term.atoms(sp.log))
 
 
 # --- witnesses on the page --------------------------------------------------------------------
