@@ -632,6 +632,9 @@ class _Context:
         # the page, for simulations that put back a factor it shows fewer times
         # (simulations.factor_restored)
         self.roles.shows_fewer = self.shows_fewer  # type: ignore[attr-defined]
+        self.roles.points = self.screen.points  # type: ignore[attr-defined]
+        self.roles.value_at = lambda e, k: self.screen.value(  # type: ignore[attr-defined]
+            self.evaluated(e), k)
         # the previous line before its declared families were evaluated, for simulations of
         # a family's moment (simulations.declared_moment_wrong)
         self.roles.before_families = (before_families, self.families)  # type: ignore[attr-defined]
@@ -796,21 +799,29 @@ class _Context:
                 return True
         return False
 
-    def shows_fewer(self, part: sp.Basic, more: bool = False) -> bool:
+    def shows_fewer(self, part: sp.Basic, more: bool = False, as_part: bool = False) -> bool:
         """Whether the written step, as written, shows some symbol of ``part`` fewer times
         than the previous line as written: a part lost takes its symbols off the page
-        (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing)."""
-        before = _previous_as_written(self.derivation, self.step)
-        after = self.written_forms[-1]
-        if before is None:
-            before = self.lhs
-        try:
-            before = self.derivation.expand_definitions(before) if self.derivation else before
-        except Exception:
-            before = self.lhs
+        (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing). With ``as_part``,
+        whether it shows ``part`` itself fewer times (the 1/(1 − t) of a common denominator
+        gone, though t stands in the numerator)."""
+        if getattr(self, "_page_before", None) is None:
+            before = _previous_as_written(self.derivation, self.step)
+            if before is None:
+                before = self.lhs
+            try:
+                before = self.derivation.expand_definitions(before) if self.derivation \
+                    else before
+            except Exception:
+                before = self.lhs
+            self._page_before = before
+        before, after = self._page_before, self.written_forms[-1]
 
         def count(e: sp.Basic, x: sp.Basic) -> int:
             return sum(1 for n in sp.preorder_traversal(e) if n == x)
+        if as_part:
+            return sum(1 for n in sp.preorder_traversal(after) if _rebuilt(n) == part) < sum(
+                1 for n in sp.preorder_traversal(before) if _rebuilt(n) == part)
         if more:
             return any(count(after, x) > count(before, x) for x in part.free_symbols)
         return any(count(after, x) < count(before, x) for x in part.free_symbols)

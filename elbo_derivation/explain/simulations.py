@@ -19,7 +19,9 @@ Examples
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
+import math
 from typing import Any
 
 import sympy as sp
@@ -2914,7 +2916,8 @@ def bracket_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
         return []
     out: list[Variant] = []
     for i, f in enumerate(node.args):
-        if not (isinstance(f, sp.Add) and len(f.args) == 2 and sp.S.One in f.args):
+        base = f.base if f.is_Pow and f.exp.is_Number else f  # √(1 − a), 1/(1 − t) too
+        if not (isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args):
             continue
         rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
         if rest.is_Number or not rest.free_symbols:
@@ -2931,7 +2934,14 @@ def _restorable(lhs: sp.Basic) -> list[sp.Basic]:
     also as its reciprocal: the 1/σ² of a term offers σ² too), not numbers, integrals, sums,
     expectations or derivatives, the smaller first."""
     out: list[sp.Basic] = []
-    for n in list(sp.preorder_traversal(lhs))[:400]:
+    nodes = list(sp.preorder_traversal(lhs))[:400]
+    if not lhs.has(*CONSTRUCTS, AppliedUndef, sp.MatrixSymbol, sp.exp, sp.log) \
+            and sp.count_ops(lhs) <= 40:
+        try:  # the previous line simplified, as the step may have written it (a·b/(…))
+            nodes += [n for n in sp.preorder_traversal(sp.factor(lhs)) if n not in nodes]
+        except Exception:
+            pass
+    for n in nodes:
         if not isinstance(n, sp.Mul):
             continue
         for f in n.args:
@@ -2956,7 +2966,7 @@ def _factors_lost(roles: Any) -> list[sp.Basic]:
     if before is not None and fewer is not None:
         try:
             for f in _restorable(before[0]):
-                if fewer(f):
+                if fewer(f) or (not f.is_Symbol and fewer(f, as_part=True)):
                     out.append(f)
                 if len(out) >= RESTORE_FACTORS:
                     break
@@ -2983,12 +2993,127 @@ def _a_factor_or_term(expr: sp.Basic, path: tuple[int, ...]) -> bool:
     return isinstance(node, (sp.Mul, sp.Add))
 
 
+#: functions of one argument the quick float evaluation of :func:`_restores` knows
+_FLOAT_FUNCTIONS: dict[Any, Any] = {sp.exp: math.exp, sp.log: math.log, sp.Abs: abs,
+                                    sp.tanh: math.tanh, sp.sin: math.sin, sp.cos: math.cos}
+
+
+def _float_values(expr: sp.Basic, point: dict[sp.Basic, float], whole: Any,
+                  ) -> dict[tuple[int, ...], float] | None:
+    """The float value of every node of ``expr`` at ``point`` by path (sums, products,
+    powers and a few functions evaluated here; any other part, an integral, a sum, a
+    density, by ``whole(part)``, its inside left out), or None when a value is not real."""
+    out: dict[tuple[int, ...], float] = {}
+
+    def walk(e: sp.Basic, path: tuple[int, ...]) -> float:
+        if e.is_Number:
+            v = float(e)
+        elif e.is_number:
+            v = complex(e.evalf(17))
+            if v.imag:
+                raise ValueError
+            v = v.real
+        elif e.is_Symbol:
+            v = float(point[e])
+        elif isinstance(e, (sp.Add, sp.Mul, sp.Pow)) or (
+                type(e) in _FLOAT_FUNCTIONS and len(e.args) == 1):
+            args = [walk(a, (*path, i)) for i, a in enumerate(e.args)]
+            v = _combine(e, args)
+        else:
+            v = float(whole(e))
+        if not math.isfinite(v):
+            raise ValueError
+        out[path] = v
+        return v
+
+    try:
+        walk(expr, ())
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError, KeyError, ArithmeticError):
+        return None
+    except Exception:
+        return None
+    return out
+
+
+def _combine(e: sp.Basic, args: list[float]) -> float:
+    if isinstance(e, sp.Add):
+        return math.fsum(args)
+    if isinstance(e, sp.Mul):
+        return math.prod(args)
+    if isinstance(e, sp.Pow):
+        v = args[0] ** args[1]
+        if isinstance(v, complex):
+            raise ValueError
+        return float(v)
+    return float(_FLOAT_FUNCTIONS[type(e)](args[0]))
+
+
+def _restores(expr: sp.Basic, path: tuple[int, ...], factor: sp.Basic, roles: Any) -> bool:
+    """Whether ``factor`` put back on the node at ``path`` of ``expr`` can give the previous
+    line: at two points of the screen, the written value recomputed along the path with that
+    node multiplied by the factor's value equals the previous line's (a quick screen before
+    the exact comparison; True when the values cannot be had this way)."""
+    value = getattr(roles, "value_at", None)
+    points = getattr(roles, "points", None)
+    before = getattr(roles, "before_families", None)
+    if value is None or not points or before is None:
+        return True
+    cache = getattr(roles, "float_values", None)
+    if cache is None:
+        cache = {}
+        try:
+            roles.float_values = cache
+        except Exception:
+            pass
+    for k in range(min(2, len(points))):
+        if ("target", k) not in cache:
+            try:
+                cache["target", k] = float(value(before[0], k))
+            except Exception:
+                cache["target", k] = None
+        target = cache["target", k]
+        if target is None:
+            return not path  # no value: the whole only (the exact comparison decides)
+        for e in (expr, factor):
+            if (e, k) not in cache:
+                cache[e, k] = _float_values(e, points[k], lambda u, k=k: value(u, k))
+        vals, fv = cache[expr, k], cache[factor, k]
+        if vals is None or fv is None or path not in vals:
+            return not path  # no values: the whole only (the exact comparison decides)
+        v = vals[path] * fv[()]
+        try:
+            for depth in range(len(path) - 1, -1, -1):
+                parent = path[:depth]
+                node = _at_path(expr, parent)
+                args = [v if i == path[depth] else vals[(*parent, i)]
+                        for i in range(len(node.args))]
+                v = _combine(node, args)
+        except (ValueError, TypeError, OverflowError, ZeroDivisionError, KeyError,
+                ArithmeticError):
+            return False
+        if not (isinstance(v, float) and math.isfinite(v)) \
+                or abs(v - target) > 1e-7 * max(1.0, abs(target)):
+            return False
+    return True
+
+
+def _at_path(expr: sp.Basic, path: tuple[int, ...]) -> sp.Basic:
+    for i in path:
+        expr = expr.args[i]
+    return expr
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown(expr: sp.Basic) -> str:
+    return show(expr)
+
+
 def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
     """The inverse of a factor dropped, on the written step: a factor F of the previous
     line that the page shows fewer times, put back on a part of the written step (a factor
     or a term of it, or the whole); the part must not be a number (σ² written 1 is another
-    mistake) and F must come off again as a dropped factor (:func:`factor_dropped`,
-    :func:`bracket_factor_dropped`).
+    mistake), and the value recomputed with F put back must be the previous line's at the
+    screen's points (the ``guard``, :func:`_restores`, before the exact comparison).
 
     >>> a, b, r = sp.symbols("a b r", positive=True)
     >>> class R:
@@ -3003,13 +3128,14 @@ def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
         new = node * f
         if not isinstance(new, sp.Mul) or f not in new.args:
             continue  # F merged with the part (σ·σ is σ², not σ times σ)
-        back = [w for w, _ in (*factor_dropped(new, roles), *bracket_factor_dropped(new, roles))]
-        if node not in back:
-            continue
-        why = (f"the factor {show(f)} of {show(new)} was lost ({show(node)} written "
-               f"for {show(new)})")
+
+        def guard(expr: sp.Basic, path: tuple[int, ...], f: sp.Basic = f) -> bool:
+            return _a_factor_or_term(expr, path) and _restores(expr, path, f, roles)
+
+        why = (f"the factor {_shown(f)} was lost ({_shown(node)} written where it belongs "
+               f"times {_shown(f)})")
         out.append((new, {"right": new, "wrong": node, "s": f, "why": why,
-                          "guard": _a_factor_or_term, "drops": f}))
+                          "guard": guard, "drops": f}))
     return out
 
 
