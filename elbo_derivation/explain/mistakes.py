@@ -632,6 +632,7 @@ class _Context:
         # the page, for simulations that put back a factor it shows fewer times
         # (simulations.factor_restored)
         self.roles.shows_fewer = self.shows_fewer  # type: ignore[attr-defined]
+        self.roles.page_before = self.page_before  # type: ignore[attr-defined]
         self.roles.points = self.screen.points  # type: ignore[attr-defined]
         self.roles.value_at = lambda e, k: self.screen.value(  # type: ignore[attr-defined]
             self.evaluated(e), k)
@@ -805,6 +806,20 @@ class _Context:
         (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing). With ``as_part``,
         whether it shows ``part`` itself fewer times (the 1/(1 − t) of a common denominator
         gone, though t stands in the numerator)."""
+        before, after = self.page_before(), self.written_forms[-1]
+
+        def count(e: sp.Basic, x: sp.Basic) -> int:
+            return sum(1 for n in sp.preorder_traversal(e) if n == x)
+        if as_part:
+            return sum(1 for n in sp.preorder_traversal(after) if _rebuilt(n) == part) < sum(
+                1 for n in sp.preorder_traversal(before) if _rebuilt(n) == part)
+        if more:
+            return any(count(after, x) > count(before, x) for x in part.free_symbols)
+        return any(count(after, x) < count(before, x) for x in part.free_symbols)
+
+    def page_before(self) -> sp.Basic:
+        """The previous line as its author wrote it, ``let`` names expanded (the previous
+        line itself when it cannot be rebuilt); cached."""
         if getattr(self, "_page_before", None) is None:
             before = _previous_as_written(self.derivation, self.step)
             if before is None:
@@ -815,16 +830,7 @@ class _Context:
             except Exception:
                 before = self.lhs
             self._page_before = before
-        before, after = self._page_before, self.written_forms[-1]
-
-        def count(e: sp.Basic, x: sp.Basic) -> int:
-            return sum(1 for n in sp.preorder_traversal(e) if n == x)
-        if as_part:
-            return sum(1 for n in sp.preorder_traversal(after) if _rebuilt(n) == part) < sum(
-                1 for n in sp.preorder_traversal(before) if _rebuilt(n) == part)
-        if more:
-            return any(count(after, x) > count(before, x) for x in part.free_symbols)
-        return any(count(after, x) < count(before, x) for x in part.free_symbols)
+        return self._page_before
 
     def shows_more(self, part: sp.Basic) -> bool:
         """Whether the written step, as written, shows some symbol of ``part`` more times

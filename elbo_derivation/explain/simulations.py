@@ -2934,13 +2934,9 @@ def _restorable(lhs: sp.Basic) -> list[sp.Basic]:
     also as its reciprocal: the 1/σ² of a term offers σ² too), not numbers, integrals, sums,
     expectations or derivatives, the smaller first."""
     out: list[sp.Basic] = []
+    if lhs.has(sp.MatrixSymbol):
+        return []  # a matrix product's factors have their places: not put back anywhere
     nodes = list(sp.preorder_traversal(lhs))[:400]
-    if not lhs.has(*CONSTRUCTS, AppliedUndef, sp.MatrixSymbol, sp.exp, sp.log) \
-            and sp.count_ops(lhs) <= 40:
-        try:  # the previous line simplified, as the step may have written it (a·b/(…))
-            nodes += [n for n in sp.preorder_traversal(sp.factor(lhs)) if n not in nodes]
-        except Exception:
-            pass
     for n in nodes:
         if not isinstance(n, sp.Mul):
             continue
@@ -2963,9 +2959,13 @@ def _factors_lost(roles: Any) -> list[sp.Basic]:
     out: list[sp.Basic] = []
     before = getattr(roles, "before_families", None)
     fewer = getattr(roles, "shows_fewer", None)
-    if before is not None and fewer is not None:
+    page = getattr(roles, "page_before", None)
+    if before is not None and fewer is not None and page is not None:
         try:
+            written = _written_factors(page())
             for f in _restorable(before[0]):
+                if _rebuilt(f) not in written:
+                    continue  # a factor only the simplified line has was never on the page
                 if fewer(f) or (not f.is_Symbol and fewer(f, as_part=True)):
                     out.append(f)
                 if len(out) >= RESTORE_FACTORS:
@@ -2976,6 +2976,32 @@ def _factors_lost(roles: Any) -> list[sp.Basic]:
         roles.factors_lost = out
     except Exception:
         pass
+    return out
+
+
+def _rebuilt(e: sp.Basic) -> sp.Basic:
+    """``e`` built again with SymPy's evaluation (a part as written compares with one as
+    evaluated)."""
+    if not e.args or isinstance(e, AppliedUndef):
+        return e
+    try:
+        return e.func(*[_rebuilt(a) for a in e.args])
+    except Exception:
+        return e
+
+
+def _written_factors(line: sp.Basic) -> set[sp.Basic]:
+    """The factors of the products of ``line`` as its author wrote it (a divisor as its
+    reciprocal too: the 1/(1 − t) of b/(1 − t) offers 1 − t), rebuilt."""
+    out: set[sp.Basic] = set()
+    for n in list(sp.preorder_traversal(line))[:600]:
+        if not isinstance(n, sp.Mul):
+            continue
+        for f in n.args:
+            f = _rebuilt(f)
+            out.add(f)
+            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+                out.add(f.base ** (-f.exp))
     return out
 
 
@@ -3115,10 +3141,9 @@ def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
     mistake), and the value recomputed with F put back must be the previous line's at the
     screen's points (the ``guard``, :func:`_restores`, before the exact comparison).
 
-    >>> a, b, r = sp.symbols("a b r", positive=True)
-    >>> class R:
-    ...     factors_lost = [1 - r]
-    >>> [w for w, _ in factor_restored(a, R())]
+    >>> from types import SimpleNamespace
+    >>> a, r = sp.symbols("a r", positive=True)
+    >>> [w for w, _ in factor_restored(a, SimpleNamespace(factors_lost=[1 - r]))]
     [a*(1 - r)]
     """
     if node.is_Number:
