@@ -3134,6 +3134,19 @@ def _shown(expr: sp.Basic) -> str:
     return show(expr)
 
 
+def _in_its_log(expr: sp.Basic, path: tuple[int, ...], factor: sp.Basic) -> bool:
+    """Whether a factor put back at ``path`` lies in no log, or in a log whose argument
+    holds the factor's symbols already (log(a/(b·r)) for log(a(1 − r)/(b·r))): a factor put
+    in a log where none of it stands adds its log as a term, a term that could be missing
+    anywhere."""
+    node = expr
+    for i in path:
+        if isinstance(node, sp.log) and not (factor.free_symbols & node.free_symbols):
+            return False
+        node = node.args[i]
+    return True
+
+
 def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
     """The inverse of a factor dropped, on the written step: a factor F of the previous
     line that the page shows fewer times, put back on a part of the written step (a factor
@@ -3153,9 +3166,16 @@ def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
         new = node * f
         if not isinstance(new, sp.Mul) or f not in new.args:
             continue  # F merged with the part (σ·σ is σ², not σ times σ)
+        shown = _rebuilt(node)  # as written (E**a): as evaluated, to find F in it
+        if shown.has(f) and not (f.is_Symbol and not any(
+                g.has(f) for g in sp.Mul.make_args(shown) if not isinstance(g, sp.Add)
+                and not (g.is_Pow and isinstance(g.base, sp.Add)))):
+            continue  # F stands in the part too (1/(1 + eᵃ) for eᵃ/(1 + eᵃ)): the part may
+            # be the product rewritten through F with another mistake (as factor_dropped)
 
         def guard(expr: sp.Basic, path: tuple[int, ...], f: sp.Basic = f) -> bool:
-            return _a_factor_or_term(expr, path) and _restores(expr, path, f, roles)
+            return _a_factor_or_term(expr, path) and _in_its_log(expr, path, f) \
+                and _restores(expr, path, f, roles)
 
         why = (f"the factor {_shown(f)} was lost ({_shown(node)} written where it belongs "
                f"times {_shown(f)})")
