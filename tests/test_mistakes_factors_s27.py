@@ -119,3 +119,33 @@ def test_the_gamma_recursion_applied_once_is_named_by_its_rule() -> None:
            "\n"
            r"\end{align*}" "\n")
     assert _named(tex, tex=True) == "gamma-recursion"
+
+
+# --- a count lost on one constant term of a sum ---------------------------------------------
+
+
+def test_the_count_lost_on_one_term_is_simulated() -> None:
+    i = sp.Symbol("i", integer=True)
+    n = sp.Symbol("n", positive=True, integer=True)
+    s = sp.Symbol("s", positive=True)
+    y = sp.Function("y", real=True)
+    body = -sp.log(2 * sp.pi * s**2) / 2 - y(i) ** 2
+    wrong = [w for w, _ in sim.count_lost_on_one_term(sp.Sum(body, (i, 1, n)), None)]
+    rest = -sp.Sum(y(i) ** 2, (i, 1, n))
+    assert any(sp.simplify(w - (rest - n * sp.log(2 * sp.pi) / 2 - sp.log(s))) == 0
+               for w in wrong)
+    # a numeric bound is no count of the derivation
+    assert sim.count_lost_on_one_term(sp.Sum(body, (i, 1, 3)), None) == []
+
+
+def test_a_count_lost_on_the_log_of_a_half_of_each_term() -> None:
+    text = ("symbols: T : positive integer\nsymbols: t : integer\n"
+            "functions: u(t), v(t) : positive\n"
+            "Sum(log(u(t)/2 + v(t)/2), (t, 1, T))\n"
+            "= Sum(log(u(t) + v(t)), (t, 1, T)) - log(2)\n")
+    assert _named(text) == "dimension-count"
+    right = ("symbols: T : positive integer\nsymbols: t : integer\n"
+             "functions: u(t), v(t) : positive\n"
+             "Sum(log(u(t)/2 + v(t)/2), (t, 1, T))\n"
+             "= Sum(log(u(t) + v(t)), (t, 1, T)) - log(3)\n")
+    assert _named(right) != "dimension-count"  # log 3 is no count of log 2

@@ -2253,3 +2253,11 @@ _S27_GAMMA: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S27_GAMMA, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S27_COUNTS: dict[str, dict[str, Any]] = {
+    # the count of a sum lost on one of its constant terms (its logs opened)
+    "dimension-count": {"local": sim.count_lost_on_one_term},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_COUNTS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -3208,3 +3208,53 @@ def gamma_recursion_stopped(expr: sp.Basic, roles: Any) -> list[Variant]:
                         {"right": right, "wrong": wrong, "g": g, "s": s,
                          "lost": factors[j]}))
     return out
+
+
+def _logs_opened(e: sp.Basic) -> sp.Basic:
+    """``e`` with each log of a product (of a sum with a common factor: log(u/2 + v/2) is
+    log((u + v)/2)) written as a sum of logs, expanded."""
+    try:
+        e = e.replace(lambda n: isinstance(n, sp.log) and isinstance(n.args[0], sp.Add),
+                      lambda n: sp.log(sp.factor_terms(n.args[0])))
+        return sp.expand(sp.expand_log(e, force=True))
+    except Exception:
+        return sp.expand(e)
+
+
+def count_lost_on_one_term(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{i=1}^{N} (f_i + c₁ + c₂) written Σ f_i + N·c₂ + c₁: of the terms free of the index,
+    one taken out of the sum without its count N (−log 2 of log((u_t + v_t)/2) summed over
+    t = 1, …, T written −log 2; −log σ of −½ log(2πσ²) summed over m points written −log σ
+    beside −m log(2π)/2). The count must be symbolic; the logs of the summand are opened
+    (a log of a product is a sum of logs) to find those terms. Losing every such term's
+    count at once is :func:`count_lost`'s.
+
+    >>> t = sp.Symbol("t", integer=True)
+    >>> T = sp.Symbol("T", positive=True, integer=True)
+    >>> u = sp.Function("u", positive=True)
+    >>> [w for w, _ in count_lost_on_one_term(sp.Sum(sp.log(u(t) / 2), (t, 1, T)), None)]
+    [Sum(log(u(t)), (t, 1, T)) - log(2)]
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return []
+    i, lo, hi = node.limits[0]
+    count = _symbolic_count(lo, hi, i)
+    if count is None:
+        return []
+    terms = sp.Add.make_args(_logs_opened(node.function))
+    const = [t for t in terms if not t.has(i)]
+    rest = sp.Add(*(t for t in terms if t.has(i)))
+    if not const or (len(const) == 1 and rest == 0):
+        return []
+    out: list[Variant] = []
+    inner = sp.Sum(rest, node.limits[0]) if rest != 0 else sp.S(0)
+    for c in const:
+        others = sp.Add(*(u for u in const if u is not c))
+        wrong = inner + count * others + c
+        why = (f"{show(c)} does not depend on the index {show(i)}, so summed over "
+               f"{show(i)} = {show(lo)}, …, {show(hi)} it counts {show(count)} times: "
+               f"{show(count * c)} belongs here, not {show(c)} (the count {show(count)} "
+               "was lost)")
+        out.append((wrong, {"right": count * c, "wrong": c, "s": count, "i": i, "c": c,
+                            "why": why}))
+    return out
