@@ -2239,6 +2239,9 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 
 _S27_FACTORS: dict[str, dict[str, Any]] = {
     "dropped-factor": {"local": sim.bracket_factor_dropped, "undo": sim.factor_restored},
+    # σ written for σ·σ is a factor σ lost: the role (the square of the factor) names it
+    "std-for-variance": {"special_case_of": ("dropped-factor",)},
+    "missing-square": {"special_case_of": ("dropped-factor",)},
 }
 
 CATALOGUE = _amended(CATALOGUE, _S27_FACTORS, add=True)

@@ -2991,24 +2991,21 @@ def _rebuilt(e: sp.Basic) -> sp.Basic:
 
 
 def _written_factors(line: sp.Basic) -> set[sp.Basic]:
-    """The factors of the products of ``line`` as its author wrote it (a divisor as its
-    reciprocal too: the 1/(1 − t) of b/(1 − t) offers 1 − t), rebuilt."""
+    """The factors of the products of ``line`` as its author wrote it, rebuilt (a divisor
+    as the divisor: 1/√v written is no √v that could be lost from a numerator)."""
     out: set[sp.Basic] = set()
     for n in list(sp.preorder_traversal(line))[:600]:
-        if not isinstance(n, sp.Mul):
-            continue
-        for f in n.args:
-            f = _rebuilt(f)
-            out.add(f)
-            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
-                out.add(f.base ** (-f.exp))
+        if isinstance(n, sp.Mul):
+            out |= {_rebuilt(f) for f in n.args}
     return out
 
 
-def _a_factor_or_term(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+def _a_factor_or_term(expr: sp.Basic, path: tuple[int, ...], factor: Any = None) -> bool:
     """Whether the node at ``path`` is the whole expression, a factor of a product or a term
     of a sum (not an argument of a function, a base or an exponent), and stands inside no
-    density's argument."""
+    density's argument; as a factor, in a product that holds no power of the base of
+    ``factor`` already: a·E[…] written for a²·E[…] is a square lost, ε/v for ε·√v/v a
+    power of v written wrong, not a factor lost."""
     if not path:
         return True
     node = expr
@@ -3016,6 +3013,13 @@ def _a_factor_or_term(expr: sp.Basic, path: tuple[int, ...]) -> bool:
         if isinstance(node, AppliedUndef):
             return False
         node = node.args[i]
+    if isinstance(node, sp.Mul) and factor is not None:
+        want = _rebuilt(factor)
+        base = want.base if want.is_Pow else want
+        for g in node.args:
+            g = _rebuilt(g)
+            if (g.base if g.is_Pow else g) == base:
+                return False  # the power of that base written wrong, not a factor lost
     return isinstance(node, (sp.Mul, sp.Add))
 
 
@@ -3174,7 +3178,7 @@ def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
             # be the product rewritten through F with another mistake (as factor_dropped)
 
         def guard(expr: sp.Basic, path: tuple[int, ...], f: sp.Basic = f) -> bool:
-            return _a_factor_or_term(expr, path) and _in_its_log(expr, path, f) \
+            return _a_factor_or_term(expr, path, f) and _in_its_log(expr, path, f) \
                 and _restores(expr, path, f, roles)
 
         why = (f"the factor {_shown(f)} was lost ({_shown(node)} written where it belongs "
