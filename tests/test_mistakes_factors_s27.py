@@ -94,11 +94,15 @@ def test_a_factor_lost_while_the_fractions_are_joined() -> None:
 
 
 def test_a_factor_lost_inside_a_log_whose_logs_merged() -> None:
-    # log(a/r) − log(b/(1 − r)) joined into one log without its 1 − r: a factor lost from the
-    # product the logs formed (the term −log(1 − r) dropped is a term of that factor)
+    # log(a(1 − r)) − log(b·r) joined into one log without its 1 − r: a factor lost from the
+    # product the logs formed (the term log(1 − r) dropped is the log of that factor)
     text = ("symbols: a, b : positive\nsymbols: 0 < r < 1\n"
-            "log(a/r) - log(b/(1 - r))\n= log(a/(b*r))\n")
+            "log(a*(1 - r)) - log(b*r)\n= log(a/(b*r))\n")
     assert _named(text) == "dropped-factor"
+    # a divisor 1/(1 − r) is no factor 1 − r that could be lost from a numerator
+    divisor = ("symbols: a, b : positive\nsymbols: 0 < r < 1\n"
+               "log(a/r) - log(b/(1 - r))\n= log(a/(b*r))\n")
+    assert _named(divisor) is None
 
 
 def test_a_factor_kept_on_the_page_is_not_dropped() -> None:
