@@ -2125,6 +2125,11 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
             m.contradicted = contradicts(m, ctx)
+        elif not m.located and m.entry.witness in _AGAINST and m.direct:
+            # a ½ inside a derivative's value that the page contradicts (none added, none
+            # dropped) is no ½ there: a rule of differentiation the page shows is named
+            # over it (_choose, shown_instead)
+            m.witnessed = witnessed(m, ctx)
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
