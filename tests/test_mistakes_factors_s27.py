@@ -153,3 +153,24 @@ def test_a_count_lost_on_the_log_of_a_half_of_each_term() -> None:
              "Sum(log(u(t)/2 + v(t)/2), (t, 1, T))\n"
              "= Sum(log(u(t) + v(t)), (t, 1, T)) - log(3)\n")
     assert _named(right) != "dimension-count"  # log 3 is no count of log 2
+
+
+# --- a rule of differentiation over a ½ the page contradicts ----------------------------------
+
+
+def test_the_chain_rules_two_over_a_half_nobody_wrote() -> None:
+    # d/dt a²(b/a)^(2t) written without the inner derivative's 2: the value is also the
+    # whole halved inside the derivative, but no ½ shows on the page
+    text = ("symbols: a, b : positive\nsymbols: t : real\n"
+            "diff(a^2*(b/a)^(2*t), t)\n= log(b/a)*a^2*(b/a)^(2*t)\n")
+    assert _named(text) == "chain-rule-factor-forgotten"
+    other = ("symbols: u, c : positive\nsymbols: s : real\n"
+             "diff(u*c^(2*s), s)\n= u*c^(2*s)*log(c)\n")
+    assert _named(other) == "chain-rule-factor-forgotten"
+
+
+def test_a_half_written_inside_the_derivative_is_not_the_chain_rule() -> None:
+    # the ½ stands on the page: the chain rule is not what the page shows alone
+    text = ("symbols: a, b : positive\nsymbols: t : real\n"
+            "diff(a^2*(b/a)^(2*t), t)\n= diff(a^2*(b/a)^(2*t)/2, t)\n")
+    assert _named(text) != "chain-rule-factor-forgotten"
