@@ -2941,9 +2941,8 @@ def _restorable(lhs: sp.Basic) -> list[sp.Basic]:
         if not isinstance(n, sp.Mul):
             continue
         for f in n.args:
-            if f.is_Number or not f.free_symbols or isinstance(f, CONSTRUCTS) \
-                    or isinstance(f, AppliedUndef):
-                continue
+            if f.is_Number or not f.free_symbols or f.has(*CONSTRUCTS, AppliedUndef):
+                continue  # an integral's value is the step's business, not a factor lost
             out.append(f)
             if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
                 out.append(f.base ** (-f.exp))
@@ -3110,6 +3109,8 @@ def _restores(expr: sp.Basic, path: tuple[int, ...], factor: sp.Basic, roles: An
         vals, fv = cache[expr, k], cache[factor, k]
         if vals is None or fv is None or path not in vals:
             return not path  # no values: the whole only (the exact comparison decides)
+        if abs(fv[()]) < 1e-9 or abs(fv[()] - 1) < 1e-9:
+            return False  # a factor worth 0 or 1 there says nothing
         v = vals[path] * fv[()]
         try:
             for depth in range(len(path) - 1, -1, -1):
