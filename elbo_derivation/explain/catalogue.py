@@ -2231,3 +2231,36 @@ _S26_TERMS_NEW = (
 
 CATALOGUE = _amended(CATALOGUE, _S26_TERMS, _S26_TERMS_NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 27: factors lost (N1) --------------------------------------------------------------
+# A bracket (1 − p) lost whole from a product, and a factor of the previous line lost on a step
+# that also rearranges: put back at one place of the written step (a factor or a term of it),
+# the repaired step equals the previous line; the page must show the factor fewer times.
+
+_S27_FACTORS: dict[str, dict[str, Any]] = {
+    "dropped-factor": {"local": sim.bracket_factor_dropped, "undo": sim.factor_restored},
+    # σ written for σ·σ is a factor σ lost: the role (the square of the factor) names it
+    "std-for-variance": {"special_case_of": ("dropped-factor",)},
+    "missing-square": {"special_case_of": ("dropped-factor",)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_FACTORS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S27_GAMMA: dict[str, dict[str, Any]] = {
+    # Γ(s + 2) written (s + 1)Γ(s): the recursion applied once where it is needed twice,
+    # a factor of the product it gives lost (a factor dropped, named by the rule it breaks)
+    "gamma-recursion": {"whole": sim.gamma_recursion_stopped,
+                        "special_case_of": ("dropped-factor",)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_GAMMA, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+_S27_COUNTS: dict[str, dict[str, Any]] = {
+    # the count of a sum lost on one of its constant terms (its logs opened)
+    "dimension-count": {"local": sim.count_lost_on_one_term},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_COUNTS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

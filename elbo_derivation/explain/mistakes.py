@@ -630,6 +630,13 @@ class _Context:
             except Exception:
                 pass
         self.roles.probabilities = _probability_expressions(self, derivation)
+        # the page, for simulations that put back a factor it shows fewer times
+        # (simulations.factor_restored)
+        self.roles.shows_fewer = self.shows_fewer  # type: ignore[attr-defined]
+        self.roles.page_before = self.page_before  # type: ignore[attr-defined]
+        self.roles.points = self.screen.points  # type: ignore[attr-defined]
+        self.roles.value_at = lambda e, k: self.screen.value(  # type: ignore[attr-defined]
+            self.evaluated(e), k)
         # the previous line before its declared families were evaluated, for simulations of
         # a family's moment (simulations.declared_moment_wrong)
         self.roles.before_families = (before_families, self.families)  # type: ignore[attr-defined]
@@ -794,24 +801,37 @@ class _Context:
                 return True
         return False
 
-    def shows_fewer(self, part: sp.Basic, more: bool = False) -> bool:
+    def shows_fewer(self, part: sp.Basic, more: bool = False, as_part: bool = False) -> bool:
         """Whether the written step, as written, shows some symbol of ``part`` fewer times
         than the previous line as written: a part lost takes its symbols off the page
-        (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing)."""
-        before = _previous_as_written(self.derivation, self.step)
-        after = self.written_forms[-1]
-        if before is None:
-            before = self.lhs
-        try:
-            before = self.derivation.expand_definitions(before) if self.derivation else before
-        except Exception:
-            before = self.lhs
+        (C·N·Σ/N keeps the 1/N of Σ/N and adds an N; it dropped nothing). With ``as_part``,
+        whether it shows ``part`` itself fewer times (the 1/(1 − t) of a common denominator
+        gone, though t stands in the numerator)."""
+        before, after = self.page_before(), self.written_forms[-1]
 
         def count(e: sp.Basic, x: sp.Basic) -> int:
             return sum(1 for n in sp.preorder_traversal(e) if n == x)
+        if as_part:
+            return sum(1 for n in sp.preorder_traversal(after) if _rebuilt(n) == part) < sum(
+                1 for n in sp.preorder_traversal(before) if _rebuilt(n) == part)
         if more:
             return any(count(after, x) > count(before, x) for x in part.free_symbols)
         return any(count(after, x) < count(before, x) for x in part.free_symbols)
+
+    def page_before(self) -> sp.Basic:
+        """The previous line as its author wrote it, ``let`` names expanded (the previous
+        line itself when it cannot be rebuilt); cached."""
+        if getattr(self, "_page_before", None) is None:
+            before = _previous_as_written(self.derivation, self.step)
+            if before is None:
+                before = self.lhs
+            try:
+                before = self.derivation.expand_definitions(before) if self.derivation \
+                    else before
+            except Exception:
+                before = self.lhs
+            self._page_before = before
+        return self._page_before
 
     def shows_more(self, part: sp.Basic) -> bool:
         """Whether the written step, as written, shows some symbol of ``part`` more times
@@ -1568,14 +1588,40 @@ def _choose(matches: list[_Match]) -> _Match | None:
         return (not a.witnessed and a.entry.witness in _AGAINST and b.located is True
                 and b.witnessed and b.entry.name in _RULES_TAKEN and same_place(a, b))
 
+    def term_of_factor(a: _Match, b: _Match) -> bool:  # b, a term dropped that the page
+        # does not witness (a bracket left as 1 in a product, a log's factor lost where the
+        # logs merged), is a term of the factor a, located and witnessed, says was lost
+        return (b.entry.name == "dropped-term" and not b.witnessed
+                and a.entry.name == "dropped-factor" and a.located is True and a.witnessed
+                and _term_of_factor(b.binding.get("right"), a.binding.get("s")))
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
+                                          or term_of_factor(a, b)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
         return None
     located = [m for m in kept if m.located]
     return located[0] if located else None
+
+
+def _term_of_factor(term: Any, factor: Any) -> bool:
+    """Whether ``term`` is a term of the bracket ``factor`` (−p of 1 − p), or the log of
+    ``factor`` or of a factor of a log's argument (log(1 − r) of a·(1 − r)/b): what a term
+    dropped is when the whole factor was lost.
+
+    >>> p, r = sp.symbols("p r", positive=True)
+    >>> _term_of_factor(-p, 1 - p), _term_of_factor(-sp.log(1 - r), 1 - r), _term_of_factor(p, r)
+    (True, True, False)
+    """
+    if not isinstance(term, sp.Basic) or not isinstance(factor, sp.Basic) \
+            or not factor.free_symbols:
+        return False
+    if isinstance(factor, sp.Add) and (term in factor.args or -term in factor.args):
+        return True
+    return any(lg.args[0] == factor or factor in sp.Mul.make_args(lg.args[0])
+               for lg in term.atoms(sp.log))
 
 
 # --- witnesses on the page --------------------------------------------------------------------
@@ -2080,6 +2126,11 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
             m.contradicted = contradicts(m, ctx)
+        elif not m.located and m.entry.witness in _AGAINST and m.direct:
+            # a ½ inside a derivative's value that the page contradicts (none added, none
+            # dropped) is no ½ there: a rule of differentiation the page shows is named
+            # over it (_choose, shown_instead)
+            m.witnessed = witnessed(m, ctx)
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]

@@ -19,7 +19,9 @@ Examples
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
+import math
 from typing import Any
 
 import sympy as sp
@@ -2886,4 +2888,378 @@ def square_lost_on_a_factor(node: sp.Basic, roles: Any) -> list[Variant]:
                 wrong = expanded - t**2 + (t / f) ** 2 * f
                 if wrong != expanded:
                     out.append((wrong, {"right": f**2, "wrong": f, "s": f}))
+    return out
+
+
+# --- session 27 (N1): a factor lost, put back on the written step ---------------------------------
+# A step that rearranges (expands, collects, puts over one denominator) and loses a factor on
+# the way shows no product of the previous line with one factor fewer: the factor is put back
+# at one place of the written step instead, and the repaired step must equal the previous line.
+# The factors tried are those the previous line holds and the page shows fewer times.
+
+#: most factors of the previous line tried when a written step is repaired
+RESTORE_FACTORS = 8
+
+
+def bracket_factor_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·(1 ± t) written A: a bracket with the constant 1 lost whole from a product
+    (n·p·(1 − p) written n·p, the factor 1 − p of the variance lost). :func:`factor_dropped`
+    leaves such a bracket to the entries of terms; the page tells them apart (a term −p lost
+    leaves the 1 in the product, a factor lost takes the whole bracket and its symbols off
+    the page: ``drops``). Not inside a log or a construct (see :func:`_outside_logs`).
+
+    >>> n, p = sp.symbols("n p", positive=True)
+    >>> [w for w, _ in bracket_factor_dropped(n * p * (1 - p), None)]
+    [n*p]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for i, f in enumerate(node.args):
+        base = f.base if f.is_Pow and f.exp.is_Number else f  # √(1 − a), 1/(1 − t) too
+        if not (isinstance(base, sp.Add) and len(base.args) == 2 and sp.S.One in base.args):
+            continue
+        rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
+        if rest.is_Number or not rest.free_symbols:
+            continue
+        why = (f"the factor {show(f)} of {show(node)} was lost ({show(rest)} written "
+               f"for {show(node)})")
+        out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
+                           "guard": _outside_logs, "drops": f}))
+    return out
+
+
+def _restorable(lhs: sp.Basic) -> list[sp.Basic]:
+    """The factors with symbols of the products of ``lhs`` (a power with a negative exponent
+    also as its reciprocal: the 1/σ² of a term offers σ² too), not numbers, integrals, sums,
+    expectations or derivatives, the smaller first."""
+    out: list[sp.Basic] = []
+    if lhs.has(sp.MatrixSymbol):
+        return []  # a matrix product's factors have their places: not put back anywhere
+    nodes = list(sp.preorder_traversal(lhs))[:400]
+    for n in nodes:
+        if not isinstance(n, sp.Mul):
+            continue
+        for f in n.args:
+            if f.is_Number or not f.free_symbols or f.has(*CONSTRUCTS, AppliedUndef):
+                continue  # an integral's value is the step's business, not a factor lost
+            out.append(f)
+            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+                out.append(f.base ** (-f.exp))
+    return sorted(dict.fromkeys(out), key=lambda f: (sp.count_ops(f), str(f)))
+
+
+def _factors_lost(roles: Any) -> list[sp.Basic]:
+    """The factors of the previous line that the page shows fewer times (cached on
+    ``roles``): the candidates :func:`factor_restored` puts back."""
+    cached = getattr(roles, "factors_lost", None)
+    if cached is not None:
+        return cached
+    out: list[sp.Basic] = []
+    before = getattr(roles, "before_families", None)
+    fewer = getattr(roles, "shows_fewer", None)
+    page = getattr(roles, "page_before", None)
+    if before is not None and fewer is not None and page is not None:
+        try:
+            written = _written_factors(page())
+            for f in _restorable(before[0]):
+                if _rebuilt(f) not in written:
+                    continue  # a factor only the simplified line has was never on the page
+                if fewer(f) or (not f.is_Symbol and fewer(f, as_part=True)):
+                    out.append(f)
+                if len(out) >= RESTORE_FACTORS:
+                    break
+        except Exception:
+            out = []
+    try:
+        roles.factors_lost = out
+    except Exception:
+        pass
+    return out
+
+
+def _rebuilt(e: sp.Basic) -> sp.Basic:
+    """``e`` built again with SymPy's evaluation (a part as written compares with one as
+    evaluated)."""
+    if not e.args or isinstance(e, AppliedUndef):
+        return e
+    try:
+        return e.func(*[_rebuilt(a) for a in e.args])
+    except Exception:
+        return e
+
+
+def _written_factors(line: sp.Basic) -> set[sp.Basic]:
+    """The factors of the products of ``line`` as its author wrote it, rebuilt (a divisor
+    as the divisor: 1/√v written is no √v that could be lost from a numerator)."""
+    out: set[sp.Basic] = set()
+    for n in list(sp.preorder_traversal(line))[:600]:
+        if isinstance(n, sp.Mul):
+            out |= {_rebuilt(f) for f in n.args}
+    return out
+
+
+def _a_factor_or_term(expr: sp.Basic, path: tuple[int, ...], factor: Any = None) -> bool:
+    """Whether the node at ``path`` is the whole expression, a factor of a product or a term
+    of a sum (not an argument of a function, a base or an exponent), and stands inside no
+    density's argument; as a factor, in a product that holds no power of the base of
+    ``factor`` already: a·E[…] written for a²·E[…] is a square lost, ε/v for ε·√v/v a
+    power of v written wrong, not a factor lost."""
+    if not path:
+        return True
+    node = expr
+    for i in path[:-1]:
+        if isinstance(node, AppliedUndef):
+            return False
+        node = node.args[i]
+    if isinstance(node, sp.Mul) and factor is not None:
+        want = _rebuilt(factor)
+        base = want.base if want.is_Pow else want
+        for g in node.args:
+            g = _rebuilt(g)
+            if (g.base if g.is_Pow else g) == base:
+                return False  # the power of that base written wrong, not a factor lost
+    return isinstance(node, (sp.Mul, sp.Add))
+
+
+#: functions of one argument the quick float evaluation of :func:`_restores` knows
+_FLOAT_FUNCTIONS: dict[Any, Any] = {sp.exp: math.exp, sp.log: math.log, sp.Abs: abs,
+                                    sp.tanh: math.tanh, sp.sin: math.sin, sp.cos: math.cos}
+
+
+def _float_values(expr: sp.Basic, point: dict[sp.Basic, float], whole: Any,
+                  ) -> dict[tuple[int, ...], float] | None:
+    """The float value of every node of ``expr`` at ``point`` by path (sums, products,
+    powers and a few functions evaluated here; any other part, an integral, a sum, a
+    density, by ``whole(part)``, its inside left out), or None when a value is not real."""
+    out: dict[tuple[int, ...], float] = {}
+
+    def walk(e: sp.Basic, path: tuple[int, ...]) -> float:
+        if e.is_Number:
+            v = float(e)
+        elif e.is_number:
+            v = complex(e.evalf(17))
+            if v.imag:
+                raise ValueError
+            v = v.real
+        elif e.is_Symbol:
+            v = float(point[e])
+        elif isinstance(e, (sp.Add, sp.Mul, sp.Pow)) or (
+                type(e) in _FLOAT_FUNCTIONS and len(e.args) == 1):
+            args = [walk(a, (*path, i)) for i, a in enumerate(e.args)]
+            v = _combine(e, args)
+        else:
+            v = float(whole(e))
+        if not math.isfinite(v):
+            raise ValueError
+        out[path] = v
+        return v
+
+    try:
+        walk(expr, ())
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError, KeyError, ArithmeticError):
+        return None
+    except Exception:
+        return None
+    return out
+
+
+def _combine(e: sp.Basic, args: list[float]) -> float:
+    if isinstance(e, sp.Add):
+        return math.fsum(args)
+    if isinstance(e, sp.Mul):
+        return math.prod(args)
+    if isinstance(e, sp.Pow):
+        v = args[0] ** args[1]
+        if isinstance(v, complex):
+            raise ValueError
+        return float(v)
+    return float(_FLOAT_FUNCTIONS[type(e)](args[0]))
+
+
+def _restores(expr: sp.Basic, path: tuple[int, ...], factor: sp.Basic, roles: Any) -> bool:
+    """Whether ``factor`` put back on the node at ``path`` of ``expr`` can give the previous
+    line: at two points of the screen, the written value recomputed along the path with that
+    node multiplied by the factor's value equals the previous line's (a quick screen before
+    the exact comparison; True when the values cannot be had this way)."""
+    value = getattr(roles, "value_at", None)
+    points = getattr(roles, "points", None)
+    before = getattr(roles, "before_families", None)
+    if value is None or not points or before is None:
+        return True
+    cache = getattr(roles, "float_values", None)
+    if cache is None:
+        cache = {}
+        try:
+            roles.float_values = cache
+        except Exception:
+            pass
+    for k in range(min(2, len(points))):
+        if ("target", k) not in cache:
+            try:
+                cache["target", k] = float(value(before[0], k))
+            except Exception:
+                cache["target", k] = None
+        target = cache["target", k]
+        if target is None:
+            return not path  # no value: the whole only (the exact comparison decides)
+        for e in (expr, factor):
+            if (e, k) not in cache:
+                cache[e, k] = _float_values(e, points[k], lambda u, k=k: value(u, k))
+        vals, fv = cache[expr, k], cache[factor, k]
+        if vals is None or fv is None or path not in vals:
+            return not path  # no values: the whole only (the exact comparison decides)
+        if abs(fv[()]) < 1e-9 or abs(fv[()] - 1) < 1e-9:
+            return False  # a factor worth 0 or 1 there says nothing
+        v = vals[path] * fv[()]
+        try:
+            for depth in range(len(path) - 1, -1, -1):
+                parent = path[:depth]
+                node = _at_path(expr, parent)
+                args = [v if i == path[depth] else vals[(*parent, i)]
+                        for i in range(len(node.args))]
+                v = _combine(node, args)
+        except (ValueError, TypeError, OverflowError, ZeroDivisionError, KeyError,
+                ArithmeticError):
+            return False
+        if not (isinstance(v, float) and math.isfinite(v)) \
+                or abs(v - target) > 1e-7 * max(1.0, abs(target)):
+            return False
+    return True
+
+
+def _at_path(expr: sp.Basic, path: tuple[int, ...]) -> sp.Basic:
+    for i in path:
+        expr = expr.args[i]
+    return expr
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown(expr: sp.Basic) -> str:
+    return show(expr)
+
+
+def _in_its_log(expr: sp.Basic, path: tuple[int, ...], factor: sp.Basic) -> bool:
+    """Whether a factor put back at ``path`` lies in no log, or in a log whose argument
+    holds the factor's symbols already (log(a/(b·r)) for log(a(1 − r)/(b·r))): a factor put
+    in a log where none of it stands adds its log as a term, a term that could be missing
+    anywhere."""
+    node = expr
+    for i in path:
+        if isinstance(node, sp.log) and not (factor.free_symbols & node.free_symbols):
+            return False
+        node = node.args[i]
+    return True
+
+
+def factor_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of a factor dropped, on the written step: a factor F of the previous
+    line that the page shows fewer times, put back on a part of the written step (a factor
+    or a term of it, or the whole); the part must not be a number (σ² written 1 is another
+    mistake), and the value recomputed with F put back must be the previous line's at the
+    screen's points (the ``guard``, :func:`_restores`, before the exact comparison).
+
+    >>> from types import SimpleNamespace
+    >>> a, r = sp.symbols("a r", positive=True)
+    >>> [w for w, _ in factor_restored(a, SimpleNamespace(factors_lost=[1 - r]))]
+    [a*(1 - r)]
+    """
+    if node.is_Number:
+        return []
+    out: list[Variant] = []
+    for f in _factors_lost(roles):
+        new = node * f
+        if not isinstance(new, sp.Mul) or f not in new.args:
+            continue  # F merged with the part (σ·σ is σ², not σ times σ)
+        shown = _rebuilt(node)  # as written (E**a): as evaluated, to find F in it
+        if shown.has(f) and not (f.is_Symbol and not any(
+                g.has(f) for g in sp.Mul.make_args(shown) if not isinstance(g, sp.Add)
+                and not (g.is_Pow and isinstance(g.base, sp.Add)))):
+            continue  # F stands in the part too (1/(1 + eᵃ) for eᵃ/(1 + eᵃ)): the part may
+            # be the product rewritten through F with another mistake (as factor_dropped)
+
+        def guard(expr: sp.Basic, path: tuple[int, ...], f: sp.Basic = f) -> bool:
+            return _a_factor_or_term(expr, path, f) and _in_its_log(expr, path, f) \
+                and _restores(expr, path, f, roles)
+
+        why = (f"the factor {_shown(f)} was lost ({_shown(node)} written where it belongs "
+               f"times {_shown(f)})")
+        out.append((new, {"right": new, "wrong": node, "s": f, "why": why,
+                          "guard": guard, "drops": f}))
+    return out
+
+
+def gamma_recursion_stopped(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + k)/Γ(s) = s(s + 1)⋯(s + k − 1) with one factor of the recursion lost: Γ(s + 2)
+    written (s + 1)·Γ(s), the recursion Γ(s + 1) = s·Γ(s) applied once where it is needed
+    twice (the second moment of a Gamma, Γ(a + 2)/Γ(a) = (a + 1)a written a + 1). For each Γ
+    of an argument s + k (k = 2, 3, 4) whose Γ(s) stands in the expression too.
+
+    >>> a = sp.Symbol("a", positive=True)
+    >>> [w for w, _ in gamma_recursion_stopped(sp.gamma(a + 2) / sp.gamma(a), None)]
+    [a + 1, a]
+    """
+    out: list[Variant] = []
+    for g in sorted(expr.atoms(sp.gamma), key=sp.default_sort_key):
+        k, s = g.args[0].as_coeff_Add()
+        if not (k.is_Integer and 2 <= k <= 4) or not s.free_symbols \
+                or not expr.has(sp.gamma(s)):
+            continue
+        factors = [s + i for i in range(int(k))]
+        right = sp.Mul(*factors) * sp.gamma(s)
+        for j in range(int(k)):
+            wrong = sp.Mul(*(f for i, f in enumerate(factors) if i != j)) * sp.gamma(s)
+            out.append((expr.xreplace({g: wrong}),
+                        {"right": right, "wrong": wrong, "g": g, "s": s,
+                         "lost": factors[j]}))
+    return out
+
+
+def _logs_opened(e: sp.Basic) -> sp.Basic:
+    """``e`` with each log of a product (of a sum with a common factor: log(u/2 + v/2) is
+    log((u + v)/2)) written as a sum of logs, expanded."""
+    try:
+        e = e.replace(lambda n: isinstance(n, sp.log) and isinstance(n.args[0], sp.Add),
+                      lambda n: sp.log(sp.factor_terms(n.args[0])))
+        return sp.expand(sp.expand_log(e, force=True))
+    except Exception:
+        return sp.expand(e)
+
+
+def count_lost_on_one_term(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{i=1}^{N} (f_i + c₁ + c₂) written Σ f_i + N·c₂ + c₁: of the terms free of the index,
+    one taken out of the sum without its count N (−log 2 of log((u_t + v_t)/2) summed over
+    t = 1, …, T written −log 2; −log σ of −½ log(2πσ²) summed over m points written −log σ
+    beside −m log(2π)/2). The count must be symbolic; the logs of the summand are opened
+    (a log of a product is a sum of logs) to find those terms. Losing every such term's
+    count at once is :func:`count_lost`'s.
+
+    >>> t = sp.Symbol("t", integer=True)
+    >>> T = sp.Symbol("T", positive=True, integer=True)
+    >>> u = sp.Function("u", positive=True)
+    >>> [w for w, _ in count_lost_on_one_term(sp.Sum(sp.log(u(t) / 2), (t, 1, T)), None)]
+    [Sum(log(u(t)), (t, 1, T)) - log(2)]
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return []
+    i, lo, hi = node.limits[0]
+    count = _symbolic_count(lo, hi, i)
+    if count is None:
+        return []
+    terms = sp.Add.make_args(_logs_opened(node.function))
+    const = [t for t in terms if not t.has(i)]
+    rest = sp.Add(*(t for t in terms if t.has(i)))
+    if not const or (len(const) == 1 and rest == 0):
+        return []
+    out: list[Variant] = []
+    inner = sp.Sum(rest, node.limits[0]) if rest != 0 else sp.S(0)
+    for c in const:
+        others = sp.Add(*(u for u in const if u is not c))
+        wrong = inner + count * others + c
+        why = (f"{show(c)} does not depend on the index {show(i)}, so summed over "
+               f"{show(i)} = {show(lo)}, …, {show(hi)} it counts {show(count)} times: "
+               f"{show(count * c)} belongs here, not {show(c)} (the count {show(count)} "
+               "was lost)")
+        out.append((wrong, {"right": count * c, "wrong": c, "s": count, "i": i, "c": c,
+                            "why": why}))
     return out
