@@ -142,6 +142,9 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "exp": sp.exp,
     "sqrt": sp.sqrt,
     "tanh": sp.tanh,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "coth": sp.coth,
     "abs": sp.Abs,
     "Abs": sp.Abs,
     "factorial": sp.factorial,
@@ -152,7 +155,8 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
-_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", *NAMED_FUNCTIONS})
+_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", "sinh", "cosh", "coth",
+                             *NAMED_FUNCTIONS})
 
 _GRAMMAR = r"""
 ?start: sum

@@ -21,7 +21,7 @@ What is read
 * ``\frac``, ``\dfrac``, ``\tfrac`` (also ``\frac12``), ``\sqrt``, ``\sqrt[n]``, ``\pi``,
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
-* ``\log``, ``\ln``, ``\exp``, ``\tanh``. Followed by a bracket, the argument is that bracket
+* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``). Followed by a bracket, the argument is that bracket
   (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
   ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
   ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
@@ -162,6 +162,20 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
+@functools.cache
+def _parser_d_product() -> Lark:
+    """The same parser for an expression without an integral, where no differential can stand.
+
+    The differential ``DIFF`` (a ``d`` before a name) gets the lowest priority, so that a
+    declared ``d`` before a name is lexed as the name wherever a name may stand.
+    """
+    grammar = Path(__file__).with_name("latex.lark").read_text(encoding="utf-8")
+    if "\nDIFF.3:" not in grammar:  # pragma: no cover - the grammar and this function together
+        raise RuntimeError("latex.lark: the terminal DIFF.3 is expected")
+    grammar = grammar.replace("\nDIFF.3:", "\nDIFF.0:", 1)
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
 _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
                   "varrho": "rho", "varsigma": "sigma"}
 
@@ -177,7 +191,7 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
     # \operatorname{log}, \mathrm{exp}: the functions themselves (names that cannot be
     # declared; \mathrm{det} may be a declared symbol, \mathrm{det}_{2} is one)
-    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh)\s*\}"), None),
+    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh|sinh|cosh|coth)\s*\}"), None),
     (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
     (re.compile(r"(?<!\\)\\\{"), "("),
     (re.compile(r"(?<!\\)\\\}"), ")"),
@@ -189,7 +203,7 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
 
 _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
-    r"""\frac \sqrt \log \ln \exp \tanh \int \pi \infty \cdot \times \sim \mathbb \mathrm
+    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \int \pi \infty \cdot \times \sim \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
@@ -290,7 +304,7 @@ def _absolute_bars(text: str) -> str:
         if ch in "([{":
             before = text[:i]
             call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
-                r"\\(log|ln|exp|tanh|sqrt|left|Gamma)\s*$", before)
+                r"\\(log|ln|exp|tanh|sinh|cosh|coth|sqrt|left|Gamma)\s*$", before)
             stack.append((call, []))
         elif ch in ")]}":
             if len(stack) > 1:
@@ -443,6 +457,8 @@ class _Builder(Transformer_NonRecursive):
                  where: _Where, indexed: Mapping[str, sp.IndexedBase] | None = None,
                  ranges: Mapping[str, sp.Interval] | None = None) -> None:
         super().__init__()
+        #: a declared d before a name is a product: the expression holds no integral
+        self.d_is_product = False
         self.symbols = symbols
         self.functions = functions
         self.where = where
@@ -925,7 +941,8 @@ class _Builder(Transformer_NonRecursive):
             nxt = items[i + 1] if i + 1 < len(items) else None
             value: sp.Expr | None = None
             if (isinstance(item, _Name) and item.base in ("d", "partial") and item.sub is None
-                    and item.accent is None and _is_one_name(nxt)):
+                    and item.accent is None and _is_one_name(nxt)
+                    and not (item.base == "d" and self.d_is_product)):
                 # 'd x' could be a differential as well as a product: refused, not guessed
                 raise self.err(
                     f"'{item.written} {_first_name(nxt).written}' is ambiguous: a differential "
@@ -1032,8 +1049,8 @@ class _Builder(Transformer_NonRecursive):
     # functions, integrals, expectations ------------------------------------------------
     def _function(self, fn_tok: Any) -> Any:
         return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"),  # shown ln
-                "exp": sp.exp, "tanh": sp.tanh,
-                "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
+                "exp": sp.exp, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
+                "coth": sp.coth, "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
 
     def prefix(self, c: list[Any], fn: Any = None) -> Any:
         fn_tok, args = c[0], c[1:]
@@ -1656,12 +1673,16 @@ def latex_to_sympy(
     if depth > MAX_DEPTH:
         ln, col = _pos(at, norm)
         raise where.error(f"brackets nested more than {MAX_DEPTH} deep", ln, col)
+    # 'd x' is a differential only after an integrand: in an expression without an integral, a
+    # declared d before a name is a product (2d\sigma^2), since nothing else can be meant
+    d_is_product = "d" in symbols and not re.search(r"\\(int|oint)(?![a-zA-Z])", norm)
     try:
-        tree = _parser().parse(norm)
+        tree = (_parser_d_product() if d_is_product else _parser()).parse(norm)
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
     builder = _Builder(symbols, functions or {}, where, indexed, ranges)
+    builder.d_is_product = d_is_product
     try:
         result = builder.transform(tree)
         result = builder.value(result)
