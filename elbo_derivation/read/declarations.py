@@ -214,6 +214,10 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
                    "variance of log", "standard deviation of log"}
 
 _NAME = re.compile(r"[^\W\d]\w*$")
+#: a draw from a normal family: ', e ~ N(' in .deriv, '\mathbb{E}_{\epsilon \sim \mathcal{N}(' in LaTeX
+_NORMAL_DRAW = re.compile(
+    r"(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
+    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\(")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
 DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
@@ -441,6 +445,32 @@ class Declarations:
             raise self.error(f"'{name}' is reserved and cannot be declared", line, column)
         if name in self.definitions:
             raise self.error(f"'{name}' is already defined by 'let:'", line, column)
+
+    def declare_draws(self, text: str, line: int | None, column: int) -> None:
+        r"""Declare the variable of a normal draw, ``E[f, e ~ N(0, 1)]`` or
+        ``\mathbb{E}_{\epsilon \sim \mathcal{N}(0, 1)}[f]``, when nothing else declares it.
+
+        The draw binds its variable as a family's density binds its own (which needs no
+        ``symbols:`` line either): a real number. A name already declared, defined or used as a
+        function keeps its meaning.
+
+        Examples
+        --------
+        >>> d = Declarations()
+        >>> d.declare_draws("E[(m + s*e)^2, e ~ N(0, 1)]", 1, 1)
+        >>> d.symbols["e"].is_real
+        True
+        >>> d.declare_draws(r"\mathbb{E}_{\epsilon \sim \mathcal{N}(0, 1)}[\epsilon^2]", 1, 1)
+        >>> sorted(d.symbols)
+        ['e', 'epsilon']
+        """
+        for m in _NORMAL_DRAW.finditer(text):
+            name = self.plain(m.group(1))
+            if (not _NAME.match(name) or name in RESERVED or name in self.symbols
+                    or name in self.definitions
+                    or any(sig.startswith(name + "(") for sig in self.functions)):
+                continue
+            self.add_symbol(name, "real", {"real": True}, line, column + m.start(1))
 
     def add_symbol(self, name: str, words: str, keywords: dict[str, bool],
                    line: int | None, column: int | None,

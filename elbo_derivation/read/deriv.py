@@ -1074,6 +1074,7 @@ class _Reader:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
+        self.decl.declare_draws(text, line, column)
         expr = parse_expression(
             text, self.symbols, functions=self.functions, file=self.file, line=line,
             column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,

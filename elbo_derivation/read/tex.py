@@ -2202,6 +2202,7 @@ class _TexReader:
             return None
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
+        self.decl.declare_draws(text, line, column)
         expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
                               file=self.file, line=line, column=column,
                               indexed=self.decl.indexed, ranges=self.decl.intervals)
