@@ -401,6 +401,9 @@ class Declarations:
     indexed: dict[str, sp.IndexedBase] = field(default_factory=dict)
     #: the name each symbol was written with in the source, when it differs (LaTeX)
     written: dict[str, str] = field(default_factory=dict)
+    #: the variables that a later ``densities:`` line in a family will declare, and how
+    #: (``{"b": "integer [0, 1]"}``): a ``functions: f(b)`` line before it may use them
+    ahead: dict[str, str] = field(default_factory=dict)
 
     def error(self, message: str, line: int | None, column: int | None,
               ) -> DerivationSyntaxError:
@@ -673,6 +676,9 @@ class Declarations:
         cond = [self.plain(v.strip()) for v in cond_text.split(",")] if bar else []
         variables: list[sp.Symbol] = []
         for var in [*given, *cond]:
+            if var not in self.symbols and var in self.ahead and var not in self.definitions:
+                # declared further down by its density's family (densities: p(b) = ...)
+                self.declare_symbols(f"{var} : {self.ahead[var]}", line, column)
             if var not in self.symbols or var in self.definitions:
                 raise self.error(f"{kind} variable '{var}' must be a declared symbol "
                                  f"(in '{raw.strip()}')", line, column)
@@ -719,23 +725,45 @@ class Declarations:
         >>> d.assumption_of["z"], d.symbols["z"].is_integer
         ('integer Interval(0, 1)', True)
         """
+        found = self.family_variable(raw, family_text)
+        if found is not None:
+            self.declare_symbols(f"{found[0]} : {found[1]}", line, column)
+
+    def expect_family_variables(self, text: str) -> None:
+        """Note the variables that the ``densities:`` line ``text``, read later, declares by
+        their families, so that a ``functions:`` line written before it may use them.
+
+        >>> d = Declarations()
+        >>> d.expect_family_variables("p(b) = Bernoulli(t), r(x|b)")
+        >>> d.ahead
+        {'b': 'integer [0, 1]'}
+        """
+        for part, _ in split_top_level(text):
+            raw, eq, family_text = _split_equals(part)
+            found = self.family_variable(raw, family_text) if eq else None
+            if found is not None:
+                self.ahead.setdefault(*found)
+
+    def family_variable(self, raw: str, family_text: str) -> tuple[str, str] | None:
+        """The undeclared variable of the density ``raw`` in the family ``family_text``, and
+        the declaration its family gives it (None when there is none to give)."""
         m = _SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
         text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N", family_text, count=1)
         text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1\3", text,
                       count=1)
         fam = _FAMILY.match(text)
         if m is None or fam is None or "|" in m.group(2) or "," in m.group(2):
-            return
+            return None
         key = family_key(fam.group(1))
         name = self.plain(m.group(2).strip())
         if (key is None or not _NAME.match(name) or name in RESERVED or name in self.symbols
                 or name in self.indexed or name in self.definitions):
-            return
+            return None
         words = {"bernoulli": "integer [0, 1]", "poisson": "nonnegative integer",
                  "binomial": "nonnegative integer", "geometric": "positive integer",
                  "categorical": "positive integer", "exponential": "positive",
                  "gamma": "positive", "lognormal": "positive", "beta": "(0, 1)"}
-        self.declare_symbols(f"{name} : {words.get(key, 'real')}", line, column)
+        return name, words.get(key, "real")
 
     def family(self, sig: str, stem: str, variables: list[sp.Symbol], n_given: int,
                text: str, line: int | None, column: int,

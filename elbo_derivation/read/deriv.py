@@ -1220,6 +1220,10 @@ class _Reader:
 
     def read(self, text: str) -> Derivation:
         lines = re.split(r"\r\n|\r|\n", text)
+        for raw in lines:  # a functions: line may use a variable a later family declares
+            found = header_line(_split_comment(raw)[0]) if len(raw) <= MAX_LINE else None
+            if found is not None and found.key == "densities":
+                self.decl.expect_family_variables(found.value)
         for number, raw in enumerate(lines, start=1):
             if len(raw) > MAX_LINE:
                 raise self.error(f"line longer than {MAX_LINE} characters", number)

@@ -1838,6 +1838,10 @@ class _TexReader:
 
     # header comments -------------------------------------------------------------------
     def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
+        for comment in comments.values():  # a functions: line may use a later family's variable
+            found = header_line(comment)
+            if found is not None and found.key == "densities":
+                self.decl.expect_family_variables(found.value)
         for number, comment in sorted(comments.items()):
             found = header_line(comment)
             if found is None:
