@@ -633,12 +633,15 @@ class _Builder(Transformer_NonRecursive):
                 except DerivationSyntaxError:
                     return None
             if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)):
-                return None
+                if not isinstance(v, sp.Integer) or paren.seps:
+                    return None
+                args = []  # f(1): a declared sequence (a function of an integer) at 1
+                break
             args.append(str(v))
-        text = args[0]
+        text = args[0] if args else ""
         for sep, arg in zip(paren.seps, args[1:], strict=True):
             text += sep + arg
-        for cand in [*name.candidates(), name.base]:
+        for cand in [*name.candidates(), name.base] if args else []:
             sig = f"{cand}({text})"
             if sig in self.functions:
                 return self.functions[sig]
