@@ -804,6 +804,9 @@ class Declarations:
         if key == "normal" and any(matrices.is_matrix(v) for v in (variable, *params)):
             # the multivariate normal N(μ, Σ) of a vector: kept abstract, its family recorded
             mean, cov = params
+            if mean == 0 and matrices.is_matrix(variable):  # N(0, I): 0 is the zero vector
+                mean = sp.ZeroMatrix(*variable.shape)
+                params = (mean, cov)
             if not (matrices.is_matrix(variable) and getattr(mean, "shape", None)
                     == variable.shape and getattr(cov, "shape", (0, 1))[0] == variable.shape[0]
                     and cov.shape[0] == cov.shape[1]):
