@@ -1364,6 +1364,13 @@ class _Builder(Transformer_NonRecursive):
     def expectation(self, c: list[Any]) -> _Big:
         return _Big(expectation_over(*self.expectation_parts(c), declared=self.functions))
 
+    def expectation_transposed(self, c: list[Any]) -> _Big:
+        """``\mathbb{E}[x]^\top``: the transpose of a vector's expectation (E[x]E[x]ᵀ)."""
+        integrand, variable, density, named = self.expectation_parts(c[:-1])
+        integrand = self.matrix_function("transpose", c[-1])(integrand)  # E[x]ᵀ = E[xᵀ]
+        return _Big(expectation_over(integrand, variable, density, named,
+                                     declared=self.functions))
+
     def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
         """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
         tok = c[0]
