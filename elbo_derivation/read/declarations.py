@@ -752,10 +752,12 @@ class Declarations:
         text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1\3", text,
                       count=1)
         fam = _FAMILY.match(text)
-        if m is None or fam is None or "|" in m.group(2) or "," in m.group(2):
+        # q(z|x) = N(f(x), s^2): the variable is z, left of the bar (x is declared on its own)
+        given = m.group(2).partition("|")[0] if m is not None else ""
+        if m is None or fam is None or "," in given:
             return None
         key = family_key(fam.group(1))
-        name = self.plain(m.group(2).strip())
+        name = self.plain(given.strip())
         if (key is None or not _NAME.match(name) or name in RESERVED or name in self.symbols
                 or name in self.indexed or name in self.definitions):
             return None
