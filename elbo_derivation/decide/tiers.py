@@ -222,6 +222,11 @@ class Problem:
            needed_rules: bool = True) -> Problem:
         """The problem ``lhs <relation> rhs`` with ``time_limit`` seconds from now."""
         lhs, rhs = sp.S(lhs), sp.S(rhs)
+        if families:  # ∂/∂θ of a family's density: its formula, θ being among its parameters
+            from elbo_derivation.decide.families import open_parameter_derivatives
+
+            lhs = open_parameter_derivatives(lhs, families)
+            rhs = open_parameter_derivatives(rhs, families)
         p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
                 time.monotonic() + time_limit, domains=dict(domains or {}),
                 families=dict(families or {}), needed_rules=needed_rules)
