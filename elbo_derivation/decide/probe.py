@@ -493,6 +493,7 @@ def probe(
     domain: Counterexample | None = None  # a point where only one side is a real number
     quadrature = any(e.has(sp.Integral, Expectation) for e in (lhs, rhs, gap))
     first_fail: Counterexample | None = None
+    doubt: dict | None = None  # a point where the reduced difference is not 0
     for point in probe_points([*symbols, *wrt], rng, n_random, domains):
         check_deadline()  # the enclosing bound holds even if its timer signal is lost
         if deadline is not None and time.monotonic() > deadline:
@@ -515,6 +516,8 @@ def probe(
             continue
         if state == "ok":
             out.agreeing += 1
+        elif state == "doubt" and doubt is None:
+            doubt = point
         elif state == "skip" and domain is None and relation is Relation.EQ:
             domain = _domain_mismatch(lhs, rhs, point)
     if first_fail is not None:
@@ -531,6 +534,14 @@ def probe(
         out.notes.append(domain.note)
         out.reason = (f"at {', '.join(f'{k} = {v:g}' for k, v in domain.point.items())}, "
                       f"which the declarations allow, {domain.note}")
+        return out
+    if doubt is not None:
+        # the difference, reduced exactly, is not 0 there, though the sides (abstract
+        # functions, sums of them) cannot be evaluated: the agreeing points prove nothing
+        out.verdict = "undecided"
+        out.reason = (f"the difference of the two sides is not 0 at "
+                      f"{', '.join(f'{k} = {v:g}' for k, v in _point_floats(doubt).items())}, "
+                      "where the sides themselves cannot be evaluated (no counterexample)")
         return out
     if out.agreeing >= MIN_AGREEING:
         out.verdict = "supported"
@@ -568,7 +579,9 @@ _NOTES = {
 
 
 def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | None]:
-    """"ok", "skip" (nothing finite or confirmed) or "fail" with a counterexample."""
+    """"ok", "skip" (nothing finite or confirmed), "doubt" (the reduced difference is
+    confirmed not 0 but a side has no value, so no counterexample) or "fail" with a
+    counterexample."""
     g = value_at(gap, point, DPS)
     confirmed = False
     if g is not None:
@@ -578,8 +591,8 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         confirmed = g2 is not None and _same(g, g2) and _bad(relation, g2, 1)
     if confirmed:
         a, b = _sides(lhs, rhs, point, DPS)
-        if a is None or b is None:  # a refutation needs both sides finite at the point
-            return "skip", None
+        if a is None or b is None:  # a refutation needs both sides finite at the point;
+            return "doubt", None    # but the difference is not 0 there: no support either
         diff = -g2 if relation is Relation.LE else g2
     else:  # no usable reduced difference here: compare the sides, relative to their size
         a, b = _sides(lhs, rhs, point, DPS)

@@ -278,6 +278,9 @@ _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "ti
 #: (also under an accent, ``\hat{y}_i``, read ``y_hat_i``: the fitted value of data point i)
 _SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*(?:_(?:hat|bar|tilde))?)"
                          r"_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
+#: ``w_{t,i}``: a quantity with two indices (Maddison et al. 2017's weights w_t^i, x_{n,d})
+_SUBSCRIPTED_TWO = re.compile(r"\s*(\\?[^\W\d][^\W_]*)\s*_\s*\{\s*([^\W\d]\w*)\s*,\s*"
+                              r"([^\W\d]\w*)\s*\}\s*$")
 _MATRIX = re.compile(r"\s*matrix\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
 #: ``I : identity(D)``: the identity matrix of a declared dimension
 _IDENTITY = re.compile(r"\s*identity\s*\(\s*(\w+)\s*\)\s*$", re.IGNORECASE)
@@ -921,7 +924,19 @@ class Declarations:
         >>> decl.declare_symbols("d : integer", 1, 1)
         >>> decl.indexed_signature("\\mu_d"), decl.indexed_signature("mu_1")
         ('mu(d)', 'mu_1')
+        >>> decl.declare_symbols("t : integer", 1, 1)
+        >>> decl.indexed_signature("w_{t,d}")
+        'w(t,d)'
         """
+        two = _SUBSCRIPTED_TWO.match(raw)
+        if two is not None:  # w_{t,i}: a quantity with two indices, the function w(t,i)
+            stem = self.plain(two.group(1).strip())
+            indices = [two.group(2), two.group(3)]
+            if _NAME.match(stem) and all(
+                    getattr(self.symbols.get(i), "is_integer", None) is True
+                    and i not in self.definitions for i in indices) and indices[0] != indices[1]:
+                return f"{stem}({indices[0]},{indices[1]})"
+            return raw
         m = _SUBSCRIPTED.match(self.plain(raw.strip()) if "\\" in raw else raw)
         if m is None:
             return raw

@@ -489,6 +489,10 @@ class _Builder(Transformer_NonRecursive):
             for cand in whole.candidates():
                 if cand in self.indexed:  # \mu_j: entry j of the declared vector mu
                     return self.indexed[cand][self.vector_index(name)]
+        if name.sub is not None and "," in name.sub:  # w_{t,i}: declared w(t,i) at (t, i)
+            entry = self.entry_of_two(name)
+            if entry is not None:
+                return entry
         if name.sub is not None:  # \mu_j: the declared indexed quantity \mu_d at j
             whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
             if any(sequence_at(self.functions, [cand], [sp.Integer(0)]) is not None
@@ -520,6 +524,25 @@ class _Builder(Transformer_NonRecursive):
             f"e.g. 'symbols: {example} : real' ('% symbols: ...' in a .tex file)",
             name,
         )
+
+    def entry_of_two(self, name: _Name) -> sp.Expr | None:
+        """``w_{t,i}``, ``w_{t,1}``: the quantity declared with two indices (``% functions:
+        w_{t,i} : positive``) at these indices, each a number or a symbol declared integer;
+        None when nothing is declared so."""
+        indices: list[sp.Expr] = []
+        for part in name.sub[1:-1].split(","):
+            value = sp.Integer(int(part)) if part.isdigit() else self.symbols.get(part)
+            if value is None or value.is_integer is not True:
+                raise self.err(f"the index '{part}' of '{name.written}' must be a number or a "
+                               "symbol declared integer", name)
+            indices.append(value)
+        whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+        found = {value.func for cand in whole.candidates()
+                 for sig, value in self.functions.items()
+                 if sig.startswith(cand + "(") and isinstance(value, sp.core.function.AppliedUndef)
+                 and len(value.args) == len(indices)
+                 and all(getattr(a, "is_integer", None) is True for a in value.args)}
+        return found.pop()(*indices) if len(found) == 1 else None
 
     def vector_index(self, name: _Name) -> sp.Expr:
         sub = name.sub or ""
@@ -1486,6 +1509,8 @@ def _sub_text(tok: Token) -> str:
     text = str(tok)[1:].strip()
     if text.startswith("{"):
         text = text[1:-1].strip()
+        if "," in text:  # w_{t,i}: two indices
+            return "{" + ",".join(part.strip() for part in text.split(",")) + "}"
         word = _UPRIGHT_WORD.match(text)
         if word is not None:  # p_{\mathrm{data}}: the subscript is the word
             return word.group(1)
