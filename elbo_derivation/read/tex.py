@@ -1388,7 +1388,7 @@ class _Builder(Transformer_NonRecursive):
         return _Big(expectation_over(*self.expectation_parts(c), declared=self.functions))
 
     def expectation_transposed(self, c: list[Any]) -> _Big:
-        """``\mathbb{E}[x]^\top``: the transpose of a vector's expectation (E[x]E[x]ᵀ)."""
+        r"""``\mathbb{E}[x]^\top``: the transpose of a vector's expectation (E[x]E[x]ᵀ)."""
         integrand, variable, density, named = self.expectation_parts(c[:-1])
         integrand = self.matrix_function("transpose", c[-1])(integrand)  # E[x]ᵀ = E[xᵀ]
         return _Big(expectation_over(integrand, variable, density, named,
