@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import mpmath
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr, real_value
 from elbo_derivation.core.expectation import Expectation
@@ -360,8 +361,6 @@ def calculus_done(expr: sp.Expr) -> sp.Expr:
     >>> calculus_done(sp.Subs(sp.Derivative(x**3, x), x, t))
     3*t**2
     """
-    from sympy.core.function import AppliedUndef
-
     if not expr.has(sp.Derivative, sp.Subs):
         return expr
     try:
@@ -591,8 +590,11 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
         confirmed = g2 is not None and _same(g, g2) and _bad(relation, g2, 1)
     if confirmed:
         a, b = _sides(lhs, rhs, point, DPS)
-        if a is None or b is None:  # a refutation needs both sides finite at the point;
-            return "doubt", None    # but the difference is not 0 there: no support either
+        if a is None or b is None:  # a refutation needs both sides finite at the point
+            # (when they hold abstract functions, which have no value, the difference is
+            # still not 0 there: no support either)
+            abstract = any(e.has(AppliedUndef) for e in (lhs, rhs))
+            return ("doubt" if abstract else "skip"), None
         diff = -g2 if relation is Relation.LE else g2
     else:  # no usable reduced difference here: compare the sides, relative to their size
         a, b = _sides(lhs, rhs, point, DPS)

@@ -214,7 +214,8 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
                    "variance of log", "standard deviation of log"}
 
 _NAME = re.compile(r"[^\W\d]\w*$")
-#: a draw from a normal family: ', e ~ N(' in .deriv, '\mathbb{E}_{\epsilon \sim \mathcal{N}(' in LaTeX
+#: a draw from a normal family: ', e ~ N(' in .deriv,
+#: '\mathbb{E}_{\epsilon \sim \mathcal{N}(' in LaTeX
 _NORMAL_DRAW = re.compile(
     r"(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
     r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\(")

@@ -21,7 +21,8 @@ What is read
 * ``\frac``, ``\dfrac``, ``\tfrac`` (also ``\frac12``), ``\sqrt``, ``\sqrt[n]``, ``\pi``,
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
-* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``). Followed by a bracket, the argument is that bracket
+* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``). Followed by a
+  bracket, the argument is that bracket
   (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
   ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
   ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
@@ -203,7 +204,8 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
 
 _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
-    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \int \pi \infty \cdot \times \sim \mathbb \mathrm
+    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \int \pi \infty \cdot \times \sim
+    \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
@@ -1076,7 +1078,8 @@ class _Builder(Transformer_NonRecursive):
     def _function(self, fn_tok: Any) -> Any:
         return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"),  # shown ln
                 "exp": sp.exp, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
-                "coth": sp.coth, "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
+                "coth": sp.coth,
+                "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
 
     def prefix(self, c: list[Any], fn: Any = None) -> Any:
         fn_tok, args = c[0], c[1:]
