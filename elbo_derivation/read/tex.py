@@ -533,7 +533,8 @@ class _Builder(Transformer_NonRecursive):
         None when nothing is declared so."""
         indices: list[sp.Expr] = []
         for part in name.sub[1:-1].split(","):
-            value = sp.Integer(int(part)) if part.isdigit() else self.symbols.get(part)
+            plain = _GREEK_ALIASES.get(part.lstrip("\\"), part.lstrip("\\"))
+            value = sp.Integer(int(part)) if part.isdigit() else self.symbols.get(plain)
             if value is None or value.is_integer is not True:
                 raise self.err(f"the index '{part}' of '{name.written}' must be a number or a "
                                "symbol declared integer", name)

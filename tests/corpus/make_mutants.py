@@ -61,7 +61,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("expfamily/khan_rue_gaussian_expectation_params.deriv", 1, "-l1/(2*l2)", "-l1/(4*l2)", "power-rule-factor"),
     ("expfamily/khan_rue_gaussian_expectation_params.deriv", 2, "- 1/(2*l2)", "- 1/l2", "dropped-half"),
     ("expfamily/khan_rue_gaussian_expectation_params.deriv", 3, "+ v", "- v", "sign-error"),
-    ("moments/miller_reparam_gradient_variance.deriv", 1, "s^2*e^2", "s^2*e", "missing-square"),
+    ("moments/miller_reparam_gradient_variance.deriv", 1, "s^2*e^2", "s^2*e", "missing-square|second-moment-missing-variance"),
     ("moments/miller_reparam_gradient_variance.deriv", 2, "(m^2 + s^2)", "(m^2 + s)", "std-for-variance"),
     ("moments/miller_reparam_gradient_variance.deriv", 3, "a^2*s^2", "a*s^2", "missing-square"),
     ("moments/miller_reparam_gradient_variance.tex", 1, r"\sigma^2\cdot 1", r"\sigma\cdot 1", "std-for-variance"),
