@@ -48,6 +48,13 @@ KNOWN: dict[str, str] = {
     "bayes/wrong/robert_posterior_squared_loss.s1.missing-square.tex": _MISNAMED.format(
         "second-moment-missing-variance for the square of (θ − μ) dropped inside "
         "E_π(θ|x)[...]: the step takes no moment, the page shows the square lost"),
+    # the seventh outsider pass (o7a)
+    "derivatives/wrong/lucas_optimal_posterior_variance.s2.dropped-term.tex": _MISNAMED.format(
+        "missing-minus-one for the term −1/2 lost when −w²/(2σ²) − 1/2 + 1/(2d) is put over "
+        "one denominator: the −1/2 is the derivative of −d/2, no −1 of a KL is missing"),
+    "flows/wrong/chen_instantaneous_change.s3.factor-two.tex": _MISNAMED.format(
+        "dropped-half for −a written −2a after a line with no ½ (the ½'s stand on the part's "
+        "first line, two lines up)"),
 }
 
 
@@ -61,7 +68,9 @@ LOAD_DEPENDENT: frozenset[str] = frozenset({
     "moments/wrong/blitzstein_exponential_second_moment.s2.dropped-factor.deriv",
     "bayes/wrong/bishop_ppca_posterior_square.s3.dropped-term.tex",
     "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv",
-    "bayes/wrong/robert_posterior_squared_loss.s1.missing-square.tex"})
+    "bayes/wrong/robert_posterior_squared_loss.s1.missing-square.tex",
+    "derivatives/wrong/lucas_optimal_posterior_variance.s2.dropped-term.tex",
+    "flows/wrong/chen_instantaneous_change.s3.factor-two.tex"})
 
 
 def _params() -> list:

@@ -55,8 +55,12 @@ def test_d_is_never_offered_as_a_declaration(text, column, words):
 
 def test_declared_d_next_to_a_name_is_refused_not_guessed():
     d = sp.Symbol("d", positive=True)
-    with pytest.raises(DerivationSyntaxError, match="ambiguous: a differential or a product"):
-        latex_to_sympy(r"d x", symbols={**S, "d": d})
+    # where an integral stands, 'd x' could be its differential as well as a product
+    with pytest.raises(DerivationSyntaxError, match="ambiguous"):
+        latex_to_sympy(r"\int_0^1 d x\, dx", symbols={**S, "d": d})
+    # where none does, a differential cannot be meant: the declared d times x (2d\sigma^2)
+    assert latex_to_sympy(r"d x", symbols={**S, "d": d}) == d * x
+    assert latex_to_sympy(r"2 d x^2", symbols={**S, "d": d}) == 2 * d * x**2
     assert latex_to_sympy(r"d \cdot x", symbols={**S, "d": d}) == d * x
     assert latex_to_sympy(r"\frac{d}{2}", symbols={**S, "d": d}) == d / 2
 

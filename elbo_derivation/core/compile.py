@@ -483,7 +483,7 @@ def _mp_functions() -> dict[Any, Callable[[Any], Any]]:
 
 _MP: dict[Any, Callable[[Any], Any]] = {
     sp.exp: mpmath.exp, sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan: mpmath.tan,
-    sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh,
+    sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh, sp.coth: mpmath.coth,
     sp.atan: mpmath.atan, sp.asin: mpmath.asin, sp.acos: mpmath.acos,
     sp.Abs: mpmath.fabs, sp.gamma: mpmath.gamma, sp.loggamma: mpmath.loggamma,
     sp.erf: mpmath.erf, sp.erfc: mpmath.erfc, sp.factorial: mpmath.factorial,
@@ -500,6 +500,7 @@ def _np_functions() -> dict[Any, Callable[[Any], Any]]:
         _NP.update({
             sp.exp: np.exp, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
             sp.sinh: np.sinh, sp.cosh: np.cosh, sp.tanh: np.tanh, sp.atan: np.arctan,
+            sp.coth: lambda v: 1 / np.tanh(v),
             sp.asin: np.arcsin, sp.acos: np.arccos, sp.Abs: np.abs,
         })
     return _NP

@@ -270,6 +270,9 @@ def _diag(e: sp.Expr) -> sp.Expr:
 
 
 def _transpose(e: sp.Expr) -> sp.Expr:
+    body = getattr(e, "integrand", None)
+    if body is not None and is_matrix(body):  # E[x]ᵀ, the mean of a vector: E[xᵀ]
+        return e.func(transpose(body), *e.args[1:])
     _check(is_matrix(e), "transpose(...) of something that is not a vector or a matrix")
     return transpose(e)
 

@@ -276,7 +276,12 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     # the entries v[i] of a declared vector are a function of the index, too
     nodes.update({node: (f"{node.base}[t]", node.indices[0]) for node in expr.atoms(sp.Indexed)
                   if len(node.indices) == 1 and node.is_real is True})
-    if not nodes:
+    # a quantity with two indices, w(t, i): t² + ts + s² + 2t + 3 (+ k(t² + s² + 1) for the
+    # k-th), positive everywhere (its minimum is 5/3) and not a sum of functions of one index
+    pairs = {node: f"{node.func.__name__}(t, s)" for node in expr.atoms(AppliedUndef)
+             if "(" not in node.func.__name__ and len(node.args) == 2
+             and node.is_real is True}
+    if not nodes and not pairs:
         return expr, ""
     # each function its own instance (the same one for x(i) and y(i) would make x − y vanish)
     names = sorted({name for name, _ in nodes.values()})
@@ -285,6 +290,12 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     subs = {node: instances[name].subs(u, arg) for node, (name, arg) in nodes.items()}
     note = ", ".join(f"{n} = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
                      for k, n in enumerate(names))
+    for k, name in enumerate(sorted(set(pairs.values()))):
+        for node in (n for n, m in pairs.items() if m == name):
+            t, v = node.args
+            subs[node] = t**2 + t * v + v**2 + 2 * t + 3 + k * (t**2 + v**2 + 1)
+        extra = "" if k == 0 else f" + {k}(t² + s² + 1)"
+        note += (", " if note else "") + f"{name} = t² + ts + s² + 2t + 3{extra}"
     return expr.xreplace(subs), note
 
 

@@ -239,6 +239,43 @@ def _beta_log_moment(f: sp.Expr, x: sp.Symbol, params: tuple) -> sp.Expr | None:
     return g.xreplace({u: sp.polygamma(0, a) - both, v: sp.polygamma(0, b) - both})
 
 
+def open_parameter_derivatives(expr: sp.Expr,
+                               families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
+                               ) -> sp.Expr:
+    """``expr`` with each density of a named family that a derivative takes with respect to
+    one of the family's parameters written out by its formula inside that derivative.
+
+    A declared family density is an abstract function of its variable alone; its parameters
+    are not among its arguments, so ∂/∂θ log p(b) would otherwise be taken as 0. Written out,
+    ∂/∂θ log p(b) for p(b) = Bernoulli(θ) is the score b/θ − (1 − b)/(1 − θ).
+
+    >>> t = sp.Symbol("t", positive=True)
+    >>> b = sp.Symbol("b", integer=True, nonnegative=True)
+    >>> p = sp.Function("p(b)", positive=True)(b)
+    >>> out = open_parameter_derivatives(sp.Derivative(sp.log(p), t),
+    ...                                  {p: ("bernoulli", (t,), b)})
+    >>> out
+    Derivative(log(t**b*(1 - t)**(1 - b)), t)
+    """
+    known = {d: v for d, v in families.items() if v[0] in FAMILY_FACTS}
+    if not known or not expr.has(sp.Derivative):
+        return expr
+
+    def opened(node: sp.Derivative) -> sp.Expr:
+        wrt = {v for v, _ in node.variable_count}
+        subs = {}
+        for density, (key, params, var) in known.items():
+            if node.expr.has(density) and any(
+                    sp.S(q).free_symbols & wrt for q in params):
+                subs[density] = FAMILY_FACTS[key].density(var, *params).xreplace(
+                    dict(zip([var], getattr(density, "args", ())[:1], strict=False)))
+        if not subs:
+            return node
+        return sp.Derivative(node.expr.xreplace(subs), *node.variable_count)
+
+    return expr.replace(lambda n: isinstance(n, sp.Derivative), opened)
+
+
 def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
                 ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``expr`` with every density of a named family replaced by what the family says, and

@@ -406,6 +406,49 @@ def integrals_as_expectations(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(subs) if subs else expr
 
 
+#: the rule that takes c·(log A − log B) ≥ 0 back to A − B ≥ 0
+LOG_INCREASING = "the log is increasing: log A ≥ log B when A ≥ B > 0"
+
+
+def _positive(e: sp.Expr) -> bool:
+    """Whether ``e`` is known positive, an expectation of a positive integrand included."""
+    if e.is_positive is True:
+        return True
+    if isinstance(e, Expectation) and not isinstance(e, KL):
+        return _positive(e.integrand)
+    if isinstance(e, sp.Pow):
+        return _positive(e.base) and e.exp.is_real is True
+    if isinstance(e, (sp.Mul, sp.Add)):
+        return all(_positive(a) for a in e.args)
+    return False
+
+
+def _log_difference(gap: sp.Expr) -> sp.Expr | None:
+    """A − B when ``gap`` is c·log A − c·log B with c > 0 and A, B > 0 (so that A − B ≥ 0
+    proves ``gap`` ≥ 0), else None.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> _log_difference(sp.log(a**2 + 1) / 2 - sp.log(2 * a) / 2)
+    a**2 - 2*a + 1
+    """
+    terms = sp.Add.make_args(sp.expand(gap, log=False))
+    if len(terms) != 2:
+        return None
+    parts = []
+    for term in terms:
+        coeff, rest = term.as_independent(sp.log, as_Add=False)
+        if not isinstance(rest, sp.log) or coeff.free_symbols & rest.free_symbols:
+            return None
+        parts.append((coeff, rest.args[0]))
+    (c1, a), (c2, b) = parts
+    if c1.is_negative is True:
+        (c1, a), (c2, b) = (c2, b), (c1, a)
+    if not (c1.is_positive is True and sp.expand(c1 + c2) == 0
+            and _positive(a) and _positive(b)):
+        return None
+    return sp.expand(a - b, log=False)
+
+
 def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
     by non-negative symbols, and the rules used (empty when none applied).
@@ -413,6 +456,11 @@ def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     The result is ≥ 0 wherever ``gap`` is... only in the sense that ``gap`` ≥ ``result``
     with the symbols at their true values; so ``result ≥ 0`` proves ``gap ≥ 0``.
     """
+    inside = _log_difference(gap) if gap.has(Expectation, KL, sp.Integral) else None
+    if inside is not None:  # c·(log A − log B): A − B ≥ 0 is enough
+        masked, rules_inside = mask_nonnegative(inside)
+        if rules_inside:
+            return masked, (LOG_INCREASING, *rules_inside)
     rules: list[str] = []
     kls = [n for n in sp.preorder_traversal(gap) if isinstance(n, KL)]
     if kls:

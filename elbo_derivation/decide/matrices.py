@@ -275,6 +275,34 @@ def _expected_trace(t: sp.Trace, x: sp.MatrixSymbol, mean: sp.Expr,
     return out
 
 
+def _expected_matrix(body: sp.Expr, x: sp.MatrixSymbol, mean: sp.Expr,
+                     cov: sp.Expr) -> sp.Expr | None:
+    """E[body] of a matrix-valued body over x ~ N(mean, cov), term by term: x → mean where
+    it appears once, an adjacent x xᵀ → cov + mean meanᵀ where twice (E[εεᵀ] = I for
+    ε ~ N(0, I)); None for anything else."""
+    arg = sp.expand(_clean(body))
+    terms = arg.args if isinstance(arg, sp.MatAdd) else (arg,)
+    xt = sp.Transpose(x)
+    out = []
+    for term in terms:
+        coeff, factors = term.as_coeff_matrices() if isinstance(term, sp.MatMul) else (
+            sp.S.One, [term])
+        factors = list(factors)
+        where = [i for i, f in enumerate(factors) if f.has(x)]
+        if coeff.has(x) or any(factors[i] not in (x, xt) for i in where):
+            return None
+        if len(where) == 1:
+            factors = [f.xreplace({x: mean}) for f in factors]
+        elif len(where) == 2 and where[1] == where[0] + 1 and factors[where[0]] == x \
+                and factors[where[1]] == xt:
+            k = where[0]
+            factors = [*factors[:k], cov + mean * mean.T, *factors[k + 2:]]
+        elif where:
+            return None
+        out.append(coeff * (sp.MatMul(*factors) if len(factors) > 1 else factors[0]))
+    return sp.MatAdd(*out) if len(out) > 1 else out[0]
+
+
 def evaluate_expectations(expr: sp.Expr, families: dict) -> tuple[sp.Expr, bool]:
     """Each expectation over a vector x ~ N(μ, Σ) (a declared multivariate normal) of an
     expression at most quadratic in x, by E[x] = μ and E[xxᵀ] = Σ + μμᵀ and linearity (the
@@ -288,6 +316,12 @@ def evaluate_expectations(expr: sp.Expr, families: dict) -> tuple[sp.Expr, bool]
         if not isinstance(x, sp.MatrixSymbol) or info is None or info[0] != "normal":
             return node
         mean, cov = info[1]
+        if matrices.is_matrix(node.args[0]):  # E[x xᵀ], a matrix: its moments
+            value = _expected_matrix(node.args[0], x, mean, cov)
+            if value is None:
+                return node
+            done = True
+            return value
         body = sp.expand(node.args[0])
         out = sp.S.Zero
         for term in sp.Add.make_args(body):

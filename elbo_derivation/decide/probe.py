@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import mpmath
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr, real_value
 from elbo_derivation.core.expectation import Expectation
@@ -489,8 +490,6 @@ def calculus_done(expr: sp.Expr) -> sp.Expr:
     >>> calculus_done(sp.Subs(sp.Derivative(x**3, x), x, t))
     3*t**2
     """
-    from sympy.core.function import AppliedUndef
-
     if not expr.has(sp.Derivative, sp.Subs):
         return expr
     try:
@@ -622,6 +621,7 @@ def probe(
     domain: Counterexample | None = None  # a point where only one side is a real number
     quadrature = any(e.has(sp.Integral, Expectation) for e in (lhs, rhs, gap))
     first_fail: Counterexample | None = None
+    doubt: dict | None = None  # a point where the reduced difference is not 0
     for point in probe_points([*symbols, *wrt], rng, n_random, domains):
         check_deadline()  # the enclosing bound holds even if its timer signal is lost
         if deadline is not None and time.monotonic() > deadline:
@@ -644,6 +644,8 @@ def probe(
             continue
         if state == "ok":
             out.agreeing += 1
+        elif state == "doubt" and doubt is None:
+            doubt = point
         elif state == "skip" and domain is None and relation is Relation.EQ:
             domain = _domain_mismatch(lhs, rhs, point)
     if (relation in (Relation.LE, Relation.GE) and first_fail is None and max_points is None
@@ -674,6 +676,14 @@ def probe(
         out.notes.append(domain.note)
         out.reason = (f"at {', '.join(f'{k} = {v:g}' for k, v in domain.point.items())}, "
                       f"which the declarations allow, {domain.note}")
+        return out
+    if doubt is not None:
+        # the difference, reduced exactly, is not 0 there, though the sides (abstract
+        # functions, sums of them) cannot be evaluated: the agreeing points prove nothing
+        out.verdict = "undecided"
+        out.reason = (f"the difference of the two sides is not 0 at "
+                      f"{', '.join(f'{k} = {v:g}' for k, v in _point_floats(doubt).items())}, "
+                      "where the sides themselves cannot be evaluated (no counterexample)")
         return out
     if out.agreeing >= MIN_AGREEING:
         out.verdict = "supported"
@@ -711,7 +721,9 @@ _NOTES = {
 
 
 def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | None]:
-    """"ok", "skip" (nothing finite or confirmed) or "fail" with a counterexample."""
+    """"ok", "skip" (nothing finite or confirmed), "doubt" (the reduced difference is
+    confirmed not 0 but a side has no value, so no counterexample) or "fail" with a
+    counterexample."""
     g = value_at(gap, point, DPS)
     confirmed = False
     if g is not None:
@@ -722,7 +734,10 @@ def _check_point(lhs, rhs, gap, point, relation) -> tuple[str, Counterexample | 
     if confirmed:
         a, b = _sides(lhs, rhs, point, DPS)
         if a is None or b is None:  # a refutation needs both sides finite at the point
-            return "skip", None
+            # (when they hold abstract functions, which have no value, the difference is
+            # still not 0 there: no support either)
+            abstract = any(e.has(AppliedUndef) for e in (lhs, rhs))
+            return ("doubt" if abstract else "skip"), None
         diff = -g2 if relation is Relation.LE else g2
     else:  # no usable reduced difference here: compare the sides, relative to their size
         a, b = _sides(lhs, rhs, point, DPS)

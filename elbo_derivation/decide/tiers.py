@@ -223,6 +223,11 @@ class Problem:
            needed_rules: bool = True) -> Problem:
         """The problem ``lhs <relation> rhs`` with ``time_limit`` seconds from now."""
         lhs, rhs = sp.S(lhs), sp.S(rhs)
+        if families:  # ∂/∂θ of a family's density: its formula, θ being among its parameters
+            from elbo_derivation.decide.families import open_parameter_derivatives
+
+            lhs = open_parameter_derivatives(lhs, families)
+            rhs = open_parameter_derivatives(rhs, families)
         p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
                 time.monotonic() + time_limit, domains=dict(domains or {}),
                 families=dict(families or {}), needed_rules=needed_rules)
@@ -1663,6 +1668,38 @@ class Simplify(Tier):
         return p.judge_gap(value, self.name, rules, sides=(a, b))
 
 
+def _functions_at_numbers(*exprs: sp.Expr) -> list[sp.Expr]:
+    """``exprs`` with each abstract function (not a density) that they apply only at numbers,
+    f(0) and f(1) once an expectation over a Bernoulli is summed, replaced by a value of its
+    own at each of those points: a symbol named as written, with the function's assumptions.
+    A function of an integer takes any values at distinct points, so every point probed is one
+    such function; a function met anywhere at a symbol is left as it is.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> f = sp.Function("f", real=True)
+    >>> _functions_at_numbers(f(1) - f(0), f(k) + f(1))
+    [-f(0) + f(1), f(1) + f(k)]
+    >>> out, = _functions_at_numbers(f(1) - f(0))
+    >>> sorted(str(s) for s in out.free_symbols), out.free_symbols.pop().is_real
+    (['f(0)', 'f(1)'], True)
+    """
+    nodes = {n for e in exprs for n in sp.S(e).atoms(AppliedUndef)}
+    subs: dict[sp.Basic, sp.Symbol] = {}
+    for func in {n.func for n in nodes}:
+        mine = [n for n in nodes if n.func == func]
+        if "(" in func.__name__ or not all(arg.is_number for n in mine for arg in n.args):
+            continue  # a density, or a function met at a symbol
+        for n in mine:
+            kind = ("positive" if n.is_positive else "nonnegative" if n.is_nonnegative
+                    else "real" if n.is_real else None)
+            if kind is None:
+                break
+            subs[n] = sp.Symbol(str(n), **{kind: True})
+    if not subs:
+        return [sp.S(e) for e in exprs]
+    return [sp.S(e).xreplace(subs) for e in exprs]
+
+
 class Probe(Tier):
     """High-precision evaluation at nice, edge and random points
     (:mod:`~elbo_derivation.decide.probe`): refuted, numerically supported or undecided —
@@ -1682,7 +1719,7 @@ class Probe(Tier):
         if p.left() <= 0:
             p.reasons.append("the time limit was used up before probing")
             return self._undecided(p)
-        a, b = p.sides
+        a, b, gap = _functions_at_numbers(*p.sides, p.gap)
         wrt = _wrt_symbols(p)
         if p.relation is Relation.EQ_UP_TO and depends_on(a - b, [
             w for w in p.wrt if w not in {str(s) for s in wrt}
@@ -1695,7 +1732,7 @@ class Probe(Tier):
             p.reasons.append("the time limit was used up before probing")
             return self._undecided(p)
         out = run_bounded(
-            lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
+            lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=gap,
                           deadline=time.monotonic() + 0.9 * budget, domains=p.domains),
             budget,
         )

@@ -216,6 +216,11 @@ _POSITIVE_ROLES = {"variance", "standard deviation", "rate", "scale", "shape", "
                    "variance of log", "standard deviation of log"}
 
 _NAME = re.compile(r"[^\W\d]\w*$")
+#: a draw from a normal family: ', e ~ N(' in .deriv,
+#: '\mathbb{E}_{\epsilon \sim \mathcal{N}(' in LaTeX
+_NORMAL_DRAW = re.compile(
+    r"(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
+    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\(")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
@@ -278,6 +283,9 @@ _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "ti
 #: (also under an accent, ``\hat{y}_i``, read ``y_hat_i``: the fitted value of data point i)
 _SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*(?:_(?:hat|bar|tilde))?)"
                          r"_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
+#: ``w_{t,i}``: a quantity with two indices (Maddison et al. 2017's weights w_t^i, x_{n,d})
+_SUBSCRIPTED_TWO = re.compile(r"\s*(\\?[^\W\d][^\W_]*)\s*_\s*\{\s*([^\W\d]\w*)\s*,\s*"
+                              r"([^\W\d]\w*)\s*\}\s*$")
 _MATRIX = re.compile(r"\s*matrix\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
 #: ``I : identity(D)``: the identity matrix of a declared dimension
 _IDENTITY = re.compile(r"\s*identity\s*\(\s*(\w+)\s*\)\s*$", re.IGNORECASE)
@@ -411,6 +419,9 @@ class Declarations:
     indexed: dict[str, sp.IndexedBase] = field(default_factory=dict)
     #: the name each symbol was written with in the source, when it differs (LaTeX)
     written: dict[str, str] = field(default_factory=dict)
+    #: the variables that a later ``densities:`` line in a family will declare, and how
+    #: (``{"b": "integer [0, 1]"}``): a ``functions: f(b)`` line before it may use them
+    ahead: dict[str, str] = field(default_factory=dict)
 
     def error(self, message: str, line: int | None, column: int | None,
               ) -> DerivationSyntaxError:
@@ -455,6 +466,32 @@ class Declarations:
             raise self.error(f"'{name}' is reserved and cannot be declared", line, column)
         if name in self.definitions:
             raise self.error(f"'{name}' is already defined by 'let:'", line, column)
+
+    def declare_draws(self, text: str, line: int | None, column: int) -> None:
+        r"""Declare the variable of a normal draw, ``E[f, e ~ N(0, 1)]`` or
+        ``\mathbb{E}_{\epsilon \sim \mathcal{N}(0, 1)}[f]``, when nothing else declares it.
+
+        The draw binds its variable as a family's density binds its own (which needs no
+        ``symbols:`` line either): a real number. A name already declared, defined or used as a
+        function keeps its meaning.
+
+        Examples
+        --------
+        >>> d = Declarations()
+        >>> d.declare_draws("E[(m + s*e)^2, e ~ N(0, 1)]", 1, 1)
+        >>> d.symbols["e"].is_real
+        True
+        >>> d.declare_draws(r"\mathbb{E}_{\epsilon \sim \mathcal{N}(0, 1)}[\epsilon^2]", 1, 1)
+        >>> sorted(d.symbols)
+        ['e', 'epsilon']
+        """
+        for m in _NORMAL_DRAW.finditer(text):
+            name = self.plain(m.group(1))
+            if (not _NAME.match(name) or name in RESERVED or name in self.symbols
+                    or name in self.definitions
+                    or any(sig.startswith(name + "(") for sig in self.functions)):
+                continue
+            self.add_symbol(name, "real", {"real": True}, line, column + m.start(1))
 
     def add_symbol(self, name: str, words: str, keywords: dict[str, bool],
                    line: int | None, column: int | None,
@@ -657,6 +694,9 @@ class Declarations:
         cond = [self.plain(v.strip()) for v in cond_text.split(",")] if bar else []
         variables: list[sp.Symbol] = []
         for var in [*given, *cond]:
+            if var not in self.symbols and var in self.ahead and var not in self.definitions:
+                # declared further down by its density's family (densities: p(b) = ...)
+                self.declare_symbols(f"{var} : {self.ahead[var]}", line, column)
             if var not in self.symbols or var in self.definitions:
                 raise self.error(f"{kind} variable '{var}' must be a declared symbol "
                                  f"(in '{raw.strip()}')", line, column)
@@ -703,24 +743,48 @@ class Declarations:
         >>> d.assumption_of["z"], d.symbols["z"].is_integer
         ('integer Interval(0, 1)', True)
         """
+        found = self.family_variable(raw, family_text)
+        if found is not None:
+            self.declare_symbols(f"{found[0]} : {found[1]}", line, column)
+
+    def expect_family_variables(self, text: str) -> None:
+        """Note the variables that the ``densities:`` line ``text``, read later, declares by
+        their families, so that a ``functions:`` line written before it may use them.
+
+        >>> d = Declarations()
+        >>> d.expect_family_variables("p(b) = Bernoulli(t), r(x|b)")
+        >>> d.ahead
+        {'b': 'integer [0, 1]'}
+        """
+        for part, _ in split_top_level(text):
+            raw, eq, family_text = _split_equals(part)
+            found = self.family_variable(raw, family_text) if eq else None
+            if found is not None:
+                self.ahead.setdefault(*found)
+
+    def family_variable(self, raw: str, family_text: str) -> tuple[str, str] | None:
+        """The undeclared variable of the density ``raw`` in the family ``family_text``, and
+        the declaration its family gives it (None when there is none to give)."""
         m = (_SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
              or _COMMAND_SIGNATURE.match(raw))
         text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N", family_text, count=1)
         text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1\3", text,
                       count=1)
         fam = _FAMILY.match(text)
-        if m is None or fam is None or "|" in m.group(2) or "," in m.group(2):
-            return
+        # q(z|x) = N(f(x), s^2): the variable is z, left of the bar (x is declared on its own)
+        given = m.group(2).partition("|")[0] if m is not None else ""
+        if m is None or fam is None or "," in given:
+            return None
         key = family_key(fam.group(1))
-        name = self.plain(m.group(2).strip())
+        name = self.plain(given.strip())
         if (key is None or not _NAME.match(name) or name in RESERVED or name in self.symbols
                 or name in self.indexed or name in self.definitions):
-            return
+            return None
         words = {"bernoulli": "integer [0, 1]", "poisson": "nonnegative integer",
                  "binomial": "nonnegative integer", "geometric": "positive integer",
                  "categorical": "positive integer", "exponential": "positive",
                  "gamma": "positive", "lognormal": "positive", "beta": "(0, 1)"}
-        self.declare_symbols(f"{name} : {words.get(key, 'real')}", line, column)
+        return name, words.get(key, "real")
 
     def family(self, sig: str, stem: str, variables: list[sp.Symbol], n_given: int,
                text: str, line: int | None, column: int,
@@ -761,6 +825,9 @@ class Declarations:
         if key == "normal" and any(matrices.is_matrix(v) for v in (variable, *params)):
             # the multivariate normal N(μ, Σ) of a vector: kept abstract, its family recorded
             mean, cov = params
+            if mean == 0 and matrices.is_matrix(variable):  # N(0, I): 0 is the zero vector
+                mean = sp.ZeroMatrix(*variable.shape)
+                params = (mean, cov)
             if not (matrices.is_matrix(variable) and getattr(mean, "shape", None)
                     == variable.shape and getattr(cov, "shape", (0, 1))[0] == variable.shape[0]
                     and cov.shape[0] == cov.shape[1]):
@@ -873,7 +940,19 @@ class Declarations:
         >>> decl.declare_symbols("d : integer", 1, 1)
         >>> decl.indexed_signature("\\mu_d"), decl.indexed_signature("mu_1")
         ('mu(d)', 'mu_1')
+        >>> decl.declare_symbols("t : integer", 1, 1)
+        >>> decl.indexed_signature("w_{t,d}")
+        'w(t,d)'
         """
+        two = _SUBSCRIPTED_TWO.match(raw)
+        if two is not None:  # w_{t,i}: a quantity with two indices, the function w(t,i)
+            stem = self.plain(two.group(1).strip())
+            indices = [two.group(2), two.group(3)]
+            if _NAME.match(stem) and all(
+                    getattr(self.symbols.get(i), "is_integer", None) is True
+                    and i not in self.definitions for i in indices) and indices[0] != indices[1]:
+                return f"{stem}({indices[0]},{indices[1]})"
+            return raw
         m = _SUBSCRIPTED.match(self.plain(raw.strip()) if "\\" in raw else raw)
         if m is None:
             return raw

@@ -142,6 +142,9 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "exp": sp.exp,
     "sqrt": sp.sqrt,
     "tanh": sp.tanh,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "coth": sp.coth,
     "abs": sp.Abs,
     "Abs": sp.Abs,
     "factorial": sp.factorial,
@@ -152,7 +155,8 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
-_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", *NAMED_FUNCTIONS})
+_SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", "sinh", "cosh", "coth",
+                             *NAMED_FUNCTIONS})
 
 _GRAMMAR = r"""
 ?start: sum
@@ -1070,6 +1074,7 @@ class _Reader:
         return DerivationSyntaxError(message, file=self.file, line=line, column=column)
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
+        self.decl.declare_draws(text, line, column)
         expr = parse_expression(
             text, self.symbols, functions=self.functions, file=self.file, line=line,
             column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,
@@ -1215,6 +1220,10 @@ class _Reader:
 
     def read(self, text: str) -> Derivation:
         lines = re.split(r"\r\n|\r|\n", text)
+        for raw in lines:  # a functions: line may use a variable a later family declares
+            found = header_line(_split_comment(raw)[0]) if len(raw) <= MAX_LINE else None
+            if found is not None and found.key == "densities":
+                self.decl.expect_family_variables(found.value)
         for number, raw in enumerate(lines, start=1):
             if len(raw) > MAX_LINE:
                 raise self.error(f"line longer than {MAX_LINE} characters", number)

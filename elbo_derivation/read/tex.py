@@ -21,7 +21,8 @@ What is read
 * ``\frac``, ``\dfrac``, ``\tfrac`` (also ``\frac12``), ``\sqrt``, ``\sqrt[n]``, ``\pi``,
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
-* ``\log``, ``\ln``, ``\exp``, ``\tanh``. Followed by a bracket, the argument is that bracket
+* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``). Followed by a
+  bracket, the argument is that bracket
   (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
   ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
   ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
@@ -162,6 +163,20 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
+@functools.cache
+def _parser_d_product() -> Lark:
+    """The same parser for an expression without an integral, where no differential can stand.
+
+    The differential ``DIFF`` (a ``d`` before a name) gets the lowest priority, so that a
+    declared ``d`` before a name is lexed as the name wherever a name may stand.
+    """
+    grammar = Path(__file__).with_name("latex.lark").read_text(encoding="utf-8")
+    if "\nDIFF.3:" not in grammar:  # pragma: no cover - the grammar and this function together
+        raise RuntimeError("latex.lark: the terminal DIFF.3 is expected")
+    grammar = grammar.replace("\nDIFF.3:", "\nDIFF.0:", 1)
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
 _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
                   "varrho": "rho", "varsigma": "sigma"}
 
@@ -177,7 +192,7 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
     # \operatorname{log}, \mathrm{exp}: the functions themselves (names that cannot be
     # declared; \mathrm{det} may be a declared symbol, \mathrm{det}_{2} is one)
-    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh)\s*\}"), None),
+    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh|sinh|cosh|coth)\s*\}"), None),
     (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
     (re.compile(r"(?<!\\)\\\{"), "("),
     (re.compile(r"(?<!\\)\\\}"), ")"),
@@ -189,7 +204,8 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
 
 _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
-    r"""\frac \sqrt \log \ln \exp \tanh \int \pi \infty \cdot \times \sim \mathbb \mathrm
+    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \int \pi \infty \cdot \times \sim
+    \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
@@ -290,7 +306,7 @@ def _absolute_bars(text: str) -> str:
         if ch in "([{":
             before = text[:i]
             call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
-                r"\\(log|ln|exp|tanh|sqrt|left|Gamma)\s*$", before)
+                r"\\(log|ln|exp|tanh|sinh|cosh|coth|sqrt|left|Gamma)\s*$", before)
             stack.append((call, []))
         elif ch in ")]}":
             if len(stack) > 1:
@@ -449,6 +465,8 @@ class _Builder(Transformer_NonRecursive):
                  ranges: Mapping[str, sp.Interval] | None = None,
                  definitions: MutableMapping[str, sp.Expr] | None = None) -> None:
         super().__init__()
+        #: a declared d before a name is a product: the expression holds no integral
+        self.d_is_product = False
         self.symbols = symbols
         self.functions = functions
         self.where = where
@@ -482,6 +500,10 @@ class _Builder(Transformer_NonRecursive):
             for cand in whole.candidates():
                 if cand in self.indexed:  # \mu_j: entry j of the declared vector mu
                     return self.indexed[cand][self.vector_index(name)]
+        if name.sub is not None and "," in name.sub:  # w_{t,i}: declared w(t,i) at (t, i)
+            entry = self.entry_of_two(name)
+            if entry is not None:
+                return entry
         if name.sub is not None:  # \mu_j: the declared indexed quantity \mu_d at j
             whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
             if any(sequence_at(self.functions, [cand], [sp.Integer(0)]) is not None
@@ -550,6 +572,26 @@ class _Builder(Transformer_NonRecursive):
                 self.symbols[new] = sp.Symbol(new)
                 return self.symbols[new]
         return None
+
+    def entry_of_two(self, name: _Name) -> sp.Expr | None:
+        """``w_{t,i}``, ``w_{t,1}``: the quantity declared with two indices (``% functions:
+        w_{t,i} : positive``) at these indices, each a number or a symbol declared integer;
+        None when nothing is declared so."""
+        indices: list[sp.Expr] = []
+        for part in name.sub[1:-1].split(","):
+            plain = _GREEK_ALIASES.get(part.lstrip("\\"), part.lstrip("\\"))
+            value = sp.Integer(int(part)) if part.isdigit() else self.symbols.get(plain)
+            if value is None or value.is_integer is not True:
+                raise self.err(f"the index '{part}' of '{name.written}' must be a number or a "
+                               "symbol declared integer", name)
+            indices.append(value)
+        whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+        found = {value.func for cand in whole.candidates()
+                 for sig, value in self.functions.items()
+                 if sig.startswith(cand + "(") and isinstance(value, sp.core.function.AppliedUndef)
+                 and len(value.args) == len(indices)
+                 and all(getattr(a, "is_integer", None) is True for a in value.args)}
+        return found.pop()(*indices) if len(found) == 1 else None
 
     def vector_index(self, name: _Name) -> sp.Expr:
         sub = name.sub or ""
@@ -663,12 +705,15 @@ class _Builder(Transformer_NonRecursive):
                 except DerivationSyntaxError:
                     return None
             if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)):
-                return None
+                if not isinstance(v, sp.Integer) or paren.seps:
+                    return None
+                args = []  # f(1): a declared sequence (a function of an integer) at 1
+                break
             args.append(str(v))
-        text = args[0]
+        text = args[0] if args else ""
         for sep, arg in zip(paren.seps, args[1:], strict=True):
             text += sep + arg
-        for cand in [*name.candidates(), name.base]:
+        for cand in [*name.candidates(), name.base] if args else []:
             sig = f"{cand}({text})"
             if sig in self.functions:
                 return self.functions[sig]
@@ -977,7 +1022,8 @@ class _Builder(Transformer_NonRecursive):
             nxt = items[i + 1] if i + 1 < len(items) else None
             value: sp.Expr | None = None
             if (isinstance(item, _Name) and item.base in ("d", "partial") and item.sub is None
-                    and item.accent is None and _is_one_name(nxt)):
+                    and item.accent is None and _is_one_name(nxt)
+                    and not (item.base == "d" and self.d_is_product)):
                 # 'd x' could be a differential as well as a product: refused, not guessed
                 raise self.err(
                     f"'{item.written} {_first_name(nxt).written}' is ambiguous: a differential "
@@ -1087,7 +1133,8 @@ class _Builder(Transformer_NonRecursive):
     # functions, integrals, expectations ------------------------------------------------
     def _function(self, fn_tok: Any) -> Any:
         return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"),  # shown ln
-                "exp": sp.exp, "tanh": sp.tanh,
+                "exp": sp.exp, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
+                "coth": sp.coth,
                 "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
 
     def prefix(self, c: list[Any], fn: Any = None) -> Any:
@@ -1399,6 +1446,13 @@ class _Builder(Transformer_NonRecursive):
     def expectation(self, c: list[Any]) -> _Big:
         return _Big(expectation_over(*self.expectation_parts(c), declared=self.functions))
 
+    def expectation_transposed(self, c: list[Any]) -> _Big:
+        r"""``\mathbb{E}[x]^\top``: the transpose of a vector's expectation (E[x]E[x]ᵀ)."""
+        integrand, variable, density, named = self.expectation_parts(c[:-1])
+        integrand = self.matrix_function("transpose", c[-1])(integrand)  # E[x]ᵀ = E[xᵀ]
+        return _Big(expectation_over(integrand, variable, density, named,
+                                     declared=self.functions))
+
     def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
         """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
         tok = c[0]
@@ -1514,6 +1568,8 @@ def _sub_text(tok: Token) -> str:
     text = str(tok)[1:].strip()
     if text.startswith("{"):
         text = text[1:-1].strip()
+        if "," in text:  # w_{t,i}: two indices
+            return "{" + ",".join(part.strip() for part in text.split(",")) + "}"
         word = _UPRIGHT_WORD.match(text)
         if word is not None:  # p_{\mathrm{data}}: the subscript is the word
             return word.group(1)
@@ -1716,12 +1772,16 @@ def latex_to_sympy(
     if depth > MAX_DEPTH:
         ln, col = _pos(at, norm)
         raise where.error(f"brackets nested more than {MAX_DEPTH} deep", ln, col)
+    # 'd x' is a differential only after an integrand: in an expression without an integral, a
+    # declared d before a name is a product (2d\sigma^2), since nothing else can be meant
+    d_is_product = "d" in symbols and not re.search(r"\\(int|oint)(?![a-zA-Z])", norm)
     try:
-        tree = _parser().parse(norm)
+        tree = (_parser_d_product() if d_is_product else _parser()).parse(norm)
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
     builder = _Builder(symbols, functions or {}, where, indexed, ranges, definitions)
+    builder.d_is_product = d_is_product
     try:
         result = builder.transform(tree)
         result = builder.value(result)
@@ -1877,6 +1937,10 @@ class _TexReader:
 
     # header comments -------------------------------------------------------------------
     def header(self, comments: dict[int, str], raw_lines: list[str]) -> None:
+        for comment in comments.values():  # a functions: line may use a later family's variable
+            found = header_line(comment)
+            if found is not None and found.key == "densities":
+                self.decl.expect_family_variables(found.value)
         for number, comment in sorted(comments.items()):
             found = header_line(comment)
             if found is None:
@@ -2242,6 +2306,7 @@ class _TexReader:
             return None
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
+        self.decl.declare_draws(text, line, column)
         expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
                               file=self.file, line=line, column=column,
                               indexed=self.decl.indexed, ranges=self.decl.intervals,
