@@ -160,6 +160,7 @@ from elbo_derivation.explain.simulations import (
 )
 from elbo_derivation.explain.subexpr import smallest_difference
 from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES
+from elbo_derivation.explain.witness_moments import MOMENT_WITNESSES
 from elbo_derivation.explain.witness_terms import TERM_WITNESSES
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
@@ -1869,6 +1870,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return FACTOR_WITNESSES[kind](m, ctx, before, after)
         if kind in TERM_WITNESSES:
             return TERM_WITNESSES[kind](m, ctx, before, after)
+        if kind in MOMENT_WITNESSES:
+            return MOMENT_WITNESSES[kind](m, ctx, before, after)
         if kind == "factor-absent":
             term, factor = m.binding.get("term"), m.binding.get("s")
             return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)
