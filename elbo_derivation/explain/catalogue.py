@@ -2231,3 +2231,18 @@ _S26_TERMS_NEW = (
 
 CATALOGUE = _amended(CATALOGUE, _S26_TERMS, _S26_TERMS_NEW)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- moments taken on the page (s27, N3) --------------------------------------------------------
+# A moment said wrong must be a moment the page takes: the step evaluates an expectation, an
+# integral, a sum or a KL of the previous line, or the derivation took one before (see
+# :mod:`.witness_moments`). A factor lost in an integration by parts, a term of x(x − 1) + x
+# lost inside an expectation, or a term of a completed square lost has the value of a wrong
+# moment, but the page shows no moment taken there.
+
+_S27_MOMENTS: dict[str, dict[str, Any]] = {
+    name: {"witness": "moment-taken"}
+    for name in ("wrong-moment", "second-moment-missing-mean", "second-moment-missing-variance")
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_MOMENTS)
+BY_NAME = {e.name: e for e in CATALOGUE}
