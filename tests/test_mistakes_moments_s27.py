@@ -103,3 +103,26 @@ def test_the_witness_asks_for_a_moment_taken() -> None:
 def test_the_moment_entries_have_the_witness() -> None:
     for name in ("wrong-moment", "second-moment-missing-mean", "second-moment-missing-variance"):
         assert BY_NAME[name].witness == "moment-taken"
+
+
+SQUARED_MEAN = ("title: t\nsymbols: j : integer\nsymbols: r : positive\n"
+                "densities: h(j) = Poisson(r)\n\n"
+                "    E[j^2, j ~ h(j)] - E[j, j ~ h(j)]^2\n"
+                "  = {w}\n")
+
+
+@pytest.mark.parametrize("written, name", [
+    # Var = E[j²] − E[j]² evaluated with the mean's square lost: r + r² − r
+    ("r + r^2 - r", "missing-square"),
+    ("r + r^2 - 2*r", None),
+])
+def test_the_square_of_a_mean_lost_as_it_is_evaluated(
+        tmp_path: Path, written: str, name: str | None) -> None:
+    assert named(tmp_path / "m.deriv", SQUARED_MEAN.replace("{w}", written)) == name
+
+
+def test_a_power_of_a_sum_is_bracketed() -> None:
+    from elbo_derivation.report.pretty import pretty
+
+    k = sp.Symbol("k", integer=True)
+    assert pretty(sp.Sum(k / 6, (k, 1, 6)) ** 2) == "(Σ_{k=1}^{6} k/6)²"

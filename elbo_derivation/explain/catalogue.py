@@ -2246,3 +2246,11 @@ _S27_MOMENTS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S27_MOMENTS)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the square of a moment lost as the moment is evaluated (E[x]² written with E[x]'s value)
+_S27_SQUARES: dict[str, dict[str, Any]] = {
+    "missing-square": {"whole": sim.moment_square_lost},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_SQUARES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -2887,3 +2887,61 @@ def square_lost_on_a_factor(node: sp.Basic, roles: Any) -> list[Variant]:
                 if wrong != expanded:
                     out.append((wrong, {"right": f**2, "wrong": f, "s": f}))
     return out
+
+
+# --- the square of a moment lost (s27, N3) ------------------------------------------------------
+
+
+def _moment_value(expr: sp.Basic, families: Any) -> sp.Basic | None:
+    """``expr`` with its expectations under declared families replaced by the families'
+    moments and its sums over numeric ranges added up; None when a construct is left."""
+    if families:
+        from elbo_derivation.decide.families import instantiate
+
+        try:
+            expr = instantiate(expr, families)[0]
+        except Exception:
+            return None
+    try:
+        expr = expr.replace(
+            lambda n: isinstance(n, sp.Sum) and all(
+                lo.is_Integer and hi.is_Integer and 0 <= hi - lo <= 100
+                for _, lo, hi in n.limits),
+            lambda n: n.doit())
+    except Exception:
+        return None
+    if expr.has(Expectation, sp.Sum, sp.Integral):
+        return None
+    return expr
+
+
+def moment_square_lost(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """The square of a moment lost as the moment is evaluated: E[x]² (or (Σ k/6)², a mean
+    written as a sum) of the previous line written with the moment's value, not its square
+    (Var = E[x²] − E[x]² taken as E[x²] − E[x]). The moment is an expectation under a
+    declared family (its mean from the family's table) or a sum over a numeric range; the
+    rest of the previous line is evaluated the same way.
+
+    ``roles.before_families`` holds the previous line before its families were evaluated and
+    the declared families (set by :class:`.mistakes._Context`); without it, nothing.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> mean = sp.Sum(k / 6, (k, 1, 6))
+    >>> roles = type("R", (), {"before_families": (sp.Sum(k**2 / 6, (k, 1, 6)) - mean**2,
+    ...                                               {})})()
+    >>> [w for w, _ in moment_square_lost(None, roles)]
+    [35/3]
+    """
+    original, families = getattr(roles, "before_families", (None, None))
+    if original is None:
+        return []
+    out: list[Variant] = []
+    for node in list(sp.preorder_traversal(original))[:400]:
+        if not (node.is_Pow and node.exp == 2
+                and isinstance(node.base, (Expectation, sp.Sum))):
+            continue
+        wrong = _moment_value(original.xreplace({node: node.base}), families or {})
+        if wrong is None:
+            continue
+        out.append((wrong, {"right": node, "wrong": node.base, "s": node.base}))
+    return out
