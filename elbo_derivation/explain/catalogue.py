@@ -2254,3 +2254,12 @@ _S27_SQUARES: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S27_SQUARES, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a variance made of the squares of several standard deviations (σ₁²σ₂², s² + σ²) written
+# with the standard deviations (σ₁σ₂, s + σ) at one place
+_S27_ROLES: dict[str, dict[str, Any]] = {
+    "std-for-variance": {"local": sim.stds_for_their_variance},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_ROLES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -2945,3 +2945,34 @@ def moment_square_lost(expr: sp.Basic, roles: Any) -> list[Variant]:
             continue
         out.append((wrong, {"right": node, "wrong": node.base, "s": node.base}))
     return out
+
+
+# --- a variance of several standard deviations written with them (s27, N3) ---------------------
+
+
+def stds_for_their_variance(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A variance written as a product or a sum of the squares of two or more standard
+    deviations (σ₁²σ₂² of a scaled Gaussian, s² + σ² of a sum of independent Gaussians)
+    written with the standard deviations themselves (σ₁σ₂, s + σ) at one place: σ for σ²
+    throughout that variance.
+
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> s, t = sp.symbols("s t", positive=True)
+    >>> r = Roles({s: "standard-deviation", t: "standard-deviation"})
+    >>> [w for w, _ in stds_for_their_variance(s**2 + t**2, r)]
+    [s + t]
+    """
+    if not isinstance(node, (sp.Add, sp.Mul)) or roles is None:
+        return []
+    stds: list[sp.Basic] = []
+    for t in sp.Add.make_args(node) if isinstance(node, sp.Add) else (node,):
+        for f in sp.Mul.make_args(t):
+            if not (f.is_Pow and f.exp == 2 and roles.role(f.base) == "standard-deviation"):
+                return []
+            stds.append(f.base)
+    if len(stds) < 2 or len(set(stds)) != len(stds):
+        return []
+    wrong = node.xreplace({s**2: s for s in stds})
+    names = ", ".join(show(s) for s in stds)
+    return [(wrong, {"right": node, "wrong": wrong, "s": stds[0],
+                     "why": f"{names} are standard deviations, their squares the variances"})]
