@@ -1494,7 +1494,7 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
 
 #: witnesses whose failure says the entry's mechanism did not happen on the page (the ½
 #: counted on both lines), not only that the page cannot tell
-_CONTRADICTING = ("half-gone", "half-added")
+_CONTRADICTING = ("half-gone", "half-added", "root-written")
 
 #: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
 #: (no divergence written: no direction to swap)
@@ -2082,6 +2082,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         if m.located and not witnessed(m, ctx):
             m.located = m.witnessed = False
             m.contradicted = contradicts(m, ctx)
+        elif not m.located and m.entry.witness in _CONTRADICTING and not witnessed(m, ctx):
+            m.witnessed = False  # a site not on the page whose mechanism the page denies
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
