@@ -2263,3 +2263,8 @@ _S27_ROLES: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S27_ROLES, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a root lost in a log needs a root written in a log on the previous line; where none is
+# written, the ½ dropped (the general entry) is the name (see :mod:`.witness_moments`)
+CATALOGUE = _amended(CATALOGUE, {"log-inverse-sqrt": {"witness": "root-written"}})
+BY_NAME = {e.name: e for e in CATALOGUE}

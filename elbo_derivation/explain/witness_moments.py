@@ -16,6 +16,12 @@ of a completed square is a term lost where no expectation was ever taken. The wi
   before the step holds one), so the value carried on is a moment's (σ² + 2m·0 + m² collected
   to σ², after E[x²] was split).
 
+A root lost in a logarithm (``log-inverse-sqrt``: log √a written log a) is a ½ dropped seen
+through a narrower simulation: the witness ``root-written`` (:func:`root_written`) asks that
+the previous line as written shows a square root inside a logarithm. Where the author wrote
+no root (−E[log q(u)] with q declared normal, evaluated to log(2πeσ²) for ½ log(2πeσ²)), no
+root was lost on the page, and the ½ dropped is the name.
+
 Examples
 --------
 >>> import sympy as sp
@@ -35,7 +41,7 @@ import sympy as sp
 
 from elbo_derivation.core.expectation import KL, Expectation
 
-__all__ = ["MOMENT_WITNESSES", "constructs", "moment_taken"]
+__all__ = ["MOMENT_WITNESSES", "constructs", "moment_taken", "root_written"]
 
 #: the constructs whose value is a moment of a distribution (or holds one)
 _TAKEN = (Expectation, sp.Integral, sp.Sum, KL)
@@ -74,6 +80,37 @@ def moment_taken(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
     return any(isinstance(e, sp.Basic) and e.has(*_TAKEN) for e in _earlier_lines(ctx))
 
 
+def _is_root(n: sp.Basic) -> bool:
+    return bool(n.is_Pow and n.exp.is_Rational and n.exp.q == 2)
+
+
+def root_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``root-written`` witness: the previous line as written shows a square root (a
+    power with a half-integer exponent) inside a logarithm's argument.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> root_written(None, None, sp.log(1 / sp.sqrt(2 * sp.pi * a)) + b, sp.S.Zero)
+    True
+    >>> root_written(None, None, sp.log(a) + sp.sqrt(b), sp.S.Zero)
+    False
+    """
+    shown = before.xreplace({d: sp.Dummy("density", positive=True)
+                             for d in _family_densities(ctx)})
+    return any(isinstance(n, sp.log) and any(_is_root(k) for k in sp.preorder_traversal(n))
+               for n in list(sp.preorder_traversal(shown))[:4000])
+
+
+def _family_densities(ctx: Any) -> list[sp.Basic]:
+    """The formulas of the densities declared in a named family (``q(u) = N(m, s^2)``): the
+    reader writes them in place of the density, but their roots are not the author's."""
+    derivation = getattr(ctx, "derivation", None)
+    families = getattr(getattr(derivation, "declarations", None), "families", None) or {}
+    functions = getattr(derivation, "functions", None) or {}
+    return [functions[k] for k in families
+            if k in functions and isinstance(functions[k], sp.Basic)]
+
+
 MOMENT_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
     "moment-taken": moment_taken,
+    "root-written": root_written,
 }
