@@ -126,3 +126,58 @@ def test_a_power_of_a_sum_is_bracketed() -> None:
 
     k = sp.Symbol("k", integer=True)
     assert pretty(sp.Sum(k / 6, (k, 1, 6)) ** 2) == "(Σ_{k=1}^{6} k/6)²"
+
+
+ENTROPY = ("title: t\nsymbols: y, c : real\nsymbols: r : positive\n"
+           "densities: h(y) = N(c, r^2)\n\n"
+           "    -E[log(h(y)), y ~ h(y)]\n"
+           "  = log(2*pi*exp(1)*r^2)\n")
+
+
+def test_no_root_lost_where_the_author_wrote_none(tmp_path: Path) -> None:
+    # the entropy ½ log(2πeσ²) written without its ½: the author wrote h(y), declared normal,
+    # not a root, so no root was lost in a log; the ½ dropped is the name
+    assert named(tmp_path / "h.deriv", ENTROPY) == "dropped-half"
+
+
+def test_a_root_written_in_a_log_is_lost_there(tmp_path: Path) -> None:
+    text = ("title: t\nsymbols: y : real\nsymbols: r : positive\n\n"
+            "    log(1/sqrt(2*pi*r^2)) - y^2\n"
+            "  = -log(2*pi*r^2) - y^2\n")
+    assert named(tmp_path / "r.deriv", text) == "log-inverse-sqrt"
+
+
+def test_the_root_witness_sees_roots_in_logs_only() -> None:
+    from elbo_derivation.explain.witness_moments import root_written
+
+    a, b = sp.symbols("a b", positive=True)
+    ctx = SimpleNamespace(derivation=None)
+    assert root_written(None, ctx, sp.log(1 / sp.sqrt(2 * sp.pi * a)), sp.S.Zero)
+    assert not root_written(None, ctx, sp.log(a) + sp.sqrt(b), sp.S.Zero)
+
+
+SCALED = ("title: t\nsymbols: w, c : real\nsymbols: g, h : positive\n"
+          "densities: r(w) = N(c, g^2*h^2)\n\n"
+          "    E[(w - c)^2, w ~ r(w)] + log(g*h)\n"
+          "  = g^2*h^2 + log(g*h)\n"
+          "  = {w}\n")
+
+
+@pytest.mark.parametrize("written, name", [
+    # N(c, g²h²): g and h are standard deviations, the variance g²h² written g·h
+    ("g*h + log(g*h)", "std-for-variance"),
+    ("g + h + log(g*h)", None),
+])
+def test_a_variance_of_two_scales_written_with_them(tmp_path: Path, written: str,
+                                                    name: str | None) -> None:
+    assert named(tmp_path / "v.deriv", SCALED.replace("{w}", written), index=1) == name
+
+
+def test_a_product_or_sum_of_squared_scales_gives_standard_deviations() -> None:
+    from elbo_derivation.explain.roles import infer_roles
+
+    z = sp.Symbol("z", real=True)
+    g, h = sp.symbols("g h", positive=True)
+    gauss = sp.exp(-z**2 / (2 * (g**2 + h**2)))
+    roles = infer_roles([sp.Integral(gauss * z, (z, -sp.oo, sp.oo))])
+    assert roles.role(g) == roles.role(h) == "standard-deviation"
