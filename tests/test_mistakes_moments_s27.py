@@ -181,3 +181,18 @@ def test_a_product_or_sum_of_squared_scales_gives_standard_deviations() -> None:
     gauss = sp.exp(-z**2 / (2 * (g**2 + h**2)))
     roles = infer_roles([sp.Integral(gauss * z, (z, -sp.oo, sp.oo))])
     assert roles.role(g) == roles.role(h) == "standard-deviation"
+
+
+NESTED = ("title: t\nsymbols: y, u, g : real\nsymbols: c : positive\n\n"
+          "    E[E[(y + g*u)^2, u ~ exp(-u^2/2)/sqrt(2*pi)], y ~ exp(-y^2/(2*c^2))/sqrt(2*pi*c^2)]\n"
+          "  = E[{w}, y ~ exp(-y^2/(2*c^2))/sqrt(2*pi*c^2)]\n")
+
+
+@pytest.mark.parametrize("written, name", [
+    # E_u[(y + g·u)²] = y² + g², written with g for g²: the square lost inside the value
+    ("y^2 + g", "missing-square"),
+    ("y^2 + 2*g", None),
+])
+def test_a_square_lost_inside_the_value_of_an_inner_expectation(
+        tmp_path: Path, written: str, name: str | None) -> None:
+    assert named(tmp_path / "n.deriv", NESTED.replace("{w}", written)) == name

@@ -2268,3 +2268,14 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # written, the ½ dropped (the general entry) is the name (see :mod:`.witness_moments`)
 CATALOGUE = _amended(CATALOGUE, {"log-inverse-sqrt": {"witness": "root-written"}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a square lost, or a standard deviation written for its variance, inside the value of an
+# expectation the step evaluates (E_z[(n + wz)²] written n² + w)
+_S27_IN_VALUE: dict[str, dict[str, Any]] = {
+    "missing-square": {"local": sim.in_evaluated_value(
+        _plus(BY_NAME["missing-square"].local, sim.bare_square_lost))},
+    "std-for-variance": {"local": sim.in_evaluated_value(BY_NAME["std-for-variance"].local)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_IN_VALUE, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -2976,3 +2976,59 @@ def stds_for_their_variance(node: sp.Basic, roles: Any) -> list[Variant]:
     names = ", ".join(show(s) for s in stds)
     return [(wrong, {"right": node, "wrong": wrong, "s": stds[0],
                      "why": f"{names} are standard deviations, their squares the variances"})]
+
+
+# --- a mistake inside the value of an expectation the step evaluates (s27, N3) ----------------
+
+#: most parts of an expectation's value a simulation is tried on
+VALUE_PARTS = 40
+
+
+def in_evaluated_value(fn: Any) -> Any:
+    """The simulation ``fn`` applied inside the closed-form value of an expectation (an
+    integral under a Gaussian, Gamma or Poisson weight) that holds no other: the step
+    evaluated E_z[(n + w z)²] = n² + w² and wrote its value with a mistake in it (n² + w,
+    the square of w lost). Each variant is the value with one of its parts changed.
+
+    >>> z, w = sp.Symbol("z", real=True), sp.Symbol("w", positive=True)
+    >>> node = Expectation((w * z) ** 2, z, sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi))
+    >>> lose = lambda n, r: [(n.base, {})] if n.is_Pow and n.exp == 2 else []
+    >>> [v for v, _ in in_evaluated_value(lose)(node, None)]
+    [w]
+    """
+    def local(node: sp.Basic, roles: Any) -> list[Variant]:
+        if not isinstance(node, (sp.Integral, Expectation)):
+            return []
+        body = node.integrand if isinstance(node, Expectation) else node.args[0]
+        if body.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+            return []
+        setup = _moment_setup(node)
+        if setup is None:
+            return []
+        total, value = setup[4], setup[5]
+        whole = value if total == 1 else total * value
+        out: list[Variant] = []
+        parts = [n for n in sp.preorder_traversal(whole) if not n.is_Atom][:VALUE_PARTS]
+        for part in parts:
+            for w, b in fn(part, roles):
+                new = whole.xreplace({part: w})
+                if new != whole:
+                    out.append((new, b))
+        return out
+    return local
+
+
+def bare_square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """a² written a, for a symbol with no role of its own (a standard deviation's square is
+    the entries of its role): used inside an expectation's value only
+    (:func:`in_evaluated_value`), where the square comes from the moment, not the page.
+
+    >>> w = sp.Symbol("w", positive=True)
+    >>> [v for v, _ in bare_square_lost(w**2, None)]
+    [w]
+    """
+    if not (node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Symbol)):
+        return []
+    if roles is not None and roles.role(node.base) is not None:
+        return []
+    return [(node.base, {"right": node, "wrong": node.base, "s": node.base})]
