@@ -183,9 +183,10 @@ def test_a_product_or_sum_of_squared_scales_gives_standard_deviations() -> None:
     assert roles.role(g) == roles.role(h) == "standard-deviation"
 
 
-NESTED = ("title: t\nsymbols: y, u, g : real\nsymbols: c : positive\n\n"
-          "    E[E[(y + g*u)^2, u ~ exp(-u^2/2)/sqrt(2*pi)], y ~ exp(-y^2/(2*c^2))/sqrt(2*pi*c^2)]\n"
-          "  = E[{w}, y ~ exp(-y^2/(2*c^2))/sqrt(2*pi*c^2)]\n")
+NESTED = ("title: t\nsymbols: y, u, g : real\nsymbols: c : positive\n"
+          "let: f = exp(-y^2/(2*c^2))/sqrt(2*pi*c^2)\n\n"
+          "    E[E[(y + g*u)^2, u ~ exp(-u^2/2)/sqrt(2*pi)], y ~ f]\n"
+          "  = E[{w}, y ~ f]\n")
 
 
 @pytest.mark.parametrize("written, name", [
