@@ -29,25 +29,6 @@ _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one 
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
 KNOWN: dict[str, str] = {
-    # the sixth outsider pass (o6b): ∫ x²λe^(−λx) dx by parts written ∫ x e^(−λx) dx (the 2
-    # of d(x²) lost), and (2/λ)∫ xλe^(−λx) dx written 2∫ xλe^(−λx) dx (the 1/λ lost): no
-    # moment is evaluated in either step, yet the catalogue names wrong-moment
-    **{f"moments/wrong/blitzstein_exponential_second_moment.{name}": _MISNAMED.format(
-        "wrong-moment for a factor lost in an integration by parts: the step evaluates no "
-        "moment") for name in ("s1.power-rule-factor.deriv", "s1.power-rule-factor.tex",
-                               "s2.dropped-factor.deriv")},
-    # merged naming of session 26 on the sixth pass's files
-    "bayes/wrong/bishop_ppca_posterior_square.s3.dropped-term.tex": _MISNAMED.format(
-        "second-moment-missing-mean for w² dropped from w² + σ² in the centre of a completed "
-        "square: no moment is taken in the step"),
-    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv": _MISNAMED.format(
-        "wrong-moment for x² = x(x − 1) + x written without its + x: E[x²] taken as the "
-        "factorial moment has the same value, but the page shows the term lost, not a moment"),
-    # readable since π(θ|x) is read as a density (session 27): the square of (θ − μ) lost
-    # inside the expectation has the value of the variance lost, but the page shows a square
-    "bayes/wrong/robert_posterior_squared_loss.s1.missing-square.tex": _MISNAMED.format(
-        "second-moment-missing-variance for the square of (θ − μ) dropped inside "
-        "E_π(θ|x)[...]: the step takes no moment, the page shows the square lost"),
     # the seventh outsider pass (o7a)
     "derivatives/wrong/lucas_optimal_posterior_variance.s2.dropped-term.tex": _MISNAMED.format(
         "missing-minus-one for the term −1/2 lost when −w²/(2σ²) − 1/2 + 1/(2d) is put over "
@@ -63,12 +44,6 @@ KNOWN: dict[str, str] = {
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
 LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.deriv",
-    "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.tex",
-    "moments/wrong/blitzstein_exponential_second_moment.s2.dropped-factor.deriv",
-    "bayes/wrong/bishop_ppca_posterior_square.s3.dropped-term.tex",
-    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv",
-    "bayes/wrong/robert_posterior_squared_loss.s1.missing-square.tex",
     "derivatives/wrong/lucas_optimal_posterior_variance.s2.dropped-term.tex",
     "flows/wrong/chen_instantaneous_change.s3.factor-two.tex"})
 

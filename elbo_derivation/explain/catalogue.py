@@ -2264,3 +2264,51 @@ _S27_COUNTS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S27_COUNTS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- moments taken on the page (s27, N3) --------------------------------------------------------
+# A moment said wrong must be a moment the page takes: the step evaluates an expectation, an
+# integral, a sum or a KL of the previous line, or the derivation took one before (see
+# :mod:`.witness_moments`). A factor lost in an integration by parts, a term of x(x − 1) + x
+# lost inside an expectation, or a term of a completed square lost has the value of a wrong
+# moment, but the page shows no moment taken there.
+
+_S27_MOMENTS: dict[str, dict[str, Any]] = {
+    name: {"witness": "moment-taken"}
+    for name in ("wrong-moment", "second-moment-missing-mean", "second-moment-missing-variance")
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_MOMENTS)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the square of a moment lost as the moment is evaluated (E[x]² written with E[x]'s value)
+_S27_SQUARES: dict[str, dict[str, Any]] = {
+    "missing-square": {"whole": sim.moment_square_lost},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_SQUARES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a variance made of the squares of several standard deviations (σ₁²σ₂², s² + σ²) written
+# with the standard deviations (σ₁σ₂, s + σ) at one place
+_S27_ROLES: dict[str, dict[str, Any]] = {
+    "std-for-variance": {"local": sim.stds_for_their_variance},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_ROLES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a root lost in a log needs a root written in a log on the previous line; where none is
+# written, the ½ dropped (the general entry) is the name (see :mod:`.witness_moments`)
+CATALOGUE = _amended(CATALOGUE, {"log-inverse-sqrt": {"witness": "root-written"}})
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a square lost, or a standard deviation written for its variance, inside the value of an
+# expectation the step evaluates (E_z[(n + wz)²] written n² + w)
+_S27_IN_VALUE: dict[str, dict[str, Any]] = {
+    "missing-square": {"local": sim.in_evaluated_value(
+        _plus(BY_NAME["missing-square"].local, sim.bare_square_lost))},
+    "std-for-variance": {"local": sim.in_evaluated_value(BY_NAME["std-for-variance"].local)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S27_IN_VALUE, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -161,6 +161,7 @@ from elbo_derivation.explain.simulations import (
 )
 from elbo_derivation.explain.subexpr import smallest_difference
 from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES
+from elbo_derivation.explain.witness_moments import MOMENT_WITNESSES
 from elbo_derivation.explain.witness_terms import TERM_WITNESSES
 
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
@@ -1514,7 +1515,7 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
 
 #: witnesses whose failure says the entry's mechanism did not happen on the page (the ½
 #: counted on both lines), not only that the page cannot tell
-_CONTRADICTING = ("half-gone", "half-added")
+_CONTRADICTING = ("half-gone", "half-added", "root-written")
 
 #: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
 #: (no divergence written: no direction to swap)
@@ -1916,6 +1917,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return FACTOR_WITNESSES[kind](m, ctx, before, after)
         if kind in TERM_WITNESSES:
             return TERM_WITNESSES[kind](m, ctx, before, after)
+        if kind in MOMENT_WITNESSES:
+            return MOMENT_WITNESSES[kind](m, ctx, before, after)
         if kind == "factor-absent":
             term, factor = m.binding.get("term"), m.binding.get("s")
             return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)
@@ -2131,6 +2134,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             # dropped) is no ½ there: a rule of differentiation the page shows is named
             # over it (_choose, shown_instead)
             m.witnessed = witnessed(m, ctx)
+        elif not m.located and m.entry.witness in _CONTRADICTING and not witnessed(m, ctx):
+            m.witnessed = False  # a site not on the page whose mechanism the page denies
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]

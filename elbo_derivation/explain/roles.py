@@ -173,6 +173,28 @@ def _spread(v: sp.Expr) -> tuple[sp.Symbol, str] | None:
     return None
 
 
+def _squared_scales(v: sp.Expr) -> list[sp.Symbol]:
+    """The positive symbols of a variance written as a product or a sum of their squares
+    (σ₁²σ₂², s² + σ²: the variance of a scaled or of a summed Gaussian variable): each is a
+    standard deviation. Empty for any other shape (a single symbol is :func:`_spread`'s).
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> _squared_scales(a**2 * b**2), _squared_scales(a**2 + b**2), _squared_scales(a + b**2)
+    ([a, b], [a, b], [])
+    """
+    out: list[sp.Symbol] = []
+    terms = sp.Add.make_args(v)
+    for t in terms:
+        factors = sp.Mul.make_args(t)
+        if not all(f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Symbol)
+                   and f.base.is_positive for f in factors):
+            return []
+        out.extend(f.base for f in factors)
+    if len(out) < 2 or len(set(out)) != len(out):
+        return []
+    return sorted(out, key=str)
+
+
 def _bound(exprs: Iterable[sp.Basic]) -> set[sp.Basic]:
     out: set[sp.Basic] = set()
     for e in exprs:
@@ -197,6 +219,8 @@ class _Collector:
     def family(self, mean: sp.Expr | None, variance: sp.Expr) -> None:
         found = _spread(variance)
         if found is None:
+            for s in _squared_scales(variance):
+                self.vote(s, "standard-deviation")
             return
         param, kind = found
         self.vote(param, kind)
@@ -493,6 +517,9 @@ def infer_roles(exprs: Iterable[sp.Basic],
             roles[sym] = role.removesuffix("-of-log")
     for mean, variance in declared_gaussians:
         out.family(mean, variance)
+        for s in _squared_scales(variance):  # N(m, s²σ²): each factor a standard deviation
+            if len(out.votes.get(s, ())) == 1:
+                roles.setdefault(s, "standard-deviation")
     families = list(dict.fromkeys(f for f in out.families if roles.get(f.param) == f.kind))
     for sym, role in roles.items():  # declared spreads without a structural Gaussian
         if role in SCALE_ROLES and not any(f.param == sym for f in families):

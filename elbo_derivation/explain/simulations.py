@@ -3263,3 +3263,148 @@ def count_lost_on_one_term(node: sp.Basic, roles: Any) -> list[Variant]:
         out.append((wrong, {"right": count * c, "wrong": c, "s": count, "i": i, "c": c,
                             "why": why}))
     return out
+
+
+# --- the square of a moment lost (s27, N3) ------------------------------------------------------
+
+
+def _moment_value(expr: sp.Basic, families: Any) -> sp.Basic | None:
+    """``expr`` with its expectations under declared families replaced by the families'
+    moments and its sums over numeric ranges added up; None when a construct is left."""
+    if families:
+        from elbo_derivation.decide.families import instantiate
+
+        try:
+            expr = instantiate(expr, families)[0]
+        except Exception:
+            return None
+    try:
+        expr = expr.replace(
+            lambda n: isinstance(n, sp.Sum) and all(
+                lo.is_Integer and hi.is_Integer and 0 <= hi - lo <= 100
+                for _, lo, hi in n.limits),
+            lambda n: n.doit())
+    except Exception:
+        return None
+    if expr.has(Expectation, sp.Sum, sp.Integral):
+        return None
+    return expr
+
+
+def moment_square_lost(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """The square of a moment lost as the moment is evaluated: E[x]² (or (Σ k/6)², a mean
+    written as a sum) of the previous line written with the moment's value, not its square
+    (Var = E[x²] − E[x]² taken as E[x²] − E[x]). The moment is an expectation under a
+    declared family (its mean from the family's table) or a sum over a numeric range; the
+    rest of the previous line is evaluated the same way.
+
+    ``roles.before_families`` holds the previous line before its families were evaluated and
+    the declared families (set by :class:`.mistakes._Context`); without it, nothing.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> mean = sp.Sum(k / 6, (k, 1, 6))
+    >>> roles = type("R", (), {"before_families": (sp.Sum(k**2 / 6, (k, 1, 6)) - mean**2,
+    ...                                               {})})()
+    >>> [w for w, _ in moment_square_lost(None, roles)]
+    [35/3]
+    """
+    original, families = getattr(roles, "before_families", (None, None))
+    if original is None:
+        return []
+    out: list[Variant] = []
+    for node in list(sp.preorder_traversal(original))[:400]:
+        if not (node.is_Pow and node.exp == 2
+                and isinstance(node.base, (Expectation, sp.Sum))):
+            continue
+        wrong = _moment_value(original.xreplace({node: node.base}), families or {})
+        if wrong is None:
+            continue
+        out.append((wrong, {"right": node, "wrong": node.base, "s": node.base}))
+    return out
+
+
+# --- a variance of several standard deviations written with them (s27, N3) ---------------------
+
+
+def stds_for_their_variance(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A variance written as a product or a sum of the squares of two or more standard
+    deviations (σ₁²σ₂² of a scaled Gaussian, s² + σ² of a sum of independent Gaussians)
+    written with the standard deviations themselves (σ₁σ₂, s + σ) at one place: σ for σ²
+    throughout that variance.
+
+    >>> from elbo_derivation.explain.roles import Roles
+    >>> s, t = sp.symbols("s t", positive=True)
+    >>> r = Roles({s: "standard-deviation", t: "standard-deviation"})
+    >>> [w for w, _ in stds_for_their_variance(s**2 + t**2, r)]
+    [s + t]
+    """
+    if not isinstance(node, (sp.Add, sp.Mul)) or roles is None:
+        return []
+    stds: list[sp.Basic] = []
+    for t in sp.Add.make_args(node) if isinstance(node, sp.Add) else (node,):
+        for f in sp.Mul.make_args(t):
+            if not (f.is_Pow and f.exp == 2 and roles.role(f.base) == "standard-deviation"):
+                return []
+            stds.append(f.base)
+    if len(stds) < 2 or len(set(stds)) != len(stds):
+        return []
+    wrong = node.xreplace({s**2: s for s in stds})
+    names = ", ".join(show(s) for s in stds)
+    return [(wrong, {"right": node, "wrong": wrong, "s": stds[0],
+                     "why": f"{names} are standard deviations, their squares the variances"})]
+
+
+# --- a mistake inside the value of an expectation the step evaluates (s27, N3) ----------------
+
+#: most parts of an expectation's value a simulation is tried on
+VALUE_PARTS = 40
+
+
+def in_evaluated_value(fn: Any) -> Any:
+    """The simulation ``fn`` applied inside the closed-form value of an expectation (an
+    integral under a Gaussian, Gamma or Poisson weight) that holds no other: the step
+    evaluated E_z[(n + w z)²] = n² + w² and wrote its value with a mistake in it (n² + w,
+    the square of w lost). Each variant is the value with one of its parts changed.
+
+    >>> z, w = sp.Symbol("z", real=True), sp.Symbol("w", positive=True)
+    >>> node = Expectation((w * z) ** 2, z, sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi))
+    >>> lose = lambda n, r: [(n.base, {})] if n.is_Pow and n.exp == 2 else []
+    >>> [v for v, _ in in_evaluated_value(lose)(node, None)]
+    [w]
+    """
+    def local(node: sp.Basic, roles: Any) -> list[Variant]:
+        if not isinstance(node, (sp.Integral, Expectation)):
+            return []
+        body = node.integrand if isinstance(node, Expectation) else node.args[0]
+        if body.has(sp.Integral, Expectation, sp.Sum, sp.Derivative):
+            return []
+        setup = _moment_setup(node)
+        if setup is None:
+            return []
+        total, value = setup[4], setup[5]
+        whole = value if total == 1 else total * value
+        out: list[Variant] = []
+        parts = [n for n in sp.preorder_traversal(whole) if not n.is_Atom][:VALUE_PARTS]
+        for part in parts:
+            for w, b in fn(part, roles):
+                new = whole.xreplace({part: w})
+                if new != whole:
+                    out.append((new, b))
+        return out
+    return local
+
+
+def bare_square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """a² written a, for a symbol with no role of its own (a standard deviation's square is
+    the entries of its role): used inside an expectation's value only
+    (:func:`in_evaluated_value`), where the square comes from the moment, not the page.
+
+    >>> w = sp.Symbol("w", positive=True)
+    >>> [v for v, _ in bare_square_lost(w**2, None)]
+    [w]
+    """
+    if not (node.is_Pow and node.exp == 2 and isinstance(node.base, sp.Symbol)):
+        return []
+    if roles is not None and roles.role(node.base) is not None:
+        return []
+    return [(node.base, {"right": node, "wrong": node.base, "s": node.base})]

@@ -421,6 +421,8 @@ class UnicodePrinter(StrPrinter):
         if exp is sp.S.NegativeOne:
             return "1/" + self.parenthesize(base, precedence(expr), strict=False)
         b = self.parenthesize(base, precedence(expr), strict=False)
+        if isinstance(base, (sp.Sum, sp.Integral, sp.Product)):  # (Σ k/6)², not Σ k/6²
+            b = f"({self._print(base)})"
         if exp.is_Integer:
             return b + str(exp).translate(_SUP)
         if exp.is_Symbol and pretty_name(exp.name) == "n":

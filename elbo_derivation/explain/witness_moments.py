@@ -1,0 +1,116 @@
+r"""What the page must show for a moment to have been taken wrong.
+
+The entries of moments (``wrong-moment``, ``second-moment-missing-mean``,
+``second-moment-missing-variance``) match by value: the written step has the value of the
+right line with an expectation, an integral or a sum replaced by a wrong moment, or with a
+part of σ² + μ² lost. The same value often comes from another mechanism the page shows: an
+integration by parts that loses the 2 of d(x²) keeps its integral (∫x²λe^(−λx) dx written
+∫x e^(−λx) dx has the value 1/λ² = E[x]², but no moment was evaluated); x² = x(x − 1) + x
+written without its + x keeps the expectation E[x(x − 1)]; w² + σ² written σ² in the centre
+of a completed square is a term lost where no expectation was ever taken. The witness
+``moment-taken`` (:func:`moment_taken`) asks the page for the moment:
+
+* where the previous line as written holds expectations, integrals, sums or KL divergences,
+  the written step evaluated one of them (it holds fewer);
+* where it holds none, a moment was taken earlier in the derivation (its first line or a line
+  before the step holds one), so the value carried on is a moment's (σ² + 2m·0 + m² collected
+  to σ², after E[x²] was split).
+
+A root lost in a logarithm (``log-inverse-sqrt``: log √a written log a) is a ½ dropped seen
+through a narrower simulation: the witness ``root-written`` (:func:`root_written`) asks that
+the previous line as written shows a square root inside a logarithm. Where the author wrote
+no root (−E[log q(u)] with q declared normal, evaluated to log(2πeσ²) for ½ log(2πeσ²)), no
+root was lost on the page, and the ½ dropped is the name.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x, lam = sp.symbols("x lam", positive=True)
+>>> constructs(sp.Integral(x**2 * lam * sp.exp(-lam * x), (x, 0, sp.oo)))
+1
+>>> constructs(2 / lam**2)
+0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sympy as sp
+
+from elbo_derivation.core.expectation import KL, Expectation
+
+__all__ = ["MOMENT_WITNESSES", "constructs", "moment_taken", "root_written"]
+
+#: the constructs whose value is a moment of a distribution (or holds one)
+_TAKEN = (Expectation, sp.Integral, sp.Sum, KL)
+
+
+def constructs(e: sp.Basic) -> int:
+    """How many expectations, integrals, sums and KL divergences ``e`` as written holds (one
+    inside another counts as well: E[E[y | x]] holds two).
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> q = sp.Function("q", positive=True)(z)
+    >>> constructs(Expectation(z**2, z, q) - Expectation(z, z, q) ** 2)
+    2
+    """
+    return sum(1 for n in list(sp.preorder_traversal(e))[:4000] if isinstance(n, _TAKEN))
+
+
+def _earlier_lines(ctx: Any) -> list[Any]:
+    """The derivation's lines before the previous line of ``ctx``'s step (its first line and
+    the steps before), as read."""
+    derivation, index = ctx.derivation, getattr(ctx.step, "index", None)
+    if derivation is None or not index or index < 2:
+        return []
+    lines: list[Any] = [derivation.start]
+    lines.extend(s.expr for s in derivation.steps[: max(index - 2, 0)])
+    return lines
+
+
+def moment_taken(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``moment-taken`` witness (see the module docstring): the step evaluated an
+    expectation, integral, sum or KL of the previous line as written, or, where that line
+    holds none, the derivation took one before it."""
+    n = constructs(before)
+    if n:
+        return constructs(after) < n
+    return any(isinstance(e, sp.Basic) and e.has(*_TAKEN) for e in _earlier_lines(ctx))
+
+
+def _is_root(n: sp.Basic) -> bool:
+    return bool(n.is_Pow and n.exp.is_Rational and n.exp.q == 2)
+
+
+def root_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``root-written`` witness: the previous line as written shows a square root (a
+    power with a half-integer exponent) inside a logarithm's argument.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> root_written(None, None, sp.log(1 / sp.sqrt(2 * sp.pi * a)) + b, sp.S.Zero)
+    True
+    >>> root_written(None, None, sp.log(a) + sp.sqrt(b), sp.S.Zero)
+    False
+    """
+    shown = before.xreplace({d: sp.Dummy("density", positive=True)
+                             for d in _family_densities(ctx)})
+    return any(isinstance(n, sp.log) and any(_is_root(k) for k in sp.preorder_traversal(n))
+               for n in list(sp.preorder_traversal(shown))[:4000])
+
+
+def _family_densities(ctx: Any) -> list[sp.Basic]:
+    """The formulas of the densities declared in a named family (``q(u) = N(m, s^2)``): the
+    reader writes them in place of the density, but their roots are not the author's."""
+    derivation = getattr(ctx, "derivation", None)
+    families = getattr(getattr(derivation, "declarations", None), "families", None) or {}
+    functions = getattr(derivation, "functions", None) or {}
+    return [functions[k] for k in families
+            if k in functions and isinstance(functions[k], sp.Basic)]
+
+
+MOMENT_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
+    "moment-taken": moment_taken,
+    "root-written": root_written,
+}
