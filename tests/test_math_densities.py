@@ -245,3 +245,48 @@ def test_an_expected_kl_is_nonnegative() -> None:
     assert any(rules.GIBBS in r for r in result.rules), result.rules
     (reversed_,) = _verdicts(AUXILIARY.replace("<=", ">="))
     assert reversed_.verdict is not Verdict.PROVED
+
+
+# --- an expectation over a joint density of a function of some of its variables -----------
+
+JOINT_MARGINAL = """\
+symbols: x, y : real
+densities: p(x,y), p(x), p(y), p(y|x), r(y)
+  E[log(p(y)/r(y)) + log(p(x)), x ~ p(x,y)]
+= E[log(p(y)/r(y)), y ~ p(y)] + E[log(p(x)), x ~ p(x)]
+= KL(p(y), r(y)) - E[log(1/p(x)), x ~ p(x)]
+"""
+
+JOINT_ORDER = """\
+symbols: x, y, s : real
+densities: p(x|s), p(y|x,s), p(y|s), p(x|y,s)
+  E[E[log(p(y|x,s)) + x*y, y ~ p(y|x,s)], x ~ p(x|s)]
+= E[E[log(p(y|x,s)) + x*y, x ~ p(x|y,s)], y ~ p(y|s)]
+"""
+
+
+@pytest.mark.parametrize("text", [JOINT_MARGINAL, JOINT_ORDER])
+@pytest.mark.parametrize("renamed", [False, True])
+def test_an_expectation_over_a_joint_of_some_variables_is_over_their_marginal(
+        text: str, renamed: bool) -> None:
+    results = _verdicts(_rename(text) if renamed else text)
+    assert all(r.verdict is Verdict.PROVED for r in results), results
+    assert (rules.JOINT_MARGINAL if text is JOINT_MARGINAL else rules.JOINT_ORDER) in (
+        results[0].rules)
+
+
+@pytest.mark.parametrize(("text", "old", "new"), [
+    # the marginal of the other variable: E_{p(x, y)}[f(y)] is not E_{p(x)}[f(y)]
+    (JOINT_MARGINAL, "= E[log(p(y)/r(y)), y ~ p(y)]", "= E[log(p(y)/r(y)), x ~ p(x)]"),
+    # another family's marginal: r is no conditional of the joint p(x, y)
+    (JOINT_MARGINAL, "= E[log(p(y)/r(y)), y ~ p(y)]", "= E[log(p(y)/r(y)), y ~ r(y)]"),
+    # the order exchanged, x then drawn from its marginal: p(x|y, s) is not p(x|s)
+    (JOINT_ORDER, "x ~ p(x|y,s)], y ~ p(y|s)", "x ~ p(x|s)], y ~ p(y|s)"),
+])
+def test_a_wrong_marginal_of_a_joint_is_not_proved(text: str, old: str, new: str) -> None:
+    wrong = text.replace(old, new)
+    assert wrong != text
+    first = _verdicts(wrong)[0]
+    assert first.verdict is Verdict.REFUTED, first
+    ce = first.counterexample
+    assert ce is not None and ce.lhs == ce.lhs and ce.rhs == ce.rhs and ce.difference != 0
