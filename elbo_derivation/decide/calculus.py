@@ -45,6 +45,7 @@ __all__ = [
     "SUM_LINEARITY",
     "SUM_SPLIT",
     "at_integer_bounds",
+    "data_entries",
     "beta_gamma_integrals",
     "beta_gamma_rules",
     "exponential_series",
@@ -74,7 +75,7 @@ _OUTER_J = tuple(sp.Symbol(f"j_{k}_", integer=True, nonnegative=True) for k in r
 
 
 def has_symbolic_sum(*exprs: sp.Expr) -> bool:
-    """Whether a sum in ``exprs`` has a bound that is not a number.
+    """Whether a sum (or a product) in ``exprs`` has a bound that is not a number.
 
     >>> D = sp.Symbol("D", integer=True, positive=True)
     >>> i = sp.Symbol("i", integer=True)
@@ -82,7 +83,7 @@ def has_symbolic_sum(*exprs: sp.Expr) -> bool:
     (True, False)
     """
     return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in s.limits)
-               for e in exprs for s in e.atoms(sp.Sum))
+               for e in exprs for s in e.atoms(sp.Sum, sp.Product))
 
 
 def _split_bound(bound: sp.Expr) -> tuple[sp.Expr, int]:
@@ -234,6 +235,38 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     return expr.xreplace(subs), note
 
 
+def data_entries(*exprs: sp.Expr) -> tuple[list[sp.Expr], dict[sp.Symbol, sp.Expr]]:
+    """``exprs`` with each entry of a sequence at a number that a declared density is
+    applied at (``p(x(i)|z)`` at ``x(2)``) replaced by a real symbol of its own (``x_2``), and
+    the replacement: the data values of a density factorised over dimensions, free for the
+    densities' numeric instance to choose (every density one dimension's, at its own point).
+
+    >>> i, z = sp.Symbol("i", integer=True), sp.Symbol("z", real=True)
+    >>> x = sp.Function("x", real=True)
+    >>> dens = sp.Function("p(x(i)|z)", positive=True)
+    >>> (e,), subs = data_entries(sp.log(dens(x(2), z)) + x(2))
+    >>> e, subs
+    (x_2 + log(p(x(i)|z)(x_2, z)), {x_2: x(2)})
+    """
+    from elbo_derivation.core.networks import parse_shape
+
+    taken = {str(s) for e in exprs for s in e.free_symbols}
+    subs: dict[sp.Expr, sp.Symbol] = {}
+    for e in exprs:
+        for node in sorted(e.atoms(AppliedUndef), key=str):
+            if node.is_positive is not True or parse_shape(node.func.__name__) is None:
+                continue
+            for a in node.args:
+                if (isinstance(a, AppliedUndef) and len(a.args) == 1 and a.args[0].is_Integer
+                        and a.is_real and a not in subs):
+                    name = f"{a.func.__name__}_{a.args[0]}"
+                    while name in taken:
+                        name += "_"
+                    taken.add(name)
+                    subs[a] = sp.Symbol(name, real=True)
+    return [e.xreplace(subs) for e in exprs], {v: k for k, v in subs.items()}
+
+
 def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
                                                          list[sp.Expr]]]:
     """The ``exprs`` at small positive integer values of the symbols their sums' bounds
@@ -246,7 +279,7 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
     """
     bounds: set[sp.Symbol] = set()
     for e in exprs:
-        for s in e.atoms(sp.Sum):
+        for s in e.atoms(sp.Sum, sp.Product):
             for lim in s.limits:
                 bounds |= lim[1].free_symbols | lim[2].free_symbols
     if not bounds or any(b.is_integer is not True for b in bounds):
@@ -257,8 +290,8 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
         point = {b: values[0] + (j % 2) * (k + 1) for j, b in enumerate(ordered)}
         if any(b.is_nonnegative is False for b in ordered):
             continue
-        evaluated = [e.xreplace(point).doit() if e.has(sp.Sum) else e.xreplace(point)
-                     for e in exprs]
+        evaluated = [e.xreplace(point).doit() if e.has(sp.Sum, sp.Product)
+                     else e.xreplace(point) for e in exprs]
         yield point, evaluated
 
 

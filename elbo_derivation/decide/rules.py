@@ -108,6 +108,7 @@ __all__ = [
     "PRODUCT_RULE",
     "PULL_OUT",
     "SUM_AS_EXPECTATION",
+    "SUM_OF_EXPECTATIONS",
     "RuleOutcome",
     "check",
     "depends_on",
@@ -138,6 +139,8 @@ INTEGRAL_AS_EXPECTATION = "∫ q(z) f(z) dz = E_q[f] (an integral against a dens
 IMPORTANCE = "importance weights E_q[p(x, z)/q(z)] = ∫ p(x, z) dz"
 DENSITY_NORMALISED = "a density integrates to 1"
 SUM_AS_EXPECTATION = "Σ_k p(k) f(k) = E_p[f] (a sum against a discrete density)"
+SUM_OF_EXPECTATIONS = ("E_q[Σ_i f_i] = Σ_i E_q[f_i] (linearity of E over a finite sum, and "
+                       "of Σ: Σ_i (a_i + c·b_i) = Σ_i a_i + c·Σ_i b_i)")
 JOINT_MARGINAL = ("an expectation over a joint density of a function of some of its variables "
                   "is one over their marginal (E_{p(z)}[E_{p(w|z)}[f(w)]] = E_{p(w)}[f(w)])")
 JOINT_ORDER = ("an expectation over a joint density in either order "
@@ -145,7 +148,8 @@ JOINT_ORDER = ("an expectation over a joint density in either order "
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
-_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, BAYES, PRODUCT_RULE,
+_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, SUM_OF_EXPECTATIONS,
+          BAYES, PRODUCT_RULE,
           IMPORTANCE,
           MARGINALISATION, JOINT_MARGINAL, JOINT_ORDER, LOG_RULES, LINEARITY, PULL_OUT,
           NORMALISED, GAUSSIAN_MOMENTS)
@@ -482,6 +486,14 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             continue
         if any(c != 1 for c in coeffs):
             used.add(PULL_OUT)
+        if (isinstance(dep, sp.Sum) and SUM_OF_EXPECTATIONS not in disabled
+                and _finite_limits(dep, z)):
+            # E_q[Σ_i f_i] = Σ_i E_q[f_i]: a finite sum, its bounds free of z
+            used.add(SUM_OF_EXPECTATIONS)
+            inner = _expectation(dep.function, z, q, model | ({_JOINT} if joint else set()),
+                                 used, disabled, gone)
+            out.append(coeff * _split_sum(inner, dep.limits))
+            continue
         if isinstance(dep, (Expectation, sp.Mul)) and dep.has(Expectation):
             value = _nested(dep, z, q, model | ({_JOINT} if joint else set()), used,
                             disabled, gone)
@@ -526,6 +538,34 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             out.append(coeff * value)
             continue
         out.append(coeff * Expectation(dep, z, q))
+    return sp.Add(*out)
+
+
+def _finite_limits(node: sp.Sum, z: sp.Symbol) -> bool:
+    """Whether every limit of the sum ``node`` is finite and free of ``z`` (its index not z)."""
+    return all(i != z and not lo.has(z) and not hi.has(z) and lo.is_infinite is not True
+               and hi.is_infinite is not True and not lo.has(sp.oo, -sp.oo)
+               and not hi.has(sp.oo, -sp.oo) for i, lo, hi in node.limits)
+
+
+def _split_sum(summand: sp.Expr, limits: tuple) -> sp.Expr:
+    """Σ over ``limits`` (one index) of ``summand``, split by linearity: each term's factor
+    free of the index pulled out, a term free of it times the number of terms. Several
+    limits: the sum kept whole.
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> D = sp.Symbol("D", integer=True, positive=True)
+    >>> f = sp.Function("f", real=True)
+    >>> _split_sum(2 * f(i) + 3, ((i, 1, D),))
+    3*D + 2*Sum(f(i), (i, 1, D))
+    """
+    if len(limits) != 1:
+        return sp.Sum(summand, *limits)
+    i, lo, hi = limits[0]
+    out = []
+    for term in sp.Add.make_args(sp.expand(summand)):
+        coeff, dep = term.as_independent(i, as_Add=False)
+        out.append(coeff * (hi - lo + 1) if dep == 1 else coeff * sp.Sum(dep, (i, lo, hi)))
     return sp.Add(*out)
 
 
@@ -767,6 +807,9 @@ def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] 
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
                                 used, disabled, gone)
+        if (isinstance(node, sp.Sum) and node.function.has(Expectation)
+                and SUM_OF_EXPECTATIONS not in disabled and len(node.limits) == 1):
+            return _split_sum(visit(node.function), node.limits)
         if not node.args or not node.has(Expectation, sp.Integral, sp.Sum):
             return node
         new = tuple(visit(a) for a in node.args)
@@ -1405,7 +1448,9 @@ def _refute_on_instance(
 
     inst, _, words = _instance(lhs, rhs)
     if inst is None:
-        return None
+        if relation is Relation.EQ_UP_TO:
+            return None
+        return _refute_at_small_bounds(lhs, rhs, relation, domains, seconds)
     if relation is not Relation.EQ_UP_TO:
         # every integral of the instance in closed form at a few rational points: exact, and
         # far cheaper than quadrature (a double integral by quadrature can take seconds)
@@ -1438,6 +1483,42 @@ def _refute_on_instance(
         point=ce.point, lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference,
         note=f"on {words}: " + ce.note,
     )
+
+
+def _refute_at_small_bounds(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                            domains: Mapping[sp.Symbol, sp.Interval] | None,
+                            seconds: float) -> Counterexample | None:
+    """A step about densities factorised over dimensions or data points (``Σ_i log
+    p(x_i|z)`` with a symbolic number of terms) refuted at a small number of terms: every
+    sum evaluated, each entry a density is applied at (x(2)) a data value of its own, and
+    the densities the linear-Gaussian instance (each dimension's density at its own point, a
+    special case of any factorised model), exactly (:func:`refute_on_gaussian_instance`).
+    None when the sides agree by the rules at each number tried or no point breaks them."""
+    from elbo_derivation.decide import calculus
+
+    if not calculus.has_symbolic_sum(lhs, rhs):
+        return None
+    deadline = time.monotonic() + seconds
+    for bounds, (a, b) in calculus.at_integer_bounds(lhs, rhs):
+        (a, b), entries = calculus.data_entries(a, b)
+        if not entries or a.has(sp.Sum, sp.Product) or b.has(sp.Sum, sp.Product):
+            continue
+        (a, b), note = calculus.function_instance(sp.Tuple(a, b))
+        if sp.expand(normalize(a - b)) == 0:
+            continue  # equal by the rules of expectations at this many terms
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        out = run_bounded(lambda a=a, b=b: refute_on_gaussian_instance(a, b, relation, domains),
+                          left)
+        if out.ok and out.value is not None:
+            where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
+            extra = f" at {where}" + (f", with {note}" if note else "")
+            ce = out.value
+            return Counterexample(
+                point={**ce.point, **{str(k): float(v) for k, v in bounds.items()}},
+                lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference, note=ce.note + extra)
+    return None
 
 
 GAUSSIAN_INSTANCE = ("the step's densities replaced by the linear-Gaussian model at a rational "

@@ -1095,7 +1095,8 @@ class SumRules(Tier):
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.calculus import has_symbolic_sum
 
-        return p.symbolic and (p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
+        return p.symbolic and (p.lhs.has(sp.Sum, sp.Product) or p.rhs.has(
+            sp.Sum, sp.Product)) and has_symbolic_sum(
             p.lhs, p.rhs)
 
     def judge(self, p: Problem) -> Judgement | None:
