@@ -161,3 +161,20 @@ def test_both_formats_read_their_header_lines_through_one_piece():
     assert header_line("expect: correct") is None and header_line("Cited from: x") is None
     for key in HEADER_KEYS:
         assert header_line(f" {key.upper()} : x").key == key
+
+
+def test_a_density_of_one_entry_of_a_declared_sequence():
+    # p(x(i)|z), one factor of p(x|z) = ∏_i p(x_i|z): the declared density at any index
+    d = parse_derivation(
+        "symbols: z : real\nsymbols: i, j : integer\nfunctions: x(i) : real\n"
+        "densities: p(x_i|z)\n  Sum(log(p(x(j)|z)), (j, 1, 2))\n"
+        "= log(p(x(1)|z)) + log(p(x(2)|z))\n")
+    (density,) = {n.func for n in d.start.atoms(sp.core.function.AppliedUndef)
+                  if "|" in n.func.__name__}
+    assert density.__name__ == "p(x(i)|z)"
+    assert {n.args[0] for n in d.steps[0].expr.atoms(sp.core.function.AppliedUndef)
+            if n.func == density} == {sp.Function("x", real=True)(k) for k in (1, 2)}
+    # an entry of a quantity never declared as a sequence: said how to declare it
+    with pytest.raises(DerivationSyntaxError, match=r"functions: y\(i\) : real"):
+        parse_derivation("symbols: z, y : real\nsymbols: i : integer\n"
+                         "densities: p(y(i)|z)\n  log(p(y(i)|z))\n")

@@ -290,3 +290,52 @@ def test_a_wrong_marginal_of_a_joint_is_not_proved(text: str, old: str, new: str
     assert first.verdict is Verdict.REFUTED, first
     ce = first.counterexample
     assert ce is not None and ce.lhs == ce.lhs and ce.rhs == ce.rhs and ce.difference != 0
+
+
+# --- a density factorised over dimensions: Σ_i log p(x_i|z) --------------------------------
+
+FACTORISED = """\
+symbols: z : real
+symbols: i : integer
+symbols: D : positive integer
+functions: x(i) : real
+densities: q(z), p(z), p(x(i)|z)
+  E[log(p(z)*Product(p(x(i)|z), (i, 1, D))/q(z)), z ~ q(z)]
+= E[log(p(z)/q(z)) + Sum(log(p(x(i)|z)), (i, 1, D)), z ~ q(z)]
+= Sum(E[log(p(x(i)|z)), z ~ q(z)], (i, 1, D)) - KL(q(z), p(z))
+"""
+
+
+def _other_letters(text: str) -> str:
+    """p → P, q → r, x → u, z → w, i → k, D → K: the reading and the rules must not care."""
+    for old, new in ((r"\bp\(", "P("), (r"\bq\(", "r("), (r"\bx\(", "u("), (r"\bz\b", "w"),
+                     (r"\bi\b", "k"), (r"\bD\b", "K")):
+        text = re.sub(old, new, text)
+    return text
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_a_decoder_factorised_over_dimensions_is_read_and_proved(renamed: bool) -> None:
+    results = _verdicts(_other_letters(FACTORISED) if renamed else FACTORISED)
+    assert [r.verdict for r in results] == [Verdict.PROVED, Verdict.PROVED], results
+    assert rules.SUM_OF_EXPECTATIONS in results[1].rules
+
+
+@pytest.mark.parametrize(("old", "new", "bad"), [
+    # the log of the product taken as the product of the logs
+    ("+ Sum(log(p(x(i)|z)), (i, 1, D))", "+ Product(log(p(x(i)|z)), (i, 1, D))", 0),
+    ("- KL(q(z), p(z))", "+ KL(q(z), p(z))", 1),
+    # one dimension too few
+    ("], (i, 1, D)) - KL", "], (i, 2, D)) - KL", 1),
+])
+@pytest.mark.parametrize("renamed", [False, True])
+def test_a_wrong_step_over_dimensions_is_refuted_at_a_few_dimensions(
+        old: str, new: str, bad: int, renamed: bool) -> None:
+    wrong = FACTORISED.replace(old, new)
+    assert wrong != FACTORISED
+    results = _verdicts(_other_letters(wrong) if renamed else wrong)
+    assert all(r.verdict is Verdict.PROVED for r in results[:bad]), results
+    assert results[bad].verdict is Verdict.REFUTED, results[bad]
+    ce = results[bad].counterexample
+    assert ce is not None and ce.lhs == ce.lhs and ce.rhs == ce.rhs and ce.difference != 0
+    assert ("K" if renamed else "D") in ce.point and "50 digits" in ce.note

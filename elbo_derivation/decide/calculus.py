@@ -29,11 +29,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from elbo_derivation.core.timeout import check_deadline
+from elbo_derivation.core.steps import Counterexample, Relation
+from elbo_derivation.core.timeout import check_deadline, run_bounded
 
 __all__ = [
     "BETA_INTEGRAL",
@@ -45,15 +47,16 @@ __all__ = [
     "SUM_LINEARITY",
     "SUM_SPLIT",
     "at_integer_bounds",
-    "data_entries",
     "beta_gamma_integrals",
     "beta_gamma_rules",
+    "data_entries",
     "exponential_series",
     "function_instance",
     "geometric_series",
     "has_polynomial_integral",
     "has_symbolic_sum",
     "polynomial_integrals",
+    "refute_factorised",
     "resolve_conditions",
     "sum_normal_form",
 ]
@@ -265,6 +268,47 @@ def data_entries(*exprs: sp.Expr) -> tuple[list[sp.Expr], dict[sp.Symbol, sp.Exp
                     taken.add(name)
                     subs[a] = sp.Symbol(name, real=True)
     return [e.xreplace(subs) for e in exprs], {v: k for k, v in subs.items()}
+
+
+def refute_factorised(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                      domains: Mapping[sp.Symbol, sp.Interval] | None,
+                      seconds: float) -> Counterexample | None:
+    """A step about densities factorised over dimensions or data points (``Σ_i log
+    p(x_i|z)`` with a symbolic number of terms) refuted at a small number of terms: every
+    sum evaluated, each entry a density is applied at (x(2)) a data value of its own, and
+    the densities the linear-Gaussian instance (each dimension's density at its own point, a
+    special case of any factorised model), exactly
+    (:func:`~elbo_derivation.decide.rules.refute_on_gaussian_instance`).
+    Returns the counterexample, or None when the sides agree by the rules at each number
+    tried or no point breaks them."""
+    import time
+
+    from elbo_derivation.decide.rules import normalize, refute_on_gaussian_instance
+
+    if relation is Relation.EQ_UP_TO or not has_symbolic_sum(lhs, rhs):
+        return None
+    deadline = time.monotonic() + seconds
+    for bounds, (a, b) in at_integer_bounds(lhs, rhs):
+        (a, b), entries = data_entries(a, b)
+        if not entries or a.has(sp.Sum, sp.Product) or b.has(sp.Sum, sp.Product):
+            continue
+        (a, b), note = function_instance(sp.Tuple(a, b))
+        if sp.expand(normalize(a - b)) == 0:
+            continue  # equal by the rules of expectations at this many terms
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        out = run_bounded(lambda a=a, b=b: refute_on_gaussian_instance(a, b, relation, domains),
+                          left)
+        if out.ok and out.value is not None:
+            where = ", ".join([*(f"{k} = {v}" for k, v in bounds.items()),
+                               *(f"{k} standing for {v}" for k, v in entries.items())])
+            extra = f" at {where}" + (f", with {note}" if note else "")
+            ce = out.value
+            return replace(
+                ce, point={**ce.point, **{str(k): float(v) for k, v in bounds.items()}},
+                note=ce.note + extra)
+    return None
 
 
 def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],

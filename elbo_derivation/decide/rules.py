@@ -1448,9 +1448,7 @@ def _refute_on_instance(
 
     inst, _, words = _instance(lhs, rhs)
     if inst is None:
-        if relation is Relation.EQ_UP_TO:
-            return None
-        return _refute_at_small_bounds(lhs, rhs, relation, domains, seconds)
+        return None
     if relation is not Relation.EQ_UP_TO:
         # every integral of the instance in closed form at a few rational points: exact, and
         # far cheaper than quadrature (a double integral by quadrature can take seconds)
@@ -1483,42 +1481,6 @@ def _refute_on_instance(
         point=ce.point, lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference,
         note=f"on {words}: " + ce.note,
     )
-
-
-def _refute_at_small_bounds(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
-                            domains: Mapping[sp.Symbol, sp.Interval] | None,
-                            seconds: float) -> Counterexample | None:
-    """A step about densities factorised over dimensions or data points (``Σ_i log
-    p(x_i|z)`` with a symbolic number of terms) refuted at a small number of terms: every
-    sum evaluated, each entry a density is applied at (x(2)) a data value of its own, and
-    the densities the linear-Gaussian instance (each dimension's density at its own point, a
-    special case of any factorised model), exactly (:func:`refute_on_gaussian_instance`).
-    None when the sides agree by the rules at each number tried or no point breaks them."""
-    from elbo_derivation.decide import calculus
-
-    if not calculus.has_symbolic_sum(lhs, rhs):
-        return None
-    deadline = time.monotonic() + seconds
-    for bounds, (a, b) in calculus.at_integer_bounds(lhs, rhs):
-        (a, b), entries = calculus.data_entries(a, b)
-        if not entries or a.has(sp.Sum, sp.Product) or b.has(sp.Sum, sp.Product):
-            continue
-        (a, b), note = calculus.function_instance(sp.Tuple(a, b))
-        if sp.expand(normalize(a - b)) == 0:
-            continue  # equal by the rules of expectations at this many terms
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        out = run_bounded(lambda a=a, b=b: refute_on_gaussian_instance(a, b, relation, domains),
-                          left)
-        if out.ok and out.value is not None:
-            where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
-            extra = f" at {where}" + (f", with {note}" if note else "")
-            ce = out.value
-            return Counterexample(
-                point={**ce.point, **{str(k): float(v) for k, v in bounds.items()}},
-                lhs=ce.lhs, rhs=ce.rhs, difference=ce.difference, note=ce.note + extra)
-    return None
 
 
 GAUSSIAN_INSTANCE = ("the step's densities replaced by the linear-Gaussian model at a rational "

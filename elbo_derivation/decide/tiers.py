@@ -1382,6 +1382,19 @@ class ExpectationRules(Tier):
             p.reasons.append(f"{self.name}: {out.error}")
             return None
         found = out.value
+        if found is None and not named and p.left() > 0:
+            # Σ_i log p(x_i|z) with a symbolic number of terms: at a few terms, on the
+            # densities' instance
+            from elbo_derivation.decide.calculus import refute_factorised
+
+            cex = refute_factorised(p.lhs, p.rhs, p.relation, p.domains,
+                                    max(min(0.3 * p.time_limit, p.left()), 1e-3))
+            if cex is not None:
+                return Judgement(Verdict.REFUTED, self.name, (),
+                                 "The step fails on a concrete instance of the densities, "
+                                 "at a few terms of its sums.",
+                                 reason="the step fails on a concrete instance of the densities",
+                                 counterexample=cex)
         if found is None:
             return None
         if found.verdict == "proved" and p.needed_rules:

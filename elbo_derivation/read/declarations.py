@@ -654,7 +654,10 @@ class Declarations:
                 variables.append(self.functions[var])
                 continue
             if var not in self.symbols or var in self.definitions:
-                raise self.error(f"{kind} variable '{var}' must be a declared symbol "
+                hint = (f", or an entry of a declared sequence ('functions: {var} : real', "
+                        "its index declared integer)" if kind == "density" and "(" in var
+                        else "")
+                raise self.error(f"{kind} variable '{var}' must be a declared symbol{hint} "
                                  f"(in '{raw.strip()}')", line, column)
             variables.append(self.symbols[var])
         sig = f"{stem}({','.join(given)}" + ("|" + ",".join(cond) if bar else "") + ")"

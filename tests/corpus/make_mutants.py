@@ -1012,6 +1012,9 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ('gaussian_kl/minka_moment_matching.deriv', 2, '+ 1/(2*v)', '+ 1/v', 'dropped-half'),
     ('gaussian_kl/minka_moment_matching.deriv', 3, '(v - b - (a - m)^2)', '(v - b + (a - m)^2)', 'sign-error'),
     # --- sixth outsider pass (o6a): written from the papers before reading the checker's code ---
+    ("elbo/kingma_factorised_decoder.deriv", 1, "Sum(log(p(x(i)|z)), (i, 1, D))", "Product(log(p(x(i)|z)), (i, 1, D))", "log-of-product-as-product"),
+    ("elbo/kingma_factorised_decoder.deriv", 2, "- KL(q(z), p(z))", "+ KL(q(z), p(z))", "sign-error|log-density-sign"),
+    ("elbo/kingma_factorised_decoder.deriv", 2, "KL(q(z), p(z))", "KL(p(z), q(z))", "kl-direction-swapped"),
     ("elbo/chen_tc_decomposition.deriv", 1, "log(q(z1)/p(z1))", "log(p(z1)/q(z1))", "log-ratio-flipped"),
     ("elbo/chen_tc_decomposition.deriv", 2, " + KL(q(z2), p(z2))", "", "dropped-term"),
     ("elbo/chen_tc_decomposition.deriv", 2, "KL(q(z1), p(z1))", "KL(p(z1), q(z1))", "kl-direction-swapped"),
