@@ -89,6 +89,7 @@ __all__ = [
     "family_key",
     "is_copy_of",
     "is_sequence",
+    "is_sequence_entry",
     "joint_expectation",
     "kl_over",
     "sequence_at",
@@ -1128,6 +1129,20 @@ def sequence_at(functions: Mapping[str, Any], stems: Sequence[str],
     found = {value.func for stem in stems for sig, value in functions.items()
              if sig.startswith(stem + "(") and is_sequence(value)}
     return found.pop()(*args) if len(found) == 1 else None
+
+
+def is_sequence_entry(value: Any) -> bool:
+    """Whether ``value`` is a real indexed quantity at an integer index (``x(i)``, ``x(2)``):
+    the variable of a density of one entry of a sequence.
+
+    >>> import sympy as sp
+    >>> x = sp.Function("x", real=True)
+    >>> is_sequence_entry(x(sp.Symbol("i", integer=True))), is_sequence_entry(x(sp.Symbol("t")))
+    (True, False)
+    """
+    return (isinstance(value, sp.core.function.AppliedUndef) and len(value.args) == 1
+            and value.args[0].is_integer is True and value.is_real is True
+            and "(" not in value.func.__name__)
 
 
 def is_sequence(value: Any) -> bool:

@@ -122,6 +122,7 @@ from elbo_derivation.read.declarations import (
     expectation_over,
     expression_subscript,
     is_copy_of,
+    is_sequence_entry,
     joint_expectation,
     kl_over,
     sequence_at,
@@ -616,7 +617,7 @@ class _Builder(Transformer_NonRecursive):
                     v = self.resolve_name(part)
                 except DerivationSyntaxError:
                     return None
-            if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)):
+            if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)) and not is_sequence_entry(v):
                 return None
             args.append(str(v))
         text = args[0]

@@ -1015,6 +1015,8 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("elbo/kingma_factorised_decoder.deriv", 1, "Sum(log(p(x(i)|z)), (i, 1, D))", "Product(log(p(x(i)|z)), (i, 1, D))", "log-of-product-as-product"),
     ("elbo/kingma_factorised_decoder.deriv", 2, "- KL(q(z), p(z))", "+ KL(q(z), p(z))", "sign-error|log-density-sign"),
     ("elbo/kingma_factorised_decoder.deriv", 2, "KL(q(z), p(z))", "KL(p(z), q(z))", "kl-direction-swapped"),
+    ("elbo/kingma_factorised_decoder.tex", 1, "+ \\sum_{i=1}^{D} \\log p(x_i|z)", "+ \\sum_{i=2}^{D} \\log p(x_i|z)", "dropped-term"),
+    ("elbo/kingma_factorised_decoder.tex", 2, "- \\mathrm{KL}(q(z) \\,\\|\\, p(z))", "+ \\mathrm{KL}(q(z) \\,\\|\\, p(z))", "sign-error|log-density-sign"),
     ("elbo/chen_tc_decomposition.deriv", 1, "log(q(z1)/p(z1))", "log(p(z1)/q(z1))", "log-ratio-flipped"),
     ("elbo/chen_tc_decomposition.deriv", 2, " + KL(q(z2), p(z2))", "", "dropped-term"),
     ("elbo/chen_tc_decomposition.deriv", 2, "KL(q(z1), p(z1))", "KL(p(z1), q(z1))", "kl-direction-swapped"),
