@@ -270,6 +270,15 @@ def data_entries(*exprs: sp.Expr) -> tuple[list[sp.Expr], dict[sp.Symbol, sp.Exp
     return [e.xreplace(subs) for e in exprs], {v: k for k, v in subs.items()}
 
 
+def _at_entry(node: sp.Basic) -> bool:
+    """Whether ``node`` is a declared density applied at an entry of a sequence (x(i))."""
+    from elbo_derivation.core.networks import parse_shape
+
+    return node.is_positive is True and parse_shape(node.func.__name__) is not None and any(
+        isinstance(a, AppliedUndef) and len(a.args) == 1 and a.args[0].is_integer is True
+        for a in node.args)
+
+
 def refute_factorised(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
                       domains: Mapping[sp.Symbol, sp.Interval] | None,
                       seconds: float) -> Counterexample | None:
@@ -285,7 +294,8 @@ def refute_factorised(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
 
     from elbo_derivation.decide.rules import normalize, refute_on_gaussian_instance
 
-    if relation is Relation.EQ_UP_TO or not has_symbolic_sum(lhs, rhs):
+    if relation is Relation.EQ_UP_TO or not has_symbolic_sum(lhs, rhs) or not any(
+            _at_entry(node) for e in (lhs, rhs) for node in e.atoms(AppliedUndef)):
         return None
     deadline = time.monotonic() + seconds
     for bounds, (a, b) in at_integer_bounds(lhs, rhs):
