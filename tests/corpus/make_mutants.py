@@ -1057,7 +1057,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/vahdat_nvae_residual_kl.deriv", 1, "log(sp/(sp*ds))", "log(sp*ds/sp)", "log-ratio-flipped"),
     ("vi/vahdat_nvae_residual_kl.tex", 3, r"- \log\Delta\sigma^2", r"- \log\Delta\sigma", "log-std-for-log-variance"),
     ("vi/vahdat_nvae_residual_kl.tex", 2, r"\frac{\Delta\mu^2}{2\sigma_p^2}", r"\frac{\Delta\mu^2}{\sigma_p^2}", "dropped-half"),
-    ("information/alemi_vib_compression_bound.deriv", 1, "- E[log(p(z)/r(z))", "+ E[log(p(z)/r(z))", "sign-error"),
+    ("information/alemi_vib_compression_bound.deriv", 1, "- E[log(p(z)/r(z))", "+ E[log(p(z)/r(z))", "sign-error|log-ratio-flipped"),
     ("information/alemi_vib_compression_bound.deriv", 2, "KL(p(z), r(z))", "KL(r(z), p(z))", "kl-direction-swapped"),
     ("information/alemi_vib_compression_bound.deriv", 3, "<=", ">=", "inequality-reversed"),
     ("vi/bornschein_normalised_weights.tex", 2, r"\frac{e^{a_j}}{\sum", r"\frac{1}{\sum", "chain-rule-factor-forgotten|dropped-factor"),
