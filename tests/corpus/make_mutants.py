@@ -1077,7 +1077,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("mixtures/jiang_vade_responsibility.tex", 1, r"\frac{1 - w}{w}", r"\frac{w}{1 - w}", "ratio-flipped"),
     ("mixtures/jiang_vade_responsibility.tex", 1, r"{2s^2}", r"{s^2}", "dropped-half"),
     ("mixtures/jiang_vade_responsibility.tex", 2, r"(2z - m_1 - m_2)", r"(z - m_1 - m_2)", "dropped-factor|binomial-coefficient"),
-    ("vi/maaloe_auxiliary_bound.deriv", 2, "- E[KL(", "+ E[KL(", "sign-error"),
+    ("vi/maaloe_auxiliary_bound.deriv", 2, "- E[KL(", "+ E[KL(", "sign-error|log-density-sign"),
     ("vi/maaloe_auxiliary_bound.deriv", 3, "<=", ">=", "inequality-reversed"),
     ("vi/maaloe_auxiliary_bound.deriv", 2, "KL(q(a|x, z), p(a|x, z))", "KL(p(a|x, z), q(a|x, z))", "kl-direction-swapped"),
     ("derivatives/davidson_vmf_normaliser.deriv", 2, "(exp(k) + exp(-k))/", "(exp(k) - exp(-k))/", "sign-error"),
