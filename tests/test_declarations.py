@@ -172,3 +172,20 @@ def test_a_density_may_take_the_name_of_the_constant_pi_but_not_of_a_function():
     assert "pi(theta|x)" in d.declarations.densities and sp.pi in d.start.atoms(sp.NumberSymbol)
     with pytest.raises(DerivationSyntaxError, match="reserved"):
         _deriv("symbols: x : real\ndensities: log(x)")
+
+
+def test_a_density_of_one_entry_of_a_declared_sequence():
+    # p(x(i)|z), one factor of p(x|z) = ∏_i p(x_i|z): the declared density at any index
+    d = parse_derivation(
+        "symbols: z : real\nsymbols: i, j : integer\nfunctions: x(i) : real\n"
+        "densities: p(x_i|z)\n  Sum(log(p(x(j)|z)), (j, 1, 2))\n"
+        "= log(p(x(1)|z)) + log(p(x(2)|z))\n")
+    (density,) = {n.func for n in d.start.atoms(sp.core.function.AppliedUndef)
+                  if "|" in n.func.__name__}
+    assert density.__name__ == "p(x(i)|z)"
+    assert {n.args[0] for n in d.steps[0].expr.atoms(sp.core.function.AppliedUndef)
+            if n.func == density} == {sp.Function("x", real=True)(k) for k in (1, 2)}
+    # an entry of a quantity never declared as a sequence: said how to declare it
+    with pytest.raises(DerivationSyntaxError, match=r"functions: y\(i\) : real"):
+        parse_derivation("symbols: z, y : real\nsymbols: i : integer\n"
+                         "densities: p(y(i)|z)\n  log(p(y(i)|z))\n")

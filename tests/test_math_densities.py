@@ -245,3 +245,97 @@ def test_an_expected_kl_is_nonnegative() -> None:
     assert any(rules.GIBBS in r for r in result.rules), result.rules
     (reversed_,) = _verdicts(AUXILIARY.replace("<=", ">="))
     assert reversed_.verdict is not Verdict.PROVED
+
+
+# --- an expectation over a joint density of a function of some of its variables -----------
+
+JOINT_MARGINAL = """\
+symbols: x, y : real
+densities: p(x,y), p(x), p(y), p(y|x), r(y)
+  E[log(p(y)/r(y)) + log(p(x)), x ~ p(x,y)]
+= E[log(p(y)/r(y)), y ~ p(y)] + E[log(p(x)), x ~ p(x)]
+= KL(p(y), r(y)) - E[log(1/p(x)), x ~ p(x)]
+"""
+
+JOINT_ORDER = """\
+symbols: x, y, s : real
+densities: p(x|s), p(y|x,s), p(y|s), p(x|y,s)
+  E[E[log(p(y|x,s)) + x*y, y ~ p(y|x,s)], x ~ p(x|s)]
+= E[E[log(p(y|x,s)) + x*y, x ~ p(x|y,s)], y ~ p(y|s)]
+"""
+
+
+@pytest.mark.parametrize("text", [JOINT_MARGINAL, JOINT_ORDER])
+@pytest.mark.parametrize("renamed", [False, True])
+def test_an_expectation_over_a_joint_of_some_variables_is_over_their_marginal(
+        text: str, renamed: bool) -> None:
+    results = _verdicts(_rename(text) if renamed else text)
+    assert all(r.verdict is Verdict.PROVED for r in results), results
+    assert (rules.JOINT_MARGINAL if text is JOINT_MARGINAL else rules.JOINT_ORDER) in (
+        results[0].rules)
+
+
+@pytest.mark.parametrize(("text", "old", "new"), [
+    # the marginal of the other variable: E_{p(x, y)}[f(y)] is not E_{p(x)}[f(y)]
+    (JOINT_MARGINAL, "= E[log(p(y)/r(y)), y ~ p(y)]", "= E[log(p(y)/r(y)), x ~ p(x)]"),
+    # another family's marginal: r is no conditional of the joint p(x, y)
+    (JOINT_MARGINAL, "= E[log(p(y)/r(y)), y ~ p(y)]", "= E[log(p(y)/r(y)), y ~ r(y)]"),
+    # the order exchanged, x then drawn from its marginal: p(x|y, s) is not p(x|s)
+    (JOINT_ORDER, "x ~ p(x|y,s)], y ~ p(y|s)", "x ~ p(x|s)], y ~ p(y|s)"),
+])
+def test_a_wrong_marginal_of_a_joint_is_not_proved(text: str, old: str, new: str) -> None:
+    wrong = text.replace(old, new)
+    assert wrong != text
+    first = _verdicts(wrong)[0]
+    assert first.verdict is Verdict.REFUTED, first
+    ce = first.counterexample
+    assert ce is not None and ce.lhs == ce.lhs and ce.rhs == ce.rhs and ce.difference != 0
+
+
+# --- a density factorised over dimensions: Σ_i log p(x_i|z) --------------------------------
+
+FACTORISED = """\
+symbols: z : real
+symbols: i : integer
+symbols: D : positive integer
+functions: x(i) : real
+densities: q(z), p(z), p(x(i)|z)
+  E[log(p(z)*Product(p(x(i)|z), (i, 1, D))/q(z)), z ~ q(z)]
+= E[log(p(z)/q(z)) + Sum(log(p(x(i)|z)), (i, 1, D)), z ~ q(z)]
+= Sum(E[log(p(x(i)|z)), z ~ q(z)], (i, 1, D)) - KL(q(z), p(z))
+"""
+
+
+def _other_letters(text: str) -> str:
+    """p → P, q → r, x → u, z → w, i → k, D → K: the reading and the rules must not care."""
+    for old, new in ((r"\bp\(", "P("), (r"\bq\(", "r("), (r"\bx\(", "u("), (r"\bz\b", "w"),
+                     (r"\bi\b", "k"), (r"\bD\b", "K")):
+        text = re.sub(old, new, text)
+    return text
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_a_decoder_factorised_over_dimensions_is_read_and_proved(renamed: bool) -> None:
+    results = _verdicts(_other_letters(FACTORISED) if renamed else FACTORISED)
+    assert [r.verdict for r in results] == [Verdict.PROVED, Verdict.PROVED], results
+    assert rules.SUM_OF_EXPECTATIONS in results[1].rules
+
+
+@pytest.mark.parametrize(("old", "new", "bad"), [
+    # the log of the product taken as the product of the logs
+    ("+ Sum(log(p(x(i)|z)), (i, 1, D))", "+ Product(log(p(x(i)|z)), (i, 1, D))", 0),
+    ("- KL(q(z), p(z))", "+ KL(q(z), p(z))", 1),
+    # one dimension too few
+    ("], (i, 1, D)) - KL", "], (i, 2, D)) - KL", 1),
+])
+@pytest.mark.parametrize("renamed", [False, True])
+def test_a_wrong_step_over_dimensions_is_refuted_at_a_few_dimensions(
+        old: str, new: str, bad: int, renamed: bool) -> None:
+    wrong = FACTORISED.replace(old, new)
+    assert wrong != FACTORISED
+    results = _verdicts(_other_letters(wrong) if renamed else wrong)
+    assert all(r.verdict is Verdict.PROVED for r in results[:bad]), results
+    assert results[bad].verdict is Verdict.REFUTED, results[bad]
+    ce = results[bad].counterexample
+    assert ce is not None and ce.lhs == ce.lhs and ce.rhs == ce.rhs and ce.difference != 0
+    assert ("K" if renamed else "D") in ce.point and "50 digits" in ce.note

@@ -78,6 +78,28 @@ def test_a_derived_marginal_integrates_the_joint() -> None:
     assert abs(mpmath.log(value) - sp.N(marginal, 30)) < 1e-12
 
 
+def test_a_conditional_of_two_variables_given_their_child_is_the_gaussian_conditional() -> None:
+    # a collider a → n ← b: p(a, b|n) through the joint of the ancestral set {a, b, n} less the
+    # marginal of n, against the Gaussian conditioning formulas evaluated in numbers
+    import numpy as np
+
+    net = Network.from_shapes([(("n",), ("a", "b")), (("a",), ()), (("b",), ())], _fresh)
+    point = {"a": 0.4, "b": -0.9, "n": 1.2}
+    got = float(_at(net, net.log_density(("a", "b"), ("n",)), point))
+    mean = np.array([float(_at(net, net.mean(v), {})) for v in "abn"])
+    cov = np.array([[float(_at(net, net.cov(u, v), {})) for v in "abn"] for u in "abn"])
+    gain = cov[:2, 2:] / cov[2, 2]
+    m = mean[:2] + (gain * (point["n"] - mean[2])).ravel()
+    s = cov[:2, :2] - gain @ cov[2:, :2]
+    d = np.array([point["a"], point["b"]]) - m
+    want = -d @ np.linalg.solve(s, d) / 2 - np.log((2 * np.pi) ** 2 * np.linalg.det(s)) / 2
+    assert abs(got - want) < 1e-10
+    # and p(a, b) of the two roots is the product of their factors
+    gap = net.log_density(("a", "b"), ()) - net.log_density(("a",), ()) - net.log_density(
+        ("b",), ())
+    assert sp.simplify(gap) == 0
+
+
 def test_a_markov_chain_takes_its_forward_factors() -> None:
     # q(x1|x0), q(x2|x1) and the posterior q(x1|x2, x0): the chain, the posterior derived
     net = Network.from_shapes([(("x1",), ("x0",)), (("x2",), ("x1",)),

@@ -251,6 +251,14 @@ class Network:
                 mean = f.offset + sum((w * self.placeholder(u) for w, u in
                                        zip(f.weights, f.parents, strict=True)), sp.S.Zero)
                 return _log_normal(self.placeholder(given[0]), mean, f.variance)
+        if self._ancestral({*given, *cond}):
+            # p(A|B) = p(A ∪ B)/p(B), the joint of an ancestral set the product of its
+            # factors (PRML §8.1): the factors of A alone when B is ancestral too, else less
+            # the marginal of B (conditioning on B alone, far smaller than on A ∪ B)
+            if self._ancestral(set(cond)):
+                return sp.Add(*(self._factor_log(v) for v in given))
+            return sp.Add(*(self._factor_log(v) for v in (*given, *cond))) - self.log_density(
+                tuple(cond), ())
         a, b = list(given), list(cond)
         s_aa = sp.Matrix(len(a), len(a), lambda i, j: self.cov(a[i], a[j]))
         mu = sp.Matrix([self.mean(v) for v in a])
@@ -267,6 +275,18 @@ class Network:
         quad = sp.cancel((d.T * s_aa.inv() * d)[0])
         det = sp.cancel(s_aa.det())
         return -quad / 2 - sp.log((2 * sp.pi) ** len(a) * det) / 2
+
+    def _ancestral(self, names: set[str]) -> bool:
+        """Whether ``names`` holds the parents of each of its variables (an ancestral set,
+        whose marginal is the product of its variables' factors)."""
+        return all(set(self._factor(v).parents) <= names for v in names)
+
+    def _factor_log(self, v: str) -> sp.Expr:
+        """log N(v; Σ w·parents + b, c), the factor of ``v``, in the placeholders."""
+        f = self._factor(v)
+        mean = f.offset + sum((w * self.placeholder(u) for w, u in
+                               zip(f.weights, f.parents, strict=True)), sp.S.Zero)
+        return _log_normal(self.placeholder(v), mean, f.variance)
 
     def describe(self, family: str) -> str:
         """The factors in words: ``p(x|y, z) = N(w31·y + w32·z + b3, c3)``."""

@@ -29,12 +29,14 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.order import ordered as in_order
-from elbo_derivation.core.timeout import check_deadline
+from elbo_derivation.core.steps import Counterexample, Relation
+from elbo_derivation.core.timeout import check_deadline, run_bounded
 
 __all__ = [
     "BETA_INTEGRAL",
@@ -53,6 +55,7 @@ __all__ = [
     "beta_gamma_rules",
     "binomial_rules",
     "binomial_series",
+    "data_entries",
     "exponential_series",
     "function_instance",
     "geometric_series",
@@ -61,6 +64,7 @@ __all__ = [
     "has_symbolic_sum",
     "polynomial_integrals",
     "products_as_sums",
+    "refute_factorised",
     "resolve_conditions",
     "sum_normal_form",
 ]
@@ -87,7 +91,7 @@ _OUTER_J = tuple(sp.Symbol(f"j_{k}_", integer=True, nonnegative=True) for k in r
 
 
 def has_symbolic_sum(*exprs: sp.Expr) -> bool:
-    """Whether a sum in ``exprs`` has a bound that is not a number.
+    """Whether a sum (or a product) in ``exprs`` has a bound that is not a number.
 
     >>> D = sp.Symbol("D", integer=True, positive=True)
     >>> i = sp.Symbol("i", integer=True)
@@ -95,7 +99,7 @@ def has_symbolic_sum(*exprs: sp.Expr) -> bool:
     (True, False)
     """
     return any(any(lim[1].free_symbols or lim[2].free_symbols for lim in s.limits)
-               for e in exprs for s in e.atoms(sp.Sum))
+               for e in exprs for s in e.atoms(sp.Sum, sp.Product))
 
 
 def has_symbolic_product(*exprs: sp.Expr) -> bool:
@@ -299,6 +303,89 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     return expr.xreplace(subs), note
 
 
+def data_entries(*exprs: sp.Expr) -> tuple[list[sp.Expr], dict[sp.Symbol, sp.Expr]]:
+    """``exprs`` with each entry of a sequence at a number that a declared density is
+    applied at (``p(x(i)|z)`` at ``x(2)``) replaced by a real symbol of its own (``x_2``), and
+    the replacement: the data values of a density factorised over dimensions, free for the
+    densities' numeric instance to choose (every density one dimension's, at its own point).
+
+    >>> i, z = sp.Symbol("i", integer=True), sp.Symbol("z", real=True)
+    >>> x = sp.Function("x", real=True)
+    >>> dens = sp.Function("p(x(i)|z)", positive=True)
+    >>> (e,), subs = data_entries(sp.log(dens(x(2), z)) + x(2))
+    >>> e, subs
+    (x_2 + log(p(x(i)|z)(x_2, z)), {x_2: x(2)})
+    """
+    from elbo_derivation.core.networks import parse_shape
+
+    taken = {str(s) for e in exprs for s in e.free_symbols}
+    subs: dict[sp.Expr, sp.Symbol] = {}
+    for e in exprs:
+        for node in sorted(e.atoms(AppliedUndef), key=str):
+            if node.is_positive is not True or parse_shape(node.func.__name__) is None:
+                continue
+            for a in node.args:
+                if (isinstance(a, AppliedUndef) and len(a.args) == 1 and a.args[0].is_Integer
+                        and a.is_real and a not in subs):
+                    name = f"{a.func.__name__}_{a.args[0]}"
+                    while name in taken:
+                        name += "_"
+                    taken.add(name)
+                    subs[a] = sp.Symbol(name, real=True)
+    return [e.xreplace(subs) for e in exprs], {v: k for k, v in subs.items()}
+
+
+def _at_entry(node: sp.Basic) -> bool:
+    """Whether ``node`` is a declared density applied at an entry of a sequence (x(i))."""
+    from elbo_derivation.core.networks import parse_shape
+
+    return node.is_positive is True and parse_shape(node.func.__name__) is not None and any(
+        isinstance(a, AppliedUndef) and len(a.args) == 1 and a.args[0].is_integer is True
+        for a in node.args)
+
+
+def refute_factorised(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                      domains: Mapping[sp.Symbol, sp.Interval] | None,
+                      seconds: float) -> Counterexample | None:
+    """A step about densities factorised over dimensions or data points (``Σ_i log
+    p(x_i|z)`` with a symbolic number of terms) refuted at a small number of terms: every
+    sum evaluated, each entry a density is applied at (x(2)) a data value of its own, and
+    the densities the linear-Gaussian instance (each dimension's density at its own point, a
+    special case of any factorised model), exactly
+    (:func:`~elbo_derivation.decide.rules.refute_on_gaussian_instance`).
+    Returns the counterexample, or None when the sides agree by the rules at each number
+    tried or no point breaks them."""
+    import time
+
+    from elbo_derivation.decide.rules import normalize, refute_on_gaussian_instance
+
+    if relation is Relation.EQ_UP_TO or not has_symbolic_sum(lhs, rhs) or not any(
+            _at_entry(node) for e in (lhs, rhs) for node in e.atoms(AppliedUndef)):
+        return None
+    deadline = time.monotonic() + seconds
+    for bounds, (a, b) in at_integer_bounds(lhs, rhs):
+        (a, b), entries = data_entries(a, b)
+        if not entries or a.has(sp.Sum, sp.Product) or b.has(sp.Sum, sp.Product):
+            continue
+        (a, b), note = function_instance(sp.Tuple(a, b))
+        if sp.expand(normalize(a - b)) == 0:
+            continue  # equal by the rules of expectations at this many terms
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        out = run_bounded(lambda a=a, b=b: refute_on_gaussian_instance(a, b, relation, domains),
+                          left)
+        if out.ok and out.value is not None:
+            where = ", ".join([*(f"{k} = {v}" for k, v in bounds.items()),
+                               *(f"{k} standing for {v}" for k, v in entries.items())])
+            extra = f" at {where}" + (f", with {note}" if note else "")
+            ce = out.value
+            return replace(
+                ce, point={**ce.point, **{str(k): float(v) for k, v in bounds.items()}},
+                note=ce.note + extra)
+    return None
+
+
 def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
                                                          list[sp.Expr]]]:
     """The ``exprs`` at small positive integer values of the symbols their sums' bounds
@@ -311,7 +398,7 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
     """
     bounds: set[sp.Symbol] = set()
     for e in exprs:
-        for s in e.atoms(sp.Sum):
+        for s in e.atoms(sp.Sum, sp.Product):
             for lim in s.limits:
                 bounds |= lim[1].free_symbols | lim[2].free_symbols
     if not bounds or any(b.is_integer is not True for b in bounds):
@@ -322,8 +409,8 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
         point = {b: values[0] + (j % 2) * (k + 1) for j, b in enumerate(ordered)}
         if any(b.is_nonnegative is False for b in ordered):
             continue
-        evaluated = [e.xreplace(point).doit() if e.has(sp.Sum) else e.xreplace(point)
-                     for e in exprs]
+        evaluated = [e.xreplace(point).doit() if e.has(sp.Sum, sp.Product)
+                     else e.xreplace(point) for e in exprs]
         yield point, evaluated
 
 

@@ -98,6 +98,8 @@ __all__ = [
     "GIBBS",
     "IMPORTANCE",
     "INTEGRAL_AS_EXPECTATION",
+    "JOINT_MARGINAL",
+    "JOINT_ORDER",
     "KL_DEFINITION",
     "LINEARITY",
     "LOG_INEQUALITY",
@@ -107,6 +109,7 @@ __all__ = [
     "PRODUCT_RULE",
     "PULL_OUT",
     "SUM_AS_EXPECTATION",
+    "SUM_OF_EXPECTATIONS",
     "RuleOutcome",
     "check",
     "depends_on",
@@ -137,12 +140,20 @@ INTEGRAL_AS_EXPECTATION = "∫ q(z) f(z) dz = E_q[f] (an integral against a dens
 IMPORTANCE = "importance weights E_q[p(x, z)/q(z)] = ∫ p(x, z) dz"
 DENSITY_NORMALISED = "a density integrates to 1"
 SUM_AS_EXPECTATION = "Σ_k p(k) f(k) = E_p[f] (a sum against a discrete density)"
+SUM_OF_EXPECTATIONS = ("E_q[Σ_i f_i] = Σ_i E_q[f_i] (linearity of E over a finite sum, and "
+                       "of Σ: Σ_i (a_i + c·b_i) = Σ_i a_i + c·Σ_i b_i)")
+JOINT_MARGINAL = ("an expectation over a joint density of a function of some of its variables "
+                  "is one over their marginal (E_{p(z)}[E_{p(w|z)}[f(w)]] = E_{p(w)}[f(w)])")
+JOINT_ORDER = ("an expectation over a joint density in either order "
+               "(p(z) p(w|z) = p(w) p(z|w), Fubini)")
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
-_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, BAYES, PRODUCT_RULE,
+_ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, SUM_OF_EXPECTATIONS,
+          BAYES, PRODUCT_RULE,
           IMPORTANCE,
-          MARGINALISATION, LOG_RULES, LINEARITY, PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
+          MARGINALISATION, JOINT_MARGINAL, JOINT_ORDER, LOG_RULES, LINEARITY, PULL_OUT,
+          NORMALISED, GAUSSIAN_MOMENTS)
 #: The marker, among the model families handed to the normal form, that the step's model
 #: densities are to be written through one joint density (see :func:`joint_model`).
 _JOINT = "*joint"
@@ -476,6 +487,20 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             continue
         if any(c != 1 for c in coeffs):
             used.add(PULL_OUT)
+        if (isinstance(dep, sp.Sum) and SUM_OF_EXPECTATIONS not in disabled
+                and _finite_limits(dep, z)):
+            # E_q[Σ_i f_i] = Σ_i E_q[f_i]: a finite sum, its bounds free of z
+            used.add(SUM_OF_EXPECTATIONS)
+            inner = _expectation(dep.function, z, q, model | ({_JOINT} if joint else set()),
+                                 used, disabled, gone)
+            out.append(coeff * _split_sum(inner, dep.limits))
+            continue
+        if isinstance(dep, (Expectation, sp.Mul)) and dep.has(Expectation):
+            value = _nested(dep, z, q, model | ({_JOINT} if joint else set()), used,
+                            disabled, gone)
+            if value is not None:
+                out.append(coeff * value)
+                continue
         if (joint and not dep.has(sp.log) and IMPORTANCE not in disabled
                 and MARGINALISATION not in disabled and PRODUCT_RULE not in disabled):
             # E_q[h/q] = ∫ h dz: importance weights
@@ -515,6 +540,103 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             continue
         out.append(coeff * Expectation(dep, z, q))
     return sp.Add(*out)
+
+
+def _finite_limits(node: sp.Sum, z: sp.Symbol) -> bool:
+    """Whether every limit of the sum ``node`` is finite and free of ``z`` (its index not z)."""
+    return all(i != z and not lo.has(z) and not hi.has(z) and lo.is_infinite is not True
+               and hi.is_infinite is not True and not lo.has(sp.oo, -sp.oo)
+               and not hi.has(sp.oo, -sp.oo) for i, lo, hi in node.limits)
+
+
+def _split_sum(summand: sp.Expr, limits: tuple) -> sp.Expr:
+    """Σ over ``limits`` (one index) of ``summand``, split by linearity: each term's factor
+    free of the index pulled out, a term free of it times the number of terms. Several
+    limits: the sum kept whole.
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> D = sp.Symbol("D", integer=True, positive=True)
+    >>> f = sp.Function("f", real=True)
+    >>> _split_sum(2 * f(i) + 3, ((i, 1, D),))
+    3*D + 2*Sum(f(i), (i, 1, D))
+    """
+    if len(limits) != 1:
+        return sp.Sum(summand, *limits)
+    i, lo, hi = limits[0]
+    out = []
+    for term in sp.Add.make_args(sp.expand(summand)):
+        coeff, dep = term.as_independent(i, as_Add=False)
+        out.append(coeff * (hi - lo + 1) if dep == 1 else coeff * sp.Sum(dep, (i, lo, hi)))
+    return sp.Add(*out)
+
+
+def _chain_form(q: sp.Expr, model: frozenset[str]) -> tuple[
+        str, frozenset[sp.Basic], frozenset[sp.Basic]] | None:
+    """A density of a model family as (its family, the variables of the joint density it is
+    a conditional of, the variables it is conditioned on): ``p(w|z, x)`` as
+    (p, {w, z, x}, {z, x}), and so its product-rule form p(w, z, x)/p(z, x). None for
+    anything else (a variational density, a written-out one, repeated arguments)."""
+    sig = _signature(q)
+    if sig is not None:
+        if sig.family not in model or len(set(q.args)) != len(q.args):
+            return None
+        return sig.family, frozenset(q.args), frozenset(q.args[len(sig.given):])
+    top, bottom = q.as_numer_denom()
+    num, den = _signature(top), _signature(bottom)
+    if num is None or num.cond or num.family not in model or len(set(top.args)) != len(
+            top.args):
+        return None
+    if bottom == 1:
+        return num.family, frozenset(top.args), frozenset()
+    if den is None or den.cond or den.family != num.family or not (
+            set(bottom.args) < set(top.args)):
+        return None
+    return num.family, frozenset(top.args), frozenset(bottom.args)
+
+
+def _nested(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
+            used: set[str], disabled: frozenset[str],
+            gone: set[sp.Basic] | None) -> sp.Expr | None:
+    """E_{z~q}[E_{w~r}[g]] when q = p(z|B) and r = p(w|z, B) are one model family's
+    conditionals (their product the joint p(z, w|B)): over the marginal p(w|B) alone when
+    g is free of z (marginalisation), else with w outside (E_{p(w|B)}[E_{p(z|w, B)}[g]],
+    Fubini) when w comes first in the fixed order of variables, so that an expectation over
+    one joint density has one normal form whichever order it was written in. None when the
+    two densities are not such a pair (or the order is already the normal one). A factor h
+    of z in front of the inner expectation is taken inside it: h·E_r[g] = E_r[h·g]."""
+    if isinstance(inner, sp.Mul):
+        found = [f for f in inner.args if isinstance(f, Expectation)]
+        if len(found) != 1:
+            return None
+        rest = inner / found[0]
+        if rest.has(Expectation, sp.Integral, sp.Sum) or found[0].variable in rest.free_symbols:
+            return None
+        inner = Expectation(rest * found[0].integrand, found[0].variable, found[0].density)
+    if not isinstance(inner, Expectation):
+        return None
+    w, g = inner.variable, inner.integrand
+    outer, inside = _chain_form(q, model), _chain_form(inner.density, model)
+    if outer is None or inside is None or outer[0] != inside[0] or not isinstance(
+            w, sp.Symbol):
+        return None
+    family, joint_a, cond_a = outer
+    _, joint_b, cond_b = inside
+    if (joint_a != cond_a | {z} or z in cond_a or cond_b != joint_a
+            or joint_b != cond_b | {w} or w in cond_b):
+        return None
+    given = tuple(sorted(cond_a, key=str))
+    if z not in g.free_symbols:
+        if JOINT_MARGINAL in disabled:
+            return None
+        used.add(JOINT_MARGINAL)
+        return _expectation(g, w, _density(family, (w,), given), model, used, disabled, gone)
+    if JOINT_ORDER in disabled or not str(w) < str(z):
+        return None
+    used.add(JOINT_ORDER)
+    swapped = _expectation(g, z, _density(family, (z,), tuple(sorted({*cond_a, w}, key=str))),
+                           model, used, disabled, gone)
+    return _expectation(swapped, w, _density(family, (w,), given), model, used, disabled,
+                        gone)
 
 
 @lru_cache(maxsize=512)
@@ -686,6 +808,9 @@ def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] 
         if isinstance(node, Expectation):
             return _expectation(visit(node.integrand), node.variable, node.density, model,
                                 used, disabled, gone)
+        if (isinstance(node, sp.Sum) and node.function.has(Expectation)
+                and SUM_OF_EXPECTATIONS not in disabled and len(node.limits) == 1):
+            return _split_sum(visit(node.function), node.limits)
         if not node.args or not node.has(Expectation, sp.Integral, sp.Sum):
             return node
         new = tuple(visit(a) for a in node.args)

@@ -1114,8 +1114,9 @@ class SumRules(Tier):
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.calculus import has_symbolic_product, has_symbolic_sum
 
-        return p.symbolic and (((p.lhs.has(sp.Sum) or p.rhs.has(sp.Sum)) and has_symbolic_sum(
-            p.lhs, p.rhs)) or has_symbolic_product(p.lhs, p.rhs))
+        return p.symbolic and (((p.lhs.has(sp.Sum, sp.Product) or p.rhs.has(sp.Sum, sp.Product))
+                                and has_symbolic_sum(p.lhs, p.rhs))
+                               or has_symbolic_product(p.lhs, p.rhs))
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus
@@ -1407,6 +1408,19 @@ class ExpectationRules(Tier):
             p.reasons.append(f"{self.name}: {out.error}")
             return None
         found = out.value
+        if found is None and not named and p.left() > 0:
+            # Σ_i log p(x_i|z) with a symbolic number of terms: at a few terms, on the
+            # densities' instance
+            from elbo_derivation.decide.calculus import refute_factorised
+
+            cex = refute_factorised(p.lhs, p.rhs, p.relation, p.domains,
+                                    max(min(0.3 * p.time_limit, p.left()), 1e-3))
+            if cex is not None:
+                return Judgement(Verdict.REFUTED, self.name, (),
+                                 "The step fails on a concrete instance of the densities, "
+                                 "at a few terms of its sums.",
+                                 reason="the step fails on a concrete instance of the densities",
+                                 counterexample=cex)
         if found is None:
             return None
         if found.verdict == "proved" and p.needed_rules:

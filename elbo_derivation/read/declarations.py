@@ -89,6 +89,7 @@ __all__ = [
     "family_key",
     "is_copy_of",
     "is_sequence",
+    "is_sequence_entry",
     "joint_expectation",
     "kl_over",
     "sequence_at",
@@ -224,6 +225,8 @@ _NORMAL_DRAW = re.compile(
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
+#: ``p(x(i)|z)``: a density of one entry of a declared sequence (a variable ``x(i)``)
+_SEQUENCE_SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(((?:[^()]|\([^()]*\))*)\)\s*$")
 #: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
 DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
 #: ``q_\theta(w)``, ``q_{\phi}(z|x)``: a density named with a LaTeX subscript
@@ -679,7 +682,8 @@ class Declarations:
                   kind: str = "density",
                   ) -> tuple[str, str, list[sp.Symbol], int]:
         """(stem, canonical signature, variables, given count) of ``q(z|x)``."""
-        m = _SIGNATURE.match(raw)
+        m = _SIGNATURE.match(raw) or (_SEQUENCE_SIGNATURE.match(raw) if kind == "density"
+                                      else None)
         latex = (_LATEX_SIGNATURE.match(raw) or _COMMAND_SIGNATURE.match(raw)) if not m else None
         if latex is not None and _NAME.match(self.plain(latex.group(1))):
             # q_\phi(z|x), p_{\theta}(x|z): a density named with a subscript, as the body
@@ -693,16 +697,40 @@ class Declarations:
         given = [self.plain(v.strip()) for v in given_text.split(",")]
         cond = [self.plain(v.strip()) for v in cond_text.split(",")] if bar else []
         variables: list[sp.Symbol] = []
+        if kind == "density":
+            # p(x(i)|z), p(x_i|z): the density of one entry of a declared sequence x(i), a
+            # factor of p(x|z) = ∏_i p(x_i|z) (a decoder factorised over dimensions)
+            given = [self.sequence_name(v) or v for v in given]
         for var in [*given, *cond]:
             if var not in self.symbols and var in self.ahead and var not in self.definitions:
                 # declared further down by its density's family (densities: p(b) = ...)
                 self.declare_symbols(f"{var} : {self.ahead[var]}", line, column)
+            if kind == "density" and self.sequence_name(var) == var:
+                variables.append(self.functions[var])
+                continue
             if var not in self.symbols or var in self.definitions:
-                raise self.error(f"{kind} variable '{var}' must be a declared symbol "
+                hint = (f", or an entry of a declared sequence ('functions: {var} : real', "
+                        "its index declared integer)" if kind == "density" and "(" in var
+                        else "")
+                raise self.error(f"{kind} variable '{var}' must be a declared symbol{hint} "
                                  f"(in '{raw.strip()}')", line, column)
             variables.append(self.symbols[var])
         sig = f"{stem}({','.join(given)}" + ("|" + ",".join(cond) if bar else "") + ")"
         return stem, sig, variables, len(given)
+
+    def sequence_name(self, var: str) -> str | None:
+        """``x(i)`` when ``var`` (``x(i)``, ``x_i``) names a declared sequence x(i) at its
+        declared index, a density's variable being one entry of a vector; else None.
+
+        >>> decl = Declarations()
+        >>> decl.declare_symbols("i : integer", 1, 1)
+        >>> decl.declare_functions("x(i) : real", 2, 1)
+        >>> decl.sequence_name("x_i"), decl.sequence_name("x(i)"), decl.sequence_name("x")
+        ('x(i)', 'x(i)', None)
+        """
+        key = var if var in self.functions else self.indexed_signature(var)
+        value = self.functions.get(key)
+        return key if value is not None and is_sequence(value) and value.is_real else None
 
     def declare_densities(self, text: str, line: int | None, column: int,
                           expression: Callable[[str, int], sp.Expr] | None = None) -> None:
@@ -1162,6 +1190,9 @@ def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
     """
     if new == declared:
         return True
+    if (is_sequence(declared) and isinstance(new, sp.core.function.AppliedUndef)
+            and new.func == declared.func and new.args[0].is_integer is True):
+        return True  # a sequence's entry at another index: p(x(j)|z) for p(x(i)|z)
     if not (isinstance(new, sp.Symbol) and isinstance(declared, sp.Symbol)):
         return False
     a, b = new.name, declared.name
@@ -1192,6 +1223,20 @@ def sequence_at(functions: Mapping[str, Any], stems: Sequence[str],
     found = {value.func for stem in stems for sig, value in functions.items()
              if sig.startswith(stem + "(") and is_sequence(value)}
     return found.pop()(*args) if len(found) == 1 else None
+
+
+def is_sequence_entry(value: Any) -> bool:
+    """Whether ``value`` is a real indexed quantity at an integer index (``x(i)``, ``x(2)``):
+    the variable of a density of one entry of a sequence.
+
+    >>> import sympy as sp
+    >>> x = sp.Function("x", real=True)
+    >>> is_sequence_entry(x(sp.Symbol("i", integer=True))), is_sequence_entry(x(sp.Symbol("t")))
+    (True, False)
+    """
+    return (isinstance(value, sp.core.function.AppliedUndef) and len(value.args) == 1
+            and value.args[0].is_integer is True and value.is_real is True
+            and "(" not in value.func.__name__)
 
 
 def is_sequence(value: Any) -> bool:

@@ -123,6 +123,7 @@ from elbo_derivation.read.declarations import (
     expectation_over,
     expression_subscript,
     is_copy_of,
+    is_sequence_entry,
     joint_expectation,
     kl_over,
     sequence_at,
@@ -704,7 +705,7 @@ class _Builder(Transformer_NonRecursive):
                     v = self.resolve_name(part)
                 except DerivationSyntaxError:
                     return None
-            if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)):
+            if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)) and not is_sequence_entry(v):
                 if not isinstance(v, sp.Integer) or paren.seps:
                     return None
                 args = []  # f(1): a declared sequence (a function of an integer) at 1
