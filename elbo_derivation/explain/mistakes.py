@@ -1981,7 +1981,43 @@ def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
     if before is None:
         return None
     signs = not (_evaluated_kinds(ctx.lhs, ctx.rhs) & {sp.Integral, sp.Sum, sp.Derivative})
-    return page_change(before, after, factors, signs)
+    said = page_change(before, after, factors, signs)
+    if said is None:  # logs joined or a KL opened: the previous line's KL(q ‖ p) is the
+        # log-ratio q/p its definition writes, under the KL's sign
+        said = page_change(before, after, factors, signs, open_kl=True)
+    if said is None:  # the author's next line, when it holds the right value, shows the
+        # form meant (−KL(q ‖ p) after −E[log(p/q)]: the minus was meant, the ratio not)
+        meant = _next_as_written(ctx)
+        if meant is not None:
+            said = page_change(meant, after, factors, signs, open_kl=True)
+    return said
+
+
+def _next_as_written(ctx: _Context) -> sp.Basic | None:
+    """The line after the step as its author wrote it, definitions expanded, when it is an
+    equality that holds the right value (the previous line's); else None."""
+    try:
+        derivation, step = ctx.derivation, ctx.step
+        index = getattr(step, "index", None)
+        if derivation is None or not index or index >= len(derivation.steps):
+            return None
+        after = derivation.steps[index]
+        if getattr(after, "relation", "=") != "=":
+            return None
+        shown, text = after.display, getattr(after, "expr_text", "")
+        if shown is None and text:
+            from elbo_derivation.read.deriv import written_form
+
+            shown = written_form(derivation, text)
+        if shown is None:
+            return None
+        shown = derivation.expand_definitions(checked(shown))
+        value = derivation.expand_definitions(after.expr)
+        if not (ctx.screen_equal(ctx.lhs, value) and ctx.exact(ctx.lhs, value)):
+            return None
+        return shown
+    except Exception:
+        return None
 
 
 # --- explanations ------------------------------------------------------------------------------
