@@ -1368,7 +1368,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             # a simulation says a rule makes: from_rule), and a factor written inside a
             # log is the log's term (in_log)
             if entry.written_before and path[:1] != (VALUE,) and not (
-                    b.get("in_log") or b.get("from_rule")) \
+                    b.get("in_log") or b.get("from_rule") or b.get("multiplied_out")) \
                     and not ctx.written_before(b.get("right"), ctx.at(path)):
                 continue
             if "drops" in b and not ctx.shows_fewer(b["drops"]):
