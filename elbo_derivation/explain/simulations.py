@@ -2892,8 +2892,8 @@ def square_lost_on_a_factor(node: sp.Basic, roles: Any) -> list[Variant]:
 # --- session 27: a term dropped from a numerator put over one denominator ---------------------
 # a/t − b/(1 − t) over the denominator t(1 − t) has the numerator a(1 − t) − bt = a − at − bt;
 # written (a − bt)/(t(1 − t)), the term −at was lost while the product was multiplied out (the
-# textbook's "one denominator" step, or a bracket of the numerator expanded). The denominator
-# is what the page must show (``shown``): a step that wrote no such fraction combined nothing.
+# textbook's "one denominator" step, or a bracket of the numerator expanded). The page must show
+# that fraction (``shown``): a step that wrote no fraction over D combined nothing over D.
 
 #: the most terms a numerator multiplied out may have for each to be dropped in turn
 _MOST_TERMS = 10
@@ -2937,8 +2937,9 @@ def term_dropped_over_one_denominator(expr: sp.Basic, roles: Any) -> list[Varian
     for t in terms:
         if not t.free_symbols:
             continue  # a constant lost is another mistake (−1 missing, a constant wrong)
-        out.append(((num - t) / den, {"right": t, "wrong": sp.S(0), "shown": [den],
-                                      "multiplied_out": True}))
+        wrong = (sp.Add(*terms) - t) / den
+        out.append((wrong, {"right": t, "wrong": sp.S(0), "shown": [wrong],
+                            "multiplied_out": True}))
     return out
 
 
