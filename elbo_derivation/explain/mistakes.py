@@ -46,8 +46,11 @@ when the matches agree on one mistake:
    **not recognised** (None), unless the page breaks the tie: a log's ratio turned upside
    down and a sign put in front of it write the same value, but a log whose argument stands
    as on the author's previous line was not turned over, and a fraction inverted under an
-   unchanged sign was not negated (:mod:`.page`); the matches the page contradicts are set
-   aside and rules 1–2 applied again.
+   unchanged sign was not negated (:mod:`.page`); where logs were joined into one ratio
+   and the previous line cannot tell, a KL it writes counts as the log-ratio its definition
+   writes, and else the author's next line, when it holds the right value, shows the form
+   meant (−E[log(p/q)] before −KL(q ‖ p): the minus was meant, the ratio was turned over);
+   the matches the page contradicts are set aside and rules 1–2 applied again.
 
 Where the step took derivatives (the written step keeps none), the simulations also act on
 each derivative's value: a term or a factor lost there shows on the written line (the product
