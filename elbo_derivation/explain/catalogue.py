@@ -2234,8 +2234,10 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 
 # --- session 27: signs, terms and ratios --------------------------------------------------------
 # A term lost while a numerator is multiplied out over one denominator (a/t − b/(1 − t) written
-# (a − bt)/(t(1 − t)): the term −at of a(1 − t) lost); the page must show that denominator. A
-# square multiplied out without its cross term is such a term lost.
+# (a − bt)/(t(1 − t)): the term −at of a(1 − t) lost); the page must show that fraction, and
+# where the previous line wrote the factor (1 − t), its loss is a factor dropped as much (see
+# mistakes._term_written): not named. A square multiplied out without its cross term is such
+# a term lost.
 
 _S27_TERMS: dict[str, dict[str, Any]] = {
     "dropped-term": {"whole": sim.term_dropped_over_one_denominator},

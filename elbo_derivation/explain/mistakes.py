@@ -1798,6 +1798,17 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic,
         return any(_same_value(t, dropped) for t in terms) or (
             after is not None
             and _log_factor_gone(m.binding.get("factor", dropped), before, after))
+    if m.binding.get("multiplied_out"):
+        # a factor (1 − v) the previous line wrote, gone from the written step: n(1 − v) − mv
+        # written n − mv lost that factor as much as the term −nv of it multiplied out
+        for n in list(sp.preorder_traversal(before))[:200]:
+            if not isinstance(n, sp.Mul):
+                continue
+            for f in n.args:
+                if isinstance(f, sp.Add) and f.free_symbols and ctx.screen_equal(
+                        _rebuilt(before.xreplace({n: sp.Mul(*(a for a in n.args
+                                                              if a is not f))})), ctx.rhs):
+                    return False
     if m.direct and path:
         node, parent = ctx.at(path), ctx.at(path[:-1])
         if isinstance(node, sp.Add) and not isinstance(parent, sp.Add) \
