@@ -46,8 +46,11 @@ when the matches agree on one mistake:
    **not recognised** (None), unless the page breaks the tie: a log's ratio turned upside
    down and a sign put in front of it write the same value, but a log whose argument stands
    as on the author's previous line was not turned over, and a fraction inverted under an
-   unchanged sign was not negated (:mod:`.page`); the matches the page contradicts are set
-   aside and rules 1–2 applied again.
+   unchanged sign was not negated (:mod:`.page`); where logs were joined into one ratio
+   and the previous line cannot tell, a KL it writes counts as the log-ratio its definition
+   writes, and else the author's next line, when it holds the right value, shows the form
+   meant (−E[log(p/q)] before −KL(q ‖ p): the minus was meant, the ratio was turned over);
+   the matches the page contradicts are set aside and rules 1–2 applied again.
 
 Where the step took derivatives (the written step keeps none), the simulations also act on
 each derivative's value: a term or a factor lost there shows on the written line (the product
@@ -1390,7 +1393,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             # a simulation says a rule makes: from_rule), and a factor written inside a
             # log is the log's term (in_log)
             if entry.written_before and path[:1] != (VALUE,) and not (
-                    b.get("in_log") or b.get("from_rule")) \
+                    b.get("in_log") or b.get("from_rule") or b.get("multiplied_out")) \
                     and not ctx.written_before(b.get("right"), ctx.at(path)):
                 continue
             if "drops" in b and not ctx.shows_fewer(b["drops"]):
@@ -1843,6 +1846,17 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic,
         return any(_same_value(t, dropped) for t in terms) or (
             after is not None
             and _log_factor_gone(m.binding.get("factor", dropped), before, after))
+    if m.binding.get("multiplied_out"):
+        # a factor (1 − v) the previous line wrote, gone from the written step: n(1 − v) − mv
+        # written n − mv lost that factor as much as the term −nv of it multiplied out
+        for n in list(sp.preorder_traversal(before))[:200]:
+            if not isinstance(n, sp.Mul):
+                continue
+            for f in n.args:
+                if isinstance(f, sp.Add) and f.free_symbols and ctx.screen_equal(
+                        _rebuilt(before.xreplace({n: sp.Mul(*(a for a in n.args
+                                                              if a is not f))})), ctx.rhs):
+                    return False
     if m.direct and path:
         node, parent = ctx.at(path), ctx.at(path[:-1])
         if isinstance(node, sp.Add) and not isinstance(parent, sp.Add) \
@@ -2031,7 +2045,43 @@ def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
     if before is None:
         return None
     signs = not (_evaluated_kinds(ctx.lhs, ctx.rhs) & {sp.Integral, sp.Sum, sp.Derivative})
-    return page_change(before, after, factors, signs)
+    said = page_change(before, after, factors, signs)
+    if said is None:  # logs joined or a KL opened: the previous line's KL(q ‖ p) is the
+        # log-ratio q/p its definition writes, under the KL's sign
+        said = page_change(before, after, factors, signs, open_kl=True)
+    if said is None:  # the author's next line, when it holds the right value, shows the
+        # form meant (−KL(q ‖ p) after −E[log(p/q)]: the minus was meant, the ratio not)
+        meant = _next_as_written(ctx)
+        if meant is not None:
+            said = page_change(meant, after, factors, signs, open_kl=True)
+    return said
+
+
+def _next_as_written(ctx: _Context) -> sp.Basic | None:
+    """The line after the step as its author wrote it, definitions expanded, when it is an
+    equality that holds the right value (the previous line's); else None."""
+    try:
+        derivation, step = ctx.derivation, ctx.step
+        index = getattr(step, "index", None)
+        if derivation is None or not index or index >= len(derivation.steps):
+            return None
+        after = derivation.steps[index]
+        if getattr(after, "relation", "=") != "=":
+            return None
+        shown, text = after.display, getattr(after, "expr_text", "")
+        if shown is None and text:
+            from elbo_derivation.read.deriv import written_form
+
+            shown = written_form(derivation, text)
+        if shown is None:
+            return None
+        shown = derivation.expand_definitions(checked(shown))
+        value = derivation.expand_definitions(after.expr)
+        if not (ctx.screen_equal(ctx.lhs, value) and ctx.exact(ctx.lhs, value)):
+            return None
+        return shown
+    except Exception:
+        return None
 
 
 # --- explanations ------------------------------------------------------------------------------

@@ -78,15 +78,24 @@ def ratio_factors(arg: sp.Basic, side: int = 1) -> list[tuple[sp.Basic, int]]:
     return [(_rebuilt(arg), side)]
 
 
-def log_factors(expr: sp.Basic) -> list[Entry]:
+def log_factors(expr: sp.Basic, open_kl: bool = False) -> list[Entry]:
     """Every factor inside a logarithm of ``expr`` with the sign of the term that holds the
     log and the factor's side of the fraction (see the module docstring). The body of an
     expectation, an integral, a sum or a derivative is walked; a KL, a log in a denominator
-    or inside another function is not."""
+    or inside another function is not, unless ``open_kl``: then KL(q ‖ p) counts as what
+    its definition writes, E_q[log(q/p)] (q in the numerator, p in the denominator).
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> p, q = sp.Function("p", positive=True)(z), sp.Function("q", positive=True)(z)
+    >>> log_factors(-KL(q, p, z)), sorted(log_factors(-KL(q, p, z), open_kl=True), key=str)
+    ([], [(p(z), -1, -1), (q(z), -1, 1)])
+    """
     out: list[Entry] = []
 
     def walk(e: sp.Basic, sign: int) -> None:
         if isinstance(e, KL):
+            if open_kl:
+                out.extend(((_rebuilt(e.q), sign, 1), (_rebuilt(e.p), sign, -1)))
             return
         if isinstance(e, (Expectation, sp.Integral, sp.Sum, sp.Derivative)):
             walk(e.args[0], sign)
@@ -109,12 +118,14 @@ def log_factors(expr: sp.Basic) -> list[Entry]:
 
 
 def page_change(before: sp.Basic, after: sp.Basic, factors: Iterable[sp.Basic],
-                signs: bool = True) -> str | None:
+                signs: bool = True, open_kl: bool = False) -> str | None:
     """What the author changed about the logs holding ``factors`` from ``before`` to
     ``after`` (both as written): ``"sign"`` when every such factor present in both keeps its
     side of the fraction (the log's argument is as before), ``"ratio"`` when one moved to the
     other side and, with ``signs``, none of them changed the sign in front of its log; None
     when no such factor is in the logs of both lines, or when the page shows both changes.
+    With ``open_kl``, a KL of ``before`` counts as the log-ratio its definition writes
+    (see :func:`log_factors`).
 
     >>> p, q = sp.Function("p", positive=True), sp.Function("q", positive=True)
     >>> z = sp.Symbol("z", real=True)
@@ -128,7 +139,7 @@ def page_change(before: sp.Basic, after: sp.Basic, factors: Iterable[sp.Basic],
     old: dict[sp.Basic, list[tuple[int, int]]] = {}
     new: dict[sp.Basic, list[tuple[int, int]]] = {}
     for table, line in ((old, before), (new, after)):
-        for f, sign, side in log_factors(line):
+        for f, sign, side in log_factors(line, open_kl and line is before):
             if f in wanted:
                 table.setdefault(f, []).append((sign, side))
     common = [f for f in wanted if f in old and f in new]

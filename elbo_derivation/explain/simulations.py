@@ -3408,3 +3408,84 @@ def bare_square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
     if roles is not None and roles.role(node.base) is not None:
         return []
     return [(node.base, {"right": node, "wrong": node.base, "s": node.base})]
+
+
+# --- session 27: a term dropped from a numerator put over one denominator ---------------------
+# a/t − b/(1 − t) over the denominator t(1 − t) has the numerator a(1 − t) − bt = a − at − bt;
+# written (a − bt)/(t(1 − t)), the term −at was lost while the product was multiplied out (the
+# textbook's "one denominator" step, or a bracket of the numerator expanded). The page must show
+# that fraction (``shown``): a step that wrote no fraction over D combined nothing over D.
+
+#: the most terms a numerator multiplied out may have for each to be dropped in turn
+_MOST_TERMS = 10
+
+
+def _rational_parts(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is built of sums, products, powers and symbols' functions only (no
+    integral, expectation, sum or derivative left to evaluate), small enough to expand."""
+    from sympy.core.function import AppliedUndef
+
+    if expr.has(sp.Integral, sp.Sum, sp.Derivative, sp.Piecewise):
+        return False
+    if any(isinstance(n, AppliedUndef) or type(n).__name__ in ("Expectation", "KL")
+           for n in sp.preorder_traversal(expr)):
+        return False
+    return sp.count_ops(expr) <= 60
+
+
+def term_dropped_over_one_denominator(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """The whole put over one denominator D, its numerator multiplied out and one of its terms
+    dropped: (N − t)/D for each term t of N (at least three terms, so that a sum stands).
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> t = sp.Symbol("t", positive=True)
+    >>> wrong = [w for w, _ in term_dropped_over_one_denominator(a / t - b / (1 - t), None)]
+    >>> any(sp.simplify(w - (a - b * t) / (t * (1 - t))) == 0 for w in wrong)
+    True
+    """
+    if not isinstance(expr, (sp.Add, sp.Mul)) or not _rational_parts(expr):
+        return []
+    try:
+        num, den = sp.fraction(sp.together(expr))
+        if den == 1 or not den.free_symbols:
+            return []
+        terms = sp.Add.make_args(sp.expand(num))
+    except Exception:
+        return []
+    if not 3 <= len(terms) <= _MOST_TERMS:
+        return []
+    out: list[Variant] = []
+    for t in terms:
+        if not t.free_symbols:
+            continue  # a constant lost is another mistake (−1 missing, a constant wrong)
+        wrong = (sp.Add(*terms) - t) / den
+        out.append((wrong, {"right": t, "wrong": sp.S(0), "shown": [wrong],
+                            "multiplied_out": True}))
+    return out
+
+
+# --- session 27: a log of a sum split, its common factor taken out first ----------------------
+
+
+def log_of_sum_split_after_common_factor(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(a/2 + b/2) written −log 2 + log a + log b: the common factor of the sum rightly
+    taken out of the log (log((a + b)/2) = log(a + b) − log 2), then the log of the sum split.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> [w for w, _ in log_of_sum_split_after_common_factor(sp.log(a / 2 + b / 2), None)]
+    [log(a) + log(b) - log(2)]
+    """
+    if not (isinstance(node, sp.log) and isinstance(node.args[0], sp.Add)):
+        return []
+    try:
+        common = sp.factor_terms(node.args[0])
+    except Exception:
+        return []
+    if not isinstance(common, sp.Mul):
+        return []
+    sums = [f for f in common.args if isinstance(f, sp.Add)]
+    if len(sums) != 1 or len(sums[0].args) > 6:
+        return []
+    rest = [f for f in common.args if f is not sums[0]]
+    wrong = sp.Add(*(sp.log(f) for f in rest), *(sp.log(t) for t in sums[0].args))
+    return [(wrong, {"right": node, "wrong": wrong})]
