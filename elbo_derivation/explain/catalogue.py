@@ -2317,13 +2317,11 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # A term lost while a numerator is multiplied out over one denominator (a/t − b/(1 − t) written
 # (a − bt)/(t(1 − t)): the term −at of a(1 − t) lost); the page must show that fraction, and
 # where the previous line wrote the factor (1 − t), its loss is a factor dropped as much (see
-# mistakes._term_written): not named. A square multiplied out without its cross term is such
-# a term lost.
+# mistakes._term_written): not named. The cross term of a square the line writes is left
+# to missing-cross-term.
 
 _S27_TERMS: dict[str, dict[str, Any]] = {
     "dropped-term": {"whole": sim.term_dropped_over_one_denominator},
-    # (x − m)² expanded as x² + m²: the cross term is the term lost in multiplying out
-    "missing-cross-term": {"special_case_of": ("dropped-term",)},
     # log(a/2 + b/2) = log((a + b)/2): the ½ rightly taken out, the log of the sum split
     "log-of-sum-split": {"local": sim.log_of_sum_split_after_common_factor},
 }

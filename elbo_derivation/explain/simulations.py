@@ -3454,14 +3454,42 @@ def term_dropped_over_one_denominator(expr: sp.Basic, roles: Any) -> list[Varian
         return []
     if not 3 <= len(terms) <= _MOST_TERMS:
         return []
+    # the cross term of a square the expression writes, lost as the square is multiplied
+    # out, is the square expanded wrong (missing-cross-term names it, at the square's place)
+    cross: set[sp.Expr] = set()
+    for sq in expr.atoms(sp.Pow):
+        if sq.exp == 2 and isinstance(sq.base, sp.Add):
+            whole = set(sp.Add.make_args(sp.expand(sq)))
+            squares = set(sp.Add.make_args(sp.expand(sp.Add(*(a**2 for a in sq.base.args)))))
+            cross |= whole - squares
     out: list[Variant] = []
     for t in terms:
         if not t.free_symbols:
             continue  # a constant lost is another mistake (−1 missing, a constant wrong)
+        if _is_cross(t, cross):
+            continue
         wrong = (sp.Add(*terms) - t) / den
         out.append((wrong, {"right": t, "wrong": sp.S(0), "shown": [wrong],
                             "multiplied_out": True}))
     return out
+
+
+def _is_cross(term: sp.Expr, cross: set[sp.Expr]) -> bool:
+    """Whether ``term`` is a cross term of ``cross`` up to a factor free of its symbols
+    (−2μx, −2μx·t for −2μx).
+
+    >>> m, x, t = sp.symbols("m x t", real=True)
+    >>> _is_cross(-2 * m * x * t, {-2 * m * x}), _is_cross(x**2, {-2 * m * x})
+    (True, False)
+    """
+    for c in cross:
+        try:
+            ratio = sp.cancel(term / c)
+        except Exception:
+            continue
+        if not (ratio.free_symbols & c.free_symbols):
+            return True
+    return False
 
 
 # --- session 27: a log of a sum split, its common factor taken out first ----------------------
