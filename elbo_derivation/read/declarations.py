@@ -229,7 +229,9 @@ TEXT_SUBSCRIPT = re.compile(
 INCREMENT = re.compile(r"\s*\\(Delta|delta)\s*"
                        r"(\\?[A-Za-z]+(?:\s*_\s*\{?\s*\\?[A-Za-z0-9]+\s*\}?)?)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
+#: a number bound of an interval: decimals, ±oo, and fractions ``1/2``, ``\frac{1}{2}``
+_NUMBER = (r"[-+]?(?:\\frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|\d+\s*/\s*\d+"
+           r"|\d+\.?\d*|\.\d+|oo|∞|inf)")
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
 _INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_BOUND})\s*"
                        rf"([)\]])\s*$")
@@ -313,7 +315,10 @@ def _number(text: str) -> sp.Expr:
     t = text.strip().replace("∞", "oo").replace("inf", "oo")
     if t.lstrip("+-") == "oo":
         return -sp.oo if t.startswith("-") else sp.oo
-    return sp.Rational(t)
+    frac = re.fullmatch(r"([-+]?)\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}", t)
+    if frac:
+        t = f"{frac.group(1)}{frac.group(2)}/{frac.group(3)}"
+    return sp.Rational(re.sub(r"\s+", "", t))
 
 
 def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
@@ -594,7 +599,11 @@ class Declarations:
                 raise self.error(f"the bound '{name}' of an interval must be a number or a "
                                  "declared symbol", line, column)
             return self.symbols[name]
-        return _number(name)
+        try:
+            return _number(name)
+        except ZeroDivisionError:
+            raise self.error(f"the bound '{name}' of an interval divides by zero", line,
+                             column) from None
 
     def declare_chain(self, chain: re.Match[str], line: int | None, column: int) -> None:
         """``0 < y < 1``, ``y > 0``, ``0 <= y``: the symbol y in that interval."""

@@ -1,0 +1,27 @@
+"""Regression tests for the gaps the seventh outsider pass (o7b, probability and statistics
+textbooks) found: notation a textbook prints that the checker first refused or left undecided."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.read.deriv import parse_derivation
+from elbo_derivation.read.tex import parse_tex_derivation
+
+
+def test_interval_bounds_written_as_fractions():
+    # Wainwright, example 2.8: the MGF of a centred chi-square exists for lam < 1/2
+    d = parse_derivation("symbols: 0 < lam < 1/2\nsymbols: x : (-3/2, 5/4]\nlam + x\n= x + lam")
+    assert d.declarations.intervals["lam"] == sp.Interval.open(0, sp.Rational(1, 2))
+    assert d.declarations.intervals["x"] == sp.Interval.Lopen(sp.Rational(-3, 2),
+                                                              sp.Rational(5, 4))
+    t = parse_tex_derivation("% symbols: 0 < \\lambda < \\frac{1}{2}\n"
+                             "\\begin{align*}\n\\lambda &= \\lambda\n\\end{align*}\n", file="a.tex")
+    assert t.declarations.intervals["lambda"] == sp.Interval.open(0, sp.Rational(1, 2))
+
+
+def test_interval_bound_dividing_by_zero_is_located():
+    with pytest.raises(DerivationSyntaxError, match=r"d\.deriv:1:.*divides by zero"):
+        parse_derivation("symbols: 0 < lam < 1/0\nlam\n= lam", file="d.deriv")
