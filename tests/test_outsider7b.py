@@ -25,3 +25,20 @@ def test_interval_bounds_written_as_fractions():
 def test_interval_bound_dividing_by_zero_is_located():
     with pytest.raises(DerivationSyntaxError, match=r"d\.deriv:1:.*divides by zero"):
         parse_derivation("symbols: 0 < lam < 1/0\nlam\n= lam", file="d.deriv")
+
+
+def test_sum_with_a_lost_count_and_another_symbol_is_refuted():
+    # Rice, sec. 8.5: the Poisson score sum_i (x_i/lam - 1) written sum_i x_i/lam - 1; at n = 2
+    # the gap is the constant -1 while both sides still hold lam: refuted at a point of lam
+    from elbo_derivation.decide.verdict import compare
+
+    lam = sp.Symbol("lam", positive=True)
+    n = sp.Symbol("n", positive=True, integer=True)
+    i = sp.Symbol("i", integer=True)
+    x = sp.Function("x", real=True)
+    r = compare(sp.Sum(x(i) / lam - 1, (i, 1, n)), sp.Sum(x(i), (i, 1, n)) / lam - 1)
+    assert r.verdict.value == "refuted" and r.method == "sum-rules"
+    assert r.counterexample.point["n"] == 2 and "lam" in r.counterexample.point
+    assert r.counterexample.difference == pytest.approx(-1)
+    ok = compare(sp.Sum(x(i) / lam - 1, (i, 1, n)), sp.Sum(x(i), (i, 1, n)) / lam - n)
+    assert ok.verdict.value == "proved"

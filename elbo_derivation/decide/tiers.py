@@ -1132,11 +1132,12 @@ class SumRules(Tier):
                                                  else True)
                     if not bad:
                         continue
-                    va, vb = value_at(ia, {}, DPS), value_at(ib, {}, DPS)
-                    if va is None or vb is None:
+                    found = _sides_at_a_point(ia, ib, p.domains)
+                    if found is None:
                         continue
-                    cex = Counterexample({str(k): float(v) for k, v in bounds.items()},
-                                         to_float(va), to_float(vb), to_float(value),
+                    at, va, vb = found  # the gap is constant: any point of the other symbols
+                    cex = Counterexample({**{str(k): float(v) for k, v in bounds.items()},
+                                          **at}, to_float(va), to_float(vb), to_float(value),
                                          note=f"exact{extra}: the gap is {plain(gap)}")
                     return Judgement(Verdict.REFUTED, self.name, rules,
                                      f"Evaluated exactly{extra}, the two sides differ.",
@@ -1153,6 +1154,29 @@ class SumRules(Tier):
 
         value = self.within_share(p, work)
         return value
+
+
+def _sides_at_a_point(a: sp.Expr, b: sp.Expr, domains: Any,
+                      ) -> tuple[dict[str, float], mpmath.mpf, mpmath.mpf] | None:
+    """Both sides' values where both are finite: at no point when they are numbers, else at
+    the first of three probe points of their symbols inside the declared domains (the sum
+    tier's gap is a constant there, so any such point shows it); None when none is found.
+
+    >>> lam = sp.Symbol("lam", positive=True)
+    >>> at, va, vb = _sides_at_a_point(-2 + 17 / lam, -1 + 17 / lam, None)
+    >>> sorted(at), float(va - vb)
+    (['lam'], -1.0)
+    """
+    import numpy as np
+
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+    points = [{}] if not symbols else list(
+        probe_points(symbols, np.random.default_rng(0), 0, domains))[:3]
+    for point in points:
+        va, vb = value_at(a, point, DPS), value_at(b, point, DPS)
+        if va is not None and vb is not None:
+            return {str(k): float(v) for k, v in point.items()}, va, vb
+    return None
 
 
 class Algebra(Tier):
