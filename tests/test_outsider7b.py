@@ -42,3 +42,26 @@ def test_sum_with_a_lost_count_and_another_symbol_is_refuted():
     assert r.counterexample.difference == pytest.approx(-1)
     ok = compare(sp.Sum(x(i) / lam - 1, (i, 1, n)), sp.Sum(x(i), (i, 1, n)) / lam - n)
     assert ok.verdict.value == "proved"
+
+
+def _tex(header: str, body: str):
+    return parse_tex_derivation(header + "\\begin{align*}\n" + body + "\n\\end{align*}\n",
+                                file="a.tex")
+
+
+def test_sigma_before_a_bracket_is_the_logistic_sigmoid_when_undeclared():
+    # Bishop (2006), eq. (4.59) and sec. 5.2: y = σ(a), dσ/da = σ(1 − σ)
+    d = _tex("% symbols: a : real\n",
+             "\\frac{d}{da}\\sigma(a) &= \\sigma(a)\\left(1 - \\sigma(a)\\right)")
+    a = d.symbols["a"]
+    sigmoid = 1 / (1 + sp.exp(-a))
+    assert sp.simplify(d.steps[0].expr - sigmoid * (1 - sigmoid)) == 0
+    assert "σ(a)" in str(d.steps[0].display) and "sigmoid" not in str(d.steps[0].display)
+    from elbo_derivation.report.latex import latex_expr
+
+    shown = latex_expr(d.steps[0].display, written=True)
+    assert "\\sigma" in shown and "operatorname" not in shown
+    # declared a symbol, σ(a) stays σ times a, as before
+    d = _tex("% symbols: a : real\n% symbols: \\sigma : positive\n",
+             "\\sigma(a + 1) &= \\sigma a + \\sigma")
+    assert sp.expand(d.start - d.symbols["sigma"] * (d.symbols["a"] + 1)) == 0

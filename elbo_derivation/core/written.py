@@ -321,6 +321,10 @@ def written_joint(nested: sp.Expr, joint: sp.Expr) -> sp.Expr:
     return nested
 
 
+#: a function shown by a Greek letter (σ(a), the logistic sigmoid) and its LaTeX
+_GREEK_LATEX = {"σ": r"\sigma"}
+
+
 class WrittenFunction(sp.Expr):
     """A function the author wrote by its name, ``\\operatorname{sigmoid}(t)``: checked as
     its definition, ``args[0]`` (1/(1 + e^(−t)), built as the reader builds it), shown by
@@ -375,7 +379,8 @@ class WrittenFunction(sp.Expr):
 
     def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
         inner = ", ".join(printer._print(a) for a in self.arguments)
-        head = rf"\operatorname{{{self.name}}}"
+        head = (_GREEK_LATEX[self.name] if self.name in _GREEK_LATEX
+                else rf"\operatorname{{{self.name}}}")
         if exp is not None:
             head += f"^{{{exp}}}"
         return rf"{head}\left({inner}\right)"

@@ -123,6 +123,12 @@ NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     name: partial(written_function, name, definition)
     for name, definition in _DEFINITIONS.items()}
 
+#: Functions a textbook writes with a Greek letter before a bracket, known when the letter is
+#: declared neither a symbol nor a function: σ(a), the logistic sigmoid (Bishop 2006, eq.
+#: (4.59); Goodfellow, Bengio & Courville 2016, eq. (3.30)), shown σ(a) as written.
+LETTER_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "\\sigma": partial(written_function, "σ", _DEFINITIONS["sigmoid"])}
+
 #: Reserved constants whose name, written with a subscript, is an indexed quantity of its
 #: own (π_k, the weights of a mixture; π alone stays 3.14159...).
 _SUBSCRIPTABLE_CONSTANTS = frozenset({"pi"})

@@ -114,6 +114,7 @@ from elbo_derivation.core.written import (
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
+    LETTER_FUNCTIONS,
     NAMED_FUNCTIONS,
     Declarations,
     alias_dependence,
@@ -597,7 +598,8 @@ class _Builder(Transformer_NonRecursive):
         """``\\Gamma`` or ``\\psi`` written before a bracket, and declared neither as a symbol
         nor as a function: Euler's Γ, the digamma function ψ = Γ'/Γ (Bishop 2006, eq. (B.25));
         else None."""
-        fn = {"\\Gamma": sp.gamma, "\\psi": sp.digamma}.get(name.written.strip())
+        fn = {"\\Gamma": sp.gamma, "\\psi": sp.digamma, **LETTER_FUNCTIONS}.get(
+            name.written.strip())
         if fn is None and name.written.startswith("\\"):  # \operatorname{sigmoid}(x)
             fn = NAMED_FUNCTIONS.get(name.base)
         if fn is None or name.sub is not None or any(
@@ -988,7 +990,7 @@ class _Builder(Transformer_NonRecursive):
                             f"{item.candidates()[0]}(x)', '% functions: "
                             f"{item.candidates()[0]}(x) : real'); a symbol multiplying a "
                             f"bracket by '% symbols: {item.candidates()[0]} : real'. Functions "
-                            "known by name: \\Gamma, \\psi (digamma), "
+                            "known by name: \\Gamma, \\psi (digamma), \\sigma (the logistic sigmoid), "
                             "\\operatorname{sigmoid}, \\operatorname{softplus}", item)
             if value is None:
                 value = self.value(item)
