@@ -65,3 +65,17 @@ def test_sigma_before_a_bracket_is_the_logistic_sigmoid_when_undeclared():
     d = _tex("% symbols: a : real\n% symbols: \\sigma : positive\n",
              "\\sigma(a + 1) &= \\sigma a + \\sigma")
     assert sp.expand(d.start - d.symbols["sigma"] * (d.symbols["a"] + 1)) == 0
+
+
+def test_a_step_between_matrices_is_compared_entry_by_entry():
+    # Särkkä (2013), theorem 4.2: P - K S K^T with K = P H^T S^{-1}, P and S symmetric
+    head = ("% symbols: D : positive integer\n% symbols: P, S : matrix(D) positive definite\n"
+            "% symbols: H : matrix(D)\n")
+    from elbo_derivation.pipeline import check_derivation
+
+    right = _tex(head, "P - (P H^\\top S^{-1}) S (P H^\\top S^{-1})^\\top "
+                       "&= P - P H^\\top S^{-1} S S^{-1} H P")
+    wrong = _tex(head, "P - P H^\\top S^{-1} S S^{-1} H P &= P - P H^\\top H P")
+    assert check_derivation(right).steps[0].verdict.value == "numerically-supported"
+    step = check_derivation(wrong).steps[0]
+    assert step.verdict.value == "refuted" and "entry" in step.result.counterexample.note

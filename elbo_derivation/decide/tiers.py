@@ -910,6 +910,22 @@ def indexed_rule() -> str:
     return COORDINATE_DERIVATIVE
 
 
+def _differing_entry(gap: sp.MatrixBase) -> tuple[int, int] | None:
+    """The first entry of a matrix ``gap`` that is not exactly zero (all of them compared
+    after ``cancel``); None when every entry is zero.
+
+    >>> _differing_entry(sp.Matrix([[0, 0], [sp.Rational(1, 3), 0]]))
+    (1, 0)
+    >>> _differing_entry(sp.zeros(2, 2)) is None
+    True
+    """
+    for i in range(gap.rows):
+        for j in range(gap.cols):
+            if sp.cancel(sp.expand(gap[i, j])) != 0:
+                return i, j
+    return None
+
+
 class MatrixRules(Tier):
     """Steps in matrix notation with a symbolic dimension (:mod:`~elbo_derivation.decide.matrices`):
     the trace's linearity and cyclic property, determinants of products, inverses and
@@ -955,6 +971,14 @@ class MatrixRules(Tier):
             for seed in (0, 1):
                 for dims, shown, ea, eb in matrices.instances(lhs, rhs, seed):
                     gap = p.gap_of(ea, eb)
+                    if isinstance(gap, sp.MatrixBase) and p.relation is Relation.EQ:
+                        # sides that are matrices: equal when every entry is
+                        entry = _differing_entry(gap)
+                        if entry is None:
+                            seen.append(", ".join(f"{k} = {v}" for k, v in dims.items()))
+                            continue
+                        ea, eb, gap = ea[entry], eb[entry], gap[entry]
+                        shown += f"; entry ({entry[0] + 1}, {entry[1] + 1}) of each side"
                     if gap.free_symbols or gap.has(sp.MatrixExpr, AppliedUndef):
                         return Judgement(Verdict.UNDECIDED, self.name, reason=(
                             "no rule for this matrix expression, and its instances at small D "
