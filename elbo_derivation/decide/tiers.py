@@ -1140,8 +1140,11 @@ class SumRules(Tier):
                                      f"the gap {plain(reduced)} is ≥ 0: {reason}")
             if p.relation is Relation.EQ_UP_TO:
                 return None
+            agreed: list[str] = []  # the bounds where both sides are exactly equal
+            tried = 0
             for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
                 check_deadline()
+                tried += 1
                 pair, note = calculus.function_instance(sp.Tuple(ea, eb))
                 ia, ib = pair
                 if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
@@ -1150,6 +1153,9 @@ class SumRules(Tier):
                 gap = sp.expand(sub.gap)
                 where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
                 extra = f" at {where}" + (f", with {note}" if note else "")
+                if p.relation is Relation.EQ and (gap == 0 or sp.cancel(gap) == 0):
+                    agreed.append(where + (f" ({note})" if note else ""))
+                    continue
                 if is_constant(gap):
                     value = constant_value(gap)
                     bad = value is not None and (value < 0 if p.relation is not Relation.EQ
@@ -1174,6 +1180,10 @@ class SumRules(Tier):
                         note=cex.note + extra)
                     j.reason += extra
                     return j
+            if agreed and len(agreed) == tried >= 3:
+                return Judgement(Verdict.NUMERICALLY_SUPPORTED, self.name, rules, reason=(
+                    "no rule of the sum tier proved it; evaluated exactly at "
+                    + "; ".join(agreed) + ", the two sides are equal"))
             return None
 
         value = self.within_share(p, work)
