@@ -94,3 +94,27 @@ def test_a_sum_step_equal_at_every_small_bound_is_numerically_supported():
     assert r.verdict.value == "numerically-supported" and r.method == "sum-rules"
     bad = sp.Sum(n * sp.binomial(n - 1, k) * p**k * (1 - p)**(n - k), (k, 1, n))
     assert compare(lhs, bad, time_limit=20).verdict.value in ("refuted", "undecided")
+
+
+def test_derivative_in_the_variance_written_with_sigma_squared_below_the_bar():
+    # Rice (2007), sec. 8.5, example C; Bishop (2006), eq. (1.56): d/dσ² of the normal
+    # log-likelihood, by the chain rule (1/(2σ))·d/dσ, shown as written
+    from elbo_derivation.report.handout import mathml_expr
+    from elbo_derivation.report.latex import latex_expr
+    from elbo_derivation.report.pretty import pretty
+
+    head = "% symbols: \\sigma : positive\n% symbols: x : real\n"
+    d = _tex(head, "\\frac{\\partial}{\\partial \\sigma^2}\\left(-\\frac{1}{2}\\log\\sigma^2 - "
+                   "\\frac{x^2}{2\\sigma^2}\\right) &= -\\frac{1}{2\\sigma^2} + \\frac{x^2}{2\\sigma^4}")
+    s, x = d.symbols["sigma"], d.symbols["x"]
+    assert sp.simplify(d.start.doit() - (-1 / (2 * s**2) + x**2 / (2 * s**4))) == 0
+    assert pretty(d.start_display, written=True).startswith("∂/∂σ² ")
+    assert "\\partial \\sigma^{2}}" in latex_expr(d.start_display, written=True)
+    assert "<msup><mi>σ</mi><mn>2</mn></msup></mrow></mfrac>" in mathml_expr(
+        d.start_display, written=True)
+    # a second derivative is still one: \frac{d^2}{d\sigma^2}
+    d2 = _tex(head, "\\frac{d^2}{d\\sigma^2}\\sigma^3 &= 6\\sigma")
+    assert sp.simplify(d2.start.doit() - 6 * s) == 0
+    # the square of a real (not positive) symbol below the bar stays refused
+    with pytest.raises(DerivationSyntaxError, match="orders of this derivative"):
+        _tex("% symbols: x : real\n", "\\frac{d}{dx^2} x^4 &= 2x^2")
