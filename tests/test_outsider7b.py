@@ -118,3 +118,18 @@ def test_derivative_in_the_variance_written_with_sigma_squared_below_the_bar():
     # the square of a real (not positive) symbol below the bar stays refused
     with pytest.raises(DerivationSyntaxError, match="orders of this derivative"):
         _tex("% symbols: x : real\n", "\\frac{d}{dx^2} x^4 &= 2x^2")
+
+
+def test_expected_log_under_a_gamma_and_an_exponential():
+    # Bishop (2006), eq. (B.30): E[log x] = ψ(a) − log b under Gamma(a, b)
+    d = parse_derivation("symbols: a, b : positive\ndensities: g(x) = Gamma(a, b), "
+                         "h(x) = Exponential(b)\n"
+                         "E[(a - 1)*log(x) - b*x, x ~ g(x)]\n= (a - 1)*(digamma(a) - log(b)) - a\n"
+                         "= E[(a - 1)*log(x), x ~ g(x)] - a + E[log(x), x ~ h(x)] + log(b) - "
+                         "digamma(1)\n", file="g.deriv")
+    from elbo_derivation.pipeline import check_derivation
+
+    assert [s.verdict.value for s in check_derivation(d).steps] == ["proved", "proved"]
+    d = parse_derivation("symbols: a, b : positive\ndensities: g(x) = Gamma(a, b)\n"
+                         "E[log(x), x ~ g(x)]\n= digamma(a) + log(b)\n", file="g.deriv")
+    assert check_derivation(d).steps[0].verdict.value == "refuted"
