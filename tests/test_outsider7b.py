@@ -105,7 +105,8 @@ def test_derivative_in_the_variance_written_with_sigma_squared_below_the_bar():
 
     head = "% symbols: \\sigma : positive\n% symbols: x : real\n"
     d = _tex(head, "\\frac{\\partial}{\\partial \\sigma^2}\\left(-\\frac{1}{2}\\log\\sigma^2 - "
-                   "\\frac{x^2}{2\\sigma^2}\\right) &= -\\frac{1}{2\\sigma^2} + \\frac{x^2}{2\\sigma^4}")
+                   "\\frac{x^2}{2\\sigma^2}\\right) "
+                   "&= -\\frac{1}{2\\sigma^2} + \\frac{x^2}{2\\sigma^4}")
     s, x = d.symbols["sigma"], d.symbols["x"]
     assert sp.simplify(d.start.doit() - (-1 / (2 * s**2) + x**2 / (2 * s**4))) == 0
     assert pretty(d.start_display, written=True).startswith("∂/∂σ² ")
