@@ -134,3 +134,18 @@ def test_expected_log_under_a_gamma_and_an_exponential():
     d = parse_derivation("symbols: a, b : positive\ndensities: g(x) = Gamma(a, b)\n"
                          "E[log(x), x ~ g(x)]\n= digamma(a) + log(b)\n", file="g.deriv")
     assert check_derivation(d).steps[0].verdict.value == "refuted"
+
+
+def test_up_to_a_term_with_a_sum_is_refuted_at_a_small_bound():
+    # Murphy (2007), sec. 4.1: the ½ of λ/2 Σ(x_i − μ)² lost in a step '≃ [λ]'
+    from elbo_derivation.decide.verdict import compare
+
+    lam, mu = sp.Symbol("lam", positive=True), sp.Symbol("mu", real=True)
+    N, i = sp.Symbol("N", positive=True, integer=True), sp.Symbol("i", integer=True)
+    x = sp.Function("x", real=True)
+    lhs = sp.Sum(sp.log(lam) / 2 - sp.log(2 * sp.pi) / 2 - lam / 2 * (x(i) - mu)**2, (i, 1, N))
+    right = N / 2 * sp.log(lam) - lam / 2 * sp.Sum((x(i) - mu)**2, (i, 1, N))
+    wrong = N / 2 * sp.log(lam) - lam * sp.Sum((x(i) - mu)**2, (i, 1, N))
+    assert compare(lhs, right, "=~", wrt=["lam"]).verdict.value == "proved"
+    r = compare(lhs, wrong, "=~", wrt=["lam"])
+    assert r.verdict.value == "refuted" and "N" in r.counterexample.point

@@ -1139,7 +1139,7 @@ class SumRules(Tier):
                     return Judgement(Verdict.PROVED, self.name, (*rules, rule),
                                      f"the gap {plain(reduced)} is ≥ 0: {reason}")
             if p.relation is Relation.EQ_UP_TO:
-                return None
+                return _up_to_at_integer_bounds(p)
             agreed: list[str] = []  # the bounds where both sides are exactly equal
             tried = 0
             for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
@@ -1210,6 +1210,35 @@ def _sides_at_a_point(a: sp.Expr, b: sp.Expr, domains: Any,
         va, vb = value_at(a, point, DPS), value_at(b, point, DPS)
         if va is not None and vb is not None:
             return {str(k): float(v) for k, v in point.items()}, va, vb
+    return None
+
+
+def _up_to_at_integer_bounds(p: Problem) -> Judgement | None:
+    """A ``=~ [x]`` step with sums refuted at a small integer bound: there, each sequence
+    replaced by its concrete instance, moving only x changes left − right (the probe with
+    ``wrt`` on the finite sums); None when it does not at any bound tried."""
+    from elbo_derivation.decide import calculus
+
+    for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+        check_deadline()
+        (ia, ib), note = calculus.function_instance(sp.Tuple(ea, eb))
+        if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
+            continue
+        names = set(p.wrt)
+        wrt = sorted((s for s in ia.free_symbols | ib.free_symbols if str(s) in names),
+                     key=str)
+        if not wrt:
+            continue
+        out = probe(ia, ib, relation=Relation.EQ_UP_TO, wrt=wrt, n_random=0, max_points=5,
+                    domains=p.domains)
+        if out.verdict == "refuted" and out.counterexample is not None:
+            where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
+            cex = replace(out.counterexample, point={
+                **out.counterexample.point, **{str(k): float(v) for k, v in bounds.items()}},
+                note=out.counterexample.note + f" at {where}" + (f", with {note}" if note else ""))
+            return Judgement(Verdict.REFUTED, SumRules.name, (), _PROBE_REFUTED[p.relation],
+                             reason=f"the dropped term depends on {', '.join(p.wrt)} at {where}",
+                             counterexample=cex)
     return None
 
 
