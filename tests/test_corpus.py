@@ -43,6 +43,11 @@ KNOWN: dict[str, str] = {
     "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv": _MISNAMED.format(
         "wrong-moment for x² = x(x − 1) + x written without its + x: E[x²] taken as the "
         "factorial moment has the same value, but the page shows the term lost, not a moment"),
+    # the seventh outsider pass (o7b): e^(−λ)·Σ(λs)^k/k! written e^(−λ)·e^s, the λ lost from
+    # the exponential series; the power applied to one factor only would give λ·e^s, not e^s
+    "discrete/wrong/grimmett_poisson_pgf.s2.dropped-factor.deriv": _MISNAMED.format(
+        "power-on-one-factor for the factor λ lost from (λs)^k: (λs)^k written λs^k sums to "
+        "λe^s, not the e^s written"),
 }
 
 
@@ -55,7 +60,8 @@ LOAD_DEPENDENT: frozenset[str] = frozenset({
     "moments/wrong/blitzstein_exponential_second_moment.s1.power-rule-factor.tex",
     "moments/wrong/blitzstein_exponential_second_moment.s2.dropped-factor.deriv",
     "bayes/wrong/bishop_ppca_posterior_square.s3.dropped-term.tex",
-    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv"})
+    "discrete/wrong/soch_poisson_variance.s1.dropped-term.deriv",
+    "discrete/wrong/grimmett_poisson_pgf.s2.dropped-factor.deriv"})
 
 
 def _params() -> list:
