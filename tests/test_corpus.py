@@ -36,6 +36,11 @@ KNOWN: dict[str, str] = {
     "flows/wrong/chen_instantaneous_change.s3.factor-two.tex": _MISNAMED.format(
         "dropped-half for −a written −2a after a line with no ½ (the ½'s stand on the part's "
         "first line, two lines up)"),
+    # the seventh outsider pass (o7b): e^(−λ)·Σ(λs)^k/k! written e^(−λ)·e^s, the λ lost from
+    # the exponential series; the power applied to one factor only would give λ·e^s, not e^s
+    "discrete/wrong/grimmett_poisson_pgf.s2.dropped-factor.deriv": _MISNAMED.format(
+        "power-on-one-factor for the factor λ lost from (λs)^k: (λs)^k written λs^k sums to "
+        "λe^s, not the e^s written"),
 }
 
 
@@ -45,7 +50,8 @@ KNOWN: dict[str, str] = {
 #: load the step is "not recognised" and the test passes.
 LOAD_DEPENDENT: frozenset[str] = frozenset({
     "derivatives/wrong/lucas_optimal_posterior_variance.s2.dropped-term.tex",
-    "flows/wrong/chen_instantaneous_change.s3.factor-two.tex"})
+    "flows/wrong/chen_instantaneous_change.s3.factor-two.tex",
+    "discrete/wrong/grimmett_poisson_pgf.s2.dropped-factor.deriv"})
 
 
 def _params() -> list:

@@ -51,6 +51,7 @@ __all__ = [
     "WrittenDerivative",
     "WrittenFunction",
     "WrittenPower",
+    "WrittenSquareDerivative",
     "checked",
     "displaying",
     "written_bars",
@@ -60,6 +61,7 @@ __all__ = [
     "written_joint",
     "written_log",
     "written_power",
+    "written_square_derivative",
 ]
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -321,6 +323,10 @@ def written_joint(nested: sp.Expr, joint: sp.Expr) -> sp.Expr:
     return nested
 
 
+#: a function shown by a Greek letter (σ(a), the logistic sigmoid) and its LaTeX
+_GREEK_LATEX = {"σ": r"\sigma"}
+
+
 class WrittenFunction(sp.Expr):
     """A function the author wrote by its name, ``\\operatorname{sigmoid}(t)``: checked as
     its definition, ``args[0]`` (1/(1 + e^(−t)), built as the reader builds it), shown by
@@ -375,7 +381,8 @@ class WrittenFunction(sp.Expr):
 
     def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
         inner = ", ".join(printer._print(a) for a in self.arguments)
-        head = rf"\operatorname{{{self.name}}}"
+        head = (_GREEK_LATEX[self.name] if self.name in _GREEK_LATEX
+                else rf"\operatorname{{{self.name}}}")
         if exp is not None:
             head += f"^{{{exp}}}"
         return rf"{head}\left({inner}\right)"
@@ -432,6 +439,69 @@ class WrittenPartial(WrittenDerivative):
     """A derivative written with ∂."""
 
     symbol = "∂"
+
+
+class WrittenSquareDerivative(WrittenDerivative):
+    """A derivative with respect to the square of a positive symbol, ``\\frac{\\partial}
+    {\\partial \\sigma^2}`` (the variance as the parameter: Bishop 2006, eq. (1.56); Rice
+    2007, sec. 8.5): kept as the derivative in σ, checked as (1/(2σ))·d/dσ (the chain rule
+    through σ = √(σ²)), and shown with σ² below the bar, as written.
+
+    >>> s = sp.Symbol("s", positive=True)
+    >>> with sp.evaluate(False):
+    ...     shown = WrittenSquareDerivative(sp.log(s**2), (s, 1), evaluate=False)
+    >>> sp.simplify(checked(shown).doit())
+    s**(-2)
+    """
+
+    def _elbo_checked(self) -> sp.Expr:
+        var = self.variable_count[0][0]
+        return sp.Derivative(checked(self.expr), var, evaluate=False) / (2 * var)
+
+    def _plain(self) -> WrittenDerivative:
+        cls = WrittenPartial if self.symbol == "∂" else WrittenDerivative
+        return cls(self.expr, *self.variable_count, evaluate=False)
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        var, d = self.variable_count[0][0], self.symbol
+        text = printer._print(self._plain())
+        return text.replace(f"/{d}{printer._print(var)}", f"/{d}{printer._print(var**2)}", 1)
+
+    def _elbo_latex(self, printer: Any) -> str:
+        var = self.variable_count[0][0]
+        text = printer._print(self._plain())
+        one, two = printer._print(var), printer._print(var**2)
+        return text.replace(f" {one}}}", f" {two}}}", 1)
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        node = printer._print(self._plain())
+        fracs = node.getElementsByTagName("mfrac") if node.tagName != "mfrac" else [node]
+        if fracs:
+            below = fracs[0].childNodes[1]
+            last = below.lastChild
+            below.replaceChild(printer._print(self.variable_count[0][0] ** 2), last)
+        return node
+
+
+class WrittenSquarePartial(WrittenSquareDerivative):
+    """A derivative in the square of a symbol written with ∂."""
+
+    symbol = "∂"
+
+
+def written_square_derivative(expr: sp.Expr, var: sp.Symbol, partial: bool) -> sp.Expr:
+    """The derivative of ``expr`` with respect to ``var``² (``var`` positive):
+    (1/(2·var))·d/d(var); in a display form, a :class:`WrittenSquareDerivative` shown as
+    written.
+
+    >>> s, x = sp.symbols("s x", positive=True)
+    >>> sp.simplify(written_square_derivative(x / s**2, s, True).doit())
+    -x/s**4
+    """
+    if displaying():
+        cls = WrittenSquarePartial if partial else WrittenSquareDerivative
+        return cls(expr, (var, 1), evaluate=False)
+    return sp.Derivative(expr, var) / (2 * var)
 
 
 def written_derivative(expr: sp.Expr, variables: Any, partial: bool) -> sp.Expr:

@@ -276,6 +276,40 @@ def open_parameter_derivatives(expr: sp.Expr,
     return expr.replace(lambda n: isinstance(n, sp.Derivative), opened)
 
 
+#: E[log x] under a family of positive x, in its parameters: Gamma(a, r), ψ(a) − log r
+#: (Bishop 2006, eq. (B.30)); Exponential(r), the Gamma of shape 1, ψ(1) − log r = −γ − log r.
+_LOG_MEANS: dict[str, Callable[..., sp.Expr]] = {
+    "gamma": lambda a, r: sp.polygamma(0, a) - sp.log(r),
+    "exponential": lambda r: sp.polygamma(0, 1) - sp.log(r),
+}
+
+
+def _log_moment(f: sp.Expr, x: sp.Symbol, key: str, facts: FamilyFacts,
+                params: tuple) -> sp.Expr | None:
+    """E[f] for f = c·log x + (a polynomial of degree ≤ 2 in x) under a family of
+    :data:`_LOG_MEANS`, from E[log x] and the mean and variance; None for any other f.
+
+    >>> a, r, x = sp.symbols("a r x", positive=True)
+    >>> _log_moment((a - 1) * sp.log(x) - r * x, x, "gamma", FAMILY_FACTS["gamma"], (a, r))
+    -a + (a - 1)*(-log(r) + polygamma(0, a))
+    """
+    log_mean = _LOG_MEANS.get(key)
+    if log_mean is None:
+        return None
+    u = sp.Dummy("u")
+    g = sp.expand(sp.expand_log(f, force=False)).xreplace({sp.log(x): u})
+    if g.has(sp.log(x)) or not g.has(u):
+        return None
+    c = g.coeff(u)
+    rest = sp.expand(g - c * u)
+    if c.has(x) or c.has(u) or rest.has(u):
+        return None
+    polynomial = _moment(rest, x, facts, params) if rest.has(x) else rest
+    if polynomial is None:
+        return None
+    return c * log_mean(*params) + polynomial
+
+
 def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
                 ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``expr`` with every density of a named family replaced by what the family says, and
@@ -317,6 +351,8 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
             value = _moment(f, var, facts, params)
             if value is None and key == "beta":
                 value = _beta_log_moment(f, var, params)
+            if value is None:
+                value = _log_moment(f, var, key, facts, params)
             if value is not None:
                 used.append(RULES["moments"].format(name=facts.name))
                 return value

@@ -929,6 +929,22 @@ def indexed_rule() -> str:
     return COORDINATE_DERIVATIVE
 
 
+def _differing_entry(gap: sp.MatrixBase) -> tuple[int, int] | None:
+    """The first entry of a matrix ``gap`` that is not exactly zero (all of them compared
+    after ``cancel``); None when every entry is zero.
+
+    >>> _differing_entry(sp.Matrix([[0, 0], [sp.Rational(1, 3), 0]]))
+    (1, 0)
+    >>> _differing_entry(sp.zeros(2, 2)) is None
+    True
+    """
+    for i in range(gap.rows):
+        for j in range(gap.cols):
+            if sp.cancel(sp.expand(gap[i, j])) != 0:
+                return i, j
+    return None
+
+
 class MatrixRules(Tier):
     """Steps in matrix notation with a symbolic dimension (:mod:`~elbo_derivation.decide.matrices`):
     the trace's linearity and cyclic property, determinants of products, inverses and
@@ -974,6 +990,14 @@ class MatrixRules(Tier):
             for seed in (0, 1):
                 for dims, shown, ea, eb in matrices.instances(lhs, rhs, seed):
                     gap = p.gap_of(ea, eb)
+                    if isinstance(gap, sp.MatrixBase) and p.relation is Relation.EQ:
+                        # sides that are matrices: equal when every entry is
+                        entry = _differing_entry(gap)
+                        if entry is None:
+                            seen.append(", ".join(f"{k} = {v}" for k, v in dims.items()))
+                            continue
+                        ea, eb, gap = ea[entry], eb[entry], gap[entry]
+                        shown += f"; entry ({entry[0] + 1}, {entry[1] + 1}) of each side"
                     if gap.free_symbols or gap.has(sp.MatrixExpr, AppliedUndef):
                         return Judgement(Verdict.UNDECIDED, self.name, reason=(
                             "no rule for this matrix expression, and its instances at small D "
@@ -1138,9 +1162,12 @@ class SumRules(Tier):
                     return Judgement(Verdict.PROVED, self.name, (*rules, rule),
                                      f"the gap {plain(reduced)} is ≥ 0: {reason}")
             if p.relation is Relation.EQ_UP_TO:
-                return None
+                return _up_to_at_integer_bounds(p)
+            agreed: list[str] = []  # the bounds where both sides are exactly equal
+            tried = 0
             for bounds, (ea, eb) in calculus.at_integer_bounds(lhs, rhs):
                 check_deadline()
+                tried += 1
                 pair, note = calculus.function_instance(sp.Tuple(ea, eb))
                 ia, ib = pair
                 if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
@@ -1149,17 +1176,21 @@ class SumRules(Tier):
                 gap = sp.expand(sub.gap)
                 where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
                 extra = f" at {where}" + (f", with {note}" if note else "")
+                if p.relation is Relation.EQ and (gap == 0 or sp.cancel(gap) == 0):
+                    agreed.append(where + (f" ({note})" if note else ""))
+                    continue
                 if is_constant(gap):
                     value = constant_value(gap)
                     bad = value is not None and (value < 0 if p.relation is not Relation.EQ
                                                  else True)
                     if not bad:
                         continue
-                    va, vb = value_at(ia, {}, DPS), value_at(ib, {}, DPS)
-                    if va is None or vb is None:
+                    found = _sides_at_a_point(ia, ib, p.domains)
+                    if found is None:
                         continue
-                    cex = Counterexample({str(k): float(v) for k, v in bounds.items()},
-                                         to_float(va), to_float(vb), to_float(value),
+                    at, va, vb = found  # the gap is constant: any point of the other symbols
+                    cex = Counterexample({**{str(k): float(v) for k, v in bounds.items()},
+                                          **at}, to_float(va), to_float(vb), to_float(value),
                                          note=f"exact{extra}: the gap is {plain(gap)}")
                     return Judgement(Verdict.REFUTED, self.name, rules,
                                      f"Evaluated exactly{extra}, the two sides differ.",
@@ -1172,10 +1203,66 @@ class SumRules(Tier):
                         note=cex.note + extra)
                     j.reason += extra
                     return j
+            if agreed and len(agreed) == tried >= 3:
+                return Judgement(Verdict.NUMERICALLY_SUPPORTED, self.name, rules, reason=(
+                    "no rule of the sum tier proved it; evaluated exactly at "
+                    + "; ".join(agreed) + ", the two sides are equal"))
             return None
 
         value = self.within_share(p, work)
         return value
+
+
+def _sides_at_a_point(a: sp.Expr, b: sp.Expr, domains: Any,
+                      ) -> tuple[dict[str, float], mpmath.mpf, mpmath.mpf] | None:
+    """Both sides' values where both are finite: at no point when they are numbers, else at
+    the first of three probe points of their symbols inside the declared domains (the sum
+    tier's gap is a constant there, so any such point shows it); None when none is found.
+
+    >>> lam = sp.Symbol("lam", positive=True)
+    >>> at, va, vb = _sides_at_a_point(-2 + 17 / lam, -1 + 17 / lam, None)
+    >>> sorted(at), float(va - vb)
+    (['lam'], -1.0)
+    """
+    import numpy as np
+
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+    points = [{}] if not symbols else list(
+        probe_points(symbols, np.random.default_rng(0), 0, domains))[:3]
+    for point in points:
+        va, vb = value_at(a, point, DPS), value_at(b, point, DPS)
+        if va is not None and vb is not None:
+            return {str(k): float(v) for k, v in point.items()}, va, vb
+    return None
+
+
+def _up_to_at_integer_bounds(p: Problem) -> Judgement | None:
+    """A ``=~ [x]`` step with sums refuted at a small integer bound: there, each sequence
+    replaced by its concrete instance, moving only x changes left − right (the probe with
+    ``wrt`` on the finite sums); None when it does not at any bound tried."""
+    from elbo_derivation.decide import calculus
+
+    for bounds, (ea, eb) in calculus.at_integer_bounds(p.lhs, p.rhs):
+        check_deadline()
+        (ia, ib), note = calculus.function_instance(sp.Tuple(ea, eb))
+        if ia.has(AppliedUndef, sp.Sum) or ib.has(AppliedUndef, sp.Sum):
+            continue
+        names = set(p.wrt)
+        wrt = sorted((s for s in ia.free_symbols | ib.free_symbols if str(s) in names),
+                     key=str)
+        if not wrt:
+            continue
+        out = probe(ia, ib, relation=Relation.EQ_UP_TO, wrt=wrt, n_random=0, max_points=5,
+                    domains=p.domains)
+        if out.verdict == "refuted" and out.counterexample is not None:
+            where = ", ".join(f"{k} = {v}" for k, v in bounds.items())
+            cex = replace(out.counterexample, point={
+                **out.counterexample.point, **{str(k): float(v) for k, v in bounds.items()}},
+                note=out.counterexample.note + f" at {where}" + (f", with {note}" if note else ""))
+            return Judgement(Verdict.REFUTED, SumRules.name, (), _PROBE_REFUTED[p.relation],
+                             reason=f"the dropped term depends on {', '.join(p.wrt)} at {where}",
+                             counterexample=cex)
+    return None
 
 
 class Algebra(Tier):

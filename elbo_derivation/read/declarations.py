@@ -124,6 +124,12 @@ NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     name: partial(written_function, name, definition)
     for name, definition in _DEFINITIONS.items()}
 
+#: Functions a textbook writes with a Greek letter before a bracket, known when the letter is
+#: declared neither a symbol nor a function: σ(a), the logistic sigmoid (Bishop 2006, eq.
+#: (4.59); Goodfellow, Bengio & Courville 2016, eq. (3.30)), shown σ(a) as written.
+LETTER_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "\\sigma": partial(written_function, "σ", _DEFINITIONS["sigmoid"])}
+
 #: Reserved constants whose name, written with a subscript, is an indexed quantity of its
 #: own (π_k, the weights of a mixture; π alone stays 3.14159...). Such a name may also
 #: name a declared density, π(θ|x), a posterior as Robert (2007, sec. 1.2) writes it: the
@@ -241,7 +247,9 @@ TEXT_SUBSCRIPT = re.compile(
 INCREMENT = re.compile(r"\s*\\(Delta|delta)\s*"
                        r"(\\?[A-Za-z]+(?:\s*_\s*\{?\s*\\?[A-Za-z0-9]+\s*\}?)?)\s*$")
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+|oo|∞|inf)"
+#: a number bound of an interval: decimals, ±oo, and fractions ``1/2``, ``\frac{1}{2}``
+_NUMBER = (r"[-+]?(?:\\frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|\d+\s*/\s*\d+"
+           r"|\d+\.?\d*|\.\d+|oo|∞|inf)")
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
 _INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_BOUND})\s*"
                        rf"([)\]])\s*$")
@@ -328,7 +336,10 @@ def _number(text: str) -> sp.Expr:
     t = text.strip().replace("∞", "oo").replace("inf", "oo")
     if t.lstrip("+-") == "oo":
         return -sp.oo if t.startswith("-") else sp.oo
-    return sp.Rational(t)
+    frac = re.fullmatch(r"([-+]?)\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}", t)
+    if frac:
+        t = f"{frac.group(1)}{frac.group(2)}/{frac.group(3)}"
+    return sp.Rational(re.sub(r"\s+", "", t))
 
 
 def _interval_keywords(interval: sp.Interval) -> dict[str, bool]:
@@ -648,7 +659,11 @@ class Declarations:
                 raise self.error(f"the bound '{name}' of an interval must be a number or a "
                                  "declared symbol", line, column)
             return self.symbols[name]
-        return _number(name)
+        try:
+            return _number(name)
+        except ZeroDivisionError:
+            raise self.error(f"the bound '{name}' of an interval divides by zero", line,
+                             column) from None
 
     def declare_chain(self, chain: re.Match[str], line: int | None, column: int) -> None:
         """``0 < y < 1``, ``y > 0``, ``0 <= y``: the symbol y in that interval."""

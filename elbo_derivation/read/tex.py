@@ -111,10 +111,12 @@ from elbo_derivation.core.written import (
     written_entropy,
     written_log,
     written_power,
+    written_square_derivative,
 )
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
+    LETTER_FUNCTIONS,
     NAMED_FUNCTIONS,
     Declarations,
     alias_dependence,
@@ -423,11 +425,14 @@ class _DOp:
     def __init__(self, variables: list[tuple[sp.Symbol, int]], partial: bool = False) -> None:
         self.variables = variables
         self.partial = partial  # written with ∂, shown so
+        self.square = False  # with respect to the square of its one variable (∂/∂σ²)
 
     def __call__(self, expr: sp.Expr) -> sp.Expr:
         check = getattr(self, "check", None)
         if check is not None:
             check(expr)
+        if self.square:
+            return written_square_derivative(expr, self.variables[0][0], self.partial)
         return written_derivative(expr, self.variables, self.partial)
 
 
@@ -686,7 +691,8 @@ class _Builder(Transformer_NonRecursive):
         """``\\Gamma`` or ``\\psi`` written before a bracket, and declared neither as a symbol
         nor as a function: Euler's Γ, the digamma function ψ = Γ'/Γ (Bishop 2006, eq. (B.25));
         else None."""
-        fn = {"\\Gamma": sp.gamma, "\\psi": sp.digamma}.get(name.written.strip())
+        fn = {"\\Gamma": sp.gamma, "\\psi": sp.digamma, **LETTER_FUNCTIONS}.get(
+            name.written.strip())
         if fn is None and name.written.startswith("\\"):  # \operatorname{sigmoid}(x)
             fn = NAMED_FUNCTIONS.get(name.base)
         if fn is None or name.sub is not None or any(
@@ -1090,8 +1096,8 @@ class _Builder(Transformer_NonRecursive):
                             f"{item.candidates()[0]}(x)', '% functions: "
                             f"{item.candidates()[0]}(x) : real'); a symbol multiplying a "
                             f"bracket by '% symbols: {item.candidates()[0]} : real'. Functions "
-                            "known by name: \\Gamma, \\psi (digamma), "
-                            "\\operatorname{sigmoid}, \\operatorname{softplus}", item)
+                            "known by name: \\Gamma, \\psi (digamma), \\sigma (the logistic "
+                            "sigmoid), \\operatorname{sigmoid}, \\operatorname{softplus}", item)
             if value is None:
                 value = self.value(item)
             if divide_next:
@@ -1195,6 +1201,13 @@ class _Builder(Transformer_NonRecursive):
         body = [r for r in rest if not isinstance(r, _DVar)]
         dvars = [r for r in rest if isinstance(r, _DVar)]
         bottom = sum(v.order for v in dvars)
+        if (top == 1 and len(dvars) == 1 and dvars[0].order == 2
+                and isinstance(dvars[0].var, sp.Symbol) and dvars[0].var.is_positive):
+            # \frac{\partial}{\partial \sigma^2}: the derivative in the square σ² of a
+            # positive σ (the variance as the parameter), (1/(2σ))·d/dσ by the chain rule
+            op = _DOp([(dvars[0].var, 1)], "partial" in str(c[1]))
+            op.square = True
+            return op, body
         if top != bottom:
             raise self.err(
                 f"the orders of this derivative do not match: {top} above the bar, {bottom} "
