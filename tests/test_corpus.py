@@ -28,30 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    # the seventh outsider pass (o7a)
-    "derivatives/wrong/lucas_optimal_posterior_variance.s2.dropped-term.tex": _MISNAMED.format(
-        "missing-minus-one for the term −1/2 lost when −w²/(2σ²) − 1/2 + 1/(2d) is put over "
-        "one denominator: the −1/2 is the derivative of −d/2, no −1 of a KL is missing"),
-    "flows/wrong/chen_instantaneous_change.s3.factor-two.tex": _MISNAMED.format(
-        "dropped-half for −a written −2a after a line with no ½ (the ½'s stand on the part's "
-        "first line, two lines up)"),
-    # the seventh outsider pass (o7b): e^(−λ)·Σ(λs)^k/k! written e^(−λ)·e^s, the λ lost from
-    # the exponential series; the power applied to one factor only would give λ·e^s, not e^s
-    "discrete/wrong/grimmett_poisson_pgf.s2.dropped-factor.deriv": _MISNAMED.format(
-        "power-on-one-factor for the factor λ lost from (λs)^k: (λs)^k written λs^k sums to "
-        "λe^s, not the e^s written"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "derivatives/wrong/lucas_optimal_posterior_variance.s2.dropped-term.tex",
-    "flows/wrong/chen_instantaneous_change.s3.factor-two.tex",
-    "discrete/wrong/grimmett_poisson_pgf.s2.dropped-factor.deriv"})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

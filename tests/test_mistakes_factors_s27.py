@@ -17,13 +17,7 @@ from elbo_derivation.explain import simulations as sim
 from elbo_derivation.read.deriv import parse_derivation
 from elbo_derivation.read.tex import parse_tex_derivation
 
-
-@pytest.fixture(autouse=True)
-def _unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
-    # what is named, not how fast: a loaded machine must not turn a name into a timeout
-    from elbo_derivation.explain import mistakes
-
-    monkeypatch.setattr(mistakes, "TIME_BUDGET", 30.0)
+pytestmark = pytest.mark.usefixtures("unhurried_naming")
 
 
 def _named(text: str, step: int = 1, tex: bool = False) -> str | None:
@@ -174,3 +168,26 @@ def test_a_half_written_inside_the_derivative_is_not_the_chain_rule() -> None:
     text = ("symbols: a, b : positive\nsymbols: t : real\n"
             "diff(a^2*(b/a)^(2*t), t)\n= diff(a^2*(b/a)^(2*t)/2, t)\n")
     assert _named(text) != "chain-rule-factor-forgotten"
+
+
+# --- a power put on one factor needs that power on the page --------------------------------
+
+
+def test_a_power_on_one_factor_needs_the_power_over_that_factor_on_the_page() -> None:
+    # e^{−r}·Σ(ru)^j/j! summed to e^{−r}·e^u: the factor r^j lost from the series, not a power
+    # r put on e^u (the page raises nothing to the power r but e^{−1})
+    text = ("symbols: r : positive\nsymbols: u : real\nsymbols: j : nonnegative integer\n\n"
+            "    exp(-r)*Sum((r*u)^j/factorial(j), (j, 0, oo))\n  = exp(-r)*exp(u)\n")
+    assert _named(text) != "power-on-one-factor"
+    # where the page writes the power over both factors, the power kept on one is named
+    text = ("symbols: b, t : positive\nsymbols: j : nonnegative integer\n\n"
+            "    b^j*exp(j*t) + t\n  = b*exp(j*t) + t\n")
+    assert _named(text) == "power-on-one-factor"
+
+
+def test_a_doubled_value_with_no_half_anywhere_is_no_half_dropped() -> None:
+    # b·v·e^{−2bu} − b + b·v·(−e^{−2bu}) = −b written −2b: the line before shows no ½ and
+    # the repaired line −b holds none, so no ½ was dropped (a 2 too many, or not recognised)
+    text = ("symbols: b, u, v : real\n\n"
+            "    b*v*exp(-2*b*u) - b + b*v*(-exp(-2*b*u))\n  = -2*b\n")
+    assert _named(text) != "dropped-half"

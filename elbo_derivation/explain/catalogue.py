@@ -2328,3 +2328,9 @@ _S27_TERMS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S27_TERMS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a power said put on one factor only must stand on the previous line over that factor's
+# symbols (see :mod:`.witness_factors`): e^{−λ} beside a series summed wrong puts no power λ
+# on anything
+CATALOGUE = _amended(CATALOGUE, {"power-on-one-factor": {"witness": "power-carried"}})
+BY_NAME = {e.name: e for e in CATALOGUE}

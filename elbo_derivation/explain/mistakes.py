@@ -1891,6 +1891,18 @@ def _ratio_inside_name(m: _Match, ctx: _Context) -> bool:
         return False
 
 
+def _repaired_halves(m: _Match, after: sp.Basic) -> bool:
+    """Whether the written step with ``m``'s right part put back for its wrong one shows a ½
+    (m + s² − m repaired to m + s²/2 − m does; −2a repaired to −2·(a/2) = −a does not)."""
+    right, wrong = m.binding.get("right"), m.binding.get("wrong")
+    if not (isinstance(right, sp.Basic) and isinstance(wrong, sp.Basic)):
+        return True
+    try:
+        return _halves(_rebuilt(after).xreplace({wrong: right})) > 0
+    except Exception:
+        return True
+
+
 def witnessed(m: _Match, ctx: _Context) -> bool:
     """Whether the page shows the mechanism of ``m``'s entry (its ``witness``, see the end of
     :mod:`.catalogue`): True for entries without one, and when the lines cannot be rebuilt as
@@ -1912,7 +1924,9 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return (_halves(after) < _halves(before) or _twos(after) > _twos(before)
                     or _halved_terms(ctx.evaluated(ctx.rhs))
                     < _halved_terms(ctx.evaluated(ctx.lhs))
-                    or (isinstance(wrong, sp.Basic) and not wrong.is_Number and any(
+                    # (where the line repaired shows the ½: −2a for −a is a 2 too many)
+                    or (isinstance(wrong, sp.Basic) and not wrong.is_Number
+                        and _repaired_halves(m, after) and any(
                         _halves(n) == 0 and _rebuilt(n) == wrong
                         for n in sp.preorder_traversal(after))))
         if kind == "half-added":  # a ½ appears, or a 2 written is gone

@@ -123,7 +123,25 @@ def _power_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
                for n in sp.preorder_traversal(before))
 
 
+def _power_carried(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The power n said put on one factor only stands on the previous line over something that
+    holds that factor's symbols ((λe^t)^k, λ^k e^{kt}): a power the page never put on them
+    (e^{−λ} beside a series in (λs)^k summed to e^s) is no power a student could misplace."""
+    n, base = m.binding.get("s"), m.binding.get("base")
+    if not (isinstance(n, sp.Basic) and isinstance(base, sp.Basic)) or not base.free_symbols:
+        return True
+    wanted = base.free_symbols - n.free_symbols
+    for node in sp.preorder_traversal(before):
+        if node.is_Pow and node.exp == n and node.base.free_symbols & wanted:
+            return True
+        if isinstance(node, sp.exp) and n in sp.Mul.make_args(node.args[0]) and (
+                node.args[0].free_symbols & wanted):
+            return True
+    return False
+
+
 FACTOR_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
+    "power-carried": _power_carried,
     "power-derivative": _power_derivative,
     "factor-dropped": _factor_dropped,
     "square-gone": _square_gone,
