@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from elbo_derivation.core.order import symbol_order
 
 if TYPE_CHECKING:
     import numpy as np
@@ -193,6 +192,8 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
         # the diagnosis's own bound (the one the corpus benchmark times it with) at least:
         # a fifth of the step's limit (1 s by default) lost names that take 1-3 s; its
         # points drawn in the order of the declarations, as the decision's
+        from elbo_derivation.core.order import symbol_order  # SymPy, loaded by now
+
         with symbol_order(d):
             explain_refutation(result, d, step, seconds=max(TIME_BUDGET, 0.2 * time_limit))
     result.seconds = time.perf_counter() - start
@@ -311,6 +312,8 @@ def run_numeric(d: Derivation, rng: np.random.Generator) -> dict[str, float]:
             d.metadata.setdefault("numeric_missing", []).append(kind)
             continue
         t0 = time.perf_counter()
+        from elbo_derivation.core.order import symbol_order  # SymPy, loaded by now
+
         with symbol_order(d):  # the points follow the declarations, which renaming keeps
             getattr(module, f"check_{kind}")(d, rng=stream)
         timings[kind] = time.perf_counter() - t0

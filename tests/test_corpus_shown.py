@@ -64,6 +64,14 @@ KNOWN_SHOWN: dict[str, str] = {
        "(S^{-1} S shown S^{-1 + 1})" for name in (
            "sarkka_kalman_covariance.tex", "wrong/sarkka_kalman_covariance.s1.index-confused.tex",
            "wrong/sarkka_kalman_covariance.s2.dropped-factor.tex")},
+    # session 27: a density of a sequence entry, p(x_i|z), is shown p(\mathrm{x(i)}|z) (the
+    # signature's name, not the entry as written), which does not read back
+    "elbo/kingma_factorised_decoder.tex": "a density of a sequence entry p(x_i|z) is shown "
+    "p(\\mathrm{x(i)}|z)",
+    # session 27: tr(E[εεᵀ] A) is shown with \left( before \mathbb{E}, which the reader
+    # refuses after \operatorname{tr}
+    "multivariate/hutchinson_trace_estimator.tex": "tr(E[εεᵀ]A) shown as "
+    "\\operatorname{tr}\\left(\\mathbb{E}…\\right), which the reader refuses",
 }
 
 

@@ -154,8 +154,9 @@ def test_more_textbook_latex(text, expected):
     # a plain E without a density: how to write it, never "declare E" (E[x] would be a product)
     (r"E[z]", r"needs its density", "symbols: E"),
     (r"\operatorname{exp}", "", "densities: exp"),
-    # a d between two names: refused, never read as a product of a declared d
-    (r"\mu d z", "ambiguous", "symbols: d"),
+    # a d between two names under an integral: refused, never read as a product of a
+    # declared d (with no integral on the line, μ d z is the product, see test_derivatives)
+    (r"\int_0^1 \mu d z\, dz", "ambiguous", "symbols: d"),
     # a copy of a density's variable that is not declared: how to declare it, as h is
     (r"\log q(h_2|x)", "'% symbols: h_2 : real'", "not a declared density"),
 ])
