@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 if TYPE_CHECKING:
     import numpy as np
     import sympy as sp
@@ -187,12 +186,11 @@ def check_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
             and needed_rules):
         result.note = justification_note(step.justification, result.rules)
     if result.verdict is Verdict.REFUTED:
-        from elbo_derivation.explain.mistakes import TIME_BUDGET
-
         # the diagnosis's own bound (the one the corpus benchmark times it with) at least:
         # a fifth of the step's limit (1 s by default) lost names that take 1-3 s; its
         # points drawn in the order of the declarations, as the decision's
         from elbo_derivation.core.order import symbol_order  # SymPy, loaded by now
+        from elbo_derivation.explain.mistakes import TIME_BUDGET
 
         with symbol_order(d):
             explain_refutation(result, d, step, seconds=max(TIME_BUDGET, 0.2 * time_limit))
