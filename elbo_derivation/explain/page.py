@@ -41,21 +41,29 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 
-__all__ = ["in_logs", "log_factors", "page_change", "ratio_factors", "written_as_kl"]
+__all__ = ["in_logs", "log_factors", "page_change", "ratio_factors", "rebuilt", "written_as_kl"]
 
 #: (factor, sign of the term holding its log (+1/−1), side: +1 numerator, −1 denominator)
 Entry = tuple[sp.Basic, int, int]
 
 
-def _rebuilt(e: sp.Basic) -> sp.Basic:
-    """``e`` built again with SymPy's evaluation, so that a factor as written and as
-    evaluated compare equal."""
+def rebuilt(e: sp.Basic) -> sp.Basic:
+    """``e`` built again with SymPy's evaluation, so that a part as written and as evaluated
+    compare equal.
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> rebuilt(sp.Mul(2, sp.Pow(2, -1, evaluate=False), x, evaluate=False))
+    x
+    """
     if not e.args or isinstance(e, AppliedUndef):
         return e
     try:
-        return e.func(*[_rebuilt(a) for a in e.args])
+        return e.func(*[rebuilt(a) for a in e.args])
     except Exception:
         return e
+
+
+_rebuilt = rebuilt
 
 
 def ratio_factors(arg: sp.Basic, side: int = 1) -> list[tuple[sp.Basic, int]]:

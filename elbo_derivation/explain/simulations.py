@@ -28,6 +28,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.explain.page import rebuilt
 
 __all__ = [
     "CONSTRUCTS",
@@ -2978,15 +2979,7 @@ def _factors_lost(roles: Any) -> list[sp.Basic]:
     return out
 
 
-def _rebuilt(e: sp.Basic) -> sp.Basic:
-    """``e`` built again with SymPy's evaluation (a part as written compares with one as
-    evaluated)."""
-    if not e.args or isinstance(e, AppliedUndef):
-        return e
-    try:
-        return e.func(*[_rebuilt(a) for a in e.args])
-    except Exception:
-        return e
+_rebuilt = rebuilt  # (see :func:`.page.rebuilt`)
 
 
 def _written_factors(line: sp.Basic) -> set[sp.Basic]:

@@ -34,7 +34,8 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
+
+from elbo_derivation.explain.page import rebuilt
 
 #: the first step of a site in a derivative's value (:data:`.mistakes.VALUE`)
 VALUE = -1
@@ -42,15 +43,7 @@ VALUE = -1
 __all__ = ["FACTOR_WITNESSES", "orders", "powers_under_derivatives", "squares_of"]
 
 
-def _rebuilt(e: sp.Basic) -> sp.Basic:
-    """``e`` built again with SymPy's evaluation (a part as written compares with one as
-    evaluated)."""
-    if not e.args or isinstance(e, AppliedUndef):
-        return e
-    try:
-        return e.func(*[_rebuilt(a) for a in e.args])
-    except Exception:
-        return e
+_rebuilt = rebuilt  # (see :func:`.page.rebuilt`)
 
 
 def orders(e: sp.Basic) -> int:
