@@ -665,6 +665,16 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
         return c * sp.gamma(p + 1) * sp.gamma(q + 1) / sp.gamma(p + q + 2), BETA_INTEGRAL
     if q != 0:
         return None
+    found = _decay(g, t)
+    if found is None:
+        return None
+    rate, shift = found
+    return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
+
+
+def _decay(g: sp.Expr, t: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
+    """(r, s) for an exponent g = −r·t + s linear in ``t`` with r positive by the assumptions
+    (the decay of e^g); None otherwise."""
     try:
         poly = sp.Poly(g, t)
     except (sp.PolynomialError, sp.GeneratorsNeeded):
@@ -672,10 +682,7 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     if poly.degree() != 1:
         return None
     slope, shift = poly.all_coeffs()
-    rate = -slope
-    if rate.is_positive is not True:
-        return None
-    return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
+    return (-slope, shift) if (-slope).is_positive is True else None
 
 
 def _tail_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
@@ -703,16 +710,10 @@ def _tail_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
         c, k, q, g = found
         if q != 0 or not (k.is_Integer and 0 <= k <= 20):
             return None
-        try:
-            poly = sp.Poly(g, t)
-        except (sp.PolynomialError, sp.GeneratorsNeeded):
+        decay = _decay(g, t)
+        if decay is None:
             return None
-        if poly.degree() != 1:
-            return None
-        slope, shift = poly.all_coeffs()
-        rate = -slope
-        if rate.is_positive is not True:
-            return None
+        rate, shift = decay
         k = int(k)
         total.append(c * sp.exp(shift) * sp.exp(-rate * lo) * sp.Add(*[
             sp.factorial(k) / sp.factorial(k - j) * lo ** (k - j) / rate ** (j + 1)
