@@ -28,6 +28,8 @@ from typing import Any
 
 import sympy as sp
 
+from elbo_derivation.core.factorised import expand_model_densities, factor_model
+
 __all__ = [
     "Counterexample",
     "Derivation",
@@ -314,13 +316,24 @@ class Derivation:
         >>> d.expand_definitions(b + 1)
         a**2 + 1
         """
-        if not self.definitions:
-            return expr
-        resolved, memo = self._resolved()
-        out = memo.get(expr)
-        if out is None:
-            out = memo[expr] = expr.xreplace(resolved)
-        return out
+        if self.definitions:
+            resolved, memo = self._resolved()
+            out = memo.get(expr)
+            if out is None:
+                out = memo[expr] = expr.xreplace(resolved)
+            expr = out
+        # a joint, marginal or conditional of a family declared by its factors: what it means
+        return expand_model_densities(expr, self.functions) if self._factor_models() else expr
+
+    def _factor_models(self) -> bool:
+        """Whether a family of ``functions`` is declared by its factors (cached)."""
+        key = tuple(self.functions)
+        cached = self.__dict__.get("_factor_models_cache")
+        if cached is None or cached[0] != key:
+            stems = {sig.partition("(")[0] for sig in self.functions}
+            cached = (key, any(factor_model(self.functions, s) is not None for s in stems))
+            self.__dict__["_factor_models_cache"] = cached
+        return cached[1]
 
     def _resolved(self) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Expr, sp.Expr]]:
         """Each ``let`` symbol mapped to its definition with every other ``let`` name already

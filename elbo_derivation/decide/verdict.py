@@ -456,6 +456,47 @@ def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
     lhs = d.expand_definitions(step.lhs(d))
     rhs = d.expand_definitions(step.expr)
     with symbol_order(d):  # the points drawn follow the declarations, not the names
-        return compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt),
-                       time_limit=time_limit, domains=declared_domains(d),
-                       families=declared_families(d), needed_rules=needed_rules)
+        result = compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt),
+                         time_limit=time_limit, domains=declared_domains(d),
+                         families=declared_families(d), needed_rules=needed_rules)
+    if result.verdict is Verdict.PROVED:
+        read = model_densities_read(d, step.lhs(d), step.expr)
+        if read:
+            result.rules = (FACTORISED_MODEL, *result.rules)
+            result.explanation = ("Each density of the model is what its declared factors "
+                                  "make it: " + "; ".join(read) + ". Then: "
+                                  + result.explanation)
+    return result
+
+
+#: the rule by which a joint, marginal or conditional of a model declared by its factors is
+#: read (:mod:`elbo_derivation.core.factorised`)
+FACTORISED_MODEL = ("a model declared by its factors: its joint their product, a marginal "
+                    "the other variables integrated out")
+
+
+def model_densities_read(d: Derivation, *exprs: sp.Expr) -> list[str]:
+    """Each undeclared density of a family declared by its factors in ``exprs``, with what
+    it is through the factors, in words (empty when there is none).
+
+    >>> import sympy as sp
+    >>> from elbo_derivation.core.steps import Derivation
+    >>> z, x = sp.symbols("z x", real=True)
+    >>> F = lambda name, *a: sp.Function(name, positive=True)(*a)
+    >>> d = Derivation("t", {"z": z, "x": x}, F("p(x,z)", x, z), [],
+    ...                functions={"p(z)": F("p(z)", z), "p(x|z)": F("p(x|z)", x, z)})
+    >>> model_densities_read(d, d.start)
+    ['p(x, z) = p(x|z)·p(z)']
+    """
+    from elbo_derivation.core.factorised import model_density
+
+    out = []
+    for e in exprs:
+        for node in sorted(e.atoms(AppliedUndef), key=str):
+            name = node.func.__name__
+            if name not in d.functions and model_density(d.functions, name, node.args):
+                value = d.expand_definitions(node).replace(
+                    lambda n: isinstance(n, sp.Integral) and len(n.limits) == 1,
+                    lambda n: sp.Symbol(f"∫ {plain(n.function)} d{plain(n.limits[0][0])}"))
+                out.append(f"{plain(node)} = {plain(value)}")
+    return list(dict.fromkeys(out))

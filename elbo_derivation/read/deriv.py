@@ -91,6 +91,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core import matrices
+from elbo_derivation.core.factorised import model_density
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import written_log, written_power
 from elbo_derivation.errors import DerivationSyntaxError
@@ -400,6 +401,12 @@ class _Builder(Transformer_NonRecursive):
         signature = _signature_of(name, given, cond)
         if signature is not None and signature in self.ctx.functions:
             return self.ctx.functions[signature]
+        # a joint, marginal or conditional of a family declared by its factors (p(x_1, z_2)
+        # beside p(z_1), p(x_1|z_1), p(z_2|z_1)): a density of the model, read as such
+        found = None if signature is None else model_density(
+            self.ctx.functions, signature, [*given, *(cond or [])])
+        if found is not None:
+            return found
         known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))
         # an indexed quantity at another index: m(j) for the declared m(d), d an integer
         entry = sequence_at(self.ctx.functions, [name], given) if cond is None else None

@@ -104,6 +104,7 @@ from lark.exceptions import (
 )
 
 from elbo_derivation.core import matrices
+from elbo_derivation.core.factorised import model_density
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import (
     written_bars,
@@ -728,6 +729,12 @@ class _Builder(Transformer_NonRecursive):
         # declared q(h|x) at h = h_1; only the arguments change
         values = [self.value(p) if not isinstance(p, _Name) else self.resolve_name(p)
                   for p in paren.parts]
+        # a joint, marginal or conditional of a family declared by its factors (Bishop's
+        # p(x_1, z_2) beside p(z_1), p(x_1|z_1), p(z_2|z_1)): a density of the model
+        for cand in [*name.candidates(), name.base] if args else []:
+            found = model_density(self.functions, f"{cand}({text})", values)
+            if found is not None:
+                return found
         shapes = set()
         for cand in [*name.candidates(), name.base]:
             for sig, declared in self.functions.items():

@@ -1,0 +1,225 @@
+"""The joints, marginals and conditionals of a model declared by its factors.
+
+A textbook declares a directed model by its factors and then writes any density of its joint:
+Bishop's hidden Markov model is ``p(z_1) p(x_1|z_1) p(z_2|z_1) p(x_2|z_2)``, and the forward
+recursion speaks of ``p(x_1, z_1)``, ``p(x_1, z_1, z_2)`` and ``p(x_1, z_2)`` without
+declaring them (Bishop, *Pattern Recognition and Machine Learning*, 2006, §8.1 and §13.2.2).
+Those densities have one meaning: the joint of the model is the product of its factors, a
+marginal is that product integrated over the other variables, and a conditional is a ratio of
+two marginals. Only the ancestors of the variables kept need integrating out: the factors of
+the other variables integrate to 1 first (PRML §8.1, eq. 8.5 and the sum rule).
+
+A family of densities is *declared by its factors* when every declared density of that family
+is the density of one variable given others, each variable of the family has exactly one, and
+the graph they make is acyclic. Only then are its undeclared densities read, and
+:func:`expand_model_densities` writes each one through the declared factors, so that the
+checks see what the density means and the reader sees it as written.
+
+Examples
+--------
+>>> import sympy as sp
+>>> z, x = sp.symbols("z x", real=True)
+>>> functions = {"p(z)": sp.Function("p(z)", positive=True)(z),
+...              "p(x|z)": sp.Function("p(x|z)", positive=True)(x, z)}
+>>> joint = model_density(functions, "p(x,z)", (x, z))
+>>> expand_model_densities(joint, functions)
+p(x|z)(x, z)*p(z)(z)
+>>> expand_model_densities(model_density(functions, "p(x)", (x,)), functions)
+Integral(p(x|z)(x, z)*p(z)(z), (z, -oo, oo))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.networks import parse_shape
+
+__all__ = ["FactorModel", "expand_model_densities", "factor_model", "model_density"]
+
+
+@dataclass(frozen=True)
+class FactorModel:
+    """A family declared by its factors: each variable's symbol, its parents (in order of
+    declaration) and its declared factor (an abstract density or a family's formula)."""
+
+    symbols: dict[str, sp.Symbol]
+    parents: dict[str, tuple[str, ...]]
+    factors: dict[str, sp.Expr]
+
+    def order(self) -> list[str]:
+        """The variables with each after its parents (ties in the order of declaration)."""
+        out: list[str] = []
+        while len(out) < len(self.parents):
+            for v in self.parents:
+                if v not in out and all(u in out for u in self.parents[v]):
+                    out.append(v)
+        return out
+
+    def ancestral(self, names: set[str]) -> set[str]:
+        """``names`` and every ancestor of them."""
+        out, stack = set(names), list(names)
+        while stack:
+            for u in self.parents[stack.pop()]:
+                if u not in out:
+                    out.add(u)
+                    stack.append(u)
+        return out
+
+    def marginal(self, names: set[str]) -> sp.Expr:
+        """The density of the model over ``names``: the product of the factors of their
+        ancestral set, integrated over the ancestors not kept (roots innermost)."""
+        keep = self.ancestral(names)
+        order = [v for v in self.order() if v in keep]
+        out = sp.Mul(*(self.factors[v] for v in order))
+        for v in order:
+            if v not in names:
+                out = sp.Integral(out, (self.symbols[v], *_range(self.symbols[v])))
+        return out
+
+
+def _range(v: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
+    """Where a density of ``v`` lives: the whole line, or (0, ∞) for a positive variable."""
+    if v.is_positive or v.is_nonnegative:
+        return sp.S.Zero, sp.oo
+    return sp.S.NegativeInfinity, sp.oo
+
+
+def _integrable(v: sp.Symbol) -> bool:
+    """Whether a density of ``v`` is integrated over the line or the half line."""
+    if not isinstance(v, sp.Symbol) or v.is_real is not True or v.is_integer:
+        return False
+    if v.is_positive or v.is_nonnegative:
+        return True
+    return v.is_negative is None and v.is_nonpositive is None and v.is_zero is None
+
+
+def factor_model(functions: Mapping[str, Any], stem: str) -> FactorModel | None:
+    """The model of the family ``stem`` when it is declared by its factors, else None.
+
+    ``functions`` maps each declared signature (``"p(x|z)"``) to what it stands for: an
+    abstract density, or a family's density written out. Every declared density of the family
+    must be of one variable given others, each variable of the family must have exactly one,
+    at least one must condition on something (a model of more than independent variables),
+    and their graph must be acyclic.
+
+    >>> import sympy as sp
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> f = {"r(a)": sp.Function("r(a)", positive=True)(a),
+    ...      "r(b|a)": sp.Function("r(b|a)", positive=True)(b, a)}
+    >>> factor_model(f, "r").parents
+    {'a': (), 'b': ('a',)}
+    >>> f["r(a,b)"] = sp.Function("r(a,b)", positive=True)(a, b)
+    >>> factor_model(f, "r") is None
+    True
+    """
+    symbols: dict[str, sp.Symbol] = {}
+    parents: dict[str, tuple[str, ...]] = {}
+    factors: dict[str, sp.Expr] = {}
+    for sig, value in functions.items():
+        shape = parse_shape(sig)
+        if shape is None or shape[0] != stem:
+            continue
+        _, given, cond = shape
+        if len(given) != 1 or given[0] in parents or not isinstance(value, sp.Expr):
+            return None
+        if isinstance(value, AppliedUndef):
+            if value.func.__name__ != sig or not value.is_positive or len(value.args) != len(
+                    given) + len(cond):
+                return None
+            found = dict(zip((*given, *cond), value.args, strict=True))
+        else:  # a family's density written out: its variables by name
+            by_name = {str(s): s for s in value.free_symbols}
+            found = {n: by_name[n] for n in (*given, *cond) if n in by_name}
+            if given[0] not in found:
+                return None
+        for n, s in found.items():
+            if not isinstance(s, sp.Symbol) or symbols.setdefault(n, s) != s:
+                return None
+        parents[given[0]] = cond
+        factors[given[0]] = value
+    if not parents or not any(parents.values()):
+        return None
+    if any(u not in parents or u not in symbols for c in parents.values() for u in c):
+        return None  # a variable with no factor of its own: the joint is not declared
+    model = FactorModel(symbols, parents, factors)
+    seen: set[str] = set()
+    while len(seen) < len(parents):  # acyclic: the variables can be put in order
+        ready = [v for v in parents if v not in seen and all(u in seen for u in parents[v])]
+        if not ready:
+            return None
+        seen.update(ready)
+    return model
+
+
+def model_density(functions: Mapping[str, Any], sig: str,
+                  args: Sequence[sp.Basic]) -> AppliedUndef | None:
+    """The undeclared density ``sig`` (``"p(x_1,z_2)"``) of a family declared by its factors,
+    applied at ``args`` (its own variables, as the factors declare them); None when ``sig`` is
+    declared, its family is not declared by its factors, or ``args`` are not the variables
+    the signature names (a density at another point is not read this way), or a variable to
+    integrate out is not a real variable on the line or the half line.
+
+    >>> import sympy as sp
+    >>> z, x = sp.symbols("z x", real=True)
+    >>> functions = {"p(z)": sp.Function("p(z)", positive=True)(z),
+    ...              "p(x|z)": sp.Function("p(x|z)", positive=True)(x, z)}
+    >>> model_density(functions, "p(z|x)", (z, x))
+    p(z|x)(z, x)
+    >>> model_density(functions, "p(z|x)", (x, z)) is None
+    True
+    """
+    shape = parse_shape(sig)
+    if shape is None or sig in functions:
+        return None
+    stem, given, cond = shape
+    model = factor_model(functions, stem)
+    if model is None:
+        return None
+    names = (*given, *cond)
+    if len(args) != len(names) or any(
+            n not in model.symbols or model.symbols[n] != a
+            for n, a in zip(names, args, strict=True)):
+        return None
+    out = (model.ancestral(set(names)) - set(names)) | (model.ancestral(set(cond)) - set(cond))
+    if not all(_integrable(model.symbols[v]) for v in out):
+        return None  # (a sum over an integer variable is not written for it)
+    return sp.Function(sig, positive=True)(*args)
+
+
+def expand_model_densities(expr: sp.Expr, functions: Mapping[str, Any]) -> sp.Expr:
+    """``expr`` with every undeclared density of a family declared by its factors written
+    through them: a joint or marginal as the product of the factors of its ancestral set,
+    the other ancestors integrated out; a conditional p(A|B) as p(A, B)/p(B).
+
+    >>> import sympy as sp
+    >>> z, x, y = sp.symbols("z x y", real=True)
+    >>> F = lambda name, *a: sp.Function(name, positive=True)(*a)
+    >>> functions = {"p(z)": F("p(z)", z), "p(x|z)": F("p(x|z)", x, z),
+    ...              "p(y|z)": F("p(y|z)", y, z)}
+    >>> expand_model_densities(F("p(y|x,z)", y, x, z), functions)
+    p(y|z)(y, z)
+    """
+    found = [n for n in expr.atoms(AppliedUndef) if n.func.__name__ not in functions]
+    if not found:
+        return expr
+    subs: dict[sp.Basic, sp.Expr] = {}
+    models: dict[str, FactorModel | None] = {}
+    for node in found:
+        name = node.func.__name__
+        shape = parse_shape(name)
+        if shape is None or model_density(functions, name, node.args) is None:
+            continue
+        stem, given, cond = shape
+        if stem not in models:
+            models[stem] = factor_model(functions, stem)
+        model = models[stem]
+        if model is None:  # (model_density has checked it; kept for the type checker)
+            continue
+        subs[node] = model.marginal({*given, *cond}) / (
+            model.marginal(set(cond)) if cond else sp.S.One)
+    return expr.xreplace(subs) if subs else expr
