@@ -486,7 +486,7 @@ def model_densities_read(d: Derivation, *exprs: sp.Expr) -> list[str]:
     >>> d = Derivation("t", {"z": z, "x": x}, F("p(x,z)", x, z), [],
     ...                functions={"p(z)": F("p(z)", z), "p(x|z)": F("p(x|z)", x, z)})
     >>> model_densities_read(d, d.start)
-    ['p(x, z) = p(x|z)·p(z)']
+    ['p(x,z) = p(x|z)·p(z)']
     """
     from elbo_derivation.core.factorised import model_density
 
