@@ -586,6 +586,10 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     logs = masked.atoms(sp.log)
     f = sp.expand(masked)
     expanded = f != masked
+    even = False
+    if f != 0 and f.has(sp.log):  # log(x²) = 2 log|x| for a real x (|x| > 0 where defined)
+        g = even_power_logs(f)
+        even, f = g != f, g
     if f != 0 and f.has(sp.log):
         f = sp.expand(sp.expand_log(f, deep=True))
     cancelled = False
@@ -613,7 +617,41 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         rules.append(GAMMA_RECURRENCE)
     if polygamma_rule:
         rules.append(DIGAMMA_RECURRENCE)
+    if even:
+        rules.append(LOG_EVEN_POWER)
     return f.xreplace(nodes), tuple(rules)
+
+
+LOG_EVEN_POWER = "log of an even power of a real number (log(x²) = 2 log|x|)"
+
+
+def even_power_logs(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each log of a product of positive factors and even powers of real
+    numbers split, the even powers through the absolute value: log(x²ᵏ·a) = 2k·log|x| + log a
+    for x real and a > 0 (x² = |x|², and |x| > 0 wherever the log is defined). Other logs
+    are left alone.
+
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("a", positive=True)
+    >>> even_power_logs(sp.log(x**2 * a) / 2)
+    log(a)/2 + log(Abs(x))
+    >>> even_power_logs(sp.log(x**3))
+    log(x**3)
+    """
+    def split(node: sp.log) -> sp.Expr:
+        out, found = [], False
+        for factor in sp.Mul.make_args(node.args[0]):
+            base, exp = factor.as_base_exp()
+            if (exp.is_Integer and exp.is_even and base.is_real and not base.is_nonnegative
+                    and not base.is_nonpositive):
+                out.append(exp * sp.log(sp.Abs(base)))
+                found = True
+            elif factor.is_positive:
+                out.append(sp.log(factor))
+            else:
+                return node
+        return sp.Add(*out) if found else node
+
+    return expr.replace(lambda n: isinstance(n, sp.log), split)
 
 
 def polygamma_shifts(expr: sp.Expr, limit: int = 64) -> sp.Expr:
