@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from functools import lru_cache
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -79,6 +80,7 @@ POLYNOMIAL_INTEGRAL = "the integral of a polynomial over a bounded interval"
 BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b) (a, b > 0)"
 GEOMETRIC_SERIES = ("the geometric series Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (and Σ k^m r^k, "
                     "from its derivatives)")
+ABSORPTION = "the absorption identity k·C(n, k) = n·C(n − 1, k − 1)"
 BINOMIAL_THEOREM = "the binomial theorem Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a + b)^n"
 TAIL_INTEGRAL = ("the tail integral ∫_a^∞ e^(−rt) dt = e^(−ra)/r (r > 0; t^k e^(−rt) by "
                  "parts)")
@@ -160,7 +162,40 @@ def _natural_shift(summand: sp.Expr, i: sp.Symbol) -> int:
             c = sp.expand(arg - i)
             if c.is_Integer:
                 shifts.append(int(c))
+    if not shifts:  # C(n − 1, i − 1): the index j = i − 1 makes it C(n − 1, j)
+        for node in summand.atoms(sp.binomial):
+            c = sp.expand(node.args[1] - i)
+            if c.is_Integer:
+                shifts.append(int(c))
+        if len(set(shifts)) > 1:
+            return 0
     return min(shifts, key=abs) if shifts else 0
+
+
+def _absorbed(summand: sp.Expr, i: sp.Symbol) -> sp.Expr:
+    """Each term's factor k·C(n, k), k = i + a (a an integer), written n·C(n − 1, k − 1): the
+    absorption identity, which holds at every integer k (both sides 0 at k = 0; Graham, Knuth
+    and Patashnik, *Concrete Mathematics*, 1994, eq. 5.5).
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> n = sp.Symbol("n", integer=True, positive=True)
+    >>> _absorbed(k * sp.binomial(n, k) * 2**k, k)
+    2**k*n*binomial(n - 1, k - 1)
+    """
+    def one(term: sp.Expr) -> sp.Expr:
+        factors = list(sp.Mul.make_args(term))
+        for b in [f for f in factors if isinstance(f, sp.binomial)]:
+            top, low = b.args
+            if not sp.expand(low - i).is_Integer or low not in factors:
+                continue
+            factors.remove(low)
+            factors.remove(b)
+            return sp.Mul(*factors, top, sp.binomial(top - 1, low - 1))
+        return term
+
+    if not summand.has(sp.binomial):
+        return summand
+    return sp.Add(*[one(t) for t in sp.Add.make_args(sp.expand(summand))])
 
 
 def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
@@ -172,6 +207,10 @@ def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
     # the normal form's index, j_; a sum around one already in normal form takes the next
     # one, j_1_, so that the inner sum's index is not replaced with the outer one's
     J = next(k for k in (_J, *_OUTER_J) if not summand.has(k))
+    absorbed = _absorbed(summand, i)
+    if absorbed != summand and absorbed != sp.expand(summand):
+        used.add(ABSORPTION)
+        summand = absorbed
     c = _natural_shift(summand, i)
     g = summand.xreplace({i: J - c})
     lo, hi = sp.expand(lo + c), sp.expand(hi + c)
@@ -216,6 +255,7 @@ def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
     return sp.Add(*out)
 
 
+@lru_cache(maxsize=256)
 def sum_normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     """``expr`` with every sum over one index with finite symbolic bounds in normal form,
     and the rules used.
@@ -253,7 +293,7 @@ def sum_normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         return new
 
     out = sp.expand(visit(expr))
-    order = (INDEX_SHIFT, SUM_SPLIT, SUM_LINEARITY, SUM_CONSTANT)
+    order = (ABSORPTION, INDEX_SHIFT, SUM_SPLIT, SUM_LINEARITY, SUM_CONSTANT)
     return out, tuple(r for r in order if r in used)
 
 
