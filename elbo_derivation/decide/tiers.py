@@ -807,6 +807,8 @@ class Calculus(Tier):
         if isinstance(node, sp.Derivative) and any(
                 _abstract_symbolic_sum(s) for s in node.expr.atoms(sp.Sum)):
             return node.doit(deep=False)
+        if isinstance(node, sp.Sum) and _binomial_symbolic_sum(node):
+            return node
         out = node.doit()
         if isinstance(node, sp.Sum) and any(
                 isinstance(pw, sp.Piecewise) and pw.args[-1].expr.has(sp.Sum)
@@ -879,6 +881,18 @@ class Calculus(Tier):
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
+
+
+def _binomial_symbolic_sum(node: sp.Sum) -> bool:
+    """Whether ``node`` sums a binomial coefficient C(n, k) of a symbolic n over its index up
+    to a symbolic bound: the binomial theorem is read before (``binomial_series``); SymPy's
+    hypergeometric summation of what is left is slow and at best conditional, so the sum
+    rules and the instances at small bounds decide such a step."""
+    if len(node.limits) != 1 or not any(b.free_symbols for b in node.limits[0][1:]):
+        return False
+    i = node.limits[0][0]
+    return any(b.args[0].free_symbols and b.args[1].has(i)
+               for b in node.function.atoms(sp.binomial))
 
 
 def _sum_rules_prove(p: Problem) -> bool:
