@@ -633,3 +633,30 @@ def test_any_renaming_keeps_every_verdict_and_mistake_name(data: st.DataObject) 
     mapping = build_map(declared(path), heads)
     label = support.read_label(path)
     _compare(path, named_steps=set() if label.correct else {label.step}, mapping=mapping)
+
+
+# --- the instance of two model families ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("likelihood", "posterior"), [("a", "b"), ("b", "a")])
+def test_two_models_get_their_instances_by_role_not_by_letter(likelihood: str,
+                                                               posterior: str) -> None:
+    # two model families of one step: the one with the likelihood gets the N(0, 1) prior and
+    # the other the shifted one, whichever letter sorts first (and so the same numbers)
+    import sympy as sp
+
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.decide.rules import instance_description, linear_gaussian_instance
+
+    x, z = sp.symbols("x z", real=True)
+
+    def f(name: str, *v: sp.Symbol) -> sp.Expr:
+        return sp.Function(name, positive=True)(*v)
+
+    lik, prior = f(f"{likelihood}(x|z)", x, z), f(f"{likelihood}(z)", z)
+    post, evidence = f(f"{posterior}(z|x)", z, x), f(f"{posterior}(x)", x)
+    step = Expectation(sp.log(lik * prior) - sp.log(post * evidence), z, f("q(z|x)", z, x))
+    words = instance_description(step)
+    assert f"{likelihood}(z) = N(0, 1)" in words and f"{posterior}(z) = N(e2, 1)" in words
+    (inst,), params = linear_gaussian_instance(step)
+    assert len(params[likelihood]) == 3 and len(params[posterior]) == 4  # its own shift e2

@@ -1299,7 +1299,8 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
     # q(x, y))) must not be the same density, or every log-ratio between them is 0
     params: dict[str, tuple[sp.Symbol, ...]] = {}
     shifts: dict[str, sp.Symbol] = {}
-    for i, family in enumerate(sorted(model)):
+    by_role = _families_by_role(exprs, model, latent if copies is None else None, context)
+    for i, family in enumerate(by_role):
         params[family] = (a, b, c) if i == 0 else (
             _fresh(f"a{i + 1}", taken, real=True), _fresh(f"b{i + 1}", taken, real=True),
             _fresh(f"c{i + 1}", taken, positive=True))
@@ -1340,8 +1341,57 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                               + network[1]), ""
             subs[node] = value
     return ([e.xreplace(subs) for e in exprs], params), "", _two_variable_words(
-        exprs, sorted(model), variational, None if copies is not None else latent, context,
+        exprs, by_role, variational, None if copies is not None else latent, context,
         params) + _positive_function_words(subs)
+
+
+def _families_by_role(exprs: list[sp.Expr], model: frozenset[str], latent: sp.Basic | None,
+                      context: set[sp.Basic]) -> list[str]:
+    """The model families in the order their instances are made: the first is the model
+    N(0, 1) prior of the latent variable, each later one its own joint with a shifted prior.
+    The order is that of their roles in the step, never of their letters: a family with a
+    likelihood (data given the latent variable) first, then one with a prior or a joint of
+    the latent variable, then a posterior (the latent variable given data), then densities of
+    the data alone; among equals, a family an expectation or KL divergence is taken over
+    first, then the one with more distinct densities; only a tie in all of these (families
+    whose roles are the same) falls back to the names, for a fixed order.
+
+    >>> import sympy as sp
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> F = lambda name, *v: sp.Function(name, positive=True)(*v)
+    >>> step = [sp.log(F("a(x|z)", x, z) * F("a(z)", z)) - sp.log(F("b(z|x)", z, x))]
+    >>> _families_by_role(step, frozenset({"a", "b"}), z, set())
+    ['a', 'b']
+    >>> step = [sp.log(F("b(x|z)", x, z) * F("b(z)", z)) - sp.log(F("a(z|x)", z, x))]
+    >>> _families_by_role(step, frozenset({"a", "b"}), z, set())
+    ['b', 'a']
+    """
+    roles: dict[str, int] = {}
+    shapes: dict[str, set[str]] = {}
+    over: set[str] = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, Expectation):  # (a KL divergence too: over its first density)
+                sig = _signature(node.density)
+                if sig is not None:
+                    over.add(sig.family)
+            sig = _signature(node)
+            if sig is None or sig.family not in model:
+                continue
+            n = len(sig.given)
+            given, cond = set(node.args[:n]), set(node.args[n:]) - set(context)
+            if latent is not None and latent in cond and latent not in given:
+                role = 0  # a likelihood: data given the latent variable
+            elif latent is not None and latent in given and not cond:
+                role = 1  # a prior, or a joint of the latent variable and data
+            elif latent is not None and latent in given:
+                role = 2  # a posterior: the latent variable given data
+            else:
+                role = 3  # the data alone (an evidence), or no latent variable known
+            roles[sig.family] = min(roles.get(sig.family, role), role)
+            shapes.setdefault(sig.family, set()).add(node.func.__name__)
+    return sorted(model, key=lambda f: (roles.get(f, 4), f not in over,
+                                        -len(shapes.get(f, ())), f))
 
 
 def _positive_function_words(subs: Mapping[sp.Basic, sp.Expr]) -> str:
