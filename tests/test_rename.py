@@ -658,5 +658,5 @@ def test_two_models_get_their_instances_by_role_not_by_letter(likelihood: str,
     step = Expectation(sp.log(lik * prior) - sp.log(post * evidence), z, f("q(z|x)", z, x))
     words = instance_description(step)
     assert f"{likelihood}(z) = N(0, 1)" in words and f"{posterior}(z) = N(e2, 1)" in words
-    (inst,), params = linear_gaussian_instance(step)
+    _, params = linear_gaussian_instance(step)
     assert len(params[likelihood]) == 3 and len(params[posterior]) == 4  # its own shift e2
