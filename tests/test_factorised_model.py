@@ -63,6 +63,15 @@ def test_bishop_hmm_in_latex() -> None:
     assert _verdicts(text, tex=True) == [Verdict.PROVED, Verdict.PROVED, Verdict.REFUTED]
 
 
+def test_bayes_rule_and_a_wrong_conditioning_in_a_chain() -> None:
+    # z → x → y: the posterior of z given x and y is that given x alone (proved), given y
+    # alone it is another density (refuted on the chain's own instance: the variable bound in
+    # a marginal is never the free one a point is put in for)
+    text = ("title: t\nsymbols: x, z, y : real\ndensities: p(z), p(x|z), p(y|x)\n\n"
+            "    p(z|x)\n  = p(x|z)*p(z)/p(x)\n  = p(z|x,y)\n  = p(z|y)\n")
+    assert _verdicts(text) == [Verdict.PROVED, Verdict.PROVED, Verdict.REFUTED]
+
+
 def test_a_family_not_declared_by_its_factors_keeps_the_error() -> None:
     # a declared joint beside its factors: not a model declared by its factors
     text = ("title: t\nsymbols: x, z : real\ndensities: p(z), p(x|z), p(x,z)\n\n"

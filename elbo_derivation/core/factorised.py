@@ -25,7 +25,7 @@ Examples
 >>> expand_model_densities(joint, functions)
 p(x|z)(x, z)*p(z)(z)
 >>> expand_model_densities(model_density(functions, "p(x)", (x,)), functions)
-Integral(p(x|z)(x, z)*p(z)(z), (z, -oo, oo))
+Integral(p(x|z)(x, z′)*p(z)(z′), (z′, -oo, oo))
 """
 
 from __future__ import annotations
@@ -70,15 +70,22 @@ class FactorModel:
                     stack.append(u)
         return out
 
-    def marginal(self, names: set[str]) -> sp.Expr:
+    def marginal(self, names: set[str], taken: frozenset[sp.Symbol] = frozenset()) -> sp.Expr:
         """The density of the model over ``names``: the product of the factors of their
-        ancestral set, integrated over the ancestors not kept (roots innermost)."""
+        ancestral set, integrated over the ancestors not kept (roots innermost). A variable
+        integrated out that is free in ``taken`` (the expression it is written in) is bound
+        under a primed name, z₁′, so that a value put in for the free one never reaches it."""
         keep = self.ancestral(names)
         order = [v for v in self.order() if v in keep]
         out = sp.Mul(*(self.factors[v] for v in order))
         for v in order:
             if v not in names:
-                out = sp.Integral(out, (self.symbols[v], *_range(self.symbols[v])))
+                u = self.symbols[v]
+                bound = u
+                while bound in taken:
+                    bound = sp.Symbol(bound.name + "′", **u.assumptions0)
+                body = out.xreplace({u: bound}) if bound != u else out
+                out = sp.Integral(body, (bound, *_range(u)))
         return out
 
 
@@ -220,6 +227,9 @@ def expand_model_densities(expr: sp.Expr, functions: Mapping[str, Any]) -> sp.Ex
         model = models[stem]
         if model is None:  # (model_density has checked it; kept for the type checker)
             continue
-        subs[node] = model.marginal({*given, *cond}) / (
-            model.marginal(set(cond)) if cond else sp.S.One)
+        # every variable of the model counts as taken: the other side of a step may have it
+        # free, and a value put in for it must never reach a bound one
+        taken = frozenset(expr.free_symbols) | frozenset(model.symbols.values())
+        subs[node] = model.marginal({*given, *cond}, taken) / (
+            model.marginal(set(cond), taken) if cond else sp.S.One)
     return expr.xreplace(subs) if subs else expr
