@@ -81,8 +81,10 @@ def test_a_step_between_matrices_is_compared_entry_by_entry():
     assert step.verdict.value == "refuted" and "entry" in step.result.counterexample.note
 
 
-def test_a_sum_step_equal_at_every_small_bound_is_numerically_supported():
-    # Pitman, sec. 3.2: k C(n, k) = n C(n-1, k-1) inside the binomial mean; no rule proves it
+def test_a_sum_step_equal_at_every_small_bound_is_proved_by_absorption():
+    # Pitman, sec. 3.2: k C(n, k) = n C(n-1, k-1) inside the binomial mean; the sum rules now
+    # prove it (the absorption identity and a shift of the index)
+    from elbo_derivation.decide.calculus import ABSORPTION
     from elbo_derivation.decide.verdict import compare
 
     n = sp.Symbol("n", positive=True, integer=True)
@@ -91,7 +93,7 @@ def test_a_sum_step_equal_at_every_small_bound_is_numerically_supported():
     lhs = sp.Sum(k * sp.binomial(n, k) * p**k * (1 - p)**(n - k), (k, 0, n))
     rhs = sp.Sum(n * sp.binomial(n - 1, k - 1) * p**k * (1 - p)**(n - k), (k, 1, n))
     r = compare(lhs, rhs, time_limit=20)
-    assert r.verdict.value == "numerically-supported" and r.method == "sum-rules"
+    assert r.verdict.value == "proved" and r.method == "sum-rules" and ABSORPTION in r.rules
     bad = sp.Sum(n * sp.binomial(n - 1, k) * p**k * (1 - p)**(n - k), (k, 1, n))
     assert compare(lhs, bad, time_limit=20).verdict.value in ("refuted", "undecided")
 
