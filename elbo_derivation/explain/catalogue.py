@@ -2334,3 +2334,14 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # on anything
 CATALOGUE = _amended(CATALOGUE, {"power-on-one-factor": {"witness": "power-carried"}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 28: factors lost (N1) --------------------------------------------------------------
+# An expectation written as its integral (its sum) over the support without its density: the
+# factor an expectation's integral carries, lost; the written step must show that integral.
+
+_S28_FACTORS: dict[str, dict[str, Any]] = {
+    "dropped-factor": {"whole": sim.density_dropped_from_expectation},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S28_FACTORS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

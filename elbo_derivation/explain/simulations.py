@@ -3510,3 +3510,67 @@ def log_of_sum_split_after_common_factor(node: sp.Basic, roles: Any) -> list[Var
     rest = [f for f in common.args if f is not sums[0]]
     wrong = sp.Add(*(sp.log(f) for f in rest), *(sp.log(t) for t in sums[0].args))
     return [(wrong, {"right": node, "wrong": wrong})]
+
+
+# --- session 28 (N1): the density dropped as an expectation is written as its integral ----------
+
+
+def density_dropped_from_expectation(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """E_{x∼p}[f(x)] written ∫ f(x) dx (Σ_x f(x) for a discrete family): the expectation
+    written as its integral over the support without the density p, which is the factor an
+    expectation's integral carries (Bishop, PRML, eq. (1.34)).
+
+    Acts on the previous line before its declared families are evaluated
+    (``roles.before_families``, set by :class:`.mistakes._Context`), else on ``expr``: for
+    each expectation, the integral over the declared family's support (over ℝ for an
+    abstract density), the density left out; the rest of the line evaluated as the checker
+    evaluates it. The written step must show that integral (``shown``): its value alone
+    (w³/12 for ∫_a^{a+w} (u − a − w/2)² du) could come from another mistake.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> q, g = sp.Function("q"), sp.Function("g")
+    >>> [w for w, _ in density_dropped_from_expectation(Expectation(g(z), z, q(z)), None)]
+    [Integral(g(z), (z, -oo, oo))]
+    """
+    original, families = getattr(roles, "before_families", (None, None))
+    if original is None:
+        original, families = expr, None
+    families = families or {}
+    out: list[Variant] = []
+    for node in sp.preorder_traversal(original):
+        if type(node) is not Expectation or not isinstance(node.variable, sp.Symbol):
+            continue
+        x, dens = node.variable, node.density
+        if dens in families:
+            from elbo_derivation.decide.families import FAMILY_FACTS
+
+            key, params, var = families[dens]
+            facts = FAMILY_FACTS.get(key)
+            if facts is None or key == "categorical" or var != x:
+                continue
+            try:
+                lo, hi = facts.support(*params)
+            except Exception:
+                continue
+            kind = sp.Sum if facts.discrete else sp.Integral
+        elif isinstance(dens, AppliedUndef) and x in dens.args:
+            lo, hi, kind = -sp.oo, sp.oo, sp.Integral
+        else:
+            continue
+        integral = kind(node.integrand, (x, lo, hi))
+        wrong = original.xreplace({node: integral})
+        if families and wrong.has(*families):
+            try:
+                from elbo_derivation.decide.families import instantiate
+
+                wrong = instantiate(wrong, families)[0]
+            except Exception:
+                continue
+            if wrong.has(*families):
+                continue
+        why = (f"{show(dens)} is the density of {show(x)}: the expectation "
+               f"{show(node)} is the integral of {show(node.integrand)} times "
+               f"{show(dens)}, which was written without it")
+        out.append((wrong, {"right": node, "wrong": integral, "s": dens, "x": x,
+                            "why": why, "shown": [integral]}))
+    return out
