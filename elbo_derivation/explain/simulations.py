@@ -3574,3 +3574,36 @@ def density_dropped_from_expectation(expr: sp.Basic, roles: Any) -> list[Variant
         out.append((wrong, {"right": node, "wrong": integral, "s": dens, "x": x,
                             "why": why, "shown": [integral]}))
     return out
+
+
+# --- session 28 (N1): the binomial 2 lost while a square times a factor is multiplied out ------
+
+
+def square_times_factor_expanded_without_two(node: sp.Basic, roles: Any) -> list[Variant]:
+    """c·(a + b)² multiplied out as c·a² + c·ab + c·b²: the binomial coefficient 2 of the
+    cross term lost while a square standing in a product is expanded (e(m + e)² written
+    m²e + me² + e³). The factor c must hold symbols (a number times the square is
+    :func:`square_expanded_without_two`'s, the number merged with the terms), and the written
+    step must show the cross term c·ab.
+
+    Examples
+    --------
+    >>> m, e = sp.symbols("m e")
+    >>> [w for w, _ in square_times_factor_expanded_without_two(e * (m + e)**2, None)]
+    [e**3 + e**2*m + e*m**2]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    squares = [f for f in node.args if _expanded_without_two(f) is not None]
+    if len(squares) != 1:
+        return []
+    sq = squares[0]
+    rest = node / sq
+    if not rest.free_symbols or rest.has(*CONSTRUCTS, AppliedUndef):
+        return []
+    a, b = sq.base.args
+    wrong = sp.expand(rest * _expanded_without_two(sq))
+    cross = sp.expand(rest * a * b)
+    if not isinstance(wrong, sp.Add):
+        return []
+    return [(wrong, {"right": 2 * cross, "wrong": cross, "shown": [cross]})]
