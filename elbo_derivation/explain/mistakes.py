@@ -517,8 +517,9 @@ def _few_terms_written_out(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
 def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
             ) -> dict[sp.Basic, tuple[Any, Any]]:
     """Where the numbers take each symbol: inside the interval it was declared in
-    (``0 < t < 1``), and a probability (a role) inside (0, 1), so that log(1 − t) is real at
-    every point; other symbols by their assumptions alone."""
+    (``0 < t < 1``), a probability (a role) inside (0, 1), so that log(1 − t) is real at
+    every point, and a positive integer (a count) above 1; other symbols by their
+    assumptions alone."""
     out: dict[sp.Basic, tuple[Any, Any]] = {}
     declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
     by_name = {s.name: s for s in symbols}
@@ -533,6 +534,9 @@ def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
     for s in roles.having("probability"):
         if s in symbols and s not in out:
             out[s] = (0.0, 1.0)
+    for s in symbols:  # a count is at least 1: (1 − 1/n)ᵏ stays real, as it does for a count
+        if s not in out and s.is_integer and s.is_positive:
+            out[s] = (1.0, float("inf"))
     return out
 
 
