@@ -465,6 +465,24 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     return e
 
 
+def _at_points(e: sp.Basic) -> sp.Basic:
+    """``e`` with each value at a point (``f(s)|_{s=1}``, a derivative already taken) put
+    in: the numbers cannot evaluate a substitution, only its result. What still holds a
+    derivative, an integral, a sum or an expectation stays as it is.
+
+    >>> s = sp.Symbol("s", real=True)
+    >>> _at_points(sp.Subs(sp.exp(2 * (s - 1)), s, 1))
+    1
+    """
+    try:
+        return e.replace(
+            lambda n: isinstance(n, sp.Subs) and not n.expr.has(
+                sp.Derivative, sp.Integral, sp.Sum, Expectation),
+            lambda n: n.doit())
+    except Exception:
+        return e
+
+
 def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Basic:
     """The previous line with its densities of declared named families replaced by what the
     family says (a KL or an entropy by its formula, a moment by its value, an expectation by
@@ -934,7 +952,8 @@ class _Context:
         the numbers can compare it, and a KL or an expectation under a density of a declared
         family (``p(y) ~ LogNormal(m, s)``) written out by what the family says (cached;
         ``e`` itself when there is nothing to do)."""
-        if not (e.has(sp.Sum, sp.Derivative) or (self.families and e.has(AppliedUndef))):
+        if not (e.has(sp.Sum, sp.Derivative, sp.Subs)
+                or (self.families and e.has(AppliedUndef))):
             return e
         if e not in self._evaluated:
             out = e
@@ -952,8 +971,8 @@ class _Context:
             if out.has(sp.Derivative) and out.has(sp.Integral):
                 # a derivative of an integral of a polynomial (a length ∫_a^1 du) taken
                 out = _polynomial_integrals_done(out) or out
-            self._evaluated[e] = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) \
-                else out
+            out = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) else out
+            self._evaluated[e] = _at_points(out) if out.has(sp.Subs) else out
         return self._evaluated[e]
 
     def rules_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
@@ -1939,8 +1958,9 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return _term_written(m, ctx, before, after)
         if kind == "sign-shown":
             return _sign_shown(m, ctx, before, after)
-        if kind == "several-terms":
-            kept = set(sp.Add.make_args(before)) & set(sp.Add.make_args(after))
+        if kind == "several-terms":  # a term kept, perhaps rewritten (−(αβ)² as −α²β²)
+            kept = {t for t in sp.Add.make_args(after)
+                    if any(_same_value(t, u) for u in sp.Add.make_args(before))}
             return (len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1) \
                 and not any(t.free_symbols for t in kept)
         if kind == "kl-written":
