@@ -123,3 +123,45 @@ symbols: j : integer
 \sum_{i=1}^{N} \left(1 - \left(\frac{N-1}{N}\right)^m\right) &= 1 - \left(\frac{N-1}{N}\right)^m
 \end{align*}
 """, tex=True) == "dimension-count"
+
+
+# --- a derivative's value at a point -------------------------------------------------------------
+
+
+def test_the_chain_rule_factor_forgotten_in_a_derivative_at_a_point_is_named() -> None:
+    # the mean of a Poisson from its generating function: d/ds e^{λ(s − 1)} at s = 1
+    assert _named(r"""
+% symbols: \lambda : positive
+% symbols: s : real
+\begin{align*}
+\left.\frac{d}{ds} e^{\lambda(s-1)}\right|_{s=1} &= \left.e^{\lambda(s-1)}\right|_{s=1}
+\end{align*}
+""", tex=True) == "chain-rule-factor-forgotten"
+    assert _named(r"""
+% symbols: a : positive
+% symbols: u : real
+\begin{align*}
+\left.\frac{d}{du} e^{a(u-1)}\right|_{u=1} &= 1
+\end{align*}
+""", tex=True) == "chain-rule-factor-forgotten"
+    # the factor kept: right
+    assert _named(r"""
+% symbols: a : positive
+% symbols: u : real
+\begin{align*}
+\left.\frac{d}{du} e^{a(u-1)}\right|_{u=1} &= a
+\end{align*}
+""", tex=True) is None
+
+
+def test_a_sign_inside_a_value_at_a_point_beside_a_term_kept_is_no_overall_sign() -> None:
+    # −(ab)² kept as −a²b²: the whole was not negated, though the value is the negative
+    named = _named(r"""
+% symbols: a, b : positive
+% symbols: t : real
+\begin{align*}
+\left.\frac{d^2}{dt^2}(1-b t)^{-a}\right|_{t=0} - (ab)^2
+  &= \left.a(a-1)b^2(1-b t)^{-a-2}\right|_{t=0} - a^2b^2
+\end{align*}
+""", tex=True)
+    assert named != "overall-sign"

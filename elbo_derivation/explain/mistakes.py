@@ -2199,8 +2199,9 @@ def _way_back(m: _Match, ctx: _Context) -> sp.Basic:
 def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
               deadline: float) -> Mistake | None:
     ctx = _Context(lhs, rhs, derivation, step, deadline)
-    if ctx.relation not in ("<=", ">=") and not ctx.screen.differs(lhs, rhs):
-        return None
+    if ctx.relation not in ("<=", ">=") and not ctx.screen.differs(
+            *(ctx.evaluated(e) if e.has(sp.Subs) else e for e in (lhs, rhs))):
+        return None  # (a value at a point compared once it is put in)
     matches: list[_Match] = []
     for entry in CATALOGUE:
         try:
