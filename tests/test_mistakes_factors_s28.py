@@ -165,3 +165,34 @@ def test_a_sign_inside_a_value_at_a_point_beside_a_term_kept_is_no_overall_sign(
 \end{align*}
 """, tex=True)
     assert named != "overall-sign"
+
+
+# --- a sum re-indexed with its old bounds ---------------------------------------------------
+
+
+def test_a_sum_reindexed_with_the_old_bounds_kept_is_an_index_shift() -> None:
+    # Σ_{i=1}^{n} (n − i) with k = n − i runs over k = 0, …, n − 1
+    assert _named("""\
+symbols: i, k : integer
+symbols: n : positive integer
+
+    Sum(n - i, (i, 1, n))
+  = Sum(k, (k, 1, n))
+""") == "index-shift"
+    # a geometric sum re-indexed (Adam's bias correction), in LaTeX with other letters
+    assert _named(r"""
+% symbols: 0 < c < 1
+% symbols: j, m : integer
+% symbols: T : positive integer
+\begin{align*}
+(1 - c)\sum_{j=1}^{T} c^{T-j} &= (1 - c)\sum_{m=1}^{T} c^{m}
+\end{align*}
+""", tex=True) == "index-shift"
+    # the bounds right and the summand wrong: not an index shift
+    assert _named("""\
+symbols: i, k : integer
+symbols: n : positive integer
+
+    Sum(n - i, (i, 1, n))
+  = Sum(k^2, (k, 0, n - 1))
+""") != "index-shift"

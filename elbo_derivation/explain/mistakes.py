@@ -459,10 +459,42 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
                         v = got.value if got.ok else s
                     if not v.has(sp.Sum, sp.Piecewise):
                         closed[s] = v
+                elif len(s.limits) == 1:  # over symbolic finite bounds: its closed form,
+                    v = _finite_sum_closed(s)  # which the numbers can take between integers
+                    if v is not None:
+                        closed[s] = v
             e = e.xreplace(closed)
     except Exception:
         return e
     return e
+
+
+def _finite_sum_closed(s: sp.Sum) -> sp.Basic | None:
+    """The closed form of a sum over finite bounds that hold symbols, of a polynomial in
+    its index (Faulhaber's sums) or of a geometric term c·rᵏ (r ≠ 1 as symbols), or None:
+    the numbers draw a count between integers, where only the closed forms of two equal sums
+    agree.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> n = sp.Symbol("n", integer=True, positive=True)
+    >>> _finite_sum_closed(sp.Sum(k, (k, 0, n - 1)))
+    n**2/2 - n/2
+    """
+    k, lo, hi = s.limits[0]
+    if not (lo.free_symbols | hi.free_symbols) or lo.is_finite is False \
+            or hi.is_finite is False or s.function.has(sp.Sum, sp.Integral, AppliedUndef):
+        return None
+    f = s.function
+    try:
+        if f.is_polynomial(k) and sp.degree(f, k) <= 6:
+            v = sp.expand(sp.summation(sp.expand(f), (k, lo, hi)))
+            return None if v.has(sp.Sum, sp.Piecewise) else v
+        ratio = sp.powsimp(sp.expand_power_exp(f.xreplace({k: k + 1}) / f), force=True)
+        if ratio.has(k) or sp.simplify(ratio - 1) == 0 or sp.count_ops(ratio) > 12:
+            return None
+        return (f.xreplace({k: lo}) - f.xreplace({k: hi + 1})) / (1 - ratio)
+    except Exception:
+        return None
 
 
 def _at_points(e: sp.Basic) -> sp.Basic:

@@ -3607,3 +3607,49 @@ def square_times_factor_expanded_without_two(node: sp.Basic, roles: Any) -> list
     if not isinstance(wrong, sp.Add):
         return []
     return [(wrong, {"right": 2 * cross, "wrong": cross, "shown": [cross]})]
+
+
+# --- session 28 (N1): a sum re-indexed, its bounds kept --------------------------------------
+
+
+def _window_moves(node: sp.Basic) -> list[sp.Basic]:
+    """A one-index finite sum with both bounds moved by one the same way (Σ_{k=a}^{b} as
+    Σ_{k=a+1}^{b+1} and Σ_{k=a−1}^{b−1}); nothing for a series (see :func:`_bound_moves`)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return []
+    k, lo, hi = node.limits[0]
+    if lo.is_finite is False or hi.is_finite is False:
+        return []
+    return [sp.Sum(node.function, (k, lo + d, hi + d)) for d in (1, -1)]
+
+
+def _window_said(right: sp.Sum, wrong: sp.Sum) -> dict[str, Any]:
+    k, lo, hi = right.limits[0]
+    _, wlo, whi = wrong.limits[0]
+    why = (f"the sum over {show(k)} runs from {show(lo)} to {show(hi)}, but it was written "
+           f"from {show(wlo)} to {show(whi)}: the index was changed and the bounds kept (each "
+           f"term {show(right.function)} stands one place over)")
+    return {"right": right, "wrong": wrong, "i": k, "why": why}
+
+
+def window_shifted(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a}^{b} f(k) written Σ_{k=a+1}^{b+1} f(k) (or from a − 1 to b − 1): the index of a
+    finite sum changed (k = t − i, k = i − 1) and the bounds of the old index kept, so that
+    every term stands one place over: Σ_{i=1}^{t} b^{t−i} re-indexed by k = t − i is
+    Σ_{k=0}^{t−1} b^k, written Σ_{k=1}^{t} b^k.
+
+    Examples
+    --------
+    >>> k, t = sp.symbols("k t", integer=True, positive=True)
+    >>> b = sp.Symbol("b", positive=True)
+    >>> [w for w, _ in window_shifted(sp.Sum(b**k, (k, 0, t - 1)), None)]
+    [Sum(b**k, (k, 1, t)), Sum(b**k, (k, -1, t - 2))]
+    """
+    return [(new, {**_window_said(node, new), "guard": _not_differentiated})
+            for new in _window_moves(node)]
+
+
+def window_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of :func:`window_shifted` on a written sum: the sums it could have come
+    from, with the fields said from the right sum's side."""
+    return [(right, _window_said(right, node)) for right in _window_moves(node)]
