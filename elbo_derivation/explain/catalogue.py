@@ -2334,3 +2334,20 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # on anything
 CATALOGUE = _amended(CATALOGUE, {"power-on-one-factor": {"witness": "power-carried"}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 28: factors lost (N1) --------------------------------------------------------------
+# An expectation written as its integral (its sum) over the support without its density: the
+# factor an expectation's integral carries, lost; the written step must show that integral. A
+# square in a product (e(m + e)²) multiplied out with the 2 of its cross term lost. A finite sum
+# re-indexed with the bounds of its old index kept.
+
+_S28_FACTORS: dict[str, dict[str, Any]] = {
+    "dropped-factor": {"whole": sim.density_dropped_from_expectation},
+    # a square standing in a product, multiplied out with its cross term's 2 lost
+    "binomial-coefficient": {"local": sim.square_times_factor_expanded_without_two},
+    # a finite sum re-indexed (k = t − i) with the old index's bounds kept
+    "index-shift": {"local": sim.window_shifted, "undo": sim.window_restored},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S28_FACTORS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

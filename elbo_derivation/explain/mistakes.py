@@ -459,10 +459,60 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
                         v = got.value if got.ok else s
                     if not v.has(sp.Sum, sp.Piecewise):
                         closed[s] = v
+                elif len(s.limits) == 1:  # over symbolic finite bounds: its closed form,
+                    v = _finite_sum_closed(s)  # which the numbers can take between integers
+                    if v is not None:
+                        closed[s] = v
             e = e.xreplace(closed)
     except Exception:
         return e
     return e
+
+
+def _finite_sum_closed(s: sp.Sum) -> sp.Basic | None:
+    """The closed form of a sum over finite bounds that hold symbols, of a polynomial in
+    its index (Faulhaber's sums) or of a geometric term c·rᵏ (r ≠ 1 as symbols), or None:
+    the numbers draw a count between integers, where only the closed forms of two equal sums
+    agree.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> n = sp.Symbol("n", integer=True, positive=True)
+    >>> _finite_sum_closed(sp.Sum(k, (k, 0, n - 1)))
+    n**2/2 - n/2
+    """
+    k, lo, hi = s.limits[0]
+    if not (lo.free_symbols | hi.free_symbols) or lo.is_finite is False \
+            or hi.is_finite is False or s.function.has(sp.Sum, sp.Integral, AppliedUndef):
+        return None
+    f = s.function
+    try:
+        if f.is_polynomial(k) and sp.degree(f, k) <= 6:
+            v = sp.expand(sp.summation(sp.expand(f), (k, lo, hi)))
+            return None if v.has(sp.Sum, sp.Piecewise) else v
+        ratio = sp.powsimp(sp.expand_power_exp(f.xreplace({k: k + 1}) / f), force=True)
+        if ratio.has(k) or sp.simplify(ratio - 1) == 0 or sp.count_ops(ratio) > 12:
+            return None
+        return (f.xreplace({k: lo}) - f.xreplace({k: hi + 1})) / (1 - ratio)
+    except Exception:
+        return None
+
+
+def _at_points(e: sp.Basic) -> sp.Basic:
+    """``e`` with each value at a point (``f(s)|_{s=1}``, a derivative already taken) put
+    in: the numbers cannot evaluate a substitution, only its result. What still holds a
+    derivative, an integral, a sum or an expectation stays as it is.
+
+    >>> s = sp.Symbol("s", real=True)
+    >>> _at_points(sp.Subs(sp.exp(2 * (s - 1)), s, 1))
+    1
+    """
+    try:
+        return e.replace(
+            lambda n: isinstance(n, sp.Subs) and not n.expr.has(
+                sp.Derivative, sp.Integral, sp.Sum, Expectation),
+            lambda n: n.doit())
+    except Exception:
+        return e
 
 
 def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Basic:
@@ -517,8 +567,9 @@ def _few_terms_written_out(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
 def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
             ) -> dict[sp.Basic, tuple[Any, Any]]:
     """Where the numbers take each symbol: inside the interval it was declared in
-    (``0 < t < 1``), and a probability (a role) inside (0, 1), so that log(1 − t) is real at
-    every point; other symbols by their assumptions alone."""
+    (``0 < t < 1``), a probability (a role) inside (0, 1), so that log(1 − t) is real at
+    every point, and a positive integer (a count) above 1; other symbols by their
+    assumptions alone."""
     out: dict[sp.Basic, tuple[Any, Any]] = {}
     declared = getattr(getattr(derivation, "declarations", None), "intervals", None) or {}
     by_name = {s.name: s for s in symbols}
@@ -533,6 +584,9 @@ def _ranges(symbols: set[sp.Symbol], derivation: Any, roles: Roles,
     for s in roles.having("probability"):
         if s in symbols and s not in out:
             out[s] = (0.0, 1.0)
+    for s in symbols:  # a count is at least 1: (1 − 1/n)ᵏ stays real, as it does for a count
+        if s not in out and s.is_integer and s.is_positive:
+            out[s] = (1.0, float("inf"))
     return out
 
 
@@ -930,7 +984,8 @@ class _Context:
         the numbers can compare it, and a KL or an expectation under a density of a declared
         family (``p(y) ~ LogNormal(m, s)``) written out by what the family says (cached;
         ``e`` itself when there is nothing to do)."""
-        if not (e.has(sp.Sum, sp.Derivative) or (self.families and e.has(AppliedUndef))):
+        if not (e.has(sp.Sum, sp.Derivative, sp.Subs)
+                or (self.families and e.has(AppliedUndef))):
             return e
         if e not in self._evaluated:
             out = e
@@ -948,8 +1003,8 @@ class _Context:
             if out.has(sp.Derivative) and out.has(sp.Integral):
                 # a derivative of an integral of a polynomial (a length ∫_a^1 du) taken
                 out = _polynomial_integrals_done(out) or out
-            self._evaluated[e] = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) \
-                else out
+            out = _evaluate_calculus(out) if out.has(sp.Sum, sp.Derivative) else out
+            self._evaluated[e] = _at_points(out) if out.has(sp.Subs) else out
         return self._evaluated[e]
 
     def rules_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
@@ -1935,8 +1990,9 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return _term_written(m, ctx, before, after)
         if kind == "sign-shown":
             return _sign_shown(m, ctx, before, after)
-        if kind == "several-terms":
-            kept = set(sp.Add.make_args(before)) & set(sp.Add.make_args(after))
+        if kind == "several-terms":  # a term kept, perhaps rewritten (−(αβ)² as −α²β²)
+            kept = {t for t in sp.Add.make_args(after)
+                    if any(_same_value(t, u) for u in sp.Add.make_args(before))}
             return (len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1) \
                 and not any(t.free_symbols for t in kept)
         if kind == "kl-written":
@@ -2175,8 +2231,9 @@ def _way_back(m: _Match, ctx: _Context) -> sp.Basic:
 def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
               deadline: float) -> Mistake | None:
     ctx = _Context(lhs, rhs, derivation, step, deadline)
-    if ctx.relation not in ("<=", ">=") and not ctx.screen.differs(lhs, rhs):
-        return None
+    if ctx.relation not in ("<=", ">=") and not ctx.screen.differs(
+            *(ctx.evaluated(e) if e.has(sp.Subs) else e for e in (lhs, rhs))):
+        return None  # (a value at a point compared once it is put in)
     matches: list[_Match] = []
     for entry in CATALOGUE:
         try:

@@ -3510,3 +3510,146 @@ def log_of_sum_split_after_common_factor(node: sp.Basic, roles: Any) -> list[Var
     rest = [f for f in common.args if f is not sums[0]]
     wrong = sp.Add(*(sp.log(f) for f in rest), *(sp.log(t) for t in sums[0].args))
     return [(wrong, {"right": node, "wrong": wrong})]
+
+
+# --- session 28 (N1): the density dropped as an expectation is written as its integral ----------
+
+
+def density_dropped_from_expectation(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """E_{x∼p}[f(x)] written ∫ f(x) dx (Σ_x f(x) for a discrete family): the expectation
+    written as its integral over the support without the density p, which is the factor an
+    expectation's integral carries (Bishop, PRML, eq. (1.34)).
+
+    Acts on the previous line before its declared families are evaluated
+    (``roles.before_families``, set by :class:`.mistakes._Context`), else on ``expr``: for
+    each expectation, the integral over the declared family's support (over ℝ for an
+    abstract density), the density left out; the rest of the line evaluated as the checker
+    evaluates it. The written step must show that integral (``shown``): its value alone
+    (w³/12 for ∫_a^{a+w} (u − a − w/2)² du) could come from another mistake.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> q, g = sp.Function("q"), sp.Function("g")
+    >>> [w for w, _ in density_dropped_from_expectation(Expectation(g(z), z, q(z)), None)]
+    [Integral(g(z), (z, -oo, oo))]
+    """
+    original, families = getattr(roles, "before_families", (None, None))
+    if original is None:
+        original, families = expr, None
+    families = families or {}
+    out: list[Variant] = []
+    for node in sp.preorder_traversal(original):
+        if type(node) is not Expectation or not isinstance(node.variable, sp.Symbol):
+            continue
+        x, dens = node.variable, node.density
+        if dens in families:
+            from elbo_derivation.decide.families import FAMILY_FACTS
+
+            key, params, var = families[dens]
+            facts = FAMILY_FACTS.get(key)
+            if facts is None or key == "categorical" or var != x:
+                continue
+            try:
+                lo, hi = facts.support(*params)
+            except Exception:
+                continue
+            kind = sp.Sum if facts.discrete else sp.Integral
+        elif isinstance(dens, AppliedUndef) and x in dens.args:
+            lo, hi, kind = -sp.oo, sp.oo, sp.Integral
+        else:
+            continue
+        integral = kind(node.integrand, (x, lo, hi))
+        wrong = original.xreplace({node: integral})
+        if families and wrong.has(*families):
+            try:
+                from elbo_derivation.decide.families import instantiate
+
+                wrong = instantiate(wrong, families)[0]
+            except Exception:
+                continue
+            if wrong.has(*families):
+                continue
+        why = (f"{show(dens)} is the density of {show(x)}: the expectation "
+               f"{show(node)} is the integral of {show(node.integrand)} times "
+               f"{show(dens)}, which was written without it")
+        out.append((wrong, {"right": node, "wrong": integral, "s": dens, "x": x,
+                            "why": why, "shown": [integral]}))
+    return out
+
+
+# --- session 28 (N1): the binomial 2 lost while a square times a factor is multiplied out ------
+
+
+def square_times_factor_expanded_without_two(node: sp.Basic, roles: Any) -> list[Variant]:
+    """c·(a + b)² multiplied out as c·a² + c·ab + c·b²: the binomial coefficient 2 of the
+    cross term lost while a square standing in a product is expanded (e(m + e)² written
+    m²e + me² + e³). The factor c must hold symbols (a number times the square is
+    :func:`square_expanded_without_two`'s, the number merged with the terms), and the written
+    step must show the cross term c·ab.
+
+    Examples
+    --------
+    >>> m, e = sp.symbols("m e")
+    >>> [w for w, _ in square_times_factor_expanded_without_two(e * (m + e)**2, None)]
+    [e**3 + e**2*m + e*m**2]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    squares = [f for f in node.args if _expanded_without_two(f) is not None]
+    if len(squares) != 1:
+        return []
+    sq = squares[0]
+    rest = node / sq
+    if not rest.free_symbols or rest.has(*CONSTRUCTS, AppliedUndef):
+        return []
+    a, b = sq.base.args
+    wrong = sp.expand(rest * _expanded_without_two(sq))
+    cross = sp.expand(rest * a * b)
+    if not isinstance(wrong, sp.Add):
+        return []
+    return [(wrong, {"right": 2 * cross, "wrong": cross, "shown": [cross]})]
+
+
+# --- session 28 (N1): a sum re-indexed, its bounds kept --------------------------------------
+
+
+def _window_moves(node: sp.Basic) -> list[sp.Basic]:
+    """A one-index finite sum with both bounds moved by one the same way (Σ_{k=a}^{b} as
+    Σ_{k=a+1}^{b+1} and Σ_{k=a−1}^{b−1}); nothing for a series (see :func:`_bound_moves`)."""
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return []
+    k, lo, hi = node.limits[0]
+    if lo.is_finite is False or hi.is_finite is False:
+        return []
+    return [sp.Sum(node.function, (k, lo + d, hi + d)) for d in (1, -1)]
+
+
+def _window_said(right: sp.Sum, wrong: sp.Sum) -> dict[str, Any]:
+    k, lo, hi = right.limits[0]
+    _, wlo, whi = wrong.limits[0]
+    why = (f"the sum over {show(k)} runs from {show(lo)} to {show(hi)}, but it was written "
+           f"from {show(wlo)} to {show(whi)}: the index was changed and the bounds kept (each "
+           f"term {show(right.function)} stands one place over)")
+    return {"right": right, "wrong": wrong, "i": k, "why": why}
+
+
+def window_shifted(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a}^{b} f(k) written Σ_{k=a+1}^{b+1} f(k) (or from a − 1 to b − 1): the index of a
+    finite sum changed (k = t − i, k = i − 1) and the bounds of the old index kept, so that
+    every term stands one place over: Σ_{i=1}^{t} b^{t−i} re-indexed by k = t − i is
+    Σ_{k=0}^{t−1} b^k, written Σ_{k=1}^{t} b^k.
+
+    Examples
+    --------
+    >>> k, t = sp.symbols("k t", integer=True, positive=True)
+    >>> b = sp.Symbol("b", positive=True)
+    >>> [w for w, _ in window_shifted(sp.Sum(b**k, (k, 0, t - 1)), None)]
+    [Sum(b**k, (k, 1, t)), Sum(b**k, (k, -1, t - 2))]
+    """
+    return [(new, {**_window_said(node, new), "guard": _not_differentiated})
+            for new in _window_moves(node)]
+
+
+def window_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of :func:`window_shifted` on a written sum: the sums it could have come
+    from, with the fields said from the right sum's side."""
+    return [(right, _window_said(right, node)) for right in _window_moves(node)]
