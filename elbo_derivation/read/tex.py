@@ -1384,6 +1384,12 @@ class _Builder(Transformer_NonRecursive):
     def limits_ul(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[1]), self.value(c[0])
 
+    def integral_one(self, c: list[Any]) -> _Big:
+        """``\\int_a^b dx``: the integrand 1 left unwritten, as textbooks print a length."""
+        if isinstance(c[1], tuple):
+            return self.integral([c[0], c[1], sp.Integer(1), *c[2:]])
+        return self.integral([c[0], sp.Integer(1), *c[1:]])
+
     def integral(self, c: list[Any]) -> _Big:
         if isinstance(c[1], tuple):
             (lower, upper), body, var_name = c[1], c[2], c[4]
@@ -1794,6 +1800,9 @@ def latex_to_sympy(
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
+    bound = _bound_variables(tree, symbols, functions or {})
+    if bound:  # the variable of an integral is bound by it: no declaration needed
+        symbols = {**symbols, **{key: sym for key, (sym, _) in bound.items()}}
     builder = _Builder(symbols, functions or {}, where, indexed, ranges, definitions)
     builder.d_is_product = d_is_product
     try:
@@ -1808,12 +1817,42 @@ def latex_to_sympy(
         raise where.error(f"cannot build this expression: {err.orig_exc}", ln, col) from None
     if not isinstance(result, sp.Expr):  # pragma: no cover - the grammar builds expressions
         raise where.error("expected an expression", 1, 1)
+    for key, (sym, tok) in bound.items():
+        if sym in result.free_symbols:  # used outside the integral that binds it
+            raise where.error(
+                f"undeclared symbol '{tok}': it is bound only inside the integral over it; "
+                f"declare it, e.g. '% symbols: {key} : real', to use it outside",
+                tok.line, tok.column)
     if result.has(sp.zoo, sp.nan):
         raise where.error("the expression is undefined (a division by zero?)", 1, 1)
     if result.has(sp.I):
         raise where.error("the expression is not real (a square root or log of a negative "
                           "number?); expected a real expression", 1, 1)
     return result
+
+
+def _bound_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[str, Any],
+                     ) -> dict[str, tuple[sp.Symbol, Token]]:
+    """The undeclared variables of integrals ``\\int ... dx`` in ``tree``: the integral binds
+    x, and a textbook declares nothing for it (Billingsley's ``\\int |x| ... dx``), so it is a
+    real variable there. A name with a subscript or one that names a density is left alone.
+
+    >>> _bound_variables(_parser().parse(r"\\int_0^1 u^2 \\, du"), {}, {})
+    {'u': (u, Token('NAMEBASE', 'u'))}
+    """
+    out: dict[str, tuple[sp.Symbol, Token]] = {}
+    for node in tree.find_pred(lambda t: t.data in ("integral", "integral_one")):
+        last = node.children[-1]
+        if not isinstance(last, Tree) or last.data != "name" or len(last.children) != 1:
+            continue
+        tok = last.children[0]
+        base = str(tok).lstrip("\\")
+        cands = _Name(base, None, None, str(tok), tok.line, tok.column).candidates()
+        if (base in ("d", "e", "pi", "partial") or any(c in symbols or c in out for c in cands)
+                or any(sig.startswith(c + "(") for sig in functions for c in cands)):
+            continue
+        out[cands[0]] = (sp.Symbol(cands[0], real=True), tok)
+    return out
 
 
 # --------------------------------------------------------------------------------------
