@@ -636,9 +636,17 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
         return None
     t, lo, hi = node.limits[0]
+    body = node.function
+    if lo == -sp.oo and hi is sp.oo and t.is_real and body.has(t) and not body.has(
+            sp.Integral, sp.Sum, sp.Derivative, AppliedUndef):
+        # an even integrand over the whole line is twice its integral over (0, ∞)
+        u = sp.Dummy(str(t), positive=True)
+        if sp.expand(body.xreplace({t: -u}) - body.xreplace({t: u})) == 0:
+            half = _beta_gamma_integral(sp.Integral(body.xreplace({t: u}), (u, 0, sp.oo)))
+            return None if half is None else (2 * half[0], half[1])
+        return None
     if lo != 0 or not (hi == 1 or hi is sp.oo):
         return None
-    body = node.function
     if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
         return None
     if t.is_positive is not True:  # inside (0, 1) or (0, ∞) the variable is positive, so
@@ -667,21 +675,34 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
         return None
     found = _decay(g, t)
     if found is None:
-        return None
+        found = _decay(g, t, degree=2)
+        if found is None:
+            return None
+        rate, shift = found  # u = t²: ∫₀^∞ t^p e^(−rt²) dt = Γ((p + 1)/2)/(2 r^((p + 1)/2))
+        return (c * sp.exp(shift) * sp.gamma((p + 1) / 2) / (2 * rate ** ((p + 1) / 2)),
+                GAMMA_INTEGRAL)
     rate, shift = found
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
 
 
-def _decay(g: sp.Expr, t: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
-    """(r, s) for an exponent g = −r·t + s linear in ``t`` with r positive by the assumptions
-    (the decay of e^g); None otherwise."""
+def _decay(g: sp.Expr, t: sp.Symbol, degree: int = 1) -> tuple[sp.Expr, sp.Expr] | None:
+    """(r, s) for an exponent g = −r·t + s linear in ``t`` (or g = −r·t² + s, for
+    ``degree=2``) with r positive by the assumptions (the decay of e^g); None otherwise.
+
+    >>> t, r = sp.Symbol("t", positive=True), sp.Symbol("r", positive=True)
+    >>> _decay(-t**2/(2*r), t, degree=2)
+    (1/(2*r), 0)
+    >>> _decay(-t**2 + t, t, degree=2) is None
+    True
+    """
     try:
         poly = sp.Poly(g, t)
     except (sp.PolynomialError, sp.GeneratorsNeeded):
         return None
-    if poly.degree() != 1:
+    coeffs = poly.all_coeffs()
+    if poly.degree() != degree or any(c != 0 for c in coeffs[1:-1]):
         return None
-    slope, shift = poly.all_coeffs()
+    slope, shift = coeffs[0], coeffs[-1]
     return (-slope, shift) if (-slope).is_positive is True else None
 
 

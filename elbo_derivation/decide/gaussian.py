@@ -318,7 +318,15 @@ def _integrate_node(node: sp.Expr) -> sp.Expr | None:
     try:
         return gaussian_integral(integrand, var)
     except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded):
-        return None
+        pass
+    if integrand.has(sp.Abs) and var.is_real:
+        # E|x|ᵏ of a centred normal: an even integrand over ℝ, twice a half-Gaussian moment
+        from elbo_derivation.decide.calculus import beta_gamma_integrals
+
+        value = beta_gamma_integrals(sp.Integral(integrand, (var, -sp.oo, sp.oo)))
+        if not value.has(sp.Integral):
+            return value
+    return None
 
 
 def evaluate_gaussian_integrals(expr: sp.Expr) -> tuple[sp.Expr, int]:
