@@ -453,7 +453,11 @@ class _Builder(Transformer_NonRecursive):
         if roles is not None and len(values) - 1 != len(roles):
             raise self.ctx.error(f"{tok}(x; ...) takes {len(roles)} parameters after the "
                                  f"';' ({', '.join(roles)}), got {len(values) - 1}", tok.column)
-        if key in ("normal", "laplace") and not (values[2].is_positive or (
+        # refused when nonpositive by the declarations, or a lone symbol of unknown sign; an
+        # expression such as 1 − r² whose sign the declared interval of r settles (Mardia,
+        # Kent & Bibby's conditional variance) is taken as written, as the LaTeX reader does
+        unknown = values[2].is_nonpositive is None and not values[2].is_Symbol
+        if key in ("normal", "laplace") and not unknown and not (values[2].is_positive or (
                 key == "normal" and values[2].is_nonnegative)):
             what = "variance" if key == "normal" else "scale"
             raise self.ctx.error(f"the {what} of {tok}(x; ...) must be positive: declare it "
