@@ -1262,7 +1262,9 @@ class _Builder(Transformer_NonRecursive):
             inner = op(self.value(args[0]))
             rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
             return _Big(inner * rest)
-        return _Prefix(op, list(args))
+        # the derivative takes the whole product that follows: d²/dη² n log(1 + e^η) is
+        # the derivative of n·log(1 + e^η) (Bickel & Doksum), never (d²n/dη²)·log(...)
+        return _Prefix(op, list(args), whole=True)
 
     def primed(self, c: list[Any]) -> sp.Expr:
         name, primes, paren = c[0], c[1], c[2]
