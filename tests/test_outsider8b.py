@@ -108,3 +108,13 @@ def test_entropy_of_a_multivariate_normal_from_its_log_density():
     assert _verdicts(right) == ["proved"]
     wrong = parse_derivation(head + "= D*log(2*pi)/2 + log(det(S))/2\n", file="d.deriv")
     assert _verdicts(wrong) == ["refuted"]
+
+
+def test_a_matrix_step_whose_side_is_the_dimension_alone():
+    # Anderson, sec. 3.3: E[x x^T] = S + m m^T written S gives tr(S^-1 S) = D on one side,
+    # which the instances at D = 1, 2, 3 first failed to evaluate (undecided)
+    head = ("symbols: D : positive integer\nsymbols: x, m : vector(D) real\n"
+            "symbols: S : matrix(D) positive definite\ndensities: q(x) = N(m, S)\n"
+            "tr(inv(S)*E[x*transpose(x), x ~ q(x)])\n")
+    wrong = parse_derivation(head + "= tr(inv(S)*S)\n", file="d.deriv")
+    assert _verdicts(wrong) == ["refuted"]
