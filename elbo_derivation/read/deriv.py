@@ -456,7 +456,8 @@ class _Builder(Transformer_NonRecursive):
         # refused when nonpositive by the declarations, or a lone symbol of unknown sign; an
         # expression such as 1 − r² whose sign the declared interval of r settles (Mardia,
         # Kent & Bibby's conditional variance) is taken as written, as the LaTeX reader does
-        unknown = values[2].is_nonpositive is None and not values[2].is_Symbol
+        unknown = key in ("normal", "laplace") and len(values) > 2 and (
+            values[2].is_nonpositive is None and not values[2].is_Symbol)
         if key in ("normal", "laplace") and not unknown and not (values[2].is_positive or (
                 key == "normal" and values[2].is_nonnegative)):
             what = "variance" if key == "normal" else "scale"
