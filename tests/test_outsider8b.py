@@ -118,3 +118,13 @@ def test_a_matrix_step_whose_side_is_the_dimension_alone():
             "tr(inv(S)*E[x*transpose(x), x ~ q(x)])\n")
     wrong = parse_derivation(head + "= tr(inv(S)*S)\n", file="d.deriv")
     assert _verdicts(wrong) == ["refuted"]
+
+
+def test_a_square_over_a_square_is_non_negative():
+    # Shalev-Shwartz & Ben-David, lemma B.7: t(1 - t) <= 1/4 with t = p e^h/(1 - p + p e^h)
+    from elbo_derivation.decide.tiers import nonnegative
+
+    p, h = sp.Symbol("p", positive=True), sp.Symbol("h", real=True)
+    t = p * sp.exp(h) / (1 - p + p * sp.exp(h))
+    assert nonnegative(sp.Rational(1, 4) - t * (1 - t))[0]
+    assert not nonnegative(sp.Rational(1, 8) - t * (1 - t))[0]
