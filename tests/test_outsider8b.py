@@ -128,3 +128,13 @@ def test_a_square_over_a_square_is_non_negative():
     t = p * sp.exp(h) / (1 - p + p * sp.exp(h))
     assert nonnegative(sp.Rational(1, 4) - t * (1 - t))[0]
     assert not nonnegative(sp.Rational(1, 8) - t * (1 - t))[0]
+
+
+def test_a_constant_integrand_over_a_bounded_interval():
+    # Papoulis & Pillai (5-88): the two tails of a uniform, \int_0^{1/2 - t} dx
+    from elbo_derivation.decide.calculus import polynomial_integrals
+
+    x, t = sp.Symbol("x", real=True), sp.Symbol("t", positive=True)
+    assert polynomial_integrals(sp.Integral(1, (x, 0, sp.Rational(1, 2) - t))) == (
+        sp.Rational(1, 2) - t)
+    assert polynomial_integrals(sp.Integral(3, (x, t, 1))) == 3 - 3 * t

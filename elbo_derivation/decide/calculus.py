@@ -591,8 +591,10 @@ def _polynomial_integral(node: sp.Basic) -> sp.Expr | None:
     if not (lo.is_finite and hi.is_finite) or lo.has(x) or hi.has(x):
         return None
     body = node.function
-    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(x):
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef):
         return None
+    if not body.has(x):  # a constant: ∫_a^b c dx = c·(b − a), the length of a tail
+        return body * (hi - lo)
     try:
         poly = sp.Poly(body, x)
     except (sp.PolynomialError, sp.GeneratorsNeeded):
