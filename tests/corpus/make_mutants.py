@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 
 EDITS: list[tuple[str, int, str, str, str]] = [
     # --- eighth outsider pass, o8b (Feller, Billingsley, Papoulis & Pillai, Bickel & Doksum, Mardia, Kent & Bibby, Anderson, Shalev-Shwartz & Ben-David, Theodoridis, Stuart & Ord, Devroye, Petersen & Pedersen)
-    ("moments/feller_geometric_mean.deriv", 2, "(1 - (1 - p))^2", "(1 - (1 - p))", "missing-square"),
+    ("moments/feller_geometric_mean.deriv", 2, "(1 - (1 - p))^2", "(1 - (1 - p))", "missing-square|wrong-series"),
     ("moments/feller_geometric_mean.deriv", 4, "(1 - p)/p", "p/(1 - p)", "ratio-flipped"),
     ("moments/feller_geometric_mean.tex", 1, r"pq \sum", r"p \sum", "dropped-factor"),
     ("moments/feller_geometric_mean.tex", 3, r"\frac{pq}{p^2}", r"\frac{pq}{p}", "missing-square|dropped-factor"),
