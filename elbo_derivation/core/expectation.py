@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["KL", "Expectation"]
+__all__ = ["KL", "Expectation", "MatrixExpectation"]
 
 
 class Expectation(sp.Expr):
@@ -50,6 +50,9 @@ class Expectation(sp.Expr):
     def __new__(cls, integrand: sp.Expr, variable: sp.Symbol, density: sp.Expr) -> Expectation:
         if not isinstance(variable, (sp.Symbol, sp.MatrixSymbol)):  # a vector x ~ N(μ, Σ) too
             raise TypeError(f"variable must be a SymPy Symbol, got {variable!r}")
+        if cls is Expectation and isinstance(integrand, sp.MatrixExpr) and (
+                integrand.shape != (1, 1)):
+            cls = MatrixExpectation  # E[x − μ] beside a matrix: shaped as its integrand
         return sp.Expr.__new__(cls, sp.S(integrand), variable, sp.S(density))
 
     @property
@@ -83,6 +86,26 @@ class Expectation(sp.Expr):
     def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
         f, q = printer._print(self.integrand), printer._print(self.density)
         return rf"\mathbb{{E}}_{{{q}}}\left[{f}\right]"
+
+
+class MatrixExpectation(Expectation, sp.MatrixExpr):
+    """E[f] of a vector or matrix f (E[x], E[x − μ], E[xxᵀ]): an :class:`Expectation` with the
+    shape of its integrand, so that (m − c)ᵀA·E[x − m] is a 1×1 product (Petersen & Pedersen,
+    *The Matrix Cookbook*, eq. (380)). :class:`Expectation` makes it for such an integrand.
+
+    >>> D = sp.Symbol("D", integer=True, positive=True)
+    >>> x = sp.MatrixSymbol("x", D, 1)
+    >>> q = sp.Function("q", positive=True)(x)
+    >>> e = Expectation(x, x, q)
+    >>> type(e).__name__, e.shape, (sp.Transpose(x) * e).shape
+    ('MatrixExpectation', (D, 1), (1, 1))
+    """
+
+    is_commutative = False
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.integrand.shape
 
 
 class KL(Expectation):

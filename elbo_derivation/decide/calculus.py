@@ -449,9 +449,32 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
         point = {b: values[0] + (j % 2) * (k + 1) for j, b in enumerate(ordered)}
         if any(b.is_nonnegative is False for b in ordered):
             continue
-        evaluated = [e.xreplace(point).doit() if e.has(sp.Sum, sp.Product)
+        evaluated = [_unrolled(e.xreplace(point)).doit() if e.has(sp.Sum, sp.Product)
                      else e.xreplace(point) for e in exprs]
         yield point, evaluated
+
+
+def _unrolled(expr: sp.Expr, most: int = 64) -> sp.Expr:
+    """``expr`` with each sum over whole-number bounds (at most ``most`` terms) written out
+    term by term, innermost first: what ``doit`` gives, without its search for a closed form
+    (a sum of squared deviations from a sample mean, Σ_i (x_i − Σ_j x_j/N)², at N = 5 takes
+    it seconds).
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> f = sp.Function("f")
+    >>> _unrolled(sp.Sum(f(i) * sp.Sum(f(i), (i, 1, 2)), (i, 1, 2)))
+    (f(1) + f(2))*f(1) + (f(1) + f(2))*f(2)
+    """
+    def one(node: sp.Expr) -> sp.Expr:
+        if len(node.limits) != 1:
+            return node
+        (k, lo, hi), = node.limits
+        if not (lo.is_Integer and hi.is_Integer) or hi - lo + 1 > most:
+            return node
+        return sp.Add(*[node.function.xreplace({k: sp.Integer(v)})
+                        for v in range(int(lo), int(hi) + 1)])
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), one)
 
 
 def resolve_conditions(expr: sp.Expr, substitution: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
@@ -608,8 +631,10 @@ def _polynomial_integral(node: sp.Basic) -> sp.Expr | None:
     if not (lo.is_finite and hi.is_finite) or lo.has(x) or hi.has(x):
         return None
     body = node.function
-    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(x):
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef):
         return None
+    if not body.has(x):  # a constant: ∫_a^b c dx = c·(b − a), the length of a tail
+        return body * (hi - lo)
     try:
         poly = sp.Poly(body, x)
     except (sp.PolynomialError, sp.GeneratorsNeeded):
@@ -676,9 +701,17 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
         return None
     t, lo, hi = node.limits[0]
+    body = node.function
+    if lo == -sp.oo and hi is sp.oo and t.is_real and body.has(t) and not body.has(
+            sp.Integral, sp.Sum, sp.Derivative, AppliedUndef):
+        # an even integrand over the whole line is twice its integral over (0, ∞)
+        u = sp.Dummy(str(t), positive=True)
+        if sp.expand(body.xreplace({t: -u}) - body.xreplace({t: u})) == 0:
+            half = _beta_gamma_integral(sp.Integral(body.xreplace({t: u}), (u, 0, sp.oo)))
+            return None if half is None else (2 * half[0], half[1])
+        return None
     if lo != 0 or not (hi == 1 or hi is sp.oo):
         return None
-    body = node.function
     if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
         return None
     if t.is_positive is not True:  # inside (0, 1) or (0, ∞) the variable is positive, so
@@ -707,21 +740,34 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
         return None
     found = _decay(g, t)
     if found is None:
-        return None
+        found = _decay(g, t, degree=2)
+        if found is None:
+            return None
+        rate, shift = found  # u = t²: ∫₀^∞ t^p e^(−rt²) dt = Γ((p + 1)/2)/(2 r^((p + 1)/2))
+        return (c * sp.exp(shift) * sp.gamma((p + 1) / 2) / (2 * rate ** ((p + 1) / 2)),
+                GAMMA_INTEGRAL)
     rate, shift = found
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
 
 
-def _decay(g: sp.Expr, t: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
-    """(r, s) for an exponent g = −r·t + s linear in ``t`` with r positive by the assumptions
-    (the decay of e^g); None otherwise."""
+def _decay(g: sp.Expr, t: sp.Symbol, degree: int = 1) -> tuple[sp.Expr, sp.Expr] | None:
+    """(r, s) for an exponent g = −r·t + s linear in ``t`` (or g = −r·t² + s, for
+    ``degree=2``) with r positive by the assumptions (the decay of e^g); None otherwise.
+
+    >>> t, r = sp.Symbol("t", positive=True), sp.Symbol("r", positive=True)
+    >>> _decay(-t**2/(2*r), t, degree=2)
+    (1/(2*r), 0)
+    >>> _decay(-t**2 + t, t, degree=2) is None
+    True
+    """
     try:
         poly = sp.Poly(g, t)
     except (sp.PolynomialError, sp.GeneratorsNeeded):
         return None
-    if poly.degree() != 1:
+    coeffs = poly.all_coeffs()
+    if poly.degree() != degree or any(c != 0 for c in coeffs[1:-1]):
         return None
-    slope, shift = poly.all_coeffs()
+    slope, shift = coeffs[0], coeffs[-1]
     return (-slope, shift) if (-slope).is_positive is True else None
 
 

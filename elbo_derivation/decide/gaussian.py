@@ -318,7 +318,44 @@ def _integrate_node(node: sp.Expr) -> sp.Expr | None:
     try:
         return gaussian_integral(integrand, var)
     except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded):
+        pass
+    if integrand.has(sp.Abs) and var.is_real:
+        # E|x|ᵏ of a centred normal: an even integrand over ℝ, twice a half-Gaussian moment
+        try:
+            return _even_integral(integrand, var)
+        except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded):
+            return None
+    return None
+
+
+def _even_integral(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    """∫ integrand dx over ℝ for an integrand even in x (|x| in it): twice its integral over
+    (0, ∞), where |x| = x, term by term ∫₀^∞ xᵏ e^(−ax² + c) dx = e^c Γ((k + 1)/2)/(2a^((k+1)/2))
+    (u = x², the Gamma integral); None when it is not even or not of that shape.
+
+    >>> x, s = sp.Symbol("x", real=True), sp.Symbol("s", positive=True)
+    >>> _even_integral(sp.Abs(x) * gaussian_density(x, 0, s), x)
+    sqrt(2)*s/sqrt(pi)
+    >>> _even_integral(sp.Abs(x) * gaussian_density(x, 1, s), x) is None
+    True
+    """
+    u = sp.Dummy("x", positive=True)
+    half = integrand.xreplace({x: u})
+    if sp.expand(integrand.xreplace({x: -u}) - half) != 0:
         return None
+    total = sp.S.Zero
+    for q, r in _decompose(half, u):
+        coeffs = polynomial_coefficients(sp.expand(q), u)
+        poly = polynomial_coefficients(sp.expand(r), u)
+        if coeffs is None or poly is None or set(coeffs) - {0, 2}:
+            return None
+        a = -coeffs.get(2, sp.S.Zero)
+        if a.is_positive is not True:
+            return None
+        for k, c in poly.items():
+            total += c * sp.exp(coeffs.get(0, sp.S.Zero)) * sp.gamma(sp.Rational(k + 1, 2)) / (
+                2 * a ** sp.Rational(k + 1, 2))
+    return 2 * total
 
 
 def evaluate_gaussian_integrals(expr: sp.Expr) -> tuple[sp.Expr, int]:

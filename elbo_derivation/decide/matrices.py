@@ -303,6 +303,23 @@ def _expected_matrix(body: sp.Expr, x: sp.MatrixSymbol, mean: sp.Expr,
     return sp.MatAdd(*out) if len(out) > 1 else out[0]
 
 
+def _log_density_written(node: sp.Expr, x: sp.MatrixSymbol, density: sp.Expr,
+                         mean: sp.Expr, cov: sp.Expr) -> sp.Expr:
+    """The expectation ``node`` over x with each log of ``density``, a declared N(mean, cov)
+    of x, in the integrand written out: −(D/2) log 2π − ½ log det Σ − ½ tr((x − μ)ᵀΣ⁻¹(x − μ))
+    (the differential entropy −E[log q], Theodoridis 2020, sec. 2.5; Bishop 2006, eq. (2.43)).
+    """
+    target = sp.log(density)
+    if not node.args[0].has(target):
+        return node
+    dim = x.shape[0]
+    centred = sp.MatAdd(x, -mean) if mean != sp.ZeroMatrix(*x.shape) else x
+    quadratic = sp.Trace(sp.MatMul(sp.Transpose(centred), sp.Inverse(cov), centred))
+    written = (-dim * sp.log(2 * sp.pi) / 2 - sp.log(sp.Determinant(cov)) / 2
+               - quadratic / 2)
+    return node.func(node.args[0].xreplace({target: written}), *node.args[1:])
+
+
 def evaluate_expectations(expr: sp.Expr, families: dict) -> tuple[sp.Expr, bool]:
     """Each expectation over a vector x ~ N(μ, Σ) (a declared multivariate normal) of an
     expression at most quadratic in x, by E[x] = μ and E[xxᵀ] = Σ + μμᵀ and linearity (the
@@ -316,6 +333,10 @@ def evaluate_expectations(expr: sp.Expr, families: dict) -> tuple[sp.Expr, bool]
         if not isinstance(x, sp.MatrixSymbol) or info is None or info[0] != "normal":
             return node
         mean, cov = info[1]
+        for density, other in families.items():  # log q(x), log p(x) of x written out
+            if other[0] == "normal" and getattr(density, "args", ()) == (x,) and len(
+                    other[1]) == 2:
+                node = _log_density_written(node, x, density, *other[1])
         if matrices.is_matrix(node.args[0]):  # E[x xᵀ], a matrix: its moments
             value = _expected_matrix(node.args[0], x, mean, cov)
             if value is None:
@@ -414,7 +435,7 @@ def _evaluate(e: sp.Expr, values: dict[sp.MatrixSymbol, sp.ImmutableMatrix],
                 for i in range(value.shape[0]):
                     entries[b[i + 1]] = value[i]
     out = e.xreplace(values)
-    out = out.xreplace({k: v for k, v in dims.items()})
+    out = out.xreplace({k: sp.Integer(v) for k, v in dims.items()})  # D alone: a number
     out = out.replace(lambda n: isinstance(n, (sp.Sum, sp.Product)), lambda n: n.doit())
     out = out.xreplace(entries)
     out = out.replace(lambda n: isinstance(n, sp.HadamardPower) and isinstance(

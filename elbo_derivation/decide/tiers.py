@@ -508,6 +508,10 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
     g = sp.factor(f)
     if g.is_nonnegative is True:
         return f"it factors as {plain(g)}, non-negative by SymPy's sign rules", FACTORING
+    top, bottom = sp.fraction(g)  # a square over a square: where f is defined, bottom > 0
+    if bottom != 1 and top.is_nonnegative is True and bottom.is_nonnegative is True:
+        return (f"it factors as {plain(g)}, a non-negative numerator over a non-negative "
+                "denominator", FACTORING)
     # t − log t − 1 ≥ 0 for t > 0, with equality only at t = 1: look for c·(t − log t − 1) with
     # c > 0, on the expression as written and with its logarithms combined (logcombine only
     # combines logs of positive quantities, so both forms are equal to f).

@@ -460,7 +460,12 @@ class _Builder(Transformer_NonRecursive):
         if roles is not None and len(values) - 1 != len(roles):
             raise self.ctx.error(f"{tok}(x; ...) takes {len(roles)} parameters after the "
                                  f"';' ({', '.join(roles)}), got {len(values) - 1}", tok.column)
-        if key in ("normal", "laplace") and not (values[2].is_positive or (
+        # refused when nonpositive by the declarations, or a lone symbol of unknown sign; an
+        # expression such as 1 − r² whose sign the declared interval of r settles (Mardia,
+        # Kent & Bibby's conditional variance) is taken as written, as the LaTeX reader does
+        unknown = key in ("normal", "laplace") and len(values) > 2 and (
+            values[2].is_nonpositive is None and not values[2].is_Symbol)
+        if key in ("normal", "laplace") and not unknown and not (values[2].is_positive or (
                 key == "normal" and values[2].is_nonnegative)):
             what = "variance" if key == "normal" else "scale"
             raise self.ctx.error(f"the {what} of {tok}(x; ...) must be positive: declare it "
@@ -964,6 +969,9 @@ def parse_expression(
         raise ctx.error(message, col) from None
     if isinstance(tree, Tree) and _depth(tree) > 2 * MAX_DEPTH:
         raise ctx.error(f"expression nested too deeply (more than {MAX_DEPTH} levels)", 1)
+    bound = _bound_variables(tree, symbols, functions or {})
+    if bound:  # the variable of an integral is bound by it: no declaration needed
+        ctx.symbols = {**symbols, **{name: sym for name, (sym, _) in bound.items()}}
     try:
         result = _done(_Builder(ctx).transform(tree))
     except DerivationSyntaxError:
@@ -980,6 +988,11 @@ def parse_expression(
         raise ctx.error(f"cannot build this expression: {orig}", 1) from None
     if isinstance(result, Token | Tree):  # pragma: no cover - grammar guarantees an Expr
         raise ctx.error("expected an expression", 1)
+    for name, (sym, column) in bound.items():
+        if sym in result.free_symbols:  # used outside the integral that binds it
+            raise ctx.error(f"undeclared symbol '{name}': it is bound only inside the integral "
+                            f"over it; declare it, e.g. 'symbols: {name} : real', to use it "
+                            "outside", column)
     _check_defined(result, ctx)
     if len(_READ) < 100_000:
         _READ[key] = result
@@ -987,6 +1000,31 @@ def parse_expression(
 
 
 _READ: dict[tuple, sp.Expr] = {}
+
+
+def _bound_variables(tree: Tree | Token, symbols: Mapping[str, sp.Symbol],
+                     functions: Mapping[str, sp.Expr]) -> dict[str, tuple[sp.Symbol, int]]:
+    """The undeclared variables of ``Integral(f, (x, a, b))`` in ``tree``: a textbook binds
+    x by the integral and declares nothing (Papoulis's ``∫ dx`` over a tail), so x is a real
+    variable there; the column of its first binding is kept for errors.
+
+    >>> _bound_variables(_PARSER.parse("Integral(u^2, (u, 0, 1))"), {}, {})
+    {'u': (u, 15)}
+    >>> _bound_variables(_PARSER.parse("Integral(u, (u, 0, 1))"), {"u": sp.Symbol("u")}, {})
+    {}
+    """
+    out: dict[str, tuple[sp.Symbol, int]] = {}
+    if not isinstance(tree, Tree):
+        return out
+    for node in tree.find_data("integral"):
+        tok = node.children[1]
+        name = str(tok)
+        if (not isinstance(tok, Token) or name in symbols or name in RESERVED
+                or name in out or name in _FUNCTIONS or name in ("d", "e")
+                or any(sig.startswith(name + "(") for sig in functions)):
+            continue
+        out[name] = (sp.Symbol(name, real=True), tok.column)
+    return out
 
 
 def _check_defined(expr: sp.Expr, ctx: _Context) -> None:

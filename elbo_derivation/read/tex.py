@@ -1269,7 +1269,9 @@ class _Builder(Transformer_NonRecursive):
             inner = op(self.value(args[0]))
             rest = self._multiply(args[1:]) if len(args) > 1 else sp.S.One
             return _Big(inner * rest)
-        return _Prefix(op, list(args))
+        # the derivative takes the whole product that follows: d²/dη² n log(1 + e^η) is
+        # the derivative of n·log(1 + e^η) (Bickel & Doksum), never (d²n/dη²)·log(...)
+        return _Prefix(op, list(args), whole=True)
 
     def primed(self, c: list[Any]) -> sp.Expr:
         name, primes, paren = c[0], c[1], c[2]
@@ -1390,6 +1392,12 @@ class _Builder(Transformer_NonRecursive):
 
     def limits_ul(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[1]), self.value(c[0])
+
+    def integral_one(self, c: list[Any]) -> _Big:
+        """``\\int_a^b dx``: the integrand 1 left unwritten, as textbooks print a length."""
+        if isinstance(c[1], tuple):
+            return self.integral([c[0], c[1], sp.Integer(1), *c[2:]])
+        return self.integral([c[0], sp.Integer(1), *c[1:]])
 
     def integral(self, c: list[Any]) -> _Big:
         if isinstance(c[1], tuple):
@@ -1801,6 +1809,9 @@ def latex_to_sympy(
     except UnexpectedInput as err:
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
+    bound = _bound_variables(tree, symbols, functions or {})
+    if bound:  # the variable of an integral is bound by it: no declaration needed
+        symbols = {**symbols, **{key: sym for key, (sym, _) in bound.items()}}
     builder = _Builder(symbols, functions or {}, where, indexed, ranges, definitions)
     builder.d_is_product = d_is_product
     try:
@@ -1815,12 +1826,42 @@ def latex_to_sympy(
         raise where.error(f"cannot build this expression: {err.orig_exc}", ln, col) from None
     if not isinstance(result, sp.Expr):  # pragma: no cover - the grammar builds expressions
         raise where.error("expected an expression", 1, 1)
+    for key, (sym, tok) in bound.items():
+        if sym in result.free_symbols:  # used outside the integral that binds it
+            raise where.error(
+                f"undeclared symbol '{tok}': it is bound only inside the integral over it; "
+                f"declare it, e.g. '% symbols: {key} : real', to use it outside",
+                tok.line, tok.column)
     if result.has(sp.zoo, sp.nan):
         raise where.error("the expression is undefined (a division by zero?)", 1, 1)
     if result.has(sp.I):
         raise where.error("the expression is not real (a square root or log of a negative "
                           "number?); expected a real expression", 1, 1)
     return result
+
+
+def _bound_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[str, Any],
+                     ) -> dict[str, tuple[sp.Symbol, Token]]:
+    """The undeclared variables of integrals ``\\int ... dx`` in ``tree``: the integral binds
+    x, and a textbook declares nothing for it (Billingsley's ``\\int |x| ... dx``), so it is a
+    real variable there. A name with a subscript or one that names a density is left alone.
+
+    >>> _bound_variables(_parser().parse(r"\\int_0^1 u^2 \\, du"), {}, {})
+    {'u': (u, Token('NAMEBASE', 'u'))}
+    """
+    out: dict[str, tuple[sp.Symbol, Token]] = {}
+    for node in tree.find_pred(lambda t: t.data in ("integral", "integral_one")):
+        last = node.children[-1]
+        if not isinstance(last, Tree) or last.data != "name" or len(last.children) != 1:
+            continue
+        tok = last.children[0]
+        base = str(tok).lstrip("\\")
+        cands = _Name(base, None, None, str(tok), tok.line, tok.column).candidates()
+        if (base in ("d", "e", "pi", "partial") or any(c in symbols or c in out for c in cands)
+                or any(sig.startswith(c + "(") for sig in functions for c in cands)):
+            continue
+        out[cands[0]] = (sp.Symbol(cands[0], real=True), tok)
+    return out
 
 
 # --------------------------------------------------------------------------------------
