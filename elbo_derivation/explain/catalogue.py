@@ -2334,3 +2334,21 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # on anything
 CATALOGUE = _amended(CATALOGUE, {"power-on-one-factor": {"witness": "power-carried"}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 28: roles, moments, squares and halves (N3) ----------------------------------------
+# σ written for σ² is a square lost from σ; where σ is a standard deviation (its role found from
+# the declarations or the structure, as std-for-variance's simulations require), the role names
+# the lost square: the specific entry is std-for-variance (a(m² + s) for a(m² + s²) after
+# E[ε²] = 1, s the coefficient of unit noise).
+_S28_SQUARES: dict[str, dict[str, Any]] = {
+    "std-for-variance": {"special_case_of": ("missing-square",)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S28_SQUARES)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# √v written where the variance v is meant must show a root of v on the written step (see
+# :func:`.witness_moments.root_shown`): −½ log w written for −log w has the value of log √w,
+# but no root was written, and where none is, the mechanism did not happen in the step
+CATALOGUE = _amended(CATALOGUE, {"sqrt-of-variance-for-variance": {"witness": "root-shown"}})
+BY_NAME = {e.name: e for e in CATALOGUE}
