@@ -75,3 +75,41 @@ def test_the_root_witness_reads_the_written_step() -> None:
     assert not root_shown(m, None, sp.log(v), -sp.log(v) / 2)
     # a root of another symbol is no root of v
     assert not root_shown(m, None, sp.log(v), -sp.log(v) / 2 + sp.sqrt(u))
+
+
+# --- the variance of a Gaussian that is an expression, written for its root -------------------
+
+ROOT = ("title: t\nsymbols: x, y0, u : real\nsymbols: 0 < c < 1\n"
+        "{let}\n"
+        "    {f}sqrt(1 - c)*u/(1 - c)\n"
+        "  = {f}{w}\n")
+DENSITY = "let: f = exp(-(x - y0)^2/(2*(1 - c)))/sqrt(2*pi*(1 - c))\n"
+
+
+def root_text(written: str, gaussian: bool = True) -> str:
+    return (ROOT.replace("{let}", DENSITY if gaussian else "")
+            .replace("{f}", "f + " if gaussian else "").replace("{w}", written))
+
+
+def test_a_variance_expression_written_for_its_root_is_named_by_its_role(
+        tmp_path: Path) -> None:
+    # 1 − c is the variance of the Gaussian f: √(1 − c) its standard deviation
+    assert named(tmp_path / "r.deriv", root_text("u/(1 - c)")) == "variance-for-std"
+
+
+def test_without_a_gaussian_of_that_variance_no_role_is_said(tmp_path: Path) -> None:
+    assert named(tmp_path / "r.deriv", root_text("u/(1 - c)", gaussian=False)) != \
+        "variance-for-std"
+
+
+def test_an_expression_variance_is_read_from_a_gaussian_exponent() -> None:
+    import sympy as sp
+
+    from elbo_derivation.explain.roles import infer_roles
+
+    x, y0 = sp.symbols("x y0", real=True)
+    c = sp.Symbol("c", positive=True)
+    roles = infer_roles([sp.exp(-(x - y0) ** 2 / (2 * (1 - c)))])
+    assert roles.variance_exprs == [1 - c]
+    assert roles.role(c) is None  # no symbol gets a role from it
+    assert "standard deviation" in roles.describe(sp.sqrt(1 - c))

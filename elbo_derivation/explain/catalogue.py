@@ -2352,3 +2352,9 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # but no root was written, and where none is, the mechanism did not happen in the step
 CATALOGUE = _amended(CATALOGUE, {"sqrt-of-variance-for-variance": {"witness": "root-shown"}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the variance of a Gaussian that is an expression (1 − ᾱ), written where its square root, the
+# standard deviation, belongs (ε/√(1 − ᾱ) written ε/(1 − ᾱ))
+CATALOGUE = _amended(CATALOGUE, {"variance-for-std": {
+    "local": sim.variance_expression_for_its_root}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

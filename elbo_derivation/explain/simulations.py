@@ -3510,3 +3510,29 @@ def log_of_sum_split_after_common_factor(node: sp.Basic, roles: Any) -> list[Var
     rest = [f for f in common.args if f is not sums[0]]
     wrong = sp.Add(*(sp.log(f) for f in rest), *(sp.log(t) for t in sums[0].args))
     return [(wrong, {"right": node, "wrong": wrong})]
+
+
+# --- session 28: roles, moments, squares and halves (N3) ----------------------------------------
+
+
+def variance_expression_for_its_root(node: sp.Basic, roles: Any) -> list[Variant]:
+    """√V written V, V the variance of a Gaussian of the derivation that is an expression
+    (1 − ᾱ of N(x; √ᾱ x₀, 1 − ᾱ), found by :func:`.roles.infer_roles` in
+    ``roles.variance_exprs``): the variance written where its square root, the standard
+    deviation, belongs (V^(k/2) written V^k: ε/√(1 − ᾱ) written ε/(1 − ᾱ)).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> a, e = sp.symbols("a e", positive=True)
+    >>> roles = SimpleNamespace(variance_exprs=[1 - a])
+    >>> [w for w, _ in variance_expression_for_its_root(1 / sp.sqrt(1 - a), roles)]
+    [1/(1 - a)]
+    >>> variance_expression_for_its_root(sp.sqrt(a), roles)
+    []
+    """
+    exprs = getattr(roles, "variance_exprs", None) or []
+    if not (node.is_Pow and node.exp.is_Rational and node.exp.q == 2 and node.base in exprs):
+        return []
+    wrong = sp.Pow(node.base, 2 * node.exp)
+    return [(wrong, {"right": node, "wrong": wrong, "s": sp.sqrt(node.base)})]
