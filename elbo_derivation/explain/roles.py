@@ -279,11 +279,10 @@ def _gaussian_exponent(node: sp.exp, bound: set[sp.Basic], out: _Collector) -> N
                     form = GaussianForm.from_coefficients(a, b, c)
                     variance = sp.factor_terms(sp.simplify(form.variance))
                 except Exception:
-                    return
+                    continue
                 if not variance.has(x) and _a_variance_expression(variance) \
                         and variance not in out.variance_exprs:
                     out.variance_exprs.append(variance)
-                return
             continue
         form = GaussianForm.from_coefficients(a, b, c)
         variance, mean = sp.simplify(form.variance), sp.simplify(form.mean)
