@@ -20,7 +20,10 @@ A root lost in a logarithm (``log-inverse-sqrt``: log √a written log a) is a �
 through a narrower simulation: the witness ``root-written`` (:func:`root_written`) asks that
 the previous line as written shows a square root inside a logarithm. Where the author wrote
 no root (−E[log q(u)] with q declared normal, evaluated to log(2πeσ²) for ½ log(2πeσ²)), no
-root was lost on the page, and the ½ dropped is the name.
+root was lost on the page, and the ½ dropped is the name. Conversely, √v written where the
+variance v is meant (``sqrt-of-variance-for-variance``) needs a root of v on the written step
+(``root-shown``, :func:`root_shown`): −½ log w written for −log w has the value of −log √w, but
+shows a ½ and no root, and the ½ added is the name.
 
 Examples
 --------
