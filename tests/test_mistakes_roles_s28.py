@@ -81,7 +81,7 @@ def test_the_root_witness_reads_the_written_step() -> None:
 
 ROOT = ("title: t\nsymbols: x, y0, u : real\nsymbols: 0 < c < 1\n"
         "{let}\n"
-        "    {f}sqrt(1 - c)*u/(1 - c)\n"
+        "    {f}u/sqrt(1 - c)\n"
         "  = {f}{w}\n")
 DENSITY = "let: f = exp(-(x - y0)^2/(2*(1 - c)))/sqrt(2*pi*(1 - c))\n"
 
