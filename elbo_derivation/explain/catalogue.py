@@ -2351,3 +2351,27 @@ _S28_FACTORS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S28_FACTORS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 28: roles, moments, squares and halves (N3) ----------------------------------------
+# σ written for σ² is a square lost from σ; where σ is a standard deviation (its role found from
+# the declarations or the structure, as std-for-variance's simulations require), the role names
+# the lost square: the specific entry is std-for-variance (a(m² + s) for a(m² + s²) after
+# E[ε²] = 1, s the coefficient of unit noise).
+_S28_SQUARES: dict[str, dict[str, Any]] = {
+    "std-for-variance": {"special_case_of": ("missing-square",)},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S28_SQUARES)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# √v written where the variance v is meant must show a root of v on the written step (see
+# :func:`.witness_moments.root_shown`): −½ log w written for −log w has the value of log √w,
+# but no root was written, and where none is, the mechanism did not happen in the step
+CATALOGUE = _amended(CATALOGUE, {"sqrt-of-variance-for-variance": {"witness": "root-shown"}})
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the variance of a Gaussian that is an expression (1 − ᾱ), written where its square root, the
+# standard deviation, belongs (ε/√(1 − ᾱ) written ε/(1 − ᾱ))
+CATALOGUE = _amended(CATALOGUE, {"variance-for-std": {
+    "local": sim.variance_expression_for_its_root}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -1576,8 +1576,9 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
 _CONTRADICTING = ("half-gone", "half-added", "root-written")
 
 #: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
-#: (no divergence written: no direction to swap)
-_IMPOSSIBLE = ("kl-written",)
+#: (no divergence written: no direction to swap) or in the step (no root of the variance
+#: written: no √v put for v)
+_IMPOSSIBLE = ("kl-written", "root-shown")
 
 #: witnesses whose failure says the mechanism did not happen where a rule of
 #: differentiation (:data:`_RULES_TAKEN`) that the page shows reproduces the step

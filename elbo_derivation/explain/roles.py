@@ -117,6 +117,10 @@ class Roles:
     #: the declared Gaussians as (variable, mean, covariance), of any shape (a vector x
     #: declared ``q(x) = N(m, S)`` with a D×D matrix S)
     declared_normals: list[tuple[Any, Any, Any]] = field(default_factory=list)
+    #: the variances of the Gaussians found that are expressions of several symbols, not
+    #: one symbol's spread (1 − ᾱ of N(x; √ᾱ x₀, 1 − ᾱ)): their square root is the
+    #: standard deviation
+    variance_exprs: list[sp.Expr] = field(default_factory=list)
 
     def role(self, sym: sp.Basic) -> str | None:
         return self.roles.get(sym)  # type: ignore[arg-type]
@@ -134,6 +138,10 @@ class Roles:
         """``"s is the standard deviation of the Gaussian with mean m"``, in the author's
         symbols."""
         role = self.role(sym)
+        if role is None and sym.is_Pow and sym.exp == sp.Rational(1, 2) \
+                and sym.base in self.variance_exprs:
+            return (f"{_show(sym)} is the standard deviation of the Gaussian with variance "
+                    f"{_show(sym.base)}")
         if role is None:
             return f"{_show(sym)} has no known role"
         text = f"{_show(sym)} is {ROLE_WORDS.get(role, 'the ' + role)}"
@@ -195,6 +203,19 @@ def _squared_scales(v: sp.Expr) -> list[sp.Symbol]:
     return sorted(out, key=str)
 
 
+def _a_variance_expression(v: sp.Expr) -> bool:
+    """Whether ``v``, a Gaussian's variance that is no one symbol's spread, is kept as an
+    expression variance: a sum of symbols and numbers (1 − ᾱ, 1 − a·b), not a product or a
+    power (those are the squares and ratios of :func:`_squared_scales` and the precisions).
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> _a_variance_expression(1 - a), _a_variance_expression(a * b), _a_variance_expression(a)
+    (True, False, False)
+    """
+    return isinstance(v, sp.Add) and len(v.free_symbols) >= 1 \
+        and not v.has(sp.Integral, Expectation, sp.Sum, AppliedUndef)
+
+
 def _bound(exprs: Iterable[sp.Basic]) -> set[sp.Basic]:
     out: set[sp.Basic] = set()
     for e in exprs:
@@ -211,6 +232,7 @@ class _Collector:
         self.votes: dict[sp.Symbol, set[str]] = {}
         self.families: list[Family] = []
         self.kl_pairs: list[tuple[sp.Basic, sp.Basic]] = []
+        self.variance_exprs: list[sp.Expr] = []
 
     def vote(self, sym: sp.Basic, role: str) -> None:
         if isinstance(sym, sp.Symbol):
@@ -219,8 +241,12 @@ class _Collector:
     def family(self, mean: sp.Expr | None, variance: sp.Expr) -> None:
         found = _spread(variance)
         if found is None:
-            for s in _squared_scales(variance):
+            scales = _squared_scales(variance)
+            for s in scales:
                 self.vote(s, "standard-deviation")
+            if not scales and _a_variance_expression(variance) \
+                    and variance not in self.variance_exprs:
+                self.variance_exprs.append(variance)
             return
         param, kind = found
         self.vote(param, kind)
@@ -246,6 +272,17 @@ def _gaussian_exponent(node: sp.exp, bound: set[sp.Basic], out: _Collector) -> N
             continue
         a, b, c = poly.all_coeffs()
         if a.is_negative is not True and not (sp.factor_terms(-a).is_positive):
+            # −(x − m)²/(2 − 2ᾱ): negative as written, though the assumptions cannot tell;
+            # its variance is kept as an expression (no symbol gets a role from it)
+            if a.could_extract_minus_sign() or e.could_extract_minus_sign():
+                try:
+                    form = GaussianForm.from_coefficients(a, b, c)
+                    variance = sp.factor_terms(sp.simplify(form.variance))
+                except Exception:
+                    continue
+                if not variance.has(x) and _a_variance_expression(variance) \
+                        and variance not in out.variance_exprs:
+                    out.variance_exprs.append(variance)
             continue
         form = GaussianForm.from_coefficients(a, b, c)
         variance, mean = sp.simplify(form.variance), sp.simplify(form.mean)
@@ -525,7 +562,7 @@ def infer_roles(exprs: Iterable[sp.Basic],
         if role in SCALE_ROLES and not any(f.param == sym for f in families):
             families.append(Family(None, sym, role))
     pairs = list(dict.fromkeys([*kl_pairs, *out.kl_pairs]))
-    return Roles(roles, families, pairs, bound)
+    return Roles(roles, families, pairs, bound, variance_exprs=out.variance_exprs)
 
 
 def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:

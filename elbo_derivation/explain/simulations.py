@@ -3653,3 +3653,35 @@ def window_restored(node: sp.Basic, roles: Any) -> list[Variant]:
     """The inverse of :func:`window_shifted` on a written sum: the sums it could have come
     from, with the fields said from the right sum's side."""
     return [(right, _window_said(right, node)) for right in _window_moves(node)]
+
+
+# --- session 28: roles, moments, squares and halves (N3) ----------------------------------------
+
+
+def variance_expression_for_its_root(node: sp.Basic, roles: Any) -> list[Variant]:
+    """√V written V, V the variance of a Gaussian of the derivation that is an expression
+    (1 − ᾱ of N(x; √ᾱ x₀, 1 − ᾱ), found by :func:`.roles.infer_roles` in
+    ``roles.variance_exprs``): the variance written where its square root, the standard
+    deviation, belongs (V^(k/2) written V^k: ε/√(1 − ᾱ) written ε/(1 − ᾱ)). The root must
+    stand on the previous line as written (``roles.page_before``, when known).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> a, e = sp.symbols("a e", positive=True)
+    >>> roles = SimpleNamespace(variance_exprs=[1 - a])
+    >>> [w for w, _ in variance_expression_for_its_root(1 / sp.sqrt(1 - a), roles)]
+    [1/(1 - a)]
+    >>> variance_expression_for_its_root(sp.sqrt(a), roles)
+    []
+    """
+    exprs = getattr(roles, "variance_exprs", None) or []
+    if not (node.is_Pow and node.exp.is_Rational and node.exp.q == 2 and node.base in exprs):
+        return []
+    page = getattr(roles, "page_before", None)
+    if page is not None and node not in set(sp.preorder_traversal(page())):
+        # the root must stand on the previous line as its author wrote it: ε/√V that only
+        # SymPy made of √V·ε/V is a factor √V lost from the numerator as much
+        return []
+    wrong = sp.Pow(node.base, 2 * node.exp)
+    return [(wrong, {"right": node, "wrong": wrong, "s": sp.sqrt(node.base)})]

@@ -20,7 +20,10 @@ A root lost in a logarithm (``log-inverse-sqrt``: log √a written log a) is a �
 through a narrower simulation: the witness ``root-written`` (:func:`root_written`) asks that
 the previous line as written shows a square root inside a logarithm. Where the author wrote
 no root (−E[log q(u)] with q declared normal, evaluated to log(2πeσ²) for ½ log(2πeσ²)), no
-root was lost on the page, and the ½ dropped is the name.
+root was lost on the page, and the ½ dropped is the name. Conversely, √v written where the
+variance v is meant (``sqrt-of-variance-for-variance``) needs a root of v on the written step
+(``root-shown``, :func:`root_shown`): −½ log w written for −log w has the value of −log √w, but
+shows a ½ and no root, and the ½ added is the name.
 
 Examples
 --------
@@ -41,7 +44,7 @@ import sympy as sp
 
 from elbo_derivation.core.expectation import KL, Expectation
 
-__all__ = ["MOMENT_WITNESSES", "constructs", "moment_taken", "root_written"]
+__all__ = ["MOMENT_WITNESSES", "constructs", "moment_taken", "root_shown", "root_written"]
 
 #: the constructs whose value is a moment of a distribution (or holds one)
 _TAKEN = (Expectation, sp.Integral, sp.Sum, KL)
@@ -110,7 +113,29 @@ def _family_densities(ctx: Any) -> list[sp.Basic]:
             if k in functions and isinstance(functions[k], sp.Basic)]
 
 
+def root_shown(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``root-shown`` witness: the written step as written shows a square root (a power
+    with a half-integer exponent) of an expression holding the symbol the match puts under
+    a root (its ``s``; any root where it names none). √v written where the variance v is
+    meant needs a √v on the page: −½ log w written for −log w shows a ½, no root of w, and
+    log √w = ½ log w is only the same value (the ½ added names it).
+
+    >>> w, u = sp.symbols("w u", positive=True)
+    >>> m = type("M", (), {"binding": {"s": w}})()
+    >>> root_shown(m, None, sp.log(w), sp.log(2 * sp.pi * sp.sqrt(w)))
+    True
+    >>> root_shown(m, None, sp.log(w), sp.log(w) / 2 + sp.sqrt(u))
+    False
+    """
+    s = getattr(m, "binding", {}).get("s")
+    shown = after.xreplace({d: sp.Dummy("density", positive=True)
+                            for d in _family_densities(ctx)})
+    return any(_is_root(n) and (not isinstance(s, sp.Basic) or n.base.has(s))
+               for n in list(sp.preorder_traversal(shown))[:4000])
+
+
 MOMENT_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
     "moment-taken": moment_taken,
     "root-written": root_written,
+    "root-shown": root_shown,
 }
