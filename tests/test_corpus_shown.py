@@ -56,23 +56,7 @@ def _same(d, back: sp.Basic, checked: sp.Basic) -> bool:
 
 
 #: Files whose shown form is known not to be the mathematics as written, and why.
-KNOWN_SHOWN: dict[str, str] = {
-    # the seventh outsider pass (o7b): the display form of the matrix product
-    # (P H^T S^{-1}) S (P H^T S^{-1})^T merges S^{-1}·S into S^{-1 + 1} and transposes the
-    # second factor entry by entry, so the LaTeX shown does not read back to the start
-    **{f"multivariate/{name}": "a matrix product's display merges powers of one matrix "
-       "(S^{-1} S shown S^{-1 + 1})" for name in (
-           "sarkka_kalman_covariance.tex", "wrong/sarkka_kalman_covariance.s1.index-confused.tex",
-           "wrong/sarkka_kalman_covariance.s2.dropped-factor.tex")},
-    # session 27: a density of a sequence entry, p(x_i|z), is shown p(\mathrm{x(i)}|z) (the
-    # signature's name, not the entry as written), which does not read back
-    "elbo/kingma_factorised_decoder.tex": "a density of a sequence entry p(x_i|z) is shown "
-    "p(\\mathrm{x(i)}|z)",
-    # session 27: tr(E[εεᵀ] A) is shown with \left( before \mathbb{E}, which the reader
-    # refuses after \operatorname{tr}
-    "multivariate/hutchinson_trace_estimator.tex": "tr(E[εεᵀ]A) shown as "
-    "\\operatorname{tr}\\left(\\mathbb{E}…\\right), which the reader refuses",
-}
+KNOWN_SHOWN: dict[str, str] = {}
 
 
 def _shown_params() -> list:

@@ -1572,6 +1572,10 @@ def _negated(v: sp.Expr) -> sp.Expr:
         isinstance(v, sp.Mul) and v.args and v.args[0] is sp.S.Zero)
     if zero and not sp.core.parameters.global_parameters.evaluate:
         return sp.Mul(sp.S.NegativeOne, v, evaluate=False)
+    if matrices.is_matrix(v) and not sp.core.parameters.global_parameters.evaluate:
+        # SymPy's -A is MatMul(-1, A).doit(), which merges S⁻¹S into S^(-1 + 1) and
+        # transposes a product factor by factor: the display keeps the product as written
+        return sp.MatMul(sp.S.NegativeOne, v, evaluate=False)
     return -v
 
 
