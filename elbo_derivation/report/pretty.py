@@ -380,6 +380,12 @@ class UnicodePrinter(StrPrinter):
         body = self._print(expr.expr)
         return f"{head} {body}" if expr.expr.is_Atom else f"{head} ({body})"
 
+    def _print_Subs(self, expr: sp.Subs) -> str:
+        # a value at a point, as the LaTeX report writes it: [f]_{x = t}, never Subs(f, x, t)
+        at = ", ".join(f"{self._print(v)} = {self._print(p)}"
+                       for v, p in zip(expr.variables, expr.point, strict=True))
+        return f"[{self._print(expr.expr)}]_{{{at}}}"
+
     def _print_limits(self, sign: str, expr: sp.Sum | sp.Product) -> str:
         head = []
         for var, lo, hi in reversed(expr.limits):  # outermost first
