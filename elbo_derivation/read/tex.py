@@ -109,6 +109,7 @@ from elbo_derivation.core.written import (
     written_bars,
     written_derivative,
     written_entropy,
+    written_gaussian,
     written_log,
     written_power,
     written_square_derivative,
@@ -1354,7 +1355,9 @@ class _Builder(Transformer_NonRecursive):
         if variance.is_nonpositive:
             raise self.err("the variance of \\mathcal{N}(x; \\mu, \\sigma^2) must be "
                            "positive", c[0])
-        return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+        return written_gaussian(
+            lambda a, m, v: sp.exp(-((a - m) ** 2) / (2 * v)) / sp.sqrt(2 * sp.pi * v),
+            x, mean, variance)
 
     def normal_family(self, c: list[Any]) -> _Family:
         """``\\mathcal{N}(\\mu, \\sigma^2)`` (a draw's family; refused as a value)."""
@@ -1426,8 +1429,9 @@ class _Builder(Transformer_NonRecursive):
             if dens.variance.is_nonpositive:
                 raise self.err("the variance of \\mathcal{N}(\\mu, \\sigma^2) must be "
                                "positive", dens)
-            return "sim", (variables[0], written_density("normal", variables[0],
-                                                         (dens.mean, dens.variance)))
+            return "sim", (variables[0], written_gaussian(
+                lambda x, m, v: written_density("normal", x, (m, v)), variables[0],
+                dens.mean, dens.variance, drawn=True))
         dens = dens if isinstance(dens, _Name) else self.value(dens)
         if len(variables) > 1:
             if isinstance(dens, _Name):
