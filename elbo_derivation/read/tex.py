@@ -1352,7 +1352,7 @@ class _Builder(Transformer_NonRecursive):
         x, mean, variance = (self.value(v) for v in (c[1], c[2], c[4]))
         if str(c[3]) != ",":
             raise self.err("expected \\\\mathcal{N}(x; \\\\mu, \\\\sigma^2)", c[0])
-        if variance.is_nonpositive:
+        if _nonpositive(variance):
             raise self.err("the variance of \\mathcal{N}(x; \\mu, \\sigma^2) must be "
                            "positive", c[0])
         return written_gaussian(
@@ -1426,7 +1426,7 @@ class _Builder(Transformer_NonRecursive):
                            "(x, y) \\sim p(x, y) for a joint density", c[at])
         variables = [self.resolve_name(n) for n in names]
         if isinstance(dens, _Family) and len(variables) == 1:  # ε ~ N(0, 1): its density
-            if dens.variance.is_nonpositive:
+            if _nonpositive(dens.variance):
                 raise self.err("the variance of \\mathcal{N}(\\mu, \\sigma^2) must be "
                                "positive", dens)
             return "sim", (variables[0], written_gaussian(
@@ -1561,6 +1561,17 @@ class _At:
 class _NoPos:
     line = 1
     column = None
+
+
+def _nonpositive(v: sp.Expr) -> bool:
+    """Whether a variance is known to be ≤ 0. Asked with SymPy's evaluation on: while a
+    display form is built (unevaluated), SymPy's sign query on ``1 - \\bar{\\alpha}_t``
+    fails inside its polynomial code; the checked reading has asked already."""
+    with sp.evaluate(True):
+        try:
+            return bool(v.is_nonpositive)
+        except Exception:
+            return False
 
 
 def _negated(v: sp.Expr) -> sp.Expr:
