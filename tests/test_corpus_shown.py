@@ -165,3 +165,22 @@ def test_a_value_at_a_point_is_never_shown_as_subs() -> None:
     assert "Subs" not in text and text.endswith("]_{x = t}"), text
     mathml = NotesMathMLPrinter().doprint(at)
     assert "subs" not in mathml and "<mo>=</mo>" in mathml, mathml
+
+
+def test_a_gaussian_is_shown_as_written_not_as_its_formula() -> None:
+    # \mathcal{N}(x; m, v) and a draw ε ~ N(0, 1) are read as the density's formula; the
+    # reports show what the author wrote (no e^{-(x + 0)^2/2} the author never wrote)
+    rows = _shown_rows(r"""
+% symbols: x, y, a : real
+% symbols: s : positive
+% symbols: 0 < b < 1
+\begin{align*}
+\frac{\partial}{\partial x}\left(\log\mathcal{N}(x; 0, 1) + \log\mathcal{N}(y; x, 1 - b)\right)
+  + \mathbb{E}_{\epsilon \sim \mathcal{N}(0, 1)}\left[a\epsilon\right]
+  &= -x + \frac{y - x}{1 - b}
+\end{align*}""")
+    text, mathml, latex = rows[0]
+    assert r"\mathcal{N}(x; 0, 1)" in latex and r"\mathcal{N}(y; x, 1 - b)" in latex, latex
+    assert r"\epsilon \sim \mathcal{N}(0, 1)" in latex, latex
+    assert "N(x; 0, 1)" in text and "ε ~ N(0, 1)" in text and "exp" not in text, text
+    assert 'mathvariant="script"' in mathml and "<mi>e</mi>" not in mathml, mathml
