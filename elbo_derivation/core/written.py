@@ -18,7 +18,10 @@ printers (unicode, LaTeX, MathML: their ``printmethod``) write it and what it is
 * :class:`WrittenDerivative`: a derivative written with ∂ or with d, shown so whatever the
   printers would choose from the number of variables;
 * :class:`WrittenFunction`: a function known by name, ``\\operatorname{sigmoid}(t)`` or
-  ``softplus(t)``, checked as its definition (1/(1 + e^(−t))) and shown by its name.
+  ``softplus(t)``, checked as its definition (1/(1 + e^(−t))) and shown by its name;
+* :class:`WrittenGaussian`: a Gaussian density written ``\\mathcal{N}(x; \\mu, \\sigma^2)``
+  (or the family of a draw, ``x \\sim \\mathcal{N}(\\mu, \\sigma^2)``), checked as its
+  formula and shown as written.
 
 The readers call :func:`written_log`, :func:`written_power` and :func:`written_bars`, which
 build the marker only while a display form is built (SymPy's evaluation switched off).
