@@ -169,7 +169,11 @@ def product(factors: Sequence[sp.Expr]) -> sp.Expr:
     if not mats:
         return sp.Mul(*numbers)
     value = scalar(reduce(times, mats))
-    return sp.Mul(*numbers) * value if numbers else value
+    result = sp.Mul(*numbers) * value if numbers else value
+    if not _evaluating() and is_matrix(result) and any(
+            is_matrix(getattr(f, "integrand", None)) for f in numbers):
+        return sp.MatMul(*factors)  # A·E[εεᵀ] as written (E[εεᵀ] is not a number)
+    return result
 
 
 def add(terms: Sequence[sp.Expr]) -> sp.Expr:

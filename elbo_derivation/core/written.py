@@ -18,7 +18,10 @@ printers (unicode, LaTeX, MathML: their ``printmethod``) write it and what it is
 * :class:`WrittenDerivative`: a derivative written with ∂ or with d, shown so whatever the
   printers would choose from the number of variables;
 * :class:`WrittenFunction`: a function known by name, ``\\operatorname{sigmoid}(t)`` or
-  ``softplus(t)``, checked as its definition (1/(1 + e^(−t))) and shown by its name.
+  ``softplus(t)``, checked as its definition (1/(1 + e^(−t))) and shown by its name;
+* :class:`WrittenGaussian`: a Gaussian density written ``\\mathcal{N}(x; \\mu, \\sigma^2)``
+  (or the family of a draw, ``x \\sim \\mathcal{N}(\\mu, \\sigma^2)``), checked as its
+  formula and shown as written.
 
 The readers call :func:`written_log`, :func:`written_power` and :func:`written_bars`, which
 build the marker only while a display form is built (SymPy's evaluation switched off).
@@ -50,6 +53,7 @@ __all__ = [
     "Ln",
     "WrittenDerivative",
     "WrittenFunction",
+    "WrittenGaussian",
     "WrittenPower",
     "WrittenSquareDerivative",
     "checked",
@@ -58,6 +62,7 @@ __all__ = [
     "written_derivative",
     "written_entropy",
     "written_function",
+    "written_gaussian",
     "written_joint",
     "written_log",
     "written_power",
@@ -94,7 +99,7 @@ def checked(expr: Any, *, names: bool = False) -> Any:
         inner = [checked(a, names=True) for a in expr.args]
         if all(a is b for a, b in zip(inner, expr.args, strict=True)):
             return expr
-        return WrittenFunction(*inner)
+        return expr.func(*inner)
     if hasattr(expr, "_elbo_checked"):
         return checked(expr._elbo_checked(), names=names)
     args = [checked(a, names=names) for a in expr.args]
@@ -414,6 +419,72 @@ class WrittenFunction(sp.Expr):
             fenced.appendChild(mo)
         row.appendChild(fenced)
         return row
+
+
+class WrittenGaussian(WrittenFunction):
+    """A Gaussian density written ``\\mathcal{N}(x; \\mu, \\sigma^2)``: checked as its
+    formula, shown as written (``N(x; μ, σ²)``, ``\\mathcal{N}(x; \\mu, \\sigma^{2})``,
+    a script 𝒩), never as the exponential the reader built.
+
+    >>> x, s = sp.Symbol("x", real=True), sp.Symbol("s", positive=True)
+    >>> with sp.evaluate(False):
+    ...     g = written_gaussian(lambda a, m, v: sp.exp(-(a - m)**2/(2*v)), x, 0, s**2)
+    >>> from sympy.printing.str import StrPrinter
+    >>> g._elbo_unicode(StrPrinter()), sp.simplify(checked(g))
+    ('N(x; 0, s**2)', exp(-x**2/(2*s**2)))
+    """
+
+    @property
+    def drawn(self) -> bool:
+        """Whether it was written as the family of a draw, ``x \\sim \\mathcal{N}(0, 1)``
+        (shown without its variable)."""
+        return self.name == "N~"
+
+    def _inside(self, printed: list[str]) -> str:
+        x, *rest = printed
+        return ", ".join(rest) if self.drawn else f"{x}; {', '.join(rest)}"
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return f"N({self._inside([printer._print(a) for a in self.arguments])})"
+
+    _sympystr = _elbo_unicode
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = rf"\mathcal{{N}}({self._inside([printer._print(a) for a in self.arguments])})"
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        doc = printer.dom
+
+        def mo(text: str) -> Any:
+            node = doc.createElement("mo")
+            node.appendChild(doc.createTextNode(text))
+            return node
+
+        row = doc.createElement("mrow")
+        mi = doc.createElement("mi")
+        mi.setAttribute("mathvariant", "script")
+        mi.appendChild(doc.createTextNode("N"))
+        row.appendChild(mi)
+        row.appendChild(mo("("))
+        arguments = self.arguments[1:] if self.drawn else self.arguments
+        for i, a in enumerate(arguments):
+            if i:
+                row.appendChild(mo(";" if i == 1 and not self.drawn else ","))
+            row.appendChild(printer._print(a))
+        row.appendChild(mo(")"))
+        return row
+
+
+def written_gaussian(definition: Any, x: sp.Expr, mean: sp.Expr, variance: sp.Expr, *,
+                     drawn: bool = False) -> sp.Expr:
+    """The Gaussian density ``definition(x, mean, variance)``; in a display form, a
+    :class:`WrittenGaussian` shown ``N(x; mean, variance)`` as written (with ``drawn``, the
+    family of a draw ``x ~ N(mean, variance)``: ``N(mean, variance)``)."""
+    value = definition(x, mean, variance)
+    if displaying() and value is not None:
+        return WrittenGaussian(value, Str("N~" if drawn else "N"), x, mean, variance)
+    return value
 
 
 def written_function(name: str, definition: Any, *arguments: sp.Expr) -> sp.Expr:

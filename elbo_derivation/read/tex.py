@@ -110,6 +110,7 @@ from elbo_derivation.core.written import (
     written_bars,
     written_derivative,
     written_entropy,
+    written_gaussian,
     written_log,
     written_power,
     written_square_derivative,
@@ -1360,10 +1361,12 @@ class _Builder(Transformer_NonRecursive):
         x, mean, variance = (self.value(v) for v in (c[1], c[2], c[4]))
         if str(c[3]) != ",":
             raise self.err("expected \\\\mathcal{N}(x; \\\\mu, \\\\sigma^2)", c[0])
-        if variance.is_nonpositive:
+        if _nonpositive(variance):
             raise self.err("the variance of \\mathcal{N}(x; \\mu, \\sigma^2) must be "
                            "positive", c[0])
-        return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+        return written_gaussian(
+            lambda a, m, v: sp.exp(-((a - m) ** 2) / (2 * v)) / sp.sqrt(2 * sp.pi * v),
+            x, mean, variance)
 
     def normal_family(self, c: list[Any]) -> _Family:
         """``\\mathcal{N}(\\mu, \\sigma^2)`` (a draw's family; refused as a value)."""
@@ -1438,11 +1441,12 @@ class _Builder(Transformer_NonRecursive):
                            "(x, y) \\sim p(x, y) for a joint density", c[at])
         variables = [self.resolve_name(n) for n in names]
         if isinstance(dens, _Family) and len(variables) == 1:  # ε ~ N(0, 1): its density
-            if dens.variance.is_nonpositive:
+            if _nonpositive(dens.variance):
                 raise self.err("the variance of \\mathcal{N}(\\mu, \\sigma^2) must be "
                                "positive", dens)
-            return "sim", (variables[0], written_density("normal", variables[0],
-                                                         (dens.mean, dens.variance)))
+            return "sim", (variables[0], written_gaussian(
+                lambda x, m, v: written_density("normal", x, (m, v)), variables[0],
+                dens.mean, dens.variance, drawn=True))
         dens = dens if isinstance(dens, _Name) else self.value(dens)
         if len(variables) > 1:
             if isinstance(dens, _Name):
@@ -1574,6 +1578,17 @@ class _NoPos:
     column = None
 
 
+def _nonpositive(v: sp.Expr) -> bool:
+    """Whether a variance is known to be ≤ 0. Asked with SymPy's evaluation on: while a
+    display form is built (unevaluated), SymPy's sign query on ``1 - \\bar{\\alpha}_t``
+    fails inside its polynomial code; the checked reading has asked already."""
+    with sp.evaluate(True):
+        try:
+            return bool(v.is_nonpositive)
+        except Exception:
+            return False
+
+
 def _negated(v: sp.Expr) -> sp.Expr:
     """``-v``; in the unevaluated display form (see ``shown``) ``-0·c`` stays ``(-1)·0·c``
     (SymPy's negation of a product that starts with 0 or of the number 0 loses the sign).
@@ -1587,6 +1602,10 @@ def _negated(v: sp.Expr) -> sp.Expr:
         isinstance(v, sp.Mul) and v.args and v.args[0] is sp.S.Zero)
     if zero and not sp.core.parameters.global_parameters.evaluate:
         return sp.Mul(sp.S.NegativeOne, v, evaluate=False)
+    if matrices.is_matrix(v) and not sp.core.parameters.global_parameters.evaluate:
+        # SymPy's -A is MatMul(-1, A).doit(), which merges S⁻¹S into S^(-1 + 1) and
+        # transposes a product factor by factor: the display keeps the product as written
+        return sp.MatMul(sp.S.NegativeOne, v, evaluate=False)
     return -v
 
 

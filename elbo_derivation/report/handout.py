@@ -124,6 +124,17 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
                     text.nodeValue = want
         return node
 
+    def _print_Subs(self, expr: sp.Subs) -> Any:
+        """A value at a point as the notes write it, ``[f]`` with ``x = t`` under the closing
+        bracket (never SymPy's ``subs(f, x, t)``)."""
+        at = _el(self, "mrow")
+        for k, (v, p) in enumerate(zip(expr.variables, expr.point, strict=True)):
+            if k:
+                at.appendChild(self._op(","))
+            for child in (self._print(v), self._op("="), self._print(p)):
+                at.appendChild(child)
+        return _el(self, "msub", self._fenced("[", self._print(expr.expr), "]"), at)
+
     def _bracketed(self, expr: sp.Basic) -> Any:
         return self._fenced("(", self._print(expr), ")")
 

@@ -748,9 +748,11 @@ def render_latex(d: Derivation, *, justifications: bool = True, verdicts: bool =
     under = max(_visible_length(e) for e in exprs) > wide_at
     lines = [r"\begin{align*}", f"  & {exprs[0]}"]
     for step, expr in zip(d.steps, exprs[1:], strict=True):
-        note = f"({step.index}) " + _note(step, d) if justifications else ""
-        if verdicts:
-            note = f"{note}; {verdict_tex(step)}" if note else verdict_tex(step)
+        said = _note(step, d) if justifications else ""
+        note = f"({step.index}) {said}".rstrip() if justifications else ""
+        if verdicts:  # (4) ✓ proved, not "(4) ; ✓ proved", for a step without a reason
+            sep = "; " if said else " "
+            note = f"{note}{sep}{verdict_tex(step)}" if note else verdict_tex(step)
         lines[-1] += r" \\"
         line = f"  &{_relation(step)} {expr}"
         if note and under:  # the reason, then the step it gives

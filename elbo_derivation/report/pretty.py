@@ -380,6 +380,12 @@ class UnicodePrinter(StrPrinter):
         body = self._print(expr.expr)
         return f"{head} {body}" if expr.expr.is_Atom else f"{head} ({body})"
 
+    def _print_Subs(self, expr: sp.Subs) -> str:
+        # a value at a point, as the LaTeX report writes it: [f]_{x = t}, never Subs(f, x, t)
+        at = ", ".join(f"{self._print(v)} = {self._print(p)}"
+                       for v, p in zip(expr.variables, expr.point, strict=True))
+        return f"[{self._print(expr.expr)}]_{{{at}}}"
+
     def _print_limits(self, sign: str, expr: sp.Sum | sp.Product) -> str:
         head = []
         for var, lo, hi in reversed(expr.limits):  # outermost first
@@ -743,7 +749,19 @@ def pretty_written(text: str) -> str | None:
         return None
 
 
-_WORD = re.compile(r"(?<![\w.])\\?([^\W\d]\w*)(?:\^(\d+))?|\^(\d+)\b")
+_WORD = re.compile(r"(?:(?<![\w.])|(?=\\))\\?([^\W\dᵀ][^\Wᵀ]*)(?:\^(\d+))?|\^(\d+)\b")
+
+#: LaTeX commands a justification may hold in its prose, and what the page shows for them
+_PROSE_COMMANDS = {"cdot": "·", "times": "×", "sim": "∼", "le": "≤", "leq": "≤", "ge": "≥",
+                   "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈", "infty": "∞",
+                   "partial": "∂", "nabla": "∇", "sum": "Σ", "prod": "∏", "int": "∫",
+                   "to": "→", "mid": "|", "top": "ᵀ", "log": "log", "exp": "exp", "ln": "ln",
+                   "det": "det", "operatorname": "", "mathrm": "", "mathbf": "", "mathbb": "",
+                   "mathcal": "", "text": "", "left": "", "right": "", ",": " ", ";": " "}
+#: a transpose written in LaTeX, ^\top or ^{\top} (a ^T may be a power of a T)
+_TRANSPOSE = re.compile(r"\^(?:\\top\b|\{\\top\})")
+#: a command with one argument that only styles it: \mathbb{E} is E, \text{for} is for
+_STYLED = re.compile(r"\\(?:mathbb|mathrm|mathbf|mathcal|operatorname|text)\{([^{}]*)\}")
 
 
 def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
@@ -758,6 +776,8 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
     'divide by e^(β x)'
     >>> pretty_prose(r"1 + e^{\\gamma} = e^{\\gamma}(1 + e^{-\\gamma}), x_{10}^{2}", ["gamma"])
     '1 + e^γ = e^γ(1 + e^(−γ)), x₁₀²'
+    >>> pretty_prose(r"\\mathbb{E}[\\epsilon\\epsilon^\\top] = I, \\alpha \\le 1", ["epsilon"])
+    'E[εεᵀ] = I, α ≤ 1'
     """
     known = set(names) | {"pi"}
 
@@ -765,12 +785,18 @@ def pretty_prose(text: str, names: Iterable[str] = ()) -> str:
         if m[3] is not None:  # a power after a bracket: (x - mu)^2
             return m[3].translate(_SUP)
         word, power = m[1], m[2]
-        if word not in known:
+        command = m[0].startswith("\\")
+        if command and word in _PROSE_COMMANDS and word not in known:
+            return _PROSE_COMMANDS[word] + (power.translate(_SUP) if power else "")
+        if word not in known and not (command and word in GREEK):
             return m[0]
         shown = "π" if word == "pi" else pretty_name(word)
         return shown + (power.translate(_SUP) if power else "")
 
     text = re.sub(r"\bsqrt(?=\()", "√", text)  # sqrt(2 π σ₁²) → √(2 π σ₁²)
+    if "\\" in text or "^" in text:  # LaTeX in the prose: E[\epsilon\epsilon^\top] = I
+        text = _TRANSPOSE.sub("ᵀ", _STYLED.sub(lambda m: m[1], text))
+        text = re.sub(r"\\([,;])", " ", text)
     text = _WORD.sub(sub, text).replace(" - ", " − ")
     # a LaTeX exponent or subscript in braces: e^{γ} as e^γ, e^{-γ} as e^(−γ), x_{10} as x₁₀
     return _BRACED.sub(_unbraced, text)

@@ -63,6 +63,8 @@ def split_sign(expr: sp.Basic) -> tuple[bool, sp.Basic]:
     """
     if isinstance(expr, sp.Number) and expr.is_negative:
         return True, -expr
+    if isinstance(expr, sp.MatMul):
+        return _split_matrix_sign(expr)
     if not isinstance(expr, sp.Mul):
         return False, expr
     negative, args, changed = False, [], False
@@ -88,6 +90,26 @@ def split_sign(expr: sp.Basic) -> tuple[bool, sp.Basic]:
     if not changed:
         return False, expr
     return negative, _unevaluated_mul(args)
+
+
+def _split_matrix_sign(expr: sp.MatMul) -> tuple[bool, sp.Basic]:
+    """:func:`split_sign` of a matrix product: its number factors' signs taken out, the
+    matrices kept in their order and as written (never multiplied: a ``Mul`` of matrices
+    would merge S⁻¹·S)."""
+    negative, args, changed = False, [], False
+    for a in flat_product(expr).args:
+        if a is sp.S.One or a is sp.S.NegativeOne:
+            negative, changed = negative ^ (a is sp.S.NegativeOne), True
+        elif isinstance(a, sp.Number) and a.is_negative:
+            negative, changed = not negative, True
+            args.append(-a)
+        else:
+            args.append(a)
+    if not changed:
+        return False, expr
+    if not args:
+        return negative, sp.S.One
+    return negative, args[0] if len(args) == 1 else sp.MatMul(*args, evaluate=False)
 
 
 #: A product as written, in runs of ``(numerator factors, denominator factors)``: ``a/b·c``
@@ -178,6 +200,13 @@ def applied_density(expr: sp.Basic) -> tuple[str, list[sp.Basic], list[sp.Basic]
     >>> q = sp.Function("q(z|x)", positive=True)
     >>> applied_density(q(z, x1)), applied_density(q(z, x))
     (('q', [z], [x_1]), None)
+
+    A density of a sequence entry, ``p(x_i|z)`` (the entry read as ``x(i)``), is shown at
+    its arguments too, so that each printer writes the entry as an entry:
+
+    >>> i = sp.Symbol("i", integer=True)
+    >>> applied_density(sp.Function("p(x(i)|z)")(sp.Function("x")(i), z))
+    ('p', [x(i)], [z])
     """
     if not isinstance(expr, AppliedUndef):
         return None
@@ -186,13 +215,30 @@ def applied_density(expr: sp.Basic) -> tuple[str, list[sp.Basic], list[sp.Basic]
     if not paren or not rest.endswith(")"):
         return None
     given_text, bar, cond_text = rest[:-1].partition("|")
-    given = [v.strip() for v in given_text.split(",") if v.strip()]
-    cond = [v.strip() for v in cond_text.split(",") if v.strip()] if bar else []
+    given = _top_level_names(given_text)
+    cond = _top_level_names(cond_text) if bar else []
     if len(given) + len(cond) != len(expr.args):
         return None
-    if [str(a) for a in expr.args] == given + cond:
+    if [str(a) for a in expr.args] == given + cond and all(
+            isinstance(a, sp.Symbol) for a in expr.args):
         return None
     return head, list(expr.args[:len(given)]), list(expr.args[len(given):])
+
+
+def _top_level_names(text: str) -> list[str]:
+    """The comma-separated names of a signature's variables, a comma inside brackets (a
+    sequence entry ``x(i, j)``) not separating: ``"x(i, j), z"`` → ``["x(i, j)", "z"]``."""
+    names, depth, start = [], 0, 0
+    for k, ch in enumerate(text + ","):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            if text[start:k].strip():
+                names.append(text[start:k].strip())
+            start = k + 1
+    return names
 
 
 def is_bracket(term: sp.Basic) -> bool:
@@ -450,7 +496,9 @@ def written_repair(now: sp.Basic | None, target: sp.Basic, expand: Any = None,
 
 def signature_symbols(d: object) -> dict[sp.Symbol, str]:
     """The symbols that stand for a declared signature (a ``.tex`` file's ``p_1(x)`` read as
-    the symbol ``p_1``), each with the signature as written, so that it is shown as written.
+    the symbol ``p_1``), each with the signature as written, so that it is shown as written;
+    and each declared identity matrix (``I : identity(D)``) with its declared name, shown so
+    (never SymPy's blackboard 𝕀, which the reader would not read back).
 
     >>> import sympy as sp
     >>> class D:
@@ -458,10 +506,13 @@ def signature_symbols(d: object) -> dict[sp.Symbol, str]:
     >>> signature_symbols(D())
     {p_1: 'p_1(x)'}
     """
-    out: dict[sp.Symbol, str] = {}
+    out: dict[sp.Basic, str] = {}
     for signature, value in (getattr(d, "functions", None) or {}).items():
         if isinstance(value, sp.Symbol) and "(" in signature:
             out[value] = signature
+    for name, value in (getattr(d, "symbols", None) or {}).items():
+        if isinstance(value, sp.Identity):  # I : identity(D), shown I as declared
+            out.setdefault(value, name)
     return out
 
 
@@ -533,7 +584,7 @@ class WrittenOrder:
     """
 
     def __init__(self, settings: dict | None = None, *, written: bool = False,
-                 signatures: dict[sp.Symbol, str] | None = None) -> None:
+                 signatures: dict[sp.Basic, str] | None = None) -> None:
         super().__init__(settings)  # type: ignore[call-arg]
         self._written = written
         self._signatures = signatures or {}
@@ -548,6 +599,12 @@ class WrittenOrder:
 
     def _print_MatMul(self, expr: sp.MatMul) -> Any:
         return super()._print_MatMul(flat_product(expr))  # type: ignore[misc]
+
+    def _print_Identity(self, expr: sp.Identity) -> Any:
+        name = self._signatures.get(expr)
+        if name is not None:  # the identity by the name it was declared with
+            return self._print(sp.Symbol(name))
+        return super()._print_Identity(expr)  # type: ignore[misc]
 
 
 def flat_product(expr: sp.Basic) -> sp.Basic:
