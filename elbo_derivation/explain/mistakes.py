@@ -1719,6 +1719,27 @@ def _written_negative(e: sp.Basic) -> bool:
     return False
 
 
+def _one_term_sign_shown(ctx: _Context, after: sp.Basic) -> bool:
+    """Whether a written step of one term (no sum at its top, as its author wrote it) shows
+    the sign of the whole changed: a minus written in front where the value that belongs,
+    the written one negated, carries none, or none written where it carries one (−x for x
+    after log eˣ; θ₁/(2θ₂) for −θ₁/(2θ₂)). On such a line the one term negated is the whole
+    negated (see ``overall-sign``'s witness). A sign inside the term that leaves no sign in
+    front on either side (log e⁻ˣ for log eˣ) is not shown, nor is a line of several terms.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> class C: rhs = -x
+    >>> _one_term_sign_shown(C, sp.Mul(-1, x, evaluate=False)), _one_term_sign_shown(C, x - 1)
+    (True, False)
+    >>> C.rhs = -x
+    >>> _one_term_sign_shown(C, sp.log(sp.exp(-x), evaluate=False))
+    False
+    """
+    if isinstance(after, sp.Add) or not after.free_symbols:
+        return False
+    return _written_negative(after) != _written_negative(-ctx.rhs)
+
+
 def _same_value(a: sp.Basic, b: sp.Basic) -> bool:
     try:
         return a == b or sp.expand(sp.expand_log(a - b, force=True)) == 0
@@ -1937,8 +1958,9 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return _sign_shown(m, ctx, before, after)
         if kind == "several-terms":
             kept = set(sp.Add.make_args(before)) & set(sp.Add.make_args(after))
-            return (len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1) \
-                and not any(t.free_symbols for t in kept)
+            return ((len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1)
+                    and not any(t.free_symbols for t in kept)) or _one_term_sign_shown(ctx,
+                                                                                   after)
         if kind == "kl-written":
             return _divergence_written(ctx)
         if kind in FACTOR_WITNESSES:
