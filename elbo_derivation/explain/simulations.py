@@ -3510,3 +3510,47 @@ def log_of_sum_split_after_common_factor(node: sp.Basic, roles: Any) -> list[Var
     rest = [f for f in common.args if f is not sums[0]]
     wrong = sp.Add(*(sp.log(f) for f in rest), *(sp.log(t) for t in sums[0].args))
     return [(wrong, {"right": node, "wrong": wrong})]
+
+
+# --- session 28: a written term negated where the step combines like terms --------------------
+
+
+def written_term_negated(node: sp.Basic, roles: Any) -> list[Variant]:
+    """One term of a sum the author wrote on the previous line negated, where the value of
+    that sum is ``node`` and SymPy merged its terms (u − 2c²/w + c²/w is u − c²/w): the
+    step that combines like terms took one of them with the wrong sign (u − 3c²/w). The
+    terms as written come from ``roles.written_sums`` (set by :mod:`.mistakes`); a sum whose
+    terms all stand in ``node`` is left to the plain sign error, and so is a term that stands
+    in ``node`` as written (u).
+
+    >>> from types import SimpleNamespace
+    >>> u, c, w = sp.symbols("u c w", positive=True)
+    >>> terms = (u, sp.Mul(-2, c**2, 1 / w, evaluate=False), c**2 / w)
+    >>> roles = SimpleNamespace(written_sums=[terms])
+    >>> [(v - u, b["right"]) for v, b in written_term_negated(u - c**2 / w, roles)]
+    [(3*c**2/w, -2*c**2/w), (-3*c**2/w, c**2/w)]
+    >>> written_term_negated(u + c**2 / w, roles)
+    []
+    """
+    out: list[Variant] = []
+    sums = list(getattr(roles, "written_sums", ()) or ())[:40]
+    for terms in sums:
+        if len(terms) < 2 or len(terms) > 8:
+            continue
+        try:
+            terms = tuple(rebuilt(t) for t in terms)
+            value = sp.Add(*terms)
+            if value.free_symbols != node.free_symbols or not (
+                    value == node or sp.expand(value - node) == 0):
+                continue
+        except Exception:
+            continue
+        if len(sp.Add.make_args(node)) >= len(terms):
+            continue  # every term stands in the value: the plain sign error's place
+        for t in terms:
+            if not t.free_symbols or t in sp.Add.make_args(node) or any(
+                    v[1]["right"] == t for v in out):
+                continue
+            wrong = sp.Add(node, -2 * t)
+            out.append((wrong, {"right": t, "wrong": -t}))
+    return out
