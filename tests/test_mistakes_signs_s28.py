@@ -54,3 +54,11 @@ def test_a_sign_inside_a_log_shows_no_sign_in_front(tmp_path: Path) -> None:
     head = "symbols: v : real\n"
     body = "    log(exp(v))\n  = log(exp(-v))\n"
     assert _named(tmp_path, head, body, 1) != "overall-sign"
+
+
+def test_a_product_left_without_its_bracket_is_the_factor_dropped(tmp_path: Path) -> None:
+    # g(1 − r) written g: the term −gr of the product multiplied out is lost as well, but
+    # the author wrote the product, not that term: the factor dropped is named
+    head = "symbols: g, h : positive\nsymbols: 0 < r < 1\n"
+    body = "    (g*(1 - r) - h*r)/(r*(1 - r))\n  = (g - h*r)/(r*(1 - r))\n"
+    assert _named(tmp_path, head, body, 1) == "dropped-factor"

@@ -1597,7 +1597,8 @@ def _choose(matches: list[_Match]) -> _Match | None:
         # logs merged), is a term of the factor a, located and witnessed, says was lost
         return (b.entry.name == "dropped-term" and not b.witnessed
                 and a.entry.name == "dropped-factor" and a.located is True and a.witnessed
-                and _term_of_factor(b.binding.get("right"), a.binding.get("s")))
+                and (_term_of_factor(b.binding.get("right"), a.binding.get("s"))
+                     or _factor_multiplied_out(b.binding.get("right"), a)))
 
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
@@ -1626,6 +1627,25 @@ def _term_of_factor(term: Any, factor: Any) -> bool:
         return True
     return any(lg.args[0] == factor or factor in sp.Mul.make_args(lg.args[0])
                for lg in term.atoms(sp.log))
+
+
+def _factor_multiplied_out(term: Any, m: _Match) -> bool:
+    """Whether ``term`` is what the factor lost in ``m`` (a dropped factor) takes away once
+    its product is multiplied out: a(1 − t) written a loses the term −at, which the author
+    never wrote as a term (the product a(1 − t) stands on the previous line).
+
+    >>> a, t = sp.symbols("a t", positive=True)
+    >>> m = _Match(None, {}, a, a * (1 - t), a)
+    >>> _factor_multiplied_out(-a * t, m), _factor_multiplied_out(a * t, m)
+    (True, False)
+    """
+    right, wrong = m.right_part, m.written_part
+    if not all(isinstance(e, sp.Basic) for e in (term, right, wrong)) or not term.free_symbols:
+        return False
+    try:
+        return sp.expand(right - wrong - term) == 0
+    except Exception:
+        return False
 
 
 # --- witnesses on the page --------------------------------------------------------------------
