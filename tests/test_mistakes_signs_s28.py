@@ -62,3 +62,10 @@ def test_a_product_left_without_its_bracket_is_the_factor_dropped(tmp_path: Path
     head = "symbols: g, h : positive\nsymbols: 0 < r < 1\n"
     body = "    (g*(1 - r) - h*r)/(r*(1 - r))\n  = (g - h*r)/(r*(1 - r))\n"
     assert _named(tmp_path, head, body, 1) == "dropped-factor"
+
+
+def test_a_bracket_turned_round_inside_one_term_is_no_sign_of_the_whole(
+        tmp_path: Path) -> None:
+    # the value is the whole negated, but no sign in front changed on the page
+    body = "    g*(h - k)/k\n  = g*(k - h)/k\n"
+    assert _named(tmp_path, _POS, body, 1) != "overall-sign"

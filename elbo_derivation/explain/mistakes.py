@@ -1739,25 +1739,35 @@ def _written_negative(e: sp.Basic) -> bool:
     return False
 
 
-def _one_term_sign_shown(ctx: _Context, after: sp.Basic) -> bool:
+def _one_term_sign_shown(ctx: _Context, before: sp.Basic, after: sp.Basic) -> bool:
     """Whether a written step of one term (no sum at its top, as its author wrote it) shows
-    the sign of the whole changed: a minus written in front where the value that belongs,
-    the written one negated, carries none, or none written where it carries one (−x for x
-    after log eˣ; θ₁/(2θ₂) for −θ₁/(2θ₂)). On such a line the one term negated is the whole
-    negated (see ``overall-sign``'s witness). A sign inside the term that leaves no sign in
-    front on either side (log e⁻ˣ for log eˣ) is not shown, nor is a line of several terms.
+    the sign of the whole changed, where the one term negated is the whole negated (see
+    ``overall-sign``'s witness): a minus written in front that the previous line of one
+    term did not write, or none where it wrote one (−x after log eˣ; θ₁/(2θ₂) after
+    −2θ₁/(4θ₂)); or, where the previous line is a derivative, an integral or a sum whose
+    value the step writes, a sign in front other than the value's (1/s for d/ds(−log s)).
+    A sign that changed inside the term leaves the front as it was: a KL opened into
+    E[(x − m)² − (x − n)²] with its squares exchanged shows no sign of the whole.
 
     >>> x = sp.Symbol("x", real=True)
     >>> class C: rhs = -x
-    >>> _one_term_sign_shown(C, sp.Mul(-1, x, evaluate=False)), _one_term_sign_shown(C, x - 1)
-    (True, False)
-    >>> C.rhs = -x
-    >>> _one_term_sign_shown(C, sp.log(sp.exp(-x), evaluate=False))
+    >>> neg = sp.Mul(-1, x, evaluate=False)
+    >>> _one_term_sign_shown(C, sp.log(sp.exp(x), evaluate=False), neg)
+    True
+    >>> _one_term_sign_shown(C, sp.log(sp.exp(x), evaluate=False), x - 1)
     False
+    >>> C.rhs = 1 / x
+    >>> _one_term_sign_shown(C, sp.Derivative(-sp.log(x), x), 1 / x)
+    True
     """
     if isinstance(after, sp.Add) or not after.free_symbols:
         return False
-    return _written_negative(after) != _written_negative(-ctx.rhs)
+    if not isinstance(before, sp.Add) and _written_negative(before) != _written_negative(after):
+        return True
+    parts = [f for f in sp.Mul.make_args(before) if not f.is_Number]
+    if len(parts) == 1 and isinstance(parts[0], (sp.Derivative, sp.Integral, sp.Sum)):
+        return _written_negative(after) != _written_negative(-ctx.rhs)
+    return False
 
 
 def _same_value(a: sp.Basic, b: sp.Basic) -> bool:
@@ -1979,8 +1989,8 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         if kind == "several-terms":
             kept = set(sp.Add.make_args(before)) & set(sp.Add.make_args(after))
             return ((len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1)
-                    and not any(t.free_symbols for t in kept)) or _one_term_sign_shown(ctx,
-                                                                                   after)
+                    and not any(t.free_symbols for t in kept)) or _one_term_sign_shown(
+                        ctx, before, after)
         if kind == "kl-written":
             return _divergence_written(ctx)
         if kind in FACTOR_WITNESSES:
