@@ -3515,6 +3515,28 @@ def log_of_sum_split_after_common_factor(node: sp.Basic, roles: Any) -> list[Var
 # --- session 28: a written term negated where the step combines like terms --------------------
 
 
+def _written_sum_values(roles: Any) -> list[tuple[tuple[sp.Basic, ...], sp.Basic]]:
+    """The sums of ``roles.written_sums`` (two to eight terms) with their values, computed
+    once per set of roles."""
+    sums = getattr(roles, "written_sums", None) or ()
+    cached = getattr(roles, "_written_sum_values", None)
+    if cached is not None and cached[0] is sums:
+        return cached[1]
+    out = []
+    for terms in list(sums)[:40]:
+        if 2 <= len(terms) <= 8:
+            try:
+                terms = tuple(rebuilt(t) for t in terms)
+                out.append((terms, sp.Add(*terms)))
+            except Exception:
+                continue
+    try:
+        roles._written_sum_values = (sums, out)
+    except Exception:
+        pass
+    return out
+
+
 def written_term_negated(node: sp.Basic, roles: Any) -> list[Variant]:
     """One term of a sum the author wrote on the previous line negated, where the value of
     that sum is ``node`` and SymPy merged its terms (u − 2c²/w + c²/w is u − c²/w): the
@@ -3532,21 +3554,18 @@ def written_term_negated(node: sp.Basic, roles: Any) -> list[Variant]:
     >>> written_term_negated(u + c**2 / w, roles)
     []
     """
+    if node.is_Atom or not node.free_symbols:
+        return []
     out: list[Variant] = []
-    sums = list(getattr(roles, "written_sums", ()) or ())[:40]
-    for terms in sums:
-        if len(terms) < 2 or len(terms) > 8:
-            continue
+    for terms, value in _written_sum_values(roles):
+        if len(sp.Add.make_args(node)) >= len(terms):
+            continue  # every term stands in the value: the plain sign error's place
         try:
-            terms = tuple(rebuilt(t) for t in terms)
-            value = sp.Add(*terms)
             if value.free_symbols != node.free_symbols or not (
                     value == node or sp.expand(value - node) == 0):
                 continue
         except Exception:
             continue
-        if len(sp.Add.make_args(node)) >= len(terms):
-            continue  # every term stands in the value: the plain sign error's place
         for t in terms:
             if not t.free_symbols or t in sp.Add.make_args(node) or any(
                     v[1]["right"] == t for v in out):
