@@ -86,10 +86,12 @@ def test_the_log_evidence_alone_negated(tmp_path: Path) -> None:
     assert _named(tmp_path, text) == "log-evidence-sign"
 
 
-def test_a_line_of_one_term_negated_stays_unnamed(tmp_path: Path) -> None:
-    # the whole negated and its one term negated are the same page: no name
+def test_a_line_of_one_term_negated_is_the_whole_negated(tmp_path: Path) -> None:
+    # the whole negated and its one term negated are the same page; the minus written in
+    # front shows the sign of the whole changed (session 28: overall-sign, the special case
+    # of a sign error on a line of one term)
     text = "symbols: y : real\n\n    log(exp(y))\n  = -y\n"
-    assert _named(tmp_path, text) is None
+    assert _named(tmp_path, text) == "overall-sign"
 
 
 def test_a_log_of_a_sum_that_is_one_fraction_turned(tmp_path: Path) -> None:

@@ -2375,3 +2375,15 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"variance-for-std": {
     "local": sim.variance_expression_for_its_root}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 28: signs, terms, ratios, inequalities and splits ------------------------------------
+# A term of a sum the previous line writes, negated where the step combines like terms
+# (u − 2c²/w + c²/w written u − 3c²/w): SymPy's value of the previous line has merged the
+# terms, so the plain sign error finds no term to negate.
+
+_S28_SIGNS: dict[str, dict[str, Any]] = {
+    "sign-error": {"local": sim.written_term_negated},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S28_SIGNS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

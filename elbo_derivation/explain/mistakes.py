@@ -1653,7 +1653,8 @@ def _choose(matches: list[_Match]) -> _Match | None:
         # logs merged), is a term of the factor a, located and witnessed, says was lost
         return (b.entry.name == "dropped-term" and not b.witnessed
                 and a.entry.name == "dropped-factor" and a.located is True and a.witnessed
-                and _term_of_factor(b.binding.get("right"), a.binding.get("s")))
+                and (_term_of_factor(b.binding.get("right"), a.binding.get("s"))
+                     or _factor_multiplied_out(b.binding.get("right"), a)))
 
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
@@ -1682,6 +1683,25 @@ def _term_of_factor(term: Any, factor: Any) -> bool:
         return True
     return any(lg.args[0] == factor or factor in sp.Mul.make_args(lg.args[0])
                for lg in term.atoms(sp.log))
+
+
+def _factor_multiplied_out(term: Any, m: _Match) -> bool:
+    """Whether ``term`` is what the factor lost in ``m`` (a dropped factor) takes away once
+    its product is multiplied out: a(1 − t) written a loses the term −at, which the author
+    never wrote as a term (the product a(1 − t) stands on the previous line).
+
+    >>> a, t = sp.symbols("a t", positive=True)
+    >>> m = _Match(None, {}, a, a * (1 - t), a)
+    >>> _factor_multiplied_out(-a * t, m), _factor_multiplied_out(a * t, m)
+    (True, False)
+    """
+    right, wrong = m.right_part, m.written_part
+    if not all(isinstance(e, sp.Basic) for e in (term, right, wrong)) or not term.free_symbols:
+        return False
+    try:
+        return sp.expand(right - wrong - term) == 0
+    except Exception:
+        return False
 
 
 # --- witnesses on the page --------------------------------------------------------------------
@@ -1772,6 +1792,37 @@ def _written_negative(e: sp.Basic) -> bool:
         return bool(e.is_negative)
     if isinstance(e, sp.Mul):
         return sum(1 for f in e.args if _written_negative(f)) % 2 == 1
+    return False
+
+
+def _one_term_sign_shown(ctx: _Context, before: sp.Basic, after: sp.Basic) -> bool:
+    """Whether a written step of one term (no sum at its top, as its author wrote it) shows
+    the sign of the whole changed, where the one term negated is the whole negated (see
+    ``overall-sign``'s witness): a minus written in front that the previous line of one
+    term did not write, or none where it wrote one (−x after log eˣ; θ₁/(2θ₂) after
+    −2θ₁/(4θ₂)); or, where the previous line is a derivative, an integral or a sum whose
+    value the step writes, a sign in front other than the value's (1/s for d/ds(−log s)).
+    A sign that changed inside the term leaves the front as it was: a KL opened into
+    E[(x − m)² − (x − n)²] with its squares exchanged shows no sign of the whole.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> class C: rhs = -x
+    >>> neg = sp.Mul(-1, x, evaluate=False)
+    >>> _one_term_sign_shown(C, sp.log(sp.exp(x), evaluate=False), neg)
+    True
+    >>> _one_term_sign_shown(C, sp.log(sp.exp(x), evaluate=False), x - 1)
+    False
+    >>> C.rhs = 1 / x
+    >>> _one_term_sign_shown(C, sp.Derivative(-sp.log(x), x), 1 / x)
+    True
+    """
+    if isinstance(after, sp.Add) or not after.free_symbols:
+        return False
+    if not isinstance(before, sp.Add) and _written_negative(before) != _written_negative(after):
+        return True
+    parts = [f for f in sp.Mul.make_args(before) if not f.is_Number]
+    if len(parts) == 1 and isinstance(parts[0], (sp.Derivative, sp.Integral, sp.Sum)):
+        return _written_negative(after) != _written_negative(-ctx.rhs)
     return False
 
 
@@ -1994,8 +2045,9 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         if kind == "several-terms":  # a term kept, perhaps rewritten (−(αβ)² as −α²β²)
             kept = {t for t in sp.Add.make_args(after)
                     if any(_same_value(t, u) for u in sp.Add.make_args(before))}
-            return (len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1) \
-                and not any(t.free_symbols for t in kept)
+            return ((len(sp.Add.make_args(before)) > 1 or len(sp.Add.make_args(after)) > 1)
+                    and not any(t.free_symbols for t in kept)) or _one_term_sign_shown(
+                        ctx, before, after)
         if kind == "kl-written":
             return _divergence_written(ctx)
         if kind in FACTOR_WITNESSES:

@@ -3685,3 +3685,66 @@ def variance_expression_for_its_root(node: sp.Basic, roles: Any) -> list[Variant
         return []
     wrong = sp.Pow(node.base, 2 * node.exp)
     return [(wrong, {"right": node, "wrong": wrong, "s": sp.sqrt(node.base)})]
+
+
+# --- session 28: a written term negated where the step combines like terms --------------------
+
+
+def _written_sum_values(roles: Any) -> list[tuple[tuple[sp.Basic, ...], sp.Basic]]:
+    """The sums of ``roles.written_sums`` (two to eight terms) with their values, computed
+    once per set of roles."""
+    sums = getattr(roles, "written_sums", None) or ()
+    cached = getattr(roles, "_written_sum_values", None)
+    if cached is not None and cached[0] is sums:
+        return cached[1]
+    out = []
+    for terms in list(sums)[:40]:
+        if 2 <= len(terms) <= 8:
+            try:
+                terms = tuple(rebuilt(t) for t in terms)
+                out.append((terms, sp.Add(*terms)))
+            except Exception:
+                continue
+    try:
+        roles._written_sum_values = (sums, out)
+    except Exception:
+        pass
+    return out
+
+
+def written_term_negated(node: sp.Basic, roles: Any) -> list[Variant]:
+    """One term of a sum the author wrote on the previous line negated, where the value of
+    that sum is ``node`` and SymPy merged its terms (u − 2c²/w + c²/w is u − c²/w): the
+    step that combines like terms took one of them with the wrong sign (u − 3c²/w). The
+    terms as written come from ``roles.written_sums`` (set by :mod:`.mistakes`); a sum whose
+    terms all stand in ``node`` is left to the plain sign error, and so is a term that stands
+    in ``node`` as written (u).
+
+    >>> from types import SimpleNamespace
+    >>> u, c, w = sp.symbols("u c w", positive=True)
+    >>> terms = (u, sp.Mul(-2, c**2, 1 / w, evaluate=False), c**2 / w)
+    >>> roles = SimpleNamespace(written_sums=[terms])
+    >>> [(v - u, b["right"]) for v, b in written_term_negated(u - c**2 / w, roles)]
+    [(3*c**2/w, -2*c**2/w), (-3*c**2/w, c**2/w)]
+    >>> written_term_negated(u + c**2 / w, roles)
+    []
+    """
+    if node.is_Atom or not node.free_symbols:
+        return []
+    out: list[Variant] = []
+    for terms, value in _written_sum_values(roles):
+        if len(sp.Add.make_args(node)) >= len(terms):
+            continue  # every term stands in the value: the plain sign error's place
+        try:
+            if value.free_symbols != node.free_symbols or not (
+                    value == node or sp.expand(value - node) == 0):
+                continue
+        except Exception:
+            continue
+        for t in terms:
+            if not t.free_symbols or t in sp.Add.make_args(node) or any(
+                    v[1]["right"] == t for v in out):
+                continue
+            wrong = sp.Add(node, -2 * t)
+            out.append((wrong, {"right": t, "wrong": -t}))
+    return out
