@@ -60,6 +60,23 @@ def test_family_facts_both_ways(family, lhs, right, wrong) -> None:
     assert all(v > 0 for k, v in point.items() if k in ("lam", "mu"))
 
 
+@pytest.mark.parametrize(("family", "lhs", "right", "wrong"), [
+    ("poisson", "diff(E[k^2, k ~ p(k)], lam)", "diff(lam + lam^2, lam)", "diff(lam^2, lam)"),
+    ("poisson", "diff(E[k^2, k ~ p(k)], lam)", "E[(k + 1)^2, k ~ p(k)] - E[k^2, k ~ p(k)]",
+     "E[(k + 1)^2, k ~ p(k)]"),
+    ("gamma", "diff(E[t^2, t ~ p(t)], r1)", "-2*al*(al + 1)/r1^3", "-al*(al + 1)/r1^3"),
+])
+def test_the_derivative_of_a_family_expectation_in_its_parameter(family, lhs, right,
+                                                                 wrong) -> None:
+    """d/dλ E_{Poisson(λ)}[k²] is d/dλ (λ + λ²) = 1 + 2λ, the weak derivative E[(k + 1)²] −
+    E[k²] (Mohamed et al. 2020, sec. 6): the expectation is taken by the family's moments
+    before the derivative, not left as the derivative of a sum over k."""
+    r = _decide(HEAD[family] + f"  {lhs}\n= {right}\n")
+    assert r.verdict is Verdict.PROVED, r
+    w = _decide(HEAD[family] + f"  {lhs}\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED, w
+
+
 @pytest.mark.parametrize(("power", "right", "wrong"), [
     (4, "m^4 + 6*m^2*s^2 + 3*s^4", "m^4 + 6*m^2*s^2 + s^4"),
     (5, "m^5 + 10*m^3*s^2 + 15*m*s^4", "m^5 + 10*m^3*s^2 + 5*m*s^4"),

@@ -261,8 +261,24 @@ def open_parameter_derivatives(expr: sp.Expr,
     if not known or not expr.has(sp.Derivative):
         return expr
 
+    def by_moments(node: sp.Basic, wrt: set) -> sp.Basic:
+        # E_p[f] over a family density whose parameter the derivative takes, with a closed
+        # form from the family's moments (E[k²] = λ + λ² under Poisson(λ)): that closed form,
+        # so that d/dλ E[k²] is d/dλ (λ + λ²); any other expectation is opened below
+        if not (isinstance(node, Expectation) and node.density in known
+                and any(sp.S(q).free_symbols & wrt for q in known[node.density][1])):
+            return node
+        value, rules = instantiate(node, {node.density: known[node.density]})
+        if rules and not value.has(sp.Sum, sp.Integral, Expectation, KL):
+            return value
+        return node
+
     def opened(node: sp.Derivative) -> sp.Expr:
         wrt = {v for v, _ in node.variable_count}
+        body = node.expr.replace(lambda n: isinstance(n, Expectation),
+                                 lambda n: by_moments(n, wrt))
+        if body != node.expr:
+            node = sp.Derivative(body, *node.variable_count)
         subs = {}
         for density, (key, params, var) in known.items():
             if node.expr.has(density) and any(
