@@ -457,6 +457,22 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     named in ``disabled`` is not applied."""
     joint = _JOINT in model
     model = frozenset(m for m in model if m != _JOINT)
+    settled = sp.S.Zero
+    if (IMPORTANCE not in disabled and not f.has(sp.log) and has_abstract(q)
+            and _signature(q) is not None and _signature(q).given == (str(z),)):
+        # E_q[r/q] = ∫ r dz = 1 for a declared density r of z, a posterior p(z|x) too: taken
+        # before Bayes' rule writes r through densities the step may not relate (Dieng et al.
+        # 2017, the χ² divergence E_q[(p(z|x)/q(z))²] − 2 E_q[p(z|x)/q(z)] + 1)
+        kept = []
+        for term in sp.Add.make_args(sp.expand(f)):
+            scale, other = sp.powsimp(q * term).as_independent(z, as_Add=False)
+            sig = _signature(other)
+            if sig is not None and sig.given == (str(z),) and other != q:
+                used.update((IMPORTANCE, DENSITY_NORMALISED))
+                settled += scale
+            else:
+                kept.append(term)
+        f = sp.Add(*kept)
     if BAYES not in disabled:
         f = _bayes(f, z, model, used, gone)
     if joint and PRODUCT_RULE not in disabled:
@@ -539,7 +555,7 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             out.append(coeff * value)
             continue
         out.append(coeff * Expectation(dep, z, q))
-    return sp.Add(*out)
+    return settled + sp.Add(*out)
 
 
 def _finite_limits(node: sp.Sum, z: sp.Symbol) -> bool:
