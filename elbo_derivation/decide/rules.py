@@ -1056,6 +1056,16 @@ def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:
                 add(node)
             if isinstance(node, Expectation) and _signature(node.density) is not None:
                 over.add((node.density, node.variable))
+            if (isinstance(node, sp.Integral) and len(node.limits) == 1
+                    and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
+                    and node.limits[0][2] is sp.oo):
+                # ∫ q(θ) log(q(θ)/p(θ|y)) dθ: an integral against a declared density of its
+                # variable is an expectation over it (Ormerod & Wand 2010, sec. 2.1)
+                var = node.limits[0][0]
+                for factor in sp.Mul.make_args(node.function):
+                    sig = _signature(factor)
+                    if sig is not None and sig.given == (str(var),):
+                        over.add((factor, var))
             if _signature(node) is not None:
                 densities.add(node)
     for dens, var in sorted(over, key=sp.default_sort_key):
