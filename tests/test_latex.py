@@ -504,7 +504,8 @@ def test_iterated_expectations_without_a_bracket_around_the_inner_one() -> None:
     and only an expectation may follow the outer subscript without a bracket."""
     head = ("% symbols: z, \\psi : real\n% densities: q(z|\\psi), q(\\psi)\n\\begin{align*}\n")
     d = parse_tex_derivation(
-        head + "\\mathbb{E}_{\\psi \\sim q(\\psi)}\\mathbb{E}_{z \\sim q(z|\\psi)}\\left[z^2\\right]"
+        head + "\\mathbb{E}_{\\psi \\sim q(\\psi)}\\mathbb{E}_{z \\sim q(z|\\psi)}"
+        "\\left[z^2\\right]"
         " &= \\mathbb{E}_{\\psi \\sim q(\\psi)}\\left[\\mathbb{E}_{z \\sim q(z|\\psi)}"
         "\\left[z^2\\right]\\right]\n\\end{align*}\n")
     assert d.start == d.steps[0].expr

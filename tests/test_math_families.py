@@ -317,3 +317,18 @@ def test_a_tail_integral_that_may_diverge_is_not_evaluated() -> None:
     # an iterated integral is evaluated only when every integration is
     inner_open = sp.Integral(sp.exp(-t**2), (t, c, sp.oo), (c, 0, sp.oo))
     assert beta_gamma_integrals(inner_open) == inner_open
+
+
+@pytest.mark.parametrize(("right", "verdict"), [
+    ("E[log(g)/2 - g*(x^2 - 2*x*m + m^2 + v)/2, g ~ r(g)]", Verdict.PROVED),
+    ("E[log(g)/2 - g*(x^2 - 2*x*m + m^2)/2, g ~ r(g)]", Verdict.REFUTED),
+])
+def test_a_normal_expectation_inside_a_gamma_expectation(right, verdict) -> None:
+    """E_{q(γ)}[E_{q(μ)}[log γ/2 − γ(x − μ)²/2]] with q(μ) = N(m, v), q(γ) = Gamma(a, b): the
+    inner expectation is taken by the normal's moments, so that the outer one, over the Gamma,
+    is of c·log γ + a polynomial (Winn & Bishop 2005, the univariate Gaussian example)."""
+    head = ("symbols: x, m : real\nsymbols: v, a, b : positive\n"
+            "densities: q(mu) = N(m, v), r(g) = Gamma(a, b)\n")
+    r = _decide(head + "  E[E[log(g)/2 - g*(x - mu)^2/2, mu ~ q(mu)], g ~ r(g)]\n"
+                f"= {right}\n")
+    assert r.verdict is verdict, r
