@@ -206,3 +206,20 @@ def test_a_kl_written_as_an_integral_against_q_is_nonnegative(relation, verdict)
     assert r.verdict is verdict, r
     if verdict is Verdict.PROVED:
         assert GIBBS in r.rules
+
+
+@pytest.mark.parametrize(("interval", "proved"), [("[1, oo)", True), ("(0, 1)", False)])
+def test_jensen_for_a_power_whose_exponent_is_declared_in_an_interval(interval, proved) -> None:
+    """(1/n)·log E_q[w]ⁿ ≤ (1/n)·log E_q[wⁿ], the χ upper bound (Dieng et al. 2017): tⁿ is
+    convex for t > 0 when n ≥ 1 (its declared interval), and 1/n > 0 shares n with both
+    logs; for 0 < n < 1 tⁿ is concave and the step is not proved."""
+    from elbo_derivation.decide.inequalities import CURVATURE_FROM_INTERVAL
+
+    text = (f"symbols: x, z : real\nsymbols: n : {interval}\ndensities: q(z), p(x, z)\n"
+            "    log(E[p(x, z)/q(z), z ~ q(z)]^n)/n\n"
+            "  <= log(E[(p(x, z)/q(z))^n, z ~ q(z)])/n\n")
+    d = parse_derivation(text)
+    r = decide_step(d, d.steps[0])
+    assert (r.verdict is Verdict.PROVED) is proved, r
+    if proved:
+        assert CURVATURE_FROM_INTERVAL in r.rules

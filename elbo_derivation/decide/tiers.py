@@ -1336,7 +1336,7 @@ class InequalityRules(Tier):
 
         def work() -> Judgement | None:
             for gap in (p.gap_of(p.lhs, p.rhs), p.gap):
-                masked, rules = mask_nonnegative(gap)
+                masked, rules = mask_nonnegative(gap, subs)
                 if not rules:
                     continue
                 if masked.is_nonnegative is not True and subs:
