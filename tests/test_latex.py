@@ -496,3 +496,21 @@ def test_a_subscript_expression_may_use_a_greek_index() -> None:
     tau = d.symbols["tau"]
     (node,) = d.start.atoms(sp.core.function.AppliedUndef)
     assert node.args == (tau - 1,)
+
+
+def test_iterated_expectations_without_a_bracket_around_the_inner_one() -> None:
+    r"""``\mathbb{E}_{\psi \sim q(\psi)}\mathbb{E}_{z \sim q(z|\psi)}[f]`` (Yin & Zhou 2018,
+    semi-implicit VI) is E_{q(ψ)}[E_{q(z|ψ)}[f]]: the outer expectation takes the inner one,
+    and only an expectation may follow the outer subscript without a bracket."""
+    head = ("% symbols: z, \\psi : real\n% densities: q(z|\\psi), q(\\psi)\n\\begin{align*}\n")
+    d = parse_tex_derivation(
+        head + "\\mathbb{E}_{\\psi \\sim q(\\psi)}\\mathbb{E}_{z \\sim q(z|\\psi)}"
+        "\\left[z^2\\right]"
+        " &= \\mathbb{E}_{\\psi \\sim q(\\psi)}\\left[\\mathbb{E}_{z \\sim q(z|\\psi)}"
+        "\\left[z^2\\right]\\right]\n\\end{align*}\n")
+    assert d.start == d.steps[0].expr
+    outer = d.start
+    assert isinstance(outer, Expectation) and isinstance(outer.args[0], Expectation)
+    with pytest.raises(DerivationSyntaxError):
+        parse_tex_derivation(head + "\\mathbb{E}_{\\psi \\sim q(\\psi)} \\log q(\\psi) &= 0\n"
+                             "\\end{align*}\n")

@@ -60,6 +60,23 @@ def test_family_facts_both_ways(family, lhs, right, wrong) -> None:
     assert all(v > 0 for k, v in point.items() if k in ("lam", "mu"))
 
 
+@pytest.mark.parametrize(("family", "lhs", "right", "wrong"), [
+    ("poisson", "diff(E[k^2, k ~ p(k)], lam)", "diff(lam + lam^2, lam)", "diff(lam^2, lam)"),
+    ("poisson", "diff(E[k^2, k ~ p(k)], lam)", "E[(k + 1)^2, k ~ p(k)] - E[k^2, k ~ p(k)]",
+     "E[(k + 1)^2, k ~ p(k)]"),
+    ("gamma", "diff(E[t^2, t ~ p(t)], r1)", "-2*al*(al + 1)/r1^3", "-al*(al + 1)/r1^3"),
+])
+def test_the_derivative_of_a_family_expectation_in_its_parameter(family, lhs, right,
+                                                                 wrong) -> None:
+    """d/dλ E_{Poisson(λ)}[k²] is d/dλ (λ + λ²) = 1 + 2λ, the weak derivative E[(k + 1)²] −
+    E[k²] (Mohamed et al. 2020, sec. 6): the expectation is taken by the family's moments
+    before the derivative, not left as the derivative of a sum over k."""
+    r = _decide(HEAD[family] + f"  {lhs}\n= {right}\n")
+    assert r.verdict is Verdict.PROVED, r
+    w = _decide(HEAD[family] + f"  {lhs}\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED, w
+
+
 @pytest.mark.parametrize(("power", "right", "wrong"), [
     (4, "m^4 + 6*m^2*s^2 + 3*s^4", "m^4 + 6*m^2*s^2 + s^4"),
     (5, "m^5 + 10*m^3*s^2 + 15*m*s^4", "m^5 + 10*m^3*s^2 + 5*m*s^4"),
@@ -300,3 +317,18 @@ def test_a_tail_integral_that_may_diverge_is_not_evaluated() -> None:
     # an iterated integral is evaluated only when every integration is
     inner_open = sp.Integral(sp.exp(-t**2), (t, c, sp.oo), (c, 0, sp.oo))
     assert beta_gamma_integrals(inner_open) == inner_open
+
+
+@pytest.mark.parametrize(("right", "verdict"), [
+    ("E[log(g)/2 - g*(x^2 - 2*x*m + m^2 + v)/2, g ~ r(g)]", Verdict.PROVED),
+    ("E[log(g)/2 - g*(x^2 - 2*x*m + m^2)/2, g ~ r(g)]", Verdict.REFUTED),
+])
+def test_a_normal_expectation_inside_a_gamma_expectation(right, verdict) -> None:
+    """E_{q(γ)}[E_{q(μ)}[log γ/2 − γ(x − μ)²/2]] with q(μ) = N(m, v), q(γ) = Gamma(a, b): the
+    inner expectation is taken by the normal's moments, so that the outer one, over the Gamma,
+    is of c·log γ + a polynomial (Winn & Bishop 2005, the univariate Gaussian example)."""
+    head = ("symbols: x, m : real\nsymbols: v, a, b : positive\n"
+            "densities: q(mu) = N(m, v), r(g) = Gamma(a, b)\n")
+    r = _decide(head + "  E[E[log(g)/2 - g*(x - mu)^2/2, mu ~ q(mu)], g ~ r(g)]\n"
+                f"= {right}\n")
+    assert r.verdict is verdict, r

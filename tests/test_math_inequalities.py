@@ -190,3 +190,36 @@ def test_gaussian_integrals_at_a_point_are_exact() -> None:
                     (u, -sp.oo, sp.oo))
     assert sp.simplify(gaussian_integrals_at_point(e) - 5) == 0  # E[u³] + 1, u ~ N(1, 1)
     assert gaussian_integrals_at_point(sp.Integral(sp.exp(u**2), (u, -sp.oo, sp.oo))) is None
+
+
+@pytest.mark.parametrize(("relation", "verdict"), [(">=", Verdict.PROVED), ("<=", Verdict.REFUTED)])
+def test_a_kl_written_as_an_integral_against_q_is_nonnegative(relation, verdict) -> None:
+    """log p(y) split as ∫ q log(p(y, θ)/q) dθ + ∫ q log(q/p(θ|y)) dθ is at least its first
+    term (Ormerod & Wand 2010, sec. 2.1): the second integral, against the declared q(θ), is
+    KL(q ‖ p(θ|y)) ≥ 0 (Gibbs), as it is when written as an expectation or a KL."""
+    text = ("symbols: y, t : real\ndensities: q(t), p(y, t), p(t|y), p(y)\n"
+            "    Integral(q(t)*log(p(y, t)/q(t)), (t, -oo, oo))"
+            " + Integral(q(t)*log(q(t)/p(t|y)), (t, -oo, oo))\n"
+            f"  {relation} Integral(q(t)*log(p(y, t)/q(t)), (t, -oo, oo))\n")
+    d = parse_derivation(text)
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is verdict, r
+    if verdict is Verdict.PROVED:
+        assert GIBBS in r.rules
+
+
+@pytest.mark.parametrize(("interval", "proved"), [("[1, oo)", True), ("(0, 1)", False)])
+def test_jensen_for_a_power_whose_exponent_is_declared_in_an_interval(interval, proved) -> None:
+    """(1/n)·log E_q[w]ⁿ ≤ (1/n)·log E_q[wⁿ], the χ upper bound (Dieng et al. 2017): tⁿ is
+    convex for t > 0 when n ≥ 1 (its declared interval), and 1/n > 0 shares n with both
+    logs; for 0 < n < 1 tⁿ is concave and the step is not proved."""
+    from elbo_derivation.decide.inequalities import CURVATURE_FROM_INTERVAL
+
+    text = (f"symbols: x, z : real\nsymbols: n : {interval}\ndensities: q(z), p(x, z)\n"
+            "    log(E[p(x, z)/q(z), z ~ q(z)]^n)/n\n"
+            "  <= log(E[(p(x, z)/q(z))^n, z ~ q(z)])/n\n")
+    d = parse_derivation(text)
+    r = decide_step(d, d.steps[0])
+    assert (r.verdict is Verdict.PROVED) is proved, r
+    if proved:
+        assert CURVATURE_FROM_INTERVAL in r.rules

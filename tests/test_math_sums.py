@@ -308,3 +308,25 @@ def test_a_step_about_sequences_alone_is_not_credited_to_differentiation() -> No
                    "  a(T)*(1 - a(T - 1)) + 1 - a(T)\n= 1 - a(T)*a(T - 1)\n")
     assert r.verdict is Verdict.PROVED, r
     assert not any("coordinate" in rule for rule in r.rules), r.rules
+
+
+@pytest.mark.parametrize(("right", "verdict"), [
+    ("Sum(x(i)^2 - 2*x(i)*m + m^2 + s^2, (i, 1, n))", Verdict.PROVED),
+    ("Sum(x(i)^2 - 2*x(i)*m + m^2, (i, 1, n))", Verdict.REFUTED),
+])
+def test_a_sum_of_expectations_over_a_declared_normal(right, verdict) -> None:
+    """Σ_i E_q[(x_i − μ)²] with q(μ) = N(m, s²) (Ormerod & Wand 2010, sec. 2.2.2): the
+    expectation depends on the index, so the algebra never takes it out of the sum as a
+    constant, and a wrong closed form (s² lost) is refuted exactly at n = 1, the expectation
+    taken by the normal's moments there."""
+    from elbo_derivation.decide.tiers import reduce_algebra
+
+    head = ("symbols: i : integer\nsymbols: n : positive integer\nsymbols: m : real\n"
+            "symbols: s : positive\nfunctions: x(i) : real\ndensities: q(mu) = N(m, s^2)\n")
+    d = parse_derivation(head + f"    Sum(E[(x(i) - mu)^2, mu ~ q(mu)], (i, 1, n))\n  = {right}\n")
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is verdict, r
+    gap, _ = reduce_algebra(d.start - d.steps[0].expr)
+    i = sp.Symbol("i", integer=True)
+    assert not any(t.has(i) and not isinstance(t, sp.Sum)
+                   for t in sp.Add.make_args(gap) for t in sp.Mul.make_args(t))

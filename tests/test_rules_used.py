@@ -219,3 +219,19 @@ functions: f(u) : real
     for name, chain in chains.items():
         d = check_derivation(parse_derivation(head + chain, name=name), time_limit=10.0)
         assert [s.verdict for s in d.steps] == want[name], name
+
+
+def test_importance_weight_of_a_posterior_integrates_to_one() -> None:
+    """E_q[p(z|x)/q(z)] = ∫ p(z|x) dz = 1, the posterior being a density of z (Dieng et al.
+    2017, the χ² divergence E_q[(p/q − 1)²] = E_q[(p/q)²] − 1): taken before Bayes' rule
+    writes p(z|x) through p(x|z) p(z)/p(x), which the step does not relate to p(x); the same
+    step with + 1 is refuted."""
+    head = ("symbols: x, z : real\ndensities: q(z), p(z|x), p(x, z), p(x)\n\n"
+            "    E[(p(z|x)/q(z))^2, z ~ q(z)] - 2*E[p(z|x)/q(z), z ~ q(z)] + 1\n")
+    right = check_derivation(parse_derivation(
+        head + "  = E[(p(z|x)/q(z))^2, z ~ q(z)] - 1\n", name="chi2"), time_limit=10.0)
+    assert right.steps[0].verdict is Verdict.PROVED
+    assert any(r.startswith("importance weights") for r in right.steps[0].result.rules)
+    wrong = check_derivation(parse_derivation(
+        head + "  = E[(p(z|x)/q(z))^2, z ~ q(z)] + 1\n", name="chi2"), time_limit=10.0)
+    assert wrong.steps[0].verdict is Verdict.REFUTED

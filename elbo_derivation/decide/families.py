@@ -261,8 +261,24 @@ def open_parameter_derivatives(expr: sp.Expr,
     if not known or not expr.has(sp.Derivative):
         return expr
 
+    def by_moments(node: sp.Basic, wrt: set) -> sp.Basic:
+        # E_p[f] over a family density whose parameter the derivative takes, with a closed
+        # form from the family's moments (E[k²] = λ + λ² under Poisson(λ)): that closed form,
+        # so that d/dλ E[k²] is d/dλ (λ + λ²); any other expectation is opened below
+        if not (isinstance(node, Expectation) and node.density in known
+                and any(sp.S(q).free_symbols & wrt for q in known[node.density][1])):
+            return node
+        value, rules = instantiate(node, {node.density: known[node.density]})
+        if rules and not value.has(sp.Sum, sp.Integral, Expectation, KL):
+            return value
+        return node
+
     def opened(node: sp.Derivative) -> sp.Expr:
         wrt = {v for v, _ in node.variable_count}
+        body = node.expr.replace(lambda n: isinstance(n, Expectation),
+                                 lambda n: by_moments(n, wrt))
+        if body != node.expr:
+            node = sp.Derivative(body, *node.variable_count)
         subs = {}
         for density, (key, params, var) in known.items():
             if node.expr.has(density) and any(
@@ -310,6 +326,35 @@ def _log_moment(f: sp.Expr, x: sp.Symbol, key: str, facts: FamilyFacts,
     return c * log_mean(*params) + polynomial
 
 
+def _normal_expectation(f: sp.Expr, z: sp.Symbol, density: sp.Expr) -> sp.Expr | None:
+    """E[f] under a written-out normal ``density`` of ``z`` for f a polynomial in z (its
+    coefficients free of z), by the normal's moments; None for anything else.
+
+    >>> z, m = sp.symbols("z m", real=True)
+    >>> v, g = sp.symbols("v g", positive=True)
+    >>> from elbo_derivation.decide.gaussian import gaussian_density
+    >>> q = gaussian_density(z, m, sp.sqrt(v))
+    >>> sp.expand(_normal_expectation(-g * z**2 / 2 + sp.log(g), z, q))
+    -g*m**2/2 - g*v/2 + log(g)
+    """
+    from elbo_derivation.decide.gaussian import normal_moment
+    from elbo_derivation.decide.rules import gaussian_parameters
+
+    if not f.has(z):
+        return None
+    try:
+        poly = sp.Poly(f, z)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if poly.degree() > 8 or any(c.has(z) for c in poly.coeffs()):
+        return None
+    params = gaussian_parameters(density, z)
+    if params is None:
+        return None
+    m, v = params
+    return sp.Add(*[c * normal_moment(k, m, v) for (k,), c in poly.terms()])
+
+
 def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
                 ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``expr`` with every density of a named family replaced by what the family says, and
@@ -332,6 +377,16 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
         return expr, ()
 
     def visit(node: sp.Basic) -> sp.Basic:
+        if (isinstance(node, Expectation) and node.density not in known
+                and not node.density.has(AppliedUndef)):
+            # an expectation over a written-out normal density (a declared N(m, v) is read
+            # as its formula) of a polynomial in its variable, inside an expectation over a
+            # family density: its exact moments, so that the outer one sees the polynomial
+            # (Winn & Bishop 2005: E_{q(γ)}[E_{q(μ)}[log N(x; μ, γ⁻¹)]])
+            value = _normal_expectation(visit(node.integrand), node.variable, node.density)
+            if value is not None:
+                used.append(RULES["moments"].format(name="normal"))
+                return value
         if isinstance(node, KL) and node.q in known and node.p in known:
             (k1, p1, _), (k2, p2, _) = known[node.q], known[node.p]
             facts = FAMILY_FACTS[k1]

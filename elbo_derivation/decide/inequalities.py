@@ -68,6 +68,7 @@ __all__ = [
 
 GIBBS = "KL ≥ 0 (Gibbs' inequality)"
 MONOTONE = "monotonicity of E: E[f] ≥ E[g] where f ≥ g everywhere"
+CURVATURE_FROM_INTERVAL = "the function's curvature from the declared intervals"
 FINITE_JENSEN = ("Jensen's inequality for a finite average: φ(Σ μ_k v_k) ≥ Σ μ_k φ(v_k) for a "
                  "concave φ and weights μ_k > 0 summing to 1")
 
@@ -97,15 +98,21 @@ def interval_rule(name: str, interval: sp.Interval) -> str:
     return f"bounds from the declared interval {name} ∈ {lo}{interval.inf}, {interval.sup}{hi}"
 
 
-def _curvature(phi: sp.Expr, t: sp.Symbol) -> str:
-    """"concave", "convex" or "" for φ(t) over the values t may take (its assumptions)."""
+def _curvature(phi: sp.Expr, t: sp.Symbol, within: Mapping[sp.Symbol, sp.Expr] | None = None,
+               ) -> str:
+    """"concave", "convex" or "" for φ(t) over the values t may take (its assumptions), the
+    other symbols of φ inside their declared intervals (``within``, the substitution of
+    :func:`interval_substitution`: tⁿ is convex for a declared n ≥ 1)."""
     second = sp.diff(phi, t, 2)
     if second == 0:
         return ""
-    if (-second).is_nonnegative is True:
-        return "concave"
-    if second.is_nonnegative is True:
-        return "convex"
+    for form in (second, second.xreplace(within) if within else None):
+        if form is None:
+            continue
+        if (-form).is_nonnegative is True:
+            return "concave"
+        if form.is_nonnegative is True:
+            return "convex"
     return ""
 
 
@@ -116,7 +123,8 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
     return d == 0
 
 
-def _jensen_pairs(gap: sp.Expr) -> tuple[sp.Expr, list[str]]:
+def _jensen_pairs(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = None,
+                  ) -> tuple[sp.Expr, list[str]]:
     """``gap`` with each Jensen pair c·(φ(E[X]) − E[φ(X)]) (concave φ, c ≥ 0) or
     c·(E[φ(X)] − φ(E[X])) (convex φ) replaced by a non-negative symbol."""
     terms = list(sp.Add.make_args(sp.expand(gap, log=False)))
@@ -142,7 +150,7 @@ def _jensen_pairs(gap: sp.Expr) -> tuple[sp.Expr, list[str]]:
                             and r2.density == e.density and _same(c2, -coeff)
                             and _same(r2.integrand, phi.xreplace({t: e.integrand}))):
                         continue
-                    shape = _curvature(phi, t)
+                    shape = _curvature(phi, t, within)
                     sign_ok = ((shape == "concave" and coeff.is_nonnegative is True)
                                or (shape == "convex" and coeff.is_nonpositive is True))
                     if not sign_ok:
@@ -151,6 +159,8 @@ def _jensen_pairs(gap: sp.Expr) -> tuple[sp.Expr, list[str]]:
                     out.append(sp.Dummy("J", nonnegative=True))
                     rules.append(jensen_rule(phi.xreplace({t: sp.Symbol("t")}),
                                              sp.Symbol("t"), shape == "concave"))
+                    if within and not _curvature(phi, t):
+                        rules.append(CURVATURE_FROM_INTERVAL)
                     break
     out.extend(term for i, term in enumerate(terms) if i not in used)
     return sp.Add(*out), rules
@@ -437,8 +447,8 @@ def _log_difference(gap: sp.Expr) -> sp.Expr | None:
     parts = []
     for term in terms:
         coeff, rest = term.as_independent(sp.log, as_Add=False)
-        if not isinstance(rest, sp.log) or coeff.free_symbols & rest.free_symbols:
-            return None
+        if not isinstance(rest, sp.log) or coeff.has(sp.log):
+            return None  # (c may share symbols with A and B: (1/n)·log E[wⁿ], n > 0)
         parts.append((coeff, rest.args[0]))
     (c1, a), (c2, b) = parts
     if c1.is_negative is True:
@@ -449,7 +459,8 @@ def _log_difference(gap: sp.Expr) -> sp.Expr | None:
     return sp.expand(a - b, log=False)
 
 
-def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
+def mask_nonnegative(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = None,
+                     ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
     by non-negative symbols, and the rules used (empty when none applied).
 
@@ -458,7 +469,7 @@ def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     """
     inside = _log_difference(gap) if gap.has(Expectation, KL, sp.Integral) else None
     if inside is not None:  # c·(log A − log B): A − B ≥ 0 is enough
-        masked, rules_inside = mask_nonnegative(inside)
+        masked, rules_inside = mask_nonnegative(inside, within)
         if rules_inside:
             return masked, (LOG_INCREASING, *rules_inside)
     rules: list[str] = []
@@ -469,7 +480,7 @@ def mask_nonnegative(gap: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     if gap.has(sp.Integral):
         gap = integrals_as_expectations(gap)
     if gap.has(Expectation):
-        gap, more = _jensen_pairs(gap)
+        gap, more = _jensen_pairs(gap, within)
         rules.extend(more)
     if not rules:  # E[E[φ(Σ μ_k v_k)]] − E[E[Σ μ_k φ(v_k)]]: the integrands, then Jensen
         inner = pointwise(gap) if gap.has(Expectation) else None

@@ -457,6 +457,22 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     named in ``disabled`` is not applied."""
     joint = _JOINT in model
     model = frozenset(m for m in model if m != _JOINT)
+    settled = sp.S.Zero
+    if (IMPORTANCE not in disabled and not f.has(sp.log) and has_abstract(q)
+            and _signature(q) is not None and _signature(q).given == (str(z),)):
+        # E_q[r/q] = ∫ r dz = 1 for a declared density r of z, a posterior p(z|x) too: taken
+        # before Bayes' rule writes r through densities the step may not relate (Dieng et al.
+        # 2017, the χ² divergence E_q[(p(z|x)/q(z))²] − 2 E_q[p(z|x)/q(z)] + 1)
+        kept = []
+        for term in sp.Add.make_args(sp.expand(f)):
+            scale, other = sp.powsimp(q * term).as_independent(z, as_Add=False)
+            sig = _signature(other)
+            if sig is not None and sig.given == (str(z),) and other != q:
+                used.update((IMPORTANCE, DENSITY_NORMALISED))
+                settled += scale
+            else:
+                kept.append(term)
+        f = sp.Add(*kept)
     if BAYES not in disabled:
         f = _bayes(f, z, model, used, gone)
     if joint and PRODUCT_RULE not in disabled:
@@ -539,7 +555,7 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             out.append(coeff * value)
             continue
         out.append(coeff * Expectation(dep, z, q))
-    return sp.Add(*out)
+    return settled + sp.Add(*out)
 
 
 def _finite_limits(node: sp.Sum, z: sp.Symbol) -> bool:
@@ -1040,6 +1056,16 @@ def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:
                 add(node)
             if isinstance(node, Expectation) and _signature(node.density) is not None:
                 over.add((node.density, node.variable))
+            if (isinstance(node, sp.Integral) and len(node.limits) == 1
+                    and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
+                    and node.limits[0][2] is sp.oo):
+                # ∫ q(θ) log(q(θ)/p(θ|y)) dθ: an integral against a declared density of its
+                # variable is an expectation over it (Ormerod & Wand 2010, sec. 2.1)
+                var = node.limits[0][0]
+                for factor in sp.Mul.make_args(node.function):
+                    sig = _signature(factor)
+                    if sig is not None and sig.given == (str(var),):
+                        over.add((factor, var))
             if _signature(node) is not None:
                 densities.add(node)
     for dens, var in sorted(over, key=sp.default_sort_key):
