@@ -226,8 +226,10 @@ _NAME = re.compile(r"[^\W\d]\w*$")
 #: a draw from a normal family: ', e ~ N(' in .deriv,
 #: '\mathbb{E}_{\epsilon \sim \mathcal{N}(' in LaTeX
 _NORMAL_DRAW = re.compile(
-    r"(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
-    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\(")
+    # .deriv: any name the grammar reads (eps, e1), N(, Normal( or Gaussian( as it reads them
+    r"(?:,\s*([a-zA-Z]\w*)\s*~\s*(?:N|Normal|Gaussian)\s*\()|"
+    r"(?:(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
+    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\()")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
@@ -498,14 +500,18 @@ class Declarations:
         >>> d.declare_draws(r"\mathbb{E}_{\epsilon \sim \mathcal{N}(0, 1)}[\epsilon^2]", 1, 1)
         >>> sorted(d.symbols)
         ['e', 'epsilon']
+        >>> d.declare_draws("E[E[(a*e1 + b*e2)^2, e2 ~ N(0, 1)], e1 ~ N(0, 1)]", 1, 1)
+        >>> sorted(d.symbols)
+        ['e', 'e1', 'e2', 'epsilon']
         """
         for m in _NORMAL_DRAW.finditer(text):
-            name = self.plain(m.group(1))
+            group = 1 if m.group(1) is not None else 2
+            name = self.plain(m.group(group))
             if (not _NAME.match(name) or name in RESERVED or name in self.symbols
                     or name in self.definitions
                     or any(sig.startswith(name + "(") for sig in self.functions)):
                 continue
-            self.add_symbol(name, "real", {"real": True}, line, column + m.start(1))
+            self.add_symbol(name, "real", {"real": True}, line, column + m.start(group))
 
     def add_symbol(self, name: str, words: str, keywords: dict[str, bool],
                    line: int | None, column: int | None,
