@@ -297,10 +297,6 @@ class Problem:
         seconds = min(0.1 * self.time_limit, self.left())
         if seconds <= 0:
             return None
-        # NumPy loaded first, outside the bound: its import (a second, cold and under load)
-        # is no part of the search and would use up the bound before any point is tried
-        import numpy  # noqa: F401
-
         out = run_bounded(lambda: self._refute_at_points(f, tier, rules, sides, max_points),
                           seconds)
         return out.value if out.ok else None
