@@ -414,7 +414,8 @@ def _evaluate(e: sp.Expr, values: dict[sp.MatrixSymbol, sp.ImmutableMatrix],
                 for i in range(value.shape[0]):
                     entries[b[i + 1]] = value[i]
     out = e.xreplace(values)
-    out = out.xreplace({k: v for k, v in dims.items()})
+    # (SymPy integers: a side that is the dimension alone, D, would become a Python int)
+    out = out.xreplace({k: sp.Integer(v) for k, v in dims.items()})
     out = out.replace(lambda n: isinstance(n, (sp.Sum, sp.Product)), lambda n: n.doit())
     out = out.xreplace(entries)
     out = out.replace(lambda n: isinstance(n, sp.HadamardPower) and isinstance(
