@@ -88,7 +88,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/grosse_gaussian_elbo_standard_target.deriv", 1, "-(m^2 + s^2)/2", "-s^2/2", "second-moment-missing-mean"),
     ("vi/grosse_gaussian_elbo_standard_target.deriv", 2, "log(2*pi*exp(1)*s^2)/2", "log(2*pi*exp(1)*s^2)", "dropped-half"),
     ("vi/grosse_gaussian_elbo_standard_target.deriv", 3, "-s + 1/s", "-s + 2/s", "dropped-half"),
-    ("vi/grosse_gaussian_elbo_standard_target.deriv", 4, "(1 - s^2)/s", "(1 - s)/s", "missing-square"),
+    ("vi/grosse_gaussian_elbo_standard_target.deriv", 4, "(1 - s^2)/s", "(1 - s)/s", "missing-square|std-for-variance"),
     # --- seventh outsider pass, o7a (Kingma's thesis, Lucas et al., Rezende & Viola, Ghosh et al., Mescheder et al., Hutchinson/FFJORD, Chen et al., Kool et al., Opper & Archambeau, Khan & Rue, Miller et al., Xu & Durrett, Razavi et al., Zhang et al., Tucker et al., Sohl-Dickstein et al., Maddison et al., Zhao et al.)
     ("vi/kingma_thesis_diag_logq.tex", 1, r"- \log\sigma_i -", r"- \log\sigma_i^2 -", "log-variance-for-log-std|dropped-half"),
     ("vi/kingma_thesis_diag_logq.tex", 2, r"\frac{\epsilon_i^2}{2}", r"\frac{\epsilon_i^2}{2\sigma_i^2}", "substitution-incomplete"),
