@@ -68,7 +68,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("multivariate/ghojogh_ppca_second_moment.tex", 2, r"WW^\top + \mu\mu^\top", r"WW^\top + I + \mu\mu^\top", "extra-term"),
     ("entropy/ghojogh_reparam_entropy.deriv", 1, "eps^2/2", "eps^2/(2*sigma^2)", "substitution-incomplete"),
     ("entropy/ghojogh_reparam_entropy.deriv", 2, " + 1/2", "", "dropped-term"),
-    ("entropy/ghojogh_reparam_entropy.deriv", 3, "exp(1)*sigma^2", "exp(1)*sigma", "std-for-variance"),
+    ("entropy/ghojogh_reparam_entropy.deriv", 3, "exp(1)*sigma^2", "exp(1)*sigma", "std-for-variance|log-std-for-log-variance"),
     ("entropy/ghojogh_reparam_entropy.tex", 1, r"\frac{1}{2}\log(2\pi\sigma^2)", r"\log(2\pi\sigma^2)", "dropped-half"),
     ("entropy/ghojogh_reparam_entropy.tex", 2, r"+ \frac{1}{2}", r"- \frac{1}{2}", "sign-error"),
     ("diffusion/nakkiran_gaussian_denoiser.tex", 2, r"\frac{\sigma^2\Delta t\,x}{\tau^2 + \sigma^2 t}", r"\frac{\sigma^2\Delta t\,x}{2(\tau^2 + \sigma^2 t)}", "power-rule-factor|extra-half"),
