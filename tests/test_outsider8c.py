@@ -144,3 +144,16 @@ def test_matrix_expectation_inside_a_matrix_product_is_refused_not_commuted():
              "% densities: p(z) = \\mathcal{N}(0, S)\n",
              "W\\,\\mathbb{E}_{p(z)}\\left[zz^\\top\\right] &= "
              "\\mathbb{E}_{p(z)}\\left[zz^\\top\\right]W")
+
+
+def test_a_positive_sequence_is_no_density_for_naming():
+    # Odaibo (2019): -1/2 sum_j (1 + log sigma_j^2 - ...) written with a plus: the whole step
+    # negated, not "the sign of log p(x)" (sigma_j is a scale, not a density)
+    d = _tex("% symbols: J : positive integer\n% symbols: j : integer\n"
+             "% functions: \\mu_j : real\n% functions: \\sigma_j : positive\n",
+             "\\sum_{j=1}^{J} \\frac{1}{2}\\left(\\mu_j^2 + \\sigma_j^2 - \\log\\sigma_j^2 - 1"
+             "\\right) &= \\frac{1}{2}\\sum_{j=1}^{J}\\left(1 + \\log\\sigma_j^2 - \\mu_j^2 - "
+             "\\sigma_j^2\\right)")
+    result = check_derivation(d).steps[0].result
+    assert result.verdict.value == "refuted"
+    assert result.mistake in (None, "overall-sign")
