@@ -136,16 +136,6 @@ def test_standard_normal_of_an_undeclared_vector_takes_the_identity_dimension():
     assert _verdicts(wrong) == ["refuted"]
 
 
-def test_matrix_expectation_inside_a_matrix_product_is_refused_not_commuted():
-    # W E[zz^T] = E[zz^T] W was proved for any W: the expectation was moved as a number
-    with pytest.raises(DerivationSyntaxError, match=r"a\.tex:5:.*matrices do not commute"):
-        _tex("% symbols: D : positive integer\n"
-             "% symbols: W, S : matrix(D) positive definite\n"
-             "% densities: p(z) = \\mathcal{N}(0, S)\n",
-             "W\\,\\mathbb{E}_{p(z)}\\left[zz^\\top\\right] &= "
-             "\\mathbb{E}_{p(z)}\\left[zz^\\top\\right]W")
-
-
 def test_a_positive_sequence_is_no_density_for_naming():
     # Odaibo (2019): -1/2 sum_j (1 + log sigma_j^2 - ...) written with a plus: the whole step
     # negated, not "the sign of log p(x)" (sigma_j is a scale, not a density)

@@ -166,30 +166,10 @@ def product(factors: Sequence[sp.Expr]) -> sp.Expr:
     # the numbers kept apart (½·(x − μ)ᵀΣ⁻¹(x − μ) stays ½ times the quadratic form)
     numbers = [f for f in factors if not is_matrix(f)]
     mats = [f for f in factors if is_matrix(f)]
-    if mats:
-        _check(not any(_matrix_expectation(f) for f in numbers),
-               "an expectation of a matrix or vector, E[zzᵀ] or E[z], multiplied by a "
-               "matrix or vector is not read yet (it would be moved as if it were a number, "
-               "and matrices do not commute): write its value (Σ + μμᵀ, μ) in its place")
     if not mats:
         return sp.Mul(*numbers)
     value = scalar(reduce(times, mats))
     return sp.Mul(*numbers) * value if numbers else value
-
-
-def _matrix_expectation(e: sp.Expr) -> bool:
-    """Whether ``e`` holds an expectation whose integrand is a matrix or vector (not 1×1).
-
-    >>> from elbo_derivation.core.expectation import Expectation
-    >>> z, D = sp.MatrixSymbol("z", 3, 1), 3
-    >>> p = sp.Function("p(z)", positive=True)(z)
-    >>> _matrix_expectation(Expectation(z * z.T, z, p)), _matrix_expectation(sp.Integer(2))
-    (True, False)
-    """
-    from elbo_derivation.core.expectation import Expectation
-
-    return any(is_matrix(n.integrand) and n.integrand.shape != (1, 1)
-               for n in sp.preorder_traversal(e) if isinstance(n, Expectation))
 
 
 def add(terms: Sequence[sp.Expr]) -> sp.Expr:
