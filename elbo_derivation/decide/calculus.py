@@ -331,9 +331,17 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     names = sorted({name for name, _ in nodes.values()})
     u = sp.Dummy("t")
     instances = {n: u**2 + 2 * u + 3 + k * (u**2 + 1) for k, n in enumerate(names)}
-    subs = {node: instances[name].subs(u, arg) for node, (name, arg) in nodes.items()}
     note = ", ".join(f"{n} = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
                      for k, n in enumerate(names))
+    # a sequence declared in an interval (α_t : (0, 1)) gets an instance inside it
+    bounded = {name: getattr(node.func, "interval", None) for node, (name, _) in nodes.items()
+               if isinstance(node, AppliedUndef)}
+    notes = dict(zip(names, note.split(", "), strict=True))
+    for name, bounds in bounded.items():
+        if bounds is not None:
+            instances[name], notes[name] = _inside(instances[name], bounds, notes[name])
+    note = ", ".join(notes[n] for n in names)
+    subs = {node: instances[name].subs(u, arg) for node, (name, arg) in nodes.items()}
     for k, name in enumerate(sorted(set(pairs.values()))):
         for node in (n for n, m in pairs.items() if m == name):
             t, v = node.args
@@ -341,6 +349,30 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
         extra = "" if k == 0 else f" + {k}(t² + s² + 1)"
         note += (", " if note else "") + f"{name} = t² + ts + s² + 2t + 3{extra}"
     return expr.xreplace(subs), note
+
+
+def _inside(poly: sp.Expr, bounds: tuple[sp.Expr, sp.Expr], note: str,
+            ) -> tuple[sp.Expr, str]:
+    """The instance ``poly`` (≥ 2 everywhere) of a sequence moved into its declared interval
+    ``bounds``: a + (b − a)/poly for finite bounds, a + poly or b − poly for a half-line.
+
+    >>> t = sp.Symbol("t")
+    >>> _inside(t**2 + 2*t + 3, (sp.S(0), sp.S(1)), "a(t) = t² + 2t + 3")
+    (1/(t**2 + 2*t + 3), 'a(t) = 1/(t² + 2t + 3)')
+    """
+    lo, hi = bounds
+    name, _, text = note.partition(" = ")
+    if lo.is_finite and hi.is_finite:
+        value, shown = lo + (hi - lo) / poly, f"{lo} + {hi - lo}/({text})"
+        if lo == 0 and hi == 1:
+            shown = f"1/({text})"
+    elif lo.is_finite:
+        value, shown = lo + poly, f"{lo} + {text}" if lo != 0 else text
+    elif hi.is_finite:
+        value, shown = hi - poly, f"{hi} − ({text})"
+    else:
+        return poly, note
+    return value, f"{name} = {shown}"
 
 
 def data_entries(*exprs: sp.Expr) -> tuple[list[sp.Expr], dict[sp.Symbol, sp.Expr]]:

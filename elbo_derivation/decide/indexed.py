@@ -57,11 +57,12 @@ def coordinate_derivatives(expr: sp.Expr) -> list[sp.Derivative]:
 
 
 def _resolve(expr: sp.Expr, limits: dict[sp.Symbol, tuple[sp.Expr, sp.Expr]]) -> sp.Expr:
-    """Each ``Piecewise((e, cond), (0, True))`` whose condition holds at both ends of the range
-    of the index it constrains, replaced by ``e`` (the coordinate is one of the sum's)."""
+    """Each ``Piecewise((e, cond), (other, True))`` whose condition holds at both ends of the
+    range of the index it constrains, replaced by ``e`` (the coordinate is one of the sum's;
+    ``other`` is 0 for a derivative, the sum without the term j = k for a sum over a delta)."""
     def pick(pw: sp.Piecewise) -> sp.Expr:
         (e, cond), *rest = pw.args
-        if len(rest) != 1 or rest[0] != (sp.S.Zero, sp.true):
+        if len(rest) != 1 or rest[0][1] is not sp.true:
             return pw
         for index, (lo, hi) in limits.items():
             if index in cond.free_symbols and cond.subs(index, lo) is sp.true and (
@@ -106,4 +107,29 @@ def evaluate_coordinate_derivatives(expr: sp.Expr) -> tuple[sp.Expr, bool]:
         value = value.xreplace({e: funcs[e.base](*e.indices) for e in value.atoms(sp.Indexed)
                                 if e.base in funcs})
         out = out.xreplace({node: value})
-    return out, True
+    return _sum_deltas(out), True
+
+
+def _sum_deltas(expr: sp.Expr) -> sp.Expr:
+    """Each sum over k whose summand holds δ_jk (a derivative taken inside the sum, Σ_k
+    ∂/∂μ_j f(μ_k)) done over the delta, j taken within the sum's range as above.
+
+    >>> k, j = sp.symbols("k j", integer=True)
+    >>> K = sp.Symbol("K", integer=True, positive=True)
+    >>> w = sp.Function("w", positive=True)
+    >>> _sum_deltas(sp.Sum(sp.KroneckerDelta(j, k) / w(k) + 2, (k, 1, K)))
+    2*K + 1/w(j)
+    """
+    def done(node: sp.Sum) -> sp.Expr:
+        if len(node.limits) != 1 or not node.function.has(sp.KroneckerDelta):
+            return node
+        index, lo, hi = node.limits[0]
+        others = {a for delta in node.function.atoms(sp.KroneckerDelta) if index in delta.args
+                  for a in delta.args if a != index and isinstance(a, sp.Symbol)}
+        if len(others) != 1:
+            return node
+        value = sp.Sum(sp.expand(node.function), node.limits[0]).doit()
+        value = _resolve(value, {others.pop(): (lo, hi)})
+        return node if value.has(sp.Piecewise) else value
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), done)

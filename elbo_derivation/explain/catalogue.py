@@ -121,8 +121,21 @@ def _density_ratio(e: sp.Basic) -> bool:
     positive functions; a real function such as a logit a(d) is not one), up to a number."""
     factors = [f.base if f.is_Pow else f for f in sp.Mul.make_args(e)]
     return (any(isinstance(f, AppliedUndef) for f in factors)
-            and all(f.is_number or (isinstance(f, AppliedUndef) and f.is_positive)
+            and all(f.is_number or (isinstance(f, AppliedUndef) and f.is_positive
+                                    and not _sequence_entry(f))
                     for f in factors))
+
+
+def _sequence_entry(f: sp.Basic) -> bool:
+    """Whether ``f`` is an entry of a declared sequence, σ_j at an integer index (a positive
+    quantity such as a scale, never a density: log σ_j² is no log-density).
+
+    >>> j = sp.Symbol("j", integer=True)
+    >>> _sequence_entry(sp.Function("sigma", positive=True)(j)), _sequence_entry(_pz)
+    (True, False)
+    """
+    return (len(f.args) == 1 and f.args[0].is_integer is True
+            and "(" not in f.func.__name__)
 
 
 def _abstract_logs(t: sp.Basic) -> list[sp.Basic]:

@@ -226,8 +226,10 @@ _NAME = re.compile(r"[^\W\d]\w*$")
 #: a draw from a normal family: ', e ~ N(' in .deriv,
 #: '\mathbb{E}_{\epsilon \sim \mathcal{N}(' in LaTeX
 _NORMAL_DRAW = re.compile(
-    r"(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
-    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\(")
+    # .deriv: any name the grammar reads (eps, e1), N(, Normal( or Gaussian( as it reads them
+    r"(?:,\s*([a-zA-Z]\w*)\s*~\s*(?:N|Normal|Gaussian)\s*\()|"
+    r"(?:(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
+    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\()")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
@@ -498,14 +500,18 @@ class Declarations:
         >>> d.declare_draws(r"\mathbb{E}_{\epsilon \sim \mathcal{N}(0, 1)}[\epsilon^2]", 1, 1)
         >>> sorted(d.symbols)
         ['e', 'epsilon']
+        >>> d.declare_draws("E[E[(a*e1 + b*e2)^2, e2 ~ N(0, 1)], e1 ~ N(0, 1)]", 1, 1)
+        >>> sorted(d.symbols)
+        ['e', 'e1', 'e2', 'epsilon']
         """
         for m in _NORMAL_DRAW.finditer(text):
-            name = self.plain(m.group(1))
+            group = 1 if m.group(1) is not None else 2
+            name = self.plain(m.group(group))
             if (not _NAME.match(name) or name in RESERVED or name in self.symbols
                     or name in self.definitions
                     or any(sig.startswith(name + "(") for sig in self.functions)):
                 continue
-            self.add_symbol(name, "real", {"real": True}, line, column + m.start(1))
+            self.add_symbol(name, "real", {"real": True}, line, column + m.start(group))
 
     def add_symbol(self, name: str, words: str, keywords: dict[str, bool],
                    line: int | None, column: int | None,
@@ -758,7 +764,9 @@ class Declarations:
             if eq:
                 if expression is None:  # pragma: no cover - every front end passes one
                     raise self.error("a family needs an expression reader", line, col)
-                self.declare_family_variable(raw, family_text, line, col)
+                self.declare_family_variable(raw, family_text, line, col,
+                                             self.normal_dimension(family_text, expression,
+                                                                   column + offset))
                 stem, sig, variables, n_given = self.signature(raw, line, col)
                 self.family(sig, stem, variables, n_given, family_text, line,
                             column + offset + len(raw) + 1, expression)
@@ -770,8 +778,27 @@ class Declarations:
             if sig not in self.densities:
                 self.densities.append(sig)
 
+    def normal_dimension(self, family_text: str, expression: Callable[[str, int], sp.Expr],
+                         column: int) -> sp.Expr | None:
+        r"""The dimension D of a multivariate normal ``N(μ, Σ)`` whose mean or covariance is a
+        declared vector or matrix (``\mathcal{N}(0, I)`` with ``I : identity(D)``), so that
+        its undeclared variable is a vector of that dimension; None for any other family.
+        """
+        text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N", family_text, count=1)
+        fam = _FAMILY.match(text)
+        if fam is None or family_key(fam.group(1)) != "normal":
+            return None
+        for part, _ in split_top_level(fam.group(2)):
+            try:
+                value = expression(part, column)
+            except DerivationSyntaxError:
+                return None
+            if matrices.is_matrix(value):
+                return value.shape[0]
+        return None
+
     def declare_family_variable(self, raw: str, family_text: str, line: int | None,
-                                column: int) -> None:
+                                column: int, dimension: sp.Expr | None = None) -> None:
         """Declare the variable of a density in a named family where no ``symbols:`` line
         did: the family says where it lives, as a textbook's ``z ~ Bernoulli(p)`` does (an
         integer in [0, 1] for the Bernoulli, a natural number for the Poisson and the
@@ -787,7 +814,9 @@ class Declarations:
         ('integer Interval(0, 1)', True)
         """
         found = self.family_variable(raw, family_text)
-        if found is not None:
+        if found is not None and dimension is not None:  # N(0, I): a vector of I's dimension
+            self.declare_symbols(f"{found[0]} : vector({dimension}) real", line, column)
+        elif found is not None:
             self.declare_symbols(f"{found[0]} : {found[1]}", line, column)
 
     def expect_family_variables(self, text: str) -> None:
@@ -938,10 +967,23 @@ class Declarations:
     def declare_functions(self, text: str, line: int | None, column: int) -> None:
         """``f(z), g(z) : real`` (abstract), or ``h(x)`` for a declared name h."""
         names_part, colon, assumption = text.rpartition(":")
+        # an interval, α_t : (0, 1): its sign as the assumption, the interval on the function
+        interval = _INTERVAL.match(assumption) if colon else None
+        if interval is not None and interval.group(1) is None:
+            bounds = self.make_interval(interval.group(3), interval.group(4),
+                                        interval.group(2) == "(", interval.group(5) == ")",
+                                        line, column + len(names_part) + 1)
+            assumption = ""
+        else:
+            bounds = None
         if not colon or "(" in assumption:
             names_part, assumption = text, ""
         words = " ".join(assumption.split()).lower()
         keywords = assumption_keywords(words) if words else None
+        if bounds is not None:
+            # kept on the function (hashable), for the concrete instances of the sequence
+            keywords = {**_interval_keywords(bounds), "real": True,
+                        "interval": (bounds.inf, bounds.sup)}
         usage = "expected 'functions: SIGNATURES : ASSUMPTION', e.g. 'functions: f(z) : real'"
         if words and keywords is None:
             raise self.error(usage, line, column + len(names_part) + 1)
