@@ -28,22 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    # the eighth outsider pass (o8c): σ(η)·(1 − σ(η)) written σ(η)·σ(η), the complement lost;
-    # SymPy joins e^η·e^η into e^(2η), and the ½ put back into that exponent repairs the step
-    # although no ½ stands anywhere on the author's lines
-    "expfamily/wrong/blei_bernoulli_log_normalizer.s5.complement-probability.tex":
-        _MISNAMED.format("dropped-half for the complement 1 − σ(η) written σ(η): the ½ "
-                         "restored in e^(2η) is one the page never had"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "expfamily/wrong/blei_bernoulli_log_normalizer.s5.complement-probability.tex"})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

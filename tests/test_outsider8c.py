@@ -147,3 +147,14 @@ def test_a_positive_sequence_is_no_density_for_naming():
     result = check_derivation(d).steps[0].result
     assert result.verdict.value == "refuted"
     assert result.mistake in (None, "overall-sign")
+
+
+def test_an_expectation_of_a_matrix_does_not_commute_in_a_product():
+    # the expectation of z zᵀ is a matrix: W·E[zzᵀ] = E[zzᵀ]·W is refuted for a general
+    # covariance (a matrix counterexample, entry by entry), never proved
+    d = _tex("% symbols: D : positive integer\n% symbols: W, A : matrix(D)\n"
+             "% densities: p(z) = \\mathcal{N}(0, A A^\\top)\n",
+             "W\\,\\mathbb{E}_{p(z)}\\left[zz^\\top\\right] &= "
+             "\\mathbb{E}_{p(z)}\\left[zz^\\top\\right] W")
+    report = check_derivation(d)
+    assert [s.verdict.value for s in report.steps] == ["refuted"]

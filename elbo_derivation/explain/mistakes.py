@@ -2031,8 +2031,10 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
             return (_halves(after) < _halves(before) or _twos(after) > _twos(before)
                     or _halved_terms(ctx.evaluated(ctx.rhs))
                     < _halved_terms(ctx.evaluated(ctx.lhs))
-                    # (where the line repaired shows the ½: −2a for −a is a 2 too many)
-                    or (isinstance(wrong, sp.Basic) and not wrong.is_Number
+                    # (where the line repaired shows the ½: −2a for −a is a 2 too many;
+                    # a lone symbol stands anywhere, so it witnesses nothing: η in e^η·e^η
+                    # is no part that lost a ½ where SymPy made e^(2η) of it)
+                    or (isinstance(wrong, sp.Basic) and not wrong.is_Atom
                         and _repaired_halves(m, after) and any(
                         _halves(n) == 0 and _rebuilt(n) == wrong
                         for n in sp.preorder_traversal(after))))
