@@ -331,12 +331,11 @@ def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:
     names = sorted({name for name, _ in nodes.values()})
     u = sp.Dummy("t")
     instances = {n: u**2 + 2 * u + 3 + k * (u**2 + 1) for k, n in enumerate(names)}
-    note = ", ".join(f"{n} = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
-                     for k, n in enumerate(names))
+    notes = {n: f"{n} = {'' if k == 0 else k + 1}t² + 2t + {3 + k}"
+             for k, n in enumerate(names)}
     # a sequence declared in an interval (α_t : (0, 1)) gets an instance inside it
     bounded = {name: getattr(node.func, "interval", None) for node, (name, _) in nodes.items()
                if isinstance(node, AppliedUndef)}
-    notes = dict(zip(names, note.split(", "), strict=True))
     for name, bounds in bounded.items():
         if bounds is not None:
             instances[name], notes[name] = _inside(instances[name], bounds, notes[name])

@@ -294,6 +294,8 @@ class Problem:
         if f.has(sp.Integral, Expectation, AppliedUndef, sp.Sum, sp.Product, sp.Derivative,
                  sp.Limit) or not f.free_symbols:
             return None
+        import numpy  # noqa: F401  (loaded before the time share starts, see Tier.draws_points)
+
         seconds = min(0.1 * self.time_limit, self.left())
         if seconds <= 0:
             return None
@@ -344,6 +346,11 @@ class Tier:
     """One way of deciding a step: ``applies`` is cheap, ``judge`` does the work."""
 
     name = ""
+    #: whether the tier's work draws points (NumPy's random streams): NumPy is then loaded
+    #: before its share starts, since a first import (up to a second under load) would use
+    #: up a share of 0.5 s before a single point is tried; steps proved by the other tiers
+    #: never load it (the reading and symbolic lane of ``verify`` stays without NumPy)
+    draws_points = False
 
     def applies(self, p: Problem) -> bool:
         """Whether this tier has anything to say about ``p``."""
@@ -356,6 +363,8 @@ class Tier:
     def within_share(self, p: Problem, work: Callable[[], Any]) -> Any:
         """``work()`` bounded by this tier's share of the step's time; None when it ran out
         of time or failed, the reason then noted on ``p`` for an undecided step's report."""
+        if self.draws_points:
+            import numpy  # noqa: F401
         out = run_bounded(work, p.share(self.share))
         if not out.ok:
             p.reasons.append(f"{self.name}: {out.error}")
@@ -1049,6 +1058,7 @@ class MatrixRules(Tier):
 
     name = "matrix-rules"
     share = 0.5
+    draws_points = True
 
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.matrices import has_matrices
@@ -1228,6 +1238,7 @@ class SumRules(Tier):
 
     name = "sum-rules"
     share = 0.15
+    draws_points = True
 
     def applies(self, p: Problem) -> bool:
         from elbo_derivation.decide.calculus import has_symbolic_product, has_symbolic_sum

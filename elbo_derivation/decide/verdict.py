@@ -273,11 +273,6 @@ def compare(
         return _compare_on_simplex(lhs, rhs, relation, on_simplex, wrt=wrt,
                                    time_limit=time_limit, domains=domains,
                                    families=families, needed_rules=needed_rules)
-    # NumPy, which the tiers' numeric searches use, loaded before any tier's time share
-    # starts: its first import (up to a second under load) would use up a share of 0.5 s
-    # before a single point is tried, and leave a refutable step undecided
-    import numpy  # noqa: F401
-
     start = time.perf_counter()
     blocked, probe_only = _screen(lhs, rhs)
     if blocked:

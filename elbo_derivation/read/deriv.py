@@ -1009,7 +1009,7 @@ def _bound_variables(tree: Tree | Token, symbols: Mapping[str, sp.Symbol],
     variable there; the column of its first binding is kept for errors.
 
     >>> _bound_variables(_PARSER.parse("Integral(u^2, (u, 0, 1))"), {}, {})
-    {'u': (u, 15)}
+    {'u': (u, 16)}
     >>> _bound_variables(_PARSER.parse("Integral(u, (u, 0, 1))"), {"u": sp.Symbol("u")}, {})
     {}
     """

@@ -1865,7 +1865,7 @@ def _bound_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[
     x, and a textbook declares nothing for it (Billingsley's ``\\int |x| ... dx``), so it is a
     real variable there. A name with a subscript or one that names a density is left alone.
 
-    >>> _bound_variables(_parser().parse(r"\\int_0^1 u^2 \\, du"), {}, {})
+    >>> _bound_variables(_parser().parse(r"\\int_0^1 u^2 du"), {}, {})
     {'u': (u, Token('NAMEBASE', 'u'))}
     """
     out: dict[str, tuple[sp.Symbol, Token]] = {}
