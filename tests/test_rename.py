@@ -94,7 +94,9 @@ def build_map(names: Iterable[str], heads: Sequence[str] | None = None) -> dict[
     ['b', 'Omega_a', 'Omega_b']
     """
     names = sorted(set(names))
-    taken = set(names) | RESERVED
+    # the head of an indexed name is taken too: an index i renamed to alpha beside alpha_i
+    # would write the renamed alpha_i as alpha_alpha
+    taken = set(names) | {n.partition("_")[0] for n in names} | RESERVED
     stems: dict[str, str] = {}
     out: dict[str, str] = {}
 
@@ -284,12 +286,17 @@ def _rename_latex(src: str, mapping: dict[str, str]) -> str:
             out.append(src[i:j])
             i = j
             continue
+        j = m.end()
+        s = _SUBSCRIPT.match(src, j)
         if m.group("cmd") is not None and m.group("cmd") not in GREEK:
             out.append(m.group(0))
             i = m.end()
+            if s is not None:  # \pi_j: the command kept, its index renamed (braced)
+                sub = s.group("braced") or s.group("single")
+                inner = _rename_latex(sub, mapping)
+                out.append(s.group(0) if inner == sub else "_{" + inner.strip() + "}")
+                i = s.end()
             continue
-        j = m.end()
-        s = _SUBSCRIPT.match(src, j)
         if m.group("hat"):
             key = (_lookup(m.group("hat") + "_hat", None, mapping)
                    or _lookup(m.group("hat") + "hat", None, mapping))
@@ -317,6 +324,11 @@ def _rename_latex(src: str, mapping: dict[str, str]) -> str:
         if key is None or new is None:
             out.append(src[i:j])
             i = j
+            if s is not None and s.start() == j:  # a name kept, its index renamed: braced
+                sub = s.group("braced") or s.group("single")
+                inner = _rename_latex(sub, mapping)
+                out.append(s.group(0) if inner == sub else "_{" + inner.strip() + "}")
+                i = s.end()
             continue
         if re.search(r"\\[A-Za-z]+$", "".join(out[-3:])) and not new.startswith("\\"):
             new = " " + new  # after a command such as \log, a letter needs a space
@@ -394,8 +406,9 @@ def _declared_tex(lines: list[str]) -> set[str]:
                 names.add(sig.group(1))
                 names.update(_tex_declared_name(t) for t in _DECL_TOKEN.findall(sig.group(2)))
             if key == "functions":
-                names.update(n.strip() for n in body.split(":", 1)[0].split(",")
-                             if re.fullmatch(r"\s*[^\W\d]\w*\s*", n))
+                # a sequence declared without brackets (\alpha_i : (0, 1)), LaTeX names too
+                names.update(_tex_declared_name(n) for n in body.split(":", 1)[0].split(",")
+                             if n.strip() and "(" not in n)
     # a name the renamer cannot write back (\tilde{\mu}, \mu_\theta) is kept as it is
     return {n for n in names if re.fullmatch(r"[^\W\d]\w*", n)}
 

@@ -120,7 +120,12 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                          f"{d} {self.parenthesize_super(self._print(x))}^{{{self._print(n)}}}")
         top = d if order == 1 else f"{d}^{{{order}}}"
         negative = any(a.could_extract_minus_sign() for a in expr.args)
-        body = self.parenthesize(expr.expr, PRECEDENCE["Mul"], is_neg=negative, strict=True)
+        if isinstance(expr.expr, (sp.Add, sp.Mul)) and len(expr.expr.args) > 1:
+            # a product or a sum is bracketed whole: d/dε (a)(b) would read as (d/dε a)·b
+            body = rf"\left[{self._print(expr.expr)}\right]"
+        else:
+            body = self.parenthesize(expr.expr, PRECEDENCE["Mul"], is_neg=negative,
+                                     strict=True)
         return rf"\frac{{{top}}}{{{''.join(below)}}} {body}"
 
     def _print_Exp1(self, expr: sp.Basic) -> str:

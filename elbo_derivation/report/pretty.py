@@ -61,6 +61,8 @@ GREEK = {
     "tau": "τ", "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
     "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
     "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "ell": "ℓ",
+    # a name declared as the variant letter keeps it (\varepsilon declared, \varepsilon shown)
+    "varepsilon": "ε", "vartheta": "ϑ",
 }
 
 #: Combining marks for the name suffixes ``_hat``, ``_bar``, ``_tilde``, ``_dot``.

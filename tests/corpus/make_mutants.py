@@ -193,7 +193,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("derivatives/grosse_reparam_gradient_scale.tex", 3, r"2\sigma", r"2\mu + 2\sigma", "wrong-moment"),
     ("derivatives/grosse_reparam_gradient_scale.deriv", 1, "2*(mu + sigma*eps)*eps", "2*(mu + sigma*eps)", "chain-rule-factor-forgotten"),
     ("derivatives/grosse_reparam_gradient_scale.deriv", 3, "2*sigma", "2*sigma + 2*mu", "wrong-moment"),
-    ("multivariate/ghojogh_gaussian_loglik_trace.tex", 1, r"- \frac{1}{2}\log|\Sigma|", r"- \log|\Sigma|", "dropped-half"),
+    ("multivariate/ghojogh_gaussian_loglik_trace.tex", 1, r"- \frac{1}{2}\log|\Sigma|", r"- \log|\Sigma|", "dropped-half|log-inverse-sqrt"),
     ("multivariate/ghojogh_gaussian_loglik_trace.tex", 1, r"-\frac{D}{2}\log(2\pi)", r"-\frac{1}{2}\log(2\pi)", "dimension-count"),
     ("multivariate/ghojogh_gaussian_loglik_trace.tex", 2, r"\operatorname{tr}\left(\Sigma^{-1}(x - \mu)(x - \mu)^\top\right)", r"\operatorname{tr}(\Sigma^{-1})(x - \mu)^\top(x - \mu)", "trace-of-product-split"),
     ("multivariate/ghojogh_ppca_second_moment.tex", 1, r" + \mu\mu^\top", "", "dropped-term"),
