@@ -6,24 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus.support import named_in
+from corpus.support import named_in_file
 
 from elbo_derivation.explain.catalogue import BY_NAME
-from elbo_derivation.verification import read_any
 
+pytestmark = pytest.mark.usefixtures("unhurried_naming")  # what is named, not how fast
 
-@pytest.fixture(autouse=True)
-def _unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
-    # what is named, not how fast (the benchmark measures the naming time)
-    from elbo_derivation.explain import mistakes
-
-    monkeypatch.setattr(mistakes, "TIME_BUDGET", 30.0)
-
-
-def named(path: Path, text: str, index: int = 0) -> str | None:
-    path.write_text(text, encoding="utf-8")
-    d = read_any(path)
-    return named_in(d, d.steps[index])
+named = named_in_file
 
 
 # --- a standard deviation for its variance is the square lost that its role names -------------

@@ -134,6 +134,16 @@ def named_in(d: Any, step: Any) -> str | None:
     return None if m is None else m.name
 
 
+def named_in_file(path: Path, text: str, index: int = 0) -> str | None:
+    """``text`` written to ``path`` (its suffix says the format) and the mistake named at its
+    step ``index`` (from 0), as :func:`named_in`."""
+    from elbo_derivation.verification import read_any
+
+    path.write_text(text, encoding="utf-8")
+    d = read_any(path)
+    return named_in(d, d.steps[index])
+
+
 def named_at_label(relative: str) -> str | None:
     """The mistake the catalogue names, in process and with no time limit, at the wrong step
     of the labelled corpus file ``relative`` (a path under ``tests/corpus``), or None."""
