@@ -573,7 +573,7 @@ def instantiate(expr: sp.Expr, params: LinearGaussianSymbols | None = None,
         raise UnknownDensityError(f"no linear-Gaussian instance of {names}")
     mapping = {}
     for f in found:
-        key = (f, params)
+        key = (f, params, keys[f])  # the role too: p(x) alone is a prior, beside p(x|z) data
         if key not in _INSTANCES:
             if len(_INSTANCES) > 1024:
                 _INSTANCES.clear()
@@ -610,8 +610,9 @@ def substitutions(
     sqrt(2)*exp(-(-b + x)**2/(2*a**2 + 2*c))/(2*sqrt(pi)*sqrt(a**2 + c))
     """
     applied = list(functions.values())
-    return {f: instantiate(f, params) for f in applied}
+    keys = instance_keys(sp.Add(*applied)) if applied else {}  # roles from all of them
+    return {f: instantiate(f, params, keys) for f in applied}
 
 
 #: Instantiated densities, by applied function and parameters (building them is not free).
-_INSTANCES: dict[tuple[sp.Expr, LinearGaussianSymbols], sp.Expr] = {}
+_INSTANCES: dict[tuple[sp.Expr, LinearGaussianSymbols, str | None], sp.Expr] = {}
