@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
-from corpus.support import named_in
+from corpus.support import named_in_text
 
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.explain import simulations as sim
-from elbo_derivation.read.deriv import parse_derivation
-from elbo_derivation.read.tex import parse_tex_derivation
 
 pytestmark = pytest.mark.usefixtures("unhurried_naming")
 
 
-def _named(text: str, step: int = 1, tex: bool = False) -> str | None:
-    d = parse_tex_derivation(text) if tex else parse_derivation(text)
-    return named_in(d, d.steps[step - 1])
+_named = named_in_text
 
 
 # --- the simulations --------------------------------------------------------------------------

@@ -134,6 +134,16 @@ def named_in(d: Any, step: Any) -> str | None:
     return None if m is None else m.name
 
 
+def named_in_text(text: str, step: int = 1, tex: bool = False) -> str | None:
+    """The mistake named at ``step`` (from 1) of the derivation ``text`` (LaTeX when ``tex``),
+    as :func:`named_in`."""
+    from elbo_derivation.read.deriv import parse_derivation
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    d = parse_tex_derivation(text) if tex else parse_derivation(text)
+    return named_in(d, d.steps[step - 1])
+
+
 def named_in_file(path: Path, text: str, index: int = 0) -> str | None:
     """``text`` written to ``path`` (its suffix says the format) and the mistake named at its
     step ``index`` (from 0), as :func:`named_in`."""
