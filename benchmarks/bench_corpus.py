@@ -4,7 +4,8 @@ Each corpus file says in its first line what a checker should find (``# expect: 
 ``# expect: wrong step=N mistake=NAME``; ``%`` in ``.tex`` files; see tests/corpus/README.md).
 This benchmark runs ``python -m elbo_derivation check FILE --json`` on every file as a whole
 process, two at a time (the machine has two cores), with a wall-clock limit per file, and
-compares the verdicts with the labels:
+compares the verdicts with the labels (each file's wall-clock time and CPU time are recorded;
+CPU time, user + system from ``wait4``, is the figure to compare on a loaded machine):
 
 judged right
     a correct file with every step proved or numerically supported; a wrong file whose first
@@ -43,6 +44,8 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -87,6 +90,7 @@ class Outcome:
     detail: str = ""
     verdicts: list[str | None] = field(default_factory=list)
     naming_seconds: float | None = None  # the diagnosis of the labelled step alone
+    cpu_seconds: float | None = None     # user + system CPU time of the process (and its children)
 
 
 def classify(label: Label, verdicts: list[str | None]) -> str:
@@ -123,6 +127,45 @@ def steps_of(doc: dict) -> list[dict]:
     return [s for part in doc.get("parts", [doc]) for s in part.get("steps", [])]
 
 
+@dataclass
+class _Finished:
+    """A finished process: exit status, its output and the CPU time it used."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    cpu_seconds: float
+
+
+def _run_measured(cmd: list[str], timeout: float, env: dict[str, str]) -> _Finished | None:
+    """Run ``cmd`` to the end and return its output with the CPU time it used (user + system,
+    its waited-for children included, from ``wait4``); None when it ran past ``timeout`` seconds
+    of wall-clock time (it is killed). CPU time hardly depends on what else the machine runs,
+    so it is the figure to compare between runs on a loaded machine."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
+        late = threading.Event()
+
+        def kill() -> None:
+            late.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if late.is_set():
+            return None
+        out.seek(0)
+        err.seek(0)
+        return _Finished(proc.returncode, out.read().decode("utf-8", "replace"),
+                         err.read().decode("utf-8", "replace"),
+                         usage.ru_utime + usage.ru_stime)
+
+
 def check_one(path: Path, timeout: float) -> Outcome:
     """Run ``check PATH --json`` as its own process and classify the result."""
     label = read_label(path)
@@ -130,13 +173,10 @@ def check_one(path: Path, timeout: float) -> Outcome:
     cmd = [sys.executable, "-m", "elbo_derivation", "check", str(path), "--json"]
     env = dict(os.environ, PYTHONHASHSEED="0")
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=ROOT)
-    except subprocess.TimeoutExpired:
-        return Outcome(rel, label.correct, "timeout", time.perf_counter() - t0,
-                       detail=f"over {timeout:g} s")
+    proc = _run_measured(cmd, timeout, env)
     seconds = time.perf_counter() - t0
+    if proc is None:
+        return Outcome(rel, label.correct, "timeout", seconds, detail=f"over {timeout:g} s")
     if "Traceback (most recent call last)" in proc.stderr + proc.stdout:
         return Outcome(rel, label.correct, "crash", seconds, detail=proc.stderr[-300:])
     if proc.returncode == 2:
@@ -151,7 +191,8 @@ def check_one(path: Path, timeout: float) -> Outcome:
         return Outcome(rel, label.correct, "crash", seconds, detail=f"bad JSON: {err}")
     steps = steps_of(doc)
     verdicts = [s.get("verdict") for s in steps]
-    out = Outcome(rel, label.correct, classify(label, verdicts), seconds, verdicts=verdicts)
+    out = Outcome(rel, label.correct, classify(label, verdicts), seconds, verdicts=verdicts,
+                  cpu_seconds=proc.cpu_seconds)
     if not label.correct and label.step is not None and label.step <= len(steps):
         step = steps[label.step - 1]
         if step.get("verdict") == "refuted":
@@ -199,6 +240,7 @@ def summarise(outcomes: list[Outcome]) -> dict:
     correct = [o for o in outcomes if o.correct]
     wrong = [o for o in outcomes if not o.correct]
     times = sorted(o.seconds for o in outcomes)
+    cpu = sorted(o.cpu_seconds for o in outcomes if o.cpu_seconds is not None)
     slowest = max(outcomes, key=lambda o: o.seconds) if outcomes else None
     timed = [o for o in wrong if o.naming_seconds is not None]
     naming = sorted(o.naming_seconds for o in timed)  # type: ignore[misc]
@@ -216,6 +258,9 @@ def summarise(outcomes: list[Outcome]) -> dict:
         "slowest_seconds": times[-1] if times else None,
         "slowest_file": slowest.file if slowest else None,
         "over_10s": sum(t > 10 for t in times),
+        "cpu_median_seconds": statistics.median(cpu) if cpu else None,
+        "cpu_slowest_seconds": cpu[-1] if cpu else None,
+        "cpu_over_10s": sum(t > 10 for t in cpu),
         "naming_steps": len(naming),
         "naming_median_seconds": statistics.median(naming) if naming else None,
         "naming_worst_seconds": naming[-1] if naming else None,
@@ -248,6 +293,11 @@ def render(summary: dict, outcomes: list[Outcome]) -> str:
               "", f"time per file (whole process): median {summary['median_seconds']:.2f} s, "
               f"slowest {summary['slowest_seconds']:.2f} s ({summary['slowest_file']}), "
               f"over 10 s: {summary['over_10s']}"]
+    if summary.get("cpu_median_seconds") is not None:
+        lines.append(f"CPU time per file (user + system, the same processes): median "
+                     f"{summary['cpu_median_seconds']:.2f} s, slowest "
+                     f"{summary['cpu_slowest_seconds']:.2f} s, over 10 s: "
+                     f"{summary['cpu_over_10s']}")
     if summary.get("naming_steps"):
         lines.append(f"time to name a mistake (the diagnosis alone, {summary['naming_steps']} "
                      f"steps): median {summary['naming_median_seconds']:.2f} s, worst "
