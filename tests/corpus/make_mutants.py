@@ -23,7 +23,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     # --- ninth outsider pass, o9b (Keener, Shao, Gut, Resnick, Klenke, Nielsen, Banerjee et al., Csiszar & Shields, Jeffreys)
     ("information/keener_poisson_fisher_information.deriv", 1, "x/lam^2", "x/lam", "missing-square"),
     ("information/keener_poisson_fisher_information.deriv", 2, "lam/lam^2", "lam^2/lam^2", "wrong-moment"),
-    ("information/keener_poisson_fisher_information.tex", 1, r"\frac{x}{\lambda} - 1", r"\frac{x}{\lambda} + 1", "sign-error"),
+    ("information/keener_poisson_fisher_information.tex", 1, r"\frac{x}{\lambda} - 1", r"\frac{x}{\lambda} + 1", "sign-error|cross-term-sign"),
     ("information/keener_poisson_fisher_information.tex", 2, r"\frac{1}{\lambda^2}\,", r"\frac{1}{\lambda}\,", "missing-square"),
     ("information/keener_poisson_fisher_information.tex", 3, r"\frac{\lambda}{\lambda^2}", r"\frac{\lambda^2}{\lambda^2}", "wrong-moment"),
     ("information/nielsen_gaussian_fisher_scale.deriv", 1, "-1/s^2 + 3*", "1/s^2 + 3*", "sign-error"),
@@ -72,7 +72,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("information/jeffreys_bernoulli_prior.tex", 2, r"\frac{\theta}{\theta^2}", r"\frac{\theta^2}{\theta^2}", "wrong-moment"),
     ("information/jeffreys_bernoulli_prior.tex", 5, r"(1 - \theta)^{-1/2}", r"(1 - \theta)^{1/2}", "sign-error"),
     ("information/jeffreys_poisson_divergence.deriv", 1, "b*log(b/a)", "b*log(a/b)", "log-ratio-flipped"),
-    ("information/jeffreys_poisson_divergence.deriv", 3, "(a - b)*log(a/b)", "(a + b)*log(a/b)", "sign-error"),
+    ("information/jeffreys_poisson_divergence.deriv", 3, "(a - b)*log(a/b)", "(a + b)*log(a/b)", "sign-error|log-ratio-flipped"),
     ("information/csiszar_pinsker_derivative.deriv", 1, "+ (1 - p)/(1 - q)", "- (1 - p)/(1 - q)", "chain-rule-factor-forgotten|sign-error"),
     ("information/csiszar_pinsker_derivative.deriv", 2, "(q - p)/(q*(1 - q))", "(q - p)/q", "dropped-factor"),
     ("inequalities/gut_lyapunov_exponential.deriv", 1, "1/lam", "lam", "rate-for-scale|ratio-flipped"),
