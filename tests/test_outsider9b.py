@@ -42,3 +42,26 @@ def test_half_line_integrals_need_a_decay_the_declarations_settle():
     line = sp.Integral(sp.exp(t * x - sp.Abs(x)), (x, -sp.oo, sp.oo))
     assert sp.simplify(beta_gamma_integrals(line, inside) - 2 / (1 - t**2)) == 0
     assert beta_gamma_integrals(line) == line
+
+
+def test_poisson_series_with_a_shifted_factorial_summed_by_rule():
+    # Resnick (1999), ch. 5: E[1/(1 + X)] = (1 - e^(-lam))/lam for a Poisson X, through
+    # (k + 1)·k! = (k + 1)! and the index shifted
+    from elbo_derivation.decide.calculus import exponential_series
+
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    lam = sp.Symbol("lam", positive=True)
+    merged = sp.Sum(sp.exp(-lam) * lam**k / ((k + 1) * sp.factorial(k)), (k, 0, sp.oo))
+    assert sp.simplify(exponential_series(merged) - (1 - sp.exp(-lam)) / lam) == 0
+    shifted = sp.Sum(lam**k / sp.factorial(k - 1), (k, 1, sp.oo))
+    assert sp.simplify(exponential_series(shifted) - lam * sp.exp(lam)) == 0
+    below = sp.Sum(lam**k / sp.factorial(k - 1), (k, 0, sp.oo))  # a term 1/(-1)!: left alone
+    assert exponential_series(below) == below
+    head = ("symbols: lam : positive\nsymbols: k : integer\n"
+            "Sum(exp(-lam)*lam^k/((k + 1)*factorial(k)), (k, 0, oo))\n")
+    d = parse_derivation(head + "= exp(-lam)/lam*Sum(lam^k/factorial(k), (k, 1, oo))\n"
+                         "= (1 - exp(-lam))/lam\n", file="d.deriv")
+    assert _verdicts(d) == ["proved", "proved"]
+    d = parse_derivation(head + "= exp(-lam)/lam*Sum(lam^k/factorial(k), (k, 0, oo))\n",
+                         file="d.deriv")
+    assert _verdicts(d) == ["refuted"]

@@ -1048,6 +1048,46 @@ def _exponential_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Exp
     return sp.Mul(*const), power, sp.Mul(*ratio)
 
 
+def _exponential_terms(summand: sp.Expr, k: sp.Symbol,
+                       ) -> list[tuple[sp.Expr, int, sp.Expr]] | None:
+    """``summand`` expanded into terms c·k^m·r^k/k! (:func:`_exponential_term`); None when a
+    term has another shape."""
+    try:
+        body = sp.expand(sp.expand_log(summand, deep=True))
+    except Exception:  # an expansion SymPy cannot do: the sum is left to the others
+        return None
+    out = []
+    for term in sp.Add.make_args(body):
+        check_deadline()
+        found = _exponential_term(term, k)
+        if found is None:
+            return None
+        out.append(found)
+    return out
+
+
+@lru_cache(maxsize=512)
+def _factorial_shift(summand: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int] | None:
+    """(the summand in j = k + c, c) when its factorials, merged ((k + 1)·k! = (k + 1)!),
+    are all (k + c)! for one integer c ≠ 0: Σ_{k≥n} f(k) = Σ_{j≥n+c} f(j − c); None otherwise.
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> a = sp.Symbol("a", positive=True)
+    >>> _factorial_shift(a**k / ((k + 1) * sp.factorial(k)), k)
+    (a**(k - 1)/factorial(k), 1)
+    """
+    if len(summand.atoms(sp.factorial)) > 3 or summand.count_ops() > 60:
+        return None
+    merged = sp.combsimp(summand)
+    shifts = {f.args[0] - k for f in merged.atoms(sp.factorial) if f.has(k)}
+    if len(shifts) != 1:
+        return None
+    (c,) = shifts
+    if not c.is_Integer or c == 0:
+        return None
+    return merged.xreplace({k: k - c}), int(c)
+
+
 def _exponential_series(node: sp.Sum) -> sp.Expr | None:
     if len(node.limits) != 1:
         return None
@@ -1055,17 +1095,19 @@ def _exponential_series(node: sp.Sum) -> sp.Expr | None:
     if hi is not sp.oo or not (lo.is_Integer and lo >= 0) or k.is_integer is not True or (
             not node.function.has(sp.factorial)):
         return None
-    try:
-        body = sp.expand(sp.expand_log(node.function, deep=True))
-    except Exception:  # an expansion SymPy cannot do: the sum is left to the others
-        return None
-    total = []
-    for term in sp.Add.make_args(body):
-        check_deadline()
-        found = _exponential_term(term, k)
-        if found is None:
+    found_all = _exponential_terms(node.function, k)
+    if found_all is None:
+        # a factorial of a shifted index, (k + 1)! or (k + 1)·k!: the index shifted so that
+        # the factorial is j! (Resnick 1999, ch. 5: E[1/(1 + X)] of a Poisson X)
+        shifted = _factorial_shift(node.function, k)
+        if shifted is None or int(lo) + shifted[1] < 0:
             return None
-        c, m, r = found
+        found_all = _exponential_terms(shifted[0], k)
+        lo = lo + shifted[1]
+        if found_all is None:
+            return None
+    total = []
+    for c, m, r in found_all:
         # Σ_{k≥0} k^m r^k / k! = e^r Σ_j S(m, j) r^j (Touchard), less the terms below lo
         series = sp.exp(r) * sp.Add(*[sp.functions.combinatorial.numbers.stirling(m, j) * r**j
                                       for j in range(m + 1)])
