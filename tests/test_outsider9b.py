@@ -65,3 +65,21 @@ def test_poisson_series_with_a_shifted_factorial_summed_by_rule():
     d = parse_derivation(head + "= exp(-lam)/lam*Sum(lam^k/factorial(k), (k, 0, oo))\n",
                          file="d.deriv")
     assert _verdicts(d) == ["refuted"]
+
+
+def test_a_poisson_rate_squared_lost_is_not_a_standard_deviation_for_a_variance():
+    # Keener (2010), ch. 4: -d²/dλ² (x log λ - λ) = x/λ², written x/λ. The Poisson's variance
+    # is λ, so std-for-variance (the exponential's 1/λ for 1/λ²) would misname it; an
+    # exponential's rate keeps that name.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from corpus.support import named_in_text
+
+    poisson = ("symbols: lam : positive\ndensities: p(x) = Poisson(lam)\n"
+               "E[-diff(x*log(lam) - lam, lam, 2), x ~ p(x)]\n= E[x/lam, x ~ p(x)]\n")
+    assert named_in_text(poisson) != "std-for-variance"
+    exponential = ("symbols: lam : positive\ndensities: p(x) = Exponential(lam)\n"
+                   "E[x^2, x ~ p(x)] - E[x, x ~ p(x)]^2\n= 2/lam^2 - 1/lam^2\n= 1/lam\n")
+    assert named_in_text(exponential, step=2) == "std-for-variance"
