@@ -36,7 +36,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("expfamily/nielsen_bregman_gaussian_kl.deriv", 1, "- s^2*t1^2/2", "+ s^2*t1^2/2", "sign-error"),
     ("expfamily/nielsen_bregman_gaussian_kl.deriv", 2, "s^2*(t2 - t1)^2/2", "s^2*(t2 - t1)^2", "dropped-half"),
     ("expfamily/nielsen_bregman_gaussian_kl.deriv", 3, "(2*s^2)", "(2*s^4)", "dropped-factor"),
-    ("expfamily/banerjee_bernoulli_bregman.deriv", 1, "log(y/(1 - y))", "log(y) + log(1 - y)", "sign-error"),
+    ("expfamily/banerjee_bernoulli_bregman.deriv", 1, "log(y/(1 - y))", "(log(y) + log(1 - y))", "sign-error"),
     ("expfamily/banerjee_bernoulli_bregman.deriv", 2, "- (1 - x)*log(1 - y)", "+ (1 - x)*log(1 - y)", "sign-error"),
     ("expfamily/banerjee_bernoulli_bregman.deriv", 3, "log((1 - x)/(1 - y))", "log((1 - y)/(1 - x))", "log-ratio-flipped"),
     ("expfamily/banerjee_bernoulli_bregman.tex", 1, r"- (1-x)\log(1-y)", r"+ (1-x)\log(1-y)", "sign-error"),
