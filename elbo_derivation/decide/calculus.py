@@ -725,21 +725,37 @@ def _power_factors(body: sp.Expr, t: sp.Symbol) -> tuple[sp.Expr, sp.Expr, sp.Ex
     return sp.Mul(*const), p, q, sp.expand(g)
 
 
-def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
+def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                         ) -> tuple[sp.Expr, str] | None:
     """(the value, the rule) of ∫₀¹ c·t^p(1 − t)^q dt = c·B(p + 1, q + 1) or of
-    ∫₀^∞ c·t^p·e^(−rt + s) dt = c·e^s·Γ(p + 1)/r^(p + 1), when the assumptions make p + 1,
-    q + 1 and r positive (the integral converges); None otherwise."""
+    ∫₀^∞ c·t^p·e^(−rt + s) dt = c·e^s·Γ(p + 1)/r^(p + 1), when the assumptions (and the
+    declared intervals, ``subs`` as for :func:`_decay`) make p + 1, q + 1 and r positive (the
+    integral converges); None otherwise. An integral over (−∞, 0] is one over [0, ∞) with the
+    variable negated, and one over the whole line the sum of the two halves (both converging;
+    so |t| = t on each: the Laplace MGF ∫ e^(tx)·e^(−|x|)/2 dx, Gut 2013, ch. 4)."""
     if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
         return None
     t, lo, hi = node.limits[0]
     body = node.function
-    if lo == -sp.oo and hi is sp.oo and t.is_real and body.has(t) and not body.has(
+    if lo == -sp.oo and t.is_real and body.has(t) and not body.has(
             sp.Integral, sp.Sum, sp.Derivative, AppliedUndef):
-        # an even integrand over the whole line is twice its integral over (0, ∞)
         u = sp.Dummy(str(t), positive=True)
-        if sp.expand(body.xreplace({t: -u}) - body.xreplace({t: u})) == 0:
-            half = _beta_gamma_integral(sp.Integral(body.xreplace({t: u}), (u, 0, sp.oo)))
-            return None if half is None else (2 * half[0], half[1])
+        if hi is sp.oo:
+            # an even integrand over the whole line is twice its integral over (0, ∞)
+            if sp.expand(body.xreplace({t: -u}) - body.xreplace({t: u})) == 0:
+                half = _beta_gamma_integral(sp.Integral(body.xreplace({t: u}), (u, 0, sp.oo)),
+                                            subs)
+                return None if half is None else (2 * half[0], half[1])
+            right = _beta_gamma_integral(sp.Integral(body.xreplace({t: u}), (u, 0, sp.oo)),
+                                         subs)
+            left = _beta_gamma_integral(sp.Integral(body.xreplace({t: -u}), (u, 0, sp.oo)),
+                                        subs)
+            if right is None or left is None or right[1] != left[1]:
+                return None
+            return right[0] + left[0], right[1]
+        if hi == 0:  # ∫_{−∞}^0 f(t) dt = ∫_0^∞ f(−u) du
+            return _beta_gamma_integral(sp.Integral(body.xreplace({t: -u}), (u, 0, sp.oo)),
+                                        subs)
         return None
     if lo != 0 or not (hi == 1 or hi is sp.oo):
         return None
@@ -748,12 +764,13 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     if t.is_positive is not True:  # inside (0, 1) or (0, ∞) the variable is positive, so
         u = sp.Dummy(str(t), positive=True)  # y^(1−k)·y^(k−1) = 1 and log y^m = m log y
         return _beta_gamma_integral(sp.Integral(sp.powsimp(body.xreplace({t: u})),
-                                                (u, lo, hi)))
+                                                (u, lo, hi)), subs)
     terms = sp.Add.make_args(sp.expand(body))
     if len(terms) > 1:  # linearity of the integral: each term its own Beta or Gamma integral
         if len(terms) > 16:
             return None
-        parts = [_beta_gamma_integral(sp.Integral(term, node.limits[0])) for term in terms]
+        parts = [_beta_gamma_integral(sp.Integral(term, node.limits[0]), subs)
+                 for term in terms]
         if any(part is None for part in parts) or len({rule for _, rule in parts}) != 1:
             return None
         return sp.Add(*[value for value, _ in parts]), parts[0][1]
@@ -769,9 +786,9 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
         return c * sp.gamma(p + 1) * sp.gamma(q + 1) / sp.gamma(p + q + 2), BETA_INTEGRAL
     if q != 0:
         return None
-    found = _decay(g, t)
+    found = _decay(g, t, subs=subs)
     if found is None:
-        found = _decay(g, t, degree=2)
+        found = _decay(g, t, degree=2, subs=subs)
         if found is None:
             return None
         rate, shift = found  # u = t²: ∫₀^∞ t^p e^(−rt²) dt = Γ((p + 1)/2)/(2 r^((p + 1)/2))
@@ -781,9 +798,13 @@ def _beta_gamma_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
 
 
-def _decay(g: sp.Expr, t: sp.Symbol, degree: int = 1) -> tuple[sp.Expr, sp.Expr] | None:
+def _decay(g: sp.Expr, t: sp.Symbol, degree: int = 1,
+           subs: Mapping[sp.Symbol, sp.Expr] | None = None) -> tuple[sp.Expr, sp.Expr] | None:
     """(r, s) for an exponent g = −r·t + s linear in ``t`` (or g = −r·t² + s, for
-    ``degree=2``) with r positive by the assumptions (the decay of e^g); None otherwise.
+    ``degree=2``) with r positive by the assumptions, or by the declared intervals (``subs``
+    writes each symbol declared in an interval through a positive variable covering it, as
+    :func:`.inequalities.interval_substitution` does: 1 − s > 0 for s in (−1, 1)) (the decay
+    of e^g); None otherwise.
 
     >>> t, r = sp.Symbol("t", positive=True), sp.Symbol("r", positive=True)
     >>> _decay(-t**2/(2*r), t, degree=2)
@@ -799,10 +820,17 @@ def _decay(g: sp.Expr, t: sp.Symbol, degree: int = 1) -> tuple[sp.Expr, sp.Expr]
     if poly.degree() != degree or any(c != 0 for c in coeffs[1:-1]):
         return None
     slope, shift = coeffs[0], coeffs[-1]
-    return (-slope, shift) if (-slope).is_positive is True else None
+    if (-slope).is_positive is True:
+        return -slope, shift
+    if subs and (-slope).free_symbols & set(subs):
+        inside = sp.factor(sp.together((-slope).xreplace(dict(subs))))
+        if inside.is_positive is True:
+            return -slope, shift
+    return None
 
 
-def _tail_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
+def _tail_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                   ) -> tuple[sp.Expr, str] | None:
     """(the value, the rule) of ∫_a^∞ c·t^k·e^(−rt + s) dt over a tail (a finite lower bound
     a ≠ 0, free of t; k a whole number ≥ 0, r positive by the assumptions), term by term:
     e^(−ra)·Σ_{j=0}^{k} k!/(k − j)!·a^(k−j)/r^(j+1) (integration by parts; Ross 2014, sec.
@@ -827,7 +855,7 @@ def _tail_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
         c, k, q, g = found
         if q != 0 or not (k.is_Integer and 0 <= k <= 20):
             return None
-        decay = _decay(g, t)
+        decay = _decay(g, t, subs=subs)
         if decay is None:
             return None
         rate, shift = decay
@@ -838,7 +866,8 @@ def _tail_integral(node: sp.Basic) -> tuple[sp.Expr, str] | None:
     return sp.Add(*total), TAIL_INTEGRAL
 
 
-def _iterated_integral(node: sp.Basic) -> tuple[sp.Expr, tuple[str, ...]] | None:
+def _iterated_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                       ) -> tuple[sp.Expr, tuple[str, ...]] | None:
     """(the value, the rules) of an integral each of whose integrations, innermost first,
     is a Beta, Gamma or tail integral (∫_0^∞ (∫_x^∞ λe^(−λy) dy) dx, Ross 2014, lemma 5.2.1:
     the inner one a function of x, then the outer one); None unless every one is."""
@@ -846,23 +875,26 @@ def _iterated_integral(node: sp.Basic) -> tuple[sp.Expr, tuple[str, ...]] | None
             len(lim) != 3 for lim in node.limits):
         return None
     if len(node.limits) == 1:
-        found = _beta_gamma_integral(node) or _tail_integral(node)
+        found = _beta_gamma_integral(node, subs) or _tail_integral(node, subs)
         return None if found is None else (found[0], (found[1],))
-    inner = _iterated_integral(sp.Integral(node.function, node.limits[0]))
+    inner = _iterated_integral(sp.Integral(node.function, node.limits[0]), subs)
     if inner is None:
         return None
-    outer = _iterated_integral(sp.Integral(inner[0], *node.limits[1:]))
+    outer = _iterated_integral(sp.Integral(inner[0], *node.limits[1:]), subs)
     if outer is None:
         return None
     return outer[0], tuple(dict.fromkeys((*inner[1], *outer[1])))
 
 
-def beta_gamma_integrals(expr: sp.Expr) -> sp.Expr:
+def beta_gamma_integrals(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                         ) -> sp.Expr:
     """``expr`` with each Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b),
     each Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a and each tail integral
     ∫_c^∞ t^k e^(−bt) dt (k a whole number; factors free of t pulled out) in closed form,
-    where the declared assumptions make a, b > 0 so that it converges; an iterated integral
-    innermost first, when every integration is one of these.
+    where the declared assumptions (or the declared intervals, ``subs`` as for
+    :func:`_decay`) make a, b > 0 so that it converges; an integral over (−∞, 0] or over the
+    whole line by its halves; an iterated integral innermost first, when every integration is
+    one of these.
 
     References: Bishop, *Pattern Recognition and Machine Learning* (2006), eqs. (2.13) and
     (2.146); Abramowitz & Stegun 6.1.1 and 6.2.1.
@@ -878,17 +910,19 @@ def beta_gamma_integrals(expr: sp.Expr) -> sp.Expr:
     True
     """
     def value(node: sp.Basic) -> sp.Basic:
-        found = _iterated_integral(node)
+        found = _iterated_integral(node, subs)
         return node if found is None else found[0]
 
     return expr.replace(lambda n: isinstance(n, sp.Integral), value)
 
 
-def beta_gamma_rules(*exprs: sp.Expr) -> tuple[str, ...]:
+def beta_gamma_rules(*exprs: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                     ) -> tuple[str, ...]:
     """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`, :data:`TAIL_INTEGRAL`) that
-    :func:`beta_gamma_integrals` would apply to ``exprs``; empty when none applies."""
+    :func:`beta_gamma_integrals` would apply to ``exprs`` (``subs`` as there); empty when
+    none applies."""
     out = [rule for e in exprs for n in e.atoms(sp.Integral)
-           if (found := _iterated_integral(n)) is not None for rule in found[1]]
+           if (found := _iterated_integral(n, subs)) is not None for rule in found[1]]
     return tuple(dict.fromkeys(out))
 
 
@@ -1014,6 +1048,46 @@ def _exponential_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Exp
     return sp.Mul(*const), power, sp.Mul(*ratio)
 
 
+def _exponential_terms(summand: sp.Expr, k: sp.Symbol,
+                       ) -> list[tuple[sp.Expr, int, sp.Expr]] | None:
+    """``summand`` expanded into terms c·k^m·r^k/k! (:func:`_exponential_term`); None when a
+    term has another shape."""
+    try:
+        body = sp.expand(sp.expand_log(summand, deep=True))
+    except Exception:  # an expansion SymPy cannot do: the sum is left to the others
+        return None
+    out = []
+    for term in sp.Add.make_args(body):
+        check_deadline()
+        found = _exponential_term(term, k)
+        if found is None:
+            return None
+        out.append(found)
+    return out
+
+
+@lru_cache(maxsize=512)
+def _factorial_shift(summand: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int] | None:
+    """(the summand in j = k + c, c) when its factorials, merged ((k + 1)·k! = (k + 1)!),
+    are all (k + c)! for one integer c ≠ 0: Σ_{k≥n} f(k) = Σ_{j≥n+c} f(j − c); None otherwise.
+
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> a = sp.Symbol("a", positive=True)
+    >>> _factorial_shift(a**k / ((k + 1) * sp.factorial(k)), k)
+    (a**(k - 1)/factorial(k), 1)
+    """
+    if len(summand.atoms(sp.factorial)) > 3 or summand.count_ops() > 60:
+        return None
+    merged = sp.combsimp(summand)
+    shifts = {f.args[0] - k for f in merged.atoms(sp.factorial) if f.has(k)}
+    if len(shifts) != 1:
+        return None
+    (c,) = shifts
+    if not c.is_Integer or c == 0:
+        return None
+    return merged.xreplace({k: k - c}), int(c)
+
+
 def _exponential_series(node: sp.Sum) -> sp.Expr | None:
     if len(node.limits) != 1:
         return None
@@ -1021,17 +1095,19 @@ def _exponential_series(node: sp.Sum) -> sp.Expr | None:
     if hi is not sp.oo or not (lo.is_Integer and lo >= 0) or k.is_integer is not True or (
             not node.function.has(sp.factorial)):
         return None
-    try:
-        body = sp.expand(sp.expand_log(node.function, deep=True))
-    except Exception:  # an expansion SymPy cannot do: the sum is left to the others
-        return None
-    total = []
-    for term in sp.Add.make_args(body):
-        check_deadline()
-        found = _exponential_term(term, k)
-        if found is None:
+    found_all = _exponential_terms(node.function, k)
+    if found_all is None:
+        # a factorial of a shifted index, (k + 1)! or (k + 1)·k!: the index shifted so that
+        # the factorial is j! (Resnick 1999, ch. 5: E[1/(1 + X)] of a Poisson X)
+        shifted = _factorial_shift(node.function, k)
+        if shifted is None or int(lo) + shifted[1] < 0:
             return None
-        c, m, r = found
+        found_all = _exponential_terms(shifted[0], k)
+        lo = lo + shifted[1]
+        if found_all is None:
+            return None
+    total = []
+    for c, m, r in found_all:
         # Σ_{k≥0} k^m r^k / k! = e^r Σ_j S(m, j) r^j (Touchard), less the terms below lo
         series = sp.exp(r) * sp.Add(*[sp.functions.combinatorial.numbers.stirling(m, j) * r**j
                                       for j in range(m + 1)])

@@ -782,10 +782,10 @@ class Calculus(Tier):
 
         return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES)
                                or has_polynomial_integral(p.lhs, p.rhs)
-                               or bool(beta_gamma_rules(p.lhs, p.rhs)))
+                               or bool(beta_gamma_rules(p.lhs, p.rhs, subs=_inside(p))))
 
     @classmethod
-    def _rules(cls, *exprs: sp.Expr) -> tuple[str, ...]:
+    def _rules(cls, *exprs: sp.Expr, subs: dict | None = None) -> tuple[str, ...]:
         from elbo_derivation.decide.calculus import (
             POLYNOMIAL_INTEGRAL,
             beta_gamma_rules,
@@ -794,7 +794,7 @@ class Calculus(Tier):
         )
 
         out = [POLYNOMIAL_INTEGRAL] if has_polynomial_integral(*exprs) else []
-        out.extend(beta_gamma_rules(*exprs))
+        out.extend(beta_gamma_rules(*exprs, subs=subs))
         for e in exprs:
             for node in e.atoms(*cls._NODES):
                 if isinstance(node, sp.Sum) and binomial_rules(node):
@@ -809,7 +809,7 @@ class Calculus(Tier):
         return tuple(dict.fromkeys(out))
 
     @classmethod
-    def _evaluate(cls, expr: sp.Expr) -> sp.Expr:
+    def _evaluate(cls, expr: sp.Expr, subs: dict | None = None) -> sp.Expr:
         from elbo_derivation.decide.calculus import (
             beta_gamma_integrals,
             binomial_series,
@@ -818,7 +818,7 @@ class Calculus(Tier):
         )
 
         expr = binomial_series(exponential_series(beta_gamma_integrals(
-            polynomial_integrals(expr))))
+            polynomial_integrals(expr), subs)))
         return expr.replace(lambda n: isinstance(n, cls._NODES), cls._doit)
 
     @staticmethod
@@ -850,7 +850,7 @@ class Calculus(Tier):
             return None
         if p.relation is Relation.EQ and not (p.lhs.has(*self._NODES)
                                               or p.rhs.has(*self._NODES)) and all(
-                beta_gamma_rules(n) or has_polynomial_integral(n)
+                beta_gamma_rules(n, subs=_inside(p)) or has_polynomial_integral(n)
                 for e in (p.lhs, p.rhs) for n in e.atoms(sp.Integral)):
             # integrals alone, each known to converge: a step that is the linearity of the
             # integral (a factor pulled out, t·t^(a−1) = t^a inside) is that, not the Beta or
@@ -884,7 +884,7 @@ class Calculus(Tier):
             a0, b0 = geometric_series(p.lhs, inside), geometric_series(p.rhs, inside)
             if (a0, b0) != (p.lhs, p.rhs):
                 geometric.append(GEOMETRIC_SERIES)
-            a, b = self._evaluate(a0), self._evaluate(b0)
+            a, b = self._evaluate(a0, inside), self._evaluate(b0, inside)
             if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
                 from elbo_derivation.decide.calculus import resolve_conditions
                 from elbo_derivation.decide.inequalities import interval_substitution
@@ -898,7 +898,7 @@ class Calculus(Tier):
         if value is None:
             return None
         a, b, reduced, algebra_rules = value
-        rules = self._rules(p.lhs, p.rhs)
+        rules = self._rules(p.lhs, p.rhs, subs=_inside(p))
         if geometric:  # the series were the geometric ones, not a closed form SymPy found
             rules = tuple(r for r in (*geometric, *rules) if r != SERIES)
         if (a, b) == (p.lhs, p.rhs):
@@ -906,6 +906,14 @@ class Calculus(Tier):
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
+
+
+def _inside(p: Problem) -> dict[sp.Symbol, sp.Expr]:
+    """Each symbol of ``p`` declared in an interval written through a positive variable
+    covering it (:func:`.inequalities.interval_substitution`); empty without intervals."""
+    from elbo_derivation.decide.inequalities import interval_substitution
+
+    return interval_substitution(p.domains)[0] if p.domains else {}
 
 
 def _binomial_symbolic_sum(node: sp.Sum) -> bool:
@@ -1566,7 +1574,8 @@ class Families(Tier):
             a, rules_a = instantiate(p.lhs, p.families)
             b, rules_b = instantiate(p.rhs, p.families)
             summed = binomial_rules(a, b)  # Σ C(n, k)·a^k·b^(n−k), summed by its theorem
-            a, b = CALCULUS._evaluate(a), CALCULUS._evaluate(b)
+            inside = _inside(p)
+            a, b = CALCULUS._evaluate(a, inside), CALCULUS._evaluate(b, inside)
             reduced, algebra = reduce_algebra(p.gap_of(a, b))
             return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *summed,
                                                        *algebra)))

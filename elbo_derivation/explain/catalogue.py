@@ -1005,11 +1005,14 @@ CATALOGUE: tuple[Entry, ...] = (
           local=lambda n, r: _replace_symbol("standard-deviation", lambda s: s**2,
                                              lambda s: s)(n, r)
           + _replace_symbol("log-variance", sp.exp, lambda s: sp.exp(s / 2))(n, r)
-          + _replace_symbol("rate", lambda s: s**-2, lambda s: 1 / s)(n, r),
+          + [v for v in _replace_symbol("rate", lambda s: s**-2, lambda s: 1 / s)(n, r)
+             if v[1]["s"] not in getattr(r, "count_rates", ())],  # a Poisson's variance is λ
           undo=_as_undo(lambda n, r: _replace_symbol("standard-deviation", lambda s: s,
                                                      lambda s: s**2)(n, r)
                         + _replace_symbol("log-variance", lambda s: sp.exp(s / 2), sp.exp)(n, r)
-                        + _replace_symbol("rate", lambda s: 1 / s, lambda s: s**-2)(n, r)),
+                        + [v for v in _replace_symbol("rate", lambda s: 1 / s,
+                                                      lambda s: s**-2)(n, r)
+                           if v[1]["s"] not in getattr(r, "count_rates", ())]),
           whole=_replace_everywhere("standard-deviation", lambda s: s**2, lambda s: s),
           whole_undo=_as_undo(_replace_everywhere("standard-deviation", lambda s: s,
                                                   lambda s: s**2)),

@@ -121,6 +121,9 @@ class Roles:
     #: one symbol's spread (1 − ᾱ of N(x; √ᾱ x₀, 1 − ᾱ)): their square root is the
     #: standard deviation
     variance_exprs: list[sp.Expr] = field(default_factory=list)
+    #: the rates of declared Poisson families, whose variance is the rate itself (not the
+    #: exponential's 1/λ²)
+    count_rates: set[sp.Basic] = field(default_factory=set)
 
     def role(self, sym: sp.Basic) -> str | None:
         return self.roles.get(sym)  # type: ignore[arg-type]
@@ -577,6 +580,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
     pairs: list[tuple[sp.Basic, sp.Basic]] = []
     gaussians: list[tuple[sp.Expr, sp.Expr]] = []
     rates: list[sp.Symbol] = []
+    counts: set[sp.Basic] = set()
     naturals: list[sp.Symbol] = []
     normals: list[tuple[Any, Any, Any]] = []
     symbols = getattr(derivation, "symbols", None) or {}
@@ -601,6 +605,8 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
                     if at is not None and len(params) > at \
                             and isinstance(params[at], sp.Symbol) and params[at].is_positive:
                         rates.append(params[at])
+                    if str(getattr(fam, "name", "")).lower() == "poisson" and params:
+                        counts.add(params[0])
             for attr in ("kl_pairs", "kls", "kl"):
                 got = getattr(decl, attr, None)
                 if got:
@@ -638,6 +644,7 @@ def roles_for(lhs: sp.Basic, derivation: Any, step: Any) -> Roles:
         declared = {**{r: "rate" for r in rates}, **declared}
     out = infer_roles(exprs, declared, pairs, symbols, gaussians)
     out.declared_normals = normals
+    out.count_rates = counts
     for r in naturals:  # only where nothing else gives a role (log v of a variance v)
         out.roles.setdefault(r, "mean-parameter")
     return out
