@@ -2400,3 +2400,16 @@ _S28_SIGNS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S28_SIGNS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 29 (A): squares, factors and counts put back on the written step -------------------
+# The square of a symbol lost on a step that also rearranges (a²(m² + s²) − a²m² written a·s²):
+# put back on the written step (see :func:`.simulations.symbol_square_restored`); the page must
+# show the square on the previous line and fewer of it on the step (witness ``square-gone``).
+
+_S29_SQUARES: dict[str, dict[str, Any]] = {
+    "missing-square": {"undo": sim.symbol_square_restored,
+                       "local": sim.role_symbol_square_lost},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S29_SQUARES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

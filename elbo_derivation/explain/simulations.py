@@ -3748,3 +3748,78 @@ def written_term_negated(node: sp.Basic, roles: Any) -> list[Variant]:
             wrong = sp.Add(node, -2 * t)
             out.append((wrong, {"right": t, "wrong": -t}))
     return out
+
+
+# --- session 29 (A): squares, factors and counts put back on the written step -------------------
+# A step that rearranges (expands, cancels, collects) and loses the square of a symbol on the way
+# (a²s² written a·s², n²p² written n·p²) shows no product of the previous line with its square
+# gone: the square is put back at one factor of the written step, and the repaired step must
+# equal the previous line. The page must show the square written before and fewer squares of
+# that symbol after (``written_square``, see :mod:`.witness_factors`).
+
+
+def symbol_square_restored(node: sp.Basic, roles: Any) -> list[Variant]:
+    """The inverse of a symbol's square lost, on the written step: a symbol that is a factor
+    of a product (or whose reciprocal is), standing once there, put back as its square.
+    A symbol with a role of its own (a standard deviation, a variance) is left to the entries
+    of its role, as :func:`square_lost` leaves it.
+
+    >>> a, s = sp.symbols("a s", positive=True)
+    >>> [r for r, _ in symbol_square_restored(a * s**2, None)]
+    [a**2*s**2]
+    >>> [r for r, _ in symbol_square_restored(-a / s, None)]
+    [-a**2/s, -a/s**2]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        base = f.base if f.is_Pow and f.exp == -1 else f
+        if not isinstance(base, sp.Symbol) or node.args.count(f) != 1:
+            continue
+        if _role_of_its_own(base, roles):
+            continue
+        if any(g is not f and (g.base if g.is_Pow else g) == base for g in node.args):
+            continue  # another power of the symbol stands there: its power written wrong
+        right = node * f
+        out.append((right, {"right": base ** 2, "wrong": base, "s": base,
+                            "guard": _outside_constructs, "written_square": True,
+                            "square_put_back": True}))
+    return out
+
+
+#: the roles whose square is a role of its own (σ² is a variance): a square of such a symbol
+#: lost is named by the role (std-for-variance and its kin), not here
+_SQUARED_ROLES = ("variance", "standard-deviation", "log-variance", "precision")
+
+
+def _role_of_its_own(base: sp.Basic, roles: Any) -> bool:
+    role = getattr(roles, "role", None) if roles is not None else None
+    return role is not None and role(base) in _SQUARED_ROLES
+
+
+def role_symbol_square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
+    """a²·X written a·X for a symbol whose role is not a square's (a probability p, a count
+    n, a rate): :func:`square_lost` leaves every symbol with a role aside; the roles whose
+    square is another role (σ and σ²) stay with their own entries. The square must be
+    written on the previous line (``written_square``, see :mod:`.witness_factors`).
+
+    >>> from types import SimpleNamespace
+    >>> p, n = sp.symbols("p n", positive=True)
+    >>> roles = SimpleNamespace(role=lambda s: "probability" if s == p else None)
+    >>> [w for w, _ in role_symbol_square_lost(-n * p**2, roles)]
+    [-n*p]
+    """
+    if not isinstance(node, sp.Mul) or roles is None:
+        return []
+    out: list[Variant] = []
+    for f in node.args:
+        if not (f.is_Pow and f.exp == 2 and isinstance(f.base, sp.Symbol)):
+            continue
+        role = getattr(roles, "role", None)
+        if role is None or role(f.base) is None or _role_of_its_own(f.base, roles):
+            continue
+        out.append((node / f * f.base, {"right": f, "wrong": f.base, "s": f.base,
+                                        "guard": _outside_constructs,
+                                        "written_square": True}))
+    return out
