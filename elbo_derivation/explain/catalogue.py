@@ -2413,3 +2413,9 @@ _S29_SQUARES: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S29_SQUARES, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a dimension count written 1 (−D/2·log 2π written −½·log 2π), the count found from the roles or
+# from the shapes the declarations give (see :func:`.simulations.dimension_counted_once`)
+CATALOGUE = _amended(CATALOGUE, {"dimension-count": {"whole": sim.dimension_counted_once}},
+                     add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -3823,3 +3823,83 @@ def role_symbol_square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
                                         "guard": _outside_constructs,
                                         "written_square": True}))
     return out
+
+
+# --- session 29 (A): a dimension counted once -----------------------------------------------------
+# A count of dimensions written 1: −D/2·log 2π written −½·log 2π, det(cS) = c^D·det S taken as
+# c·det S. The count is a symbol with the dimension role, or one that sizes the vectors and
+# matrices of the expression (a structure the declarations give: x : vector(D)).
+
+
+def _matrix_sizes(expr: sp.Basic) -> set[sp.Symbol]:
+    """The symbols that give the shape of a matrix or a vector of ``expr``."""
+    out: set[sp.Symbol] = set()
+    for m in expr.atoms(sp.MatrixSymbol):
+        out |= {s for s in m.shape if isinstance(s, sp.Symbol)}
+    return out
+
+
+def _determinants_scaled_out(expr: sp.Basic) -> sp.Basic:
+    """det(c·S) written c^n·det(S) for a scalar c and an n×n matrix S (the rule a step that
+    counts dimensions applies)."""
+    def one(d: sp.Basic) -> sp.Basic:
+        arg = d.args[0]
+        if not isinstance(arg, sp.MatMul):
+            return d
+        scalars = [a for a in arg.args if not getattr(a, "is_Matrix", False)]
+        mats = [a for a in arg.args if getattr(a, "is_Matrix", False)]
+        if not scalars or not mats:
+            return d
+        n = arg.shape[0]
+        return sp.Mul(*scalars) ** n * sp.Determinant(sp.MatMul(*mats))
+    return expr.replace(lambda e: isinstance(e, sp.Determinant), one)
+
+
+def _traces_opened(expr: sp.Basic) -> sp.Basic:
+    """tr(S⁻¹(S + A)) written D + tr(S⁻¹A): each trace of a sum of matrices split over its
+    terms, the trace of an identity its size."""
+    def one(t: sp.Basic) -> sp.Basic:
+        try:
+            inner = sp.expand(t.args[0])
+            parts = sp.Add.make_args(inner) if not isinstance(inner, sp.MatAdd) else inner.args
+            if len(parts) < 2:
+                return t
+            return sp.Add(*[sp.Trace(u).doit() for u in parts])
+        except Exception:
+            return t
+    return expr.replace(lambda e: isinstance(e, sp.Trace), one)
+
+
+def _scalar_count_replaced(expr: sp.Basic, d: sp.Symbol, new: sp.Basic) -> sp.Basic:
+    """``expr`` with the scalar ``d`` written ``new``, the shapes of its matrices kept."""
+    if expr == d:
+        return new
+    if not expr.args or isinstance(expr, (sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix)) \
+            or not expr.has(d):
+        return expr
+    return expr.func(*[_scalar_count_replaced(a, d, new) for a in expr.args])
+
+
+def dimension_counted_once(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """A dimension count D written 1 wherever it stands as a number (not in the shapes of
+    the matrices): each of the D coordinates' constants counted once (−D/2·log 2π written
+    −½·log 2π; det(2πS) = (2π)^D det S taken as 2π det S).
+
+    >>> D = sp.Symbol("D", positive=True, integer=True)
+    >>> S = sp.MatrixSymbol("S", D, D)
+    >>> [w for w, _ in dimension_counted_once(D / 2 + sp.log(sp.Determinant(S)), None)]
+    [log(Determinant(S)) + 1/2]
+    """
+    having = getattr(roles, "having", None) if roles is not None else None
+    counts = set(having("dimension")) if having is not None else set()
+    counts |= _matrix_sizes(expr)
+    out: list[Variant] = []
+    for d in sorted(counts, key=str):
+        scaled = _traces_opened(_determinants_scaled_out(expr))
+        wrong = _scalar_count_replaced(scaled, d, sp.S.One)
+        if wrong == scaled:
+            continue
+        why = (f"{show(d)} counts the dimensions: the terms that each coordinate contributes "
+               f"add up {show(d)} times, and {show(d)} was written 1")
+        out.append((wrong, {"right": d, "wrong": sp.S.One, "s": d, "why": why}))
+    return out
