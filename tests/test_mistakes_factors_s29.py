@@ -127,3 +127,37 @@ def test_a_half_dropped_where_no_root_is_written_in_a_log() -> None:
     # −E[log q] of a declared normal evaluated to log(2πeσ²) for ½ log(2πeσ²): no root was
     # written in a log, so no root was lost from one; the ½ dropped is the name
     assert _named(_ENTROPY_LOGNORMAL, tex=True) == "dropped-half"
+
+
+# --- the chain rule under an expectation or a sum ---------------------------------------------
+
+
+def test_the_chain_rule_forgotten_inside_a_sum_is_simulated() -> None:
+    s, m = sp.symbols("s m", real=True)
+    i, n = sp.symbols("i n", integer=True)
+    der = sp.Derivative(sp.Sum(i * (m + s * i) ** 2, (i, 1, n)), s)
+    wrongs = [w for w, _ in sim.inner_factor_forgotten_inside(der, None)]
+    assert sp.Sum(2 * i * (m + s * i), (i, 1, n)) in wrongs
+    # a sum whose limits hold the variable is not differentiated term by term
+    assert sim.inner_factor_forgotten_inside(
+        sp.Derivative(sp.Sum(i * s, (i, 1, s)), s), None) == []
+
+
+_REPARAM = """title: t
+symbols: {m}, {e} : real
+symbols: {s} : positive
+
+    diff(E[({m} + {s}*{e})^2, {e} ~ N(0, 1)], {s})
+  = E[{last}, {e} ~ N(0, 1)]
+"""
+
+
+@pytest.mark.parametrize("m, s, e", [("mu", "sigma", "eps"), ("a", "b", "u")])
+def test_the_chain_rule_forgotten_under_an_expectation(m, s, e) -> None:
+    text = _REPARAM.format(m=m, s=s, e=e, last=f"2*({m} + {s}*{e})")
+    assert _named(text) == "chain-rule-factor-forgotten"
+
+
+def test_the_chain_rule_kept_under_an_expectation_is_no_mistake() -> None:
+    text = _REPARAM.format(m="mu", s="sigma", e="eps", last="2*(mu + sigma*eps)*eps")
+    assert _named(text) is None

@@ -854,7 +854,10 @@ def _chain_rule(expr: sp.Basic, roles: Roles) -> list[Variant]:
                 g = part.xreplace({u: t})
                 if g.has(theta) or not g.has(t):
                     continue
-                wrong_d = rest + sp.diff(g, t).xreplace({t: u})
+                try:
+                    wrong_d = rest + sp.diff(g, t).xreplace({t: u})
+                except ValueError:  # g′ left unevaluated (an expectation's), u no variable
+                    continue
                 out.append((expr.xreplace({der: wrong_d}),
                             {"right": sp.diff(f, theta), "wrong": wrong_d, "inner": u}))
     return out
@@ -2418,4 +2421,10 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # from the shapes the declarations give (see :func:`.simulations.dimension_counted_once`)
 CATALOGUE = _amended(CATALOGUE, {"dimension-count": {"whole": sim.dimension_counted_once}},
                      add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the chain rule's inner factor forgotten in a derivative taken inside an expectation, a sum or
+# an integral (see :func:`.simulations.inner_factor_forgotten_inside`)
+CATALOGUE = _amended(CATALOGUE, {"chain-rule-factor-forgotten": {
+    "local": sim.inner_factor_forgotten_inside}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -393,7 +393,10 @@ def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
     out: list[Variant] = []
     for t, theta, rest in _by_terms(node) or []:
         for u, g, d in _compositions(t, theta):
-            wrong_t = sp.diff(g, d).xreplace({d: u})
+            try:
+                wrong_t = sp.diff(g, d).xreplace({d: u})
+            except ValueError:  # g′ left unevaluated (an expectation's): u is no variable
+                continue
             right_t = sp.diff(t, theta)
             if sp.expand(wrong_t - right_t) == 0:
                 continue
@@ -404,7 +407,13 @@ def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
 
 def _forgotten(t: sp.Basic, theta: sp.Symbol) -> list[sp.Basic]:
     """d/dθ of the term ``t`` with the chain rule's inner factor forgotten, each way."""
-    return [sp.diff(g, d).xreplace({d: u}) for u, g, d in _compositions(t, theta)]
+    out = []
+    for u, g, d in _compositions(t, theta):
+        try:
+            out.append(sp.diff(g, d).xreplace({d: u}))
+        except ValueError:  # (as in inner_factor_forgotten)
+            continue
+    return out
 
 
 def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant]:
@@ -413,7 +422,10 @@ def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant
     out: list[Variant] = []
     for t, theta, rest in _by_terms(node) or []:
         for u, g, d in _compositions(t, theta):
-            outer = sp.diff(g, d).xreplace({d: u})
+            try:
+                outer = sp.diff(g, d).xreplace({d: u})
+            except ValueError:  # (as in inner_factor_forgotten)
+                continue
             for v in sorted(u.free_symbols - {theta}, key=str):
                 inner = sp.diff(u, v)
                 du = sp.diff(u, theta)
@@ -1478,7 +1490,10 @@ def inner_symbols_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
             c, symbols = du.as_coeff_Mul()
             if c == 1 or not symbols.free_symbols or symbols == 1 or sp.diff(g, d, 2) == 0:
                 continue  # an outer function linear in u (−u) is no composition
-            wrong_t = sp.diff(g, d).xreplace({d: u}) * c
+            try:
+                wrong_t = sp.diff(g, d).xreplace({d: u}) * c
+            except ValueError:  # (as in inner_factor_forgotten)
+                continue
             right_t = sp.diff(t, theta)
             if sp.expand(wrong_t - right_t) == 0:
                 continue
@@ -3902,4 +3917,49 @@ def dimension_counted_once(expr: sp.Basic, roles: Any) -> list[Variant]:
         why = (f"{show(d)} counts the dimensions: the terms that each coordinate contributes "
                f"add up {show(d)} times, and {show(d)} was written 1")
         out.append((wrong, {"right": d, "wrong": sp.S.One, "s": d, "why": why}))
+    return out
+
+
+# --- session 29 (A): the chain rule forgotten under an expectation or a sum -----------------------
+# d/dθ E[f(u(θ), ε)] taken inside the expectation (its density free of θ), or d/dθ Σᵢ fᵢ taken
+# term by term, with the chain rule's inner factor forgotten in the integrand (the summand):
+# d/dσ E[(μ + σε)²] written E[2(μ + σε)], d/dβ Σ log(1 + e^{βxᵢ}) written Σ e^{βxᵢ}/(1 + e^{βxᵢ}).
+
+
+def _construct_body(node: sp.Basic, theta: sp.Basic) -> tuple[sp.Basic, Any] | None:
+    """The body of an expectation, a sum or an integral whose density, limits and bound
+    variables are free of ``theta``, with a function that wraps a new body back."""
+    if type(node) is Expectation:
+        if (node.density is not None and node.density.has(theta)) or node.variable == theta:
+            return None
+        return node.integrand, lambda u: Expectation(u, node.variable, node.density)
+    if isinstance(node, (sp.Sum, sp.Integral)):
+        if any(lim.has(theta) for lim in node.limits):
+            return None
+        return node.function, lambda u: node.func(u, *node.limits)
+    return None
+
+
+def inner_factor_forgotten_inside(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ of an expectation, a sum or an integral taken inside it (the density, the limits
+    free of θ), with the chain rule's inner factor forgotten in one term of the body (see
+    :func:`inner_factor_forgotten`).
+
+    >>> s, m, e = sp.symbols("sigma mu eps", real=True)
+    >>> i, n = sp.symbols("i n", integer=True)
+    >>> der = sp.Derivative(sp.Sum((m + s * e) ** 2 * i, (i, 1, n)), s)
+    >>> [w for w, _ in inner_factor_forgotten_inside(der, None)]
+    [Sum(2*i*(e*s + m), (i, 1, n))]
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1 \
+            or node.variable_count[0][1] != 1:
+        return []
+    theta = node.variable_count[0][0]
+    found = _construct_body(node.expr, theta)
+    if found is None:
+        return []
+    body, wrap = found
+    out: list[Variant] = []
+    for wrong, b in inner_factor_forgotten(sp.Derivative(body, theta), roles):
+        out.append((wrap(wrong), {**b, "inside": True}))
     return out
