@@ -3797,8 +3797,11 @@ def symbol_square_restored(node: sp.Basic, roles: Any) -> list[Variant]:
         if any(g is not f and (g.base if g.is_Pow else g) == base for g in node.args):
             continue  # another power of the symbol stands there: its power written wrong
         right = node * f
+
+        def guard(expr: sp.Basic, path: tuple[int, ...], base: sp.Basic = base) -> bool:
+            return _outside_constructs(expr, path) and _square_on_page(base, roles)
         out.append((right, {"right": base ** 2, "wrong": base, "s": base,
-                            "guard": _outside_constructs, "written_square": True,
+                            "guard": guard, "written_square": True,
                             "square_put_back": True}))
     return out
 
@@ -3834,10 +3837,28 @@ def role_symbol_square_lost(node: sp.Basic, roles: Any) -> list[Variant]:
         role = getattr(roles, "role", None)
         if role is None or role(f.base) is None or _role_of_its_own(f.base, roles):
             continue
+        def guard(expr: sp.Basic, path: tuple[int, ...], base: sp.Basic = f.base) -> bool:
+            return _outside_constructs(expr, path) and _square_on_page(base, roles)
         out.append((node / f * f.base, {"right": f, "wrong": f.base, "s": f.base,
-                                        "guard": _outside_constructs,
-                                        "written_square": True}))
+                                        "guard": guard, "written_square": True}))
     return out
+
+
+def _square_on_page(base: sp.Basic, roles: Any) -> bool:
+    """Whether the previous line as its author wrote it shows a square of ``base``, or of a
+    product that holds it ((n·p)² holds p): a square never written was never lost (True when
+    the page is not known)."""
+    page = getattr(roles, "page_before", None) if roles is not None else None
+    if page is None:
+        return True
+    try:
+        before = page()
+    except Exception:
+        return True
+    want = rebuilt(base)
+    return any(n.is_Pow and n.exp in (2, -2)
+               and want in {rebuilt(g) for g in sp.Mul.make_args(n.base)}
+               for n in sp.preorder_traversal(before))
 
 
 # --- session 29 (A): a dimension counted once -----------------------------------------------------
