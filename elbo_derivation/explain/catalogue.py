@@ -854,7 +854,10 @@ def _chain_rule(expr: sp.Basic, roles: Roles) -> list[Variant]:
                 g = part.xreplace({u: t})
                 if g.has(theta) or not g.has(t):
                     continue
-                wrong_d = rest + sp.diff(g, t).xreplace({t: u})
+                try:
+                    wrong_d = rest + sp.diff(g, t).xreplace({t: u})
+                except ValueError:  # g′ left unevaluated (an expectation's), u no variable
+                    continue
                 out.append((expr.xreplace({der: wrong_d}),
                             {"right": sp.diff(f, theta), "wrong": wrong_d, "inner": u}))
     return out
@@ -2402,4 +2405,29 @@ _S28_SIGNS: dict[str, dict[str, Any]] = {
 }
 
 CATALOGUE = _amended(CATALOGUE, _S28_SIGNS, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 29 (A): squares, factors and counts put back on the written step -------------------
+# The square of a symbol lost on a step that also rearranges (a²(m² + s²) − a²m² written a·s²):
+# put back on the written step (see :func:`.simulations.symbol_square_restored`); the page must
+# show the square on the previous line and fewer of it on the step (witness ``square-gone``).
+
+_S29_SQUARES: dict[str, dict[str, Any]] = {
+    "missing-square": {"undo": sim.symbol_square_restored,
+                       "local": sim.role_symbol_square_lost},
+}
+
+CATALOGUE = _amended(CATALOGUE, _S29_SQUARES, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a dimension count written 1 (−D/2·log 2π written −½·log 2π), the count found from the roles or
+# from the shapes the declarations give (see :func:`.simulations.dimension_counted_once`)
+CATALOGUE = _amended(CATALOGUE, {"dimension-count": {"whole": sim.dimension_counted_once}},
+                     add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the chain rule's inner factor forgotten in a derivative taken inside an expectation, a sum or
+# an integral (see :func:`.simulations.inner_factor_forgotten_inside`)
+CATALOGUE = _amended(CATALOGUE, {"chain-rule-factor-forgotten": {
+    "local": sim.inner_factor_forgotten_inside}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -168,7 +168,10 @@ def _show(expr: sp.Basic) -> str:
 
 def _spread(v: sp.Expr) -> tuple[sp.Symbol, str] | None:
     """How a variance expression ``v`` is parametrised, if by one positive symbol."""
-    v = sp.factor_terms(v)
+    try:
+        v = sp.factor_terms(v)
+    except Exception:  # (a determinant of a scaled matrix, det(2πS), cannot be rebuilt)
+        return None
     coeff, rest = v.as_coeff_Mul()
     if coeff != 1:
         return None

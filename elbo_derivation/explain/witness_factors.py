@@ -103,7 +103,26 @@ def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
             return False
     elif tuple(m.path or ())[:1] == (VALUE,):
         return True
+    if m.binding.get("square_put_back") and squares_of(after, base) >= squares_of(before, base):
+        # a symbol's square put back on a step that expanded a square of a product ((np)²
+        # written n²p²): the squares of the symbol need not be fewer, but one must have
+        # been written on the previous line, of the symbol or of a product holding it
+        return squares_held(before, base) > 0
     return squares_of(after, base) < squares_of(before, base)
+
+
+def squares_held(e: sp.Basic, base: sp.Basic) -> int:
+    """How many squares ``e`` as written shows of ``base`` or of a product that holds
+    ``base`` as a factor ((n·p)² holds p).
+
+    >>> n, p = sp.symbols("n p", positive=True)
+    >>> squares_held(sp.Mul(n, p, evaluate=False) ** 2 + n * p, p), squares_held(n * p, p)
+    (1, 0)
+    """
+    want = _rebuilt(base)
+    return sum(1 for n in sp.preorder_traversal(e)
+               if n.is_Pow and n.exp in (2, -2)
+               and want in {_rebuilt(f) for f in sp.Mul.make_args(n.base)})
 
 
 def _power_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
