@@ -189,3 +189,13 @@ def test_a_density_of_one_entry_of_a_declared_sequence():
     with pytest.raises(DerivationSyntaxError, match=r"functions: y\(i\) : real"):
         parse_derivation("symbols: z, y : real\nsymbols: i : integer\n"
                          "densities: p(y(i)|z)\n  log(p(y(i)|z))\n")
+
+
+def test_a_function_declared_under_a_latex_name():
+    # Germain et al. (2016): the empirical loss \hat{L}(\theta); a Greek-named \phi(z) too
+    d = parse_tex_derivation(
+        "% symbols: \\theta, z : real\n% functions: \\hat{L}(\\theta), \\phi(z) : real\n"
+        "\\begin{align*}\n\\hat{L}(\\theta) + \\phi(z) &= \\phi(z) + \\hat{L}(\\theta)\n"
+        "\\end{align*}\n", file="a.tex")
+    assert {"L_hat(theta)", "phi(z)"} <= set(d.declarations.functions)
+    assert d.start.free_symbols == {d.symbols["theta"], d.symbols["z"]}

@@ -339,3 +339,14 @@ def test_a_wrong_step_over_dimensions_is_refuted_at_a_few_dimensions(
     ce = results[bad].counterexample
     assert ce is not None and ce.lhs == ce.lhs and ce.rhs == ce.rhs and ce.difference != 0
     assert ("K" if renamed else "D") in ce.point and "50 digits" in ce.note
+
+
+def test_expectations_over_independent_conditionals_in_either_order() -> None:
+    # Tishby, Pereira & Bialek (1999): Y − X − T declared by its factors; p(y|x, t) = p(y|x)
+    text = ("symbols: x, y, t : real\ndensities: p(x), p(y|x), p(t|x)\n"
+            "  E[KL(p(y|x), p(y|t)), x ~ p(x, t)]\n= E[log({ratio}), x ~ p(x, y, t)]\n")
+    d = parse_derivation(text.format(ratio="p(y|x)/p(y|t)"))
+    r = decide_step(d, d.steps[0], time_limit=30)
+    assert r.verdict is Verdict.PROVED and rules.INDEPENDENT_ORDER in r.rules
+    d = parse_derivation(text.format(ratio="p(y|t)/p(y|x)"))
+    assert decide_step(d, d.steps[0], time_limit=30).verdict is not Verdict.PROVED

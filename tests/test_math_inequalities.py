@@ -223,3 +223,18 @@ def test_jensen_for_a_power_whose_exponent_is_declared_in_an_interval(interval, 
     assert (r.verdict is Verdict.PROVED) is proved, r
     if proved:
         assert CURVATURE_FROM_INTERVAL in r.rules
+
+
+def test_gibbs_posterior_normalised_by_a_let_integral() -> None:
+    # Germain et al. (2016), Lemma 3: the KL to the Gibbs posterior p e^{-lam L}/Z
+    text = ("symbols: t : real\nsymbols: lam : positive\ndensities: r(t), p(t)\n"
+            "functions: L(t) : real\nlet: Z = Integral(p(t)*exp(-lam*L(t)), (t, -oo, oo))\n"
+            "  E[log(r(t)/(p(t)*exp(-lam*L(t))/{norm})), t ~ r(t)] - log(Z)\n{rel} -log(Z)\n")
+    d = parse_derivation(text.format(norm="Z", rel=">="))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.PROVED and GIBBS in r.rules
+    d = parse_derivation(text.format(norm="Z", rel="<="))
+    assert decide_step(d, d.steps[0]).verdict is not Verdict.PROVED
+    # without the normaliser, g = p e^{-lam L} need not integrate to 1: no Gibbs
+    d = parse_derivation(text.format(norm="1", rel=">="))
+    assert decide_step(d, d.steps[0]).verdict is not Verdict.PROVED

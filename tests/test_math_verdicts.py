@@ -141,3 +141,15 @@ def test_undecided_says_why_abstract_densities_have_no_instance() -> None:
     assert r.verdict is not Verdict.PROVED
     if r.verdict is Verdict.UNDECIDED:
         assert "no numeric instance" in r.reason
+
+
+def test_matrices_written_out_are_refuted_at_an_entry() -> None:
+    # Amari (1998): the natural gradient diag(s^2, s^2/2)·(g1, g2), its second ½ lost
+    text = ("symbols: s : positive\nsymbols: g1, g2 : real\n"
+            "  inv([1/s^2, 0; 0, 2/s^2])*[g1; g2]\n= [s^2*g1; s^2*g2{half}]\n")
+    d = parse_derivation(text.format(half="/2"))
+    assert decide_step(d, d.steps[0]).verdict is Verdict.PROVED
+    d = parse_derivation(text.format(half=""))
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is Verdict.REFUTED and "entry (2, 1)" in r.counterexample.note
+    assert r.counterexample.lhs != r.counterexample.rhs

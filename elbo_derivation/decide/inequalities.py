@@ -459,6 +459,45 @@ def _log_difference(gap: sp.Expr) -> sp.Expr | None:
     return sp.expand(a - b, log=False)
 
 
+def _normalised(g: sp.Expr, v: sp.Symbol) -> bool:
+    """Whether ``g`` is, by its form, a positive function of ``v`` that integrates to 1 over
+    the line: a declared density of ``v`` alone, or h/∫ h dv with h positive (the Gibbs
+    posterior π(θ)e^{−λL(θ)}/Z with Z = ∫ π e^{−λL} dθ, Germain et al. 2016, Lemma 3).
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> p = sp.Function("p(t)", positive=True)(t)
+    >>> h = p * sp.exp(-t**2)
+    >>> _normalised(h / sp.Integral(h, (t, -sp.oo, sp.oo)), t), _normalised(h, t)
+    (True, False)
+    """
+    if _density_factor(g, v) == g:
+        return True
+    rest, norms = sp.Integer(1), []
+    for f in sp.Mul.make_args(g):
+        base, exponent = f.as_base_exp()
+        if (exponent == -1 and isinstance(base, sp.Integral) and len(base.limits) == 1
+                and len(base.limits[0]) == 3 and base.limits[0][1:] == (-sp.oo, sp.oo)):
+            norms.append(base)
+        else:
+            rest *= f
+    if len(norms) != 1 or not _positive(rest):
+        return False
+    (norm,) = norms
+    w = norm.limits[0][0]
+    body = norm.function.xreplace({w: v}) if w != v else norm.function
+    return v not in norm.free_symbols and sp.expand(rest - body) == 0
+
+
+def _kl_to_normalised(e: Expectation) -> bool:
+    """Whether the expectation ``e`` is E_{v ~ q}[log(q/g)] for a ``g`` that
+    :func:`_normalised` accepts: a KL divergence, non-negative by Gibbs' inequality."""
+    integrand, v, q = e.integrand, e.variable, e.density
+    if not isinstance(integrand, sp.log):
+        return False
+    g = q / integrand.args[0]
+    return q.has(v) and _normalised(g, v)
+
+
 def mask_nonnegative(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = None,
                      ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
@@ -473,6 +512,11 @@ def mask_nonnegative(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = 
         if rules_inside:
             return masked, (LOG_INCREASING, *rules_inside)
     rules: list[str] = []
+    gibbs = {n: sp.Dummy("KL", nonnegative=True) for n in sp.preorder_traversal(gap)
+             if isinstance(n, Expectation) and not isinstance(n, KL) and _kl_to_normalised(n)}
+    if gibbs:  # E_q[log(q/g)] with ∫ g = 1: the KL to the density g
+        gap = gap.xreplace(gibbs)
+        rules.append(GIBBS)
     kls = [n for n in sp.preorder_traversal(gap) if isinstance(n, KL)]
     if kls:
         gap = gap.xreplace({k: sp.Dummy("KL", nonnegative=True) for k in set(kls)})

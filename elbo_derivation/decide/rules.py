@@ -97,6 +97,7 @@ __all__ = [
     "GAUSSIAN_MOMENTS",
     "GIBBS",
     "IMPORTANCE",
+    "INDEPENDENT_ORDER",
     "INTEGRAL_AS_EXPECTATION",
     "JOINT_MARGINAL",
     "JOINT_ORDER",
@@ -146,14 +147,16 @@ JOINT_MARGINAL = ("an expectation over a joint density of a function of some of 
                   "is one over their marginal (E_{p(z)}[E_{p(w|z)}[f(w)]] = E_{p(w)}[f(w)])")
 JOINT_ORDER = ("an expectation over a joint density in either order "
                "(p(z) p(w|z) = p(w) p(z|w), Fubini)")
+INDEPENDENT_ORDER = ("nested expectations over densities free of each other's variable in "
+                     "either order (Fubini)")
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
 _ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, SUM_OF_EXPECTATIONS,
           BAYES, PRODUCT_RULE,
           IMPORTANCE,
-          MARGINALISATION, JOINT_MARGINAL, JOINT_ORDER, LOG_RULES, LINEARITY, PULL_OUT,
-          NORMALISED, GAUSSIAN_MOMENTS)
+          MARGINALISATION, JOINT_MARGINAL, JOINT_ORDER, INDEPENDENT_ORDER, LOG_RULES, LINEARITY,
+          PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
 #: The marker, among the model families handed to the normal form, that the step's model
 #: densities are to be written through one joint density (see :func:`joint_model`).
 _JOINT = "*joint"
@@ -631,6 +634,14 @@ def _nested(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     if not isinstance(inner, Expectation):
         return None
     w, g = inner.variable, inner.integrand
+    if (INDEPENDENT_ORDER not in disabled and isinstance(w, sp.Symbol) and w != z
+            and not inner.density.has(z) and not q.has(w) and str(w) < str(z)):
+        # E_{z~q}[E_{w~r}[g]] with q free of w and r free of z: ∫∫ q r g dz dw in either
+        # order (Fubini), the variable first in the fixed order outside; so a model's
+        # p(t|x) p(y|x) meets p(y|x) p(t|x, y) once its factors make p(t|x, y) = p(t|x)
+        used.add(INDEPENDENT_ORDER)
+        swapped = _expectation(g, z, q, model, used, disabled, gone)
+        return _expectation(swapped, w, inner.density, model, used, disabled, gone)
     outer, inside = _chain_form(q, model), _chain_form(inner.density, model)
     if outer is None or inside is None or outer[0] != inside[0] or not isinstance(
             w, sp.Symbol):

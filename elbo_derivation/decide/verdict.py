@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -292,8 +293,63 @@ def compare(
             if (judgement.verdict is Verdict.PROVED and not judgement.rules
                     and relation in (Relation.LE, Relation.GE)):
                 continue  # an inequality is proved by a named rule, or not at all
-            return _result(judgement, relation, start, problem.domains)
+            result = _result(judgement, relation, start, problem.domains)
+            if result.verdict is Verdict.UNDECIDED and relation is Relation.EQ:
+                entry = _refute_an_entry(lhs, rhs, time_limit=time_limit, domains=domains,
+                                         families=families)
+                if entry is not None:
+                    return entry
+            return result
     raise AssertionError("the probe, the last tier, always answers")  # pragma: no cover
+
+
+def _explicit(e: sp.Expr) -> sp.MatrixBase | None:
+    """``e`` as a matrix written out entry by entry (``[s^2, 0; 0, s^2/2]·[g1; g2]``), when it
+    is one: products, inverses and sums of matrices given by their entries, no matrix symbol
+    of a symbolic dimension. None otherwise."""
+    if isinstance(e, sp.MatrixBase):
+        return e
+    if not isinstance(e, sp.MatrixExpr) or e.has(sp.MatrixSymbol):
+        return None
+    try:
+        return e.as_explicit()
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        return None
+
+
+def _refute_an_entry(lhs: sp.Expr, rhs: sp.Expr, *, time_limit: float,
+                     domains: Mapping[sp.Symbol | str, sp.Interval] | None,
+                     families: Mapping[sp.Expr, tuple] | None) -> SymbolicResult | None:
+    """An equality of two matrices written out, refuted at the first entry whose two sides
+    are refuted as numbers (the entry named in the counterexample's note); None when the
+    sides are not such matrices or no entry is refuted. Only refutes: two matrices are
+    equal when every entry is, which the tiers decide on the whole matrices.
+
+    >>> s = sp.Symbol("s", positive=True)
+    >>> g = sp.Symbol("g", real=True)
+    >>> r = _refute_an_entry(sp.ImmutableMatrix([[s**2 * g], [g / 2]]),
+    ...                      sp.ImmutableMatrix([[s**2 * g], [g]]), time_limit=2,
+    ...                      domains=None, families=None)
+    >>> r.verdict.value, "entry (2, 1)" in r.counterexample.note
+    ('refuted', True)
+    """
+    a, b = _explicit(lhs), _explicit(rhs)
+    if a is None or b is None or a.shape != b.shape or a.shape == (1, 1):
+        return None
+    for i in range(a.rows):
+        for j in range(a.cols):
+            if sp.expand(a[i, j] - b[i, j]) == 0:
+                continue
+            r = compare(a[i, j], b[i, j], Relation.EQ, time_limit=time_limit / 2,
+                        domains=domains, families=families, needed_rules=False)
+            if r.verdict is Verdict.REFUTED and r.counterexample is not None:
+                where = f"entry ({i + 1}, {j + 1}) of each side"
+                cex = dataclasses.replace(r.counterexample, note=(
+                    f"{r.counterexample.note}; {where}" if r.counterexample.note else where))
+                return dataclasses.replace(r, counterexample=cex, explanation=(
+                    f"The matrices differ in their {where}: {r.explanation}"), reason=(
+                    f"{r.reason} ({where})" if r.reason else where))
+    return None
 
 
 #: The rule a step decided on the simplex of a categorical's probabilities is credited with.

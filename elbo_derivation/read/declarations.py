@@ -233,6 +233,9 @@ _NORMAL_DRAW = re.compile(
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
+#: ``\hat{L}(\theta)``, ``\phi(z)``: a function declared under a LaTeX name (no subscript)
+_LATEX_FUNCTION_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+\s*(?:\{\s*\\?[A-Za-z]+\s*\})?)"
+                                       r"\s*\(([^()]*)\)\s*$")
 #: ``p(x(i)|z)``: a density of one entry of a declared sequence (a variable ``x(i)``)
 _SEQUENCE_SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(((?:[^()]|\([^()]*\))*)\)\s*$")
 #: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
@@ -993,7 +996,7 @@ class Declarations:
             col = column + offset + (len(raw) - len(raw.lstrip()))
             subscripted = self.indexed_signature(raw)
             written_with_subscript = subscripted != raw
-            raw = subscripted
+            raw = self.latex_function_signature(subscripted)
             m = _SIGNATURE.match(raw)
             if not m or "|" in m.group(2):
                 raise self.error(
@@ -1016,6 +1019,22 @@ class Declarations:
                     stem, bases=(Subscripted,), **keywords)(*variables)
             else:
                 self.functions[sig] = sp.Function(stem, **keywords)(*variables)
+
+    def latex_function_signature(self, raw: str) -> str:
+        """``\\hat{L}(\\theta)``, ``\\phi(z)``: a function declared under a LaTeX name (an
+        accent, a Greek letter), as ``L_hat(theta)``, ``phi(z)``, the names the body's
+        ``\\hat{L}(\\theta)`` and ``\\phi(z)`` are read as; anything else unchanged.
+
+        >>> Declarations().latex_function_signature("\\hat{L}(\\theta)")
+        'L_hat(\\theta)'
+        >>> Declarations().latex_function_signature("f(z)")
+        'f(z)'
+        """
+        m = _LATEX_FUNCTION_SIGNATURE.match(raw)
+        if m is None:
+            return raw
+        name = self.plain(m.group(1).strip())
+        return f"{name}({m.group(2)})" if _NAME.match(name) else raw
 
     def indexed_signature(self, raw: str) -> str:
         """``mu_d`` (``\\mu_d``, ``\\mu_{d}``) for an index ``d`` declared integer: the
