@@ -436,6 +436,10 @@ def _evaluate(e: sp.Expr, values: dict[sp.MatrixSymbol, sp.ImmutableMatrix],
                     entries[b[i + 1]] = value[i]
     out = e.xreplace(values)
     out = out.xreplace({k: sp.Integer(v) for k, v in dims.items()})  # D alone: a number
+    # the identity and zero matrices of a declared dimension, now a number: their entries
+    out = out.replace(lambda n: isinstance(n, (sp.Identity, sp.ZeroMatrix, sp.OneMatrix))
+                      and all(d.is_Integer for d in n.shape),
+                      lambda n: sp.ImmutableMatrix(n.as_explicit()))
     out = out.replace(lambda n: isinstance(n, (sp.Sum, sp.Product)), lambda n: n.doit())
     out = out.xreplace(entries)
     out = out.replace(lambda n: isinstance(n, sp.HadamardPower) and isinstance(
