@@ -41,6 +41,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from elbo_derivation.core import matrices
 from elbo_derivation.core.order import ordered
+from elbo_derivation.decide.words import plain
 
 __all__ = [
     "CYCLIC",
@@ -467,7 +468,6 @@ def instances(lhs: sp.Expr, rhs: sp.Expr, seed: int = 0, sizes: tuple[int, ...] 
         rng = random.Random(1000 * seed + n)
         dim_values = {d: n for d in dims}
         values = {m: instance_of(m, n, rng) for m in symbols}
-        shown = "; ".join(f"{m} = {list(v) if v.shape[1] == 1 else v.tolist()}"
-                          for m, v in values.items())
+        shown = ", ".join(f"{plain(m)} = {plain(v)}" for m, v in values.items())
         yield ({str(d): n for d in dims}, shown, _evaluate(lhs, values, dim_values),
                _evaluate(rhs, values, dim_values))

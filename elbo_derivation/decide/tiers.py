@@ -418,9 +418,9 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
     def bound(lim: tuple) -> str:
         _, lo, hi = lim
         if hi.free_symbols:
-            return f" with symbolic upper bound {hi}"
+            return f" with symbolic upper bound {plain(hi)}"
         if lo.free_symbols:
-            return f" with symbolic lower bound {lo}"
+            return f" with symbolic lower bound {plain(lo)}"
         if hi.is_infinite or lo.is_infinite:
             return " (an infinite series)"
         return ""

@@ -52,6 +52,27 @@ class _Printer(StrPrinter):
         return f"{family}({', '.join(args[:n])}{tail})"
 
 
+    def _print_MatrixBase(self, expr: sp.MatrixBase) -> str:
+        # a matrix as the reports write one, rows split by ';': [1, 2; 3, 4], a vector [1; 2]
+        return "[" + "; ".join(", ".join(self._print(x) for x in expr.row(i))
+                               for i in range(expr.rows)) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MatrixBase
+    _print_MutableDenseMatrix = _print_MatrixBase
+
+    def _print_Transpose(self, expr: sp.Transpose) -> str:
+        base = self._print(expr.arg)
+        plain_name = isinstance(expr.arg, (sp.MatrixSymbol, sp.Symbol)) or (
+            isinstance(expr.arg, sp.MatrixBase))
+        return f"{base}ᵀ" if plain_name else f"({base})ᵀ"
+
+    def _print_Identity(self, expr: sp.Identity) -> str:
+        return "I"
+
+    def _print_ZeroMatrix(self, expr: sp.ZeroMatrix) -> str:
+        return "0"
+
+
 def plain(expr: sp.Basic) -> str:
     """``expr`` as one line of text in the author's notation.
 
@@ -70,6 +91,9 @@ def plain(expr: sp.Basic) -> str:
     >>> x, s = sp.symbols("x s", positive=True)
     >>> plain(-sp.log(sp.Function("p(x)", positive=True)(x)) + s**2 / 2)
     's^2/2 - log(p(x))'
+    >>> W = sp.MatrixSymbol("W", 2, 2)
+    >>> plain(sp.Identity(2) + W.T), plain(sp.ImmutableMatrix([[1, -2], [3, 4]]))
+    ('I + Wᵀ', '[1, -2; 3, 4]')
     """
     text = _Printer().doprint(sp.S(expr))
     return text.replace("**", "^").replace("*", "·")
