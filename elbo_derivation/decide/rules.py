@@ -1350,7 +1350,7 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                     subs[node] = a * node.args[0] + b
                     params[node.func.__name__] = (a, b)
                     continue
-                return None, (f"no numeric instance for the abstract function {node}: only "
+                return None, (f"no numeric instance for the abstract function {_shown(node)}: only "
                               "a real function of one variable gets one (a·t + b)"), ""
             if copies is not None:  # each density at its own copy of the latent variable
                 latent = next(iter(sorted(set(node.args) & copies, key=str)),
@@ -1517,7 +1517,7 @@ def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
     # the logs of densities split first (sound: densities are positive), so that each log
     # density is its quadratic written out rather than the log of an exponential
     split = [sp.expand_log(e, deep=True) for e in exprs]
-    words = "; ".join(nets[f].describe(f) for f in sorted(nets))
+    words = "; ".join(d for f in sorted(nets) if (d := nets[f].describe(f)))
     return ([e.xreplace(logs).xreplace(subs) for e in split], params), "", (
         "each family of densities a linear-Gaussian network of its declared factors, "
         "every other declared density its exact marginal or conditional (" + words + ")"

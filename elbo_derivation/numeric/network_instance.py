@@ -176,7 +176,7 @@ def network_instance(sides: Iterable[sp.Expr], taken: Iterable[str] = ()
                 shapes[family], lambda n, family=family, **kw: fresh(f"{family}_{n}", **kw))
         except AmbiguousFactorisation as exc:
             return f"no numeric instance of the densities of {family}: {exc}"
-    words = "; ".join([networks[f].describe(f) for f in sorted(networks)]
+    words = "; ".join([d for f in sorted(networks) if (d := networks[f].describe(f))]
                       + [f"{n}(t) = {a}·t + {b}" for n, (a, b) in sorted(functions.items())])
     parameters = {f: net.parameters for f, net in networks.items()}
     parameters.update(functions)
