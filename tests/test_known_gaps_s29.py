@@ -54,3 +54,54 @@ def test_the_matrix_counterexample_in_the_text_report() -> None:
     data = check_json(d)
     cx = data["steps"][1]["counterexample"]
     assert isinstance(cx["difference"], float) and cx["difference"] < 0
+
+
+# --- a name whose subscript is an expression ------------------------------------------------
+
+# Ormerod & Wand (2010), sec. 2.2.2: μ_{q(1/σ²)}, the mean of 1/σ² under q, is a name of its own
+OW_HEAD = (r"% symbols: n : positive integer" "\n"
+           r"% symbols: \sigma, \sigma_\mu : positive" "\n"
+           r"% symbols: \mu_{q(1/\sigma^2)} : positive" "\n")
+
+
+def _ow(body: str):
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    return parse_tex_derivation(OW_HEAD + "\\begin{align*}\n" + body + "\n\\end{align*}\n",
+                                file="ow.tex")
+
+
+def test_a_name_with_an_expression_subscript_is_declared_and_read_as_one_atom() -> None:
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = _ow(r"n\mu_{q(1/\sigma^2)} + \frac{1}{\sigma_\mu^2} &= \frac{n \mu_{q(1/\sigma^{2})}"
+            r"\sigma_\mu^2 + 1}{\sigma_\mu^2} \\" "\n"
+            r"&= \frac{n \mu_{q(1/\sigma^2)}\sigma_\mu^2 - 1}{\sigma_\mu^2}")
+    atom = d.symbols["mu_{q(1/sigma^2)}"]
+    assert atom.is_positive and atom in d.start.free_symbols
+    # one atom: σ inside its subscript is not the declared σ
+    assert d.symbols["sigma"] not in d.start.free_symbols
+    verdicts = [decide_step(d, s, time_limit=5.0).verdict.value for s in d.steps]
+    assert verdicts == ["proved", "refuted"]
+
+
+def test_a_name_with_an_expression_subscript_is_shown_as_written() -> None:
+    from elbo_derivation.report.handout import shown_mathml
+    from elbo_derivation.report.latex import shown_latex
+    from elbo_derivation.report.pretty import pretty_name
+
+    d = _ow(r"2\mu_{q(1/\sigma^2)} &= \mu_{q(1/\sigma^2)} + \mu_{q(1/\sigma^2)}")
+    assert pretty_name("mu_{q(1/sigma^2)}") == "μ_q(1/σ²)"
+    assert r"\mu_{q(1/\sigma^{2})}" in shown_latex(d)
+    assert "q(1/σ²)" in shown_mathml(d) and "sigma" not in shown_mathml(d)
+
+
+def test_an_undeclared_subscript_expression_is_no_atom() -> None:
+    # E_{q(z|x)} stays an expectation over q(z|x): only a declared name is read as an atom
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    d = parse_tex_derivation(
+        "% symbols: x, z : real\n% densities: q(z|x)\n\\begin{align*}\n"
+        r"\mathbb{E}_{q(z|x)}[z] + 0 &= \mathbb{E}_{q(z|x)}[z]" "\n\\end{align*}\n",
+        file="e.tex")
+    assert "E[" in str(d.start)
