@@ -105,3 +105,30 @@ def test_an_undeclared_subscript_expression_is_no_atom() -> None:
         r"\mathbb{E}_{q(z|x)}[z] + 0 &= \mathbb{E}_{q(z|x)}[z]" "\n\\end{align*}\n",
         file="e.tex")
     assert "E[" in str(d.start)
+
+
+# --- an exact gap left by the rules of expectations -----------------------------------------
+
+PAISLEY = """\
+symbols: m, a : real
+symbols: v : positive
+densities: q(theta) = N(m, v)
+    E[log(1 + exp(theta)) - a*sigmoid(m)*(theta - m), theta ~ q(theta)]
+  = {rhs}
+"""
+
+
+def test_a_gap_the_expectation_rules_leave_explicit_is_refuted_at_a_point() -> None:
+    # Paisley, Blei & Jordan (2012): the Taylor control variate; dropping the a·σ(m)·m that
+    # linearity leaves is wrong, though E[log(1 + e^θ)] has no closed form: it cancels
+    from elbo_derivation.decide.verdict import decide_step
+    from elbo_derivation.read.deriv import parse_derivation
+
+    right = "E[log(1 + exp(theta)), theta ~ q(theta)] - a*sigmoid(m)*E[theta - m, theta ~ q(theta)]"
+    wrong = "E[log(1 + exp(theta)), theta ~ q(theta)] - a*sigmoid(m)*E[theta, theta ~ q(theta)]"
+    d = parse_derivation(PAISLEY.format(rhs=right))
+    assert decide_step(d, d.steps[0], time_limit=5.0).verdict.value == "proved"
+    d = parse_derivation(PAISLEY.format(rhs=wrong))
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict.value == "refuted" and r.counterexample is not None, r
+    assert "50 digits" in r.counterexample.note and r.counterexample.point

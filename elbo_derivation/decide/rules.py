@@ -1719,6 +1719,10 @@ class RuleOutcome:
     explanation: str
     rules: list[str] = field(default_factory=list)
     counterexample: Counterexample | None = None
+    #: for an undecided step, left − right as the rules left it when that is an explicit
+    #: function of the symbols (no expectation, integral or density left): exact, so a point
+    #: where it is nonzero refutes the step (the tier looks for one)
+    gap: sp.Expr | None = None
 
 
 def check(
@@ -1871,6 +1875,12 @@ def check(
                 rules,
                 ce,
             )
+    if relation in (Relation.EQ, Relation.LE, Relation.GE) and diff.free_symbols and not (
+            diff.has(Expectation, KL, AppliedUndef, sp.Integral, sp.Sum, sp.Product,
+                     sp.Derivative, sp.Limit)):
+        # the expectations cancelled or were evaluated: what is left is an explicit function
+        return RuleOutcome("undecided", f"by {_words(rules)}, left − right = {plain(diff)}",
+                           rules, gap=diff)
     return None
 
 

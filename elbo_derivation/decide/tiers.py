@@ -283,10 +283,13 @@ class Problem:
 
     def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
                        sides: tuple[sp.Expr, sp.Expr] | None = None,
-                       max_points: int = 3) -> Judgement | None:
+                       max_points: int = 3, *, share: float = 0.1,
+                       side_dps: int = DPS) -> Judgement | None:
         """A refutation from an exact gap ``f`` (identically lhs − rhs, or rhs − lhs for
         ``<=``) in closed form: a point inside the declared domain where ``f`` is nonzero
-        (negative, for an inequality) at 50 and 70 digits and both sides are finite.
+        (negative, for an inequality) at 50 and 70 digits and both sides are finite
+        (evaluated at ``side_dps`` digits: fewer for sides that are integrals, whose values
+        are only reported; the difference is exact), within ``share`` of the step's time.
 
         None when ``f`` still holds unevaluated integrals, sums, derivatives or abstract
         functions, or no such point is among the first ``max_points``.
@@ -296,16 +299,16 @@ class Problem:
             return None
         import numpy  # noqa: F401  (loaded before the time share starts, see Tier.draws_points)
 
-        seconds = min(0.1 * self.time_limit, self.left())
+        seconds = min(share * self.time_limit, self.left())
         if seconds <= 0:
             return None
-        out = run_bounded(lambda: self._refute_at_points(f, tier, rules, sides, max_points),
-                          seconds)
+        out = run_bounded(lambda: self._refute_at_points(f, tier, rules, sides, max_points,
+                                                         side_dps), seconds)
         return out.value if out.ok else None
 
     def _refute_at_points(self, f: sp.Expr, tier: str, rules: Sequence[str],
                           sides: tuple[sp.Expr, sp.Expr] | None,
-                          max_points: int) -> Judgement | None:
+                          max_points: int, side_dps: int = DPS) -> Judgement | None:
         a, b = sides if sides is not None else self.sides
         if a.has(AppliedUndef) or b.has(AppliedUndef):
             return None
@@ -322,7 +325,7 @@ class Problem:
             if g2 is None or not _fails(self.relation, g2) or (
                     abs(g - g2) > mpmath.mpf("1e-10") * abs(g2)):
                 continue
-            va, vb = value_at(a, point, DPS), value_at(b, point, DPS)
+            va, vb = value_at(a, point, side_dps), value_at(b, point, side_dps)
             if va is None or vb is None:
                 continue
             diff = -g2 if self.relation is Relation.LE else g2
@@ -1629,6 +1632,14 @@ class ExpectationRules(Tier):
             if narrowed is not None and narrowed.verdict == "proved":
                 found = narrowed
         if found.verdict == "undecided":
+            if found.gap is not None and p.relation is not Relation.EQ_UP_TO:
+                # left − right exact and explicit: nonzero at a point refutes; the sides are
+                # expectations, evaluated only to see they are finite there
+                gap = -found.gap if p.relation is Relation.LE else found.gap
+                j = p.refute_exactly(gap, self.name, tuple(found.rules), share=0.3,
+                                     side_dps=15)
+                if j is not None:
+                    return j
             p.reasons.append(f"{self.name}: {found.explanation}")
             return None
         if found.verdict == "proved":
