@@ -1010,7 +1010,7 @@ def _repaired_as_written(way_back: Any, d: Any, step: Any) -> str:
             return _in_format(shown_step, d)
     except Exception:
         pass
-    return _in_format(pretty(way_back), d)
+    return _in_format(pretty(with_density_names(way_back, d)), d)
 
 
 def shown_change(d: Any, step: Any, right: Any, wrong: Any,
