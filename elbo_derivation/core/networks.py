@@ -387,8 +387,8 @@ def _contained(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]],
                variables: list[str]) -> bool:
     """Whether every joint of the DAG ``a`` is a joint of the DAG ``b``: each conditional
     independence ``b`` implies (a d-separation of two variables) holds in ``a`` too. Checked
-    over every pair and conditioning set up to eight variables; beyond, False (no claim)."""
-    if len(variables) > 8:
+    over every pair and conditioning set up to six variables; beyond, False (no claim)."""
+    if len(variables) > 6:
         return False
     for u, v in itertools.combinations(variables, 2):
         rest = [w for w in variables if w not in (u, v)]
