@@ -48,6 +48,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.networks import AmbiguousFactorisation, Network, parse_shape
+from elbo_derivation.core.plain import plain
 
 __all__ = ["NetworkInstance", "NotSamplable", "ancestral_draws", "network_instance"]
 
@@ -167,8 +168,8 @@ def network_instance(sides: Iterable[sp.Expr], taken: Iterable[str] = ()
             if name not in functions:
                 functions[name] = (fresh(f"a_{name}", real=True), fresh(f"b_{name}", real=True))
         else:
-            return (f"no numeric instance of {node}: only densities and real functions of one "
-                    "variable have one")
+            return (f"no numeric instance of {plain(node)}: only densities and real functions "
+                    "of one variable have one")
     networks: dict[str, Network] = {}
     for family in sorted(shapes):
         try:
