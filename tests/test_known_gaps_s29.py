@@ -132,3 +132,16 @@ def test_a_gap_the_expectation_rules_leave_explicit_is_refuted_at_a_point() -> N
     r = decide_step(d, d.steps[0], time_limit=5.0)
     assert r.verdict.value == "refuted" and r.counterexample is not None, r
     assert "50 digits" in r.counterexample.note and r.counterexample.point
+
+
+def test_an_undeclared_name_with_an_expression_subscript_says_how_to_declare_it() -> None:
+    import pytest
+
+    from elbo_derivation.errors import DerivationSyntaxError
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    text = ("% symbols: a : real\n\\begin{align*}\n"
+            r"a + \mu_{q(1/\sigma^2)} &= \mu_{q(1/\sigma^2)} + a" "\n\\end{align*}\n")
+    with pytest.raises(DerivationSyntaxError, match=r"t.tex:3:5: '\\mu_\{q\(1/\\sigma\^2\)\}' "
+                       r"is not declared.*% symbols: \\mu_\{q\(1/\\sigma\^2\)\} : real"):
+        parse_tex_derivation(text, file="t.tex")

@@ -1723,7 +1723,35 @@ _TERMINAL_WORDS = {
 }
 
 
+def _undeclared_atom(err: UnexpectedInput, text: str) -> tuple[str, int, int] | None:
+    """A name with an expression subscript (``\\mu_{q(1/\\sigma^2)}``) where the parse
+    failed and not declared: its text and where it starts; else None."""
+    pos = getattr(err, "pos_in_stream", None)
+    if pos is None:
+        return None
+    for m in _ATOM_START.finditer(text):
+        if not m.group(0).endswith("{") or m.start() > pos:
+            continue
+        depth, end = 0, None
+        for i in range(m.end() - 1, len(text)):
+            depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
+            if depth == 0:
+                end = i + 1
+                break
+        if end is not None and m.start() <= pos < end and m.group(2) != "E" and atom_name(
+                m.group(2), text[m.end():end - 1]) is not None:
+            line, column = _pos(m.start(), text)
+            return text[m.start():end], line, column
+    return None
+
+
 def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntaxError:
+    atom = _undeclared_atom(err, text)
+    if atom is not None:
+        written, line, column = atom
+        return where.error(
+            f"'{written}' is not declared: a name whose subscript is an expression is one "
+            f"symbol once declared, e.g. '% symbols: {written} : real'", line, column)
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream
         cmd = _COMMAND.match(text, pos)
