@@ -214,6 +214,9 @@ class Problem:
     #: whether a proved step's rules are narrowed to those it needed (False: a report that
     #: does not show them, such as ``verify``'s text, is spared the cost)
     needed_rules: bool = True
+    #: left − right as the expectation rules left it, an explicit function (the expectations
+    #: cancelled), with the rules that made it: exact, for :class:`RulesGap`
+    rules_gap: tuple[sp.Expr, tuple[str, ...]] | None = None
 
     @classmethod
     def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
@@ -1633,13 +1636,10 @@ class ExpectationRules(Tier):
                 found = narrowed
         if found.verdict == "undecided":
             if found.gap is not None and p.relation is not Relation.EQ_UP_TO:
-                # left − right exact and explicit: nonzero at a point refutes; the sides are
-                # expectations, evaluated only to see they are finite there
-                gap = -found.gap if p.relation is Relation.LE else found.gap
-                j = p.refute_exactly(gap, self.name, tuple(found.rules), share=0.3,
-                                     side_dps=15)
-                if j is not None:
-                    return j
+                # left − right exact and explicit: a later tier refutes where it is nonzero,
+                # once the tiers that evaluate the integrals in closed form had their turn
+                p.rules_gap = (-found.gap if p.relation is Relation.LE else found.gap,
+                               tuple(found.rules))
             p.reasons.append(f"{self.name}: {found.explanation}")
             return None
         if found.verdict == "proved":
@@ -1650,6 +1650,27 @@ class ExpectationRules(Tier):
                              text[:1].upper() + text[1:] + ".", reason=text,
                              counterexample=found.counterexample)
         return None
+
+
+class RulesGap(Tier):
+    """A step whose left − right the expectation rules reduced to an explicit function, the
+    expectations cancelled (Paisley et al.'s E[log(1 + e^θ)], which has no closed form, on
+    both sides): that gap is exact, so a point where it is nonzero (negative, for an
+    inequality) at 50 and 70 digits refutes the step; the sides, integrals, are evaluated
+    only to see that they are finite there (at 15 digits). It only refutes, after the tiers
+    that evaluate integrals in closed form."""
+
+    name = "rules-gap"
+    draws_points = True
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.rules_gap is not None
+
+    def judge(self, p: Problem) -> Judgement | None:
+        import numpy  # noqa: F401  (loaded before the share starts, see Tier.draws_points)
+
+        gap, rules = p.rules_gap  # type: ignore[misc]
+        return p.refute_exactly(gap, self.name, rules, share=0.3, side_dps=15)
 
 
 class GaussianMoments(Tier):
@@ -2013,6 +2034,7 @@ TIERS: tuple[Tier, ...] = (
     GAUSSIAN_INSTANCE,
     GAUSSIAN_MOMENTS,
     Algebra(after_integrals=True),
+    RulesGap(),
     SIMPLIFY,
     PROBE,
 )
