@@ -309,6 +309,54 @@ def test_a_sparser_reading_that_is_no_special_case_of_another_is_refused() -> No
     with pytest.raises(AmbiguousFactorisation):
         Network.from_shapes([(("x1",), ("x0",)), (("x2",), ("x1",)), (("x1",), ()),
                              (("x2",), ("x0",))], _fresh)
-    # q(x2) beside the chain: x2 a root is the chain with its weight 0, a special case
+    # q(x2) beside the chain: x2 a root would make the declared q(x2|x1) equal to q(x2), so
+    # x2 keeps its declared parent and q(x2) is the chain's marginal
     net = Network.from_shapes([(("x1",), ("x0",)), (("x2",), ("x1",)), (("x2",), ())], _fresh)
-    assert {f.variable: f.parents for f in net.factors}["x2"] == ()
+    assert {f.variable: f.parents for f in net.factors}["x2"] == ("x1",)
+
+
+def test_a_declared_conditional_beside_its_marginal_depends_on_what_it_is_conditioned_on() -> None:
+    # q(z|s), q(s) and q(z) (Yin & Zhou's semi-implicit family): z a root would make q(z|s)
+    # the same density as q(z); the reading keeps z given s, and q(z) is the mixture
+    net = Network.from_shapes([(("z",), ("s",)), (("s",), ()), (("z",), ())], _fresh)
+    assert {f.variable: f.parents for f in net.factors} == {"s": (), "z": ("s",)}
+    gap = net.log_density(("z",), ("s",)) - net.log_density(("z",), ())
+    assert abs(float(_at(net, gap, {"z": 0.3, "s": 1.7}))) > 1e-3
+    # and the marginal is the mixture: ∫ q(z|s) q(s) ds = q(z), by quadrature
+    s = net.placeholder("s")
+    joint = _at(net, net.log_density(("z",), ("s",)) + net.log_density(("s",), ()), {"z": 0.3})
+    f = sp.lambdify(s, sp.exp(joint), "mpmath")
+    with mpmath.workdps(30):
+        value = mpmath.quad(f, [-mpmath.inf, mpmath.inf])
+    assert abs(mpmath.log(value) - sp.N(_at(net, net.log_density(("z",), ()), {"z": 0.3}),
+                                         30)) < 1e-12
+
+
+def test_a_collider_is_contained_in_the_complete_reading_of_the_same_declarations() -> None:
+    # x given y, z with y, z roots, beside z given x, y: the second reading (a complete DAG)
+    # holds every joint, the collider among them, so the collider is no ambiguity
+    net = Network.from_shapes([*M2, (("z",), ("x", "y")), (("x",), ("y",))], _fresh)
+    assert {f.variable: f.parents for f in net.factors} == {"y": (), "z": (), "x": ("y", "z")}
+
+
+SIVI = r"""% symbols: x, z, \psi : real
+% densities: q(z|\psi), q(\psi), q(z), p(x, z)
+\begin{align*}
+\mathbb{E}_{\psi \sim q(\psi)}\mathbb{E}_{z \sim q(z|\psi)}\left[\log\frac{p(x, z)}{q(z)}\right]
+  - \mathbb{E}_{\psi \sim q(\psi)}\mathbb{E}_{z \sim q(z|\psi)}
+    \left[\log\frac{q(z|\psi)}{q(z)}\right]
+  &= \mathbb{E}_{z \sim q(z)}\left[\log\frac{p(x, z)}{q(z)}\right]
+     - \mathbb{E}_{\psi \sim q(\psi)}\left[\mathrm{KL}\left(@KL@\right)\right]
+\end{align*}
+"""
+
+
+def test_a_kl_to_the_mixture_taken_the_wrong_way_is_refuted_on_the_network() -> None:
+    # Yin & Zhou (2018), sec. 2: the gap of the semi-implicit bound is E_ψ KL(q(z|ψ) ‖ q(z)),
+    # proved; the KL the other way differs once z depends on ψ, as q(z|ψ) says it does
+    right = SIVI.replace("@KL@", r"q(z|\psi) \,\|\, q(z)")
+    wrong = SIVI.replace("@KL@", r"q(z) \,\|\, q(z|\psi)")
+    assert [r.verdict for r in _verdicts(right, tex=True)] == [Verdict.PROVED]
+    (out,) = _verdicts(wrong, tex=True)
+    assert out.verdict is Verdict.REFUTED and out.counterexample is not None
+    assert "50 digits" in out.counterexample.note

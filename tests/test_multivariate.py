@@ -351,6 +351,9 @@ IDENTITY_HEAD = ("title: I\nsymbols: D : positive integer\nsymbols: s : positive
     ("log(det(s^2*I))", "log(s^2)", Verdict.REFUTED),
     ("tr(inv(s^2*I)*S)", "tr(S)/s^2", Verdict.PROVED),
     ("tr(S*I) + tr(I)", "tr(S) + D + 1", Verdict.REFUTED),
+    # the identity outside a trace: its entries at each small D, not a symbol left over
+    ("S*transpose(S) + I", "S*transpose(S)", Verdict.REFUTED),
+    ("S*S*inv(S) + I", "I + S", Verdict.NUMERICALLY_SUPPORTED),
 ])
 def test_a_declared_identity_matrix(lhs: str, rhs: str, verdict: Verdict) -> None:
     from elbo_derivation.decide.verdict import decide_step
@@ -358,6 +361,20 @@ def test_a_declared_identity_matrix(lhs: str, rhs: str, verdict: Verdict) -> Non
     d = parse_derivation(IDENTITY_HEAD + f"  {lhs}\n= {rhs}\n", file="i.deriv")
     r = decide_step(d, d.steps[0], time_limit=5.0)
     assert r.verdict is verdict, r
+
+
+def test_an_extra_identity_after_the_second_moment_of_a_standard_normal_is_refuted() -> None:
+    # Ghojogh et al. (2021), probabilistic PCA: E[(Wz + μ)(Wz + μ)ᵀ] = WWᵀ + μμᵀ for z ~ N(0, I);
+    # with an extra I the sides differ by the identity, which the instances must evaluate
+    head = ("% symbols: D : positive integer\n% symbols: \\mu : vector(D) real\n"
+            "% symbols: W : matrix(D)\n% symbols: I : identity(D)\n"
+            "% densities: p(z) = \\mathcal{N}(0, I)\n")
+    lhs = r"\mathbb{E}_{p(z)}\left[(Wz + \mu)(Wz + \mu)^\top\right]"
+    _, right = _tex_step(head, lhs, r"WW^\top + \mu\mu^\top")
+    assert right.verdict in (Verdict.PROVED, Verdict.NUMERICALLY_SUPPORTED), right
+    _, wrong = _tex_step(head, lhs, r"WW^\top + I + \mu\mu^\top")
+    assert wrong.verdict is Verdict.REFUTED, wrong
+    assert "Matrix(" not in (wrong.reason or "") + (wrong.explanation or "")
 
 
 def test_the_identity_in_latex_as_a_textbook_writes_it() -> None:

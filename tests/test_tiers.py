@@ -25,7 +25,7 @@ def test_the_tiers_run_in_the_documented_order() -> None:
     assert names == ["structural", "indexed", "matrix-rules", "gradients", "calculus",
                      "sum-rules", "algebra", "inequality-rules", "strict-jensen", "families",
                      "declared-intervals", "expectation-rules", "gaussian-instance",
-                     "gaussian-moments", "algebra", "simplify", "probe"]
+                     "gaussian-moments", "algebra", "rules-gap", "simplify", "probe"]
     assert [t.after_integrals for t in tiers.TIERS if isinstance(t, tiers.Algebra)] == [
         False, True]
 

@@ -12,8 +12,11 @@ density exact:
   Bayesian network (Bishop, *Pattern Recognition and Machine Learning*, 2006, §8.1): each
   variable with a density of its own gets one as its factor, the acyclic choice with the
   fewest conditioning variables (the sparsest joint the declarations allow, a special case of
-  any denser reading, so that nothing the declared model implies fails on it); two such
-  choices that differ are refused as ambiguous. A factor v|C becomes the linear-Gaussian
+  any denser reading, so that nothing the declared model implies fails on it) among those in
+  which every declared conditional depends on what it is conditioned on (a declared q(z|ψ)
+  beside q(z) keeps z given ψ: z a root would make the two one density, which the author's
+  two names deny); two such choices that differ, neither holding the other's joints, are
+  refused as ambiguous. A factor v|C becomes the linear-Gaussian
   conditional N(v; Σ_{u∈C} w_u u + b, c) (PRML §8.1.4), with its own weights w, offset b and
   variance c > 0; a variable with no density of its own is a root N(b, c);
 * the joint is then the product of the factors, exactly, and it is Gaussian: every other
@@ -123,16 +126,18 @@ class Network:
         each parameter symbol.
 
         As many variables as an acyclic choice allows get one of their declared densities
-        as their factor (the others are roots); of those choices, the one with the fewest
-        conditioning variables in all (choices of one skeleton and the same v-structures
-        are one model). That joint is a special case of any other reading of the declarations as a
-        factorisation it is contained in (its missing weights 0), so an identity that holds
-        for the declared model holds for it. A variable with no density of its own is a root.
+        as their factor (the others are roots); of those choices in which every declared
+        density of some variables given others leaves them dependent on the others (when
+        there is one), the one with the fewest conditioning variables in all (choices of one
+        skeleton and the same v-structures are one model). That joint is a special case of
+        any other such reading of the declarations (its missing weights 0, or its
+        independences implied by the other's), so an identity that holds for the declared
+        model holds for it. A variable with no density of its own is a root.
 
         Raises
         ------
         AmbiguousFactorisation
-            when two such choices with as few conditioning variables differ (a chain
+            when another such choice does not hold every joint of the one chosen (a chain
             x₀ → x₁ → x₂ against x₁ ← x₀ → x₂ when q(x₁|x₀), q(x₂|x₁) and q(x₂|x₀) are all
             declared): the declarations do not say which joint is meant.
         """
@@ -156,13 +161,19 @@ class Network:
                 # as many variables as can be get a declared factor; then the fewest edges
                 readings.append(((combo.count(None), sum(len(c) for c in parents.values())),
                                  parents))
+        # a declared conditional is the author's word that its variable depends on what it is
+        # conditioned on: a reading that makes q(z|ψ) equal to q(z) (z a root beside ψ) holds
+        # an identity the declared model need not, and hides a wrong step that confuses the two
+        dependent = [r for r in readings if _each_conditional_depends(r[1], shapes)]
+        readings = dependent or readings
         fewest = min(score for score, _ in readings)
         best = [p for score, p in readings if score == fewest]
         # the reading chosen must be a special case of every other reading that covers as
         # many variables (a sub-network of it, its missing weights 0) or the same model
         full = [p for (none, _), p in readings if none == fewest[0]]
         others = [b for b in full if not _markov_equivalent(best[0], b, variables)
-                  and not all(set(best[0].get(v, ())) <= set(b.get(v, ())) for v in variables)]
+                  and not all(set(best[0].get(v, ())) <= set(b.get(v, ())) for v in variables)
+                  and not _contained(best[0], b, variables)]
         others += [b for b in best[1:] if not _markov_equivalent(best[0], b, variables)]
         if others:
             a, b = best[0], others[0]
@@ -315,6 +326,77 @@ def _markov_equivalent(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ..
 
     ea, eb = skeleton(a), skeleton(b)
     return ea == eb and colliders(a, ea) == colliders(b, eb)
+
+
+def _ancestry(parents: dict[str, tuple[str, ...]], names: Iterable[str]) -> set[str]:
+    """``names`` and every ancestor of theirs under the parent relation."""
+    out = set(names)
+    stack = list(out)
+    while stack:
+        for u in parents.get(stack.pop(), ()):
+            if u not in out:
+                out.add(u)
+                stack.append(u)
+    return out
+
+
+def _each_conditional_depends(parents: dict[str, tuple[str, ...]],
+                              shapes: Iterable[tuple[tuple[str, ...], tuple[str, ...]]]) -> bool:
+    """Whether, in the DAG ``parents``, every declared density of some variables given others
+    has its variables dependent on those it is conditioned on (not d-separated from them with
+    nothing observed: some variable of each side shares an ancestor with, or is an ancestor
+    of, one of the other; Koller & Friedman 2009, sec. 3.3.1), so that it is no marginal.
+
+    >>> _each_conditional_depends({"z": ("s",)}, [(("z",), ("s",)), (("z",), ())])
+    True
+    >>> _each_conditional_depends({}, [(("z",), ("s",)), (("z",), ())])
+    False
+    """
+    for given, cond in shapes:
+        if cond and not _ancestry(parents, given) & _ancestry(parents, cond):
+            return False
+    return True
+
+
+def _separated(parents: dict[str, tuple[str, ...]], u: str, v: str, given: set[str]) -> bool:
+    """Whether ``u`` and ``v`` are d-separated by ``given`` in the DAG ``parents``: not
+    connected in the moral graph of the ancestral set of the three, ``given`` removed
+    (Lauritzen et al. 1990; Koller & Friedman 2009, sec. 3.3)."""
+    keep = _ancestry(parents, {u, v, *given})
+    adjacent: dict[str, set[str]] = {w: set() for w in keep}
+    for w in keep:
+        ps = [p for p in parents.get(w, ()) if p in keep]
+        for p in ps:
+            adjacent[w].add(p)
+            adjacent[p].add(w)
+        for p, r in itertools.combinations(ps, 2):  # parents of one child married
+            adjacent[p].add(r)
+            adjacent[r].add(p)
+    seen, stack = {u}, [u]
+    while stack:
+        w = stack.pop()
+        if w == v:
+            return False
+        for n in adjacent[w] - seen - given:
+            seen.add(n)
+            stack.append(n)
+    return True
+
+
+def _contained(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]],
+               variables: list[str]) -> bool:
+    """Whether every joint of the DAG ``a`` is a joint of the DAG ``b``: each conditional
+    independence ``b`` implies (a d-separation of two variables) holds in ``a`` too. Checked
+    over every pair and conditioning set up to six variables; beyond, False (no claim)."""
+    if len(variables) > 6:
+        return False
+    for u, v in itertools.combinations(variables, 2):
+        rest = [w for w in variables if w not in (u, v)]
+        for k in range(len(rest) + 1):
+            for given in itertools.combinations(rest, k):
+                if _separated(b, u, v, set(given)) and not _separated(a, u, v, set(given)):
+                    return False
+    return True
 
 
 def _cyclic(parents: dict[str, tuple[str, ...]]) -> bool:

@@ -83,8 +83,9 @@ def jensen_rule(phi: sp.Expr, t: sp.Symbol, concave: bool) -> str:
     X = sp.Symbol("X")
     f_e, e_f = phi.xreplace({t: sp.Symbol("E[X]")}), phi.xreplace({t: X})
     if concave:
-        return f"Jensen's inequality for the concave {phi}: {f_e} ≥ E[{e_f}]"
-    return f"Jensen's inequality for the convex {phi}: E[{e_f}] ≥ {f_e}"
+        return (f"Jensen's inequality for the concave {plain(phi)}: {plain(f_e)} ≥ "
+                f"E[{plain(e_f)}]")
+    return f"Jensen's inequality for the convex {plain(phi)}: E[{plain(e_f)}] ≥ {plain(f_e)}"
 
 
 def interval_rule(name: str, interval: sp.Interval) -> str:

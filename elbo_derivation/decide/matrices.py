@@ -41,6 +41,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from elbo_derivation.core import matrices
 from elbo_derivation.core.order import ordered
+from elbo_derivation.decide.words import plain
 
 __all__ = [
     "CYCLIC",
@@ -436,6 +437,10 @@ def _evaluate(e: sp.Expr, values: dict[sp.MatrixSymbol, sp.ImmutableMatrix],
                     entries[b[i + 1]] = value[i]
     out = e.xreplace(values)
     out = out.xreplace({k: sp.Integer(v) for k, v in dims.items()})  # D alone: a number
+    # the identity and zero matrices of a declared dimension, now a number: their entries
+    out = out.replace(lambda n: isinstance(n, (sp.Identity, sp.ZeroMatrix, sp.OneMatrix))
+                      and all(d.is_Integer for d in n.shape),
+                      lambda n: sp.ImmutableMatrix(n.as_explicit()))
     out = out.replace(lambda n: isinstance(n, (sp.Sum, sp.Product)), lambda n: n.doit())
     out = out.xreplace(entries)
     out = out.replace(lambda n: isinstance(n, sp.HadamardPower) and isinstance(
@@ -463,7 +468,6 @@ def instances(lhs: sp.Expr, rhs: sp.Expr, seed: int = 0, sizes: tuple[int, ...] 
         rng = random.Random(1000 * seed + n)
         dim_values = {d: n for d in dims}
         values = {m: instance_of(m, n, rng) for m in symbols}
-        shown = "; ".join(f"{m} = {list(v) if v.shape[1] == 1 else v.tolist()}"
-                          for m, v in values.items())
+        shown = ", ".join(f"{plain(m)} = {plain(v)}" for m, v in values.items())
         yield ({str(d): n for d in dims}, shown, _evaluate(lhs, values, dim_values),
                _evaluate(rhs, values, dim_values))

@@ -1361,7 +1361,7 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                     subs[node] = a * node.args[0] + b
                     params[node.func.__name__] = (a, b)
                     continue
-                return None, (f"no numeric instance for the abstract function {node}: only "
+                return None, (f"no numeric instance for the abstract function {_shown(node)}: only "
                               "a real function of one variable gets one (a·t + b)"), ""
             if copies is not None:  # each density at its own copy of the latent variable
                 latent = next(iter(sorted(set(node.args) & copies, key=str)),
@@ -1528,7 +1528,7 @@ def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[
     # the logs of densities split first (sound: densities are positive), so that each log
     # density is its quadratic written out rather than the log of an exponential
     split = [sp.expand_log(e, deep=True) for e in exprs]
-    words = "; ".join(nets[f].describe(f) for f in sorted(nets))
+    words = "; ".join(d for f in sorted(nets) if (d := nets[f].describe(f)))
     return ([e.xreplace(logs).xreplace(subs) for e in split], params), "", (
         "each family of densities a linear-Gaussian network of its declared factors, "
         "every other declared density its exact marginal or conditional (" + words + ")"
@@ -1730,6 +1730,10 @@ class RuleOutcome:
     explanation: str
     rules: list[str] = field(default_factory=list)
     counterexample: Counterexample | None = None
+    #: for an undecided step, left − right as the rules left it when that is an explicit
+    #: function of the symbols (no expectation, integral or density left): exact, so a point
+    #: where it is nonzero refutes the step (the tier looks for one)
+    gap: sp.Expr | None = None
 
 
 def check(
@@ -1882,6 +1886,12 @@ def check(
                 rules,
                 ce,
             )
+    if relation in (Relation.EQ, Relation.LE, Relation.GE) and diff.free_symbols and not (
+            diff.has(Expectation, KL, AppliedUndef, sp.Integral, sp.Sum, sp.Product,
+                     sp.Derivative, sp.Limit)):
+        # the expectations cancelled or were evaluated: what is left is an explicit function
+        return RuleOutcome("undecided", f"by {_words(rules)}, left − right = {plain(diff)}",
+                           rules, gap=diff)
     return None
 
 

@@ -214,6 +214,9 @@ class Problem:
     #: whether a proved step's rules are narrowed to those it needed (False: a report that
     #: does not show them, such as ``verify``'s text, is spared the cost)
     needed_rules: bool = True
+    #: left − right as the expectation rules left it, an explicit function (the expectations
+    #: cancelled), with the rules that made it: exact, for :class:`RulesGap`
+    rules_gap: tuple[sp.Expr, tuple[str, ...]] | None = None
 
     @classmethod
     def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
@@ -283,10 +286,13 @@ class Problem:
 
     def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
                        sides: tuple[sp.Expr, sp.Expr] | None = None,
-                       max_points: int = 3) -> Judgement | None:
+                       max_points: int = 3, *, share: float = 0.1,
+                       side_dps: int = DPS) -> Judgement | None:
         """A refutation from an exact gap ``f`` (identically lhs − rhs, or rhs − lhs for
         ``<=``) in closed form: a point inside the declared domain where ``f`` is nonzero
-        (negative, for an inequality) at 50 and 70 digits and both sides are finite.
+        (negative, for an inequality) at 50 and 70 digits and both sides are finite
+        (evaluated at ``side_dps`` digits: fewer for sides that are integrals, whose values
+        are only reported; the difference is exact), within ``share`` of the step's time.
 
         None when ``f`` still holds unevaluated integrals, sums, derivatives or abstract
         functions, or no such point is among the first ``max_points``.
@@ -296,16 +302,16 @@ class Problem:
             return None
         import numpy  # noqa: F401  (loaded before the time share starts, see Tier.draws_points)
 
-        seconds = min(0.1 * self.time_limit, self.left())
+        seconds = min(share * self.time_limit, self.left())
         if seconds <= 0:
             return None
-        out = run_bounded(lambda: self._refute_at_points(f, tier, rules, sides, max_points),
-                          seconds)
+        out = run_bounded(lambda: self._refute_at_points(f, tier, rules, sides, max_points,
+                                                         side_dps), seconds)
         return out.value if out.ok else None
 
     def _refute_at_points(self, f: sp.Expr, tier: str, rules: Sequence[str],
                           sides: tuple[sp.Expr, sp.Expr] | None,
-                          max_points: int) -> Judgement | None:
+                          max_points: int, side_dps: int = DPS) -> Judgement | None:
         a, b = sides if sides is not None else self.sides
         if a.has(AppliedUndef) or b.has(AppliedUndef):
             return None
@@ -322,7 +328,7 @@ class Problem:
             if g2 is None or not _fails(self.relation, g2) or (
                     abs(g - g2) > mpmath.mpf("1e-10") * abs(g2)):
                 continue
-            va, vb = value_at(a, point, DPS), value_at(b, point, DPS)
+            va, vb = value_at(a, point, side_dps), value_at(b, point, side_dps)
             if va is None or vb is None:
                 continue
             diff = -g2 if self.relation is Relation.LE else g2
@@ -418,9 +424,9 @@ def missing_mathematics(*exprs: sp.Expr) -> list[str]:
     def bound(lim: tuple) -> str:
         _, lo, hi = lim
         if hi.free_symbols:
-            return f" with symbolic upper bound {hi}"
+            return f" with symbolic upper bound {plain(hi)}"
         if lo.free_symbols:
-            return f" with symbolic lower bound {lo}"
+            return f" with symbolic lower bound {plain(lo)}"
         if hi.is_infinite or lo.is_infinite:
             return " (an infinite series)"
         return ""
@@ -1638,6 +1644,11 @@ class ExpectationRules(Tier):
             if narrowed is not None and narrowed.verdict == "proved":
                 found = narrowed
         if found.verdict == "undecided":
+            if found.gap is not None and p.relation is not Relation.EQ_UP_TO:
+                # left − right exact and explicit: a later tier refutes where it is nonzero,
+                # once the tiers that evaluate the integrals in closed form had their turn
+                p.rules_gap = (-found.gap if p.relation is Relation.LE else found.gap,
+                               tuple(found.rules))
             p.reasons.append(f"{self.name}: {found.explanation}")
             return None
         if found.verdict == "proved":
@@ -1648,6 +1659,27 @@ class ExpectationRules(Tier):
                              text[:1].upper() + text[1:] + ".", reason=text,
                              counterexample=found.counterexample)
         return None
+
+
+class RulesGap(Tier):
+    """A step whose left − right the expectation rules reduced to an explicit function, the
+    expectations cancelled (Paisley et al.'s E[log(1 + e^θ)], which has no closed form, on
+    both sides): that gap is exact, so a point where it is nonzero (negative, for an
+    inequality) at 50 and 70 digits refutes the step; the sides, integrals, are evaluated
+    only to see that they are finite there (at 15 digits). It only refutes, after the tiers
+    that evaluate integrals in closed form."""
+
+    name = "rules-gap"
+    draws_points = True
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.rules_gap is not None
+
+    def judge(self, p: Problem) -> Judgement | None:
+        import numpy  # noqa: F401  (loaded before the share starts, see Tier.draws_points)
+
+        gap, rules = p.rules_gap  # type: ignore[misc]
+        return p.refute_exactly(gap, self.name, rules, share=0.3, side_dps=15)
 
 
 class GaussianMoments(Tier):
@@ -2011,6 +2043,7 @@ TIERS: tuple[Tier, ...] = (
     GAUSSIAN_INSTANCE,
     GAUSSIAN_MOMENTS,
     Algebra(after_integrals=True),
+    RulesGap(),
     SIMPLIFY,
     PROBE,
 )

@@ -67,6 +67,7 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.compile import NotEvaluable, compile_expr
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
+from elbo_derivation.core.plain import plain as written_plain
 from elbo_derivation.core.steps import Derivation
 from elbo_derivation.numeric import linear_gaussian
 from elbo_derivation.numeric.network_instance import NetworkInstance, network_instance
@@ -559,12 +560,14 @@ def _compile_gauss_multi(node: sp.Integral, variables: tuple[sp.Symbol, ...], f:
                 rest.append(fac)
         groups.setdefault(_expand(sp.Add(*q_parts)), []).append(sp.Mul(*rest))
     if len(groups) != 1:
-        raise EvaluationError(f"no common Gaussian factor in the multiple integral {node}")
+        raise EvaluationError("no common Gaussian factor in the multiple integral "
+                              + written_plain(node))
     ((q, rests),) = groups.items()
     q_mono, q_rem = _poly_in(q, variables)
     d = len(variables)
     if q_rem != 0 or any(sum(a) > 2 for a in q_mono):
-        raise EvaluationError(f"the exponent is not quadratic in {variables}: {node}")
+        raise EvaluationError(f"the exponent is not quadratic in "
+                              f"{', '.join(map(written_plain, variables))}: {written_plain(node)}")
     m_entries, g_entries = [], []
     for i in range(d):
         for j in range(i, d):

@@ -48,6 +48,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.networks import AmbiguousFactorisation, Network, parse_shape
+from elbo_derivation.core.plain import plain
 
 __all__ = ["NetworkInstance", "NotSamplable", "ancestral_draws", "network_instance"]
 
@@ -167,8 +168,8 @@ def network_instance(sides: Iterable[sp.Expr], taken: Iterable[str] = ()
             if name not in functions:
                 functions[name] = (fresh(f"a_{name}", real=True), fresh(f"b_{name}", real=True))
         else:
-            return (f"no numeric instance of {node}: only densities and real functions of one "
-                    "variable have one")
+            return (f"no numeric instance of {plain(node)}: only densities and real functions "
+                    "of one variable have one")
     networks: dict[str, Network] = {}
     for family in sorted(shapes):
         try:
@@ -176,7 +177,7 @@ def network_instance(sides: Iterable[sp.Expr], taken: Iterable[str] = ()
                 shapes[family], lambda n, family=family, **kw: fresh(f"{family}_{n}", **kw))
         except AmbiguousFactorisation as exc:
             return f"no numeric instance of the densities of {family}: {exc}"
-    words = "; ".join([networks[f].describe(f) for f in sorted(networks)]
+    words = "; ".join([d for f in sorted(networks) if (d := networks[f].describe(f))]
                       + [f"{n}(t) = {a}·t + {b}" for n, (a, b) in sorted(functions.items())])
     parameters = {f: net.parameters for f, net in networks.items()}
     parameters.update(functions)

@@ -46,6 +46,7 @@ import numpy as np
 import sympy as sp
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.plain import plain
 from elbo_derivation.core.steps import Derivation, NumericCheck, Relation, Step
 from elbo_derivation.numeric import linear_gaussian
 from elbo_derivation.numeric.evaluate import (
@@ -183,7 +184,7 @@ def sample_side(expr: sp.Expr, point: Point, *, rng: np.random.Generator,
               - base for j in range(k)]
     y = base + sum(a * dr for a, dr in zip(alphas, draws, strict=True))
     if not np.all(np.isfinite(y)):
-        raise EvaluationError(f"the draws of {expr} are not finite at the sampling point")
+        raise EvaluationError(f"the draws of {plain(expr)} are not finite at the sampling point")
     return float(np.mean(y)), float(np.std(y, ddof=1) / math.sqrt(len(y)))
 
 

@@ -276,6 +276,35 @@ _LATEX_NAME = re.compile(
 _EXPRESSION_NAME = re.compile(r"[^\W\d]\w*_\{[A-Za-z0-9]+(?:[-+/][A-Za-z0-9]+)+\}$")
 
 
+#: the name of a quantity whose subscript is an expression with brackets, powers or commands,
+#: Ormerod & Wand's ``\mu_{q(1/\sigma^2)}`` (the mean of 1/σ² under q) read
+#: ``mu_{q(1/sigma^2)}``: one atom, related to nothing else unless the author relates it
+_ATOM_CHARS = r"[\w()^/+\-*,.|]*"
+ATOM_NAME = re.compile(rf"(?P<base>[^\W\d]\w*?)_\{{(?P<sub>{_ATOM_CHARS}[()^|]{_ATOM_CHARS})\}}$")
+#: a LaTeX name with such a subscript, as written: ``\mu_{q(1/\sigma^2)}``
+_ATOM_WRITTEN = re.compile(r"\s*\\?([A-Za-z]+)\s*_\s*\{(.*)\}\s*$", re.DOTALL)
+
+
+def atom_name(base: str, subscript: str) -> str | None:
+    r"""The one name of ``base`` with the LaTeX ``subscript`` when the subscript is an
+    expression with brackets, a power or a bar (``q(1/\sigma^2)``): commands lose their
+    backslash, spaces and the braces of a one-character power go (``mu_{q(1/sigma^2)}``);
+    None for any other subscript (those have their own readings) or unbalanced brackets.
+
+    >>> atom_name("mu", r"q(1/\sigma^{2})"), atom_name("mu", "t-1")
+    ('mu_{q(1/sigma^2)}', None)
+    """
+    sub = re.sub(r"\^\s*\{\s*(\w)\s*\}", r"^\1", subscript)
+    sub = re.sub(r"\\([A-Za-z]+)", r"\1", re.sub(r"\s+", "", sub))
+    depth = 0
+    for ch in sub:
+        depth += 1 if ch == "(" else -1 if ch == ")" else 0
+        if depth < 0:
+            return None
+    name = f"{base}_{{{sub}}}"
+    return name if depth == 0 and ATOM_NAME.match(name) else None
+
+
 def expression_subscript(text: str) -> str | None:
     """The subscript ``text`` (without ``_`` and braces) as one canonical expression when it
     is a sum, difference or quotient of letters and digits, ``t - 1`` → ``t-1``, ``t / 2`` →
@@ -462,6 +491,11 @@ class Declarations:
         m = _LATEX_NAME.match(TEXT_SUBSCRIPT.sub(r"_{\1}", DATA_INDEX.sub(r"_{\1}", written)))
         # x^{(i)}: the i-th x; p_{\mathrm{data}}: p_data
         if m is None:
+            atom = _ATOM_WRITTEN.match(written)
+            name = atom_name(atom.group(1), atom.group(2)) if atom else None
+            if name is not None:  # \mu_{q(1/\sigma^2)}: one atom
+                self.written[name] = written
+                return name
             return written  # left for check_name to refuse
         accent, base, sub = m.group(1), m.group(2), m.group(3)
         if m.group(4):  # \bar{\alpha}_{t-1}: the subscript an expression, kept braced
@@ -479,7 +513,7 @@ class Declarations:
 
     # symbols ---------------------------------------------------------------------------
     def check_name(self, name: str, line: int | None, column: int | None) -> None:
-        if not (_NAME.match(name) or _EXPRESSION_NAME.match(name)):
+        if not (_NAME.match(name) or _EXPRESSION_NAME.match(name) or ATOM_NAME.match(name)):
             raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, column)
         if name in RESERVED:
             raise self.error(f"'{name}' is reserved and cannot be declared", line, column)

@@ -122,6 +122,7 @@ from elbo_derivation.read.declarations import (
     NAMED_FUNCTIONS,
     Declarations,
     alias_dependence,
+    atom_name,
     bound_to_definitions,
     constant_in_index,
     expectation_over,
@@ -219,6 +220,45 @@ _KNOWN_COMMANDS = frozenset(
     \nabla
     \end \\""".split()
 )
+
+
+#: a command or one letter (a LaTeX name), then a braced subscript: where an atom may start
+_ATOM_START = re.compile(r"(\\?)((?<=\\)[A-Za-z]+|[A-Za-z])(?:\s*_\s*\{)?")
+
+
+def _declared_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
+        str, dict[int, tuple[str, str, str]]]:
+    r"""``text`` with each declared name whose subscript is an expression
+    (``\mu_{q(1/\sigma^2)}``, see :func:`~elbo_derivation.read.declarations.atom_name`)
+    replaced by U+E00B padded to its width, so that the grammar reads it as one atom; and,
+    by where each starts, its base, its subscript (braced, as the name has it) and its text.
+
+    >>> mu = sp.Symbol("mu_{q(1/sigma^2)}")
+    >>> out, atoms = _declared_atoms(r"2\mu_{q(1/\sigma^2)} + a_{q(b)}", {mu.name: mu})
+    >>> out.index("\ue00b"), atoms[1][:2], len(out)
+    (1, ('mu', '{q(1/sigma^2)}'), 31)
+    """
+    if "_" not in text or not any("{" in key for key in symbols):
+        return text, {}
+    atoms: dict[int, tuple[str, str, str]] = {}
+    out = text
+    for m in _ATOM_START.finditer(text):
+        if not m.group(0).endswith("{"):
+            continue
+        depth, end = 0, None
+        for i in range(m.end() - 1, len(text)):
+            depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
+            if depth == 0:
+                end = i + 1
+                break
+        if end is None:
+            continue
+        name = atom_name(m.group(2), text[m.end():end - 1])
+        if name is None or name not in symbols:
+            continue
+        atoms[m.start()] = (m.group(2), name[len(m.group(2)) + 1:], text[m.start():end])
+        out = out[:m.start()] + "\ue00b" + " " * (end - m.start() - 1) + out[end:]
+    return out, atoms
 
 
 def _normalise(text: str) -> str:
@@ -475,6 +515,7 @@ class _Builder(Transformer_NonRecursive):
         super().__init__()
         #: a declared d before a name is a product: the expression holds no integral
         self.d_is_product = False
+        self.atoms: dict[int, tuple[str, str, str]] = {}
         self.symbols = symbols
         self.functions = functions
         self.where = where
@@ -824,6 +865,12 @@ class _Builder(Transformer_NonRecursive):
         sub = _sub_text(c[1]) if len(c) > 1 else None
         written = "".join(str(t) for t in c)
         return _Name(base, sub, None, written, base_tok.line, base_tok.column)
+
+    def declared_atom(self, c: list[Token]) -> _Name:
+        """A declared name with an expression subscript (:func:`_declared_atoms`)."""
+        tok = c[0]
+        base, sub, written = self.atoms[tok.start_pos]
+        return _Name(base, sub, None, written, tok.line, tok.column)
 
     def accented(self, c: list[Token]) -> _Name:
         acc_tok, base_tok = c[0], c[1]
@@ -1676,7 +1723,35 @@ _TERMINAL_WORDS = {
 }
 
 
+def _undeclared_atom(err: UnexpectedInput, text: str) -> tuple[str, int, int] | None:
+    """A name with an expression subscript (``\\mu_{q(1/\\sigma^2)}``) where the parse
+    failed and not declared: its text and where it starts; else None."""
+    pos = getattr(err, "pos_in_stream", None)
+    if pos is None:
+        return None
+    for m in _ATOM_START.finditer(text):
+        if not m.group(0).endswith("{") or m.start() > pos:
+            continue
+        depth, end = 0, None
+        for i in range(m.end() - 1, len(text)):
+            depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
+            if depth == 0:
+                end = i + 1
+                break
+        if end is not None and m.start() <= pos < end and m.group(2) != "E" and atom_name(
+                m.group(2), text[m.end():end - 1]) is not None:
+            line, column = _pos(m.start(), text)
+            return text[m.start():end], line, column
+    return None
+
+
 def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntaxError:
+    atom = _undeclared_atom(err, text)
+    if atom is not None:
+        written, line, column = atom
+        return where.error(
+            f"'{written}' is not declared: a name whose subscript is an expression is one "
+            f"symbol once declared, e.g. '% symbols: {written} : real'", line, column)
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream
         cmd = _COMMAND.match(text, pos)
@@ -1814,6 +1889,7 @@ def latex_to_sympy(
     if "\t" in text:
         text = text.replace("\t", " ")
     norm = _normalise(text)
+    norm, atoms = _declared_atoms(norm, symbols)
     if not norm.strip():
         raise where.error("empty LaTeX expression", 1, 1)
     depth, at = _bracket_depth(norm)
@@ -1833,6 +1909,7 @@ def latex_to_sympy(
         symbols = {**symbols, **{key: sym for key, (sym, _) in bound.items()}}
     builder = _Builder(symbols, functions or {}, where, indexed, ranges, definitions)
     builder.d_is_product = d_is_product
+    builder.atoms = atoms
     try:
         result = builder.transform(tree)
         result = builder.value(result)

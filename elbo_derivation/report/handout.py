@@ -44,7 +44,14 @@ from sympy.printing.precedence import PRECEDENCE
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
 from elbo_derivation.core.written import WrittenDerivative
-from elbo_derivation.report.pretty import GREEK, plural, pretty_name, split_name
+from elbo_derivation.report.pretty import (
+    ATOM_SUB,
+    GREEK,
+    atom_subscript,
+    plural,
+    pretty_name,
+    split_name,
+)
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
@@ -238,6 +245,10 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         return self._bracketed(inner) if isinstance(inner, sp.Add) else self._print(inner)
 
     def _name(self, name: str) -> Any:
+        atom = atom_subscript(name, GREEK, lambda k: k.translate(_POWERS))
+        if atom is not None:  # mu_{q(1/sigma^2)}: μ with the subscript q(1/σ²), as written
+            base = ATOM_SUB.match(name)["base"]  # type: ignore[index]
+            return _el(self, "msub", self._name(base), _el(self, "mi", atom))
         base, sub, accent = split_name(name)
         head, _, tail = name.partition("_")
         if base == name and tail and (len(head) == 1 or head in GREEK):
@@ -436,6 +447,9 @@ def mathml_expr(expr: sp.Basic, *, written: bool = False) -> str:
 
 _TALL = {"mfrac", "msqrt", "mroot", "munderover", "munder", "mover", "mtable"}
 _OPEN, _CLOSE = {"(", "["}, {")", "]"}
+
+
+_POWERS = str.maketrans("0123456789n", "⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ")
 
 
 def _function_name(node: Any) -> bool:

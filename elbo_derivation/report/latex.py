@@ -36,7 +36,13 @@ from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import WrittenDerivative
-from elbo_derivation.report.pretty import GREEK, reader_order, split_name
+from elbo_derivation.report.pretty import (
+    ATOM_SUB,
+    GREEK,
+    atom_subscript,
+    reader_order,
+    split_name,
+)
 from elbo_derivation.report.written import (
     WrittenOrder,
     applied_density,
@@ -75,6 +81,9 @@ _ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde", "dot": r"\dot"}
 
 
 def _tex_name(name: str) -> str:
+    atom = atom_subscript(name, _GREEK_TEX, lambda k: f"^{{{k}}}")
+    if atom is not None:  # mu_{q(1/sigma^2)}: \mu_{q(1/\sigma^{2})}, as written
+        return f"{_tex_name(ATOM_SUB.match(name)['base'])}_{{{atom}}}"  # type: ignore[index]
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in _GREEK_TEX):

@@ -80,6 +80,25 @@ _EXPRESSION_SUB = re.compile(r"^(?P<stem>[A-Za-z]\w*?)_\{"
                              r"(?P<sub>[A-Za-z0-9]+(?:[-+][A-Za-z0-9]+)+)\}$")
 
 
+#: a name whose subscript is an expression with brackets or a power, ``mu_{q(1/sigma^2)}``
+#: (read from ``\mu_{q(1/\sigma^2)}``, Ormerod & Wand 2010): one atom, shown as written
+ATOM_SUB = re.compile(r"^(?P<base>[A-Za-z]\w*?)_\{(?P<sub>[^{}]*[()^|][^{}]*)\}$")
+
+
+def atom_subscript(name: str, greek: dict[str, str], power: Any) -> str | None:
+    """The subscript of a name of :data:`ATOM_SUB`'s form with each Greek word through
+    ``greek`` and each power ``^k`` through ``power(k)``; None for any other name.
+
+    >>> atom_subscript("mu_{q(1/sigma^2)}", GREEK, lambda k: k.translate(_SUP))
+    'q(1/σ²)'
+    """
+    m = ATOM_SUB.match(name)
+    if m is None:
+        return None
+    text = re.sub(r"[A-Za-z]+", lambda w: greek.get(w[0], w[0]), m["sub"])
+    return re.sub(r"\^(\w)", lambda p: power(p[1]), text)
+
+
 def split_name(name: str) -> tuple[str, str, str]:
     """Split a symbol name into (base, subscript, accent), the way the notes write it.
 
@@ -146,7 +165,12 @@ def pretty_signature(signature: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def pretty_name(name: str) -> str:
-    """A symbol name in unicode: ``sigma1`` → ``σ₁``, ``x_hat`` → ``x̂``, ``Z_2`` → ``Z₂``."""
+    """A symbol name in unicode: ``sigma1`` → ``σ₁``, ``x_hat`` → ``x̂``, ``Z_2`` → ``Z₂``,
+    ``mu_{q(1/sigma^2)}`` → ``μ_q(1/σ²)``."""
+    atom = atom_subscript(name, GREEK, lambda k: k.translate(_SUP))
+    if atom is not None:
+        base = ATOM_SUB.match(name)["base"]  # type: ignore[index]
+        return f"{GREEK.get(base, base)}_{atom}"
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in GREEK):
@@ -986,7 +1010,7 @@ def _repaired_as_written(way_back: Any, d: Any, step: Any) -> str:
             return _in_format(shown_step, d)
     except Exception:
         pass
-    return _in_format(pretty(way_back), d)
+    return _in_format(pretty(with_density_names(way_back, d)), d)
 
 
 def shown_change(d: Any, step: Any, right: Any, wrong: Any,

@@ -193,11 +193,16 @@ def format_counterexample(cx: Counterexample, d: Any = None, step: Any = None) -
             note = re.sub(rf"(?<![\w\\]){re.escape(name)}(?!\w)", pretty_name(name), note)
     note = re.sub(r":?\s*lhs\s*[−-]\s*rhs\s*=\s*\S+$", "", note)  # said once
     note = re.sub(r"\blhs\s*[−-]\s*rhs\b", "left − right", note)
-    note = re.sub(r"(?<=[\s(≈=])-(?=\d)", "−", note)  # −0.5, the reports' minus
+    # the reports' minus throughout: −0.5 after a bracket, a comma or an equals sign, and
+    # a minus between terms (a hyphen inside a word, log-ratio, stays one)
+    note = re.sub(r"(?<![\w.)\]}])-(?=[\d.(\w])", "−", note)
+    note = note.replace(" - ", " − ")
     note = re.sub(r"\b([^\W\d]\w*)=(?=[−\d])", lambda m: f"{pretty_name(m[1])} = ", note)
     if cx.difference == cx.difference and "difference" not in note:
         text += f" (difference {format_number(cx.difference, 3)})"
     note = note.replace("\0", exact)
+    if note and d is not None and step is not None:  # declared names as the report writes them
+        note = in_author_notation(note, d, step) or note
     return f"{text}; {clip(note)}" if note else text
 
 

@@ -281,7 +281,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("elbo/ranganath_hvm_entropy_bound.deriv", 1, "q(z|lam)*q(lam)/q(lam|z)", "q(z|lam)*q(lam|z)/q(lam)", "bayes-inverted"),
     ("elbo/ranganath_hvm_entropy_bound.deriv", 2, "+ E[KL(q(lam|z), r(lam|z)), z ~ q(z)]", "- E[KL(q(lam|z), r(lam|z)), z ~ q(z)]", "sign-error|log-density-sign"),
     ("elbo/ranganath_hvm_entropy_bound.deriv", 3, ">= -E", "<= -E", "inequality-reversed"),
-    ("elbo/yin_zhou_sivi_bound.tex", 1, r"\log\frac{q(z|\psi)}{q(z)}", r"\log\frac{q(z)}{q(z|\psi)}", "log-ratio-flipped"),
+    ("elbo/yin_zhou_sivi_bound.tex", 1, r"\log\frac{q(z|\psi)}{q(z)}", r"\log\frac{q(z)}{q(z|\psi)}", "log-ratio-flipped|log-density-sign"),
     ("elbo/yin_zhou_sivi_bound.tex", 2, r"\mathrm{KL}\left(q(z|\psi) \,\|\, q(z)\right)", r"\mathrm{KL}\left(q(z) \,\|\, q(z|\psi)\right)", "kl-direction-swapped"),
     ("elbo/yin_zhou_sivi_bound.tex", 3, r"&\le", r"&\ge", "inequality-reversed"),
     ("continuous/naesseth_marsaglia_tsang_jacobian.deriv", 1, "^2/sqrt(9*alpha - 3)", "^2", "chain-rule-factor-forgotten"),
