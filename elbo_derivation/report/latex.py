@@ -75,6 +75,8 @@ _ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde", "dot": r"\dot"}
 
 
 def _tex_name(name: str) -> str:
+    if name.endswith("_star") and len(name) > 5:  # θ_*, θ^*: the reader's theta_star
+        return f"{_tex_name(name[:-5])}_{{*}}"
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in _GREEK_TEX):
