@@ -100,3 +100,28 @@ def test_bars_after_an_expectation_and_a_differential_over_a_denominator(
     # Vershynin's E|g|^p, and \int f\,\frac{du}{g} (the substitution x = sqrt(2u))
     text = BARS.replace("LHS", lhs).replace("RHS", rhs)
     assert _verdicts(text, tex=True) == [expected]
+
+
+ISOTROPIC = """\
+symbols: d : positive integer
+symbols: s, v : positive
+symbols: m : vector(d) real
+symbols: I : identity(d)
+
+    (tr(inv(v*I)*s^2*I) + transpose(m)*inv(v*I)*m - d + log(det(v*I)/det(s^2*I)))/2
+  = (s^2*tr(I)/v + transpose(m)*m/v - d + log(RHS))/2
+"""
+
+
+@pytest.mark.parametrize(("rhs", "expected"), [("v^d/s^(2*d)", Verdict.PROVED),
+                                               ("v/s^2", Verdict.REFUTED)])
+def test_a_matrix_step_with_scalars_beside_is_refuted_at_an_instance(rhs: str,
+                                                                     expected: Verdict) -> None:
+    # Alquier's KL between N(m, s^2 I) and N(0, v I): at d = 2 the gap log(v)/2 - log(s) is
+    # in the scalars only, refuted at a point of their domains (it was left undecided)
+    d = parse_derivation(ISOTROPIC.replace("RHS", rhs))
+    (result,) = [decide_step(d, step, time_limit=20.0) for step in d.steps]
+    assert result.verdict is expected, result.reason
+    if expected is Verdict.REFUTED:
+        cex = result.counterexample
+        assert cex is not None and cex.point["d"] >= 2 and cex.lhs != cex.rhs

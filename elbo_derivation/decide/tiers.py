@@ -1102,6 +1102,23 @@ class MatrixRules(Tier):
                             continue
                         ea, eb, gap = ea[entry], eb[entry], gap[entry]
                         shown += f"; entry ({entry[0] + 1}, {entry[1] + 1}) of each side"
+                    if gap.free_symbols and not gap.has(sp.MatrixExpr, AppliedUndef):
+                        # numbers beside the matrices (N(m, s²I) against N(0, vI)): the
+                        # instance's gap in those scalars, reduced exactly, refuted at a
+                        # point of their declared domains, or 0 at this instance
+                        reduced, _ = reduce_algebra(gap)
+                        if reduced == 0:
+                            seen.append(", ".join(f"{k} = {v}" for k, v in dims.items()))
+                            continue
+                        found = p._refute_at_points(reduced, self.name, (), (ea, eb), 3)
+                        if found is not None and found.counterexample is not None:
+                            cex = found.counterexample
+                            cex = replace(cex, point={**{k: float(v) for k, v in dims.items()},
+                                                      **cex.point},
+                                          note=f"{cex.note}; with {shown}")
+                            where = ", ".join(f"{k} = {v}" for k, v in dims.items())
+                            return replace(found, counterexample=cex,
+                                           reason=f"the step fails at {where}: {found.reason}")
                     if gap.free_symbols or gap.has(sp.MatrixExpr, AppliedUndef):
                         return Judgement(Verdict.UNDECIDED, self.name, reason=(
                             "no rule for this matrix expression, and its instances at small D "
