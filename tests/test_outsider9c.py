@@ -125,3 +125,25 @@ def test_a_matrix_step_with_scalars_beside_is_refuted_at_an_instance(rhs: str,
     if expected is Verdict.REFUTED:
         cex = result.counterexample
         assert cex is not None and cex.point["d"] >= 2 and cex.lhs != cex.rhs
+
+
+ABS_MOMENT = """\
+symbols: p : positive
+
+    E[abs(g)^p, g ~ N(0, 1)]
+  = 2*Integral(x^p*exp(-x^2/2), (x, 0, oo))/sqrt(2*pi)
+  = 2*Integral((2*u)^(p/2)*exp(-u)*(2*u)^(-1/2), (u, 0, oo))/sqrt(2*pi)
+  = 2^(p/2)*gamma((p + 1)/2)/sqrt(pi)
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("", "", [Verdict.PROVED] * 3),
+    ("  = 2*Integral(x^p", "  = Integral(x^p", [Verdict.REFUTED, Verdict.REFUTED, Verdict.PROVED]),
+    ("(2*u)^(-1/2)", "(2*u)^(1/2)", [Verdict.PROVED, Verdict.REFUTED, Verdict.REFUTED]),
+])
+def test_absolute_moments_of_a_normal_for_a_symbolic_power(old: str, new: str,
+                                                           expected: list[Verdict]) -> None:
+    # Vershynin §2.5.1: E|g|^p for any p > 0 by the half-line Gamma integral, and the
+    # substitution x = sqrt(2u) whose (2u)^(p/2) splits as 2^(p/2) u^(p/2) for u > 0
+    assert _verdicts(ABS_MOMENT.replace(old, new) if old else ABS_MOMENT) == expected
