@@ -147,3 +147,32 @@ def test_absolute_moments_of_a_normal_for_a_symbolic_power(old: str, new: str,
     # Vershynin §2.5.1: E|g|^p for any p > 0 by the half-line Gamma integral, and the
     # substitution x = sqrt(2u) whose (2u)^(p/2) splits as 2^(p/2) u^(p/2) for u > 0
     assert _verdicts(ABS_MOMENT.replace(old, new) if old else ABS_MOMENT) == expected
+
+
+PRODUCTS = r"""% symbols: \lambda : positive
+% symbols: N : positive integer
+% symbols: i : integer
+% functions: a_i : real
+\begin{align*}
+\prod_{i=1}^{N}\cosh(\lambda a_i) &REL \prod_{i=1}^{N} e^{RHS}
+\end{align*}
+"""
+
+
+@pytest.mark.parametrize(("rel", "rhs", "expected"), [
+    (r"\le", r"\lambda^2 a_i^2/2", Verdict.NUMERICALLY_SUPPORTED),
+    (r"\le", r"\lambda^2 a_i^2/2 + 1", Verdict.NUMERICALLY_SUPPORTED),
+    (r"\ge", r"\lambda^2 a_i^2/2", Verdict.REFUTED),
+])
+def test_products_compared_term_by_term(rel: str, rhs: str, expected: Verdict) -> None:
+    # Vershynin's Hoeffding for Rademacher sums: prod cosh(λa_i) <= prod e^(λ²a_i²/2) from
+    # cosh x <= e^(x²/2) term by term (only numerically supported: no rule proves that one);
+    # it was undecided. The reversed one is refuted (a term that fails is no proof either way)
+    text = PRODUCTS.replace("REL", rel).replace("RHS", rhs)
+    assert _verdicts(text, tex=True) == [expected]
+
+
+def test_sums_compared_term_by_term_by_a_rule() -> None:
+    text = ("symbols: n : positive integer\nsymbols: i : integer\nfunctions: a(i) : real\n"
+            "  Sum(a(i)^2 + exp(a(i)), (i, 1, n))\n<= Sum(a(i)^2 + exp(a(i)) + 1, (i, 1, n))\n")
+    assert _verdicts(text) == [Verdict.PROVED]

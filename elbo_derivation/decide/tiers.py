@@ -1339,8 +1339,59 @@ class SumRules(Tier):
                     + "; ".join(agreed) + ", the two sides are equal"))
             return None
 
+        if p.relation in (Relation.LE, Relation.GE):
+            out = run_bounded(lambda: _termwise(p), p.share(0.4))
+            if out.ok and out.value is not None:
+                return out.value
         value = self.within_share(p, work)
         return value
+
+
+#: the rule of a sum or product compared term by term
+TERMWISE = ("term by term: Σᵢ aᵢ ≤ Σᵢ bᵢ when aᵢ ≤ bᵢ for every i, and ∏ᵢ aᵢ ≤ ∏ᵢ bᵢ when "
+            "0 ≤ aᵢ ≤ bᵢ")
+
+
+def _termwise(p: Problem) -> Judgement | None:
+    """An inequality between two sums (or two products of nonnegative factors) over the same
+    range decided term by term (Vershynin's ∏ cosh(λaᵢ) ≤ ∏ e^(λ²aᵢ²/2)): the terms compared
+    at a generic index, each sequence's entry there a number of its declared kind. Proved
+    when a rule proves the terms' inequality, numerically supported when the terms' is; None
+    otherwise (a term that fails somewhere need not make the sums fail)."""
+    from elbo_derivation.decide.verdict import compare
+
+    small, big = (p.lhs, p.rhs) if p.relation is Relation.LE else (p.rhs, p.lhs)
+    if type(small) is not type(big) or not isinstance(small, (sp.Sum, sp.Product)) or (
+            len(small.limits) != 1 or len(big.limits) != 1):
+        return None
+    (i, lo, hi), (k, lo2, hi2) = small.limits[0], big.limits[0]
+    if lo != lo2 or hi != hi2:
+        return None
+    f, g = small.function, big.function.xreplace({k: i})
+    shown = f"{plain(f)} ≤ {plain(g)}"
+    entries: dict[sp.Basic, sp.Symbol] = {}
+    for node in (f.atoms(AppliedUndef) | g.atoms(AppliedUndef)):
+        if i in node.free_symbols:
+            if len(node.args) != 1 or node.args[0] != i:
+                return None
+            entries[node] = sp.Dummy(node.func.__name__, real=True,
+                                     positive=bool(node.is_positive) or None)
+    f, g = f.xreplace(entries), g.xreplace(entries)
+    if f.has(AppliedUndef, sp.Sum, sp.Product) or g.has(AppliedUndef, sp.Sum, sp.Product):
+        return None
+    if isinstance(small, sp.Product):  # 0 ≤ aᵢ: the factors of the smaller product
+        if f.is_nonnegative is not True and not nonnegative(f)[0]:
+            return None
+    terms = compare(f, g, Relation.LE, time_limit=max(p.left() * 0.4, 0.05),
+                    domains=p.domains, needed_rules=False)
+    if terms.verdict is Verdict.PROVED:
+        return Judgement(Verdict.PROVED, SumRules.name, (TERMWISE,),
+                         f"term by term: {shown} ({terms.method})")
+    if terms.verdict is Verdict.NUMERICALLY_SUPPORTED:
+        return Judgement(Verdict.NUMERICALLY_SUPPORTED, SumRules.name, (TERMWISE,), reason=(
+            f"compared term by term: {shown} is numerically supported "
+            f"({terms.reason or terms.method})"))
+    return None
 
 
 def _sides_at_a_point(a: sp.Expr, b: sp.Expr, domains: Any,
