@@ -67,7 +67,8 @@ def test_a_starred_name_is_one_name(rhs: str, expected: Verdict) -> None:
 
 MINIBATCH = r"""% symbols: \sigma : positive
 \begin{align*}
-\mathbb{E}_{\epsilon_1 \sim \mathcal{N}(0, \sigma^2)}\mathbb{E}_{\epsilon_2 \sim \mathcal{N}(0, \sigma^2)}
+\mathbb{E}_{\epsilon_1 \sim \mathcal{N}(0, \sigma^2)}
+  \mathbb{E}_{\epsilon_2 \sim \mathcal{N}(0, \sigma^2)}
   \left[\left(\frac{\epsilon_1 + \epsilon_2}{2}\right)^2\right]
   &= RHS
 \end{align*}
