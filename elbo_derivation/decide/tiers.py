@@ -1339,10 +1339,6 @@ class SumRules(Tier):
                     + "; ".join(agreed) + ", the two sides are equal"))
             return None
 
-        if p.relation in (Relation.LE, Relation.GE):
-            out = run_bounded(lambda: _termwise(p), p.share(0.4))
-            if out.ok and out.value is not None:
-                return out.value
         value = self.within_share(p, work)
         return value
 
@@ -1352,15 +1348,21 @@ TERMWISE = ("term by term: Σᵢ aᵢ ≤ Σᵢ bᵢ when aᵢ ≤ bᵢ for ever
             "0 ≤ aᵢ ≤ bᵢ")
 
 
-def _termwise(p: Problem) -> Judgement | None:
-    """An inequality between two sums (or two products of nonnegative factors) over the same
-    range decided term by term (Vershynin's ∏ cosh(λaᵢ) ≤ ∏ e^(λ²aᵢ²/2)): the terms compared
-    at a generic index, each sequence's entry there a number of its declared kind. Proved
-    when a rule proves the terms' inequality, numerically supported when the terms' is; None
-    otherwise (a term that fails somewhere need not make the sums fail)."""
-    from elbo_derivation.decide.verdict import compare
+def termwise_terms(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                   ) -> tuple[sp.Expr, sp.Expr, str] | None:
+    """For an inequality between two sums (or two products of nonnegative factors) over the
+    same range, the terms to compare at a generic index, ``(f, g, shown)`` with f ≤ g to be
+    decided (Vershynin's ∏ cosh(λaᵢ) ≤ ∏ e^(λ²aᵢ²/2)); each sequence's entry at the index is
+    a number of its declared kind there. None when the step is not of that shape.
 
-    small, big = (p.lhs, p.rhs) if p.relation is Relation.LE else (p.rhs, p.lhs)
+    >>> i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
+    >>> a = sp.Function("a", real=True)
+    >>> f, g, shown = termwise_terms(sp.Sum(a(i)**2, (i, 1, n)),
+    ...                              sp.Sum(a(i)**2 + 1, (i, 1, n)), Relation.LE)
+    >>> shown
+    'a(i)^2 ≤ a(i)^2 + 1'
+    """
+    small, big = (lhs, rhs) if relation is Relation.LE else (rhs, lhs)
     if type(small) is not type(big) or not isinstance(small, (sp.Sum, sp.Product)) or (
             len(small.limits) != 1 or len(big.limits) != 1):
         return None
@@ -1382,16 +1384,7 @@ def _termwise(p: Problem) -> Judgement | None:
     if isinstance(small, sp.Product):  # 0 ≤ aᵢ: the factors of the smaller product
         if f.is_nonnegative is not True and not nonnegative(f)[0]:
             return None
-    terms = compare(f, g, Relation.LE, time_limit=max(p.left() * 0.4, 0.05),
-                    domains=p.domains, needed_rules=False)
-    if terms.verdict is Verdict.PROVED:
-        return Judgement(Verdict.PROVED, SumRules.name, (TERMWISE,),
-                         f"term by term: {shown} ({terms.method})")
-    if terms.verdict is Verdict.NUMERICALLY_SUPPORTED:
-        return Judgement(Verdict.NUMERICALLY_SUPPORTED, SumRules.name, (TERMWISE,), reason=(
-            f"compared term by term: {shown} is numerically supported "
-            f"({terms.reason or terms.method})"))
-    return None
+    return f, g, shown
 
 
 def _sides_at_a_point(a: sp.Expr, b: sp.Expr, domains: Any,
