@@ -178,3 +178,22 @@ def test_sums_compared_term_by_term_by_a_rule() -> None:
     text = ("symbols: n : positive integer\nsymbols: i : integer\nfunctions: a(i) : real\n"
             "  Sum(a(i)^2 + exp(a(i)), (i, 1, n))\n<= Sum(a(i)^2 + exp(a(i)) + 1, (i, 1, n))\n")
     assert _verdicts(text) == [Verdict.PROVED]
+
+
+GIBBS = r"""% symbols: \lambda : positive
+% densities: \pi(\theta)
+% functions: f(\theta) : real
+% let: Z = \int_{-\infty}^{\infty} \pi(\theta) e^{-\lambda f(\theta)}\,d\theta
+\begin{align*}
+\int_{-\infty}^{\infty} \frac{\pi(\theta) e^{-\lambda f(\theta)}}{Z}\log\frac{e^{-\lambda f(\theta)}}{Z}\,d\theta
+  &= -\lambda\int_{-\infty}^{\infty} \frac{\pi(\theta) e^{-\lambda f(\theta)}}{Z} f(\theta)\,d\theta
+     SIGN \log Z\int_{-\infty}^{\infty}\frac{\pi(\theta) e^{-\lambda f(\theta)}}{Z}\,d\theta
+\end{align*}
+"""
+
+
+@pytest.mark.parametrize(("sign", "expected"), [("-", Verdict.PROVED), ("+", Verdict.REFUTED)])
+def test_a_normaliser_inside_a_log_is_a_positive_integral(sign: str, expected: Verdict) -> None:
+    # Alquier's Gibbs posterior π e^(-λf)/Z: log(e^(-λf)/Z) = -λf - log Z since Z, an integral
+    # of a positive function, is positive (it was undecided)
+    assert _verdicts(GIBBS.replace("SIGN", sign), tex=True) == [expected]

@@ -1682,6 +1682,23 @@ class ExpectationRules(Tier):
                                  "at a few terms of its sums.",
                                  reason="the step fails on a concrete instance of the densities",
                                  counterexample=cex)
+        if (found is None or found.verdict == "undecided") and p.left() > 0:
+            # a normaliser Z = ∫ π(θ)e^(−λf(θ)) dθ inside a log (Alquier's Gibbs posterior):
+            # an integral of a positive function is a positive number, so proving the step for
+            # every positive value of it proves it (a failure there refutes nothing)
+            atoms = positive_integrals(p.lhs, p.rhs)
+            if atoms:
+                forward = {node: sp.Dummy("Z", positive=True) for node in atoms}
+                lhs2, rhs2 = p.lhs.xreplace(forward), p.rhs.xreplace(forward)
+                again = run_bounded(lambda: rules.check(lhs2, rhs2, p.relation, p.wrt,
+                                                        seconds=max(0.5 * p.left(), 0.1),
+                                                        domains=p.domains, refute=False,
+                                                        needed=False),
+                                    max(min(0.5 * p.time_limit, p.left()), 1e-3))
+                if again.ok and again.value is not None and again.value.verdict == "proved":
+                    return Judgement(Verdict.PROVED, self.name,
+                                     (*again.value.rules, POSITIVE_INTEGRAL),
+                                     again.value.explanation)
         if found is None:
             return None
         if found.verdict == "proved" and p.needed_rules:
@@ -1700,6 +1717,40 @@ class ExpectationRules(Tier):
                              text[:1].upper() + text[1:] + ".", reason=text,
                              counterexample=found.counterexample)
         return None
+
+
+#: the rule credited when a closed integral of a positive function is taken as a positive number
+POSITIVE_INTEGRAL = "an integral of a positive function is positive"
+
+
+def positive_integrals(*exprs: sp.Expr) -> list[sp.Integral]:
+    """The integrals in ``exprs`` of a positive integrand over an interval (lower < upper)
+    that depend on no variable bound around them (a normaliser Z = ∫ π(θ)e^(−λf(θ)) dθ inside
+    another integral over θ): each is a positive number.
+
+    >>> t, lam = sp.Symbol("t", real=True), sp.Symbol("lam", positive=True)
+    >>> pi = sp.Function("pi", positive=True)(t)
+    >>> Z = sp.Integral(pi * sp.exp(-lam * t), (t, -sp.oo, sp.oo))
+    >>> positive_integrals(sp.Integral(pi * sp.log(1 / Z), (t, -sp.oo, sp.oo))) == [Z]
+    True
+    """
+    out: list[sp.Integral] = []
+    stack: list[tuple[sp.Basic, frozenset]] = [(e, frozenset()) for e in exprs]
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, sp.Integral) and len(node.limits) == 1 and len(
+                node.limits[0]) == 3 and not (node.free_symbols & bound):
+            _, lo, hi = node.limits[0]
+            if node.function.is_positive is True and (hi - lo).is_extended_positive is True:
+                if node not in out:
+                    out.append(node)
+                continue
+        if isinstance(node, (sp.Integral, sp.Sum, sp.Product)):
+            bound = bound | {lim[0] for lim in node.limits}
+        elif isinstance(node, Expectation):
+            bound = bound | {node.variable}
+        stack.extend((a, bound) for a in node.args)
+    return out
 
 
 class GaussianMoments(Tier):
