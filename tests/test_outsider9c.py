@@ -185,7 +185,8 @@ GIBBS = r"""% symbols: \lambda : positive
 % functions: f(\theta) : real
 % let: Z = \int_{-\infty}^{\infty} \pi(\theta) e^{-\lambda f(\theta)}\,d\theta
 \begin{align*}
-\int_{-\infty}^{\infty} \frac{\pi(\theta) e^{-\lambda f(\theta)}}{Z}\log\frac{e^{-\lambda f(\theta)}}{Z}\,d\theta
+\int_{-\infty}^{\infty} \frac{\pi(\theta) e^{-\lambda f(\theta)}}{Z}
+    \log\frac{e^{-\lambda f(\theta)}}{Z}\,d\theta
   &= -\lambda\int_{-\infty}^{\infty} \frac{\pi(\theta) e^{-\lambda f(\theta)}}{Z} f(\theta)\,d\theta
      SIGN \log Z\int_{-\infty}^{\infty}\frac{\pi(\theta) e^{-\lambda f(\theta)}}{Z}\,d\theta
 \end{align*}
