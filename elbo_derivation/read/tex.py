@@ -1639,8 +1639,9 @@ def _sub_text(tok: Token) -> str:
         return STAR
     if text.startswith("{"):
         text = text[1:-1].strip()
-        if "," in text:  # w_{t,i}: two indices
-            return "{" + ",".join(part.strip() for part in text.split(",")) + "}"
+        if "," in text:  # w_{t,i}: two indices (an index set upright, P_{i,\mathrm{jj}}: jj)
+            parts = [part.strip() for part in text.split(",")]
+            return "{" + ",".join(_UPRIGHT_WORD.sub(r"\1", part) for part in parts) + "}"
         word = _UPRIGHT_WORD.match(text)
         if word is not None:  # p_{\mathrm{data}}: the subscript is the word
             return word.group(1)
