@@ -52,9 +52,13 @@ def test_a_declared_family_variable_keeps_its_declaration() -> None:
     assert d.symbols["k"].is_nonnegative is None  # as declared: an integer, nothing more
 
 
-def test_an_undeclared_variable_of_an_abstract_density_is_still_refused() -> None:
+def test_an_undeclared_variable_of_an_abstract_density_is_real() -> None:
+    # since the ninth outsider pass (CS228's q(x), p(x); Alquier's π(θ)): a real number, as a
+    # family's variable; a variable that is something else is still refused
+    d = parse_derivation("densities: q(z)\n  1\n= 1\n")
+    assert d.symbols["z"].is_real and not d.symbols["z"].is_integer
     with pytest.raises(DerivationSyntaxError, match="must be a declared symbol"):
-        parse_derivation("densities: q(z)\n  1\n= 1\n")
+        parse_derivation("let: a = 2\ndensities: q(a)\n  1\n= 1\n")
 
 
 LOGISTIC_SCORE = r"""% symbols: i : integer

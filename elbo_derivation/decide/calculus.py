@@ -774,7 +774,8 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
         if any(part is None for part in parts) or len({rule for _, rule in parts}) != 1:
             return None
         return sp.Add(*[value for value, _ in parts]), parts[0][1]
-    found = _power_factors(sp.powsimp(body, combine="exp"), t)
+    # (2t)^(p/2) = 2^(p/2)·t^(p/2) for t > 0 (a substitution x = √(2t) leaves such factors)
+    found = _power_factors(sp.powsimp(sp.expand_power_base(body), combine="exp"), t)
     if found is None:
         return None
     c, p, q, g = found

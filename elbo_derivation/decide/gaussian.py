@@ -180,6 +180,10 @@ def _decompose(expr: sp.Expr, x: sp.Symbol) -> list[_Term]:
         base, e = expr.args
         if e.has(x):
             raise NotGaussianError(f"{x} appears in the exponent of {expr}")
+        if base == x and not e.is_Integer:
+            # x^p, a symbolic power: a factor R of its own (not a polynomial: only the
+            # half-line moments of _even_integral take it, ∫₀^∞ x^p e^(−ax²) dx)
+            return [(sp.S.Zero, expr)]
         if e.is_Integer and e >= 0:
             if e > MAX_POWER:
                 raise NotGaussianError(f"the power {e} is too large to expand")
@@ -346,16 +350,30 @@ def _even_integral(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     total = sp.S.Zero
     for q, r in _decompose(half, u):
         coeffs = polynomial_coefficients(sp.expand(q), u)
-        poly = polynomial_coefficients(sp.expand(r), u)
+        poly = polynomial_coefficients(sp.expand(r), u) or _one_power(r, u)
         if coeffs is None or poly is None or set(coeffs) - {0, 2}:
             return None
         a = -coeffs.get(2, sp.S.Zero)
         if a.is_positive is not True:
             return None
         for k, c in poly.items():
-            total += c * sp.exp(coeffs.get(0, sp.S.Zero)) * sp.gamma(sp.Rational(k + 1, 2)) / (
-                2 * a ** sp.Rational(k + 1, 2))
+            h = (sp.S(k) + 1) / 2
+            total += c * sp.exp(coeffs.get(0, sp.S.Zero)) * sp.gamma(h) / (2 * a ** h)
     return 2 * total
+
+
+def _one_power(r: sp.Expr, u: sp.Symbol) -> dict[sp.Expr, sp.Expr] | None:
+    """``{k: c}`` for ``r = c·u^k`` with a symbolic exponent k > −1 (E|g|^p of a normal for
+    any p > 0, Vershynin 2018 §2.5.1), so that ∫₀^∞ u^k e^(−au²) du converges; else None.
+
+    >>> u, p = sp.Symbol("u", positive=True), sp.Symbol("p", positive=True)
+    >>> _one_power(3 * u**p, u), _one_power(u**(p - 2), u)
+    ({p: 3}, None)
+    """
+    c, k = sp.powsimp(sp.expand(r)).as_coeff_exponent(u)
+    if c.has(u) or k.has(u) or (k + 1).is_positive is not True:
+        return None
+    return {k: c}
 
 
 def evaluate_gaussian_integrals(expr: sp.Expr) -> tuple[sp.Expr, int]:

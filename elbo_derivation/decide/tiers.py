@@ -1116,6 +1116,23 @@ class MatrixRules(Tier):
                             continue
                         ea, eb, gap = ea[entry], eb[entry], gap[entry]
                         shown += f"; entry ({entry[0] + 1}, {entry[1] + 1}) of each side"
+                    if gap.free_symbols and not gap.has(sp.MatrixExpr, AppliedUndef):
+                        # numbers beside the matrices (N(m, s²I) against N(0, vI)): the
+                        # instance's gap in those scalars, reduced exactly, refuted at a
+                        # point of their declared domains, or 0 at this instance
+                        reduced, _ = reduce_algebra(gap)
+                        if reduced == 0:
+                            seen.append(", ".join(f"{k} = {v}" for k, v in dims.items()))
+                            continue
+                        found = p._refute_at_points(reduced, self.name, (), (ea, eb), 3)
+                        if found is not None and found.counterexample is not None:
+                            cex = found.counterexample
+                            cex = replace(cex, point={**{k: float(v) for k, v in dims.items()},
+                                                      **cex.point},
+                                          note=f"{cex.note}; with {shown}")
+                            where = ", ".join(f"{k} = {v}" for k, v in dims.items())
+                            return replace(found, counterexample=cex,
+                                           reason=f"the step fails at {where}: {found.reason}")
                     if gap.free_symbols or gap.has(sp.MatrixExpr, AppliedUndef):
                         return Judgement(Verdict.UNDECIDED, self.name, reason=(
                             "no rule for this matrix expression, and its instances at small D "
@@ -1338,6 +1355,50 @@ class SumRules(Tier):
 
         value = self.within_share(p, work)
         return value
+
+
+#: the rule of a sum or product compared term by term
+TERMWISE = ("term by term: Σᵢ aᵢ ≤ Σᵢ bᵢ when aᵢ ≤ bᵢ for every i, and ∏ᵢ aᵢ ≤ ∏ᵢ bᵢ when "
+            "0 ≤ aᵢ ≤ bᵢ")
+
+
+def termwise_terms(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                   ) -> tuple[sp.Expr, sp.Expr, str] | None:
+    """For an inequality between two sums (or two products of nonnegative factors) over the
+    same range, the terms to compare at a generic index, ``(f, g, shown)`` with f ≤ g to be
+    decided (Vershynin's ∏ cosh(λaᵢ) ≤ ∏ e^(λ²aᵢ²/2)); each sequence's entry at the index is
+    a number of its declared kind there. None when the step is not of that shape.
+
+    >>> i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
+    >>> a = sp.Function("a", real=True)
+    >>> f, g, shown = termwise_terms(sp.Sum(a(i)**2, (i, 1, n)),
+    ...                              sp.Sum(a(i)**2 + 1, (i, 1, n)), Relation.LE)
+    >>> shown
+    'a(i)^2 ≤ a(i)^2 + 1'
+    """
+    small, big = (lhs, rhs) if relation is Relation.LE else (rhs, lhs)
+    if type(small) is not type(big) or not isinstance(small, (sp.Sum, sp.Product)) or (
+            len(small.limits) != 1 or len(big.limits) != 1):
+        return None
+    (i, lo, hi), (k, lo2, hi2) = small.limits[0], big.limits[0]
+    if lo != lo2 or hi != hi2:
+        return None
+    f, g = small.function, big.function.xreplace({k: i})
+    shown = f"{plain(f)} ≤ {plain(g)}"
+    entries: dict[sp.Basic, sp.Symbol] = {}
+    for node in (f.atoms(AppliedUndef) | g.atoms(AppliedUndef)):
+        if i in node.free_symbols:
+            if len(node.args) != 1 or node.args[0] != i:
+                return None
+            entries[node] = sp.Dummy(node.func.__name__, real=True,
+                                     positive=bool(node.is_positive) or None)
+    f, g = f.xreplace(entries), g.xreplace(entries)
+    if f.has(AppliedUndef, sp.Sum, sp.Product) or g.has(AppliedUndef, sp.Sum, sp.Product):
+        return None
+    if isinstance(small, sp.Product):  # 0 ≤ aᵢ: the factors of the smaller product
+        if f.is_nonnegative is not True and not nonnegative(f)[0]:
+            return None
+    return f, g, shown
 
 
 def _sides_at_a_point(a: sp.Expr, b: sp.Expr, domains: Any,
@@ -1636,6 +1697,23 @@ class ExpectationRules(Tier):
                                  "at a few terms of its sums.",
                                  reason="the step fails on a concrete instance of the densities",
                                  counterexample=cex)
+        if (found is None or found.verdict == "undecided") and p.left() > 0:
+            # a normaliser Z = ∫ π(θ)e^(−λf(θ)) dθ inside a log (Alquier's Gibbs posterior):
+            # an integral of a positive function is a positive number, so proving the step for
+            # every positive value of it proves it (a failure there refutes nothing)
+            atoms = positive_integrals(p.lhs, p.rhs)
+            if atoms:
+                forward = {node: sp.Dummy("Z", positive=True) for node in atoms}
+                lhs2, rhs2 = p.lhs.xreplace(forward), p.rhs.xreplace(forward)
+                again = run_bounded(lambda: rules.check(lhs2, rhs2, p.relation, p.wrt,
+                                                        seconds=max(0.5 * p.left(), 0.1),
+                                                        domains=p.domains, refute=False,
+                                                        needed=False),
+                                    max(min(0.5 * p.time_limit, p.left()), 1e-3))
+                if again.ok and again.value is not None and again.value.verdict == "proved":
+                    return Judgement(Verdict.PROVED, self.name,
+                                     (*again.value.rules, POSITIVE_INTEGRAL),
+                                     again.value.explanation)
         if found is None:
             return None
         if found.verdict == "proved" and p.needed_rules:
@@ -1680,6 +1758,40 @@ class RulesGap(Tier):
 
         gap, rules = p.rules_gap  # type: ignore[misc]
         return p.refute_exactly(gap, self.name, rules, share=0.3, side_dps=15)
+
+
+#: the rule credited when a closed integral of a positive function is taken as a positive number
+POSITIVE_INTEGRAL = "an integral of a positive function is positive"
+
+
+def positive_integrals(*exprs: sp.Expr) -> list[sp.Integral]:
+    """The integrals in ``exprs`` of a positive integrand over an interval (lower < upper)
+    that depend on no variable bound around them (a normaliser Z = ∫ π(θ)e^(−λf(θ)) dθ inside
+    another integral over θ): each is a positive number.
+
+    >>> t, lam = sp.Symbol("t", real=True), sp.Symbol("lam", positive=True)
+    >>> pi = sp.Function("pi", positive=True)(t)
+    >>> Z = sp.Integral(pi * sp.exp(-lam * t), (t, -sp.oo, sp.oo))
+    >>> positive_integrals(sp.Integral(pi * sp.log(1 / Z), (t, -sp.oo, sp.oo))) == [Z]
+    True
+    """
+    out: list[sp.Integral] = []
+    stack: list[tuple[sp.Basic, frozenset]] = [(e, frozenset()) for e in exprs]
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, sp.Integral) and len(node.limits) == 1 and len(
+                node.limits[0]) == 3 and not (node.free_symbols & bound):
+            _, lo, hi = node.limits[0]
+            if node.function.is_positive is True and (hi - lo).is_extended_positive is True:
+                if node not in out:
+                    out.append(node)
+                continue
+        if isinstance(node, (sp.Integral, sp.Sum, sp.Product)):
+            bound = bound | {lim[0] for lim in node.limits}
+        elif isinstance(node, Expectation):
+            bound = bound | {node.variable}
+        stack.extend((a, bound) for a in node.args)
+    return out
 
 
 class GaussianMoments(Tier):

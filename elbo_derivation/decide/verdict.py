@@ -62,10 +62,12 @@ from elbo_derivation.decide.tiers import (
     MAX_DEPTH,
     MAX_EXPAND_POWER,
     MAX_NODES,
+    TERMWISE,
     TIERS,
     Judgement,
     Problem,
     constant_value,
+    termwise_terms,
 )
 from elbo_derivation.decide.words import plain
 
@@ -285,6 +287,10 @@ def compare(
     if probe_only:
         problem.symbolic = False
         problem.reasons.append(probe_only)
+    elif relation in (Relation.LE, Relation.GE):
+        judgement = _termwise(problem, families)
+        if judgement is not None:
+            return _result(judgement, relation, start, problem.domains)
     for tier in TIERS:
         if tier.applies(problem):
             judgement = tier.judge(problem)
@@ -349,6 +355,27 @@ def _refute_an_entry(lhs: sp.Expr, rhs: sp.Expr, *, time_limit: float,
                 return dataclasses.replace(r, counterexample=cex, explanation=(
                     f"The matrices differ in their {where}: {r.explanation}"), reason=(
                     f"{r.reason} ({where})" if r.reason else where))
+    return None
+
+
+def _termwise(p: Problem, families: Mapping[sp.Expr, tuple] | None) -> Judgement | None:
+    """An inequality between two sums (or products of nonnegative factors) over one range,
+    decided term by term (:func:`~elbo_derivation.decide.tiers.termwise_terms`): proved when a
+    rule proves the terms' inequality, numerically supported when only the probe supports it;
+    None otherwise (a term that fails somewhere need not make the sums fail)."""
+    found = termwise_terms(p.lhs, p.rhs, p.relation)
+    if found is None:
+        return None
+    f, g, shown = found
+    terms = compare(f, g, Relation.LE, time_limit=max(0.4 * p.time_limit, 0.05),
+                    domains=p.domains, families=families, needed_rules=False)
+    if terms.verdict is Verdict.PROVED:
+        return Judgement(Verdict.PROVED, "sum-rules", (TERMWISE,),
+                         f"term by term: {shown} ({terms.method})")
+    if terms.verdict is Verdict.NUMERICALLY_SUPPORTED:
+        return Judgement(Verdict.NUMERICALLY_SUPPORTED, "sum-rules", (TERMWISE,), reason=(
+            f"compared term by term: {shown} is numerically supported "
+            f"({terms.reason or terms.method})"))
     return None
 
 

@@ -228,7 +228,9 @@ _NAME = re.compile(r"[^\W\d]\w*$")
 _NORMAL_DRAW = re.compile(
     # .deriv: any name the grammar reads (eps, e1), N(, Normal( or Gaussian( as it reads them
     r"(?:,\s*([a-zA-Z]\w*)\s*~\s*(?:N|Normal|Gaussian)\s*\()|"
-    r"(?:(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)(\\[a-zA-Z]+|[a-zA-Z])\s*"
+    # LaTeX: a letter or a command, with a subscript (\epsilon_1, \epsilon_{2}) or without
+    r"(?:(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)((?:\\[a-zA-Z]+|[a-zA-Z])"
+    r"(?:\s*_\s*(?:\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]))?)\s*"
     r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\()")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
@@ -244,6 +246,10 @@ DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
 _LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*\s*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}"
                               r"|\{\s*\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*[A-Za-z0-9]+\s*\}\s*\}))"
                               r"\s*\(([^()]*)\)\s*$")
+#: the subscript of a starred name, ``\theta_*``, ``\theta^*``, ``\theta_\star`` (an optimum):
+#: the name ``theta_star``
+STAR = "star"
+_STARRED = re.compile(r"(?:_|\^)\s*(?:\{\s*)?(?:\*|\\ast(?![A-Za-z])|\\star(?![A-Za-z]))(?:\s*\})?")
 #: ``p_{\mathrm{data}}``: a subscript that is a word set upright names, like ``p_{data}``
 TEXT_SUBSCRIPT = re.compile(
     r"_\s*\{\s*\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*([A-Za-z0-9]+)\s*\}\s*\}")
@@ -254,7 +260,7 @@ INCREMENT = re.compile(r"\s*\\(Delta|delta)\s*"
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 #: a number bound of an interval: decimals, ±oo, and fractions ``1/2``, ``\frac{1}{2}``
 _NUMBER = (r"[-+]?(?:\\frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|\d+\s*/\s*\d+"
-           r"|\d+\.?\d*|\.\d+|oo|∞|inf)")
+           r"|\d+\.?\d*|\.\d+|oo|∞|\\infty(?![A-Za-z])|inf)")
 _BOUND = rf"(?:{_NUMBER}|[^\W\d]\w*)"
 _INTERVAL = re.compile(rf"\s*([^\W\d][\w ]*?)?\s*([(\[])\s*({_BOUND})\s*,\s*({_BOUND})\s*"
                        rf"([)\]])\s*$")
@@ -367,7 +373,7 @@ def assumption_keywords(text: str) -> dict[str, bool] | None:
 
 
 def _number(text: str) -> sp.Expr:
-    t = text.strip().replace("∞", "oo").replace("inf", "oo")
+    t = text.strip().replace("\\infty", "oo").replace("∞", "oo").replace("inf", "oo")
     if t.lstrip("+-") == "oo":
         return -sp.oo if t.startswith("-") else sp.oo
     frac = re.fullmatch(r"([-+]?)\\frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}", t)
@@ -479,6 +485,11 @@ class Declarations:
         """The name a declaration gives, as the readers look it up: a LaTeX name as the body
         writes it (``\\mu_{1}``, ``\\hat{x}``, ``\\ell``) becomes ``mu_1``, ``x_hat``, ``ell``;
         a plain name stays as it is."""
+        starred = _STARRED.sub("_" + STAR, written)
+        if starred != written:  # \theta_*, x^*: the starred name theta_star, x_star
+            name = self.plain(starred)
+            self.written[name] = written
+            return name
         if "\\" not in written and "{" not in written:
             return written
         increment = INCREMENT.match(written)
@@ -540,6 +551,9 @@ class Declarations:
         >>> d.declare_draws("E[E[(a*e1 + b*e2)^2, e2 ~ N(0, 1)], e1 ~ N(0, 1)]", 1, 1)
         >>> sorted(d.symbols)
         ['e', 'e1', 'e2', 'epsilon']
+        >>> d.declare_draws(r"\mathbb{E}_{\epsilon_1 \sim \mathcal{N}(0, 1)}[\epsilon_1^2]", 1, 1)
+        >>> sorted(d.symbols)
+        ['e', 'e1', 'e2', 'epsilon', 'epsilon_1']
         """
         for m in _NORMAL_DRAW.finditer(text):
             group = 1 if m.group(1) is not None else 2
@@ -766,6 +780,11 @@ class Declarations:
             if kind == "density" and self.sequence_name(var) == var:
                 variables.append(self.functions[var])
                 continue
+            if kind == "density" and self.undeclared_plain(var):
+                # densities: q(x), p(x) with no symbols: line for x: a density's variable is a
+                # real number, as a family's (N(m, s^2)) is, and as CS228's or Alquier's q(x),
+                # π(θ) are read; a declaration written for it keeps its meaning
+                self.add_symbol(var, "real", {"real": True}, line, column)
             if var not in self.symbols or var in self.definitions:
                 hint = (f", or an entry of a declared sequence ('functions: {var} : real', "
                         "its index declared integer)" if kind == "density" and "(" in var
@@ -775,6 +794,19 @@ class Declarations:
             variables.append(self.symbols[var])
         sig = f"{stem}({','.join(given)}" + ("|" + ",".join(cond) if bar else "") + ")"
         return stem, sig, variables, len(given)
+
+    def undeclared_plain(self, name: str) -> bool:
+        """Whether ``name`` is a plain name that nothing declares, defines or uses yet (no
+        symbol, let, vector, reserved word, density or function of that name).
+
+        >>> d = Declarations()
+        >>> d.declare_symbols("z : real", 1, 1)
+        >>> d.undeclared_plain("x"), d.undeclared_plain("z"), d.undeclared_plain("log")
+        (True, False, False)
+        """
+        return bool(_NAME.match(name) and name not in RESERVED and name not in self.symbols
+                    and name not in self.definitions and name not in self.indexed
+                    and not any(sig.startswith(name + "(") for sig in self.functions))
 
     def sequence_name(self, var: str) -> str | None:
         """``x(i)`` when ``var`` (``x(i)``, ``x_i``) names a declared sequence x(i) at its

@@ -120,6 +120,7 @@ from elbo_derivation.read.declarations import (
     DATA_INDEX,
     LETTER_FUNCTIONS,
     NAMED_FUNCTIONS,
+    STAR,
     Declarations,
     alias_dependence,
     atom_name,
@@ -872,6 +873,12 @@ class _Builder(Transformer_NonRecursive):
         base, sub, written = self.atoms[tok.start_pos]
         return _Name(base, sub, None, written, tok.line, tok.column)
 
+    def starred(self, c: list[Token]) -> _Name:
+        """``\\theta^*``: the starred name, the same as ``\\theta_*`` (theta_star)."""
+        base_tok = c[0]
+        return _Name(str(base_tok).lstrip("\\"), STAR, None, f"{base_tok}{c[1]}",
+                     base_tok.line, base_tok.column)
+
     def accented(self, c: list[Token]) -> _Name:
         acc_tok, base_tok = c[0], c[1]
         accent_cmd = str(acc_tok).lstrip("\\")
@@ -975,6 +982,11 @@ class _Builder(Transformer_NonRecursive):
         if matrices.is_matrix(inner):  # |Σ|: the determinant, shown with bars as written
             return written_bars(self.matrix_function("det", c[0])(inner))
         return sp.Abs(inner)
+
+    def bars_power(self, c: list[Any]) -> Any:
+        """``|g|^p`` or ``\\|x\\|^2`` after an expectation written without a bracket."""
+        base = (self.abs if c[0].type == "LVERT" else self.norm)(c[:3])
+        return self.power_of(base, self.value(c[3]), _first_pos(c[0]))
 
     def matrix_row(self, c: list[Any]) -> list[sp.Expr]:
         return [self.value(v) if not isinstance(v, _Name) else self.resolve_name(v)
@@ -1449,6 +1461,15 @@ class _Builder(Transformer_NonRecursive):
             return self.integral([c[0], c[1], sp.Integer(1), *c[2:]])
         return self.integral([c[0], sp.Integer(1), *c[1:]])
 
+    def integral_frac(self, c: list[Any]) -> _Big:
+        """``\\int f\\,\\frac{du}{g}``, ``\\int \\frac{dx}{x}``: the integral of f/g in u."""
+        lead = c[:2] if isinstance(c[1], tuple) else c[:1]
+        rest = c[len(lead):]
+        body, name, denominator = (rest[0], rest[2], rest[3]) if len(rest) == 4 else (
+            sp.Integer(1), rest[1], rest[2])
+        quotient = self.value(body) / self.value(denominator)
+        return self.integral([*lead, quotient, None, name])
+
     def integral(self, c: list[Any]) -> _Big:
         if isinstance(c[1], tuple):
             (lower, upper), body, var_name = c[1], c[2], c[4]
@@ -1661,10 +1682,13 @@ _UPRIGHT_WORD = re.compile(r"\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*([A
 
 def _sub_text(tok: Token) -> str:
     text = str(tok)[1:].strip()
+    if text.strip("{} \t") in ("*", "\\ast", "\\star"):  # \theta_*: the optimum, theta_star
+        return STAR
     if text.startswith("{"):
         text = text[1:-1].strip()
-        if "," in text:  # w_{t,i}: two indices
-            return "{" + ",".join(part.strip() for part in text.split(",")) + "}"
+        if "," in text:  # w_{t,i}: two indices (an index set upright, P_{i,\mathrm{jj}}: jj)
+            parts = [part.strip() for part in text.split(",")]
+            return "{" + ",".join(_UPRIGHT_WORD.sub(r"\1", part) for part in parts) + "}"
         word = _UPRIGHT_WORD.match(text)
         if word is not None:  # p_{\mathrm{data}}: the subscript is the word
             return word.group(1)
@@ -1946,8 +1970,9 @@ def _bound_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[
     {'u': (u, Token('NAMEBASE', 'u'))}
     """
     out: dict[str, tuple[sp.Symbol, Token]] = {}
-    for node in tree.find_pred(lambda t: t.data in ("integral", "integral_one")):
-        last = node.children[-1]
+    for node in tree.find_pred(lambda t: t.data in ("integral", "integral_one",
+                                                    "integral_frac")):
+        last = node.children[-2 if node.data == "integral_frac" else -1]
         if not isinstance(last, Tree) or last.data != "name" or len(last.children) != 1:
             continue
         tok = last.children[0]

@@ -84,6 +84,8 @@ def _tex_name(name: str) -> str:
     atom = atom_subscript(name, _GREEK_TEX, lambda k: f"^{{{k}}}")
     if atom is not None:  # mu_{q(1/sigma^2)}: \mu_{q(1/\sigma^{2})}, as written
         return f"{_tex_name(ATOM_SUB.match(name)['base'])}_{{{atom}}}"  # type: ignore[index]
+    if name.endswith("_star") and len(name) > 5:  # θ_*, θ^*: the reader's theta_star
+        return f"{_tex_name(name[:-5])}_{{*}}"
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in _GREEK_TEX):

@@ -166,11 +166,14 @@ def pretty_signature(signature: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def pretty_name(name: str) -> str:
     """A symbol name in unicode: ``sigma1`` → ``σ₁``, ``x_hat`` → ``x̂``, ``Z_2`` → ``Z₂``,
-    ``mu_{q(1/sigma^2)}`` → ``μ_q(1/σ²)``."""
+    ``mu_{q(1/sigma^2)}`` → ``μ_q(1/σ²)``, ``theta_star`` (the reader's name for θ_*, θ^*)
+    → ``θ∗``."""
     atom = atom_subscript(name, GREEK, lambda k: k.translate(_SUP))
     if atom is not None:
         base = ATOM_SUB.match(name)["base"]  # type: ignore[index]
         return f"{GREEK.get(base, base)}_{atom}"
+    if name.endswith("_star") and len(name) > 5:
+        return pretty_name(name[:-5]) + "∗"  # U+2217: a "*" would be read as a product
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in GREEK):
