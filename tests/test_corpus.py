@@ -28,19 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    "moments/wrong/peyre_cuturi_w2_gaussians.s5.dropped-factor.deriv": _MISNAMED.format(
-        "binomial-coefficient for −2√(s₁s₂²s₁) written −s₁s₂: the 2 the author wrote was "
-        "dropped, and no square is expanded on the page (o9c; left to the naming owners)"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "moments/wrong/peyre_cuturi_w2_gaussians.s5.dropped-factor.deriv"})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

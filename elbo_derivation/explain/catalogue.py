@@ -2431,3 +2431,9 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"chain-rule-factor-forgotten": {
     "local": sim.inner_factor_forgotten_inside}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the binomial 2 of a cross term is lost only where the page shows the square's expansion: a
+# square of a sum expanded in the step, or the cross term 2ab written beside a² and b² (see
+# :mod:`.witness_factors`); 2√(s₁s₂²s₁) written s₁s₂ is a 2 dropped, not a cross term's
+CATALOGUE = _amended(CATALOGUE, {"binomial-coefficient": {"witness": "cross-term-written"}})
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -16,7 +16,11 @@ shows the mechanism an entry names; :func:`.mistakes.witnessed` calls them by th
 * ``square-gone``: the square said to be lost was written on the previous line, and the
   written step shows fewer squares of its base (a square that only expanding or a rule of
   derivatives makes is not on the page: e·s for the e²s of e(es + m) is as much the factor e
-  applied to one term only).
+  applied to one term only);
+* ``cross-term-written``: the binomial 2 of a cross term is lost only where the page shows the
+  square's expansion: the step expands a square of a sum (one the previous line holds is
+  gone from the written step), or the previous line writes the cross term 2ab beside a² and b²
+  (2√(s₁s₂²s₁) beside s₁² and s₂² is a 2 the author wrote on a root, no cross term on the page).
 
 Examples
 --------
@@ -152,7 +156,62 @@ def _power_carried(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
     return False
 
 
+def _squares_of_sums(e: sp.Basic) -> set[sp.Basic]:
+    """The squares of a sum ``e`` as written holds ((a − b)², c·(a + b)²)."""
+    return {n for n in sp.preorder_traversal(e)
+            if n.is_Pow and n.exp == 2 and isinstance(n.base, sp.Add)}
+
+
+def _flat_factors(t: sp.Basic) -> tuple[sp.Rational, list[sp.Basic]]:
+    """A written term as its numeric coefficient and its other factors (nested products of
+    an unevaluated tree flattened)."""
+    coeff, rest = sp.Integer(1), []
+    for f in sp.Mul.make_args(t):
+        if f.is_Number:
+            coeff *= f
+        elif isinstance(f, sp.Mul):
+            c, r = _flat_factors(f)
+            coeff, rest = coeff * c, rest + r
+        else:
+            rest.append(f)
+    return coeff, rest
+
+
+def _cross_term_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``cross-term-written`` witness (module doc).
+
+    >>> a, b, s, t = sp.symbols("a b s t", positive=True)
+    >>> ev = dict(evaluate=False)
+    >>> _cross_term_written(None, None, sp.Pow(a - b, 2, **ev), a**2 - a*b + b**2)
+    True
+    >>> _cross_term_written(None, None, sp.Pow(a - b, 2, **ev) + t, sp.Pow(a - b, 2, **ev))
+    False
+    >>> _cross_term_written(None, None, sp.Add(a**2, b**2, sp.Mul(-2, a, b, **ev), **ev), a)
+    True
+    >>> root = sp.sqrt(sp.Mul(s, t**2, s, **ev), evaluate=False)
+    >>> _cross_term_written(None, None, sp.Add(s**2, t**2, sp.Mul(-2, root, **ev), **ev), s)
+    False
+    """
+    if _squares_of_sums(before) - _squares_of_sums(after):
+        return True
+    for add in (n for n in sp.preorder_traversal(before) if isinstance(n, sp.Add)):
+        squared = set()
+        for t in add.args:
+            _, fs = _flat_factors(t)
+            squared |= {f.base for f in fs if f.is_Pow and f.exp == 2}
+        for t in add.args:
+            coeff, fs = _flat_factors(t)
+            if abs(coeff) != 2:
+                continue
+            if len(fs) == 2 and all(f in squared for f in fs):
+                return True
+            if len(fs) == 1 and fs[0].is_Pow and fs[0].exp == 2 and fs[0].base in squared:
+                return True
+    return False
+
+
 FACTOR_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
+    "cross-term-written": _cross_term_written,
     "power-carried": _power_carried,
     "power-derivative": _power_derivative,
     "factor-dropped": _factor_dropped,
