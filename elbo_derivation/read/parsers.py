@@ -115,10 +115,10 @@ def _digest(grammar: str, options: dict[str, Any]) -> str:
 
 def _load(path: Path, key: str) -> Lark | None:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode_object)
         if not isinstance(doc, dict) or doc.get("key") != key:
             return None
-        return Lark.load(_decode(doc["parser"]))
+        return Lark.load(doc["parser"])
     except Exception:
         return None
 
@@ -165,18 +165,18 @@ def _encode(obj: Any) -> Any:
     raise TypeError(f"cannot store a {type(obj).__name__} of a serialised parser")
 
 
-def _decode(obj: Any) -> Any:
-    """The inverse of :func:`_encode`.
+def _decode_object(obj: dict[str, Any]) -> Any:
+    """The inverse of :func:`_encode` for one JSON object, whose members are already decoded
+    (``json.loads``'s ``object_hook``, called innermost first).
 
-    >>> _decode(_encode({1: (2, "a"), "b": [None]}))
-    {1: (2, 'a'), 'b': [None]}
+    >>> text = json.dumps(_encode({1: (2, "a"), "b": [None, (3,)]}))
+    >>> json.loads(text, object_hook=_decode_object)
+    {1: (2, 'a'), 'b': [None, (3,)]}
     """
-    if isinstance(obj, dict):
+    if len(obj) == 1:
         if _DICT in obj:
-            return {_decode(k): _decode(v) for k, v in obj[_DICT]}
+            return {k: v for k, v in obj[_DICT]}
         if _TUPLE in obj:
-            return tuple(_decode(v) for v in obj[_TUPLE])
-        return {k: _decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v) for v in obj]
+            return tuple(obj[_TUPLE])
     return obj
+
