@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import types
 from collections.abc import Sequence
 
 from elbo_derivation.errors import InputError
@@ -129,6 +130,7 @@ def entry() -> None:
 
     gc.set_threshold(100_000, 50, 100)
     os.environ.setdefault("SYMPY_CACHE_SIZE", "10000")  # read by SymPy when first imported
+    _units_placeholder()
     try:
         code = main()
     except KeyboardInterrupt:  # a second Ctrl-C while the first one is being handled
@@ -139,6 +141,45 @@ def entry() -> None:
         except (BrokenPipeError, ValueError):
             _silence_stdout()
     os._exit(code)
+
+
+#: SymPy's physical-units package, imported by ``simplify`` (and ``checksol``) on every call
+_UNITS = "sympy.physics.units"
+
+
+class _UnitsPlaceholder(types.ModuleType):
+    """Stands for ``sympy.physics.units`` until anything but ``Quantity``/``Unit`` is asked.
+
+    ``sympy.simplify`` imports the units package on every call only to ask whether the
+    expression holds a physical ``Quantity`` (``expr.has(Quantity)``); the package and its
+    unit systems take about 0.09 s of CPU to import, a sixth of a one-step ``check``. A
+    ``Quantity`` can only be made by that package, which the command line never imports, so
+    for its expressions the answer is always no: the placeholder's ``Quantity`` is a SymPy
+    class of which no instance exists, and ``has`` answers no as the real one would. Any
+    other name asked of it loads the real package in its place (and ``simplify`` then imports
+    the real ``Quantity`` on its next call).
+    """
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("Quantity", "Unit"):
+            from sympy import AtomicExpr
+
+            cls = type("Quantity", (AtomicExpr,), {"__module__": __name__, "__doc__":
+                                                    "A physical quantity: none exists here."})
+            self.Quantity = self.Unit = cls
+            return cls
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if sys.modules.get(_UNITS) is self:
+            del sys.modules[_UNITS]
+        return getattr(importlib.import_module(_UNITS), name)
+
+
+def _units_placeholder() -> None:
+    """Put :class:`_UnitsPlaceholder` in ``sys.modules`` (the console script only: a library
+    user's process may well use physical units)."""
+    if _UNITS not in sys.modules:
+        sys.modules[_UNITS] = _UnitsPlaceholder(_UNITS, _UnitsPlaceholder.__doc__)
 
 
 def _stop_children() -> None:

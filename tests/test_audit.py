@@ -2,7 +2,8 @@ r"""Nothing in an input runs: an audit hook watches ``check`` read hostile files
 
 ``sys.addaudithook`` cannot be removed once installed, so each check runs in a fresh Python
 process (a small driver script written to ``tmp_path``). The driver first checks a harmless
-derivation, so that every module the checker needs is already imported; then it installs the
+derivation, so that every module the checker needs is already imported (and every parser
+built and stored in the cache, which starts empty); then it installs the
 hook and runs ``elbo-derivation check FILE --json`` (through :func:`elbo_derivation.cli.main`)
 on each hostile file. The hook records
 
@@ -19,6 +20,7 @@ file, which must not exist afterwards.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -96,6 +98,8 @@ DRIVER = textwrap.dedent(
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         main(["check", benign, "--json"])
         main(["check", benign.replace(".deriv", ".tex"), "--json"])
+        # LaTeX with a declared d: the parser in which d is a name, not a differential
+        main(["check", benign.replace(".deriv", "_d.tex"), "--json"])
 
     events = []
     current = [None]
@@ -166,6 +170,11 @@ def audit(tmp_path_factory: pytest.TempPathFactory) -> dict:
         f"{TEX_HEADER}\\begin{{align*}}\n  \\log(h h) &= 2\\log h\n\\end{{align*}}\n",
         encoding="utf-8",
     )
+    (folder / "benign_d.tex").write_text(
+        "% symbols: d : positive\n% symbols: h : positive\n"
+        "\\begin{align*}\n  \\log(d h) &= \\log d + \\log h\n\\end{align*}\n",
+        encoding="utf-8",
+    )
     listing = folder / "files.json"
     listing.write_text(json.dumps([str(f) for f in files]), encoding="utf-8")
     driver = folder / "driver.py"
@@ -174,6 +183,9 @@ def audit(tmp_path_factory: pytest.TempPathFactory) -> dict:
     proc = subprocess.run(
         [sys.executable, str(driver), str(listing), str(benign), json.dumps(marks)],
         capture_output=True, text=True, timeout=300, cwd=folder,
+        # the parsers' cache (read/parsers.py) starts empty: the warm-up builds and stores
+        # every parser, so that what is audited is the same on a fresh machine
+        env={**os.environ, "ELBO_DERIVATION_CACHE": str(folder / "parser-cache")},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])

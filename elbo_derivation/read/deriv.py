@@ -86,7 +86,7 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
-from lark import Lark, Token, Transformer_NonRecursive, Tree
+from lark import Token, Transformer_NonRecursive, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from sympy.core.parameters import global_parameters
 
@@ -121,6 +121,7 @@ from elbo_derivation.read.limits import (
     MAX_STEPS,
     read_text,
 )
+from elbo_derivation.read.parsers import lalr_parser
 
 __all__ = [
     "ASSUMPTIONS",
@@ -211,7 +212,7 @@ NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 %ignore /[ \t\f\v]+/
 """
 
-_PARSER = Lark(_GRAMMAR, parser="lalr", maybe_placeholders=False)  # tokens carry columns
+_PARSER = lalr_parser("deriv", _GRAMMAR, maybe_placeholders=False)  # tokens carry columns
 
 _READABLE_TERMINALS = {
     "NUMBER": "a number",

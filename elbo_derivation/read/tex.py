@@ -145,6 +145,7 @@ from elbo_derivation.read.limits import (
     MAX_STEPS,
     read_text,
 )
+from elbo_derivation.read.parsers import lalr_parser
 
 __all__ = [
     "MAX_DEPTH",
@@ -165,9 +166,10 @@ MAX_EXPONENT = 1000
 
 @functools.cache
 def _parser() -> Lark:
-    """The LALR parser of ``latex.lark``, built on first use (about 0.4 s)."""
+    """The LALR parser of ``latex.lark``, made on first use (built in about 0.15 s of CPU, or
+    loaded from the cache of :mod:`.parsers` in a fiftieth of that)."""
     grammar = Path(__file__).with_name("latex.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return lalr_parser("latex", grammar, propagate_positions=True, maybe_placeholders=False)
 
 
 @functools.cache
@@ -181,7 +183,8 @@ def _parser_d_product() -> Lark:
     if "\nDIFF.3:" not in grammar:  # pragma: no cover - the grammar and this function together
         raise RuntimeError("latex.lark: the terminal DIFF.3 is expected")
     grammar = grammar.replace("\nDIFF.3:", "\nDIFF.0:", 1)
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return lalr_parser("latex-d-product", grammar, propagate_positions=True,
+                       maybe_placeholders=False)
 
 
 _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
