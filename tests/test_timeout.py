@@ -9,14 +9,78 @@ from pathlib import Path
 
 import pytest
 
-from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.core import timeout
+from elbo_derivation.core.timeout import clock, run_bounded
+
+
+def _spin() -> None:
+    """CPU-bound work that never ends."""
+    while True:
+        sum(range(1000))
 
 
 def test_a_bound_interrupts_long_work() -> None:
     start = time.monotonic()
-    out = run_bounded(lambda: time.sleep(5), 0.05)
+    out = run_bounded(_spin, 0.05)
     assert not out.ok and out.error == "timed out after 0.05 s"
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 20 * 0.05 + 1.0  # at the latest by the wall backstop
+
+
+def test_a_bound_counts_the_cpu_time_of_the_work() -> None:
+    # the bound is CPU seconds of this process: when it stops a CPU-bound loop, the loop has
+    # had (about) its whole bound of CPU, however loaded the machine is
+    start = clock()
+    out = run_bounded(_spin, 0.2)
+    used = clock() - start
+    assert not out.ok and out.error == "timed out after 0.2 s"
+    assert used >= 0.18  # (the kernel checks CPU timers at its ticks: a few ms either way)
+
+
+def test_work_that_uses_no_cpu_is_stopped_by_the_wall_clock_backstop(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sleep uses no CPU: its CPU bound never runs out, the backstop (a small factor here) does
+    monkeypatch.setattr(timeout, "WALL_FACTOR", 2.0)
+    start, cpu = time.monotonic(), clock()
+    out = run_bounded(lambda: time.sleep(30), 0.05)
+    assert not out.ok and out.error == "timed out after 0.05 s"
+    assert time.monotonic() - start < 10.0
+    assert clock() - cpu < 0.05 * 2.0 + 1.0
+
+
+def test_a_short_sleep_is_not_cut_short_by_its_cpu_bound() -> None:
+    # 1 s of sleeping within a bound of 0.2 CPU seconds: its backstop is 20 times that
+    out = run_bounded(lambda: time.sleep(1.0) or 7, 0.2)
+    assert out.ok and out.value == 7
+
+
+def test_outside_the_main_thread_a_child_process_bounds_itself_by_its_cpu_time() -> None:
+    import threading
+
+    box: dict = {}
+    worker = threading.Thread(target=lambda: box.update(
+        spun=run_bounded(_spin, 0.1), value=run_bounded(lambda: 6 * 7, 5.0)))
+    worker.start()
+    worker.join(60)
+    assert box["spun"].error == "timed out after 0.1 s"
+    assert box["value"].ok and box["value"].value == 42
+
+
+def test_nested_bounds_restore_the_outer_cpu_timer() -> None:
+    import signal
+
+    def outer() -> tuple[bool, float]:
+        inner = run_bounded(_spin, 0.05)  # the inner bound runs out first
+        return inner.ok, signal.getitimer(signal.ITIMER_PROF)[0]
+
+    out = run_bounded(outer, 30.0)
+    assert out.ok
+    inner_ok, left = out.value
+    assert not inner_ok and 0 < left <= 30.0  # the outer CPU timer armed again
+    # an inner bound longer than the outer CPU time left gets only that time
+    start = clock()
+    out = run_bounded(lambda: run_bounded(_spin, 30.0), 0.1)
+    assert not (out.ok and out.value.ok) and clock() - start < 5.0
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
 
 
 def test_an_import_running_when_the_time_is_up_is_finished_first(
@@ -123,11 +187,14 @@ def test_no_alarm_is_left_behind_after_a_bound_runs_out() -> None:
 
     armed = signal.getitimer(signal.ITIMER_REAL)[0] > 0  # (pytest-timeout's, if any)
     handler = signal.getsignal(signal.SIGALRM)
+    profiler = signal.getsignal(signal.SIGPROF)
     for _ in range(20):
-        assert not run_bounded(lambda: time.sleep(1), 0.01).ok
+        assert not run_bounded(_spin, 0.01).ok
         delay, interval = signal.getitimer(signal.ITIMER_REAL)
         assert (delay > 0) == armed and interval == 0.0  # no retry timer left running
+        assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
         assert signal.getsignal(signal.SIGALRM) is handler
+        assert signal.getsignal(signal.SIGPROF) is profiler
 
 
 def test_an_outer_timer_is_restored_with_the_time_it_had_left() -> None:
@@ -137,7 +204,7 @@ def test_an_outer_timer_is_restored_with_the_time_it_had_left() -> None:
     old = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
     try:
         signal.setitimer(signal.ITIMER_REAL, 30.0)
-        assert run_bounded(lambda: time.sleep(0.5), 0.05).error == "timed out after 0.05 s"
+        assert run_bounded(_spin, 0.05).error == "timed out after 0.05 s"
         left = signal.getitimer(signal.ITIMER_REAL)[0]
         assert 28.0 < left <= 30.0
         # an inner bound longer than the outer time left gets only that time
