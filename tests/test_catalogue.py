@@ -12,6 +12,7 @@ import sympy as sp
 
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.core.timeout import clock
 from elbo_derivation.explain import mistakes
 from elbo_derivation.explain.catalogue import BY_NAME, CATALOGUE, Entry, Example
 from elbo_derivation.explain.mistakes import _backward, _Context, _forward, diagnose
@@ -50,7 +51,7 @@ VALUE_ENTRIES = [e for e in CATALOGUE if e.relation is None]
 def test_the_simulation_makes_the_examples_wrong_step(entry: Entry) -> None:
     ex = entry.example
     symbols = {s.name: s for s in ex.right.atoms(sp.Symbol) | ex.wrong.atoms(sp.Symbol)}
-    ctx = _Context(ex.right, ex.wrong, _declared(ex, symbols), None, time.perf_counter() + 60)
+    ctx = _Context(ex.right, ex.wrong, _declared(ex, symbols), None, clock() + 60)
     forward = any(ctx.screen_equal(w, ex.wrong) and ctx.exact(w, ex.wrong)
                   for w, _, _, _ in _forward(entry, ctx))
     backward = any(ctx.screen_equal(r, ex.right) and redo() and ctx.exact(r, ex.right)

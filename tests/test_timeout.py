@@ -20,10 +20,10 @@ def _spin() -> None:
 
 
 def test_a_bound_interrupts_long_work() -> None:
-    start = time.monotonic()
+    start = clock()
     out = run_bounded(_spin, 0.05)
     assert not out.ok and out.error == "timed out after 0.05 s"
-    assert time.monotonic() - start < 20 * 0.05 + 1.0  # at the latest by the wall backstop
+    assert clock() - start < 1.0  # (CPU seconds: the same on a loaded machine)
 
 
 def test_a_bound_counts_the_cpu_time_of_the_work() -> None:
@@ -116,25 +116,27 @@ def test_a_bound_holds_where_long_loops_check_it_even_if_its_signal_is_lost() ->
     from elbo_derivation.core.timeout import check_deadline
 
     def work() -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0)  # the timer lost
+        signal.setitimer(signal.ITIMER_PROF, 0)  # the timers lost
+        signal.setitimer(signal.ITIMER_REAL, 0)
         while True:
             check_deadline()
 
-    start = time.monotonic()
+    start = clock()
     out = run_bounded(work, 0.1)
     assert not out.ok and out.error == "timed out after 0.1 s"
-    assert time.monotonic() - start < 2.0
+    assert clock() - start < 2.0
     check_deadline()  # outside the bound again: nothing raised
 
 
 def _run_script(tmp_path: Path, body: str, name: str = "script.py") -> str:
-    """Run ``body`` in a fresh interpreter (killed after 60 s, so a lost bound fails, not
-    hangs) and return its output."""
+    """Run ``body`` in a fresh interpreter (killed after 600 s of wall-clock time,
+    so a lost bound fails, not hangs; the bounds inside count CPU seconds, which a loaded
+    machine hands out slowly) and return its output."""
     import subprocess
 
     (tmp_path / name).write_text(textwrap.dedent(body), encoding="utf-8")
     proc = subprocess.run([sys.executable, name], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -155,8 +157,8 @@ def test_a_bound_holds_when_its_first_interruption_is_swallowed(tmp_path: Path) 
             while True:
                 sum(range(1000))
 
-        start = time.monotonic()
-        print(run_bounded(work, 0.1).error, time.monotonic() - start < 5.0)
+        start = time.process_time()
+        print(run_bounded(work, 0.1).error, time.process_time() - start < 5.0)
     """)
     assert out.split("\n")[0] == "timed out after 0.1 s True"
 
