@@ -4,7 +4,6 @@ when it is proved and unique."""
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -187,9 +186,9 @@ def test_a_normaliser_dropped_in_an_optimisation_names_the_optimised_parameter()
 def test_diagnosis_is_time_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mistakes, "TIME_BUDGET", 0.05)
     big = sum(sp.log(h + k) * g**k for k in range(1, 60))
-    start = time.perf_counter()
+    start = clock()  # (the budget counts CPU seconds, the same on a loaded machine)
     assert diagnose(big, big + g, None, None) is None
-    assert time.perf_counter() - start < 2.0
+    assert clock() - start < 2.0
 
 
 def test_declarations_in_the_reading_layers_form() -> None:
