@@ -47,6 +47,17 @@ def test_work_that_uses_no_cpu_is_stopped_by_the_wall_clock_backstop(
     assert clock() - cpu < 0.05 * 2.0 + 1.0
 
 
+def test_the_backstop_does_not_stop_work_that_runs_only_slowly(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the backstop looks after half the bound here, again and again: the loop uses CPU each
+    # time (as a starved process does, at a few percent of a core), so only its CPU bound ends it
+    monkeypatch.setattr(timeout, "WALL_FACTOR", 0.5)
+    start = clock()
+    out = run_bounded(_spin, 0.3)
+    assert not out.ok and out.error == "timed out after 0.3 s"
+    assert clock() - start >= 0.27
+
+
 def test_a_short_sleep_is_not_cut_short_by_its_cpu_bound() -> None:
     # 1 s of sleeping within a bound of 0.2 CPU seconds: its backstop is 20 times that
     out = run_bounded(lambda: time.sleep(1.0) or 7, 0.2)

@@ -79,10 +79,16 @@ class Outcome:
 #: capped, which is no limit in practice
 MAX_TIMER = 1e8
 
-#: the wall-clock backstop of a bound, as a multiple of its CPU seconds: a process starved to
-#: a twentieth of a core still gets its whole CPU share, while work that uses no CPU (a sleep,
-#: a wait for I/O) is stopped after this many times the bound
+#: the wall-clock backstop of a bound, as a multiple of its CPU seconds: every this many
+#: times the bound, the backstop looks whether the work has used at least :data:`MIN_SHARE`
+#: of a core since its last look. Work that uses no CPU (a sleep, a wait for I/O) is stopped
+#: there; work that runs, however starved (a machine with tens of busy processes gives each
+#: a few percent of a core), goes on to its whole CPU bound. (CPU-bound work cannot hang:
+#: the CPU timer counts every thread of the process.)
 WALL_FACTOR = 20.0
+
+#: the share of a core below which the backstop takes the work for stuck
+MIN_SHARE = 0.002
 
 #: this process's CPU clock at the last fork (set in the parent just before it forks); a child
 #: starts its CPU clock at zero, so :func:`clock` adds the difference there
@@ -197,24 +203,65 @@ def _importing(frame: Any, entry: Any = None) -> bool:
     return False
 
 
-#: the deadlines of the bounds running in the main thread, innermost last: (CPU deadline on
-#: :func:`clock`, wall-clock backstop on ``time.monotonic``)
-_DEADLINES: list[tuple[float, float]] = []
+@dataclass
+class _Bound:
+    """A bound running in the main thread: its deadlines and the backstop's last look."""
+
+    cpu: float  # the CPU deadline, on :func:`clock`
+    wall: float  # the next look of the wall-clock backstop, on ``time.monotonic``
+    cpu_free_until: float  # the ``time.monotonic`` before which ``cpu`` cannot have passed
+    interval: float  # wall seconds between the backstop's looks
+    capped: bool  # the wall deadline is an outer timer's: final
+    cpu_at_look: float  # :func:`clock` at the backstop's last look
+    expired: bool = False
+
+
+#: the bounds running in the main thread, innermost last
+_DEADLINES: list[_Bound] = []
+
+
+def _wall_time_up(bound: _Bound, now: float) -> bool:
+    """At the backstop's look: whether the work is stopped (it used less than
+    :data:`MIN_SHARE` of a core since the last look: it sleeps or waits) or only slow (a
+    starved process still runs: it is looked at again :attr:`_Bound.interval` later)."""
+    if bound.expired:
+        return True
+    if now < bound.wall:
+        return False  # (looked at already, from check_deadline)
+    if bound.capped:
+        return True
+    used = clock() - bound.cpu_at_look
+    if used < MIN_SHARE * bound.interval:
+        return True
+    bound.cpu_at_look += used
+    bound.wall = now + bound.interval
+    return False
 
 
 def check_deadline() -> None:
     """Raise :class:`TimeLimitExceeded` when the innermost bound's time is up.
 
     Long loops (a quadrature's integrand) call it, so a bound holds even when its timer
-    signal cannot run (a long call into C); it costs two clock readings. Only the main
-    thread's bounds have deadlines here: another thread's work is bounded by a child process.
+    signal cannot run (a long call into C). It mostly costs one reading of the wall clock:
+    the CPU clock (a system call, slower) is read only once as much wall time has passed as
+    the CPU time that was left at the last reading (single-threaded work uses at most one
+    CPU second per second; the timer signal counts every thread). Only the main thread's
+    bounds have deadlines here: another thread's work is bounded by a child process.
 
     >>> check_deadline()  # outside any bound: nothing to do
     """
     if _DEADLINES and threading.current_thread() is threading.main_thread():
-        cpu, wall = _DEADLINES[-1]
-        if clock() > cpu or time.monotonic() > wall:
+        bound = _DEADLINES[-1]
+        now = time.monotonic()
+        if bound.expired or (now >= bound.wall and _wall_time_up(bound, now)):
+            bound.expired = True
             raise TimeLimitExceeded
+        if now >= bound.cpu_free_until:
+            left = bound.cpu - clock()
+            if left <= 0:
+                bound.expired = True
+                raise TimeLimitExceeded
+            bound.cpu_free_until = now + left
 
 
 def _before_fork() -> None:
@@ -259,6 +306,12 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
         if _importing(frame, entry):
             signal.setitimer(which, IMPORT_GRACE)
             return
+        if signum == signal.SIGALRM:
+            now = time.monotonic()
+            if not _wall_time_up(bound, now):  # slow, not stuck: the CPU bound decides
+                signal.setitimer(which, max(bound.wall - now, 1e-3))
+                return
+        bound.expired = True
         signal.setitimer(which, RETRY)  # until the bound is left (see RETRY)
         raise TimeLimitExceeded
 
@@ -269,11 +322,14 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
     bounds = [min(limit, old[0]) if old[0] > 0 else limit
               for limit, old in zip((seconds, min(WALL_FACTOR * seconds, MAX_TIMER)),
                                     old_timers, strict=True)]
-    _DEADLINES.append((starts[0] + bounds[0], starts[1] + bounds[1]))
+    bound = _Bound(starts[0] + bounds[0], starts[1] + bounds[1], starts[1] + bounds[0],
+                   interval=bounds[1], capped=bounds[1] < WALL_FACTOR * seconds,
+                   cpu_at_look=starts[0])
+    _DEADLINES.append(bound)
     try:
         try:
-            for (which, _), bound in zip(_TIMERS, bounds, strict=True):
-                signal.setitimer(which, bound)
+            for (which, _), delay in zip(_TIMERS, bounds, strict=True):
+                signal.setitimer(which, delay)
             return Outcome(True, fn())
         finally:
             _disarm(active)
