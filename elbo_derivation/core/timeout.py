@@ -349,6 +349,22 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
                 signal.setitimer(which, max(delay - (now - start), 1e-3), interval)
 
 
+def _cpu_of(pid: int) -> float | None:
+    """CPU seconds (user + system) process ``pid`` has used, from ``/proc``; None where it
+    cannot be read (not Linux, or the process is gone).
+
+    >>> _cpu_of(os.getpid()) >= 0
+    True
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            data = f.read()
+        fields = data[data.rindex(")") + 2:].split()  # from field 3 (the state) on
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
@@ -365,14 +381,19 @@ def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
     proc.start()
     sender.close()
     try:
-        # the parent waits for the backstop only (a second more: the child's own bound, in
-        # CPU time, is what normally ends the work)
-        if receiver.poll(min(WALL_FACTOR * seconds + 1.0, MAX_TIMER)):
-            try:
-                return receiver.recv()
-            except (EOFError, OSError) as exc:
-                return Outcome(False, error=f"the worker process failed: {_describe(exc)}")
-        return Outcome(False, error=f"timed out after {seconds:g} s")
+        # the child's own bound, in CPU time, is what normally ends the work; the parent is
+        # the backstop: it looks every WALL_FACTOR times the bound (a second more) whether
+        # the child still uses CPU, as the child's own backstop does
+        interval, used = min(WALL_FACTOR * seconds + 1.0, MAX_TIMER), 0.0
+        while not receiver.poll(interval):
+            now = _cpu_of(proc.pid)
+            if now is None or now - used < MIN_SHARE * interval:
+                return Outcome(False, error=f"timed out after {seconds:g} s")
+            used = now
+        try:
+            return receiver.recv()
+        except (EOFError, OSError) as exc:
+            return Outcome(False, error=f"the worker process failed: {_describe(exc)}")
     finally:
         receiver.close()
         if proc.is_alive():
