@@ -536,7 +536,9 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
     """
     memo = MEMO if memo is None else memo
     lines = _lines(d)
-    budget = time.monotonic() + 10 * time_limit  # for the search of earlier lines, in all
+    from elbo_derivation.core.timeout import clock
+
+    budget = clock() + 10 * time_limit  # for the search of earlier lines, in all
     # each line is right, wrong, or (after an undecided step) not known to be either
     state = ["right"] + ["wrong"] * len(d.steps)
     first_error: int | None = None
@@ -565,7 +567,7 @@ def apply_error_carried_forward(d: Derivation, *, time_limit: float = 5.0,
 
             wrt = wrt_names(d, step.wrt)
             for j in range(i - 2, max(i - 2 - LOOKBACK, -1), -1):
-                if time.monotonic() > budget:
+                if clock() > budget:
                     break
                 found = memo.compare(lines[j], lines[i], step.relation, wrt,
                                      min(time_limit, 2.0), d)
@@ -1106,13 +1108,15 @@ def mark_folder(folder: str | Path, *, goal: str | None = None,
                 if bar is not None:
                     bar.update(1)
         else:
+            from elbo_derivation.core.timeout import WALL_FACTOR
+
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(jobs) as pool:
                 pending = [(item, pool.apply_async(_mark_task, (item,)))
                            for item in items]
                 for item, res in pending:
                     try:  # a worker that dies never completes its task: the row says so
-                        results[item[1]] = res.get(timeout=file_time_limit + 60)
+                        results[item[1]] = res.get(timeout=WALL_FACTOR * file_time_limit + 60)
                     except Exception as err:
                         m = _unreadable(item[1], f"the worker marking it failed ({err!r})",
                                         rules, 0.0, verb="marked")

@@ -290,19 +290,15 @@ def test_a_slow_file_gets_its_own_row(tmp_path: Path, monkeypatch) -> None:
     folder.mkdir()
     (folder / "a.deriv").write_text(script(L1), encoding="utf-8")
     (folder / "b.deriv").write_text(script(L1, L2), encoding="utf-8")
-    import time
-
     real = marking.mark_derivation
 
     def slow(d, **kw):
-        if d.name == "a":
-            time.sleep(5)
+        while d.name == "a":  # never ends: only the file's (CPU) bound stops it
+            pass
         return real(d, **kw)
 
     monkeypatch.setattr(marking, "mark_derivation", slow)
-    t0 = time.perf_counter()
     rows = marking.mark_folder(folder, goal=L4, file_time_limit=0.5, jobs=2)
-    assert time.perf_counter() - t0 < 4
     assert [(m.file, m.status) for m in rows] == [("a.deriv", "timed-out"),
                                                   ("b.deriv", "marked")]
     assert "longer than 0.5 s" in rows[0].reasons[0]

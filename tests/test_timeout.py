@@ -9,14 +9,89 @@ from pathlib import Path
 
 import pytest
 
-from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.core import timeout
+from elbo_derivation.core.timeout import clock, run_bounded
+
+
+def _spin() -> None:
+    """CPU-bound work that never ends."""
+    while True:
+        sum(range(1000))
 
 
 def test_a_bound_interrupts_long_work() -> None:
-    start = time.monotonic()
-    out = run_bounded(lambda: time.sleep(5), 0.05)
+    start = clock()
+    out = run_bounded(_spin, 0.05)
     assert not out.ok and out.error == "timed out after 0.05 s"
-    assert time.monotonic() - start < 2.0
+    assert clock() - start < 1.0  # (CPU seconds: the same on a loaded machine)
+
+
+def test_a_bound_counts_the_cpu_time_of_the_work() -> None:
+    # the bound is CPU seconds of this process: when it stops a CPU-bound loop, the loop has
+    # had (about) its whole bound of CPU, however loaded the machine is
+    start = clock()
+    out = run_bounded(_spin, 0.2)
+    used = clock() - start
+    assert not out.ok and out.error == "timed out after 0.2 s"
+    assert used >= 0.18  # (the kernel checks CPU timers at its ticks: a few ms either way)
+
+
+def test_work_that_uses_no_cpu_is_stopped_by_the_wall_clock_backstop(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sleep uses no CPU: its CPU bound never runs out, the backstop (a small factor here) does
+    monkeypatch.setattr(timeout, "WALL_FACTOR", 2.0)
+    start, cpu = time.monotonic(), clock()
+    out = run_bounded(lambda: time.sleep(30), 0.05)
+    assert not out.ok and out.error == "timed out after 0.05 s"
+    assert time.monotonic() - start < 10.0
+    assert clock() - cpu < 0.05 * 2.0 + 1.0
+
+
+def test_the_backstop_does_not_stop_work_that_runs_only_slowly(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the backstop looks after half the bound here, again and again: the loop uses CPU each
+    # time (as a starved process does, at a few percent of a core), so only its CPU bound ends it
+    monkeypatch.setattr(timeout, "WALL_FACTOR", 0.5)
+    start = clock()
+    out = run_bounded(_spin, 0.3)
+    assert not out.ok and out.error == "timed out after 0.3 s"
+    assert clock() - start >= 0.27
+
+
+def test_a_short_sleep_is_not_cut_short_by_its_cpu_bound() -> None:
+    # 1 s of sleeping within a bound of 0.2 CPU seconds: its backstop is 20 times that
+    out = run_bounded(lambda: time.sleep(1.0) or 7, 0.2)
+    assert out.ok and out.value == 7
+
+
+def test_outside_the_main_thread_a_child_process_bounds_itself_by_its_cpu_time() -> None:
+    import threading
+
+    box: dict = {}
+    worker = threading.Thread(target=lambda: box.update(
+        spun=run_bounded(_spin, 0.1), value=run_bounded(lambda: 6 * 7, 5.0)))
+    worker.start()
+    worker.join(60)
+    assert box["spun"].error == "timed out after 0.1 s"
+    assert box["value"].ok and box["value"].value == 42
+
+
+def test_nested_bounds_restore_the_outer_cpu_timer() -> None:
+    import signal
+
+    def outer() -> tuple[bool, float]:
+        inner = run_bounded(_spin, 0.05)  # the inner bound runs out first
+        return inner.ok, signal.getitimer(signal.ITIMER_PROF)[0]
+
+    out = run_bounded(outer, 30.0)
+    assert out.ok
+    inner_ok, left = out.value
+    assert not inner_ok and 0 < left <= 30.0  # the outer CPU timer armed again
+    # an inner bound longer than the outer CPU time left gets only that time
+    start = clock()
+    out = run_bounded(lambda: run_bounded(_spin, 30.0), 0.1)
+    assert not (out.ok and out.value.ok) and clock() - start < 5.0
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
 
 
 def test_an_import_running_when_the_time_is_up_is_finished_first(
@@ -52,25 +127,27 @@ def test_a_bound_holds_where_long_loops_check_it_even_if_its_signal_is_lost() ->
     from elbo_derivation.core.timeout import check_deadline
 
     def work() -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0)  # the timer lost
+        signal.setitimer(signal.ITIMER_PROF, 0)  # the timers lost
+        signal.setitimer(signal.ITIMER_REAL, 0)
         while True:
             check_deadline()
 
-    start = time.monotonic()
+    start = clock()
     out = run_bounded(work, 0.1)
     assert not out.ok and out.error == "timed out after 0.1 s"
-    assert time.monotonic() - start < 2.0
+    assert clock() - start < 2.0
     check_deadline()  # outside the bound again: nothing raised
 
 
 def _run_script(tmp_path: Path, body: str, name: str = "script.py") -> str:
-    """Run ``body`` in a fresh interpreter (killed after 60 s, so a lost bound fails, not
-    hangs) and return its output."""
+    """Run ``body`` in a fresh interpreter (killed after 600 s of wall-clock time,
+    so a lost bound fails, not hangs; the bounds inside count CPU seconds, which a loaded
+    machine hands out slowly) and return its output."""
     import subprocess
 
     (tmp_path / name).write_text(textwrap.dedent(body), encoding="utf-8")
     proc = subprocess.run([sys.executable, name], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -91,8 +168,8 @@ def test_a_bound_holds_when_its_first_interruption_is_swallowed(tmp_path: Path) 
             while True:
                 sum(range(1000))
 
-        start = time.monotonic()
-        print(run_bounded(work, 0.1).error, time.monotonic() - start < 5.0)
+        start = time.process_time()
+        print(run_bounded(work, 0.1).error, time.process_time() - start < 5.0)
     """)
     assert out.split("\n")[0] == "timed out after 0.1 s True"
 
@@ -123,11 +200,14 @@ def test_no_alarm_is_left_behind_after_a_bound_runs_out() -> None:
 
     armed = signal.getitimer(signal.ITIMER_REAL)[0] > 0  # (pytest-timeout's, if any)
     handler = signal.getsignal(signal.SIGALRM)
+    profiler = signal.getsignal(signal.SIGPROF)
     for _ in range(20):
-        assert not run_bounded(lambda: time.sleep(1), 0.01).ok
+        assert not run_bounded(_spin, 0.01).ok
         delay, interval = signal.getitimer(signal.ITIMER_REAL)
         assert (delay > 0) == armed and interval == 0.0  # no retry timer left running
+        assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
         assert signal.getsignal(signal.SIGALRM) is handler
+        assert signal.getsignal(signal.SIGPROF) is profiler
 
 
 def test_an_outer_timer_is_restored_with_the_time_it_had_left() -> None:
@@ -137,7 +217,7 @@ def test_an_outer_timer_is_restored_with_the_time_it_had_left() -> None:
     old = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
     try:
         signal.setitimer(signal.ITIMER_REAL, 30.0)
-        assert run_bounded(lambda: time.sleep(0.5), 0.05).error == "timed out after 0.05 s"
+        assert run_bounded(_spin, 0.05).error == "timed out after 0.05 s"
         left = signal.getitimer(signal.ITIMER_REAL)[0]
         assert 28.0 < left <= 30.0
         # an inner bound longer than the outer time left gets only that time

@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--time-limit", type=positive_seconds, default=5.0, metavar="SEC",
-        help="seconds allowed to each step's symbolic check (default: 5)",
+        help="CPU seconds allowed to each step's symbolic check (default: 5)",
     )
     parser.add_argument(
         "--goal", metavar="EXPR", default=None,

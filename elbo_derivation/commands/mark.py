@@ -66,9 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write an HTML summary page (score distribution, most common "
                         "mistakes, every row) to FILE")
     parser.add_argument("--time-limit", type=positive_seconds, default=5.0, metavar="SEC",
-                        help="seconds allowed to each comparison (default: 5)")
+                        help="CPU seconds allowed to each comparison (default: 5)")
     parser.add_argument("--file-time-limit", type=positive_seconds, default=30.0,
-                        metavar="SEC", help="seconds allowed to one file (default: 30)")
+                        metavar="SEC", help="CPU seconds allowed to one file (default: 30)")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: one per core)")
 

@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=seed, default=0, metavar="S",
                         help="seed of the numeric checks (default: 0)")
     parser.add_argument("--time-limit", type=positive_seconds, default=5.0, metavar="SEC",
-                        help="seconds allowed to each step's symbolic check (default: 5)")
+                        help="CPU seconds allowed to each step's symbolic check (default: 5)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,15 +1,24 @@
-"""Running a piece of SymPy work with a time bound that is really enforced.
+"""Running a piece of SymPy work with a time bound that is really enforced, in CPU time.
+
+A bound counts the **CPU time of the process doing the work** (:func:`clock`), not the time on
+the wall: on a machine running ten other processes a computation gets a fraction of a core,
+and a wall-clock bound would then cut it short and change the verdict. Counted in CPU
+seconds, the same file gets the same verdicts whatever else the machine is doing. A
+wall-clock **backstop** of :data:`WALL_FACTOR` times the bound stops work that uses no CPU
+(it sleeps, or waits for I/O) so that nothing can hang.
 
 SymPy cannot be interrupted from another thread, so a bound needs either a signal or a
 separate process:
 
-* in the main thread of the main interpreter, ``signal.setitimer`` arms ``SIGALRM``, whose
-  handler raises :class:`TimeLimitExceeded` inside the running computation. It derives from
-  ``BaseException`` so that SymPy's own ``except Exception`` clauses cannot swallow it. A timer
-  already armed by someone else (pytest-timeout, an outer bound) is saved and re-armed
-  afterwards with the time it had left.
+* in the main thread of the main interpreter, ``signal.setitimer`` arms ``ITIMER_PROF``
+  (``SIGPROF``, after the bound's CPU seconds) and ``ITIMER_REAL`` (``SIGALRM``, the
+  backstop); either handler raises :class:`TimeLimitExceeded` inside the running computation.
+  It derives from ``BaseException`` so that SymPy's own ``except Exception`` clauses cannot
+  swallow it. Timers already armed by someone else (pytest-timeout, an outer bound) are saved
+  and re-armed afterwards with the time they had left; an inner bound never outlasts them.
 * anywhere else (worker threads, notebooks' background threads) the work runs in a forked child
-  process, and the parent waits on a pipe for at most the bound, then kills the child.
+  process, which bounds itself the same way by its own CPU clock; the parent waits on a pipe
+  for at most the backstop, then kills the child.
 
 An import is never interrupted: a module left half-initialised would break every later use of
 it in the process (numpy, scipy and mpmath import parts of themselves lazily, on first use).
@@ -20,12 +29,18 @@ A signal handler runs between Python bytecodes, so one long C-level operation (a
 power) is not interrupted until it returns; the engine screens expressions for such sizes before
 running anything (see ``engine._screen``).
 
+Every other budget of the checker (a tier's share, the mistake catalogue's time, the probe's
+deadline) is a deadline on the same clock: ``deadline = clock() + seconds``, compared with
+``clock()``.
+
 Examples
 --------
 >>> run_bounded(lambda: 1 + 1, 1.0)
 Outcome(ok=True, value=2, error='')
->>> import time
->>> out = run_bounded(lambda: time.sleep(5), 0.05)
+>>> def spin():
+...     while True:
+...         pass
+>>> out = run_bounded(spin, 0.05)
 >>> out.ok, out.error
 (False, 'timed out after 0.05 s')
 """
@@ -43,7 +58,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Outcome", "TimeLimitExceeded", "check_deadline", "run_bounded"]
+__all__ = ["WALL_FACTOR", "Outcome", "TimeLimitExceeded", "check_deadline", "clock",
+           "run_bounded"]
 
 
 class TimeLimitExceeded(BaseException):
@@ -63,6 +79,44 @@ class Outcome:
 #: capped, which is no limit in practice
 MAX_TIMER = 1e8
 
+#: the wall-clock backstop of a bound, as a multiple of its CPU seconds: every this many
+#: times the bound, the backstop looks whether the work has used at least :data:`MIN_SHARE`
+#: of a core since its last look. Work that uses no CPU (a sleep, a wait for I/O) is stopped
+#: there; work that runs, however starved (a machine with tens of busy processes gives each
+#: a few percent of a core), goes on to its whole CPU bound. (CPU-bound work cannot hang:
+#: the CPU timer counts every thread of the process.)
+WALL_FACTOR = 20.0
+
+#: the share of a core below which the backstop takes the work for stuck
+MIN_SHARE = 0.002
+
+#: this process's CPU clock at the last fork (set in the parent just before it forks); a child
+#: starts its CPU clock at zero, so :func:`clock` adds the difference there
+_CLOCK_AT_FORK = [0.0]
+_OFFSET = [0.0]
+
+
+def clock() -> float:
+    """Seconds of CPU time used by this process (all threads, user and system): the clock of
+    every time budget of the checker.
+
+    It goes on from the parent's value in a forked child, so a deadline computed before a fork
+    still means the same amount of work after it.
+
+    Returns
+    -------
+    float
+        CPU seconds; only differences are meaningful.
+
+    Examples
+    --------
+    >>> start = clock()
+    >>> _ = sum(range(100_000))
+    >>> clock() >= start
+    True
+    """
+    return time.process_time() + _OFFSET[0]
+
 
 def _can_use_signal() -> bool:
     return (
@@ -72,14 +126,15 @@ def _can_use_signal() -> bool:
 
 
 def run_bounded(fn: Callable[[], Any], seconds: float) -> Outcome:
-    """Call ``fn()`` and return its value, giving up after ``seconds``.
+    """Call ``fn()`` and return its value, giving up after ``seconds`` of CPU time.
 
     Parameters
     ----------
     fn : callable
         work without arguments; in the subprocess fallback its value must be picklable.
     seconds : float
-        the bound, > 0.
+        the bound in CPU seconds of the process doing the work, > 0. Work that uses no CPU is
+        stopped after :data:`WALL_FACTOR` times as many seconds of wall-clock time.
 
     Returns
     -------
@@ -148,39 +203,93 @@ def _importing(frame: Any, entry: Any = None) -> bool:
     return False
 
 
-#: the deadlines (time.monotonic) of the bounds running in the main thread, innermost last
-_DEADLINES: list[float] = []
+@dataclass
+class _Bound:
+    """A bound running in the main thread: its deadlines and the backstop's last look."""
+
+    cpu: float  # the CPU deadline, on :func:`clock`
+    wall: float  # the next look of the wall-clock backstop, on ``time.monotonic``
+    cpu_free_until: float  # the ``time.monotonic`` before which ``cpu`` cannot have passed
+    interval: float  # wall seconds between the backstop's looks
+    capped: bool  # the wall deadline is an outer timer's: final
+    cpu_at_look: float  # :func:`clock` at the backstop's last look
+    expired: bool = False
+
+
+#: the bounds running in the main thread, innermost last
+_DEADLINES: list[_Bound] = []
+
+
+def _wall_time_up(bound: _Bound, now: float) -> bool:
+    """At the backstop's look: whether the work is stopped (it used less than
+    :data:`MIN_SHARE` of a core since the last look: it sleeps or waits) or only slow (a
+    starved process still runs: it is looked at again :attr:`_Bound.interval` later)."""
+    if bound.expired:
+        return True
+    if now < bound.wall:
+        return False  # (looked at already, from check_deadline)
+    if bound.capped:
+        return True
+    used = clock() - bound.cpu_at_look
+    if used < MIN_SHARE * bound.interval:
+        return True
+    bound.cpu_at_look += used
+    bound.wall = now + bound.interval
+    return False
 
 
 def check_deadline() -> None:
     """Raise :class:`TimeLimitExceeded` when the innermost bound's time is up.
 
     Long loops (a quadrature's integrand) call it, so a bound holds even when its timer
-    signal cannot run (a long call into C); it costs one clock reading. Only the main
-    thread's bounds have deadlines here: another thread's work is bounded by a child process.
+    signal cannot run (a long call into C). It mostly costs one reading of the wall clock:
+    the CPU clock (a system call, slower) is read only once as much wall time has passed as
+    the CPU time that was left at the last reading (single-threaded work uses at most one
+    CPU second per second; the timer signal counts every thread). Only the main thread's
+    bounds have deadlines here: another thread's work is bounded by a child process.
 
     >>> check_deadline()  # outside any bound: nothing to do
     """
-    if (_DEADLINES and time.monotonic() > _DEADLINES[-1]
-            and threading.current_thread() is threading.main_thread()):
-        raise TimeLimitExceeded
+    if _DEADLINES and threading.current_thread() is threading.main_thread():
+        bound = _DEADLINES[-1]
+        now = time.monotonic()
+        if bound.expired or (now >= bound.wall and _wall_time_up(bound, now)):
+            bound.expired = True
+            raise TimeLimitExceeded
+        if now >= bound.cpu_free_until:
+            left = bound.cpu - clock()
+            if left <= 0:
+                bound.expired = True
+                raise TimeLimitExceeded
+            bound.cpu_free_until = now + left
 
 
-def _forget_deadlines() -> None:
-    """In a forked child: the parent's bounds are not the child's (nor are its timers)."""
+def _before_fork() -> None:
+    _CLOCK_AT_FORK[0] = clock()
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: the parent's bounds are not the child's (nor are its timers), and
+    the CPU clock goes on from the parent's value."""
     _DEADLINES.clear()
+    _OFFSET[0] = _CLOCK_AT_FORK[0] - time.process_time()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_deadlines)
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+#: the two timers of a bound: (which timer, its signal)
+_TIMERS = ((signal.ITIMER_PROF, signal.SIGPROF), (signal.ITIMER_REAL, signal.SIGALRM)) \
+    if hasattr(signal, "setitimer") else ()
 
 
 def _disarm(active: list[bool]) -> None:
-    """Stop the bound's timer for good; a last alarm may interrupt this, so try again."""
+    """Stop the bound's timers for good; a last signal may interrupt this, so try again."""
     while True:
         try:
             active[0] = False  # from here on the handler does nothing
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            for which, _ in _TIMERS:
+                signal.setitimer(which, 0)
             return
         except TimeLimitExceeded:
             continue
@@ -190,23 +299,37 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
     active = [True]
     entry = sys._getframe()
 
-    def on_alarm(signum: int, frame: Any) -> None:
+    def on_signal(signum: int, frame: Any) -> None:
         if not active[0]:
             return
+        which = signal.ITIMER_PROF if signum == signal.SIGPROF else signal.ITIMER_REAL
         if _importing(frame, entry):
-            signal.setitimer(signal.ITIMER_REAL, IMPORT_GRACE)
+            signal.setitimer(which, IMPORT_GRACE)
             return
-        signal.setitimer(signal.ITIMER_REAL, RETRY)  # until the bound is left (see RETRY)
+        if signum == signal.SIGALRM:
+            now = time.monotonic()
+            if not _wall_time_up(bound, now):  # slow, not stuck: the CPU bound decides
+                signal.setitimer(which, max(bound.wall - now, 1e-3))
+                return
+        bound.expired = True
+        signal.setitimer(which, RETRY)  # until the bound is left (see RETRY)
         raise TimeLimitExceeded
 
-    start = time.monotonic()
-    old_handler = signal.signal(signal.SIGALRM, on_alarm)
-    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, 0)
-    bound = seconds if old_delay <= 0 else min(seconds, old_delay)
-    _DEADLINES.append(start + bound)
+    # the outer timers are stopped (and read) before this bound's handlers replace theirs
+    old_timers = [signal.setitimer(which, 0) for which, _ in _TIMERS]
+    starts = [clock(), time.monotonic()]
+    old_handlers = [signal.signal(signum, on_signal) for _, signum in _TIMERS]
+    bounds = [min(limit, old[0]) if old[0] > 0 else limit
+              for limit, old in zip((seconds, min(WALL_FACTOR * seconds, MAX_TIMER)),
+                                    old_timers, strict=True)]
+    bound = _Bound(starts[0] + bounds[0], starts[1] + bounds[1], starts[1] + bounds[0],
+                   interval=bounds[1], capped=bounds[1] < WALL_FACTOR * seconds,
+                   cpu_at_look=starts[0])
+    _DEADLINES.append(bound)
     try:
         try:
-            signal.setitimer(signal.ITIMER_REAL, bound)
+            for (which, _), delay in zip(_TIMERS, bounds, strict=True):
+                signal.setitimer(which, delay)
             return Outcome(True, fn())
         finally:
             _disarm(active)
@@ -215,12 +338,31 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
     except (Exception, RecursionError, MemoryError) as exc:
         return Outcome(False, error=_describe(exc))
     finally:
-        _disarm(active)  # (idempotent; here in case the first was cut short by an alarm)
+        _disarm(active)  # (idempotent; here in case the first was cut short by a signal)
         _DEADLINES.pop()
-        signal.signal(signal.SIGALRM, old_handler)
-        if old_delay > 0:
-            left = old_delay - (time.monotonic() - start)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), old_interval)
+        nows = (clock(), time.monotonic())
+        for (which, signum), old_handler, (delay, interval), start, now in zip(
+                _TIMERS, old_handlers, old_timers, starts, nows, strict=True):
+            if old_handler is not None:  # (None: installed from C, cannot be put back)
+                signal.signal(signum, old_handler)
+            if delay > 0:
+                signal.setitimer(which, max(delay - (now - start), 1e-3), interval)
+
+
+def _cpu_of(pid: int) -> float | None:
+    """CPU seconds (user + system) process ``pid`` has used, from ``/proc``; None where it
+    cannot be read (not Linux, or the process is gone).
+
+    >>> _cpu_of(os.getpid()) >= 0
+    True
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            data = f.read()
+        fields = data[data.rindex(")") + 2:].split()  # from field 3 (the state) on
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
@@ -228,8 +370,10 @@ def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
     receiver, sender = ctx.Pipe(duplex=False)
 
     def child() -> None:
+        # the child's only thread is its main thread: it bounds itself by its own CPU clock
         try:
-            sender.send(Outcome(True, fn()))
+            out = _run_with_signal(fn, seconds) if _can_use_signal() else Outcome(True, fn())
+            sender.send(out)
         except BaseException as exc:
             sender.send(Outcome(False, error=_describe(exc) or traceback.format_exc(limit=1)))
 
@@ -237,12 +381,19 @@ def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
     proc.start()
     sender.close()
     try:
-        if receiver.poll(seconds):
-            try:
-                return receiver.recv()
-            except (EOFError, OSError) as exc:
-                return Outcome(False, error=f"the worker process failed: {_describe(exc)}")
-        return Outcome(False, error=f"timed out after {seconds:g} s")
+        # the child's own bound, in CPU time, is what normally ends the work; the parent is
+        # the backstop: it looks every WALL_FACTOR times the bound (a second more) whether
+        # the child still uses CPU, as the child's own backstop does
+        interval, used = min(WALL_FACTOR * seconds + 1.0, MAX_TIMER), 0.0
+        while not receiver.poll(interval):
+            now = _cpu_of(proc.pid)
+            if now is None or now - used < MIN_SHARE * interval:
+                return Outcome(False, error=f"timed out after {seconds:g} s")
+            used = now
+        try:
+            return receiver.recv()
+        except (EOFError, OSError) as exc:
+            return Outcome(False, error=f"the worker process failed: {_describe(exc)}")
     finally:
         receiver.close()
         if proc.is_alive():

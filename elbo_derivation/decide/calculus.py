@@ -37,7 +37,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.order import ordered as in_order
 from elbo_derivation.core.steps import Counterexample, Relation
-from elbo_derivation.core.timeout import check_deadline, run_bounded
+from elbo_derivation.core.timeout import check_deadline, clock, run_bounded
 
 __all__ = [
     "BETA_INTEGRAL",
@@ -426,14 +426,12 @@ def refute_factorised(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     (:func:`~elbo_derivation.decide.rules.refute_on_gaussian_instance`).
     Returns the counterexample, or None when the sides agree by the rules at each number
     tried or no point breaks them."""
-    import time
-
     from elbo_derivation.decide.rules import normalize, refute_on_gaussian_instance
 
     if relation is Relation.EQ_UP_TO or not has_symbolic_sum(lhs, rhs) or not any(
             _at_entry(node) for e in (lhs, rhs) for node in e.atoms(AppliedUndef)):
         return None
-    deadline = time.monotonic() + seconds
+    deadline = clock() + seconds
     for bounds, (a, b) in at_integer_bounds(lhs, rhs):
         (a, b), entries = data_entries(a, b)
         if not entries or a.has(sp.Sum, sp.Product) or b.has(sp.Sum, sp.Product):
@@ -441,7 +439,7 @@ def refute_factorised(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
         (a, b), note = function_instance(sp.Tuple(a, b))
         if sp.expand(normalize(a - b)) == 0:
             continue  # equal by the rules of expectations at this many terms
-        left = deadline - time.monotonic()
+        left = deadline - clock()
         if left <= 0:
             return None
         out = run_bounded(lambda a=a, b=b: refute_on_gaussian_instance(a, b, relation, domains),

@@ -34,7 +34,6 @@ Examples
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,7 +46,7 @@ from elbo_derivation.core.compile import NotEvaluable, compile_expr, real_value
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation
-from elbo_derivation.core.timeout import check_deadline
+from elbo_derivation.core.timeout import check_deadline, clock
 
 if TYPE_CHECKING:  # (NumPy is imported when a probe runs: checks that need none spare it)
     import numpy as np
@@ -585,7 +584,8 @@ def probe(
     n_random : int
         how many random points to try after the fixed ones.
     deadline : float, optional
-        a ``time.monotonic()`` value after which probing stops with what it has.
+        a :func:`~elbo_derivation.core.timeout.clock` value (CPU seconds) after which
+        probing stops with what it has.
     max_points : int, optional
         stop after this many points (a quick look for an easy counterexample).
     domains : dict, optional
@@ -624,7 +624,7 @@ def probe(
     doubt: dict | None = None  # a point where the reduced difference is not 0
     for point in probe_points([*symbols, *wrt], rng, n_random, domains):
         check_deadline()  # the enclosing bound holds even if its timer signal is lost
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and clock() > deadline:
             out.reason = f"time ran out after {out.tried} probe points"
             break
         if max_points is not None and out.tried >= max_points:
@@ -649,13 +649,13 @@ def probe(
         elif state == "skip" and domain is None and relation is Relation.EQ:
             domain = _domain_mismatch(lhs, rhs, point)
     if (relation in (Relation.LE, Relation.GE) and first_fail is None and max_points is None
-            and not quadrature and (deadline is None or time.monotonic() < deadline)):
+            and not quadrature and (deadline is None or clock() < deadline)):
         # an inequality often fails only in a corner of the domain (λ·e^(−λa) ≤ 1/(λa) where
         # λa ≈ 1 and λ > e): a few hundred cheap points look there, at 50 digits only the
         # candidates they find
         for point in inequality_candidates(gap, symbols, rng_seed, domains, (lhs, rhs)):
             check_deadline()
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and clock() > deadline:
                 break
             out.tried += 1
             state, found = _check_point(lhs, rhs, gap, point, relation)

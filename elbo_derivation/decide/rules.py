@@ -70,7 +70,6 @@ Notes §2; Kingma & Welling (2014), "Auto-Encoding Variational Bayes", eq. (1)-(
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -82,7 +81,7 @@ from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
 from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation
-from elbo_derivation.core.timeout import check_deadline, run_bounded
+from elbo_derivation.core.timeout import check_deadline, clock, run_bounded
 from elbo_derivation.decide.networks import (
     AmbiguousFactorisation,
     Network,
@@ -1577,12 +1576,12 @@ def _refute_on_instance(
     if relation is not Relation.EQ_UP_TO:
         # every integral of the instance in closed form at a few rational points: exact, and
         # far cheaper than quadrature (a double integral by quadrature can take seconds)
-        start = time.monotonic()
+        start = clock()
         exact = run_bounded(lambda: refute_on_gaussian_instance(lhs, rhs, relation, domains),
                             0.5 * seconds)
         if exact.ok and exact.value is not None:
             return exact.value
-        seconds = max(seconds - (time.monotonic() - start), 0.05)
+        seconds = max(seconds - (clock() - start), 0.05)
     (l_inst, r_inst), params = inst
     l_inst, _ = evaluate_gaussian_integrals(l_inst)
     r_inst, _ = evaluate_gaussian_integrals(r_inst)
@@ -1595,7 +1594,7 @@ def _refute_on_instance(
         return None  # nothing named in [...] can be moved on the instance: no verdict here
     out = probe(
         l_inst, r_inst, relation=relation, wrt=moving, n_random=8,
-        deadline=time.monotonic() + seconds, domains=domains,
+        deadline=clock() + seconds, domains=domains,
     )
     if out.verdict != "refuted" or out.counterexample is None:
         if "time ran out" in (out.reason or ""):

@@ -58,7 +58,6 @@ Examples
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -70,7 +69,7 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.order import ordered
 from elbo_derivation.core.steps import Counterexample, Relation, Verdict
-from elbo_derivation.core.timeout import check_deadline, run_bounded
+from elbo_derivation.core.timeout import check_deadline, clock, run_bounded
 from elbo_derivation.decide import words
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import CONFIRM_DPS, DPS, probe, probe_points, to_float, value_at
@@ -232,7 +231,7 @@ class Problem:
             lhs = open_parameter_derivatives(lhs, families)
             rhs = open_parameter_derivatives(rhs, families)
         p = cls(lhs, rhs, Relation(relation), tuple(wrt), time_limit,
-                time.monotonic() + time_limit, domains=dict(domains or {}),
+                clock() + time_limit, domains=dict(domains or {}),
                 families=dict(families or {}), needed_rules=needed_rules)
         p.sides, p.gap = (lhs, rhs), p.gap_of(lhs, rhs)
         return p
@@ -243,7 +242,7 @@ class Problem:
 
     def left(self) -> float:
         """Seconds left for this step."""
-        return max(self.deadline - time.monotonic(), 0.0)
+        return max(self.deadline - clock(), 0.0)
 
     def share(self, fraction: float) -> float:
         """``fraction`` of the step's time, or what is left if less (at least 1 ms)."""
@@ -2100,7 +2099,7 @@ class Probe(Tier):
             return self._undecided(p)
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=gap,
-                          deadline=time.monotonic() + 0.9 * budget, domains=p.domains),
+                          deadline=clock() + 0.9 * budget, domains=p.domains),
             budget,
         )
         if not out.ok:

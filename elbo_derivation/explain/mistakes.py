@@ -130,7 +130,6 @@ True
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -140,7 +139,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.order import in_derivation_order
-from elbo_derivation.core.timeout import run_bounded
+from elbo_derivation.core.timeout import clock, run_bounded
 from elbo_derivation.core.written import WrittenFunction, checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
 from elbo_derivation.explain.catalogue import CATALOGUE, Entry
@@ -898,7 +897,7 @@ class _Context:
         return self.shows_fewer(part, more=True)
 
     def tick(self) -> None:
-        if time.perf_counter() > self.deadline:
+        if clock() > self.deadline:
             raise OutOfTime
 
     def term_shown_right(self, path: Path) -> bool:
@@ -1017,7 +1016,7 @@ class _Context:
         if key not in self._rules:
             from elbo_derivation.decide.rules import check
 
-            seconds = max(0.05, min(0.5, self.deadline - time.perf_counter() - 0.05))
+            seconds = max(0.05, min(0.5, self.deadline - clock() - 0.05))
             try:
                 out = check(a, b, "=", refute=False, seconds=seconds)
                 self._rules[key] = out is not None and out.verdict == "proved"
@@ -1145,7 +1144,7 @@ class _Context:
         from elbo_derivation.decide.verdict import compare
 
         opposite = Relation.GE if self.relation == "<=" else Relation.LE
-        seconds = max(0.2, min(2.0, self.deadline - time.perf_counter() - 0.1))
+        seconds = max(0.2, min(2.0, self.deadline - clock() - 0.1))
         # with what the declarations say: 0 < β < 1 makes (1 − β)·KL ≥ 0
         result = compare(self.lhs, self.rhs, opposite, time_limit=seconds,
                          domains=self.domains, families=self.families)
@@ -2375,7 +2374,7 @@ def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
     try:
         if not isinstance(lhs, sp.Basic) or not isinstance(rhs, sp.Basic):
             return None
-        deadline = time.perf_counter() + TIME_BUDGET - 0.05
+        deadline = clock() + TIME_BUDGET - 0.05
         out = run_bounded(lambda: _diagnose(lhs, rhs, derivation, step, deadline), TIME_BUDGET)
         return out.value if out.ok else None
     except Exception:
@@ -2407,7 +2406,7 @@ def locate_difference(lhs: Any, rhs: Any) -> tuple[sp.Basic, sp.Basic] | None:
         if not isinstance(lhs, sp.Basic) or not isinstance(rhs, sp.Basic):
             return None
         symbols = set(lhs.atoms(sp.Symbol)) | set(rhs.atoms(sp.Symbol))
-        screen = FloatScreen(symbols, time.perf_counter() + TIME_BUDGET)
+        screen = FloatScreen(symbols, clock() + TIME_BUDGET)
         return smallest_difference(lhs, rhs, screen.differs)
     except Exception:
         return None

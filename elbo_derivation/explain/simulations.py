@@ -565,9 +565,8 @@ def _bound_changes(c: sp.Basic) -> list[sp.Basic]:
 def bound_constant_wrong(ctx: Any) -> dict[str, Any] | None:
     """For a refuted ≤/≥ step: the written bound's constant changed (t − 2 for t − 1, 1 for
     0) where the bound with the right constant is *proved* by the engine."""
-    import time
-
     from elbo_derivation.core.steps import Relation, Verdict
+    from elbo_derivation.core.timeout import clock
     from elbo_derivation.decide.verdict import compare
 
     written = ctx.rhs
@@ -576,7 +575,7 @@ def bound_constant_wrong(ctx: Any) -> dict[str, Any] | None:
         return None  # a bound with a nonzero constant, written with another one
     relation = Relation(ctx.relation)
     for new in _bound_changes(c):
-        left = ctx.deadline - time.perf_counter() - 0.1
+        left = ctx.deadline - clock() - 0.1
         if left < 0.2:
             return None
         repaired = rest + new

@@ -20,12 +20,13 @@ Examples
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+
+from elbo_derivation.core.timeout import clock
 
 __all__ = [
     "WrittenOrder",
@@ -470,12 +471,12 @@ def written_repair(now: sp.Basic | None, target: sp.Basic, expand: Any = None,
     point = {x: (sp.Integer(2 + i) if x.is_integer else sp.Rational(3 + 2 * i, 7 + 2 * i))
              for i, x in enumerate(sorted(goal.free_symbols, key=str))}
     found: list[tuple[tuple[int, int], sp.Basic, sp.Basic, sp.Basic]] = []
-    tried, stop = 0, time.perf_counter() + seconds
+    tried, stop = 0, clock() + seconds
     nodes = [n for n in sp.preorder_traversal(now) if not n.is_Atom]
     for node in nodes:
         for rank, part, new_part, edit in _edits(node):
             tried += 1
-            if tried > limit or time.perf_counter() > stop:
+            if tried > limit or clock() > stop:
                 break
             try:
                 with sp.evaluate(False):
