@@ -2400,3 +2400,10 @@ _S28_SIGNS: dict[str, dict[str, Any]] = {
 
 CATALOGUE = _amended(CATALOGUE, _S28_SIGNS, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 29: signs, terms, ratios, inequalities and splits (B) --------------------------------
+# A term said to be added must be new on the page: a term of the previous line holding an
+# expectation the step evaluated, carried (right, or the expectation read as a number), was
+# not added (see :func:`.witness_terms.term_new`); where it is, nothing was added at all.
+CATALOGUE = _amended(CATALOGUE, {"extra-term": {"witness": "term-new"}})
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -1577,8 +1577,9 @@ _CONTRADICTING = ("half-gone", "half-added", "root-written")
 
 #: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
 #: (no divergence written: no direction to swap) or in the step (no root of the variance
-#: written: no √v put for v)
-_IMPOSSIBLE = ("kl-written", "root-shown")
+#: written: no √v put for v), or in the term said to be added (a term of the previous line,
+#: its expectation evaluated: carried, not added)
+_IMPOSSIBLE = ("kl-written", "root-shown", "term-new")
 
 #: witnesses whose failure says the mechanism did not happen where a rule of
 #: differentiation (:data:`_RULES_TAKEN`) that the page shows reproduces the step
