@@ -2407,3 +2407,9 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # not added (see :func:`.witness_terms.term_new`); where it is, nothing was added at all.
 CATALOGUE = _amended(CATALOGUE, {"extra-term": {"witness": "term-new"}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a factor lost inside a log, under an integral (an expectation) that the step keeps: the term
+# log F of the integrand dropped (see :func:`.simulations.log_factor_dropped_in_kept`)
+CATALOGUE = _amended(CATALOGUE, {"dropped-term": {"local": _plus(
+    BY_NAME["dropped-term"].local, sim.log_factor_dropped_in_kept)}})
+BY_NAME = {e.name: e for e in CATALOGUE}

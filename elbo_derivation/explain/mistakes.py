@@ -1424,8 +1424,9 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     unlocated: _Match | None = None
     for wrong, b, path, located in _forward(entry, ctx):
         ctx.tick()
-        if not located and (unlocated is not None or ctx.term_shown_right(path)):
-            continue
+        if not located and (unlocated is not None or ctx.term_shown_right(path)
+                            or b.get("kept_only")):
+            continue  # (kept_only: a site made only under a construct the step keeps)
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue

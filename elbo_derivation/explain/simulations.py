@@ -3748,3 +3748,37 @@ def written_term_negated(node: sp.Basic, roles: Any) -> list[Variant]:
             wrong = sp.Add(node, -2 * t)
             out.append((wrong, {"right": t, "wrong": -t}))
     return out
+
+
+# --- session 29: signs, terms, ratios, inequalities and splits (B) --------------------------------
+# A factor lost inside a log under an integral (an expectation, a sum) that the step keeps:
+# ∫ q log(p(x|y)p(y)/q) written ∫ q log(p(x|y)/q) drops the term log p(y) of the integrand.
+# Where the step keeps the construct, the written integrand shows the factor gone; a site
+# under a construct the step evaluates is not made (``kept_only``: other mistakes give the
+# same value there, see :func:`log_factor_dropped`).
+
+
+def _under_constructs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether an integral, sum, derivative or expectation stands above the node at ``path``
+    (the sites :func:`log_factor_dropped` leaves).
+
+    >>> x = sp.Symbol("x")
+    >>> _under_constructs(sp.Integral(sp.log(x), x), (0,)), _under_constructs(sp.log(x), (0,))
+    (True, False)
+    """
+    return under(expr, path, CONSTRUCTS)
+
+
+def log_factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(A·F) written log A under an integral (an expectation, a sum) the step keeps: the
+    term log F of the integrand dropped (:func:`log_factor_dropped` where a construct stands
+    above; the match is kept only where the step does not evaluate it, ``kept_only``).
+
+    >>> y = sp.Symbol("y", real=True)
+    >>> f, g = sp.Function("f")(y), sp.Function("g")(y)
+    >>> [(w, b["right"], b["kept_only"]) for w, b in log_factor_dropped_in_kept(
+    ...     sp.log(f * g), None)][:1]
+    [(log(g(y)), log(f(y)), True)]
+    """
+    return [(w, {**b, "guard": _under_constructs, "kept_only": True})
+            for w, b in log_factor_dropped(node, roles)]
