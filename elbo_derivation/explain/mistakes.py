@@ -1481,17 +1481,34 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                                         and ctx.wrote_negative_constant()):
             continue  # a constant said to be lost must be one the previous line has
         if ctx.reproduces(ctx.lhs, right) and redo():
+            located = not ((evaluated and _a_number(b.get("wrong"))
+                            and not _constant_term_at(ctx.rhs, path))
+                           or (evaluated and b.get("two_places")
+                               and not _pair_on_page(b, ctx))
+                           or (evaluated and _combined(b.get("form"), path, ctx.rhs))
+                           or (path == () and ctx.rhs.has(sp.Derivative)))
+            if not located and _carried_term(b.get("wrong"), ctx):
+                continue  # a term carried unchanged from the previous line was not miswritten
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
-                              direct=False, path=path,
-                              located=not ((evaluated and _a_number(b.get("wrong"))
-                                            and not _constant_term_at(ctx.rhs, path))
-                                           or (evaluated and b.get("two_places")
-                                               and not _pair_on_page(b, ctx))
-                                           or (evaluated and _combined(b.get("form"), path,
-                                                                       ctx.rhs))
-                                           or (path == () and ctx.rhs.has(sp.Derivative)))))
+                              direct=False, path=path, located=located))
             break
     return out
+
+
+def _carried_term(part: Any, ctx: _Context) -> bool:
+    """Whether ``part``, said written wrong by a repair that is not located, is a term that
+    stands unchanged at the top of both the previous line and the written step (the −1 of
+    (σ⁴ + μ²σ²)/σ⁴ − 1 after E[…]/σ⁴ − 1): the author carried it, so it was not written
+    wrong, and such a repair does not stand in the way of a located name (a moment).
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> ctx = type("C", (), {"lhs": a + b - 1, "rhs": 2 * a - 1})()
+    >>> _carried_term(sp.Integer(-1), ctx), _carried_term(b, ctx)
+    (True, False)
+    """
+    if not isinstance(part, sp.Basic) or part == 0:
+        return False
+    return part in sp.Add.make_args(ctx.lhs) and part in sp.Add.make_args(ctx.rhs)
 
 
 def _pair_on_page(b: dict[str, Any], ctx: _Context) -> bool:
