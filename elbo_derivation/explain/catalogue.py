@@ -2413,3 +2413,11 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"dropped-term": {"local": _plus(
     BY_NAME["dropped-term"].local, sim.log_factor_dropped_in_kept)}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the complement of a weight N/(N + R) of positive parts written for it: a probability's
+# complement where no symbol is declared a probability (see
+# :func:`.simulations.weight_complement`)
+CATALOGUE = _amended(CATALOGUE, {"complement-probability": {
+    "local": _plus(BY_NAME["complement-probability"].local, sim.weight_complement),
+    "undo": _plus(BY_NAME["complement-probability"].undo, sim.weight_complement)}})
+BY_NAME = {e.name: e for e in CATALOGUE}

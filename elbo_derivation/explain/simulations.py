@@ -3782,3 +3782,40 @@ def log_factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
     """
     return [(w, {**b, "guard": _under_constructs, "kept_only": True})
             for w, b in log_factor_dropped(node, roles)]
+
+
+# A weight N/(N + R) of positive parts (a Beta mean a/(a + b), a shrinkage s²/(A + s²)) lies
+# in (0, 1), and its complement is R/(N + R): the other part over the same total, written for
+# it (the other outcome's share), is a probability's complement written in its place.
+
+
+def _positive_parts(node: sp.Basic) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
+    """(N, R, N + R) when ``node`` is N/(N + R) with N and R positive expressions of symbols
+    (by their assumptions) and N + R the whole denominator; else None."""
+    if not isinstance(node, sp.Mul):
+        return None
+    num, den = node.as_numer_denom()
+    if not (isinstance(den, sp.Add) and num.free_symbols and num in den.args):
+        return None
+    rest = den - num
+    if not (rest.free_symbols and num.is_positive and rest.is_positive):
+        return None
+    return num, rest, den
+
+
+def weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
+    """N/(N + R) written R/(N + R), N and R positive: the complement of a weight in (0, 1)
+    written for it (its own inverse, so it also repairs the written step).
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> [(w, bd["right"]) for w, bd in weight_complement(a / (a + b), None)]
+    [(b/(a + b), a/(a + b))]
+    >>> weight_complement(a / (a - b), None), weight_complement(a / (2 * a + b), None)
+    ([], [])
+    """
+    parts = _positive_parts(node)
+    if parts is None:
+        return []
+    num, rest, den = parts
+    wrong = rest / den
+    return [(wrong, {"right": node, "wrong": wrong, "s": node})]
