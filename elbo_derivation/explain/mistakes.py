@@ -378,6 +378,29 @@ def _previous_as_written(derivation: Any, step: Any) -> sp.Basic | None:
         return None
 
 
+def _sums_left(e: sp.Basic) -> bool:
+    """Whether ``e`` holds a sum other than one differentiated term by term: a derivative
+    of Σᵢ fᵢ(θ) in a θ that no bound of the sum holds is Σᵢ dfᵢ/dθ, a value like any other
+    (d/dλ Σ(−λ + xᵢ log λ) = Σ(−1 + xᵢ/λ)); a sum outside every derivative, or one over a
+    range that depends on the variable, is left to the sums' own rules.
+
+    >>> lam, n = sp.symbols("lam n", positive=True)
+    >>> i = sp.Symbol("i", integer=True)
+    >>> _sums_left(sp.Derivative(sp.Sum(lam * i, (i, 1, n)), lam))
+    False
+    >>> _sums_left(sp.Sum(lam * i, (i, 1, n))), _sums_left(sp.Derivative(sp.Sum(i, (i, 1, lam)), lam))
+    (True, True)
+    """
+    hidden = {}
+    for der in _outer_derivatives(e):
+        variables = set(der.variables)
+        sums = list(der.atoms(sp.Sum))
+        if sums and all(not any(b.has(*variables) for lim in s.limits for b in lim[1:])
+                        and not s.has(sp.Derivative) for s in sums):
+            hidden[der] = sp.S.Zero
+    return e.xreplace(hidden).has(sp.Sum) if hidden else e.has(sp.Sum)
+
+
 def _outer_derivatives(e: sp.Basic) -> list[sp.Derivative]:
     """The derivatives of ``e`` outside any integral or expectation (one under an integral
     sign is the gradient tiers' business, and its value is not the step's own)."""
@@ -401,6 +424,14 @@ def _rule_terms(der: sp.Derivative) -> list[sp.Basic] | None:
     if len(der.variable_count) != 1 or der.variable_count[0][1] != 1:
         return None
     x = der.variable_count[0][0]
+    if isinstance(der.expr, sp.Sum) and not any(
+            b.has(x) for lim in der.expr.limits for b in lim[1:]):
+        # Σᵢ fᵢ differentiated term by term: the rules' terms of fᵢ, each summed
+        inner = _rule_terms(sp.Derivative(der.expr.function, x))
+        # (a number in front taken out of the sum: −Σ1, whose sign shows as the term's)
+        return None if inner is None else [
+            t.as_coeff_Mul()[0] * sp.Sum(t.as_coeff_Mul()[1], *der.expr.limits)
+            for t in inner]
     out: list[sp.Basic] = []
     for term in sp.Add.make_args(der.expr):
         factors = sp.Mul.make_args(term)
@@ -946,7 +977,7 @@ class _Context:
             # a sum differentiated in one of its coordinates has a value too (decide.indexed)
             coordinate = set(coordinate_derivatives(lhs)) if lhs.has(sp.Sum) else set()
             if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation) \
-                    and not lhs.xreplace({d: sp.S.Zero for d in coordinate}).has(sp.Sum):
+                    and not _sums_left(lhs.xreplace({d: sp.S.Zero for d in coordinate})):
                 for der in _outer_derivatives(lhs):
                     try:
                         v = evaluate_coordinate_derivatives(der)[0] if der in coordinate \
