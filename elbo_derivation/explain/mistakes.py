@@ -1384,7 +1384,7 @@ def _forward(entry: Entry, ctx: _Context,
             # value could have been the wrong one, see _match)
             for path, node in _nodes(value):
                 for new, b in entry.local(node, ctx.roles):
-                    if _numeric_change(b) or (
+                    if _numeric_change(b) or b.get("not_in_value") or (
                             b.get("guard") is not None and not b["guard"](value, path)):
                         continue
                     wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
@@ -1511,6 +1511,9 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "lhs_constant" in b and not (_same_constant(right, ctx.lhs)
                                         and ctx.wrote_negative_constant()):
             continue  # a constant said to be lost must be one the previous line has
+        if b.get("not_in_value") and not ctx.rhs.has(sp.Derivative) \
+                and _outer_derivatives(ctx.lhs):
+            continue  # the part repaired may be a derivative's value, not a part written
         if ctx.reproduces(ctx.lhs, right) and redo():
             located = not ((evaluated and _a_number(b.get("wrong"))
                             and not _constant_term_at(ctx.rhs, path))

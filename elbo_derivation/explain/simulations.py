@@ -3818,4 +3818,8 @@ def weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
         return []
     num, rest, den = parts
     wrong = rest / den
-    return [(wrong, {"right": node, "wrong": wrong, "s": node})]
+    # the complement must stand on the written step (not only its value: 1/(1 + e^(a−b)) is
+    # e^b/(e^a + e^b), but a sign in an exponent as much), and the weight on the previous
+    # line, not only in a derivative's value (``not_in_value``)
+    return [(wrong, {"right": node, "wrong": wrong, "s": node, "shown": [wrong],
+                     "not_in_value": True})]
