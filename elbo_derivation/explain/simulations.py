@@ -3817,6 +3817,12 @@ def weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
     if parts is None:
         return []
     num, rest, den = parts
+    if roles is not None and all(
+            any(getattr(roles, "family_of", lambda s: None)(s) is not None
+                for s in p.free_symbols) for p in (num, rest)):
+        # each part a parameter of a Gaussian of its own (a Kalman gain P/(P + R)): the
+        # other one's parameter written is that mistake (other-distributions-parameter)
+        return []
     wrong = rest / den
     # the complement must stand on the written step (not only its value: 1/(1 + e^(a−b)) is
     # e^b/(e^a + e^b), but a sign in an exponent as much), and the weight on the previous
