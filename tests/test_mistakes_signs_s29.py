@@ -81,3 +81,15 @@ def test_a_sign_on_one_term_of_a_sum_differentiated_term_by_term(tmp_path: Path)
     body = ("    diff(Sum(y(j)*log(k) - k, (j, 1, m)), k)\n"
             "  = Sum(y(j)/k + 1, (j, 1, m))\n")
     assert _named(tmp_path, head, body, 1) == "sign-error"
+
+
+def test_a_sign_where_a_categoricals_probabilities_sum_to_one(tmp_path: Path) -> None:
+    # (b1 + b2)·log 2 is log 2 on the simplex: −log 2 written is that term negated
+    head = ("symbols: k : integer\nsymbols: b1, b2 : positive\n"
+            "densities: r(k) = Categorical(b1, b2)\n")
+    body = ("    (b1 + b2)*log(2) + b1*log(b1) + b2*log(b2)\n"
+            "  = -log(2) + b1*log(b1) + b2*log(b2)\n")
+    assert _named(tmp_path, head, body, 1) == "sign-error"
+    # off the simplex nothing: the same step where no categorical says so
+    head2 = "symbols: b1, b2 : positive\n"
+    assert _named(tmp_path, head2, body, 1) is None

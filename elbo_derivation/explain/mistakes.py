@@ -152,6 +152,7 @@ from elbo_derivation.explain.numbers import (
     exactly_equal,
 )
 from elbo_derivation.explain.roles import Roles, roles_for
+from elbo_derivation.explain.simplex import simplex_substitution
 from elbo_derivation.explain.simulations import (
     CONSTRUCTS,
     closed_sum,
@@ -712,6 +713,7 @@ class _Context:
         self.hp = HighPrecision(symbols, deadline, intervals=ranges)
         self.domains: Any = None
         self.families: Any = None
+        self.simplex: dict[sp.Symbol, sp.Basic] | None = None
         if derivation is not None:
             from elbo_derivation.decide.verdict import declared_domains, declared_families
 
@@ -1017,6 +1019,10 @@ class _Context:
         the numbers can compare it, and a KL or an expectation under a density of a declared
         family (``p(y) ~ LogNormal(m, s)``) written out by what the family says (cached;
         ``e`` itself when there is nothing to do)."""
+        if self.simplex is None:  # a categorical's free probabilities: on the simplex
+            self.simplex = simplex_substitution(self.families)
+        if self.simplex and e.has(*self.simplex):
+            e = e.xreplace(self.simplex)
         if not (e.has(sp.Sum, sp.Derivative, sp.Subs)
                 or (self.families and e.has(AppliedUndef))):
             return e
