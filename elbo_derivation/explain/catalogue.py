@@ -2437,3 +2437,24 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # :mod:`.witness_factors`); 2√(s₁s₂²s₁) written s₁s₂ is a 2 dropped, not a cross term's
 CATALOGUE = _amended(CATALOGUE, {"binomial-coefficient": {"witness": "cross-term-written"}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- session 29: signs, terms, ratios, inequalities and splits (B) --------------------------------
+# A term said to be added must be new on the page: a term of the previous line holding an
+# expectation the step evaluated, carried (right, or the expectation read as a number), was
+# not added (see :func:`.witness_terms.term_new`); where it is, nothing was added at all.
+CATALOGUE = _amended(CATALOGUE, {"extra-term": {"witness": "term-new"}})
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a factor lost inside a log, under an integral (an expectation) that the step keeps: the term
+# log F of the integrand dropped (see :func:`.simulations.log_factor_dropped_in_kept`)
+CATALOGUE = _amended(CATALOGUE, {"dropped-term": {"local": _plus(
+    BY_NAME["dropped-term"].local, sim.log_factor_dropped_in_kept)}})
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the complement of a weight N/(N + R) of positive parts written for it: a probability's
+# complement where no symbol is declared a probability (see
+# :func:`.simulations.weight_complement`)
+CATALOGUE = _amended(CATALOGUE, {"complement-probability": {
+    "local": _plus(BY_NAME["complement-probability"].local, sim.weight_complement),
+    "undo": _plus(BY_NAME["complement-probability"].undo, sim.weight_complement)}})
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -151,6 +151,7 @@ from elbo_derivation.explain.numbers import (
     exactly_equal,
 )
 from elbo_derivation.explain.roles import Roles, roles_for
+from elbo_derivation.explain.simplex import simplex_substitution
 from elbo_derivation.explain.simulations import (
     CONSTRUCTS,
     closed_sum,
@@ -377,6 +378,31 @@ def _previous_as_written(derivation: Any, step: Any) -> sp.Basic | None:
         return None
 
 
+def _sums_left(e: sp.Basic) -> bool:
+    """Whether ``e`` holds a sum other than one differentiated term by term: a derivative
+    of Σᵢ fᵢ(θ) in a θ that no bound of the sum holds is Σᵢ dfᵢ/dθ, a value like any other
+    (d/dλ Σ(−λ + xᵢ log λ) = Σ(−1 + xᵢ/λ)); a sum outside every derivative, or one over a
+    range that depends on the variable, is left to the sums' own rules.
+
+    >>> lam, n = sp.symbols("lam n", positive=True)
+    >>> i = sp.Symbol("i", integer=True)
+    >>> _sums_left(sp.Derivative(sp.Sum(lam * i, (i, 1, n)), lam))
+    False
+    >>> _sums_left(sp.Sum(lam * i, (i, 1, n)))
+    True
+    >>> _sums_left(sp.Derivative(sp.Sum(i, (i, 1, lam)), lam))
+    True
+    """
+    hidden = {}
+    for der in _outer_derivatives(e):
+        variables = set(der.variables)
+        sums = list(der.atoms(sp.Sum))
+        if sums and all(not any(b.has(*variables) for lim in s.limits for b in lim[1:])
+                        and not s.has(sp.Derivative) for s in sums):
+            hidden[der] = sp.S.Zero
+    return e.xreplace(hidden).has(sp.Sum) if hidden else e.has(sp.Sum)
+
+
 def _outer_derivatives(e: sp.Basic) -> list[sp.Derivative]:
     """The derivatives of ``e`` outside any integral or expectation (one under an integral
     sign is the gradient tiers' business, and its value is not the step's own)."""
@@ -400,6 +426,14 @@ def _rule_terms(der: sp.Derivative) -> list[sp.Basic] | None:
     if len(der.variable_count) != 1 or der.variable_count[0][1] != 1:
         return None
     x = der.variable_count[0][0]
+    if isinstance(der.expr, sp.Sum) and not any(
+            b.has(x) for lim in der.expr.limits for b in lim[1:]):
+        # Σᵢ fᵢ differentiated term by term: the rules' terms of fᵢ, each summed
+        inner = _rule_terms(sp.Derivative(der.expr.function, x))
+        # (a number in front taken out of the sum: −Σ1, whose sign shows as the term's)
+        return None if inner is None else [
+            t.as_coeff_Mul()[0] * sp.Sum(t.as_coeff_Mul()[1], *der.expr.limits)
+            for t in inner]
     out: list[sp.Basic] = []
     for term in sp.Add.make_args(der.expr):
         factors = sp.Mul.make_args(term)
@@ -678,6 +712,7 @@ class _Context:
         self.hp = HighPrecision(symbols, deadline, intervals=ranges)
         self.domains: Any = None
         self.families: Any = None
+        self.simplex: dict[sp.Symbol, sp.Basic] | None = None
         if derivation is not None:
             from elbo_derivation.decide.verdict import declared_domains, declared_families
 
@@ -945,7 +980,7 @@ class _Context:
             # a sum differentiated in one of its coordinates has a value too (decide.indexed)
             coordinate = set(coordinate_derivatives(lhs)) if lhs.has(sp.Sum) else set()
             if not self.rhs.has(sp.Derivative) and not lhs.has(sp.Integral, Expectation) \
-                    and not lhs.xreplace({d: sp.S.Zero for d in coordinate}).has(sp.Sum):
+                    and not _sums_left(lhs.xreplace({d: sp.S.Zero for d in coordinate})):
                 for der in _outer_derivatives(lhs):
                     try:
                         v = evaluate_coordinate_derivatives(der)[0] if der in coordinate \
@@ -983,6 +1018,10 @@ class _Context:
         the numbers can compare it, and a KL or an expectation under a density of a declared
         family (``p(y) ~ LogNormal(m, s)``) written out by what the family says (cached;
         ``e`` itself when there is nothing to do)."""
+        if self.simplex is None:  # a categorical's free probabilities: on the simplex
+            self.simplex = simplex_substitution(self.families)
+        if self.simplex and e.has(*self.simplex):
+            e = e.xreplace(self.simplex)
         if not (e.has(sp.Sum, sp.Derivative, sp.Subs)
                 or (self.families and e.has(AppliedUndef))):
             return e
@@ -1352,7 +1391,7 @@ def _forward(entry: Entry, ctx: _Context,
             # value could have been the wrong one, see _match)
             for path, node in _nodes(value):
                 for new, b in entry.local(node, ctx.roles):
-                    if _numeric_change(b) or (
+                    if _numeric_change(b) or b.get("not_in_value") or (
                             b.get("guard") is not None and not b["guard"](value, path)):
                         continue
                     wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
@@ -1423,8 +1462,9 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     unlocated: _Match | None = None
     for wrong, b, path, located in _forward(entry, ctx):
         ctx.tick()
-        if not located and (unlocated is not None or ctx.term_shown_right(path)):
-            continue
+        if not located and (unlocated is not None or ctx.term_shown_right(path)
+                            or b.get("kept_only")):
+            continue  # (kept_only: a site made only under a construct the step keeps)
         if "needs" in b and not (ctx.screen_equal(ctx.lhs, b["needs"])
                                  and ctx.exact(ctx.lhs, b["needs"])):
             continue
@@ -1478,18 +1518,38 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         if "lhs_constant" in b and not (_same_constant(right, ctx.lhs)
                                         and ctx.wrote_negative_constant()):
             continue  # a constant said to be lost must be one the previous line has
+        if b.get("not_in_value") and not ctx.rhs.has(sp.Derivative) \
+                and _outer_derivatives(ctx.lhs):
+            continue  # the part repaired may be a derivative's value, not a part written
         if ctx.reproduces(ctx.lhs, right) and redo():
+            located = not ((evaluated and _a_number(b.get("wrong"))
+                            and not _constant_term_at(ctx.rhs, path))
+                           or (evaluated and b.get("two_places")
+                               and not _pair_on_page(b, ctx))
+                           or (evaluated and _combined(b.get("form"), path, ctx.rhs))
+                           or (path == () and ctx.rhs.has(sp.Derivative)))
+            if not located and _carried_term(b.get("wrong"), ctx):
+                continue  # a term carried unchanged from the previous line was not miswritten
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
-                              direct=False, path=path,
-                              located=not ((evaluated and _a_number(b.get("wrong"))
-                                            and not _constant_term_at(ctx.rhs, path))
-                                           or (evaluated and b.get("two_places")
-                                               and not _pair_on_page(b, ctx))
-                                           or (evaluated and _combined(b.get("form"), path,
-                                                                       ctx.rhs))
-                                           or (path == () and ctx.rhs.has(sp.Derivative)))))
+                              direct=False, path=path, located=located))
             break
     return out
+
+
+def _carried_term(part: Any, ctx: _Context) -> bool:
+    """Whether ``part``, said written wrong by a repair that is not located, is a term that
+    stands unchanged at the top of both the previous line and the written step (the −1 of
+    (σ⁴ + μ²σ²)/σ⁴ − 1 after E[…]/σ⁴ − 1): the author carried it, so it was not written
+    wrong, and such a repair does not stand in the way of a located name (a moment).
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> ctx = type("C", (), {"lhs": a + b - 1, "rhs": 2 * a - 1})()
+    >>> _carried_term(sp.Integer(-1), ctx), _carried_term(b, ctx)
+    (True, False)
+    """
+    if not isinstance(part, sp.Basic) or part == 0:
+        return False
+    return part in sp.Add.make_args(ctx.lhs) and part in sp.Add.make_args(ctx.rhs)
 
 
 def _pair_on_page(b: dict[str, Any], ctx: _Context) -> bool:
@@ -1577,8 +1637,10 @@ _CONTRADICTING = ("half-gone", "half-added", "root-written")
 #: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
 #: (no divergence written: no direction to swap) or in the step (no root of the variance
 #: written: no √v put for v; no root written in a log on the previous line: no root lost from
-#: one, wherever the simulation found it, as inside an expectation the step evaluates)
-_IMPOSSIBLE = ("kl-written", "root-shown", "root-written")
+#: one, wherever the simulation found it, as inside an expectation the step evaluates), or in
+#: the term said to be added (a term of the previous line, its expectation evaluated: carried,
+#: not added)
+_IMPOSSIBLE = ("kl-written", "root-shown", "root-written", "term-new")
 
 #: witnesses whose failure says the mechanism did not happen where a rule of
 #: differentiation (:data:`_RULES_TAKEN`) that the page shows reproduces the step

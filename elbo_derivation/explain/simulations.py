@@ -3984,3 +3984,84 @@ def inner_factor_forgotten_inside(node: sp.Basic, roles: Any) -> list[Variant]:
     for wrong, b in inner_factor_forgotten(sp.Derivative(body, theta), roles):
         out.append((wrap(wrong), {**b, "inside": True}))
     return out
+
+
+# --- session 29: signs, terms, ratios, inequalities and splits (B) --------------------------------
+# A factor lost inside a log under an integral (an expectation, a sum) that the step keeps:
+# ∫ q log(p(x|y)p(y)/q) written ∫ q log(p(x|y)/q) drops the term log p(y) of the integrand.
+# Where the step keeps the construct, the written integrand shows the factor gone; a site
+# under a construct the step evaluates is not made (``kept_only``: other mistakes give the
+# same value there, see :func:`log_factor_dropped`).
+
+
+def _under_constructs(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether an integral, sum, derivative or expectation stands above the node at ``path``
+    (the sites :func:`log_factor_dropped` leaves).
+
+    >>> x = sp.Symbol("x")
+    >>> _under_constructs(sp.Integral(sp.log(x), x), (0,)), _under_constructs(sp.log(x), (0,))
+    (True, False)
+    """
+    return under(expr, path, CONSTRUCTS)
+
+
+def log_factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
+    """log(A·F) written log A under an integral (an expectation, a sum) the step keeps: the
+    term log F of the integrand dropped (:func:`log_factor_dropped` where a construct stands
+    above; the match is kept only where the step does not evaluate it, ``kept_only``).
+
+    >>> y = sp.Symbol("y", real=True)
+    >>> f, g = sp.Function("f")(y), sp.Function("g")(y)
+    >>> [(w, b["right"], b["kept_only"]) for w, b in log_factor_dropped_in_kept(
+    ...     sp.log(f * g), None)][:1]
+    [(log(g(y)), log(f(y)), True)]
+    """
+    return [(w, {**b, "guard": _under_constructs, "kept_only": True})
+            for w, b in log_factor_dropped(node, roles)]
+
+
+# A weight N/(N + R) of positive parts (a Beta mean a/(a + b), a shrinkage s²/(A + s²)) lies
+# in (0, 1), and its complement is R/(N + R): the other part over the same total, written for
+# it (the other outcome's share), is a probability's complement written in its place.
+
+
+def _positive_parts(node: sp.Basic) -> tuple[sp.Basic, sp.Basic, sp.Basic] | None:
+    """(N, R, N + R) when ``node`` is N/(N + R) with N and R positive expressions of symbols
+    (by their assumptions) and N + R the whole denominator; else None."""
+    if not isinstance(node, sp.Mul):
+        return None
+    num, den = node.as_numer_denom()
+    if not (isinstance(den, sp.Add) and num.free_symbols and num in den.args):
+        return None
+    rest = den - num
+    if not (rest.free_symbols and num.is_positive and rest.is_positive):
+        return None
+    return num, rest, den
+
+
+def weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
+    """N/(N + R) written R/(N + R), N and R positive: the complement of a weight in (0, 1)
+    written for it (its own inverse, so it also repairs the written step).
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> [(w, bd["right"]) for w, bd in weight_complement(a / (a + b), None)]
+    [(b/(a + b), a/(a + b))]
+    >>> weight_complement(a / (a - b), None), weight_complement(a / (2 * a + b), None)
+    ([], [])
+    """
+    parts = _positive_parts(node)
+    if parts is None:
+        return []
+    num, rest, den = parts
+    if roles is not None and all(
+            any(getattr(roles, "family_of", lambda s: None)(s) is not None
+                for s in p.free_symbols) for p in (num, rest)):
+        # each part a parameter of a Gaussian of its own (a Kalman gain P/(P + R)): the
+        # other one's parameter written is that mistake (other-distributions-parameter)
+        return []
+    wrong = rest / den
+    # the complement must stand on the written step (not only its value: 1/(1 + e^(a−b)) is
+    # e^b/(e^a + e^b), but a sign in an exponent as much), and the weight on the previous
+    # line, not only in a derivative's value (``not_in_value``)
+    return [(wrong, {"right": node, "wrong": wrong, "s": node, "shown": [wrong],
+                     "not_in_value": True})]

@@ -27,9 +27,10 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES, squares_of
 
-__all__ = ["TERM_WITNESSES", "rebuilt", "squares_given"]
+__all__ = ["TERM_WITNESSES", "rebuilt", "squares_given", "term_carried", "term_new"]
 
 
 def rebuilt(e: sp.Basic) -> sp.Basic:
@@ -100,3 +101,72 @@ def square_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
 TERM_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
     "square-written": square_written,
 }
+
+
+# --- session 29: a term said to be added that the previous line holds ----------------------------
+# A term "added" by the written step that is one of the previous line's own terms, holding an
+# expectation (an integral, a sum) the step evaluated, was not added: it is that term carried
+# through the step, evaluated right (−E[x]² written −e^{2μ+s²}), or its expectation read as a
+# number (2μ·E[ε] written 2μ: E[ε] taken as 1). The mistake is in a value, not a term more.
+
+_CONSTRUCTS = (Expectation, sp.Integral, sp.Sum)
+
+
+def _held_constructs(term: sp.Basic) -> tuple[list[sp.Basic], sp.Basic]:
+    """The factors of ``term`` that hold an expectation (an integral, a sum), and the
+    product of its other factors.
+
+    >>> x = sp.Symbol("x")
+    >>> held, rest = _held_constructs(-2 * x * sp.Integral(x, (x, 0, 1)) ** 2)
+    >>> held, rest
+    ([Integral(x, (x, 0, 1))**2], -2*x)
+    """
+    held = [f for f in sp.Mul.make_args(term) if f.has(*_CONSTRUCTS)]
+    rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if not f.has(*_CONSTRUCTS)])
+    return held, rest
+
+
+def term_new(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``term-new`` witness of ``extra-term``: the term said to be added is no term of
+    the previous line (as its author wrote it) that holds an expectation (an integral, a
+    sum) and that the written step shows evaluated, right or with the expectation read as
+    a number. A failure says nothing was added (see :data:`.mistakes._IMPOSSIBLE`).
+
+    ``term_carried`` below is the check; this is its negation, with the page's lines."""
+    return not term_carried(m.binding.get("added"), before, ctx)
+
+
+def term_carried(added: Any, before: sp.Basic, ctx: Any = None) -> bool:
+    """Whether ``added`` is a term of ``before`` holding an expectation (an integral, a sum),
+    evaluated: its other factors times a nonzero number (the expectation read as that
+    number), or, with ``ctx``, the term's right value (proved equal by ``ctx.exact``).
+
+    >>> a, x = sp.symbols("a x", positive=True)
+    >>> before = 2 * a * sp.Integral(x, (x, 0, 1)) + x
+    >>> term_carried(2 * a, before), term_carried(3 * a, before), term_carried(a * x, before)
+    (True, True, False)
+    >>> term_carried(2 * a, 2 * a + x)
+    False
+    """
+    if not isinstance(added, sp.Basic) or added == 0:
+        return False
+    for term in sp.Add.make_args(before):
+        held, rest = _held_constructs(term)
+        if not held:
+            continue
+        try:
+            ratio = sp.cancel(added / rest)
+        except Exception:
+            continue
+        if ratio.is_Number and ratio != 0:
+            return True
+        if ctx is not None:
+            try:
+                if ctx.screen_equal(added, term) and ctx.exact(added, term):
+                    return True
+            except Exception:
+                continue
+    return False
+
+
+TERM_WITNESSES["term-new"] = term_new

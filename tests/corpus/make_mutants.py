@@ -1327,7 +1327,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("diffusion/luo_two_steps_variance.deriv", 2, "a*(1 - b) + 1 - a", "a*(1 - b) + 1", "dropped-term"),
     ("diffusion/luo_two_steps_variance.deriv", 3, "1 - a*b", "1 + a*b", "sign-error"),
     ("diffusion/luo_hierarchical_elbo.deriv", 1, "E[log(p(x|y)), y ~ q(y|x)] +", "E[log(p(x|y)), y ~ q(y|x)] -", "sign-error|log-density-sign"),
-    ("diffusion/luo_hierarchical_elbo.deriv", 1, "log(p(y|z)*p(z)/(q(y|x)*q(z|y)))", "log(p(y|z)*p(z)/q(z|y))", "dropped-factor"),
+    ("diffusion/luo_hierarchical_elbo.deriv", 1, "log(p(y|z)*p(z)/(q(y|x)*q(z|y)))", "log(p(y|z)*p(z)/q(z|y))", "dropped-factor|dropped-term"),
     ("diffusion/luo_two_step_elbo.tex", 1, r"\log\frac{p(x_1|x_2)}{q(x_1|x_0)}", r"\log\frac{q(x_1|x_0)}{p(x_1|x_2)}", "log-ratio-flipped"),
     ("diffusion/luo_two_step_elbo.tex", 1, r"\mathbb{E}_{q(x_1|x_0)}\left[\log p(x_0|x_1)\right] + ", "", "dropped-term"),
     ("diffusion/luo_two_step_elbo.tex", 2, r"\mathrm{KL}\left(q(x_2|x_1) \,\|\, p(x_2)\right)", r"\mathrm{KL}\left(p(x_2) \,\|\, q(x_2|x_1)\right)", "kl-direction-swapped"),
