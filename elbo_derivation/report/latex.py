@@ -85,7 +85,7 @@ def _tex_name(name: str) -> str:
     if atom is not None:  # mu_{q(1/sigma^2)}: \mu_{q(1/\sigma^{2})}, as written
         return f"{_tex_name(ATOM_SUB.match(name)['base'])}_{{{atom}}}"  # type: ignore[index]
     if name.endswith("_star") and len(name) > 5:  # θ_*, θ^*: the reader's theta_star
-        return f"{_tex_name(name[:-5])}_{{*}}"
+        return f"{_tex_name(name[:-5])}_*"  # as the reader reads it back
     base, sub, accent = split_name(name)
     head, _, tail = name.partition("_")
     if base == name and tail and (len(head) == 1 or head in _GREEK_TEX):
@@ -164,6 +164,9 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
     def _print_Pow(self, expr: sp.Pow) -> str:
         if type(expr.base).__name__ == "Expectation" and expr.exp.is_positive:
             # (E[x])², never E[x]^2: a power after the bracket reads as a second superscript
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        if isinstance(expr.base, sp.Derivative) and expr.exp != -1:
+            # (∂/∂μ log p)²: a power after the operator's body would square the body only
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
