@@ -1895,6 +1895,23 @@ def _same_value(a: sp.Basic, b: sp.Basic) -> bool:
         return False
 
 
+def _negatives_written(e: sp.Basic) -> int:
+    """How many negative numbers ``e`` as written holds, the exponent −1 of a division left
+    out (1/λ is λ⁻¹ in the tree, but no minus sign on the page).
+
+    >>> lam = sp.Symbol("lam", positive=True)
+    >>> _negatives_written(sp.exp(-lam) / lam), _negatives_written(lam - 1)
+    (1, 1)
+    >>> _negatives_written(sp.Mul(2, sp.Pow(lam, -1, evaluate=False), evaluate=False))
+    0
+    """
+    if e.is_Number:
+        return int(bool(e.is_negative))
+    if e.is_Pow and e.exp == -1:
+        return _negatives_written(e.base)
+    return sum(_negatives_written(a) for a in e.args)
+
+
 def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> bool:
     """A term said to be written with the wrong sign stands on the page with a sign other
     than the one the previous line wrote it with: the written step shows a part with the
@@ -1904,14 +1921,20 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
     no sign was written). Where the page shows no such part (the term merged with others),
     nothing on it contradicts the name."""
     wrong, right = m.binding.get("wrong"), m.binding.get("right")
-    if not isinstance(wrong, sp.Basic) or not isinstance(right, sp.Basic) \
-            or not wrong.free_symbols:
+    if not isinstance(wrong, sp.Basic) or not isinstance(right, sp.Basic):
         return True
     # a part holding a derivative (an integral, a sum) the step evaluated has the sign of
     # its value, not the one written in front of it (s²·d/dz(−z²/2v) is −s²z/v): such a
     # part says nothing about the sign the author wrote
     evaluated = tuple(k for k in (sp.Derivative, sp.Integral, sp.Sum, Expectation)
                       if before.has(k) and not after.has(k))
+    if not wrong.free_symbols:
+        # a number's sign, on a step that evaluates nothing: the page must show a minus sign
+        # written or lost, the exponent of a division left out (e^(−λ)/λ written e^(−λ)·λ is
+        # a factor turned over: the one −1 written, in e^(−λ), stands on both lines)
+        if evaluated or not (right.is_Number and right.is_negative):
+            return True
+        return _negatives_written(before) != _negatives_written(after)
 
     def parts(e: sp.Basic, value: sp.Basic) -> list[sp.Basic]:
         return [n for n in list(sp.preorder_traversal(e))[:400]

@@ -93,7 +93,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("sums/keener_poisson_sufficiency.deriv", 2, "- n*lam", "- lam", "dimension-count"),
     ("discrete/shao_poisson_umvue_exp.deriv", 1, "((n - 1)*lam)^k", "(n - 1)*lam^k", "power-on-one-factor"),
     ("discrete/shao_poisson_umvue_exp.deriv", 3, "exp(-lam)", "exp(lam)", "sign-error|ratio-flipped"),
-    ("discrete/shao_poisson_umvue_exp.tex", 1, r"\frac{\left((n-1)\lambda\right)^k}{k!}", r"\frac{\left(n\lambda\right)^k}{k!}", "dropped-factor"),
+    ("discrete/shao_poisson_umvue_exp.tex", 1, r"\frac{\left((n-1)\lambda\right)^k}{k!}", r"\frac{\left(n\lambda\right)^k}{k!}", "dropped-term|missing-minus-one"),
     ("discrete/shao_poisson_umvue_exp.tex", 2, r"e^{(n-1)\lambda}", r"e^{n\lambda}", "dropped-term|missing-minus-one"),
     ("multivariate/keener_mvn_mean_information.tex", 1, r"\Sigma^{-1}\,\mathbb{E}", r"\mathbb{E}", "dropped-factor"),
     ("multivariate/keener_mvn_mean_information.tex", 2, r"\Sigma^{-1}\Sigma\Sigma^{-1}", r"\Sigma^{-1}\Sigma^{-1}", "wrong-moment"),
