@@ -230,6 +230,20 @@ _KNOWN_COMMANDS = frozenset(
 _ATOM_START = re.compile(r"(\\?)((?<=\\)[A-Za-z]+|[A-Za-z])(?:\s*_\s*\{)?")
 
 
+def _past_closing_brace(text: str, start: int) -> int | None:
+    """The index just past the ``}`` that closes the ``{`` at ``start``; None if unclosed.
+
+    >>> _past_closing_brace("a_{q(1/s^{2})} b", 2)
+    14
+    """
+    depth = 0
+    for i in range(start, len(text)):
+        depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
+        if depth == 0:
+            return i + 1
+    return None
+
+
 def _declared_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
         str, dict[int, tuple[str, str, str]]]:
     r"""``text`` with each declared name whose subscript is an expression
@@ -249,12 +263,7 @@ def _declared_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
     for m in _ATOM_START.finditer(text):
         if not m.group(0).endswith("{"):
             continue
-        depth, end = 0, None
-        for i in range(m.end() - 1, len(text)):
-            depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
-            if depth == 0:
-                end = i + 1
-                break
+        end = _past_closing_brace(text, m.end() - 1)
         if end is None:
             continue
         name = atom_name(m.group(2), text[m.end():end - 1])
@@ -1759,12 +1768,7 @@ def _undeclared_atom(err: UnexpectedInput, text: str) -> tuple[str, int, int] | 
     for m in _ATOM_START.finditer(text):
         if not m.group(0).endswith("{") or m.start() > pos:
             continue
-        depth, end = 0, None
-        for i in range(m.end() - 1, len(text)):
-            depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
-            if depth == 0:
-                end = i + 1
-                break
+        end = _past_closing_brace(text, m.end() - 1)
         if end is not None and m.start() <= pos < end and m.group(2) != "E" and atom_name(
                 m.group(2), text[m.end():end - 1]) is not None:
             line, column = _pos(m.start(), text)
