@@ -10,20 +10,16 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-from corpus.support import named_in
+from corpus.support import named_in_text
 
 from elbo_derivation.explain.simulations import weight_complement
 from elbo_derivation.explain.witness_terms import term_carried
-from elbo_derivation.verification import read_any
 
 pytestmark = pytest.mark.usefixtures("unhurried_naming")
 
 
 def _named(tmp_path: Path, head: str, body: str, step: int) -> str | None:
-    path = tmp_path / "d.deriv"
-    path.write_text(head + "\n" + body, encoding="utf-8")
-    d = read_any(path)
-    return named_in(d, d.steps[step - 1])
+    return named_in_text(head + "\n" + body, step)
 
 
 _REAL = "symbols: u : real\nsymbols: w : positive\n"
