@@ -332,3 +332,23 @@ def test_a_normal_expectation_inside_a_gamma_expectation(right, verdict) -> None
     r = _decide(head + "  E[E[log(g)/2 - g*(x - mu)^2/2, mu ~ q(mu)], g ~ r(g)]\n"
                 f"= {right}\n")
     assert r.verdict is verdict, r
+
+
+def test_whole_line_gamma_integrals_screen_uneven_integrands():
+    import sympy as sp
+
+    # an even integrand over the line is twice its half (a centred Gaussian's second moment);
+    # a shifted Gaussian is neither even nor written with |x|, so the Gamma rule leaves it
+    # (the exact Gaussian tier takes it) without expanding it symbolically
+    from elbo_derivation.decide.calculus import _uneven_at_a_point, beta_gamma_integrals
+
+    y = sp.Symbol("y", real=True)
+    s, m = sp.Symbol("s", positive=True), sp.Symbol("m", real=True)
+    centred = sp.Integral(y**2 * sp.exp(-y**2 / (2 * s**2)), (y, -sp.oo, sp.oo))
+    assert sp.simplify(beta_gamma_integrals(centred) - sp.sqrt(2 * sp.pi) * s**3) == 0
+    shifted = sp.Integral(y**2 * sp.exp(-(y - m)**2 / (2 * s**2)), (y, -sp.oo, sp.oo))
+    assert beta_gamma_integrals(shifted) == shifted
+    assert _uneven_at_a_point(shifted.function, y)
+    assert not _uneven_at_a_point(centred.function, y)
+    # a value that is not a finite real number shows nothing
+    assert not _uneven_at_a_point(sp.log(y - m), y)
