@@ -26,14 +26,34 @@ _named = named_in_text
 
 
 def test_each_factor_of_a_written_denominator_is_offered_alone() -> None:
+    a, b, c, d = sp.symbols("a b c d", positive=True)
+    page = sp.Mul(a, b, sp.Pow(sp.Mul(c, d, evaluate=False), -1, evaluate=False),
+                  evaluate=False)
+    wrong = [w for w, _ in sim.factor_dropped_as_written(sp.S.Zero,
+                                                         SimpleNamespace(page_before=lambda: page))]
+    assert a * b / c in wrong and a * b / d in wrong  # 1/d, 1/c lost from the denominator
+    assert b / (c * d) in wrong and a * b in wrong
+    assert all(w.free_symbols for w in wrong)  # never a product left a number
+
+
+def test_a_root_beside_its_base_is_not_offered() -> None:
+    # 3y/(2√y) written 3y/2 is √y written y (a root written as its base), not a factor lost
     y = sp.Symbol("y", positive=True)
     page = sp.Mul(3, y, sp.Pow(sp.Mul(2, sp.sqrt(y), evaluate=False), -1, evaluate=False),
                   evaluate=False)
-    wrong = [w for w, _ in sim.factor_dropped_as_written(3 * sp.sqrt(y) / 2,
+    wrong = [w for w, _ in sim.factor_dropped_as_written(sp.S.Zero,
                                                          SimpleNamespace(page_before=lambda: page))]
-    assert 3 * y / 2 in wrong  # 1/√y lost from the denominator
-    assert 3 / (2 * sp.sqrt(y)) in wrong  # y lost from the numerator
-    assert all(w.free_symbols for w in wrong)  # never a product left a number
+    assert 3 * y / 2 not in wrong and 3 / (2 * sp.sqrt(y)) in wrong
+
+
+def test_a_factor_inside_a_powers_base_is_not_offered() -> None:
+    s, e = sp.symbols("s e", positive=True)
+    page = sp.Mul(sp.Pow(sp.Mul(s, e, evaluate=False), 2, evaluate=False),
+                  sp.Pow(sp.Mul(2, sp.Pow(s, 2), evaluate=False), -1, evaluate=False),
+                  evaluate=False)
+    wrong = [w for w, _ in sim.factor_dropped_as_written(sp.S.Zero,
+                                                         SimpleNamespace(page_before=lambda: page))]
+    assert e**2 / (2 * s**2) not in wrong  # (se)² written e²: s² lost, a substitution half made
 
 
 def test_no_page_or_the_same_line_offers_nothing() -> None:
@@ -75,19 +95,15 @@ def test_a_term_wrong_in_another_way_is_no_factor_dropped() -> None:
     assert _named(text) != "dropped-factor"
 
 
-_ROOT = """title: t
-symbols: 0 < {y} < 1
+_QUOTIENT = """title: t
+symbols: {a}, {b}, {c}, {d} : positive
 
-    3*{y}/(2*sqrt({y}))
+    {a}*{b}/({c}*{d}) + {a}
   = {last}
 """
 
 
-@pytest.mark.parametrize("y", ["y", "v"])
-def test_a_root_of_a_written_denominator_lost(y) -> None:
-    assert _named(_ROOT.format(y=y, last=f"3*{y}/2")) == "dropped-factor"
-
-
-def test_a_root_squared_is_no_factor_dropped() -> None:
-    # 3y²/2: no factor of 3y/(2√y) lost gives it
-    assert _named(_ROOT.format(y="y", last="3*y^2/2")) is None
+@pytest.mark.parametrize("a,b,c,d", [("a", "b", "c", "d"), ("m", "k", "g", "r")])
+def test_a_factor_of_a_written_denominator_lost(a, b, c, d) -> None:
+    text = _QUOTIENT.format(a=a, b=b, c=c, d=d, last=f"{a}*{b}/{c} + {a}")
+    assert _named(text) == "dropped-factor"

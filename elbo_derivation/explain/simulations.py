@@ -4121,6 +4121,36 @@ def _outside_sums(part: sp.Basic, f: sp.Basic) -> bool:
     return any(_outside_sums(a, f) for a in part.args)
 
 
+def _at_path(expr: sp.Basic, path: tuple[int, ...]) -> sp.Basic:
+    for i in path:
+        expr = expr.args[i]
+    return expr
+
+
+def _term_of(expr: sp.Basic, path: tuple[int, ...]) -> tuple[int, ...]:
+    """The path of the term that holds the node at ``path``: its highest ancestor reached
+    through products and denominators only."""
+    top = path
+    while top:
+        parent = _at_path(expr, top[:-1])
+        if not (isinstance(parent, sp.Mul) or (parent.is_Pow and parent.exp == -1)):
+            break
+        top = top[:-1]
+    return top
+
+
+def _under_a_power(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether a power other than a written denominator (exponent −1) stands above the
+    node at ``path``: a factor lost inside a power's base is lost to that power ((σε)²
+    written ε² is σ² lost, the substitution σε for z − μ half made)."""
+    node = expr
+    for i in path:
+        if node.is_Pow and node.exp != -1:
+            return True
+        node = node.args[i]
+    return False
+
+
 def factor_dropped_as_written(expr: sp.Basic, roles: Any) -> list[Variant]:
     """A·F written A, F a factor of a product *as the previous line wrote it*: the step
     rearranged or cancelled that line, and a factor the author wrote was lost on the way
@@ -4133,10 +4163,12 @@ def factor_dropped_as_written(expr: sp.Basic, roles: Any) -> list[Variant]:
     evaluated as a whole. F must hold symbols and no integral, sum, derivative or
     expectation, and no log, integral, sum, derivative or expectation may stand above the
     product (a factor of a log's argument is a term of the log; one under an integral gives
-    a value other mistakes give too). As :func:`factor_dropped`: the rest must not be a
-    number, and F must not stand in the rest too, outside its sums (the rest may be the
-    product rewritten through F with another mistake) unless F is a symbol. The page must
-    show the symbols of F fewer times (``drops``).
+    a value other mistakes give too), nor a power other than a denominator (a factor lost
+    inside a power's base is lost to the power). As :func:`factor_dropped`: the rest must
+    not be a number, and F must not stand in the rest too, outside its sums (the rest may be
+    the product rewritten through F with another mistake) unless F is a symbol; a root of
+    a base that stands in the rest (√D·ε/D written ε/D) is the root written as its base,
+    not a factor lost. The page must show the symbols of F fewer times (``drops``).
 
     >>> from types import SimpleNamespace
     >>> c, w, u = sp.symbols("c w u", positive=True)
@@ -4160,7 +4192,8 @@ def factor_dropped_as_written(expr: sp.Basic, roles: Any) -> list[Variant]:
     out: list[Variant] = []
     seen: set[sp.Basic] = set()
     for path, node in _paths_outside(page, (sp.log, *CONSTRUCTS)):
-        if not isinstance(node, sp.Mul) or under(page, path, (sp.log, *CONSTRUCTS)):
+        if not isinstance(node, sp.Mul) or under(page, path, (sp.log, *CONSTRUCTS)) \
+                or _under_a_power(page, path):
             continue
         for f, rest in _factors_as_written(node):
             fv, restv = rebuilt(f), rebuilt(rest)
@@ -4169,6 +4202,11 @@ def factor_dropped_as_written(expr: sp.Basic, roles: Any) -> list[Variant]:
                 continue
             if not fv.is_Symbol and _outside_sums(restv, fv):
                 continue
+            if fv.is_Pow and fv.exp.is_Number and not fv.exp.is_integer:
+                top = _term_of(page, path)
+                term = rebuilt(_put(_at_path(page, top), path[len(top):], rest))
+                if _outside_sums(term, fv.base):
+                    continue  # √D·ε/D written ε/D: a root written as its base (σ² for σ)
             try:
                 wrong = rebuilt(_put(page, path, rest))
             except Exception:
