@@ -2458,3 +2458,10 @@ CATALOGUE = _amended(CATALOGUE, {"complement-probability": {
     "local": _plus(BY_NAME["complement-probability"].local, sim.weight_complement),
     "undo": _plus(BY_NAME["complement-probability"].undo, sim.weight_complement)}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names1 (issue 17): a factor dropped from a product as the previous line wrote it ---------
+# A step that rearranges or cancels: the factor lost stands in the author's product, which
+# SymPy's form of the line may have merged (see :func:`.simulations.factor_dropped_as_written`)
+CATALOGUE = _amended(CATALOGUE, {"dropped-factor": {"whole": sim.factor_dropped_as_written}},
+                     add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -4065,3 +4065,160 @@ def weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
     # line, not only in a derivative's value (``not_in_value``)
     return [(wrong, {"right": node, "wrong": wrong, "s": node, "shown": [wrong],
                      "not_in_value": True})]
+
+
+# --- names1 (issue 17): a factor dropped from a product as the previous line wrote it ----------
+
+
+def _paths_outside(expr: sp.Basic, stop: tuple[type, ...],
+                   path: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], sp.Basic]]:
+    """Every node of ``expr`` with its path, not descending into nodes of ``stop`` (their
+    own node is listed, their parts are not); at most 400 nodes."""
+    out: list[tuple[tuple[int, ...], sp.Basic]] = [(path, expr)]
+    if isinstance(expr, stop):
+        return out
+    for i, a in enumerate(expr.args):
+        out.extend(_paths_outside(a, stop, (*path, i)))
+        if len(out) >= 400:
+            break
+    return out[:400]
+
+
+def _put(expr: sp.Basic, path: tuple[int, ...], new: sp.Basic) -> sp.Basic:
+    """``expr`` with its node at ``path`` replaced by ``new``, nothing else evaluated."""
+    if not path:
+        return new
+    args = list(expr.args)
+    args[path[0]] = _put(args[path[0]], path[1:], new)
+    return expr.func(*args, evaluate=False)
+
+
+def _factors_as_written(node: sp.Mul) -> list[tuple[sp.Basic, sp.Basic]]:
+    """(factor, the product without it) for each factor of ``node`` as written: its
+    arguments, and each factor of a written denominator (a/(b·c) offers b and c, each
+    lost alone: a/c, a/b)."""
+    out: list[tuple[sp.Basic, sp.Basic]] = []
+    args = list(node.args)
+    for i, f in enumerate(args):
+        others = args[:i] + args[i + 1:]
+        out.append((f, sp.Mul(*others, evaluate=False) if len(others) > 1 else others[0]))
+        if f.is_Pow and f.exp.is_Number and f.exp.is_negative and isinstance(f.base, sp.Mul):
+            inner = list(f.base.args)
+            for j, g in enumerate(inner):
+                kept = inner[:j] + inner[j + 1:]
+                base = sp.Mul(*kept, evaluate=False) if len(kept) > 1 else kept[0]
+                out.append((sp.Pow(g, f.exp, evaluate=False), sp.Mul(
+                    *others, sp.Pow(base, f.exp, evaluate=False), evaluate=False)))
+    return out
+
+
+def _outside_sums(part: sp.Basic, f: sp.Basic) -> bool:
+    """Whether ``f`` stands in ``part`` somewhere not inside a sum (a term of an Add)."""
+    if part == f:
+        return True
+    if isinstance(part, sp.Add):
+        return False
+    return any(_outside_sums(a, f) for a in part.args)
+
+
+def _at_path(expr: sp.Basic, path: tuple[int, ...]) -> sp.Basic:
+    for i in path:
+        expr = expr.args[i]
+    return expr
+
+
+def _term_of(expr: sp.Basic, path: tuple[int, ...]) -> tuple[int, ...]:
+    """The path of the term that holds the node at ``path``: its highest ancestor reached
+    through products and denominators only."""
+    top = path
+    while top:
+        parent = _at_path(expr, top[:-1])
+        if not (isinstance(parent, sp.Mul) or (parent.is_Pow and parent.exp == -1)):
+            break
+        top = top[:-1]
+    return top
+
+
+def _under_a_power(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether a power other than a written denominator (exponent −1) stands above the
+    node at ``path``: a factor lost inside a power's base is lost to that power ((σε)²
+    written ε² is σ² lost, the substitution σε for z − μ half made)."""
+    node = expr
+    for i in path:
+        if node.is_Pow and node.exp != -1:
+            return True
+        node = node.args[i]
+    return False
+
+
+def factor_dropped_as_written(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """A·F written A, F a factor of a product *as the previous line wrote it*: the step
+    rearranged or cancelled that line, and a factor the author wrote was lost on the way
+    (u − 2(c/w)c + (c/w)²·w written u − 2c²/w + c²/w², the w of the last term lost;
+    3y/(2√y) written 3y/2). SymPy's own form of the line may no longer hold the product
+    (it has merged y/√y into √y), so :func:`factor_dropped` does not see it there.
+
+    Acts on ``roles.page_before()`` (the previous line as written, ``let`` names
+    expanded) when it differs from ``expr``; the line with the factor left out is then
+    evaluated as a whole. F must hold symbols and no integral, sum, derivative or
+    expectation, and no log, integral, sum, derivative or expectation may stand above the
+    product (a factor of a log's argument is a term of the log; one under an integral gives
+    a value other mistakes give too), nor a power other than a denominator (a factor lost
+    inside a power's base is lost to the power). As :func:`factor_dropped`: the rest must
+    not be a number, and F must not stand in the rest too, outside its sums (the rest may be
+    the product rewritten through F with another mistake) unless F is a symbol; a root of
+    a base that stands in the rest (√D·ε/D written ε/D) is the root written as its base,
+    not a factor lost. The page must show the symbols of F fewer times (``drops``).
+
+    >>> from types import SimpleNamespace
+    >>> c, w, u = sp.symbols("c w u", positive=True)
+    >>> page = sp.Add(u, sp.Mul(-2, c, sp.Pow(w, -1, evaluate=False), c, evaluate=False),
+    ...               sp.Mul(sp.Pow(sp.Mul(c, sp.Pow(w, -1), evaluate=False), 2,
+    ...                             evaluate=False), w, evaluate=False), evaluate=False)
+    >>> roles = SimpleNamespace(page_before=lambda: page)
+    >>> u - 2 * c**2 / w + c**2 / w**2 in [x for x, _ in factor_dropped_as_written(
+    ...     u - c**2 / w, roles)]
+    True
+    """
+    page_before = getattr(roles, "page_before", None)
+    if page_before is None:
+        return []
+    try:
+        page = page_before()
+    except Exception:
+        return []
+    if page is None or page == expr or page.has(sp.MatrixSymbol):
+        return []
+    out: list[Variant] = []
+    seen: set[sp.Basic] = set()
+    for path, node in _paths_outside(page, (sp.log, *CONSTRUCTS)):
+        if not isinstance(node, sp.Mul) or under(page, path, (sp.log, *CONSTRUCTS)) \
+                or _under_a_power(page, path):
+            continue
+        for f, rest in _factors_as_written(node):
+            fv, restv = rebuilt(f), rebuilt(rest)
+            if fv.is_Number or not fv.free_symbols or fv.has(*CONSTRUCTS) \
+                    or restv.is_Number or not restv.free_symbols:
+                continue
+            if not fv.is_Symbol and _outside_sums(restv, fv):
+                continue
+            if fv.is_Pow and fv.exp.is_Number and not fv.exp.is_integer:
+                top = _term_of(page, path)
+                term = rebuilt(_put(_at_path(page, top), path[len(top):], rest))
+                if _outside_sums(term, fv.base):
+                    continue  # √D·ε/D written ε/D: a root written as its base (σ² for σ)
+            try:
+                wrong = rebuilt(_put(page, path, rest))
+            except Exception:
+                continue
+            if wrong in seen:
+                continue
+            seen.add(wrong)
+            right = rebuilt(node)
+            why = (f"the factor {show(fv)} of {show(right)}, as the previous line wrote it, "
+                   f"was lost ({show(restv)} written for {show(right)})")
+            out.append((wrong, {"right": right, "wrong": restv, "s": fv, "why": why,
+                                "drops": fv}))
+            if len(out) >= 40:
+                return out
+    return out
