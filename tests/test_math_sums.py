@@ -303,6 +303,25 @@ def test_a_product_of_positive_factors_by_the_rules_of_sums(right: str, wrong: s
     assert calculus.products_as_sums(kept) == kept
 
 
+@pytest.mark.parametrize(("right", "verdict"), [
+    ("diff(Sum(log(b) - b*y(m), (m, 1, K)), b)", Verdict.PROVED),
+    ("K/b - Sum(y(m), (m, 1, K))", Verdict.PROVED),
+    ("diff(Sum(log(b) + b*y(m), (m, 1, K)), b)", Verdict.REFUTED),
+    ("1/b - Sum(y(m), (m, 1, K))", Verdict.REFUTED),
+])
+def test_the_derivative_of_the_log_of_a_product_to_a_symbolic_bound(right: str,
+                                                                    verdict: Verdict) -> None:
+    # the score of an i.i.d. exponential sample: d/db log ∏_m b·e^(−b·y_m) is differentiated
+    # as Σ_m ∂ log(b·e^(−b·y_m))/∂b, not by SymPy's product rule over split ranges
+    head = ("symbols: K : positive integer\nsymbols: m : integer\nsymbols: b : positive\n"
+            "functions: y(m) : positive\n")
+    lhs = "diff(log(Product(b*exp(-b*y(m)), (m, 1, K))), b)"
+    (r,) = _decide(head + f"  {lhs}\n= {right}\n")
+    assert r.verdict is verdict, r
+    if verdict is Verdict.REFUTED:
+        assert float(r.counterexample.point["K"]).is_integer(), r
+
+
 def test_a_step_about_sequences_alone_is_not_credited_to_differentiation() -> None:
     (r,) = _decide("symbols: T, u : positive integer\nfunctions: a(u) : positive\n"
                    "  a(T)*(1 - a(T - 1)) + 1 - a(T)\n= 1 - a(T)*a(T - 1)\n")

@@ -831,9 +831,18 @@ class Calculus(Tier):
         """``node.doit()``, except for a sum with a symbolic bound over an abstract sequence
         (Σ_{i=1}^{N} m(i)²), which SymPy cannot sum and is slow to find so: it is left to
         the sum rules, and a derivative of it goes inside the sum (d/dv Σ f = Σ df/dv, the
-        derivative of a finite sum) without summing again."""
+        derivative of a finite sum) without summing again. A derivative of a product of
+        positive factors up to a symbolic bound differentiates exp(Σ log) instead
+        (:func:`~elbo_derivation.decide.calculus.products_as_sums`): d/dλ log ∏ᵢ f(λ, i) is
+        Σᵢ ∂ log f(λ, i)/∂λ, where SymPy's product rule leaves products over split ranges."""
         if _abstract_symbolic_sum(node):
             return node
+        from elbo_derivation.decide.calculus import has_symbolic_product, products_as_sums
+
+        if isinstance(node, sp.Derivative) and has_symbolic_product(node.expr):
+            inner = products_as_sums(node.expr)
+            if inner != node.expr:
+                node = sp.Derivative(inner, *node.variable_count)
         if isinstance(node, sp.Derivative) and any(
                 _abstract_symbolic_sum(s) for s in node.expr.atoms(sp.Sum)):
             return node.doit(deep=False)
@@ -937,13 +946,19 @@ def _sum_rules_prove(p: Problem) -> bool:
     """Whether the sum tier's normal forms (linearity, index shifts, splitting off terms, the
     absorption identity) make the two sides of an equation with symbolic sums agree: then
     evaluating the sums (slow, and conditional for a binomial sum) is left to that tier."""
-    from elbo_derivation.decide.calculus import has_symbolic_sum, sum_normal_form
+    from elbo_derivation.decide.calculus import (
+        has_symbolic_sum,
+        products_as_sums,
+        sum_normal_form,
+    )
 
     if p.relation is not Relation.EQ or not has_symbolic_sum(p.lhs, p.rhs):
         return False
 
     def work() -> bool:
-        a, b = sum_normal_form(p.lhs)[0], sum_normal_form(p.rhs)[0]
+        # a product of positive factors as exp(Σ log), as the sum tier reads it
+        a = sum_normal_form(products_as_sums(p.lhs))[0]
+        b = sum_normal_form(products_as_sums(p.rhs))[0]
         return a == b or reduce_algebra(p.gap_of(a, b))[0] == 0
 
     out = run_bounded(work, max(min(0.1 * p.time_limit, p.left()), 1e-3))
