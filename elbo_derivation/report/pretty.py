@@ -1111,6 +1111,8 @@ def pretty_reason(text: str) -> str:
     >>> pretty_reason("the gap mu1**2/(2*sigma2**2) - mu1*mu2/sigma2**2 is ≥ 0: it factors "
     ...               "as (mu1 - mu2)**2/(2*sigma2**2), non-negative.")
     'the gap μ₁²/(2·σ₂²) − μ₁·μ₂/σ₂² is ≥ 0: it factors as (μ₁ − μ₂)²/(2·σ₂²), non-negative.'
+    >>> pretty_reason("a count of dimensions (or terms) is wrong: mu1**2 is summed")
+    'a count of dimensions (or terms) is wrong: μ₁² is summed'
     """
     text = _DICT.sub(_point, text)
     if not any(mark in text for mark in ("**", "*", "_", "/")) and not re.search(
@@ -1126,7 +1128,11 @@ def pretty_reason(text: str) -> str:
             out_tail.insert(0, tail)
         if run:
             chunk = "".join(run)
-            shown = pretty_written(chunk) if re.search(r"[A-Za-z0-9]", chunk) else None
+            # two operands side by side with only a space between them are words, not
+            # Python syntax: "(or terms)" stays as written
+            prose = re.search(r"[\w)]\s+[\w(]", chunk)
+            shown = (pretty_written(chunk) if re.search(r"[A-Za-z0-9]", chunk) and not prose
+                     else None)
             out.append(shown if shown is not None else chunk)
         out.extend(out_tail)
         run.clear()
