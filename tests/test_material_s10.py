@@ -1,0 +1,71 @@
+"""The tenth material pass: defects a lecturer saw on opening the handout, the slides and
+the LaTeX export built from corpus files, each with a test that catches it."""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from elbo_derivation.core.steps import Derivation, Relation, Step
+from elbo_derivation.read.tex import parse_tex_derivation
+from elbo_derivation.report.handout import prose_html, render_html, shown_mathml
+
+
+def _tex(body: str, *declarations: str) -> Derivation:
+    return parse_tex_derivation("\n".join([*declarations, r"\begin{align*}", body,
+                                           r"\end{align*}"]), file="t.tex")  # fmt: skip
+
+
+def _text(mathml: str) -> str:
+    """The characters of a MathML fragment, in order (what a reader sees, line by line)."""
+    return "".join(re.findall(r">([^<>]+)<", mathml))
+
+
+def test_the_derivative_of_a_sum_keeps_its_brackets():
+    """Defect: ∂/∂a(−t ln σ(a) − (1 − t) ln(1 − σ(a))) was shown ∂/∂a −t ln σ(a) − …, which
+    reads as the derivative of the first term alone."""
+    d = _tex(r"\frac{\partial}{\partial u}\left(u^2 - w u\right) &= 2u - w",
+             r"% symbols: u, w : real")
+    shown = _text(shown_mathml(d))
+    assert re.search(r"∂u\((.*)\)$", shown), shown  # the whole sum, in brackets
+    single = _tex(r"\frac{\partial}{\partial u} u^2 &= 2u", r"% symbols: u : real")
+    assert "(" not in _text(shown_mathml(single))  # a single term needs none
+
+
+def test_e_to_a_negative_power_is_shown_as_written():
+    """Defect: e^{-a} a^k / k! was shown with 1/e^a, a fraction inside the fraction."""
+    d = _tex(r"\frac{e^{-a}a^k}{k!} &= \frac{a^k}{k!\,e^{a}}",
+             r"% symbols: k : integer", r"% symbols: a : positive")
+    start = shown_mathml(d)
+    assert re.search(r"<msup><mi>e</mi><mrow><mo>−</mo>", start), start
+    assert start.count("<mfrac>") == 1, start  # one fraction, as written
+
+
+def test_prose_subscripts_after_an_accented_letter():
+    """Defect: the errata showed Σ_d (x_d − x̂_d)² with a raw ``_d`` after the hat."""
+    assert prose_html("x̂_d and x_d") == "x̂<sub>d</sub> and x<sub>d</sub>"
+
+
+def test_the_errata_show_no_python_syntax():
+    """Defect: an erratum ended '… differs from it by (h**2 - h - log(h))/2'."""
+    from elbo_derivation import verification
+
+    for e in verification.run_errata():
+        for text in (e["explanation"], e.get("summary") or ""):
+            assert "**" not in text and not re.search(r"\w\*\w", text), text
+            assert not re.search(r"\[\d", text), text  # no Python list of numbers
+    checks = [e.get("summary") or "" for e in verification.run_errata()]
+    assert any("(h² − h − log(h))/2" in s for s in checks), checks
+
+
+def test_a_handout_of_own_files_has_no_errata_section():
+    """Defect: a handout of a lecturer's own files listed 'Errata of the notes' in its
+    contents and said 'No errata: these are your own derivations.'"""
+    a = sp.Symbol("a", positive=True)
+    d = Derivation(title="t", symbols={"a": a}, start=sp.log(a**2), name="t",
+                   steps=[Step(1, Relation.EQ, 2 * sp.log(a), "log of a power")])
+    own = render_html([d], errata=None, errata_note=None)
+    assert "Errata" not in own and 'id="errata"' not in own
+    notes = render_html([d], errata=None, errata_note="not built yet")
+    assert 'href="#errata"' in notes and "not built yet" in notes
