@@ -69,3 +69,22 @@ def test_a_handout_of_own_files_has_no_errata_section():
     assert "Errata" not in own and 'id="errata"' not in own
     notes = render_html([d], errata=None, errata_note="not built yet")
     assert 'href="#errata"' in notes and "not built yet" in notes
+
+
+def test_the_class_summary_counts_files_in_whole_numbers():
+    """Defect: the marks page's histogram of files had ticks 0.5, 1.5, 2.5 and its sentence
+    said 'Mean 2.5714'; the score '10 / 10' broke over two lines."""
+    import matplotlib.pyplot as plt
+
+    from elbo_derivation.marking import Mark
+    from elbo_derivation.report.marks import marks_html, summary_figure
+
+    marks = [Mark(f"s{i}.tex", "marked", steps=3, score=v, max_score=10.0)
+             for i, v in enumerate([0.0, 0.0, 0.0, 0.0, 2.5, 5.5, 10.0])]  # fmt: skip
+    fig = summary_figure(marks)
+    ticks = fig.axes[0].get_yticks()
+    plt.close(fig)
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+    page = marks_html(marks)
+    assert "Mean 2.57," in page and "2.5714" not in page
+    assert '<td class="score">10 / 10</td>' in page and "white-space: nowrap" in page
