@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sympy as sp
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
@@ -88,3 +89,40 @@ def test_the_class_summary_counts_files_in_whole_numbers():
     page = marks_html(marks)
     assert "Mean 2.57," in page and "2.5714" not in page
     assert '<td class="score">10 / 10</td>' in page and "white-space: nowrap" in page
+
+
+@pytest.fixture(scope="module")
+def sign_error() -> Derivation:
+    """A corpus derivation checked, whose steps 2 and 3 are refuted as sign errors."""
+    from pathlib import Path
+
+    from elbo_derivation.verification import check_file
+
+    corpus = Path(__file__).resolve().parent / "corpus"
+    return check_file(corpus / "derivatives" / "wrong"
+                      / "bishop_sigmoid_cross_entropy_gradient.s2.sign-error.tex")
+
+
+def test_the_latex_handout_says_why_a_step_is_refuted(sign_error):
+    """Defect: the LaTeX handout marked a step '× refuted' and said no more, where the HTML
+    handout gives the counterexample and the likely mistake."""
+    from elbo_derivation.report.handout import render_tex
+
+    tex = render_tex([sign_error], title="t")
+    line = next(x for x in tex.splitlines() if x.startswith(r"{\footnotesize") and "Step 2:" in x)
+    assert "at $a$ = 1" in line or "at a = 1" in line, line
+    assert "likely mistake: sign-error" in line and r"\textsuperscript{a}" in line, line
+    assert r"\^{}" not in tex  # no caret printed as a character
+    assert not any("Step 1:" in x for x in tex.splitlines())  # a proved step: nothing
+
+
+def test_the_beamer_deck_names_the_mistake_as_the_html_deck_does(sign_error):
+    """Defect: a refuted step's Beamer slide said only 'refuted'; the HTML deck's slide says
+    '— likely mistake: sign-error'."""
+    from elbo_derivation.report.slides import beamer_deck, html_deck
+
+    beamer = beamer_deck([sign_error], title="t")
+    html = html_deck([sign_error], title="t")
+    assert beamer.count("likely mistake: sign-error") == 2, beamer
+    assert html.count("likely mistake: sign-error") == 2
+    assert "likely mistake" not in beamer_deck([sign_error], title="t", verdicts=False)

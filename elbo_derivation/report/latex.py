@@ -781,7 +781,44 @@ def render_latex(d: Derivation, *, justifications: bool = True, verdicts: bool =
             line += rf" && \parbox[t]{{{width}}}{{\raggedright\footnotesize {note}}}"
         lines.append(line)
     lines.append(r"\end{align*}")
+    if verdicts:
+        lines += _refutations(d)
     return ascii_tex("\n".join(lines))
+
+
+def _refutations(d: Derivation) -> list[str]:
+    """Under the derivation, what the page says of each refuted step: the counterexample
+    and the likely mistake, as the HTML handout and the terminal report give them."""
+    from elbo_derivation.report.text import format_counterexample
+
+    out = []
+    for step in d.steps:
+        r = step.result
+        if r is None or (r.counterexample is None and not r.mistake):
+            continue
+        said = [] if r.counterexample is None else [format_counterexample(r.counterexample, d,
+                                                                          step)]
+        if r.mistake:
+            said.append(f"likely mistake: {r.mistake}")
+        out.append(r"{\footnotesize\raggedright\color{badred}" + f"Step {step.index}: "
+                   + _powers_text("; ".join(said)) + r"\par}")
+    return out
+
+
+def _powers_text(text: str) -> str:
+    r"""A line of the report's unicode as LaTeX text, its exponents ``e^a``, ``e^(−γ)``
+    raised (the report writes them so on the terminal).
+
+    >>> print(_powers_text("2·e^a/(e^(−γ) + 1)"))
+    2$\cdot$e\textsuperscript{a}/(e\textsuperscript{-$\gamma$} + 1)
+    """
+    out, at = [], 0
+    for m in re.finditer(r"\^\(([^()]*)\)|\^([^\W_]+)", text):
+        out.append(latex_text(text[at:m.start()]))
+        out.append(r"\textsuperscript{" + latex_text(m[1] or m[2]) + "}")
+        at = m.end()
+    out.append(latex_text(text[at:]))
+    return "".join(out)
 
 
 #: The preamble every exported document uses: it compiles with pdflatex and lualatex.

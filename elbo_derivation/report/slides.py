@@ -135,8 +135,11 @@ def beamer_deck(derivations: Sequence[Derivation], *, title: str = "Derivations,
             if note:
                 frame += [r"\pause", rf"\begin{{center}}\parbox{{0.9\linewidth}}{{\centering "
                                      rf"{note}}}\end{{center}}"]  # fmt: skip
-            if verdicts:
-                frame += [r"\pause", rf"\begin{{center}}{verdict_tex(step)}\end{{center}}"]
+            if verdicts:  # as the HTML deck: the mark, the word, and a named mistake
+                said = verdict_tex(step)
+                if step.result is not None and step.result.mistake:
+                    said += " --- likely mistake: " + prose_latex(step.result.mistake)
+                frame += [r"\pause", rf"\begin{{center}}{said}\end{{center}}"]
             frame.append(r"\end{frame}")
             out.append("\n".join(frame))
     out.append(r"\end{document}")
