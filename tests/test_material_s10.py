@@ -126,3 +126,30 @@ def test_the_beamer_deck_names_the_mistake_as_the_html_deck_does(sign_error):
     assert beamer.count("likely mistake: sign-error") == 2, beamer
     assert html.count("likely mistake: sign-error") == 2
     assert "likely mistake" not in beamer_deck([sign_error], title="t", verdicts=False)
+
+
+def test_two_parts_of_one_file_are_told_apart_in_every_heading(tmp_path):
+    """Defect: a file with two align* environments gave two sections (and two contents
+    entries, two slide titles) with the same title, 'The leave-one-out REINFORCE baseline'."""
+    from elbo_derivation.report.handout import render_html, render_tex
+    from elbo_derivation.report.slides import beamer_deck, html_deck
+
+    f = tmp_path / "two.tex"
+    f.write_text("% title: Two squares\n% symbols: u : real\n"
+                 "\\begin{align*}\n(u + 1)^2 &= u^2 + 2u + 1\n\\end{align*}\n"
+                 "% part: the difference\n"
+                 "\\begin{align*}\n(u + 1)^2 - (u - 1)^2 &= 4u\n\\end{align*}\n",
+                 encoding="utf-8")  # fmt: skip
+    first = parse_tex_derivation(f.read_text(encoding="utf-8"), file=str(f))
+    parts = first.parts
+    assert len(parts) == 2
+    page = render_html(parts, errata_note=None)
+    assert "<h2>Two squares (part 1 of 2)</h2>" in page
+    assert "<h2>Two squares (part 2 of 2: the difference)</h2>" in page
+    assert page.count("Two squares (part 2 of 2: the difference)</a></li>") == 1  # contents
+    assert r"\subsection*{Two squares (part 2 of 2: the difference)}" in render_tex(parts)
+    assert "{Two squares (part 1 of 2)}" in beamer_deck(parts)
+    assert "<li>Two squares (part 2 of 2: the difference)</li>" in html_deck(parts)
+    alone = parse_tex_derivation("% title: One\n\\begin{align*}\n1 &= 1\n\\end{align*}\n",
+                                 file="one.tex")  # fmt: skip
+    assert "<h2>One</h2>" in render_html([alone])  # one part: the title alone

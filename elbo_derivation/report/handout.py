@@ -52,6 +52,7 @@ from elbo_derivation.report.pretty import (
     pretty_name,
     split_name,
 )
+from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
@@ -852,7 +853,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
         where = _esc(where)
     return (
         f'<section class="derivation" id="{anchor}" data-steps="{len(d.steps)}">\n'
-        f"<h2>{_esc(d.title or d.name or 'derivation')}</h2>\n"
+        f"<h2>{_esc(_heading(d))}</h2>\n"
         + (f'<p class="source">Source: {where}</p>\n' if where else "")
         + f'<p class="meta">{_esc(_counts_line(d))}</p>\n'
         '<table class="steps">\n<thead><tr><th>#</th><th>step</th><th>justification</th>'
@@ -956,7 +957,7 @@ def render_html(
             counts[k] = counts.get(k, 0) + n
     summary = ", ".join(f"{n} {VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n)
     toc = "".join(
-        f'<li><a href="#{_anchor(d, i)}">{_esc(d.title or d.name)}</a></li>'
+        f'<li><a href="#{_anchor(d, i)}">{_esc(_heading(d))}</a></li>'
         for i, d in enumerate(derivations)
     )
     with_errata = errata is not None or errata_note is not None

@@ -43,6 +43,7 @@ from elbo_derivation.report.pretty import (
     reader_order,
     split_name,
 )
+from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.written import (
     WrittenOrder,
     applied_density,
@@ -849,7 +850,7 @@ def latex_fragment(derivations: Sequence[Derivation], *, verdicts: bool = False,
     if verdicts:
         parts.append("% and the colours okgreen, okblue, badred, warnbrown (\\definecolor)")
     for d in derivations:
-        heading = prose_latex(d.title or d.name or "derivation")
+        heading = prose_latex(_heading(d))
         parts.append(rf"\subsection*{{{ascii_tex(heading)}}}")
         if d.source:
             parts.append(rf"Source: {ascii_tex(prose_latex(d.source))}.")
@@ -928,7 +929,7 @@ def latex_document(
     if intro:
         parts.append(prose_latex(intro))
     for d in derivations:
-        heading = prose_latex(d.title or d.name or "derivation")
+        heading = prose_latex(_heading(d))
         parts.append(rf"\subsection*{{{heading}}}")
         if d.source:
             parts.append(rf"Source: {prose_latex(d.source)}.")
