@@ -153,3 +153,10 @@ def test_two_parts_of_one_file_are_told_apart_in_every_heading(tmp_path):
     alone = parse_tex_derivation("% title: One\n\\begin{align*}\n1 &= 1\n\\end{align*}\n",
                                  file="one.tex")  # fmt: skip
     assert "<h2>One</h2>" in render_html([alone])  # one part: the title alone
+
+
+def test_a_log_of_bars_is_shown_without_added_brackets():
+    r"""Defect: \log|\Sigma_1| was shown log(|Σ₁|), brackets the author never wrote."""
+    d = _tex(r"\log|x| + \ln|x| &= 2\log x", r"% symbols: x : real")
+    assert _text(shown_mathml(d)) == "log|x|+ln|x|"
+    assert _text(shown_mathml(d, d.steps[0])) == "2⁢log(x)"  # a plain argument keeps them

@@ -43,7 +43,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.core.written import WrittenDerivative
+from elbo_derivation.core.written import Bars, WrittenDerivative
 from elbo_derivation.report.pretty import (
     ATOM_SUB,
     GREEK,
@@ -349,7 +349,11 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
             if "(" in name:
                 return self._signature(name)
             return _el(self, "mrow", self._name(name), self._paren_comma_separated(*expr.args))
-        return super()._print_Function(expr)
+        node = super()._print_Function(expr)
+        if isinstance(expr, sp.log) and isinstance(expr.args[0], (sp.Abs, Bars)):
+            # log|Σ|, as written: the bars are the brackets, none are added around them
+            node.replaceChild(self._print(expr.args[0]), node.lastChild)
+        return node
 
     def _print_digamma(self, expr: sp.Expr) -> Any:  # ψ(x), as the notes write it
         return _el(self, "mrow", _el(self, "mi", "ψ"),
