@@ -160,3 +160,15 @@ def test_a_log_of_bars_is_shown_without_added_brackets():
     d = _tex(r"\log|x| + \ln|x| &= 2\log x", r"% symbols: x : real")
     assert _text(shown_mathml(d)) == "log|x|+ln|x|"
     assert _text(shown_mathml(d, d.steps[0])) == "2⁢log(x)"  # a plain argument keeps them
+
+
+def test_the_latex_export_writes_log_of_bars_as_written():
+    r"""The LaTeX export wrote \log{\left(\left|x\right|\right)}; now \log\left|x\right|, which
+    reads back to the expression that was checked."""
+    from elbo_derivation.report.latex import shown_latex
+
+    d = _tex(r"\log|x| + \ln|x| &= 2\log x", r"% symbols: x : positive")
+    tex = shown_latex(d)
+    assert tex == r"\log\left|{x}\right| + \ln\left|{x}\right|", tex
+    again = _tex(tex + r" &= 2\log x", r"% symbols: x : positive")
+    assert sp.simplify(again.start - d.start) == 0

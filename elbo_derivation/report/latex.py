@@ -35,7 +35,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
-from elbo_derivation.core.written import WrittenDerivative
+from elbo_derivation.core.written import Bars, WrittenDerivative
 from elbo_derivation.report.pretty import (
     ATOM_SUB,
     GREEK,
@@ -277,6 +277,11 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         # det(Σ), as \det written (|Σ| written is kept as written: core/written.Bars)
         text = rf"\det\left({self._print(expr.arg)}\right)"
         return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _print_log(self, expr: sp.Expr, exp: str | None = None) -> str:
+        if exp is None and isinstance(expr.args[0], (sp.Abs, Bars)):
+            return r"\log" + self._print(expr.args[0])  # log|Σ| as written: bars are brackets
+        return super()._print_log(expr, exp)
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__
