@@ -209,7 +209,8 @@ def run(args: argparse.Namespace) -> int:
     title = args.title or (derivations[0].title if own and len(derivations) == 1
                            else "Derivations, checked step by step" if own
                            else "The derivation of the VAE loss, checked step by step")  # fmt: skip
-    note = ("No errata: these are your own derivations." if own else
+    # a handout of one's own files has no errata section: the errata are the notes'
+    note = (None if own else
             "The errata module (elbo_derivation.explain.errata) is not available yet.")
     intro = ("Checked by elbo-derivation: each step symbolically with SymPy"
              + (" and numerically by quadrature and Monte Carlo sampling." if args.numeric

@@ -102,6 +102,8 @@ def _linear_gaussian_gap() -> ErratumCheck:
 
 def _caption_is_plain_autoencoder() -> ErratumCheck:
     """‖x − d(e(x))‖² has no KL term: it does not depend on the encoder's variance h at all."""
+    from elbo_derivation.report.pretty import pretty  # the expressions in the report's unicode
+
     g, x, x_hat = sp.symbols("g x x_hat", real=True)
     h, C = sp.symbols("h C", positive=True)
     caption = (x - x_hat) ** 2
@@ -113,13 +115,19 @@ def _caption_is_plain_autoencoder() -> ErratumCheck:
     ok = no_h and h_star == [1] and sp.diff(vae - C * caption, g) == g
     return ErratumCheck(
         bool(ok),
-        f"∂/∂h of the caption's loss is 0; the VAE loss has ∂/∂h = {d_h}, zero at h = "
-        f"{h_star}, and ∂/∂g of its KL part = g: the caption omits the KL term (and C)",
+        f"∂/∂h of the caption's loss is 0; the VAE loss has ∂/∂h = {pretty(d_h)}, zero at "
+        f"h = {', '.join(map(pretty, h_star))}, and ∂/∂g of its KL part = g: the caption "
+        "omits the KL term (and C)",
     )
 
 
 def _normaliser_only_for_fixed_c() -> ErratumCheck:
     """With a learned c the dropped −(D/2) log 2πc changes the minimiser over c."""
+    from elbo_derivation.report.pretty import format_number, pretty  # the report's unicode
+
+    def numbers(values: np.ndarray) -> str:  # 9.071, 4.289, …: no Python list
+        return ", ".join(format_number(float(v), 4) for v in values)
+
     c, S, D = sp.symbols("c S D", positive=True)  # S = ‖x − x̂‖², D data dimensions
     full = D * sp.log(2 * sp.pi * c) / 2 + S / (2 * c)  # −log N(x; x̂, cI)
     notes = S / (2 * c)  # the notes' loss, normaliser dropped
@@ -134,11 +142,10 @@ def _normaliser_only_for_fixed_c() -> ErratumCheck:
     grid = np.array([0.1, 0.5, 1.0, 10.0, 100.0])
     return ErratumCheck(
         bool(ok),
-        f"full negative log-likelihood: minimiser c = {c_full[0]} (e.g. 0.5 for S = 2, D = 4; "
-        f"values {np.round(f(grid), 3).tolist()} on c = {grid.tolist()}); the notes' loss S/(2c) "
-        f"has derivative {slope_notes} < 0 and decreases towards 0 as c → ∞ "
-        f"({np.round(g(grid), 3).tolist()}): no minimiser, so the constant matters once c is "
-        "learned",
+        f"full negative log-likelihood: minimiser c = {pretty(c_full[0])} (e.g. 0.5 for S = 2, "
+        f"D = 4; values {numbers(f(grid))} at c = {numbers(grid)}); the notes' loss S/(2c) "
+        f"has derivative {pretty(slope_notes)} < 0 and decreases towards 0 as c → ∞ "
+        f"({numbers(g(grid))}): no minimiser, so the constant matters once c is learned",
     )
 
 
@@ -156,7 +163,8 @@ def _one_sample_monte_carlo() -> ErratumCheck:
     ok = abs(mean - exact) < 4 * se and spread > 0.1 * exact
     return ErratumCheck(
         bool(ok),
-        f"exact C·E_q[(x − f(z))²] = {exact:.4f}; one-sample values {np.round(single, 3).tolist()} "
+        f"exact C·E_q[(x − f(z))²] = {exact:.4f}; one-sample values "
+        f"{', '.join(f'{v:.3f}' for v in single)} "
         f"scatter with standard deviation {spread:.3f}; their mean over {samples.size} samples "
         f"is {mean:.4f} ± {se:.4f}: unbiased, but one sample is an estimate, not the value",
     )
@@ -189,6 +197,8 @@ def _vectors() -> ErratumCheck:
 
 def _variance_not_std() -> ErratumCheck:
     """Substituting σ₁ = √h into §3 gives log(1/√h); σ₁ = h would give another formula."""
+    from elbo_derivation.report.pretty import pretty  # the expressions in the report's unicode
+
     g = sp.Symbol("g", real=True)
     h = sp.Symbol("h", positive=True)
     mu1, mu2 = sp.symbols("mu1 mu2", real=True)
@@ -202,8 +212,8 @@ def _variance_not_std() -> ErratumCheck:
     differs = wrong != 0 and wrong.subs({h: 2, g: 0}) != 0
     return ErratumCheck(
         bool(right and differs),
-        f"σ₁ = √h gives ½(h + g² − log h − 1) exactly; σ₁ = h would give {sp.simplify(as_std)}, "
-        f"which differs from it by {sp.factor(wrong)}",
+        f"σ₁ = √h gives ½(h + g² − log h − 1) exactly; σ₁ = h would give "
+        f"{pretty(sp.simplify(as_std))}, which differs from it by {pretty(sp.factor(wrong))}",
     )
 
 

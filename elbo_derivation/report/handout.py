@@ -39,11 +39,11 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
-from elbo_derivation.core.written import WrittenDerivative
+from elbo_derivation.core.written import Bars, WrittenDerivative
 from elbo_derivation.report.pretty import (
     ATOM_SUB,
     GREEK,
@@ -52,6 +52,7 @@ from elbo_derivation.report.pretty import (
     pretty_name,
     split_name,
 )
+from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
@@ -120,7 +121,11 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         return _el(self, "mo", text)
 
     def _print_Derivative(self, expr: sp.Derivative) -> Any:
+        """d/dx f, with f in brackets when it is a sum: ∂/∂a (u − v), never ∂/∂a u − v
+        (which would differentiate u alone)."""
         node = super()._print_Derivative(expr)
+        if precedence(expr.expr) < PRECEDENCE["Mul"]:
+            node.replaceChild(self._bracketed(expr.expr), node.lastChild)
         if isinstance(expr, WrittenDerivative):  # the symbol written, ∂ or d
             want = "\u2202" if expr.symbol == "∂" else "d"
             frac = node.firstChild
@@ -300,6 +305,11 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
     def _print_exp(self, expr: sp.Basic) -> Any:
         return _el(self, "msup", _el(self, "mi", "e"), self._print(expr.args[0]))
 
+    def _print_Pow(self, expr: sp.Pow) -> Any:
+        if expr.base is sp.E:  # e^{−a} as written, never SymPy's 1/e^a nor √e
+            return _el(self, "msup", self._print_Exp1(expr.base), self._print(expr.exp))
+        return super()._print_Pow(expr)
+
     def _print_Trace(self, expr: sp.Basic) -> Any:  # tr(A), as the notes write it
         if expr.arg.shape == (1, 1):  # a quadratic form xᵀAx: the number it is
             return self._print(expr.arg)
@@ -339,7 +349,11 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
             if "(" in name:
                 return self._signature(name)
             return _el(self, "mrow", self._name(name), self._paren_comma_separated(*expr.args))
-        return super()._print_Function(expr)
+        node = super()._print_Function(expr)
+        if isinstance(expr, sp.log) and isinstance(expr.args[0], (sp.Abs, Bars)):
+            # log|Σ|, as written: the bars are the brackets, none are added around them
+            node.replaceChild(self._print(expr.args[0]), node.lastChild)
+        return node
 
     def _print_digamma(self, expr: sp.Expr) -> Any:  # ψ(x), as the notes write it
         return _el(self, "mrow", _el(self, "mi", "ψ"),
@@ -662,6 +676,8 @@ def prose_html(text: str) -> str:
 
     >>> prose_html("E_{q(z|x)}[f] with z ~ q(z|x) in R^D, and g**2/2 < 1")
     '𝔼<sub>q(z|x)</sub>[f] with z ∼ q(z|x) in ℝ<sup>D</sup>, and g²/2 &lt; 1'
+    >>> prose_html("Σ_d (x_d − x̂_d)²")
+    'Σ<sub>d</sub> (x<sub>d</sub> − x̂<sub>d</sub>)²'
     >>> prose_html("2·log(e^(−γ) + 1)")
     '2·log(e<sup>−γ</sup> + 1)'
     """
@@ -672,7 +688,8 @@ def prose_html(text: str) -> str:
     text = re.sub(r"\bR\^(?=\{|\w)", "ℝ^", text)
     text = re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text)
     text = re.sub(r"\^\{([^{}]*)\}", r"<sup>\1</sup>", text)
-    text = re.sub(r"(?<=[^\W\d_])_([A-Za-z0-9]+)\b", r"<sub>\1</sub>", text)
+    # x_d, and x̂_d (a letter with a combining accent) alike
+    text = re.sub(r"(?<=[^\W\d_]|[\u0300-\u036f])_([A-Za-z0-9]+)\b", r"<sub>\1</sub>", text)
     text = re.sub(r"\^([^\W_]+)", r"<sup>\1</sup>", text)  # e^γ as well as R^D
     text = re.sub(r"\^\(([^()]*)\)", r"<sup>\1</sup>", text)  # e^(−γ): the unicode exponent
     return re.sub(r"(?<=\s)~(?=\s)", "∼", text)
@@ -840,7 +857,7 @@ def _derivation_html(d: Derivation, i: int) -> str:
         where = _esc(where)
     return (
         f'<section class="derivation" id="{anchor}" data-steps="{len(d.steps)}">\n'
-        f"<h2>{_esc(d.title or d.name or 'derivation')}</h2>\n"
+        f"<h2>{_esc(_heading(d))}</h2>\n"
         + (f'<p class="source">Source: {where}</p>\n' if where else "")
         + f'<p class="meta">{_esc(_counts_line(d))}</p>\n'
         '<table class="steps">\n<thead><tr><th>#</th><th>step</th><th>justification</th>'
@@ -899,7 +916,7 @@ def render_html(
     errata: Sequence[Mapping[str, Any]] | None = None,
     figures: Sequence[HandoutFigure] = (),
     title: str = "The derivation of the VAE loss, checked step by step",
-    errata_note: str = "The errata are not available in this version.",
+    errata_note: str | None = "The errata are not available in this version.",
     intro: str | None = None,
 ) -> str:
     """The handout as one self-contained HTML document.
@@ -915,6 +932,9 @@ def render_html(
         embedded as ``data:image/png;base64`` images.
     title : str
         the document's title.
+    errata_note : str or None
+        the sentence in place of absent errata; ``None`` with no errata leaves the section
+        (and its entry in the contents) out, as for a handout of one's own derivations.
     intro : str, optional
         the paragraph under the title (default: where the notes come from).
 
@@ -941,10 +961,11 @@ def render_html(
             counts[k] = counts.get(k, 0) + n
     summary = ", ".join(f"{n} {VERDICT_WORDS[Verdict(k)]}" for k, n in counts.items() if n)
     toc = "".join(
-        f'<li><a href="#{_anchor(d, i)}">{_esc(d.title or d.name)}</a></li>'
+        f'<li><a href="#{_anchor(d, i)}">{_esc(_heading(d))}</a></li>'
         for i, d in enumerate(derivations)
     )
-    extra = '<li><a href="#errata">Errata of the notes</a></li>'
+    with_errata = errata is not None or errata_note is not None
+    extra = '<li><a href="#errata">Errata of the notes</a></li>' if with_errata else ""
     if figures:
         extra += '<li><a href="#figures">Figures</a></li>'
     legend = ("✓ proved symbolically · ≈ numerically supported (no symbolic proof within the "
@@ -963,7 +984,8 @@ def render_html(
         "<main>",
     ]
     parts += [_derivation_html(d, i) for i, d in enumerate(derivations)]
-    parts.append(_errata_html(errata, errata_note))
+    if with_errata:
+        parts.append(_errata_html(errata, errata_note or ""))
     if figures:
         parts.append(_figures_html(figures))
     parts += ["</main>", "</body>", "</html>", ""]

@@ -35,7 +35,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from elbo_derivation.core.steps import Derivation, Relation, Step
-from elbo_derivation.core.written import WrittenDerivative
+from elbo_derivation.core.written import Bars, WrittenDerivative
 from elbo_derivation.report.pretty import (
     ATOM_SUB,
     GREEK,
@@ -43,6 +43,7 @@ from elbo_derivation.report.pretty import (
     reader_order,
     split_name,
 )
+from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.written import (
     WrittenOrder,
     applied_density,
@@ -276,6 +277,11 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         # det(Σ), as \det written (|Σ| written is kept as written: core/written.Bars)
         text = rf"\det\left({self._print(expr.arg)}\right)"
         return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _print_log(self, expr: sp.Expr, exp: str | None = None) -> str:
+        if exp is None and isinstance(expr.args[0], (sp.Abs, Bars)):
+            return r"\log" + self._print(expr.args[0])  # log|Σ| as written: bars are brackets
+        return super()._print_log(expr, exp)
 
     def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
         name = expr.func.__name__
@@ -781,7 +787,44 @@ def render_latex(d: Derivation, *, justifications: bool = True, verdicts: bool =
             line += rf" && \parbox[t]{{{width}}}{{\raggedright\footnotesize {note}}}"
         lines.append(line)
     lines.append(r"\end{align*}")
+    if verdicts:
+        lines += _refutations(d)
     return ascii_tex("\n".join(lines))
+
+
+def _refutations(d: Derivation) -> list[str]:
+    """Under the derivation, what the page says of each refuted step: the counterexample
+    and the likely mistake, as the HTML handout and the terminal report give them."""
+    from elbo_derivation.report.text import format_counterexample
+
+    out = []
+    for step in d.steps:
+        r = step.result
+        if r is None or (r.counterexample is None and not r.mistake):
+            continue
+        said = [] if r.counterexample is None else [format_counterexample(r.counterexample, d,
+                                                                          step)]
+        if r.mistake:
+            said.append(f"likely mistake: {r.mistake}")
+        out.append(r"{\footnotesize\raggedright\color{badred}" + f"Step {step.index}: "
+                   + _powers_text("; ".join(said)) + r"\par}")
+    return out
+
+
+def _powers_text(text: str) -> str:
+    r"""A line of the report's unicode as LaTeX text, its exponents ``e^a``, ``e^(−γ)``
+    raised (the report writes them so on the terminal).
+
+    >>> print(_powers_text("2·e^a/(e^(−γ) + 1)"))
+    2$\cdot$e\textsuperscript{a}/(e\textsuperscript{-$\gamma$} + 1)
+    """
+    out, at = [], 0
+    for m in re.finditer(r"\^\(([^()]*)\)|\^([^\W_]+)", text):
+        out.append(latex_text(text[at:m.start()]))
+        out.append(r"\textsuperscript{" + latex_text(m[1] or m[2]) + "}")
+        at = m.end()
+    out.append(latex_text(text[at:]))
+    return "".join(out)
 
 
 #: The preamble every exported document uses: it compiles with pdflatex and lualatex.
@@ -812,7 +855,7 @@ def latex_fragment(derivations: Sequence[Derivation], *, verdicts: bool = False,
     if verdicts:
         parts.append("% and the colours okgreen, okblue, badred, warnbrown (\\definecolor)")
     for d in derivations:
-        heading = prose_latex(d.title or d.name or "derivation")
+        heading = prose_latex(_heading(d))
         parts.append(rf"\subsection*{{{ascii_tex(heading)}}}")
         if d.source:
             parts.append(rf"Source: {ascii_tex(prose_latex(d.source))}.")
@@ -891,7 +934,7 @@ def latex_document(
     if intro:
         parts.append(prose_latex(intro))
     for d in derivations:
-        heading = prose_latex(d.title or d.name or "derivation")
+        heading = prose_latex(_heading(d))
         parts.append(rf"\subsection*{{{heading}}}")
         if d.source:
             parts.append(rf"Source: {prose_latex(d.source)}.")

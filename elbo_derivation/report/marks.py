@@ -62,6 +62,11 @@ def _num(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
+def _shown(x: float | None) -> str:
+    """A mark for the page: at most two decimals (2.57, 10), as the plot's title has it."""
+    return "" if x is None else f"{round(x, 2):g}"
+
+
 def _stem(name: str) -> str:
     return Path(name).stem
 
@@ -229,6 +234,7 @@ def summary_figure(marks: Sequence[Any], *, top: int = 8) -> Any:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1, 1.3]})
     scores = np.array([m.score for m in marks], dtype=float)
@@ -238,6 +244,7 @@ def summary_figure(marks: Sequence[Any], *, top: int = 8) -> Any:
     ax1.hist(scores, bins=bins, color="#4477aa", edgecolor="white")
     ax1.set_xlabel("score")
     ax1.set_ylabel("files")
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of files: 1, 2, 3
     ax1.set_title(f"scores ({plural(len(marks), 'file')}, mean {scores.mean():.2f} of {most:g})"
                   if len(marks) else "scores")
     counts = mistake_counts(marks).most_common(top)
@@ -246,6 +253,7 @@ def summary_figure(marks: Sequence[Any], *, top: int = 8) -> Any:
         values = [v for _, v in counts][::-1]
         ax2.barh(labels, values, color="#cc6677")
         ax2.set_xlabel("occurrences")
+        ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         ax2.text(0.5, 0.5, "no marks lost", ha="center", va="center", transform=ax2.transAxes)
         ax2.set_yticks([])
@@ -278,9 +286,10 @@ def marks_html(marks: Sequence[Any], *, title: str = "Marks", rules: Any = None)
         goal = "" if m.goal_reached is None else ("yes" if m.goal_reached else "no")
         rows.append(
             f"<tr><td>{esc(m.file)}</td><td>{esc(m.status)}</td><td>{m.steps}</td>"
-            f"<td>{esc(first)}</td><td>{esc(m.mistake or '')}</td><td>{goal}</td>"
-            f"<td>{esc(' '.join(map(str, m.carried_forward)))}</td>"
-            f"<td>{_num(m.score)} / {_num(m.max_score)}</td><td><ul>{reasons}</ul></td></tr>")
+            f"<td>{esc(first)}</td><td class=\"nowrap\">{esc(m.mistake or '')}</td>"
+            f"<td>{goal}</td><td>{esc(' '.join(map(str, m.carried_forward)))}</td>"
+            f"<td class=\"score\">{_num(m.score)} / {_num(m.max_score)}</td>"
+            f"<td><ul>{reasons}</ul></td></tr>")
     mistakes = "".join(f"<li>{esc(k)}: {v}</li>" for k, v in s["mistakes"].items())
     rule = "" if rules is None else f"<p>Partial-credit rule: {esc(str(rules.source))}</p>"
     return f"""<!DOCTYPE html>
@@ -290,13 +299,14 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 table {{ border-collapse: collapse; font-size: 0.9em; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left;
   vertical-align: top; }}
+td.score, td.nowrap {{ white-space: nowrap; }}
 ul {{ margin: 0; padding-left: 1.2em; }}
 svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
 <p>{plural(s['files'], 'file')}: {s['marked']} marked, {s['not_marked']} not marked;
 {s['full_marks']} with full marks, {s['goal_reached']} reach the goal.
-Mean {_num(s['mean'])}, median {_num(s['median'])} of {_num(s['max_score'])}.</p>
+Mean {_shown(s['mean'])}, median {_shown(s['median'])} of {_num(s['max_score'])}.</p>
 {rule}
 <figure>{svg}</figure>
 <h2>Most common reasons for lost marks</h2>

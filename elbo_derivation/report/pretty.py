@@ -37,6 +37,7 @@ from elbo_derivation.core.written import WrittenDerivative
 
 __all__ = [
     "format_number",
+    "heading",
     "plural",
     "pretty",
     "pretty_name",
@@ -144,6 +145,32 @@ def plural(n: int, word: str) -> str:
     ('1 derivation', '3 steps', '0 files')
     """
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def heading(d: Any) -> str:
+    """A derivation's title for a heading or a list of contents, with the part of its file
+    it is when the file holds several (two parts of one file may share a title).
+
+    >>> from elbo_derivation.core.steps import Derivation
+    >>> d = Derivation(title="A sum", symbols={}, start=0, name="s", steps=[])
+    >>> heading(d)
+    'A sum'
+    >>> d.metadata["part"] = {"number": 2, "of": 3, "label": "2", "line": 9}
+    >>> heading(d)
+    'A sum (part 2 of 3)'
+    >>> d.metadata["part"]["label"] = "the constant"
+    >>> heading(d)
+    'A sum (part 2 of 3: the constant)'
+    """
+    title = d.title or d.name or "derivation"
+    part = d.metadata.get("part") if isinstance(getattr(d, "metadata", None), dict) else None
+    if not part or int(part.get("of", 1)) < 2:
+        return title
+    label = str(part.get("label", ""))
+    said = f"part {part['number']} of {part['of']}"
+    if label and label != str(part["number"]):
+        said += f": {label}"
+    return f"{title} ({said})"
 
 
 _SIGNATURE_WORD = re.compile(r"[^\W\d]\w*_\{[^{}]*\}|[^\W\d]\w*")

@@ -45,6 +45,7 @@ from elbo_derivation.report.latex import (
     step_note,
     verdict_tex,
 )
+from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.pretty import plural
 
 __all__ = ["beamer_deck", "html_deck"]
@@ -110,7 +111,7 @@ def beamer_deck(derivations: Sequence[Derivation], *, title: str = "Derivations,
         r"\begin{frame}\titlepage\end{frame}",
     ]
     for d in derivations:
-        name = prose_latex(d.title or d.name or "derivation")
+        name = prose_latex(_heading(d))
         intro = [rf"\begin{{frame}}{{{name}}}"]
         if d.source:
             intro.append(rf"{{\small Source: {prose_latex(d.source)}.}}")
@@ -135,8 +136,11 @@ def beamer_deck(derivations: Sequence[Derivation], *, title: str = "Derivations,
             if note:
                 frame += [r"\pause", rf"\begin{{center}}\parbox{{0.9\linewidth}}{{\centering "
                                      rf"{note}}}\end{{center}}"]  # fmt: skip
-            if verdicts:
-                frame += [r"\pause", rf"\begin{{center}}{verdict_tex(step)}\end{{center}}"]
+            if verdicts:  # as the HTML deck: the mark, the word, and a named mistake
+                said = verdict_tex(step)
+                if step.result is not None and step.result.mistake:
+                    said += " --- likely mistake: " + prose_latex(step.result.mistake)
+                frame += [r"\pause", rf"\begin{{center}}{said}\end{{center}}"]
             frame.append(r"\end{frame}")
             out.append("\n".join(frame))
     out.append(r"\end{document}")
@@ -278,11 +282,11 @@ def html_deck(derivations: Sequence[Derivation], *, title: str = "Derivations, c
         + '<p class="sub">→ or space: next · ← back · '
         + ("v: verdicts on/off · " if verdicts else "")
         + "f: full screen</p><ol class=\"sub\">"
-        + "".join(f"<li>{_esc(d.title or d.name)}</li>" for d in derivations)
+        + "".join(f"<li>{_esc(_heading(d))}</li>" for d in derivations)
         + "</ol></section>"
     ]
     for i, d in enumerate(derivations):
-        name = _esc(d.title or d.name or "derivation")
+        name = _esc(_heading(d))
         n = len(d.steps)
         counts = ", ".join(f"{k} {_VERDICT_WORDS[Verdict(v)]}" for v, k in d.counts().items()
                            if k)  # fmt: skip
