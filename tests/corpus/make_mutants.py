@@ -61,7 +61,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("gaussian_kl/razavi_delta_vae_committed_rate.deriv", 1, "- (z - mu)^2/(2*sq^2)", "+ (z - mu)^2/(2*sq^2)", "sign-error"),
     ("gaussian_kl/razavi_delta_vae_committed_rate.deriv", 2, "(sq^2 + mu^2)", "sq^2", "second-moment-missing-mean"),
     ("gaussian_kl/razavi_delta_vae_committed_rate.deriv", 3, ">= log(sp/sq)", "<= log(sp/sq)", "inequality-reversed"),
-    ("gaussian_kl/razavi_delta_vae_committed_rate.deriv", 4, "- log(sq^2/sp^2)", "- log(sq/sp)", "log-variance-for-log-std"),
+    ("gaussian_kl/razavi_delta_vae_committed_rate.deriv", 4, "- log(sq^2/sp^2)", "- log(sq/sp)", "log-std-for-log-variance"),
     ("gaussian_kl/razavi_delta_vae_ar1.tex", 2, r"+ \alpha^2\sigma_1^2", r"+ \alpha\sigma_1^2", "missing-square"),
     ("gaussian_kl/razavi_delta_vae_ar1.tex", 2, r"(\mu_2 - \alpha\mu_1)^2 + \alpha^2\sigma_1^2", r"(\mu_2 - \alpha\mu_1)^2", "second-moment-missing-variance"),
     ("gaussian_kl/razavi_delta_vae_ar1.tex", 2, r"+ \alpha^2\sigma_1^2", r"+ \alpha^2\sigma_1", "std-for-variance"),
