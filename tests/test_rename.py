@@ -378,6 +378,10 @@ def _rename_decl_tokens(text: str, mapping: dict[str, str]) -> str:
     def one(m: re.Match) -> str:
         token = m.group(0)
         key = token[1:] if token.startswith("\\") else token
+        if key not in mapping and key.endswith("_") and key[:-1] in mapping:
+            # a density named with a subscript (p_\theta): its base renamed, as in the body
+            return (_latex_form(mapping[key[:-1]]).strip() if token.startswith("\\")
+                    else mapping[key[:-1]]) + "_"
         if key not in mapping:
             return token
         return _latex_form(mapping[key]).strip() if token.startswith("\\") else mapping[key]

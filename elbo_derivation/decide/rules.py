@@ -1879,6 +1879,9 @@ def check(
         if isinstance(ce, str):  # out of time: no verdict here, and the reason kept
             return RuleOutcome("undecided", ce, rules)
         if ce is not None:
+            why = holds_as_one_model(lhs, rhs, relation, tuple(wrt))
+            if why is not None:
+                return RuleOutcome("undecided", why, rules)
             return RuleOutcome(
                 "refuted",
                 "the step fails on a concrete instance of the densities",
@@ -1892,6 +1895,69 @@ def check(
         return RuleOutcome("undecided", f"by {_words(rules)}, left − right = {plain(diff)}",
                            rules, gap=diff)
     return None
+
+
+#: how the reason of a step left open by :func:`holds_as_one_model` begins
+ONE_MODEL_OPEN = "the step fails with the densities of"
+
+
+def one_model_reading(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr, str] | None:
+    """The step read with each density family written with a parameter subscript (p_θ) and
+    the family of its bare letter (p) as one model, when the step has both and no density
+    shape under both names; with a sentence naming the families. None otherwise.
+
+    A paper's p_θ(x|z) beside its prior p(z) (He et al. 2019) is one model whose prior carries
+    no parameter; the checker reads two names as two models, so a step that holds only when
+    they are one is left open by the notation, not refuted
+    (:func:`holds_as_one_model`).
+
+    >>> import sympy as sp
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> lik = sp.Function("p_θ(x|z)", positive=True)(x, z)
+    >>> prior = sp.Function("p(z)", positive=True)(z)
+    >>> one_model_reading(sp.log(lik * prior), sp.S(0))[0]
+    log(p(x|z)(x, z)*p(z)(z))
+    """
+    shapes: dict[str, set[str]] = {}
+    for e in (lhs, rhs):
+        for node in sp.S(e).atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None:
+                shapes.setdefault(sig.family, set()).add(
+                    node.func.__name__[len(sig.family):])
+    pairs = {}
+    for fam in shapes:
+        base, bar, sub = fam.partition("_")
+        if bar and sub and base in shapes and not (shapes[base] & shapes[fam]):
+            pairs[fam] = base
+    if not pairs or len(set(pairs.values())) != len(pairs):
+        return None
+    subs = {}
+    for e in (lhs, rhs):
+        for node in sp.S(e).atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None and sig.family in pairs:
+                rest = node.func.__name__[len(sig.family):]
+                subs[node] = sp.Function(pairs[sig.family] + rest, positive=True)(*node.args)
+    said = ", ".join(f"{f} and {b}" for f, b in sorted(pairs.items()))
+    return sp.S(lhs).xreplace(subs), sp.S(rhs).xreplace(subs), said
+
+
+def holds_as_one_model(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                       wrt: tuple[str, ...] = ()) -> str | None:
+    """Why a step that fails with p_θ and p read as two models is not refuted: it holds by
+    the rules when they are one model (:func:`one_model_reading`); None when it does not, or
+    when the step has no such pair."""
+    reading = one_model_reading(lhs, rhs)
+    if reading is None:
+        return None
+    a, b, said = reading
+    out = check(a, b, relation, wrt, refute=False, needed=False)
+    if out is None or out.verdict != "proved":
+        return None
+    return (f"{ONE_MODEL_OPEN} {said} read as two models, and holds when "
+            f"they are one model ({out.explanation}); the notation does not say which: a "
+            "density of the same model carries the same name")
 
 
 def _log_names(rules: list[str], *gone: frozenset[sp.Basic]) -> list[str]:

@@ -207,6 +207,9 @@ class Problem:
     symbolic: bool = True
     reduced_exactly: bool = False
     reasons: list[str] = field(default_factory=list)
+    #: reasons that say why the step is open rather than where the search stopped (the
+    #: notation read two ways), shown before the others
+    leading_reasons: list[str] = field(default_factory=list)
     domains: dict[sp.Symbol, sp.Interval] = field(default_factory=dict)
     #: each density declared in a named family → (family key, parameters, variable)
     families: dict[sp.Expr, tuple] = field(default_factory=dict)
@@ -1587,6 +1590,12 @@ class GaussianInstance(Tier):
             p.lhs, p.rhs, p.relation, p.domains))
         if cex is None:
             return None
+        from elbo_derivation.decide.rules import holds_as_one_model
+
+        why = holds_as_one_model(p.lhs, p.rhs, p.relation)
+        if why is not None:
+            p.leading_reasons.append(why)
+            return None
         return Judgement(Verdict.REFUTED, self.name, (GAUSSIAN_INSTANCE,),
                          "On the linear-Gaussian instance of the densities the two sides are "
                          "exact numbers that differ.",
@@ -1736,6 +1745,9 @@ class ExpectationRules(Tier):
             if narrowed is not None and narrowed.verdict == "proved":
                 found = narrowed
         if found.verdict == "undecided":
+            if found.explanation.startswith(rules.ONE_MODEL_OPEN):
+                p.leading_reasons.append(found.explanation)
+                return None
             if found.gap is not None and p.relation is not Relation.EQ_UP_TO:
                 # left − right exact and explicit: a later tier refutes where it is nonzero,
                 # once the tiers that evaluate the integrals in closed form had their turn
@@ -2094,7 +2106,7 @@ class Probe(Tier):
     def _undecided(self, p: Problem) -> Judgement:
         missing = missing_mathematics(*p.sides)
         return Judgement(Verdict.UNDECIDED, self.name,
-                         reason="; ".join([*missing[:3], *p.reasons]))
+                         reason="; ".join([*p.leading_reasons, *missing[:3], *p.reasons]))
 
     def judge(self, p: Problem) -> Judgement:
         if p.left() <= 0:

@@ -1,0 +1,59 @@
+"""A density family written with a parameter subscript beside the family of its bare letter
+(a likelihood p_θ(x|z) beside a prior p(z), He et al. 2019): two names are two models to the
+checker, so a step that holds only when they are one model is left open with that said, never
+refuted; a step false under both readings is still refuted, and two names declared for the
+same density shape (a data density beside a model marginal) are never read as one."""
+
+from __future__ import annotations
+
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.decide.rules import holds_as_one_model, one_model_reading
+from elbo_derivation.decide.verdict import decide_step
+from elbo_derivation.read.deriv import parse_derivation
+
+# Bayes' rule through a likelihood with a parameter subscript and a prior without one
+BAYES = """\
+symbols: y, w : real
+densities: s(w|y), r_a(y|w), r(w), r_a(w|y), r_a(y)
+  E[log(r_a(y|w)*r(w)/s(w|y)), w ~ s(w|y)]
+= E[log(r_a(w|y)*r_a(y)/s(w|y)), w ~ s(w|y)]
+"""
+
+
+def _verdicts(text: str):
+    d = parse_derivation(text)
+    return [decide_step(d, step, time_limit=10.0) for step in d.steps]
+
+
+def test_bayes_rule_across_a_parameter_subscript_is_open_not_refuted() -> None:
+    (result,) = _verdicts(BAYES)
+    assert result.verdict is Verdict.UNDECIDED, result
+    assert "read as two models" in (result.reason or "")
+
+
+def test_a_step_false_as_one_model_too_is_refuted() -> None:
+    (result,) = _verdicts(BAYES.replace("*r_a(y)/s(w|y)), w", "/(r_a(y)*s(w|y))), w"))
+    assert result.verdict is Verdict.REFUTED, result
+
+
+def test_a_shape_under_both_names_is_two_models() -> None:
+    d = parse_derivation("""\
+symbols: y : real
+densities: r(y), r_a(y)
+  KL(r(y), r_a(y))
+= 0
+""")
+    (step,) = d.steps
+    assert one_model_reading(d.start, step.expr) is None
+    assert decide_step(d, step, time_limit=10.0).verdict is not Verdict.PROVED
+
+
+def test_the_reading_renames_only_the_subscripted_family() -> None:
+    d = parse_derivation(BAYES)
+    (step,) = d.steps
+    reading = one_model_reading(d.start, step.expr)
+    assert reading is not None
+    a, b, said = reading
+    assert "r_a" not in str(a) + str(b) and "s(w|y)" in str(a)
+    assert said == "r_a and r"
+    assert holds_as_one_model(d.start, step.expr, step.relation) is not None
