@@ -169,3 +169,25 @@ def test_probe_evaluates_a_derivative_taken_at_a_point() -> None:
                     x, m + sp.sqrt(v) * e)
     assert probe(score, -e / sp.sqrt(v)).verdict == "supported"
     assert probe(score, e / sp.sqrt(v)).verdict == "refuted"
+
+
+def test_a_weaker_verdict_names_the_tier_that_ran_out_of_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # d/dμ of a sum over an abstract sample: the calculus tier takes the derivative; cut short
+    # by its time share (as a loaded machine can), the sum tier only finds the two sides equal
+    # at small bounds. Numerically supported then, and the reason says the time ran out.
+    i = sp.Symbol("i", integer=True)
+    mu = sp.Symbol("mu", real=True)
+    c = sp.Symbol("c", positive=True)
+    xs = sp.Function("x", real=True)
+    lhs = sp.Derivative(-(c / 2) * sp.Sum((xs(i) - mu) ** 2, (i, 1, n)) - mu**2 / 2, mu)
+    rhs = c * sp.Sum(xs(i) - mu, (i, 1, n)) - mu
+    assert compare(lhs, rhs, time_limit=2.0).verdict is Verdict.PROVED
+
+    def out_of_time(p: tiers.Problem, work: object) -> None:
+        p.reasons.append("calculus: timed out after 0.4 s")  # what within_share notes
+
+    monkeypatch.setattr(tiers.CALCULUS, "within_share", out_of_time)
+    r = compare(lhs, rhs, time_limit=2.0)
+    assert r.verdict is Verdict.NUMERICALLY_SUPPORTED
+    assert "calculus: timed out after 0.4 s" in r.reason, r.reason

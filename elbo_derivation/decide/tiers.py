@@ -947,6 +947,8 @@ def _sum_rules_prove(p: Problem) -> bool:
         return a == b or reduce_algebra(p.gap_of(a, b))[0] == 0
 
     out = run_bounded(work, max(min(0.1 * p.time_limit, p.left()), 1e-3))
+    if not out.ok:  # noted: a weaker verdict later says why (see verdict._with_failures)
+        p.reasons.append(f"sum-rules (normal forms, before the calculus): {out.error}")
     return bool(out.ok and out.value)
 
 
