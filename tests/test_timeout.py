@@ -310,3 +310,19 @@ def test_a_full_collection_during_a_bound_does_not_use_it_up() -> None:
     out = run_bounded(collections, bound)
     assert out.ok and out.value == 6, (out.error, one)
     assert heap
+
+
+def test_a_bound_running_out_during_a_collection_is_not_lost_in_its_callback(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    # the clock's hook runs at every collection; a bound that runs out there must end the
+    # work after it, not raise inside the hook (Python would print "Exception ignored")
+    import gc
+
+    def collecting() -> None:
+        while True:
+            gc.collect(0)
+
+    for _ in range(5):
+        out = run_bounded(collecting, 0.05)
+        assert not out.ok and out.error == "timed out after 0.05 s"
+    assert "Exception ignored" not in capfd.readouterr().err

@@ -351,6 +351,11 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
         if not active[0]:
             return
         which = signal.ITIMER_PROF if signum == signal.SIGPROF else signal.ITIMER_REAL
+        if frame is not None and frame.f_code is _on_collection.__code__:
+            # inside the collector's callback an exception is only printed and lost: a
+            # moment later, in the work itself
+            signal.setitimer(which, IMPORT_GRACE)
+            return
         if _importing(frame, entry):
             signal.setitimer(which, IMPORT_GRACE)
             return
