@@ -99,3 +99,22 @@ def test_an_integer_variable_is_not_integrated() -> None:
          "p(x|k)": sp.Function("p(x|k)", positive=True)(x, k)}
     assert model_density(f, "p(x)", (x,)) is None
     assert model_density(f, "p(x,k)", (x, k)) is not None  # nothing to integrate out
+
+
+def _decided(text: str, time_limit: float = 2.0) -> list:
+    d = parse_derivation(text)
+    return [decide_step(d, step, time_limit=time_limit) for step in d.steps]
+
+
+def test_an_expected_kl_over_a_chain_of_the_models_densities_is_nonnegative() -> None:
+    # E_{f(a)}E_{f(c|a)}[KL(f(b|a) ‖ f(b|c))] ≥ 0: Gibbs' inequality inside two expectations
+    text = """symbols: a, b, c : real
+densities: f(a), f(b|a), f(c|a)
+
+    E[E[KL(f(b|a), f(b|c)), c ~ f(c|a)], a ~ f(a)]
+  {} 0
+"""
+    r, = _decided(text.format(">="))
+    assert r.verdict is Verdict.PROVED, r.reason
+    r, = _decided(text.format("<="))
+    assert r.verdict is not Verdict.PROVED

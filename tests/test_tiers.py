@@ -169,3 +169,52 @@ def test_probe_evaluates_a_derivative_taken_at_a_point() -> None:
                     x, m + sp.sqrt(v) * e)
     assert probe(score, -e / sp.sqrt(v)).verdict == "supported"
     assert probe(score, e / sp.sqrt(v)).verdict == "refuted"
+
+
+def test_a_weaker_verdict_names_the_tier_that_ran_out_of_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # d/dμ of a sum over an abstract sample: the calculus tier takes the derivative; cut short
+    # by its time share (as a loaded machine can), the sum tier only finds the two sides equal
+    # at small bounds. Numerically supported then, and the reason says the time ran out.
+    i = sp.Symbol("i", integer=True)
+    mu = sp.Symbol("mu", real=True)
+    c = sp.Symbol("c", positive=True)
+    xs = sp.Function("x", real=True)
+    lhs = sp.Derivative(-(c / 2) * sp.Sum((xs(i) - mu) ** 2, (i, 1, n)) - mu**2 / 2, mu)
+    rhs = c * sp.Sum(xs(i) - mu, (i, 1, n)) - mu
+    assert compare(lhs, rhs, time_limit=2.0).verdict is Verdict.PROVED
+
+    def out_of_time(p: tiers.Problem, work: object) -> None:
+        p.reasons.append("calculus: timed out after 0.4 s")  # what within_share notes
+
+    monkeypatch.setattr(tiers.CALCULUS, "within_share", out_of_time)
+    r = compare(lhs, rhs, time_limit=2.0)
+    assert r.verdict is Verdict.NUMERICALLY_SUPPORTED
+    assert "calculus: timed out after 0.4 s" in r.reason, r.reason
+
+
+def _marginal_step(sign: int) -> tuple[sp.Expr, sp.Expr]:
+    """E_{p(x)}E_{p(y|x)}[log(p(y|x)/m(y))] against E[log p(y|x)] + sign·E[log m(y)], m(y) =
+    ∫ p(u)p(y|u) du the marginal of y written through the model's factors."""
+    y, u = sp.Symbol("y", real=True), sp.Symbol("u", real=True)
+    px = sp.Function("p(x)", positive=True)
+    py = sp.Function("p(y|x)", positive=True)
+    m = sp.Integral(px(u) * py(y, u), (u, -sp.oo, sp.oo))
+
+    def e(f: sp.Expr) -> sp.Expr:
+        return Expectation(Expectation(f, y, py(y, x)), x, px(x))
+
+    return e(sp.log(py(y, x) / m)), e(sp.log(py(y, x))) + sign * e(sp.log(m))
+
+
+def test_an_integral_of_a_positive_function_of_bound_variables_is_a_positive_function() -> None:
+    # log(p(y|x)/m(y)) = log p(y|x) − log m(y) needs m(y) > 0: an integral of a positive
+    # function of (u, y) over u is a positive function of y, whatever else it is
+    lhs, rhs = _marginal_step(-1)
+    masks = tiers.positive_integral_functions(lhs, rhs)
+    assert len(masks) == 1 and all(v.is_positive for v in masks.values())
+    r = compare(lhs, rhs, time_limit=5.0)
+    assert r.verdict is Verdict.PROVED, r.reason
+    assert tiers.POSITIVE_INTEGRAL_FUNCTION in r.rules
+    wrong = compare(*_marginal_step(1), time_limit=5.0)
+    assert wrong.verdict is not Verdict.PROVED

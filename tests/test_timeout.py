@@ -265,3 +265,64 @@ def test_sympys_table_of_integrals_is_built_whole_even_when_the_time_runs_out(
         print(sp.integrate(sp.exp(-u**2 / 2), (u, -sp.oo, sp.oo)))
     """)
     assert out.split("\n")[0] == "sqrt(2)*sqrt(pi)"
+
+
+def _full_collection_seconds(heap: list) -> float:
+    """CPU seconds of one full collection with ``heap`` alive (the median of three)."""
+    import gc
+
+    times = []
+    for _ in range(3):
+        start = time.process_time()
+        gc.collect()
+        times.append(time.process_time() - start)
+    assert heap  # (kept alive until here)
+    return sorted(times)[1]
+
+
+def test_the_clock_leaves_out_full_garbage_collections() -> None:
+    import gc
+
+    heap = [[i] for i in range(300_000)]  # every full collection walks all of these
+    one = _full_collection_seconds(heap)
+    start_raw, start = time.process_time(), clock()
+    for _ in range(4):
+        gc.collect()
+    raw = time.process_time() - start_raw
+    assert raw >= 2 * one > 0  # (the collections did cost CPU time)
+    assert clock() - start < 0.25 * raw
+
+
+def test_a_full_collection_during_a_bound_does_not_use_it_up() -> None:
+    # a long-running process (a test session, a notebook) holds a large heap; a full
+    # collection that starts during a tier's share walks all of it: that is not the tier's work
+    import gc
+
+    heap = [[i] for i in range(300_000)]
+    one = _full_collection_seconds(heap)
+
+    def collections() -> int:
+        for _ in range(6):
+            gc.collect()
+        return 6
+
+    bound = max(2 * one, 0.02)
+    out = run_bounded(collections, bound)
+    assert out.ok and out.value == 6, (out.error, one)
+    assert heap
+
+
+def test_a_bound_running_out_during_a_collection_is_not_lost_in_its_callback(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    # the clock's hook runs at every collection; a bound that runs out there must end the
+    # work after it, not raise inside the hook (Python would print "Exception ignored")
+    import gc
+
+    def collecting() -> None:
+        while True:
+            gc.collect(0)
+
+    for _ in range(5):
+        out = run_bounded(collecting, 0.05)
+        assert not out.ok and out.error == "timed out after 0.05 s"
+    assert "Exception ignored" not in capfd.readouterr().err

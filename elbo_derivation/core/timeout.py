@@ -33,6 +33,13 @@ Every other budget of the checker (a tier's share, the mistake catalogue's time,
 deadline) is a deadline on the same clock: ``deadline = clock() + seconds``, compared with
 ``clock()``.
 
+The clock leaves out the full collections of Python's cyclic garbage collector (generation 2,
+:func:`gc_seconds`). A full collection walks every object of the process: its cost grows with
+everything the process did before (the caches of the files checked earlier in a long test
+session or a notebook), not with the bounded work, and it falls on whichever work happens to
+run when it starts. Counted, a 0.2 s share of a tier could be used up by one collection in a
+long-running process and the step's verdict would depend on what was checked before it.
+
 Examples
 --------
 >>> run_bounded(lambda: 1 + 1, 1.0)
@@ -47,6 +54,7 @@ Outcome(ok=True, value=2, error='')
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -59,7 +67,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["WALL_FACTOR", "Outcome", "TimeLimitExceeded", "check_deadline", "clock",
-           "run_bounded"]
+           "gc_seconds", "run_bounded"]
 
 
 class TimeLimitExceeded(BaseException):
@@ -95,10 +103,49 @@ MIN_SHARE = 0.002
 _CLOCK_AT_FORK = [0.0]
 _OFFSET = [0.0]
 
+#: CPU seconds of the full collections finished so far, and the CPU time at which the one in
+#: progress started (None outside a full collection)
+_FULL_COLLECTIONS: list[Any] = [0.0, None]
+
+
+def _on_collection(phase: str, info: dict[str, int]) -> None:
+    """``gc.callbacks`` hook: adds up the CPU time of the full (generation 2) collections."""
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _FULL_COLLECTIONS[1] = time.process_time()
+    elif _FULL_COLLECTIONS[1] is not None:
+        _FULL_COLLECTIONS[0] += time.process_time() - _FULL_COLLECTIONS[1]
+        _FULL_COLLECTIONS[1] = None
+
+
+gc.callbacks.append(_on_collection)
+
+
+def gc_seconds() -> float:
+    """CPU seconds this process has spent in full collections of the cyclic garbage collector
+    (including one in progress), which :func:`clock` leaves out.
+
+    >>> before = gc_seconds()
+    >>> _ = gc.collect()
+    >>> gc_seconds() >= before
+    True
+    """
+    started = _FULL_COLLECTIONS[1]
+    return _FULL_COLLECTIONS[0] + (time.process_time() - started if started is not None
+                                   else 0.0)
+
+
+def _cpu() -> float:
+    """CPU seconds used by this process, full collections included (the backstop's measure
+    of whether the work runs at all)."""
+    return time.process_time() + _OFFSET[0]
+
 
 def clock() -> float:
-    """Seconds of CPU time used by this process (all threads, user and system): the clock of
-    every time budget of the checker.
+    """Seconds of CPU time used by this process (all threads, user and system), less the time
+    of the garbage collector's full collections (:func:`gc_seconds`): the clock of every time
+    budget of the checker.
 
     It goes on from the parent's value in a forked child, so a deadline computed before a fork
     still means the same amount of work after it.
@@ -115,7 +162,7 @@ def clock() -> float:
     >>> clock() >= start
     True
     """
-    return time.process_time() + _OFFSET[0]
+    return _cpu() - gc_seconds()
 
 
 def _can_use_signal() -> bool:
@@ -212,7 +259,7 @@ class _Bound:
     cpu_free_until: float  # the ``time.monotonic`` before which ``cpu`` cannot have passed
     interval: float  # wall seconds between the backstop's looks
     capped: bool  # the wall deadline is an outer timer's: final
-    cpu_at_look: float  # :func:`clock` at the backstop's last look
+    cpu_at_look: float  # :func:`_cpu` at the backstop's last look
     expired: bool = False
 
 
@@ -230,7 +277,7 @@ def _wall_time_up(bound: _Bound, now: float) -> bool:
         return False  # (looked at already, from check_deadline)
     if bound.capped:
         return True
-    used = clock() - bound.cpu_at_look
+    used = _cpu() - bound.cpu_at_look
     if used < MIN_SHARE * bound.interval:
         return True
     bound.cpu_at_look += used
@@ -273,6 +320,7 @@ def _after_fork_in_child() -> None:
     the CPU clock goes on from the parent's value."""
     _DEADLINES.clear()
     _OFFSET[0] = _CLOCK_AT_FORK[0] - time.process_time()
+    _FULL_COLLECTIONS[:] = [0.0, None]  # (the parent's are left out of the clock at the fork)
 
 
 if hasattr(os, "register_at_fork"):
@@ -303,9 +351,19 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
         if not active[0]:
             return
         which = signal.ITIMER_PROF if signum == signal.SIGPROF else signal.ITIMER_REAL
+        if frame is not None and frame.f_code is _on_collection.__code__:
+            # inside the collector's callback an exception is only printed and lost: a
+            # moment later, in the work itself
+            signal.setitimer(which, IMPORT_GRACE)
+            return
         if _importing(frame, entry):
             signal.setitimer(which, IMPORT_GRACE)
             return
+        if signum == signal.SIGPROF and not bound.expired:
+            left = bound.cpu - clock()
+            if left > 1e-3:  # a full collection ran meanwhile: its time is not the work's
+                signal.setitimer(which, left)
+                return
         if signum == signal.SIGALRM:
             now = time.monotonic()
             if not _wall_time_up(bound, now):  # slow, not stuck: the CPU bound decides
@@ -324,7 +382,7 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
                                     old_timers, strict=True)]
     bound = _Bound(starts[0] + bounds[0], starts[1] + bounds[1], starts[1] + bounds[0],
                    interval=bounds[1], capped=bounds[1] < WALL_FACTOR * seconds,
-                   cpu_at_look=starts[0])
+                   cpu_at_look=_cpu())
     _DEADLINES.append(bound)
     try:
         try:

@@ -260,10 +260,15 @@ class JointExpectation(sp.Expr):
         return self.args[0]
 
     def _integrand(self) -> sp.Expr:
+        """What is under the nested expectations over the joint's variables, one for each;
+        an expectation over another variable inside it (a KL over y under E_{p(x, t)}) is
+        part of what the author wrote under the joint one, and stays whole."""
         from elbo_derivation.core.expectation import Expectation
 
+        left = list(self.args[1].args)  # the joint density's variables
         inner = self.args[0]
-        while isinstance(inner, Expectation):
+        while isinstance(inner, Expectation) and inner.variable in left:
+            left.remove(inner.variable)
             inner = inner.integrand
         return inner
 

@@ -1014,6 +1014,18 @@ def expectation_certificate(expr: sp.Expr) -> str | None:
     t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)
     >>> expectation_certificate(Expectation(sp.log(p / q), x, q)) is None
     True
+    >>> y = sp.Symbol("y", real=True)
+    >>> r = sp.Function("r(y|x)", positive=True)(y, x)
+    >>> inner = Expectation(r / p - 1 - sp.log(r / p), y, r)
+    >>> for part in expectation_certificate(Expectation(inner, x, q)).split("; "):
+    ...     print(part)
+    E[g] ≥ 0 when g ≥ 0 (monotonicity of the expectation)
+    t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)
+    >>> t = sp.Symbol("t", real=True)
+    >>> w = sp.Function("w(t|x)", positive=True)(t, x)
+    >>> kl = KL(r, sp.Function("s(y|t)", positive=True)(y, t), y)
+    >>> expectation_certificate(Expectation(Expectation(kl, t, w), x, q)).split("; ")[1]
+    "KL ≥ 0 (Gibbs' inequality)"
     """
     expr = sp.S(expr)
     if not expr.has(Expectation):
@@ -1029,6 +1041,11 @@ def expectation_certificate(expr: sp.Expr) -> str | None:
             return None
         over.add((rest.variable, rest.density))
         body += coeff * rest.integrand
+    nested = any(type(n) is Expectation for n in sp.preorder_traversal(body))  # (not a KL)
+    if len(over) == 1 and nested and has_abstract(next(iter(over))[1]):
+        # E_{p(x)}[E_{p(t|x)}[g]]: the inner expectation non-negative (for every x), the
+        # outer one too, by the same monotonicity
+        return expectation_certificate(body)
     kls = {n for n in sp.preorder_traversal(body) if isinstance(n, KL)}
     if kls:  # E_q(z)[KL(q(a|z) ‖ p(a|z))]: each KL a non-negative number (Gibbs)
         body = body.xreplace({k: sp.Dummy("KL", nonnegative=True) for k in kls})

@@ -206,6 +206,28 @@ def _result(j: Judgement, relation: Relation, start: float,
                           explanation=explanation, rules=j.rules)
 
 
+def _with_failures(result: SymbolicResult, failures: Sequence[str]) -> SymbolicResult:
+    """``result`` with the reason naming every earlier tier that failed (``failures``: a
+    tier out of time, or an error), when the step is neither proved nor refuted.
+
+    A later tier's weaker verdict then says why the stronger one was not reached: a step the
+    calculus tier would have proved, cut short by its time share, is numerically supported
+    by the sum tier's instances, and its reason says that the time ran out (a verdict that
+    depends on the machine's load says so).
+
+    >>> r = SymbolicResult(Verdict.NUMERICALLY_SUPPORTED, "sum-rules", 0.0,
+    ...                    reason="equal at n = 1")
+    >>> _with_failures(r, ["calculus: timed out after 0.2 s"]).reason
+    'equal at n = 1; calculus: timed out after 0.2 s'
+    """
+    if result.verdict in (Verdict.PROVED, Verdict.REFUTED):
+        return result
+    missing = [f for f in dict.fromkeys(failures) if f and f not in result.reason]
+    if missing:
+        result.reason = "; ".join(r for r in (result.reason, *missing) if r)
+    return result
+
+
 def compare(
     lhs: sp.Expr,
     rhs: sp.Expr,
@@ -299,7 +321,8 @@ def compare(
             if (judgement.verdict is Verdict.PROVED and not judgement.rules
                     and relation in (Relation.LE, Relation.GE)):
                 continue  # an inequality is proved by a named rule, or not at all
-            result = _result(judgement, relation, start, problem.domains)
+            result = _with_failures(_result(judgement, relation, start, problem.domains),
+                                    problem.reasons)
             if result.verdict is Verdict.UNDECIDED and relation is Relation.EQ:
                 entry = _refute_an_entry(lhs, rhs, time_limit=time_limit, domains=domains,
                                          families=families)

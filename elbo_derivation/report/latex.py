@@ -181,6 +181,13 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         q, p = self._print(expr.q), self._print(expr.p)
         return rf"\mathrm{{KL}}\left({q} \,\middle\|\, {p}\right)"
 
+    def _needs_mul_brackets(self, expr: sp.Basic, first: bool = False,
+                            last: bool = False) -> bool:
+        # a derivative operator reaches to the end of the product: (∂/∂μ log p)(∂/∂σ log p)
+        # needs the bracket around the first factor, or it reads as ∂/∂μ of the product
+        return (not last and isinstance(expr, sp.Derivative)) or super()._needs_mul_brackets(
+            expr, first=first, last=last)
+
     def _needs_add_brackets(self, expr: sp.Basic) -> bool:
         return (self._written and is_bracket(expr)) or super()._needs_add_brackets(expr)
 
@@ -227,6 +234,8 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                 texts.append(rf"\left({self._print(f)}\right)")
             elif i == len(factors) - 1 and extends_right(f):
                 texts.append(self._print(f))
+            elif isinstance(f, sp.Derivative) and i < len(factors) - 1:
+                texts.append(rf"\left({self._print(f)}\right)")  # see _needs_mul_brackets
             else:
                 texts.append(self.parenthesize(f, PRECEDENCE["Mul"]))
         out = _joined_factors(texts)

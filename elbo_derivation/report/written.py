@@ -609,21 +609,29 @@ class WrittenOrder:
 
 
 def flat_product(expr: sp.Basic) -> sp.Basic:
-    """A matrix product with the products inside it opened: (aᵀ Σ⁻¹) b is aᵀ Σ⁻¹ b (the
-    product is associative; the reader nests what the author wrote in one row).
+    """A matrix product with the products of matrices inside it opened: (aᵀ Σ⁻¹) b is
+    aᵀ Σ⁻¹ b (the product is associative; the reader nests what the author wrote in one row).
+
+    A product inside with a scalar factor stays a unit, to be bracketed: aᵀ(σ⁻² I)b as the
+    author grouped it. Opened, the scalar would stand in the middle of a row, which the reader
+    takes out of the whole product (σ⁻² aᵀ I b), another grouping.
 
     >>> D = sp.Symbol("D", positive=True, integer=True)
     >>> a, S = sp.MatrixSymbol("a", D, 1), sp.MatrixSymbol("S", D, D)
     >>> inner = sp.MatMul(a.T, S, evaluate=False)
     >>> flat_product(sp.MatMul(inner, a, evaluate=False)).args
     (a.T, S, a)
+    >>> scaled = sp.MatMul(sp.Symbol("c") ** -2, S, evaluate=False)
+    >>> flat_product(sp.MatMul(inner, scaled, a, evaluate=False)).args
+    (a.T, S, c**(-2)*S, a)
     """
     if not isinstance(expr, sp.MatMul):
         return expr
     args: list[sp.Basic] = []
     for a in expr.args:
         inner = flat_product(a)
-        args.extend(inner.args if isinstance(inner, sp.MatMul) else [inner])
+        opened = isinstance(inner, sp.MatMul) and all(f.is_Matrix for f in inner.args)
+        args.extend(inner.args if opened else [inner])
     if len(args) == len(expr.args):
         return expr
     return sp.MatMul(*args, evaluate=False)
