@@ -28,19 +28,14 @@ CORPUS = support.CORPUS
 _MISNAMED = "misnamed mistake: the catalogue names another mistake than the one seeded ({})"
 
 #: Files that break a safety property today, and why (relative to tests/corpus).
-KNOWN: dict[str, str] = {
-    "derivatives/wrong/rice_normal_variance_mle.s1.power-derivative.tex": _MISNAMED.format(
-        "std-for-variance for 1/(2σ⁴) written 1/(2σ²) in a derivative in σ²: the power rule's "
-        "power not raised, named as σ put for σ², which the page does not show"),
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Defects of :data:`KNOWN` whose showing depends on the machine's load: marked
 #: ``xfail(strict=False)``. A misnaming shows only when the diagnosis finishes within the
 #: test's 1 s per step (the command line, with 5 s, gives the wrong name every time); under
 #: load the step is "not recognised" and the test passes.
-LOAD_DEPENDENT: frozenset[str] = frozenset({
-    "derivatives/wrong/rice_normal_variance_mle.s1.power-derivative.tex"})
+LOAD_DEPENDENT: frozenset[str] = frozenset()
 
 
 def _params() -> list:

@@ -8,21 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import sympy as sp
-from corpus.support import named_in
+from corpus.support import named_in_text
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.explain.page import log_factors, page_change, written_as_kl
-from elbo_derivation.verification import read_any
 
 _HEAD = "symbols: u, v : real\ndensities: a(v|u), b(v), c(v)\n\n"
 
 
 def _named(tmp_path: Path, text: str, suffix: str = ".deriv", step: int = 2) -> str | None:
-    path = tmp_path / f"d{suffix}"
-    path.write_text(text, encoding="utf-8")
-    d = read_any(path)
-    s = d.steps[step - 1]
-    return named_in(d, s)
+    return named_in_text(text, step, tex=suffix == ".tex")
 
 
 # --- the page, line against line ----------------------------------------------------------------

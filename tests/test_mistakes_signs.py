@@ -10,18 +10,13 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-from corpus.support import named_in
+from corpus.support import named_in_text
 
 from elbo_derivation.explain.mistakes import diagnose
-from elbo_derivation.verification import read_any
 
 
 def _named(tmp_path: Path, text: str, suffix: str = ".deriv", step: int = 1) -> str | None:
-    path = tmp_path / f"d{suffix}"
-    path.write_text(text, encoding="utf-8")
-    d = read_any(path)
-    s = d.steps[step - 1]
-    return named_in(d, s)
+    return named_in_text(text, step, tex=suffix == ".tex")
 
 
 def test_a_complement_lost_inside_a_log_of_powers_is_named(tmp_path: Path) -> None:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import sympy as sp
-from corpus.support import named_in
+from corpus.support import named_in_text
 
 from elbo_derivation.core.expectation import KL
 from elbo_derivation.explain.page import log_factors, page_change
-from elbo_derivation.verification import read_any
 
 _HEAD = "symbols: v, u : real\ndensities: a(v), b(v), c(u|v)\n\n"
 _JOINED = ("    E[log(c(u|v)), v ~ a(v)] + E[log(b(v)), v ~ a(v)] - E[log(a(v)), v ~ a(v)]\n"
@@ -21,10 +20,7 @@ _NEXT = "  = E[log(c(u|v)), v ~ a(v)] - KL({})\n"
 
 
 def _named(tmp_path: Path, body: str, step: int) -> str | None:
-    path = tmp_path / "d.deriv"
-    path.write_text(_HEAD + body, encoding="utf-8")
-    d = read_any(path)
-    return named_in(d, d.steps[step - 1])
+    return named_in_text(_HEAD + body, step)
 
 
 def test_an_opened_kl_counts_as_its_log_ratio_under_its_sign() -> None:

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus.support import named_in
-
-from elbo_derivation.verification import read_any
+from corpus.support import named_in_text
 
 
 def _named(tmp_path: Path, head: str, body: str, step: int) -> str | None:
-    path = tmp_path / "d.deriv"
-    path.write_text(head + "\n" + body, encoding="utf-8")
-    d = read_any(path)
-    return named_in(d, d.steps[step - 1])
+    return named_in_text(head + "\n" + body, step)
 
 
 _POS = "symbols: g, h, k : positive\n"

@@ -1527,6 +1527,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                            or (evaluated and b.get("two_places")
                                and not _pair_on_page(b, ctx))
                            or (evaluated and _combined(b.get("form"), path, ctx.rhs))
+                           or (evaluated and _exponent_raised(b, path))
                            or (path == () and ctx.rhs.has(sp.Derivative)))
             if not located and _carried_term(b.get("wrong"), ctx):
                 continue  # a term carried unchanged from the previous line was not miswritten
@@ -1589,6 +1590,35 @@ def _combined(form: Any, path: Path, value: sp.Basic) -> bool:
         return len(spread) < 2 or not all(t in terms for t in spread)
     except (IndexError, TypeError, ValueError):
         return False
+
+
+def _exponent_raised(b: dict[str, Any], path: Path) -> bool:
+    """Whether the repair at ``path`` puts a power of a symbol (s²) for the symbol ``s`` that
+    stands as the base of a power with a number of size 2 or more for its exponent in the
+    step as written (``form``): the repair only changes that exponent (s⁻² read (s²)⁻², that
+    is s⁻⁴), and the page shows a power of s there, not s alone (1/s is s written). In a
+    step that evaluates a derivative (an integral) the exponents of its value come from the
+    rule of differentiation (a power not lowered, a chain factor lost), so the site of such
+    a repair is a number of the value, not a symbol written for another.
+
+    >>> s = sp.Symbol("s", positive=True)
+    >>> _exponent_raised({"wrong": s, "right": s**2, "form": 1 / (2 * s**2)}, (1, 0))
+    True
+    >>> _exponent_raised({"wrong": s, "right": s**2, "form": 1 / (2 * s)}, (1, 0))
+    False
+    """
+    wrong, right, form = b.get("wrong"), b.get("right"), b.get("form")
+    if not (isinstance(wrong, sp.Symbol) and isinstance(right, sp.Pow) and right.base == wrong
+            and right.exp.is_Number and isinstance(form, sp.Basic) and path):
+        return False
+    parent = form
+    try:
+        for i in path[:-1]:
+            parent = parent.args[i]
+    except IndexError:
+        return False
+    return (isinstance(parent, sp.Pow) and path[-1] == 0 and parent.exp.is_Number
+            and abs(parent.exp) >= 2)
 
 
 def _constant_term_at(written: sp.Basic, path: Path) -> bool:

@@ -105,6 +105,8 @@ def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
         want = _rebuilt(base)
         if not any(_rebuilt(n) == want for n in sp.preorder_traversal(after)):
             return False
+        if _square_completed(base, before):
+            return True
     elif tuple(m.path or ())[:1] == (VALUE,):
         return True
     if m.binding.get("square_put_back") and squares_of(after, base) >= squares_of(before, base):
@@ -113,6 +115,28 @@ def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
         # been written on the previous line, of the symbol or of a product holding it
         return squares_held(before, base) > 0
     return squares_of(after, base) < squares_of(before, base)
+
+
+def _square_completed(base: sp.Basic, before: sp.Basic) -> bool:
+    """Whether the bracket ``base`` (a sum), written on the step, is a square completed there:
+    the previous line as written does not hold the bracket, and holds the square of one of
+    its symbols ((A + B)x² − 2(aB + bA)x + … written with the bracket x − (aB + bA)/(A + B)):
+    the square the bracket needs is the one the step turned into it.
+
+    >>> x, a, b = sp.symbols("x a b", real=True)
+    >>> _square_completed(x - a / b, -b * x**2 / 2 + a * x)
+    True
+    >>> _square_completed(x - a / b, -b * x / 2 + a)
+    False
+    >>> _square_completed(x - a, (x - a) ** 3 + x**2)
+    False
+    """
+    if not isinstance(base, sp.Add) or len(base.args) < 2:
+        return False
+    want = _rebuilt(base)
+    if any(_rebuilt(n) == want for n in sp.preorder_traversal(before)):
+        return False
+    return any(squares_of(before, s) > 0 for s in base.free_symbols)
 
 
 def squares_held(e: sp.Basic, base: sp.Basic) -> int:
