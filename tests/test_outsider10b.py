@@ -24,7 +24,8 @@ _SIGNAL_HEAD = (
 
 def _signal(steps: str) -> str:
     return (_SIGNAL_HEAD + "\\begin{align*}\n"
-            "\\frac{\\partial}{\\partial A}\\left(-\\frac{1}{2s^2}\\sum_{k=0}^{M-1}(y[k]-A)^2\\right)\n"
+            "\\frac{\\partial}{\\partial A}\\left(-\\frac{1}{2s^2}"
+            "\\sum_{k=0}^{M-1}(y[k]-A)^2\\right)\n"
             + steps + "\\end{align*}\n")
 
 
