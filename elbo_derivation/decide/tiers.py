@@ -891,9 +891,16 @@ class Calculus(Tier):
                 return Judgement(Verdict.PROVED, self.name, split.value)
 
         geometric: list[str] = []
+        as_sums: list[str] = []
 
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
-            from elbo_derivation.decide.calculus import GEOMETRIC_SERIES, geometric_series
+            from elbo_derivation.decide.calculus import (
+                GEOMETRIC_SERIES,
+                PRODUCT_AS_SUM,
+                geometric_series,
+                has_symbolic_product,
+                products_as_sums,
+            )
             from elbo_derivation.decide.inequalities import interval_substitution
 
             # geometric series first, where |r| < 1 follows from the declarations
@@ -901,6 +908,14 @@ class Calculus(Tier):
             a0, b0 = geometric_series(p.lhs, inside), geometric_series(p.rhs, inside)
             if (a0, b0) != (p.lhs, p.rhs):
                 geometric.append(GEOMETRIC_SERIES)
+            if has_symbolic_product(a0, b0):
+                # ∏ f_i of positive factors up to a symbolic bound as exp(Σ log f_i), as the
+                # sum tier reads it: SymPy differentiates the product itself into terms no
+                # rule after this tier reads (d/dθ log ∏ θe^(−θx_i))
+                pa, pb = products_as_sums(a0), products_as_sums(b0)
+                if (pa, pb) != (a0, b0):
+                    a0, b0 = pa, pb
+                    as_sums.append(PRODUCT_AS_SUM)
             a, b = self._evaluate(a0, inside), self._evaluate(b0, inside)
             if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
                 from elbo_derivation.decide.calculus import resolve_conditions
@@ -918,6 +933,8 @@ class Calculus(Tier):
         rules = self._rules(p.lhs, p.rhs, subs=_inside(p))
         if geometric:  # the series were the geometric ones, not a closed form SymPy found
             rules = tuple(r for r in (*geometric, *rules) if r != SERIES)
+        if as_sums:
+            rules = tuple(dict.fromkeys((*as_sums, *rules)))
         if (a, b) == (p.lhs, p.rhs):
             return None
         p.lhs, p.rhs = a, b
@@ -948,20 +965,24 @@ def _binomial_symbolic_sum(node: sp.Sum) -> bool:
 def _sum_rules_prove(p: Problem) -> bool:
     """Whether the sum tier's normal forms (linearity, index shifts, splitting off terms, the
     absorption identity) make the two sides of an equation with symbolic sums agree: then
-    evaluating the sums (slow, and conditional for a binomial sum) is left to that tier."""
+    evaluating the sums (slow, and conditional for a binomial sum) is left to that tier. A
+    product of positive factors with a symbolic bound is read as that tier reads it, the
+    exponential of a sum of logs, so d/dθ log ∏ f_i beside d/dθ Σ log f_i is left to it
+    rather than differentiated as a product by SymPy."""
     from elbo_derivation.decide.calculus import (
+        has_symbolic_product,
         has_symbolic_sum,
         products_as_sums,
         sum_normal_form,
     )
 
-    if p.relation is not Relation.EQ or not has_symbolic_sum(p.lhs, p.rhs):
+    if p.relation is not Relation.EQ or not (has_symbolic_sum(p.lhs, p.rhs)
+                                             or has_symbolic_product(p.lhs, p.rhs)):
         return False
 
     def work() -> bool:
-        # a product of positive factors as exp(Σ log), as the sum tier reads it
-        a = sum_normal_form(products_as_sums(p.lhs))[0]
-        b = sum_normal_form(products_as_sums(p.rhs))[0]
+        lhs, rhs = products_as_sums(p.lhs), products_as_sums(p.rhs)
+        a, b = sum_normal_form(lhs)[0], sum_normal_form(rhs)[0]
         return a == b or reduce_algebra(p.gap_of(a, b))[0] == 0
 
     out = run_bounded(work, max(min(0.1 * p.time_limit, p.left()), 1e-3))

@@ -2465,3 +2465,41 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"dropped-factor": {"whole": sim.factor_dropped_as_written}},
                      add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- tenth outsider pass (o10b) ------------------------------------------------------------------
+# a standard deviation (a rate's scale 1/λ) written for its variance needs a variance on the
+# page: where the previous line squares a bracket whose value is the written part ((E x)² of an
+# exponential, written 1/λ), the square written was lost (see
+# :func:`.witness_moments.square_not_written`), and missing-square is the name
+CATALOGUE = _amended(CATALOGUE, {"std-for-variance": {"witness": "square-not-written"}})
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+
+def _precision_written_for_its_variance(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The variance 1/τ of a Gaussian declared by its precision τ (``N(μ, 1/τ)``) written τ,
+    not as a log's argument (there 1/τ for τ is the log's sign)."""
+    out = _replace_symbol("precision", lambda s: 1 / s, lambda s: s)(node, roles)
+    return [(new, {**b, "guard": _not_the_argument_of_a_log}) for new, b in out]
+
+
+def _precision_repaired(node: sp.Basic, roles: Roles) -> list[Variant]:
+    """The repair of :func:`_precision_written_for_its_variance`: a precision τ written on
+    the step put back as its variance 1/τ."""
+    out = _replace_symbol("precision", lambda s: s, lambda s: 1 / s)(node, roles)
+    return [(new, {**b, "guard": _not_the_argument_of_a_log}) for new, b in out]
+
+
+# the variance 1/ρ of a normal declared with its precision ρ (Berger's posterior N(μ, 1/ρ))
+# written ρ: the precision entry knew only a variance or a standard deviation written inverted
+CATALOGUE = _amended(CATALOGUE, {"precision-for-variance": {
+    "local": _precision_written_for_its_variance,
+    "undo": _as_undo(_precision_repaired)}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a sum re-indexed by a shift of more than one (j = k − 2 in Σ_{k≥2} λ^(k−2)/(k−2)!) with the
+# old bounds kept (see :func:`.simulations.reindexed_bounds_kept`); the explanation speaks of
+# the index shifted, which every simulation of the entry is
+CATALOGUE = _amended(CATALOGUE, {"index-shift": {
+    "local": sim.reindexed_bounds_kept,
+    "explanation": "A sum's index shifted without its bounds: {why}."}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

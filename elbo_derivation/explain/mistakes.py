@@ -1662,7 +1662,7 @@ def _same_constant(a: sp.Basic, b: sp.Basic) -> bool:
 
 #: witnesses whose failure says the entry's mechanism did not happen on the page (the ½
 #: counted on both lines), not only that the page cannot tell
-_CONTRADICTING = ("half-gone", "half-added", "root-written")
+_CONTRADICTING = ("half-gone", "half-added", "root-written", "square-not-written")
 
 #: witnesses whose failure says the mechanism cannot have happened anywhere in the derivation
 #: (no divergence written: no direction to swap) or in the step (no root of the variance

@@ -80,6 +80,7 @@ __all__ = [
     "probabilities",
     "product_rule_term_dropped",
     "rates_in",
+    "reindexed_bounds_kept",
     "second_moment_forgotten",
     "series_without_polynomial",
     "show",
@@ -4221,4 +4222,52 @@ def factor_dropped_as_written(expr: sp.Basic, roles: Any) -> list[Variant]:
                                 "drops": fv}))
             if len(out) >= 40:
                 return out
+# --- tenth outsider pass (o10b): a sum re-indexed by a shift larger than one ---------------------
+
+
+def _index_offsets(node: sp.Sum) -> list[sp.Integer]:
+    """The integers d ≠ 0 (|d| ≤ 5) for which the summand holds the shifted index k + d (in
+    λ^(k−2)/(k−2)!, d = −2): the shifts a re-indexing j = k + d would take away."""
+    k = node.limits[0][0]
+    found: set[sp.Integer] = set()
+    for n in list(sp.preorder_traversal(node.function))[:2000]:
+        if isinstance(n, sp.Add) and n.has(k):
+            d = n - k
+            if d.is_Integer and d != 0 and abs(d) <= 5:
+                found.add(d)
+    return sorted(found)
+
+
+def reindexed_bounds_kept(node: sp.Basic, roles: Any) -> list[Variant]:
+    """Σ_{k=a}^{b} f(k) re-indexed by j = k + d, whose summand f(j − d) holds j alone, written
+    with the old bounds a..b where a + d..b + d belong: Σ_{k≥2} λ^(k−2)/(k−2)! written
+    Σ_{j≥2} λ^j/j! (its terms j = 0, 1 lost). A series is given by its closed form where
+    :func:`closed_sum` knows it.
+
+    >>> k = sp.Symbol("k", integer=True)
+    >>> lam = sp.Symbol("lam", positive=True)
+    >>> right = sp.Sum(lam**(k - 2) / sp.factorial(k - 2), (k, 2, sp.oo))
+    >>> [sp.simplify(w - (sp.exp(lam) - 1 - lam)) for w, _ in reindexed_bounds_kept(right, None)]
+    [0]
+    >>> reindexed_bounds_kept(sp.Sum(lam**k / sp.factorial(k), (k, 0, sp.oo)), None)
+    []
+    """
+    if not isinstance(node, sp.Sum) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return []
+    k, lo, hi = node.limits[0]
+    out: list[Variant] = []
+    for d in _index_offsets(node):
+        shifted = node.function.xreplace({k: k - d})
+        if any(n - k in (sp.Integer(c) for c in range(-5, 6) if c)
+               for n in sp.preorder_traversal(shifted) if isinstance(n, sp.Add) and n.has(k)):
+            continue  # an offset left over: no single shift makes the summand plain
+        kept = sp.Sum(shifted, (k, lo, hi))
+        closed = closed_sum(kept) if hi == sp.oo else None
+        wrong = closed if closed is not None else kept
+        why = (f"with {show(k + d)} written {show(k)}, the sum over {show(k)} from "
+               f"{show(lo)} to {show(hi)} runs from {show(lo + d)} to {show(hi + d)}, but it "
+               f"was written from {show(lo)} to {show(hi)}: the index was changed and the "
+               f"bounds kept")
+        out.append((wrong, {"right": node, "wrong": kept, "i": k, "why": why,
+                            "guard": _not_differentiated}))
     return out

@@ -44,7 +44,8 @@ import sympy as sp
 
 from elbo_derivation.core.expectation import KL, Expectation
 
-__all__ = ["MOMENT_WITNESSES", "constructs", "moment_taken", "root_shown", "root_written"]
+__all__ = ["MOMENT_WITNESSES", "constructs", "moment_taken", "root_shown", "root_written",
+           "square_not_written"]
 
 #: the constructs whose value is a moment of a distribution (or holds one)
 _TAKEN = (Expectation, sp.Integral, sp.Sum, KL)
@@ -134,8 +135,50 @@ def root_shown(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
                for n in list(sp.preorder_traversal(shown))[:4000])
 
 
+def _value(e: sp.Basic) -> sp.Basic:
+    """``e`` with its integrals done where SymPy does them (the value a squared bracket of
+    the page stands for: ∫x·λe^(−λx) dx is 1/λ)."""
+    if e.has(sp.Integral):
+        try:
+            return e.doit()
+        except Exception:
+            return e
+    return e
+
+
+def square_not_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``square-not-written`` witness of a standard deviation (or a rate's scale 1/λ)
+    written for its variance: the value written where the variance belongs is not the base
+    of a square the previous line writes out. Where the page squares a bracket whose value
+    is the written part ((∫x·λe^(−λx) dx)² = (E x)² written 1/λ, the mean of an exponential,
+    whose square equals its variance), the square written on the page was lost, and no
+    variance was ever there to confuse with a standard deviation.
+
+    >>> lam, x = sp.symbols("lam x", positive=True)
+    >>> m = type("M", (), {"binding": {"wrong": 1 / lam}})()
+    >>> mean = sp.Integral(x * lam * sp.exp(-lam * x), (x, 0, sp.oo))
+    >>> square_not_written(m, None, 2 / lam**2 - mean**2, 2 / lam**2 - 1 / lam)
+    False
+    >>> square_not_written(m, None, 2 / lam**2 - 1 / lam**2, 2 / lam**2 - 1 / lam)
+    True
+    """
+    wrong = getattr(m, "binding", {}).get("wrong")
+    if not isinstance(wrong, sp.Basic) or not wrong.free_symbols:
+        return True
+    for n in list(sp.preorder_traversal(before))[:4000]:
+        if not (n.is_Pow and n.exp == 2) or n.base.is_Atom:
+            continue
+        try:
+            if sp.simplify(_value(n.base) - wrong) == 0:
+                return False
+        except Exception:
+            continue
+    return True
+
+
 MOMENT_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
     "moment-taken": moment_taken,
     "root-written": root_written,
     "root-shown": root_shown,
+    "square-not-written": square_not_written,
 }

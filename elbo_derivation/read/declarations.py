@@ -335,6 +335,9 @@ _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "ti
 _SUBSCRIPTED = re.compile(r"\s*([^\W\d][^\W_]*(?:_(?:hat|bar|tilde))?)"
                          r"_\{?\s*([^\W\d]\w*)\s*\}?\s*$")
 #: ``w_{t,i}``: a quantity with two indices (Maddison et al. 2017's weights w_t^i, x_{n,d})
+#: ``x[n]``: a sample of a discrete-time signal (Kay 1993; Oppenheim & Schafer), the sequence
+#: x at the integer index n
+_BRACKETED_INDEX = re.compile(r"\s*(\\?[^\W\d][^\W_]*)\s*\[\s*([^\W\d]\w*)\s*\]\s*$")
 _SUBSCRIPTED_TWO = re.compile(r"\s*(\\?[^\W\d][^\W_]*)\s*_\s*\{\s*([^\W\d]\w*)\s*,\s*"
                               r"([^\W\d]\w*)\s*\}\s*$")
 _MATRIX = re.compile(r"\s*matrix\s*\(\s*(\w+)\s*\)\s*(.*)$", re.IGNORECASE)
@@ -1104,7 +1107,8 @@ class Declarations:
 
     def indexed_signature(self, raw: str) -> str:
         """``mu_d`` (``\\mu_d``, ``\\mu_{d}``) for an index ``d`` declared integer: the
-        indexed quantity μ_d, declared as the sequence ``mu(d)``; anything else unchanged.
+        indexed quantity μ_d, declared as the sequence ``mu(d)`` (so is a signal's ``x[n]``);
+        anything else unchanged.
 
         >>> decl = Declarations()
         >>> decl.declare_symbols("d : integer", 1, 1)
@@ -1113,7 +1117,17 @@ class Declarations:
         >>> decl.declare_symbols("t : integer", 1, 1)
         >>> decl.indexed_signature("w_{t,d}")
         'w(t,d)'
+        >>> decl.declare_symbols("n : integer", 1, 1)
+        >>> decl.indexed_signature("x[n]"), decl.indexed_signature("x[u]")
+        ('x(n)', 'x[u]')
         """
+        bracketed = _BRACKETED_INDEX.match(raw)
+        if bracketed is not None:  # x[n], a signal's samples: the sequence x(n)
+            stem, index = self.plain(bracketed.group(1).strip()), bracketed.group(2)
+            if (_NAME.match(stem) and getattr(self.symbols.get(index), "is_integer", None)
+                    is True and index not in self.definitions):
+                return f"{stem}({index})"
+            return raw
         two = _SUBSCRIPTED_TWO.match(raw)
         if two is not None:  # w_{t,i}: a quantity with two indices, the function w(t,i)
             stem = self.plain(two.group(1).strip())

@@ -816,6 +816,22 @@ class _Builder(Transformer_NonRecursive):
             return sequence_at(self.functions, [*name.candidates(), name.base], values)
         return None
 
+    def signal_sample(self, name: _Name, nxt: Any) -> sp.Expr | None:
+        """``x[n]`` (also ``x[n]^2``, ``x[n-1]``): the declared sequence x (``% functions:
+        x[n] : real``, as a signal's samples are written) at the index in the square bracket,
+        else None. A name that is a declared symbol keeps the bracket as a factor (a[b + c])."""
+        bracket = nxt.base if isinstance(nxt, _Power) else nxt
+        if (not isinstance(bracket, _Bracketed) or name.sub is not None
+                or any(c in self.symbols for c in [*name.candidates(), name.base])):
+            return None
+        index = bracket.value
+        if not isinstance(index, sp.Expr) or index.is_integer is not True:
+            return None
+        value = sequence_at(self.functions, [*name.candidates(), name.base], [index])
+        if value is not None and isinstance(nxt, _Power):
+            value = self.power_of(value, nxt.exponent, nxt)
+        return value
+
     def indexed_value(self, name: _Name) -> sp.Expr | None:
         """The value of ``x_i`` when it is a declared indexed quantity at its index (the
         declared ``x_i`` or ``x(i)`` at i), else None: such a name already has its argument,
@@ -1147,6 +1163,10 @@ class _Builder(Transformer_NonRecursive):
                 else:
                     value = fn(self._multiply(items[i + 1:]))
                     i = len(items) - 1
+            if (value is None and isinstance(item, _Name)
+                    and (signal := self.signal_sample(item, nxt)) is not None):
+                value = signal  # x[n], a declared sequence's sample at a bracketed index
+                i += 1
             if value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power)):
                 paren = nxt if isinstance(nxt, _Paren) else nxt.base
                 if isinstance(paren, _Paren):
