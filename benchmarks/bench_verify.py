@@ -37,15 +37,16 @@ INTEGRATE = textwrap.dedent(
     s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
     p1 = sp.exp(-(x - mu1)**2 / (2*s1**2)) / sp.sqrt(2*sp.pi*s1**2)
     p2 = sp.exp(-(x - mu2)**2 / (2*s2**2)) / sp.sqrt(2*sp.pi*s2**2)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     sp.integrate(p1 * sp.log(p1 / p2), (x, -sp.oo, sp.oo))
-    print(time.perf_counter() - start)
+    print(time.perf_counter() - start, time.process_time() - cpu)
     """
 )
 
 
-def time_check_in_process() -> tuple[float, float, float, int]:
-    """(import seconds, cold check seconds, warm check seconds, number of proved steps)."""
+def time_check_in_process() -> tuple[float, float, float, int, float, float]:
+    """(import seconds, cold check seconds, warm check seconds, number of proved steps, cold
+    and warm check CPU seconds of this process)."""
     start = time.perf_counter()
     from elbo_derivation.decide.engine import check_derivation
     from elbo_derivation.notes import bundled_paths
@@ -53,18 +54,19 @@ def time_check_in_process() -> tuple[float, float, float, int]:
 
     imported = time.perf_counter() - start
     path = next(p for p in bundled_paths() if p.stem == "kl_gaussians")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     d = check_derivation(read_derivation(path))
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
+    cold, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     check_derivation(read_derivation(path))
-    warm = time.perf_counter() - start
+    warm, warm_cpu = time.perf_counter() - start, time.process_time() - cpu
     proved = sum(1 for s in d.steps if s.verdict is not None and s.verdict.value == "proved")
-    return imported, cold, warm, proved
+    return imported, cold, warm, proved, cold_cpu, warm_cpu
 
 
-def time_sympy_integrate(timeout: float = 120.0) -> float | None:
-    """Seconds for one ``sympy.integrate`` of the raw KL integrand (None after ``timeout``)."""
+def time_sympy_integrate(timeout: float = 120.0) -> tuple[float, float] | None:
+    """Wall-clock and CPU seconds for one ``sympy.integrate`` of the raw KL integrand (None
+    after ``timeout`` wall-clock seconds)."""
     try:
         out = subprocess.run(
             [sys.executable, "-c", INTEGRATE],
@@ -72,7 +74,8 @@ def time_sympy_integrate(timeout: float = 120.0) -> float | None:
         )
     except subprocess.TimeoutExpired:
         return None
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 WHOLE = [sys.executable, "-m", "elbo_derivation", "verify"]
@@ -110,14 +113,18 @@ def time_process(cmd: list[str], repeats: int = 5) -> ProcessTime:
 
 
 def main() -> None:
-    imported, cold, warm, proved = time_check_in_process()
+    imported, cold, warm, proved, cold_cpu, warm_cpu = time_check_in_process()
     print(f"(a) check kl_gaussians.deriv in-process: {cold:.3f} s cold, {warm:.3f} s warm "
-          f"({proved} steps proved; package import {imported:.2f} s, not counted)")
-    integrate = time_sympy_integrate()
-    shown = "did not finish in 120 s" if integrate is None else f"{integrate:.2f} s"
+          f"(CPU {cold_cpu:.3f} s and {warm_cpu:.3f} s; {proved} steps proved; package import "
+          f"{imported:.2f} s, not counted)")
+    timed = time_sympy_integrate()
+    integrate = None if timed is None else timed[0]
+    shown = ("did not finish in 120 s" if timed is None
+             else f"{timed[0]:.2f} s (CPU {timed[1]:.2f} s)")
     print(f"(b) one sympy.integrate of the raw KL integrand (positive sigmas): {shown}")
-    if integrate is not None:
-        print(f"    ratio (b)/(a cold): {integrate / cold:.0f}x")
+    if timed is not None:
+        print(f"    ratio (b)/(a cold): {timed[0] / cold:.0f}x, in CPU seconds "
+              f"{timed[1] / cold_cpu:.0f}x")
     # as a wheel install would leave it: the package byte-compiled (an editable install under
     # PYTHONDONTWRITEBYTECODE would otherwise compile the package's source on every run)
     import compileall
