@@ -268,6 +268,27 @@ def summarise(outcomes: list[Outcome]) -> dict:
     }
 
 
+def goals_line(summary: dict) -> str:
+    """Issue 16's goals for ``check`` on the corpus, judged on CPU seconds per file (the
+    figure a loaded machine does not distort): the median at most 1 s and every file at most
+    10 s. A file stopped at the wall-clock limit has no CPU time; it counts against the second.
+
+    >>> goals_line({"cpu_median_seconds": 0.7, "cpu_over_10s": 0, "all": {"timeout": 0}})
+    'goals (CPU per file): median <= 1 s met (0.70 s); every file <= 10 s met'
+    >>> print(goals_line({"cpu_median_seconds": 1.2, "cpu_over_10s": 2, "all": {"timeout": 1}}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    goals (CPU per file): median <= 1 s not met (1.20 s);
+    every file <= 10 s not met (2 over, 1 stopped at the time limit)
+    """
+    median = summary["cpu_median_seconds"]
+    over, stopped = summary["cpu_over_10s"], summary["all"]["timeout"]
+    first = f"median <= 1 s {'met' if median <= 1 else 'not met'} ({median:.2f} s)"
+    second = "every file <= 10 s " + (
+        "met" if over == stopped == 0
+        else f"not met ({over} over, {stopped} stopped at the time limit)")
+    return f"goals (CPU per file): {first}; {second}"
+
+
 def _pct(n: int, d: int) -> str:
     return f"{n:4d}  ({100 * n / d:5.1f}%)" if d else f"{n:4d}"
 
@@ -298,6 +319,7 @@ def render(summary: dict, outcomes: list[Outcome]) -> str:
                      f"{summary['cpu_median_seconds']:.2f} s, slowest "
                      f"{summary['cpu_slowest_seconds']:.2f} s, over 10 s: "
                      f"{summary['cpu_over_10s']}")
+        lines.append(goals_line(summary))
     if summary.get("naming_steps"):
         lines.append(f"time to name a mistake (the diagnosis alone, {summary['naming_steps']} "
                      f"steps): median {summary['naming_median_seconds']:.2f} s, worst "

@@ -921,7 +921,23 @@ def _iterated_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None 
                        ) -> tuple[sp.Expr, tuple[str, ...]] | None:
     """(the value, the rules) of an integral each of whose integrations, innermost first,
     is a Beta, Gamma or tail integral (∫_0^∞ (∫_x^∞ λe^(−λy) dy) dx, Ross 2014, lemma 5.2.1:
-    the inner one a function of x, then the outer one); None unless every one is."""
+    the inner one a function of x, then the outer one); None unless every one is.
+
+    Remembered for each (integral, ``subs``): the calculus tier asks whether it applies and
+    then evaluates, and consecutive steps share their integrals, so the same integral is
+    otherwise taken apart many times (a whole-line integral twice, by its halves, each
+    expanded term by term). The answer depends on nothing else (SymPy expressions compare
+    by structure and assumptions). A search stopped by its time bound leaves nothing behind.
+    """
+    key = None if not subs else frozenset(subs.items())
+    return _iterated_integral_of(node, key)
+
+
+@lru_cache(maxsize=1024)
+def _iterated_integral_of(node: sp.Basic, subs_key: frozenset | None,
+                          ) -> tuple[sp.Expr, tuple[str, ...]] | None:
+    """:func:`_iterated_integral` with ``subs`` as a frozen set of its items."""
+    subs = None if subs_key is None else dict(subs_key)
     if not isinstance(node, sp.Integral) or not node.limits or any(
             len(lim) != 3 for lim in node.limits):
         return None
