@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from elbo_derivation import notes
 from elbo_derivation.decide import rules
 from elbo_derivation.decide.engine import check_derivation
 from elbo_derivation.read.deriv import read_derivation
 from elbo_derivation.vae import sympy_gradients as gradients
 
-NOTES = Path(rules.__file__).resolve().parent / "notes"
+NOTES = Path(notes.__file__).resolve().parent  # the bundled .deriv files
 FILES = (
     "elbo", "evidence", "elbo_gaussian_likelihood", "kl_standard_normal", "loss_log_variance",
     "kl_nonnegative", "kl_multivariate", "kl_multivariate_quadratic_form",
