@@ -4222,6 +4222,9 @@ def factor_dropped_as_written(expr: sp.Basic, roles: Any) -> list[Variant]:
                                 "drops": fv}))
             if len(out) >= 40:
                 return out
+    return out
+
+
 # --- tenth outsider pass (o10b): a sum re-indexed by a shift larger than one ---------------------
 
 
