@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from functools import lru_cache
@@ -829,7 +830,7 @@ def _uneven_at_a_point(body: sp.Expr, t: sp.Symbol) -> bool:
         b = complex(at.xreplace({t: -t0}).evalf(30))
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return False
-    if a.imag or b.imag or not all(map(_finite, (a.real, b.real))):
+    if a.imag or b.imag or not all(map(math.isfinite, (a.real, b.real))):
         return False
     return abs(a.real - b.real) > 1e-9 * max(1.0, abs(a.real), abs(b.real))
 
@@ -843,10 +844,6 @@ def _exponentials(expr: sp.Basic, t: sp.Symbol) -> Iterator[sp.exp]:
         yield expr
     for arg in expr.args:
         yield from _exponentials(arg, t)
-
-
-def _finite(value: float) -> bool:
-    return value == value and abs(value) != float("inf")
 
 
 def _decay(g: sp.Expr, t: sp.Symbol, degree: int = 1,
