@@ -61,7 +61,7 @@ from corpus import support as _support  # noqa: E402
 
 Label = _support.Label
 read_label = _support.read_label
-_OK = {"proved", "numerically-supported"}
+classify = _support.classify  # the categories below, shared with the suite's summary
 
 
 def corpus_files(paths: list[Path] | None = None) -> list[Path]:
@@ -91,28 +91,6 @@ class Outcome:
     verdicts: list[str | None] = field(default_factory=list)
     naming_seconds: float | None = None  # the diagnosis of the labelled step alone
     cpu_seconds: float | None = None     # user + system CPU time of the process (and its children)
-
-
-def classify(label: Label, verdicts: list[str | None]) -> str:
-    """The category of a checked file from its label and step verdicts (see module doc)."""
-    if label.correct:
-        if "refuted" in verdicts:
-            return "false-refutation"
-        # no steps read (a part not read) is not a file judged right
-        return "right" if verdicts and all(v in _OK for v in verdicts) else "undecided"
-    k = label.step or 0
-    if k > len(verdicts):
-        return "undecided"  # the labelled step is not there (a part was not read)
-    if "refuted" in verdicts[: k - 1]:
-        return "false-refutation"
-    at = verdicts[k - 1]
-    if at in _OK:
-        return "missed-error"
-    if at == "refuted":
-        return "right" if all(v in _OK for v in verdicts[: k - 1]) else "undecided"
-    if "refuted" in verdicts[k:]:
-        return "wrong-step"
-    return "undecided"
 
 
 def steps_of(doc: dict) -> list[dict]:

@@ -120,3 +120,26 @@ def unhurried_naming(monkeypatch: pytest.MonkeyPatch) -> None:
     from elbo_derivation.explain import mistakes
 
     monkeypatch.setattr(mistakes, "TIME_BUDGET", 30.0)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """At the end of a run that checked corpus files: how many were judged right and how many
+    mistakes were named, from what each ``test_corpus_file_is_safe`` recorded (also across
+    xdist workers: the records travel with the test reports)."""
+    import json
+
+    records = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "corpus":
+                    records.append(value if isinstance(value, dict) else json.loads(value))
+    if records:
+        from corpus import support
+
+        terminalreporter.write_sep("-", "corpus summary")
+        for line in support.summary_lines(records):
+            terminalreporter.write_line(line)
+

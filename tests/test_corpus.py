@@ -9,7 +9,8 @@ Each corpus file is checked in-process with a short time limit per step, and the
 * a mistake name given to the labelled step is the label (or "not recognised"): never another.
 
 How many files are read and judged right is measured by ``benchmarks/bench_corpus.py``, not
-asserted here. Files that break a property today are marked ``xfail(strict=True)`` one by one in
+asserted here; the suite prints the same counts for its own in-process run at the end (see
+``pytest_terminal_summary`` in ``tests/conftest.py``). Files that break a property today are marked ``xfail(strict=True)`` one by one in
 :data:`KNOWN`, with the defect (``strict=False`` for the few of :data:`LOAD_DEPENDENT` that show
 only when a tier runs out of time).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from corpus import support
@@ -62,9 +64,11 @@ def test_corpus_is_large_and_labelled() -> None:
 
 
 @pytest.mark.parametrize("path", _params())
-def test_corpus_file_is_safe(path: Path) -> None:
+def test_corpus_file_is_safe(path: Path, record_property: Any) -> None:
     label = support.read_label(path)
     result = support.check(path)
+    # what the suite saw of this file, for the corpus summary at the end of the run (conftest)
+    record_property("corpus", support.outcome_record(label, result))
     assert result.kind != "crash", result.message
     if result.kind == "unreadable":
         assert "Traceback" not in result.message

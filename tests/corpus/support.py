@@ -120,6 +120,80 @@ def check(path: Path, time_limit: float = TIME_LIMIT) -> Result:
     return check_text(path.read_text(encoding="utf-8"), path.suffix, path.stem, time_limit)
 
 
+def classify(label: Label, verdicts: list[str | None]) -> str:
+    """The category of a checked file from its label and step verdicts: ``right``,
+    ``false-refutation``, ``missed-error``, ``wrong-step`` (refuted only after the labelled step)
+    or ``undecided``, as ``benchmarks/bench_corpus.py`` documents them.
+
+    >>> classify(Label(False, 2, "sign-error"), ["proved", "refuted"])
+    'right'
+    """
+    if label.correct:
+        if "refuted" in verdicts:
+            return "false-refutation"
+        # no steps read (a part not read) is not a file judged right
+        return "right" if verdicts and all(v in _OK for v in verdicts) else "undecided"
+    k = label.step or 0
+    if k > len(verdicts):
+        return "undecided"  # the labelled step is not there (a part was not read)
+    if "refuted" in verdicts[: k - 1]:
+        return "false-refutation"
+    at = verdicts[k - 1]
+    if at in _OK:
+        return "missed-error"
+    if at == "refuted":
+        return "right" if all(v in _OK for v in verdicts[: k - 1]) else "undecided"
+    if "refuted" in verdicts[k:]:
+        return "wrong-step"
+    return "undecided"
+
+
+def outcome_record(label: Label, result: Result) -> dict[str, Any]:
+    """What a test saw of one corpus file, for :func:`summary_lines`: its category (or
+    ``unreadable``/``crash``) and, for a wrong file refuted at its label, the mistake outcome.
+
+    >>> outcome_record(Label(False, 1, "sign-error"),
+    ...                Result("checked", ("refuted",), ("sign-error",)))
+    {'category': 'right', 'mistake': 'named-right'}
+    """
+    if result.kind != "checked":
+        return {"category": result.kind, "mistake": None}
+    verdicts = list(result.verdicts)
+    mistake = None
+    if not label.correct and label.step and label.step <= len(verdicts) \
+            and verdicts[label.step - 1] == "refuted":
+        named = result.mistakes[label.step - 1]
+        mistake = ("not-recognised" if named is None
+                    else "named-right" if named in label.names else "misnamed")
+    return {"category": classify(label, verdicts), "mistake": mistake}
+
+
+def summary_lines(records: list[dict[str, Any]]) -> list[str]:
+    """The corpus counts of a test run from its :func:`outcome_record` records.
+
+    >>> summary_lines([{"category": "right", "mistake": "named-right"},
+    ...                {"category": "undecided", "mistake": None}])[1]
+    '  judged right 1 of 2 (50.0%): false refutations 0, missed errors 0, refuted late 0, undecided 1, unreadable 0, crashes 0'
+    """
+    def n(key: str, value: str) -> int:
+        return sum(r[key] == value for r in records)
+
+    total, right = len(records), n("category", "right")
+    at_label = sum(r["mistake"] is not None for r in records)
+    named = n("mistake", "named-right")
+    pct = f"{100 * right / total:.1f}%" if total else "-"
+    npct = f"{100 * named / at_label:.1f}%" if at_label else "-"
+    return [
+        f"corpus as this run checked it (in-process, {TIME_LIMIT:g} s a step's symbolic check):",
+        f"  judged right {right} of {total} ({pct}): false refutations "
+        f"{n('category', 'false-refutation')}, missed errors {n('category', 'missed-error')}, "
+        f"refuted late {n('category', 'wrong-step')}, undecided {n('category', 'undecided')}, "
+        f"unreadable {n('category', 'unreadable')}, crashes {n('category', 'crash')}",
+        f"  mistakes refuted at their label {at_label}: named right {named} ({npct}), "
+        f"not recognised {n('mistake', 'not-recognised')}, misnamed {n('mistake', 'misnamed')}",
+    ]
+
+
 def is_ok(verdict: str | None) -> bool:
     """True for the verdicts that accept a step."""
     return verdict in _OK
