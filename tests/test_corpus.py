@@ -10,7 +10,8 @@ Each corpus file is checked in-process with a short time limit per step, and the
 
 How many files are read and judged right is measured by ``benchmarks/bench_corpus.py``, not
 asserted here; the suite prints the same counts for its own in-process run at the end (see
-``pytest_terminal_summary`` in ``tests/conftest.py``). Files that break a property today are marked ``xfail(strict=True)`` one by one in
+``pytest_terminal_summary`` in ``tests/conftest.py``).
+Files that break a property today are marked ``xfail(strict=True)`` one by one in
 :data:`KNOWN`, with the defect (``strict=False`` for the few of :data:`LOAD_DEPENDENT` that show
 only when a tier runs out of time).
 """
