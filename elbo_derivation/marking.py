@@ -387,6 +387,8 @@ class Goal:
     #: compare logs multiplied out (log σ² = 2 log σ): the model's symbol stands for an
     #: expression of the student's
     expand_logs: bool = False
+    #: said after the goal in a reason (" in the model's symbols")
+    note: str = ""
 
 
 def _parse_in(d: Derivation, text: str, *, tex: bool, file: str | None, line: int | None,
@@ -433,8 +435,8 @@ def goal_of(d: Derivation, goal: str | None = None,
         # in the student's own symbols when they write the model's otherwise
         corr = reference.correspondence(d)
         # as the model wrote it: the row's note says which of its symbols are the student's
-        shown = reference.goal_shown + (" in the model's symbols" if corr.renamed else "")
-        return Goal(reference.goal_text, expr, "reference", shown, corr.reparametrised)
+        return Goal(reference.goal_text, expr, "reference", reference.goal_shown,
+                    corr.reparametrised, " in the model's symbols" if corr.renamed else "")
     header = d.metadata.get("goal")
     if not header:
         return None
@@ -861,6 +863,9 @@ class Mark:
     seconds: float = 0.0
     step_marks: list[StepMark] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the formulas quoted in ``reasons`` and ``notes`` (the goal, the line the work stops
+    #: at...), so that a page can keep each one whole
+    formulas: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -925,7 +930,7 @@ def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
         return True, ""
     result = memo.compare(last, goal.expr, "=", (), time_limit, d)
     shown = _shown(d, len(d.steps))
-    target = goal.shown or goal.text
+    target = (goal.shown or goal.text) + goal.note
     if result.verdict.ok:
         return False, (f"stops at {shown}, which equals the goal but is not yet in its form; "
                        f"the goal is {target}")
@@ -1019,6 +1024,8 @@ def mark_derivation(d: Derivation, *, goal: Goal | None = None,
     if goal is not None:
         m.goal = goal.shown or goal.text
         m.goal_reached, m.goal_reason = check_goal(d, goal, time_limit=time_limit, memo=memo)
+        if m.goal_reached is False:
+            m.formulas += [_shown(d, len(d.steps)), goal.shown or goal.text]
     start_ok = True
     if reference is not None:
         corr = reference.correspondence(d)
@@ -1034,6 +1041,7 @@ def mark_derivation(d: Derivation, *, goal: Goal | None = None,
                      and s.skipped + 1 > rules.max_reference_steps]
         if m.left_reference_at is not None:
             where = m.left_reference_at
+            m.formulas.append(_shown(d, where))
             m.notes.append(
                 "The work leaves the model solution at the start." if where == 0 else
                 f"The work leaves the model solution at step {where} (line "
