@@ -63,3 +63,18 @@ def test_the_page_in_chromium_breaks_no_formula(browser, tmp_path: Path) -> None
     assert found["short"] and all(n == 1 for n in found["short"]), found
     assert not found["scrolls"]
     assert found["why"] >= 300  # the reasons column is never squeezed to a sliver
+
+
+def test_the_csv_has_the_notes_and_no_step_count_for_an_unread_file() -> None:
+    import csv
+    import io
+
+    from elbo_derivation.report.marks import marks_csv, render_marks_text
+
+    by_file = {r["file"]: r for r in csv.DictReader(io.StringIO(marks_csv(rows())))}
+    assert by_file["eli.deriv"]["notes"].startswith("Symbols matched to the model solution")
+    assert by_file["eli.deriv"]["steps"] == "4" and by_file["hana.deriv"]["steps"] == ""
+    # the summary line rounds as the page does: 1.5, never 1.5000 or 3.3333
+    three = [*rows(), Mark("x.deriv", "marked", steps=1, score=0.5, max_score=10.0)]
+    assert "mean 1.17, median 0.5 of 10" in render_marks_text(three)
+

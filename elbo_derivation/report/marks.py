@@ -14,7 +14,9 @@ The CSV files follow the column conventions of the two gradebooks:
 ``plain``
     every column ``mark`` computes: file, status, steps, first wrong step and its line,
     mistake, goal reached, carried-forward and recovered steps, where the work left the model
-    solution, steps too big, score, the most it could be, and the reasons for lost marks.
+    solution, steps too big, score, the most it could be, the reasons for lost marks, and
+    the notes (how the file's symbols were matched to the model solution's, where the work
+    left it).
 
 A roster (``--roster FILE``: a CSV with a ``file`` column holding each student's file name
 or stem, and any of the columns above) fills in names and ids.
@@ -137,15 +139,17 @@ def marks_csv(marks: Sequence[Any], fmt: str = "plain", *, assignment: str = "De
     else:
         w.writerow(["file", "status", "steps", "first_wrong_step", "first_wrong_line",
                     "mistake", "goal_reached", "carried_forward", "recovered",
-                    "left_reference_at", "too_big", "score", "max_score", "reasons"])
-        for m in marks:
-            w.writerow([m.file, m.status, m.steps, m.first_wrong or "", m.first_wrong_line or "",
+                    "left_reference_at", "too_big", "score", "max_score", "reasons",
+                    "notes"])
+        for m in marks:  # a file never read has no step count
+            w.writerow([m.file, m.status, m.steps if m.status == "marked" else "",
+                        m.first_wrong or "", m.first_wrong_line or "",
                         m.mistake or "", "" if m.goal_reached is None else
                         ("yes" if m.goal_reached else "no"),
                         " ".join(map(str, m.carried_forward)), " ".join(map(str, m.recovered)),
                         "" if m.left_reference_at is None else m.left_reference_at,
                         " ".join(map(str, m.too_big)), _num(m.score), _num(m.max_score),
-                        " | ".join(m.reasons)])
+                        " | ".join(m.reasons), " | ".join(m.notes)])
     return out.getvalue()
 
 
@@ -222,8 +226,8 @@ def render_marks_text(marks: Sequence[Any]) -> str:
     lines.append("")
     lines.append(f"{plural(s['files'], 'file')}: {s['marked']} marked, "
                  f"{s['not_marked']} not marked; "
-                 f"{s['full_marks']} full marks; mean {_num(s['mean'])}, median "
-                 f"{_num(s['median'])} of {_num(s['max_score'])}")
+                 f"{s['full_marks']} full marks; mean {_shown(s['mean'])}, median "
+                 f"{_shown(s['median'])} of {_num(s['max_score'])}")
     return "\n".join(lines)
 
 
