@@ -558,7 +558,7 @@ class Correspondence:
 
 
 #: Most unmatched symbols whose orderings are tried against the question's start.
-MAX_PERMUTED_SYMBOLS = 4
+MAX_PERMUTED_SYMBOLS = 3
 
 
 def _gaussians(d: Any) -> list[tuple[Any, Any, Any]]:
@@ -624,12 +624,13 @@ def find_correspondence(ref: Any, d: Any, *, time_limit: float = 5.0,
     2. every other role found by :func:`~elbo_derivation.explain.roles.roles_for` (the
        balancing constant, a rate, a dimension count...) held by exactly one symbol on each
        side;
-    3. a symbol the student declares alike under the model's own name, when neither has a
-       role that says otherwise;
-    4. the symbols still unmatched on both sides (at most :data:`MAX_PERMUTED_SYMBOLS`,
+    3. the symbols still unmatched on both sides (at most :data:`MAX_PERMUTED_SYMBOLS`,
        declared alike), in the first ordering under which the student's start equals the
        model's start: the same question, so the same symbols (the data and its
-       reconstruction of a squared error, say).
+       reconstruction of a squared error, say);
+    4. only where nothing above decides (the start is another question, a symbol only in
+       later lines): a symbol the student declares alike under the model's own name, when
+       neither has a role that says otherwise.
 
     What is left unmatched is in ``missing``.
     """
@@ -679,14 +680,7 @@ def find_correspondence(ref: Any, d: Any, *, time_limit: float = 5.0,
         theirs = [s for s, r in own_roles.items() if r == role and isinstance(s, sp.Symbol)]
         if len(mine) == 1 and len(theirs) == 1 and _compatible(mine[0], theirs[0]):
             take(mine[0], theirs[0], ROLE_WORDS.get(role, "the " + role))
-    # 3. the same name, declared alike, with no role against it
-    by_name = {s.name: s for s in own_declared}
-    for k in sorted(used_ref - set(mapping), key=str):
-        v = by_name.get(getattr(k, "name", None))
-        if v is not None and v not in taken and _compatible(k, v) \
-                and ref_roles.get(k) == own_roles.get(v):
-            take(k, v, "the same name")
-    # 4. the start decides among the symbols left
+    # 3. the start decides among the symbols left
     start_ref = ref_lines[0]
     left_ref = sorted((s for s in start_ref.free_symbols if s not in mapping), key=str)
     # tried in the order they are first written in, each side (x − x̂ pairs with y − ŷ first)
@@ -703,6 +697,14 @@ def find_correspondence(ref: Any, d: Any, *, time_limit: float = 5.0,
                 for a, b in zip(left_ref, order, strict=True):
                     take(a, b, "its place in the question")
                 break
+    # 4. last, where nothing above decides: a symbol declared alike under the model's own
+    # name, with no role against it (said so in the note)
+    by_name = {s.name: s for s in own_declared}
+    for k in sorted(used_ref - set(mapping), key=str):
+        v = by_name.get(getattr(k, "name", None))
+        if v is not None and v not in taken and _compatible(k, v) \
+                and ref_roles.get(k) == own_roles.get(v):
+            take(k, v, "the same name")
     for k in sorted(used_ref - set(mapping), key=str):
         if k in start_ref.free_symbols or k in ref_lines[-1].free_symbols:
             out.missing.append(k)
