@@ -435,14 +435,38 @@ def goal_of(d: Derivation, goal: str | None = None,
         # in the student's own symbols when they write the model's otherwise
         corr = reference.correspondence(d)
         # as the model wrote it: the row's note says which of its symbols are the student's
-        return Goal(reference.goal_text, expr, "reference", reference.goal_shown,
-                    corr.reparametrised, " in the model's symbols" if corr.renamed else "")
+        shown, note = reference.goal_shown, ""
+        if corr.renamed:
+            shown, note = _goal_in_symbols(reference, corr)
+        return Goal(reference.goal_text, expr, "reference", shown, corr.reparametrised, note)
     header = d.metadata.get("goal")
     if not header:
         return None
     expr = _parse_in(d, header["text"], tex=d.metadata.get("format") == "tex", file=d.path,
                      line=header.get("line"), column=header.get("column") or 1)
     return Goal(header["text"], d.expand_definitions(expr), "header", pretty(expr))
+
+
+def _goal_in_symbols(reference: Reference, corr: Correspondence) -> tuple[str, str]:
+    """(shown, note): the model's goal as it wrote it, in the student's symbols
+    (``w·(y − y_rec)² + (s₂ + m² − log(s₂) − 1)/2`` for the model's ``C·(x − x̂)² + (h + g² −
+    log(h) − 1)/2``); the model's own form, said so, when its written form is not at hand."""
+    import sympy as sp
+
+    from elbo_derivation.read.deriv import shown_expression
+    from elbo_derivation.report.pretty import pretty
+
+    d = reference.derivation
+    try:
+        step = d.steps[-1]
+        shown_expression(d, step)  # fills the display form when it can be rebuilt
+        if step.display is not None:
+            with sp.evaluate(False):  # the written form kept: only the symbols change
+                display = step.display.xreplace(corr.mapping)
+            return pretty(display, written=True), " in your symbols"
+    except Exception:  # a display problem never stops the marking
+        pass
+    return reference.goal_shown, " in the model's symbols"
 
 
 # --- the model solution ------------------------------------------------------------------------

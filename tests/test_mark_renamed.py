@@ -101,8 +101,10 @@ def test_mistakes_and_early_stops_in_other_letters_still_lose_marks(marked) -> N
     early = marked["early.deriv"]
     assert early.goal_reached is False and early.first_wrong is None
     assert "which equals the goal but is not yet in its form" in early.goal_reason
-    # the goal in the model's letters, said so; both formulas kept for the page to keep whole
-    assert "+ (h + g² − log(h) − 1)/2 in the model's symbols" in early.goal_reason
+    # the goal as the model wrote it, in the student's letters, said so; both formulas kept
+    # for the page to keep whole
+    assert "the goal is w·(y − y_rec)² + (s₂ + m² − log(s₂) − 1)/2 in your symbols" \
+        in early.goal_reason
     assert len(early.formulas) == 2 and all(f in early.goal_reason for f in early.formulas)
     slip = marked["slip.deriv"]
     assert slip.mistake == "second-moment-missing-mean" and slip.carried_forward == [4]
