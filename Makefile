@@ -38,11 +38,14 @@ figures: $(STAMP)
 handout: $(STAMP)  ## handout.html, handout.tex (and handout.pdf when pdflatex is installed)
 	$(BIN)/elbo-derivation handout -o handout.html --latex handout.tex
 	@if command -v pdflatex >/dev/null; then \
-	  pdflatex -interaction=nonstopmode -halt-on-error handout.tex >/dev/null && echo "wrote handout.pdf"; \
+	  $(BIN)/python -c "import sys; from elbo_derivation.report.texcompile import build_pdf; \
+	  sys.exit(0 if build_pdf('handout.tex').ok else 1)" && echo "wrote handout.pdf"; \
 	fi
 
-slides: $(STAMP)  ## slides.html (offline deck) and slides.tex (Beamer)
-	$(BIN)/elbo-derivation slides --html slides.html --beamer slides.tex
+# the Beamer PDF needs two runs (its frame numbers and outline): `slides --pdf` makes them
+slides: $(STAMP)  ## slides.html (offline deck), slides.tex (Beamer) and slides.pdf (with pdflatex)
+	$(BIN)/elbo-derivation slides --html slides.html --beamer slides.tex \
+	  $$(command -v pdflatex >/dev/null && echo --pdf)
 
 student-notebooks: $(STAMP)  ## the notebooks without their worked solutions, in notebooks/student/
 	$(BIN)/python notebooks/_build.py --without-solutions notebooks/student

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_RULES",
+    "Correspondence",
     "Goal",
     "Grade",
     "Mark",
@@ -77,6 +78,7 @@ __all__ = [
     "Rules",
     "StepMark",
     "apply_error_carried_forward",
+    "find_correspondence",
     "goal_of",
     "grade",
     "load_reference",
@@ -331,6 +333,25 @@ def _small_expansion(expr: sp.Expr) -> bool:
     return True
 
 
+def logs_out(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with the logs of products and powers of positive symbols multiplied out
+    (log σ² → 2 log σ), and nothing else; unchanged when that cannot be done.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> s = sp.Symbol("s", positive=True)
+    >>> logs_out(sp.log(s**2) / 2)
+    log(s)
+    """
+    import sympy as sp
+
+    try:
+        return sp.expand_log(expr, deep=True)
+    except Exception:  # a form that cannot be expanded is compared as it is
+        return expr
+
+
 def same_form(a: sp.Expr, b: sp.Expr) -> bool:
     """True when ``a`` and ``b`` differ only by rearranging sums and products.
 
@@ -363,6 +384,11 @@ class Goal:
     expr: Any
     origin: str
     shown: str = ""
+    #: compare logs multiplied out (log σ² = 2 log σ): the model's symbol stands for an
+    #: expression of the student's
+    expand_logs: bool = False
+    #: said after the goal in a reason (" in the model's symbols")
+    note: str = ""
 
 
 def _parse_in(d: Derivation, text: str, *, tex: bool, file: str | None, line: int | None,
@@ -405,14 +431,42 @@ def goal_of(d: Derivation, goal: str | None = None,
         expr = _parse_in(d, goal, tex=False, file="--goal", line=1, column=1)
         return Goal(goal.strip(), d.expand_definitions(expr), "--goal", pretty(expr))
     if reference is not None:
-        return Goal(reference.goal_text, reference.in_terms_of(d, reference.lines[-1]),
-                    "reference", reference.goal_shown)
+        expr = reference.in_terms_of(d, reference.lines[-1])
+        # in the student's own symbols when they write the model's otherwise
+        corr = reference.correspondence(d)
+        # as the model wrote it: the row's note says which of its symbols are the student's
+        shown, note = reference.goal_shown, ""
+        if corr.renamed:
+            shown, note = _goal_in_symbols(reference, corr)
+        return Goal(reference.goal_text, expr, "reference", shown, corr.reparametrised, note)
     header = d.metadata.get("goal")
     if not header:
         return None
     expr = _parse_in(d, header["text"], tex=d.metadata.get("format") == "tex", file=d.path,
                      line=header.get("line"), column=header.get("column") or 1)
     return Goal(header["text"], d.expand_definitions(expr), "header", pretty(expr))
+
+
+def _goal_in_symbols(reference: Reference, corr: Correspondence) -> tuple[str, str]:
+    """(shown, note): the model's goal as it wrote it, in the student's symbols
+    (``w·(y − y_rec)² + (s₂ + m² − log(s₂) − 1)/2`` for the model's ``C·(x − x̂)² + (h + g² −
+    log(h) − 1)/2``); the model's own form, said so, when its written form is not at hand."""
+    import sympy as sp
+
+    from elbo_derivation.read.deriv import shown_expression
+    from elbo_derivation.report.pretty import pretty
+
+    d = reference.derivation
+    try:
+        step = d.steps[-1]
+        shown_expression(d, step)  # fills the display form when it can be rebuilt
+        if step.display is not None:
+            with sp.evaluate(False):  # the written form kept: only the symbols change
+                display = step.display.xreplace(corr.mapping)
+            return pretty(display, written=True), " in your symbols"
+    except Exception:  # a display problem never stops the marking
+        pass
+    return reference.goal_shown, " in the model's symbols"
 
 
 # --- the model solution ------------------------------------------------------------------------
@@ -432,13 +486,18 @@ class Reference:
     lines: list[Any]
     goal_text: str
     goal_shown: str
+    _last: tuple[Any, Correspondence] | None = field(default=None, repr=False, compare=False)
+
+    def correspondence(self, d: Derivation) -> Correspondence:
+        """The correspondence of this model's symbols with those of ``d``
+        (:func:`find_correspondence`; the last one found is kept)."""
+        if self._last is None or self._last[0] is not d:
+            self._last = (d, find_correspondence(self, d))
+        return self._last[1]
 
     def in_terms_of(self, d: Derivation, expr: sp.Expr) -> sp.Expr:
-        mapping = {}
-        for name, sym in self.derivation.symbols.items():
-            own = d.symbols.get(name)
-            if own is not None and own != sym and name not in d.definitions:
-                mapping[sym] = own
+        """``expr``, a line of the model, written with the symbols of ``d``."""
+        mapping = self.correspondence(d).mapping
         return expr.xreplace(mapping) if mapping else expr
 
 
@@ -464,6 +523,219 @@ def load_reference(path: str | Path) -> Reference:
     last = d.steps[-1]
     return Reference(str(path), d, lines, last.expr_text or last.text,
                      shown_pretty(d, last))
+
+
+# --- the student's symbols and the model solution's --------------------------------------------
+
+
+@dataclass
+class Correspondence:
+    """How a model solution's symbols are written in a student's derivation.
+
+    ``mapping`` sends each of the model solution's symbols that was matched to the student's
+    expression for it (a symbol, or ``σ²`` where the model has a variance ``h`` and the student
+    a standard deviation ``σ``). ``how`` says, for each, what matched it (``"the mean"``,
+    ``"the same name"``, ``"its place in the question"``); ``missing`` lists the model's
+    symbols, used in its lines, that nothing in the student's file corresponds to.
+    """
+
+    mapping: dict[Any, Any] = field(default_factory=dict)
+    how: dict[Any, str] = field(default_factory=dict)
+    missing: list[Any] = field(default_factory=list)
+
+    @property
+    def renamed(self) -> bool:
+        """Some symbol is written otherwise than in the model solution."""
+        return any(k != v for k, v in self.mapping.items())
+
+    def describe(self) -> str:
+        """``"h (the variance) is your s2, g (the mean) is your m"``: the symbols written
+        otherwise than in the model solution, in unicode."""
+        from elbo_derivation.report.pretty import pretty
+
+        parts = []
+        for k, v in self.mapping.items():
+            if k == v:
+                continue
+            why = self.how.get(k, "")
+            if why.startswith("the ") and why != "the same name":
+                parts.append(f"{why} {pretty(k)} is your {pretty(v)}")
+            else:
+                parts.append(f"{pretty(k)} is your {pretty(v)}"
+                             + (f" ({why})" if why else ""))
+        return ", ".join(parts)
+
+    @property
+    def reparametrised(self) -> bool:
+        """Some symbol stands for an expression of the student's (the model's variance h
+        for a student's σ²): its logs are then compared multiplied out (log σ² = 2 log σ)."""
+        import sympy as sp
+
+        return any(not isinstance(v, sp.Symbol) for v in self.mapping.values())
+
+    def describe_missing(self) -> str:
+        """The model's symbols with no counterpart, with their roles where known."""
+        from elbo_derivation.report.pretty import pretty
+
+        return ", ".join(pretty(s) + (f" ({self.how[s]})" if s in self.how else "")
+                         for s in self.missing)
+
+
+#: Most unmatched symbols whose orderings are tried against the question's start.
+MAX_PERMUTED_SYMBOLS = 3
+
+
+def _gaussians(d: Any) -> list[tuple[Any, Any, Any]]:
+    """The declared normal densities of ``d`` as (variable, mean, variance), in order."""
+    decl = getattr(d, "declarations", None)
+    families = getattr(decl, "families", None) or {}
+    out = []
+    for fam in families.values():
+        params = tuple(getattr(fam, "parameters", ()) or ())
+        if str(getattr(fam, "name", "")).lower() in ("normal", "n", "gaussian") \
+                and len(params) == 2:
+            out.append((getattr(fam, "variable", None), params[0], params[1]))
+    return out
+
+
+def _spread_parameter(variance: Any, other: Any) -> tuple[Any, Any, str] | None:
+    """(θ, value, role): the symbol θ that parametrises the model's ``variance``, its value
+    when the variance is the student's ``other``, and its role: a variance ``h`` is
+    ``other``, a standard deviation ``σ`` (variance σ²) is √other, a log-variance ``l``
+    (variance e^l) is log(other), a precision ``τ`` (variance 1/τ) is 1/other."""
+    import sympy as sp
+
+    if isinstance(variance, sp.Symbol):
+        return variance, other, "variance"
+    if isinstance(variance, sp.Pow) and isinstance(variance.base, sp.Symbol):
+        if variance.exp == 2:
+            return variance.base, sp.sqrt(other), "standard-deviation"
+        if variance.exp == -1:
+            return variance.base, 1 / other, "precision"
+    if isinstance(variance, sp.exp) and isinstance(variance.args[0], sp.Symbol):
+        return variance.args[0], sp.log(other), "log-variance"
+    return None
+
+
+def _compatible(a: Any, b: Any) -> bool:
+    """The two symbols are declared alike (both positive, or both merely real...)."""
+    return (bool(a.is_positive) == bool(b.is_positive)
+            and bool(a.is_integer) == bool(b.is_integer))
+
+
+def _first_written(d: Any, sym: Any) -> int:
+    """Where ``sym`` is first written in the start of ``d`` (as declared: ``\\hat{x}`` in a
+    LaTeX file), or a large number."""
+    import re
+
+    decl = getattr(d, "declarations", None)
+    written = (getattr(decl, "written", None) or {}).get(sym.name, sym.name)
+    found = re.search(r"(?<![A-Za-z0-9_\\])" + re.escape(written) + r"(?![A-Za-z0-9_])",
+                      d.start_text or "")
+    return found.start() if found else 1 << 30
+
+
+def find_correspondence(ref: Any, d: Any, *, time_limit: float = 5.0,
+                        memo: Memo | None = None) -> Correspondence:
+    """Match the model solution ``ref``'s symbols to those of a student's derivation ``d``.
+
+    Never by letters first: in this order,
+
+    1. the declared normal densities, paired in the order they are declared: the model's
+       density variable, mean and spread parameter go to the student's variable, mean and
+       variance (a model's variance ``h`` to a student's ``σ²``, a standard deviation to the
+       square root of the student's variance);
+    2. every other role found by :func:`~elbo_derivation.explain.roles.roles_for` (the
+       balancing constant, a rate, a dimension count...) held by exactly one symbol on each
+       side;
+    3. the symbols still unmatched on both sides (at most :data:`MAX_PERMUTED_SYMBOLS`,
+       declared alike), in the first ordering under which the student's start equals the
+       model's start: the same question, so the same symbols (the data and its
+       reconstruction of a squared error, say);
+    4. only where nothing above decides (the start is another question, a symbol only in
+       later lines): a symbol the student declares alike under the model's own name, when
+       neither has a role that says otherwise.
+
+    What is left unmatched is in ``missing``.
+    """
+    import itertools
+
+    import sympy as sp
+
+    from elbo_derivation.explain.roles import ROLE_WORDS, roles_for
+
+    memo = MEMO if memo is None else memo
+    rd = ref.derivation
+    out = Correspondence()
+    mapping, how = out.mapping, out.how
+    ref_lines = ref.lines
+    used_ref = set().union(*(e.atoms(sp.Symbol) for e in ref_lines))
+    lines = _lines(d)
+    own = set().union(*(e.atoms(sp.Symbol) for e in lines))
+    own_declared = {s for name, s in d.symbols.items()
+                    if name not in (d.definitions or {}) and s in own}
+    taken: set[Any] = set()
+
+    def take(k: Any, v: Any, why: str) -> None:
+        if k in mapping or k not in used_ref:
+            return
+        images = v.free_symbols if isinstance(v, sp.Basic) else set()
+        if not images or images & taken or not images <= own_declared | {v}:
+            return
+        mapping[k] = v
+        how[k] = why
+        taken.update(images)
+
+    # 1. the declared normal densities
+    for (zr, mr, vr), (zs, ms, vs) in zip(_gaussians(rd), _gaussians(d), strict=False):
+        if isinstance(zr, sp.Symbol) and isinstance(zs, sp.Symbol):
+            take(zr, zs, "the variable of the declared densities")
+        if isinstance(mr, sp.Symbol):
+            take(mr, ms, ROLE_WORDS["mean"])
+        spread = _spread_parameter(vr, vs)
+        if spread is not None:
+            theta, value, kind = spread
+            take(theta, value, ROLE_WORDS[kind])
+    # 2. roles held by one symbol on each side
+    ref_roles = roles_for(rd.start, rd, None).roles
+    own_roles = roles_for(d.start, d, None).roles
+    for role in sorted(set(ref_roles.values())):
+        mine = [s for s, r in ref_roles.items() if r == role and isinstance(s, sp.Symbol)]
+        theirs = [s for s, r in own_roles.items() if r == role and isinstance(s, sp.Symbol)]
+        if len(mine) == 1 and len(theirs) == 1 and _compatible(mine[0], theirs[0]):
+            take(mine[0], theirs[0], ROLE_WORDS.get(role, "the " + role))
+    # 3. the start decides among the symbols left
+    start_ref = ref_lines[0]
+    left_ref = sorted((s for s in start_ref.free_symbols if s not in mapping), key=str)
+    # tried in the order they are first written in, each side (x − x̂ pairs with y − ŷ first)
+    left_own = sorted((s for s in lines[0].free_symbols & own_declared if s not in taken),
+                      key=lambda s: (_first_written(d, s), str(s)))
+    left_ref.sort(key=lambda s: (_first_written(rd, s), str(s)))
+    if left_ref and len(left_ref) == len(left_own) <= MAX_PERMUTED_SYMBOLS:
+        for order in itertools.permutations(left_own):
+            if not all(_compatible(a, b) for a, b in zip(left_ref, order, strict=True)):
+                continue
+            trial = {**mapping, **dict(zip(left_ref, order, strict=True))}
+            if memo.holds(lines[0], start_ref.xreplace(trial), "=", (), min(time_limit, 2.0),
+                          d):
+                for a, b in zip(left_ref, order, strict=True):
+                    take(a, b, "its place in the question")
+                break
+    # 4. last, where nothing above decides: a symbol declared alike under the model's own
+    # name, with no role against it (said so in the note)
+    by_name = {s.name: s for s in own_declared}
+    for k in sorted(used_ref - set(mapping), key=str):
+        v = by_name.get(getattr(k, "name", None))
+        if v is not None and v not in taken and _compatible(k, v) \
+                and ref_roles.get(k) == own_roles.get(v):
+            take(k, v, "the same name")
+    for k in sorted(used_ref - set(mapping), key=str):
+        if k in start_ref.free_symbols or k in ref_lines[-1].free_symbols:
+            out.missing.append(k)
+            role = ref_roles.get(k)
+            if role is not None:
+                how[k] = ROLE_WORDS.get(role, "the " + role)
+    return out
 
 
 #: How many earlier lines a wrong step is compared with, looking for the line it follows from.
@@ -617,6 +889,9 @@ class Mark:
     seconds: float = 0.0
     step_marks: list[StepMark] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the formulas quoted in ``reasons`` and ``notes`` (the goal, the line the work stops
+    #: at...), so that a page can keep each one whole
+    formulas: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -676,11 +951,12 @@ def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
     """
     memo = MEMO if memo is None else memo
     last = _lines(d)[-1]
-    if same_form(last, goal.expr):
+    if same_form(last, goal.expr) or (
+            goal.expand_logs and same_form(logs_out(last), logs_out(goal.expr))):
         return True, ""
     result = memo.compare(last, goal.expr, "=", (), time_limit, d)
     shown = _shown(d, len(d.steps))
-    target = goal.shown or goal.text
+    target = (goal.shown or goal.text) + goal.note
     if result.verdict.ok:
         return False, (f"stops at {shown}, which equals the goal but is not yet in its form; "
                        f"the goal is {target}")
@@ -694,8 +970,12 @@ def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark],
     """Match the student's lines to the reference in order; returns (left_at, start_ok)."""
     lines = _lines(d)
     ref_lines: list[Any] = []
+    if ref.correspondence(d).reparametrised:  # the model's h is the student's σ²
+        lines = [logs_out(e) for e in lines]
     for e in ref.lines:  # consecutive lines of one form count as one line of the solution
         e = ref.in_terms_of(d, e)
+        if ref.correspondence(d).reparametrised:
+            e = logs_out(e)
         if not ref_lines or not same_form(ref_lines[-1], e):
             ref_lines.append(e)
     left_at: int | None = None
@@ -770,14 +1050,24 @@ def mark_derivation(d: Derivation, *, goal: Goal | None = None,
     if goal is not None:
         m.goal = goal.shown or goal.text
         m.goal_reached, m.goal_reason = check_goal(d, goal, time_limit=time_limit, memo=memo)
+        if m.goal_reached is False:
+            m.formulas += [_shown(d, len(d.steps)), goal.shown or goal.text]
     start_ok = True
     if reference is not None:
+        corr = reference.correspondence(d)
+        if corr.renamed:
+            m.notes.append("Symbols matched to the model solution by their declarations and "
+                           f"roles: {corr.describe()}.")
+        if corr.missing and m.goal_reached is False:
+            m.goal_reason += ("; nothing in this file corresponds to the model solution's "
+                              f"{corr.describe_missing()}")
         m.left_reference_at, start_ok = _match_reference(d, reference, marks, time_limit,
                                                          memo)
         m.too_big = [s.index for s in marks if s.reference_line is not None
                      and s.skipped + 1 > rules.max_reference_steps]
         if m.left_reference_at is not None:
             where = m.left_reference_at
+            m.formulas.append(_shown(d, where))
             m.notes.append(
                 "The work leaves the model solution at the start." if where == 0 else
                 f"The work leaves the model solution at step {where} (line "

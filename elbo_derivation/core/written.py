@@ -47,6 +47,7 @@ from sympy.core.parameters import global_parameters
 from sympy.core.symbol import Str
 
 __all__ = [
+    "BareLog",
     "Bars",
     "Entropy",
     "JointExpectation",
@@ -58,6 +59,7 @@ __all__ = [
     "WrittenSquareDerivative",
     "checked",
     "displaying",
+    "written_bare_log",
     "written_bars",
     "written_derivative",
     "written_entropy",
@@ -132,6 +134,53 @@ class Ln(sp.log):
                 mi.firstChild.nodeValue = "ln"
                 break
         return node
+
+
+class BareLog(sp.log):
+    """A log written without brackets around a function's value, ``\\ln\\sigma(a)``: a
+    ``log``, shown ``ln σ(a)`` as written (args: the argument, and 1 when it was ``ln``)."""
+
+    def __new__(cls, arg: sp.Expr, is_ln: sp.Integer = sp.S.Zero, **kwargs: Any) -> BareLog:
+        return sp.Expr.__new__(cls, arg, sp.sympify(is_ln))
+
+    @property
+    def _name(self) -> str:
+        return "ln" if self.args[1] else "log"
+
+    def _elbo_checked(self) -> sp.Expr:
+        return sp.log(self.args[0], evaluate=False)
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return f"{self._name} {printer._print(self.args[0])}"
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = rf"\{self._name} {printer._print(self.args[0])}"
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        doc = printer.dom
+        row = doc.createElement("mrow")
+        name = doc.createElement("mi")
+        name.appendChild(doc.createTextNode(self._name))
+        apply = doc.createElement("mo")
+        apply.appendChild(doc.createTextNode("\u2061"))  # function application
+        row.appendChild(name)
+        row.appendChild(apply)
+        row.appendChild(printer._print(self.args[0]))
+        return row
+
+
+def written_bare_log(value: sp.Expr) -> sp.Expr:
+    """``value``, a log read from ``\\log``/``\\ln`` written without brackets; in a
+    display form, when its argument is one named function's value (``σ(a)``,
+    ``softplus(γ)``: it brings its own brackets), a :class:`BareLog` shown as written.
+    Anything else is returned as it is."""
+    if not displaying() or not isinstance(value, sp.log) or isinstance(value, BareLog):
+        return value
+    arg = value.args[0]
+    if isinstance(arg, WrittenFunction):
+        return BareLog(arg, sp.S.One if isinstance(value, Ln) else sp.S.Zero)
+    return value
 
 
 class WrittenPower(sp.Pow):

@@ -107,6 +107,7 @@ from elbo_derivation.core import matrices
 from elbo_derivation.core.factorised import model_density
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import (
+    written_bare_log,
     written_bars,
     written_derivative,
     written_entropy,
@@ -679,8 +680,8 @@ class _Builder(Transformer_NonRecursive):
         """A finished SymPy expression from any intermediate object."""
         if isinstance(obj, (_Bracketed, _Big)):
             return obj.value
-        if isinstance(obj, _Prefix):
-            return obj.fn(self._multiply(obj.args))
+        if isinstance(obj, _Prefix):  # \ln\sigma(a): shown without brackets, as written
+            return written_bare_log(obj.fn(self._multiply(obj.args)))
         if isinstance(obj, _Name):
             return self.resolve_name(obj)
         if isinstance(obj, _Paren):
@@ -1140,7 +1141,9 @@ class _Builder(Transformer_NonRecursive):
                     j += 1
                 if j < len(items) and j > i + 1 and isinstance(items[j - 1], Token):
                     j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
-                value = item.fn(self._multiply([*item.args, *items[i + 1: j]]))
+                # \ln\sigma(a): a log written without brackets is shown without them
+                value = written_bare_log(item.fn(self._multiply([*item.args,
+                                                                 *items[i + 1: j]])))
                 i = j - 1
             if (value is None and isinstance(item, _Name) and isinstance(nxt, (_Paren, _Power))
                     and self.special_function(item) is not None):

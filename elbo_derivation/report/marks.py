@@ -14,7 +14,9 @@ The CSV files follow the column conventions of the two gradebooks:
 ``plain``
     every column ``mark`` computes: file, status, steps, first wrong step and its line,
     mistake, goal reached, carried-forward and recovered steps, where the work left the model
-    solution, steps too big, score, the most it could be, and the reasons for lost marks.
+    solution, steps too big, score, the most it could be, the reasons for lost marks, and
+    the notes (how the file's symbols were matched to the model solution's, where the work
+    left it).
 
 A roster (``--roster FILE``: a CSV with a ``file`` column holding each student's file name
 or stem, and any of the columns above) fills in names and ids.
@@ -137,15 +139,17 @@ def marks_csv(marks: Sequence[Any], fmt: str = "plain", *, assignment: str = "De
     else:
         w.writerow(["file", "status", "steps", "first_wrong_step", "first_wrong_line",
                     "mistake", "goal_reached", "carried_forward", "recovered",
-                    "left_reference_at", "too_big", "score", "max_score", "reasons"])
-        for m in marks:
-            w.writerow([m.file, m.status, m.steps, m.first_wrong or "", m.first_wrong_line or "",
+                    "left_reference_at", "too_big", "score", "max_score", "reasons",
+                    "notes"])
+        for m in marks:  # a file never read has no step count
+            w.writerow([m.file, m.status, m.steps if m.status == "marked" else "",
+                        m.first_wrong or "", m.first_wrong_line or "",
                         m.mistake or "", "" if m.goal_reached is None else
                         ("yes" if m.goal_reached else "no"),
                         " ".join(map(str, m.carried_forward)), " ".join(map(str, m.recovered)),
                         "" if m.left_reference_at is None else m.left_reference_at,
                         " ".join(map(str, m.too_big)), _num(m.score), _num(m.max_score),
-                        " | ".join(m.reasons)])
+                        " | ".join(m.reasons), " | ".join(m.notes)])
     return out.getvalue()
 
 
@@ -222,8 +226,8 @@ def render_marks_text(marks: Sequence[Any]) -> str:
     lines.append("")
     lines.append(f"{plural(s['files'], 'file')}: {s['marked']} marked, "
                  f"{s['not_marked']} not marked; "
-                 f"{s['full_marks']} full marks; mean {_num(s['mean'])}, median "
-                 f"{_num(s['median'])} of {_num(s['max_score'])}")
+                 f"{s['full_marks']} full marks; mean {_shown(s['mean'])}, median "
+                 f"{_shown(s['median'])} of {_num(s['max_score'])}")
     return "\n".join(lines)
 
 
@@ -273,6 +277,34 @@ def figure_svg(fig: Any) -> str:
     return text[text.index("<svg"):]
 
 
+#: Formulas up to this long (in characters) are never broken across lines in the page.
+LONG_FORMULA = 56
+
+
+def _with_math(text: str, formulas: Sequence[str]) -> str:
+    """``text`` escaped for HTML, with each of ``formulas`` it quotes in a
+    ``<span class="math">`` that keeps it whole (one longer than :data:`LONG_FORMULA` may
+    break, at its spaces)."""
+    spans: list[tuple[int, int]] = []
+    for f in sorted(set(formulas), key=len, reverse=True):
+        if not f:
+            continue
+        start = text.find(f)
+        while start >= 0:
+            end = start + len(f)
+            if not any(a < end and start < b for a, b in spans):
+                spans.append((start, end))
+            start = text.find(f, end)
+    out, at = [], 0
+    for a, b in sorted(spans):
+        f = text[a:b]
+        cls = "math long" if len(f) > LONG_FORMULA else "math"
+        out += [html.escape(text[at:a]), f"<span class=\"{cls}\">{html.escape(f)}</span>"]
+        at = b
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
 def marks_html(marks: Sequence[Any], *, title: str = "Marks", rules: Any = None) -> str:
     """A self-contained HTML page: the summary, the plot (inline SVG) and every file's row
     with its reasons."""
@@ -281,26 +313,37 @@ def marks_html(marks: Sequence[Any], *, title: str = "Marks", rules: Any = None)
     svg = figure_svg(summary_figure(marks))
     rows = []
     for m in marks:
-        reasons = "".join(f"<li>{esc(r)}</li>" for r in m.reasons + m.notes)
+        formulas = getattr(m, "formulas", ())
+        reasons = "".join(f"<li>{_with_math(r, formulas)}</li>" for r in m.reasons)
+        notes = "".join(f"<li>{_with_math(r, formulas)}</li>" for r in m.notes)
+        why = (f"<ul class=\"reasons\">{reasons}</ul>" if reasons else "") + (
+            f"<ul class=\"notes\">{notes}</ul>" if notes else "")
         first = "" if m.first_wrong is None else f"{m.first_wrong} (line {m.first_wrong_line})"
         goal = "" if m.goal_reached is None else ("yes" if m.goal_reached else "no")
+        steps = str(m.steps) if m.status == "marked" else "–"  # never read: no count
         rows.append(
-            f"<tr><td>{esc(m.file)}</td><td>{esc(m.status)}</td><td>{m.steps}</td>"
-            f"<td>{esc(first)}</td><td class=\"nowrap\">{esc(m.mistake or '')}</td>"
+            f"<tr class=\"{esc(m.status)}\"><td>{esc(m.file)}</td><td>{esc(m.status)}</td>"
+            f"<td>{steps}</td><td>{esc(first)}</td><td class=\"mistake\">"
+            f"{esc(m.mistake or '')}</td>"
             f"<td>{goal}</td><td>{esc(' '.join(map(str, m.carried_forward)))}</td>"
             f"<td class=\"score\">{_num(m.score)} / {_num(m.max_score)}</td>"
-            f"<td><ul>{reasons}</ul></td></tr>")
+            f"<td class=\"why\">{why}</td></tr>")
     mistakes = "".join(f"<li>{esc(k)}: {v}</li>" for k, v in s["mistakes"].items())
     rule = "" if rules is None else f"<p>Partial-credit rule: {esc(str(rules.source))}</p>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; font-size: 0.9em; }}
+table {{ border-collapse: collapse; font-size: 0.9em; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left;
   vertical-align: top; }}
-td.score, td.nowrap {{ white-space: nowrap; }}
+td.score {{ white-space: nowrap; }}
+td.mistake {{ max-width: 11em; }}
+td.why {{ min-width: 22em; }}
 ul {{ margin: 0; padding-left: 1.2em; }}
+ul.notes {{ color: #555; list-style: circle; margin-top: 0.3em; }}
+span.math {{ white-space: nowrap; }}
+span.math.long {{ white-space: normal; }}
 svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
