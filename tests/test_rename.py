@@ -715,7 +715,8 @@ def _nested_sample() -> list[Path]:
 #: such as p(a|b, c), which must meet the written ones whichever order the names sort in.
 NESTED_ORDER = """title: nested expectations over one joint density in every order
 symbols: a, b, c : real
-densities: p(a), p(b), p(c), p(a, b), p(b|a), p(a|b), p(c|a, b), p(b|a, c), p(c|a), p(a|b, c), p(c|b), p(b|c)
+densities: p(a), p(b), p(c), p(a, b), p(b|a), p(a|b)
+densities: p(c|a, b), p(b|a, c), p(c|a), p(a|b, c), p(c|b), p(b|c)
 
     E[E[a*b, b ~ p(b|a)], a ~ p(a)]
   = E[E[a*b, a ~ p(a|b)], b ~ p(b)]

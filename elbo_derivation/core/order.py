@@ -42,8 +42,8 @@ from typing import Any, TypeVar
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-__all__ = ["canonical_text", "current_order", "derivation_names", "in_derivation_order", "order_key",
-           "order_token", "ordered", "symbol_order"]
+__all__ = ["canonical_text", "current_order", "derivation_names", "in_derivation_order",
+           "order_key", "order_token", "ordered", "symbol_order"]
 
 #: name → rank in the derivation being checked (None: no derivation, order by name)
 _RANKS: ContextVar[dict[str, int] | None] = ContextVar("elbo_symbol_order", default=None)
