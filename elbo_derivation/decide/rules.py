@@ -2007,9 +2007,47 @@ def holds_as_one_model(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     out = check(a, b, relation, wrt, refute=False, needed=False)
     if out is None or out.verdict != "proved":
         return None
-    return (f"{ONE_MODEL_OPEN} {said} read as two models, and holds when "
-            f"they are one model ({out.explanation}); the notation does not say which: a "
-            "density of the same model carries the same name")
+    # what to write first: a report shortens a long reason from its end
+    advice = _one_name_advice(lhs, rhs)
+    return (f"{ONE_MODEL_OPEN} {said} read as two models, holds as one. "
+            f"{advice + ' ' if advice else ''}(The notation does not say which: one model's "
+            f"densities carry one name. As one model: {out.explanation}.)")
+
+
+def _one_name_advice(lhs: sp.Expr, rhs: sp.Expr) -> str:
+    """What to write so that a step of :func:`holds_as_one_model` is read as one model: the
+    densities written under the bare family (p(z)) renamed with the subscript of the
+    family they belong with (p_θ(z)), and declared so.
+
+    >>> import sympy as sp
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> lik = sp.Function("p_θ(x|z)", positive=True)(x, z)
+    >>> prior = sp.Function("p(z)", positive=True)(z)
+    >>> print(_one_name_advice(sp.log(lik * prior), sp.S(0)))
+    If p(z) is the density of that model, write it p_θ(z) (and declare p_θ(z)).
+    """
+    families: set[str] = set()
+    nodes: dict[str, sp.Basic] = {}
+    for e in (lhs, rhs):
+        for node in sp.S(e).atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None:
+                families.add(sig.family)
+                nodes.setdefault(node.func.__name__, node)
+    pairs = {fam.partition("_")[0]: fam for fam in families
+             if "_" in fam and fam.partition("_")[0] in families}
+    changes = []
+    for name in sorted(nodes):
+        sig = _signature(nodes[name])
+        if sig is not None and sig.family in pairs:
+            changes.append((name, pairs[sig.family] + name[len(sig.family):]))
+    if not changes:
+        return ""
+    old = ", ".join(a for a, _ in changes)
+    new = ", ".join(b for _, b in changes)
+    one = len(changes) == 1
+    return (f"If {old} {'is the density' if one else 'are densities'} of that model, write "
+            f"{'it' if one else 'them'} {new} (and declare {new}).")
 
 
 def _log_names(rules: list[str], *gone: frozenset[sp.Basic]) -> list[str]:

@@ -1642,7 +1642,8 @@ class GaussianInstance(Tier):
 
         why = holds_as_one_model(p.lhs, p.rhs, p.relation)
         if why is not None:
-            p.leading_reasons.append(why)
+            if why not in p.leading_reasons:  # the expectation rules may have said it
+                p.leading_reasons.append(why)
             return None
         return Judgement(Verdict.REFUTED, self.name, (GAUSSIAN_INSTANCE,),
                          "On the linear-Gaussian instance of the densities the two sides are "
@@ -1802,7 +1803,8 @@ class ExpectationRules(Tier):
                 found = narrowed
         if found.verdict == "undecided":
             if found.explanation.startswith(rules.ONE_MODEL_OPEN):
-                p.leading_reasons.append(found.explanation)
+                if found.explanation not in p.leading_reasons:  # said once, if judged twice
+                    p.leading_reasons.append(found.explanation)
                 return None
             if found.gap is not None and p.relation is not Relation.EQ_UP_TO:
                 # left − right exact and explicit: a later tier refutes where it is nonzero,
