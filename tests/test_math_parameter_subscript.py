@@ -57,3 +57,15 @@ def test_the_reading_renames_only_the_subscripted_family() -> None:
     assert "r_a" not in str(a) + str(b) and "s(w|y)" in str(a)
     assert said == "r_a and r"
     assert holds_as_one_model(d.start, step.expr, step.relation) is not None
+
+
+def test_the_open_step_says_what_to_write_and_that_writing_proves_it() -> None:
+    # the reason names the density to rename and its new name, once; written so (and
+    # declared), the densities are one model's and Bayes' rule proves the step
+    (result,) = _verdicts(BAYES)
+    reason = result.reason or ""
+    assert "If r(w) is the density of that model, write it r_a(w) (and declare r_a(w))" in reason
+    assert reason.count("read as two models") == 1, reason
+    written = BAYES.replace("r(w)", "r_a(w)")
+    (proved,) = _verdicts(written)
+    assert proved.verdict is Verdict.PROVED, proved

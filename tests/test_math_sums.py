@@ -320,6 +320,26 @@ def test_the_derivative_of_the_log_of_a_product_to_a_symbolic_bound(right: str,
     assert r.verdict is verdict, r
     if verdict is Verdict.REFUTED:
         assert float(r.counterexample.point["K"]).is_integer(), r
+    else:  # whichever tier proved it, the rewriting of the product names its rule
+        assert calculus.PRODUCT_AS_SUM in r.rules, r
+
+
+def test_the_evaluation_of_a_derivative_of_a_product_reports_the_rewriting() -> None:
+    # one rewriting of ∏ as exp(Σ log), inside the evaluation every tier calls, tells its
+    # caller that it was used; a derivative without a product tells nothing
+    from elbo_derivation.decide.tiers import CALCULUS
+
+    K = sp.Symbol("K", integer=True, positive=True)
+    m = sp.Symbol("m", integer=True)
+    b = sp.Symbol("b", positive=True)
+    y = sp.Function("y", positive=True)
+    used: set[str] = set()
+    out = CALCULUS._evaluate(sp.Derivative(sp.log(sp.Product(b * sp.exp(-b * y(m)),
+                                                             (m, 1, K))), b), None, used)
+    assert used == {calculus.PRODUCT_AS_SUM} and not out.has(sp.Product, sp.Derivative), out
+    none: set[str] = set()
+    assert CALCULUS._evaluate(sp.Derivative(sp.log(b) * K, b), None, none) == K / b
+    assert none == set()
 
 
 def test_a_step_about_sequences_alone_is_not_credited_to_differentiation() -> None:

@@ -677,3 +677,72 @@ def test_two_models_get_their_instances_by_role_not_by_letter(likelihood: str,
     assert f"{likelihood}(z) = N(0, 1)" in words and f"{posterior}(z) = N(e2, 1)" in words
     _, params = linear_gaussian_instance(step)
     assert len(params[likelihood]) == 3 and len(params[posterior]) == 4  # its own shift e2
+
+
+# --- a renaming that reverses the order of the names ------------------------------------------
+
+
+def reversing_map(names: Iterable[str]) -> dict[str, str]:
+    """New names whose alphabetical order is the reverse of the old names': a rule that orders
+    variables, densities or expectations by name (rather than by the derivation's structure or
+    its declarations) sees them in the other order.
+
+    >>> m = reversing_map(["t", "x", "y"])
+    >>> sorted(m, key=m.__getitem__)
+    ['y', 'x', 't']
+    """
+    return build_map(names, heads=sorted(POOL, reverse=True))
+
+
+def _nested_sample() -> list[Path]:
+    """The correct corpus files that declare densities and take an expectation inside another
+    (or over a joint density): where nested expectations are put in a normal order and
+    marginals are read."""
+    nested = re.compile(r"E\[E\[|~.*~|mathbb\{E\}.*mathbb\{E\}")
+    out = []
+    for p in support.corpus_files():
+        if p.parent.name == "wrong":
+            continue
+        text = p.read_text(encoding="utf-8")
+        if "densities" in text and nested.search(text):
+            out.append(p)
+    return out
+
+
+#: Three variables of one joint density, every conditional declared, written in the
+#: alphabetical order of their names (a, b, c): the Fubini exchanges of nested expectations
+#: over the joint (Bishop 2006, sec. 1.2.4, the sum and product rules) build conditionals
+#: such as p(a|b, c), which must meet the written ones whichever order the names sort in.
+NESTED_ORDER = """title: nested expectations over one joint density in every order
+symbols: a, b, c : real
+densities: p(a), p(b), p(c), p(a, b), p(b|a), p(a|b)
+densities: p(c|a, b), p(b|a, c), p(c|a), p(a|b, c), p(c|b), p(b|c)
+
+    E[E[a*b, b ~ p(b|a)], a ~ p(a)]
+  = E[E[a*b, a ~ p(a|b)], b ~ p(b)]
+  = E[a*b, a ~ p(a, b)]
+  = E[E[a*b, c ~ p(c|a, b)], a ~ p(a, b)]
+  = E[E[E[a*b, b ~ p(b|a, c)], c ~ p(c|a)], a ~ p(a)]
+  = E[E[E[a*b, a ~ p(a|b, c)], c ~ p(c|b)], b ~ p(b)]
+  = E[E[E[a*b, a ~ p(a|b, c)], b ~ p(b|c)], c ~ p(c)]
+"""
+
+
+def test_reversed_names_keep_every_verdict_of_nested_expectations() -> None:
+    # every step holds, under these names and under names that sort the other way round
+    original = support.check_text(NESTED_ORDER, ".deriv", "nested-order")
+    assert original.kind == "checked", original.message
+    assert original.verdicts == ("proved",) * 6, original.reasons
+    mapping = reversing_map(["a", "b", "c", "p"])
+    renamed = support.check_text(rename_deriv(NESTED_ORDER, mapping)[0], ".deriv",
+                                 "nested-order-reversed")
+    assert renamed.verdicts == original.verdicts, renamed.reasons
+
+
+@pytest.mark.parametrize("path", _nested_sample(),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_corpus_keeps_its_verdicts_when_the_names_sort_the_other_way(path: Path) -> None:
+    mapping = reversing_map(declared(path))
+    plain = sorted(n for n in mapping if re.fullmatch(r"[A-Za-z]+", n))
+    assert sorted(plain, key=mapping.__getitem__) == plain[::-1] or len(plain) < 2
+    _compare(path, named_steps=set(), mapping=mapping)

@@ -42,8 +42,8 @@ from typing import Any, TypeVar
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-__all__ = ["canonical_text", "derivation_names", "in_derivation_order", "order_key",
-           "order_token", "ordered", "symbol_order"]
+__all__ = ["canonical_text", "current_order", "derivation_names", "in_derivation_order",
+           "order_key", "order_token", "ordered", "symbol_order"]
 
 #: name → rank in the derivation being checked (None: no derivation, order by name)
 _RANKS: ContextVar[dict[str, int] | None] = ContextVar("elbo_symbol_order", default=None)
@@ -104,6 +104,20 @@ def in_derivation_order(fn: _F) -> _F:
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def current_order() -> tuple[str, ...] | None:
+    """The names of the current :func:`symbol_order` in their order, or None outside any
+    block: a part of the key of a cache whose results depend on the order.
+
+    >>> current_order() is None
+    True
+    >>> with symbol_order(["y", "x"]):
+    ...     current_order()
+    ('y', 'x')
+    """
+    ranks = _RANKS.get()
+    return None if ranks is None else tuple(sorted(ranks, key=ranks.__getitem__))
 
 
 def order_key(symbol: Any) -> tuple:

@@ -119,22 +119,30 @@ def has_symbolic_product(*exprs: sp.Expr) -> bool:
                for e in exprs for n in e.atoms(sp.Product))
 
 
-def products_as_sums(expr: sp.Expr) -> sp.Expr:
+def products_as_sums(expr: sp.Expr, used: set[str] | None = None) -> sp.Expr:
     """``expr`` with every product ∏_{s=a}^{b} f(s) over one index with a symbolic bound and a
     factor positive by the assumptions written exp(Σ_{s=a}^{b} log f(s)): the rules of sums
     (splitting off the last factor, shifting the index) then apply to it, as to the
     cumulative product ᾱ_t = ∏_{s≤t} α_s = α_t·ᾱ_{t−1} of a diffusion's noise schedule (Ho,
-    Jain & Abbeel 2020, sec. 2). Other products are left as they are.
+    Jain & Abbeel 2020, sec. 2). Other products are left as they are. When a product was
+    rewritten, :data:`PRODUCT_AS_SUM` is added to ``used``: this is the one place that
+    rewrites products so, and every step it serves credits that rule.
 
     >>> T = sp.Symbol("T", integer=True, positive=True)
     >>> s = sp.Symbol("s", integer=True)
     >>> a = sp.Function("a", positive=True)
-    >>> products_as_sums(sp.Product(a(s), (s, 1, T)))
+    >>> used = set()
+    >>> products_as_sums(sp.Product(a(s), (s, 1, T)), used)
     exp(Sum(log(a(s)), (s, 1, T)))
+    >>> used == {PRODUCT_AS_SUM}
+    True
     >>> r = sp.Function("r", real=True)  # a factor of unknown sign: left alone
     >>> products_as_sums(sp.Product(r(s), (s, 1, T)))
     Product(r(s), (s, 1, T))
     """
+    if not expr.has(sp.Product):
+        return expr
+
     def value(node: sp.Basic) -> sp.Basic:
         if len(node.limits) != 1:
             return node
@@ -143,7 +151,10 @@ def products_as_sums(expr: sp.Expr) -> sp.Expr:
             return node
         return sp.exp(sp.Sum(sp.expand_log(sp.log(node.function)), (i, lo, hi)))
 
-    return expr.replace(lambda n: isinstance(n, sp.Product), value)
+    out = expr.replace(lambda n: isinstance(n, sp.Product), value)
+    if used is not None and out != expr:
+        used.add(PRODUCT_AS_SUM)
+    return out
 
 
 def _split_bound(bound: sp.Expr) -> tuple[sp.Expr, int]:

@@ -79,7 +79,7 @@ from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import KL, Expectation
 from elbo_derivation.core.gaussian_form import GaussianForm
-from elbo_derivation.core.order import ordered
+from elbo_derivation.core.order import current_order, ordered
 from elbo_derivation.core.steps import Counterexample, Relation
 from elbo_derivation.core.timeout import check_deadline, clock, run_bounded
 from elbo_derivation.decide.networks import (
@@ -330,7 +330,7 @@ def _over(family: str, variables: set[sp.Basic]) -> sp.Expr:
     """The density of ``family`` over ``variables`` (in a fixed order), 1 over none."""
     if not variables:
         return sp.S.One
-    return _density(family, tuple(sorted(variables, key=str)))
+    return _density(family, tuple(ordered(variables)))
 
 
 def _product_rule(expr: sp.Expr, model: frozenset[str], used: set[str]) -> sp.Expr:
@@ -382,7 +382,7 @@ def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
             return Expectation(rest, z, factor)
         if joint and sig.family in model:
             others = set(factor.args) - {z}
-            conditional = _density(sig.family, (z,), tuple(sorted(others, key=str)))
+            conditional = _density(sig.family, (z,), tuple(ordered(others)))
             used.update((INTEGRAL_AS_EXPECTATION, PRODUCT_RULE))
             return _over(sig.family, others) * Expectation(rest, z, conditional)
     return None
@@ -618,8 +618,10 @@ def _nested(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     """E_{z~q}[E_{w~r}[g]] when q = p(z|B) and r = p(w|z, B) are one model family's
     conditionals (their product the joint p(z, w|B)): over the marginal p(w|B) alone when
     g is free of z (marginalisation), else with w outside (E_{p(w|B)}[E_{p(z|w, B)}[g]],
-    Fubini) when w comes first in the fixed order of variables, so that an expectation over
-    one joint density has one normal form whichever order it was written in. None when the
+    Fubini) when w comes first in the derivation's order of variables (the order of its
+    declarations, see :mod:`~elbo_derivation.core.order`, which a renaming keeps: never the
+    letters), so that an expectation over one joint density has one normal form whichever
+    order it was written in. None when the
     two densities are not such a pair (or the order is already the normal one). A factor h
     of z in front of the inner expectation is taken inside it: h·E_r[g] = E_r[h·g]."""
     if isinstance(inner, sp.Mul):
@@ -634,9 +636,9 @@ def _nested(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
         return None
     w, g = inner.variable, inner.integrand
     if (INDEPENDENT_ORDER not in disabled and isinstance(w, sp.Symbol) and w != z
-            and not inner.density.has(z) and not q.has(w) and str(w) < str(z)):
+            and not inner.density.has(z) and not q.has(w) and _first(w, z)):
         # E_{z~q}[E_{w~r}[g]] with q free of w and r free of z: ∫∫ q r g dz dw in either
-        # order (Fubini), the variable first in the fixed order outside; so a model's
+        # order (Fubini), the variable first in the derivation's order outside; so a model's
         # p(t|x) p(y|x) meets p(y|x) p(t|x, y) once its factors make p(t|x, y) = p(t|x)
         used.add(INDEPENDENT_ORDER)
         swapped = _expectation(g, z, q, model, used, disabled, gone)
@@ -650,19 +652,35 @@ def _nested(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     if (joint_a != cond_a | {z} or z in cond_a or cond_b != joint_a
             or joint_b != cond_b | {w} or w in cond_b):
         return None
-    given = tuple(sorted(cond_a, key=str))
+    given = tuple(ordered(cond_a))
     if z not in g.free_symbols:
         if JOINT_MARGINAL in disabled:
             return None
         used.add(JOINT_MARGINAL)
         return _expectation(g, w, _density(family, (w,), given), model, used, disabled, gone)
-    if JOINT_ORDER in disabled or not str(w) < str(z):
+    if JOINT_ORDER in disabled or not _first(w, z):
         return None
     used.add(JOINT_ORDER)
-    swapped = _expectation(g, z, _density(family, (z,), tuple(sorted({*cond_a, w}, key=str))),
+    swapped = _expectation(g, z, _density(family, (z,), tuple(ordered({*cond_a, w}))),
                            model, used, disabled, gone)
     return _expectation(swapped, w, _density(family, (w,), given), model, used, disabled,
                         gone)
+
+
+def _first(w: sp.Basic, z: sp.Basic) -> bool:
+    """Whether ``w`` comes before ``z`` in the derivation's order of variables (the order of
+    its declarations; by name only outside any derivation), the fixed order in which
+    :func:`_nested` writes two expectations over one joint density.
+
+    >>> from elbo_derivation.core.order import symbol_order
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> _first(a, b), _first(b, a)
+    (True, False)
+    >>> with symbol_order(["b", "a"]):
+    ...     _first(a, b), _first(b, a)
+    (False, True)
+    """
+    return w != z and ordered((w, z))[0] == w
 
 
 @lru_cache(maxsize=512)
@@ -796,12 +814,21 @@ def normalize_traced(expr: sp.Expr, model: frozenset[str] | None = None,
     return out, list(used)
 
 
-@lru_cache(maxsize=1024)
 def _normal_form(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str] = frozenset(),
                  ) -> tuple[sp.Expr, tuple[str, ...], frozenset[sp.Basic]]:
     """Cached: a derivation's chain normalises each expression twice (as rhs, then as lhs).
     A rule named in ``disabled`` is not applied (to find the rules a step needs). Returns the
-    form, the rules used and the logarithms the log rules rewrote."""
+    form, the rules used and the logarithms the log rules rewrote. The form writes densities
+    and nested expectations in the derivation's order of variables, so the cache is keyed on
+    that order too."""
+    return _normal_form_in(expr, model, disabled, current_order())
+
+
+@lru_cache(maxsize=1024)
+def _normal_form_in(expr: sp.Expr, model: frozenset[str], disabled: frozenset[str],
+                    order: tuple[str, ...] | None,
+                    ) -> tuple[sp.Expr, tuple[str, ...], frozenset[sp.Basic]]:
+    """:func:`_normal_form` in the order ``order`` (the current one: it is the cache's key)."""
     used: set[str] = set()
     gone: set[sp.Basic] = set()
     joint = _JOINT in model
@@ -1206,8 +1233,9 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
         return False, None
     if len(over) == 2 and over == variables and not variational:
         # expectations over a joint of two variables, E_{p(x)}[E_{p(y|x)}[...]], and no
-        # other: either may play the latent one (a valid joint either way), chosen by sorting
-        return True, sorted(variables, key=str)[0]
+        # other: either may play the latent one (a valid joint either way), the first in the
+        # derivation's order (its declarations, not the letters)
+        return True, ordered(variables)[0]
     for sign in (over, variational, functions & variables):
         if len(sign) == 1:  # (every other variable is data: x, or i.i.d. copies x_1, x_2)
             return True, next(iter(sign))
@@ -1216,7 +1244,7 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
     if len(variables) > 2:
         return False, None
     if len(variables) == 2:
-        return True, sorted(variables, key=str)[0]
+        return True, ordered(variables)[0]
     return True, None
 
 
@@ -1313,11 +1341,18 @@ def no_instance_reason(*exprs: sp.Expr) -> str | None:
     return _instance(*exprs)[1] or None
 
 
-@lru_cache(maxsize=64)
 def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
         tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None, str, str]:
     """:func:`linear_gaussian_instance`, the reason why when there is none, and the instance
-    in words."""
+    in words (cached with the derivation's order of variables, which picks the latent one
+    when either may be)."""
+    return _instance_in(current_order(), expr, *others)
+
+
+@lru_cache(maxsize=64)
+def _instance_in(order: tuple[str, ...] | None, expr: sp.Expr, *others: sp.Expr) -> tuple[
+        tuple[list[sp.Expr], dict[str, tuple[sp.Symbol, ...]]] | None, str, str]:
+    """:func:`_instance` in the order ``order`` (the current one: it is the cache's key)."""
     exprs = [sp.S(e) for e in (expr, *others)]
     taken = {str(s) for e in exprs for s in e.free_symbols} | {
         str(v) for e in exprs for n in e.atoms(AppliedUndef) for v in n.args
@@ -1380,8 +1415,8 @@ def _instance(expr: sp.Expr, *others: sp.Expr) -> tuple[
                 return None, (f"no numeric instance for the abstract function {_shown(node)}: only "
                               "a real function of one variable gets one (a·t + b)"), ""
             if copies is not None:  # each density at its own copy of the latent variable
-                latent = next(iter(sorted(set(node.args) & copies, key=str)),
-                              min(copies, key=str))
+                latent = next(iter(ordered(set(node.args) & copies)),
+                              ordered(copies)[0])
             own = params[sig.family]
             value = _instance_of(sig, node, model, latent,
                                  (*own[:3], *own[:2]) if sig.family in model else (a, b, c, *own),
@@ -1972,9 +2007,47 @@ def holds_as_one_model(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
     out = check(a, b, relation, wrt, refute=False, needed=False)
     if out is None or out.verdict != "proved":
         return None
-    return (f"{ONE_MODEL_OPEN} {said} read as two models, and holds when "
-            f"they are one model ({out.explanation}); the notation does not say which: a "
-            "density of the same model carries the same name")
+    # what to write first: a report shortens a long reason from its end
+    advice = _one_name_advice(lhs, rhs)
+    return (f"{ONE_MODEL_OPEN} {said} read as two models, holds as one. "
+            f"{advice + ' ' if advice else ''}(The notation does not say which: one model's "
+            f"densities carry one name. As one model: {out.explanation}.)")
+
+
+def _one_name_advice(lhs: sp.Expr, rhs: sp.Expr) -> str:
+    """What to write so that a step of :func:`holds_as_one_model` is read as one model: the
+    densities written under the bare family (p(z)) renamed with the subscript of the
+    family they belong with (p_θ(z)), and declared so.
+
+    >>> import sympy as sp
+    >>> x, z = sp.symbols("x z", real=True)
+    >>> lik = sp.Function("p_θ(x|z)", positive=True)(x, z)
+    >>> prior = sp.Function("p(z)", positive=True)(z)
+    >>> print(_one_name_advice(sp.log(lik * prior), sp.S(0)))
+    If p(z) is the density of that model, write it p_θ(z) (and declare p_θ(z)).
+    """
+    families: set[str] = set()
+    nodes: dict[str, sp.Basic] = {}
+    for e in (lhs, rhs):
+        for node in sp.S(e).atoms(AppliedUndef):
+            sig = _signature(node)
+            if sig is not None:
+                families.add(sig.family)
+                nodes.setdefault(node.func.__name__, node)
+    pairs = {fam.partition("_")[0]: fam for fam in families
+             if "_" in fam and fam.partition("_")[0] in families}
+    changes = []
+    for name in sorted(nodes):
+        sig = _signature(nodes[name])
+        if sig is not None and sig.family in pairs:
+            changes.append((name, pairs[sig.family] + name[len(sig.family):]))
+    if not changes:
+        return ""
+    old = ", ".join(a for a, _ in changes)
+    new = ", ".join(b for _, b in changes)
+    one = len(changes) == 1
+    return (f"If {old} {'is the density' if one else 'are densities'} of that model, write "
+            f"{'it' if one else 'them'} {new} (and declare {new}).")
 
 
 def _log_names(rules: list[str], *gone: frozenset[sp.Basic]) -> list[str]:

@@ -111,6 +111,7 @@ __all__ = [
     "Tier",
     "algebra_names",
     "constant_value",
+    "credit_rewritings",
     "missing_mathematics",
     "polygamma_shifts",
     "reduce_algebra",
@@ -219,6 +220,10 @@ class Problem:
     #: left − right as the expectation rules left it, an explicit function (the expectations
     #: cancelled), with the rules that made it: exact, for :class:`RulesGap`
     rules_gap: tuple[sp.Expr, tuple[str, ...]] | None = None
+    #: the rules of a rewriting of the sides that a tier left for the tiers after it (a
+    #: product as the exponential of a sum): a later tier that proves the rewritten step
+    #: used them too, and :func:`credit_rewritings` adds them to its rules
+    rewritten_by: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, lhs: sp.Expr, rhs: sp.Expr, relation: Relation | str = Relation.EQ, *,
@@ -817,7 +822,11 @@ class Calculus(Tier):
         return tuple(dict.fromkeys(out))
 
     @classmethod
-    def _evaluate(cls, expr: sp.Expr, subs: dict | None = None) -> sp.Expr:
+    def _evaluate(cls, expr: sp.Expr, subs: dict | None = None,
+                  used: set[str] | None = None) -> sp.Expr:
+        """``expr`` with its derivatives, sums and products evaluated (:meth:`_doit`); a rule
+        named by a rewriting on the way (a product as the exponential of a sum) is added to
+        ``used``, for the caller to credit."""
         from elbo_derivation.decide.calculus import (
             beta_gamma_integrals,
             binomial_series,
@@ -827,23 +836,25 @@ class Calculus(Tier):
 
         expr = binomial_series(exponential_series(beta_gamma_integrals(
             polynomial_integrals(expr), subs)))
-        return expr.replace(lambda n: isinstance(n, cls._NODES), cls._doit)
+        return expr.replace(lambda n: isinstance(n, cls._NODES),
+                            lambda n: cls._doit(n, used))
 
     @staticmethod
-    def _doit(node: sp.Expr) -> sp.Expr:
+    def _doit(node: sp.Expr, used: set[str] | None = None) -> sp.Expr:
         """``node.doit()``, except for a sum with a symbolic bound over an abstract sequence
         (Σ_{i=1}^{N} m(i)²), which SymPy cannot sum and is slow to find so: it is left to
         the sum rules, and a derivative of it goes inside the sum (d/dv Σ f = Σ df/dv, the
         derivative of a finite sum) without summing again. A derivative of a product of
         positive factors up to a symbolic bound differentiates exp(Σ log) instead
         (:func:`~elbo_derivation.decide.calculus.products_as_sums`): d/dλ log ∏ᵢ f(λ, i) is
-        Σᵢ ∂ log f(λ, i)/∂λ, where SymPy's product rule leaves products over split ranges."""
+        Σᵢ ∂ log f(λ, i)/∂λ, where SymPy's product rule leaves products over split ranges
+        (the rule then added to ``used``)."""
         if _abstract_symbolic_sum(node):
             return node
-        from elbo_derivation.decide.calculus import has_symbolic_product, products_as_sums
+        from elbo_derivation.decide.calculus import products_as_sums
 
-        if isinstance(node, sp.Derivative) and has_symbolic_product(node.expr):
-            inner = products_as_sums(node.expr)
+        if isinstance(node, sp.Derivative):
+            inner = products_as_sums(node.expr, used)
             if inner != node.expr:
                 node = sp.Derivative(inner, *node.variable_count)
         if isinstance(node, sp.Derivative) and any(
@@ -891,14 +902,12 @@ class Calculus(Tier):
                 return Judgement(Verdict.PROVED, self.name, split.value)
 
         geometric: list[str] = []
-        as_sums: list[str] = []
+        as_sums: set[str] = set()
 
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
             from elbo_derivation.decide.calculus import (
                 GEOMETRIC_SERIES,
-                PRODUCT_AS_SUM,
                 geometric_series,
-                has_symbolic_product,
                 products_as_sums,
             )
             from elbo_derivation.decide.inequalities import interval_substitution
@@ -908,15 +917,11 @@ class Calculus(Tier):
             a0, b0 = geometric_series(p.lhs, inside), geometric_series(p.rhs, inside)
             if (a0, b0) != (p.lhs, p.rhs):
                 geometric.append(GEOMETRIC_SERIES)
-            if has_symbolic_product(a0, b0):
-                # ∏ f_i of positive factors up to a symbolic bound as exp(Σ log f_i), as the
-                # sum tier reads it: SymPy differentiates the product itself into terms no
-                # rule after this tier reads (d/dθ log ∏ θe^(−θx_i))
-                pa, pb = products_as_sums(a0), products_as_sums(b0)
-                if (pa, pb) != (a0, b0):
-                    a0, b0 = pa, pb
-                    as_sums.append(PRODUCT_AS_SUM)
-            a, b = self._evaluate(a0, inside), self._evaluate(b0, inside)
+            # ∏ f_i of positive factors up to a symbolic bound as exp(Σ log f_i), as the sum
+            # tier reads it: SymPy differentiates the product itself into terms no rule
+            # after this tier reads (d/dθ log ∏ θe^(−θx_i)); the rewriting names its rule
+            a0, b0 = products_as_sums(a0, as_sums), products_as_sums(b0, as_sums)
+            a, b = self._evaluate(a0, inside, as_sums), self._evaluate(b0, inside, as_sums)
             if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
                 from elbo_derivation.decide.calculus import resolve_conditions
                 from elbo_derivation.decide.inequalities import interval_substitution
@@ -934,12 +939,30 @@ class Calculus(Tier):
         if geometric:  # the series were the geometric ones, not a closed form SymPy found
             rules = tuple(r for r in (*geometric, *rules) if r != SERIES)
         if as_sums:
-            rules = tuple(dict.fromkeys((*as_sums, *rules)))
+            rules = tuple(dict.fromkeys((*sorted(as_sums), *rules)))
         if (a, b) == (p.lhs, p.rhs):
             return None
+        p.rewritten_by.extend(sorted(as_sums))
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
         return p.judge_gap(reduced, self.name, (*rules, *algebra_rules), sides=(a, b))
+
+
+def credit_rewritings(p: Problem, judgement: Judgement) -> Judgement:
+    """``judgement`` with the rules of the rewritings an earlier tier left in the sides of
+    ``p`` (:attr:`Problem.rewritten_by`) among its rules, when it proves the step: the step
+    was proved on the rewritten sides.
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> p = Problem.of(x, x)
+    >>> p.rewritten_by.append("a rewriting")
+    >>> credit_rewritings(p, Judgement(Verdict.PROVED, "algebra", ("x = x",))).rules
+    ('a rewriting', 'x = x')
+    """
+    if judgement.verdict is not Verdict.PROVED or not p.rewritten_by:
+        return judgement
+    judgement.rules = tuple(dict.fromkeys((*p.rewritten_by, *judgement.rules)))
+    return judgement
 
 
 def _inside(p: Problem) -> dict[sp.Symbol, sp.Expr]:
@@ -1323,8 +1346,10 @@ class SumRules(Tier):
 
         def work() -> Judgement | None:
             # a product of positive factors as exp(Σ log): the same rules then apply to it
-            lhs, rhs = calculus.products_as_sums(p.lhs), calculus.products_as_sums(p.rhs)
-            as_sums = (calculus.PRODUCT_AS_SUM,) if (lhs, rhs) != (p.lhs, p.rhs) else ()
+            used: set[str] = set()  # the rule of the rewriting, when it rewrote something
+            lhs = calculus.products_as_sums(p.lhs, used)
+            rhs = calculus.products_as_sums(p.rhs, used)
+            as_sums = tuple(sorted(used))
             a, rules_a = calculus.sum_normal_form(lhs)
             b, rules_b = calculus.sum_normal_form(rhs)
             reduced, algebra_rules = reduce_algebra(p.gap_of(a, b))
@@ -1617,7 +1642,8 @@ class GaussianInstance(Tier):
 
         why = holds_as_one_model(p.lhs, p.rhs, p.relation)
         if why is not None:
-            p.leading_reasons.append(why)
+            if why not in p.leading_reasons:  # the expectation rules may have said it
+                p.leading_reasons.append(why)
             return None
         return Judgement(Verdict.REFUTED, self.name, (GAUSSIAN_INSTANCE,),
                          "On the linear-Gaussian instance of the densities the two sides are "
@@ -1688,15 +1714,20 @@ class Families(Tier):
             b, rules_b = instantiate(p.rhs, p.families)
             summed = binomial_rules(a, b)  # Σ C(n, k)·a^k·b^(n−k), summed by its theorem
             inside = _inside(p)
-            a, b = CALCULUS._evaluate(a, inside), CALCULUS._evaluate(b, inside)
+            evaluated: set[str] = set()  # a rule the evaluation used (a product as a sum)
+            a = CALCULUS._evaluate(a, inside, evaluated)
+            b = CALCULUS._evaluate(b, inside, evaluated)
             reduced, algebra = reduce_algebra(p.gap_of(a, b))
             return a, b, reduced, tuple(dict.fromkeys((*rules_a, *rules_b, *summed,
-                                                       *algebra)))
+                                                       *sorted(evaluated), *algebra)))
 
         value = self.within_share(p, work)
         if value is None:
             return None
         a, b, reduced, rules = value
+        from elbo_derivation.decide.calculus import PRODUCT_AS_SUM
+
+        p.rewritten_by.extend(r for r in rules if r == PRODUCT_AS_SUM)
         p.lhs, p.rhs = a, b
         p.sides, p.gap = (a, b), reduced
         return p.judge_gap(reduced, self.name, rules, sides=(a, b))
@@ -1772,7 +1803,8 @@ class ExpectationRules(Tier):
                 found = narrowed
         if found.verdict == "undecided":
             if found.explanation.startswith(rules.ONE_MODEL_OPEN):
-                p.leading_reasons.append(found.explanation)
+                if found.explanation not in p.leading_reasons:  # said once, if judged twice
+                    p.leading_reasons.append(found.explanation)
                 return None
             if found.gap is not None and p.relation is not Relation.EQ_UP_TO:
                 # left − right exact and explicit: a later tier refutes where it is nonzero,

@@ -67,6 +67,7 @@ from elbo_derivation.decide.tiers import (
     Judgement,
     Problem,
     constant_value,
+    credit_rewritings,
     termwise_terms,
 )
 from elbo_derivation.decide.words import plain
@@ -318,6 +319,7 @@ def compare(
             judgement = tier.judge(problem)
             if judgement is None:
                 continue
+            judgement = credit_rewritings(problem, judgement)
             if (judgement.verdict is Verdict.PROVED and not judgement.rules
                     and relation in (Relation.LE, Relation.GE)):
                 continue  # an inequality is proved by a named rule, or not at all
