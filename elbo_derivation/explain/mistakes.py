@@ -556,12 +556,12 @@ def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Bas
     KL in its parameters). ``lhs`` itself otherwise."""
     try:
         from elbo_derivation.decide.families import instantiate
-        from elbo_derivation.decide.verdict import declared_families
+        from elbo_derivation.decide.verdict import declared_domains, declared_families
 
         families = declared_families(derivation) if derivation is not None else {}
         if not families or not lhs.has(*families) or rhs.has(*families):
             return lhs
-        out, _ = instantiate(lhs, families)
+        out, _ = instantiate(lhs, families, declared_domains(derivation))
         return out if not out.has(*families) else lhs
     except Exception:
         return lhs
@@ -1034,8 +1034,8 @@ class _Context:
             if self.families and out.has(AppliedUndef):
                 from elbo_derivation.decide.families import instantiate
 
-                try:
-                    out = instantiate(out, self.families)[0]
+                try:  # (the declared intervals: a log of positive factors split, as decided)
+                    out = instantiate(out, self.families, self.domains)[0]
                 except Exception:
                     pass
             if out.has(sp.Derivative) and out.has(sp.Integral):

@@ -1,6 +1,6 @@
-"""A family's scale parameter taken for its standard deviation: the Laplace's variance is 2b²,
-so an expectation of a square evaluated with b² is a moment written wrong (wrong-moment), not
-an unexplained ½; a family whose variance is its parameter squared has no such mistake."""
+"""Mistakes under densities declared in a named family: a scale parameter taken for the standard
+deviation (the Laplace's variance is 2b², so b² is a moment written wrong), and a slip beside a log
+of positive factors, found on the previous line evaluated as the checker decides it."""
 
 from __future__ import annotations
 
@@ -52,3 +52,13 @@ def test_only_a_variance_that_is_another_multiple_of_a_parameter_squared() -> No
     assert _scale_as_std((m, b), b**2, m, "normal") == []
     # an exponential's variance 1/λ² is no constant multiple of λ²
     assert _scale_as_std((lam,), 1 / lam**2, 1 / lam, "exponential") == []
+
+
+def test_a_sign_slip_beside_a_log_of_positive_factors_under_a_family(tmp_path: Path) -> None:
+    # the entropy of a geometric count (Cover & Thomas, problem 2.1): the previous line is
+    # evaluated as the checker decides it, log(a(1 − a)^(k−1)) split on 0 < a < 1, so the
+    # sign written wrong in front of log(1 − a) is found there
+    text = ("title: t\nsymbols: 0 < a < 1\ndensities: g(k) = Geometric(a)\n\n"
+            "    -E[log(a*(1 - a)^(k - 1)), k ~ g(k)]\n"
+            "  = -log(a) + log(1 - a)*E[k - 1, k ~ g(k)]\n")
+    assert named_in_file(tmp_path / "g.deriv", text) == "sign-error"
