@@ -470,7 +470,7 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     >>> _evaluate_calculus(sp.Derivative(mu**2 / 2, mu))
     mu
     """
-    from elbo_derivation.decide.calculus import exponential_series, sum_normal_form
+    from elbo_derivation.decide.calculus import binomial_series, exponential_series, sum_normal_form
 
     try:
         ders = {d: d.doit() for d in _outer_derivatives(e)
@@ -478,6 +478,8 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
         e = e.xreplace({d: v for d, v in ders.items() if not v.has(sp.Derivative)})
         if e.has(sp.Sum):
             e = exponential_series(e)  # the Poisson's series, exactly and at once
+        if e.has(sp.binomial):
+            e = binomial_series(e)  # Σ C(n, k) a^k b^(n−k) = (a + b)^n, as the tiers sum it
         if e.has(sp.Sum):
             e = sum_normal_form(e)[0]
             closed = {}
