@@ -352,3 +352,22 @@ def test_whole_line_gamma_integrals_screen_uneven_integrands():
     assert not _uneven_at_a_point(centred.function, y)
     # a value that is not a finite real number shows nothing
     assert not _uneven_at_a_point(sp.log(y - m), y)
+
+
+@pytest.mark.parametrize(("lhs", "right", "wrong", "rule"), [
+    # the entropy of the number of trials up to the first success (Cover & Thomas, problem
+    # 2.1): log(a(1 − a)^(k−1)) is log a + (k − 1)log(1 − a) because 1 − a > 0 on (0, 1)
+    ("-E[log(a*(1 - a)^(k - 1)), k ~ g(k)]", "-log(a) - log(1 - a)*(1/a - 1)",
+     "-log(a) + log(1 - a)*(1/a - 1)", "log of a product"),
+    ("E[log(lam^k*exp(-lam)), k ~ p(k)]", "lam*log(lam) - lam", "log(lam) - lam", None),
+])
+def test_the_log_of_a_product_of_positive_factors_is_split_before_the_moments(
+        lhs, right, wrong, rule) -> None:
+    head = ("symbols: 0 < a < 1\nsymbols: lam : positive\nsymbols: k : positive integer\n"
+            "densities: g(k) = Geometric(a), p(k) = Poisson(lam)\n")
+    r = _decide(head + f"  {lhs}\n= {right}\n")
+    assert r.verdict is Verdict.PROVED, r
+    assert rule is None or any(rule in used for used in r.rules), r.rules
+    w = _decide(head + f"  {lhs}\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED, w
+    assert "a" not in w.counterexample.point or 0 < w.counterexample.point["a"] < 1

@@ -198,3 +198,17 @@ def test_a_prime_without_its_argument_is_refused_with_how_to_write_it():
     with pytest.raises(DerivationSyntaxError, match=r"f'\(x\)") as err:
         read("h' + 1")
     assert "x_1" in str(err.value)
+
+
+def test_tex_undeclared_e_before_a_bracket_is_eulers_number_times_it():
+    # Cover & Thomas print the Gaussian entropy as (1/2) log 2 pi e (P + N): an undeclared e
+    # is Euler's number, so e(P + N) is e times the bracket, never an undeclared function
+    P, N = sp.symbols("P N", positive=True)
+    read_e = latex_to_sympy(r"\frac{1}{2}\log 2\pi e(P+N)", symbols={"P": P, "N": N})
+    assert sp.simplify(read_e - sp.log(2 * sp.pi * sp.E * (P + N)) / 2) == 0
+    # a declared e stays the declared symbol: then e(P + N) needs no guess either
+    e = sp.Symbol("e", positive=True)
+    assert latex_to_sympy(r"e(P+N)", symbols={"P": P, "N": N, "e": e}) == e * (P + N)
+    # and a bracket with commas after an undeclared e is still refused, with how to declare
+    with pytest.raises(DerivationSyntaxError):
+        latex_to_sympy(r"e(P, N)", symbols={"P": P, "N": N})

@@ -369,6 +369,8 @@ def _rename_tex_symbols(decl: str, mapping: dict[str, str]) -> str:
 
 
 _DECL_TOKEN = re.compile(r"\\?[^\W\d]\w*")
+#: a declared name in a declaration: an accented letter (\hat{f}) is one name, f_hat
+_DECL_NAME = re.compile(r"\\hat\{[A-Za-z]\}|\\?[^\W\d]\w*")
 _SIG_TEX = re.compile(r"\s*(\\?[^\W\d]\w*)\s*\(([^()]*)\)")
 
 
@@ -377,6 +379,9 @@ def _rename_decl_tokens(text: str, mapping: dict[str, str]) -> str:
     LaTeX form, a plain name by the new name; words that are not declared names stay."""
     def one(m: re.Match) -> str:
         token = m.group(0)
+        if token.startswith("\\hat{"):  # \hat{f}: the declared f_hat, written back as the body is
+            key = _tex_declared_name(token)
+            return _latex_form(mapping[key]).strip() if key in mapping else token
         key = token[1:] if token.startswith("\\") else token
         if key not in mapping and key.endswith("_") and key[:-1] in mapping:
             # a density named with a subscript (p_\theta): its base renamed, as in the body
@@ -385,7 +390,7 @@ def _rename_decl_tokens(text: str, mapping: dict[str, str]) -> str:
         if key not in mapping:
             return token
         return _latex_form(mapping[key]).strip() if token.startswith("\\") else mapping[key]
-    return _DECL_TOKEN.sub(one, text)
+    return _DECL_NAME.sub(one, text)
 
 
 def _declared_tex(lines: list[str]) -> set[str]:
@@ -408,7 +413,7 @@ def _declared_tex(lines: list[str]) -> set[str]:
                 part.split("=", 1)[0] for part in re.split(r",(?![^()]*\))", body))
             for sig in _SIG_TEX.finditer(sigs):  # a family after '=' is a fixed word
                 names.add(sig.group(1))
-                names.update(_tex_declared_name(t) for t in _DECL_TOKEN.findall(sig.group(2)))
+                names.update(_tex_declared_name(t) for t in _DECL_NAME.findall(sig.group(2)))
             if key == "functions":
                 # a sequence declared without brackets (\alpha_i : (0, 1)), LaTeX names too
                 names.update(_tex_declared_name(n) for n in body.split(":", 1)[0].split(",")

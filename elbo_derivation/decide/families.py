@@ -326,6 +326,43 @@ def _log_moment(f: sp.Expr, x: sp.Symbol, key: str, facts: FamilyFacts,
     return c * log_mean(*params) + polynomial
 
 
+def _positive_under(base: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval]) -> bool:
+    """Whether ``base`` is positive for every value of its symbols in their declared
+    intervals (1 − p for 0 < p < 1), by writing each through a positive variable."""
+    if base.is_positive:
+        return True
+    if not domains:
+        return False
+    from elbo_derivation.decide.tiers import interval_variables
+
+    there, _ = interval_variables(base, domains)
+    return bool(there) and sp.factor(sp.together(base.xreplace(there))).is_positive is True
+
+
+def _logs_split(f: sp.Expr, x: sp.Symbol,
+                domains: Mapping[sp.Symbol, sp.Interval]) -> sp.Expr | None:
+    """``f`` with each logarithm of a product of powers that involves ``x`` written as the
+    sum of the logarithms, log(∏ bᵢ^eᵢ) = Σ eᵢ log bᵢ, where every base bᵢ is positive on
+    the declared intervals and every exponent real (Cover & Thomas's log(p(1 − p)^(n−1)) =
+    log p + (n − 1) log(1 − p)); None when no logarithm could be split."""
+    changed = False
+    subs: dict[sp.Basic, sp.Expr] = {}
+    for node in f.atoms(sp.log):
+        arg = node.args[0]
+        if not arg.has(x):
+            continue
+        factors = sp.Mul.make_args(arg)
+        parts = [fac.as_base_exp() for fac in factors]
+        if len(parts) == 1 and parts[0][1] == 1:
+            continue
+        if any(e.is_real is not True or e.has(sp.log) or not _positive_under(b, domains)
+               for b, e in parts):
+            continue
+        subs[node] = sp.Add(*[e * sp.log(b) for b, e in parts])
+        changed = True
+    return sp.expand(f.xreplace(subs)) if changed else None
+
+
 def _normal_expectation(f: sp.Expr, z: sp.Symbol, density: sp.Expr) -> sp.Expr | None:
     """E[f] under a written-out normal ``density`` of ``z`` for f a polynomial in z (its
     coefficients free of z), by the normal's moments; None for anything else.
@@ -356,12 +393,14 @@ def _normal_expectation(f: sp.Expr, z: sp.Symbol, density: sp.Expr) -> sp.Expr |
 
 
 def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
+                domains: Mapping[sp.Symbol, sp.Interval] | None = None,
                 ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``expr`` with every density of a named family replaced by what the family says, and
     the rules used (empty when nothing was rewritten).
 
     ``families`` maps each declared density (the abstract function the reader made) to
-    (family key, parameters, variable).
+    (family key, parameters, variable); ``domains``, the declared intervals, let a
+    logarithm of a product of positive factors be split before the moments are taken.
 
     >>> lam = sp.Symbol("lam", positive=True)
     >>> k = sp.Symbol("k", integer=True, nonnegative=True)
@@ -408,6 +447,16 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
                 value = _beta_log_moment(f, var, params)
             if value is None:
                 value = _log_moment(f, var, key, facts, params)
+            if value is None and f.has(sp.log):
+                split = _logs_split(f, var, domains or {})
+                if split is not None:
+                    value = _moment(split, var, facts, params)
+                    if value is None:
+                        value = _log_moment(split, var, key, facts, params)
+                    if value is not None:
+                        from elbo_derivation.decide.words import log_identities
+
+                        used.extend(log_identities(f.atoms(sp.log) - split.atoms(sp.log)))
             if value is not None:
                 used.append(RULES["moments"].format(name=facts.name))
                 return value

@@ -1710,8 +1710,8 @@ class Families(Tier):
         def work() -> tuple[sp.Expr, sp.Expr, sp.Expr, tuple[str, ...]]:
             from elbo_derivation.decide.calculus import binomial_rules
 
-            a, rules_a = instantiate(p.lhs, p.families)
-            b, rules_b = instantiate(p.rhs, p.families)
+            a, rules_a = instantiate(p.lhs, p.families, p.domains)
+            b, rules_b = instantiate(p.rhs, p.families, p.domains)
             summed = binomial_rules(a, b)  # Σ C(n, k)·a^k·b^(n−k), summed by its theorem
             inside = _inside(p)
             evaluated: set[str] = set()  # a rule the evaluation used (a product as a sum)

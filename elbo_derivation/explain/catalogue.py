@@ -2503,3 +2503,12 @@ CATALOGUE = _amended(CATALOGUE, {"index-shift": {
     "local": sim.reindexed_bounds_kept,
     "explanation": "A sum's index shifted without its bounds: {why}."}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- eleventh outsider pass (o11b) ---------------------------------------------------------------
+# a moment of a declared family evaluated with a ½ too many (the Laplace's variance 2b² written
+# b², its scale taken for the standard deviation: .simulations._scale_as_std) is a moment
+# written wrong; where the page shows no ½ added there, the ½ is that moment's, and
+# wrong-moment is the name (a ½ the page does show stays extra-half)
+CATALOGUE = _amended(CATALOGUE, {"extra-half": {"special_case_of": (
+    *BY_NAME["extra-half"].special_case_of, "wrong-moment")}})
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -470,7 +470,7 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     >>> _evaluate_calculus(sp.Derivative(mu**2 / 2, mu))
     mu
     """
-    from elbo_derivation.decide.calculus import exponential_series, sum_normal_form
+    from elbo_derivation.decide.calculus import binomial_series, exponential_series, sum_normal_form
 
     try:
         ders = {d: d.doit() for d in _outer_derivatives(e)
@@ -478,6 +478,8 @@ def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
         e = e.xreplace({d: v for d, v in ders.items() if not v.has(sp.Derivative)})
         if e.has(sp.Sum):
             e = exponential_series(e)  # the Poisson's series, exactly and at once
+        if e.has(sp.binomial):
+            e = binomial_series(e)  # Σ C(n, k) a^k b^(n−k) = (a + b)^n, as the tiers sum it
         if e.has(sp.Sum):
             e = sum_normal_form(e)[0]
             closed = {}
@@ -556,12 +558,12 @@ def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Bas
     KL in its parameters). ``lhs`` itself otherwise."""
     try:
         from elbo_derivation.decide.families import instantiate
-        from elbo_derivation.decide.verdict import declared_families
+        from elbo_derivation.decide.verdict import declared_domains, declared_families
 
         families = declared_families(derivation) if derivation is not None else {}
         if not families or not lhs.has(*families) or rhs.has(*families):
             return lhs
-        out, _ = instantiate(lhs, families)
+        out, _ = instantiate(lhs, families, declared_domains(derivation))
         return out if not out.has(*families) else lhs
     except Exception:
         return lhs
@@ -1034,8 +1036,8 @@ class _Context:
             if self.families and out.has(AppliedUndef):
                 from elbo_derivation.decide.families import instantiate
 
-                try:
-                    out = instantiate(out, self.families)[0]
+                try:  # (the declared intervals: a log of positive factors split, as decided)
+                    out = instantiate(out, self.families, self.domains)[0]
                 except Exception:
                     pass
             if out.has(sp.Derivative) and out.has(sp.Integral):

@@ -2541,6 +2541,25 @@ def count_with_factor_out(node: sp.Basic, roles: Any) -> list[Variant]:
 # --- moments of declared families (s26) ---------------------------------------------------------
 
 
+def _scale_as_std(params: tuple, variance: sp.Expr, mean: sp.Expr,
+                  name: str) -> list[tuple[sp.Expr, str]]:
+    """The second moment written with a scale parameter θ taken for the standard deviation,
+    θ² + E[k]², for each parameter whose square the family's variance is a constant
+    multiple of, other than 1 (the Laplace's scale b: Var = 2b², not b²)."""
+    out = []
+    for theta in params:
+        if not isinstance(theta, sp.Basic) or not theta.free_symbols:
+            continue
+        ratio = sp.simplify(variance / theta**2)
+        if ratio.free_symbols or ratio == 1 or not ratio.is_positive:
+            continue
+        out.append((theta**2 + mean**2,
+                    f" (the scale {show(theta)} taken for the standard deviation: the "
+                    f"variance of the {name} distribution is {show(variance)}, not "
+                    f"{show(theta**2)})"))
+    return out
+
+
 def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
     """E[g(k)] under a density declared in a named family (``p(k) = Poisson(λ)``,
     ``Binomial(n, p)``, ``Bernoulli(p)``...), a polynomial of degree 2 in k, evaluated with its
@@ -2579,13 +2598,19 @@ def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
         value = sp.Add(*(a * {0: sp.S.One, 1: mean, 2: second}[k]
                          for (k,), a in poly.terms()))
         name = facts.name
-        for w, used in ((mean**2, f" (E[{show(var)}]², the square of the mean: the variance "
-                                  f"{show(variance)} of the {name} distribution is missing)"),
-                        (mean + mean**2, f" (the variance taken equal to the mean "
-                                         f"{show(mean)}, as for a Poisson variable; the "
-                                         f"{name} distribution's is {show(variance)})")):
+        candidates = [(mean**2, f" (E[{show(var)}]², the square of the mean: the variance "
+                                f"{show(variance)} of the {name} distribution is missing)"),
+                      (mean + mean**2, f" (the variance taken equal to the mean "
+                                       f"{show(mean)}, as for a Poisson variable; the "
+                                       f"{name} distribution's is {show(variance)})")]
+        scales = _scale_as_std(params, variance, mean, name)
+        for w, used in candidates + scales:
             if sp.simplify(w - second) == 0:
                 continue
+            # a scale taken for the standard deviation: what is wrong is the variance,
+            # E[(k − E k)²], and the explanation says so
+            told = ({"right": variance, "wrong": w - mean**2, "g": (var - mean)**2}
+                    if (w, used) in scales else {"right": second, "wrong": w, "g": var**2})
             try:
                 wrong = instantiate(original.xreplace({node: value + c * (w - second)}),
                                     families)[0]
@@ -2593,8 +2618,7 @@ def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
                 continue
             if wrong.has(*families):
                 continue
-            out.append((wrong, {"right": second, "wrong": w, "g": var**2, "x": var,
-                                "used": used, "what": "moment"}))
+            out.append((wrong, {**told, "x": var, "used": used, "what": "moment"}))
     return out
 
 

@@ -1191,6 +1191,10 @@ class _Builder(Transformer_NonRecursive):
                             sig.startswith(c + "(") for sig in self.functions
                             for c in [*item.candidates(), item.base]):
                         raise self.unknown_density(item, paren)
+                    elif (item.base == "e" and item.sub is None and item.accent is None
+                            and not paren.seps
+                            and not any(c in self.symbols for c in item.candidates())):
+                        pass  # 2\pi e(P + N): Euler's number, undeclared, times a bracket
                     elif not any(c in self.symbols for c in item.candidates()):
                         raise self.err(
                             f"'{item.written}(...)': '{item.written}' is not declared. A "
