@@ -78,3 +78,16 @@ def test_the_power_of_an_exponential_lost_in_a_log() -> None:
     assert _named(text.format("exp(t)^n")) == "log-power-lost"
     # e^{nt} written as such: no power on the page to lose
     assert _named(text.format("exp(n*t)")) != "log-power-lost"
+
+
+def test_the_power_rule_factor_lost_in_a_weighted_sum_differentiated_term_by_term() -> None:
+    # d/dt Σ_n w_n·(−(y_n − t)²/(2c)) taken inside the sum first, then the power rule's 2
+    # lost: the ½ this leaves is the page's own ½, not one added
+    text = ("symbols: t : real\nsymbols: c : positive\nsymbols: M : positive integer\n"
+            "symbols: n : integer\nfunctions: y(n) : real\nfunctions: w(n) : positive\n"
+            "diff(Sum(w(n)*(-(y(n) - t)^2/(2*c)), (n, 1, M)), t)\n"
+            "= Sum(w(n)*diff(-(y(n) - t)^2/(2*c), t), (n, 1, M))\n"
+            "= {}\n")
+    assert _named(text.format("Sum(w(n)*(y(n) - t)/(2*c), (n, 1, M))"), 2) == \
+        "power-rule-factor"
+    assert _named(text.format("Sum(w(n)*(y(n) - t)/(3*c), (n, 1, M))"), 2) is None

@@ -213,6 +213,8 @@ class _Match:
     located: bool = True  # the site shows on the written line (see _forward)
     witnessed: bool = True  # the page shows its entry's mechanism (see witnessed)
     contradicted: bool = False  # the page shows the mechanism did not happen (contradicts)
+    site: tuple[int, ...] | None = None  # a site in a derivative's value: that derivative's
+    # place in the previous line (see _derivative_sites)
 
 
 Path = tuple[int, ...]
@@ -1690,15 +1692,21 @@ def _choose(matches: list[_Match]) -> _Match | None:
         if a.path == () or b.path == ():
             return True  # the whole expression holds every place
         if a.direct == b.direct:
-            return nested(a.path, b.path)  # one site inside the other, in the same tree
+            # one site inside the other, in the same tree; a site in a derivative's value
+            # is at that derivative (its argument's sites are inside it)
+            return nested(a.path if a.site is None else a.site,
+                          b.path if b.site is None else b.site)
         u, v = a.written_part, b.written_part
         if u is None or v is None:
             return False
         try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
             # one inside the other (log B inside −log B), or a term of the other expanded
-            # (the cross term ±2ab of (a ± b)²)
+            # (the cross term ±2ab of (a ± b)²), or a factor of the other (r·(x − m)/s²
+            # holds (x − m)/s², however its minus signs are written)
             if (u == v or u.has(v) or v.has(u)
                     or sp.expand(sp.expand_log(u - v, force=True)) == 0):
+                return True
+            if _factor_of(u, v) or _factor_of(v, u):
                 return True
             tu, tv = (set(sp.Add.make_args(sp.expand(w))) for w in (u, v))
             return any(t in tv or -t in tv for t in tu) and (len(tu) == 1 or len(tv) == 1)
@@ -1757,6 +1765,46 @@ def _choose(matches: list[_Match]) -> _Match | None:
         return None
     located = [m for m in kept if m.located]
     return located[0] if located else None
+
+
+def _factor_of(whole: sp.Basic, part: sp.Basic) -> bool:
+    """Whether ``part`` (a product holding a bracket, a sum) is ``whole`` up to further
+    factors that are products of powers, none a sum: r·(x − m)/(2s²) holds −(m − x)/(2s²).
+
+    >>> r, x, m, s = sp.symbols("r x m s", positive=True)
+    >>> _factor_of(r * (x - m) / (2 * s**2), -(m - x) / (2 * s**2)), _factor_of(x + r, x)
+    (True, False)
+    """
+    if not isinstance(part, sp.Mul) or not any(isinstance(f, sp.Add) for f in part.args) \
+            or isinstance(whole, sp.Add) or sp.count_ops(whole) > 60:
+        return False
+    rest = sp.cancel(whole / part)
+    return not rest.has(sp.Add) and not (rest.free_symbols - whole.free_symbols)
+
+
+def _derivative_sites(matches: list[_Match], ctx: _Context) -> None:
+    """Each match whose site is in the value of a derivative the step took, paths
+    (VALUE, k, …), given that derivative's place in the previous line as its ``site``."""
+    values = None
+    for m in matches:
+        if m.direct and m.path[:1] == (VALUE,) and len(m.path) > 1:
+            if values is None:
+                values = [der for der, _ in ctx.derivative_values()] + [
+                    der for der, _ in ctx.rule_terms()]
+            k = m.path[1]
+            if 0 <= k < len(values):
+                m.site = _path_of(ctx.lhs, values[k])
+
+
+def _path_of(expr: sp.Basic, node: sp.Basic, at: Path = ()) -> Path | None:
+    """The path of the first occurrence of ``node`` in ``expr`` (depth first), or None."""
+    if expr == node:
+        return at
+    for i, arg in enumerate(expr.args):
+        found = _path_of(arg, node, (*at, i))
+        if found is not None:
+            return found
+    return None
 
 
 def _term_of_factor(term: Any, factor: Any) -> bool:
@@ -2430,6 +2478,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
+    _derivative_sites(matches, ctx)
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))

@@ -35,7 +35,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/murray_gaussian_prior_term.tex", 3, r"\frac{m^2 + s^2}{2\sigma_w^2}", r"\frac{m^2 + s}{2\sigma_w^2}", "std-for-variance"),
     ("derivatives/murray_log_sigmoid_gradient.deriv", 1, "(1 - sigmoid(z*w*x))*z*x/sigmoid", "(1 - sigmoid(z*w*x))/sigmoid", "chain-rule-factor-forgotten"),
     ("derivatives/murray_log_sigmoid_gradient.deriv", 2, "(1 - sigmoid(z*w*x))*z*x", "(1 + sigmoid(z*w*x))*z*x", "sign-error"),
-    ("derivatives/murray_log_sigmoid_gradient.deriv", 3, "sigmoid(-z*w*x)*z*x", "sigmoid(z*w*x)*z*x", "complement-probability"),
+    ("derivatives/murray_log_sigmoid_gradient.deriv", 3, "sigmoid(-z*w*x)*z*x", "sigmoid(z*w*x)*z*x", "complement-probability|sign-error"),
     ("conjugate/murray_linreg_complete_square.tex", 1, r"y^2 - 2wxy + w^2x^2", r"y^2 + 2wxy + w^2x^2", "cross-term-sign"),
     ("conjugate/murray_linreg_complete_square.tex", 2, r"\frac{x^2}{\sigma_y^2}\right)w^2", r"\frac{x}{\sigma_y^2}\right)w^2", "missing-square"),
     ("conjugate/murray_linreg_complete_square.tex", 3, r"{2\left(1/\sigma_w^2", r"{\left(1/\sigma_w^2", "dropped-half"),
