@@ -66,7 +66,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("information/kristiadi_fisher_gaussian_mean.deriv", 2, "/s^4", "/s^2", "missing-square|std-for-variance"),
     ("information/kristiadi_fisher_gaussian_mean.deriv", 3, "1/s^2", "1/s", "std-for-variance"),
     ("derivatives/murray_softmax_log_gradient.tex", 1, r"1 - \frac{1}{", r"1 + \frac{1}{", "sign-error"),
-    ("derivatives/murray_softmax_log_gradient.tex", 2, r"1 - \frac{e^{a_k}}", r"\frac{e^{a_k}}", "dropped-term"),
+    ("derivatives/murray_softmax_log_gradient.tex", 2, r"1 - \frac{e^{a_k}}", r"- \frac{e^{a_k}}", "dropped-term"),
     ("derivatives/levine_score_function_mean.tex", 1, r"\frac{z - \mu}{\sigma^2}", r"\frac{z - \mu}{\sigma}", "variance-as-std|std-for-variance"),
     ("derivatives/levine_score_function_mean.tex", 3, r"\sigma^2 + \mu^2 - \mu^2", r"\mu^2 - \mu^2", "second-moment-missing-variance"),
     ("derivatives/levine_score_function_mean.tex", 3, r"\sigma^2 + \mu^2 - \mu^2", r"\sigma + \mu^2 - \mu^2", "std-for-variance"),
