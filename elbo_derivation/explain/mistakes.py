@@ -1160,7 +1160,7 @@ class _Context:
         kw: list[Any] = []
         kr: list[Any] = []
         try:
-            a, b = _opened(wrong, kw), _opened(self.rhs, kr)
+            a, b = _opened(_sums_joined(wrong), kw), _opened(_sums_joined(self.rhs), kr)
         except Exception:
             return False
         if len(kw) != 1 or kw != kr:
@@ -1335,6 +1335,47 @@ def _one_kept_around(expr: sp.Basic, path: Path, written: sp.Basic) -> bool:
         node = node.args[i]
     kept = [n for n in sp.preorder_traversal(written) if _kind(n) is not None]
     return len(around) == 1 == len(kept) and _kind(around[0]) is _kind(kept[0])
+
+
+def _sums_joined(e: sp.Basic) -> sp.Basic:
+    """``e`` with the sums of each sum of terms that run over the same index and range
+    joined into one by linearity, c₁·Σ f + c₂·Σ g = Σ (c₁f + c₂g) (each c free of the index),
+    and a term that is a number times the count of the range taken in as that number summed
+    (−D beside Σ_{j=1}^{D} is Σ_{j=1}^{D} (−1)): the form a step writes when it gathers the
+    sums of the previous line under one sign.
+
+    >>> j, D = sp.Symbol("j", integer=True), sp.Symbol("D", positive=True, integer=True)
+    >>> a, b = sp.Function("a")(j), sp.Function("b")(j)
+    >>> _sums_joined(sp.Sum(a, (j, 1, D)) / 2 + sp.Sum(b, (j, 1, D)) - D)
+    Sum(a(j)/2 + b(j) - 1, (j, 1, D))
+    """
+    if not e.args or isinstance(e, AppliedUndef) or not e.has(sp.Sum):
+        return e
+    e = e.func(*[_sums_joined(a) for a in e.args])
+    if not isinstance(e, sp.Add):
+        return e
+    groups: dict[Any, list[sp.Expr]] = {}
+    rest: list[sp.Expr] = []
+    for term in e.args:
+        c, s = term.as_independent(sp.Sum, as_Add=False)
+        if isinstance(s, sp.Sum) and len(s.limits) == 1 and len(s.limits[0]) == 3 \
+                and not c.has(s.limits[0][0]):
+            groups.setdefault(s.limits[0], []).append(c * s.function)
+        else:
+            rest.append(term)
+    if not any(len(v) > 1 for v in groups.values()):
+        return e
+    out: list[sp.Expr] = []
+    for limits, parts in groups.items():
+        index, lo, hi = limits
+        count = hi - lo + 1
+        for term in list(rest):
+            ratio = sp.cancel(term / count) if term.free_symbols else None
+            if ratio is not None and ratio.is_Number:
+                parts.append(ratio)
+                rest.remove(term)
+        out.append(sp.Sum(sp.Add(*parts), limits))
+    return sp.Add(*out, *rest)
 
 
 def _opened(e: sp.Basic, keys: list[Any]) -> sp.Basic:
@@ -1756,9 +1797,18 @@ def _choose(matches: list[_Match]) -> _Match | None:
                 and (_term_of_factor(b.binding.get("right"), a.binding.get("s"))
                      or _factor_multiplied_out(b.binding.get("right"), a)))
 
+    def sibling_denied(a: _Match, b: _Match) -> bool:  # a, whose mechanism the page
+        # contradicts (a ½ added where none shows), beside b, located and witnessed at the
+        # same place, where one entry is a special case of both (log σ written for log σ²
+        # is a ½ added and a power lost in a log): the page says which of the two it was
+        return (not a.witnessed and a.entry.witness in _CONTRADICTING and not a.located
+                and b.located is True and b.witnessed and same_place(a, b)
+                and any(a.entry.name in e.special_case_of and b.entry.name in e.special_case_of
+                        for e in CATALOGUE))
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
-                                          or term_of_factor(a, b)
+                                          or term_of_factor(a, b) or sibling_denied(b, a)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:

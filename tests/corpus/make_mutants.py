@@ -58,7 +58,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("information/gundersen_kl_nonnegative.tex", 2, r"&\leq", r"&\geq", "jensen-reversed"),
     ("gaussian_kl/kristiadi_vae_kl_diag.tex", 1, r"\sum_{j=1}^{k}\mu_j^2", r"\sum_{j=1}^{k}\mu_j", "missing-square"),
     ("gaussian_kl/kristiadi_vae_kl_diag.tex", 2, r"- 1 - \log", r"- \log", "missing-minus-one|dropped-term"),
-    ("gaussian_kl/kristiadi_vae_kl_diag.tex", 2, r"- \log\sigma_j^2\right)", r"- \log\sigma_j\right)", "log-std-for-log-variance"),
+    ("gaussian_kl/kristiadi_vae_kl_diag.tex", 2, r"- \log\sigma_j^2\right)", r"- \log\sigma_j\right)", "log-std-for-log-variance|log-power-lost"),
     ("elbo/kristiadi_vae_objective.deriv", 1, "- log(P(z|X))", "+ log(P(z|X))", "sign-error|log-density-sign"),
     ("elbo/kristiadi_vae_objective.deriv", 2, "+ log(P(X))", "- log(P(X))", "log-evidence-sign"),
     ("elbo/kristiadi_vae_objective.deriv", 3, "KL(Q(z|X), P(z))", "KL(P(z), Q(z|X))", "kl-direction-swapped"),
