@@ -238,3 +238,30 @@ def test_gibbs_posterior_normalised_by_a_let_integral() -> None:
     # without the normaliser, g = p e^{-lam L} need not integrate to 1: no Gibbs
     d = parse_derivation(text.format(norm="1", rel=">="))
     assert decide_step(d, d.steps[0]).verdict is not Verdict.PROVED
+
+
+@pytest.mark.parametrize(("relation", "verdict"), [(">=", Verdict.PROVED),
+                                                   ("<=", Verdict.REFUTED)])
+def test_jensen_against_an_expectation_split_by_linearity(relation, verdict) -> None:
+    # log E_r[a(u)b(u)/r(u)] ≥ E_r[log a(u) + log b(u)] − E_r[log r(u)]: the right side is
+    # E_r[log(ab/r)] written as two expectations, as lecture notes print the ELBO
+    text = ("symbols: u, v : real\ndensities: r(u), a(v|u), b(u)\n"
+            "  log(E[a(v|u)*b(u)/r(u), u ~ r(u)])\n"
+            f"{relation} E[log(a(v|u)) + log(b(u)), u ~ r(u)] - E[log(r(u)), u ~ r(u)]\n")
+    d = parse_derivation(text)
+    r = decide_step(d, d.steps[0])
+    assert r.verdict is verdict
+    if verdict is Verdict.PROVED:
+        assert any(rule.startswith("Jensen's inequality for the concave log")
+                   for rule in r.rules)
+
+
+def test_a_split_expectation_that_is_not_the_log_of_the_average_is_not_jensen() -> None:
+    # E_r[log a] − E_r[log r] is not E_r[log(a·b/r)]: no Jensen pair, the step is not proved
+    # by the rule
+    text = ("symbols: u, v : real\ndensities: r(u), a(v|u), b(u)\n"
+            "  log(E[a(v|u)*b(u)/r(u), u ~ r(u)])\n"
+            ">= E[log(a(v|u)), u ~ r(u)] - E[log(r(u)), u ~ r(u)]\n")
+    d = parse_derivation(text)
+    r = decide_step(d, d.steps[0])
+    assert not any(rule.startswith("Jensen") for rule in r.rules)

@@ -78,3 +78,26 @@ def test_the_power_of_an_exponential_lost_in_a_log() -> None:
     assert _named(text.format("exp(t)^n")) == "log-power-lost"
     # e^{nt} written as such: no power on the page to lose
     assert _named(text.format("exp(n*t)")) != "log-power-lost"
+
+
+def test_the_power_rule_factor_lost_in_a_weighted_sum_differentiated_term_by_term() -> None:
+    # d/dt Σ_n w_n·(−(y_n − t)²/(2c)) taken inside the sum first, then the power rule's 2
+    # lost: the ½ this leaves is the page's own ½, not one added
+    text = ("symbols: t : real\nsymbols: c : positive\nsymbols: M : positive integer\n"
+            "symbols: n : integer\nfunctions: y(n) : real\nfunctions: w(n) : positive\n"
+            "diff(Sum(w(n)*(-(y(n) - t)^2/(2*c)), (n, 1, M)), t)\n"
+            "= Sum(w(n)*diff(-(y(n) - t)^2/(2*c), t), (n, 1, M))\n"
+            "= {}\n")
+    assert _named(text.format("Sum(w(n)*(y(n) - t)/(2*c), (n, 1, M))"), 2) == \
+        "power-rule-factor"
+    assert _named(text.format("Sum(w(n)*(y(n) - t)/(3*c), (n, 1, M))"), 2) is None
+
+
+def test_a_power_lost_in_a_log_while_the_sums_are_gathered_under_one_sign() -> None:
+    # Σ a_d² + Σ log b_d² − D gathered as Σ (a_d² + log b_d − 1): the sums joined by
+    # linearity (D the sum of 1 over the range) show the square lost inside the log
+    text = ("symbols: D : positive integer\nsymbols: d : integer\n"
+            "functions: a(d) : real\nfunctions: b(d) : positive\n"
+            "(Sum(a(d)^2, (d, 1, D)) + Sum(log(b(d)^2), (d, 1, D)) - D)/2\n= {}\n")
+    assert _named(text.format("Sum(a(d)^2 + log(b(d)) - 1, (d, 1, D))/2")) == "log-power-lost"
+    assert _named(text.format("Sum(a(d)^2 + log(b(d)^3) - 1, (d, 1, D))/2")) is None

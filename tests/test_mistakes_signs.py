@@ -126,3 +126,11 @@ def test_a_repair_inside_a_term_the_value_combined_is_not_named(tmp_path: Path) 
             " + log(v)\n"
             "  = log(v) + 2*v/v\n")
     assert _named(tmp_path, text) in (None, "wrong-moment", "constant-wrong")
+
+
+def test_jensen_reversed_against_an_expectation_split_by_linearity(tmp_path: Path) -> None:
+    # the bound written ≤ with its right side E_r[log(a·b/r)] split into two expectations
+    text = ("symbols: u, v : real\ndensities: r(u), a(v|u), b(u)\n\n"
+            "    log(E[a(v|u)*b(u)/r(u), u ~ r(u)])\n"
+            "  <= E[log(a(v|u)) + log(b(u)), u ~ r(u)] - E[log(r(u)), u ~ r(u)]\n")
+    assert _named(tmp_path, text) == "jensen-reversed"

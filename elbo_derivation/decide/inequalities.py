@@ -151,20 +151,53 @@ def _jensen_pairs(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = Non
                             and r2.density == e.density and _same(c2, -coeff)
                             and _same(r2.integrand, phi.xreplace({t: e.integrand}))):
                         continue
-                    shape = _curvature(phi, t, within)
-                    sign_ok = ((shape == "concave" and coeff.is_nonnegative is True)
-                               or (shape == "convex" and coeff.is_nonpositive is True))
-                    if not sign_ok:
-                        continue
-                    used.update((i, j))
-                    out.append(sp.Dummy("J", nonnegative=True))
-                    rules.append(jensen_rule(phi.xreplace({t: sp.Symbol("t")}),
-                                             sp.Symbol("t"), shape == "concave"))
-                    if within and not _curvature(phi, t):
-                        rules.append(CURVATURE_FROM_INTERVAL)
-                    break
+                    if _pair_up(phi, t, coeff, within, rules):
+                        used.update((i, j))
+                        out.append(sp.Dummy("J", nonnegative=True))
+                        break
+                else:
+                    group = _split_expectation(terms, i, used, e, coeff, phi, t)
+                    if group and _pair_up(phi, t, coeff, within, rules):
+                        used.update((i, *group))
+                        out.append(sp.Dummy("J", nonnegative=True))
     out.extend(term for i, term in enumerate(terms) if i not in used)
     return sp.Add(*out), rules
+
+
+def _pair_up(phi: sp.Expr, t: sp.Dummy, coeff: sp.Expr,
+             within: Mapping[sp.Symbol, sp.Expr] | None, rules: list[str]) -> bool:
+    """Whether c·φ(E[X]) with c = ``coeff`` is the side of a Jensen pair that is ≥ its
+    partner (φ concave and c ≥ 0, or φ convex and c ≤ 0); the rule is added to ``rules``."""
+    shape = _curvature(phi, t, within)
+    if not ((shape == "concave" and coeff.is_nonnegative is True)
+            or (shape == "convex" and coeff.is_nonpositive is True)):
+        return False
+    rules.append(jensen_rule(phi.xreplace({t: sp.Symbol("t")}), sp.Symbol("t"),
+                             shape == "concave"))
+    if within and not _curvature(phi, t):
+        rules.append(CURVATURE_FROM_INTERVAL)
+    return True
+
+
+def _split_expectation(terms: list[sp.Expr], i: int, used: set[int], e: Expectation,
+                       coeff: sp.Expr, phi: sp.Expr, t: sp.Dummy) -> list[int]:
+    """The positions of the terms c_k·E[f_k] (over the variable and the density of ``e``,
+    each c_k free of the variable) whose sum is −c·E[φ(X)] by linearity of the expectation,
+    Σ_k c_k f_k = −c·φ(X): the partner of c·φ(E[X]) written as several expectations, as in
+    E_q[log p(x|z) + log p(z)] − E_q[log q(z)]. Empty when there are fewer than two or the
+    sum differs."""
+    group, parts = [], []
+    for j, other in enumerate(terms):
+        if j == i or j in used:
+            continue
+        c2, r2 = other.as_independent(Expectation, as_Add=False)
+        if (isinstance(r2, Expectation) and r2.variable == e.variable
+                and r2.density == e.density and not c2.has(e.variable)):
+            group.append(j)
+            parts.append(c2 * r2.integrand)
+    if len(group) < 2:
+        return []
+    return group if _same(sp.Add(*parts), -coeff * phi.xreplace({t: e.integrand})) else []
 
 
 def pointwise(gap: sp.Expr) -> sp.Expr | None:

@@ -870,6 +870,24 @@ def _reversed_relation(ctx: Any) -> dict[str, Any] | None:
     return ctx.reversed_relation_holds()
 
 
+def _logs_of_one_expectation(small: sp.Basic, inner: Expectation) -> bool:
+    """Whether ``small`` is Σ_k c_k·E[f_k], every expectation over the variable and the
+    density of ``inner`` and every c_k free of that variable, with Σ_k c_k f_k equal to
+    log of the integrand of ``inner`` by the rules of logs of positive factors: E[log f]
+    written by linearity as several expectations (E_q[log p(x|z) + log p(z)] − E_q[log q])."""
+    parts = []
+    for term in sp.Add.make_args(small):
+        coeff, e = term.as_independent(Expectation, as_Add=False)
+        if not (type(e) is Expectation and e.variable == inner.variable
+                and e.density == inner.density and not coeff.has(inner.variable)):
+            return False
+        parts.append(coeff * e.integrand)
+    if len(parts) < 2:
+        return False
+    gap = sp.Add(*parts) - sp.log(inner.integrand)
+    return sp.expand(sp.expand_log(gap, deep=True)) == 0  # positivity only, never force
+
+
 def _jensen_pattern(ctx: Any) -> dict[str, Any] | None:
     """log E[f] against E[log f] (same f, same density) with ≤ where Jensen gives ≥.
 
@@ -877,11 +895,15 @@ def _jensen_pattern(ctx: Any) -> dict[str, Any] | None:
     reverse, so the reversed relation is proved by the theorem itself.
     """
     def pair(big: sp.Basic, small: sp.Basic) -> bool:
-        return (isinstance(big, sp.log) and type(big.args[0]) is Expectation
-                and type(small) is Expectation and isinstance(small.integrand, sp.log)
-                and small.integrand.args[0] == big.args[0].integrand
-                and small.density == big.args[0].density
-                and small.variable == big.args[0].variable)
+        if not (isinstance(big, sp.log) and type(big.args[0]) is Expectation):
+            return False
+        inner = big.args[0]
+        if (type(small) is Expectation and isinstance(small.integrand, sp.log)
+                and small.integrand.args[0] == inner.integrand
+                and small.density == inner.density and small.variable == inner.variable):
+            return True
+        return _logs_of_one_expectation(small, inner)
+
 
     a, b = ctx.lhs, ctx.rhs
     if ctx.relation == "<=" and pair(a, b):

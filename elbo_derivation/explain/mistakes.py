@@ -213,6 +213,8 @@ class _Match:
     located: bool = True  # the site shows on the written line (see _forward)
     witnessed: bool = True  # the page shows its entry's mechanism (see witnessed)
     contradicted: bool = False  # the page shows the mechanism did not happen (contradicts)
+    site: tuple[int, ...] | None = None  # a site in a derivative's value: that derivative's
+    # place in the previous line (see _derivative_sites)
 
 
 Path = tuple[int, ...]
@@ -1160,7 +1162,7 @@ class _Context:
         kw: list[Any] = []
         kr: list[Any] = []
         try:
-            a, b = _opened(wrong, kw), _opened(self.rhs, kr)
+            a, b = _opened(_sums_joined(wrong), kw), _opened(_sums_joined(self.rhs), kr)
         except Exception:
             return False
         if len(kw) != 1 or kw != kr:
@@ -1335,6 +1337,47 @@ def _one_kept_around(expr: sp.Basic, path: Path, written: sp.Basic) -> bool:
         node = node.args[i]
     kept = [n for n in sp.preorder_traversal(written) if _kind(n) is not None]
     return len(around) == 1 == len(kept) and _kind(around[0]) is _kind(kept[0])
+
+
+def _sums_joined(e: sp.Basic) -> sp.Basic:
+    """``e`` with the sums of each sum of terms that run over the same index and range
+    joined into one by linearity, c₁·Σ f + c₂·Σ g = Σ (c₁f + c₂g) (each c free of the index),
+    and a term that is a number times the count of the range taken in as that number summed
+    (−D beside Σ_{j=1}^{D} is Σ_{j=1}^{D} (−1)): the form a step writes when it gathers the
+    sums of the previous line under one sign.
+
+    >>> j, D = sp.Symbol("j", integer=True), sp.Symbol("D", positive=True, integer=True)
+    >>> a, b = sp.Function("a")(j), sp.Function("b")(j)
+    >>> _sums_joined(sp.Sum(a, (j, 1, D)) / 2 + sp.Sum(b, (j, 1, D)) - D)
+    Sum(a(j)/2 + b(j) - 1, (j, 1, D))
+    """
+    if not e.args or isinstance(e, AppliedUndef) or not e.has(sp.Sum):
+        return e
+    e = e.func(*[_sums_joined(a) for a in e.args])
+    if not isinstance(e, sp.Add):
+        return e
+    groups: dict[Any, list[sp.Expr]] = {}
+    rest: list[sp.Expr] = []
+    for term in e.args:
+        c, s = term.as_independent(sp.Sum, as_Add=False)
+        if isinstance(s, sp.Sum) and len(s.limits) == 1 and len(s.limits[0]) == 3 \
+                and not c.has(s.limits[0][0]):
+            groups.setdefault(s.limits[0], []).append(c * s.function)
+        else:
+            rest.append(term)
+    if not any(len(v) > 1 for v in groups.values()):
+        return e
+    out: list[sp.Expr] = []
+    for limits, parts in groups.items():
+        index, lo, hi = limits
+        count = hi - lo + 1
+        for term in list(rest):
+            ratio = sp.cancel(term / count) if term.free_symbols else None
+            if ratio is not None and ratio.is_Number:
+                parts.append(ratio)
+                rest.remove(term)
+        out.append(sp.Sum(sp.Add(*parts), limits))
+    return sp.Add(*out, *rest)
 
 
 def _opened(e: sp.Basic, keys: list[Any]) -> sp.Basic:
@@ -1692,15 +1735,21 @@ def _choose(matches: list[_Match]) -> _Match | None:
         if a.path == () or b.path == ():
             return True  # the whole expression holds every place
         if a.direct == b.direct:
-            return nested(a.path, b.path)  # one site inside the other, in the same tree
+            # one site inside the other, in the same tree; a site in a derivative's value
+            # is at that derivative (its argument's sites are inside it)
+            return nested(a.path if a.site is None else a.site,
+                          b.path if b.site is None else b.site)
         u, v = a.written_part, b.written_part
         if u is None or v is None:
             return False
         try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
             # one inside the other (log B inside −log B), or a term of the other expanded
-            # (the cross term ±2ab of (a ± b)²)
+            # (the cross term ±2ab of (a ± b)²), or a factor of the other (r·(x − m)/s²
+            # holds (x − m)/s², however its minus signs are written)
             if (u == v or u.has(v) or v.has(u)
                     or sp.expand(sp.expand_log(u - v, force=True)) == 0):
+                return True
+            if _factor_of(u, v) or _factor_of(v, u):
                 return True
             tu, tv = (set(sp.Add.make_args(sp.expand(w))) for w in (u, v))
             return any(t in tv or -t in tv for t in tu) and (len(tu) == 1 or len(tv) == 1)
@@ -1750,15 +1799,64 @@ def _choose(matches: list[_Match]) -> _Match | None:
                 and (_term_of_factor(b.binding.get("right"), a.binding.get("s"))
                      or _factor_multiplied_out(b.binding.get("right"), a)))
 
+    def sibling_denied(a: _Match, b: _Match) -> bool:  # a, whose mechanism the page
+        # contradicts (a ½ added where none shows), beside b, located and witnessed at the
+        # same place, where one entry is a special case of both (log σ written for log σ²
+        # is a ½ added and a power lost in a log): the page says which of the two it was
+        return (not a.witnessed and a.entry.witness in _CONTRADICTING and not a.located
+                and b.located is True and b.witnessed and same_place(a, b)
+                and any(a.entry.name in e.special_case_of and b.entry.name in e.special_case_of
+                        for e in CATALOGUE))
+
     kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
-                                          or term_of_factor(a, b)
+                                          or term_of_factor(a, b) or sibling_denied(b, a)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
         return None
     located = [m for m in kept if m.located]
     return located[0] if located else None
+
+
+def _factor_of(whole: sp.Basic, part: sp.Basic) -> bool:
+    """Whether ``part`` (a product holding a bracket, a sum) is ``whole`` up to further
+    factors that are products of powers, none a sum: r·(x − m)/(2s²) holds −(m − x)/(2s²).
+
+    >>> r, x, m, s = sp.symbols("r x m s", positive=True)
+    >>> _factor_of(r * (x - m) / (2 * s**2), -(m - x) / (2 * s**2)), _factor_of(x + r, x)
+    (True, False)
+    """
+    if not isinstance(part, sp.Mul) or not any(isinstance(f, sp.Add) for f in part.args) \
+            or isinstance(whole, sp.Add) or sp.count_ops(whole) > 60:
+        return False
+    rest = sp.cancel(whole / part)
+    return not rest.has(sp.Add) and not (rest.free_symbols - whole.free_symbols)
+
+
+def _derivative_sites(matches: list[_Match], ctx: _Context) -> None:
+    """Each match whose site is in the value of a derivative the step took, paths
+    (VALUE, k, …), given that derivative's place in the previous line as its ``site``."""
+    values = None
+    for m in matches:
+        if m.direct and m.path[:1] == (VALUE,) and len(m.path) > 1:
+            if values is None:
+                values = [der for der, _ in ctx.derivative_values()] + [
+                    der for der, _ in ctx.rule_terms()]
+            k = m.path[1]
+            if 0 <= k < len(values):
+                m.site = _path_of(ctx.lhs, values[k])
+
+
+def _path_of(expr: sp.Basic, node: sp.Basic, at: Path = ()) -> Path | None:
+    """The path of the first occurrence of ``node`` in ``expr`` (depth first), or None."""
+    if expr == node:
+        return at
+    for i, arg in enumerate(expr.args):
+        found = _path_of(arg, node, (*at, i))
+        if found is not None:
+            return found
+    return None
 
 
 def _term_of_factor(term: Any, factor: Any) -> bool:
@@ -2432,6 +2530,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
+    _derivative_sites(matches, ctx)
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))
