@@ -114,7 +114,6 @@ def test_xreplace_as_written_builds_what_the_global_switch_builds() -> None:
 def test_xreplace_as_written_keeps_sympys_caches(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Switching SymPy's evaluation off and on empties its caches; a replacement among sums,
     products, powers, exp and log needs no switch, one under an integral still does."""
-    import sympy as sp
     import sympy.core.parameters as parameters
 
     from elbo_derivation.core.written import xreplace_as_written
