@@ -220,6 +220,8 @@ def summarise(outcomes: list[Outcome]) -> dict:
     times = sorted(o.seconds for o in outcomes)
     cpu = sorted(o.cpu_seconds for o in outcomes if o.cpu_seconds is not None)
     slowest = max(outcomes, key=lambda o: o.seconds) if outcomes else None
+    cpu_timed = [o for o in outcomes if o.cpu_seconds is not None]
+    cpu_slowest = max(cpu_timed, key=lambda o: o.cpu_seconds or 0.0) if cpu_timed else None
     timed = [o for o in wrong if o.naming_seconds is not None]
     naming = sorted(o.naming_seconds for o in timed)  # type: ignore[misc]
     worst = max(timed, key=lambda o: o.naming_seconds or 0.0) if timed else None
@@ -238,6 +240,7 @@ def summarise(outcomes: list[Outcome]) -> dict:
         "over_10s": sum(t > 10 for t in times),
         "cpu_median_seconds": statistics.median(cpu) if cpu else None,
         "cpu_slowest_seconds": cpu[-1] if cpu else None,
+        "cpu_slowest_file": cpu_slowest.file if cpu_slowest else None,
         "cpu_over_10s": sum(t > 10 for t in cpu),
         "naming_steps": len(naming),
         "naming_median_seconds": statistics.median(naming) if naming else None,
@@ -295,7 +298,8 @@ def render(summary: dict, outcomes: list[Outcome]) -> str:
     if summary.get("cpu_median_seconds") is not None:
         lines.append(f"CPU time per file (user + system, the same processes): median "
                      f"{summary['cpu_median_seconds']:.2f} s, slowest "
-                     f"{summary['cpu_slowest_seconds']:.2f} s, over 10 s: "
+                     f"{summary['cpu_slowest_seconds']:.2f} s "
+                     f"({summary.get('cpu_slowest_file')}), over 10 s: "
                      f"{summary['cpu_over_10s']}")
         lines.append(goals_line(summary))
     if summary.get("naming_steps"):

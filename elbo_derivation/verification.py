@@ -226,7 +226,8 @@ def verify_bundled(
     if n_jobs > 1:
         from elbo_derivation import workers
 
-        lanes = workers.start(numeric=numeric, jobs=n_jobs)  # before NumPy loads
+        workers.warm_up()  # SymPy and the reader, imported once and inherited by the workers
+        lanes = workers.start(numeric=numeric, jobs=n_jobs)  # before NumPy and SciPy load
     bar = _Progress(len(paths) * (2 if numeric and lanes else 1), progress)
     try:
         if lanes is None:

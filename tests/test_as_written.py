@@ -76,3 +76,54 @@ def test_a_sum_written_with_brackets_around_its_body_shows_them_once():
     opening = [m.start() for m in re.finditer(r"<mo[^>]*>\(</mo>", mathml)]
     assert len(opening) == 2  # the body's, and the log's
     assert not re.search(r"\(</mo>\s*<mrow>\s*<mo[^>]*>\(</mo>", mathml)
+
+
+# --- xreplace_as_written: a replacement as written without SymPy's global switch ------------
+
+
+def _cases() -> list[tuple[object, dict]]:
+    import sympy as sp
+
+    x, y = sp.symbols("x y", positive=True)
+    with sp.evaluate(False):
+        e1 = sp.Add(sp.Mul(2, sp.log(x)), sp.Pow(x, 2), sp.exp(sp.Mul(-1, y)))
+        e2 = sp.Mul(sp.Rational(1, 2), sp.Add(x, x), sp.Pow(sp.Add(y, 1), -1))
+        e3 = sp.Add(sp.Integral(sp.Mul(x, y), (x, 0, 1)), sp.log(sp.Mul(x, y)))
+    return [
+        (e1, {sp.Integer(2): sp.Integer(4)}),  # two places, one of them an exponent
+        (e1, {sp.Mul(-1, y, evaluate=False): y}),  # a sign turned inside exp
+        (e2, {sp.Add(x, x, evaluate=False): sp.Mul(2, x, evaluate=False)}),
+        (e2, {sp.Rational(1, 2): sp.Integer(1)}),  # x + x stays as written around it
+        (e3, {y: sp.Integer(3)}),  # under an integral: the switch, as before
+        (e3, {}),
+    ]
+
+
+def test_xreplace_as_written_builds_what_the_global_switch_builds() -> None:
+    import sympy as sp
+
+    from elbo_derivation.core.written import xreplace_as_written
+
+    for expr, rule in _cases():
+        with sp.evaluate(False):
+            old = expr.xreplace(rule)
+        new = xreplace_as_written(expr, rule)
+        assert sp.srepr(new) == sp.srepr(old), (expr, rule)
+
+
+def test_xreplace_as_written_keeps_sympys_caches(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Switching SymPy's evaluation off and on empties its caches; a replacement among sums,
+    products, powers, exp and log needs no switch, one under an integral still does."""
+    import sympy.core.parameters as parameters
+
+    from elbo_derivation.core.written import xreplace_as_written
+
+    cases = _cases()  # (built with the switch)
+    cleared: list[int] = []
+    real = parameters.clear_cache
+    monkeypatch.setattr(parameters, "clear_cache", lambda: (cleared.append(1), real())[1])
+    for expr, rule in cases[:4]:
+        xreplace_as_written(expr, rule)
+    assert cleared == []
+    xreplace_as_written(*cases[4])
+    assert len(cleared) == 2  # off, then on again

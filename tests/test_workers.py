@@ -104,9 +104,10 @@ def test_an_error_in_this_process_stops_the_workers(monkeypatch) -> None:  # typ
     assert not mp.active_children()
 
 
-def test_the_verify_path_imports_no_sympy_before_forking() -> None:
-    """verify_bundled forks its workers before NumPy and SymPy load, so that they import SciPy
-    while this process imports SymPy; an import at the top of these modules would undo that."""
+def test_the_verify_modules_import_no_sympy_at_the_top() -> None:
+    """verify_bundled imports SymPy and the reader, then forks its workers, which import SciPy
+    while this process reads; an import at the top of these modules would load more than that
+    before the fork (and slow down ``--help``)."""
     import subprocess
     import sys
 

@@ -70,8 +70,9 @@ ERRATA_MISSING = "not available yet (elbo_derivation.explain.errata is not built
 
 def run(args: argparse.Namespace) -> int:
     """Check, render, and return 0 (all good) or 1 (something failed)."""
-    # the report modules are imported after the checks: they load SymPy, and verify_bundled
-    # forks its workers before SymPy is loaded (see elbo_derivation.workers)
+    # the report modules are imported after the checks: verify_bundled imports SymPy and the
+    # reader, then forks its workers, and what the workers do not need is loaded after the fork
+    # (see elbo_derivation.workers)
     from elbo_derivation import verification
 
     if args.latex == "-" and args.json:

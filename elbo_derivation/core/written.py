@@ -69,6 +69,7 @@ __all__ = [
     "written_log",
     "written_power",
     "written_square_derivative",
+    "xreplace_as_written",
 ]
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -643,3 +644,66 @@ def written_derivative(expr: sp.Expr, variables: Any, partial: bool) -> sp.Expr:
         cls = WrittenPartial if partial else WrittenDerivative
         return cls(expr, *variables, evaluate=False)
     return sp.Derivative(expr, *variables)
+
+
+class _NotByKeyword(Exception):
+    """A node on the way to a replaced part that is rebuilt only under the global switch."""
+
+
+def xreplace_as_written(expr: sp.Basic, rule: dict[Any, Any]) -> sp.Basic:
+    """``expr.xreplace(rule)`` with the rebuilt nodes left as written: the same expression as
+    ``with sympy.evaluate(False): expr.xreplace(rule)``, built without the global switch.
+
+    SymPy empties all of its caches each time its global evaluation flag changes (a cached
+    result built under one setting must not serve the other), and a report that repairs a
+    step as written tries hundreds of edits, each of which would otherwise empty the caches
+    that the checks and the naming of mistakes rely on. Here each node on the way to a
+    replaced part is rebuilt with ``evaluate=False`` as a keyword (SymPy keeps keyword and
+    global results apart in its caches), for the classes whose constructors read the
+    keyword exactly as they read the switch: sums, products, powers, ``exp`` and ``log``.
+    Any other node on the way (an integral, a notation of this package, ...), or any node
+    with a replacement of its own, has the whole expression rebuilt the old way, under the
+    switch.
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> with sp.evaluate(False):
+    ...     e = sp.Add(sp.Mul(2, sp.log(x)), sp.Pow(x, 2))
+    >>> new = xreplace_as_written(e, {sp.Integer(2): sp.Integer(4)})
+    >>> new
+    x**4 + 4*log(x)
+    >>> with sp.evaluate(False):
+    ...     old = e.xreplace({sp.Integer(2): sp.Integer(4)})
+    >>> sp.srepr(new) == sp.srepr(old)
+    True
+    """
+
+    def walk(e: Any) -> tuple[Any, bool]:
+        if e in rule:
+            return rule[e], True
+        if not isinstance(e, sp.Basic) or not e.args:
+            return e, False
+        if type(e)._xreplace is not _BASIC_XREPLACE:
+            raise _NotByKeyword  # (a derivative, say, replaces in its own way)
+        args, changed = [], False
+        for a in e.args:
+            new, ch = walk(a) if isinstance(a, sp.Basic) else (a, False)
+            args.append(new)
+            changed |= ch
+        if not changed:
+            return e, False
+        if e.func not in _BY_KEYWORD:
+            raise _NotByKeyword
+        return e.func(*args, evaluate=False), True
+
+    if not rule:
+        return expr
+    try:
+        return walk(expr)[0]
+    except _NotByKeyword:
+        with sp.evaluate(False):
+            return expr.xreplace(rule)
+
+
+#: the classes whose constructors take ``evaluate=False`` as the global switch would give it
+_BY_KEYWORD = frozenset({sp.Add, sp.Mul, sp.Pow, sp.exp, sp.log})
+_BASIC_XREPLACE = sp.Basic._xreplace

@@ -33,7 +33,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from elbo_derivation.core.expectation import Expectation
-from elbo_derivation.core.written import WrittenDerivative
+from elbo_derivation.core.written import WrittenDerivative, xreplace_as_written
 
 __all__ = [
     "format_number",
@@ -1011,8 +1011,7 @@ def shown_way_back(result: Any, d: Any = None, step: Any = None) -> str:
         if now is None or wrong is None:
             return _repaired_as_written(way_back, d, step)
         right = as_written_part(expected, [previous], d.expand_definitions)
-        with sp.evaluate(False):
-            repaired = now.xreplace({wrong: expected if right is None else right})
+        repaired = xreplace_as_written(now, {wrong: expected if right is None else right})
         value = d.expand_definitions(evaluated(repaired))
         if value == way_back or sp.expand(value - way_back) == 0:
             shown_step = written_unicode(with_density_names(repaired, d), signature_symbols(d))

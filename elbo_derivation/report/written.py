@@ -27,6 +27,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.timeout import clock
+from elbo_derivation.core.written import xreplace_as_written
 
 __all__ = [
     "WrittenOrder",
@@ -479,8 +480,7 @@ def written_repair(now: sp.Basic | None, target: sp.Basic, expand: Any = None,
             if tried > limit or clock() > stop:
                 break
             try:
-                with sp.evaluate(False):
-                    repaired = now.xreplace({node: edit})
+                repaired = xreplace_as_written(now, {node: edit})  # caches kept
                 v = value(repaired)
                 if v != target and not _may_be_zero(v - goal, point):
                     continue
@@ -536,8 +536,7 @@ def with_density_names(expr: sp.Basic, d: object) -> sp.Basic:
             named[value] = sp.Function(signature)(*sorted(value.free_symbols, key=str))
     if not named or not isinstance(expr, sp.Basic):
         return expr
-    with sp.evaluate(False):
-        return expr.xreplace(named)
+    return xreplace_as_written(expr, named)
 
 
 def shown(d: object, step: object, printer: type) -> str:
