@@ -333,7 +333,7 @@ def _positive_under(base: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval]) -> 
         return True
     if not domains:
         return False
-    from elbo_derivation.decide.tiers import interval_variables
+    from elbo_derivation.decide.inequalities import interval_variables
 
     there, _ = interval_variables(base, domains)
     return bool(there) and sp.factor(sp.together(base.xreplace(there))).is_positive is True

@@ -598,3 +598,28 @@ def interval_substitution(domains: Mapping[sp.Symbol, sp.Interval],
             subs[s] = hi - t
         rules.append(interval_rule(str(s), iv))
     return subs, tuple(rules)
+
+
+def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],
+                       ) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Symbol, sp.Expr]]:
+    """Each symbol of ``expr`` declared in an interval written through a positive variable
+    covering it (c = t/(1 + t) for 0 < c < 1, so that 1 − c = 1/(1 + t) is known positive),
+    and the way back (t = c/(1 − c)); two empty maps when there is none.
+
+    >>> c = sp.Symbol("c", positive=True)
+    >>> there, back = interval_variables(1 - c, {c: sp.Interval.open(0, 1)})
+    >>> sp.factor((1 - c).xreplace(there)).is_positive, sp.simplify(there[c].xreplace(back))
+    (True, c)
+    """
+    subs, _ = interval_substitution(domains)
+    there = {s: v for s, v in subs.items() if expr.has(s)}
+    back = {}
+    for s, v in there.items():  # t from s = v(t): lo + (hi − lo)t/(1 + t), lo + t or hi − t
+        (t,) = v.free_symbols
+        lo, hi = domains[s].inf, domains[s].sup
+        inverse = [w for w in ((s - lo) / (hi - s), s - lo, hi - s) if not w.has(sp.oo, -sp.oo)
+                   and sp.cancel(v.xreplace({t: w}) - s) == 0]
+        if not inverse:
+            return {}, {}
+        back[t] = inverse[0]
+    return there, back

@@ -1369,7 +1369,7 @@ def _sums_joined(e: sp.Basic) -> sp.Basic:
         return e
     out: list[sp.Expr] = []
     for limits, parts in groups.items():
-        index, lo, hi = limits
+        _index, lo, hi = limits
         count = hi - lo + 1
         for term in list(rest):
             ratio = sp.cancel(term / count) if term.free_symbols else None
