@@ -4345,7 +4345,9 @@ def inner_factor_forgotten_in_product(node: sp.Basic, roles: Any) -> list[Varian
     """d/dθ of a term f₁·f₂ by the product rule, where one factor fᵢ = g(u(θ)) is
     differentiated g′(u) (its inner factor du/dθ forgotten), the other products of the rule
     and the other terms right. Only an inner factor that holds symbols: a −1 lost (of
-    1 − θ) is one term's sign, a 2 lost a constant, and the page does not say which.
+    1 − θ) is one term's sign, a 2 lost a constant, and the page does not say which; and
+    not an inner factor that is another factor of the term (d/du (c + vu)e^{cu + vu²/2}
+    holds (c + vu)², whose square lost is :func:`square_of_bracket_lost`'s).
 
     >>> t = sp.Symbol("t", real=True)
     >>> right = sp.Derivative(2 * t / (1 - t**2) ** 2, t)
@@ -4369,8 +4371,11 @@ def inner_factor_forgotten_in_product(node: sp.Basic, roles: Any) -> list[Varian
                 except ValueError:  # (as in inner_factor_forgotten)
                     continue
                 wrong_t = right_t - others * sp.diff(f, theta) + others * wrong_f
-                if sp.diff(u, theta).is_Number or sp.expand(wrong_t - right_t) == 0:
+                du = sp.diff(u, theta)
+                if du.is_Number or sp.expand(wrong_t - right_t) == 0:
                     continue  # a number forgotten (−1 of 1 − θ) is a sign or a constant
+                if any(sp.expand(g - du) == 0 for j, g in enumerate(factors) if j != i):
+                    continue  # (c + vu)·(c + vu)e^… written (c + vu)e^…: a square lost
                 out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
                                              "s": theta, "du": sp.diff(u, theta)}))
     return out
