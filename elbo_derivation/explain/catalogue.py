@@ -2534,3 +2534,19 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"extra-half": {"special_case_of": (
     *BY_NAME["extra-half"].special_case_of, "wrong-moment")}})
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names3 (issue 17): the chain rule's inner factor lost inside a derivative's value --------
+# the inner function as its author wrote it where SymPy keeps its negative (σ(wt + b) as
+# 1/(1 + e^(−b − tw))), and the inner factor of one factor of a product lost while the product
+# rule is applied (see :func:`.simulations.inner_factor_forgotten_negated` and
+# :func:`.simulations.inner_factor_forgotten_in_product`)
+CATALOGUE = _amended(CATALOGUE, {"chain-rule-factor-forgotten": {"local": _plus(
+    sim.inner_factor_forgotten_negated, sim.inner_factor_forgotten_in_product)}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names3 (issue 17): a square lost from a derivative's value -------------------------------
+# the squared denominator the quotient (power) rule gives written unsquared, in the value of a
+# derivative the step took (see :func:`.simulations.square_lost_from_denominator`)
+CATALOGUE = _amended(CATALOGUE, {"missing-square": {
+    "local": sim.square_lost_from_denominator}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -1428,6 +1428,8 @@ def _forward(entry: Entry, ctx: _Context,
             for new, b in entry.local(node, ctx.roles):
                 if b.get("guard") is not None and not b["guard"](ctx.lhs, path):
                     continue
+                if b.get("value_only"):
+                    continue  # a mistake made only in taking a derivative (below)
                 yield _replace(ctx.lhs, path, new), b, path, (
                     located or _pulled_out(ctx.lhs, path, b))
         for k, (der, value) in enumerate(ctx.derivative_values()):

@@ -4298,3 +4298,151 @@ def reindexed_bounds_kept(node: sp.Basic, roles: Any) -> list[Variant]:
         out.append((wrong, {"right": node, "wrong": kept, "i": k, "why": why,
                             "guard": _not_differentiated}))
     return out
+
+
+# --- names3 (issue 17): the chain rule's inner factor lost inside a derivative's value ---------
+
+
+def _negated_compositions(t: sp.Basic, theta: sp.Symbol,
+                          ) -> list[tuple[sp.Basic, sp.Basic, sp.Dummy]]:
+    """(v, g(d), d) with ``t`` = g(v), where −v stands in ``t`` (SymPy's sign taken out of
+    an inner part: σ(wt + b) is kept as 1/(1 + e^(−b − tw)), whose argument is −(wt + b)); g
+    free of θ. The inner function as its author wrote it is v, not −v.
+
+    >>> w, b = sp.symbols("w b", real=True)
+    >>> [v for v, _, _ in _negated_compositions(sp.exp(-w - b), w)]
+    [b + w, w]
+    """
+    out = []
+    seen: set[sp.Basic] = set()
+    for u in sp.preorder_traversal(t):
+        if u == t or u == theta or u in seen or not u.has(theta) or u.is_Number \
+                or not u.could_extract_minus_sign():
+            continue
+        seen.add(u)
+        d = sp.Dummy("u")
+        g = t.xreplace({u: -d})
+        if g.has(theta) or not g.has(d):
+            continue
+        out.append((-u, g, d))
+    return out
+
+
+def inner_factor_forgotten_negated(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ f(v(θ)) written f′(v), where the line holds −v (see
+    :func:`_negated_compositions`): the whole function's inner factor dv/dθ forgotten, or
+    one term's, the other terms differentiated right. Only an inner factor that holds
+    symbols: v = 1 − θ written as −(θ − 1) would make every sign on a log(1 − θ) a chain rule,
+    where the page cannot tell the inner function the author meant.
+
+    >>> w, b, s, t = sp.symbols("w b s t", real=True)
+    >>> sig = 1 / (1 + sp.exp(-t * w - b))
+    >>> right = sp.Derivative(s * sp.log(sig), w)
+    >>> wrong = s * (1 - sig)  # d/da log σ(a) = 1 − σ(a), the t of d(tw + b)/dw lost
+    >>> any(sp.simplify(v - wrong) == 0 for v, _ in inner_factor_forgotten_negated(right, None))
+    True
+    """
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1 \
+            or node.variable_count[0][1] != 1:
+        return []
+    theta = node.variable_count[0][0]
+    f = node.expr
+    terms = sp.Add.make_args(f)
+    parts = [(f, sp.S.Zero)] + ([(t, sp.diff(f - t, theta)) for t in terms if t.has(theta)]
+                                if len(terms) > 1 else [])
+    out: list[Variant] = []
+    for part, rest in parts:
+        right_t = sp.diff(part, theta)
+        for v, g, d in _negated_compositions(part, theta):
+            try:
+                wrong_t = sp.diff(g, d).xreplace({d: v})
+            except ValueError:  # g′ left unevaluated: v is no variable
+                continue
+            if sp.diff(v, theta).is_Number or sp.expand(wrong_t - right_t) == 0:
+                continue  # (a factor −1 forgotten is a sign: the page cannot tell which)
+            out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": v,
+                                         "s": theta, "du": sp.diff(v, theta)}))
+    return out
+
+
+def inner_factor_forgotten_in_product(node: sp.Basic, roles: Any) -> list[Variant]:
+    """d/dθ of a term f₁·f₂ by the product rule, where one factor fᵢ = g(u(θ)) is
+    differentiated g′(u) (its inner factor du/dθ forgotten), the other products of the rule
+    and the other terms right. Only an inner factor that holds symbols: a −1 lost (of
+    1 − θ) is one term's sign, a 2 lost a constant, and the page does not say which; and
+    not an inner factor that is another factor of the term (d/du (c + vu)e^{cu + vu²/2}
+    holds (c + vu)², whose square lost is :func:`square_of_bracket_lost`'s).
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> right = sp.Derivative(2 * t / (1 - t**2) ** 2, t)
+    >>> wrong = 2 / (1 - t**2) ** 2 - 4 * t / (1 - t**2) ** 3  # the −2t of (1 − t²)′ lost
+    >>> any(sp.simplify(w - wrong) == 0 for w, _ in inner_factor_forgotten_in_product(right, None))
+    True
+    """
+    out: list[Variant] = []
+    for t, theta, rest in _by_terms(node) or []:
+        factors = sp.Mul.make_args(t)
+        with_theta = [i for i, f in enumerate(factors) if f.has(theta)]
+        if len(with_theta) < 2:
+            continue  # one factor: the term is the composition (inner_factor_forgotten)
+        right_t = sp.diff(t, theta)
+        for i in with_theta:
+            f = factors[i]
+            others = sp.Mul(*(g for j, g in enumerate(factors) if j != i))
+            for u, g, d in _compositions(f, theta):
+                try:
+                    wrong_f = sp.diff(g, d).xreplace({d: u})
+                except ValueError:  # (as in inner_factor_forgotten)
+                    continue
+                wrong_t = right_t - others * sp.diff(f, theta) + others * wrong_f
+                du = sp.diff(u, theta)
+                if du.is_Number or sp.expand(wrong_t - right_t) == 0:
+                    continue  # a number forgotten (−1 of 1 − θ) is a sign or a constant
+                if any(sp.expand(g - du) == 0 for j, g in enumerate(factors) if j != i):
+                    continue  # (c + vu)·(c + vu)e^… written (c + vu)e^…: a square lost
+                out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
+                                             "s": theta, "du": sp.diff(u, theta)}))
+    return out
+
+
+# --- names3 (issue 17): a square lost from a derivative's value -------------------------------
+
+
+def square_lost_from_denominator(node: sp.Basic, roles: Any) -> list[Variant]:
+    """X/D² written X/D in the value of a derivative: the quotient rule's (the power rule's)
+    squared denominator written unsquared (d/dη σ(η) = e^η/(1 + e^η)² written e^η/(1 + e^η),
+    d/dλ(−a/λ) = a/λ² written a/λ).
+
+    Made only in a derivative's value (``value_only``): a D² the previous line writes itself
+    is the author's own square, and where D holds a standard deviation or a variance the entries
+    of its role speak (σ written for σ²).
+
+    >>> lam, a = sp.symbols("lam a", positive=True)
+    >>> [w for w, _ in square_lost_from_denominator(a / lam**2, None)]
+    [a/lam]
+    >>> square_lost_from_denominator(a / lam, None)
+    []
+
+    A value the rules give as several terms over one denominator is taken as the author
+    writes it, over that denominator (d/dη ne^η/(1 + e^η) = ne^η/(1 + e^η)²):
+
+    >>> eta, n = sp.symbols("eta n", positive=True)
+    >>> value = sp.diff(n * sp.exp(eta) / (1 + sp.exp(eta)), eta)
+    >>> [w for w, _ in square_lost_from_denominator(value, None)]
+    [n*exp(eta)/(exp(eta) + 1)]
+    """
+    if isinstance(node, sp.Add) and sp.count_ops(node) <= 60:
+        combined = sp.factor(node)
+        if combined != node and isinstance(combined, (sp.Mul, sp.Pow)):
+            node = combined
+    if not isinstance(node, (sp.Mul, sp.Pow)):
+        return []
+    out: list[Variant] = []
+    for f in sp.Mul.make_args(node):
+        if not (f.is_Pow and f.exp == -2 and f.base.free_symbols):
+            continue
+        if roles is not None and isinstance(f.base, sp.Symbol) and roles.role(f.base) is not None:
+            continue
+        wrong = node / f / f.base
+        out.append((wrong, {"right": f, "wrong": 1 / f.base, "s": f.base, "value_only": True}))
+    return out

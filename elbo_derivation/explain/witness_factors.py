@@ -105,8 +105,8 @@ def _square_gone(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
         want = _rebuilt(base)
         if not any(_rebuilt(n) == want for n in sp.preorder_traversal(after)):
             return False
-        if _square_completed(base, before):
-            return True
+        if _square_completed(base, before) or tuple(m.path or ())[:1] == (VALUE,):
+            return True  # (in a derivative's value the rule made the square, not the page)
     elif tuple(m.path or ())[:1] == (VALUE,):
         return True
     if m.binding.get("square_put_back") and squares_of(after, base) >= squares_of(before, base):

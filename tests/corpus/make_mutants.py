@@ -1331,7 +1331,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("expfamily/bernoulli_natural_form.tex", 1, r"(1 - x)\log(1 - t)", r"(1 - x)\log t", "complement-probability"),
     ("expfamily/bernoulli_natural_form.tex", 2, r"x\log\frac{t}{1 - t}", r"x\log\frac{1 - t}{t}", "log-ratio-flipped"),
     ("expfamily/bernoulli_natural_form.tex", 3, r"- \log\left(1 + \frac", r"+ \log\left(1 + \frac", "sign-error"),
-    ("expfamily/bernoulli_log_partition.deriv", 2, "- exp(2*eta)/(1 + exp(eta))^2", "- exp(2*eta)/(1 + exp(eta))", "power-rule-factor"),
+    ("expfamily/bernoulli_log_partition.deriv", 2, "- exp(2*eta)/(1 + exp(eta))^2", "- exp(2*eta)/(1 + exp(eta))", "power-rule-factor|missing-square"),
     ("expfamily/bernoulli_log_partition.deriv", 3, "*(1 - exp(eta)", "*(1 + exp(eta)", "sign-error"),
     ("expfamily/bernoulli_log_partition.deriv", 1, "diff(exp(eta)/(1 + exp(eta)), eta)", "diff(1/(1 + exp(eta)), eta)", "chain-rule-factor-forgotten"),
     ("expfamily/poisson_log_partition.deriv", 1, "- lam - log(factorial(k))", "- lam + log(factorial(k))", "sign-error"),
