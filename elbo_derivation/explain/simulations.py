@@ -4274,3 +4274,78 @@ def reindexed_bounds_kept(node: sp.Basic, roles: Any) -> list[Variant]:
         out.append((wrong, {"right": node, "wrong": kept, "i": k, "why": why,
                             "guard": _not_differentiated}))
     return out
+
+
+# --- the Gamma recursion in other forms (names4) -------------------------------------------------
+
+
+def _gammas_shifted(expr: sp.Basic) -> list[sp.gamma]:
+    """The Γ(s + k) of ``expr`` (k a number ≥ 1, s not a number), in a fixed order."""
+    out = []
+    for g in expr.atoms(sp.gamma):
+        k, s = g.args[0].as_coeff_Add()
+        if k >= 1 and s.free_symbols:
+            out.append(g)
+    return sorted(out, key=sp.default_sort_key)
+
+
+def _each_and_all(items: list[Any]) -> list[list[Any]]:
+    """``items`` all at once, then each alone (only the first when there is one)."""
+    return [items] if len(items) == 1 else [items, *([i] for i in items)]
+
+
+def gamma_recursion_shifted_down(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + 1) = s·Γ(s) applied as Γ(s + 1) = (s − 1)·Γ(s): the factor of the recursion
+    taken one too low, as Γ(n) = (n − 1)·Γ(n − 1) read at n = s (Γ(a + x + 1)/Γ(a + x)
+    written a + x − 1). Every such Γ at once, and each one alone.
+
+    >>> a = sp.Symbol("a", positive=True)
+    >>> [w for w, _ in gamma_recursion_shifted_down(sp.gamma(a + 1) / sp.gamma(a), None)]
+    [a - 1]
+    """
+    gammas = _gammas_shifted(expr)
+    out: list[Variant] = []
+    for chosen in (_each_and_all(gammas) if gammas else []):
+        change = {g: (g.args[0] - 2) * sp.gamma(g.args[0] - 1) for g in chosen}
+        g = chosen[0]
+        s = g.args[0] - 1
+        out.append((expr.xreplace(change),
+                    {"right": s * sp.gamma(s), "wrong": (s - 1) * sp.gamma(s), "g": g, "s": s}))
+    return out
+
+
+def gamma_factorial_confused(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(n) = (n − 1)! taken as n! (Γ(n) written n!), or n! = Γ(n + 1) taken as Γ(n) (n!
+    written Γ(n)): the recursion's shift by one lost between the two. Every Γ (every
+    factorial) of a symbolic argument at once, and each one alone; not of an index a sum or
+    an integral runs over. The written step must show the form said written (``shown``).
+
+    >>> n = sp.Symbol("n", positive=True, integer=True)
+    >>> [w for w, _ in gamma_factorial_confused(sp.gamma(n) / sp.factorial(n - 1), None)]
+    [factorial(n)/factorial(n - 1), gamma(n)/gamma(n - 1)]
+    """
+    bound: set[sp.Basic] = set()
+    for n in sp.preorder_traversal(expr):
+        if isinstance(n, (sp.Sum, sp.Integral, sp.Product)):
+            bound |= {lim[0] for lim in n.limits}
+
+    def free(kind: type) -> list[sp.Basic]:  # of a free argument: a series' terms at its
+        # index's first values fall on the poles of Γ, where n! and Γ(n) part ways
+        return sorted((n for n in expr.atoms(kind) if n.args[0].free_symbols
+                       and not n.args[0].free_symbols & bound), key=sp.default_sort_key)
+
+    out: list[Variant] = []
+    gammas, facts = free(sp.gamma), free(sp.factorial)
+    for chosen in (_each_and_all(gammas) if gammas else []):
+        u = chosen[0].args[0]
+        new = [sp.factorial(g.args[0]) for g in chosen]
+        out.append((expr.xreplace(dict(zip(chosen, new))),
+                    {"right": sp.factorial(u - 1), "wrong": sp.factorial(u), "g": chosen[0],
+                     "s": u - 1, "shown": new}))
+    for chosen in (_each_and_all(facts) if facts else []):
+        u = chosen[0].args[0]
+        new = [sp.gamma(f.args[0]) for f in chosen]
+        out.append((expr.xreplace(dict(zip(chosen, new))),
+                    {"right": sp.gamma(u + 1), "wrong": sp.gamma(u), "g": chosen[0], "s": u,
+                     "shown": new}))
+    return out
