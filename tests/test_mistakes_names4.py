@@ -76,3 +76,97 @@ def test_a_series_index_is_not_read_as_a_gamma_argument() -> None:
     k = sp.Symbol("k", integer=True)
     series = lam * sp.Sum(lam**k / sp.factorial(k), (k, 0, sp.oo))
     assert sim.gamma_factorial_confused(series, None) == []
+
+
+# --- a multivariate Gaussian's KL ----------------------------------------------------------------
+
+
+def test_the_dimension_lost_in_a_log_is_simulated() -> None:
+    d = sp.Symbol("d", positive=True, integer=True)
+    v, s = sp.symbols("v s", positive=True)
+    m = sp.MatrixSymbol("m", d, 1)
+    e = sp.log(v**d / s**(2 * d)) / 2 + sp.Trace(m.T * m)
+    assert [w for w, _ in sim.dimension_lost_in_a_log(e, None)] == [
+        sp.log(v / s**2) / 2 + sp.Trace(m.T * m)]
+    # D beside the powers in the same log: not the exponents' count alone
+    assert sim.dimension_lost_in_a_log(sp.log(d * v**d) + sp.Trace(m.T * m), None) == []
+
+
+def test_the_log_determinant_of_a_scaled_identity_without_its_count_is_named() -> None:
+    # Alquier's KL of isotropic Gaussians: log(v^d/s^(2d)) written log(v/s²)
+    text = ("symbols: k : positive integer\nsymbols: a, b : positive\n"
+            "symbols: w : vector(k) real\n"
+            "(log(a^k/b^(2*k)) + transpose(w)*w/a)/2\n= (log(a/b^2) + transpose(w)*w/a)/2\n")
+    assert _named(text) == "dimension-count"
+    tex = (r"% symbols: n : positive integer" "\n" r"% symbols: \alpha, \beta : positive" "\n"
+           r"% symbols: u : vector(n) real" "\n"
+           r"\begin{align*}" "\n"
+           r"\frac{1}{2}\left(\log\frac{\alpha^{n}}{\beta^{n}} + \frac{u^\top u}{\alpha}\right)"
+           r" &= \frac{1}{2}\left(\log\frac{\alpha}{\beta} + \frac{u^\top u}{\alpha}\right)" "\n"
+           r"\end{align*}" "\n")
+    assert _named(tex, tex=True) == "dimension-count"
+
+
+def test_another_count_in_the_log_is_not_the_dimension_lost() -> None:
+    text = ("symbols: k : positive integer\nsymbols: a, b : positive\n"
+            "symbols: w : vector(k) real\n"
+            "(log(a^k/b^k) + transpose(w)*w/a)/2\n= (log(a^2/b^2) + transpose(w)*w/a)/2\n")
+    assert _named(text) is None
+
+
+def test_the_trace_ratio_turned_over_is_simulated() -> None:
+    n = sp.Symbol("n", positive=True, integer=True)
+    a, b = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("B", n, n)
+    assert [w for w, _ in sim.trace_ratio_flipped(sp.Trace(a.I * b), None)] == [
+        sp.Trace(b.I * a)]
+    assert sim.trace_ratio_flipped(sp.Trace(a * b), None) == []
+    assert sim.trace_ratio_flipped(sp.Trace(a.I * b.I), None) == []
+
+
+def test_the_kl_trace_with_its_covariances_exchanged_is_a_ratio_flipped() -> None:
+    text = ("symbols: D : positive integer\nsymbols: A, B : matrix(D) positive definite\n"
+            "(tr(inv(B)*A) - D + logdet(B) - logdet(A))/2\n"
+            "= (tr(inv(A)*B) - D + logdet(B) - logdet(A))/2\n")
+    assert _named(text) == "ratio-flipped"
+    other = ("symbols: K : positive integer\nsymbols: P, Q : matrix(K) positive definite\n"
+             "symbols: m : vector(K) real\n"
+             "tr(inv(Q)*P) + transpose(m)*inv(Q)*m - K\n"
+             "= tr(inv(P)*Q) + transpose(m)*inv(Q)*m - K\n")
+    assert _named(other) == "ratio-flipped"
+
+
+def test_the_trace_with_its_inverse_lost_is_not_a_ratio_flipped() -> None:
+    text = ("symbols: D : positive integer\nsymbols: A, B : matrix(D) positive definite\n"
+            "(tr(inv(B)*A) - D)/2\n= (tr(B*A) - D)/2\n")
+    assert _named(text) is None
+
+
+# --- the complement of a logistic weight ---------------------------------------------------------
+
+
+def test_the_complement_of_a_logistic_weight_is_simulated() -> None:
+    t = sp.Symbol("t", real=True)
+    w = sp.exp(t) / (1 + sp.exp(t))
+    assert [x for x, _ in sim.odds_weight_complement(w, None)] == [1 / (1 + sp.exp(t))]
+    assert [x for x, _ in sim.odds_weight_complement(-w, None)] == [-1 / (1 + sp.exp(t))]
+    # not a weight whose denominator is not one plus its numerator
+    assert sim.odds_weight_complement(sp.exp(t) / (2 + sp.exp(t)), None) == []
+
+
+def test_a_logistic_weight_written_as_its_complement_is_named() -> None:
+    # e^r/(1 + e^r) written 1/(1 + e^r): the sign of r and the numerator e^r lost give the
+    # same value; the denominator kept on the page says complement
+    text = "symbols: r : real\nexp(r)/(1 + exp(r))\n= 1/(1 + exp(r))\n"
+    assert _named(text) == "complement-probability"
+    tex = (r"% symbols: y, \eta : real" "\n"
+           r"\begin{align*}" "\n"
+           r"y - \frac{e^{\eta}}{1 + e^{\eta}} &= y - \frac{1}{1 + e^{\eta}}" "\n"
+           r"\end{align*}" "\n")
+    assert _named(tex, tex=True) == "complement-probability"
+
+
+def test_a_sign_in_a_logistic_weight_written_so_is_not_its_complement() -> None:
+    # 1/(1 + e^(−a)) written 1/(1 + e^a): the written step keeps no weight f/(1 + f) of the
+    # previous line, so the complement does not stand in for the sign
+    text = "symbols: a : real\n1/(1 + exp(-a))\n= 1/(1 + exp(a))\n"
+    assert _named(text) != "complement-probability"

@@ -4349,3 +4349,102 @@ def gamma_factorial_confused(expr: sp.Basic, roles: Any) -> list[Variant]:
                     {"right": sp.gamma(u + 1), "wrong": sp.gamma(u), "g": chosen[0], "s": u,
                      "shown": new}))
     return out
+
+
+# --- a multivariate Gaussian's KL (names4) -------------------------------------------------------
+
+
+def dimension_lost_in_a_log(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """The dimension count D lost from the exponents inside one log: log(v^D/s^(2D)) (the
+    log of det(vI)/det(s²I) in D dimensions) written log(v/s²), as if the determinant of a
+    multiple of the identity were that multiple. D is a symbol that gives the shape of a
+    vector or a matrix of the expression, or one the roles call a dimension; each log that
+    holds D in an exponent alone.
+
+    >>> d = sp.Symbol("d", positive=True, integer=True)
+    >>> v, s = sp.symbols("v s", positive=True)
+    >>> m = sp.MatrixSymbol("m", d, 1)
+    >>> e = sp.log(v**d / s**(2 * d)) + sp.Trace(m.T * m)
+    >>> [w for w, _ in dimension_lost_in_a_log(e, None)]
+    [log(v/s**2) + Trace(m.T*m)]
+    """
+    having = getattr(roles, "having", None) if roles is not None else None
+    counts = set(having("dimension")) if having is not None else set()
+    counts |= _matrix_sizes(expr)
+    out: list[Variant] = []
+    for d in sorted(counts, key=str):
+        for lg in sorted((n for n in expr.atoms(sp.log) if n.has(d)), key=sp.default_sort_key):
+            arg = lg.args[0]
+            if any(isinstance(n, (sp.Sum, sp.Integral, sp.Product)) for n in
+                   sp.preorder_traversal(arg)):
+                continue
+            new_arg = arg.replace(lambda n: isinstance(n, sp.Pow) and n.exp.has(d),
+                                  lambda n: n.base ** n.exp.xreplace({d: sp.S.One}))
+            if new_arg == arg or new_arg.has(d):
+                continue  # D stood elsewhere in the log too: not the exponents' count alone
+            why = (f"{show(d)} counts the dimensions: the determinant of a multiple of the "
+                   f"{show(d)}×{show(d)} identity is that multiple to the power {show(d)}, "
+                   f"so {show(lg)} belongs here, not {show(sp.log(new_arg))}")
+            out.append((expr.xreplace({lg: sp.log(new_arg)}),
+                        {"right": lg, "wrong": sp.log(new_arg), "s": d, "why": why}))
+    return out
+
+
+def trace_ratio_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """tr(A⁻¹B) written tr(B⁻¹A): the two covariances of a Gaussian KL's trace term
+    exchanged, the matrix ratio turned over (tr(Σ₁⁻¹Σ₀) written tr(Σ₀⁻¹Σ₁)). For a trace of
+    a product of exactly one inverse and one other square matrix, in either order.
+
+    >>> n = sp.Symbol("n", positive=True, integer=True)
+    >>> A, B = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("B", n, n)
+    >>> [w for w, _ in trace_ratio_flipped(sp.Trace(A.I * B), None)]
+    [Trace(B**(-1)*A)]
+    """
+    if not isinstance(node, sp.Trace) or not isinstance(node.arg, sp.MatMul):
+        return []
+    mats = [a for a in node.arg.args if getattr(a, "is_Matrix", False)]
+    scalars = [a for a in node.arg.args if not getattr(a, "is_Matrix", False)]
+    if len(mats) != 2:
+        return []
+    inv = [m for m in mats if isinstance(m, (sp.Inverse,)) or (
+        isinstance(m, sp.MatPow) and m.exp == -1)]
+    if len(inv) != 1:
+        return []
+    a = inv[0].args[0]
+    b = mats[1] if mats[0] is inv[0] else mats[0]
+    if isinstance(b, sp.Inverse) or (isinstance(b, sp.MatPow) and b.exp == -1) \
+            or not b.is_square or a == b:
+        return []
+    wrong = sp.Trace(sp.Mul(*scalars) * sp.MatMul(b ** -1, a)) if scalars else \
+        sp.Trace(sp.MatMul(b ** -1, a))
+    return [(wrong, {"right": node, "wrong": wrong})]
+
+
+# --- the complement of a logistic weight (names4) ------------------------------------------------
+
+
+def odds_weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
+    """f/(1 + f) written 1/(1 + f), f a positive expression of symbols: the logistic weight
+    (σ(t) = e^t/(1 + e^t), a probability) written as its complement 1 − σ(t) = σ(−t), the
+    denominator kept. The complement must stand on the written step (``shown``), and the
+    weight on the previous line (``not_in_value``); the binding ``odds`` is the odds f.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> [w for w, _ in odds_weight_complement(sp.exp(t) / (1 + sp.exp(t)), None)]
+    [1/(exp(t) + 1)]
+    >>> [w for w, _ in odds_weight_complement(-sp.exp(t) / (1 + sp.exp(t)), None)]
+    [-1/(exp(t) + 1)]
+    >>> odds_weight_complement(1 / (1 + sp.exp(-t)), None), odds_weight_complement(
+    ...     sp.exp(t) / (2 + sp.exp(t)), None)
+    ([], [])
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    c, weight = node.as_coeff_Mul()  # (a number before the weight kept: x − σ(t))
+    num, den = weight.as_numer_denom()
+    if not (isinstance(den, sp.Add) and num.free_symbols and num.is_positive
+            and sp.expand(den - num) == 1):
+        return []
+    wrong = c / den
+    return [(wrong, {"right": node, "wrong": wrong, "s": weight, "shown": [wrong],
+                     "not_in_value": True, "odds": num})]
