@@ -170,3 +170,35 @@ def test_a_sign_in_a_logistic_weight_written_so_is_not_its_complement() -> None:
     # previous line, so the complement does not stand in for the sign
     text = "symbols: a : real\n1/(1 + exp(-a))\n= 1/(1 + exp(a))\n"
     assert _named(text) != "complement-probability"
+
+
+# --- the way back: the written step put right, in the author's notation --------------------------
+
+
+def _way_back(text: str) -> tuple[str | None, sp.Basic | None, sp.Basic]:
+    from elbo_derivation.explain.mistakes import diagnose
+    from elbo_derivation.read.deriv import parse_derivation
+
+    d = parse_derivation(text)
+    step = d.steps[0]
+    lhs = d.expand_definitions(step.lhs(d))
+    m = diagnose(lhs, d.expand_definitions(step.expr), d, step)
+    return (None, None, lhs) if m is None else (m.name, m.expected_step, lhs)
+
+
+def test_a_count_written_one_is_put_back_in_the_written_constant() -> None:
+    name, back, lhs = _way_back(
+        "symbols: D : positive integer\nsymbols: j : integer\nsymbols: a : positive\n"
+        "-Sum(1, (j, 1, D))/2 + a\n= a - 1/2\n")
+    a, big_d = sp.Symbol("a", positive=True), sp.Symbol("D", positive=True, integer=True)
+    assert name == "dimension-count"
+    assert back is not None and back != lhs
+    assert sp.simplify(back - (a - big_d / 2)) == 0 and not back.has(sp.Sum)
+
+
+def test_a_term_lost_is_added_back_to_the_written_step() -> None:
+    name, back, lhs = _way_back(
+        "symbols: x, y : positive\nlog(x*y) + x^2\n= log(x) + x^2\n")
+    x, y = sp.symbols("x y", positive=True)
+    assert name == "dropped-term"
+    assert back == sp.log(x) + x**2 + sp.log(y)

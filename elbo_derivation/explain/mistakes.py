@@ -2421,6 +2421,31 @@ def _way_back(m: _Match, ctx: _Context) -> sp.Basic:
                 return repaired
     except Exception:
         pass
+    return _way_back_by_terms(m, ctx)
+
+
+def _way_back_by_terms(m: _Match, ctx: _Context) -> sp.Basic:
+    """The written step put right term by term, where the wrong part is not a part of it:
+    a term lost (written 0) added back, or a number written for a count (1 for D, in the
+    constant −½ of −D/2) put back in the one number term of the written step that holds it.
+    Each repair is kept only when it equals the previous line exactly; else the match's own
+    way back (the previous line itself for a forward match)."""
+    wrong, right = m.written_part, m.right_part
+    candidates: list[sp.Basic] = []
+    try:
+        if wrong == 0 and right != 0:
+            candidates.append(ctx.rhs + right)
+        elif isinstance(wrong, sp.Number) and wrong != 0 and isinstance(ctx.rhs, sp.Add):
+            numbers = [t for t in ctx.rhs.args if t.is_Number]
+            if len(numbers) == 1:
+                t = numbers[0]
+                candidates.append(ctx.rhs - t + t / wrong * right)
+        for repaired in candidates:
+            ctx.tick()
+            if ctx.screen_equal(repaired, ctx.lhs) and ctx.exact(repaired, ctx.lhs):
+                return repaired
+    except Exception:  # (out of time too: the name stands without this way back)
+        pass
     return m.expected_step
 
 
