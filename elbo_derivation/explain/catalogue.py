@@ -2550,3 +2550,29 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"missing-square": {
     "local": sim.square_lost_from_denominator}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names4 (eleventh naming round) --------------------------------------------------------------
+# the Gamma recursion in other forms: its factor taken one too low (Γ(s + 1)/Γ(s) written s − 1)
+# and the shift by one lost between Γ and the factorial (Γ(n) written n!, n! written Γ(n)); see
+# :func:`.simulations.gamma_recursion_shifted_down` and :func:`.simulations.gamma_factorial_confused`
+CATALOGUE = _amended(CATALOGUE, {"gamma-recursion": {
+    "whole": _plus(sim.gamma_recursion_shifted_down, sim.gamma_factorial_confused)}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a multivariate Gaussian's KL: the dimension count lost from the exponents inside one log
+# (log(v^D/s^(2D)) of det(vI)/det(s²I) written log(v/s²)), and the trace term's matrix ratio
+# turned over (tr(Σ₁⁻¹Σ₀) written tr(Σ₀⁻¹Σ₁)); see :func:`.simulations.dimension_lost_in_a_log`
+# and :func:`.simulations.trace_ratio_flipped`
+CATALOGUE = _amended(CATALOGUE, {
+    "dimension-count": {"whole": sim.dimension_lost_in_a_log},
+    "ratio-flipped": {"local": sim.trace_ratio_flipped,
+                      "undo": _as_undo(sim.trace_ratio_flipped)}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# the logistic weight f/(1 + f) written 1/(1 + f), its complement (see
+# :func:`.simulations.odds_weight_complement`); where a sign in f's exponent and the odds f
+# lost from the numerator tie with it, the page's denominator kept says complement
+# (mistakes._complement_tie_break)
+CATALOGUE = _amended(CATALOGUE, {"complement-probability": {
+    "local": sim.odds_weight_complement}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

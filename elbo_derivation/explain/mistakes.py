@@ -2357,6 +2357,32 @@ def _dimension_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
     return kept if kept and len(kept) < len(matches) else matches
 
 
+def _complement_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
+    """The matches without a sign set aside or a factor dropped inside a logistic weight
+    f/(1 + f) whose complement 1/(1 + f) stands written, its denominator kept (see
+    :func:`.simulations.odds_weight_complement`): the weight is a probability by its
+    structure, and its complement σ(−t) = 1 − σ(t) is the same value as the sign of its
+    logit t changed, or its odds f lost from the numerator; the denominator the page kept
+    says the author wrote the complement. Used only when the values leave a tie.
+
+    Only a sign or a factor whose symbols are the weight's own gives way; any other name
+    left keeps the tie."""
+    comp = [m for m in matches if m.entry.name == "complement-probability"
+            and m.binding.get("odds") is not None and m.located is True and m.direct
+            and m.witnessed]
+    if not comp:
+        return matches
+    weight = comp[0].binding.get("right")
+    symbols = weight.free_symbols if isinstance(weight, sp.Basic) else set()
+
+    def inside(m: _Match) -> bool:
+        parts = [p for p in (m.written_part, m.right_part) if isinstance(p, sp.Basic)]
+        return bool(parts) and all(p.free_symbols <= symbols for p in parts)
+    kept = [m for m in matches
+            if not (m.entry.name in ("sign-error", "dropped-factor") and inside(m))]
+    return kept if len(kept) < len(matches) else matches
+
+
 def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
     """``"sign"``, ``"ratio"`` or None: what the page says the author changed about the logs
     the ratio matches act on (see :func:`.page.page_change`)."""
@@ -2497,6 +2523,31 @@ def _way_back(m: _Match, ctx: _Context) -> sp.Basic:
                 return repaired
     except Exception:
         pass
+    return _way_back_by_terms(m, ctx)
+
+
+def _way_back_by_terms(m: _Match, ctx: _Context) -> sp.Basic:
+    """The written step put right term by term, where the wrong part is not a part of it:
+    a term lost (written 0) added back, or a number written for a count (1 for D, in the
+    constant −½ of −D/2) put back in the one number term of the written step that holds it.
+    Each repair is kept only when it equals the previous line exactly; else the match's own
+    way back (the previous line itself for a forward match)."""
+    wrong, right = m.written_part, m.right_part
+    candidates: list[sp.Basic] = []
+    try:
+        if wrong == 0 and right != 0:
+            candidates.append(ctx.rhs + right)
+        elif isinstance(wrong, sp.Number) and wrong != 0 and isinstance(ctx.rhs, sp.Add):
+            numbers = [t for t in ctx.rhs.args if t.is_Number]
+            if len(numbers) == 1:
+                t = numbers[0]
+                candidates.append(ctx.rhs - t + t / wrong * right)
+        for repaired in candidates:
+            ctx.tick()
+            if ctx.screen_equal(repaired, ctx.lhs) and ctx.exact(repaired, ctx.lhs):
+                return repaired
+    except Exception:  # (out of time too: the name stands without this way back)
+        pass
     return m.expected_step
 
 
@@ -2538,6 +2589,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         chosen = _choose(_page_tie_break(matches, ctx))
     if chosen is None:  # or the units: a repair that adds σ to a squared mean is none
         chosen = _choose(_dimension_tie_break(matches, ctx))
+    if chosen is None:  # or the role of a logistic weight whose complement stands written
+        chosen = _choose(_complement_tie_break(matches, ctx))
     if chosen is None:
         return None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):

@@ -4446,3 +4446,177 @@ def square_lost_from_denominator(node: sp.Basic, roles: Any) -> list[Variant]:
         wrong = node / f / f.base
         out.append((wrong, {"right": f, "wrong": 1 / f.base, "s": f.base, "value_only": True}))
     return out
+
+
+# --- the Gamma recursion in other forms (names4) -------------------------------------------------
+
+
+def _gammas_shifted(expr: sp.Basic) -> list[sp.gamma]:
+    """The Γ(s + k) of ``expr`` (k a number ≥ 1, s not a number), in a fixed order."""
+    out = []
+    for g in expr.atoms(sp.gamma):
+        k, s = g.args[0].as_coeff_Add()
+        if k >= 1 and s.free_symbols:
+            out.append(g)
+    return sorted(out, key=sp.default_sort_key)
+
+
+def _each_and_all(items: list[Any]) -> list[list[Any]]:
+    """``items`` all at once, then each alone (only the first when there is one)."""
+    return [items] if len(items) == 1 else [items, *([i] for i in items)]
+
+
+def gamma_recursion_shifted_down(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + 1) = s·Γ(s) applied as Γ(s + 1) = (s − 1)·Γ(s): the factor of the recursion
+    taken one too low, as Γ(n) = (n − 1)·Γ(n − 1) read at n = s (Γ(a + x + 1)/Γ(a + x)
+    written a + x − 1). Every such Γ at once, and each one alone.
+
+    >>> a = sp.Symbol("a", positive=True)
+    >>> [w for w, _ in gamma_recursion_shifted_down(sp.gamma(a + 1) / sp.gamma(a), None)]
+    [a - 1]
+    """
+    gammas = _gammas_shifted(expr)
+    out: list[Variant] = []
+    for chosen in (_each_and_all(gammas) if gammas else []):
+        change = {g: (g.args[0] - 2) * sp.gamma(g.args[0] - 1) for g in chosen}
+        g = chosen[0]
+        s = g.args[0] - 1
+        out.append((expr.xreplace(change),
+                    {"right": s * sp.gamma(s), "wrong": (s - 1) * sp.gamma(s), "g": g, "s": s}))
+    return out
+
+
+def gamma_factorial_confused(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(n) = (n − 1)! taken as n! (Γ(n) written n!), or n! = Γ(n + 1) taken as Γ(n) (n!
+    written Γ(n)): the recursion's shift by one lost between the two. Every Γ (every
+    factorial) of a symbolic argument at once, and each one alone; not of an index a sum or
+    an integral runs over. The written step must show the form said written (``shown``).
+
+    >>> n = sp.Symbol("n", positive=True, integer=True)
+    >>> [w for w, _ in gamma_factorial_confused(sp.gamma(n) / sp.factorial(n - 1), None)]
+    [factorial(n)/factorial(n - 1), gamma(n)/gamma(n - 1)]
+    """
+    bound: set[sp.Basic] = set()
+    for n in sp.preorder_traversal(expr):
+        if isinstance(n, (sp.Sum, sp.Integral, sp.Product)):
+            bound |= {lim[0] for lim in n.limits}
+
+    def free(kind: type) -> list[sp.Basic]:  # of a free argument: a series' terms at its
+        # index's first values fall on the poles of Γ, where n! and Γ(n) part ways
+        return sorted((n for n in expr.atoms(kind) if n.args[0].free_symbols
+                       and not n.args[0].free_symbols & bound), key=sp.default_sort_key)
+
+    out: list[Variant] = []
+    gammas, facts = free(sp.gamma), free(sp.factorial)
+    for chosen in (_each_and_all(gammas) if gammas else []):
+        u = chosen[0].args[0]
+        new = [sp.factorial(g.args[0]) for g in chosen]
+        out.append((expr.xreplace(dict(zip(chosen, new))),
+                    {"right": sp.factorial(u - 1), "wrong": sp.factorial(u), "g": chosen[0],
+                     "s": u - 1, "shown": new}))
+    for chosen in (_each_and_all(facts) if facts else []):
+        u = chosen[0].args[0]
+        new = [sp.gamma(f.args[0]) for f in chosen]
+        out.append((expr.xreplace(dict(zip(chosen, new))),
+                    {"right": sp.gamma(u + 1), "wrong": sp.gamma(u), "g": chosen[0], "s": u,
+                     "shown": new}))
+    return out
+
+
+# --- a multivariate Gaussian's KL (names4) -------------------------------------------------------
+
+
+def dimension_lost_in_a_log(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """The dimension count D lost from the exponents inside one log: log(v^D/s^(2D)) (the
+    log of det(vI)/det(s²I) in D dimensions) written log(v/s²), as if the determinant of a
+    multiple of the identity were that multiple. D is a symbol that gives the shape of a
+    vector or a matrix of the expression, or one the roles call a dimension; each log that
+    holds D in an exponent alone.
+
+    >>> d = sp.Symbol("d", positive=True, integer=True)
+    >>> v, s = sp.symbols("v s", positive=True)
+    >>> m = sp.MatrixSymbol("m", d, 1)
+    >>> e = sp.log(v**d / s**(2 * d)) + sp.Trace(m.T * m)
+    >>> [w for w, _ in dimension_lost_in_a_log(e, None)]
+    [log(v/s**2) + Trace(m.T*m)]
+    """
+    having = getattr(roles, "having", None) if roles is not None else None
+    counts = set(having("dimension")) if having is not None else set()
+    counts |= _matrix_sizes(expr)
+    out: list[Variant] = []
+    for d in sorted(counts, key=str):
+        for lg in sorted((n for n in expr.atoms(sp.log) if n.has(d)), key=sp.default_sort_key):
+            arg = lg.args[0]
+            if any(isinstance(n, (sp.Sum, sp.Integral, sp.Product)) for n in
+                   sp.preorder_traversal(arg)):
+                continue
+            new_arg = arg.replace(lambda n: isinstance(n, sp.Pow) and n.exp.has(d),
+                                  lambda n: n.base ** n.exp.xreplace({d: sp.S.One}))
+            if new_arg == arg or new_arg.has(d):
+                continue  # D stood elsewhere in the log too: not the exponents' count alone
+            why = (f"{show(d)} counts the dimensions: the determinant of a multiple of the "
+                   f"{show(d)}×{show(d)} identity is that multiple to the power {show(d)}, "
+                   f"so {show(lg)} belongs here, not {show(sp.log(new_arg))}")
+            out.append((expr.xreplace({lg: sp.log(new_arg)}),
+                        {"right": lg, "wrong": sp.log(new_arg), "s": d, "why": why}))
+    return out
+
+
+def trace_ratio_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
+    """tr(A⁻¹B) written tr(B⁻¹A): the two covariances of a Gaussian KL's trace term
+    exchanged, the matrix ratio turned over (tr(Σ₁⁻¹Σ₀) written tr(Σ₀⁻¹Σ₁)). For a trace of
+    a product of exactly one inverse and one other square matrix, in either order.
+
+    >>> n = sp.Symbol("n", positive=True, integer=True)
+    >>> A, B = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("B", n, n)
+    >>> [w for w, _ in trace_ratio_flipped(sp.Trace(A.I * B), None)]
+    [Trace(B**(-1)*A)]
+    """
+    if not isinstance(node, sp.Trace) or not isinstance(node.arg, sp.MatMul):
+        return []
+    mats = [a for a in node.arg.args if getattr(a, "is_Matrix", False)]
+    scalars = [a for a in node.arg.args if not getattr(a, "is_Matrix", False)]
+    if len(mats) != 2:
+        return []
+    inv = [m for m in mats if isinstance(m, (sp.Inverse,)) or (
+        isinstance(m, sp.MatPow) and m.exp == -1)]
+    if len(inv) != 1:
+        return []
+    a = inv[0].args[0]
+    b = mats[1] if mats[0] is inv[0] else mats[0]
+    if isinstance(b, sp.Inverse) or (isinstance(b, sp.MatPow) and b.exp == -1) \
+            or not b.is_square or a == b:
+        return []
+    wrong = sp.Trace(sp.Mul(*scalars) * sp.MatMul(b ** -1, a)) if scalars else \
+        sp.Trace(sp.MatMul(b ** -1, a))
+    return [(wrong, {"right": node, "wrong": wrong})]
+
+
+# --- the complement of a logistic weight (names4) ------------------------------------------------
+
+
+def odds_weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
+    """f/(1 + f) written 1/(1 + f), f a positive expression of symbols: the logistic weight
+    (σ(t) = e^t/(1 + e^t), a probability) written as its complement 1 − σ(t) = σ(−t), the
+    denominator kept. The complement must stand on the written step (``shown``), and the
+    weight on the previous line (``not_in_value``); the binding ``odds`` is the odds f.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> [w for w, _ in odds_weight_complement(sp.exp(t) / (1 + sp.exp(t)), None)]
+    [1/(exp(t) + 1)]
+    >>> [w for w, _ in odds_weight_complement(-sp.exp(t) / (1 + sp.exp(t)), None)]
+    [-1/(exp(t) + 1)]
+    >>> odds_weight_complement(1 / (1 + sp.exp(-t)), None), odds_weight_complement(
+    ...     sp.exp(t) / (2 + sp.exp(t)), None)
+    ([], [])
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    c, weight = node.as_coeff_Mul()  # (a number before the weight kept: x − σ(t))
+    num, den = weight.as_numer_denom()
+    if not (isinstance(den, sp.Add) and num.free_symbols and num.is_positive
+            and sp.expand(den - num) == 1):
+        return []
+    wrong = c / den
+    return [(wrong, {"right": node, "wrong": wrong, "s": weight, "shown": [wrong],
+                     "not_in_value": True, "odds": num})]

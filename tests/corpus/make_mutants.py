@@ -1314,7 +1314,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("identities/sigmoid_symmetry.tex", 1, r"1 + e^{-x} - 1", r"1 + e^{-x} + 1", "sign-error"),
     ("identities/sigmoid_symmetry.tex", 3, r"\frac{1}{e^{x} + 1}", r"\frac{1}{e^{-x} + 1}", "sign-error"),
     ("identities/softplus_derivative.tex", 1, r"\frac{e^{x}}{1 + e^{x}}", r"\frac{1}{1 + e^{x}}", "chain-rule-factor-forgotten"),
-    ("identities/softplus_derivative.tex", 2, r"\frac{1}{e^{-x} + 1}", r"\frac{1}{e^{x} + 1}", "sign-error"),
+    ("identities/softplus_derivative.tex", 2, r"\frac{1}{e^{-x} + 1}", r"\frac{1}{e^{x} + 1}", "sign-error|complement-probability"),
     ("identities/logit_inverse.deriv", 1, "(exp(-x)/(1 + exp(-x)))", "(exp(x)/(1 + exp(-x)))", "sign-error|log-ratio-flipped|overall-sign"),
     ("identities/logit_inverse.deriv", 2, "log(1/exp(-x))", "log(exp(-x))", "log-ratio-flipped|overall-sign"),
     ("identities/logit_inverse.deriv", 3, "= x", "= -x", "overall-sign"),
