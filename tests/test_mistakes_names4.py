@@ -197,7 +197,7 @@ def test_a_count_written_one_is_put_back_in_the_written_constant() -> None:
 
 
 def test_a_term_lost_is_added_back_to_the_written_step() -> None:
-    name, back, lhs = _way_back(
+    name, back, _lhs = _way_back(
         "symbols: x, y : positive\nlog(x*y) + x^2\n= log(x) + x^2\n")
     x, y = sp.symbols("x y", positive=True)
     assert name == "dropped-term"

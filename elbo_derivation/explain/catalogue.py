@@ -2553,8 +2553,9 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 
 # --- names4 (eleventh naming round) --------------------------------------------------------------
 # the Gamma recursion in other forms: its factor taken one too low (Γ(s + 1)/Γ(s) written s − 1)
-# and the shift by one lost between Γ and the factorial (Γ(n) written n!, n! written Γ(n)); see
-# :func:`.simulations.gamma_recursion_shifted_down` and :func:`.simulations.gamma_factorial_confused`
+# and the shift by one lost between Γ and the factorial (Γ(n) written n!, n! written Γ(n));
+# see :func:`.simulations.gamma_recursion_shifted_down` and
+# :func:`.simulations.gamma_factorial_confused`
 CATALOGUE = _amended(CATALOGUE, {"gamma-recursion": {
     "whole": _plus(sim.gamma_recursion_shifted_down, sim.gamma_factorial_confused)}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -4511,13 +4511,13 @@ def gamma_factorial_confused(expr: sp.Basic, roles: Any) -> list[Variant]:
     for chosen in (_each_and_all(gammas) if gammas else []):
         u = chosen[0].args[0]
         new = [sp.factorial(g.args[0]) for g in chosen]
-        out.append((expr.xreplace(dict(zip(chosen, new))),
+        out.append((expr.xreplace(dict(zip(chosen, new, strict=True))),
                     {"right": sp.factorial(u - 1), "wrong": sp.factorial(u), "g": chosen[0],
                      "s": u - 1, "shown": new}))
     for chosen in (_each_and_all(facts) if facts else []):
         u = chosen[0].args[0]
         new = [sp.gamma(f.args[0]) for f in chosen]
-        out.append((expr.xreplace(dict(zip(chosen, new))),
+        out.append((expr.xreplace(dict(zip(chosen, new, strict=True))),
                     {"right": sp.gamma(u + 1), "wrong": sp.gamma(u), "g": chosen[0], "s": u,
                      "shown": new}))
     return out
@@ -4550,8 +4550,8 @@ def dimension_lost_in_a_log(expr: sp.Basic, roles: Any) -> list[Variant]:
             if any(isinstance(n, (sp.Sum, sp.Integral, sp.Product)) for n in
                    sp.preorder_traversal(arg)):
                 continue
-            new_arg = arg.replace(lambda n: isinstance(n, sp.Pow) and n.exp.has(d),
-                                  lambda n: n.base ** n.exp.xreplace({d: sp.S.One}))
+            new_arg = arg.replace(lambda n, d=d: isinstance(n, sp.Pow) and n.exp.has(d),
+                                  lambda n, d=d: n.base ** n.exp.xreplace({d: sp.S.One}))
             if new_arg == arg or new_arg.has(d):
                 continue  # D stood elsewhere in the log too: not the exponents' count alone
             why = (f"{show(d)} counts the dimensions: the determinant of a multiple of the "
