@@ -627,6 +627,43 @@ def merge_integrals(expr: sp.Expr) -> sp.Expr:
     return sp.Add(*outside) + sp.Integral(sp.Add(*inside), (_U, -sp.oo, sp.oo))
 
 
+def log_ratios_combined(f: sp.Expr) -> sp.Expr:
+    """``f`` with each pair c·log A − c·log B of its terms written c·log(A/B), where A and B
+    are known positive and A/B cancels to something smaller (the log of a quotient read
+    backwards): log(1 + eᶻ) − log(e^(−ξz) + e^((1−ξ)z)) is log(e^(ξz)) = ξz for a real z.
+    Terms that pair with nothing are kept as they are.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> a = sp.Symbol("a", positive=True)
+    >>> log_ratios_combined(sp.log(1 + sp.exp(z)) - sp.log(sp.exp(-a*z) + sp.exp((1 - a)*z)))
+    a*z
+    """
+    terms = list(sp.Add.make_args(sp.expand(f, log=False, power_base=False, mul=True)))
+    logs: list[tuple[sp.Expr, sp.Expr] | None] = []
+    for term in terms:
+        coeff, rest = term.as_independent(sp.log, as_Add=False)
+        ok = isinstance(rest, sp.log) and rest.args[0].is_positive is True
+        logs.append((coeff, rest.args[0]) if ok else None)
+    used: set[int] = set()
+    out: list[sp.Expr] = []
+    for i, a in enumerate(logs):
+        if a is None or i in used:
+            continue
+        for j in range(i + 1, len(terms)):
+            b = logs[j]
+            if b is None or j in used or sp.expand(a[0] + b[0]) != 0:
+                continue
+            ratio = sp.cancel(a[1] / b[1])
+            if sp.count_ops(ratio) >= sp.count_ops(a[1]) + sp.count_ops(b[1]):
+                continue
+            used.update((i, j))
+            out.append(a[0] * sp.expand_log(sp.log(ratio)))
+            break
+    if not used:
+        return f
+    return sp.Add(*out, *[t for k, t in enumerate(terms) if k not in used])
+
+
 def differentiate(expr: sp.Expr) -> sp.Expr:
     """Each derivative evaluated from the outside in, an integral's by differentiating under
     the integral sign (without first trying to evaluate the integral)."""

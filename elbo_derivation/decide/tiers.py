@@ -1982,6 +1982,13 @@ class GaussianMoments(Tier):
 
                     return (written_back(at), written_back(bt), n1 + n2, written_back(reduced),
                             rules)
+            if (a - b).has(sp.Integral, Expectation):
+                # E[f] − E[g] under one normal density with f − g Gaussian-integrable only
+                # together: one integral (linearity), its logs paired (log of a quotient)
+                found = _merged_gaussian_gap(p.gap_of(a, b))
+                if found is not None:
+                    gap, n3, rules = found
+                    return a, b, n1 + n2 + n3, gap, rules
             if not n1 + n2:
                 return a, b, 0, sp.S.NaN, ()
             return a, b, n1 + n2, *reduce_algebra(p.gap_of(a, b))
@@ -2004,6 +2011,28 @@ class GaussianMoments(Tier):
             judged.explanation = ("the integrals that differ agree term by term, by "
                                   + "; ".join(split) + " (each integral evaluated exactly)")
         return judged
+
+
+def _merged_gaussian_gap(gap: sp.Expr) -> tuple[sp.Expr, int, tuple[str, ...]] | None:
+    """The gap with its whole-line integrals merged into one (linearity of the integral) and
+    that integrand's logarithms paired into logs of quotients, then evaluated as a Gaussian
+    integral: (the reduced gap, the integrals evaluated, the rules), or None when an integral
+    is left. So E[log(1 + eᶻ)] − E[log(e^(−ξz) + e^((1−ξ)z))] = E[ξz] = ξμ under N(μ, σ²),
+    though neither expectation has a closed form."""
+    from elbo_derivation.decide import calculus
+
+    merged = calculus.merge_integrals(gap)
+    if merged == gap:
+        return None
+    paired = merged.replace(
+        lambda n: isinstance(n, sp.Integral),
+        lambda n: sp.Integral(calculus.log_ratios_combined(n.function), *n.limits))
+    value, n = evaluate_gaussian_integrals(paired)
+    if not n or value.has(sp.Integral, Expectation):
+        return None
+    reduced, rules = reduce_algebra(value)
+    said = (LINEARITY_OF_INTEGRAL, LOG_QUOTIENT) if paired != merged else (LINEARITY_OF_INTEGRAL,)
+    return reduced, n, (*said, *rules)
 
 
 def _derivatives_done(expr: sp.Expr) -> sp.Expr:
