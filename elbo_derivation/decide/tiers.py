@@ -616,6 +616,12 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     (0, ('expanding products and powers',))
     """
     masked, nodes = _mask(diff)
+    if _exponential_denominator(masked):
+        # a rational function of exponentials (the logistic sigmoid written out): each
+        # exponential one positive unknown, so that cancelling needs no expansion of e^(a + b)
+        quick = exponentials_as_unknowns(masked)
+        if quick is not None and sp.cancel(sp.together(quick)) == 0:
+            return sp.S.Zero, (CANCELLING,)
     logs = masked.atoms(sp.log)
     f = sp.expand(masked)
     expanded = f != masked
@@ -653,6 +659,31 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     if even:
         rules.append(LOG_EVEN_POWER)
     return f.xreplace(nodes), tuple(rules)
+
+
+def _exponential_denominator(f: sp.Expr) -> bool:
+    """Whether an exponential stands in a denominator of ``f`` (1/(1 + e^(−t)), the logistic
+    sigmoid written out)."""
+    return any(isinstance(n, sp.Pow) and n.exp.is_negative is True and n.base.has(sp.exp)
+               for n in sp.preorder_traversal(f))
+
+
+def exponentials_as_unknowns(f: sp.Expr) -> sp.Expr | None:
+    """``f`` with each exponential of a real argument replaced by a positive unknown of its
+    own (None when an argument is not known real). An identity of the result holds for any
+    positive values of the unknowns, so it holds for ``f``; the converse need not (e^a·e^(−a)
+    = 1 is lost), so this only ever proves.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> s = 1 / (1 + sp.exp(-x))
+    >>> sp.cancel(sp.together(exponentials_as_unknowns(s * (1 - s) - sp.exp(-x) * s**2)))
+    0
+    """
+    found = f.atoms(sp.exp)
+    if not found or any(e.args[0].is_real is not True for e in found):
+        return None
+    return f.xreplace({e: sp.Dummy("e", positive=True)
+                       for e in sorted(found, key=sp.default_sort_key)})
 
 
 LOG_EVEN_POWER = "log of an even power of a real number (log(x²) = 2 log|x|)"
@@ -1648,6 +1679,17 @@ class DeclaredIntervals(Tier):
             gap = p.gap.xreplace(subs)
             gap = gap.replace(lambda n: isinstance(n, sp.log),
                               lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
+            if p.relation is not Relation.EQ and _exponential_denominator(gap):
+                # a rational function of exponentials: its sign with each one a positive
+                # unknown, before any expansion
+                unknowns = exponentials_as_unknowns(gap)
+                if unknowns is not None:
+                    reason, rule = nonnegative(sp.together(unknowns))
+                    if reason:  # (the reason shows the unknowns: it is not repeated)
+                        return Judgement(Verdict.PROVED, self.name, (*interval_rules, rule),
+                                         "within the declared intervals, each exponential "
+                                         "written as a positive unknown, the gap factors "
+                                         "into a non-negative form")
             reduced, rules = reduce_algebra(gap)
             if reduced == 0:
                 return Judgement(Verdict.PROVED, self.name, (*interval_rules, *rules))
