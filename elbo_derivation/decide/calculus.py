@@ -1028,15 +1028,16 @@ def beta_gamma_rules(*exprs: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None =
 
 
 def _geometric_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Expr] | None:
-    """``term`` as c·k^m·r^k (c and r free of k, r ≠ 1): (c, m, r); None otherwise."""
+    """``term`` as c·k^m·r^k (c and r free of k, r ≠ 1, m ≥ 0 or m = −1): (c, m, r); None
+    otherwise."""
     const, ratio, power = [], sp.S.One, 0
     for f in sp.Mul.make_args(term):
         if not f.has(k):
             const.append(f)
             continue
         base, exp = (sp.E, f.args[0]) if isinstance(f, sp.exp) else f.as_base_exp()
-        if base == k and exp.is_Integer and exp > 0:
-            power += int(exp)
+        if base == k and exp.is_Integer and (exp > 0 or (exp == -1 and power == 0)):
+            power += int(exp)  # (k^(−1) alone: the logarithmic series Σ r^k/k)
             continue
         if base.has(k):
             return None
@@ -1094,6 +1095,9 @@ def geometric_series(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = N
     >>> r = sp.Symbol("r", real=True)  # |r| < 1 unknown: left alone
     >>> geometric_series(sp.Sum(r**k, (k, 0, sp.oo)))
     Sum(r**k, (k, 0, oo))
+    >>> j = sp.Symbol("j", integer=True, positive=True)  # the logarithmic series, k^(−1)
+    >>> geometric_series(sp.Sum(1 / (j * (1 + a)**j), (j, 1, sp.oo)))
+    -log(1 - 1/(a + 1))
     """
     subs = subs or {}
 
@@ -1111,6 +1115,13 @@ def geometric_series(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = N
                 return node
             c, m, r = found
             u = sp.Dummy("u")
+            if m < 0:  # Σ_{k≥1} u^k/k = −log(1 − u) for |u| < 1 (Mercator's series)
+                if lo < 1:
+                    return node
+                series = -sp.log(1 - u)
+                head = sp.Add(*[u**i / sp.Integer(i) for i in range(1, int(lo))])
+                total.append(c * (series - head).xreplace({u: r}))
+                continue
             series = 1 / (1 - u)
             for _ in range(m):
                 series = u * sp.diff(series, u)
