@@ -44,3 +44,4 @@ def test_logs_pair_only_when_the_quotient_cancels() -> None:
     # a log of a quantity not known positive is never paired
     g = sp.log(z) - sp.log(z**2)
     assert log_ratios_combined(g) == g
+

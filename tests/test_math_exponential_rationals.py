@@ -17,7 +17,8 @@ symbols: x, b1, b2 : real
 symbols: a1, a2 : positive
 symbols: 0 < w < 1
 let: S = w*sigmoid(a1*x + b1) + (1 - w)*sigmoid(a2*x + b2)
-let: T = w*a1*sigmoid(a1*x + b1)*(1 - sigmoid(a1*x + b1)) + (1 - w)*a2*sigmoid(a2*x + b2)*(1 - sigmoid(a2*x + b2))
+let: T = w*a1*sigmoid(a1*x + b1)*(1 - sigmoid(a1*x + b1)) \
+    + (1 - w)*a2*sigmoid(a2*x + b2)*(1 - sigmoid(a2*x + b2))
 
     diff(log(S) - log(1 - S), x)
 """
