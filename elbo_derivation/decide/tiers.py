@@ -646,6 +646,12 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     >>> reduce_algebra((a + b)**2 - a**2 - 2*a*b - b**2)
     (0, ('expanding products and powers',))
     """
+    if isinstance(diff, sp.MatrixBase):  # matrices written out: entry by entry
+        done = [reduce_algebra(entry) for entry in diff]
+        rules = tuple(dict.fromkeys(r for _, used in done for r in used))
+        if all(entry == 0 for entry, _ in done):
+            return sp.S.Zero, rules
+        return sp.ImmutableMatrix(diff.rows, diff.cols, [e for e, _ in done]), rules
     masked, nodes = _mask(diff)
     if _exponential_denominator(masked):
         # a rational function of exponentials (the logistic sigmoid written out): each
