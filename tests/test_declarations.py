@@ -199,3 +199,18 @@ def test_a_function_declared_under_a_latex_name():
         "\\end{align*}\n", file="a.tex")
     assert {"L_hat(theta)", "phi(z)"} <= set(d.declarations.functions)
     assert d.start.free_symbols == {d.symbols["theta"], d.symbols["z"]}
+
+
+def test_a_functions_line_may_use_the_variable_of_an_abstract_density_declared_later() -> None:
+    """functions: a(z) before densities: pi(z) reads as it does after it: the density's
+    variable is a real number either way (Bauer & Mnih's acceptance function a(z))."""
+    from elbo_derivation.read.deriv import parse_derivation
+
+    body = "\n    E[c*a(z), z ~ p(z)]\n  = c*E[a(z), z ~ p(z)]\n"
+    before = parse_derivation("symbols: c : positive\nfunctions: a(z) : real\n"
+                              "densities: p(z)\n" + body)
+    after = parse_derivation("symbols: c : positive\ndensities: p(z)\n"
+                             "functions: a(z) : real\n" + body)
+    assert str(before.start) == str(after.start)
+    assert str(before.steps[0].expr) == str(after.steps[0].expr)
+    assert before.symbols["z"].is_real

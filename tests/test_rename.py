@@ -79,7 +79,8 @@ def _split(name: str) -> tuple[str, str]:
     return (m.group(1), m.group(2)) if m else (name, "")
 
 
-def build_map(names: Iterable[str], heads: Sequence[str] | None = None) -> dict[str, str]:
+def build_map(names: Iterable[str], heads: Sequence[str] | None = None,
+              avoid: Iterable[str] = ()) -> dict[str, str]:
     """A new name for every name, injective and avoiding every old name and reserved word.
 
     Each stem takes the first free name of :data:`PREFERRED` (then a Greek one), or, with
@@ -96,7 +97,9 @@ def build_map(names: Iterable[str], heads: Sequence[str] | None = None) -> dict[
     names = sorted(set(names))
     # the head of an indexed name is taken too: an index i renamed to alpha beside alpha_i
     # would write the renamed alpha_i as alpha_alpha
-    taken = set(names) | {n.partition("_")[0] for n in names} | RESERVED
+    # (``avoid``: the LaTeX commands a file writes, \\sigma(a) the logistic sigmoid among
+    # them: a name renamed to one of them would change what the command means)
+    taken = set(names) | {n.partition("_")[0] for n in names} | RESERVED | set(avoid)
     stems: dict[str, str] = {}
     out: dict[str, str] = {}
 
@@ -289,6 +292,12 @@ def _rename_latex(src: str, mapping: dict[str, str]) -> str:
         j = m.end()
         s = _SUBSCRIPT.match(src, j)
         if m.group("cmd") is not None and m.group("cmd") not in GREEK:
+            declared = _lookup(m.group("cmd"), s.group("braced") or s.group("single"),
+                               mapping) if s is not None else None
+            if declared is not None:  # \pi_1 declared as a name of its own (a weight)
+                out.append(_latex_form(mapping[declared]))
+                i = s.end()
+                continue
             out.append(m.group(0))
             i = m.end()
             if s is not None:  # \pi_j: the command kept, its index renamed (braced)
@@ -437,7 +446,8 @@ def rename_tex(text: str, mapping: dict[str, str] | None = None) -> tuple[str, d
     <BLANKLINE>
     """
     lines = text.split("\n")
-    mapping = build_map(_declared_tex(lines)) if mapping is None else mapping
+    mapping = (build_map(_declared_tex(lines), avoid=re.findall(r"\\([A-Za-z]+)", text))
+               if mapping is None else mapping)
     out = []
     for line in lines:
         m = re.match(r"(\s*%\s*)(symbols|let|densities|functions)(\s*:)(.*)", line)

@@ -638,6 +638,43 @@ def merge_integrals(expr: sp.Expr) -> sp.Expr:
     return sp.Add(*outside) + sp.Integral(sp.Add(*inside), (_U, -sp.oo, sp.oo))
 
 
+def log_ratios_combined(f: sp.Expr) -> sp.Expr:
+    """``f`` with each pair c·log A − c·log B of its terms written c·log(A/B), where A and B
+    are known positive and A/B cancels to something smaller (the log of a quotient read
+    backwards): log(1 + eᶻ) − log(e^(−ξz) + e^((1−ξ)z)) is log(e^(ξz)) = ξz for a real z.
+    Terms that pair with nothing are kept as they are.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> a = sp.Symbol("a", positive=True)
+    >>> log_ratios_combined(sp.log(1 + sp.exp(z)) - sp.log(sp.exp(-a*z) + sp.exp((1 - a)*z)))
+    a*z
+    """
+    terms = list(sp.Add.make_args(sp.expand(f, log=False, power_base=False, mul=True)))
+    logs: list[tuple[sp.Expr, sp.Expr] | None] = []
+    for term in terms:
+        coeff, rest = term.as_independent(sp.log, as_Add=False)
+        ok = isinstance(rest, sp.log) and rest.args[0].is_positive is True
+        logs.append((coeff, rest.args[0]) if ok else None)
+    used: set[int] = set()
+    out: list[sp.Expr] = []
+    for i, a in enumerate(logs):
+        if a is None or i in used:
+            continue
+        for j in range(i + 1, len(terms)):
+            b = logs[j]
+            if b is None or j in used or sp.expand(a[0] + b[0]) != 0:
+                continue
+            ratio = sp.cancel(a[1] / b[1])
+            if sp.count_ops(ratio) >= sp.count_ops(a[1]) + sp.count_ops(b[1]):
+                continue
+            used.update((i, j))
+            out.append(a[0] * sp.expand_log(sp.log(ratio)))
+            break
+    if not used:
+        return f
+    return sp.Add(*out, *[t for k, t in enumerate(terms) if k not in used])
+
+
 def differentiate(expr: sp.Expr) -> sp.Expr:
     """Each derivative evaluated from the outside in, an integral's by differentiating under
     the integral sign (without first trying to evaluate the integral)."""
@@ -1002,15 +1039,16 @@ def beta_gamma_rules(*exprs: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None =
 
 
 def _geometric_term(term: sp.Expr, k: sp.Symbol) -> tuple[sp.Expr, int, sp.Expr] | None:
-    """``term`` as c·k^m·r^k (c and r free of k, r ≠ 1): (c, m, r); None otherwise."""
+    """``term`` as c·k^m·r^k (c and r free of k, r ≠ 1, m ≥ 0 or m = −1): (c, m, r); None
+    otherwise."""
     const, ratio, power = [], sp.S.One, 0
     for f in sp.Mul.make_args(term):
         if not f.has(k):
             const.append(f)
             continue
         base, exp = (sp.E, f.args[0]) if isinstance(f, sp.exp) else f.as_base_exp()
-        if base == k and exp.is_Integer and exp > 0:
-            power += int(exp)
+        if base == k and exp.is_Integer and (exp > 0 or (exp == -1 and power == 0)):
+            power += int(exp)  # (k^(−1) alone: the logarithmic series Σ r^k/k)
             continue
         if base.has(k):
             return None
@@ -1068,6 +1106,9 @@ def geometric_series(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = N
     >>> r = sp.Symbol("r", real=True)  # |r| < 1 unknown: left alone
     >>> geometric_series(sp.Sum(r**k, (k, 0, sp.oo)))
     Sum(r**k, (k, 0, oo))
+    >>> j = sp.Symbol("j", integer=True, positive=True)  # the logarithmic series, k^(−1)
+    >>> geometric_series(sp.Sum(1 / (j * (1 + a)**j), (j, 1, sp.oo)))
+    -log(1 - 1/(a + 1))
     """
     subs = subs or {}
 
@@ -1085,6 +1126,13 @@ def geometric_series(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = N
                 return node
             c, m, r = found
             u = sp.Dummy("u")
+            if m < 0:  # Σ_{k≥1} u^k/k = −log(1 − u) for |u| < 1 (Mercator's series)
+                if lo < 1:
+                    return node
+                series = -sp.log(1 - u)
+                head = sp.Add(*[u**i / sp.Integer(i) for i in range(1, int(lo))])
+                total.append(c * (series - head).xreplace({u: r}))
+                continue
             series = 1 / (1 - u)
             for _ in range(m):
                 series = u * sp.diff(series, u)

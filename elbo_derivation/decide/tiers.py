@@ -320,8 +320,15 @@ class Problem:
                           sides: tuple[sp.Expr, sp.Expr] | None,
                           max_points: int, side_dps: int = DPS) -> Judgement | None:
         a, b = sides if sides is not None else self.sides
-        if a.has(AppliedUndef) or b.has(AppliedUndef):
-            return None
+        abstract = a.has(AppliedUndef) or b.has(AppliedUndef)
+        if abstract:
+            # log p(x) on both sides, the gap free of it: each abstract value at a point is a
+            # number of its declared sign, part of the point reported (any density has some
+            # positive value there), so the sides are finite
+            found = _abstract_values(a, b)
+            if found is None:
+                return None
+            a, b = a.xreplace(found), b.xreplace(found)
         import numpy as np
 
         symbols = ordered(f.free_symbols | a.free_symbols | b.free_symbols)
@@ -338,6 +345,9 @@ class Problem:
             va, vb = value_at(a, point, side_dps), value_at(b, point, side_dps)
             if va is None or vb is None:
                 continue
+            if abstract and abs((vb - va if self.relation is Relation.LE else va - vb) - g2) > (
+                    mpmath.mpf("1e-10") * (1 + abs(g2))):
+                continue  # the gap used a relation between the abstract values: not shown
             diff = -g2 if self.relation is Relation.LE else g2
             what = "right − left" if self.relation is Relation.LE else "left − right"
             cex = Counterexample(
@@ -403,6 +413,27 @@ def _naming(p: Problem, work: Callable[[], Any]) -> Any:
     """
     out = run_bounded(work, NAMING_LIMITS * p.time_limit)
     return out.value if out.ok else None
+
+
+def _abstract_values(*exprs: sp.Expr) -> dict[sp.Expr, sp.Symbol] | None:
+    """Each abstract function's value at a point, p(x), as a symbol of its sign named as
+    written (positive for a density, real for a real function), or None when one is under an
+    integral, sum, derivative or expectation, or its sign is not known."""
+    if any(e.has(sp.Integral, Expectation, sp.Sum, sp.Product, sp.Derivative, sp.Subs)
+           for e in exprs):
+        return None
+    out: dict[sp.Expr, sp.Symbol] = {}
+    for node in sorted(set().union(*(e.atoms(AppliedUndef) for e in exprs)),
+                       key=sp.default_sort_key):
+        name = node.func.__name__
+        shown = name if "(" in name else str(node)  # a density's name is its signature
+        if node.is_positive is True:
+            out[node] = sp.Symbol(shown, positive=True)
+        elif node.is_real is True:
+            out[node] = sp.Symbol(shown, real=True)
+        else:
+            return None
+    return out
 
 
 def _fails(relation: Relation, g: mpmath.mpf) -> bool:
@@ -620,7 +651,19 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     >>> reduce_algebra((a + b)**2 - a**2 - 2*a*b - b**2)
     (0, ('expanding products and powers',))
     """
+    if isinstance(diff, sp.MatrixBase):  # matrices written out: entry by entry
+        done = [reduce_algebra(entry) for entry in diff]
+        rules = tuple(dict.fromkeys(r for _, used in done for r in used))
+        if all(entry == 0 for entry, _ in done):
+            return sp.S.Zero, rules
+        return sp.ImmutableMatrix(diff.rows, diff.cols, [e for e, _ in done]), rules
     masked, nodes = _mask(diff)
+    if _exponential_denominator(masked):
+        # a rational function of exponentials (the logistic sigmoid written out): each
+        # exponential one positive unknown, so that cancelling needs no expansion of e^(a + b)
+        quick = exponentials_as_unknowns(masked)
+        if quick is not None and sp.cancel(sp.together(quick)) == 0:
+            return sp.S.Zero, (CANCELLING,)
     logs = masked.atoms(sp.log)
     f = sp.expand(masked)
     expanded = f != masked
@@ -658,6 +701,31 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     if even:
         rules.append(LOG_EVEN_POWER)
     return f.xreplace(nodes), tuple(rules)
+
+
+def _exponential_denominator(f: sp.Expr) -> bool:
+    """Whether an exponential stands in a denominator of ``f`` (1/(1 + e^(−t)), the logistic
+    sigmoid written out)."""
+    return any(isinstance(n, sp.Pow) and n.exp.is_negative is True and n.base.has(sp.exp)
+               for n in sp.preorder_traversal(f))
+
+
+def exponentials_as_unknowns(f: sp.Expr) -> sp.Expr | None:
+    """``f`` with each exponential of a real argument replaced by a positive unknown of its
+    own (None when an argument is not known real). An identity of the result holds for any
+    positive values of the unknowns, so it holds for ``f``; the converse need not (e^a·e^(−a)
+    = 1 is lost), so this only ever proves.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> s = 1 / (1 + sp.exp(-x))
+    >>> sp.cancel(sp.together(exponentials_as_unknowns(s * (1 - s) - sp.exp(-x) * s**2)))
+    0
+    """
+    found = f.atoms(sp.exp)
+    if not found or any(e.args[0].is_real is not True for e in found):
+        return None
+    return f.xreplace({e: sp.Dummy("e", positive=True)
+                       for e in sorted(found, key=sp.default_sort_key)})
 
 
 LOG_EVEN_POWER = "log of an even power of a real number (log(x²) = 2 log|x|)"
@@ -1674,6 +1742,17 @@ class DeclaredIntervals(Tier):
             gap = p.gap.xreplace(subs)
             gap = gap.replace(lambda n: isinstance(n, sp.log),
                               lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
+            if p.relation is not Relation.EQ and _exponential_denominator(gap):
+                # a rational function of exponentials: its sign with each one a positive
+                # unknown, before any expansion
+                unknowns = exponentials_as_unknowns(gap)
+                if unknowns is not None:
+                    reason, rule = nonnegative(sp.together(unknowns))
+                    if reason:  # (the reason shows the unknowns: it is not repeated)
+                        return Judgement(Verdict.PROVED, self.name, (*interval_rules, rule),
+                                         "within the declared intervals, each exponential "
+                                         "written as a positive unknown, the gap factors "
+                                         "into a non-negative form")
             reduced, rules = reduce_algebra(gap)
             if reduced == 0:
                 return Judgement(Verdict.PROVED, self.name, (*interval_rules, *rules))
@@ -2016,6 +2095,13 @@ class GaussianMoments(Tier):
 
                     return (written_back(at), written_back(bt), n1 + n2, written_back(reduced),
                             rules)
+            if (a - b).has(sp.Integral, Expectation):
+                # E[f] − E[g] under one normal density with f − g Gaussian-integrable only
+                # together: one integral (linearity), its logs paired (log of a quotient)
+                found = _merged_gaussian_gap(p.gap_of(a, b))
+                if found is not None:
+                    gap, n3, rules = found
+                    return a, b, n1 + n2 + n3, gap, rules
             if not n1 + n2:
                 return a, b, 0, sp.S.NaN, ()
             return a, b, n1 + n2, *reduce_algebra(p.gap_of(a, b))
@@ -2038,6 +2124,28 @@ class GaussianMoments(Tier):
             judged.explanation = ("the integrals that differ agree term by term, by "
                                   + "; ".join(split) + " (each integral evaluated exactly)")
         return judged
+
+
+def _merged_gaussian_gap(gap: sp.Expr) -> tuple[sp.Expr, int, tuple[str, ...]] | None:
+    """The gap with its whole-line integrals merged into one (linearity of the integral) and
+    that integrand's logarithms paired into logs of quotients, then evaluated as a Gaussian
+    integral: (the reduced gap, the integrals evaluated, the rules), or None when an integral
+    is left. So E[log(1 + eᶻ)] − E[log(e^(−ξz) + e^((1−ξ)z))] = E[ξz] = ξμ under N(μ, σ²),
+    though neither expectation has a closed form."""
+    from elbo_derivation.decide import calculus
+
+    merged = calculus.merge_integrals(gap)
+    if merged == gap:
+        return None
+    paired = merged.replace(
+        lambda n: isinstance(n, sp.Integral),
+        lambda n: sp.Integral(calculus.log_ratios_combined(n.function), *n.limits))
+    value, n = evaluate_gaussian_integrals(paired)
+    if not n or value.has(sp.Integral, Expectation):
+        return None
+    reduced, rules = reduce_algebra(value)
+    said = (LINEARITY_OF_INTEGRAL, LOG_QUOTIENT) if paired != merged else (LINEARITY_OF_INTEGRAL,)
+    return reduced, n, (*said, *rules)
 
 
 def _derivatives_done(expr: sp.Expr) -> sp.Expr:

@@ -898,13 +898,36 @@ class Declarations:
         >>> d = Declarations()
         >>> d.expect_family_variables("p(b) = Bernoulli(t), r(x|b)")
         >>> d.ahead
-        {'b': 'integer [0, 1]'}
+        {'b': 'integer [0, 1]', 'x': 'real'}
         """
         for part, _ in split_top_level(text):
             raw, eq, family_text = _split_equals(part)
             found = self.family_variable(raw, family_text) if eq else None
             if found is not None:
                 self.ahead.setdefault(*found)
+            elif not eq:
+                # an abstract density, densities: pi(z): its plain variables are real numbers
+                # when it is read (as in signature), so a functions: a(z) line before it may
+                # use z as well
+                for name in self.abstract_density_variables(raw):
+                    self.ahead.setdefault(name, "real")
+
+    def abstract_density_variables(self, raw: str) -> list[str]:
+        """The plain, undeclared variable names of the abstract density ``raw`` (``q(z|x)``,
+        ``\\pi(z)``), which reading it declares real.
+
+        >>> d = Declarations()
+        >>> d.declare_symbols("x : real", 1, 1)
+        >>> d.abstract_density_variables("q(z|x)")
+        ['z']
+        """
+        m = (_SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
+             or _COMMAND_SIGNATURE.match(raw))
+        if m is None:
+            return []
+        given, _, cond = m.group(2).partition("|")
+        names = [self.plain(v.strip()) for v in (*given.split(","), *cond.split(","))]
+        return [v for v in names if v and self.undeclared_plain(v)]
 
     def family_variable(self, raw: str, family_text: str) -> tuple[str, str] | None:
         """The undeclared variable of the density ``raw`` in the family ``family_text``, and
