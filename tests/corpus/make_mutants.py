@@ -154,7 +154,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/liu_wang_stein_identity.deriv", 3, "m^3 + 3*m*s^2", "m^3 + m*s^2", "wrong-moment"),
     ("vi/liu_wang_stein_identity.deriv", 3, "m*(m^2 + s^2)", "m*m^2", "second-moment-missing-variance"),
     ("vi/gregor_draw_latent_loss.deriv", 1, "- T/2", "- T", "dropped-half"),
-    ("vi/gregor_draw_latent_loss.deriv", 2, "- 2*log(sigma(t))", "- log(sigma(t))", "log-std-for-log-variance"),
+    ("vi/gregor_draw_latent_loss.deriv", 2, "- 2*log(sigma(t))", "- log(sigma(t))", "log-std-for-log-variance|log-power-lost"),
     ("vi/gregor_draw_latent_loss.deriv", 3, "Sum(mu(t)^2 + sigma(t)^2, (t, 1, T))/2", "Sum(mu(t)^2 + sigma(t), (t, 1, T))/2", "std-for-variance"),
     ("discrete/rolfe_spike_and_exponential.deriv", 2, "(exp(beta*y) - exp(0))", "beta*(exp(beta*y) - exp(0))", "chain-rule-factor-forgotten"),
     ("discrete/rolfe_spike_and_exponential.deriv", 3, "(exp(beta*y) - 1)/(exp(beta) - 1)", "(exp(beta*y) - 1)/exp(beta)", "dropped-term|missing-minus-one"),
