@@ -294,7 +294,9 @@ def _rename_latex(src: str, mapping: dict[str, str]) -> str:
         if m.group("cmd") is not None and m.group("cmd") not in GREEK:
             declared = _lookup(m.group("cmd"), s.group("braced") or s.group("single"),
                                mapping) if s is not None else None
-            if declared is not None:  # \pi_1 declared as a name of its own (a weight)
+            if declared is not None and declared.partition("_")[2] not in mapping:
+                # \pi_1 declared as a name of its own (a weight); \pi_k with a declared
+                # index k is a family, whose command stays and whose index is renamed below
                 out.append(_latex_form(mapping[declared]))
                 i = s.end()
                 continue

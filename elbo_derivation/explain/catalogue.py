@@ -2531,8 +2531,6 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # b², its scale taken for the standard deviation: .simulations._scale_as_std) is a moment
 # written wrong; where the page shows no ½ added there, the ½ is that moment's, and
 # wrong-moment is the name (a ½ the page does show stays extra-half)
-CATALOGUE = _amended(CATALOGUE, {"extra-half": {"special_case_of": (
-    *BY_NAME["extra-half"].special_case_of, "wrong-moment")}})
 BY_NAME = {e.name: e for e in CATALOGUE}
 
 # --- names3 (issue 17): the chain rule's inner factor lost inside a derivative's value --------
@@ -2568,12 +2566,4 @@ CATALOGUE = _amended(CATALOGUE, {
     "dimension-count": {"whole": sim.dimension_lost_in_a_log},
     "ratio-flipped": {"local": sim.trace_ratio_flipped,
                       "undo": _as_undo(sim.trace_ratio_flipped)}}, add=True)
-BY_NAME = {e.name: e for e in CATALOGUE}
-
-# the logistic weight f/(1 + f) written 1/(1 + f), its complement (see
-# :func:`.simulations.odds_weight_complement`); where a sign in f's exponent and the odds f
-# lost from the numerator tie with it, the page's denominator kept says complement
-# (mistakes._complement_tie_break)
-CATALOGUE = _amended(CATALOGUE, {"complement-probability": {
-    "local": sim.odds_weight_complement}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -2357,32 +2357,6 @@ def _dimension_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
     return kept if kept and len(kept) < len(matches) else matches
 
 
-def _complement_tie_break(matches: list[_Match], ctx: _Context) -> list[_Match]:
-    """The matches without a sign set aside or a factor dropped inside a logistic weight
-    f/(1 + f) whose complement 1/(1 + f) stands written, its denominator kept (see
-    :func:`.simulations.odds_weight_complement`): the weight is a probability by its
-    structure, and its complement σ(−t) = 1 − σ(t) is the same value as the sign of its
-    logit t changed, or its odds f lost from the numerator; the denominator the page kept
-    says the author wrote the complement. Used only when the values leave a tie.
-
-    Only a sign or a factor whose symbols are the weight's own gives way; any other name
-    left keeps the tie."""
-    comp = [m for m in matches if m.entry.name == "complement-probability"
-            and m.binding.get("odds") is not None and m.located is True and m.direct
-            and m.witnessed]
-    if not comp:
-        return matches
-    weight = comp[0].binding.get("right")
-    symbols = weight.free_symbols if isinstance(weight, sp.Basic) else set()
-
-    def inside(m: _Match) -> bool:
-        parts = [p for p in (m.written_part, m.right_part) if isinstance(p, sp.Basic)]
-        return bool(parts) and all(p.free_symbols <= symbols for p in parts)
-    kept = [m for m in matches
-            if not (m.entry.name in ("sign-error", "dropped-factor") and inside(m))]
-    return kept if len(kept) < len(matches) else matches
-
-
 def _page_says(flips: list[_Match], ctx: _Context) -> str | None:
     """``"sign"``, ``"ratio"`` or None: what the page says the author changed about the logs
     the ratio matches act on (see :func:`.page.page_change`)."""
@@ -2589,8 +2563,6 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         chosen = _choose(_page_tie_break(matches, ctx))
     if chosen is None:  # or the units: a repair that adds σ to a squared mean is none
         chosen = _choose(_dimension_tie_break(matches, ctx))
-    if chosen is None:  # or the role of a logistic weight whose complement stands written
-        chosen = _choose(_complement_tie_break(matches, ctx))
     if chosen is None:
         return None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):

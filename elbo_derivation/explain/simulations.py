@@ -4590,33 +4590,3 @@ def trace_ratio_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
     wrong = sp.Trace(sp.Mul(*scalars) * sp.MatMul(b ** -1, a)) if scalars else \
         sp.Trace(sp.MatMul(b ** -1, a))
     return [(wrong, {"right": node, "wrong": wrong})]
-
-
-# --- the complement of a logistic weight (names4) ------------------------------------------------
-
-
-def odds_weight_complement(node: sp.Basic, roles: Any) -> list[Variant]:
-    """f/(1 + f) written 1/(1 + f), f a positive expression of symbols: the logistic weight
-    (σ(t) = e^t/(1 + e^t), a probability) written as its complement 1 − σ(t) = σ(−t), the
-    denominator kept. The complement must stand on the written step (``shown``), and the
-    weight on the previous line (``not_in_value``); the binding ``odds`` is the odds f.
-
-    >>> t = sp.Symbol("t", real=True)
-    >>> [w for w, _ in odds_weight_complement(sp.exp(t) / (1 + sp.exp(t)), None)]
-    [1/(exp(t) + 1)]
-    >>> [w for w, _ in odds_weight_complement(-sp.exp(t) / (1 + sp.exp(t)), None)]
-    [-1/(exp(t) + 1)]
-    >>> odds_weight_complement(1 / (1 + sp.exp(-t)), None), odds_weight_complement(
-    ...     sp.exp(t) / (2 + sp.exp(t)), None)
-    ([], [])
-    """
-    if not isinstance(node, sp.Mul):
-        return []
-    c, weight = node.as_coeff_Mul()  # (a number before the weight kept: x − σ(t))
-    num, den = weight.as_numer_denom()
-    if not (isinstance(den, sp.Add) and num.free_symbols and num.is_positive
-            and sp.expand(den - num) == 1):
-        return []
-    wrong = c / den
-    return [(wrong, {"right": node, "wrong": wrong, "s": weight, "shown": [wrong],
-                     "not_in_value": True, "odds": num})]
