@@ -131,6 +131,7 @@ def entry() -> None:
     gc.set_threshold(100_000, 50, 100)
     os.environ.setdefault("SYMPY_CACHE_SIZE", "10000")  # read by SymPy when first imported
     _units_placeholder()
+    _interrupt_outside_the_collector()
     try:
         code = main()
     except KeyboardInterrupt:  # a second Ctrl-C while the first one is being handled
@@ -180,6 +181,32 @@ def _units_placeholder() -> None:
     user's process may well use physical units)."""
     if _UNITS not in sys.modules:
         sys.modules[_UNITS] = _UnitsPlaceholder(_UNITS, _UnitsPlaceholder.__doc__)
+
+
+def _interrupt_outside_the_collector() -> None:
+    """Make Ctrl-C raise ``KeyboardInterrupt`` in the work, never inside the garbage collector.
+
+    Python's own handler raises wherever the interpreter is when the signal is handled; in a
+    collector's callback or a finalizer the exception is only printed ("Exception ignored",
+    with a traceback) and the run goes on. This handler has the signal sent again a
+    millisecond later there (from a timer thread: a signal re-sent from the handler itself
+    would be handled again at its own next bytecode, without end), so the interrupt is raised
+    in the interrupted work and ends the run as ``main`` describes.
+    """
+    import _thread
+    import signal
+    import threading
+
+    from elbo_derivation.core.timeout import unsafe_to_raise
+
+    def on_interrupt(signum: int, frame: types.FrameType | None) -> None:
+        if unsafe_to_raise(frame):
+            threading.Timer(1e-3, _thread.interrupt_main, (signum,)).start()
+            return
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_interrupt)
 
 
 def _stop_children() -> None:

@@ -398,3 +398,41 @@ def test_run_bounded_with_a_huge_time_limit_still_runs() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout  # fmt: skip
     assert "ok=True" in out, out
+
+
+_FINALIZING = """
+import gc, sys, time
+from elbo_derivation.cli import _interrupt_outside_the_collector
+_interrupt_outside_the_collector()
+
+class Slow:
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        end = time.process_time() + 0.002
+        while time.process_time() < end:
+            pass
+
+print("ready", flush=True)
+try:
+    while True:
+        for _ in range(5):
+            Slow()
+        gc.collect(0)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_inside_a_finalizer_the_collector_runs_still_ends_the_run() -> None:
+    """Regression: Ctrl-C handled inside the garbage collector (a finalizer, a collector
+    callback) raised there; Python printed "Exception ignored" with a traceback and the run
+    went on."""
+    proc = subprocess.Popen([sys.executable, "-c", _FINALIZING], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    time.sleep(0.2)  # (most of this time is spent in the finalizers)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    assert proc.returncode == 130, (proc.returncode, err)

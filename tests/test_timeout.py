@@ -326,3 +326,64 @@ def test_a_bound_running_out_during_a_collection_is_not_lost_in_its_callback(
         out = run_bounded(collecting, 0.05)
         assert not out.ok and out.error == "timed out after 0.05 s"
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+class _SlowFinalizer:
+    """An object in a reference cycle whose finalizer takes a while: the collector runs it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+    def __del__(self) -> None:
+        end = time.process_time() + 0.002
+        while time.process_time() < end:
+            pass
+
+
+def test_a_bound_running_out_in_a_finalizer_the_collector_runs_is_not_lost(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    # most of this work's time is spent in finalizers the collector calls: a signal handled
+    # there must not raise (Python would print "Exception ignored" and the bound would go on)
+    import gc
+
+    def collecting() -> None:
+        while True:
+            for _ in range(5):
+                _SlowFinalizer()
+            gc.collect(0)
+
+    for _ in range(5):
+        out = run_bounded(collecting, 0.05)
+        assert not out.ok and out.error == "timed out after 0.05 s"
+    assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_unsafe_to_raise_inside_the_collector_and_finalizers_only() -> None:
+    import gc
+    import sys
+
+    from elbo_derivation.core.timeout import unsafe_to_raise
+
+    seen: list[bool] = []
+
+    class Probe:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            seen.append(unsafe_to_raise(sys._getframe()))
+
+    def hook(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":  # (at "stop", a hook after the package's own is not seen)
+            seen.append(unsafe_to_raise(sys._getframe()))
+
+    assert not unsafe_to_raise(sys._getframe())
+    Probe()
+    gc.collect()
+    gc.callbacks.append(hook)
+    try:
+        gc.collect(0)
+    finally:
+        gc.callbacks.remove(hook)
+    assert seen and all(seen), seen
+    assert not unsafe_to_raise(sys._getframe())

@@ -67,7 +67,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["WALL_FACTOR", "Outcome", "TimeLimitExceeded", "check_deadline", "clock",
-           "gc_seconds", "run_bounded"]
+           "gc_seconds", "run_bounded", "unsafe_to_raise"]
 
 
 class TimeLimitExceeded(BaseException):
@@ -107,9 +107,15 @@ _OFFSET = [0.0]
 #: progress started (None outside a full collection)
 _FULL_COLLECTIONS: list[Any] = [0.0, None]
 
+#: whether a collection of any generation is in progress (finalizers and weakref callbacks
+#: the collector runs are then on the stack: an exception raised there is only printed)
+_COLLECTING = [False]
+
 
 def _on_collection(phase: str, info: dict[str, int]) -> None:
-    """``gc.callbacks`` hook: adds up the CPU time of the full (generation 2) collections."""
+    """``gc.callbacks`` hook: marks collections in progress and adds up the CPU time of the
+    full (generation 2) ones."""
+    _COLLECTING[0] = phase == "start"
     if info.get("generation") != 2:
         return
     if phase == "start":
@@ -120,6 +126,34 @@ def _on_collection(phase: str, info: dict[str, int]) -> None:
 
 
 gc.callbacks.append(_on_collection)
+
+
+def unsafe_to_raise(frame: Any, entry: Any = None) -> bool:
+    """Whether an exception raised by a signal handler in ``frame`` would be lost.
+
+    Python runs a signal handler between any two bytecodes, also in code the interpreter
+    calls on its own: the garbage collector's callbacks, the finalizers (``__del__``) and
+    weakref callbacks it runs, and ``sys.unraisablehook``. An exception raised there does not
+    reach the interrupted work; Python prints "Exception ignored" and goes on. A handler that
+    finds this True should raise a moment later instead. (Another package's collector
+    callback registered after this module's is seen at the start of a collection, not at its
+    end.) Frames from ``frame`` down to
+    ``entry`` (exclusive; the whole stack when None) are looked at.
+
+    >>> import sys
+    >>> unsafe_to_raise(sys._getframe())
+    False
+    """
+    if _COLLECTING[0]:
+        return True
+    hook = getattr(sys.unraisablehook, "__code__", None)
+    hook = getattr(getattr(sys.unraisablehook, "func", None), "__code__", hook)
+    while frame is not None and frame is not entry:
+        code = frame.f_code
+        if code is _on_collection.__code__ or code is hook or code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def gc_seconds() -> float:
@@ -221,6 +255,10 @@ IMPORT_GRACE = 0.01
 #: leave the work unbounded.
 RETRY = 0.05
 
+#: wall seconds after which a bound whose time ran out inside the garbage collector (where an
+#: exception would be lost, :func:`unsafe_to_raise`) looks again whether it can raise
+SAFE_RETRY = 1e-4
+
 
 #: functions that fill a module-level table on first use and never again once it is non-empty:
 #: interrupted midway, they leave it half-filled for the rest of the process. SymPy's table of
@@ -321,6 +359,7 @@ def _after_fork_in_child() -> None:
     _DEADLINES.clear()
     _OFFSET[0] = _CLOCK_AT_FORK[0] - time.process_time()
     _FULL_COLLECTIONS[:] = [0.0, None]  # (the parent's are left out of the clock at the fork)
+    _COLLECTING[0] = False
 
 
 if hasattr(os, "register_at_fork"):
@@ -351,11 +390,6 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
         if not active[0]:
             return
         which = signal.ITIMER_PROF if signum == signal.SIGPROF else signal.ITIMER_REAL
-        if frame is not None and frame.f_code is _on_collection.__code__:
-            # inside the collector's callback an exception is only printed and lost: a
-            # moment later, in the work itself
-            signal.setitimer(which, IMPORT_GRACE)
-            return
         if _importing(frame, entry):
             signal.setitimer(which, IMPORT_GRACE)
             return
@@ -370,6 +404,14 @@ def _run_with_signal(fn: Callable[[], Any], seconds: float) -> Outcome:
                 signal.setitimer(which, max(bound.wall - now, 1e-3))
                 return
         bound.expired = True
+        if unsafe_to_raise(frame, entry):
+            # inside the collector (its callback, a finalizer it runs) an exception is only
+            # printed and lost: raised a moment later, in the work itself. The wall-clock
+            # timer, exact to microseconds, looks again soon; the CPU timer goes by the
+            # scheduler's tick and would mostly fire inside the collector again where
+            # finalizers take most of the time.
+            signal.setitimer(signal.ITIMER_REAL, SAFE_RETRY)
+            return
         signal.setitimer(which, RETRY)  # until the bound is left (see RETRY)
         raise TimeLimitExceeded
 
