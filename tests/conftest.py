@@ -142,4 +142,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("-", "corpus summary")
         for line in support.summary_lines(records):
             terminalreporter.write_line(line)
+        # every file's outcome, for a look at the ones not judged right or not named
+        out = Path(__file__).resolve().parent.parent / "build" / "corpus-outcomes.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(sorted(records, key=lambda r: r.get("path", "")), indent=0))
+        terminalreporter.write_line(f"  each file's outcome: {out}")
 

@@ -69,7 +69,9 @@ def test_corpus_file_is_safe(path: Path, record_property: Any) -> None:
     label = support.read_label(path)
     result = support.check(path)
     # what the suite saw of this file, for the corpus summary at the end of the run (conftest)
-    record_property("corpus", support.outcome_record(label, result))
+    record = support.outcome_record(label, result)
+    where = path.resolve().relative_to(support.CORPUS).as_posix()
+    record_property("corpus", {**record, "path": where})
     assert result.kind != "crash", result.message
     if result.kind == "unreadable":
         assert "Traceback" not in result.message
