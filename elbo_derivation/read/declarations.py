@@ -75,6 +75,7 @@ from elbo_derivation.errors import DerivationSyntaxError
 __all__ = [
     "ASSUMPTIONS",
     "DATA_INDEX",
+    "data_index_shifted",
     "FAMILIES",
     "FAMILY_TABLE",
     "NAMED_FUNCTIONS",
@@ -242,6 +243,25 @@ _LATEX_FUNCTION_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+\s*(?:\{\s*\\?[A-Za-z]+\
 _SEQUENCE_SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(((?:[^()]|\([^()]*\))*)\)\s*$")
 #: ``x^{(i)}``: the i-th data point, as Kingma & Welling (2014) index it, the same as x_i
 DATA_INDEX = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z0-9]+)\s*\)\s*\}")
+#: ``\mu^{(N-1)}``, ``x^{(t+1)}``: the same with an index shifted by a whole number, as
+#: Bishop's sequential estimate writes it, the same as ``\mu_{N-1}``
+DATA_INDEX_SHIFTED = re.compile(r"\^\s*\{\s*\(\s*([A-Za-z]\s*[+-]\s*[0-9]+)\s*\)\s*\}")
+
+
+def data_index_shifted(text: str) -> str:
+    """``\\mu^{(N-1)}`` written ``\\mu_{N-1}`` (padded to its width), after a name only: a
+    power of e or of a bracket, ``e^{(t-1)}`` or ``(a+b)^{(n-1)}``, is left a power.
+
+    >>> data_index_shifted(r"\\mu^{(N-1)} + e^{(t-1)}")
+    '\\\\mu_{N-1}   + e^{(t-1)}'
+    """
+    def repl(m: re.Match[str]) -> str:
+        before = text[:m.start()]
+        if not re.search(r"(?:\\[A-Za-z]+|(?<![A-Za-z\\])[A-Za-df-zA-Z]|_\s*(?:\{[^{}]*\}|\w))\s*$",
+                         before):
+            return m.group(0)
+        return ("_{" + re.sub(r"\s+", "", m.group(1)) + "}").ljust(len(m.group(0)))
+    return DATA_INDEX_SHIFTED.sub(repl, text)
 #: ``q_\theta(w)``, ``q_{\phi}(z|x)``: a density named with a LaTeX subscript
 _LATEX_SIGNATURE = re.compile(r"\s*([^\W\d]\w*\s*_\s*(?:\\[A-Za-z]+|\{\s*\\?[A-Za-z0-9]+\s*\}"
                               r"|\{\s*\\(?:mathrm|text|operatorname|mathit|rm)\s*\{\s*[A-Za-z0-9]+\s*\}\s*\}))"

@@ -147,6 +147,8 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sinh": sp.sinh,
     "cosh": sp.cosh,
     "coth": sp.coth,
+    "atan": sp.atan,
+    "arctan": sp.atan,
     "abs": sp.Abs,
     "Abs": sp.Abs,
     "factorial": sp.factorial,
@@ -158,6 +160,7 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
 _SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", "sinh", "cosh", "coth",
+                             "atan", "arctan",
                              *NAMED_FUNCTIONS})
 
 _GRAMMAR = r"""

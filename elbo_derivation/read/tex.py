@@ -21,7 +21,7 @@ What is read
 * ``\frac``, ``\dfrac``, ``\tfrac`` (also ``\frac12``), ``\sqrt``, ``\sqrt[n]``, ``\pi``,
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
-* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``). Followed by a
+* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``, ``\arctan``). Followed by a
   bracket, the argument is that bracket
   (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
   ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
@@ -119,6 +119,7 @@ from elbo_derivation.core.written import (
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
+    data_index_shifted,
     LETTER_FUNCTIONS,
     NAMED_FUNCTIONS,
     STAR,
@@ -203,7 +204,7 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
     # \operatorname{log}, \mathrm{exp}: the functions themselves (names that cannot be
     # declared; \mathrm{det} may be a declared symbol, \mathrm{det}_{2} is one)
-    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh|sinh|cosh|coth)\s*\}"), None),
+    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh|sinh|cosh|coth|arctan)\s*\}"), None),
     (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
     (re.compile(r"(?<!\\)\\\{"), "("),
     (re.compile(r"(?<!\\)\\\}"), ")"),
@@ -215,7 +216,7 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
 
 _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
-    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \int \pi \infty \cdot \times \sim
+    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \int \pi \infty \cdot \times \sim
     \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
@@ -282,6 +283,8 @@ def _normalise(text: str) -> str:
         return new + " " * (len(m.group(0)) - len(new))
 
     text = DATA_INDEX.sub(lambda m: ("_{" + m.group(1) + "}").ljust(len(m.group(0))), text)
+    if "^" in text:
+        text = data_index_shifted(text)
     text = _EVALUATED.sub(lambda m: "\ue009" + " " * (len(m.group(1)) - 1) + m.group(2)
                           + "\ue00a" + " " * (len(m.group(3)) - 1), text)
     for pattern, repl in _SAME_WIDTH:
@@ -365,7 +368,7 @@ def _absolute_bars(text: str) -> str:
         if ch in "([{":
             before = text[:i]
             call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
-                r"\\(log|ln|exp|tanh|sinh|cosh|coth|sqrt|left|Gamma)\s*$", before)
+                r"\\(log|ln|exp|tanh|sinh|cosh|coth|arctan|sqrt|left|Gamma)\s*$", before)
             stack.append((call, []))
         elif ch in ")]}":
             if len(stack) > 1:
@@ -1247,7 +1250,7 @@ class _Builder(Transformer_NonRecursive):
     def _function(self, fn_tok: Any) -> Any:
         return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"),  # shown ln
                 "exp": sp.exp, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
-                "coth": sp.coth,
+                "coth": sp.coth, "arctan": sp.atan,
                 "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
 
     def prefix(self, c: list[Any], fn: Any = None) -> Any:
@@ -1998,20 +2001,36 @@ def _bound_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[
                      ) -> dict[str, tuple[sp.Symbol, Token]]:
     """The undeclared variables of integrals ``\\int ... dx`` in ``tree``: the integral binds
     x, and a textbook declares nothing for it (Billingsley's ``\\int |x| ... dx``), so it is a
-    real variable there. A name with a subscript or one that names a density is left alone.
+    real variable there. So is a name with a one-symbol subscript, MacKay's ``dp_a`` or
+    ``d\\theta_1``, when nothing of its base letter is declared (no symbol, vector or indexed
+    family whose entry it could be). A name that names a density is left alone.
 
     >>> _bound_variables(_parser().parse(r"\\int_0^1 u^2 du"), {}, {})
     {'u': (u, Token('NAMEBASE', 'u'))}
+    >>> sorted(_bound_variables(_parser().parse(r"\\int_0^1 p_a\\,dp_a"), {}, {}))
+    ['p_a']
     """
     out: dict[str, tuple[sp.Symbol, Token]] = {}
     for node in tree.find_pred(lambda t: t.data in ("integral", "integral_one",
                                                     "integral_frac")):
         last = node.children[-2 if node.data == "integral_frac" else -1]
-        if not isinstance(last, Tree) or last.data != "name" or len(last.children) != 1:
+        if not isinstance(last, Tree) or last.data != "name" or len(last.children) not in (1, 2):
             continue
         tok = last.children[0]
         base = str(tok).lstrip("\\")
-        cands = _Name(base, None, None, str(tok), tok.line, tok.column).candidates()
+        sub = None
+        if len(last.children) == 2:
+            sub = _sub_text(last.children[1])
+            # only a plain one-letter or one-digit subscript: an expression, a word or two
+            # indices names something of its own
+            if not re.fullmatch(r"[A-Za-z0-9]", sub):
+                continue
+            stems = _Name(base, None, None, str(tok), tok.line, tok.column).candidates()
+            if any(c in symbols or c in out for c in stems) or any(
+                    sig.startswith(c + "(") or sig.startswith(c + "_")
+                    for sig in functions for c in stems):
+                continue  # the entry of a declared vector or family, never rebound
+        cands = _Name(base, sub, None, str(tok), tok.line, tok.column).candidates()
         if (base in ("d", "e", "pi", "partial") or any(c in symbols or c in out for c in cands)
                 or any(sig.startswith(c + "(") for sig in functions for c in cands)):
             continue
