@@ -2007,7 +2007,7 @@ def _bound_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[
 
     >>> _bound_variables(_parser().parse(r"\\int_0^1 u^2 du"), {}, {})
     {'u': (u, Token('NAMEBASE', 'u'))}
-    >>> sorted(_bound_variables(_parser().parse(r"\\int_0^1 p_a\\,dp_a"), {}, {}))
+    >>> sorted(_bound_variables(_parser().parse(r"\\int_0^1 p_a dp_a"), {}, {}))
     ['p_a']
     """
     out: dict[str, tuple[sp.Symbol, Token]] = {}
