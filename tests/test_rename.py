@@ -404,6 +404,18 @@ def _rename_decl_tokens(text: str, mapping: dict[str, str]) -> str:
     return _DECL_NAME.sub(one, text)
 
 
+#: accents over a density's variable (p(\bar{x})): commands, never declared names
+_ACCENTS = frozenset({"bar", "tilde", "widetilde", "widehat", "overline", "dot", "vec"})
+
+
+def _data_indices_as_subscripts(line: str) -> str:
+    r"""``x^{(i)}`` and ``\mu^{(N-1)}`` written ``x_{i}``, ``\mu_{N-1}``, as the reader takes
+    them, so that the renamer reaches the index."""
+    from elbo_derivation.read.declarations import DATA_INDEX, data_index_shifted
+
+    return data_index_shifted(DATA_INDEX.sub(lambda m: "_{" + m.group(1) + "}", line))
+
+
 def _declared_tex(lines: list[str]) -> set[str]:
     names: set[str] = set()
     for line in lines:
@@ -424,7 +436,8 @@ def _declared_tex(lines: list[str]) -> set[str]:
                 part.split("=", 1)[0] for part in re.split(r",(?![^()]*\))", body))
             for sig in _SIG_TEX.finditer(sigs):  # a family after '=' is a fixed word
                 names.add(sig.group(1))
-                names.update(_tex_declared_name(t) for t in _DECL_NAME.findall(sig.group(2)))
+                names.update(_tex_declared_name(t) for t in _DECL_NAME.findall(sig.group(2))
+                             if t.lstrip("\\") not in _ACCENTS or not t.startswith("\\"))
             if key == "functions":
                 # a sequence declared without brackets (\alpha_i : (0, 1)), LaTeX names too
                 names.update(_tex_declared_name(n) for n in body.split(":", 1)[0].split(",")
@@ -492,7 +505,7 @@ def rename_tex(text: str, mapping: dict[str, str] | None = None) -> tuple[str, d
             out.append(line)
             continue
         code = re.split(r"(?<!\\)%", line, maxsplit=1)
-        renamed = _rename_latex(code[0], mapping)
+        renamed = _rename_latex(_data_indices_as_subscripts(code[0]), mapping)
         out.append(renamed + ("%" + code[1] if len(code) > 1 else ""))
     return "\n".join(out), mapping
 
