@@ -75,7 +75,6 @@ from elbo_derivation.errors import DerivationSyntaxError
 __all__ = [
     "ASSUMPTIONS",
     "DATA_INDEX",
-    "data_index_shifted",
     "FAMILIES",
     "FAMILY_TABLE",
     "NAMED_FUNCTIONS",
@@ -86,6 +85,7 @@ __all__ = [
     "assumption_keywords",
     "bound_to_definitions",
     "constant_in_index",
+    "data_index_shifted",
     "expectation_over",
     "family_key",
     "is_copy_of",

@@ -21,8 +21,8 @@ What is read
 * ``\frac``, ``\dfrac``, ``\tfrac`` (also ``\frac12``), ``\sqrt``, ``\sqrt[n]``, ``\pi``,
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
-* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``, ``\arctan``). Followed by a
-  bracket, the argument is that bracket
+* ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``,
+  ``\arctan``). Followed by a bracket, the argument is that bracket
   (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
   ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
   ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
@@ -119,7 +119,6 @@ from elbo_derivation.core.written import (
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
-    data_index_shifted,
     LETTER_FUNCTIONS,
     NAMED_FUNCTIONS,
     STAR,
@@ -128,6 +127,7 @@ from elbo_derivation.read.declarations import (
     atom_name,
     bound_to_definitions,
     constant_in_index,
+    data_index_shifted,
     expectation_over,
     expression_subscript,
     is_copy_of,
