@@ -118,3 +118,30 @@ densities: f(a), f(b|a), f(c|a)
     assert r.verdict is Verdict.PROVED, r.reason
     r, = _decided(text.format("<="))
     assert r.verdict is not Verdict.PROVED
+
+
+# a structured posterior given inputs: r(a|u) r(b|a, u), u conditioned on by every factor
+# (the deep Kalman filter's q(z_1|x) q(z_2|z_1, x); Krishnan, Shalit & Sontag, 2017, eq. 5)
+_GIVEN = """title: a chain given an input
+symbols: a, b, u : real
+densities: r(a|u), r(b|a,u)
+"""
+
+
+def test_an_expectation_over_a_marginal_given_the_inputs_is_over_the_factors() -> None:
+    text = _GIVEN + "\n    E[b^2, a ~ r(a,b|u)]\n  = E[b^2, b ~ r(b|u)]\n"
+    assert _verdicts(text) == [Verdict.PROVED]
+    wrong = _GIVEN + "\n    E[b^2, a ~ r(a,b|u)]\n  = E[a^2, a ~ r(a|u)]\n"
+    assert _verdicts(wrong) == [Verdict.REFUTED]
+
+
+def test_an_input_has_no_density_and_every_density_is_given_all_inputs() -> None:
+    for written in ("r(a,b)", "r(b|a)", "r(u|a)"):
+        with pytest.raises(DerivationSyntaxError, match="not a declared density"):
+            parse_derivation(_GIVEN + f"\n    {written}\n  = {written}\n")
+    a, b, u = sp.symbols("a b u", real=True)
+    f = {"r(a|u)": sp.Function("r(a|u)", positive=True)(a, u),
+         "r(b|a)": sp.Function("r(b|a)", positive=True)(b, a)}
+    assert factor_model(f, "r") is None  # u is not an input of every factor
+    f = {"r(a|u)": f["r(a|u)"], "r(b|a,u)": sp.Function("r(b|a,u)", positive=True)(b, a, u)}
+    assert factor_model(f, "r").inputs == {"u"}

@@ -265,3 +265,22 @@ def test_a_split_expectation_that_is_not_the_log_of_the_average_is_not_jensen() 
     d = parse_derivation(text)
     r = decide_step(d, d.steps[0])
     assert not any(rule.startswith("Jensen") for rule in r.rules)
+
+
+@pytest.mark.parametrize(("relation", "proved"), [(">=", True), ("<=", False)])
+def test_a_kl_between_joint_densities_of_two_variables_is_nonnegative(relation, proved) -> None:
+    """KL(r(a, b) ‖ g(a, b|y)) ≥ 0 when the joint KL is read as the nested expectation over
+    the marginal r(a) and the conditional r(b|a) of the declared r(a, b) (Attias 1999, the
+    free energy bounds log p(Y) for hidden X and parameters θ); the bound is not proved
+    reversed, nor when the log's numerator is not the joint the expectations run over."""
+    head = ("symbols: a, b, y : real\ndensities: r(a, b), g(a, b|y), g(y), g(a, b, y)\n")
+    text = head + f"    KL(r(a, b), g(a, b|y)) + log(g(y))\n  {relation} log(g(y))\n"
+    d = parse_derivation(text)
+    r = decide_step(d, d.steps[0])
+    assert (r.verdict is Verdict.PROVED) is proved, r
+    if proved:
+        assert GIBBS in r.rules
+    # E_{r(a, b)}[log(g(a, b|y)/r(a, b))] is minus that KL: not ≥ 0
+    text = head + "    E[log(g(a, b|y)/r(a, b)), a ~ r(a, b)]\n  >= 0\n"
+    d = parse_derivation(text)
+    assert decide_step(d, d.steps[0]).verdict is not Verdict.PROVED

@@ -433,3 +433,22 @@ def test_an_undeclared_identity_is_told_how_to_declare_it() -> None:
     for text in (r"\mathbf{I}", "I_D"):
         with pytest.raises(DerivationSyntaxError, match=r"I : identity\(D\)"):
             latex_to_sympy(text, symbols={})
+
+
+@pytest.mark.parametrize(("rhs", "verdict"), [
+    ("t^2 - 2*t*transpose(mu)*m1 + transpose(m1)*(S + mu*transpose(mu))*m1", Verdict.PROVED),
+    ("t^2 - 2*t*transpose(mu)*m1 + transpose(m1)*S*m1", Verdict.REFUTED),
+])
+def test_the_expected_square_of_a_scalar_linear_in_a_normal_vector(rhs: str,
+                                                                   verdict: Verdict) -> None:
+    """E[(t − xᵀa)²] over x ~ N(μ, Σ) is t² − 2t μᵀa + aᵀ(Σ + μμᵀ)a: the square of a 1×1
+    product is the trace of xᵀa aᵀx (Challis & Barber 2013, the expected squared error of a
+    Bayesian linear model); without μμᵀ it is refuted."""
+    from elbo_derivation.decide.verdict import decide_step
+
+    d = parse_derivation(EXPECT_HEAD + "symbols: t : real\n"
+                         "  E[(t - transpose(x)*m1)^2, x ~ q(x)]\n" f"= {rhs}\n")
+    r = decide_step(d, d.steps[0], time_limit=5.0)
+    assert r.verdict is verdict, r
+    if verdict is Verdict.PROVED:
+        assert any("multivariate normal" in rule for rule in r.rules), r.rules

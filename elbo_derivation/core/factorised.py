@@ -11,7 +11,11 @@ the other variables integrate to 1 first (PRML §8.1, eq. 8.5 and the sum rule).
 
 A family of densities is *declared by its factors* when every declared density of that family
 is the density of one variable given others, each variable of the family has exactly one, and
-the graph they make is acyclic. Only then are its undeclared densities read, and
+the graph they make is acyclic. A variable that is only ever conditioned on is an *input* of
+the family when every factor is conditioned on all the inputs: the structured posterior
+``q(z_1|x_1, x_2) q(z_2|z_1, x_1, x_2)`` of a deep Kalman filter (Krishnan, Shalit & Sontag,
+2017, eq. 5) is a model of z_1, z_2 given x_1, x_2, and its densities are those conditioned
+on every input (``q(z_1, z_2|x_1, x_2)``, ``q(z_2|x_1, x_2)``), never a density of an input. Only then are its undeclared densities read, and
 :func:`expand_model_densities` writes each one through the declared factors, so that the
 checks see what the density means and the reader sees it as written.
 
@@ -37,6 +41,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.networks import parse_shape
 
 __all__ = ["FactorModel", "expand_model_densities", "factor_model", "model_density"]
@@ -50,13 +55,14 @@ class FactorModel:
     symbols: dict[str, sp.Symbol]
     parents: dict[str, tuple[str, ...]]
     factors: dict[str, sp.Expr]
+    inputs: frozenset[str] = frozenset()
 
     def order(self) -> list[str]:
         """The variables with each after its parents (ties in the order of declaration)."""
         out: list[str] = []
         while len(out) < len(self.parents):
             for v in self.parents:
-                if v not in out and all(u in out for u in self.parents[v]):
+                if v not in out and all(u in out or u in self.inputs for u in self.parents[v]):
                     out.append(v)
         return out
 
@@ -64,7 +70,7 @@ class FactorModel:
         """``names`` and every ancestor of them."""
         out, stack = set(names), list(names)
         while stack:
-            for u in self.parents[stack.pop()]:
+            for u in self.parents.get(stack.pop(), ()):
                 if u not in out:
                     out.add(u)
                     stack.append(u)
@@ -110,9 +116,10 @@ def factor_model(functions: Mapping[str, Any], stem: str) -> FactorModel | None:
 
     ``functions`` maps each declared signature (``"p(x|z)"``) to what it stands for: an
     abstract density, or a family's density written out. Every declared density of the family
-    must be of one variable given others, each variable of the family must have exactly one,
-    at least one must condition on something (a model of more than independent variables),
-    and their graph must be acyclic.
+    must be of one variable given others, each variable of the family must have exactly one
+    (or be an input: conditioned on by every factor, the density of none), at least one must
+    condition on a variable that is not an input (a model of more than independent
+    variables), and their graph must be acyclic.
 
     >>> import sympy as sp
     >>> a, b = sp.symbols("a b", real=True)
@@ -123,6 +130,11 @@ def factor_model(functions: Mapping[str, Any], stem: str) -> FactorModel | None:
     >>> f["r(a,b)"] = sp.Function("r(a,b)", positive=True)(a, b)
     >>> factor_model(f, "r") is None
     True
+    >>> u = sp.Symbol("u", real=True)
+    >>> g = {"r(a|u)": sp.Function("r(a|u)", positive=True)(a, u),
+    ...      "r(b|a,u)": sp.Function("r(b|a,u)", positive=True)(b, a, u)}
+    >>> sorted(factor_model(g, "r").inputs)
+    ['u']
     """
     symbols: dict[str, sp.Symbol] = {}
     parents: dict[str, tuple[str, ...]] = {}
@@ -149,13 +161,14 @@ def factor_model(functions: Mapping[str, Any], stem: str) -> FactorModel | None:
                 return None
         parents[given[0]] = cond
         factors[given[0]] = value
-    if not parents or not any(parents.values()):
+    inputs = frozenset(u for c in parents.values() for u in c if u not in parents)
+    if any(u not in symbols for u in inputs) or any(not inputs <= set(c) for c in parents.values()):
+        return None  # a variable with no factor of its own, not an input of every factor
+    if not any(set(c) - inputs for c in parents.values()):
         return None
-    if any(u not in parents or u not in symbols for c in parents.values() for u in c):
-        return None  # a variable with no factor of its own: the joint is not declared
-    model = FactorModel(symbols, parents, factors)
-    seen: set[str] = set()
-    while len(seen) < len(parents):  # acyclic: the variables can be put in order
+    model = FactorModel(symbols, parents, factors, inputs)
+    seen: set[str] = set(inputs)
+    while len(seen) < len(parents) + len(inputs):  # acyclic: the variables can be put in order
         ready = [v for v in parents if v not in seen and all(u in seen for u in parents[v])]
         if not ready:
             return None
@@ -188,6 +201,8 @@ def model_density(functions: Mapping[str, Any], sig: str,
     if model is None:
         return None
     names = (*given, *cond)
+    if set(given) & model.inputs or not model.inputs <= set(cond):
+        return None  # an input has no density: every density of the model is given all of them
     if len(args) != len(names) or any(
             n not in model.symbols or model.symbols[n] != a
             for n, a in zip(names, args, strict=True)):
@@ -211,6 +226,10 @@ def expand_model_densities(expr: sp.Expr, functions: Mapping[str, Any]) -> sp.Ex
     >>> expand_model_densities(F("p(y|x,z)", y, x, z), functions)
     p(y|z)(y, z)
     """
+    if expr.has(Expectation):
+        expr = expr.replace(lambda n: isinstance(n, Expectation)
+                            and _over_factors(n, functions, expr) is not None,
+                            lambda n: _over_factors(n, functions, expr))
     found = [n for n in expr.atoms(AppliedUndef) if n.func.__name__ not in functions]
     if not found:
         return expr
@@ -233,3 +252,42 @@ def expand_model_densities(expr: sp.Expr, functions: Mapping[str, Any]) -> sp.Ex
         subs[node] = model.marginal({*given, *cond}, taken) / (
             model.marginal(set(cond), taken) if cond else sp.S.One)
     return expr.xreplace(subs) if subs else expr
+
+
+def _over_factors(node: Expectation, functions: Mapping[str, Any],
+                  whole: sp.Expr) -> sp.Expr | None:
+    """An expectation over an undeclared marginal of a family declared by its factors, of one
+    variable given only inputs of the model (``E_{q(z_2|x)}[f]``), written as the nested
+    expectations over the factors of its ancestral set, roots outermost
+    (``E_{q(z_1|x)}[E_{q(z_2|z_1, x)}[f]]``, the law of total expectation); None otherwise,
+    and when an ancestor to bind is free in ``whole`` (its value must not be captured).
+
+    >>> import sympy as sp
+    >>> a, b, u = sp.symbols("a b u", real=True)
+    >>> F = lambda name, *v: sp.Function(name, positive=True)(*v)
+    >>> functions = {"r(a|u)": F("r(a|u)", a, u), "r(b|a,u)": F("r(b|a,u)", b, a, u)}
+    >>> e = Expectation(b**2, b, F("r(b|u)", b, u))
+    >>> _over_factors(e, functions, e)
+    E[E[b**2, b ~ r(b|a,u)(b, a, u)], a ~ r(a|u)(a, u)]
+    """
+    dens = node.density
+    if not isinstance(dens, AppliedUndef) or dens.func.__name__ in functions:
+        return None
+    name = dens.func.__name__
+    shape = parse_shape(name)
+    if shape is None or model_density(functions, name, dens.args) is None:
+        return None
+    stem, given, cond = shape
+    model = factor_model(functions, stem)
+    if model is None or len(given) != 1 or not set(cond) <= model.inputs:
+        return None
+    if node.variable != model.symbols[given[0]]:
+        return None
+    keep = model.ancestral({given[0]}) - model.inputs
+    order = [v for v in model.order() if v in keep]
+    if any(model.symbols[v] in whole.free_symbols for v in order if v != given[0]):
+        return None
+    out: sp.Expr = node.integrand
+    for v in reversed(order):
+        out = Expectation(out, model.symbols[v], model.factors[v])
+    return out

@@ -532,6 +532,49 @@ def _kl_to_normalised(e: Expectation) -> bool:
     return q.has(v) and _normalised(g, v)
 
 
+def _joint_kl(e: Expectation) -> bool:
+    """Whether ``e`` is a KL divergence between two densities of several variables written as
+    nested expectations: E_{q(a)}[E_{q(b|a)}[log(q(a, b)/g(a, b))]], the chain of one
+    family's marginal and conditionals (whose product is its declared joint q(a, b), on
+    which the log's numerator is) and g a declared density of the same variables (given any
+    others). Such an expectation is KL(q(a, b) ‖ g(a, b)) ≥ 0 (Gibbs' inequality); the
+    densities' conditioning on other variables, q(a, b|y), is carried down the chain.
+
+    >>> a, b, y = sp.symbols("a b y", real=True)
+    >>> F = lambda name, *v: sp.Function(name, positive=True)(*v)
+    >>> inner = sp.log(F("q(a,b)", a, b) / F("g(a,b|y)", a, b, y))
+    >>> _joint_kl(Expectation(Expectation(inner, b, F("q(b|a)", b, a)), a, F("q(a)", a)))
+    True
+    >>> _joint_kl(Expectation(Expectation(inner, b, F("q(b)", b)), a, F("q(a)", a)))
+    False
+    """
+    from elbo_derivation.decide.rules import _signature
+
+    chain: list[tuple[sp.Symbol, sp.Expr]] = []
+    node: sp.Expr = e
+    while isinstance(node, Expectation) and not isinstance(node, KL):
+        chain.append((node.variable, node.density))
+        node = node.integrand
+    if len(chain) < 2 or not isinstance(node, sp.log):
+        return False
+    num, den = sp.fraction(node.args[0])
+    joint, other = _signature(num), _signature(den)
+    names = [str(v) for v, _ in chain]
+    if (joint is None or other is None or len(set(names)) != len(names)
+            or not all(isinstance(v, sp.Symbol) and v.is_real for v, _ in chain)
+            or set(joint.given) != set(names) or set(other.given) != set(names)
+            or set(names) & set(joint.cond) or set(names) & set(other.cond)):
+        return False
+    seen = set(joint.cond)
+    for v, density in chain:
+        sig = _signature(density)
+        if sig is None or sig.family != joint.family or sig.given != (str(v),) or set(
+                sig.cond) != seen:
+            return False
+        seen.add(str(v))
+    return True
+
+
 def mask_nonnegative(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = None,
                      ) -> tuple[sp.Expr, tuple[str, ...]]:
     """``gap`` with the parts that Gibbs' and Jensen's inequalities make non-negative replaced
@@ -547,7 +590,8 @@ def mask_nonnegative(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = 
             return masked, (LOG_INCREASING, *rules_inside)
     rules: list[str] = []
     gibbs = {n: sp.Dummy("KL", nonnegative=True) for n in sp.preorder_traversal(gap)
-             if isinstance(n, Expectation) and not isinstance(n, KL) and _kl_to_normalised(n)}
+             if isinstance(n, Expectation) and not isinstance(n, KL)
+             and (_kl_to_normalised(n) or _joint_kl(n))}
     if gibbs:  # E_q[log(q/g)] with ∫ g = 1: the KL to the density g
         gap = gap.xreplace(gibbs)
         rules.append(GIBBS)

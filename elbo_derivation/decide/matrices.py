@@ -321,6 +321,31 @@ def _log_density_written(node: sp.Expr, x: sp.MatrixSymbol, density: sp.Expr,
     return node.func(node.args[0].xreplace({target: written}), *node.args[1:])
 
 
+def _scalar_pair(factors: list[sp.Expr]) -> tuple[sp.Expr, list[sp.Trace]] | None:
+    """Two traces of 1×1 products multiplied (tr(A)·tr(B), or tr(A)²: a scalar such as
+    (y − wᵀx)² expanded), as what to replace (their product) and the one traces they equal:
+    tr(A Bᵀ) and tr(A B), numbers commuting and each its own transpose. None otherwise.
+
+    >>> w, x = sp.MatrixSymbol("w", 3, 1), sp.MatrixSymbol("x", 3, 1)
+    >>> t = sp.Trace(sp.MatMul(sp.Transpose(w), x))
+    >>> _scalar_pair([t**2])[1][0]
+    Trace(w.T*x*x.T*w)
+    """
+    if len(factors) == 1 and isinstance(factors[0], sp.Pow) and factors[0].exp == 2:
+        whole = factors[0]
+        a = b = whole.base
+    elif len(factors) == 2:
+        whole = factors[0] * factors[1]
+        a, b = factors
+    else:
+        return None
+    if not (isinstance(a, sp.Trace) and isinstance(b, sp.Trace)
+            and a.arg.shape == (1, 1) and b.arg.shape == (1, 1)):
+        return None
+    return whole, [sp.Trace(sp.MatMul(a.arg, sp.Transpose(b.arg)).doit()),
+                   sp.Trace(sp.MatMul(a.arg, b.arg).doit())]
+
+
 def evaluate_expectations(expr: sp.Expr, families: dict) -> tuple[sp.Expr, bool]:
     """Each expectation over a vector x ~ N(μ, Σ) (a declared multivariate normal) of an
     expression at most quadratic in x, by E[x] = μ and E[xxᵀ] = Σ + μμᵀ and linearity (the
@@ -350,6 +375,14 @@ def evaluate_expectations(expr: sp.Expr, families: dict) -> tuple[sp.Expr, bool]
             traces = [f for f in sp.Mul.make_args(term) if f.has(x)]
             if not traces:
                 out += term
+                continue
+            pair = _scalar_pair(traces)
+            if pair is not None:  # (aᵀx)(bᵀx): two numbers, one trace of a product
+                value = next((v for v in (_expected_trace(t, x, mean, cov) for t in pair[1])
+                              if v is not None), None)
+                if value is None:
+                    return node
+                out += term.xreplace({pair[0]: value})
                 continue
             if len(traces) != 1 or not isinstance(traces[0], sp.Trace):
                 return node
