@@ -15,9 +15,10 @@ the graph they make is acyclic. A variable that is only ever conditioned on is a
 the family when every factor is conditioned on all the inputs: the structured posterior
 ``q(z_1|x_1, x_2) q(z_2|z_1, x_1, x_2)`` of a deep Kalman filter (Krishnan, Shalit & Sontag,
 2017, eq. 5) is a model of z_1, z_2 given x_1, x_2, and its densities are those conditioned
-on every input (``q(z_1, z_2|x_1, x_2)``, ``q(z_2|x_1, x_2)``), never a density of an input. Only then are its undeclared densities read, and
-:func:`expand_model_densities` writes each one through the declared factors, so that the
-checks see what the density means and the reader sees it as written.
+on every input (``q(z_1, z_2|x_1, x_2)``, ``q(z_2|x_1, x_2)``), never a density of an
+input. Only then are its undeclared densities read, and :func:`expand_model_densities`
+writes each one through the declared factors, so that the checks see what the density means
+and the reader sees it as written.
 
 Examples
 --------
