@@ -751,7 +751,7 @@ def _nested_chain(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str
     if dropped and keep and JOINT_MARGINAL not in disabled and all(
             f is not None for f in forms) and len(
             {f[0] for f in forms}) == 1:
-        family, joint0, given = forms[0]
+        family, _, given = forms[0]
         ok = True
         for (v, _), (_, joint, cond) in zip(chain, forms, strict=True):
             ok = ok and v not in cond and cond == given and joint == cond | {v}
