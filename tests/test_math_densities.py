@@ -350,3 +350,58 @@ def test_expectations_over_independent_conditionals_in_either_order() -> None:
     assert r.verdict is Verdict.PROVED and rules.INDEPENDENT_ORDER in r.rules
     d = parse_derivation(text.format(ratio="p(y|t)/p(y|x)"))
     assert decide_step(d, d.steps[0], time_limit=30).verdict is not Verdict.PROVED
+
+
+# --- nested expectations under a model declared by its factors: a variable integrated out --
+# The information bottleneck's encoder p(t|x) beside p(y|x) (Tishby, Pereira & Bialek 1999,
+# sec. 3): E_{p(x)}[E_{p(y|x)}[E_{p(t|x)}[f(y, t)]]] = E_{p(y)}[E_{p(t|y)}[f(y, t)]], the
+# marginals read through the declared factors. Written here in other letters.
+
+NESTED_FACTORS = """\
+symbols: a, b, c : real
+densities: g(a), g(b|a), g(c|a)
+  E[E[E[log(g(b|a)) + log(1 + (b - c)**2), c ~ g(c|a)], b ~ g(b|a)], a ~ g(a)]
+= E[E[log(g(b|a)), b ~ g(b|a)], a ~ g(a)] + E[E[log(1 + (b - c)**2), c ~ g(c|b)], b ~ g(b)]
+"""
+
+NESTED_SUMS = """\
+symbols: j, k, m : nonnegative integer
+densities: g(k), g(j|k), g(m|j,k), g(j), g(m|j)
+  Sum(Sum(Sum(g(k)*g(j|k)*g(m|j,k)*j*m, (m, 0, oo)), (j, 0, oo)), (k, 0, oo))
+= Sum(Sum(g(j)*g(m|j)*j*m, (m, 0, oo)), (j, 0, oo))
+"""
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_a_variable_nested_expectations_are_free_of_is_integrated_out(renamed: bool) -> None:
+    (result,) = _verdicts(_rename(NESTED_FACTORS) if renamed else NESTED_FACTORS)
+    assert result.verdict is Verdict.PROVED, result
+    assert rules.NESTED_MARGINAL in result.rules, result.rules
+
+
+def test_nested_sums_over_one_joint_drop_a_variable_they_are_free_of() -> None:
+    (result,) = _verdicts(NESTED_SUMS)
+    assert result.verdict is Verdict.PROVED, result
+    assert rules.SUM_AS_EXPECTATION in result.rules, result.rules
+    assert {rules.JOINT_MARGINAL, rules.NESTED_MARGINAL} & set(result.rules), result.rules
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    # the marginals of b and c taken as independent: g(b)·g(c) is not their joint
+    ("c ~ g(c|b)], b ~ g(b)]", "c ~ g(c)], b ~ g(b)]"),
+    # the conditional of c given a, not given b: a is integrated out, not kept
+    ("c ~ g(c|b)], b ~ g(b)]", "c ~ g(c|a)], b ~ g(b)]"),
+])
+def test_a_marginal_that_is_not_the_models_is_not_proved(old: str, new: str) -> None:
+    wrong = NESTED_FACTORS.replace(old, new)
+    assert wrong != NESTED_FACTORS
+    (result,) = _verdicts(wrong)
+    assert result.verdict is not Verdict.PROVED, result
+
+
+def test_a_sum_over_a_marginal_that_is_not_the_joints_is_not_proved() -> None:
+    # the marginal of k where the sums keep j
+    wrong = NESTED_SUMS.replace("g(j)*g(m|j)", "g(k)*g(m|j)")
+    assert wrong != NESTED_SUMS
+    (result,) = _verdicts(wrong)
+    assert result.verdict is not Verdict.PROVED, result

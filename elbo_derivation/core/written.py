@@ -126,7 +126,7 @@ class Ln(sp.log):
         text = printer._print(self._elbo_checked())
         if text.startswith(r"\log"):
             text = r"\ln" + text[len(r"\log"):]
-        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return _raised(text, exp)
 
     def _elbo_mathml(self, printer: Any) -> Any:
         node = printer._print(self._elbo_checked())
@@ -135,6 +135,17 @@ class Ln(sp.log):
                 mi.firstChild.nodeValue = "ln"
                 break
         return node
+
+
+def _raised(text: str, exp: str | None) -> str:
+    """The LaTeX ``text`` of a written form, raised to the power ``exp`` when the printer asks
+    for one (``\\left(text\\right)^{exp}``: a form that is not a plain symbol is bracketed
+    before its exponent); ``text`` itself otherwise.
+
+    >>> _raised(r"\\ln x", "2"), _raised(r"\\ln x", None)
+    ('\\\\left(\\\\ln x\\\\right)^{2}', '\\\\ln x')
+    """
+    return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
 
 
 class BareLog(sp.log):
@@ -156,7 +167,7 @@ class BareLog(sp.log):
 
     def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
         text = rf"\{self._name} {printer._print(self.args[0])}"
-        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return _raised(text, exp)
 
     def _elbo_mathml(self, printer: Any) -> Any:
         doc = printer.dom
@@ -204,7 +215,7 @@ class WrittenPower(sp.Pow):
 
     def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
         text = f"{self._base(printer)}^{{{printer._print(self.exp)}}}"
-        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return _raised(text, exp)
 
     def _elbo_mathml(self, printer: Any) -> Any:
         doc = printer.dom
@@ -245,7 +256,7 @@ class Bars(sp.Determinant):
         else:
             rows = r" \\ ".join(" & ".join(row) for row in self._rows(printer))
             text = rf"\begin{{vmatrix}} {rows} \end{{vmatrix}}"
-        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return _raised(text, exp)
 
     def _elbo_mathml(self, printer: Any) -> Any:
         doc = printer.dom
@@ -333,7 +344,7 @@ class JointExpectation(sp.Expr):
 
     def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
         text = printer._print(self._as_one())
-        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return _raised(text, exp)
 
     def _elbo_mathml(self, printer: Any) -> Any:
         return printer._print(self._as_one())
@@ -356,7 +367,7 @@ class Entropy(sp.Expr):
 
     def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
         text = printer._print(self._shown())
-        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return _raised(text, exp)
 
     def _elbo_mathml(self, printer: Any) -> Any:
         return printer._print(self._shown())
@@ -506,7 +517,7 @@ class WrittenGaussian(WrittenFunction):
 
     def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
         text = rf"\mathcal{{N}}({self._inside([printer._print(a) for a in self.arguments])})"
-        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
+        return _raised(text, exp)
 
     def _elbo_mathml(self, printer: Any) -> Any:
         doc = printer.dom

@@ -105,6 +105,7 @@ __all__ = [
     "LOG_INEQUALITY",
     "LOG_RULES",
     "MARGINALISATION",
+    "NESTED_MARGINAL",
     "NORMALISED",
     "PRODUCT_RULE",
     "PULL_OUT",
@@ -149,12 +150,16 @@ JOINT_ORDER = ("an expectation over a joint density in either order "
 INDEPENDENT_ORDER = ("nested expectations over densities free of each other's variable in "
                      "either order (Fubini)")
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
+NESTED_MARGINAL = ("nested expectations are one integral against the product of their "
+                   "densities (Fubini); a variable the integrand is free of is integrated out "
+                   "of that product, a declared density of it to 1 (marginalisation)")
 
 _SIGNATURE = re.compile(r"([^\W\d]\w*)\((.*)\)$")
 _ORDER = (KL_DEFINITION, INTEGRAL_AS_EXPECTATION, SUM_AS_EXPECTATION, SUM_OF_EXPECTATIONS,
           BAYES, PRODUCT_RULE,
           IMPORTANCE,
-          MARGINALISATION, JOINT_MARGINAL, JOINT_ORDER, INDEPENDENT_ORDER, LOG_RULES, LINEARITY,
+          MARGINALISATION, NESTED_MARGINAL, JOINT_MARGINAL, JOINT_ORDER, INDEPENDENT_ORDER,
+          LOG_RULES, LINEARITY,
           PULL_OUT, NORMALISED, GAUSSIAN_MOMENTS)
 #: The marker, among the model families handed to the normal form, that the step's model
 #: densities are to be written through one joint density (see :func:`joint_model`).
@@ -408,17 +413,22 @@ def _whole_range(k: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> bool:
 
 
 def _sum_as_expectation(node: sp.Sum, used: set[str]) -> sp.Expr | None:
-    """Σ_k p(k) f(k) over every value of k as E_{k~p}[f] for a declared density p of k."""
-    if len(node.limits) != 1:
+    """Σ_k p(k) f(k) over every value of k as E_{k~p}[f] for a declared density p of k; of
+    nested sums Σ_k Σ_j …, the outermost, p free of the inner indices (the inner sums then
+    the integrand)."""
+    if len(node.limits) != 1 and not all(len(lim) == 3 for lim in node.limits):
         return None
-    k, lo, hi = node.limits[0]
-    if not (k.is_integer and _whole_range(k, lo, hi)):
+    k, lo, hi = node.limits[-1]
+    inner = {lim[0] for lim in node.limits[:-1]}
+    if not (k.is_integer and _whole_range(k, lo, hi)) or any(
+            lim[1].has(k) or lim[2].has(k) for lim in node.limits[:-1]):
         return None
     for factor in sp.Mul.make_args(node.function):
         sig = _signature(factor)
-        if sig is not None and sig.given == (str(k),):
+        if sig is not None and sig.given == (str(k),) and not (factor.free_symbols & inner):
             used.add(SUM_AS_EXPECTATION)
-            return Expectation(node.function / factor, k, factor)
+            rest = node.function / factor
+            return Expectation(sp.Sum(rest, *node.limits[:-1]) if inner else rest, k, factor)
     return None
 
 
@@ -615,6 +625,201 @@ def _chain_form(q: sp.Expr, model: frozenset[str]) -> tuple[
 def _nested(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
             used: set[str], disabled: frozenset[str],
             gone: set[sp.Basic] | None) -> sp.Expr | None:
+    """E_{z~q}[inner] for an expectation ``inner`` (or a factor times one): by the rules of
+    one model family's pair of conditionals (:func:`_nested_pair`), else as one integral
+    against the product of the densities of the whole chain (:func:`_nested_chain`); None
+    when neither rewrites it."""
+    if isinstance(inner, sp.Mul):  # h·E_r[g] = E_r[h·g] for a factor h free of r's variable
+        found = [f for f in inner.args if isinstance(f, Expectation)]
+        if len(found) == 1:
+            rest = inner / found[0]
+            if not rest.has(Expectation, sp.Integral, sp.Sum) and (
+                    found[0].variable not in rest.free_symbols):
+                inner = Expectation(rest * found[0].integrand, found[0].variable,
+                                    found[0].density)
+    value = _nested_pair(inner, z, q, model, used, disabled, gone)
+    if value is None and NESTED_MARGINAL not in disabled:
+        value = _nested_chain(inner, z, q, model, used, disabled, gone)
+    return value
+
+
+def _chain_of(inner: sp.Expr, z: sp.Symbol, q: sp.Expr) -> tuple[
+        list[tuple[sp.Symbol, sp.Expr]], sp.Expr] | None:
+    """The chain E_{z~q}[E_{v₂~q₂}[… E_{vₙ~qₙ}[g]]] as its (variable, density) pairs, outermost
+    first, and its innermost integrand g; None unless every variable is a distinct symbol,
+    every density positive, built of abstract densities and free of the variables bound
+    inside it, and g free of expectations over them."""
+    chain = [(z, q)]
+    while type(inner) is Expectation:
+        chain.append((inner.variable, inner.density))
+        inner = inner.integrand
+    variables = [v for v, _ in chain]
+    if len(chain) < 2 or len(set(variables)) != len(variables) or not all(
+            isinstance(v, sp.Symbol) for v in variables):
+        return None
+    for i, (_, density) in enumerate(chain):
+        if not _positive(density) or not has_abstract(density) or (
+                density.free_symbols & set(variables[i + 1:])):
+            return None
+    return chain, inner
+
+
+def _positive(expr: sp.Expr) -> bool:
+    """Whether ``expr`` is positive as a product, quotient or power of positive factors and
+    integrals of positive functions over an interval (lower < upper).
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> f = sp.Function("f", positive=True)
+    >>> _positive(sp.Integral(f(x) * f(y), (x, -sp.oo, sp.oo)) / f(y)), _positive(f(x) - 1)
+    (True, False)
+    """
+    if expr.is_positive is True:
+        return True
+    if isinstance(expr, sp.Mul):
+        return all(_positive(a) for a in expr.args)
+    if isinstance(expr, sp.Pow):
+        return expr.exp.is_real is True and _positive(expr.base)
+    if isinstance(expr, sp.Integral) and len(expr.limits) == 1 and len(expr.limits[0]) == 3:
+        _, lo, hi = expr.limits[0]
+        return (hi - lo).is_extended_positive is True and _positive(expr.function)
+    return False
+
+
+def _integrate_out(expr: sp.Expr, v: sp.Symbol,
+                   joint: frozenset[str] = frozenset()) -> sp.Expr | None:
+    """∫ expr dv for a positive ``expr`` (a product of densities): the factor free of v taken
+    out, a declared density of v alone integrating to 1 (under an integral over another
+    variable too: Fubini), anything else kept as ∫ … dv over where v lives; None when
+    nothing depends on v (the integral would not be finite).
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> F = lambda name, *a: sp.Function(name, positive=True)(*a)
+    >>> _integrate_out(F("p(x)", x) * F("p(y|x)", y, x), y)
+    p(x)(x)
+    >>> _integrate_out(F("p(x)", x) * F("p(y|x)", y, x), x)
+    Integral(p(x)(x)*p(y|x)(y, x), (x, -oo, oo))
+    """
+    from elbo_derivation.core.factorised import _range
+
+    scale, dep = expr.as_independent(v, as_Add=False)
+    if dep == 1:
+        return None
+    sig = _signature(dep)
+    if sig is not None and dep.args[0] == v and v not in dep.args[1:] and len(sig.given) == 1:
+        return scale
+    if (sig is not None and sig.family in joint and list(dep.args).count(v) == 1
+            and v in dep.args[:len(sig.given)]):
+        # a density of a family read as one joint: its marginal, v integrated out
+        given = tuple(a for a in dep.args[:len(sig.given)] if a != v)
+        return scale * _density(sig.family, given, tuple(dep.args[len(sig.given):]))
+    if isinstance(dep, sp.Integral) and len(dep.limits) == 1 and len(dep.limits[0]) == 3:
+        u, lo, hi = dep.limits[0]
+        if u != v and not lo.has(v) and not hi.has(v):
+            inside = _integrate_out(dep.function, v, joint)
+            if inside is not None and inside.has(u):
+                whole = (_integrate_out(inside, u, joint)
+                         if (lo, hi) == _range(u) else None)
+                return scale * (sp.Integral(inside, dep.limits[0]) if whole is None else whole)
+    return scale * sp.Integral(dep, (v, *_range(v)))
+
+
+def _nested_chain(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
+                  used: set[str], disabled: frozenset[str],
+                  gone: set[sp.Basic] | None) -> sp.Expr | None:
+    """E_{z~q}[E_{v₂~q₂}[… E_{vₙ~qₙ}[g]]] as the one integral it is, ∫ q·q₂⋯qₙ·g (Fubini),
+    with each variable g is free of integrated out of the product of the densities
+    (marginalisation): E_{p(x)}[E_{p(y|x)}[E_{p(t|x)}[g(y, t)]]] is an expectation over
+    the marginal ∫ p(x)p(y|x)p(t|x) dx of (y, t), which is what a marginal p(y, t) of a model
+    declared by these factors is written as. The result is written in one form whatever the
+    order and the densities it was written with: the kept variables in the derivation's order
+    of variables, each over its conditional (a ratio of marginals of that product, each
+    integral's bound variable named canonically).
+
+    Two cases, both only for densities of abstract functions: the chain's densities are one
+    model family's conditionals p(v₁|B), p(v₂|v₁, B), …, and a variable is dropped — the kept
+    ones are written over that family's marginal and conditionals; or every variable is a real
+    variable on the line or the half line and a variable is dropped or a density is an
+    integral (a marginal of a model declared by its factors). None otherwise."""
+    found = _chain_of(inner, z, q)
+    if found is None:
+        return None
+    chain, g = found
+    variables = [v for v, _ in chain]
+    keep = [v for v in ordered(variables) if v in g.free_symbols]
+    dropped = [v for v in reversed(variables) if v not in g.free_symbols]
+    forms = [_chain_form(density, model) for _, density in chain]
+    if dropped and keep and JOINT_MARGINAL not in disabled and all(
+            f is not None for f in forms) and len(
+            {f[0] for f in forms}) == 1:
+        family, _, given = forms[0]
+        ok = True
+        for (v, _), (_, joint, cond) in zip(chain, forms, strict=True):
+            ok = ok and v not in cond and cond == given and joint == cond | {v}
+            given = joint
+        if ok:
+            used.add(JOINT_MARGINAL)
+            outer = tuple(forms[0][2])
+            out = g
+            for i in range(len(keep) - 1, -1, -1):
+                cond = tuple(ordered({*outer, *keep[:i]}))
+                out = _expectation(out, keep[i], _density(family, (keep[i],), cond), model,
+                                   used, disabled, gone)
+            return out
+    from elbo_derivation.core.factorised import _integrable
+
+    if not keep or not all(_integrable(v) for v in variables) or not (
+            dropped or any(density.has(sp.Integral) for _, density in chain)):
+        return None
+    # the densities of a family read as one joint marginalise by their names too
+    families = (frozenset(m for m in model if m != _JOINT) if _JOINT in model
+                else frozenset())
+    densities = [density for _, density in chain]
+    if families and PRODUCT_RULE not in disabled:
+        densities = [_product_rule(density, families, used) for density in densities]
+    joint = sp.Mul(*densities)
+    for v in dropped:
+        joint = _integrate_out(joint, v, families)
+        if joint is None:
+            return None
+    marginals = [joint]  # over keep[:m], m = len(keep), len(keep) − 1, …, 1
+    for v in reversed(keep[1:]):
+        marginal = _integrate_out(marginals[-1], v, families)
+        if marginal is None:
+            return None
+        marginals.append(marginal)
+    marginals.reverse()
+    used.add(NESTED_MARGINAL)
+    out = g
+    for i in range(len(keep) - 1, -1, -1):
+        density = marginals[i] / marginals[i - 1] if i else marginals[0]
+        out = Expectation(out, keep[i], _canonical_bound(density))
+    return out
+
+
+def _canonical_bound(expr: sp.Expr, depth: int = 0) -> sp.Expr:
+    """``expr`` with the variable of each integral in it renamed by its depth of nesting alone
+    (∫0, ∫1, …, names no declaration can give; its assumptions kept), so that one integral
+    written with two names for its variable is one expression.
+
+    >>> x, u = sp.symbols("x u", real=True)
+    >>> f = sp.Function("f", positive=True)
+    >>> a, b = sp.Integral(f(x), (x, 0, 1)), sp.Integral(f(u), (u, 0, 1))
+    >>> _canonical_bound(a) == _canonical_bound(b), _canonical_bound(a)
+    (True, Integral(f(∫0), (∫0, 0, 1)))
+    """
+    if isinstance(expr, sp.Integral) and len(expr.limits) == 1 and len(expr.limits[0]) == 3:
+        u, lo, hi = expr.limits[0]
+        new = sp.Symbol(f"∫{depth}", **u.assumptions0)
+        body = _canonical_bound(expr.function.xreplace({u: new}), depth + 1)
+        return sp.Integral(body, (new, lo, hi))
+    if not expr.args or not expr.has(sp.Integral):
+        return expr
+    return expr.func(*(_canonical_bound(a, depth) for a in expr.args))
+
+
+def _nested_pair(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
+                 used: set[str], disabled: frozenset[str],
+                 gone: set[sp.Basic] | None) -> sp.Expr | None:
     """E_{z~q}[E_{w~r}[g]] when q = p(z|B) and r = p(w|z, B) are one model family's
     conditionals (their product the joint p(z, w|B)): over the marginal p(w|B) alone when
     g is free of z (marginalisation), else with w outside (E_{p(w|B)}[E_{p(z|w, B)}[g]],
