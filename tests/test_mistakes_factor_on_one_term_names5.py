@@ -51,3 +51,36 @@ symbols: a : positive
   = e*a + a*x
 """
     assert named_in_text(text) != "factor-on-one-term"
+
+
+# --- a factor of a log of a product, kept on some of its logs only -----------------------------
+
+_LOG = """title: t
+symbols: {m}, {x} : real
+symbols: {s}, {n} : positive
+
+    -{n}*log(sqrt(2*pi)*{s}) - ({x} - {m})^2/(2*{s}^2)
+  = {last}
+"""
+
+
+def test_the_log_of_a_product_splits_with_the_factor_on_one_log() -> None:
+    from elbo_derivation.explain.simulations import factor_on_one_log_term
+
+    n, s, c = sp.symbols("n s c", positive=True)
+    wrong = [w for w, _ in factor_on_one_log_term(n * sp.log(c * s), None)]
+    assert set(wrong) == {n * sp.log(s) + sp.log(c), n * sp.log(c) + sp.log(s)}
+    assert factor_on_one_log_term(2 * sp.log(c * s), None) == []  # a number: the halves'
+    assert factor_on_one_log_term(n * sp.log(s), None) == []  # one log only
+
+
+@pytest.mark.parametrize("m,x,s,n", [("m", "x", "s", "n"), ("a", "y", "g", "K")])
+def test_a_count_kept_on_the_constants_log_and_lost_from_the_scales(m, x, s, n) -> None:
+    last = f"-{n}*log(2*pi)/2 - log({s}) - ({x} - {m})^2/(2*{s}^2)"
+    assert named_in_text(_LOG.format(m=m, x=x, s=s, n=n, last=last)) == "factor-on-one-term"
+
+
+def test_the_scales_log_doubled_is_no_factor_on_one_term() -> None:
+    last = "-log(2*pi)/2 - 2*log(s) - (x - m)^2/(2*s^2)"
+    assert named_in_text(_LOG.format(m="m", x="x", s="s", n="n", last=last)) \
+        != "factor-on-one-term"

@@ -59,7 +59,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("moments/goodfellow_variance_estimator_bias.tex", 1, r"\mu^2 + \sigma^2 - \mu^2", r"\mu^2 + \sigma^2 + \mu^2", "sign-error"),
     ("moments/goodfellow_variance_estimator_bias.tex", 1, r"- \mu^2 - \frac{\sigma^2}{m}", r"- \mu^2 - \sigma^2", "dropped-factor|dimension-count"),
     ("moments/goodfellow_variance_estimator_bias.tex", 3, r"\frac{m - 1}{m}", r"\frac{m + 1}{m}", "sign-error"),
-    ("derivatives/mackay_gaussian_loglik_sigma.tex", 1, r"- N\ln\sigma", r"- \ln\sigma", "dropped-factor"),
+    ("derivatives/mackay_gaussian_loglik_sigma.tex", 1, r"- N\ln\sigma", r"- \ln\sigma", "dropped-factor|factor-on-one-term"),
     ("derivatives/mackay_gaussian_loglik_sigma.tex", 2, r"-\frac{N}{\sigma}", r"\frac{N}{\sigma}", "sign-error"),
     ("derivatives/mackay_gaussian_loglik_sigma.tex", 2, r"{\sigma^3}", r"{2\sigma^3}", "power-rule-factor"),
     ("moments/casella_berger_binomial_mgf.tex", 2, r"\left(pe^t + 1 - p\right)^n", r"\left(pe^t + p\right)^n", "complement-probability"),
