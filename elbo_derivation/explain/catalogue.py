@@ -2567,3 +2567,11 @@ CATALOGUE = _amended(CATALOGUE, {
     "ratio-flipped": {"local": sim.trace_ratio_flipped,
                       "undo": _as_undo(sim.trace_ratio_flipped)}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names5 (twelfth naming round) ---------------------------------------------------------------
+# a factor of a log of a product kept on some of the logs it splits into and lost from another
+# (−N·log(√(2π)σ) written −N·log(2π)/2 − log σ); see
+# :func:`.simulations.factor_on_one_log_term`
+CATALOGUE = _amended(CATALOGUE, {"factor-on-one-term": {
+    "local": sim.factor_on_one_log_term}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -2278,10 +2278,37 @@ def witnessed(m: _Match, ctx: _Context) -> bool:
         if kind == "factor-absent":
             term, factor = m.binding.get("term"), m.binding.get("s")
             return not (isinstance(term, sp.Basic) and isinstance(factor, sp.Basic)
-                        and factor.free_symbols and term.has(*factor.free_symbols))
+                        and _stands_outside_brackets(term, factor))
     except Exception:
         return True
     return True
+
+
+def _stands_outside_brackets(term: sp.Basic, factor: sp.Basic) -> bool:
+    """Whether a symbol of ``factor`` stands in ``term`` outside every bracket: in a factor
+    of the term that is not a sum, nor a power or a function of a sum. A term written
+    without F that still holds F's symbols that way may be F's power written wrong (β·x for
+    β²·x), not F left off; a symbol inside a bracket (α in ε·√(1 − α), without the factor
+    1/√α) is another quantity, and says nothing about F.
+
+    >>> a, e, x = sp.symbols("a e x", positive=True)
+    >>> _stands_outside_brackets(e * sp.sqrt(1 - a), 1 / sp.sqrt(a))
+    False
+    >>> _stands_outside_brackets(a * x, a**2), _stands_outside_brackets(x * sp.log(a), a)
+    (True, True)
+    """
+    symbols = factor.free_symbols
+    if not symbols:
+        return False
+
+    def in_bracket(g: sp.Basic) -> bool:
+        if isinstance(g, sp.Add):
+            return True
+        if g.is_Pow:
+            return isinstance(g.base, sp.Add) and not g.exp.has(*symbols)
+        return False
+
+    return any(g.has(*symbols) and not in_bracket(g) for g in sp.Mul.make_args(term))
 
 
 def contradicts(m: _Match, ctx: _Context) -> bool:

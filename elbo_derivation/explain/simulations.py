@@ -4590,3 +4590,49 @@ def trace_ratio_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
     wrong = sp.Trace(sp.Mul(*scalars) * sp.MatMul(b ** -1, a)) if scalars else \
         sp.Trace(sp.MatMul(b ** -1, a))
     return [(wrong, {"right": node, "wrong": wrong})]
+
+
+# --- names5 (twelfth naming round): a factor of a log of a product applied to one of its logs --
+
+
+def factor_on_one_log_term(node: sp.Basic, roles: Any) -> list[Variant]:
+    """F·log(a·b) written with F on one of the logs it splits into only (log ab = log a +
+    log b), or on all of them but one: −N·log(√(2π)·σ) written −N·log(2π)/2 − log σ, the
+    count N kept on the constant's log and lost from log σ. F is a factor with symbols
+    (numbers are left to the entries of halves and constants); the constants of the log's
+    argument stay together as one log.
+
+    >>> n, s, c = sp.symbols("n s c", positive=True)
+    >>> [w for w, _ in factor_on_one_log_term(n * sp.log(c * s), None)]
+    [n*log(s) + log(c), n*log(c) + log(s)]
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out: list[Variant] = []
+    for i, lg in enumerate(node.args):
+        if not isinstance(lg, sp.log) or not isinstance(lg.args[0], sp.Mul):
+            continue
+        inside = lg.args[0].args
+        constant = sp.Mul(*(g for g in inside if not g.free_symbols))
+        parts = [sp.log(g) for g in inside if g.free_symbols]
+        if constant != 1:
+            parts.append(sp.log(constant))
+        if len(parts) < 2:
+            continue
+        others = node.args[:i] + node.args[i + 1:]
+        num = sp.Mul(*(f for f in others if f.is_Number))
+        seen: set[sp.Basic] = set()
+        for f in others:
+            if f.is_Number or not f.free_symbols:
+                continue
+            rest = sp.Mul(*(g for g in others if g is not f and not g.is_Number))
+            for j, t in enumerate(parts):
+                keep = sp.Add(*(u for k, u in enumerate(parts) if k != j))
+                for with_f, without in ((keep, t), (t, keep)):
+                    wrong = num * rest * (f * with_f + without)
+                    if wrong in seen:
+                        continue
+                    seen.add(wrong)
+                    out.append((wrong, {"right": node, "wrong": wrong, "s": f,
+                                        "term": without}))
+    return out
