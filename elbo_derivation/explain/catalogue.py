@@ -2567,3 +2567,16 @@ CATALOGUE = _amended(CATALOGUE, {
     "ratio-flipped": {"local": sim.trace_ratio_flipped,
                       "undo": _as_undo(sim.trace_ratio_flipped)}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names8 (twelfth naming round): the trace of a product split into a product of traces -----
+# tr(AB) written tr(A)·tr(B) (the trace is linear, not multiplicative), at any cut of a matrix
+# product under a trace; see :func:`.simulations.trace_of_product_split`
+_tA, _tB = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("B", 3, 3)
+CATALOGUE = CATALOGUE + (
+    Entry("trace-of-product-split", "tr(AB) written tr(A)·tr(B)", (),
+          "The trace of the product {right} was written as the product of traces {wrong}: the "
+          "trace is linear (tr(A + B) = tr A + tr B) but not multiplicative; tr(AB) = "
+          "Σᵢⱼ AᵢⱼBⱼᵢ.",
+          local=sim.trace_of_product_split,
+          example=Example(sp.Trace(_tA * _tB), sp.Trace(_tA) * sp.Trace(_tB))),)
+BY_NAME = {e.name: e for e in CATALOGUE}

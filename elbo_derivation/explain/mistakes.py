@@ -570,8 +570,18 @@ def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Bas
         families = declared_families(derivation) if derivation is not None else {}
         if not families or not lhs.has(*families) or rhs.has(*families):
             return lhs
-        out, _ = instantiate(lhs, families, declared_domains(derivation))
-        return out if not out.has(*families) else lhs
+        if rhs.has(Expectation) or not any(
+                isinstance(n, Expectation) and isinstance(n.args[1], sp.MatrixSymbol)
+                for n in sp.preorder_traversal(lhs)):
+            out, _ = instantiate(lhs, families, declared_domains(derivation))
+            return out if not out.has(*families) else lhs
+        # the expectations over a declared vector normal by its moments (E[xxᵀ] = Σ + μμᵀ),
+        # which the step took while making its slip elsewhere (tr(A·E[eeᵀ]) written as a
+        # product of traces: the split acts on tr(A·I))
+        from elbo_derivation.decide.matrices import evaluate_expectations
+
+        out, done = evaluate_expectations(lhs, families)
+        return out if done and not out.has(*families) else lhs
     except Exception:
         return lhs
 
