@@ -2575,3 +2575,16 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"factor-on-one-term": {
     "local": sim.factor_on_one_log_term}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names8 (twelfth naming round): the trace of a product split into a product of traces -----
+# tr(AB) written tr(A)·tr(B) (the trace is linear, not multiplicative), at any cut of a matrix
+# product under a trace; see :func:`.simulations.trace_of_product_split`
+_tA, _tB = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("B", 3, 3)
+CATALOGUE = CATALOGUE + (
+    Entry("trace-of-product-split", "tr(AB) written tr(A)·tr(B)", (),
+          "The trace of the product {right} was written as the product of traces {wrong}: the "
+          "trace is linear (tr(A + B) = tr A + tr B) but not multiplicative; tr(AB) = "
+          "Σᵢⱼ AᵢⱼBⱼᵢ.",
+          local=sim.trace_of_product_split,
+          example=Example(sp.Trace(_tA * _tB), sp.Trace(_tA) * sp.Trace(_tB))),)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -62,7 +62,12 @@ those terms negated is named when it holds symbols and no like term merges with 
 the negated term stands on the written step as its author wrote it. A simulation
 inside an integral (a sum) that the written step *keeps*, when the step evaluated something
 else under it (a derivative in the integrand), is located when the written integrand is the
-simulated one point by point, not only its value.
+simulated one point by point, not only its value. One simulation inside an evaluated
+expectation is located all the same: a whole term of its integrand dropped (the expectation
+the only construct around it), whose mean is not one number. E[a + b] = E[a] + E[b], so the
+written value lacks exactly that term's mean, wherever the author evaluated it (E[(m − d)² +
+(t − m)²] under N(m, s²) written (m − d)²: the s² is gone); a mean that is a number (½) is
+a number lost from the value, which any of its numbers changed could also explain.
 
 What the step shows as written also decides: a term is dropped only from the sum its author
 wrote it in (2 − (1 + a) is the sum 1 − a, but its author wrote no term 1 there); a dropped
@@ -565,8 +570,18 @@ def _families_evaluated(lhs: sp.Basic, rhs: sp.Basic, derivation: Any) -> sp.Bas
         families = declared_families(derivation) if derivation is not None else {}
         if not families or not lhs.has(*families) or rhs.has(*families):
             return lhs
-        out, _ = instantiate(lhs, families, declared_domains(derivation))
-        return out if not out.has(*families) else lhs
+        if rhs.has(Expectation) or not any(
+                isinstance(n, Expectation) and isinstance(n.args[1], sp.MatrixSymbol)
+                for n in sp.preorder_traversal(lhs)):
+            out, _ = instantiate(lhs, families, declared_domains(derivation))
+            return out if not out.has(*families) else lhs
+        # the expectations over a declared vector normal by its moments (E[xxᵀ] = Σ + μμᵀ),
+        # which the step took while making its slip elsewhere (tr(A·E[eeᵀ]) written as a
+        # product of traces: the split acts on tr(A·I))
+        from elbo_derivation.decide.matrices import evaluate_expectations
+
+        out, done = evaluate_expectations(lhs, families)
+        return out if done and not out.has(*families) else lhs
     except Exception:
         return lhs
 
@@ -1218,6 +1233,38 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     return under(expr, path, _EVALUATED)
 
 
+def _whole_term_of_mean(expr: sp.Basic, path: Path) -> bool:
+    """Whether the node at ``path`` is the whole integrand of an expectation, the only
+    construct around it: E[a + b] is E[a] + E[b], so a term of that integrand dropped is
+    the value of that term missing from the evaluated step, wherever the author evaluated
+    it (each term's mean is its own; nothing else of the value changes)."""
+    if not path or path[-1] != 0:
+        return False
+    parent = _at(expr, path[:-1])
+    if not isinstance(parent, Expectation) or not isinstance(_at(expr, path), sp.Add):
+        return False
+    return not _inside_integral(expr, path[:-1])
+
+
+def _term_dropped(b: dict[str, Any]) -> bool:
+    """Whether a variant drops one whole term that holds a symbol (a number lost from a
+    value could be any of its numbers changed: never located this way)."""
+    right, wrong = b.get("right"), b.get("wrong")
+    return (isinstance(right, sp.Basic) and wrong == 0 and not right.is_Number
+            and bool(right.free_symbols))
+
+
+def _mean_varies(ctx: _Context, mean: sp.Basic) -> bool:
+    """Whether ``mean`` (a dropped term's expectation) takes different values at the
+    screen's points: a mean that is one number (E[(μ − m)²/(2s²)] = ½ under N(m, s²)) is a
+    number lost from the value, which any number of it changed could also explain."""
+    try:
+        values = [ctx.screen.value(mean, k) for k in range(len(ctx.screen.points))]
+    except Exception:
+        return False
+    return len(values) > 1 and any(not ctx.screen.close(values[0], v) for v in values[1:])
+
+
 def _pulled_out(expr: sp.Basic, path: Path, b: dict[str, Any]) -> bool:
     """Whether a change at ``path`` inside evaluated integrals (sums, expectations) stands in
     their value as it stands in the integrand, by linearity: E[c + g] = c + E[g] and
@@ -1419,6 +1466,7 @@ def _forward(entry: Entry, ctx: _Context,
         gone = _evaluated_kinds(ctx.lhs, ctx.rhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
             located: Any = not (evaluated and _inside_integral(ctx.lhs, path))
+            term_of_mean = not located and _whole_term_of_mean(ctx.lhs, path)
             if not located and (not _inside_kinds(ctx.lhs, path, gone)
                                 or _one_kept_around(ctx.lhs, path, ctx.rhs)):
                 # inside an integral (a sum) the written step keeps, the step having evaluated
@@ -1430,8 +1478,11 @@ def _forward(entry: Entry, ctx: _Context,
                     continue
                 if b.get("value_only"):
                     continue  # a mistake made only in taking a derivative (below)
-                yield _replace(ctx.lhs, path, new), b, path, (
-                    located or _pulled_out(ctx.lhs, path, b))
+                wrong = _replace(ctx.lhs, path, new)
+                yield wrong, b, path, (
+                    located or _pulled_out(ctx.lhs, path, b)
+                    or (term_of_mean and _term_dropped(b)
+                        and _mean_varies(ctx, ctx.lhs - wrong)))
         for k, (der, value) in enumerate(ctx.derivative_values()):
             # the step took the derivative: a term or a factor lost from its value shows on
             # the written line (a number changed there does not: another number of the

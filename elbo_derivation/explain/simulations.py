@@ -4636,3 +4636,36 @@ def factor_on_one_log_term(node: sp.Basic, roles: Any) -> list[Variant]:
                     out.append((wrong, {"right": node, "wrong": wrong, "s": f,
                                         "term": without}))
     return out
+
+
+# --- names8 (twelfth naming round) -----------------------------------------------------------
+
+
+def trace_of_product_split(node: sp.Basic, roles: Any) -> list[tuple[sp.Basic, dict[str, Any]]]:
+    """tr(X₁⋯Xₙ) written tr(X₁⋯Xₖ)·tr(Xₖ₊₁⋯Xₙ), at each cut of a product of matrices, and
+    of each cyclic rotation of it (the same trace: tr(xᵀΣ⁻¹x) = tr(Σ⁻¹xxᵀ), split as
+    tr(Σ⁻¹)·tr(xxᵀ)), both parts square; no number in front (where a number would go is a
+    second choice).
+
+    >>> A, B = sp.MatrixSymbol("A", 2, 2), sp.MatrixSymbol("B", 2, 2)
+    >>> [w for w, _ in trace_of_product_split(sp.Trace(A * B), None)]
+    [Trace(A)*Trace(B)]
+    """
+    if not isinstance(node, sp.Trace) or not isinstance(node.arg, sp.MatMul):
+        return []
+    factors = node.arg.args
+    if len(factors) < 2 or not all(getattr(f, "is_Matrix", False) for f in factors):
+        return []
+    out: list[tuple[sp.Basic, dict[str, Any]]] = []
+    seen: set[sp.Basic] = set()
+    for r in range(len(factors)):
+        turned = factors[r:] + factors[:r]
+        for k in range(1, len(turned)):
+            left, right = sp.MatMul(*turned[:k]), sp.MatMul(*turned[k:])
+            if left.shape[0] != left.shape[1] or right.shape[0] != right.shape[1]:
+                continue  # a trace of a square matrix only
+            wrong = sp.Trace(left) * sp.Trace(right)
+            if wrong not in seen:
+                seen.add(wrong)
+                out.append((wrong, {"right": node, "wrong": wrong}))
+    return out
