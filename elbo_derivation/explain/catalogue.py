@@ -2580,7 +2580,8 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # tr(AB) written tr(A)·tr(B) (the trace is linear, not multiplicative), at any cut of a matrix
 # product under a trace; see :func:`.simulations.trace_of_product_split`
 _tA, _tB = sp.MatrixSymbol("A", 3, 3), sp.MatrixSymbol("B", 3, 3)
-CATALOGUE = CATALOGUE + (
+CATALOGUE = (
+    *CATALOGUE,
     Entry("trace-of-product-split", "tr(AB) written tr(A)·tr(B)", (),
           "The trace of the product {right} was written as the product of traces {wrong}: the "
           "trace is linear (tr(A + B) = tr A + tr B) but not multiplicative; tr(AB) = "
