@@ -47,7 +47,7 @@ def test_a_term_dropped_with_a_wrong_other_term_is_not_named() -> None:
     assert _named(text) != "dropped-term"
 
 
-# --- a term lost from a derivative's value that another slip also explains -------------------------
+# --- a term lost from a derivative's value that another slip also explains ------------------------
 
 
 def test_the_constraint_term_lost_from_the_multipliers_derivative_stays_unnamed() -> None:
