@@ -452,3 +452,15 @@ def test_the_expected_square_of_a_scalar_linear_in_a_normal_vector(rhs: str,
     assert r.verdict is verdict, r
     if verdict is Verdict.PROVED:
         assert any("multivariate normal" in rule for rule in r.rules), r.rules
+
+
+def test_a_power_after_a_bracketed_trace_squares_the_trace() -> None:
+    # \operatorname{tr}(A)^2 is (tr A)², as \log(x)^2 is (log x)²; without a bracket the
+    # trace takes the product that follows: \operatorname{tr} A^2 is tr(A²)
+    from elbo_derivation.read.tex import latex_to_sympy
+
+    a = sp.MatrixSymbol("A", 3, 3)
+    assert latex_to_sympy(r"\operatorname{tr}(A)^2", symbols={"A": a}) == sp.Trace(a) ** 2
+    assert latex_to_sympy(r"\mathrm{tr}\left(A\right)^{3}", symbols={"A": a}) \
+        == sp.Trace(a) ** 3
+    assert latex_to_sympy(r"\operatorname{tr} A^2", symbols={"A": a}) == sp.Trace(a**2)

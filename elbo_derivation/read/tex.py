@@ -1166,6 +1166,11 @@ class _Builder(Transformer_NonRecursive):
                 if isinstance(nxt, _Bracketed) or (isinstance(nxt, _Paren) and not nxt.seps):
                     value = fn(self.value(nxt))
                     i += 1
+                elif (isinstance(nxt, _Power) and isinstance(nxt.base, _Paren)
+                        and not nxt.base.seps):
+                    # \operatorname{tr}(A)^2 is (tr A)², as \log(x)^2 is (log x)²
+                    value = self.power_of(fn(self.value(nxt.base)), nxt.exponent, nxt)
+                    i += 1
                 else:
                     value = fn(self._multiply(items[i + 1:]))
                     i = len(items) - 1
