@@ -462,6 +462,41 @@ def _sign_stands_apart(terms: tuple[sp.Basic, ...], i: int) -> bool:
     return not any(j != i and (u / t).is_number for j, u in enumerate(terms))
 
 
+def _value_sign_shown(entry: Entry, b: dict[str, Any], value: sp.Basic, node: sp.Basic,
+                      path: tuple[int, ...], new: sp.Basic, ctx: Any) -> bool:
+    """Whether one term of a derivative's value with its sign changed (the one-term sign
+    simulation, never another number changed there) shows on the written step: the term
+    holds symbols, no other term of its sum is a number times it (a number doubled or lost
+    there could give the same value), and the sum it stands in (the exponent it is), so
+    changed, is a part of the written step by its value: d/dx(−x²/2 + log N(y; x, s²))
+    written x + (y − x)/s² shows the sum −x + (y − x)/s² with its first term's sign changed.
+    """
+    if entry.name != "sign-error" or not path:
+        return False
+    right, wrong = b.get("right"), b.get("wrong")
+    if not (isinstance(right, sp.Basic) and isinstance(wrong, sp.Basic)
+            and right.free_symbols and wrong == -right):
+        return False
+    if isinstance(node, sp.Add):
+        if right not in node.args or not _sign_stands_apart(node.args, node.args.index(right)):
+            return False
+    elif not isinstance(node, sp.exp):
+        return False
+    try:
+        symbols = new.free_symbols
+        for form in ctx.written_forms:
+            for n in list(sp.preorder_traversal(form))[:400]:
+                if n.is_Number or n.free_symbols != symbols:
+                    continue
+                if ctx.screen_equal(n, new) and not ctx.screen_equal(n, node):
+                    return True
+    except OutOfTime:
+        raise
+    except Exception:
+        return False
+    return False
+
+
 def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
     """``e`` with each derivative of an expression without integrals taken (``doit``), each sum
     over finite symbolic bounds in the sum rules' normal form (linearity, Σ c = D·c, the
@@ -1438,8 +1473,11 @@ def _forward(entry: Entry, ctx: _Context,
             # value could have been the wrong one, see _match)
             for path, node in _nodes(value):
                 for new, b in entry.local(node, ctx.roles):
-                    if _numeric_change(b) or b.get("not_in_value") or (
+                    if b.get("not_in_value") or (
                             b.get("guard") is not None and not b["guard"](value, path)):
+                        continue
+                    if _numeric_change(b) and not _value_sign_shown(
+                            entry, b, value, node, path, new, ctx):
                         continue
                     wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
                     yield wrong, b, (VALUE, k, *path), True
@@ -1810,9 +1848,25 @@ def _choose(matches: list[_Match]) -> _Match | None:
                 and any(a.entry.name in e.special_case_of and b.entry.name in e.special_case_of
                         for e in CATALOGUE))
 
-    kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
+    def general_shown(a: _Match, b: _Match) -> bool:  # b, a special case of a sign on one
+        # term that cannot be named (the whole negated on a line of one term, where the page
+        # cannot tell it from a sign on that term: not witnessed, not contradicted; a log's
+        # ratio turned over inside a derivative the step took, not located), beside a, that
+        # sign located and witnessed at the same place ((p − x)/(p(1 − p)) for
+        # (x − p)/(p(1 − p)); x + (y − x)/s² for the value −x + (y − x)/s²): a's general
+        # name holds whichever way b's mistake was made
+        if not (a.entry.name == "sign-error" and a.located is True and a.witnessed
+                and a.entry.name in b.entry.special_case_of and not b.located):
+            return False
+        if b.entry.witness == "several-terms":
+            return b.path == () and not b.witnessed and not b.contradicted
+        return b.entry.name == "log-ratio-flipped" and b.direct and same_place(a, b)
+
+    kept = [b for b in matches if not any((covers(a, b) and not general_shown(b, a))
+                                          or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
                                           or term_of_factor(a, b) or sibling_denied(b, a)
+                                          or general_shown(a, b)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
