@@ -59,3 +59,13 @@ def test_a_number_of_a_derivatives_value_changed_is_not_a_sign() -> None:
     body = ("    diff(-a^2/2 + log(N(b; a, k^2)), a)\n"
             "  = -2*a + (b - a)/k^2\n")
     assert named_in_text(_SCORE + body, 1) != "sign-error"
+
+
+def test_a_divergence_opened_with_its_bracket_turned_round_is_not_a_sign_on_one_term() -> None:
+    # KL(f ‖ g) opened as E_f[log(g/f)]: the one term's sign is wrong because the log's
+    # ratio was turned over while the divergence was opened; no sign on one term is named
+    head = ("symbols: y, a, b : real\nsymbols: c : positive\n"
+            "densities: f(y) = N(a, c^2), g(y) = N(b, c^2)\n")
+    body = ("    KL(f(y), g(y))\n"
+            "  = E[((y - a)^2 - (y - b)^2)/(2*c^2), y ~ f(y)]\n")
+    assert named_in_text(head + body, 1) != "sign-error"

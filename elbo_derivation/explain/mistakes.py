@@ -215,6 +215,8 @@ class _Match:
     contradicted: bool = False  # the page shows the mechanism did not happen (contradicts)
     site: tuple[int, ...] | None = None  # a site in a derivative's value: that derivative's
     # place in the previous line (see _derivative_sites)
+    plain_step: bool = False  # the step opened or evaluated no construct (a divergence,
+    # an expectation, an integral, a sum, a derivative): set by _diagnose
 
 
 Path = tuple[int, ...]
@@ -1245,6 +1247,28 @@ class _Context:
 
 
 #: what a step may evaluate: integrals, expectations, sums and derivatives
+def _same_constructs(lhs: sp.Basic, rhs: sp.Basic) -> bool:
+    """Whether the two sides hold as many divergences, integrals, expectations, sums and
+    derivatives of each kind: the step opened and evaluated none of them.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _same_constructs(x - 1, 1 - x), _same_constructs(sp.Derivative(x**2, x), 2 * x)
+    (True, False)
+    """
+    def counts(e: sp.Basic) -> dict[type, int]:
+        out: dict[type, int] = {}
+        for n in sp.preorder_traversal(e):
+            for k in (KL, *_EVALUATED):
+                if isinstance(n, k):
+                    out[k] = out.get(k, 0) + 1
+        return out
+
+    try:
+        return counts(lhs) == counts(rhs)
+    except Exception:
+        return False
+
+
 def _integrals(expr: sp.Basic) -> int:
     return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, _EVALUATED))
 
@@ -1858,8 +1882,10 @@ def _choose(matches: list[_Match]) -> _Match | None:
         if not (a.entry.name == "sign-error" and a.located is True and a.witnessed
                 and a.entry.name in b.entry.special_case_of and not b.located):
             return False
-        if b.entry.witness == "several-terms":
-            return b.path == () and not b.witnessed and not b.contradicted
+        if b.entry.witness == "several-terms":  # (on a step that opened nothing: KL(q‖p)
+            # written E_q[log(p/q)] negates its one term by turning the log's ratio over)
+            return (b.path == () and not b.witnessed and not b.contradicted
+                    and b.plain_step)
         return b.entry.name == "log-ratio-flipped" and b.direct and same_place(a, b)
 
     kept = [b for b in matches if not any((covers(a, b) and not general_shown(b, a))
@@ -2612,6 +2638,9 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
     _derivative_sites(matches, ctx)
+    plain = _same_constructs(lhs, rhs)
+    for m in matches:
+        m.plain_step = plain
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))
