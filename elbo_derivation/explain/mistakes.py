@@ -215,8 +215,6 @@ class _Match:
     contradicted: bool = False  # the page shows the mechanism did not happen (contradicts)
     site: tuple[int, ...] | None = None  # a site in a derivative's value: that derivative's
     # place in the previous line (see _derivative_sites)
-    plain_step: bool = False  # the step opened or evaluated no construct (a divergence,
-    # an expectation, an integral, a sum, a derivative): set by _diagnose
 
 
 Path = tuple[int, ...]
@@ -462,41 +460,6 @@ def _sign_stands_apart(terms: tuple[sp.Basic, ...], i: int) -> bool:
     if t.is_number:
         return False
     return not any(j != i and (u / t).is_number for j, u in enumerate(terms))
-
-
-def _value_sign_shown(entry: Entry, b: dict[str, Any], value: sp.Basic, node: sp.Basic,
-                      path: tuple[int, ...], new: sp.Basic, ctx: Any) -> bool:
-    """Whether one term of a derivative's value with its sign changed (the one-term sign
-    simulation, never another number changed there) shows on the written step: the term
-    holds symbols, no other term of its sum is a number times it (a number doubled or lost
-    there could give the same value), and the sum it stands in (the exponent it is), so
-    changed, is a part of the written step by its value: d/dx(−x²/2 + log N(y; x, s²))
-    written x + (y − x)/s² shows the sum −x + (y − x)/s² with its first term's sign changed.
-    """
-    if entry.name != "sign-error" or not path:
-        return False
-    right, wrong = b.get("right"), b.get("wrong")
-    if not (isinstance(right, sp.Basic) and isinstance(wrong, sp.Basic)
-            and right.free_symbols and wrong == -right):
-        return False
-    if isinstance(node, sp.Add):
-        if right not in node.args or not _sign_stands_apart(node.args, node.args.index(right)):
-            return False
-    elif not isinstance(node, sp.exp):
-        return False
-    try:
-        symbols = new.free_symbols
-        for form in ctx.written_forms:
-            for n in list(sp.preorder_traversal(form))[:400]:
-                if n.is_Number or n.free_symbols != symbols:
-                    continue
-                if ctx.screen_equal(n, new) and not ctx.screen_equal(n, node):
-                    return True
-    except OutOfTime:
-        raise
-    except Exception:
-        return False
-    return False
 
 
 def _evaluate_calculus(e: sp.Basic) -> sp.Basic:
@@ -1247,28 +1210,6 @@ class _Context:
 
 
 #: what a step may evaluate: integrals, expectations, sums and derivatives
-def _same_constructs(lhs: sp.Basic, rhs: sp.Basic) -> bool:
-    """Whether the two sides hold as many divergences, integrals, expectations, sums and
-    derivatives of each kind: the step opened and evaluated none of them.
-
-    >>> x = sp.Symbol("x", real=True)
-    >>> _same_constructs(x - 1, 1 - x), _same_constructs(sp.Derivative(x**2, x), 2 * x)
-    (True, False)
-    """
-    def counts(e: sp.Basic) -> dict[type, int]:
-        out: dict[type, int] = {}
-        for n in sp.preorder_traversal(e):
-            for k in (KL, *_EVALUATED):
-                if isinstance(n, k):
-                    out[k] = out.get(k, 0) + 1
-        return out
-
-    try:
-        return counts(lhs) == counts(rhs)
-    except Exception:
-        return False
-
-
 def _integrals(expr: sp.Basic) -> int:
     return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, _EVALUATED))
 
@@ -1497,11 +1438,8 @@ def _forward(entry: Entry, ctx: _Context,
             # value could have been the wrong one, see _match)
             for path, node in _nodes(value):
                 for new, b in entry.local(node, ctx.roles):
-                    if b.get("not_in_value") or (
+                    if _numeric_change(b) or b.get("not_in_value") or (
                             b.get("guard") is not None and not b["guard"](value, path)):
-                        continue
-                    if _numeric_change(b) and not _value_sign_shown(
-                            entry, b, value, node, path, new, ctx):
                         continue
                     wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
                     yield wrong, b, (VALUE, k, *path), True
@@ -1806,6 +1744,12 @@ def _choose(matches: list[_Match]) -> _Match | None:
         u, v = a.written_part, b.written_part
         if u is None or v is None:
             return False
+        ra, rb = a.right_part, b.right_part
+        if (u == 0 or v == 0) and isinstance(ra, sp.Basic) and ra.is_Number and ra != 0 \
+                and ra == rb:
+            # the same constant said lost, once as a term written 0 and once as the term
+            # missing from the sum written (θ^(α + x) for θ^(α + x − 1)): the same place
+            return True
         try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
             # one inside the other (log B inside −log B), or a term of the other expanded
             # (the cross term ±2ab of (a ± b)²), or a factor of the other (r·(x − m)/s²
@@ -1872,27 +1816,9 @@ def _choose(matches: list[_Match]) -> _Match | None:
                 and any(a.entry.name in e.special_case_of and b.entry.name in e.special_case_of
                         for e in CATALOGUE))
 
-    def general_shown(a: _Match, b: _Match) -> bool:  # b, a special case of a sign on one
-        # term that cannot be named (the whole negated on a line of one term, where the page
-        # cannot tell it from a sign on that term: not witnessed, not contradicted; a log's
-        # ratio turned over inside a derivative the step took, not located), beside a, that
-        # sign located and witnessed at the same place ((p − x)/(p(1 − p)) for
-        # (x − p)/(p(1 − p)); x + (y − x)/s² for the value −x + (y − x)/s²): a's general
-        # name holds whichever way b's mistake was made
-        if not (a.entry.name == "sign-error" and a.located is True and a.witnessed
-                and a.entry.name in b.entry.special_case_of and not b.located):
-            return False
-        if b.entry.witness == "several-terms":  # (on a step that opened nothing: KL(q‖p)
-            # written E_q[log(p/q)] negates its one term by turning the log's ratio over)
-            return (b.path == () and not b.witnessed and not b.contradicted
-                    and b.plain_step)
-        return b.entry.name == "log-ratio-flipped" and b.direct and same_place(a, b)
-
-    kept = [b for b in matches if not any((covers(a, b) and not general_shown(b, a))
-                                          or inside_named(a, b)
+    kept = [b for b in matches if not any(covers(a, b) or inside_named(a, b)
                                           or contradicted(b, a) or shown_instead(b, a)
                                           or term_of_factor(a, b) or sibling_denied(b, a)
-                                          or general_shown(a, b)
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
@@ -2638,9 +2564,6 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
     _derivative_sites(matches, ctx)
-    plain = _same_constructs(lhs, rhs)
-    for m in matches:
-        m.plain_step = plain
     chosen = _choose(matches)
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx))
