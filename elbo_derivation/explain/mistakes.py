@@ -1795,6 +1795,12 @@ def _choose(matches: list[_Match]) -> _Match | None:
         u, v = a.written_part, b.written_part
         if u is None or v is None:
             return False
+        ra, rb = a.right_part, b.right_part
+        if (u == 0 or v == 0) and isinstance(ra, sp.Basic) and ra.is_Number and ra != 0 \
+                and ra == rb:
+            # the same constant said lost, once as a term written 0 and once as the term
+            # missing from the sum written (θ^(α + x) for θ^(α + x − 1)): the same place
+            return True
         try:  # the same written part, perhaps in another form (log(1/a) and −log a), or
             # one inside the other (log B inside −log B), or a term of the other expanded
             # (the cross term ±2ab of (a ± b)²), or a factor of the other (r·(x − m)/s²
