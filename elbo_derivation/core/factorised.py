@@ -260,7 +260,8 @@ def _over_factors(node: Expectation, functions: Mapping[str, Any],
     """An expectation over an undeclared marginal of a family declared by its factors, of one
     variable given only inputs of the model (``E_{q(z_2|x)}[f]``), written as the nested
     expectations over the factors of its ancestral set, roots outermost
-    (``E_{q(z_1|x)}[E_{q(z_2|z_1, x)}[f]]``, the law of total expectation); None otherwise,
+    (``E_{q(z_1|x)}[E_{q(z_2|z_1, x)}[f]]``, the law of total expectation), in a model with
+    inputs; None otherwise,
     and when an ancestor to bind is free in ``whole`` (its value must not be captured).
 
     >>> import sympy as sp
@@ -280,8 +281,8 @@ def _over_factors(node: Expectation, functions: Mapping[str, Any],
         return None
     stem, given, cond = shape
     model = factor_model(functions, stem)
-    if model is None or len(given) != 1 or not set(cond) <= model.inputs:
-        return None
+    if model is None or not model.inputs or len(given) != 1 or not set(cond) <= model.inputs:
+        return None  # (a model without inputs: its marginals are the rules' business)
     if node.variable != model.symbols[given[0]]:
         return None
     keep = model.ancestral({given[0]}) - model.inputs
