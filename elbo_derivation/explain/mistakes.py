@@ -1613,8 +1613,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
     for right, b, path, redo in _backward(entry, ctx):
         ctx.tick()
-        if "lhs_constant" in b and not (_same_constant(right, ctx.lhs)
-                                        and ctx.wrote_negative_constant()):
+        if "lhs_constant" in b and not (ctx.wrote_negative_constant()  # (the cheaper first)
+                                        and _same_constant(right, ctx.lhs)):
             continue  # a constant said to be lost must be one the previous line has
         if b.get("not_in_value") and not ctx.rhs.has(sp.Derivative) \
                 and _outer_derivatives(ctx.lhs):
@@ -2130,7 +2130,7 @@ def _sign_shown(m: _Match, ctx: _Context, before: sp.Basic, after: sp.Basic) -> 
                 if not n.is_Number and not isinstance(n, sp.Add)
                 and not (evaluated and n.has(*evaluated))
                 and n.free_symbols == value.free_symbols
-                and (_same_value(_rebuilt(n), value) or ctx.screen_equal(_rebuilt(n), value))]
+                and (ctx.screen_equal(_rebuilt(n), value) or _same_value(_rebuilt(n), value))]
 
     shown = parts(after, wrong)
     if shown and not (evaluated and wrong.has(*evaluated)) and all(

@@ -28,6 +28,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.expectation import Expectation
+from elbo_derivation.core.zero import expands_to_zero
 from elbo_derivation.explain.page import rebuilt
 
 __all__ = [
@@ -212,7 +213,7 @@ def squares_summed_as_square(node: sp.Basic, roles: Any) -> list[Variant]:
                 continue
             diffs = [a + s * b for a, b, _, s in chosen]
             right = sp.Add(*(d**2 for d in diffs))
-            if sp.expand(node - right) != 0:
+            if not expands_to_zero(node - right):
                 continue
             wrong = sp.Add(*diffs) ** 2
             out.append((wrong, {"right": right, "wrong": wrong}))
@@ -356,12 +357,20 @@ def marginal_as_one(node: sp.Basic, roles: Any) -> list[Variant]:
 # --- derivatives -------------------------------------------------------------------------------
 
 
-def _by_terms(der: sp.Basic) -> list[tuple[sp.Basic, sp.Symbol, sp.Basic]] | None:
+def _by_terms(der: sp.Basic) -> tuple[tuple[sp.Basic, sp.Symbol, sp.Basic], ...] | None:
     """For d/dθ (t₁ + … + tₙ): each term with θ and the right derivative of the other terms
     (linearity: the rest is differentiated as it should be)."""
     if not isinstance(der, sp.Derivative) or len(der.variable_count) != 1 \
             or der.variable_count[0][1] != 1:
         return None
+    return _terms_of_derivative(der)
+
+
+@functools.lru_cache(maxsize=128)
+def _terms_of_derivative(der: sp.Derivative) -> tuple[tuple[sp.Basic, sp.Symbol, sp.Basic],
+                                                      ...]:
+    """:func:`_by_terms` of a first derivative, remembered (every simulation of a
+    derivative asks it of the same one)."""
     theta = der.variable_count[0][0]
     terms = sp.Add.make_args(der.expr)
     out = []
@@ -370,11 +379,16 @@ def _by_terms(der: sp.Basic) -> list[tuple[sp.Basic, sp.Symbol, sp.Basic]] | Non
             continue
         rest = sp.Add(*(u for k, u in enumerate(terms) if k != j))
         out.append((t, theta, sp.diff(rest, theta)))
-    return out
+    return tuple(out)
 
 
-def _compositions(t: sp.Basic, theta: sp.Symbol) -> list[tuple[sp.Basic, sp.Basic, sp.Dummy]]:
-    """(u, g(t), t) with the term = g(u): u an inner part holding θ, g free of θ."""
+@functools.lru_cache(maxsize=128)
+def _compositions(t: sp.Basic, theta: sp.Symbol) -> tuple[tuple[sp.Basic, sp.Basic, sp.Dummy],
+                                                          ...]:
+    """(u, g(t), t) with the term = g(u): u an inner part holding θ, g free of θ.
+
+    Remembered: the simulations of the chain rule ask it of the same term in turn, and each
+    inner part is one substitution into the whole term."""
     out = []
     seen: set[sp.Basic] = set()
     for u in sp.preorder_traversal(t):
@@ -386,7 +400,7 @@ def _compositions(t: sp.Basic, theta: sp.Symbol) -> list[tuple[sp.Basic, sp.Basi
         if g.has(theta) or not g.has(d):
             continue
         out.append((u, g, d))
-    return out
+    return tuple(out)
 
 
 def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
@@ -399,7 +413,7 @@ def inner_factor_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
             except ValueError:  # g′ left unevaluated (an expectation's): u is no variable
                 continue
             right_t = sp.diff(t, theta)
-            if sp.expand(wrong_t - right_t) == 0:
+            if expands_to_zero(wrong_t - right_t):
                 continue
             out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
                                          "s": theta, "du": sp.diff(u, theta)}))
@@ -422,6 +436,7 @@ def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant
     with respect to the wrong variable."""
     out: list[Variant] = []
     for t, theta, rest in _by_terms(node) or []:
+        forgotten: list[sp.Basic] | None = None  # the term's inner factors forgotten, once
         for u, g, d in _compositions(t, theta):
             try:
                 outer = sp.diff(g, d).xreplace({d: u})
@@ -430,12 +445,14 @@ def inner_factor_of_another_variable(node: sp.Basic, roles: Any) -> list[Variant
             for v in sorted(u.free_symbols - {theta}, key=str):
                 inner = sp.diff(u, v)
                 du = sp.diff(u, theta)
-                if inner == 0 or sp.expand(inner - du) == 0 or sp.expand(inner + du) == 0:
+                if inner == 0 or expands_to_zero(inner - du) or expands_to_zero(inner + du):
                     continue  # ∂u/∂v = −∂u/∂θ: the same as the inner factor −1 forgotten
                 if inner.is_Number and abs(inner) == 1:
                     continue  # a factor ±1 is no factor: the inner derivative forgotten
                 wrong_t = outer * inner
-                if any(sp.expand(wrong_t - f) == 0 for f in _forgotten(t, theta)):
+                if forgotten is None:
+                    forgotten = _forgotten(t, theta)
+                if any(expands_to_zero(wrong_t - f) for f in forgotten):
                     continue  # the same as an inner factor forgotten: that names it
                 out.append((rest + wrong_t, {"right": sp.diff(t, theta), "wrong": wrong_t,
                                              "inner": u, "s": theta, "o": v,
@@ -931,12 +948,12 @@ def second_moment_forgotten(which: str) -> Any:
             right = expect(g)
             square = sp.factor_terms(expect(g.base) ** 2)
             w = square if which == "variance" else sp.factor_terms(sp.expand(right - square))
-            if w == 0 or sp.expand(w - right) == 0:
+            if w == 0 or expands_to_zero(w - right):
                 continue
             # another term of the integrand dropped gives the same value (the μ² of
             # x² − 2μx + μ² against E[x²] = σ²): two lessons, none is simulated
             change = sp.expand(c * (w - right))
-            if any(sp.expand(c2 * expect(g2) + change) == 0
+            if any(expands_to_zero(c2 * expect(g2) + change)
                    for m, (c2, g2) in enumerate(terms) if m != n):
                 continue
             wrong = total * (value + c * (w - right))
@@ -1058,7 +1075,7 @@ def _role_said(roles: Any, mean: sp.Basic, spread: sp.Basic, which: str) -> str:
             return f" ({roles.describe(mean)})"
         if which == "variance":
             for f in roles.families:
-                if sp.expand(f.variance - spread) == 0:
+                if expands_to_zero(f.variance - spread):
                     return f" ({roles.describe(f.param)})"
     except Exception:
         return ""
@@ -1405,7 +1422,7 @@ def log_pair_flipped(node: sp.Basic, roles: Any) -> list[Variant]:
     out: list[Variant] = []
     for i, j in _pairs(node, 12):
         a, b = _log_term(node.args[i]), _log_term(node.args[j])
-        if a is None or b is None or sp.expand(a[0] + b[0]) != 0:
+        if a is None or b is None or not expands_to_zero(a[0] + b[0]):
             continue
         if a[1].has(AppliedUndef) or b[1].has(AppliedUndef):
             continue  # log q − log p of densities: the log-density entries' business
@@ -1495,7 +1512,7 @@ def inner_symbols_forgotten(node: sp.Basic, roles: Any) -> list[Variant]:
             except ValueError:  # (as in inner_factor_forgotten)
                 continue
             right_t = sp.diff(t, theta)
-            if sp.expand(wrong_t - right_t) == 0:
+            if expands_to_zero(wrong_t - right_t):
                 continue
             out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
                                          "s": theta, "du": du}))
@@ -1577,7 +1594,7 @@ def product_rule_term_dropped(node: sp.Basic, roles: Any) -> list[Variant]:
             if term == 0:
                 continue
             wrong_t = right_t - term
-            if sp.expand(wrong_t - right_t) == 0 or wrong_t == 0:
+            if expands_to_zero(wrong_t - right_t) or wrong_t == 0:
                 continue
             why = (f" (the product rule: d/d{show(theta)} of {show(t)} is {show(right_t)}; "
                    f"the term {show(term)} was lost)")
@@ -1961,7 +1978,7 @@ def jensen_reversed_combined(ctx: Any) -> dict[str, Any] | None:
 
 def _same_term(a: sp.Basic, b: sp.Basic) -> bool:
     try:
-        return a == b or sp.expand(a - b) == 0
+        return a == b or expands_to_zero(a - b)
     except Exception:
         return False
 
@@ -2079,7 +2096,7 @@ def _lost_factor_value(body: sp.Basic, marks: dict, theta: sp.Basic,
         return None
     value = value.replace(lambda x: isinstance(x, _PowerFactorLost),
                           lambda x: x.args[0] ** x.args[1])
-    if value.has(_PowerFactorLost) or sp.expand(value - right) == 0:
+    if value.has(_PowerFactorLost) or expands_to_zero(value - right):
         return None
     return value
 
@@ -2456,7 +2473,7 @@ def moment_candidates_s26(base: sp.Basic, n: int, x: sp.Symbol,
     for k in range(4, n + 1, 2):
         central = sp.expand(expect((x - mean)**k))
         delta = sp.binomial(n, k) * mean**(n - k) * (central - var**(k // 2))
-        if sp.expand(delta) != 0:
+        if not expands_to_zero(delta):
             out.append((right - delta,
                         f" (the central moment E[({show(x)} − {show(mean)})^{k}] = "
                         f"{show(central)} taken as the power {k // 2} of the variance "
@@ -3776,7 +3793,7 @@ def written_term_negated(node: sp.Basic, roles: Any) -> list[Variant]:
             continue  # every term stands in the value: the plain sign error's place
         try:
             if value.free_symbols != node.free_symbols or not (
-                    value == node or sp.expand(value - node) == 0):
+                    value == node or expands_to_zero(value - node)):
                 continue
         except Exception:
             continue
@@ -4358,7 +4375,7 @@ def inner_factor_forgotten_negated(node: sp.Basic, roles: Any) -> list[Variant]:
                 wrong_t = sp.diff(g, d).xreplace({d: v})
             except ValueError:  # g′ left unevaluated: v is no variable
                 continue
-            if sp.diff(v, theta).is_Number or sp.expand(wrong_t - right_t) == 0:
+            if sp.diff(v, theta).is_Number or expands_to_zero(wrong_t - right_t):
                 continue  # (a factor −1 forgotten is a sign: the page cannot tell which)
             out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": v,
                                          "s": theta, "du": sp.diff(v, theta)}))
@@ -4396,9 +4413,9 @@ def inner_factor_forgotten_in_product(node: sp.Basic, roles: Any) -> list[Varian
                     continue
                 wrong_t = right_t - others * sp.diff(f, theta) + others * wrong_f
                 du = sp.diff(u, theta)
-                if du.is_Number or sp.expand(wrong_t - right_t) == 0:
+                if du.is_Number or expands_to_zero(wrong_t - right_t):
                     continue  # a number forgotten (−1 of 1 − θ) is a sign or a constant
-                if any(sp.expand(g - du) == 0 for j, g in enumerate(factors) if j != i):
+                if any(expands_to_zero(g - du) for j, g in enumerate(factors) if j != i):
                     continue  # (c + vu)·(c + vu)e^… written (c + vu)e^…: a square lost
                 out.append((rest + wrong_t, {"right": right_t, "wrong": wrong_t, "inner": u,
                                              "s": theta, "du": sp.diff(u, theta)}))
