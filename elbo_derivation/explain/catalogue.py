@@ -2567,3 +2567,10 @@ CATALOGUE = _amended(CATALOGUE, {
     "ratio-flipped": {"local": sim.trace_ratio_flipped,
                       "undo": _as_undo(sim.trace_ratio_flipped)}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names7 (twelfth naming round) ---------------------------------------------------------------
+# a family's mean E[k] written as its square or its second moment inside an expectation of a
+# term linear in k (the Fisher information E[x/λ²] of a Poisson written λ²/λ²); see
+# :func:`.simulations.declared_mean_wrong`
+CATALOGUE = _amended(CATALOGUE, {"wrong-moment": {"whole": sim.declared_mean_wrong}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -931,7 +931,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("inequalities/vershynin_rademacher_cosh.tex", 1, "\\frac{\\lambda^{2k}}{(2k)!}", "\\frac{\\lambda^{k}}{k!}", "wrong-series|sign-error"),
     ("inequalities/vershynin_rademacher_cosh.tex", 2, "\\le", "\\ge", "inequality-reversed"),
     ("inequalities/vershynin_rademacher_cosh.tex", 3, "e^{\\lambda^2/2}", "e^{\\lambda^2}", "dropped-half"),
-    ("derivatives/hogg_bernoulli_fisher_information.deriv", 1, "(1 - x)/(1 - p)^2", "(1 - x)/(1 - p)", "power-derivative"),
+    ("derivatives/hogg_bernoulli_fisher_information.deriv", 1, "(1 - x)/(1 - p)^2", "(1 - x)/(1 - p)", "power-derivative|missing-square"),
     ("derivatives/hogg_bernoulli_fisher_information.deriv", 2, "p/p^2", "p^2/p^2", "wrong-moment"),
     ("derivatives/hogg_bernoulli_fisher_information.deriv", 4, "1/(p*(1 - p))", "1/(p*(1 + p))", "sign-error"),
     ("derivatives/hogg_bernoulli_fisher_information.tex", 1, "\\frac{x}{p^2} + \\frac{1-x}", "\\frac{x}{p^2} - \\frac{1-x}", "chain-rule-factor-forgotten|sign-error"),
