@@ -113,3 +113,24 @@ def test_the_bernoulli_second_moment_is_its_mean_and_is_not_tried() -> None:
                                              {g: ("bernoulli", (r,), y)}))
     out = [w for w, _ in sim.declared_mean_wrong(None, roles)]
     assert out == [sp.S.One]  # only E[y]² = r²: E[y²] = r is the mean itself
+
+
+# --- a normal's variance written as its standard deviation in an evaluated moment ---------------
+
+
+def test_the_standard_deviation_for_the_variance_in_a_second_moment() -> None:
+    # the information of a normal scale: E[3(y − m)²/t⁴] = 3t²/t⁴, written 3t/t⁴
+    text = ("symbols: m : real\nsymbols: t : positive\n"
+            "densities: g(y) = N(m, t^2)\n"
+            "E[-1/t^2 + 3*(y - m)^2/t^4, y ~ g(y)]\n"
+            "= -1/t^2 + 3*t/t^4\n")
+    assert _named(text) == "std-for-variance"
+
+
+def test_a_moment_written_without_its_mean_is_not_a_standard_deviation() -> None:
+    # E[y²] = t² + m² written t²: the mean's square lost, no standard deviation written
+    text = ("symbols: m : real\nsymbols: t : positive\n"
+            "densities: g(y) = N(m, t^2)\n"
+            "E[y^2/t^4, y ~ g(y)]\n"
+            "= t^2/t^4\n")
+    assert _named(text) != "std-for-variance"

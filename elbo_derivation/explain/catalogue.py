@@ -2574,3 +2574,10 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 # :func:`.simulations.declared_mean_wrong`
 CATALOGUE = _amended(CATALOGUE, {"wrong-moment": {"whole": sim.declared_mean_wrong}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a normal's variance σ² written as its standard deviation σ in the second moment of an
+# expectation the step evaluates (E[3(x − μ)²/σ⁴] written 3σ/σ⁴), under an explicit density (a
+# declared normal is written out); see :func:`.simulations.moment_with_std_for_variance`
+CATALOGUE = _amended(CATALOGUE, {"std-for-variance": {"local": sim.moment_with_std_for_variance}},
+                     add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

@@ -4635,7 +4635,7 @@ def declared_mean_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
     original, families = getattr(roles, "before_families", (None, None))
     if original is None or not families:
         return []
-    from elbo_derivation.decide.families import FAMILY_FACTS, instantiate
+    from elbo_derivation.decide.families import FAMILY_FACTS
 
     out: list[Variant] = []
     for node in sp.preorder_traversal(original):
@@ -4693,3 +4693,41 @@ def _mean_variants(original: sp.Basic, node: Expectation, families: Any, a: sp.B
         out.append((wrong, {"right": mean, "wrong": w, "g": var, "x": var,
                             "used": used, "what": "moment"}))
     return out
+
+
+
+def moment_with_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ D(x) Σ cₜ gₜ(x) dx (an expectation under an explicit density) evaluated with one
+    moment E[gₜ] holding the variance σ² of the density written with its standard deviation σ
+    (E[x²] = σ² + μ² written σ + μ²; the Fisher information of a normal scale, E[3x²/σ⁴]
+    written 3σ/σ⁴). σ is a symbol whose role is a standard deviation and that the density
+    holds.
+
+    >>> from types import SimpleNamespace
+    >>> s = sp.Symbol("s", positive=True)
+    >>> y = sp.Symbol("y", real=True)
+    >>> dens = sp.exp(-y**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    >>> roles = SimpleNamespace(having=lambda r: [s] if r == "standard-deviation" else [])
+    >>> [w for w, _ in moment_with_std_for_variance(Expectation(3 * y**2 / s**4, y, dens),
+    ...                                               roles)]
+    [3/s**3]
+    """
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, Expectation)) else None
+    if setup is None or roles is None:
+        return []
+    x, dens, terms, expect, total, value = setup
+    out: list[Variant] = []
+    for std in roles.having("standard-deviation"):
+        if not isinstance(std, sp.Symbol) or not dens.has(std):
+            continue
+        for c, g in terms:
+            right = expect(g)
+            if not right.has(std**2):
+                continue
+            w = right.subs(std**2, std)
+            if w == right or right.has(std) is False or w.has(std**2):
+                continue
+            wrong = total * (value + c * (w - right))
+            out.append((wrong, {"right": std**2, "wrong": std, "s": std, "g": g, "x": x}))
+    return out
+
