@@ -111,7 +111,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("elbo/kristiadi_vae_objective.deriv", 1, "- log(P(z|X))", "+ log(P(z|X))", "sign-error|log-density-sign"),
     ("elbo/kristiadi_vae_objective.deriv", 2, "+ log(P(X))", "- log(P(X))", "log-evidence-sign"),
     ("elbo/kristiadi_vae_objective.deriv", 3, "KL(Q(z|X), P(z))", "KL(P(z), Q(z|X))", "kl-direction-swapped"),
-    ("information/kristiadi_fisher_gaussian_mean.deriv", 1, "((x - mu)/s^2)^2", "((x + mu)/s^2)^2", "sign-error"),
+    ("information/kristiadi_fisher_gaussian_mean.deriv", 1, "((x - mu)/s^2)^2", "((x + mu)/s^2)^2", "sign-error|cross-term-sign"),
     ("information/kristiadi_fisher_gaussian_mean.deriv", 2, "/s^4", "/s^2", "missing-square|std-for-variance"),
     ("information/kristiadi_fisher_gaussian_mean.deriv", 3, "1/s^2", "1/s", "std-for-variance"),
     ("derivatives/murray_softmax_log_gradient.tex", 1, r"1 - \frac{1}{", r"1 + \frac{1}{", "sign-error"),
