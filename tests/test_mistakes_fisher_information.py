@@ -134,3 +134,14 @@ def test_a_moment_written_without_its_mean_is_not_a_standard_deviation() -> None
             "E[y^2/t^4, y ~ g(y)]\n"
             "= t^2/t^4\n")
     assert _named(text) != "std-for-variance"
+
+
+def test_an_integrand_with_the_right_value_only_is_no_repair() -> None:
+    # d²/dt²(−log t − y²/(2t²)) = 1/t² − 3y²/t⁴ written 1/t² − y²/t⁴: under N(0, t²) the
+    # integrand −1/t² − y²/t⁴ (a sign put on 1/t²) has the right value, but not the right
+    # integrand; a sign error is not named from the value alone
+    text = ("symbols: t : positive\n"
+            "densities: g(y) = N(0, t^2)\n"
+            "-E[diff(-log(t) - y^2/(2*t^2), t, 2), y ~ g(y)]\n"
+            "= -E[1/t^2 - y^2/t^4, y ~ g(y)]\n")
+    assert _named(text) != "sign-error"

@@ -1031,6 +1031,11 @@ class _Context:
                         self._inner.add(der)
         return self._values
 
+    def has_kept_derivatives(self) -> bool:
+        """Whether the step took derivatives under an integral (an expectation) it keeps."""
+        self.derivative_values()
+        return bool(self._inner)
+
     def inside_kept(self, k: int) -> bool:
         """Whether the ``k``-th derivative of :meth:`derivative_values` stands inside the
         one expectation (integral, sum) that the written step keeps: its value is located
@@ -1211,6 +1216,24 @@ class _Context:
         except Exception:
             return False
         if len(kw) != 1 or kw != kr:
+            return False
+        return self.screen_equal(a, b) and self.exact(a, b)
+
+    def same_integrand_as_right(self, repaired: sp.Basic) -> bool:
+        """Whether a repaired written step shows the right integrand point by point, where the
+        step took derivatives under an integral (an expectation) it keeps: the previous line
+        with those derivatives' values and the repaired step hold one integral over the same
+        variable and range, with integrands (and what stands outside) equal at every point.
+        Two integrands may have one value under the density (1/σ² − 3x²/σ⁴ and −1/σ² − x²/σ⁴
+        under N(0, σ²)) and yet differ: only the value would be repaired."""
+        kr: list[Any] = []
+        kl: list[Any] = []
+        try:
+            right = self.lhs.xreplace(dict(self.derivative_values()))
+            a, b = _opened(_sums_joined(repaired), kr), _opened(_sums_joined(right), kl)
+        except Exception:
+            return False
+        if len(kr) != 1 or kr != kl:
             return False
         return self.screen_equal(a, b) and self.exact(a, b)
 
@@ -1624,6 +1647,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                            or (evaluated and _combined(b.get("form"), path, ctx.rhs))
                            or (evaluated and _exponent_raised(b, path))
                            or (path == () and ctx.rhs.has(sp.Derivative)))
+            if located and ctx.has_kept_derivatives() and not ctx.same_integrand_as_right(right):
+                located = False  # the value repaired under a kept integral, not its integrand
             if not located and _carried_term(b.get("wrong"), ctx):
                 continue  # a term carried unchanged from the previous line was not miswritten
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
