@@ -2589,3 +2589,17 @@ CATALOGUE = (
           local=sim.trace_of_product_split,
           example=Example(sp.Trace(_tA * _tB), sp.Trace(_tA) * sp.Trace(_tB))),)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- names7 (twelfth naming round) ---------------------------------------------------------------
+# a family's mean E[k] written as its square or its second moment inside an expectation of a
+# term linear in k (the Fisher information E[x/λ²] of a Poisson written λ²/λ²); see
+# :func:`.simulations.declared_mean_wrong`
+CATALOGUE = _amended(CATALOGUE, {"wrong-moment": {"whole": sim.declared_mean_wrong}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
+# a normal's variance σ² written as its standard deviation σ in the second moment of an
+# expectation the step evaluates (E[3(x − μ)²/σ⁴] written 3σ/σ⁴), under an explicit density (a
+# declared normal is written out); see :func:`.simulations.moment_with_std_for_variance`
+CATALOGUE = _amended(CATALOGUE, {"std-for-variance": {"local": sim.moment_with_std_for_variance}},
+                     add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

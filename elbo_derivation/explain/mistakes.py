@@ -420,6 +420,32 @@ def _outer_derivatives(e: sp.Basic) -> list[sp.Derivative]:
     return [d for a in e.args for d in _outer_derivatives(a)]
 
 
+def _kept_derivatives(lhs: sp.Basic, rhs: sp.Basic) -> list[sp.Derivative]:
+    """The derivatives of ``lhs`` that stand inside exactly one integral or expectation, in a
+    previous line that holds exactly one such construct, when the written step ``rhs``
+    keeps exactly one of the same kind and no derivative: the step took the derivatives
+    under the integral sign and kept the integral (E[−∂²/∂θ² log f] written E[value], the
+    Fisher information's first step). Derivatives of the integral's own bounds or of a
+    construct nested in another are not such values."""
+    kinds = (sp.Integral, Expectation)
+    around = [n for n in sp.preorder_traversal(lhs) if isinstance(n, kinds)]
+    kept = [n for n in sp.preorder_traversal(rhs) if isinstance(n, kinds)]
+    if len(around) != 1 or len(kept) != 1 or type(around[0]) is not type(kept[0]):
+        return []
+    if lhs.has(sp.Sum) or rhs.has(sp.Sum) or rhs.has(sp.Derivative):
+        return []
+    body = around[0].integrand if isinstance(around[0], Expectation) else around[0].function
+    if isinstance(around[0], Expectation) and around[0].density.has(sp.Derivative):
+        return []
+    if isinstance(around[0], sp.Integral) and any(
+            a.has(sp.Derivative) for lim in around[0].limits for a in lim[1:]):
+        return []
+    outside = lhs.xreplace({around[0]: sp.Dummy()})
+    if outside.has(sp.Derivative):
+        return []
+    return _outer_derivatives(body)
+
+
 def _rule_terms(der: sp.Derivative) -> list[sp.Basic] | None:
     """The terms of a first derivative as the sum and product rules write them: for each
     term of the differentiated sum, one term per factor that depends on the variable (that
@@ -756,6 +782,7 @@ class _Context:
         self._rules: dict[tuple[sp.Basic, sp.Basic], bool] = {}
         self._reversed: Any = ...
         self._values: list[tuple[sp.Derivative, sp.Basic]] | None = None
+        self._inner: set[sp.Basic] = set()
         self._rule_terms: list[tuple[sp.Derivative, sp.Basic]] | None = None
         self._terms_shown: dict[int, bool] = {}
         self.written_forms = [rhs]
@@ -1008,7 +1035,28 @@ class _Context:
                         continue
                     if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
                         self._values.append((der, v))
+            elif not self.rhs.has(sp.Derivative):
+                for der in _kept_derivatives(lhs, self.rhs):
+                    try:
+                        v = der.doit()
+                    except Exception:
+                        continue
+                    if v != der and not v.has(sp.Derivative) and sp.count_ops(v) <= 120:
+                        self._values.append((der, v))
+                        self._inner.add(der)
         return self._values
+
+    def has_kept_derivatives(self) -> bool:
+        """Whether the step took derivatives under an integral (an expectation) it keeps."""
+        self.derivative_values()
+        return bool(self._inner)
+
+    def inside_kept(self, k: int) -> bool:
+        """Whether the ``k``-th derivative of :meth:`derivative_values` stands inside the
+        one expectation (integral, sum) that the written step keeps: its value is located
+        only where the written integrand shows it, point by point."""
+        values = self.derivative_values()
+        return 0 <= k < len(values) and values[k][0] in self._inner
 
     def rule_terms(self) -> list[tuple[sp.Derivative, sp.Basic]]:
         """Each derivative of :meth:`derivative_values` with its value written out as the
@@ -1018,6 +1066,8 @@ class _Context:
         if self._rule_terms is None:
             self._rule_terms = []
             for der, _ in self.derivative_values():
+                if der in self._inner:
+                    continue  # (a sign on one term of a value under a kept integral: not made)
                 terms = _rule_terms(der)
                 if terms is not None and len(terms) > 1:
                     self._rule_terms.append((der, sp.Add(*terms, evaluate=False)))
@@ -1181,6 +1231,24 @@ class _Context:
         except Exception:
             return False
         if len(kw) != 1 or kw != kr:
+            return False
+        return self.screen_equal(a, b) and self.exact(a, b)
+
+    def same_integrand_as_right(self, repaired: sp.Basic) -> bool:
+        """Whether a repaired written step shows the right integrand point by point, where the
+        step took derivatives under an integral (an expectation) it keeps: the previous line
+        with those derivatives' values and the repaired step hold one integral over the same
+        variable and range, with integrands (and what stands outside) equal at every point.
+        Two integrands may have one value under the density (1/σ² − 3x²/σ⁴ and −1/σ² − x²/σ⁴
+        under N(0, σ²)) and yet differ: only the value would be repaired."""
+        kr: list[Any] = []
+        kl: list[Any] = []
+        try:
+            right = self.lhs.xreplace(dict(self.derivative_values()))
+            a, b = _opened(_sums_joined(repaired), kr), _opened(_sums_joined(right), kl)
+        except Exception:
+            return False
+        if len(kr) != 1 or kr != kl:
             return False
         return self.screen_equal(a, b) and self.exact(a, b)
 
@@ -1493,7 +1561,10 @@ def _forward(entry: Entry, ctx: _Context,
                             b.get("guard") is not None and not b["guard"](value, path)):
                         continue
                     wrong = ctx.lhs.xreplace({der: _replace(value, path, new)})
-                    yield wrong, b, (VALUE, k, *path), True
+                    # under an integral (an expectation) the written step keeps: located
+                    # when the written integrand is the simulated one, point by point
+                    yield wrong, b, (VALUE, k, *path), ("integrand" if ctx.inside_kept(k)
+                                                        else True)
         first = len(ctx.derivative_values())
         for k, (der, terms) in enumerate(ctx.rule_terms()):
             # the value as the product rule writes it, its terms kept apart: one of them
@@ -1627,6 +1698,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                            or (evaluated and _combined(b.get("form"), path, ctx.rhs))
                            or (evaluated and _exponent_raised(b, path))
                            or (path == () and ctx.rhs.has(sp.Derivative)))
+            if located and ctx.has_kept_derivatives() and not ctx.same_integrand_as_right(right):
+                located = False  # the value repaired under a kept integral, not its integrand
             if not located and _carried_term(b.get("wrong"), ctx):
                 continue  # a term carried unchanged from the previous line was not miswritten
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,

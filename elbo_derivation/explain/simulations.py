@@ -4447,6 +4447,17 @@ def square_lost_from_denominator(node: sp.Basic, roles: Any) -> list[Variant]:
     >>> value = sp.diff(n * sp.exp(eta) / (1 + sp.exp(eta)), eta)
     >>> [w for w, _ in square_lost_from_denominator(value, None)]
     [n*exp(eta)/(exp(eta) + 1)]
+
+    A bracket with a negative constant (p − 1)² is also lost as its author writes it,
+    (1 − p)², and a probability's square is the rule's, not a role's:
+
+    >>> from types import SimpleNamespace
+    >>> q = sp.Symbol("q", positive=True)
+    >>> roles = SimpleNamespace(role=lambda s: "probability")
+    >>> [w for w, _ in square_lost_from_denominator(n / (q - 1) ** 2, roles)]
+    [n/(q - 1), -n/(q - 1)]
+    >>> [w for w, _ in square_lost_from_denominator(n / q**2, roles)]
+    [n/q]
     """
     if isinstance(node, sp.Add) and sp.count_ops(node) <= 60:
         combined = sp.factor(node)
@@ -4458,10 +4469,15 @@ def square_lost_from_denominator(node: sp.Basic, roles: Any) -> list[Variant]:
     for f in sp.Mul.make_args(node):
         if not (f.is_Pow and f.exp == -2 and f.base.free_symbols):
             continue
-        if roles is not None and isinstance(f.base, sp.Symbol) and roles.role(f.base) is not None:
-            continue
+        if isinstance(f.base, sp.Symbol) and _role_of_its_own(f.base, roles):
+            continue  # (a probability's or a rate's square is the rule's, not a role's)
         wrong = node / f / f.base
         out.append((wrong, {"right": f, "wrong": 1 / f.base, "s": f.base, "value_only": True}))
+        if isinstance(f.base, sp.Add) and f.base.as_coeff_Add()[0] < 0:
+            # D² is (−D)² as well: the bracket as its author writes it, its constant first
+            # ((1 − p)² where the rules give (p − 1)²), lost its square
+            out.append((-wrong, {"right": f, "wrong": -1 / f.base, "s": -f.base,
+                                 "value_only": True}))
     return out
 
 
@@ -4686,3 +4702,128 @@ def trace_of_product_split(node: sp.Basic, roles: Any) -> list[tuple[sp.Basic, d
                 seen.add(wrong)
                 out.append((wrong, {"right": node, "wrong": wrong}))
     return out
+
+
+# --- names7 (twelfth naming round): a family's mean written wrong -------------------------------
+# E[a + b·k] under a density of a declared named family, evaluated with its mean E[k] written
+# as its square E[k]² or as the second moment E[k²] (the Fisher information E[x/λ²] of a
+# Poisson mean written λ²/λ²). The degree-2 case is :func:`declared_moment_wrong`'s.
+
+
+def declared_mean_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """E[g(k)] under a density declared in a named family, g of degree 1 in k, evaluated with
+    the mean E[k] written as the square of the mean or as the second moment, where either
+    differs from the mean (a Bernoulli's E[k²] is its mean: only E[k]² = p² is tried there).
+
+    ``roles.before_families`` holds the previous line before its families were evaluated and
+    the declared families (set by :class:`.mistakes._Context`); without it, nothing.
+
+    >>> from types import SimpleNamespace
+    >>> from elbo_derivation.decide.families import FAMILY_FACTS
+    >>> lam = sp.Symbol("lam", positive=True)
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> p = sp.Function("p")(k)
+    >>> roles = SimpleNamespace(before_families=(Expectation(k / lam**2, k, p),
+    ...                                          {p: ("poisson", (lam,), k)}))
+    >>> sorted(str(w) for w, _ in declared_mean_wrong(None, roles))
+    ['(lam**2 + lam)/lam**2', '1']
+    """
+    original, families = getattr(roles, "before_families", (None, None))
+    if original is None or not families:
+        return []
+    from elbo_derivation.decide.families import FAMILY_FACTS
+
+    out: list[Variant] = []
+    for node in sp.preorder_traversal(original):
+        if type(node) is not Expectation or node.density not in families:
+            continue
+        key, params, var = families[node.density]
+        facts = FAMILY_FACTS.get(key)
+        if facts is None or key == "categorical":
+            continue
+        f = node.integrand.xreplace({node.variable: var})
+        mean, variance = facts.mean(*params), facts.variance(*params)
+        name = facts.name
+        # the whole integrand, and each of its terms as written (the mean wrong in one term,
+        # E[x/p² + (1 − x)/(1 − p)²] written p²/p² + (1 − p)/(1 − p)²)
+        terms = sp.Add.make_args(f)
+        ways = [(f, sp.S.Zero)] + ([(t, f - t) for t in terms] if len(terms) > 1 else [])
+        for g, rest in ways:
+            try:
+                poly = sp.Poly(sp.expand(g), var)
+            except Exception:
+                continue
+            if poly.degree() != 1 or any(c.has(var) for c in poly.coeffs()):
+                continue
+            b, a = poly.coeff_monomial(var), poly.coeff_monomial(1)
+            out.extend(_mean_variants(original, node, families, a, b, rest, var, mean,
+                                      variance, name))
+    return out
+
+
+def _mean_variants(original: sp.Basic, node: Expectation, families: Any, a: sp.Basic,
+                   b: sp.Basic, rest: sp.Basic, var: sp.Basic, mean: sp.Basic,
+                   variance: sp.Basic, name: str) -> list[Variant]:
+    """The previous line with E[a + b·k + rest] evaluated with E[k] written wrong in the
+    term a + b·k only (rest: its other terms, evaluated right)."""
+    from elbo_derivation.decide.families import instantiate
+
+    out: list[Variant] = []
+    candidates = [(mean**2, f" (E[{show(var)}]², the square of the mean, for the mean "
+                            f"{show(mean)} of the {name} distribution)"),
+                  (variance + mean**2, f" (E[{show(var)}²], the second moment, for the "
+                                       f"mean {show(mean)} of the {name} distribution)")]
+    seen: list[sp.Basic] = []
+    for w, used in candidates:
+        if sp.simplify(w - mean) == 0 or any(sp.simplify(w - u) == 0 for u in seen):
+            continue
+        seen.append(w)
+        try:
+            kept = Expectation(rest.xreplace({var: node.variable}), node.variable,
+                               node.density) if rest != 0 else sp.S.Zero
+            wrong = instantiate(original.xreplace({node: a + b * w + kept}), families)[0]
+        except Exception:
+            continue
+        if wrong.has(*families):
+            continue
+        out.append((wrong, {"right": mean, "wrong": w, "g": var, "x": var,
+                            "used": used, "what": "moment"}))
+    return out
+
+
+
+def moment_with_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
+    """∫ D(x) Σ cₜ gₜ(x) dx (an expectation under an explicit density) evaluated with one
+    moment E[gₜ] holding the variance σ² of the density written with its standard deviation σ
+    (E[x²] = σ² + μ² written σ + μ²; the Fisher information of a normal scale, E[3x²/σ⁴]
+    written 3σ/σ⁴). σ is a symbol whose role is a standard deviation and that the density
+    holds.
+
+    >>> from types import SimpleNamespace
+    >>> s = sp.Symbol("s", positive=True)
+    >>> y = sp.Symbol("y", real=True)
+    >>> dens = sp.exp(-y**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    >>> roles = SimpleNamespace(having=lambda r: [s] if r == "standard-deviation" else [])
+    >>> [w for w, _ in moment_with_std_for_variance(Expectation(3 * y**2 / s**4, y, dens),
+    ...                                               roles)]
+    [3/s**3]
+    """
+    setup = _moment_setup(node) if isinstance(node, (sp.Integral, Expectation)) else None
+    if setup is None or roles is None:
+        return []
+    x, dens, terms, expect, total, value = setup
+    out: list[Variant] = []
+    for std in roles.having("standard-deviation"):
+        if not isinstance(std, sp.Symbol) or not dens.has(std):
+            continue
+        for c, g in terms:
+            right = expect(g)
+            if not right.has(std**2):
+                continue
+            w = right.subs(std**2, std)
+            if w == right or right.has(std) is False or w.has(std**2):
+                continue
+            wrong = total * (value + c * (w - right))
+            out.append((wrong, {"right": std**2, "wrong": std, "s": std, "g": g, "x": x}))
+    return out
+

@@ -165,6 +165,8 @@ def square_not_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> b
     wrong = getattr(m, "binding", {}).get("wrong")
     if not isinstance(wrong, sp.Basic) or not wrong.free_symbols:
         return True
+    if _square_made_by_derivative(getattr(m, "binding", {}).get("right"), before):
+        return False
     for n in list(sp.preorder_traversal(before))[:4000]:
         if not (n.is_Pow and n.exp == 2) or n.base.is_Atom:
             continue
@@ -174,6 +176,29 @@ def square_not_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> b
         except Exception:
             continue
     return True
+
+
+def _square_made_by_derivative(right: Any, before: sp.Basic) -> bool:
+    """Whether the variance said lost (``right``, a symbol squared: λ⁻², σ²) is made by a
+    derivative the previous line takes, and never written there: no power of that symbol
+    above the first stands on the previous line (−∂²/∂λ² (log λ − λx) = 1/λ²). The square
+    then comes from the rules of differentiation, not from a variance on the page, and a
+    standard deviation was not written for it.
+
+    >>> lam, x = sp.symbols("lam x", positive=True)
+    >>> _square_made_by_derivative(lam**-2, sp.Derivative(sp.log(lam) - lam * x, (lam, 2)))
+    True
+    >>> _square_made_by_derivative(lam**-2, sp.Derivative(x / lam**2, lam))
+    False
+    >>> _square_made_by_derivative(lam**-2, 1 / lam**2 + x)
+    False
+    """
+    if not (isinstance(right, sp.Basic) and right.is_Pow and abs(right.exp) == 2
+            and isinstance(right.base, sp.Symbol)) or not before.has(sp.Derivative):
+        return False
+    base = right.base
+    return not any(n.is_Pow and n.base == base and n.exp.is_Number and abs(n.exp) >= 2
+                   for n in sp.preorder_traversal(before))
 
 
 MOMENT_WITNESSES: dict[str, Callable[[Any, Any, sp.Basic, sp.Basic], bool]] = {
