@@ -22,6 +22,7 @@ import copy
 import functools
 import itertools
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import sympy as sp
@@ -2577,6 +2578,25 @@ def _scale_as_std(params: tuple, variance: sp.Expr, mean: sp.Expr,
     return out
 
 
+def _declared_family_expectations(original: sp.Basic | None, families: Any) -> Iterator[
+        tuple[Expectation, tuple[sp.Basic, ...], sp.Basic, Any, sp.Basic]]:
+    """Each expectation of ``original`` under a density of a declared named family with a
+    table of facts (a categorical's are not one mean): the node, the family's parameters, its
+    variable, its facts and the integrand in that variable."""
+    if original is None or not families:
+        return
+    from elbo_derivation.decide.families import FAMILY_FACTS
+
+    for node in sp.preorder_traversal(original):
+        if type(node) is not Expectation or node.density not in families:
+            continue
+        key, params, var = families[node.density]
+        facts = FAMILY_FACTS.get(key)
+        if facts is None or key == "categorical":
+            continue
+        yield node, params, var, facts, node.integrand.xreplace({node.variable: var})
+
+
 def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
     """E[g(k)] under a density declared in a named family (``p(k) = Poisson(λ)``,
     ``Binomial(n, p)``, ``Bernoulli(p)``...), a polynomial of degree 2 in k, evaluated with its
@@ -2590,19 +2610,10 @@ def declared_moment_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
     the declared families (set by :class:`.mistakes._Context`); without it, nothing.
     """
     original, families = getattr(roles, "before_families", (None, None))
-    if original is None or not families:
-        return []
-    from elbo_derivation.decide.families import FAMILY_FACTS, instantiate
+    from elbo_derivation.decide.families import instantiate
 
     out: list[Variant] = []
-    for node in sp.preorder_traversal(original):
-        if type(node) is not Expectation or node.density not in families:
-            continue
-        key, params, var = families[node.density]
-        facts = FAMILY_FACTS.get(key)
-        if facts is None or key == "categorical":
-            continue
-        f = node.integrand.xreplace({node.variable: var})
+    for node, params, var, facts, f in _declared_family_expectations(original, families):
         try:
             poly = sp.Poly(sp.expand(f), var)
         except Exception:
@@ -4729,19 +4740,8 @@ def declared_mean_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
     ['(lam**2 + lam)/lam**2', '1']
     """
     original, families = getattr(roles, "before_families", (None, None))
-    if original is None or not families:
-        return []
-    from elbo_derivation.decide.families import FAMILY_FACTS
-
     out: list[Variant] = []
-    for node in sp.preorder_traversal(original):
-        if type(node) is not Expectation or node.density not in families:
-            continue
-        key, params, var = families[node.density]
-        facts = FAMILY_FACTS.get(key)
-        if facts is None or key == "categorical":
-            continue
-        f = node.integrand.xreplace({node.variable: var})
+    for node, params, var, facts, f in _declared_family_expectations(original, families):
         mean, variance = facts.mean(*params), facts.variance(*params)
         name = facts.name
         # the whole integrand, and each of its terms as written (the mean wrong in one term,
