@@ -45,7 +45,8 @@ from sympy.core.function import AppliedUndef
 from elbo_derivation.core.expectation import Expectation
 from elbo_derivation.core.networks import parse_shape
 
-__all__ = ["FactorModel", "expand_model_densities", "factor_model", "model_density"]
+__all__ = ["FactorModel", "expand_model_densities", "factor_model", "integrable_variable",
+           "model_density", "variable_range"]
 
 
 @dataclass(frozen=True)
@@ -92,18 +93,18 @@ class FactorModel:
                 while bound in taken:
                     bound = sp.Symbol(bound.name + "′", **u.assumptions0)
                 body = out.xreplace({u: bound}) if bound != u else out
-                out = sp.Integral(body, (bound, *_range(u)))
+                out = sp.Integral(body, (bound, *variable_range(u)))
         return out
 
 
-def _range(v: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
+def variable_range(v: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
     """Where a density of ``v`` lives: the whole line, or (0, ∞) for a positive variable."""
     if v.is_positive or v.is_nonnegative:
         return sp.S.Zero, sp.oo
     return sp.S.NegativeInfinity, sp.oo
 
 
-def _integrable(v: sp.Symbol) -> bool:
+def integrable_variable(v: sp.Symbol) -> bool:
     """Whether a density of ``v`` is integrated over the line or the half line."""
     if not isinstance(v, sp.Symbol) or v.is_real is not True or v.is_integer:
         return False
@@ -209,7 +210,7 @@ def model_density(functions: Mapping[str, Any], sig: str,
             for n, a in zip(names, args, strict=True)):
         return None
     out = (model.ancestral(set(names)) - set(names)) | (model.ancestral(set(cond)) - set(cond))
-    if not all(_integrable(model.symbols[v]) for v in out):
+    if not all(integrable_variable(model.symbols[v]) for v in out):
         return None  # (a sum over an integer variable is not written for it)
     return sp.Function(sig, positive=True)(*args)
 

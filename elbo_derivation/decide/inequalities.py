@@ -548,7 +548,7 @@ def _joint_kl(e: Expectation) -> bool:
     >>> _joint_kl(Expectation(Expectation(inner, b, F("q(b)", b)), a, F("q(a)", a)))
     False
     """
-    from elbo_derivation.decide.rules import _signature
+    from elbo_derivation.decide.rules import density_signature
 
     chain: list[tuple[sp.Symbol, sp.Expr]] = []
     node: sp.Expr = e
@@ -558,7 +558,7 @@ def _joint_kl(e: Expectation) -> bool:
     if len(chain) < 2 or not isinstance(node, sp.log):
         return False
     num, den = sp.fraction(node.args[0])
-    joint, other = _signature(num), _signature(den)
+    joint, other = density_signature(num), density_signature(den)
     names = [str(v) for v, _ in chain]
     if (joint is None or other is None or len(set(names)) != len(names)
             or not all(isinstance(v, sp.Symbol) and v.is_real for v, _ in chain)
@@ -567,7 +567,7 @@ def _joint_kl(e: Expectation) -> bool:
         return False
     seen = set(joint.cond)
     for v, density in chain:
-        sig = _signature(density)
+        sig = density_signature(density)
         if sig is None or sig.family != joint.family or sig.given != (str(v),) or set(
                 sig.cond) != seen:
             return False

@@ -113,6 +113,7 @@ __all__ = [
     "SUM_OF_EXPECTATIONS",
     "RuleOutcome",
     "check",
+    "density_signature",
     "depends_on",
     "gaussian_parameters",
     "has_abstract",
@@ -173,7 +174,7 @@ class _Signature:
     cond: tuple[str, ...]
 
 
-def _signature(node: sp.Basic) -> _Signature | None:
+def density_signature(node: sp.Basic) -> _Signature | None:
     """``p(z|x)(z, x)`` → (p, (z,), (x,)); None for anything that is not a declared density."""
     if not isinstance(node, AppliedUndef) or node.is_positive is not True:
         return None
@@ -226,7 +227,7 @@ def depends_on(expr: sp.Basic, name: str) -> bool:
     if any(str(s) == name for s in expr.free_symbols):
         return True
     for node in expr.atoms(AppliedUndef):
-        sig = _signature(node)
+        sig = density_signature(node)
         if node.func.__name__ == name or (sig is not None and sig.family == name):
             return True
     return False
@@ -257,10 +258,10 @@ def model_families(*exprs: sp.Expr) -> frozenset[str]:
     for e in exprs:
         for node in sp.preorder_traversal(sp.S(e)):
             if isinstance(node, Expectation):  # (a KL divergence too: over its first density)
-                sig = _signature(node.density)
+                sig = density_signature(node.density)
                 if sig is not None:
                     over.add(sig.family)
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None:  # one member per declared shape, whatever its arguments
                 members.setdefault(sig.family, set()).add(node.func.__name__)
     return frozenset(f for f, sigs in members.items() if f not in over or len(sigs) > 1)
@@ -276,7 +277,7 @@ def _bayes(expr: sp.Expr, variable: sp.Symbol, model: frozenset[str],
     in the author's densities)."""
     subs = {}
     for node in expr.atoms(AppliedUndef):
-        sig = _signature(node)
+        sig = density_signature(node)
         if (
             sig is None
             or sig.family not in model
@@ -319,7 +320,7 @@ def joint_model(*exprs: sp.Expr) -> bool:
         stack = [(sp.S(e), False)]
         while stack:
             node, inside = stack.pop()
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None and (len(sig.given) > 1 or len(sig.cond) > 1):
                 return True
             if sig is not None and sig.cond and not inside and sig.family in model:
@@ -343,7 +344,7 @@ def _product_rule(expr: sp.Expr, model: frozenset[str], used: set[str]) -> sp.Ex
     p(A|B) = p(A, B) / p(B) (the product rule, read backwards)."""
     subs = {}
     for node in expr.atoms(AppliedUndef):
-        sig = _signature(node)
+        sig = density_signature(node)
         if sig is None or sig.family not in model:
             continue
         n = len(sig.given)
@@ -362,7 +363,7 @@ def _marginal(h: sp.Expr, z: sp.Symbol, model: frozenset[str]) -> sp.Expr | None
     family over a set of variables containing z, in the product rule's form: the family's
     density over the other variables (marginalisation). None otherwise."""
     coeff, dep = h.as_independent(z, as_Add=False)
-    sig = _signature(dep)
+    sig = density_signature(dep)
     if sig is None or sig.family not in model or sig.cond or z not in dep.args:
         return None
     return coeff * _over(sig.family, set(dep.args) - {z})
@@ -378,7 +379,7 @@ def _integral_as_expectation(node: sp.Integral, model: frozenset[str],
     if not (lo is sp.S.NegativeInfinity and hi is sp.oo):
         return None
     for factor in sp.Mul.make_args(node.function):
-        sig = _signature(factor)
+        sig = density_signature(factor)
         if sig is None or z not in factor.args[: len(sig.given)]:
             continue
         rest = node.function / factor
@@ -424,7 +425,7 @@ def _sum_as_expectation(node: sp.Sum, used: set[str]) -> sp.Expr | None:
             lim[1].has(k) or lim[2].has(k) for lim in node.limits[:-1]):
         return None
     for factor in sp.Mul.make_args(node.function):
-        sig = _signature(factor)
+        sig = density_signature(factor)
         if sig is not None and sig.given == (str(k),) and not (factor.free_symbols & inner):
             used.add(SUM_AS_EXPECTATION)
             rest = node.function / factor
@@ -471,14 +472,14 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
     model = frozenset(m for m in model if m != _JOINT)
     settled = sp.S.Zero
     if (IMPORTANCE not in disabled and not f.has(sp.log) and has_abstract(q)
-            and _signature(q) is not None and _signature(q).given == (str(z),)):
+            and density_signature(q) is not None and density_signature(q).given == (str(z),)):
         # E_q[r/q] = ∫ r dz = 1 for a declared density r of z, a posterior p(z|x) too: taken
         # before Bayes' rule writes r through densities the step may not relate (Dieng et al.
         # 2017, the χ² divergence E_q[(p(z|x)/q(z))²] − 2 E_q[p(z|x)/q(z)] + 1)
         kept = []
         for term in sp.Add.make_args(sp.expand(f)):
             scale, other = sp.powsimp(q * term).as_independent(z, as_Add=False)
-            sig = _signature(other)
+            sig = density_signature(other)
             if sig is not None and sig.given == (str(z),) and other != q:
                 used.update((IMPORTANCE, DENSITY_NORMALISED))
                 settled += scale
@@ -541,14 +542,14 @@ def _expectation(f: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
         if IMPORTANCE not in disabled and not dep.has(sp.log) and has_abstract(q):
             # E_q[r/q] = ∫ r dz = 1 for a declared density r of z (whatever its letter)
             scale, other = sp.powsimp(q * dep).as_independent(z, as_Add=False)
-            sig = _signature(other)
-            if sig is not None and sig.given == (str(z),) and _signature(q) is not None:
+            sig = density_signature(other)
+            if sig is not None and sig.given == (str(z),) and density_signature(q) is not None:
                 used.update((IMPORTANCE, DENSITY_NORMALISED))
                 out.append(coeff * scale)
                 continue
         if (IMPORTANCE not in disabled and not dep.has(sp.log) and _whole_line(z)
-                and isinstance(q, AppliedUndef) and _signature(q) is not None
-                and _signature(q).given == (str(z),)):
+                and isinstance(q, AppliedUndef) and density_signature(q) is not None
+                and density_signature(q).given == (str(z),)):
             # E_q[h/q] = ∫ h dz over the line, q positive there: the weights of importance
             # sampling (Bishop 2006, sec. 11.1.4) and of rejection sampling (sec. 11.1.2)
             whole = sp.powsimp(q * dep)
@@ -604,13 +605,13 @@ def _chain_form(q: sp.Expr, model: frozenset[str]) -> tuple[
     a conditional of, the variables it is conditioned on): ``p(w|z, x)`` as
     (p, {w, z, x}, {z, x}), and so its product-rule form p(w, z, x)/p(z, x). None for
     anything else (a variational density, a written-out one, repeated arguments)."""
-    sig = _signature(q)
+    sig = density_signature(q)
     if sig is not None:
         if sig.family not in model or len(set(q.args)) != len(q.args):
             return None
         return sig.family, frozenset(q.args), frozenset(q.args[len(sig.given):])
     top, bottom = q.as_numer_denom()
-    num, den = _signature(top), _signature(bottom)
+    num, den = density_signature(top), density_signature(bottom)
     if num is None or num.cond or num.family not in model or len(set(top.args)) != len(
             top.args):
         return None
@@ -699,12 +700,12 @@ def _integrate_out(expr: sp.Expr, v: sp.Symbol,
     >>> _integrate_out(F("p(x)", x) * F("p(y|x)", y, x), x)
     Integral(p(x)(x)*p(y|x)(y, x), (x, -oo, oo))
     """
-    from elbo_derivation.core.factorised import _range
+    from elbo_derivation.core.factorised import variable_range
 
     scale, dep = expr.as_independent(v, as_Add=False)
     if dep == 1:
         return None
-    sig = _signature(dep)
+    sig = density_signature(dep)
     if sig is not None and dep.args[0] == v and v not in dep.args[1:] and len(sig.given) == 1:
         return scale
     if (sig is not None and sig.family in joint and list(dep.args).count(v) == 1
@@ -718,9 +719,9 @@ def _integrate_out(expr: sp.Expr, v: sp.Symbol,
             inside = _integrate_out(dep.function, v, joint)
             if inside is not None and inside.has(u):
                 whole = (_integrate_out(inside, u, joint)
-                         if (lo, hi) == _range(u) else None)
+                         if (lo, hi) == variable_range(u) else None)
                 return scale * (sp.Integral(inside, dep.limits[0]) if whole is None else whole)
-    return scale * sp.Integral(dep, (v, *_range(v)))
+    return scale * sp.Integral(dep, (v, *variable_range(v)))
 
 
 def _nested_chain(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str],
@@ -765,9 +766,9 @@ def _nested_chain(inner: sp.Expr, z: sp.Symbol, q: sp.Expr, model: frozenset[str
                 out = _expectation(out, keep[i], _density(family, (keep[i],), cond), model,
                                    used, disabled, gone)
             return out
-    from elbo_derivation.core.factorised import _integrable
+    from elbo_derivation.core.factorised import integrable_variable
 
-    if not keep or not all(_integrable(v) for v in variables) or not (
+    if not keep or not all(integrable_variable(v) for v in variables) or not (
             dropped or any(density.has(sp.Integral) for _, density in chain)):
         return None
     # the densities of a family read as one joint marginalise by their names too
@@ -974,7 +975,7 @@ def _is_normalised(q: sp.Expr, z: sp.Symbol) -> bool:
     A concrete density is never assumed normalised: its integral is computed exactly, so a
     wrong normaliser is not silently fixed.
     """
-    sig = _signature(q)
+    sig = density_signature(q)
     if sig is not None:
         return sig.given == (str(z),)
     if has_abstract(q):
@@ -1287,7 +1288,7 @@ def expectation_certificate(expr: sp.Expr) -> str | None:
     if not has_abstract(density):
         return None  # a written-out density: its own tiers decide
     values = {f: sp.Dummy(f"v{i}", positive=True) for i, f in enumerate(sorted(
-        (a for a in body.atoms(AppliedUndef) if _signature(a) is not None),
+        (a for a in body.atoms(AppliedUndef) if density_signature(a) is not None),
         key=sp.default_sort_key))}
     if not (values or kls) or body.xreplace(values).has(AppliedUndef):
         return None
@@ -1313,7 +1314,7 @@ def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:
         for node in sp.preorder_traversal(e):
             if isinstance(node, KL):
                 add(node)
-            if isinstance(node, Expectation) and _signature(node.density) is not None:
+            if isinstance(node, Expectation) and density_signature(node.density) is not None:
                 over.add((node.density, node.variable))
             if (isinstance(node, sp.Integral) and len(node.limits) == 1
                     and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
@@ -1322,15 +1323,15 @@ def _kl_nodes(*exprs: sp.Expr, model: frozenset[str]) -> list[KL]:
                 # variable is an expectation over it (Ormerod & Wand 2010, sec. 2.1)
                 var = node.limits[0][0]
                 for factor in sp.Mul.make_args(node.function):
-                    sig = _signature(factor)
+                    sig = density_signature(factor)
                     if sig is not None and sig.given == (str(var),):
                         over.add((factor, var))
-            if _signature(node) is not None:
+            if density_signature(node) is not None:
                 densities.add(node)
     for dens, var in sorted(over, key=sp.default_sort_key):
-        sig = _signature(dens)
+        sig = density_signature(dens)
         assert sig is not None
-        others = {d for d in densities if d != dens and _signature(d).given == (str(var),)}
+        others = {d for d in densities if d != dens and density_signature(d).given == (str(var),)}
         cond = dens.args[len(sig.given):]
         if cond:
             others.update(_density(f, (var,), tuple(cond)) for f in sorted(model))
@@ -1360,7 +1361,7 @@ def _context(exprs: list[sp.Expr]) -> set[sp.Basic]:
     conditioned: set[sp.Basic] = set()
     for e in exprs:
         for node in e.atoms(AppliedUndef):
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None:
                 n = len(sig.given)
                 given.update(node.args[:n])
@@ -1424,9 +1425,9 @@ def _latent_variable(exprs: list[sp.Expr], model: frozenset[str],
     functions: set[sp.Basic] = set()
     for e in exprs:
         for node in sp.preorder_traversal(e):
-            if isinstance(node, Expectation) and _signature(node.density) is not None:
+            if isinstance(node, Expectation) and density_signature(node.density) is not None:
                 over.add(node.variable)
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None:
                 variables.update(node.args)
                 if sig.family not in model:
@@ -1463,9 +1464,9 @@ def _iid_copies(exprs: list[sp.Expr], context: set[sp.Basic]) -> frozenset[sp.Sy
     variables: set[sp.Basic] = set()
     for e in exprs:
         for node in sp.preorder_traversal(e):
-            if isinstance(node, Expectation) and _signature(node.density) is not None:
+            if isinstance(node, Expectation) and density_signature(node.density) is not None:
                 over.add(node.variable)
-            if _signature(node) is not None:
+            if density_signature(node) is not None:
                 variables.update(v for v in node.args if v not in context)
                 if len(set(node.args) & over) > 1:
                     return None
@@ -1474,7 +1475,7 @@ def _iid_copies(exprs: list[sp.Expr], context: set[sp.Basic]) -> frozenset[sp.Sy
         return None
     for e in exprs:  # (a second pass: 'over' is complete only now)
         for node in sp.preorder_traversal(e):
-            if _signature(node) is not None and len(set(node.args) & over) > 1:
+            if density_signature(node) is not None and len(set(node.args) & over) > 1:
                 return None
     return frozenset(over)  # type: ignore[arg-type]
 
@@ -1490,7 +1491,7 @@ def _free_marginals(exprs: list[sp.Expr], model: frozenset[str],
     shapes: dict[str, set] = {}
     for e in exprs:
         for node in e.atoms(AppliedUndef):
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None and sig.family in model:
                 shapes.setdefault(sig.family, set()).add((sig.given, sig.cond, node.args))
     lone = sorted(f for f, found in shapes.items() if len(found) == 1 and (
@@ -1569,7 +1570,7 @@ def _instance_in(order: tuple[str, ...] | None, expr: sp.Expr, *others: sp.Expr)
         for n in e.atoms(AppliedUndef):
             integer = [v for v in n.args if v.is_integer]
             if integer:  # a density of an integer variable has no Gaussian instance
-                what = "density" if _signature(n) is not None else "abstract function"
+                what = "density" if density_signature(n) is not None else "abstract function"
                 return None, (f"no numeric instance for the {what} {_shown(n)} of the integer "
                               f"variable {integer[0]} (a Gaussian instance needs a real "
                               "variable)"), ""
@@ -1601,12 +1602,12 @@ def _instance_in(order: tuple[str, ...] | None, expr: sp.Expr, *others: sp.Expr)
             shifts[family] = _fresh(f"e{i + 1}", taken, real=True)
             params[family] = (*params[family], shifts[family])
     variational = sorted({sig.family for e in exprs for n in e.atoms(AppliedUndef)
-                          if (sig := _signature(n)) is not None and sig.family not in model})
+                          if (sig := density_signature(n)) is not None and sig.family not in model})
     for family in variational:  # each its own mean and standard deviation
         params[family] = (_fresh("m", taken, real=True), _fresh("s", taken, positive=True))
     for e in exprs:
         for node in e.atoms(AppliedUndef):
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is None and len(node.args) == 1 and node.is_positive:
                 # a positive function, an unnormalised density g(z) (Bishop 2006, sec.
                 # 11.1.2): positive and integrable, as its declaration and its integrals need
@@ -1665,10 +1666,10 @@ def _families_by_role(exprs: list[sp.Expr], model: frozenset[str], latent: sp.Ba
     for e in exprs:
         for node in sp.preorder_traversal(e):
             if isinstance(node, Expectation):  # (a KL divergence too: over its first density)
-                sig = _signature(node.density)
+                sig = density_signature(node.density)
                 if sig is not None:
                     over.add(sig.family)
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is None or sig.family not in model:
                 continue
             n = len(sig.given)
@@ -1690,7 +1691,7 @@ def _families_by_role(exprs: list[sp.Expr], model: frozenset[str], latent: sp.Ba
 def _positive_function_words(subs: Mapping[sp.Basic, sp.Expr]) -> str:
     """The instances :func:`positive_function_instance` gave, in words ("" when none)."""
     found = sorted(f"{node} = {plain(value)}" for node, value in subs.items()
-                   if isinstance(node, AppliedUndef) and _signature(node) is None
+                   if isinstance(node, AppliedUndef) and density_signature(node) is None
                    and node.is_positive)
     return f"; {', '.join(found)}" if found else ""
 
@@ -1708,7 +1709,7 @@ def _two_variable_words(exprs: list[sp.Expr], model: list[str], variational: lis
     """The two-variable instance in the step's own densities and variables: its model
     families, its variational ones, the latent variable and the data (the notes' words,
     :data:`LINEAR_GAUSSIAN`, when the roles are not one latent and one data variable)."""
-    variables = {v for e in exprs for n in e.atoms(AppliedUndef) if _signature(n) is not None
+    variables = {v for e in exprs for n in e.atoms(AppliedUndef) if density_signature(n) is not None
                  for v in n.args}
     data = sorted(variables - {latent} - set(context), key=str)
     if latent is None or len(data) != 1 or not model:
@@ -2178,7 +2179,7 @@ def one_model_reading(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr, str
     shapes: dict[str, set[str]] = {}
     for e in (lhs, rhs):
         for node in sp.S(e).atoms(AppliedUndef):
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None:
                 shapes.setdefault(sig.family, set()).add(
                     node.func.__name__[len(sig.family):])
@@ -2192,7 +2193,7 @@ def one_model_reading(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr, str
     subs = {}
     for e in (lhs, rhs):
         for node in sp.S(e).atoms(AppliedUndef):
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None and sig.family in pairs:
                 rest = node.func.__name__[len(sig.family):]
                 subs[node] = sp.Function(pairs[sig.family] + rest, positive=True)(*node.args)
@@ -2235,7 +2236,7 @@ def _one_name_advice(lhs: sp.Expr, rhs: sp.Expr) -> str:
     nodes: dict[str, sp.Basic] = {}
     for e in (lhs, rhs):
         for node in sp.S(e).atoms(AppliedUndef):
-            sig = _signature(node)
+            sig = density_signature(node)
             if sig is not None:
                 families.add(sig.family)
                 nodes.setdefault(node.func.__name__, node)
@@ -2243,7 +2244,7 @@ def _one_name_advice(lhs: sp.Expr, rhs: sp.Expr) -> str:
              if "_" in fam and fam.partition("_")[0] in families}
     changes = []
     for name in sorted(nodes):
-        sig = _signature(nodes[name])
+        sig = density_signature(nodes[name])
         if sig is not None and sig.family in pairs:
             changes.append((name, pairs[sig.family] + name[len(sig.family):]))
     if not changes:
@@ -2281,7 +2282,7 @@ def _is_family(name: str, *exprs: sp.Expr) -> bool:
     """Whether ``name`` is the family (or name) of an abstract function in ``exprs``."""
     for e in exprs:
         for node in e.atoms(AppliedUndef):
-            sig = _signature(node)
+            sig = density_signature(node)
             if node.func.__name__ == name or (sig is not None and sig.family == name):
                 return True
     return False

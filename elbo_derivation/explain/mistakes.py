@@ -1682,6 +1682,9 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     # power rule's 2 lost), so it is not located; a constant term (−1 for −½) is the value's
     # own
     evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
+    other_integrand = None  # a repair with the right value under a kept integral, not its
+    # integrand: another repair of the same entry may show the integrand (the sign of which
+    # of the terms of x + μ: the order SymPy keeps them in must not decide)
     for right, b, path, redo in _backward(entry, ctx):
         ctx.tick()
         if "lhs_constant" in b and not (ctx.wrote_negative_constant()  # (the cheaper first)
@@ -1699,12 +1702,18 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                            or (evaluated and _exponent_raised(b, path))
                            or (path == () and ctx.rhs.has(sp.Derivative)))
             if located and ctx.has_kept_derivatives() and not ctx.same_integrand_as_right(right):
-                located = False  # the value repaired under a kept integral, not its integrand
+                # the value repaired under a kept integral, not its integrand
+                if other_integrand is None:
+                    other_integrand = _Match(entry, b, b.get("wrong"), b.get("right"), right,
+                                             direct=False, path=path, located=False)
+                continue
             if not located and _carried_term(b.get("wrong"), ctx):
                 continue  # a term carried unchanged from the previous line was not miswritten
             out.append(_Match(entry, b, b.get("wrong"), b.get("right"), right,
                               direct=False, path=path, located=located))
             break
+    if other_integrand is not None and not any(m.direct is False for m in out):
+        out.append(other_integrand)
     return out
 
 
