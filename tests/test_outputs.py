@@ -430,9 +430,13 @@ def test_ctrl_c_inside_a_finalizer_the_collector_runs_still_ends_the_run() -> No
     went on."""
     proc = subprocess.Popen([sys.executable, "-c", _FINALIZING], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
-    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-    time.sleep(0.2)  # (most of this time is spent in the finalizers)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        time.sleep(0.2)  # (most of this time is spent in the finalizers)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # (a run the interrupt did not end would spin on forever)
+        proc.wait()
     assert "Exception ignored" not in err and "Traceback" not in err, err
     assert proc.returncode == 130, (proc.returncode, err)
