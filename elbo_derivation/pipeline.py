@@ -80,6 +80,7 @@ def explain_refutation(result: SymbolicResult, d: Derivation, step: Step, *,
     mistake = _diagnose(lhs, rhs, d, step, seconds)
     if mistake is not None:
         result.mistake = getattr(mistake, "name", None)
+        result.mistake_also = tuple(getattr(mistake, "also", ()))
         result.explanation = getattr(mistake, "explanation", "") or result.explanation
         way_back = getattr(mistake, "expected_step", None)
         if way_back is not None and way_back != lhs:  # a repair, not just the previous line

@@ -137,6 +137,9 @@ class SymbolicResult:
     counterexample: Counterexample | None = None
     reason: str = ""
     mistake: str | None = None
+    #: the more general catalogue entries that reproduce the step as well, at the same place
+    #: (``mistake`` is the most specific: log-density-sign, also sign-error)
+    mistake_also: tuple[str, ...] = ()
     explanation: str = ""
     #: for a refuted step: the smallest part of the written expression that differs from the
     #: matching part of the correct one, and that correct part (SymPy), where one was found

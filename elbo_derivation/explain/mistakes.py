@@ -193,7 +193,9 @@ class Mistake:
     the written step that differs in value from the right one and ``expected`` its right value;
     ``expected_step`` is what the whole step should have been (the way back); ``wrong_part``
     and ``right_part`` are where the recognised mistake was made and what belonged there (the
-    repair: σ₁² written where σ₁² + μ₁² belongs); ``title`` a short heading.
+    repair: σ₁² written where σ₁² + μ₁² belongs); ``title`` a short heading; ``also`` the
+    more general catalogue entries whose simulations reproduce the step as well, at the same
+    place (a log-density-sign is also a sign-error): the name is the most specific one.
     """
 
     name: str
@@ -204,6 +206,7 @@ class Mistake:
     title: str = ""
     wrong_part: sp.Basic | None = None
     right_part: sp.Basic | None = None
+    also: tuple[str, ...] = ()
 
 
 @dataclass
@@ -220,6 +223,7 @@ class _Match:
     contradicted: bool = False  # the page shows the mechanism did not happen (contradicts)
     site: tuple[int, ...] | None = None  # a site in a derivative's value: that derivative's
     # place in the previous line (see _derivative_sites)
+    also: tuple[str, ...] = ()  # set by _choose: the more general entries it covers
 
 
 Path = tuple[int, ...]
@@ -1957,7 +1961,16 @@ def _choose(matches: list[_Match]) -> _Match | None:
     if len(names) != 1:
         return None
     located = [m for m in kept if m.located]
-    return located[0] if located else None
+    if not located:
+        return None
+    chosen = located[0]
+    # the more general entries whose simulations reproduce the step as well, at the same
+    # place, set aside because this one is their special case (log-density-sign is also a
+    # sign-error there): said beside the name, never instead of it
+    chosen.also = tuple(dict.fromkeys(
+        b.entry.name for b in matches
+        if b.entry.name not in names and any(covers(a, b) for a in kept)))
+    return chosen
 
 
 def _factor_of(whole: sp.Basic, part: sp.Basic) -> bool:
@@ -2734,7 +2747,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):
         # the expression may be right; the relation (or the bound) is not
         return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None,
-                       chosen.binding.get("expected_step", rhs), chosen.entry.title)
+                       chosen.binding.get("expected_step", rhs), chosen.entry.title,
+                       also=chosen.also)
     try:
         found = smallest_difference(lhs, rhs, ctx.screen.differs)
     except Exception:
@@ -2746,7 +2760,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
                          if m.entry is chosen.entry and not m.direct), way_back)
     return Mistake(chosen.entry.name, _explain(chosen, ctx), sub, expected,
                    way_back, chosen.entry.title, chosen.written_part,
-                   chosen.right_part)
+                   chosen.right_part, chosen.also)
 
 
 @in_derivation_order  # its points drawn in the order of the declarations, not of names

@@ -91,6 +91,7 @@ def _symbolic(step: Step, d: Derivation | None = None) -> dict[str, Any] | None:
     out = r.to_json()
     out["counterexample"] = _counterexample(r, d, step)
     out["mistake"] = r.mistake
+    out["mistake_also"] = list(r.mistake_also)
     out["explanation"] = in_author_notation(r.explanation, d, step)
     out["rule"] = in_author_notation(out.get("rule"), d, step)
     out["reason"] = in_author_notation(out.get("reason"), d, step)
@@ -197,6 +198,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "verdict": None if r is None else r.verdict.value,
         "counterexample": cx,
         "mistake": None if r is None else r.mistake,
+        "mistake_also": [] if r is None else list(r.mistake_also),
         "explanation": "" if r is None else in_author_notation(r.explanation, d, step),
         **(_differing(r, d, step) if r is not None else {"subexpression": None, "expected": None,
                                                "expected_step": None}),

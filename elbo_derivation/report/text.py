@@ -261,6 +261,21 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     return f"{text} — {clip(check.reason)}" if check.reason else text
 
 
+def mistake_name(result: Any) -> str:
+    """The named mistake, with the more general entries that reproduce the step as well.
+
+    >>> from elbo_derivation.core.steps import SymbolicResult, Verdict
+    >>> r = SymbolicResult(Verdict.REFUTED, "algebra", 0.0, mistake="log-density-sign",
+    ...                    mistake_also=("sign-error",))
+    >>> mistake_name(r)
+    'log-density-sign (also a sign-error)'
+    """
+    also = tuple(getattr(result, "mistake_also", ()))
+    if not also:
+        return str(result.mistake)
+    return f"{result.mistake} (also {' and '.join('a ' + a for a in also)})"
+
+
 def differing_part(result: Any, d: Derivation | None = None, step: Step | None = None) -> str:
     """``the part that differs: … where … was expected``, when the engine found the smallest
     differing sub-expression (``result.subexpression`` and ``result.expected``); with the
@@ -313,7 +328,7 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
                 out.append(clip(in_author_notation(r.reason or r.explanation, d, step)
                                 or "refuted"))
             if r.mistake:
-                out.append(style.bold(f"mistake: {r.mistake}")
+                out.append(style.bold(f"mistake: {mistake_name(r)}")
                            + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
             part = differing_part(r, d, step)
             if part:
@@ -473,7 +488,7 @@ def render_check_text(
         if part:
             lines.append("  " + part)
         if r.mistake:
-            lines.append(f"  likely mistake: {r.mistake}"
+            lines.append(f"  likely mistake: {mistake_name(r)}"
                          + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
     elif d.steps and all(s.result is not None for s in d.steps):
         bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)

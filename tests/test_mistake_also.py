@@ -1,0 +1,65 @@
+"""The most specific name, and the more general entries that reproduce the step as well (issue
+17): a log-density term with the wrong sign is a ``log-density-sign`` and also a
+``sign-error``; the JSON gives both (``mistake``, ``mistake_also``) and the report says so. A
+name that no more general entry reproduces carries none. Other letters than the notes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import sympy as sp
+
+from elbo_derivation.core.steps import SymbolicResult, Verdict
+from elbo_derivation.explain.catalogue import BY_NAME
+from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.report.text import mistake_name
+
+_SIGN = ("symbols: u, v : real\ndensities: a(v|u), b(v), c(v)\n\n"
+         "    KL(a(v|u), b(v))\n"
+         "  = E[log(a(v|u)/b(v)), v ~ a(v|u)]\n"
+         "  = E[log(a(v|u)/c(v)), v ~ a(v|u)] - E[log(c(v)/b(v)), v ~ a(v|u)]\n")
+
+
+def _check_json(tmp_path: Path, text: str) -> dict:
+    f = tmp_path / "d.deriv"
+    f.write_text(text, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "elbo_derivation", "check", "--json", str(f)],
+                         capture_output=True, text=True, timeout=300)
+    return json.loads(out.stdout)
+
+
+def test_a_log_density_sign_is_also_a_sign_error_in_the_json(tmp_path: Path) -> None:
+    d = _check_json(tmp_path, _SIGN)
+    step = d["steps"][1]
+    assert step["mistake"] == "log-density-sign"
+    assert step["mistake_also"] == ["sign-error"]
+    # what the name says it is a case of is declared in the catalogue, not made up
+    assert set(step["mistake_also"]) <= set(BY_NAME["log-density-sign"].special_case_of)
+    assert d["steps"][0]["mistake_also"] == []
+
+
+def test_a_name_no_general_entry_reproduces_carries_none() -> None:
+    s = sp.Symbol("s", positive=True)
+    m = sp.Symbol("m", real=True)
+    right = (s + m**2 - sp.log(s) - 1) / 2
+    flipped = diagnose(right, (s - m**2 - sp.log(s) - 1) / 2, None, None)
+    assert flipped is not None and flipped.name == "sign-error"
+    assert flipped.also == ()
+    # a ½ dropped in front of everything is a factor 2 as well; a lost −1 is a dropped term
+    for wrong, name, also in ((s + m**2 - sp.log(s) - 1, "dropped-half", ("factor-two",)),
+                              ((s + m**2 - sp.log(s)) / 2, "missing-minus-one",
+                               ("dropped-term",))):
+        found = diagnose(right, wrong, None, None)
+        assert found is not None and (found.name, found.also) == (name, also)
+        assert set(found.also) <= set(BY_NAME[name].special_case_of)
+
+
+def test_the_report_says_the_general_names_beside_the_specific_one() -> None:
+    r = SymbolicResult(Verdict.REFUTED, "algebra", 0.0, mistake="cross-term-sign",
+                       mistake_also=("sign-error",))
+    assert mistake_name(r) == "cross-term-sign (also a sign-error)"
+    r.mistake_also = ()
+    assert mistake_name(r) == "cross-term-sign"
