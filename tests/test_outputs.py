@@ -322,6 +322,15 @@ def test_verify_latex_is_written_whole(tmp_path: Path, monkeypatch: pytest.Monke
 
 # --- Ctrl-C ---------------------------------------------------------------------------------
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    """End a process started in its own session, and every process it forked."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # (already gone, with its group)
+    proc.wait()
+
+
 def test_ctrl_c_during_training_exits_130_without_traceback_and_keeps_old_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -331,12 +340,15 @@ def test_ctrl_c_during_training_exits_130_without_traceback_and_keeps_old_files(
     proc = subprocess.Popen(
         [sys.executable, "-m", "elbo_derivation", "train", "--epochs", "1000000", "--n", "64",
          "--hidden", "4", "--no-progress", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
-    time.sleep(4)  # loaded and training
-    assert proc.poll() is None
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        time.sleep(4)  # loaded and training
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        _kill_group(proc)  # (a run the interrupt did not end would train on forever)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
     assert snapshot(out) == before
@@ -347,10 +359,14 @@ def test_ctrl_c_before_verify_hands_out_work_leaves_no_worker_behind() -> None:
     waiting forever, holding stderr open (the caller hung)."""
     proc = subprocess.Popen([sys.executable, "-c", "from elbo_derivation.cli import entry; entry()",
                              "verify", "--no-numeric"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    try:
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        _kill_group(proc)  # the run and any worker it forked, whatever happened
     assert "Traceback" not in err, err
     assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
 
