@@ -13,7 +13,7 @@ from pathlib import Path
 import sympy as sp
 
 from elbo_derivation.core.steps import SymbolicResult, Verdict
-from elbo_derivation.explain.catalogue import BY_NAME
+from elbo_derivation.explain.catalogue import BY_NAME, KIND_OF, kinds
 from elbo_derivation.explain.mistakes import diagnose
 from elbo_derivation.report.text import mistake_name
 
@@ -38,6 +38,7 @@ def test_a_log_density_sign_is_also_a_sign_error_in_the_json(tmp_path: Path) -> 
     assert step["mistake_also"] == ["sign-error"]
     # what the name says it is a case of is declared in the catalogue, not made up
     assert set(step["mistake_also"]) <= set(BY_NAME["log-density-sign"].special_case_of)
+    assert "sign-error" in kinds("log-density-sign")
     assert d["steps"][0]["mistake_also"] == []
 
 
@@ -63,3 +64,20 @@ def test_the_report_says_the_general_names_beside_the_specific_one() -> None:
     assert mistake_name(r) == "cross-term-sign (also a sign-error)"
     r.mistake_also = ()
     assert mistake_name(r) == "cross-term-sign"
+
+
+def test_kinds_are_declared_entries_and_hold_for_every_instance() -> None:
+    for name, general in KIND_OF.items():
+        assert name in BY_NAME and all(g in BY_NAME for g in general)
+        assert name not in kinds(name)
+    # a chain-rule factor forgotten is a sign only when the factor is −1: no kind
+    assert kinds("chain-rule-factor-forgotten") == ()
+    assert kinds("jensen-reversed") == ("inequality-reversed",)
+
+
+def test_a_whole_line_negated_is_said_to_be_a_sign_error_too() -> None:
+    a = sp.Symbol("a", positive=True)
+    b = sp.Symbol("b", real=True)
+    found = diagnose(a**2 - b, -(a**2 - b), None, None)
+    assert found is not None and found.name == "overall-sign"
+    assert "sign-error" in found.also

@@ -43,7 +43,7 @@ from elbo_derivation.decide.networks import parse_shape
 from elbo_derivation.explain import simulations as sim
 from elbo_derivation.explain.roles import Roles
 
-__all__ = ["BY_NAME", "CATALOGUE", "Entry", "Example"]
+__all__ = ["BY_NAME", "CATALOGUE", "KIND_OF", "Entry", "Example", "kinds"]
 
 Variant = tuple[sp.Basic, dict[str, Any]]
 Local = Callable[[sp.Basic, Roles], list[Variant]]
@@ -2603,3 +2603,43 @@ BY_NAME = {e.name: e for e in CATALOGUE}
 CATALOGUE = _amended(CATALOGUE, {"std-for-variance": {"local": sim.moment_with_std_for_variance}},
                      add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+
+# --- kinds: what every instance of an entry also is ----------------------------------------------
+# ``special_case_of`` says which entry wins where two reproduce a step at the same place; it is
+# not "every X is a Y" (a chain-rule factor forgotten is a sign only when the factor is −1).
+# KIND_OF lists only the relations that hold for every instance: a whole line negated, a cross
+# term's sign, a log-density's sign and log p(x)'s sign are each a sign wrong; Jensen's
+# inequality reversed is an inequality reversed; E[x²] with σ² or μ² forgotten is a moment
+# wrong; the −1 constant lost is a term dropped; a factor put on one term only is dropped from
+# the others; log(a/b) written log(b/a) turned a ratio over. A named mistake says these
+# beside its name (the report's "also", JSON ``mistake_also``).
+KIND_OF: dict[str, tuple[str, ...]] = {
+    "jensen-reversed": ("inequality-reversed",),
+    "overall-sign": ("sign-error",),
+    "cross-term-sign": ("sign-error",),
+    "log-density-sign": ("sign-error",),
+    "log-evidence-sign": ("sign-error",),
+    "second-moment-missing-mean": ("wrong-moment",),
+    "second-moment-missing-variance": ("wrong-moment",),
+    "missing-minus-one": ("dropped-term",),
+    "factor-on-one-term": ("dropped-factor",),
+    "log-ratio-flipped": ("ratio-flipped",),
+}
+
+
+def kinds(name: str) -> tuple[str, ...]:
+    """Every entry each instance of the entry ``name`` is also an instance of (transitive).
+
+    >>> kinds("jensen-reversed")
+    ('inequality-reversed',)
+    >>> kinds("dropped-factor")
+    ()
+    """
+    out: list[str] = []
+    todo = list(KIND_OF.get(name, ()))
+    while todo:
+        k = todo.pop(0)
+        if k not in out and k != name:
+            out.append(k)
+            todo.extend(KIND_OF.get(k, ()))
+    return tuple(out)

@@ -147,7 +147,7 @@ from elbo_derivation.core.order import in_derivation_order
 from elbo_derivation.core.timeout import clock, run_bounded
 from elbo_derivation.core.written import WrittenFunction, checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
-from elbo_derivation.explain.catalogue import CATALOGUE, Entry
+from elbo_derivation.explain.catalogue import CATALOGUE, Entry, kinds
 from elbo_derivation.explain.dimensions import consistent
 from elbo_derivation.explain.numbers import (
     FloatScreen,
@@ -194,8 +194,9 @@ class Mistake:
     ``expected_step`` is what the whole step should have been (the way back); ``wrong_part``
     and ``right_part`` are where the recognised mistake was made and what belonged there (the
     repair: σ₁² written where σ₁² + μ₁² belongs); ``title`` a short heading; ``also`` the
-    more general catalogue entries whose simulations reproduce the step as well, at the same
-    place (a log-density-sign is also a sign-error): the name is the most specific one.
+    more general catalogue entries: what every instance of the named one is
+    (:data:`.catalogue.KIND_OF`) and those whose simulations reproduce the step as well, at
+    the same place (a log-density-sign is also a sign-error): the name is the most specific.
     """
 
     name: str
@@ -1966,10 +1967,11 @@ def _choose(matches: list[_Match]) -> _Match | None:
     chosen = located[0]
     # the more general entries whose simulations reproduce the step as well, at the same
     # place, set aside because this one is their special case (log-density-sign is also a
-    # sign-error there): said beside the name, never instead of it
-    chosen.also = tuple(dict.fromkeys(
+    # sign-error there), and what every instance of it is (catalogue.KIND_OF): said beside
+    # the name, never instead of it
+    chosen.also = tuple(dict.fromkeys((*kinds(chosen.entry.name), *(
         b.entry.name for b in matches
-        if b.entry.name not in names and any(covers(a, b) for a in kept)))
+        if b.entry.name not in names and any(covers(a, b) for a in kept)))))
     return chosen
 
 
