@@ -78,6 +78,11 @@ def explain_refutation(result: SymbolicResult, d: Derivation, step: Step, *,
     lhs = d.expand_definitions(step.lhs(d))
     rhs = d.expand_definitions(step.expr)
     mistake = _diagnose(lhs, rhs, d, step, seconds)
+    if mistake is not None and getattr(mistake, "candidates", None):
+        # no name: two or more mistakes reproduce the step and the page does not tell which
+        result.mistake_candidates = tuple(mistake.candidates)
+        result.explanation = mistake.explanation
+        mistake = None
     if mistake is not None:
         result.mistake = getattr(mistake, "name", None)
         result.mistake_also = tuple(getattr(mistake, "also", ()))
@@ -100,7 +105,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, d: Derivation, step: Step, seconds: fl
     try:
         from elbo_derivation.explain import mistakes
 
-        out = run_bounded(lambda: mistakes.diagnose(lhs, rhs, d, step), seconds)
+        out = run_bounded(lambda: mistakes.diagnose(lhs, rhs, d, step, candidates=True),
+                          seconds)
     except Exception:
         return None
     return out.value if out.ok else None

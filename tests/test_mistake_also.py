@@ -14,7 +14,7 @@ import sympy as sp
 
 from elbo_derivation.core.steps import SymbolicResult, Verdict
 from elbo_derivation.explain.catalogue import BY_NAME, KIND_OF, kinds
-from elbo_derivation.explain.mistakes import diagnose
+from elbo_derivation.explain.mistakes import Unrecognised, diagnose
 from elbo_derivation.report.text import mistake_name
 
 _SIGN = ("symbols: u, v : real\ndensities: a(v|u), b(v), c(v)\n\n"
@@ -81,3 +81,31 @@ def test_a_whole_line_negated_is_said_to_be_a_sign_error_too() -> None:
     found = diagnose(a**2 - b, -(a**2 - b), None, None)
     assert found is not None and found.name == "overall-sign"
     assert "sign-error" in found.also
+
+
+def test_a_tie_names_nothing_and_lists_the_mistakes_that_each_reproduce_the_step(
+        tmp_path: Path) -> None:
+    # σ(log(u/w)) = u/(u + w); w/(u + w) is the ratio u/w turned over and the complement
+    # 1 − u/(u + w) alike: no name, both said
+    d = _check_json(tmp_path, "symbols: u, w : positive\n\n"
+                              "    sigmoid(log(u/w))\n  = w/(u + w)\n")
+    step = d["steps"][0]
+    assert step["verdict"] == "refuted" and step["mistake"] is None
+    assert sorted(step["mistake_candidates"]) == ["complement-probability", "ratio-flipped"]
+    assert step["explanation"].startswith("mistake not recognised: ")
+    assert BY_NAME["ratio-flipped"].title in step["explanation"]
+    # the public diagnose() keeps None for such a step unless asked for the candidates
+    u, w = sp.symbols("u w", positive=True)
+    right, wrong = 1 / (1 + sp.exp(-sp.log(u / w))), w / (u + w)
+    assert diagnose(right, wrong, None, None) is None
+    tie = diagnose(right, wrong, None, None, candidates=True)
+    assert isinstance(tie, Unrecognised)
+    assert set(tie.candidates) == {"ratio-flipped", "complement-probability"}
+
+
+def test_a_named_step_lists_no_candidates(tmp_path: Path) -> None:
+    d = _check_json(tmp_path, "symbols: u : (0, 1)\n\n    diff(log(1 - u) + u^2, u)\n"
+                              "  = 1/(1 - u) + 2*u\n")
+    step = d["steps"][0]
+    assert step["mistake"] == "chain-rule-factor-forgotten"
+    assert step["mistake_candidates"] == [] and "sign-error" in step["mistake_also"]

@@ -140,6 +140,9 @@ class SymbolicResult:
     #: the more general catalogue entries that reproduce the step as well, at the same place
     #: (``mistake`` is the most specific: log-density-sign, also sign-error)
     mistake_also: tuple[str, ...] = ()
+    #: no name (``mistake`` None): the catalogue entries that each reproduce the step exactly
+    #: where the page shows it, when nothing on the page tells which one was made
+    mistake_candidates: tuple[str, ...] = ()
     explanation: str = ""
     #: for a refuted step: the smallest part of the written expression that differs from the
     #: matching part of the correct one, and that correct part (SymPy), where one was found

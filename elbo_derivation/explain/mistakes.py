@@ -147,7 +147,7 @@ from elbo_derivation.core.order import in_derivation_order
 from elbo_derivation.core.timeout import clock, run_bounded
 from elbo_derivation.core.written import WrittenFunction, checked
 from elbo_derivation.decide.indexed import coordinate_derivatives, evaluate_coordinate_derivatives
-from elbo_derivation.explain.catalogue import CATALOGUE, Entry, kinds
+from elbo_derivation.explain.catalogue import BY_NAME, CATALOGUE, Entry, kinds
 from elbo_derivation.explain.dimensions import consistent
 from elbo_derivation.explain.numbers import (
     FloatScreen,
@@ -172,7 +172,8 @@ from elbo_derivation.explain.witness_factors import FACTOR_WITNESSES
 from elbo_derivation.explain.witness_moments import MOMENT_WITNESSES
 from elbo_derivation.explain.witness_terms import TERM_WITNESSES
 
-__all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "diagnose", "locate_difference"]
+__all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "Unrecognised", "diagnose",
+           "locate_difference"]
 
 #: Seconds a diagnosis may take before it gives up (returns None: not recognised).
 TIME_BUDGET = 3.0
@@ -208,6 +209,29 @@ class Mistake:
     wrong_part: sp.Basic | None = None
     right_part: sp.Basic | None = None
     also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unrecognised:
+    """A refuted step no one mistake explains, where two or more catalogue entries each
+    reproduce it exactly, each where the page shows it, and nothing on the page tells which
+    was made: no name is given, and ``candidates`` lists them (catalogue ids)."""
+
+    candidates: tuple[str, ...]
+
+    @property
+    def explanation(self) -> str:
+        """The candidates in words, for the report (never a name).
+
+        >>> said = Unrecognised(("sign-error", "chain-rule-factor-forgotten")).explanation
+        >>> said.startswith("mistake not recognised: one term with the wrong sign and the chain")
+        True
+        >>> said.endswith("reproduce this step exactly; nothing on the page shows which was made")
+        True
+        """
+        said = [BY_NAME[c].title if c in BY_NAME else c for c in self.candidates]
+        return ("mistake not recognised: " + ", ".join(said[:-1]) + " and " + said[-1]
+                + " each reproduce this step exactly; nothing on the page shows which was made")
 
 
 @dataclass
@@ -1866,8 +1890,12 @@ _AGAINST = (*_CONTRADICTING, "factor-absent")
 _RULES_TAKEN = ("power-rule-factor", "chain-rule-factor-forgotten", "chain-rule-factor-wrong")
 
 
-def _choose(matches: list[_Match]) -> _Match | None:
-    """The one mistake the matches agree on, or None (see the module docstring)."""
+def _choose(matches: list[_Match], tie: list[str] | None = None) -> _Match | None:
+    """The one mistake the matches agree on, or None (see the module docstring).
+
+    When the matches left are located matches of two or more entries (each would be named
+    alone), their names are put in ``tie`` (when given), in catalogue order.
+    """
     def nested(p: Path, q: Path) -> bool:
         return p[:len(q)] == q or q[:len(p)] == p
 
@@ -1960,6 +1988,10 @@ def _choose(matches: list[_Match]) -> _Match | None:
                                           for a in matches if a is not b)]
     names = {m.entry.name for m in kept}
     if len(names) != 1:
+        if tie is not None:
+            shown = {m.entry.name for m in kept if m.located}
+            if len(shown) > 1:
+                tie[:] = [e.name for e in CATALOGUE if e.name in shown]
         return None
     located = [m for m in kept if m.located]
     if not located:
@@ -2707,7 +2739,7 @@ def _way_back_by_terms(m: _Match, ctx: _Context) -> sp.Basic:
 
 
 def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
-              deadline: float) -> Mistake | None:
+              deadline: float) -> Mistake | Unrecognised | None:
     ctx = _Context(lhs, rhs, derivation, step, deadline)
     if ctx.relation not in ("<=", ">=") and not ctx.screen.differs(
             *(ctx.evaluated(e) if e.has(sp.Subs) else e for e in (lhs, rhs))):
@@ -2739,13 +2771,15 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
     _derivative_sites(matches, ctx)
-    chosen = _choose(matches)
+    ties: list[list[str]] = [[], [], []]
+    chosen = _choose(matches, ties[0])
     if chosen is None:  # a tie the values cannot break: the page may
-        chosen = _choose(_page_tie_break(matches, ctx))
+        chosen = _choose(_page_tie_break(matches, ctx), ties[1])
     if chosen is None:  # or the units: a repair that adds σ to a squared mean is none
-        chosen = _choose(_dimension_tie_break(matches, ctx))
+        chosen = _choose(_dimension_tie_break(matches, ctx), ties[2])
     if chosen is None:
-        return None
+        tie = next((t for t in reversed(ties) if t), None)
+        return Unrecognised(tuple(tie)) if tie else None
     if chosen.entry.relation is not None and ctx.relation in ("<=", ">="):
         # the expression may be right; the relation (or the bound) is not
         return Mistake(chosen.entry.name, _explain(chosen, ctx), None, None,
@@ -2766,7 +2800,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
 
 
 @in_derivation_order  # its points drawn in the order of the declarations, not of names
-def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
+def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any, *,
+             candidates: bool = False) -> Mistake | Unrecognised | None:
     """Name the mistake a refuted step makes, only when it is proved (see the module doc).
 
     Parameters
@@ -2780,10 +2815,14 @@ def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
     step : Step or None
         the refuted step: its relation (``≤``/``≥`` steps get relation entries only) and its
         ``wrt`` (what an ``=~`` step optimises).
+    candidates : bool
+        when True, a step that two or more entries each reproduce exactly, where the page
+        shows it, and that nothing on the page decides gives :class:`Unrecognised` with
+        their ids instead of None (still no name).
 
     Returns
     -------
-    Mistake or None
+    Mistake, Unrecognised or None
         the one mistake whose simulation reproduces the written step exactly; None ("not
         recognised") when no entry or several unrelated entries do, when the two sides agree,
         when the time budget (:data:`TIME_BUDGET`) runs out, or on any failure.
@@ -2801,7 +2840,8 @@ def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any) -> Mistake | None:
             return None
         deadline = clock() + TIME_BUDGET - 0.05
         out = run_bounded(lambda: _diagnose(lhs, rhs, derivation, step, deadline), TIME_BUDGET)
-        return out.value if out.ok else None
+        found = out.value if out.ok else None
+        return found if candidates or not isinstance(found, Unrecognised) else None
     except Exception:
         return None
 

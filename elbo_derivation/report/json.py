@@ -92,6 +92,7 @@ def _symbolic(step: Step, d: Derivation | None = None) -> dict[str, Any] | None:
     out["counterexample"] = _counterexample(r, d, step)
     out["mistake"] = r.mistake
     out["mistake_also"] = list(r.mistake_also)
+    out["mistake_candidates"] = list(r.mistake_candidates)
     out["explanation"] = in_author_notation(r.explanation, d, step)
     out["rule"] = in_author_notation(out.get("rule"), d, step)
     out["reason"] = in_author_notation(out.get("reason"), d, step)
@@ -199,6 +200,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "counterexample": cx,
         "mistake": None if r is None else r.mistake,
         "mistake_also": [] if r is None else list(r.mistake_also),
+        "mistake_candidates": [] if r is None else list(r.mistake_candidates),
         "explanation": "" if r is None else in_author_notation(r.explanation, d, step),
         **(_differing(r, d, step) if r is not None else {"subexpression": None, "expected": None,
                                                "expected_step": None}),

@@ -330,6 +330,8 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
             if r.mistake:
                 out.append(style.bold(f"mistake: {mistake_name(r)}")
                            + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
+            elif r.mistake_candidates and r.explanation:
+                out.append(clip(r.explanation, 10**6))
             part = differing_part(r, d, step)
             if part:
                 out.append(part)
@@ -490,6 +492,8 @@ def render_check_text(
         if r.mistake:
             lines.append(f"  likely mistake: {mistake_name(r)}"
                          + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
+        elif r.mistake_candidates and r.explanation:
+            lines.append("  " + clip(r.explanation, 10**6))
     elif d.steps and all(s.result is not None for s in d.steps):
         bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)
                if c is not None and not c.ok and c.made]
