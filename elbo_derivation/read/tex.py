@@ -191,6 +191,9 @@ def _parser_d_product() -> Lark:
 
 _GREEK_ALIASES = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi",
                   "varrho": "rho", "varsigma": "sigma"}
+#: the short names a ``.deriv`` file declares for a Greek letter (``eps`` is ε, ``lamda`` is
+#: λ, as ``lambda`` is a keyword there), looked for after the letter's own name
+_SHORT_NAMES = {"epsilon": "eps", "lambda": "lamda"}
 
 # Replacements that keep every column where it was: each is padded to its own length.
 _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
@@ -414,6 +417,7 @@ class _Name:
     def candidates(self) -> list[str]:
         base = self.base
         bases = [base] if base not in _GREEK_ALIASES else [base, _GREEK_ALIASES[base]]
+        bases += [_SHORT_NAMES[b] for b in bases if b in _SHORT_NAMES]
         out: list[str] = []
         for b in bases:
             stems = [b]
@@ -566,6 +570,15 @@ class _Builder(Transformer_NonRecursive):
             for cand in whole.candidates():
                 if cand in self.indexed:  # \mu_j: entry j of the declared vector mu
                     return self.indexed[cand][self.vector_index(name)]
+        if name.sub is not None and "," in name.sub and self.indexed:
+            # \mu_{1,d}: entry d of the declared vector mu1 (a vector with a subscript)
+            head, _, rest = name.sub.strip("{}").partition(",")
+            vector = _Name(name.base, head, name.accent, name.written, name.line, name.column)
+            for cand in vector.candidates():
+                if cand in self.indexed and rest:
+                    at = _Name(name.base, rest if re.fullmatch(r"\w+", rest) else f"{{{rest}}}",
+                               name.accent, name.written, name.line, name.column)
+                    return self.indexed[cand][self.vector_index(at)]
         if name.sub is not None and "," in name.sub:  # w_{t,i}: declared w(t,i) at (t, i)
             entry = self.entry_of_two(name)
             if entry is not None:

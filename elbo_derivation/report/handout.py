@@ -57,6 +57,7 @@ from elbo_derivation.report.text import MARKS, VERDICT_WORDS
 from elbo_derivation.report.written import (
     WrittenOrder,
     applied_density,
+    e_is_a_symbol,
     extends_right,
     is_bracket,
     is_sequence_term,
@@ -303,11 +304,22 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         return _el(self, "mi", "e")  # the notes' e, not SymPy's ⅇ
 
     def _print_exp(self, expr: sp.Basic) -> Any:
+        if self.exp_word:  # a variable is called e: e^{−B} would read as its power
+            return _el(self, "mrow", _el(self, "mi", "exp"), _el(self, "mo", "("),
+                       self._print(expr.args[0]), _el(self, "mo", ")"))
         return _el(self, "msup", _el(self, "mi", "e"), self._print(expr.args[0]))
+
+    #: exp(u) printed as the function exp(u), not e^u: set where a symbol is named e
+    exp_word = False
 
     def _print_Pow(self, expr: sp.Pow) -> Any:
         if expr.base is sp.E:  # e^{−a} as written, never SymPy's 1/e^a nor √e
             return _el(self, "msup", self._print_Exp1(expr.base), self._print(expr.exp))
+        if isinstance(expr.base, sp.Trace) and expr.base.arg.shape == (1, 1) \
+                and expr.exp.is_positive:  # (vᵀv)², never vᵀv²; (vᵀv)¹ as written, (vᵀv)
+            base = _el(self, "mrow", _el(self, "mo", "("), self._print(expr.base),
+                       _el(self, "mo", ")"))
+            return base if expr.exp == 1 else _el(self, "msup", base, self._print(expr.exp))
         return super()._print_Pow(expr)
 
     def _print_Trace(self, expr: sp.Basic) -> Any:  # tr(A), as the notes write it
@@ -419,6 +431,9 @@ def _starts_with_number(expr: sp.Basic) -> bool:
 
 _PRINTER = NotesMathMLPrinter({"order": "none"})
 _WRITTEN = NotesMathMLPrinter({"order": "none"}, written=True)  # the author's order and signs
+_PRINTER_EXP = NotesMathMLPrinter({"order": "none"})
+_WRITTEN_EXP = NotesMathMLPrinter({"order": "none"}, written=True)
+_PRINTER_EXP.exp_word = _WRITTEN_EXP.exp_word = True
 
 
 def _resolve_entities(text: str) -> str:
@@ -456,7 +471,11 @@ def mathml_expr(expr: sp.Basic, *, written: bool = False) -> str:
     >>> "<mo>∫</mo>" in mathml_expr(sp.Integral(x**2, (x, -sp.oo, sp.oo)))
     True
     """
-    return _flat_brackets(_resolve_entities((_WRITTEN if written else _PRINTER).doprint(expr)))
+    if e_is_a_symbol(expr):  # exp(u), never e^u, beside a variable called e
+        printer = _WRITTEN_EXP if written else _PRINTER_EXP
+    else:
+        printer = _WRITTEN if written else _PRINTER
+    return _flat_brackets(_resolve_entities(printer.doprint(expr)))
 
 
 _TALL = {"mfrac", "msqrt", "mroot", "munderover", "munder", "mover", "mtable"}

@@ -31,6 +31,7 @@ from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.printing.conventions import requires_partial
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
@@ -47,6 +48,7 @@ from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.written import (
     WrittenOrder,
     applied_density,
+    e_is_a_symbol,
     extends_right,
     is_bracket,
     is_sequence_term,
@@ -121,10 +123,11 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         return r"\pi"
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
-        if not isinstance(expr, WrittenDerivative):
-            return super()._print_Derivative(expr)
-        # the symbol the author wrote, ∂ or d, whatever the number of variables
-        d = r"\partial" if expr.symbol == "∂" else self._settings["diff_operator_latex"]
+        if isinstance(expr, WrittenDerivative):
+            # the symbol the author wrote, ∂ or d, whatever the number of variables
+            d = r"\partial" if expr.symbol == "∂" else self._settings["diff_operator_latex"]
+        else:  # SymPy's convention: ∂ where the function has other variables
+            d = r"\partial" if requires_partial(expr) else self._settings["diff_operator_latex"]
         below, order = [], 0
         for x, n in reversed(expr.variable_count):
             order += n
@@ -132,8 +135,10 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                          f"{d} {self.parenthesize_super(self._print(x))}^{{{self._print(n)}}}")
         top = d if order == 1 else f"{d}^{{{order}}}"
         negative = any(a.could_extract_minus_sign() for a in expr.args)
-        if isinstance(expr.expr, (sp.Add, sp.Mul)) and len(expr.expr.args) > 1:
-            # a product or a sum is bracketed whole: d/dε (a)(b) would read as (d/dε a)·b
+        if (isinstance(expr.expr, (sp.Add, sp.Mul)) and len(expr.expr.args) > 1) \
+                or expr.expr.could_extract_minus_sign():
+            # a product, a sum or a negated function is bracketed whole: d/dε (a)(b) would
+            # read as (d/dε a)·b, and d/dw −f as an operator followed by a minus
             body = rf"\left[{self._print(expr.expr)}\right]"
         else:
             body = self.parenthesize(expr.expr, PRECEDENCE["Mul"], is_neg=negative,
@@ -142,6 +147,15 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
 
     def _print_Exp1(self, expr: sp.Basic) -> str:
         return "e"
+
+    #: exp(u) printed as \exp(u), not e^{u}: set where a symbol is named e
+    exp_word = False
+
+    def _print_ExpBase(self, expr: sp.Basic, exp: str | None = None) -> str:
+        if not self.exp_word:
+            return super()._print_ExpBase(expr, exp)
+        text = rf"\exp\left({self._print(expr.args[0])}\right)"
+        return rf"{text}^{{{exp}}}" if exp is not None else text
 
     def _print_ImaginaryUnit(self, expr: sp.Basic) -> str:
         return "i"
@@ -166,6 +180,10 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
         if type(expr.base).__name__ == "Expectation" and expr.exp.is_positive:
             # (E[x])², never E[x]^2: a power after the bracket reads as a second superscript
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        if isinstance(expr.base, sp.Trace) and expr.base.arg.shape == (1, 1) \
+                and expr.exp.is_positive:  # (vᵀv)², never vᵀv²; (vᵀv)¹ as written, (vᵀv)
+            base = rf"\left({self._print(expr.base)}\right)"
+            return base if expr.exp == 1 else f"{base}^{{{self._print(expr.exp)}}}"
         if isinstance(expr.base, sp.Derivative) and expr.exp != -1:
             # (∂/∂μ log p)²: a power after the operator's body would square the body only
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
@@ -351,7 +369,11 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
 
     def _print_Indexed(self, expr: sp.Basic) -> str:  # μ_d: \mu_{d}, as the reader reads it
         index = ", ".join(self._print(i) for i in expr.indices)
-        return f"{_tex_name(str(expr.base))}_{{{index}}}"
+        name = _tex_name(str(expr.base))
+        head, sub = re.fullmatch(r"(.*?)(?:_\{([^{}]*)\})?", name).groups()  # type: ignore
+        if sub is not None:  # the vector v₁'s entry d: v_{1,d}, never v_{1}_{d}
+            return f"{head}_{{{sub},{index.replace(' ', '')}}}"
+        return f"{name}_{{{index}}}"
 
     def _print_Transpose(self, expr: sp.Basic) -> str:  # vᵀ as ^\top (^T is a symbol T)
         arg = expr.arg
@@ -377,6 +399,9 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
 
 _PRINTER = NotesLatexPrinter({"order": "none"})
 _WRITTEN = NotesLatexPrinter({"order": "none"}, written=True)  # the author's order and signs
+_PRINTER_EXP = NotesLatexPrinter({"order": "none"})
+_WRITTEN_EXP = NotesLatexPrinter({"order": "none"}, written=True)
+_PRINTER_EXP.exp_word = _WRITTEN_EXP.exp_word = True
 
 
 def _joined_factors(texts: list[str]) -> str:
@@ -398,6 +423,8 @@ def latex_expr(expr: sp.Basic, *, written: bool = False) -> str:
     ...                        (x, -sp.oo, sp.oo)))
     '\\int x^{2} p(x|z) \\, dx'
     """
+    if e_is_a_symbol(expr):  # \exp(u), never e^{u}, beside a variable called e
+        return (_WRITTEN_EXP if written else _PRINTER_EXP).doprint(expr)
     return (_WRITTEN if written else _PRINTER).doprint(expr)
 
 

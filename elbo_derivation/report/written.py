@@ -33,6 +33,7 @@ __all__ = [
     "WrittenOrder",
     "applied_density",
     "as_written_part",
+    "e_is_a_symbol",
     "evaluated",
     "extends_right",
     "flat_product",
@@ -105,6 +106,12 @@ def _split_matrix_sign(expr: sp.MatMul) -> tuple[bool, sp.Basic]:
         elif isinstance(a, sp.Number) and a.is_negative:
             negative, changed = not negative, True
             args.append(-a)
+        elif isinstance(a, sp.Mul) and not a.is_Matrix:  # a scalar factor −4/(vᵀv)
+            inner_negative, inner = split_sign(a)
+            negative ^= inner_negative
+            changed = changed or inner is not a
+            if inner is not sp.S.One:
+                args.append(inner)
         else:
             args.append(a)
     if not changed:
@@ -241,6 +248,20 @@ def _top_level_names(text: str) -> list[str]:
                 names.append(text[start:k].strip())
             start = k + 1
     return names
+
+
+def e_is_a_symbol(expr: sp.Basic) -> bool:
+    """Whether a symbol of ``expr`` is called e (so exp(u) must not be printed e^u).
+
+    >>> import sympy as sp
+    >>> e, b = sp.symbols("e b")
+    >>> e_is_a_symbol(e * sp.exp(-b)), e_is_a_symbol(sp.exp(-b))
+    (True, False)
+    """
+    try:
+        return any(getattr(s, "name", None) == "e" for s in expr.atoms(sp.Symbol))
+    except Exception:
+        return False
 
 
 def is_bracket(term: sp.Basic) -> bool:
@@ -560,8 +581,11 @@ def shown(d: object, step: object, printer: type) -> str:
 
     expr = with_density_names(shown_expression(d, step), d)
     display = d.start_display if step is None else step.display  # type: ignore[attr-defined]
-    return printer({"order": "none"}, written=display is not None,
-                   signatures=signature_symbols(d)).doprint(expr)  # fmt: skip
+    out = printer({"order": "none"}, written=display is not None,
+                  signatures=signature_symbols(d))  # fmt: skip
+    if e_is_a_symbol(expr) or "e" in getattr(d, "symbols", {}):
+        out.exp_word = True  # a variable is called e: exp(u), never e^u
+    return out.doprint(expr)
 
 
 class WrittenOrder:
