@@ -1649,9 +1649,9 @@ class _Builder(Transformer_NonRecursive):
                      else "the expression involves the variables of "
                      + ", ".join(sorted(sig for sig, _, _ in found)))
             raise self.err(
-                "an expectation without a subscript is over the one declared density whose "
-                f"variable it involves, and {which}: write the density as a subscript, "
-                "\\mathbb{E}_{q(z|x)}[...] or \\mathbb{E}_{z \\sim q(z|x)}[...]", where)
+                "\\mathbb{E} needs its density as a subscript here, \\mathbb{E}_{q(z|x)}[...] "
+                "or \\mathbb{E}_{z \\sim q(z|x)}[...]: without one it is over the one declared "
+                f"density whose variable the expression involves, and {which}", where)
         return found[0][1], found[0][2]
 
     def plain_expectation_of(self, item: Any, paren: _Paren) -> sp.Expr | None:
