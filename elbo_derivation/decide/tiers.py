@@ -1339,6 +1339,7 @@ class Gradients(Tier):
 
     def judge(self, p: Problem) -> Judgement | None:
         from elbo_derivation.decide import calculus
+        from elbo_derivation.decide import rules as expectation_rules
 
         def refute() -> Judgement | None:
             if p.relation is Relation.EQ_UP_TO:
@@ -1385,6 +1386,14 @@ class Gradients(Tier):
                     elif p.lhs.has(sp.log) or p.rhs.has(sp.log):
                         rules.append(calculus.SCORE_FUNCTION)
                     return Judgement(Verdict.PROVED, self.name, tuple(rules))
+                if not reparam and merged.has(AppliedUndef) and expectation_rules.normalize(
+                        merged) == 0:
+                    # d/da E_q[(θ − a)²] against d/da (E_q[θ²] − 2a·E_q[θ] + a²), q free of a:
+                    # under the integral sign, what is left is 2a·∫ q − 2a, zero by the rules
+                    # of expectations (linearity; a density integrates to 1)
+                    return Judgement(Verdict.PROVED, self.name, (
+                        calculus.UNDER_THE_INTEGRAL, expectation_rules.LINEARITY,
+                        expectation_rules.DENSITY_NORMALISED))
             return None
 
         value = self.within_share(p, work)

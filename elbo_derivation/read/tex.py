@@ -1205,6 +1205,11 @@ class _Builder(Transformer_NonRecursive):
                     elif (entropy := self.entropy_of(item, paren)) is not None:
                         value = entropy  # H(q), the entropy of a declared density
                         i += 1
+                    elif (mean := self.plain_expectation_of(item, paren)) is not None:
+                        value = mean  # E(X): the expectation over the declared density of X
+                        if isinstance(nxt, _Power):
+                            value = self.power_of(mean, nxt.exponent, nxt)  # E(X)^2
+                        i += 1
                     elif (isinstance(item, _ConstantName) and not paren.seps
                             and not isinstance(paren.parts[0], _Name)):
                         pass  # \pi(a + b), a density named \pi declared: the constant
@@ -1618,11 +1623,9 @@ class _Builder(Transformer_NonRecursive):
         """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
         tok = c[0]
         if len(c) == 2:
-            raise self.err(
-                "\\mathbb{E} needs its density as a subscript: \\mathbb{E}_{q(z|x)}[...] or "
-                "\\mathbb{E}_{z \\sim q(z|x)}[...]",
-                tok,
-            )
+            body = self.value(c[1])
+            var, dens = self.sole_density_of(body, tok)
+            return body, var, dens, True
         kind, what = c[1]
         body = self.value(c[2])
         if kind == "sim":
@@ -1634,6 +1637,48 @@ class _Builder(Transformer_NonRecursive):
         if joint_expectation(body, dens) is not None:  # E_{p(x, y)}: over x and y
             return body, dens.args[0], dens, False
         return body, self.density_variable(dens, tok), dens, False
+
+    def sole_density_of(self, body: sp.Expr, where: Any) -> tuple[sp.Symbol, sp.Expr]:
+        """The density of an expectation written without a subscript, ``\\mathbb{E}[f]``,
+        ``E(e^{tX})`` (Blitzstein & Hwang; DeGroot & Schervish; Ross): the one declared
+        density whose variable (its first argument) occurs in f. None or several such
+        densities is an error: the subscript is then needed to say which is meant."""
+        free = body.free_symbols
+        found: list[tuple[str, sp.Basic, sp.Expr]] = []
+        for sig, value in self.functions.items():
+            if isinstance(value, sp.core.function.AppliedUndef):
+                if value.func.__name__ != sig or not value.args:
+                    continue  # a function declared by 'functions:', not a density
+                var = value.args[0]
+            elif isinstance(value, sp.Symbol):
+                continue  # h(x): a declared symbol written with its argument
+            else:  # a density of a family, written out: its variable is the signature's
+                first = re.split(r"[|,]", sig[sig.index("(") + 1: -1])[0].strip()
+                var = self.symbols.get(first)
+            if var is not None and var in free:
+                found.append((sig, var, value))
+        if len(found) != 1:
+            which = ("no declared density is over a variable of the expression" if not found
+                     else "the expression involves the variables of "
+                     + ", ".join(sorted(sig for sig, _, _ in found)))
+            raise self.err(
+                "\\mathbb{E} needs its density as a subscript here, \\mathbb{E}_{q(z|x)}[...] "
+                "or \\mathbb{E}_{z \\sim q(z|x)}[...]: without one it is over the one declared "
+                f"density whose variable the expression involves, and {which}", where)
+        return found[0][1], found[0][2]
+
+    def plain_expectation_of(self, item: Any, paren: _Paren) -> sp.Expr | None:
+        """``E(X)``, ``E(e^{tX})``: the expectation written with round brackets and no
+        subscript, the letter E being declared neither as a symbol nor as a function (as
+        probability textbooks print it); None otherwise."""
+        if (item.base != "E" or item.sub is not None or item.accent is not None
+                or paren.seps or len(paren.parts) != 1
+                or any(c in self.symbols for c in item.candidates())
+                or any(sig.startswith("E(") for sig in self.functions)):
+            return None
+        body = self.value(paren.parts[0])
+        var, dens = self.sole_density_of(body, item)
+        return expectation_over(body, var, dens, True, declared=self.functions)
 
     def kl(self, c: list[Any]) -> _Big:
         tok, paren = c[0], c[1]
