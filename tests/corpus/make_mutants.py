@@ -51,6 +51,12 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("mixtures/turner_4f13_em_free_energy_bound.tex", 2, r"\geq", r"\leq", "inequality-reversed|jensen-reversed"),
     ("mixtures/turner_4f13_em_free_energy_bound.tex", 2, r"\log\frac{\pi_1 l_1}{q_1}", r"\log\frac{q_1}{\pi_1 l_1}", "log-ratio-flipped"),
     ("mixtures/turner_4f13_em_free_energy_bound.tex", 3, r"- q_1\log q_1", r"+ q_1\log q_1", "sign-error"),
+    ("derivatives/jaakkola_6867_ridge_gradient.deriv", 1, "Sum(-2*x(t)*(y(t)", "Sum(-2*(y(t)", "chain-rule-factor-forgotten"),
+    ("derivatives/jaakkola_6867_ridge_gradient.deriv", 1, "+ 2*lambda*theta", "+ lambda*theta", "power-rule-factor"),
+    ("derivatives/jaakkola_6867_ridge_gradient.deriv", 2, "-2*Sum(x(t)*y(t), (t, 1, n)) + 2*theta", "-2*Sum(x(t)*y(t), (t, 1, n)) - 2*theta", "sign-error"),
+    ("gaussian_kl/krause_pai_kl_gaussian_prior.tex", 3, r"\sigma^2 + \mu^2", r"\mu^2", "second-moment-missing-variance"),
+    ("gaussian_kl/krause_pai_kl_gaussian_prior.tex", 3, r" - 1 + \log", r" + \log", "missing-minus-one"),
+    ("gaussian_kl/krause_pai_kl_gaussian_prior.tex", 3, r"\log\frac{\sigma_p^2}{\sigma^2}", r"\log\frac{\sigma^2}{\sigma_p^2}", "log-ratio-flipped"),
     # --- twelfth outsider pass, o12b (Bishop PRML sec. 2.2, 2.3.5, 9.3.3, 10.5, 11.1.1; MacKay ch. 3; Wasserman sec. 9.9; Murphy PML1 sec. 4.7.6; Kingma & Welling 2019 sec. 2.2; Goodfellow et al. sec. 20.2.1; CS228 sampling notes)
     ("mixtures/bishop_bernoulli_mixture_variance.tex", 1, r"\mu_1(1 - \mu_1) + \mu_1^2", r"\mu_1(1 - \mu_1)", "second-moment-missing-mean"),
     ("mixtures/bishop_bernoulli_mixture_variance.tex", 1, r"- \left(\pi_1\mu_1 + (1 - \pi_1)\mu_2\right)^2", r"+ \left(\pi_1\mu_1 + (1 - \pi_1)\mu_2\right)^2", "sign-error"),
