@@ -779,8 +779,10 @@ def _positive_on_ranges(e: sp.Expr, ranges: Mapping[sp.Symbol, sp.Interval] | No
     linear function is positive on an interval where it is at its ends): β + n − k > 0 for
     k in [0, n] because β + n > 0 and β > 0.
 
-    >>> k, n, b = sp.Symbol("k", integer=True), sp.Symbol("n", integer=True, nonnegative=True), sp.Symbol("b", positive=True)
-    >>> _positive_on_ranges(b + n - k, {k: sp.Interval(0, n)}), _positive_on_ranges(b - k, {k: sp.Interval(0, n)})
+    >>> k, b = sp.Symbol("k", integer=True), sp.Symbol("b", positive=True)
+    >>> n = sp.Symbol("n", integer=True, nonnegative=True)
+    >>> ranges = {k: sp.Interval(0, n)}
+    >>> _positive_on_ranges(b + n - k, ranges), _positive_on_ranges(b - k, ranges)
     (True, False)
     """
     if e.is_positive is True:
