@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 EDITS: list[tuple[str, int, str, str, str]] = [
     # --- thirteenth outsider pass, o13c (Krause & Hübotter PAI ch. 1, 3, 5; Duvenaud CSC2506; Abbeel et al. CS294-158 lecture 3; Jaakkola MIT 6.867; Cambridge 4F13 (Rasmussen, Turner))
     ("derivatives/krause_pai_logistic_hessian.tex", 2, r"y x\left(1 - \sigma(y w x)\right)", r"y x\left(1 + \sigma(y w x)\right)", "sign-error"),
-    ("derivatives/krause_pai_logistic_hessian.tex", 3, r"y x\,\sigma(-y w x)", r"y x\,\sigma(y w x)", "complement-probability"),
+    ("derivatives/krause_pai_logistic_hessian.tex", 3, r"y x\,\sigma(-y w x)", r"y x\,\sigma(y w x)", "complement-probability|sign-error"),
     ("derivatives/krause_pai_logistic_hessian.tex", 4, r"-y^2 x^2\,", r"y x\,", "chain-rule-factor-forgotten"),
     ("bayes/krause_pai_laplace_beta_curvature.deriv", 1, "- (b - 1)/(1 - theta)", "+ (b - 1)/(1 - theta)", "chain-rule-factor-forgotten"),
     ("bayes/krause_pai_laplace_beta_curvature.deriv", 3, "(a + b - 2)*theta", "(a + b)*theta", "dropped-term|sign-error"),
