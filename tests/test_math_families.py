@@ -77,6 +77,23 @@ def test_the_derivative_of_a_family_expectation_in_its_parameter(family, lhs, ri
     assert w.verdict is Verdict.REFUTED, w
 
 
+@pytest.mark.parametrize(("right", "wrong"), [
+    ("diff(a*g(1) + (1 - a)*g(0), a)", "diff(a*g(1) + a*g(0), a)"),
+    ("g(1) - g(0)", "g(1) + g(0)"),
+])
+def test_the_derivative_of_an_expectation_of_an_abstract_function_over_a_finite_support(
+        right, wrong) -> None:
+    """d/da E_{Bernoulli(a)}[g(y)] for an abstract g: the expectation over the support {0, 1}
+    is a·g(1) + (1 − a)·g(0), differentiated as such (REINFORCE's exact gradient of one
+    binary unit), whatever the letters."""
+    head = HEAD["bernoulli"] + "functions: g(y) : real\n"
+    r = _decide(head + f"  diff(E[g(y), y ~ p(y)], a)\n= {right}\n")
+    assert r.verdict is Verdict.PROVED, r
+    w = _decide(head + f"  diff(E[g(y), y ~ p(y)], a)\n= {wrong}\n")
+    assert w.verdict is Verdict.REFUTED, w
+    assert all(0 < v < 1 for k, v in w.counterexample.point.items() if k == "a")
+
+
 @pytest.mark.parametrize(("power", "right", "wrong"), [
     (4, "m^4 + 6*m^2*s^2 + 3*s^4", "m^4 + 6*m^2*s^2 + s^4"),
     (5, "m^5 + 10*m^3*s^2 + 15*m*s^4", "m^5 + 10*m^3*s^2 + 5*m*s^4"),

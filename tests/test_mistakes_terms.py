@@ -73,3 +73,21 @@ def test_a_rule_that_shows_nothing_names_no_term():
     # (the quotient rule's square lost as much as its term)
     assert _named("expfamily/wrong/wainwright_jordan_bernoulli_variance.s2.missing-square.deriv") \
         != "dropped-term"
+
+
+def test_a_term_is_never_added_to_a_variable_an_expectation_binds() -> None:
+    """A remainder of the step's sum that is the variable of an expectation (b of
+    (b − θ)·g(b) under E over b) is not a site for a term: only the integrand is."""
+    from types import SimpleNamespace
+
+    import sympy as sp
+
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.explain import simulations as sim
+
+    b, u = sp.Symbol("b", integer=True), sp.Symbol("u", positive=True)
+    r = sp.Function("r", positive=True)(b)
+    node = Expectation(sp.Function("g")(b) * b, b, r)
+    roles = SimpleNamespace(step_sums=[(b, -u)])
+    variants = sim.term_added(node, roles)
+    assert all(isinstance(w, Expectation) and w.variable == b for w, _ in variants)

@@ -303,6 +303,12 @@ class _Builder:
                 return lambda v: mpmath.polygamma(n, arg(v))
             from scipy.special import polygamma
             return lambda v: polygamma(n, arg(v))
+        if isinstance(e, sp.binomial):  # C(n, k) = Γ(n + 1)/(Γ(k + 1)Γ(n − k + 1))
+            top, bottom = self.build(e.args[0]), self.build(e.args[1])
+            if self.policy.mp:
+                return lambda v: mpmath.binomial(top(v), bottom(v))
+            from scipy.special import binom
+            return lambda v: binom(top(v), bottom(v))
         func = self.funcs.get(e.func)
         if func is not None and len(e.args) == 1:
             arg = self.build(e.args[0])

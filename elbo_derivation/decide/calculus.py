@@ -772,7 +772,38 @@ def _power_factors(body: sp.Expr, t: sp.Symbol) -> tuple[sp.Expr, sp.Expr, sp.Ex
     return sp.Mul(*const), p, q, sp.expand(g)
 
 
+def _positive_on_ranges(e: sp.Expr, ranges: Mapping[sp.Symbol, sp.Interval] | None,
+                        ) -> bool:
+    """Whether ``e`` is positive by the assumptions, or, linear in a symbol declared in a
+    closed range with symbolic ends (``k : integer [0, n]``), positive at both ends of it (a
+    linear function is positive on an interval where it is at its ends): β + n − k > 0 for
+    k in [0, n] because β + n > 0 and β > 0.
+
+    >>> k, b = sp.Symbol("k", integer=True), sp.Symbol("b", positive=True)
+    >>> n = sp.Symbol("n", integer=True, nonnegative=True)
+    >>> ranges = {k: sp.Interval(0, n)}
+    >>> _positive_on_ranges(b + n - k, ranges), _positive_on_ranges(b - k, ranges)
+    (True, False)
+    """
+    if e.is_positive is True:
+        return True
+    for s, iv in (ranges or {}).items():
+        if s not in e.free_symbols or not (iv.inf.is_finite and iv.sup.is_finite):
+            continue
+        try:
+            if sp.Poly(e, s).degree() != 1:
+                continue
+        except sp.PolynomialError:
+            continue
+        rest = {r: v for r, v in ranges.items() if r != s}
+        if all(_positive_on_ranges(sp.expand(e.xreplace({s: end})), rest)
+               for end in (iv.inf, iv.sup)):
+            return True
+    return False
+
+
 def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                         ranges: Mapping[sp.Symbol, sp.Interval] | None = None,
                          ) -> tuple[sp.Expr, str] | None:
     """(the value, the rule) of ∫₀¹ c·t^p(1 − t)^q dt = c·B(p + 1, q + 1) or of
     ∫₀^∞ c·t^p·e^(−rt + s) dt = c·e^s·Γ(p + 1)/r^(p + 1), when the assumptions (and the
@@ -797,18 +828,18 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
             # an even integrand over the whole line is twice its integral over (0, ∞)
             if not uneven and sp.expand(body.xreplace({t: -u}) - body.xreplace({t: u})) == 0:
                 half = _beta_gamma_integral(sp.Integral(body.xreplace({t: u}), (u, 0, sp.oo)),
-                                            subs)
+                                            subs, ranges)
                 return None if half is None else (2 * half[0], half[1])
             right = _beta_gamma_integral(sp.Integral(body.xreplace({t: u}), (u, 0, sp.oo)),
-                                         subs)
+                                         subs, ranges)
             left = _beta_gamma_integral(sp.Integral(body.xreplace({t: -u}), (u, 0, sp.oo)),
-                                        subs)
+                                        subs, ranges)
             if right is None or left is None or right[1] != left[1]:
                 return None
             return right[0] + left[0], right[1]
         if hi == 0:  # ∫_{−∞}^0 f(t) dt = ∫_0^∞ f(−u) du
             return _beta_gamma_integral(sp.Integral(body.xreplace({t: -u}), (u, 0, sp.oo)),
-                                        subs)
+                                        subs, ranges)
         return None
     if lo != 0 or not (hi == 1 or hi is sp.oo):
         return None
@@ -817,12 +848,12 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
     if t.is_positive is not True:  # inside (0, 1) or (0, ∞) the variable is positive, so
         u = sp.Dummy(str(t), positive=True)  # y^(1−k)·y^(k−1) = 1 and log y^m = m log y
         return _beta_gamma_integral(sp.Integral(sp.powsimp(body.xreplace({t: u})),
-                                                (u, lo, hi)), subs)
+                                                (u, lo, hi)), subs, ranges)
     terms = sp.Add.make_args(sp.expand(body))
     if len(terms) > 1:  # linearity of the integral: each term its own Beta or Gamma integral
         if len(terms) > 16:
             return None
-        parts = [_beta_gamma_integral(sp.Integral(term, node.limits[0]), subs)
+        parts = [_beta_gamma_integral(sp.Integral(term, node.limits[0]), subs, ranges)
                  for term in terms]
         if any(part is None for part in parts) or len({rule for _, rule in parts}) != 1:
             return None
@@ -832,10 +863,10 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
     if found is None:
         return None
     c, p, q, g = found
-    if (p + 1).is_positive is not True:
+    if not _positive_on_ranges(p + 1, ranges):
         return None
     if hi == 1:
-        if g != 0 or (q + 1).is_positive is not True:
+        if g != 0 or not _positive_on_ranges(q + 1, ranges):
             return None
         return c * sp.gamma(p + 1) * sp.gamma(q + 1) / sp.gamma(p + q + 2), BETA_INTEGRAL
     if q != 0:
@@ -963,6 +994,7 @@ def _tail_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = No
 
 
 def _iterated_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                       ranges: Mapping[sp.Symbol, sp.Interval] | None = None,
                        ) -> tuple[sp.Expr, tuple[str, ...]] | None:
     """(the value, the rules) of an integral each of whose integrations, innermost first,
     is a Beta, Gamma or tail integral (∫_0^∞ (∫_x^∞ λe^(−λy) dy) dx, Ross 2014, lemma 5.2.1:
@@ -975,30 +1007,33 @@ def _iterated_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None 
     by structure and assumptions). A search stopped by its time bound leaves nothing behind.
     """
     key = None if not subs else frozenset(subs.items())
-    return _iterated_integral_of(node, key)
+    return _iterated_integral_of(node, key, None if not ranges else frozenset(ranges.items()))
 
 
 @lru_cache(maxsize=1024)
 def _iterated_integral_of(node: sp.Basic, subs_key: frozenset | None,
+                          ranges_key: frozenset | None = None,
                           ) -> tuple[sp.Expr, tuple[str, ...]] | None:
-    """:func:`_iterated_integral` with ``subs`` as a frozen set of its items."""
+    """:func:`_iterated_integral` with ``subs`` and ``ranges`` as frozen sets of their items."""
     subs = None if subs_key is None else dict(subs_key)
+    ranges = None if ranges_key is None else dict(ranges_key)
     if not isinstance(node, sp.Integral) or not node.limits or any(
             len(lim) != 3 for lim in node.limits):
         return None
     if len(node.limits) == 1:
-        found = _beta_gamma_integral(node, subs) or _tail_integral(node, subs)
+        found = _beta_gamma_integral(node, subs, ranges) or _tail_integral(node, subs)
         return None if found is None else (found[0], (found[1],))
-    inner = _iterated_integral(sp.Integral(node.function, node.limits[0]), subs)
+    inner = _iterated_integral(sp.Integral(node.function, node.limits[0]), subs, ranges)
     if inner is None:
         return None
-    outer = _iterated_integral(sp.Integral(inner[0], *node.limits[1:]), subs)
+    outer = _iterated_integral(sp.Integral(inner[0], *node.limits[1:]), subs, ranges)
     if outer is None:
         return None
     return outer[0], tuple(dict.fromkeys((*inner[1], *outer[1])))
 
 
 def beta_gamma_integrals(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                         ranges: Mapping[sp.Symbol, sp.Interval] | None = None,
                          ) -> sp.Expr:
     """``expr`` with each Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a)Γ(b)/Γ(a + b),
     each Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a and each tail integral
@@ -1022,19 +1057,20 @@ def beta_gamma_integrals(expr: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None
     True
     """
     def value(node: sp.Basic) -> sp.Basic:
-        found = _iterated_integral(node, subs)
+        found = _iterated_integral(node, subs, ranges)
         return node if found is None else found[0]
 
     return expr.replace(lambda n: isinstance(n, sp.Integral), value)
 
 
 def beta_gamma_rules(*exprs: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None = None,
+                     ranges: Mapping[sp.Symbol, sp.Interval] | None = None,
                      ) -> tuple[str, ...]:
     """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`, :data:`TAIL_INTEGRAL`) that
     :func:`beta_gamma_integrals` would apply to ``exprs`` (``subs`` as there); empty when
     none applies."""
     out = [rule for e in exprs for n in e.atoms(sp.Integral)
-           if (found := _iterated_integral(n, subs)) is not None for rule in found[1]]
+           if (found := _iterated_integral(n, subs, ranges)) is not None for rule in found[1]]
     return tuple(dict.fromkeys(out))
 
 

@@ -239,6 +239,29 @@ def _beta_log_moment(f: sp.Expr, x: sp.Symbol, params: tuple) -> sp.Expr | None:
     return g.xreplace({u: sp.polygamma(0, a) - both, v: sp.polygamma(0, b) - both})
 
 
+def _finite_support_written_out(expr: sp.Expr, most: int = 16) -> sp.Expr:
+    """``expr`` with each sum over a finite support of whole numbers (at most ``most``
+    values) written out term by term: E[f(b)] under Bernoulli(θ) of an abstract f is
+    θ·f(1) + (1 − θ)·f(0), whose derivative in θ is then taken by the usual rules.
+
+    >>> t = sp.Symbol("t", positive=True)
+    >>> b = sp.Symbol("b", integer=True)
+    >>> f = sp.Function("f")
+    >>> _finite_support_written_out(sp.Sum(t**b * (1 - t)**(1 - b) * f(b), (b, 0, 1)))
+    t*f(1) + (1 - t)*f(0)
+    """
+    def one(node: sp.Sum) -> sp.Expr:
+        if len(node.limits) != 1:
+            return node
+        (k, lo, hi), = node.limits
+        if not (lo.is_Integer and hi.is_Integer) or hi - lo + 1 > most:
+            return node
+        return sp.Add(*[node.function.xreplace({k: sp.Integer(v)})
+                        for v in range(int(lo), int(hi) + 1)])
+
+    return expr.replace(lambda n: isinstance(n, sp.Sum), one)
+
+
 def open_parameter_derivatives(expr: sp.Expr,
                                families: Mapping[sp.Expr, tuple[str, tuple, sp.Symbol]],
                                ) -> sp.Expr:
@@ -269,6 +292,7 @@ def open_parameter_derivatives(expr: sp.Expr,
                 and any(sp.S(q).free_symbols & wrt for q in known[node.density][1])):
             return node
         value, rules = instantiate(node, {node.density: known[node.density]})
+        value = _finite_support_written_out(value)
         if rules and not value.has(sp.Sum, sp.Integral, Expectation, KL):
             return value
         return node

@@ -239,11 +239,42 @@ def within_domains(points: Iterator[dict], domains: dict[sp.Symbol, sp.Interval]
         yield from points
         return
     sources = {s: _interval_values(iv, rng) for s, iv in domains.items()}
+    # a range whose ends are other symbols (k : integer [0, n]) is read at the point's values
+    # of those symbols, after them; an integer in it takes an integer value inside it
+    order = sorted(domains, key=lambda s: bool(domains[s].free_symbols))
     for point in points:
-        for s, iv in domains.items():
-            if s in point and not _inside(sp.S(point[s]), iv):
+        skip = False
+        for s in order:
+            iv = domains[s]
+            if s not in point:
+                continue
+            if iv.free_symbols and iv.free_symbols <= set(point):
+                here = iv.xreplace({b: sp.S(point[b]) for b in iv.free_symbols})
+                if not isinstance(here, sp.Interval) or here.free_symbols:
+                    skip = True
+                    break
+                if not _inside(sp.S(point[s]), here):
+                    value = (_integer_inside(here, rng) if s.is_integer
+                             else next(_interval_values(here, rng)))
+                    if value is None:
+                        skip = True
+                        break
+                    point[s] = value
+            elif not _inside(sp.S(point[s]), iv):
                 point[s] = next(sources[s])
-        yield point
+        if not skip:
+            yield point
+
+
+def _integer_inside(interval: sp.Interval, rng: np.random.Generator) -> sp.Integer | None:
+    """An integer inside ``interval`` (of numeric ends), at random; None when it holds none."""
+    lo = int(sp.ceiling(interval.inf)) + (1 if interval.left_open and interval.inf.is_integer
+                                          else 0)
+    hi = int(sp.floor(interval.sup)) - (1 if interval.right_open and interval.sup.is_integer
+                                        else 0)
+    if lo > hi:
+        return None
+    return sp.Integer(int(rng.integers(lo, hi + 1)))
 
 
 def probe_points(

@@ -863,10 +863,12 @@ class Calculus(Tier):
 
         return p.symbolic and (p.lhs.has(*self._NODES) or p.rhs.has(*self._NODES)
                                or has_polynomial_integral(p.lhs, p.rhs)
-                               or bool(beta_gamma_rules(p.lhs, p.rhs, subs=_inside(p))))
+                               or bool(beta_gamma_rules(p.lhs, p.rhs, subs=_inside(p),
+                                                        ranges=_ranges(p))))
 
     @classmethod
-    def _rules(cls, *exprs: sp.Expr, subs: dict | None = None) -> tuple[str, ...]:
+    def _rules(cls, *exprs: sp.Expr, subs: dict | None = None,
+               ranges: dict | None = None) -> tuple[str, ...]:
         from elbo_derivation.decide.calculus import (
             POLYNOMIAL_INTEGRAL,
             beta_gamma_rules,
@@ -875,7 +877,7 @@ class Calculus(Tier):
         )
 
         out = [POLYNOMIAL_INTEGRAL] if has_polynomial_integral(*exprs) else []
-        out.extend(beta_gamma_rules(*exprs, subs=subs))
+        out.extend(beta_gamma_rules(*exprs, subs=subs, ranges=ranges))
         for e in exprs:
             for node in e.atoms(*cls._NODES):
                 if isinstance(node, sp.Sum) and binomial_rules(node):
@@ -891,7 +893,7 @@ class Calculus(Tier):
 
     @classmethod
     def _evaluate(cls, expr: sp.Expr, subs: dict | None = None,
-                  used: set[str] | None = None) -> sp.Expr:
+                  used: set[str] | None = None, ranges: dict | None = None) -> sp.Expr:
         """``expr`` with its derivatives, sums and products evaluated (:meth:`_doit`); a rule
         named by a rewriting on the way (a product as the exponential of a sum) is added to
         ``used``, for the caller to credit."""
@@ -903,7 +905,7 @@ class Calculus(Tier):
         )
 
         expr = binomial_series(exponential_series(beta_gamma_integrals(
-            polynomial_integrals(expr), subs)))
+            polynomial_integrals(expr), subs, ranges)))
         return expr.replace(lambda n: isinstance(n, cls._NODES),
                             lambda n: cls._doit(n, used))
 
@@ -946,7 +948,8 @@ class Calculus(Tier):
             return None
         if p.relation is Relation.EQ and not (p.lhs.has(*self._NODES)
                                               or p.rhs.has(*self._NODES)) and all(
-                beta_gamma_rules(n, subs=_inside(p)) or has_polynomial_integral(n)
+                beta_gamma_rules(n, subs=_inside(p), ranges=_ranges(p))
+                or has_polynomial_integral(n)
                 for e in (p.lhs, p.rhs) for n in e.atoms(sp.Integral)):
             # integrals alone, each known to converge: a step that is the linearity of the
             # integral (a factor pulled out, t·t^(a−1) = t^a inside) is that, not the Beta or
@@ -989,7 +992,8 @@ class Calculus(Tier):
             # tier reads it: SymPy differentiates the product itself into terms no rule
             # after this tier reads (d/dθ log ∏ θe^(−θx_i)); the rewriting names its rule
             a0, b0 = products_as_sums(a0, as_sums), products_as_sums(b0, as_sums)
-            a, b = self._evaluate(a0, inside, as_sums), self._evaluate(b0, inside, as_sums)
+            a, b = (self._evaluate(a0, inside, as_sums, _ranges(p)),
+                    self._evaluate(b0, inside, as_sums, _ranges(p)))
             if (a.has(sp.Piecewise) or b.has(sp.Piecewise)) and p.domains:
                 from elbo_derivation.decide.calculus import resolve_conditions
                 from elbo_derivation.decide.inequalities import interval_substitution
@@ -1003,7 +1007,7 @@ class Calculus(Tier):
         if value is None:
             return None
         a, b, reduced, algebra_rules = value
-        rules = self._rules(p.lhs, p.rhs, subs=_inside(p))
+        rules = self._rules(p.lhs, p.rhs, subs=_inside(p), ranges=_ranges(p))
         if geometric:  # the series were the geometric ones, not a closed form SymPy found
             rules = tuple(r for r in (*geometric, *rules) if r != SERIES)
         if as_sums:
@@ -1039,6 +1043,14 @@ def _inside(p: Problem) -> dict[sp.Symbol, sp.Expr]:
     from elbo_derivation.decide.inequalities import interval_substitution
 
     return interval_substitution(p.domains)[0] if p.domains else {}
+
+
+def _ranges(p: Problem) -> dict[sp.Symbol, sp.Interval]:
+    """Each symbol of ``p`` declared in a closed range with a symbolic end (``k : integer
+    [0, n]``): what a linear expression in it is bounded by (β + n − k > 0)."""
+    return {s: iv for s, iv in (p.domains or {}).items()
+            if isinstance(iv, sp.Interval) and iv.inf.is_finite and iv.sup.is_finite
+            and (iv.inf.free_symbols or iv.sup.free_symbols)}
 
 
 def _binomial_symbolic_sum(node: sp.Sum) -> bool:

@@ -218,9 +218,22 @@ def _restore_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     return []
 
 
+# functions whose argument shifted by a constant is a recursion (Γ(s + 1) = sΓ(s), n! = n·(n − 1)!)
+_RECURSIVE = (sp.gamma, sp.factorial, sp.binomial, sp.loggamma, sp.polygamma, sp.beta,
+              sp.RisingFactorial, sp.FallingFactorial)
+
+
+def _not_in_a_recursive_argument(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` stands outside every argument of Γ, a factorial, a binomial
+    coefficient or a digamma: Γ(n + 2) written Γ(n + 1) moves the argument by one (a
+    recursion applied wrong), it does not halve a factor of the value."""
+    return not sim.under(expr, path, _RECURSIVE)
+
+
 def _add_half(node: sp.Basic, roles: Roles) -> list[Variant]:
     if isinstance(node, (sp.Mul, sp.Add, sp.log)) or (node.is_Rational and node != 0):
-        return [(node / 2, {"right": node, "wrong": node / 2})]
+        return [(node / 2, {"right": node, "wrong": node / 2,
+                            "guard": _not_in_a_recursive_argument})]
     return []
 
 

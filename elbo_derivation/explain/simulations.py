@@ -2887,6 +2887,8 @@ def term_added(node: sp.Basic, roles: Any) -> list[Variant]:
         # R itself stands unchanged on the step, so the site is the part that holds it
         # (the log of e^{−a}e^{−b}): the term added inside
         for i, a in enumerate(node.args):
+            if i > 0 and isinstance(node, CONSTRUCTS):
+                continue  # a variable an integral, sum or expectation binds takes no term
             if a == rest and not isinstance(node, sp.Add):
                 new = node.func(*node.args[:i], a + t, *node.args[i + 1:])
                 out.append((new, {"right": a, "wrong": a + t, "s": t, "added": t}))
