@@ -24,7 +24,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("diffusion/karras_edm_skip_scaling.tex", 2, r"+ c_{\mathrm{skip}}^2 \sigma^2", r"+ c_{\mathrm{skip}}^2 \sigma", "std-for-variance"),
     ("diffusion/karras_edm_skip_scaling.tex", 3, r"-2\left(1 - c_{\mathrm{skip}}\right)", r"2\left(1 - c_{\mathrm{skip}}\right)", "chain-rule-factor-forgotten"),
     ("diffusion/karras_edm_skip_scaling.tex", 5, r"\sigma^4 \sigma_{\mathrm{data}}^2 + \sigma_{\mathrm{data}}^4", r"\sigma^4 \sigma_{\mathrm{data}}^2 - \sigma_{\mathrm{data}}^4", "sign-error"),
-    ("flows/liu_rectified_flow_gaussian.deriv", 1, "E[(X1 - v)^2 + 1,", "E[(X1 - v)^2,", "dropped-term"),
+    ("flows/liu_rectified_flow_gaussian.deriv", 1, "E[(X1 - v)^2 + 1,", "E[(X1 - v)^2,", "dropped-term|second-moment-missing-variance"),
     ("flows/liu_rectified_flow_gaussian.deriv", 2, "s^2 + (m - v)^2 + 1", "(m - v)^2 + 1", "second-moment-missing-variance"),
     ("flows/liu_rectified_flow_gaussian.deriv", 7, "t^2*(s^2 + m^2) + (1 - t)^2", "t^2*(s^2 + m^2) + (1 - t)", "missing-square"),
     ("flows/albergo_trigonometric_interpolant.tex", 1, r"+ \frac{\pi}{2}\cos\left(\frac{\pi t}{2}\right) x_1", r"+ \cos\left(\frac{\pi t}{2}\right) x_1", "chain-rule-factor-forgotten"),
