@@ -92,3 +92,38 @@ def test_a_star_that_is_not_a_product_in_a_declaration_is_still_an_error_at_its_
     with pytest.raises(InputError) as err:
         parse_tex_derivation(_tex(head, "\\mathbb{E}_{r(w)}[w] &= b"), file="t.tex")
     assert "t.tex:3:" in str(err.value)
+
+
+def _named_tex(text: str, step: int = 1) -> str | None:
+    from corpus.support import named_in
+
+    d = parse_tex_derivation(text, file="n.tex")
+    return named_in(d, d.steps[step - 1])
+
+
+def test_a_variance_written_as_its_std_inside_an_inner_independent_expectation_is_named():
+    # E_u[E_w[(a u + b w)^2]] with w ~ N(0, g^2) drawn independently of u ~ N(0, h^2): the
+    # inner second moment g^2 written g is named as it is under a single expectation
+    head = "% symbols: a, b : real\n% symbols: g, h : positive\n"
+    start = ("\\mathbb{E}_{u \\sim \\mathcal{N}(0, h^2)}\\left[\\mathbb{E}_{w \\sim "
+             "\\mathcal{N}(0, g^2)}\\left[\\left(a u + b w\\right)^2\\right]\\right]")
+    assert _named_tex(_tex(head, start + " &= a^2 h^2 + b^2 g")) == "std-for-variance"
+    assert _verdicts(parse_tex_derivation(_tex(head, start + " &= a^2 h^2 + b^2 g^2"),
+                                          file="n.tex")) == ["proved"]
+
+
+def test_an_inner_expectation_whose_density_depends_on_the_outer_draw_is_not_located():
+    # w | u ~ N(u, g^2): the inner value depends on u through its density, so the inner
+    # expectation is no factor of a product measure; the slip may still be refuted, but the
+    # site of the inner moment alone does not name it
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.explain.mistakes import _inner_of_a_product_measure
+
+    u, w = sp.symbols("u w", real=True)
+    g, h = sp.symbols("g h", positive=True)
+    normal = lambda v, m, s: sp.exp(-(v - m) ** 2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    independent = Expectation(Expectation(w**2 + u, w, normal(w, 0, g)), u, normal(u, 0, h))
+    dependent = Expectation(Expectation(w**2 + u, w, normal(w, u, g)), u, normal(u, 0, h))
+    assert _inner_of_a_product_measure(independent, (0,))
+    assert not _inner_of_a_product_measure(dependent, (0,))
+    assert not _inner_of_a_product_measure(independent, ())  # the outer one is no inner one
