@@ -1330,6 +1330,28 @@ def _inside_integral(expr: sp.Basic, path: Path) -> bool:
     return under(expr, path, _EVALUATED)
 
 
+def _inner_of_a_product_measure(expr: sp.Basic, path: Path) -> bool:
+    """Whether the node at ``path`` is an expectation whose only surrounding constructs are
+    expectations over other variables, in whose integrands it stands, and whose density
+    holds none of their variables: E_y[E_n[f]] with n drawn independently of y is one
+    expectation under the product of the two densities, so a mistake in the inner one's
+    value is located as it is at a single expectation the step evaluates (σ for σ² in the
+    noise's second moment, EDM's E_y[E_n[(y − c(y + n))²]] written with c²σ)."""
+    node = _at(expr, path)
+    if type(node) is not Expectation:
+        return False
+    outer: set[sp.Basic] = set()
+    here = expr
+    for i in path:
+        if isinstance(here, _EVALUATED):
+            if type(here) is not Expectation or i != 0:
+                return False  # under another construct, or inside a density
+            outer.add(here.variable)
+        here = here.args[i]
+    return bool(outer) and not (node.density.free_symbols & outer) \
+        and node.variable not in outer
+
+
 def _whole_term_of_mean(expr: sp.Basic, path: Path) -> bool:
     """Whether the node at ``path`` is the whole integrand of an expectation, the only
     construct around it: E[a + b] is E[a] + E[b], so a term of that integrand dropped is
@@ -1562,7 +1584,8 @@ def _forward(entry: Entry, ctx: _Context,
         evaluated = _integrals(ctx.rhs) < _integrals(ctx.lhs)
         gone = _evaluated_kinds(ctx.lhs, ctx.rhs)
         for path, node in _nodes(ctx.lhs, ctx.shared_in_rhs):
-            located: Any = not (evaluated and _inside_integral(ctx.lhs, path))
+            located: Any = not (evaluated and _inside_integral(ctx.lhs, path)
+                                and not _inner_of_a_product_measure(ctx.lhs, path))
             term_of_mean = not located and _whole_term_of_mean(ctx.lhs, path)
             if not located and (not _inside_kinds(ctx.lhs, path, gone)
                                 or _one_kept_around(ctx.lhs, path, ctx.rhs)):

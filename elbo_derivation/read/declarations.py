@@ -231,7 +231,8 @@ _NORMAL_DRAW = re.compile(
     r"(?:,\s*([a-zA-Z]\w*)\s*~\s*(?:N|Normal|Gaussian)\s*\()|"
     # LaTeX: a letter or a command, with a subscript (\epsilon_1, \epsilon_{2}) or without
     r"(?:(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)((?:\\[a-zA-Z]+|[a-zA-Z])"
-    r"(?:\s*_\s*(?:\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]))?)\s*"
+    # the subscript a name or a whole number, or a shifted index (x_{t-1}, x_{t+1})
+    r"(?:\s*_\s*(?:\{\s*[A-Za-z0-9]+(?:\s*[-+]\s*[A-Za-z0-9]+)*\s*\}|[A-Za-z0-9]))?)\s*"
     r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\()")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
@@ -577,11 +578,15 @@ class Declarations:
         >>> d.declare_draws(r"\mathbb{E}_{\epsilon_1 \sim \mathcal{N}(0, 1)}[\epsilon_1^2]", 1, 1)
         >>> sorted(d.symbols)
         ['e', 'e1', 'e2', 'epsilon', 'epsilon_1']
+        >>> d.declare_draws(r"\mathbb{E}_{x_{t-1} \sim \mathcal{N}(a x_t, v)}[x_{t-1}]", 1, 1)
+        >>> d.symbols["x_{t-1}"].is_real
+        True
         """
         for m in _NORMAL_DRAW.finditer(text):
             group = 1 if m.group(1) is not None else 2
             name = self.plain(m.group(group))
-            if (not _NAME.match(name) or name in RESERVED or name in self.symbols
+            if (not (_NAME.match(name) or _EXPRESSION_NAME.match(name))
+                    or name in RESERVED or name in self.symbols
                     or name in self.definitions
                     or any(sig.startswith(name + "(") for sig in self.functions)):
                 continue

@@ -149,6 +149,9 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "coth": sp.coth,
     "atan": sp.atan,
     "arctan": sp.atan,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
     "abs": sp.Abs,
     "Abs": sp.Abs,
     "factorial": sp.factorial,
@@ -160,7 +163,7 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
 _SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", "sinh", "cosh", "coth",
-                             "atan", "arctan",
+                             "atan", "arctan", "sin", "cos", "tan",
                              *NAMED_FUNCTIONS})
 
 _GRAMMAR = r"""

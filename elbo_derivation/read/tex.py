@@ -22,7 +22,7 @@ What is read
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
 * ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``,
-  ``\arctan``). Followed by a bracket, the argument is that bracket
+  ``\arctan``, ``\sin``, ``\cos``, ``\tan``; ``\sin^2 u`` is (sin u)²). Followed by a bracket, the argument is that bracket
   (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
   ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
   ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
@@ -207,7 +207,7 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
     # \operatorname{log}, \mathrm{exp}: the functions themselves (names that cannot be
     # declared; \mathrm{det} may be a declared symbol, \mathrm{det}_{2} is one)
-    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh|sinh|cosh|coth|arctan)\s*\}"), None),
+    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh|sinh|cosh|coth|arctan|sin|cos|tan)\s*\}"), None),
     (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
     (re.compile(r"(?<!\\)\\\{"), "("),
     (re.compile(r"(?<!\\)\\\}"), ")"),
@@ -217,9 +217,13 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"~"), ""),
 ]
 
+#: ``a*x`` in a family's parameter of a ``% densities:`` line: '*' between two operands (not
+#: the optimum's ``x^*`` or ``\\theta_*``), read as the product a .deriv header means by it
+_DECLARED_PRODUCT = re.compile(r"(?<=[A-Za-z0-9})])\s*\*\s*(?=[\w\\({])")
+
 _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
-    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \int \pi \infty \cdot \times \sim
+    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \sin \cos \tan \int \pi \infty \cdot \times \sim
     \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
@@ -371,7 +375,7 @@ def _absolute_bars(text: str) -> str:
         if ch in "([{":
             before = text[:i]
             call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
-                r"\\(log|ln|exp|tanh|sinh|cosh|coth|arctan|sqrt|left|Gamma)\s*$", before)
+                r"\\(log|ln|exp|tanh|sinh|cosh|coth|arctan|sin|cos|tan|sqrt|left|Gamma)\s*$", before)
             stack.append((call, []))
         elif ch in ")]}":
             if len(stack) > 1:
@@ -1274,6 +1278,7 @@ class _Builder(Transformer_NonRecursive):
         return {"log": sp.log, "ln": lambda arg: written_log(arg, "ln"),  # shown ln
                 "exp": sp.exp, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh,
                 "coth": sp.coth, "arctan": sp.atan,
+                "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
                 "det": self.matrix_function("det", fn_tok)}[str(fn_tok).lstrip("\\")]
 
     def prefix(self, c: list[Any], fn: Any = None) -> Any:
@@ -2267,11 +2272,25 @@ class _TexReader:
         self.decl.define(name, value, line, col)
 
     def declare_densities(self, text: str, line: int, col: int) -> None:
-        self.decl.declare_densities(
-            text, line, col,
-            expression=lambda part, c: latex_to_sympy(
-                part, symbols=self.symbols, functions=self.functions, file=self.file,
-                line=line, column=c))
+        def parameter(part: str, c: int) -> sp.Expr:
+            try:
+                return latex_to_sympy(part, symbols=self.symbols, functions=self.functions,
+                                      file=self.file, line=line, column=c)
+            except DerivationSyntaxError:
+                # a declaration is written as in a .deriv header (the README's
+                # 'q(z|x) = N(v*x, d)'): there '*' between two operands is the product
+                starred = _DECLARED_PRODUCT.sub(r" \\cdot ", part)
+                if starred == part:
+                    raise
+                try:
+                    return latex_to_sympy(starred, symbols=self.symbols,
+                                          functions=self.functions, file=self.file,
+                                          line=line, column=c)
+                except DerivationSyntaxError:
+                    pass
+                raise  # the error of the text as written, at its own column
+
+        self.decl.declare_densities(text, line, col, expression=parameter)
 
     def declare_functions(self, text: str, line: int, col: int) -> None:
         # '% functions: h(x), g(x)': the notes' h(x) is the declared symbol (or let name) h;
