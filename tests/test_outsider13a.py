@@ -38,8 +38,8 @@ def test_sine_and_cosine_are_read_and_differentiated_in_latex():
 
 def test_a_power_of_a_trigonometric_function_is_the_power_of_its_value():
     head = "% symbols: a : real\n"
-    d = parse_tex_derivation(_tex(head, "\\sin^2(a) + \\cos^2 a &= 1 \\\\\n &= \\tan(a)\\cos(a) + 1 - \\sin a"),
-                             file="p.tex")
+    body = "\\sin^2(a) + \\cos^2 a &= 1 \\\\\n &= \\tan(a)\\cos(a) + 1 - \\sin a"
+    d = parse_tex_derivation(_tex(head, body), file="p.tex")
     a = sp.Symbol("a", real=True)
     assert d.start == sp.sin(a) ** 2 + sp.cos(a) ** 2
     assert _verdicts(d) == ["proved", "proved"]
@@ -121,7 +121,9 @@ def test_an_inner_expectation_whose_density_depends_on_the_outer_draw_is_not_loc
 
     u, w = sp.symbols("u w", real=True)
     g, h = sp.symbols("g h", positive=True)
-    normal = lambda v, m, s: sp.exp(-(v - m) ** 2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    def normal(v: sp.Expr, m: sp.Expr, s: sp.Expr) -> sp.Expr:
+        return sp.exp(-(v - m) ** 2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+
     independent = Expectation(Expectation(w**2 + u, w, normal(w, 0, g)), u, normal(u, 0, h))
     dependent = Expectation(Expectation(w**2 + u, w, normal(w, u, g)), u, normal(u, 0, h))
     assert _inner_of_a_product_measure(independent, (0,))

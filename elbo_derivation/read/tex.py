@@ -22,11 +22,12 @@ What is read
   ``\infty``, ``e^{...}``, ``\lvert x \rvert``; brackets ``( )``, ``[ ]``, ``\{ \}``, ``{ }``,
   with or without ``\left``/``\right`` (and ``\big`` sizes); spacing commands are ignored.
 * ``\log``, ``\ln``, ``\exp``, ``\tanh`` (and ``\sinh``, ``\cosh``, ``\coth``,
-  ``\arctan``, ``\sin``, ``\cos``, ``\tan``; ``\sin^2 u`` is (sin u)²). Followed by a bracket, the argument is that bracket
-  (``\log(a) b`` is log(a)·b). Otherwise the argument is the product that follows (``\cdot``,
-  ``\times`` and ``/`` included), up to the next ``+`` or ``-``, integral, expectation, KL or
-  ``\log``: the notes' ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab),
-  and ``\log \frac{1}{Z_1} \int p_1(x) dx`` is log(1/Z₁)·∫p₁.
+  ``\arctan``, ``\sin``, ``\cos``, ``\tan``; ``\sin^2 u`` is (sin u)²). Followed by a
+  bracket, the argument is that bracket (``\log(a) b`` is log(a)·b). Otherwise the
+  argument is the product that follows (``\cdot``, ``\times`` and ``/`` included), up to
+  the next ``+`` or ``-``, integral, expectation, KL or ``\log``: the notes'
+  ``\log 2\pi\sigma_1^2`` is log(2πσ₁²), ``\log a \cdot b`` is log(ab), and
+  ``\log \frac{1}{Z_1} \int p_1(x) dx`` is log(1/Z₁)·∫p₁.
 * names: a Latin letter or a Greek letter command with an optional subscript, mapped to a
   declared name: ``\mu_1`` is ``mu_1`` or ``mu1`` (whichever is declared), ``\sigma_{2}``
   is ``sigma_2``/``sigma2``, ``\hat{x}`` and ``x_{hat}`` are ``x_hat``/``xhat``; ``\mathbf``
@@ -207,7 +208,8 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\(left|right|middle|[bB]igg?[lr]?)(?![a-zA-Z])"), ""),
     # \operatorname{log}, \mathrm{exp}: the functions themselves (names that cannot be
     # declared; \mathrm{det} may be a declared symbol, \mathrm{det}_{2} is one)
-    (re.compile(r"\\operatorname\s*\{\s*(log|ln|exp|tanh|sinh|cosh|coth|arctan|sin|cos|tan)\s*\}"), None),
+    (re.compile(r"\\operatorname\s*\{\s*"
+                r"(log|ln|exp|tanh|sinh|cosh|coth|arctan|sin|cos|tan)\s*\}"), None),
     (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
     (re.compile(r"(?<!\\)\\\{"), "("),
     (re.compile(r"(?<!\\)\\\}"), ")"),
@@ -223,7 +225,8 @@ _DECLARED_PRODUCT = re.compile(r"(?<=[A-Za-z0-9})])\s*\*\s*(?=[\w\\({])")
 
 _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
-    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \sin \cos \tan \int \pi \infty \cdot \times \sim
+    r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \sin \cos \tan \int \pi \infty
+    \cdot \times \sim
     \mathbb \mathrm
     \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
@@ -375,7 +378,8 @@ def _absolute_bars(text: str) -> str:
         if ch in "([{":
             before = text[:i]
             call = ch == "(" and bool(_CALL_BEFORE.search(before)) and not re.search(
-                r"\\(log|ln|exp|tanh|sinh|cosh|coth|arctan|sin|cos|tan|sqrt|left|Gamma)\s*$", before)
+                r"\\(log|ln|exp|tanh|sinh|cosh|coth|arctan|sin|cos|tan|sqrt|left|Gamma)\s*$",
+                before)
             stack.append((call, []))
         elif ch in ")]}":
             if len(stack) > 1:
