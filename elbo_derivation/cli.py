@@ -178,9 +178,45 @@ class _UnitsPlaceholder(types.ModuleType):
 
 def _units_placeholder() -> None:
     """Put :class:`_UnitsPlaceholder` in ``sys.modules`` (the console script only: a library
-    user's process may well use physical units)."""
+    user's process may well use physical units), and :class:`_TensorPlaceholder` likewise."""
     if _UNITS not in sys.modules:
         sys.modules[_UNITS] = _UnitsPlaceholder(_UNITS, _UnitsPlaceholder.__doc__)
+    if _TENSOR not in sys.modules:
+        sys.modules[_TENSOR] = _TensorPlaceholder(_TENSOR, _TensorPlaceholder.__doc__)
+
+
+#: SymPy's tensor algebra, imported by ``Add`` the first time it adds terms
+_TENSOR = "sympy.tensor.tensor"
+
+
+class _TensorPlaceholder(types.ModuleType):
+    """Stands for ``sympy.tensor.tensor`` until anything but ``TensExpr``/``TensAdd`` is asked.
+
+    SymPy's ``Add`` imports that module the first time it adds terms, only to ask of each
+    term whether it is a tensor expression (``isinstance(term, TensExpr)``, and only then
+    to build a ``TensAdd``); the module and the permutation groups it imports take about
+    0.04 s of CPU, a tenth of what ``check`` spends besides importing SymPy. A tensor
+    expression can only be made by that module, which the command line never imports, so
+    for its expressions the answer is always no: the placeholder's ``TensExpr`` is a SymPy
+    class of which no instance exists, and ``isinstance`` answers no as the real one would.
+    Any other name asked of it loads the real module in its place (and ``Add`` then imports
+    the real classes on its next call).
+    """
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("TensExpr", "TensAdd"):
+            from sympy import Expr
+
+            doc = "A tensor expression: none exists here."
+            tens_expr = type("TensExpr", (Expr,), {"__module__": __name__, "__doc__": doc})
+            tens_add = type("TensAdd", (tens_expr,), {"__module__": __name__, "__doc__": doc})
+            self.TensExpr, self.TensAdd = tens_expr, tens_add
+            return tens_expr if name == "TensExpr" else tens_add
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if sys.modules.get(_TENSOR) is self:
+            del sys.modules[_TENSOR]
+        return getattr(importlib.import_module(_TENSOR), name)
 
 
 def _interrupt_outside_the_collector() -> None:

@@ -19,6 +19,7 @@ import pytest
 from elbo_derivation import notes, verification
 from elbo_derivation.cli import main
 from elbo_derivation.core.steps import NumericCheck, SymbolicResult, Verdict
+from elbo_derivation.errors import InputError
 from elbo_derivation.report.text import MARKS
 
 from .test_report import assert_verify_shape, make_derivation, proved_derivation
@@ -241,3 +242,33 @@ def test_run_errata_against_the_real_module() -> None:
         assert e["title"] and e["explanation"] and e["section"]
         assert e["ok"] in (True, False, None) and isinstance(e["summary"], str)
     assert all(e["ok"] is not False for e in entries), [e for e in entries if not e["ok"]]
+
+
+def test_collector_paused_during_the_run_and_restored(
+        fake_bundled: dict, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    def fake(**kwargs: Any) -> list:
+        seen.append(gc.isenabled())
+        return fake_bundled["derivations"]
+
+    monkeypatch.setattr(verification, "verify_bundled", fake)
+    assert gc.isenabled()
+    code, _, _ = run(["verify"], capsys)
+    assert code == 0 and seen == [False] and gc.isenabled()
+
+    def failing(**kwargs: Any) -> list:
+        raise InputError("no notes")
+
+    monkeypatch.setattr(verification, "verify_bundled", failing)
+    code, _, err = run(["verify"], capsys)
+    assert code == 2 and "no notes" in err and gc.isenabled()
+    gc.disable()  # a caller that had paused it itself keeps it paused
+    try:
+        run(["verify"], capsys)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

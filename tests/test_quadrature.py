@@ -255,3 +255,27 @@ def test_poly_in_multiplies_out_only_the_variables() -> None:
     poly, rem = _poly_in(a * (u - m) ** 2, (u,))
     assert rem == 0 and poly[(0,)] == a * m**2  # the coefficient is not expanded further
     assert sp.expand(poly[(1,)] + 2 * a * m) == 0 and poly[(2,)] == a
+
+
+def test_free_symbols_are_sympys_for_integrals_sums_and_other_nodes():
+    from elbo_derivation.numeric.evaluate import free_symbols
+
+    a, b, y = sp.symbols("a b y", real=True)
+    k, n = sp.symbols("k n", integer=True, positive=True)
+    f = sp.Function("f")
+    z = sp.IndexedBase("z")
+    inner = sp.Integral(x * y * a, (y, 0, x))
+    cases = [
+        sp.Integral(sp.exp(-(x - mu1) ** 2) * inner, (x, -sp.oo, mu2)),
+        sp.Integral(x * y, (x, 0, y), (y, 0, a)),  # the second bound uses the first variable
+        sp.Integral(x * y, (x, 0, 1), (y, 0, x)),  # a later bound brings a variable back
+        sp.Integral(x * a, x),  # an indefinite integral keeps its variable
+        sp.Integral(sp.Integral(x, (x, 0, y)) + y, (y, a, b)),
+        sp.Sum(z[k] * a ** k, (k, 1, n)) + sp.Integral(f(x) * b, (x, 0, 1)),
+        sp.Derivative(f(x, a), x) + sp.Subs(f(x) * b, x, a),
+        Expectation(x * a, x, sp.exp(-x**2) / sp.sqrt(sp.pi)) + s1 * sp.log(s2),
+        sp.Integral(x, (sp.Indexed(z, 1), 0, 1)),  # not a symbol as variable: SymPy's answer
+        sp.Integer(3),
+    ]
+    for e in cases:
+        assert free_symbols(e) == e.free_symbols, e

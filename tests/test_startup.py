@@ -53,3 +53,44 @@ def test_the_library_alone_keeps_the_real_package():
         print(Quantity.__module__)
     """)
     assert out == "sympy.physics.units.quantities"
+
+
+def test_sums_are_built_without_the_tensor_module():
+    out = _run("""
+        import sys
+        from elbo_derivation import cli
+        cli._units_placeholder()
+        import sympy as sp
+        x, y = sp.symbols("x y", positive=True)
+        e = sp.expand((x + y + 1)**2 - 2*x*y) + sp.log(x) - sp.log(x)
+        print(e)
+        tensor = sys.modules["sympy.tensor.tensor"]
+        print("sympy.combinatorics" in sys.modules, type(tensor).__name__)
+    """)
+    assert out.splitlines() == ["x**2 + 2*x + y**2 + 2*y + 1", "False _TensorPlaceholder"]
+
+
+def test_the_real_tensor_module_takes_over_when_asked_for_anything_else():
+    out = _run("""
+        import sympy as sp
+        from elbo_derivation import cli
+        cli._units_placeholder()
+        x = sp.Symbol("x")
+        print(x + 2 * x + 1)
+        from sympy.tensor.tensor import TensorIndexType, tensor_indices, TensorHead
+        L = TensorIndexType("L")
+        i = tensor_indices("i", L)
+        A, B = TensorHead("A", [L]), TensorHead("B", [L])
+        print(type(A(i) + B(i)).__name__, type(A(i) + A(i)).__name__)  # Add meets real tensors
+    """)
+    assert out.splitlines() == ["3*x + 1", "TensAdd TensMul"]
+
+
+def test_the_library_alone_keeps_the_real_tensor_module():
+    out = _run("""
+        import sympy as sp
+        import elbo_derivation.cli  # importing the module installs nothing
+        x = sp.Symbol("x")
+        print(x + 1, type(__import__("sys").modules["sympy.tensor.tensor"]).__name__)
+    """)
+    assert out == "x + 1 module"

@@ -69,7 +69,27 @@ ERRATA_MISSING = "not available yet (elbo_derivation.explain.errata is not built
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check, render, and return 0 (all good) or 1 (something failed)."""
+    """Check, render, and return 0 (all good) or 1 (something failed).
+
+    The cyclic garbage collector is paused for the run (and its workers, forked during it):
+    the bundled derivations are a fixed amount of work, whose expressions live to the end of
+    the run, and the young-object passes of the collector (about 20 of them) cost about 0.07 s
+    of CPU and free nothing that matters: the peak memory of each process is the same with
+    and without them (measured: 67 MB here, 117 MB in the worker). Reference counting still
+    frees everything that is not in a cycle. The collector's state is restored afterwards.
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     # the report modules are imported after the checks: verify_bundled imports SymPy and the
     # reader, then forks its workers, and what the workers do not need is loaded after the fork
     # (see elbo_derivation.workers)

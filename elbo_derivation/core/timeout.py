@@ -55,13 +55,11 @@ Outcome(ok=True, value=2, error='')
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -466,6 +464,8 @@ def _cpu_of(pid: int) -> float | None:
 
 
 def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
+    import multiprocessing  # here: the command line's start-up imports this module, not this
+
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
 
@@ -475,6 +475,8 @@ def _run_in_child(fn: Callable[[], Any], seconds: float) -> Outcome:
             out = _run_with_signal(fn, seconds) if _can_use_signal() else Outcome(True, fn())
             sender.send(out)
         except BaseException as exc:
+            import traceback
+
             sender.send(Outcome(False, error=_describe(exc) or traceback.format_exc(limit=1)))
 
     proc = ctx.Process(target=child, daemon=True)

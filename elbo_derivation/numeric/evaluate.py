@@ -62,6 +62,7 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.concrete.expr_with_limits import ExprWithLimits
 from sympy.core.function import AppliedUndef
 
 from elbo_derivation.core.compile import NotEvaluable, compile_expr
@@ -234,8 +235,59 @@ def prepare(
     if e.has(sp.Integral):
         e = _by_gaussian_factor(_flatten(e))
     e = _realify(e)
-    return PreparedSide(e, instance, frozenset(e.free_symbols),
+    return PreparedSide(e, instance, free_symbols(e),
                         None if sampled is None else _realify(sampled))
+
+
+#: ``free_symbols`` as :class:`sympy.Basic` defines it (the union over the arguments), and as
+#: integrals and sums define it (the integrand's, less the variables, plus the bounds')
+_UNION_OF_ARGS = sp.Basic.free_symbols
+_WITH_LIMITS = (ExprWithLimits.free_symbols, sp.Integral.free_symbols)
+
+
+def free_symbols(expr: sp.Basic) -> frozenset[sp.Basic]:
+    """``expr.free_symbols``, found visiting each distinct sub-expression once.
+
+    SymPy finds the free symbols of an integral or a sum by first substituting its
+    variables for themselves in the integrand (``xreplace``), which builds the integrand
+    anew, and again at each level of nested integrals; for the sides the numeric checks
+    prepare that was a large share of preparing them. Here an integral or sum whose
+    variables are symbols is read directly: the integrand's free symbols, then for each
+    limit in order its variable taken out and the free symbols of its bounds added (a
+    limit of the variable alone keeps it), as SymPy does. A node whose class defines
+    ``free_symbols`` in another way is asked for its own; any other node's are the union of
+    its arguments', SymPy's definition.
+
+    >>> x, y, a = sp.symbols("x y a", real=True)
+    >>> e = sp.Integral(sp.exp(-(x - a)**2) * sp.Integral(x * y, (y, 0, x)), (x, -sp.oo, a))
+    >>> free_symbols(e) == e.free_symbols == {a}
+    True
+    """
+    seen: dict[sp.Basic, frozenset[sp.Basic]] = {}
+
+    def visit(node: sp.Basic) -> frozenset[sp.Basic]:
+        found = seen.get(node)
+        if found is not None:
+            return found
+        kind = type(node).free_symbols
+        if kind is _UNION_OF_ARGS:
+            found = frozenset().union(*map(visit, node.args))
+        elif kind in _WITH_LIMITS and all(lim[0].is_Symbol for lim in node.limits):
+            out = set(visit(node.function))
+            for lim in node.limits:
+                if len(lim) == 1:
+                    out.add(lim[0])
+                    continue
+                out.discard(lim[0])
+                for bound in lim[1:]:
+                    out |= visit(bound)
+            found = frozenset(out)
+        else:
+            found = frozenset(node.free_symbols)
+        seen[node] = found
+        return found
+
+    return visit(expr)
 
 
 def _by_gaussian_factor(e: sp.Basic) -> sp.Basic:
@@ -370,7 +422,7 @@ def _compile_integral(node: sp.Integral) -> _Integral:
     f = node.function
     if f.has(sp.Integral):
         raise EvaluationError(f"nested integrals of this form cannot be evaluated: {node}")
-    params = tuple(sorted_symbols(node.free_symbols))
+    params = tuple(sorted_symbols(free_symbols(node)))
     if len(node.limits) > 1 and _whole_line(node.limits):
         return _compile_gauss_multi(node, tuple(lim[0] for lim in node.limits), f, params)
     if len(node.limits) != 1 or len(node.limits[0]) != 3:
