@@ -885,7 +885,7 @@ def _single_kink(body: sp.Expr, t: sp.Symbol) -> sp.Expr | None:
         a, c = poly.all_coeffs()
         if a.has(t) or c.has(t) or a.is_zero is not False:
             return None
-        kinks.add(sp.simplify(-c / a))
+        kinks.add(sp.cancel(-c / a))
         if len(kinks) > 1:
             return None
     if len(kinks) != 1:
