@@ -810,7 +810,9 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
     declared intervals, ``subs`` as for :func:`_decay`) make p + 1, q + 1 and r positive (the
     integral converges); None otherwise. An integral over (−∞, 0] is one over [0, ∞) with the
     variable negated, and one over the whole line the sum of the two halves (both converging;
-    so |t| = t on each: the Laplace MGF ∫ e^(tx)·e^(−|x|)/2 dx, Gut 2013, ch. 4)."""
+    so |t| = t on each: the Laplace MGF ∫ e^(tx)·e^(−|x|)/2 dx, Gut 2013, ch. 4), after a
+    translation t → t + k when every |a·t + c| in it has its kink at one point k ≠ 0 (the
+    Laplace density of location k)."""
     if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
         return None
     t, lo, hi = node.limits[0]
@@ -818,6 +820,11 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
     if lo == -sp.oo and t.is_real and body.has(t) and not body.has(
             sp.Integral, sp.Sum, sp.Derivative, AppliedUndef):
         u = sp.Dummy(str(t), positive=True)
+        if hi is sp.oo and (kink := _single_kink(body, t)) is not None:
+            # ∫_ℝ f(t) dt = ∫_ℝ f(t + k) dt (a translation): the one kink of |t − k| moves
+            # to 0, where the halves below split the line (the Laplace density of location k)
+            return _beta_gamma_integral(sp.Integral(body.xreplace({t: t + kink}),
+                                                    (t, lo, hi)), subs)
         if hi is sp.oo:
             uneven = _uneven_at_a_point(body, t)
             if uneven and not any(f.has(t) for f in body.atoms(sp.Abs, sp.sign)) and any(
@@ -881,6 +888,43 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
                 GAMMA_INTEGRAL)
     rate, shift = found
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
+
+
+def _single_kink(body: sp.Expr, t: sp.Symbol) -> sp.Expr | None:
+    """The point k ≠ 0 where every |a·t + c| and sign(a·t + c) of ``body`` (a, c free of
+    ``t``, a ≠ 0) changes its form, when they all share that one real point (k = −c/a);
+    None when there is no such factor, when they change at 0 already, at several points, or
+    at one not known to be real, or when an argument is not linear in ``t``.
+
+    >>> x, m = sp.Symbol("x", real=True), sp.Symbol("m", real=True)
+    >>> _single_kink(sp.exp(-sp.Abs(2*x - 2*m)) * sp.Abs(m - x), x)
+    m
+    >>> _single_kink(sp.Abs(x - m) + sp.Abs(x), x) is None
+    True
+    """
+    kinks: set[sp.Expr] = set()
+    for node in body.atoms(sp.Abs, sp.sign):
+        arg = node.args[0]
+        if not arg.has(t):
+            continue
+        try:
+            poly = sp.Poly(arg, t)
+        except (sp.PolynomialError, sp.GeneratorsNeeded):
+            return None
+        if poly.degree() != 1:
+            return None
+        a, c = poly.all_coeffs()
+        if a.has(t) or c.has(t) or a.is_zero is not False:
+            return None
+        kinks.add(sp.cancel(-c / a))
+        if len(kinks) > 1:
+            return None
+    if len(kinks) != 1:
+        return None
+    (k,) = kinks
+    if k == 0 or k.is_real is not True or k.is_finite is not True:
+        return None
+    return k
 
 
 def _uneven_at_a_point(body: sp.Expr, t: sp.Symbol) -> bool:

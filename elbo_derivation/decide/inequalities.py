@@ -64,6 +64,7 @@ __all__ = [
     "mask_nonnegative",
     "pointwise",
     "strict_jensen",
+    "strict_jensen_over_density",
 ]
 
 GIBBS = "KL ≥ 0 (Gibbs' inequality)"
@@ -667,3 +668,201 @@ def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],
             return {}, {}
         back[t] = inverse[0]
     return there, back
+
+
+# --- strict Jensen over a written density (gaps4, thirteenth round) -------------------------
+
+#: the rule of a refutation by :func:`strict_jensen_over_density`
+STRICT_JENSEN_DENSITY = ("Jensen's inequality is strict for a strictly concave φ and a "
+                         "non-constant Y: φ(E[Y]) > E[φ(Y)]")
+
+#: functions whose value can jump: a Y holding one is not known to be continuous
+_JUMPS = (sp.Piecewise, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.frac, sp.Abs)
+
+
+def _whole_line_density(density: sp.Expr, z: sp.Symbol) -> bool:
+    """Whether ``density`` is positive for every real ``z`` under the assumptions (a variable
+    over the whole line: not declared positive, non-negative, non-positive or whole)."""
+    if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
+        return False
+    return density.is_positive is True and not density.has(AppliedUndef, Expectation,
+                                                            sp.Integral, *_JUMPS)
+
+
+def strict_jensen_over_density(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
+                               domains: Mapping[sp.Symbol, sp.Interval] | None = None,
+                               ) -> tuple[str, Counterexample] | None:
+    """A refutation of ``lhs <relation> rhs`` whose gap d (right − left for ``>=``, left −
+    right for ``<=``, either for ``=``) is φ(E_ρ[Y]) − E_ρ[φ(Y)] + R: φ strictly concave,
+    R ≥ 0 by the sign rules, ρ a density written out in the step, positive on the whole
+    line, Y continuous and not constant. Jensen's inequality is then strict: a continuous Y
+    that differs at two points differs on sets of positive ρ-measure, so φ(E[Y]) > E[φ(Y)]
+    and d > 0, while the step says d ≤ 0 (d = 0 for ``=``).
+
+    The point is checked, not assumed: at trial values of the parameters inside the declared
+    intervals, ∫ρ = 1 and E_ρ[Y] are evaluated exactly (Gaussian integrals in closed form),
+    E_ρ[φ(Y)] by quadrature at 15 digits, and J = φ(E[Y]) − E[φ(Y)] must come out finite and
+    clearly > 0 there (the sign is the theorem's; the number shows it). The counterexample
+    gives those parameters, the two sides there (each expectation by quadrature; both must be
+    finite) and J. None when the gap has no such form or no trial point passes.
+
+    >>> z, mu = sp.Symbol("z", real=True), sp.Symbol("mu", real=True)
+    >>> s = sp.Symbol("s", positive=True)
+    >>> rho = sp.exp(-(z - mu)**2 / (2 * s**2)) / (sp.sqrt(2 * sp.pi) * s)
+    >>> y = 1 + sp.exp(z)
+    >>> text, ce = strict_jensen_over_density(Expectation(sp.log(y), z, rho),
+    ...                                       sp.log(Expectation(y, z, rho)), Relation.GE)
+    >>> ce.difference < 0
+    True
+    >>> strict_jensen_over_density(sp.log(Expectation(y, z, rho)),
+    ...                            Expectation(sp.log(y), z, rho), Relation.GE) is None
+    True
+    """
+    signs = {Relation.EQ: (1, -1), Relation.LE: (1,), Relation.GE: (-1,)}.get(relation, ())
+    for sign in signs:
+        d = sp.S(sign * (lhs - rhs))
+        terms = sp.Add.make_args(d)
+        for term in terms:
+            for inner in term.atoms(Expectation):
+                if term == inner or not isinstance(inner, Expectation):
+                    continue
+                found = _jensen_pair(d, term, inner, domains or {})
+                if found is None:
+                    continue
+                text, point, gap, known = found
+                sides = [_side_value(e, point, known) for e in (lhs, rhs)]
+                if any(v is None for v in sides):
+                    continue  # a side not finite there: no counterexample to show
+                side = "left − right" if sign == 1 else "right − left"
+                text = f"{side} is {text}"
+                return text, Counterexample(point={str(k): float(v) for k, v in point.items()},
+                                            lhs=sides[0], rhs=sides[1],
+                                            difference=float(sign * gap),
+                                            note="exact (strict Jensen): " + text)
+    return None
+
+
+def _jensen_pair(d: sp.Expr, term: sp.Expr, inner: Expectation,
+                 domains: Mapping[sp.Symbol, sp.Interval],
+                 ) -> tuple[str, dict[sp.Symbol, sp.Expr], sp.Float,
+                            dict[sp.Basic, sp.Expr]] | None:
+    """For :func:`strict_jensen_over_density`: ``term`` = φ(E_ρ[Y]) with ``inner`` = E_ρ[Y],
+    its partner −E_ρ[φ(Y)] among the terms of ``d`` and the rest ≥ 0; then a point where the
+    Jensen gap is checked. (the words, the point, J there, the values of E_ρ[Y] and of the
+    partner's expectation there) or None."""
+    z, y, rho = inner.variable, inner.integrand, inner.density
+    if not _whole_line_density(rho, z) or z in domains:
+        return None
+    if y.has(AppliedUndef, Expectation, sp.Integral, sp.Sum, *_JUMPS) or not y.has(z):
+        return None
+    if y.is_finite is not True:  # continuous where finite everywhere: no pole in the line
+        return None
+    t = sp.Dummy("t", positive=True) if y.is_positive is True else sp.Dummy("t", real=True)
+    phi = term.xreplace({inner: t})
+    if phi.has(Expectation, z) or (-sp.diff(phi, t, 2)).is_positive is not True:
+        return None  # not a function of E[Y] alone, or not strictly concave
+    want = phi.xreplace({t: y})
+    partner = None
+    for other in sp.Add.make_args(d):
+        coeff, e = other.as_independent(Expectation, as_Add=False)
+        if isinstance(e, Expectation) and (e.variable, e.density) == (z, rho) and (
+                _reduce(coeff * e.integrand + want) == 0):
+            partner = other
+            break
+    if partner is None:
+        return None
+    rest = _reduce(d - term - partner)
+    if not (rest == 0 or rest.is_nonnegative is True):
+        return None
+    found = _checked_point(phi, t, y, z, rho, domains)
+    if found is None:
+        return None
+    text, point, gap, mean, inside_mean = found
+    coeff, e = partner.as_independent(Expectation, as_Add=False)
+    # E_ρ[φ(Y)] is the partner's −coeff·E[...]: its value there is −E[φ(Y)]/coeff
+    known = {inner.xreplace(point): mean, e.xreplace(point): -inside_mean / coeff.xreplace(point)}
+    return text, point, gap, known
+
+
+def _checked_point(phi: sp.Expr, t: sp.Dummy, y: sp.Expr, z: sp.Symbol, rho: sp.Expr,
+                   domains: Mapping[sp.Symbol, sp.Interval],
+                   ) -> tuple[str, dict[sp.Symbol, sp.Expr], sp.Float, sp.Expr,
+                              sp.Float] | None:
+    """A parameter point where ρ integrates to 1, E[Y] is finite (both exact), Y takes two
+    values, and J = φ(E[Y]) − E[φ(Y)] (by quadrature) is finite and > 0."""
+    import mpmath
+
+    from elbo_derivation.core.compile import NotEvaluable, compile_expr
+    from elbo_derivation.decide.gaussian import gaussian_integrals_at_point
+
+    free = ordered((y.free_symbols | rho.free_symbols | phi.free_symbols) - {z, t})
+    for shift in range(len(_TRIAL_VALUES)):
+        point: dict[sp.Symbol, sp.Expr] = {}
+        for j, s in enumerate(free):
+            inside = domains.get(s, sp.S.Reals)
+            for k in range(len(_TRIAL_VALUES)):
+                value = _TRIAL_VALUES[(j + shift + k) % len(_TRIAL_VALUES)]
+                if not (s.is_positive and value <= 0) and not (
+                        s.is_nonnegative and value < 0) and inside.contains(value) is sp.true:
+                    break
+            else:
+                return None
+            if s.is_integer and not sp.S(value).is_integer:
+                return None
+            point[s] = sp.S(value)
+        y0, rho0, phi0 = y.xreplace(point), rho.xreplace(point), phi.xreplace(point)
+        mass = gaussian_integrals_at_point(sp.Integral(rho0, (z, -sp.oo, sp.oo)))
+        mean = gaussian_integrals_at_point(Expectation(y0, z, rho0))
+        if mass is None or mean is None or mass.free_symbols or mean.free_symbols:
+            continue
+        if abs(sp.N(mass - 1, 50)) > sp.Float("1e-40"):
+            continue  # not a density at this point: Jensen's inequality says nothing
+        apart = [y0.xreplace({z: v}).evalf(50) for v in _TRIAL_VALUES[:2]]
+        if not all(v.is_real and v.is_finite for v in apart) or abs(apart[0] - apart[1]) < (
+                sp.Float("1e-30")):
+            continue
+        outer = phi0.xreplace({t: mean}).evalf(50)
+        if not (outer.is_real and outer.is_finite):
+            continue
+        with mpmath.workdps(15):
+            try:
+                f = compile_expr(phi0.xreplace({t: y0}) * rho0, [z], backend="mpmath")
+                inside_mean = mpmath.quad(f, [-mpmath.inf, 0, mpmath.inf])
+            except (NotEvaluable, ValueError, ZeroDivisionError, OverflowError, TypeError):
+                continue
+            if not mpmath.isfinite(inside_mean) or mpmath.im(inside_mean) != 0:
+                continue
+            gap = sp.Float(mpmath.mpf(outer) - mpmath.re(inside_mean), 15)
+        if not gap > sp.Float("1e-8") * (1 + abs(outer)):
+            continue  # (the theorem gives J > 0; too small a J to show is not shown)
+        where = ", ".join(f"{k} = {v}" for k, v in point.items())
+        shown = plain(phi.xreplace({t: sp.Symbol("t")}))
+        text = (f"φ(E[Y]) − E[φ(Y)] + (terms ≥ 0) with φ(t) = {shown} strictly concave and "
+                f"Y = {plain(y)} not constant under a density positive on the whole line: by "
+                f"the strict Jensen inequality it is > 0 (at {where}: φ(E[Y]) − E[φ(Y)] = "
+                f"{float(gap):.6g}, E[Y] exact, E[φ(Y)] by quadrature at 15 digits)")
+        return text, point, gap, mean, sp.Float(mpmath.re(inside_mean), 15)
+    return None
+
+
+def _side_value(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr],
+                known: Mapping[sp.Basic, sp.Expr]) -> float | None:
+    """A side of the step at ``point``, each expectation its ``known`` value or by
+    quadrature at 15 digits (to show it: the verdict is the theorem's); None unless a finite
+    real number."""
+    import mpmath
+
+    from elbo_derivation.core.compile import NotEvaluable, compile_expr
+
+    here = sp.S(expr).xreplace(dict(point)).xreplace(dict(known))
+
+    def value(node: Expectation) -> sp.Expr:
+        f = compile_expr(node.integrand * node.density, [node.variable], backend="mpmath")
+        return sp.Float(mpmath.quad(f, [-mpmath.inf, 0, mpmath.inf]), 15)
+
+    try:
+        with mpmath.workdps(15):
+            out = here.replace(lambda n: isinstance(n, Expectation), value).evalf(15)
+    except (NotEvaluable, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+    return float(out) if out.is_real and out.is_finite else None
