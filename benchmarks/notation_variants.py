@@ -879,8 +879,8 @@ def normal_mid_to_semicolon(t: str) -> str:
     return out
 
 
-_DENSITY_CALL = re.compile(r"(?<=[A-Za-z}])(\\left\s*)?\(([^()|]*?)\s*(\\mid(?![A-Za-z])|\|)\s*"
-                           r"([^()|]*?)(\\right\s*)?\)")
+_DENSITY_CALL = re.compile(r"(?<=[A-Za-z}])(\\left\s*)?\(([^()|]*?)\s*(\\mid(?![A-Za-z])|(?<!\\)\|)"
+                           r"\s*([^()|]*?)(\\right\s*)?\)")
 
 
 @on_maths

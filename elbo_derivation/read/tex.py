@@ -210,6 +210,9 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"(?<!\\)\\\}"), ")"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
     (re.compile(r"\\(displaystyle|textstyle|quad|qquad|nonumber|notag)(?![a-zA-Z])"), ""),
+    # where limits are printed (\sum\limits_{i=1}^{N}) and the empty operator of the
+    # upright differential's spacing (\mathop{}\!\mathrm{d}x): typesetting, not mathematics
+    (re.compile(r"\\(no)?limits(?![a-zA-Z])|\\mathop\s*\{\s*\}"), ""),
     (re.compile(r"(?<!\\)\\[,;:! ]"), ""),  # not the second \ of a row end \\
     (re.compile(r"~"), ""),
 ]
@@ -218,7 +221,7 @@ _COMMAND = re.compile(r"\\[a-zA-Z]+|\\.")
 _KNOWN_COMMANDS = frozenset(
     r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \int \pi \infty \cdot \times \sim
     \mathbb \mathrm
-    \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
+    \operatorname \text \mathit \mathbf \boldsymbol \bm \mathsf \vert \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
@@ -948,7 +951,8 @@ class _Builder(Transformer_NonRecursive):
         for item in c[1:]:
             if isinstance(item, Token) and item.type == "SEP":
                 sep = str(item)
-                seps.append("|" if sep.startswith("\\mid") else sep if sep in ",|" else "||")
+                seps.append("|" if sep.startswith(("\\mid", "\\vert")) else sep if sep in ",|"
+                            else "||")
             else:
                 parts.append(item)
         first = c[0]
@@ -1881,6 +1885,10 @@ def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntax
     return where.error(str(err), 1, None)  # pragma: no cover
 
 
+#: ``^{T}``: the transpose of a matrix (read like ``^T``, where T is not declared)
+_BRACED_T = re.compile(r"\^\s*\{\s*T\s*\}")
+
+
 def latex_to_sympy(
     text: str,
     *,
@@ -1955,6 +1963,8 @@ def latex_to_sympy(
     if "\t" in text:
         text = text.replace("\t", " ")
     norm = _normalise(text)
+    if "T" not in symbols and "{" in norm:  # x^{T}: written as x^T (a transpose, T undeclared)
+        norm = _BRACED_T.sub(lambda m: "^T" + " " * (len(m.group(0)) - 2), norm)
     norm, atoms = _declared_atoms(norm, symbols)
     if not norm.strip():
         raise where.error("empty LaTeX expression", 1, 1)
@@ -2060,7 +2070,17 @@ _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{((?:[^{}]|\{[^{}]*\})*)\})?"
     r"|<=|>=|<|>)"
 )
+#: a relation with the alignment point after it, ``=&`` (Knuth's and many books' style)
+_RELATION_AFTER_RE = re.compile(
+    r"(?<![&\\])(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|<=|>=)\s*&(?!&)")
+#: a comma, semicolon or full stop ending a row (a book's punctuation of its display), with
+#: the spacing around it: never mathematics, since an expression cannot end with one
+_TRAILING_PUNCTUATION = re.compile(
+    r"(?<!\\)[.,;](?:\s|\\[,;:! ]|\\q?quad(?![a-zA-Z]))*$")
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
+#: an operator the grammar reads, set upright with \text and followed by its bracket or its
+#: subscript: mathematics, never a remark (\text{KL}(q \,\|\, p), \text{Var}_{q}[z])
+_TEXT_OPERATOR = re.compile(r"\\text\s*\{\s*(KL|Var|E)\s*\}(?=\s*(\(|\[|_|\\left|\\[bB]igg?l?))")
 
 
 _TOP_RELATION = re.compile(r"=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])")
@@ -2104,6 +2124,10 @@ def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
         before = row[: m.start()]
         if before.count("{") - before.count("\\{") > before.count("}") - before.count("\\}"):
             pos = m.end()  # inside braces (D_{\text{KL}}): part of the mathematics
+            continue
+        operator = _TEXT_OPERATOR.match(row, m.start())
+        if operator is not None:
+            pos = operator.end()  # \text{KL}(q \| p), \text{Var}[x]: the operator itself
             continue
         depth, i = 1, m.end()
         while i < len(row) and depth:
@@ -2418,6 +2442,9 @@ class _TexReader:
             # drop a trailing '&&' column (now blank text)
             row_w = re.sub(r"&&\s*$", lambda m: " " * len(m.group(0)), row_w)
             rel = _RELATION_RE.search(row_w)
+            if rel is None:
+                # 'LHS =& RHS', '=& RHS': the alignment point written after the relation
+                rel = _RELATION_AFTER_RE.search(row_w)
             first_amp = row_w.find("&")
             if rel is None:
                 if first_amp >= 0:
@@ -2441,6 +2468,9 @@ class _TexReader:
             rhs_start = a + rel.end()
             rhs_text = row_w[rel.end():]
             rhs_text = re.sub(r"&", " ", rhs_text)  # '&&' columns before comments
+            trail = _TRAILING_PUNCTUATION.search(rhs_text)
+            if trail is not None:  # the sentence's comma or full stop after the maths
+                rhs_text = rhs_text[:trail.start()] + re.sub(r"[^\n]", " ", rhs_text[trail.start():])
             token = rel.group(1)
             label = self.defined_name(lhs_text)
             if label and start_expr is None:

@@ -1,0 +1,134 @@
+r"""Textbook spellings of the same mathematics read as the same expressions.
+
+Each notation here was found refused by ``benchmarks/notation_variants.py`` (a
+meaning-preserving rewrite of a correct corpus file made it unreadable). Every test writes
+the notation with letters of its own, unlike the corpus files, and compares the reading with
+the reading of the spelling the reader already knew; the last tests check that the new
+spellings did not make anything else readable with another meaning.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from elbo_derivation.core.steps import Relation
+from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.read.tex import latex_to_sympy, parse_tex_derivation
+
+u, w = sp.symbols("u w", real=True)
+k = sp.Symbol("kappa", positive=True)
+SYMBOLS = {"u": u, "w": w, "kappa": k}
+r_uw = sp.Function("r(u|w)", positive=True)(u, w)
+s_u = sp.Function("s(u)", positive=True)(u)
+FUNCTIONS = {"r(u|w)": r_uw, "s(u)": s_u}
+
+
+def read(latex: str) -> sp.Expr:
+    return latex_to_sympy(latex, symbols=SYMBOLS, functions=FUNCTIONS)
+
+
+def same(a: str, b: str) -> None:
+    assert sp.srepr(read(a)) == sp.srepr(read(b))
+
+
+@pytest.mark.parametrize("variant", [
+    r"\text{KL}\left(r(u|w) \,\|\, s(u)\right)",          # the operator set with \text
+    r"\mathrm{KL}(r(u|w) || s(u))",                       # two plain bars
+    r"\mathrm{KL}(r(u \vert w) \,\|\, s(u))",              # \vert as the conditioning bar
+])
+def test_kl_spellings(variant: str) -> None:
+    same(variant, r"\mathrm{KL}(r(u|w) \,\|\, s(u))")
+
+
+def test_vert_is_the_conditioning_bar_of_a_density() -> None:
+    same(r"\log r(u \vert w)", r"\log r(u|w)")
+
+
+@pytest.mark.parametrize("variant", [
+    r"\mathbf{E}_{r(u|w)}\left[u^2 \kappa\right]",
+    r"\mathbb{E}_{r(u|w)}\left(u^2 \kappa\right)",          # round brackets
+    r"\mathbb{E}_{u \sim r(u|w)}\{u^2 \kappa\}",           # braces
+    r"\mathsf{E}_{r(u|w)}[u^2 \kappa]",
+])
+def test_expectation_spellings(variant: str) -> None:
+    same(variant, r"\mathbb{E}_{r(u|w)}\left[u^2 \kappa\right]")
+
+
+def test_bold_E_before_nothing_is_not_an_expectation() -> None:
+    # \mathbf{E} not followed by a bracket or a density subscript stays a name (undeclared)
+    with pytest.raises(DerivationSyntaxError):
+        read(r"\mathbf{E} + u")
+
+
+@pytest.mark.parametrize(("variant", "plain"), [
+    (r"\sum\limits_{j=1}^{M} a_j", r"\sum_{j=1}^{M} a_j"),
+    (r"\int\limits_{0}^{\kappa} u \mathop{}\!\mathrm{d}u", r"\int_{0}^{\kappa} u \, du"),
+    (r"\int\nolimits_{0}^{\kappa} u^2 \,du", r"\int_{0}^{\kappa} u^2 \, du"),
+])
+def test_limits_and_mathop_are_typesetting(variant: str, plain: str) -> None:
+    j = sp.Symbol("j", integer=True)
+    m = sp.Symbol("M", integer=True, positive=True)
+    a = sp.Function("a")
+    syms = {**SYMBOLS, "j": j, "M": m}
+    kw = {"symbols": syms, "functions": FUNCTIONS}
+    if "a_j" in plain:
+        from elbo_derivation.read.declarations import Declarations
+
+        decl = Declarations()
+        decl.declare_symbols("j : integer", 1, 1)
+        decl.declare_symbols("M : positive integer", 1, 1)
+        decl.declare_functions("a_j : real", 1, 1)
+        kw = {"symbols": decl.symbols, "functions": decl.functions, "indexed": decl.indexed}
+    del a
+    assert sp.srepr(latex_to_sympy(variant, **kw)) == sp.srepr(latex_to_sympy(plain, **kw))
+
+
+def _tex(rows: str, header: str = "% symbols: u, w : real\n% symbols: kappa : positive\n"
+         ) -> list:
+    d = parse_tex_derivation(header + rows, file="v.tex")
+    return [d.start, *[(s.relation, s.expr) for s in d.steps]]
+
+
+def test_bold_bm_and_braced_transpose() -> None:
+    header = "% symbols: D : positive integer\n% symbols: v, m : vector(D) real\n"
+    plain = _tex("\\begin{align*}\n(v - m)^\\top (v - m) &= v^\\top v - 2 m^\\top v + m^\\top m\n"
+                 "\\end{align*}\n", header)
+    for variant in (
+            "(\\bm{v} - \\bm{m})^{T} (\\bm{v} - \\bm{m}) &= \\bm{v}^{T} \\bm{v} - 2 \\bm{m}^T \\bm{v} "
+            "+ \\bm{m}^{T}\\bm{m}",):
+        got = _tex("\\begin{align*}\n" + variant + "\n\\end{align*}\n", header)
+        assert [sp.srepr(e) for e in map(str, got)] == [sp.srepr(e) for e in map(str, plain)]
+
+
+def test_braced_T_is_a_power_where_T_is_declared() -> None:
+    t = sp.Symbol("T", positive=True)
+    assert latex_to_sympy("u^{T}", symbols={**SYMBOLS, "T": t}) == u**t
+
+
+def test_relation_before_the_alignment_point_and_punctuation() -> None:
+    plain = _tex("\\begin{align*}\n\\log (\\kappa w^2) &= \\log \\kappa + \\log w^2 \\\\\n"
+                 "&= \\log \\kappa + 2\\log |w|\n\\end{align*}\n")
+    for rows in (
+            "\\log (\\kappa w^2) =& \\log \\kappa + \\log w^2 \\\\\n=& \\log \\kappa + 2\\log |w|",
+            "\\log (\\kappa w^2) &= \\log \\kappa + \\log w^2, \\\\\n&= \\log \\kappa + 2\\log |w|.",
+            "\\log (\\kappa w^2) &= \\log \\kappa + \\log w^2 ,\\quad \\text{(a product)} \\\\\n"
+            "&= \\log \\kappa + 2\\log |w| \\; .",
+    ):
+        got = _tex("\\begin{align*}\n" + rows + "\n\\end{align*}\n")
+        assert got == plain
+        assert got[1][0] is Relation.EQ
+
+
+def test_text_KL_without_a_bracket_stays_a_remark() -> None:
+    d = parse_tex_derivation(
+        "% symbols: u : real\n\\begin{align*}\nu + u &= 2u && \\text{KL} \\\\\n"
+        "&= 2u \\quad \\text{(by the KL)}\n\\end{align*}\n", file="v.tex")
+    assert d.steps[0].justification == "KL"
+    assert d.steps[1].expr == 2 * u
+
+
+def test_a_comma_inside_the_maths_is_still_refused() -> None:
+    with pytest.raises(DerivationSyntaxError):
+        parse_tex_derivation("% symbols: u, w : real\n\\begin{align*}\nu &= u, w\n"
+                             "\\end{align*}\n", file="v.tex")
