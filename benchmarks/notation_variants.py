@@ -199,7 +199,8 @@ def exp_to_e_power(t: str) -> str:
     for a, z, arg in reversed(_exp_arguments(t)):
         if "\\exp" in arg:  # the inner one first would shift the outer's span
             continue
-        out = out[:a] + "e^{" + arg.strip() + "}" + out[z:]
+        space = " " if a and out[a - 1].isalpha() else ""
+        out = out[:a] + space + "e^{" + arg.strip() + "}" + out[z:]
     return out
 
 
@@ -233,14 +234,16 @@ def e_to_mathrm_e(t: str) -> str:
 def _bare_parens(t: str) -> list[tuple[int, int]]:
     """Pairs of bare parentheses, not sized, not escaped."""
     pairs = []
-    stack: list[int] = []
+    stack: list[int | None] = []
     for i, c in enumerate(t):
         sized = re.search(r"\\(left|right|bigl|bigr|Bigl|Bigr|big|Big|biggl|biggr)\s*$",
                           t[max(0, i - 8):i])
-        if c == "(" and not sized:
-            stack.append(i)
+        if c == "(" and not sized:  # x^{(i)}: a data point's label, kept bare
+            stack.append(None if re.search(r"\^\s*\{\s*$", t[max(0, i - 8):i]) else i)
         elif c == ")" and not sized and stack:
-            pairs.append((stack.pop(), i))
+            a = stack.pop()
+            if a is not None:
+                pairs.append((a, i))
     return pairs
 
 
@@ -336,7 +339,7 @@ def thinspace_to_cdot(t: str) -> str:
     r"""A thin space between two factors → ``\cdot`` (not before a differential ``d``, not
     around ``\|``, not next to an operator or a relation)."""
     return re.sub(
-        r"(?<=[A-Za-z0-9)}\]])\s*\\,\s*(?=(?:[A-Za-ce-z(]|\\(?:left|log|ln|exp|frac|sqrt|"
+        r"(?<=[A-Za-z0-9)}\]])\s*\\,\s*(?=(?:[A-Za-ce-z(]|\\(?:left|log|ln|exp|frac(?!\s*\{\s*d)|sqrt|"
         r"alpha|beta|gamma|mu|sigma|lambda|theta|pi|int|sum|prod|mathbb|mathrm\{[A-Za-ce-z])))",
         r" \\cdot ", t)
 
@@ -351,7 +354,7 @@ def frac_to_slash(t: str) -> str:
     return re.sub(
         r"(?<![\^_/])\\frac\s*\{\s*(" + _SIMPLE + r")\s*\}\s*\{\s*(" + _SIMPLE + r")\s*\}"
         r"(?=\s*(?:[+\-=&)\]]|\\right|\\\\|\\le|\\ge|\\quad|\\,|$|,))",
-        r"\1/\2", t)
+        r" \1/\2", t)
 
 
 @on_maths
@@ -738,6 +741,14 @@ def _rows_of(text: str, fn: Callable[[str, str], str], begin: str, end: str) -> 
 
 def _row_ends(body: str, fn: Callable[[str, bool], str]) -> str:
     """Apply ``fn(row, last)`` to the maths of every row (comments after ``\\\\`` left alone)."""
+    matrices: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:  # a written-out matrix's rows are not the display's
+        matrices.append(m.group(0))
+        return "\ue001" + chr(0xE100 + len(matrices) - 1)
+
+    body = re.sub(r"\\begin\s*\{\s*([pbvBV]?matrix)\s*\}.*?\\end\s*\{\s*\1\s*\}", hide, body,
+                  flags=re.S)
     masked, kept = _protect(body)
     rows = re.split(r"(\\\\(?:\[[^\]]*\])?)", masked)
     contents = [k for k in range(0, len(rows), 2) if rows[k].strip()
@@ -745,7 +756,8 @@ def _row_ends(body: str, fn: Callable[[str, bool], str]) -> str:
     last = contents[-1] if contents else -1
     for k in contents:
         rows[k] = fn(rows[k], k == last)
-    return _restore("".join(rows), kept)
+    out = _restore("".join(rows), kept)
+    return re.sub("\ue001(.)", lambda m: matrices[ord(m.group(1)) - 0xE100], out)
 
 
 def _split_trailer(row: str) -> tuple[str, str]:
@@ -1079,16 +1091,16 @@ def summarise(records: list[dict[str, Any]], names: list[str]) -> dict[str, Any]
     per: dict[str, Any] = {}
     for name in names:
         counts = {o: 0 for o in OUTCOMES}
-        files: dict[str, list[Any]] = {"unreadable": [], "verdict-changed": []}
+        files: dict[str, list[Any]] = {"unreadable-files": [], "verdict-changed-files": []}
         for r in records:
             res = r["rewrites"].get(name)
             if res is None:
                 continue
             counts[res["outcome"]] += 1
             if res["outcome"] == "unreadable":
-                files["unreadable"].append([r["file"], res["message"][:300]])
+                files["unreadable-files"].append([r["file"], res["message"][:300]])
             elif res["outcome"] == "verdict-changed":
-                files["verdict-changed"].append([r["file"], res["before"], res["after"],
+                files["verdict-changed-files"].append([r["file"], res["before"], res["after"],
                                                  res["timed_out"]])
         applied = sum(counts[o] for o in OUTCOMES[1:])
         per[name] = {"applied": applied, "unchanged": counts["same-reading"]

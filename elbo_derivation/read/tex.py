@@ -2067,7 +2067,8 @@ _OTHER_MATH = re.compile(
     r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?|split)\s*\}"
     r"|(?<!\\)\\\[()")
 _RELATION_RE = re.compile(
-    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{((?:[^{}]|\{[^{}]*\})*)\})?"
+    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*"
+    r"(?:_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|(\\[a-zA-Z]+|[a-zA-Z])))?"
     r"|<=|>=|<|>)"
 )
 #: a relation with the alignment point after it, ``=&`` (Knuth's and many books' style)
@@ -2495,7 +2496,8 @@ class _TexReader:
                                  ln, col)
             if token.startswith("\\simeq"):
                 relation = Relation.EQ_UP_TO
-                names = [n.strip() for n in (rel.group(2) or "").split(",") if n.strip()]
+                names = [n.strip() for n in (rel.group(2) or rel.group(3) or "").split(",")
+                         if n.strip()]  # \simeq_{g, h}, or one name unbraced: \simeq_g
                 if not names:
                     ln, col = _pos(a + rel.start(), body)
                     raise self.error("'&\\simeq' needs the variables: '&\\simeq_{g, h}'",
