@@ -132,3 +132,48 @@ def test_a_comma_inside_the_maths_is_still_refused() -> None:
     with pytest.raises(DerivationSyntaxError):
         parse_tex_derivation("% symbols: u, w : real\n\\begin{align*}\nu &= u, w\n"
                              "\\end{align*}\n", file="v.tex")
+
+
+@pytest.mark.parametrize("variant", [
+    r"\mathrm{E}_{\eta \sim \mathcal{N}(0, 1)}\left[(u + \kappa\eta)^2\right]",
+    r"\operatorname{E}_{\eta \sim \mathcal{N}\left(0, 1\right)}\left[(u + \kappa\eta)^2\right]",
+    r"\mathbb{E}_{\eta \sim \mathcal{N}\bigl(0, 1\bigr)}\left[(u + \kappa\eta)^2\right]",
+    r"\mathbb{E}_{\eta \sim \mathcal{N}\!(0, 1)}\left[(u + \kappa\eta)^2\right]",
+])
+def test_a_draw_declares_its_variable_in_every_spelling(variant: str) -> None:
+    header = "% symbols: u : real\n% symbols: kappa : positive\n"
+    plain = _tex("\\begin{align*}\n\\mathbb{E}_{\\eta \\sim \\mathcal{N}(0, 1)}\\left[(u + "
+                 "\\kappa\\eta)^2\\right] &= u^2 + \\kappa^2\n\\end{align*}\n", header)
+    got = _tex("\\begin{align*}\n" + variant + " &= u^2 + \\kappa^2\n\\end{align*}\n", header)
+    assert got == plain
+
+
+def test_iterated_expectation_in_round_brackets() -> None:
+    header = "% symbols: u, w : real\n% densities: s(w), r(u|w)\n"
+    square = _tex("\\begin{align*}\n\\mathbb{E}_{w \\sim s(w)}\\mathbb{E}_{u \\sim r(u|w)}"
+                  "\\left[u w\\right] &= 0\n\\end{align*}\n", header)
+    round_ = _tex("\\begin{align*}\n\\mathbb{E}_{w \\sim s(w)}\\mathbb{E}_{u \\sim r(u|w)}"
+                  "\\left(u w\\right) &= 0\n\\end{align*}\n", header)
+    assert round_ == square
+
+
+def test_simeq_with_one_unbraced_variable() -> None:
+    rows = "\\begin{align*}\n\\kappa u^2 + w &\\simeq_{u} \\kappa u^2\n\\end{align*}\n"
+    a = parse_tex_derivation("% symbols: u, w : real\n% symbols: kappa : positive\n" + rows,
+                             file="v.tex")
+    b = parse_tex_derivation("% symbols: u, w : real\n% symbols: kappa : positive\n"
+                             + rows.replace("_{u}", "_u"), file="v.tex")
+    assert a.steps[0].wrt == b.steps[0].wrt == ("u",)
+    assert b.steps[0].relation is Relation.EQ_UP_TO
+
+
+def test_doubled_bars_are_a_norm_single_bars_a_product() -> None:
+    same(r"\frac{||u - w||^2}{\kappa}", r"\frac{\|u - w\|^2}{\kappa}")
+    assert read(r"|u||w|") == sp.Abs(u) * sp.Abs(w)
+
+
+def test_norm_of_a_vector_with_doubled_bars() -> None:
+    header = "% symbols: D : positive integer\n% symbols: v : vector(D) real\n"
+    a = _tex("\\begin{align*}\n||v||^2 &= v^\\top v\n\\end{align*}\n", header)
+    b = _tex("\\begin{align*}\n\\|v\\|^2 &= v^\\top v\n\\end{align*}\n", header)
+    assert a == b

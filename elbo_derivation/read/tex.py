@@ -364,6 +364,13 @@ def _absolute_bars(text: str) -> str:
         bars = level[1]
         if len(bars) % 2:  # unpaired: leave them as written, for the grammar to report
             return
+        doubled = bars[::2] == [b - 1 for b in bars[1::2]]
+        if doubled and len(bars) % 4 == 0:
+            # every bar of the level doubled, ||x - \mu||^2: the bars of a norm (as \|), which
+            # of a number is its absolute value; |a||b| (single bars) stays a product
+            for k, pos in enumerate(bars[::2]):
+                out[pos], out[pos + 1] = ("\ue008" if k % 2 else "\ue007"), " "
+            return
         for k, pos in enumerate(bars):
             out[pos] = "\ue001" if k % 2 else "\ue000"
 
