@@ -337,11 +337,16 @@ def cdot_to_times(t: str) -> str:
 @on_maths
 def thinspace_to_cdot(t: str) -> str:
     r"""A thin space between two factors → ``\cdot`` (not before a differential ``d``, not
-    around ``\|``, not next to an operator or a relation)."""
-    return re.sub(
-        r"(?<=[A-Za-z0-9)}\]])\s*\\,\s*(?=(?:[A-Za-ce-z(]|\\(?:left|log|ln|exp|frac(?!\s*\{\s*d)|sqrt|"
-        r"alpha|beta|gamma|mu|sigma|lambda|theta|pi|int|sum|prod|mathbb|mathrm\{[A-Za-ce-z])))",
-        r" \\cdot ", t)
+    after a derivative operator ``\frac{d}{dt}``, not next to an operator or a relation)."""
+    pat = re.compile(
+        r"(?<=[A-Za-z0-9)}\]])\s*\\,\s*(?=(?:[A-Za-ce-z(]|\\(?:left|log|ln|exp|frac(?!\s*\{\s*d)|"
+        r"sqrt|alpha|beta|gamma|mu|sigma|lambda|theta|pi|int|sum|prod|mathbb|mathrm\{[A-Za-ce-z])))")
+
+    def repl(m: re.Match[str]) -> str:
+        if re.search(r"\\frac\s*\{\s*(d|\\partial)[^{}]*\}\s*\{[^{}]*\}\s*$", t[:m.start()]):
+            return m.group(0)
+        return " \\cdot "
+    return pat.sub(repl, t)
 
 
 _SIMPLE = r"(?:\d+|[A-Za-z]|\\(?!frac|left|right)[A-Za-z]+)(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?"
@@ -788,6 +793,16 @@ def env_display_aligned(text: str) -> str:
     return _rows_of(text, lambda b, k: b, "\\[\n\\begin{aligned}", "\\end{aligned}\n\\]")
 
 
+def _annotation_maths(text: str) -> bool:
+    """True when some ``&&`` column holds maths besides its ``\\text{...}`` (such a remark
+    cannot be moved into the row)."""
+    masked, _ = _protect(text)
+    for m in re.finditer(r"&&([^\n]*?)(\\\\|$)", masked, re.M):
+        if re.sub(_TOKEN + r".|\\q?quad|\\[,;:!]|\s", "", m.group(1)):
+            return True
+    return False
+
+
 def env_eqnarray(text: str) -> str:
     r"""``align*`` → ``eqnarray*``: ``LHS &=& RHS``, the remark column moved after a ``\quad``."""
     def body(b: str, kind: str) -> str:
@@ -796,6 +811,8 @@ def env_eqnarray(text: str) -> str:
         masked = re.sub(r"&\s*(=|\\le(?:q)?(?![A-Za-z])|\\ge(?:q)?(?![A-Za-z])|<|>|"
                         r"\\simeq_\{[^{}]*\})", r"&\1&", masked)
         return _restore(masked, kept)
+    if _annotation_maths(text):
+        return text
     return _rows_of(text, body, "\\begin{eqnarray*}", "\\end{eqnarray*}")
 
 
@@ -822,6 +839,8 @@ def justification_text(text: str) -> str:
         if trailer.lstrip().startswith("&&"):
             return maths + " \\quad " + trailer.lstrip()[2:]
         return maths + " \\quad \\text{(by the rule above)}" + trailer
+    if _annotation_maths(text):
+        return text
     return _rows_of(text, lambda b, k: _row_ends(b, row), "\\begin{align*}",
                     "\\end{align*}") if "align*" in text else text
 

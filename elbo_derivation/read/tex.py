@@ -1151,7 +1151,11 @@ class _Builder(Transformer_NonRecursive):
                 # the notes' reading: \log takes everything up to the next + or - (explicit
                 # products included), but not a following integral, expectation or \log
                 j = i + 1
-                while j < len(items) and (item.whole or not isinstance(items[j], (_Big, _Prefix))):
+                # \log\prod_{i} \theta \exp(-\theta x_i): an argument that starts with a sum or
+                # product sign runs, as its summand does, to the next + or -
+                whole = item.whole or (len(item.args) == 1 and isinstance(item.args[0], _Prefix)
+                                       and item.args[0].whole)
+                while j < len(items) and (whole or not isinstance(items[j], (_Big, _Prefix))):
                     j += 1
                 if j < len(items) and j > i + 1 and isinstance(items[j - 1], Token):
                     j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
