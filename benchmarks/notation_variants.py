@@ -970,7 +970,7 @@ def det_bars(t: str) -> str:
     out = t
     for n in names:
         name = re.escape(n) + r"(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?"
-        out = re.sub(r"\\det\s*(?:\\left\s*\(\s*(" + name + r")\s*\\right\s*\)|\(\s*(" + name
+        out = re.sub(r"(?<!\|)(?<!\|\s)\\det\s*(?:\\left\s*\(\s*(" + name + r")\s*\\right\s*\)|\(\s*(" + name
                      + r")\s*\)|(" + name + r")(?![A-Za-z_^]))",
                      lambda m: "|" + (m.group(1) or m.group(2) or m.group(3)) + "|", out)
     return out
@@ -984,6 +984,8 @@ def bars_to_det(t: str) -> str:
         name = re.escape(n) + r"(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?"
         out = re.sub(r"(?:\\left)?\|\s*(" + name + r")\s*(?:\\right)?\|",
                      lambda m: "\\det " + m.group(1) + " ", out)
+        # |K|^{-1/2}: (\det K)^{-1/2}, the power of the determinant
+        out = re.sub(r"\\det (" + name + r") (?=\s*\^)", r"(\\det \1)", out)
     return out
 
 

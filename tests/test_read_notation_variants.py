@@ -177,3 +177,24 @@ def test_norm_of_a_vector_with_doubled_bars() -> None:
     a = _tex("\\begin{align*}\n||v||^2 &= v^\\top v\n\\end{align*}\n", header)
     b = _tex("\\begin{align*}\n\\|v\\|^2 &= v^\\top v\n\\end{align*}\n", header)
     assert a == b
+
+
+def test_expectation_in_round_brackets_of_a_norm_and_a_nested_subscript() -> None:
+    header = ("% symbols: D : positive integer\n% symbols: v : vector(D) real\n"
+              "% densities: s_{\\mathrm{mod}}(v)\n")
+    a = _tex("\\begin{align*}\n\\mathbf{E}_{s_{\\mathrm{mod}}(v)}\\left(\\|v\\|^2\\right) &= "
+             "\\mathbb{E}_{s_{\\mathrm{mod}}(v)}\\left[v^\\top v\\right]\n\\end{align*}\n", header)
+    b = _tex("\\begin{align*}\n\\mathbb{E}_{s_{\\mathrm{mod}}(v)}\\left[\\|v\\|^2\\right] &= "
+             "\\mathbb{E}_{s_{\\mathrm{mod}}(v)}\\left[v^\\top v\\right]\n\\end{align*}\n", header)
+    assert a == b
+
+
+def test_log_of_a_product_sign_takes_the_function_after_it() -> None:
+    header = ("% symbols: M : positive integer\n% symbols: j : integer\n"
+              "% symbols: kappa : positive\n% functions: y_j : real\n")
+    a = _tex("\\begin{align*}\n\\log\\prod_{j=1}^{M}\\kappa \\exp(-\\kappa y_j) &= 0\n"
+             "\\end{align*}\n", header)
+    b = _tex("\\begin{align*}\n\\log\\prod_{j=1}^{M}\\kappa e^{-\\kappa y_j} &= 0\n"
+             "\\end{align*}\n", header)
+    assert a == b
+    assert isinstance(a[0], sp.log) and isinstance(a[0].args[0], sp.Product)

@@ -335,7 +335,8 @@ def _norm_bars(text: str) -> str:
             continue
         if ch in "([{":
             before = text[:i]
-            separating = (ch == "(" and bool(_CALL_BEFORE.search(before))) or (
+            separating = (ch == "(" and bool(_CALL_BEFORE.search(before))
+                          and not _EXPECTATION_BEFORE.search(before)) or (
                 ch == "[" and bool(_KL_BEFORE.search(before)))
             stack.append((separating, []))
         elif ch in ")]}" and len(stack) > 1:
@@ -347,6 +348,11 @@ def _norm_bars(text: str) -> str:
 
 
 _CALL_BEFORE = re.compile(r"([a-zA-Z}']|\\[a-zA-Z]+)\s*$")
+#: an expectation's subscript: the round bracket after it holds the expectation's argument,
+#: \mathbb{E}_{p(g)}\left(\|Ag\|^2\right), not the arguments of a call
+_EXPECTATION_BEFORE = re.compile(
+    r"(\\(mathbb|mathrm|operatorname|mathbf|mathsf|bm)\s*\{\s*E\s*\}|(?<![a-zA-Z\\])E)"
+    r"\s*_\s*\{([^{}]|\{([^{}]|\{[^{}]*\})*\})*\}\s*$")
 
 
 def _absolute_bars(text: str) -> str:
