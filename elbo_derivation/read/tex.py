@@ -62,6 +62,13 @@ What is read
   ``\operatorname{tr}``, products, powers and transposes; a declared identity ``\mathbf{I}``
   or ``I_D``; ``\mid`` as a bar (``q(z \mid x)``, ``\mathcal{N}(x \mid \mu, \sigma^2)``); a plain
   ``E`` before ``[`` or a density subscript as the expectation.
+* the spellings of other books (each guarded by ``benchmarks/notation_variants.py``):
+  ``\vert`` and ``||`` as bars between arguments (``q(z \vert x)``, ``\mathrm{KL}(q || p)``),
+  ``||v||`` a norm where every bar of its level is doubled (``|a||b|`` stays a product),
+  ``\text{KL}(...)``, ``\mathbf{E}``/``\mathsf{E}`` and round brackets ``\mathbb{E}_{q}(f)`` for
+  the expectation, ``\bm`` for bold, ``^{T}`` for ``^T``, ``\sum\limits``, ``\int\limits``,
+  ``\mathop{}\!\mathrm{d}x``; in an ``align`` row, ``=&`` for ``&=``, ``\simeq_z`` for
+  ``\simeq_{z}``, and a comma or full stop ending the row (a sentence's punctuation).
 
 Declarations (``% symbols:``, ``% densities:``, ``% functions:``, ``% let:``) mean what they
 mean in a ``.deriv`` file: both readers build them with
@@ -1503,7 +1510,7 @@ class _Builder(Transformer_NonRecursive):
 
     def normal_density_given(self, c: list[Any]) -> sp.Expr:
         """``\\mathcal{N}(x \\mid \\mu, \\sigma^2)``, Bishop's way of writing the density."""
-        if str(c[2]) not in ("|", "\\mid"):
+        if str(c[2]) not in ("|", "\\mid", "\\vert"):
             raise self.err("expected \\mathcal{N}(x \\mid \\mu, \\sigma^2) or "
                            "\\mathcal{N}(x; \\mu, \\sigma^2)", c[0])
         return self.normal_density([c[0], c[1], c[3], c[4], c[5]])
