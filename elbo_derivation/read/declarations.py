@@ -230,10 +230,14 @@ _NORMAL_DRAW = re.compile(
     # .deriv: any name the grammar reads (eps, e1), N(, Normal( or Gaussian( as it reads them
     r"(?:,\s*([a-zA-Z]\w*)\s*~\s*(?:N|Normal|Gaussian)\s*\()|"
     # LaTeX: a letter or a command, with a subscript (\epsilon_1, \epsilon_{2}) or without
-    r"(?:(?:,\s*|(?:\\mathbb\s*\{?\s*E\s*\}?|\bE)\s*_\s*\{\s*)((?:\\[a-zA-Z]+|[a-zA-Z])"
+    # (the expectation in any spelling the grammar reads, \mathrm{E}, \operatorname{E},
+    # \mathbf{E}; the bracket sized or after a negative space: \mathcal{N}\left(0, 1\right))
+    r"(?:(?:,\s*|(?:\\(?:mathbb|mathrm|operatorname|mathbf|mathsf|bm)\s*\{?\s*E\s*\}?|\bE)"
+    r"\s*_\s*\{\s*)((?:\\[a-zA-Z]+|[a-zA-Z])"
     # the subscript a name or a whole number, or a shifted index (x_{t-1}, x_{t+1})
     r"(?:\s*_\s*(?:\{\s*[A-Za-z0-9]+(?:\s*[-+]\s*[A-Za-z0-9]+)*\s*\}|[A-Za-z0-9]))?)\s*"
-    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*\()")
+    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*"
+    r"(?:\\!\s*)?(?:\\(?:left|[bB]igg?l?)(?![a-zA-Z])\s*)?\()")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")

@@ -63,6 +63,13 @@ What is read
   ``\operatorname{tr}``, products, powers and transposes; a declared identity ``\mathbf{I}``
   or ``I_D``; ``\mid`` as a bar (``q(z \mid x)``, ``\mathcal{N}(x \mid \mu, \sigma^2)``); a plain
   ``E`` before ``[`` or a density subscript as the expectation.
+* the spellings of other books (each guarded by ``benchmarks/notation_variants.py``):
+  ``\vert`` and ``||`` as bars between arguments (``q(z \vert x)``, ``\mathrm{KL}(q || p)``),
+  ``||v||`` a norm where every bar of its level is doubled (``|a||b|`` stays a product),
+  ``\text{KL}(...)``, ``\mathbf{E}``/``\mathsf{E}`` and round brackets ``\mathbb{E}_{q}(f)`` for
+  the expectation, ``\bm`` for bold, ``^{T}`` for ``^T``, ``\sum\limits``, ``\int\limits``,
+  ``\mathop{}\!\mathrm{d}x``; in an ``align`` row, ``=&`` for ``&=``, ``\simeq_z`` for
+  ``\simeq_{z}``, and a comma or full stop ending the row (a sentence's punctuation).
 
 Declarations (``% symbols:``, ``% densities:``, ``% functions:``, ``% let:``) mean what they
 mean in a ``.deriv`` file: both readers build them with
@@ -215,6 +222,9 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"(?<!\\)\\\}"), ")"),
     (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
     (re.compile(r"\\(displaystyle|textstyle|quad|qquad|nonumber|notag)(?![a-zA-Z])"), ""),
+    # where limits are printed (\sum\limits_{i=1}^{N}) and the empty operator of the
+    # upright differential's spacing (\mathop{}\!\mathrm{d}x): typesetting, not mathematics
+    (re.compile(r"\\(no)?limits(?![a-zA-Z])|\\mathop\s*\{\s*\}"), ""),
     (re.compile(r"(?<!\\)\\[,;:! ]"), ""),  # not the second \ of a row end \\
     (re.compile(r"~"), ""),
 ]
@@ -228,7 +238,7 @@ _KNOWN_COMMANDS = frozenset(
     r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \sin \cos \tan \int \pi \infty
     \cdot \times \sim
     \mathbb \mathrm
-    \operatorname \text \mathit \mathbf \boldsymbol \hat \bar \tilde \widehat \widetilde
+    \operatorname \text \mathit \mathbf \boldsymbol \bm \mathsf \vert \hat \bar \tilde \widehat \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
@@ -342,7 +352,8 @@ def _norm_bars(text: str) -> str:
             continue
         if ch in "([{":
             before = text[:i]
-            separating = (ch == "(" and bool(_CALL_BEFORE.search(before))) or (
+            separating = (ch == "(" and bool(_CALL_BEFORE.search(before))
+                          and not _EXPECTATION_BEFORE.search(before)) or (
                 ch == "[" and bool(_KL_BEFORE.search(before)))
             stack.append((separating, []))
         elif ch in ")]}" and len(stack) > 1:
@@ -354,6 +365,11 @@ def _norm_bars(text: str) -> str:
 
 
 _CALL_BEFORE = re.compile(r"([a-zA-Z}']|\\[a-zA-Z]+)\s*$")
+#: an expectation's subscript: the round bracket after it holds the expectation's argument,
+#: \mathbb{E}_{p(g)}\left(\|Ag\|^2\right), not the arguments of a call
+_EXPECTATION_BEFORE = re.compile(
+    r"(\\(mathbb|mathrm|operatorname|mathbf|mathsf|bm)\s*\{\s*E\s*\}|(?<![a-zA-Z\\])E)"
+    r"\s*_\s*\{([^{}]|\{([^{}]|\{[^{}]*\})*\})*\}\s*$")
 
 
 def _absolute_bars(text: str) -> str:
@@ -370,6 +386,13 @@ def _absolute_bars(text: str) -> str:
     def close(level: tuple[bool, list[int]]) -> None:
         bars = level[1]
         if len(bars) % 2:  # unpaired: leave them as written, for the grammar to report
+            return
+        doubled = bars[::2] == [b - 1 for b in bars[1::2]]
+        if doubled and len(bars) % 4 == 0:
+            # every bar of the level doubled, ||x - \mu||^2: the bars of a norm (as \|), which
+            # of a number is its absolute value; |a||b| (single bars) stays a product
+            for k, pos in enumerate(bars[::2]):
+                out[pos], out[pos + 1] = ("\ue008" if k % 2 else "\ue007"), " "
             return
         for k, pos in enumerate(bars):
             out[pos] = "\ue001" if k % 2 else "\ue000"
@@ -969,7 +992,8 @@ class _Builder(Transformer_NonRecursive):
         for item in c[1:]:
             if isinstance(item, Token) and item.type == "SEP":
                 sep = str(item)
-                seps.append("|" if sep.startswith("\\mid") else sep if sep in ",|" else "||")
+                seps.append("|" if sep.startswith(("\\mid", "\\vert")) else sep if sep in ",|"
+                            else "||")
             else:
                 parts.append(item)
         first = c[0]
@@ -1161,7 +1185,11 @@ class _Builder(Transformer_NonRecursive):
                 # the notes' reading: \log takes everything up to the next + or - (explicit
                 # products included), but not a following integral, expectation or \log
                 j = i + 1
-                while j < len(items) and (item.whole or not isinstance(items[j], (_Big, _Prefix))):
+                # \log\prod_{i} \theta \exp(-\theta x_i): an argument that starts with a sum or
+                # product sign runs, as its summand does, to the next + or -
+                whole = item.whole or (len(item.args) == 1 and isinstance(item.args[0], _Prefix)
+                                       and item.args[0].whole)
+                while j < len(items) and (whole or not isinstance(items[j], (_Big, _Prefix))):
                     j += 1
                 if j < len(items) and j > i + 1 and isinstance(items[j - 1], Token):
                     j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
@@ -1509,7 +1537,7 @@ class _Builder(Transformer_NonRecursive):
 
     def normal_density_given(self, c: list[Any]) -> sp.Expr:
         """``\\mathcal{N}(x \\mid \\mu, \\sigma^2)``, Bishop's way of writing the density."""
-        if str(c[2]) not in ("|", "\\mid"):
+        if str(c[2]) not in ("|", "\\mid", "\\vert"):
             raise self.err("expected \\mathcal{N}(x \\mid \\mu, \\sigma^2) or "
                            "\\mathcal{N}(x; \\mu, \\sigma^2)", c[0])
         return self.normal_density([c[0], c[1], c[3], c[4], c[5]])
@@ -1948,6 +1976,10 @@ def _explain(err: UnexpectedInput, text: str, where: _Where) -> DerivationSyntax
     return where.error(str(err), 1, None)  # pragma: no cover
 
 
+#: ``^{T}``: the transpose of a matrix (read like ``^T``, where T is not declared)
+_BRACED_T = re.compile(r"\^\s*\{\s*T\s*\}")
+
+
 def latex_to_sympy(
     text: str,
     *,
@@ -2022,6 +2054,8 @@ def latex_to_sympy(
     if "\t" in text:
         text = text.replace("\t", " ")
     norm = _normalise(text)
+    if "T" not in symbols and "{" in norm:  # x^{T}: written as x^T (a transpose, T undeclared)
+        norm = _BRACED_T.sub(lambda m: "^T" + " " * (len(m.group(0)) - 2), norm)
     norm, atoms = _declared_atoms(norm, symbols)
     if not norm.strip():
         raise where.error("empty LaTeX expression", 1, 1)
@@ -2124,10 +2158,21 @@ _OTHER_MATH = re.compile(
     r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?|split)\s*\}"
     r"|(?<!\\)\\\[()")
 _RELATION_RE = re.compile(
-    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*(?:_\s*\{((?:[^{}]|\{[^{}]*\})*)\})?"
+    r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*"
+    r"(?:_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|(\\[a-zA-Z]+|[a-zA-Z])))?"
     r"|<=|>=|<|>)"
 )
+#: a relation with the alignment point after it, ``=&`` (Knuth's and many books' style)
+_RELATION_AFTER_RE = re.compile(
+    r"(?<![&\\])(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|<=|>=)\s*&(?!&)")
+#: a comma, semicolon or full stop ending a row (a book's punctuation of its display), with
+#: the spacing around it: never mathematics, since an expression cannot end with one
+_TRAILING_PUNCTUATION = re.compile(
+    r"(?<!\\)[.,;](?:\s|\\[,;:! ]|\\q?quad(?![a-zA-Z]))*$")
 _TEXT_CMD = re.compile(r"\\(text|textrm|mbox|intertext|tag\*?|label)\s*\{")
+#: an operator the grammar reads, set upright with \text and followed by its bracket or its
+#: subscript: mathematics, never a remark (\text{KL}(q \,\|\, p), \text{Var}_{q}[z])
+_TEXT_OPERATOR = re.compile(r"\\text\s*\{\s*(KL|Var|E)\s*\}(?=\s*(\(|\[|_|\\left|\\[bB]igg?l?))")
 
 
 _TOP_RELATION = re.compile(r"=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])")
@@ -2171,6 +2216,10 @@ def _braced_commands(row: str) -> list[tuple[str, int, int, str]]:
         before = row[: m.start()]
         if before.count("{") - before.count("\\{") > before.count("}") - before.count("\\}"):
             pos = m.end()  # inside braces (D_{\text{KL}}): part of the mathematics
+            continue
+        operator = _TEXT_OPERATOR.match(row, m.start())
+        if operator is not None:
+            pos = operator.end()  # \text{KL}(q \| p), \text{Var}[x]: the operator itself
             continue
         depth, i = 1, m.end()
         while i < len(row) and depth:
@@ -2499,6 +2548,9 @@ class _TexReader:
             # drop a trailing '&&' column (now blank text)
             row_w = re.sub(r"&&\s*$", lambda m: " " * len(m.group(0)), row_w)
             rel = _RELATION_RE.search(row_w)
+            if rel is None:
+                # 'LHS =& RHS', '=& RHS': the alignment point written after the relation
+                rel = _RELATION_AFTER_RE.search(row_w)
             first_amp = row_w.find("&")
             if rel is None:
                 if first_amp >= 0:
@@ -2522,6 +2574,9 @@ class _TexReader:
             rhs_start = a + rel.end()
             rhs_text = row_w[rel.end():]
             rhs_text = re.sub(r"&", " ", rhs_text)  # '&&' columns before comments
+            trail = _TRAILING_PUNCTUATION.search(rhs_text)
+            if trail is not None:  # the sentence's comma or full stop after the maths
+                rhs_text = rhs_text[:trail.start()] + re.sub(r"[^\n]", " ", rhs_text[trail.start():])
             token = rel.group(1)
             label = self.defined_name(lhs_text)
             if label and start_expr is None:
@@ -2546,7 +2601,8 @@ class _TexReader:
                                  ln, col)
             if token.startswith("\\simeq"):
                 relation = Relation.EQ_UP_TO
-                names = [n.strip() for n in (rel.group(2) or "").split(",") if n.strip()]
+                names = [n.strip() for n in (rel.group(2) or rel.group(3) or "").split(",")
+                         if n.strip()]  # \simeq_{g, h}, or one name unbraced: \simeq_g
                 if not names:
                     ln, col = _pos(a + rel.start(), body)
                     raise self.error("'&\\simeq' needs the variables: '&\\simeq_{g, h}'",
