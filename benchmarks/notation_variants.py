@@ -544,10 +544,9 @@ def _kl_rewrite(form: str, name: str, doc: str) -> Rewrite:
         _CURRENT[0] = text
         masked, kept = _protect(text)
         # un-hide the KL written as \text{KL}, to be rewritten like the others
-        kept2 = [k if re.fullmatch(r"\\text\s*\{\s*KL\s*\}", k) is None else k for k in kept]
         masked = re.sub(_TOKEN + "(.)", lambda m: (
-            kept2[ord(m.group(1)) - 0xE100]
-            if re.fullmatch(r"\\(?:text|textrm)\s*\{\s*KL\s*\}", kept2[ord(m.group(1)) - 0xE100])
+            kept[ord(m.group(1)) - 0xE100]
+            if re.fullmatch(r"\\(?:text|textrm)\s*\{\s*KL\s*\}", kept[ord(m.group(1)) - 0xE100])
             else m.group(0)), masked)
         return _restore(inner(masked), kept)
 
@@ -661,7 +660,8 @@ def _bold(command: str) -> Rewrite:
                 pat = re.escape(n) + r"(?![A-Za-z])"
             else:
                 pat = r"(?<![A-Za-z\\{])" + re.escape(n) + r"(?![A-Za-z])"
-            pat = r"(?<!\{)" + pat if not n.startswith("\\") else r"(?<!\\mathbf\{)(?<!\\bm\{)" + pat
+            guard = r"(?<!\{)" if not n.startswith("\\") else r"(?<!\\mathbf\{)(?<!\\bm\{)"
+            pat = guard + pat
             masked = re.sub(pat, lambda m: f"{command}{{{m.group(0)}}}", masked)
         return _restore(masked, kept)
     return rewrite
@@ -970,7 +970,7 @@ def det_bars(t: str) -> str:
     out = t
     for n in names:
         name = re.escape(n) + r"(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?"
-        out = re.sub(r"(?<!\|)(?<!\|\s)\\det\s*(?:\\left\s*\(\s*(" + name + r")\s*\\right\s*\)|\(\s*(" + name
+        out = re.sub(r"(?<!\|)(?<!\|\s)\\det\s*(?:\\left\s*\(\s*(" + name + r")\s*\\right\s*\)|\(\s*(" + name  # noqa: E501
                      + r")\s*\)|(" + name + r")(?![A-Za-z_^]))",
                      lambda m: "|" + (m.group(1) or m.group(2) or m.group(3)) + "|", out)
     return out

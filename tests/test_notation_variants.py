@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (derivations written out as a book prints them)
 r"""Guard of the notation variants: a handful of correct files × every rewrite of
 ``benchmarks/notation_variants.py`` read exactly as the file itself.
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (derivations written out as a book prints them)
 r"""Textbook spellings of the same mathematics read as the same expressions.
 
 Each notation here was found refused by ``benchmarks/notation_variants.py`` (a

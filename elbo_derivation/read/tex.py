@@ -238,7 +238,8 @@ _KNOWN_COMMANDS = frozenset(
     r"""\frac \sqrt \log \ln \exp \tanh \sinh \cosh \coth \arctan \sin \cos \tan \int \pi \infty
     \cdot \times \sim
     \mathbb \mathrm
-    \operatorname \text \mathit \mathbf \boldsymbol \bm \mathsf \vert \hat \bar \tilde \widehat \widetilde
+    \operatorname \text \mathit \mathbf \boldsymbol \bm \mathsf \vert \hat \bar \tilde \widehat
+    \widetilde
     \overline \lvert \rvert \partial \alpha \beta \gamma \delta \epsilon \varepsilon \zeta
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
@@ -2576,7 +2577,8 @@ class _TexReader:
             rhs_text = re.sub(r"&", " ", rhs_text)  # '&&' columns before comments
             trail = _TRAILING_PUNCTUATION.search(rhs_text)
             if trail is not None:  # the sentence's comma or full stop after the maths
-                rhs_text = rhs_text[:trail.start()] + re.sub(r"[^\n]", " ", rhs_text[trail.start():])
+                rhs_text = (rhs_text[:trail.start()]
+                            + re.sub(r"[^\n]", " ", rhs_text[trail.start():]))
             token = rel.group(1)
             label = self.defined_name(lhs_text)
             if label and start_expr is None:
