@@ -218,3 +218,40 @@ def test_an_integral_of_a_positive_function_of_bound_variables_is_a_positive_fun
     assert tiers.POSITIVE_INTEGRAL_FUNCTION in r.rules
     wrong = compare(*_marginal_step(1), time_limit=5.0)
     assert wrong.verdict is not Verdict.PROVED
+
+
+def _two_unit_sigmoid_flow() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """S, a mixture of two sigmoids of x (weights w, 1 − w), and its derivative T: the deep
+    sigmoidal flow of Huang et al. (2018), sec. 3.1, with two hidden units."""
+    w = sp.Symbol("w", positive=True)
+    u, v = sp.symbols("u v", positive=True)
+    c, d = sp.symbols("c d", real=True)
+    sig = [1 / (1 + sp.exp(-(s * x + t))) for s, t in ((u, c), (v, d))]
+    S = w * sig[0] + (1 - w) * sig[1]
+    T = w * u * sig[0] * (1 - sig[0]) + (1 - w) * v * sig[1] * (1 - sig[1])
+    return S, T, w
+
+
+def test_large_sides_are_probed_before_the_symbolic_tiers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # d/dx log(S/(1 − S)) = T/S + T/(1 − S); written with the sign of the second term
+    # flipped, the sides are large enough for the quick look to come first: the calculus
+    # and algebra tiers, which would expand the fractions of exponentials, are never asked
+    S, T, w = _two_unit_sigmoid_flow()
+    lhs, wrong = sp.Derivative(sp.log(S / (1 - S)), x), T / S - T / (1 - S)
+    assert sum(1 for _ in sp.preorder_traversal(lhs - wrong)) >= tiers.SCREEN_FIRST_NODES
+    asked: list[str] = []
+    for tier in (tiers.CALCULUS, tiers.ALGEBRA):
+        monkeypatch.setattr(tier, "judge", lambda p, name=tier.name: asked.append(name))
+    domains = {w: sp.Interval.open(0, 1)}
+    r = compare(lhs, wrong, time_limit=5.0, domains=domains)
+    assert (r.verdict, r.method, asked) == (Verdict.REFUTED, "probe", [])
+    by_name = {str(s): s for s in lhs.free_symbols | wrong.free_symbols}
+    point = {by_name[k]: sp.Rational(v) for k, v in r.counterexample.point.items()}
+    assert 0 < point[w] < 1  # inside the declared interval
+    gap = sp.N((T / S + T / (1 - S) - wrong).xreplace(point), 30)
+    assert abs(gap - sp.Float(r.counterexample.difference)) < 1e-9 * abs(gap)
+    # the right derivative still goes to the calculus tier, which proves it
+    monkeypatch.undo()
+    assert compare(lhs, T / S + T / (1 - S), time_limit=5.0, domains=domains).method == (
+        "calculus")

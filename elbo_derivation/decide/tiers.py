@@ -123,6 +123,11 @@ MAX_DEPTH = 200
 MAX_NODES = 20_000
 #: Integer powers beyond this are not expanded (probing only).
 MAX_EXPAND_POWER = 1000
+#: Steps whose two sides have at least this many nodes between them are first looked at by
+#: :func:`quick_look` (the probe at three nice points), before any symbolic tier: expanding
+#: and cancelling such sides (fractions of sums of exponentials, a sigmoid written out) can
+#: use up every tier's share before the probe finds the counterexample at the first point.
+SCREEN_FIRST_NODES = 150
 
 # The rules, as a textbook names them (what a Judgement's ``rules`` hold).
 SAME_EXPRESSION = "identical sides"
@@ -2270,6 +2275,35 @@ def _probe_refuted(tier: str, p: Problem, counterexample: Counterexample) -> Jud
                      reason=_FOUND_BY_PROBE, counterexample=counterexample)
 
 
+def quick_look(p: Problem) -> Judgement | None:
+    """The probe at its first three nice points inside the declared domain, within a tenth
+    of the step's time: a refutation (method ``probe``) when one of them is a counterexample
+    confirmed as every probe's is (50 and 70 digits, both sides finite, every declared
+    assumption respected), None otherwise. A plainly wrong step is refuted so without paying
+    for ``simplify``, and a large one without paying for the symbolic tiers (see
+    :data:`SCREEN_FIRST_NODES`).
+
+    >>> t = sp.Symbol("t", positive=True)
+    >>> j = quick_look(Problem.of(sp.log(t**2), sp.log(t)))
+    >>> j.verdict.value, j.tier, j.counterexample.point
+    ('refuted', 'probe', {'t': 2.0})
+    >>> quick_look(Problem.of(sp.log(t**2), 2 * sp.log(t))) is None
+    True
+    """
+    import numpy  # noqa: F401  (loaded before the time share starts, see Tier.draws_points)
+
+    a, b = p.sides
+    seconds = min(0.1 * p.time_limit, p.left())
+    wrt = _wrt_symbols(p)
+    if seconds > 0 and (p.relation is not Relation.EQ_UP_TO or wrt):
+        quick = run_bounded(lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
+                                          n_random=0, max_points=3, domains=p.domains),
+                            seconds)
+        if quick.ok and quick.value.verdict == "refuted":
+            return _probe_refuted("probe", p, quick.value.counterexample)
+    return None
+
+
 class Simplify(Tier):
     """A quick look at three nice points — a step that is plainly wrong is refuted there at
     once, without paying for ``simplify`` — then a bounded ``sympy.simplify`` of the gap."""
@@ -2282,14 +2316,9 @@ class Simplify(Tier):
 
     def judge(self, p: Problem) -> Judgement | None:
         a, b = p.sides
-        seconds = min(0.1 * p.time_limit, p.left())
-        wrt = _wrt_symbols(p)
-        if seconds > 0 and (p.relation is not Relation.EQ_UP_TO or wrt):
-            quick = run_bounded(lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
-                                              n_random=0, max_points=3, domains=p.domains),
-                                seconds)
-            if quick.ok and quick.value.verdict == "refuted":
-                return _probe_refuted("probe", p, quick.value.counterexample)
+        found = quick_look(p)
+        if found is not None:
+            return found
         value = self.within_share(p, lambda: sp.simplify(p.gap))
         if value is None:
             return None
