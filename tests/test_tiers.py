@@ -255,3 +255,23 @@ def test_large_sides_are_probed_before_the_symbolic_tiers(
     monkeypatch.undo()
     assert compare(lhs, T / S + T / (1 - S), time_limit=5.0, domains=domains).method == (
         "calculus")
+
+
+def test_the_sign_of_a_gap_is_found_within_a_share_of_the_step(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sign rule that never finishes (factoring a huge gap) gives up within its share of the
+    # step's time, leaving the rest to the tiers after, and says so in the reasons
+    import time
+
+    def forever(f: sp.Expr) -> tuple[str, str]:
+        while True:
+            sum(range(1000))
+
+    monkeypatch.setattr(tiers, "nonnegative", forever)
+    p = tiers.Problem.of(a**2 + b**2, 2 * a * b, ">=", time_limit=1.0)
+    start = time.process_time()
+    assert p.sign_of(p.gap) == ("", "")
+    assert time.process_time() - start < 0.5  # SIGN_SHARE of 1 s, and no more
+    assert any(r.startswith("the sign of the gap: timed out") for r in p.reasons)
+    monkeypatch.undo()
+    assert p.sign_of(p.gap)[0]  # (a − b)² ≥ 0, found in time

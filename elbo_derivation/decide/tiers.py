@@ -128,6 +128,9 @@ MAX_EXPAND_POWER = 1000
 #: and cancelling such sides (fractions of sums of exponentials, a sigmoid written out) can
 #: use up every tier's share before the probe finds the counterexample at the first point.
 SCREEN_FIRST_NODES = 150
+#: The share of a step's time for finding the sign of an inequality's reduced gap
+#: (:meth:`Problem.sign_of`), as much as a tier's own share.
+SIGN_SHARE = 0.2
 
 # The rules, as a textbook names them (what a Judgement's ``rules`` hold).
 SAME_EXPRESSION = "identical sides"
@@ -290,11 +293,23 @@ class Problem:
             value = constant_value(f)
             if value is not None and value < 0:
                 return Judgement(Verdict.REFUTED, tier, constant=f, sides=sides)
-        reason, rule = nonnegative(f)
+        reason, rule = self.sign_of(f)
         if reason:
             return Judgement(Verdict.PROVED, tier, (*rules, rule),
                              f"the gap {plain(f)} is ≥ 0: {reason}")
         return self.refute_exactly(f, tier, rules, sides)
+
+    def sign_of(self, f: sp.Expr) -> tuple[str, str]:
+        """:func:`nonnegative` of a gap, within :data:`SIGN_SHARE` of the step's time (or
+        what is left of it): ("", "") when it found no reason or ran out of time (noted in
+        ``reasons``). Factoring a large gap (fractions of sums of exponentials) can take
+        seconds, which would otherwise leave nothing of the step's time to the tiers after
+        the one that reduced it."""
+        out = run_bounded(lambda: nonnegative(f), self.share(SIGN_SHARE))
+        if not out.ok:
+            self.reasons.append(f"the sign of the gap: {out.error}")
+            return "", ""
+        return out.value
 
     def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
                        sides: tuple[sp.Expr, sp.Expr] | None = None,
