@@ -275,3 +275,15 @@ def test_the_sign_of_a_gap_is_found_within_a_share_of_the_step(
     assert any(r.startswith("the sign of the gap: timed out") for r in p.reasons)
     monkeypatch.undo()
     assert p.sign_of(p.gap)[0]  # (a − b)² ≥ 0, found in time
+
+
+def test_large_rational_sides_are_left_to_the_symbolic_tiers() -> None:
+    # as large, but a rational function of the symbols themselves (no exponential in a
+    # denominator): the algebra tier refutes it with the exact gap, as before
+    terms = [x**i / (1 + a * x**i) for i in range(1, 13)]
+    lhs, rhs = sp.Add(*terms), sp.Add(*terms[:-1]) + 2 * terms[-1]
+    assert sum(1 for side in (lhs, rhs) for _ in sp.preorder_traversal(side)) >= (
+        tiers.SCREEN_FIRST_NODES)
+    r = compare(lhs, rhs, time_limit=5.0)
+    assert (r.verdict, r.method) == (Verdict.REFUTED, "algebra")
+    assert r.counterexample.note.startswith("exact:")

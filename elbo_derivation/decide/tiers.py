@@ -123,10 +123,11 @@ MAX_DEPTH = 200
 MAX_NODES = 20_000
 #: Integer powers beyond this are not expanded (probing only).
 MAX_EXPAND_POWER = 1000
-#: Steps whose two sides have at least this many nodes between them are first looked at by
-#: :func:`quick_look` (the probe at three nice points), before any symbolic tier: expanding
-#: and cancelling such sides (fractions of sums of exponentials, a sigmoid written out) can
-#: use up every tier's share before the probe finds the counterexample at the first point.
+#: Steps whose two sides have at least this many nodes between them, with an exponential in a
+#: denominator, are first looked at by :func:`quick_look` (the probe at three nice points),
+#: before any symbolic tier: expanding and cancelling fractions of sums of exponentials (a
+#: sigmoid written out) can use up every tier's share before the probe finds the
+#: counterexample at the first point.
 SCREEN_FIRST_NODES = 150
 #: The share of a step's time for finding the sign of an inequality's reduced gap
 #: (:meth:`Problem.sign_of`), as much as a tier's own share.
@@ -678,7 +679,7 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
             return sp.S.Zero, rules
         return sp.ImmutableMatrix(diff.rows, diff.cols, [e for e, _ in done]), rules
     masked, nodes = _mask(diff)
-    if _exponential_denominator(masked):
+    if exponential_denominator(masked):
         # a rational function of exponentials (the logistic sigmoid written out): each
         # exponential one positive unknown, so that cancelling needs no expansion of e^(a + b)
         quick = exponentials_as_unknowns(masked)
@@ -723,7 +724,7 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     return f.xreplace(nodes), tuple(rules)
 
 
-def _exponential_denominator(f: sp.Expr) -> bool:
+def exponential_denominator(f: sp.Expr) -> bool:
     """Whether an exponential stands in a denominator of ``f`` (1/(1 + e^(−t)), the logistic
     sigmoid written out)."""
     return any(isinstance(n, sp.Pow) and n.exp.is_negative is True and n.base.has(sp.exp)
@@ -1762,7 +1763,7 @@ class DeclaredIntervals(Tier):
             gap = p.gap.xreplace(subs)
             gap = gap.replace(lambda n: isinstance(n, sp.log),
                               lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
-            if p.relation is not Relation.EQ and _exponential_denominator(gap):
+            if p.relation is not Relation.EQ and exponential_denominator(gap):
                 # a rational function of exponentials: its sign with each one a positive
                 # unknown, before any expansion
                 unknowns = exponentials_as_unknowns(gap)

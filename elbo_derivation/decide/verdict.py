@@ -11,9 +11,10 @@ derivation, its ``let`` names substituted. Explaining a refuted step is not done
 A gap that any symbolic tier reduces to a nonzero constant refutes the step, however small
 the constant; the note of the counterexample gives it exactly. Expressions nested too deeply
 are not tried at all, and those too large or with huge powers go to the probe only. Large
-sides (:data:`~elbo_derivation.decide.tiers.SCREEN_FIRST_NODES`) get the probe's quick look at
-three nice points before the symbolic tiers: a counterexample confirmed there refutes the step
-at once, whatever the symbolic tiers would have spent expanding it.
+sides (:data:`~elbo_derivation.decide.tiers.SCREEN_FIRST_NODES`) with an exponential in a
+denominator get the probe's quick look at three nice points before the symbolic tiers: a
+counterexample confirmed there refutes the step at once, whatever the symbolic tiers would
+have spent expanding it.
 
 Relations: ``=``; ``<=``/``>=`` (proved when the gap is non-negative by SymPy's sign rules,
 after factoring into squares, or as c·(t − log t − 1) plus such a term, with c, t > 0; otherwise
@@ -72,6 +73,7 @@ from elbo_derivation.decide.tiers import (
     Problem,
     constant_value,
     credit_rewritings,
+    exponential_denominator,
     quick_look,
     termwise_terms,
 )
@@ -320,9 +322,12 @@ def compare(
         judgement = _termwise(problem, families)
         if judgement is not None:
             return _result(judgement, relation, start, problem.domains)
-    if problem.symbolic and nodes >= SCREEN_FIRST_NODES:
-        # large sides: the probe's first points before the symbolic tiers' expansions (the
-        # same look, and so the same counterexample, as the simplify tier's)
+    if problem.symbolic and nodes >= SCREEN_FIRST_NODES and exponential_denominator(
+            problem.gap):
+        # large sides with exponentials in denominators: the probe's first points before
+        # the symbolic tiers' expansions (the same look, and so the same counterexample, as
+        # the simplify tier's); a rational function of the symbols themselves is left to
+        # the tiers, whose exact gap the refutation then shows
         judgement = quick_look(problem)
         if judgement is not None:
             return _with_failures(_result(judgement, relation, start, problem.domains),
