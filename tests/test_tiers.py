@@ -218,3 +218,72 @@ def test_an_integral_of_a_positive_function_of_bound_variables_is_a_positive_fun
     assert tiers.POSITIVE_INTEGRAL_FUNCTION in r.rules
     wrong = compare(*_marginal_step(1), time_limit=5.0)
     assert wrong.verdict is not Verdict.PROVED
+
+
+def _two_unit_sigmoid_flow() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """S, a mixture of two sigmoids of x (weights w, 1 − w), and its derivative T: the deep
+    sigmoidal flow of Huang et al. (2018), sec. 3.1, with two hidden units."""
+    w = sp.Symbol("w", positive=True)
+    u, v = sp.symbols("u v", positive=True)
+    c, d = sp.symbols("c d", real=True)
+    sig = [1 / (1 + sp.exp(-(s * x + t))) for s, t in ((u, c), (v, d))]
+    S = w * sig[0] + (1 - w) * sig[1]
+    T = w * u * sig[0] * (1 - sig[0]) + (1 - w) * v * sig[1] * (1 - sig[1])
+    return S, T, w
+
+
+def test_large_sides_are_probed_before_the_symbolic_tiers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # d/dx log(S/(1 − S)) = T/S + T/(1 − S); written with the sign of the second term
+    # flipped, the sides are large enough for the quick look to come first: the calculus
+    # and algebra tiers, which would expand the fractions of exponentials, are never asked
+    S, T, w = _two_unit_sigmoid_flow()
+    lhs, wrong = sp.Derivative(sp.log(S / (1 - S)), x), T / S - T / (1 - S)
+    assert sum(1 for _ in sp.preorder_traversal(lhs - wrong)) >= tiers.SCREEN_FIRST_NODES
+    asked: list[str] = []
+    for tier in (tiers.CALCULUS, tiers.ALGEBRA):
+        monkeypatch.setattr(tier, "judge", lambda p, name=tier.name: asked.append(name))
+    domains = {w: sp.Interval.open(0, 1)}
+    r = compare(lhs, wrong, time_limit=5.0, domains=domains)
+    assert (r.verdict, r.method, asked) == (Verdict.REFUTED, "probe", [])
+    by_name = {str(s): s for s in lhs.free_symbols | wrong.free_symbols}
+    point = {by_name[k]: sp.Rational(v) for k, v in r.counterexample.point.items()}
+    assert 0 < point[w] < 1  # inside the declared interval
+    gap = sp.N((T / S + T / (1 - S) - wrong).xreplace(point), 30)
+    assert abs(gap - sp.Float(r.counterexample.difference)) < 1e-9 * abs(gap)
+    # the right derivative still goes to the calculus tier, which proves it
+    monkeypatch.undo()
+    assert compare(lhs, T / S + T / (1 - S), time_limit=5.0, domains=domains).method == (
+        "calculus")
+
+
+def test_the_sign_of_a_gap_is_found_within_a_share_of_the_step(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sign rule that never finishes (factoring a huge gap) gives up within its share of the
+    # step's time, leaving the rest to the tiers after, and says so in the reasons
+    import time
+
+    def forever(f: sp.Expr) -> tuple[str, str]:
+        while True:
+            sum(range(1000))
+
+    monkeypatch.setattr(tiers, "nonnegative", forever)
+    p = tiers.Problem.of(a**2 + b**2, 2 * a * b, ">=", time_limit=1.0)
+    start = time.process_time()
+    assert p.sign_of(p.gap) == ("", "")
+    assert time.process_time() - start < 0.5  # SIGN_SHARE of 1 s, and no more
+    assert any(r.startswith("the sign of the gap: timed out") for r in p.reasons)
+    monkeypatch.undo()
+    assert p.sign_of(p.gap)[0]  # (a − b)² ≥ 0, found in time
+
+
+def test_large_rational_sides_are_left_to_the_symbolic_tiers() -> None:
+    # as large, but a rational function of the symbols themselves (no exponential in a
+    # denominator): the algebra tier refutes it with the exact gap, as before
+    terms = [x**i / (1 + a * x**i) for i in range(1, 13)]
+    lhs, rhs = sp.Add(*terms), sp.Add(*terms[:-1]) + 2 * terms[-1]
+    assert sum(1 for side in (lhs, rhs) for _ in sp.preorder_traversal(side)) >= (
+        tiers.SCREEN_FIRST_NODES)
+    r = compare(lhs, rhs, time_limit=5.0)
+    assert (r.verdict, r.method) == (Verdict.REFUTED, "algebra")
+    assert r.counterexample.note.startswith("exact:")

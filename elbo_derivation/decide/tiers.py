@@ -123,6 +123,15 @@ MAX_DEPTH = 200
 MAX_NODES = 20_000
 #: Integer powers beyond this are not expanded (probing only).
 MAX_EXPAND_POWER = 1000
+#: Steps whose two sides have at least this many nodes between them, with an exponential in a
+#: denominator, are first looked at by :func:`quick_look` (the probe at three nice points),
+#: before any symbolic tier: expanding and cancelling fractions of sums of exponentials (a
+#: sigmoid written out) can use up every tier's share before the probe finds the
+#: counterexample at the first point.
+SCREEN_FIRST_NODES = 150
+#: The share of a step's time for finding the sign of an inequality's reduced gap
+#: (:meth:`Problem.sign_of`), as much as a tier's own share.
+SIGN_SHARE = 0.2
 
 # The rules, as a textbook names them (what a Judgement's ``rules`` hold).
 SAME_EXPRESSION = "identical sides"
@@ -285,17 +294,23 @@ class Problem:
             value = constant_value(f)
             if value is not None and value < 0:
                 return Judgement(Verdict.REFUTED, tier, constant=f, sides=sides)
-        # the sign rules factor the gap: bounded like a tier (a gap of many exponentials can
-        # take seconds to factor, and the tiers after this one need the step's time)
-        signed = run_bounded(lambda: nonnegative(f), self.share(0.2))
-        if not signed.ok:
-            self.reasons.append(f"{tier} (the sign of the gap): {signed.error}")
-            return self.refute_exactly(f, tier, rules, sides)
-        reason, rule = signed.value
+        reason, rule = self.sign_of(f)
         if reason:
             return Judgement(Verdict.PROVED, tier, (*rules, rule),
                              f"the gap {plain(f)} is ≥ 0: {reason}")
         return self.refute_exactly(f, tier, rules, sides)
+
+    def sign_of(self, f: sp.Expr) -> tuple[str, str]:
+        """:func:`nonnegative` of a gap, within :data:`SIGN_SHARE` of the step's time (or
+        what is left of it): ("", "") when it found no reason or ran out of time (noted in
+        ``reasons``). Factoring a large gap (fractions of sums of exponentials) can take
+        seconds, which would otherwise leave nothing of the step's time to the tiers after
+        the one that reduced it."""
+        out = run_bounded(lambda: nonnegative(f), self.share(SIGN_SHARE))
+        if not out.ok:
+            self.reasons.append(f"the sign of the gap: {out.error}")
+            return "", ""
+        return out.value
 
     def refute_exactly(self, f: sp.Expr, tier: str, rules: Sequence[str] = (),
                        sides: tuple[sp.Expr, sp.Expr] | None = None,
@@ -664,7 +679,7 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
             return sp.S.Zero, rules
         return sp.ImmutableMatrix(diff.rows, diff.cols, [e for e, _ in done]), rules
     masked, nodes = _mask(diff)
-    if _exponential_denominator(masked):
+    if exponential_denominator(masked):
         # a rational function of exponentials (the logistic sigmoid written out): each
         # exponential one positive unknown, so that cancelling needs no expansion of e^(a + b)
         quick = exponentials_as_unknowns(masked)
@@ -709,7 +724,7 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     return f.xreplace(nodes), tuple(rules)
 
 
-def _exponential_denominator(f: sp.Expr) -> bool:
+def exponential_denominator(f: sp.Expr) -> bool:
     """Whether an exponential stands in a denominator of ``f`` (1/(1 + e^(−t)), the logistic
     sigmoid written out)."""
     return any(isinstance(n, sp.Pow) and n.exp.is_negative is True and n.base.has(sp.exp)
@@ -1811,7 +1826,7 @@ class DeclaredIntervals(Tier):
                                      "within the declared intervals, each exponential "
                                      "written as a positive unknown, the gap as written is "
                                      "≥ 0 by the sign rules")
-            if p.relation is not Relation.EQ and _exponential_denominator(gap):
+            if p.relation is not Relation.EQ and exponential_denominator(gap):
                 # a rational function of exponentials: its sign with each one a positive
                 # unknown, before any expansion
                 unknowns = exponentials_as_unknowns(gap)
@@ -2339,6 +2354,35 @@ def _probe_refuted(tier: str, p: Problem, counterexample: Counterexample) -> Jud
                      reason=_FOUND_BY_PROBE, counterexample=counterexample)
 
 
+def quick_look(p: Problem) -> Judgement | None:
+    """The probe at its first three nice points inside the declared domain, within a tenth
+    of the step's time: a refutation (method ``probe``) when one of them is a counterexample
+    confirmed as every probe's is (50 and 70 digits, both sides finite, every declared
+    assumption respected), None otherwise. A plainly wrong step is refuted so without paying
+    for ``simplify``, and a large one without paying for the symbolic tiers (see
+    :data:`SCREEN_FIRST_NODES`).
+
+    >>> t = sp.Symbol("t", positive=True)
+    >>> j = quick_look(Problem.of(sp.log(t**2), sp.log(t)))
+    >>> j.verdict.value, j.tier, j.counterexample.point
+    ('refuted', 'probe', {'t': 2.0})
+    >>> quick_look(Problem.of(sp.log(t**2), 2 * sp.log(t))) is None
+    True
+    """
+    import numpy  # noqa: F401  (loaded before the time share starts, see Tier.draws_points)
+
+    a, b = p.sides
+    seconds = min(0.1 * p.time_limit, p.left())
+    wrt = _wrt_symbols(p)
+    if seconds > 0 and (p.relation is not Relation.EQ_UP_TO or wrt):
+        quick = run_bounded(lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
+                                          n_random=0, max_points=3, domains=p.domains),
+                            seconds)
+        if quick.ok and quick.value.verdict == "refuted":
+            return _probe_refuted("probe", p, quick.value.counterexample)
+    return None
+
+
 class Simplify(Tier):
     """A quick look at three nice points — a step that is plainly wrong is refuted there at
     once, without paying for ``simplify`` — then a bounded ``sympy.simplify`` of the gap."""
@@ -2351,14 +2395,9 @@ class Simplify(Tier):
 
     def judge(self, p: Problem) -> Judgement | None:
         a, b = p.sides
-        seconds = min(0.1 * p.time_limit, p.left())
-        wrt = _wrt_symbols(p)
-        if seconds > 0 and (p.relation is not Relation.EQ_UP_TO or wrt):
-            quick = run_bounded(lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=p.gap,
-                                              n_random=0, max_points=3, domains=p.domains),
-                                seconds)
-            if quick.ok and quick.value.verdict == "refuted":
-                return _probe_refuted("probe", p, quick.value.counterexample)
+        found = quick_look(p)
+        if found is not None:
+            return found
         value = self.within_share(p, lambda: sp.simplify(p.gap))
         if value is None:
             return None

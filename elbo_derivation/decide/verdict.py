@@ -10,7 +10,11 @@ derivation, its ``let`` names substituted. Explaining a refuted step is not done
 
 A gap that any symbolic tier reduces to a nonzero constant refutes the step, however small
 the constant; the note of the counterexample gives it exactly. Expressions nested too deeply
-are not tried at all, and those too large or with huge powers go to the probe only.
+are not tried at all, and those too large or with huge powers go to the probe only. Large
+sides (:data:`~elbo_derivation.decide.tiers.SCREEN_FIRST_NODES`) with an exponential in a
+denominator get the probe's quick look at three nice points before the symbolic tiers: a
+counterexample confirmed there refutes the step at once, whatever the symbolic tiers would
+have spent expanding it.
 
 Relations: ``=``; ``<=``/``>=`` (proved when the gap is non-negative by SymPy's sign rules,
 after factoring into squares, or as c·(t − log t − 1) plus such a term, with c, t > 0; otherwise
@@ -62,12 +66,15 @@ from elbo_derivation.decide.tiers import (
     MAX_DEPTH,
     MAX_EXPAND_POWER,
     MAX_NODES,
+    SCREEN_FIRST_NODES,
     TERMWISE,
     TIERS,
     Judgement,
     Problem,
     constant_value,
     credit_rewritings,
+    exponential_denominator,
+    quick_look,
     termwise_terms,
 )
 from elbo_derivation.decide.words import plain
@@ -104,9 +111,10 @@ _BY_RULES = ("algebra", "calculus", "declared-intervals", "families", "sum-rules
 # --- screening ------------------------------------------------------------------------------
 
 
-def _screen(*exprs: sp.Basic) -> tuple[str, str]:
+def _screen(*exprs: sp.Basic) -> tuple[str, str, int]:
     """(why nothing can be tried, why only the probe can be), "" where it can: the depth,
-    size and huge powers of the expressions, found without recursion."""
+    size and huge powers of the expressions, found without recursion; and the number of
+    nodes counted (the count stops past :data:`MAX_NODES` or :data:`MAX_DEPTH`)."""
     depth_max, nodes, big_power = 0, 0, ""
     stack = [(e, 1) for e in exprs]
     while stack:
@@ -123,7 +131,7 @@ def _screen(*exprs: sp.Basic) -> tuple[str, str]:
     blocked = (f"the expression is nested more than {MAX_DEPTH} levels deep"
                if depth_max > MAX_DEPTH else "")
     probe_only = f"the expression has more than {MAX_NODES} parts" if nodes > MAX_NODES else ""
-    return blocked, probe_only or big_power
+    return blocked, probe_only or big_power, nodes
 
 
 # --- results --------------------------------------------------------------------------------
@@ -300,7 +308,7 @@ def compare(
                                    time_limit=time_limit, domains=domains,
                                    families=families, needed_rules=needed_rules)
     start = time.perf_counter()
-    blocked, probe_only = _screen(lhs, rhs)
+    blocked, probe_only, nodes = _screen(lhs, rhs)
     if blocked:
         return SymbolicResult(Verdict.UNDECIDED, "screen", time.perf_counter() - start,
                               reason=blocked + "; nothing was tried")
@@ -314,6 +322,16 @@ def compare(
         judgement = _termwise(problem, families)
         if judgement is not None:
             return _result(judgement, relation, start, problem.domains)
+    if problem.symbolic and nodes >= SCREEN_FIRST_NODES and exponential_denominator(
+            problem.gap):
+        # large sides with exponentials in denominators: the probe's first points before
+        # the symbolic tiers' expansions (the same look, and so the same counterexample, as
+        # the simplify tier's); a rational function of the symbols themselves is left to
+        # the tiers, whose exact gap the refutation then shows
+        judgement = quick_look(problem)
+        if judgement is not None:
+            return _with_failures(_result(judgement, relation, start, problem.domains),
+                                  problem.reasons)
     for tier in TIERS:
         if tier.applies(problem):
             judgement = tier.judge(problem)
