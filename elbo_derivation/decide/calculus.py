@@ -1113,7 +1113,7 @@ def beta_gamma_rules(*exprs: sp.Expr, subs: Mapping[sp.Symbol, sp.Expr] | None =
     """The rules (:data:`BETA_INTEGRAL`, :data:`GAMMA_INTEGRAL`, :data:`TAIL_INTEGRAL`) that
     :func:`beta_gamma_integrals` would apply to ``exprs`` (``subs`` as there); empty when
     none applies."""
-    out = [rule for e in exprs for n in e.atoms(sp.Integral)
+    out = [rule for e in exprs for n in sorted(e.atoms(sp.Integral), key=sp.default_sort_key)
            if (found := _iterated_integral(n, subs, ranges)) is not None for rule in found[1]]
     return tuple(dict.fromkeys(out))
 

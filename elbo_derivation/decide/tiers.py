@@ -900,7 +900,9 @@ class Calculus(Tier):
         out = [POLYNOMIAL_INTEGRAL] if has_polynomial_integral(*exprs) else []
         out.extend(beta_gamma_rules(*exprs, subs=subs, ranges=ranges))
         for e in exprs:
-            for node in e.atoms(*cls._NODES):
+            # in SymPy's canonical order, not a set's: the same rules in the same order in
+            # every process (a set of expressions iterates by the process's string hash)
+            for node in sorted(e.atoms(*cls._NODES), key=sp.default_sort_key):
                 if isinstance(node, sp.Sum) and binomial_rules(node):
                     out.extend(binomial_rules(node))
                 elif isinstance(node, sp.Derivative):
