@@ -69,6 +69,7 @@ __all__ = [
     "refute_factorised",
     "resolve_conditions",
     "sum_normal_form",
+    "unrolled_sums",
 ]
 
 SUM_LINEARITY = "linearity of Σ (Σ (a + b) = Σ a + Σ b, Σ c·a = c·Σ a)"
@@ -490,12 +491,12 @@ def at_integer_bounds(*exprs: sp.Expr) -> Iterator[tuple[dict[sp.Symbol, int],
         point = {b: values[0] + (j % 2) * (k + 1) for j, b in enumerate(ordered)}
         if any(b.is_nonnegative is False for b in ordered):
             continue
-        evaluated = [_unrolled(e.xreplace(point)).doit() if e.has(sp.Sum, sp.Product)
+        evaluated = [unrolled_sums(e.xreplace(point)).doit() if e.has(sp.Sum, sp.Product)
                      else e.xreplace(point) for e in exprs]
         yield point, evaluated
 
 
-def _unrolled(expr: sp.Expr, most: int = 64) -> sp.Expr:
+def unrolled_sums(expr: sp.Expr, most: int = 64) -> sp.Expr:
     """``expr`` with each sum over whole-number bounds (at most ``most`` terms) written out
     term by term, innermost first: what ``doit`` gives, without its search for a closed form
     (a sum of squared deviations from a sample mean, Σ_i (x_i − Σ_j x_j/N)², at N = 5 takes
@@ -503,7 +504,7 @@ def _unrolled(expr: sp.Expr, most: int = 64) -> sp.Expr:
 
     >>> i = sp.Symbol("i", integer=True)
     >>> f = sp.Function("f")
-    >>> _unrolled(sp.Sum(f(i) * sp.Sum(f(i), (i, 1, 2)), (i, 1, 2)))
+    >>> unrolled_sums(sp.Sum(f(i) * sp.Sum(f(i), (i, 1, 2)), (i, 1, 2)))
     (f(1) + f(2))*f(1) + (f(1) + f(2))*f(2)
     """
     def one(node: sp.Expr) -> sp.Expr:

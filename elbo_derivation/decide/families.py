@@ -250,16 +250,9 @@ def _finite_support_written_out(expr: sp.Expr, most: int = 16) -> sp.Expr:
     >>> _finite_support_written_out(sp.Sum(t**b * (1 - t)**(1 - b) * f(b), (b, 0, 1)))
     t*f(1) + (1 - t)*f(0)
     """
-    def one(node: sp.Sum) -> sp.Expr:
-        if len(node.limits) != 1:
-            return node
-        (k, lo, hi), = node.limits
-        if not (lo.is_Integer and hi.is_Integer) or hi - lo + 1 > most:
-            return node
-        return sp.Add(*[node.function.xreplace({k: sp.Integer(v)})
-                        for v in range(int(lo), int(hi) + 1)])
+    from elbo_derivation.decide.calculus import unrolled_sums
 
-    return expr.replace(lambda n: isinstance(n, sp.Sum), one)
+    return unrolled_sums(expr, most)
 
 
 def open_parameter_derivatives(expr: sp.Expr,

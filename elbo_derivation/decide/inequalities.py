@@ -43,7 +43,7 @@ Cover & Thomas, *Elements of Information Theory* (2006), Theorems 2.6.2 (Jensen)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
@@ -286,6 +286,28 @@ _TRIAL_VALUES = (sp.Rational(7, 10), sp.Rational(13, 10), sp.Rational(-3, 10), 2
                  sp.Rational(-17, 10), sp.Rational(1, 3))
 
 
+def _trial_point(free: Sequence[sp.Symbol], domains: Mapping[sp.Symbol, sp.Set],
+                 shift: int) -> dict[sp.Symbol, sp.Expr] | None:
+    """The ``shift``-th point of :data:`_TRIAL_VALUES` for the symbols ``free``: each the
+    first trial value (from its own offset) inside its sign and its declared domain; None when
+    a symbol has none, or its value is not a whole number where it must be."""
+    point: dict[sp.Symbol, sp.Expr] = {}
+    for j, s in enumerate(free):
+        inside = domains.get(s, sp.S.Reals)
+        for k in range(len(_TRIAL_VALUES)):
+            value = _TRIAL_VALUES[(j + shift + k) % len(_TRIAL_VALUES)]
+            if not (s.is_positive and value <= 0) and not (
+                    s.is_nonnegative and value < 0) and inside.contains(value) is sp.true:
+                break
+        else:
+            return None
+        if s.is_integer and not sp.S(value).is_integer:
+            return None
+        point[s] = sp.S(value)
+    return point
+
+
+
 def strict_jensen(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
                   domains: Mapping[sp.Symbol, sp.Interval] | None = None,
                   ) -> tuple[str, Counterexample] | None:
@@ -382,19 +404,9 @@ def _point_where_apart(vs: list[sp.Expr], instance: Any,
             return None
     free = ordered(set().union(*(v.free_symbols for v in vs)))
     for shift in range(len(_TRIAL_VALUES)):
-        point: dict[sp.Symbol, sp.Expr] = {}
-        for j, s in enumerate(free):
-            inside = domains.get(s, sp.S.Reals)
-            for k in range(len(_TRIAL_VALUES)):
-                value = _TRIAL_VALUES[(j + shift + k) % len(_TRIAL_VALUES)]
-                if not (s.is_positive and value <= 0) and not (
-                        s.is_nonnegative and value < 0) and inside.contains(value) is sp.true:
-                    break
-            else:
-                return None
-            if s.is_integer and not sp.S(value).is_integer:
-                return None
-            point[s] = value
+        point = _trial_point(free, domains, shift)
+        if point is None:
+            return None
         values = [v.xreplace(point).evalf(50) for v in vs]
         if not all(v.is_real and v.is_finite for v in values):
             continue
@@ -797,19 +809,9 @@ def _checked_point(phi: sp.Expr, t: sp.Dummy, y: sp.Expr, z: sp.Symbol, rho: sp.
 
     free = ordered((y.free_symbols | rho.free_symbols | phi.free_symbols) - {z, t})
     for shift in range(len(_TRIAL_VALUES)):
-        point: dict[sp.Symbol, sp.Expr] = {}
-        for j, s in enumerate(free):
-            inside = domains.get(s, sp.S.Reals)
-            for k in range(len(_TRIAL_VALUES)):
-                value = _TRIAL_VALUES[(j + shift + k) % len(_TRIAL_VALUES)]
-                if not (s.is_positive and value <= 0) and not (
-                        s.is_nonnegative and value < 0) and inside.contains(value) is sp.true:
-                    break
-            else:
-                return None
-            if s.is_integer and not sp.S(value).is_integer:
-                return None
-            point[s] = sp.S(value)
+        point = _trial_point(free, domains, shift)
+        if point is None:
+            return None
         y0, rho0, phi0 = y.xreplace(point), rho.xreplace(point), phi.xreplace(point)
         mass = gaussian_integrals_at_point(sp.Integral(rho0, (z, -sp.oo, sp.oo)))
         mean = gaussian_integrals_at_point(Expectation(y0, z, rho0))
