@@ -358,14 +358,14 @@ def test_diagnose_is_called_and_shielded(monkeypatch):
         name = "dropped-half"
         explanation = "A factor 1/2 was lost."
 
-    monkeypatch.setattr(mistakes, "diagnose", lambda lhs, rhs, d, step: Named())
+    monkeypatch.setattr(mistakes, "diagnose", lambda lhs, rhs, d, step, **options: Named())
     d = check_steps(["x/2", "x"], symbols="x")
     result = d.steps[0].result
     assert result.verdict is Verdict.REFUTED
     assert result.mistake == "dropped-half"
     assert result.explanation == "A factor 1/2 was lost."
 
-    def broken(*args):
+    def broken(*args, **options):
         raise RuntimeError("bug in the catalogue")
 
     monkeypatch.setattr(mistakes, "diagnose", broken)
