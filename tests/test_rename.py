@@ -607,11 +607,15 @@ def _compare(path: Path, variant: str = "all", named_steps: set[int] | None = No
         if named_steps is not None and i + 1 not in named_steps:
             continue
         before, after = original.mistakes[i], renamed.mistakes[i]
-        if before != after and None in (before, after):
-            # a diagnosis has a time budget: a name lost under load is looked for once more
-            text = path.read_text(encoding="utf-8")
-            before = support.check_text(text, path.suffix, path.stem + "-again").mistakes[i]
-            again = support.check_text(renamed_text, path.suffix, path.stem + "-renamed-again")
+        text = path.read_text(encoding="utf-8")
+        for attempt in range(3):
+            if before == after or None not in (before, after):
+                break
+            # a diagnosis has a 3 s budget, and some take nearly that (the ridge gradient's
+            # power-rule factor): a name lost under load is looked for again, on both sides
+            tag = f"-again{attempt}"
+            before = support.check_text(text, path.suffix, path.stem + tag).mistakes[i]
+            again = support.check_text(renamed_text, path.suffix, path.stem + "-renamed" + tag)
             after = again.mistakes[i]
         assert before == after, f"step {i + 1}: mistake {before} before renaming, {after} after"
 
