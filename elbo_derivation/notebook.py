@@ -86,6 +86,7 @@ def _esc(text: str) -> str:
 def result_html(result: SymbolicResult | None) -> str:
     """A verdict as a coloured mark and a word, with how it was reached (HTML)."""
     from elbo_derivation.report.handout import MARKS, VERDICT_WORDS, prose_html
+    from elbo_derivation.report.text import mistake_name
 
     if result is None:
         return '<span class="und">·</span> not checked'
@@ -94,13 +95,13 @@ def result_html(result: SymbolicResult | None) -> str:
     if result.method:
         out += f' <small>by {_esc(result.method)}</small>'
     if result.mistake:
-        out += f"<br><small>likely mistake: {prose_html(result.mistake)}</small>"
+        out += f"<br><small>likely mistake: {prose_html(mistake_name(result))}</small>"
     return out
 
 
 def _first_problem(d: Derivation) -> str:
     from elbo_derivation.report.handout import prose_html
-    from elbo_derivation.report.text import format_counterexample
+    from elbo_derivation.report.text import format_counterexample, mistake_name
 
     checked = [s for s in d.steps if s.result is not None]
     if not checked:
@@ -118,7 +119,7 @@ def _first_problem(d: Derivation) -> str:
     if r.counterexample is not None:
         parts.append(f"<br>{_esc(format_counterexample(r.counterexample, d, bad))}")
     if r.mistake:
-        parts.append(f"<br>Likely mistake: {prose_html(r.mistake)}")
+        parts.append(f"<br>Likely mistake: {prose_html(mistake_name(r))}")
     if r.explanation or r.reason:
         parts.append(f"<br><small>{prose_html(r.explanation or r.reason)}</small>")
     return f'<div class="first">{"".join(parts)}</div>'

@@ -109,3 +109,32 @@ def test_a_named_step_lists_no_candidates(tmp_path: Path) -> None:
     step = d["steps"][0]
     assert step["mistake"] == "chain-rule-factor-forgotten"
     assert step["mistake_candidates"] == [] and "sign-error" in step["mistake_also"]
+
+
+def test_every_kind_of_material_says_the_general_names_as_the_report_does() -> None:
+    """The handout, both slide decks, the LaTeX export and the notebook view say a named
+    mistake with the more general entries beside it, in the words of the terminal report."""
+    from elbo_derivation.notebook import derivation_html, result_html
+    from elbo_derivation.read.deriv import parse_derivation
+    from elbo_derivation.report.handout import render_html
+    from elbo_derivation.report.latex import render_latex
+    from elbo_derivation.report.slides import beamer_deck, html_deck
+
+    d = parse_derivation(_SIGN)
+    r = SymbolicResult(Verdict.REFUTED, "algebra", 0.0, mistake="log-density-sign",
+                       mistake_also=("sign-error",))
+    d.steps[1].result = r
+    said = "log-density-sign (also a sign-error)"
+    shown = {
+        "handout": render_html([d]),
+        "html slides": html_deck([d]),
+        "beamer slides": beamer_deck([d]),
+        "latex": render_latex(d, verdicts=True),
+        "notebook": derivation_html(d) + result_html(r),
+    }
+    for kind, text in shown.items():
+        assert said in text, kind
+    # and a name no general entry reproduces is said alone
+    r.mistake_also = ()
+    assert "log-density-sign (also" not in render_html([d])
+    assert "likely mistake: log-density-sign" in render_html([d])

@@ -726,7 +726,7 @@ def _powers_html(text: str) -> str:
 
 
 def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
-    from elbo_derivation.report.text import format_counterexample, numeric_summary
+    from elbo_derivation.report.text import format_counterexample, mistake_name, numeric_summary
 
     r = step.result
     if r is None:
@@ -739,7 +739,7 @@ def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
         said = format_counterexample(r.counterexample, d, step)
         parts.append(f'<span class="mistake">{_powers_html(said)}</span>')
     if r.mistake:
-        parts.append(f'<span class="mistake">likely mistake: {prose_html(r.mistake)}</span>')
+        parts.append(f'<span class="mistake">likely mistake: {prose_html(mistake_name(r))}</span>')
     for check in (step.quadrature, step.sampling):
         if check is not None:
             parts.append(f'<span class="check">{_esc(numeric_summary(check))}</span>')

@@ -831,7 +831,7 @@ def render_latex(d: Derivation, *, justifications: bool = True, verdicts: bool =
 def _refutations(d: Derivation) -> list[str]:
     """Under the derivation, what the page says of each refuted step: the counterexample
     and the likely mistake, as the HTML handout and the terminal report give them."""
-    from elbo_derivation.report.text import format_counterexample
+    from elbo_derivation.report.text import format_counterexample, mistake_name
 
     out = []
     for step in d.steps:
@@ -841,7 +841,7 @@ def _refutations(d: Derivation) -> list[str]:
         said = [] if r.counterexample is None else [format_counterexample(r.counterexample, d,
                                                                           step)]
         if r.mistake:
-            said.append(f"likely mistake: {r.mistake}")
+            said.append(f"likely mistake: {mistake_name(r)}")
         out.append(r"{\footnotesize\raggedright\color{badred}" + f"Step {step.index}: "
                    + _powers_text("; ".join(said)) + r"\par}")
     return out

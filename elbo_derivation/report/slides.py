@@ -47,6 +47,7 @@ from elbo_derivation.report.latex import (
 )
 from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.pretty import plural
+from elbo_derivation.report.text import mistake_name
 
 __all__ = ["beamer_deck", "html_deck"]
 
@@ -139,7 +140,7 @@ def beamer_deck(derivations: Sequence[Derivation], *, title: str = "Derivations,
             if verdicts:  # as the HTML deck: the mark, the word, and a named mistake
                 said = verdict_tex(step)
                 if step.result is not None and step.result.mistake:
-                    said += " --- likely mistake: " + prose_latex(step.result.mistake)
+                    said += " --- likely mistake: " + prose_latex(mistake_name(step.result))
                 frame += [r"\pause", rf"\begin{{center}}{said}\end{{center}}"]
             frame.append(r"\end{frame}")
             out.append("\n".join(frame))
@@ -252,7 +253,7 @@ def _verdict_html(step: Step) -> str:
     v = r.verdict
     text = f'<span class="mark">{_MARKS[v]}</span> {_esc(_VERDICT_WORDS[v])}'
     if r.mistake:
-        text += f" — likely mistake: {_esc(r.mistake)}"
+        text += f" — likely mistake: {_esc(mistake_name(r))}"
     return f'<div class="verdict v-{v.value} fragment">{text}</div>'
 
 
