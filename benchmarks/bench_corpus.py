@@ -85,7 +85,7 @@ class Outcome:
     correct: bool
     category: str
     seconds: float
-    mistake: str | None = None      # named-right / not-recognised / misnamed (wrong files)
+    mistake: str | None = None      # named-right / not-recognised / out-of-time / misnamed
     named: str | None = None        # the name the checker gave
     detail: str = ""
     verdicts: list[str | None] = field(default_factory=list)
@@ -176,7 +176,9 @@ def check_one(path: Path, timeout: float) -> Outcome:
         if step.get("verdict") == "refuted":
             out.named = step.get("mistake")
             if out.named is None:
-                out.mistake = "not-recognised"
+                # cut short by the search's time budget, or the whole catalogue searched
+                ran_out = step.get("mistake_status") == "out-of-time"
+                out.mistake = "out-of-time" if ran_out else "not-recognised"
             elif out.named in label.names:
                 out.mistake = "named-right"
             else:
@@ -207,7 +209,7 @@ def naming_time(path: Path) -> float | None:
 
 CATEGORIES = ["right", "false-refutation", "missed-error", "wrong-step", "undecided",
               "unreadable", "crash", "timeout"]
-MISTAKES = ["named-right", "not-recognised", "misnamed"]
+MISTAKES = ["named-right", "not-recognised", "out-of-time", "misnamed"]
 
 
 def summarise(outcomes: list[Outcome]) -> dict:
@@ -290,7 +292,8 @@ def render(summary: dict, outcomes: list[Outcome]) -> str:
     m = summary["mistakes"]
     lines += ["", f"mistakes (of {w} labelled wrong steps; {summary['mistakes_refuted_at_label']}"
               " refuted at the label):",
-              f"  named right {m['named-right']}, not recognised {m['not-recognised']}, "
+              f"  named right {m['named-right']}, not recognised {m['not-recognised']} "
+              f"(and {m['out-of-time']} whose search ran out of time), "
               f"misnamed {m['misnamed']}",
               "", f"time per file (whole process): median {summary['median_seconds']:.2f} s, "
               f"slowest {summary['slowest_seconds']:.2f} s ({summary['slowest_file']}), "

@@ -78,12 +78,20 @@ def explain_refutation(result: SymbolicResult, d: Derivation, step: Step, *,
     lhs = d.expand_definitions(step.lhs(d))
     rhs = d.expand_definitions(step.expr)
     mistake = _diagnose(lhs, rhs, d, step, seconds)
+    result.mistake_status = "not-recognised"
     if mistake is not None and getattr(mistake, "candidates", None):
         # no name: two or more mistakes reproduce the step and the page does not tell which
         result.mistake_candidates = tuple(mistake.candidates)
         result.explanation = mistake.explanation
+        result.mistake_status = "tie"
+        mistake = None
+    elif mistake is not None and getattr(mistake, "timed_out", False):
+        # no name, and not because none fits: the search did not end in its time
+        result.mistake_status = "out-of-time"
+        result.explanation = result.explanation or mistake.explanation
         mistake = None
     if mistake is not None:
+        result.mistake_status = "named"
         result.mistake = getattr(mistake, "name", None)
         result.mistake_also = tuple(getattr(mistake, "also", ()))
         result.explanation = getattr(mistake, "explanation", "") or result.explanation
@@ -105,10 +113,13 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, d: Derivation, step: Step, seconds: fl
     try:
         from elbo_derivation.explain import mistakes
 
-        out = run_bounded(lambda: mistakes.diagnose(lhs, rhs, d, step, candidates=True),
-                          seconds)
+        # the search's own clock ends first and says so; this bound is the shield
+        out = run_bounded(lambda: mistakes.diagnose(lhs, rhs, d, step, candidates=True,
+                                                    seconds=seconds), seconds + 0.5)
     except Exception:
         return None
+    if not out.ok and out.error.startswith("timed out"):
+        return mistakes.Unrecognised(timed_out=True)
     return out.value if out.ok else None
 
 

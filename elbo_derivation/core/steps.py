@@ -143,6 +143,11 @@ class SymbolicResult:
     #: no name (``mistake`` None): the catalogue entries that each reproduce the step exactly
     #: where the page shows it, when nothing on the page tells which one was made
     mistake_candidates: tuple[str, ...] = ()
+    #: for a refuted step, how the search of the mistake catalogue ended: ``named`` (one
+    #: mistake proved), ``tie`` (``mistake_candidates`` each reproduce the step),
+    #: ``not-recognised`` (the whole catalogue searched, none reproduces it) or
+    #: ``out-of-time`` (the search was cut short: a name may exist); "" when not searched
+    mistake_status: str = ""
     explanation: str = ""
     #: for a refuted step: the smallest part of the written expression that differs from the
     #: matching part of the correct one, and that correct part (SymPy), where one was found

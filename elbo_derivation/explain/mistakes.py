@@ -175,7 +175,8 @@ from elbo_derivation.explain.witness_terms import TERM_WITNESSES
 __all__ = ["CATALOGUE", "CatalogueEntry", "Mistake", "Unrecognised", "diagnose",
            "locate_difference"]
 
-#: Seconds a diagnosis may take before it gives up (returns None: not recognised).
+#: Seconds a diagnosis may take before it gives up (not recognised; with ``candidates=True``
+#: an :class:`Unrecognised` that says the search ran out of time).
 TIME_BUDGET = 3.0
 #: Most nodes of an expression the simulations walk over.
 MAX_NODES = 300
@@ -213,11 +214,13 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Unrecognised:
-    """A refuted step no one mistake explains, where two or more catalogue entries each
-    reproduce it exactly, each where the page shows it, and nothing on the page tells which
-    was made: no name is given, and ``candidates`` lists them (catalogue ids)."""
+    """A refuted step given no name, and why: two or more catalogue entries each reproduce it
+    exactly, each where the page shows it, and nothing on the page tells which was made
+    (``candidates`` lists them, catalogue ids); or the search of the catalogue ran out of its
+    time before it ended (``timed_out``: a name may exist that was not reached)."""
 
-    candidates: tuple[str, ...]
+    candidates: tuple[str, ...] = ()
+    timed_out: bool = False
 
     @property
     def explanation(self) -> str:
@@ -228,7 +231,12 @@ class Unrecognised:
         True
         >>> said.endswith("reproduce this step exactly; nothing on the page shows which was made")
         True
+        >>> Unrecognised(timed_out=True).explanation
+        'mistake not recognised: the search of the catalogue ran out of time before it ended'
         """
+        if not self.candidates:
+            return ("mistake not recognised: the search of the catalogue ran out of time "
+                    "before it ended" if self.timed_out else "mistake not recognised")
         said = [BY_NAME[c].title if c in BY_NAME else c for c in self.candidates]
         return ("mistake not recognised: " + ", ".join(said[:-1]) + " and " + said[-1]
                 + " each reproduce this step exactly; nothing on the page shows which was made")
@@ -2772,7 +2780,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
         try:
             matches.extend(_match(entry, ctx))
         except OutOfTime:
-            return None
+            return Unrecognised(timed_out=True)
         except Exception:
             continue
     # a KL turned round where the derivation writes no divergence at all did not happen:
@@ -2824,7 +2832,8 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
 
 @in_derivation_order  # its points drawn in the order of the declarations, not of names
 def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any, *,
-             candidates: bool = False) -> Mistake | Unrecognised | None:
+             candidates: bool = False, seconds: float | None = None
+             ) -> Mistake | Unrecognised | None:
     """Name the mistake a refuted step makes, only when it is proved (see the module doc).
 
     Parameters
@@ -2841,7 +2850,11 @@ def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any, *,
     candidates : bool
         when True, a step that two or more entries each reproduce exactly, where the page
         shows it, and that nothing on the page decides gives :class:`Unrecognised` with
-        their ids instead of None (still no name).
+        their ids instead of None (still no name); so does a search cut short by
+        :data:`TIME_BUDGET` (``timed_out``), so that "not recognised" is said apart from
+        "ran out of time".
+    seconds : float or None
+        the CPU seconds the search may take; None for :data:`TIME_BUDGET`.
 
     Returns
     -------
@@ -2861,12 +2874,21 @@ def diagnose(lhs: Any, rhs: Any, derivation: Any, step: Any, *,
     try:
         if not isinstance(lhs, sp.Basic) or not isinstance(rhs, sp.Basic):
             return None
-        deadline = clock() + TIME_BUDGET - 0.05
-        out = run_bounded(lambda: _diagnose(lhs, rhs, derivation, step, deadline), TIME_BUDGET)
-        found = out.value if out.ok else None
+        budget = TIME_BUDGET if seconds is None else seconds
+        deadline = clock() + budget - 0.05
+        out = run_bounded(lambda: _diagnose(lhs, rhs, derivation, step, deadline), budget)
+        if out.ok:
+            found = out.value
+        else:  # cut short by the budget (or by a tier's own clock): say so, name nothing
+            found = Unrecognised(timed_out=True) if _ran_out(out.error) else None
         return found if candidates or not isinstance(found, Unrecognised) else None
     except Exception:
         return None
+
+
+def _ran_out(error: str | None) -> bool:
+    """Whether a bounded diagnosis ended for want of time (the bound, or a clock inside)."""
+    return bool(error) and (error.startswith("timed out") or error.startswith("OutOfTime"))
 
 
 def locate_difference(lhs: Any, rhs: Any) -> tuple[sp.Basic, sp.Basic] | None:

@@ -93,6 +93,7 @@ def _symbolic(step: Step, d: Derivation | None = None) -> dict[str, Any] | None:
     out["mistake"] = r.mistake
     out["mistake_also"] = list(r.mistake_also)
     out["mistake_candidates"] = list(r.mistake_candidates)
+    out["mistake_status"] = r.mistake_status or None
     out["explanation"] = in_author_notation(r.explanation, d, step)
     out["rule"] = in_author_notation(out.get("rule"), d, step)
     out["reason"] = in_author_notation(out.get("reason"), d, step)
@@ -201,6 +202,7 @@ def _check_step(step: Step, d: Derivation) -> dict[str, Any]:
         "mistake": None if r is None else r.mistake,
         "mistake_also": [] if r is None else list(r.mistake_also),
         "mistake_candidates": [] if r is None else list(r.mistake_candidates),
+        "mistake_status": None if r is None else (r.mistake_status or None),
         "explanation": "" if r is None else in_author_notation(r.explanation, d, step),
         **(_differing(r, d, step) if r is not None else {"subexpression": None, "expected": None,
                                                "expected_step": None}),

@@ -261,6 +261,11 @@ def numeric_summary(check: NumericCheck, style: Style | None = None) -> str:
     return f"{text} — {clip(check.reason)}" if check.reason else text
 
 
+#: what a report says of a refuted step whose search of the mistake catalogue was cut short
+OUT_OF_TIME = ("mistake not recognised: the search of the catalogue ran out of time before it "
+               "ended (a longer --time-limit gives it more)")
+
+
 def mistake_name(result: Any) -> str:
     """The named mistake, with the more general entries that reproduce the step as well.
 
@@ -332,6 +337,8 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
                            + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
             elif r.mistake_candidates and r.explanation:
                 out.append(clip(r.explanation, 10**6))
+            elif r.mistake_status == "out-of-time":
+                out.append(OUT_OF_TIME)
             part = differing_part(r, d, step)
             if part:
                 out.append(part)
@@ -494,6 +501,8 @@ def render_check_text(
                          + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
         elif r.mistake_candidates and r.explanation:
             lines.append("  " + clip(r.explanation, 10**6))
+        elif r.mistake_status == "out-of-time":
+            lines.append("  " + OUT_OF_TIME)
     elif d.steps and all(s.result is not None for s in d.steps):
         bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)
                if c is not None and not c.ok and c.made]

@@ -77,6 +77,8 @@ class Result:
     mistakes: tuple[str | None, ...] = ()
     reasons: tuple[str, ...] = ()
     message: str = ""
+    #: each step's ``mistake_status`` (how the search of the catalogue ended; "" if none ran)
+    statuses: tuple[str, ...] = ()
 
     @property
     def timed_out(self) -> bool:
@@ -101,6 +103,7 @@ def _check_path(path: Path, time_limit: float) -> Result:
         tuple(None if s.result is None else s.result.verdict.value for s in steps),
         tuple(None if s.result is None else s.result.mistake for s in steps),
         tuple("" if s.result is None else s.result.reason for s in steps),
+        statuses=tuple("" if s.result is None else s.result.mistake_status for s in steps),
     )
 
 
@@ -150,7 +153,8 @@ def classify(label: Label, verdicts: list[str | None]) -> str:
 
 def outcome_record(label: Label, result: Result) -> dict[str, Any]:
     """What a test saw of one corpus file, for :func:`summary_lines`: its category (or
-    ``unreadable``/``crash``) and, for a wrong file refuted at its label, the mistake outcome.
+    ``unreadable``/``crash``) and, for a wrong file refuted at its label, the mistake outcome
+    (``out-of-time`` when no name was given because the search was cut short).
 
     >>> outcome_record(Label(False, 1, "sign-error"),
     ...                Result("checked", ("refuted",), ("sign-error",)))
@@ -163,8 +167,10 @@ def outcome_record(label: Label, result: Result) -> dict[str, Any]:
     if not label.correct and label.step and label.step <= len(verdicts) \
             and verdicts[label.step - 1] == "refuted":
         named = result.mistakes[label.step - 1]
-        mistake = ("not-recognised" if named is None
-                    else "named-right" if named in label.names else "misnamed")
+        ran_out = result.statuses[label.step - 1:label.step] == ("out-of-time",)
+        mistake = ("out-of-time" if named is None and ran_out
+                   else "not-recognised" if named is None
+                   else "named-right" if named in label.names else "misnamed")
     return {"category": classify(label, verdicts), "mistake": mistake}
 
 
@@ -176,7 +182,7 @@ def summary_lines(records: list[dict[str, Any]]) -> list[str]:
     >>> lines[1].split(":")[0]
     '  judged right 1 of 2 (50.0%)'
     >>> lines[2].split(": ")[1]
-    'named right 1 (100.0%), not recognised 0, misnamed 0'
+    'named right 1 (100.0%), not recognised 0 (and 0 whose search ran out of time), misnamed 0'
     """
     def n(key: str, value: str) -> int:
         return sum(r[key] == value for r in records)
@@ -193,7 +199,8 @@ def summary_lines(records: list[dict[str, Any]]) -> list[str]:
         f"refuted late {n('category', 'wrong-step')}, undecided {n('category', 'undecided')}, "
         f"unreadable {n('category', 'unreadable')}, crashes {n('category', 'crash')}",
         f"  mistakes refuted at their label {at_label}: named right {named} ({npct}), "
-        f"not recognised {n('mistake', 'not-recognised')}, misnamed {n('mistake', 'misnamed')}",
+        f"not recognised {n('mistake', 'not-recognised')} (and {n('mistake', 'out-of-time')} "
+        f"whose search ran out of time), misnamed {n('mistake', 'misnamed')}",
     ]
 
 
