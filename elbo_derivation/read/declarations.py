@@ -1142,11 +1142,11 @@ class Declarations:
                 self.functions[sig] = sp.Function(stem, **keywords)(*variables)
 
     def latex_function_signature(self, raw: str) -> str:
-        """``\\hat{L}(\\theta)``, ``\\phi(z)``: a function declared under a LaTeX name (an
+        r"""``\hat{L}(\theta)``, ``\phi(z)``: a function declared under a LaTeX name (an
         accent, a Greek letter), as ``L_hat(theta)``, ``phi(z)``, the names the body's
-        ``\\hat{L}(\\theta)`` and ``\\phi(z)`` are read as; anything else unchanged.
+        ``\hat{L}(\theta)`` and ``\phi(z)`` are read as; anything else unchanged.
 
-        >>> Declarations().latex_function_signature("\\hat{L}(\\theta)")
+        >>> Declarations().latex_function_signature(r"\hat{L}(\theta)")
         'L_hat(\\theta)'
         >>> Declarations().latex_function_signature("f(z)")
         'f(z)'
@@ -1158,13 +1158,13 @@ class Declarations:
         return f"{name}({m.group(2)})" if _NAME.match(name) else raw
 
     def indexed_signature(self, raw: str) -> str:
-        """``mu_d`` (``\\mu_d``, ``\\mu_{d}``) for an index ``d`` declared integer: the
+        r"""``mu_d`` (``\mu_d``, ``\mu_{d}``) for an index ``d`` declared integer: the
         indexed quantity μ_d, declared as the sequence ``mu(d)`` (so is a signal's ``x[n]``);
         anything else unchanged.
 
         >>> decl = Declarations()
         >>> decl.declare_symbols("d : integer", 1, 1)
-        >>> decl.indexed_signature("\\mu_d"), decl.indexed_signature("mu_1")
+        >>> decl.indexed_signature(r"\mu_d"), decl.indexed_signature("mu_1")
         ('mu(d)', 'mu_1')
         >>> decl.declare_symbols("t : integer", 1, 1)
         >>> decl.indexed_signature("w_{t,d}")
