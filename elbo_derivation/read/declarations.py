@@ -120,6 +120,8 @@ RESERVED = frozenset({"log", "exp", "sqrt", "abs", "pi", "oo", "E", "Integral", 
 _DEFINITIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sigmoid": lambda t: 1 / (1 + sp.exp(-t)),
     "softplus": lambda t: sp.log(1 + sp.exp(t)),
+    "erf": sp.erf,
+    "erfc": sp.erfc,
 }
 NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     name: partial(written_function, name, definition)
@@ -129,7 +131,9 @@ NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 #: declared neither a symbol nor a function: σ(a), the logistic sigmoid (Bishop 2006, eq.
 #: (4.59); Goodfellow, Bengio & Courville 2016, eq. (3.30)), shown σ(a) as written.
 LETTER_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
-    "\\sigma": partial(written_function, "σ", _DEFINITIONS["sigmoid"])}
+    "\\sigma": partial(written_function, "σ", _DEFINITIONS["sigmoid"]),
+    # Φ(x), the standard normal distribution function (Bishop 2006, eq. (4.114))
+    "\\Phi": partial(written_function, "Φ", lambda t: (1 + sp.erf(t / sp.sqrt(2))) / 2)}
 
 #: Reserved constants whose name, written with a subscript, is an indexed quantity of its
 #: own (π_k, the weights of a mixture; π alone stays 3.14159...). Such a name may also

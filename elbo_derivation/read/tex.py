@@ -218,9 +218,20 @@ _SAME_WIDTH: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\\operatorname\s*\{\s*"
                 r"(log|ln|exp|tanh|sinh|cosh|coth|arctan|sin|cos|tan)\s*\}"), None),
     (re.compile(r"\\mathrm\s*\{\s*(log|ln|exp)\s*\}(?!\s*[_'])"), None),
-    (re.compile(r"(?<!\\)\\\{"), "("),
-    (re.compile(r"(?<!\\)\\\}"), ")"),
-    (re.compile(r"\\[dt]frac(?![a-zA-Z])"), r"\frac"),
+    (re.compile(r"(?<!\\)\\\{|\\lbrace(?![a-zA-Z])"), "("),
+    (re.compile(r"(?<!\\)\\\}|\\rbrace(?![a-zA-Z])"), ")"),
+    # \lbrack, \rbrack: the square brackets by name
+    (re.compile(r"\\lbrack(?![a-zA-Z])"), "["),
+    (re.compile(r"\\rbrack(?![a-zA-Z])"), "]"),
+    # the fractions of amsmath, xfrac and nicefrac: one fraction, however it is set
+    (re.compile(r"\\(?:[dtc]frac|sfrac|nicefrac)(?![a-zA-Z])"), r"\frac"),
+    # \mathop{\mathbb{E}}_{z \sim q}: the expectation set as an operator, limits below
+    (re.compile(r"\\mathop\s*\{\s*(\\mathbb\s*\{\s*E\s*\})\s*\}"), r"\mathbb{E}"),
+    # \int_{\mathbb{R}}, \int_{\mathbb{R}^d}: over the whole line (or space), as \int alone
+    (re.compile(r"\\int\s*_\s*\{\s*\\mathbb\s*\{\s*R\s*\}"
+                r"(\s*\^\s*(\{\s*[a-zA-Z0-9]\s*\}|[a-zA-Z0-9]))?\s*\}"), r"\int"),
+    # the Euclidean norm's subscript 2, \|v\|_2^2: the norm the bars mean already
+    (re.compile(r"(?:(?<=\\\|)|(?<=Vert))\s*_\s*(\{\s*2\s*\}|2)"), ""),
     (re.compile(r"\\(displaystyle|textstyle|quad|qquad|nonumber|notag)(?![a-zA-Z])"), ""),
     # where limits are printed (\sum\limits_{i=1}^{N}) and the empty operator of the
     # upright differential's spacing (\mathop{}\!\mathrm{d}x): typesetting, not mathematics
@@ -244,7 +255,7 @@ _KNOWN_COMMANDS = frozenset(
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
     \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \lVert \rVert \parallel \| \begin
-    \nabla
+    \nabla \over \choose \max \min \langle \rangle \underset
     \end \\""".split()
 )
 
@@ -489,6 +500,12 @@ class _Big:
 
     def __init__(self, value: sp.Expr) -> None:
         self.value = value
+
+
+class _DifferentialFirst(_Big):
+    """``\\int dz`` with the integrand after the differential, ``\\int dz\\, q(z) z^2``
+    (physics' order): the rest of the product is the integrand. Alone (``\\int_a^b dx``) it
+    is the integral of 1."""
 
 
 class _Prefix:
@@ -1015,6 +1032,26 @@ class _Builder(Transformer_NonRecursive):
             raise self.err("division by zero in \\frac", c[0])
         return num / den
 
+    def over_frac(self, c: list[Any]) -> sp.Expr:
+        """``{a \\over b}``: plain TeX's fraction a/b."""
+        num, den = self.value(c[0]), self.value(c[2])
+        if den == 0:
+            raise self.err("division by zero in \\over", c[1])
+        return num / den
+
+    def over_binom(self, c: list[Any]) -> sp.Expr:
+        """``{n \\choose k}``: plain TeX's binomial coefficient, \\binom{n}{k}."""
+        return sp.binomial(self.value(c[0]), self.value(c[2]))
+
+    def max_min(self, c: list[Any]) -> sp.Expr:
+        """``\\max(a, b)``, ``\\min\\{a, b, c\\}``: the largest (smallest) of the values."""
+        tok, paren = c
+        if len(paren.parts) < 2 or any(s != "," for s in paren.seps):
+            raise self.err(f"{str(tok).strip()} takes two or more values separated by commas: "
+                           f"{str(tok).strip()}(a, b)", tok)
+        fn = sp.Max if "max" in str(tok) else sp.Min
+        return fn(*(self.value(p) for p in paren.parts))
+
     def fracdigits(self, c: list[Token]) -> sp.Expr:
         digits = [ch for ch in str(c[0]) if ch.isdigit()]
         if digits[1] == "0":
@@ -1173,6 +1210,11 @@ class _Builder(Transformer_NonRecursive):
                 continue
             nxt = items[i + 1] if i + 1 < len(items) else None
             value: sp.Expr | None = None
+            if isinstance(item, _DifferentialFirst) and nxt is not None:
+                # \int dz\, q(z) z^2: the factors after the differential are the integrand
+                # (read as 1 times them, z would be used outside the integral that binds it)
+                value = sp.Integral(self._multiply(items[i + 1:]), *item.value.limits)
+                i = len(items) - 1
             if (isinstance(item, _Name) and item.base in ("d", "partial") and item.sub is None
                     and item.accent is None and _is_one_name(nxt)
                     and not (item.base == "d" and self.d_is_product)):
@@ -1397,8 +1439,8 @@ class _Builder(Transformer_NonRecursive):
         try:
             var = self.dvar([tok, name]).var
         except DerivationSyntaxError:
-            raise self.err(f"\\nabla_{{{text}}}: the gradient is read with respect to one "
-                           "declared scalar; for a vector write each component, "
+            raise self.err(f"{str(tok).strip()}_{{{text}}}: the gradient is read with respect "
+                           "to one declared scalar; for a vector write each component, "
                            "\\frac{\\partial}{\\partial \\mu_j}", tok) from None
         op = _DOp([(var, 1)], partial=True)  # ∇_μ: a partial derivative
         op.check = lambda expr: self.check_derivative(expr, op, tok)  # type: ignore[attr-defined]
@@ -1544,13 +1586,10 @@ class _Builder(Transformer_NonRecursive):
         return self.normal_density([c[0], c[1], c[3], c[4], c[5]])
 
     def variance(self, c: list[Any]) -> _Big:
-        """``\\operatorname{Var}_{q(z|x)}[f]``: E_q[(f − E_q[f])²], the definition."""
-        tok = c[0]
-        if len(c) == 2:
-            raise self.err("\\operatorname{Var} needs its density as a subscript: "
-                           "\\operatorname{Var}_{q(z|x)}[f]", tok)
-        return _Big(variance_of(*self.expectation_parts([tok, c[1], c[2]]),
-                                declared=self.functions))
+        """``\\operatorname{Var}_{q(z|x)}[f]``: E_q[(f − E_q[f])²], the definition; without a
+        subscript (``\\mathrm{Var}(X)``), over the one declared density of its variable, as
+        ``\\mathbb{E}[X]``."""
+        return _Big(variance_of(*self.expectation_parts(c), declared=self.functions))
 
     def limits_lu(self, c: list[Any]) -> tuple[sp.Expr, sp.Expr]:
         return self.value(c[0]), self.value(c[1])
@@ -1561,8 +1600,10 @@ class _Builder(Transformer_NonRecursive):
     def integral_one(self, c: list[Any]) -> _Big:
         """``\\int_a^b dx``: the integrand 1 left unwritten, as textbooks print a length."""
         if isinstance(c[1], tuple):
-            return self.integral([c[0], c[1], sp.Integer(1), *c[2:]])
-        return self.integral([c[0], sp.Integer(1), *c[1:]])
+            one = self.integral([c[0], c[1], sp.Integer(1), *c[2:]])
+        else:
+            one = self.integral([c[0], sp.Integer(1), *c[1:]])
+        return _DifferentialFirst(one.value)
 
     def integral_frac(self, c: list[Any]) -> _Big:
         """``\\int f\\,\\frac{du}{g}``, ``\\int \\frac{dx}{x}``: the integral of f/g in u."""
@@ -1649,6 +1690,21 @@ class _Builder(Transformer_NonRecursive):
 
     def expectation(self, c: list[Any]) -> _Big:
         return _Big(expectation_over(*self.expectation_parts(c), declared=self.functions))
+
+    def angle_expectation(self, c: list[Any]) -> _Big:
+        """``\\langle f \\rangle_{q}``: E_q[f]; without a subscript, over the one declared
+        density of f's variable, as ``\\mathbb{E}[f]``."""
+        parts = [c[0], c[3], c[1]] if len(c) == 4 else [c[0], c[1]]
+        return self.expectation(parts)
+
+    def underset_expectation(self, c: list[Any]) -> _Big:
+        """``\\underset{z \\sim q}{\\mathbb{E}}[f]``: E_{z ~ q}[f]."""
+        return self.expectation([c[0], c[1], c[3]])
+
+    def expectation_power(self, c: list[Any]) -> _Big:
+        """``\\mathbb{E}[z]^2``: the power of the expectation, (E[z])², as a book means it."""
+        mean = expectation_over(*self.expectation_parts(c[:-1]), declared=self.functions)
+        return _Big(self.power_of(mean, self.value(c[-1]), _first_pos(c[0])))
 
     def expectation_transposed(self, c: list[Any]) -> _Big:
         r"""``\mathbb{E}[x]^\top``: the transpose of a vector's expectation (E[x]E[x]ᵀ)."""
@@ -2178,6 +2234,39 @@ _TEXT_OPERATOR = re.compile(r"\\text\s*\{\s*(KL|Var|E)\s*\}(?=\s*(\(|\[|_|\\left
 
 _TOP_RELATION = re.compile(r"=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])")
 
+#: a remark set after a quad at the end of a row: a condition (\quad \forall x, \quad
+#: \text{for } x > 0) or a reason in brackets with mathematics in it (\quad (\text{since }
+#: E[z^2] = \sigma^2 + \mu^2))
+_QUAD_REMARK = re.compile(
+    r"\\q?quad(?![a-zA-Z])\s*(?=\\forall(?![a-zA-Z])|\\text\s*\{|\\textrm\s*\{|\\mbox\s*\{"
+    r"|\\mathrm\s*\{\s*(?:for|if|where|since|with)\s*\}|(?:\\left\s*)?\(\s*\\text\s*\{)")
+
+
+def _quad_remark(original: str, blanked: str) -> tuple[int, str] | None:
+    r"""Where a remark after a ``\quad`` starts in a row's right-hand side, and the remark as
+    the author wrote it (``\text{...}`` kept as its words), when it holds mathematics beside
+    its words (a remark of words alone is blanked with its ``\text`` already); else None.
+
+    ``original`` is the right-hand side as written, ``blanked`` the same with its ``\text``
+    blanked (the same columns).
+
+    >>> row = r" a + b \quad \forall a > 0"
+    >>> _quad_remark(row, row)
+    (7, '\\forall a > 0')
+    >>> _quad_remark(r" a \qquad \text{(by parts)}", r" a \qquad" + " " * 16) is None
+    True
+    """
+    for m in _QUAD_REMARK.finditer(original):
+        depth = 0
+        for ch in original[:m.start()]:
+            depth += 1 if ch in "{[(" else -1 if ch in "}])" else 0
+        if depth != 0 or not blanked[m.end():].strip():
+            continue
+        words = re.sub(r"\\(?:text|textrm|mbox)\s*\{([^{}]*)\}", r"\1", original[m.end():])
+        words = re.sub(r"\\(?:[,;:! ]|q?quad(?![a-zA-Z]))", " ", words)
+        return m.start(), " ".join(words.split())
+    return None
+
 
 def _top_relations(text: str, start: int, stop: int) -> list[tuple[int, int, str]]:
     """The relations ``=``, ``\\le``, ``\\ge`` of ``text[start:stop]`` outside braces and
@@ -2575,6 +2664,11 @@ class _TexReader:
             rhs_start = a + rel.end()
             rhs_text = row_w[rel.end():]
             rhs_text = re.sub(r"&", " ", rhs_text)  # '&&' columns before comments
+            remark = _quad_remark(body[rhs_start:rhs_start + len(rhs_text)], rhs_text)
+            if remark is not None:  # '\quad \forall x', '\quad (\text{since } a = b)'
+                at, said = remark
+                rhs_text = rhs_text[:at] + re.sub(r"[^\n]", " ", rhs_text[at:])
+                just = said if all(t in said for t in texts) else f"{just}; {said}"
             trail = _TRAILING_PUNCTUATION.search(rhs_text)
             if trail is not None:  # the sentence's comma or full stop after the maths
                 rhs_text = (rhs_text[:trail.start()]
