@@ -74,3 +74,27 @@ def test_a_factorial_index_moved_is_not_a_lost_minus_one(tmp_path):
     assert step.verdict == REFUTED
     assert step.result.mistake != "missing-minus-one"
     assert "missing-minus-one" not in step.result.mistake_also
+
+
+def test_a_log_of_an_expanded_product_and_the_monotone_log_bound(tmp_path):
+    r"""Bouchard's (2007) step under other letters: log(1 + e^a + e^b + e^(a+b)) equals
+    log((1 + e^a)(1 + e^b)) by rule (the product expanded inside the logarithm), and
+    c + log(e^(a−c) + e^(b−c)) ≤ c + log(1 + e^(a−c) + e^(b−c) + e^(a+b−2c)) is proved because
+    log is increasing; the reversed relation is refuted."""
+    head = "% symbols: a, b, c : real\n\\begin{align*}\n"
+    d = _read(tmp_path, "eq.tex", head + r"""\log\left(1 + e^{a} + e^{b} + e^{a + b}\right)
+  &= \log\left(\left(1 + e^{a}\right)\left(1 + e^{b}\right)\right) \\
+  &= \log\left(\left(1 + e^{a}\right)\left(2 + e^{b}\right)\right)
+\end{align*}
+""")
+    steps = check_derivation(d, time_limit=5.0).steps
+    assert [s.verdict for s in steps] == [PROVED, REFUTED]
+    assert steps[0].result.method == "algebra"
+    for relation, verdict in ((r"\le", PROVED), (r"\ge", REFUTED)):
+        d = _read(tmp_path, "le.tex", head + r"""\log\left(e^{a} + e^{b}\right)
+  &= c + \log\left(e^{a - c} + e^{b - c}\right) \\
+  &""" + relation + r""" c + \log\left(1 + e^{a - c} + e^{b - c} + e^{a + b - 2c}\right)
+\end{align*}
+""")
+        steps = check_derivation(d, time_limit=5.0).steps
+        assert [s.verdict for s in steps] == [PROVED, verdict]

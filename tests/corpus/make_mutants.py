@@ -55,7 +55,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("derivatives/held_binomial_score_fisher.tex", 4, r"\frac{n - n\pi}{(1 - \pi)^2}", r"\frac{n\pi}{(1 - \pi)^2}", "wrong-moment|complement-probability"),
     ("moments/wackerly_poisson_factorial_moment.tex", 2, r"\lambda\sum_{y=1}^{\infty} \frac{\lambda^{y-1}", r"\sum_{y=1}^{\infty} \frac{\lambda^{y-1}", "dropped-factor"),
     ("moments/wackerly_poisson_factorial_moment.tex", 3, r"\sum_{z=0}", r"\sum_{z=1}", "index-shift"),
-    ("moments/wackerly_poisson_factorial_moment.tex", 6, r"\lambda^2\sum", r"\lambda\sum", "missing-square"),
+    ("moments/wackerly_poisson_factorial_moment.tex", 6, r"\lambda^2\sum", r"\lambda\sum", "missing-square|constant-wrong"),
     # --- thirteenth outsider pass, o13b (d2l.ai sec. 22.7 and 22.11; Blitzstein & Hwang sec. 6.4 and 8.3; DeGroot & Schervish thm 7.4.1; Ross ex. 7.4a; Bishop PRML sec. 3.5.2, 4.4, 10.6.1; Murphy PML2 sec. 8.2.2; Efron & Hastie CASI sec. 6.1; Bishop & Bishop sec. 18.1)
     ("derivatives/d2l_coin_likelihood_derivative.tex", 1, r"9\theta^8(1-\theta)^4 - 4\theta^9", r"9\theta^8(1-\theta)^4 + 4\theta^9", "chain-rule-factor-forgotten|sign-error"),
     ("derivatives/d2l_coin_likelihood_derivative.tex", 1, r"9\theta^8(1-\theta)^4", r"\theta^8(1-\theta)^4", "power-rule-factor"),
