@@ -291,7 +291,8 @@ def _rename_latex(src: str, mapping: dict[str, str]) -> str:
             continue
         j = m.end()
         s = _SUBSCRIPT.match(src, j)
-        if m.group("cmd") is not None and m.group("cmd") not in GREEK:
+        if m.group("cmd") is not None and m.group("cmd") not in GREEK and not (
+                s is None and m.group("cmd") in mapping):  # \pi declared a symbol: a name
             declared = _lookup(m.group("cmd"), s.group("braced") or s.group("single"),
                                mapping) if s is not None else None
             if declared is not None and declared.partition("_")[2] not in mapping:

@@ -149,6 +149,7 @@ NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² +
 SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
+LOG_MONOTONE = "log is increasing: log u ≥ log v where u ≥ v > 0"
 SIMPLIFICATION = "simplification"
 GAMMA_RECURRENCE = "Γ(s + 1) = s·Γ(s)"
 DIGAMMA_RECURRENCE = "ψ(s + 1) = ψ(s) + 1/s"
@@ -603,6 +604,22 @@ def nonnegative(f: sp.Expr) -> tuple[str, str]:
                     return (f"it is a positive multiple of t − log t − 1 ≥ 0 (t = "
                             f"{', '.join(used)}) plus {plain(rest)}, which is non-negative",
                             LOG_INEQUALITY)
+    # log u ≥ 0 where u ≥ 1: the logarithms combined (of positive quantities only) into one,
+    # log(u) ≥ log(v) because log is increasing and u − v ≥ 0
+    # (a term free of logs, r, joins as log(e^(r/c)): α + log w = log(e^α·w))
+    combined = sp.logcombine(f) if len(f.atoms(sp.log)) <= MAX_COMBINED_LOGS else f
+    with_logs = [t for t in sp.Add.make_args(combined) if t.has(sp.log)]
+    rest = sp.Add(*(t for t in sp.Add.make_args(combined) if not t.has(sp.log)))
+    c, body = with_logs[0].as_coeff_Mul() if len(with_logs) == 1 else (sp.S.Zero, None)
+    if c.is_positive and isinstance(body, sp.log) and body.args[0].is_positive is True and (
+            rest.is_real is True):
+        u = sp.expand(body.args[0] * sp.exp(rest / c), log=False)
+        top, bottom = sp.fraction(sp.cancel(sp.together(u)))
+        excess = sp.expand(top - bottom)
+        if bottom.is_positive is True and (excess.is_nonnegative is True
+                                           or sp.factor(excess).is_nonnegative is True):
+            return (f"it is {'' if c == 1 else plain(c) + '·'}log({plain(top / bottom)}), "
+                    f"and log is increasing: {plain(top)} ≥ {plain(bottom)} > 0", LOG_MONOTONE)
     # ... or with t read off a positive term c·t of f, log t expanded to match f's logarithms.
     expanded = sp.expand(f)
     for term in sp.Add.make_args(expanded):
@@ -659,6 +676,32 @@ def _has_product_to_expand(expr: sp.Expr) -> bool:
     return False
 
 
+#: the most logarithms a gap may hold for :func:`_logs_combine_to_zero` to be tried
+MAX_COMBINED_LOGS = 8
+
+
+def _log_argument_reduced(node: sp.log) -> sp.log:
+    """``log(u)`` with ``u`` expanded over a common denominator and cancelled."""
+    return sp.log(sp.cancel(sp.together(sp.expand(node.args[0], log=False))))
+
+
+def _logs_combine_to_zero(f: sp.Expr) -> bool:
+    """Whether the logarithms of ``f``, combined into one where their arguments are positive
+    (``logcombine`` combines no others) and that argument expanded and cancelled, leave 0:
+    log(1 + a + b + ab) − log(1 + a) − log(1 + b) for positive a, b, whose product expansion
+    SymPy's ``expand`` splits on one side only.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> _logs_combine_to_zero(sp.log(1 + a + b + a*b) - sp.log(1 + a) - sp.log(1 + b))
+    True
+    >>> _logs_combine_to_zero(sp.log(2 + a + b) - sp.log(1 + a) - sp.log(1 + b))
+    False
+    """
+    g = sp.logcombine(f)
+    g = g.replace(lambda e: isinstance(e, sp.log), _log_argument_reduced)
+    return sp.expand(g, log=False) == 0
+
+
 def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     """``diff`` reduced by expand (with sound log expansion) and cancel/together, and the rules
     that changed it.
@@ -699,6 +742,8 @@ def reduce_algebra(diff: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         g = sp.cancel(sp.together(f))
         g = sp.expand(g) if g != 0 else g
         cancelled, f = g != f, g
+    if f != 0 and 2 <= len(f.atoms(sp.log)) <= MAX_COMBINED_LOGS and _logs_combine_to_zero(f):
+        f, expanded = sp.S.Zero, True  # log(1 + a + b + ab) = log((1 + a)(1 + b))
     gamma_rule = False
     if f != 0 and f.has(sp.gamma):  # Γ(s + n) = (s + n − 1)···s·Γ(s), integer n
         g = sp.gammasimp(f)

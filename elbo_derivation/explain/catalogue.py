@@ -254,6 +254,13 @@ def _is_minus_one(t: sp.Basic) -> bool:
     return t in (sp.Integer(-1), -HALF)
 
 
+def _a_term_not_an_index(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether the node at ``path`` stands outside every argument of Γ, a factorial or a
+    binomial coefficient: (y − 1)! written for (y − 2)! moves the index of a recursion, it does
+    not lose a constant term."""
+    return not sim.under(expr, path, _RECURSIVE)
+
+
 def _drop_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
     """A −1 (or −½ after a factor ½) lost; from a constant that merged several, one of them."""
     def lose(t: sp.Basic) -> list[sp.Basic]:
@@ -262,7 +269,7 @@ def _drop_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
         if t.is_Rational and t < -1:
             return [t + 1, t + HALF]
         return []
-    return [(new, {**b, "constant": b["right"] - b["wrong"]})
+    return [(new, {**b, "constant": b["right"] - b["wrong"], "guard": _a_term_not_an_index})
             for new, b in _each_term(node, lose)]
 
 
@@ -274,7 +281,8 @@ def _restore_minus_one(node: sp.Basic, roles: Roles) -> list[Variant]:
         return []
     if sp.expand(node).as_coeff_Add()[0].is_positive:
         return []
-    return [(node + c, {"right": node + c, "wrong": node, "lhs_constant": c, "constant": c})
+    return [(node + c, {"right": node + c, "wrong": node, "lhs_constant": c, "constant": c,
+                        "guard": _a_term_not_an_index})
             for c in (sp.Integer(-1), -HALF)]
 
 

@@ -75,6 +75,7 @@ from elbo_derivation.errors import DerivationSyntaxError
 __all__ = [
     "ASSUMPTIONS",
     "DATA_INDEX",
+    "DECLARABLE_CONSTANTS",
     "FAMILIES",
     "FAMILY_TABLE",
     "NAMED_FUNCTIONS",
@@ -140,6 +141,12 @@ LETTER_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 #: name a declared density, π(θ|x), a posterior as Robert (2007, sec. 1.2) writes it: the
 #: name followed by the declared arguments is then the density, π elsewhere the constant.
 _SUBSCRIPTABLE_CONSTANTS = frozenset({"pi"})
+
+#: Reserved constants a file may declare as a symbol of its own: π for a binomial proportion
+#: (Held & Sabanés Bové 2014, sec. 2.2, ``symbols: 0 < \pi < 1``), a mixing weight or a
+#: policy. The declaration makes π that symbol everywhere in the file, so a file that
+#: declares it cannot also use the constant 3.14159...
+DECLARABLE_CONSTANTS = frozenset({"pi"})
 
 
 @dataclass(frozen=True)
@@ -555,10 +562,13 @@ class Declarations:
             if f.name != "file"})
 
     # symbols ---------------------------------------------------------------------------
-    def check_name(self, name: str, line: int | None, column: int | None) -> None:
+    def check_name(self, name: str, line: int | None, column: int | None,
+                   symbol: bool = False) -> None:
+        """Refuse a name that is not valid or is reserved; ``symbol`` is true for a name
+        declared a symbol, which may also be a :data:`DECLARABLE_CONSTANTS` letter."""
         if not (_NAME.match(name) or _EXPRESSION_NAME.match(name) or ATOM_NAME.match(name)):
             raise self.error(f"'{name}' is not a valid name (letters, digits, _)", line, column)
-        if name in RESERVED:
+        if name in RESERVED and not (symbol and name in DECLARABLE_CONSTANTS):
             raise self.error(f"'{name}' is reserved and cannot be declared", line, column)
         if name in self.definitions:
             raise self.error(f"'{name}' is already defined by 'let:'", line, column)
@@ -604,7 +614,7 @@ class Declarations:
                    line: int | None, column: int | None,
                    interval: sp.Interval | None = None) -> sp.Symbol:
         """Declare one symbol; a different earlier declaration is an error."""
-        self.check_name(name, line, column)
+        self.check_name(name, line, column, symbol=True)
         if name in self.symbols and self.assumption_of.get(name) != words:
             raise self.error(
                 f"'{name}' was already declared {self.assumption_of.get(name)}; a second, "

@@ -352,8 +352,8 @@ class _Builder(Transformer_NonRecursive):
     def name(self, children: list[Token]) -> sp.Expr:
         tok = children[0]
         text = str(tok)
-        if text == "pi":
-            return sp.pi
+        if text == "pi":  # the constant, unless declared a symbol (a proportion π)
+            return self.ctx.symbols.get("pi", sp.pi)
         if text == "oo":
             return sp.oo
         if text in self.ctx.symbols:

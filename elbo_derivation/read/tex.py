@@ -991,7 +991,10 @@ class _Builder(Transformer_NonRecursive):
     def pi(self, c: list[Token]) -> Any:
         """``\\pi``: the constant, unless a density is declared under that name (π(θ|x),
         Robert 2007): then a name that is the density before its arguments and the
-        constant everywhere else (``2\\pi\\sigma^2``)."""
+        constant everywhere else (``2\\pi\\sigma^2``); a π declared a symbol (a binomial
+        proportion, ``% symbols: 0 < \\pi < 1``) is that symbol everywhere."""
+        if "pi" in self.symbols:
+            return self.symbols["pi"]
         if any(sig.startswith("pi(") for sig in self.functions):
             tok = c[0]
             return _ConstantName("pi", None, None, str(tok), tok.line, tok.column)
@@ -1385,6 +1388,8 @@ class _Builder(Transformer_NonRecursive):
 
     def dvar(self, c: list[Any]) -> _DVar:
         tok, name = c[0], c[1]
+        if isinstance(name, Token):  # d\pi: a π declared a symbol (a proportion)
+            name = _Name("pi", None, None, str(name), name.line, name.column)
         var = self.resolve_name(name)
         coordinate = isinstance(var, sp.core.function.AppliedUndef) and sequence_at(
             self.functions, [str(var.func)], list(var.args)) == var  # ∂/∂μ_j: μ_d declared
