@@ -578,6 +578,8 @@ class _Builder(Transformer_NonRecursive):
         self.indexed = indexed or {}
         self.ranges = ranges or {}
         self.definitions = definitions
+        #: variables bound by a sum or product over a name declared nowhere (written, symbol)
+        self.bound: list[tuple[str, sp.Symbol]] = []
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -1489,12 +1491,37 @@ class _Builder(Transformer_NonRecursive):
     # sums, products, special functions ------------------------------------------------
     def range(self, c: list[Any]) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
         name, lower, upper = c[0], self.value(c[1]), self.value(c[2])
-        index = self.resolve_name(name)
+        try:
+            index = self.resolve_name(name)
+        except DerivationSyntaxError:
+            index = self.bound_index(name, lower, upper)
+            if index is None:
+                raise
         if not (isinstance(index, sp.Symbol) and index.is_integer):
             raise self.err(
                 f"the index '{name.written}' of a sum or product must be declared an integer, "
                 f"e.g. '% symbols: {name.candidates()[0]} : integer'", name)
         return index, lower, upper
+
+    def bound_index(self, name: _Name, lower: sp.Expr, upper: sp.Expr) -> sp.Symbol | None:
+        """The variable of ``\\sum_{x^{(i)}=0}^{1}`` (Goodfellow et al.'s sum over the values
+        of one data point) when its name is declared nowhere: an integer bound by the sum,
+        known under that name inside its summand only (:meth:`big_operator` releases it).
+        None for a name declared in any form, or a range whose ends are not integers."""
+        if not isinstance(name, _Name) or isinstance(name, _ConstantName):
+            return None
+        whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+        known = [*name.candidates(), *whole.candidates()]
+        if (any(c in self.symbols for c in known) or any(c in self.indexed for c in known)
+                or any(sig.startswith(c + "(") for sig in self.functions for c in known)
+                or name.base in ("d", "partial", "e", "I")):
+            return None
+        if not all(v.is_integer or v.is_infinite for v in (lower, upper)):
+            return None
+        index = sp.Symbol(name.candidates()[0], integer=True)
+        self.bound.append((name.candidates()[0], index))
+        self.symbols[name.candidates()[0]] = index
+        return index
 
     def bigop(self, c: list[Any]) -> _Prefix:
         tok, (index, lower, upper), args = c[0], c[1], c[2:]
@@ -1506,6 +1533,11 @@ class _Builder(Transformer_NonRecursive):
     def big_operator(self, kind: Any, body: sp.Expr, limits: tuple, tok: Any) -> sp.Expr:
         """Σ or ∏ of ``body``; refused when a symbol written with the index as its subscript
         is declared a plain symbol (it would not change with the index)."""
+        for k, (written, bound) in enumerate(self.bound):
+            if bound == limits[0]:  # the variable bound by this sum is known no further
+                del self.bound[k]
+                self.symbols.pop(written, None)
+                break
         fixed = constant_in_index(body, limits[0])
         if fixed is not None:
             raise self.err(
