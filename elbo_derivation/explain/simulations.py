@@ -127,19 +127,23 @@ def count_lost(node: sp.Basic, roles: Any) -> list[Variant]:
     count = sp.simplify(hi - lo + 1)
     if not count.free_symbols or count.has(i):
         return []
-    terms = sp.Add.make_args(sp.expand(node.function))
-    const = sp.Add(*(t for t in terms if not t.has(i)))
-    rest = sp.Add(*(t for t in terms if t.has(i)))
-    if const == 0:
-        return []
-    coeff, body = sp.factor_terms(rest).as_coeff_Mul()
-    wrong = (coeff * sp.Sum(body, node.limits[0]) if rest != 0 else sp.S(0)) + const
-    why = (f"{show(const)} does not depend on the index {show(i)}, so summed over "
-           f"{show(i)} = {show(lo)}, …, {show(hi)} it counts {show(count)} times: "
-           f"{show(count * const)} belongs here, not {show(const)} (the count {show(count)} "
-           "was lost)")
-    return [(wrong, {"right": count * const, "wrong": const, "s": count, "i": i,
-                     "c": const, "why": why})]
+    out: list[Variant] = []
+    # the terms free of the index as the summand is written (Σ (−log(σ√(2π)) − (x_i − μ)²/(2σ²))
+    # written −log(σ√(2π)) + Σ −(x_i − μ)²/(2σ²)), and as its expansion has them
+    for terms in (sp.Add.make_args(node.function), sp.Add.make_args(sp.expand(node.function))):
+        const = sp.Add(*(t for t in terms if not t.has(i)))
+        rest = sp.Add(*(t for t in terms if t.has(i)))
+        if const == 0 or any(const == c for _, c in ((w, v["c"]) for w, v in out)):
+            continue
+        coeff, body = sp.factor_terms(rest).as_coeff_Mul()
+        wrong = (coeff * sp.Sum(body, node.limits[0]) if rest != 0 else sp.S(0)) + const
+        why = (f"{show(const)} does not depend on the index {show(i)}, so summed over "
+               f"{show(i)} = {show(lo)}, …, {show(hi)} it counts {show(count)} times: "
+               f"{show(count * const)} belongs here, not {show(const)} (the count "
+               f"{show(count)} was lost)")
+        out.append((wrong, {"right": count * const, "wrong": const, "s": count, "i": i,
+                            "c": const, "why": why}))
+    return out
 
 
 def coordinates(roles: Any) -> list[sp.Symbol]:

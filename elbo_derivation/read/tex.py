@@ -511,10 +511,13 @@ class _DifferentialFirst(_Big):
 class _Prefix:
     """``\\log``/``\\exp`` and its argument so far; the product it sits in may extend it."""
 
-    def __init__(self, fn: Any, args: list[Any], whole: bool = False) -> None:
+    def __init__(self, fn: Any, args: list[Any], whole: bool = False,
+                 product_over: Any = None) -> None:
         #: ``whole``: the operator takes the whole product that follows, \log and integrals
         #: included (a sum or product sign: its summand runs to the next + or -)
         self.fn, self.args, self.whole = fn, args, whole
+        #: the index of a product sign \prod (None for every other operator)
+        self.product_over = product_over
 
 
 class _Order:
@@ -592,6 +595,8 @@ class _Builder(Transformer_NonRecursive):
         self.indexed = indexed or {}
         self.ranges = ranges or {}
         self.definitions = definitions
+        #: variables bound by a sum or product over a name declared nowhere (written, symbol)
+        self.bound: list[tuple[str, sp.Symbol]] = []
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -1239,6 +1244,8 @@ class _Builder(Transformer_NonRecursive):
                     j += 1
                 if j < len(items) and j > i + 1 and isinstance(items[j - 1], Token):
                     j -= 1  # '\log a \cdot \int ...': the \cdot multiplies the integral
+                if item.product_over is not None:
+                    self._refuse_factor_after_product(item, items[i + 1: j])
                 # \ln\sigma(a): a log written without brackets is shown without them
                 value = written_bare_log(item.fn(self._multiply([*item.args,
                                                                  *items[i + 1: j]])))
@@ -1327,6 +1334,30 @@ class _Builder(Transformer_NonRecursive):
             except matrices.MatrixReadError as err:
                 raise self.err(str(err), _first_pos(items[0])) from None
         return factors[0] if len(factors) == 1 else sp.Mul(*factors)
+
+    def _refuse_factor_after_product(self, item: _Prefix, body: list[Any]) -> None:
+        """Refuse ``\\prod_{i=1}^{n} a_i \\times b`` with b free of the index: the product of
+        the a_i·b (bⁿ·∏aᵢ, the product sign's scope running to the next + or -) or the
+        product of the a_i times b (the author's likely meaning)? The two differ, so the
+        reader asks for brackets. A factor free of the index written inside the product
+        without an explicit sign (Hoff's ∏ h(y_i) c(φ) e^{φ t(y_i)}) stays in it."""
+        index = item.product_over
+        for k, tok in enumerate(body):
+            if not (isinstance(tok, Token) and tok.type == "MULOP"
+                    and str(tok) in ("\\times", "\\cdot")):
+                continue
+            try:
+                head = self._multiply([*item.args, *body[:k]]) if item.args or k else None
+                tail = self._multiply(body[k + 1:]) if body[k + 1:] else None
+            except DerivationSyntaxError:
+                return
+            if (isinstance(head, sp.Basic) and isinstance(tail, sp.Basic)
+                    and index in head.free_symbols and index not in tail.free_symbols):
+                raise self.err(
+                    f"'{tok}' after a product over {index}: is the factor after it inside "
+                    f"the product (one factor for each {index}) or outside it? Write "
+                    "\\left(\\prod_{...} ...\\right) " + str(tok) + " ... for a factor "
+                    "outside, or put the factor inside the product's brackets", tok)
 
     def product(self, c: list[Any]) -> Any:
         if len(c) == 1:
@@ -1507,22 +1538,53 @@ class _Builder(Transformer_NonRecursive):
     # sums, products, special functions ------------------------------------------------
     def range(self, c: list[Any]) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
         name, lower, upper = c[0], self.value(c[1]), self.value(c[2])
-        index = self.resolve_name(name)
+        try:
+            index = self.resolve_name(name)
+        except DerivationSyntaxError:
+            index = self.bound_index(name, lower, upper)
+            if index is None:
+                raise
         if not (isinstance(index, sp.Symbol) and index.is_integer):
             raise self.err(
                 f"the index '{name.written}' of a sum or product must be declared an integer, "
                 f"e.g. '% symbols: {name.candidates()[0]} : integer'", name)
         return index, lower, upper
 
+    def bound_index(self, name: _Name, lower: sp.Expr, upper: sp.Expr) -> sp.Symbol | None:
+        """The variable of ``\\sum_{x^{(i)}=0}^{1}`` (Goodfellow et al.'s sum over the values
+        of one data point) when its name is declared nowhere: an integer bound by the sum,
+        known under that name inside its summand only (:meth:`big_operator` releases it).
+        None for a name declared in any form, or a range whose ends are not integers."""
+        if not isinstance(name, _Name) or isinstance(name, _ConstantName):
+            return None
+        whole = _Name(name.base, None, name.accent, name.written, name.line, name.column)
+        known = [*name.candidates(), *whole.candidates()]
+        if (any(c in self.symbols for c in known) or any(c in self.indexed for c in known)
+                or any(sig.startswith(c + "(") for sig in self.functions for c in known)
+                or name.base in ("d", "partial", "e", "I")):
+            return None
+        if not all(v.is_integer or v.is_infinite for v in (lower, upper)):
+            return None
+        index = sp.Symbol(name.candidates()[0], integer=True)
+        self.bound.append((name.candidates()[0], index))
+        self.symbols[name.candidates()[0]] = index
+        return index
+
     def bigop(self, c: list[Any]) -> _Prefix:
         tok, (index, lower, upper), args = c[0], c[1], c[2:]
         kind = sp.Sum if str(tok).endswith("sum") else sp.Product
         return _Prefix(lambda body: self.big_operator(kind, body, (index, lower, upper), tok),
-                       list(args), whole=True)
+                       list(args), whole=True,
+                       product_over=index if kind is sp.Product else None)
 
     def big_operator(self, kind: Any, body: sp.Expr, limits: tuple, tok: Any) -> sp.Expr:
         """Σ or ∏ of ``body``; refused when a symbol written with the index as its subscript
         is declared a plain symbol (it would not change with the index)."""
+        for k, (written, bound) in enumerate(self.bound):
+            if bound == limits[0]:  # the variable bound by this sum is known no further
+                del self.bound[k]
+                self.symbols.pop(written, None)
+                break
         fixed = constant_in_index(body, limits[0])
         if fixed is not None:
             raise self.err(
@@ -1557,7 +1619,7 @@ class _Builder(Transformer_NonRecursive):
                       interval.sup - (1 if interval.right_open and interval.sup.is_finite
                                       else 0))
         return _Prefix(lambda body: self.big_operator(kind, body, limits, tok), list(args),
-                       whole=True)
+                       whole=True, product_over=index if kind is sp.Product else None)
 
     def factorial(self, c: list[Any]) -> sp.Expr:
         return sp.factorial(self.value(c[0]))
