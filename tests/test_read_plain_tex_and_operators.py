@@ -157,3 +157,27 @@ def test_what_stays_ambiguous_is_refused() -> None:
     # an inner product is not an expectation
     with pytest.raises(DerivationSyntaxError):
         _tex(r"\langle a, b \rangle &= a b", header="% symbols: a, b : real\n")
+
+
+def _pois(rows: str) -> object:
+    head = ("% symbols: \\lambda, \\tau : positive\n% symbols: j : nonnegative integer\n"
+            "% densities: w(j) = \\mathrm{Poisson}(\\lambda)\n% densities: v(t) = \\mathcal N(0, \\tau)\n")
+    return parse_tex_derivation(head + "\\begin{align*}\n" + rows + "\n\\end{align*}\n",
+                                file="e.tex")
+
+
+@pytest.mark.parametrize(("row", "verdict"), [
+    (r"H[v(t)] &= \frac{1}{2}\log(2\pi e \tau)", "proved"),
+    (r"\mathcal{H}\left[v\right] &= \frac{1}{2}\log(2\pi e \tau)", "proved"),
+    (r"\mathbb{H}(v(t)) &= \frac{1}{2}\log(2\pi \tau)", "refuted"),
+    (r"\sum_{j \geq 0} j \, w(j) &= \lambda", "proved"),
+    (r"\sum_{j \ge 1} w(j) &= 1", "refuted"),
+])
+def test_entropy_in_square_brackets_and_a_sum_from_a_lower_end(row: str, verdict: str) -> None:
+    d = check_derivation(_pois(row))
+    assert d.steps[0].verdict.value == verdict
+
+
+def test_a_declared_H_before_a_square_bracket_multiplies_it() -> None:
+    d = _tex(r"H[a + 1] &= H a + H", header="% symbols: H, a : real\n")
+    assert check_derivation(d).steps[0].verdict.value == "proved"

@@ -247,7 +247,7 @@ _NORMAL_DRAW = re.compile(
     r"\s*_\s*\{\s*)((?:\\[a-zA-Z]+|[a-zA-Z])"
     # the subscript a name or a whole number, or a shifted index (x_{t-1}, x_{t+1})
     r"(?:\s*_\s*(?:\{\s*[A-Za-z0-9]+(?:\s*[-+]\s*[A-Za-z0-9]+)*\s*\}|[A-Za-z0-9]))?)\s*"
-    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\})\s*"
+    r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\}|\\mathcal\s+N)\s*"
     r"(?:\\!\s*)?(?:\\(?:left|[bB]igg?l?)(?![a-zA-Z])\s*)?\()")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
@@ -899,7 +899,8 @@ class Declarations:
         declared vector or matrix (``\mathcal{N}(0, I)`` with ``I : identity(D)``), so that
         its undeclared variable is a vector of that dimension; None for any other family.
         """
-        text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N", family_text, count=1)
+        text = re.sub(r"^(\s*)\\mathcal\s*(?:\{\s*N\s*\}|\s+N(?![a-zA-Z]))", r"\1N", family_text,
+                      count=1)
         fam = _FAMILY.match(text)
         if fam is None or family_key(fam.group(1)) != "normal":
             return None
@@ -977,7 +978,8 @@ class Declarations:
         the declaration its family gives it (None when there is none to give)."""
         m = (_SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
              or _COMMAND_SIGNATURE.match(raw))
-        text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N", family_text, count=1)
+        text = re.sub(r"^(\s*)\\mathcal\s*(?:\{\s*N\s*\}|\s+N(?![a-zA-Z]))", r"\1N", family_text,
+                      count=1)
         text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}", r"\1\3", text,
                       count=1)
         fam = _FAMILY.match(text)
@@ -1002,7 +1004,9 @@ class Declarations:
         lead = len(text) - len(text.lstrip())
         # the family's name only, where it stands first (a \mathrm{...} further on is a
         # parameter: N(0, \mathrm{sd}^2))
-        text = re.sub(r"^(\s*)\\mathcal\s*\{\s*N\s*\}", r"\1N    ", text, count=1)
+        text = re.sub(r"^(\s*)\\mathcal\s*(?:\{\s*N\s*\}|\s+N(?![a-zA-Z]))",
+                      lambda mm: mm.group(1) + "N".ljust(len(mm.group(0)) - len(mm.group(1))),
+                      text, count=1)
         text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
                       lambda mm: mm.group(1) + mm.group(3).ljust(len(mm.group(0))
                                                                - len(mm.group(1))),

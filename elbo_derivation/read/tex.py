@@ -255,7 +255,7 @@ _KNOWN_COMMANDS = frozenset(
     \eta \theta \vartheta \iota \kappa \lambda \mu \nu \xi \rho \varrho \sigma \varsigma \tau
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
     \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \lVert \rVert \parallel \| \begin
-    \nabla \over \choose \max \min \langle \rangle \underset
+    \nabla \over \choose \max \min \langle \rangle \underset \geq \ge
     \end \\""".split()
 )
 
@@ -1051,6 +1051,22 @@ class _Builder(Transformer_NonRecursive):
         """``{n \\choose k}``: plain TeX's binomial coefficient, \\binom{n}{k}."""
         return sp.binomial(self.value(c[0]), self.value(c[2]))
 
+    def entropy_written(self, c: list[Any]) -> sp.Expr:
+        """``H[q]``, ``\\mathcal{H}[q(z|x)]``, ``\\mathbb{H}(q)``: the entropy of a declared
+        density (:meth:`entropy_of`); a declared H before a bracket multiplies it."""
+        tok, inner = c
+        paren = inner if isinstance(inner, _Paren) else _Paren([inner], [], tok.line,
+                                                                tok.column)
+        name = _Name("H", None, None, str(tok).strip(), tok.line, tok.column)
+        if any(k in self.symbols for k in name.candidates()) and str(tok).strip() == "H":
+            return self.resolve_name(name) * self.value(inner)
+        found = self.entropy_of(name, paren)
+        if found is None:
+            raise self.err(f"{str(tok).strip()}[...] is read as the entropy of a declared "
+                           "density: write H[q(z|x)] or H[q] with q declared under "
+                           "'% densities:'", tok)
+        return found
+
     def max_min(self, c: list[Any]) -> sp.Expr:
         """``\\max(a, b)``, ``\\min\\{a, b, c\\}``: the largest (smallest) of the values."""
         tok, paren = c
@@ -1549,6 +1565,10 @@ class _Builder(Transformer_NonRecursive):
                 f"the index '{name.written}' of a sum or product must be declared an integer, "
                 f"e.g. '% symbols: {name.candidates()[0]} : integer'", name)
         return index, lower, upper
+
+    def range_from(self, c: list[Any]) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
+        """``\\sum_{k \\geq 0}``: k from its lower end to infinity."""
+        return self.range([c[0], c[2], sp.oo])
 
     def bound_index(self, name: _Name, lower: sp.Expr, upper: sp.Expr) -> sp.Symbol | None:
         """The variable of ``\\sum_{x^{(i)}=0}^{1}`` (Goodfellow et al.'s sum over the values
