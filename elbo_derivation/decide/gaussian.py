@@ -437,9 +437,12 @@ def integral_nodes(expr: sp.Expr) -> list[sp.Expr]:
 
 # --- Gaussian integrals at a numeric point --------------------------------------------------
 
-def _gaussian_term(term: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
-    """∫_ℝ term dz for term = P(z)·exp(Q(z)), P a polynomial, Q = −αz² + βz + γ with α > 0
-    a number: exact, by completing the square; None for any other term (or α ≤ 0)."""
+def _gaussian_term(term: sp.Expr, z: sp.Symbol, lo: sp.Expr = sp.S.NegativeInfinity,
+                   hi: sp.Expr = sp.S.Infinity) -> sp.Expr | None:
+    """∫_lo^hi term dz (the real line by default) for term = P(z)·exp(Q(z)), P a polynomial,
+    Q = −αz² + βz + γ with α > 0 a number, ``lo`` < ``hi`` numbers or infinite: exact, by
+    completing the square (over part of the line through the error function,
+    :func:`_truncated_moments`); None for any other term (or α ≤ 0)."""
     exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp) and f.has(z)]
     rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps])
     exponent = sp.expand(sp.Add(*[f.args[0] for f in exps]))
@@ -459,10 +462,39 @@ def _gaussian_term(term: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
     u = sp.Dummy("u")
     shifted = sp.Poly(sp.expand(p.as_expr().xreplace({z: u + mu})), u)
     total = sp.S.Zero
+    if lo is sp.S.NegativeInfinity and hi is sp.S.Infinity:
+        for (k,), c in shifted.terms():
+            if k % 2 == 0:  # ∫ u^k e^{−αu²} du = Γ((k + 1)/2) / α^((k + 1)/2)
+                total += c * sp.gamma(sp.Rational(k + 1, 2)) / alpha ** sp.Rational(k + 1, 2)
+        return scale * total
+    moments = _truncated_moments(alpha, lo - mu, hi - mu, shifted.degree())
     for (k,), c in shifted.terms():
-        if k % 2 == 0:  # ∫ u^k e^{−αu²} du = Γ((k + 1)/2) / α^((k + 1)/2)
-            total += c * sp.gamma(sp.Rational(k + 1, 2)) / alpha ** sp.Rational(k + 1, 2)
+        total += c * moments[k]
     return scale * total
+
+
+def _truncated_moments(alpha: sp.Expr, a: sp.Expr, b: sp.Expr, n: int) -> list[sp.Expr]:
+    """K_k = ∫_a^b u^k e^{−αu²} du for k = 0, …, n (α > 0; ``a`` < ``b`` numbers or ±∞),
+    exactly: K_0 = √(π/α)/2 · (erf(√α b) − erf(√α a)) and, integrating d/du (u^k e^{−αu²})
+    over [a, b], K_{k+1} = (k K_{k−1} − [u^k e^{−αu²}]_a^b) / (2α) (a term at ±∞ is 0).
+
+    >>> u = sp.Symbol("u")
+    >>> ks = _truncated_moments(sp.S(1), sp.S(0), sp.oo, 3)
+    >>> [sp.simplify(k - sp.integrate(u**j * sp.exp(-u**2), (u, 0, sp.oo)))
+    ...  for j, k in enumerate(ks)]
+    [0, 0, 0, 0]
+    """
+    root = sp.sqrt(alpha)
+
+    def edge(k: int) -> sp.Expr:  # [u^k e^{−αu²}]_a^b
+        return sum((sign * end**k * sp.exp(-alpha * end**2)
+                    for sign, end in ((1, b), (-1, a)) if end.is_finite), sp.S.Zero)
+
+    moments = [sp.sqrt(sp.pi / alpha) / 2 * (sp.erf(root * b) - sp.erf(root * a))]
+    for k in range(n):
+        before = moments[k - 1] if k > 0 else sp.S.Zero
+        moments.append((k * before - edge(k)) / (2 * alpha))
+    return moments
 
 
 def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
@@ -488,17 +520,26 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
             return value(sp.Integral(inner, *node.limits[1:]))
         if isinstance(node, Expectation):
             z, body = node.variable, node.integrand * node.density
+            lo, hi = sp.S.NegativeInfinity, sp.S.Infinity
             if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
                 failed.append(node)  # a density on part of the line has no Gaussian instance
                 return node
         elif (isinstance(node, sp.Integral) and len(node.limits) == 1
-              and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
-              and node.limits[0][2] is sp.oo):
+              and len(node.limits[0]) == 3 and all(
+                  end.is_number and (end.is_infinite or end.is_real) for end in
+                  node.limits[0][1:]) and (node.limits[0][1] < node.limits[0][2]) is sp.true):
+            # over the line, or over part of it between numeric ends (a half line: a
+            # density's instance integrated from 0)
             z, body = node.limits[0][0], node.function
+            lo, hi = node.limits[0][1:]
         else:
             return node
+        # an integral over part of the line that is not of this form is left as it is, for
+        # the caller's quadrature; over the line, or an expectation, it fails the instance
+        whole = lo is sp.S.NegativeInfinity and hi is sp.S.Infinity
         if body.has(sp.Integral, Expectation, AppliedUndef):
-            failed.append(node)
+            if whole:
+                failed.append(node)
             return node
         body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
         total = sp.S.Zero
@@ -506,9 +547,10 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
             check_deadline()
             if term == 0:  # (an integrand that vanishes at this point: E[0] = 0)
                 continue
-            got = _gaussian_term(sp.powsimp(term, combine="exp"), z)
+            got = _gaussian_term(sp.powsimp(term, combine="exp"), z, lo, hi)
             if got is None:
-                failed.append(node)
+                if whole:
+                    failed.append(node)
                 return node
             total += got
         return total
