@@ -86,3 +86,42 @@ def test_poisson_posterior_mean_under_an_abstract_prior_in_other_letters():
         out = check(d.steps[0].lhs(d), d.steps[0].expr, "=", seconds=1)
         assert out is not None and out.verdict == "refuted"
         assert "every integral in closed form" in out.counterexample.note
+
+
+_SECOND_MOMENT = r"""% symbols: n : positive integer
+% symbols: \nu : vector(n) real
+% symbols: B : matrix(n)
+% symbols: J : identity(n)
+% densities: r(v) = \mathcal{N}(0, J)
+\begin{align*}
+\mathbb{E}_{r(v)}\left[(Bv + \nu)(Bv + \nu)^\top\right]
+  &= B\,\mathbb{E}_{r(v)}\left[vv^\top\right]B^\top + B\,\mathbb{E}_{r(v)}[v]\,\nu^\top + \nu\,MEAN B^\top + \nu\nu^\top
+\end{align*}
+"""
+
+
+def test_transposed_expectation_of_a_vector_reads_in_every_spelling():
+    # E[v]^T, E[v]^{T}, E[v]^\top: one reading, E[vᵀ] (a vector's mean transposed), with T
+    # undeclared (the second moment of Bv + ν, v ~ N(0, J), as Ghojogh et al. 2021 write it)
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    readings = []
+    for mean in (r"\mathbb{E}_{r(v)}[v]^\top", r"\mathbb{E}_{r(v)}[v]^T",
+                 r"\mathbb{E}_{r(v)}[v]^{T}", r"\mathbb{E}[v]^{T}"):
+        d = parse_tex_derivation(_SECOND_MOMENT.replace("MEAN", mean))
+        readings.append((d.steps[0].lhs(d), d.steps[0].expr))
+    assert all(r == readings[0] for r in readings[1:])
+
+
+def test_power_of_an_expectation_is_the_power_of_the_mean():
+    # E[u]^2 is (E[u])², not E[u²]; with T declared a number, E[u]^T is a power too
+    from elbo_derivation.core.expectation import Expectation
+    from elbo_derivation.read.tex import parse_tex_derivation
+
+    text = ("% symbols: u, T : real\n% densities: r(u)\n\\begin{align*}\n"
+            "\\mathbb{E}_{r(u)}[u]^2 &= \\mathbb{E}_{r(u)}[u]^T\n\\end{align*}\n")
+    d = parse_tex_derivation(text)
+    left, right = d.steps[0].lhs(d), d.steps[0].expr
+    assert isinstance(left, sp.Pow) and left.exp == 2 and isinstance(left.base, Expectation)
+    assert isinstance(right, sp.Pow) and str(right.exp) == "T"
+    assert isinstance(right.base, Expectation)
