@@ -541,7 +541,7 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
             if whole:
                 failed.append(node)
             return node
-        body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
+        body = _terms_of(body)
         total = sp.S.Zero
         for term in sp.Add.make_args(body):
             check_deadline()
@@ -556,10 +556,36 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
         return total
 
     def visit(node: sp.Basic) -> sp.Basic:
-        if not node.args or not node.has(sp.Integral, Expectation):
+        if failed or not node.args or not node.has(sp.Integral, Expectation):
             return node
+        if node in _AT_POINT:  # one marginal written in several places: evaluated once
+            return _AT_POINT[node]
         args = tuple(visit(a) for a in node.args)
-        return value(node.func(*args) if args != node.args else node)
+        out = value(node.func(*args) if args != node.args else node)
+        if not failed:
+            _remember(node, out)
+        return out
 
     out = visit(expr)
     return None if failed else out
+
+
+#: the exact values :func:`gaussian_integrals_at_point` found, by the node (a bounded memo: the
+#: two sides of a step, and the expectations nested in one, repeat the same marginals)
+_AT_POINT: dict[sp.Basic, sp.Basic] = {}
+_AT_POINT_SIZE = 512
+
+
+def _remember(node: sp.Basic, value: sp.Basic) -> None:
+    """Keep ``value`` for ``node`` in :data:`_AT_POINT`, the oldest entry out when full."""
+    if len(_AT_POINT) >= _AT_POINT_SIZE:
+        del _AT_POINT[next(iter(_AT_POINT))]
+    _AT_POINT[node] = value
+
+
+def _terms_of(body: sp.Expr) -> sp.Expr:
+    """``body`` as a sum of terms P·exp(Q), its logs split (sound for the positive factors
+    the symbols' assumptions show), each product multiplied out but each exponential kept
+    whole (its argument multiplied out): splitting exp(a + b) into exp(a)·exp(b) and putting
+    it back together cost most of an integral's time."""
+    return sp.expand(sp.expand_log(body, deep=True), power_exp=False)
