@@ -1871,9 +1871,12 @@ GAUSSIAN_INSTANCE = ("the step's densities replaced by the linear-Gaussian model
 
 
 #: Values tried, in turn, for the symbols of an instance (a positive symbol takes the positive
-#: ones): small standard deviations first, so that ratios of densities stay integrable.
+#: ones): small standard deviations first, so that ratios of densities stay integrable; 0
+#: last among the real values, since a weight 0 makes a variable of a network independent of
+#: its parent, a degenerate instance on which quantities that differ in general coincide
+#: (I(T; Y) = 0), so that the first point tried is a generic one.
 _POSITIVE_TRIALS = (sp.Rational(1, 2), 1, 2, sp.Rational(3, 2), sp.Rational(1, 3))
-_REAL_TRIALS = (1, sp.Rational(1, 2), -1, 2, 0, sp.Rational(-3, 2))
+_REAL_TRIALS = (1, sp.Rational(1, 2), -1, 2, sp.Rational(-3, 2), 0)
 
 
 def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
