@@ -437,9 +437,12 @@ def integral_nodes(expr: sp.Expr) -> list[sp.Expr]:
 
 # --- Gaussian integrals at a numeric point --------------------------------------------------
 
-def _gaussian_term(term: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
-    """∫_ℝ term dz for term = P(z)·exp(Q(z)), P a polynomial, Q = −αz² + βz + γ with α > 0
-    a number: exact, by completing the square; None for any other term (or α ≤ 0)."""
+def _gaussian_term(term: sp.Expr, z: sp.Symbol, lo: sp.Expr = sp.S.NegativeInfinity,
+                   hi: sp.Expr = sp.S.Infinity) -> sp.Expr | None:
+    """∫_lo^hi term dz (the real line by default) for term = P(z)·exp(Q(z)), P a polynomial,
+    Q = −αz² + βz + γ with α > 0 a number, ``lo`` < ``hi`` numbers or infinite: exact, by
+    completing the square (over part of the line through the error function,
+    :func:`_truncated_moments`); None for any other term (or α ≤ 0)."""
     exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp) and f.has(z)]
     rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps])
     exponent = sp.expand(sp.Add(*[f.args[0] for f in exps]))
@@ -459,10 +462,39 @@ def _gaussian_term(term: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
     u = sp.Dummy("u")
     shifted = sp.Poly(sp.expand(p.as_expr().xreplace({z: u + mu})), u)
     total = sp.S.Zero
+    if lo is sp.S.NegativeInfinity and hi is sp.S.Infinity:
+        for (k,), c in shifted.terms():
+            if k % 2 == 0:  # ∫ u^k e^{−αu²} du = Γ((k + 1)/2) / α^((k + 1)/2)
+                total += c * sp.gamma(sp.Rational(k + 1, 2)) / alpha ** sp.Rational(k + 1, 2)
+        return scale * total
+    moments = _truncated_moments(alpha, lo - mu, hi - mu, shifted.degree())
     for (k,), c in shifted.terms():
-        if k % 2 == 0:  # ∫ u^k e^{−αu²} du = Γ((k + 1)/2) / α^((k + 1)/2)
-            total += c * sp.gamma(sp.Rational(k + 1, 2)) / alpha ** sp.Rational(k + 1, 2)
+        total += c * moments[k]
     return scale * total
+
+
+def _truncated_moments(alpha: sp.Expr, a: sp.Expr, b: sp.Expr, n: int) -> list[sp.Expr]:
+    """K_k = ∫_a^b u^k e^{−αu²} du for k = 0, …, n (α > 0; ``a`` < ``b`` numbers or ±∞),
+    exactly: K_0 = √(π/α)/2 · (erf(√α b) − erf(√α a)) and, integrating d/du (u^k e^{−αu²})
+    over [a, b], K_{k+1} = (k K_{k−1} − [u^k e^{−αu²}]_a^b) / (2α) (a term at ±∞ is 0).
+
+    >>> u = sp.Symbol("u")
+    >>> ks = _truncated_moments(sp.S(1), sp.S(0), sp.oo, 3)
+    >>> [sp.simplify(k - sp.integrate(u**j * sp.exp(-u**2), (u, 0, sp.oo)))
+    ...  for j, k in enumerate(ks)]
+    [0, 0, 0, 0]
+    """
+    root = sp.sqrt(alpha)
+
+    def edge(k: int) -> sp.Expr:  # [u^k e^{−αu²}]_a^b
+        return sum((sign * end**k * sp.exp(-alpha * end**2)
+                    for sign, end in ((1, b), (-1, a)) if end.is_finite), sp.S.Zero)
+
+    moments = [sp.sqrt(sp.pi / alpha) / 2 * (sp.erf(root * b) - sp.erf(root * a))]
+    for k in range(n):
+        before = moments[k - 1] if k > 0 else sp.S.Zero
+        moments.append((k * before - edge(k)) / (2 * alpha))
+    return moments
 
 
 def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
@@ -488,36 +520,119 @@ def gaussian_integrals_at_point(expr: sp.Expr) -> sp.Expr | None:
             return value(sp.Integral(inner, *node.limits[1:]))
         if isinstance(node, Expectation):
             z, body = node.variable, node.integrand * node.density
+            lo, hi = sp.S.NegativeInfinity, sp.S.Infinity
             if z.is_positive or z.is_nonnegative or z.is_nonpositive or z.is_integer:
                 failed.append(node)  # a density on part of the line has no Gaussian instance
                 return node
+            if not body.has(sp.Integral, Expectation, AppliedUndef):
+                mean = _expectation_by_moments(node.integrand, node.density, z)
+                if mean is not None:
+                    return mean
         elif (isinstance(node, sp.Integral) and len(node.limits) == 1
-              and len(node.limits[0]) == 3 and node.limits[0][1] is sp.S.NegativeInfinity
-              and node.limits[0][2] is sp.oo):
+              and len(node.limits[0]) == 3 and all(
+                  end.is_number and (end.is_infinite or end.is_real) for end in
+                  node.limits[0][1:]) and (node.limits[0][1] < node.limits[0][2]) is sp.true):
+            # over the line, or over part of it between numeric ends (a half line: a
+            # density's instance integrated from 0)
             z, body = node.limits[0][0], node.function
+            lo, hi = node.limits[0][1:]
         else:
             return node
+        # an integral over part of the line that is not of this form is left as it is, for
+        # the caller's quadrature; over the line, or an expectation, it fails the instance
+        whole = lo is sp.S.NegativeInfinity and hi is sp.S.Infinity
         if body.has(sp.Integral, Expectation, AppliedUndef):
-            failed.append(node)
+            if whole:
+                failed.append(node)
             return node
-        body = sp.expand(sp.powsimp(sp.expand(sp.expand_log(body, deep=True)), combine="exp"))
+        body = _terms_of(body)
         total = sp.S.Zero
         for term in sp.Add.make_args(body):
             check_deadline()
             if term == 0:  # (an integrand that vanishes at this point: E[0] = 0)
                 continue
-            got = _gaussian_term(sp.powsimp(term, combine="exp"), z)
+            got = _gaussian_term(sp.powsimp(term, combine="exp"), z, lo, hi)
             if got is None:
-                failed.append(node)
+                if whole:
+                    failed.append(node)
                 return node
             total += got
         return total
 
     def visit(node: sp.Basic) -> sp.Basic:
-        if not node.args or not node.has(sp.Integral, Expectation):
+        if failed or not node.args or not node.has(sp.Integral, Expectation):
             return node
+        if node in _AT_POINT:  # one marginal written in several places: evaluated once
+            return _AT_POINT[node]
         args = tuple(visit(a) for a in node.args)
-        return value(node.func(*args) if args != node.args else node)
+        out = value(node.func(*args) if args != node.args else node)
+        if not failed:
+            _remember(node, out)
+        return out
 
     out = visit(expr)
     return None if failed else out
+
+
+#: the exact values :func:`gaussian_integrals_at_point` found, by the node (a bounded memo: the
+#: two sides of a step, and the expectations nested in one, repeat the same marginals)
+_AT_POINT: dict[sp.Basic, sp.Basic] = {}
+_AT_POINT_SIZE = 512
+
+
+def _remember(node: sp.Basic, value: sp.Basic) -> None:
+    """Keep ``value`` for ``node`` in :data:`_AT_POINT`, the oldest entry out when full."""
+    if len(_AT_POINT) >= _AT_POINT_SIZE:
+        del _AT_POINT[next(iter(_AT_POINT))]
+    _AT_POINT[node] = value
+
+
+def _terms_of(body: sp.Expr) -> sp.Expr:
+    """``body`` as a sum of terms P·exp(Q), its logs split (sound for the positive factors
+    the symbols' assumptions show), each product multiplied out but each exponential kept
+    whole (its argument multiplied out): splitting exp(a + b) into exp(a)·exp(b) and putting
+    it back together cost most of an integral's time."""
+    return sp.expand(sp.expand_log(body, deep=True), power_exp=False)
+
+
+def _expectation_by_moments(f: sp.Expr, density: sp.Expr, z: sp.Symbol) -> sp.Expr | None:
+    """E[f] = Σ_k c_k·∫ z^k·density dz for an integrand f that is, its logs split, a polynomial
+    Σ_k c_k z^k in the variable, against a density c·exp(−αz² + βz + γ) (α > 0): the density's
+    square completed once, its moments by the binomial expansion about its mean, rather
+    than each term of f multiplied into the density and integrated on its own. None when f or
+    the density is not of that form (the general route then decides).
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> d = sp.exp(-(z - 1) ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    >>> sp.simplify(_expectation_by_moments(z**2 + 3 * z, d, z))
+    5
+    """
+    exps = [g for g in sp.Mul.make_args(density) if isinstance(g, sp.exp) and g.has(z)]
+    const = sp.Mul(*[g for g in sp.Mul.make_args(density) if g not in exps])
+    if const.has(z):
+        return None
+    try:
+        q = sp.Poly(sp.Add(*[g.args[0] for g in exps]), z)
+        body = sp.Poly(sp.expand(sp.expand_log(f, deep=True), power_exp=False), z)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if q.degree() != 2 or any(c.has(z) for c in (*q.all_coeffs(), *body.all_coeffs())):
+        return None
+    a2, a1, a0 = q.all_coeffs()
+    alpha = -a2
+    if not (alpha.is_number and alpha.is_positive is True):
+        return None
+    if body.is_zero:
+        return sp.S.Zero  # E[0] = 0 (the density integrable: α > 0)
+    mu = a1 / (2 * alpha)
+    scale = const * sp.exp(a0 + a1**2 / (4 * alpha))
+    # ∫ u^j e^{−αu²} du = Γ((j + 1)/2)/α^((j + 1)/2) for even j, 0 for odd j
+    central = [sp.gamma(sp.Rational(j + 1, 2)) / alpha ** sp.Rational(j + 1, 2)
+               if j % 2 == 0 else sp.S.Zero for j in range(body.degree() + 1)]
+    total = sp.S.Zero
+    for (k,), c in body.terms():
+        check_deadline()
+        moment = sp.Add(*[sp.binomial(k, j) * mu ** (k - j) * central[j]
+                          for j in range(0, k + 1, 2)])
+        total += c * moment
+    return sp.expand(scale * total, power_exp=False)

@@ -41,6 +41,9 @@ def moments_at_point(expr: sp.Expr) -> sp.Expr | None:
     from elbo_derivation.core.timeout import check_deadline
     from elbo_derivation.decide.gaussian import normal_moment
 
+    if sp.S(expr).has(sp.Integral):
+        return None  # an integral is not an expectation: it would be left, and None returned
+
     failed: list[sp.Basic] = []
 
     def value(node: Expectation) -> sp.Expr:

@@ -1871,9 +1871,12 @@ GAUSSIAN_INSTANCE = ("the step's densities replaced by the linear-Gaussian model
 
 
 #: Values tried, in turn, for the symbols of an instance (a positive symbol takes the positive
-#: ones): small standard deviations first, so that ratios of densities stay integrable.
+#: ones): small standard deviations first, so that ratios of densities stay integrable; 0
+#: last among the real values, since a weight 0 makes a variable of a network independent of
+#: its parent, a degenerate instance on which quantities that differ in general coincide
+#: (I(T; Y) = 0), so that the first point tried is a generic one.
 _POSITIVE_TRIALS = (sp.Rational(1, 2), 1, 2, sp.Rational(3, 2), sp.Rational(1, 3))
-_REAL_TRIALS = (1, sp.Rational(1, 2), -1, 2, 0, sp.Rational(-3, 2))
+_REAL_TRIALS = (1, sp.Rational(1, 2), -1, 2, sp.Rational(-3, 2), 0)
 
 
 def refute_on_gaussian_instance(lhs: sp.Expr, rhs: sp.Expr, relation: Relation,
@@ -2074,6 +2077,12 @@ def check(
             else "the two sides agree by algebra alone (no rule of expectations needed)",
             rules,
         )
+    if diff != 0 and relation in (Relation.EQ, Relation.LE, Relation.GE) and (
+            shifted := _factorials_unshifted(diff)) is not None and _cancels(shifted):
+        # the sides agree once (n + k)! is written n!·(n + 1)⋯(n + k): exact algebra
+        rules = [*named(rules), FACTORIAL_SHIFT]
+        return RuleOutcome("proved", "both sides have the same normal form by "
+                           + _words(rules), rules)
     if relation is Relation.EQ and diff.is_number and diff.is_zero is False and (
             diff.is_finite):
         # exact: by the rules, the sides differ by the same number whatever the densities
@@ -2153,6 +2162,47 @@ def check(
         return RuleOutcome("undecided", f"by {_words(rules)}, left − right = {plain(diff)}",
                            rules, gap=diff)
     return None
+
+
+#: the identity of :func:`_factorials_unshifted`, as a proof names it
+FACTORIAL_SHIFT = "(n + k)! = n!·(n + 1)⋯(n + k) and Γ(a + k) = Γ(a)·a⋯(a + k − 1)"
+#: the largest shift k that :func:`_factorials_unshifted` writes out
+_MAX_SHIFT = 12
+
+
+def _factorials_unshifted(expr: sp.Expr) -> sp.Expr | None:
+    """``expr`` with each factorial (n + k)! (k a positive integer, n + 1 > 0 known from the
+    symbols' assumptions, so that n! is finite) written n!·(n + 1)⋯(n + k), and each
+    Γ(a + k) (a > 0) written Γ(a)·a⋯(a + k − 1): the recursion of the Gamma function,
+    exact. None when ``expr`` has no such factor (or a shift above :data:`_MAX_SHIFT`).
+
+    >>> n = sp.Symbol("n", integer=True, nonnegative=True)
+    >>> _factorials_unshifted((n + 1) * sp.factorial(n) / sp.factorial(n + 2))
+    1/(n + 2)
+    >>> _factorials_unshifted(sp.factorial(n)) is None
+    True
+    """
+    subs: dict[sp.Basic, sp.Expr] = {}
+    for node in expr.atoms(sp.factorial, sp.gamma):
+        shift, base = node.args[0].as_coeff_Add()
+        if not (shift.is_Integer and 0 < shift <= _MAX_SHIFT) or base.is_number:
+            continue
+        if isinstance(node, sp.factorial) and (base + 1).is_positive:
+            subs[node] = sp.factorial(base) * sp.Mul(*[base + i for i in range(1, shift + 1)])
+        elif isinstance(node, sp.gamma) and base.is_positive:
+            subs[node] = sp.gamma(base) * sp.Mul(*[base + i for i in range(shift)])
+    return None if not subs else expr.xreplace(subs)
+
+
+def _cancels(expr: sp.Expr) -> bool:
+    """True when ``expr``, a rational function of its atoms (integrals, factorials and
+    symbols taken as unknowns), is 0 over one denominator: exact; bounded by its size."""
+    if sp.count_ops(expr) > 400:
+        return False
+    try:
+        return sp.cancel(sp.together(expr)) == 0
+    except (sp.PolynomialError, TypeError, ValueError):  # pragma: no cover - sympy's limits
+        return False
 
 
 #: how the reason of a step left open by :func:`holds_as_one_model` begins

@@ -1788,17 +1788,33 @@ class _Builder(Transformer_NonRecursive):
         """``\\underset{z \\sim q}{\\mathbb{E}}[f]``: E_{z ~ q}[f]."""
         return self.expectation([c[0], c[1], c[3]])
 
-    def expectation_power(self, c: list[Any]) -> _Big:
-        """``\\mathbb{E}[z]^2``: the power of the expectation, (E[z])², as a book means it."""
-        mean = expectation_over(*self.expectation_parts(c[:-1]), declared=self.functions)
-        return _Big(self.power_of(mean, self.value(c[-1]), _first_pos(c[0])))
-
     def expectation_transposed(self, c: list[Any]) -> _Big:
         r"""``\mathbb{E}[x]^\top``: the transpose of a vector's expectation (E[x]E[x]ᵀ)."""
         integrand, variable, density, named = self.expectation_parts(c[:-1])
         integrand = self.matrix_function("transpose", c[-1])(integrand)  # E[x]ᵀ = E[xᵀ]
         return _Big(expectation_over(integrand, variable, density, named,
                                      declared=self.functions))
+
+    @v_args(meta=True)
+    def expectation_power(self, meta: Any, c: list[Any]) -> _Big:
+        r"""``\mathbb{E}[x]^T`` (T not declared, x a vector or matrix): its transpose, as
+        ``\mathbb{E}[x]^\top``; ``\mathbb{E}[x]^2`` and any other exponent: a power of the
+        expectation, (E[x])²."""
+        where = _At(meta.line, meta.column) if not meta.empty else _first_pos(c[-1])
+        integrand, variable, density, named = self.expectation_parts(c[:-1])
+        script = c[-1]
+        if (isinstance(script, _Name) and script.written == "T" and "T" not in self.symbols
+                and matrices.is_matrix(integrand)):
+            integrand = self.matrix_function("transpose", script)(integrand)  # E[x]ᵀ = E[xᵀ]
+            return _Big(expectation_over(integrand, variable, density, named,
+                                         declared=self.functions))
+        mean = expectation_over(integrand, variable, density, named, declared=self.functions)
+        exponent = self.value(script)
+        if isinstance(script, sp.Integer) and abs(int(script)) >= 10:
+            raise self.err(
+                f"ambiguous exponent '^{script}': LaTeX reads ^{str(script)[0]} only; write "
+                f"^{{{script}}}", where)
+        return _Big(self.power_of(mean, exponent, where))
 
     def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
         """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
