@@ -1,0 +1,54 @@
+"""Naming, fourteenth round (names9): a part of the step's value lost while evaluating it.
+
+A step that takes an integral (a sum) and loses one part of the value on the way (a term of
+the closed form, a log of a factor) is reproduced by no simulation of the previous line: the
+part never stood there. The step's right value in closed form, multiplied out and with its
+logs split, shows it. Named only for parts that hold symbols, and only when no simulation of
+the previous line is seen on the page; a number lost from the value stays unnamed. Each case
+in one notation and again with other letters.
+"""
+
+from __future__ import annotations
+
+import pytest
+from corpus.support import named_in_text
+
+pytestmark = pytest.mark.usefixtures("unhurried_naming")
+
+_named = named_in_text
+
+
+def test_a_log_of_a_factor_lost_from_an_integral_is_a_dropped_term() -> None:
+    # the KL of U(0, a) from U(0, a + w): ∫₀^a (1/a) log((a + w)/a) dx = log(a + w) − log a;
+    # written log(a + w), the −log a of the value lost (Cover & Thomas, ex. 8.1 style)
+    text = ("symbols: a, w : positive\nsymbols: x : real\n"
+            "Integral(log((a + w)/a)/a, (x, 0, a))\n= log(a + w)\n")
+    assert _named(text) == "dropped-term"
+    renamed = ("symbols: c, h : positive\nsymbols: u : real\n"
+               "Integral(log((c + h)/c)/c, (u, 0, c))\n= log(c + h)\n")
+    assert _named(renamed) == "dropped-term"
+
+
+def test_a_term_with_symbols_lost_from_a_definite_integral_is_a_dropped_term() -> None:
+    # ∫₀^b (1 + 2t/a) dt = b + b²/a, written b: the b²/a of the antiderivative lost
+    text = ("symbols: a, b : positive\nsymbols: t : real\n"
+            "Integral(1 + 2*t/a, (t, 0, b))\n= b\n")
+    assert _named(text) == "dropped-term"
+    renamed = ("symbols: k, m : positive\nsymbols: y : real\n"
+               "Integral(1 + 2*y/k, (y, 0, m))\n= m\n")
+    assert _named(renamed) == "dropped-term"
+
+
+def test_a_number_lost_from_an_integral_is_not_named() -> None:
+    # ∫₀^w e^{−x/a}/a dx = 1 − e^{−w/a}, written −e^{−w/a}: the 1 lost is a number, which
+    # another number of the value changed could also explain
+    text = ("symbols: a, w : positive\nsymbols: x : real\n"
+            "Integral(exp(-x/a)/a, (x, 0, w))\n= -exp(-w/a)\n")
+    assert _named(text) is None
+
+
+def test_two_parts_of_the_value_wrong_is_not_a_dropped_term() -> None:
+    # log(a + w) − log a written 2 log(a + w): a part lost and another changed
+    text = ("symbols: a, w : positive\nsymbols: x : real\n"
+            "Integral(log((a + w)/a)/a, (x, 0, a))\n= 2*log(a + w)\n")
+    assert _named(text) != "dropped-term"
