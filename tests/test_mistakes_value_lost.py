@@ -52,3 +52,24 @@ def test_two_parts_of_the_value_wrong_is_not_a_dropped_term() -> None:
     text = ("symbols: a, w : positive\nsymbols: x : real\n"
             "Integral(log((a + w)/a)/a, (x, 0, a))\n= 2*log(a + w)\n")
     assert _named(text) != "dropped-term"
+
+
+def test_the_sign_of_one_term_of_an_integral_s_value_is_a_sign_error() -> None:
+    # ∫₀^b (1 + 2t/a) dt = b + b²/a, written b − b²/a: one term of the value negated, a term
+    # with symbols that no other term is a number times
+    text = ("symbols: a, b : positive\nsymbols: t : real\n"
+            "Integral(1 + 2*t/a, (t, 0, b))\n= b - b^2/a\n")
+    assert _named(text) == "sign-error"
+    renamed = ("symbols: k, m : positive\nsymbols: y : real\n"
+               "Integral(1 + 2*y/k, (y, 0, m))\n= m - m^2/k\n")
+    assert _named(renamed) == "sign-error"
+
+
+def test_a_number_inside_an_exponent_of_the_value_is_no_term_lost() -> None:
+    # ∫ (2πs²)^(−(1+β)/2) e^{−(1+β)(z−m)²/(2s²)} dz = (2πs²)^(−β/2)/√(1 + β), written
+    # (2πs²)^(−(1+β)/2)·√(2πs²): a factor lost, not a term β/2 of an exponent
+    # (Knoblauch, Jewson & Damoulas 2022, sec. 5.1)
+    text = ("symbols: m, z : real\nsymbols: s, beta : positive\n"
+            "Integral((2*pi*s^2)^(-(1 + beta)/2)*exp(-(1 + beta)*(z - m)^2/(2*s^2)), "
+            "(z, -oo, oo))\n= (2*pi*s^2)^(-(1 + beta)/2)*sqrt(2*pi*s^2)\n")
+    assert _named(text) != "dropped-term"

@@ -1776,8 +1776,9 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
 # previous line: the part never stood there. The value itself, in closed form and in the
 # forms its author may have written it (multiplied out, logs split), shows it: the written
 # step is that value with one part lost. Only parts that hold symbols are said lost this way
-# (a number changed in a value could have come from several of its places), and only when
-# no simulation of the previous line reproduces the step at all.
+# (a number changed in a value could have come from several of its places; a sign is the
+# exception on a term whose sign stands apart), and only when no simulation of the previous
+# line is seen on the page.
 
 VALUE_FORMS = 1000  # paths (VALUE, VALUE_FORMS + k, …): a site in the k-th form of the value
 VALUE_SECONDS = 0.5  # SymPy's integration of one integral of the value, bounded
@@ -1813,17 +1814,37 @@ def _value_forms(ctx: _Context) -> list[sp.Basic]:
     return forms
 
 
+def _term_negated_apart(node: sp.Basic, b: dict[str, Any]) -> bool:
+    """Whether a variant negates one term of the sum ``node`` that holds symbols and that no
+    other term of it is a number times (its sign stands apart, :func:`_sign_stands_apart`):
+    the one number change of a value that shows where it was made."""
+    right, wrong = b.get("right"), b.get("wrong")
+    if not (isinstance(node, sp.Add) and isinstance(right, sp.Basic)
+            and isinstance(wrong, sp.Basic) and right in node.args):
+        return False
+    try:
+        return wrong == -right and _sign_stands_apart(node.args, node.args.index(right))
+    except Exception:
+        return False
+
+
 def _value_matches(entry: Entry, ctx: _Context) -> list[_Match]:
     """The entry's simulation at one place of the step's right value (:func:`_value_forms`)
-    reproducing the written step: a part with symbols lost (or changed into another part)
-    while the value was taken. At most one match, located."""
+    reproducing the written step: a part with symbols lost (or changed into another part),
+    or the sign of one term that stands apart, while the value was taken. At most one match,
+    located."""
     if entry.local is None or ctx.relation in ("<=", ">="):
         return []
     for k, form in enumerate(_value_forms(ctx)):
-        for path, node in _nodes(form):
+        # the value itself, or one of its terms: a part of the value lost, not a number
+        # inside one of its powers (an exponent's β/2 for a factor 1/√(1 + β) lost)
+        sites = [((), form)] + ([((i,), t) for i, t in enumerate(form.args)]
+                                if isinstance(form, sp.Add) else [])
+        for path, node in sites:
             for new, b in entry.local(node, ctx.roles):
                 ctx.tick()
-                if _numeric_change(b) or b.get("not_in_value") or b.get("kept_only") or (
+                if (_numeric_change(b) and not _term_negated_apart(node, b)) \
+                        or b.get("not_in_value") or b.get("kept_only") or (
                         b.get("guard") is not None and not b["guard"](form, path)):
                     continue
                 if "needs" in b or b.get("written_alone") or b.get("shown") \
