@@ -1,4 +1,5 @@
-"""Naming, fourteenth round (names9): a part of the step's value lost while evaluating it.
+"""Naming, fourteenth round (names9): a part of the step's value lost while evaluating it; a
+sum carried unchanged through the step stands in the way of no name.
 
 A step that takes an integral (a sum) and loses one part of the value on the way (a term of
 the closed form, a log of a factor) is reproduced by no simulation of the previous line: the
@@ -73,3 +74,26 @@ def test_a_number_inside_an_exponent_of_the_value_is_no_term_lost() -> None:
             "Integral((2*pi*s^2)^(-(1 + beta)/2)*exp(-(1 + beta)*(z - m)^2/(2*s^2)), "
             "(z, -oo, oo))\n= (2*pi*s^2)^(-(1 + beta)/2)*sqrt(2*pi*s^2)\n")
     assert _named(text) != "dropped-term"
+
+
+# --- a sum carried unchanged through the step was not miswritten ----------------------------
+
+
+def test_a_half_kept_in_a_carried_log_does_not_stand_in_the_way() -> None:
+    # VIMCO's signal for two samples: log((w₁ + w₂)/2) − log((w₂ + w₂)/2) written
+    # log((w₁ + w₂)/2) − log(2w₂); the same value as a ½ added in the first log, but that log
+    # stands on both lines as written: the ½ of (w₂ + w₂)/2 was dropped (Mnih & Rezende 2016,
+    # eq. 8)
+    text = ("symbols: w1, w2 : positive\nlog((w1 + w2)/2) - log((w2 + w2)/2)\n"
+            "= log((w1 + w2)/2) - log(2*w2)\n")
+    assert _named(text) == "dropped-half"
+    renamed = ("symbols: u, v : positive\nlog((v + u)/2) - log((u + u)/2)\n"
+               "= log((v + u)/2) - log(2*u)\n")
+    assert _named(renamed) == "dropped-half"
+
+
+def test_a_log_changed_on_both_sides_is_not_named() -> None:
+    # the first log's ½ gone as well: no part is carried, and no one slip gives the step
+    text = ("symbols: w1, w2 : positive\nlog((w1 + w2)/2) - log((w2 + w2)/2)\n"
+            "= log(w1 + w2) - log(4*w2)\n")
+    assert _named(text) is None
