@@ -97,3 +97,13 @@ def test_a_log_changed_on_both_sides_is_not_named() -> None:
     text = ("symbols: w1, w2 : positive\nlog((w1 + w2)/2) - log((w2 + w2)/2)\n"
             "= log(w1 + w2) - log(4*w2)\n")
     assert _named(text) is None
+
+
+def test_a_sum_copied_by_a_derivative_is_not_carried() -> None:
+    # d/dk log(e^k − e^(−k)) = (e^k + e^(−k))/(e^k − e^(−k)), written with the denominator's
+    # sum in the numerator too: that copy was made by the derivative, not carried, so the
+    # sign slip there still stands in the way of the chain rule's factor (Davidson et al.
+    # 2018, sec. 3.1)
+    text = ("symbols: k : positive\ndiff(log(k) - log(2*pi) - log(exp(k) - exp(-k)), k)\n"
+            "= 1/k - (exp(k) - exp(-k))/(exp(k) - exp(-k))\n")
+    assert _named(text) is None

@@ -2926,9 +2926,11 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
 def _site_carried(m: _Match, ctx: _Context) -> bool:
     """Whether the site of ``m`` (in the previous line, or in the written step as written
     for a repair) lies inside a sum that stands on the written step as its author wrote it on
-    the previous line, as often as there (a node of either line that SymPy makes that sum:
+    the previous line, exactly as often as there, in a step that evaluates nothing (a node of either line that SymPy makes that sum:
     (w₁ + w₂)/2 is w₁/2 + w₂/2): log((w₁ + w₂)/2) carried through the step, so a ½ said
     added there was not added."""
+    if _integrals(ctx.rhs) != _integrals(ctx.lhs):
+        return False  # a value taken makes copies of sums (d/dk log S = S′/S, S′ like S)
     if m.direct:
         if not m.path or m.path[0] == VALUE:
             return False
@@ -2951,7 +2953,7 @@ def _site_carried(m: _Match, ctx: _Context) -> bool:
             node = _rebuilt(_at(tree, m.path[:i]))
             if isinstance(node, sp.Add) and node.free_symbols:
                 k = count(before, node)
-                if k > 0 and count(after, node) >= k:
+                if k > 0 and count(after, node) == k:
                     return True
     except Exception:
         return False
