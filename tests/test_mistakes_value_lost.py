@@ -1,5 +1,4 @@
-"""Naming, fourteenth round (names9): a part of the step's value lost while evaluating it; a
-sum carried unchanged through the step stands in the way of no name.
+"""Naming, fourteenth round (names9): a part of the step's value lost while evaluating it.
 
 A step that takes an integral (a sum) and loses one part of the value on the way (a term of
 the closed form, a log of a factor) is reproduced by no simulation of the previous line: the
@@ -76,34 +75,24 @@ def test_a_number_inside_an_exponent_of_the_value_is_no_term_lost() -> None:
     assert _named(text) != "dropped-term"
 
 
-# --- a sum carried unchanged through the step was not miswritten ----------------------------
+# --- a sum that looks carried through the step may be the slip itself -----------------------
 
 
-def test_a_half_kept_in_a_carried_log_does_not_stand_in_the_way() -> None:
+def test_a_half_kept_in_a_log_on_both_lines_still_stands_in_the_way() -> None:
     # VIMCO's signal for two samples: log((w₁ + w₂)/2) − log((w₂ + w₂)/2) written
-    # log((w₁ + w₂)/2) − log(2w₂); the same value as a ½ added in the first log, but that log
-    # stands on both lines as written: the ½ of (w₂ + w₂)/2 was dropped (Mnih & Rezende 2016,
-    # eq. 8)
+    # log((w₁ + w₂)/2) − log(2w₂) is a ½ dropped in the second log or a ½ added in the first;
+    # that the first stands on both lines alike does not say it was carried (the logistic
+    # loss's e^(−ywx) + 1 written for e^(ywx) + 1 stands on both lines alike, and is the
+    # slip): no name (Mnih & Rezende 2016, eq. 8)
     text = ("symbols: w1, w2 : positive\nlog((w1 + w2)/2) - log((w2 + w2)/2)\n"
             "= log((w1 + w2)/2) - log(2*w2)\n")
-    assert _named(text) == "dropped-half"
-    renamed = ("symbols: u, v : positive\nlog((v + u)/2) - log((u + u)/2)\n"
-               "= log((v + u)/2) - log(2*u)\n")
-    assert _named(renamed) == "dropped-half"
-
-
-def test_a_log_changed_on_both_sides_is_not_named() -> None:
-    # the first log's ½ gone as well: no part is carried, and no one slip gives the step
-    text = ("symbols: w1, w2 : positive\nlog((w1 + w2)/2) - log((w2 + w2)/2)\n"
-            "= log(w1 + w2) - log(4*w2)\n")
     assert _named(text) is None
 
 
-def test_a_sum_copied_by_a_derivative_is_not_carried() -> None:
-    # d/dk log(e^k − e^(−k)) = (e^k + e^(−k))/(e^k − e^(−k)), written with the denominator's
-    # sum in the numerator too: that copy was made by the derivative, not carried, so the
-    # sign slip there still stands in the way of the chain rule's factor (Davidson et al.
-    # 2018, sec. 3.1)
-    text = ("symbols: k : positive\ndiff(log(k) - log(2*pi) - log(exp(k) - exp(-k)), k)\n"
-            "= 1/k - (exp(k) - exp(-k))/(exp(k) - exp(-k))\n")
-    assert _named(text) is None
+def test_a_sum_miswritten_as_the_previous_line_s_is_not_a_factor_dropped() -> None:
+    # −yx·e^(−ywx)/(1 + e^(−ywx)) multiplied above and below by e^(ywx) is −yx/(e^(ywx) + 1);
+    # written −yx/(e^(−ywx) + 1), the sign of the exponent slipped (Mohri, Rostamizadeh &
+    # Talwalkar 2018, sec. 13.3)
+    text = ("symbols: w, x, y : real\n-y*x*exp(-y*w*x)/(1 + exp(-y*w*x))\n"
+            "= -y*x/(exp(-y*w*x) + 1)\n")
+    assert _named(text) != "dropped-factor"

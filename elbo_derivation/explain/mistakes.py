@@ -2885,9 +2885,6 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
             m.witnessed = witnessed(m, ctx)
         elif not m.located and m.entry.witness in _CONTRADICTING and not witnessed(m, ctx):
             m.witnessed = False  # a site not on the page whose mechanism the page denies
-    # a site inside a sum its author carried onto the written step unchanged was not
-    # miswritten: such a match does not even stand in the way
-    matches = [m for m in matches if m.located or not _site_carried(m, ctx)]
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
@@ -2921,43 +2918,6 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     return Mistake(chosen.entry.name, _explain(chosen, ctx), sub, expected,
                    way_back, chosen.entry.title, chosen.written_part,
                    chosen.right_part, chosen.also)
-
-
-def _site_carried(m: _Match, ctx: _Context) -> bool:
-    """Whether the site of ``m`` (in the previous line, or in the written step as written
-    for a repair) lies inside a sum that stands on the written step as its author wrote it on
-    the previous line, exactly as often as there, in a step that evaluates nothing (a node of either line that SymPy makes that sum:
-    (w₁ + w₂)/2 is w₁/2 + w₂/2): log((w₁ + w₂)/2) carried through the step, so a ½ said
-    added there was not added."""
-    if _integrals(ctx.rhs) != _integrals(ctx.lhs):
-        return False  # a value taken makes copies of sums (d/dk log S = S′/S, S′ like S)
-    if m.direct:
-        if not m.path or m.path[0] == VALUE:
-            return False
-        tree = ctx.lhs
-    else:
-        tree = m.binding.get("form")
-        if not isinstance(tree, sp.Basic):
-            return False
-    if not hasattr(ctx, "_pair"):
-        ctx._pair = _written_pair(ctx)  # type: ignore[attr-defined]
-    if ctx._pair is None:
-        return False
-    before, after = ctx._pair
-
-    def count(e: sp.Basic, want: sp.Basic) -> int:
-        return sum(1 for n in list(sp.preorder_traversal(e))[:2000]
-                   if not n.is_Atom and _rebuilt(n) == want)
-    try:
-        for i in range(1, len(m.path) + 1):
-            node = _rebuilt(_at(tree, m.path[:i]))
-            if isinstance(node, sp.Add) and node.free_symbols:
-                k = count(before, node)
-                if k > 0 and count(after, node) == k:
-                    return True
-    except Exception:
-        return False
-    return False
 
 
 def _choose_in_value(matches: list[_Match], ctx: _Context,
