@@ -4892,7 +4892,7 @@ def factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
 
     >>> x, a, b = sp.symbols("x a b", positive=True)
     >>> [w for w, _ in factor_dropped_in_kept(x * x**(a - 1) * (1 - x)**(b - 1), None)]
-    [x**(a - 1)*(1 - x)**(b - 1)]
+    [x*(1 - x)**(b - 1), x**(a - 1)*(1 - x)**(b - 1)]
     >>> k, p = sp.symbols("k p", positive=True)
     >>> sorted(str(w) for w, _ in factor_dropped_in_kept(k * p * (1 - p)**(k - 1), None))
     ['k*(1 - p)**(k - 1)', 'p*(1 - p)**(k - 1)']
