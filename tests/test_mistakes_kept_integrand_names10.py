@@ -111,3 +111,19 @@ def test_terms_read_as_one_expectation_by_linearity() -> None:
     # two densities, or a coefficient holding the variable: not one expectation
     assert _linear_integrand(Expectation(x, x, q(x)) + Expectation(x, x, f(x))) is None
     assert _linear_integrand(x * Expectation(x, x, q(x))) is None
+
+
+_POISSON = """title: t
+symbols: {k} : nonnegative integer
+symbols: {n}, {l} : positive
+
+    Sum((({n} - 1)/{n})^{k}*exp(-{n}*{l})*({n}*{l})^{k}/factorial({k}), ({k}, 0, oo))
+  = exp(-{n}*{l})*Sum(({n}*{l})^{k}/factorial({k}), ({k}, 0, oo))
+"""
+
+
+@pytest.mark.parametrize("k,n,l", [("k", "n", "lam"), ("j", "m", "r")])
+def test_a_power_lost_beside_a_power_of_the_same_exponent_is_no_factor_named(k, n, l) -> None:
+    # ((n − 1)/n)^k·(nλ)^k is ((n − 1)λ)^k: its loss is also the base of one power written
+    # wrong (a term −1 lost), so the factor lost is not the name
+    assert named_in_text(_POISSON.format(k=k, n=n, l=l)) != "dropped-factor"

@@ -4882,6 +4882,21 @@ def _beside_its_power(f: sp.Basic, rest: sp.Basic) -> bool:
     return seen
 
 
+def _merges_with_a_power(f: sp.Basic, rest: sp.Basic) -> bool:
+    """Whether ``f`` is a power B^e with a symbolic exponent that another factor D^e of
+    ``rest`` shares: the two merge into one power (BD)^e, so B^e lost is also the base of that
+    power written wrong ((n − 1)^k·λ^k written n^k·λ^k beside ((n − 1)/n)^k·(nλ)^k): not
+    named as a factor lost.
+
+    >>> k, n, lam = sp.symbols("k n lam", positive=True)
+    >>> _merges_with_a_power(((n - 1) / n) ** k, (n * lam) ** k), _merges_with_a_power(k, lam**k)
+    (True, False)
+    """
+    if not (f.is_Pow and not f.exp.is_Number):
+        return False
+    return any(g.is_Pow and g.exp == f.exp for g in sp.Mul.make_args(rest))
+
+
 def factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
     """A·F written A under an integral, a sum or an expectation that the step keeps: a factor
     F with symbols lost from a product of the integrand (:func:`factor_dropped` where a
@@ -4900,7 +4915,8 @@ def factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
     if not isinstance(node, sp.Mul):
         return []
     out = [(w, {**b, "guard": _in_kept_construct, "kept_only": True, "same_integrand": True})
-           for w, b in factor_dropped(node, roles)]
+           for w, b in factor_dropped(node, roles)
+           if not _merges_with_a_power(b["s"], b["wrong"])]
     done = {w for w, _ in out}
     for i, f in enumerate(node.args):
         if f.is_Number or not f.is_Symbol:
