@@ -2625,6 +2625,14 @@ CATALOGUE = _amended(CATALOGUE, {"std-for-variance": {"local": sim.moment_with_s
                      add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
 
+# --- names10 (fourteenth naming round): a factor lost under a construct the step keeps -------
+# ∫ x·C·x^(a−1)(1 − x)^(b−1) dx written C∫ x^(a−1)(1 − x)^(b−1) dx: the integral (the sum, the
+# expectation) kept, a factor of its integrand lost; named where the written integrand is the
+# simulated one point by point (see :func:`.simulations.factor_dropped_in_kept`)
+CATALOGUE = _amended(CATALOGUE, {"dropped-factor": {"local": sim.factor_dropped_in_kept}},
+                     add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+
 # --- kinds: what every instance of an entry also is ----------------------------------------------
 # ``special_case_of`` says which entry wins where two reproduce a step at the same place; it is
 # not "every X is a Y" (a chain-rule factor forgotten is a sign only when the factor is −1).

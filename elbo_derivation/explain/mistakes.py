@@ -1701,7 +1701,8 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
             continue
         if b.get("evaluates") and not _integrals(ctx.rhs) < _integrals(ctx.lhs):
             continue  # a mistake made in evaluating an expectation, on a step that kept it
-        if b.get("shown") and not ctx.shows(b["shown"]):
+        if b.get("shown") and not ctx.shows(b["shown"]) \
+                and not _shown_by_linearity(ctx, b["shown"], path):
             continue
         if b.get("bracket") is not None and path and ctx.stands_unchanged(b["bracket"]):
             continue  # the bracket whose number is said wrong stands on the page unchanged
@@ -1710,7 +1711,11 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
         # a match that is not located only stands in the way of a name: the screen is
         # enough for it (a false agreement there can only withhold a name, never give one),
         # and it spares a 50-digit quadrature of every simulated integral
-        if ctx.screen_equal(wrong, ctx.rhs) if not located else ctx.reproduces(wrong, ctx.rhs):
+        # (a site under a construct the step keeps, same_integrand: the integrands equal point
+        # by point over the same range, which the values then are too)
+        if (ctx.same_integrand(wrong) if b.get("same_integrand") and located else
+                ctx.screen_equal(wrong, ctx.rhs) if not located
+                else ctx.reproduces(wrong, ctx.rhs)):
             # the checks on the page, after the (cheaper) value: the terms of a
             # derivative's value come from the rules, not from the page (as does a term
             # a simulation says a rule makes: from_rule), and a factor written inside a
@@ -1729,6 +1734,7 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
                     continue
             m = _Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs, path=path,
                        located=located)
+            m.simulated = wrong  # type: ignore[attr-defined]  # (see _integrand_shown)
             if located:
                 out.append(m)
                 break
@@ -2896,6 +2902,7 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     # a ratio turned over that the author never wrote (inside sigmoid(t)) is no name at all
     matches = [m for m in matches
                if not (m.entry.name in _RATIO_ENTRIES and _ratio_inside_name(m, ctx))]
+    matches = _integrand_shown(matches, ctx)
     _derivative_sites(matches, ctx)
     ties: list[list[str]] = [[], [], []]
     chosen = _choose(matches, ties[0])
@@ -2948,6 +2955,125 @@ def _choose_in_value(matches: list[_Match], ctx: _Context,
     if not found:
         return None
     return _choose([*matches, *found], tie)
+# --- names10 (fourteenth naming round): the integrand the written step shows ----------------
+# A step that keeps its expectations (integrals) and only rearranges under them, expanding a
+# square and splitting by linearity (E[(r − 1)²] written E[r²] − 2E[r] + 1), shows its integrand:
+# the terms it writes, joined again under one expectation, are a function of the variable point
+# by point. A mistake whose simulation gives that value only through a property of the density
+# (E_q[p/q] = 1, so E[r²] alone has the value of E[r²] − E[r] + 1) is not what the page shows
+# when another mistake's simulation gives the written integrand itself.
+
+
+def _linear_integrand(e: sp.Basic) -> tuple[Any, sp.Basic] | None:
+    """(the construct's variable and range or density, the integrand) of ``e`` read as one
+    expectation (one integral) by linearity: c₁·E[f₁] + c₂·E[f₂] + d is E[c₁f₁ + c₂f₂ + d]
+    when every expectation is over the same variable and density, each cᵢ free of that
+    variable (an expectation of a constant is the constant); integrals over the same range
+    join alike, with no term outside them. None when ``e`` is not of that form.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> q, f = sp.Function("q"), sp.Function("f")
+    >>> _linear_integrand(2 * Expectation(f(x), x, q(x)) - Expectation(x, x, q(x)) + 1)[1]
+    -x + 2*f(x) + 1
+    >>> _linear_integrand(sp.Integral(x, (x, 0, 1)) + 1) is None
+    True
+    """
+    key: Any = None
+    parts: list[sp.Basic] = []
+    rest: list[sp.Basic] = []
+    for term in sp.Add.make_args(e):
+        found = [n for n in sp.Mul.make_args(term)
+                 if type(n) is Expectation or isinstance(n, sp.Integral)]
+        if not found:
+            rest.append(term)
+            continue
+        if len(found) != 1:
+            return None
+        n = found[0]
+        k = ((Expectation, n.variable, n.density) if type(n) is Expectation
+             else (sp.Integral, n.limits))
+        if key is None:
+            key = k
+        elif k != key:
+            return None
+        c = term / n
+        bound = n.variable if type(n) is Expectation else n.limits[0][0]
+        if c.has(bound) or c.has(Expectation, sp.Integral):
+            return None
+        parts.append(c * (n.integrand if type(n) is Expectation else n.function))
+    if key is None or (rest and key[0] is not Expectation):
+        return None
+    return key, sp.Add(*parts, *rest)
+
+
+def _same_integrand_shown(ctx: _Context, a: sp.Basic, b: sp.Basic) -> bool | None:
+    """Whether ``a`` and ``b``, each read as one expectation (integral) by linearity, have the
+    same integrand point by point (None when either cannot be read so)."""
+    try:
+        la, lb = _linear_integrand(a), _linear_integrand(b)
+    except Exception:
+        return None
+    if la is None or lb is None or la[0] != lb[0]:
+        return None
+    return ctx.screen_equal(la[1], lb[1]) and ctx.exact(la[1], lb[1])
+
+
+def _shown_by_linearity(ctx: _Context, parts: Any, path: Path) -> bool:
+    """Whether one of ``parts``, a part of an integrand at ``path`` under an expectation of the
+    previous line, shows on the written step as its expectation taken by linearity: c·g(x)
+    under E over x written c·E[g(x)] (the cross term −2x/λ of E[(x − 1/λ)²] written
+    −2E[x]/λ), in a step that keeps that expectation's kind.
+
+    >>> x, lam = sp.symbols("x lam", positive=True)
+    >>> f = sp.Function("f")
+    >>> lhs = Expectation((x - 1 / lam) ** 2, x, f(x))
+    >>> rhs = Expectation(x**2, x, f(x)) - Expectation(x, x, f(x)) / lam + lam**-2
+    >>> ctx = type("C", (), {"lhs": lhs, "rhs": rhs, "written_forms": [rhs]})()
+    >>> _shown_by_linearity(ctx, [-x / lam], (0,)), _shown_by_linearity(ctx, [-2 * x], (0,))
+    (True, False)
+    """
+    node, around = ctx.lhs, None
+    try:
+        for i in path:
+            if type(node) is Expectation:
+                around = node
+            node = node.args[i]
+        if around is None or not isinstance(parts, (list, tuple)):
+            return False
+        x = around.variable
+        for p in parts:
+            c, g = sp.sympify(p).as_independent(x, as_Add=False)
+            if g == 1 or not g.has(x):
+                continue
+            want = c * Expectation(g, x, around.density)
+            for form in ctx.written_forms:
+                nodes = set(sp.preorder_traversal(form))
+                if want in nodes or -want in nodes:
+                    return True
+    except Exception:
+        return False
+    return False
+
+
+def _integrand_shown(matches: list[_Match], ctx: _Context) -> list[_Match]:
+    """``matches`` without those whose simulation gives the written step's value but not its
+    integrand, when another, located, gives the integrand itself point by point; only on a
+    step that evaluates no construct and keeps expectations (integrals) on both sides."""
+    if _evaluated_kinds(ctx.lhs, ctx.rhs) or len(matches) < 2 \
+            or not ctx.rhs.has(Expectation, sp.Integral):
+        return matches
+    shown: dict[int, bool | None] = {}
+    for i, m in enumerate(matches):
+        if m.entry.relation is not None and ctx.relation in ("<=", ">="):
+            return matches
+        if m.direct:
+            wrong = getattr(m, "simulated", None)
+            shown[i] = None if wrong is None else _same_integrand_shown(ctx, wrong, ctx.rhs)
+        else:
+            shown[i] = _same_integrand_shown(ctx, m.expected_step, ctx.lhs)
+    if not any(v is True and matches[i].located for i, v in shown.items()):
+        return matches
+    return [m for i, m in enumerate(matches) if shown[i] is not False]
 
 
 @in_derivation_order  # its points drawn in the order of the declarations, not of names

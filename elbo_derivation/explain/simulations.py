@@ -54,6 +54,7 @@ __all__ = [
     "exponent_factor_restored_everywhere",
     "exponent_negated",
     "factor_dropped",
+    "factor_dropped_in_kept",
     "factor_on_one_term",
     "first_term_lost",
     "gamma_recursion_wrong",
@@ -4833,3 +4834,103 @@ def moment_with_std_for_variance(node: sp.Basic, roles: Any) -> list[Variant]:
             out.append((wrong, {"right": std**2, "wrong": std, "s": std, "g": g, "x": x}))
     return out
 
+
+
+# --- names10 (fourteenth naming round): a factor lost under a construct the step keeps ----------
+# ∫ x·C·x^(a−1)(1 − x)^(b−1) dx written C∫ x^(a−1)(1 − x)^(b−1) dx, Σ k·p(1 − p)^(k−1) written
+# p·Σ (1 − p)^(k−1): the step keeps the integral (the sum) and rearranges around it, and a factor
+# of its integrand is lost. Where the step evaluates the construct, a factor lost inside gives a
+# value other mistakes give too (see :func:`_outside_logs`); where it keeps it, the written
+# integrand shows the factor gone point by point (``same_integrand``, checked by the diagnosis)
+# and nothing else changed there.
+
+_KEPT_CONSTRUCTS = (sp.Integral, sp.Sum, Expectation)
+
+
+def _in_kept_construct(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether an integral, a sum or an expectation stands above the node at ``path``, and no
+    log or derivative does (a factor of a log's argument is a term of the log; a derivative's
+    factors are the rules', see :func:`factor_dropped_under_derivative`).
+
+    >>> x = sp.Symbol("x")
+    >>> _in_kept_construct(sp.Integral(2 * x, x), (0,)), _in_kept_construct(2 * x, ())
+    (True, False)
+    >>> _in_kept_construct(sp.Integral(sp.log(2 * x), x), (0, 0))
+    False
+    """
+    return under(expr, path, _KEPT_CONSTRUCTS) and not under(expr, path,
+                                                              (sp.log, sp.Derivative))
+
+
+def _beside_its_power(f: sp.Basic, rest: sp.Basic) -> bool:
+    """Whether the symbol ``f`` stands in ``rest`` only as the base of powers with a symbolic
+    exponent (x beside x^(a−1)) or inside brackets and their powers ((1 − x)^(b−1)): the
+    product as written keeps x apart from x^(a−1), and x^(a−1) written alone is x lost, not
+    the product rewritten through x (a power with a number exponent, x², is a square, left to
+    the entries of squares).
+
+    >>> x, a = sp.symbols("x a", positive=True)
+    >>> _beside_its_power(x, x**(a - 1) * (1 - x)**a), _beside_its_power(x, x**2 * a)
+    (True, False)
+    """
+    if not f.is_Symbol:
+        return False
+    seen = False
+    for g in sp.Mul.make_args(rest):
+        if not g.has(f) or isinstance(g, sp.Add) or (g.is_Pow and isinstance(g.base, sp.Add)):
+            continue
+        if g.is_Pow and g.base == f and not g.exp.is_Number and not g.exp.has(f):
+            seen = True
+            continue
+        return False
+    return seen
+
+
+def _merges_with_a_power(f: sp.Basic, rest: sp.Basic) -> bool:
+    """Whether ``f`` is a power B^e with a symbolic exponent that another factor D^e of
+    ``rest`` shares: the two merge into one power (BD)^e, so B^e lost is also the base of that
+    power written wrong ((n − 1)^k·λ^k written n^k·λ^k beside ((n − 1)/n)^k·(nλ)^k): not
+    named as a factor lost.
+
+    >>> k, n, lam = sp.symbols("k n lam", positive=True)
+    >>> _merges_with_a_power(((n - 1) / n) ** k, (n * lam) ** k), _merges_with_a_power(k, lam**k)
+    (True, False)
+    """
+    if not (f.is_Pow and not f.exp.is_Number):
+        return False
+    return any(g.is_Pow and g.exp == f.exp for g in sp.Mul.make_args(rest))
+
+
+def factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A·F written A under an integral, a sum or an expectation that the step keeps: a factor
+    F with symbols lost from a product of the integrand (:func:`factor_dropped` where a
+    construct stands above), also a symbol written beside a power of itself (x·x^(a−1) written
+    x^(a−1), see :func:`_beside_its_power`). The match is kept only where the step keeps
+    the construct (``kept_only``) and the written integrand is the simulated one point by
+    point (``same_integrand``); the page must show F fewer times (``drops``).
+
+    >>> x, a, b = sp.symbols("x a b", positive=True)
+    >>> [w for w, _ in factor_dropped_in_kept(x * x**(a - 1) * (1 - x)**(b - 1), None)]
+    [x*(1 - x)**(b - 1), x**(a - 1)*(1 - x)**(b - 1)]
+    >>> k, p = sp.symbols("k p", positive=True)
+    >>> sorted(str(w) for w, _ in factor_dropped_in_kept(k * p * (1 - p)**(k - 1), None))
+    ['k*(1 - p)**(k - 1)', 'p*(1 - p)**(k - 1)']
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    out = [(w, {**b, "guard": _in_kept_construct, "kept_only": True, "same_integrand": True})
+           for w, b in factor_dropped(node, roles)
+           if not _merges_with_a_power(b["s"], b["wrong"])]
+    done = {w for w, _ in out}
+    for i, f in enumerate(node.args):
+        if f.is_Number or not f.is_Symbol:
+            continue
+        rest = sp.Mul(*(node.args[:i] + node.args[i + 1:]))
+        if rest in done or rest.is_Number or not _beside_its_power(f, rest):
+            continue
+        why = (f"the factor {show(f)} of {show(node)} was lost ({show(rest)} written "
+               f"for {show(node)})")
+        out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
+                           "guard": _in_kept_construct, "kept_only": True,
+                           "same_integrand": True, "drops": f}))
+    return out
