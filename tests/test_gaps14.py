@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (derivations written out as a book prints them)
 """Regression tests for the gaps of the fourteenth round (gaps5): steps of corpus files the
 checker left undecided within the tests' 1 s a step, with the mathematics each one lacked."""
 

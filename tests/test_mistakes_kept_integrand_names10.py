@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (derivations written out as a book prints them)
 """Mistakes made under an integral, a sum or an expectation that the step keeps (issue 17,
 names10). The step rearranges around the construct without evaluating it, so the written
 integrand shows the mistake point by point:
@@ -122,8 +123,8 @@ symbols: {n}, {l} : positive
 """
 
 
-@pytest.mark.parametrize("k,n,l", [("k", "n", "lam"), ("j", "m", "r")])
-def test_a_power_lost_beside_a_power_of_the_same_exponent_is_no_factor_named(k, n, l) -> None:
+@pytest.mark.parametrize("k,n,rate", [("k", "n", "lam"), ("j", "m", "r")])
+def test_a_power_lost_beside_a_power_of_the_same_exponent_is_no_factor_named(k, n, rate) -> None:
     # ((n − 1)/n)^k·(nλ)^k is ((n − 1)λ)^k: its loss is also the base of one power written
     # wrong (a term −1 lost), so the factor lost is not the name
-    assert named_in_text(_POISSON.format(k=k, n=n, l=l)) != "dropped-factor"
+    assert named_in_text(_POISSON.format(k=k, n=n, l=rate)) != "dropped-factor"
