@@ -52,6 +52,11 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("information/barber_agakov_im_bound.tex", 1, r"-\mathbb{E}_{p(x)}", r"+\mathbb{E}_{p(x)}", "sign-error"),
     ("information/barber_agakov_im_bound.tex", 2, r"\mathrm{KL}\left(p(x|y) \,\|\, q(x|y)\right)", r"\mathrm{KL}\left(q(x|y) \,\|\, p(x|y)\right)", "kl-direction-swapped"),
     ("information/barber_agakov_im_bound.tex", 3, r"\geq", r"\leq", "inequality-reversed"),
+    ("loss/szegedy_label_smoothing_cross_entropy.tex", 1, r"-\sum_{k=1}^{K}(1 - \epsilon)q_k", r"-\sum_{k=1}^{K}\epsilon q_k", "complement-probability"),
+    ("loss/szegedy_label_smoothing_cross_entropy.tex", 2, r"- \epsilon\sum_{k=1}^{K}\frac{1}{K}", r"- \epsilon\sum_{k=1}^{K}\frac{1}{K^2}", "constant-wrong"),
+    ("loss/szegedy_label_smoothing_cross_entropy.tex", 3, r"\left(q_k - \frac{1}{K}\right)", r"\left(q_k + \frac{1}{K}\right)", "sign-error"),
+    ("derivatives/guo_temperature_scaling_gradient.deriv", 1, "z(y)/T^2 + diff", "-z(y)/T^2 + diff", "sign-error"),
+    ("derivatives/guo_temperature_scaling_gradient.deriv", 2, "z(y)/T^2 - Sum", "z(y)/T^2 + Sum", "sign-error"),
     # --- thirteenth outsider pass, o13b (d2l.ai sec. 22.7 and 22.11; Blitzstein & Hwang sec. 6.4 and 8.3; DeGroot & Schervish thm 7.4.1; Ross ex. 7.4a; Bishop PRML sec. 3.5.2, 4.4, 10.6.1; Murphy PML2 sec. 8.2.2; Efron & Hastie CASI sec. 6.1; Bishop & Bishop sec. 18.1)
     ("derivatives/d2l_coin_likelihood_derivative.tex", 1, r"9\theta^8(1-\theta)^4 - 4\theta^9", r"9\theta^8(1-\theta)^4 + 4\theta^9", "chain-rule-factor-forgotten|sign-error"),
     ("derivatives/d2l_coin_likelihood_derivative.tex", 1, r"9\theta^8(1-\theta)^4", r"\theta^8(1-\theta)^4", "power-rule-factor"),
