@@ -1657,6 +1657,12 @@ class _Builder(Transformer_NonRecursive):
         return _Big(expectation_over(integrand, variable, density, named,
                                      declared=self.functions))
 
+    def expectation_power(self, c: list[Any]) -> _Big:
+        r"""``\mathbb{E}_{q(\theta)}[\theta]^2``: a power of an expectation, (E[θ])², as the
+        variance E[θ²] − E[θ]² is printed (the power binds to the bracket, never inside it)."""
+        value = expectation_over(*self.expectation_parts(c[:-1]), declared=self.functions)
+        return _Big(self.power_of(value, self.value(c[-1]), _first_pos(c[0])))
+
     def expectation_parts(self, c: list[Any]) -> tuple[sp.Expr, sp.Basic, sp.Expr, bool]:
         """(integrand, variable, density, whether the variable was named) of E_{...}[...]."""
         tok = c[0]
