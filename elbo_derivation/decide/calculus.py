@@ -46,6 +46,7 @@ __all__ = [
     "GAMMA_INTEGRAL",
     "GEOMETRIC_SERIES",
     "INDEX_SHIFT",
+    "INVERSE_GAMMA_INTEGRAL",
     "POLYNOMIAL_INTEGRAL",
     "PRODUCT_AS_SUM",
     "SUM_CONSTANT",
@@ -87,6 +88,8 @@ BINOMIAL_THEOREM = "the binomial theorem Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a
 TAIL_INTEGRAL = ("the tail integral ∫_a^∞ e^(−rt) dt = e^(−ra)/r (r > 0; t^k e^(−rt) by "
                  "parts)")
 GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (a, b > 0)"
+INVERSE_GAMMA_INTEGRAL = ("the Gamma integral in 1/t: ∫₀^∞ t^(−a−1) e^(−b/t) dt = Γ(a)/b^a "
+                          "(a, b > 0; substitute t = 1/u)")
 
 #: The canonical index of every sum in normal form.
 _J = sp.Symbol("j_", integer=True, nonnegative=True)
@@ -871,6 +874,9 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
     if found is None:
         return None
     c, p, q, g = found
+    if hi is sp.oo and q == 0 and (inverse := _inverse_gamma_integral(
+            c, p, g, t, subs, ranges)) is not None:
+        return inverse
     if not _positive_on_ranges(p + 1, ranges):
         return None
     if hi == 1:
@@ -889,6 +895,36 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
                 GAMMA_INTEGRAL)
     rate, shift = found
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
+
+
+def _inverse_gamma_integral(c: sp.Expr, p: sp.Expr, g: sp.Expr, t: sp.Symbol,
+                            subs: Mapping[sp.Symbol, sp.Expr] | None,
+                            ranges: Mapping[sp.Symbol, sp.Interval] | None,
+                            ) -> tuple[sp.Expr, str] | None:
+    """(the value, the rule) of ∫₀^∞ c·t^p·e^(−r/t + s) dt = c·e^s·Γ(−p − 1)/r^(−p − 1), the
+    normaliser and the moments of an inverse-gamma density (the substitution t = 1/u makes
+    it the Gamma integral of u^(−p−2)·e^(−ru)), when r > 0 and −p − 1 > 0 (by the assumptions,
+    or the declared intervals through ``subs``: α − 1 > 0 for α in (1, ∞)); None otherwise.
+
+    >>> t, a, b = (sp.Symbol(n, positive=True) for n in "tab")
+    >>> _inverse_gamma_integral(sp.S(1), -a - 2, -b / t, t, None, None)
+    (b**(-a - 1)*gamma(a + 1), 'the Gamma integral in 1/t: ...')
+    >>> _inverse_gamma_integral(sp.S(1), -a, -b / t, t, None, None) is None  # a − 1 unknown
+    True
+    """
+    if not g.has(t):
+        return None
+    u = sp.Dummy("u", positive=True)
+    found = _decay(sp.expand(g.xreplace({t: 1 / u})), u, subs=subs)
+    if found is None:
+        return None
+    order = -p - 1
+    if not _positive_on_ranges(order, ranges) and not (
+            subs and order.free_symbols & set(subs)
+            and sp.factor(sp.together(order.xreplace(dict(subs)))).is_positive is True):
+        return None
+    rate, shift = found
+    return c * sp.exp(shift) * sp.gamma(order) / rate ** order, INVERSE_GAMMA_INTEGRAL
 
 
 def _single_kink(body: sp.Expr, t: sp.Symbol) -> sp.Expr | None:
