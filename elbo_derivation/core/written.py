@@ -395,7 +395,7 @@ def written_joint(nested: sp.Expr, joint: sp.Expr) -> sp.Expr:
 
 
 #: a function shown by a Greek letter (σ(a), the logistic sigmoid) and its LaTeX
-_GREEK_LATEX = {"σ": r"\sigma"}
+_GREEK_LATEX = {"σ": r"\sigma", "Φ": r"\Phi", "φ": r"\phi"}
 
 
 class WrittenFunction(sp.Expr):

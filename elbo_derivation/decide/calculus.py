@@ -44,8 +44,10 @@ __all__ = [
     "BETA_INTEGRAL",
     "BINOMIAL_THEOREM",
     "GAMMA_INTEGRAL",
+    "GAUSSIAN_TAIL_INTEGRAL",
     "GEOMETRIC_SERIES",
     "INDEX_SHIFT",
+    "INVERSE_GAMMA_INTEGRAL",
     "POLYNOMIAL_INTEGRAL",
     "PRODUCT_AS_SUM",
     "SUM_CONSTANT",
@@ -87,6 +89,10 @@ BINOMIAL_THEOREM = "the binomial theorem Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a
 TAIL_INTEGRAL = ("the tail integral ∫_a^∞ e^(−rt) dt = e^(−ra)/r (r > 0; t^k e^(−rt) by "
                  "parts)")
 GAMMA_INTEGRAL = "the Gamma integral ∫₀^∞ t^(a−1) e^(−bt) dt = Γ(a)/b^a (a, b > 0)"
+GAUSSIAN_TAIL_INTEGRAL = ("the Gaussian tail integral ∫_a^∞ e^(−rt²) dt = √π/(2√r)·erfc(a√r) "
+                          "and ∫_a^∞ t·e^(−rt²) dt = e^(−ra²)/(2r) (r > 0; t^k by parts)")
+INVERSE_GAMMA_INTEGRAL = ("the Gamma integral in 1/t: ∫₀^∞ t^(−a−1) e^(−b/t) dt = Γ(a)/b^a "
+                          "(a, b > 0; substitute t = 1/u)")
 
 #: The canonical index of every sum in normal form.
 _J = sp.Symbol("j_", integer=True, nonnegative=True)
@@ -871,6 +877,9 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
     if found is None:
         return None
     c, p, q, g = found
+    if hi is sp.oo and q == 0 and (inverse := _inverse_gamma_integral(
+            c, p, g, t, subs, ranges)) is not None:
+        return inverse
     if not _positive_on_ranges(p + 1, ranges):
         return None
     if hi == 1:
@@ -889,6 +898,36 @@ def _beta_gamma_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | Non
                 GAMMA_INTEGRAL)
     rate, shift = found
     return c * sp.exp(shift) * sp.gamma(p + 1) / rate ** (p + 1), GAMMA_INTEGRAL
+
+
+def _inverse_gamma_integral(c: sp.Expr, p: sp.Expr, g: sp.Expr, t: sp.Symbol,
+                            subs: Mapping[sp.Symbol, sp.Expr] | None,
+                            ranges: Mapping[sp.Symbol, sp.Interval] | None,
+                            ) -> tuple[sp.Expr, str] | None:
+    """(the value, the rule) of ∫₀^∞ c·t^p·e^(−r/t + s) dt = c·e^s·Γ(−p − 1)/r^(−p − 1), the
+    normaliser and the moments of an inverse-gamma density (the substitution t = 1/u makes
+    it the Gamma integral of u^(−p−2)·e^(−ru)), when r > 0 and −p − 1 > 0 (by the assumptions,
+    or the declared intervals through ``subs``: α − 1 > 0 for α in (1, ∞)); None otherwise.
+
+    >>> t, a, b = (sp.Symbol(n, positive=True) for n in "tab")
+    >>> _inverse_gamma_integral(sp.S(1), -a - 2, -b / t, t, None, None)
+    (b**(-a - 1)*gamma(a + 1), 'the Gamma integral in 1/t: ...')
+    >>> _inverse_gamma_integral(sp.S(1), -a, -b / t, t, None, None) is None  # a − 1 unknown
+    True
+    """
+    if not g.has(t):
+        return None
+    u = sp.Dummy("u", positive=True)
+    found = _decay(sp.expand(g.xreplace({t: 1 / u})), u, subs=subs)
+    if found is None:
+        return None
+    order = -p - 1
+    if not _positive_on_ranges(order, ranges) and not (
+            subs and order.free_symbols & set(subs)
+            and sp.factor(sp.together(order.xreplace(dict(subs)))).is_positive is True):
+        return None
+    rate, shift = found
+    return c * sp.exp(shift) * sp.gamma(order) / rate ** order, INVERSE_GAMMA_INTEGRAL
 
 
 def _single_kink(body: sp.Expr, t: sp.Symbol) -> sp.Expr | None:
@@ -1010,8 +1049,7 @@ def _tail_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = No
     if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
         return None
     t, lo, hi = node.limits[0]
-    if hi is not sp.oo or lo == 0 or lo.has(t) or lo.is_finite is not True or (
-            lo.is_real is not True):
+    if hi is not sp.oo or lo.has(t) or lo.is_finite is not True or lo.is_real is not True:
         return None
     body = node.function
     if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef) or not body.has(t):
@@ -1020,6 +1058,7 @@ def _tail_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = No
     if len(terms) > 16:
         return None
     total = []
+    rule = TAIL_INTEGRAL
     for term in terms:
         found = _power_factors(sp.powsimp(term, combine="exp"), t)
         if found is None:
@@ -1029,13 +1068,61 @@ def _tail_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = No
             return None
         decay = _decay(g, t, subs=subs)
         if decay is None:
-            return None
+            gaussian = _gaussian_exponent(g, t, subs)
+            if gaussian is None or k > 8:
+                return None
+            rate, m, shift = gaussian  # −r(t − m)² + s: t = u + m, (u + m)^k expanded
+            total.append(c * sp.exp(shift) * sp.Add(*[
+                sp.binomial(int(k), j) * m ** (int(k) - j) * _gaussian_tail(j, lo - m, rate)
+                for j in range(int(k) + 1)]))
+            rule = GAUSSIAN_TAIL_INTEGRAL
+            continue
         rate, shift = decay
         k = int(k)
         total.append(c * sp.exp(shift) * sp.exp(-rate * lo) * sp.Add(*[
             sp.factorial(k) / sp.factorial(k - j) * lo ** (k - j) / rate ** (j + 1)
             for j in range(k + 1)]))
-    return sp.Add(*total), TAIL_INTEGRAL
+    return sp.Add(*total), rule
+
+
+def _gaussian_exponent(g: sp.Expr, t: sp.Symbol, subs: Mapping[sp.Symbol, sp.Expr] | None,
+                       ) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+    """(r, m, s) for an exponent g = −r·t² + b·t + c quadratic in ``t`` with r positive (as
+    :func:`_decay` decides it): g = −r(t − m)² + s, m = b/(2r), s = c + b²/(4r); else None."""
+    try:
+        poly = sp.Poly(g, t)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if poly.degree() != 2:
+        return None
+    a2, b, c = poly.all_coeffs()
+    found = _decay(a2 * t**2, t, degree=2, subs=subs)
+    if found is None:
+        return None
+    r = found[0]
+    m = b / (2 * r)
+    return r, m, c + b**2 / (4 * r)
+
+
+def _gaussian_tail(k: int, a: sp.Expr, r: sp.Expr) -> sp.Expr:
+    """∫_a^∞ t^k·e^(−rt²) dt (r > 0, k ≥ 0 whole): √π/(2√r)·erfc(a√r) for k = 0,
+    e^(−ra²)/(2r) for k = 1, and by parts a^(k−1)e^(−ra²)/(2r) + (k − 1)/(2r)·(the integral
+    of t^(k−2)) above: the tails of a standard normal, Φ(−a) = ∫_a^∞ φ(t) dt and
+    ∫_a^∞ t φ(t) dt = φ(a) (Wu et al. 2019, the moments of a rectified Gaussian).
+
+    >>> a = sp.Symbol("a", real=True)
+    >>> _gaussian_tail(1, a, sp.Rational(1, 2))
+    exp(-a**2/2)
+    >>> sp.simplify(_gaussian_tail(0, a, sp.Rational(1, 2)) / sp.sqrt(2 * sp.pi)
+    ...             - (1 - sp.erf(a / sp.sqrt(2))) / 2)
+    0
+    """
+    if k == 0:
+        return sp.sqrt(sp.pi) / (2 * sp.sqrt(r)) * (1 - sp.erf(a * sp.sqrt(r)))
+    if k == 1:
+        return sp.exp(-r * a**2) / (2 * r)
+    return (a ** (k - 1) * sp.exp(-r * a**2) / (2 * r)
+            + sp.Rational(k - 1) / (2 * r) * _gaussian_tail(k - 2, a, r))
 
 
 def _iterated_integral(node: sp.Basic, subs: Mapping[sp.Symbol, sp.Expr] | None = None,

@@ -2672,3 +2672,10 @@ def kinds(name: str) -> tuple[str, ...]:
             out.append(k)
             todo.extend(KIND_OF.get(k, ()))
     return tuple(out)
+
+# --- o14a: a lost constant is one the page shows ---
+# The −1 of missing-minus-one is a constant the author wrote on the previous line (or one put
+# back into the written step's sum); a −1 that only the evaluated line holds (E[θ²] − E[θ]²
+# of a log-normal, e^(2μ)·e^(σ²)·(e^(σ²) − 1)) was never written, and the term the author
+# lost is the whole −E[θ]² (a dropped term). See :func:`.witness_terms.constant_written`.
+CATALOGUE = _amended(CATALOGUE, {"missing-minus-one": {"witness": "constant-written"}})

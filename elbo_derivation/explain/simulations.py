@@ -1058,9 +1058,17 @@ def bound_restored(node: sp.Basic, roles: Any) -> list[Variant]:
 
 def gamma_recursion_wrong(expr: sp.Basic, roles: Any) -> list[Variant]:
     """Γ(s + 1) = sΓ(s) applied as Γ(s + 1) = (s + 1)Γ(s): every Γ of an argument s + 1
-    taken so (and each one alone), the rest of the expression as it is."""
-    gammas = sorted({n for n in expr.atoms(sp.gamma) if n.args[0].as_coeff_Add()[0] >= 1},
-                    key=sp.default_sort_key)
+    taken so (and each one alone), the rest of the expression as it is. An argument s + 1 is
+    one with a constant 1 or more added, or one whose Γ(s) stands beside it (Γ(α)/Γ(α − 1)
+    taken as α, not α − 1: the inverse-gamma mean β/(α − 1) written β/α).
+
+    >>> a = sp.Symbol("a", positive=True)
+    >>> [w for w, _ in gamma_recursion_wrong(sp.gamma(a - 1) / sp.gamma(a), None)]
+    [1/a]
+    """
+    atoms = expr.atoms(sp.gamma)
+    gammas = sorted({n for n in atoms if n.args[0].as_coeff_Add()[0] >= 1
+                     or sp.gamma(n.args[0] - 1) in atoms}, key=sp.default_sort_key)
     if not gammas:
         return []
     out: list[Variant] = []

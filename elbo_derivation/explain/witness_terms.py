@@ -170,3 +170,36 @@ def term_carried(added: Any, before: sp.Basic, ctx: Any = None) -> bool:
 
 
 TERM_WITNESSES["term-new"] = term_new
+
+
+def constant_written(m: Any, ctx: Any, before: sp.Basic, after: sp.Basic) -> bool:
+    """The ``constant-written`` witness of ``missing-minus-one``: a constant lost from the
+    previous line is one the page shows there, a negative number standing as a term of a sum
+    of the previous line as written (½(σ² + μ² − log σ² − 1)). A −1 that only the evaluated
+    line holds, as SymPy factors e^(2a + 2b) − e^(2a + b) into e^(2a + b)·(e^b − 1), was never
+    written: the term lost is then the author's whole term (a dropped term). A term the author
+    wrote that holds the constant, −½ log(2πe s²) = −½ − ½ log(2πs²), shows it. A constant put
+    back into a sum of the written step (the step also rewrote) needs no such witness.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> class _M:
+    ...     binding = {"constant": sp.Integer(-1), "right": sp.Integer(-1)}
+    >>> shown = sp.Add(a, sp.Mul(-1, b, evaluate=False), sp.Integer(-1), evaluate=False)
+    >>> constant_written(_M(), None, shown / 2, a), constant_written(_M(), None, a - b, a)
+    (True, False)
+    """
+    if "lhs_constant" in m.binding:
+        return True
+    right = m.binding.get("right")
+    if not isinstance(right, sp.Basic):
+        return True
+    for node in sp.preorder_traversal(before):
+        if not isinstance(node, sp.Add):
+            continue
+        for term in (rebuilt(t) for t in node.args):
+            if term == right or (right.is_Rational and term.is_Rational and term.is_negative):
+                return True  # the term that held it (−½ log(2πe s²)), or a constant written
+    return False
+
+
+TERM_WITNESSES["constant-written"] = constant_written

@@ -132,9 +132,19 @@ NAMED_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 #: declared neither a symbol nor a function: σ(a), the logistic sigmoid (Bishop 2006, eq.
 #: (4.59); Goodfellow, Bengio & Courville 2016, eq. (3.30)), shown σ(a) as written.
 LETTER_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
-    "\\sigma": partial(written_function, "σ", _DEFINITIONS["sigmoid"]),
-    # Φ(x), the standard normal distribution function (Bishop 2006, eq. (4.114))
-    "\\Phi": partial(written_function, "Φ", lambda t: (1 + sp.erf(t / sp.sqrt(2))) / 2)}
+    "\\sigma": partial(written_function, "σ", _DEFINITIONS["sigmoid"])}
+
+#: The standard normal distribution function Φ(t) = ½(1 + erf(t/√2)) and its density φ(t) =
+#: e^(−t²/2)/√(2π) (also ``\varphi``), as statistics and machine-learning papers write the
+#: moments of a truncated or rectified Gaussian (Wu et al. 2019, sec. 3.1: E[max(0, a)] =
+#: μΦ(μ/σ) + σφ(μ/σ)); known, like σ(a), only when the letter is declared neither a symbol
+#: nor a function.
+_NORMAL_CDF: Callable[[sp.Expr], sp.Expr] = lambda t: (1 + sp.erf(t / sp.sqrt(2))) / 2  # noqa: E731
+_NORMAL_PDF: Callable[[sp.Expr], sp.Expr] = lambda t: sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi)  # noqa: E731
+LETTER_FUNCTIONS.update({
+    "\\Phi": partial(written_function, "Φ", _NORMAL_CDF),
+    "\\phi": partial(written_function, "φ", _NORMAL_PDF),
+    "\\varphi": partial(written_function, "φ", _NORMAL_PDF)})
 
 #: Reserved constants whose name, written with a subscript, is an indexed quantity of its
 #: own (π_k, the weights of a mixture; π alone stays 3.14159...). Such a name may also

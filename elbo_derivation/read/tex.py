@@ -1334,7 +1334,9 @@ class _Builder(Transformer_NonRecursive):
                             f"{item.candidates()[0]}(x) : real'); a symbol multiplying a "
                             f"bracket by '% symbols: {item.candidates()[0]} : real'. Functions "
                             "known by name: \\Gamma, \\psi (digamma), \\sigma (the logistic "
-                            "sigmoid), \\operatorname{sigmoid}, \\operatorname{softplus}", item)
+                            "sigmoid), \\Phi and \\phi (the standard normal distribution "
+                            "function and density), \\operatorname{sigmoid}, "
+                            "\\operatorname{softplus}", item)
             if value is None:
                 value = self.value(item)
             if divide_next:
