@@ -294,9 +294,14 @@ def written_power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
     """``base**exponent``; in a display form, a :class:`WrittenPower` when the exponent is
     a negative number, so that it is shown as written."""
     if displaying() and not getattr(base, "is_Matrix", False):
-        with sp.evaluate(True):
-            value = checked(exponent)
-            value = value.func(*value.args) if value.args else value
+        if exponent.args:
+            # (switching SymPy's evaluation on and off again empties its caches each time:
+            # only an exponent with parts, such as -1 written as a product, needs it)
+            with sp.evaluate(True):
+                value = checked(exponent)
+                value = value.func(*value.args) if value.args else value
+        else:
+            value = exponent  # a number or a symbol: already what evaluating it gives
         if isinstance(value, sp.Number) and value.is_negative:
             return WrittenPower(base, value, evaluate=False)
     return sp.Pow(base, exponent)

@@ -440,12 +440,14 @@ def _simplex_substitution(families: Mapping[sp.Expr, tuple] | None, *exprs: sp.E
     >>> _simplex_substitution({q: ("categorical", (a, b), k)}, a + b)
     {a: a/(a + b), b: b/(a + b)}
     """
-    used = set().union(*(e.free_symbols for e in exprs))
     out: dict[sp.Symbol, sp.Expr] = {}
+    used: set[sp.Basic] | None = None  # the sides' free symbols, found once a family needs them
     for key, params, _var in (families or {}).values():
         if key != "categorical" or len(params) < 2 or not all(
                 isinstance(p, sp.Symbol) and p.is_positive for p in params):
             continue
+        if used is None:
+            used = set().union(*(e.free_symbols for e in exprs))
         if len(set(params)) < len(params) or not used & set(params):
             continue
         total = sp.Add(*params)

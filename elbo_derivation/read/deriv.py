@@ -970,7 +970,7 @@ def parse_expression(
     if depth > MAX_DEPTH:
         raise ctx.error(f"brackets nested {depth} deep; at most {MAX_DEPTH} are accepted", where)
     try:
-        tree = _PARSER.parse(text)
+        tree = _parse_tree(text)
     except UnexpectedInput as err:
         message, col = _explain_unexpected(err, text)
         raise ctx.error(message, col) from None
@@ -1007,6 +1007,21 @@ def parse_expression(
 
 
 _READ: dict[tuple, sp.Expr] = {}
+#: the parse trees of the texts read so far: a tree depends on the text alone (not on the
+#: declarations or the evaluation switch), and the text report reads every line a second
+#: time, unevaluated, for its display form (:func:`written_form`). Nothing changes a tree
+#: once it is made (the builder makes new objects from it).
+_TREES: dict[str, Tree | Token] = {}
+
+
+def _parse_tree(text: str) -> Tree | Token:
+    """``_PARSER.parse(text)``, remembered (only successes: an error is raised again)."""
+    tree = _TREES.get(text)
+    if tree is None:
+        tree = _PARSER.parse(text)
+        if len(_TREES) < 100_000:
+            _TREES[text] = tree
+    return tree
 
 
 def _bound_variables(tree: Tree | Token, symbols: Mapping[str, sp.Symbol],
