@@ -1783,99 +1783,6 @@ def _match(entry: Entry, ctx: _Context) -> list[_Match]:
     return out
 
 
-# --- a part of the step's value lost while evaluating it ------------------------------------
-#
-# A step that evaluates an integral (a sum, a derivative) and loses a part of the value on the
-# way (a term of the antiderivative, a summand's −1) is reproduced by no simulation of the
-# previous line: the part never stood there. The value itself, in closed form and in the
-# forms its author may have written it (multiplied out, logs split), shows it: the written
-# step is that value with one part lost. Only parts that hold symbols are said lost this way
-# (a number changed in a value could have come from several of its places; a sign is the
-# exception on a term whose sign stands apart), and only when no simulation of the previous
-# line is seen on the page.
-
-VALUE_FORMS = 1000  # paths (VALUE, VALUE_FORMS + k, …): a site in the k-th form of the value
-VALUE_SECONDS = 0.5  # SymPy's integration of one integral of the value, bounded
-VALUE_OPS = 80  # forms of the value larger than this are not searched
-
-
-def _value_forms(ctx: _Context) -> list[sp.Basic]:
-    """The right value of a step that evaluates integrals, sums or derivatives (the written
-    step has fewer), in closed form: as SymPy gives it, multiplied out, and with its logs of
-    products and quotients split (positive factors only); [] when the value keeps a construct
-    the written step does not, or is too large (cached on ``ctx``)."""
-    cached = getattr(ctx, "_value_forms_cache", None)
-    if cached is not None:
-        return cached
-    forms: list[sp.Basic] = []
-    ctx._value_forms_cache = forms  # type: ignore[attr-defined]
-    if not _integrals(ctx.rhs) < _integrals(ctx.lhs) or ctx.lhs.has(Expectation, KL):
-        return forms
-    value = ctx.evaluated(ctx.lhs)
-    done = {}
-    for integral in value.atoms(sp.Integral):
-        got = run_bounded(integral.doit, VALUE_SECONDS)
-        if not got.ok or got.value.has(sp.Integral, sp.Piecewise):
-            return forms
-        done[integral] = got.value
-    value = value.xreplace(done)
-    if value.has(sp.Derivative, sp.Integral, sp.Subs, sp.Piecewise) \
-            or _integrals(value) > _integrals(ctx.rhs):
-        return forms
-    for form in (value, sp.expand(value), sp.expand_log(value)):
-        if sp.count_ops(form) <= VALUE_OPS and form not in forms:
-            forms.append(form)
-    return forms
-
-
-def _term_negated_apart(node: sp.Basic, b: dict[str, Any]) -> bool:
-    """Whether a variant negates one term of the sum ``node`` that holds symbols and that no
-    other term of it is a number times (its sign stands apart, :func:`_sign_stands_apart`):
-    the one number change of a value that shows where it was made."""
-    right, wrong = b.get("right"), b.get("wrong")
-    if not (isinstance(node, sp.Add) and isinstance(right, sp.Basic)
-            and isinstance(wrong, sp.Basic) and right in node.args):
-        return False
-    try:
-        return wrong == -right and _sign_stands_apart(node.args, node.args.index(right))
-    except Exception:
-        return False
-
-
-def _value_matches(entry: Entry, ctx: _Context) -> list[_Match]:
-    """The entry's simulation at one place of the step's right value (:func:`_value_forms`)
-    reproducing the written step: a part with symbols lost (or changed into another part),
-    or the sign of one term that stands apart, while the value was taken. At most one match,
-    located."""
-    if entry.local is None or ctx.relation in ("<=", ">="):
-        return []
-    for k, form in enumerate(_value_forms(ctx)):
-        # the value itself, or one of its terms: a part of the value lost, not a number
-        # inside one of its powers (an exponent's β/2 for a factor 1/√(1 + β) lost)
-        sites = [((), form)] + ([((i,), t) for i, t in enumerate(form.args)]
-                                if isinstance(form, sp.Add) else [])
-        for path, node in sites:
-            for new, b in entry.local(node, ctx.roles):
-                ctx.tick()
-                if (_numeric_change(b) and not _term_negated_apart(node, b)) \
-                        or b.get("not_in_value") or b.get("kept_only") or (
-                        b.get("guard") is not None and not b["guard"](form, path)):
-                    continue
-                if "needs" in b or b.get("written_alone") or b.get("shown") \
-                        or b.get("bracket") is not None or b.get("two_places"):
-                    continue  # (what these ask of the page is asked of the previous line)
-                wrong = _replace(form, path, new)
-                if not (ctx.screen_equal(wrong, ctx.rhs) and ctx.reproduces(wrong, ctx.rhs)):
-                    continue
-                if "drops" in b and not ctx.shows_fewer(b["drops"]):
-                    continue
-                if "adds" in b and not ctx.shows_more(b["adds"]):
-                    continue
-                return [_Match(entry, b, b.get("wrong"), b.get("right"), ctx.lhs,
-                               path=(VALUE, VALUE_FORMS + k, *path), located=True)]
-    return []
-
-
 def _carried_term(part: Any, ctx: _Context) -> bool:
     """Whether ``part``, said written wrong by a repair that is not located, is a term that
     stands unchanged at the top of both the previous line and the written step (the −1 of
@@ -2468,8 +2375,6 @@ def _term_written(m: _Match, ctx: _Context, before: sp.Basic,
         # rule shows on the page: d/dt (m + s²t)e^{…} written (m + s²t)²e^{…})
         return _rule_shows(m.binding.get("function"), m.binding.get("kept"),
                            m.binding.get("s"))
-    if path[:1] == (VALUE,) and len(path) > 1 and path[1] >= VALUE_FORMS:
-        return True  # a term of the step's value lost while taking it (_value_matches)
     if path[:1] == (VALUE,):
         # a term of a derivative's value: the derivative of a term the author wrote (the
         # quotient rule's second term is no written term)
@@ -2906,9 +2811,6 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     _derivative_sites(matches, ctx)
     ties: list[list[str]] = [[], [], []]
     chosen = _choose(matches, ties[0])
-    if chosen is None and not any(m.located for m in matches):
-        # no simulation of the previous line is seen on the page: the step's value may be
-        chosen = _choose_in_value(matches, ctx, ties[0])
     if chosen is None:  # a tie the values cannot break: the page may
         chosen = _choose(_page_tie_break(matches, ctx), ties[1])
     if chosen is None:  # or the units: a repair that adds σ to a squared mean is none
@@ -2933,25 +2835,6 @@ def _diagnose(lhs: sp.Expr, rhs: sp.Expr, derivation: Any, step: Any,
     return Mistake(chosen.entry.name, _explain(chosen, ctx), sub, expected,
                    way_back, chosen.entry.title, chosen.written_part,
                    chosen.right_part, chosen.also)
-
-
-def _choose_in_value(matches: list[_Match], ctx: _Context,
-                     tie: list[str]) -> _Match | None:
-    """:func:`_choose` again with the matches made in the step's right value
-    (:func:`_value_matches`), each kept only where the page witnesses its mechanism; None
-    when there are none (the time budget run out raises :class:`OutOfTime`)."""
-    found: list[_Match] = []
-    for entry in CATALOGUE:  # out of time: said by diagnose (Unrecognised, timed_out)
-        try:
-            found.extend(_value_matches(entry, ctx))
-        except OutOfTime:
-            raise
-        except Exception:
-            continue
-    found = [m for m in found if witnessed(m, ctx)]
-    if not found:
-        return None
-    return _choose([*matches, *found], tie)
 
 
 # --- names10 (fourteenth naming round): the integrand the written step shows ----------------

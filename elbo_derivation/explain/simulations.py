@@ -4926,9 +4926,12 @@ def factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
     """
     if not isinstance(node, sp.Mul):
         return []
+    # (a Kronecker δ is what d/dv_j of a sum over i makes, never a factor the author wrote:
+    # losing it is the index confused with the coordinate, index-confused's own mistake)
     out = [(w, {**b, "guard": _in_kept_construct, "kept_only": True, "same_integrand": True})
            for w, b in factor_dropped(node, roles)
-           if not _merges_with_a_power(b["s"], b["wrong"])]
+           if not _merges_with_a_power(b["s"], b["wrong"])
+           and not b["s"].has(sp.KroneckerDelta)]
     done = {w for w, _ in out}
     for i, f in enumerate(node.args):
         if f.is_Number or not f.is_Symbol:

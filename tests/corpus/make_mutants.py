@@ -53,7 +53,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("derivatives/held_binomial_score_fisher.tex", 1, r"- \frac{n - x}{1 - \pi}", r"+ \frac{n - x}{1 - \pi}", "chain-rule-factor-forgotten"),
     ("derivatives/held_binomial_score_fisher.tex", 3, r"\frac{n - x}{(1 - \pi)^2}", r"\frac{n - x}{1 - \pi}", "missing-square"),
     ("derivatives/held_binomial_score_fisher.tex", 4, r"\frac{n - n\pi}{(1 - \pi)^2}", r"\frac{n\pi}{(1 - \pi)^2}", "wrong-moment|complement-probability"),
-    ("moments/wackerly_poisson_factorial_moment.tex", 2, r"\lambda\sum_{y=1}^{\infty} \frac{\lambda^{y-1}", r"\sum_{y=1}^{\infty} \frac{\lambda^{y-1}", "dropped-factor"),
+    ("moments/wackerly_poisson_factorial_moment.tex", 2, r"\lambda\sum_{y=1}^{\infty} \frac{\lambda^{y-1}", r"\sum_{y=1}^{\infty} \frac{\lambda^{y-1}", "dropped-factor|constant-wrong"),
     ("moments/wackerly_poisson_factorial_moment.tex", 3, r"\sum_{z=0}", r"\sum_{z=1}", "index-shift"),
     ("moments/wackerly_poisson_factorial_moment.tex", 6, r"\lambda^2\sum", r"\lambda\sum", "missing-square|constant-wrong"),
     # --- fourteenth outsider pass, o14b (Prince UDL sec. 18.2.2; Deisenroth et al. MML sec. 9.2.3 and ex. 6.14; Wasserman AoS sec. 11.2; MacKay ITILA ch. 27; Rasmussen & Williams eq. (3.15); Goodfellow et al. sec. 5.4.2; Hoff sec. 3.3; Tomczak DGM ch. 3; Gelman BDA3 sec. 2.8; Shalev-Shwartz & Ben-David sec. 24.1)
@@ -1259,7 +1259,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("information/polyanskiy_bernoulli_kl_to_uniform.deriv", 2, "log(2) +", "-log(2) +", "sign-error"),
     # --- sixth outsider pass, o6b (Soch, Blitzstein & Hwang, Deisenroth et al., Bishop ch. 3/11/12, Murphy MLaPP, Koller & Friedman, Goodfellow et al., Hoff, Robert, Ross, DeGroot & Schervish)
     ("discrete/soch_poisson_factorial_moment.tex", 1, "{(x-2)!}", "{x!}", "dropped-factor"),
-    ("discrete/soch_poisson_factorial_moment.tex", 2, "\\lambda^2 e^{-\\lambda}", "\\lambda e^{-\\lambda}", "index-shift"),
+    ("discrete/soch_poisson_factorial_moment.tex", 2, "\\lambda^2 e^{-\\lambda}", "\\lambda e^{-\\lambda}", "index-shift|constant-wrong"),
     ("discrete/soch_poisson_factorial_moment.tex", 3, "e^{-\\lambda} e^{\\lambda}", "e^{-\\lambda} e^{-\\lambda}", "sign-error"),
     ("discrete/soch_poisson_variance.deriv", 1, "+ E[x, x ~ f(x)] -", "-", "dropped-term"),
     ("discrete/soch_poisson_variance.deriv", 2, "lam^2 + lam - lam^2", "lam + lam - lam^2", "wrong-moment"),
