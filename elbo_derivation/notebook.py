@@ -86,7 +86,7 @@ def _esc(text: str) -> str:
 def result_html(result: SymbolicResult | None) -> str:
     """A verdict as a coloured mark and a word, with how it was reached (HTML)."""
     from elbo_derivation.report.handout import MARKS, VERDICT_WORDS, prose_html
-    from elbo_derivation.report.text import mistake_name
+    from elbo_derivation.report.text import mistake_name, no_name_said
 
     if result is None:
         return '<span class="und">·</span> not checked'
@@ -96,12 +96,14 @@ def result_html(result: SymbolicResult | None) -> str:
         out += f' <small>by {_esc(result.method)}</small>'
     if result.mistake:
         out += f"<br><small>likely mistake: {prose_html(mistake_name(result))}</small>"
+    elif result.verdict is Verdict.REFUTED and no_name_said(result):
+        out += f"<br><small>{prose_html(no_name_said(result))}</small>"
     return out
 
 
 def _first_problem(d: Derivation) -> str:
     from elbo_derivation.report.handout import prose_html
-    from elbo_derivation.report.text import format_counterexample, mistake_name
+    from elbo_derivation.report.text import format_counterexample, mistake_name, no_name_said
 
     checked = [s for s in d.steps if s.result is not None]
     if not checked:
@@ -120,6 +122,8 @@ def _first_problem(d: Derivation) -> str:
         parts.append(f"<br>{_esc(format_counterexample(r.counterexample, d, bad))}")
     if r.mistake:
         parts.append(f"<br>Likely mistake: {prose_html(mistake_name(r))}")
+    elif no_name_said(r) and no_name_said(r) != (r.explanation or r.reason):
+        parts.append(f"<br>{prose_html(no_name_said(r))}")
     if r.explanation or r.reason:
         parts.append(f"<br><small>{prose_html(r.explanation or r.reason)}</small>")
     return f'<div class="first">{"".join(parts)}</div>'

@@ -16,7 +16,7 @@ from elbo_derivation.explain import mistakes
 from elbo_derivation.explain.mistakes import Unrecognised, diagnose
 from elbo_derivation.read.deriv import parse_derivation
 from elbo_derivation.report.json import check_json
-from elbo_derivation.report.text import OUT_OF_TIME, render_check_text, render_text
+from elbo_derivation.report.text import OUT_OF_TIME, no_name_said, render_check_text, render_text
 
 _u = sp.Symbol("u", positive=True)
 _w = sp.Symbol("w", real=True)
@@ -97,3 +97,34 @@ def test_a_named_step_says_named_and_a_right_one_says_nothing() -> None:
     steps = check_json(d)["steps"]
     assert [s["mistake_status"] for s in steps] == ["named", None]
     assert SymbolicResult(Verdict.PROVED, "algebra", 0.0).mistake_status == ""
+
+
+@pytest.mark.parametrize(("returned", "said"), [
+    (Unrecognised(timed_out=True), "ran out of time"),
+    (Unrecognised(("ratio-flipped", "complement-probability")), "nothing on the page shows"),
+])
+def test_every_renderer_says_why_a_refuted_step_has_no_name(
+        monkeypatch: pytest.MonkeyPatch, returned: object, said: str) -> None:
+    from elbo_derivation.notebook import derivation_html
+    from elbo_derivation.report.handout import render_html
+    from elbo_derivation.report.latex import latex_document
+    from elbo_derivation.report.slides import beamer_deck, html_deck
+
+    d = _checked(monkeypatch, returned)
+    r = d.steps[0].result
+    assert r.mistake is None and no_name_said(r) and said in no_name_said(r)
+    shown = {
+        "terminal": render_check_text(d),
+        "handout": render_html([d]),
+        "html slides": html_deck([d]),
+        "beamer slides": beamer_deck([d]),
+        "notebook": derivation_html(d),
+        "latex": latex_document([d], verdicts=True),
+    }
+    for where, text in shown.items():
+        assert said in " ".join(text.split()), where
+
+
+def test_a_search_that_ended_with_no_fit_gives_no_reason_line() -> None:
+    r = SymbolicResult(Verdict.REFUTED, "algebra", 0.0, mistake_status="not-recognised")
+    assert no_name_said(r) == ""

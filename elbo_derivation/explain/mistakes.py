@@ -231,12 +231,14 @@ class Unrecognised:
         True
         >>> said.endswith("reproduce this step exactly; nothing on the page shows which was made")
         True
-        >>> Unrecognised(timed_out=True).explanation
-        'mistake not recognised: the search of the catalogue ran out of time before it ended'
+        >>> Unrecognised(timed_out=True).explanation.startswith(
+        ...     "mistake not recognised: the search of the catalogue ran out of time")
+        True
         """
         if not self.candidates:
-            return ("mistake not recognised: the search of the catalogue ran out of time "
-                    "before it ended" if self.timed_out else "mistake not recognised")
+            from elbo_derivation.report.text import OUT_OF_TIME  # one wording for every report
+
+            return OUT_OF_TIME if self.timed_out else "mistake not recognised"
         said = [BY_NAME[c].title if c in BY_NAME else c for c in self.candidates]
         return ("mistake not recognised: " + ", ".join(said[:-1]) + " and " + said[-1]
                 + " each reproduce this step exactly; nothing on the page shows which was made")

@@ -726,7 +726,13 @@ def _powers_html(text: str) -> str:
 
 
 def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
-    from elbo_derivation.report.text import format_counterexample, mistake_name, numeric_summary
+    from elbo_derivation.report.text import (
+        explanation,
+        format_counterexample,
+        mistake_name,
+        no_name_said,
+        numeric_summary,
+    )
 
     r = step.result
     if r is None:
@@ -740,6 +746,9 @@ def _verdict_cell(step: Step, d: Derivation | None = None) -> str:
         parts.append(f'<span class="mistake">{_powers_html(said)}</span>')
     if r.mistake:
         parts.append(f'<span class="mistake">likely mistake: {prose_html(mistake_name(r))}</span>')
+    elif no_name_said(r) and no_name_said(r) != (explanation(r) or r.reason):
+        # (said here unless the detail row under the step says it already)
+        parts.append(f'<span class="mistake">{prose_html(no_name_said(r))}</span>')
     for check in (step.quadrature, step.sampling):
         if check is not None:
             parts.append(f'<span class="check">{_esc(numeric_summary(check))}</span>')

@@ -831,17 +831,19 @@ def render_latex(d: Derivation, *, justifications: bool = True, verdicts: bool =
 def _refutations(d: Derivation) -> list[str]:
     """Under the derivation, what the page says of each refuted step: the counterexample
     and the likely mistake, as the HTML handout and the terminal report give them."""
-    from elbo_derivation.report.text import format_counterexample, mistake_name
+    from elbo_derivation.report.text import format_counterexample, mistake_name, no_name_said
 
     out = []
     for step in d.steps:
         r = step.result
-        if r is None or (r.counterexample is None and not r.mistake):
+        if r is None or (r.counterexample is None and not r.mistake and not no_name_said(r)):
             continue
         said = [] if r.counterexample is None else [format_counterexample(r.counterexample, d,
                                                                           step)]
         if r.mistake:
             said.append(f"likely mistake: {mistake_name(r)}")
+        elif no_name_said(r):
+            said.append(no_name_said(r))
         out.append(r"{\footnotesize\raggedright\color{badred}" + f"Step {step.index}: "
                    + _powers_text("; ".join(said)) + r"\par}")
     return out

@@ -47,7 +47,7 @@ from elbo_derivation.report.latex import (
 )
 from elbo_derivation.report.pretty import heading as _heading
 from elbo_derivation.report.pretty import plural
-from elbo_derivation.report.text import mistake_name
+from elbo_derivation.report.text import mistake_name, no_name_said
 
 __all__ = ["beamer_deck", "html_deck"]
 
@@ -141,6 +141,8 @@ def beamer_deck(derivations: Sequence[Derivation], *, title: str = "Derivations,
                 said = verdict_tex(step)
                 if step.result is not None and step.result.mistake:
                     said += " --- likely mistake: " + prose_latex(mistake_name(step.result))
+                elif step.result is not None and no_name_said(step.result):
+                    said += " --- " + prose_latex(no_name_said(step.result))
                 frame += [r"\pause", rf"\begin{{center}}{said}\end{{center}}"]
             frame.append(r"\end{frame}")
             out.append("\n".join(frame))
@@ -254,6 +256,8 @@ def _verdict_html(step: Step) -> str:
     text = f'<span class="mark">{_MARKS[v]}</span> {_esc(_VERDICT_WORDS[v])}'
     if r.mistake:
         text += f" — likely mistake: {_esc(mistake_name(r))}"
+    elif no_name_said(r):
+        text += f" — {_esc(no_name_said(r))}"
     return f'<div class="verdict v-{v.value} fragment">{text}</div>'
 
 

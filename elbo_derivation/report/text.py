@@ -281,6 +281,29 @@ def mistake_name(result: Any) -> str:
     return f"{result.mistake} (also {' and '.join('a ' + a for a in also)})"
 
 
+def no_name_said(result: Any) -> str:
+    """Why a refuted step has no mistake name, when the search says why: two or more catalogue
+    entries reproduce it and the page does not tell which (a tie), or the search ran out of
+    time (:data:`OUT_OF_TIME`); "" for a named mistake and for one not recognised after the
+    whole catalogue was searched (the part that differs says the rest). Every renderer —
+    terminal, handout, slides, LaTeX, notebook — says it in these words.
+
+    >>> from elbo_derivation.core.steps import SymbolicResult, Verdict
+    >>> r = SymbolicResult(Verdict.REFUTED, "algebra", 0.0, mistake_status="out-of-time")
+    >>> no_name_said(r) == OUT_OF_TIME
+    True
+    >>> no_name_said(SymbolicResult(Verdict.REFUTED, "algebra", 0.0, mistake="sign-error"))
+    ''
+    """
+    if getattr(result, "mistake", None):
+        return ""
+    if getattr(result, "mistake_candidates", ()) and getattr(result, "explanation", ""):
+        return clip(result.explanation, 10**6)
+    if getattr(result, "mistake_status", "") == "out-of-time":
+        return OUT_OF_TIME
+    return ""
+
+
 def differing_part(result: Any, d: Derivation | None = None, step: Step | None = None) -> str:
     """``the part that differs: … where … was expected``, when the engine found the smallest
     differing sub-expression (``result.subexpression`` and ``result.expected``); with the
@@ -335,10 +358,8 @@ def _detail_lines(step: Step, style: Style, *, explain: bool,
             if r.mistake:
                 out.append(style.bold(f"mistake: {mistake_name(r)}")
                            + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
-            elif r.mistake_candidates and r.explanation:
-                out.append(clip(r.explanation, 10**6))
-            elif r.mistake_status == "out-of-time":
-                out.append(OUT_OF_TIME)
+            elif no_name_said(r):
+                out.append(no_name_said(r))
             part = differing_part(r, d, step)
             if part:
                 out.append(part)
@@ -499,10 +520,8 @@ def render_check_text(
         if r.mistake:
             lines.append(f"  likely mistake: {mistake_name(r)}"
                          + (f" — {clip(r.explanation, 10**6)}" if r.explanation else ""))
-        elif r.mistake_candidates and r.explanation:
-            lines.append("  " + clip(r.explanation, 10**6))
-        elif r.mistake_status == "out-of-time":
-            lines.append("  " + OUT_OF_TIME)
+        elif no_name_said(r):
+            lines.append("  " + no_name_said(r))
     elif d.steps and all(s.result is not None for s in d.steps):
         bad = [(s, c) for s in d.steps for c in (s.quadrature, s.sampling)
                if c is not None and not c.ok and c.made]
