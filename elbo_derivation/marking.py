@@ -352,6 +352,36 @@ def logs_out(expr: sp.Expr) -> sp.Expr:
         return expr
 
 
+def log_powers_out(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every log of a power of one positive symbol written with the exponent in
+    front (log σ² → 2·log σ), and nothing else: a log of a product stays whole.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> s, t = sp.symbols("s t", positive=True)
+    >>> log_powers_out(sp.log(s**2) / 2)
+    log(s)
+    >>> log_powers_out(sp.log(2 * sp.pi * s**2))
+    log(2*pi*s**2)
+    """
+    import sympy as sp
+
+    def out(e: sp.Basic) -> sp.Basic:
+        if e.args:
+            e = e.func(*(out(a) for a in e.args))
+        arg = e.args[0] if isinstance(e, sp.log) else None
+        if (isinstance(arg, sp.Pow) and isinstance(arg.base, sp.Symbol)
+                and arg.base.is_positive and arg.exp.is_real):
+            return arg.exp * sp.log(arg.base)
+        return e
+
+    try:
+        return out(expr)
+    except Exception:  # a form that cannot be rebuilt is compared as it is
+        return expr
+
+
 def same_form(a: sp.Expr, b: sp.Expr) -> bool:
     """True when ``a`` and ``b`` differ only by rearranging sums and products.
 
@@ -384,9 +414,6 @@ class Goal:
     expr: Any
     origin: str
     shown: str = ""
-    #: compare logs multiplied out (log σ² = 2 log σ): the model's symbol stands for an
-    #: expression of the student's
-    expand_logs: bool = False
     #: said after the goal in a reason (" in the model's symbols")
     note: str = ""
 
@@ -438,7 +465,7 @@ def goal_of(d: Derivation, goal: str | None = None,
         shown, note = reference.goal_shown, ""
         if corr.renamed:
             shown, note = _goal_in_symbols(reference, corr)
-        return Goal(reference.goal_text, expr, "reference", shown, corr.reparametrised, note)
+        return Goal(reference.goal_text, expr, "reference", shown, note=note)
     header = d.metadata.get("goal")
     if not header:
         return None
@@ -938,9 +965,11 @@ def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
     sentence "stops at …, the goal is …".
 
     The last line reaches the goal when it is the goal up to rearranging sums and products
-    (:func:`same_form`). When it is not, :func:`~elbo_derivation.decide.engine.compare`
-    decides whether it is at least equal to the goal, and the reason says so ("which equals
-    the goal but is not yet in its form").
+    (:func:`same_form`) and writing the log of a power of one positive quantity with its
+    exponent in front (:func:`log_powers_out`: ½·log σ² reaches the goal log σ; log √(2πσ²)
+    does not reach ½·log 2π + log σ, which splits a product). When it is not,
+    :func:`~elbo_derivation.decide.engine.compare` decides whether it is at least equal to
+    the goal, and the reason says so ("which equals the goal but is not yet in its form").
 
     Examples
     --------
@@ -951,8 +980,10 @@ def check_goal(d: Derivation, goal: Goal, *, time_limit: float = 5.0,
     """
     memo = MEMO if memo is None else memo
     last = _lines(d)[-1]
-    if same_form(last, goal.expr) or (
-            goal.expand_logs and same_form(logs_out(last), logs_out(goal.expr))):
+    # log σ² and 2·log σ of a positive σ are one closed form written two ways, not a
+    # derivation left unfinished (a log of a product is: splitting it may be the exercise)
+    if same_form(last, goal.expr) or same_form(log_powers_out(last),
+                                               log_powers_out(goal.expr)):
         return True, ""
     result = memo.compare(last, goal.expr, "=", (), time_limit, d)
     shown = _shown(d, len(d.steps))
@@ -970,12 +1001,12 @@ def _match_reference(d: Derivation, ref: Reference, marks: list[StepMark],
     """Match the student's lines to the reference in order; returns (left_at, start_ok)."""
     lines = _lines(d)
     ref_lines: list[Any] = []
-    if ref.correspondence(d).reparametrised:  # the model's h is the student's σ²
-        lines = [logs_out(e) for e in lines]
+    # a line of the model solution is met in any of its forms that check_goal accepts
+    # (log σ² as 2·log σ); with the model's h the student's σ², logs are multiplied out
+    form = logs_out if ref.correspondence(d).reparametrised else log_powers_out
+    lines = [form(e) for e in lines]
     for e in ref.lines:  # consecutive lines of one form count as one line of the solution
-        e = ref.in_terms_of(d, e)
-        if ref.correspondence(d).reparametrised:
-            e = logs_out(e)
+        e = form(ref.in_terms_of(d, e))
         if not ref_lines or not same_form(ref_lines[-1], e):
             ref_lines.append(e)
     left_at: int | None = None

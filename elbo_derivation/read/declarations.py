@@ -303,6 +303,18 @@ TEXT_SUBSCRIPT = re.compile(
 #: when it is declared so (NVAE's residual parameters, Vahdat & Kautz 2020)
 INCREMENT = re.compile(r"\s*\\(Delta|delta)\s*"
                        r"(\\?[A-Za-z]+(?:\s*_\s*\{?\s*\\?[A-Za-z0-9]+\s*\}?)?)\s*$")
+def _plain_family_head(text: str) -> str:
+    r"""``text`` with the family's name written plainly where it stands first, each column
+    kept (``\mathcal{N}`` as ``N``, ``\operatorname{Gamma}`` as ``Gamma``, padded with spaces);
+    a ``\mathrm{...}`` further on is a parameter and stays (``N(0, \mathrm{sd}^2)``)."""
+    text = re.sub(r"^(\s*)\\mathcal\s*(?:\{\s*N\s*\}|\s+N(?![a-zA-Z]))",
+                  lambda mm: mm.group(1) + "N".ljust(len(mm.group(0)) - len(mm.group(1))),
+                  text, count=1)
+    return re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
+                  lambda mm: mm.group(1) + mm.group(3).ljust(len(mm.group(0)) - len(mm.group(1))),
+                  text, count=1)
+
+
 _FAMILY = re.compile(r"\s*([^\W\d][\w ]*?)\s*\((.*)\)\s*$", re.DOTALL)
 #: a number bound of an interval: decimals, ±oo, and fractions ``1/2``, ``\frac{1}{2}``
 _NUMBER = (r"[-+]?(?:\\frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|\d+\s*/\s*\d+"
@@ -639,7 +651,21 @@ class Declarations:
         return symbol
 
     def declare_symbols(self, text: str, line: int | None, column: int) -> None:
-        """``a, b : real``, ``y : (0, 1)``, ``0 < y < 1``, ``mu : vector(D) real``."""
+        """``a, b : real``, ``y : (0, 1)``, ``0 < y < 1``, ``mu : vector(D) real``; several
+        groups on one line are separated by ``;`` (``a : real; s : positive``).
+
+        >>> d = Declarations()
+        >>> d.declare_symbols("a, b : real; s : positive", 1, 10)
+        >>> d.symbols["a"].is_real, d.symbols["s"].is_positive
+        (True, True)
+        """
+        if ";" in text:
+            start = 0
+            for group in text.split(";"):
+                if group.strip():
+                    self.declare_symbols(group, line, column + start)
+                start += len(group) + 1
+            return
         names_part, colon, assumption = text.rpartition(":")
         if not colon:
             chain = _CHAIN.match(text)
@@ -887,6 +913,8 @@ class Declarations:
             raw, eq, family_text = _split_equals(part)
             col = column + offset + (len(raw) - len(raw.lstrip()))
             if eq:
+                family_text = self.without_point(raw, family_text, line,
+                                                 column + offset + len(raw) + 1)
                 if expression is None:  # pragma: no cover - every front end passes one
                     raise self.error("a family needs an expression reader", line, col)
                 self.declare_family_variable(raw, family_text, line, col,
@@ -902,6 +930,35 @@ class Declarations:
             self.functions[sig] = sp.Function(sig, positive=True)(*variables)
             if sig not in self.densities:
                 self.densities.append(sig)
+
+    def without_point(self, raw: str, family_text: str, line: int | None, column: int) -> str:
+        r"""A family written at its own variable, as books print a density,
+        ``q(z) = \mathcal{N}(z; \mu, \sigma^2)``, is the family ``\mathcal{N}(\mu, \sigma^2)``:
+        the point and its ``;`` are blanked (columns kept for messages). A point that is not
+        the density's own variable is an error, never a silent reading.
+
+        >>> d = Declarations()
+        >>> d.without_point("q(z)", r" \mathcal{N}(z; m, s^2)", 1, 1)
+        ' \\mathcal{N}(   m, s^2)'
+        >>> d.without_point("q(z|x)", " N(m, s^2)", 1, 1)
+        ' N(m, s^2)'
+        """
+        m = _FAMILY.match(_plain_family_head(family_text))
+        if m is None or ";" not in m.group(2):
+            return family_text
+        point, _, _ = m.group(2).partition(";")
+        sig = (_SIGNATURE.match(raw) or _LATEX_SIGNATURE.match(raw)
+               or _COMMAND_SIGNATURE.match(raw))
+        own = "" if sig is None else sig.group(2).partition("|")[0]
+        if "".join(point.split()) != "".join(own.split()) or not own.strip():
+            raise self.error(
+                f"'{raw.strip()} = {family_text.strip()}': the family is written at "
+                f"'{point.strip()}', which is not the density's own variable "
+                f"'{own.strip() or '?'}'; write it at its variable or without the point, e.g. "
+                f"'{raw.strip()} = {m.group(1).strip()}(...)'", line, column + m.start(2))
+        start = m.start(2)
+        end = start + len(point) + 1  # the point and its ';'
+        return family_text[:start] + " " * (end - start) + family_text[end:]
 
     def normal_dimension(self, family_text: str, expression: Callable[[str, int], sp.Expr],
                          column: int) -> sp.Expr | None:
@@ -1012,15 +1069,7 @@ class Declarations:
                text: str, line: int | None, column: int,
                expression: Callable[[str, int], sp.Expr]) -> None:
         lead = len(text) - len(text.lstrip())
-        # the family's name only, where it stands first (a \mathrm{...} further on is a
-        # parameter: N(0, \mathrm{sd}^2))
-        text = re.sub(r"^(\s*)\\mathcal\s*(?:\{\s*N\s*\}|\s+N(?![a-zA-Z]))",
-                      lambda mm: mm.group(1) + "N".ljust(len(mm.group(0)) - len(mm.group(1))),
-                      text, count=1)
-        text = re.sub(r"^(\s*)\\(operatorname|mathrm|text)\s*\{\s*(\w+)\s*\}",
-                      lambda mm: mm.group(1) + mm.group(3).ljust(len(mm.group(0))
-                                                               - len(mm.group(1))),
-                      text, count=1)
+        text = _plain_family_head(text)
         m = _FAMILY.match(text)
         if not m:
             raise self.error("expected a family such as 'N(m, s^2)' after '='", line,

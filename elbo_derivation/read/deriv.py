@@ -112,7 +112,12 @@ from elbo_derivation.read.declarations import (
     variance_of,
     written_density,
 )
-from elbo_derivation.read.header import apply_header, header_line
+from elbo_derivation.read.header import (
+    apply_header,
+    header_line,
+    misspelt_header,
+    misspelt_header_message,
+)
 from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -1304,6 +1309,9 @@ class _Reader:
             if header:  # declarations between a blank line and a new start keep the part break
                 self.header(header.key, raw[header.column - 1:], number, header.column)
                 continue
+            near = misspelt_header(code)
+            if near is not None:  # 'density: q(z) = ...' meant as a declaration
+                raise self.error(misspelt_header_message(*near[:2]), number, near[2])
             if _RELATION.match(code):
                 self.relation_line(raw, number)
             else:

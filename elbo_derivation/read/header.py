@@ -13,15 +13,21 @@ Examples
 ('symbols', ' mu, sigma : real', 11)
 >>> header_line("expect: correct") is None
 True
+>>> misspelt_header("density: q(z) = N(m, s^2)")
+('density', 'densities', 1)
+>>> misspelt_header("expect: correct") is None
+True
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["HEADER_KEYS", "HeaderLine", "HeaderReader", "apply_header", "header_line"]
+__all__ = ["HEADER_KEYS", "HeaderLine", "HeaderReader", "apply_header", "header_line",
+           "misspelt_header", "misspelt_header_message"]
 
 #: the keys of a header line, in the order the formats document them
 HEADER_KEYS = ("title", "source", "symbols", "let", "densities", "functions", "part", "goal")
@@ -45,6 +51,27 @@ def header_line(text: str) -> HeaderLine | None:
     if m is None:
         return None
     return HeaderLine(m.group(1).lower(), text[m.end():], m.end() + 1)
+
+
+_WORD_COLON = re.compile(r"\s*([A-Za-z]+)\s*:")
+
+
+def misspelt_header(text: str) -> tuple[str, str, int] | None:
+    """(written, meant, column) when ``text`` starts as a header line whose key is a near miss
+    of one (``density:`` for ``densities:``, ``symbol:``, ``fucntions:``), so that a reader
+    can say so instead of ignoring the declaration or failing on the expression after it;
+    None for a header line and for any other text (``expect: correct``, ``Jensen: ...``)."""
+    m = _WORD_COLON.match(text)
+    if m is None or m.group(1).lower() in HEADER_KEYS:
+        return None
+    meant = difflib.get_close_matches(m.group(1).lower(), HEADER_KEYS, n=1, cutoff=0.75)
+    return (m.group(1), meant[0], m.start(1) + 1) if meant else None
+
+
+def misspelt_header_message(written: str, meant: str) -> str:
+    """The error for a near-miss header key."""
+    return (f"'{written}:' is not a header; did you mean '{meant}:'? (the headers are "
+            + ", ".join(f"'{k}:'" for k in HEADER_KEYS) + ")")
 
 
 class HeaderReader(Protocol):

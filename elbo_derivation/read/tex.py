@@ -147,7 +147,12 @@ from elbo_derivation.read.declarations import (
     variance_of,
     written_density,
 )
-from elbo_derivation.read.header import apply_header, header_line
+from elbo_derivation.read.header import (
+    apply_header,
+    header_line,
+    misspelt_header,
+    misspelt_header_message,
+)
 from elbo_derivation.read.limits import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -2495,6 +2500,10 @@ class _TexReader:
                 self.decl.expect_family_variables(found.value)
         for number, comment in sorted(comments.items()):
             found = header_line(comment)
+            near = misspelt_header(comment) if found is None else None
+            if near is not None:  # '% density: q(z) = ...' would be ignored as a comment
+                col = raw_lines[number - 1].index(comment) + near[2]
+                raise self.error(misspelt_header_message(*near[:2]), number, col)
             if found is None:
                 continue
             rest = found.value
