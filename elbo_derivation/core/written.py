@@ -13,6 +13,7 @@ printers (unicode, LaTeX, MathML: their ``printmethod``) write it and what it is
   as a power, not as the fraction 1/(a + b);
 * :class:`Bars`: a determinant written ``|…|`` with ``vmatrix``, shown so, not as det(…);
 * :func:`written_entropy`: the entropy written H(q), checked as −E_q[log q];
+* :func:`written_variance`: a variance written Var_q[f], checked as E_q[(f − E_q f)²];
 * :func:`written_joint`: an expectation over a joint density, ``E_{p(x, y)}[f]``, which the
   reader takes as the expectations one inside the other that it is, shown as one;
 * :class:`WrittenDerivative`: a derivative written with ∂ or with d, shown so whatever the
@@ -52,6 +53,7 @@ __all__ = [
     "Entropy",
     "JointExpectation",
     "Ln",
+    "Variance",
     "WrittenDerivative",
     "WrittenFunction",
     "WrittenGaussian",
@@ -69,6 +71,7 @@ __all__ = [
     "written_log",
     "written_power",
     "written_square_derivative",
+    "written_variance",
     "xreplace_as_written",
 ]
 
@@ -388,6 +391,59 @@ def written_entropy(value: sp.Expr, density: sp.Expr) -> sp.Expr:
     """
     if displaying():
         return Entropy(value, density)
+    return value
+
+
+class Variance(sp.Expr):
+    """The variance written ``Var_q[f]`` (``\\operatorname{Var}``, ``\\mathbb{V}``,
+    ``Var[f, z ~ q]``): E_q[(f − E_q f)²] (``args[0]``), the value checked, shown as the
+    author wrote it: the expectation E_q[f] (``args[1]``) with Var in place of E."""
+
+    is_commutative = True
+
+    def _elbo_checked(self) -> sp.Expr:
+        return self.args[0]
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        text = printer._print(self.args[1])
+        return "Var" + text[1:] if text.startswith("E") else f"Var[{text}]"
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        text = printer._print(self.args[1])
+        head = r"\mathbb{E}"
+        shown = (r"\operatorname{Var}" + text[len(head):] if text.startswith(head)
+                 else rf"\operatorname{{Var}}\left[{text}\right]")
+        return _raised(shown, exp)
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        node = printer._print(self.args[1])
+        for mi in node.getElementsByTagName("mi"):  # the expectation's 𝔼, first
+            if mi.firstChild is not None and mi.firstChild.data == "𝔼":
+                mi.firstChild.data = "Var"
+                mi.setAttribute("mathvariant", "normal")
+                return node
+        doc = printer.dom
+        row = doc.createElement("mrow")
+        head = doc.createElement("mi")
+        head.setAttribute("mathvariant", "normal")
+        head.appendChild(doc.createTextNode("Var"))
+        row.appendChild(head)
+        row.appendChild(node)
+        return row
+
+
+def written_variance(value: sp.Expr, mean: sp.Expr) -> sp.Expr:
+    """E[(f − E f)²], ``value``, written Var[f]: in a display form a :class:`Variance`, shown
+    as the expectation ``mean`` (E[f]) with Var for E; otherwise the value itself.
+
+    >>> z = sp.Symbol("z", real=True)
+    >>> written_variance(sp.Symbol("v"), z)
+    v
+    """
+    from elbo_derivation.core.expectation import Expectation
+
+    if displaying() and isinstance(mean, Expectation):  # (E[f] kept as an expectation)
+        return Variance(value, mean)
     return value
 
 

@@ -1459,8 +1459,11 @@ def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
     >>> variance_of(z, z, sp.Function("q(z)", positive=True)(z))
     E[(z - E[z, z ~ q(z)(z)])**2, z ~ q(z)(z)]
     """
+    from elbo_derivation.core.written import written_variance
+
     mean = expectation_over(integrand, variable, density, named, declared)
-    return expectation_over((integrand - mean) ** 2, variable, density, named, declared)
+    value = expectation_over((integrand - mean) ** 2, variable, density, named, declared)
+    return written_variance(value, mean)  # shown Var[f] in a display form
 
 
 def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:

@@ -2320,10 +2320,13 @@ _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
 _LABEL_NAME = re.compile(r"(?:\\(?:hat|bar|tilde|widehat|widetilde|overline)\s*\{?\s*)?"
                          r"\\?[A-Za-z]+\s*\}?\s*(?:_\s*(?:\{\s*\\?[A-Za-z0-9]+\s*\}|\\?[A-Za-z0-9]+))?$")
 _SIGNATURE_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*\(([^()]*)\)\s*$")
-_BEGIN = re.compile(r"\\begin\s*\{\s*(align\*?|aligned|eqnarray\*?)\s*\}")
+_BEGIN = re.compile(r"\\begin\s*\{\s*(align\*?|aligned|eqnarray\*?|split|alignedat\*?)\s*\}"
+                    r"(?:\s*\{\s*\d+\s*\})?")
+#: other display maths: read when it holds a chain a = b \le c (an equation, \[ \], $$ $$,
+#: a multline broken over lines, a gather of one row), else reported as not checked
 _OTHER_MATH = re.compile(
-    r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?|split)\s*\}"
-    r"|(?<!\\)\\\[()")
+    r"\\begin\s*\{\s*(equation\*?|gather\*?|multline\*?|flalign\*?)\s*\}"
+    r"|(?<!\\)\\\[()|(?<![\\$])\$\$()")
 _RELATION_RE = re.compile(
     r"&\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|\\simeq(?![a-zA-Z])\s*"
     r"(?:_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|(\\[a-zA-Z]+|[a-zA-Z])))?"
@@ -2400,6 +2403,40 @@ def _top_relations(text: str, start: int, stop: int) -> list[tuple[int, int, str
                 out.append((i, m.end(), "=" if token == "=" else token.rstrip("q")))
                 i = m.end()
                 continue
+        i += 1
+    return out
+
+
+def _annotation_words(text: str) -> str:
+    r"""An annotation column as its author wrote it, ``\text`` unwrapped and spacing made
+    plain, its words and mathematics in their order: ``\text{(moments of } q \text{)}`` is
+    ``(moments of q)``; a ``\label`` or a numbered ``\tag`` is dropped.
+
+    >>> _annotation_words(r" \text{(moments of } q \text{)} \label{e3}")
+    '(moments of q)'
+    """
+    text = re.sub(r"\\(?:label|tag\*?)\s*\{[^{}]*\}", " ", text)
+    words = re.sub(r"\\(?:text|textrm|mbox)\s*\{([^{}]*)\}", r"\1", text)
+    words = re.sub(r"\\(?:[,;:! ]|q?quad(?![a-zA-Z]))|\$", " ", words)
+    words = " ".join(words.split())
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", words))
+
+
+def _top_row_breaks(text: str, start: int, stop: int) -> list[int]:
+    """Where ``\\\\`` breaks a row in ``text[start:stop]`` outside braces (the starts)."""
+    out = []
+    depth = 0
+    i = start
+    while i < stop:
+        if text.startswith("\\\\", i):
+            if depth == 0:
+                out.append(i)
+            i += 2
+            continue
+        if text[i] == "\\" and i + 1 < stop:
+            i += 2
+            continue
+        depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
         i += 1
     return out
 
@@ -2581,22 +2618,30 @@ class _TexReader:
                 raise self.error(f"\\begin{{{env}}} without \\end{{{env}}}", ln, col)
             spans.append((begin.start(), begin.end(), end.start(), end.end(), "rows"))
             pos = end.end()
-        # display maths holding a chain a = b = c (equation, equation*, \[ \]) is read too;
-        # other display maths is reported as not checked
+        # display maths holding a chain a = b = c (equation, equation*, \[ \], $$ $$) is read
+        # too; other display maths is reported as not checked
         unread = []
+        dollars: list[tuple[int, int]] = []
         for m in _OTHER_MATH.finditer(body):
             if any(a <= m.start() < z for a, _, _, z, _ in spans):
                 continue
             closing = (re.compile(r"\\end\s*\{\s*" + re.escape(m.group(1)) + r"\s*\}")
-                       if m.group(1) else re.compile(r"\\\]"))
+                       if m.group(1) else re.compile(r"\\\]") if m.group(2) is not None
+                       else re.compile(r"(?<!\\)\$\$"))
+            if m.group(3) is not None and any(a <= m.start() < z for a, z in dollars):
+                continue  # the closing $$ of a display already taken
             end = closing.search(body, m.end())
             if end is None:
                 ln, col = _pos(m.start(), body)
                 raise self.error(f"{m.group(0).strip()} without its end", ln, col)
             if any(m.start() < a < end.start() for a, _, _, _, _ in spans):
                 continue  # an equation around an aligned environment: that one is read
-            kind = m.group(1) or "["
-            if kind.rstrip("*") == "equation" or kind == "[":
+            if m.group(3) is not None:
+                dollars.append((m.start(), end.end()))
+            kind = (m.group(1) or "[").rstrip("*")
+            rows_in = _top_row_breaks(body, m.end(), end.start())
+            # a multline is one equation broken over lines; a gather of one row is one line
+            if (kind in ("equation", "[", "multline") or (kind == "gather" and not rows_in)):
                 if _top_relations(body, m.end(), end.start()):
                     spans.append((m.start(), m.end(), end.start(), end.end(), "chain"))
                     continue
@@ -2635,8 +2680,11 @@ class _TexReader:
         return first
 
     def chain(self, body: str, start: int, stop: int) -> Derivation:
-        """``\\begin{equation} a = b \\le c \\end{equation}``: a start and its steps."""
+        """``\\begin{equation} a = b \\le c \\end{equation}``: a start and its steps (a
+        multline's line breaks ``\\\\`` are spaces)."""
         work = body
+        for at in _top_row_breaks(body, start, stop):
+            work = work[:at] + "  " + work[at + 2:]
         found = _braced_commands(body[start:stop])
         for _, m_start, m_end, _ in found:
             work = _blank(work, start + m_start, start + m_end)
@@ -2738,7 +2786,8 @@ class _TexReader:
             just = ""
             found = _braced_commands(row)
             texts = [c for cmd, _, _, c in found if cmd not in ("tag", "label")]
-            tags = [c for cmd, _, _, c in found if cmd == "tag"]
+            # a \tag's words are a reason (\tag{Bayes}); its number (\tag{3}, \tag{2.1a}) is not
+            tags = [c for cmd, _, _, c in found if cmd == "tag" and re.search(r"[A-Za-z]{3}", c)]
             work = body
             for _, m_start, m_end, _ in found:
                 work = _blank(work, a + m_start, a + m_end)
@@ -2771,7 +2820,10 @@ class _TexReader:
             ann = row_w.find("&&", rel.end())
             if ann >= 0:
                 extra = " ".join(row_w[ann + 2:].split())
-                if extra:
+                said = _annotation_words(body[a + ann + 2:b])
+                if texts and all(t in said for t in texts):
+                    just = said  # (moments of q): its words and mathematics in their order
+                elif extra:
                     just = f"{just} {extra}".strip()
                 row_w = row_w[:ann] + re.sub(r"[^\n]", " ", row_w[ann:])
             lhs_text = row_w[: rel.start()]

@@ -497,8 +497,9 @@ def _chunk_is_math(chunk: str, names: frozenset[str]) -> bool:
     if core in ("=", "+", "-", "−", "*", "/", "~", "<", ">", "<=", ">="):
         return True
     bare = core.strip("()[]")
-    if bare in _PROSE_WORDS:  # "a", "I": an article or a pronoun unless written with math
-        return bare != core
+    if bare in _PROSE_WORDS:  # "a", "I": an article or a pronoun unless written with math,
+        # as in "by (a) and (b)"; "(a constant ...)" opens a remark in prose
+        return bare != core and core[-1] in ")]"
     if bare and bare in names:
         return True
     if len(bare) == 1 and bare.isalpha() and bare.isascii() and bare not in _PROSE_WORDS:
@@ -665,6 +666,8 @@ def prose_latex(text: str, names: Iterable[str] = ()) -> str:
     $\mathbb{E}[x^{2}] = \sigma_{1}^{2} + \mu_{1}^{2}$ (50\% of cases)
     >>> print(prose_latex("q(z|x) = N(g(x), h(x)) and C‖x − x̂‖²"))
     $q(z\mid x) = N(g(x), h(x))$ and $C\|x - \hat{x}\|^{2}$
+    >>> print(prose_latex("(a constant comes out) by (a)"))
+    (a constant comes out) by $(a)$
     >>> print(prose_latex("Σ⁻¹ = L⁻ᵀL⁻¹, with z ~ q(z|x) in R^D."))
     $\Sigma^{-1} = L^{-\top}L^{-1}$, with $z \sim q(z\mid x)$ in $R^D$.
     """

@@ -1,0 +1,75 @@
+"""A derivation in any display environment a paper or a set of notes uses — ``equation``
+around ``split``, ``eqnarray``, ``$$ … $$``, a ``multline`` broken over lines, a ``gather``
+of one row — is read as its author wrote it; an equation number (``\\tag{3}``) is not a
+justification, a ``\\tag`` in words is; an annotation column with mathematics in it keeps
+its order; and a variance is shown as the Var the author wrote, not as its definition."""
+
+from __future__ import annotations
+
+import pytest
+
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.pipeline import check_derivation
+from elbo_derivation.read.tex import parse_tex_derivation
+from elbo_derivation.report.handout import shown_mathml
+from elbo_derivation.report.latex import shown_latex
+from elbo_derivation.report.pretty import shown_pretty
+
+HEAD = ("% symbols: {m} : real\n% symbols: {s} : positive\n"
+        "% densities: {q}({v}) = \\mathcal{{N}}({v}; {m}, {s}^2)\n")
+FIRST = "\\mathbb{{E}}_{{{q}}}[{v}^2]"
+MIDDLE = "\\mathrm{{Var}}_{{{q}}}[{v}] + \\mathbb{{E}}_{{{q}}}[{v}]^2"
+LAST = "{s}^2 + {m}^{power}"
+
+ENVIRONMENTS = {
+    "equation+split": ("\\begin{{equation}}\n\\begin{{split}}\n{a} &= {b} \\\\\n&= {c}\n"
+                       "\\end{{split}}\n\\end{{equation}}\n"),
+    "eqnarray": "\\begin{{eqnarray*}}\n{a} &=& {b} \\\\\n&=& {c}\n\\end{{eqnarray*}}\n",
+    "$$": "$$\n{a} = {b} = {c}\n$$\n",
+    "multline": "\\begin{{multline*}}\n{a} = {b} \\\\\n= {c}\n\\end{{multline*}}\n",
+    "gather": "\\begin{{gather*}}\n{a} = {b} = {c}\n\\end{{gather*}}\n",
+    "alignedat": ("\\[\n\\begin{{alignedat}}{{2}}\n{a} &= {b} \\\\\n&= {c}\n"
+                  "\\end{{alignedat}}\n\\]\n"),
+}
+
+
+def _file(env: str, letters: dict[str, str], power: str) -> str:
+    parts = {k: t.format(power=power, **letters) for k, t in
+             (("a", FIRST), ("b", MIDDLE), ("c", LAST))}
+    return HEAD.format(**letters) + ENVIRONMENTS[env].format(**parts)
+
+
+@pytest.mark.parametrize("env", sorted(ENVIRONMENTS))
+@pytest.mark.parametrize("letters", [{"m": "\\mu", "s": "\\sigma", "q": "q", "v": "z"},
+                                     {"m": "b", "s": "w", "q": "R", "v": "t"}])
+def test_every_display_environment_is_read_and_checked(env: str,
+                                                       letters: dict[str, str]) -> None:
+    right = check_derivation(parse_tex_derivation(_file(env, letters, "2"), file="e.tex"))
+    assert [s.result.verdict for s in right.steps] == [Verdict.PROVED, Verdict.PROVED]
+    wrong = check_derivation(parse_tex_derivation(_file(env, letters, "3"), file="e.tex"))
+    assert wrong.steps[-1].result.verdict is Verdict.REFUTED
+
+
+def test_a_variance_is_shown_as_written_in_every_renderer() -> None:
+    d = parse_tex_derivation(_file("eqnarray", {"m": "\\mu", "s": "\\sigma", "q": "q",
+                                                "v": "z"}, "2"), file="e.tex")
+    step = d.steps[0]
+    assert shown_pretty(d, step) == "Var_q(z)[z] + E_q(z)[z]²"
+    assert shown_latex(d, step).startswith("\\operatorname{Var}_{q(z)}\\left[z\\right]")
+    assert ">Var<" in shown_mathml(d, step)
+
+
+def test_an_equation_number_is_not_a_justification_and_words_are() -> None:
+    text = HEAD.format(m="m", s="s", q="q", v="z") + (
+        "\\begin{align}\n\\mathbb{E}_{q}[z^2] &= \\mathrm{Var}_q[z] + \\mathbb{E}_q[z]^2 "
+        "\\tag{3.1} \\\\\n&= s^2 + m^2 \\tag{moments of q}\n\\end{align}\n")
+    d = parse_tex_derivation(text, file="e.tex")
+    assert [s.justification for s in d.steps] == ["", "moments of q"]
+
+
+def test_an_annotation_with_mathematics_keeps_its_order() -> None:
+    text = HEAD.format(m="m", s="s", q="q", v="z") + (
+        "\\begin{align*}\n\\mathbb{E}_{q}[z^2] &= s^2 + m^2 && \\text{(moments of } q "
+        "\\text{)}\n\\end{align*}\n")
+    d = parse_tex_derivation(text, file="e.tex")
+    assert d.steps[0].justification == "(moments of q)"
