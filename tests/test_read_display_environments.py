@@ -73,3 +73,38 @@ def test_an_annotation_with_mathematics_keeps_its_order() -> None:
         "\\text{)}\n\\end{align*}\n")
     d = parse_tex_derivation(text, file="e.tex")
     assert d.steps[0].justification == "(moments of q)"
+
+
+@pytest.mark.parametrize(("over", "reason"), [
+    ("\\stackrel{(a)}{=}", "(a)"), ("\\overset{\\text{moments}}{=}", "moments"),
+    ("\\underset{\\text{by } q}{=}", "by q")])
+@pytest.mark.parametrize("power", ["2", "3"])
+def test_a_label_over_a_relation_is_its_reason(over: str, reason: str, power: str) -> None:
+    rows = HEAD.format(m="b", s="w", q="R", v="t") + (
+        f"\\begin{{align*}}\n\\mathbb{{E}}_{{R}}[t^2] &{over} w^2 + b^{power}\n\\end{{align*}}\n")
+    chain = HEAD.format(m="b", s="w", q="R", v="t") + (
+        f"\\begin{{equation}}\n\\mathbb{{E}}_{{R}}[t^2] {over} w^2 + b^{power}\n"
+        "\\end{equation}\n")
+    for text in (rows, chain):
+        d = check_derivation(parse_tex_derivation(text, file="e.tex"))
+        assert d.steps[0].justification == reason
+        assert (d.steps[0].result.verdict is Verdict.PROVED) == (power == "2")
+
+
+def test_an_inequality_with_its_reason_over_it() -> None:
+    text = HEAD.format(m="b", s="w", q="R", v="t") + (
+        "\\begin{align*}\n\\log \\mathbb{E}_{R}[e^{t}] &\\overset{\\text{Jensen}}{\\geq} "
+        "\\mathbb{E}_R[t] \\\\\n&= b\n\\end{align*}\n")
+    d = check_derivation(parse_tex_derivation(text, file="e.tex"))
+    assert d.steps[0].justification == "Jensen"
+    assert [s.result.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED]
+
+
+@pytest.mark.parametrize("defines", [":=", "\\coloneqq", "\\triangleq"])
+def test_a_defined_name_before_a_definition_sign_is_a_label(defines: str) -> None:
+    text = HEAD.format(m="b", s="w", q="R", v="t") + (
+        f"\\begin{{align*}}\nm_2 {defines} \\mathbb{{E}}_{{R}}[t^2] &= w^2 + b^2\n"
+        "\\end{align*}\n")
+    d = check_derivation(parse_tex_derivation(text, file="e.tex"))
+    assert d.start_text.strip().startswith("\\mathbb{E}")
+    assert d.steps[0].result.verdict is Verdict.PROVED

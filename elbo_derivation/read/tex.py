@@ -2407,6 +2407,35 @@ def _top_relations(text: str, start: int, stop: int) -> list[tuple[int, int, str
     return out
 
 
+#: a relation with a label set over or under it, as papers mark the reason of a step:
+#: ``\stackrel{(a)}{=}``, ``\overset{\text{Jensen}}{\geq}``, ``\underset{z \sim q}{=}``
+_STACKED = re.compile(
+    r"\\(?:stackrel|overset|underset)\s*\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}\s*"
+    r"\{\s*(=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])|<|>)\s*\}")
+#: a definition's sign in a first row, ``m := ...``, read as the ``=`` of a label
+_DEFINES = re.compile(r":=|\\coloneqq(?![a-zA-Z])|\\triangleq(?![a-zA-Z])|\\eqqcolon(?![a-zA-Z])")
+
+
+def _stacked_relations(body: str, start: int, stop: int) -> tuple[str, list[tuple[int, str]]]:
+    r"""``body`` with each relation of ``body[start:stop]`` that has a label set over or under
+    it written as the bare relation (the same columns), and the labels as their author wrote
+    them, by where they stood: ``&\stackrel{(a)}{=} x`` is ``&= x`` with the reason "(a)".
+
+    >>> text, labels = _stacked_relations(r"a &\overset{\text{Jensen}}{\ge} b", 0, 33)
+    >>> text.split(), labels
+    (['a', '&', '\\ge', 'b'], [(3, 'Jensen')])
+    """
+    labels = []
+    out = body
+    for m in _STACKED.finditer(body, start, stop):
+        rel = m.group(2)
+        padded = " " * (m.start(2) - m.start()) + rel + " " * (m.end() - m.end(2))
+        padded = padded[:len(m.group(0))].ljust(len(m.group(0)))
+        out = out[:m.start()] + padded + out[m.end():]
+        labels.append((m.start(), _annotation_words(m.group(1))))
+    return out, labels
+
+
 def _annotation_words(text: str) -> str:
     r"""An annotation column as its author wrote it, ``\text`` unwrapped and spacing made
     plain, its words and mathematics in their order: ``\text{(moments of } q \text{)}`` is
@@ -2642,7 +2671,8 @@ class _TexReader:
             rows_in = _top_row_breaks(body, m.end(), end.start())
             # a multline is one equation broken over lines; a gather of one row is one line
             if (kind in ("equation", "[", "multline") or (kind == "gather" and not rows_in)):
-                if _top_relations(body, m.end(), end.start()):
+                plain = _stacked_relations(body, m.end(), end.start())[0]
+                if _top_relations(plain, m.end(), end.start()):
                     spans.append((m.start(), m.end(), end.start(), end.end(), "chain"))
                     continue
             unread.append({"line": _pos(m.start(), body)[0],
@@ -2682,6 +2712,7 @@ class _TexReader:
     def chain(self, body: str, start: int, stop: int) -> Derivation:
         """``\\begin{equation} a = b \\le c \\end{equation}``: a start and its steps (a
         multline's line breaks ``\\\\`` are spaces)."""
+        body, stacked = _stacked_relations(body, start, stop)
         work = body
         for at in _top_row_breaks(body, start, stop):
             work = work[:at] + "  " + work[at + 2:]
@@ -2711,7 +2742,10 @@ class _TexReader:
         start_span = (ln, col, *_pos(a + lead + len(start_text), body))
         start_display = self.shown(start_text, ln, col)
         tokens = [tok for _, _, tok in pieces[:-1]]
-        for (a, z, _), token in zip(rest, tokens, strict=True):
+        for i, ((a, z, _), token) in enumerate(zip(rest, tokens, strict=True)):
+            # a label over this step's relation stands after the expression before it
+            over = "; ".join(label for at, label in stacked
+                             if pieces[i][0] <= at < pieces[i][1] and label)
             if len(steps) + self.steps_before >= MAX_STEPS:
                 raise self.error(f"more than {MAX_STEPS} steps (in all parts together)",
                                  *_pos(a, body))
@@ -2727,7 +2761,7 @@ class _TexReader:
                               expr=self.expr(written, ln, col), expr_text=written,
                               display=self.shown(written, ln, col),
                               span=(ln, col, *_pos(a + lead + len(written), body)),
-                              line=ln, text=written))
+                              line=ln, text=written, justification=over))
         return Derivation(
             title=self.title or self.name, source=self.source, name=self.name, path=self.file,
             symbols=dict(self.symbols), definitions=dict(self.definitions),
@@ -2736,6 +2770,7 @@ class _TexReader:
             start_display=start_display, steps=steps, metadata={"format": "tex"})
 
     def rows(self, body: str, start: int, stop: int, comments: dict[int, str]) -> Derivation:
+        body, stacked = _stacked_relations(body, start, stop)
         # row boundaries: '\\' at the top level of braces
         bounds: list[tuple[int, int]] = []
         row_start = start
@@ -2797,6 +2832,9 @@ class _TexReader:
                 just = tags[0]
             elif row_no in row_comments:
                 just = "; ".join(row_comments[row_no])
+            over = [label for at, label in stacked if a <= at < b and label]
+            if over:  # the reason set over the relation: '&\stackrel{(a)}{=}'
+                just = "; ".join([*over, just] if just else over)
             row_w = work[a:b]
             # drop a trailing '&&' column (now blank text)
             row_w = re.sub(r"&&\s*$", lambda m: " " * len(m.group(0)), row_w)
@@ -2924,6 +2962,8 @@ class _TexReader:
         not declared (a symbol, a density, a function or a ``let``): the name is a label,
         as a textbook writes the quantity it derives; 0 when the row is not of that shape.
         A declared name before ``=`` is mathematics, and stays (read as it is written)."""
+        # 'm := EXPR', 'm \coloneqq EXPR': a definition's sign is the label's '='
+        lhs = _DEFINES.sub(lambda m: "=".rjust(len(m.group(0))), lhs)
         rels = _top_relations(lhs, 0, len(lhs))
         if not rels or rels[0][2] != "=":
             return 0
