@@ -58,6 +58,7 @@ __all__ = [
     "WrittenFunction",
     "WrittenGaussian",
     "WrittenPower",
+    "WrittenPrime",
     "WrittenSquareDerivative",
     "checked",
     "displaying",
@@ -70,6 +71,7 @@ __all__ = [
     "written_joint",
     "written_log",
     "written_power",
+    "written_prime",
     "written_square_derivative",
     "written_variance",
     "xreplace_as_written",
@@ -621,6 +623,77 @@ def written_function(name: str, definition: Any, *arguments: sp.Expr) -> sp.Expr
         value = definition(*arguments)
         return WrittenFunction(value, Str(name), *arguments)
     return definition(*arguments)
+
+
+class WrittenPrime(WrittenFunction):
+    """A derivative written with primes, ``f'(t)`` or ``f''(\\mu + \\sigma\\epsilon)``:
+    checked as the derivative of the declared function at that point (``args[0]``), shown as
+    written: the function's name (``args[1]``, printed as a symbol: φ for ``phi``), its
+    primes (``args[2]``, how many) and its argument.
+
+    >>> t = sp.Symbol("t", real=True)
+    >>> f = sp.Function("f", real=True)
+    >>> with sp.evaluate(False):
+    ...     shown = written_prime(sp.Derivative(f(t), t), "f", 2, t)
+    >>> from elbo_derivation.report.pretty import pretty
+    >>> pretty(shown), checked(shown)
+    ('f′′(t)', Derivative(f(t), t))
+    """
+
+    @property
+    def order(self) -> int:
+        return int(self.args[2])
+
+    @property
+    def arguments(self) -> tuple[sp.Basic, ...]:
+        return tuple(self.args[3:])
+
+    def _stem(self, printer: Any) -> str:
+        return printer._print(sp.Symbol(self.name))
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        inner = ", ".join(printer._print(a) for a in self.arguments)
+        return f"{self._stem(printer)}{'′' * self.order}({inner})"
+
+    _sympystr = _elbo_unicode
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        inner = ", ".join(printer._print(a) for a in self.arguments)
+        text = rf"{self._stem(printer)}{chr(39) * self.order}\left({inner}\right)"
+        return _raised(text, exp)
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        doc = printer.dom
+        row = doc.createElement("mrow")
+        row.appendChild(printer._print(sp.Symbol(self.name)))
+        mark = doc.createElement("mo")
+        mark.appendChild(doc.createTextNode("′" * self.order))
+        row.appendChild(mark)
+        fenced = doc.createElement("mrow")
+        for text in ("(", None, ")"):
+            if text is None:
+                inner = doc.createElement("mrow")
+                for i, a in enumerate(self.arguments):
+                    if i:
+                        comma = doc.createElement("mo")
+                        comma.appendChild(doc.createTextNode(","))
+                        inner.appendChild(comma)
+                    inner.appendChild(printer._print(a))
+                fenced.appendChild(inner)
+                continue
+            mo = doc.createElement("mo")
+            mo.appendChild(doc.createTextNode(text))
+            fenced.appendChild(mo)
+        row.appendChild(fenced)
+        return row
+
+
+def written_prime(value: sp.Expr, name: str, order: int, *arguments: sp.Expr) -> sp.Expr:
+    """The derivative ``value`` written with ``order`` primes after ``name``; in a display
+    form a :class:`WrittenPrime`, shown ``f′(t)`` as written; otherwise ``value`` itself."""
+    if displaying():
+        return WrittenPrime(value, Str(name), sp.Integer(order), *arguments)
+    return value
 
 
 class WrittenDerivative(sp.Derivative):

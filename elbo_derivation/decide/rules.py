@@ -1696,11 +1696,32 @@ def _positive_function_words(subs: Mapping[sp.Basic, sp.Expr]) -> str:
     return f"; {', '.join(found)}" if found else ""
 
 
-#: The two-variable instance, in words (a counterexample's note); in a note, the words of
-#: :func:`_two_variable_words`, which begin so and speak of the step's own densities.
-LINEAR_GAUSSIAN = ("the linear-Gaussian instance p(z) = N(0, 1), p(x|z) = N(az + b, c), "
-                   "q(z|x) = N(m + x, s²)")
+#: The two-variable instance, in words (a counterexample's note): the words of
+#: :func:`_two_variable_words` begin so and speak of the step's own densities.
 _TWO_VARIABLE = "the linear-Gaussian instance "
+
+
+def _real_function_words(exprs: list[sp.Expr], params: Mapping[str, tuple[sp.Symbol, ...]],
+                         ) -> list[str]:
+    """Each abstract real function of one variable of ``exprs`` and its instance a·t + b,
+    in words (``f(z) = a·z + b``), as the instance gave it."""
+    from elbo_derivation.report.pretty import pretty
+
+    by_name: dict[str, sp.Basic] = {}
+    for node in sorted({n for e in exprs for n in e.atoms(AppliedUndef)
+                        if density_signature(n) is None and len(n.args) == 1
+                        and n.is_real and not n.is_positive}, key=str):
+        # one line a function, at a plain variable where the step has one (f(z), not f(μ + σε))
+        name = node.func.__name__
+        if name not in by_name or (isinstance(node.args[0], sp.Symbol)
+                                   and not isinstance(by_name[name].args[0], sp.Symbol)):
+            by_name[name] = node
+    out = []
+    for name, node in sorted(by_name.items()):
+        found = params.get(name)
+        if found is not None and len(found) >= 2:
+            out.append(f"{pretty(node)} = {pretty(found[0] * node.args[0] + found[1])}")
+    return out
 
 
 def _two_variable_words(exprs: list[sp.Expr], model: list[str], variational: list[str],
@@ -1709,12 +1730,19 @@ def _two_variable_words(exprs: list[sp.Expr], model: list[str], variational: lis
     """The two-variable instance in the step's own densities and variables: its model
     families, its variational ones, the latent variable and the data (the notes' words,
     :data:`LINEAR_GAUSSIAN`, when the roles are not one latent and one data variable)."""
-    variables = {v for e in exprs for n in e.atoms(AppliedUndef) if density_signature(n) is not None
-                 for v in n.args}
+    densities = sorted({n for e in exprs for n in e.atoms(AppliedUndef)
+                        if density_signature(n) is not None}, key=str)
+    variables = {v for n in densities for v in n.args}
     data = sorted(variables - {latent} - set(context), key=str)
+    functions = _real_function_words(exprs, params)
+    if not densities:  # abstract functions only: f(z) = a·z + b
+        return "the instance " + ", ".join(functions) if functions else "a linear instance"
     if latent is None or len(data) != 1 or not model:
-        return LINEAR_GAUSSIAN + (" (p(x) and p(z|x) exact; z the variable of the "
-                                  "expectations, p the model, q the variational density)")
+        # the step's own densities, never another file's letters
+        said = ", ".join(sorted({_shown(n) for n in densities}))
+        return (f"a linear-Gaussian instance of {said} (each Gaussian, with a mean linear in "
+                "the variables it is given, every one of them exact in one joint)"
+                + "".join(f"; {f}" for f in functions))
     z, x = str(latent), str(data[0])
     parts = []
     for i, family in enumerate(model):
@@ -1731,8 +1759,8 @@ def _two_variable_words(exprs: list[sp.Expr], model: list[str], variational: lis
         "each of " + ", ".join(model) + " a model of its own")
     if variational:
         roles += ", " + ", ".join(variational) + " the variational density"
-    return (_TWO_VARIABLE + "; ".join(parts) + f" ({first}({x}) and {first}({z}|{x}) exact; "
-            + roles + ")")
+    return (_TWO_VARIABLE + "; ".join([*parts, *functions])
+            + f" ({first}({x}) and {first}({z}|{x}) exact; " + roles + ")")
 
 
 def _network_instance(exprs: list[sp.Expr], taken: set[str]) -> tuple[

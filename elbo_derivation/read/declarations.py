@@ -59,7 +59,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -1511,6 +1511,69 @@ def sequence_at(functions: Mapping[str, Any], stems: Sequence[str],
     found = {value.func for stem in stems for sig, value in functions.items()
              if sig.startswith(stem + "(") and is_sequence(value)}
     return found.pop()(*args) if len(found) == 1 else None
+
+
+_DOMAIN_WORDS = ("integer", "positive", "nonnegative", "negative", "nonpositive", "nonzero",
+                 "real")
+
+
+def function_at(functions: Mapping[str, Any], stems: Sequence[str], args: Sequence[sp.Expr],
+                ranges: Collection[Any] = ()) -> sp.Expr | None:
+    """A declared function (``functions: f(z) : real``; never a density) at any point of its
+    domain: ``f(μ + σε)`` is the declared f(z) at z = μ + σε, as a function means.
+
+    Each argument must be known to lie where the declared variable lies (real for a real
+    variable, positive for a positive one, an integer for an index); a variable declared in an
+    interval, or a name that is a density (``densities: q(z)``: its roles and copies follow
+    :func:`is_copy_of`), gives None, as does a name with more than one declaration.
+
+    >>> import sympy as sp
+    >>> z, m = sp.Symbol("z", real=True), sp.Symbol("m", real=True)
+    >>> s = sp.Symbol("s", positive=True)
+    >>> f = sp.Function("f", real=True)
+    >>> function_at({"f(z)": f(z)}, ["f"], [m + s])
+    f(m + s)
+    >>> g = sp.Function("g", real=True)
+    >>> function_at({"g(s)": g(s)}, ["g"], [m]) is None  # m need not be positive
+    True
+    """
+    found = [value for sig, value in functions.items()
+             if any(sig.startswith(stem + "(") for stem in set(stems))]
+    if len(found) != 1:
+        return None
+    declared = found[0]
+    if (not isinstance(declared, sp.core.function.AppliedUndef)
+            or "(" in declared.func.__name__ or len(declared.args) != len(args)):
+        return None  # a density (named by its signature), or another shape
+    for param, value in zip(declared.args, args, strict=True):
+        if not isinstance(param, sp.Symbol) or param in ranges:
+            return None
+        if any(getattr(param, f"is_{w}") is True and getattr(value, f"is_{w}") is not True
+               for w in _DOMAIN_WORDS):
+            return None
+    return declared.func(*args)
+
+
+def derivative_at(applied: sp.Expr, order: int, functions: Mapping[str, Any]) -> sp.Expr:
+    """The ``order``-th derivative of a declared function of one variable, as ``f'(t)``
+    writes it: d/dz f(z) where the argument is the declared variable, and that derivative at
+    the point where it is an expression (``f'(μ + σε)`` is (d/dz f(z)) at z = μ + σε).
+
+    >>> import sympy as sp
+    >>> z, m = sp.Symbol("z", real=True), sp.Symbol("m", real=True)
+    >>> f = sp.Function("f", real=True)
+    >>> derivative_at(f(z), 1, {"f(z)": f(z)})
+    Derivative(f(z), z)
+    >>> derivative_at(f(m + 1), 1, {"f(z)": f(z)})
+    Subs(Derivative(f(z), z), z, m + 1)
+    """
+    (arg,) = applied.args
+    if isinstance(arg, sp.Symbol):
+        return sp.Derivative(applied, (arg, order))
+    declared = next(v for v in functions.values()
+                    if isinstance(v, sp.core.function.AppliedUndef) and v.func == applied.func)
+    (variable,) = declared.args
+    return sp.Subs(sp.Derivative(declared, (variable, order)), variable, arg)
 
 
 def is_sequence_entry(value: Any) -> bool:

@@ -93,7 +93,7 @@ from sympy.core.parameters import global_parameters
 from elbo_derivation.core import matrices
 from elbo_derivation.core.factorised import model_density
 from elbo_derivation.core.steps import Derivation, Relation, Step
-from elbo_derivation.core.written import written_log, written_power
+from elbo_derivation.core.written import written_log, written_power, written_prime
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
@@ -104,8 +104,10 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     constant_in_index,
+    derivative_at,
     expectation_over,
     family_key,
+    function_at,
     is_copy_of,
     kl_over,
     sequence_at,
@@ -434,6 +436,10 @@ class _Builder(Transformer_NonRecursive):
                                                          strict=True))}
         if len(same) == 1:
             return same.pop()(*args)
+        if cond is None:  # a declared function (not a density) at a point of its domain
+            value = function_at(self.ctx.functions, [name], given)
+            if value is not None:
+                return value
         if known:
             wanted = signature or f"{name}(...)"
             raise self.ctx.error(
@@ -540,6 +546,8 @@ class _Builder(Transformer_NonRecursive):
                f"('functions: {name}(z) : real')")
         signature = _signature_of(name, given, cond)
         value = self.ctx.functions.get(signature) if signature is not None else None
+        if value is None and cond is None:  # f'(m + s*e): f' at a point of f's domain
+            value = function_at(self.ctx.functions, [name], given)
         if value is None or cond is not None or not (
                 isinstance(value, sp.core.function.AppliedUndef) and value.func.is_real):
             raise self.ctx.error(f"'{name}{primes}' is not the derivative of a declared "
@@ -549,7 +557,8 @@ class _Builder(Transformer_NonRecursive):
                                  f"ambiguous: write diff({signature}, x)", tok.column)
         if n > MAX_DERIVATIVE_ORDER:
             raise self.ctx.error("too many primes", tok.column)
-        return sp.Derivative(value, (value.args[0], n))
+        return written_prime(derivative_at(value, n, self.ctx.functions),
+                             value.func.__name__, n, *value.args)
 
     def kl(self, tok: Token, given: list[sp.Expr], cond: list[sp.Expr] | None) -> sp.Expr:
         """``KL(q, p)`` or ``KL(q, p, z)``: E_{z ~ q}[log(q/p)], the variable named or inferred."""

@@ -122,6 +122,7 @@ from elbo_derivation.core.written import (
     written_gaussian,
     written_log,
     written_power,
+    written_prime,
     written_square_derivative,
 )
 from elbo_derivation.errors import DerivationSyntaxError, InputError
@@ -136,8 +137,10 @@ from elbo_derivation.read.declarations import (
     bound_to_definitions,
     constant_in_index,
     data_index_shifted,
+    derivative_at,
     expectation_over,
     expression_subscript,
+    function_at,
     is_copy_of,
     is_sequence_entry,
     joint_expectation,
@@ -845,7 +848,8 @@ class _Builder(Transformer_NonRecursive):
                     return None
             if not isinstance(v, (sp.Symbol, sp.MatrixSymbol)) and not is_sequence_entry(v):
                 if not isinstance(v, sp.Integer) or paren.seps:
-                    return None
+                    # f(\mu + \sigma\epsilon): a declared function at a point of its domain
+                    return self.function_at_point(name, paren)
                 args = []  # f(1): a declared sequence (a function of an integer) at 1
                 break
             args.append(str(v))
@@ -889,8 +893,23 @@ class _Builder(Transformer_NonRecursive):
                 return formula.xreplace(dict(zip(params, values, strict=True)))
             return found(*values)
         if not paren.seps:  # \mu(j): the declared indexed quantity \mu_d at j
-            return sequence_at(self.functions, [*name.candidates(), name.base], values)
-        return None
+            entry = sequence_at(self.functions, [*name.candidates(), name.base], values)
+            if entry is not None:
+                return entry
+        return self.function_at_point(name, paren)
+
+    def function_at_point(self, name: _Name, paren: _Paren) -> sp.Expr | None:
+        r"""A declared function (never a density) at a point of its domain, ``f(\mu +
+        \sigma\epsilon)`` for the declared ``f(z)`` (:func:`function_at`); else None."""
+        if any(sep == "|" for sep in paren.seps):
+            return None
+        values = [self.value(p) if not isinstance(p, _Name) else self.resolve_name(p)
+                  for p in paren.parts]
+        if not all(isinstance(v, sp.Expr) for v in values):
+            return None
+        ranges = {str(k) for k in self.ranges}
+        return function_at(self.functions, [*name.candidates(), name.base], values,
+                           {self.symbols[k] for k in ranges if k in self.symbols})
 
     def signal_sample(self, name: _Name, nxt: Any) -> sp.Expr | None:
         """``x[n]`` (also ``x[n]^2``, ``x[n-1]``): the declared sequence x (``% functions:
@@ -1556,7 +1575,8 @@ class _Builder(Transformer_NonRecursive):
                            "ambiguous: write \\frac{\\partial}{\\partial x} f(x, y)", name)
         if n > MAX_DERIVATIVE_ORDER:
             raise self.err("too many primes", name)
-        return sp.Derivative(applied, (variables[0], n))
+        return written_prime(derivative_at(applied, n, self.functions),
+                             applied.func.__name__, n, *applied.args)
 
     # sums, products, special functions ------------------------------------------------
     def range(self, c: list[Any]) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
