@@ -204,6 +204,7 @@ RULES = {
     "entropy": "entropy of the {name} distribution",
     "kl": "KL divergence between two {name} distributions",
     "support": "an expectation over the {name} distribution as a sum/integral over its support",
+    "log-density": "the log-density of the {name} distribution",
 }
 
 
@@ -495,6 +496,14 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
             used.append(RULES["support"].format(name=facts.name))
             return (sp.Sum(body, (var, lo, hi)) if facts.discrete
                     else sp.Integral(body, (var, lo, hi)))
+        if (isinstance(node, sp.log) and node.args[0] in known
+                and known[node.args[0]][0] != "categorical"):
+            # the log of a family's density on its support: its log-density, each log of a
+            # power and of a product split (sound: on the support, with valid parameters,
+            # every factor of these densities is positive), x·log θ + (1 − x)·log(1 − θ)
+            key, params, var = known[node.args[0]]
+            used.append(RULES["log-density"].format(name=FAMILY_FACTS[key].name))
+            return sp.expand_log(sp.log(FAMILY_FACTS[key].density(var, *params)), force=True)
         if node in known:
             key, params, var = known[node]
             return FAMILY_FACTS[key].density(var, *params)

@@ -272,7 +272,10 @@ def within_domains(points: Iterator[dict], domains: dict[sp.Symbol, sp.Interval]
     if not domains:
         yield from points
         return
-    sources = {s: _interval_values(iv, rng) for s, iv in domains.items()}
+    # an integer symbol takes integer values inside its interval (x ∈ {0, 1} of a Bernoulli
+    # is never probed at 1/2: a step true on the support must not be refuted off it)
+    sources = {s: (_integer_values(iv, rng) if s.is_integer else _interval_values(iv, rng))
+               for s, iv in domains.items()}
     # a range whose ends are other symbols (k : integer [0, n]) is read at the point's values
     # of those symbols, after them; an integer in it takes an integer value inside it
     order = sorted(domains, key=lambda s: bool(domains[s].free_symbols))
@@ -294,10 +297,33 @@ def within_domains(points: Iterator[dict], domains: dict[sp.Symbol, sp.Interval]
                         skip = True
                         break
                     point[s] = value
-            elif not _inside(sp.S(point[s]), iv):
-                point[s] = next(sources[s])
+            elif not _inside(sp.S(point[s]), iv) or (s.is_integer
+                                                     and not sp.S(point[s]).is_integer):
+                value = next(sources[s], None)
+                if value is None:
+                    skip = True
+                    break
+                point[s] = value
         if not skip:
             yield point
+
+
+def _integer_values(interval: sp.Interval, rng: np.random.Generator) -> Iterator[sp.Integer]:
+    """Integers inside ``interval``: small ones first (0, 1, 2, −1, ...), then at random;
+    nothing when it holds none."""
+    for v in (0, 1, 2, -1, 3, -2, 5, 10):
+        if _inside(sp.Integer(v), interval):
+            yield sp.Integer(v)
+    bounded = interval.inf.is_finite and interval.sup.is_finite
+    while True:
+        if bounded:
+            value = _integer_inside(interval, rng)
+        else:
+            lo = interval.inf if interval.inf.is_finite else interval.sup - 20
+            value = _integer_inside(sp.Interval(lo, lo + 20).intersect(interval), rng)
+        if value is None:
+            return
+        yield value
 
 
 def _integer_inside(interval: sp.Interval, rng: np.random.Generator) -> sp.Integer | None:

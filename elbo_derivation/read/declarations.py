@@ -1059,6 +1059,8 @@ class Declarations:
         if (key is None or not _NAME.match(name) or name in RESERVED or name in self.symbols
                 or name in self.indexed or name in self.definitions):
             return None
+        if self.indexed_signature(given.strip()) in self.functions:
+            return None  # x_d, an entry of a declared sequence x(d): declared already
         words = {"bernoulli": "integer [0, 1]", "poisson": "nonnegative integer",
                  "binomial": "nonnegative integer", "geometric": "positive integer",
                  "categorical": "positive integer", "exponential": "positive",
