@@ -57,3 +57,12 @@ def test_a_family_declared_on_an_entry_of_a_sequence(extra: str, right: bool) ->
     verdict = d.steps[0].result.verdict
     # (the wrong one is left undecided: the probe has no values for a sequence's entries)
     assert verdict is Verdict.PROVED if right else verdict is not Verdict.PROVED
+
+
+@pytest.mark.parametrize("letters", LETTERS)
+def test_a_step_true_on_a_short_integer_range_is_proved_case_by_case(
+        letters: dict[str, str]) -> None:
+    text = ONE.format(extra=" + {x}(1 - {x})".format(**letters), **letters)
+    r = check_derivation(parse_tex_derivation(text, file="b.tex")).steps[0].result
+    assert r.verdict is Verdict.PROVED and r.method == "finite-cases"
+    assert any(rule.startswith(f"cases over {letters['x']} ∈ {{0, 1}}") for rule in r.rules)

@@ -30,7 +30,9 @@ to pass the problem on (a tier may leave the sides or the gap more reduced for t
     a Gaussian factor times a polynomial (or the log of Gaussian densities) evaluated exactly
     by :mod:`~elbo_derivation.decide.gaussian`; then :class:`Algebra` again for a step with
     integrals;
-11. :class:`Simplify` — a look at three nice points (a plainly wrong step is refuted there
+11. :class:`FiniteCases` — a whole number declared in a short range (a Bernoulli variable's 0
+    or 1) put in value by value, each case reduced to 0 by the algebra;
+    then :class:`Simplify` — a look at three nice points (a plainly wrong step is refuted there
     without paying for it), then a bounded ``sympy.simplify``;
 12. :class:`Probe` — high-precision evaluation at nice, edge and random points (inside the
     declared intervals): it refutes a step or *numerically supports* it, never proves it.
@@ -97,6 +99,7 @@ __all__ = [
     "DeclaredIntervals",
     "ExpectationRules",
     "Families",
+    "FiniteCases",
     "GaussianInstance",
     "GaussianMoments",
     "Gradients",
@@ -1899,6 +1902,68 @@ class DeclaredIntervals(Tier):
         return value
 
 
+class FiniteCases(Tier):
+    """A step about a whole number declared in a short range (the 0 or 1 of a Bernoulli
+    variable, a category among three): proved case by case, each value of each such number
+    put in and the gap reduced to 0 by the algebra (x·(1 − x) = 0 on {0, 1}). It only
+    proves; a case it cannot reduce leaves the step to the next tier."""
+
+    name = "finite-cases"
+    share = 0.1
+    #: at most this many cases (the product of the ranges' sizes)
+    most = 16
+
+    def cases(self, p: Problem) -> list[tuple[sp.Symbol, list[sp.Integer]]] | None:
+        free = p.gap.free_symbols
+        found = []
+        for sym, interval in sorted(p.domains.items(), key=lambda kv: str(kv[0])):
+            if sym not in free or sym.is_integer is not True or interval.free_symbols:
+                continue
+            if not (interval.inf.is_finite and interval.sup.is_finite):
+                continue
+            lo = int(sp.ceiling(interval.inf))
+            hi = int(sp.floor(interval.sup))
+            values = [sp.Integer(v) for v in range(lo, hi + 1) if _holds_integer(v, interval)]
+            if not values or len(values) > self.most:
+                return None
+            found.append((sym, values))
+        total = 1
+        for _, values in found:
+            total *= len(values)
+        return found if found and total <= self.most else None
+
+    def applies(self, p: Problem) -> bool:
+        return (p.symbolic and p.relation is Relation.EQ and bool(p.domains)
+                and self.cases(p) is not None)
+
+    def judge(self, p: Problem) -> Judgement | None:
+        import itertools
+
+        cases = self.cases(p)
+        if cases is None:
+            return None
+
+        def work() -> Judgement | None:
+            used: list[str] = []
+            for values in itertools.product(*(v for _, v in cases)):
+                at = {sym: v for (sym, _), v in zip(cases, values, strict=True)}
+                reduced, rules = reduce_algebra(p.gap.xreplace(at))
+                if reduced != 0:
+                    return None
+                used.extend(rules)
+            said = "; ".join(f"{plain(sym)} ∈ {{{', '.join(str(v) for v in vals)}}}"
+                             for sym, vals in cases)
+            return Judgement(Verdict.PROVED, self.name,
+                             (f"cases over {said}", *dict.fromkeys(used)),
+                             f"the two sides agree at each value of {said}")
+
+        return self.within_share(p, work)
+
+
+def _holds_integer(value: int, interval: sp.Interval) -> bool:
+    return bool(interval.contains(sp.Integer(value)) is sp.true)
+
+
 class Families(Tier):
     """Densities declared in a named family (Bernoulli, Poisson, exponential, Laplace,
     Gamma; :mod:`~elbo_derivation.decide.families`): expectations by the family's moments,
@@ -2578,6 +2643,7 @@ TIERS: tuple[Tier, ...] = (
     GAUSSIAN_MOMENTS,
     Algebra(after_integrals=True),
     RulesGap(),
+    FiniteCases(),
     SIMPLIFY,
     PROBE,
 )
