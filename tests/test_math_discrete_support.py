@@ -54,9 +54,11 @@ DIMENSIONS = r"""% symbols: D : positive integer
 @pytest.mark.parametrize(("extra", "right"), [("", True), (" + x_d", False)])
 def test_a_family_declared_on_an_entry_of_a_sequence(extra: str, right: bool) -> None:
     d = check_derivation(parse_tex_derivation(DIMENSIONS.replace("{extra}", extra), file="b.tex"))
-    verdict = d.steps[0].result.verdict
-    # (the wrong one is left undecided: the probe has no values for a sequence's entries)
-    assert verdict is Verdict.PROVED if right else verdict is not Verdict.PROVED
+    r = d.steps[0].result
+    assert r.verdict is (Verdict.PROVED if right else Verdict.REFUTED)
+    if not right:  # each entry one number, the family's variable on its support {0, 1}
+        point = {str(k): v for k, v in r.counterexample.point.items()}
+        assert point["x_d"] in (0, 1) and 0 < point["y_d"] < 1
 
 
 @pytest.mark.parametrize("letters", LETTERS)

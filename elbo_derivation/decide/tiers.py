@@ -2554,6 +2554,74 @@ def _functions_at_numbers(*exprs: sp.Expr) -> list[sp.Expr]:
     return [sp.S(e).xreplace(subs) for e in exprs]
 
 
+def _entries_at_free_indices(*exprs: sp.Expr,
+                             supports: Mapping[Any, sp.Interval] | None = None,
+                             ) -> tuple[list[sp.Expr], dict[sp.Symbol, sp.Interval]]:
+    """``exprs`` with each entry of a declared sequence at an index that no sum, product,
+    integral or expectation binds (μ_j, σ_j of one dimension j) replaced by a number of its
+    own — a symbol named as written, with the sequence's assumptions — and the intervals the
+    sequence was declared in (its interior), for the probe: a sequence takes any values, so
+    each entry is one number. Occurrences that could be one entry or two (μ_j beside μ_k)
+    are left as they are. ``supports`` gives the support of a sequence that is the
+    variable of a declared family (x_d of p(x_d|z) = Bernoulli(y_d) is 0 or 1).
+
+    >>> j = sp.Symbol("j", integer=True)
+    >>> m = sp.Function("m", real=True)
+    >>> (out,), domains = _entries_at_free_indices(m(j) - m(j + 1))
+    >>> sorted(str(s) for s in out.free_symbols), domains
+    (['m_j', 'm_{j + 1}'], {})
+    >>> k = sp.Symbol("k", integer=True)
+    >>> _entries_at_free_indices(m(j) - m(k))[0] == [m(j) - m(k)]
+    True
+    """
+    exprs = tuple(sp.S(e) for e in exprs)
+    bound = {v for e in exprs for node in e.atoms(sp.Sum, sp.Product, sp.Integral)
+             for v in node.variables}
+    bound |= {node.variable for e in exprs for node in e.atoms(Expectation)}
+    nodes = {n for e in exprs for n in e.atoms(AppliedUndef)}
+    subs: dict[sp.Basic, sp.Symbol] = {}
+    domains: dict[sp.Symbol, sp.Interval] = {}
+    for func in {n.func for n in nodes}:
+        mine = sorted((n for n in nodes if n.func == func), key=sp.default_sort_key)
+        if "(" in func.__name__ or not all(
+                a.is_integer is True and not a.is_number and not (a.free_symbols & bound)
+                for n in mine for a in n.args):
+            continue  # a density, a function of a real variable, or an entry a sum binds
+        if any(not (x - y).is_number or (x - y) == 0 for i, n1 in enumerate(mine)
+               for n2 in mine[i + 1:] for x, y in zip(n1.args, n2.args, strict=True)):
+            continue  # μ_j beside μ_k: one entry or two, as j and k fall
+        for n in mine:
+            words = {w: True for w in ("integer", "positive", "nonnegative", "real")
+                     if getattr(n, f"is_{w}") is True}
+            if not words:
+                break
+            index = ",".join(str(a) for a in n.args)
+            shown = (f"{func.__name__}_{index}" if all(isinstance(a, sp.Symbol) for a in n.args)
+                     and len(n.args) == 1 else f"{func.__name__}_{{{index}}}")
+            subs[n] = sp.Symbol(shown, **words)  # shown μ_j, as the entry is written
+            ends = getattr(func, "interval", None)
+            if supports and func in supports:  # a family's variable: on its support
+                domains[subs[n]] = supports[func]
+            elif ends is not None:
+                domains[subs[n]] = sp.Interval.open(*ends)
+    if not subs:
+        return list(exprs), {}
+    return [e.xreplace(subs) for e in exprs], domains
+
+
+def _sequence_supports(p: Problem) -> dict[Any, sp.Interval]:
+    """The support of each declared family whose variable is an entry of a sequence."""
+    from elbo_derivation.decide.families import FAMILY_FACTS
+
+    out: dict[Any, sp.Interval] = {}
+    for key, params, var in p.families.values():
+        if isinstance(var, AppliedUndef) and key in FAMILY_FACTS:
+            lo, hi = FAMILY_FACTS[key].support(*params)
+            if sp.S(lo).is_number and sp.S(hi).is_number:
+                out[var.func] = sp.Interval(lo, hi)
+    return out
+
+
 class Probe(Tier):
     """High-precision evaluation at nice, edge and random points
     (:mod:`~elbo_derivation.decide.probe`): refuted, numerically supported or undecided —
@@ -2574,6 +2642,8 @@ class Probe(Tier):
             p.reasons.append("the time limit was used up before probing")
             return self._undecided(p)
         a, b, gap = _functions_at_numbers(*p.sides, p.gap)
+        (a, b, gap), entries = _entries_at_free_indices(a, b, gap,
+                                                        supports=_sequence_supports(p))
         wrt = _wrt_symbols(p)
         if p.relation is Relation.EQ_UP_TO and depends_on(a - b, [
             w for w in p.wrt if w not in {str(s) for s in wrt}
@@ -2587,7 +2657,7 @@ class Probe(Tier):
             return self._undecided(p)
         out = run_bounded(
             lambda: probe(a, b, relation=p.relation, wrt=wrt, gap=gap,
-                          deadline=clock() + 0.9 * budget, domains=p.domains),
+                          deadline=clock() + 0.9 * budget, domains={**p.domains, **entries}),
             budget,
         )
         if not out.ok:
