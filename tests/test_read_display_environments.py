@@ -108,3 +108,18 @@ def test_a_defined_name_before_a_definition_sign_is_a_label(defines: str) -> Non
     d = check_derivation(parse_tex_derivation(text, file="e.tex"))
     assert d.start_text.strip().startswith("\\mathbb{E}")
     assert d.steps[0].result.verdict is Verdict.PROVED
+
+
+@pytest.mark.parametrize("kl", [
+    "\\mathbb{KL}(R \\| P)", "\\mathrm{D}_{\\mathrm{KL}}(R \\| P)",
+    "\\mathcal{D}_{\\mathrm{KL}}(R \\| P)", "D_\\mathrm{KL}(R \\| P)",
+    "\\mathbb{D}_{\\text{KL}}\\left(R \\| P\\right)", "\\operatorname{KL}(R \\| P)"])
+@pytest.mark.parametrize(("last", "right"), [("1", True), ("2", False)])
+def test_every_spelling_of_the_kl_divergence_books_print(kl: str, last: str,
+                                                         right: bool) -> None:
+    text = ("% symbols: b : real\n% symbols: w : positive\n"
+            "% densities: R(t) = \\mathcal{N}(t; b, w^2), P(t) = \\mathcal{N}(t; 0, 1)\n"
+            f"\\begin{{align*}}\n{kl} &= \\frac{{1}}{{2}}(w^2 + b^2 - {last} - \\log w^2)\n"
+            "\\end{align*}\n")
+    d = check_derivation(parse_tex_derivation(text, file="k.tex"))
+    assert d.steps[0].result.verdict is (Verdict.PROVED if right else Verdict.REFUTED)
