@@ -123,3 +123,25 @@ def test_every_spelling_of_the_kl_divergence_books_print(kl: str, last: str,
             "\\end{align*}\n")
     d = check_derivation(parse_tex_derivation(text, file="k.tex"))
     assert d.steps[0].result.verdict is (Verdict.PROVED if right else Verdict.REFUTED)
+
+
+@pytest.mark.parametrize(("over", "right"), [
+    ("\\sum_{j \\in \\{0, 1\\}} u^j (1 - u)^{1 - j} j", "u"),
+    ("\\sum_{j \\in \\{1, \\dots, M\\}} (v_j + 1)", "M + \\sum_{j=1}^{M} v_j"),
+    ("\\prod_{j \\in \\{1, \\ldots, M\\}} e^{v_j}", "e^{\\sum_{j=1}^{M} v_j}")])
+@pytest.mark.parametrize("wrong", [False, True])
+def test_a_sum_or_product_over_a_set_written_out(over: str, right: str, wrong: bool) -> None:
+    text = ("% symbols: 0 < u < 1\n% symbols: j : integer\n% symbols: M : positive integer\n"
+            "% functions: v_j : real\n"
+            f"\\begin{{align*}}\n{over} &= {right}{' + 1' if wrong else ''}\n\\end{{align*}}\n")
+    d = check_derivation(parse_tex_derivation(text, file="s.tex"))
+    assert d.steps[0].result.verdict is (Verdict.REFUTED if wrong else Verdict.PROVED)
+
+
+def test_a_set_that_is_not_a_range_is_not_guessed() -> None:
+    from elbo_derivation.errors import DerivationSyntaxError
+
+    text = ("% symbols: j : integer\n\\begin{align*}\n\\sum_{j \\in \\{0, 2\\}} j &= 2\n"
+            "\\end{align*}\n")
+    with pytest.raises(DerivationSyntaxError):
+        parse_tex_derivation(text, file="s.tex")

@@ -323,6 +323,8 @@ def _normalise(text: str) -> str:
         return new + " " * (len(m.group(0)) - len(new))
 
     text = DATA_INDEX.sub(lambda m: ("_{" + m.group(1) + "}").ljust(len(m.group(0))), text)
+    if "\\in" in text:
+        text = _SET_RANGE.sub(_set_range, text)
     if "^" in text:
         text = data_index_shifted(text)
     text = _EVALUATED.sub(lambda m: "\ue009" + " " * (len(m.group(1)) - 1) + m.group(2)
@@ -332,6 +334,39 @@ def _normalise(text: str) -> str:
     if "\\|" in text or "Vert" in text:
         text = _norm_bars(text)
     return _absolute_bars(text) if "|" in text else text
+
+
+#: a sum or product over a set written out, ``\sum_{k \in \{0, 1\}}``,
+#: ``\prod_{i \in \{1, \dots, N\}}``
+_SET_RANGE = re.compile(
+    r"\\(sum|prod)\s*_\s*\{\s*((?:\\[a-zA-Z]+|[a-zA-Z])(?:_\{?[a-zA-Z0-9]+\}?)?)\s*\\in"
+    r"(?![a-zA-Z])\s*(?:\\left)?\s*\\\{(.*?)(?:\\right)?\s*\\\}\s*\}")
+_DOTS = re.compile(r"^\\(?:l|c)?dots(?![a-zA-Z])$")
+
+
+def _set_range(m: re.Match[str]) -> str:
+    r"""``\sum_{k \in \{0, 1, 2\}}`` as ``\sum_{k=0}^{2}`` and ``\sum_{i \in \{1, \dots,
+    N\}}`` as ``\sum_{i=1}^{N}`` (padded to the width written): a set of consecutive whole
+    numbers, or a first one, a dots and a last; any other set is left as written (and
+    refused by the grammar, never guessed).
+
+    >>> _SET_RANGE.sub(_set_range, r"\sum_{k \in \{0, 1\}} f").split()
+    ['\\sum_{k=0}^{1}', 'f']
+    >>> _SET_RANGE.sub(_set_range, r"\prod_{i \in \{1, \ldots, N\}}").split()
+    ['\\prod_{i=1}^{N}']
+    """
+    items = [part.strip() for part in m.group(3).split(",")]
+    if len(items) == 3 and _DOTS.match(items[1]) and items[0] and items[2]:
+        first, last = items[0], items[2]
+    elif items and all(re.fullmatch(r"-?\d+", v) for v in items):
+        numbers = [int(v) for v in items]
+        if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            return m.group(0)
+        first, last = str(numbers[0]), str(numbers[-1])
+    else:
+        return m.group(0)
+    new = f"\\{m.group(1)}_{{{m.group(2)}={first}}}^{{{last}}}"
+    return new.ljust(len(m.group(0))) if len(new) <= len(m.group(0)) else m.group(0)
 
 
 #: ``\left. f \right|_{x = t}``: f evaluated at x = t (the bars as U+E009 and U+E00A)
