@@ -145,3 +145,22 @@ def test_a_set_that_is_not_a_range_is_not_guessed() -> None:
             "\\end{align*}\n")
     with pytest.raises(DerivationSyntaxError):
         parse_tex_derivation(text, file="s.tex")
+
+
+@pytest.mark.parametrize("name", ["\\mathcal{L}(\\theta, \\phi; t)", "\\mathrm{ELBO}",
+                                  "\\mathcal{F}", "J(\\theta)", "L"])
+@pytest.mark.parametrize("wrong", [False, True])
+def test_the_name_of_an_objective_in_the_first_row_is_a_label(name: str, wrong: bool) -> None:
+    text = ("% symbols: t : real\n% densities: R(s|t), P(t|s), P(s), P(t, s)\n"
+            f"\\begin{{align*}}\n{name} &= \\mathbb{{E}}_{{R(s|t)}}[\\log P(t, s) - \\log R(s|t)]"
+            " \\\\\n&= \\mathbb{E}_{R(s|t)}[\\log P(t|s)] - \\mathrm{KL}(R(s|t) \\| P(s))"
+            f"{' + 1' if wrong else ''}\n\\end{{align*}}\n")
+    d = check_derivation(parse_tex_derivation(text, file="l.tex"))
+    assert d.start_text.startswith("\\mathbb{E}") and len(d.steps) == 1
+    assert d.steps[0].result.verdict is (Verdict.REFUTED if wrong else Verdict.PROVED)
+
+
+def test_a_declared_name_in_the_first_row_is_mathematics() -> None:
+    text = ("% symbols: L : positive\n\\begin{align*}\nL &= L^{1} \\\\\n&= 2L\n\\end{align*}\n")
+    d = check_derivation(parse_tex_derivation(text, file="l.tex"))
+    assert len(d.steps) == 2 and d.steps[1].result.verdict is Verdict.REFUTED

@@ -336,6 +336,12 @@ def _normalise(text: str) -> str:
     return _absolute_bars(text) if "|" in text else text
 
 
+#: the name of an objective set first, a label: \mathcal{L}(\theta, \phi; x), \mathrm{ELBO},
+#: J(\theta), a capital letter alone (its subscript and arguments included)
+_NAMED_QUANTITY = re.compile(
+    r"\s*((?:\\(?:mathcal|mathscr|mathrm|text|operatorname|mathsf)\s*\{\s*[A-Za-z]+\s*\}"
+    r"|[A-Z])(?:\s*_\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+))?)\s*(?:\([^()]*\))?\s*$")
+
 #: a sum or product over a set written out, ``\sum_{k \in \{0, 1\}}``,
 #: ``\prod_{i \in \{1, \dots, N\}}``
 _SET_RANGE = re.compile(
@@ -2938,6 +2944,19 @@ class _TexReader:
                 # '\mu_1 = \frac{...} &= ...': the name of what is derived, not declared, is a
                 # label; the derivation starts at its definition
                 lhs_text = re.sub(r"[^\n]", " ", lhs_text[:label]) + lhs_text[label:]
+            if (not label and start_expr is None and self.named_quantity(lhs_text)
+                    and rhs_text.strip()):
+                # '\mathcal{L}(\theta, \phi; x) &= E...', '\mathrm{ELBO} &= ...': the name of
+                # what the derivation works on, undeclared, defined by this row: a label; the
+                # derivation starts at what it names
+                lead = len(rhs_text) - len(rhs_text.lstrip())
+                ln, col = _pos(rhs_start + lead, body)
+                start_text = _unmask(rhs_text.strip())
+                start_expr = self.expr(start_text, ln, col)
+                start_line = ln
+                start_span = (ln, col, *_pos(rhs_start + lead + len(start_text), body))
+                start_display = self.shown(start_text, ln, col)
+                continue
             if lhs_text.strip():
                 if start_expr is not None:
                     ln, col = _pos(a + len(lhs_text) - len(lhs_text.lstrip()), body)
@@ -3011,6 +3030,19 @@ class _TexReader:
             steps=steps,
             metadata={"format": "tex"},
         )
+
+    def named_quantity(self, lhs: str) -> bool:
+        r"""Whether a first row's left side is only the name of what is derived, declared
+        nowhere: ``\mathcal{L}(\theta, \phi; x)``, ``\mathrm{ELBO}``, ``\mathcal{F}``,
+        ``L(q)``, a capital ``J`` — a label, as papers name the objective they expand."""
+        m = _NAMED_QUANTITY.match(lhs)
+        if m is None:
+            return False
+        name = self.decl.plain(m.group(1).strip())
+        if not name or name in self.symbols or name in self.definitions or any(
+                f.startswith(name + "(") for f in self.functions):
+            return False
+        return True
 
     def defined_name(self, lhs: str) -> int:
         """Where the definition starts in a first row ``\\mu_1 = EXPR`` whose left name is
