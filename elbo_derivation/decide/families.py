@@ -433,6 +433,10 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
     if not known or not expr.has(*known, *(getattr(d, "func", d) for d in known)):
         return expr, ()
 
+    #: the densities of the expectations being opened: under one, a log-density is left
+    #: to that expectation's own rules (moments, entropy, KL)
+    inside: list[sp.Expr] = []
+
     def visit(node: sp.Basic) -> sp.Basic:
         if (isinstance(node, Expectation) and node.density not in known
                 and not node.density.has(AppliedUndef)):
@@ -458,8 +462,12 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
                 used.append(RULES["support"].format(name=facts.name))
                 return sp.Add(*[p * f.xreplace({node.density: p, var: i + 1})
                                 for i, p in enumerate(params)])
-            f = visit(node.integrand).xreplace({node.variable: var}) if (
-                node.variable != var) else visit(node.integrand)
+            inside.append(node.density)  # (its own log-density stays whole under it)
+            try:
+                f = visit(node.integrand).xreplace({node.variable: var}) if (
+                    node.variable != var) else visit(node.integrand)
+            finally:
+                inside.pop()
             value = _moment(f, var, facts, params)
             if value is None and key == "beta":
                 value = _beta_log_moment(f, var, params)
@@ -496,11 +504,12 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
             used.append(RULES["support"].format(name=facts.name))
             return (sp.Sum(body, (var, lo, hi)) if facts.discrete
                     else sp.Integral(body, (var, lo, hi)))
-        if (isinstance(node, sp.log) and node.args[0] in known
+        if (isinstance(node, sp.log) and node.args[0] in known and not inside
                 and known[node.args[0]][0] != "categorical"):
-            # the log of a family's density on its support: its log-density, each log of a
-            # power and of a product split (sound: on the support, with valid parameters,
-            # every factor of these densities is positive), x·log θ + (1 − x)·log(1 − θ)
+            # the log of a family's density on its support, outside any expectation: its
+            # log-density, each log of a power and of a product split (sound: on the support,
+            # with valid parameters, every factor of these densities is positive),
+            # x·log θ + (1 − x)·log(1 − θ)
             key, params, var = known[node.args[0]]
             used.append(RULES["log-density"].format(name=FAMILY_FACTS[key].name))
             return sp.expand_log(sp.log(FAMILY_FACTS[key].density(var, *params)), force=True)

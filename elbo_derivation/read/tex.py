@@ -3042,7 +3042,15 @@ class _TexReader:
         if not name or name in self.symbols or name in self.definitions or any(
                 f.startswith(name + "(") for f in self.functions):
             return False
-        return True
+        try:  # mathematics the grammar reads (\mathrm{KL}(q \| p), \mathrm{Var}(x)) stays so
+            with sp.evaluate(False):
+                latex_to_sympy(_unmask(lhs.strip()), symbols=self.symbols,
+                               functions=self.functions, file=self.file, line=1, column=1,
+                               indexed=self.decl.indexed, ranges=self.decl.intervals,
+                               definitions=self.definitions)
+        except DerivationSyntaxError:
+            return True
+        return False
 
     def defined_name(self, lhs: str) -> int:
         """Where the definition starts in a first row ``\\mu_1 = EXPR`` whose left name is
