@@ -1616,18 +1616,34 @@ class _Builder(Transformer_NonRecursive):
                 f"{re.sub(r'_[{][^{}]*[}]$', '_' + str(limits[0]), str(fixed))} : real'", tok)
         return kind(body, limits)
 
+    def density_variable_of(self, v: sp.Symbol) -> bool:
+        """Whether ``v`` is the variable (first argument) of a declared density."""
+        return any(isinstance(f, sp.core.function.AppliedUndef) and "(" in f.func.__name__
+                   and f.is_positive and f.args and f.args[0] == v
+                   for f in self.functions.values())
+
     def bigop_nolimits(self, c: list[Any]) -> Any:
         """``\\prod_i f``: over the range the index was declared with (``i : integer [1, N]``)."""
         tok, index_name, args = c[0], c[1], c[2:]
         how = (f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}}, or declare the index with "
                "its range ('% symbols: i : integer [1, N]')")
-        if not isinstance(index_name, _Name):
+        if isinstance(index_name, _Bracketed) and isinstance(index_name.value, sp.Symbol):
+            index = index_name.value  # \sum_{i}: the braced name, read already
+        elif not isinstance(index_name, _Name):
             raise self.err(how, tok)
-        try:
-            index = self.resolve_name(index_name)
-        except DerivationSyntaxError:
-            raise self.err(how, tok) from None
+        else:
+            try:
+                index = self.resolve_name(index_name)
+            except DerivationSyntaxError:
+                raise self.err(how, tok) from None
         interval = self.ranges.get(str(index))
+        if (str(tok).endswith("sum") and isinstance(index, sp.Symbol) and interval is None
+                and index.is_real and not index.is_integer and self.density_variable_of(index)):
+            # \sum_z q(z|x) f(z) over the variable of a declared density that is no integer:
+            # the sum over all its values, written as a sum by notes whose latent may be
+            # discrete or continuous (for a continuous one, the integral over the line)
+            return _Prefix(lambda body: sp.Integral(body, (index, -sp.oo, sp.oo)),
+                           list(args), whole=True)
         if not (isinstance(index, sp.Symbol) and index.is_integer) or interval is None:
             raise self.err(how, tok)
         kind = sp.Sum if str(tok).endswith("sum") else sp.Product
@@ -1766,6 +1782,14 @@ class _Builder(Transformer_NonRecursive):
             stem = sig[: sig.index("(")]
             if stem in [*name.candidates(), name.base]:
                 if var is None or self.density_variable(value, name) == var:
+                    matches.append(value)
+        if not matches and name.sub is None:
+            # \mathbb{E}_{q}[...] for the one declared q_\phi(z|x): the density named by its
+            # letter, its parameter subscript left out, when no other density has that letter
+            for sig, value in self.functions.items():
+                stem = sig[: sig.index("(")]
+                if "_" in stem and stem.split("_")[0] in [*name.candidates(), name.base] and (
+                        var is None or self.density_variable(value, name) == var):
                     matches.append(value)
         if len(matches) != 1:
             how = "no" if not matches else "more than one"

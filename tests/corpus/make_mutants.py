@@ -35,7 +35,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("vi/vieira_importance_sampling_identity.deriv", 2, "(p(x)/q(x))", "(q(x)/p(x))", "importance-weight-inverted|ratio-flipped"),
     ("vi/vieira_importance_sampling_identity.deriv", 3, "(p(x)/q(x))", "(q(x)/p(x))", "importance-weight-inverted|ratio-flipped"),
     ("information/schulman_kl_estimator_k3.tex", 1, r"- 1 + \mathbb{E}", r"+ 1 + \mathbb{E}", "sign-error"),
-    ("information/schulman_kl_estimator_k3.tex", 1, r"\log \frac{q(x)}{p(x)}", r"\log \frac{p(x)}{q(x)}", "log-ratio-flipped"),
+    ("information/schulman_kl_estimator_k3.tex", 1, r"\log \frac{q(x)}{p(x)}", r"\log \frac{p(x)}{q(x)}", "log-ratio-flipped|log-density-sign"),
     ("information/schulman_kl_estimator_k3.tex", 4, r"\frac{(x - \mu)^2}{2} - \frac{x^2}{2}", r"\frac{x^2}{2} - \frac{(x - \mu)^2}{2}", "log-ratio-flipped"),
     ("information/schulman_kl_estimator_k3.tex", 6, r"\frac{\mu^2}{2}", r"\mu^2", "dropped-half"),
     ("vi/huszar_density_ratio_discriminator.deriv", 1, "- q(x)/(1 - D)", "+ q(x)/(1 - D)", "chain-rule-factor-forgotten|sign-error"),
