@@ -96,3 +96,16 @@ def test_a_letter_that_names_two_densities_is_still_refused():
             r"\mathbb{E}_{r}\left[\log r_\theta(w|y)\right]" "\n  &= 0\n\\end{align*}\n")
     with pytest.raises(DerivationSyntaxError, match=r"more than one|no declared density"):
         parse_tex_derivation(text, file="d.tex")
+
+
+def test_a_drawn_copy_is_the_declared_variable_in_every_density_whatever_its_name():
+    # u1, u2 are not written as w with a suffix: the draws u ~ r(u|y) make them copies of w,
+    # so s(y, u1) is the declared joint s(y, w) at w = u1
+    text = IID.format(rel="<=").replace("w1", "u1").replace("w2", "u2")
+    d = parse_derivation(text, file="d.deriv")
+    assert d.declarations.copies == {"u1": "w", "u2": "w"}
+    assert _verdicts(d) == ["proved"]
+    # without the draw that makes it a copy, s(y, u1) is no declared density
+    with pytest.raises(DerivationSyntaxError, match="not a declared density"):
+        parse_derivation("symbols: y, u1 : real\ndensities: r(w|y), s(y, w)\n\n"
+                         "    s(y, u1)\n  = s(y, u1)\n", file="d.deriv")

@@ -59,7 +59,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -269,6 +271,9 @@ _DENSITY_DRAW = re.compile(
     r"\s*\\sim(?![a-zA-Z])\s*((?:\\[a-zA-Z]+|[a-zA-Z])(?:\s*_\s*(?:\{\s*\\?[A-Za-z0-9]+\s*\}"
     r"|\\[a-zA-Z]+|[A-Za-z0-9]))?)\s*(?:\\left\s*)?\(([^()]*?)(?:\\right\s*)?\))")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+#: the copies (:attr:`Declarations.copies`) of the file being read, for :func:`is_copy_of`
+DRAWN_COPIES: ContextVar[Mapping[str, str]] = ContextVar(
+    "drawn_copies", default=types.MappingProxyType({}))
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
 #: ``\hat{L}(\theta)``, ``\phi(z)``: a function declared under a LaTeX name (no subscript)
@@ -536,6 +541,9 @@ class Declarations:
     #: the variables that a later ``densities:`` line in a family will declare, and how
     #: (``{"b": "integer [0, 1]"}``): a ``functions: f(b)`` line before it may use them
     ahead: dict[str, str] = field(default_factory=dict)
+    #: the variables of draws from a declared density at a new point, each with the declared
+    #: variable it copies (``z ~ q(z1|x)`` for ``q(z|x)``: ``{"z1": "z"}``)
+    copies: dict[str, str] = field(default_factory=dict)
 
     def error(self, message: str, line: int | None, column: int | None,
               ) -> DerivationSyntaxError:
@@ -644,6 +652,7 @@ class Declarations:
             keywords = {k: v for k, v in symbol.assumptions0.items() if v is not None}
             self.add_symbol(name, self.assumption_of.get(copied, "real"), keywords, line,
                             column + start, self.intervals.get(copied))
+            self.copies[name] = copied
 
     def copied_variable(self, name: str, stem: str, arguments: str) -> str | None:
         """The declared variable that ``name`` stands in for when a draw is written from a
@@ -1540,6 +1549,8 @@ def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
     if not (isinstance(new, sp.Symbol) and isinstance(declared, sp.Symbol)):
         return False
     a, b = new.name, declared.name
+    if DRAWN_COPIES.get().get(a) == b and new.assumptions0 == declared.assumptions0:
+        return True  # drawn from the declared density at a new point: a copy, whatever its name
     return (a.startswith(b) and len(a) > len(b) and (a[len(b)] == "_" or a[len(b)].isdigit()
                                                      or a[len(b)] == "'")
             and new.assumptions0 == declared.assumptions0)

@@ -97,6 +97,7 @@ from elbo_derivation.core.written import written_log, written_power
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
+    DRAWN_COPIES,
     FAMILY_TABLE,
     NAMED_FUNCTIONS,
     RESERVED,
@@ -959,7 +960,8 @@ def parse_expression(
     # scripts share most of their lines); only successes are kept, so errors stay located
     key = (text, frozenset(symbols.items()), frozenset((functions or {}).items()),
            frozenset((indexed or {}).items()), frozenset((ranges or {}).items()),
-           global_parameters.evaluate, global_parameters.distribute)  # cf. written_form
+           global_parameters.evaluate, global_parameters.distribute,  # cf. written_form
+           frozenset(DRAWN_COPIES.get().items()))
     if key in _READ:
         return _READ[key]
     ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed, ranges)
@@ -1142,10 +1144,14 @@ class _Reader:
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
         self.decl.declare_draws(text, line, column)
-        expr = parse_expression(
-            text, self.symbols, functions=self.functions, file=self.file, line=line,
-            column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,
-        )
+        token = DRAWN_COPIES.set(self.decl.copies)
+        try:
+            expr = parse_expression(
+                text, self.symbols, functions=self.functions, file=self.file, line=line,
+                column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,
+            )
+        finally:
+            DRAWN_COPIES.reset(token)
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "

@@ -127,6 +127,7 @@ from elbo_derivation.core.written import (
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
+    DRAWN_COPIES,
     LETTER_FUNCTIONS,
     NAMED_FUNCTIONS,
     STAR,
@@ -2910,10 +2911,14 @@ class _TexReader:
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         self.decl.declare_draws(text, line, column)
-        expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
-                              file=self.file, line=line, column=column,
-                              indexed=self.decl.indexed, ranges=self.decl.intervals,
-                              definitions=self.definitions)
+        token = DRAWN_COPIES.set(self.decl.copies)
+        try:
+            expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
+                                  file=self.file, line=line, column=column,
+                                  indexed=self.decl.indexed, ranges=self.decl.intervals,
+                                  definitions=self.definitions)
+        finally:
+            DRAWN_COPIES.reset(token)
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
