@@ -109,3 +109,14 @@ def test_a_drawn_copy_is_the_declared_variable_in_every_density_whatever_its_nam
     with pytest.raises(DerivationSyntaxError, match="not a declared density"):
         parse_derivation("symbols: y, u1 : real\ndensities: r(w|y), s(y, w)\n\n"
                          "    s(y, u1)\n  = s(y, u1)\n", file="d.deriv")
+
+
+def test_a_deriv_sum_over_a_density_variable_is_over_all_its_values():
+    right = ("densities: r(w|y), s(w|y)\n\n    Sum(r(w|y)*log(r(w|y)/s(w|y)), w)\n"
+             "  = KL(r(w|y), s(w|y))\n")
+    assert _verdicts(parse_derivation(right, file="d.deriv")) == ["proved"]
+    wrong = right.replace("KL(r(w|y), s(w|y))", "KL(s(w|y), r(w|y))")
+    assert _verdicts(parse_derivation(wrong, file="d.deriv")) == ["refuted"]
+    # an index that is no density's variable still needs its range
+    with pytest.raises(DerivationSyntaxError, match="closed range"):
+        parse_derivation("symbols: u : real\n\n    Sum(u^2, u)\n  = 1\n", file="d.deriv")

@@ -89,6 +89,7 @@ __all__ = [
     "bound_to_definitions",
     "constant_in_index",
     "data_index_shifted",
+    "density_variable",
     "expectation_over",
     "family_key",
     "is_copy_of",
@@ -1529,6 +1530,18 @@ def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
     """
     mean = expectation_over(integrand, variable, density, named, declared)
     return expectation_over((integrand - mean) ** 2, variable, density, named, declared)
+
+
+def density_variable(functions: Mapping[str, Any], v: sp.Symbol) -> bool:
+    """Whether ``v`` is the variable (first argument) of a declared density of ``functions``.
+
+    >>> z, x = sp.Symbol("z", real=True), sp.Symbol("x", real=True)
+    >>> q = sp.Function("q(z|x)", positive=True)(z, x)
+    >>> density_variable({"q(z|x)": q}, z), density_variable({"q(z|x)": q}, x)
+    (True, False)
+    """
+    return any(isinstance(f, AppliedUndef) and "(" in f.func.__name__ and f.is_positive
+               and f.args and f.args[0] == v for f in functions.values())
 
 
 def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:

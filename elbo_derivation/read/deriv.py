@@ -105,6 +105,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     constant_in_index,
+    density_variable,
     expectation_over,
     family_key,
     is_copy_of,
@@ -632,6 +633,11 @@ class _Builder(Transformer_NonRecursive):
         kind_tok, body, var_tok = children
         var = self.ctx.symbols.get(str(var_tok))
         interval = self.ctx.ranges.get(str(var_tok))
+        if (str(kind_tok) == "Sum" and var is not None and interval is None and var.is_real
+                and not var.is_integer and density_variable(self.ctx.functions, var)):
+            # Sum(q(z|x)*f(z), z) over the variable of a declared density that is no integer:
+            # the sum over all its values (for a continuous variable, the integral)
+            return sp.Integral(_done(body), (var, -sp.oo, sp.oo))
         if var is None or not var.is_integer or interval is None or (
                 interval.left_open and interval.inf.is_finite) or (
                 interval.right_open and interval.sup.is_finite):

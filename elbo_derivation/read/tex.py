@@ -137,6 +137,7 @@ from elbo_derivation.read.declarations import (
     bound_to_definitions,
     constant_in_index,
     data_index_shifted,
+    density_variable,
     expectation_over,
     expression_subscript,
     is_copy_of,
@@ -1617,12 +1618,6 @@ class _Builder(Transformer_NonRecursive):
                 f"{re.sub(r'_[{][^{}]*[}]$', '_' + str(limits[0]), str(fixed))} : real'", tok)
         return kind(body, limits)
 
-    def density_variable_of(self, v: sp.Symbol) -> bool:
-        """Whether ``v`` is the variable (first argument) of a declared density."""
-        return any(isinstance(f, sp.core.function.AppliedUndef) and "(" in f.func.__name__
-                   and f.is_positive and f.args and f.args[0] == v
-                   for f in self.functions.values())
-
     def bigop_nolimits(self, c: list[Any]) -> Any:
         """``\\prod_i f``: over the range the index was declared with (``i : integer [1, N]``)."""
         tok, index_name, args = c[0], c[1], c[2:]
@@ -1639,7 +1634,8 @@ class _Builder(Transformer_NonRecursive):
                 raise self.err(how, tok) from None
         interval = self.ranges.get(str(index))
         if (str(tok).endswith("sum") and isinstance(index, sp.Symbol) and interval is None
-                and index.is_real and not index.is_integer and self.density_variable_of(index)):
+                and index.is_real and not index.is_integer
+                and density_variable(self.functions, index)):
             # \sum_z q(z|x) f(z) over the variable of a declared density that is no integer:
             # the sum over all its values, written as a sum by notes whose latent may be
             # discrete or continuous (for a continuous one, the integral over the line)
