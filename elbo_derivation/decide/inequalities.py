@@ -137,20 +137,26 @@ def _jensen_pairs(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = Non
         if i in used:
             continue
         coeff, rest = term.as_independent(Expectation, as_Add=False)
-        inner = [n for n in sp.preorder_traversal(rest) if isinstance(n, Expectation)]
+        inner = _outermost_expectations(rest)
         if len(inner) == 1 and rest != inner[0]:
             e = inner[0]
-            t = sp.Dummy("t", positive=True) if e.integrand.is_positive else sp.Dummy(
-                "t", real=True)
+            keys, innermost = _nested(e)
+            # an expectation of a positive integrand is positive, nested or not
+            t = sp.Dummy("t", positive=True) if (
+                e.integrand.is_positive or innermost.is_positive) else sp.Dummy("t", real=True)
             phi = rest.xreplace({e: t})
             if not phi.has(Expectation) and phi.has(t):
                 for j, other in enumerate(terms):
                     if j == i or j in used:
                         continue
                     c2, r2 = other.as_independent(Expectation, as_Add=False)
-                    if not (isinstance(r2, Expectation) and r2.variable == e.variable
-                            and r2.density == e.density and _same(c2, -coeff)
-                            and _same(r2.integrand, phi.xreplace({t: e.integrand}))):
+                    if not isinstance(r2, Expectation) or not _same(c2, -coeff):
+                        continue
+                    # φ(E[X]) against E[φ(X)]; through nested expectations, E_a[E_b[X]] is
+                    # one expectation over the joint law of a and b (Fubini)
+                    keys2, innermost2 = _nested(r2, len(keys))
+                    if not (keys2 == keys
+                            and _same(innermost2, phi.xreplace({t: innermost}))):
                         continue
                     if _pair_up(phi, t, coeff, within, rules):
                         used.update((i, j))
@@ -163,6 +169,34 @@ def _jensen_pairs(gap: sp.Expr, within: Mapping[sp.Symbol, sp.Expr] | None = Non
                         out.append(sp.Dummy("J", nonnegative=True))
     out.extend(term for i, term in enumerate(terms) if i not in used)
     return sp.Add(*out), rules
+
+
+def _outermost_expectations(expr: sp.Expr) -> list[Expectation]:
+    """The expectations of ``expr`` that no other expectation of it contains."""
+    if isinstance(expr, Expectation):
+        return [expr]
+    found: list[Expectation] = []
+    for arg in expr.args:
+        found.extend(_outermost_expectations(arg))
+    return found
+
+
+def _nested(e: Expectation, depth: int | None = None,
+            ) -> tuple[list[tuple[sp.Expr, sp.Expr]], sp.Expr]:
+    """The (variable, density) of ``e`` and of each expectation nested directly inside it,
+    E_a[E_b[X]] giving [(a, p_a), (b, p_b)] and X; at most ``depth`` levels when given.
+
+    >>> a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+    >>> pa, pb = sp.Function("p", positive=True)(a), sp.Function("p", positive=True)(b)
+    >>> _nested(Expectation(Expectation(a*b, b, pb), a, pa))
+    ([(a, p(a)), (b, p(b))], a*b)
+    """
+    keys: list[tuple[sp.Expr, sp.Expr]] = []
+    node: sp.Expr = e
+    while isinstance(node, Expectation) and (depth is None or len(keys) < depth):
+        keys.append((node.variable, node.density))
+        node = node.integrand
+    return keys, node
 
 
 def _pair_up(phi: sp.Expr, t: sp.Dummy, coeff: sp.Expr,

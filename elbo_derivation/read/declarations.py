@@ -59,7 +59,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+import types
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -87,6 +89,7 @@ __all__ = [
     "bound_to_definitions",
     "constant_in_index",
     "data_index_shifted",
+    "density_variable",
     "expectation_over",
     "family_key",
     "is_copy_of",
@@ -259,7 +262,19 @@ _NORMAL_DRAW = re.compile(
     r"(?:\s*_\s*(?:\{\s*[A-Za-z0-9]+(?:\s*[-+]\s*[A-Za-z0-9]+)*\s*\}|[A-Za-z0-9]))?)\s*"
     r"(?:~|\\sim(?![a-zA-Z]))\s*(?:N|Normal|\\mathcal\s*\{\s*N\s*\}|\\mathcal\s+N)\s*"
     r"(?:\\!\s*)?(?:\\(?:left|[bB]igg?l?)(?![a-zA-Z])\s*)?\()")
+#: a draw from a declared density at a new point, ``z1 ~ q(z1|x)`` (.deriv) or
+#: ``\mathbb{E}_{z_1 \sim q_\phi(z_1|x)}`` (LaTeX): the draw's variable, the density's name
+#: and its arguments
+_DENSITY_DRAW = re.compile(
+    r"(?:,\s*([a-zA-Z]\w*)\s*~\s*([a-zA-Z]\w*)\s*\(([^()]*)\))|"
+    r"(?:(?:\\(?:mathbb|mathrm|operatorname|mathbf|mathsf|bm)\s*\{?\s*E\s*\}?|\bE)"
+    r"\s*_\s*\{\s*((?:\\[a-zA-Z]+|[a-zA-Z])(?:\s*_\s*(?:\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]))?)"
+    r"\s*\\sim(?![a-zA-Z])\s*((?:\\[a-zA-Z]+|[a-zA-Z])(?:\s*_\s*(?:\{\s*\\?[A-Za-z0-9]+\s*\}"
+    r"|\\[a-zA-Z]+|[A-Za-z0-9]))?)\s*(?:\\left\s*)?\(([^()]*?)(?:\\right\s*)?\))")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
+#: the copies (:attr:`Declarations.copies`) of the file being read, for :func:`is_copy_of`
+DRAWN_COPIES: ContextVar[Mapping[str, str]] = ContextVar(
+    "drawn_copies", default=types.MappingProxyType({}))
 #: ``\pi(\theta|x)``, ``\phi(z)``: a density named by a Greek letter, as LaTeX writes it
 _COMMAND_SIGNATURE = re.compile(r"\s*(\\[A-Za-z]+)\s*\(([^()]*)\)\s*$")
 #: ``\hat{L}(\theta)``, ``\phi(z)``: a function declared under a LaTeX name (no subscript)
@@ -332,6 +347,8 @@ _CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
                     rf"((?:{_ACCENTED}|\\?[^\W\d]\w*)"
                     rf"(?:\s*_\s*(?:{_EXPRESSION_SUB}|\{{?\s*\\?\w+\s*\}}?))?)\s*"
                     rf"(?:(<=|<|≤|>=|>|≥|\\leq?|\\geq?)\s*({_NUMBER}))?\s*$")
+#: the comparisons of a chain's upper bound, ``y < 1``, ``y \\le 1``
+_UPPER = ("<", "<=", "≤", "\\le", "\\leq")
 _LATEX_NAME = re.compile(
     r"\s*(?:\\(hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*\{?\s*)?"
     r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*(?:\{?\s*\\?([A-Za-z0-9]+)\s*\}?|\{\s*([A-Za-z0-9]+"
@@ -537,6 +554,9 @@ class Declarations:
     #: the variables that a later ``densities:`` line in a family will declare, and how
     #: (``{"b": "integer [0, 1]"}``): a ``functions: f(b)`` line before it may use them
     ahead: dict[str, str] = field(default_factory=dict)
+    #: the variables of draws from a declared density at a new point, each with the declared
+    #: variable it copies (``z ~ q(z1|x)`` for ``q(z|x)``: ``{"z1": "z"}``)
+    copies: dict[str, str] = field(default_factory=dict)
 
     def error(self, message: str, line: int | None, column: int | None,
               ) -> DerivationSyntaxError:
@@ -631,6 +651,52 @@ class Declarations:
                     or any(sig.startswith(name + "(") for sig in self.functions)):
                 continue
             self.add_symbol(name, "real", {"real": True}, line, column + m.start(group))
+        for m in _DENSITY_DRAW.finditer(text):
+            first = m.group(1) is not None
+            start = m.start(1 if first else 4)
+            written = [m.group(i) for i in ((1, 2, 3) if first else (4, 5, 6))]
+            name = self.plain(written[0])
+            if not self.undeclared_plain(name):
+                continue
+            copied = self.copied_variable(name, self.plain(written[1]), written[2])
+            if copied is None:
+                continue
+            symbol = self.symbols[copied]
+            keywords = {k: v for k, v in symbol.assumptions0.items() if v is not None}
+            self.add_symbol(name, self.assumption_of.get(copied, "real"), keywords, line,
+                            column + start, self.intervals.get(copied))
+            self.copies[name] = copied
+
+    def copied_variable(self, name: str, stem: str, arguments: str) -> str | None:
+        """The declared variable that ``name`` stands in for when a draw is written from a
+        declared density at a new point: ``z1`` in ``q(z1|x)`` for the declared ``q(z|x)``
+        gives ``z`` (the draw is a copy of z, declared as z is). None when no declared density
+        of that name has those arguments but for ``name`` in one place of a declared variable.
+
+        >>> d = Declarations()
+        >>> d.declare_densities("q(z|x), p(x, z)", 1, 1)
+        >>> d.copied_variable("z1", "q", "z1|x"), d.copied_variable("z1", "q", "z1|z")
+        ('z', None)
+        """
+        given, bar, cond = arguments.partition("|")
+        wanted = ([self.plain(a.strip()) for a in given.split(",")],
+                  [self.plain(a.strip()) for a in cond.split(",")] if bar else [])
+        for sig in self.densities:
+            m = _SIGNATURE.match(sig)
+            if m is None or m.group(1) != stem:
+                continue
+            g, b, c = m.group(2).partition("|")
+            declared = ([a.strip() for a in g.split(",")],
+                        [a.strip() for a in c.split(",")] if b else [])
+            if [len(x) for x in declared] != [len(x) for x in wanted]:
+                continue
+            swapped = [(d, w) for d, w in zip(declared[0] + declared[1], wanted[0] + wanted[1],
+                                                   strict=True)
+                       if d != w]
+            if (len(swapped) == 1 and swapped[0][1] == name and swapped[0][0] in self.symbols
+                    and swapped[0][0] in declared[0]):
+                return swapped[0][0]
+        return None
 
     def add_symbol(self, name: str, words: str, keywords: dict[str, bool],
                    line: int | None, column: int | None,
@@ -671,6 +737,8 @@ class Declarations:
             chain = _CHAIN.match(text)
             if chain and (chain.group(1) or chain.group(4)):
                 self.declare_chain(chain, line, column + len(text) - len(text.lstrip()))
+                return
+            if self.declare_chains(text, line, column):
                 return
             raise self.error(
                 "expected 'symbols: NAMES : ASSUMPTION', e.g. 'symbols: mu1, mu2 : real', "
@@ -821,6 +889,56 @@ class Declarations:
         interval = self.make_interval(lower, upper, left_open, right_open, line, column)
         col = column + chain.start(3) - (len(chain.string) - len(chain.string.lstrip()))
         self.add_symbol(name, str(interval), _interval_keywords(interval), line, col, interval)
+
+    def declare_chains(self, text: str, line: int | None, column: int) -> bool:
+        """Several intervals on one line, as a book states them: ``0 < a < 1, 0 < b < 1``
+        (each name in its own interval), ``a > 0, b > 0``, or ``0 < a, b < 1`` (every name
+        between the two bounds). False when ``text`` is no such list.
+
+        >>> d = Declarations()
+        >>> d.declare_chains("0 < a < 1, b > 2", 1, 1), d.intervals["a"], d.intervals["b"]
+        (True, Interval.open(0, 1), Interval.open(2, oo))
+        >>> d.declare_chains("0 < u, v < 1", 1, 1), d.intervals["u"], d.intervals["v"]
+        (True, Interval.open(0, 1), Interval.open(0, 1))
+        >>> d.declare_chains("0 < w, k", 1, 1)
+        False
+        >>> d.declare_chains("0 < w, k < 1, c > 0", 1, 1)
+        Traceback (most recent call last):
+        ...
+        elbo_derivation.errors.DerivationSyntaxError: <input>:1:1: a list of intervals ...
+        """
+        parts = split_top_level(text)
+        if len(parts) < 2:
+            return False
+        chains = [_CHAIN.match(raw) for raw, _ in parts]
+        if any(c is None for c in chains):
+            return False
+        first, last = chains[0], chains[-1]
+        inner = chains[1:-1]
+        if (first.group(1) and not first.group(4) and last.group(4) in _UPPER
+                and not last.group(1) and all(not (c.group(1) or c.group(4)) for c in inner)):
+            # 0 < a, b < 1: every name between the first part's bound and the last part's
+            lower = f"{first.group(1)} {first.group(2)}"
+            upper = f"{last.group(4)} {last.group(5)}"
+            for c, (_raw, offset) in zip(chains, parts, strict=True):
+                built = _CHAIN.match(f"{lower} {c.group(3)} {upper}")
+                assert built is not None
+                at = column + offset + c.start(3) - built.start(3)
+                self.declare_chain(built, line, at)
+            return True
+        if not all(c.group(1) or c.group(4) for c in chains):
+            return False
+        opened = [i for i, c in enumerate(chains) if c.group(1) and not c.group(4)]
+        closed = [i for i, c in enumerate(chains) if c.group(4) in _UPPER and not c.group(1)]
+        if opened and closed and opened[0] < closed[-1]:
+            # 0 < a, b < 1, c > 0: the bounds of a and b could be shared or not
+            raise self.error(
+                "a list of intervals that could share its bounds: write each interval whole "
+                "('0 < a < 1, 0 < b < 1') or every name between one pair of bounds "
+                "('0 < a, b < 1')", line, column + len(text) - len(text.lstrip()))
+        for c, (raw, offset) in zip(chains, parts, strict=True):
+            self.declare_chain(c, line, column + offset + len(raw) - len(raw.lstrip()))
+        return True
 
     # let -------------------------------------------------------------------------------
     def define(self, name: str, value: sp.Expr, line: int | None, column: int) -> None:
@@ -1468,6 +1586,18 @@ def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
     return written_variance(value, mean)  # shown Var[f] in a display form
 
 
+def density_variable(functions: Mapping[str, Any], v: sp.Symbol) -> bool:
+    """Whether ``v`` is the variable (first argument) of a declared density of ``functions``.
+
+    >>> z, x = sp.Symbol("z", real=True), sp.Symbol("x", real=True)
+    >>> q = sp.Function("q(z|x)", positive=True)(z, x)
+    >>> density_variable({"q(z|x)": q}, z), density_variable({"q(z|x)": q}, x)
+    (True, False)
+    """
+    return any(isinstance(f, AppliedUndef) and "(" in f.func.__name__ and f.is_positive
+               and f.args and f.args[0] == v for f in functions.values())
+
+
 def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
     """Whether ``new`` may stand where ``declared`` was declared, in a density at another
     point: the same symbol, or a copy written with the declared name and a subscript or
@@ -1486,6 +1616,8 @@ def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:
     if not (isinstance(new, sp.Symbol) and isinstance(declared, sp.Symbol)):
         return False
     a, b = new.name, declared.name
+    if DRAWN_COPIES.get().get(a) == b and new.assumptions0 == declared.assumptions0:
+        return True  # drawn from the declared density at a new point: a copy, whatever its name
     return (a.startswith(b) and len(a) > len(b) and (a[len(b)] == "_" or a[len(b)].isdigit()
                                                      or a[len(b)] == "'")
             and new.assumptions0 == declared.assumptions0)

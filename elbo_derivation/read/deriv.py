@@ -97,6 +97,7 @@ from elbo_derivation.core.written import written_log, written_power, written_pri
 from elbo_derivation.errors import DerivationSyntaxError
 from elbo_derivation.read.declarations import (
     ASSUMPTIONS,
+    DRAWN_COPIES,
     FAMILY_TABLE,
     NAMED_FUNCTIONS,
     RESERVED,
@@ -104,6 +105,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     bound_to_definitions,
     constant_in_index,
+    density_variable,
     derivative_at,
     expectation_over,
     family_key,
@@ -645,6 +647,11 @@ class _Builder(Transformer_NonRecursive):
         kind_tok, body, var_tok = children
         var = self.ctx.symbols.get(str(var_tok))
         interval = self.ctx.ranges.get(str(var_tok))
+        if (str(kind_tok) == "Sum" and var is not None and interval is None and var.is_real
+                and not var.is_integer and density_variable(self.ctx.functions, var)):
+            # Sum(q(z|x)*f(z), z) over the variable of a declared density that is no integer:
+            # the sum over all its values (for a continuous variable, the integral)
+            return sp.Integral(_done(body), (var, -sp.oo, sp.oo))
         if var is None or not var.is_integer or interval is None or (
                 interval.left_open and interval.inf.is_finite) or (
                 interval.right_open and interval.sup.is_finite):
@@ -973,7 +980,8 @@ def parse_expression(
     # scripts share most of their lines); only successes are kept, so errors stay located
     key = (text, frozenset(symbols.items()), frozenset((functions or {}).items()),
            frozenset((indexed or {}).items()), frozenset((ranges or {}).items()),
-           global_parameters.evaluate, global_parameters.distribute)  # cf. written_form
+           global_parameters.evaluate, global_parameters.distribute,  # cf. written_form
+           frozenset(DRAWN_COPIES.get().items()))
     if key in _READ:
         return _READ[key]
     ctx = _Context(symbols, functions or {}, file, line, column - 1, indexed, ranges)
@@ -1156,10 +1164,14 @@ class _Reader:
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
         self.decl.declare_draws(text, line, column)
-        expr = parse_expression(
-            text, self.symbols, functions=self.functions, file=self.file, line=line,
-            column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,
-        )
+        token = DRAWN_COPIES.set(self.decl.copies)
+        try:
+            expr = parse_expression(
+                text, self.symbols, functions=self.functions, file=self.file, line=line,
+                column=column, indexed=self.decl.indexed, ranges=self.decl.intervals,
+            )
+        finally:
+            DRAWN_COPIES.reset(token)
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "

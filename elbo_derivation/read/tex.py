@@ -128,6 +128,7 @@ from elbo_derivation.core.written import (
 from elbo_derivation.errors import DerivationSyntaxError, InputError
 from elbo_derivation.read.declarations import (
     DATA_INDEX,
+    DRAWN_COPIES,
     LETTER_FUNCTIONS,
     NAMED_FUNCTIONS,
     STAR,
@@ -137,6 +138,7 @@ from elbo_derivation.read.declarations import (
     bound_to_definitions,
     constant_in_index,
     data_index_shifted,
+    density_variable,
     derivative_at,
     expectation_over,
     expression_subscript,
@@ -1687,13 +1689,24 @@ class _Builder(Transformer_NonRecursive):
         tok, index_name, args = c[0], c[1], c[2:]
         how = (f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}}, or declare the index with "
                "its range ('% symbols: i : integer [1, N]')")
-        if not isinstance(index_name, _Name):
+        if isinstance(index_name, _Bracketed) and isinstance(index_name.value, sp.Symbol):
+            index = index_name.value  # \sum_{i}: the braced name, read already
+        elif not isinstance(index_name, _Name):
             raise self.err(how, tok)
-        try:
-            index = self.resolve_name(index_name)
-        except DerivationSyntaxError:
-            raise self.err(how, tok) from None
+        else:
+            try:
+                index = self.resolve_name(index_name)
+            except DerivationSyntaxError:
+                raise self.err(how, tok) from None
         interval = self.ranges.get(str(index))
+        if (str(tok).endswith("sum") and isinstance(index, sp.Symbol) and interval is None
+                and index.is_real and not index.is_integer
+                and density_variable(self.functions, index)):
+            # \sum_z q(z|x) f(z) over the variable of a declared density that is no integer:
+            # the sum over all its values, written as a sum by notes whose latent may be
+            # discrete or continuous (for a continuous one, the integral over the line)
+            return _Prefix(lambda body: sp.Integral(body, (index, -sp.oo, sp.oo)),
+                           list(args), whole=True)
         if not (isinstance(index, sp.Symbol) and index.is_integer) or interval is None:
             raise self.err(how, tok)
         kind = sp.Sum if str(tok).endswith("sum") else sp.Product
@@ -1832,6 +1845,14 @@ class _Builder(Transformer_NonRecursive):
             stem = sig[: sig.index("(")]
             if stem in [*name.candidates(), name.base]:
                 if var is None or self.density_variable(value, name) == var:
+                    matches.append(value)
+        if not matches and name.sub is None:
+            # \mathbb{E}_{q}[...] for the one declared q_\phi(z|x): the density named by its
+            # letter, its parameter subscript left out, when no other density has that letter
+            for sig, value in self.functions.items():
+                stem = sig[: sig.index("(")]
+                if "_" in stem and stem.split("_")[0] in [*name.candidates(), name.base] and (
+                        var is None or self.density_variable(value, name) == var):
                     matches.append(value)
         if len(matches) != 1:
             how = "no" if not matches else "more than one"
@@ -3082,10 +3103,14 @@ class _TexReader:
 
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         self.decl.declare_draws(text, line, column)
-        expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
-                              file=self.file, line=line, column=column,
-                              indexed=self.decl.indexed, ranges=self.decl.intervals,
-                              definitions=self.definitions)
+        token = DRAWN_COPIES.set(self.decl.copies)
+        try:
+            expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
+                                  file=self.file, line=line, column=column,
+                                  indexed=self.decl.indexed, ranges=self.decl.intervals,
+                                  definitions=self.definitions)
+        finally:
+            DRAWN_COPIES.reset(token)
         name = bound_to_definitions(expr, self.definitions)
         if name is not None:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
