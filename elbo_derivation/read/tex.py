@@ -134,6 +134,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     atom_name,
     bound_to_definitions,
+    bracket_atom,
     constant_in_index,
     data_index_shifted,
     expectation_over,
@@ -278,6 +279,34 @@ def _past_closing_brace(text: str, start: int) -> int | None:
     return None
 
 
+_BRACKET_START = re.compile(r"(\\?)((?<=\\)[A-Za-z]+|(?<![A-Za-z\\])[A-Za-z])\s*\[([^\[\]]*)\]")
+
+
+def _bracket_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
+        str, dict[int, tuple[str, str, str]]]:
+    r"""``text`` with each declared name indexed in square brackets (``M[1]``, see
+    :func:`~elbo_derivation.read.declarations.bracket_atom`) replaced by U+E00B padded to its
+    width, as :func:`_declared_atoms` does; a bracket after any other name is left to the
+    grammar (a product with a bracketed factor).
+
+    >>> m1 = sp.Symbol("M_{[1]}")
+    >>> out, atoms = _bracket_atoms(r"\frac{M[1]}{M[1] + N[0]}", {m1.name: m1})
+    >>> out.count("\ue00b"), atoms[6], "N[0]" in out
+    (2, ('M', '{[1]}', 'M[1]'), True)
+    """
+    if "[" not in text or not any("[" in key for key in symbols):
+        return text, {}
+    atoms: dict[int, tuple[str, str, str]] = {}
+    out = text
+    for m in _BRACKET_START.finditer(text):
+        name = bracket_atom(m.group(2), m.group(3))
+        if name not in symbols:
+            continue
+        atoms[m.start()] = (m.group(2), name[len(m.group(2)) + 1:], m.group(0))
+        out = out[:m.start()] + "\ue00b" + " " * (m.end() - m.start() - 1) + out[m.end():]
+    return out, atoms
+
+
 def _declared_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
         str, dict[int, tuple[str, str, str]]]:
     r"""``text`` with each declared name whose subscript is an expression
@@ -290,10 +319,10 @@ def _declared_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
     >>> out.index("\ue00b"), atoms[1][:2], len(out)
     (1, ('mu', '{q(1/sigma^2)}'), 31)
     """
+    out, atoms = _bracket_atoms(text, symbols)
     if "_" not in text or not any("{" in key for key in symbols):
-        return text, {}
-    atoms: dict[int, tuple[str, str, str]] = {}
-    out = text
+        return out, atoms
+    text = out
     for m in _ATOM_START.finditer(text):
         if not m.group(0).endswith("{"):
             continue
@@ -1621,12 +1650,22 @@ class _Builder(Transformer_NonRecursive):
         tok, index_name, args = c[0], c[1], c[2:]
         how = (f"'{tok}' needs its range: write {tok}_{{i=1}}^{{N}}, or declare the index with "
                "its range ('% symbols: i : integer [1, N]')")
-        if not isinstance(index_name, _Name):
+        if isinstance(index_name, _Bracketed) and isinstance(index_name.value, sp.Symbol):
+            index = index_name.value  # \sum_{\mathbf{Z}}, \sum_{i}: the braced name
+        elif not isinstance(index_name, _Name):
             raise self.err(how, tok)
-        try:
-            index = self.resolve_name(index_name)
-        except DerivationSyntaxError:
-            raise self.err(how, tok) from None
+        else:
+            try:
+                index = self.resolve_name(index_name)
+            except DerivationSyntaxError:
+                raise self.err(how, tok) from None
+        if (str(tok).endswith("sum") and isinstance(index, sp.Symbol) and not index.is_integer
+                and self.latent_of_density(index)):
+            # \sum_{\mathbf{Z}} q(\mathbf{Z}) f: over every value of the variable of a
+            # declared abstract density (Bishop's sum over the states of a latent), which
+            # obeys the rules of its integral: E_q[f], marginalisation, Bayes' rule
+            return _Prefix(lambda body: sp.Integral(body, (index, -sp.oo, sp.oo)), list(args),
+                           whole=True)
         interval = self.ranges.get(str(index))
         if not (isinstance(index, sp.Symbol) and index.is_integer) or interval is None:
             raise self.err(how, tok)
@@ -1642,6 +1681,19 @@ class _Builder(Transformer_NonRecursive):
                                       else 0))
         return _Prefix(lambda body: self.big_operator(kind, body, limits, tok), list(args),
                        whole=True, product_over=index if kind is sp.Product else None)
+
+    def latent_of_density(self, var: sp.Symbol) -> bool:
+        """Whether ``var`` is a variable left of the bar of a declared abstract density
+        (``q(Z)``, ``p(X, Z|\theta)``), whose values a sum without a range runs over."""
+        for value in self.functions.values():
+            if not (isinstance(value, sp.core.function.AppliedUndef)
+                    and "(" in value.func.__name__):
+                continue
+            inner = value.func.__name__[value.func.__name__.index("(") + 1:]
+            given = inner.split("|")[0].count(",") + 1
+            if var in value.args[:given]:
+                return True
+        return False
 
     def factorial(self, c: list[Any]) -> sp.Expr:
         return sp.factorial(self.value(c[0]))

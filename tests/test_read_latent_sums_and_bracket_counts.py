@@ -1,0 +1,62 @@
+"""Two notations of textbooks on graphical models and EM, read as the books mean them.
+
+* A sum without a range over the variable of a declared abstract density,
+  ``\\sum_{\\mathbf{Z}} q(\\mathbf{Z}) \\ln \\frac{p(\\mathbf{X}, \\mathbf{Z})}{q(\\mathbf{Z})}``
+  (Bishop & Bishop 2024, sec. 15.4: a sum over every state of the latent variables): the
+  expectation under that density, with the rules of its integral (E_q[f], marginalisation,
+  Bayes' rule, E_q[c] = c).
+* A name indexed in square brackets, Koller & Friedman's counts ``M[1]``, ``M[0]`` (2009,
+  sec. 17.1): once declared (``% symbols: M[1], M[0] : positive integer``) each is one
+  quantity, shown as written, unrelated to ``M_1`` or to any other count.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from elbo_derivation.core.steps import Verdict
+from elbo_derivation.errors import DerivationSyntaxError
+from elbo_derivation.pipeline import check_derivation
+from elbo_derivation.read.tex import parse_tex_derivation
+from elbo_derivation.report.pretty import pretty_name
+
+
+def _verdicts(body: str, *declarations: str) -> list[Verdict]:
+    d = parse_tex_derivation("\n".join([*declarations, r"\begin{align*}", body,
+                                        r"\end{align*}"]), file="t.tex")  # fmt: skip
+    return [s.verdict for s in check_derivation(d).steps]
+
+
+@pytest.mark.parametrize("h", [r"\mathbf{H}", "W", r"\boldsymbol{\eta}"])
+def test_a_sum_over_a_latent_is_the_expectation_under_its_density(h: str) -> None:
+    dens = rf"% densities: r({h}), s(V,{h}|\lambda), s({h}|V,\lambda), s(V|\lambda)"
+    right = (rf"\sum_{{{h}}} r({h}) \ln\frac{{s(V,{h}|\lambda)}}{{s({h}|V,\lambda)}}"
+             rf" &= \sum_{{{h}}} r({h}) \ln s(V|\lambda) \\" "\n"
+             r" &= \ln s(V|\lambda)")
+    assert _verdicts(right, dens) == [Verdict.PROVED, Verdict.PROVED]
+    # near miss: the ratio upside down is minus the log-evidence, refuted
+    wrong = (rf"\sum_{{{h}}} r({h}) \ln\frac{{s({h}|V,\lambda)}}{{s(V,{h}|\lambda)}}"
+             r" &= \ln s(V|\lambda)")
+    assert _verdicts(wrong, dens) == [Verdict.REFUTED]
+
+
+def test_a_sum_without_a_range_over_a_plain_real_symbol_is_still_refused() -> None:
+    # only the variable of a declared density has "every value" to run over
+    with pytest.raises(DerivationSyntaxError, match="needs its range"):
+        _verdicts(r"\sum_{w} f(w) &= 1", "% symbols: w : real", "% functions: f(w) : real")
+
+
+@pytest.mark.parametrize("n", ["M", "N", r"\nu"])
+def test_bracket_indexed_counts_are_declared_atoms(n: str) -> None:
+    decl = [r"% symbols: \rho : (0, 1)", rf"% symbols: {n}[1], {n}[0] : positive integer"]
+    body = (rf"\frac{{d}}{{d\rho}}\log\left(\rho^{{{n}[1]}}(1 - \rho)^{{{n}[0]}}\right)"
+            rf" &= \frac{{{n}[1]}}{{\rho}} - \frac{{{n}[0]}}{{1 - \rho}} \\" "\n"
+            rf" &= \frac{{{n}[1]}}{{\rho}} + \frac{{{n}[0]}}{{1 - \rho}}")
+    assert _verdicts(body, *decl) == [Verdict.PROVED, Verdict.REFUTED]
+    # the two counts are two quantities: M[1] = M[0] is refuted
+    assert _verdicts(rf"{n}[1] &= {n}[0]", *decl) == [Verdict.REFUTED]
+
+
+def test_a_bracket_count_is_shown_as_written() -> None:
+    assert pretty_name("M_{[1]}") == "M[1]"
+    assert pretty_name("nu_{[x^0]}") == "ν[x⁰]"
