@@ -4948,7 +4948,7 @@ def factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
     return out
 
 
-# --- o15b: the Gamma recursion's factor lost -------------------------------------------------------
+# --- o15b: the Gamma recursion's factor lost ---
 
 def gamma_recursion_factor_lost(expr: sp.Basic, roles: Any) -> list[Variant]:
     """Γ(s + 1) = s·Γ(s) applied as Γ(s + 1) = Γ(s): the factor s of the recursion lost
