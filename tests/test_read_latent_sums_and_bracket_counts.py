@@ -60,3 +60,14 @@ def test_bracket_indexed_counts_are_declared_atoms(n: str) -> None:
 def test_a_bracket_count_is_shown_as_written() -> None:
     assert pretty_name("M_{[1]}") == "M[1]"
     assert pretty_name("nu_{[x^0]}") == "ν[x⁰]"
+
+
+def test_a_deriv_sum_over_a_latent_is_the_expectation_under_its_density() -> None:
+    from elbo_derivation.read.deriv import parse_derivation
+
+    text = ("densities: r(u), s(v, u), s(u|v), s(v)\n"
+            "    Sum(r(u)*log(s(v, u)/s(u|v)), u)\n"
+            "  = log(s(v))\n"
+            "  = Sum(r(u)*log(s(u|v)/s(v, u)), u)\n")
+    d = check_derivation(parse_derivation(text, file="t.deriv"))
+    assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]

@@ -340,6 +340,27 @@ BRACKET_INDEXED = re.compile(
     r"\s*(\\?[A-Za-z]+)\s*\[\s*([A-Za-z0-9]+(?:\^\{?[A-Za-z0-9]+\}?)?)\s*\]\s*$")
 
 
+def latent_of_abstract_density(var: sp.Basic, functions: Any) -> bool:
+    """Whether ``var`` is a variable left of the bar of a declared abstract density
+    (``q(Z)``, ``p(X, Z|theta)``): a sum written without a range over it, Bishop's sum over
+    every state of a latent, is the integral over its values, E_q[f] against q(Z).
+
+    >>> d = Declarations()
+    >>> d.declare_densities("q(Z), p(X, Z|t)", 1, 1)
+    >>> d.declare_symbols("W : real", 2, 1)
+    >>> d.declare_functions("f(W) : real", 3, 1)
+    >>> [latent_of_abstract_density(d.symbols[v], d.functions) for v in ("Z", "X", "t", "W")]
+    [True, True, False, False]
+    """
+    for value in functions.values():
+        if not (isinstance(value, AppliedUndef) and "(" in value.func.__name__):
+            continue
+        inner = value.func.__name__[value.func.__name__.index("(") + 1:]
+        if var in value.args[:inner.split("|")[0].count(",") + 1]:
+            return True
+    return False
+
+
 def bracket_atom(base: str, index: str) -> str:
     """The one name of ``base[index]`` (``M[1]`` → ``M_{[1]}``, ``M[x^{0}]`` → ``M_{[x^0]}``).
 

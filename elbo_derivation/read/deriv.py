@@ -108,6 +108,7 @@ from elbo_derivation.read.declarations import (
     family_key,
     is_copy_of,
     kl_over,
+    latent_of_abstract_density,
     sequence_at,
     variance_of,
     written_density,
@@ -630,6 +631,10 @@ class _Builder(Transformer_NonRecursive):
         """``Sum(f, i)``: over the range the index was declared with (``integer [1, N]``)."""
         kind_tok, body, var_tok = children
         var = self.ctx.symbols.get(str(var_tok))
+        if (str(kind_tok) == "Sum" and var is not None and not var.is_integer
+                and latent_of_abstract_density(var, self.ctx.functions)):
+            # Sum(q(h)*f, h): over every value of a declared density's variable, E_q[f]
+            return sp.Integral(_done(body), (var, -sp.oo, sp.oo))
         interval = self.ctx.ranges.get(str(var_tok))
         if var is None or not var.is_integer or interval is None or (
                 interval.left_open and interval.inf.is_finite) or (

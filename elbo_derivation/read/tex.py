@@ -143,6 +143,7 @@ from elbo_derivation.read.declarations import (
     is_sequence_entry,
     joint_expectation,
     kl_over,
+    latent_of_abstract_density,
     sequence_at,
     split_top_level,
     variance_of,
@@ -1660,7 +1661,7 @@ class _Builder(Transformer_NonRecursive):
             except DerivationSyntaxError:
                 raise self.err(how, tok) from None
         if (str(tok).endswith("sum") and isinstance(index, sp.Symbol) and not index.is_integer
-                and self.latent_of_density(index)):
+                and latent_of_abstract_density(index, self.functions)):
             # \sum_{\mathbf{Z}} q(\mathbf{Z}) f: over every value of the variable of a
             # declared abstract density (Bishop's sum over the states of a latent), which
             # obeys the rules of its integral: E_q[f], marginalisation, Bayes' rule
@@ -1681,19 +1682,6 @@ class _Builder(Transformer_NonRecursive):
                                       else 0))
         return _Prefix(lambda body: self.big_operator(kind, body, limits, tok), list(args),
                        whole=True, product_over=index if kind is sp.Product else None)
-
-    def latent_of_density(self, var: sp.Symbol) -> bool:
-        """Whether ``var`` is a variable left of the bar of a declared abstract density
-        (``q(Z)``, ``p(X, Z|\theta)``), whose values a sum without a range runs over."""
-        for value in self.functions.values():
-            if not (isinstance(value, sp.core.function.AppliedUndef)
-                    and "(" in value.func.__name__):
-                continue
-            inner = value.func.__name__[value.func.__name__.index("(") + 1:]
-            given = inner.split("|")[0].count(",") + 1
-            if var in value.args[:given]:
-                return True
-        return False
 
     def factorial(self, c: list[Any]) -> sp.Expr:
         return sp.factorial(self.value(c[0]))
