@@ -71,3 +71,36 @@ def test_a_deriv_sum_over_a_latent_is_the_expectation_under_its_density() -> Non
             "  = Sum(r(u)*log(s(u|v)/s(v, u)), u)\n")
     d = check_derivation(parse_derivation(text, file="t.deriv"))
     assert [s.verdict for s in d.steps] == [Verdict.PROVED, Verdict.REFUTED]
+
+
+@pytest.mark.parametrize("u, r, s", [("x", "p", "q"), ("w", "f", "g"), (r"\omega", "r", "s")])
+def test_a_sum_over_an_alphabet_and_the_relative_entropy_d(u: str, r: str, s: str) -> None:
+    # Cover & Thomas, sec. 2.3: D(p||q) = sum_{x in X} p(x) log p(x)/q(x)
+    dens = f"% densities: {r}({u}), {s}({u})"
+    body = (rf"\sum_{{{u} \in \mathcal{{A}}}} {r}({u}) \log\frac{{{r}({u})}}{{{s}({u})}}"
+            rf" &= D({r}\|{s}) \\" "\n"
+            rf" &= D({s}\|{r})")
+    assert _verdicts(body, dens) == [Verdict.PROVED, Verdict.REFUTED]
+
+
+def test_a_sum_over_an_alphabet_of_an_integer_runs_over_its_declared_range() -> None:
+    body = r"\sum_{k \in \mathcal{K}} c_k &= c_1 + c_2 + \sum_{k=3}^{K} c_k"
+    decl = ["% symbols: K : positive integer", "% symbols: k : integer [1, K]",
+            "% functions: c_k : real"]
+    assert _verdicts(body, *decl) in ([Verdict.PROVED], [Verdict.NUMERICALLY_SUPPORTED])
+
+
+def test_a_declared_d_before_a_bracket_is_not_the_relative_entropy() -> None:
+    # D declared a number: D(p||q) is not read as a divergence
+    with pytest.raises(DerivationSyntaxError):
+        _verdicts(r"D(p\|q) &= 0", "% symbols: D : positive", "% densities: p(x), q(x)")
+
+
+@pytest.mark.parametrize("kl", [r"D_{\mathbb{KL}}\left(r \| s\right)", r"\mathbb{KL}(r\|s)",
+                                r"D_{\mathbb{KL}}[r \| s]"])
+def test_murphys_blackboard_kl_is_the_kl_divergence(kl: str) -> None:
+    # Murphy, PML (2022, 2023) writes the KL divergence D_{\mathbb{KL}}(p \| q)
+    dens = "% densities: r(v), s(v)"
+    body = (kl + r" &= \mathbb{E}_{r(v)}\left[\log r(v) - \log s(v)\right] \\" "\n"
+            r" &= \mathbb{E}_{s(v)}\left[\log s(v) - \log r(v)\right]")
+    assert _verdicts(body, dens) == [Verdict.PROVED, Verdict.REFUTED]

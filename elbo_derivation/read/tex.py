@@ -351,10 +351,20 @@ def _normalise(text: str) -> str:
                           + "\ue00a" + " " * (len(m.group(3)) - 1), text)
     for pattern, repl in _SAME_WIDTH:
         text = pattern.sub(lambda m, r=repl: padded(m, r), text)
+    if "\\in" in text:  # \sum_{x \in \mathcal{X}}: over every value, \sum_{x}
+        text = _OVER_ALPHABET.sub(
+            lambda m: (m.group(1) + "_{" + m.group(2) + "}").ljust(len(m.group(0))), text)
     if "\\|" in text or "Vert" in text:
         text = _norm_bars(text)
     return _absolute_bars(text) if "|" in text else text
 
+
+#: ``\sum_{x \in \mathcal{X}}`` (Cover & Thomas): a sum over the alphabet of x, every value of
+#: it, read as ``\sum_{x}`` (over the declared range of an integer, or the variable of a
+#: declared density)
+_OVER_ALPHABET = re.compile(
+    r"(\\(?:sum|prod))\s*_\s*\{\s*((?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*\\?[A-Za-z]+\s*\}"
+    r"|\\?[A-Za-z]+)(?:_\{?\w+\}?)?)\s*\\in\s*\\mathcal\s*\{\s*[A-Za-z]\s*\}\s*\}")
 
 #: ``\left. f \right|_{x = t}``: f evaluated at x = t (the bars as U+E009 and U+E00A)
 _EVALUATED = re.compile(r"(\\left\s*\.)(.*?)(\\right\s*\|)(?=\s*_)", re.DOTALL)
@@ -1340,6 +1350,11 @@ class _Builder(Transformer_NonRecursive):
                     elif (entropy := self.entropy_of(item, paren)) is not None:
                         value = entropy  # H(q), the entropy of a declared density
                         i += 1
+                    elif (divergence := self.relative_entropy_of(item, paren)) is not None:
+                        value = divergence  # D(p||q), Cover & Thomas's relative entropy
+                        if isinstance(nxt, _Power):
+                            value = self.power_of(divergence, nxt.exponent, nxt)
+                        i += 1
                     elif (mean := self.plain_expectation_of(item, paren)) is not None:
                         value = mean  # E(X): the expectation over the declared density of X
                         if isinstance(nxt, _Power):
@@ -1933,6 +1948,18 @@ class _Builder(Transformer_NonRecursive):
     def kl_square(self, c: list[Any]) -> _Big:
         """``D_{KL}[q \\| p]``: the KL written with square brackets."""
         return self.kl([c[0], self.paren(c[1:])])
+
+    def relative_entropy_of(self, item: Any, paren: _Paren) -> sp.Expr | None:
+        r"""``D(p \| q)``, ``D(p(x) \| q(x))``: the relative entropy (KL divergence) of two
+        declared densities, as Cover & Thomas write it (sec. 2.3), the letter D being declared
+        neither a symbol nor a function. None for anything else: a declared D, a subscripted
+        one, or a bracket without the two densities' separator."""
+        if (not isinstance(item, _Name) or item.base != "D" or item.sub is not None
+                or item.accent is not None or paren.seps != ["||"] or len(paren.parts) != 2
+                or any(c in self.symbols for c in item.candidates())
+                or any(sig.startswith("D(") for sig in self.functions)):
+            return None
+        return self.kl([item, paren]).value
 
     def entropy_of(self, item: Any, paren: _Paren) -> sp.Expr | None:
         """``H(q)``, ``H(q(h|v))``, ``\\mathcal{H}(q)``: the entropy −E_q[log q] of a declared
