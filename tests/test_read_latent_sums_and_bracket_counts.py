@@ -104,3 +104,22 @@ def test_murphys_blackboard_kl_is_the_kl_divergence(kl: str) -> None:
     body = (kl + r" &= \mathbb{E}_{r(v)}\left[\log r(v) - \log s(v)\right] \\" "\n"
             r" &= \mathbb{E}_{s(v)}\left[\log s(v) - \log r(v)\right]")
     assert _verdicts(body, dens) == [Verdict.PROVED, Verdict.REFUTED]
+
+
+@pytest.mark.parametrize("u", ["p", "w", r"\theta"])
+def test_a_logarithm_to_base_two_is_the_log_over_log_two(u: str) -> None:
+    # Cover & Thomas, eq. (2.5): the binary entropy in bits
+    decl = rf"% symbols: 0 < {u} < 1"
+    body = (rf"-{u}\log_2 {u} - (1-{u})\log_{{2}}(1-{u})"
+            rf" &= -\frac{{{u}\ln {u} + (1-{u})\ln(1-{u})}}{{\ln 2}} \\" "\n"
+            rf" &= -{u}\ln {u} - (1-{u})\ln(1-{u})")
+    assert _verdicts(body, decl) == [Verdict.PROVED, Verdict.REFUTED]
+
+
+def test_a_logarithm_to_a_declared_base() -> None:
+    assert _verdicts(r"\log_{b} x^2 &= \frac{2\ln x}{\ln b}", "% symbols: b : (1, oo)",
+                     "% symbols: x : positive") == [Verdict.PROVED]
+    with pytest.raises(DerivationSyntaxError, match="base"):  # b may be 1
+        _verdicts(r"\log_{b} x &= 0", "% symbols: b, x : positive")
+    with pytest.raises(DerivationSyntaxError, match="takes no subscript"):
+        _verdicts(r"\exp_{2} x &= 0", "% symbols: x : positive")

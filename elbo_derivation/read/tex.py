@@ -1476,6 +1476,22 @@ class _Builder(Transformer_NonRecursive):
         return self.prefix([fn_tok, *c[2:]],
                            lambda v: self.power_of(inner(v), exponent, fn_tok))
 
+    def prefix_base(self, c: list[Any]) -> Any:
+        """``\\log_2 x``, ``\\log_{b}(x)``: the logarithm to the base 2 or b, log x / log b
+        (Cover & Thomas measure entropy in bits); the base a positive number other than 1 or
+        a symbol declared in (1, ∞) or (0, 1). Only ``\\log`` takes a base."""
+        fn_tok, base = c[0], self.value(c[1])
+        if str(fn_tok).lstrip("\\") != "log":
+            raise self.err(f"'{fn_tok}' takes no subscript: only \\log_b x is a logarithm "
+                           "to a base", fn_tok)
+        interval = self.ranges.get(str(base)) if isinstance(base, sp.Symbol) else None
+        away_from_one = (base - 1).is_nonzero or (
+            interval is not None and not interval.contains(1) and interval.inf >= 0)
+        if not (base.is_positive and away_from_one):
+            raise self.err("the base of \\log_b must be a positive number other than 1, or "
+                           "a symbol declared in (1, oo) or (0, 1)", fn_tok)
+        return self.prefix([fn_tok, *c[2:]], lambda v: sp.log(v) / sp.log(base))
+
     # derivatives ---------------------------------------------------------------------
     def order(self, c: list[Any]) -> _Order:
         return _Order(self.value(c[0]))
