@@ -406,7 +406,9 @@ def _rename_decl_tokens(text: str, mapping: dict[str, str]) -> str:
 
 
 #: accents over a density's variable (p(\bar{x})): commands, never declared names
-_ACCENTS = frozenset({"bar", "tilde", "widetilde", "widehat", "overline", "dot", "vec"})
+#: and bold faces (q(\mathbf{Z}), p(\mathbf{X}|\boldsymbol{\theta}), Bishop & Bishop's latents)
+_ACCENTS = frozenset({"bar", "tilde", "widetilde", "widehat", "overline", "dot", "vec",
+                      "mathbf", "boldsymbol", "bm"})
 
 
 def _data_indices_as_subscripts(line: str) -> str:

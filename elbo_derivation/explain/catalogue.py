@@ -2679,3 +2679,12 @@ def kinds(name: str) -> tuple[str, ...]:
 # of a log-normal, e^(2μ)·e^(σ²)·(e^(σ²) − 1)) was never written, and the term the author
 # lost is the whole −E[θ]² (a dropped term). See :func:`.witness_terms.constant_written`.
 CATALOGUE = _amended(CATALOGUE, {"missing-minus-one": {"witness": "constant-written"}})
+
+# --- o15b: the Gamma recursion's factor lost ---
+# Γ(s + 1) written Γ(s) where Γ(s) stands beside it (the Beta mean's Γ(α + 1)/Γ(α) taken as 1):
+# the recursion Γ(s + 1) = s·Γ(s) with its factor s lost. Dropping the term 1 from s + 1
+# reproduces the same step; the recursion is the specific name. See
+# :func:`.simulations.gamma_recursion_factor_lost`.
+CATALOGUE = _amended(CATALOGUE, {"gamma-recursion": {
+    "whole": sim.gamma_recursion_factor_lost, "special_case_of": ("dropped-term",)}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}

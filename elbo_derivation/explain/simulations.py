@@ -57,6 +57,7 @@ __all__ = [
     "factor_dropped_in_kept",
     "factor_on_one_term",
     "first_term_lost",
+    "gamma_recursion_factor_lost",
     "gamma_recursion_wrong",
     "index_confused",
     "inner_factor_forgotten",
@@ -4944,4 +4945,35 @@ def factor_dropped_in_kept(node: sp.Basic, roles: Any) -> list[Variant]:
         out.append((rest, {"right": node, "wrong": rest, "s": f, "why": why,
                            "guard": _in_kept_construct, "kept_only": True,
                            "same_integrand": True, "drops": f}))
+    return out
+
+
+# --- o15b: the Gamma recursion's factor lost ---
+
+def gamma_recursion_factor_lost(expr: sp.Basic, roles: Any) -> list[Variant]:
+    """Γ(s + 1) = s·Γ(s) applied as Γ(s + 1) = Γ(s): the factor s of the recursion lost
+    (the Beta mean Γ(α + β)Γ(α + 1)/(Γ(α)Γ(α + β + 1)) with Γ(α + 1) written Γ(α), which
+    gives 1/(α + β) for α/(α + β)). For each Γ of an argument s + 1 (s not a number) whose
+    Γ(s) stands in the expression too, as the recursion is used to cancel it; every such Γ
+    at once, and each one alone.
+
+    >>> a, b = sp.symbols("a b", positive=True)
+    >>> e = sp.gamma(a + b) * sp.gamma(a + 1) / (sp.gamma(a) * sp.gamma(a + b + 1))
+    >>> sorted(str(w) for w, _ in gamma_recursion_factor_lost(e, None))
+    ['1', 'gamma(a + 1)/gamma(a)', 'gamma(a + b)/gamma(a + b + 1)']
+    >>> gamma_recursion_factor_lost(sp.gamma(a + 1), None)
+    []
+    """
+    gammas = []
+    for g in expr.atoms(sp.gamma):
+        k, s = g.args[0].as_coeff_Add()
+        if k == 1 and s.free_symbols and expr.has(sp.gamma(s)):
+            gammas.append(g)
+    gammas.sort(key=sp.default_sort_key)
+    out: list[Variant] = []
+    for chosen in (_each_and_all(gammas) if gammas else []):
+        g = chosen[0]
+        s = g.args[0] - 1
+        out.append((expr.xreplace({c: sp.gamma(c.args[0] - 1) for c in chosen}),
+                    {"right": s * sp.gamma(s), "wrong": sp.gamma(s), "g": g, "s": s}))
     return out

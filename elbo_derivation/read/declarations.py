@@ -360,8 +360,23 @@ _EXPRESSION_NAME = re.compile(r"[^\W\d]\w*_\{[A-Za-z0-9]+(?:[-+/][A-Za-z0-9]+)+\
 #: the name of a quantity whose subscript is an expression with brackets, powers or commands,
 #: Ormerod & Wand's ``\mu_{q(1/\sigma^2)}`` (the mean of 1/σ² under q) read
 #: ``mu_{q(1/sigma^2)}``: one atom, related to nothing else unless the author relates it
-_ATOM_CHARS = r"[\w()^/+\-*,.|]*"
-ATOM_NAME = re.compile(rf"(?P<base>[^\W\d]\w*?)_\{{(?P<sub>{_ATOM_CHARS}[()^|]{_ATOM_CHARS})\}}$")
+_ATOM_CHARS = r"[\w()^/+\-*,.|\[\]]*"
+ATOM_NAME = re.compile(
+    rf"(?P<base>[^\W\d]\w*?)_\{{(?P<sub>{_ATOM_CHARS}[()^|\[]{_ATOM_CHARS})\}}$")
+#: a name with its index in square brackets, Koller & Friedman's counts ``M[1]``, ``M[x^0]``
+#: read as one atom ``M_{[1]}`` once declared (unrelated to ``M_1`` or to a vector's entry)
+BRACKET_INDEXED = re.compile(
+    r"\s*(\\?[A-Za-z]+)\s*\[\s*([A-Za-z0-9]+(?:\^\{?[A-Za-z0-9]+\}?)?)\s*\]\s*$")
+
+
+def bracket_atom(base: str, index: str) -> str:
+    """The one name of ``base[index]`` (``M[1]`` → ``M_{[1]}``, ``M[x^{0}]`` → ``M_{[x^0]}``).
+
+    >>> bracket_atom("M", "1"), bracket_atom(r"\\alpha", "x^{0}")
+    ('M_{[1]}', 'alpha_{[x^0]}')
+    """
+    index = re.sub(r"\^\{(\w+)\}", r"^\1", re.sub(r"\s+", "", index))
+    return f"{base.lstrip(chr(92))}_{{[{index}]}}"
 #: a LaTeX name with such a subscript, as written: ``\mu_{q(1/\sigma^2)}``
 _ATOM_WRITTEN = re.compile(r"\s*\\?([A-Za-z]+)\s*_\s*\{(.*)\}\s*$", re.DOTALL)
 
@@ -570,6 +585,11 @@ class Declarations:
         if starred != written:  # \theta_*, x^*: the starred name theta_star, x_star
             name = self.plain(starred)
             self.written[name] = written
+            return name
+        bracketed = BRACKET_INDEXED.match(written)
+        if bracketed is not None:  # M[1]: Koller & Friedman's count, one atom
+            name = bracket_atom(bracketed.group(1), bracketed.group(2))
+            self.written[name] = written.strip()
             return name
         if "\\" not in written and "{" not in written:
             return written
@@ -1587,15 +1607,23 @@ def variance_of(integrand: sp.Expr, variable: sp.Basic, density: sp.Expr,
 
 
 def density_variable(functions: Mapping[str, Any], v: sp.Symbol) -> bool:
-    """Whether ``v`` is the variable (first argument) of a declared density of ``functions``.
+    """Whether ``v`` is a variable left of the bar of a declared density of ``functions``
+    (``q(z|x)``'s z, both of ``p(x, z|t)``): a sum without a range over it is over all its
+    values.
 
     >>> z, x = sp.Symbol("z", real=True), sp.Symbol("x", real=True)
     >>> q = sp.Function("q(z|x)", positive=True)(z, x)
     >>> density_variable({"q(z|x)": q}, z), density_variable({"q(z|x)": q}, x)
     (True, False)
     """
-    return any(isinstance(f, AppliedUndef) and "(" in f.func.__name__ and f.is_positive
-               and f.args and f.args[0] == v for f in functions.values())
+    for value in functions.values():  # any variable left of the bar: q(Z), p(X, Z|t)
+        if not (isinstance(value, AppliedUndef) and "(" in value.func.__name__
+                and value.is_positive):
+            continue
+        inner = value.func.__name__[value.func.__name__.index("(") + 1:]
+        if v in value.args[:inner.split("|")[0].count(",") + 1]:
+            return True
+    return False
 
 
 def is_copy_of(new: sp.Expr, declared: sp.Expr) -> bool:

@@ -136,6 +136,7 @@ from elbo_derivation.read.declarations import (
     alias_dependence,
     atom_name,
     bound_to_definitions,
+    bracket_atom,
     constant_in_index,
     data_index_shifted,
     density_variable,
@@ -288,6 +289,34 @@ def _past_closing_brace(text: str, start: int) -> int | None:
     return None
 
 
+_BRACKET_START = re.compile(r"(\\?)((?<=\\)[A-Za-z]+|(?<![A-Za-z\\])[A-Za-z])\s*\[([^\[\]]*)\]")
+
+
+def _bracket_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
+        str, dict[int, tuple[str, str, str]]]:
+    r"""``text`` with each declared name indexed in square brackets (``M[1]``, see
+    :func:`~elbo_derivation.read.declarations.bracket_atom`) replaced by U+E00B padded to its
+    width, as :func:`_declared_atoms` does; a bracket after any other name is left to the
+    grammar (a product with a bracketed factor).
+
+    >>> m1 = sp.Symbol("M_{[1]}")
+    >>> out, atoms = _bracket_atoms(r"\frac{M[1]}{M[1] + N[0]}", {m1.name: m1})
+    >>> out.count("\ue00b"), atoms[6], "N[0]" in out
+    (2, ('M', '{[1]}', 'M[1]'), True)
+    """
+    if "[" not in text or not any("[" in key for key in symbols):
+        return text, {}
+    atoms: dict[int, tuple[str, str, str]] = {}
+    out = text
+    for m in _BRACKET_START.finditer(text):
+        name = bracket_atom(m.group(2), m.group(3))
+        if name not in symbols:
+            continue
+        atoms[m.start()] = (m.group(2), name[len(m.group(2)) + 1:], m.group(0))
+        out = out[:m.start()] + "\ue00b" + " " * (m.end() - m.start() - 1) + out[m.end():]
+    return out, atoms
+
+
 def _declared_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
         str, dict[int, tuple[str, str, str]]]:
     r"""``text`` with each declared name whose subscript is an expression
@@ -300,10 +329,10 @@ def _declared_atoms(text: str, symbols: Mapping[str, Any]) -> tuple[
     >>> out.index("\ue00b"), atoms[1][:2], len(out)
     (1, ('mu', '{q(1/sigma^2)}'), 31)
     """
+    out, atoms = _bracket_atoms(text, symbols)
     if "_" not in text or not any("{" in key for key in symbols):
-        return text, {}
-    atoms: dict[int, tuple[str, str, str]] = {}
-    out = text
+        return out, atoms
+    text = out
     for m in _ATOM_START.finditer(text):
         if not m.group(0).endswith("{"):
             continue
@@ -333,6 +362,9 @@ def _normalise(text: str) -> str:
                           + "\ue00a" + " " * (len(m.group(3)) - 1), text)
     for pattern, repl in _SAME_WIDTH:
         text = pattern.sub(lambda m, r=repl: padded(m, r), text)
+    if "\\in" in text:  # \sum_{x \in \mathcal{X}}: over every value, \sum_{x}
+        text = _OVER_ALPHABET.sub(
+            lambda m: (m.group(1) + "_{" + m.group(2) + "}").ljust(len(m.group(0))), text)
     if "\\|" in text or "Vert" in text:
         text = _norm_bars(text)
     return _absolute_bars(text) if "|" in text else text
@@ -376,6 +408,12 @@ def _set_range(m: re.Match[str]) -> str:
     new = f"\\{m.group(1)}_{{{m.group(2)}={first}}}^{{{last}}}"
     return new.ljust(len(m.group(0))) if len(new) <= len(m.group(0)) else m.group(0)
 
+#: ``\sum_{x \in \mathcal{X}}`` (Cover & Thomas): a sum over the alphabet of x, every value of
+#: it, read as ``\sum_{x}`` (over the declared range of an integer, or the variable of a
+#: declared density)
+_OVER_ALPHABET = re.compile(
+    r"(\\(?:sum|prod))\s*_\s*\{\s*((?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*\\?[A-Za-z]+\s*\}"
+    r"|\\?[A-Za-z]+)(?:_\{?\w+\}?)?)\s*\\in\s*\\mathcal\s*\{\s*[A-Za-z]\s*\}\s*\}")
 
 #: ``\left. f \right|_{x = t}``: f evaluated at x = t (the bars as U+E009 and U+E00A)
 _EVALUATED = re.compile(r"(\\left\s*\.)(.*?)(\\right\s*\|)(?=\s*_)", re.DOTALL)
@@ -1377,6 +1415,11 @@ class _Builder(Transformer_NonRecursive):
                     elif (entropy := self.entropy_of(item, paren)) is not None:
                         value = entropy  # H(q), the entropy of a declared density
                         i += 1
+                    elif (divergence := self.relative_entropy_of(item, paren)) is not None:
+                        value = divergence  # D(p||q), Cover & Thomas's relative entropy
+                        if isinstance(nxt, _Power):
+                            value = self.power_of(divergence, nxt.exponent, nxt)
+                        i += 1
                     elif (mean := self.plain_expectation_of(item, paren)) is not None:
                         value = mean  # E(X): the expectation over the declared density of X
                         if isinstance(nxt, _Power):
@@ -1497,6 +1540,22 @@ class _Builder(Transformer_NonRecursive):
         inner = self._function(fn_tok)
         return self.prefix([fn_tok, *c[2:]],
                            lambda v: self.power_of(inner(v), exponent, fn_tok))
+
+    def prefix_base(self, c: list[Any]) -> Any:
+        """``\\log_2 x``, ``\\log_{b}(x)``: the logarithm to the base 2 or b, log x / log b
+        (Cover & Thomas measure entropy in bits); the base a positive number other than 1 or
+        a symbol declared in (1, ∞) or (0, 1). Only ``\\log`` takes a base."""
+        fn_tok, base = c[0], self.value(c[1])
+        if str(fn_tok).lstrip("\\") != "log":
+            raise self.err(f"'{fn_tok}' takes no subscript: only \\log_b x is a logarithm "
+                           "to a base", fn_tok)
+        interval = self.ranges.get(str(base)) if isinstance(base, sp.Symbol) else None
+        away_from_one = (base - 1).is_nonzero or (
+            interval is not None and not interval.contains(1) and interval.inf >= 0)
+        if not (base.is_positive and away_from_one):
+            raise self.err("the base of \\log_b must be a positive number other than 1, or "
+                           "a symbol declared in (1, oo) or (0, 1)", fn_tok)
+        return self.prefix([fn_tok, *c[2:]], lambda v: sp.log(v) / sp.log(base))
 
     # derivatives ---------------------------------------------------------------------
     def order(self, c: list[Any]) -> _Order:
@@ -1980,6 +2039,18 @@ class _Builder(Transformer_NonRecursive):
     def kl_square(self, c: list[Any]) -> _Big:
         """``D_{KL}[q \\| p]``: the KL written with square brackets."""
         return self.kl([c[0], self.paren(c[1:])])
+
+    def relative_entropy_of(self, item: Any, paren: _Paren) -> sp.Expr | None:
+        r"""``D(p \| q)``, ``D(p(x) \| q(x))``: the relative entropy (KL divergence) of two
+        declared densities, as Cover & Thomas write it (sec. 2.3), the letter D being declared
+        neither a symbol nor a function. None for anything else: a declared D, a subscripted
+        one, or a bracket without the two densities' separator."""
+        if (not isinstance(item, _Name) or item.base != "D" or item.sub is not None
+                or item.accent is not None or paren.seps != ["||"] or len(paren.parts) != 2
+                or any(c in self.symbols for c in item.candidates())
+                or any(sig.startswith("D(") for sig in self.functions)):
+            return None
+        return self.kl([item, paren]).value
 
     def entropy_of(self, item: Any, paren: _Paren) -> sp.Expr | None:
         """``H(q)``, ``H(q(h|v))``, ``\\mathcal{H}(q)``: the entropy −E_q[log q] of a declared

@@ -46,6 +46,7 @@ from elbo_derivation.core.steps import Derivation, Relation, Step, Verdict
 from elbo_derivation.core.written import Bars, WrittenDerivative
 from elbo_derivation.report.pretty import (
     ATOM_SUB,
+    BRACKET_SUB,
     GREEK,
     atom_subscript,
     plural,
@@ -251,6 +252,9 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         return self._bracketed(inner) if isinstance(inner, sp.Add) else self._print(inner)
 
     def _name(self, name: str) -> Any:
+        bracketed = BRACKET_SUB.match(name)
+        if bracketed is not None:  # M_{[1]}: M[1], as written
+            return _el(self, "mi", pretty_name(name))
         atom = atom_subscript(name, GREEK, lambda k: k.translate(_POWERS))
         if atom is not None:  # mu_{q(1/sigma^2)}: μ with the subscript q(1/σ²), as written
             base = ATOM_SUB.match(name)["base"]  # type: ignore[index]

@@ -39,6 +39,7 @@ from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import Bars, WrittenDerivative
 from elbo_derivation.report.pretty import (
     ATOM_SUB,
+    BRACKET_SUB,
     GREEK,
     atom_subscript,
     reader_order,
@@ -84,6 +85,9 @@ _ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde", "dot": r"\dot"}
 
 
 def _tex_name(name: str) -> str:
+    bracketed = BRACKET_SUB.match(name)
+    if bracketed is not None:  # M_{[1]}: M[1], as written
+        return f"{_tex_name(bracketed['base'])}[{bracketed['index']}]"
     atom = atom_subscript(name, _GREEK_TEX, lambda k: f"^{{{k}}}")
     if atom is not None:  # mu_{q(1/sigma^2)}: \mu_{q(1/\sigma^{2})}, as written
         return f"{_tex_name(ATOM_SUB.match(name)['base'])}_{{{atom}}}"  # type: ignore[index]

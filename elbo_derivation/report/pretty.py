@@ -86,6 +86,10 @@ _EXPRESSION_SUB = re.compile(r"^(?P<stem>[A-Za-z]\w*?)_\{"
 ATOM_SUB = re.compile(r"^(?P<base>[A-Za-z]\w*?)_\{(?P<sub>[^{}]*[()^|][^{}]*)\}$")
 
 
+#: a name indexed in square brackets, ``M_{[1]}`` (read from Koller & Friedman's ``M[1]``)
+BRACKET_SUB = re.compile(r"^(?P<base>[A-Za-z]\w*?)_\{\[(?P<index>[^\[\]{}]*)\]\}$")
+
+
 def atom_subscript(name: str, greek: dict[str, str], power: Any) -> str | None:
     """The subscript of a name of :data:`ATOM_SUB`'s form with each Greek word through
     ``greek`` and each power ``^k`` through ``power(k)``; None for any other name.
@@ -194,7 +198,11 @@ def pretty_signature(signature: str) -> str:
 def pretty_name(name: str) -> str:
     """A symbol name in unicode: ``sigma1`` → ``σ₁``, ``x_hat`` → ``x̂``, ``Z_2`` → ``Z₂``,
     ``mu_{q(1/sigma^2)}`` → ``μ_q(1/σ²)``, ``theta_star`` (the reader's name for θ_*, θ^*)
-    → ``θ∗``."""
+    → ``θ∗``, ``M_{[1]}`` → ``M[1]``."""
+    bracketed = BRACKET_SUB.match(name)
+    if bracketed is not None:  # M[1]: shown as written
+        index = re.sub(r"\^(\w)", lambda p: p[1].translate(_SUP), bracketed["index"])
+        return f"{pretty_name(bracketed['base'])}[{index}]"
     atom = atom_subscript(name, GREEK, lambda k: k.translate(_SUP))
     if atom is not None:
         base = ATOM_SUB.match(name)["base"]  # type: ignore[index]
