@@ -36,3 +36,15 @@ def test_a_poisson_draw_in_latex(v: str, m: str) -> None:
     assert _verdicts(parse_tex_derivation(text, file="draw.tex")) == [Verdict.PROVED]
     wrong = text.replace(f"&= {m} + {m}^2", f"&= {m}^2")
     assert _verdicts(parse_tex_derivation(wrong, file="draw.tex")) == [Verdict.REFUTED]
+
+
+@pytest.mark.parametrize(("v", "m"), [("k", r"\lambda"), ("N", "r")])
+def test_a_draw_stated_after_a_quad_is_the_justification(v: str, m: str) -> None:
+    text = (f"% symbols: {m} : positive\n% densities: f({v}) = \\mathrm{{Poisson}}({m})\n"
+            f"\\begin{{align*}}\n\\mathbb{{E}}[{v}] &= {m} \\quad ({v} \\sim "
+            f"\\mathrm{{Poisson}}({m}))\n\\end{{align*}}\n")
+    d = parse_tex_derivation(text, file="remark.tex")
+    assert "\\sim" in (d.steps[0].justification or "")
+    assert _verdicts(d) == [Verdict.PROVED]
+    wrong = text.replace(f"&= {m} \\quad", f"&= {m}^2 \\quad")
+    assert _verdicts(parse_tex_derivation(wrong, file="remark.tex")) == [Verdict.REFUTED]

@@ -2349,10 +2349,12 @@ _TOP_RELATION = re.compile(r"=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])")
 
 #: a remark set after a quad at the end of a row: a condition (\quad \forall x, \quad
 #: \text{for } x > 0) or a reason in brackets with mathematics in it (\quad (\text{since }
-#: E[z^2] = \sigma^2 + \mu^2))
+#: E[z^2] = \sigma^2 + \mu^2)), or a draw stated beside the row (\quad (X \sim
+#: \mathrm{Poisson}(\lambda)), whose \sim is no operator of an expression)
 _QUAD_REMARK = re.compile(
     r"\\q?quad(?![a-zA-Z])\s*(?=\\forall(?![a-zA-Z])|\\text\s*\{|\\textrm\s*\{|\\mbox\s*\{"
-    r"|\\mathrm\s*\{\s*(?:for|if|where|since|with)\s*\}|(?:\\left\s*)?\(\s*\\text\s*\{)")
+    r"|\\mathrm\s*\{\s*(?:for|if|where|since|with)\s*\}|(?:\\left\s*)?\(\s*\\text\s*\{"
+    r"|[^{}]*\\sim(?![a-zA-Z]))")
 
 
 def _quad_remark(original: str, blanked: str) -> tuple[int, str] | None:
