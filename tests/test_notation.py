@@ -180,8 +180,10 @@ def test_a_family_density_at_a_copy_of_its_variable():
 @pytest.mark.parametrize("line,words", [
     ("e^x", "Euler's number is written E"),
     ("Integral(exp(-x^2), x)", "Integral(f, (x, -oo, oo))"),
-    # (a draw from a normal, E[x, x ~ N(mu, 1)], is read: tests/test_read_notation.py)
-    ("E[x, x ~ Laplace(mu, 1)]", "densities: p(x) = Laplace(...)"),
+    # (a draw from a family, E[x, x ~ N(mu, 1)] or E[x, x ~ Laplace(mu, 1)], is read:
+    # tests/test_read_notation.py, tests/test_math_family_draws.py; a family outside a draw
+    # is not a density)
+    ("x*Laplace(mu, 1)", "densities: p(x) = Laplace(...)"),
 ])
 def test_deriv_refuses_with_how_to_write_it(line, words):
     with pytest.raises(DerivationSyntaxError, match=re.escape(words)):

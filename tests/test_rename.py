@@ -116,9 +116,12 @@ def build_map(names: Iterable[str], heads: Sequence[str] | None = None,
         if stem not in stems:
             choices = ([*heads] if heads is not None else [
                 *PREFERRED.get(head, []),
-                *(GREEK_FALLBACK if len(head) == 1 else [head + "r", head + "_r"])])
-            new_head = next((c for c in choices if free(c + ("_" + rest if rest else ""))),
-                            None)
+                *(GREEK_FALLBACK if len(head) == 1 else [head + "r", head + "_r",
+                                                          *GREEK_FALLBACK])])
+            # (a head with its own subscript, alpha_r, would give an indexed name two
+            # subscripts, alpha_r_k, written \alpha_{r_k}: not a name a text writes)
+            new_head = next((c for c in choices if not (rest and "_" in c)
+                             and free(c + ("_" + rest if rest else ""))), None)
             if new_head is None:
                 new_head = next(c for c in (f"{head}{i}r" for i in range(99)) if free(c))
             stems[stem] = new_head + ("_" + rest if rest else "")

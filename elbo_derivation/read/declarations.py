@@ -727,7 +727,8 @@ class Declarations:
             raise self.error(
                 f"'{name}' was already declared {self.assumption_of.get(name)}; a second, "
                 f"different declaration ({words}) contradicts it", line, column)
-        if any(sig.startswith(name + "(") for sig in self.functions):
+        if any(sig.startswith(name + "(") and not self.subscripted_sequence(sig)
+               for sig in self.functions):
             raise self.error(f"'{name}' is already a density or function", line, column)
         symbol = self.symbols.get(name) or sp.Symbol(name, **keywords)
         self.symbols[name] = symbol
@@ -1027,6 +1028,23 @@ class Declarations:
         return bool(_NAME.match(name) and name not in RESERVED and name not in self.symbols
                     and name not in self.definitions and name not in self.indexed
                     and not any(sig.startswith(name + "(") for sig in self.functions))
+
+    def subscripted_sequence(self, sig: str) -> bool:
+        r"""Whether the declared function ``sig`` is a sequence written with a subscript
+        (``% functions: y_i : real``): the observations y₁, …, yₙ of a sample, which a
+        statistics text writes beside a plain y, the variable of the density f(y) they are
+        drawn from; the two are different quantities and may both be declared.
+
+        >>> d = Declarations()
+        >>> d.declare_symbols("i : integer", 1, 1)
+        >>> d.declare_functions("y_i : real", 2, 1)
+        >>> d.declare_symbols("y : real", 3, 1)
+        >>> d.subscripted_sequence("y(i)"), d.symbols["y"] == d.functions["y(i)"]
+        (True, False)
+        """
+        value = self.functions.get(sig)
+        return (isinstance(value, Subscripted) and len(value.args) == 1
+                and value.args[0].is_integer is True)
 
     def sequence_name(self, var: str) -> str | None:
         """``x(i)`` when ``var`` (``x(i)``, ``x_i``) names a declared sequence x(i) at its
@@ -1346,9 +1364,10 @@ class Declarations:
                                                  and stem in _SUBSCRIPTABLE_CONSTANTS)
             if reserved or any(s.startswith(stem + "(") for s in self.functions):
                 raise self.error(f"'{stem}' is already declared or reserved", line, col)
-            if stem in self.symbols:
+            if stem in self.symbols and not (written_with_subscript and keywords is not None
+                                             and stem not in self.definitions):
                 # the notes' h(x): the declared symbol (or let name) h, written with its
-                # argument
+                # argument (a subscript, y_i beside a declared y, is a sequence of its own)
                 self.functions[sig] = self.symbols[stem]
             elif keywords is None:  # a new function needs to say what its values are
                 raise self.error(usage, line, column + len(text.rstrip()) + 1)

@@ -262,6 +262,10 @@ _NAME = re.compile(r"[^\W\d]\w*$")
 _SIGNATURE = re.compile(r"\s*([^\W\d]\w*)\s*\(([^()]*)\)\s*$")
 
 
+#: a draw from a named family inside an expectation, ``lam ~ Gamma(``: its variable and family
+_FAMILY_DRAW = re.compile(r"(?<![\w.])([A-Za-z]\w*)\s*~\s*([A-Za-z][A-Za-z]*)\s*\(")
+
+
 class _Context:
     """What an expression may refer to, and where it sits in the file (for errors)."""
 
@@ -1142,6 +1146,9 @@ class _Reader:
         self.source = ""
         #: every name and its meaning, through the one builder all front ends share
         self.decl = Declarations(file=file)
+        #: the densities that draws from a named family declared, by (variable, family,
+        #: parameters as written)
+        self.drawn: dict[tuple[str, str, str], str] = {}
         self.symbols = self.decl.symbols
         self.definitions = self.decl.definitions
         self.functions = self.decl.functions
@@ -1164,6 +1171,7 @@ class _Reader:
 
     def expression(self, text: str, line: int, column: int) -> sp.Expr:
         self.decl.declare_draws(text, line, column)
+        text = self.family_draws(text, line, column)
         token = DRAWN_COPIES.set(self.decl.copies)
         try:
             expr = parse_expression(
@@ -1178,6 +1186,42 @@ class _Reader:
                              "declared symbol, not over a name for an expression", line, column)
         return expr
 
+
+    def family_draws(self, text: str, line: int, column: int) -> str:
+        """``E[f, lam ~ Gamma(a, b)]``: a draw from a named family other than the normal
+        (whose density the grammar writes out), as a textbook writes E[λ] for λ ~ Gamma(a, b).
+        The draw declares a density of its variable in that family, as ``densities: G(lam) =
+        Gamma(a, b)`` would (its moments, entropy and support then known), named after the
+        family (Gamma, or Gamma2 for a second draw of other parameters), and reads as a draw
+        from it. The text is returned with each such draw written with that density."""
+        out, at = [], 0
+        for m in _FAMILY_DRAW.finditer(text):
+            var, family, start = m.group(1), m.group(2), m.end()
+            key = family_key(family)
+            if key is None or key == "normal" or m.start() < at or any(
+                    sig.startswith(family + "(") and sig not in self.drawn.values()
+                    for sig in self.functions):
+                continue
+            depth, end = 1, start
+            while end < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            if depth:
+                continue  # unbalanced: left to the grammar's own message
+            params = " ".join(text[start:end - 1].split())
+            sig = self.drawn.get((var, key, params))
+            if sig is None:
+                taken = {s.split("(")[0] for s in self.functions}
+                stem = next(f"{family}{k if k > 1 else ''}" for k in range(1, len(taken) + 2)
+                            if f"{family}{k if k > 1 else ''}" not in taken)
+                sig = f"{stem}({var})"
+                self.decl.declare_densities(
+                    f"{sig} = {family}({text[start:end - 1]})", line, column + m.start(1),
+                    expression=lambda part, col: self.expression(part, line, col))
+                self.drawn[(var, key, params)] = sig
+            out.append(text[at:m.start(2)] + sig)
+            at = end
+        return "".join(out) + text[at:]
 
     # header lines ----------------------------------------------------------------------
     def header(self, key: str, rest: str, line: int, column: int) -> None:

@@ -143,6 +143,7 @@ from elbo_derivation.read.declarations import (
     derivative_at,
     expectation_over,
     expression_subscript,
+    family_key,
     function_at,
     is_copy_of,
     is_sequence_entry,
@@ -1024,8 +1025,14 @@ class _Builder(Transformer_NonRecursive):
         for part in paren.parts:  # q(h_1|x) with h_1 undeclared: the copy needs declaring
             if isinstance(part, _Name) and part.sub is not None:
                 try:
-                    self.resolve_name(part)
+                    value = self.resolve_name(part)
                 except DerivationSyntaxError:
+                    value = None
+                # unreadable, or y_i, a sample declared beside the plain y (an entry of
+                # a sequence): the density at it is not declared
+                if value is None or (isinstance(value, sp.core.function.AppliedUndef)
+                                     and not any(c in self.symbols
+                                                 for c in part.candidates())):
                     whole = _Name(part.base, None, part.accent, part.written, part.line,
                                   part.column)
                     found = next((c for c in whole.candidates() if c in self.symbols), None)
@@ -1039,7 +1046,8 @@ class _Builder(Transformer_NonRecursive):
                             f"{found}_1 : real'); write a sum over data points of a declared "
                             f"quantity instead, e.g. '% functions: \\ell_{index} : real' for "
                             f"\\log {name.written}({part.written}|...)", part)
-                    if found is not None and isinstance(self.symbols[found], sp.Symbol):
+                    if value is None and found is not None and isinstance(
+                            self.symbols[found], sp.Symbol):
                         copy = part.candidates()[0]
                         words = self.symbols[found].assumptions0
                         kind = next((w for w in ("positive", "nonnegative", "integer", "real")
@@ -2502,10 +2510,12 @@ _TOP_RELATION = re.compile(r"=|\\leq?(?![a-zA-Z])|\\geq?(?![a-zA-Z])")
 
 #: a remark set after a quad at the end of a row: a condition (\quad \forall x, \quad
 #: \text{for } x > 0) or a reason in brackets with mathematics in it (\quad (\text{since }
-#: E[z^2] = \sigma^2 + \mu^2))
+#: E[z^2] = \sigma^2 + \mu^2)), or a draw stated beside the row (\quad (X \sim
+#: \mathrm{Poisson}(\lambda)), whose \sim is no operator of an expression)
 _QUAD_REMARK = re.compile(
     r"\\q?quad(?![a-zA-Z])\s*(?=\\forall(?![a-zA-Z])|\\text\s*\{|\\textrm\s*\{|\\mbox\s*\{"
-    r"|\\mathrm\s*\{\s*(?:for|if|where|since|with)\s*\}|(?:\\left\s*)?\(\s*\\text\s*\{)")
+    r"|\\mathrm\s*\{\s*(?:for|if|where|since|with)\s*\}|(?:\\left\s*)?\(\s*\\text\s*\{"
+    r"|[^{}]*\\sim(?![a-zA-Z]))")
 
 
 def _quad_remark(original: str, blanked: str) -> tuple[int, str] | None:
@@ -2699,6 +2709,9 @@ class _TexReader:
         self.symbols = self.decl.symbols
         self.definitions = self.decl.definitions
         self.functions = self.decl.functions
+        #: the densities that draws from a named family declared, by family: (variable,
+        #: parameters as written)
+        self.drawn: dict[str, tuple[str, str]] = {}
         self.title = ""
         self.source = ""
         #: steps read in earlier parts: the step limit holds for the whole file
@@ -3172,8 +3185,44 @@ class _TexReader:
         except Exception:
             return None
 
+    def family_draws(self, text: str, line: int, column: int) -> str:
+        r"""``\mathbb{E}_{\lambda \sim \mathrm{Gamma}(a, b)}[\lambda]``: a draw from a named
+        family other than the normal (which the grammar writes out), as a textbook writes it.
+        The draw declares a density of its variable in that family, as ``% densities:
+        Gamma(\lambda) = \mathrm{Gamma}(a, b)`` would (its moments, entropy and support then
+        known), named by the family's word, and reads as a draw from it; the text is returned
+        with each such draw written with that name. A second draw from the same family with
+        other parameters is left as written (and refused, asking for a declaration)."""
+        out, at = [], 0
+        for m in _FAMILY_DRAW_TEX.finditer(text):
+            word = m.group(3) or m.group(4)
+            key = family_key(word)
+            if key is None or key == "normal" or word in self.symbols or m.start() < at:
+                continue
+            start = m.end()
+            depth, end = 1, start
+            while end < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            if depth:
+                continue  # unbalanced: left to the grammar's own message
+            var, params = m.group(1), " ".join(text[start:end - 1].split())
+            if word not in self.drawn:
+                if any(sig.startswith(word + "(") for sig in self.functions):
+                    continue
+                with sp.evaluate(True):
+                    self.declare_densities(f"{word}({var}) = {m.group(2)}({text[start:end - 1]})",
+                                           line, column + m.start(1))
+                self.drawn[word] = (var, params)
+            elif self.drawn[word] != (var, params):
+                continue
+            out.append(text[at:m.end(2)])
+            at = end
+        return "".join(out) + text[at:]
+
     def expr(self, text: str, line: int, column: int) -> sp.Expr:
         self.decl.declare_draws(text, line, column)
+        text = self.family_draws(text, line, column)
         token = DRAWN_COPIES.set(self.decl.copies)
         try:
             expr = latex_to_sympy(text, symbols=self.symbols, functions=self.functions,
@@ -3187,6 +3236,14 @@ class _TexReader:
             raise self.error(f"'{name}' is a let name: a derivative or sum is taken over a "
                              "declared symbol, not over a name for an expression", line, column)
         return expr
+
+
+#: a draw from a named family, ``\lambda \sim \mathrm{Gamma}(``: the variable, the family as
+#: written and its word
+_FAMILY_DRAW_TEX = re.compile(
+    r"(\\?[A-Za-z]+(?:_\{[^{}]*\}|_\\?[A-Za-z0-9]+)?)\s*\\sim\s*"
+    r"(\\(?:mathrm|operatorname|text|textrm|mathsf)\s*\{\s*([A-Za-z]+)\s*\}|([A-Z][a-z]+))"
+    r"\s*\(")
 
 
 def _split_top(text: str) -> list[str]:
