@@ -164,3 +164,15 @@ def test_a_declared_name_in_the_first_row_is_mathematics() -> None:
     text = ("% symbols: L : positive\n\\begin{align*}\nL &= L^{1} \\\\\n&= 2L\n\\end{align*}\n")
     d = check_derivation(parse_tex_derivation(text, file="l.tex"))
     assert len(d.steps) == 2 and d.steps[1].result.verdict is Verdict.REFUTED
+
+
+def test_the_product_rule_is_said_with_the_family_whose_joint_it_factors() -> None:
+    from elbo_derivation.report.notation import in_author_notation
+
+    text = ("% symbols: t : real\n% densities: R_\\phi(s|t), P_\\theta(t|s), P_\\theta(s), "
+            "P_\\theta(t, s)\n\\begin{align*}\n\\mathbb{E}_{R_\\phi(s|t)}[\\log P_\\theta(t, s) "
+            "- \\log R_\\phi(s|t)] &= \\mathbb{E}_{R_\\phi(s|t)}[\\log P_\\theta(t|s)] "
+            "- \\mathrm{KL}(R_\\phi(s|t) \\| P_\\theta(s))\n\\end{align*}\n")
+    d = check_derivation(parse_tex_derivation(text, file="p.tex"))
+    said = in_author_notation(d.steps[0].result.rule, d, d.steps[0])
+    assert "product rule P_θ(t, s) = P_θ(t|s) P_θ(s)" in said and "R_φ(t, s)" not in said

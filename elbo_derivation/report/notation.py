@@ -74,10 +74,23 @@ def _densities(lines: list[sp.Basic]) -> list[tuple[str, list[str], list[str]]]:
 
 
 def _product_rule(text: str, lines: list[sp.Basic]) -> str:
+    """The product rule said with the step's own family: a conditional u|v of a family whose
+    joint of u and v (or marginal of v) the step writes too; the generic words when no
+    family of the step has both (never another family's name: the variational density's
+    conditional q(z|x) is not a factor of the model's joint)."""
     densities = _densities(lines)
-    for head, given, cond in densities:
-        if len(given) != 1 or len(cond) != 1:
-            continue
+
+    def fits(head: str, u: str, v: str) -> int:
+        if any(h == head and not c and sorted(g) == sorted([u, v]) for h, g, c in densities):
+            return 2  # its joint is written
+        return 1 if any(h == head and not c and g == [v] for h, g, c in densities) else 0
+
+    ranked = sorted(((fits(head, given[0], cond[0]), i, head, given, cond)
+                     for i, (head, given, cond) in enumerate(densities)
+                     if len(given) == 1 and len(cond) == 1), key=lambda t: (-t[0], t[1]))
+    for score, _, head, given, cond in ranked:
+        if score == 0:
+            break
         u, v = given[0], cond[0]
         joint = next((g for h, g, c in densities
                       if h == head and not c and sorted(g) == sorted([u, v])), [v, u])
