@@ -146,6 +146,25 @@ SERIES = "a closed-form sum"
 FINITE_PRODUCT = "a product"
 LINEARITY_OF_INTEGRAL = "linearity of the integral"
 NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² + μ², ...)"
+INTEGER_PARTS = "the integer parts: x − 1 < ⌊x⌋ ≤ x ≤ ⌈x⌉ < x + 1"
+NORMAL_CDF = ("the normal distribution function (∫_{−∞}^{u} N(x; μ, σ²) dx = Φ((u − μ)/σ), "
+              "a probability P(x ≤ u) as the expectation of its indicator)")
+
+
+def _half_line_gaussian(*exprs: sp.Expr) -> tuple[bool, bool]:
+    """Whether ``exprs`` hold an integral over a half line or an expectation of an indicator
+    (a distribution function), and whether they hold any other integral or expectation."""
+    half = other = False
+    for e in exprs:
+        for node in e.atoms(sp.Integral, Expectation):
+            if isinstance(node, Expectation):
+                node = node.as_integral()
+            ends = node.limits[0][1:] if len(node.limits[0]) == 3 else ()
+            if len(ends) == 2 and (ends[0] == -sp.oo) != (ends[1] == sp.oo):
+                half = True
+            else:
+                other = True
+    return half, other
 SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
@@ -968,12 +987,15 @@ class Calculus(Tier):
         from elbo_derivation.decide.calculus import (
             beta_gamma_integrals,
             binomial_series,
+            exponential_integrals,
             exponential_series,
             polynomial_integrals,
         )
 
         expr = binomial_series(exponential_series(beta_gamma_integrals(
             polynomial_integrals(expr), subs, ranges)))
+        if expr.has(sp.Integral):  # P(X ≤ u) of an exponential: ∫_0^u λe^(−λx) dx
+            expr = exponential_integrals(expr, used)
         return expr.replace(lambda n: isinstance(n, cls._NODES),
                             lambda n: cls._doit(n, used))
 
@@ -1522,6 +1544,14 @@ class SumRules(Tier):
             used: set[str] = set()  # the rule of the rewriting, when it rewrote something
             lhs = calculus.products_as_sums(p.lhs, used)
             rhs = calculus.products_as_sums(p.rhs, used)
+            if p.domains and (lhs.has(sp.KroneckerDelta) or rhs.has(sp.KroneckerDelta)):
+                # Σ_k 1{y = k} f(k) = f(y) for a y declared within the range
+                from elbo_derivation.decide.indexed import DECLARED_DELTA, declared_delta_sums
+
+                a0, b0 = declared_delta_sums(lhs, p.domains), declared_delta_sums(rhs, p.domains)
+                if (a0, b0) != (lhs, rhs):
+                    used.add(DECLARED_DELTA)
+                    lhs, rhs = a0, b0
             as_sums = tuple(sorted(used))
             a, rules_a = calculus.sum_normal_form(lhs)
             b, rules_b = calculus.sum_normal_form(rhs)
@@ -2245,7 +2275,10 @@ class GaussianMoments(Tier):
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
         took = (DIFFERENTIATION,) if p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative) else ()
-        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *took, *rules), sides=(a, b))
+        half, other = _half_line_gaussian(p.lhs, p.rhs)
+        normal = (*((NORMAL_CDF,) if half else ()), *((NORMAL_MOMENTS,) if other or not half
+                                                       else ()))
+        judged = p.judge_gap(reduced, self.name, (*normal, *took, *rules), sides=(a, b))
         split = None
         if (p.relation is Relation.EQ and p.needed_rules and judged is not None
                 and judged.verdict is Verdict.PROVED):
@@ -2553,6 +2586,44 @@ ALGEBRA = Algebra(after_integrals=False)
 INEQUALITY_RULES = InequalityRules()
 STRICT_JENSEN = StrictJensen()
 DECLARED_INTERVALS = DeclaredIntervals()
+class IntegerParts(Tier):
+    """An inequality with floors and ceilings (⌊x⌋, ⌈x⌉): each written x − θ (x + θ) with a
+    θ of its own anywhere in [0, 1), the gap must be ≥ 0 by the algebra and the sign rules
+    for every such θ, so for the true values. It only proves."""
+
+    name = "integer-parts"
+    share = 0.05
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.relation in (Relation.GE, Relation.LE) and (
+            p.lhs.has(sp.floor, sp.ceiling) or p.rhs.has(sp.floor, sp.ceiling))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        def work() -> Judgement | None:
+            gap = p.gap_of(p.lhs, p.rhs)
+            subs: dict[sp.Basic, sp.Expr] = {}
+            for k, node in enumerate(sorted(gap.atoms(sp.floor, sp.ceiling),
+                                            key=sp.default_sort_key)):
+                t = sp.Dummy(f"t{k}", nonnegative=True)  # θ = t/(1 + t) covers [0, 1)
+                theta = t / (1 + t)
+                subs[node] = (node.args[0] - theta if isinstance(node, sp.floor)
+                              else node.args[0] + theta)
+            written = gap.xreplace(subs)
+            if written.has(sp.floor, sp.ceiling) or not subs:
+                return None  # (a floor inside a floor: not this rule's)
+            reduced, rules = reduce_algebra(sp.together(written))
+            if reduced == 0:
+                return Judgement(Verdict.PROVED, self.name, (INTEGER_PARTS, *rules))
+            reason, rule = nonnegative(reduced)
+            if reason:
+                return Judgement(Verdict.PROVED, self.name, (INTEGER_PARTS, *rules, rule),
+                                 f"each integer part written x ∓ θ, 0 ≤ θ < 1, the gap is "
+                                 f"≥ 0: {reason}")
+            return None
+
+        return self.within_share(p, work)
+
+
 FAMILIES = Families()
 EXPECTATION_RULES = ExpectationRules()
 GAUSSIAN_INSTANCE = GaussianInstance()
@@ -2573,6 +2644,7 @@ TIERS: tuple[Tier, ...] = (
     STRICT_JENSEN,
     FAMILIES,
     DECLARED_INTERVALS,
+    IntegerParts(),
     EXPECTATION_RULES,
     GAUSSIAN_INSTANCE,
     GAUSSIAN_MOMENTS,
