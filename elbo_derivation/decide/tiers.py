@@ -1771,7 +1771,11 @@ class InequalityRules(Tier):
             p.lhs.has(Expectation, sp.Integral) or p.rhs.has(Expectation, sp.Integral))
 
     def judge(self, p: Problem) -> Judgement | None:
-        from elbo_derivation.decide.inequalities import interval_substitution, mask_nonnegative
+        from elbo_derivation.decide.inequalities import (
+            free_xreplace,
+            interval_substitution,
+            mask_nonnegative,
+        )
 
         subs, interval_rules = interval_substitution(p.domains)
 
@@ -1781,7 +1785,7 @@ class InequalityRules(Tier):
                 if not rules:
                     continue
                 if masked.is_nonnegative is not True and subs:
-                    within = sp.expand(masked.xreplace(subs))
+                    within = sp.expand(free_xreplace(masked, subs))
                     if within.is_nonnegative is True or sp.factor(within).is_nonnegative:
                         masked, rules = within, (*rules, *interval_rules)
                 if masked.is_nonnegative is True:
@@ -1883,21 +1887,21 @@ class DeclaredIntervals(Tier):
         return p.symbolic and bool(p.domains) and p.relation is not Relation.EQ_UP_TO
 
     def judge(self, p: Problem) -> Judgement | None:
-        from elbo_derivation.decide.inequalities import interval_substitution
+        from elbo_derivation.decide.inequalities import free_xreplace, interval_substitution
 
         subs, interval_rules = interval_substitution(p.domains)
         if not subs:
             return None
 
         def work() -> Judgement | None:
-            gap = p.gap.xreplace(subs)
+            gap = free_xreplace(p.gap, subs)
             gap = gap.replace(lambda n: isinstance(n, sp.log),
                               lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
             if p.relation is not Relation.EQ:
                 # the gap as written, each exponential a positive unknown: a sum of positive
                 # terms is ≥ 0 by the sign rules alone, before the expansion and factoring of
                 # a common denominator (which can take seconds)
-                written = exponentials_as_unknowns(p.gap_of(p.lhs, p.rhs).xreplace(subs))
+                written = exponentials_as_unknowns(free_xreplace(p.gap_of(p.lhs, p.rhs), subs))
                 if written is not None and written.is_nonnegative is True:
                     return Judgement(Verdict.PROVED, self.name, (*interval_rules, SIGN_RULES),
                                      "within the declared intervals, each exponential "
@@ -2237,15 +2241,15 @@ class GaussianMoments(Tier):
             b, n2 = evaluate_gaussian_integrals(p.rhs)
             if n1 + n2:  # d/dm E[z³] with E[z³] now m³ + 3ms²: the derivative taken too
                 a, b = _derivatives_done(a), _derivatives_done(b)
-            from elbo_derivation.decide.inequalities import interval_variables
+            from elbo_derivation.decide.inequalities import free_xreplace, interval_variables
 
             there, back = interval_variables(p.lhs - p.rhs, p.domains) if p.domains and (
                 a.has(sp.Integral, Expectation) or b.has(sp.Integral, Expectation)) else ({}, {})
             if there:
                 # N(m, 1 − c) with 0 < c < 1: the variance is positive by the interval only;
                 # evaluated and reduced through c = t/(1 + t), the sides written back in c
-                at, n1 = evaluate_gaussian_integrals(p.lhs.xreplace(there))
-                bt, n2 = evaluate_gaussian_integrals(p.rhs.xreplace(there))
+                at, n1 = evaluate_gaussian_integrals(free_xreplace(p.lhs, there))
+                bt, n2 = evaluate_gaussian_integrals(free_xreplace(p.rhs, there))
                 if n1 + n2:
                     reduced, rules = reduce_algebra(p.gap_of(at, bt))
 
