@@ -21,7 +21,8 @@ to pass the problem on (a tier may leave the sides or the gap more reduced for t
 7. :class:`Families` — densities declared in a named family: moments, entropy, KL, support
    (:mod:`.families`);
 8. :class:`DeclaredIntervals` — symbols declared in intervals written through a positive
-   variable covering the interval, so the sign and log rules see the bounds;
+   variable covering the interval, so the sign and log rules see the bounds; then
+   :class:`IntegerParts` — an inequality with ⌊x⌋ and ⌈x⌉, each written x ∓ θ, 0 ≤ θ < 1;
 9. :class:`ExpectationRules` — for steps over abstract densities, expectations and
    inequalities, the rules of :mod:`~elbo_derivation.decide.rules` (linearity of E,
    normalisation, the product rule and Bayes' rule through one joint, marginalisation,
