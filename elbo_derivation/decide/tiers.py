@@ -1198,10 +1198,11 @@ class IndexedDerivatives(Tier):
 
         if not p.symbolic:
             return False
-        if not (p.lhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation)
-                or p.rhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation)):
+        if not (p.lhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation, sp.Product)
+                or p.rhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation, sp.Product)):
             # what a derivative left behind, μ_j beside 2μ_j: sequences at an integer index,
-            # which have no Gaussian instance but the concrete ones below
+            # which have no Gaussian instance but the concrete ones below (a product of a
+            # sequence, ᾱ_t = ∏ α_i, is the sum tier's: ∏ f = exp(Σ log f))
             return _has_sequence(p.lhs) or _has_sequence(p.rhs)
         return (p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative)) and bool(
             coordinate_derivatives(p.lhs) or coordinate_derivatives(p.rhs))
