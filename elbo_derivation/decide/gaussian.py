@@ -337,6 +337,16 @@ def _integrate_node(node: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def _quadratic_in(exponent: sp.Expr, z: sp.Symbol) -> bool:
+    """Whether ``exponent`` is a polynomial of degree 2 in ``z`` (a Gaussian's exponent)."""
+    if not exponent.has(z):
+        return False
+    try:
+        return sp.Poly(exponent, z).degree() == 2
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return False
+
+
 def _half_line_integral(integrand: sp.Expr, z: sp.Symbol, lo: sp.Expr,
                         hi: sp.Expr) -> sp.Expr | None:
     """∫ integrand dz over a half line, (−∞, hi] or [lo, ∞) with the finite end any real
@@ -347,6 +357,8 @@ def _half_line_integral(integrand: sp.Expr, z: sp.Symbol, lo: sp.Expr,
         return None
     if integrand.has(sp.Integral, Expectation, AppliedUndef, sp.Piecewise):
         return None
+    if not any(_quadratic_in(e.args[0], z) for e in integrand.atoms(sp.exp)):
+        return None  # no Gaussian factor: not this rule's (and not worth expanding)
     total = sp.S.Zero
     for term in sp.Add.make_args(_terms_of(integrand)):
         if term == 0:
