@@ -1149,7 +1149,15 @@ class _Builder(Transformer_NonRecursive):
         densities is an error, as for ``\\mathbb{E}[f]`` without a subscript."""
         tok = c[0]
         body = self.indicator_of(c[-1])
-        var, dens = self.sole_density_of(body, tok)
+        try:
+            var, dens = self.sole_density_of(body, tok)
+        except DerivationSyntaxError as err:
+            which = str(err).rsplit(", and ", 1)[-1]
+            raise self.err(
+                f"{str(tok).strip()}(...) is read as the probability of an event about the "
+                "variable of exactly one declared density (% densities: p(x) = ...); or write "
+                "its expectation, \\mathbb{E}_{p(x)}[\\mathbb{1}[...]]; here " + which,
+                tok) from None
         return expectation_over(body, var, dens, True, declared=self.functions)
 
     def fracdigits(self, c: list[Token]) -> sp.Expr:
