@@ -80,3 +80,21 @@ def test_no_missing_marginal_reading_when_the_model_has_the_marginal() -> None:
     # the bare letter declares a conditional as well: not a prior alone
     step = _gap(MODEL + r", g(v|w)", BAYES_ROW)
     assert step.verdict.value == "undecided"
+
+
+def test_a_product_of_a_sequence_is_left_to_the_sum_tier() -> None:
+    # ᾱ_t = ∏_{i ≤ t} α_i beside α_t: the sum tier's ∏ f = exp(Σ log f), not the coordinate
+    # derivatives' (which only spent the step's time on it)
+    from elbo_derivation.decide import tiers
+
+    i = sp.Symbol("i", integer=True)
+    t = sp.Symbol("t", integer=True, positive=True)
+    al = sp.Function("alpha", positive=True)
+    lhs = sp.Product(al(i), (i, 1, t))
+    rhs = al(t) * sp.Product(al(i), (i, 1, t - 1))
+    p = tiers.Problem.of(lhs, rhs)
+    assert not tiers.IndexedDerivatives().applies(p)
+    assert tiers.IndexedDerivatives().applies(tiers.Problem.of(al(t) + al(t), 2 * al(t)))
+    from elbo_derivation.decide.verdict import compare
+
+    assert compare(lhs, rhs).verdict.value == "proved"
