@@ -23,7 +23,8 @@ def test_the_tiers_run_in_the_documented_order() -> None:
     names = [t.name for t in tiers.TIERS]
     assert names == ["structural", "indexed", "matrix-rules", "gradients", "calculus",
                      "sum-rules", "algebra", "inequality-rules", "strict-jensen", "families",
-                     "declared-intervals", "expectation-rules", "gaussian-instance",
+                     "declared-intervals", "integer-parts", "expectation-rules",
+                     "gaussian-instance",
                      "gaussian-moments", "algebra", "rules-gap", "simplify", "probe"]
     assert [t.after_integrals for t in tiers.TIERS if isinstance(t, tiers.Algebra)] == [
         False, True]

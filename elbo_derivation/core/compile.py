@@ -493,6 +493,7 @@ _MP: dict[Any, Callable[[Any], Any]] = {
     sp.atan: mpmath.atan, sp.asin: mpmath.asin, sp.acos: mpmath.acos,
     sp.Abs: mpmath.fabs, sp.gamma: mpmath.gamma, sp.loggamma: mpmath.loggamma,
     sp.erf: mpmath.erf, sp.erfc: mpmath.erfc, sp.factorial: mpmath.factorial,
+    sp.floor: mpmath.floor, sp.ceiling: mpmath.ceil,
 }
 
 
@@ -508,5 +509,6 @@ def _np_functions() -> dict[Any, Callable[[Any], Any]]:
             sp.sinh: np.sinh, sp.cosh: np.cosh, sp.tanh: np.tanh, sp.atan: np.arctan,
             sp.coth: lambda v: 1 / np.tanh(v),
             sp.asin: np.arcsin, sp.acos: np.arccos, sp.Abs: np.abs,
+            sp.floor: np.floor, sp.ceiling: np.ceil,
         })
     return _NP

@@ -29,7 +29,67 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["KL", "Expectation", "MatrixExpectation"]
+__all__ = ["KL", "Expectation", "MatrixExpectation", "indicator_limits"]
+
+
+def _indicator_bound(factor: sp.Expr, variable: sp.Symbol) -> tuple[str, sp.Expr] | None:
+    """``(kind, u)`` when ``factor`` is the indicator 1{variable ≤ u} (kind "le"; also
+    "lt", "ge", "gt") of a bound u free of the variable, written as the 0-1 value
+    Piecewise((1, relation), (0, True)); None for anything else."""
+    if not (isinstance(factor, sp.Piecewise) and len(factor.args) == 2
+            and factor.args[0].expr == 1 and factor.args[1].expr == 0
+            and factor.args[1].cond is sp.true):
+        return None
+    cond = factor.args[0].cond
+    flips = {"le": "ge", "lt": "gt", "ge": "le", "gt": "lt"}
+    kind = {sp.LessThan: "le", sp.StrictLessThan: "lt", sp.GreaterThan: "ge",
+            sp.StrictGreaterThan: "gt"}.get(type(cond))
+    if kind is None:
+        return None
+    if cond.lhs == variable and not cond.rhs.has(variable):
+        return kind, cond.rhs
+    if cond.rhs == variable and not cond.lhs.has(variable):
+        return flips[kind], cond.lhs
+    return None
+
+
+def indicator_limits(body: sp.Expr, variable: sp.Symbol, lower: sp.Expr, upper: sp.Expr,
+                     discrete: bool) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """The sum or integral of ``body`` over ``variable`` from ``lower`` to ``upper`` with
+    each factor that is an indicator of a bound on the variable (1{x ≤ u}, 1{x > a}) taken
+    into the limits: ∫ 1{x ≤ u} f(x) dx over (lo, hi) is ∫ f over (lo, max(lo, min(hi, u)));
+    over integers, Σ_k 1{k ≤ u} f(k) runs to ⌊u⌋ and 1{k < u} to ⌈u⌉ − 1 (an upper end
+    below the lower one leaves no term). Returns (body, lower, upper), unchanged where no
+    factor is such an indicator.
+
+    >>> x, u = sp.Symbol("x", real=True), sp.Symbol("u", positive=True)
+    >>> f = sp.Piecewise((1, x <= u), (0, True)) * sp.exp(-x)
+    >>> indicator_limits(f, x, 0, sp.oo, False)
+    (exp(-x), 0, u)
+    """
+    lo, hi = lower, upper
+    rest: list[sp.Expr] = []
+    changed = False
+    for factor in sp.Mul.make_args(body):
+        bound = _indicator_bound(factor, variable)
+        if bound is None:
+            rest.append(factor)
+            continue
+        changed = True
+        kind, u = bound
+        if discrete:
+            end = {"le": sp.floor(u), "lt": sp.ceiling(u) - 1, "ge": sp.ceiling(u),
+                   "gt": sp.floor(u) + 1}[kind]
+        else:
+            end = u
+        if kind in ("le", "lt"):
+            hi = sp.Min(hi, end)
+        else:
+            lo = sp.Max(lo, end)
+    if not changed:
+        return body, lower, upper
+    hi = sp.Max(lo - 1, hi) if discrete else sp.Max(lo, hi)
+    return sp.Mul(*rest), lo, hi
 
 
 class Expectation(sp.Expr):
@@ -73,8 +133,12 @@ class Expectation(sp.Expr):
         return inner - {self.variable}
 
     def as_integral(self) -> sp.Integral:
-        """The expectation written as ∫ density · integrand d(variable) over ℝ."""
-        return sp.Integral(self.integrand * self.density, (self.variable, -sp.oo, sp.oo))
+        """The expectation written as ∫ density · integrand d(variable) over ℝ; an
+        indicator of a bound on the variable (1{z ≤ u}) becomes a limit of the integral
+        (:func:`indicator_limits`)."""
+        body, lo, hi = indicator_limits(self.integrand * self.density, self.variable,
+                                        -sp.oo, sp.oo, False)
+        return sp.Integral(body, (self.variable, lo, hi))
 
     def _eval_is_real(self) -> bool | None:
         return self.integrand.is_real

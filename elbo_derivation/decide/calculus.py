@@ -749,6 +749,67 @@ def polynomial_integrals(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda n: isinstance(n, sp.Integral), value)
 
 
+EXPONENTIAL_INTEGRAL = ("the integral of a polynomial times an exponential over a bounded "
+                        "interval (∫_a^b P(x)e^(cx) dx by parts: a distribution function "
+                        "such as P(X ≤ u) = 1 − e^(−λu))")
+
+
+def _exponential_integral(node: sp.Basic) -> sp.Expr | None:
+    """∫_a^b P(x)·e^(cx + d) dx for a polynomial P, c ≠ 0 and d free of x, a and b finite:
+    the antiderivative e^(cx + d)·Σ_j (−1)^j P^(j)(x)/c^(j+1) at the ends, exactly; None for
+    any other integral."""
+    if not isinstance(node, sp.Integral) or len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return None
+    x, lo, hi = node.limits[0]
+    if not (lo.is_finite and hi.is_finite) or lo.has(x) or hi.has(x):
+        return None
+    body = node.function
+    if body.has(sp.Integral, sp.Sum, sp.Derivative, AppliedUndef, sp.Piecewise):
+        return None
+    exps = [f for f in sp.Mul.make_args(body) if isinstance(f, sp.exp) and f.has(x)]
+    if not exps:
+        return None
+    rest = sp.Mul(*[f for f in sp.Mul.make_args(body) if f not in exps])
+    exponent = sp.expand(sp.Add(*[f.args[0] for f in exps]))
+    try:
+        line = sp.Poly(exponent, x)
+        poly = sp.Poly(rest, x)
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return None
+    if line.degree() != 1 or poly.degree() > 20 or any(
+            c.has(x) for c in (*line.coeffs(), *poly.coeffs())):
+        return None
+    c = line.coeff_monomial(x)
+    if c.is_zero is not False:
+        return None
+    terms, derivative = [], poly
+    for j in range(poly.degree() + 1):
+        terms.append((-1) ** j * derivative.as_expr() / c ** (j + 1))
+        derivative = derivative.diff(x)
+    anti = sp.exp(exponent) * sp.Add(*terms)
+    return anti.xreplace({x: hi}) - anti.xreplace({x: lo})
+
+
+def exponential_integrals(expr: sp.Expr, used: set[str] | None = None) -> sp.Expr:
+    """``expr`` with every integral :func:`_exponential_integral` evaluates evaluated, its
+    rule added to ``used``.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> lam, u = sp.symbols("lam u", positive=True)
+    >>> exponential_integrals(sp.Integral(lam * sp.exp(-lam * x), (x, 0, u)))
+    1 - exp(-lam*u)
+    """
+    def value(node: sp.Basic) -> sp.Basic:
+        out = _exponential_integral(node)
+        if out is None:
+            return node
+        if used is not None:
+            used.add(EXPONENTIAL_INTEGRAL)
+        return sp.expand(out)
+
+    return expr.replace(lambda n: isinstance(n, sp.Integral), value)
+
+
 def has_polynomial_integral(*exprs: sp.Expr) -> bool:
     """Whether any of ``exprs`` holds an integral :func:`polynomial_integrals` evaluates."""
     return any(_polynomial_integral(n) is not None for e in exprs

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from elbo_derivation.core.expectation import KL, Expectation
+from elbo_derivation.core.expectation import KL, Expectation, indicator_limits
 from elbo_derivation.read.declarations import FAMILY_TABLE, FamilySpec
 
 __all__ = ["FAMILY_FACTS", "FamilyFacts", "instantiate"]
@@ -501,6 +501,8 @@ def instantiate(expr: sp.Expr, families: Mapping[sp.Expr, tuple[str, tuple, sp.S
             lo, hi = facts.support(*params)
             density = facts.density(var, *params)
             body = (density * f).xreplace({node.density: density})
+            # an indicator of a bound on the variable (P(X ≤ t) = E[1{X ≤ t}]): a limit
+            body, lo, hi = indicator_limits(body, var, lo, hi, facts.discrete)
             used.append(RULES["support"].format(name=facts.name))
             return (sp.Sum(body, (var, lo, hi)) if facts.discrete
                     else sp.Integral(body, (var, lo, hi)))

@@ -303,6 +303,9 @@ def _gaussian_integral_cached(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr:
 
 def _integrate_node(node: sp.Expr) -> sp.Expr | None:
     """The value of one Integral / Expectation node over ℝ, or None if it is not Gaussian."""
+    if isinstance(node, Expectation) and node.integrand.has(sp.Piecewise):
+        # an indicator of a bound on the variable (P(z ≤ u) = E[1{z ≤ u}]): over a half line
+        node = node.as_integral()
     if isinstance(node, Expectation):
         integrand, var = node.density * node.integrand, node.variable
     elif isinstance(node, sp.Integral):
@@ -315,6 +318,8 @@ def _integrate_node(node: sp.Expr) -> sp.Expr | None:
             # log(e^u) = u for real u, so a Gaussian in log y becomes a Gaussian in u
             u = sp.Dummy("u", real=True)
             integrand, var, lo = integrand.xreplace({var: sp.exp(u)}) * sp.exp(u), u, -sp.oo
+        if (lo == -sp.oo) != (hi == sp.oo) and var.is_real:
+            return _half_line_integral(integrand, var, lo, hi)
         if lo != -sp.oo or hi != sp.oo:
             return None
     else:
@@ -330,6 +335,39 @@ def _integrate_node(node: sp.Expr) -> sp.Expr | None:
         except (NotGaussianError, sp.PolynomialError, sp.GeneratorsNeeded):
             return None
     return None
+
+
+def _quadratic_in(exponent: sp.Expr, z: sp.Symbol) -> bool:
+    """Whether ``exponent`` is a polynomial of degree 2 in ``z`` (a Gaussian's exponent)."""
+    if not exponent.has(z):
+        return False
+    try:
+        return sp.Poly(exponent, z).degree() == 2
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return False
+
+
+def _half_line_integral(integrand: sp.Expr, z: sp.Symbol, lo: sp.Expr,
+                        hi: sp.Expr) -> sp.Expr | None:
+    """∫ integrand dz over a half line, (−∞, hi] or [lo, ∞) with the finite end any real
+    expression free of z, for a sum of terms P(z)·exp(Q(z)) whose quadratic Q has a leading
+    coefficient −α provably negative: exactly, through the error function (the normal
+    distribution function, ∫_{−∞}^{u} N(z; m, s²) dz = Φ((u − m)/s)); None otherwise."""
+    if any(end.has(z) or not (end.is_infinite or end.is_real) for end in (lo, hi)):
+        return None
+    if integrand.has(sp.Integral, Expectation, AppliedUndef, sp.Piecewise):
+        return None
+    if not any(_quadratic_in(e.args[0], z) for e in integrand.atoms(sp.exp)):
+        return None  # no Gaussian factor: not this rule's (and not worth expanding)
+    total = sp.S.Zero
+    for term in sp.Add.make_args(_terms_of(integrand)):
+        if term == 0:
+            continue
+        got = _gaussian_term(sp.powsimp(term, combine="exp"), z, lo, hi)
+        if got is None:
+            return None
+        total += got
+    return total
 
 
 def _even_integral(integrand: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
@@ -455,7 +493,7 @@ def _gaussian_term(term: sp.Expr, z: sp.Symbol, lo: sp.Expr = sp.S.NegativeInfin
         return None
     a2, a1, a0 = ([sp.S.Zero] * (3 - len(q.all_coeffs())) + q.all_coeffs())
     alpha = -a2
-    if not (alpha.is_number and alpha.is_positive is True):
+    if alpha.is_positive is not True:  # (a number at a point; a positive expression else)
         return None
     mu = a1 / (2 * alpha)
     scale = sp.exp(a0 + a1**2 / (4 * alpha))

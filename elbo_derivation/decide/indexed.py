@@ -29,8 +29,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-__all__ = ["COORDINATE_DERIVATIVE", "coordinate_derivatives", "evaluate_coordinate_derivatives",
-           "is_entry"]
+__all__ = ["COORDINATE_DERIVATIVE", "DECLARED_DELTA", "coordinate_derivatives",
+           "declared_delta_sums", "evaluate_coordinate_derivatives", "is_entry"]
 
 #: The rule, in a textbook's words.
 COORDINATE_DERIVATIVE = ("differentiation with respect to one coordinate "
@@ -132,4 +132,57 @@ def _sum_deltas(expr: sp.Expr) -> sp.Expr:
         value = _resolve(value, {others.pop(): (lo, hi)})
         return node if value.has(sp.Piecewise) else value
 
+    return expr.replace(lambda n: isinstance(n, sp.Sum), done)
+
+
+#: The rule of :func:`declared_delta_sums`, in a textbook's words.
+DECLARED_DELTA = ("a sum over an indicator of equality (Σ_k 1{y = k} f(k) = f(y), y declared "
+                  "within the sum's range)")
+
+
+def declared_delta_sums(expr: sp.Expr, domains: dict[sp.Symbol, sp.Interval]) -> sp.Expr:
+    """Each sum Σ_{k=lo}^{hi} whose terms hold δ_yk (an indicator 1{y = k} of integers) with y
+    declared within [lo, hi] (``symbols: y : integer [1, K]``): those terms summed over the
+    delta, f(k)·δ_yk giving f(y); the other terms stay a sum. A y not declared within the
+    range is left alone (the sum is then 0 or f(y) by where y lies).
+
+    >>> k, y = sp.symbols("k y", integer=True)
+    >>> K = sp.Symbol("K", integer=True, positive=True)
+    >>> w = sp.Function("w", positive=True)
+    >>> declared_delta_sums(sp.Sum((1 - sp.KroneckerDelta(y, k)) * w(k), (k, 1, K)),
+    ...                     {y: sp.Interval(1, K)})
+    -w(y) + Sum(w(k), (k, 1, K))
+    """
+    def inside(y: sp.Basic, lo: sp.Expr, hi: sp.Expr) -> bool:
+        where = domains.get(y)
+        if where is None or not isinstance(where, sp.Interval):
+            return False
+        return ((where.inf - lo).is_nonnegative is True
+                and (hi - where.sup).is_nonnegative is True)
+
+    def done(node: sp.Sum) -> sp.Expr:
+        if len(node.limits) != 1 or not node.function.has(sp.KroneckerDelta):
+            return node
+        index, lo, hi = node.limits[0]
+        kept: list[sp.Expr] = []
+        out: list[sp.Expr] = []
+        for term in sp.Add.make_args(sp.expand(node.function)):
+            deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.KroneckerDelta)
+                      and index in f.args]
+            if len(deltas) != 1:
+                kept.append(term)
+                continue
+            a, b = deltas[0].args
+            y = b if a == index else a
+            if y.has(index) or not inside(y, lo, hi):
+                kept.append(term)
+                continue
+            rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not deltas[0]])
+            out.append(rest.xreplace({index: y}))
+        if not out:
+            return node
+        return sp.Add(*out) + (sp.Sum(sp.Add(*kept), node.limits[0]) if kept else 0)
+
+    if not domains or not expr.has(sp.KroneckerDelta):
+        return expr
     return expr.replace(lambda n: isinstance(n, sp.Sum), done)

@@ -59,6 +59,7 @@ __all__ = [
     "GIBBS",
     "MONOTONE",
     "interval_rule",
+    "free_xreplace",
     "interval_substitution",
     "jensen_rule",
     "mask_nonnegative",
@@ -691,6 +692,45 @@ def interval_substitution(domains: Mapping[sp.Symbol, sp.Interval],
     return subs, tuple(rules)
 
 
+def free_xreplace(expr: sp.Expr, subs: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
+    """``expr.xreplace(subs)`` where each symbol is replaced only where it is free: the
+    variable of an integral, sum, product or expectation is bound there (∫₀¹ f(y) dy does not
+    depend on a declared y ∈ (0, 1)) and stays as it is, where a plain ``xreplace`` would
+    put an expression in the limits ("Invalid limits given").
+
+    >>> y = sp.Symbol("y", positive=True)
+    >>> e = y + sp.Integral(y ** 2, (y, 0, 1))
+    >>> free_xreplace(e, {y: 2 * y})
+    2*y + Integral(y**2, (y, 0, 1))
+    """
+    from elbo_derivation.core.expectation import Expectation
+
+    if not subs:
+        return expr
+    back: dict[sp.Basic, sp.Basic] = {}
+
+    def bound_of(node: sp.Basic) -> list[sp.Basic]:
+        if isinstance(node, Expectation):
+            return [node.variable]
+        return [lim[0] for lim in node.limits]
+
+    def mask(node: sp.Basic) -> sp.Basic:
+        renames = {}
+        for v in bound_of(node):
+            if v in subs and isinstance(v, sp.Symbol):
+                d = sp.Dummy(v.name, **v.assumptions0)
+                renames[v] = d
+                back[d] = v
+        return node.xreplace(renames) if renames else node
+
+    kinds = (sp.Integral, sp.Sum, sp.Product, Expectation)
+    if not expr.has(*kinds):
+        return expr.xreplace(subs)
+    masked = expr.replace(lambda n: isinstance(n, kinds), mask)
+    out = masked.xreplace(subs)
+    return out.xreplace(back) if back else out
+
+
 def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],
                        ) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Symbol, sp.Expr]]:
     """Each symbol of ``expr`` declared in an interval written through a positive variable
@@ -703,7 +743,8 @@ def interval_variables(expr: sp.Expr, domains: Mapping[sp.Symbol, sp.Interval],
     (True, c)
     """
     subs, _ = interval_substitution(domains)
-    there = {s: v for s, v in subs.items() if expr.has(s)}
+    free = expr.free_symbols
+    there = {s: v for s, v in subs.items() if s in free}
     back = {}
     for s, v in there.items():  # t from s = v(t): lo + (hi − lo)t/(1 + t), lo + t or hi − t
         (t,) = v.free_symbols

@@ -128,6 +128,11 @@ def evaluate(expr: sp.Expr, point: dict[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
 
 def _quadrature(node: sp.Basic, builder: Any) -> Callable[[Sequence[Any]], Any] | None:
     """The compile step's extension: integrals and expectations by ``mpmath.quad``."""
+    if isinstance(node, Expectation) and node.integrand.has(sp.Piecewise):
+        # an indicator of a bound on the variable (P(z ≤ u) = E[1{z ≤ u}]) is a limit of
+        # the integral: quadrature over a jump would not converge
+        integral = node.as_integral()
+        return _compile_quad(node, integral.function, list(integral.limits), builder, ())
     if isinstance(node, Expectation):
         return _compile_quad(node, node.density * node.integrand,
                              [(node.variable, -sp.oo, sp.oo)], builder, ())

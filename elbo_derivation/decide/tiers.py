@@ -21,7 +21,8 @@ to pass the problem on (a tier may leave the sides or the gap more reduced for t
 7. :class:`Families` — densities declared in a named family: moments, entropy, KL, support
    (:mod:`.families`);
 8. :class:`DeclaredIntervals` — symbols declared in intervals written through a positive
-   variable covering the interval, so the sign and log rules see the bounds;
+   variable covering the interval, so the sign and log rules see the bounds; then
+   :class:`IntegerParts` — an inequality with ⌊x⌋ and ⌈x⌉, each written x ∓ θ, 0 ≤ θ < 1;
 9. :class:`ExpectationRules` — for steps over abstract densities, expectations and
    inequalities, the rules of :mod:`~elbo_derivation.decide.rules` (linearity of E,
    normalisation, the product rule and Bayes' rule through one joint, marginalisation,
@@ -149,6 +150,25 @@ SERIES = "a closed-form sum"
 FINITE_PRODUCT = "a product"
 LINEARITY_OF_INTEGRAL = "linearity of the integral"
 NORMAL_MOMENTS = "moments of the normal distribution (E[x] = μ, E[x²] = σ² + μ², ...)"
+INTEGER_PARTS = "the integer parts: x − 1 < ⌊x⌋ ≤ x ≤ ⌈x⌉ < x + 1"
+NORMAL_CDF = ("the normal distribution function (∫_{−∞}^{u} N(x; μ, σ²) dx = Φ((u − μ)/σ), "
+              "a probability P(x ≤ u) as the expectation of its indicator)")
+
+
+def _half_line_gaussian(*exprs: sp.Expr) -> tuple[bool, bool]:
+    """Whether ``exprs`` hold an integral over a half line or an expectation of an indicator
+    (a distribution function), and whether they hold any other integral or expectation."""
+    half = other = False
+    for e in exprs:
+        for node in e.atoms(sp.Integral, Expectation):
+            if isinstance(node, Expectation):
+                node = node.as_integral()
+            ends = node.limits[0][1:] if len(node.limits[0]) == 3 else ()
+            if len(ends) == 2 and (ends[0] == -sp.oo) != (ends[1] == sp.oo):
+                half = True
+            else:
+                other = True
+    return half, other
 SIGN_RULES = "non-negative by the signs of its terms"
 FACTORING = "factoring into a non-negative form"
 LOG_INEQUALITY = "t − log t − 1 ≥ 0 for t > 0 (log t ≤ t − 1)"
@@ -971,12 +991,15 @@ class Calculus(Tier):
         from elbo_derivation.decide.calculus import (
             beta_gamma_integrals,
             binomial_series,
+            exponential_integrals,
             exponential_series,
             polynomial_integrals,
         )
 
         expr = binomial_series(exponential_series(beta_gamma_integrals(
             polynomial_integrals(expr), subs, ranges)))
+        if expr.has(sp.Integral):  # P(X ≤ u) of an exponential: ∫_0^u λe^(−λx) dx
+            expr = exponential_integrals(expr, used)
         return expr.replace(lambda n: isinstance(n, cls._NODES),
                             lambda n: cls._doit(n, used))
 
@@ -1178,10 +1201,11 @@ class IndexedDerivatives(Tier):
 
         if not p.symbolic:
             return False
-        if not (p.lhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation)
-                or p.rhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation)):
+        if not (p.lhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation, sp.Product)
+                or p.rhs.has(sp.Derivative, sp.Sum, sp.Integral, Expectation, sp.Product)):
             # what a derivative left behind, μ_j beside 2μ_j: sequences at an integer index,
-            # which have no Gaussian instance but the concrete ones below
+            # which have no Gaussian instance but the concrete ones below (a product of a
+            # sequence, ᾱ_t = ∏ α_i, is the sum tier's: ∏ f = exp(Σ log f))
             return _has_sequence(p.lhs) or _has_sequence(p.rhs)
         return (p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative)) and bool(
             coordinate_derivatives(p.lhs) or coordinate_derivatives(p.rhs))
@@ -1525,6 +1549,14 @@ class SumRules(Tier):
             used: set[str] = set()  # the rule of the rewriting, when it rewrote something
             lhs = calculus.products_as_sums(p.lhs, used)
             rhs = calculus.products_as_sums(p.rhs, used)
+            if p.domains and (lhs.has(sp.KroneckerDelta) or rhs.has(sp.KroneckerDelta)):
+                # Σ_k 1{y = k} f(k) = f(y) for a y declared within the range
+                from elbo_derivation.decide.indexed import DECLARED_DELTA, declared_delta_sums
+
+                a0, b0 = declared_delta_sums(lhs, p.domains), declared_delta_sums(rhs, p.domains)
+                if (a0, b0) != (lhs, rhs):
+                    used.add(DECLARED_DELTA)
+                    lhs, rhs = a0, b0
             as_sums = tuple(sorted(used))
             a, rules_a = calculus.sum_normal_form(lhs)
             b, rules_b = calculus.sum_normal_form(rhs)
@@ -1744,7 +1776,11 @@ class InequalityRules(Tier):
             p.lhs.has(Expectation, sp.Integral) or p.rhs.has(Expectation, sp.Integral))
 
     def judge(self, p: Problem) -> Judgement | None:
-        from elbo_derivation.decide.inequalities import interval_substitution, mask_nonnegative
+        from elbo_derivation.decide.inequalities import (
+            free_xreplace,
+            interval_substitution,
+            mask_nonnegative,
+        )
 
         subs, interval_rules = interval_substitution(p.domains)
 
@@ -1754,7 +1790,7 @@ class InequalityRules(Tier):
                 if not rules:
                     continue
                 if masked.is_nonnegative is not True and subs:
-                    within = sp.expand(masked.xreplace(subs))
+                    within = sp.expand(free_xreplace(masked, subs))
                     if within.is_nonnegative is True or sp.factor(within).is_nonnegative:
                         masked, rules = within, (*rules, *interval_rules)
                 if masked.is_nonnegative is True:
@@ -1856,21 +1892,21 @@ class DeclaredIntervals(Tier):
         return p.symbolic and bool(p.domains) and p.relation is not Relation.EQ_UP_TO
 
     def judge(self, p: Problem) -> Judgement | None:
-        from elbo_derivation.decide.inequalities import interval_substitution
+        from elbo_derivation.decide.inequalities import free_xreplace, interval_substitution
 
         subs, interval_rules = interval_substitution(p.domains)
         if not subs:
             return None
 
         def work() -> Judgement | None:
-            gap = p.gap.xreplace(subs)
+            gap = free_xreplace(p.gap, subs)
             gap = gap.replace(lambda n: isinstance(n, sp.log),
                               lambda n: sp.log(sp.factor(sp.together(n.args[0]))))
             if p.relation is not Relation.EQ:
                 # the gap as written, each exponential a positive unknown: a sum of positive
                 # terms is ≥ 0 by the sign rules alone, before the expansion and factoring of
                 # a common denominator (which can take seconds)
-                written = exponentials_as_unknowns(p.gap_of(p.lhs, p.rhs).xreplace(subs))
+                written = exponentials_as_unknowns(free_xreplace(p.gap_of(p.lhs, p.rhs), subs))
                 if written is not None and written.is_nonnegative is True:
                     return Judgement(Verdict.PROVED, self.name, (*interval_rules, SIGN_RULES),
                                      "within the declared intervals, each exponential "
@@ -2272,15 +2308,15 @@ class GaussianMoments(Tier):
             b, n2 = evaluate_gaussian_integrals(p.rhs)
             if n1 + n2:  # d/dm E[z³] with E[z³] now m³ + 3ms²: the derivative taken too
                 a, b = _derivatives_done(a), _derivatives_done(b)
-            from elbo_derivation.decide.inequalities import interval_variables
+            from elbo_derivation.decide.inequalities import free_xreplace, interval_variables
 
             there, back = interval_variables(p.lhs - p.rhs, p.domains) if p.domains and (
                 a.has(sp.Integral, Expectation) or b.has(sp.Integral, Expectation)) else ({}, {})
             if there:
                 # N(m, 1 − c) with 0 < c < 1: the variance is positive by the interval only;
                 # evaluated and reduced through c = t/(1 + t), the sides written back in c
-                at, n1 = evaluate_gaussian_integrals(p.lhs.xreplace(there))
-                bt, n2 = evaluate_gaussian_integrals(p.rhs.xreplace(there))
+                at, n1 = evaluate_gaussian_integrals(free_xreplace(p.lhs, there))
+                bt, n2 = evaluate_gaussian_integrals(free_xreplace(p.rhs, there))
                 if n1 + n2:
                     reduced, rules = reduce_algebra(p.gap_of(at, bt))
 
@@ -2310,7 +2346,10 @@ class GaussianMoments(Tier):
             return None
         p.sides, p.gap, p.reduced_exactly = (a, b), reduced, True
         took = (DIFFERENTIATION,) if p.lhs.has(sp.Derivative) or p.rhs.has(sp.Derivative) else ()
-        judged = p.judge_gap(reduced, self.name, (NORMAL_MOMENTS, *took, *rules), sides=(a, b))
+        half, other = _half_line_gaussian(p.lhs, p.rhs)
+        normal = (*((NORMAL_CDF,) if half else ()), *((NORMAL_MOMENTS,) if other or not half
+                                                       else ()))
+        judged = p.judge_gap(reduced, self.name, (*normal, *took, *rules), sides=(a, b))
         split = None
         if (p.relation is Relation.EQ and p.needed_rules and judged is not None
                 and judged.verdict is Verdict.PROVED):
@@ -2688,6 +2727,44 @@ ALGEBRA = Algebra(after_integrals=False)
 INEQUALITY_RULES = InequalityRules()
 STRICT_JENSEN = StrictJensen()
 DECLARED_INTERVALS = DeclaredIntervals()
+class IntegerParts(Tier):
+    """An inequality with floors and ceilings (⌊x⌋, ⌈x⌉): each written x − θ (x + θ) with a
+    θ of its own anywhere in [0, 1), the gap must be ≥ 0 by the algebra and the sign rules
+    for every such θ, so for the true values. It only proves."""
+
+    name = "integer-parts"
+    share = 0.05
+
+    def applies(self, p: Problem) -> bool:
+        return p.symbolic and p.relation in (Relation.GE, Relation.LE) and (
+            p.lhs.has(sp.floor, sp.ceiling) or p.rhs.has(sp.floor, sp.ceiling))
+
+    def judge(self, p: Problem) -> Judgement | None:
+        def work() -> Judgement | None:
+            gap = p.gap_of(p.lhs, p.rhs)
+            subs: dict[sp.Basic, sp.Expr] = {}
+            for k, node in enumerate(sorted(gap.atoms(sp.floor, sp.ceiling),
+                                            key=sp.default_sort_key)):
+                t = sp.Dummy(f"t{k}", nonnegative=True)  # θ = t/(1 + t) covers [0, 1)
+                theta = t / (1 + t)
+                subs[node] = (node.args[0] - theta if isinstance(node, sp.floor)
+                              else node.args[0] + theta)
+            written = gap.xreplace(subs)
+            if written.has(sp.floor, sp.ceiling) or not subs:
+                return None  # (a floor inside a floor: not this rule's)
+            reduced, rules = reduce_algebra(sp.together(written))
+            if reduced == 0:
+                return Judgement(Verdict.PROVED, self.name, (INTEGER_PARTS, *rules))
+            reason, rule = nonnegative(reduced)
+            if reason:
+                return Judgement(Verdict.PROVED, self.name, (INTEGER_PARTS, *rules, rule),
+                                 f"each integer part written x ∓ θ, 0 ≤ θ < 1, the gap is "
+                                 f"≥ 0: {reason}")
+            return None
+
+        return self.within_share(p, work)
+
+
 FAMILIES = Families()
 EXPECTATION_RULES = ExpectationRules()
 GAUSSIAN_INSTANCE = GaussianInstance()
@@ -2708,6 +2785,7 @@ TIERS: tuple[Tier, ...] = (
     STRICT_JENSEN,
     FAMILIES,
     DECLARED_INTERVALS,
+    IntegerParts(),
     EXPECTATION_RULES,
     GAUSSIAN_INSTANCE,
     GAUSSIAN_MOMENTS,

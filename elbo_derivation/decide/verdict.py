@@ -62,6 +62,7 @@ from elbo_derivation.core.steps import (
 from elbo_derivation.core.timeout import run_bounded
 from elbo_derivation.decide.gaussian import evaluate_gaussian_integrals
 from elbo_derivation.decide.probe import DPS, probe_points, to_float, value_at
+from elbo_derivation.decide.rules import ONE_MODEL_OPEN
 from elbo_derivation.decide.tiers import (
     MAX_DEPTH,
     MAX_EXPAND_POWER,
@@ -548,6 +549,64 @@ def wrt_names(d: Derivation, wrt: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+#: the reading of :func:`missing_marginals`, as a proof names it
+MISSING_MARGINAL = ("{bare} is the model's own marginal {named} (the one marginal the "
+                    "declared densities of that model lack, and all the bare letter declares: "
+                    "a prior without a parameter)")
+
+
+def missing_marginals(d: Derivation) -> dict[sp.Basic, sp.Basic]:
+    """Each declared density of a bare family (p(z)) that is the missing marginal of the one
+    model declared under the same letter with a subscript (p_θ): every density of the bare
+    family a marginal of one variable, that variable in some declared density of the model,
+    and no marginal or joint of it declared in the model (He et al. 2019 declare p_θ(x|z),
+    p_θ(z|x), p_θ(x) and the prior p(z)). Mapped to the model's marginal (p_θ(z)); empty
+    when the declarations do not read so (two subscripted models under one letter, a bare
+    conditional, a marginal the model has).
+
+    >>> import sympy as sp
+    >>> from elbo_derivation.core.steps import Derivation
+    >>> x, w = sp.symbols("x w", real=True)
+    >>> fs = {n: sp.Function(n, positive=True)(*a) for n, a in (
+    ...     ("g_a(x|w)", (x, w)), ("g_a(w|x)", (w, x)), ("g_a(x)", (x,)), ("g(w)", (w,)))}
+    >>> d = Derivation("t", {"x": x, "w": w}, x, [], functions=fs)
+    >>> missing_marginals(d)
+    {g(w)(w): g_a(w)(w)}
+    """
+    from elbo_derivation.decide.rules import density_signature
+
+    families: dict[str, list[tuple[sp.Basic, Any]]] = {}
+    for value in d.functions.values():
+        sig = density_signature(value)
+        if sig is not None and isinstance(value, AppliedUndef):
+            families.setdefault(sig.family, []).append((value, sig))
+    out: dict[sp.Basic, sp.Basic] = {}
+    for bare, members in families.items():
+        if "_" in bare:
+            continue
+        models = [f for f in families if f.partition("_")[0] == bare and f.partition("_")[2]]
+        if len(models) != 1 or any(sig.cond or len(sig.given) != 1 for _, sig in members):
+            continue
+        model = families[models[0]]
+        aliases = {}
+        for value, sig in members:
+            v = sig.given[0]
+            if any(v in ms.given for _, ms in model if not ms.cond) or not any(
+                    v in (*ms.given, *ms.cond) for _, ms in model):
+                break
+            aliases[value] = sp.Function(f"{models[0]}({v})", positive=True)(*value.args)
+        else:
+            out.update(aliases)
+    return out
+
+
+def _renamed(expr: sp.Expr, aliases: Mapping[sp.Basic, sp.Basic]) -> sp.Expr:
+    """``expr`` with each density of ``aliases`` (at any point) written as its alias."""
+    funcs = {a.func: b.func for a, b in aliases.items()}
+    return expr.replace(lambda n: isinstance(n, AppliedUndef) and n.func in funcs,
+                        lambda n: funcs[n.func](*n.args))
+
+
 def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
                 needed_rules: bool = True) -> SymbolicResult:
     """The verdict on one step of ``d`` (its previous expression against its own), nothing more.
@@ -587,6 +646,22 @@ def decide_step(d: Derivation, step: Step, *, time_limit: float = 5.0,
         result = compare(lhs, rhs, step.relation, wrt=wrt_names(d, step.wrt),
                          time_limit=time_limit, domains=declared_domains(d),
                          families=declared_families(d), needed_rules=needed_rules)
+    if (result.verdict is Verdict.UNDECIDED and ONE_MODEL_OPEN in (result.reason or "")
+            and (aliases := missing_marginals(d))):
+        # p_θ(x|z) beside a prior p(z) that the model p_θ lacks: one model (He et al. 2019)
+        renamed = [_renamed(e, aliases) for e in (lhs, rhs)]
+        if renamed != [lhs, rhs]:
+            with symbol_order(d):
+                again = compare(*renamed, step.relation, wrt=wrt_names(d, step.wrt),
+                                time_limit=time_limit, domains=declared_domains(d),
+                                families=declared_families(d), needed_rules=needed_rules)
+            if again.verdict is Verdict.PROVED:
+                said = "; ".join(MISSING_MARGINAL.format(bare=plain(a), named=plain(b))
+                                 for a, b in aliases.items()
+                                 if any(e.has(a.func) for e in (lhs, rhs)))
+                again.rules = (said, *again.rules)
+                again.explanation = f"Read as one model: {said}. Then: {again.explanation}"
+                result = again
     if result.verdict is Verdict.PROVED:
         read = model_densities_read(d, step.lhs(d), step.expr)
         if read:

@@ -166,12 +166,15 @@ _FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "factorial": sp.factorial,
     "gamma": sp.gamma,
     "digamma": sp.digamma,
+    "floor": sp.floor,
+    "ceiling": sp.ceiling,
     **NAMED_FUNCTIONS,
 }
 
 #: Functions whose names may also be declared as symbols (γ is a common parameter): a
 #: declared symbol wins, and then the call is refused.
 _SOFT_FUNCTIONS = frozenset({"gamma", "digamma", "factorial", "binomial", "sinh", "cosh", "coth",
+                             "floor", "ceiling",
                              "atan", "arctan", "sin", "cos", "tan",
                              *NAMED_FUNCTIONS})
 

@@ -268,6 +268,8 @@ _KNOWN_COMMANDS = frozenset(
     \upsilon \phi \varphi \chi \psi \omega \Gamma \Delta \Theta \Lambda \Xi \Sigma \Upsilon
     \Phi \Psi \Omega \ell \sum \prod \binom \mathcal \Vert \lVert \rVert \parallel \| \begin
     \nabla \over \choose \max \min \langle \rangle \underset \geq \ge
+    \lfloor \rfloor \lceil \rceil \Pr \mathbbm \mathds \le \leq \lt \gt \ne \neq \leqslant
+    \geqslant
     \end \\""".split()
 )
 
@@ -1188,6 +1190,88 @@ class _Builder(Transformer_NonRecursive):
                            f"{str(tok).strip()}(a, b)", tok)
         fn = sp.Max if "max" in str(tok) else sp.Min
         return fn(*(self.value(p) for p in paren.parts))
+
+    def floor(self, c: list[Any]) -> sp.Expr:
+        """``\\lfloor x \\rfloor``: the largest integer not above x."""
+        return sp.floor(self.scalar_of(c[1], c[0]))
+
+    def ceiling(self, c: list[Any]) -> sp.Expr:
+        """``\\lceil x \\rceil``: the smallest integer not below x."""
+        return sp.ceiling(self.scalar_of(c[1], c[0]))
+
+    def scalar_of(self, item: Any, where: Any) -> sp.Expr:
+        """The value of ``item``, which must be a number (not a vector or matrix)."""
+        value = self.value(item)
+        if matrices.is_matrix(value):
+            raise self.err("expected a number here, not a vector or matrix (in a floor, a "
+                           "ceiling, or a relation of an indicator or probability)", where)
+        return value
+
+    def inner_product(self, c: list[Any]) -> sp.Expr:
+        """``\\langle a, b \\rangle``: the inner product aᵀb of two declared vectors of one
+        length. Of anything else (numbers, functions) it is refused: the bracket may mean an
+        integral of a product or an expectation, which the text does not say."""
+        tok, sep = c[0], c[2]
+        left, right = self.value(c[1]), self.value(c[3])
+        if str(sep) != "," or not (
+                matrices.is_matrix(left) and matrices.is_matrix(right)
+                and left.shape[1] == 1 and right.shape[1] == 1):
+            raise self.err("\\langle a, b \\rangle is read as the inner product a^\\top b of "
+                           "two vectors declared with '% symbols: a, b : vector(D) real'; "
+                           "for other quantities write the product or the integral meant",
+                           tok)
+        return self.matrix_product([self.matrix_function("transpose", tok)(left), right], tok)
+
+    def relation(self, c: list[Any]) -> tuple[sp.Expr, str, sp.Expr, Any]:
+        """``x > 0``, ``y = k``, ``X \\le t``: the two sides and the relation, as written."""
+        op = str(c[1]).strip().lstrip("\\")
+        return self.scalar_of(c[0], c[1]), op, self.scalar_of(c[2], c[1]), c[1]
+
+    @v_args(meta=True)
+    def relation_eq(self, meta: Any, c: list[Any]) -> tuple[sp.Expr, str, sp.Expr, Any]:
+        """``y = k``: the two sides of an equality."""
+        where = _At(meta.line, meta.column) if not meta.empty else _first_pos(c[0])
+        return self.scalar_of(c[0], where), "=", self.scalar_of(c[1], where), where
+
+    def indicator_of(self, rel: tuple[sp.Expr, str, sp.Expr, Any]) -> sp.Expr:
+        """The indicator of a relation: 1 where it holds, 0 elsewhere. An equality (or
+        inequality) of two integers is Kronecker's delta δ_ab (1 − δ_ab), which sums over an
+        index as the rules of sums know; any other relation a 0-1 piecewise value."""
+        lhs, op, rhs, where = rel
+        kind = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge", "=": "eq", "leqslant": "le",
+                "geqslant": "ge", "leq": "le", "geq": "ge", "neq": "ne"}.get(op, op)
+        if kind in ("eq", "ne") and lhs.is_integer and rhs.is_integer:
+            delta = sp.KroneckerDelta(lhs, rhs)
+            return delta if kind == "eq" else 1 - delta
+        if kind not in ("eq", "ne") and not (lhs.is_extended_real and rhs.is_extended_real):
+            raise self.err("an order relation in an indicator or a probability needs real "
+                           "sides (declare the symbols real)", where)
+        cond = {"lt": sp.Lt, "gt": sp.Gt, "le": sp.Le, "ge": sp.Ge, "eq": sp.Eq,
+                "ne": sp.Ne}[kind](lhs, rhs)
+        return sp.Piecewise((sp.Integer(1), cond), (sp.Integer(0), True))
+
+    def indicator(self, c: list[Any]) -> sp.Expr:
+        """``\\mathbb{1}[x > 0]``, ``\\mathbb{1}\\{y = k\\}``, ``\\mathbb{I}(x \\le t)``,
+        ``\\mathbf{1}_{x > 0}``: the indicator of the relation."""
+        return self.indicator_of(c[-1])
+
+    def probability(self, c: list[Any]) -> sp.Expr:
+        """``\\Pr(X \\le t)``, ``\\mathbb{P}(X > a)``, ``P(X = k)``: the probability of the
+        event, E[1{X ≤ t}] over the one declared density whose variable the event involves
+        (the distribution function or the pmf of a declared family); none or several such
+        densities is an error, as for ``\\mathbb{E}[f]`` without a subscript."""
+        tok = c[0]
+        body = self.indicator_of(c[-1])
+        try:
+            var, dens = self.sole_density_of(body, tok)
+        except DerivationSyntaxError as err:
+            which = str(err).rsplit(", and ", 1)[-1]
+            raise self.err(
+                f"{str(tok).strip()}(...) is read as the probability of an event about the "
+                "variable of exactly one declared density (% densities: p(x) = ...); or write "
+                "its expectation, \\mathbb{E}_{p(x)}[\\mathbb{1}[...]]; here " + which,
+                tok) from None
+        return expectation_over(body, var, dens, True, declared=self.functions)
 
     def fracdigits(self, c: list[Token]) -> sp.Expr:
         digits = [ch for ch in str(c[0]) if ch.isdigit()]
