@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (derivations written out as a book prints them)
+
 r"""Indicators, probabilities of events, integer parts and inner products, as books print them.
 
 An indicator of a relation, ``\mathbb{1}[w > 0]``, ``\mathbb{1}\{c = j\}``, ``\mathbb{I}(w \le
