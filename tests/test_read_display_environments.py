@@ -176,3 +176,17 @@ def test_the_product_rule_is_said_with_the_family_whose_joint_it_factors() -> No
     d = check_derivation(parse_tex_derivation(text, file="p.tex"))
     said = in_author_notation(d.steps[0].result.rule, d, d.steps[0])
     assert "product rule P_θ(t, s) = P_θ(t|s) P_θ(s)" in said and "R_φ(t, s)" not in said
+
+
+def test_an_indicator_is_shown_as_an_indicator_in_every_renderer() -> None:
+    from elbo_derivation.report.handout import shown_mathml
+
+    text = ("% symbols: r, w : positive\n% densities: P(t) = \\mathrm{Exponential}(r)\n"
+            "\\begin{align*}\n\\Pr(t \\le w) &= \\mathbb{E}_{P(t)}[\\mathbb{1}[t \\le w]] \\\\\n"
+            "&= 1 - e^{-r w}\n\\end{align*}\n")
+    d = check_derivation(parse_tex_derivation(text, file="i.tex"))
+    assert [s.result.verdict for s in d.steps] == [Verdict.PROVED, Verdict.PROVED]
+    step = d.steps[0]
+    shown = (shown_pretty(d, step), shown_latex(d, step), shown_mathml(d, step))
+    assert not any("Piecewise" in s or "cases" in s for s in shown)
+    assert "1[t ≤ w]" in shown[0] and "\\mathbb{1}" in shown[1] and "𝟙" in shown[2]

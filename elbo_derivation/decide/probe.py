@@ -279,7 +279,8 @@ def within_domains(points: Iterator[dict], domains: dict[sp.Symbol, sp.Interval]
         return
     # an integer symbol takes integer values inside its interval (x ∈ {0, 1} of a Bernoulli
     # is never probed at 1/2: a step true on the support must not be refuted off it)
-    sources = {s: (_integer_values(iv, rng) if s.is_integer else _interval_values(iv, rng))
+    sources = {s: (_integer_values(iv, rng) if s.is_integer and not iv.free_symbols
+                   else _interval_values(iv, rng))
                for s, iv in domains.items()}
     # a range whose ends are other symbols (k : integer [0, n]) is read at the point's values
     # of those symbols, after them; an integer in it takes an integer value inside it
@@ -302,7 +303,7 @@ def within_domains(points: Iterator[dict], domains: dict[sp.Symbol, sp.Interval]
                         skip = True
                         break
                     point[s] = value
-            elif not _inside(sp.S(point[s]), iv) or (s.is_integer
+            elif not _inside(sp.S(point[s]), iv) or (s.is_integer and not iv.free_symbols
                                                      and not sp.S(point[s]).is_integer):
                 value = next(sources[s], None)
                 if value is None:

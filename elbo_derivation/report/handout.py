@@ -396,6 +396,19 @@ class NotesMathMLPrinter(WrittenOrder, MathMLPresentationPrinter):
         head = _el(self, "msub", _el(self, "mi", "𝔼"), sub)
         return _el(self, "mrow", head, self._fenced("[", self._print(expr.integrand), "]"))
 
+    def _print_Piecewise(self, expr: sp.Piecewise) -> Any:
+        from elbo_derivation.report.pretty import indicator_event
+
+        event = indicator_event(expr)
+        if event is None:
+            return super()._print_Piecewise(expr)
+        return _el(self, "mrow", _el(self, "mn", "𝟙"), self._fenced("[", self._print(event), "]"))
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> Any:
+        event = _el(self, "mrow", self._print(expr.args[0]), _el(self, "mo", "="),
+                    self._print(expr.args[1]))
+        return _el(self, "mrow", _el(self, "mn", "𝟙"), self._fenced("[", event, "]"))
+
     def _print_KL(self, expr: KL) -> Any:
         bars = _el(self, "mo", "‖", lspace="0.2em", rspace="0.2em", stretchy="false")
         body = _el(self, "mrow", self._print(expr.q), bars, self._print(expr.p))

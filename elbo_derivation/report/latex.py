@@ -193,6 +193,19 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        from elbo_derivation.report.pretty import indicator_event
+
+        event = indicator_event(expr)
+        if event is None:
+            return super()._print_Piecewise(expr)
+        return rf"\mathbb{{1}}\left[{self._print(event)}\right]"  # as the reader reads it
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp: str | None = None) -> str:
+        text = (rf"\mathbb{{1}}\left[{self._print(expr.args[0])} = "
+                rf"{self._print(expr.args[1])}\right]")
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
     def _print_Subs(self, expr: sp.Subs) -> str:
         # a value at a point, as a textbook writes it and the reader reads it back
         at = ", ".join(f"{self._print(v)}={self._print(p)}"

@@ -265,6 +265,27 @@ def reader_order(expr: sp.Expr) -> list[sp.Expr]:
     return sorted(terms, key=lambda t: (bool(t.could_extract_minus_sign()), t.is_Number))
 
 
+def indicator_event(expr: sp.Basic) -> sp.Basic | None:
+    """The event of an indicator, ``Piecewise((1, event), (0, True))`` (how the readers build
+    ``\\mathbb{1}[x \\le u]``), written as the author would: the variable first where one
+    side is a bare symbol the other is not (x ≤ u, not u ≥ x); None for any other
+    Piecewise.
+
+    >>> x, u = sp.symbols("x u", real=True)
+    >>> indicator_event(sp.Piecewise((1, x <= u), (0, True)))
+    x <= u
+    """
+    if not (isinstance(expr, sp.Piecewise) and len(expr.args) == 2
+            and expr.args[0].expr == 1 and expr.args[1].expr == 0
+            and expr.args[1].cond is sp.true):
+        return None
+    event = expr.args[0].cond
+    if isinstance(event, sp.core.relational.Relational) and not isinstance(
+            event.lhs, sp.Symbol) and isinstance(event.rhs, sp.Symbol):
+        return event.reversed
+    return event
+
+
 class UnicodePrinter(StrPrinter):
     """StrPrinter that writes one readable unicode line (ASCII ``*`` and ``-`` internally).
 
@@ -282,6 +303,19 @@ class UnicodePrinter(StrPrinter):
 
     def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
         return list(expr.args) if self._written else reader_order(expr)
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        event = indicator_event(expr)
+        if event is None:
+            return super()._print_Piecewise(expr)
+        return f"1[{self._print(event)}]"  # an indicator, as books print it
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
+        return f"1[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+
+    def _print_Relational(self, expr: sp.Basic) -> str:
+        sign = {"<=": "≤", ">=": "≥", "!=": "≠", "==": "="}.get(expr.rel_op, expr.rel_op)
+        return f"{self._print(expr.lhs)} {sign} {self._print(expr.rhs)}"
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         if not self._written:
