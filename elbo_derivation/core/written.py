@@ -531,6 +531,12 @@ class WrittenFunction(sp.Expr):
         apply = doc.createElement("mo")
         apply.appendChild(doc.createTextNode("\u2061"))
         row.appendChild(apply)
+        row.appendChild(self._mathml_arguments(printer))
+        return row
+
+    def _mathml_arguments(self, printer: Any) -> Any:
+        """The arguments in brackets, comma-separated, as MathML."""
+        doc = printer.dom
         inner = doc.createElement("mrow")
         for i, a in enumerate(self.arguments):
             if i:
@@ -546,8 +552,7 @@ class WrittenFunction(sp.Expr):
             mo = doc.createElement("mo")
             mo.appendChild(doc.createTextNode(text))
             fenced.appendChild(mo)
-        row.appendChild(fenced)
-        return row
+        return fenced
 
 
 class WrittenGaussian(WrittenFunction):
@@ -669,22 +674,7 @@ class WrittenPrime(WrittenFunction):
         mark = doc.createElement("mo")
         mark.appendChild(doc.createTextNode("′" * self.order))
         row.appendChild(mark)
-        fenced = doc.createElement("mrow")
-        for text in ("(", None, ")"):
-            if text is None:
-                inner = doc.createElement("mrow")
-                for i, a in enumerate(self.arguments):
-                    if i:
-                        comma = doc.createElement("mo")
-                        comma.appendChild(doc.createTextNode(","))
-                        inner.appendChild(comma)
-                    inner.appendChild(printer._print(a))
-                fenced.appendChild(inner)
-                continue
-            mo = doc.createElement("mo")
-            mo.appendChild(doc.createTextNode(text))
-            fenced.appendChild(mo)
-        row.appendChild(fenced)
+        row.appendChild(self._mathml_arguments(printer))
         return row
 
 
