@@ -112,7 +112,7 @@ from lark.exceptions import (
 )
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.factorised import model_density
+from elbo_derivation.core.factorised import chain_joint, model_density
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import (
     written_bare_log,
@@ -925,6 +925,8 @@ class _Builder(Transformer_NonRecursive):
         # p(x_1, z_2) beside p(z_1), p(x_1|z_1), p(z_2|z_1)): a density of the model
         for cand in [*name.candidates(), name.base] if args else []:
             found = model_density(self.functions, f"{cand}({text})", values)
+            if found is None:  # P(c, x) beside P(x) and P(c|x): their joint
+                found = chain_joint(self.functions, f"{cand}({text})", values)
             if found is not None:
                 return found
         shapes = set()
