@@ -270,7 +270,11 @@ def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
             continue
         if coeff != 1:
             used.add(SUM_LINEARITY)
-        out.append(coeff * sp.Sum(dep, (J, base, top)))
+        # the index renamed back to the first one free in what stays under the sum: an
+        # inner sum pulled out as a factor (Σ_j r_j e_j / Σ_k e_k) no longer makes the outer
+        # index differ from the one the same sum gets when written outside from the start
+        K = next(k for k in (_J, *_OUTER_J) if k == J or not dep.has(k))
+        out.append(coeff * sp.Sum(dep.xreplace({J: K}), (K, base, top)))
     return sp.Add(*out)
 
 
