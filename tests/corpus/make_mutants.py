@@ -32,7 +32,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("gaussian_kl/ghosh_rae_constant_variance_kl.deriv", 5, "D*(sigma^2", "(sigma^2", "dimension-count"),
     ("loss/kolouri_swae_gaussian_w2.deriv", 1, "(sigma1 - sigma2)^2*e^2", "(sigma1 - sigma2)*e^2", "missing-square"),
     ("loss/kolouri_swae_gaussian_w2.deriv", 3, "(mu1 - mu2)^2 + (sigma1", "(mu1 - mu2)^2 + 2*(mu1 - mu2)*(sigma1 - sigma2) + (sigma1", "wrong-moment"),
-    ("information/chen_infogan_mi_bound.deriv", 1, "- E[log(P(c)), c ~ P(c)]", "+ E[log(P(c)), c ~ P(c)]", "sign-error"),
+    ("information/chen_infogan_mi_bound.deriv", 1, "- E[log(P(c)), c ~ P(c)]", "+ E[log(P(c)), c ~ P(c)]", "sign-error|log-density-sign"),
     ("information/chen_infogan_mi_bound.deriv", 2, "KL(P(c|x), Q(c|x))", "KL(Q(c|x), P(c|x))", "kl-direction-swapped"),
     ("information/chen_infogan_mi_bound.deriv", 3, ">=", "<=", "inequality-reversed"),
     ("elbo/miao_nvdm_log_softmax.tex", 1, r"b_w - \log \sum", r"b_w + \log \sum", "sign-error"),
