@@ -1055,6 +1055,15 @@ class _Builder(Transformer_NonRecursive):
         written = f"{acc_tok}{{{base_tok}}}" + (str(c[2]) if len(c) > 2 else "")
         return _Name(base, sub, accent, written, acc_tok.line, acc_tok.column)
 
+    def accented_word(self, c: list[Token]) -> _Name:
+        """``\\hat{\\mathrm{ab}}``: the name ab under the accent, as ``\\hat{a}`` is a."""
+        acc_tok, word_tok = c[0], c[1]
+        accent = _ACCENT_NAMES.get(str(acc_tok).lstrip("\\"))
+        inner = str(word_tok)[str(word_tok).index("{") + 1: -1].strip()
+        sub = _sub_text(c[2]) if len(c) > 2 else None
+        written = f"{acc_tok}{{{word_tok}}}" + (str(c[2]) if len(c) > 2 else "")
+        return _Name(inner, sub, accent, written, acc_tok.line, acc_tok.column)
+
     def word(self, c: list[Token]) -> _Name:
         tok = c[0]
         inner = str(tok)[str(tok).index("{") + 1: -1].strip()
