@@ -29,3 +29,24 @@ def test_an_inner_sum_free_of_the_index_is_a_factor(tmp_path) -> None:
     path.write_text(_TEX, encoding="utf-8")
     steps = check_derivation(read_any(path), time_limit=5.0).steps
     assert [s.verdict for s in steps] == [PROVED, REFUTED]
+
+
+_LOG_SOFTMAX = r"""% symbols: t : real
+% symbols: M : positive integer
+% symbols: a, c : integer
+% functions: u_a : real
+\begin{align*}
+\log \frac{\exp\left(t u_c\right)}{\sum_{a=1}^{M} \exp\left(t u_a\right)}
+  &= t u_c - \log \sum_{a=1}^{M} \exp\left(t u_a\right) \\
+  &= t u_c + \log \sum_{a=1}^{M} \exp\left(t u_a\right)
+\end{align*}
+"""
+
+
+def test_the_log_of_a_quotient_by_a_sum_of_positive_terms(tmp_path) -> None:
+    """A sum of positive terms over a non-empty range is positive, so the log of a quotient
+    by it splits (the log-softmax), proved by rule; the sign flipped is refuted."""
+    path = tmp_path / "log_softmax.tex"
+    path.write_text(_LOG_SOFTMAX, encoding="utf-8")
+    steps = check_derivation(read_any(path), time_limit=5.0).steps
+    assert [s.verdict for s in steps] == [PROVED, REFUTED]
