@@ -175,7 +175,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("bayes/degroot_bayes_estimator_squared_loss.deriv", 1, "- 2*a*E[theta", "- a*E[theta", "binomial-coefficient"),
     ("bayes/degroot_bayes_estimator_squared_loss.deriv", 1, "- 2*a*E[theta", "+ 2*a*E[theta", "cross-term-sign|sign-error"),
     ("bayes/degroot_bayes_estimator_squared_loss.deriv", 2, "+ 2*a", "+ a", "power-rule-factor"),
-    ("sums/ross_sample_variance_identity.tex", 2, r"- 2(\bar{X} - \mu)\sum", r"+ 2(\bar{X} - \mu)\sum", "cross-term-sign"),
+    ("sums/ross_sample_variance_identity.tex", 2, r"- 2(\bar{X} - \mu)\sum", r"+ 2(\bar{X} - \mu)\sum", "cross-term-sign|sign-error"),
     ("sums/ross_sample_variance_identity.tex", 3, r"(n\bar{X} - n\mu)", r"(\bar{X} - n\mu)", "dropped-factor"),
     ("sums/ross_sample_variance_identity.tex", 4, r"- n(\bar{X} - \mu)^2", r"+ n(\bar{X} - \mu)^2", "sign-error|dropped-term"),
     ("sums/bishop_evidence_effective_parameters.tex", 1, r"\sum_{i=1}^{M}\ln(\lambda_i + \alpha)", r"\sum_{i=1}^{M}(\ln\lambda_i + \ln\alpha)", "log-of-sum-split"),
