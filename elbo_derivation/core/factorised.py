@@ -215,6 +215,59 @@ def model_density(functions: Mapping[str, Any], sig: str,
     return sp.Function(sig, positive=True)(*args)
 
 
+def chain_joint(functions: Mapping[str, Any], sig: str,
+                args: Sequence[sp.Basic]) -> AppliedUndef | None:
+    """The undeclared joint ``sig`` of two or more variables (``"P(c,x)"``) when the product
+    rule writes it through declared abstract densities of its family, one variable at a time
+    (P(x) and P(c|x), or P(c) and P(x|c)), applied at ``args``, its own variables as those
+    densities declare them: the densities of one letter are the marginals and conditionals
+    of one joint, so this joint is theirs. None otherwise (a density at another point, or a
+    family with no such chain).
+
+    >>> import sympy as sp
+    >>> c, x = sp.symbols("c x", real=True)
+    >>> F = lambda sig, *a: sp.Function(sig, positive=True)(*a)
+    >>> functions = {"P(c)": F("P(c)", c), "P(x)": F("P(x)", x),
+    ...              "P(c|x)": F("P(c|x)", c, x)}
+    >>> chain_joint(functions, "P(c,x)", (c, x))
+    P(c,x)(c, x)
+    >>> chain_joint(functions, "P(x,c)", (c, x)) is None
+    True
+    >>> chain_joint({"P(c)": F("P(c)", c), "P(x)": F("P(x)", x)}, "P(c,x)", (c, x)) is None
+    True
+    """
+    shape = parse_shape(sig)
+    if shape is None or sig in functions or len(shape[1]) < 2:
+        return None
+    stem, given, cond = shape
+    names = (*given, *cond)
+    if len(args) != len(names) or len(set(names)) != len(names):
+        return None
+    at = dict(zip(names, args, strict=True))
+    if not all(isinstance(a, sp.Symbol) for a in args):
+        return None
+
+    def declared(var: str, parents: frozenset[str]) -> bool:
+        for key, value in functions.items():
+            found = parse_shape(key)
+            if (found is None or found[0] != stem or found[1] != (var,)
+                    or frozenset(found[2]) != parents or not isinstance(value, AppliedUndef)
+                    or value.func.__name__ != key):
+                continue
+            if all(at.get(n) == a for n, a in zip((var, *found[2]), value.args, strict=True)):
+                return True
+        return False
+
+    def chained(left: frozenset[str], known: frozenset[str]) -> bool:
+        """Whether the variables ``left`` factor, one at a time, given ``known``."""
+        return not left or any(declared(v, known | (left - {v})) and chained(left - {v}, known)
+                               for v in sorted(left))
+
+    if len(given) > 4 or not chained(frozenset(given), frozenset(cond)):
+        return None
+    return sp.Function(sig, positive=True)(*args)
+
+
 def expand_model_densities(expr: sp.Expr, functions: Mapping[str, Any]) -> sp.Expr:
     """``expr`` with every undeclared density of a family declared by its factors written
     through them: a joint or marginal as the product of the factors of its ancestral set,

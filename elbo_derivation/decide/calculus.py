@@ -85,6 +85,8 @@ BETA_INTEGRAL = "the Beta integral ∫₀¹ t^(a−1)(1 − t)^(b−1) dt = Γ(a
 GEOMETRIC_SERIES = ("the geometric series Σ_{k≥0} r^k = 1/(1 − r) for |r| < 1 (and Σ k^m r^k, "
                     "from its derivatives)")
 ABSORPTION = "the absorption identity k·C(n, k) = n·C(n − 1, k − 1)"
+LOG_OF_POSITIVE_SUM = ("log of a product or quotient whose factors include a sum of positive "
+                       "terms over a range that is not empty (such a sum is positive)")
 BINOMIAL_THEOREM = "the binomial theorem Σ_{k=0}^{n} C(n, k) a^k b^(n−k) = (a + b)^n"
 TAIL_INTEGRAL = ("the tail integral ∫_a^∞ e^(−rt) dt = e^(−ra)/r (r > 0; t^k e^(−rt) by "
                  "parts)")
@@ -270,7 +272,11 @@ def _one_sum(summand: sp.Expr, i: sp.Symbol, lo: sp.Expr, hi: sp.Expr,
             continue
         if coeff != 1:
             used.add(SUM_LINEARITY)
-        out.append(coeff * sp.Sum(dep, (J, base, top)))
+        # the index renamed back to the first one free in what stays under the sum: an
+        # inner sum pulled out as a factor (Σ_j r_j e_j / Σ_k e_k) no longer makes the outer
+        # index differ from the one the same sum gets when written outside from the start
+        K = next(k for k in (_J, *_OUTER_J) if k == J or not dep.has(k))
+        out.append(coeff * sp.Sum(dep.xreplace({J: K}), (K, base, top)))
     return sp.Add(*out)
 
 
@@ -289,6 +295,7 @@ def sum_normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
     (3*N, True)
     """
     used: set[str] = set()
+    expr = _logs_of_positive_sums(expr, used)
 
     def visit(node: sp.Basic) -> sp.Basic:
         if not node.args:
@@ -312,8 +319,43 @@ def sum_normal_form(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
         return new
 
     out = sp.expand(visit(expr))
-    order = (ABSORPTION, INDEX_SHIFT, SUM_SPLIT, SUM_LINEARITY, SUM_CONSTANT)
+    order = (LOG_OF_POSITIVE_SUM, ABSORPTION, INDEX_SHIFT, SUM_SPLIT, SUM_LINEARITY,
+             SUM_CONSTANT)
     return out, tuple(r for r in order if r in used)
+
+
+def _positive_sum(node: sp.Sum) -> bool:
+    """Whether the sum ``node`` over one index is known positive: each term positive and
+    the range not empty (its upper bound at least its lower one)."""
+    if len(node.limits) != 1 or len(node.limits[0]) != 3:
+        return False
+    _, lo, hi = node.limits[0]
+    return node.function.is_positive is True and (hi - lo).is_nonnegative is True
+
+
+def _logs_of_positive_sums(expr: sp.Expr, used: set[str]) -> sp.Expr:
+    """``expr`` with each log of a product or quotient expanded where its factors are
+    positive, a sum of positive terms over a non-empty range counting as positive:
+    log(e^a / Σ_j e^(b_j)) = a − log Σ_j e^(b_j) (a softmax's log).
+
+    >>> j = sp.Symbol("j", integer=True)
+    >>> V = sp.Symbol("V", integer=True, positive=True)
+    >>> a = sp.Symbol("a", real=True)
+    >>> b = sp.Function("b", real=True)
+    >>> _logs_of_positive_sums(sp.log(sp.exp(a) / sp.Sum(sp.exp(b(j)), (j, 1, V))), set())
+    a - log(Sum(exp(b(j)), (j, 1, V)))
+    """
+    if not expr.has(sp.log):
+        return expr
+    sums = [n for n in expr.atoms(sp.Sum) if _positive_sum(n)]
+    if not sums:
+        return expr
+    stand_in = {n: sp.Dummy("S", positive=True) for n in sums}
+    out = sp.expand_log(expr.xreplace(stand_in), deep=True)
+    out = out.xreplace({v: k for k, v in stand_in.items()})
+    if out != expr:
+        used.add(LOG_OF_POSITIVE_SUM)
+    return out
 
 
 def function_instance(expr: sp.Expr) -> tuple[sp.Expr, str]:

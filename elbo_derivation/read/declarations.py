@@ -351,7 +351,7 @@ _CHAIN = re.compile(rf"\s*(?:({_NUMBER})\s*(<=|<|≤|\\leq?)\s*)?"
 _UPPER = ("<", "<=", "≤", "\\le", "\\leq")
 _LATEX_NAME = re.compile(
     r"\s*(?:\\(hat|bar|tilde|widehat|widetilde|overline|mathbf|boldsymbol|mathrm)\s*\{?\s*)?"
-    r"\\?([A-Za-z]+)\s*\}?\s*(?:_\s*(?:\{?\s*\\?([A-Za-z0-9]+)\s*\}?|\{\s*([A-Za-z0-9]+"
+    r"(?:\\(?:mathrm|operatorname|text|mathit)\s*\{\s*)?\\?([A-Za-z]+)\s*\}?\s*\}?\s*(?:_\s*(?:\{?\s*\\?([A-Za-z0-9]+)\s*\}?|\{\s*([A-Za-z0-9]+"
     r"(?:\s*[-+/]\s*[A-Za-z0-9]+)+)\s*\}))?\s*$")
 #: the name of a quantity written with an expression as its subscript, ``alpha_bar_{t-1}``
 _EXPRESSION_NAME = re.compile(r"[^\W\d]\w*_\{[A-Za-z0-9]+(?:[-+/][A-Za-z0-9]+)+\}$")

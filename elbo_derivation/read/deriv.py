@@ -91,7 +91,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from sympy.core.parameters import global_parameters
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.factorised import model_density
+from elbo_derivation.core.factorised import chain_joint, model_density
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import written_log, written_power, written_prime
 from elbo_derivation.errors import DerivationSyntaxError
@@ -428,6 +428,8 @@ class _Builder(Transformer_NonRecursive):
         # beside p(z_1), p(x_1|z_1), p(z_2|z_1)): a density of the model, read as such
         found = None if signature is None else model_density(
             self.ctx.functions, signature, [*given, *(cond or [])])
+        if found is None and signature is not None:  # P(c, x) beside P(x) and P(c|x)
+            found = chain_joint(self.ctx.functions, signature, [*given, *(cond or [])])
         if found is not None:
             return found
         known = sorted(s for s in self.ctx.functions if s.startswith(name + "("))

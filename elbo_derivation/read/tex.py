@@ -112,7 +112,7 @@ from lark.exceptions import (
 )
 
 from elbo_derivation.core import matrices
-from elbo_derivation.core.factorised import model_density
+from elbo_derivation.core.factorised import chain_joint, model_density
 from elbo_derivation.core.steps import Derivation, Relation, Step
 from elbo_derivation.core.written import (
     written_bare_log,
@@ -368,6 +368,8 @@ def _normalise(text: str) -> str:
     if "\\in" in text:  # \sum_{x \in \mathcal{X}}: over every value, \sum_{x}
         text = _OVER_ALPHABET.sub(
             lambda m: (m.group(1) + "_{" + m.group(2) + "}").ljust(len(m.group(0))), text)
+    if "]" in text:
+        text = _evaluation_brackets(text)
     if "\\|" in text or "Vert" in text:
         text = _norm_bars(text)
     return _absolute_bars(text) if "|" in text else text
@@ -411,12 +413,74 @@ def _set_range(m: re.Match[str]) -> str:
     new = f"\\{m.group(1)}_{{{m.group(2)}={first}}}^{{{last}}}"
     return new.ljust(len(m.group(0))) if len(new) <= len(m.group(0)) else m.group(0)
 
+
 #: ``\sum_{x \in \mathcal{X}}`` (Cover & Thomas): a sum over the alphabet of x, every value of
 #: it, read as ``\sum_{x}`` (over the declared range of an integer, or the variable of a
 #: declared density)
 _OVER_ALPHABET = re.compile(
     r"(\\(?:sum|prod))\s*_\s*\{\s*((?:\\(?:mathbf|boldsymbol|bm)\s*\{\s*\\?[A-Za-z]+\s*\}"
     r"|\\?[A-Za-z]+)(?:_\{?\w+\}?)?)\s*\\in\s*\\mathcal\s*\{\s*[A-Za-z]\s*\}\s*\}")
+def _script_end(text: str, i: int) -> int | None:
+    """The index just past the script (``{...}``, a command such as ``\\infty`` or one
+    letter or digit) starting at or after ``i``; None when none starts there."""
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i >= len(text):
+        return None
+    if text[i] == "{":
+        return _past_closing_brace(text, i)
+    if text[i] == "\\":
+        m = re.compile(r"\\[A-Za-z]+").match(text, i)
+        return m.end() if m else None
+    return i + 1 if text[i].isalnum() else None
+
+
+def _evaluation_brackets(text: str) -> str:
+    r"""The square brackets of an antiderivative between two ends, ``[F]_{a}^{b}`` (also
+    ``[F]^{b}_{a}``; sizes already dropped), as U+E00C and U+E00D: a closing ``]`` followed by
+    a lower and an upper limit, and the ``[`` that opens it at the same depth of braces.
+    Brackets followed by one script only (``[x]_+``, ``\mathbb{E}[z]^2``) are left alone.
+
+    >>> _evaluation_brackets(r"[\frac{u^3}{3}]_{-1}^{1} + [x]^2") == (
+    ...     "\ue00c\\frac{u^3}{3}\ue00d_{-1}^{1} + [x]^2")
+    True
+    """
+    out = list(text)
+    for close in [i for i, ch in enumerate(text) if ch == "]"]:
+        at = close + 1
+        while at < len(text) and text[at] == " ":
+            at += 1
+        if at >= len(text) or text[at] not in "_^":
+            continue
+        first = text[at]
+        end = _script_end(text, at + 1)
+        if end is None:
+            continue
+        while end < len(text) and text[end] == " ":
+            end += 1
+        if end >= len(text) or text[end] != ("^" if first == "_" else "_"):
+            continue
+        if _script_end(text, end + 1) is None:
+            continue
+        depth, braces = 0, 0
+        for j in range(close - 1, -1, -1):
+            ch = text[j]
+            braces += ch == "}"
+            if ch == "{":
+                if braces == 0:
+                    break
+                braces -= 1
+            if braces:
+                continue
+            if ch == "]":
+                depth += 1
+            elif ch == "[":
+                if depth == 0:
+                    out[j], out[close] = "\ue00c", "\ue00d"
+                    break
+                depth -= 1
+    return "".join(out)
+
 
 #: ``\left. f \right|_{x = t}``: f evaluated at x = t (the bars as U+E009 and U+E00A)
 _EVALUATED = re.compile(r"(\\left\s*\.)(.*?)(\\right\s*\|)(?=\s*_)", re.DOTALL)
@@ -689,6 +753,8 @@ class _Builder(Transformer_NonRecursive):
         self.definitions = definitions
         #: variables bound by a sum or product over a name declared nowhere (written, symbol)
         self.bound: list[tuple[str, sp.Symbol]] = []
+        #: the variables bound by an antiderivative between two ends, [F]_a^b
+        self.between_bound: set[sp.Symbol] = set()
 
     # helpers ---------------------------------------------------------------------------
     def err(self, message: str, node: Any) -> DerivationSyntaxError:
@@ -952,6 +1018,8 @@ class _Builder(Transformer_NonRecursive):
         # p(x_1, z_2) beside p(z_1), p(x_1|z_1), p(z_2|z_1)): a density of the model
         for cand in [*name.candidates(), name.base] if args else []:
             found = model_density(self.functions, f"{cand}({text})", values)
+            if found is None:  # P(c, x) beside P(x) and P(c|x): their joint
+                found = chain_joint(self.functions, f"{cand}({text})", values)
             if found is not None:
                 return found
         shapes = set()
@@ -1101,6 +1169,15 @@ class _Builder(Transformer_NonRecursive):
         sub = _sub_text(c[2]) if len(c) > 2 else None
         written = f"{acc_tok}{{{base_tok}}}" + (str(c[2]) if len(c) > 2 else "")
         return _Name(base, sub, accent, written, acc_tok.line, acc_tok.column)
+
+    def accented_word(self, c: list[Token]) -> _Name:
+        """``\\hat{\\mathrm{ab}}``: the name ab under the accent, as ``\\hat{a}`` is a."""
+        acc_tok, word_tok = c[0], c[1]
+        accent = _ACCENT_NAMES.get(str(acc_tok).lstrip("\\"))
+        inner = str(word_tok)[str(word_tok).index("{") + 1: -1].strip()
+        sub = _sub_text(c[2]) if len(c) > 2 else None
+        written = f"{acc_tok}{{{word_tok}}}" + (str(c[2]) if len(c) > 2 else "")
+        return _Name(inner, sub, accent, written, acc_tok.line, acc_tok.column)
 
     def word(self, c: list[Token]) -> _Name:
         tok = c[0]
@@ -1312,6 +1389,43 @@ class _Builder(Transformer_NonRecursive):
         if not isinstance(var, sp.Symbol):
             raise self.err("expected \\left. f \\right|_{x = t} with x a declared symbol", name)
         return body.subs(var, value)
+
+    def evaluated_between(self, c: list[Any]) -> sp.Expr:
+        """``[F]_a^b`` or ``\\left. F \\right|_a^b``: F(b) - F(a) in its one variable (see
+        :meth:`between_variable`)."""
+        body, (lower, upper) = self.value(c[1]), c[3]
+        return self.between(body, self.between_variable(body, lower, upper, c[0]), lower, upper)
+
+    def evaluated_between_named(self, c: list[Any]) -> sp.Expr:
+        """``[F]_{x = a}^{b}``: F(b) - F(a) in the variable named."""
+        body, name = self.value(c[1]), c[3]
+        var = self.resolve_name(name)
+        if not isinstance(var, sp.Symbol):
+            raise self.err("expected [F]_{x = a}^{b} with x a symbol", name)
+        return self.between(body, var, self.value(c[4]), self.value(c[5]))
+
+    def between_variable(self, body: sp.Expr, lower: sp.Expr, upper: sp.Expr,
+                         where: Any) -> sp.Symbol:
+        """The variable of an antiderivative between two ends: the one variable of F bound
+        by the bracket (declared nowhere, as an integral's), else the one variable of F that
+        neither end involves; refused, asking for ``_{x = a}^{b}``, when not exactly one."""
+        free = body.free_symbols
+        bound = [v for v in free if v in self.between_bound]
+        if len(bound) != 1:
+            bound = sorted(free - lower.free_symbols - upper.free_symbols, key=str)
+        if len(bound) != 1:
+            raise self.err("the variable of [F]_a^b is not clear: name it, "
+                           "[F]_{x = a}^{b}", where)
+        return bound[0]
+
+    @staticmethod
+    def between(body: sp.Expr, var: sp.Symbol, lower: sp.Expr, upper: sp.Expr) -> sp.Expr:
+        def at(end: sp.Expr) -> sp.Expr:
+            if end.is_infinite:  # the antiderivative's limit at an infinite end
+                with sp.evaluate(True):
+                    return sp.limit(body, var, end)
+            return body.subs(var, end)
+        return at(upper) - at(lower)
 
     def abs(self, c: list[Any]) -> sp.Expr:
         inner = self.value(c[1])
@@ -2484,9 +2598,12 @@ def latex_to_sympy(
         raise _explain(err, norm, where) from None
     _check_depth(tree, where)
     bound = _bound_variables(tree, symbols, functions or {})
+    between = _between_variables(tree, symbols, functions or {}, bound)
+    bound.update(between)
     if bound:  # the variable of an integral is bound by it: no declaration needed
         symbols = {**symbols, **{key: sym for key, (sym, _) in bound.items()}}
     builder = _Builder(symbols, functions or {}, where, indexed, ranges, definitions)
+    builder.between_bound = {sym for sym, _ in between.values()}
     builder.d_is_product = d_is_product
     builder.atoms = atoms
     try:
@@ -2553,6 +2670,49 @@ def _bound_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[
                 or any(sig.startswith(c + "(") for sig in functions for c in cands)):
             continue
         out[cands[0]] = (sp.Symbol(cands[0], real=True), tok)
+    return out
+
+
+def _between_variables(tree: Tree, symbols: Mapping[str, Any], functions: Mapping[str, Any],
+                       bound: Mapping[str, Any]) -> dict[str, tuple[sp.Symbol, Token]]:
+    """The variable of each antiderivative between two ends, ``[F]_a^b``, that is declared
+    nowhere: the variable named, ``[F]_{x = a}^{b}``, or else the one plain name of F (a
+    letter, or a letter with a one-character subscript) that is no declared symbol, function
+    or density, bound by the bracket as an integral binds its variable (``[u^3/3]_{-1}^{1}``
+    after ``\\int u^2 du``). A bracket with two such names binds neither (each is then an
+    undeclared symbol).
+
+    >>> sorted(_between_variables(_parser().parse("\ue00c u^3/a \ue00d_0^1"), {}, {}, {}))
+    []
+    >>> a = sp.Symbol("a", positive=True)
+    >>> sorted(_between_variables(_parser().parse("\ue00c u^3/a \ue00d_0^1"), {"a": a}, {}, {}))
+    ['u']
+    """
+    out: dict[str, tuple[sp.Symbol, Token]] = {}
+    for node in tree.find_pred(lambda t: t.data in ("evaluated_between",
+                                                    "evaluated_between_named")):
+        found: dict[str, tuple[sp.Symbol, Token]] = {}
+        leaves = ([node.children[3]] if node.data == "evaluated_between_named"
+                  else node.children[1].find_pred(lambda t: t.data == "name"))
+        for leaf in leaves:
+            if not isinstance(leaf, Tree) or leaf.data != "name":
+                continue
+            if len(leaf.children) not in (1, 2) or not isinstance(leaf.children[0], Token):
+                continue
+            tok = leaf.children[0]
+            base = str(tok).lstrip("\\")
+            sub = _sub_text(leaf.children[1]) if len(leaf.children) == 2 else None
+            if sub is not None and not re.fullmatch(r"[A-Za-z0-9]", sub):
+                continue
+            cands = _Name(base, sub, None, str(tok), tok.line, tok.column).candidates()
+            if (base in ("d", "e", "pi", "partial")
+                    or any(c in symbols or c in bound or c in out for c in cands)
+                    or any(sig.startswith(c + "(") or sig.startswith(c + "_")
+                           for sig in functions for c in cands)):
+                continue
+            found.setdefault(cands[0], (sp.Symbol(cands[0], real=True), tok))
+        if len(found) == 1:
+            out.update(found)
     return out
 
 
