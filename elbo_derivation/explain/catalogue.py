@@ -966,8 +966,8 @@ _VAR = ("variance",)
 
 CATALOGUE: tuple[Entry, ...] = (
     Entry("inequality-reversed", "the inequality the wrong way round", ("relation",),
-          "The relation is reversed: the previous line is {holds} this one, not {written}"
-          "{chain}. A bound keeps its direction through a chain of steps.",
+          "The relation is reversed: the previous line is {holds} this one{evidence}, not "
+          "{written}{chain}. A bound keeps its direction through a chain of steps.",
           relation=_reversed_relation,
           example=Example(_s**2 + 1, _s**2, relation="<=")),
     Entry("jensen-reversed", "Jensen's inequality the wrong way round", ("relation",),
@@ -2679,3 +2679,11 @@ def kinds(name: str) -> tuple[str, ...]:
 # of a log-normal, e^(2μ)·e^(σ²)·(e^(σ²) − 1)) was never written, and the term the author
 # lost is the whole −E[θ]² (a dropped term). See :func:`.witness_terms.constant_written`.
 CATALOGUE = _amended(CATALOGUE, {"missing-minus-one": {"witness": "constant-written"}})
+
+# --- names11 (fifteenth naming round): a ratio turned over inside a longer product --------------
+# a/b that is only part of a product (the coefficient in front of an integral the step
+# evaluates, a/b of a·u/(2b)) written b/a; see :func:`.simulations.ratio_flipped_in_product`
+CATALOGUE = _amended(CATALOGUE, {"ratio-flipped": {
+    "local": sim.ratio_flipped_in_product,
+    "undo": _as_undo(sim.ratio_flipped_in_product)}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
