@@ -2687,3 +2687,8 @@ CATALOGUE = _amended(CATALOGUE, {"ratio-flipped": {
     "local": sim.ratio_flipped_in_product,
     "undo": _as_undo(sim.ratio_flipped_in_product)}}, add=True)
 BY_NAME = {e.name: e for e in CATALOGUE}
+# log(a/b) written log(b/a) is a ratio turned over (KIND_OF): where SymPy's form of the line
+# shows the log's ratio as a factor (e^(x + log(a/b)) read as e^x·a/b), both reproduce the
+# step at the same place and the log the page writes says which
+CATALOGUE = _amended(CATALOGUE, {"log-ratio-flipped": {"special_case_of": ("ratio-flipped",)}})
+BY_NAME = {e.name: e for e in CATALOGUE}
