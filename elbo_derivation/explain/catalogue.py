@@ -966,8 +966,8 @@ _VAR = ("variance",)
 
 CATALOGUE: tuple[Entry, ...] = (
     Entry("inequality-reversed", "the inequality the wrong way round", ("relation",),
-          "The relation is reversed: the previous line is {holds} this one, not {written}"
-          "{chain}. A bound keeps its direction through a chain of steps.",
+          "The relation is reversed: the previous line is {holds} this one{evidence}, not "
+          "{written}{chain}. A bound keeps its direction through a chain of steps.",
           relation=_reversed_relation,
           example=Example(_s**2 + 1, _s**2, relation="<=")),
     Entry("jensen-reversed", "Jensen's inequality the wrong way round", ("relation",),
@@ -2687,4 +2687,16 @@ CATALOGUE = _amended(CATALOGUE, {"missing-minus-one": {"witness": "constant-writ
 # :func:`.simulations.gamma_recursion_factor_lost`.
 CATALOGUE = _amended(CATALOGUE, {"gamma-recursion": {
     "whole": sim.gamma_recursion_factor_lost, "special_case_of": ("dropped-term",)}}, add=True)
+
+# --- names11 (fifteenth naming round): a ratio turned over inside a longer product --------------
+# a/b that is only part of a product (the coefficient in front of an integral the step
+# evaluates, a/b of a·u/(2b)) written b/a; see :func:`.simulations.ratio_flipped_in_product`
+CATALOGUE = _amended(CATALOGUE, {"ratio-flipped": {
+    "local": sim.ratio_flipped_in_product,
+    "undo": _as_undo(sim.ratio_flipped_in_product)}}, add=True)
+BY_NAME = {e.name: e for e in CATALOGUE}
+# log(a/b) written log(b/a) is a ratio turned over (KIND_OF): where SymPy's form of the line
+# shows the log's ratio as a factor (e^(x + log(a/b)) read as e^x·a/b), both reproduce the
+# step at the same place and the log the page writes says which
+CATALOGUE = _amended(CATALOGUE, {"log-ratio-flipped": {"special_case_of": ("ratio-flipped",)}})
 BY_NAME = {e.name: e for e in CATALOGUE}

@@ -92,8 +92,9 @@ does not show that, as after a square completed over a sum: its derivative in ea
 vanishes exactly). A sum over a few numbers (Σ over k ∈ {0, 1}) that the written step no
 longer holds is written out term by term first, as the step did.
 For an inequality step (≤, ≥) only the relation entries apply: "inequality reversed" is named
-when the reversed relation is *proved* by the engine (and "Jensen reversed" when, moreover, a
-log of an expectation faces an expectation of a log).
+when the reversed relation is proved by the engine, or holds at every point its probe tries
+to 50 digits (the explanation then says that no proof was found), and "Jensen reversed" when,
+moreover, a log of an expectation faces an expectation of a log.
 
 **What the comparison knows.** The numbers take each symbol inside the interval it was
 declared in (``0 < t < 1``), and a probability inside (0, 1), so that log(1 − t) is real at
@@ -1313,7 +1314,17 @@ class _Context:
         # with what the declarations say: 0 < β < 1 makes (1 − β)·KL ≥ 0
         result = compare(self.lhs, self.rhs, opposite, time_limit=seconds,
                          domains=self.domains, families=self.families)
-        if result.verdict is not Verdict.PROVED:
+        # the written relation fails at a point (the step is refuted there, at 50 digits);
+        # the reverse holding at every point the probe tried, to 50 digits, is the evidence
+        # the explanation states where no symbolic tier proves it (log(1 + e^(−d)) ≤ log 2,
+        # e^(−λa) ≤ 1/(λa)): a wrong bound of the same direction crosses the true value and
+        # fails the reverse at a point too
+        if result.verdict is Verdict.PROVED:
+            evidence = ""
+        elif result.verdict is Verdict.NUMERICALLY_SUPPORTED:
+            evidence = (" (at every point checked, to 50 digits; no symbolic proof of the "
+                        "reverse was found)")
+        else:
             return None
         chain = ""
         steps = getattr(self.derivation, "steps", None) or []
@@ -1323,7 +1334,7 @@ class _Context:
             if str(getattr(s.relation, "value", s.relation)) == opposite.value:
                 chain = f"; the chain runs {opposite.symbol} from step {s.index}"
                 break
-        self._reversed = {"holds": opposite.symbol,
+        self._reversed = {"holds": opposite.symbol, "evidence": evidence,
                           "written": Relation(self.relation).symbol, "chain": chain}
         return self._reversed
 

@@ -4977,3 +4977,74 @@ def gamma_recursion_factor_lost(expr: sp.Basic, roles: Any) -> list[Variant]:
         out.append((expr.xreplace({c: sp.gamma(c.args[0] - 1) for c in chosen}),
                     {"right": s * sp.gamma(s), "wrong": sp.gamma(s), "g": g, "s": s}))
     return out
+
+
+# --- names11 (fifteenth naming round): a ratio turned over inside a longer product ---------------
+
+def _reciprocal_factor(f: sp.Basic) -> bool:
+    """Whether the factor ``f`` of a product stands in its denominator (a negative power)."""
+    _, e = f.as_base_exp()
+    return bool(e.is_number and e.is_negative)
+
+
+def ratio_flipped_in_product(node: sp.Basic, roles: Any) -> list[Variant]:
+    """A ratio a/b that is only part of a product written b/a, the other factors kept: the
+    coefficient Γ(a + b)/(Γ(a)Γ(b)) in front of an integral written Γ(a)Γ(b)/Γ(a + b), a/b in
+    a·u/(2b) written b·u/(2a), p/q in E[f·p/q] written E[f·q/p]. At least one factor above
+    the line and one below turn over together, holding symbols or irrational constants (2π
+    of 2π/θ), never a rational coefficient, a construct (an integral, a sum, an expectation,
+    a derivative) or a precision (τ₂/τ₁ for τ₁/τ₂ is each variance for its precision); the
+    whole ratio turned is :func:`_flip_ratio`'s own variant. Not inside a log's argument (a
+    log's ratio turned over is log-ratio-flipped, a factor of it a term's sign). A product of
+    at most four factors above and four below the line.
+
+    >>> a, b, u = sp.symbols("a b u", positive=True)
+    >>> sorted(str(w) for w, _ in ratio_flipped_in_product(a * u / (2 * b), None))
+    ['a*b/(2*u)', 'b*u/(2*a)', 'b/(2*a*u)']
+    >>> ratio_flipped_in_product(a / b, None)
+    []
+    >>> th = sp.Symbol("theta", positive=True)
+    >>> sorted(str(w) for w, _ in ratio_flipped_in_product(sp.sqrt(2 * sp.pi / th), None))
+    ['sqrt(2)*sqrt(pi)*sqrt(theta)/2', 'sqrt(2)*sqrt(theta)/sqrt(pi)']
+    """
+    if not isinstance(node, sp.Mul):
+        return []
+    role = (lambda s: None) if roles is None else roles.role
+    # (a reciprocal alone turned over, 1/b written b, is not a ratio turned: it is a rate
+    # written for its scale, a precision for its variance, whether or not the page declares
+    # that role, so a factor above the line always turns with one below it)
+    # a written constant such as 2π turns over with the symbols (√(2π/θ) written √(θ/(2π))),
+    # a rational coefficient never (½ written 2 is a factor, not a ratio, wrong)
+    flippable = [i for i, f in enumerate(node.args) if (f.free_symbols or not f.is_Rational)
+                 and not f.has(sp.Integral, sp.Sum, sp.Derivative, Expectation)
+                 and not any(role(s) == "precision" for s in f.free_symbols)]
+    above = [i for i in flippable if not _reciprocal_factor(node.args[i])]
+    below = [i for i in flippable if _reciprocal_factor(node.args[i])]
+    if not below or len(above) > 4 or len(below) > 4:
+        return []
+    num, den = sp.fraction(node)
+    out: list[Variant] = []
+    seen: set[sp.Basic] = {node, den / num}
+    for n_up in range(1, len(above) + 1):
+        for up in itertools.combinations(above, n_up):
+            for n_down in range(1, len(below) + 1):
+                for down in itertools.combinations(below, n_down):
+                    turned = set(up) | set(down)
+                    if not any(node.args[i].free_symbols for i in turned):
+                        continue
+                    part = sp.Mul(*(node.args[i] for i in sorted(turned)))
+                    wrong = sp.Mul(*(1 / f if i in turned else f
+                                     for i, f in enumerate(node.args)))
+                    if wrong in seen:
+                        continue
+                    seen.add(wrong)
+                    out.append((wrong, {"right": part, "wrong": 1 / part,
+                                        "guard": _outside_any_log}))
+    return out
+
+
+def _outside_any_log(expr: sp.Basic, path: tuple[int, ...]) -> bool:
+    """Whether no log stands above the node at ``path``: a factor of a log's argument turned
+    over is a term of the log with its sign changed (log(ab/c) written log(abc) is −log c
+    written +log c), the sign entries' mistake."""
+    return not under(expr, path, (sp.log,))

@@ -360,7 +360,7 @@ EDITS: list[tuple[str, int, str, str, str]] = [
     ("inequalities/seeger_laplace_potential_bound.tex", 3, r"- 2\tau\gamma|s|", r"+ 2\tau\gamma|s|", "sign-error"),
     ("inequalities/seeger_laplace_potential_bound.tex", 5, r"\geq 0", r"\leq 0", "inequality-reversed"),
     ("inequalities/theis_dequantisation_bound.tex", 1, r"- \frac{\lambda}{2}", r"- \lambda", "dropped-half"),
-    ("inequalities/theis_dequantisation_bound.tex", 2, r"\leq", r"\geq", "jensen-reversed"),
+    ("inequalities/theis_dequantisation_bound.tex", 2, r"\leq", r"\geq", "jensen-reversed|inequality-reversed"),
     ("inequalities/theis_dequantisation_bound.tex", 4, r"+ \log\left(1 - e^{-\lambda}\right)", r"+ \log\left(1 + e^{-\lambda}\right)", "sign-error"),
     ("bayes/daxberger_laplace_evidence.deriv", 1, "= -LMAP + log", "= LMAP + log", "sign-error"),
     ("bayes/daxberger_laplace_evidence.deriv", 2, "log(sqrt(2*pi/Lambda))", "log(sqrt(2*pi*Lambda))", "precision-for-variance"),
