@@ -1704,9 +1704,7 @@ _TWO_VARIABLE = "the linear-Gaussian instance "
 def _real_function_words(exprs: list[sp.Expr], params: Mapping[str, tuple[sp.Symbol, ...]],
                          ) -> list[str]:
     """Each abstract real function of one variable of ``exprs`` and its instance a·t + b,
-    in words (``f(z) = a·z + b``), as the instance gave it."""
-    from elbo_derivation.report.pretty import pretty
-
+    in words (``f(z) = a*z + b``), as the instance gave it."""
     by_name: dict[str, sp.Basic] = {}
     for node in sorted({n for e in exprs for n in e.atoms(AppliedUndef)
                         if density_signature(n) is None and len(n.args) == 1
@@ -1720,7 +1718,7 @@ def _real_function_words(exprs: list[sp.Expr], params: Mapping[str, tuple[sp.Sym
     for name, node in sorted(by_name.items()):
         found = params.get(name)
         if found is not None and len(found) >= 2:
-            out.append(f"{pretty(node)} = {pretty(found[0] * node.args[0] + found[1])}")
+            out.append(f"{plain(node)} = {plain(found[0] * node.args[0] + found[1])}")
     return out
 
 
