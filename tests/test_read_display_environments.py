@@ -190,3 +190,5 @@ def test_an_indicator_is_shown_as_an_indicator_in_every_renderer() -> None:
     shown = (shown_pretty(d, step), shown_latex(d, step), shown_mathml(d, step))
     assert not any("Piecewise" in s or "cases" in s for s in shown)
     assert "1[t ≤ w]" in shown[0] and "\\mathbb{1}" in shown[1] and "𝟙" in shown[2]
+    # the probability as written, P(t ≤ w), not the expectation it is checked as
+    assert shown_pretty(d, None) == "P(t ≤ w)" and "\\Pr" in shown_latex(d, None)

@@ -53,6 +53,7 @@ __all__ = [
     "Entropy",
     "JointExpectation",
     "Ln",
+    "Probability",
     "Variance",
     "WrittenDerivative",
     "WrittenFunction",
@@ -72,6 +73,7 @@ __all__ = [
     "written_log",
     "written_power",
     "written_prime",
+    "written_probability",
     "written_square_derivative",
     "written_variance",
     "xreplace_as_written",
@@ -432,6 +434,56 @@ class Variance(sp.Expr):
         row.appendChild(head)
         row.appendChild(node)
         return row
+
+
+class Probability(sp.Expr):
+    """The probability written ``\\Pr(x \\le u)`` (``\\mathbb{P}``, ``P``): E[1{event}] over
+    the density of its variable (``args[0]``), the value checked, shown as the author wrote
+    it, P(event) (the event, a relation, ``args[1]``)."""
+
+    is_commutative = True
+
+    def _elbo_checked(self) -> sp.Expr:
+        return self.args[0]
+
+    def _event(self, printer: Any) -> str:
+        event = self.args[1]
+        sign = {"<=": "≤", ">=": "≥", "!=": "≠", "==": "="}.get(event.rel_op, event.rel_op)
+        return f"{printer._print(event.lhs)} {sign} {printer._print(event.rhs)}"
+
+    def _elbo_unicode(self, printer: Any) -> str:
+        return f"P({self._event(printer)})"
+
+    def _elbo_latex(self, printer: Any, exp: str | None = None) -> str:
+        return _raised(rf"\Pr\left({printer._print(self.args[1])}\right)", exp)
+
+    def _elbo_mathml(self, printer: Any) -> Any:
+        doc = printer.dom
+        row = doc.createElement("mrow")
+        head = doc.createElement("mi")
+        head.setAttribute("mathvariant", "normal")
+        head.appendChild(doc.createTextNode("P"))
+        row.appendChild(head)
+        for text, node in (("(", None), (None, printer._print(self.args[1])), (")", None)):
+            if node is None:
+                mo = doc.createElement("mo")
+                mo.appendChild(doc.createTextNode(text))
+                node = mo
+            row.appendChild(node)
+        return row
+
+
+def written_probability(value: sp.Expr, event: sp.Basic) -> sp.Expr:
+    """E[1{event}], ``value``, written P(event): in a display form a :class:`Probability`,
+    shown as written; otherwise the value itself.
+
+    >>> x, u = sp.symbols("x u", real=True)
+    >>> written_probability(sp.Symbol("v"), x <= u)
+    v
+    """
+    if displaying() and isinstance(event, sp.core.relational.Relational):
+        return Probability(value, event)
+    return value
 
 
 def written_variance(value: sp.Expr, mean: sp.Expr) -> sp.Expr:

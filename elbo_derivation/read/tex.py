@@ -123,6 +123,7 @@ from elbo_derivation.core.written import (
     written_log,
     written_power,
     written_prime,
+    written_probability,
     written_square_derivative,
 )
 from elbo_derivation.errors import DerivationSyntaxError, InputError
@@ -1348,7 +1349,14 @@ class _Builder(Transformer_NonRecursive):
                 "variable of exactly one declared density (% densities: p(x) = ...); or write "
                 "its expectation, \\mathbb{E}_{p(x)}[\\mathbb{1}[...]]; here " + which,
                 tok) from None
-        return expectation_over(body, var, dens, True, declared=self.functions)
+        value = expectation_over(body, var, dens, True, declared=self.functions)
+        lhs, op, rhs, _ = c[-1]
+        kind = {"<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge, "lt": sp.Lt, "gt": sp.Gt,
+                "le": sp.Le, "ge": sp.Ge, "leqslant": sp.Le, "geqslant": sp.Ge, "leq": sp.Le,
+                "geq": sp.Ge, "=": sp.Eq, "eq": sp.Eq, "neq": sp.Ne, "ne": sp.Ne}.get(op)
+        if kind is None:
+            return value
+        return written_probability(value, kind(lhs, rhs, evaluate=False))  # shown P(…)
 
     def fracdigits(self, c: list[Token]) -> sp.Expr:
         digits = [ch for ch in str(c[0]) if ch.isdigit()]
