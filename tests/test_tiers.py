@@ -25,7 +25,8 @@ def test_the_tiers_run_in_the_documented_order() -> None:
                      "sum-rules", "algebra", "inequality-rules", "strict-jensen", "families",
                      "declared-intervals", "integer-parts", "expectation-rules",
                      "gaussian-instance",
-                     "gaussian-moments", "algebra", "rules-gap", "simplify", "probe"]
+                     "gaussian-moments", "algebra", "rules-gap", "finite-cases", "simplify",
+                     "probe"]
     assert [t.after_integrals for t in tiers.TIERS if isinstance(t, tiers.Algebra)] == [
         False, True]
 

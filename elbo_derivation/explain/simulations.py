@@ -5015,8 +5015,13 @@ def ratio_flipped_in_product(node: sp.Basic, roles: Any) -> list[Variant]:
     # that role, so a factor above the line always turns with one below it)
     # a written constant such as 2π turns over with the symbols (√(2π/θ) written √(θ/(2π))),
     # a rational coefficient never (½ written 2 is a factor, not a ratio, wrong)
+    # (nor a term of a series, a^k/k! or e^(−a): a power with a symbolic exponent, an
+    # exponential, a factorial — turning those is no ratio a student writes, and each variant
+    # of a series would have to be summed again)
     flippable = [i for i, f in enumerate(node.args) if (f.free_symbols or not f.is_Rational)
                  and not f.has(sp.Integral, sp.Sum, sp.Derivative, Expectation)
+                 and not f.has(sp.exp, sp.factorial)
+                 and f.as_base_exp()[1].is_number
                  and not any(role(s) == "precision" for s in f.free_symbols)]
     above = [i for i in flippable if not _reciprocal_factor(node.args[i])]
     below = [i for i in flippable if _reciprocal_factor(node.args[i])]

@@ -853,6 +853,10 @@ def _shape(signature: str) -> tuple[int, int | None]:
     return len(given.split(",")), (len(cond.split(",")) if bar else None)
 
 
+#: the names of functions, never read as a family after '~' (exp(...) is e^(...))
+_NOT_FAMILIES = frozenset({"exp", "log", "sqrt", "abs"})
+
+
 def _signature_of(name: str, given: list[sp.Expr], cond: list[sp.Expr] | None) -> str | None:
     """``p(x|z)`` from the parsed arguments, when they are all plain symbols."""
     parts = given + (cond or [])
@@ -1203,7 +1207,9 @@ class _Reader:
         for m in _FAMILY_DRAW.finditer(text):
             var, family, start = m.group(1), m.group(2), m.end()
             key = family_key(family)
-            if key is None or key == "normal" or m.start() < at or any(
+            # (a function's name is never a family's: u ~ exp(-u^2/2)/... is a density written out)
+            if key is None or key == "normal" or family.lower() in _NOT_FAMILIES or (
+                    m.start() < at) or any(
                     sig.startswith(family + "(") and sig not in self.drawn.values()
                     for sig in self.functions):
                 continue

@@ -377,10 +377,13 @@ def _normalise(text: str) -> str:
 
 
 #: the name of an objective set first, a label: \mathcal{L}(\theta, \phi; x), \mathrm{ELBO},
-#: J(\theta), a capital letter alone (its subscript and arguments included)
+#: J(\theta), a capital letter (its subscript and arguments included) — never an operator's
+#: name (E, P, H, D, \operatorname{tr}, \mathrm{Var}: their errors are the reader's to say)
 _NAMED_QUANTITY = re.compile(
-    r"\s*((?:\\(?:mathcal|mathscr|mathrm|text|operatorname|mathsf)\s*\{\s*[A-Za-z]+\s*\}"
-    r"|[A-Z])(?:\s*_\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+))?)\s*(?:\([^()]*\))?\s*$")
+    r"\s*((?:\\(?:mathcal|mathscr)\s*\{\s*[A-Z]\s*\}"
+    r"|\\(?:mathrm|text|operatorname|mathsf)\s*\{\s*(?!(?:Var|Cov|KL|tr|det|diag|var|cov|"
+    r"erf|erfc|sgn|sign|softplus|sigmoid|exp|log|max|min|Pr|E|P|H|D)\s*\})[A-Za-z]{3,}\s*\}"
+    r"|(?![EPHDINVQ])[A-Z])(?:\s*_\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9]+))?)\s*(?:\([^()]*\))?\s*$")
 
 #: a sum or product over a set written out, ``\sum_{k \in \{0, 1\}}``,
 #: ``\prod_{i \in \{1, \dots, N\}}``
@@ -3449,7 +3452,8 @@ class _TexReader:
         for m in _FAMILY_DRAW_TEX.finditer(text):
             word = m.group(3) or m.group(4)
             key = family_key(word)
-            if key is None or key == "normal" or word in self.symbols or m.start() < at:
+            if (key is None or key == "normal" or word in self.symbols or m.start() < at
+                    or word.lower() in ("exp", "log", "sqrt")):  # functions, not families
                 continue
             start = m.end()
             depth, end = 1, start

@@ -188,6 +188,9 @@ class NotesLatexPrinter(WrittenOrder, LatexPrinter):
                 and expr.exp.is_positive:  # (vᵀv)², never vᵀv²; (vᵀv)¹ as written, (vᵀv)
             base = rf"\left({self._print(expr.base)}\right)"
             return base if expr.exp == 1 else f"{base}^{{{self._print(expr.exp)}}}"
+        if isinstance(expr.base, sp.Subs) and expr.exp != -1:
+            # (F|_{s=1})², never F|_{s=1}^{2}: a bar with two limits is F between two ends
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         if isinstance(expr.base, sp.Derivative) and expr.exp != -1:
             # (∂/∂μ log p)²: a power after the operator's body would square the body only
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
